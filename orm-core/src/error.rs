@@ -1,0 +1,207 @@
+//! The one error type of the ORM, shared by every backend.
+
+use crate::value::Item;
+use std::fmt;
+
+/// A boxed error from below the ORM (an SDK, an I/O layer).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The result type of every fallible ORM operation.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The reason DynamoDB (or a backend behaving like it) gave for cancelling one transaction action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancellationReason {
+    /// Zero-based position of the action in the transaction.
+    pub index: usize,
+    /// The reason code, e.g. `ConditionalCheckFailed`, `TransactionConflict`, `None`.
+    pub code: String,
+    /// The human-readable message, when the backend gave one.
+    pub message: Option<String>,
+    /// The item as stored, when the backend returned it (ReturnValuesOnConditionCheckFailure).
+    pub item: Option<Item>,
+}
+
+impl CancellationReason {
+    /// Whether this action was the cause of the cancellation (its code is not `None`).
+    pub fn is_failure(&self) -> bool {
+        self.code != "None"
+    }
+}
+
+impl fmt::Display for CancellationReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "action {}: {}", self.index + 1, self.code)?;
+        if let Some(m) = &self.message {
+            write!(f, " ({m})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Every way an ORM operation can fail.
+///
+/// Backends map their service error *codes* (never messages) onto these variants.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The requested item does not exist.
+    #[error("{entity} not found: {key}")]
+    NotFound {
+        /// The entity (model) name.
+        entity: String,
+        /// The key asked for, rendered for humans.
+        key: String,
+    },
+    /// A create found an item already stored under the same key.
+    #[error("{entity} already exists: {key}")]
+    AlreadyExists {
+        /// The entity (model) name.
+        entity: String,
+        /// The key that is taken, rendered for humans.
+        key: String,
+    },
+    /// The item stored at a key belongs to another entity (model) than the one asked for.
+    #[error("item at {key} is a `{found}`, not a `{expected}`")]
+    EntityMismatch {
+        /// The entity asked for.
+        expected: String,
+        /// The entity stored there.
+        found: String,
+        /// The key, rendered for humans.
+        key: String,
+    },
+    /// A conditional write or check failed; nothing was changed.
+    #[error("condition failed{}", entity.as_ref().map(|e| format!(" on {e}")).unwrap_or_default())]
+    ConditionFailed {
+        /// The entity (model) name, when known.
+        entity: Option<String>,
+        /// The item as stored, when the backend returned it.
+        item: Option<Box<Item>>,
+    },
+    /// An optimistic-locking save found another version stored.
+    #[error("version conflict on {entity} {key}: expected version {expected}")]
+    VersionConflict {
+        /// The entity (model) name.
+        entity: String,
+        /// The key, rendered for humans.
+        key: String,
+        /// The version the writer expected to find stored.
+        expected: String,
+        /// The item as stored, when the backend returned it.
+        item: Option<Box<Item>>,
+    },
+    /// A transaction was cancelled; `reasons` has one entry per action.
+    #[error("transaction canceled: {}", reasons.iter().filter(|r| r.is_failure()).map(|r| r.to_string()).collect::<Vec<_>>().join(", "))]
+    TransactionCanceled {
+        /// One reason per action, in action order.
+        reasons: Vec<CancellationReason>,
+    },
+    /// The request was invalid and was not sent or not applied: the message says what was wrong.
+    #[error("invalid input: {message}")]
+    Validation {
+        /// What was wrong, naming the offending field, value or action.
+        message: String,
+    },
+    /// A pagination cursor could not be used for this query.
+    #[error("invalid cursor: {reason}")]
+    InvalidCursor {
+        /// Why the cursor was rejected.
+        reason: String,
+    },
+    /// The backend throttled the request; retrying later may succeed.
+    #[error("throttled: {message}")]
+    Throttled {
+        /// The backend's message.
+        message: String,
+    },
+    /// The table does not exist.
+    #[error("table not found: {table}")]
+    TableNotFound {
+        /// The table name.
+        table: String,
+    },
+    /// The table already exists (on create_table).
+    #[error("table already exists: {table}")]
+    TableExists {
+        /// The table name.
+        table: String,
+    },
+    /// A batch finished with some items or keys not done after every retry; everything else was done.
+    #[error("batch incomplete: {} of {total} not processed after {attempts} attempts", unprocessed.len())]
+    BatchIncomplete {
+        /// Exactly the write requests or keys that were not processed.
+        unprocessed: Vec<crate::backend::BatchEntry>,
+        /// How many entries the batch had in all.
+        total: usize,
+        /// How many attempts were made (the most any chunk needed).
+        attempts: u32,
+        /// The error that ended the retries of a chunk, if one did (else retries ran out).
+        #[source]
+        last_error: Option<Box<Error>>,
+    },
+    /// An item could not be converted to or from a model.
+    #[error("{}{message}", if path.is_empty() { String::new() } else { format!("{path}: ") })]
+    Serde {
+        /// Where in the item the problem is (`orders[3].total`), empty for the root.
+        path: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// Any other backend failure, with its source.
+    #[error("backend error ({operation}): {source}")]
+    Backend {
+        /// The operation that failed (GetItem, Query...).
+        operation: String,
+        /// Whether retrying may succeed.
+        retryable: bool,
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl Error {
+    /// Whether retrying the same request may succeed (throttling, transient service errors).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Throttled { .. } => true,
+            Error::Backend { retryable, .. } => *retryable,
+            Error::TransactionCanceled { reasons } => reasons.iter().any(|r| {
+                matches!(
+                    r.code.as_str(),
+                    "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"
+                )
+            }),
+            _ => false,
+        }
+    }
+
+    /// Shorthand for [`Error::Validation`].
+    pub fn validation(message: impl Into<String>) -> Error {
+        Error::Validation {
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Backend`].
+    pub fn backend(
+        operation: impl Into<String>,
+        retryable: bool,
+        source: impl Into<BoxError>,
+    ) -> Error {
+        Error::Backend {
+            operation: operation.into(),
+            retryable,
+            source: source.into(),
+        }
+    }
+}
+
+impl From<crate::number::NumberError> for Error {
+    fn from(e: crate::number::NumberError) -> Self {
+        Error::Validation {
+            message: e.to_string(),
+        }
+    }
+}

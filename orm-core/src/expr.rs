@@ -1,0 +1,664 @@
+//! The backend-neutral expression AST: attribute paths, conditions (filters and write conditions),
+//! update actions and key conditions.
+//!
+//! Nothing here knows DynamoDB's expression syntax: the DynamoDB backend renders these trees into
+//! expressions with `#name` / `:value` placeholders, and the memory backend evaluates them.
+//!
+//! ```
+//! use orm_core::expr::{attr, Condition};
+//! let c: Condition = attr("status").eq("open").and(attr("views").gt(10));
+//! assert_eq!(c.to_string(), "(status = \"open\" AND views > 10)");
+//! ```
+
+use crate::error::{Error, Result};
+use crate::value::{Value, ValueType};
+use std::fmt;
+
+/// One step of an attribute path: a map key or a list index.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PathElement {
+    /// A (map or top-level) attribute name, used verbatim: dots, `#`, `:` and reserved words are safe.
+    Name(String),
+    /// A list index.
+    Index(usize),
+}
+
+/// A path to an attribute or a nested element (`a.b[2].c`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Path(Vec<PathElement>);
+
+impl Path {
+    /// A top-level attribute with exactly this name (no parsing: `"a.b"` is one attribute).
+    pub fn name(name: impl Into<String>) -> Path {
+        Path(vec![PathElement::Name(name.into())])
+    }
+
+    /// Parses a document path: `.` separates map keys and `[n]` indexes lists (`a.b[2].c`).
+    ///
+    /// Use [`Path::name`] or [`Path::key`] for names that contain `.` or `[`.
+    pub fn parse(text: &str) -> Result<Path> {
+        let bad = |why: &str| Error::validation(format!("attribute path `{text}`: {why}"));
+        let mut elements = Vec::new();
+        for (i, segment) in text.split('.').enumerate() {
+            let (name, mut rest) = match segment.find('[') {
+                Some(p) => (&segment[..p], &segment[p..]),
+                None => (segment, ""),
+            };
+            if name.is_empty() {
+                if i == 0 || !rest.is_empty() || segment.is_empty() {
+                    return Err(bad("empty attribute name"));
+                }
+            } else {
+                elements.push(PathElement::Name(name.to_owned()));
+            }
+            while !rest.is_empty() {
+                let close = rest.find(']').ok_or_else(|| bad("unclosed `[`"))?;
+                if !rest.starts_with('[') {
+                    return Err(bad("unexpected text after `]`"));
+                }
+                let index: usize = rest[1..close]
+                    .parse()
+                    .map_err(|_| bad("list index must be a non-negative integer"))?;
+                elements.push(PathElement::Index(index));
+                rest = &rest[close + 1..];
+            }
+        }
+        if elements.is_empty() {
+            return Err(bad("empty path"));
+        }
+        Ok(Path(elements))
+    }
+
+    /// This path extended by a map key (used verbatim).
+    pub fn key(mut self, name: impl Into<String>) -> Path {
+        self.0.push(PathElement::Name(name.into()));
+        self
+    }
+
+    /// This path extended by a list index.
+    pub fn index(mut self, index: usize) -> Path {
+        self.0.push(PathElement::Index(index));
+        self
+    }
+
+    /// The path's elements.
+    pub fn elements(&self) -> &[PathElement] {
+        &self.0
+    }
+
+    /// The top-level attribute name this path starts with.
+    pub fn root(&self) -> &str {
+        match self.0.first() {
+            Some(PathElement::Name(n)) => n,
+            _ => "",
+        }
+    }
+
+    /// Whether the path is a single top-level attribute.
+    pub fn is_top_level(&self) -> bool {
+        self.0.len() == 1
+    }
+
+    /// Compares this path's value with another operand.
+    fn cmp_op(self, op: CompareOp, rhs: impl Into<Operand>) -> Condition {
+        Condition::Compare(Operand::Path(self), op, rhs.into())
+    }
+
+    /// `path = value`.
+    pub fn eq(self, rhs: impl Into<Operand>) -> Condition {
+        self.cmp_op(CompareOp::Eq, rhs)
+    }
+    /// `path <> value`.
+    pub fn ne(self, rhs: impl Into<Operand>) -> Condition {
+        self.cmp_op(CompareOp::Ne, rhs)
+    }
+    /// `path < value`.
+    pub fn lt(self, rhs: impl Into<Operand>) -> Condition {
+        self.cmp_op(CompareOp::Lt, rhs)
+    }
+    /// `path <= value`.
+    pub fn le(self, rhs: impl Into<Operand>) -> Condition {
+        self.cmp_op(CompareOp::Le, rhs)
+    }
+    /// `path > value`.
+    pub fn gt(self, rhs: impl Into<Operand>) -> Condition {
+        self.cmp_op(CompareOp::Gt, rhs)
+    }
+    /// `path >= value`.
+    pub fn ge(self, rhs: impl Into<Operand>) -> Condition {
+        self.cmp_op(CompareOp::Ge, rhs)
+    }
+    /// `path BETWEEN low AND high` (inclusive).
+    pub fn between(self, low: impl Into<Operand>, high: impl Into<Operand>) -> Condition {
+        Condition::Between(Operand::Path(self), low.into(), high.into())
+    }
+    /// `path IN (v1, v2, ...)` (at most 100 values).
+    pub fn is_in<I, V>(self, values: I) -> Condition
+    where
+        I: IntoIterator<Item = V>,
+        V: Into<Operand>,
+    {
+        Condition::In(
+            Operand::Path(self),
+            values.into_iter().map(Into::into).collect(),
+        )
+    }
+    /// `begins_with(path, prefix)` for strings and binaries.
+    pub fn begins_with(self, prefix: impl Into<Operand>) -> Condition {
+        Condition::BeginsWith(self, prefix.into())
+    }
+    /// `contains(path, operand)`: substring of a string, member of a set, element of a list.
+    pub fn contains(self, operand: impl Into<Operand>) -> Condition {
+        Condition::Contains(self, operand.into())
+    }
+    /// `attribute_exists(path)`.
+    pub fn exists(self) -> Condition {
+        Condition::Exists(self)
+    }
+    /// `attribute_not_exists(path)`.
+    pub fn not_exists(self) -> Condition {
+        Condition::NotExists(self)
+    }
+    /// `attribute_type(path, type)`.
+    pub fn is_type(self, value_type: ValueType) -> Condition {
+        Condition::IsType(self, value_type)
+    }
+    /// `size(path)`, to compare: `attr("tags").size().gt(2)`.
+    pub fn size(self) -> SizeOf {
+        SizeOf(self)
+    }
+}
+
+impl fmt::Display for Path {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            match e {
+                PathElement::Name(n) if i == 0 => write!(f, "{n}")?,
+                PathElement::Name(n) => write!(f, ".{n}")?,
+                PathElement::Index(x) => write!(f, "[{x}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Builds a [`Path`] from document-path text (`"a.b[2]"`).
+///
+/// # Panics
+/// Panics on malformed path text (an empty name, an unclosed `[`); use [`Path::parse`] for
+/// text that is not a literal, and [`Path::name`] for a name containing `.` or `[`.
+pub fn attr(path: &str) -> Path {
+    match Path::parse(path) {
+        Ok(p) => p,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Something that names an attribute path in builder methods: a [`Path`], or path text
+/// (`"a.b[2]"`, parsed like [`attr`]).
+///
+/// Deliberately not `From<&str> for Path`: in value positions a string must stay a value.
+pub trait IntoPath {
+    /// The path.
+    fn into_path(self) -> Path;
+}
+
+impl IntoPath for Path {
+    fn into_path(self) -> Path {
+        self
+    }
+}
+
+impl IntoPath for &Path {
+    fn into_path(self) -> Path {
+        self.clone()
+    }
+}
+
+impl IntoPath for &str {
+    fn into_path(self) -> Path {
+        attr(self)
+    }
+}
+
+impl IntoPath for String {
+    fn into_path(self) -> Path {
+        attr(&self)
+    }
+}
+
+/// `size(path)`, awaiting a comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SizeOf(Path);
+
+impl SizeOf {
+    fn cmp_op(self, op: CompareOp, rhs: impl Into<Operand>) -> Condition {
+        Condition::Compare(Operand::Size(self.0), op, rhs.into())
+    }
+    /// `size(path) = n`.
+    pub fn eq(self, rhs: impl Into<Operand>) -> Condition {
+        self.cmp_op(CompareOp::Eq, rhs)
+    }
+    /// `size(path) <> n`.
+    pub fn ne(self, rhs: impl Into<Operand>) -> Condition {
+        self.cmp_op(CompareOp::Ne, rhs)
+    }
+    /// `size(path) < n`.
+    pub fn lt(self, rhs: impl Into<Operand>) -> Condition {
+        self.cmp_op(CompareOp::Lt, rhs)
+    }
+    /// `size(path) <= n`.
+    pub fn le(self, rhs: impl Into<Operand>) -> Condition {
+        self.cmp_op(CompareOp::Le, rhs)
+    }
+    /// `size(path) > n`.
+    pub fn gt(self, rhs: impl Into<Operand>) -> Condition {
+        self.cmp_op(CompareOp::Gt, rhs)
+    }
+    /// `size(path) >= n`.
+    pub fn ge(self, rhs: impl Into<Operand>) -> Condition {
+        self.cmp_op(CompareOp::Ge, rhs)
+    }
+    /// `size(path) BETWEEN low AND high`.
+    pub fn between(self, low: impl Into<Operand>, high: impl Into<Operand>) -> Condition {
+        Condition::Between(Operand::Size(self.0), low.into(), high.into())
+    }
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CompareOp {
+    /// `=`
+    Eq,
+    /// `<>`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+impl CompareOp {
+    /// The operator's DynamoDB spelling.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "=",
+            CompareOp::Ne => "<>",
+            CompareOp::Lt => "<",
+            CompareOp::Le => "<=",
+            CompareOp::Gt => ">",
+            CompareOp::Ge => ">=",
+        }
+    }
+}
+
+/// A value in an expression: a literal, an attribute path, or `size(path)`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    /// A literal value.
+    Value(Value),
+    /// The value stored at a path.
+    Path(Path),
+    /// `size(path)`.
+    Size(Path),
+}
+
+impl From<Path> for Operand {
+    fn from(p: Path) -> Self {
+        Operand::Path(p)
+    }
+}
+
+impl<T: Into<Value>> From<T> for Operand {
+    fn from(v: T) -> Self {
+        Operand::Value(v.into())
+    }
+}
+
+impl fmt::Display for Operand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Operand::Value(Value::S(s)) => write!(f, "{s:?}"),
+            Operand::Value(v) => write!(f, "{v}"),
+            Operand::Path(p) => write!(f, "{p}"),
+            Operand::Size(p) => write!(f, "size({p})"),
+        }
+    }
+}
+
+/// A condition: a filter on reads, or a condition on writes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// `a <op> b`.
+    Compare(Operand, CompareOp, Operand),
+    /// `a BETWEEN low AND high`.
+    Between(Operand, Operand, Operand),
+    /// `a IN (...)`.
+    In(Operand, Vec<Operand>),
+    /// `begins_with(path, prefix)`.
+    BeginsWith(Path, Operand),
+    /// `contains(path, operand)`.
+    Contains(Path, Operand),
+    /// `attribute_exists(path)`.
+    Exists(Path),
+    /// `attribute_not_exists(path)`.
+    NotExists(Path),
+    /// `attribute_type(path, type)`.
+    IsType(Path, ValueType),
+    /// All of these (an empty list is true).
+    And(Vec<Condition>),
+    /// Any of these (an empty list is false).
+    Or(Vec<Condition>),
+    /// The negation.
+    Not(Box<Condition>),
+}
+
+impl Condition {
+    /// `self AND other` (flattened).
+    pub fn and(self, other: Condition) -> Condition {
+        match self {
+            Condition::And(mut v) => {
+                v.push(other);
+                Condition::And(v)
+            }
+            c => Condition::And(vec![c, other]),
+        }
+    }
+
+    /// `self OR other` (flattened).
+    pub fn or(self, other: Condition) -> Condition {
+        match self {
+            Condition::Or(mut v) => {
+                v.push(other);
+                Condition::Or(v)
+            }
+            c => Condition::Or(vec![c, other]),
+        }
+    }
+
+    /// `NOT self`.
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(self) -> Condition {
+        Condition::Not(Box::new(self))
+    }
+
+    /// Combines an optional condition with another by AND.
+    pub fn and_opt(a: Option<Condition>, b: Option<Condition>) -> Option<Condition> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(a.and(b)),
+            (a, None) => a,
+            (None, b) => b,
+        }
+    }
+
+    /// Checks the tree for what DynamoDB would reject (empty AND/OR, IN over 100 values).
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            Condition::And(v) | Condition::Or(v) => {
+                if v.is_empty() {
+                    return Err(Error::validation("empty AND/OR in a condition"));
+                }
+                v.iter().try_for_each(Condition::validate)
+            }
+            Condition::In(_, v) if v.is_empty() || v.len() > 100 => Err(Error::validation(
+                format!("IN takes 1 to 100 values, got {}", v.len()),
+            )),
+            Condition::Not(c) => c.validate(),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl std::ops::Not for Condition {
+    type Output = Condition;
+    fn not(self) -> Condition {
+        Condition::Not(Box::new(self))
+    }
+}
+
+impl fmt::Display for Condition {
+    /// A readable, DynamoDB-like rendering with values inline (for messages and tests, never sent).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let join = |f: &mut fmt::Formatter<'_>, v: &[Condition], sep: &str| {
+            f.write_str("(")?;
+            for (i, c) in v.iter().enumerate() {
+                if i > 0 {
+                    write!(f, " {sep} ")?;
+                }
+                write!(f, "{c}")?;
+            }
+            f.write_str(")")
+        };
+        match self {
+            Condition::Compare(a, op, b) => write!(f, "{a} {} {b}", op.symbol()),
+            Condition::Between(a, l, h) => write!(f, "{a} BETWEEN {l} AND {h}"),
+            Condition::In(a, v) => {
+                write!(f, "{a} IN (")?;
+                for (i, x) in v.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{x}")?;
+                }
+                f.write_str(")")
+            }
+            Condition::BeginsWith(p, v) => write!(f, "begins_with({p}, {v})"),
+            Condition::Contains(p, v) => write!(f, "contains({p}, {v})"),
+            Condition::Exists(p) => write!(f, "attribute_exists({p})"),
+            Condition::NotExists(p) => write!(f, "attribute_not_exists({p})"),
+            Condition::IsType(p, t) => write!(f, "attribute_type({p}, {t})"),
+            Condition::And(v) => join(f, v, "AND"),
+            Condition::Or(v) => join(f, v, "OR"),
+            Condition::Not(c) => write!(f, "NOT {c}"),
+        }
+    }
+}
+
+/// The right-hand side of a `SET` action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SetValue {
+    /// A plain operand (value or another path).
+    Operand(Operand),
+    /// `a + b` (numbers).
+    Plus(Operand, Operand),
+    /// `a - b` (numbers).
+    Minus(Operand, Operand),
+    /// `if_not_exists(path, value)`.
+    IfNotExists(Path, Operand),
+    /// `list_append(a, b)`.
+    ListAppend(Operand, Operand),
+}
+
+/// One action of an update expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UpdateAction {
+    /// `SET path = value`.
+    Set(Path, SetValue),
+    /// `REMOVE path`.
+    Remove(Path),
+    /// `ADD path value` (number increment or set union).
+    Add(Path, Value),
+    /// `DELETE path set` (set difference).
+    Delete(Path, Value),
+}
+
+impl UpdateAction {
+    /// The path this action writes.
+    pub fn path(&self) -> &Path {
+        match self {
+            UpdateAction::Set(p, _)
+            | UpdateAction::Remove(p)
+            | UpdateAction::Add(p, _)
+            | UpdateAction::Delete(p, _) => p,
+        }
+    }
+}
+
+/// An update expression: a list of actions applied together, atomically.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Update {
+    /// The actions, in the order given.
+    pub actions: Vec<UpdateAction>,
+}
+
+impl Update {
+    /// An empty update.
+    pub fn new() -> Update {
+        Update::default()
+    }
+    /// Adds `SET path = value`.
+    pub fn set(mut self, path: Path, value: impl Into<Operand>) -> Update {
+        self.actions
+            .push(UpdateAction::Set(path, SetValue::Operand(value.into())));
+        self
+    }
+    /// Adds `SET path = <expression>`.
+    pub fn set_expr(mut self, path: Path, value: SetValue) -> Update {
+        self.actions.push(UpdateAction::Set(path, value));
+        self
+    }
+    /// Adds `REMOVE path`.
+    pub fn remove(mut self, path: Path) -> Update {
+        self.actions.push(UpdateAction::Remove(path));
+        self
+    }
+    /// Adds `ADD path value`.
+    pub fn add(mut self, path: Path, value: impl Into<Value>) -> Update {
+        self.actions.push(UpdateAction::Add(path, value.into()));
+        self
+    }
+    /// Adds `DELETE path set`.
+    pub fn delete(mut self, path: Path, set: impl Into<Value>) -> Update {
+        self.actions.push(UpdateAction::Delete(path, set.into()));
+        self
+    }
+    /// Whether there are no actions.
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+    /// Rejects what DynamoDB rejects up front: no actions, and two actions on overlapping paths.
+    pub fn validate(&self) -> Result<()> {
+        if self.actions.is_empty() {
+            return Err(Error::validation("an update needs at least one action"));
+        }
+        for (i, a) in self.actions.iter().enumerate() {
+            for b in &self.actions[..i] {
+                let (pa, pb) = (a.path().elements(), b.path().elements());
+                let n = pa.len().min(pb.len());
+                if pa[..n] == pb[..n] {
+                    return Err(Error::validation(format!(
+                        "two update actions touch overlapping paths `{}` and `{}`",
+                        b.path(),
+                        a.path()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A sort-key condition of a query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SortKeyCondition {
+    /// `sk = v`
+    Eq(Value),
+    /// `sk < v`
+    Lt(Value),
+    /// `sk <= v`
+    Le(Value),
+    /// `sk > v`
+    Gt(Value),
+    /// `sk >= v`
+    Ge(Value),
+    /// `sk BETWEEN a AND b`
+    Between(Value, Value),
+    /// `begins_with(sk, prefix)`
+    BeginsWith(Value),
+}
+
+/// A query's key condition: partition key equality and an optional sort-key condition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyCondition {
+    /// The partition key attribute name.
+    pub partition_name: String,
+    /// The partition key value.
+    pub partition_value: Value,
+    /// The sort key attribute name and its condition.
+    pub sort: Option<(String, SortKeyCondition)>,
+}
+
+impl fmt::Display for KeyCondition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} = {}", self.partition_name, self.partition_value)?;
+        if let Some((name, c)) = &self.sort {
+            match c {
+                SortKeyCondition::Eq(v) => write!(f, " AND {name} = {v}"),
+                SortKeyCondition::Lt(v) => write!(f, " AND {name} < {v}"),
+                SortKeyCondition::Le(v) => write!(f, " AND {name} <= {v}"),
+                SortKeyCondition::Gt(v) => write!(f, " AND {name} > {v}"),
+                SortKeyCondition::Ge(v) => write!(f, " AND {name} >= {v}"),
+                SortKeyCondition::Between(a, b) => write!(f, " AND {name} BETWEEN {a} AND {b}"),
+                SortKeyCondition::BeginsWith(v) => write!(f, " AND begins_with({name}, {v})"),
+            }?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_document_paths() {
+        let p = Path::parse("a.b[2].c").unwrap();
+        assert_eq!(
+            p.elements(),
+            &[
+                PathElement::Name("a".into()),
+                PathElement::Name("b".into()),
+                PathElement::Index(2),
+                PathElement::Name("c".into())
+            ]
+        );
+        assert_eq!(p.to_string(), "a.b[2].c");
+        assert_eq!(Path::parse("l[0][1]").unwrap().elements().len(), 3);
+        for bad in ["", ".a", "a..b", "a[", "a[x]", "a[1]b", "a.", "[1]"] {
+            assert!(Path::parse(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn name_is_verbatim() {
+        let p = Path::name("a.b[1]");
+        assert_eq!(p.elements(), &[PathElement::Name("a.b[1]".into())]);
+    }
+
+    #[test]
+    fn builds_conditions() {
+        let c = attr("a")
+            .eq(1)
+            .and(attr("b").begins_with("x"))
+            .and(!attr("c").exists());
+        assert_eq!(
+            c.to_string(),
+            "(a = 1 AND begins_with(b, \"x\") AND NOT attribute_exists(c))"
+        );
+        assert!(attr("a").is_in(Vec::<i32>::new()).validate().is_err());
+        assert!(attr("t").size().gt(3).validate().is_ok());
+    }
+
+    #[test]
+    fn update_rejects_overlapping_paths() {
+        let u = Update::new().set(attr("a.b"), 1).remove(attr("a"));
+        assert!(u.validate().is_err());
+        let u = Update::new().set(attr("a.b"), 1).remove(attr("a.c"));
+        assert!(u.validate().is_ok());
+        assert!(Update::new().validate().is_err());
+    }
+}

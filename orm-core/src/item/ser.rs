@@ -1,0 +1,1082 @@
+//! The serializer: any `T: Serialize` into a [`Value`].
+//!
+//! Struct fields go straight into a `BTreeMap`; `None`, unit values and empty sets are left out
+//! of maps (DynamoDB has no use for them: an absent GSI key keeps an item out of the index, and
+//! empty sets are rejected). Inside lists they become `NULL`, so positions are kept.
+
+use super::path::{BridgeError, Path};
+use super::{BINARY_SET, MAX_DEPTH, NUMBER, NUMBER_SET, STRING_SET};
+use crate::number::Number;
+use crate::value::Value;
+use serde::ser::{self, Impossible, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Display;
+
+type Result<T, E = BridgeError> = std::result::Result<T, E>;
+
+/// Serializes one value at `path`. `depth` is the nesting level a list or map produced here
+/// would have (an item's attributes are at level 1).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ser<'p> {
+    pub(crate) path: &'p Path<'p>,
+    pub(crate) depth: usize,
+}
+
+/// Whether a value is left out of a map: `NULL` (from `None` or unit) and empty sets.
+#[inline]
+fn is_omitted(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Ss(s) => s.is_empty(),
+        Value::Ns(s) => s.is_empty(),
+        Value::Bs(s) => s.is_empty(),
+        _ => false,
+    }
+}
+
+/// A list keeps positions: an empty set (which DynamoDB rejects) becomes `NULL` there.
+#[inline]
+fn list_element(v: Value) -> Value {
+    if is_omitted(&v) {
+        Value::Null
+    } else {
+        v
+    }
+}
+
+#[cold]
+fn too_deep() -> BridgeError {
+    BridgeError::new(format!(
+        "nesting deeper than {MAX_DEPTH} levels of lists and maps (DynamoDB's limit)"
+    ))
+}
+
+#[cold]
+fn float_error(text: &str, err: crate::number::NumberError) -> BridgeError {
+    match text {
+        "NaN" | "inf" | "-inf" => BridgeError::new(format!(
+            "{text} cannot be stored (DynamoDB numbers are finite)"
+        )),
+        _ => BridgeError::new(err.to_string()),
+    }
+}
+
+#[cold]
+fn wide_int_error(v: impl Display) -> BridgeError {
+    BridgeError::new(format!(
+        "{v} cannot be stored: DynamoDB numbers hold at most 38 significant digits"
+    ))
+}
+
+impl<'p> Ser<'p> {
+    /// The depth for the children of a container created here, or the nesting error.
+    #[inline]
+    fn open(&self) -> Result<usize> {
+        if self.depth > MAX_DEPTH {
+            Err(too_deep())
+        } else {
+            Ok(self.depth + 1)
+        }
+    }
+
+    /// Serializes `value` as the child at `path` (whose depth is `depth`), attaching the path to
+    /// any error that does not carry a deeper one.
+    #[inline]
+    fn child<T: ?Sized + Serialize>(path: &Path<'_>, depth: usize, value: &T) -> Result<Value> {
+        value.serialize(Ser { path, depth }).map_err(|e| e.at(path))
+    }
+}
+
+impl<'p> ser::Serializer for Ser<'p> {
+    type Ok = Value;
+    type Error = BridgeError;
+    type SerializeSeq = SeqSer<'p>;
+    type SerializeTuple = SeqSer<'p>;
+    type SerializeTupleStruct = SeqSer<'p>;
+    type SerializeTupleVariant = SeqSer<'p>;
+    type SerializeMap = MapSer<'p>;
+    type SerializeStruct = StructSer<'p>;
+    type SerializeStructVariant = StructSer<'p>;
+
+    #[inline]
+    fn serialize_bool(self, v: bool) -> Result<Value> {
+        Ok(Value::Bool(v))
+    }
+    #[inline]
+    fn serialize_i8(self, v: i8) -> Result<Value> {
+        Ok(Value::N(Number::from(v)))
+    }
+    #[inline]
+    fn serialize_i16(self, v: i16) -> Result<Value> {
+        Ok(Value::N(Number::from(v)))
+    }
+    #[inline]
+    fn serialize_i32(self, v: i32) -> Result<Value> {
+        Ok(Value::N(Number::from(v)))
+    }
+    #[inline]
+    fn serialize_i64(self, v: i64) -> Result<Value> {
+        Ok(Value::N(Number::from(v)))
+    }
+    fn serialize_i128(self, v: i128) -> Result<Value> {
+        Number::try_from(v)
+            .map(Value::N)
+            .map_err(|_| wide_int_error(v))
+    }
+    #[inline]
+    fn serialize_u8(self, v: u8) -> Result<Value> {
+        Ok(Value::N(Number::from(v)))
+    }
+    #[inline]
+    fn serialize_u16(self, v: u16) -> Result<Value> {
+        Ok(Value::N(Number::from(v)))
+    }
+    #[inline]
+    fn serialize_u32(self, v: u32) -> Result<Value> {
+        Ok(Value::N(Number::from(v)))
+    }
+    #[inline]
+    fn serialize_u64(self, v: u64) -> Result<Value> {
+        Ok(Value::N(Number::from(v)))
+    }
+    fn serialize_u128(self, v: u128) -> Result<Value> {
+        Number::try_from(v)
+            .map(Value::N)
+            .map_err(|_| wide_int_error(v))
+    }
+    fn serialize_f32(self, v: f32) -> Result<Value> {
+        Number::from_f32(v)
+            .map(Value::N)
+            .map_err(|e| float_error(&v.to_string(), e))
+    }
+    fn serialize_f64(self, v: f64) -> Result<Value> {
+        Number::from_f64(v)
+            .map(Value::N)
+            .map_err(|e| float_error(&v.to_string(), e))
+    }
+    fn serialize_char(self, v: char) -> Result<Value> {
+        Ok(Value::S(v.to_string()))
+    }
+    #[inline]
+    fn serialize_str(self, v: &str) -> Result<Value> {
+        Ok(Value::S(v.to_owned()))
+    }
+    #[inline]
+    fn serialize_bytes(self, v: &[u8]) -> Result<Value> {
+        Ok(Value::B(v.to_vec()))
+    }
+    #[inline]
+    fn serialize_none(self) -> Result<Value> {
+        Ok(Value::Null)
+    }
+    #[inline]
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<Value> {
+        value.serialize(self)
+    }
+    #[inline]
+    fn serialize_unit(self) -> Result<Value> {
+        Ok(Value::Null)
+    }
+    #[inline]
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<Value> {
+        Ok(Value::Null)
+    }
+    #[inline]
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<Value> {
+        Ok(Value::S(variant.to_owned()))
+    }
+
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<Value> {
+        // Magic names start with `$`, which no Rust type name does: one byte decides the
+        // common (transparent) case.
+        if name.as_bytes().first() == Some(&b'$') {
+            match name {
+                NUMBER => return value.serialize(NumberText).map(Value::N),
+                STRING_SET => return value.serialize(SetSer::new(SetKind::S, self.path)),
+                NUMBER_SET => return value.serialize(SetSer::new(SetKind::N, self.path)),
+                BINARY_SET => return value.serialize(SetSer::new(SetKind::B, self.path)),
+                _ => {}
+            }
+        }
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<Value> {
+        let depth = self.open()?;
+        let path = Path::Key(self.path, variant);
+        // The content is kept even when it is NULL: `{variant: NULL}` is the variant.
+        let content = Ser::child(&path, depth, value)?;
+        let mut map = BTreeMap::new();
+        map.insert(variant.to_owned(), content);
+        Ok(Value::M(map))
+    }
+
+    fn serialize_seq(self, len: Option<usize>) -> Result<SeqSer<'p>> {
+        let depth = self.open()?;
+        Ok(SeqSer {
+            items: Vec::with_capacity(len.unwrap_or(0)),
+            parent: self.path,
+            variant: None,
+            depth,
+        })
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<SeqSer<'p>> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<SeqSer<'p>> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<SeqSer<'p>> {
+        // `{variant: [..]}`: the map is one level, the list another.
+        let depth = self.open()?;
+        if depth > MAX_DEPTH {
+            return Err(too_deep());
+        }
+        Ok(SeqSer {
+            items: Vec::with_capacity(len),
+            parent: self.path,
+            variant: Some(variant),
+            depth: depth + 1,
+        })
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<MapSer<'p>> {
+        let depth = self.open()?;
+        Ok(MapSer {
+            map: BTreeMap::new(),
+            next_key: None,
+            path: self.path,
+            depth,
+        })
+    }
+
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<StructSer<'p>> {
+        let depth = self.open()?;
+        Ok(StructSer {
+            map: BTreeMap::new(),
+            parent: self.path,
+            variant: None,
+            depth,
+        })
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<StructSer<'p>> {
+        let depth = self.open()?;
+        if depth > MAX_DEPTH {
+            return Err(too_deep());
+        }
+        Ok(StructSer {
+            map: BTreeMap::new(),
+            parent: self.path,
+            variant: Some(variant),
+            depth: depth + 1,
+        })
+    }
+
+    fn collect_str<T: ?Sized + Display>(self, value: &T) -> Result<Value> {
+        Ok(Value::S(value.to_string()))
+    }
+}
+
+/// Wraps `inner` as `{variant: inner}` when serializing a variant.
+#[inline]
+fn wrap_variant(variant: Option<&'static str>, inner: Value) -> Value {
+    match variant {
+        None => inner,
+        Some(v) => {
+            let mut map = BTreeMap::new();
+            map.insert(v.to_owned(), inner);
+            Value::M(map)
+        }
+    }
+}
+
+/// Lists: sequences, tuples, tuple structs and (inside `{variant: ..}`) tuple variants.
+#[derive(Debug)]
+pub(crate) struct SeqSer<'p> {
+    items: Vec<Value>,
+    parent: &'p Path<'p>,
+    variant: Option<&'static str>,
+    /// The depth of each element.
+    depth: usize,
+}
+
+impl SeqSer<'_> {
+    #[inline]
+    fn push<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        let variant_path;
+        let base = match self.variant {
+            Some(v) => {
+                variant_path = Path::Key(self.parent, v);
+                &variant_path
+            }
+            None => self.parent,
+        };
+        let path = Path::Index(base, self.items.len());
+        let v = Ser::child(&path, self.depth, value)?;
+        self.items.push(list_element(v));
+        Ok(())
+    }
+
+    #[inline]
+    fn finish(self) -> Value {
+        wrap_variant(self.variant, Value::L(self.items))
+    }
+}
+
+impl ser::SerializeSeq for SeqSer<'_> {
+    type Ok = Value;
+    type Error = BridgeError;
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        self.push(value)
+    }
+    fn end(self) -> Result<Value> {
+        Ok(self.finish())
+    }
+}
+
+impl ser::SerializeTuple for SeqSer<'_> {
+    type Ok = Value;
+    type Error = BridgeError;
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        self.push(value)
+    }
+    fn end(self) -> Result<Value> {
+        Ok(self.finish())
+    }
+}
+
+impl ser::SerializeTupleStruct for SeqSer<'_> {
+    type Ok = Value;
+    type Error = BridgeError;
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        self.push(value)
+    }
+    fn end(self) -> Result<Value> {
+        Ok(self.finish())
+    }
+}
+
+impl ser::SerializeTupleVariant for SeqSer<'_> {
+    type Ok = Value;
+    type Error = BridgeError;
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        self.push(value)
+    }
+    fn end(self) -> Result<Value> {
+        Ok(self.finish())
+    }
+}
+
+/// Maps with string-like keys.
+#[derive(Debug)]
+pub(crate) struct MapSer<'p> {
+    map: BTreeMap<String, Value>,
+    next_key: Option<String>,
+    path: &'p Path<'p>,
+    /// The depth of each value.
+    depth: usize,
+}
+
+impl MapSer<'_> {
+    #[inline]
+    fn insert<T: ?Sized + Serialize>(&mut self, key: String, value: &T) -> Result<()> {
+        let path = Path::Key(self.path, &key);
+        let v = Ser::child(&path, self.depth, value)?;
+        if !is_omitted(&v) {
+            self.map.insert(key, v);
+        }
+        Ok(())
+    }
+}
+
+impl ser::SerializeMap for MapSer<'_> {
+    type Ok = Value;
+    type Error = BridgeError;
+
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<()> {
+        self.next_key = Some(key.serialize(KeySer)?);
+        Ok(())
+    }
+
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        let key = self
+            .next_key
+            .take()
+            .ok_or_else(|| BridgeError::new("serialize_value called before serialize_key"))?;
+        self.insert(key, value)
+    }
+
+    fn serialize_entry<K: ?Sized + Serialize, V: ?Sized + Serialize>(
+        &mut self,
+        key: &K,
+        value: &V,
+    ) -> Result<()> {
+        let key = key.serialize(KeySer)?;
+        self.insert(key, value)
+    }
+
+    fn end(self) -> Result<Value> {
+        Ok(Value::M(self.map))
+    }
+}
+
+/// Structs and (inside `{variant: ..}`) struct variants.
+#[derive(Debug)]
+pub(crate) struct StructSer<'p> {
+    map: BTreeMap<String, Value>,
+    parent: &'p Path<'p>,
+    variant: Option<&'static str>,
+    /// The depth of each field value.
+    depth: usize,
+}
+
+impl StructSer<'_> {
+    #[inline]
+    fn field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
+        let variant_path;
+        let base = match self.variant {
+            Some(v) => {
+                variant_path = Path::Key(self.parent, v);
+                &variant_path
+            }
+            None => self.parent,
+        };
+        let path = Path::Key(base, key);
+        let v = Ser::child(&path, self.depth, value)?;
+        if !is_omitted(&v) {
+            self.map.insert(key.to_owned(), v);
+        }
+        Ok(())
+    }
+}
+
+impl ser::SerializeStruct for StructSer<'_> {
+    type Ok = Value;
+    type Error = BridgeError;
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        self.field(key, value)
+    }
+    fn end(self) -> Result<Value> {
+        Ok(wrap_variant(self.variant, Value::M(self.map)))
+    }
+}
+
+impl ser::SerializeStructVariant for StructSer<'_> {
+    type Ok = Value;
+    type Error = BridgeError;
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        self.field(key, value)
+    }
+    fn end(self) -> Result<Value> {
+        Ok(wrap_variant(self.variant, Value::M(self.map)))
+    }
+}
+
+/// Generates the `Serializer` methods of a narrow serializer that rejects everything it does
+/// not override, with `$err(kind)` as the error.
+macro_rules! reject {
+    ($err:ident; $($method:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $kind:expr;)*) => {$(
+        fn $method(self, $($arg: $ty),*) -> Result<$ret> {
+            $(let _ = $arg;)*
+            Err($err($kind))
+        }
+    )*};
+}
+
+/// The methods every narrow serializer here rejects (compound types and the rarer scalars).
+macro_rules! reject_compound {
+    ($err:ident) => {
+        fn serialize_some<T: ?Sized + Serialize>(self, _value: &T) -> Result<Self::Ok> {
+            Err($err("an option"))
+        }
+        fn serialize_newtype_variant<T: ?Sized + Serialize>(
+            self,
+            _name: &'static str,
+            _index: u32,
+            _variant: &'static str,
+            _value: &T,
+        ) -> Result<Self::Ok> {
+            Err($err("an enum newtype variant"))
+        }
+        fn serialize_tuple_struct(
+            self,
+            _name: &'static str,
+            _len: usize,
+        ) -> Result<Impossible<Self::Ok, BridgeError>> {
+            Err($err("a tuple struct"))
+        }
+        fn serialize_tuple_variant(
+            self,
+            _name: &'static str,
+            _index: u32,
+            _variant: &'static str,
+            _len: usize,
+        ) -> Result<Impossible<Self::Ok, BridgeError>> {
+            Err($err("an enum tuple variant"))
+        }
+        fn serialize_map(self, _len: Option<usize>) -> Result<Impossible<Self::Ok, BridgeError>> {
+            Err($err("a map"))
+        }
+        fn serialize_struct(
+            self,
+            _name: &'static str,
+            _len: usize,
+        ) -> Result<Impossible<Self::Ok, BridgeError>> {
+            Err($err("a struct"))
+        }
+        fn serialize_struct_variant(
+            self,
+            _name: &'static str,
+            _index: u32,
+            _variant: &'static str,
+            _len: usize,
+        ) -> Result<Impossible<Self::Ok, BridgeError>> {
+            Err($err("an enum struct variant"))
+        }
+    };
+}
+
+/// Takes the canonical text a [`Number`] serializes as (under the magic name) back to a Number.
+struct NumberText;
+
+#[cold]
+fn not_number_text(kind: &str) -> BridgeError {
+    BridgeError::new(format!(
+        "a value named `{NUMBER}` must serialize as number text, found {kind}"
+    ))
+}
+
+impl ser::Serializer for NumberText {
+    type Ok = Number;
+    type Error = BridgeError;
+    type SerializeSeq = Impossible<Number, BridgeError>;
+    type SerializeTuple = Impossible<Number, BridgeError>;
+    type SerializeTupleStruct = Impossible<Number, BridgeError>;
+    type SerializeTupleVariant = Impossible<Number, BridgeError>;
+    type SerializeMap = Impossible<Number, BridgeError>;
+    type SerializeStruct = Impossible<Number, BridgeError>;
+    type SerializeStructVariant = Impossible<Number, BridgeError>;
+
+    fn serialize_str(self, v: &str) -> Result<Number> {
+        Number::parse(v).map_err(|e| BridgeError::new(e.to_string()))
+    }
+
+    reject! { not_number_text;
+        serialize_bool(v: bool) -> Number = "a boolean";
+        serialize_i8(v: i8) -> Number = "an integer";
+        serialize_i16(v: i16) -> Number = "an integer";
+        serialize_i32(v: i32) -> Number = "an integer";
+        serialize_i64(v: i64) -> Number = "an integer";
+        serialize_i128(v: i128) -> Number = "an integer";
+        serialize_u8(v: u8) -> Number = "an integer";
+        serialize_u16(v: u16) -> Number = "an integer";
+        serialize_u32(v: u32) -> Number = "an integer";
+        serialize_u64(v: u64) -> Number = "an integer";
+        serialize_u128(v: u128) -> Number = "an integer";
+        serialize_f32(v: f32) -> Number = "a float";
+        serialize_f64(v: f64) -> Number = "a float";
+        serialize_char(v: char) -> Number = "a char";
+        serialize_bytes(v: &[u8]) -> Number = "bytes";
+        serialize_none() -> Number = "None";
+        serialize_unit() -> Number = "unit";
+        serialize_unit_struct(name: &'static str) -> Number = "a unit struct";
+        serialize_unit_variant(name: &'static str, index: u32, variant: &'static str) -> Number
+            = "an enum unit variant";
+        serialize_seq(len: Option<usize>) -> Impossible<Number, BridgeError> = "a sequence";
+        serialize_tuple(len: usize) -> Impossible<Number, BridgeError> = "a tuple";
+    }
+
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<Number> {
+        value.serialize(self)
+    }
+
+    reject_compound!(not_number_text);
+}
+
+/// Map keys: strings, chars, integers, booleans and unit variants become attribute names.
+struct KeySer;
+
+#[cold]
+fn bad_key(kind: &str) -> BridgeError {
+    BridgeError::new(format!(
+        "map keys must be strings, integers or unit enum variants, found {kind}"
+    ))
+}
+
+impl ser::Serializer for KeySer {
+    type Ok = String;
+    type Error = BridgeError;
+    type SerializeSeq = Impossible<String, BridgeError>;
+    type SerializeTuple = Impossible<String, BridgeError>;
+    type SerializeTupleStruct = Impossible<String, BridgeError>;
+    type SerializeTupleVariant = Impossible<String, BridgeError>;
+    type SerializeMap = Impossible<String, BridgeError>;
+    type SerializeStruct = Impossible<String, BridgeError>;
+    type SerializeStructVariant = Impossible<String, BridgeError>;
+
+    fn serialize_str(self, v: &str) -> Result<String> {
+        Ok(v.to_owned())
+    }
+    fn serialize_char(self, v: char) -> Result<String> {
+        Ok(v.to_string())
+    }
+    fn serialize_bool(self, v: bool) -> Result<String> {
+        Ok(if v { "true" } else { "false" }.to_owned())
+    }
+    fn serialize_i8(self, v: i8) -> Result<String> {
+        Ok(v.to_string())
+    }
+    fn serialize_i16(self, v: i16) -> Result<String> {
+        Ok(v.to_string())
+    }
+    fn serialize_i32(self, v: i32) -> Result<String> {
+        Ok(v.to_string())
+    }
+    fn serialize_i64(self, v: i64) -> Result<String> {
+        Ok(v.to_string())
+    }
+    fn serialize_i128(self, v: i128) -> Result<String> {
+        Ok(v.to_string())
+    }
+    fn serialize_u8(self, v: u8) -> Result<String> {
+        Ok(v.to_string())
+    }
+    fn serialize_u16(self, v: u16) -> Result<String> {
+        Ok(v.to_string())
+    }
+    fn serialize_u32(self, v: u32) -> Result<String> {
+        Ok(v.to_string())
+    }
+    fn serialize_u64(self, v: u64) -> Result<String> {
+        Ok(v.to_string())
+    }
+    fn serialize_u128(self, v: u128) -> Result<String> {
+        Ok(v.to_string())
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<String> {
+        Ok(variant.to_owned())
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<String> {
+        value.serialize(self)
+    }
+    fn collect_str<T: ?Sized + Display>(self, value: &T) -> Result<String> {
+        Ok(value.to_string())
+    }
+
+    reject! { bad_key;
+        serialize_f32(v: f32) -> String = "a float";
+        serialize_f64(v: f64) -> String = "a float";
+        serialize_bytes(v: &[u8]) -> String = "bytes";
+        serialize_none() -> String = "None";
+        serialize_unit() -> String = "unit";
+        serialize_unit_struct(name: &'static str) -> String = "a unit struct";
+        serialize_seq(len: Option<usize>) -> Impossible<String, BridgeError> = "a sequence";
+        serialize_tuple(len: usize) -> Impossible<String, BridgeError> = "a tuple";
+    }
+
+    reject_compound!(bad_key);
+}
+
+/// Which DynamoDB set a [`SetSer`] builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SetKind {
+    S,
+    N,
+    B,
+}
+
+impl SetKind {
+    fn describe(self) -> &'static str {
+        match self {
+            SetKind::S => "a string set (SS) holds strings",
+            SetKind::N => "a number set (NS) holds numbers",
+            SetKind::B => "a binary set (BS) holds binary values",
+        }
+    }
+}
+
+/// Serializes the sequence inside a set's magic newtype into `SS`, `NS` or `BS`.
+struct SetSer<'p> {
+    kind: SetKind,
+    path: &'p Path<'p>,
+}
+
+impl<'p> SetSer<'p> {
+    fn new(kind: SetKind, path: &'p Path<'p>) -> SetSer<'p> {
+        SetSer { kind, path }
+    }
+
+    fn not_a_sequence(&self, kind: &str) -> BridgeError {
+        BridgeError::new(format!(
+            "{} and must serialize as a sequence, found {kind}",
+            self.kind.describe()
+        ))
+    }
+}
+
+/// Accumulates set members.
+#[derive(Debug)]
+pub(crate) struct SetSeq<'p> {
+    kind: SetKind,
+    path: &'p Path<'p>,
+    index: usize,
+    value: Value,
+}
+
+impl ser::SerializeSeq for SetSeq<'_> {
+    type Ok = Value;
+    type Error = BridgeError;
+
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        let path = Path::Index(self.path, self.index);
+        self.index += 1;
+        // Members are scalars: their depth does not matter.
+        let member = Ser::child(&path, 1, value)?;
+        match (&mut self.value, member) {
+            (Value::Ss(set), Value::S(s)) => {
+                set.insert(s);
+            }
+            (Value::Ns(set), Value::N(n)) => {
+                set.insert(n);
+            }
+            (Value::Bs(set), Value::B(b)) => {
+                set.insert(b);
+            }
+            (_, other) => {
+                return Err(BridgeError::new(format!(
+                    "{}, found {}",
+                    self.kind.describe(),
+                    other.value_type()
+                ))
+                .at(&path))
+            }
+        }
+        Ok(())
+    }
+
+    fn end(self) -> Result<Value> {
+        Ok(self.value)
+    }
+}
+
+impl ser::SerializeTuple for SetSeq<'_> {
+    type Ok = Value;
+    type Error = BridgeError;
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Result<Value> {
+        Ok(self.value)
+    }
+}
+
+impl<'p> ser::Serializer for SetSer<'p> {
+    type Ok = Value;
+    type Error = BridgeError;
+    type SerializeSeq = SetSeq<'p>;
+    type SerializeTuple = SetSeq<'p>;
+    type SerializeTupleStruct = Impossible<Value, BridgeError>;
+    type SerializeTupleVariant = Impossible<Value, BridgeError>;
+    type SerializeMap = Impossible<Value, BridgeError>;
+    type SerializeStruct = Impossible<Value, BridgeError>;
+    type SerializeStructVariant = Impossible<Value, BridgeError>;
+
+    fn serialize_seq(self, _len: Option<usize>) -> Result<SetSeq<'p>> {
+        let value = match self.kind {
+            SetKind::S => Value::Ss(BTreeSet::new()),
+            SetKind::N => Value::Ns(BTreeSet::new()),
+            SetKind::B => Value::Bs(BTreeSet::new()),
+        };
+        Ok(SetSeq {
+            kind: self.kind,
+            path: self.path,
+            index: 0,
+            value,
+        })
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<SetSeq<'p>> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<Value> {
+        value.serialize(self)
+    }
+
+    fn serialize_none(self) -> Result<Value> {
+        // `Option<set>` fields under a `with` helper: None is an absent (empty) set.
+        self.serialize_seq(Some(0)).map(|s| s.value)
+    }
+
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<Value> {
+        value.serialize(self)
+    }
+
+    fn serialize_bool(self, _v: bool) -> Result<Value> {
+        Err(self.not_a_sequence("a boolean"))
+    }
+    fn serialize_i8(self, _v: i8) -> Result<Value> {
+        Err(self.not_a_sequence("a number"))
+    }
+    fn serialize_i16(self, _v: i16) -> Result<Value> {
+        Err(self.not_a_sequence("a number"))
+    }
+    fn serialize_i32(self, _v: i32) -> Result<Value> {
+        Err(self.not_a_sequence("a number"))
+    }
+    fn serialize_i64(self, _v: i64) -> Result<Value> {
+        Err(self.not_a_sequence("a number"))
+    }
+    fn serialize_i128(self, _v: i128) -> Result<Value> {
+        Err(self.not_a_sequence("a number"))
+    }
+    fn serialize_u8(self, _v: u8) -> Result<Value> {
+        Err(self.not_a_sequence("a number"))
+    }
+    fn serialize_u16(self, _v: u16) -> Result<Value> {
+        Err(self.not_a_sequence("a number"))
+    }
+    fn serialize_u32(self, _v: u32) -> Result<Value> {
+        Err(self.not_a_sequence("a number"))
+    }
+    fn serialize_u64(self, _v: u64) -> Result<Value> {
+        Err(self.not_a_sequence("a number"))
+    }
+    fn serialize_u128(self, _v: u128) -> Result<Value> {
+        Err(self.not_a_sequence("a number"))
+    }
+    fn serialize_f32(self, _v: f32) -> Result<Value> {
+        Err(self.not_a_sequence("a number"))
+    }
+    fn serialize_f64(self, _v: f64) -> Result<Value> {
+        Err(self.not_a_sequence("a number"))
+    }
+    fn serialize_char(self, _v: char) -> Result<Value> {
+        Err(self.not_a_sequence("a string"))
+    }
+    fn serialize_str(self, _v: &str) -> Result<Value> {
+        Err(self.not_a_sequence("a string"))
+    }
+    fn serialize_bytes(self, _v: &[u8]) -> Result<Value> {
+        Err(self.not_a_sequence("bytes"))
+    }
+    fn serialize_unit(self) -> Result<Value> {
+        Err(self.not_a_sequence("unit"))
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<Value> {
+        Err(self.not_a_sequence("a unit struct"))
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+    ) -> Result<Value> {
+        Err(self.not_a_sequence("an enum variant"))
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> Result<Value> {
+        Err(self.not_a_sequence("an enum variant"))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Impossible<Value, BridgeError>> {
+        Err(self.not_a_sequence("a tuple struct"))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Impossible<Value, BridgeError>> {
+        Err(self.not_a_sequence("an enum variant"))
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Impossible<Value, BridgeError>> {
+        Err(self.not_a_sequence("a map"))
+    }
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Impossible<Value, BridgeError>> {
+        Err(self.not_a_sequence("a struct"))
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Impossible<Value, BridgeError>> {
+        Err(self.not_a_sequence("an enum variant"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::item::{to_item, to_value};
+    use serde::Serialize;
+    use std::collections::HashMap;
+
+    #[test]
+    fn omission_rules() {
+        assert!(is_omitted(&Value::Null));
+        assert!(is_omitted(&Value::Ss(BTreeSet::new())));
+        assert!(is_omitted(&Value::Ns(BTreeSet::new())));
+        assert!(is_omitted(&Value::Bs(BTreeSet::new())));
+        assert!(!is_omitted(&Value::S(String::new())));
+        assert!(!is_omitted(&Value::L(Vec::new())));
+        assert!(!is_omitted(&Value::M(BTreeMap::new())));
+        assert_eq!(list_element(Value::Ss(BTreeSet::new())), Value::Null);
+        assert_eq!(list_element(Value::from(1)), Value::from(1));
+    }
+
+    #[test]
+    fn variant_content_keeps_null() {
+        #[derive(Serialize)]
+        enum E {
+            Maybe(Option<u8>),
+        }
+        let v = to_value(&E::Maybe(None)).unwrap();
+        assert_eq!(
+            v,
+            Value::M(BTreeMap::from([("Maybe".to_owned(), Value::Null)]))
+        );
+    }
+
+    #[test]
+    fn map_keys_of_every_string_like_kind() {
+        #[derive(Serialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        enum K {
+            Alpha,
+        }
+        #[derive(Serialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        struct Id(u64);
+        assert_eq!(
+            to_value(&BTreeMap::from([(K::Alpha, 1)])).unwrap(),
+            Value::M(BTreeMap::from([("Alpha".to_owned(), Value::from(1))]))
+        );
+        assert_eq!(
+            to_value(&BTreeMap::from([(Id(7), 1)])).unwrap(),
+            Value::M(BTreeMap::from([("7".to_owned(), Value::from(1))]))
+        );
+        assert_eq!(
+            to_value(&BTreeMap::from([(-1i128, 1)])).unwrap(),
+            Value::M(BTreeMap::from([("-1".to_owned(), Value::from(1))]))
+        );
+        assert_eq!(
+            to_value(&HashMap::from([('c', true)])).unwrap(),
+            Value::M(BTreeMap::from([("c".to_owned(), Value::Bool(true))]))
+        );
+        let err = to_value(&HashMap::from([(Some(1), 1)])).unwrap_err();
+        assert!(err.to_string().contains("found an option"), "{err}");
+    }
+
+    #[test]
+    fn nesting_depth_counts_variants_twice() {
+        #[derive(Serialize)]
+        enum Tree {
+            Leaf,
+            Node(Vec<Tree>),
+        }
+        // Each Node is a map holding a list: two levels.
+        let mut t = Tree::Leaf;
+        for _ in 0..16 {
+            t = Tree::Node(vec![t]);
+        }
+        assert!(to_value(&t).is_ok());
+        let t = Tree::Node(vec![t]);
+        let err = to_value(&t).unwrap_err();
+        assert!(err.to_string().contains("nesting deeper than 32"), "{err}");
+        // The same tree as an item's attribute fits one level less.
+        #[derive(Serialize)]
+        struct Holder {
+            t: Tree,
+        }
+        let mut t = Tree::Leaf;
+        for _ in 0..16 {
+            t = Tree::Node(vec![t]);
+        }
+        assert!(to_item(&Holder { t }).is_ok());
+    }
+
+    #[test]
+    fn number_text_is_parsed_back_exactly() {
+        let n = Number::parse("-0.000123").unwrap();
+        assert_eq!(to_value(&n).unwrap(), Value::N(n.clone()));
+        // A hand-written value under the magic name must be number text.
+        struct Fake;
+        impl Serialize for Fake {
+            fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_newtype_struct(NUMBER, &true)
+            }
+        }
+        let err = to_value(&Fake).unwrap_err();
+        assert!(err.to_string().contains("found a boolean"), "{err}");
+    }
+}

@@ -1,0 +1,365 @@
+//! DynamoDB attribute values ([`Value`]) and items ([`Item`]).
+
+use crate::number::Number;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// One DynamoDB attribute value: the ten types of the DynamoDB data model.
+///
+/// Sets are ordered sets so that equality ignores insertion order, as DynamoDB's does.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum Value {
+    /// String (`S`).
+    S(String),
+    /// Number (`N`), exact.
+    N(Number),
+    /// Binary (`B`).
+    B(Vec<u8>),
+    /// Boolean (`BOOL`).
+    Bool(bool),
+    /// Null (`NULL`).
+    Null,
+    /// List (`L`).
+    L(Vec<Value>),
+    /// Map (`M`).
+    M(BTreeMap<String, Value>),
+    /// String set (`SS`); never empty when stored.
+    Ss(BTreeSet<String>),
+    /// Number set (`NS`); never empty when stored.
+    Ns(BTreeSet<Number>),
+    /// Binary set (`BS`); never empty when stored.
+    Bs(BTreeSet<Vec<u8>>),
+}
+
+/// The DynamoDB type of a [`Value`], as named in `attribute_type` conditions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ValueType {
+    /// `S`
+    S,
+    /// `N`
+    N,
+    /// `B`
+    B,
+    /// `BOOL`
+    Bool,
+    /// `NULL`
+    Null,
+    /// `L`
+    L,
+    /// `M`
+    M,
+    /// `SS`
+    Ss,
+    /// `NS`
+    Ns,
+    /// `BS`
+    Bs,
+}
+
+impl ValueType {
+    /// The type's DynamoDB descriptor (`S`, `N`, `BOOL`, `SS`, ...).
+    pub fn descriptor(self) -> &'static str {
+        match self {
+            ValueType::S => "S",
+            ValueType::N => "N",
+            ValueType::B => "B",
+            ValueType::Bool => "BOOL",
+            ValueType::Null => "NULL",
+            ValueType::L => "L",
+            ValueType::M => "M",
+            ValueType::Ss => "SS",
+            ValueType::Ns => "NS",
+            ValueType::Bs => "BS",
+        }
+    }
+}
+
+impl fmt::Display for ValueType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.descriptor())
+    }
+}
+
+impl Value {
+    /// This value's DynamoDB type.
+    pub fn value_type(&self) -> ValueType {
+        match self {
+            Value::S(_) => ValueType::S,
+            Value::N(_) => ValueType::N,
+            Value::B(_) => ValueType::B,
+            Value::Bool(_) => ValueType::Bool,
+            Value::Null => ValueType::Null,
+            Value::L(_) => ValueType::L,
+            Value::M(_) => ValueType::M,
+            Value::Ss(_) => ValueType::Ss,
+            Value::Ns(_) => ValueType::Ns,
+            Value::Bs(_) => ValueType::Bs,
+        }
+    }
+
+    /// The string, if this is an `S`.
+    pub fn as_s(&self) -> Option<&str> {
+        match self {
+            Value::S(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The number, if this is an `N`.
+    pub fn as_n(&self) -> Option<&Number> {
+        match self {
+            Value::N(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The bytes, if this is a `B`.
+    pub fn as_b(&self) -> Option<&[u8]> {
+        match self {
+            Value::B(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The map, if this is an `M`.
+    pub fn as_m(&self) -> Option<&BTreeMap<String, Value>> {
+        match self {
+            Value::M(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The list, if this is an `L`.
+    pub fn as_l(&self) -> Option<&[Value]> {
+        match self {
+            Value::L(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The size DynamoDB counts for this value (without an attribute name), in bytes.
+    ///
+    /// Follows DynamoDB's published item-size rules: strings and binaries by length, numbers
+    /// as one byte per two significant digits plus one, one byte for booleans and nulls, three bytes
+    /// of overhead plus one per element for lists and maps.
+    pub fn size(&self) -> usize {
+        match self {
+            Value::S(s) => s.len(),
+            Value::N(n) => number_size(n),
+            Value::B(b) => b.len(),
+            Value::Bool(_) | Value::Null => 1,
+            Value::L(l) => 3 + l.iter().map(|v| v.size() + 1).sum::<usize>(),
+            Value::M(m) => 3 + m.iter().map(|(k, v)| k.len() + v.size() + 1).sum::<usize>(),
+            Value::Ss(s) => s.iter().map(|x| x.len()).sum(),
+            Value::Ns(s) => s.iter().map(number_size).sum(),
+            Value::Bs(s) => s.iter().map(|x| x.len()).sum(),
+        }
+    }
+
+    /// Whether this is a key-capable scalar (`S`, `N` or `B`).
+    pub fn is_key_type(&self) -> bool {
+        matches!(self, Value::S(_) | Value::N(_) | Value::B(_))
+    }
+}
+
+fn number_size(n: &Number) -> usize {
+    let digits = n
+        .as_str()
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .skip_while(|d| *d == b'0')
+        .count();
+    // Trailing zeros of integers are not significant either.
+    let text = n.as_str();
+    let trailing = if text.contains('.') {
+        0
+    } else {
+        text.bytes().rev().take_while(|d| *d == b'0').count()
+    };
+    digits.saturating_sub(trailing).div_ceil(2) + 1
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::S(s) => write!(f, "S({s:?})"),
+            Value::N(n) => write!(f, "N({n})"),
+            Value::B(b) => write!(f, "B({} bytes)", b.len()),
+            Value::Bool(b) => write!(f, "Bool({b})"),
+            Value::Null => f.write_str("Null"),
+            Value::L(l) => f.debug_tuple("L").field(l).finish(),
+            Value::M(m) => f.debug_tuple("M").field(m).finish(),
+            Value::Ss(s) => f.debug_tuple("Ss").field(s).finish(),
+            Value::Ns(s) => {
+                f.write_str("Ns(")?;
+                f.debug_set()
+                    .entries(s.iter().map(|n| n.as_str()))
+                    .finish()?;
+                f.write_str(")")
+            }
+            Value::Bs(s) => write!(f, "Bs({} members)", s.len()),
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    /// Renders the value compactly for error messages and keys (`USER#1`, `42`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::S(s) => f.write_str(s),
+            Value::N(n) => f.write_str(n.as_str()),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+macro_rules! value_from_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Value {
+            fn from(v: $t) -> Self { Value::N(Number::from(v)) }
+        }
+    )*};
+}
+value_from_int!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::S(v.to_owned())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::S(v)
+    }
+}
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::S(v.clone())
+    }
+}
+impl From<Number> for Value {
+    fn from(v: Number) -> Self {
+        Value::N(v)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+impl From<Vec<u8>> for Value {
+    fn from(v: Vec<u8>) -> Self {
+        Value::B(v)
+    }
+}
+impl From<&[u8]> for Value {
+    fn from(v: &[u8]) -> Self {
+        Value::B(v.to_vec())
+    }
+}
+impl From<Vec<Value>> for Value {
+    fn from(v: Vec<Value>) -> Self {
+        Value::L(v)
+    }
+}
+impl From<BTreeMap<String, Value>> for Value {
+    fn from(v: BTreeMap<String, Value>) -> Self {
+        Value::M(v)
+    }
+}
+impl From<Item> for Value {
+    fn from(v: Item) -> Self {
+        Value::M(v.0)
+    }
+}
+
+/// One DynamoDB item: attribute names to values.
+///
+/// A thin wrapper over a `BTreeMap` (so iteration order is stable); it dereferences to the map.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct Item(pub BTreeMap<String, Value>);
+
+impl Item {
+    /// An empty item.
+    pub fn new() -> Item {
+        Item(BTreeMap::new())
+    }
+
+    /// Adds an attribute, builder style.
+    pub fn with(mut self, name: impl Into<String>, value: impl Into<Value>) -> Item {
+        self.0.insert(name.into(), value.into());
+        self
+    }
+
+    /// The size DynamoDB counts for this item: names plus values, in bytes (the 400 KB limit).
+    pub fn size(&self) -> usize {
+        self.0.iter().map(|(k, v)| k.len() + v.size()).sum()
+    }
+
+    /// Keeps only the named top-level attributes.
+    pub fn project(&self, names: &[&str]) -> Item {
+        Item(
+            self.0
+                .iter()
+                .filter(|(k, _)| names.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        )
+    }
+
+    /// The inner map.
+    pub fn into_inner(self) -> BTreeMap<String, Value> {
+        self.0
+    }
+}
+
+impl std::ops::Deref for Item {
+    type Target = BTreeMap<String, Value>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Item {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl fmt::Debug for Item {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.0.iter()).finish()
+    }
+}
+
+impl From<BTreeMap<String, Value>> for Item {
+    fn from(m: BTreeMap<String, Value>) -> Self {
+        Item(m)
+    }
+}
+
+impl<K: Into<String>, V: Into<Value>> FromIterator<(K, V)> for Item {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        Item(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
+    }
+}
+
+impl IntoIterator for Item {
+    type Item = (String, Value);
+    type IntoIter = std::collections::btree_map::IntoIter<String, Value>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Item {
+    type Item = (&'a String, &'a Value);
+    type IntoIter = std::collections::btree_map::Iter<'a, String, Value>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
