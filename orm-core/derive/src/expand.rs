@@ -1,0 +1,577 @@
+//! Code generation: the `Model` impl and the inherent key constructors of a checked model.
+
+use crate::ast::{self, FieldDef, IndexDef, ModelDef, Part, ProjectionDef, Template};
+use crate::types::{Kind, ParamStyle};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use std::collections::HashSet;
+use syn::DeriveInput;
+
+/// Expands `#[derive(Model)]` on `input`.
+pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let model = ast::parse(input)?;
+    let generator = Generator { model: &model };
+    let model_impl = generator.model_impl();
+    let constructors = generator.constructors()?;
+    Ok(quote! {
+        #model_impl
+        #constructors
+    })
+}
+
+/// Whether a `None` field is an error (primary keys) or makes the key absent (sparse indexes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Required,
+    Sparse,
+}
+
+/// Where field values come from: `&self` (the `Model` impl) or the parameters of a constructor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    SelfFields,
+    Params,
+}
+
+/// One generated inherent method.
+struct Method {
+    name: String,
+    /// Where a clash of its name is reported.
+    span: Span,
+    tokens: TokenStream,
+}
+
+const ERRORS_DOC: &str = "\n\n# Errors\n\n`Error::Validation` when a value cannot be part of a \
+    key: a string containing the key delimiter `#`, a float, bytes or a collection.";
+
+struct Generator<'a> {
+    model: &'a ModelDef,
+}
+
+impl Generator<'_> {
+    fn field(&self, index: usize) -> &FieldDef {
+        &self.model.fields[index]
+    }
+
+    /// An expression of type `String`: the parts rendered.
+    fn render(&self, parts: &[Part], source: Source, mode: Mode) -> TokenStream {
+        let krate = &self.model.krate;
+        if !parts.iter().any(|p| matches!(p, Part::Field(_))) {
+            let text: String = parts
+                .iter()
+                .filter_map(|p| match p {
+                    Part::Literal(l) => Some(l.as_str()),
+                    Part::Field(_) => None,
+                })
+                .collect();
+            return quote!(::std::string::String::from(#text));
+        }
+        let capacity: usize = parts
+            .iter()
+            .map(|p| match p {
+                Part::Literal(l) => l.len(),
+                Part::Field(i) => self.field(*i).info.rendered_len,
+            })
+            .sum();
+        let steps = parts.iter().map(|part| match part {
+            Part::Literal(l) => {
+                let mut chars = l.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) => quote!(__orm_key.push(#c);),
+                    _ => quote!(__orm_key.push_str(#l);),
+                }
+            }
+            Part::Field(i) => {
+                let field = self.field(*i);
+                let ident = &field.ident;
+                let name = &field.name;
+                let value = match (source, field.info.param) {
+                    (Source::SelfFields, _) => quote!(&self.#ident),
+                    (Source::Params, ParamStyle::Str) => quote!(#ident),
+                    (Source::Params, _) => quote!(&#ident),
+                };
+                match mode {
+                    Mode::Required => quote! {
+                        #krate::key::write_required_part(&mut __orm_key, #value, #name)?;
+                    },
+                    Mode::Sparse => quote! {
+                        if !#krate::key::write_part(&mut __orm_key, #value, #name)? {
+                            return ::core::result::Result::Ok(::core::option::Option::None);
+                        }
+                    },
+                }
+            }
+        });
+        quote!({
+            let mut __orm_key = ::std::string::String::with_capacity(#capacity);
+            #(#steps)*
+            __orm_key
+        })
+    }
+
+    /// An expression of type `Value`: the parts rendered into a string value.
+    fn value(&self, parts: &[Part], source: Source, mode: Mode) -> TokenStream {
+        let krate = &self.model.krate;
+        let rendered = self.render(parts, source, mode);
+        quote!(#krate::Value::S(#rendered))
+    }
+
+    fn template(&self, template: &Template) -> TokenStream {
+        let krate = &self.model.krate;
+        let text = &template.text;
+        let parts = template.parts.iter().map(|p| match p {
+            Part::Literal(l) => quote!(#krate::key::TemplatePart::Literal(#l)),
+            Part::Field(i) => {
+                let name = &self.field(*i).name;
+                quote!(#krate::key::TemplatePart::Field(#name))
+            }
+        });
+        quote!(#krate::key::KeyTemplate { text: #text, parts: &[#(#parts),*] })
+    }
+
+    fn optional_template(&self, template: Option<&Template>) -> TokenStream {
+        some_or_none(template.map(|t| self.template(t)))
+    }
+
+    fn schema_body(&self) -> TokenStream {
+        let model = self.model;
+        let krate = &model.krate;
+        let entity = &model.entity;
+        let fields = model.fields.iter().map(|f| {
+            let name = &f.name;
+            let attribute = &f.attribute;
+            let kind = format_ident!(
+                "{}",
+                match f.info.kind {
+                    Kind::String => "String",
+                    Kind::Integer => "Integer",
+                    Kind::Float => "Float",
+                    Kind::Bool => "Bool",
+                    Kind::Bytes => "Bytes",
+                    Kind::Other => "Other",
+                }
+            );
+            let optional = f.info.optional;
+            let in_key = f.in_key;
+            quote! {
+                #krate::Field {
+                    name: #name,
+                    attribute: #attribute,
+                    kind: #krate::FieldKind::#kind,
+                    optional: #optional,
+                    in_key: #in_key,
+                }
+            }
+        });
+        let lazy = model
+            .indexes
+            .iter()
+            .any(|i| matches!(i.projection, ProjectionDef::Include(_)));
+        let indexes = model.indexes.iter().map(|index| {
+            let name = &index.name;
+            let local = index.local;
+            let pk = self.optional_template(index.pk.as_ref());
+            let sk = self.optional_template(index.sk.as_ref());
+            let projection = match &index.projection {
+                ProjectionDef::All => quote!(#krate::backend::Projection::All),
+                ProjectionDef::KeysOnly => quote!(#krate::backend::Projection::KeysOnly),
+                ProjectionDef::Include(names) => quote! {
+                    #krate::backend::Projection::Include(::std::vec![
+                        #(::std::string::String::from(#names)),*
+                    ])
+                },
+            };
+            quote! {
+                #krate::model::IndexSchema {
+                    name: #name,
+                    local: #local,
+                    partition_key: #pk,
+                    sort_key: #sk,
+                    projection: #projection,
+                }
+            }
+        });
+        let indexes = if lazy {
+            quote!(::std::vec::Vec::leak(::std::vec![#(#indexes),*]))
+        } else {
+            quote!(&[#(#indexes),*])
+        };
+        let pk = self.template(&model.pk);
+        let sk = self.optional_template(model.sk.as_ref());
+        let has_sort_key = model.sk.is_some();
+        let attribute = |field: Option<usize>| {
+            some_or_none(field.map(|i| {
+                let attribute = &self.field(i).attribute;
+                quote!(#attribute)
+            }))
+        };
+        let (version, ttl) = (attribute(model.version), attribute(model.ttl));
+        let (created_at, updated_at) = (attribute(model.created_at), attribute(model.updated_at));
+        let schema = quote! {
+            #krate::Schema {
+                entity: #entity,
+                fields: &[#(#fields),*],
+                partition_key: ::core::option::Option::Some(#pk),
+                sort_key: #sk,
+                has_sort_key: #has_sort_key,
+                indexes: #indexes,
+                version: #version,
+                ttl: #ttl,
+                created_at: #created_at,
+                updated_at: #updated_at,
+            }
+        };
+        if lazy {
+            // `Projection::Include` holds a `Vec`: built once, on first use.
+            quote! {
+                static SCHEMA: ::std::sync::LazyLock<#krate::Schema> =
+                    ::std::sync::LazyLock::new(|| #schema);
+                ::std::sync::LazyLock::force(&SCHEMA)
+            }
+        } else {
+            quote! {
+                static SCHEMA: #krate::Schema = #schema;
+                &SCHEMA
+            }
+        }
+    }
+
+    fn index_key_fn(&self) -> TokenStream {
+        let model = self.model;
+        if model.indexes.is_empty() {
+            return TokenStream::new();
+        }
+        let krate = &model.krate;
+        let arms = model.indexes.iter().map(|index| {
+            let name = &index.name;
+            let sort = match &index.sk {
+                Some(sk) => {
+                    let value = self.value(&sk.parts, Source::SelfFields, Mode::Sparse);
+                    quote!(::core::option::Option::Some(#value))
+                }
+                None => quote!(::core::option::Option::None),
+            };
+            let partition = match &index.pk {
+                Some(pk) => self.value(&pk.parts, Source::SelfFields, Mode::Sparse),
+                // A local index: the table's partition key.
+                None => self.value(&model.pk.parts, Source::SelfFields, Mode::Required),
+            };
+            // The sort key first: a local index is sparse by its sort key alone.
+            quote! {
+                #name => {
+                    let sort = #sort;
+                    let partition = #partition;
+                    ::core::result::Result::Ok(::core::option::Option::Some(
+                        #krate::Key { partition, sort },
+                    ))
+                }
+            }
+        });
+        quote! {
+            fn index_key(
+                &self,
+                index: &str,
+            ) -> #krate::Result<::core::option::Option<#krate::Key>> {
+                match index {
+                    #(#arms)*
+                    _ => ::core::result::Result::Ok(::core::option::Option::None),
+                }
+            }
+        }
+    }
+
+    fn model_impl(&self) -> TokenStream {
+        let model = self.model;
+        let krate = &model.krate;
+        let ident = &model.ident;
+        let (impl_generics, ty_generics, where_clause) = model.generics.split_for_impl();
+        let schema = self.schema_body();
+        let partition = self.value(&model.pk.parts, Source::SelfFields, Mode::Required);
+        let sort = some_or_none(
+            model
+                .sk
+                .as_ref()
+                .map(|sk| self.value(&sk.parts, Source::SelfFields, Mode::Required)),
+        );
+        let index_key = self.index_key_fn();
+        // The optimistic-locking version, read and written through the field itself.
+        let version_fns = model.version.map(|i| {
+            let field = &self.field(i).ident;
+            quote! {
+                fn version(&self) -> ::core::option::Option<u64> {
+                    ::core::convert::TryFrom::try_from(self.#field).ok()
+                }
+
+                fn set_version(&mut self, version: u64) {
+                    if let ::core::result::Result::Ok(v) = ::core::convert::TryFrom::try_from(version) {
+                        self.#field = v;
+                    }
+                }
+            }
+        });
+        quote! {
+            #[automatically_derived]
+            impl #impl_generics #krate::Model for #ident #ty_generics #where_clause {
+                #version_fns
+
+                fn schema() -> &'static #krate::Schema {
+                    #schema
+                }
+
+                fn primary_key(&self) -> #krate::Result<#krate::Key> {
+                    ::core::result::Result::Ok(#krate::Key {
+                        partition: #partition,
+                        sort: #sort,
+                    })
+                }
+
+                #index_key
+            }
+        }
+    }
+
+    /// A constructor taking `fields` (each once) and returning `ret` from `body`.
+    fn method(
+        &self,
+        name: String,
+        span: Span,
+        doc: String,
+        fields: &[usize],
+        ret: TokenStream,
+        body: TokenStream,
+    ) -> Method {
+        let vis = &self.model.vis;
+        let params = fields.iter().map(|&i| {
+            let field = self.field(i);
+            let ident = &field.ident;
+            let ty = &field.info.value_ty;
+            match field.info.param {
+                ParamStyle::Str => quote!(#ident: impl ::core::convert::AsRef<str>),
+                ParamStyle::Exact => quote!(#ident: #ty),
+                ParamStyle::Into => quote!(#ident: impl ::core::convert::Into<#ty>),
+            }
+        });
+        let conversions = fields.iter().map(|&i| {
+            let field = self.field(i);
+            let ident = &field.ident;
+            let ty = &field.info.value_ty;
+            match field.info.param {
+                ParamStyle::Str => {
+                    quote!(let #ident: &str = ::core::convert::AsRef::<str>::as_ref(&#ident);)
+                }
+                ParamStyle::Exact => TokenStream::new(),
+                ParamStyle::Into => quote!(let #ident: #ty = ::core::convert::Into::into(#ident);),
+            }
+        });
+        let allow = if fields.len() > 7 {
+            quote!(#[allow(clippy::too_many_arguments)])
+        } else {
+            TokenStream::new()
+        };
+        let fn_name = format_ident!("{}", name, span = span);
+        let tokens = quote! {
+            #[doc = #doc]
+            #allow
+            #vis fn #fn_name(#(#params),*) -> #ret {
+                #(#conversions)*
+                #body
+            }
+        };
+        Method { name, span, tokens }
+    }
+
+    /// `*key`, `*partition`, `*sort_key` and `*sk_prefix*` for the table (prefix "") or an index.
+    fn key_methods(
+        &self,
+        prefix: &str,
+        what: &str,
+        span: Span,
+        index: Option<&IndexDef>,
+        methods: &mut Vec<Method>,
+    ) {
+        let model = self.model;
+        let krate = &model.krate;
+        let ident = &model.ident;
+        let (pk, sk) = match index {
+            Some(index) => (index.pk.as_ref(), index.sk.as_ref()),
+            None => (Some(&model.pk), model.sk.as_ref()),
+        };
+        let value_ty = quote!(#krate::Result<#krate::Value>);
+        if let Some(pk) = pk {
+            let pk_fields = unique(pk.fields());
+            let partition = self.value(&pk.parts, Source::Params, Mode::Required);
+            let key_fields = unique(pk.fields().chain(sk.iter().flat_map(|sk| sk.fields())));
+            let sort =
+                some_or_none(sk.map(|sk| self.value(&sk.parts, Source::Params, Mode::Required)));
+            let sort_doc = sk.map_or_else(String::new, |sk| format!(", sort `{}`", sk.text));
+            methods.push(self.method(
+                format!("{prefix}key"),
+                span,
+                format!(
+                    "The {} of a `{ident}` with these key fields: partition `{}`{sort_doc}.\
+                     {ERRORS_DOC}",
+                    if what.is_empty() {
+                        "primary key".to_owned()
+                    } else {
+                        format!("{what}key")
+                    },
+                    pk.text
+                ),
+                &key_fields,
+                quote!(#krate::Result<#krate::Key>),
+                quote! {
+                    ::core::result::Result::Ok(#krate::Key { partition: #partition, sort: #sort })
+                },
+            ));
+            methods.push(self.method(
+                format!("{prefix}partition"),
+                span,
+                format!(
+                    "The {what}partition key `{}` of the `{ident}` items with these fields, \
+                     to query them.{ERRORS_DOC}",
+                    pk.text
+                ),
+                &pk_fields,
+                value_ty.clone(),
+                quote!(::core::result::Result::Ok(#partition)),
+            ));
+        }
+        let Some(sk) = sk else { return };
+        let sort = self.value(&sk.parts, Source::Params, Mode::Required);
+        methods.push(self.method(
+            format!("{prefix}sort_key"),
+            span,
+            format!(
+                "The {what}sort key `{}` of a `{ident}` with these fields.{ERRORS_DOC}",
+                sk.text
+            ),
+            &unique(sk.fields()),
+            value_ty.clone(),
+            quote!(::core::result::Result::Ok(#sort)),
+        ));
+        let field_positions: Vec<usize> = sk
+            .parts
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| matches!(p, Part::Field(_)))
+            .map(|(at, _)| at)
+            .collect();
+        let Some(&first) = field_positions.first() else {
+            return; // A constant sort key: nothing to query by prefix.
+        };
+        if first > 0 {
+            let literal = self.value(&sk.parts[..first], Source::Params, Mode::Required);
+            let Part::Literal(text) = &sk.parts[0] else {
+                unreachable!("parts before the first field are literal")
+            };
+            methods.push(self.method(
+                format!("{prefix}sk_prefix"),
+                span,
+                format!(
+                    "The literal start `{text}` of every {what}sort key of `{ident}` items, to \
+                     query them all with `begins_with`.\n\nAlways `Ok`; a `Result` like the \
+                     other key constructors."
+                ),
+                &[],
+                value_ty.clone(),
+                quote!(::core::result::Result::Ok(#literal)),
+            ));
+        }
+        let mut seen = HashSet::new();
+        let proper = field_positions.len() - 1;
+        for &at in &field_positions[..proper] {
+            let Part::Field(last) = sk.parts[at] else {
+                unreachable!("positions of fields")
+            };
+            let last_name = &self.field(last).name;
+            if !seen.insert(last_name) {
+                continue; // A field repeated in the template: its first prefix is enough.
+            }
+            // Through the field and the literal after it: `TODO#{created_at}#`, so that a
+            // prefix `1` does not also match `10`.
+            let end = match sk.parts.get(at + 1) {
+                Some(Part::Literal(_)) => at + 2,
+                _ => at + 1,
+            };
+            let parts = &sk.parts[..end];
+            let text: String = parts
+                .iter()
+                .map(|p| match p {
+                    Part::Literal(l) => l.clone(),
+                    Part::Field(i) => format!("{{{}}}", self.field(*i).name),
+                })
+                .collect();
+            let fields = unique(parts.iter().filter_map(|p| match p {
+                Part::Field(i) => Some(*i),
+                Part::Literal(_) => None,
+            }));
+            let value = self.value(parts, Source::Params, Mode::Required);
+            methods.push(self.method(
+                format!("{prefix}sk_prefix_{last_name}"),
+                span,
+                format!(
+                    "The {what}sort-key prefix `{text}` of the `{ident}` items with these \
+                     fields, to query them with `begins_with`.{ERRORS_DOC}"
+                ),
+                &fields,
+                value_ty.clone(),
+                quote!(::core::result::Result::Ok(#value)),
+            ));
+        }
+    }
+
+    fn constructors(&self) -> syn::Result<TokenStream> {
+        let model = self.model;
+        let mut methods = Vec::new();
+        self.key_methods("", "", Span::call_site(), None, &mut methods);
+        for index in &model.indexes {
+            let what = format!(
+                "{} index `{}` ",
+                if index.local { "local" } else { "global" },
+                index.name
+            );
+            let prefix = format!("{}_", index.method_prefix);
+            self.key_methods(&prefix, &what, index.span, Some(index), &mut methods);
+        }
+        let mut names = HashSet::new();
+        for method in &methods {
+            if !names.insert(method.name.as_str()) {
+                return Err(syn::Error::new(
+                    method.span,
+                    format!(
+                        "this index name makes #[derive(Model)] generate a second method named \
+                         `{}`; rename the index",
+                        method.name
+                    ),
+                ));
+            }
+        }
+        let ident = &model.ident;
+        let (impl_generics, ty_generics, where_clause) = model.generics.split_for_impl();
+        let tokens = methods.iter().map(|m| &m.tokens);
+        Ok(quote! {
+            #[allow(dead_code)]
+            impl #impl_generics #ident #ty_generics #where_clause {
+                #(#tokens)*
+            }
+        })
+    }
+}
+
+fn some_or_none(value: Option<TokenStream>) -> TokenStream {
+    match value {
+        Some(v) => quote!(::core::option::Option::Some(#v)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+/// The indexes in order, each once.
+fn unique(fields: impl Iterator<Item = usize>) -> Vec<usize> {
+    let mut out = Vec::new();
+    for field in fields {
+        if !out.contains(&field) {
+            out.push(field);
+        }
+    }
+    out
+}

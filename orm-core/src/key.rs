@@ -1,0 +1,406 @@
+//! Primary keys ([`Key`]) and key templates (`USER#{id}`), rendered from a model's own fields.
+//!
+//! Template fields render so that keys sort the way their values do:
+//! - strings as they are; a string containing the delimiter `#` is rejected (it would let one
+//!   key prefix match another entity's keys);
+//! - integers zero-padded to their type's full width (`u32` 7 -> `0000000007`); negative signed
+//!   integers as `-` followed by the padded complement, so that they sort before positives and
+//!   in numeric order among themselves;
+//! - unit enum variants by their (serde) name, booleans as `true`/`false`;
+//! - `None` makes the key absent (a sparse index), or is an error for the primary key.
+//!
+//! Floats, bytes, sequences and maps cannot be key fields.
+
+use crate::error::{Error, Result};
+use crate::value::Value;
+use serde::ser::{self, Impossible, Serialize};
+use std::fmt::{self, Write as _};
+
+/// The character that separates template parts; key field values may not contain it.
+pub const DELIMITER: char = '#';
+
+/// A primary key (or an index key): partition value and optional sort value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Key {
+    /// The partition key value.
+    pub partition: Value,
+    /// The sort key value, if the model has a sort key.
+    pub sort: Option<Value>,
+}
+
+impl Key {
+    /// A key with a partition value only.
+    pub fn new(partition: impl Into<Value>) -> Key {
+        Key {
+            partition: partition.into(),
+            sort: None,
+        }
+    }
+
+    /// A key with partition and sort values.
+    pub fn with_sort(partition: impl Into<Value>, sort: impl Into<Value>) -> Key {
+        Key {
+            partition: partition.into(),
+            sort: Some(sort.into()),
+        }
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.partition)?;
+        if let Some(s) = &self.sort {
+            write!(f, " / {s}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Turns a value or a `Result` of it into a `Result`, so that API methods accept both
+/// `Todo::key(..)` (a `Result<Key>`) and a plain `Key`.
+pub trait IntoResult<T> {
+    /// The value, or the error it carries.
+    fn into_result(self) -> Result<T>;
+}
+
+impl<T> IntoResult<T> for T {
+    fn into_result(self) -> Result<T> {
+        Ok(self)
+    }
+}
+
+impl<T> IntoResult<T> for Result<T> {
+    fn into_result(self) -> Result<T> {
+        self
+    }
+}
+
+/// One part of a key template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TemplatePart {
+    /// Literal text.
+    Literal(&'static str),
+    /// The value of the named field.
+    Field(&'static str),
+}
+
+/// A parsed key template such as `TODO#{created_at}#{todo_id}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyTemplate {
+    /// The template text as written.
+    pub text: &'static str,
+    /// Its parts, in order.
+    pub parts: &'static [TemplatePart],
+}
+
+impl KeyTemplate {
+    /// The names of the fields the template uses, in order.
+    pub fn fields(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.parts.iter().filter_map(|p| match p {
+            TemplatePart::Field(f) => Some(*f),
+            TemplatePart::Literal(_) => None,
+        })
+    }
+
+    /// The literal text before the first field (the whole text for a template without fields).
+    pub fn literal_prefix(&self) -> &'static str {
+        match self.parts.first() {
+            Some(TemplatePart::Literal(l)) => l,
+            _ => "",
+        }
+    }
+}
+
+/// Appends one template field's value to a key being rendered.
+///
+/// Returns `Ok(false)` when the value is `None` (the key is absent); an error names the field.
+pub fn write_part<T: Serialize + ?Sized>(out: &mut String, value: &T, field: &str) -> Result<bool> {
+    match value.serialize(KeyPartSerializer { out }) {
+        Ok(()) => Ok(true),
+        Err(KeyPartError::Absent) => Ok(false),
+        Err(KeyPartError::Invalid(why)) => {
+            Err(Error::validation(format!("key field `{field}`: {why}")))
+        }
+    }
+}
+
+/// Like [`write_part`] for a required field: `None` is an error naming the field.
+pub fn write_required_part<T: Serialize + ?Sized>(
+    out: &mut String,
+    value: &T,
+    field: &str,
+) -> Result<()> {
+    if write_part(out, value, field)? {
+        Ok(())
+    } else {
+        Err(Error::validation(format!(
+            "key field `{field}` is None; a primary key needs every field of its template"
+        )))
+    }
+}
+
+#[derive(Debug)]
+enum KeyPartError {
+    Absent,
+    Invalid(String),
+}
+
+impl fmt::Display for KeyPartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyPartError::Absent => f.write_str("absent"),
+            KeyPartError::Invalid(s) => f.write_str(s),
+        }
+    }
+}
+
+impl std::error::Error for KeyPartError {}
+
+impl ser::Error for KeyPartError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        KeyPartError::Invalid(msg.to_string())
+    }
+}
+
+struct KeyPartSerializer<'a> {
+    out: &'a mut String,
+}
+
+fn invalid<T>(what: &str) -> std::result::Result<T, KeyPartError> {
+    Err(KeyPartError::Invalid(format!(
+        "{what} cannot be part of a key (use strings, integers, bools or unit enum variants)"
+    )))
+}
+
+impl KeyPartSerializer<'_> {
+    fn unsigned(self, v: u128, width: usize) -> std::result::Result<(), KeyPartError> {
+        write!(self.out, "{v:0width$}").map_err(ser::Error::custom)
+    }
+    fn signed(self, v: i128, max: i128, width: usize) -> std::result::Result<(), KeyPartError> {
+        if v >= 0 {
+            write!(self.out, "{v:0width$}").map_err(ser::Error::custom)
+        } else {
+            // -1 -> -<max>, min -> -000..0: sorts before every non-negative, in numeric order.
+            let complement = max + v + 1;
+            write!(self.out, "-{complement:0width$}").map_err(ser::Error::custom)
+        }
+    }
+}
+
+impl<'a> ser::Serializer for KeyPartSerializer<'a> {
+    type Ok = ();
+    type Error = KeyPartError;
+    type SerializeSeq = Impossible<(), KeyPartError>;
+    type SerializeTuple = Impossible<(), KeyPartError>;
+    type SerializeTupleStruct = Impossible<(), KeyPartError>;
+    type SerializeTupleVariant = Impossible<(), KeyPartError>;
+    type SerializeMap = Impossible<(), KeyPartError>;
+    type SerializeStruct = Impossible<(), KeyPartError>;
+    type SerializeStructVariant = Impossible<(), KeyPartError>;
+
+    fn serialize_bool(self, v: bool) -> std::result::Result<(), KeyPartError> {
+        self.out.push_str(if v { "true" } else { "false" });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> std::result::Result<(), KeyPartError> {
+        self.signed(v.into(), i8::MAX.into(), 3)
+    }
+    fn serialize_i16(self, v: i16) -> std::result::Result<(), KeyPartError> {
+        self.signed(v.into(), i16::MAX.into(), 5)
+    }
+    fn serialize_i32(self, v: i32) -> std::result::Result<(), KeyPartError> {
+        self.signed(v.into(), i32::MAX.into(), 10)
+    }
+    fn serialize_i64(self, v: i64) -> std::result::Result<(), KeyPartError> {
+        self.signed(v.into(), i64::MAX.into(), 19)
+    }
+    fn serialize_i128(self, v: i128) -> std::result::Result<(), KeyPartError> {
+        if v == i128::MIN {
+            self.out.push('-');
+            self.out.push_str(&"0".repeat(39));
+            return Ok(());
+        }
+        self.signed(v, i128::MAX, 39)
+    }
+    fn serialize_u8(self, v: u8) -> std::result::Result<(), KeyPartError> {
+        self.unsigned(v.into(), 3)
+    }
+    fn serialize_u16(self, v: u16) -> std::result::Result<(), KeyPartError> {
+        self.unsigned(v.into(), 5)
+    }
+    fn serialize_u32(self, v: u32) -> std::result::Result<(), KeyPartError> {
+        self.unsigned(v.into(), 10)
+    }
+    fn serialize_u64(self, v: u64) -> std::result::Result<(), KeyPartError> {
+        self.unsigned(v.into(), 20)
+    }
+    fn serialize_u128(self, v: u128) -> std::result::Result<(), KeyPartError> {
+        self.unsigned(v, 39)
+    }
+    fn serialize_f32(self, _: f32) -> std::result::Result<(), KeyPartError> {
+        invalid("a float")
+    }
+    fn serialize_f64(self, _: f64) -> std::result::Result<(), KeyPartError> {
+        invalid("a float")
+    }
+    fn serialize_char(self, v: char) -> std::result::Result<(), KeyPartError> {
+        let mut buf = [0u8; 4];
+        self.serialize_str(v.encode_utf8(&mut buf))
+    }
+    fn serialize_str(self, v: &str) -> std::result::Result<(), KeyPartError> {
+        if v.contains(DELIMITER) {
+            return Err(KeyPartError::Invalid(format!(
+                "value {v:?} contains the key delimiter `{DELIMITER}`"
+            )));
+        }
+        self.out.push_str(v);
+        Ok(())
+    }
+    fn serialize_bytes(self, _: &[u8]) -> std::result::Result<(), KeyPartError> {
+        invalid("bytes")
+    }
+    fn serialize_none(self) -> std::result::Result<(), KeyPartError> {
+        Err(KeyPartError::Absent)
+    }
+    fn serialize_some<T: Serialize + ?Sized>(
+        self,
+        value: &T,
+    ) -> std::result::Result<(), KeyPartError> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> std::result::Result<(), KeyPartError> {
+        invalid("a unit value")
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> std::result::Result<(), KeyPartError> {
+        invalid("a unit struct")
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> std::result::Result<(), KeyPartError> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> std::result::Result<(), KeyPartError> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> std::result::Result<(), KeyPartError> {
+        invalid("an enum variant with data")
+    }
+    fn serialize_seq(
+        self,
+        _: Option<usize>,
+    ) -> std::result::Result<Self::SerializeSeq, KeyPartError> {
+        invalid("a sequence")
+    }
+    fn serialize_tuple(self, _: usize) -> std::result::Result<Self::SerializeTuple, KeyPartError> {
+        invalid("a tuple")
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> std::result::Result<Self::SerializeTupleStruct, KeyPartError> {
+        invalid("a tuple struct")
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> std::result::Result<Self::SerializeTupleVariant, KeyPartError> {
+        invalid("an enum variant with data")
+    }
+    fn serialize_map(
+        self,
+        _: Option<usize>,
+    ) -> std::result::Result<Self::SerializeMap, KeyPartError> {
+        invalid("a map")
+    }
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> std::result::Result<Self::SerializeStruct, KeyPartError> {
+        invalid("a struct")
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> std::result::Result<Self::SerializeStructVariant, KeyPartError> {
+        invalid("an enum variant with data")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn render<T: Serialize>(v: T) -> Result<String> {
+        let mut s = String::new();
+        write_required_part(&mut s, &v, "f")?;
+        Ok(s)
+    }
+
+    #[test]
+    fn integers_are_padded() {
+        assert_eq!(render(7u32).unwrap(), "0000000007");
+        assert_eq!(render(7u64).unwrap(), "00000000000000000007");
+        assert_eq!(render(-1i8).unwrap(), "-127");
+        assert_eq!(render(i8::MIN).unwrap(), "-000");
+        assert_eq!(render(u128::MAX).unwrap(), u128::MAX.to_string());
+        assert_eq!(render(i128::MIN).unwrap().len(), 40);
+    }
+
+    #[test]
+    fn delimiter_and_bad_types_are_rejected() {
+        let e = render("a#b").unwrap_err().to_string();
+        assert!(
+            e.contains("key field `f`") && e.contains("delimiter"),
+            "{e}"
+        );
+        assert!(render(1.5f64).is_err());
+        assert!(render(vec![1]).is_err());
+        assert!(render(Option::<u8>::None)
+            .unwrap_err()
+            .to_string()
+            .contains("None"));
+        let mut s = String::new();
+        assert!(!write_part(&mut s, &Option::<u8>::None, "f").unwrap());
+    }
+
+    proptest! {
+        #[test]
+        fn signed_keys_sort_numerically(a: i64, b: i64) {
+            prop_assert_eq!(a.cmp(&b), render(a).unwrap().cmp(&render(b).unwrap()));
+        }
+        #[test]
+        fn i8_keys_sort_numerically(a: i8, b: i8) {
+            prop_assert_eq!(a.cmp(&b), render(a).unwrap().cmp(&render(b).unwrap()));
+        }
+        #[test]
+        fn i128_keys_sort_numerically(a: i128, b: i128) {
+            prop_assert_eq!(a.cmp(&b), render(a).unwrap().cmp(&render(b).unwrap()));
+        }
+        #[test]
+        fn unsigned_keys_sort_numerically(a: u64, b: u64) {
+            prop_assert_eq!(a.cmp(&b), render(a).unwrap().cmp(&render(b).unwrap()));
+        }
+    }
+}

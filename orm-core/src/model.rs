@@ -1,0 +1,177 @@
+//! The [`Model`] trait, its static [`Schema`] and [`Field`] descriptors.
+//!
+//! `#[derive(Model)]` implements [`Model`] from `#[model(...)]` attributes; a hand-written impl
+//! may derive keys with arbitrary logic instead of templates.
+
+use crate::backend::Projection;
+use crate::error::Result;
+use crate::key::{Key, KeyTemplate};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// What kind of value a field holds, as far as the derive can tell from its type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FieldKind {
+    /// `String`, `&str`, `char`.
+    String,
+    /// A signed or unsigned integer type.
+    Integer,
+    /// `f32` or `f64`.
+    Float,
+    /// `bool`.
+    Bool,
+    /// Bytes (`Vec<u8>` with `serde_bytes`, `bytes::Bytes`).
+    Bytes,
+    /// Anything else (structs, enums, collections, timestamps...).
+    Other,
+}
+
+/// A static description of one model field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    /// The Rust field name.
+    pub name: &'static str,
+    /// The attribute name it is stored under (after `#[serde(rename)]` / `#[model(rename)]`).
+    pub attribute: &'static str,
+    /// What kind of value it holds.
+    pub kind: FieldKind,
+    /// Whether the type is an `Option` (absent when `None`).
+    pub optional: bool,
+    /// Whether a key template of the table or of an index uses it.
+    pub in_key: bool,
+}
+
+/// A secondary index declared by a model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexSchema {
+    /// The index name (`gsi1`).
+    pub name: &'static str,
+    /// A local secondary index shares the table's partition key; it has no partition template.
+    pub local: bool,
+    /// The partition-key template (global indexes).
+    pub partition_key: Option<KeyTemplate>,
+    /// The sort-key template, if the index has a sort key.
+    pub sort_key: Option<KeyTemplate>,
+    /// Which attributes the index holds.
+    pub projection: Projection,
+}
+
+/// The static description of a model: entity name, fields, key templates, indexes, special fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schema {
+    /// The entity name, stored on every item (`__entity` by default) and checked on every read.
+    pub entity: &'static str,
+    /// The fields, in declaration order.
+    pub fields: &'static [Field],
+    /// The partition-key template (None for hand-written key logic).
+    pub partition_key: Option<KeyTemplate>,
+    /// The sort-key template, if the model has a sort key (or `has_sort_key` for hand-written logic).
+    pub sort_key: Option<KeyTemplate>,
+    /// Whether items of this model carry a sort key.
+    pub has_sort_key: bool,
+    /// Secondary indexes.
+    pub indexes: &'static [IndexSchema],
+    /// The attribute holding the optimistic-locking version (`#[model(version)]`).
+    pub version: Option<&'static str>,
+    /// The TTL attribute (`#[model(ttl)]`), epoch seconds.
+    pub ttl: Option<&'static str>,
+    /// The attribute set once on create (`#[model(created_at)]`).
+    pub created_at: Option<&'static str>,
+    /// The attribute set on every write (`#[model(updated_at)]`).
+    pub updated_at: Option<&'static str>,
+}
+
+impl Schema {
+    /// A schema with an entity name and nothing else, to build hand-written schemas from:
+    /// `Schema { has_sort_key: true, ..Schema::new("User") }`.
+    pub const fn new(entity: &'static str) -> Schema {
+        Schema {
+            entity,
+            fields: &[],
+            partition_key: None,
+            sort_key: None,
+            has_sort_key: false,
+            indexes: &[],
+            version: None,
+            ttl: None,
+            created_at: None,
+            updated_at: None,
+        }
+    }
+
+    /// The index declared under `name`.
+    pub fn index(&self, name: &str) -> Option<&IndexSchema> {
+        self.indexes.iter().find(|i| i.name == name)
+    }
+
+    /// The field stored under attribute `attribute`.
+    pub fn field_by_attribute(&self, attribute: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.attribute == attribute)
+    }
+}
+
+/// A Rust type stored as DynamoDB items of one entity type.
+///
+/// Usually derived:
+///
+/// ```
+/// use orm_core::Model;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// #[model(entity = "User", pk = "USER#{id}", sk = "PROFILE")]
+/// struct User {
+///     id: String,
+///     name: String,
+/// }
+///
+/// let key = User::key("alice").unwrap();
+/// assert_eq!(key.partition.as_s(), Some("USER#alice"));
+/// assert_eq!(key.sort.as_ref().and_then(|v| v.as_s()), Some("PROFILE"));
+/// ```
+///
+/// Implemented by hand, keys may come from any logic (the schema still names the entity):
+///
+/// ```
+/// use orm_core::{Key, Model, Result, Schema, Value};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Serialize, Deserialize)]
+/// struct Counter { name: String, value: u64 }
+///
+/// impl Model for Counter {
+///     fn schema() -> &'static Schema {
+///         static SCHEMA: Schema = Schema::new("Counter");
+///         &SCHEMA
+///     }
+///     fn primary_key(&self) -> Result<Key> {
+///         Ok(Key::new(Value::S(format!("COUNTER#{}", self.name.to_lowercase()))))
+///     }
+/// }
+/// ```
+pub trait Model: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The static description of this model.
+    fn schema() -> &'static Schema;
+
+    /// The primary key derived from this value's fields.
+    fn primary_key(&self) -> Result<Key>;
+
+    /// The key of this value in the index `index`; `None` when a field it needs is absent
+    /// (the item is then not in that sparse index). For a local index only `sort` is used.
+    fn index_key(&self, index: &str) -> Result<Option<Key>> {
+        let _ = index;
+        Ok(None)
+    }
+
+    /// The optimistic-locking version of this value (`#[model(version)]`), if the model has one.
+    ///
+    /// `0` means "never stored": a save of version 0 requires that no item exists.
+    fn version(&self) -> Option<u64> {
+        None
+    }
+
+    /// Sets the optimistic-locking version after a successful write (no-op without a version field).
+    fn set_version(&mut self, version: u64) {
+        let _ = version;
+    }
+}
