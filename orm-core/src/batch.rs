@@ -1,0 +1,403 @@
+//! Batch reads and writes that never lose an item: chunking, bounded concurrency, retries with
+//! exponential backoff and full jitter, and a typed error listing exactly what was not done.
+//!
+//! - Writes go out in chunks of at most 25 requests and 16 MB; reads in chunks of at most 100 keys.
+//! - Two writes to one key in one call are rejected up front (naming the key); duplicate keys in a
+//!   read are asked once and answered at every position.
+//! - `UnprocessedItems` / `UnprocessedKeys` and retryable errors (throttling, transient service
+//!   errors) are retried with exponential backoff and full jitter, up to
+//!   [`BatchConfig::max_attempts`] and [`BatchConfig::max_elapsed`] per chunk.
+//! - Whatever is still not done comes back in [`Error::BatchIncomplete`], listing exactly those
+//!   writes or keys; everything else was done.
+//!
+//! DynamoDB batch writes cannot be conditional. `batch_create` therefore checks first (one
+//! consistent batch read of the keys) and writes only if none exists; an item written by someone
+//! else between the check and the write would be overwritten. Where that race matters, create the
+//! items in a transaction (`table.transaction()`), which is atomic and conditional per item
+//! (up to 100 items).
+
+use crate::backend::{BatchEntry, BatchGet, BatchWrite, WriteRequest};
+use crate::error::{Error, Result};
+use crate::key::{IntoResult, Key};
+use crate::model::Model;
+use crate::table::{describe_key, Table};
+use crate::value::{Item, Value};
+use futures::stream::{self, StreamExt};
+use rand::Rng;
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// How batches are chunked, parallelised and retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchConfig {
+    /// How many chunk requests may be in flight at once.
+    pub concurrency: usize,
+    /// Attempts per chunk (the first try included) before giving up on what is left.
+    pub max_attempts: u32,
+    /// The first retry's maximum delay; doubles each attempt (full jitter picks 0..=delay).
+    pub base_delay: Duration,
+    /// The cap on one retry's delay.
+    pub max_delay: Duration,
+    /// The cap on the total time spent retrying one chunk.
+    pub max_elapsed: Duration,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        BatchConfig {
+            concurrency: 8,
+            max_attempts: 10,
+            base_delay: Duration::from_millis(25),
+            max_delay: Duration::from_secs(2),
+            max_elapsed: Duration::from_secs(60),
+        }
+    }
+}
+
+impl BatchConfig {
+    /// The delay before retry number `attempt` (1-based): uniform in `0..=min(max, base * 2^(attempt-1))`.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.base_delay.saturating_mul(
+            1u32.checked_shl(attempt.saturating_sub(1))
+                .unwrap_or(u32::MAX),
+        );
+        let cap = exp.min(self.max_delay);
+        let nanos = u64::try_from(cap.as_nanos()).unwrap_or(u64::MAX);
+        Duration::from_nanos(rand::thread_rng().gen_range(0..=nanos))
+    }
+}
+
+/// A stable identity for a key item (attribute order is fixed by the map).
+fn key_id(key: &Item) -> Vec<(String, Value)> {
+    key.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+fn key_of(table: &Table, item: &Item) -> Item {
+    let config = table.config();
+    let mut key = Item::new();
+    for name in [&config.partition_key, &config.sort_key] {
+        if let Some(v) = item.get(name) {
+            key.insert(name.clone(), v.clone());
+        }
+    }
+    key
+}
+
+fn write_key(table: &Table, w: &WriteRequest) -> Item {
+    match w {
+        WriteRequest::Put(item) => key_of(table, item),
+        WriteRequest::Delete(key) => key.clone(),
+    }
+}
+
+fn write_size(w: &WriteRequest) -> usize {
+    match w {
+        WriteRequest::Put(item) | WriteRequest::Delete(item) => item.size(),
+    }
+}
+
+/// Outcome of one chunk after its retries.
+struct ChunkOutcome<T> {
+    not_done: Vec<T>,
+    attempts: u32,
+    error: Option<Error>,
+}
+
+/// Runs `send` on `pending` until nothing is left or retries are exhausted.
+async fn retry_chunk<T, F, Fut>(
+    config: &BatchConfig,
+    mut pending: Vec<T>,
+    send: F,
+) -> ChunkOutcome<T>
+where
+    T: Clone,
+    F: Fn(Vec<T>) -> Fut,
+    Fut: Future<Output = Result<Vec<T>>>,
+{
+    let started = Instant::now();
+    let mut attempts = 0u32;
+    loop {
+        attempts += 1;
+        let (left, error) = match send(pending.clone()).await {
+            Ok(left) => (left, None),
+            Err(e) if e.is_retryable() => (pending, Some(e)),
+            Err(e) => {
+                return ChunkOutcome {
+                    not_done: pending,
+                    attempts,
+                    error: Some(e),
+                }
+            }
+        };
+        if left.is_empty() {
+            return ChunkOutcome {
+                not_done: left,
+                attempts,
+                error: None,
+            };
+        }
+        let delay = config.backoff(attempts);
+        if attempts >= config.max_attempts || started.elapsed() + delay > config.max_elapsed {
+            return ChunkOutcome {
+                not_done: left,
+                attempts,
+                error,
+            };
+        }
+        tracing::debug!(
+            target: "orm_core::batch",
+            attempt = attempts,
+            remaining = left.len(),
+            attempts_left = config.max_attempts - attempts,
+            delay_ms = delay.as_millis() as u64,
+            retryable_error = error.as_ref().map(|e| e.to_string()),
+            "retrying unprocessed batch entries"
+        );
+        tokio::time::sleep(delay).await;
+        pending = left;
+    }
+}
+
+/// Folds chunk outcomes into `Ok` or [`Error::BatchIncomplete`].
+fn finish<T>(
+    outcomes: Vec<ChunkOutcome<T>>,
+    total: usize,
+    entry: impl Fn(T) -> BatchEntry,
+) -> Result<()> {
+    let mut unprocessed = Vec::new();
+    let mut attempts = 0;
+    let mut last_error = None;
+    for o in outcomes {
+        attempts = attempts.max(o.attempts);
+        if let Some(e) = o.error {
+            if !o.not_done.is_empty() {
+                last_error = Some(e);
+            }
+        }
+        unprocessed.extend(o.not_done.into_iter().map(&entry));
+    }
+    if unprocessed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::BatchIncomplete {
+            unprocessed,
+            total,
+            attempts,
+            last_error: last_error.map(Box::new),
+        })
+    }
+}
+
+impl Table {
+    /// Writes (puts and deletes, any entities) in chunks, retrying until done; see the module docs.
+    ///
+    /// Two writes to the same key are rejected before anything is sent.
+    pub async fn batch_write_items(&self, writes: Vec<WriteRequest>) -> Result<()> {
+        let limits = &self.capabilities().limits;
+        let mut seen = HashMap::with_capacity(writes.len());
+        for (i, w) in writes.iter().enumerate() {
+            let key = write_key(self, w);
+            if let WriteRequest::Put(item) = w {
+                let entity = match item.get(&self.config().entity_attribute) {
+                    Some(Value::S(e)) => e.as_str(),
+                    _ => "item",
+                };
+                self.check_item_size(entity, item)?;
+            }
+            if let Some(first) = seen.insert(key_id(&key), i) {
+                return Err(Error::validation(format!(
+                    "batch writes {} twice (entries {first} and {i}); one write per key per batch",
+                    describe_key(self.config(), &key)
+                )));
+            }
+        }
+        let total = writes.len();
+        let mut chunks: Vec<Vec<WriteRequest>> = Vec::new();
+        let mut bytes = 0usize;
+        for w in writes {
+            let size = write_size(&w);
+            let full = chunks.last().is_none_or(|c| {
+                c.len() >= limits.max_batch_write || bytes + size > limits.max_batch_write_bytes
+            });
+            if full {
+                chunks.push(Vec::new());
+                bytes = 0;
+            }
+            bytes += size;
+            if let Some(c) = chunks.last_mut() {
+                c.push(w);
+            }
+        }
+        let config = &self.config().batch;
+        let outcomes: Vec<_> = stream::iter(chunks)
+            .map(|chunk| {
+                retry_chunk(config, chunk, move |writes| async move {
+                    let out = self
+                        .backend()
+                        .batch_write(BatchWrite {
+                            table: self.name().to_owned(),
+                            writes,
+                        })
+                        .await?;
+                    Ok(out.unprocessed)
+                })
+            })
+            .buffer_unordered(config.concurrency.max(1))
+            .collect()
+            .await;
+        finish(outcomes, total, BatchEntry::Write)
+    }
+
+    /// Reads items by key (any entities) in chunks, retrying until done. The answer has one entry
+    /// per key asked, in order; duplicate keys are asked once and answered at every position.
+    pub async fn batch_get_items(&self, keys: Vec<Item>) -> Result<Vec<Option<Item>>> {
+        let limits = &self.capabilities().limits;
+        let mut distinct: Vec<Item> = Vec::new();
+        let mut index: HashMap<Vec<(String, Value)>, usize> = HashMap::with_capacity(keys.len());
+        let positions: Vec<usize> = keys
+            .iter()
+            .map(|k| {
+                *index.entry(key_id(k)).or_insert_with(|| {
+                    distinct.push(k.clone());
+                    distinct.len() - 1
+                })
+            })
+            .collect();
+        let total = distinct.len();
+        let config = &self.config().batch;
+        let consistent = self.config().consistent_reads;
+        let found = std::sync::Mutex::new(HashMap::<Vec<(String, Value)>, Item>::new());
+        let chunks: Vec<Vec<Item>> = distinct
+            .chunks(limits.max_batch_get.max(1))
+            .map(<[Item]>::to_vec)
+            .collect();
+        let outcomes: Vec<_> = stream::iter(chunks)
+            .map(|chunk| {
+                let found = &found;
+                retry_chunk(config, chunk, move |keys| async move {
+                    let out = self
+                        .backend()
+                        .batch_get(BatchGet {
+                            table: self.name().to_owned(),
+                            keys,
+                            consistent,
+                            projection: None,
+                        })
+                        .await?;
+                    let mut found = found.lock().unwrap_or_else(|p| p.into_inner());
+                    for item in out.items {
+                        found.insert(key_id(&key_of(self, &item)), item);
+                    }
+                    Ok(out.unprocessed_keys)
+                })
+            })
+            .buffer_unordered(config.concurrency.max(1))
+            .collect()
+            .await;
+        finish(outcomes, total, BatchEntry::Get)?;
+        let found = found.into_inner().unwrap_or_else(|p| p.into_inner());
+        Ok(positions
+            .into_iter()
+            .map(|p| found.get(&key_id(&distinct[p])).cloned())
+            .collect())
+    }
+
+    /// Stores many new models. Checks first that none of the keys is taken (one consistent batch
+    /// read), then writes them in batches; see the module docs for the race this leaves and the
+    /// transactional alternative. [`Error::AlreadyExists`] names the first taken key.
+    pub async fn batch_create<M: Model>(&self, models: &[M]) -> Result<()> {
+        let mut items = Vec::with_capacity(models.len());
+        for m in models {
+            let mut item = self.to_stored_item(m)?;
+            if let Some(v) = M::schema().version {
+                item.insert(v.to_owned(), Value::from(1u64));
+            }
+            items.push(item);
+        }
+        let keys: Vec<Item> = items.iter().map(|i| key_of(self, i)).collect();
+        let consistent = self.reconfigure(|c| c.consistent_reads = true);
+        let existing = consistent.batch_get_items(keys.clone()).await?;
+        if let Some((key, _)) = keys.iter().zip(&existing).find(|(_, e)| e.is_some()) {
+            return Err(Error::AlreadyExists {
+                entity: M::schema().entity.to_owned(),
+                key: describe_key(self.config(), key),
+            });
+        }
+        self.batch_write_items(items.into_iter().map(WriteRequest::Put).collect())
+            .await
+    }
+
+    /// Stores many models, replacing items with the same keys (no version checks: batch writes
+    /// cannot be conditional).
+    pub async fn batch_put<M: Model>(&self, models: &[M]) -> Result<()> {
+        let writes = models
+            .iter()
+            .map(|m| self.to_stored_item(m).map(WriteRequest::Put))
+            .collect::<Result<Vec<_>>>()?;
+        self.batch_write_items(writes).await
+    }
+
+    /// Deletes the items at these keys (absent items are fine).
+    pub async fn batch_delete<M: Model, K: IntoResult<Key>>(
+        &self,
+        keys: impl IntoIterator<Item = K>,
+    ) -> Result<()> {
+        let writes = keys
+            .into_iter()
+            .map(|k| {
+                k.into_result()
+                    .and_then(|k| self.key_item::<M>(&k))
+                    .map(WriteRequest::Delete)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.batch_write_items(writes).await
+    }
+
+    /// Reads models by key: one `Option` per key, in the order asked.
+    pub async fn batch_get<M: Model, K: IntoResult<Key>>(
+        &self,
+        keys: impl IntoIterator<Item = K>,
+    ) -> Result<Vec<Option<M>>> {
+        let keys = keys
+            .into_iter()
+            .map(|k| k.into_result().and_then(|k| self.key_item::<M>(&k)))
+            .collect::<Result<Vec<_>>>()?;
+        self.batch_get_items(keys)
+            .await?
+            .into_iter()
+            .map(|i| i.map(|i| self.from_stored_item(i)).transpose())
+            .collect()
+    }
+}
+
+/// Batch operations on every model: `Todo::batch_create(&table, &todos)`,
+/// `Todo::batch_get(&table, keys)`.
+pub trait BatchExt: Model + Sized {
+    /// See [`Table::batch_create`].
+    fn batch_create(table: &Table, models: &[Self]) -> impl Future<Output = Result<()>> + Send {
+        table.batch_create(models)
+    }
+    /// See [`Table::batch_put`].
+    fn batch_put(table: &Table, models: &[Self]) -> impl Future<Output = Result<()>> + Send {
+        table.batch_put(models)
+    }
+    /// See [`Table::batch_delete`].
+    fn batch_delete<K: IntoResult<Key> + Send>(
+        table: &Table,
+        keys: impl IntoIterator<Item = K> + Send,
+    ) -> impl Future<Output = Result<()>> + Send {
+        let keys: Vec<K> = keys.into_iter().collect();
+        async move { table.batch_delete::<Self, K>(keys).await }
+    }
+    /// See [`Table::batch_get`].
+    fn batch_get<K: IntoResult<Key> + Send>(
+        table: &Table,
+        keys: impl IntoIterator<Item = K> + Send,
+    ) -> impl Future<Output = Result<Vec<Option<Self>>>> + Send {
+        let keys: Vec<K> = keys.into_iter().collect();
+        async move { table.batch_get::<Self, K>(keys).await }
+    }
+}
+
+impl<M: Model> BatchExt for M {}

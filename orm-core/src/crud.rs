@@ -1,0 +1,352 @@
+//! Single-item operations on models: create, save, get, find, exists, delete.
+//!
+//! Written once above the [`Backend`](crate::Backend) trait; every backend gets them. Call them
+//! through [`ModelExt`] (`todo.create(&table)`, `Todo::get(&table, key)`) or on the [`Table`].
+
+use crate::backend::{DeleteItem, GetItem, PutItem, ReturnValues};
+use crate::error::{Error, Result};
+use crate::expr::{Condition, Path};
+use crate::key::{IntoResult, Key};
+use crate::model::Model;
+use crate::table::{describe_key, Table};
+use crate::value::{Item, Value};
+use std::future::Future;
+
+impl Table {
+    /// A condition that holds when no item exists at the key, or the item there is of entity `M`:
+    /// writes through one model never clobber another entity's item.
+    fn same_entity_or_absent<M: Model>(&self) -> Condition {
+        let config = self.config();
+        Path::name(config.partition_key.clone())
+            .not_exists()
+            .or(Path::name(config.entity_attribute.clone()).eq(M::schema().entity))
+    }
+
+    /// Turns a failed write condition into the precise error: another entity at the key,
+    /// or a version conflict.
+    fn write_conflict<M: Model>(&self, error: Error, key: &Item, expected_version: u64) -> Error {
+        match error {
+            Error::ConditionFailed { item, .. } => {
+                let config = self.config();
+                if let Some(stored) = &item {
+                    if !self.is_entity::<M>(stored) {
+                        return Error::EntityMismatch {
+                            expected: M::schema().entity.to_owned(),
+                            found: match stored.get(&config.entity_attribute) {
+                                Some(Value::S(e)) => e.clone(),
+                                _ => "(no entity attribute)".into(),
+                            },
+                            key: describe_key(config, key),
+                        };
+                    }
+                }
+                Error::VersionConflict {
+                    entity: M::schema().entity.to_owned(),
+                    key: describe_key(config, key),
+                    expected: expected_version.to_string(),
+                    item,
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Stores a new item; [`Error::AlreadyExists`] (nothing changed) if its key is taken.
+    ///
+    /// With `#[model(version)]` the item is written with version 1 and the model's version is set to 1.
+    pub async fn create<M: Model>(&self, model: &mut M) -> Result<()> {
+        let schema = M::schema();
+        let mut item = self.to_stored_item(model)?;
+        if let Some(v) = schema.version {
+            item.insert(v.to_owned(), Value::from(1u64));
+        }
+        self.check_item_size(schema.entity, &item)?;
+        let key = self.key_item::<M>(&model.primary_key()?)?;
+        let request = PutItem {
+            table: self.name().to_owned(),
+            item,
+            condition: Some(Path::name(self.config().partition_key.clone()).not_exists()),
+            return_values: ReturnValues::None,
+            return_item_on_condition_failure: false,
+        };
+        match self.backend().put_item(request).await {
+            Ok(_) => {
+                if schema.version.is_some() {
+                    model.set_version(1);
+                }
+                Ok(())
+            }
+            Err(Error::ConditionFailed { .. }) => Err(Error::AlreadyExists {
+                entity: schema.entity.to_owned(),
+                key: describe_key(self.config(), &key),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Stores the model, replacing any item with its key (an upsert).
+    ///
+    /// With `#[model(version)]` the write is conditional: the stored version must equal the
+    /// model's (or no item may exist when the model's version is 0); the stored and the model's
+    /// version become one higher. A mismatch is [`Error::VersionConflict`] and changes nothing.
+    /// An item of another entity at the key is [`Error::EntityMismatch`] and is left alone.
+    pub async fn save<M: Model>(&self, model: &mut M) -> Result<()> {
+        let schema = M::schema();
+        let mut item = self.to_stored_item(model)?;
+        let key = self.key_item::<M>(&model.primary_key()?)?;
+        let current = model.version().unwrap_or(0);
+        let condition = match schema.version {
+            Some(attr) => {
+                let next = current.checked_add(1).ok_or_else(|| {
+                    Error::validation(format!("{}: version overflow", schema.entity))
+                })?;
+                item.insert(attr.to_owned(), Value::from(next));
+                if current == 0 {
+                    Path::name(self.config().partition_key.clone()).not_exists()
+                } else {
+                    Path::name(attr)
+                        .eq(current)
+                        .and(Path::name(self.config().entity_attribute.clone()).eq(schema.entity))
+                }
+            }
+            None => self.same_entity_or_absent::<M>(),
+        };
+        self.check_item_size(schema.entity, &item)?;
+        let request = PutItem {
+            table: self.name().to_owned(),
+            item,
+            condition: Some(condition),
+            return_values: ReturnValues::None,
+            return_item_on_condition_failure: true,
+        };
+        match self.backend().put_item(request).await {
+            Ok(_) => {
+                if schema.version.is_some() {
+                    model.set_version(current + 1);
+                }
+                Ok(())
+            }
+            Err(e) => Err(self.write_conflict::<M>(e, &key, current)),
+        }
+    }
+
+    /// Read-modify-write with optimistic locking: reads the model at `key` (strongly consistent),
+    /// applies `change`, and saves; on [`Error::VersionConflict`] re-reads and re-applies, up to
+    /// `max_attempts` times with jittered backoff. Returns the saved model.
+    ///
+    /// Needs a `#[model(version)]` field (without one, concurrent read-modify-writes lose updates:
+    /// this refuses to run rather than pretend). `change` may run several times.
+    pub async fn modify<M: Model>(
+        &self,
+        key: impl IntoResult<Key>,
+        max_attempts: u32,
+        mut change: impl FnMut(&mut M) + Send,
+    ) -> Result<M> {
+        if M::schema().version.is_none() {
+            return Err(Error::validation(format!(
+                "modify needs a #[model(version)] field on {}",
+                M::schema().entity
+            )));
+        }
+        let key = key.into_result()?;
+        let consistent = self.reconfigure(|c| c.consistent_reads = true);
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let mut model: M = consistent.get(key.clone()).await?;
+            change(&mut model);
+            match self.save(&mut model).await {
+                Ok(()) => return Ok(model),
+                Err(Error::VersionConflict { .. }) if attempt < max_attempts.max(1) => {
+                    let cap = 1u64 << attempt.min(6);
+                    let millis = rand::Rng::gen_range(&mut rand::thread_rng(), 0..=cap);
+                    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Reads the item at `key`; [`Error::NotFound`] if there is none.
+    pub async fn get<M: Model>(&self, key: impl IntoResult<Key>) -> Result<M> {
+        let key = key.into_result()?;
+        match self.find_item::<M>(&key, None).await? {
+            Some(item) => self.from_stored_item(item),
+            None => Err(Error::NotFound {
+                entity: M::schema().entity.to_owned(),
+                key: key.to_string(),
+            }),
+        }
+    }
+
+    /// Reads the item at `key`, if there is one.
+    pub async fn find<M: Model>(&self, key: impl IntoResult<Key>) -> Result<Option<M>> {
+        let key = key.into_result()?;
+        match self.find_item::<M>(&key, None).await? {
+            Some(item) => self.from_stored_item(item).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether an item of `M` exists at `key` (reads only the entity attribute).
+    pub async fn exists<M: Model>(&self, key: impl IntoResult<Key>) -> Result<bool> {
+        let key = key.into_result()?;
+        let projection = vec![Path::name(self.config().entity_attribute.clone())];
+        match self.find_item::<M>(&key, Some(projection)).await? {
+            None => Ok(false),
+            Some(item) => {
+                let mut probe = item;
+                // The projection holds no key attributes; add them back for the message.
+                probe.extend(self.key_item::<M>(&key)?.0);
+                if self.is_entity::<M>(&probe) {
+                    Ok(true)
+                } else {
+                    Err(self
+                        .from_stored_item::<M>(probe)
+                        .err()
+                        .unwrap_or_else(|| Error::validation("entity check failed")))
+                }
+            }
+        }
+    }
+
+    async fn find_item<M: Model>(
+        &self,
+        key: &Key,
+        projection: Option<Vec<Path>>,
+    ) -> Result<Option<Item>> {
+        let request = GetItem {
+            table: self.name().to_owned(),
+            key: self.key_item::<M>(key)?,
+            consistent: self.config().consistent_reads,
+            projection,
+        };
+        self.backend().get_item(request).await
+    }
+
+    /// Deletes the model's item. With `#[model(version)]` (and a stored version) the stored version
+    /// must match, else [`Error::VersionConflict`]. Deleting an absent item succeeds.
+    pub async fn delete<M: Model>(&self, model: &M) -> Result<()> {
+        let version = model.version().unwrap_or(0);
+        let condition = match M::schema().version {
+            Some(attr) if version > 0 => Path::name(attr).eq(version),
+            _ => self.same_entity_or_absent::<M>(),
+        };
+        self.delete_with::<M>(model.primary_key()?, condition, version)
+            .await
+            .map(|_| ())
+    }
+
+    /// Deletes the item at `key`; returns the deleted model, if there was one.
+    pub async fn delete_key<M: Model>(&self, key: impl IntoResult<Key>) -> Result<Option<M>> {
+        let old = self
+            .delete_with::<M>(key.into_result()?, self.same_entity_or_absent::<M>(), 0)
+            .await?;
+        old.map(|item| self.from_stored_item(item)).transpose()
+    }
+
+    async fn delete_with<M: Model>(
+        &self,
+        key: Key,
+        condition: Condition,
+        version: u64,
+    ) -> Result<Option<Item>> {
+        let key = self.key_item::<M>(&key)?;
+        let request = DeleteItem {
+            table: self.name().to_owned(),
+            key: key.clone(),
+            condition: Some(condition),
+            return_values: ReturnValues::AllOld,
+            return_item_on_condition_failure: true,
+        };
+        self.backend()
+            .delete_item(request)
+            .await
+            .map_err(|e| self.write_conflict::<M>(e, &key, version))
+    }
+}
+
+/// The model operations, available on every [`Model`]: `todo.create(&table)`,
+/// `Todo::get(&table, Todo::key(..))`, `Todo::query(&table)`...
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use orm_core::{Model, ModelExt, Table};
+/// use orm_memory::MemoryBackend;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Model, Serialize, Deserialize, Debug, PartialEq)]
+/// #[model(entity = "User", pk = "USER#{id}", sk = "PROFILE")]
+/// struct User { id: String, name: String }
+///
+/// let table = Table::new(MemoryBackend::new(), "app");
+/// table.create_table::<User>().await?;
+/// let mut alice = User { id: "alice".into(), name: "Alice".into() };
+/// alice.create(&table).await?;
+/// assert!(matches!(alice.create(&table).await, Err(orm_core::Error::AlreadyExists { .. })));
+/// assert_eq!(User::get(&table, User::key("alice")).await?, alice);
+/// assert!(User::find(&table, User::key("bob")).await?.is_none());
+/// alice.delete(&table).await?;
+/// assert!(!User::exists(&table, User::key("alice")).await?);
+/// # Ok::<(), orm_core::Error>(()) }).unwrap();
+/// ```
+pub trait ModelExt: Model + Sized {
+    /// Stores a new item; [`Error::AlreadyExists`] if the key is taken. See [`Table::create`].
+    fn create(&mut self, table: &Table) -> impl Future<Output = Result<()>> + Send {
+        async move { table.create(self).await }
+    }
+
+    /// Stores the model (upsert; versioned models are checked). See [`Table::save`].
+    fn save(&mut self, table: &Table) -> impl Future<Output = Result<()>> + Send {
+        async move { table.save(self).await }
+    }
+
+    /// Reads the item at `key`; [`Error::NotFound`] if absent.
+    fn get(
+        table: &Table,
+        key: impl IntoResult<Key> + Send,
+    ) -> impl Future<Output = Result<Self>> + Send {
+        async move { table.get(key).await }
+    }
+
+    /// Reads the item at `key`, if any.
+    fn find(
+        table: &Table,
+        key: impl IntoResult<Key> + Send,
+    ) -> impl Future<Output = Result<Option<Self>>> + Send {
+        async move { table.find(key).await }
+    }
+
+    /// Whether an item exists at `key`.
+    fn exists(
+        table: &Table,
+        key: impl IntoResult<Key> + Send,
+    ) -> impl Future<Output = Result<bool>> + Send {
+        async move { table.exists::<Self>(key).await }
+    }
+
+    /// Read-modify-write with optimistic locking and retries. See [`Table::modify`].
+    fn modify(
+        table: &Table,
+        key: impl IntoResult<Key> + Send,
+        max_attempts: u32,
+        change: impl FnMut(&mut Self) + Send,
+    ) -> impl Future<Output = Result<Self>> + Send {
+        async move { table.modify(key, max_attempts, change).await }
+    }
+
+    /// Deletes this model's item. See [`Table::delete`].
+    fn delete(&self, table: &Table) -> impl Future<Output = Result<()>> + Send {
+        async move { table.delete(self).await }
+    }
+
+    /// Deletes the item at `key`, returning it if it existed.
+    fn delete_key(
+        table: &Table,
+        key: impl IntoResult<Key> + Send,
+    ) -> impl Future<Output = Result<Option<Self>>> + Send {
+        async move { table.delete_key(key).await }
+    }
+}
+
+impl<M: Model> ModelExt for M {}

@@ -1,0 +1,59 @@
+//! # orm-core
+//!
+//! The core of a single-table DynamoDB object mapper: plain serde structs as [`Model`]s with keys
+//! derived from their fields, exact [`Number`]s, a typed expression AST, a query builder with
+//! opaque cursors, and the small object-safe [`Backend`] trait that stores implement
+//! (`orm-memory` in process, `orm-dynamodb` on DynamoDB).
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+
+pub mod backend;
+pub mod batch;
+pub mod crud;
+pub mod cursor;
+pub mod error;
+pub mod expr;
+pub mod fault;
+pub mod item;
+pub mod key;
+pub mod model;
+pub mod number;
+pub mod query;
+pub mod table;
+pub mod transaction;
+pub mod update;
+pub mod value;
+
+pub use backend::Backend;
+pub use batch::BatchExt;
+pub use crud::ModelExt;
+pub use cursor::Cursor;
+pub use error::{Error, Result};
+pub use expr::{attr, Condition, Path};
+pub use item::{from_item, from_value, to_item, to_value, BinarySet, NumberSet, StringSet};
+pub use key::{IntoResult, Key};
+pub use model::{Field, FieldKind, Model, Schema};
+pub use number::{Number, NumberError};
+pub use orm_core_derive::Model;
+pub use query::{Page, Query, QueryExt, QueryTarget, Scan};
+pub use table::{ModelSet, Table, TableConfig};
+pub use update::{UpdateBuilder, UpdateExt};
+pub use value::{Item, Value, ValueType};
+
+/// Everything a typical user needs, in one import: `use orm_core::prelude::*;`.
+///
+/// The model, table and extension traits (`ModelExt`, `QueryExt`, `UpdateExt`, `BatchExt`) that
+/// put `create`, `get`, `query`, `update`, `batch_create`... on every model.
+pub mod prelude {
+    pub use crate::batch::BatchExt;
+    pub use crate::crud::ModelExt;
+    pub use crate::cursor::Cursor;
+    pub use crate::error::{Error, Result};
+    pub use crate::expr::{attr, Condition, Path};
+    pub use crate::key::Key;
+    pub use crate::model::Model;
+    pub use orm_core_derive::Model;
+    pub use crate::query::{Page, QueryExt};
+    pub use crate::table::Table;
+    pub use crate::update::UpdateExt;
+    pub use crate::value::{Item, Value};
+}

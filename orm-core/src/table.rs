@@ -1,0 +1,516 @@
+//! The [`Table`] handle: one DynamoDB table, its backend, its attribute layout, and the mapping
+//! between models and stored items.
+//!
+//! Every stored item holds the model's own fields under their own names, plus the key attributes
+//! (`pk`, `sk`), one partition/sort attribute per index the item is in (`gsi1pk`, `gsi1sk`), and the
+//! entity name (`__entity`). Any other DynamoDB client can read such items.
+
+use crate::backend::{
+    Backend, Capabilities, IndexDefinition, KeyAttribute, KeyType, Projection, TableDefinition,
+};
+use crate::error::{Error, Result};
+use crate::item::{from_item, to_item};
+use crate::key::Key;
+use crate::model::{Model, Schema};
+use crate::value::{Item, Value};
+use std::fmt;
+use std::sync::Arc;
+
+/// The attribute layout and behaviour settings of a [`Table`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct TableConfig {
+    /// The partition-key attribute (default `pk`).
+    pub partition_key: String,
+    /// The sort-key attribute (default `sk`).
+    pub sort_key: String,
+    /// The attribute holding each item's entity name (default `__entity`).
+    pub entity_attribute: String,
+    /// Secret for HMAC-signing cursors; unsigned cursors are rejected when set.
+    pub cursor_secret: Option<Vec<u8>>,
+    /// Strongly consistent reads for `get`/`find`/`exists`/queries by default.
+    pub consistent_reads: bool,
+    /// Batch settings (chunk concurrency, retries).
+    pub batch: crate::batch::BatchConfig,
+}
+
+impl fmt::Debug for TableConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TableConfig")
+            .field("partition_key", &self.partition_key)
+            .field("sort_key", &self.sort_key)
+            .field("entity_attribute", &self.entity_attribute)
+            .field(
+                "cursor_secret",
+                &self.cursor_secret.as_ref().map(|_| "<secret>"),
+            )
+            .field("consistent_reads", &self.consistent_reads)
+            .field("batch", &self.batch)
+            .finish()
+    }
+}
+
+impl Default for TableConfig {
+    fn default() -> Self {
+        TableConfig {
+            partition_key: "pk".into(),
+            sort_key: "sk".into(),
+            entity_attribute: "__entity".into(),
+            cursor_secret: None,
+            consistent_reads: false,
+            batch: crate::batch::BatchConfig::default(),
+        }
+    }
+}
+
+impl TableConfig {
+    /// The partition-key attribute of a global index (`<index>pk`).
+    pub fn index_partition_key(&self, index: &str) -> String {
+        format!("{index}pk")
+    }
+
+    /// The sort-key attribute of an index (`<index>sk`).
+    pub fn index_sort_key(&self, index: &str) -> String {
+        format!("{index}sk")
+    }
+}
+
+struct Inner {
+    backend: Arc<dyn Backend>,
+    name: String,
+    config: TableConfig,
+    capabilities: Capabilities,
+}
+
+/// A handle on one table of one backend. Cheap to clone; `Send + Sync`.
+///
+/// ```
+/// use orm_core::Table;
+/// use orm_memory::MemoryBackend;
+///
+/// let table = Table::new(MemoryBackend::new(), "app");
+/// assert_eq!(table.name(), "app");
+/// ```
+#[derive(Clone)]
+pub struct Table {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Table")
+            .field("name", &self.inner.name)
+            .field("backend", &self.inner.backend)
+            .field("config", &self.inner.config)
+            .finish()
+    }
+}
+
+impl Table {
+    /// A table named `name` on `backend`, with the default attribute layout.
+    pub fn new(backend: impl Backend, name: impl Into<String>) -> Table {
+        Table::with_config(Arc::new(backend), name, TableConfig::default())
+    }
+
+    /// A table on a shared backend.
+    pub fn from_arc(backend: Arc<dyn Backend>, name: impl Into<String>) -> Table {
+        Table::with_config(backend, name, TableConfig::default())
+    }
+
+    /// A table with a custom layout or settings.
+    pub fn with_config(
+        backend: Arc<dyn Backend>,
+        name: impl Into<String>,
+        config: TableConfig,
+    ) -> Table {
+        let capabilities = backend.capabilities();
+        Table {
+            inner: Arc::new(Inner {
+                backend,
+                name: name.into(),
+                config,
+                capabilities,
+            }),
+        }
+    }
+
+    /// The same table and backend with a changed configuration.
+    pub fn reconfigure(&self, change: impl FnOnce(&mut TableConfig)) -> Table {
+        let mut config = self.inner.config.clone();
+        change(&mut config);
+        Table::with_config(self.inner.backend.clone(), self.inner.name.clone(), config)
+    }
+
+    /// The same table, signing and verifying cursors with `secret` (HMAC-SHA256).
+    pub fn with_cursor_secret(&self, secret: impl Into<Vec<u8>>) -> Table {
+        let secret = secret.into();
+        self.reconfigure(|c| c.cursor_secret = Some(secret))
+    }
+
+    /// The table name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.inner.backend
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TableConfig {
+        &self.inner.config
+    }
+
+    /// The backend's capabilities (read once, when the handle was made).
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.inner.capabilities
+    }
+
+    /// The table definition (keys, indexes, TTL) that the models `S` need.
+    ///
+    /// Every model in one table needs the same key shape: all with a sort key or all without.
+    /// Indexes of the same name across models must agree on being local or global.
+    pub fn definition<S: ModelSet>(&self) -> Result<TableDefinition> {
+        definition_for(&self.inner.name, &self.inner.config, &S::schemas())
+    }
+
+    /// Creates the table the models `S` need (e.g. `table.create_table::<(User, Todo)>()`).
+    pub async fn create_table<S: ModelSet>(&self) -> Result<()> {
+        let def = self.definition::<S>()?;
+        self.inner.backend.create_table(&def).await
+    }
+
+    /// Creates the table unless it exists; returns whether it was created.
+    pub async fn create_table_if_not_exists<S: ModelSet>(&self) -> Result<bool> {
+        match self.create_table::<S>().await {
+            Ok(()) => Ok(true),
+            Err(Error::TableExists { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes the table and everything in it.
+    pub async fn delete_table(&self) -> Result<()> {
+        self.inner.backend.delete_table(&self.inner.name).await
+    }
+
+    /// Checks that the live table has what the models `S` need; the error lists every difference.
+    pub async fn verify<S: ModelSet>(&self) -> Result<()> {
+        let want = self.definition::<S>()?;
+        let have = self.inner.backend.describe_table(&self.inner.name).await?;
+        let diff = definition_diff(&want, &have);
+        if diff.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::validation(format!(
+                "table `{}` does not match the models:\n  {}",
+                self.inner.name,
+                diff.join("\n  ")
+            )))
+        }
+    }
+
+    /// The key attributes of a model's key, as an item (`{pk: .., sk: ..}`).
+    pub fn key_item<M: Model>(&self, key: &Key) -> Result<Item> {
+        key_item(&self.inner.config, M::schema(), key)
+    }
+
+    /// The item stored for a model: its fields, key attributes, index keys and entity name.
+    pub fn to_stored_item<M: Model>(&self, model: &M) -> Result<Item> {
+        let schema = M::schema();
+        let config = &self.inner.config;
+        let mut item = to_item(model)?;
+        for reserved in [
+            &config.partition_key,
+            &config.sort_key,
+            &config.entity_attribute,
+        ] {
+            if item.contains_key(reserved.as_str()) {
+                return Err(Error::validation(format!(
+                    "{}: field `{reserved}` collides with the table's `{reserved}` attribute; rename the field or configure the table",
+                    schema.entity
+                )));
+            }
+        }
+        let key = model.primary_key()?;
+        let keys = key_item(config, schema, &key)?;
+        item.extend(keys.0);
+        for index in schema.indexes {
+            if let Some(k) = model.index_key(index.name)? {
+                if !index.local {
+                    item.insert(config.index_partition_key(index.name), k.partition);
+                }
+                if let Some(s) = k.sort {
+                    item.insert(config.index_sort_key(index.name), s);
+                }
+            }
+        }
+        item.insert(
+            config.entity_attribute.clone(),
+            Value::S(schema.entity.to_owned()),
+        );
+        Ok(item)
+    }
+
+    /// Rejects an item DynamoDB would reject for its size (over 400 KB by DynamoDB's formula),
+    /// before anything is sent.
+    pub fn check_item_size(&self, entity: &str, item: &Item) -> Result<()> {
+        let max = self.inner.capabilities.limits.max_item_size;
+        let size = item.size();
+        if size > max {
+            return Err(Error::validation(format!(
+                "{entity} item {} is {size} bytes; DynamoDB's item size limit is {max} bytes (400 KB)",
+                describe_key(&self.inner.config, item)
+            )));
+        }
+        Ok(())
+    }
+
+    /// Decodes a stored item into a model, checking its entity name and dropping the layout
+    /// attributes. An item of another entity is [`Error::EntityMismatch`], never garbage.
+    pub fn from_stored_item<M: Model>(&self, mut item: Item) -> Result<M> {
+        let schema = M::schema();
+        let config = &self.inner.config;
+        check_entity(config, schema, &item)?;
+        item.remove(&config.entity_attribute);
+        item.remove(&config.partition_key);
+        item.remove(&config.sort_key);
+        for index in schema.indexes {
+            if !index.local {
+                item.remove(&config.index_partition_key(index.name));
+            }
+            item.remove(&config.index_sort_key(index.name));
+        }
+        from_item(item)
+    }
+
+    /// Whether `item` holds an entity of model `M`.
+    pub fn is_entity<M: Model>(&self, item: &Item) -> bool {
+        matches!(item.get(&self.inner.config.entity_attribute), Some(Value::S(e)) if e == M::schema().entity)
+    }
+}
+
+fn check_entity(config: &TableConfig, schema: &Schema, item: &Item) -> Result<()> {
+    match item.get(&config.entity_attribute) {
+        Some(Value::S(e)) if e == schema.entity => Ok(()),
+        other => Err(Error::EntityMismatch {
+            expected: schema.entity.to_owned(),
+            found: match other {
+                Some(Value::S(e)) => e.clone(),
+                Some(v) => format!("{v:?}"),
+                None => "(no entity attribute)".into(),
+            },
+            key: describe_key(config, item),
+        }),
+    }
+}
+
+/// Renders the key attributes of an item for messages.
+pub(crate) fn describe_key(config: &TableConfig, item: &Item) -> String {
+    let pk = item.get(&config.partition_key);
+    let sk = item.get(&config.sort_key);
+    match (pk, sk) {
+        (Some(p), Some(s)) => format!("{p} / {s}"),
+        (Some(p), None) => p.to_string(),
+        _ => "(no key)".into(),
+    }
+}
+
+fn key_item(config: &TableConfig, schema: &Schema, key: &Key) -> Result<Item> {
+    let mut item = Item::new();
+    item.insert(config.partition_key.clone(), key.partition.clone());
+    match (&key.sort, schema.has_sort_key) {
+        (Some(s), true) => {
+            item.insert(config.sort_key.clone(), s.clone());
+        }
+        (None, false) => {}
+        (None, true) => {
+            return Err(Error::validation(format!(
+                "{} keys need a sort key, got only partition {}",
+                schema.entity, key.partition
+            )))
+        }
+        (Some(s), false) => {
+            return Err(Error::validation(format!(
+                "{} has no sort key, but one was given ({s})",
+                schema.entity
+            )))
+        }
+    }
+    Ok(item)
+}
+
+fn s_key(name: String) -> KeyAttribute {
+    KeyAttribute {
+        name,
+        key_type: KeyType::S,
+    }
+}
+
+/// Builds the definition of one table holding every model in `schemas`.
+pub(crate) fn definition_for(
+    name: &str,
+    config: &TableConfig,
+    schemas: &[&'static Schema],
+) -> Result<TableDefinition> {
+    let first = schemas
+        .first()
+        .ok_or_else(|| Error::validation("a table needs at least one model"))?;
+    if let Some(odd) = schemas
+        .iter()
+        .find(|s| s.has_sort_key != first.has_sort_key)
+    {
+        return Err(Error::validation(format!(
+            "models in one table need the same key shape: {} {} a sort key but {} {}",
+            first.entity,
+            if first.has_sort_key { "has" } else { "has no" },
+            odd.entity,
+            if odd.has_sort_key { "has" } else { "has no" },
+        )));
+    }
+    let mut indexes: Vec<IndexDefinition> = Vec::new();
+    let mut ttl: Option<(&str, &str)> = None;
+    for schema in schemas {
+        if let Some(t) = schema.ttl {
+            match ttl {
+                Some((other, entity)) if other != t => {
+                    return Err(Error::validation(format!(
+                        "a table has one TTL attribute: {entity} uses `{other}`, {} uses `{t}`",
+                        schema.entity
+                    )))
+                }
+                _ => ttl = Some((t, schema.entity)),
+            }
+        }
+        for index in schema.indexes {
+            let def = IndexDefinition {
+                name: index.name.to_owned(),
+                local: index.local,
+                partition_key: if index.local {
+                    s_key(config.partition_key.clone())
+                } else {
+                    s_key(config.index_partition_key(index.name))
+                },
+                sort_key: index
+                    .sort_key
+                    .map(|_| s_key(config.index_sort_key(index.name))),
+                projection: index.projection.clone(),
+            };
+            match indexes.iter_mut().find(|i| i.name == def.name) {
+                None => indexes.push(def),
+                Some(existing) => {
+                    if existing.local != def.local || existing.sort_key != def.sort_key {
+                        return Err(Error::validation(format!(
+                            "index `{}` is declared differently by {} (local: {}, sort key: {})",
+                            def.name,
+                            schema.entity,
+                            def.local,
+                            def.sort_key.is_some()
+                        )));
+                    }
+                    if existing.projection != def.projection {
+                        // Models sharing an index with different projections: keep everything.
+                        existing.projection = Projection::All;
+                    }
+                }
+            }
+        }
+    }
+    Ok(TableDefinition {
+        name: name.to_owned(),
+        partition_key: s_key(config.partition_key.clone()),
+        sort_key: first.has_sort_key.then(|| s_key(config.sort_key.clone())),
+        indexes,
+        ttl_attribute: ttl.map(|(t, _)| t.to_owned()),
+    })
+}
+
+fn definition_diff(want: &TableDefinition, have: &TableDefinition) -> Vec<String> {
+    let mut diff = Vec::new();
+    if want.partition_key != have.partition_key {
+        diff.push(format!(
+            "partition key: want {:?}, table has {:?}",
+            want.partition_key, have.partition_key
+        ));
+    }
+    if want.sort_key != have.sort_key {
+        diff.push(format!(
+            "sort key: want {:?}, table has {:?}",
+            want.sort_key, have.sort_key
+        ));
+    }
+    for w in &want.indexes {
+        match have.index(&w.name) {
+            None => diff.push(format!("index `{}` is missing", w.name)),
+            Some(h) => {
+                if h.local != w.local {
+                    diff.push(format!(
+                        "index `{}`: want local={}, table has local={}",
+                        w.name, w.local, h.local
+                    ));
+                }
+                if h.partition_key != w.partition_key || h.sort_key != w.sort_key {
+                    diff.push(format!(
+                        "index `{}`: want keys {:?}/{:?}, table has {:?}/{:?}",
+                        w.name, w.partition_key, w.sort_key, h.partition_key, h.sort_key
+                    ));
+                }
+                let covers = match (&w.projection, &h.projection) {
+                    (_, Projection::All) => true,
+                    (Projection::KeysOnly, _) => true,
+                    (Projection::Include(a), Projection::Include(b)) => {
+                        a.iter().all(|x| b.contains(x))
+                    }
+                    _ => false,
+                };
+                if !covers {
+                    diff.push(format!(
+                        "index `{}`: want projection {:?}, table has {:?}",
+                        w.name, w.projection, h.projection
+                    ));
+                }
+            }
+        }
+    }
+    if want.ttl_attribute.is_some() && want.ttl_attribute != have.ttl_attribute {
+        diff.push(format!(
+            "TTL attribute: want {:?}, table has {:?}",
+            want.ttl_attribute, have.ttl_attribute
+        ));
+    }
+    diff
+}
+
+/// A set of models sharing one table: a single model or a tuple of up to 12.
+pub trait ModelSet {
+    /// The schemas of the models.
+    fn schemas() -> Vec<&'static Schema>;
+}
+
+impl<M: Model> ModelSet for M {
+    fn schemas() -> Vec<&'static Schema> {
+        vec![M::schema()]
+    }
+}
+
+macro_rules! model_set_tuple {
+    ($($m:ident),+) => {
+        impl<$($m: Model),+> ModelSet for ($($m,)+) {
+            fn schemas() -> Vec<&'static Schema> {
+                vec![$($m::schema()),+]
+            }
+        }
+    };
+}
+model_set_tuple!(A);
+model_set_tuple!(A, B);
+model_set_tuple!(A, B, C);
+model_set_tuple!(A, B, C, D);
+model_set_tuple!(A, B, C, D, E);
+model_set_tuple!(A, B, C, D, E, F);
+model_set_tuple!(A, B, C, D, E, F, G);
+model_set_tuple!(A, B, C, D, E, F, G, H);
+model_set_tuple!(A, B, C, D, E, F, G, H, I);
+model_set_tuple!(A, B, C, D, E, F, G, H, I, J);
+model_set_tuple!(A, B, C, D, E, F, G, H, I, J, K);
+model_set_tuple!(A, B, C, D, E, F, G, H, I, J, K, L);

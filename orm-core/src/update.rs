@@ -1,0 +1,484 @@
+//! The update builder: `Todo::update(&table, key).set("title", "x").add("views", 1).await`.
+//!
+//! - An update applies to an existing item of the model's entity: a missing item is
+//!   [`Error::NotFound`] and another entity's item is [`Error::EntityMismatch`] (use
+//!   [`UpdateBuilder::upsert`] to create missing items as DynamoDB's `UpdateItem` does).
+//! - Fields of the primary-key templates cannot be changed (the item would move): delete and
+//!   create. Setting one to a literal is allowed only as a guarded no-op on existing items, so that
+//!   an upsert can store it on a new item (keep it equal to the value in the key).
+//! - Fields used by index-key templates can: the builder reads the item, applies the literal
+//!   changes to a copy, recomputes the index keys with the model's own key logic, and writes them in
+//!   the same update, conditioned on the fields it read being unchanged (so a concurrent writer makes
+//!   the update fail with [`Error::ConditionFailed`] rather than leave the index stale). Index fields
+//!   changed by arithmetic (`add`) are refused with an error: their new value is not known up front.
+//! - With `#[model(version)]` every update adds 1 to the version, so stale saves conflict; use
+//!   [`UpdateBuilder::expect_version`] to make the update itself conditional on a version.
+
+use crate::backend::{ReturnValues, UpdateItem};
+use crate::error::{Error, Result};
+use crate::expr::{Condition, IntoPath, Operand, Path, SetValue, Update, UpdateAction};
+use crate::item::to_value;
+use crate::key::{IntoResult, Key};
+use crate::model::Model;
+use crate::table::{describe_key, Table};
+use crate::value::{Item, Value};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
+use std::pin::Pin;
+
+/// A pending update of one item of model `M`; await it (or call [`UpdateBuilder::send`]).
+pub struct UpdateBuilder<M> {
+    table: Table,
+    key: Result<Key>,
+    update: Update,
+    condition: Option<Condition>,
+    return_values: ReturnValues,
+    upsert: bool,
+    expect_version: Option<u64>,
+    error: Option<Error>,
+    _m: PhantomData<fn() -> M>,
+}
+
+impl<M> std::fmt::Debug for UpdateBuilder<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateBuilder")
+            .field("table", &self.table.name())
+            .field("key", &self.key.as_ref().ok())
+            .field("update", &self.update)
+            .field("condition", &self.condition)
+            .field("return_values", &self.return_values)
+            .field("upsert", &self.upsert)
+            .finish()
+    }
+}
+
+fn path_of(path: impl IntoPath) -> Path {
+    path.into_path()
+}
+
+impl<M: Model> UpdateBuilder<M> {
+    /// An update of the item at `key`.
+    pub fn new(table: &Table, key: impl IntoResult<Key>) -> UpdateBuilder<M> {
+        UpdateBuilder {
+            table: table.clone(),
+            key: key.into_result(),
+            update: Update::new(),
+            condition: None,
+            return_values: ReturnValues::None,
+            upsert: false,
+            expect_version: None,
+            error: None,
+            _m: PhantomData,
+        }
+    }
+
+    fn value(&mut self, v: &(impl Serialize + ?Sized)) -> Option<Value> {
+        match to_value(v) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.error.get_or_insert(e);
+                None
+            }
+        }
+    }
+
+    fn push(mut self, action: UpdateAction) -> Self {
+        self.update.actions.push(action);
+        self
+    }
+
+    /// `SET path = value` (any serializable value).
+    pub fn set(mut self, path: impl IntoPath, value: impl Serialize) -> Self {
+        match self.value(&value) {
+            Some(v) => self.push(UpdateAction::Set(
+                path_of(path),
+                SetValue::Operand(Operand::Value(v)),
+            )),
+            None => self,
+        }
+    }
+
+    /// `SET path = if_not_exists(path, value)`: sets only if the attribute is absent.
+    pub fn set_if_not_exists(mut self, path: impl IntoPath, value: impl Serialize) -> Self {
+        let path = path_of(path);
+        match self.value(&value) {
+            Some(v) => self.push(UpdateAction::Set(
+                path.clone(),
+                SetValue::IfNotExists(path, Operand::Value(v)),
+            )),
+            None => self,
+        }
+    }
+
+    /// `SET path = <expression>` for arithmetic and other expressions.
+    pub fn set_expr(self, path: impl IntoPath, value: SetValue) -> Self {
+        self.push(UpdateAction::Set(path_of(path), value))
+    }
+
+    /// `SET path = path + n` (the attribute must exist; use [`UpdateBuilder::add`] otherwise).
+    pub fn increment(mut self, path: impl IntoPath, n: impl Serialize) -> Self {
+        let path = path_of(path);
+        match self.value(&n) {
+            Some(v) => self.push(UpdateAction::Set(
+                path.clone(),
+                SetValue::Plus(Operand::Path(path), Operand::Value(v)),
+            )),
+            None => self,
+        }
+    }
+
+    /// `SET path = path - n`.
+    pub fn decrement(mut self, path: impl IntoPath, n: impl Serialize) -> Self {
+        let path = path_of(path);
+        match self.value(&n) {
+            Some(v) => self.push(UpdateAction::Set(
+                path.clone(),
+                SetValue::Minus(Operand::Path(path), Operand::Value(v)),
+            )),
+            None => self,
+        }
+    }
+
+    /// `SET path = list_append(path, values)` (the list must exist).
+    pub fn append(mut self, path: impl IntoPath, values: impl Serialize) -> Self {
+        let path = path_of(path);
+        match self.value(&values) {
+            Some(v) => self.push(UpdateAction::Set(
+                path.clone(),
+                SetValue::ListAppend(Operand::Path(path), Operand::Value(v)),
+            )),
+            None => self,
+        }
+    }
+
+    /// `SET path = list_append(values, path)`.
+    pub fn prepend(mut self, path: impl IntoPath, values: impl Serialize) -> Self {
+        let path = path_of(path);
+        match self.value(&values) {
+            Some(v) => self.push(UpdateAction::Set(
+                path.clone(),
+                SetValue::ListAppend(Operand::Value(v), Operand::Path(path)),
+            )),
+            None => self,
+        }
+    }
+
+    /// `ADD path value`: atomic counter (a missing attribute counts as 0) or set union.
+    pub fn add(mut self, path: impl IntoPath, value: impl Serialize) -> Self {
+        match self.value(&value) {
+            Some(v) => self.push(UpdateAction::Add(path_of(path), v)),
+            None => self,
+        }
+    }
+
+    /// `REMOVE path`.
+    pub fn remove(self, path: impl IntoPath) -> Self {
+        self.push(UpdateAction::Remove(path_of(path)))
+    }
+
+    /// `DELETE path set`: removes these members from a set.
+    pub fn delete_from_set(mut self, path: impl IntoPath, set: impl Serialize) -> Self {
+        match self.value(&set) {
+            Some(v) => self.push(UpdateAction::Delete(path_of(path), v)),
+            None => self,
+        }
+    }
+
+    /// Apply only if `condition` holds (combined with AND when called again).
+    pub fn condition(mut self, condition: Condition) -> Self {
+        self.condition = Condition::and_opt(self.condition.take(), Some(condition));
+        self
+    }
+
+    /// Apply only if the stored version is `version` (models with `#[model(version)]`).
+    pub fn expect_version(mut self, version: u64) -> Self {
+        self.expect_version = Some(version);
+        self
+    }
+
+    /// Create the item if it is missing (DynamoDB's `UpdateItem` behaviour) instead of `NotFound`.
+    pub fn upsert(mut self) -> Self {
+        self.upsert = true;
+        self
+    }
+
+    /// Return the whole item as it is after the update.
+    pub fn returning_new(mut self) -> Self {
+        self.return_values = ReturnValues::AllNew;
+        self
+    }
+
+    /// Return the whole item as it was before the update.
+    pub fn returning_old(mut self) -> Self {
+        self.return_values = ReturnValues::AllOld;
+        self
+    }
+
+    /// Return what `values` asks for (see [`UpdateBuilder::send_raw`] for `Updated*`).
+    pub fn returning(mut self, values: ReturnValues) -> Self {
+        self.return_values = values;
+        self
+    }
+
+    /// Builds the backend request, checking key fields and recomputing index keys.
+    pub async fn build(mut self) -> Result<UpdateItem> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let schema = M::schema();
+        let config = self.table.config().clone();
+        let key = self.key?;
+        let key_item = self.table.key_item::<M>(&key)?;
+        let mut update = self.update;
+        let touched: BTreeSet<String> = update
+            .actions
+            .iter()
+            .map(|a| a.path().root().to_owned())
+            .collect();
+        let reserved = [
+            config.partition_key.as_str(),
+            config.sort_key.as_str(),
+            config.entity_attribute.as_str(),
+        ];
+        let mut key_guards: Vec<Condition> = Vec::new();
+        for root in &touched {
+            if reserved.contains(&root.as_str()) {
+                return Err(Error::validation(format!(
+                    "cannot update `{root}`: it is a key or layout attribute of the table"
+                )));
+            }
+            if let Some(field) = schema.field_by_attribute(root) {
+                let in_primary = schema
+                    .partition_key
+                    .iter()
+                    .chain(schema.sort_key.iter())
+                    .any(|t| t.fields().any(|f| f == field.name));
+                if in_primary {
+                    // A key field may be written (an upsert stores it on the new item) but never
+                    // changed: the write is guarded to be a no-op on an existing item.
+                    let literal = update.actions.iter().find_map(|a| match a {
+                        UpdateAction::Set(p, SetValue::Operand(Operand::Value(v)))
+                            if p.is_top_level() && p.root() == root.as_str() =>
+                        {
+                            Some(v.clone())
+                        }
+                        _ => None,
+                    });
+                    match literal {
+                        Some(v) => key_guards.push(
+                            Path::name(root.as_str())
+                                .not_exists()
+                                .or(Path::name(root.as_str()).eq(v)),
+                        ),
+                        None => {
+                            return Err(Error::validation(format!(
+                                "cannot update `{}` of {}: it is part of the primary key (delete the item and create it anew)",
+                                field.name, schema.entity
+                            )))
+                        }
+                    }
+                }
+            }
+        }
+        // Index keys whose template fields this update changes are recomputed.
+        let affected: Vec<_> = schema
+            .indexes
+            .iter()
+            .filter(|index| {
+                index
+                    .partition_key
+                    .iter()
+                    .chain(index.sort_key.iter())
+                    .flat_map(|t| t.fields())
+                    .filter_map(|f| schema.fields.iter().find(|x| x.name == f))
+                    .any(|f| touched.contains(f.attribute))
+            })
+            .collect();
+        let mut condition = Condition::and_opt(
+            self.condition,
+            key_guards.into_iter().reduce(Condition::and),
+        );
+        if !affected.is_empty() {
+            let mut index_fields: BTreeSet<&str> = BTreeSet::new();
+            for index in &affected {
+                for t in index.partition_key.iter().chain(index.sort_key.iter()) {
+                    for f in t.fields() {
+                        if let Some(field) = schema.fields.iter().find(|x| x.name == f) {
+                            index_fields.insert(field.attribute);
+                        }
+                    }
+                }
+            }
+            let mut current = self
+                .table
+                .reconfigure(|c| c.consistent_reads = true)
+                .find::<M>(key.clone())
+                .await?
+                .ok_or_else(|| Error::NotFound {
+                    entity: schema.entity.to_owned(),
+                    key: key.to_string(),
+                })
+                .and_then(|m| self.table.to_stored_item(&m))?;
+            let mut guard: Vec<Condition> = Vec::new();
+            for attr in &index_fields {
+                guard.push(match current.get(*attr) {
+                    Some(v) => Path::name(*attr).eq(v.clone()),
+                    None => Path::name(*attr).not_exists(),
+                });
+            }
+            for action in &update.actions {
+                let root = action.path().root();
+                if !index_fields.contains(root) {
+                    continue;
+                }
+                match action {
+                    UpdateAction::Set(p, SetValue::Operand(Operand::Value(v))) if p.is_top_level() => {
+                        current.insert(root.to_owned(), v.clone());
+                    }
+                    UpdateAction::Remove(p) if p.is_top_level() => {
+                        current.remove(root);
+                    }
+                    _ => {
+                        return Err(Error::validation(format!(
+                            "cannot update `{root}` of {} with this action: it is used by an index key, whose new value must be known up front; set it to a value instead",
+                            schema.entity
+                        )))
+                    }
+                }
+            }
+            let model: M = self.table.from_stored_item(current)?;
+            for index in affected {
+                let pk_attr = config.index_partition_key(index.name);
+                let sk_attr = config.index_sort_key(index.name);
+                match model.index_key(index.name)? {
+                    Some(k) => {
+                        if !index.local {
+                            update = update.set(Path::name(pk_attr), k.partition);
+                        }
+                        if let Some(s) = k.sort {
+                            update = update.set(Path::name(sk_attr), s);
+                        }
+                    }
+                    None => {
+                        if !index.local {
+                            update = update.remove(Path::name(pk_attr));
+                        }
+                        if index.sort_key.is_some() {
+                            update = update.remove(Path::name(sk_attr));
+                        }
+                    }
+                }
+            }
+            condition = Condition::and_opt(condition, guard.into_iter().reduce(Condition::and));
+        }
+        if let Some(v) = schema.version {
+            if !touched.contains(v) {
+                update = update.add(Path::name(v), 1u64);
+            }
+            if let Some(expected) = self.expect_version {
+                condition = Condition::and_opt(condition, Some(Path::name(v).eq(expected)));
+            }
+        } else if self.expect_version.is_some() {
+            return Err(Error::validation(format!(
+                "{} has no #[model(version)] field",
+                schema.entity
+            )));
+        }
+        let entity = Path::name(config.entity_attribute.clone()).eq(schema.entity);
+        let existence = if self.upsert {
+            update = update.set(Path::name(config.entity_attribute.clone()), schema.entity);
+            Path::name(config.partition_key.clone())
+                .not_exists()
+                .or(entity)
+        } else {
+            Path::name(config.partition_key.clone())
+                .exists()
+                .and(entity)
+        };
+        update.validate()?;
+        Ok(UpdateItem {
+            table: self.table.name().to_owned(),
+            key: key_item,
+            update,
+            condition: Some(match condition {
+                Some(c) => existence.and(c),
+                None => existence,
+            }),
+            return_values: self.return_values,
+            return_item_on_condition_failure: true,
+        })
+    }
+
+    /// Sends the update; returns the item as asked by `returning*` (raw, so that `UpdatedOld` /
+    /// `UpdatedNew` partial items are available too).
+    pub async fn send_raw(self) -> Result<Option<Item>> {
+        let table = self.table.clone();
+        let upsert = self.upsert;
+        let key = self.key.as_ref().map(|k| k.to_string()).unwrap_or_default();
+        let request = self.build().await?;
+        let key_item = request.key.clone();
+        match table.backend().update_item(request).await {
+            Ok(item) => Ok(item),
+            Err(Error::ConditionFailed { item, .. }) => {
+                let schema = M::schema();
+                Err(match item {
+                    None if !upsert => Error::NotFound {
+                        entity: schema.entity.to_owned(),
+                        key,
+                    },
+                    Some(stored) if !table.is_entity::<M>(&stored) => Error::EntityMismatch {
+                        expected: schema.entity.to_owned(),
+                        found: stored
+                            .get(&table.config().entity_attribute)
+                            .and_then(Value::as_s)
+                            .unwrap_or("(no entity attribute)")
+                            .to_owned(),
+                        key: describe_key(table.config(), &key_item),
+                    },
+                    item => Error::ConditionFailed {
+                        entity: Some(schema.entity.to_owned()),
+                        item,
+                    },
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sends the update; returns the model as asked by `returning_new` / `returning_old`
+    /// (`None` without them).
+    pub async fn send(self) -> Result<Option<M>> {
+        let partial = matches!(
+            self.return_values,
+            ReturnValues::UpdatedNew | ReturnValues::UpdatedOld
+        );
+        if partial {
+            return Err(Error::validation(
+                "Updated* return values hold only some attributes: use send_raw()",
+            ));
+        }
+        let table = self.table.clone();
+        let item = self.send_raw().await?;
+        item.map(|i| table.from_stored_item(i)).transpose()
+    }
+}
+
+impl<M: Model> IntoFuture for UpdateBuilder<M> {
+    type Output = Result<Option<M>>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<Option<M>>> + Send>>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// The update entry point on every model: `Todo::update(&table, key)`.
+pub trait UpdateExt: Model + Sized {
+    /// An update of the item at `key`.
+    fn update(table: &Table, key: impl IntoResult<Key>) -> UpdateBuilder<Self> {
+        UpdateBuilder::new(table, key)
+    }
+}
+
+impl<M: Model> UpdateExt for M {}
