@@ -1,0 +1,530 @@
+//! # orm-memory
+//!
+//! [`MemoryBackend`]: a faithful in-process DynamoDB for `orm-core`, so that unit tests need no
+//! server. It implements every operation of [`orm_core::Backend`] with DynamoDB's observable
+//! behaviour: key ordering (S and B by bytes, N numerically), key conditions, `Limit` before the
+//! filter, the 1 MB page cap and `LastEvaluatedKey` (with the index keys for index reads), sparse
+//! secondary indexes and their projections, condition and update expression semantics, item,
+//! key and nesting limits, batch limits, and atomic transactions with per-action cancellation
+//! reasons.
+//!
+//! Storage is a `BTreeMap` of partitions, each a `BTreeMap` by sort key, so a get or put is
+//! `O(log n)` and a partition query `O(log n + k)`. One `RwLock` guards all tables: every write,
+//! condition check included, is atomic, and so is a transaction across all its items.
+//!
+//! ```
+//! use orm_core::backend::{GetItem, KeyAttribute, KeyType, PutItem, ReturnValues, TableDefinition};
+//! use orm_core::{attr, Backend, Error, Item};
+//! use orm_memory::MemoryBackend;
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let backend = MemoryBackend::new();
+//! backend
+//!     .create_table(&TableDefinition {
+//!         name: "app".into(),
+//!         partition_key: KeyAttribute { name: "pk".into(), key_type: KeyType::S },
+//!         sort_key: None,
+//!         indexes: vec![],
+//!         ttl_attribute: None,
+//!     })
+//!     .await?;
+//! let put = PutItem {
+//!     table: "app".into(),
+//!     item: Item::new().with("pk", "USER#1").with("name", "Ada"),
+//!     condition: Some(attr("pk").not_exists()),
+//!     return_values: ReturnValues::None,
+//!     return_item_on_condition_failure: true,
+//! };
+//! backend.put_item(put.clone()).await?;
+//! // The same create again fails its condition and reports the stored item.
+//! match backend.put_item(put).await {
+//!     Err(Error::ConditionFailed { item: Some(stored), .. }) => assert_eq!(stored["name"], "Ada".into()),
+//!     other => panic!("{other:?}"),
+//! }
+//! let got = backend
+//!     .get_item(GetItem {
+//!         table: "app".into(),
+//!         key: Item::new().with("pk", "USER#1"),
+//!         consistent: true,
+//!         projection: None,
+//!     })
+//!     .await?;
+//! assert!(got.is_some());
+//! # Ok::<(), Error>(())
+//! # }).unwrap();
+//! ```
+
+mod eval;
+mod key;
+mod limits;
+mod query;
+mod table;
+mod update;
+mod write;
+
+use crate::key::PrimaryKey;
+use crate::table::Table;
+use crate::write::{Failure, Planned, Ready};
+use async_trait::async_trait;
+use orm_core::backend::{
+    BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, Capabilities, DeleteItem, GetItem,
+    Limits, Page, PutItem, Query, ReturnValues, Scan, TableDefinition, TransactGet, TransactWrite,
+    UpdateItem, WriteRequest,
+};
+use orm_core::error::CancellationReason;
+use orm_core::{Backend, Error, Item, Number, Result};
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+
+/// How long DynamoDB remembers a transaction's client request token.
+const TOKEN_LIFETIME: Duration = Duration::from_secs(10 * 60);
+
+/// The most a BatchGetItem response holds before the remaining keys come back unprocessed.
+const BATCH_GET_MAX_BYTES: usize = 16 * 1024 * 1024;
+
+/// A successful transaction, remembered by its client request token.
+#[derive(Debug)]
+struct TokenRecord {
+    request: TransactWrite,
+    at: Instant,
+}
+
+/// Everything the backend stores.
+#[derive(Debug, Default)]
+struct State {
+    tables: HashMap<String, Table>,
+    tokens: HashMap<String, TokenRecord>,
+}
+
+impl State {
+    fn table(&self, name: &str) -> Result<&Table> {
+        self.tables.get(name).ok_or_else(|| table_not_found(name))
+    }
+
+    fn table_mut(&mut self, name: &str) -> Result<&mut Table> {
+        self.tables
+            .get_mut(name)
+            .ok_or_else(|| table_not_found(name))
+    }
+}
+
+fn table_not_found(name: &str) -> Error {
+    Error::TableNotFound {
+        table: name.to_owned(),
+    }
+}
+
+/// An in-process DynamoDB implementing [`orm_core::Backend`].
+///
+/// Cheap to clone: clones share the same tables (an `Arc`), so a test can hand one to the code
+/// under test and inspect the data through another. `Send + Sync`; no lock is held across an
+/// `.await` (there are none inside).
+///
+/// Expired items (by the table's TTL attribute) are not removed automatically, as DynamoDB's
+/// deletion is lazy; call [`MemoryBackend::purge_expired`] to remove them.
+#[derive(Clone, Default)]
+pub struct MemoryBackend {
+    state: Arc<RwLock<State>>,
+}
+
+impl fmt::Debug for MemoryBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.read();
+        let mut tables: Vec<(&str, usize)> = state
+            .tables
+            .iter()
+            .map(|(name, table)| (name.as_str(), table.len()))
+            .collect();
+        tables.sort_unstable();
+        f.debug_struct("MemoryBackend")
+            .field("tables", &tables)
+            .finish()
+    }
+}
+
+/// Names the failing action of a transaction (1-based, like [`CancellationReason`]'s display).
+fn in_action(index: usize, error: Error) -> Error {
+    match error {
+        Error::Validation { message } => Error::Validation {
+            message: format!("transaction action {}: {message}", index + 1),
+        },
+        other => other,
+    }
+}
+
+fn check_count(what: &str, count: usize, max: usize) -> Result<()> {
+    if count == 0 || count > max {
+        return Err(Error::validation(format!(
+            "{what} must have between 1 and {max} entries, got {count}"
+        )));
+    }
+    Ok(())
+}
+
+impl MemoryBackend {
+    /// A backend with no tables.
+    pub fn new() -> MemoryBackend {
+        MemoryBackend::default()
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Removes, from every table with a TTL attribute, the items whose TTL attribute is a number
+    /// (epoch seconds) `<= now_epoch_seconds`; returns how many were removed.
+    ///
+    /// Items whose TTL attribute is absent or not a number never expire, as in DynamoDB.
+    pub fn purge_expired(&self, now_epoch_seconds: i64) -> usize {
+        let now = Number::from(now_epoch_seconds);
+        self.write()
+            .tables
+            .values_mut()
+            .map(|t| t.purge_expired(&now))
+            .sum()
+    }
+
+    /// The names of the existing tables, sorted.
+    pub fn table_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.read().tables.keys().cloned().collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// How many items a table holds (`None` if it does not exist).
+    pub fn item_count(&self, table: &str) -> Option<usize> {
+        self.read().tables.get(table).map(Table::len)
+    }
+
+    /// Plans, evaluates and commits one write under the lock.
+    fn write_one(
+        &self,
+        table: &str,
+        plan: impl FnOnce(&Table) -> Result<Planned>,
+    ) -> Result<Option<Item>> {
+        let mut state = self.write();
+        let table = state.table_mut(table)?;
+        let planned = plan(table)?;
+        let ready = write::evaluate(table, planned).map_err(Failure::into_error)?;
+        Ok(write::commit(table, ready))
+    }
+}
+
+#[async_trait]
+impl Backend for MemoryBackend {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+    }
+
+    async fn create_table(&self, definition: &TableDefinition) -> Result<()> {
+        let mut state = self.write();
+        if state.tables.contains_key(&definition.name) {
+            return Err(Error::TableExists {
+                table: definition.name.clone(),
+            });
+        }
+        let table = Table::new(definition.clone(), Limits::default())?;
+        state.tables.insert(definition.name.clone(), table);
+        Ok(())
+    }
+
+    async fn describe_table(&self, name: &str) -> Result<TableDefinition> {
+        Ok(self.read().table(name)?.def.clone())
+    }
+
+    async fn delete_table(&self, name: &str) -> Result<()> {
+        self.write()
+            .tables
+            .remove(name)
+            .map(drop)
+            .ok_or_else(|| table_not_found(name))
+    }
+
+    async fn get_item(&self, request: GetItem) -> Result<Option<Item>> {
+        if let Some(p) = &request.projection {
+            eval::check_projection(p)?;
+        }
+        let state = self.read();
+        let table = state.table(&request.table)?;
+        let key = table.key(&request.key)?;
+        Ok(table.get(&key).map(|item| match &request.projection {
+            Some(paths) => eval::project(item, paths),
+            None => (**item).clone(),
+        }))
+    }
+
+    async fn put_item(&self, request: PutItem) -> Result<Option<Item>> {
+        let name = request.table.clone();
+        self.write_one(&name, |t| write::plan_put(t, request))
+    }
+
+    async fn update_item(&self, request: UpdateItem) -> Result<Option<Item>> {
+        let name = request.table.clone();
+        self.write_one(&name, |t| write::plan_update(t, request))
+    }
+
+    async fn delete_item(&self, request: DeleteItem) -> Result<Option<Item>> {
+        let name = request.table.clone();
+        self.write_one(&name, |t| write::plan_delete(t, request))
+    }
+
+    async fn query(&self, request: Query) -> Result<Page> {
+        let state = self.read();
+        query::query(state.table(&request.table)?, &request)
+    }
+
+    async fn scan(&self, request: Scan) -> Result<Page> {
+        let state = self.read();
+        query::scan(state.table(&request.table)?, &request)
+    }
+
+    async fn batch_get(&self, request: BatchGet) -> Result<BatchGetOutput> {
+        let limits = Limits::default();
+        check_count(
+            "BatchGetItem keys",
+            request.keys.len(),
+            limits.max_batch_get,
+        )?;
+        if let Some(p) = &request.projection {
+            eval::check_projection(p)?;
+        }
+        let state = self.read();
+        let table = state.table(&request.table)?;
+        let mut seen = BTreeSet::new();
+        let mut keys = Vec::with_capacity(request.keys.len());
+        for key in &request.keys {
+            let key = table.key(key)?;
+            if !seen.insert(key.clone()) {
+                return Err(Error::validation(
+                    "Provided list of item keys contains duplicates",
+                ));
+            }
+            keys.push(key);
+        }
+        // Like DynamoDB, stop at 16 MB of response and hand the remaining keys back.
+        let mut out = BatchGetOutput::default();
+        let mut bytes = 0usize;
+        for (i, k) in keys.iter().enumerate() {
+            if bytes >= BATCH_GET_MAX_BYTES {
+                out.unprocessed_keys = request.keys[i..].to_vec();
+                break;
+            }
+            if let Some(item) = table.get(k) {
+                let item = match &request.projection {
+                    Some(paths) => eval::project(item, paths),
+                    None => (**item).clone(),
+                };
+                bytes += item.size();
+                out.items.push(item);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn batch_write(&self, request: BatchWrite) -> Result<BatchWriteOutput> {
+        let limits = Limits::default();
+        check_count(
+            "BatchWriteItem requests",
+            request.writes.len(),
+            limits.max_batch_write,
+        )?;
+        let bytes: usize = request
+            .writes
+            .iter()
+            .map(|w| match w {
+                WriteRequest::Put(item) => item.size(),
+                WriteRequest::Delete(key) => key.size(),
+            })
+            .sum();
+        if bytes > limits.max_batch_write_bytes {
+            return Err(Error::validation(format!(
+                "BatchWriteItem request size {bytes} exceeds {} bytes",
+                limits.max_batch_write_bytes
+            )));
+        }
+        let mut state = self.write();
+        let table = state.table_mut(&request.table)?;
+        let mut planned = Vec::with_capacity(request.writes.len());
+        let mut seen = BTreeSet::new();
+        for write in request.writes {
+            let plan = match write {
+                WriteRequest::Put(item) => write::plan_put(
+                    table,
+                    PutItem {
+                        table: request.table.clone(),
+                        item,
+                        condition: None,
+                        return_values: ReturnValues::None,
+                        return_item_on_condition_failure: false,
+                    },
+                )?,
+                WriteRequest::Delete(key) => write::plan_delete(
+                    table,
+                    DeleteItem {
+                        table: request.table.clone(),
+                        key,
+                        condition: None,
+                        return_values: ReturnValues::None,
+                        return_item_on_condition_failure: false,
+                    },
+                )?,
+            };
+            if !seen.insert(plan.key.clone()) {
+                return Err(Error::validation(
+                    "Provided list of item keys contains duplicates",
+                ));
+            }
+            planned.push(plan);
+        }
+        for plan in planned {
+            let ready = write::evaluate(table, plan).map_err(Failure::into_error)?;
+            write::commit(table, ready);
+        }
+        Ok(BatchWriteOutput::default())
+    }
+
+    async fn transact_get(&self, request: TransactGet) -> Result<Vec<Option<Item>>> {
+        let limits = Limits::default();
+        check_count(
+            "TransactGetItems actions",
+            request.gets.len(),
+            limits.max_transaction_actions,
+        )?;
+        for (i, get) in request.gets.iter().enumerate() {
+            if let Some(p) = &get.projection {
+                eval::check_projection(p).map_err(|e| in_action(i, e))?;
+            }
+        }
+        let state = self.read();
+        let mut seen: BTreeSet<(&str, PrimaryKey)> = BTreeSet::new();
+        let mut out = Vec::with_capacity(request.gets.len());
+        for (i, get) in request.gets.iter().enumerate() {
+            let table = state.table(&get.table)?;
+            let key = table.key(&get.key).map_err(|e| in_action(i, e))?;
+            let item = table.get(&key).map(|item| match &get.projection {
+                Some(paths) => eval::project(item, paths),
+                None => (**item).clone(),
+            });
+            if !seen.insert((&get.table, key)) {
+                return Err(Error::validation(
+                    "Transaction request cannot include multiple operations on one item",
+                ));
+            }
+            out.push(item);
+        }
+        Ok(out)
+    }
+
+    async fn transact_write(&self, request: TransactWrite) -> Result<()> {
+        let limits = Limits::default();
+        check_count(
+            "TransactWriteItems actions",
+            request.actions.len(),
+            limits.max_transaction_actions,
+        )?;
+        let mut state = self.write();
+        if let Some(token) = &request.client_request_token {
+            state
+                .tokens
+                .retain(|_, record| record.at.elapsed() < TOKEN_LIFETIME);
+            if let Some(record) = state.tokens.get(token) {
+                if record.request == request {
+                    // Already applied: idempotent success.
+                    return Ok(());
+                }
+                return Err(Error::validation(format!(
+                    "IdempotentParameterMismatch: client request token `{token}` was used within \
+                     the last 10 minutes for a different transaction"
+                )));
+            }
+        }
+        let remembered = request.client_request_token.clone().map(|token| {
+            (
+                token,
+                TokenRecord {
+                    request: request.clone(),
+                    at: Instant::now(),
+                },
+            )
+        });
+        // Plan every action (static checks), one action per item.
+        let count = request.actions.len();
+        let mut planned: Vec<(String, Planned)> = Vec::with_capacity(count);
+        let mut seen: BTreeSet<(String, PrimaryKey)> = BTreeSet::new();
+        for (i, action) in request.actions.into_iter().enumerate() {
+            let name = action.target().0.to_owned();
+            let table = state.table(&name)?;
+            let plan = write::plan_action(table, action).map_err(|e| in_action(i, e))?;
+            if !seen.insert((name.clone(), plan.key.clone())) {
+                return Err(in_action(
+                    i,
+                    Error::validation(
+                        "Transaction request cannot include multiple operations on one item",
+                    ),
+                ));
+            }
+            planned.push((name, plan));
+        }
+        // Evaluate every condition and change against the current state.
+        let mut ready: Vec<(String, Ready)> = Vec::with_capacity(count);
+        let mut reasons = Vec::with_capacity(count);
+        let mut failed = false;
+        for (i, (name, plan)) in planned.into_iter().enumerate() {
+            let table = state.table(&name)?;
+            match write::evaluate(table, plan) {
+                Ok(r) => {
+                    ready.push((name, r));
+                    reasons.push(CancellationReason {
+                        index: i,
+                        code: "None".into(),
+                        message: None,
+                        item: None,
+                    });
+                }
+                Err(Failure::Invalid(e)) => return Err(in_action(i, e)),
+                Err(Failure::Condition(item)) => {
+                    failed = true;
+                    reasons.push(CancellationReason {
+                        index: i,
+                        code: "ConditionalCheckFailed".into(),
+                        message: Some("The conditional request failed".into()),
+                        item,
+                    });
+                }
+            }
+        }
+        if failed {
+            return Err(Error::TransactionCanceled { reasons });
+        }
+        let bytes: usize = ready
+            .iter()
+            .map(|(_, r)| match &r.change {
+                write::Change::Put(item) => item.size(),
+                _ => 0,
+            })
+            .sum();
+        if bytes > limits.max_transaction_bytes {
+            return Err(Error::validation(format!(
+                "Transaction size {bytes} exceeds the limit of {} bytes",
+                limits.max_transaction_bytes
+            )));
+        }
+        // Apply everything.
+        for (name, r) in ready {
+            write::commit(state.table_mut(&name)?, r);
+        }
+        if let Some((token, record)) = remembered {
+            state.tokens.insert(token, record);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

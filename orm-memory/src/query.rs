@@ -1,0 +1,954 @@
+//! Query and scan paging: key conditions, `Limit` before the filter, the 1 MB page cap and
+//! `LastEvaluatedKey`, as DynamoDB pages.
+//!
+//! A page reads items in key order until `Limit` items were *evaluated* or the items read reach
+//! 1 MB (the item that crosses 1 MB is still part of the page); the filter then only decides
+//! which evaluated items are returned. When a page stops for either reason it carries the key of
+//! the last evaluated item (table keys, plus the index keys for an index), even if no item
+//! follows; the next page starts strictly after that key, whether or not the item still exists.
+
+use crate::eval::{check_condition, check_projection, condition_roots, eval, project};
+use crate::key::{check_key_value, exact_key, has_key_type, key_type_name, KeyPart, Slot};
+use crate::table::{Index, IndexKey, Table};
+use orm_core::backend::{KeyAttribute, KeyType, Page, Query, Scan};
+use orm_core::expr::{Condition, Path, SortKeyCondition};
+use orm_core::{Error, Item, Result, Value};
+use std::collections::BTreeMap;
+use std::ops::Bound::{self, Excluded, Included, Unbounded};
+use std::sync::Arc;
+
+/// A position key of a partition map: a table sort key or an index entry position.
+trait EntryKey: Ord + Clone {
+    /// The smallest position whose sort key is `sort`.
+    fn lowest(sort: KeyPart) -> Self;
+    /// The largest position whose sort key is `sort`.
+    fn highest(sort: KeyPart) -> Self;
+}
+
+impl EntryKey for KeyPart {
+    fn lowest(sort: KeyPart) -> Self {
+        sort
+    }
+    fn highest(sort: KeyPart) -> Self {
+        sort
+    }
+}
+
+impl EntryKey for IndexKey {
+    fn lowest(sort: KeyPart) -> Self {
+        (sort, KeyPart::MIN, KeyPart::MIN)
+    }
+    fn highest(sort: KeyPart) -> Self {
+        (sort, KeyPart::MAX, KeyPart::MAX)
+    }
+}
+
+type Range<K> = (Bound<K>, Bound<K>);
+
+/// The positions a sort-key condition selects.
+fn sort_range<K: EntryKey>(condition: Option<&SortKeyCondition>) -> Range<K> {
+    let part = |v: &Value| KeyPart::from_value(v).expect("checked key value");
+    match condition {
+        None => (Unbounded, Unbounded),
+        Some(SortKeyCondition::Eq(v)) => {
+            (Included(K::lowest(part(v))), Included(K::highest(part(v))))
+        }
+        Some(SortKeyCondition::Lt(v)) => (Unbounded, Excluded(K::lowest(part(v)))),
+        Some(SortKeyCondition::Le(v)) => (Unbounded, Included(K::highest(part(v)))),
+        Some(SortKeyCondition::Gt(v)) => (Excluded(K::highest(part(v))), Unbounded),
+        Some(SortKeyCondition::Ge(v)) => (Included(K::lowest(part(v))), Unbounded),
+        Some(SortKeyCondition::Between(a, b)) => {
+            (Included(K::lowest(part(a))), Included(K::highest(part(b))))
+        }
+        Some(SortKeyCondition::BeginsWith(p)) => {
+            let prefix = part(p);
+            let end = prefix
+                .prefix_successor()
+                .map_or(Unbounded, |s| Excluded(K::lowest(s)));
+            (Included(K::lowest(prefix)), end)
+        }
+    }
+}
+
+/// Narrows a range to the positions after (or, reading backwards, before) `start`.
+fn continue_after<K: EntryKey>(range: Range<K>, start: K, forward: bool) -> Range<K> {
+    let (lo, hi) = range;
+    if forward {
+        let lo = match &lo {
+            Included(k) | Excluded(k) if start < *k => lo,
+            _ => Excluded(start),
+        };
+        (lo, hi)
+    } else {
+        let hi = match &hi {
+            Included(k) | Excluded(k) if start > *k => hi,
+            _ => Excluded(start),
+        };
+        (lo, hi)
+    }
+}
+
+/// Whether a range selects nothing (and must not be passed to `BTreeMap::range`, which panics
+/// on a start above the end).
+fn is_empty<K: Ord>(range: &Range<K>) -> bool {
+    match range {
+        (Included(a), Included(b)) => a > b,
+        (Included(a) | Excluded(a), Included(b) | Excluded(b)) => a >= b,
+        _ => false,
+    }
+}
+
+fn items_in<'a, K: EntryKey>(
+    partition: &'a BTreeMap<K, Arc<Item>>,
+    range: Range<K>,
+    forward: bool,
+) -> Box<dyn Iterator<Item = &'a Arc<Item>> + 'a> {
+    if is_empty(&range) {
+        return Box::new(std::iter::empty());
+    }
+    let items = partition.range(range).map(|(_, item)| item);
+    if forward {
+        Box::new(items)
+    } else {
+        Box::new(items.rev())
+    }
+}
+
+/// How the items of one page are read: filter, projection, limits and the key to resume at.
+struct Reader<'a> {
+    filter: Option<&'a Condition>,
+    projection: Option<&'a [Path]>,
+    limit: Option<u32>,
+    count_only: bool,
+    max_bytes: usize,
+    /// The attributes of a `LastEvaluatedKey`.
+    key_names: Vec<&'a str>,
+    /// For a local index that does not project everything: the table, to read attributes the
+    /// index lacks (DynamoDB fetches them from the table for LSIs).
+    fetch_from: Option<&'a Table>,
+}
+
+impl Reader<'_> {
+    fn read<'i>(&self, entries: impl Iterator<Item = &'i Arc<Item>>) -> Page {
+        let mut page = Page::default();
+        let mut bytes = 0usize;
+        for entry in entries {
+            page.scanned_count += 1;
+            bytes += entry.size();
+            let full = self.fetch_from.and_then(|table| {
+                let key = table.key(&table.key_item(entry)).ok()?;
+                table.get(&key)
+            });
+            let subject: &Item = full.map_or(&**entry, |f| &**f);
+            if self.filter.is_none_or(|f| eval(f, subject)) {
+                page.count += 1;
+                if !self.count_only {
+                    page.items.push(match self.projection {
+                        Some(paths) => project(subject, paths),
+                        None => (**entry).clone(),
+                    });
+                }
+            }
+            let limited = self.limit.is_some_and(|l| page.scanned_count >= l);
+            if limited || bytes >= self.max_bytes {
+                page.last_evaluated_key = Some(entry.project(&self.key_names));
+                break;
+            }
+        }
+        page
+    }
+}
+
+fn check_limit(limit: Option<u32>) -> Result<()> {
+    if limit == Some(0) {
+        return Err(Error::validation(
+            "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: \
+             Member must have value greater than or equal to 1",
+        ));
+    }
+    Ok(())
+}
+
+/// The key schema read (table or index), the `LastEvaluatedKey` attributes, and the index.
+struct Target<'a> {
+    pk: &'a KeyAttribute,
+    sk: Option<&'a KeyAttribute>,
+    key_names: Vec<&'a str>,
+    index: Option<&'a Index>,
+}
+
+fn target<'a>(table: &'a Table, index: Option<&str>, consistent: bool) -> Result<Target<'a>> {
+    let def = &table.def;
+    let mut key_names: Vec<&str> = std::iter::once(&def.partition_key)
+        .chain(&def.sort_key)
+        .map(|k| k.name.as_str())
+        .collect();
+    let Some(name) = index else {
+        return Ok(Target {
+            pk: &def.partition_key,
+            sk: def.sort_key.as_ref(),
+            key_names,
+            index: None,
+        });
+    };
+    let index = table.index(name)?;
+    if consistent && !index.def.local {
+        return Err(Error::validation(
+            "Consistent reads are not supported on global secondary indexes",
+        ));
+    }
+    for k in std::iter::once(&index.def.partition_key).chain(&index.def.sort_key) {
+        if !key_names.contains(&k.name.as_str()) {
+            key_names.push(&k.name);
+        }
+    }
+    Ok(Target {
+        pk: &index.def.partition_key,
+        sk: index.def.sort_key.as_ref(),
+        key_names,
+        index: Some(index),
+    })
+}
+
+fn invalid_start_key(why: &str) -> Error {
+    Error::validation(format!("The provided starting key is invalid: {why}"))
+}
+
+/// Converts an index `ExclusiveStartKey`: exactly the table and index key attributes.
+fn index_start(
+    table: &Table,
+    index: &Index,
+    key_names: &[&str],
+    start: &Item,
+) -> Result<(KeyPart, IndexKey)> {
+    if start.len() != key_names.len() || key_names.iter().any(|n| !start.contains_key(*n)) {
+        return Err(invalid_start_key(
+            "The provided key element does not match the schema",
+        ));
+    }
+    let table_key = table
+        .key(&table.key_item(start))
+        .map_err(|e| invalid_start_key(&e.to_string()))?;
+    let part = |attr: &KeyAttribute, slot| -> Result<KeyPart> {
+        let v = &start[&attr.name];
+        if !has_key_type(v, attr.key_type) {
+            return Err(invalid_start_key(
+                "The provided key element does not match the schema",
+            ));
+        }
+        check_key_value(attr, v, slot, None, &table.limits)
+    };
+    let pk = part(&index.def.partition_key, Slot::Partition)?;
+    let sk = match &index.def.sort_key {
+        Some(attr) => part(attr, Slot::Sort)?,
+        None => KeyPart::MIN,
+    };
+    Ok((pk, (sk, table_key.pk, table_key.sk)))
+}
+
+fn reader<'a>(
+    table: &'a Table,
+    target: &Target<'a>,
+    filter: Option<&'a Condition>,
+    projection: Option<&'a [Path]>,
+    limit: Option<u32>,
+    count_only: bool,
+) -> Reader<'a> {
+    let fetch_from = target
+        .index
+        .filter(|i| i.def.local && !i.projects_all())
+        .filter(|_| projection.is_some() || filter.is_some())
+        .map(|_| table);
+    Reader {
+        filter,
+        projection,
+        limit,
+        count_only,
+        max_bytes: table.limits.max_page_bytes,
+        key_names: target.key_names.clone(),
+        fetch_from,
+    }
+}
+
+fn type_mismatch() -> Error {
+    Error::validation(
+        "One or more parameter values were invalid: Condition parameter type does not match \
+         schema type",
+    )
+}
+
+/// Checks a sort-key condition against the key schema.
+fn check_sort_condition(attr: &KeyAttribute, condition: &SortKeyCondition) -> Result<()> {
+    let values: Vec<&Value> = match condition {
+        SortKeyCondition::Eq(v)
+        | SortKeyCondition::Lt(v)
+        | SortKeyCondition::Le(v)
+        | SortKeyCondition::Gt(v)
+        | SortKeyCondition::Ge(v)
+        | SortKeyCondition::BeginsWith(v) => vec![v],
+        SortKeyCondition::Between(a, b) => vec![a, b],
+    };
+    if values.iter().any(|v| !has_key_type(v, attr.key_type)) {
+        return Err(type_mismatch());
+    }
+    match condition {
+        SortKeyCondition::BeginsWith(_) if attr.key_type == KeyType::N => {
+            Err(Error::validation(format!(
+                "Invalid KeyConditionExpression: Incorrect operand type for operator or \
+                 function; operator or function: begins_with, operand type: {}",
+                key_type_name(attr.key_type)
+            )))
+        }
+        SortKeyCondition::Between(a, b) if KeyPart::from_value(a) > KeyPart::from_value(b) => {
+            Err(Error::validation(format!(
+                "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be \
+                 greater than or equal to lower bound; lower operand: {a}, upper operand: {b}"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Reads one page of a query on a table or one of its indexes.
+pub(crate) fn query(table: &Table, request: &Query) -> Result<Page> {
+    check_limit(request.limit)?;
+    if let Some(p) = &request.projection {
+        check_projection(p)?;
+    }
+    let target = target(table, request.index.as_deref(), request.consistent)?;
+    let kc = &request.key_condition;
+    if kc.partition_name != target.pk.name {
+        return Err(Error::validation(format!(
+            "Query condition missed key schema element: {} (the key condition names {})",
+            target.pk.name, kc.partition_name
+        )));
+    }
+    if !has_key_type(&kc.partition_value, target.pk.key_type) {
+        return Err(type_mismatch());
+    }
+    let pk = check_key_value(
+        target.pk,
+        &kc.partition_value,
+        Slot::Partition,
+        None,
+        &table.limits,
+    )?;
+    if let Some((name, condition)) = &kc.sort {
+        match target.sk {
+            Some(attr) if attr.name == *name => check_sort_condition(attr, condition)?,
+            _ => {
+                return Err(Error::validation(format!(
+                    "Query key condition not supported: {name} is not the sort key of the {}",
+                    request.index.as_deref().unwrap_or("table")
+                )))
+            }
+        }
+    }
+    if let Some(filter) = &request.filter {
+        check_condition(filter)?;
+        let mut roots = Vec::new();
+        condition_roots(filter, &mut roots);
+        for key in std::iter::once(target.pk).chain(target.sk) {
+            if roots.contains(&key.name.as_str()) {
+                return Err(Error::validation(format!(
+                    "Filter Expression can only contain non-primary key attributes: Primary key \
+                     attribute: {}",
+                    key.name
+                )));
+            }
+        }
+    }
+    let forward = request.scan_forward;
+    let sort = kc.sort.as_ref().map(|(_, c)| c);
+    let read = reader(
+        table,
+        &target,
+        request.filter.as_ref(),
+        request.projection.as_deref(),
+        request.limit,
+        request.count_only,
+    );
+    let outside = || {
+        invalid_start_key(
+            "The provided starting key is outside query boundaries based on provided conditions",
+        )
+    };
+    let page = match target.index {
+        None => {
+            let mut range = sort_range::<KeyPart>(sort);
+            if let Some(start) = &request.exclusive_start_key {
+                let key = exact_key(start, target.pk, target.sk, &table.limits)
+                    .map_err(|e| invalid_start_key(&e.to_string()))?;
+                if key.pk != pk {
+                    return Err(outside());
+                }
+                range = continue_after(range, key.sk, forward);
+            }
+            match table.partitions.get(&pk) {
+                Some(partition) => read.read(items_in(partition, range, forward)),
+                None => Page::default(),
+            }
+        }
+        Some(index) => {
+            let mut range = sort_range::<IndexKey>(sort);
+            if let Some(start) = &request.exclusive_start_key {
+                let (start_pk, position) = index_start(table, index, &target.key_names, start)?;
+                if start_pk != pk {
+                    return Err(outside());
+                }
+                range = continue_after(range, position, forward);
+            }
+            match index.partitions.get(&pk) {
+                Some(partition) => read.read(items_in(partition, range, forward)),
+                None => Page::default(),
+            }
+        }
+    };
+    Ok(page)
+}
+
+/// Reads one page of a scan of a table or index, or of one parallel-scan segment of it.
+///
+/// Items come in key order (partition, then sort key); segment `s` of `n` holds the partitions
+/// whose key hashes to `s` modulo `n`.
+pub(crate) fn scan(table: &Table, request: &Scan) -> Result<Page> {
+    check_limit(request.limit)?;
+    if let Some(p) = &request.projection {
+        check_projection(p)?;
+    }
+    if let Some(filter) = &request.filter {
+        check_condition(filter)?;
+    }
+    let segment = match request.segment {
+        Some((segment, total)) => {
+            if !(1..=1_000_000).contains(&total) {
+                return Err(Error::validation(format!(
+                    "TotalSegments must be between 1 and 1000000, got {total}"
+                )));
+            }
+            if segment >= total {
+                return Err(Error::validation(format!(
+                    "The Segment parameter is zero-based and must be less than parameter \
+                     TotalSegments: Segment: {segment} is not less than TotalSegments: {total}"
+                )));
+            }
+            Some((u64::from(segment), u64::from(total)))
+        }
+        None => None,
+    };
+    let in_segment = move |pk: &KeyPart| segment.is_none_or(|(s, n)| pk.segment_hash() % n == s);
+    let target = target(table, request.index.as_deref(), request.consistent)?;
+    let read = reader(
+        table,
+        &target,
+        request.filter.as_ref(),
+        request.projection.as_deref(),
+        request.limit,
+        request.count_only,
+    );
+    let page = match target.index {
+        None => {
+            let start = match &request.exclusive_start_key {
+                Some(s) => Some(
+                    exact_key(s, target.pk, target.sk, &table.limits)
+                        .map_err(|e| invalid_start_key(&e.to_string()))?,
+                ),
+                None => None,
+            };
+            let first = start.as_ref().map_or(Unbounded, |k| Included(k.pk.clone()));
+            let entries = table
+                .partitions
+                .range((first, Unbounded))
+                .filter(|(pk, _)| in_segment(pk))
+                .flat_map(|(pk, partition)| {
+                    let range = match &start {
+                        Some(k) if k.pk == *pk => (Excluded(k.sk.clone()), Unbounded),
+                        _ => (Unbounded, Unbounded),
+                    };
+                    items_in(partition, range, true)
+                });
+            read.read(entries)
+        }
+        Some(index) => {
+            let start = match &request.exclusive_start_key {
+                Some(s) => Some(index_start(table, index, &target.key_names, s)?),
+                None => None,
+            };
+            let first = start.as_ref().map_or(Unbounded, |k| Included(k.0.clone()));
+            let entries = index
+                .partitions
+                .range((first, Unbounded))
+                .filter(|(pk, _)| in_segment(pk))
+                .flat_map(|(pk, partition)| {
+                    let range = match &start {
+                        Some((spk, position)) if spk == pk => {
+                            (Excluded(position.clone()), Unbounded)
+                        }
+                        _ => (Unbounded, Unbounded),
+                    };
+                    items_in(partition, range, true)
+                });
+            read.read(entries)
+        }
+    };
+    Ok(page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::Table;
+    use orm_core::backend::{IndexDefinition, Limits, Projection, TableDefinition};
+    use orm_core::expr::{attr, KeyCondition};
+    use orm_core::Number;
+
+    fn key_attr(name: &str, key_type: KeyType) -> KeyAttribute {
+        KeyAttribute {
+            name: name.into(),
+            key_type,
+        }
+    }
+
+    fn definition() -> TableDefinition {
+        TableDefinition {
+            name: "app".into(),
+            partition_key: key_attr("pk", KeyType::S),
+            sort_key: Some(key_attr("sk", KeyType::N)),
+            indexes: vec![
+                IndexDefinition {
+                    name: "gsi1".into(),
+                    local: false,
+                    partition_key: key_attr("gpk", KeyType::S),
+                    sort_key: Some(key_attr("gsk", KeyType::S)),
+                    projection: Projection::KeysOnly,
+                },
+                IndexDefinition {
+                    name: "lsi1".into(),
+                    local: true,
+                    partition_key: key_attr("pk", KeyType::S),
+                    sort_key: Some(key_attr("rank", KeyType::N)),
+                    projection: Projection::KeysOnly,
+                },
+            ],
+            ttl_attribute: None,
+        }
+    }
+
+    /// Partition "p" holds sk 0..20 (n = sk, even items in gsi1 partition "G" with gsk
+    /// "k{sk:02}", rank = 100 - sk); partition "q" holds sk 0..3.
+    fn table() -> Table {
+        let mut t = Table::new(definition(), Limits::default()).unwrap();
+        for sk in 0..20i64 {
+            let mut item = Item::new()
+                .with("pk", "p")
+                .with("sk", sk)
+                .with("n", sk)
+                .with("rank", 100 - sk)
+                .with("body", "b");
+            if sk % 2 == 0 {
+                item.insert("gpk".into(), "G".into());
+                item.insert("gsk".into(), format!("k{sk:02}").into());
+            }
+            let key = t.check_item(&item, false).unwrap();
+            t.put(key, item);
+        }
+        for sk in 0..3i64 {
+            let item = Item::new().with("pk", "q").with("sk", sk);
+            let key = t.check_item(&item, false).unwrap();
+            t.put(key, item);
+        }
+        t
+    }
+
+    fn q(sort: Option<SortKeyCondition>) -> Query {
+        Query {
+            table: "app".into(),
+            index: None,
+            key_condition: KeyCondition {
+                partition_name: "pk".into(),
+                partition_value: "p".into(),
+                sort: sort.map(|c| ("sk".to_owned(), c)),
+            },
+            filter: None,
+            projection: None,
+            limit: None,
+            exclusive_start_key: None,
+            scan_forward: true,
+            consistent: false,
+            count_only: false,
+        }
+    }
+
+    fn sks(page: &Page) -> Vec<i64> {
+        page.items
+            .iter()
+            .map(|i| i64::try_from(i["sk"].as_n().unwrap()).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn sort_key_conditions() {
+        let t = table();
+        let cases: Vec<(SortKeyCondition, Vec<i64>)> = vec![
+            (SortKeyCondition::Eq(5.into()), vec![5]),
+            (SortKeyCondition::Lt(3.into()), vec![0, 1, 2]),
+            (SortKeyCondition::Le(2.into()), vec![0, 1, 2]),
+            (SortKeyCondition::Gt(17.into()), vec![18, 19]),
+            (SortKeyCondition::Ge(18.into()), vec![18, 19]),
+            (
+                SortKeyCondition::Between(9.into(), 11.into()),
+                vec![9, 10, 11],
+            ),
+            (SortKeyCondition::Between(4.into(), 4.into()), vec![4]),
+            (SortKeyCondition::Gt(19.into()), vec![]),
+            (SortKeyCondition::Lt(0.into()), vec![]),
+            (
+                SortKeyCondition::Gt(Value::N(Number::parse("2.5").unwrap())),
+                (3..20).collect(),
+            ),
+        ];
+        for (condition, want) in cases {
+            let page = query(&t, &q(Some(condition.clone()))).unwrap();
+            assert_eq!(sks(&page), want, "{condition:?}");
+            assert_eq!(page.last_evaluated_key, None);
+        }
+        let mut r = q(Some(SortKeyCondition::Between(9.into(), 11.into())));
+        r.scan_forward = false;
+        assert_eq!(sks(&query(&t, &r).unwrap()), [11, 10, 9]);
+        // Numbers sort numerically: 10 after 9.
+        assert_eq!(
+            sks(&query(&t, &q(None)).unwrap()),
+            (0..20).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn key_condition_checks() {
+        let t = table();
+        for (condition, needle) in [
+            (
+                SortKeyCondition::Eq("5".into()),
+                "does not match schema type",
+            ),
+            (SortKeyCondition::BeginsWith(5.into()), "begins_with"),
+            (SortKeyCondition::Between(3.into(), 2.into()), "BETWEEN"),
+        ] {
+            let err = query(&t, &q(Some(condition))).unwrap_err().to_string();
+            assert!(err.contains(needle), "{err} should mention {needle}");
+        }
+        let mut r = q(None);
+        r.key_condition.partition_name = "sk".into();
+        assert!(query(&t, &r).is_err());
+        let mut r = q(None);
+        r.key_condition.partition_value = "".into();
+        assert!(query(&t, &r).unwrap_err().to_string().contains("empty"));
+        let mut r = q(None);
+        r.key_condition.sort = Some(("n".into(), SortKeyCondition::Eq(1.into())));
+        assert!(query(&t, &r).is_err());
+        let mut r = q(None);
+        r.limit = Some(0);
+        assert!(query(&t, &r).is_err());
+        let mut r = q(None);
+        r.filter = Some(attr("sk").gt(1));
+        let err = query(&t, &r).unwrap_err().to_string();
+        assert!(err.contains("non-primary key attributes"), "{err}");
+        let mut r = q(None);
+        r.index = Some("nope".into());
+        assert!(query(&t, &r)
+            .unwrap_err()
+            .to_string()
+            .contains("specified index"));
+        let mut r = gsi_query();
+        r.consistent = true;
+        let err = query(&t, &r).unwrap_err().to_string();
+        assert!(err.contains("Consistent reads are not supported"), "{err}");
+    }
+
+    #[test]
+    fn limit_counts_items_evaluated_before_the_filter() {
+        let t = table();
+        let mut r = q(None);
+        r.limit = Some(5);
+        r.filter = Some(attr("n").ge(3));
+        let page = query(&t, &r).unwrap();
+        assert_eq!(page.scanned_count, 5);
+        assert_eq!(page.count, 2);
+        assert_eq!(sks(&page), [3, 4]);
+        assert_eq!(
+            page.last_evaluated_key,
+            Some(Item::new().with("pk", "p").with("sk", 4))
+        );
+        // A page may be empty and still carry a key.
+        r.filter = Some(attr("n").gt(100));
+        let page = query(&t, &r).unwrap();
+        assert!(page.items.is_empty());
+        assert!(page.last_evaluated_key.is_some());
+    }
+
+    #[test]
+    fn pages_resume_strictly_after_the_last_key() {
+        let t = table();
+        for forward in [true, false] {
+            let mut r = q(None);
+            r.limit = Some(7);
+            r.scan_forward = forward;
+            let mut seen = Vec::new();
+            let mut pages = 0;
+            loop {
+                let page = query(&t, &r).unwrap();
+                pages += 1;
+                seen.extend(sks(&page));
+                match page.last_evaluated_key {
+                    Some(k) => r.exclusive_start_key = Some(k),
+                    None => break,
+                }
+            }
+            let mut want: Vec<i64> = (0..20).collect();
+            if !forward {
+                want.reverse();
+            }
+            assert_eq!(seen, want);
+            assert_eq!(pages, 3);
+        }
+        // Limit reached exactly at the end: the key is still returned, the next page is empty.
+        let mut r = q(Some(SortKeyCondition::Ge(15.into())));
+        r.limit = Some(5);
+        let page = query(&t, &r).unwrap();
+        assert_eq!(sks(&page), [15, 16, 17, 18, 19]);
+        r.exclusive_start_key = page.last_evaluated_key;
+        let next = query(&t, &r).unwrap();
+        assert!(next.items.is_empty());
+        assert_eq!(next.last_evaluated_key, None);
+        // Resuming after a key whose item is gone (or never existed) works.
+        let mut r = q(None);
+        r.exclusive_start_key = Some(
+            Item::new()
+                .with("pk", "p")
+                .with("sk", Value::N(Number::parse("4.5").unwrap())),
+        );
+        assert_eq!(sks(&query(&t, &r).unwrap()), (5..20).collect::<Vec<_>>());
+        // Resuming at a key before the range starts at the range.
+        let mut r = q(Some(SortKeyCondition::Ge(10.into())));
+        r.exclusive_start_key = Some(Item::new().with("pk", "p").with("sk", 2));
+        assert_eq!(sks(&query(&t, &r).unwrap()), (10..20).collect::<Vec<_>>());
+        // Resuming past the range end yields nothing (and does not panic).
+        let mut r = q(Some(SortKeyCondition::Between(1.into(), 3.into())));
+        r.exclusive_start_key = Some(Item::new().with("pk", "p").with("sk", 3));
+        assert!(query(&t, &r).unwrap().items.is_empty());
+        r.scan_forward = false;
+        r.exclusive_start_key = Some(Item::new().with("pk", "p").with("sk", 1));
+        assert!(query(&t, &r).unwrap().items.is_empty());
+    }
+
+    #[test]
+    fn start_key_checks() {
+        let t = table();
+        for bad in [
+            Item::new().with("pk", "p"),
+            Item::new().with("pk", "p").with("sk", "1"),
+            Item::new().with("pk", "p").with("sk", 1).with("x", 1),
+        ] {
+            let mut r = q(None);
+            r.exclusive_start_key = Some(bad);
+            let err = query(&t, &r).unwrap_err().to_string();
+            assert!(err.contains("starting key"), "{err}");
+        }
+        let mut r = q(None);
+        r.exclusive_start_key = Some(Item::new().with("pk", "q").with("sk", 1));
+        assert!(query(&t, &r).is_err());
+        // An index start key needs the index keys too.
+        let mut r = gsi_query();
+        r.exclusive_start_key = Some(Item::new().with("pk", "p").with("sk", 1));
+        assert!(query(&t, &r).is_err());
+    }
+
+    fn gsi_query() -> Query {
+        let mut r = q(None);
+        r.index = Some("gsi1".into());
+        r.key_condition = KeyCondition {
+            partition_name: "gpk".into(),
+            partition_value: "G".into(),
+            sort: None,
+        };
+        r
+    }
+
+    #[test]
+    fn gsi_queries_are_sparse_projected_and_resume_with_index_keys() {
+        let t = table();
+        let page = query(&t, &gsi_query()).unwrap();
+        assert_eq!(sks(&page), [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
+        assert_eq!(
+            page.items[0],
+            Item::new()
+                .with("pk", "p")
+                .with("sk", 0)
+                .with("gpk", "G")
+                .with("gsk", "k00")
+        );
+        let mut r = gsi_query();
+        r.key_condition.sort = Some(("gsk".into(), SortKeyCondition::BeginsWith("k1".into())));
+        r.limit = Some(2);
+        let page = query(&t, &r).unwrap();
+        assert_eq!(sks(&page), [10, 12]);
+        let lek = page.last_evaluated_key.unwrap();
+        assert_eq!(
+            lek,
+            Item::new()
+                .with("pk", "p")
+                .with("sk", 12)
+                .with("gpk", "G")
+                .with("gsk", "k12")
+        );
+        r.exclusive_start_key = Some(lek);
+        assert_eq!(sks(&query(&t, &r).unwrap()), [14, 16]);
+        // A GSI filter sees only projected attributes.
+        let mut r = gsi_query();
+        r.filter = Some(attr("n").exists());
+        assert_eq!(query(&t, &r).unwrap().count, 0);
+    }
+
+    #[test]
+    fn lsi_queries_read_missing_attributes_from_the_table() {
+        let t = table();
+        let mut r = q(None);
+        r.index = Some("lsi1".into());
+        r.key_condition.sort = Some(("rank".into(), SortKeyCondition::Ge(98.into())));
+        let page = query(&t, &r).unwrap();
+        // Ordered by rank (100 - sk).
+        assert_eq!(sks(&page), [2, 1, 0]);
+        assert_eq!(page.items[0].get("body"), None);
+        r.projection = Some(vec![attr("body"), attr("n")]);
+        r.filter = Some(attr("n").lt(2));
+        let page = query(&t, &r).unwrap();
+        assert_eq!(
+            page.items,
+            [
+                Item::new().with("body", "b").with("n", 1),
+                Item::new().with("body", "b").with("n", 0)
+            ]
+        );
+    }
+
+    #[test]
+    fn count_only_and_projection() {
+        let t = table();
+        let mut r = q(None);
+        r.count_only = true;
+        r.filter = Some(attr("n").lt(5));
+        let page = query(&t, &r).unwrap();
+        assert!(page.items.is_empty());
+        assert_eq!((page.count, page.scanned_count), (5, 20));
+        let mut r = q(Some(SortKeyCondition::Eq(1.into())));
+        r.projection = Some(vec![attr("n")]);
+        assert_eq!(query(&t, &r).unwrap().items, [Item::new().with("n", 1)]);
+    }
+
+    #[test]
+    fn pages_stop_after_the_item_that_crosses_one_megabyte() {
+        let mut t = Table::new(definition(), Limits::default()).unwrap();
+        for sk in 0..10i64 {
+            // ~300 KB each: the page holds 4 items (the 4th crosses 1 MB).
+            let item = Item::new()
+                .with("pk", "big")
+                .with("sk", sk)
+                .with("data", "x".repeat(300 * 1024));
+            let key = t.check_item(&item, false).unwrap();
+            t.put(key, item);
+        }
+        let mut r = q(None);
+        r.key_condition.partition_value = "big".into();
+        let page = query(&t, &r).unwrap();
+        assert_eq!(sks(&page), [0, 1, 2, 3]);
+        assert_eq!(
+            page.last_evaluated_key,
+            Some(Item::new().with("pk", "big").with("sk", 3))
+        );
+        let mut s = scan_request();
+        s.count_only = true;
+        let page = scan(&t, &s).unwrap();
+        assert_eq!(page.scanned_count, 4);
+        assert!(page.last_evaluated_key.is_some());
+    }
+
+    fn scan_request() -> Scan {
+        Scan {
+            table: "app".into(),
+            index: None,
+            filter: None,
+            projection: None,
+            limit: None,
+            exclusive_start_key: None,
+            consistent: false,
+            segment: None,
+            count_only: false,
+        }
+    }
+
+    fn scan_all(t: &Table, mut s: Scan) -> Vec<Item> {
+        let mut all = Vec::new();
+        loop {
+            let page = scan(t, &s).unwrap();
+            all.extend(page.items);
+            match page.last_evaluated_key {
+                Some(k) => s.exclusive_start_key = Some(k),
+                None => return all,
+            }
+        }
+    }
+
+    #[test]
+    fn scans_are_ordered_resumable_and_segmented() {
+        let t = table();
+        let all = scan_all(&t, scan_request());
+        assert_eq!(all.len(), 23);
+        let mut s = scan_request();
+        s.limit = Some(4);
+        assert_eq!(scan_all(&t, s), all);
+        // Segments partition the table.
+        let mut from_segments = Vec::new();
+        for segment in 0..3 {
+            let mut s = scan_request();
+            s.segment = Some((segment, 3));
+            s.limit = Some(3);
+            from_segments.extend(scan_all(&t, s));
+        }
+        from_segments.sort_by_key(|i| {
+            (
+                i["pk"].as_s().unwrap().to_owned(),
+                sks(&Page {
+                    items: vec![i.clone()],
+                    ..Page::default()
+                }),
+            )
+        });
+        let mut sorted = all.clone();
+        sorted.sort_by_key(|i| {
+            (
+                i["pk"].as_s().unwrap().to_owned(),
+                sks(&Page {
+                    items: vec![i.clone()],
+                    ..Page::default()
+                }),
+            )
+        });
+        assert_eq!(from_segments, sorted);
+        let mut s = scan_request();
+        s.segment = Some((3, 3));
+        assert!(scan(&t, &s).is_err());
+        s.segment = Some((0, 0));
+        assert!(scan(&t, &s).is_err());
+        // Index scans and filters.
+        let mut s = scan_request();
+        s.index = Some("gsi1".into());
+        s.limit = Some(3);
+        assert_eq!(scan_all(&t, s).len(), 10);
+        let mut s = scan_request();
+        s.filter = Some(attr("pk").eq("q"));
+        assert_eq!(scan(&t, &s).unwrap().count, 3);
+        let mut s = scan_request();
+        s.index = Some("gsi1".into());
+        s.consistent = true;
+        assert!(scan(&t, &s).is_err());
+    }
+}

@@ -1,0 +1,555 @@
+//! Table storage and secondary indexes, maintained on every write.
+//!
+//! A table is a `BTreeMap` of partitions, each a `BTreeMap` from sort key to item, so a
+//! partition query is `O(log n + k)`. Each secondary index keeps its own partitions, keyed by
+//! `(index sort key, table partition key, table sort key)`, holding the projected item. Items
+//! lacking an index key attribute are not in that index (sparse indexes). Items are shared
+//! (`Arc`) between the table and indexes that project every attribute.
+
+use crate::key::{check_key_value, exact_key, key_type_name, KeyPart, PrimaryKey, Slot};
+use crate::limits;
+use orm_core::backend::{
+    IndexDefinition, KeyAttribute, KeyType, Limits, Projection, TableDefinition,
+};
+use orm_core::{Error, Item, Number, Result, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// The position of an entry within an index partition: index sort key ([`KeyPart::MIN`] when
+/// the index has none), then the table's partition and sort keys.
+pub(crate) type IndexKey = (KeyPart, KeyPart, KeyPart);
+
+/// A secondary index: its definition and its entries.
+#[derive(Debug)]
+pub(crate) struct Index {
+    /// The definition.
+    pub(crate) def: IndexDefinition,
+    /// Index partition key -> entry position -> projected item.
+    pub(crate) partitions: BTreeMap<KeyPart, BTreeMap<IndexKey, Arc<Item>>>,
+    /// For `KeysOnly` / `Include`: the attributes kept (keys included); empty for `All`.
+    kept: Vec<String>,
+}
+
+impl Index {
+    fn new(def: IndexDefinition, table: &TableDefinition) -> Index {
+        let mut kept = Vec::new();
+        if def.projection != Projection::All {
+            kept.push(table.partition_key.name.clone());
+            kept.extend(table.sort_key.iter().map(|k| k.name.clone()));
+            kept.push(def.partition_key.name.clone());
+            kept.extend(def.sort_key.iter().map(|k| k.name.clone()));
+            if let Projection::Include(names) = &def.projection {
+                kept.extend(names.iter().cloned());
+            }
+            kept.sort_unstable();
+            kept.dedup();
+        }
+        Index {
+            def,
+            partitions: BTreeMap::new(),
+            kept,
+        }
+    }
+
+    /// Whether the index holds every attribute of its items.
+    pub(crate) fn projects_all(&self) -> bool {
+        self.def.projection == Projection::All
+    }
+
+    /// Where an item sits in this index; `None` if it lacks an index key attribute (or has one
+    /// of the wrong type, which a checked item never has).
+    fn position(&self, item: &Item, key: &PrimaryKey) -> Option<(KeyPart, IndexKey)> {
+        let pk = KeyPart::from_value(item.get(&self.def.partition_key.name)?)?;
+        let sk = match &self.def.sort_key {
+            Some(attr) => KeyPart::from_value(item.get(&attr.name)?)?,
+            None => KeyPart::MIN,
+        };
+        Some((pk, (sk, key.pk.clone(), key.sk.clone())))
+    }
+
+    fn entry(&self, item: &Arc<Item>) -> Arc<Item> {
+        if self.projects_all() {
+            Arc::clone(item)
+        } else {
+            let names: Vec<&str> = self.kept.iter().map(String::as_str).collect();
+            Arc::new(item.project(&names))
+        }
+    }
+
+    fn insert(&mut self, item: &Arc<Item>, key: &PrimaryKey) {
+        if let Some((pk, position)) = self.position(item, key) {
+            let entry = self.entry(item);
+            self.partitions
+                .entry(pk)
+                .or_default()
+                .insert(position, entry);
+        }
+    }
+
+    fn remove(&mut self, item: &Item, key: &PrimaryKey) {
+        if let Some((pk, position)) = self.position(item, key) {
+            if let Some(partition) = self.partitions.get_mut(&pk) {
+                partition.remove(&position);
+                if partition.is_empty() {
+                    self.partitions.remove(&pk);
+                }
+            }
+        }
+    }
+}
+
+/// One table: definition, items and indexes.
+#[derive(Debug)]
+pub(crate) struct Table {
+    /// The definition it was created with.
+    pub(crate) def: TableDefinition,
+    /// Partition key -> sort key ([`KeyPart::MIN`] without one) -> item.
+    pub(crate) partitions: BTreeMap<KeyPart, BTreeMap<KeyPart, Arc<Item>>>,
+    /// The secondary indexes, in definition order.
+    pub(crate) indexes: Vec<Index>,
+    /// The limits enforced on writes.
+    pub(crate) limits: Limits,
+    len: usize,
+}
+
+fn check_name(kind: &str, name: &str) -> Result<()> {
+    let valid_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !(3..=255).contains(&name.len()) || !valid_chars {
+        return Err(Error::validation(format!(
+            "{kind} name `{name}` is invalid: it must be 3 to 255 characters of a-z, A-Z, 0-9, \
+             `_`, `-` and `.`"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a table definition as CreateTable does.
+fn check_definition(def: &TableDefinition) -> Result<()> {
+    check_name("Table", &def.name)?;
+    let mut types: HashMap<String, KeyType> = HashMap::new();
+    let mut declare = |attr: &KeyAttribute| -> Result<()> {
+        match types.insert(attr.name.clone(), attr.key_type) {
+            Some(t) if t != attr.key_type => Err(Error::validation(format!(
+                "One or more parameter values were invalid: attribute {} is declared as both {} \
+                 and {}",
+                attr.name,
+                key_type_name(t),
+                key_type_name(attr.key_type)
+            ))),
+            _ => Ok(()),
+        }
+    };
+    declare(&def.partition_key)?;
+    if let Some(sk) = &def.sort_key {
+        if sk.name == def.partition_key.name {
+            return Err(Error::validation(
+                "Invalid KeySchema: the partition and sort keys must be different attributes",
+            ));
+        }
+        declare(sk)?;
+    }
+    let mut names: Vec<&str> = Vec::new();
+    let (mut local, mut global) = (0, 0);
+    for index in &def.indexes {
+        check_name("Index", &index.name)?;
+        if names.contains(&index.name.as_str()) {
+            return Err(Error::validation(format!(
+                "One or more parameter values were invalid: Duplicate index name: {}",
+                index.name
+            )));
+        }
+        names.push(&index.name);
+        declare(&index.partition_key)?;
+        if let Some(sk) = &index.sort_key {
+            if sk.name == index.partition_key.name {
+                return Err(Error::validation(format!(
+                    "Invalid KeySchema of index {}: the partition and sort keys must be \
+                     different attributes",
+                    index.name
+                )));
+            }
+            declare(sk)?;
+        }
+        if index.local {
+            local += 1;
+            if def.sort_key.is_none() {
+                return Err(Error::validation(format!(
+                    "One or more parameter values were invalid: Table KeySchema does not have a \
+                     range key, which is required when specifying a LocalSecondaryIndex ({})",
+                    index.name
+                )));
+            }
+            if index.partition_key != def.partition_key || index.sort_key.is_none() {
+                return Err(Error::validation(format!(
+                    "One or more parameter values were invalid: Local secondary index {} must \
+                     have the table's partition key and a sort key",
+                    index.name
+                )));
+            }
+        } else {
+            global += 1;
+        }
+        if let Projection::Include(attrs) = &index.projection {
+            if attrs.is_empty() {
+                return Err(Error::validation(format!(
+                    "One or more parameter values were invalid: index {} projects INCLUDE but \
+                     names no attributes",
+                    index.name
+                )));
+            }
+        }
+    }
+    if local > 5 {
+        return Err(Error::validation(
+            "One or more parameter values were invalid: a table can have at most 5 local \
+             secondary indexes",
+        ));
+    }
+    if global > 20 {
+        return Err(Error::validation(
+            "One or more parameter values were invalid: a table can have at most 20 global \
+             secondary indexes",
+        ));
+    }
+    Ok(())
+}
+
+impl Table {
+    /// A new empty table, after checking its definition.
+    pub(crate) fn new(def: TableDefinition, limits: Limits) -> Result<Table> {
+        check_definition(&def)?;
+        let indexes = def
+            .indexes
+            .iter()
+            .map(|i| Index::new(i.clone(), &def))
+            .collect();
+        Ok(Table {
+            def,
+            partitions: BTreeMap::new(),
+            indexes,
+            limits,
+            len: 0,
+        })
+    }
+
+    /// The index named `name`, or DynamoDB's error for an unknown index.
+    pub(crate) fn index(&self, name: &str) -> Result<&Index> {
+        self.indexes
+            .iter()
+            .find(|i| i.def.name == name)
+            .ok_or_else(|| {
+                Error::validation(format!(
+                    "The table does not have the specified index: {name}"
+                ))
+            })
+    }
+
+    /// Converts the full key of a get, update or delete (exactly the key attributes).
+    pub(crate) fn key(&self, key: &Item) -> Result<PrimaryKey> {
+        exact_key(
+            key,
+            &self.def.partition_key,
+            self.def.sort_key.as_ref(),
+            &self.limits,
+        )
+    }
+
+    /// The table's key attributes of an item.
+    pub(crate) fn key_item(&self, item: &Item) -> Item {
+        let mut key = Item::new();
+        for attr in std::iter::once(&self.def.partition_key).chain(&self.def.sort_key) {
+            if let Some(v) = item.get(&attr.name) {
+                key.insert(attr.name.clone(), v.clone());
+            }
+        }
+        key
+    }
+
+    /// Checks an item to be written as DynamoDB does and returns its key: the key attributes
+    /// present, typed and non-empty within their size limits; index key attributes, when present,
+    /// of their declared type and non-empty; no empty set; nesting and item size within limits.
+    ///
+    /// `update` picks UpdateItem's wording for the size error.
+    pub(crate) fn check_item(&self, item: &Item, update: bool) -> Result<PrimaryKey> {
+        let key_of = |attr: &KeyAttribute, slot: Slot| -> Result<KeyPart> {
+            let value = item.get(&attr.name).ok_or_else(|| {
+                Error::validation(format!(
+                    "One or more parameter values were invalid: Missing the key {} in the item",
+                    attr.name
+                ))
+            })?;
+            check_key_value(attr, value, slot, None, &self.limits)
+        };
+        let pk = key_of(&self.def.partition_key, Slot::Partition)?;
+        let sk = match &self.def.sort_key {
+            Some(attr) => key_of(attr, Slot::Sort)?,
+            None => KeyPart::MIN,
+        };
+        for index in &self.def.indexes {
+            let slots = std::iter::once((&index.partition_key, Slot::Partition))
+                .chain(index.sort_key.iter().map(|k| (k, Slot::Sort)));
+            for (attr, slot) in slots {
+                if let Some(value) = item.get(&attr.name) {
+                    check_key_value(attr, value, slot, Some(&index.name), &self.limits)?;
+                }
+            }
+        }
+        limits::check_item(item, &self.limits, update)?;
+        Ok(PrimaryKey { pk, sk })
+    }
+
+    /// The stored item with this key.
+    pub(crate) fn get(&self, key: &PrimaryKey) -> Option<&Arc<Item>> {
+        self.partitions.get(&key.pk)?.get(&key.sk)
+    }
+
+    /// Stores a (checked) item, replacing and returning the one with the same key.
+    pub(crate) fn put(&mut self, key: PrimaryKey, item: Item) -> Option<Arc<Item>> {
+        let item = Arc::new(item);
+        let old = self
+            .partitions
+            .entry(key.pk.clone())
+            .or_default()
+            .insert(key.sk.clone(), Arc::clone(&item));
+        for index in &mut self.indexes {
+            if let Some(old) = &old {
+                // Drop the old entry unless the new one replaces it in place.
+                let was = index.position(old, &key);
+                if was.is_some() && was != index.position(&item, &key) {
+                    index.remove(old, &key);
+                }
+            }
+            index.insert(&item, &key);
+        }
+        if old.is_none() {
+            self.len += 1;
+        }
+        old
+    }
+
+    /// Deletes and returns the item with this key.
+    pub(crate) fn delete(&mut self, key: &PrimaryKey) -> Option<Arc<Item>> {
+        let partition = self.partitions.get_mut(&key.pk)?;
+        let old = partition.remove(&key.sk)?;
+        if partition.is_empty() {
+            self.partitions.remove(&key.pk);
+        }
+        for index in &mut self.indexes {
+            index.remove(&old, key);
+        }
+        self.len -= 1;
+        Some(old)
+    }
+
+    /// How many items the table holds.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Deletes the items whose TTL attribute is a number `<= now` (epoch seconds).
+    pub(crate) fn purge_expired(&mut self, now: &Number) -> usize {
+        let Some(ttl) = self.def.ttl_attribute.clone() else {
+            return 0;
+        };
+        let expired: Vec<PrimaryKey> = self
+            .partitions
+            .iter()
+            .flat_map(|(pk, items)| {
+                items.iter().filter_map(|(sk, item)| match item.get(&ttl) {
+                    Some(Value::N(at)) if at <= now => Some(PrimaryKey {
+                        pk: pk.clone(),
+                        sk: sk.clone(),
+                    }),
+                    _ => None,
+                })
+            })
+            .collect();
+        for key in &expired {
+            self.delete(key);
+        }
+        expired.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attr(name: &str, key_type: KeyType) -> KeyAttribute {
+        KeyAttribute {
+            name: name.into(),
+            key_type,
+        }
+    }
+
+    pub(crate) fn definition() -> TableDefinition {
+        TableDefinition {
+            name: "app".into(),
+            partition_key: attr("pk", KeyType::S),
+            sort_key: Some(attr("sk", KeyType::S)),
+            indexes: vec![
+                IndexDefinition {
+                    name: "gsi1".into(),
+                    local: false,
+                    partition_key: attr("gsi1pk", KeyType::S),
+                    sort_key: Some(attr("gsi1sk", KeyType::N)),
+                    projection: Projection::KeysOnly,
+                },
+                IndexDefinition {
+                    name: "lsi1".into(),
+                    local: true,
+                    partition_key: attr("pk", KeyType::S),
+                    sort_key: Some(attr("rank", KeyType::N)),
+                    projection: Projection::Include(vec!["title".into()]),
+                },
+            ],
+            ttl_attribute: Some("expires".into()),
+        }
+    }
+
+    fn table() -> Table {
+        Table::new(definition(), Limits::default()).unwrap()
+    }
+
+    fn put(t: &mut Table, item: Item) -> Option<Arc<Item>> {
+        let key = t.check_item(&item, false).unwrap();
+        t.put(key, item)
+    }
+
+    #[test]
+    fn indexes_are_sparse_and_follow_writes() {
+        let mut t = table();
+        put(
+            &mut t,
+            Item::new()
+                .with("pk", "a")
+                .with("sk", "1")
+                .with("title", "x"),
+        );
+        assert!(t.indexes[0].partitions.is_empty());
+        assert!(t.indexes[1].partitions.is_empty());
+        let full = Item::new()
+            .with("pk", "a")
+            .with("sk", "1")
+            .with("gsi1pk", "G")
+            .with("gsi1sk", 5)
+            .with("rank", 2)
+            .with("title", "x")
+            .with("body", "long");
+        put(&mut t, full);
+        assert_eq!(t.len(), 1);
+        let gsi = &t.indexes[0].partitions[&KeyPart::from_value(&"G".into()).unwrap()];
+        let entry = gsi.values().next().unwrap();
+        // KeysOnly: table keys and index keys.
+        assert_eq!(
+            entry.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["gsi1pk", "gsi1sk", "pk", "sk"]
+        );
+        let lsi = &t.indexes[1].partitions[&KeyPart::from_value(&"a".into()).unwrap()];
+        let entry = lsi.values().next().unwrap();
+        assert_eq!(
+            entry.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["pk", "rank", "sk", "title"]
+        );
+        // Moving the item to another GSI partition removes the old entry.
+        let moved = Item::new()
+            .with("pk", "a")
+            .with("sk", "1")
+            .with("gsi1pk", "H")
+            .with("gsi1sk", 5);
+        let old = put(&mut t, moved).unwrap();
+        assert_eq!(old.get("body"), Some(&Value::from("long")));
+        assert_eq!(
+            t.indexes[0].partitions.keys().collect::<Vec<_>>(),
+            [&KeyPart::from_value(&"H".into()).unwrap()]
+        );
+        assert!(t.indexes[1].partitions.is_empty());
+        let key = t.key(&Item::new().with("pk", "a").with("sk", "1")).unwrap();
+        assert!(t.delete(&key).is_some());
+        assert!(t.indexes[0].partitions.is_empty());
+        assert!(t.partitions.is_empty());
+        assert_eq!(t.len(), 0);
+        assert!(t.delete(&key).is_none());
+    }
+
+    #[test]
+    fn checks_items() {
+        let t = table();
+        let base = Item::new().with("pk", "a").with("sk", "1");
+        assert!(t.check_item(&base, false).is_ok());
+        for (bad, needle) in [
+            (Item::new().with("pk", "a"), "Missing the key sk"),
+            (base.clone().with("pk", ""), "empty string"),
+            (base.clone().with("pk", 1), "Type mismatch for key pk"),
+            (base.clone().with("gsi1pk", ""), "secondary index key"),
+            (
+                base.clone().with("gsi1sk", "5"),
+                "Type mismatch for Index Key gsi1sk",
+            ),
+            (
+                base.clone().with("rank", Value::Null),
+                "Type mismatch for Index Key rank",
+            ),
+            (base.clone().with("pk", "x".repeat(2049)), "hashkey"),
+            (base.clone().with("sk", "x".repeat(1025)), "range keys"),
+            (base.clone().with("gsi1pk", "x".repeat(2049)), "hashkey"),
+            (
+                base.clone().with("s", Value::Ss(Default::default())),
+                "may not be empty",
+            ),
+            (
+                base.clone().with("big", "x".repeat(400 * 1024)),
+                "Item size",
+            ),
+        ] {
+            let err = t.check_item(&bad, false).unwrap_err().to_string();
+            assert!(err.contains(needle), "{err} should mention {needle}");
+        }
+        // Empty strings are fine outside keys.
+        assert!(t.check_item(&base.clone().with("title", ""), false).is_ok());
+    }
+
+    #[test]
+    fn checks_definitions() {
+        let mut d = definition();
+        d.name = "ab".into();
+        assert!(Table::new(d, Limits::default()).is_err());
+        let mut d = definition();
+        d.indexes[1].name = "gsi1".into();
+        assert!(Table::new(d, Limits::default()).is_err());
+        let mut d = definition();
+        d.indexes[0].sort_key = Some(attr("rank", KeyType::S));
+        assert!(Table::new(d, Limits::default()).is_err());
+        let mut d = definition();
+        d.sort_key = None;
+        assert!(Table::new(d, Limits::default()).is_err());
+        let mut d = definition();
+        d.indexes[1].partition_key = attr("other", KeyType::S);
+        assert!(Table::new(d, Limits::default()).is_err());
+    }
+
+    #[test]
+    fn purges_expired_items() {
+        let mut t = table();
+        for (sk, expires) in [("1", Some(100)), ("2", Some(200)), ("3", None)] {
+            let mut item = Item::new().with("pk", "a").with("sk", sk);
+            if let Some(at) = expires {
+                item.insert("expires".into(), Value::from(at));
+            }
+            put(&mut t, item);
+        }
+        put(
+            &mut t,
+            Item::new()
+                .with("pk", "b")
+                .with("sk", "1")
+                .with("expires", "50"),
+        );
+        assert_eq!(t.purge_expired(&Number::from(150)), 1);
+        assert_eq!(t.len(), 3);
+        assert_eq!(t.purge_expired(&Number::from(200)), 1);
+        assert_eq!(t.purge_expired(&Number::from(10_000)), 0);
+    }
+}

@@ -1,0 +1,349 @@
+//! Single-item writes as three steps shared by every write path (put, update, delete, batch
+//! writes and transactions): [`plan`] checks the request against its table, [`evaluate`] checks
+//! the condition and computes the change without modifying anything, [`commit`] applies it.
+//!
+//! A transaction evaluates all its actions before committing any, which is what makes it atomic.
+
+use crate::eval::{check_condition, eval};
+use crate::key::PrimaryKey;
+use crate::table::Table;
+use crate::update;
+use orm_core::backend::{
+    ConditionCheck, DeleteItem, PutItem, ReturnValues, TransactWriteAction, UpdateItem,
+};
+use orm_core::expr::{Condition, Update};
+use orm_core::{Error, Item, Result};
+use std::sync::Arc;
+
+/// What a planned write does once its condition holds.
+#[derive(Debug)]
+enum Kind {
+    Put(Item),
+    Update { key: Item, update: Update },
+    Delete,
+    Check,
+}
+
+/// A write checked against its table, ready to evaluate.
+#[derive(Debug)]
+pub(crate) struct Planned {
+    /// The key of the item written.
+    pub(crate) key: PrimaryKey,
+    kind: Kind,
+    condition: Option<Condition>,
+    return_values: ReturnValues,
+    return_item_on_failure: bool,
+}
+
+/// How a planned write changes its table.
+#[derive(Debug)]
+pub(crate) enum Change {
+    /// Store this item.
+    Put(Item),
+    /// Delete the item.
+    Delete,
+    /// Leave the table as it is.
+    Nothing,
+}
+
+/// An evaluated write whose condition held.
+#[derive(Debug)]
+pub(crate) struct Ready {
+    /// The key of the item written.
+    pub(crate) key: PrimaryKey,
+    /// The change to apply.
+    pub(crate) change: Change,
+    /// What the write returns (per its `return_values`).
+    pub(crate) returned: Option<Item>,
+}
+
+/// Why an evaluated write cannot be applied.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The condition did not hold; the stored item, when asked for and present.
+    Condition(Option<Item>),
+    /// The write is invalid for the stored item (an update of the wrong type, an item grown too
+    /// big...).
+    Invalid(Error),
+}
+
+impl Failure {
+    /// The error of a single (non-transactional) write.
+    pub(crate) fn into_error(self) -> Error {
+        match self {
+            Failure::Condition(item) => Error::ConditionFailed {
+                entity: None,
+                item: item.map(Box::new),
+            },
+            Failure::Invalid(e) => e,
+        }
+    }
+}
+
+fn only_none_or_all_old(operation: &str, return_values: ReturnValues) -> Result<()> {
+    match return_values {
+        ReturnValues::None | ReturnValues::AllOld => Ok(()),
+        other => Err(Error::validation(format!(
+            "ReturnValues {other:?} is not valid for {operation}: only None and AllOld are"
+        ))),
+    }
+}
+
+fn check_optional(condition: &Option<Condition>) -> Result<()> {
+    condition.as_ref().map_or(Ok(()), check_condition)
+}
+
+/// Plans a put: the item is checked as DynamoDB checks items.
+pub(crate) fn plan_put(table: &Table, request: PutItem) -> Result<Planned> {
+    only_none_or_all_old("PutItem", request.return_values)?;
+    check_optional(&request.condition)?;
+    let key = table.check_item(&request.item, false)?;
+    Ok(Planned {
+        key,
+        kind: Kind::Put(request.item),
+        condition: request.condition,
+        return_values: request.return_values,
+        return_item_on_failure: request.return_item_on_condition_failure,
+    })
+}
+
+/// Plans an update: the key and the update expression are checked.
+pub(crate) fn plan_update(table: &Table, request: UpdateItem) -> Result<Planned> {
+    check_optional(&request.condition)?;
+    let key = table.key(&request.key)?;
+    update::check_update(&request.update, &table.def)?;
+    Ok(Planned {
+        key,
+        kind: Kind::Update {
+            key: request.key,
+            update: request.update,
+        },
+        condition: request.condition,
+        return_values: request.return_values,
+        return_item_on_failure: request.return_item_on_condition_failure,
+    })
+}
+
+/// Plans a delete.
+pub(crate) fn plan_delete(table: &Table, request: DeleteItem) -> Result<Planned> {
+    only_none_or_all_old("DeleteItem", request.return_values)?;
+    check_optional(&request.condition)?;
+    Ok(Planned {
+        key: table.key(&request.key)?,
+        kind: Kind::Delete,
+        condition: request.condition,
+        return_values: request.return_values,
+        return_item_on_failure: request.return_item_on_condition_failure,
+    })
+}
+
+/// Plans a condition check (transactions only).
+pub(crate) fn plan_check(table: &Table, request: ConditionCheck) -> Result<Planned> {
+    check_condition(&request.condition)?;
+    Ok(Planned {
+        key: table.key(&request.key)?,
+        kind: Kind::Check,
+        condition: Some(request.condition),
+        return_values: ReturnValues::None,
+        return_item_on_failure: request.return_item_on_condition_failure,
+    })
+}
+
+/// Plans one action of a transaction (which returns nothing on success).
+pub(crate) fn plan_action(table: &Table, action: TransactWriteAction) -> Result<Planned> {
+    let mut planned = match action {
+        TransactWriteAction::Put(p) => plan_put(table, p)?,
+        TransactWriteAction::Update(u) => plan_update(table, u)?,
+        TransactWriteAction::Delete(d) => plan_delete(table, d)?,
+        TransactWriteAction::ConditionCheck(c) => plan_check(table, c)?,
+    };
+    planned.return_values = ReturnValues::None;
+    Ok(planned)
+}
+
+/// Checks the condition against the stored item (an empty item when there is none) and
+/// computes the change and what the write returns, without modifying the table.
+pub(crate) fn evaluate(table: &Table, planned: Planned) -> std::result::Result<Ready, Failure> {
+    let old: Option<Arc<Item>> = table.get(&planned.key).cloned();
+    let old_item: Option<&Item> = old.as_deref();
+    if let Some(condition) = &planned.condition {
+        let empty = Item::new();
+        if !eval(condition, old_item.unwrap_or(&empty)) {
+            let item = old_item.filter(|_| planned.return_item_on_failure).cloned();
+            return Err(Failure::Condition(item));
+        }
+    }
+    let all_old = || {
+        old_item
+            .filter(|_| planned.return_values == ReturnValues::AllOld)
+            .cloned()
+    };
+    let (change, returned) = match planned.kind {
+        Kind::Put(item) => (Change::Put(item), all_old()),
+        Kind::Delete => {
+            let change = if old.is_some() {
+                Change::Delete
+            } else {
+                Change::Nothing
+            };
+            (change, all_old())
+        }
+        Kind::Check => (Change::Nothing, None),
+        Kind::Update { key, update } => {
+            let new = update::apply(old_item, &key, &update).map_err(Failure::Invalid)?;
+            if let Some(new) = &new {
+                table.check_item(new, true).map_err(Failure::Invalid)?;
+            }
+            let returned = update::returned(planned.return_values, old_item, new.as_ref(), &update);
+            (new.map_or(Change::Nothing, Change::Put), returned)
+        }
+    };
+    Ok(Ready {
+        key: planned.key,
+        change,
+        returned,
+    })
+}
+
+/// Applies an evaluated write.
+pub(crate) fn commit(table: &mut Table, ready: Ready) -> Option<Item> {
+    match ready.change {
+        Change::Put(item) => {
+            table.put(ready.key, item);
+        }
+        Change::Delete => {
+            table.delete(&ready.key);
+        }
+        Change::Nothing => {}
+    }
+    ready.returned
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orm_core::backend::{KeyAttribute, KeyType, Limits, TableDefinition};
+    use orm_core::expr::attr;
+
+    fn table() -> Table {
+        let def = TableDefinition {
+            name: "app".into(),
+            partition_key: KeyAttribute {
+                name: "pk".into(),
+                key_type: KeyType::S,
+            },
+            sort_key: None,
+            indexes: vec![],
+            ttl_attribute: None,
+        };
+        Table::new(def, Limits::default()).unwrap()
+    }
+
+    fn put(item: Item, condition: Option<Condition>) -> PutItem {
+        PutItem {
+            table: "app".into(),
+            item,
+            condition,
+            return_values: ReturnValues::AllOld,
+            return_item_on_condition_failure: true,
+        }
+    }
+
+    fn run(
+        t: &mut Table,
+        plan: impl FnOnce(&Table) -> Result<Planned>,
+    ) -> std::result::Result<Option<Item>, Failure> {
+        let planned = plan(t).unwrap();
+        let ready = evaluate(t, planned)?;
+        Ok(commit(t, ready))
+    }
+
+    #[test]
+    fn conditions_see_the_stored_item_or_nothing() {
+        let mut t = table();
+        let a = Item::new().with("pk", "a").with("v", 1);
+        let create = || put(a.clone(), Some(attr("pk").not_exists()));
+        assert_eq!(run(&mut t, |t| plan_put(t, create())).unwrap(), None);
+        match run(&mut t, |t| plan_put(t, create())) {
+            Err(Failure::Condition(Some(item))) => assert_eq!(item, a),
+            other => panic!("{other:?}"),
+        }
+        let mut quiet = create();
+        quiet.return_item_on_condition_failure = false;
+        assert!(matches!(
+            run(&mut t, |t| plan_put(t, quiet)),
+            Err(Failure::Condition(None))
+        ));
+        // A missing item fails with no item even when asked for.
+        let absent = put(Item::new().with("pk", "b"), Some(attr("pk").exists()));
+        assert!(matches!(
+            run(&mut t, |t| plan_put(t, absent)),
+            Err(Failure::Condition(None))
+        ));
+        // Overwrite returns the old item.
+        let b = Item::new().with("pk", "a").with("v", 2);
+        let old = run(&mut t, |t| plan_put(t, put(b, Some(attr("v").eq(1))))).unwrap();
+        assert_eq!(old, Some(a));
+    }
+
+    #[test]
+    fn return_values_are_checked_per_operation() {
+        let t = table();
+        let mut p = put(Item::new().with("pk", "a"), None);
+        p.return_values = ReturnValues::AllNew;
+        assert!(plan_put(&t, p).is_err());
+        let d = DeleteItem {
+            table: "app".into(),
+            key: Item::new().with("pk", "a"),
+            condition: None,
+            return_values: ReturnValues::UpdatedOld,
+            return_item_on_condition_failure: false,
+        };
+        assert!(plan_delete(&t, d).is_err());
+    }
+
+    #[test]
+    fn deletes_and_updates() {
+        let mut t = table();
+        let a = Item::new().with("pk", "a").with("v", 1);
+        run(&mut t, |t| plan_put(t, put(a.clone(), None))).unwrap();
+        let u = UpdateItem {
+            table: "app".into(),
+            key: Item::new().with("pk", "a"),
+            update: Update::new().add(attr("v"), 1),
+            condition: Some(attr("v").eq(1)),
+            return_values: ReturnValues::UpdatedNew,
+            return_item_on_condition_failure: false,
+        };
+        let got = run(&mut t, |t| plan_update(t, u.clone())).unwrap();
+        assert_eq!(got, Some(Item::new().with("v", 2)));
+        assert!(matches!(
+            run(&mut t, |t| plan_update(t, u)),
+            Err(Failure::Condition(None))
+        ));
+        // An update that makes the item invalid is rejected as a whole.
+        let grow = UpdateItem {
+            table: "app".into(),
+            key: Item::new().with("pk", "a"),
+            update: Update::new().set(attr("big"), "x".repeat(400 * 1024)),
+            condition: None,
+            return_values: ReturnValues::None,
+            return_item_on_condition_failure: false,
+        };
+        match run(&mut t, |t| plan_update(t, grow)) {
+            Err(Failure::Invalid(e)) => assert!(e.to_string().contains("Item size to update")),
+            other => panic!("{other:?}"),
+        }
+        let d = DeleteItem {
+            table: "app".into(),
+            key: Item::new().with("pk", "a"),
+            condition: None,
+            return_values: ReturnValues::AllOld,
+            return_item_on_condition_failure: false,
+        };
+        let old = run(&mut t, |t| plan_delete(t, d.clone())).unwrap();
+        assert_eq!(old, Some(a.with("v", 2)));
+        assert_eq!(run(&mut t, |t| plan_delete(t, d)).unwrap(), None);
+        assert_eq!(t.len(), 0);
+    }
+}
