@@ -1,0 +1,225 @@
+//! Conversion between orm-core's [`Value`] / [`Item`] and the SDK's [`AttributeValue`].
+//!
+//! Conversions consume their input, so strings, byte buffers and nested containers are moved,
+//! never copied. Numbers travel as their exact canonical text ([`Number::as_str`] out,
+//! [`Number::parse`] in): no float ever touches them.
+
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::AttributeValue;
+use orm_core::error::{Error, Result};
+use orm_core::{Item, Number, Value};
+use std::collections::HashMap;
+
+/// The SDK's representation of an item (and of a key).
+pub type AttributeMap = HashMap<String, AttributeValue>;
+
+/// Converts a [`Value`] into an [`AttributeValue`], moving its contents.
+pub fn to_attribute_value(value: Value) -> AttributeValue {
+    match value {
+        Value::S(s) => AttributeValue::S(s),
+        Value::N(n) => AttributeValue::N(number_text(n)),
+        Value::B(b) => AttributeValue::B(Blob::new(b)),
+        Value::Bool(b) => AttributeValue::Bool(b),
+        Value::Null => AttributeValue::Null(true),
+        Value::L(l) => AttributeValue::L(l.into_iter().map(to_attribute_value).collect()),
+        Value::M(m) => AttributeValue::M(
+            m.into_iter()
+                .map(|(k, v)| (k, to_attribute_value(v)))
+                .collect(),
+        ),
+        Value::Ss(s) => AttributeValue::Ss(s.into_iter().collect()),
+        Value::Ns(s) => AttributeValue::Ns(s.into_iter().map(number_text).collect()),
+        Value::Bs(s) => AttributeValue::Bs(s.into_iter().map(Blob::new).collect()),
+    }
+}
+
+fn number_text(n: Number) -> String {
+    n.as_str().to_owned()
+}
+
+/// Converts an [`AttributeValue`] into a [`Value`], moving its contents.
+///
+/// Fails on a number DynamoDB would not have produced (not a valid [`Number`]) and on an
+/// attribute type this SDK version does not know.
+pub fn from_attribute_value(value: AttributeValue) -> Result<Value> {
+    Ok(match value {
+        AttributeValue::S(s) => Value::S(s),
+        AttributeValue::N(n) => Value::N(parse_number(&n)?),
+        AttributeValue::B(b) => Value::B(b.into_inner()),
+        AttributeValue::Bool(b) => Value::Bool(b),
+        AttributeValue::Null(_) => Value::Null,
+        AttributeValue::L(l) => Value::L(
+            l.into_iter()
+                .map(from_attribute_value)
+                .collect::<Result<_>>()?,
+        ),
+        AttributeValue::M(m) => Value::M(
+            m.into_iter()
+                .map(|(k, v)| Ok((k, from_attribute_value(v)?)))
+                .collect::<Result<_>>()?,
+        ),
+        AttributeValue::Ss(s) => Value::Ss(s.into_iter().collect()),
+        AttributeValue::Ns(s) => {
+            Value::Ns(s.iter().map(|n| parse_number(n)).collect::<Result<_>>()?)
+        }
+        AttributeValue::Bs(s) => Value::Bs(s.into_iter().map(Blob::into_inner).collect()),
+        other => {
+            return Err(Error::backend(
+                "convert",
+                false,
+                format!("unsupported attribute value type from DynamoDB: {other:?}"),
+            ))
+        }
+    })
+}
+
+fn parse_number(text: &str) -> Result<Number> {
+    Number::parse(text).map_err(|e| {
+        Error::backend(
+            "convert",
+            false,
+            format!("DynamoDB returned an invalid number: {e}"),
+        )
+    })
+}
+
+/// Converts an [`Item`] into the SDK's attribute map, moving its contents.
+pub fn item_to_attributes(item: Item) -> AttributeMap {
+    item.into_inner()
+        .into_iter()
+        .map(|(k, v)| (k, to_attribute_value(v)))
+        .collect()
+}
+
+/// Converts the SDK's attribute map into an [`Item`], moving its contents.
+pub fn item_from_attributes(map: AttributeMap) -> Result<Item> {
+    map.into_iter()
+        .map(|(k, v)| Ok((k, from_attribute_value(v)?)))
+        .collect::<Result<std::collections::BTreeMap<_, _>>>()
+        .map(Item)
+}
+
+/// Converts an optional attribute map (as found in SDK outputs) into an optional [`Item`].
+pub fn opt_item(map: Option<AttributeMap>) -> Result<Option<Item>> {
+    map.map(item_from_attributes).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    fn n(s: &str) -> Number {
+        Number::parse(s).unwrap()
+    }
+
+    fn sample() -> Value {
+        let mut inner = BTreeMap::new();
+        inner.insert(
+            "deep".to_owned(),
+            Value::L(vec![Value::Null, Value::Bool(false)]),
+        );
+        Value::M(BTreeMap::from([
+            ("s".to_owned(), Value::S("héllo".into())),
+            ("n".to_owned(), Value::N(n("-12.5"))),
+            ("b".to_owned(), Value::B(vec![0, 1, 255])),
+            ("t".to_owned(), Value::Bool(true)),
+            ("z".to_owned(), Value::Null),
+            (
+                "l".to_owned(),
+                Value::L(vec![Value::N(n("1")), Value::S("x".into())]),
+            ),
+            ("m".to_owned(), Value::M(inner)),
+            (
+                "ss".to_owned(),
+                Value::Ss(BTreeSet::from(["a".to_owned(), "b".to_owned()])),
+            ),
+            (
+                "ns".to_owned(),
+                Value::Ns(BTreeSet::from([
+                    n("1"),
+                    n("12345678901234567890123456789012345678"),
+                ])),
+            ),
+            (
+                "bs".to_owned(),
+                Value::Bs(BTreeSet::from([vec![1u8], vec![2u8, 3]])),
+            ),
+        ]))
+    }
+
+    #[test]
+    fn every_type_round_trips() {
+        let v = sample();
+        let av = to_attribute_value(v.clone());
+        assert_eq!(from_attribute_value(av).unwrap(), v);
+    }
+
+    #[test]
+    fn renders_exact_shapes() {
+        assert_eq!(to_attribute_value(Value::Null), AttributeValue::Null(true));
+        assert_eq!(
+            to_attribute_value(Value::N(n("0.000001"))),
+            AttributeValue::N("0.000001".into())
+        );
+        assert_eq!(
+            to_attribute_value(Value::B(vec![7, 8])),
+            AttributeValue::B(Blob::new(vec![7, 8]))
+        );
+        let av = to_attribute_value(Value::Ns(BTreeSet::from([n("2"), n("10")])));
+        match av {
+            AttributeValue::Ns(mut v) => {
+                v.sort();
+                assert_eq!(v, vec!["10".to_owned(), "2".to_owned()]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_numbers_exactly() {
+        let v = from_attribute_value(AttributeValue::N(
+            "123456789012345678901234567890.12345678".into(),
+        ))
+        .unwrap();
+        assert_eq!(
+            v.as_n().unwrap().as_str(),
+            "123456789012345678901234567890.12345678"
+        );
+        // Both NULL encodings mean Null.
+        assert_eq!(
+            from_attribute_value(AttributeValue::Null(false)).unwrap(),
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn rejects_bad_numbers() {
+        let e = from_attribute_value(AttributeValue::N("twelve".into())).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Backend {
+                    retryable: false,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let e = from_attribute_value(AttributeValue::Ns(vec!["1".into(), "x".into()])).unwrap_err();
+        assert!(matches!(e, Error::Backend { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn items_round_trip() {
+        let item = Item::new()
+            .with("pk", "USER#1")
+            .with("n", 3)
+            .with("name", "x");
+        let map = item_to_attributes(item.clone());
+        assert_eq!(map.get("pk"), Some(&AttributeValue::S("USER#1".into())));
+        assert_eq!(map.get("n"), Some(&AttributeValue::N("3".into())));
+        assert_eq!(item_from_attributes(map).unwrap(), item);
+        assert_eq!(opt_item(None).unwrap(), None);
+    }
+}

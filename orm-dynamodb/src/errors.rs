@@ -1,0 +1,453 @@
+//! Mapping of aws-sdk-dynamodb errors onto [`orm_core::Error`], by service error code.
+//!
+//! | DynamoDB error (code) | orm-core error |
+//! |---|---|
+//! | `ConditionalCheckFailedException` | `ConditionFailed { entity: None, item }` (item from the exception, when `ReturnValuesOnConditionCheckFailure=ALL_OLD`) |
+//! | `TransactionCanceledException` | `TransactionCanceled { reasons }`: one reason per action with code (`None` when the action was fine), message and item |
+//! | `ProvisionedThroughputExceededException`, `ThrottlingException`, `RequestLimitExceeded` | `Throttled { message }` |
+//! | `ResourceNotFoundException` | `TableNotFound { table }` |
+//! | `ResourceInUseException` | `TableExists { table }` on CreateTable; elsewhere `Backend { retryable: true }` |
+//! | `ValidationException` | `Validation { message }` (the service's message) |
+//! | `IdempotentParameterMismatchException` | `Validation { message }` |
+//! | `TransactionConflictException`, `TransactionInProgressException`, `InternalServerError`, `InternalFailure`, `ServiceUnavailable`, `LimitExceededException` | `Backend { retryable: true }` |
+//! | timeouts, dispatch (connection) failures, unparseable responses | `Backend { retryable: true }` |
+//! | anything else | `Backend { retryable: false, source }` |
+//!
+//! Messages are never parsed: typed SDK variants are matched first, then the error code.
+
+use crate::convert::item_from_attributes;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::CancellationReason as SdkReason;
+use aws_sdk_dynamodb::Error as ServiceError;
+use orm_core::error::{BoxError, CancellationReason, Error};
+use std::fmt::Debug;
+
+/// Maps any SDK error of an operation onto [`Error`].
+///
+/// `operation` is the DynamoDB operation name (`PutItem`); `table` names the table(s) the
+/// request was about, as the caller named them (used for `TableNotFound` / `TableExists`).
+pub fn map_sdk_error<E, R>(operation: &'static str, table: &str, error: SdkError<E, R>) -> Error
+where
+    E: Into<ServiceError> + std::error::Error + Send + Sync + 'static,
+    R: Debug + Send + Sync + 'static,
+{
+    match error {
+        SdkError::ServiceError(context) => {
+            map_service_error(operation, table, context.into_err().into())
+        }
+        SdkError::DispatchFailure(ref failure) => {
+            let retryable = !failure.is_user();
+            Error::backend(operation, retryable, boxed(error))
+        }
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            Error::backend(operation, true, boxed(error))
+        }
+        other => Error::backend(operation, false, boxed(other)),
+    }
+}
+
+fn boxed<E, R>(error: SdkError<E, R>) -> BoxError
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: Debug + Send + Sync + 'static,
+{
+    Box::new(error)
+}
+
+/// Maps a service error (the operation error converted into the SDK's top-level error enum).
+pub fn map_service_error(operation: &'static str, table: &str, error: ServiceError) -> Error {
+    match error {
+        ServiceError::ConditionalCheckFailedException(e) => Error::ConditionFailed {
+            entity: None,
+            item: e
+                .item
+                .and_then(|m| item_from_attributes(m).ok())
+                .map(Box::new),
+        },
+        ServiceError::TransactionCanceledException(e) => Error::TransactionCanceled {
+            reasons: map_reasons(e.cancellation_reasons.unwrap_or_default()),
+        },
+        ServiceError::ProvisionedThroughputExceededException(_)
+        | ServiceError::ThrottlingException(_)
+        | ServiceError::RequestLimitExceeded(_) => throttled(&error),
+        ServiceError::ResourceNotFoundException(_) => Error::TableNotFound {
+            table: table.to_owned(),
+        },
+        ServiceError::ResourceInUseException(_) => resource_in_use(operation, table, error),
+        ServiceError::TransactionConflictException(_)
+        | ServiceError::TransactionInProgressException(_)
+        | ServiceError::InternalServerError(_)
+        | ServiceError::LimitExceededException(_) => Error::backend(operation, true, error),
+        ServiceError::IdempotentParameterMismatchException(e) => Error::Validation {
+            message: message_or(
+                e.message.as_deref(),
+                "IdempotentParameterMismatchException: the client request token was used \
+                 with a different request",
+            ),
+        },
+        other => map_by_code(operation, table, other),
+    }
+}
+
+/// Maps errors the SDK does not model (or knows only as `Unhandled`) by their code.
+fn map_by_code(operation: &'static str, table: &str, error: ServiceError) -> Error {
+    let code = error.code().unwrap_or_default().to_owned();
+    match code.as_str() {
+        "ValidationException" => Error::Validation {
+            message: message_or(error.message(), "ValidationException"),
+        },
+        "IdempotentParameterMismatchException" => Error::Validation {
+            message: message_or(error.message(), "IdempotentParameterMismatchException"),
+        },
+        "ConditionalCheckFailedException" => Error::ConditionFailed {
+            entity: None,
+            item: None,
+        },
+        "TransactionCanceledException" => Error::TransactionCanceled {
+            reasons: Vec::new(),
+        },
+        "ProvisionedThroughputExceededException"
+        | "ThrottlingException"
+        | "RequestLimitExceeded" => throttled(&error),
+        "ResourceNotFoundException" => Error::TableNotFound {
+            table: table.to_owned(),
+        },
+        "ResourceInUseException" => resource_in_use(operation, table, error),
+        "TransactionConflictException"
+        | "TransactionInProgressException"
+        | "InternalServerError"
+        | "InternalFailure"
+        | "ServiceUnavailable"
+        | "ServiceUnavailableException"
+        | "LimitExceededException" => Error::backend(operation, true, error),
+        _ => Error::backend(operation, false, error),
+    }
+}
+
+/// The service's message, or `fallback` when it gave none (or an empty one).
+fn message_or(message: Option<&str>, fallback: &str) -> String {
+    match message {
+        Some(m) if !m.is_empty() => m.to_owned(),
+        _ => fallback.to_owned(),
+    }
+}
+
+fn throttled(error: &ServiceError) -> Error {
+    Error::Throttled {
+        message: message_or(error.message(), error.code().unwrap_or("throttled")),
+    }
+}
+
+fn resource_in_use(operation: &'static str, table: &str, error: ServiceError) -> Error {
+    if operation == "CreateTable" {
+        Error::TableExists {
+            table: table.to_owned(),
+        }
+    } else {
+        Error::backend(operation, true, error)
+    }
+}
+
+/// Maps DynamoDB's cancellation reasons, one per action in action order.
+pub fn map_reasons(reasons: Vec<SdkReason>) -> Vec<CancellationReason> {
+    reasons
+        .into_iter()
+        .enumerate()
+        .map(|(index, r)| CancellationReason {
+            index,
+            code: r.code.unwrap_or_else(|| "None".to_owned()),
+            message: r.message,
+            item: r.item.and_then(|m| item_from_attributes(m).ok()),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::error::ErrorMetadata;
+    use aws_sdk_dynamodb::operation::get_item::GetItemError;
+    use aws_sdk_dynamodb::operation::put_item::PutItemError;
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    use aws_sdk_dynamodb::types::error::{
+        ConditionalCheckFailedException, InternalServerError,
+        ProvisionedThroughputExceededException, RequestLimitExceeded, ResourceInUseException,
+        ResourceNotFoundException, TransactionCanceledException, TransactionConflictException,
+    };
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use orm_core::{Item, Value};
+
+    fn service<E>(e: E) -> SdkError<E, ()> {
+        SdkError::service_error(e, ())
+    }
+
+    fn generic(code: &str, message: &str) -> PutItemError {
+        PutItemError::generic(ErrorMetadata::builder().code(code).message(message).build())
+    }
+
+    #[test]
+    fn condition_failed_carries_the_item() {
+        let e = ConditionalCheckFailedException::builder()
+            .message("The conditional request failed")
+            .item("pk", AttributeValue::S("A".into()))
+            .item("n", AttributeValue::N("001.500".into()))
+            .build();
+        let err = map_sdk_error(
+            "PutItem",
+            "t",
+            service(PutItemError::ConditionalCheckFailedException(e)),
+        );
+        match err {
+            Error::ConditionFailed {
+                entity: None,
+                item: Some(item),
+            } => {
+                assert_eq!(item.get("pk"), Some(&Value::S("A".into())));
+                assert!(item.contains_key("n"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = ConditionalCheckFailedException::builder().build();
+        assert!(matches!(
+            map_sdk_error(
+                "PutItem",
+                "t",
+                service(PutItemError::ConditionalCheckFailedException(e))
+            ),
+            Error::ConditionFailed {
+                entity: None,
+                item: None
+            }
+        ));
+    }
+
+    #[test]
+    fn transaction_reasons_per_action() {
+        let e = TransactionCanceledException::builder()
+            .message("Transaction cancelled")
+            .cancellation_reasons(SdkReason::builder().code("None").build())
+            .cancellation_reasons(
+                SdkReason::builder()
+                    .code("ConditionalCheckFailed")
+                    .message("The conditional request failed")
+                    .item("pk", AttributeValue::S("B".into()))
+                    .build(),
+            )
+            .cancellation_reasons(SdkReason::builder().build())
+            .build();
+        let err = map_sdk_error(
+            "TransactWriteItems",
+            "t",
+            service(TransactWriteItemsError::TransactionCanceledException(e)),
+        );
+        let Error::TransactionCanceled { reasons } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(reasons.len(), 3);
+        assert_eq!(reasons[0].code, "None");
+        assert!(!reasons[0].is_failure());
+        assert_eq!(reasons[1].index, 1);
+        assert_eq!(reasons[1].code, "ConditionalCheckFailed");
+        assert_eq!(
+            reasons[1].message.as_deref(),
+            Some("The conditional request failed")
+        );
+        assert_eq!(reasons[1].item, Some(Item::new().with("pk", "B")));
+        assert_eq!(reasons[2].code, "None");
+        assert_eq!(reasons[2].item, None);
+    }
+
+    #[test]
+    fn throttling_codes() {
+        let typed = [
+            PutItemError::ProvisionedThroughputExceededException(
+                ProvisionedThroughputExceededException::builder()
+                    .message("slow down")
+                    .build(),
+            ),
+            PutItemError::RequestLimitExceeded(RequestLimitExceeded::builder().build()),
+            generic("ThrottlingException", "rate exceeded"),
+            generic("ProvisionedThroughputExceededException", "x"),
+        ];
+        for e in typed {
+            let err = map_sdk_error("PutItem", "t", service(e));
+            assert!(matches!(err, Error::Throttled { .. }), "{err:?}");
+            assert!(err.is_retryable());
+        }
+    }
+
+    #[test]
+    fn table_codes() {
+        let err = map_sdk_error(
+            "GetItem",
+            "app",
+            service(GetItemError::ResourceNotFoundException(
+                ResourceNotFoundException::builder().build(),
+            )),
+        );
+        assert!(
+            matches!(&err, Error::TableNotFound { table } if table == "app"),
+            "{err:?}"
+        );
+        let err = map_service_error(
+            "CreateTable",
+            "app",
+            ServiceError::ResourceInUseException(ResourceInUseException::builder().build()),
+        );
+        assert!(
+            matches!(&err, Error::TableExists { table } if table == "app"),
+            "{err:?}"
+        );
+        let err = map_service_error(
+            "DeleteTable",
+            "app",
+            ServiceError::ResourceInUseException(ResourceInUseException::builder().build()),
+        );
+        assert!(
+            matches!(
+                err,
+                Error::Backend {
+                    retryable: true,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let err = map_sdk_error(
+            "PutItem",
+            "app",
+            service(generic("ResourceNotFoundException", "x")),
+        );
+        assert!(matches!(err, Error::TableNotFound { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn validation_keeps_the_service_message() {
+        let err = map_sdk_error(
+            "PutItem",
+            "t",
+            service(generic(
+                "ValidationException",
+                "One or more parameter values were invalid",
+            )),
+        );
+        match err {
+            Error::Validation { message } => {
+                assert_eq!(message, "One or more parameter values were invalid")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn empty_messages_fall_back_to_the_code() {
+        use aws_sdk_dynamodb::types::error::IdempotentParameterMismatchException;
+        let err = map_service_error(
+            "TransactWriteItems",
+            "t",
+            ServiceError::IdempotentParameterMismatchException(
+                IdempotentParameterMismatchException::builder()
+                    .message("")
+                    .build(),
+            ),
+        );
+        match err {
+            Error::Validation { message } => {
+                assert!(
+                    message.starts_with("IdempotentParameterMismatchException"),
+                    "{message}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        let err = map_sdk_error("PutItem", "t", service(generic("ValidationException", "")));
+        assert!(
+            matches!(&err, Error::Validation { message } if message == "ValidationException"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn transient_and_other_errors() {
+        let retryable = [
+            ServiceError::TransactionConflictException(
+                TransactionConflictException::builder().build(),
+            ),
+            ServiceError::InternalServerError(InternalServerError::builder().build()),
+        ];
+        for e in retryable {
+            let err = map_service_error("PutItem", "t", e);
+            assert!(
+                matches!(
+                    err,
+                    Error::Backend {
+                        retryable: true,
+                        ..
+                    }
+                ),
+                "{err:?}"
+            );
+        }
+        for code in [
+            "ServiceUnavailable",
+            "InternalFailure",
+            "TransactionConflictException",
+        ] {
+            let err = map_sdk_error("PutItem", "t", service(generic(code, "m")));
+            assert!(
+                matches!(
+                    err,
+                    Error::Backend {
+                        retryable: true,
+                        ..
+                    }
+                ),
+                "{code}: {err:?}"
+            );
+        }
+        let err = map_sdk_error(
+            "PutItem",
+            "t",
+            service(generic("AccessDeniedException", "no")),
+        );
+        match err {
+            Error::Backend {
+                retryable: false,
+                operation,
+                ..
+            } => assert_eq!(operation, "PutItem"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn timeouts_are_retryable_construction_is_not() {
+        let err =
+            map_sdk_error::<PutItemError, ()>("PutItem", "t", SdkError::timeout_error("slow"));
+        assert!(
+            matches!(
+                err,
+                Error::Backend {
+                    retryable: true,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let err = map_sdk_error::<PutItemError, ()>(
+            "PutItem",
+            "t",
+            SdkError::construction_failure("bad input"),
+        );
+        assert!(
+            matches!(
+                err,
+                Error::Backend {
+                    retryable: false,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+}

@@ -1,0 +1,413 @@
+//! Table definitions to and from DynamoDB's CreateTable / DescribeTable shapes (pure functions).
+
+use aws_sdk_dynamodb::error::BuildError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, GlobalSecondaryIndex, KeySchemaElement, KeyType as SdkKeyType,
+    LocalSecondaryIndex, Projection as SdkProjection, ProjectionType, ScalarAttributeType,
+    TableDescription,
+};
+use orm_core::backend::{IndexDefinition, KeyAttribute, KeyType, Projection, TableDefinition};
+use orm_core::error::{Error, Result};
+
+/// The parts of a CreateTable request derived from a [`TableDefinition`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateTableParts {
+    /// Every key attribute of the table and its indexes, each once, in first-use order.
+    pub attribute_definitions: Vec<AttributeDefinition>,
+    /// The table's key schema (HASH, then RANGE if any).
+    pub key_schema: Vec<KeySchemaElement>,
+    /// Global secondary indexes (`None` when there are none: DynamoDB rejects empty lists).
+    pub global_secondary_indexes: Option<Vec<GlobalSecondaryIndex>>,
+    /// Local secondary indexes (`None` when there are none).
+    pub local_secondary_indexes: Option<Vec<LocalSecondaryIndex>>,
+}
+
+pub(crate) fn build_error(operation: &'static str, e: BuildError) -> Error {
+    Error::backend(operation, false, e)
+}
+
+fn scalar(t: KeyType) -> ScalarAttributeType {
+    match t {
+        KeyType::S => ScalarAttributeType::S,
+        KeyType::N => ScalarAttributeType::N,
+        KeyType::B => ScalarAttributeType::B,
+    }
+}
+
+fn key_type(t: &ScalarAttributeType) -> Result<KeyType> {
+    match t {
+        ScalarAttributeType::S => Ok(KeyType::S),
+        ScalarAttributeType::N => Ok(KeyType::N),
+        ScalarAttributeType::B => Ok(KeyType::B),
+        other => Err(Error::backend(
+            "DescribeTable",
+            false,
+            format!("unknown key attribute type {other:?}"),
+        )),
+    }
+}
+
+fn key_schema(
+    partition: &KeyAttribute,
+    sort: Option<&KeyAttribute>,
+) -> Result<Vec<KeySchemaElement>> {
+    let mut out = vec![KeySchemaElement::builder()
+        .attribute_name(&partition.name)
+        .key_type(SdkKeyType::Hash)
+        .build()
+        .map_err(|e| build_error("CreateTable", e))?];
+    if let Some(s) = sort {
+        out.push(
+            KeySchemaElement::builder()
+                .attribute_name(&s.name)
+                .key_type(SdkKeyType::Range)
+                .build()
+                .map_err(|e| build_error("CreateTable", e))?,
+        );
+    }
+    Ok(out)
+}
+
+fn projection(p: &Projection) -> SdkProjection {
+    match p {
+        Projection::All => SdkProjection::builder()
+            .projection_type(ProjectionType::All)
+            .build(),
+        Projection::KeysOnly => SdkProjection::builder()
+            .projection_type(ProjectionType::KeysOnly)
+            .build(),
+        Projection::Include(names) => SdkProjection::builder()
+            .projection_type(ProjectionType::Include)
+            .set_non_key_attributes(Some(names.clone()))
+            .build(),
+    }
+}
+
+/// Builds the CreateTable parts: attribute definitions deduplicated across the table and index
+/// keys (a name used with two different types is a `Validation` error), key schemas, indexes.
+pub fn create_table_parts(definition: &TableDefinition) -> Result<CreateTableParts> {
+    let mut all: Vec<&KeyAttribute> = vec![&definition.partition_key];
+    all.extend(definition.sort_key.as_ref());
+    for index in &definition.indexes {
+        all.push(&index.partition_key);
+        all.extend(index.sort_key.as_ref());
+    }
+    let mut attributes: Vec<&KeyAttribute> = Vec::with_capacity(all.len());
+    for a in all {
+        match attributes.iter().find(|x| x.name == a.name) {
+            Some(x) if x.key_type != a.key_type => {
+                return Err(Error::validation(format!(
+                    "key attribute `{}` is used as both {:?} and {:?}",
+                    a.name, x.key_type, a.key_type
+                )))
+            }
+            Some(_) => {}
+            None => attributes.push(a),
+        }
+    }
+
+    let mut names = std::collections::HashSet::new();
+    let mut gsis = Vec::new();
+    let mut lsis = Vec::new();
+    for index in &definition.indexes {
+        if !names.insert(index.name.as_str()) {
+            return Err(Error::validation(format!(
+                "duplicate index name `{}`",
+                index.name
+            )));
+        }
+        let keys = key_schema(&index.partition_key, index.sort_key.as_ref())?;
+        if index.local {
+            if index.partition_key != definition.partition_key {
+                return Err(Error::validation(format!(
+                    "local index `{}` must use the table's partition key `{}`",
+                    index.name, definition.partition_key.name
+                )));
+            }
+            lsis.push(
+                LocalSecondaryIndex::builder()
+                    .index_name(&index.name)
+                    .set_key_schema(Some(keys))
+                    .projection(projection(&index.projection))
+                    .build()
+                    .map_err(|e| build_error("CreateTable", e))?,
+            );
+        } else {
+            gsis.push(
+                GlobalSecondaryIndex::builder()
+                    .index_name(&index.name)
+                    .set_key_schema(Some(keys))
+                    .projection(projection(&index.projection))
+                    .build()
+                    .map_err(|e| build_error("CreateTable", e))?,
+            );
+        }
+    }
+
+    Ok(CreateTableParts {
+        attribute_definitions: attributes
+            .into_iter()
+            .map(|a| {
+                AttributeDefinition::builder()
+                    .attribute_name(&a.name)
+                    .attribute_type(scalar(a.key_type))
+                    .build()
+                    .map_err(|e| build_error("CreateTable", e))
+            })
+            .collect::<Result<_>>()?,
+        key_schema: key_schema(&definition.partition_key, definition.sort_key.as_ref())?,
+        global_secondary_indexes: (!gsis.is_empty()).then_some(gsis),
+        local_secondary_indexes: (!lsis.is_empty()).then_some(lsis),
+    })
+}
+
+fn keys_from_schema(
+    schema: Option<Vec<KeySchemaElement>>,
+    attributes: &[AttributeDefinition],
+) -> Result<(KeyAttribute, Option<KeyAttribute>)> {
+    let lookup = |name: String| -> Result<KeyAttribute> {
+        let def = attributes
+            .iter()
+            .find(|a| a.attribute_name == name)
+            .ok_or_else(|| {
+                Error::backend(
+                    "DescribeTable",
+                    false,
+                    format!("key attribute `{name}` has no attribute definition"),
+                )
+            })?;
+        Ok(KeyAttribute {
+            key_type: key_type(&def.attribute_type)?,
+            name,
+        })
+    };
+    let mut partition = None;
+    let mut sort = None;
+    for element in schema.unwrap_or_default() {
+        match element.key_type {
+            SdkKeyType::Hash => partition = Some(lookup(element.attribute_name)?),
+            SdkKeyType::Range => sort = Some(lookup(element.attribute_name)?),
+            other => {
+                return Err(Error::backend(
+                    "DescribeTable",
+                    false,
+                    format!("unknown key type {other:?}"),
+                ))
+            }
+        }
+    }
+    let partition = partition
+        .ok_or_else(|| Error::backend("DescribeTable", false, "key schema without a HASH key"))?;
+    Ok((partition, sort))
+}
+
+fn projection_from(p: Option<SdkProjection>) -> Projection {
+    match p {
+        Some(p) => match p.projection_type {
+            Some(ProjectionType::KeysOnly) => Projection::KeysOnly,
+            Some(ProjectionType::Include) => {
+                Projection::Include(p.non_key_attributes.unwrap_or_default())
+            }
+            _ => Projection::All,
+        },
+        None => Projection::All,
+    }
+}
+
+/// Rebuilds a [`TableDefinition`] from DescribeTable's answer. `name` is the table name as the
+/// caller knows it (without the backend's prefix); `ttl_attribute` comes from
+/// DescribeTimeToLive. Indexes are sorted by name.
+pub fn definition_from_description(
+    name: &str,
+    description: TableDescription,
+    ttl_attribute: Option<String>,
+) -> Result<TableDefinition> {
+    let attributes = description.attribute_definitions.unwrap_or_default();
+    let (partition_key, sort_key) = keys_from_schema(description.key_schema, &attributes)?;
+    let mut indexes = Vec::new();
+    for gsi in description.global_secondary_indexes.unwrap_or_default() {
+        let (pk, sk) = keys_from_schema(gsi.key_schema, &attributes)?;
+        indexes.push(IndexDefinition {
+            name: gsi.index_name.unwrap_or_default(),
+            local: false,
+            partition_key: pk,
+            sort_key: sk,
+            projection: projection_from(gsi.projection),
+        });
+    }
+    for lsi in description.local_secondary_indexes.unwrap_or_default() {
+        let (pk, sk) = keys_from_schema(lsi.key_schema, &attributes)?;
+        indexes.push(IndexDefinition {
+            name: lsi.index_name.unwrap_or_default(),
+            local: true,
+            partition_key: pk,
+            sort_key: sk,
+            projection: projection_from(lsi.projection),
+        });
+    }
+    indexes.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(TableDefinition {
+        name: name.to_owned(),
+        partition_key,
+        sort_key,
+        indexes,
+        ttl_attribute,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::types::{
+        GlobalSecondaryIndexDescription, LocalSecondaryIndexDescription,
+    };
+
+    fn ka(name: &str, key_type: KeyType) -> KeyAttribute {
+        KeyAttribute {
+            name: name.into(),
+            key_type,
+        }
+    }
+
+    pub(crate) fn sample() -> TableDefinition {
+        TableDefinition {
+            name: "app".into(),
+            partition_key: ka("pk", KeyType::S),
+            sort_key: Some(ka("sk", KeyType::S)),
+            indexes: vec![
+                IndexDefinition {
+                    name: "gsi1".into(),
+                    local: false,
+                    partition_key: ka("gsi1pk", KeyType::S),
+                    sort_key: Some(ka("sk", KeyType::S)),
+                    projection: Projection::All,
+                },
+                IndexDefinition {
+                    name: "by_n".into(),
+                    local: true,
+                    partition_key: ka("pk", KeyType::S),
+                    sort_key: Some(ka("n", KeyType::N)),
+                    projection: Projection::Include(vec!["title".into()]),
+                },
+                IndexDefinition {
+                    name: "keys".into(),
+                    local: false,
+                    partition_key: ka("gsi1pk", KeyType::S),
+                    sort_key: None,
+                    projection: Projection::KeysOnly,
+                },
+            ],
+            ttl_attribute: Some("expires".into()),
+        }
+    }
+
+    #[test]
+    fn attribute_definitions_are_deduplicated() {
+        let parts = create_table_parts(&sample()).unwrap();
+        let defs: Vec<(&str, &ScalarAttributeType)> = parts
+            .attribute_definitions
+            .iter()
+            .map(|a| (a.attribute_name.as_str(), &a.attribute_type))
+            .collect();
+        assert_eq!(
+            defs,
+            vec![
+                ("pk", &ScalarAttributeType::S),
+                ("sk", &ScalarAttributeType::S),
+                ("gsi1pk", &ScalarAttributeType::S),
+                ("n", &ScalarAttributeType::N),
+            ]
+        );
+        assert_eq!(parts.key_schema.len(), 2);
+        assert_eq!(parts.key_schema[0].key_type, SdkKeyType::Hash);
+        assert_eq!(parts.key_schema[1].attribute_name, "sk");
+        let gsis = parts.global_secondary_indexes.unwrap();
+        assert_eq!(gsis.len(), 2);
+        assert_eq!(gsis[1].index_name, "keys");
+        assert_eq!(gsis[1].key_schema.len(), 1);
+        assert_eq!(
+            gsis[1].projection.as_ref().unwrap().projection_type,
+            Some(ProjectionType::KeysOnly)
+        );
+        let lsis = parts.local_secondary_indexes.unwrap();
+        assert_eq!(lsis.len(), 1);
+        assert_eq!(
+            lsis[0].projection.as_ref().unwrap().non_key_attributes,
+            Some(vec!["title".to_owned()])
+        );
+    }
+
+    #[test]
+    fn no_indexes_means_no_lists() {
+        let mut d = sample();
+        d.indexes.clear();
+        let parts = create_table_parts(&d).unwrap();
+        assert!(parts.global_secondary_indexes.is_none());
+        assert!(parts.local_secondary_indexes.is_none());
+    }
+
+    #[test]
+    fn conflicting_types_and_bad_lsis_are_rejected() {
+        let mut d = sample();
+        d.indexes[0].sort_key = Some(ka("sk", KeyType::N));
+        assert!(matches!(
+            create_table_parts(&d),
+            Err(Error::Validation { .. })
+        ));
+        let mut d = sample();
+        d.indexes[1].partition_key = ka("other", KeyType::S);
+        assert!(matches!(
+            create_table_parts(&d),
+            Err(Error::Validation { .. })
+        ));
+        let mut d = sample();
+        d.indexes[2].name = "gsi1".into();
+        assert!(matches!(
+            create_table_parts(&d),
+            Err(Error::Validation { .. })
+        ));
+    }
+
+    #[test]
+    fn description_round_trips() {
+        let d = sample();
+        let parts = create_table_parts(&d).unwrap();
+        let description = TableDescription::builder()
+            .table_name("prefix_app")
+            .set_attribute_definitions(Some(parts.attribute_definitions))
+            .set_key_schema(Some(parts.key_schema))
+            .set_global_secondary_indexes(Some(
+                parts
+                    .global_secondary_indexes
+                    .unwrap()
+                    .into_iter()
+                    .map(|g| {
+                        GlobalSecondaryIndexDescription::builder()
+                            .index_name(g.index_name)
+                            .set_key_schema(Some(g.key_schema))
+                            .set_projection(g.projection)
+                            .build()
+                    })
+                    .collect(),
+            ))
+            .set_local_secondary_indexes(Some(
+                parts
+                    .local_secondary_indexes
+                    .unwrap()
+                    .into_iter()
+                    .map(|l| {
+                        LocalSecondaryIndexDescription::builder()
+                            .index_name(l.index_name)
+                            .set_key_schema(Some(l.key_schema))
+                            .set_projection(l.projection)
+                            .build()
+                    })
+                    .collect(),
+            ))
+            .build();
+        let back = definition_from_description("app", description, Some("expires".into())).unwrap();
+        let mut want = d;
+        want.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+        assert_eq!(back, want);
+    }
+}

@@ -1,0 +1,851 @@
+//! Integration tests against DynamoDB Local.
+//!
+//! They run when `DYNAMODB_ENDPOINT` is set (e.g. `scripts/dynamodb-local run -- cargo test -p
+//! orm-dynamodb --features testing`) and print a `SKIP` line and return otherwise.
+
+#[cfg(not(feature = "testing"))]
+#[test]
+fn local_tests_need_the_testing_feature() {
+    println!("SKIP: orm-dynamodb local tests need `--features testing`");
+}
+
+#[cfg(feature = "testing")]
+mod local {
+    use orm_core::backend::{
+        Backend, BatchGet, BatchWrite, ConditionCheck, DeleteItem, GetItem, IndexDefinition,
+        KeyAttribute, KeyType, Projection, PutItem, Query, ReturnValues, Scan, TableDefinition,
+        TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
+    };
+    use orm_core::expr::{attr, KeyCondition, Operand, Path, SetValue, SortKeyCondition, Update};
+    use orm_core::{Error, Item, Number, Value};
+    use orm_dynamodb::testing::{backend_for_endpoint, unique_table_name, TestTable};
+    use orm_dynamodb::DynamoBackend;
+    use std::collections::BTreeSet;
+
+    async fn backend() -> Option<DynamoBackend> {
+        match std::env::var("DYNAMODB_ENDPOINT") {
+            Ok(e) if !e.is_empty() => Some(backend_for_endpoint(&e).await.expect("backend")),
+            _ => {
+                println!(
+                    "SKIP: DYNAMODB_ENDPOINT is not set; run under `scripts/dynamodb-local run --`"
+                );
+                None
+            }
+        }
+    }
+
+    fn ka(name: &str, key_type: KeyType) -> KeyAttribute {
+        KeyAttribute {
+            name: name.into(),
+            key_type,
+        }
+    }
+
+    fn definition(name: &str) -> TableDefinition {
+        TableDefinition {
+            name: name.into(),
+            partition_key: ka("pk", KeyType::S),
+            sort_key: Some(ka("sk", KeyType::S)),
+            indexes: vec![
+                IndexDefinition {
+                    name: "gsi1".into(),
+                    local: false,
+                    partition_key: ka("gsi1pk", KeyType::S),
+                    sort_key: Some(ka("gsi1sk", KeyType::S)),
+                    projection: Projection::All,
+                },
+                IndexDefinition {
+                    name: "lsi1".into(),
+                    local: true,
+                    partition_key: ka("pk", KeyType::S),
+                    sort_key: Some(ka("rank", KeyType::N)),
+                    projection: Projection::Include(vec!["title".into()]),
+                },
+                IndexDefinition {
+                    name: "gsi2".into(),
+                    local: false,
+                    partition_key: ka("gsi2pk", KeyType::N),
+                    sort_key: None,
+                    projection: Projection::KeysOnly,
+                },
+            ],
+            ttl_attribute: Some("expires".into()),
+        }
+    }
+
+    fn key(pk: &str, sk: &str) -> Item {
+        Item::new().with("pk", pk).with("sk", sk)
+    }
+
+    fn put(table: &str, item: Item) -> PutItem {
+        PutItem {
+            table: table.into(),
+            item,
+            condition: None,
+            return_values: ReturnValues::None,
+            return_item_on_condition_failure: false,
+        }
+    }
+
+    fn get(table: &str, key: Item) -> GetItem {
+        GetItem {
+            table: table.into(),
+            key,
+            consistent: true,
+            projection: None,
+        }
+    }
+
+    fn query(table: &str, pk: &str) -> Query {
+        Query {
+            table: table.into(),
+            index: None,
+            key_condition: KeyCondition {
+                partition_name: "pk".into(),
+                partition_value: pk.into(),
+                sort: None,
+            },
+            filter: None,
+            projection: None,
+            limit: None,
+            exclusive_start_key: None,
+            scan_forward: true,
+            consistent: true,
+            count_only: false,
+        }
+    }
+
+    fn n(s: &str) -> Number {
+        Number::parse(s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn table_lifecycle_with_gsi_lsi_ttl() {
+        let Some(backend) = backend().await else {
+            return;
+        };
+        let name = unique_table_name("orm_lifecycle");
+        let mut def = definition(&name);
+        backend.create_table(&def).await.unwrap();
+
+        let described = backend.describe_table(&name).await.unwrap();
+        def.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+        assert_eq!(described, def);
+
+        let err = backend.create_table(&def).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::TableExists { table } if *table == name),
+            "{err:?}"
+        );
+
+        backend.delete_table(&name).await.unwrap();
+        let err = backend.describe_table(&name).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::TableNotFound { table } if *table == name),
+            "{err:?}"
+        );
+        let err = backend.delete_table(&name).await.unwrap_err();
+        assert!(matches!(err, Error::TableNotFound { .. }), "{err:?}");
+        let err = backend
+            .get_item(get(&name, key("a", "b")))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::TableNotFound { .. }), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn table_prefix_is_applied_and_hidden() {
+        let Some(base) = backend().await else { return };
+        let prefixed = DynamoBackend::builder()
+            .client(base.client().clone())
+            .table_prefix("ormpfx_")
+            .build()
+            .await
+            .unwrap();
+        let mut def = definition("orm_prefix");
+        def.indexes.clear();
+        def.ttl_attribute = None;
+        let table = TestTable::create(&prefixed, def).await.unwrap();
+        let full = format!("ormpfx_{}", table.name());
+        // The real table carries the prefix; the backend speaks without it.
+        base.client()
+            .describe_table()
+            .table_name(&full)
+            .send()
+            .await
+            .unwrap();
+        let d = prefixed.describe_table(table.name()).await.unwrap();
+        assert_eq!(d.name, table.name());
+        prefixed
+            .put_item(put(table.name(), key("p", "s")))
+            .await
+            .unwrap();
+        let got = base.get_item(get(&full, key("p", "s"))).await.unwrap();
+        assert_eq!(got, Some(key("p", "s")));
+        table.cleanup().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn put_get_update_delete_with_conditions() {
+        let Some(backend) = backend().await else {
+            return;
+        };
+        let table = TestTable::create(&backend, definition("orm_crud"))
+            .await
+            .unwrap();
+        let t = table.name();
+
+        // Awkward attribute names everywhere: reserved words, dots, '#', ':'.
+        let item = key("USER#1", "PROFILE")
+            .with("name", "Alice")
+            .with("status", "open")
+            .with("size", 3)
+            .with("a.b", "dotted")
+            .with("x#y:z", true)
+            .with(
+                "doc",
+                Value::M(
+                    [(
+                        "list".to_owned(),
+                        Value::L(vec![Value::from(1), Value::from("two")]),
+                    )]
+                    .into_iter()
+                    .collect(),
+                ),
+            );
+        backend.put_item(put(t, item.clone())).await.unwrap();
+        assert_eq!(
+            backend
+                .get_item(get(t, key("USER#1", "PROFILE")))
+                .await
+                .unwrap(),
+            Some(item.clone())
+        );
+
+        // create-style put fails, returning the stored item.
+        let mut create = put(t, key("USER#1", "PROFILE").with("name", "Bob"));
+        create.condition = Some(attr("pk").not_exists());
+        create.return_item_on_condition_failure = true;
+        let err = backend.put_item(create.clone()).await.unwrap_err();
+        match err {
+            Error::ConditionFailed {
+                entity: None,
+                item: Some(stored),
+            } => {
+                assert_eq!(*stored, item)
+            }
+            other => panic!("{other:?}"),
+        }
+        create.return_item_on_condition_failure = false;
+        let err = backend.put_item(create).await.unwrap_err();
+        assert!(
+            matches!(err, Error::ConditionFailed { item: None, .. }),
+            "{err:?}"
+        );
+
+        // Put returning the old item.
+        let mut replace = put(t, item.clone().with("v", 1));
+        replace.return_values = ReturnValues::AllOld;
+        assert_eq!(backend.put_item(replace).await.unwrap(), Some(item.clone()));
+
+        // Projection with nested paths.
+        let mut g = get(t, key("USER#1", "PROFILE"));
+        g.projection = Some(vec![
+            Path::name("name"),
+            Path::name("a.b"),
+            attr("doc.list[1]"),
+        ]);
+        let projected = backend.get_item(g).await.unwrap().unwrap();
+        assert_eq!(projected.get("name"), Some(&Value::from("Alice")));
+        assert_eq!(projected.get("a.b"), Some(&Value::from("dotted")));
+        assert_eq!(
+            projected.get("doc"),
+            Some(&Value::M(
+                [("list".to_owned(), Value::L(vec![Value::from("two")]))]
+                    .into_iter()
+                    .collect()
+            ))
+        );
+        assert!(!projected.contains_key("status"));
+
+        // Update: SET / ADD / REMOVE / arithmetic / list_append / sets, with a condition.
+        let update = UpdateItem {
+            table: t.into(),
+            key: key("USER#1", "PROFILE"),
+            update: Update::new()
+                .set(Path::name("status"), "done")
+                .add(Path::name("size"), 2)
+                .remove(Path::name("x#y:z"))
+                .set_expr(
+                    Path::name("v"),
+                    SetValue::Plus(Operand::Path(Path::name("v")), Operand::Value(10.into())),
+                )
+                .set_expr(
+                    attr("doc.list"),
+                    SetValue::ListAppend(
+                        Operand::Path(attr("doc.list")),
+                        Operand::Value(Value::L(vec![Value::from(3)])),
+                    ),
+                )
+                .add(
+                    Path::name("tags"),
+                    Value::Ss(BTreeSet::from(["a".to_owned(), "b".to_owned()])),
+                ),
+            condition: Some(attr("status").eq("open").and(attr("size").lt(10))),
+            return_values: ReturnValues::AllNew,
+            return_item_on_condition_failure: true,
+        };
+        let new = backend.update_item(update.clone()).await.unwrap().unwrap();
+        assert_eq!(new.get("status"), Some(&Value::from("done")));
+        assert_eq!(new.get("size"), Some(&Value::from(5)));
+        assert_eq!(new.get("v"), Some(&Value::from(11)));
+        assert!(!new.contains_key("x#y:z"));
+        assert_eq!(
+            new.get("doc")
+                .and_then(|d| d.as_m())
+                .and_then(|m| m.get("list")),
+            Some(&Value::L(vec![
+                Value::from(1),
+                Value::from("two"),
+                Value::from(3)
+            ]))
+        );
+        assert_eq!(
+            new.get("tags"),
+            Some(&Value::Ss(BTreeSet::from(["a".to_owned(), "b".to_owned()])))
+        );
+
+        // The same update again: the condition fails, the item as stored comes back.
+        let err = backend.update_item(update).await.unwrap_err();
+        match err {
+            Error::ConditionFailed {
+                item: Some(stored), ..
+            } => assert_eq!(*stored, new),
+            other => panic!("{other:?}"),
+        }
+
+        // UpdatedOld returns only the touched attributes, as they were.
+        let old = backend
+            .update_item(UpdateItem {
+                table: t.into(),
+                key: key("USER#1", "PROFILE"),
+                update: Update::new().set(Path::name("name"), "Carol"),
+                condition: None,
+                return_values: ReturnValues::UpdatedOld,
+                return_item_on_condition_failure: false,
+            })
+            .await
+            .unwrap();
+        assert_eq!(old, Some(Item::new().with("name", "Alice")));
+
+        // Delete with a failing, then a passing condition.
+        let mut delete = DeleteItem {
+            table: t.into(),
+            key: key("USER#1", "PROFILE"),
+            condition: Some(attr("name").eq("Alice")),
+            return_values: ReturnValues::AllOld,
+            return_item_on_condition_failure: true,
+        };
+        let err = backend.delete_item(delete.clone()).await.unwrap_err();
+        assert!(
+            matches!(err, Error::ConditionFailed { item: Some(_), .. }),
+            "{err:?}"
+        );
+        delete.condition = Some(attr("name").eq("Carol"));
+        let old = backend.delete_item(delete).await.unwrap().unwrap();
+        assert_eq!(old.get("name"), Some(&Value::from("Carol")));
+        assert_eq!(
+            backend
+                .get_item(get(t, key("USER#1", "PROFILE")))
+                .await
+                .unwrap(),
+            None
+        );
+
+        // Invalid input is a Validation error carrying the service's message.
+        let err = backend
+            .put_item(put(t, Item::new().with("pk", "only-pk")))
+            .await
+            .unwrap_err();
+        match err {
+            Error::Validation { message } => assert!(!message.is_empty()),
+            other => panic!("{other:?}"),
+        }
+        table.cleanup().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn query_pages_with_limit_and_last_evaluated_key() {
+        let Some(backend) = backend().await else {
+            return;
+        };
+        let table = TestTable::create(&backend, definition("orm_query"))
+            .await
+            .unwrap();
+        let t = table.name();
+        for i in 0..10 {
+            let item = key("P", &format!("ITEM#{i:02}"))
+                .with("rank", 100 - i)
+                .with("title", format!("t{i}"))
+                .with("gsi1pk", if i % 2 == 0 { "EVEN" } else { "ODD" })
+                .with("gsi1sk", format!("{i:02}"))
+                .with("status", if i < 5 { "open" } else { "closed" });
+            backend.put_item(put(t, item)).await.unwrap();
+        }
+        backend
+            .put_item(put(t, key("OTHER", "ITEM#00")))
+            .await
+            .unwrap();
+
+        // Pages of `limit`: every full page carries a LastEvaluatedKey, even when it ends
+        // exactly at the last item (then the next page is empty and has none).
+        for (limit, want_sizes) in [(3, vec![3, 3, 3, 1]), (5, vec![5, 5, 0]), (10, vec![10, 0])] {
+            let mut seen = Vec::new();
+            let mut sizes = Vec::new();
+            let mut start = None;
+            loop {
+                let mut q = query(t, "P");
+                q.limit = Some(limit);
+                q.exclusive_start_key = start;
+                let page = backend.query(q).await.unwrap();
+                sizes.push(page.items.len());
+                seen.extend(page.items.iter().map(|i| i["sk"].clone()));
+                if let Some(lek) = &page.last_evaluated_key {
+                    assert_eq!(lek.keys().collect::<Vec<_>>(), vec!["pk", "sk"]);
+                    assert_eq!(Some(&lek["sk"]), seen.last(), "LEK is the last item read");
+                }
+                start = page.last_evaluated_key;
+                if start.is_none() {
+                    break;
+                }
+                assert!(sizes.len() < 20);
+            }
+            let want: Vec<Value> = (0..10)
+                .map(|i| Value::from(format!("ITEM#{i:02}")))
+                .collect();
+            assert_eq!(seen, want);
+            assert_eq!(sizes, want_sizes, "page sizes with limit {limit}");
+        }
+
+        // An exclusive start key need not be a stored item.
+        let mut q = query(t, "P");
+        q.exclusive_start_key = Some(key("P", "ITEM#04a"));
+        let page = backend.query(q).await.unwrap();
+        assert_eq!(page.items.len(), 5);
+        assert_eq!(page.items[0]["sk"], Value::from("ITEM#05"));
+
+        // Reverse, begins_with and between.
+        let mut q = query(t, "P");
+        q.scan_forward = false;
+        q.key_condition.sort = Some(("sk".into(), SortKeyCondition::BeginsWith("ITEM#0".into())));
+        let page = backend.query(q).await.unwrap();
+        assert_eq!(page.items.len(), 10);
+        assert_eq!(page.items[0]["sk"], Value::from("ITEM#09"));
+        let mut q = query(t, "P");
+        q.key_condition.sort = Some((
+            "sk".into(),
+            SortKeyCondition::Between("ITEM#03".into(), "ITEM#05".into()),
+        ));
+        assert_eq!(backend.query(q).await.unwrap().count, 3);
+
+        // Limit applies before the filter: 4 read, 4 - ... matched.
+        let mut q = query(t, "P");
+        q.limit = Some(4);
+        q.filter = Some(attr("status").eq("closed"));
+        let page = backend.query(q).await.unwrap();
+        assert_eq!(page.scanned_count, 4);
+        assert_eq!(page.count, 0);
+        assert!(page.items.is_empty());
+        assert!(page.last_evaluated_key.is_some(), "empty page with a key");
+
+        // Count only.
+        let mut q = query(t, "P");
+        q.count_only = true;
+        q.filter = Some(attr("status").eq("open"));
+        q.projection = Some(vec![attr("title")]);
+        let page = backend.query(q).await.unwrap();
+        assert_eq!((page.count, page.scanned_count), (5, 10));
+        assert!(page.items.is_empty());
+
+        // GSI query; LEK carries table and index keys.
+        let mut q = query(t, "EVEN");
+        q.index = Some("gsi1".into());
+        q.consistent = false;
+        q.key_condition.partition_name = "gsi1pk".into();
+        q.limit = Some(2);
+        let page = backend.query(q).await.unwrap();
+        assert_eq!(page.items.len(), 2);
+        let lek = page.last_evaluated_key.unwrap();
+        assert_eq!(
+            lek.keys().collect::<Vec<_>>(),
+            vec!["gsi1pk", "gsi1sk", "pk", "sk"]
+        );
+
+        // LSI on a number sort key, with a projection.
+        let mut q = query(t, "P");
+        q.index = Some("lsi1".into());
+        q.key_condition.sort = Some(("rank".into(), SortKeyCondition::Ge(Value::from(98))));
+        q.projection = Some(vec![attr("title"), attr("rank")]);
+        let page = backend.query(q).await.unwrap();
+        let titles: Vec<&Value> = page.items.iter().map(|i| &i["title"]).collect();
+        assert_eq!(
+            titles,
+            vec![&Value::from("t2"), &Value::from("t1"), &Value::from("t0")]
+        );
+        assert!(page.items.iter().all(|i| i.len() == 2));
+
+        // Scan: parallel segments cover everything exactly once; count only.
+        let mut total = 0;
+        for segment in 0..3 {
+            let page = backend
+                .scan(Scan {
+                    table: t.into(),
+                    index: None,
+                    filter: None,
+                    projection: None,
+                    limit: None,
+                    exclusive_start_key: None,
+                    consistent: true,
+                    segment: Some((segment, 3)),
+                    count_only: false,
+                })
+                .await
+                .unwrap();
+            total += page.items.len();
+        }
+        assert_eq!(total, 11);
+        let page = backend
+            .scan(Scan {
+                table: t.into(),
+                index: None,
+                filter: Some(attr("pk").eq("OTHER")),
+                projection: None,
+                limit: None,
+                exclusive_start_key: None,
+                consistent: false,
+                segment: None,
+                count_only: true,
+            })
+            .await
+            .unwrap();
+        assert_eq!((page.count, page.scanned_count), (1, 11));
+        table.cleanup().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn transact_write_cancellation_reasons() {
+        let Some(backend) = backend().await else {
+            return;
+        };
+        let table = TestTable::create(&backend, definition("orm_tx"))
+            .await
+            .unwrap();
+        let t = table.name();
+        backend
+            .put_item(put(t, key("A", "1").with("v", 1)))
+            .await
+            .unwrap();
+        backend
+            .put_item(put(t, key("B", "1").with("v", 1)))
+            .await
+            .unwrap();
+
+        let actions = |expected_b: i64| TransactWrite {
+            actions: vec![
+                TransactWriteAction::Put(put(t, key("C", "1").with("v", 1))),
+                TransactWriteAction::ConditionCheck(ConditionCheck {
+                    table: t.into(),
+                    key: key("B", "1"),
+                    condition: attr("v").eq(expected_b),
+                    return_item_on_condition_failure: true,
+                }),
+                TransactWriteAction::Update(UpdateItem {
+                    table: t.into(),
+                    key: key("A", "1"),
+                    update: Update::new().add(attr("v"), 1),
+                    condition: Some(attr("v").eq(1)),
+                    return_values: ReturnValues::None,
+                    return_item_on_condition_failure: false,
+                }),
+                TransactWriteAction::Delete(DeleteItem {
+                    table: t.into(),
+                    key: key("D", "1"),
+                    condition: None,
+                    return_values: ReturnValues::None,
+                    return_item_on_condition_failure: false,
+                }),
+            ],
+            client_request_token: None,
+        };
+
+        let err = backend.transact_write(actions(2)).await.unwrap_err();
+        let Error::TransactionCanceled { reasons } = &err else {
+            panic!("{err:?}")
+        };
+        println!("cancellation reasons from DynamoDB Local: {reasons:?}");
+        assert_eq!(reasons.len(), 4);
+        let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            vec!["None", "ConditionalCheckFailed", "None", "None"]
+        );
+        assert_eq!(reasons[1].index, 1);
+        assert!(reasons[1].message.is_some());
+        assert_eq!(reasons[1].item, Some(key("B", "1").with("v", 1)));
+        assert!(!err.is_retryable());
+        // Nothing was written.
+        assert_eq!(backend.get_item(get(t, key("C", "1"))).await.unwrap(), None);
+
+        // The same transaction succeeds when the check holds; a token makes it idempotent.
+        // Tokens live server-wide for 10 minutes: make one per run (at most 36 characters).
+        let token = unique_table_name("tok");
+        let mut ok = actions(1);
+        ok.client_request_token = Some(token.clone());
+        backend.transact_write(ok.clone()).await.unwrap();
+        backend.transact_write(ok).await.unwrap();
+        let got = backend
+            .transact_get(TransactGet {
+                gets: vec![
+                    get(t, key("A", "1")),
+                    get(t, key("missing", "1")),
+                    GetItem {
+                        projection: Some(vec![attr("v")]),
+                        ..get(t, key("C", "1"))
+                    },
+                ],
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            got,
+            vec![
+                Some(key("A", "1").with("v", 2)),
+                None,
+                Some(Item::new().with("v", 1))
+            ]
+        );
+
+        // Reusing a token with a different request is a validation error.
+        let err = backend
+            .transact_write(TransactWrite {
+                actions: vec![TransactWriteAction::Put(put(t, key("F", "1")))],
+                client_request_token: Some(token),
+            })
+            .await
+            .unwrap_err();
+        match err {
+            Error::Validation { message } => assert!(!message.is_empty()),
+            other => panic!("{other:?}"),
+        }
+
+        // A failed check on a missing item returns no item.
+        let err = backend
+            .transact_write(TransactWrite {
+                actions: vec![TransactWriteAction::ConditionCheck(ConditionCheck {
+                    table: t.into(),
+                    key: key("missing", "1"),
+                    condition: attr("pk").exists(),
+                    return_item_on_condition_failure: true,
+                })],
+                client_request_token: None,
+            })
+            .await
+            .unwrap_err();
+        match err {
+            Error::TransactionCanceled { reasons } => {
+                assert_eq!(reasons.len(), 1);
+                assert_eq!(reasons[0].code, "ConditionalCheckFailed");
+                assert_eq!(reasons[0].item, None);
+            }
+            other => panic!("{other:?}"),
+        }
+
+        // Two actions on one item is a validation error.
+        let err = backend
+            .transact_write(TransactWrite {
+                actions: vec![
+                    TransactWriteAction::Put(put(t, key("E", "1"))),
+                    TransactWriteAction::Put(put(t, key("E", "1"))),
+                ],
+                client_request_token: None,
+            })
+            .await
+            .unwrap_err();
+        println!("duplicate-item transaction: {err:?}");
+        assert!(matches!(err, Error::Validation { .. }), "{err:?}");
+        table.cleanup().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn batch_write_and_batch_get() {
+        let Some(backend) = backend().await else {
+            return;
+        };
+        let table = TestTable::create(&backend, definition("orm_batch"))
+            .await
+            .unwrap();
+        let t = table.name();
+        let writes: Vec<WriteRequest> = (0..25)
+            .map(|i| WriteRequest::Put(key("B", &format!("{i:02}")).with("i", i)))
+            .collect();
+        let out = backend
+            .batch_write(BatchWrite {
+                table: t.into(),
+                writes,
+            })
+            .await
+            .unwrap();
+        assert!(out.unprocessed.is_empty());
+
+        let keys: Vec<Item> = (0..30).map(|i| key("B", &format!("{i:02}"))).collect();
+        let out = backend
+            .batch_get(BatchGet {
+                table: t.into(),
+                keys: keys.clone(),
+                consistent: true,
+                projection: Some(vec![attr("i")]),
+            })
+            .await
+            .unwrap();
+        assert!(out.unprocessed_keys.is_empty());
+        assert_eq!(out.items.len(), 25);
+        // Key attributes are added to the projection so answers match keys.
+        assert!(out
+            .items
+            .iter()
+            .all(|i| i.len() == 3 && i.contains_key("sk")));
+
+        let deletes: Vec<WriteRequest> = (0..10)
+            .map(|i| WriteRequest::Delete(key("B", &format!("{i:02}"))))
+            .collect();
+        backend
+            .batch_write(BatchWrite {
+                table: t.into(),
+                writes: deletes,
+            })
+            .await
+            .unwrap();
+        let out = backend
+            .batch_get(BatchGet {
+                table: t.into(),
+                keys,
+                consistent: false,
+                projection: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!(out.items.len(), 15);
+
+        // 26 writes is DynamoDB's validation error, not a silent truncation.
+        let writes: Vec<WriteRequest> = (0..26)
+            .map(|i| WriteRequest::Put(key("C", &format!("{i:02}"))))
+            .collect();
+        let err = backend
+            .batch_write(BatchWrite {
+                table: t.into(),
+                writes,
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Validation { .. }), "{err:?}");
+        table.cleanup().await.unwrap();
+    }
+
+    /// Starts DynamoDB Local from the jar (no DYNAMODB_ENDPOINT), uses it, and stops it when the
+    /// last backend is dropped. Slow (a JVM start): run with `--ignored`.
+    #[tokio::test]
+    #[ignore = "starts a JVM; run with --ignored"]
+    async fn jar_fallback_starts_and_stops_dynamodb_local() {
+        if std::env::var_os("DYNAMODB_ENDPOINT").is_some() {
+            println!("SKIP: unset DYNAMODB_ENDPOINT to exercise the jar fallback");
+            return;
+        }
+        let backend = orm_dynamodb::testing::local_backend().await.unwrap();
+        let again = orm_dynamodb::testing::local_backend().await.unwrap();
+        let mut def = definition("orm_jar");
+        def.indexes.clear();
+        let table = TestTable::create(&backend, def).await.unwrap();
+        // Both backends share one server.
+        again.describe_table(table.name()).await.unwrap();
+        table.cleanup().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn numbers_are_canonicalized_and_exact() {
+        let Some(backend) = backend().await else {
+            return;
+        };
+        let table = TestTable::create(&backend, definition("orm_numbers"))
+            .await
+            .unwrap();
+        let t = table.name();
+
+        // Sent as raw text through the SDK, read back through the backend.
+        let full = backend.table_name(t);
+        use aws_sdk_dynamodb::types::AttributeValue as Av;
+        backend
+            .client()
+            .put_item()
+            .table_name(&full)
+            .item("pk", Av::S("N".into()))
+            .item("sk", Av::S("raw".into()))
+            .item("n", Av::N("001.500".into()))
+            .item("ns", Av::Ns(vec!["010".into(), "1e2".into()]))
+            .send()
+            .await
+            .unwrap();
+        let item = backend
+            .get_item(get(t, key("N", "raw")))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(item["n"].as_n().unwrap().as_str(), "1.5");
+        assert_eq!(item["ns"], Value::Ns(BTreeSet::from([n("10"), n("100")])));
+
+        // And through the backend, with exact 38-digit values.
+        let big = "12345678901234567890.123456789012345678";
+        let item = key("N", "exact")
+            .with("n", Value::N(n("001.500")))
+            .with("big", Value::N(n(big)))
+            .with(
+                "neg",
+                Value::N(n("-0.000000000000000000000000000000000000001")),
+            )
+            .with("int", Value::N(n("99999999999999999999999999999999999999")));
+        backend.put_item(put(t, item)).await.unwrap();
+        let back = backend
+            .get_item(get(t, key("N", "exact")))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(back["n"].as_n().unwrap().as_str(), "1.5");
+        assert_eq!(back["big"].as_n().unwrap().as_str(), big);
+        assert_eq!(
+            back["neg"].as_n().unwrap().as_str(),
+            "-0.000000000000000000000000000000000000001"
+        );
+        assert_eq!(
+            back["int"].as_n().unwrap().as_str(),
+            "99999999999999999999999999999999999999"
+        );
+
+        // Arithmetic in DynamoDB stays exact.
+        let new = backend
+            .update_item(UpdateItem {
+                table: t.into(),
+                key: key("N", "exact"),
+                update: Update::new().add(attr("big"), Value::N(n("0.000000000000000001"))),
+                condition: None,
+                return_values: ReturnValues::UpdatedNew,
+                return_item_on_condition_failure: false,
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            new["big"].as_n().unwrap().as_str(),
+            "12345678901234567890.123456789012345679"
+        );
+        table.cleanup().await.unwrap();
+    }
+}
