@@ -1,0 +1,123 @@
+//! The conformance suite: plain async functions, each taking a fresh [`Table`], that every
+//! backend must pass. `tests/memory.rs` and `tests/dynamodb.rs` run all of them through
+//! [`conformance_tests!`], one `#[tokio::test]` per case, each case on its own table.
+//!
+//! Cases that need a capability read [`Table::capabilities`] and return early without it;
+//! no case asks which backend it runs on.
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+
+pub mod batch;
+pub mod crud;
+pub mod models;
+pub mod query;
+pub mod writes;
+
+use orm_core::{Backend, Table};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// Every model the cases use; [`fresh_table`] creates a table that holds them all.
+pub type AllModels = (
+    models::User,
+    models::Todo,
+    models::Profile,
+    models::Account,
+    models::Numbers,
+    models::Weird,
+    models::Blob,
+);
+
+/// A table name unique to this process and call.
+pub fn unique_table_name(prefix: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Creates a new, uniquely named table on `backend` holding [`AllModels`].
+pub async fn fresh_table(backend: Arc<dyn Backend>) -> Table {
+    let table = Table::from_arc(backend, unique_table_name("conformance"));
+    table
+        .create_table::<AllModels>()
+        .await
+        .expect("create the conformance table");
+    table
+}
+
+/// Expands to one `#[tokio::test]` per conformance case. `$setup` names an `async fn() -> Table`
+/// in the calling file returning a fresh table (see [`fresh_table`]).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($setup:ident) => {
+        $crate::__conformance_cases! { $setup;
+            batch {
+                batch_create_survives_unprocessed_items,
+                batch_survives_throttling,
+                exhausted_retries_report_exactly_the_missing,
+                batch_get_answers_every_position,
+                duplicate_keys_in_a_batch_write,
+                batch_delete,
+            }
+            crud {
+                create_get_find_exists_delete,
+                stored_layout_is_documented,
+                create_existing_is_already_exists,
+                save_upserts,
+                overlapping_entities_coexist,
+                other_entity_is_an_error,
+                version_conflict,
+                numbers_round_trip_exactly,
+                unrepresentable_numbers_are_rejected,
+                lossy_integer_read_is_an_error,
+                item_size_limit,
+                delimiter_in_key_field_is_rejected,
+                awkward_attribute_names,
+            }
+            query {
+                paging_combinations_are_exact,
+                selective_filter_terminates,
+                sort_key_conditions,
+                other_entities_never_appear,
+                collection_returns_every_entity_in_order,
+                cursor_misuse_is_rejected,
+                signed_cursors_reject_tampering,
+                gsi_queries,
+                scans,
+                filters_on_awkward_names,
+            }
+            writes {
+                optimistic_locking_loses_nothing,
+                unversioned_read_modify_write_loses_updates,
+                conditional_writes,
+                update_actions,
+                update_keeps_index_consistent,
+                transaction_is_all_or_nothing,
+                transaction_validation,
+                transactional_get,
+                concurrent_transfers_conserve_coins,
+            }
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_cases {
+    ($setup:ident; $($module:ident { $($case:ident),* $(,)? })*) => {
+        $(
+            mod $module {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $case() {
+                        let table = super::$setup().await;
+                        $crate::$module::$case(&table).await;
+                        let _ = table.delete_table().await;
+                    }
+                )*
+            }
+        )*
+    };
+}

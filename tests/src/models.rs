@@ -1,0 +1,118 @@
+//! Models used by the conformance cases.
+
+use orm_core::{collection, Model, Number};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A user profile: `USER#{id}` / `PROFILE`.
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[model(entity = "User", pk = "USER#{id}", sk = "PROFILE")]
+pub struct User {
+    /// User id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Optional email (absent when None).
+    pub email: Option<String>,
+}
+
+/// A todo of a user, with a status index.
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[model(entity = "Todo", pk = "USER#{user_id}", sk = "TODO#{seq}")]
+#[model(index(name = "gsi1", pk = "STATUS#{status}", sk = "{seq}"))]
+pub struct Todo {
+    /// Owner.
+    pub user_id: String,
+    /// Sequence number (zero-padded in the key).
+    pub seq: u32,
+    /// Title.
+    pub title: String,
+    /// `open` / `done`; absent means not in the status index (sparse).
+    pub status: Option<String>,
+    /// View counter.
+    pub views: u64,
+}
+
+/// An entity whose keys overlap `User`'s prefix on purpose (`USER#..` / `PROFILE#..`).
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[model(entity = "Profile", pk = "USER#{user_id}", sk = "PROFILE#{kind}")]
+pub struct Profile {
+    /// Owner.
+    pub user_id: String,
+    /// Kind of profile.
+    pub kind: String,
+    /// Free text.
+    pub bio: String,
+}
+
+/// An account with optimistic locking.
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[model(entity = "Account", pk = "ACCOUNT#{id}", sk = "ACCOUNT")]
+pub struct Account {
+    /// Account id.
+    pub id: String,
+    /// Balance in coins.
+    pub coins: i64,
+    /// Version for optimistic locking.
+    #[model(version)]
+    pub version: u64,
+}
+
+/// Exact numbers of every width.
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[model(entity = "Numbers", pk = "NUM#{id}", sk = "NUM")]
+pub struct Numbers {
+    /// Id.
+    pub id: String,
+    /// A 38-digit decimal.
+    pub exact: Number,
+    /// Largest u128 DynamoDB can hold exactly (38 digits).
+    pub big: u128,
+    /// Smallest i128 DynamoDB can hold exactly.
+    pub small: i128,
+    /// i64 extreme.
+    pub i: i64,
+    /// u64 extreme.
+    pub u: u64,
+    /// A float with a shortest round-trip text.
+    pub f: f64,
+    /// A nested map of numbers.
+    pub nested: BTreeMap<String, Vec<Number>>,
+}
+
+/// A document with attribute names DynamoDB treats specially (reserved words, dots, `#`, `:`).
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[model(entity = "Weird", pk = "WEIRD#{name}", sk = "{status}")]
+pub struct Weird {
+    /// Reserved word.
+    pub name: String,
+    /// Reserved word.
+    pub status: String,
+    /// Reserved word.
+    pub size: u32,
+    /// A dot in the name.
+    #[serde(rename = "a.b")]
+    pub dotted: String,
+    /// A hash in the name.
+    #[serde(rename = "x#y")]
+    pub hashed: String,
+    /// A colon in the name.
+    #[serde(rename = "c:d")]
+    pub coloned: String,
+}
+
+/// A large document for size-limit tests.
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[model(entity = "Blob", pk = "BLOB#{id}", sk = "BLOB")]
+pub struct Blob {
+    /// Id.
+    pub id: String,
+    /// Payload.
+    pub data: String,
+}
+
+collection! {
+    /// A user's partition: profile and todos in one query.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum UserPartition { User(User), Todo(Todo), Profile(Profile) }
+}

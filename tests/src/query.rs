@@ -1,0 +1,448 @@
+//! Queries, scans, pagination and cursors.
+
+use crate::models::*;
+use futures::TryStreamExt;
+use orm_core::{attr, BatchExt, Cursor, Error, ModelExt, Page, QueryExt, Table, Value};
+
+fn todo(user: &str, seq: u32) -> Todo {
+    Todo {
+        user_id: user.into(),
+        seq,
+        title: format!("todo {seq}"),
+        status: match seq % 3 {
+            0 => Some("open".into()),
+            1 => Some("done".into()),
+            _ => None,
+        },
+        views: u64::from(seq % 7),
+    }
+}
+
+/// Stores `n` todos of `user` plus a User and a Profile in the same partition.
+async fn seed(table: &Table, user: &str, n: u32) -> Vec<Todo> {
+    let todos: Vec<Todo> = (0..n).map(|i| todo(user, i)).collect();
+    Todo::batch_put(table, &todos).await.unwrap();
+    User {
+        id: user.into(),
+        name: "U".into(),
+        email: None,
+    }
+    .save(table)
+    .await
+    .unwrap();
+    Profile {
+        user_id: user.into(),
+        kind: "work".into(),
+        bio: "b".into(),
+    }
+    .save(table)
+    .await
+    .unwrap();
+    todos
+}
+
+/// Pages through 1,000 items with every combination of limit, page_size, filter and reverse:
+/// each matching item comes exactly once, in order.
+pub async fn paging_combinations_are_exact(table: &Table) {
+    let todos = seed(table, "p", 1000).await;
+    for filtered in [false, true] {
+        for reverse in [false, true] {
+            let mut expected: Vec<u32> = todos
+                .iter()
+                .filter(|t| !filtered || t.views == 0)
+                .map(|t| t.seq)
+                .collect();
+            if reverse {
+                expected.reverse();
+            }
+            for limit in [None, Some(23), Some(250)] {
+                for page_size in [None, Some(37), Some(400)] {
+                    let mut seen = Vec::new();
+                    let mut cursor: Option<Cursor> = None;
+                    let mut pages = 0;
+                    loop {
+                        let mut q = Todo::query(table).partition(Todo::partition("p"));
+                        if filtered {
+                            q = q.filter(attr("views").eq(0));
+                        }
+                        if reverse {
+                            q = q.reverse();
+                        }
+                        if let Some(l) = limit {
+                            q = q.limit(l);
+                        }
+                        if let Some(p) = page_size {
+                            q = q.page_size(p);
+                        }
+                        // Cursors travel as text.
+                        let c = cursor
+                            .take()
+                            .map(|c| c.to_string().parse::<Cursor>().unwrap());
+                        let page: Page<Todo> = q.cursor(c).paginate().await.unwrap();
+                        if let Some(l) = limit {
+                            assert!(page.items.len() <= l);
+                            if page.cursor.is_some() {
+                                assert_eq!(page.items.len(), l, "a full page before a cursor");
+                            }
+                        }
+                        seen.extend(page.items.iter().map(|t| t.seq));
+                        pages += 1;
+                        assert!(pages < 2000, "paging does not terminate");
+                        match page.cursor {
+                            Some(c) => cursor = Some(c),
+                            None => break,
+                        }
+                    }
+                    assert_eq!(
+                        seen, expected,
+                        "filtered={filtered} reverse={reverse} limit={limit:?} page_size={page_size:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A filter matching 1 item in 10,000 with limit(5) terminates and finds exactly that item.
+pub async fn selective_filter_terminates(table: &Table) {
+    let todos: Vec<Todo> = (0..10_000).map(|i| todo("sel", i)).collect();
+    Todo::batch_put(table, &todos).await.unwrap();
+    let page = Todo::query(table)
+        .partition(Todo::partition("sel"))
+        .filter(attr("title").eq("todo 7777"))
+        .limit(5)
+        .paginate()
+        .await
+        .unwrap();
+    assert_eq!(page.items.iter().map(|t| t.seq).collect::<Vec<_>>(), [7777]);
+    assert!(page.cursor.is_none());
+    let n = Todo::query(table)
+        .partition(Todo::partition("sel"))
+        .filter(attr("views").eq(3))
+        .count()
+        .await
+        .unwrap();
+    assert_eq!(n, todos.iter().filter(|t| t.views == 3).count());
+}
+
+/// Sort-key conditions and typed sort-key prefixes.
+pub async fn sort_key_conditions(table: &Table) {
+    seed(table, "k", 30).await;
+    let seqs = |v: Vec<Todo>| v.into_iter().map(|t| t.seq).collect::<Vec<_>>();
+    let q = || Todo::query(table).partition(Todo::partition("k"));
+    assert_eq!(
+        seqs(q().sk_eq(Todo::sort_key(5u32)).all().await.unwrap()),
+        [5]
+    );
+    assert_eq!(
+        seqs(q().sk_lt(Todo::sort_key(3u32)).all().await.unwrap()),
+        [0, 1, 2]
+    );
+    assert_eq!(
+        seqs(q().sk_le(Todo::sort_key(2u32)).all().await.unwrap()),
+        [0, 1, 2]
+    );
+    assert_eq!(
+        seqs(q().sk_gt(Todo::sort_key(27u32)).all().await.unwrap()),
+        [28, 29]
+    );
+    assert_eq!(
+        seqs(q().sk_ge(Todo::sort_key(28u32)).all().await.unwrap()),
+        [28, 29]
+    );
+    assert_eq!(
+        seqs(
+            q().sk_between(Todo::sort_key(10u32), Todo::sort_key(12u32))
+                .all()
+                .await
+                .unwrap()
+        ),
+        [10, 11, 12]
+    );
+    // The literal prefix `TODO#` selects the todos only (the profile items sort before them).
+    assert_eq!(
+        q().sk_begins_with(Todo::sk_prefix()).count().await.unwrap(),
+        30
+    );
+    assert_eq!(
+        seqs(q().reverse().limit(3).all().await.unwrap()),
+        [29, 28, 27]
+    );
+    assert_eq!(q().first().await.unwrap().map(|t| t.seq), Some(0));
+    assert!(q()
+        .sk_gt(Todo::sort_key(29u32))
+        .first()
+        .await
+        .unwrap()
+        .is_none());
+    assert!(q().exists().await.unwrap());
+    let streamed: Vec<Todo> = q().page_size(4).stream().try_collect().await.unwrap();
+    assert_eq!(seqs(streamed), (0..30).collect::<Vec<_>>());
+}
+
+/// Items of other entities sharing the partition never appear in a model's query.
+pub async fn other_entities_never_appear(table: &Table) {
+    seed(table, "mix", 5).await;
+    let todos = Todo::query(table)
+        .partition(Todo::partition("mix"))
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(todos.len(), 5);
+    let users = User::query(table)
+        .partition(User::partition("mix"))
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(users.len(), 1);
+    let profiles = Profile::query(table)
+        .partition(Profile::partition("mix"))
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(profiles.len(), 1);
+    let scanned = Todo::scan(table).all().await.unwrap();
+    assert_eq!(scanned.len(), 5);
+}
+
+/// One query decodes several entity types of a partition, in sort-key order.
+pub async fn collection_returns_every_entity_in_order(table: &Table) {
+    seed(table, "c", 3).await;
+    let all = UserPartition::query(table)
+        .partition(User::partition("c"))
+        .all()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = all
+        .iter()
+        .map(|x| match x {
+            UserPartition::User(_) => "user",
+            UserPartition::Profile(_) => "profile",
+            UserPartition::Todo(_) => "todo",
+        })
+        .collect();
+    // sk order: PROFILE < PROFILE#work < TODO#...
+    assert_eq!(kinds, ["user", "profile", "todo", "todo", "todo"]);
+}
+
+/// A cursor used with another partition, index or entity is InvalidCursor.
+pub async fn cursor_misuse_is_rejected(table: &Table) {
+    seed(table, "a", 10).await;
+    seed(table, "b", 10).await;
+    let page = Todo::query(table)
+        .partition(Todo::partition("a"))
+        .limit(3)
+        .paginate()
+        .await
+        .unwrap();
+    let cursor = page.cursor.expect("more pages");
+    let other_partition = Todo::query(table)
+        .partition(Todo::partition("b"))
+        .cursor(cursor.clone())
+        .paginate()
+        .await;
+    assert!(
+        matches!(other_partition, Err(Error::InvalidCursor { .. })),
+        "{other_partition:?}"
+    );
+    let other_index = Todo::query(table)
+        .index("gsi1")
+        .partition(Todo::gsi1_partition("open"))
+        .cursor(cursor.clone())
+        .paginate()
+        .await;
+    assert!(
+        matches!(other_index, Err(Error::InvalidCursor { .. })),
+        "{other_index:?}"
+    );
+    let other_entity = Profile::query(table)
+        .partition(Profile::partition("a"))
+        .cursor(cursor.clone())
+        .paginate()
+        .await;
+    assert!(
+        matches!(other_entity, Err(Error::InvalidCursor { .. })),
+        "{other_entity:?}"
+    );
+    let other_condition = Todo::query(table)
+        .partition(Todo::partition("a"))
+        .sk_begins_with(Todo::sk_prefix())
+        .cursor(cursor.clone())
+        .paginate()
+        .await;
+    assert!(matches!(other_condition, Err(Error::InvalidCursor { .. })));
+    for garbage in ["", "not a cursor", "AAAA", &cursor.as_str()[1..]] {
+        assert!(garbage.parse::<Cursor>().is_err(), "{garbage:?} accepted");
+    }
+    // The same query continues fine.
+    let next = Todo::query(table)
+        .partition(Todo::partition("a"))
+        .limit(3)
+        .cursor(cursor)
+        .paginate()
+        .await
+        .unwrap();
+    assert_eq!(
+        next.items.iter().map(|t| t.seq).collect::<Vec<_>>(),
+        [3, 4, 5]
+    );
+}
+
+/// With a cursor secret, cursors are signed; any 1-byte change is rejected, and so are unsigned ones.
+pub async fn signed_cursors_reject_tampering(table: &Table) {
+    seed(table, "s", 10).await;
+    let signed = table.with_cursor_secret(b"top secret".to_vec());
+    let q = || {
+        Todo::query(&signed)
+            .partition(Todo::partition("s"))
+            .limit(4)
+    };
+    let cursor = q().paginate().await.unwrap().cursor.unwrap();
+    let text = cursor.to_string();
+    let mut tampered = 0;
+    for i in 0..text.len() {
+        let mut bytes = text.clone().into_bytes();
+        bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+        let t = String::from_utf8(bytes).unwrap();
+        if t == text {
+            continue;
+        }
+        let result = match t.parse::<Cursor>() {
+            Ok(c) => q().cursor(c).paginate().await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        assert!(
+            matches!(result, Err(Error::InvalidCursor { .. })),
+            "change at {i} accepted"
+        );
+        tampered += 1;
+    }
+    assert!(tampered > 10);
+    let unsigned = Todo::query(table)
+        .partition(Todo::partition("s"))
+        .limit(4)
+        .paginate()
+        .await
+        .unwrap()
+        .cursor
+        .unwrap();
+    assert!(matches!(
+        q().cursor(unsigned).paginate().await,
+        Err(Error::InvalidCursor { .. })
+    ));
+    assert_eq!(q().cursor(cursor).paginate().await.unwrap().items[0].seq, 4);
+}
+
+/// GSI queries: sparse (items without the index field are absent), paging with cursors carrying
+/// table and index keys, and consistent reads rejected clearly.
+pub async fn gsi_queries(table: &Table) {
+    let todos = seed(table, "g", 60).await;
+    let open: Vec<u32> = todos
+        .iter()
+        .filter(|t| t.status.as_deref() == Some("open"))
+        .map(|t| t.seq)
+        .collect();
+    let q = || {
+        Todo::query(table)
+            .index("gsi1")
+            .partition(Todo::gsi1_partition("open"))
+    };
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = q().limit(7).cursor(cursor.take()).paginate().await.unwrap();
+        seen.extend(page.items.iter().map(|t| t.seq));
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, open);
+    let none_status = Todo::scan(table)
+        .index("gsi1")
+        .all()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.status.is_none())
+        .count();
+    assert_eq!(none_status, 0, "sparse index holds no item without status");
+    match q().consistent().all().await {
+        Err(Error::Validation { message }) => assert!(message.contains("consistent"), "{message}"),
+        r => panic!("expected a validation error, got {r:?}"),
+    }
+    assert!(matches!(
+        Todo::query(table)
+            .index("nope")
+            .partition(Value::from("x"))
+            .all()
+            .await,
+        Err(Error::Validation { .. })
+    ));
+}
+
+/// Scans: filter, limit with cursor, parallel segments, count.
+pub async fn scans(table: &Table) {
+    let todos = seed(table, "sc", 100).await;
+    let all = Todo::scan(table).parallel(4).all().await.unwrap();
+    assert_eq!(all.len(), 100);
+    assert_eq!(Todo::scan(table).parallel(3).count().await.unwrap(), 100);
+    let filtered = Todo::scan(table)
+        .filter(attr("views").eq(2))
+        .count()
+        .await
+        .unwrap();
+    assert_eq!(filtered, todos.iter().filter(|t| t.views == 2).count());
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = Todo::scan(table)
+            .limit(17)
+            .cursor(cursor.take())
+            .paginate()
+            .await
+            .unwrap();
+        seen.extend(page.items.into_iter().map(|t| t.seq));
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (0..100).collect::<Vec<_>>());
+    let mut by_segment = 0;
+    for s in 0..3 {
+        by_segment += Todo::scan(table).segment(s, 3).count().await.unwrap();
+    }
+    assert_eq!(by_segment, 100);
+}
+
+/// Filters on awkward attribute names (reserved words, `.`, `#`, `:`) and nested paths.
+pub async fn filters_on_awkward_names(table: &Table) {
+    for (i, status) in ["open", "closed"].into_iter().enumerate() {
+        Weird {
+            name: "w".into(),
+            status: status.into(),
+            size: i as u32,
+            dotted: format!("d{i}"),
+            hashed: format!("h{i}"),
+            coloned: format!("c{i}"),
+        }
+        .create(table)
+        .await
+        .unwrap();
+    }
+    let q = || Weird::query(table).partition(Weird::partition("w"));
+    let by = |c| async move { q().filter(c).all().await.unwrap().len() };
+    assert_eq!(by(attr("size").eq(1)).await, 1);
+    assert_eq!(by(attr("status").eq("open")).await, 1);
+    assert_eq!(by(attr("name").begins_with("w")).await, 2);
+    assert_eq!(by(orm_core::Path::name("a.b").eq("d0")).await, 1);
+    assert_eq!(by(orm_core::Path::name("x#y").eq("h1")).await, 1);
+    assert_eq!(by(orm_core::Path::name("c:d").is_in(["c0", "c1"])).await, 2);
+    assert_eq!(by(orm_core::Path::name("a.b").exists()).await, 2);
+    assert_eq!(
+        by(attr("size").between(0, 5).and(!attr("status").eq("closed"))).await,
+        1
+    );
+}

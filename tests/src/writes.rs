@@ -1,0 +1,429 @@
+//! Conditional writes, update expressions, optimistic locking and transactions.
+
+use crate::models::*;
+use orm_core::backend::{PutItem, ReturnValues};
+use orm_core::{attr, Error, ModelExt, QueryExt, Table, UpdateExt, Value};
+use std::sync::Arc;
+
+fn account(id: &str, coins: i64) -> Account {
+    Account {
+        id: id.into(),
+        coins,
+        version: 0,
+    }
+}
+
+/// 8 tasks x 100 increments through optimistic locking with retry end at exactly 800.
+pub async fn optimistic_locking_loses_nothing(table: &Table) {
+    account("coins", 0).create(table).await.unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let table = table.clone();
+            tokio::spawn(async move {
+                for _ in 0..100 {
+                    Account::modify(&table, Account::key("coins"), 1000, |a| a.coins += 1)
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let a = Account::get(table, Account::key("coins")).await.unwrap();
+    assert_eq!(a.coins, 800);
+    assert_eq!(a.version, 801);
+}
+
+/// The same read-modify-write without a version check loses updates (why locking exists).
+pub async fn unversioned_read_modify_write_loses_updates(table: &Table) {
+    let mut t = Todo {
+        user_id: "lost".into(),
+        seq: 1,
+        title: "t".into(),
+        status: None,
+        views: 0,
+    };
+    t.create(table).await.unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let table = table.clone();
+            tokio::spawn(async move {
+                for _ in 0..25 {
+                    let mut t = Todo::get(&table, Todo::key("lost", 1u32)).await.unwrap();
+                    // Another task runs between the read and the write, as it would under load.
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                    t.views += 1;
+                    t.save(&table).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let views = Todo::get(table, Todo::key("lost", 1u32))
+        .await
+        .unwrap()
+        .views;
+    assert!(
+        views < 200,
+        "expected lost updates without locking, got all {views}"
+    );
+}
+
+/// Conditions on put, update and delete; a failed condition changes nothing and returns the item.
+pub async fn conditional_writes(table: &Table) {
+    let mut a = account("c", 5);
+    a.create(table).await.unwrap();
+    // Update with a failing condition.
+    let r = Account::update(table, Account::key("c"))
+        .add("coins", 1)
+        .condition(attr("coins").gt(100))
+        .await;
+    match r {
+        Err(Error::ConditionFailed { item, .. }) => {
+            if table.capabilities().return_item_on_condition_failure {
+                let item = item.expect("current item returned");
+                assert_eq!(item.get("coins"), Some(&Value::from(5)));
+            }
+        }
+        other => panic!("expected ConditionFailed, got {other:?}"),
+    }
+    // Raw put with a condition on the stored item.
+    let stored = table.to_stored_item(&a).unwrap();
+    let put = |condition| PutItem {
+        table: table.name().to_owned(),
+        item: stored.clone(),
+        condition: Some(condition),
+        return_values: ReturnValues::AllOld,
+        return_item_on_condition_failure: true,
+    };
+    assert!(matches!(
+        table.backend().put_item(put(attr("coins").eq(6))).await,
+        Err(Error::ConditionFailed { .. })
+    ));
+    let old = table
+        .backend()
+        .put_item(put(attr("coins").eq(5)))
+        .await
+        .unwrap();
+    assert_eq!(
+        old.and_then(|o| o.get("coins").cloned()),
+        Some(Value::from(5))
+    );
+    // Update of a missing item is NotFound, not a silent create.
+    assert!(matches!(
+        Account::update(table, Account::key("missing"))
+            .add("coins", 1)
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+    // ... unless asked to upsert.
+    Account::update(table, Account::key("up"))
+        .set("id", "up")
+        .add("coins", 3)
+        .upsert()
+        .await
+        .unwrap();
+    assert_eq!(
+        Account::get(table, Account::key("up")).await.unwrap().coins,
+        3
+    );
+    assert_eq!(
+        Account::get(table, Account::key("c")).await.unwrap().coins,
+        5
+    );
+}
+
+/// Update actions: set, add, remove, list append/prepend, if_not_exists, set delete, return values.
+pub async fn update_actions(table: &Table) {
+    let mut n = Numbers {
+        id: "u".into(),
+        exact: "1.5".parse().unwrap(),
+        big: 1,
+        small: -1,
+        i: 10,
+        u: 10,
+        f: 0.5,
+        nested: [("xs".to_string(), vec!["1".parse().unwrap()])].into(),
+    };
+    n.create(table).await.unwrap();
+    let new = Numbers::update(table, Numbers::key("u"))
+        .add("exact", orm_core::Number::parse("0.25").unwrap())
+        .increment("i", 5)
+        .decrement("u", 3)
+        .append("nested.xs", vec![2, 3])
+        .set_if_not_exists("big", 99)
+        .returning_new()
+        .await
+        .unwrap()
+        .expect("returning_new");
+    assert_eq!(new.exact.as_str(), "1.75");
+    assert_eq!((new.i, new.u, new.big), (15, 7, 1));
+    assert_eq!(
+        new.nested["xs"]
+            .iter()
+            .map(|x| x.as_str())
+            .collect::<Vec<_>>(),
+        ["1", "2", "3"]
+    );
+    let old = Numbers::update(table, Numbers::key("u"))
+        .prepend("nested.xs", vec![0])
+        .set("f", 2.5)
+        .returning_old()
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(old.f, 0.5);
+    let raw = Numbers::update(table, Numbers::key("u"))
+        .set("f", 3.5)
+        .returning(ReturnValues::UpdatedNew)
+        .send_raw()
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(raw.get("f"), Some(&Value::N("3.5".parse().unwrap())));
+    assert!(!raw.contains_key("exact"));
+    let got = Numbers::get(table, Numbers::key("u")).await.unwrap();
+    assert_eq!(got.nested["xs"].len(), 4);
+    // Remove and sets on a raw item of the User entity.
+    let mut u = User {
+        id: "r".into(),
+        name: "R".into(),
+        email: Some("r@x".into()),
+    };
+    u.create(table).await.unwrap();
+    User::update(table, User::key("r"))
+        .remove("email")
+        .add(
+            "tags",
+            orm_core::StringSet::from_iter(["a".to_string(), "b".to_string()]),
+        )
+        .await
+        .unwrap();
+    User::update(table, User::key("r"))
+        .delete_from_set("tags", orm_core::StringSet::from_iter(["a".to_string()]))
+        .await
+        .unwrap();
+    let raw = crate::crud::raw_item(table, "USER#r", "PROFILE")
+        .await
+        .unwrap();
+    assert!(!raw.contains_key("email"));
+    assert_eq!(raw.get("tags"), Some(&Value::Ss(["b".to_string()].into())));
+    // Key fields cannot be changed: the guarded write fails and nothing changes.
+    assert!(matches!(
+        User::update(table, User::key("r")).set("id", "other").await,
+        Err(Error::ConditionFailed { .. })
+    ));
+    assert_eq!(User::get(table, User::key("r")).await.unwrap().id, "r");
+    assert!(matches!(
+        User::update(table, User::key("r"))
+            .append("id", vec!["x"])
+            .await,
+        Err(Error::Validation { .. })
+    ));
+}
+
+/// Updating a field used in a GSI key keeps the index consistent.
+pub async fn update_keeps_index_consistent(table: &Table) {
+    let mut t = Todo {
+        user_id: "ix".into(),
+        seq: 1,
+        title: "t".into(),
+        status: Some("open".into()),
+        views: 0,
+    };
+    t.create(table).await.unwrap();
+    let by_status = |s: &'static str| async move {
+        Todo::query(table)
+            .index("gsi1")
+            .partition(Todo::gsi1_partition(s))
+            .all()
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(by_status("open").await, 1);
+    Todo::update(table, Todo::key("ix", 1u32))
+        .set("status", "done")
+        .await
+        .unwrap();
+    assert_eq!(by_status("open").await, 0);
+    assert_eq!(by_status("done").await, 1);
+    // Removing the field takes the item out of the sparse index.
+    Todo::update(table, Todo::key("ix", 1u32))
+        .remove("status")
+        .await
+        .unwrap();
+    assert_eq!(by_status("done").await, 0);
+    let raw = crate::crud::raw_item(table, "USER#ix", "TODO#0000000001")
+        .await
+        .unwrap();
+    assert!(!raw.contains_key("gsi1pk") && !raw.contains_key("gsi1sk"));
+    // Arithmetic on an index field is refused: its new value is not known up front.
+    assert!(matches!(
+        Todo::update(table, Todo::key("ix", 1u32))
+            .add("status", 1)
+            .await,
+        Err(Error::Validation { .. })
+    ));
+}
+
+/// A transaction whose third action fails leaves every item untouched; the error names action 3.
+pub async fn transaction_is_all_or_nothing(table: &Table) {
+    if !table.capabilities().transactions {
+        return;
+    }
+    account("t1", 10).create(table).await.unwrap();
+    account("t2", 10).create(table).await.unwrap();
+    account("t3", 10).create(table).await.unwrap();
+    let err = table
+        .transaction()
+        .update(Account::update(table, Account::key("t1")).add("coins", -5))
+        .update(Account::update(table, Account::key("t2")).add("coins", 5))
+        .update(
+            Account::update(table, Account::key("t3"))
+                .add("coins", 1)
+                .condition(attr("coins").gt(1000)),
+        )
+        .create(&account("t4", 1))
+        .commit()
+        .await
+        .unwrap_err();
+    match &err {
+        Error::TransactionCanceled { reasons } => {
+            assert_eq!(reasons.len(), 4);
+            let failed: Vec<_> = reasons.iter().filter(|r| r.is_failure()).collect();
+            assert_eq!(failed.len(), 1, "{reasons:?}");
+            assert_eq!(failed[0].index, 2);
+            assert_eq!(failed[0].code, "ConditionalCheckFailed");
+            assert!(err.to_string().contains("action 3"), "{err}");
+        }
+        other => panic!("expected TransactionCanceled, got {other:?}"),
+    }
+    for id in ["t1", "t2", "t3"] {
+        let a = Account::get(table, Account::key(id)).await.unwrap();
+        assert_eq!((a.coins, a.version), (10, 1), "{id} changed");
+    }
+    assert!(Account::find(table, Account::key("t4"))
+        .await
+        .unwrap()
+        .is_none());
+    // The same transaction without the failing condition applies every action.
+    table
+        .transaction()
+        .update(Account::update(table, Account::key("t1")).add("coins", -5))
+        .update(Account::update(table, Account::key("t2")).add("coins", 5))
+        .create(&account("t4", 1))
+        .check::<Account>(Account::key("t3"), attr("coins").eq(10))
+        .delete::<Account>(Account::key("nobody"))
+        .token(format!("tx-{}", table.name()))
+        .commit()
+        .await
+        .unwrap();
+    assert_eq!(
+        Account::get(table, Account::key("t1")).await.unwrap().coins,
+        5
+    );
+    assert_eq!(
+        Account::get(table, Account::key("t2")).await.unwrap().coins,
+        15
+    );
+    assert_eq!(
+        Account::get(table, Account::key("t4"))
+            .await
+            .unwrap()
+            .version,
+        1
+    );
+}
+
+/// Transactions are validated before sending: too many actions, one item twice.
+pub async fn transaction_validation(table: &Table) {
+    let mut tx = table.transaction();
+    for i in 0..101 {
+        tx = tx.create(&account(&format!("v{i}"), 0));
+    }
+    let e = tx.commit().await.unwrap_err().to_string();
+    assert!(e.contains("101") && e.contains("100"), "{e}");
+    let e = table
+        .transaction()
+        .create(&account("same", 0))
+        .update(Account::update(table, Account::key("other")).add("coins", 1))
+        .delete::<Account>(Account::key("same"))
+        .commit()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("actions 1 and 3"), "{e}");
+    assert!(Account::find(table, Account::key("same"))
+        .await
+        .unwrap()
+        .is_none());
+}
+
+/// Transactional reads return a consistent snapshot, typed.
+pub async fn transactional_get(table: &Table) {
+    if !table.capabilities().transactions {
+        return;
+    }
+    account("g1", 1).create(table).await.unwrap();
+    let mut read = table.transact_get();
+    let a = read.get::<Account>(Account::key("g1"));
+    let b = read.get::<Account>(Account::key("g2"));
+    let u = read.get::<User>(User::key("nobody"));
+    let mut out = read.send().await.unwrap();
+    assert_eq!(out.take(a).unwrap().map(|a| a.coins), Some(1));
+    assert!(out.take(b).unwrap().is_none());
+    assert!(out.take(u).unwrap().is_none());
+}
+
+/// Concurrent transactions moving coins between accounts never lose or create coins.
+pub async fn concurrent_transfers_conserve_coins(table: &Table) {
+    if !table.capabilities().transactions {
+        return;
+    }
+    for i in 0..4 {
+        account(&format!("w{i}"), 100).create(table).await.unwrap();
+    }
+    let table = Arc::new(table.clone());
+    let tasks: Vec<_> = (0..4)
+        .map(|t| {
+            let table = table.clone();
+            tokio::spawn(async move {
+                for i in 0..20 {
+                    let from = format!("w{}", (t + i) % 4);
+                    let to = format!("w{}", (t + i + 1) % 4);
+                    let r = table
+                        .transaction()
+                        .update(
+                            Account::update(&table, Account::key(from.as_str()))
+                                .add("coins", -1)
+                                .condition(attr("coins").gt(0)),
+                        )
+                        .update(Account::update(&table, Account::key(to.as_str())).add("coins", 1))
+                        .commit()
+                        .await;
+                    match r {
+                        Ok(()) | Err(Error::TransactionCanceled { .. }) => {}
+                        Err(e) if e.is_retryable() => {}
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let mut total = 0;
+    for i in 0..4 {
+        total += Account::get(&table, Account::key(format!("w{i}").as_str()))
+            .await
+            .unwrap()
+            .coins;
+    }
+    assert_eq!(total, 400);
+}
