@@ -19,6 +19,7 @@ pub mod model;
 pub mod number;
 pub mod query;
 pub mod table;
+pub mod timestamp;
 pub mod transaction;
 pub mod update;
 pub mod value;
@@ -51,9 +52,9 @@ pub mod prelude {
     pub use crate::expr::{attr, Condition, Path};
     pub use crate::key::Key;
     pub use crate::model::Model;
-    pub use orm_core_derive::Model;
     pub use crate::query::{Page, QueryExt};
     pub use crate::table::Table;
     pub use crate::update::UpdateExt;
     pub use crate::value::{Item, Value};
+    pub use orm_core_derive::Model;
 }
