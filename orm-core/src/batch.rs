@@ -303,15 +303,24 @@ impl Table {
             .collect())
     }
 
-    /// Stores many new models. Checks first that none of the keys is taken (one consistent batch
+    /// Stores many new models, with version 1 and `created_at` / `updated_at` set to now. Checks first that none of the keys is taken (one consistent batch
     /// read), then writes them in batches; see the module docs for the race this leaves and the
     /// transactional alternative. [`Error::AlreadyExists`] names the first taken key.
     pub async fn batch_create<M: Model>(&self, models: &[M]) -> Result<()> {
+        let schema = M::schema();
+        let now = std::time::SystemTime::now();
+        let stamps = [
+            schema.created_at.zip(M::created_at_value(now)?),
+            schema.updated_at.zip(M::updated_at_value(now)?),
+        ];
         let mut items = Vec::with_capacity(models.len());
         for m in models {
             let mut item = self.to_stored_item(m)?;
-            if let Some(v) = M::schema().version {
+            if let Some(v) = schema.version {
                 item.insert(v.to_owned(), Value::from(1u64));
+            }
+            for (attr, value) in stamps.iter().flatten() {
+                item.insert((*attr).to_owned(), value.clone());
             }
             items.push(item);
         }
@@ -329,7 +338,8 @@ impl Table {
     }
 
     /// Stores many models, replacing items with the same keys (no version checks: batch writes
-    /// cannot be conditional).
+    /// cannot be conditional). Models are written as they are: `created_at` / `updated_at` fields
+    /// keep the values the models hold (use `save` to keep a stored `created_at`).
     pub async fn batch_put<M: Model>(&self, models: &[M]) -> Result<()> {
         let writes = models
             .iter()

@@ -3,14 +3,15 @@
 //! Written once above the [`Backend`](crate::Backend) trait; every backend gets them. Call them
 //! through [`ModelExt`] (`todo.create(&table)`, `Todo::get(&table, key)`) or on the [`Table`].
 
-use crate::backend::{DeleteItem, GetItem, PutItem, ReturnValues};
+use crate::backend::{DeleteItem, GetItem, PutItem, ReturnValues, UpdateItem};
 use crate::error::{Error, Result};
-use crate::expr::{Condition, Path};
+use crate::expr::{Condition, Operand, Path, SetValue, Update};
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
 use crate::table::{describe_key, Table};
 use crate::value::{Item, Value};
 use std::future::Future;
+use std::time::SystemTime;
 
 impl Table {
     /// A condition that holds when no item exists at the key, or the item there is of entity `M`:
@@ -56,6 +57,7 @@ impl Table {
     /// With `#[model(version)]` the item is written with version 1 and the model's version is set to 1.
     pub async fn create<M: Model>(&self, model: &mut M) -> Result<()> {
         let schema = M::schema();
+        model.touch(SystemTime::now(), true);
         let mut item = self.to_stored_item(model)?;
         if let Some(v) = schema.version {
             item.insert(v.to_owned(), Value::from(1u64));
@@ -92,6 +94,8 @@ impl Table {
     /// An item of another entity at the key is [`Error::EntityMismatch`] and is left alone.
     pub async fn save<M: Model>(&self, model: &mut M) -> Result<()> {
         let schema = M::schema();
+        let now = SystemTime::now();
+        model.touch(now, false);
         let mut item = self.to_stored_item(model)?;
         let key = self.key_item::<M>(&model.primary_key()?)?;
         let current = model.version().unwrap_or(0);
@@ -112,6 +116,19 @@ impl Table {
             None => self.same_entity_or_absent::<M>(),
         };
         self.check_item_size(schema.entity, &item)?;
+        if schema.created_at.is_some() {
+            // An upsert that never overwrites created_at: an update setting every attribute but
+            // created_at (set only if absent) and removing the fields the model leaves out.
+            let request = self.upsert_request::<M>(item, condition, now)?;
+            let stored = self
+                .backend()
+                .update_item(request)
+                .await
+                .map_err(|e| self.write_conflict::<M>(e, &key, current))?
+                .ok_or_else(|| Error::validation("the backend returned no item for ALL_NEW"))?;
+            *model = self.from_stored_item(stored)?;
+            return Ok(());
+        }
         let request = PutItem {
             table: self.name().to_owned(),
             item,
@@ -128,6 +145,72 @@ impl Table {
             }
             Err(e) => Err(self.write_conflict::<M>(e, &key, current)),
         }
+    }
+
+    /// The update that stores `item` as a whole (upsert) while keeping a stored created_at.
+    pub(crate) fn upsert_request<M: Model>(
+        &self,
+        mut item: Item,
+        condition: Condition,
+        now: SystemTime,
+    ) -> Result<UpdateItem> {
+        let schema = M::schema();
+        let config = self.config();
+        let key = self.key_item::<M>(&Key {
+            partition: item
+                .remove(&config.partition_key)
+                .ok_or_else(|| Error::validation("stored item has no partition key"))?,
+            sort: item.remove(&config.sort_key),
+        })?;
+        let mut update = Update::new();
+        let created = schema.created_at;
+        for (name, value) in item.iter() {
+            if Some(name.as_str()) == created {
+                continue;
+            }
+            update = update.set(Path::name(name.clone()), value.clone());
+        }
+        if let Some(attr) = created {
+            let value = match M::created_at_value(now)? {
+                Some(v) => v,
+                None => item
+                    .get(attr)
+                    .cloned()
+                    .ok_or_else(|| Error::validation("created_at has no value"))?,
+            };
+            update = update.set_expr(
+                Path::name(attr),
+                SetValue::IfNotExists(Path::name(attr), Operand::Value(value)),
+            );
+        }
+        // Fields the model leaves out (None) and sparse index keys it no longer has.
+        let mut absent: Vec<String> = schema
+            .fields
+            .iter()
+            .map(|f| f.attribute.to_owned())
+            .filter(|a| !item.contains_key(a.as_str()))
+            .collect();
+        for index in schema.indexes {
+            if !index.local {
+                absent.push(config.index_partition_key(index.name));
+            }
+            if index.sort_key.is_some() {
+                absent.push(config.index_sort_key(index.name));
+            }
+        }
+        for name in absent {
+            if !item.contains_key(&name) {
+                update = update.remove(Path::name(name));
+            }
+        }
+        Ok(UpdateItem {
+            table: self.name().to_owned(),
+            key,
+            update,
+            condition: Some(condition),
+            return_values: ReturnValues::AllNew,
+            return_item_on_condition_failure: true,
+        })
     }
 
     /// Read-modify-write with optimistic locking: reads the model at `key` (strongly consistent),

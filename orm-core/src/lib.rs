@@ -18,6 +18,7 @@ pub mod key;
 pub mod model;
 pub mod number;
 pub mod query;
+pub mod sequence;
 pub mod table;
 pub mod timestamp;
 pub mod transaction;

@@ -6,8 +6,10 @@
 use crate::backend::Projection;
 use crate::error::Result;
 use crate::key::{Key, KeyTemplate};
+use crate::value::Value;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::time::SystemTime;
 
 /// What kind of value a field holds, as far as the derive can tell from its type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -173,5 +175,23 @@ pub trait Model: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// Sets the optimistic-locking version after a successful write (no-op without a version field).
     fn set_version(&mut self, version: u64) {
         let _ = version;
+    }
+
+    /// Sets the `#[model(updated_at)]` field to `now`, and the `#[model(created_at)]` field too
+    /// when `creating` (no-op without such fields).
+    fn touch(&mut self, now: SystemTime, creating: bool) {
+        let _ = (now, creating);
+    }
+
+    /// The stored value of the `#[model(created_at)]` attribute for the instant `now`.
+    fn created_at_value(now: SystemTime) -> Result<Option<Value>> {
+        let _ = now;
+        Ok(None)
+    }
+
+    /// The stored value of the `#[model(updated_at)]` attribute for the instant `now`.
+    fn updated_at_value(now: SystemTime) -> Result<Option<Value>> {
+        let _ = now;
+        Ok(None)
     }
 }

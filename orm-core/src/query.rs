@@ -268,6 +268,7 @@ struct Common {
     consistent: bool,
     cursor: Option<Cursor>,
     error: Option<Error>,
+    exclude_expired: bool,
 }
 
 impl Common {
@@ -282,6 +283,7 @@ impl Common {
             page_size: None,
             cursor: None,
             error: None,
+            exclude_expired: false,
         }
     }
 
@@ -347,10 +349,26 @@ impl Common {
         } else {
             entity_path.is_in(entities.iter().copied())
         };
-        let filter = Some(match self.filter.take() {
+        let mut filter = match self.filter.take() {
             Some(f) => entity_filter.and(f),
             None => entity_filter,
-        });
+        };
+        if self.exclude_expired {
+            let mut ttls: Vec<&str> = schemas.iter().filter_map(|s| s.ttl).collect();
+            ttls.dedup();
+            if ttls.is_empty() {
+                return Err(Error::validation(format!(
+                    "exclude_expired: {} has no #[model(ttl)] field",
+                    entities.join("/")
+                )));
+            }
+            let now = crate::timestamp::Timestamp::from_system_time(std::time::SystemTime::now());
+            for ttl in ttls {
+                let now: i64 = now;
+                filter = filter.and(Path::name(ttl).not_exists().or(Path::name(ttl).gt(now)));
+            }
+        }
+        let filter = Some(filter);
         let projection = self.projection.take().map(|mut p| {
             for name in key_attributes
                 .iter()
@@ -427,6 +445,13 @@ macro_rules! common_methods {
         pub fn consistent(mut self) -> Self {
             self.common.consistent = true;
             self.explicit_consistent = true;
+            self
+        }
+
+        /// Leave out items whose `#[model(ttl)]` time has passed but that DynamoDB has not yet
+        /// deleted (it deletes expired items lazily, within days).
+        pub fn exclude_expired(mut self) -> Self {
+            self.common.exclude_expired = true;
             self
         }
 
@@ -895,6 +920,12 @@ impl<T: QueryTarget> Scan<T> {
     pub fn consistent(mut self) -> Self {
         self.common.consistent = true;
         self.explicit_consistent = true;
+        self
+    }
+
+    /// Leave out items whose `#[model(ttl)]` time has passed (DynamoDB deletes them lazily).
+    pub fn exclude_expired(mut self) -> Self {
+        self.common.exclude_expired = true;
         self
     }
 

@@ -47,6 +47,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::time::SystemTime;
 
 type Pending = Pin<Box<dyn Future<Output = Result<TransactWriteAction>> + Send>>;
 
@@ -108,12 +109,22 @@ impl WriteTransaction {
     /// written with version 1.
     pub fn create<M: Model>(self, model: &M) -> Self {
         let config = self.table.config();
+        let schema = M::schema();
         let condition = Path::name(config.partition_key.clone()).not_exists();
-        let action = self.put_action(model, condition).map(|mut a| {
-            if let (TransactWriteAction::Put(p), Some(v)) = (&mut a, M::schema().version) {
-                p.item.insert(v.to_owned(), Value::from(1u64));
+        let now = SystemTime::now();
+        let action = self.put_action(model, condition).and_then(|mut a| {
+            if let TransactWriteAction::Put(p) = &mut a {
+                if let Some(v) = schema.version {
+                    p.item.insert(v.to_owned(), Value::from(1u64));
+                }
+                if let (Some(attr), Some(v)) = (schema.created_at, M::created_at_value(now)?) {
+                    p.item.insert(attr.to_owned(), v);
+                }
+                if let (Some(attr), Some(v)) = (schema.updated_at, M::updated_at_value(now)?) {
+                    p.item.insert(attr.to_owned(), v);
+                }
             }
-            a
+            Ok(a)
         });
         self.push(action)
     }
@@ -131,11 +142,29 @@ impl WriteTransaction {
             Some(attr) => entity_ok.and(Path::name(attr).eq(version)),
             None => absent.or(entity_ok),
         };
-        let action = self.put_action(model, condition).map(|mut a| {
-            if let (TransactWriteAction::Put(p), Some(v)) = (&mut a, schema.version) {
-                p.item.insert(v.to_owned(), Value::from(version + 1));
+        let now = SystemTime::now();
+        let action = self.put_action(model, condition).and_then(|mut a| {
+            if let TransactWriteAction::Put(p) = &mut a {
+                if let Some(v) = schema.version {
+                    p.item.insert(v.to_owned(), Value::from(version + 1));
+                }
+                if let (Some(attr), Some(v)) = (schema.updated_at, M::updated_at_value(now)?) {
+                    p.item.insert(attr.to_owned(), v);
+                }
+                if schema.created_at.is_some() {
+                    // Keep a stored created_at: write as an update, like `save`.
+                    let item = std::mem::take(&mut p.item);
+                    let condition = p.condition.take().unwrap_or_else(|| {
+                        Path::name(self.table.config().partition_key.clone())
+                            .not_exists()
+                            .or(Path::name(self.table.config().partition_key.clone()).exists())
+                    });
+                    let mut update = self.table.upsert_request::<M>(item, condition, now)?;
+                    update.return_values = ReturnValues::None;
+                    return Ok(TransactWriteAction::Update(update));
+                }
             }
-            a
+            Ok(a)
         });
         self.push(action)
     }

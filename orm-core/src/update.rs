@@ -27,6 +27,7 @@ use std::collections::BTreeSet;
 use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::time::SystemTime;
 
 /// A pending update of one item of model `M`; await it (or call [`UpdateBuilder::send`]).
 pub struct UpdateBuilder<M> {
@@ -385,6 +386,30 @@ impl<M: Model> UpdateBuilder<M> {
                 "{} has no #[model(version)] field",
                 schema.entity
             )));
+        }
+        let now = SystemTime::now();
+        if let Some(attr) = schema.created_at {
+            if touched.contains(attr) {
+                return Err(Error::validation(format!(
+                    "cannot update `{attr}` of {}: it is the #[model(created_at)] field, set by the ORM once",
+                    schema.entity
+                )));
+            }
+            if self.upsert {
+                if let Some(v) = M::created_at_value(now)? {
+                    update = update.set_expr(
+                        Path::name(attr),
+                        SetValue::IfNotExists(Path::name(attr), Operand::Value(v)),
+                    );
+                }
+            }
+        }
+        if let Some(attr) = schema.updated_at {
+            if !touched.contains(attr) {
+                if let Some(v) = M::updated_at_value(now)? {
+                    update = update.set(Path::name(attr), v);
+                }
+            }
         }
         let entity = Path::name(config.entity_attribute.clone()).eq(schema.entity);
         let existence = if self.upsert {

@@ -9,6 +9,7 @@
 pub mod batch;
 pub mod crud;
 pub mod models;
+pub mod names;
 pub mod query;
 pub mod writes;
 
@@ -25,6 +26,8 @@ pub type AllModels = (
     models::Numbers,
     models::Weird,
     models::Blob,
+    models::Session,
+    orm_core::sequence::Sequence,
 );
 
 /// A table name unique to this process and call.
@@ -76,6 +79,10 @@ macro_rules! conformance_tests {
                 delimiter_in_key_field_is_rejected,
                 awkward_attribute_names,
             }
+            names {
+                conditions_on_awkward_names,
+                updates_on_awkward_names,
+            }
             query {
                 paging_combinations_are_exact,
                 selective_filter_terminates,
@@ -98,6 +105,9 @@ macro_rules! conformance_tests {
                 transaction_validation,
                 transactional_get,
                 concurrent_transfers_conserve_coins,
+                timestamps_are_set_by_the_orm,
+                exclude_expired_items,
+                sequences_hand_out_distinct_ids,
             }
         }
     };

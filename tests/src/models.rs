@@ -116,3 +116,22 @@ collection! {
     #[derive(Debug, Clone, PartialEq)]
     pub enum UserPartition { User(User), Todo(Todo), Profile(Profile) }
 }
+
+/// A session with ORM-set timestamps and a TTL.
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[model(entity = "Session", pk = "SESSION#{id}", sk = "SESSION")]
+pub struct Session {
+    /// Id.
+    pub id: String,
+    /// Owner, for queries by partition.
+    pub data: String,
+    /// Set once by the ORM, fixed-width RFC 3339 text.
+    #[model(created_at)]
+    pub created_at: String,
+    /// Set by the ORM on every write, epoch seconds.
+    #[model(updated_at)]
+    pub updated_at: i64,
+    /// Epoch seconds after which DynamoDB may delete the item.
+    #[model(ttl)]
+    pub expires_at: Option<i64>,
+}

@@ -427,3 +427,142 @@ pub async fn concurrent_transfers_conserve_coins(table: &Table) {
     }
     assert_eq!(total, 400);
 }
+
+fn session(id: &str) -> Session {
+    Session {
+        id: id.into(),
+        data: "d".into(),
+        created_at: String::new(),
+        updated_at: 0,
+        expires_at: None,
+    }
+}
+
+/// created_at is set once by the ORM and never overwritten (by save of a fresh copy, update,
+/// upsert or transaction); updated_at follows every write.
+pub async fn timestamps_are_set_by_the_orm(table: &Table) {
+    let mut s = session("ts");
+    s.create(table).await.unwrap();
+    assert_eq!(s.created_at.len(), 27, "{}", s.created_at);
+    assert!(s.updated_at > 1_700_000_000);
+    let created = s.created_at.clone();
+    let stored = Session::get(table, Session::key("ts")).await.unwrap();
+    assert_eq!(stored, s);
+    // A fresh copy that does not know created_at (the ElectroDB #256 case) keeps the stored one.
+    let mut fresh = session("ts");
+    fresh.data = "changed".into();
+    fresh.save(table).await.unwrap();
+    assert_eq!(
+        fresh.created_at, created,
+        "save reads back the stored created_at"
+    );
+    let stored = Session::get(table, Session::key("ts")).await.unwrap();
+    assert_eq!(
+        (stored.created_at.as_str(), stored.data.as_str()),
+        (created.as_str(), "changed")
+    );
+    // Updates bump updated_at and refuse to touch created_at.
+    Session::update(table, Session::key("ts"))
+        .set("data", "again")
+        .await
+        .unwrap();
+    assert!(matches!(
+        Session::update(table, Session::key("ts"))
+            .set("created_at", "x")
+            .await,
+        Err(Error::Validation { .. })
+    ));
+    // A save removes fields the model leaves out.
+    let mut with_ttl = Session::get(table, Session::key("ts")).await.unwrap();
+    with_ttl.expires_at = Some(4_000_000_000);
+    with_ttl.save(table).await.unwrap();
+    with_ttl.expires_at = None;
+    with_ttl.save(table).await.unwrap();
+    let raw = crate::crud::raw_item(table, "SESSION#ts", "SESSION")
+        .await
+        .unwrap();
+    assert!(!raw.contains_key("expires_at"));
+    assert_eq!(raw.get("created_at"), Some(&Value::from(created.as_str())));
+    // An upsert creating the item sets created_at; a transaction put keeps it.
+    Session::update(table, Session::key("new"))
+        .set("id", "new")
+        .set("data", "u")
+        .upsert()
+        .await
+        .unwrap();
+    let new = Session::get(table, Session::key("new")).await.unwrap();
+    assert_eq!(new.created_at.len(), 27);
+    if table.capabilities().transactions {
+        table
+            .transaction()
+            .put(&session("new"))
+            .commit()
+            .await
+            .unwrap();
+        let after = Session::get(table, Session::key("new")).await.unwrap();
+        assert_eq!(after.created_at, new.created_at);
+    }
+}
+
+/// Queries can leave out items whose TTL has passed but which DynamoDB has not deleted yet.
+pub async fn exclude_expired_items(table: &Table) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    for (id, expires) in [
+        ("past", Some(now - 60)),
+        ("future", Some(now + 3600)),
+        ("never", None),
+    ] {
+        let mut s = session(id);
+        s.expires_at = expires;
+        s.create(table).await.unwrap();
+    }
+    let mut live: Vec<String> = Session::scan(table)
+        .exclude_expired()
+        .all()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    live.sort();
+    assert_eq!(live, ["future", "never"]);
+    assert_eq!(Session::scan(table).count().await.unwrap(), 3);
+    let past = Session::query(table)
+        .partition(Session::partition("past"))
+        .exclude_expired()
+        .all()
+        .await
+        .unwrap();
+    assert!(past.is_empty());
+    assert!(matches!(
+        Todo::scan(table).exclude_expired().all().await,
+        Err(Error::Validation { .. })
+    ));
+}
+
+/// Concurrent sequence bumps hand out distinct, dense ids.
+pub async fn sequences_hand_out_distinct_ids(table: &Table) {
+    use orm_core::sequence::Sequence;
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let table = table.clone();
+            tokio::spawn(async move {
+                let mut ids = Vec::new();
+                for _ in 0..10 {
+                    ids.push(Sequence::next(&table, "orders").await.unwrap());
+                }
+                ids
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort_unstable();
+    assert_eq!(all, (1..=80).collect::<Vec<u64>>());
+    assert_eq!(Sequence::reserve(table, "orders", 20).await.unwrap(), 100);
+}

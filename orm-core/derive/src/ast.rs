@@ -51,6 +51,8 @@ pub(crate) struct FieldDef {
     pub(crate) attribute: String,
     /// What its type tells.
     pub(crate) info: TypeInfo,
+    /// The declared type.
+    pub(crate) ty: syn::Type,
     /// Whether any key template uses it.
     pub(crate) in_key: bool,
 }
@@ -338,6 +340,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
             name,
             attribute: serialize,
             info,
+            ty: field.ty.clone(),
             in_key: false,
         });
     }

@@ -309,10 +309,53 @@ impl Generator<'_> {
                 }
             }
         });
+        // ORM-set timestamps, through `orm_core::timestamp::Timestamp` on the field's type.
+        let stamp = |field: Option<usize>| {
+            field.map(|i| {
+                let f = self.field(i);
+                (f.ident.clone(), f.ty.clone())
+            })
+        };
+        let (created, updated) = (stamp(model.created_at), stamp(model.updated_at));
+        let touch_created = created.as_ref().map(|(f, ty)| {
+            quote! {
+                if creating {
+                    self.#f = <#ty as #krate::timestamp::Timestamp>::from_system_time(now);
+                }
+            }
+        });
+        let touch_updated = updated.as_ref().map(|(f, ty)| {
+            quote! { self.#f = <#ty as #krate::timestamp::Timestamp>::from_system_time(now); }
+        });
+        let value_fn = |name: &str, field: &Option<(syn::Ident, syn::Type)>| {
+            let name = syn::Ident::new(name, proc_macro2::Span::call_site());
+            field.as_ref().map(|(_, ty)| {
+                quote! {
+                    fn #name(now: ::std::time::SystemTime) -> #krate::Result<::core::option::Option<#krate::Value>> {
+                        #krate::to_value(&<#ty as #krate::timestamp::Timestamp>::from_system_time(now))
+                            .map(::core::option::Option::Some)
+                    }
+                }
+            })
+        };
+        let created_value = value_fn("created_at_value", &created);
+        let updated_value = value_fn("updated_at_value", &updated);
+        let touch_fn = (created.is_some() || updated.is_some()).then(|| {
+            quote! {
+                fn touch(&mut self, now: ::std::time::SystemTime, creating: bool) {
+                    let _ = creating;
+                    #touch_created
+                    #touch_updated
+                }
+            }
+        });
         quote! {
             #[automatically_derived]
             impl #impl_generics #krate::Model for #ident #ty_generics #where_clause {
                 #version_fns
+                #touch_fn
+                #created_value
+                #updated_value
 
                 fn schema() -> &'static #krate::Schema {
                     #schema
