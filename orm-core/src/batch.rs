@@ -119,7 +119,8 @@ where
     let mut attempts = 0u32;
     loop {
         attempts += 1;
-        let (left, error) = match send(pending.clone()).await {
+        let span = tracing::debug_span!("orm.batch_attempt", attempt = attempts, entries = pending.len());
+        let (left, error) = match tracing::Instrument::instrument(send(pending.clone()), span).await {
             Ok(left) => (left, None),
             Err(e) if e.is_retryable() => (pending, Some(e)),
             Err(e) => {
@@ -193,6 +194,7 @@ impl Table {
     /// Writes (puts and deletes, any entities) in chunks, retrying until done; see the module docs.
     ///
     /// Two writes to the same key are rejected before anything is sent.
+    #[tracing::instrument(level = "debug", name = "orm.batch_write", skip_all, fields(table = %self.name()))]
     pub async fn batch_write_items(&self, writes: Vec<WriteRequest>) -> Result<()> {
         let limits = &self.capabilities().limits;
         let mut seen = HashMap::with_capacity(writes.len());
@@ -251,6 +253,7 @@ impl Table {
 
     /// Reads items by key (any entities) in chunks, retrying until done. The answer has one entry
     /// per key asked, in order; duplicate keys are asked once and answered at every position.
+    #[tracing::instrument(level = "debug", name = "orm.batch_get_items", skip_all, fields(table = %self.name()))]
     pub async fn batch_get_items(&self, keys: Vec<Item>) -> Result<Vec<Option<Item>>> {
         let limits = &self.capabilities().limits;
         let mut distinct: Vec<Item> = Vec::new();
@@ -306,6 +309,7 @@ impl Table {
     /// Stores many new models, with version 1 and `created_at` / `updated_at` set to now. Checks first that none of the keys is taken (one consistent batch
     /// read), then writes them in batches; see the module docs for the race this leaves and the
     /// transactional alternative. [`Error::AlreadyExists`] names the first taken key.
+    #[tracing::instrument(level = "debug", name = "orm.batch_create", skip_all, fields(table = %self.name(), entity = M::schema().entity, items = models.len()))]
     pub async fn batch_create<M: Model>(&self, models: &[M]) -> Result<()> {
         let schema = M::schema();
         let now = std::time::SystemTime::now();
@@ -340,6 +344,7 @@ impl Table {
     /// Stores many models, replacing items with the same keys (no version checks: batch writes
     /// cannot be conditional). Models are written as they are: `created_at` / `updated_at` fields
     /// keep the values the models hold (use `save` to keep a stored `created_at`).
+    #[tracing::instrument(level = "debug", name = "orm.batch_put", skip_all, fields(table = %self.name(), entity = M::schema().entity, items = models.len()))]
     pub async fn batch_put<M: Model>(&self, models: &[M]) -> Result<()> {
         let writes = models
             .iter()
@@ -349,6 +354,7 @@ impl Table {
     }
 
     /// Deletes the items at these keys (absent items are fine).
+    #[tracing::instrument(level = "debug", name = "orm.batch_delete", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
     pub async fn batch_delete<M: Model, K: IntoResult<Key>>(
         &self,
         keys: impl IntoIterator<Item = K>,
@@ -365,6 +371,7 @@ impl Table {
     }
 
     /// Reads models by key: one `Option` per key, in the order asked.
+    #[tracing::instrument(level = "debug", name = "orm.batch_get", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
     pub async fn batch_get<M: Model, K: IntoResult<Key>>(
         &self,
         keys: impl IntoIterator<Item = K>,

@@ -132,6 +132,7 @@ impl<T: QueryTarget> Plan<T> {
     }
 
     /// Fetches pages until `limit` items matched (or one page without limit), starting at `start`.
+    #[tracing::instrument(level = "debug", name = "orm.paginate", skip_all, fields(table = %self.table.name(), entity = %entities::<T>(), limit = ?self.limit))]
     async fn paginate(mut self, start: Option<Item>) -> Result<Page<T>> {
         let backend = self.table.backend().clone();
         let mut items = Vec::new();
@@ -186,6 +187,7 @@ impl<T: QueryTarget> Plan<T> {
     }
 
     /// Counts matching items (up to `limit`) without decoding them.
+    #[tracing::instrument(level = "debug", name = "orm.count", skip_all, fields(table = %self.table.name(), entity = %entities::<T>()))]
     async fn count(mut self, start: Option<Item>) -> Result<usize> {
         let backend = self.table.backend().clone();
         self.request.set_count_only();
@@ -247,6 +249,15 @@ impl<T: QueryTarget> Plan<T> {
             }
         })
     }
+}
+
+/// The entity names a target reads, for spans.
+fn entities<T: QueryTarget>() -> String {
+    T::schemas()
+        .iter()
+        .map(|s| s.entity)
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn validate_page_size(n: u32) -> Result<u32> {

@@ -295,6 +295,7 @@ impl WriteTransaction {
 
     /// Sends the transaction. A failed condition cancels all of it:
     /// [`Error::TransactionCanceled`] has one reason per action, in order.
+    #[tracing::instrument(level = "debug", name = "orm.transaction", skip_all, fields(table = %self.table.name(), actions = self.actions.len()))]
     pub async fn commit(self) -> Result<()> {
         let table = self.table.clone();
         let request = self.build().await?;

@@ -94,6 +94,7 @@ macro_rules! conformance_tests {
                 gsi_queries,
                 scans,
                 filters_on_awkward_names,
+                projection_reads_only_some_attributes,
             }
             writes {
                 optimistic_locking_loses_nothing,

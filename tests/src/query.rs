@@ -446,3 +446,28 @@ pub async fn filters_on_awkward_names(table: &Table) {
         1
     );
 }
+
+/// Projections read only the named attributes (keys and entity are always read).
+pub async fn projection_reads_only_some_attributes(table: &Table) {
+    seed(table, "pr", 3).await;
+    let q = || {
+        Todo::query(table)
+            .partition(Todo::partition("pr"))
+            .project([attr("user_id"), attr("seq"), attr("title"), attr("views")])
+    };
+    let todos = q().all().await.unwrap();
+    assert_eq!(todos.len(), 3);
+    assert_eq!(todos[0].status, None, "status was not read");
+    assert_eq!(todos[0].title, "todo 0");
+    let first = q().sk_eq(Todo::sort_key(1u32)).first().await.unwrap().unwrap();
+    assert_eq!((first.seq, first.status), (1, None));
+    // Leaving out a required field is a clear decode error, not garbage.
+    let e = Todo::query(table)
+        .partition(Todo::partition("pr"))
+        .project([attr("user_id")])
+        .all()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("missing field"), "{e}");
+}
