@@ -301,3 +301,29 @@ pub async fn awkward_attribute_names(table: &Table) {
     let raw = raw_item(table, "WEIRD#n", "open").await.unwrap();
     assert!(raw.contains_key("a.b") && raw.contains_key("x#y") && raw.contains_key("c:d"));
 }
+
+/// A model with hand-written key logic works like a derived one.
+pub async fn hand_written_model(table: &Table) {
+    let mut t = Tenant {
+        name: "ACME Corp".into(),
+        plan: "pro".into(),
+    };
+    t.create(table).await.unwrap();
+    assert_eq!(
+        Tenant::get(table, Tenant::key_for("acme corp"))
+            .await
+            .unwrap(),
+        t
+    );
+    assert!(matches!(
+        Tenant {
+            name: "acme CORP".into(),
+            plan: "free".into()
+        }
+        .create(table)
+        .await,
+        Err(Error::AlreadyExists { .. })
+    ));
+    let raw = raw_item(table, "TENANT#acme corp", "TENANT").await.unwrap();
+    assert_eq!(raw.get("__entity"), Some(&Value::from("Tenant")));
+}

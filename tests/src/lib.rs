@@ -27,6 +27,7 @@ pub type AllModels = (
     models::Weird,
     models::Blob,
     models::Session,
+    models::Tenant,
     orm_core::sequence::Sequence,
 );
 
@@ -78,6 +79,7 @@ macro_rules! conformance_tests {
                 item_size_limit,
                 delimiter_in_key_field_is_rejected,
                 awkward_attribute_names,
+                hand_written_model,
             }
             names {
                 conditions_on_awkward_names,

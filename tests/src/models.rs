@@ -135,3 +135,34 @@ pub struct Session {
     #[model(ttl)]
     pub expires_at: Option<i64>,
 }
+
+/// A model whose keys come from hand-written logic instead of templates: tenant names are
+/// case-insensitive, so the key lower-cases them.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Tenant {
+    /// Display name, any case.
+    pub name: String,
+    /// Plan.
+    pub plan: String,
+}
+
+impl Model for Tenant {
+    fn schema() -> &'static orm_core::Schema {
+        static SCHEMA: orm_core::Schema = orm_core::Schema {
+            has_sort_key: true,
+            ..orm_core::Schema::new("Tenant")
+        };
+        &SCHEMA
+    }
+
+    fn primary_key(&self) -> orm_core::Result<orm_core::Key> {
+        Ok(Tenant::key_for(&self.name))
+    }
+}
+
+impl Tenant {
+    /// The key of the tenant called `name` (in any case).
+    pub fn key_for(name: &str) -> orm_core::Key {
+        orm_core::Key::with_sort(format!("TENANT#{}", name.to_lowercase()), "TENANT")
+    }
+}
