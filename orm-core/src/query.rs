@@ -417,7 +417,7 @@ struct Resolved {
     fingerprint: Fingerprint,
 }
 
-macro_rules! common_methods {
+macro_rules! builder_methods {
     () => {
         /// Only items matching this condition (applied after `page_size` items were read;
         /// combined with AND when called again).
@@ -471,7 +471,11 @@ macro_rules! common_methods {
             self.common.cursor = cursor.into();
             self
         }
+    };
+}
 
+macro_rules! query_terminals {
+    () => {
         /// One page: up to `limit` items (or one backend page without `limit`) and the cursor.
         pub async fn paginate(self) -> Result<Page<T>> {
             let (plan, start) = self.plan()?;
@@ -667,7 +671,8 @@ impl<T: QueryTarget> Query<T> {
         ))
     }
 
-    common_methods!();
+    builder_methods!();
+    query_terminals!();
 }
 
 /// Whether a resolved filter holds more than the entity filter.
@@ -896,55 +901,7 @@ impl<T: QueryTarget> Scan<T> {
         Ok(plan.count(start).await? > 0)
     }
 
-    /// Only items matching this condition (combined with AND when called again).
-    pub fn filter(mut self, condition: Condition) -> Self {
-        self.common.filter = Condition::and_opt(self.common.filter.take(), Some(condition));
-        self
-    }
-
-    /// Reads only these attributes (keys and the entity attribute are always read).
-    pub fn project(mut self, paths: impl IntoIterator<Item = Path>) -> Self {
-        self.common.projection = Some(paths.into_iter().collect());
-        self
-    }
-
-    /// Returns at most `n` items in all.
-    pub fn limit(mut self, n: usize) -> Self {
-        if n == 0 {
-            self.common
-                .fail(Error::validation("limit must be at least 1"));
-        }
-        self.common.limit = Some(n);
-        self
-    }
-
-    /// DynamoDB's `Limit`: items read per request, before the filter.
-    pub fn page_size(mut self, n: u32) -> Self {
-        match validate_page_size(n) {
-            Ok(n) => self.common.page_size = Some(n),
-            Err(e) => self.common.fail(e),
-        }
-        self
-    }
-
-    /// Strongly consistent reads (rejected on global secondary indexes).
-    pub fn consistent(mut self) -> Self {
-        self.common.consistent = true;
-        self.explicit_consistent = true;
-        self
-    }
-
-    /// Leave out items whose `#[model(ttl)]` time has passed (DynamoDB deletes them lazily).
-    pub fn exclude_expired(mut self) -> Self {
-        self.common.exclude_expired = true;
-        self
-    }
-
-    /// Continue where a previous page of the same scan stopped.
-    pub fn cursor(mut self, cursor: impl Into<Option<Cursor>>) -> Self {
-        self.common.cursor = cursor.into();
-        self
-    }
+    builder_methods!();
 }
 
 /// Query and scan entry points on every model: `Todo::query(&table)`, `Todo::scan(&table)`.
