@@ -119,8 +119,13 @@ where
     let mut attempts = 0u32;
     loop {
         attempts += 1;
-        let span = tracing::debug_span!("orm.batch_attempt", attempt = attempts, entries = pending.len());
-        let (left, error) = match tracing::Instrument::instrument(send(pending.clone()), span).await {
+        let span = tracing::debug_span!(
+            "orm.batch_attempt",
+            attempt = attempts,
+            entries = pending.len()
+        );
+        let (left, error) = match tracing::Instrument::instrument(send(pending.clone()), span).await
+        {
             Ok(left) => (left, None),
             Err(e) if e.is_retryable() => (pending, Some(e)),
             Err(e) => {

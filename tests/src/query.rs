@@ -459,7 +459,12 @@ pub async fn projection_reads_only_some_attributes(table: &Table) {
     assert_eq!(todos.len(), 3);
     assert_eq!(todos[0].status, None, "status was not read");
     assert_eq!(todos[0].title, "todo 0");
-    let first = q().sk_eq(Todo::sort_key(1u32)).first().await.unwrap().unwrap();
+    let first = q()
+        .sk_eq(Todo::sort_key(1u32))
+        .first()
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((first.seq, first.status), (1, None));
     // Leaving out a required field is a clear decode error, not garbage.
     let e = Todo::query(table)
