@@ -7,6 +7,8 @@ use crate::table::{build_error, create_table_parts, definition_from_description}
 use crate::DynamoBackend;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
+use aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemOutput;
 use aws_sdk_dynamodb::types::{
     BillingMode, ConditionCheck as SdkConditionCheck, ConsumedCapacity, Delete as SdkDelete,
     DeleteRequest, Get as SdkGet, IndexStatus, KeysAndAttributes, Put as SdkPut, PutRequest,
@@ -162,6 +164,41 @@ fn write_request_from_sdk(w: SdkWriteRequest) -> Result<Option<WriteRequest>> {
         return Ok(Some(WriteRequest::Delete(item_from_attributes(d.key)?)));
     }
     Ok(None)
+}
+
+/// The items and the `UnprocessedKeys` of a BatchGetItem answer for table `full` (the name sent).
+fn batch_get_output(out: BatchGetItemOutput, full: &str) -> Result<BatchGetOutput> {
+    let items = out
+        .responses
+        .and_then(|mut r| r.remove(full))
+        .unwrap_or_default()
+        .into_iter()
+        .map(item_from_attributes)
+        .collect::<Result<Vec<_>>>()?;
+    let unprocessed_keys = out
+        .unprocessed_keys
+        .and_then(|mut u| u.remove(full))
+        .map(|k| k.keys)
+        .unwrap_or_default()
+        .into_iter()
+        .map(item_from_attributes)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(BatchGetOutput {
+        items,
+        unprocessed_keys,
+    })
+}
+
+/// The `UnprocessedItems` of a BatchWriteItem answer for table `full` (the name sent).
+fn batch_write_output(out: BatchWriteItemOutput, full: &str) -> Result<BatchWriteOutput> {
+    let unprocessed = out
+        .unprocessed_items
+        .and_then(|mut u| u.remove(full))
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|w| write_request_from_sdk(w).transpose())
+        .collect::<Result<Vec<_>>>()?;
+    Ok(BatchWriteOutput { unprocessed })
 }
 
 impl DynamoBackend {
@@ -662,7 +699,10 @@ impl Backend for DynamoBackend {
 
     async fn batch_get(&self, request: BatchGet) -> Result<BatchGetOutput> {
         if request.keys.is_empty() {
-            return Ok(BatchGetOutput::default());
+            // DynamoDB rejects an empty request (and so does MemoryBackend).
+            return Err(Error::validation(
+                "BatchGetItem keys must have between 1 and 100 entries, got 0",
+            ));
         }
         let full = self.table_name(&request.table);
         let call = Call::new("BatchGetItem", &request.table, &full, None);
@@ -689,35 +729,16 @@ impl Backend for DynamoBackend {
                 .await,
         )?;
         let capacity = capacity_sum(out.consumed_capacity.as_ref());
-        let convert = || -> Result<BatchGetOutput> {
-            let items = out
-                .responses
-                .and_then(|mut r| r.remove(&full))
-                .unwrap_or_default()
-                .into_iter()
-                .map(item_from_attributes)
-                .collect::<Result<Vec<_>>>()?;
-            let unprocessed_keys = out
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(&full))
-                .map(|k| k.keys)
-                .unwrap_or_default()
-                .into_iter()
-                .map(item_from_attributes)
-                .collect::<Result<Vec<_>>>()?;
-            Ok(BatchGetOutput {
-                items,
-                unprocessed_keys,
-            })
-        };
-        let output = convert().map_err(|e| call.fail(e))?;
+        let output = batch_get_output(out, &full).map_err(|e| call.fail(e))?;
         call.done(output.items.len(), capacity);
         Ok(output)
     }
 
     async fn batch_write(&self, request: BatchWrite) -> Result<BatchWriteOutput> {
         if request.writes.is_empty() {
-            return Ok(BatchWriteOutput::default());
+            return Err(Error::validation(
+                "BatchWriteItem requests must have between 1 and 25 entries, got 0",
+            ));
         }
         let full = self.table_name(&request.table);
         let call = Call::new("BatchWriteItem", &request.table, &full, None);
@@ -756,21 +777,16 @@ impl Backend for DynamoBackend {
                 .await,
         )?;
         let capacity = capacity_sum(out.consumed_capacity.as_ref());
-        let unprocessed = out
-            .unprocessed_items
-            .and_then(|mut u| u.remove(&full))
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|w| write_request_from_sdk(w).transpose())
-            .collect::<Result<Vec<_>>>()
-            .map_err(|e| call.fail(e))?;
-        call.done(count - unprocessed.len().min(count), capacity);
-        Ok(BatchWriteOutput { unprocessed })
+        let output = batch_write_output(out, &full).map_err(|e| call.fail(e))?;
+        call.done(count - output.unprocessed.len().min(count), capacity);
+        Ok(output)
     }
 
     async fn transact_get(&self, request: TransactGet) -> Result<Vec<Option<Item>>> {
         if request.gets.is_empty() {
-            return Ok(Vec::new());
+            return Err(Error::validation(
+                "TransactGetItems actions must have between 1 and 100 entries, got 0",
+            ));
         }
         let (tables, full) = self.table_list(request.gets.iter().map(|g| g.table.as_str()));
         let call = Call::new("TransactGetItems", &tables, &full, None);
@@ -816,7 +832,9 @@ impl Backend for DynamoBackend {
 
     async fn transact_write(&self, request: TransactWrite) -> Result<()> {
         if request.actions.is_empty() {
-            return Ok(());
+            return Err(Error::validation(
+                "TransactWriteItems actions must have between 1 and 100 entries, got 0",
+            ));
         }
         let (tables, full) = self.table_list(request.actions.iter().map(|a| a.target().0));
         let call = Call::new("TransactWriteItems", &tables, &full, None);
@@ -860,3 +878,141 @@ const _: () = {
     const fn is<T: Send + Sync + Clone + Debug + 'static>() {}
     is::<DynamoBackend>();
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::types::AttributeValue as Av;
+    use std::collections::HashMap;
+
+    fn key(pk: &str, sk: &str) -> AttributeMap {
+        HashMap::from([
+            ("pk".to_owned(), Av::S(pk.into())),
+            ("sk".to_owned(), Av::S(sk.into())),
+        ])
+    }
+
+    fn item(pk: &str, sk: &str) -> Item {
+        Item::new().with("pk", pk).with("sk", sk)
+    }
+
+    #[test]
+    fn batch_write_output_maps_unprocessed_items_of_the_table() {
+        let put = SdkWriteRequest::builder()
+            .put_request(
+                PutRequest::builder()
+                    .set_item(Some({
+                        let mut m = key("A", "1");
+                        m.insert(
+                            "n".into(),
+                            Av::N("12345678901234567890123456789012345678".into()),
+                        );
+                        m
+                    }))
+                    .build()
+                    .unwrap(),
+            )
+            .build();
+        let delete = SdkWriteRequest::builder()
+            .delete_request(
+                DeleteRequest::builder()
+                    .set_key(Some(key("B", "2")))
+                    .build()
+                    .unwrap(),
+            )
+            .build();
+        let other = SdkWriteRequest::builder()
+            .delete_request(
+                DeleteRequest::builder()
+                    .set_key(Some(key("C", "3")))
+                    .build()
+                    .unwrap(),
+            )
+            .build();
+        let out = BatchWriteItemOutput::builder()
+            .unprocessed_items("pre_app", vec![put, delete])
+            .unprocessed_items("other", vec![other])
+            .build();
+        let mapped = batch_write_output(out, "pre_app").unwrap();
+        let n = orm_core::Number::parse("12345678901234567890123456789012345678").unwrap();
+        assert_eq!(
+            mapped.unprocessed,
+            vec![
+                WriteRequest::Put(item("A", "1").with("n", orm_core::Value::N(n))),
+                WriteRequest::Delete(item("B", "2")),
+            ]
+        );
+
+        // Nothing unprocessed: an absent map, or an empty one.
+        let none = batch_write_output(BatchWriteItemOutput::builder().build(), "pre_app").unwrap();
+        assert!(none.unprocessed.is_empty());
+        let empty = BatchWriteItemOutput::builder()
+            .set_unprocessed_items(Some(HashMap::new()))
+            .build();
+        assert!(batch_write_output(empty, "pre_app")
+            .unwrap()
+            .unprocessed
+            .is_empty());
+
+        // An unprocessed item the ORM cannot read is an error, never a silent drop.
+        let bad = SdkWriteRequest::builder()
+            .put_request(
+                PutRequest::builder()
+                    .set_item(Some(HashMap::from([(
+                        "n".to_owned(),
+                        Av::N("not a number".into()),
+                    )])))
+                    .build()
+                    .unwrap(),
+            )
+            .build();
+        let out = BatchWriteItemOutput::builder()
+            .unprocessed_items("pre_app", vec![bad])
+            .build();
+        assert!(batch_write_output(out, "pre_app").is_err());
+    }
+
+    #[test]
+    fn batch_get_output_maps_items_and_unprocessed_keys_of_the_table() {
+        let mut found = key("A", "1");
+        found.insert("v".into(), Av::Ss(vec!["x".into(), "y".into()]));
+        let out = BatchGetItemOutput::builder()
+            .responses("pre_app", vec![found, key("A", "2")])
+            .responses("other", vec![key("Z", "9")])
+            .unprocessed_keys(
+                "pre_app",
+                KeysAndAttributes::builder()
+                    .keys(key("B", "1"))
+                    .keys(key("B", "2"))
+                    .consistent_read(true)
+                    .build()
+                    .unwrap(),
+            )
+            .unprocessed_keys(
+                "other",
+                KeysAndAttributes::builder()
+                    .keys(key("Y", "1"))
+                    .build()
+                    .unwrap(),
+            )
+            .build();
+        let mapped = batch_get_output(out, "pre_app").unwrap();
+        assert_eq!(
+            mapped.items,
+            vec![
+                item("A", "1").with(
+                    "v",
+                    orm_core::Value::Ss(["x".to_owned(), "y".to_owned()].into())
+                ),
+                item("A", "2"),
+            ]
+        );
+        assert_eq!(
+            mapped.unprocessed_keys,
+            vec![item("B", "1"), item("B", "2")]
+        );
+
+        let none = batch_get_output(BatchGetItemOutput::builder().build(), "pre_app").unwrap();
+        assert!(none.items.is_empty() && none.unprocessed_keys.is_empty());
+    }
+}
