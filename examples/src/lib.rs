@@ -31,3 +31,22 @@ pub async fn table(name: &str) -> Result<Table> {
         Ok(Table::new(MemoryBackend::new(), name))
     }
 }
+
+/// A table name unique to this run (`{prefix}-{pid}-{nanos}`), so that an example run twice
+/// against the same DynamoDB endpoint starts from an empty table.
+pub fn unique_name(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+// The user guide pages that use DynamoDB or tracing run their Rust code blocks as doc tests here
+// (orm-core's doc tests cannot depend on orm-dynamodb).
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/testing.md")]
+pub struct TestingDoc;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/tracing.md")]
+pub struct TracingDoc;

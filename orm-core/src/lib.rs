@@ -22,6 +22,7 @@ pub mod sequence;
 pub mod table;
 pub mod timestamp;
 pub mod transaction;
+pub mod types;
 pub mod update;
 pub mod value;
 
@@ -59,3 +60,23 @@ pub mod prelude {
     pub use crate::value::{Item, Value};
     pub use orm_core_derive::Model;
 }
+
+// The user guide's Rust code blocks run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/getting-started.md")]
+pub struct GettingStartedDoc;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/modeling.md")]
+pub struct ModelingDoc;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/queries.md")]
+pub struct QueriesDoc;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/writes.md")]
+pub struct WritesDoc;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/batch.md")]
+pub struct BatchDoc;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/numbers.md")]
+pub struct NumbersDoc;

@@ -35,6 +35,8 @@ mod backend;
 pub mod convert;
 pub mod errors;
 pub mod render;
+#[cfg(feature = "streams")]
+pub mod streams;
 pub mod table;
 #[cfg(feature = "testing")]
 pub mod testing;

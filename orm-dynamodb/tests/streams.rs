@@ -1,0 +1,157 @@
+//! Decoding DynamoDB Streams records (Lambda events) into models: feature `streams`.
+#![cfg(feature = "streams")]
+
+use aws_lambda_events::dynamodb::Event;
+use orm_core::{Error, Model, Number, Table};
+use orm_dynamodb::streams::{decode_image, decode_record, item_from_image, ChangeKind};
+use orm_dynamodb::DynamoBackend;
+use serde::{Deserialize, Serialize};
+
+#[derive(Model, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[model(entity = "Order", pk = "CUSTOMER#{customer}", sk = "ORDER#{id}")]
+#[model(index(name = "gsi1", pk = "STATUS#{status}"))]
+struct Order {
+    customer: String,
+    id: u64,
+    status: String,
+    total: Number,
+    tags: Vec<String>,
+}
+
+#[derive(Model, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[model(entity = "Customer", pk = "CUSTOMER#{id}", sk = "PROFILE")]
+struct Customer {
+    id: String,
+}
+
+fn table() -> Table {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+        .build();
+    Table::new(
+        DynamoBackend::new(aws_sdk_dynamodb::Client::from_conf(config)),
+        "app",
+    )
+}
+
+const ORDER_OLD: &str = r#"{"pk": {"S": "CUSTOMER#c1"}, "sk": {"S": "ORDER#00000000000000000007"},
+    "gsi1pk": {"S": "STATUS#PLACED"}, "__entity": {"S": "Order"}, "customer": {"S": "c1"},
+    "id": {"N": "7"}, "status": {"S": "PLACED"},
+    "total": {"N": "12345678901234567890.123456789012345678"}, "tags": {"L": [{"S": "gift"}]}}"#;
+const ORDER_NEW: &str = r#"{"pk": {"S": "CUSTOMER#c1"}, "sk": {"S": "ORDER#00000000000000000007"},
+    "gsi1pk": {"S": "STATUS#SHIPPED"}, "__entity": {"S": "Order"}, "customer": {"S": "c1"},
+    "id": {"N": "7"}, "status": {"S": "SHIPPED"},
+    "total": {"N": "12345678901234567890.123456789012345678"}, "tags": {"L": []}}"#;
+const CUSTOMER: &str = r#"{"pk": {"S": "CUSTOMER#c1"}, "sk": {"S": "PROFILE"},
+    "__entity": {"S": "Customer"}, "id": {"S": "c1"}}"#;
+const KEYS: &str = r#"{"pk": {"S": "CUSTOMER#c1"}, "sk": {"S": "ORDER#00000000000000000007"}}"#;
+
+fn record(name: &str, keys: &str, old: Option<&str>, new: Option<&str>) -> String {
+    let mut images = String::new();
+    if let Some(old) = old {
+        images.push_str(&format!(r#""OldImage": {old},"#));
+    }
+    if let Some(new) = new {
+        images.push_str(&format!(r#""NewImage": {new},"#));
+    }
+    format!(
+        r#"{{"eventID": "id-{name}", "eventName": "{name}", "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+        "dynamodb": {{"ApproximateCreationDateTime": 1700000000, "Keys": {keys}, {images}
+            "SequenceNumber": "1", "SizeBytes": 10, "StreamViewType": "NEW_AND_OLD_IMAGES"}},
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/app/stream/2025"}}"#
+    )
+}
+
+fn event(records: &[String]) -> Event {
+    serde_json::from_str(&format!(r#"{{"Records": [{}]}}"#, records.join(","))).unwrap()
+}
+
+#[test]
+fn records_decode_into_models_through_the_entity_check() {
+    let table = table();
+    let event = event(&[
+        record("INSERT", KEYS, None, Some(ORDER_OLD)),
+        record("MODIFY", KEYS, Some(ORDER_OLD), Some(ORDER_NEW)),
+        record("INSERT", KEYS, None, Some(CUSTOMER)),
+        record("REMOVE", KEYS, Some(ORDER_NEW), None),
+    ]);
+    let changes: Vec<_> = event
+        .records
+        .iter()
+        .map(|r| decode_record::<Order>(&table, r).unwrap())
+        .collect();
+    assert_eq!(changes.len(), 4);
+    let insert = changes[0].as_ref().unwrap();
+    assert_eq!(insert.kind, ChangeKind::Insert);
+    assert!(insert.old.is_none());
+    let placed = insert.new.as_ref().unwrap();
+    assert_eq!(placed.status, "PLACED");
+    assert_eq!(
+        placed.total.as_str(),
+        "12345678901234567890.123456789012345678",
+        "38 digits, exact"
+    );
+    let modify = changes[1].as_ref().unwrap();
+    assert_eq!(modify.kind, ChangeKind::Modify);
+    assert_eq!(modify.old.as_ref().unwrap().status, "PLACED");
+    assert_eq!(modify.new.as_ref().unwrap().status, "SHIPPED");
+    assert!(modify.new.as_ref().unwrap().tags.is_empty());
+    assert!(
+        changes[2].is_none(),
+        "a Customer record is not an Order change"
+    );
+    let remove = changes[3].as_ref().unwrap();
+    assert_eq!(remove.kind, ChangeKind::Remove);
+    assert!(remove.new.is_none());
+    assert_eq!(remove.old.as_ref().unwrap().id, 7);
+    assert_eq!(
+        remove.keys.get("sk").and_then(|v| v.as_s()),
+        Some("ORDER#00000000000000000007")
+    );
+    // The customer record decodes as a Customer.
+    let customer = decode_record::<Customer>(&table, &event.records[2])
+        .unwrap()
+        .unwrap();
+    assert_eq!(customer.new, Some(Customer { id: "c1".into() }));
+}
+
+#[test]
+fn decode_image_checks_the_entity() {
+    let table = table();
+    let event = event(&[record("INSERT", KEYS, None, Some(CUSTOMER))]);
+    let image = event.records[0].change.new_image.clone();
+    assert!(matches!(
+        decode_image::<Order>(&table, image.clone()),
+        Err(Error::EntityMismatch { .. })
+    ));
+    assert_eq!(
+        decode_image::<Customer>(&table, image).unwrap(),
+        Customer { id: "c1".into() }
+    );
+}
+
+#[test]
+fn keys_only_records_and_bad_numbers() {
+    let table = table();
+    let event = event(&[record("REMOVE", KEYS, None, None)]);
+    let change = decode_record::<Order>(&table, &event.records[0])
+        .unwrap()
+        .unwrap();
+    assert!(change.old.is_none() && change.new.is_none());
+    let bad: serde_dynamo::Item = serde_json::from_str(r#"{"n": {"N": "1e999"}}"#).unwrap();
+    assert!(item_from_image(bad).is_err());
+    let sets: serde_dynamo::Item = serde_json::from_str(
+        r#"{"ss": {"SS": ["b", "a"]}, "ns": {"NS": ["2", "1.50"]}, "bs": {"BS": ["AQ=="]}, "nul": {"NULL": true}, "m": {"M": {"x": {"BOOL": true}}}}"#,
+    )
+    .unwrap();
+    let item = item_from_image(sets).unwrap();
+    assert_eq!(item.len(), 5);
+    assert_eq!(
+        item.get("ns"),
+        Some(&orm_core::Value::Ns(
+            ["1.5", "2"].iter().map(|n| n.parse().unwrap()).collect()
+        ))
+    );
+}
