@@ -456,3 +456,44 @@ mod bigdecimal_types {
         assert!(to_item(&too_big).is_err());
     }
 }
+
+/// Timestamps the ORM computes itself (for updates, upserts, batch_create, transactions) are
+/// serialized through the field's own `#[serde(with)]`, so every write path stores one format.
+#[cfg(feature = "chrono")]
+mod computed_timestamps_follow_serde_with {
+    use chrono::{DateTime, Utc};
+    use orm_core::{Model, Value};
+    use serde::{Deserialize, Serialize};
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[derive(Model, Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[model(entity = "Stamped", pk = "S#{id}", sk = "S")]
+    struct Stamped {
+        id: String,
+        #[model(created_at)]
+        #[serde(with = "orm_core::types::chrono::rfc3339")]
+        created_at: DateTime<Utc>,
+        #[model(updated_at)]
+        #[serde(with = "orm_core::types::chrono::epoch_seconds")]
+        updated_at: DateTime<Utc>,
+    }
+
+    #[test]
+    fn computed_values_use_the_field_format() {
+        let now = UNIX_EPOCH + Duration::new(1_700_000_000, 500_000_000);
+        let created = Stamped::created_at_value(now).unwrap().unwrap();
+        assert_eq!(created, Value::from("2023-11-14T22:13:20.500000Z"));
+        let updated = Stamped::updated_at_value(now).unwrap().unwrap();
+        assert_eq!(updated, Value::from(1_700_000_000i64));
+        // And the same as serializing the model touched at that instant.
+        let mut s = Stamped {
+            id: "x".into(),
+            created_at: DateTime::<Utc>::default(),
+            updated_at: DateTime::<Utc>::default(),
+        };
+        s.touch(now, true);
+        let item = orm_core::to_item(&s).unwrap();
+        assert_eq!(item.get("created_at"), Some(&created));
+        assert_eq!(item.get("updated_at"), Some(&updated));
+    }
+}

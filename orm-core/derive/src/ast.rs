@@ -53,6 +53,8 @@ pub(crate) struct FieldDef {
     pub(crate) info: TypeInfo,
     /// The declared type.
     pub(crate) ty: syn::Type,
+    /// The field's `#[serde(with)]` / `#[serde(serialize_with)]`, if any: (key, path).
+    pub(crate) serialize_with: Option<(String, syn::LitStr)>,
     /// Whether any key template uses it.
     pub(crate) in_key: bool,
 }
@@ -341,6 +343,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
             attribute: serialize,
             info,
             ty: field.ty.clone(),
+            serialize_with: serde.serialize_with.clone(),
             in_key: false,
         });
     }

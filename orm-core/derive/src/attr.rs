@@ -127,6 +127,9 @@ pub(crate) struct SerdeField {
     pub(crate) flatten: bool,
     /// `with = "serde_bytes"` (or `serialize_with` from it): stored as bytes.
     pub(crate) bytes: bool,
+    /// `with = "..."` / `serialize_with = "..."` as written: (key, path), to serialize values of
+    /// the field the ORM computes itself (timestamps) the same way serde serializes the field.
+    pub(crate) serialize_with: Option<(String, LitStr)>,
 }
 
 const CONTAINER_KEYS: &str = "entity, pk, sk, index, local_index, crate";
@@ -348,6 +351,12 @@ pub(crate) fn serde_field(attrs: &[Attribute]) -> SerdeField {
                 out.flatten = true;
             } else if meta.path.is_ident("with") || meta.path.is_ident("serialize_with") {
                 let lit: LitStr = meta.value()?.parse()?;
+                let key = if meta.path.is_ident("with") {
+                    "with"
+                } else {
+                    "serialize_with"
+                };
+                out.serialize_with = Some((key.to_owned(), lit.clone()));
                 let value = lit.value();
                 out.bytes |= value == "serde_bytes"
                     || value.ends_with("::serde_bytes")

@@ -313,31 +313,44 @@ impl Generator<'_> {
         let stamp = |field: Option<usize>| {
             field.map(|i| {
                 let f = self.field(i);
-                (f.ident.clone(), f.ty.clone())
+                (f.ident.clone(), f.ty.clone(), f.serialize_with.clone())
             })
         };
         let (created, updated) = (stamp(model.created_at), stamp(model.updated_at));
-        let touch_created = created.as_ref().map(|(f, ty)| {
+        let touch_created = created.as_ref().map(|(f, ty, _)| {
             quote! {
                 if creating {
                     self.#f = <#ty as #krate::timestamp::Timestamp>::from_system_time(now);
                 }
             }
         });
-        let touch_updated = updated.as_ref().map(|(f, ty)| {
+        let touch_updated = updated.as_ref().map(|(f, ty, _)| {
             quote! { self.#f = <#ty as #krate::timestamp::Timestamp>::from_system_time(now); }
         });
-        let value_fn = |name: &str, field: &Option<(syn::Ident, syn::Type)>| {
-            let name = syn::Ident::new(name, proc_macro2::Span::call_site());
-            field.as_ref().map(|(_, ty)| {
+        let value_fn =
+            |name: &str, field: &Option<(syn::Ident, syn::Type, Option<(String, syn::LitStr)>)>| {
+                let name = syn::Ident::new(name, proc_macro2::Span::call_site());
+                field.as_ref().map(|(_, ty, with)| {
+                let now_value = quote!(<#ty as #krate::timestamp::Timestamp>::from_system_time(now));
+                // Serialized as serde serializes the field: through its `with` module, if any.
+                let value = match with {
+                    Some((key, path)) => {
+                        let key = syn::Ident::new(key, proc_macro2::Span::call_site());
+                        quote! {{
+                            #[derive(::serde::Serialize)]
+                            struct __OrmTimestamp(#[serde(#key = #path)] #ty);
+                            #krate::to_value(&__OrmTimestamp(#now_value))
+                        }}
+                    }
+                    None => quote!(#krate::to_value(&#now_value)),
+                };
                 quote! {
                     fn #name(now: ::std::time::SystemTime) -> #krate::Result<::core::option::Option<#krate::Value>> {
-                        #krate::to_value(&<#ty as #krate::timestamp::Timestamp>::from_system_time(now))
-                            .map(::core::option::Option::Some)
+                        #value.map(::core::option::Option::Some)
                     }
                 }
             })
-        };
+            };
         let created_value = value_fn("created_at_value", &created);
         let updated_value = value_fn("updated_at_value", &updated);
         let touch_fn = (created.is_some() || updated.is_some()).then(|| {
