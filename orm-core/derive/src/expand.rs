@@ -327,10 +327,10 @@ impl Generator<'_> {
         let touch_updated = updated.as_ref().map(|(f, ty, _)| {
             quote! { self.#f = <#ty as #krate::timestamp::Timestamp>::from_system_time(now); }
         });
-        let value_fn =
-            |name: &str, field: &Option<(syn::Ident, syn::Type, Option<(String, syn::LitStr)>)>| {
-                let name = syn::Ident::new(name, proc_macro2::Span::call_site());
-                field.as_ref().map(|(_, ty, with)| {
+        type Stamp = (syn::Ident, syn::Type, Option<(String, syn::LitStr)>);
+        let value_fn = |name: &str, field: &Option<Stamp>| {
+            let name = syn::Ident::new(name, proc_macro2::Span::call_site());
+            field.as_ref().map(|(_, ty, with)| {
                 let now_value = quote!(<#ty as #krate::timestamp::Timestamp>::from_system_time(now));
                 // Serialized as serde serializes the field: through its `with` module, if any.
                 let value = match with {
@@ -350,7 +350,7 @@ impl Generator<'_> {
                     }
                 }
             })
-            };
+        };
         let created_value = value_fn("created_at_value", &created);
         let updated_value = value_fn("updated_at_value", &updated);
         let touch_fn = (created.is_some() || updated.is_some()).then(|| {
