@@ -14,7 +14,7 @@
 use crate::error::{Error, Result};
 use crate::value::Value;
 use serde::ser::{self, Impossible, Serialize};
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 /// The character that separates template parts; key field values may not contain it.
 pub const DELIMITER: char = '#';
@@ -172,18 +172,55 @@ fn invalid<T>(what: &str) -> std::result::Result<T, KeyPartError> {
     )))
 }
 
+/// Appends `v` zero-padded to `width` digits, without the formatting machinery (keys are
+/// rendered on every write and read).
+fn push_padded(out: &mut String, v: u128, width: usize) {
+    let mut buf = [0u8; 40];
+    let mut i = buf.len();
+    match u64::try_from(v) {
+        Ok(mut small) => loop {
+            i -= 1;
+            buf[i] = b'0' + (small % 10) as u8;
+            small /= 10;
+            if small == 0 {
+                break;
+            }
+        },
+        Err(_) => {
+            let mut big = v;
+            loop {
+                i -= 1;
+                buf[i] = b'0' + (big % 10) as u8;
+                big /= 10;
+                if big == 0 {
+                    break;
+                }
+            }
+        }
+    }
+    let digits = buf.len() - i;
+    out.reserve(width.max(digits));
+    for _ in digits..width {
+        out.push('0');
+    }
+    out.extend(buf[i..].iter().map(|&d| char::from(d)));
+}
+
 impl KeyPartSerializer<'_> {
     fn unsigned(self, v: u128, width: usize) -> std::result::Result<(), KeyPartError> {
-        write!(self.out, "{v:0width$}").map_err(ser::Error::custom)
+        push_padded(self.out, v, width);
+        Ok(())
     }
     fn signed(self, v: i128, max: i128, width: usize) -> std::result::Result<(), KeyPartError> {
         if v >= 0 {
-            write!(self.out, "{v:0width$}").map_err(ser::Error::custom)
+            push_padded(self.out, v.unsigned_abs(), width);
         } else {
             // -1 -> -<max>, min -> -000..0: sorts before every non-negative, in numeric order.
             let complement = max + v + 1;
-            write!(self.out, "-{complement:0width$}").map_err(ser::Error::custom)
+            self.out.push('-');
+            push_padded(self.out, complement.unsigned_abs(), width);
         }
+        Ok(())
     }
 }
 

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use orm_core::error::{Error, Result};
 use orm_core::{Item, Number, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The SDK's representation of an item (and of a key).
 pub type AttributeMap = HashMap<String, AttributeValue>;
@@ -48,16 +48,14 @@ pub fn from_attribute_value(value: AttributeValue) -> Result<Value> {
         AttributeValue::B(b) => Value::B(b.into_inner()),
         AttributeValue::Bool(b) => Value::Bool(b),
         AttributeValue::Null(_) => Value::Null,
-        AttributeValue::L(l) => Value::L(
-            l.into_iter()
-                .map(from_attribute_value)
-                .collect::<Result<_>>()?,
-        ),
-        AttributeValue::M(m) => Value::M(
-            m.into_iter()
-                .map(|(k, v)| Ok((k, from_attribute_value(v)?)))
-                .collect::<Result<_>>()?,
-        ),
+        AttributeValue::L(l) => {
+            let mut list = Vec::with_capacity(l.len());
+            for v in l {
+                list.push(from_attribute_value(v)?);
+            }
+            Value::L(list)
+        }
+        AttributeValue::M(m) => Value::M(map_from_attributes(m)?),
         AttributeValue::Ss(s) => Value::Ss(s.into_iter().collect()),
         AttributeValue::Ns(s) => {
             Value::Ns(s.iter().map(|n| parse_number(n)).collect::<Result<_>>()?)
@@ -93,10 +91,20 @@ pub fn item_to_attributes(item: Item) -> AttributeMap {
 
 /// Converts the SDK's attribute map into an [`Item`], moving its contents.
 pub fn item_from_attributes(map: AttributeMap) -> Result<Item> {
-    map.into_iter()
-        .map(|(k, v)| Ok((k, from_attribute_value(v)?)))
-        .collect::<Result<std::collections::BTreeMap<_, _>>>()
-        .map(Item)
+    map_from_attributes(map).map(Item)
+}
+
+/// An attribute map as a `BTreeMap`: the entries are converted into a vector of the exact size
+/// and sorted there, so the map is bulk-built from sorted input (no growth reallocations, no
+/// re-sorting of a half-built collection).
+fn map_from_attributes(map: AttributeMap) -> Result<BTreeMap<String, Value>> {
+    let mut entries = Vec::with_capacity(map.len());
+    for (k, v) in map {
+        entries.push((k, from_attribute_value(v)?));
+    }
+    // Keys of a map are distinct: an unstable sort is exact.
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(entries.into_iter().collect())
 }
 
 /// Converts an optional attribute map (as found in SDK outputs) into an optional [`Item`].

@@ -1,0 +1,306 @@
+//! Item 3: MemoryBackend at 1k, 10k, 100k and 1M items (`$ORM_BENCH_SIZES` to change).
+//!
+//! Group `memory_<n>`, through the `Backend` trait (what the backend itself costs):
+//! - `get`: GetItem of a random stored key;
+//! - `put`: unconditional PutItem overwriting a random stored item (same size, same index keys);
+//! - `cond_put`: the same put with the ORM's save condition
+//!   (`attribute_not_exists(pk) OR __entity = :e`);
+//! - `query100`: Query of one random customer partition (100 items, entity filter, Limit 100);
+//! - `get_hot` / `query100_hot`: the same, always on one key / partition (its items stay in
+//!   the CPU caches); `query100_count_hot`: that query count-only (no item is cloned, nothing
+//!   allocated: the algorithm alone);
+//! - `gsi_query100`: Query of the `gsi1` index, one random region (1000 items), Limit 100;
+//!
+//! and through the ORM (`orm_get`: `Order::get`, `orm_query100`: `Order::query(..).limit(100).all()`),
+//! which adds key rendering and serde decoding.
+//!
+//! Items are the ~1 KB orders of the other benches; every customer has 100 orders, every region
+//! 1000. Random keys are picked outside the timing.
+
+use criterion::Criterion;
+use futures::FutureExt;
+use orm_benches::model::{
+    customer_id, region_of, sample, Order, ORDERS_PER_CUSTOMER, ORDERS_PER_REGION,
+};
+use orm_benches::sdk::{pk, sk};
+use orm_benches::TABLE;
+use orm_core::backend::{GetItem, PutItem, Query, ReturnValues};
+use orm_core::expr::{KeyCondition, Path};
+use orm_core::prelude::*;
+use orm_core::Backend as _;
+use orm_memory::MemoryBackend;
+use std::hint::black_box;
+use std::sync::Arc;
+
+/// A small deterministic generator of random indexes.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+fn key(order_id: u64) -> Item {
+    Item::new()
+        .with("pk", pk(&customer_id(order_id / ORDERS_PER_CUSTOMER)))
+        .with("sk", sk(order_id))
+}
+
+fn query(partition: Value, index: Option<&str>) -> Query {
+    Query {
+        table: TABLE.to_owned(),
+        index: index.map(str::to_owned),
+        key_condition: KeyCondition {
+            partition_name: index.map_or("pk".to_owned(), |i| format!("{i}pk")),
+            partition_value: partition,
+            sort: None,
+        },
+        filter: Some(Path::name("__entity").eq("Order")),
+        projection: None,
+        limit: Some(100),
+        exclusive_start_key: None,
+        scan_forward: true,
+        consistent: false,
+        count_only: false,
+    }
+}
+
+/// A table of `n` orders on a fresh backend.
+fn build(n: u64) -> (Arc<MemoryBackend>, Table) {
+    let backend = Arc::new(MemoryBackend::new());
+    let table = Table::from_arc(backend.clone(), TABLE);
+    table
+        .create_table::<Order>()
+        .now_or_never()
+        .unwrap()
+        .unwrap();
+    for i in 0..n {
+        let item = table.to_stored_item(&sample(i)).unwrap();
+        backend
+            .put_item(PutItem {
+                table: TABLE.to_owned(),
+                item,
+                condition: None,
+                return_values: ReturnValues::None,
+                return_item_on_condition_failure: false,
+            })
+            .now_or_never()
+            .unwrap()
+            .unwrap();
+    }
+    (backend, table)
+}
+
+/// Times `iters` calls of `op`, on inputs made beforehand by `make` (outside the timing); what
+/// `op` returns is dropped inside the timing, as a caller would drop it.
+fn timed<I, O>(
+    iters: u64,
+    mut make: impl FnMut() -> I,
+    mut op: impl FnMut(I) -> O,
+) -> std::time::Duration {
+    let inputs: Vec<I> = (0..iters).map(|_| make()).collect();
+    let start = std::time::Instant::now();
+    for input in inputs {
+        drop(black_box(op(input)));
+    }
+    start.elapsed()
+}
+
+fn sizes() -> Vec<u64> {
+    std::env::var("ORM_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| {
+            if std::env::args().any(|a| a == "--bench") {
+                vec![1_000, 10_000, 100_000, 1_000_000]
+            } else {
+                // `cargo test --all-targets`: one small table, each benchmark run once.
+                vec![1_000]
+            }
+        })
+}
+
+fn benches(c: &mut Criterion, n: u64) {
+    let started = std::time::Instant::now();
+    let (backend, table) = build(n);
+    eprintln!("memory_{n}: built in {:.1?}", started.elapsed());
+    let customers = (n / ORDERS_PER_CUSTOMER).max(1);
+    let regions = (n / ORDERS_PER_REGION).max(1);
+    let mut rng = Lcg(n);
+    let mut g = c.benchmark_group(format!("memory_{n}"));
+
+    g.bench_function("get", |b| {
+        b.iter_custom(|iters| {
+            timed(
+                iters,
+                || GetItem {
+                    table: TABLE.to_owned(),
+                    key: key(rng.below(n)),
+                    consistent: false,
+                    projection: None,
+                },
+                |req| backend.get_item(req).now_or_never().unwrap().unwrap(),
+            )
+        })
+    });
+
+    g.bench_function("query100", |b| {
+        b.iter_custom(|iters| {
+            timed(
+                iters,
+                || query(Value::S(pk(&customer_id(rng.below(customers)))), None),
+                |req| {
+                    let page = backend.query(req).now_or_never().unwrap().unwrap();
+                    assert_eq!(page.items.len(), 100);
+                    page
+                },
+            )
+        })
+    });
+    // The same partition every time: its items stay in the CPU caches, so this isolates the
+    // algorithm (O(log n + k)) from the memory hierarchy.
+    g.bench_function("query100_hot", |b| {
+        b.iter_custom(|iters| {
+            timed(
+                iters,
+                || query(Value::S(pk(&customer_id(customers / 2))), None),
+                |req| backend.query(req).now_or_never().unwrap().unwrap(),
+            )
+        })
+    });
+    // The same, count-only: the partition's 100 entries are read and filtered but not cloned
+    // into the answer, so nothing is allocated; the algorithm alone.
+    g.bench_function("query100_count_hot", |b| {
+        b.iter_custom(|iters| {
+            timed(
+                iters,
+                || Query {
+                    count_only: true,
+                    ..query(Value::S(pk(&customer_id(customers / 2))), None)
+                },
+                |req| {
+                    let page = backend.query(req).now_or_never().unwrap().unwrap();
+                    assert_eq!(page.count, 100);
+                    page
+                },
+            )
+        })
+    });
+    g.bench_function("get_hot", |b| {
+        b.iter_custom(|iters| {
+            timed(
+                iters,
+                || GetItem {
+                    table: TABLE.to_owned(),
+                    key: key(n / 2),
+                    consistent: false,
+                    projection: None,
+                },
+                |req| backend.get_item(req).now_or_never().unwrap().unwrap(),
+            )
+        })
+    });
+    g.bench_function("gsi_query100", |b| {
+        b.iter_custom(|iters| {
+            timed(
+                iters,
+                || {
+                    let region = region_of(rng.below(regions) * ORDERS_PER_REGION);
+                    query(Value::S(format!("REGION#{region}")), Some("gsi1"))
+                },
+                |req| {
+                    let page = backend.query(req).now_or_never().unwrap().unwrap();
+                    assert_eq!(page.items.len(), 100);
+                    page
+                },
+            )
+        })
+    });
+    g.bench_function("orm_get", |b| {
+        b.iter_custom(|iters| {
+            timed(
+                iters,
+                || {
+                    let id = rng.below(n);
+                    Order::key(customer_id(id / ORDERS_PER_CUSTOMER), id)
+                },
+                |key| black_box(Order::get(&table, key).now_or_never().unwrap().unwrap()),
+            )
+        })
+    });
+    g.bench_function("orm_query100", |b| {
+        b.iter_custom(|iters| {
+            timed(
+                iters,
+                || customer_id(rng.below(customers)),
+                |cust| {
+                    let v = Order::query(&table)
+                        .partition(Order::partition(cust))
+                        .limit(100)
+                        .all()
+                        .now_or_never()
+                        .unwrap()
+                        .unwrap();
+                    assert_eq!(v.len(), 100);
+                    v
+                },
+            )
+        })
+    });
+    // Writes last: replacing random items churns the heap, and later reads would pay for the
+    // scattered free lists when they allocate their answers.
+    // Stored items to write back over themselves, made outside the timing.
+    let stored = |id: u64| table.to_stored_item(&sample(id)).unwrap();
+    g.bench_function("put", |b| {
+        b.iter_custom(|iters| {
+            timed(
+                iters,
+                || PutItem {
+                    table: TABLE.to_owned(),
+                    item: stored(rng.below(n)),
+                    condition: None,
+                    return_values: ReturnValues::None,
+                    return_item_on_condition_failure: false,
+                },
+                |req| backend.put_item(req).now_or_never().unwrap().unwrap(),
+            )
+        })
+    });
+    g.bench_function("cond_put", |b| {
+        b.iter_custom(|iters| {
+            timed(
+                iters,
+                || PutItem {
+                    table: TABLE.to_owned(),
+                    item: stored(rng.below(n)),
+                    condition: Some(
+                        Path::name("pk")
+                            .not_exists()
+                            .or(Path::name("__entity").eq("Order")),
+                    ),
+                    return_values: ReturnValues::None,
+                    return_item_on_condition_failure: true,
+                },
+                |req| backend.put_item(req).now_or_never().unwrap().unwrap(),
+            )
+        })
+    });
+    g.finish();
+    let started = std::time::Instant::now();
+    drop(table);
+    drop(backend);
+    eprintln!("memory_{n}: dropped in {:.1?}", started.elapsed());
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    for n in sizes() {
+        benches(&mut c, n);
+    }
+    c.final_summary();
+}
