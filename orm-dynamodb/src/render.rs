@@ -214,9 +214,9 @@ impl Expressions {
             prefix: clause.prefix(),
             names: &mut self.names,
             values: &mut self.values,
-            seen: HashMap::new(),
+            next_name: 0,
             next_value: 0,
-            out: String::new(),
+            out: String::with_capacity(64),
         }
     }
 }
@@ -226,10 +226,30 @@ struct Renderer<'a> {
     prefix: &'static str,
     names: &'a mut BTreeMap<String, String>,
     values: &'a mut BTreeMap<String, Value>,
-    /// Attribute name -> its placeholder number in this clause.
-    seen: HashMap<String, usize>,
+    /// Name placeholders made by this clause so far.
+    next_name: usize,
     next_value: usize,
     out: String,
+}
+
+/// `{sigil}{prefix}{n}` (`#c0`, `:f12`), built without the formatting machinery.
+fn placeholder(sigil: char, prefix: &str, n: usize) -> String {
+    let mut p = String::with_capacity(2 + prefix.len() + 3);
+    p.push(sigil);
+    p.push_str(prefix);
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut rest = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    p.extend(digits[i..].iter().map(|&d| char::from(d)));
+    p
 }
 
 impl Renderer<'_> {
@@ -238,23 +258,30 @@ impl Renderer<'_> {
     }
 
     fn name(&mut self, name: &str) {
-        let n = match self.seen.get(name) {
-            Some(&n) => n,
+        // A name already used by this clause reuses its placeholder. Requests hold a handful of
+        // names, so a scan of the shared map beats hashing (and copying) every name.
+        let prefix = self.prefix;
+        let existing = self.names.iter().find(|(placeholder, n)| {
+            n.as_str() == name
+                && placeholder[1..].starts_with(prefix)
+                && placeholder[1 + prefix.len()..]
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+        });
+        match existing {
+            Some((placeholder, _)) => self.out.push_str(placeholder),
             None => {
-                let n = self.seen.len();
-                self.seen.insert(name.to_owned(), n);
-                self.names
-                    .insert(format!("#{}{n}", self.prefix), name.to_owned());
-                n
+                let placeholder = placeholder('#', prefix, self.next_name);
+                self.next_name += 1;
+                self.out.push_str(&placeholder);
+                self.names.insert(placeholder, name.to_owned());
             }
-        };
-        let _ = write!(self.out, "#{}{n}", self.prefix);
+        }
     }
 
     fn value(&mut self, value: Value) {
-        let n = self.next_value;
+        let placeholder = placeholder(':', self.prefix, self.next_value);
         self.next_value += 1;
-        let placeholder = format!(":{}{n}", self.prefix);
         self.out.push_str(&placeholder);
         self.values.insert(placeholder, value);
     }
@@ -344,7 +371,13 @@ impl Renderer<'_> {
         }
     }
 
-    fn junction(&mut self, list: Vec<Condition>, sep: &str) {
+    fn junction(&mut self, mut list: Vec<Condition>, sep: &str) {
+        // DynamoDB rejects redundant parentheses (`((a = :v))`): one operand renders bare.
+        if list.len() == 1 {
+            let only = list.pop().expect("one element");
+            self.condition(only);
+            return;
+        }
         self.out.push('(');
         for (i, c) in list.into_iter().enumerate() {
             if i > 0 {

@@ -81,7 +81,24 @@ pub(crate) fn check_projection(paths: &[Path]) -> Result<()> {
             "Invalid ProjectionExpression: The expression can not be empty",
         ));
     }
+    paths.iter().try_for_each(check_path)?;
     check_disjoint_paths(paths, "ProjectionExpression")
+}
+
+/// Rejects a path with an empty attribute name, as DynamoDB rejects an empty expression
+/// attribute name (found by the bad-input table, `limits::awkward_attribute_names`).
+pub(crate) fn check_path(path: &Path) -> Result<()> {
+    if path
+        .elements()
+        .iter()
+        .any(|e| matches!(e, PathElement::Name(n) if n.is_empty()))
+    {
+        return Err(Error::validation(format!(
+            "ExpressionAttributeNames contains invalid value: Empty attribute name in path \
+             `{path}`"
+        )));
+    }
+    Ok(())
 }
 
 /// A projection being built: nested maps and lists holding only the selected elements.
@@ -184,7 +201,41 @@ pub(crate) fn check_condition(condition: &Condition) -> Result<()> {
     check_tree(condition, &Limits::default())
 }
 
+/// The operands of one operator or function (not of AND/OR/NOT).
+fn operands(condition: &Condition) -> Vec<Operand> {
+    match condition {
+        Condition::Compare(a, _, b) => vec![a.clone(), b.clone()],
+        Condition::Between(a, l, h) => vec![a.clone(), l.clone(), h.clone()],
+        Condition::In(a, list) => std::iter::once(a).chain(list).cloned().collect(),
+        Condition::BeginsWith(p, o) | Condition::Contains(p, o) => {
+            vec![Operand::Path(p.clone()), o.clone()]
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn check_tree(condition: &Condition, limits: &Limits) -> Result<()> {
+    // `a = a`, `a IN (b, a)`, `contains(a, a)`...: DynamoDB rejects an operator or function
+    // given the same path (or size of a path) twice (regression test
+    // `regression_identical_operands_are_rejected`).
+    // Only the first operand counts: `a BETWEEN b AND b` is accepted.
+    let ops = operands(condition);
+    for op in &ops {
+        if let Operand::Path(p) | Operand::Size(p) = op {
+            check_path(p)?;
+        }
+    }
+    if let Condition::Exists(p) | Condition::NotExists(p) | Condition::IsType(p, _) = condition {
+        check_path(p)?;
+    }
+    if let Some((first, rest)) = ops.split_first() {
+        if !matches!(first, Operand::Value(_)) && rest.contains(first) {
+            return Err(Error::validation(format!(
+                "Invalid ConditionExpression: The first operand must be distinct from the \
+                 remaining operands; operand: {first}"
+            )));
+        }
+    }
     match condition {
         Condition::Compare(a, op, b) => {
             check_literal(a, limits)?;
@@ -241,7 +292,12 @@ fn check_tree(condition: &Condition, limits: &Limits) -> Result<()> {
             match prefix {
                 Operand::Value(Value::S(_) | Value::B(_)) => Ok(()),
                 Operand::Value(v) => Err(incorrect_operand("begins_with", v)),
-                _ => Ok(()),
+                // size() is a number (regression test `regression_begins_with_size_is_rejected`).
+                Operand::Size(_) => Err(Error::validation(
+                    "Invalid ConditionExpression: Incorrect operand type for operator or \
+                     function; operator or function: begins_with, operand type: N",
+                )),
+                Operand::Path(_) => Ok(()),
             }
         }
         Condition::Contains(_, operand) => check_literal(operand, limits),
@@ -488,7 +544,7 @@ mod tests {
         assert!(!holds(attr("n").gt("1")));
         // Stored values of an unorderable type make an ordering comparison false, not an error.
         assert!(!holds(attr("l").lt(1)));
-        assert!(!holds(attr("t").ge(attr("t"))));
+        assert!(!holds(attr("t").ge(attr("z"))));
     }
 
     #[test]
@@ -498,7 +554,11 @@ mod tests {
             let v = item.get(name).unwrap().clone();
             assert!(holds(attr(name).eq(v.clone())), "{name}");
             assert!(!holds(attr(name).ne(v)), "{name}");
-            assert!(holds(attr(name).eq(attr(name))), "{name}");
+            // DynamoDB rejects a path compared with itself.
+            assert!(
+                check_condition(&attr(name).eq(attr(name))).is_err(),
+                "{name}"
+            );
         }
         assert!(holds(attr("n").eq(num("10.000"))));
     }
@@ -548,7 +608,7 @@ mod tests {
         assert!(err.to_string().contains("upper bound"), "{err}");
         assert!(check_condition(&attr("n").between(1, "2")).is_err());
         // ...but bounds read from the item just make the condition false.
-        assert!(!holds(attr("n").between(attr("n"), 1)));
+        assert!(!holds(attr("n").between(attr("s"), 1)));
         assert!(!holds(attr("n").between(1, attr("s"))));
     }
 

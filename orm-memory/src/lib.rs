@@ -68,11 +68,11 @@ use crate::write::{Failure, Planned, Ready};
 use async_trait::async_trait;
 use orm_core::backend::{
     BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, Capabilities, DeleteItem, GetItem,
-    Limits, Page, PutItem, Query, ReturnValues, Scan, TableDefinition, TransactGet, TransactWrite,
-    UpdateItem, WriteRequest,
+    KeyType, Limits, Page, PutItem, Query, ReturnValues, Scan, TableDefinition, TransactGet,
+    TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
 use orm_core::error::CancellationReason;
-use orm_core::{Backend, Error, Item, Number, Result};
+use orm_core::{Backend, Error, Item, Number, Result, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -161,6 +161,57 @@ fn check_count(what: &str, count: usize, max: usize) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Whether a transaction action's key (or, for a put, its item's table or index key attributes)
+/// holds an `S`, `N` or `B` of another type than the schema's: DynamoDB Local's "Type mismatch
+/// for key", a per-action `ValidationError` cancellation reason. Other key errors (missing,
+/// empty, extra attributes, non-scalar values) fail the whole request.
+fn key_type_mismatch(table: &Table, action: &TransactWriteAction) -> bool {
+    match action {
+        TransactWriteAction::Put(p) => {
+            !key_has_bad_value(table, &p.item, true) && key_type_mismatch_in(table, &p.item, true)
+        }
+        other => {
+            let key = other.target().1;
+            !key_has_bad_value(table, key, true) && key_type_mismatch_in(table, key, false)
+        }
+    }
+}
+
+/// Whether a key holds, in a key attribute, an empty string or binary or a value that is not
+/// S, N or B, or (when `missing_is_bad`) lacks a key attribute. DynamoDB Local rejects those with
+/// a plain `Validation` error in transactions, and cancels the transaction for other key errors.
+fn key_has_bad_value(table: &Table, key: &Item, missing_is_bad: bool) -> bool {
+    let def = &table.def;
+    std::iter::once(&def.partition_key)
+        .chain(&def.sort_key)
+        .any(|attr| match key.get(&attr.name) {
+            Some(Value::S(s)) => s.is_empty(),
+            Some(Value::B(b)) => b.is_empty(),
+            Some(Value::N(_)) => false,
+            None => missing_is_bad,
+            Some(_) => true,
+        })
+}
+
+pub(crate) fn key_type_mismatch_in(table: &Table, item: &Item, with_indexes: bool) -> bool {
+    let def = &table.def;
+    let table_keys = std::iter::once(&def.partition_key).chain(&def.sort_key);
+    let index_keys = def
+        .indexes
+        .iter()
+        .filter(|_| with_indexes)
+        .flat_map(|i| std::iter::once(&i.partition_key).chain(&i.sort_key));
+    table_keys.chain(index_keys).any(|attr| {
+        let actual = match item.get(&attr.name) {
+            Some(Value::S(_)) => KeyType::S,
+            Some(Value::N(_)) => KeyType::N,
+            Some(Value::B(_)) => KeyType::B,
+            _ => return false,
+        };
+        actual != attr.key_type
+    })
 }
 
 impl MemoryBackend {
@@ -404,9 +455,19 @@ impl Backend for MemoryBackend {
         let state = self.read();
         let mut seen: BTreeSet<(&str, PrimaryKey)> = BTreeSet::new();
         let mut out = Vec::with_capacity(request.gets.len());
-        for (i, get) in request.gets.iter().enumerate() {
+        for get in &request.gets {
             let table = state.table(&get.table)?;
-            let key = table.key(&get.key).map_err(|e| in_action(i, e))?;
+            // DynamoDB Local cancels the transaction, with no reasons, on a key that does not
+            // match the schema (regression test `regression_transact_get_bad_key_cancels`).
+            let key = table.key(&get.key).map_err(|e| {
+                if !key_has_bad_value(table, &get.key, false) {
+                    Error::TransactionCanceled {
+                        reasons: Vec::new(),
+                    }
+                } else {
+                    e
+                }
+            })?;
             let item = table.get(&key).map(|item| match &get.projection {
                 Some(paths) => eval::project(item, paths),
                 None => (**item).clone(),
@@ -453,53 +514,89 @@ impl Backend for MemoryBackend {
                 },
             )
         });
-        // Plan every action (static checks), one action per item.
+        // DynamoDB Local's order (each step pinned by a differential regression test):
+        // 1. request-wide checks of every action (expressions, values, item size), and two
+        //    actions on one item: `Validation` (DynamoDB rejects those up front; DynamoDB Local
+        //    only when no condition on that item failed first, see docs/reliability.md);
+        // 2. then action by action: a key holding an S/N/B of the wrong type (table key, or an
+        //    index key of a put) is a `ValidationError` reason and the next action runs; any
+        //    other key error is a `Validation` error; a failed condition is a
+        //    `ConditionalCheckFailed` reason; an update whose condition held but that targets a
+        //    key attribute cancels with a single `ValidationError` reason, one that cannot
+        //    apply is a `Validation` error;
+        // 3. any reason other than `None` cancels the transaction.
         let count = request.actions.len();
-        let mut planned: Vec<(String, Planned)> = Vec::with_capacity(count);
-        let mut seen: BTreeSet<(String, PrimaryKey)> = BTreeSet::new();
+        let mut seen: BTreeSet<(&str, PrimaryKey)> = BTreeSet::new();
+        for (i, action) in request.actions.iter().enumerate() {
+            let (name, key) = action.target();
+            let table = state.table(name)?;
+            write::check_static(action, table).map_err(|e| in_action(i, e))?;
+            let key = match action {
+                TransactWriteAction::Put(_) => table.key_item(key),
+                _ => key.clone(),
+            };
+            if let Ok(key) = table.key(&key) {
+                if !seen.insert((name, key)) {
+                    return Err(in_action(
+                        i,
+                        Error::validation(
+                            "Transaction request cannot include multiple operations on one item",
+                        ),
+                    ));
+                }
+            }
+        }
+        let validation_error = |index: usize, error: Error| CancellationReason {
+            index,
+            code: "ValidationError".into(),
+            message: Some(match error {
+                Error::Validation { message } => message,
+                other => other.to_string(),
+            }),
+            item: None,
+        };
+        let mut reasons: Vec<CancellationReason> = (0..count)
+            .map(|index| CancellationReason {
+                index,
+                code: "None".into(),
+                message: None,
+                item: None,
+            })
+            .collect();
+        let mut ready: Vec<(String, Ready)> = Vec::with_capacity(count);
         for (i, action) in request.actions.into_iter().enumerate() {
             let name = action.target().0.to_owned();
             let table = state.table(&name)?;
-            let plan = write::plan_action(table, action).map_err(|e| in_action(i, e))?;
-            if !seen.insert((name.clone(), plan.key.clone())) {
-                return Err(in_action(
-                    i,
-                    Error::validation(
-                        "Transaction request cannot include multiple operations on one item",
-                    ),
-                ));
-            }
-            planned.push((name, plan));
-        }
-        // Evaluate every condition and change against the current state.
-        let mut ready: Vec<(String, Ready)> = Vec::with_capacity(count);
-        let mut reasons = Vec::with_capacity(count);
-        let mut failed = false;
-        for (i, (name, plan)) in planned.into_iter().enumerate() {
-            let table = state.table(&name)?;
-            match write::evaluate(table, plan) {
-                Ok(r) => {
-                    ready.push((name, r));
-                    reasons.push(CancellationReason {
-                        index: i,
-                        code: "None".into(),
-                        message: None,
-                        item: None,
-                    });
+            let mismatch = key_type_mismatch(table, &action);
+            let plan = match write::plan_action(table, action) {
+                Ok(plan) => plan,
+                Err(e @ Error::Validation { .. }) if mismatch => {
+                    reasons[i] = validation_error(i, e);
+                    continue;
                 }
+                Err(e) => return Err(in_action(i, e)),
+            };
+            match write::evaluate(table, plan) {
+                Ok(r) => ready.push((name, r)),
                 Err(Failure::Invalid(e)) => return Err(in_action(i, e)),
+                // Regression test `regression_transaction_update_of_index_key_type_is_a_reason`.
+                Err(Failure::IndexKeyType(e)) => reasons[i] = validation_error(i, e),
+                Err(Failure::KeyUpdate(e)) => {
+                    return Err(Error::TransactionCanceled {
+                        reasons: vec![validation_error(0, e)],
+                    })
+                }
                 Err(Failure::Condition(item)) => {
-                    failed = true;
-                    reasons.push(CancellationReason {
+                    reasons[i] = CancellationReason {
                         index: i,
                         code: "ConditionalCheckFailed".into(),
                         message: Some("The conditional request failed".into()),
                         item,
-                    });
+                    };
                 }
             }
         }
-        if failed {
+        if reasons.iter().any(CancellationReason::is_failure) {
             return Err(Error::TransactionCanceled { reasons });
         }
         let bytes: usize = ready

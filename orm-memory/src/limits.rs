@@ -33,9 +33,17 @@ fn check_at(name: &str, value: &Value, level: usize, limits: &Limits) -> Result<
         Value::L(l) => l
             .iter()
             .try_for_each(|v| check_at(name, v, level + 1, limits)),
-        Value::M(m) => m
-            .values()
-            .try_for_each(|v| check_at(name, v, level + 1, limits)),
+        Value::M(m) => m.iter().try_for_each(|(key, v)| {
+            // DynamoDB Local rejects an empty map key at any depth (differential test
+            // `regression_empty_map_key_is_rejected`).
+            if key.is_empty() {
+                return Err(Error::validation(format!(
+                    "One or more parameter values were invalid: An attribute name in a map may \
+                     not be empty (attribute `{name}`)"
+                )));
+            }
+            check_at(name, v, level + 1, limits)
+        }),
         _ => Ok(()),
     }
 }
@@ -45,6 +53,11 @@ fn check_at(name: &str, value: &Value, level: usize, limits: &Limits) -> Result<
 /// `update` picks DynamoDB's UpdateItem wording for the size error.
 pub(crate) fn check_item(item: &Item, limits: &Limits, update: bool) -> Result<()> {
     for (name, value) in item.iter() {
+        if name.is_empty() {
+            return Err(Error::validation(
+                "One or more parameter values were invalid: An attribute name may not be empty",
+            ));
+        }
         check_value(name, value, limits)?;
     }
     let size = item.size();

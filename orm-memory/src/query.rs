@@ -291,6 +291,17 @@ fn check_sort_condition(attr: &KeyAttribute, condition: &SortKeyCondition) -> Re
     if values.iter().any(|v| !has_key_type(v, attr.key_type)) {
         return Err(type_mismatch());
     }
+    // Regression test `regression_empty_sort_key_condition_value_is_rejected`.
+    if values.iter().any(|v| {
+        matches!(v, Value::S(s) if s.is_empty()) || matches!(v, Value::B(b) if b.is_empty())
+    }) {
+        return Err(Error::validation(format!(
+            "One or more parameter values are not valid. The AttributeValue for a key attribute \
+             cannot contain an empty {} value. Key: {}",
+            key_type_name(attr.key_type),
+            attr.name
+        )));
+    }
     match condition {
         SortKeyCondition::BeginsWith(_) if attr.key_type == KeyType::N => {
             Err(Error::validation(format!(
@@ -312,7 +323,10 @@ fn check_sort_condition(attr: &KeyAttribute, condition: &SortKeyCondition) -> Re
 /// Reads one page of a query on a table or one of its indexes.
 pub(crate) fn query(table: &Table, request: &Query) -> Result<Page> {
     check_limit(request.limit)?;
-    if let Some(p) = &request.projection {
+    // A count-only request ignores its projection, as DynamoBackend does (DynamoDB rejects a
+    // projection with Select=COUNT, so it is not sent): regression test
+    // `regression_count_only_ignores_the_projection`.
+    if let Some(p) = request.projection.as_ref().filter(|_| !request.count_only) {
         check_projection(p)?;
     }
     let target = target(table, request.index.as_deref(), request.consistent)?;
@@ -413,7 +427,10 @@ pub(crate) fn query(table: &Table, request: &Query) -> Result<Page> {
 /// whose key hashes to `s` modulo `n`.
 pub(crate) fn scan(table: &Table, request: &Scan) -> Result<Page> {
     check_limit(request.limit)?;
-    if let Some(p) = &request.projection {
+    // A count-only request ignores its projection, as DynamoBackend does (DynamoDB rejects a
+    // projection with Select=COUNT, so it is not sent): regression test
+    // `regression_count_only_ignores_the_projection`.
+    if let Some(p) = request.projection.as_ref().filter(|_| !request.count_only) {
         check_projection(p)?;
     }
     if let Some(filter) = &request.filter {

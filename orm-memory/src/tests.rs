@@ -201,11 +201,12 @@ async fn conditional_writes_report_the_stored_item() {
 #[tokio::test]
 async fn updates() {
     let b = backend().await;
-    // REMOVE on a missing item does not create it.
+    // REMOVE on a missing item creates it from its key, as DynamoDB does.
     let mut u = update(key("a", "1"), Update::new().remove(attr("x")));
     u.return_values = ReturnValues::AllNew;
-    assert_eq!(b.update_item(u).await.unwrap(), None);
-    assert_eq!(b.item_count("app"), Some(0));
+    assert_eq!(b.update_item(u).await.unwrap(), Some(key("a", "1")));
+    assert_eq!(b.item_count("app"), Some(1));
+    b.delete_item(delete(key("a", "1"))).await.unwrap();
     // SET creates it from the key.
     let mut u = update(
         key("a", "1"),

@@ -5,7 +5,7 @@
 //! the update (so `SET x = :v, y = x` reads the old `x`), list indexes refer to positions before
 //! any removal, and any error leaves nothing applied.
 
-use crate::eval::{check_disjoint_paths, project, resolve};
+use crate::eval::{check_disjoint_paths, check_path, project, resolve, step};
 use crate::limits;
 use orm_core::backend::{Limits, ReturnValues, TableDefinition};
 use orm_core::expr::{Operand, Path, PathElement, SetValue, Update, UpdateAction};
@@ -43,10 +43,10 @@ fn wrong_type(op: &str, path: &Path, existing: &Value, operand: &Value) -> Error
 }
 
 /// Checks an update for what DynamoDB rejects before reading the item: no actions, overlapping
-/// or conflicting paths, a key attribute as a target, `size()` in an update, and literals of a
+/// or conflicting paths, `size()` in an update, and literals of a
 /// type their operator cannot take (`+`/`-` take N, `list_append` L, `ADD` N or a set, `DELETE`
 /// a set; empty sets never).
-pub(crate) fn check_update(update: &Update, definition: &TableDefinition) -> Result<()> {
+pub(crate) fn check_update(update: &Update, _definition: &TableDefinition) -> Result<()> {
     update.validate()?;
     check_disjoint_paths(
         update.actions.iter().map(UpdateAction::path),
@@ -56,7 +56,7 @@ pub(crate) fn check_update(update: &Update, definition: &TableDefinition) -> Res
     let literal = |operand: &Operand| -> Result<()> {
         match operand {
             Operand::Value(v) => limits::check_value("expression value", v, &limits),
-            Operand::Path(_) => Ok(()),
+            Operand::Path(p) => check_path(p),
             Operand::Size(_) => Err(Error::validation(
                 "Invalid UpdateExpression: The function is not allowed to be used this way in an \
                  expression; function: size",
@@ -65,14 +65,18 @@ pub(crate) fn check_update(update: &Update, definition: &TableDefinition) -> Res
     };
     for action in &update.actions {
         let path = action.path();
-        let root = path.root();
-        let is_key = root == definition.partition_key.name
-            || definition.sort_key.as_ref().is_some_and(|s| s.name == root);
-        if is_key {
-            return Err(Error::validation(format!(
-                "One or more parameter values were invalid: Cannot update attribute {root}. This \
-                 attribute is part of the key"
-            )));
+        check_path(path)?;
+        if let UpdateAction::Set(_, SetValue::IfNotExists(p, fallback)) = action {
+            check_path(p)?;
+            // `if_not_exists(a, a)` (only this function: `a + a` is fine), regression test
+            // `regression_if_not_exists_of_itself_is_rejected`.
+            if matches!(fallback, Operand::Path(f) if f == p) {
+                return Err(Error::validation(format!(
+                    "Invalid UpdateExpression: The first operand must be distinct from the \
+                     remaining operands for this operator or function; operator: \
+                     if_not_exists, first operand: {p}"
+                )));
+            }
         }
         if !matches!(path.elements().first(), Some(PathElement::Name(_))) {
             return Err(invalid_path(path));
@@ -125,6 +129,23 @@ pub(crate) fn check_update(update: &Update, definition: &TableDefinition) -> Res
     Ok(())
 }
 
+/// Rejects an update of a key attribute. DynamoDB checks this only after the condition held
+/// (regression test `regression_key_update_checked_after_condition`).
+pub(crate) fn check_key_targets(update: &Update, definition: &TableDefinition) -> Result<()> {
+    for action in &update.actions {
+        let root = action.path().root();
+        let is_key = root == definition.partition_key.name
+            || definition.sort_key.as_ref().is_some_and(|s| s.name == root);
+        if is_key {
+            return Err(Error::validation(format!(
+                "One or more parameter values were invalid: Cannot update attribute {root}. This \
+                 attribute is part of the key"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Reads an operand of a `SET` right-hand side from the item as it was before the update.
 fn read<'a>(item: &'a Item, operand: &'a Operand) -> Result<Cow<'a, Value>> {
     match operand {
@@ -163,10 +184,16 @@ fn set_value(item: &Item, value: &SetValue) -> Result<Value> {
                 Error::validation(format!("Number overflow or precision loss in update: {e}"))
             })?)
         }
-        SetValue::IfNotExists(path, o) => match resolve(item, path) {
-            Some(v) => v.clone(),
-            None => read(item, o)?.into_owned(),
-        },
+        SetValue::IfNotExists(path, o) => {
+            // DynamoDB resolves the fallback even when the path exists: a fallback path that
+            // does not resolve is an error either way (regression test
+            // `regression_if_not_exists_reads_its_fallback`).
+            let fallback = read(item, o)?;
+            match resolve(item, path) {
+                Some(v) => v.clone(),
+                None => fallback.into_owned(),
+            }
+        }
         SetValue::ListAppend(a, b) => {
             let (a, b) = (read(item, a)?, read(item, b)?);
             match (&*a, &*b) {
@@ -293,8 +320,8 @@ fn delete(path: &Path, existing: &Value, operand: &Value) -> Result<Option<Value
 /// Computes the item after a (checked) update.
 ///
 /// `old` is the stored item, `key` the request's key (the item starts as just its key when
-/// absent). Returns `None` when a missing item stays missing: an update of only `REMOVE` and
-/// `DELETE` actions does not create it, as in DynamoDB.
+/// absent). A missing item is always created, as DynamoDB does, even by an update of only
+/// `REMOVE` and `DELETE` actions; the result is always `Some`.
 pub(crate) fn apply(old: Option<&Item>, key: &Item, update: &Update) -> Result<Option<Item>> {
     let before: &Item = old.unwrap_or(key);
     let mut writes: Vec<(&Path, Value)> = Vec::new();
@@ -306,23 +333,32 @@ pub(crate) fn apply(old: Option<&Item>, key: &Item, update: &Update) -> Result<O
             UpdateAction::Add(path, value) => {
                 writes.push((path, add(path, resolve(before, path), value)?));
             }
-            UpdateAction::Delete(path, value) => {
-                if let Some(existing) = resolve(before, path) {
-                    match delete(path, existing, value)? {
-                        Some(rest) => writes.push((path, rest)),
-                        None => removals.push(path),
+            UpdateAction::Delete(path, value) => match resolve(before, path) {
+                Some(existing) => match delete(path, existing, value)? {
+                    Some(rest) => writes.push((path, rest)),
+                    None => removals.push(path),
+                },
+                // A missing leaf is a no-op, a missing parent an error (regression test
+                // `regression_nested_update_of_missing_parent_is_rejected`).
+                None if !path.is_top_level() => {
+                    let elements = path.elements();
+                    let parent = before.get(path.root()).and_then(|root| {
+                        elements[1..elements.len() - 1]
+                            .iter()
+                            .try_fold(root, |v, e| step(v, e))
+                    });
+                    match (parent, elements.last()) {
+                        (Some(Value::M(_)), Some(PathElement::Name(_)))
+                        | (Some(Value::L(_)), Some(PathElement::Index(_))) => {}
+                        _ => return Err(invalid_path(path)),
                     }
                 }
-            }
+                None => {}
+            },
         }
     }
-    let creates = update
-        .actions
-        .iter()
-        .any(|a| matches!(a, UpdateAction::Set(..) | UpdateAction::Add(..)));
-    if old.is_none() && !creates {
-        return Ok(None);
-    }
+    // A missing item is created from its key whatever the actions, REMOVE and DELETE alone
+    // included (regression test `regression_remove_only_update_creates_the_item`).
     let mut item = before.clone();
     // Appends past the end of a list land in index order; removals go from the highest index
     // down so that every index refers to the list as it was.
@@ -642,10 +678,15 @@ mod tests {
 
     #[test]
     fn static_checks() {
+        for u in [
+            Update::new().set(attr("pk"), "x"),
+            Update::new().remove(attr("sk")),
+            Update::new().add(attr("sk"), 1),
+        ] {
+            let err = check_key_targets(&u, &def()).unwrap_err().to_string();
+            assert!(err.contains("part of the key"), "{err}");
+        }
         for (u, needle) in [
-            (Update::new().set(attr("pk"), "x"), "part of the key"),
-            (Update::new().remove(attr("sk")), "part of the key"),
-            (Update::new().add(attr("sk"), 1), "part of the key"),
             (Update::new().set(attr("a"), 1).remove(attr("a")), "overlap"),
             (
                 Update::new().set(attr("a.b"), 1).set(attr("a"), 2),
@@ -677,13 +718,17 @@ mod tests {
         assert_eq!(new, key().with("a", 1));
         let new = run(None, Update::new().add(attr("n"), 1)).unwrap().unwrap();
         assert_eq!(new, key().with("n", 1));
-        // REMOVE/DELETE alone do not, even of nested paths.
-        assert_eq!(run(None, Update::new().remove(attr("a"))).unwrap(), None);
-        assert_eq!(run(None, Update::new().remove(attr("x.y"))).unwrap(), None);
+        // REMOVE/DELETE alone do too (as DynamoDB does); nested paths need their parent.
+        assert_eq!(
+            run(None, Update::new().remove(attr("a"))).unwrap(),
+            Some(key())
+        );
+        assert!(run(None, Update::new().remove(attr("x.y"))).is_err());
         assert_eq!(
             run(None, Update::new().delete(attr("s"), ss(&["a"]))).unwrap(),
-            None
+            Some(key())
         );
+        assert!(run(None, Update::new().delete(attr("x.y"), ss(&["a"]))).is_err());
         // A nested SET on a missing item has no parent.
         assert!(run(None, Update::new().set(attr("c.c"), 1)).is_err());
         // The key attributes can be read.

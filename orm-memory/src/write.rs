@@ -65,6 +65,12 @@ pub(crate) enum Failure {
     /// The write is invalid for the stored item (an update of the wrong type, an item grown too
     /// big...).
     Invalid(Error),
+    /// An update whose condition held targets a key attribute (DynamoDB checks this late: a
+    /// transaction is cancelled with a single `ValidationError` reason).
+    KeyUpdate(Error),
+    /// An update that leaves an index key holding an S/N/B of another type than the index's (a
+    /// `ValidationError` cancellation reason in a transaction, the other actions still run).
+    IndexKeyType(Error),
 }
 
 impl Failure {
@@ -75,7 +81,7 @@ impl Failure {
                 entity: None,
                 item: item.map(Box::new),
             },
-            Failure::Invalid(e) => e,
+            Failure::Invalid(e) | Failure::KeyUpdate(e) | Failure::IndexKeyType(e) => e,
         }
     }
 }
@@ -149,6 +155,24 @@ pub(crate) fn plan_check(table: &Table, request: ConditionCheck) -> Result<Plann
     })
 }
 
+/// The checks of a transaction action that DynamoDB makes on the request as a whole, before
+/// looking at keys or items: expressions, attribute values and item size. A failure is a plain
+/// `Validation` error, not a cancellation reason.
+pub(crate) fn check_static(action: &TransactWriteAction, table: &Table) -> Result<()> {
+    match action {
+        TransactWriteAction::Put(p) => {
+            check_optional(&p.condition)?;
+            crate::limits::check_item(&p.item, &table.limits, false)
+        }
+        TransactWriteAction::Update(u) => {
+            check_optional(&u.condition)?;
+            update::check_update(&u.update, &table.def)
+        }
+        TransactWriteAction::Delete(d) => check_optional(&d.condition),
+        TransactWriteAction::ConditionCheck(c) => check_condition(&c.condition),
+    }
+}
+
 /// Plans one action of a transaction (which returns nothing on success).
 pub(crate) fn plan_action(table: &Table, action: TransactWriteAction) -> Result<Planned> {
     let mut planned = match action {
@@ -190,9 +214,16 @@ pub(crate) fn evaluate(table: &Table, planned: Planned) -> std::result::Result<R
         }
         Kind::Check => (Change::Nothing, None),
         Kind::Update { key, update } => {
+            update::check_key_targets(&update, &table.def).map_err(Failure::KeyUpdate)?;
             let new = update::apply(old_item, &key, &update).map_err(Failure::Invalid)?;
             if let Some(new) = &new {
-                table.check_item(new, true).map_err(Failure::Invalid)?;
+                table.check_item(new, true).map_err(|e| {
+                    if crate::key_type_mismatch_in(table, new, true) {
+                        Failure::IndexKeyType(e)
+                    } else {
+                        Failure::Invalid(e)
+                    }
+                })?;
             }
             let returned = update::returned(planned.return_values, old_item, new.as_ref(), &update);
             (new.map_or(Change::Nothing, Change::Put), returned)

@@ -8,6 +8,7 @@
 
 pub mod batch;
 pub mod crud;
+pub mod limits;
 pub mod models;
 pub mod names;
 pub mod query;
@@ -97,6 +98,20 @@ macro_rules! conformance_tests {
                 scans,
                 filters_on_awkward_names,
                 projection_reads_only_some_attributes,
+            }
+            limits {
+                item_over_400_kb,
+                key_over_size_limits,
+                empty_or_missing_key_fields,
+                numbers_out_of_range,
+                empty_and_duplicate_sets,
+                nesting_deeper_than_32,
+                bad_cursors,
+                template_delimiter_in_key_field,
+                batch_with_duplicate_keys,
+                transaction_limits,
+                awkward_attribute_names,
+                unicode_edge_cases,
             }
             writes {
                 optimistic_locking_loses_nothing,
