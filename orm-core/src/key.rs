@@ -1,8 +1,8 @@
 //! Primary keys ([`Key`]) and key templates (`USER#{id}`), rendered from a model's own fields.
 //!
 //! Template fields render so that keys sort the way their values do:
-//! - strings as they are; a string containing the delimiter `#` is rejected (it would let one
-//!   key prefix match another entity's keys);
+//! - strings as they are; an empty string, or one containing the delimiter `#`, is rejected (an
+//!   empty id would address a real item; a `#` would let one key prefix match other keys);
 //! - integers zero-padded to their type's full width (`u32` 7 -> `0000000007`); negative signed
 //!   integers as `-` followed by the padded complement, so that they sort before positives and
 //!   in numeric order among themselves;
@@ -285,6 +285,10 @@ impl<'a> ser::Serializer for KeyPartSerializer<'a> {
         self.serialize_str(v.encode_utf8(&mut buf))
     }
     fn serialize_str(self, v: &str) -> std::result::Result<(), KeyPartError> {
+        if v.is_empty() {
+            // `USER#` for an empty id would address a real item: almost surely a missing value.
+            return Err(KeyPartError::Invalid("is empty".into()));
+        }
         if v.contains(DELIMITER) {
             return Err(KeyPartError::Invalid(format!(
                 "value {v:?} contains the key delimiter `{DELIMITER}`"
@@ -420,6 +424,10 @@ mod tests {
             .contains("None"));
         let mut s = String::new();
         assert!(!write_part(&mut s, &Option::<u8>::None, "f").unwrap());
+        assert_eq!(
+            render("").unwrap_err().to_string(),
+            "invalid input: key field `f`: is empty"
+        );
     }
 
     proptest! {
