@@ -1,9 +1,4 @@
-//! # orm-core
-//!
-//! The core of a single-table DynamoDB object mapper: plain serde structs as [`Model`]s with keys
-//! derived from their fields, exact [`Number`]s, a typed expression AST, a query builder with
-//! opaque cursors, and the small object-safe [`Backend`] trait that stores implement
-//! (`orm-memory` in process, `orm-dynamodb` on DynamoDB).
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub mod backend;

@@ -1,34 +1,4 @@
-//! # orm-dynamodb
-//!
-//! [`DynamoBackend`]: orm-core's [`Backend`](orm_core::Backend) on Amazon DynamoDB, through
-//! aws-sdk-dynamodb.
-//!
-//! - Every request is rendered with placeholders for every attribute name and value
-//!   ([`render`]), so reserved words and names with dots, `#` or `:` are always safe.
-//! - Values convert losslessly ([`convert`]): numbers travel as their exact decimal text.
-//! - Service errors are mapped by error code onto [`orm_core::Error`] ([`errors`]).
-//! - Tables are created from a [`TableDefinition`](orm_core::backend::TableDefinition)
-//!   (pay-per-request, GSIs, LSIs, TTL), waiting until they are `ACTIVE`.
-//! - Each call runs in a `tracing` span named `dynamodb` with the operation, table, index,
-//!   item count, consumed capacity and latency; never attribute values.
-//! - Feature `testing`: [`testing::local_backend`] and [`testing::TestTable`] for tests against
-//!   DynamoDB Local.
-//!
-//! ```no_run
-//! # async fn demo() -> orm_core::Result<()> {
-//! use orm_dynamodb::DynamoBackend;
-//! // The aws-config chain (region, credentials), DYNAMODB_ENDPOINT as endpoint override:
-//! let backend = DynamoBackend::from_env().await?;
-//! // Or explicitly, e.g. for DynamoDB Local:
-//! let local = DynamoBackend::builder()
-//!     .endpoint_url("http://127.0.0.1:8000")
-//!     .region("us-east-1")
-//!     .credentials("local", "local")
-//!     .table_prefix("test_")
-//!     .build()
-//!     .await?;
-//! # Ok(()) }
-//! ```
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 mod backend;

@@ -1,10 +1,4 @@
-//! `#[derive(Model)]` for orm-core: implements `orm_core::Model` for a struct from
-//! `#[model(...)]` attributes and key templates, and generates typed key constructors.
-//!
-//! Use it through orm-core (`use orm_core::Model;`), which re-exports it. The modules follow the
-//! macro's stages: `attr` reads the attributes as written, `template` parses key templates,
-//! `types` tells what a field's type is, `case` applies serde's `rename_all`, `ast` checks
-//! it all into a model description and `expand` generates the code.
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 use proc_macro::TokenStream;
