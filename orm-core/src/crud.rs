@@ -28,22 +28,12 @@ impl Table {
     fn write_conflict<M: Model>(&self, error: Error, key: &Item, expected_version: u64) -> Error {
         match error {
             Error::ConditionFailed { item, .. } => {
-                let config = self.config();
-                if let Some(stored) = &item {
-                    if !self.is_entity::<M>(stored) {
-                        return Error::EntityMismatch {
-                            expected: M::schema().entity.to_owned(),
-                            found: match stored.get(&config.entity_attribute) {
-                                Some(Value::S(e)) => e.clone(),
-                                _ => "(no entity attribute)".into(),
-                            },
-                            key: describe_key(config, key),
-                        };
-                    }
+                if let Some(Err(mismatch)) = item.as_ref().map(|s| self.check_entity::<M>(s, key)) {
+                    return mismatch;
                 }
                 Error::VersionConflict {
                     entity: M::schema().entity.to_owned(),
-                    key: describe_key(config, key),
+                    key: describe_key(self.config(), key),
                     expected: expected_version.to_string(),
                     item,
                 }
@@ -121,7 +111,7 @@ impl Table {
         if schema.created_at.is_some() {
             // An upsert that never overwrites created_at: an update setting every attribute but
             // created_at (set only if absent) and removing the fields the model leaves out.
-            let request = self.upsert_request::<M>(item, condition, now)?;
+            let request = self.upsert_request::<M>(item, Some(condition), now)?;
             let stored = self
                 .backend()
                 .update_item(request)
@@ -153,7 +143,7 @@ impl Table {
     pub(crate) fn upsert_request<M: Model>(
         &self,
         mut item: Item,
-        condition: Condition,
+        condition: Option<Condition>,
         now: SystemTime,
     ) -> Result<UpdateItem> {
         let schema = M::schema();
@@ -209,7 +199,7 @@ impl Table {
             table: self.name().to_owned(),
             key,
             update,
-            condition: Some(condition),
+            condition,
             return_values: ReturnValues::AllNew,
             return_item_on_condition_failure: true,
         })
@@ -283,19 +273,10 @@ impl Table {
         let projection = vec![Path::name(self.config().entity_attribute.clone())];
         match self.find_item::<M>(&key, Some(projection)).await? {
             None => Ok(false),
-            Some(item) => {
-                let mut probe = item;
-                // The projection holds no key attributes; add them back for the message.
-                probe.extend(self.key_item::<M>(&key)?.0);
-                if self.is_entity::<M>(&probe) {
-                    Ok(true)
-                } else {
-                    Err(self
-                        .from_stored_item::<M>(probe)
-                        .err()
-                        .unwrap_or_else(|| Error::validation("entity check failed")))
-                }
-            }
+            // The projection holds no key attributes: the message takes them from the key.
+            Some(item) => self
+                .check_entity::<M>(&item, &self.key_item::<M>(&key)?)
+                .map(|()| true),
         }
     }
 

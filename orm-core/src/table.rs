@@ -72,6 +72,14 @@ impl TableConfig {
     pub fn index_sort_key(&self, index: &str) -> String {
         format!("{index}sk")
     }
+
+    /// Whether `name` is the partition-key (`<index>pk`, when `partition`) or sort-key
+    /// (`<index>sk`) attribute of `index`: the names above, compared without allocating.
+    fn is_index_attribute(index: &str, name: &str, partition: bool) -> bool {
+        name.len() == index.len() + 2
+            && name.starts_with(index)
+            && (name.ends_with("sk") || (partition && name.ends_with("pk")))
+    }
 }
 
 struct Inner {
@@ -271,37 +279,40 @@ impl Table {
     pub fn from_stored_item<M: Model>(&self, mut item: Item) -> Result<M> {
         let schema = M::schema();
         let config = &self.inner.config;
-        check_entity(config, schema, &item)?;
-        item.remove(&config.entity_attribute);
-        item.remove(&config.partition_key);
-        item.remove(&config.sort_key);
-        for index in schema.indexes {
-            if !index.local {
-                item.remove(&config.index_partition_key(index.name));
-            }
-            item.remove(&config.index_sort_key(index.name));
-        }
+        self.check_entity::<M>(&item, &item)?;
+        item.retain(|name, _| {
+            name != &config.entity_attribute
+                && name != &config.partition_key
+                && name != &config.sort_key
+                && !schema
+                    .indexes
+                    .iter()
+                    .any(|i| TableConfig::is_index_attribute(i.name, name, !i.local))
+        });
         from_item(item)
+    }
+
+    /// `Ok` if `stored` is an item of entity `M`, else [`Error::EntityMismatch`] naming the entity
+    /// found and the key (taken from `key`, since a projected item may lack its key attributes).
+    pub fn check_entity<M: Model>(&self, stored: &Item, key: &Item) -> Result<()> {
+        let expected = M::schema().entity;
+        match stored.get(&self.inner.config.entity_attribute) {
+            Some(Value::S(e)) if e == expected => Ok(()),
+            other => Err(Error::EntityMismatch {
+                expected: expected.to_owned(),
+                found: match other {
+                    Some(Value::S(e)) => e.clone(),
+                    Some(v) => format!("{v:?}"),
+                    None => "(no entity attribute)".into(),
+                },
+                key: describe_key(&self.inner.config, key),
+            }),
+        }
     }
 
     /// Whether `item` holds an entity of model `M`.
     pub fn is_entity<M: Model>(&self, item: &Item) -> bool {
         matches!(item.get(&self.inner.config.entity_attribute), Some(Value::S(e)) if e == M::schema().entity)
-    }
-}
-
-fn check_entity(config: &TableConfig, schema: &Schema, item: &Item) -> Result<()> {
-    match item.get(&config.entity_attribute) {
-        Some(Value::S(e)) if e == schema.entity => Ok(()),
-        other => Err(Error::EntityMismatch {
-            expected: schema.entity.to_owned(),
-            found: match other {
-                Some(Value::S(e)) => e.clone(),
-                Some(v) => format!("{v:?}"),
-                None => "(no entity attribute)".into(),
-            },
-            key: describe_key(config, item),
-        }),
     }
 }
 

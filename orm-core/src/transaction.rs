@@ -154,11 +154,7 @@ impl WriteTransaction {
                 if schema.created_at.is_some() {
                     // Keep a stored created_at: write as an update, like `save`.
                     let item = std::mem::take(&mut p.item);
-                    let condition = p.condition.take().unwrap_or_else(|| {
-                        Path::name(self.table.config().partition_key.clone())
-                            .not_exists()
-                            .or(Path::name(self.table.config().partition_key.clone()).exists())
-                    });
+                    let condition = p.condition.take();
                     let mut update = self.table.upsert_request::<M>(item, condition, now)?;
                     update.return_values = ReturnValues::None;
                     return Ok(TransactWriteAction::Update(update));

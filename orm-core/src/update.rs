@@ -20,7 +20,7 @@ use crate::expr::{Condition, IntoPath, Operand, Path, SetValue, Update, UpdateAc
 use crate::item::to_value;
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
-use crate::table::{describe_key, Table};
+use crate::table::Table;
 use crate::value::{Item, Value};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -454,18 +454,17 @@ impl<M: Model> UpdateBuilder<M> {
                         entity: schema.entity.to_owned(),
                         key,
                     },
-                    Some(stored) if !table.is_entity::<M>(&stored) => Error::EntityMismatch {
-                        expected: schema.entity.to_owned(),
-                        found: stored
-                            .get(&table.config().entity_attribute)
-                            .and_then(Value::as_s)
-                            .unwrap_or("(no entity attribute)")
-                            .to_owned(),
-                        key: describe_key(table.config(), &key_item),
-                    },
-                    item => Error::ConditionFailed {
+                    // Another entity's item at the key, or the caller's condition failed.
+                    Some(stored) => table
+                        .check_entity::<M>(&stored, &key_item)
+                        .err()
+                        .unwrap_or_else(|| Error::ConditionFailed {
+                            entity: Some(schema.entity.to_owned()),
+                            item: Some(stored),
+                        }),
+                    None => Error::ConditionFailed {
                         entity: Some(schema.entity.to_owned()),
-                        item,
+                        item: None,
                     },
                 })
             }
