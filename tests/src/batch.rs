@@ -33,6 +33,13 @@ fn faulty(table: &Table, config: FaultConfig) -> (Table, FaultInjection) {
         // backend rather than sleeps.
         c.batch.base_delay = Duration::ZERO;
         c.batch.max_delay = Duration::from_millis(1);
+        // Faults are drawn per item and per attempt, and concurrent chunks draw in no fixed
+        // order, so the seed does not pin which items fail. With the default 10 attempts an
+        // item left unprocessed 30% of the time stays unprocessed with p = 0.3^10 = 6e-6, and
+        // over 20,000 writes and reads that fails about one run in eight. With 40 attempts the
+        // chance is 0.4^40 * 20,000 < 1e-11 even at the throttling case's 40% per attempt.
+        // Tests that want exhaustion lower this again.
+        c.batch.max_attempts = 40;
     });
     (t, layer)
 }
