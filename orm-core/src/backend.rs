@@ -445,7 +445,10 @@ pub trait Backend: Debug + Send + Sync + 'static {
     /// Reads up to 100 keys; unprocessed keys are returned, not dropped.
     async fn batch_get(&self, request: BatchGet) -> Result<BatchGetOutput>;
     /// Writes up to 25 items; unprocessed writes are returned, not dropped.
-    async fn batch_write(&self, request: BatchWrite) -> Result<BatchWriteOutput>;
+    ///
+    /// The request is borrowed: the caller keeps the writes so that it can send them again after
+    /// a retryable error, without copying every item before each attempt.
+    async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput>;
 
     /// Reads up to 100 items as one snapshot; `None` for each missing item, in request order.
     async fn transact_get(&self, request: TransactGet) -> Result<Vec<Option<Item>>>;

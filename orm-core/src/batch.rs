@@ -91,17 +91,63 @@ fn write_key(table: &Table, w: &WriteRequest) -> Item {
     }
 }
 
-fn write_size(w: &WriteRequest) -> usize {
-    match w {
-        WriteRequest::Put(item) | WriteRequest::Delete(item) => item.size(),
-    }
-}
-
 /// Outcome of one chunk after its retries.
 struct ChunkOutcome<T> {
     not_done: Vec<T>,
     attempts: u32,
     error: Option<Error>,
+}
+
+/// The retry policy's state for one chunk: attempts made and time spent.
+struct Attempts<'c> {
+    config: &'c BatchConfig,
+    started: Instant,
+    made: u32,
+}
+
+impl<'c> Attempts<'c> {
+    fn new(config: &'c BatchConfig) -> Self {
+        Attempts {
+            config,
+            started: Instant::now(),
+            made: 0,
+        }
+    }
+
+    /// Counts one more attempt of `entries` entries; the span to run it in.
+    fn start(&mut self, entries: usize) -> tracing::Span {
+        self.made += 1;
+        tracing::debug_span!("orm.batch_attempt", attempt = self.made, entries)
+    }
+
+    /// After an attempt left `remaining` entries (`remaining > 0`), the delay before the next
+    /// one, or `None` when the attempts or the time are used up.
+    fn delay(&self, remaining: usize, error: Option<&Error>) -> Option<Duration> {
+        let config = self.config;
+        let delay = config.backoff(self.made);
+        if self.made >= config.max_attempts || self.started.elapsed() + delay > config.max_elapsed
+        {
+            return None;
+        }
+        tracing::debug!(
+            target: "orm_core::batch",
+            attempt = self.made,
+            remaining,
+            attempts_left = config.max_attempts - self.made,
+            delay_ms = delay.as_millis() as u64,
+            retryable_error = error.map(|e| e.to_string()),
+            "retrying unprocessed batch entries"
+        );
+        Some(delay)
+    }
+
+    fn outcome<T>(&self, not_done: Vec<T>, error: Option<Error>) -> ChunkOutcome<T> {
+        ChunkOutcome {
+            not_done,
+            attempts: self.made,
+            error,
+        }
+    }
 }
 
 /// Runs `send` on `pending` until nothing is left or retries are exhausted.
@@ -115,52 +161,22 @@ where
     F: Fn(Vec<T>) -> Fut,
     Fut: Future<Output = Result<Vec<T>>>,
 {
-    let started = Instant::now();
-    let mut attempts = 0u32;
+    let mut attempts = Attempts::new(config);
     loop {
-        attempts += 1;
-        let span = tracing::debug_span!(
-            "orm.batch_attempt",
-            attempt = attempts,
-            entries = pending.len()
-        );
+        let span = attempts.start(pending.len());
         let (left, error) = match tracing::Instrument::instrument(send(pending.clone()), span).await
         {
             Ok(left) => (left, None),
             Err(e) if e.is_retryable() => (pending, Some(e)),
-            Err(e) => {
-                return ChunkOutcome {
-                    not_done: pending,
-                    attempts,
-                    error: Some(e),
-                }
-            }
+            Err(e) => return attempts.outcome(pending, Some(e)),
         };
         if left.is_empty() {
-            return ChunkOutcome {
-                not_done: left,
-                attempts,
-                error: None,
-            };
+            return attempts.outcome(left, None);
         }
-        let delay = config.backoff(attempts);
-        if attempts >= config.max_attempts || started.elapsed() + delay > config.max_elapsed {
-            return ChunkOutcome {
-                not_done: left,
-                attempts,
-                error,
-            };
+        match attempts.delay(left.len(), error.as_ref()) {
+            Some(delay) => tokio::time::sleep(delay).await,
+            None => return attempts.outcome(left, error),
         }
-        tracing::debug!(
-            target: "orm_core::batch",
-            attempt = attempts,
-            remaining = left.len(),
-            attempts_left = config.max_attempts - attempts,
-            delay_ms = delay.as_millis() as u64,
-            retryable_error = error.as_ref().map(|e| e.to_string()),
-            "retrying unprocessed batch entries"
-        );
-        tokio::time::sleep(delay).await;
         pending = left;
     }
 }
@@ -202,28 +218,36 @@ impl Table {
     #[tracing::instrument(level = "debug", name = "orm.batch_write", skip_all, fields(table = %self.name()))]
     pub async fn batch_write_items(&self, writes: Vec<WriteRequest>) -> Result<()> {
         let limits = &self.capabilities().limits;
-        let mut seen = HashMap::with_capacity(writes.len());
-        for (i, w) in writes.iter().enumerate() {
-            let key = write_key(self, w);
-            if let WriteRequest::Put(item) = w {
-                let entity = match item.get(&self.config().entity_attribute) {
-                    Some(Value::S(e)) => e.as_str(),
-                    _ => "item",
-                };
-                self.check_item_size(entity, item)?;
-            }
-            if let Some(first) = seen.insert(key_id(&key), i) {
-                return Err(Error::validation(format!(
-                    "batch writes {} twice (entries {first} and {i}); one write per key per batch",
-                    describe_key(self.config(), &key)
-                )));
+        let config = self.config();
+        // One pass over the writes: each item's size (checked, then reused to cut chunks) and a
+        // duplicate check on borrowed key values, so nothing is cloned before sending.
+        let mut sizes = Vec::with_capacity(writes.len());
+        {
+            let mut seen = HashMap::with_capacity(writes.len());
+            for (i, w) in writes.iter().enumerate() {
+                let (WriteRequest::Put(item) | WriteRequest::Delete(item)) = w;
+                let size = item.size();
+                if let WriteRequest::Put(item) = w {
+                    let entity = match item.get(&config.entity_attribute) {
+                        Some(Value::S(e)) => e.as_str(),
+                        _ => "item",
+                    };
+                    self.check_size(entity, item, size)?;
+                }
+                sizes.push(size);
+                let id = (item.get(&config.partition_key), item.get(&config.sort_key));
+                if let Some(first) = seen.insert(id, i) {
+                    return Err(Error::validation(format!(
+                        "batch writes {} twice (entries {first} and {i}); one write per key per batch",
+                        describe_key(config, &write_key(self, w))
+                    )));
+                }
             }
         }
         let total = writes.len();
         let mut chunks: Vec<Vec<WriteRequest>> = Vec::new();
         let mut bytes = 0usize;
-        for w in writes {
-            let size = write_size(&w);
+        for (w, size) in writes.into_iter().zip(sizes) {
             let full = chunks.last().is_none_or(|c| {
                 c.len() >= limits.max_batch_write || bytes + size > limits.max_batch_write_bytes
             });
@@ -236,24 +260,43 @@ impl Table {
                 c.push(w);
             }
         }
-        let config = &self.config().batch;
         let outcomes: Vec<_> = stream::iter(chunks)
-            .map(|chunk| {
-                retry_chunk(config, chunk, move |writes| async move {
-                    let out = self
-                        .backend()
-                        .batch_write(BatchWrite {
-                            table: self.name().to_owned(),
-                            writes,
-                        })
-                        .await?;
-                    Ok(out.unprocessed)
-                })
-            })
-            .buffer_unordered(config.concurrency.max(1))
+            .map(|chunk| self.write_chunk(chunk))
+            .buffer_unordered(config.batch.concurrency.max(1))
             .collect()
             .await;
         finish(outcomes, total, BatchEntry::Write)
+    }
+
+    /// Sends one chunk of writes until all are processed or the retries are used up. The request
+    /// is lent to the backend, so a retry after an error sends the same writes without their
+    /// having been copied beforehand; after a partial success only the unprocessed writes the
+    /// backend returned are sent again.
+    async fn write_chunk(&self, writes: Vec<WriteRequest>) -> ChunkOutcome<WriteRequest> {
+        let mut request = BatchWrite {
+            table: self.name().to_owned(),
+            writes,
+        };
+        let mut attempts = Attempts::new(&self.config().batch);
+        loop {
+            let span = attempts.start(request.writes.len());
+            let sent = tracing::Instrument::instrument(self.backend().batch_write(&request), span);
+            let error = match sent.await {
+                Ok(out) => {
+                    request.writes = out.unprocessed;
+                    None
+                }
+                Err(e) if e.is_retryable() => Some(e),
+                Err(e) => return attempts.outcome(request.writes, Some(e)),
+            };
+            if request.writes.is_empty() {
+                return attempts.outcome(request.writes, None);
+            }
+            match attempts.delay(request.writes.len(), error.as_ref()) {
+                Some(delay) => tokio::time::sleep(delay).await,
+                None => return attempts.outcome(request.writes, error),
+            }
+        }
     }
 
     /// Reads items by key (any entities) in chunks, retrying until done. The answer has one entry

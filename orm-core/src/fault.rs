@@ -230,14 +230,18 @@ impl Backend for FaultInjection {
         out.unprocessed_keys.extend(held);
         Ok(out)
     }
-    async fn batch_write(&self, mut request: BatchWrite) -> Result<BatchWriteOutput> {
+    async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
         self.call_fault("BatchWriteItem", true)?;
-        let (sent, held) = self.split(std::mem::take(&mut request.writes));
+        // The caller keeps its request: what goes on and what is held back are copies.
+        let (sent, held) = self.split(request.writes.clone());
         if sent.is_empty() {
             return Ok(BatchWriteOutput { unprocessed: held });
         }
-        request.writes = sent;
-        let mut out = self.inner.batch_write(request).await?;
+        let sent = BatchWrite {
+            table: request.table.clone(),
+            writes: sent,
+        };
+        let mut out = self.inner.batch_write(&sent).await?;
         out.unprocessed.extend(held);
         Ok(out)
     }

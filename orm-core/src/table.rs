@@ -263,8 +263,12 @@ impl Table {
     /// Rejects an item DynamoDB would reject for its size (over 400 KB by DynamoDB's formula),
     /// before anything is sent.
     pub fn check_item_size(&self, entity: &str, item: &Item) -> Result<()> {
+        self.check_size(entity, item, item.size())
+    }
+
+    /// [`Table::check_item_size`] for an item whose size (`size`) is already known.
+    pub(crate) fn check_size(&self, entity: &str, item: &Item, size: usize) -> Result<()> {
         let max = self.inner.capabilities.limits.max_item_size;
-        let size = item.size();
         if size > max {
             return Err(Error::validation(format!(
                 "{entity} item {} is {size} bytes; DynamoDB's item size limit is {max} bytes (400 KB)",

@@ -1,6 +1,8 @@
 //! `impl Backend for DynamoBackend`: one SDK call per request, traced.
 
-use crate::convert::{item_from_attributes, item_to_attributes, opt_item, AttributeMap};
+use crate::convert::{
+    item_from_attributes, item_to_attributes, item_to_attributes_ref, opt_item, AttributeMap,
+};
 use crate::errors::map_sdk_error;
 use crate::render::Expressions;
 use crate::table::{build_error, create_table_parts, definition_from_description};
@@ -734,7 +736,7 @@ impl Backend for DynamoBackend {
         Ok(output)
     }
 
-    async fn batch_write(&self, request: BatchWrite) -> Result<BatchWriteOutput> {
+    async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
         if request.writes.is_empty() {
             return Err(Error::validation(
                 "BatchWriteItem requests must have between 1 and 25 entries, got 0",
@@ -745,13 +747,13 @@ impl Backend for DynamoBackend {
         let count = request.writes.len();
         let writes = request
             .writes
-            .into_iter()
+            .iter()
             .map(|w| {
                 Ok(match w {
                     WriteRequest::Put(item) => SdkWriteRequest::builder()
                         .put_request(
                             PutRequest::builder()
-                                .set_item(Some(item_to_attributes(item)))
+                                .set_item(Some(item_to_attributes_ref(item)))
                                 .build()
                                 .map_err(|e| build_error("BatchWriteItem", e))?,
                         )
@@ -759,7 +761,7 @@ impl Backend for DynamoBackend {
                     WriteRequest::Delete(key) => SdkWriteRequest::builder()
                         .delete_request(
                             DeleteRequest::builder()
-                                .set_key(Some(item_to_attributes(key)))
+                                .set_key(Some(item_to_attributes_ref(key)))
                                 .build()
                                 .map_err(|e| build_error("BatchWriteItem", e))?,
                         )

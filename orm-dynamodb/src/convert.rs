@@ -33,6 +33,27 @@ pub fn to_attribute_value(value: Value) -> AttributeValue {
     }
 }
 
+/// Converts a borrowed [`Value`] into an [`AttributeValue`], copying its contents (for requests
+/// the caller keeps, such as batch writes it may have to send again).
+pub fn to_attribute_value_ref(value: &Value) -> AttributeValue {
+    match value {
+        Value::S(s) => AttributeValue::S(s.clone()),
+        Value::N(n) => AttributeValue::N(n.as_str().to_owned()),
+        Value::B(b) => AttributeValue::B(Blob::new(b.clone())),
+        Value::Bool(b) => AttributeValue::Bool(*b),
+        Value::Null => AttributeValue::Null(true),
+        Value::L(l) => AttributeValue::L(l.iter().map(to_attribute_value_ref).collect()),
+        Value::M(m) => AttributeValue::M(
+            m.iter()
+                .map(|(k, v)| (k.clone(), to_attribute_value_ref(v)))
+                .collect(),
+        ),
+        Value::Ss(s) => AttributeValue::Ss(s.iter().cloned().collect()),
+        Value::Ns(s) => AttributeValue::Ns(s.iter().map(|n| n.as_str().to_owned()).collect()),
+        Value::Bs(s) => AttributeValue::Bs(s.iter().map(|b| Blob::new(b.clone())).collect()),
+    }
+}
+
 fn number_text(n: Number) -> String {
     n.as_str().to_owned()
 }
@@ -86,6 +107,13 @@ pub fn item_to_attributes(item: Item) -> AttributeMap {
     item.into_inner()
         .into_iter()
         .map(|(k, v)| (k, to_attribute_value(v)))
+        .collect()
+}
+
+/// Converts a borrowed [`Item`] into the SDK's attribute map, copying its contents.
+pub fn item_to_attributes_ref(item: &Item) -> AttributeMap {
+    item.iter()
+        .map(|(k, v)| (k.clone(), to_attribute_value_ref(v)))
         .collect()
 }
 
@@ -160,7 +188,41 @@ mod tests {
     fn every_type_round_trips() {
         let v = sample();
         let av = to_attribute_value(v.clone());
+        assert_eq!(to_attribute_value_ref(&v), av);
         assert_eq!(from_attribute_value(av).unwrap(), v);
+    }
+
+    #[test]
+    fn maps_come_back_sorted_by_name() {
+        let names = [
+            "",
+            "a",
+            "a\u{0}",
+            "abcdefgh",
+            "abcdefghi",
+            "abcdefgh\u{0}",
+            "abcdefgg~",
+            "b",
+            "Z",
+            "é",
+            "abcdefghij",
+            "abcdefgi",
+            "pk",
+            "gsi1pk",
+            "gsi1sk",
+            "gsi10pk",
+        ];
+        let map: AttributeMap = names
+            .iter()
+            .map(|n| (n.to_string(), AttributeValue::S(n.to_string())))
+            .collect();
+        let item = item_from_attributes(map).unwrap();
+        let mut sorted: Vec<&str> = names.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(item.keys().map(String::as_str).collect::<Vec<_>>(), sorted);
+        for (k, v) in item.iter() {
+            assert_eq!(v, &Value::S(k.clone()));
+        }
     }
 
     #[test]

@@ -689,7 +689,7 @@ mod local {
             .map(|i| WriteRequest::Put(key("B", &format!("{i:02}")).with("i", i)))
             .collect();
         let out = backend
-            .batch_write(BatchWrite {
+            .batch_write(&BatchWrite {
                 table: t.into(),
                 writes,
             })
@@ -719,7 +719,7 @@ mod local {
             .map(|i| WriteRequest::Delete(key("B", &format!("{i:02}"))))
             .collect();
         backend
-            .batch_write(BatchWrite {
+            .batch_write(&BatchWrite {
                 table: t.into(),
                 writes: deletes,
             })
@@ -741,7 +741,7 @@ mod local {
             .map(|i| WriteRequest::Put(key("C", &format!("{i:02}"))))
             .collect();
         let err = backend
-            .batch_write(BatchWrite {
+            .batch_write(&BatchWrite {
                 table: t.into(),
                 writes,
             })

@@ -556,7 +556,7 @@ async fn throttling_maps_to_throttled() {
     };
     is_throttled(
         backend
-            .batch_write(BatchWrite {
+            .batch_write(&BatchWrite {
                 table: "t".into(),
                 writes: vec![WriteRequest::Put(key.clone())],
             })
@@ -597,7 +597,7 @@ async fn throttling_maps_to_throttled() {
     let before = Stats::get(&proxy.stats().throttled);
     is_throttled(
         sdk_retrying
-            .batch_write(BatchWrite {
+            .batch_write(&BatchWrite {
                 table: "t".into(),
                 writes: vec![WriteRequest::Delete(key.clone())],
             })

@@ -324,7 +324,7 @@ impl Backend for MemoryBackend {
         Ok(out)
     }
 
-    async fn batch_write(&self, request: BatchWrite) -> Result<BatchWriteOutput> {
+    async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
         let limits = Limits::default();
         check_count(
             "BatchWriteItem requests",
@@ -349,13 +349,13 @@ impl Backend for MemoryBackend {
         let table = state.table_mut(&request.table)?;
         let mut planned = Vec::with_capacity(request.writes.len());
         let mut seen = BTreeSet::new();
-        for write in request.writes {
+        for write in &request.writes {
             let plan = match write {
                 WriteRequest::Put(item) => write::plan_put(
                     table,
                     PutItem {
                         table: request.table.clone(),
-                        item,
+                        item: item.clone(),
                         condition: None,
                         return_values: ReturnValues::None,
                         return_item_on_condition_failure: false,
@@ -365,7 +365,7 @@ impl Backend for MemoryBackend {
                     table,
                     DeleteItem {
                         table: request.table.clone(),
-                        key,
+                        key: key.clone(),
                         condition: None,
                         return_values: ReturnValues::None,
                         return_item_on_condition_failure: false,

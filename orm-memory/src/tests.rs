@@ -315,7 +315,7 @@ async fn batches() {
     let writes = (0..25)
         .map(|i| WriteRequest::Put(key("a", &format!("{i:02}")).with("i", i)))
         .collect::<Vec<_>>();
-    b.batch_write(BatchWrite {
+    b.batch_write(&BatchWrite {
         table: "app".into(),
         writes: writes.clone(),
     })
@@ -325,7 +325,7 @@ async fn batches() {
     let mut too_many = writes.clone();
     too_many.push(WriteRequest::Delete(key("a", "00")));
     assert!(b
-        .batch_write(BatchWrite {
+        .batch_write(&BatchWrite {
             table: "app".into(),
             writes: too_many,
         })
@@ -343,7 +343,7 @@ async fn batches() {
         ],
     ] {
         assert!(b
-            .batch_write(BatchWrite {
+            .batch_write(&BatchWrite {
                 table: "app".into(),
                 writes,
             })

@@ -372,7 +372,7 @@ pub async fn batch_with_duplicate_keys(table: &Table) {
     ];
     let r = table
         .backend()
-        .batch_write(BatchWrite {
+        .batch_write(&BatchWrite {
             table: table.name().to_owned(),
             writes,
         })
@@ -391,7 +391,7 @@ pub async fn batch_with_duplicate_keys(table: &Table) {
     // Over 25 writes.
     let r = table
         .backend()
-        .batch_write(BatchWrite {
+        .batch_write(&BatchWrite {
             table: table.name().to_owned(),
             writes: (0..26)
                 .map(|i| WriteRequest::Put(key("B", &i.to_string())))

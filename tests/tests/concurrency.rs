@@ -346,7 +346,7 @@ async fn batch_writes_on_overlapping_keys() {
                         })
                         .collect();
                     let out = b
-                        .batch_write(BatchWrite {
+                        .batch_write(&BatchWrite {
                             table: TABLE.into(),
                             writes,
                         })

@@ -714,7 +714,7 @@ async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outcome {
         }
         Op::BatchWrite(writes) => outcome(
             backend
-                .batch_write(BatchWrite {
+                .batch_write(&BatchWrite {
                     table: t,
                     writes: writes
                         .into_iter()
