@@ -68,9 +68,12 @@ impl BatchConfig {
     }
 }
 
-/// A stable identity for a key item (attribute order is fixed by the map).
-fn key_id(key: &Item) -> Vec<(String, Value)> {
-    key.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+/// A key's identity: its partition- and sort-key values, borrowed.
+fn key_identity<'i>(
+    config: &crate::table::TableConfig,
+    item: &'i Item,
+) -> (Option<&'i Value>, Option<&'i Value>) {
+    (item.get(&config.partition_key), item.get(&config.sort_key))
 }
 
 fn key_of(table: &Table, item: &Item) -> Item {
@@ -235,8 +238,7 @@ impl Table {
                     self.check_size(entity, item, size)?;
                 }
                 sizes.push(size);
-                let id = (item.get(&config.partition_key), item.get(&config.sort_key));
-                if let Some(first) = seen.insert(id, i) {
+                if let Some(first) = seen.insert(key_identity(config, item), i) {
                     return Err(Error::validation(format!(
                         "batch writes {} twice (entries {first} and {i}); one write per key per batch",
                         describe_key(config, &write_key(self, w))
@@ -304,25 +306,29 @@ impl Table {
     #[tracing::instrument(level = "debug", name = "orm.batch_get_items", skip_all, fields(table = %self.name()))]
     pub async fn batch_get_items(&self, keys: Vec<Item>) -> Result<Vec<Option<Item>>> {
         let limits = &self.capabilities().limits;
-        let mut distinct: Vec<Item> = Vec::new();
-        let mut index: HashMap<Vec<(String, Value)>, usize> = HashMap::with_capacity(keys.len());
+        let table_config = self.config();
+        let mut index: HashMap<(Option<&Value>, Option<&Value>), usize> =
+            HashMap::with_capacity(keys.len());
+        let mut distinct: Vec<&Item> = Vec::new();
         let positions: Vec<usize> = keys
             .iter()
             .map(|k| {
-                *index.entry(key_id(k)).or_insert_with(|| {
-                    distinct.push(k.clone());
+                *index.entry(key_identity(table_config, k)).or_insert_with(|| {
+                    distinct.push(k);
                     distinct.len() - 1
                 })
             })
             .collect();
         let total = distinct.len();
-        let config = &self.config().batch;
-        let consistent = self.config().consistent_reads;
-        let found = std::sync::Mutex::new(HashMap::<Vec<(String, Value)>, Item>::new());
+        let config = &table_config.batch;
+        let consistent = table_config.consistent_reads;
+        // The item found for each distinct key, filled in as chunks answer.
+        let found = std::sync::Mutex::new(vec![None::<Item>; total]);
         let chunks: Vec<Vec<Item>> = distinct
             .chunks(limits.max_batch_get.max(1))
-            .map(<[Item]>::to_vec)
+            .map(|c| c.iter().map(|k| (*k).clone()).collect())
             .collect();
+        let index = &index;
         let outcomes: Vec<_> = stream::iter(chunks)
             .map(|chunk| {
                 let found = &found;
@@ -338,7 +344,10 @@ impl Table {
                         .await?;
                     let mut found = found.lock().unwrap_or_else(|p| p.into_inner());
                     for item in out.items {
-                        found.insert(key_id(&key_of(self, &item)), item);
+                        let d = index.get(&key_identity(table_config, &item)).copied();
+                        if let Some(d) = d {
+                            found[d] = Some(item);
+                        }
                     }
                     Ok(out.unprocessed_keys)
                 })
@@ -347,10 +356,22 @@ impl Table {
             .collect()
             .await;
         finish(outcomes, total, BatchEntry::Get)?;
-        let found = found.into_inner().unwrap_or_else(|p| p.into_inner());
+        let mut found = found.into_inner().unwrap_or_else(|p| p.into_inner());
+        // Each found item moves to its last position and is copied only to earlier duplicates.
+        let mut remaining = vec![0usize; total];
+        for &d in &positions {
+            remaining[d] += 1;
+        }
         Ok(positions
             .into_iter()
-            .map(|p| found.get(&key_id(&distinct[p])).cloned())
+            .map(|d| {
+                remaining[d] -= 1;
+                if remaining[d] == 0 {
+                    found[d].take()
+                } else {
+                    found[d].clone()
+                }
+            })
             .collect())
     }
 
