@@ -10,6 +10,10 @@
 //!   the CPU caches); `query100_count_hot`: that query count-only (no item is cloned, nothing
 //!   allocated: the algorithm alone);
 //! - `gsi_query100`: Query of the `gsi1` index, one random region (1000 items), Limit 100;
+//! - `item_clone`: a reference, not a backend operation: `Item::clone()` and drop of one stored
+//!   order, the floor of any read that hands out an owned `Item`; `item_drop`: the drop alone
+//!   of an order item made like the puts' items (outside the timing), the floor of a put, which
+//!   owns and must free (or keep) its item;
 //!
 //! and through the ORM (`orm_get`: `Order::get`, `orm_query100`: `Order::query(..).limit(100).all()`),
 //! which adds key rendering and serde decoding.
@@ -205,6 +209,12 @@ fn benches(c: &mut Criterion, n: u64) {
             )
         })
     });
+    // The floor of handing out an owned item: `Item::clone()` of one stored order, and its
+    // drop (no lookup, no backend). A get cannot cost less while it returns an owned `Item`.
+    let one = table.to_stored_item(&sample(n / 2)).unwrap();
+    g.bench_function("item_clone", |b| {
+        b.iter_custom(|iters| timed(iters, || (), |()| black_box(&one).clone()))
+    });
     g.bench_function("gsi_query100", |b| {
         b.iter_custom(|iters| {
             timed(
@@ -289,6 +299,11 @@ fn benches(c: &mut Criterion, n: u64) {
                 |req| backend.put_item(req).now_or_never().unwrap().unwrap(),
             )
         })
+    });
+    // The other floor, of writes: a put takes its item by value and must free it (or keep
+    // it); this is the drop alone of an item made like the puts' items, outside the timing.
+    g.bench_function("item_drop", |b| {
+        b.iter_custom(|iters| timed(iters, || stored(rng.below(n)), drop))
     });
     g.finish();
     let started = std::time::Instant::now();

@@ -128,8 +128,7 @@ impl<'c> Attempts<'c> {
     fn delay(&self, remaining: usize, error: Option<&Error>) -> Option<Duration> {
         let config = self.config;
         let delay = config.backoff(self.made);
-        if self.made >= config.max_attempts || self.started.elapsed() + delay > config.max_elapsed
-        {
+        if self.made >= config.max_attempts || self.started.elapsed() + delay > config.max_elapsed {
             return None;
         }
         tracing::debug!(
@@ -313,10 +312,12 @@ impl Table {
         let positions: Vec<usize> = keys
             .iter()
             .map(|k| {
-                *index.entry(key_identity(table_config, k)).or_insert_with(|| {
-                    distinct.push(k);
-                    distinct.len() - 1
-                })
+                *index
+                    .entry(key_identity(table_config, k))
+                    .or_insert_with(|| {
+                        distinct.push(k);
+                        distinct.len() - 1
+                    })
             })
             .collect();
         let total = distinct.len();

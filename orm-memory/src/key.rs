@@ -86,8 +86,8 @@ impl KeyPart {
     /// The key part of a scalar `S`/`N`/`B` value.
     pub(crate) fn from_value(value: &Value) -> Option<KeyPart> {
         Some(KeyPart(match value {
-            Value::S(s) => Bytes::tagged(TAG_S, s.as_bytes()),
-            Value::B(b) => Bytes::tagged(TAG_B, b),
+            Value::S(s) => return Some(KeyPart::string(s)),
+            Value::B(b) => return Some(KeyPart::binary(b)),
             Value::N(n) => {
                 let mut out = Vec::with_capacity(48);
                 out.push(TAG_N);
@@ -96,6 +96,16 @@ impl KeyPart {
             }
             _ => return None,
         }))
+    }
+
+    /// The key part of an `S` value.
+    pub(crate) fn string(s: &str) -> KeyPart {
+        KeyPart(Bytes::tagged(TAG_S, s.as_bytes()))
+    }
+
+    /// The key part of a `B` value.
+    pub(crate) fn binary(b: &[u8]) -> KeyPart {
+        KeyPart(Bytes::tagged(TAG_B, b))
     }
 
     fn bytes(&self) -> &[u8] {

@@ -4,6 +4,7 @@ mod eval;
 mod key;
 mod limits;
 mod query;
+mod stored;
 mod table;
 mod update;
 mod write;
@@ -251,8 +252,8 @@ impl Backend for MemoryBackend {
         let table = state.table(&request.table)?;
         let key = table.key(&request.key)?;
         Ok(table.get(&key).map(|item| match &request.projection {
-            Some(paths) => eval::project(item, paths),
-            None => (**item).clone(),
+            Some(paths) => table.project(item, paths),
+            None => table.decode(item),
         }))
     }
 
@@ -314,8 +315,8 @@ impl Backend for MemoryBackend {
             }
             if let Some(item) = table.get(k) {
                 let item = match &request.projection {
-                    Some(paths) => eval::project(item, paths),
-                    None => (**item).clone(),
+                    Some(paths) => table.project(item, paths),
+                    None => table.decode(item),
                 };
                 bytes += item.size();
                 out.items.push(item);
@@ -415,8 +416,8 @@ impl Backend for MemoryBackend {
                 }
             })?;
             let item = table.get(&key).map(|item| match &get.projection {
-                Some(paths) => eval::project(item, paths),
-                None => (**item).clone(),
+                Some(paths) => table.project(item, paths),
+                None => table.decode(item),
             });
             if !seen.insert((&get.table, key)) {
                 return Err(Error::validation(

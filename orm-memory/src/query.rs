@@ -7,15 +7,15 @@
 //! the last evaluated item (table keys, plus the index keys for an index), even if no item
 //! follows; the next page starts strictly after that key, whether or not the item still exists.
 
-use crate::eval::{check_condition, check_projection, condition_roots, eval, project};
+use crate::eval::{check_condition, check_projection, condition_roots, eval};
 use crate::key::{check_key_value, exact_key, has_key_type, key_type_name, KeyPart, Slot};
+use crate::stored::{Selector, Stored};
 use crate::table::{Index, IndexKey, Table};
 use orm_core::backend::{KeyAttribute, KeyType, Page, Query, Scan};
 use orm_core::expr::{Condition, Path, SortKeyCondition};
 use orm_core::{Error, Item, Result, Value};
 use std::collections::BTreeMap;
 use std::ops::Bound::{self, Excluded, Included, Unbounded};
-use std::sync::Arc;
 
 /// A position key of a partition map: a table sort key or an index entry position.
 trait EntryKey: Ord + Clone {
@@ -99,10 +99,10 @@ fn is_empty<K: Ord>(range: &Range<K>) -> bool {
 }
 
 fn items_in<'a, K: EntryKey>(
-    partition: &'a BTreeMap<K, Arc<Item>>,
+    partition: &'a BTreeMap<K, Stored>,
     range: Range<K>,
     forward: bool,
-) -> Box<dyn Iterator<Item = &'a Arc<Item>> + 'a> {
+) -> Box<dyn Iterator<Item = &'a Stored> + 'a> {
     if is_empty(&range) {
         return Box::new(std::iter::empty());
     }
@@ -115,43 +115,55 @@ fn items_in<'a, K: EntryKey>(
 }
 
 /// How the items of one page are read: filter, projection, limits and the key to resume at.
+///
+/// Entries are decoded only as far as needed: the attributes the filter reads, those the
+/// projection names, the keys; the whole item only when it is returned.
 struct Reader<'a> {
-    filter: Option<&'a Condition>,
-    projection: Option<&'a [Path]>,
+    /// The table read (or whose index is read), which decodes its entries.
+    table: &'a Table,
+    /// The filter, with the attributes it reads.
+    filter: Option<(&'a Condition, Selector<'a>)>,
+    /// The projection, with the attributes it names.
+    projection: Option<(&'a [Path], Selector<'a>)>,
     limit: Option<u32>,
     count_only: bool,
     max_bytes: usize,
     /// The attributes of a `LastEvaluatedKey`.
-    key_names: Vec<&'a str>,
-    /// For a local index that does not project everything: the table, to read attributes the
-    /// index lacks (DynamoDB fetches them from the table for LSIs).
-    fetch_from: Option<&'a Table>,
+    key_names: Selector<'a>,
+    /// For a local index that does not project everything: the table's key attributes, to
+    /// read the attributes the index lacks from the table (as DynamoDB does for LSIs).
+    fetch_from: Option<Selector<'a>>,
 }
 
 impl Reader<'_> {
-    fn read<'i>(&self, entries: impl Iterator<Item = &'i Arc<Item>>) -> Page {
+    fn read<'i>(&self, entries: impl Iterator<Item = &'i Stored>) -> Page {
+        let table = self.table;
         let mut page = Page::default();
         let mut bytes = 0usize;
         for entry in entries {
             page.scanned_count += 1;
             bytes += entry.size();
-            let full = self.fetch_from.and_then(|table| {
-                let key = table.key(&table.key_item(entry)).ok()?;
+            let full = self.fetch_from.as_ref().and_then(|keys| {
+                let key = table.key(&table.select(entry, keys)).ok()?;
                 table.get(&key)
             });
-            let subject: &Item = full.map_or(&**entry, |f| &**f);
-            if self.filter.is_none_or(|f| eval(f, subject)) {
+            let subject = full.unwrap_or(entry);
+            let selected = self.filter.as_ref().is_none_or(|(f, roots)| {
+                let attributes = table.select(subject, roots);
+                eval(f, &attributes)
+            });
+            if selected {
                 page.count += 1;
                 if !self.count_only {
-                    page.items.push(match self.projection {
-                        Some(paths) => project(subject, paths),
-                        None => (**entry).clone(),
+                    page.items.push(match &self.projection {
+                        Some((paths, roots)) => table.project_with(subject, paths, roots),
+                        None => table.decode(entry),
                     });
                 }
             }
             let limited = self.limit.is_some_and(|l| page.scanned_count >= l);
             if limited || bytes >= self.max_bytes {
-                page.last_evaluated_key = Some(entry.project(&self.key_names));
+                page.last_evaluated_key = Some(table.select(entry, &self.key_names));
                 break;
             }
         }
@@ -254,18 +266,26 @@ fn reader<'a>(
     limit: Option<u32>,
     count_only: bool,
 ) -> Reader<'a> {
+    let def = &table.def;
     let fetch_from = target
         .index
         .filter(|i| i.def.local && !i.projects_all())
         .filter(|_| projection.is_some() || filter.is_some())
-        .map(|_| table);
+        .map(|_| {
+            table.selector(
+                std::iter::once(&def.partition_key)
+                    .chain(&def.sort_key)
+                    .map(|k| k.name.as_str()),
+            )
+        });
     Reader {
-        filter,
-        projection,
+        table,
+        filter: filter.map(|f| (f, table.condition_selector(f))),
+        projection: projection.map(|p| (p, table.selector(p.iter().map(Path::root)))),
         limit,
         count_only,
         max_bytes: table.limits.max_page_bytes,
-        key_names: target.key_names.clone(),
+        key_names: table.selector(target.key_names.iter().copied()),
         fetch_from,
     }
 }

@@ -3,17 +3,20 @@
 //! A table is a `BTreeMap` of partitions, each a `BTreeMap` from sort key to item, so a
 //! partition query is `O(log n + k)`. Each secondary index keeps its own partitions, keyed by
 //! `(index sort key, table partition key, table sort key)`, holding the projected item. Items
-//! lacking an index key attribute are not in that index (sparse indexes). Items are shared
-//! (`Arc`) between the table and indexes that project every attribute.
+//! lacking an index key attribute are not in that index (sparse indexes). Items are stored in
+//! their compact form ([`Stored`], one allocation each), shared between the table and the
+//! indexes that project every attribute; `KeysOnly` and `Include` indexes store their own
+//! compact projection.
 
 use crate::key::{check_key_value, exact_key, key_type_name, KeyPart, PrimaryKey, Slot};
 use crate::limits;
+use crate::stored::{Names, Selector, Stored};
 use orm_core::backend::{
     IndexDefinition, KeyAttribute, KeyType, Limits, Projection, TableDefinition,
 };
+use orm_core::expr::{Condition, Path};
 use orm_core::{Error, Item, Number, Result, Value};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 /// The position of an entry within an index partition: index sort key ([`KeyPart::MIN`] when
 /// the index has none), then the table's partition and sort keys.
@@ -25,7 +28,7 @@ pub(crate) struct Index {
     /// The definition.
     pub(crate) def: IndexDefinition,
     /// Index partition key -> entry position -> projected item.
-    pub(crate) partitions: BTreeMap<KeyPart, BTreeMap<IndexKey, Arc<Item>>>,
+    pub(crate) partitions: BTreeMap<KeyPart, BTreeMap<IndexKey, Stored>>,
     /// For `KeysOnly` / `Include`: the attributes kept (keys included); empty for `All`.
     kept: Vec<String>,
 }
@@ -67,32 +70,27 @@ impl Index {
         Some((pk, (sk, key.pk.clone(), key.sk.clone())))
     }
 
-    fn entry(&self, item: &Arc<Item>) -> Arc<Item> {
-        if self.projects_all() {
-            Arc::clone(item)
-        } else {
-            let names: Vec<&str> = self.kept.iter().map(String::as_str).collect();
-            Arc::new(item.project(&names))
-        }
+    /// [`Index::position`] of a stored item.
+    fn stored_position(
+        &self,
+        names: &Names,
+        item: &Stored,
+        key: &PrimaryKey,
+    ) -> Option<(KeyPart, IndexKey)> {
+        let pk = item.key_part(names, &self.def.partition_key.name)?;
+        let sk = match &self.def.sort_key {
+            Some(attr) => item.key_part(names, &attr.name)?,
+            None => KeyPart::MIN,
+        };
+        Some((pk, (sk, key.pk.clone(), key.sk.clone())))
     }
 
-    fn insert(&mut self, item: &Arc<Item>, key: &PrimaryKey) {
-        if let Some((pk, position)) = self.position(item, key) {
-            let entry = self.entry(item);
-            self.partitions
-                .entry(pk)
-                .or_default()
-                .insert(position, entry);
-        }
-    }
-
-    fn remove(&mut self, item: &Item, key: &PrimaryKey) {
-        if let Some((pk, position)) = self.position(item, key) {
-            if let Some(partition) = self.partitions.get_mut(&pk) {
-                partition.remove(&position);
-                if partition.is_empty() {
-                    self.partitions.remove(&pk);
-                }
+    /// Removes the entry at a position (dropping its partition when that empties it).
+    fn remove(&mut self, (pk, position): &(KeyPart, IndexKey)) {
+        if let Some(partition) = self.partitions.get_mut(pk) {
+            partition.remove(position);
+            if partition.is_empty() {
+                self.partitions.remove(pk);
             }
         }
     }
@@ -104,11 +102,15 @@ pub(crate) struct Table {
     /// The definition it was created with.
     pub(crate) def: TableDefinition,
     /// Partition key -> sort key ([`KeyPart::MIN`] without one) -> item.
-    pub(crate) partitions: BTreeMap<KeyPart, BTreeMap<KeyPart, Arc<Item>>>,
+    pub(crate) partitions: BTreeMap<KeyPart, BTreeMap<KeyPart, Stored>>,
     /// The secondary indexes, in definition order.
     pub(crate) indexes: Vec<Index>,
     /// The limits enforced on writes.
     pub(crate) limits: Limits,
+    /// The interned attribute names of the stored items (and index entries).
+    names: Names,
+    /// A reusable buffer for encoding items.
+    scratch: Vec<u8>,
     len: usize,
 }
 
@@ -230,8 +232,49 @@ impl Table {
             partitions: BTreeMap::new(),
             indexes,
             limits,
+            names: Names::default(),
+            scratch: Vec::new(),
             len: 0,
         })
+    }
+
+    /// The whole item of a stored item or index entry of this table.
+    pub(crate) fn decode(&self, item: &Stored) -> Item {
+        item.decode(&self.names)
+    }
+
+    /// A selector of the named top-level attributes, for [`Table::select`].
+    pub(crate) fn selector<'a>(&self, wanted: impl IntoIterator<Item = &'a str>) -> Selector<'a> {
+        Selector::new(&self.names, wanted)
+    }
+
+    /// The selected top-level attributes of a stored item or index entry.
+    pub(crate) fn select(&self, item: &Stored, selector: &Selector<'_>) -> Item {
+        item.select(&self.names, selector)
+    }
+
+    /// A selector of the top-level attributes a condition reads: evaluating the condition on
+    /// just those gives the same answer as on the whole item.
+    pub(crate) fn condition_selector<'a>(&self, condition: &'a Condition) -> Selector<'a> {
+        let mut roots = Vec::new();
+        crate::eval::condition_roots(condition, &mut roots);
+        self.selector(roots)
+    }
+
+    /// Applies a (checked) projection to a stored item, decoding only the attributes it
+    /// names.
+    pub(crate) fn project(&self, item: &Stored, paths: &[Path]) -> Item {
+        self.project_with(item, paths, &self.selector(paths.iter().map(Path::root)))
+    }
+
+    /// [`Table::project`] with the selector of the paths' roots made beforehand.
+    pub(crate) fn project_with(&self, item: &Stored, paths: &[Path], roots: &Selector<'_>) -> Item {
+        let selected = self.select(item, roots);
+        if paths.iter().all(Path::is_top_level) {
+            selected
+        } else {
+            crate::eval::project(&selected, paths)
+        }
     }
 
     /// The index named `name`, or DynamoDB's error for an unknown index.
@@ -301,27 +344,48 @@ impl Table {
     }
 
     /// The stored item with this key.
-    pub(crate) fn get(&self, key: &PrimaryKey) -> Option<&Arc<Item>> {
+    pub(crate) fn get(&self, key: &PrimaryKey) -> Option<&Stored> {
         self.partitions.get(&key.pk)?.get(&key.sk)
     }
 
     /// Stores a (checked) item, replacing and returning the one with the same key.
-    pub(crate) fn put(&mut self, key: PrimaryKey, item: Item) -> Option<Arc<Item>> {
-        let item = Arc::new(item);
+    ///
+    /// The item is encoded once (and once more per `KeysOnly`/`Include` index holding it),
+    /// then dropped.
+    pub(crate) fn put(&mut self, key: PrimaryKey, item: Item) -> Option<Stored> {
+        let stored = Stored::encode(&item, &mut self.names, &mut self.scratch, None);
         let old = self
             .partitions
             .entry(key.pk.clone())
             .or_default()
-            .insert(key.sk.clone(), Arc::clone(&item));
+            .insert(key.sk.clone(), stored.clone());
         for index in &mut self.indexes {
+            let now = index.position(&item, &key);
             if let Some(old) = &old {
                 // Drop the old entry unless the new one replaces it in place.
-                let was = index.position(old, &key);
-                if was.is_some() && was != index.position(&item, &key) {
-                    index.remove(old, &key);
+                if let Some(was) = index.stored_position(&self.names, old, &key) {
+                    if Some(&was) != now.as_ref() {
+                        index.remove(&was);
+                    }
                 }
             }
-            index.insert(&item, &key);
+            if let Some((pk, position)) = now {
+                let entry = if index.projects_all() {
+                    stored.clone()
+                } else {
+                    Stored::encode(
+                        &item,
+                        &mut self.names,
+                        &mut self.scratch,
+                        Some(index.kept.as_slice()),
+                    )
+                };
+                index
+                    .partitions
+                    .entry(pk)
+                    .or_default()
+                    .insert(position, entry);
+            }
         }
         if old.is_none() {
             self.len += 1;
@@ -330,14 +394,16 @@ impl Table {
     }
 
     /// Deletes and returns the item with this key.
-    pub(crate) fn delete(&mut self, key: &PrimaryKey) -> Option<Arc<Item>> {
+    pub(crate) fn delete(&mut self, key: &PrimaryKey) -> Option<Stored> {
         let partition = self.partitions.get_mut(&key.pk)?;
         let old = partition.remove(&key.sk)?;
         if partition.is_empty() {
             self.partitions.remove(&key.pk);
         }
         for index in &mut self.indexes {
-            index.remove(&old, key);
+            if let Some(was) = index.stored_position(&self.names, &old, key) {
+                index.remove(&was);
+            }
         }
         self.len -= 1;
         Some(old)
@@ -357,13 +423,15 @@ impl Table {
             .partitions
             .iter()
             .flat_map(|(pk, items)| {
-                items.iter().filter_map(|(sk, item)| match item.get(&ttl) {
-                    Some(Value::N(at)) if at <= now => Some(PrimaryKey {
-                        pk: pk.clone(),
-                        sk: sk.clone(),
-                    }),
-                    _ => None,
-                })
+                items
+                    .iter()
+                    .filter_map(|(sk, item)| match item.get(&self.names, &ttl) {
+                        Some(Value::N(at)) if at <= *now => Some(PrimaryKey {
+                            pk: pk.clone(),
+                            sk: sk.clone(),
+                        }),
+                        _ => None,
+                    })
             })
             .collect();
         for key in &expired {
@@ -413,9 +481,9 @@ mod tests {
         Table::new(definition(), Limits::default()).unwrap()
     }
 
-    fn put(t: &mut Table, item: Item) -> Option<Arc<Item>> {
+    fn put(t: &mut Table, item: Item) -> Option<Item> {
         let key = t.check_item(&item, false).unwrap();
-        t.put(key, item)
+        t.put(key, item).map(|old| t.decode(&old))
     }
 
     #[test]
@@ -441,14 +509,14 @@ mod tests {
         put(&mut t, full);
         assert_eq!(t.len(), 1);
         let gsi = &t.indexes[0].partitions[&KeyPart::from_value(&"G".into()).unwrap()];
-        let entry = gsi.values().next().unwrap();
+        let entry = t.decode(gsi.values().next().unwrap());
         // KeysOnly: table keys and index keys.
         assert_eq!(
             entry.keys().map(String::as_str).collect::<Vec<_>>(),
             ["gsi1pk", "gsi1sk", "pk", "sk"]
         );
         let lsi = &t.indexes[1].partitions[&KeyPart::from_value(&"a".into()).unwrap()];
-        let entry = lsi.values().next().unwrap();
+        let entry = t.decode(lsi.values().next().unwrap());
         assert_eq!(
             entry.keys().map(String::as_str).collect::<Vec<_>>(),
             ["pk", "rank", "sk", "title"]

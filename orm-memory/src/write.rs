@@ -13,7 +13,6 @@ use orm_core::backend::{
 };
 use orm_core::expr::{Condition, Update};
 use orm_core::{Error, Item, Result};
-use std::sync::Arc;
 
 /// What a planned write does once its condition holds.
 #[derive(Debug)]
@@ -187,20 +186,26 @@ pub(crate) fn plan_action(table: &Table, action: TransactWriteAction) -> Result<
 
 /// Checks the condition against the stored item (an empty item when there is none) and
 /// computes the change and what the write returns, without modifying the table.
+///
+/// The stored item is decoded only as far as needed: the attributes the condition reads, and
+/// the whole item only for an update or to return it.
 pub(crate) fn evaluate(table: &Table, planned: Planned) -> std::result::Result<Ready, Failure> {
-    let old: Option<Arc<Item>> = table.get(&planned.key).cloned();
-    let old_item: Option<&Item> = old.as_deref();
+    let old = table.get(&planned.key);
     if let Some(condition) = &planned.condition {
-        let empty = Item::new();
-        if !eval(condition, old_item.unwrap_or(&empty)) {
-            let item = old_item.filter(|_| planned.return_item_on_failure).cloned();
+        let subject = match old {
+            Some(old) => table.select(old, &table.condition_selector(condition)),
+            None => Item::new(),
+        };
+        if !eval(condition, &subject) {
+            let item = old
+                .filter(|_| planned.return_item_on_failure)
+                .map(|old| table.decode(old));
             return Err(Failure::Condition(item));
         }
     }
     let all_old = || {
-        old_item
-            .filter(|_| planned.return_values == ReturnValues::AllOld)
-            .cloned()
+        old.filter(|_| planned.return_values == ReturnValues::AllOld)
+            .map(|old| table.decode(old))
     };
     let (change, returned) = match planned.kind {
         Kind::Put(item) => (Change::Put(item), all_old()),
@@ -215,6 +220,8 @@ pub(crate) fn evaluate(table: &Table, planned: Planned) -> std::result::Result<R
         Kind::Check => (Change::Nothing, None),
         Kind::Update { key, update } => {
             update::check_key_targets(&update, &table.def).map_err(Failure::KeyUpdate)?;
+            let old_item = old.map(|old| table.decode(old));
+            let old_item = old_item.as_ref();
             let new = update::apply(old_item, &key, &update).map_err(Failure::Invalid)?;
             if let Some(new) = &new {
                 table.check_item(new, true).map_err(|e| {
