@@ -15,8 +15,8 @@ use crate::write::{Failure, Planned, Ready};
 use async_trait::async_trait;
 use orm_core::backend::{
     BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, Capabilities, DeleteItem, GetItem,
-    KeyType, Limits, Page, PutItem, Query, ReturnValues, Scan, TableDefinition, TransactGet,
-    TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
+    KeyType, Limits, Page, PutItem, Query, Scan, TableDefinition, TransactGet, TransactWrite,
+    TransactWriteAction, UpdateItem, WriteRequest,
 };
 use orm_core::error::CancellationReason;
 use orm_core::{Backend, Error, Item, Number, Result, Value};
@@ -348,41 +348,32 @@ impl Backend for MemoryBackend {
         }
         let mut state = self.write();
         let table = state.table_mut(&request.table)?;
-        let mut planned = Vec::with_capacity(request.writes.len());
+        // Every write is checked before any is applied (DynamoDB rejects the whole batch);
+        // batch writes are unconditional, so each is then a plain put or delete of a borrowed
+        // item, encoded straight into the table.
+        let mut keys = Vec::with_capacity(request.writes.len());
         let mut seen = BTreeSet::new();
         for write in &request.writes {
-            let plan = match write {
-                WriteRequest::Put(item) => write::plan_put(
-                    table,
-                    PutItem {
-                        table: request.table.clone(),
-                        item: item.clone(),
-                        condition: None,
-                        return_values: ReturnValues::None,
-                        return_item_on_condition_failure: false,
-                    },
-                )?,
-                WriteRequest::Delete(key) => write::plan_delete(
-                    table,
-                    DeleteItem {
-                        table: request.table.clone(),
-                        key: key.clone(),
-                        condition: None,
-                        return_values: ReturnValues::None,
-                        return_item_on_condition_failure: false,
-                    },
-                )?,
+            let key = match write {
+                WriteRequest::Put(item) => table.check_item(item, false)?,
+                WriteRequest::Delete(key) => table.key(key)?,
             };
-            if !seen.insert(plan.key.clone()) {
+            if !seen.insert(key.clone()) {
                 return Err(Error::validation(
                     "Provided list of item keys contains duplicates",
                 ));
             }
-            planned.push(plan);
+            keys.push(key);
         }
-        for plan in planned {
-            let ready = write::evaluate(table, plan).map_err(Failure::into_error)?;
-            write::commit(table, ready);
+        for (write, key) in request.writes.iter().zip(keys) {
+            match write {
+                WriteRequest::Put(item) => {
+                    table.put(key, item);
+                }
+                WriteRequest::Delete(_) => {
+                    table.delete(&key);
+                }
+            }
         }
         Ok(BatchWriteOutput::default())
     }

@@ -587,12 +587,12 @@ mod tests {
                 item.insert("gsk".into(), format!("k{sk:02}").into());
             }
             let key = t.check_item(&item, false).unwrap();
-            t.put(key, item);
+            t.put(key, &item);
         }
         for sk in 0..3i64 {
             let item = Item::new().with("pk", "q").with("sk", sk);
             let key = t.check_item(&item, false).unwrap();
-            t.put(key, item);
+            t.put(key, &item);
         }
         t
     }
@@ -891,7 +891,7 @@ mod tests {
                 .with("sk", sk)
                 .with("data", "x".repeat(300 * 1024));
             let key = t.check_item(&item, false).unwrap();
-            t.put(key, item);
+            t.put(key, &item);
         }
         let mut r = q(None);
         r.key_condition.partition_value = "big".into();

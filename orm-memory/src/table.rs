@@ -350,17 +350,17 @@ impl Table {
 
     /// Stores a (checked) item, replacing and returning the one with the same key.
     ///
-    /// The item is encoded once (and once more per `KeysOnly`/`Include` index holding it),
-    /// then dropped.
-    pub(crate) fn put(&mut self, key: PrimaryKey, item: Item) -> Option<Stored> {
-        let stored = Stored::encode(&item, &mut self.names, &mut self.scratch, None);
+    /// The item is encoded once (and once more per `KeysOnly`/`Include` index holding it);
+    /// it is borrowed, so a caller that owns it drops it afterwards.
+    pub(crate) fn put(&mut self, key: PrimaryKey, item: &Item) -> Option<Stored> {
+        let stored = Stored::encode(item, &mut self.names, &mut self.scratch, None);
         let old = self
             .partitions
             .entry(key.pk.clone())
             .or_default()
             .insert(key.sk.clone(), stored.clone());
         for index in &mut self.indexes {
-            let now = index.position(&item, &key);
+            let now = index.position(item, &key);
             if let Some(old) = &old {
                 // Drop the old entry unless the new one replaces it in place.
                 if let Some(was) = index.stored_position(&self.names, old, &key) {
@@ -374,7 +374,7 @@ impl Table {
                     stored.clone()
                 } else {
                     Stored::encode(
-                        &item,
+                        item,
                         &mut self.names,
                         &mut self.scratch,
                         Some(index.kept.as_slice()),
@@ -483,7 +483,7 @@ mod tests {
 
     fn put(t: &mut Table, item: Item) -> Option<Item> {
         let key = t.check_item(&item, false).unwrap();
-        t.put(key, item).map(|old| t.decode(&old))
+        t.put(key, &item).map(|old| t.decode(&old))
     }
 
     #[test]

@@ -2,7 +2,8 @@
 
 use super::*;
 use orm_core::backend::{
-    ConditionCheck, IndexDefinition, KeyAttribute, KeyType, Projection, TransactWriteAction,
+    ConditionCheck, IndexDefinition, KeyAttribute, KeyType, Projection, ReturnValues,
+    TransactWriteAction,
 };
 use orm_core::expr::{attr, Condition, KeyCondition, SetValue, Update};
 use orm_core::Value;

@@ -247,7 +247,7 @@ pub(crate) fn evaluate(table: &Table, planned: Planned) -> std::result::Result<R
 pub(crate) fn commit(table: &mut Table, ready: Ready) -> Option<Item> {
     match ready.change {
         Change::Put(item) => {
-            table.put(ready.key, item);
+            table.put(ready.key, &item);
         }
         Change::Delete => {
             table.delete(&ready.key);
