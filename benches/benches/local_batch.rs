@@ -2,6 +2,8 @@
 //! DynamoDB Local at `$DYNAMODB_ENDPOINT` (skipped when unset); `$ORM_BENCH_BATCH_N` changes
 //! the count. Each side writes into its own fresh table; one timed run each. `batch_put` (the
 //! same writes without `batch_create`'s existence check) is timed too, for context.
+//! `$ORM_BENCH_BATCH_CONCURRENCY` overrides the batch chunks in flight (default: the
+//! `BatchConfig` default, 8), to see whether the server or the client is the bottleneck.
 
 use orm_benches::measure::write_result;
 use orm_benches::model::{sample, Order};
@@ -30,8 +32,14 @@ fn main() {
         let clients = Clients::new(&endpoint).await;
         let backend = clients.table.backend().clone();
         let seq_table = Table::from_arc(backend.clone(), "bench_sequential");
-        let batch_table = Table::from_arc(backend.clone(), "bench_batch");
-        let put_table = Table::from_arc(backend, "bench_batch_put");
+        let concurrency: usize = std::env::var("ORM_BENCH_BATCH_CONCURRENCY")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(orm_core::batch::BatchConfig::default().concurrency);
+        let batch_table = Table::from_arc(backend.clone(), "bench_batch")
+            .reconfigure(|c| c.batch.concurrency = concurrency);
+        let put_table = Table::from_arc(backend, "bench_batch_put")
+            .reconfigure(|c| c.batch.concurrency = concurrency);
         for t in [&seq_table, &batch_table, &put_table] {
             let _ = t.delete_table().await;
             t.create_table::<Order>().await.unwrap();
