@@ -6,7 +6,7 @@
 
 use crate::error::Result;
 use crate::expr::{Condition, KeyCondition, Path, Update};
-use crate::value::Item;
+use crate::value::{Item, Value};
 use async_trait::async_trait;
 use std::fmt::Debug;
 
@@ -145,6 +145,92 @@ pub struct Page {
     pub scanned_count: u32,
     /// Where to continue; `None` when the end was reached. Pages may be empty yet carry a key.
     pub last_evaluated_key: Option<Item>,
+}
+
+/// An item as a backend read it: either a sorted [`Item`], or its attributes in the order the
+/// backend had them. DynamoDB answers with hash maps, so building an `Item` means sorting every
+/// item's attributes; a caller that decodes straight into a model needs no order, and
+/// [`Backend::query_raw`] / [`Backend::scan_raw`] let a backend skip that work.
+///
+/// ```
+/// use orm_core::backend::RawItem;
+/// use orm_core::{Item, Value};
+///
+/// let raw = RawItem::Entries(vec![("b".into(), Value::from(2u8)), ("a".into(), Value::from(1u8))]);
+/// assert_eq!(raw.get("a"), Some(&Value::from(1u8)));
+/// assert_eq!(raw.into_item(), Item::new().with("a", 1u8).with("b", 2u8));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawItem {
+    /// A sorted item.
+    Item(Item),
+    /// Attributes in no particular order, each name once.
+    Entries(Vec<(String, Value)>),
+}
+
+impl RawItem {
+    /// The attribute `name`, if present.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        match self {
+            RawItem::Item(item) => item.get(name),
+            RawItem::Entries(entries) => entries.iter().find(|(n, _)| n == name).map(|(_, v)| v),
+        }
+    }
+
+    /// The item as a sorted [`Item`].
+    pub fn into_item(self) -> Item {
+        match self {
+            RawItem::Item(item) => item,
+            RawItem::Entries(mut entries) => {
+                // Names are distinct: an unstable sort is exact, and the map is bulk-built
+                // from sorted input.
+                entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                Item(entries.into_iter().collect())
+            }
+        }
+    }
+}
+
+impl From<Item> for RawItem {
+    fn from(item: Item) -> Self {
+        RawItem::Item(item)
+    }
+}
+
+/// A [`Page`] whose items are [`RawItem`]s, as [`Backend::query_raw`] and
+/// [`Backend::scan_raw`] return it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RawPage {
+    /// The items that passed the filter (empty for count-only requests).
+    pub items: Vec<RawItem>,
+    /// Items that passed the filter.
+    pub count: u32,
+    /// Items read before the filter.
+    pub scanned_count: u32,
+    /// Where to continue; `None` when the end was reached.
+    pub last_evaluated_key: Option<Item>,
+}
+
+impl From<Page> for RawPage {
+    fn from(page: Page) -> Self {
+        RawPage {
+            items: page.items.into_iter().map(RawItem::Item).collect(),
+            count: page.count,
+            scanned_count: page.scanned_count,
+            last_evaluated_key: page.last_evaluated_key,
+        }
+    }
+}
+
+impl From<RawPage> for Page {
+    fn from(page: RawPage) -> Self {
+        Page {
+            items: page.items.into_iter().map(RawItem::into_item).collect(),
+            count: page.count,
+            scanned_count: page.scanned_count,
+            last_evaluated_key: page.last_evaluated_key,
+        }
+    }
 }
 
 /// Read up to 100 items by key from one table; unprocessed keys come back to retry.
@@ -441,6 +527,16 @@ pub trait Backend: Debug + Send + Sync + 'static {
     async fn query(&self, request: Query) -> Result<Page>;
     /// Reads one page of a scan.
     async fn scan(&self, request: Scan) -> Result<Page>;
+    /// [`Backend::query`], its items as the backend read them. The ORM's query terminals read
+    /// through this; the default wraps `query`'s sorted items. A backend whose native items are
+    /// unordered (DynamoDB's hash maps) overrides it to skip sorting items nobody needs sorted.
+    async fn query_raw(&self, request: Query) -> Result<RawPage> {
+        Ok(self.query(request).await?.into())
+    }
+    /// [`Backend::scan`], its items as the backend read them; see [`Backend::query_raw`].
+    async fn scan_raw(&self, request: Scan) -> Result<RawPage> {
+        Ok(self.scan(request).await?.into())
+    }
 
     /// Reads up to 100 keys; unprocessed keys are returned, not dropped.
     async fn batch_get(&self, request: BatchGet) -> Result<BatchGetOutput>;

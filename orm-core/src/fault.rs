@@ -216,6 +216,14 @@ impl Backend for FaultInjection {
         self.call_fault("Scan", false)?;
         self.inner.scan(request).await
     }
+    async fn query_raw(&self, request: Query) -> Result<RawPage> {
+        self.call_fault("Query", false)?;
+        self.inner.query_raw(request).await
+    }
+    async fn scan_raw(&self, request: Scan) -> Result<RawPage> {
+        self.call_fault("Scan", false)?;
+        self.inner.scan_raw(request).await
+    }
     async fn batch_get(&self, mut request: BatchGet) -> Result<BatchGetOutput> {
         self.call_fault("BatchGetItem", true)?;
         let (sent, held) = self.split(std::mem::take(&mut request.keys));

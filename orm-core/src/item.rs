@@ -208,3 +208,35 @@ pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T> {
     let root = Path::Root;
     Ok(T::deserialize(De { value, path: &root }).map_err(|e| e.at(&root))?)
 }
+
+/// [`from_item`] for an item given as its attributes in any order (as
+/// [`RawItem::Entries`](crate::backend::RawItem::Entries) holds them): the same mapping and
+/// errors, without sorting the attributes into an [`Item`] first.
+///
+/// Field order does not matter to serde's structs. It can matter where serde buffers content
+/// through `deserialize_any` (untagged and internally tagged enums, `#[serde(flatten)]`), and
+/// only for which of two readings of one value wins; such models read the same either way.
+///
+/// ```
+/// use orm_core::{from_entries, Value};
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize, Debug, PartialEq)]
+/// struct User { name: String, age: u8 }
+///
+/// let entries = vec![("age".to_owned(), Value::from(36u8)), ("name".to_owned(), Value::from("Ada"))];
+/// assert_eq!(from_entries::<User, _>(entries)?, User { name: "Ada".into(), age: 36 });
+/// # Ok::<(), orm_core::Error>(())
+/// ```
+pub fn from_entries<T, I>(entries: I) -> Result<T>
+where
+    T: DeserializeOwned,
+    I: IntoIterator<Item = (String, Value)>,
+{
+    let root = Path::Root;
+    Ok(T::deserialize(de::EntriesDe {
+        entries: entries.into_iter(),
+        path: &root,
+    })
+    .map_err(|e| e.at(&root))?)
+}

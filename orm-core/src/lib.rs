@@ -27,7 +27,9 @@ pub use crud::ModelExt;
 pub use cursor::Cursor;
 pub use error::{Error, Result};
 pub use expr::{attr, Condition, Path};
-pub use item::{from_item, from_value, to_item, to_value, BinarySet, NumberSet, StringSet};
+pub use item::{
+    from_entries, from_item, from_value, to_item, to_value, BinarySet, NumberSet, StringSet,
+};
 pub use key::{IntoResult, Key};
 pub use model::{Field, FieldKind, Model, Schema};
 pub use number::{Number, NumberError};

@@ -11,7 +11,7 @@
 //! - Every query reads only items of the model's entity, even when other entities share the
 //!   partition (an entity filter is always added).
 
-use crate::backend::{self, Backend};
+use crate::backend::{self, Backend, RawItem, RawPage};
 use crate::cursor::{Cursor, Fingerprint};
 use crate::error::{Error, Result};
 use crate::expr::{Condition, KeyCondition, Path, SortKeyCondition};
@@ -31,6 +31,10 @@ pub trait QueryTarget: Sized + Send + 'static {
     fn schemas() -> Vec<&'static Schema>;
     /// Decodes one stored item.
     fn decode(table: &Table, item: Item) -> Result<Self>;
+    /// Decodes one item as the backend read it; by default through [`QueryTarget::decode`].
+    fn decode_raw(table: &Table, item: RawItem) -> Result<Self> {
+        Self::decode(table, item.into_item())
+    }
 }
 
 impl<M: Model> QueryTarget for M {
@@ -39,6 +43,9 @@ impl<M: Model> QueryTarget for M {
     }
     fn decode(table: &Table, item: Item) -> Result<Self> {
         table.from_stored_item(item)
+    }
+    fn decode_raw(table: &Table, item: RawItem) -> Result<Self> {
+        table.from_raw_item(item)
     }
 }
 
@@ -97,16 +104,16 @@ impl Request {
             }
         }
     }
-    async fn send(&self, backend: &dyn Backend) -> Result<backend::Page> {
+    async fn send(&self, backend: &dyn Backend) -> Result<RawPage> {
         match self {
-            Request::Query(q) => backend.query(q.clone()).await,
-            Request::Scan(s) => backend.scan(s.clone()).await,
+            Request::Query(q) => backend.query_raw(q.clone()).await,
+            Request::Scan(s) => backend.scan_raw(s.clone()).await,
         }
     }
 }
 
 impl<T: QueryTarget> Plan<T> {
-    fn cursor_for(&self, item: &Item) -> Result<Cursor> {
+    fn cursor_for(&self, item: &RawItem) -> Result<Cursor> {
         let mut key = Item::new();
         for name in self.key_attributes.iter() {
             if let Some(v) = item.get(name) {
@@ -151,7 +158,7 @@ impl<T: QueryTarget> Plan<T> {
                 } else {
                     None
                 };
-                items.push(T::decode(&self.table, raw)?);
+                items.push(T::decode_raw(&self.table, raw)?);
                 if last_wanted {
                     return Ok(Page { items, cursor });
                 }
@@ -214,7 +221,7 @@ impl<T: QueryTarget> Plan<T> {
     fn stream(mut self, start: Option<Item>) -> impl Stream<Item = Result<T>> + Send + 'static {
         struct State<T> {
             plan: Plan<T>,
-            buffer: VecDeque<Item>,
+            buffer: VecDeque<RawItem>,
             next: Option<Option<Item>>,
             returned: usize,
         }
@@ -232,7 +239,7 @@ impl<T: QueryTarget> Plan<T> {
                 }
                 if let Some(raw) = st.buffer.pop_front() {
                     st.returned += 1;
-                    let item = T::decode(&st.plan.table, raw)?;
+                    let item = T::decode_raw(&st.plan.table, raw)?;
                     return Ok(Some((item, st)));
                 }
                 let Some(start) = st.next.take() else {
@@ -964,13 +971,22 @@ macro_rules! collection {
                 ::std::vec![$(<$model as $crate::Model>::schema()),+]
             }
             fn decode(table: &$crate::Table, item: $crate::Item) -> $crate::Result<Self> {
+                <Self as $crate::query::QueryTarget>::decode_raw(
+                    table,
+                    $crate::backend::RawItem::Item(item),
+                )
+            }
+            fn decode_raw(
+                table: &$crate::Table,
+                item: $crate::backend::RawItem,
+            ) -> $crate::Result<Self> {
                 let entity = match item.get(&table.config().entity_attribute) {
                     ::std::option::Option::Some($crate::Value::S(e)) => e.clone(),
                     _ => ::std::string::String::new(),
                 };
                 $(
                     if entity == <$model as $crate::Model>::schema().entity {
-                        return table.from_stored_item::<$model>(item).map($name::$variant);
+                        return table.from_raw_item::<$model>(item).map($name::$variant);
                     }
                 )+
                 ::std::result::Result::Err($crate::Error::EntityMismatch {

@@ -6,10 +6,11 @@
 //! entity name (`__entity`). Any other DynamoDB client can read such items.
 
 use crate::backend::{
-    Backend, Capabilities, IndexDefinition, KeyAttribute, KeyType, Projection, TableDefinition,
+    Backend, Capabilities, IndexDefinition, KeyAttribute, KeyType, Projection, RawItem,
+    TableDefinition,
 };
 use crate::error::{Error, Result};
-use crate::item::{from_item, to_item};
+use crate::item::{from_entries, from_item, to_item};
 use crate::key::Key;
 use crate::model::{Model, Schema};
 use crate::value::{Item, Value};
@@ -71,6 +72,18 @@ impl TableConfig {
     /// The sort-key attribute of an index (`<index>sk`).
     pub fn index_sort_key(&self, index: &str) -> String {
         format!("{index}sk")
+    }
+
+    /// Whether `name` is an attribute the table layout adds to items of `schema` (keys, index
+    /// keys, entity name) rather than one of the model's fields.
+    fn is_layout_attribute(&self, schema: &Schema, name: &str) -> bool {
+        name == self.entity_attribute
+            || name == self.partition_key
+            || name == self.sort_key
+            || schema
+                .indexes
+                .iter()
+                .any(|i| TableConfig::is_index_attribute(i.name, name, !i.local))
     }
 
     /// Whether `name` is the partition-key (`<index>pk`, when `partition`) or sort-key
@@ -284,16 +297,35 @@ impl Table {
         let schema = M::schema();
         let config = &self.inner.config;
         self.check_entity::<M>(&item, &item)?;
-        item.retain(|name, _| {
-            name != &config.entity_attribute
-                && name != &config.partition_key
-                && name != &config.sort_key
-                && !schema
-                    .indexes
-                    .iter()
-                    .any(|i| TableConfig::is_index_attribute(i.name, name, !i.local))
-        });
+        item.retain(|name, _| !config.is_layout_attribute(schema, name));
         from_item(item)
+    }
+
+    /// [`Table::from_stored_item`] for an item as a backend read it ([`RawItem`]): attributes in
+    /// any order are decoded straight into the model, the layout attributes skipped as they go
+    /// by, without sorting them into an [`Item`] first.
+    pub fn from_raw_item<M: Model>(&self, raw: RawItem) -> Result<M> {
+        let entries = match raw {
+            RawItem::Item(item) => return self.from_stored_item(item),
+            RawItem::Entries(entries) => entries,
+        };
+        let schema = M::schema();
+        let config = &self.inner.config;
+        let entity = entries
+            .iter()
+            .find(|(n, _)| *n == config.entity_attribute)
+            .map(|(_, v)| v);
+        if !matches!(entity, Some(Value::S(e)) if e == schema.entity) {
+            // The error path: build the item, and let the one entity check describe it.
+            let item = RawItem::Entries(entries).into_item();
+            self.check_entity::<M>(&item, &item)?;
+            return self.from_stored_item(item);
+        }
+        from_entries(
+            entries
+                .into_iter()
+                .filter(|(name, _)| !config.is_layout_attribute(schema, name)),
+        )
     }
 
     /// `Ok` if `stored` is an item of entity `M`, else [`Error::EntityMismatch`] naming the entity

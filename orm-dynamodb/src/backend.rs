@@ -1,7 +1,8 @@
 //! `impl Backend for DynamoBackend`: one SDK call per request, traced.
 
 use crate::convert::{
-    item_from_attributes, item_to_attributes, item_to_attributes_ref, opt_item, AttributeMap,
+    entries_from_attributes, item_from_attributes, item_to_attributes, item_to_attributes_ref,
+    opt_item, AttributeMap,
 };
 use crate::errors::map_sdk_error;
 use crate::render::Expressions;
@@ -21,8 +22,8 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Error as ServiceError;
 use orm_core::backend::{
     Backend, BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, Capabilities, DeleteItem,
-    GetItem, Page, PutItem, Query, ReturnValues, Scan, TableDefinition, TransactGet, TransactWrite,
-    TransactWriteAction, UpdateItem, WriteRequest,
+    GetItem, Page, PutItem, Query, RawItem, RawPage, ReturnValues, Scan, TableDefinition,
+    TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
 use orm_core::error::{Error, Result};
 use orm_core::expr::Path;
@@ -211,15 +212,17 @@ impl DynamoBackend {
         scanned: i32,
         lek: Option<AttributeMap>,
         capacity: Option<f64>,
-    ) -> Result<Page> {
+    ) -> Result<RawPage> {
+        // Items stay in the SDK's (hash) order: the ORM decodes them straight into models;
+        // `Backend::query`/`scan` sort them into `Item`s.
         let items = items
             .unwrap_or_default()
             .into_iter()
-            .map(item_from_attributes)
+            .map(|m| entries_from_attributes(m).map(RawItem::Entries))
             .collect::<Result<Vec<_>>>()
             .map_err(|e| call.fail(e))?;
         call.done(items.len(), capacity);
-        Ok(Page {
+        Ok(RawPage {
             items,
             count: count.max(0) as u32,
             scanned_count: scanned.max(0) as u32,
@@ -606,6 +609,14 @@ impl Backend for DynamoBackend {
     }
 
     async fn query(&self, request: Query) -> Result<Page> {
+        Ok(self.query_raw(request).await?.into())
+    }
+
+    async fn scan(&self, request: Scan) -> Result<Page> {
+        Ok(self.scan_raw(request).await?.into())
+    }
+
+    async fn query_raw(&self, request: Query) -> Result<RawPage> {
         validate_condition(request.filter.as_ref())?;
         let full = self.table_name(&request.table);
         let call = Call::new("Query", &request.table, &full, request.index.as_deref());
@@ -651,7 +662,7 @@ impl Backend for DynamoBackend {
         )
     }
 
-    async fn scan(&self, request: Scan) -> Result<Page> {
+    async fn scan_raw(&self, request: Scan) -> Result<RawPage> {
         validate_condition(request.filter.as_ref())?;
         let full = self.table_name(&request.table);
         let call = Call::new("Scan", &request.table, &full, request.index.as_deref());

@@ -135,6 +135,17 @@ fn map_from_attributes(map: AttributeMap) -> Result<BTreeMap<String, Value>> {
     Ok(entries.into_iter().collect())
 }
 
+/// Converts the SDK's attribute map into an item's attributes in the map's (arbitrary) order,
+/// moving its contents: the unsorted [`RawItem::Entries`](orm_core::backend::RawItem::Entries)
+/// form, for readers that decode straight into models.
+pub fn entries_from_attributes(map: AttributeMap) -> Result<Vec<(String, Value)>> {
+    let mut entries = Vec::with_capacity(map.len());
+    for (k, v) in map {
+        entries.push((k, from_attribute_value(v)?));
+    }
+    Ok(entries)
+}
+
 /// Converts an optional attribute map (as found in SDK outputs) into an optional [`Item`].
 pub fn opt_item(map: Option<AttributeMap>) -> Result<Option<Item>> {
     map.map(item_from_attributes).transpose()
@@ -223,6 +234,18 @@ mod tests {
         for (k, v) in item.iter() {
             assert_eq!(v, &Value::S(k.clone()));
         }
+    }
+
+    #[test]
+    fn entries_are_the_same_attributes_unsorted() {
+        let Value::M(map) = sample() else {
+            unreachable!()
+        };
+        let attrs = item_to_attributes(Item(map.clone()));
+        let entries = entries_from_attributes(attrs.clone()).unwrap();
+        assert_eq!(entries.len(), map.len());
+        let raw = orm_core::backend::RawItem::Entries(entries);
+        assert_eq!(raw.into_item(), item_from_attributes(attrs).unwrap());
     }
 
     #[test]

@@ -13,7 +13,6 @@ use super::{BINARY_SET, NUMBER, NUMBER_SET, STRING_SET};
 use crate::number::Number;
 use crate::value::Value;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
-use std::collections::btree_map;
 use std::fmt;
 
 type Result<T, E = BridgeError> = std::result::Result<T, E>;
@@ -107,6 +106,31 @@ fn visit_map<'de, V: Visitor<'de>>(
         pending: None,
         path,
     })
+}
+
+/// Deserializes a top-level map given as its entries, in any order (an item's attributes as a
+/// backend read them), without building a map first.
+pub(crate) struct EntriesDe<'p, I> {
+    pub(crate) entries: I,
+    pub(crate) path: &'p Path<'p>,
+}
+
+impl<'de, I: Iterator<Item = (String, Value)>> de::Deserializer<'de> for EntriesDe<'_, I> {
+    type Error = BridgeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_map(MapDe {
+            iter: self.entries,
+            pending: None,
+            path: self.path,
+        })
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
 }
 
 /// The lossy `deserialize_any` reading of a number: the narrowest of `u64`/`i64`, then
@@ -411,13 +435,13 @@ impl<'de, I: ExactSizeIterator<Item = Value>> de::SeqAccess<'de> for SeqDe<'_, I
 }
 
 /// The entries of a map or the fields of a struct.
-struct MapDe<'a> {
-    iter: btree_map::IntoIter<String, Value>,
+struct MapDe<'a, I> {
+    iter: I,
     pending: Option<(String, Value)>,
     path: &'a Path<'a>,
 }
 
-impl<'de> de::MapAccess<'de> for MapDe<'_> {
+impl<'de, I: Iterator<Item = (String, Value)>> de::MapAccess<'de> for MapDe<'_, I> {
     type Error = BridgeError;
 
     #[inline]
@@ -468,7 +492,10 @@ impl<'de> de::MapAccess<'de> for MapDe<'_> {
     }
 
     fn size_hint(&self) -> Option<usize> {
-        Some(self.iter.len())
+        match self.iter.size_hint() {
+            (low, Some(high)) if low == high => Some(low),
+            _ => None,
+        }
     }
 }
 
