@@ -116,6 +116,45 @@ impl Number {
         parse_bytes(s.as_bytes()).map_err(|fail| fail.with_input(s.to_owned()))
     }
 
+    /// [`Number::parse`] of an owned string, keeping its allocation as the number's text when it
+    /// is already a canonical integer (`0`, or an optional `-` and up to 38 digits without a
+    /// leading zero): numbers read back from DynamoDB mostly are, and then nothing is copied.
+    ///
+    /// ```
+    /// use orm_core::Number;
+    ///
+    /// assert_eq!(Number::parse_owned("42".to_owned())?, Number::parse("42")?);
+    /// assert_eq!(Number::parse_owned("007.50".to_owned())?.to_string(), "7.5");
+    /// assert!(Number::parse_owned("-0".to_owned())?.is_zero());
+    /// # Ok::<(), orm_core::NumberError>(())
+    /// ```
+    pub fn parse_owned(s: String) -> Result<Number, NumberError> {
+        let bytes = s.as_bytes();
+        let (neg, digits) = match bytes.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, bytes),
+        };
+        let canonical_integer = match digits {
+            [b'0'] => !neg,
+            [b'1'..=b'9', rest @ ..] => rest.len() < 38 && rest.iter().all(u8::is_ascii_digit),
+            _ => false,
+        };
+        if !canonical_integer {
+            return Number::parse(&s);
+        }
+        // At most 38 digits: the exponent of the first one fits easily.
+        let adj = if digits == b"0" {
+            0
+        } else {
+            digits.len() as i16 - 1
+        };
+        Ok(Number {
+            text: s.into_boxed_str(),
+            adj,
+            neg,
+        })
+    }
+
     /// Returns the number zero.
     pub fn zero() -> Number {
         Number {
@@ -1516,6 +1555,19 @@ mod tests {
             failure_persistence: None,
             ..ProptestConfig::default()
         })]
+
+        #[test]
+        fn prop_parse_owned_matches_parse(
+            s in "[+-]?0*[0-9]{0,41}(\\.[0-9]{0,3})?([eE][+-]?[0-9]{1,2})?"
+        ) {
+            let owned = Number::parse_owned(s.clone());
+            let parsed = Number::parse(&s);
+            prop_assert_eq!(&owned, &parsed);
+            if let (Ok(a), Ok(b)) = (owned, parsed) {
+                prop_assert_eq!(a.to_string(), b.to_string());
+                prop_assert_eq!(a.cmp(&b), std::cmp::Ordering::Equal);
+            }
+        }
 
         #[test]
         fn prop_parse_matches_reference(

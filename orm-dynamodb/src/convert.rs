@@ -65,7 +65,7 @@ fn number_text(n: Number) -> String {
 pub fn from_attribute_value(value: AttributeValue) -> Result<Value> {
     Ok(match value {
         AttributeValue::S(s) => Value::S(s),
-        AttributeValue::N(n) => Value::N(parse_number(&n)?),
+        AttributeValue::N(n) => Value::N(parse_number(n)?),
         AttributeValue::B(b) => Value::B(b.into_inner()),
         AttributeValue::Bool(b) => Value::Bool(b),
         AttributeValue::Null(_) => Value::Null,
@@ -78,9 +78,7 @@ pub fn from_attribute_value(value: AttributeValue) -> Result<Value> {
         }
         AttributeValue::M(m) => Value::M(map_from_attributes(m)?),
         AttributeValue::Ss(s) => Value::Ss(s.into_iter().collect()),
-        AttributeValue::Ns(s) => {
-            Value::Ns(s.iter().map(|n| parse_number(n)).collect::<Result<_>>()?)
-        }
+        AttributeValue::Ns(s) => Value::Ns(s.into_iter().map(parse_number).collect::<Result<_>>()?),
         AttributeValue::Bs(s) => Value::Bs(s.into_iter().map(Blob::into_inner).collect()),
         other => {
             return Err(Error::backend(
@@ -92,8 +90,8 @@ pub fn from_attribute_value(value: AttributeValue) -> Result<Value> {
     })
 }
 
-fn parse_number(text: &str) -> Result<Number> {
-    Number::parse(text).map_err(|e| {
+fn parse_number(text: String) -> Result<Number> {
+    Number::parse_owned(text).map_err(|e| {
         Error::backend(
             "convert",
             false,
