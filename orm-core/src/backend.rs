@@ -134,11 +134,12 @@ pub struct Scan {
     pub count_only: bool,
 }
 
-/// One page of query or scan results.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Page {
+/// One page of query or scan results: sorted [`Item`]s, or [`RawItem`]s as
+/// [`Backend::query_raw`] / [`Backend::scan_raw`] return them ([`RawPage`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T = Item> {
     /// The items that passed the filter (empty for count-only requests).
-    pub items: Vec<Item>,
+    pub items: Vec<T>,
     /// Items that passed the filter.
     pub count: u32,
     /// Items read before the filter.
@@ -197,18 +198,18 @@ impl From<Item> for RawItem {
     }
 }
 
-/// A [`Page`] whose items are [`RawItem`]s, as [`Backend::query_raw`] and
-/// [`Backend::scan_raw`] return it.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct RawPage {
-    /// The items that passed the filter (empty for count-only requests).
-    pub items: Vec<RawItem>,
-    /// Items that passed the filter.
-    pub count: u32,
-    /// Items read before the filter.
-    pub scanned_count: u32,
-    /// Where to continue; `None` when the end was reached.
-    pub last_evaluated_key: Option<Item>,
+/// A [`Page`] of items as the backend read them.
+pub type RawPage = Page<RawItem>;
+
+impl<T> Default for Page<T> {
+    fn default() -> Self {
+        Page {
+            items: Vec::new(),
+            count: 0,
+            scanned_count: 0,
+            last_evaluated_key: None,
+        }
+    }
 }
 
 impl From<Page> for RawPage {
