@@ -212,25 +212,27 @@ impl<T> Default for Page<T> {
     }
 }
 
+impl<T> Page<T> {
+    /// The same page with each item converted by `f`.
+    pub fn map_items<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            count: self.count,
+            scanned_count: self.scanned_count,
+            last_evaluated_key: self.last_evaluated_key,
+        }
+    }
+}
+
 impl From<Page> for RawPage {
     fn from(page: Page) -> Self {
-        RawPage {
-            items: page.items.into_iter().map(RawItem::Item).collect(),
-            count: page.count,
-            scanned_count: page.scanned_count,
-            last_evaluated_key: page.last_evaluated_key,
-        }
+        page.map_items(RawItem::Item)
     }
 }
 
 impl From<RawPage> for Page {
     fn from(page: RawPage) -> Self {
-        Page {
-            items: page.items.into_iter().map(RawItem::into_item).collect(),
-            count: page.count,
-            scanned_count: page.scanned_count,
-            last_evaluated_key: page.last_evaluated_key,
-        }
+        page.map_items(RawItem::into_item)
     }
 }
 
