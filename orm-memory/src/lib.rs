@@ -15,8 +15,8 @@ use crate::write::{Failure, Planned, Ready};
 use async_trait::async_trait;
 use orm_core::backend::{
     BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, Capabilities, DeleteItem, GetItem,
-    KeyType, Limits, Page, PutItem, Query, Scan, TableDefinition, TransactGet, TransactWrite,
-    TransactWriteAction, UpdateItem, WriteRequest,
+    KeyType, Limits, Page, PutItem, Query, RawPage, Scan, TableDefinition, TransactGet,
+    TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
 use orm_core::error::CancellationReason;
 use orm_core::{Backend, Error, Item, Number, Result, Value};
@@ -280,6 +280,16 @@ impl Backend for MemoryBackend {
     async fn scan(&self, request: Scan) -> Result<Page> {
         let state = self.read();
         query::scan(state.table(&request.table)?, &request)
+    }
+
+    async fn query_raw(&self, request: Query) -> Result<RawPage> {
+        let state = self.read();
+        query::query_with(state.table(&request.table)?, &request, Table::decode_raw)
+    }
+
+    async fn scan_raw(&self, request: Scan) -> Result<RawPage> {
+        let state = self.read();
+        query::scan_with(state.table(&request.table)?, &request, Table::decode_raw)
     }
 
     async fn batch_get(&self, request: BatchGet) -> Result<BatchGetOutput> {

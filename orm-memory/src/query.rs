@@ -136,7 +136,13 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn read<'i>(&self, entries: impl Iterator<Item = &'i Stored>) -> Page {
+    /// Reads a page whose items `decode` makes from the entries returned whole; projected items
+    /// are built as [`Item`]s and converted.
+    fn read<'i, T: From<Item>>(
+        &self,
+        entries: impl Iterator<Item = &'i Stored>,
+        decode: impl Fn(&Table, &Stored) -> T,
+    ) -> Page<T> {
         let table = self.table;
         let mut page = Page::default();
         let mut bytes = 0usize;
@@ -156,8 +162,8 @@ impl Reader<'_> {
                 page.count += 1;
                 if !self.count_only {
                     page.items.push(match &self.projection {
-                        Some((paths, roots)) => table.project_with(subject, paths, roots),
-                        None => table.decode(entry),
+                        Some((paths, roots)) => table.project_with(subject, paths, roots).into(),
+                        None => decode(table, entry),
                     });
                 }
             }
@@ -342,6 +348,16 @@ fn check_sort_condition(attr: &KeyAttribute, condition: &SortKeyCondition) -> Re
 
 /// Reads one page of a query on a table or one of its indexes.
 pub(crate) fn query(table: &Table, request: &Query) -> Result<Page> {
+    query_with(table, request, Table::decode)
+}
+
+/// [`query`], with `decode` making each item returned whole (a sorted [`Item`], or unsorted
+/// entries for `query_raw`).
+pub(crate) fn query_with<T: From<Item>>(
+    table: &Table,
+    request: &Query,
+    decode: impl Fn(&Table, &Stored) -> T,
+) -> Result<Page<T>> {
     check_limit(request.limit)?;
     // A count-only request ignores its projection, as DynamoBackend does (DynamoDB rejects a
     // projection with Select=COUNT, so it is not sent): regression test
@@ -419,7 +435,7 @@ pub(crate) fn query(table: &Table, request: &Query) -> Result<Page> {
                 range = continue_after(range, key.sk, forward);
             }
             match table.partitions.get(&pk) {
-                Some(partition) => read.read(items_in(partition, range, forward)),
+                Some(partition) => read.read(items_in(partition, range, forward), &decode),
                 None => Page::default(),
             }
         }
@@ -433,7 +449,7 @@ pub(crate) fn query(table: &Table, request: &Query) -> Result<Page> {
                 range = continue_after(range, position, forward);
             }
             match index.partitions.get(&pk) {
-                Some(partition) => read.read(items_in(partition, range, forward)),
+                Some(partition) => read.read(items_in(partition, range, forward), &decode),
                 None => Page::default(),
             }
         }
@@ -446,6 +462,15 @@ pub(crate) fn query(table: &Table, request: &Query) -> Result<Page> {
 /// Items come in key order (partition, then sort key); segment `s` of `n` holds the partitions
 /// whose key hashes to `s` modulo `n`.
 pub(crate) fn scan(table: &Table, request: &Scan) -> Result<Page> {
+    scan_with(table, request, Table::decode)
+}
+
+/// [`scan`], with `decode` as for [`query_with`].
+pub(crate) fn scan_with<T: From<Item>>(
+    table: &Table,
+    request: &Scan,
+    decode: impl Fn(&Table, &Stored) -> T,
+) -> Result<Page<T>> {
     check_limit(request.limit)?;
     // A count-only request ignores its projection, as DynamoBackend does (DynamoDB rejects a
     // projection with Select=COUNT, so it is not sent): regression test
@@ -504,7 +529,7 @@ pub(crate) fn scan(table: &Table, request: &Scan) -> Result<Page> {
                     };
                     items_in(partition, range, true)
                 });
-            read.read(entries)
+            read.read(entries, &decode)
         }
         Some(index) => {
             let start = match &request.exclusive_start_key {
@@ -525,7 +550,7 @@ pub(crate) fn scan(table: &Table, request: &Scan) -> Result<Page> {
                     };
                     items_in(partition, range, true)
                 });
-            read.read(entries)
+            read.read(entries, &decode)
         }
     };
     Ok(page)

@@ -299,8 +299,8 @@ impl Stored {
     /// The whole item.
     pub(crate) fn decode(&self, names: &Names) -> Item {
         let shape = fixed(&self.0.as_bytes()[FIXED..HEADER]);
-        let (mut c, count) = self.attributes();
         if shape != 0 {
+            let (mut c, _) = self.attributes();
             let mut map = names.shapes[shape - 1].skeleton.clone();
             for value in map.values_mut() {
                 c.varint();
@@ -308,6 +308,14 @@ impl Stored {
             }
             return Item(map);
         }
+        // Already in order: collecting checks that in one pass and bulk-builds the map.
+        Item(self.decode_entries(names).into_iter().collect())
+    }
+
+    /// The whole item as its attributes (in name order), without building a map: for readers
+    /// that decode straight into models.
+    pub(crate) fn decode_entries(&self, names: &Names) -> Vec<(String, Value)> {
+        let (mut c, count) = self.attributes();
         let mut pairs = Vec::with_capacity(count);
         for _ in 0..count {
             let name = match c.name() {
@@ -316,8 +324,7 @@ impl Stored {
             };
             pairs.push((name, decode_value(&mut c)));
         }
-        // Already in order: collecting checks that in one pass and bulk-builds the map.
-        Item(pairs.into_iter().collect())
+        pairs
     }
 
     /// The item reduced to the selected top-level attributes (those it has).

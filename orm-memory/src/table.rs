@@ -12,7 +12,7 @@ use crate::key::{check_key_value, exact_key, key_type_name, KeyPart, PrimaryKey,
 use crate::limits;
 use crate::stored::{Names, Selector, Stored};
 use orm_core::backend::{
-    IndexDefinition, KeyAttribute, KeyType, Limits, Projection, TableDefinition,
+    IndexDefinition, KeyAttribute, KeyType, Limits, Projection, RawItem, TableDefinition,
 };
 use orm_core::expr::{Condition, Path};
 use orm_core::{Error, Item, Number, Result, Value};
@@ -241,6 +241,11 @@ impl Table {
     /// The whole item of a stored item or index entry of this table.
     pub(crate) fn decode(&self, item: &Stored) -> Item {
         item.decode(&self.names)
+    }
+
+    /// A stored item as unsorted-form entries ([`RawItem::Entries`], here in name order).
+    pub(crate) fn decode_raw(&self, item: &Stored) -> RawItem {
+        RawItem::Entries(item.decode_entries(&self.names))
     }
 
     /// A selector of the named top-level attributes, for [`Table::select`].

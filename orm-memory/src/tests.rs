@@ -2,7 +2,7 @@
 
 use super::*;
 use orm_core::backend::{
-    ConditionCheck, IndexDefinition, KeyAttribute, KeyType, Projection, ReturnValues,
+    ConditionCheck, IndexDefinition, KeyAttribute, KeyType, Projection, RawItem, ReturnValues,
     TransactWriteAction,
 };
 use orm_core::expr::{attr, Condition, KeyCondition, SetValue, Update};
@@ -694,7 +694,7 @@ async fn queries_and_scans_through_the_backend() {
         consistent: true,
         count_only: false,
     };
-    let page = b.query(query).await.unwrap();
+    let page = b.query(query.clone()).await.unwrap();
     assert_eq!((page.count, page.scanned_count), (1, 6));
     assert_eq!(page.last_evaluated_key, Some(key("p", "5")));
     let scan = Scan {
@@ -708,5 +708,25 @@ async fn queries_and_scans_through_the_backend() {
         segment: Some((0, 1)),
         count_only: true,
     };
-    assert_eq!(b.scan(scan).await.unwrap().count, 10);
+    assert_eq!(b.scan(scan.clone()).await.unwrap().count, 10);
+
+    // The raw reads answer the same pages; whole items come as entries, projected ones as items.
+    let raw = b.query_raw(query.clone()).await.unwrap();
+    assert!(matches!(raw.items[..], [RawItem::Entries(_)]));
+    assert_eq!(Page::from(raw), b.query(query.clone()).await.unwrap());
+    let projected = Query {
+        projection: Some(vec![attr("i")]),
+        ..query
+    };
+    let raw = b.query_raw(projected.clone()).await.unwrap();
+    assert!(matches!(raw.items[..], [RawItem::Item(_)]));
+    assert_eq!(Page::from(raw), b.query(projected).await.unwrap());
+    let scan = Scan {
+        count_only: false,
+        limit: Some(4),
+        ..scan
+    };
+    let raw = b.scan_raw(scan.clone()).await.unwrap();
+    assert_eq!(raw.items.len(), 4);
+    assert_eq!(Page::from(raw), b.scan(scan).await.unwrap());
 }
