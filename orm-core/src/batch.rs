@@ -152,7 +152,9 @@ impl<'c> Attempts<'c> {
     }
 }
 
-/// Runs `send` on `pending` until nothing is left or retries are exhausted.
+/// Runs `send` on `pending` until nothing is left or retries are exhausted. Each attempt sends
+/// a copy, which is cheap for what this serves (batch reads: keys); writes go through
+/// `Table::write_chunk`, which lends its request instead.
 async fn retry_chunk<T, F, Fut>(
     config: &BatchConfig,
     mut pending: Vec<T>,
