@@ -86,13 +86,7 @@ fn build(n: u64) -> (Arc<MemoryBackend>, Table) {
     for i in 0..n {
         let item = table.to_stored_item(&sample(i)).unwrap();
         backend
-            .put_item(PutItem {
-                table: TABLE.to_owned(),
-                item,
-                condition: None,
-                return_values: ReturnValues::None,
-                return_item_on_condition_failure: false,
-            })
+            .put_item(PutItem::new(TABLE, item))
             .now_or_never()
             .unwrap()
             .unwrap();
@@ -270,13 +264,7 @@ fn benches(c: &mut Criterion, n: u64) {
         b.iter_custom(|iters| {
             timed(
                 iters,
-                || PutItem {
-                    table: TABLE.to_owned(),
-                    item: stored(rng.below(n)),
-                    condition: None,
-                    return_values: ReturnValues::None,
-                    return_item_on_condition_failure: false,
-                },
+                || PutItem::new(TABLE, stored(rng.below(n))),
                 |req| backend.put_item(req).now_or_never().unwrap().unwrap(),
             )
         })

@@ -9,7 +9,7 @@ use futures::FutureExt;
 use orm_benches::measure::{rss_bytes, write_result};
 use orm_benches::model::{sample, Order};
 use orm_benches::TABLE;
-use orm_core::backend::{PutItem, ReturnValues};
+use orm_core::backend::PutItem;
 use orm_core::prelude::*;
 use orm_core::Backend as _;
 use orm_memory::MemoryBackend;
@@ -32,13 +32,7 @@ fn child(n: u64) {
         let item = table.to_stored_item(&sample(i)).unwrap();
         dynamo_bytes += item.size() as u64;
         backend
-            .put_item(PutItem {
-                table: TABLE.to_owned(),
-                item,
-                condition: None,
-                return_values: ReturnValues::None,
-                return_item_on_condition_failure: false,
-            })
+            .put_item(PutItem::new(TABLE, item))
             .now_or_never()
             .unwrap()
             .unwrap();

@@ -54,6 +54,27 @@ pub struct PutItem {
     pub return_item_on_condition_failure: bool,
 }
 
+impl PutItem {
+    /// An unconditional put of `item` into `table` that returns nothing.
+    ///
+    /// ```
+    /// use orm_core::backend::{PutItem, ReturnValues};
+    /// use orm_core::Item;
+    ///
+    /// let put = PutItem::new("app", Item::new().with("pk", "a"));
+    /// assert_eq!((put.condition, put.return_values), (None, ReturnValues::None));
+    /// ```
+    pub fn new(table: impl Into<String>, item: Item) -> PutItem {
+        PutItem {
+            table: table.into(),
+            item,
+            condition: None,
+            return_values: ReturnValues::None,
+            return_item_on_condition_failure: false,
+        }
+    }
+}
+
 /// Change some attributes of an item (creating it if absent, as DynamoDB does).
 #[derive(Debug, Clone, PartialEq)]
 pub struct UpdateItem {
@@ -182,12 +203,7 @@ impl RawItem {
     pub fn into_item(self) -> Item {
         match self {
             RawItem::Item(item) => item,
-            RawItem::Entries(mut entries) => {
-                // Names are distinct: an unstable sort is exact, and the map is bulk-built
-                // from sorted input.
-                entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-                Item(entries.into_iter().collect())
-            }
+            RawItem::Entries(entries) => Item::from_unsorted(entries),
         }
     }
 }

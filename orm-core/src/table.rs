@@ -316,10 +316,8 @@ impl Table {
             .find(|(n, _)| *n == config.entity_attribute)
             .map(|(_, v)| v);
         if !matches!(entity, Some(Value::S(e)) if e == schema.entity) {
-            // The error path: build the item, and let the one entity check describe it.
-            let item = RawItem::Entries(entries).into_item();
-            self.check_entity::<M>(&item, &item)?;
-            return self.from_stored_item(item);
+            // Another entity: the sorted path's entity check describes the error.
+            return self.from_stored_item(Item::from_unsorted(entries));
         }
         from_entries(
             entries

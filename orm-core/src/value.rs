@@ -307,6 +307,21 @@ impl Item {
         )
     }
 
+    /// An item from its attributes in any order (each name once): they are sorted in place and
+    /// the map is bulk-built from the sorted vector.
+    ///
+    /// ```
+    /// use orm_core::{Item, Value};
+    ///
+    /// let item = Item::from_unsorted(vec![("b".into(), Value::from(2u8)), ("a".into(), Value::from(1u8))]);
+    /// assert_eq!(item, Item::new().with("a", 1u8).with("b", 2u8));
+    /// ```
+    pub fn from_unsorted(mut entries: Vec<(String, Value)>) -> Item {
+        // Names are distinct: an unstable sort is exact.
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Item(entries.into_iter().collect())
+    }
+
     /// The inner map.
     pub fn into_inner(self) -> BTreeMap<String, Value> {
         self.0

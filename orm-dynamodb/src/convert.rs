@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use orm_core::error::{Error, Result};
 use orm_core::{Item, Number, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// The SDK's representation of an item (and of a key).
 pub type AttributeMap = HashMap<String, AttributeValue>;
@@ -76,7 +76,7 @@ pub fn from_attribute_value(value: AttributeValue) -> Result<Value> {
             }
             Value::L(list)
         }
-        AttributeValue::M(m) => Value::M(map_from_attributes(m)?),
+        AttributeValue::M(m) => Value::M(item_from_attributes(m)?.into_inner()),
         AttributeValue::Ss(s) => Value::Ss(s.into_iter().collect()),
         AttributeValue::Ns(s) => Value::Ns(s.into_iter().map(parse_number).collect::<Result<_>>()?),
         AttributeValue::Bs(s) => Value::Bs(s.into_iter().map(Blob::into_inner).collect()),
@@ -115,22 +115,10 @@ pub fn item_to_attributes_ref(item: &Item) -> AttributeMap {
         .collect()
 }
 
-/// Converts the SDK's attribute map into an [`Item`], moving its contents.
+/// Converts the SDK's attribute map into an [`Item`], moving its contents: the entries are
+/// converted into a vector of the exact size and sorted there ([`Item::from_unsorted`]).
 pub fn item_from_attributes(map: AttributeMap) -> Result<Item> {
-    map_from_attributes(map).map(Item)
-}
-
-/// An attribute map as a `BTreeMap`: the entries are converted into a vector of the exact size
-/// and sorted there, so the map is bulk-built from sorted input (no growth reallocations, no
-/// re-sorting of a half-built collection).
-fn map_from_attributes(map: AttributeMap) -> Result<BTreeMap<String, Value>> {
-    let mut entries = Vec::with_capacity(map.len());
-    for (k, v) in map {
-        entries.push((k, from_attribute_value(v)?));
-    }
-    // Keys of a map are distinct: an unstable sort is exact.
-    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    Ok(entries.into_iter().collect())
+    entries_from_attributes(map).map(Item::from_unsorted)
 }
 
 /// Converts the SDK's attribute map into an item's attributes in the map's (arbitrary) order,

@@ -177,6 +177,22 @@ impl Reader<'_> {
     }
 }
 
+/// The checks a query and a scan share: the `Limit`, and the projection unless the request
+/// only counts. A count-only request ignores its projection, as DynamoBackend does (DynamoDB
+/// rejects a projection with Select=COUNT, so it is not sent): regression test
+/// `regression_count_only_ignores_the_projection`.
+fn check_page_request(
+    limit: Option<u32>,
+    projection: Option<&[Path]>,
+    count_only: bool,
+) -> Result<()> {
+    check_limit(limit)?;
+    match projection {
+        Some(p) if !count_only => check_projection(p),
+        _ => Ok(()),
+    }
+}
+
 fn check_limit(limit: Option<u32>) -> Result<()> {
     if limit == Some(0) {
         return Err(Error::validation(
@@ -358,13 +374,11 @@ pub(crate) fn query_with<T: From<Item>>(
     request: &Query,
     decode: impl Fn(&Table, &Stored) -> T,
 ) -> Result<Page<T>> {
-    check_limit(request.limit)?;
-    // A count-only request ignores its projection, as DynamoBackend does (DynamoDB rejects a
-    // projection with Select=COUNT, so it is not sent): regression test
-    // `regression_count_only_ignores_the_projection`.
-    if let Some(p) = request.projection.as_ref().filter(|_| !request.count_only) {
-        check_projection(p)?;
-    }
+    check_page_request(
+        request.limit,
+        request.projection.as_deref(),
+        request.count_only,
+    )?;
     let target = target(table, request.index.as_deref(), request.consistent)?;
     let kc = &request.key_condition;
     if kc.partition_name != target.pk.name {
@@ -471,13 +485,11 @@ pub(crate) fn scan_with<T: From<Item>>(
     request: &Scan,
     decode: impl Fn(&Table, &Stored) -> T,
 ) -> Result<Page<T>> {
-    check_limit(request.limit)?;
-    // A count-only request ignores its projection, as DynamoBackend does (DynamoDB rejects a
-    // projection with Select=COUNT, so it is not sent): regression test
-    // `regression_count_only_ignores_the_projection`.
-    if let Some(p) = request.projection.as_ref().filter(|_| !request.count_only) {
-        check_projection(p)?;
-    }
+    check_page_request(
+        request.limit,
+        request.projection.as_deref(),
+        request.count_only,
+    )?;
     if let Some(filter) = &request.filter {
         check_condition(filter)?;
     }

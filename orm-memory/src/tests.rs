@@ -42,13 +42,7 @@ fn key(pk: &str, sk: &str) -> Item {
 }
 
 fn put(item: Item) -> PutItem {
-    PutItem {
-        table: "app".into(),
-        item,
-        condition: None,
-        return_values: ReturnValues::None,
-        return_item_on_condition_failure: false,
-    }
+    PutItem::new("app", item)
 }
 
 fn get(k: Item) -> GetItem {
