@@ -733,7 +733,7 @@ impl Backend for DynamoBackend {
             .build()
             .map_err(|e| build_error("BatchGetItem", e))?;
         let out = call.result(
-            self.client
+            self.batch_client()
                 .batch_get_item()
                 .request_items(full.clone(), keys_and_attributes)
                 .set_return_consumed_capacity(call.capacity())
@@ -781,7 +781,7 @@ impl Backend for DynamoBackend {
             })
             .collect::<Result<Vec<_>>>()?;
         let out = call.result(
-            self.client
+            self.batch_client()
                 .batch_write_item()
                 .request_items(full.clone(), writes)
                 .set_return_consumed_capacity(call.capacity())

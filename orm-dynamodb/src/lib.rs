@@ -11,6 +11,8 @@ pub mod table;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+use aws_sdk_dynamodb::config::retry::{RetryConfig, RetryMode};
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::Client;
 use orm_core::error::Result;
@@ -24,12 +26,28 @@ pub const ENDPOINT_ENV: &str = "DYNAMODB_ENDPOINT";
 /// orm-core's backend on Amazon DynamoDB (or DynamoDB Local).
 ///
 /// Cheap to clone: clones share the SDK client (and its connection pool).
+///
+/// # Retries
+///
+/// Two layers retry, and they never multiply:
+/// - `BatchWriteItem` / `BatchGetItem` are retried by orm-core's batch loop only
+///   ([`orm_core::batch::BatchConfig`]: `max_attempts`, exponential backoff with full jitter),
+///   which also resends what DynamoDB left unprocessed. The backend sends them with the SDK's
+///   retries turned off (one attempt per call of the loop; an adaptive mode's client-side rate
+///   limiting still applies), so a throttled chunk costs at most `BatchConfig::max_attempts`
+///   requests.
+/// - Every other operation is retried by the SDK alone, as its [`RetryConfig`] says (default:
+///   standard mode, 3 attempts in all); orm-core does not retry them.
+///
+/// [`DynamoBackendBuilder::retry_config`] / [`DynamoBackendBuilder::max_attempts`] /
+/// [`DynamoBackendBuilder::retry_mode`] set the SDK side, [`DynamoBackendBuilder::timeout_config`]
+/// its timeouts (per attempt and per operation, including the retries).
 #[derive(Clone)]
 pub struct DynamoBackend {
     client: Client,
+    /// The same client with the SDK's retries off: batch calls, which orm-core retries.
+    batch_client: Client,
     table_prefix: Arc<str>,
-    /// Keeps alive whatever serves the endpoint (a DynamoDB Local child process in tests).
-    keepalive: Option<Arc<dyn fmt::Debug + Send + Sync>>,
 }
 
 impl fmt::Debug for DynamoBackend {
@@ -37,7 +55,7 @@ impl fmt::Debug for DynamoBackend {
         f.debug_struct("DynamoBackend")
             .field("table_prefix", &self.table_prefix)
             .field("region", &self.client.config().region())
-            .field("keepalive", &self.keepalive)
+            .field("retry", &self.client.config().retry_config())
             .finish_non_exhaustive()
     }
 }
@@ -73,6 +91,12 @@ impl DynamoBackend {
         &self.client
     }
 
+    /// The client batch calls go through: [`DynamoBackend::client`] with one attempt per call,
+    /// since orm-core's batch loop does the retrying (see [Retries](DynamoBackend#retries)).
+    pub(crate) fn batch_client(&self) -> &Client {
+        &self.batch_client
+    }
+
     /// The prefix prepended to every table name sent to DynamoDB.
     pub fn table_prefix(&self) -> &str {
         &self.table_prefix
@@ -85,12 +109,6 @@ impl DynamoBackend {
         full.push_str(name);
         full
     }
-
-    #[cfg(feature = "testing")]
-    pub(crate) fn with_keepalive(mut self, keepalive: Arc<dyn fmt::Debug + Send + Sync>) -> Self {
-        self.keepalive = Some(keepalive);
-        self
-    }
 }
 
 /// Builds a [`DynamoBackend`]; every constructor goes through it.
@@ -101,6 +119,8 @@ pub struct DynamoBackendBuilder {
     region: Option<String>,
     credentials: Option<(String, String)>,
     table_prefix: String,
+    retry: Option<RetryConfig>,
+    timeouts: Option<TimeoutConfig>,
 }
 
 impl fmt::Debug for DynamoBackendBuilder {
@@ -111,6 +131,8 @@ impl fmt::Debug for DynamoBackendBuilder {
             .field("region", &self.region)
             .field("credentials", &self.credentials.as_ref().map(|_| "<set>"))
             .field("table_prefix", &self.table_prefix)
+            .field("retry", &self.retry)
+            .field("timeouts", &self.timeouts)
             .finish()
     }
 }
@@ -153,6 +175,61 @@ impl DynamoBackendBuilder {
         self
     }
 
+    /// The SDK's retry configuration for every operation but the batch calls (which orm-core
+    /// retries; see [Retries](DynamoBackend#retries)). Default: the client's or the aws-config
+    /// chain's, i.e. standard mode with 3 attempts in all unless `AWS_MAX_ATTEMPTS` /
+    /// `AWS_RETRY_MODE` or the profile say otherwise.
+    ///
+    /// ```
+    /// use aws_sdk_dynamodb::config::retry::RetryConfig;
+    /// use std::time::Duration;
+    /// let builder = orm_dynamodb::DynamoBackend::builder().retry_config(
+    ///     RetryConfig::adaptive()
+    ///         .with_max_attempts(5)
+    ///         .with_initial_backoff(Duration::from_millis(50)),
+    /// );
+    /// # drop(builder);
+    /// ```
+    pub fn retry_config(mut self, retry: RetryConfig) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// How many attempts in all (first try included) the SDK makes for an operation other than
+    /// the batch calls; `1` turns its retries off. Keeps the mode and backoff already set.
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        let retry = self.retry.take().unwrap_or_else(RetryConfig::standard);
+        self.retry = Some(retry.with_max_attempts(attempts));
+        self
+    }
+
+    /// The SDK's retry mode: `Standard` (exponential backoff) or `Adaptive` (also rate-limits
+    /// the client after throttling). Keeps the attempts and backoff already set.
+    pub fn retry_mode(mut self, mode: RetryMode) -> Self {
+        let retry = self.retry.take().unwrap_or_else(RetryConfig::standard);
+        self.retry = Some(retry.with_retry_mode(mode));
+        self
+    }
+
+    /// The SDK's timeouts: connect, per attempt, and per operation (all of its attempts).
+    ///
+    /// ```
+    /// use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+    /// use std::time::Duration;
+    /// let builder = orm_dynamodb::DynamoBackend::builder().timeout_config(
+    ///     TimeoutConfig::builder()
+    ///         .connect_timeout(Duration::from_secs(1))
+    ///         .operation_attempt_timeout(Duration::from_secs(2))
+    ///         .operation_timeout(Duration::from_secs(10))
+    ///         .build(),
+    /// );
+    /// # drop(builder);
+    /// ```
+    pub fn timeout_config(mut self, timeouts: TimeoutConfig) -> Self {
+        self.timeouts = Some(timeouts);
+        self
+    }
+
     /// Builds the backend, loading the aws-config chain unless a client was given.
     pub async fn build(self) -> Result<DynamoBackend> {
         let mut has_region = self.region.is_some();
@@ -186,16 +263,32 @@ impl DynamoBackendBuilder {
                 config.set_region(Some(Region::from_static("us-east-1")));
             }
         }
+        if let Some(retry) = &self.retry {
+            config.set_retry_config(Some(retry.clone()));
+        }
+        if let Some(timeouts) = &self.timeouts {
+            config.set_timeout_config(Some(timeouts.clone()));
+        }
         let client = Client::from_conf(config.build());
         Ok(self.assemble(client))
     }
 
     /// The one place a backend is put together.
     fn assemble(self, client: Client) -> DynamoBackend {
+        let retry = client
+            .config()
+            .retry_config()
+            .cloned()
+            .unwrap_or_else(RetryConfig::standard);
+        let batch_config = client
+            .config()
+            .to_builder()
+            .retry_config(retry.with_max_attempts(1))
+            .build();
         DynamoBackend {
+            batch_client: Client::from_conf(batch_config),
             client,
             table_prefix: Arc::from(self.table_prefix),
-            keepalive: None,
         }
     }
 }
@@ -248,6 +341,50 @@ mod tests {
             Some("eu-west-1")
         );
         assert_eq!(b.table_prefix(), "x_");
+    }
+
+    #[tokio::test]
+    async fn builder_sets_the_sdk_retry_and_timeout_config() {
+        use std::time::Duration;
+        let backend = DynamoBackend::builder()
+            .endpoint_url("http://127.0.0.1:1")
+            .credentials("a", "b")
+            .retry_mode(RetryMode::Adaptive)
+            .max_attempts(5)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_attempt_timeout(Duration::from_secs(2))
+                    .build(),
+            )
+            .build()
+            .await
+            .unwrap();
+        let retry = backend.client().config().retry_config().unwrap();
+        assert_eq!(retry.mode(), RetryMode::Adaptive);
+        assert_eq!(retry.max_attempts(), 5);
+        let timeouts = backend.client().config().timeout_config().unwrap();
+        assert_eq!(
+            timeouts.operation_attempt_timeout(),
+            Some(Duration::from_secs(2))
+        );
+        // Batch calls: one attempt per call of orm-core's loop, the mode kept.
+        let batch = backend.batch_client().config().retry_config().unwrap();
+        assert_eq!(
+            (batch.mode(), batch.max_attempts()),
+            (RetryMode::Adaptive, 1)
+        );
+        // Over a user's client, its retry config is the starting point.
+        let over = DynamoBackend::new(backend.client().clone());
+        let batch = over.batch_client().config().retry_config().unwrap();
+        assert_eq!(batch.max_attempts(), 1);
+        assert_eq!(
+            over.client()
+                .config()
+                .retry_config()
+                .unwrap()
+                .max_attempts(),
+            5
+        );
     }
 
     #[test]

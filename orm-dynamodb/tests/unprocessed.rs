@@ -591,8 +591,8 @@ async fn throttling_maps_to_throttled() {
     );
     assert_eq!(Stats::get(&proxy.stats().throttled), 3);
 
-    // With the SDK's own retries (the default client), throttling is retried there first and
-    // still surfaces as Throttled.
+    // The default client retries other calls in the SDK, but sends a batch call once: orm-core's
+    // batch loop owns those retries (see sdk_retries_do_not_multiply_the_orm_batch_retries).
     let sdk_retrying = common::backend(&proxy.endpoint).await;
     let before = Stats::get(&proxy.stats().throttled);
     is_throttled(
@@ -603,10 +603,9 @@ async fn throttling_maps_to_throttled() {
             })
             .await
             .map(drop),
-        "BatchWriteItem with SDK retries",
+        "BatchWriteItem on the default client",
     );
-    let sdk_attempts = Stats::get(&proxy.stats().throttled) - before;
-    assert!(sdk_attempts > 1, "the SDK retried: {sdk_attempts} attempts");
+    assert_eq!(Stats::get(&proxy.stats().throttled) - before, 1);
 
     // orm-core's batch retries give up after max_attempts and report exactly what is missing,
     // with the throttling error as the cause.
@@ -638,4 +637,71 @@ async fn throttling_maps_to_throttled() {
         }
         other => panic!("expected BatchIncomplete, got {other:?}"),
     }
+}
+
+/// The SDK's retries sit under orm-core's without multiplying them: a throttled batch chunk is
+/// sent exactly `BatchConfig::max_attempts` times (not that times the SDK's attempts), any other
+/// call exactly the SDK's `max_attempts` times. Needs no server (the proxy throttles everything).
+#[tokio::test]
+async fn sdk_retries_do_not_multiply_the_orm_batch_retries() {
+    let proxy = Proxy::start("http://127.0.0.1:9", Mode::ThrottleAll).await;
+    let with_sdk_attempts = |attempts: u32| {
+        DynamoBackend::builder()
+            .endpoint_url(&proxy.endpoint)
+            .region("us-east-1")
+            .credentials("fake", "fake")
+            .retry_config(
+                RetryConfig::standard()
+                    .with_initial_backoff(Duration::from_millis(1))
+                    .with_max_backoff(Duration::from_millis(5)),
+            )
+            .max_attempts(attempts)
+            .build()
+    };
+    let throttled = || Stats::get(&proxy.stats().throttled);
+    let put = |backend: DynamoBackend| async move {
+        backend
+            .put_item(PutItem {
+                table: "t".into(),
+                item: Item::new().with("pk", "A").with("sk", "1"),
+                condition: None,
+                return_values: ReturnValues::None,
+                return_item_on_condition_failure: false,
+            })
+            .await
+    };
+
+    // A single-item call: the SDK's attempts, then Throttled.
+    let backend = with_sdk_attempts(3).await.unwrap();
+    let before = throttled();
+    let err = put(backend.clone()).await.unwrap_err();
+    assert!(matches!(err, Error::Throttled { .. }), "{err:?}");
+    assert_eq!(throttled() - before, 3, "PutItem: the SDK's 3 attempts");
+
+    // A batch through orm-core: 4 requests in all (BatchConfig), not 4 x 3.
+    let table = Table::new(backend, "t").reconfigure(|c| {
+        c.batch = BatchConfig {
+            concurrency: 1,
+            max_attempts: 4,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+            ..BatchConfig::default()
+        }
+    });
+    let before = throttled();
+    let err = Row::batch_put(&table, &rows(10)).await.unwrap_err();
+    assert!(
+        matches!(err, Error::BatchIncomplete { attempts: 4, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        throttled() - before,
+        4,
+        "BatchWriteItem: orm-core's 4 attempts only"
+    );
+
+    // max_attempts(1) turns the SDK's retries off for the other calls too.
+    let before = throttled();
+    put(with_sdk_attempts(1).await.unwrap()).await.unwrap_err();
+    assert_eq!(throttled() - before, 1);
 }
