@@ -1,15 +1,30 @@
-//! Test fixtures (feature `testing`): a backend on DynamoDB Local and fresh, uniquely named
-//! tables.
+//! Test fixtures (feature `testing`): one DynamoDB Local per test process, and fresh, uniquely
+//! named tables on it.
 //!
-//! [`local_backend`] finds a server, in this order:
-//! 1. `DYNAMODB_ENDPOINT` (e.g. set by `scripts/dynamodb-local run -- cargo test`);
-//! 2. with feature `testcontainers`: the `amazon/dynamodb-local` image in Docker (skipped with a
-//!    message, quickly, when no Docker daemon answers);
-//! 3. DynamoDB Local run as a child process (`java -jar DynamoDBLocal.jar -inMemory` on
+//! [`local_backend`] returns a backend on the process's one server ([`local_server`]), which is
+//! found or started on first use and then shared by every backend and test of the process (tests
+//! run in parallel, each on its own [`TestTable`]). Where it comes from is chosen by
+//! [`SOURCE_ENV`] (`ORM_DYNAMODB_SOURCE`); the default, `auto`, tries in this order:
+//! 1. `endpoint`: the server at `DYNAMODB_ENDPOINT` (e.g. set by `scripts/dynamodb-local run --
+//!    cargo test`); nothing is started.
+//! 2. `docker` (feature `testcontainers`): one `amazon/dynamodb-local` container
+//!    ([`DEFAULT_IMAGE`], or the image named by [`IMAGE_ENV`]), its port published on
+//!    127.0.0.1. Skipped, with one line on stderr, when no Docker daemon answers.
+//! 3. `jar`: DynamoDB Local run as a child process (`java -jar DynamoDBLocal.jar -inMemory` on
 //!    127.0.0.1 and a free port) from the jar at `DYNAMODB_LOCAL_JAR`, or in
 //!    `DYNAMODB_LOCAL_DIR`, or installed by `scripts/dynamodb-local install` in the repository
-//!    cache (`DYNAMODB_LOCAL_CACHE`, default `<repo>/.cache/dynamodb-local`). The child is shared
-//!    by the backends of one process and killed when the last of them is dropped.
+//!    cache (`DYNAMODB_LOCAL_CACHE`, default `<repo>/.cache/dynamodb-local`).
+//!
+//! Setting `ORM_DYNAMODB_SOURCE` to one of `endpoint`, `docker` or `jar` uses that source only: a
+//! failure is then an error, never a fall-back to another.
+//!
+//! **Cleanup.** A server the fixture started lives as long as the test process and is removed when
+//! it ends, however it ends (tests done, a panic, Ctrl-C, SIGKILL): a small watcher process
+//! (`sh`, in its own process group so Ctrl-C does not reach it) waits for the test process to exit,
+//! then removes the container (`docker rm -f`) or kills the jar's JVM. Containers carry the label
+//! [`CONTAINER_LABEL`] with the owning process's PID and host, and the fixture also removes the
+//! labelled containers of dead processes of this host when it starts one, should a watcher itself
+//! have been killed.
 //!
 //! Credentials and region come from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` /
 //! `AWS_REGION` when set, else fixed fake values (DynamoDB Local accepts any).
@@ -17,7 +32,7 @@
 //! ```no_run
 //! # async fn demo(definition: orm_core::backend::TableDefinition) -> orm_core::Result<()> {
 //! use orm_dynamodb::testing::{local_backend, TestTable};
-//! let backend = local_backend().await?;
+//! let backend = local_backend().await?;                        // the process's one server
 //! let table = TestTable::create(&backend, definition).await?; // named `<name>-<uuid>`
 //! // ... use backend with table.name() ...
 //! table.cleanup().await?; // Drop cannot be async: call cleanup explicitly
@@ -27,10 +42,31 @@
 use crate::DynamoBackend;
 use orm_core::backend::{Backend, TableDefinition};
 use orm_core::error::{Error, Result};
+use orm_core::{ModelSet, Table};
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
+
+/// The environment variable choosing where the fixture's server comes from: `auto` (the
+/// default), `endpoint`, `docker` or `jar`. See the [module docs](self).
+pub const SOURCE_ENV: &str = "ORM_DYNAMODB_SOURCE";
+
+/// The environment variable naming the DynamoDB Local image the `docker` source starts, as
+/// `name[:tag]` (default [`DEFAULT_IMAGE`]); e.g. `amazon/dynamodb-local:2.0.0` to pin a tag.
+pub const IMAGE_ENV: &str = "ORM_DYNAMODB_LOCAL_IMAGE";
+
+/// The image the `docker` source starts unless [`IMAGE_ENV`] names another: the DynamoDB Local
+/// version that `scripts/dynamodb-local` installs, so that every source runs the same server.
+pub const DEFAULT_IMAGE: &str = "amazon/dynamodb-local:3.3.1";
+
+/// The environment variable by which a user opts out of suites that need DynamoDB Local
+/// (`ORM_DYNAMODB_SKIP=1`); [`skip_requested`] reads it. The fixture itself never skips.
+pub const SKIP_ENV: &str = "ORM_DYNAMODB_SKIP";
+
+/// The label on every container the fixture starts; `<label>.pid` and `<label>.host` name the
+/// process that owns it.
+pub const CONTAINER_LABEL: &str = "orm-dynamodb.testing";
 
 /// A table name that no other test uses: `prefix` followed by `-` and a random UUID (hex).
 pub fn unique_table_name(prefix: &str) -> String {
@@ -39,6 +75,12 @@ pub fn unique_table_name(prefix: &str) -> String {
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Whether the user asked to skip suites that need DynamoDB Local ([`SKIP_ENV`] is `1` or
+/// `true`). A suite that honours it should say SKIP loudly and not report its cases as passed.
+pub fn skip_requested() -> bool {
+    matches!(env(SKIP_ENV).as_deref(), Some("1" | "true" | "yes"))
 }
 
 /// A backend on the endpoint, with credentials and region for a local server.
@@ -54,24 +96,164 @@ pub async fn backend_for_endpoint(endpoint: &str) -> Result<DynamoBackend> {
         .await
 }
 
-/// A backend on DynamoDB Local: `DYNAMODB_ENDPOINT`, else Docker (feature `testcontainers`),
-/// else a DynamoDB Local child process from a local jar. See the [module docs](self).
+/// Where a [`LocalServer`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Source {
+    /// An endpoint given in `DYNAMODB_ENDPOINT`; the fixture started nothing.
+    Endpoint,
+    /// A DynamoDB Local container started through testcontainers.
+    Docker,
+    /// A DynamoDB Local JVM started from the local jar.
+    Jar,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Source::Endpoint => "endpoint",
+            Source::Docker => "docker",
+            Source::Jar => "jar",
+        })
+    }
+}
+
+/// The process's one DynamoDB server: its endpoint and where it came from.
+#[derive(Debug)]
+pub struct LocalServer {
+    endpoint: String,
+    source: Source,
+    detail: String,
+    /// The jar's JVM, kept so that it is not reaped early; the watcher kills it at exit.
+    _child: Option<Child>,
+}
+
+impl LocalServer {
+    /// The endpoint, e.g. `http://127.0.0.1:49153`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Where the server came from.
+    pub fn source(&self) -> Source {
+        self.source
+    }
+
+    /// A human-readable description: the container's id and image, the jar's path, or the
+    /// endpoint's variable.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
+/// The process's one DynamoDB server, found or started on the first call and shared by every
+/// later one (see the [module docs](self) for the sources and cleanup). A failure is remembered:
+/// every call in the process answers with the same error.
+pub async fn local_server() -> Result<&'static LocalServer> {
+    static SERVER: tokio::sync::OnceCell<std::result::Result<LocalServer, String>> =
+        tokio::sync::OnceCell::const_new();
+    match SERVER.get_or_init(acquire).await {
+        Ok(server) => Ok(server),
+        Err(why) => Err(setup_error(why.clone())),
+    }
+}
+
+/// A backend on the process's one DynamoDB server ([`local_server`]).
 pub async fn local_backend() -> Result<DynamoBackend> {
-    if let Some(endpoint) = env(crate::ENDPOINT_ENV) {
-        return backend_for_endpoint(&endpoint).await;
+    let server = local_server().await?;
+    backend_for_endpoint(&server.endpoint).await
+}
+
+async fn acquire() -> std::result::Result<LocalServer, String> {
+    let source = env(SOURCE_ENV).unwrap_or_else(|| "auto".into());
+    let server = match source.as_str() {
+        "auto" => match env(crate::ENDPOINT_ENV) {
+            Some(endpoint) => Ok(from_endpoint(endpoint)),
+            None => auto_start().await,
+        },
+        "endpoint" => env(crate::ENDPOINT_ENV).map(from_endpoint).ok_or_else(|| {
+            format!(
+                "{SOURCE_ENV}=endpoint but {} is not set",
+                crate::ENDPOINT_ENV
+            )
+        }),
+        "docker" => start_docker().await,
+        "jar" => start_jar_server().await,
+        other => Err(format!(
+            "{SOURCE_ENV}={other:?} is not a source: use auto, endpoint, docker or jar"
+        )),
+    }?;
+    eprintln!(
+        "orm-dynamodb testing: DynamoDB at {} ({}: {})",
+        server.endpoint, server.source, server.detail
+    );
+    Ok(server)
+}
+
+fn from_endpoint(endpoint: String) -> LocalServer {
+    LocalServer {
+        endpoint,
+        source: Source::Endpoint,
+        detail: crate::ENDPOINT_ENV.into(),
+        _child: None,
     }
+}
+
+async fn auto_start() -> std::result::Result<LocalServer, String> {
     #[cfg(feature = "testcontainers")]
-    match docker::start().await {
-        Ok((endpoint, guard)) => {
-            return Ok(backend_for_endpoint(&endpoint).await?.with_keepalive(guard));
+    let docker_error = match docker::start().await {
+        Ok(server) => return Ok(server),
+        Err(why) => {
+            eprintln!("orm-dynamodb testing: Docker not used: {why}; trying a local jar");
+            format!("Docker: {why}")
         }
-        Err(why) => eprintln!("orm-dynamodb testing: Docker not used: {why}; trying a local jar"),
-    }
-    let server = shared_jar_server().await?;
-    let endpoint = server.endpoint.clone();
-    Ok(backend_for_endpoint(&endpoint)
-        .await?
-        .with_keepalive(server))
+    };
+    #[cfg(not(feature = "testcontainers"))]
+    let docker_error = "Docker: not tried (feature `testcontainers` is off)".to_string();
+    start_jar_server().await.map_err(|jar| {
+        format!(
+            "no DynamoDB Local for the tests. Set DYNAMODB_ENDPOINT to a running server, or \
+             install Java 17+ (the jar: `scripts/dynamodb-local install`), or run a Docker \
+             engine and enable feature `testcontainers`; {SKIP_ENV}=1 skips such suites. \
+             {docker_error}. Jar: {jar}"
+        )
+    })
+}
+
+#[cfg(feature = "testcontainers")]
+async fn start_docker() -> std::result::Result<LocalServer, String> {
+    docker::start().await
+}
+
+#[cfg(not(feature = "testcontainers"))]
+async fn start_docker() -> std::result::Result<LocalServer, String> {
+    Err(format!(
+        "{SOURCE_ENV}=docker needs orm-dynamodb's feature `testcontainers`"
+    ))
+}
+
+/// Starts the watcher that cleans up after this process: once it has exited, `what` runs
+/// (`docker rm -f ID` or killing a PID). In its own process group, ignoring INT/TERM/HUP, so
+/// that a Ctrl-C to the tests does not take it down before it has cleaned up.
+fn spawn_watcher(script: &str, args: &[&str]) -> std::result::Result<(), String> {
+    let program = format!(
+        "trap '' INT TERM HUP; while kill -0 \"$0\" 2>/dev/null; do sleep 1; done; {script}"
+    );
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(program)
+        .arg(std::process::id().to_string())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    command
+        .spawn()
+        .map(drop)
+        .map_err(|e| format!("cannot start the cleanup watcher (sh): {e}"))
 }
 
 /// A fresh, uniquely named table for one test.
@@ -106,6 +288,33 @@ impl TestTable {
     pub async fn new(definition: TableDefinition) -> Result<TestTable> {
         let backend = local_backend().await?;
         TestTable::create(&backend, definition).await
+    }
+
+    /// A fresh table holding the models `S` (`User`, or `(User, Todo)`) on the process's one
+    /// DynamoDB Local, named `<prefix>-<uuid>`: the one line an integration test starts with.
+    ///
+    /// ```no_run
+    /// # use orm_core::prelude::*;
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    /// # #[model(entity = "User", pk = "USER#{id}", sk = "PROFILE")]
+    /// # struct User { id: String }
+    /// # async fn demo() -> orm_core::Result<()> {
+    /// let fixture = orm_dynamodb::testing::TestTable::for_models::<User>("app").await?;
+    /// let table = fixture.table();
+    /// // ... the test ...
+    /// fixture.cleanup().await
+    /// # }
+    /// ```
+    pub async fn for_models<S: ModelSet>(prefix: &str) -> Result<TestTable> {
+        let backend = local_backend().await?;
+        let definition = Table::new(backend.clone(), prefix).definition::<S>()?;
+        TestTable::create(&backend, definition).await
+    }
+
+    /// A [`Table`] handle on this table (default layout: `pk`, `sk`, `__entity`...).
+    pub fn table(&self) -> Table {
+        Table::new(self.backend.clone(), self.name())
     }
 
     /// The table's (unique) name.
@@ -145,19 +354,22 @@ impl Drop for TestTable {
 
 #[cfg(feature = "testcontainers")]
 mod docker {
-    use std::sync::Arc;
+    use super::{env, spawn_watcher, LocalServer, Source};
+    use super::{CONTAINER_LABEL, DEFAULT_IMAGE, IMAGE_ENV};
+    use std::collections::HashMap;
+    use std::process::Command;
     use std::time::Duration;
     use testcontainers_modules::dynamodb_local::DynamoDb;
+    use testcontainers_modules::testcontainers::bollard::models::{HostConfig, PortBinding};
     use testcontainers_modules::testcontainers::runners::AsyncRunner;
-    use testcontainers_modules::testcontainers::ContainerAsync;
+    use testcontainers_modules::testcontainers::ImageExt;
 
-    /// Keeps the container running while a backend uses it.
-    struct Container(#[allow(dead_code)] ContainerAsync<DynamoDb>);
-
-    impl std::fmt::Debug for Container {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("DynamoDbContainer")
-        }
+    /// The host name the containers' owner label records.
+    fn host_name() -> String {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "unknown".into())
     }
 
     /// Whether a Docker daemon could answer: `DOCKER_HOST` is set, or a local socket accepts.
@@ -192,77 +404,135 @@ mod docker {
         Err("DOCKER_HOST is not set".into())
     }
 
-    pub(super) async fn start() -> Result<(String, Arc<dyn std::fmt::Debug + Send + Sync>), String>
-    {
+    /// Whether the daemon runs on this machine (its published ports are then bound to loopback).
+    fn daemon_is_local() -> bool {
+        match std::env::var("DOCKER_HOST") {
+            Ok(host) => host.starts_with("unix://") || host.starts_with("npipe://"),
+            Err(_) => true,
+        }
+    }
+
+    /// `name[:tag]` split at the tag's colon (a registry's `host:port/` is part of the name).
+    pub(super) fn split_image(reference: &str) -> (&str, &str) {
+        match reference.rsplit_once(':') {
+            Some((name, tag)) if !tag.contains('/') && !name.is_empty() => (name, tag),
+            _ => (reference, "latest"),
+        }
+    }
+
+    /// Removes the labelled containers of this host whose owning process is gone (their watcher
+    /// was killed too). Best effort: without the `docker` CLI there is nothing to do.
+    fn remove_orphans(host: &str) {
+        let Ok(out) = Command::new("docker")
+            .args(["ps", "-a", "--filter", &format!("label={CONTAINER_LABEL}")])
+            .arg("--format")
+            .arg(format!(
+                "{{{{.ID}}}} {{{{.Label \"{CONTAINER_LABEL}.pid\"}}}} {{{{.Label \"{CONTAINER_LABEL}.host\"}}}}"
+            ))
+            .output()
+        else {
+            return;
+        };
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let mut parts = line.split_whitespace();
+            let (Some(id), Some(pid), Some(owner)) = (parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            let alive = std::path::Path::new("/proc").join(pid).exists();
+            if owner == host && !alive {
+                eprintln!("orm-dynamodb testing: removing container {id} of dead process {pid}");
+                let _ = Command::new("docker").args(["rm", "-f", "-v", id]).output();
+            }
+        }
+    }
+
+    pub(super) async fn start() -> Result<LocalServer, String> {
         daemon_reachable()?;
-        let container = tokio::time::timeout(Duration::from_secs(300), DynamoDb::default().start())
+        let image = env(IMAGE_ENV).unwrap_or_else(|| DEFAULT_IMAGE.to_string());
+        let (name, tag) = split_image(&image);
+        let host = host_name();
+        remove_orphans(&host);
+        let mut request = DynamoDb::default()
+            .with_name(name)
+            .with_tag(tag)
+            .with_label(CONTAINER_LABEL, "1")
+            .with_label(
+                format!("{CONTAINER_LABEL}.pid"),
+                std::process::id().to_string(),
+            )
+            .with_label(format!("{CONTAINER_LABEL}.host"), host)
+            .with_startup_timeout(Duration::from_secs(120));
+        let local = daemon_is_local();
+        if local {
+            // Publish port 8000 on 127.0.0.1 only (a free port), not on every interface.
+            request = request.with_host_config_modifier(|config: &mut HostConfig| {
+                config.publish_all_ports = Some(false);
+                config.port_bindings = Some(HashMap::from([(
+                    "8000/tcp".to_string(),
+                    Some(vec![PortBinding {
+                        host_ip: Some("127.0.0.1".into()),
+                        host_port: Some(String::new()),
+                    }]),
+                )]));
+            });
+        }
+        let container = tokio::time::timeout(Duration::from_secs(300), request.start())
             .await
-            .map_err(|_| "the DynamoDB Local container did not start within 300 s".to_string())?
-            .map_err(|e| format!("could not start the DynamoDB Local container: {e}"))?;
-        let host = container
-            .get_host()
-            .await
-            .map_err(|e| format!("container host: {e}"))?;
+            .map_err(|_| format!("the {image} container did not start within 300 s"))?
+            .map_err(|e| {
+                format!(
+                    "could not start the {image} container: {e} (without a registry, build the \
+                     image with `scripts/docker image`)"
+                )
+            })?;
+        let id = container.id().to_string();
+        // From here on the watcher owns the container's removal: it outlives this process.
+        // Without one, returning drops the handle, which removes the container at once.
+        spawn_watcher("docker rm -f -v \"$1\" >/dev/null 2>&1", &[&id])?;
         let port = container
             .get_host_port_ipv4(8000)
             .await
             .map_err(|e| format!("container port: {e}"))?;
-        Ok((
-            format!("http://{host}:{port}"),
-            Arc::new(Container(container)),
-        ))
+        let host = if local {
+            "127.0.0.1".to_string()
+        } else {
+            container
+                .get_host()
+                .await
+                .map_err(|e| format!("container host: {e}"))?
+                .to_string()
+        };
+        // Dropping the handle would remove the container now, at the end of this test; the
+        // server must outlive it and serve the whole process, so the watcher removes it.
+        std::mem::forget(container);
+        Ok(LocalServer {
+            endpoint: format!("http://{host}:{port}"),
+            source: Source::Docker,
+            detail: format!("container {} of {image}", &id[..id.len().min(12)]),
+            _child: None,
+        })
     }
 }
 
 // --------------------------------------------------------------- local jar ---
 
-/// A DynamoDB Local child process; killed when dropped.
-#[derive(Debug)]
-struct LocalServer {
-    endpoint: String,
-    child: Child,
-    log: PathBuf,
-}
-
-impl Drop for LocalServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.log);
-    }
-}
-
-/// The running server, shared while any backend holds it.
-fn shared() -> &'static tokio::sync::Mutex<Weak<LocalServer>> {
-    static SHARED: OnceLock<tokio::sync::Mutex<Weak<LocalServer>>> = OnceLock::new();
-    SHARED.get_or_init(|| tokio::sync::Mutex::new(Weak::new()))
-}
-
-async fn shared_jar_server() -> Result<Arc<LocalServer>> {
-    let mut slot = shared().lock().await;
-    if let Some(server) = slot.upgrade() {
-        return Ok(server);
-    }
-    let server = Arc::new(start_jar_server().await?);
-    *slot = Arc::downgrade(&server);
-    Ok(server)
-}
-
 fn setup_error(message: String) -> Error {
     Error::backend("DynamoDBLocal", false, message)
 }
 
-/// Finds `DynamoDBLocal.jar`.
-fn find_jar() -> Result<PathBuf> {
+/// Finds `DynamoDBLocal.jar`, installing it with the repository's `scripts/dynamodb-local` when
+/// that script is at hand and nothing is installed yet.
+fn find_jar() -> std::result::Result<PathBuf, String> {
     if let Some(jar) = env("DYNAMODB_LOCAL_JAR") {
         let jar = PathBuf::from(jar);
         return if jar.is_file() {
             Ok(jar)
         } else {
-            Err(setup_error(format!(
+            Err(format!(
                 "DYNAMODB_LOCAL_JAR={} is not a file",
                 jar.display()
-            )))
+            ))
         };
     }
     if let Some(dir) = env("DYNAMODB_LOCAL_DIR") {
@@ -270,41 +540,60 @@ fn find_jar() -> Result<PathBuf> {
         return if jar.is_file() {
             Ok(jar)
         } else {
-            Err(setup_error(format!(
+            Err(format!(
                 "DYNAMODB_LOCAL_DIR={dir} holds no DynamoDBLocal.jar"
-            )))
+            ))
         };
     }
     let mut caches = Vec::new();
     if let Some(c) = env("DYNAMODB_LOCAL_CACHE") {
         caches.push(PathBuf::from(c));
     }
-    if let Some(repo) = Path::new(env!("CARGO_MANIFEST_DIR")).parent() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent();
+    if let Some(repo) = repo {
         caches.push(repo.join(".cache/dynamodb-local"));
     }
     if let Ok(cwd) = std::env::current_dir() {
         caches.extend(cwd.ancestors().map(|a| a.join(".cache/dynamodb-local")));
     }
-    for cache in &caches {
-        let Ok(entries) = std::fs::read_dir(cache) else {
-            continue;
-        };
-        let mut jars: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok())
-            .map(|e| e.path().join("DynamoDBLocal.jar"))
-            .filter(|j| j.is_file())
-            .collect();
-        jars.sort();
-        if let Some(jar) = jars.pop() {
+    let installed = |caches: &[PathBuf]| {
+        caches.iter().find_map(|cache| {
+            let mut jars: Vec<PathBuf> = std::fs::read_dir(cache)
+                .ok()?
+                .filter_map(|e| e.ok())
+                .map(|e| e.path().join("DynamoDBLocal.jar"))
+                .filter(|j| j.is_file())
+                .collect();
+            jars.sort();
+            jars.pop()
+        })
+    };
+    if let Some(jar) = installed(&caches) {
+        return Ok(jar);
+    }
+    let script = repo.map(|r| r.join("scripts/dynamodb-local"));
+    if let Some(script) = script.filter(|s| s.is_file()) {
+        eprintln!(
+            "orm-dynamodb testing: installing DynamoDB Local ({} install)",
+            script.display()
+        );
+        let status = Command::new(&script)
+            .arg("install")
+            .stdin(Stdio::null())
+            .status()
+            .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+        if !status.success() {
+            return Err(format!("{} install failed ({status})", script.display()));
+        }
+        if let Some(jar) = installed(&caches) {
             return Ok(jar);
         }
     }
-    Err(setup_error(
-        "no DynamoDB endpoint: set DYNAMODB_ENDPOINT (scripts/dynamodb-local run -- ...), \
-         or install DynamoDB Local with `scripts/dynamodb-local install`, or point \
-         DYNAMODB_LOCAL_JAR / DYNAMODB_LOCAL_DIR at DynamoDBLocal.jar"
+    Err(
+        "DynamoDBLocal.jar not found: install it with `scripts/dynamodb-local install`, or point \
+         DYNAMODB_LOCAL_JAR / DYNAMODB_LOCAL_DIR at it"
             .to_string(),
-    ))
+    )
 }
 
 fn java() -> PathBuf {
@@ -316,11 +605,11 @@ fn java() -> PathBuf {
     }
 }
 
-fn free_port() -> Result<u16> {
+fn free_port() -> std::result::Result<u16, String> {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
-        .map_err(|e| setup_error(format!("no free port: {e}")))
+        .map_err(|e| format!("no free port: {e}"))
 }
 
 fn log_tail(path: &Path) -> String {
@@ -329,7 +618,24 @@ fn log_tail(path: &Path) -> String {
     lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
-async fn start_jar_server() -> Result<LocalServer> {
+/// A JVM being started; killed (and its log removed) if it does not become ready.
+struct Starting {
+    endpoint: String,
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl Drop for Starting {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+            let _ = std::fs::remove_file(&self.log);
+        }
+    }
+}
+
+async fn start_jar_server() -> std::result::Result<LocalServer, String> {
     let jar = find_jar()?;
     let dir = jar.parent().unwrap_or(Path::new(".")).to_path_buf();
     let mut last_error = String::new();
@@ -340,10 +646,10 @@ async fn start_jar_server() -> Result<LocalServer> {
             std::process::id()
         ));
         let log_file = std::fs::File::create(&log)
-            .map_err(|e| setup_error(format!("cannot create {}: {e}", log.display())))?;
+            .map_err(|e| format!("cannot create {}: {e}", log.display()))?;
         let log_err = log_file
             .try_clone()
-            .map_err(|e| setup_error(format!("cannot clone log handle: {e}")))?;
+            .map_err(|e| format!("cannot clone log handle: {e}"))?;
         let child = Command::new(java())
             .args([
                 "-Xms64m",
@@ -365,28 +671,41 @@ async fn start_jar_server() -> Result<LocalServer> {
             .stderr(log_err)
             .spawn()
             .map_err(|e| {
-                setup_error(format!(
-                    "cannot run {} (DynamoDB Local needs Java 17+): {e}",
+                format!(
+                    "cannot run {} (DynamoDB Local needs Java 17+; install it or set JAVA_HOME): {e}",
                     java().display()
-                ))
+                )
             })?;
-        let mut server = LocalServer {
+        let pid = child.id().to_string();
+        let mut starting = Starting {
             endpoint: format!("http://127.0.0.1:{port}"),
-            child,
+            child: Some(child),
             log,
         };
-        match wait_ready(&mut server).await {
-            Ok(()) => return Ok(server),
-            Err(e) => last_error = e, // dropping `server` kills the child
+        match wait_ready(&mut starting).await {
+            Ok(()) => {
+                let log = starting.log.display().to_string();
+                spawn_watcher(
+                    "kill -TERM \"$1\" 2>/dev/null; sleep 2; kill -KILL \"$1\" 2>/dev/null; rm -f \"$2\"",
+                    &[&pid, &log],
+                )?;
+                return Ok(LocalServer {
+                    endpoint: starting.endpoint.clone(),
+                    source: Source::Jar,
+                    detail: format!("pid {pid}, {}", jar.display()),
+                    _child: starting.child.take(),
+                });
+            }
+            Err(e) => last_error = e, // dropping `starting` kills the child
         }
     }
-    Err(setup_error(format!(
+    Err(format!(
         "DynamoDB Local from {} did not start: {last_error}",
         jar.display()
-    )))
+    ))
 }
 
-async fn wait_ready(server: &mut LocalServer) -> std::result::Result<(), String> {
+async fn wait_ready(server: &mut Starting) -> std::result::Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(60);
     let backend = backend_for_endpoint(&server.endpoint)
         .await
@@ -397,7 +716,7 @@ async fn wait_ready(server: &mut LocalServer) -> std::result::Result<(), String>
         .parse()
         .map_err(|e| format!("bad endpoint {}: {e}", server.endpoint))?;
     loop {
-        if let Ok(Some(status)) = server.child.try_wait() {
+        if let Some(Ok(Some(status))) = server.child.as_mut().map(|c| c.try_wait()) {
             return Err(format!(
                 "it exited ({status}); last lines of its log:\n{}",
                 log_tail(&server.log)
@@ -422,6 +741,34 @@ async fn wait_ready(server: &mut LocalServer) -> std::result::Result<(), String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "testcontainers")]
+    #[test]
+    fn image_references_split_at_the_tag() {
+        use super::docker::split_image;
+        assert_eq!(
+            split_image("amazon/dynamodb-local:2.0.0"),
+            ("amazon/dynamodb-local", "2.0.0")
+        );
+        assert_eq!(split_image("ddb"), ("ddb", "latest"));
+        assert_eq!(
+            split_image("localhost:5000/ddb"),
+            ("localhost:5000/ddb", "latest")
+        );
+        assert_eq!(
+            split_image("localhost:5000/ddb:1"),
+            ("localhost:5000/ddb", "1")
+        );
+    }
+
+    #[test]
+    fn sources_display_as_their_env_values() {
+        let names: Vec<String> = [Source::Endpoint, Source::Docker, Source::Jar]
+            .iter()
+            .map(Source::to_string)
+            .collect();
+        assert_eq!(names, ["endpoint", "docker", "jar"]);
+    }
 
     #[test]
     fn unique_names_differ_and_are_valid() {

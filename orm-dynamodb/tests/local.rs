@@ -751,25 +751,6 @@ mod local {
         table.cleanup().await.unwrap();
     }
 
-    /// Starts DynamoDB Local from the jar (no DYNAMODB_ENDPOINT), uses it, and stops it when the
-    /// last backend is dropped. Slow (a JVM start): run with `--ignored`.
-    #[tokio::test]
-    #[ignore = "starts a JVM; run with --ignored"]
-    async fn jar_fallback_starts_and_stops_dynamodb_local() {
-        if std::env::var_os("DYNAMODB_ENDPOINT").is_some() {
-            println!("SKIP: unset DYNAMODB_ENDPOINT to exercise the jar fallback");
-            return;
-        }
-        let backend = orm_dynamodb::testing::local_backend().await.unwrap();
-        let again = orm_dynamodb::testing::local_backend().await.unwrap();
-        let mut def = definition("orm_jar");
-        def.indexes.clear();
-        let table = TestTable::create(&backend, def).await.unwrap();
-        // Both backends share one server.
-        again.describe_table(table.name()).await.unwrap();
-        table.cleanup().await.unwrap();
-    }
-
     #[tokio::test]
     async fn numbers_are_canonicalized_and_exact() {
         let Some(backend) = backend().await else {
