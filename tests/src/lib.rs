@@ -52,6 +52,29 @@ pub async fn fresh_table(backend: Arc<dyn Backend>) -> Table {
     table
 }
 
+/// The backend the DynamoDB run of the suite uses: the process's one DynamoDB Local from the
+/// orm-dynamodb `testing` fixture (`DYNAMODB_ENDPOINT`, else Docker with feature
+/// `testcontainers`, else the jar; `ORM_DYNAMODB_SOURCE` picks one). It never falls back to
+/// another backend: without a server the case fails with the fixture's message, which says what
+/// to install.
+///
+/// With `ORM_DYNAMODB_SKIP=1` the user opts out: the first case to get here prints one SKIP line
+/// and ends the test process with status 0 before any case finishes, so that no skipped case is
+/// reported as passed (the run has no `test result` line at all).
+pub async fn dynamodb_backend() -> orm_dynamodb::DynamoBackend {
+    if orm_dynamodb::testing::skip_requested() {
+        eprintln!(
+            "SKIP: {}=1: the DynamoDB conformance suite was not run; no case is counted",
+            orm_dynamodb::testing::SKIP_ENV
+        );
+        std::process::exit(0);
+    }
+    match orm_dynamodb::testing::local_backend().await {
+        Ok(backend) => backend,
+        Err(e) => panic!("{e}"),
+    }
+}
+
 /// Expands to one `#[tokio::test]` per conformance case. `$setup` names an `async fn() -> Table`
 /// in the calling file returning a fresh table (see [`fresh_table`]).
 #[macro_export]

@@ -1,23 +1,15 @@
-//! The conformance suite against DynamoDB (DynamoDB Local in `scripts/test`), at the endpoint in
-//! `DYNAMODB_ENDPOINT`. Without it the cases are skipped, unless `ORM_REQUIRE_DYNAMODB=1`
-//! (set by `scripts/test`), which makes a missing endpoint a failure.
+//! The conformance suite against DynamoDB Local, acquired through the orm-dynamodb `testing`
+//! fixture ([`orm_tests::dynamodb_backend`]): the server at `DYNAMODB_ENDPOINT` when set (as
+//! `scripts/test` does), else one DynamoDB Local container for the whole run (feature
+//! `testcontainers`, a Docker engine), else one DynamoDB Local JVM from the jar. Every case gets
+//! its own table on that one server. Never run on another backend: without a server every case
+//! fails with one message saying what to install (`ORM_DYNAMODB_SKIP=1` opts out, loudly).
 
 use orm_core::Table;
-use orm_memory::MemoryBackend;
 use std::sync::Arc;
 
 async fn setup() -> Table {
-    if std::env::var_os("DYNAMODB_ENDPOINT").is_none() {
-        if std::env::var("ORM_REQUIRE_DYNAMODB").as_deref() == Ok("1") {
-            panic!("ORM_REQUIRE_DYNAMODB=1 but DYNAMODB_ENDPOINT is not set");
-        }
-        eprintln!("SKIP: DYNAMODB_ENDPOINT not set; running the case on MemoryBackend instead");
-        return orm_tests::fresh_table(Arc::new(MemoryBackend::new())).await;
-    }
-    let backend = orm_dynamodb::DynamoBackend::from_env()
-        .await
-        .expect("connect to DYNAMODB_ENDPOINT");
-    orm_tests::fresh_table(Arc::new(backend)).await
+    orm_tests::fresh_table(Arc::new(orm_tests::dynamodb_backend().await)).await
 }
 
 orm_tests::conformance_tests!(setup);
