@@ -41,7 +41,29 @@ pub const ENDPOINT_ENV: &str = "DYNAMODB_ENDPOINT";
 ///
 /// [`DynamoBackendBuilder::retry_config`] / [`DynamoBackendBuilder::max_attempts`] /
 /// [`DynamoBackendBuilder::retry_mode`] set the SDK side, [`DynamoBackendBuilder::timeout_config`]
-/// its timeouts (per attempt and per operation, including the retries).
+/// its timeouts (per attempt and per operation, including the retries):
+///
+/// ```no_run
+/// # async fn demo() -> orm_core::Result<()> {
+/// use aws_sdk_dynamodb::config::retry::RetryMode;
+/// use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+/// use std::time::Duration;
+///
+/// let backend = orm_dynamodb::DynamoBackend::builder()
+///     .retry_mode(RetryMode::Adaptive) // client-side rate limiting after throttling
+///     .max_attempts(5) // in all, the first try included; 1 turns the SDK's retries off
+///     .timeout_config(
+///         TimeoutConfig::builder()
+///             .operation_attempt_timeout(Duration::from_secs(2))
+///             .operation_timeout(Duration::from_secs(10)) // all attempts of one call
+///             .build(),
+///     )
+///     .build()
+///     .await?;
+/// // Batches: at most `BatchConfig::max_attempts` requests per chunk (default 10);
+/// // any other call: at most 5.
+/// # drop(backend); Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct DynamoBackend {
     client: Client,
