@@ -4,6 +4,8 @@ mod eval;
 mod key;
 mod limits;
 mod query;
+#[cfg(feature = "server")]
+pub mod server;
 mod stored;
 mod table;
 mod update;

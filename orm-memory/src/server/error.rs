@@ -1,0 +1,187 @@
+//! Errors as DynamoDB sends them: an HTTP status, `__type`
+//! (`com.amazonaws.dynamodb.v20120810#<Code>`), `message`, and the extra fields some codes carry
+//! (`Item` on `ConditionalCheckFailedException`, `CancellationReasons` on
+//! `TransactionCanceledException`).
+
+use super::json::encode_item;
+use orm_core::error::CancellationReason;
+use orm_core::{Error, Item};
+use serde_json::{Map, Value as Json};
+
+/// The namespace DynamoDB puts before every error code in `__type`.
+const TYPE_PREFIX: &str = "com.amazonaws.dynamodb.v20120810#";
+
+/// One error answer.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ApiError {
+    /// The HTTP status: 400 for the client's errors, 500 for the server's.
+    pub(crate) status: u16,
+    /// The code, e.g. `ValidationException`.
+    pub(crate) kind: &'static str,
+    /// The message.
+    pub(crate) message: String,
+    /// The stored item (ConditionalCheckFailedException with ReturnValuesOnConditionCheckFailure).
+    pub(crate) item: Option<Item>,
+    /// One reason per action (TransactionCanceledException).
+    pub(crate) reasons: Option<Vec<CancellationReason>>,
+}
+
+impl ApiError {
+    fn new(status: u16, kind: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            kind,
+            message: message.into(),
+            item: None,
+            reasons: None,
+        }
+    }
+
+    /// A 400 `ValidationException`.
+    pub(crate) fn validation(message: impl Into<String>) -> ApiError {
+        ApiError::new(400, "ValidationException", message)
+    }
+
+    /// A 400 error with another code (`UnknownOperationException`, `SerializationException`...).
+    pub(crate) fn client(kind: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(400, kind, message)
+    }
+
+    /// A 404-free `ResourceNotFoundException`, as DynamoDB sends it for a missing table.
+    pub(crate) fn table_not_found() -> ApiError {
+        ApiError::new(
+            400,
+            "ResourceNotFoundException",
+            "Requested resource not found",
+        )
+    }
+
+    /// The JSON body.
+    pub(crate) fn body(&self) -> Json {
+        let mut body = Map::new();
+        body.insert(
+            "__type".into(),
+            Json::String(format!("{TYPE_PREFIX}{}", self.kind)),
+        );
+        body.insert("message".into(), Json::String(self.message.clone()));
+        if let Some(item) = &self.item {
+            body.insert("Item".into(), encode_item(item));
+        }
+        if let Some(reasons) = &self.reasons {
+            let list = reasons
+                .iter()
+                .map(|r| {
+                    let mut reason = Map::new();
+                    reason.insert("Code".into(), Json::String(r.code.clone()));
+                    if let Some(message) = &r.message {
+                        reason.insert("Message".into(), Json::String(message.clone()));
+                    }
+                    if let Some(item) = &r.item {
+                        reason.insert("Item".into(), encode_item(item));
+                    }
+                    Json::Object(reason)
+                })
+                .collect();
+            body.insert("CancellationReasons".into(), Json::Array(list));
+        }
+        Json::Object(body)
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> ApiError {
+        match error {
+            Error::Validation { message } => ApiError::validation(message),
+            Error::Serde { path, message } => {
+                ApiError::validation(format!("{message} (at {path:?})"))
+            }
+            Error::ConditionFailed { item, .. } => ApiError {
+                item: item.map(|i| *i),
+                ..ApiError::new(
+                    400,
+                    "ConditionalCheckFailedException",
+                    "The conditional request failed",
+                )
+            },
+            Error::TransactionCanceled { reasons } => {
+                let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+                ApiError {
+                    reasons: Some(reasons.clone()),
+                    ..ApiError::new(
+                        400,
+                        "TransactionCanceledException",
+                        format!(
+                            "Transaction cancelled, please refer cancellation reasons for specific reasons [{}]",
+                            codes.join(", ")
+                        ),
+                    )
+                }
+            }
+            Error::Throttled { message } => {
+                ApiError::new(400, "ProvisionedThroughputExceededException", message)
+            }
+            Error::TableNotFound { .. } => ApiError::table_not_found(),
+            Error::TableExists { table } => ApiError::new(
+                400,
+                "ResourceInUseException",
+                format!("Table already exists: {table}"),
+            ),
+            other => ApiError::new(500, "InternalServerError", other.to_string()),
+        }
+    }
+}
+
+/// The JSON of an error, for tests and the fuzz target.
+#[cfg(test)]
+pub(crate) fn type_of(body: &Json) -> &str {
+    body["__type"].as_str().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn condition_failures_carry_the_item() {
+        let item = Item::new().with("pk", "a");
+        let err = ApiError::from(Error::ConditionFailed {
+            entity: None,
+            item: Some(Box::new(item)),
+        });
+        let body = err.body();
+        assert_eq!(
+            type_of(&body),
+            "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"
+        );
+        assert_eq!(body["Item"], json!({"pk": {"S": "a"}}));
+    }
+
+    #[test]
+    fn cancellations_list_one_reason_per_action() {
+        let reasons = vec![
+            CancellationReason {
+                index: 0,
+                code: "None".into(),
+                message: None,
+                item: None,
+            },
+            CancellationReason {
+                index: 1,
+                code: "ConditionalCheckFailed".into(),
+                message: Some("The conditional request failed".into()),
+                item: None,
+            },
+        ];
+        let body = ApiError::from(Error::TransactionCanceled { reasons }).body();
+        assert_eq!(body["CancellationReasons"][0], json!({"Code": "None"}));
+        assert_eq!(
+            body["CancellationReasons"][1]["Code"],
+            json!("ConditionalCheckFailed")
+        );
+        assert!(body["message"]
+            .as_str()
+            .unwrap()
+            .contains("[None, ConditionalCheckFailed]"));
+    }
+}
