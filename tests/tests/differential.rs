@@ -24,6 +24,7 @@ use orm_core::expr::{
     UpdateAction,
 };
 use orm_core::{Backend, Error, Item, Number, Value, ValueType};
+use orm_memory::server::{expression, MemoryServer};
 use orm_memory::MemoryBackend;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
@@ -915,15 +916,39 @@ fn both_reject_one_item_twice(op: &Op, memory: &Outcome, dynamo: &Outcome) -> bo
 
 static NEXT_TABLE: AtomicUsize = AtomicUsize::new(0);
 
-/// Applies `ops` to a fresh MemoryBackend table and a fresh table on `dynamo`; returns the first
-/// divergence as a message.
-async fn differ(dynamo: &dyn Backend, ops: &[Op]) -> Result<(), String> {
+/// The reference side of a differential run: MemoryBackend itself, or `DynamoBackend` talking
+/// HTTP to a `MemoryServer` (the same store behind DynamoDB's wire protocol).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Reference {
+    Memory,
+    Server,
+}
+
+/// The process's one MemoryServer, and a DynamoBackend on it.
+async fn server_backend() -> Arc<dyn Backend> {
+    static SERVER: std::sync::OnceLock<MemoryServer> = std::sync::OnceLock::new();
+    let server = SERVER
+        .get_or_init(|| MemoryServer::start(MemoryBackend::new()).expect("start MemoryServer"));
+    Arc::new(
+        orm_dynamodb::testing::backend_for_endpoint(&server.endpoint())
+            .await
+            .expect("a DynamoBackend on the MemoryServer"),
+    )
+}
+
+/// Applies `ops` to a fresh table on the reference side and a fresh table on `dynamo`; returns
+/// the first divergence as a message.
+async fn differ(reference: Reference, dynamo: &dyn Backend, ops: &[Op]) -> Result<(), String> {
     let name = format!(
         "diff-{}-{}",
         std::process::id(),
         NEXT_TABLE.fetch_add(1, Ordering::Relaxed)
     );
-    let memory = MemoryBackend::new();
+    let memory: Arc<dyn Backend> = match reference {
+        Reference::Memory => Arc::new(MemoryBackend::new()),
+        Reference::Server => server_backend().await,
+    };
+    let memory = &*memory;
     memory
         .create_table(&definition(&name))
         .await
@@ -934,7 +959,7 @@ async fn differ(dynamo: &dyn Backend, ops: &[Op]) -> Result<(), String> {
         .map_err(|e| format!("create table on DynamoDB: {e}"))?;
     let result = async {
         for (i, op) in ops.iter().enumerate() {
-            let m = run_op(&memory, &name, op).await;
+            let m = run_op(memory, &name, op).await;
             let d = run_op(dynamo, &name, op).await;
             if m != d && !both_reject_one_item_twice(op, &m, &d) {
                 return Err(format!(
@@ -942,10 +967,7 @@ async fn differ(dynamo: &dyn Backend, ops: &[Op]) -> Result<(), String> {
                 ));
             }
         }
-        let (m, d) = (
-            contents(&memory, &name).await,
-            contents(dynamo, &name).await,
-        );
+        let (m, d) = (contents(memory, &name).await, contents(dynamo, &name).await);
         if m != d {
             return Err(format!(
                 "final contents diverge:\n  memory:   {m:?}\n  dynamodb: {d:?}"
@@ -955,6 +977,9 @@ async fn differ(dynamo: &dyn Backend, ops: &[Op]) -> Result<(), String> {
     }
     .await;
     let _ = dynamo.delete_table(&name).await;
+    if reference == Reference::Server {
+        let _ = memory.delete_table(&name).await;
+    }
     result
 }
 
@@ -983,16 +1008,28 @@ fn env_number(name: &str, default: u64) -> u64 {
 
 #[test]
 fn differential_sequences() {
+    on_a_big_stack(|| run_sequences(Reference::Memory));
+}
+
+/// The same sequences with `DynamoBackend` over HTTP to a `MemoryServer` as the reference side:
+/// the wire protocol (request decoding, expression parsing, answers and errors) adds no
+/// difference from DynamoDB Local.
+#[test]
+fn differential_sequences_through_the_memory_server() {
+    on_a_big_stack(|| run_sequences(Reference::Server));
+}
+
+fn on_a_big_stack(f: impl FnOnce() + Send + 'static) {
     // Deep strategy types and async state machines need more than the default test stack.
     std::thread::Builder::new()
         .stack_size(256 << 20)
-        .spawn(run_sequences)
+        .spawn(f)
         .unwrap()
         .join()
         .unwrap_or_else(|e| std::panic::resume_unwind(e));
 }
 
-fn run_sequences() {
+fn run_sequences(reference: Reference) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -1022,7 +1059,7 @@ fn run_sequences() {
         let mut failures = 0;
         for case in 0..cases {
             let ops = arb_sequence().new_tree(&mut runner).unwrap().current();
-            if let Err(e) = rt.block_on(differ(&*dynamo, &ops)) {
+            if let Err(e) = rt.block_on(differ(reference, &*dynamo, &ops)) {
                 failures += 1;
                 eprintln!("case {case}: {e}\n");
             }
@@ -1031,15 +1068,15 @@ fn run_sequences() {
         return;
     }
     let result = runner.run(&arb_sequence(), |ops| {
-        rt.block_on(differ(&*dynamo, &ops))
+        rt.block_on(differ(reference, &*dynamo, &ops))
             .map_err(TestCaseError::fail)
     });
     eprintln!(
-        "differential: {cases} sequences, seed {seed:#x}, {:.1}s",
+        "differential ({reference:?}): {cases} sequences, seed {seed:#x}, {:.1}s",
         started.elapsed().as_secs_f64()
     );
     if let Err(e) = result {
-        panic!("MemoryBackend and DynamoDB diverge (seed {seed:#x}):\n{e}");
+        panic!("{reference:?} and DynamoDB diverge (seed {seed:#x}):\n{e}");
     }
 }
 
@@ -1047,8 +1084,9 @@ fn run_sequences() {
 // Regression tests: each divergence found, pinned.
 // ---------------------------------------------------------------------------------------------
 
-/// Runs `ops` on MemoryBackend and checks each outcome against `expected` (DynamoDB's, as
-/// recorded); with an endpoint, also checks that DynamoDB agrees.
+/// Runs `ops` on MemoryBackend, and through the wire on a MemoryServer, and checks each outcome
+/// against `expected` (DynamoDB's, as recorded); with an endpoint, also checks that DynamoDB
+/// agrees.
 async fn regression(ops: Vec<Op>, expected: Vec<Outcome>) {
     let memory = MemoryBackend::new();
     memory.create_table(&definition("reg")).await.unwrap();
@@ -1056,9 +1094,16 @@ async fn regression(ops: Vec<Op>, expected: Vec<Outcome>) {
         let got = run_op(&memory, "reg", op).await;
         assert_eq!(&got, want, "MemoryBackend on {op:?}");
     }
+    let server = server_backend().await;
+    let name = format!("reg-{}", NEXT_TABLE.fetch_add(1, Ordering::Relaxed));
+    server.create_table(&definition(&name)).await.unwrap();
+    for (op, want) in ops.iter().zip(&expected) {
+        let got = run_op(&*server, &name, op).await;
+        assert_eq!(&got, want, "DynamoBackend over MemoryServer on {op:?}");
+    }
     if std::env::var_os("DYNAMODB_ENDPOINT").is_some() {
         let dynamo = orm_dynamodb::DynamoBackend::from_env().await.unwrap();
-        if let Err(e) = differ(&dynamo, &ops).await {
+        if let Err(e) = differ(Reference::Memory, &dynamo, &ops).await {
             panic!("{e}");
         }
     }
@@ -1611,4 +1656,98 @@ async fn regression_limit_on_the_last_item_may_end_without_a_key() {
         ],
     )
     .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The MemoryServer's expression parser inverts orm-dynamodb's renderer.
+// ---------------------------------------------------------------------------------------------
+
+/// `And([x])` / `Or([x])` render as `x`: compare modulo that.
+fn normalize(c: Condition) -> Condition {
+    match c {
+        Condition::And(mut v) if v.len() == 1 => normalize(v.remove(0)),
+        Condition::Or(mut v) if v.len() == 1 => normalize(v.remove(0)),
+        Condition::And(v) => Condition::And(v.into_iter().map(normalize).collect()),
+        Condition::Or(v) => Condition::Or(v.into_iter().map(normalize).collect()),
+        Condition::Not(c) => Condition::Not(Box::new(normalize(*c))),
+        other => other,
+    }
+}
+
+/// Whether an update uses `size()`, which DynamoDB does not allow in update expressions.
+fn uses_size(update: &Update) -> bool {
+    let size = |o: &Operand| matches!(o, Operand::Size(_));
+    update.actions.iter().any(|a| match a {
+        UpdateAction::Set(_, v) => match v {
+            SetValue::Operand(o) | SetValue::IfNotExists(_, o) => size(o),
+            SetValue::Plus(a, b) | SetValue::Minus(a, b) | SetValue::ListAppend(a, b) => {
+                size(a) || size(b)
+            }
+        },
+        _ => false,
+    })
+}
+
+proptest! {
+    #![proptest_config(Config { cases: 512, failure_persistence: None, ..Config::default() })]
+
+    /// parse(render(ast)) == ast for conditions, updates, projections and key conditions: the
+    /// parser reads back exactly what the DynamoDB backend sends.
+    #[test]
+    fn the_server_parser_inverts_the_renderer(
+        condition in arb_condition(),
+        update in arb_update(),
+        projection in arb_projection(),
+        sort in arb_sort_condition(false),
+    ) {
+        use orm_dynamodb::render::Expressions;
+
+        let rendered = Expressions::new().with_condition(condition.clone());
+        let parsed = expression::condition(
+            rendered.condition.as_deref().unwrap(),
+            &rendered.names,
+            &rendered.values,
+        );
+        prop_assert_eq!(parsed.map(normalize).map_err(|e| e.to_string()), Ok(normalize(condition)));
+
+        let rendered = Expressions::new().with_update(update.clone());
+        let parsed = expression::update(
+            rendered.update.as_deref().unwrap_or(""),
+            &rendered.names,
+            &rendered.values,
+        );
+        if update.validate().is_ok() && !uses_size(&update) {
+            // The renderer groups actions by clause (SET, REMOVE, ADD, DELETE); with no two paths
+            // overlapping, their order means nothing.
+            let sorted = |mut u: Update| {
+                u.actions.sort_by_key(|a| format!("{a:?}"));
+                u
+            };
+            prop_assert_eq!(parsed.map(sorted).map_err(|e| e.to_string()), Ok(sorted(update)));
+        } else {
+            prop_assert!(parsed.is_err(), "DynamoDB rejects {:?}", update);
+        }
+
+        let rendered = Expressions::new().with_projection(&projection);
+        let parsed = expression::projection(
+            rendered.projection.as_deref().unwrap(),
+            &rendered.names,
+        );
+        prop_assert_eq!(parsed.map_err(|e| e.to_string()), Ok(projection));
+
+        let key = KeyCondition {
+            partition_name: "pk".into(),
+            partition_value: Value::from("P"),
+            sort: Some(("sk".into(), sort)),
+        };
+        let rendered = Expressions::new().with_key_condition(key.clone());
+        let parsed = expression::key_condition(
+            rendered.key_condition.as_deref().unwrap(),
+            &rendered.names,
+            &rendered.values,
+            "pk",
+            Some("sk"),
+        );
+        prop_assert_eq!(parsed.map_err(|e| e.to_string()), Ok(key));
+    }
 }

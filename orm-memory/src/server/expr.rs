@@ -204,6 +204,8 @@ fn syntax(kind: &str, text: &str, token: &str, at: usize) -> ApiError {
 // ------------------------------------------------------------------ parser ---
 
 struct Parser<'a, 'p> {
+    /// `size()` is not allowed anywhere in an update expression.
+    in_update: bool,
     kind: &'static str,
     text: &'a str,
     tokens: Vec<(Token, usize)>,
@@ -229,6 +231,7 @@ impl<'a, 'p> Parser<'a, 'p> {
             )));
         }
         Ok(Parser {
+            in_update: kind == "UpdateExpression",
             kind,
             text,
             tokens: tokenize(text, kind)?,
@@ -381,6 +384,11 @@ impl<'a, 'p> Parser<'a, 'p> {
     }
 
     fn operand(&mut self) -> Result<Operand, ApiError> {
+        if self.in_update && self.is_function_call("size") {
+            return Err(
+                self.invalid("The function is not allowed in an update expression; function: size")
+            );
+        }
         if self.is_function_call("size") {
             self.at += 2;
             let path = self.path()?;
