@@ -50,3 +50,6 @@ pub struct TestingDoc;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/tracing.md")]
 pub struct TracingDoc;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/server.md")]
+pub struct ServerDoc;

@@ -15,8 +15,14 @@
 //!    `DYNAMODB_LOCAL_DIR`, or installed by `scripts/dynamodb-local install` in the repository
 //!    cache (`DYNAMODB_LOCAL_CACHE`, default `<repo>/.cache/dynamodb-local`).
 //!
-//! Setting `ORM_DYNAMODB_SOURCE` to one of `endpoint`, `docker` or `jar` uses that source only: a
-//! failure is then an error, never a fall-back to another.
+//! 4. `memory` (only when chosen): orm-memory's `dynamodb-memory` program, MemoryBackend behind
+//!    DynamoDB's wire protocol, as a child process on 127.0.0.1 (no JVM, no Docker; build it with
+//!    `cargo build -p orm-memory --features server --bin dynamodb-memory`, or name it in
+//!    [`MEMORY_BIN_ENV`]). It is a separate program, not an in-process server, because
+//!    orm-dynamodb never depends on orm-memory; in-process, use `orm_memory::server::MemoryServer`.
+//!
+//! Setting `ORM_DYNAMODB_SOURCE` to one of `endpoint`, `docker`, `jar` or `memory` uses that
+//! source only: a failure is then an error, never a fall-back to another.
 //!
 //! **Cleanup.** A server the fixture started lives as long as the test process and is removed when
 //! it ends, however it ends (tests done, a panic, Ctrl-C, SIGKILL): a small watcher process
@@ -49,8 +55,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The environment variable choosing where the fixture's server comes from: `auto` (the
-/// default), `endpoint`, `docker` or `jar`. See the [module docs](self).
+/// default), `endpoint`, `docker`, `jar` or `memory`. See the [module docs](self).
 pub const SOURCE_ENV: &str = "ORM_DYNAMODB_SOURCE";
+
+/// The environment variable naming the `dynamodb-memory` program the `memory` source runs
+/// (default: `dynamodb-memory` on `PATH`, else one built in this repository's `target/`).
+pub const MEMORY_BIN_ENV: &str = "ORM_DYNAMODB_MEMORY_BIN";
 
 /// The environment variable naming the DynamoDB Local image the `docker` source starts, as
 /// `name[:tag]` (default [`DEFAULT_IMAGE`]); e.g. `amazon/dynamodb-local:2.0.0` to pin a tag.
@@ -106,6 +116,9 @@ pub enum Source {
     Docker,
     /// A DynamoDB Local JVM started from the local jar.
     Jar,
+    /// orm-memory's `dynamodb-memory` program (MemoryBackend behind DynamoDB's wire protocol)
+    /// started as a child process: no JVM, no Docker, ready in milliseconds.
+    Memory,
 }
 
 impl fmt::Display for Source {
@@ -114,6 +127,7 @@ impl fmt::Display for Source {
             Source::Endpoint => "endpoint",
             Source::Docker => "docker",
             Source::Jar => "jar",
+            Source::Memory => "memory",
         })
     }
 }
@@ -179,8 +193,9 @@ async fn acquire() -> std::result::Result<LocalServer, String> {
         }),
         "docker" => start_docker().await,
         "jar" => start_jar_server().await,
+        "memory" => start_memory_server().await,
         other => Err(format!(
-            "{SOURCE_ENV}={other:?} is not a source: use auto, endpoint, docker or jar"
+            "{SOURCE_ENV}={other:?} is not a source: use auto, endpoint, docker, jar or memory"
         )),
     }?;
     eprintln!(
@@ -515,6 +530,77 @@ mod docker {
     }
 }
 
+// ------------------------------------------------------------- memory server ---
+
+/// Finds the `dynamodb-memory` program.
+fn find_memory_bin() -> std::result::Result<PathBuf, String> {
+    if let Some(bin) = env(MEMORY_BIN_ENV) {
+        let bin = PathBuf::from(bin);
+        return if bin.is_file() {
+            Ok(bin)
+        } else {
+            Err(format!("{MEMORY_BIN_ENV}={} is not a file", bin.display()))
+        };
+    }
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("dynamodb-memory"))
+            .find(|p| p.is_file())
+    });
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).parent().and_then(|repo| {
+        let target = env("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo.join("target"));
+        ["debug", "release"]
+            .iter()
+            .map(|profile| target.join(profile).join("dynamodb-memory"))
+            .find(|p| p.is_file())
+    });
+    on_path.or(built).ok_or_else(|| {
+        format!(
+            "the dynamodb-memory program was not found (set {MEMORY_BIN_ENV}, or build it: cargo \
+             build -p orm-memory --features server --bin dynamodb-memory)"
+        )
+    })
+}
+
+async fn start_memory_server() -> std::result::Result<LocalServer, String> {
+    let bin = find_memory_bin()?;
+    let mut child = Command::new(&bin)
+        .args(["--port", "0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+    let pid = child.id().to_string();
+    let stdout = child.stdout.take().ok_or("no stdout of dynamodb-memory")?;
+    // The program prints its endpoint as its first line once it listens.
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).map(|_| line)
+    });
+    let line = tokio::time::timeout(Duration::from_secs(10), line).await;
+    let endpoint = match line {
+        Ok(Ok(Ok(line))) if line.starts_with("http://") => line.trim().to_string(),
+        other => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "{} did not print its endpoint within 10 s ({other:?})",
+                bin.display()
+            ));
+        }
+    };
+    spawn_watcher("kill -TERM \"$1\" 2>/dev/null", &[&pid])?;
+    Ok(LocalServer {
+        endpoint,
+        source: Source::Memory,
+        detail: format!("pid {pid}, {}", bin.display()),
+        _child: Some(child),
+    })
+}
+
 // --------------------------------------------------------------- local jar ---
 
 fn setup_error(message: String) -> Error {
@@ -763,11 +849,11 @@ mod tests {
 
     #[test]
     fn sources_display_as_their_env_values() {
-        let names: Vec<String> = [Source::Endpoint, Source::Docker, Source::Jar]
+        let names: Vec<String> = [Source::Endpoint, Source::Docker, Source::Jar, Source::Memory]
             .iter()
             .map(Source::to_string)
             .collect();
-        assert_eq!(names, ["endpoint", "docker", "jar"]);
+        assert_eq!(names, ["endpoint", "docker", "jar", "memory"]);
     }
 
     #[test]
