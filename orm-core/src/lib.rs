@@ -10,6 +10,7 @@ pub mod expr;
 pub mod fault;
 pub mod item;
 pub mod key;
+pub mod migrate;
 pub mod model;
 pub mod number;
 pub mod query;
