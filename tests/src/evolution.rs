@@ -193,7 +193,7 @@ fn entity_count(items: &[Item], entity: &str) -> usize {
 
 /// The members stored at schema version 1 (no `__schema`), read straight from the backend (a
 /// `MemberV1` read of a version 2 member is an error, as it should be).
-async fn v1_members(table: &Table) -> usize {
+pub async fn v1_members(table: &Table) -> usize {
     raw_scan(table)
         .await
         .iter()
@@ -210,7 +210,8 @@ fn contact_v1(id: u32) -> ContactV1 {
     }
 }
 
-fn member_v1(id: u32) -> MemberV1 {
+/// Member `id` as version 1 stored it (team `t{id % 3}`, name `Member {id}`).
+pub fn member_v1(id: u32) -> MemberV1 {
     MemberV1 {
         id,
         team: format!("t{}", id % 3),
@@ -228,7 +229,7 @@ fn member(id: u32) -> Member {
 
 /// Checks that the table holds exactly the members `ids`, each once, at version 2 and its new
 /// keys, no version 1 member, and no checkpoint.
-async fn assert_members_migrated(table: &Table, ids: impl IntoIterator<Item = u32>) {
+pub async fn assert_members_migrated(table: &Table, ids: impl IntoIterator<Item = u32>) {
     let ids: Vec<u32> = ids.into_iter().collect();
     let members = Member::scan(table).all().await.unwrap();
     let mut seen: Vec<u32> = members.iter().map(|m| m.id).collect();
