@@ -88,7 +88,8 @@ pub struct Progress {
     pub scanned: u64,
     /// Items rewritten (in a dry run: items that would be).
     pub changed: u64,
-    /// Items already at the current version with the current keys.
+    /// Items already at the current version with the current keys. An item moved to a new
+    /// key may be read again there, later in the scan, and is then counted here too.
     pub unchanged: u64,
     /// Writes whose condition failed because another writer changed the item after it was
     /// read; each such item was read again and migrated from what it held then.
