@@ -78,3 +78,6 @@ pub struct BatchDoc;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/numbers.md")]
 pub struct NumbersDoc;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/evolution.md")]
+pub struct EvolutionDoc;
