@@ -499,11 +499,12 @@ pub async fn migration_rewrites_every_item(table: &Table) {
     // Moved items may be read again at their new keys: then they are unchanged.
     assert_eq!(done.scanned, done.changed + done.unchanged);
     assert_eq!((done.segments_done, done.segments), (3, 3));
-    let seen = seen.lock().unwrap();
-    assert!(seen.len() >= 3, "a report per page: {seen:?}");
-    assert!(seen.windows(2).all(|w| w[0].scanned <= w[1].scanned));
-    assert_eq!(seen.last(), Some(&done));
-    drop(seen);
+    {
+        let seen = seen.lock().unwrap();
+        assert!(seen.len() >= 3, "a report per page: {seen:?}");
+        assert!(seen.windows(2).all(|w| w[0].scanned <= w[1].scanned));
+        assert_eq!(seen.last(), Some(&done));
+    }
 
     assert_members_migrated(table, ids.clone()).await;
     let five = crate::crud::raw_item(table, "TEAM#t2", "MEMBER#0000000005")
