@@ -157,32 +157,7 @@ pub async fn evolution_table(table: &Table) -> Table {
 }
 
 /// Every item of the table, read straight from the backend.
-pub async fn raw_scan(table: &Table) -> Vec<Item> {
-    let mut items = Vec::new();
-    let mut start = None;
-    loop {
-        let page = table
-            .backend()
-            .scan(Scan {
-                table: table.name().to_owned(),
-                index: None,
-                filter: None,
-                projection: None,
-                limit: None,
-                exclusive_start_key: start,
-                consistent: true,
-                segment: None,
-                count_only: false,
-            })
-            .await
-            .expect("raw scan");
-        items.extend(page.items);
-        match page.last_evaluated_key {
-            Some(k) => start = Some(k),
-            None => return items,
-        }
-    }
-}
+pub use crate::limits::contents as raw_scan;
 
 fn entity_count(items: &[Item], entity: &str) -> usize {
     items
@@ -201,6 +176,66 @@ pub async fn v1_members(table: &Table) -> usize {
             i.get("__entity") == Some(&Value::from("Member")) && !i.contains_key("__schema")
         })
         .count()
+}
+
+/// An UpdateItem straight to the backend, unconditional: another client's write.
+async fn raw_update(backend: &dyn Backend, table: &str, key: Item, update: Update) -> Result<()> {
+    backend
+        .update_item(UpdateItem {
+            table: table.to_owned(),
+            key,
+            update,
+            condition: None,
+            return_values: orm_core::backend::ReturnValues::None,
+            return_item_on_condition_failure: false,
+        })
+        .await
+        .map(|_| ())
+}
+
+/// Sets an attribute no model knows on the item of `M` at `key`.
+async fn set_unmodelled<M: Model>(table: &Table, key: orm_core::Key, name: &str, value: &str) {
+    let key = table.key_item::<M>(&key).unwrap();
+    let update = Update::new().set(Path::name(name), Value::from(value));
+    raw_update(table.backend().as_ref(), table.name(), key, update)
+        .await
+        .unwrap();
+}
+
+/// A new evolution table holding the contacts `contacts` and the members `members`, both as
+/// version 1 stored them.
+async fn seeded(
+    table: &Table,
+    contacts: std::ops::Range<u32>,
+    members: std::ops::Range<u32>,
+) -> Table {
+    let table = evolution_table(table).await;
+    for id in contacts {
+        contact_v1(id).create(&table).await.unwrap();
+    }
+    for id in members {
+        member_v1(id).create(&table).await.unwrap();
+    }
+    table
+}
+
+/// Runs `migration` until its first progress report, then drops it mid-way (a crash). Paced
+/// by a rate limit, so that the run yields between items even on a backend that never waits.
+async fn stop_after_first_page(migration: Migration<Member>) {
+    let (tx, rx) = futures::channel::oneshot::channel::<()>();
+    let tx = Mutex::new(Some(tx));
+    let run = migration
+        .rate_limit(200)
+        .on_progress(move |_| {
+            if let Some(tx) = tx.lock().unwrap().take() {
+                let _ = tx.send(());
+            }
+        })
+        .run();
+    futures::pin_mut!(run);
+    if let futures::future::Either::Left((result, _)) = futures::future::select(run, rx).await {
+        panic!("the run should have been stopped, but ended: {result:?}")
+    }
 }
 
 fn contact_v1(id: u32) -> ContactV1 {
@@ -271,10 +306,7 @@ pub async fn assert_members_migrated(table: &Table, ids: impl IntoIterator<Item 
 /// transactional gets; an update's returned item too. Items of the current version are read
 /// as they are.
 pub async fn older_items_upgrade_on_every_read_path(table: &Table) {
-    let table = &evolution_table(table).await;
-    for id in 1..=3 {
-        contact_v1(id).create(table).await.unwrap();
-    }
+    let table = &seeded(table, 1..4, 0..0).await;
     let mut v2 = ContactV2 {
         id: 4,
         full_name: "Contact 4".into(),
@@ -453,27 +485,10 @@ pub async fn migration_rewrites_every_item(table: &Table) {
     if !table.capabilities().transactions {
         return;
     }
-    let table = &evolution_table(table).await;
     let ids = 0..40u32;
-    for id in ids.clone() {
-        member_v1(id).create(table).await.unwrap();
-    }
-    contact_v1(1).create(table).await.unwrap();
+    let table = &seeded(table, 1..2, ids.clone()).await;
     // An attribute no model knows, on one item: it survives the move.
-    table
-        .backend()
-        .update_item(UpdateItem {
-            table: table.name().to_owned(),
-            key: table
-                .key_item::<MemberV1>(&MemberV1::key(5).unwrap())
-                .unwrap(),
-            update: Update::new().set(Path::name("legacy_note"), Value::from("keep me")),
-            condition: None,
-            return_values: orm_core::backend::ReturnValues::None,
-            return_item_on_condition_failure: false,
-        })
-        .await
-        .unwrap();
+    set_unmodelled::<MemberV1>(table, MemberV1::key(5).unwrap(), "legacy_note", "keep me").await;
 
     let dry = Migration::<Member>::new(table)
         .dry_run()
@@ -531,10 +546,7 @@ pub async fn migration_rewrites_every_item(table: &Table) {
 
 /// In-place upgrades (same keys): only what changed is written; the new index gets its keys.
 pub async fn migration_upgrades_in_place(table: &Table) {
-    let table = &evolution_table(table).await;
-    for id in 0..12 {
-        contact_v1(id).create(table).await.unwrap();
-    }
+    let table = &seeded(table, 0..12, 0..0).await;
     let done = Migration::<Contact>::new(table)
         .page_size(5)
         .run()
@@ -563,32 +575,9 @@ pub async fn migration_resumes_after_a_crash(table: &Table) {
     if !table.capabilities().transactions {
         return;
     }
-    let table = &evolution_table(table).await;
     let ids = 0..30u32;
-    for id in ids.clone() {
-        member_v1(id).create(table).await.unwrap();
-    }
-    let (tx, rx) = futures::channel::oneshot::channel::<()>();
-    let tx = Mutex::new(Some(tx));
-    // Paced, so that the run yields between items even on a backend that never waits.
-    let run = Migration::<Member>::new(table)
-        .segments(2)
-        .page_size(4)
-        .rate_limit(200)
-        .on_progress(move |_| {
-            if let Some(tx) = tx.lock().unwrap().take() {
-                let _ = tx.send(());
-            }
-        })
-        .run();
-    futures::pin_mut!(run);
-    match futures::future::select(run, rx).await {
-        futures::future::Either::Left((result, _)) => {
-            panic!("the run should have been stopped, but ended: {result:?}")
-        }
-        // The run is dropped here, mid-way.
-        futures::future::Either::Right(_) => {}
-    }
+    let table = &seeded(table, 0..0, ids.clone()).await;
+    stop_after_first_page(Migration::<Member>::new(table).segments(2).page_size(4)).await;
     let raw = raw_scan(table).await;
     assert!(
         entity_count(&raw, CHECKPOINT_ENTITY) >= 1,
@@ -613,26 +602,10 @@ pub async fn migration_resumes_after_a_crash(table: &Table) {
     assert_members_migrated(table, ids).await;
 
     // A checkpoint of another segment count is refused, not misread.
-    let (tx, rx) = futures::channel::oneshot::channel::<()>();
     for id in 100..110 {
         member_v1(id).create(table).await.unwrap();
     }
-    let tx = Mutex::new(Some(tx));
-    let run = Migration::<Member>::new(table)
-        .name("second")
-        .page_size(2)
-        .rate_limit(200)
-        .on_progress(move |_| {
-            if let Some(tx) = tx.lock().unwrap().take() {
-                let _ = tx.send(());
-            }
-        })
-        .run();
-    futures::pin_mut!(run);
-    assert!(matches!(
-        futures::future::select(run, rx).await,
-        futures::future::Either::Right(_)
-    ));
+    stop_after_first_page(Migration::<Member>::new(table).name("second").page_size(2)).await;
     match Migration::<Member>::new(table)
         .name("second")
         .segments(4)
@@ -678,16 +651,13 @@ struct Interfering {
 impl Interfering {
     async fn interfere(&self, key: &Item) -> Result<()> {
         if *key == self.key && !self.done.swap(true, Ordering::SeqCst) {
-            self.inner
-                .update_item(UpdateItem {
-                    table: self.table.clone(),
-                    key: self.key.clone(),
-                    update: self.change.clone(),
-                    condition: None,
-                    return_values: orm_core::backend::ReturnValues::None,
-                    return_item_on_condition_failure: false,
-                })
-                .await?;
+            raw_update(
+                self.inner.as_ref(),
+                &self.table,
+                self.key.clone(),
+                self.change.clone(),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -767,10 +737,7 @@ fn interfering(table: &Table, key: Item, change: Update) -> Table {
 /// A write by another (older) writer between the runner's read and its write is never
 /// overwritten: the runner's conditional write fails, it re-reads and migrates what it finds.
 pub async fn migration_never_overwrites_concurrent_updates(table: &Table) {
-    let table = &evolution_table(table).await;
-    for id in 0..5 {
-        contact_v1(id).create(table).await.unwrap();
-    }
+    let table = &seeded(table, 0..5, 0..0).await;
     // In place: the old code renames contact 2 while the runner works on it.
     let key = table
         .key_item::<Contact>(&Contact::key(2).unwrap())
@@ -810,10 +777,7 @@ pub async fn migration_never_overwrites_concurrent_updates(table: &Table) {
 
 /// The runner paces itself: 15 items at 30 per second take at least ~0.45 s.
 pub async fn migration_is_rate_limited(table: &Table) {
-    let table = &evolution_table(table).await;
-    for id in 0..15 {
-        contact_v1(id).create(table).await.unwrap();
-    }
+    let table = &seeded(table, 0..15, 0..0).await;
     let start = std::time::Instant::now();
     let done = Migration::<Contact>::new(table)
         .rate_limit(30)
@@ -849,18 +813,7 @@ pub async fn save_changes_keeps_other_writers_changes(table: &Table) {
     let table = &evolution_table(table).await;
     let mut stored = note(1);
     stored.create(table).await.unwrap();
-    table
-        .backend()
-        .update_item(UpdateItem {
-            table: table.name().to_owned(),
-            key: table.key_item::<Note>(&Note::key(1).unwrap()).unwrap(),
-            update: Update::new().set(Path::name("extra"), Value::from("unmodelled")),
-            condition: None,
-            return_values: orm_core::backend::ReturnValues::None,
-            return_item_on_condition_failure: false,
-        })
-        .await
-        .unwrap();
+    set_unmodelled::<Note>(table, Note::key(1).unwrap(), "extra", "unmodelled").await;
     let before_a = Note::get(table, Note::key(1)).await.unwrap();
     let before_b = before_a.clone();
     let mut a = before_a.clone();

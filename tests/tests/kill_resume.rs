@@ -101,7 +101,7 @@ fn migration_killed_with_sigkill_resumes() {
     assert!(!status.success(), "killed, not finished: {status:?}");
 
     rt.block_on(async {
-        let raw = evolution::raw_scan(&table).await;
+        let raw = orm_tests::limits::contents(&table).await;
         let count = |entity: &str| {
             raw.iter()
                 .filter(|i| i.get("__entity") == Some(&entity.into()))
