@@ -339,6 +339,10 @@ impl Table {
         item.retain(|name, _| !config.is_layout_attribute(schema, name));
         for from in stored..schema.schema_version {
             item = M::upgrade(item, from).map_err(|e| {
+                let e = match e {
+                    Error::Validation { message } => message,
+                    other => other.to_string(),
+                };
                 Error::validation(format!(
                     "{} item {key}: upgrade from schema version {from} to {} failed: {e}",
                     schema.entity,
