@@ -96,6 +96,9 @@ fn migration_killed_with_sigkill_resumes() {
         }
     }
     assert_eq!(pages, 4, "the child reported progress before exiting");
+    // Into the next page (10 ms an item at 100 items/s): killed between two writes of a page
+    // whose checkpoint is not stored yet.
+    std::thread::sleep(std::time::Duration::from_millis(27));
     child.kill().expect("SIGKILL the child");
     let status = child.wait().expect("reap the child");
     assert!(!status.success(), "killed, not finished: {status:?}");
@@ -123,6 +126,11 @@ fn migration_killed_with_sigkill_resumes() {
         );
 
         let resumed = migration(&table).run().await.unwrap();
+        eprintln!(
+            "killed after {pages} pages with {left} of {ITEMS} members left; the resumed run \
+             rewrote {} ({} read)",
+            resumed.changed, resumed.scanned
+        );
         assert!(resumed.resumed, "the second run resumed the checkpoint");
         assert_eq!(
             resumed.changed as usize, left,
