@@ -216,3 +216,13 @@ fn the_schema_attribute_is_configurable() {
         }
     );
 }
+
+#[test]
+fn a_migration_can_run_on_a_spawned_task() {
+    fn assert_send<T: Send + 'static>(_: &T) {}
+    let table = table();
+    let run = orm_core::migrate::Migration::<Pet>::new(&table)
+        .on_progress(|_| {})
+        .run();
+    assert_send(&run);
+}
