@@ -81,8 +81,11 @@ fn migration_killed_with_sigkill_resumes() {
         .spawn()
         .expect("start the child");
     let stdout = child.stdout.take().expect("the child's stdout");
+    // Read on from the same reader after the loop: dropping it would close the pipe, and the
+    // child would die of a failed print instead of the kill.
+    let mut lines = BufReader::new(stdout).lines();
     let mut pages = 0;
-    for line in BufReader::new(stdout).lines() {
+    for line in lines.by_ref() {
         let line = line.expect("read the child's output");
         assert_ne!(
             line, "child finished",
@@ -102,6 +105,12 @@ fn migration_killed_with_sigkill_resumes() {
     child.kill().expect("SIGKILL the child");
     let status = child.wait().expect("reap the child");
     assert!(!status.success(), "killed, not finished: {status:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(9), "ended by SIGKILL: {status:?}");
+    }
+    drop(lines);
 
     rt.block_on(async {
         let raw = orm_tests::limits::contents(&table).await;
