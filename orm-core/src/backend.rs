@@ -7,7 +7,9 @@
 use crate::error::Result;
 use crate::expr::{Condition, KeyCondition, Path, Update};
 use crate::value::{Item, Value};
-use async_trait::async_trait;
+/// The attribute a [`Backend`] impl needs (`#[async_trait]`), re-exported so that a backend or
+/// a backend layer can be written without depending on `async-trait` itself.
+pub use async_trait::async_trait;
 use std::fmt::Debug;
 
 /// What the caller wants back from a write.

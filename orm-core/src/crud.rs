@@ -139,6 +139,146 @@ impl Table {
         }
     }
 
+    /// Saves only what changed between `before` (the model as it was read) and `model`: one
+    /// UpdateItem that SETs the attributes whose values differ, REMOVEs those `model` no longer
+    /// has (a `None` field, an index key of a sparse index it left), and leaves every other
+    /// attribute of the stored item alone, attributes the model does not know included.
+    ///
+    /// Conditions, so that nothing another writer stored is lost:
+    /// - the item exists, is of entity `M`, and is at the model's schema version (an item of an
+    ///   older version is [`Error::SchemaVersion`]: migrate it or [`save`](Table::save) it whole);
+    /// - with `#[model(version)]`: the stored version equals `before`'s, else
+    ///   [`Error::VersionConflict`]; the version becomes one higher (in `model` too);
+    /// - without one: every attribute written still holds `before`'s value, else
+    ///   [`Error::ConditionFailed`] with the stored item. Two writers changing different fields
+    ///   both succeed; two changing the same field cannot overwrite each other unseen.
+    ///
+    /// The primary key cannot change this way (a [`Error::Validation`]); index keys follow their
+    /// fields. Nothing is sent when nothing but the `#[model(updated_at)]` stamp would change.
+    #[tracing::instrument(level = "debug", name = "orm.save_changes", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
+    pub async fn save_changes<M: Model>(&self, before: &M, model: &mut M) -> Result<()> {
+        let schema = M::schema();
+        let config = self.config();
+        let key = model.primary_key()?;
+        let old_key = before.primary_key()?;
+        if key != old_key {
+            return Err(Error::validation(format!(
+                "save_changes cannot move {} from {old_key} to {key}: the primary key is part of \
+                 the item's identity; create the new item and delete the old one (a transaction)",
+                schema.entity
+            )));
+        }
+        let key_item = self.key_item::<M>(&key)?;
+        let version = before.version().unwrap_or(0);
+        if schema.version.is_some() && version == 0 {
+            return Err(Error::validation(format!(
+                "save_changes on {} {key}: `before` has version 0, so it was never stored; use \
+                 create or save",
+                schema.entity
+            )));
+        }
+        let mut old = self.to_stored_item(before)?;
+        model.touch(SystemTime::now(), false);
+        let mut new = self.to_stored_item(model)?;
+        for layout in [&config.partition_key, &config.sort_key] {
+            old.remove(layout.as_str());
+            new.remove(layout.as_str());
+        }
+        if let Some(v) = schema.version {
+            old.remove(v);
+            new.remove(v);
+        }
+        let changed: Vec<&String> = new
+            .keys()
+            .chain(old.keys().filter(|k| !new.contains_key(k.as_str())))
+            .filter(|k| old.get(k.as_str()) != new.get(k.as_str()))
+            .collect();
+        if changed
+            .iter()
+            .all(|k| Some(k.as_str()) == schema.updated_at)
+        {
+            return Ok(());
+        }
+        let mut update = Update::new();
+        let mut condition = Path::name(config.partition_key.clone())
+            .exists()
+            .and(Path::name(config.entity_attribute.clone()).eq(schema.entity));
+        if schema.schema_version > 1 {
+            condition = condition
+                .and(Path::name(config.schema_attribute.clone()).eq(schema.schema_version));
+        }
+        for name in &changed {
+            let path = Path::name(name.as_str());
+            update = match new.get(name.as_str()) {
+                Some(v) => update.set(path.clone(), v.clone()),
+                None => update.remove(path.clone()),
+            };
+            // The ORM's own stamp is last-writer-wins; every other field must be as read.
+            if schema.version.is_none() && Some(name.as_str()) != schema.updated_at {
+                condition = condition.and(match old.get(name.as_str()) {
+                    Some(v) => path.eq(v.clone()),
+                    None => path.not_exists(),
+                });
+            }
+        }
+        let next = match schema.version {
+            Some(attr) => {
+                let next = version.checked_add(1).ok_or_else(|| {
+                    Error::validation(format!("{}: version overflow", schema.entity))
+                })?;
+                update = update.set(Path::name(attr), next);
+                condition = condition.and(Path::name(attr).eq(version));
+                Some(next)
+            }
+            None => None,
+        };
+        self.check_item_size(schema.entity, &new)?;
+        let request = UpdateItem {
+            table: self.name().to_owned(),
+            key: key_item.clone(),
+            update,
+            condition: Some(condition),
+            return_values: ReturnValues::None,
+            return_item_on_condition_failure: true,
+        };
+        match self.backend().update_item(request).await {
+            Ok(_) => {
+                if let Some(next) = next {
+                    model.set_version(next);
+                }
+                Ok(())
+            }
+            // No stored item came back: there is none (where the backend returns it).
+            Err(Error::ConditionFailed { item: None, .. })
+                if self.capabilities().return_item_on_condition_failure =>
+            {
+                Err(Error::NotFound {
+                    entity: schema.entity.to_owned(),
+                    key: key.to_string(),
+                })
+            }
+            Err(Error::ConditionFailed {
+                item: Some(stored), ..
+            }) => {
+                self.check_entity::<M>(&stored, &key_item)?;
+                self.check_schema_version::<M>(&stored, &key_item)?;
+                Err(match schema.version {
+                    Some(_) => Error::VersionConflict {
+                        entity: schema.entity.to_owned(),
+                        key: describe_key(config, &key_item),
+                        expected: version.to_string(),
+                        item: Some(stored),
+                    },
+                    None => Error::ConditionFailed {
+                        entity: Some(schema.entity.to_owned()),
+                        item: Some(stored),
+                    },
+                })
+            }
+            Err(e) => Err(self.write_conflict::<M>(e, &key_item, version)),
+        }
+    }
+
     /// The update that stores `item` as a whole (upsert) while keeping a stored created_at.
     pub(crate) fn upsert_request<M: Model>(
         &self,
@@ -371,6 +511,17 @@ pub trait ModelExt: Model + Sized {
     /// Stores the model (upsert; versioned models are checked). See [`Table::save`].
     fn save(&mut self, table: &Table) -> impl Future<Output = Result<()>> + Send {
         async move { table.save(self).await }
+    }
+
+    /// Saves only the fields that differ from `before` (the model as read); unmodelled
+    /// attributes and other writers' changes to other fields survive. See
+    /// [`Table::save_changes`].
+    fn save_changes<'a>(
+        &'a mut self,
+        table: &'a Table,
+        before: &'a Self,
+    ) -> impl Future<Output = Result<()>> + Send + 'a {
+        async move { table.save_changes(before, self).await }
     }
 
     /// Reads the item at `key`; [`Error::NotFound`] if absent.

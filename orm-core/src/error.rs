@@ -97,6 +97,23 @@ pub enum Error {
         /// One reason per action, in action order.
         reasons: Vec<CancellationReason>,
     },
+    /// A stored item's schema version (`#[model(schema_version = N)]`, stored in `__schema`) is
+    /// one this code cannot use: newer than the model (written by newer code), or older than the
+    /// model where an operation needs the item at the current version (a partial write).
+    #[error("{entity} item {key} has schema version {stored}, {} this code's schema version {current}{}",
+        if stored > current { "newer than" } else { "older than" },
+        if stored > current { "; deploy the model that knows it before reading or writing it" }
+        else { "; save it whole (`save`) or migrate it (orm_core::migrate) first" })]
+    SchemaVersion {
+        /// The entity (model) name.
+        entity: String,
+        /// The key, rendered for humans.
+        key: String,
+        /// The schema version stored on the item.
+        stored: u32,
+        /// The model's schema version.
+        current: u32,
+    },
     /// The request was invalid and was not sent or not applied: the message says what was wrong.
     #[error("invalid input: {message}")]
     Validation {

@@ -10,6 +10,7 @@ pub mod expr;
 pub mod fault;
 pub mod item;
 pub mod key;
+pub mod migrate;
 pub mod model;
 pub mod number;
 pub mod query;
@@ -77,3 +78,6 @@ pub struct BatchDoc;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/numbers.md")]
 pub struct NumbersDoc;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/evolution.md")]
+pub struct EvolutionDoc;

@@ -6,7 +6,7 @@
 use crate::backend::Projection;
 use crate::error::Result;
 use crate::key::{Key, KeyTemplate};
-use crate::value::Value;
+use crate::value::{Item, Value};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::time::SystemTime;
@@ -81,6 +81,10 @@ pub struct Schema {
     pub created_at: Option<&'static str>,
     /// The attribute set on every write (`#[model(updated_at)]`).
     pub updated_at: Option<&'static str>,
+    /// The schema version of the model (`#[model(schema_version = N)]`, default 1): stored on
+    /// every item written with a version above 1, and older items are upgraded on read through
+    /// [`Model::upgrade`]. Not the optimistic-locking [`Schema::version`].
+    pub schema_version: u32,
 }
 
 impl Schema {
@@ -98,6 +102,7 @@ impl Schema {
             ttl: None,
             created_at: None,
             updated_at: None,
+            schema_version: 1,
         }
     }
 
@@ -181,6 +186,36 @@ pub trait Model: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// when `creating` (no-op without such fields).
     fn touch(&mut self, now: SystemTime, creating: bool) {
         let _ = (now, creating);
+    }
+
+    /// Upgrades the attributes of a stored item from schema version `from` to `from + 1`.
+    ///
+    /// Reads call it once per step, in order (`1 -> 2`, `2 -> 3`, ...), for items stored at a
+    /// schema version older than [`Schema::schema_version`], before decoding the item into the
+    /// model. `item` holds the model's attributes as stored (renamed or removed fields
+    /// included, layout attributes such as keys and `__entity` left out). The default changes
+    /// nothing: right for steps that only change key templates or add indexes. The derive's
+    /// `#[model(upgrade = path::to::fn)]` calls `fn(item, from)`.
+    ///
+    /// ```
+    /// use orm_core::{Item, Result, Value};
+    ///
+    /// // v1 stored `name`; v2 calls it `full_name`.
+    /// fn upgrade(mut item: Item, from: u32) -> Result<Item> {
+    ///     if from == 1 {
+    ///         if let Some(name) = item.remove("name") {
+    ///             item.insert("full_name".into(), name);
+    ///         }
+    ///     }
+    ///     Ok(item)
+    /// }
+    /// let v2 = upgrade(Item::new().with("name", "Ada"), 1)?;
+    /// assert_eq!(v2.get("full_name"), Some(&Value::from("Ada")));
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    fn upgrade(item: Item, from: u32) -> Result<Item> {
+        let _ = from;
+        Ok(item)
     }
 
     /// The stored value of the `#[model(created_at)]` attribute for the instant `now`.

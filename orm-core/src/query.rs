@@ -388,9 +388,10 @@ impl Common {
         }
         let filter = Some(filter);
         let projection = self.projection.take().map(|mut p| {
+            // The schema version too: an item read without it would pass for version 1.
             for name in key_attributes
                 .iter()
-                .chain(std::iter::once(&config.entity_attribute))
+                .chain([&config.entity_attribute, &config.schema_attribute])
             {
                 let path = Path::name(name.clone());
                 if !p.contains(&path) {

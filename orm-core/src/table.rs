@@ -26,6 +26,9 @@ pub struct TableConfig {
     pub sort_key: String,
     /// The attribute holding each item's entity name (default `__entity`).
     pub entity_attribute: String,
+    /// The attribute holding each item's schema version (default `__schema`); written for
+    /// models with `#[model(schema_version = N)]` above 1, absent meaning version 1.
+    pub schema_attribute: String,
     /// Secret for HMAC-signing cursors; unsigned cursors are rejected when set.
     pub cursor_secret: Option<Vec<u8>>,
     /// Strongly consistent reads for `get`/`find`/`exists`/queries by default.
@@ -40,6 +43,7 @@ impl fmt::Debug for TableConfig {
             .field("partition_key", &self.partition_key)
             .field("sort_key", &self.sort_key)
             .field("entity_attribute", &self.entity_attribute)
+            .field("schema_attribute", &self.schema_attribute)
             .field(
                 "cursor_secret",
                 &self.cursor_secret.as_ref().map(|_| "<secret>"),
@@ -56,6 +60,7 @@ impl Default for TableConfig {
             partition_key: "pk".into(),
             sort_key: "sk".into(),
             entity_attribute: "__entity".into(),
+            schema_attribute: "__schema".into(),
             cursor_secret: None,
             consistent_reads: false,
             batch: crate::batch::BatchConfig::default(),
@@ -75,9 +80,10 @@ impl TableConfig {
     }
 
     /// Whether `name` is an attribute the table layout adds to items of `schema` (keys, index
-    /// keys, entity name) rather than one of the model's fields.
-    fn is_layout_attribute(&self, schema: &Schema, name: &str) -> bool {
+    /// keys, entity name, schema version) rather than one of the model's fields.
+    pub(crate) fn is_layout_attribute(&self, schema: &Schema, name: &str) -> bool {
         name == self.entity_attribute
+            || name == self.schema_attribute
             || name == self.partition_key
             || name == self.sort_key
             || schema
@@ -245,6 +251,7 @@ impl Table {
             &config.partition_key,
             &config.sort_key,
             &config.entity_attribute,
+            &config.schema_attribute,
         ] {
             if item.contains_key(reserved.as_str()) {
                 return Err(Error::validation(format!(
@@ -270,6 +277,12 @@ impl Table {
             config.entity_attribute.clone(),
             Value::S(schema.entity.to_owned()),
         );
+        if schema.schema_version > 1 {
+            item.insert(
+                config.schema_attribute.clone(),
+                Value::from(schema.schema_version),
+            );
+        }
         Ok(item)
     }
 
@@ -291,14 +304,75 @@ impl Table {
         Ok(())
     }
 
-    /// Decodes a stored item into a model, checking its entity name and dropping the layout
-    /// attributes. An item of another entity is [`Error::EntityMismatch`], never garbage.
-    pub fn from_stored_item<M: Model>(&self, mut item: Item) -> Result<M> {
+    /// Decodes a stored item into a model, checking its entity name, dropping the layout
+    /// attributes and upgrading an item of an older schema version (see [`Model::upgrade`]).
+    /// An item of another entity is [`Error::EntityMismatch`], one of a schema version newer
+    /// than the model's [`Error::SchemaVersion`], never garbage.
+    ///
+    /// Every read decodes through here or [`Table::from_raw_item`]: get, find, queries, scans,
+    /// batch gets, transactional gets, update results and stream records.
+    pub fn from_stored_item<M: Model>(&self, item: Item) -> Result<M> {
+        from_item(self.upgraded_fields::<M>(item)?)
+    }
+
+    /// The model attributes of a stored item of entity `M`, at the model's schema version: the
+    /// entity checked, the layout attributes dropped, [`Model::upgrade`] applied once per
+    /// version step. Attributes the model does not know are kept.
+    pub fn upgraded_fields<M: Model>(&self, mut item: Item) -> Result<Item> {
         let schema = M::schema();
         let config = &self.inner.config;
         self.check_entity::<M>(&item, &item)?;
+        let stored = self.stored_schema_version::<M>(&item)?;
+        if stored == schema.schema_version {
+            item.retain(|name, _| !config.is_layout_attribute(schema, name));
+            return Ok(item);
+        }
+        let key = describe_key(config, &item);
+        if stored > schema.schema_version {
+            return Err(Error::SchemaVersion {
+                entity: schema.entity.to_owned(),
+                key,
+                stored,
+                current: schema.schema_version,
+            });
+        }
         item.retain(|name, _| !config.is_layout_attribute(schema, name));
-        from_item(item)
+        for from in stored..schema.schema_version {
+            item = M::upgrade(item, from).map_err(|e| {
+                let e = match e {
+                    Error::Validation { message } => message,
+                    other => other.to_string(),
+                };
+                Error::validation(format!(
+                    "{} item {key}: upgrade from schema version {from} to {} failed: {e}",
+                    schema.entity,
+                    from + 1
+                ))
+            })?;
+        }
+        Ok(item)
+    }
+
+    /// The schema version stored on an item of `M` (1 when the schema attribute is absent); an
+    /// attribute that is not a positive integer is [`Error::Validation`].
+    pub fn stored_schema_version<M: Model>(&self, item: &Item) -> Result<u32> {
+        self.schema_version_of::<M>(item.get(&self.inner.config.schema_attribute), item)
+    }
+
+    fn schema_version_of<M: Model>(&self, value: Option<&Value>, key: &Item) -> Result<u32> {
+        let Some(value) = value else { return Ok(1) };
+        value
+            .as_n()
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|v| *v >= 1)
+            .ok_or_else(|| {
+                Error::validation(format!(
+                    "{} item {}: `{}` holds {value}, not a schema version (a positive integer)",
+                    M::schema().entity,
+                    describe_key(&self.inner.config, key),
+                    self.inner.config.schema_attribute
+                ))
+            })
     }
 
     /// [`Table::from_stored_item`] for an item as a backend read it ([`RawItem`]): attributes in
@@ -315,8 +389,18 @@ impl Table {
             .iter()
             .find(|(n, _)| *n == config.entity_attribute)
             .map(|(_, v)| v);
-        if !matches!(entity, Some(Value::S(e)) if e == schema.entity) {
-            // Another entity: the sorted path's entity check describes the error.
+        let version = entries
+            .iter()
+            .find(|(n, _)| *n == config.schema_attribute)
+            .map(|(_, v)| v);
+        let current = match version {
+            None => schema.schema_version == 1,
+            Some(Value::N(n)) => u32::try_from(n).is_ok_and(|v| v == schema.schema_version),
+            Some(_) => false,
+        };
+        if !matches!(entity, Some(Value::S(e)) if e == schema.entity) || !current {
+            // Another entity or another schema version: the sorted path checks, upgrades or
+            // describes the error.
             return self.from_stored_item(Item::from_unsorted(entries));
         }
         from_entries(
@@ -342,6 +426,23 @@ impl Table {
                 key: describe_key(&self.inner.config, key),
             }),
         }
+    }
+
+    /// `Ok` if `stored` (an item of `M`) is at the model's schema version, else
+    /// [`Error::SchemaVersion`] naming both versions and the key (taken from `key`).
+    pub fn check_schema_version<M: Model>(&self, stored: &Item, key: &Item) -> Result<()> {
+        let current = M::schema().schema_version;
+        let found =
+            self.schema_version_of::<M>(stored.get(&self.inner.config.schema_attribute), key)?;
+        if found == current {
+            return Ok(());
+        }
+        Err(Error::SchemaVersion {
+            entity: M::schema().entity.to_owned(),
+            key: describe_key(&self.inner.config, key),
+            stored: found,
+            current,
+        })
     }
 
     /// Whether `item` holds an entity of model `M`.

@@ -242,6 +242,7 @@ impl<M: Model> UpdateBuilder<M> {
             config.partition_key.as_str(),
             config.sort_key.as_str(),
             config.entity_attribute.as_str(),
+            config.schema_attribute.as_str(),
         ];
         let mut key_guards: Vec<Condition> = Vec::new();
         for root in &touched {
@@ -411,7 +412,19 @@ impl<M: Model> UpdateBuilder<M> {
                 }
             }
         }
-        let entity = Path::name(config.entity_attribute.clone()).eq(schema.entity);
+        let mut entity = Path::name(config.entity_attribute.clone()).eq(schema.entity);
+        if schema.schema_version > 1 {
+            // A partial write to an item of an older schema version would mix two layouts: it
+            // must be migrated first (Error::SchemaVersion says so).
+            entity =
+                entity.and(Path::name(config.schema_attribute.clone()).eq(schema.schema_version));
+            if self.upsert {
+                update = update.set(
+                    Path::name(config.schema_attribute.clone()),
+                    schema.schema_version,
+                );
+            }
+        }
         let existence = if self.upsert {
             update = update.set(Path::name(config.entity_attribute.clone()), schema.entity);
             Path::name(config.partition_key.clone())
@@ -457,6 +470,7 @@ impl<M: Model> UpdateBuilder<M> {
                     // Another entity's item at the key, or the caller's condition failed.
                     Some(stored) => table
                         .check_entity::<M>(&stored, &key_item)
+                        .and_then(|()| table.check_schema_version::<M>(&stored, &key_item))
                         .err()
                         .unwrap_or_else(|| Error::ConditionFailed {
                             entity: Some(schema.entity.to_owned()),

@@ -1,6 +1,7 @@
 //! DynamoDB Streams records (feature `streams`): decode the images of a Lambda event
 //! (`aws_lambda_events::dynamodb::Event`) into models, through the same code path as every read
-//! ([`Table::from_stored_item`]: entity check included, layout attributes dropped, exact numbers).
+//! ([`Table::from_stored_item`]: entity check included, layout attributes dropped, items of older
+//! schema versions upgraded, exact numbers).
 //!
 //! A stream carries every entity of the table; [`decode_record`] returns `Ok(None)` for records of
 //! other entities, so a handler can pick out the changes it cares about:

@@ -155,3 +155,53 @@ fn keys_only_records_and_bad_numbers() {
         ))
     );
 }
+
+/// A shopper at schema version 2; version 1 stored `display_name` as `nick`.
+#[derive(Model, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[model(entity = "Shopper", pk = "SHOPPER#{id}", sk = "PROFILE")]
+#[model(schema_version = 2, upgrade = upgrade_shopper)]
+struct Shopper {
+    id: String,
+    display_name: String,
+}
+
+fn upgrade_shopper(mut item: orm_core::Item, from: u32) -> orm_core::Result<orm_core::Item> {
+    if from == 1 {
+        let nick = item.remove("nick").unwrap_or_else(|| "".into());
+        item.insert("display_name".into(), nick);
+    }
+    Ok(item)
+}
+
+#[test]
+fn stream_images_of_older_schema_versions_are_upgraded() {
+    let table = table();
+    let keys = r#"{"pk": {"S": "SHOPPER#s1"}, "sk": {"S": "PROFILE"}}"#;
+    let v1 = r#"{"pk": {"S": "SHOPPER#s1"}, "sk": {"S": "PROFILE"}, "__entity": {"S": "Shopper"},
+        "id": {"S": "s1"}, "nick": {"S": "Old Nick"}}"#;
+    let v2 = r#"{"pk": {"S": "SHOPPER#s1"}, "sk": {"S": "PROFILE"}, "__entity": {"S": "Shopper"},
+        "__schema": {"N": "2"}, "id": {"S": "s1"}, "display_name": {"S": "New Nick"}}"#;
+    let v3 = r#"{"pk": {"S": "SHOPPER#s1"}, "sk": {"S": "PROFILE"}, "__entity": {"S": "Shopper"},
+        "__schema": {"N": "3"}, "id": {"S": "s1"}, "display_name": {"S": "Future"}}"#;
+    let event = event(&[
+        record("MODIFY", keys, Some(v1), Some(v2)),
+        record("MODIFY", keys, Some(v2), Some(v3)),
+    ]);
+    let change = decode_record::<Shopper>(&table, &event.records[0])
+        .unwrap()
+        .expect("a Shopper record");
+    let shopper = |name: &str| Shopper {
+        id: "s1".into(),
+        display_name: name.into(),
+    };
+    assert_eq!(change.old, Some(shopper("Old Nick")));
+    assert_eq!(change.new, Some(shopper("New Nick")));
+    match decode_record::<Shopper>(&table, &event.records[1]) {
+        Err(Error::SchemaVersion {
+            stored: 3,
+            current: 2,
+            ..
+        }) => {}
+        other => panic!("expected SchemaVersion, got {other:?}"),
+    }
+}

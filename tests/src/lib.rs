@@ -8,6 +8,7 @@
 
 pub mod batch;
 pub mod crud;
+pub mod evolution;
 pub mod limits;
 pub mod models;
 pub mod names;
@@ -121,6 +122,18 @@ macro_rules! conformance_tests {
                 scans,
                 filters_on_awkward_names,
                 projection_reads_only_some_attributes,
+            }
+            evolution {
+                older_items_upgrade_on_every_read_path,
+                newer_items_are_an_error,
+                migration_rewrites_every_item,
+                migration_upgrades_in_place,
+                migration_resumes_after_a_crash,
+                migration_never_overwrites_concurrent_updates,
+                migration_is_rate_limited,
+                save_changes_keeps_other_writers_changes,
+                save_changes_with_versions_and_indexes,
+                save_changes_refuses_older_items,
             }
             limits {
                 item_over_400_kb,

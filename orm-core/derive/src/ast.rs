@@ -38,6 +38,10 @@ pub(crate) struct ModelDef {
     pub(crate) created_at: Option<usize>,
     /// The `#[model(updated_at)]` field.
     pub(crate) updated_at: Option<usize>,
+    /// `schema_version = N` (1 when not given).
+    pub(crate) schema_version: u32,
+    /// `upgrade = path`: the function upgrading stored items one schema version.
+    pub(crate) upgrade: Option<Path>,
 }
 
 /// A stored field.
@@ -357,6 +361,28 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
         Some(lit) => lit.value(),
         None => input.ident.unraw().to_string(),
     };
+    let schema_version = match &container.schema_version {
+        None => 1,
+        Some(lit) => match lit.base10_parse::<u32>() {
+            Ok(0) | Err(_) => {
+                errors.at(
+                    lit.span(),
+                    "schema_version must be a whole number from 1 (the first version) up; \
+                     items stored without a schema version are version 1",
+                );
+                1
+            }
+            Ok(v) => v,
+        },
+    };
+    if let (Some(path), None) = (&container.upgrade, &container.schema_version) {
+        errors.push(syn::Error::new_spanned(
+            path,
+            "`upgrade` without `schema_version`: an upgrade function brings items of older schema \
+             versions to the current one, so declare the current one, e.g. \
+             #[model(schema_version = 2, upgrade = ...)]",
+        ));
+    }
     let krate = container
         .krate
         .clone()
@@ -406,6 +432,8 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
         ttl,
         created_at,
         updated_at,
+        schema_version,
+        upgrade: container.upgrade.clone(),
     };
     let used: Vec<usize> = std::iter::once(&model.pk)
         .chain(&model.sk)

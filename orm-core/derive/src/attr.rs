@@ -44,6 +44,10 @@ pub(crate) struct ContainerAttrs {
     pub(crate) indexes: Vec<IndexAttr>,
     /// `crate = "path"`.
     pub(crate) krate: Option<syn::Path>,
+    /// `schema_version = 3`.
+    pub(crate) schema_version: Option<syn::LitInt>,
+    /// `upgrade = path::to::fn`.
+    pub(crate) upgrade: Option<syn::Path>,
 }
 
 /// One `index(...)` or `local_index(...)`.
@@ -132,7 +136,7 @@ pub(crate) struct SerdeField {
     pub(crate) serialize_with: Option<(String, LitStr)>,
 }
 
-const CONTAINER_KEYS: &str = "entity, pk, sk, index, local_index, crate";
+const CONTAINER_KEYS: &str = "entity, pk, sk, index, local_index, crate, schema_version, upgrade";
 const INDEX_KEYS: &str = "name, pk, sk, projection";
 const LOCAL_INDEX_KEYS: &str = "name, sk, projection";
 const FIELD_KEYS: &str = "version, ttl, created_at, updated_at, rename";
@@ -166,6 +170,12 @@ pub(crate) fn container(attrs: &[Attribute], errors: &mut Errors) -> ContainerAt
             } else if meta.path.is_ident("crate") {
                 let lit: LitStr = meta.value()?.parse()?;
                 set_once(&mut out.krate, lit.parse()?, &meta)
+            } else if meta.path.is_ident("schema_version") {
+                let lit: syn::LitInt = meta.value()?.parse()?;
+                set_once(&mut out.schema_version, lit, &meta)
+            } else if meta.path.is_ident("upgrade") {
+                let path: syn::Path = meta.value()?.parse()?;
+                set_once(&mut out.upgrade, path, &meta)
             } else if meta.path.is_ident("index") || meta.path.is_ident("local_index") {
                 out.indexes.push(index(&meta)?);
                 Ok(())

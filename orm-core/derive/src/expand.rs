@@ -207,6 +207,7 @@ impl Generator<'_> {
         };
         let (version, ttl) = (attribute(model.version), attribute(model.ttl));
         let (created_at, updated_at) = (attribute(model.created_at), attribute(model.updated_at));
+        let schema_version = model.schema_version;
         let schema = quote! {
             #krate::Schema {
                 entity: #entity,
@@ -219,6 +220,7 @@ impl Generator<'_> {
                 ttl: #ttl,
                 created_at: #created_at,
                 updated_at: #updated_at,
+                schema_version: #schema_version,
             }
         };
         if lazy {
@@ -353,6 +355,13 @@ impl Generator<'_> {
         };
         let created_value = value_fn("created_at_value", &created);
         let updated_value = value_fn("updated_at_value", &updated);
+        let upgrade_fn = model.upgrade.as_ref().map(|path| {
+            quote! {
+                fn upgrade(item: #krate::Item, from: u32) -> #krate::Result<#krate::Item> {
+                    #path(item, from)
+                }
+            }
+        });
         let touch_fn = (created.is_some() || updated.is_some()).then(|| {
             quote! {
                 fn touch(&mut self, now: ::std::time::SystemTime, creating: bool) {
@@ -366,6 +375,7 @@ impl Generator<'_> {
             #[automatically_derived]
             impl #impl_generics #krate::Model for #ident #ty_generics #where_clause {
                 #version_fns
+                #upgrade_fn
                 #touch_fn
                 #created_value
                 #updated_value

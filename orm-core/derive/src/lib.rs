@@ -26,6 +26,9 @@ mod types;
 /// local_index(name = "lsi1", sk = "{title}", projection = ...)
 ///                                       a local secondary index: the table's partition key
 /// projection = "all" | "keys_only" | ["title", "status"]   (default "all"; field names)
+/// schema_version = 3                    the model's schema version (default 1), stored in `__schema`
+/// upgrade = path::to::upgrade_fn        `fn(Item, from: u32) -> Result<Item>`: one version step
+///                                       of an older stored item (needs schema_version)
 /// crate = "path::to::orm_core"          where orm-core is, for crates that re-export it
 /// ```
 ///
