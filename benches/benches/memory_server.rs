@@ -1,0 +1,344 @@
+//! The `dynamodb-memory` program (orm-memory's MemoryServer) against DynamoDB Local, side by
+//! side, from aws-sdk-dynamodb over HTTP on loopback (issue 14's targets):
+//! - start to first answer (spawn -> a ListTables answered), and idle resident memory;
+//! - GetItem round trip, p50 and p99 of sequential calls;
+//! - PutItem throughput with 4 concurrent connections;
+//! - the same against the canned stub (`benches/src/stub.rs`, answers without any work): the
+//!   client's own floor, so what the server adds shows.
+//!
+//! The program is `target/release/dynamodb-memory` (or `$ORM_DYNAMODB_MEMORY_BIN`); DynamoDB Local
+//! is the server at `$DYNAMODB_ENDPOINT` (its side is skipped when unset; its start time and RSS
+//! come from scripts/bench, which started it). `$ORM_BENCH_SERVER_GETS` (default 5000) and
+//! `$ORM_BENCH_SERVER_SECONDS` (default 3) size the runs.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
+use aws_sdk_dynamodb::Client;
+use orm_benches::measure::write_result;
+use orm_benches::runtime;
+use serde_json::json;
+use std::io::BufRead;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const TABLE: &str = "bench_server";
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+async fn client(endpoint: &str) -> Client {
+    orm_dynamodb::testing::backend_for_endpoint(endpoint)
+        .await
+        .expect("client")
+        .client()
+        .clone()
+}
+
+fn item(i: u64) -> std::collections::HashMap<String, AttributeValue> {
+    let mut m = std::collections::HashMap::new();
+    m.insert("pk".into(), AttributeValue::S(format!("P#{}", i % 100)));
+    m.insert("sk".into(), AttributeValue::S(format!("S#{i:08}")));
+    m.insert("n".into(), AttributeValue::N(format!("{i}.5")));
+    m.insert("text".into(), AttributeValue::S("x".repeat(200)));
+    m
+}
+
+async fn create(client: &Client) {
+    let _ = client.delete_table().table_name(TABLE).send().await;
+    client
+        .create_table()
+        .table_name(TABLE)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("sk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("sk")
+                .key_type(KeyType::Range)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("create table");
+}
+
+/// GetItem latencies (µs): p50 and p99 of `n` sequential calls after a warm-up.
+async fn get_latency(client: &Client, n: u64) -> (f64, f64) {
+    for i in 0..1000 {
+        client
+            .put_item()
+            .table_name(TABLE)
+            .set_item(Some(item(i)))
+            .send()
+            .await
+            .unwrap();
+    }
+    let get = |i: u64| {
+        client
+            .get_item()
+            .table_name(TABLE)
+            .key("pk", AttributeValue::S(format!("P#{}", i % 100)))
+            .key("sk", AttributeValue::S(format!("S#{i:08}")))
+            .send()
+    };
+    for i in 0..500 {
+        get(i % 1000).await.unwrap();
+    }
+    let mut times = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let started = Instant::now();
+        let out = get(i % 1000).await.unwrap();
+        times.push(started.elapsed().as_secs_f64() * 1e6);
+        assert!(out.item.is_some());
+    }
+    times.sort_by(f64::total_cmp);
+    (times[times.len() / 2], times[times.len() * 99 / 100])
+}
+
+/// PutItems per second with 4 concurrent connections (4 clients) for `seconds`.
+async fn put_throughput(endpoint: &str, seconds: u64) -> f64 {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for worker in 0..4u64 {
+        let c = client(endpoint).await;
+        tasks.push(tokio::spawn(async move {
+            let mut done = 0u64;
+            while Instant::now() < deadline {
+                c.put_item()
+                    .table_name(TABLE)
+                    .set_item(Some(item(1_000_000 + worker * 10_000_000 + done)))
+                    .send()
+                    .await
+                    .unwrap();
+                done += 1;
+            }
+            done
+        }));
+    }
+    let started = Instant::now();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+/// A minimal keep-alive HTTP/1.1 client on one connection: what the server costs without the
+/// SDK's own per-call work (signing, the SDK's pipeline).
+struct RawClient {
+    stream: std::io::BufReader<std::net::TcpStream>,
+}
+
+impl RawClient {
+    fn connect(endpoint: &str) -> RawClient {
+        let addr = endpoint.trim_start_matches("http://");
+        let stream = std::net::TcpStream::connect(addr).expect("connect");
+        stream.set_nodelay(true).unwrap();
+        RawClient {
+            stream: std::io::BufReader::new(stream),
+        }
+    }
+
+    /// Sends one request; returns the status code.
+    fn call(&mut self, op: &str, body: &str) -> u16 {
+        use std::io::{Read, Write};
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: bench\r\nX-Amz-Target: DynamoDB_20120810.{op}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=fake/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=fake\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        self.stream.get_mut().write_all(request.as_bytes()).unwrap();
+        let mut status = 0;
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            self.stream.read_line(&mut line).unwrap();
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(rest) = line.strip_prefix("HTTP/1.1 ") {
+                status = rest[..3].parse().unwrap();
+            } else if let Some((name, value)) = line.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().unwrap();
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        self.stream.read_exact(&mut body).unwrap();
+        status
+    }
+}
+
+fn raw_get_body(i: u64) -> String {
+    format!(
+        r#"{{"TableName":"{TABLE}","Key":{{"pk":{{"S":"P#{}"}},"sk":{{"S":"S#{i:08}"}}}}}}"#,
+        i % 100
+    )
+}
+
+fn raw_put_body(i: u64) -> String {
+    format!(
+        r#"{{"TableName":"{TABLE}","Item":{{"pk":{{"S":"P#{}"}},"sk":{{"S":"S#{i:08}"}},"n":{{"N":"{i}.5"}},"text":{{"S":"{}"}}}}}}"#,
+        i % 100,
+        "x".repeat(200)
+    )
+}
+
+/// Raw-client GetItem p50 / p99 (µs) and PutItems per second with 4 connections (4 threads).
+fn raw_numbers(endpoint: &str, gets: u64, seconds: u64) -> (f64, f64, f64) {
+    let mut c = RawClient::connect(endpoint);
+    for i in 0..1000 {
+        assert_eq!(c.call("PutItem", &raw_put_body(i)), 200);
+    }
+    let mut times = Vec::with_capacity(gets as usize);
+    for i in 0..gets {
+        let body = raw_get_body(i % 1000);
+        let started = Instant::now();
+        assert_eq!(c.call("GetItem", &body), 200);
+        times.push(started.elapsed().as_secs_f64() * 1e6);
+    }
+    times.sort_by(f64::total_cmp);
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let workers: Vec<_> = (0..4u64)
+        .map(|w| {
+            let endpoint = endpoint.to_string();
+            std::thread::spawn(move || {
+                let mut c = RawClient::connect(&endpoint);
+                let mut done = 0u64;
+                while Instant::now() < deadline {
+                    assert_eq!(c.call("PutItem", &raw_put_body(2_000_000 + w * 10_000_000 + done)), 200);
+                    done += 1;
+                }
+                done
+            })
+        })
+        .collect();
+    let total: u64 = workers.into_iter().map(|w| w.join().unwrap()).sum();
+    (
+        times[times.len() / 2],
+        times[times.len() * 99 / 100],
+        total as f64 / started.elapsed().as_secs_f64(),
+    )
+}
+
+fn rss_of(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
+}
+
+fn main() {
+    orm_benches::stub::serve_if_child();
+    // Only under `cargo bench` (not when `cargo test --all-targets` runs the target).
+    if std::env::args().any(|a| a == "--list") || !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let bin = std::env::var("ORM_DYNAMODB_MEMORY_BIN").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release/dynamodb-memory").to_string()
+    });
+    let gets = env_u64("ORM_BENCH_SERVER_GETS", 5000);
+    let seconds = env_u64("ORM_BENCH_SERVER_SECONDS", 3);
+    let rt = runtime(2);
+
+    // Start to first answer: spawn, read the endpoint line, then ListTables until it answers.
+    let started = Instant::now();
+    let mut child = Command::new(&bin)
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {bin} (cargo build --release -p orm-memory --features server): {e}"));
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let endpoint = line.trim().to_string();
+    let (memory_client, start_ms) = rt.block_on(async {
+        let c = client(&endpoint).await;
+        loop {
+            if c.list_tables().send().await.is_ok() {
+                break;
+            }
+        }
+        (c, started.elapsed().as_secs_f64() * 1e3)
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let idle_rss = rss_of(child.id()).unwrap_or(0);
+    eprintln!(
+        "memory_server: start to first answer {start_ms:.1} ms, idle RSS {:.1} MB",
+        idle_rss as f64 / 1e6
+    );
+
+    let mut results = json!({
+        "start_ms": start_ms,
+        "idle_rss_bytes": idle_rss,
+    });
+    // The canned stub answers without doing any work: the client's own floor.
+    let stub = orm_benches::stub::StubProcess::spawn();
+    let mut sides = vec![
+        ("memory_server", endpoint.clone(), Some(memory_client)),
+        ("stub", stub.endpoint().to_string(), None),
+    ];
+    if let Some(local) = std::env::var("DYNAMODB_ENDPOINT").ok().filter(|e| !e.is_empty()) {
+        sides.push(("dynamodb_local", local, None));
+    } else {
+        eprintln!("DYNAMODB_ENDPOINT not set: DynamoDB Local side skipped");
+    }
+    for (name, endpoint, c) in sides {
+        let (p50, p99, puts) = rt.block_on(async {
+            let c = match c {
+                Some(c) => c,
+                None => client(&endpoint).await,
+            };
+            create(&c).await;
+            let (p50, p99) = get_latency(&c, gets).await;
+            let puts = put_throughput(&endpoint, seconds).await;
+            (p50, p99, puts)
+        });
+        eprintln!(
+            "memory_server: {name}: GetItem p50 {p50:.0} µs, p99 {p99:.0} µs; PutItem {puts:.0}/s with 4 connections (aws-sdk-dynamodb)"
+        );
+        results[name] = json!({ "get_p50_us": p50, "get_p99_us": p99, "puts_per_s": puts });
+        if name != "stub" {
+            let (raw_p50, raw_p99, raw_puts) = raw_numbers(&endpoint, gets, seconds);
+            eprintln!(
+                "memory_server: {name}: GetItem p50 {raw_p50:.0} µs, p99 {raw_p99:.0} µs; PutItem {raw_puts:.0}/s with 4 connections (raw HTTP client)"
+            );
+            results[name]["raw_get_p50_us"] = json!(raw_p50);
+            results[name]["raw_get_p99_us"] = json!(raw_p99);
+            results[name]["raw_puts_per_s"] = json!(raw_puts);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(stub);
+    write_result("memory_server", &results);
+}
