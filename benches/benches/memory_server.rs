@@ -234,7 +234,10 @@ fn raw_numbers(endpoint: &str, gets: u64, seconds: u64) -> (f64, f64, f64) {
                 let mut c = RawClient::connect(&endpoint);
                 let mut done = 0u64;
                 while Instant::now() < deadline {
-                    assert_eq!(c.call("PutItem", &raw_put_body(2_000_000 + w * 10_000_000 + done)), 200);
+                    assert_eq!(
+                        c.call("PutItem", &raw_put_body(2_000_000 + w * 10_000_000 + done)),
+                        200
+                    );
                     done += 1;
                 }
                 done
@@ -262,7 +265,11 @@ fn main() {
         return;
     }
     let bin = std::env::var("ORM_DYNAMODB_MEMORY_BIN").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release/dynamodb-memory").to_string()
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../target/release/dynamodb-memory"
+        )
+        .to_string()
     });
     let gets = env_u64("ORM_BENCH_SERVER_GETS", 5000);
     let seconds = env_u64("ORM_BENCH_SERVER_SECONDS", 3);
@@ -275,7 +282,9 @@ fn main() {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {bin} (cargo build --release -p orm-memory --features server): {e}"));
+        .unwrap_or_else(|e| {
+            panic!("cannot run {bin} (cargo build --release -p orm-memory --features server): {e}")
+        });
     let mut line = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -307,7 +316,10 @@ fn main() {
         ("memory_server", endpoint.clone(), Some(memory_client)),
         ("stub", stub.endpoint().to_string(), None),
     ];
-    if let Some(local) = std::env::var("DYNAMODB_ENDPOINT").ok().filter(|e| !e.is_empty()) {
+    if let Some(local) = std::env::var("DYNAMODB_ENDPOINT")
+        .ok()
+        .filter(|e| !e.is_empty())
+    {
         sides.push(("dynamodb_local", local, None));
     } else {
         eprintln!("DYNAMODB_ENDPOINT not set: DynamoDB Local side skipped");

@@ -547,15 +547,17 @@ fn find_memory_bin() -> std::result::Result<PathBuf, String> {
             .map(|dir| dir.join("dynamodb-memory"))
             .find(|p| p.is_file())
     });
-    let built = Path::new(env!("CARGO_MANIFEST_DIR")).parent().and_then(|repo| {
-        let target = env("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| repo.join("target"));
-        ["debug", "release"]
-            .iter()
-            .map(|profile| target.join(profile).join("dynamodb-memory"))
-            .find(|p| p.is_file())
-    });
+    let built = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .and_then(|repo| {
+            let target = env("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| repo.join("target"));
+            ["debug", "release"]
+                .iter()
+                .map(|profile| target.join(profile).join("dynamodb-memory"))
+                .find(|p| p.is_file())
+        });
     on_path.or(built).ok_or_else(|| {
         format!(
             "the dynamodb-memory program was not found (set {MEMORY_BIN_ENV}, or build it: cargo \
@@ -849,10 +851,15 @@ mod tests {
 
     #[test]
     fn sources_display_as_their_env_values() {
-        let names: Vec<String> = [Source::Endpoint, Source::Docker, Source::Jar, Source::Memory]
-            .iter()
-            .map(Source::to_string)
-            .collect();
+        let names: Vec<String> = [
+            Source::Endpoint,
+            Source::Docker,
+            Source::Jar,
+            Source::Memory,
+        ]
+        .iter()
+        .map(Source::to_string)
+        .collect();
         assert_eq!(names, ["endpoint", "docker", "jar", "memory"]);
     }
 
