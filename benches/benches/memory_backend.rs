@@ -18,15 +18,25 @@
 //! and through the ORM (`orm_get`: `Order::get`, `orm_query100`: `Order::query(..).limit(100).all()`),
 //! which adds key rendering and serde decoding.
 //!
+//! Forks and threads:
+//! - `fork`: `MemoryBackend::fork()` of the whole `n`-item backend, and the fork's drop;
+//!   `fork_put`: a fork, then one PutItem into it (the first write after a fork copies the
+//!   shared map nodes on its path), then the fork's drop;
+//! - `get_1thread` / `get_2threads`: GetItem of random keys, one iteration being one get on one
+//!   thread, or one get on each of two threads running at once (both started together, the time
+//!   is until both are done): the throughput of two threads over one is
+//!   `2 * get_1thread / get_2threads`.
+//!
 //! Items are the ~1 KB orders of the other benches; every customer has 100 orders, every region
 //! 1000. Random keys are picked outside the timing.
 
 use criterion::Criterion;
 use futures::FutureExt;
+use orm_benches::memory::{order_key, seeded};
 use orm_benches::model::{
     customer_id, region_of, sample, Order, ORDERS_PER_CUSTOMER, ORDERS_PER_REGION,
 };
-use orm_benches::sdk::{pk, sk};
+use orm_benches::sdk::pk;
 use orm_benches::TABLE;
 use orm_core::backend::{GetItem, PutItem, Query, ReturnValues};
 use orm_core::expr::{KeyCondition, Path};
@@ -34,7 +44,6 @@ use orm_core::prelude::*;
 use orm_core::Backend as _;
 use orm_memory::MemoryBackend;
 use std::hint::black_box;
-use std::sync::Arc;
 
 /// A small deterministic generator of random indexes.
 struct Lcg(u64);
@@ -47,12 +56,6 @@ impl Lcg {
             .wrapping_add(1442695040888963407);
         (self.0 >> 33) % n
     }
-}
-
-fn key(order_id: u64) -> Item {
-    Item::new()
-        .with("pk", pk(&customer_id(order_id / ORDERS_PER_CUSTOMER)))
-        .with("sk", sk(order_id))
 }
 
 fn query(partition: Value, index: Option<&str>) -> Query {
@@ -74,26 +77,6 @@ fn query(partition: Value, index: Option<&str>) -> Query {
     }
 }
 
-/// A table of `n` orders on a fresh backend.
-fn build(n: u64) -> (Arc<MemoryBackend>, Table) {
-    let backend = Arc::new(MemoryBackend::new());
-    let table = Table::from_arc(backend.clone(), TABLE);
-    table
-        .create_table::<Order>()
-        .now_or_never()
-        .unwrap()
-        .unwrap();
-    for i in 0..n {
-        let item = table.to_stored_item(&sample(i)).unwrap();
-        backend
-            .put_item(PutItem::new(TABLE, item))
-            .now_or_never()
-            .unwrap()
-            .unwrap();
-    }
-    (backend, table)
-}
-
 /// Times `iters` calls of `op`, on inputs made beforehand by `make` (outside the timing); what
 /// `op` returns is dropped inside the timing, as a caller would drop it.
 fn timed<I, O>(
@@ -107,6 +90,44 @@ fn timed<I, O>(
         drop(black_box(op(input)));
     }
     start.elapsed()
+}
+
+/// Runs `iters` GetItems of random keys on each of `threads` threads at once (requests made
+/// beforehand); the time from the start signal until every thread is done.
+fn on_threads(
+    backend: &MemoryBackend,
+    threads: usize,
+    iters: u64,
+    rng: &mut Lcg,
+    n: u64,
+    get: &(dyn Fn(u64) -> GetItem + Sync),
+) -> std::time::Duration {
+    let inputs: Vec<Vec<GetItem>> = (0..threads)
+        .map(|_| (0..iters).map(|_| get(rng.below(n))).collect())
+        .collect();
+    let start = std::sync::Barrier::new(threads + 1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = inputs
+            .into_iter()
+            .map(|requests| {
+                let start = &start;
+                scope.spawn(move || {
+                    start.wait();
+                    for req in requests {
+                        drop(black_box(
+                            backend.get_item(req).now_or_never().unwrap().unwrap(),
+                        ));
+                    }
+                })
+            })
+            .collect();
+        start.wait();
+        let began = std::time::Instant::now();
+        for w in workers {
+            w.join().unwrap();
+        }
+        began.elapsed()
+    })
 }
 
 fn sizes() -> Vec<u64> {
@@ -125,7 +146,7 @@ fn sizes() -> Vec<u64> {
 
 fn benches(c: &mut Criterion, n: u64) {
     let started = std::time::Instant::now();
-    let (backend, table) = build(n);
+    let (backend, table) = seeded(n);
     eprintln!("memory_{n}: built in {:.1?}", started.elapsed());
     let customers = (n / ORDERS_PER_CUSTOMER).max(1);
     let regions = (n / ORDERS_PER_REGION).max(1);
@@ -138,7 +159,7 @@ fn benches(c: &mut Criterion, n: u64) {
                 iters,
                 || GetItem {
                     table: TABLE.to_owned(),
-                    key: key(rng.below(n)),
+                    key: order_key(rng.below(n)),
                     consistent: false,
                     projection: None,
                 },
@@ -195,7 +216,7 @@ fn benches(c: &mut Criterion, n: u64) {
                 iters,
                 || GetItem {
                     table: TABLE.to_owned(),
-                    key: key(n / 2),
+                    key: order_key(n / 2),
                     consistent: false,
                     projection: None,
                 },
@@ -256,6 +277,21 @@ fn benches(c: &mut Criterion, n: u64) {
             )
         })
     });
+    g.bench_function("fork", |b| {
+        b.iter_custom(|iters| timed(iters, || (), |()| backend.fork()))
+    });
+    let get = |id: u64| GetItem {
+        table: TABLE.to_owned(),
+        key: order_key(id),
+        consistent: false,
+        projection: None,
+    };
+    g.bench_function("get_1thread", |b| {
+        b.iter_custom(|iters| on_threads(&backend, 1, iters, &mut rng, n, &get))
+    });
+    g.bench_function("get_2threads", |b| {
+        b.iter_custom(|iters| on_threads(&backend, 2, iters, &mut rng, n, &get))
+    });
     // Writes last: replacing random items churns the heap, and later reads would pay for the
     // scattered free lists when they allocate their answers.
     // Stored items to write back over themselves, made outside the timing.
@@ -285,6 +321,19 @@ fn benches(c: &mut Criterion, n: u64) {
                     return_item_on_condition_failure: true,
                 },
                 |req| backend.put_item(req).now_or_never().unwrap().unwrap(),
+            )
+        })
+    });
+    g.bench_function("fork_put", |b| {
+        b.iter_custom(|iters| {
+            timed(
+                iters,
+                || PutItem::new(TABLE, stored(rng.below(n))),
+                |req| {
+                    let fork = backend.fork();
+                    fork.put_item(req).now_or_never().unwrap().unwrap();
+                    fork
+                },
             )
         })
     });

@@ -1,17 +1,11 @@
 //! Forks and snapshot files: isolation both ways, and exact round trips.
 
 use super::*;
+use crate::tests::key_attr;
 use crate::MemoryBackend;
 use orm_core::backend::{DeleteItem, GetItem, PutItem, ReturnValues, Scan, UpdateItem};
 use orm_core::expr::{attr, Update};
 use orm_core::Backend;
-
-fn key_attr(name: &str, key_type: KeyType) -> KeyAttribute {
-    KeyAttribute {
-        name: name.into(),
-        key_type,
-    }
-}
 
 /// A table with a GSI projecting everything, a KEYS_ONLY GSI, an INCLUDE LSI and TTL.
 fn definition(name: &str) -> TableDefinition {
