@@ -5,31 +5,7 @@
 //! side's later writes copy only the map nodes on their path (copy-on-write), so taking a
 //! snapshot, and forking a backend from one, cost the same whatever the number of items.
 //!
-//! # File format, version 1
-//!
-//! A snapshot file is UTF-8 JSON, one object:
-//!
-//! ```text
-//! {"format": "orm-memory snapshot", "version": 1, "tables": [TABLE, ...]}
-//! TABLE := {"name": "app",
-//!           "partition_key": KEY, "sort_key": KEY | null,
-//!           "indexes": [{"name": "gsi1", "local": false, "partition_key": KEY,
-//!                        "sort_key": KEY | null,
-//!                        "projection": "ALL" | "KEYS_ONLY" | {"INCLUDE": ["attr", ...]}}],
-//!           "ttl_attribute": "expires" | null,
-//!           "items": [ITEM, ...]}
-//! KEY   := {"name": "pk", "type": "S" | "N" | "B"}
-//! ITEM  := {"attr": VALUE, ...}                    (DynamoDB JSON, as DynamoDB's API writes it)
-//! VALUE := {"S": "text"} | {"N": "12.5"} | {"B": "base64"} | {"BOOL": true} | {"NULL": true}
-//!        | {"L": [VALUE, ...]} | {"M": {"name": VALUE, ...}}
-//!        | {"SS": ["a", ...]} | {"NS": ["1", ...]} | {"BS": ["base64", ...]}
-//! ```
-//!
-//! Numbers are JSON strings (exact, up to DynamoDB's 38 digits); binaries are standard base64
-//! with padding. [`Snapshot::write_to`] writes tables in name order and items in key order,
-//! one item per line, so a fixture checked into a repository diffs line by line. Loading checks
-//! everything a `CreateTable` and a `PutItem` would check; remembered transaction tokens are not
-//! part of a snapshot. A reader refuses any `version` other than the ones it knows (1).
+//! The file format is documented on [`Snapshot`].
 
 use crate::table::Table;
 use base64::engine::general_purpose::STANDARD;
@@ -56,8 +32,8 @@ pub const SNAPSHOT_VERSION: u64 = 1;
 /// Made in O(1) per table by [`MemoryBackend::snapshot`](crate::MemoryBackend::snapshot);
 /// [`Snapshot::fork`] makes, also in O(1), a new backend starting from it, whose writes never
 /// affect the snapshot, the backend it came from, or other forks. Cloning a snapshot shares it.
-/// [`Snapshot::save`] / [`Snapshot::load`] keep one in a file (format in the
-/// [module documentation](self)), for fixtures checked into a repository.
+/// [`Snapshot::save`] / [`Snapshot::load`] keep one in a file (the
+/// [format](#file-format-version-1) is below), for fixtures checked into a repository.
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -84,6 +60,32 @@ pub const SNAPSHOT_VERSION: u64 = 1;
 /// assert_eq!(loaded.fork().item_count("app"), Some(1));
 /// # Ok::<(), orm_core::Error>(()) }).unwrap();
 /// ```
+///
+/// # File format, version 1
+///
+/// A snapshot file is UTF-8 JSON, one object:
+///
+/// ```text
+/// {"format": "orm-memory snapshot", "version": 1, "tables": [TABLE, ...]}
+/// TABLE := {"name": "app",
+///           "partition_key": KEY, "sort_key": KEY | null,
+///           "indexes": [{"name": "gsi1", "local": false, "partition_key": KEY,
+///                        "sort_key": KEY | null,
+///                        "projection": "ALL" | "KEYS_ONLY" | {"INCLUDE": ["attr", ...]}}],
+///           "ttl_attribute": "expires" | null,
+///           "items": [ITEM, ...]}
+/// KEY   := {"name": "pk", "type": "S" | "N" | "B"}
+/// ITEM  := {"attr": VALUE, ...}                    (DynamoDB JSON, as DynamoDB's API writes it)
+/// VALUE := {"S": "text"} | {"N": "12.5"} | {"B": "base64"} | {"BOOL": true} | {"NULL": true}
+///        | {"L": [VALUE, ...]} | {"M": {"name": VALUE, ...}}
+///        | {"SS": ["a", ...]} | {"NS": ["1", ...]} | {"BS": ["base64", ...]}
+/// ```
+///
+/// Numbers are JSON strings (exact, up to DynamoDB's 38 digits); binaries are standard base64
+/// with padding. [`Snapshot::write_to`] writes tables in name order and items in key order,
+/// one item per line, so a fixture checked into a repository diffs line by line. Loading checks
+/// everything a `CreateTable` and a `PutItem` would check; remembered transaction tokens are not
+/// part of a snapshot. A reader refuses any `version` other than the ones it knows (1).
 #[derive(Clone, Default)]
 pub struct Snapshot {
     pub(crate) tables: Arc<HashMap<String, Table>>,
@@ -133,8 +135,8 @@ pub enum SnapshotError {
     UnsupportedVersion {
         /// The file, when there is one.
         path: Option<PathBuf>,
-        /// The version the file declares.
-        found: Json,
+        /// The file's `version` field as JSON text (`2`, `"1"`; `null` when it has none).
+        found: String,
         /// The version this build reads ([`SNAPSHOT_VERSION`]).
         supported: u64,
     },
@@ -213,8 +215,7 @@ impl Snapshot {
         self.tables.get(table).map(Table::len)
     }
 
-    /// Writes the snapshot to a file (created or replaced), in the format of the
-    /// [module documentation](self).
+    /// Writes the snapshot to a file (created or replaced), in the [format](Snapshot#file-format-version-1).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), SnapshotError> {
         let path = path.as_ref();
         let file =
@@ -229,7 +230,7 @@ impl Snapshot {
         Snapshot::read_from(io::BufReader::new(file)).map_err(|e| e.with_path(path))
     }
 
-    /// Writes the snapshot in the format of the [module documentation](self): tables in name
+    /// Writes the snapshot in the [format](Snapshot#file-format-version-1): tables in name
     /// order, items in key order, one per line.
     pub fn write_to(&self, out: impl Write) -> Result<(), SnapshotError> {
         let mut out = BufWriter::new(out);
@@ -263,7 +264,7 @@ impl Snapshot {
         Ok(())
     }
 
-    /// Reads a snapshot in the format of the [module documentation](self), checking every table
+    /// Reads a snapshot in the [format](Snapshot#file-format-version-1), checking every table
     /// definition as `CreateTable` does and every item as `PutItem` does.
     pub fn read_from(input: impl Read) -> Result<Snapshot, SnapshotError> {
         let doc: Json = serde_json::from_reader(input).map_err(|e| {
@@ -290,7 +291,7 @@ impl Snapshot {
             other => {
                 return Err(SnapshotError::UnsupportedVersion {
                     path: None,
-                    found: other.cloned().unwrap_or(Json::Null),
+                    found: other.map_or("null".to_owned(), Json::to_string),
                     supported: SNAPSHOT_VERSION,
                 })
             }

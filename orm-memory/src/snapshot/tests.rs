@@ -376,7 +376,7 @@ fn bad_files_say_what_is_wrong() {
             found,
             supported: 1,
             path: None,
-        } => assert_eq!(found, json!(2)),
+        } => assert_eq!(found, "2"),
         other => panic!("{other:?}"),
     }
     let message = |text: &str| load_error(text).to_string();
