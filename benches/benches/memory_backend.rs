@@ -25,7 +25,9 @@
 //! - `get_1thread` / `get_2threads`: GetItem of random keys, one iteration being one get on one
 //!   thread, or one get on each of two threads running at once (both started together, the time
 //!   is until both are done): the throughput of two threads over one is
-//!   `2 * get_1thread / get_2threads`.
+//!   `2 * get_1thread / get_2threads`; `clone_1thread` / `clone_2threads`, the same harness
+//!   cloning an `Item` (nothing shared between the threads), is the control: what two threads
+//!   gain on this machine at all.
 //!
 //! Items are the ~1 KB orders of the other benches; every customer has 100 orders, every region
 //! 1000. Random keys are picked outside the timing.
@@ -42,7 +44,6 @@ use orm_core::backend::{GetItem, PutItem, Query, ReturnValues};
 use orm_core::expr::{KeyCondition, Path};
 use orm_core::prelude::*;
 use orm_core::Backend as _;
-use orm_memory::MemoryBackend;
 use std::hint::black_box;
 
 /// A small deterministic generator of random indexes.
@@ -92,31 +93,27 @@ fn timed<I, O>(
     start.elapsed()
 }
 
-/// Runs `iters` GetItems of random keys on each of `threads` threads at once (requests made
-/// beforehand); the time from the start signal until every thread is done.
-fn on_threads(
-    backend: &MemoryBackend,
+/// Runs `op` on `iters` inputs (made beforehand by `make`) on each of `threads` threads at
+/// once; the time from the start signal until every thread is done.
+fn on_threads<I: Send, O>(
     threads: usize,
     iters: u64,
-    rng: &mut Lcg,
-    n: u64,
-    get: &(dyn Fn(u64) -> GetItem + Sync),
+    mut make: impl FnMut() -> I,
+    op: impl Fn(I) -> O + Sync,
 ) -> std::time::Duration {
-    let inputs: Vec<Vec<GetItem>> = (0..threads)
-        .map(|_| (0..iters).map(|_| get(rng.below(n))).collect())
+    let inputs: Vec<Vec<I>> = (0..threads)
+        .map(|_| (0..iters).map(|_| make()).collect())
         .collect();
     let start = std::sync::Barrier::new(threads + 1);
     std::thread::scope(|scope| {
         let workers: Vec<_> = inputs
             .into_iter()
-            .map(|requests| {
-                let start = &start;
+            .map(|inputs| {
+                let (start, op) = (&start, &op);
                 scope.spawn(move || {
                     start.wait();
-                    for req in requests {
-                        drop(black_box(
-                            backend.get_item(req).now_or_never().unwrap().unwrap(),
-                        ));
+                    for input in inputs {
+                        drop(black_box(op(input)));
                     }
                 })
             })
@@ -286,12 +283,25 @@ fn benches(c: &mut Criterion, n: u64) {
         consistent: false,
         projection: None,
     };
-    g.bench_function("get_1thread", |b| {
-        b.iter_custom(|iters| on_threads(&backend, 1, iters, &mut rng, n, &get))
-    });
-    g.bench_function("get_2threads", |b| {
-        b.iter_custom(|iters| on_threads(&backend, 2, iters, &mut rng, n, &get))
-    });
+    let read = |req: GetItem| backend.get_item(req).now_or_never().unwrap().unwrap();
+    for threads in [1, 2] {
+        let name = format!("get_{threads}thread{}", if threads > 1 { "s" } else { "" });
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| on_threads(threads, iters, || get(rng.below(n)), read))
+        });
+    }
+    // The control: the same harness on work that takes no lock and writes nothing shared (an
+    // `Item::clone()` of one stored order, read by both threads): what two threads get from
+    // this machine at all.
+    for threads in [1, 2] {
+        let name = format!(
+            "clone_{threads}thread{}",
+            if threads > 1 { "s" } else { "" }
+        );
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| on_threads(threads, iters, || (), |()| one.clone()))
+        });
+    }
     // Writes last: replacing random items churns the heap, and later reads would pay for the
     // scattered free lists when they allocate their answers.
     // Stored items to write back over themselves, made outside the timing.
