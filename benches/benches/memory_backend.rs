@@ -34,14 +34,14 @@
 
 use criterion::Criterion;
 use futures::FutureExt;
-use orm_benches::memory::{order_key, seeded};
+use orm_benches::memory::{order_key, order_query as query, seeded};
 use orm_benches::model::{
     customer_id, region_of, sample, Order, ORDERS_PER_CUSTOMER, ORDERS_PER_REGION,
 };
 use orm_benches::sdk::pk;
 use orm_benches::TABLE;
 use orm_core::backend::{GetItem, PutItem, Query, ReturnValues};
-use orm_core::expr::{KeyCondition, Path};
+use orm_core::expr::Path;
 use orm_core::prelude::*;
 use orm_core::Backend as _;
 use std::hint::black_box;
@@ -56,25 +56,6 @@ impl Lcg {
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         (self.0 >> 33) % n
-    }
-}
-
-fn query(partition: Value, index: Option<&str>) -> Query {
-    Query {
-        table: TABLE.to_owned(),
-        index: index.map(str::to_owned),
-        key_condition: KeyCondition {
-            partition_name: index.map_or("pk".to_owned(), |i| format!("{i}pk")),
-            partition_value: partition,
-            sort: None,
-        },
-        filter: Some(Path::name("__entity").eq("Order")),
-        projection: None,
-        limit: Some(100),
-        exclusive_start_key: None,
-        scan_forward: true,
-        consistent: false,
-        count_only: false,
     }
 }
 

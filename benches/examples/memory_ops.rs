@@ -15,12 +15,11 @@
 //! subtract from `put` and `fork_put`.
 
 use futures::FutureExt;
-use orm_benches::memory::{order_key, seeded};
+use orm_benches::memory::{order_key, order_query, seeded};
 use orm_benches::model::{customer_id, sample, Order, ORDERS_PER_CUSTOMER};
 use orm_benches::sdk::pk;
 use orm_benches::TABLE;
-use orm_core::backend::{GetItem, PutItem, Query};
-use orm_core::expr::{KeyCondition, Path};
+use orm_core::backend::{GetItem, PutItem};
 use orm_core::prelude::*;
 use orm_core::Backend as _;
 use std::hint::black_box;
@@ -62,22 +61,7 @@ fn main() {
                 black_box(backend.put_item(req).now_or_never().unwrap().unwrap());
             }
             "query100" => {
-                let req = Query {
-                    table: TABLE.to_owned(),
-                    index: None,
-                    key_condition: KeyCondition {
-                        partition_name: "pk".to_owned(),
-                        partition_value: Value::S(pk(&cust)),
-                        sort: None,
-                    },
-                    filter: Some(Path::name("__entity").eq("Order")),
-                    projection: None,
-                    limit: Some(100),
-                    exclusive_start_key: None,
-                    scan_forward: true,
-                    consistent: false,
-                    count_only: false,
-                };
+                let req = order_query(Value::S(pk(&cust)), None);
                 black_box(backend.query(req).now_or_never().unwrap().unwrap());
             }
             "orm_get" => {

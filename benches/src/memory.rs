@@ -4,8 +4,9 @@ use crate::model::{customer_id, sample, Order, ORDERS_PER_CUSTOMER};
 use crate::sdk::{pk, sk};
 use crate::TABLE;
 use futures::FutureExt;
-use orm_core::backend::PutItem;
-use orm_core::{Backend as _, Item, Table};
+use orm_core::backend::{PutItem, Query};
+use orm_core::expr::{KeyCondition, Path};
+use orm_core::{Backend as _, Item, Table, Value};
 use orm_memory::MemoryBackend;
 use std::sync::Arc;
 
@@ -35,4 +36,25 @@ pub fn order_key(order_id: u64) -> Item {
     Item::new()
         .with("pk", pk(&customer_id(order_id / ORDERS_PER_CUSTOMER)))
         .with("sk", sk(order_id))
+}
+
+/// A Query of one partition of the table (`index: None`, partition value `CUSTOMER#..`) or of
+/// an index (`<index>pk`), with the entity filter and `Limit 100`, as the ORM would send it.
+pub fn order_query(partition: Value, index: Option<&str>) -> Query {
+    Query {
+        table: TABLE.to_owned(),
+        index: index.map(str::to_owned),
+        key_condition: KeyCondition {
+            partition_name: index.map_or("pk".to_owned(), |i| format!("{i}pk")),
+            partition_value: partition,
+            sort: None,
+        },
+        filter: Some(Path::name("__entity").eq("Order")),
+        projection: None,
+        limit: Some(100),
+        exclusive_start_key: None,
+        scan_forward: true,
+        consistent: false,
+        count_only: false,
+    }
 }
