@@ -34,7 +34,7 @@
 
 use criterion::Criterion;
 use futures::FutureExt;
-use orm_benches::memory::{order_key, order_query as query, seeded};
+use orm_benches::memory::{order_key, order_query as query, orm_query100, seeded};
 use orm_benches::model::{
     customer_id, region_of, sample, Order, ORDERS_PER_CUSTOMER, ORDERS_PER_REGION,
 };
@@ -242,13 +242,7 @@ fn benches(c: &mut Criterion, n: u64) {
                 iters,
                 || customer_id(rng.below(customers)),
                 |cust| {
-                    let v = Order::query(&table)
-                        .partition(Order::partition(cust))
-                        .limit(100)
-                        .all()
-                        .now_or_never()
-                        .unwrap()
-                        .unwrap();
+                    let v = orm_query100(&table, cust);
                     assert_eq!(v.len(), 100);
                     v
                 },

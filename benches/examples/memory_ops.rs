@@ -15,7 +15,7 @@
 //! subtract from `put` and `fork_put`.
 
 use futures::FutureExt;
-use orm_benches::memory::{order_key, order_query, seeded};
+use orm_benches::memory::{order_key, order_query, orm_query100, seeded};
 use orm_benches::model::{customer_id, sample, Order, ORDERS_PER_CUSTOMER};
 use orm_benches::sdk::pk;
 use orm_benches::TABLE;
@@ -69,14 +69,7 @@ fn main() {
                 black_box(Order::get(&table, key).now_or_never().unwrap().unwrap());
             }
             "orm_query100" => {
-                let v = Order::query(&table)
-                    .partition(Order::partition(cust))
-                    .limit(100)
-                    .all()
-                    .now_or_never()
-                    .unwrap()
-                    .unwrap();
-                black_box(v);
+                black_box(orm_query100(&table, cust));
             }
             "put_input" => {
                 black_box(PutItem::new(

@@ -6,6 +6,7 @@ use crate::TABLE;
 use futures::FutureExt;
 use orm_core::backend::{PutItem, Query};
 use orm_core::expr::{KeyCondition, Path};
+use orm_core::QueryExt as _;
 use orm_core::{Backend as _, Item, Table, Value};
 use orm_memory::MemoryBackend;
 use std::sync::Arc;
@@ -57,4 +58,16 @@ pub fn order_query(partition: Value, index: Option<&str>) -> Query {
         consistent: false,
         count_only: false,
     }
+}
+
+/// `Order::query(table).partition(Order::partition(customer)).limit(100).all()`, run to
+/// completion (MemoryBackend futures are ready at once).
+pub fn orm_query100(table: &Table, customer: String) -> Vec<Order> {
+    Order::query(table)
+        .partition(Order::partition(customer))
+        .limit(100)
+        .all()
+        .now_or_never()
+        .expect("memory futures are ready")
+        .expect("query")
 }
