@@ -18,23 +18,33 @@
 //! and through the ORM (`orm_get`: `Order::get`, `orm_query100`: `Order::query(..).limit(100).all()`),
 //! which adds key rendering and serde decoding.
 //!
+//! Forks and threads:
+//! - `fork`: `MemoryBackend::fork()` of the whole `n`-item backend, and the fork's drop;
+//!   `fork_put`: a fork, then one PutItem into it (the first write after a fork copies the
+//!   shared map nodes on its path), then the fork's drop;
+//! - `get_1thread` / `get_2threads`: GetItem of random keys, one iteration being one get on one
+//!   thread, or one get on each of two threads running at once (both started together, the time
+//!   is until both are done): the throughput of two threads over one is
+//!   `2 * get_1thread / get_2threads`; `clone_1thread` / `clone_2threads`, the same harness
+//!   cloning an `Item` (nothing shared between the threads), is the control: what two threads
+//!   gain on this machine at all.
+//!
 //! Items are the ~1 KB orders of the other benches; every customer has 100 orders, every region
 //! 1000. Random keys are picked outside the timing.
 
 use criterion::Criterion;
 use futures::FutureExt;
+use orm_benches::memory::{order_key, order_query as query, orm_query100, seeded};
 use orm_benches::model::{
     customer_id, region_of, sample, Order, ORDERS_PER_CUSTOMER, ORDERS_PER_REGION,
 };
-use orm_benches::sdk::{pk, sk};
+use orm_benches::sdk::pk;
 use orm_benches::TABLE;
 use orm_core::backend::{GetItem, PutItem, Query, ReturnValues};
-use orm_core::expr::{KeyCondition, Path};
+use orm_core::expr::Path;
 use orm_core::prelude::*;
 use orm_core::Backend as _;
-use orm_memory::MemoryBackend;
 use std::hint::black_box;
-use std::sync::Arc;
 
 /// A small deterministic generator of random indexes.
 struct Lcg(u64);
@@ -47,51 +57,6 @@ impl Lcg {
             .wrapping_add(1442695040888963407);
         (self.0 >> 33) % n
     }
-}
-
-fn key(order_id: u64) -> Item {
-    Item::new()
-        .with("pk", pk(&customer_id(order_id / ORDERS_PER_CUSTOMER)))
-        .with("sk", sk(order_id))
-}
-
-fn query(partition: Value, index: Option<&str>) -> Query {
-    Query {
-        table: TABLE.to_owned(),
-        index: index.map(str::to_owned),
-        key_condition: KeyCondition {
-            partition_name: index.map_or("pk".to_owned(), |i| format!("{i}pk")),
-            partition_value: partition,
-            sort: None,
-        },
-        filter: Some(Path::name("__entity").eq("Order")),
-        projection: None,
-        limit: Some(100),
-        exclusive_start_key: None,
-        scan_forward: true,
-        consistent: false,
-        count_only: false,
-    }
-}
-
-/// A table of `n` orders on a fresh backend.
-fn build(n: u64) -> (Arc<MemoryBackend>, Table) {
-    let backend = Arc::new(MemoryBackend::new());
-    let table = Table::from_arc(backend.clone(), TABLE);
-    table
-        .create_table::<Order>()
-        .now_or_never()
-        .unwrap()
-        .unwrap();
-    for i in 0..n {
-        let item = table.to_stored_item(&sample(i)).unwrap();
-        backend
-            .put_item(PutItem::new(TABLE, item))
-            .now_or_never()
-            .unwrap()
-            .unwrap();
-    }
-    (backend, table)
 }
 
 /// Times `iters` calls of `op`, on inputs made beforehand by `make` (outside the timing); what
@@ -107,6 +72,40 @@ fn timed<I, O>(
         drop(black_box(op(input)));
     }
     start.elapsed()
+}
+
+/// Runs `op` on `iters` inputs (made beforehand by `make`) on each of `threads` threads at
+/// once; the time from the start signal until every thread is done.
+fn on_threads<I: Send, O>(
+    threads: usize,
+    iters: u64,
+    mut make: impl FnMut() -> I,
+    op: impl Fn(I) -> O + Sync,
+) -> std::time::Duration {
+    let inputs: Vec<Vec<I>> = (0..threads)
+        .map(|_| (0..iters).map(|_| make()).collect())
+        .collect();
+    let start = std::sync::Barrier::new(threads + 1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = inputs
+            .into_iter()
+            .map(|inputs| {
+                let (start, op) = (&start, &op);
+                scope.spawn(move || {
+                    start.wait();
+                    for input in inputs {
+                        drop(black_box(op(input)));
+                    }
+                })
+            })
+            .collect();
+        start.wait();
+        let began = std::time::Instant::now();
+        for w in workers {
+            w.join().unwrap();
+        }
+        began.elapsed()
+    })
 }
 
 fn sizes() -> Vec<u64> {
@@ -125,7 +124,7 @@ fn sizes() -> Vec<u64> {
 
 fn benches(c: &mut Criterion, n: u64) {
     let started = std::time::Instant::now();
-    let (backend, table) = build(n);
+    let (backend, table) = seeded(n);
     eprintln!("memory_{n}: built in {:.1?}", started.elapsed());
     let customers = (n / ORDERS_PER_CUSTOMER).max(1);
     let regions = (n / ORDERS_PER_REGION).max(1);
@@ -138,7 +137,7 @@ fn benches(c: &mut Criterion, n: u64) {
                 iters,
                 || GetItem {
                     table: TABLE.to_owned(),
-                    key: key(rng.below(n)),
+                    key: order_key(rng.below(n)),
                     consistent: false,
                     projection: None,
                 },
@@ -195,7 +194,7 @@ fn benches(c: &mut Criterion, n: u64) {
                 iters,
                 || GetItem {
                     table: TABLE.to_owned(),
-                    key: key(n / 2),
+                    key: order_key(n / 2),
                     consistent: false,
                     projection: None,
                 },
@@ -243,19 +242,41 @@ fn benches(c: &mut Criterion, n: u64) {
                 iters,
                 || customer_id(rng.below(customers)),
                 |cust| {
-                    let v = Order::query(&table)
-                        .partition(Order::partition(cust))
-                        .limit(100)
-                        .all()
-                        .now_or_never()
-                        .unwrap()
-                        .unwrap();
+                    let v = orm_query100(&table, cust);
                     assert_eq!(v.len(), 100);
                     v
                 },
             )
         })
     });
+    g.bench_function("fork", |b| {
+        b.iter_custom(|iters| timed(iters, || (), |()| backend.fork()))
+    });
+    let get = |id: u64| GetItem {
+        table: TABLE.to_owned(),
+        key: order_key(id),
+        consistent: false,
+        projection: None,
+    };
+    let read = |req: GetItem| backend.get_item(req).now_or_never().unwrap().unwrap();
+    for threads in [1, 2] {
+        let name = format!("get_{threads}thread{}", if threads > 1 { "s" } else { "" });
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| on_threads(threads, iters, || get(rng.below(n)), read))
+        });
+    }
+    // The control: the same harness on work that takes no lock and writes nothing shared (an
+    // `Item::clone()` of one stored order, read by both threads): what two threads get from
+    // this machine at all.
+    for threads in [1, 2] {
+        let name = format!(
+            "clone_{threads}thread{}",
+            if threads > 1 { "s" } else { "" }
+        );
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| on_threads(threads, iters, || (), |()| one.clone()))
+        });
+    }
     // Writes last: replacing random items churns the heap, and later reads would pay for the
     // scattered free lists when they allocate their answers.
     // Stored items to write back over themselves, made outside the timing.
@@ -285,6 +306,19 @@ fn benches(c: &mut Criterion, n: u64) {
                     return_item_on_condition_failure: true,
                 },
                 |req| backend.put_item(req).now_or_never().unwrap().unwrap(),
+            )
+        })
+    });
+    g.bench_function("fork_put", |b| {
+        b.iter_custom(|iters| {
+            timed(
+                iters,
+                || PutItem::new(TABLE, stored(rng.below(n))),
+                |req| {
+                    let fork = backend.fork();
+                    fork.put_item(req).now_or_never().unwrap().unwrap();
+                    fork
+                },
             )
         })
     });

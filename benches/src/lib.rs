@@ -11,6 +11,7 @@
 //! This library holds what they share: the [`model`], the baseline, the stub, the measurements.
 
 pub mod measure;
+pub mod memory;
 pub mod model;
 pub mod sdk;
 pub mod stub;

@@ -6,10 +6,13 @@ mod limits;
 mod query;
 #[cfg(feature = "server")]
 pub mod server;
+mod snapshot;
 mod stored;
 mod table;
 mod update;
 mod write;
+
+pub use crate::snapshot::{Snapshot, SnapshotError, SNAPSHOT_VERSION};
 
 use crate::key::PrimaryKey;
 use crate::table::Table;
@@ -81,16 +84,20 @@ pub struct MemoryBackend {
 impl fmt::Debug for MemoryBackend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.read();
-        let mut tables: Vec<(&str, usize)> = state
-            .tables
-            .iter()
-            .map(|(name, table)| (name.as_str(), table.len()))
-            .collect();
-        tables.sort_unstable();
         f.debug_struct("MemoryBackend")
-            .field("tables", &tables)
+            .field("tables", &table_sizes(&state.tables))
             .finish()
     }
+}
+
+/// The tables' names and item counts, sorted by name (for `Debug`).
+fn table_sizes(tables: &HashMap<String, Table>) -> Vec<(&str, usize)> {
+    let mut sizes: Vec<(&str, usize)> = tables
+        .iter()
+        .map(|(name, table)| (name.as_str(), table.len()))
+        .collect();
+    sizes.sort_unstable();
+    sizes
 }
 
 /// Names the failing action of a transaction (1-based, like [`CancellationReason`]'s display).
@@ -167,6 +174,56 @@ impl MemoryBackend {
     /// A backend with no tables.
     pub fn new() -> MemoryBackend {
         MemoryBackend::default()
+    }
+
+    /// A backend holding these tables.
+    fn from_tables(tables: HashMap<String, Table>) -> MemoryBackend {
+        MemoryBackend {
+            state: Arc::new(RwLock::new(State {
+                tables,
+                tokens: HashMap::new(),
+            })),
+        }
+    }
+
+    /// A frozen copy of every table and item, in O(1) per table whatever the number of items
+    /// (the item maps are persistent and shared copy-on-write). Later writes to this backend do
+    /// not change the snapshot; [`Snapshot::fork`] starts new backends from it, and
+    /// [`Snapshot::save`] keeps it in a file.
+    ///
+    /// Remembered transaction client request tokens are not part of a snapshot.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            tables: Arc::new(self.read().tables.clone()),
+        }
+    }
+
+    /// An independent copy of this backend, in O(1) per table: writes to either never show in
+    /// the other (unlike [`Clone`], which shares the tables). The same as
+    /// `self.snapshot().fork()`.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use orm_core::backend::{KeyAttribute, KeyType, PutItem, TableDefinition};
+    /// use orm_core::{Backend, Item};
+    /// use orm_memory::MemoryBackend;
+    ///
+    /// let seeded = MemoryBackend::new();
+    /// seeded.create_table(&TableDefinition {
+    ///     name: "app".into(),
+    ///     partition_key: KeyAttribute { name: "pk".into(), key_type: KeyType::S },
+    ///     sort_key: None,
+    ///     indexes: vec![],
+    ///     ttl_attribute: None,
+    /// }).await?;
+    /// let fork = seeded.fork();
+    /// fork.put_item(PutItem::new("app", Item::new().with("pk", "a"))).await?;
+    /// assert_eq!(fork.item_count("app"), Some(1));
+    /// assert_eq!(seeded.item_count("app"), Some(0));
+    /// # Ok::<(), orm_core::Error>(()) }).unwrap();
+    /// ```
+    pub fn fork(&self) -> MemoryBackend {
+        MemoryBackend::from_tables(self.read().tables.clone())
     }
 
     fn read(&self) -> RwLockReadGuard<'_, State> {

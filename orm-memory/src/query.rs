@@ -10,11 +10,10 @@
 use crate::eval::{check_condition, check_projection, condition_roots, eval};
 use crate::key::{check_key_value, exact_key, has_key_type, key_type_name, KeyPart, Slot};
 use crate::stored::{Selector, Stored};
-use crate::table::{Index, IndexKey, Table};
+use crate::table::{Index, IndexKey, Map, Table};
 use orm_core::backend::{KeyAttribute, KeyType, Page, Query, Scan};
 use orm_core::expr::{Condition, Path, SortKeyCondition};
 use orm_core::{Error, Item, Result, Value};
-use std::collections::BTreeMap;
 use std::ops::Bound::{self, Excluded, Included, Unbounded};
 
 /// A position key of a partition map: a table sort key or an index entry position.
@@ -88,7 +87,7 @@ fn continue_after<K: EntryKey>(range: Range<K>, start: K, forward: bool) -> Rang
     }
 }
 
-/// Whether a range selects nothing (and must not be passed to `BTreeMap::range`, which panics
+/// Whether a range selects nothing (and must not be passed to `Map::range`, which panics
 /// on a start above the end).
 fn is_empty<K: Ord>(range: &Range<K>) -> bool {
     match range {
@@ -99,7 +98,7 @@ fn is_empty<K: Ord>(range: &Range<K>) -> bool {
 }
 
 fn items_in<'a, K: EntryKey>(
-    partition: &'a BTreeMap<K, Stored>,
+    partition: &'a Map<K, Stored>,
     range: Range<K>,
     forward: bool,
 ) -> Box<dyn Iterator<Item = &'a Stored> + 'a> {

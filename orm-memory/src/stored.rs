@@ -82,35 +82,59 @@ const T_BS: u8 = 11;
 /// name), and the recurring *shapes* of its items (their lists of names).
 ///
 /// Ids are never reused or removed, so an id read from any stored item of the table stays
-/// valid for the table's lifetime; the same holds for shapes.
+/// valid for the table's lifetime; the same holds for shapes. The names and shapes themselves
+/// ([`Dict`]) are shared copy-on-write: a forked table shares them until one side interns a
+/// new name or shape, and ids from before the fork mean the same on both sides.
 #[derive(Debug)]
 pub(crate) struct Names {
     /// How many names may be interned ([`MAX_INTERNED`] but in tests).
     limit: usize,
     /// How many shapes may be recorded ([`MAX_SHAPES`] but in tests).
     shape_limit: usize,
-    /// Name of each id.
-    list: Vec<Box<str>>,
-    /// Id of each name.
-    ids: HashMap<Box<str>, u32>,
+    /// The interned names and shapes, shared with the forks of the table.
+    dict: Arc<Dict>,
     /// The ids of the last encoded item's attributes, in order: items of one entity usually
     /// have the same attributes, so the next item's names are checked against these before
     /// hashing.
     recent: Vec<u32>,
     /// The ids of the item being encoded (a reusable buffer).
     current: Vec<u32>,
+    /// The shape of the last encoded item (0: none), checked before hashing.
+    last_shape: u16,
+}
+
+/// The interned names and shapes of a table (only ever appended to).
+#[derive(Debug, Clone, Default)]
+struct Dict {
+    /// Name of each id.
+    list: Vec<Box<str>>,
+    /// Id of each name.
+    ids: HashMap<Box<str>, u32>,
     /// The shapes; an item's header holds its shape's index + 1 (0: none).
     shapes: Vec<Shape>,
     /// Index of each shape by its ids.
     shape_ids: HashMap<Box<[u32]>, u16>,
-    /// The shape of the last encoded item (0: none), checked before hashing.
-    last_shape: u16,
+}
+
+impl Clone for Names {
+    /// A copy for a forked table: the same ids and shapes (shared until either side adds one),
+    /// fresh encoding buffers.
+    fn clone(&self) -> Names {
+        Names {
+            limit: self.limit,
+            shape_limit: self.shape_limit,
+            dict: Arc::clone(&self.dict),
+            recent: Vec::new(),
+            current: Vec::new(),
+            last_shape: 0,
+        }
+    }
 }
 
 /// The attribute names of the items of one shape, as an item whose values are all null:
 /// decoding an item of this shape clones it (no key comparisons, unlike building a map from
 /// pairs) and fills in the values, which come in the same (name) order.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Shape {
     /// The ids of the names.
     ids: Box<[u32]>,
@@ -127,12 +151,9 @@ impl Default for Names {
         Names {
             limit: MAX_INTERNED,
             shape_limit: MAX_SHAPES,
-            list: Vec::new(),
-            ids: HashMap::new(),
+            dict: Arc::default(),
             recent: Vec::new(),
             current: Vec::new(),
-            shapes: Vec::new(),
-            shape_ids: HashMap::new(),
             last_shape: 0,
         }
     }
@@ -141,15 +162,16 @@ impl Default for Names {
 impl Names {
     /// The id of `name`, interning it if the table has room (`None` if not).
     fn intern(&mut self, name: &str) -> Option<u32> {
-        if let Some(id) = self.ids.get(name) {
+        if let Some(id) = self.dict.ids.get(name) {
             return Some(*id);
         }
-        if self.list.len() >= self.limit {
+        if self.dict.list.len() >= self.limit {
             return None;
         }
-        let id = u32::try_from(self.list.len()).expect("MAX_INTERNED fits u32");
-        self.list.push(name.into());
-        self.ids.insert(name.into(), id);
+        let dict = Arc::make_mut(&mut self.dict);
+        let id = u32::try_from(dict.list.len()).expect("MAX_INTERNED fits u32");
+        dict.list.push(name.into());
+        dict.ids.insert(name.into(), id);
         Some(id)
     }
 
@@ -157,7 +179,7 @@ impl Names {
     /// previous item's attribute at that position when the name matches, else interned.
     fn intern_at(&mut self, position: usize, name: &str) -> Option<u32> {
         match self.recent.get(position) {
-            Some(&id) if *self.list[id as usize] == *name => Some(id),
+            Some(&id) if *self.dict.list[id as usize] == *name => Some(id),
             _ => self.intern(name),
         }
     }
@@ -166,12 +188,12 @@ impl Names {
     /// there is room; 0 for none.
     fn shape_of_current(&mut self) -> u16 {
         let last = usize::from(self.last_shape);
-        if last != 0 && *self.shapes[last - 1].ids == *self.current {
+        if last != 0 && *self.dict.shapes[last - 1].ids == *self.current {
             return self.last_shape;
         }
-        let shape = match self.shape_ids.get(self.current.as_slice()) {
+        let shape = match self.dict.shape_ids.get(self.current.as_slice()) {
             Some(&shape) => shape,
-            None if self.shapes.len() >= self.shape_limit => return 0,
+            None if self.dict.shapes.len() >= self.shape_limit => return 0,
             None => {
                 let skeleton = self
                     .current
@@ -179,12 +201,13 @@ impl Names {
                     .map(|&id| (self.name(id).to_owned(), Value::Null))
                     .collect();
                 let ids: Box<[u32]> = self.current.as_slice().into();
-                self.shapes.push(Shape {
+                let dict = Arc::make_mut(&mut self.dict);
+                dict.shapes.push(Shape {
                     ids: ids.clone(),
                     skeleton,
                 });
-                let shape = u16::try_from(self.shapes.len()).expect("MAX_SHAPES fits u16");
-                self.shape_ids.insert(ids, shape);
+                let shape = u16::try_from(dict.shapes.len()).expect("MAX_SHAPES fits u16");
+                dict.shape_ids.insert(ids, shape);
                 shape
             }
         };
@@ -194,12 +217,12 @@ impl Names {
 
     /// The id of `name`, if it is interned.
     fn id(&self, name: &str) -> Option<u32> {
-        self.ids.get(name).copied()
+        self.dict.ids.get(name).copied()
     }
 
     /// The name of an id read from a stored item.
     fn name(&self, id: u32) -> &str {
-        &self.list[id as usize]
+        &self.dict.list[id as usize]
     }
 }
 
@@ -301,7 +324,7 @@ impl Stored {
         let shape = fixed(&self.0.as_bytes()[FIXED..HEADER]);
         if shape != 0 {
             let (mut c, _) = self.attributes();
-            let mut map = names.shapes[shape - 1].skeleton.clone();
+            let mut map = names.dict.shapes[shape - 1].skeleton.clone();
             for value in map.values_mut() {
                 c.varint();
                 *value = decode_value(&mut c);
@@ -910,7 +933,7 @@ mod tests {
         let b = Item::new().with("pk", "b").with("y", 2).with("x", 3);
         let sa = Stored::encode(&a, &mut names, &mut scratch, None);
         let sb = Stored::encode(&b, &mut names, &mut scratch, None);
-        assert_eq!(names.list.len(), 3);
+        assert_eq!(names.dict.list.len(), 3);
         assert_eq!(sa.decode(&names), a);
         assert_eq!(sb.decode(&names), b);
         // One byte of id per name, not the name.
@@ -965,7 +988,7 @@ mod tests {
             .with("c", Value::L(vec![]))
             .with("d", true);
         assert_eq!(round_trip_with(&mut names, &item), item);
-        assert_eq!(names.list.len(), 2);
+        assert_eq!(names.dict.list.len(), 2);
         let mut scratch = Vec::new();
         let stored = Stored::encode(&item, &mut names, &mut scratch, None);
         for name in ["a", "b", "c", "d"] {

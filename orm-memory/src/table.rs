@@ -1,7 +1,9 @@
 //! Table storage and secondary indexes, maintained on every write.
 //!
-//! A table is a `BTreeMap` of partitions, each a `BTreeMap` from sort key to item, so a
-//! partition query is `O(log n + k)`. Each secondary index keeps its own partitions, keyed by
+//! A table is an ordered map of partitions, each an ordered map from sort key to item, so a
+//! partition query is `O(log n + k)`. The maps are persistent B-trees ([`Map`], `imbl`'s
+//! `OrdMap`): cloning a table is O(1) and shares every node, and a write copies only the nodes
+//! on its path that are shared, so a fork ([`crate::Snapshot`]) never copies the items. Each secondary index keeps its own partitions, keyed by
 //! `(index sort key, table partition key, table sort key)`, holding the projected item. Items
 //! lacking an index key attribute are not in that index (sparse indexes). Items are stored in
 //! their compact form ([`Stored`], one allocation each), shared between the table and the
@@ -16,19 +18,22 @@ use orm_core::backend::{
 };
 use orm_core::expr::{Condition, Path};
 use orm_core::{Error, Item, Number, Result, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+
+/// The ordered maps of tables and indexes: persistent (structurally shared) B-trees.
+pub(crate) type Map<K, V> = imbl::OrdMap<K, V>;
 
 /// The position of an entry within an index partition: index sort key ([`KeyPart::MIN`] when
 /// the index has none), then the table's partition and sort keys.
 pub(crate) type IndexKey = (KeyPart, KeyPart, KeyPart);
 
 /// A secondary index: its definition and its entries.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Index {
     /// The definition.
     pub(crate) def: IndexDefinition,
     /// Index partition key -> entry position -> projected item.
-    pub(crate) partitions: BTreeMap<KeyPart, BTreeMap<IndexKey, Stored>>,
+    pub(crate) partitions: Map<KeyPart, Map<IndexKey, Stored>>,
     /// For `KeysOnly` / `Include`: the attributes kept (keys included); empty for `All`.
     kept: Vec<String>,
 }
@@ -49,7 +54,7 @@ impl Index {
         }
         Index {
             def,
-            partitions: BTreeMap::new(),
+            partitions: Map::new(),
             kept,
         }
     }
@@ -102,7 +107,7 @@ pub(crate) struct Table {
     /// The definition it was created with.
     pub(crate) def: TableDefinition,
     /// Partition key -> sort key ([`KeyPart::MIN`] without one) -> item.
-    pub(crate) partitions: BTreeMap<KeyPart, BTreeMap<KeyPart, Stored>>,
+    pub(crate) partitions: Map<KeyPart, Map<KeyPart, Stored>>,
     /// The secondary indexes, in definition order.
     pub(crate) indexes: Vec<Index>,
     /// The limits enforced on writes.
@@ -112,6 +117,21 @@ pub(crate) struct Table {
     /// A reusable buffer for encoding items.
     scratch: Vec<u8>,
     len: usize,
+}
+
+impl Clone for Table {
+    /// A fork of the table: O(1), sharing the item maps and names copy-on-write.
+    fn clone(&self) -> Table {
+        Table {
+            def: self.def.clone(),
+            partitions: self.partitions.clone(),
+            indexes: self.indexes.clone(),
+            limits: self.limits.clone(),
+            names: self.names.clone(),
+            scratch: Vec::new(),
+            len: self.len,
+        }
+    }
 }
 
 fn check_name(kind: &str, name: &str) -> Result<()> {
@@ -229,7 +249,7 @@ impl Table {
             .collect();
         Ok(Table {
             def,
-            partitions: BTreeMap::new(),
+            partitions: Map::new(),
             indexes,
             limits,
             names: Names::default(),
@@ -417,6 +437,14 @@ impl Table {
     /// How many items the table holds.
     pub(crate) fn len(&self) -> usize {
         self.len
+    }
+
+    /// Every item, decoded, in key order (partition key, then sort key).
+    pub(crate) fn items(&self) -> impl Iterator<Item = Item> + '_ {
+        self.partitions
+            .values()
+            .flat_map(|partition| partition.values())
+            .map(|item| self.decode(item))
     }
 
     /// Deletes the items whose TTL attribute is a number `<= now` (epoch seconds).

@@ -8,7 +8,7 @@ use orm_core::backend::{
 use orm_core::expr::{attr, Condition, KeyCondition, SetValue, Update};
 use orm_core::Value;
 
-fn key_attr(name: &str, key_type: KeyType) -> KeyAttribute {
+pub(crate) fn key_attr(name: &str, key_type: KeyType) -> KeyAttribute {
     KeyAttribute {
         name: name.into(),
         key_type,

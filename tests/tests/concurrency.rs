@@ -200,11 +200,35 @@ async fn snapshot(b: &MemoryBackend) -> Vec<i64> {
         .collect()
 }
 
-/// Transfers between 5 accounts from 8 tasks, with concurrent snapshot readers: every snapshot
-/// sums to the total (no partial transaction observed), no balance goes negative, and the
-/// final total is conserved.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn transactions_are_never_partial() {
+/// 200 random transfers between the accounts from task `t`: (done, canceled).
+async fn transfers(b: Arc<MemoryBackend>, t: u64) -> (u32, u32) {
+    let mut x = t.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let (mut done, mut canceled) = (0u32, 0u32);
+    for _ in 0..200 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let from = ACCOUNTS[(x % 5) as usize];
+        let to = ACCOUNTS[((x >> 8) % 5) as usize];
+        if from == to {
+            continue;
+        }
+        let amount = ((x >> 16) % 60) as i64 + 1;
+        match b.transact_write(transfer(from, to, amount)).await {
+            Ok(()) => done += 1,
+            Err(Error::TransactionCanceled { reasons }) => {
+                assert_eq!(reasons.len(), 2);
+                assert_eq!(reasons[0].code, "ConditionalCheckFailed");
+                canceled += 1;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    (done, canceled)
+}
+
+/// Five accounts of 100 coins each.
+async fn accounts() -> Arc<MemoryBackend> {
     let b = backend().await;
     for k in ACCOUNTS {
         b.put_item(PutItem {
@@ -217,35 +241,17 @@ async fn transactions_are_never_partial() {
         .await
         .unwrap();
     }
+    b
+}
+
+/// Transfers between 5 accounts from 8 tasks, with concurrent snapshot readers: every snapshot
+/// sums to the total (no partial transaction observed), no balance goes negative, and the
+/// final total is conserved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn transactions_are_never_partial() {
+    let b = accounts().await;
     let writers: Vec<_> = (0..8u64)
-        .map(|t| {
-            let b = Arc::clone(&b);
-            tokio::spawn(async move {
-                let mut x = t.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-                let (mut done, mut canceled) = (0u32, 0u32);
-                for _ in 0..200 {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    let from = ACCOUNTS[(x % 5) as usize];
-                    let to = ACCOUNTS[((x >> 8) % 5) as usize];
-                    if from == to {
-                        continue;
-                    }
-                    let amount = ((x >> 16) % 60) as i64 + 1;
-                    match b.transact_write(transfer(from, to, amount)).await {
-                        Ok(()) => done += 1,
-                        Err(Error::TransactionCanceled { reasons }) => {
-                            assert_eq!(reasons.len(), 2);
-                            assert_eq!(reasons[0].code, "ConditionalCheckFailed");
-                            canceled += 1;
-                        }
-                        Err(e) => panic!("{e:?}"),
-                    }
-                }
-                (done, canceled)
-            })
-        })
+        .map(|t| tokio::spawn(transfers(Arc::clone(&b), t)))
         .collect();
     let readers: Vec<_> = (0..2)
         .map(|_| {
@@ -295,6 +301,58 @@ async fn transactions_are_never_partial() {
         .unwrap();
     let total: i64 = page.items.iter().map(|i| int(i, "coins")).sum();
     assert_eq!(total, 500);
+}
+
+/// Forks taken while 8 tasks run transfers: each fork holds a whole state (its accounts sum to
+/// the total: no transaction half in it), and transfers run in a fork afterwards change neither
+/// the original nor the other forks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn forks_taken_during_transactions_are_consistent_and_isolated() {
+    let b = accounts().await;
+    let writers: Vec<_> = (0..8u64)
+        .map(|t| tokio::spawn(transfers(Arc::clone(&b), t)))
+        .collect();
+    let forker = {
+        let b = Arc::clone(&b);
+        tokio::spawn(async move {
+            let mut forks = Vec::new();
+            for _ in 0..50 {
+                let fork = b.fork();
+                let s = snapshot(&fork).await;
+                assert_eq!(
+                    s.iter().sum::<i64>(),
+                    500,
+                    "partial transaction in a fork: {s:?}"
+                );
+                forks.push((fork, s));
+                tokio::task::yield_now().await;
+            }
+            forks
+        })
+    };
+    let run = async {
+        for w in writers {
+            w.await.unwrap();
+        }
+        forker.await.unwrap()
+    };
+    let forks = tokio::time::timeout(DEADLINE, run).await.expect("deadlock");
+    let original = snapshot(&b).await;
+    // Each fork still holds what it held when taken, whatever the original did since; then
+    // transfers inside one fork move its coins and nobody else's.
+    for (fork, taken) in &forks {
+        assert_eq!(&snapshot(fork).await, taken);
+    }
+    let (fork, taken) = &forks[forks.len() / 2];
+    let (done, _) = transfers(Arc::new(fork.clone()), 99).await;
+    assert!(done > 0);
+    let moved = snapshot(fork).await;
+    assert_eq!(moved.iter().sum::<i64>(), 500);
+    assert_ne!(&moved, taken);
+    assert_eq!(snapshot(&b).await, original);
+    for (other, taken) in forks.iter().filter(|(f, _)| !std::ptr::eq(f, fork)) {
+        assert_eq!(&snapshot(other).await, taken);
+    }
 }
 
 /// Batch writes (puts and deletes) from 8 tasks on 10 overlapping keys, interleaved with

@@ -1,0 +1,73 @@
+//! MemoryBackend tables of orders, shared by the memory benchmarks and `examples/memory_ops.rs`.
+
+use crate::model::{customer_id, sample, Order, ORDERS_PER_CUSTOMER};
+use crate::sdk::{pk, sk};
+use crate::TABLE;
+use futures::FutureExt;
+use orm_core::backend::{PutItem, Query};
+use orm_core::expr::{KeyCondition, Path};
+use orm_core::QueryExt as _;
+use orm_core::{Backend as _, Item, Table, Value};
+use orm_memory::MemoryBackend;
+use std::sync::Arc;
+
+/// A fresh backend holding orders `0..n` (`sample(i)`, through `put_item`), and an ORM table on
+/// it.
+pub fn seeded(n: u64) -> (Arc<MemoryBackend>, Table) {
+    let backend = Arc::new(MemoryBackend::new());
+    let table = Table::from_arc(backend.clone(), TABLE);
+    table
+        .create_table::<Order>()
+        .now_or_never()
+        .expect("memory futures are ready")
+        .expect("create table");
+    for i in 0..n {
+        let item = table.to_stored_item(&sample(i)).expect("order item");
+        backend
+            .put_item(PutItem::new(TABLE, item))
+            .now_or_never()
+            .expect("memory futures are ready")
+            .expect("put");
+    }
+    (backend, table)
+}
+
+/// The table key (`pk`, `sk`) of order `order_id`.
+pub fn order_key(order_id: u64) -> Item {
+    Item::new()
+        .with("pk", pk(&customer_id(order_id / ORDERS_PER_CUSTOMER)))
+        .with("sk", sk(order_id))
+}
+
+/// A Query of one partition of the table (`index: None`, partition value `CUSTOMER#..`) or of
+/// an index (`<index>pk`), with the entity filter and `Limit 100`, as the ORM would send it.
+pub fn order_query(partition: Value, index: Option<&str>) -> Query {
+    Query {
+        table: TABLE.to_owned(),
+        index: index.map(str::to_owned),
+        key_condition: KeyCondition {
+            partition_name: index.map_or("pk".to_owned(), |i| format!("{i}pk")),
+            partition_value: partition,
+            sort: None,
+        },
+        filter: Some(Path::name("__entity").eq("Order")),
+        projection: None,
+        limit: Some(100),
+        exclusive_start_key: None,
+        scan_forward: true,
+        consistent: false,
+        count_only: false,
+    }
+}
+
+/// `Order::query(table).partition(Order::partition(customer)).limit(100).all()`, run to
+/// completion (MemoryBackend futures are ready at once).
+pub fn orm_query100(table: &Table, customer: String) -> Vec<Order> {
+    Order::query(table)
+        .partition(Order::partition(customer))
+        .limit(100)
+        .all()
+        .now_or_never()
+        .expect("memory futures are ready")
+        .expect("query")
+}
