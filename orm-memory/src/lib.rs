@@ -259,6 +259,70 @@ impl MemoryBackend {
         self.read().tables.get(table).map(Table::len)
     }
 
+    /// One BatchWriteItem over any number of tables, as DynamoDB runs it: every write of every
+    /// table is checked (the tables exist, the items and keys are valid, no key twice in a
+    /// table, at most 25 writes and 16 MB in all) before any is applied, under one lock, so an
+    /// invalid write anywhere leaves every table as it was. The server's BatchWriteItem.
+    pub(crate) fn batch_write_tables(&self, requests: &[BatchWrite]) -> Result<()> {
+        let limits = Limits::default();
+        check_count(
+            "BatchWriteItem requests",
+            requests.iter().map(|r| r.writes.len()).sum(),
+            limits.max_batch_write,
+        )?;
+        let bytes: usize = requests
+            .iter()
+            .flat_map(|r| &r.writes)
+            .map(|w| match w {
+                WriteRequest::Put(item) => item.size(),
+                WriteRequest::Delete(key) => key.size(),
+            })
+            .sum();
+        if bytes > limits.max_batch_write_bytes {
+            return Err(Error::validation(format!(
+                "BatchWriteItem request size {bytes} exceeds {} bytes",
+                limits.max_batch_write_bytes
+            )));
+        }
+        let mut state = self.write();
+        // Every write is checked before any is applied (DynamoDB rejects the whole batch);
+        // batch writes are unconditional, so each is then a plain put or delete of a borrowed
+        // item, encoded straight into the table.
+        let mut checked = Vec::with_capacity(requests.len());
+        for request in requests {
+            let table = state.table(&request.table)?;
+            let mut keys = Vec::with_capacity(request.writes.len());
+            let mut seen = BTreeSet::new();
+            for write in &request.writes {
+                let key = match write {
+                    WriteRequest::Put(item) => table.check_item(item, false)?,
+                    WriteRequest::Delete(key) => table.key(key)?,
+                };
+                if !seen.insert(key.clone()) {
+                    return Err(Error::validation(
+                        "Provided list of item keys contains duplicates",
+                    ));
+                }
+                keys.push(key);
+            }
+            checked.push(keys);
+        }
+        for (request, keys) in requests.iter().zip(checked) {
+            let table = state.table_mut(&request.table)?;
+            for (write, key) in request.writes.iter().zip(keys) {
+                match write {
+                    WriteRequest::Put(item) => {
+                        table.put(key, item);
+                    }
+                    WriteRequest::Delete(_) => {
+                        table.delete(&key);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Plans, evaluates and commits one write under the lock.
     fn write_one(
         &self,
@@ -395,55 +459,7 @@ impl Backend for MemoryBackend {
     }
 
     async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
-        let limits = Limits::default();
-        check_count(
-            "BatchWriteItem requests",
-            request.writes.len(),
-            limits.max_batch_write,
-        )?;
-        let bytes: usize = request
-            .writes
-            .iter()
-            .map(|w| match w {
-                WriteRequest::Put(item) => item.size(),
-                WriteRequest::Delete(key) => key.size(),
-            })
-            .sum();
-        if bytes > limits.max_batch_write_bytes {
-            return Err(Error::validation(format!(
-                "BatchWriteItem request size {bytes} exceeds {} bytes",
-                limits.max_batch_write_bytes
-            )));
-        }
-        let mut state = self.write();
-        let table = state.table_mut(&request.table)?;
-        // Every write is checked before any is applied (DynamoDB rejects the whole batch);
-        // batch writes are unconditional, so each is then a plain put or delete of a borrowed
-        // item, encoded straight into the table.
-        let mut keys = Vec::with_capacity(request.writes.len());
-        let mut seen = BTreeSet::new();
-        for write in &request.writes {
-            let key = match write {
-                WriteRequest::Put(item) => table.check_item(item, false)?,
-                WriteRequest::Delete(key) => table.key(key)?,
-            };
-            if !seen.insert(key.clone()) {
-                return Err(Error::validation(
-                    "Provided list of item keys contains duplicates",
-                ));
-            }
-            keys.push(key);
-        }
-        for (write, key) in request.writes.iter().zip(keys) {
-            match write {
-                WriteRequest::Put(item) => {
-                    table.put(key, item);
-                }
-                WriteRequest::Delete(_) => {
-                    table.delete(&key);
-                }
-            }
-        }
+        self.batch_write_tables(std::slice::from_ref(request))?;
         Ok(BatchWriteOutput::default())
     }
 

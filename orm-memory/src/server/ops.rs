@@ -1253,32 +1253,25 @@ fn batch_write(backend: &MemoryBackend, body: &Body) -> Answer {
             "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1] ({total} writes)"
         )));
     }
-    // Every write of every table is checked before any is applied, as one request.
-    let mut unprocessed = Map::new();
-    let mut capacity = Vec::new();
-    for request in &requests {
-        let bytes: f64 = request
-            .writes
-            .iter()
-            .map(|w| match w {
-                WriteRequest::Put(i) => write_units(i.size()),
-                WriteRequest::Delete(k) => write_units(k.size()),
-            })
-            .sum();
-        let out = run(backend.batch_write(request))?;
-        capacity.extend(consumed(&request.table, bytes, mode, false));
-        if !out.unprocessed.is_empty() {
-            let list = out
-                .unprocessed
+    // Every write of every table is checked before any is applied, as one request: an invalid
+    // write (or a missing table) anywhere in the batch leaves every table as it was.
+    backend.batch_write_tables(&requests)?;
+    let capacity: Vec<Json> = requests
+        .iter()
+        .filter_map(|request| {
+            let units: f64 = request
+                .writes
                 .iter()
                 .map(|w| match w {
-                    WriteRequest::Put(i) => json!({"PutRequest": {"Item": encode_item(i)}}),
-                    WriteRequest::Delete(k) => json!({"DeleteRequest": {"Key": encode_item(k)}}),
+                    WriteRequest::Put(i) => write_units(i.size()),
+                    WriteRequest::Delete(k) => write_units(k.size()),
                 })
-                .collect();
-            unprocessed.insert(request.table.clone(), Json::Array(list));
-        }
-    }
+                .sum();
+            consumed(&request.table, units, mode, false)
+        })
+        .collect();
+    // MemoryBackend applies every write of a valid batch: nothing is ever left unprocessed.
+    let unprocessed = Map::new();
     let mut answer = Map::new();
     answer.insert("UnprocessedItems".into(), Json::Object(unprocessed));
     if mode != CapacityMode::None {
@@ -1387,4 +1380,70 @@ fn transact_write(backend: &MemoryBackend, body: &Body) -> Answer {
         client_request_token: token,
     }))?;
     Ok(json!({}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(backend: &MemoryBackend, catalog: &Catalog, op: &str, body: Json) -> Answer {
+        dispatch(backend, catalog, op, &body)
+    }
+
+    fn table(backend: &MemoryBackend, catalog: &Catalog, name: &str) {
+        call(
+            backend,
+            catalog,
+            "CreateTable",
+            json!({
+                "TableName": name,
+                "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                "BillingMode": "PAY_PER_REQUEST"
+            }),
+        )
+        .unwrap();
+    }
+
+    fn put(id: Json) -> Json {
+        json!({"PutRequest": {"Item": {"id": id}}})
+    }
+
+    /// Regression: BatchWriteItem applied each table's writes in turn, so a batch whose later
+    /// table was missing or held an invalid write left the earlier tables written.
+    #[test]
+    fn batch_write_over_tables_is_checked_whole_before_any_write() {
+        let backend = MemoryBackend::new();
+        let catalog = Catalog::default();
+        table(&backend, &catalog, "aaa");
+        table(&backend, &catalog, "zzz");
+        let ok = put(json!({"S": "1"}));
+        let err = call(
+            &backend,
+            &catalog,
+            "BatchWriteItem",
+            json!({"RequestItems": {"aaa": [ok.clone()], "zzz": [put(json!({"N": "1"}))]}}),
+        )
+        .unwrap_err();
+        assert_eq!(err.kind, "ValidationException");
+        let err = call(
+            &backend,
+            &catalog,
+            "BatchWriteItem",
+            json!({"RequestItems": {"aaa": [ok.clone()], "zzz_missing": [ok.clone()]}}),
+        )
+        .unwrap_err();
+        assert_eq!(err.kind, "ResourceNotFoundException");
+        assert_eq!(backend.item_count("aaa"), Some(0));
+        assert_eq!(backend.item_count("zzz"), Some(0));
+        call(
+            &backend,
+            &catalog,
+            "BatchWriteItem",
+            json!({"RequestItems": {"aaa": [ok.clone()], "zzz": [ok]}}),
+        )
+        .unwrap();
+        assert_eq!(backend.item_count("aaa"), Some(1));
+        assert_eq!(backend.item_count("zzz"), Some(1));
+    }
 }
