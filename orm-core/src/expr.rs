@@ -545,20 +545,31 @@ impl Update {
         if self.actions.is_empty() {
             return Err(Error::validation("an update needs at least one action"));
         }
-        for (i, a) in self.actions.iter().enumerate() {
-            for b in &self.actions[..i] {
+        match self.overlapping_paths() {
+            Some((first, second)) => Err(Error::validation(format!(
+                "two update actions touch overlapping paths `{first}` and `{second}`"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// The first two actions whose paths overlap (one is a prefix of the other, or they are
+    /// equal), in action order: DynamoDB rejects such an update. `None` when all are disjoint.
+    ///
+    /// ```
+    /// use orm_core::expr::{attr, Update};
+    /// let u = Update::new().set(attr("a.b"), 1).remove(attr("a"));
+    /// assert_eq!(u.overlapping_paths().map(|(a, b)| (a.to_string(), b.to_string())),
+    ///            Some(("a.b".to_string(), "a".to_string())));
+    /// ```
+    pub fn overlapping_paths(&self) -> Option<(&Path, &Path)> {
+        self.actions.iter().enumerate().find_map(|(i, a)| {
+            self.actions[..i].iter().find_map(|b| {
                 let (pa, pb) = (a.path().elements(), b.path().elements());
                 let n = pa.len().min(pb.len());
-                if pa[..n] == pb[..n] {
-                    return Err(Error::validation(format!(
-                        "two update actions touch overlapping paths `{}` and `{}`",
-                        b.path(),
-                        a.path()
-                    )));
-                }
-            }
-        }
-        Ok(())
+                (pa[..n] == pb[..n]).then(|| (b.path(), a.path()))
+            })
+        })
     }
 }
 

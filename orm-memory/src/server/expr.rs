@@ -23,11 +23,10 @@ const RESERVED: &str = include_str!("reserved_words.txt");
 
 /// Whether `word` is one of DynamoDB's 573 reserved words (case-insensitive).
 pub(crate) fn is_reserved(word: &str) -> bool {
-    let upper = word.to_ascii_uppercase();
-    RESERVED
-        .lines()
-        .collect::<Vec<_>>()
-        .binary_search(&upper.as_str())
+    static SORTED: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    let sorted = SORTED.get_or_init(|| RESERVED.lines().collect());
+    sorted
+        .binary_search(&word.to_ascii_uppercase().as_str())
         .is_ok()
 }
 
@@ -703,18 +702,12 @@ pub(crate) fn update(placeholders: &mut Placeholders, text: &str) -> Result<Upda
     let mut p = Parser::new("UpdateExpression", text, placeholders)?;
     let u = p.update()?;
     p.done()?;
-    for (i, a) in u.actions.iter().enumerate() {
-        for b in &u.actions[..i] {
-            let (pa, pb) = (a.path().elements(), b.path().elements());
-            let n = pa.len().min(pb.len());
-            if pa[..n] == pb[..n] {
-                return Err(ApiError::validation(format!(
-                    "Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [{}], path two: [{}]",
-                    path_list(b.path()),
-                    path_list(a.path())
-                )));
-            }
-        }
+    if let Some((first, second)) = u.overlapping_paths() {
+        return Err(ApiError::validation(format!(
+            "Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [{}], path two: [{}]",
+            path_list(first),
+            path_list(second)
+        )));
     }
     Ok(u)
 }

@@ -313,45 +313,53 @@ fn key_of(body: &Body) -> Result<Item, ApiError> {
     item(body.get("Key").ok_or_else(|| null("Key"))?, "Key")
 }
 
+/// One placeholder map of the request (`member`, keys starting with `sigil`), each value
+/// decoded by `decode`; absent is empty, present-but-empty is DynamoDB's error.
+fn placeholder_map<T>(
+    body: &Body,
+    member: &str,
+    sigil: char,
+    decode: impl Fn(&Json) -> Result<T, ApiError>,
+) -> Result<BTreeMap<String, T>, ApiError> {
+    let mut map = BTreeMap::new();
+    let Some(json) = body.get(member) else {
+        return Ok(map);
+    };
+    let entries = obj(json, member)?;
+    if entries.is_empty() {
+        return Err(ApiError::validation(format!("{member} must not be empty")));
+    }
+    for (key, value) in entries {
+        if !key.starts_with(sigil) {
+            return Err(ApiError::validation(format!(
+                "{member} contains invalid key: Syntax error; key: \"{key}\""
+            )));
+        }
+        map.insert(key.clone(), decode(value)?);
+    }
+    Ok(map)
+}
+
+/// Decodes a request with `decode`, which parses its expressions against the request's
+/// placeholders; then checks that every placeholder was used, as DynamoDB does.
+fn parsed<T>(
+    body: &Body,
+    decode: impl FnOnce(&mut Placeholders) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let mut ph = placeholders(body)?;
+    let out = decode(&mut ph)?;
+    ph.finish()?;
+    Ok(out)
+}
+
 /// The request's placeholders: `ExpressionAttributeNames` and `ExpressionAttributeValues`.
 fn placeholders(body: &Body) -> Result<Placeholders, ApiError> {
-    let mut names = BTreeMap::new();
-    if let Some(n) = body.get("ExpressionAttributeNames") {
-        let n = obj(n, "ExpressionAttributeNames")?;
-        if n.is_empty() {
-            return Err(ApiError::validation(
-                "ExpressionAttributeNames must not be empty",
-            ));
-        }
-        for (k, v) in n {
-            if !k.starts_with('#') {
-                return Err(ApiError::validation(format!(
-                    "ExpressionAttributeNames contains invalid key: Syntax error; key: \"{k}\""
-                )));
-            }
-            let v = v
-                .as_str()
-                .ok_or_else(|| wrong_type("ExpressionAttributeNames", "a map of strings"))?;
-            names.insert(k.clone(), v.to_string());
-        }
-    }
-    let mut values = BTreeMap::new();
-    if let Some(v) = body.get("ExpressionAttributeValues") {
-        let v = obj(v, "ExpressionAttributeValues")?;
-        if v.is_empty() {
-            return Err(ApiError::validation(
-                "ExpressionAttributeValues must not be empty",
-            ));
-        }
-        for (k, json) in v {
-            if !k.starts_with(':') {
-                return Err(ApiError::validation(format!(
-                    "ExpressionAttributeValues contains invalid key: Syntax error; key: \"{k}\""
-                )));
-            }
-            values.insert(k.clone(), value(json, 1)?);
-        }
-    }
+    let names = placeholder_map(body, "ExpressionAttributeNames", '#', |v| {
+        v.as_str()
+            .map(str::to_string)
+            .ok_or_else(|| wrong_type("ExpressionAttributeNames", "a map of strings"))
+    })?;
+    let values = placeholder_map(body, "ExpressionAttributeValues", ':', |v| value(v, 1))?;
     Ok(Placeholders::new(names, values))
 }
 
@@ -854,9 +862,7 @@ fn get_item(backend: &MemoryBackend, body: &Body) -> Answer {
             "ExpressionAttributeValues can only be specified when using expressions",
         ));
     }
-    let mut ph = placeholders(body)?;
-    let request = get_request(body, &mut ph)?;
-    ph.finish()?;
+    let request = parsed(body, |ph| get_request(body, ph))?;
     let mode = capacity_mode(body)?;
     let (table, consistent) = (request.table.clone(), request.consistent);
     let found = run(backend.get_item(request))?;
@@ -887,9 +893,7 @@ fn put_request(body: &Body, ph: &mut Placeholders) -> Result<PutItem, ApiError> 
 }
 
 fn put_item(backend: &MemoryBackend, body: &Body) -> Answer {
-    let mut ph = placeholders(body)?;
-    let request = put_request(body, &mut ph)?;
-    ph.finish()?;
+    let request = parsed(body, |ph| put_request(body, ph))?;
     let mode = capacity_mode(body)?;
     let (table, size) = (request.table.clone(), request.item.size());
     let old = run(backend.put_item(request))?;
@@ -919,9 +923,7 @@ fn update_request(body: &Body, ph: &mut Placeholders) -> Result<UpdateItem, ApiE
 }
 
 fn update_item(backend: &MemoryBackend, body: &Body) -> Answer {
-    let mut ph = placeholders(body)?;
-    let request = update_request(body, &mut ph)?;
-    ph.finish()?;
+    let request = parsed(body, |ph| update_request(body, ph))?;
     let mode = capacity_mode(body)?;
     let table = request.table.clone();
     let key = request.key.clone();
@@ -956,9 +958,7 @@ fn delete_request(body: &Body, ph: &mut Placeholders) -> Result<DeleteItem, ApiE
 }
 
 fn delete_item(backend: &MemoryBackend, body: &Body) -> Answer {
-    let mut ph = placeholders(body)?;
-    let request = delete_request(body, &mut ph)?;
-    ph.finish()?;
+    let request = parsed(body, |ph| delete_request(body, ph))?;
     let mode = capacity_mode(body)?;
     let table = request.table.clone();
     let old = run(backend.delete_item(request))?;
@@ -1169,9 +1169,7 @@ fn batch_get(backend: &MemoryBackend, body: &Body) -> Answer {
             }
         }
         total += keys.len();
-        let mut ph = placeholders(spec)?;
-        let projection = projection(spec, &mut ph)?;
-        ph.finish()?;
+        let projection = parsed(spec, |ph| projection(spec, ph))?;
         requests.push(BatchGet {
             table: table.clone(),
             keys,
@@ -1320,9 +1318,7 @@ fn transact_get(backend: &MemoryBackend, body: &Body) -> Answer {
                 "ExpressionAttributeNames",
             ],
         )?;
-        let mut ph = placeholders(get)?;
-        let mut request = get_request(get, &mut ph)?;
-        ph.finish()?;
+        let mut request = parsed(get, |ph| get_request(get, ph))?;
         request.consistent = true;
         gets.push(request);
     }
@@ -1358,20 +1354,20 @@ fn transact_write(backend: &MemoryBackend, body: &Body) -> Answer {
         };
         let allowed: Vec<&str> = common.iter().chain(extra).copied().collect();
         check_fields(spec, &allowed)?;
-        let mut ph = placeholders(spec)?;
-        let action = match kind {
-            "Put" => TransactWriteAction::Put(put_request(spec, &mut ph)?),
-            "Update" => TransactWriteAction::Update(update_request(spec, &mut ph)?),
-            "Delete" => TransactWriteAction::Delete(delete_request(spec, &mut ph)?),
-            _ => TransactWriteAction::ConditionCheck(ConditionCheck {
-                table: table_name(spec)?,
-                key: key_of(spec)?,
-                condition: condition(spec, "ConditionExpression", &mut ph)?
-                    .ok_or_else(|| null("ConditionExpression"))?,
-                return_item_on_condition_failure: return_on_failure(spec)?,
-            }),
-        };
-        ph.finish()?;
+        let action = parsed(spec, |ph| {
+            Ok(match kind {
+                "Put" => TransactWriteAction::Put(put_request(spec, ph)?),
+                "Update" => TransactWriteAction::Update(update_request(spec, ph)?),
+                "Delete" => TransactWriteAction::Delete(delete_request(spec, ph)?),
+                _ => TransactWriteAction::ConditionCheck(ConditionCheck {
+                    table: table_name(spec)?,
+                    key: key_of(spec)?,
+                    condition: condition(spec, "ConditionExpression", ph)?
+                        .ok_or_else(|| null("ConditionExpression"))?,
+                    return_item_on_condition_failure: return_on_failure(spec)?,
+                }),
+            })
+        })?;
         actions.push(action);
     }
     let token = opt_str(body, "ClientRequestToken")?.map(str::to_string);
