@@ -196,11 +196,11 @@ pub(crate) fn dispatch(
 
 /// Runs a backend call; the backend does no I/O, so its futures complete at once.
 fn run<T>(future: impl std::future::Future<Output = orm_core::Result<T>>) -> Result<T, ApiError> {
-    futures_lite_block_on(future).map_err(ApiError::from)
+    poll_to_completion(future).map_err(ApiError::from)
 }
 
-/// Polls a future that never waits (MemoryBackend's) to completion.
-fn futures_lite_block_on<F: std::future::Future>(future: F) -> F::Output {
+/// Polls a future that never waits (MemoryBackend's: no `.await` inside) to completion.
+fn poll_to_completion<F: std::future::Future>(future: F) -> F::Output {
     use std::task::{Context, Poll, Waker};
     let mut future = std::pin::pin!(future);
     let mut cx = Context::from_waker(Waker::noop());
@@ -1269,9 +1269,8 @@ fn batch_write(backend: &MemoryBackend, body: &Body) -> Answer {
         })
         .collect();
     // MemoryBackend applies every write of a valid batch: nothing is ever left unprocessed.
-    let unprocessed = Map::new();
     let mut answer = Map::new();
-    answer.insert("UnprocessedItems".into(), Json::Object(unprocessed));
+    answer.insert("UnprocessedItems".into(), Json::Object(Map::new()));
     if mode != CapacityMode::None {
         answer.insert("ConsumedCapacity".into(), Json::Array(capacity));
     }
