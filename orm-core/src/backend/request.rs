@@ -1,0 +1,482 @@
+//! The backend-neutral requests a [`Backend`](super::Backend) takes, and their answers.
+//!
+//! Every request is a plain struct with public fields and a constructor taking its required
+//! parts; the optional ones are set with struct update syntax, so a request reads as one
+//! expression:
+//!
+//! ```
+//! use orm_core::backend::{GetItem, PutItem, ReturnValues};
+//! use orm_core::{attr, Item};
+//!
+//! let key = Item::new().with("pk", "USER#1").with("sk", "PROFILE");
+//! let get = GetItem { consistent: true, ..GetItem::new("app", key.clone()) };
+//! assert!(get.consistent && get.projection.is_none());
+//!
+//! let put = PutItem {
+//!     condition: Some(attr("pk").not_exists()),
+//!     return_values: ReturnValues::AllOld,
+//!     ..PutItem::new("app", key.with("name", "Ada"))
+//! };
+//! assert_eq!(put.return_values, ReturnValues::AllOld);
+//! ```
+
+use crate::expr::{Condition, KeyCondition, Path, Update};
+use crate::value::{Item, Value};
+
+/// What the caller wants back from a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReturnValues {
+    /// Nothing.
+    #[default]
+    None,
+    /// The whole item as it was before the write.
+    AllOld,
+    /// Only the updated attributes, as they were before (update only).
+    UpdatedOld,
+    /// The whole item as it is after the write (update only).
+    AllNew,
+    /// Only the updated attributes, as they are after (update only).
+    UpdatedNew,
+}
+
+/// Read one item by its primary key.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GetItem {
+    /// Table name.
+    pub table: String,
+    /// The full primary key (partition and, if any, sort key attributes).
+    pub key: Item,
+    /// Strongly consistent read.
+    pub consistent: bool,
+    /// Only these attributes (None: all).
+    pub projection: Option<Vec<Path>>,
+}
+
+impl GetItem {
+    /// An eventually consistent read of the whole item at `key` in `table`.
+    pub fn new(table: impl Into<String>, key: Item) -> GetItem {
+        GetItem {
+            table: table.into(),
+            key,
+            ..GetItem::default()
+        }
+    }
+}
+
+/// Write a whole item, replacing any item with the same key.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PutItem {
+    /// Table name.
+    pub table: String,
+    /// The item, key attributes included.
+    pub item: Item,
+    /// Write only if this holds for the stored item (absent attributes for a missing item).
+    pub condition: Option<Condition>,
+    /// `None` or `AllOld`.
+    pub return_values: ReturnValues,
+    /// On a failed condition, return the stored item in the error.
+    pub return_item_on_condition_failure: bool,
+}
+
+impl PutItem {
+    /// An unconditional put of `item` into `table` that returns nothing.
+    ///
+    /// ```
+    /// use orm_core::backend::{PutItem, ReturnValues};
+    /// use orm_core::Item;
+    ///
+    /// let put = PutItem::new("app", Item::new().with("pk", "a"));
+    /// assert_eq!((put.condition, put.return_values), (None, ReturnValues::None));
+    /// ```
+    pub fn new(table: impl Into<String>, item: Item) -> PutItem {
+        PutItem {
+            table: table.into(),
+            item,
+            ..PutItem::default()
+        }
+    }
+}
+
+/// Change some attributes of an item (creating it if absent, as DynamoDB does).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UpdateItem {
+    /// Table name.
+    pub table: String,
+    /// The full primary key.
+    pub key: Item,
+    /// The actions.
+    pub update: Update,
+    /// Apply only if this holds.
+    pub condition: Option<Condition>,
+    /// What to return.
+    pub return_values: ReturnValues,
+    /// On a failed condition, return the stored item in the error.
+    pub return_item_on_condition_failure: bool,
+}
+
+impl UpdateItem {
+    /// An unconditional update of the item at `key` in `table` that returns nothing.
+    pub fn new(table: impl Into<String>, key: Item, update: Update) -> UpdateItem {
+        UpdateItem {
+            table: table.into(),
+            key,
+            update,
+            ..UpdateItem::default()
+        }
+    }
+}
+
+/// Delete an item by key.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DeleteItem {
+    /// Table name.
+    pub table: String,
+    /// The full primary key.
+    pub key: Item,
+    /// Delete only if this holds.
+    pub condition: Option<Condition>,
+    /// `None` or `AllOld`.
+    pub return_values: ReturnValues,
+    /// On a failed condition, return the stored item in the error.
+    pub return_item_on_condition_failure: bool,
+}
+
+impl DeleteItem {
+    /// An unconditional delete of the item at `key` in `table` that returns nothing.
+    pub fn new(table: impl Into<String>, key: Item) -> DeleteItem {
+        DeleteItem {
+            table: table.into(),
+            key,
+            ..DeleteItem::default()
+        }
+    }
+}
+
+/// Read one page of a partition (or of an index partition): DynamoDB's Query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryRequest {
+    /// Table name.
+    pub table: String,
+    /// Index name, if querying an index.
+    pub index: Option<String>,
+    /// Partition equality plus an optional sort-key condition.
+    pub key_condition: KeyCondition,
+    /// Applied after `limit` items were read.
+    pub filter: Option<Condition>,
+    /// Only these attributes (None: all).
+    pub projection: Option<Vec<Path>>,
+    /// DynamoDB's `Limit`: items evaluated (before the filter) in this page.
+    pub limit: Option<u32>,
+    /// Continue after this key (a `last_evaluated_key`).
+    pub exclusive_start_key: Option<Item>,
+    /// Ascending sort-key order when true.
+    pub scan_forward: bool,
+    /// Strongly consistent read (not on GSIs).
+    pub consistent: bool,
+    /// Count only: return no items, just counts.
+    pub count_only: bool,
+}
+
+impl QueryRequest {
+    /// The first page, in ascending sort-key order, of the items of `table` that match
+    /// `key_condition`.
+    pub fn new(table: impl Into<String>, key_condition: KeyCondition) -> QueryRequest {
+        QueryRequest {
+            table: table.into(),
+            index: None,
+            key_condition,
+            filter: None,
+            projection: None,
+            limit: None,
+            exclusive_start_key: None,
+            scan_forward: true,
+            consistent: false,
+            count_only: false,
+        }
+    }
+}
+
+/// Read one page of a whole table or index, optionally one parallel segment of it: DynamoDB's
+/// Scan.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ScanRequest {
+    /// Table name.
+    pub table: String,
+    /// Index name, if scanning an index.
+    pub index: Option<String>,
+    /// Applied after `limit` items were read.
+    pub filter: Option<Condition>,
+    /// Only these attributes (None: all).
+    pub projection: Option<Vec<Path>>,
+    /// DynamoDB's `Limit`.
+    pub limit: Option<u32>,
+    /// Continue after this key.
+    pub exclusive_start_key: Option<Item>,
+    /// Strongly consistent read.
+    pub consistent: bool,
+    /// `(segment, total_segments)` for parallel scans.
+    pub segment: Option<(u32, u32)>,
+    /// Count only.
+    pub count_only: bool,
+}
+
+impl ScanRequest {
+    /// The first page of a scan of the whole of `table`.
+    pub fn new(table: impl Into<String>) -> ScanRequest {
+        ScanRequest {
+            table: table.into(),
+            ..ScanRequest::default()
+        }
+    }
+}
+
+/// One page of query or scan results.
+///
+/// Items come as the backend read them ([`RawItem`]); [`QueryOutput::sorted`] turns them into
+/// sorted [`Item`]s where a caller wants to compare or inspect whole items.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryOutput<T = RawItem> {
+    /// The items that passed the filter (empty for count-only requests).
+    pub items: Vec<T>,
+    /// Items that passed the filter.
+    pub count: u32,
+    /// Items read before the filter.
+    pub scanned_count: u32,
+    /// Where to continue; `None` when the end was reached. Pages may be empty yet carry a key.
+    pub last_evaluated_key: Option<Item>,
+}
+
+impl<T> Default for QueryOutput<T> {
+    fn default() -> Self {
+        QueryOutput {
+            items: Vec::new(),
+            count: 0,
+            scanned_count: 0,
+            last_evaluated_key: None,
+        }
+    }
+}
+
+impl<T> QueryOutput<T> {
+    /// The same page with each item converted by `f`.
+    pub fn map_items<U>(self, f: impl FnMut(T) -> U) -> QueryOutput<U> {
+        QueryOutput {
+            items: self.items.into_iter().map(f).collect(),
+            count: self.count,
+            scanned_count: self.scanned_count,
+            last_evaluated_key: self.last_evaluated_key,
+        }
+    }
+}
+
+impl QueryOutput {
+    /// The same page, every item a sorted [`Item`].
+    pub fn sorted(self) -> QueryOutput<Item> {
+        self.map_items(RawItem::into_item)
+    }
+}
+
+/// An item as a backend read it: either a sorted [`Item`], or its attributes in the order the
+/// backend had them. DynamoDB answers with hash maps, so building an `Item` means sorting every
+/// item's attributes; a caller that decodes straight into a model needs no order, so every read
+/// of the [`Backend`](super::Backend) trait returns `RawItem`s and lets a backend skip that work.
+///
+/// ```
+/// use orm_core::backend::RawItem;
+/// use orm_core::{Item, Value};
+///
+/// let raw = RawItem::Entries(vec![("b".into(), Value::from(2u8)), ("a".into(), Value::from(1u8))]);
+/// assert_eq!(raw.get("a"), Some(&Value::from(1u8)));
+/// assert_eq!(raw.into_item(), Item::new().with("a", 1u8).with("b", 2u8));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawItem {
+    /// A sorted item.
+    Item(Item),
+    /// Attributes in no particular order, each name once.
+    Entries(Vec<(String, Value)>),
+}
+
+impl RawItem {
+    /// The attribute `name`, if present.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        match self {
+            RawItem::Item(item) => item.get(name),
+            RawItem::Entries(entries) => entries.iter().find(|(n, _)| n == name).map(|(_, v)| v),
+        }
+    }
+
+    /// The item as a sorted [`Item`].
+    pub fn into_item(self) -> Item {
+        match self {
+            RawItem::Item(item) => item,
+            RawItem::Entries(entries) => Item::from_unsorted(entries),
+        }
+    }
+}
+
+impl From<Item> for RawItem {
+    fn from(item: Item) -> Self {
+        RawItem::Item(item)
+    }
+}
+
+/// Read up to 100 items by key from one table; unprocessed keys come back to retry.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BatchGet {
+    /// Table name.
+    pub table: String,
+    /// Distinct full primary keys.
+    pub keys: Vec<Item>,
+    /// Strongly consistent reads.
+    pub consistent: bool,
+    /// Only these attributes (key attributes are always needed to match answers to keys).
+    pub projection: Option<Vec<Path>>,
+}
+
+impl BatchGet {
+    /// Eventually consistent reads of the whole items at `keys` in `table`.
+    pub fn new(table: impl Into<String>, keys: Vec<Item>) -> BatchGet {
+        BatchGet {
+            table: table.into(),
+            keys,
+            ..BatchGet::default()
+        }
+    }
+}
+
+/// The answer to a [`BatchGet`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BatchGetOutput {
+    /// The items found, in no particular order.
+    pub items: Vec<RawItem>,
+    /// Keys the backend did not process; the caller retries them.
+    pub unprocessed_keys: Vec<Item>,
+}
+
+/// One write of a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteRequest {
+    /// Put this item.
+    Put(Item),
+    /// Delete the item with this key.
+    Delete(Item),
+}
+
+/// Up to 25 unconditional writes to one table; unprocessed writes come back to retry.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BatchWrite {
+    /// Table name.
+    pub table: String,
+    /// Writes to distinct keys.
+    pub writes: Vec<WriteRequest>,
+}
+
+impl BatchWrite {
+    /// The writes `writes` to `table`.
+    pub fn new(table: impl Into<String>, writes: Vec<WriteRequest>) -> BatchWrite {
+        BatchWrite {
+            table: table.into(),
+            writes,
+        }
+    }
+}
+
+/// The answer to a [`BatchWrite`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BatchWriteOutput {
+    /// Writes the backend did not process; the caller retries them.
+    pub unprocessed: Vec<WriteRequest>,
+}
+
+/// One entry of a batch that was not done, as reported by [`crate::Error::BatchIncomplete`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum BatchEntry {
+    /// A write that was not processed.
+    Write(WriteRequest),
+    /// A key that was not read.
+    Get(Item),
+}
+
+/// A condition check inside a transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConditionCheck {
+    /// Table name.
+    pub table: String,
+    /// The full primary key.
+    pub key: Item,
+    /// The condition that must hold.
+    pub condition: Condition,
+    /// On a failed condition, return the stored item in the reason.
+    pub return_item_on_condition_failure: bool,
+}
+
+impl ConditionCheck {
+    /// A check that `condition` holds for the item at `key` in `table`.
+    pub fn new(table: impl Into<String>, key: Item, condition: Condition) -> ConditionCheck {
+        ConditionCheck {
+            table: table.into(),
+            key,
+            condition,
+            return_item_on_condition_failure: false,
+        }
+    }
+}
+
+/// One action of a write transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TransactWriteAction {
+    /// A conditional put.
+    Put(PutItem),
+    /// A conditional update.
+    Update(UpdateItem),
+    /// A conditional delete.
+    Delete(DeleteItem),
+    /// A condition check that writes nothing.
+    ConditionCheck(ConditionCheck),
+}
+
+impl TransactWriteAction {
+    /// The table and key this action touches.
+    pub fn target(&self) -> (&str, &Item) {
+        match self {
+            TransactWriteAction::Put(p) => (&p.table, &p.item),
+            TransactWriteAction::Update(u) => (&u.table, &u.key),
+            TransactWriteAction::Delete(d) => (&d.table, &d.key),
+            TransactWriteAction::ConditionCheck(c) => (&c.table, &c.key),
+        }
+    }
+}
+
+/// Up to 100 writes applied atomically: all or none.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TransactWrite {
+    /// The actions, each on a distinct item.
+    pub actions: Vec<TransactWriteAction>,
+    /// Idempotency token (DynamoDB keeps it for 10 minutes).
+    pub client_request_token: Option<String>,
+}
+
+impl TransactWrite {
+    /// The actions `actions`, with no idempotency token.
+    pub fn new(actions: Vec<TransactWriteAction>) -> TransactWrite {
+        TransactWrite {
+            actions,
+            client_request_token: None,
+        }
+    }
+}
+
+/// Up to 100 reads done as one consistent snapshot.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TransactGet {
+    /// The reads (`consistent` is ignored: transactional reads are serializable).
+    pub gets: Vec<GetItem>,
+}
+
+impl TransactGet {
+    /// The reads `gets`.
+    pub fn new(gets: Vec<GetItem>) -> TransactGet {
+        TransactGet { gets }
+    }
+}
