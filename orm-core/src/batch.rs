@@ -22,6 +22,7 @@ use crate::key::{IntoResult, Key};
 use crate::model::Model;
 use crate::table::{describe_key, Table};
 use crate::value::{Item, Value};
+use crate::write::{self, Stamp};
 use futures::stream::{self, StreamExt};
 use rand::Rng;
 use std::collections::HashMap;
@@ -76,20 +77,9 @@ fn key_identity<'i>(
     (item.get(&config.partition_key), item.get(&config.sort_key))
 }
 
-fn key_of(table: &Table, item: &Item) -> Item {
-    let config = table.config();
-    let mut key = Item::new();
-    for name in [&config.partition_key, &config.sort_key] {
-        if let Some(v) = item.get(name) {
-            key.insert(name.clone(), v.clone());
-        }
-    }
-    key
-}
-
 fn write_key(table: &Table, w: &WriteRequest) -> Item {
     match w {
-        WriteRequest::Put(item) => key_of(table, item),
+        WriteRequest::Put(item) => table.config().key_of(item),
         WriteRequest::Delete(key) => key.clone(),
     }
 }
@@ -385,24 +375,14 @@ impl Table {
     /// transactional alternative. [`Error::AlreadyExists`] names the first taken key.
     #[tracing::instrument(level = "debug", name = "orm.batch_create", skip_all, fields(table = %self.name(), entity = M::schema().entity, items = models.len()))]
     pub async fn batch_create<M: Model>(&self, models: &[M]) -> Result<()> {
-        let schema = M::schema();
         let now = std::time::SystemTime::now();
-        let stamps = [
-            schema.created_at.zip(M::created_at_value(now)?),
-            schema.updated_at.zip(M::updated_at_value(now)?),
-        ];
         let mut items = Vec::with_capacity(models.len());
         for m in models {
             let mut item = self.to_stored_item(m)?;
-            if let Some(v) = schema.version {
-                item.insert(v.to_owned(), Value::from(1u64));
-            }
-            for (attr, value) in stamps.iter().flatten() {
-                item.insert((*attr).to_owned(), value.clone());
-            }
+            write::stamp::<M>(&mut item, Stamp::Create, now)?;
             items.push(item);
         }
-        let keys: Vec<Item> = items.iter().map(|i| key_of(self, i)).collect();
+        let keys: Vec<Item> = items.iter().map(|i| self.config().key_of(i)).collect();
         let consistent = self.reconfigure(|c| c.consistent_reads = true);
         let existing = consistent.batch_get_items(keys.clone()).await?;
         if let Some((key, _)) = keys.iter().zip(&existing).find(|(_, e)| e.is_some()) {

@@ -9,63 +9,32 @@ use crate::expr::{Condition, Operand, Path, SetValue, Update};
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
 use crate::table::{describe_key, Table};
-use crate::value::{Item, Value};
+use crate::value::Item;
+use crate::write::{self, Stamp, WriteRules};
 use std::future::Future;
 use std::time::SystemTime;
 
 impl Table {
-    /// A condition that holds when no item exists at the key, or the item there is of entity `M`:
-    /// writes through one model never clobber another entity's item.
-    fn same_entity_or_absent<M: Model>(&self) -> Condition {
-        let config = self.config();
-        Path::name(config.partition_key.clone())
-            .not_exists()
-            .or(Path::name(config.entity_attribute.clone()).eq(M::schema().entity))
-    }
-
-    /// Turns a failed write condition into the precise error: another entity at the key,
-    /// or a version conflict.
-    fn write_conflict<M: Model>(&self, error: Error, key: &Item, expected_version: u64) -> Error {
-        match error {
-            Error::ConditionFailed { item, .. } => {
-                if let Some(Err(mismatch)) = item.as_ref().map(|s| self.check_entity::<M>(s, key)) {
-                    return mismatch;
-                }
-                Error::VersionConflict {
-                    entity: M::schema().entity.to_owned(),
-                    key: describe_key(self.config(), key),
-                    expected: expected_version.to_string(),
-                    item,
-                }
-            }
-            other => other,
-        }
-    }
-
     /// Stores a new item; [`Error::AlreadyExists`] (nothing changed) if its key is taken.
     ///
     /// With `#[model(version)]` the item is written with version 1 and the model's version is set to 1.
     #[tracing::instrument(level = "debug", name = "orm.create", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
     pub async fn create<M: Model>(&self, model: &mut M) -> Result<()> {
         let schema = M::schema();
-        model.touch(SystemTime::now(), true);
+        let now = SystemTime::now();
+        model.touch(now, true);
         let mut item = self.to_stored_item(model)?;
-        if let Some(v) = schema.version {
-            item.insert(v.to_owned(), Value::from(1u64));
-        }
+        let version = write::stamp::<M>(&mut item, Stamp::Create, now)?;
         self.check_item_size(schema.entity, &item)?;
         let key = self.key_item::<M>(&model.primary_key()?)?;
         let request = PutItem {
-            table: self.name().to_owned(),
-            item,
-            condition: Some(Path::name(self.config().partition_key.clone()).not_exists()),
-            return_values: ReturnValues::None,
-            return_item_on_condition_failure: false,
+            condition: Some(WriteRules::<M>::of(self).absent()),
+            ..PutItem::new(self.name(), item)
         };
         match self.backend().put_item(&request).await {
             Ok(_) => {
-                if schema.version.is_some() {
-                    model.set_version(1);
+                if let Some(version) = version {
+                    model.set_version(version);
                 }
                 Ok(())
             }
@@ -86,27 +55,14 @@ impl Table {
     #[tracing::instrument(level = "debug", name = "orm.save", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
     pub async fn save<M: Model>(&self, model: &mut M) -> Result<()> {
         let schema = M::schema();
+        let rules = WriteRules::<M>::of(self);
         let now = SystemTime::now();
         model.touch(now, false);
         let mut item = self.to_stored_item(model)?;
         let key = self.key_item::<M>(&model.primary_key()?)?;
         let current = model.version().unwrap_or(0);
-        let condition = match schema.version {
-            Some(attr) => {
-                let next = current.checked_add(1).ok_or_else(|| {
-                    Error::validation(format!("{}: version overflow", schema.entity))
-                })?;
-                item.insert(attr.to_owned(), Value::from(next));
-                if current == 0 {
-                    Path::name(self.config().partition_key.clone()).not_exists()
-                } else {
-                    Path::name(attr)
-                        .eq(current)
-                        .and(Path::name(self.config().entity_attribute.clone()).eq(schema.entity))
-                }
-            }
-            None => self.same_entity_or_absent::<M>(),
-        };
+        let next = write::stamp::<M>(&mut item, Stamp::Replace { version: current }, now)?;
+        let condition = rules.replace(current);
         self.check_item_size(schema.entity, &item)?;
         if schema.created_at.is_some() {
             // An upsert that never overwrites created_at: an update setting every attribute but
@@ -116,26 +72,24 @@ impl Table {
                 .backend()
                 .update_item(&request)
                 .await
-                .map_err(|e| self.write_conflict::<M>(e, &key, current))?
+                .map_err(|e| rules.conflict(self, e, &key, current))?
                 .ok_or_else(|| Error::validation("the backend returned no item for ALL_NEW"))?;
             *model = self.from_stored_item(stored)?;
             return Ok(());
         }
         let request = PutItem {
-            table: self.name().to_owned(),
-            item,
             condition: Some(condition),
-            return_values: ReturnValues::None,
             return_item_on_condition_failure: true,
+            ..PutItem::new(self.name(), item)
         };
         match self.backend().put_item(&request).await {
             Ok(_) => {
-                if schema.version.is_some() {
-                    model.set_version(current + 1);
+                if let Some(next) = next {
+                    model.set_version(next);
                 }
                 Ok(())
             }
-            Err(e) => Err(self.write_conflict::<M>(e, &key, current)),
+            Err(e) => Err(rules.conflict(self, e, &key, current)),
         }
     }
 
@@ -199,14 +153,9 @@ impl Table {
         {
             return Ok(());
         }
+        let rules = WriteRules::<M>::of(self);
         let mut update = Update::new();
-        let mut condition = Path::name(config.partition_key.clone())
-            .exists()
-            .and(Path::name(config.entity_attribute.clone()).eq(schema.entity));
-        if schema.schema_version > 1 {
-            condition = condition
-                .and(Path::name(config.schema_attribute.clone()).eq(schema.schema_version));
-        }
+        let mut condition = rules.existing();
         for name in &changed {
             let path = Path::name(name.as_str());
             update = match new.get(name.as_str()) {
@@ -223,9 +172,7 @@ impl Table {
         }
         let next = match schema.version {
             Some(attr) => {
-                let next = version.checked_add(1).ok_or_else(|| {
-                    Error::validation(format!("{}: version overflow", schema.entity))
-                })?;
+                let next = write::next_version::<M>(version)?;
                 update = update.set(Path::name(attr), next);
                 condition = condition.and(Path::name(attr).eq(version));
                 Some(next)
@@ -275,7 +222,7 @@ impl Table {
                     },
                 })
             }
-            Err(e) => Err(self.write_conflict::<M>(e, &key_item, version)),
+            Err(e) => Err(rules.conflict(self, e, &key_item, version)),
         }
     }
 
@@ -438,10 +385,7 @@ impl Table {
     #[tracing::instrument(level = "debug", name = "orm.delete", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
     pub async fn delete<M: Model>(&self, model: &M) -> Result<()> {
         let version = model.version().unwrap_or(0);
-        let condition = match M::schema().version {
-            Some(attr) if version > 0 => Path::name(attr).eq(version),
-            _ => self.same_entity_or_absent::<M>(),
-        };
+        let condition = WriteRules::<M>::of(self).delete(version);
         self.delete_with::<M>(model.primary_key()?, condition, version)
             .await
             .map(|_| ())
@@ -451,7 +395,7 @@ impl Table {
     #[tracing::instrument(level = "debug", name = "orm.delete_key", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
     pub async fn delete_key<M: Model>(&self, key: impl IntoResult<Key>) -> Result<Option<M>> {
         let old = self
-            .delete_with::<M>(key.into_result()?, self.same_entity_or_absent::<M>(), 0)
+            .delete_with::<M>(key.into_result()?, WriteRules::<M>::of(self).delete(0), 0)
             .await?;
         old.map(|item| self.from_stored_item(item)).transpose()
     }
@@ -464,16 +408,15 @@ impl Table {
     ) -> Result<Option<Item>> {
         let key = self.key_item::<M>(&key)?;
         let request = DeleteItem {
-            table: self.name().to_owned(),
-            key: key.clone(),
             condition: Some(condition),
             return_values: ReturnValues::AllOld,
             return_item_on_condition_failure: true,
+            ..DeleteItem::new(self.name(), key)
         };
         self.backend()
             .delete_item(&request)
             .await
-            .map_err(|e| self.write_conflict::<M>(e, &key, version))
+            .map_err(|e| WriteRules::<M>::of(self).conflict(self, e, &request.key, version))
     }
 }
 

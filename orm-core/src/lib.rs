@@ -21,6 +21,7 @@ pub mod transaction;
 pub mod types;
 pub mod update;
 pub mod value;
+mod write;
 
 pub use backend::Backend;
 pub use batch::BatchExt;

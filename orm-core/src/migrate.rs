@@ -455,9 +455,7 @@ impl<M: Model> Migration<M> {
 
     async fn write(&self, stored: &Item, target: Item) -> Result<Outcome, Conflict> {
         let config = self.table.config();
-        let key_of =
-            |item: &Item| item.project(&[config.partition_key.as_str(), config.sort_key.as_str()]);
-        let (old_key, new_key) = (key_of(stored), key_of(&target));
+        let (old_key, new_key) = (config.key_of(stored), config.key_of(&target));
         if old_key == new_key {
             let mut update = Update::new();
             let mut written = Vec::new();
@@ -551,7 +549,7 @@ impl<M: Model> Migration<M> {
         let config = self.table.config();
         let request = GetItem {
             table: self.table.name().to_owned(),
-            key: stored.project(&[config.partition_key.as_str(), config.sort_key.as_str()]),
+            key: config.key_of(stored),
             consistent: true,
             projection: None,
         };

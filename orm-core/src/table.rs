@@ -69,6 +69,11 @@ impl Default for TableConfig {
 }
 
 impl TableConfig {
+    /// The primary key of `item`: its partition and sort key attributes (those it has).
+    pub fn key_of(&self, item: &Item) -> Item {
+        item.project(&[self.partition_key.as_str(), self.sort_key.as_str()])
+    }
+
     /// The partition-key attribute of a global index (`<index>pk`).
     pub fn index_partition_key(&self, index: &str) -> String {
         format!("{index}pk")

@@ -37,12 +37,13 @@ use crate::backend::{
     TransactWrite, TransactWriteAction,
 };
 use crate::error::{Error, Result};
-use crate::expr::{Condition, Path};
+use crate::expr::Condition;
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
 use crate::table::{describe_key, Table};
 use crate::update::UpdateBuilder;
 use crate::value::{Item, Value};
+use crate::write::{self, Stamp, WriteRules};
 use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -94,74 +95,48 @@ impl WriteTransaction {
         self
     }
 
-    fn put_action<M: Model>(&self, model: &M, condition: Condition) -> Result<TransactWriteAction> {
-        let item = self.table.to_stored_item(model)?;
+    /// A put of `model` stamped for `stamp`, written only if `condition` holds.
+    fn put_action<M: Model>(
+        &self,
+        model: &M,
+        stamp: Stamp,
+        now: SystemTime,
+        condition: Condition,
+    ) -> Result<TransactWriteAction> {
+        let mut item = self.table.to_stored_item(model)?;
+        write::stamp::<M>(&mut item, stamp, now)?;
         Ok(TransactWriteAction::Put(PutItem {
-            table: self.table.name().to_owned(),
-            item,
             condition: Some(condition),
-            return_values: ReturnValues::None,
             return_item_on_condition_failure: true,
+            ..PutItem::new(self.table.name(), item)
         }))
     }
 
     /// Creates a new item (fails the transaction if the key is taken). Versioned models are
     /// written with version 1.
     pub fn create<M: Model>(self, model: &M) -> Self {
-        let config = self.table.config();
-        let schema = M::schema();
-        let condition = Path::name(config.partition_key.clone()).not_exists();
-        let now = SystemTime::now();
-        let action = self.put_action(model, condition).and_then(|mut a| {
-            if let TransactWriteAction::Put(p) = &mut a {
-                if let Some(v) = schema.version {
-                    p.item.insert(v.to_owned(), Value::from(1u64));
-                }
-                if let (Some(attr), Some(v)) = (schema.created_at, M::created_at_value(now)?) {
-                    p.item.insert(attr.to_owned(), v);
-                }
-                if let (Some(attr), Some(v)) = (schema.updated_at, M::updated_at_value(now)?) {
-                    p.item.insert(attr.to_owned(), v);
-                }
-            }
-            Ok(a)
-        });
+        let condition = WriteRules::<M>::of(&self.table).absent();
+        let action = self.put_action(model, Stamp::Create, SystemTime::now(), condition);
         self.push(action)
     }
 
     /// Stores a model (upsert). Versioned models must match the stored version, which is bumped
     /// (the in-memory model keeps its old version: re-read it after the commit).
     pub fn put<M: Model>(self, model: &M) -> Self {
-        let config = self.table.config();
-        let schema = M::schema();
-        let entity_ok = Path::name(config.entity_attribute.clone()).eq(schema.entity);
-        let absent = Path::name(config.partition_key.clone()).not_exists();
         let version = model.version().unwrap_or(0);
-        let condition = match schema.version {
-            Some(_) if version == 0 => absent,
-            Some(attr) => entity_ok.and(Path::name(attr).eq(version)),
-            None => absent.or(entity_ok),
-        };
+        let condition = WriteRules::<M>::of(&self.table).replace(version);
         let now = SystemTime::now();
-        let action = self.put_action(model, condition).and_then(|mut a| {
-            if let TransactWriteAction::Put(p) = &mut a {
-                if let Some(v) = schema.version {
-                    p.item.insert(v.to_owned(), Value::from(version + 1));
-                }
-                if let (Some(attr), Some(v)) = (schema.updated_at, M::updated_at_value(now)?) {
-                    p.item.insert(attr.to_owned(), v);
-                }
-                if schema.created_at.is_some() {
-                    // Keep a stored created_at: write as an update, like `save`.
-                    let item = std::mem::take(&mut p.item);
-                    let condition = p.condition.take();
-                    let mut update = self.table.upsert_request::<M>(item, condition, now)?;
+        let action = self
+            .put_action(model, Stamp::Replace { version }, now, condition)
+            .and_then(|action| match action {
+                // Keep a stored created_at: write as an update, like `save`.
+                TransactWriteAction::Put(p) if M::schema().created_at.is_some() => {
+                    let mut update = self.table.upsert_request::<M>(p.item, p.condition, now)?;
                     update.return_values = ReturnValues::None;
-                    return Ok(TransactWriteAction::Update(update));
+                    Ok(TransactWriteAction::Update(update))
                 }
-            }
-            Ok(a)
-        });
+                other => Ok(other),
+            });
         self.push(action)
     }
 
@@ -175,10 +150,7 @@ impl WriteTransaction {
 
     /// Deletes the item at `key` (of entity `M`, or absent).
     pub fn delete<M: Model>(self, key: impl IntoResult<Key>) -> Self {
-        let config = self.table.config();
-        let condition = Path::name(config.partition_key.clone())
-            .not_exists()
-            .or(Path::name(config.entity_attribute.clone()).eq(M::schema().entity));
+        let condition = WriteRules::<M>::of(&self.table).absent_or_entity();
         self.delete_if::<M>(key, condition)
     }
 
@@ -249,10 +221,7 @@ impl WriteTransaction {
         let config = self.table.config();
         for (i, a) in actions.iter().enumerate() {
             let (table, item) = a.target();
-            let key: Item = [&config.partition_key, &config.sort_key]
-                .into_iter()
-                .filter_map(|n| item.get(n).map(|v| (n.clone(), v.clone())))
-                .collect();
+            let key = config.key_of(item);
             let id = (
                 table.to_owned(),
                 key.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),

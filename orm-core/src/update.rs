@@ -20,8 +20,9 @@ use crate::expr::{Condition, IntoPath, Operand, Path, SetValue, Update, UpdateAc
 use crate::item::to_value;
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
-use crate::table::Table;
+use crate::table::{Table, TableConfig};
 use crate::value::{Item, Value};
+use crate::write::{self, WriteRules};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::future::{Future, IntoFuture};
@@ -223,13 +224,13 @@ impl<M: Model> UpdateBuilder<M> {
         self
     }
 
-    /// Builds the backend request, checking key fields and recomputing index keys.
+    /// Builds the backend request, in steps: the primary key guarded against change, index keys
+    /// recomputed, the ORM's stamps and conditions added ([`write::stamp_update`],
+    /// [`WriteRules`]).
     pub async fn build(mut self) -> Result<UpdateItem> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        let schema = M::schema();
-        let config = self.table.config().clone();
         let key = self.key?;
         let key_item = self.table.key_item::<M>(&key)?;
         let mut update = self.update;
@@ -238,214 +239,33 @@ impl<M: Model> UpdateBuilder<M> {
             .iter()
             .map(|a| a.path().root().to_owned())
             .collect();
-        let reserved = [
-            config.partition_key.as_str(),
-            config.sort_key.as_str(),
-            config.entity_attribute.as_str(),
-            config.schema_attribute.as_str(),
-        ];
-        let mut key_guards: Vec<Condition> = Vec::new();
-        for root in &touched {
-            if reserved.contains(&root.as_str()) {
-                return Err(Error::validation(format!(
-                    "cannot update `{root}`: it is a key or layout attribute of the table"
-                )));
-            }
-            if let Some(field) = schema.field_by_attribute(root) {
-                let in_primary = schema
-                    .partition_key
-                    .iter()
-                    .chain(schema.sort_key.iter())
-                    .any(|t| t.fields().any(|f| f == field.name));
-                if in_primary {
-                    // A key field may be written (an upsert stores it on the new item) but never
-                    // changed: the write is guarded to be a no-op on an existing item.
-                    let literal = update.actions.iter().find_map(|a| match a {
-                        UpdateAction::Set(p, SetValue::Operand(Operand::Value(v)))
-                            if p.is_top_level() && p.root() == root.as_str() =>
-                        {
-                            Some(v.clone())
-                        }
-                        _ => None,
-                    });
-                    match literal {
-                        Some(v) => key_guards.push(
-                            Path::name(root.as_str())
-                                .not_exists()
-                                .or(Path::name(root.as_str()).eq(v)),
-                        ),
-                        None => {
-                            return Err(Error::validation(format!(
-                                "cannot update `{}` of {}: it is part of the primary key (delete the item and create it anew)",
-                                field.name, schema.entity
-                            )))
-                        }
-                    }
-                }
-            }
-        }
-        // Index keys whose template fields this update changes are recomputed.
-        let affected: Vec<_> = schema
-            .indexes
-            .iter()
-            .filter(|index| {
-                index
-                    .partition_key
-                    .iter()
-                    .chain(index.sort_key.iter())
-                    .flat_map(|t| t.fields())
-                    .filter_map(|f| schema.fields.iter().find(|x| x.name == f))
-                    .any(|f| touched.contains(f.attribute))
-            })
-            .collect();
-        let mut condition = Condition::and_opt(
-            self.condition,
-            key_guards.into_iter().reduce(Condition::and),
-        );
-        if !affected.is_empty() {
-            let mut index_fields: BTreeSet<&str> = BTreeSet::new();
-            for index in &affected {
-                for t in index.partition_key.iter().chain(index.sort_key.iter()) {
-                    for f in t.fields() {
-                        if let Some(field) = schema.fields.iter().find(|x| x.name == f) {
-                            index_fields.insert(field.attribute);
-                        }
-                    }
-                }
-            }
-            let mut current = self
-                .table
-                .reconfigure(|c| c.consistent_reads = true)
-                .find::<M>(key.clone())
-                .await?
-                .ok_or_else(|| Error::NotFound {
-                    entity: schema.entity.to_owned(),
-                    key: key.to_string(),
-                })
-                .and_then(|m| self.table.to_stored_item(&m))?;
-            let mut guard: Vec<Condition> = Vec::new();
-            for attr in &index_fields {
-                guard.push(match current.get(*attr) {
-                    Some(v) => Path::name(*attr).eq(v.clone()),
-                    None => Path::name(*attr).not_exists(),
-                });
-            }
-            for action in &update.actions {
-                let root = action.path().root();
-                if !index_fields.contains(root) {
-                    continue;
-                }
-                match action {
-                    UpdateAction::Set(p, SetValue::Operand(Operand::Value(v))) if p.is_top_level() => {
-                        current.insert(root.to_owned(), v.clone());
-                    }
-                    UpdateAction::Remove(p) if p.is_top_level() => {
-                        current.remove(root);
-                    }
-                    _ => {
-                        return Err(Error::validation(format!(
-                            "cannot update `{root}` of {} with this action: it is used by an index key, whose new value must be known up front; set it to a value instead",
-                            schema.entity
-                        )))
-                    }
-                }
-            }
-            let model: M = self.table.from_stored_item(current)?;
-            for index in affected {
-                let pk_attr = config.index_partition_key(index.name);
-                let sk_attr = config.index_sort_key(index.name);
-                match model.index_key(index.name)? {
-                    Some(k) => {
-                        if !index.local {
-                            update = update.set(Path::name(pk_attr), k.partition);
-                        }
-                        if let Some(s) = k.sort {
-                            update = update.set(Path::name(sk_attr), s);
-                        }
-                    }
-                    None => {
-                        if !index.local {
-                            update = update.remove(Path::name(pk_attr));
-                        }
-                        if index.sort_key.is_some() {
-                            update = update.remove(Path::name(sk_attr));
-                        }
-                    }
-                }
-            }
-            condition = Condition::and_opt(condition, guard.into_iter().reduce(Condition::and));
-        }
-        if let Some(v) = schema.version {
-            if !touched.contains(v) {
-                update = update.add(Path::name(v), 1u64);
-            }
-            if let Some(expected) = self.expect_version {
-                condition = Condition::and_opt(condition, Some(Path::name(v).eq(expected)));
-            }
-        } else if self.expect_version.is_some() {
-            return Err(Error::validation(format!(
-                "{} has no #[model(version)] field",
-                schema.entity
-            )));
-        }
-        let now = SystemTime::now();
-        if let Some(attr) = schema.created_at {
-            if touched.contains(attr) {
-                return Err(Error::validation(format!(
-                    "cannot update `{attr}` of {}: it is the #[model(created_at)] field, set by the ORM once",
-                    schema.entity
-                )));
-            }
-            if self.upsert {
-                if let Some(v) = M::created_at_value(now)? {
-                    update = update.set_expr(
-                        Path::name(attr),
-                        SetValue::IfNotExists(Path::name(attr), Operand::Value(v)),
-                    );
-                }
-            }
-        }
-        if let Some(attr) = schema.updated_at {
-            if !touched.contains(attr) {
-                if let Some(v) = M::updated_at_value(now)? {
-                    update = update.set(Path::name(attr), v);
-                }
-            }
-        }
-        let mut entity = Path::name(config.entity_attribute.clone()).eq(schema.entity);
-        if schema.schema_version > 1 {
-            // A partial write to an item of an older schema version would mix two layouts: it
-            // must be migrated first (Error::SchemaVersion says so).
-            entity =
-                entity.and(Path::name(config.schema_attribute.clone()).eq(schema.schema_version));
-            if self.upsert {
-                update = update.set(
-                    Path::name(config.schema_attribute.clone()),
-                    schema.schema_version,
-                );
-            }
-        }
+        let key_guard = primary_key_guard::<M>(self.table.config(), &touched, &update)?;
+        let index_guard =
+            recompute_index_keys::<M>(&self.table, &key, &touched, &mut update).await?;
+        let version_guard = write::stamp_update::<M>(
+            self.table.config(),
+            &mut update,
+            &touched,
+            self.upsert,
+            self.expect_version,
+            SystemTime::now(),
+        )?;
+        let rules = WriteRules::<M>::of(&self.table);
         let existence = if self.upsert {
-            update = update.set(Path::name(config.entity_attribute.clone()), schema.entity);
-            Path::name(config.partition_key.clone())
-                .not_exists()
-                .or(entity)
+            rules.absent().or(rules.of_current_schema())
         } else {
-            Path::name(config.partition_key.clone())
-                .exists()
-                .and(entity)
+            rules.existing()
         };
+        let condition = [self.condition, key_guard, index_guard, version_guard]
+            .into_iter()
+            .flatten()
+            .fold(existence, Condition::and);
         update.validate()?;
         Ok(UpdateItem {
-            table: self.table.name().to_owned(),
-            key: key_item,
-            update,
-            condition: Some(match condition {
-                Some(c) => existence.and(c),
-                None => existence,
-            }),
+            condition: Some(condition),
             return_values: self.return_values,
             return_item_on_condition_failure: true,
+            ..UpdateItem::new(self.table.name(), key_item, update)
         })
     }
 
@@ -521,3 +341,171 @@ pub trait UpdateExt: Model + Sized {
 }
 
 impl<M: Model> UpdateExt for M {}
+
+/// The guard that keeps an update from changing the primary key: a key field may be set to
+/// its own value (an upsert stores it on the new item), guarded to be a no-op on an existing
+/// item; any other write to a key field, or to a layout attribute, is an error.
+fn primary_key_guard<M: Model>(
+    config: &TableConfig,
+    touched: &BTreeSet<String>,
+    update: &Update,
+) -> Result<Option<Condition>> {
+    let schema = M::schema();
+    let reserved = [
+        config.partition_key.as_str(),
+        config.sort_key.as_str(),
+        config.entity_attribute.as_str(),
+        config.schema_attribute.as_str(),
+    ];
+    let mut guards: Vec<Condition> = Vec::new();
+    for root in touched {
+        if reserved.contains(&root.as_str()) {
+            return Err(Error::validation(format!(
+                "cannot update `{root}`: it is a key or layout attribute of the table"
+            )));
+        }
+        let Some(field) = schema.field_by_attribute(root) else {
+            continue;
+        };
+        let in_primary = schema
+            .partition_key
+            .iter()
+            .chain(schema.sort_key.iter())
+            .any(|t| t.fields().any(|f| f == field.name));
+        if !in_primary {
+            continue;
+        }
+        let literal = update.actions.iter().find_map(|a| match a {
+            UpdateAction::Set(p, SetValue::Operand(Operand::Value(v)))
+                if p.is_top_level() && p.root() == root.as_str() =>
+            {
+                Some(v.clone())
+            }
+            _ => None,
+        });
+        match literal {
+            Some(v) => guards.push(
+                Path::name(root.as_str())
+                    .not_exists()
+                    .or(Path::name(root.as_str()).eq(v)),
+            ),
+            None => {
+                return Err(Error::validation(format!(
+                    "cannot update `{}` of {}: it is part of the primary key (delete the item and create it anew)",
+                    field.name, schema.entity
+                )))
+            }
+        }
+    }
+    Ok(guards.into_iter().reduce(Condition::and))
+}
+
+/// Recomputes the keys of the indexes whose template fields `update` changes: reads the item
+/// (strongly consistent), applies the update's values of those fields, derives the new index
+/// keys and adds them to `update`. Returns the guard that the fields still hold what was read.
+async fn recompute_index_keys<M: Model>(
+    table: &Table,
+    key: &Key,
+    touched: &BTreeSet<String>,
+    update: &mut Update,
+) -> Result<Option<Condition>> {
+    let schema = M::schema();
+    let config = table.config();
+    let field_attribute = |name: &str| {
+        schema
+            .fields
+            .iter()
+            .find(|x| x.name == name)
+            .map(|f| f.attribute)
+    };
+    let affected: Vec<_> = schema
+        .indexes
+        .iter()
+        .filter(|index| {
+            index
+                .partition_key
+                .iter()
+                .chain(index.sort_key.iter())
+                .flat_map(|t| t.fields())
+                .filter_map(field_attribute)
+                .any(|a| touched.contains(a))
+        })
+        .collect();
+    if affected.is_empty() {
+        return Ok(None);
+    }
+    let index_fields: BTreeSet<&str> = affected
+        .iter()
+        .flat_map(|index| index.partition_key.iter().chain(index.sort_key.iter()))
+        .flat_map(|t| t.fields())
+        .filter_map(field_attribute)
+        .collect();
+    let mut current = table
+        .reconfigure(|c| c.consistent_reads = true)
+        .find::<M>(key.clone())
+        .await?
+        .ok_or_else(|| Error::NotFound {
+            entity: schema.entity.to_owned(),
+            key: key.to_string(),
+        })
+        .and_then(|m| table.to_stored_item(&m))?;
+    let guard = index_fields
+        .iter()
+        .map(|attr| match current.get(*attr) {
+            Some(v) => Path::name(*attr).eq(v.clone()),
+            None => Path::name(*attr).not_exists(),
+        })
+        .reduce(Condition::and);
+    for action in &update.actions {
+        let root = action.path().root();
+        if !index_fields.contains(root) {
+            continue;
+        }
+        match action {
+            UpdateAction::Set(p, SetValue::Operand(Operand::Value(v))) if p.is_top_level() => {
+                current.insert(root.to_owned(), v.clone());
+            }
+            UpdateAction::Remove(p) if p.is_top_level() => {
+                current.remove(root);
+            }
+            _ => {
+                return Err(Error::validation(format!(
+                    "cannot update `{root}` of {} with this action: it is used by an index key, whose new value must be known up front; set it to a value instead",
+                    schema.entity
+                )))
+            }
+        }
+    }
+    let model: M = table.from_stored_item(current)?;
+    for index in affected {
+        let pk_attr = config.index_partition_key(index.name);
+        let sk_attr = config.index_sort_key(index.name);
+        let next = std::mem::take(update);
+        *update = match model.index_key(index.name)? {
+            Some(k) => {
+                let next = if index.local {
+                    next
+                } else {
+                    next.set(Path::name(pk_attr), k.partition)
+                };
+                match k.sort {
+                    Some(s) => next.set(Path::name(sk_attr), s),
+                    None => next,
+                }
+            }
+            None => {
+                let next = if index.local {
+                    next
+                } else {
+                    next.remove(Path::name(pk_attr))
+                };
+                if index.sort_key.is_some() {
+                    next.remove(Path::name(sk_attr))
+                } else {
+                    next
+                }
+            }
+        };
+    }
+    Ok(guard)
+}
