@@ -22,6 +22,10 @@ pub mod types;
 pub mod update;
 pub mod value;
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
 pub use backend::Backend;
 pub use batch::BatchExt;
 pub use crud::ModelExt;
