@@ -70,6 +70,36 @@ impl fmt::Display for Key {
 ///   round-trip text as in [`Number::from_f64`]). A failed conversion is reported by the
 ///   builder's `await`, like any other invalid input.
 ///
+/// A query by plain key text:
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use orm_core::prelude::*;
+/// use orm_memory::MemoryBackend;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// #[model(entity = "Order", pk = "CUSTOMER#{customer}", sk = "ORDER#{id}")]
+/// struct Order { customer: String, id: String, total: u64 }
+///
+/// let table = Table::new(MemoryBackend::new(), "app");
+/// table.create_table::<Order>().await?;
+/// for id in ["a", "b"] {
+///     Order { customer: "ann".into(), id: id.into(), total: 10 }.create(&table).await?;
+/// }
+/// let orders = Order::query(&table)
+///     .partition("CUSTOMER#ann")
+///     .sk_begins_with("ORDER#")
+///     .all()
+///     .await?;
+/// assert_eq!(orders.len(), 2);
+/// let b = Order::get(&table, &Order::key("ann", "b")?).await?;
+/// assert_eq!(b.id, "b");
+/// # Ok::<(), Error>(()) }).unwrap();
+/// ```
+///
+/// The conversions themselves:
+///
 /// ```
 /// # use orm_core::{IntoResult, Number, Value};
 /// assert_eq!("ORDER#".into_result().unwrap(), Value::from("ORDER#"));

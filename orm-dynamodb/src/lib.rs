@@ -4,12 +4,12 @@
 
 mod backend;
 pub mod convert;
-pub mod errors;
+mod error_map;
 pub mod render;
+mod schema;
 #[cfg(feature = "streams")]
 #[cfg_attr(docsrs, doc(cfg(feature = "streams")))]
 pub mod streams;
-pub mod table;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
