@@ -58,6 +58,7 @@ async fn ids(query: orm_core::Query<Order>) -> Vec<String> {
 async fn partition_and_sort_key_conditions_take_str_and_string() {
     let table = table().await;
     let partition = String::from("CUSTOMER#ann");
+    let (prefix, b) = (String::from("ORDER#"), String::from("ORDER#b"));
     let all = ["a", "b", "c"];
 
     let q = Order::query(&table).partition("CUSTOMER#ann");
@@ -65,7 +66,7 @@ async fn partition_and_sort_key_conditions_take_str_and_string() {
     let q = Order::query(&table).partition(partition.clone());
     assert_eq!(ids(q.sk_begins_with(String::from("ORDER#"))).await, all);
     let q = Order::query(&table).partition(&partition);
-    assert_eq!(ids(q.sk_begins_with(&String::from("ORDER#"))).await, all);
+    assert_eq!(ids(q.sk_begins_with(&prefix)).await, all);
     let q = Order::query(&table).partition(Order::partition("ann"));
     assert_eq!(ids(q.sk_begins_with(Order::sk_prefix())).await, all);
     let q = Order::query(&table).partition(Value::from("CUSTOMER#bob"));
@@ -75,7 +76,7 @@ async fn partition_and_sort_key_conditions_take_str_and_string() {
     assert_eq!(ids(q().sk_eq("ORDER#b")).await, ["b"]);
     assert_eq!(ids(q().sk_lt("ORDER#b")).await, ["a"]);
     assert_eq!(ids(q().sk_le(String::from("ORDER#b"))).await, ["a", "b"]);
-    assert_eq!(ids(q().sk_gt(&String::from("ORDER#b"))).await, ["c"]);
+    assert_eq!(ids(q().sk_gt(&b)).await, ["c"]);
     assert_eq!(ids(q().sk_ge("ORDER#b")).await, ["b", "c"]);
     assert_eq!(
         ids(q().sk_between("ORDER#b", String::from("ORDER#c"))).await,
