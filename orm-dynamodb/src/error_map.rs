@@ -1,17 +1,6 @@
 //! Mapping of aws-sdk-dynamodb errors onto [`orm_core::Error`], by service error code.
 //!
-//! | DynamoDB error (code) | orm-core error |
-//! |---|---|
-//! | `ConditionalCheckFailedException` | `ConditionFailed { entity: None, item }` (item from the exception, when `ReturnValuesOnConditionCheckFailure=ALL_OLD`) |
-//! | `TransactionCanceledException` | `TransactionCanceled { reasons }`: one reason per action with code (`None` when the action was fine), message and item |
-//! | `ProvisionedThroughputExceededException`, `ThrottlingException`, `RequestLimitExceeded` | `Throttled { message }` |
-//! | `ResourceNotFoundException` | `TableNotFound { table }` |
-//! | `ResourceInUseException` | `TableExists { table }` on CreateTable; elsewhere `Backend { retryable: true }` |
-//! | `ValidationException` | `Validation { message }` (the service's message) |
-//! | `IdempotentParameterMismatchException` | `Validation { message }` |
-//! | `TransactionConflictException`, `TransactionInProgressException`, `InternalServerError`, `InternalFailure`, `ServiceUnavailable`, `LimitExceededException` | `Backend { retryable: true }` |
-//! | timeouts, dispatch (connection) failures, unparseable responses | `Backend { retryable: true }` |
-//! | anything else | `Backend { retryable: false, source }` |
+//! The mapping, code by code, is the table in the crate docs (README.md, "Errors").
 //!
 //! Messages are never parsed: typed SDK variants are matched first, then the error code.
 

@@ -1,4 +1,17 @@
 #![doc = include_str!("../README.md")]
+// The README's links into feature-gated modules: the items with the feature on, the README's
+// "Features" section without it, so that the docs of every feature set are free of broken links.
+#![doc = ""]
+#![cfg_attr(feature = "testing", doc = "[local_backend]: testing::local_backend")]
+#![cfg_attr(feature = "testing", doc = "[TestTable]: testing::TestTable")]
+#![cfg_attr(
+    not(feature = "testing"),
+    doc = "[local_backend]: #features \"needs feature `testing`\""
+)]
+#![cfg_attr(
+    not(feature = "testing"),
+    doc = "[TestTable]: #features \"needs feature `testing`\""
+)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
