@@ -78,8 +78,8 @@
 //! ```
 
 mod de;
+mod field_path;
 mod num;
-mod path;
 mod ser;
 mod sets;
 
@@ -88,7 +88,7 @@ pub use sets::{binary_set, number_set, string_set, BinarySet, NumberSet, StringS
 use crate::error::{Error, Result};
 use crate::value::{Item, Value};
 use de::{De, Found};
-use path::Path;
+use field_path::FieldPath;
 use ser::Ser;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -125,7 +125,7 @@ pub(crate) const BINARY_SET: &str = "$orm_core::private::BinarySet";
 /// # Ok::<(), orm_core::Error>(())
 /// ```
 pub fn to_item<T: Serialize + ?Sized>(value: &T) -> Result<Item> {
-    let root = Path::Root;
+    let root = FieldPath::Root;
     // The item itself is level 0: its attributes are level 1.
     match value
         .serialize(Ser {
@@ -181,7 +181,7 @@ pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T> {
 /// # Ok::<(), orm_core::Error>(())
 /// ```
 pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value> {
-    let root = Path::Root;
+    let root = FieldPath::Root;
     // A value is stored as an attribute: a list or map here is level 1.
     Ok(value
         .serialize(Ser {
@@ -205,7 +205,7 @@ pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value> {
 /// # Ok::<(), orm_core::Error>(())
 /// ```
 pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T> {
-    let root = Path::Root;
+    let root = FieldPath::Root;
     Ok(T::deserialize(De { value, path: &root }).map_err(|e| e.at(&root))?)
 }
 
@@ -233,7 +233,7 @@ where
     T: DeserializeOwned,
     I: IntoIterator<Item = (String, Value)>,
 {
-    let root = Path::Root;
+    let root = FieldPath::Root;
     Ok(T::deserialize(de::EntriesDe {
         entries: entries.into_iter(),
         path: &root,

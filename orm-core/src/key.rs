@@ -12,6 +12,7 @@
 //! Floats, bytes, sequences and maps cannot be key fields.
 
 use crate::error::{Error, Result};
+use crate::number::Number;
 use crate::value::Value;
 use serde::ser::{self, Impossible, Serialize};
 use std::fmt;
@@ -56,24 +57,101 @@ impl fmt::Display for Key {
     }
 }
 
-/// Turns a value or a `Result` of it into a `Result`, so that API methods accept both
-/// `Todo::key(..)` (a `Result<Key>`) and a plain `Key`.
+/// Turns a key or a key value, or a `Result` of one, into a `Result`, so that API methods
+/// accept what a user has at hand.
+///
+/// - Where a [`Key`] is taken (`get`, `find`, `update`, `delete_key`, `batch_get`,
+///   transactions): a `Key`, a `&Key`, or `Todo::key(..)` (a `Result<Key>`).
+/// - Where a key [`Value`] is taken (`Query::partition`, `sk_eq`, `sk_begins_with`,
+///   `sk_between`...): anything that converts into a `Value` (`&str`, `String`, `&String`,
+///   `i8`..`u64`, `isize`, `usize`, [`Number`], `bool`, bytes, a `Value`), a `Result<Value>`
+///   such as `Todo::partition("alice")`, and the numbers whose conversion can fail: `i128`,
+///   `u128` (more than 38 digits), `f32` and `f64` (NaN, infinities, out of range; shortest
+///   round-trip text as in [`Number::from_f64`]). A failed conversion is reported by the
+///   builder's `await`, like any other invalid input.
+///
+/// A query by plain key text:
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use orm_core::prelude::*;
+/// use orm_memory::MemoryBackend;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// #[model(entity = "Order", pk = "CUSTOMER#{customer}", sk = "ORDER#{id}")]
+/// struct Order { customer: String, id: String, total: u64 }
+///
+/// let table = Table::new(MemoryBackend::new(), "app");
+/// table.create_table::<Order>().await?;
+/// for id in ["a", "b"] {
+///     Order { customer: "ann".into(), id: id.into(), total: 10 }.create(&table).await?;
+/// }
+/// let orders = Order::query(&table)
+///     .partition("CUSTOMER#ann")
+///     .sk_begins_with("ORDER#")
+///     .all()
+///     .await?;
+/// assert_eq!(orders.len(), 2);
+/// let b = Order::get(&table, &Order::key("ann", "b")?).await?;
+/// assert_eq!(b.id, "b");
+/// # Ok::<(), Error>(()) }).unwrap();
+/// ```
+///
+/// The conversions themselves:
+///
+/// ```
+/// # use orm_core::{IntoResult, Number, Value};
+/// assert_eq!("ORDER#".into_result().unwrap(), Value::from("ORDER#"));
+/// assert_eq!(7u32.into_result().unwrap(), Value::from(7u32));
+/// assert_eq!(1.5f64.into_result().unwrap(), Value::N("1.5".parse::<Number>().unwrap()));
+/// assert!(IntoResult::<Value>::into_result(f64::NAN).is_err());
+/// ```
 pub trait IntoResult<T> {
     /// The value, or the error it carries.
     fn into_result(self) -> Result<T>;
 }
 
-impl<T> IntoResult<T> for T {
-    fn into_result(self) -> Result<T> {
+impl IntoResult<Key> for Key {
+    fn into_result(self) -> Result<Key> {
         Ok(self)
     }
 }
 
-impl<T> IntoResult<T> for Result<T> {
-    fn into_result(self) -> Result<T> {
+impl IntoResult<Key> for &Key {
+    fn into_result(self) -> Result<Key> {
+        Ok(self.clone())
+    }
+}
+
+impl IntoResult<Key> for Result<Key> {
+    fn into_result(self) -> Result<Key> {
         self
     }
 }
+
+impl<T: Into<Value>> IntoResult<Value> for T {
+    fn into_result(self) -> Result<Value> {
+        Ok(self.into())
+    }
+}
+
+impl IntoResult<Value> for Result<Value> {
+    fn into_result(self) -> Result<Value> {
+        self
+    }
+}
+
+macro_rules! fallible_number_value {
+    ($($t:ty),*) => {$(
+        impl IntoResult<Value> for $t {
+            fn into_result(self) -> Result<Value> {
+                Ok(Value::N(Number::try_from(self)?))
+            }
+        }
+    )*};
+}
+fallible_number_value!(i128, u128, f32, f64);
 
 /// One part of a key template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -114,7 +192,12 @@ impl KeyTemplate {
 /// Appends one template field's value to a key being rendered.
 ///
 /// Returns `Ok(false)` when the value is `None` (the key is absent); an error names the field.
-pub fn write_part<T: Serialize + ?Sized>(out: &mut String, value: &T, field: &str) -> Result<bool> {
+/// Called by the code `#[derive(Model)]` generates, through [`crate::__private`].
+pub(crate) fn write_part<T: Serialize + ?Sized>(
+    out: &mut String,
+    value: &T,
+    field: &str,
+) -> Result<bool> {
     match value.serialize(KeyPartSerializer { out }) {
         Ok(()) => Ok(true),
         Err(KeyPartError::Absent) => Ok(false),
@@ -125,7 +208,7 @@ pub fn write_part<T: Serialize + ?Sized>(out: &mut String, value: &T, field: &st
 }
 
 /// Like [`write_part`] for a required field: `None` is an error naming the field.
-pub fn write_required_part<T: Serialize + ?Sized>(
+pub(crate) fn write_required_part<T: Serialize + ?Sized>(
     out: &mut String,
     value: &T,
     field: &str,
@@ -428,6 +511,72 @@ mod tests {
             render("").unwrap_err().to_string(),
             "invalid input: key field `f`: is empty"
         );
+    }
+
+    fn value(v: impl IntoResult<Value>) -> Result<Value> {
+        v.into_result()
+    }
+
+    fn num(text: &str) -> Value {
+        Value::N(text.parse().unwrap())
+    }
+
+    #[test]
+    fn key_values_from_plain_types() {
+        let owned = String::from("ORDER#");
+        assert_eq!(value("ORDER#").unwrap(), Value::S("ORDER#".into()));
+        assert_eq!(value(owned.clone()).unwrap(), Value::S("ORDER#".into()));
+        assert_eq!(value(&owned).unwrap(), Value::S("ORDER#".into()));
+        assert_eq!(value(Value::from("x")).unwrap(), Value::from("x"));
+        assert_eq!(value(Ok(Value::from("x"))).unwrap(), Value::from("x"));
+        assert!(value(Err(Error::validation("bad template field"))).is_err());
+        assert_eq!(value(true).unwrap(), Value::Bool(true));
+        assert_eq!(value(vec![1u8, 2]).unwrap(), Value::B(vec![1, 2]));
+        assert_eq!(value(-8i8).unwrap(), num("-8"));
+        assert_eq!(value(16i16).unwrap(), num("16"));
+        assert_eq!(value(-32i32).unwrap(), num("-32"));
+        assert_eq!(value(i64::MIN).unwrap(), num("-9223372036854775808"));
+        assert_eq!(value(8u8).unwrap(), num("8"));
+        assert_eq!(value(16u16).unwrap(), num("16"));
+        assert_eq!(value(32u32).unwrap(), num("32"));
+        assert_eq!(value(u64::MAX).unwrap(), num("18446744073709551615"));
+        assert_eq!(value(-3isize).unwrap(), num("-3"));
+        assert_eq!(value(3usize).unwrap(), num("3"));
+        assert_eq!(value(Number::from(7u8)).unwrap(), num("7"));
+        assert_eq!(value(-128i128).unwrap(), num("-128"));
+        assert_eq!(value(128u128).unwrap(), num("128"));
+        assert_eq!(value(1.5f64).unwrap(), num("1.5"));
+        assert_eq!(value(0.1f32).unwrap(), num("0.1"));
+    }
+
+    #[test]
+    fn failed_number_conversions_name_the_value() {
+        let too_long = value(u128::MAX).unwrap_err().to_string();
+        assert!(too_long.contains(&u128::MAX.to_string()), "{too_long}");
+        assert!(too_long.contains("39 significant digits"), "{too_long}");
+        assert!(value(i128::MIN).is_err());
+        for (v, text) in [(f64::NAN, "NaN"), (f64::NEG_INFINITY, "-inf")] {
+            let e = value(v).unwrap_err();
+            assert!(matches!(e, Error::Validation { .. }), "{e:?}");
+            assert!(e.to_string().contains(&format!("`{text}`")), "{e}");
+        }
+        assert!(value(f32::INFINITY)
+            .unwrap_err()
+            .to_string()
+            .contains("`inf`"));
+        assert!(value(1e300f64).unwrap_err().to_string().contains("`1e300`"));
+    }
+
+    #[test]
+    fn keys_by_value_reference_or_result() {
+        fn key(k: impl IntoResult<Key>) -> Result<Key> {
+            k.into_result()
+        }
+        let k = Key::with_sort("USER#1", "PROFILE");
+        assert_eq!(key(&k).unwrap(), k);
+        assert_eq!(key(Ok(k.clone())).unwrap(), k);
+        assert_eq!(key(k.clone()).unwrap(), k);
+        assert!(key(Err(Error::validation("no"))).is_err());
     }
 
     proptest! {

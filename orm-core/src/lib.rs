@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub mod backend;
@@ -22,6 +23,10 @@ pub mod types;
 pub mod update;
 pub mod value;
 mod write;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 
 pub use backend::Backend;
 pub use batch::BatchExt;

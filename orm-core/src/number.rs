@@ -809,6 +809,26 @@ impl TryFrom<u128> for Number {
     }
 }
 
+impl TryFrom<f64> for Number {
+    type Error = NumberError;
+
+    /// Same as [`Number::from_f64`]: the shortest round-trip text; NaN, infinities and
+    /// out-of-range values are errors that quote the value.
+    fn try_from(v: f64) -> Result<Number, NumberError> {
+        Number::from_f64(v)
+    }
+}
+
+impl TryFrom<f32> for Number {
+    type Error = NumberError;
+
+    /// Same as [`Number::from_f32`]: the shortest round-trip text; NaN and infinities are
+    /// errors that quote the value.
+    fn try_from(v: f32) -> Result<Number, NumberError> {
+        Number::from_f32(v)
+    }
+}
+
 macro_rules! try_into_unsigned {
     ($($t:ty),*) => {$(
         impl TryFrom<&Number> for $t {
@@ -1215,6 +1235,37 @@ mod tests {
                 Err(NumberError::NotFinite { input: text.into() })
             );
         }
+    }
+
+    #[test]
+    fn try_from_floats() {
+        assert_eq!(Number::try_from(1.5f64).unwrap().as_str(), "1.5");
+        assert_eq!(Number::try_from(0.1f64).unwrap().as_str(), "0.1");
+        assert_eq!(Number::try_from(-2.0f64).unwrap().as_str(), "-2");
+        assert_eq!(Number::try_from(1.5f32).unwrap().as_str(), "1.5");
+        assert_eq!(Number::try_from(0.1f32).unwrap().as_str(), "0.1");
+        let n: Number = 2.25f64.try_into().unwrap();
+        assert_eq!(n.as_str(), "2.25");
+        for (f, text) in [
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+        ] {
+            let err = Number::try_from(f).unwrap_err();
+            assert_eq!(err, NumberError::NotFinite { input: text.into() });
+            assert!(err.to_string().contains(&format!("`{text}`")), "{err}");
+        }
+        for (f, text) in [(f32::NAN, "NaN"), (f32::INFINITY, "inf")] {
+            let err = Number::try_from(f).unwrap_err();
+            assert_eq!(err, NumberError::NotFinite { input: text.into() });
+            assert!(err.to_string().contains(&format!("`{text}`")), "{err}");
+        }
+        assert_eq!(
+            Number::try_from(1e126f64),
+            Err(NumberError::OutOfRange {
+                input: "1e126".into()
+            })
+        );
     }
 
     #[test]
@@ -1754,6 +1805,14 @@ mod tests {
                 prop_assert_eq!(&n(&format!("{x:e}")), &num);
                 prop_assert_eq!(&n(&x.to_string()), &num);
             }
+        }
+
+        #[test]
+        fn prop_try_from_floats_is_from_floats(bits in any::<u64>(), bits32 in any::<u32>()) {
+            let x = f64::from_bits(bits);
+            prop_assert_eq!(Number::try_from(x), Number::from_f64(x));
+            let y = f32::from_bits(bits32);
+            prop_assert_eq!(Number::try_from(y), Number::from_f32(y));
         }
 
         #[test]

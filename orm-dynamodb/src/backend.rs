@@ -3,9 +3,9 @@
 use crate::convert::{
     entries_from_attributes, item_from_attributes, item_to_attributes_ref, opt_item, AttributeMap,
 };
-use crate::errors::map_sdk_error;
+use crate::error_map::{build_error, map_sdk_error};
 use crate::render::Expressions;
-use crate::table::{build_error, create_table_parts, definition_from_description};
+use crate::schema::{create_table_parts, definition_from_description};
 use crate::DynamoBackend;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;

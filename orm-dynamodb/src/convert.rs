@@ -1,5 +1,24 @@
 //! Conversion between orm-core's [`Value`] / [`Item`] and the SDK's [`AttributeValue`].
 //!
+//! Public for code that mixes the ORM with its own SDK calls (through
+//! [`DynamoBackend::client`](crate::DynamoBackend::client)): an item read or written by hand
+//! converts to and from the [`Item`] that [`orm_core::from_item`] / [`orm_core::to_item`] and the
+//! models use. The backend's other conversions (borrowed items, unsorted entries) stay inside
+//! this crate.
+//!
+//! ```
+//! use aws_sdk_dynamodb::types::AttributeValue;
+//! use orm_core::{Item, Value};
+//! use orm_dynamodb::convert::{item_from_attributes, item_to_attributes};
+//!
+//! let item = Item::new().with("pk", "USER#1").with("visits", 3u32);
+//! let map = item_to_attributes(item.clone());
+//! assert_eq!(map["visits"], AttributeValue::N("3".into()));
+//! assert_eq!(item_from_attributes(map)?, item);
+//! assert_eq!(item.get("pk"), Some(&Value::from("USER#1")));
+//! # Ok::<(), orm_core::Error>(())
+//! ```
+//!
 //! Conversions consume their input, so strings, byte buffers and nested containers are moved,
 //! never copied. Numbers travel as their exact canonical text ([`Number::as_str`] out,
 //! [`Number::parse`] in): no float ever touches them.
@@ -35,7 +54,7 @@ pub fn to_attribute_value(value: Value) -> AttributeValue {
 
 /// Converts a borrowed [`Value`] into an [`AttributeValue`], copying its contents (for requests
 /// the caller keeps, such as batch writes it may have to send again).
-pub fn to_attribute_value_ref(value: &Value) -> AttributeValue {
+pub(crate) fn to_attribute_value_ref(value: &Value) -> AttributeValue {
     match value {
         Value::S(s) => AttributeValue::S(s.clone()),
         Value::N(n) => AttributeValue::N(n.as_str().to_owned()),
@@ -109,7 +128,7 @@ pub fn item_to_attributes(item: Item) -> AttributeMap {
 }
 
 /// Converts a borrowed [`Item`] into the SDK's attribute map, copying its contents.
-pub fn item_to_attributes_ref(item: &Item) -> AttributeMap {
+pub(crate) fn item_to_attributes_ref(item: &Item) -> AttributeMap {
     item.iter()
         .map(|(k, v)| (k.clone(), to_attribute_value_ref(v)))
         .collect()
@@ -124,7 +143,7 @@ pub fn item_from_attributes(map: AttributeMap) -> Result<Item> {
 /// Converts the SDK's attribute map into an item's attributes in the map's (arbitrary) order,
 /// moving its contents: the unsorted [`RawItem::Entries`](orm_core::backend::RawItem::Entries)
 /// form, for readers that decode straight into models.
-pub fn entries_from_attributes(map: AttributeMap) -> Result<Vec<(String, Value)>> {
+pub(crate) fn entries_from_attributes(map: AttributeMap) -> Result<Vec<(String, Value)>> {
     let mut entries = Vec::with_capacity(map.len());
     for (k, v) in map {
         entries.push((k, from_attribute_value(v)?));
@@ -133,7 +152,7 @@ pub fn entries_from_attributes(map: AttributeMap) -> Result<Vec<(String, Value)>
 }
 
 /// Converts an optional attribute map (as found in SDK outputs) into an optional [`Item`].
-pub fn opt_item(map: Option<AttributeMap>) -> Result<Option<Item>> {
+pub(crate) fn opt_item(map: Option<AttributeMap>) -> Result<Option<Item>> {
     map.map(item_from_attributes).transpose()
 }
 

@@ -1,14 +1,30 @@
 #![doc = include_str!("../README.md")]
+// The README's links into feature-gated modules: the items with the feature on, the README's
+// "Features" section without it, so that the docs of every feature set are free of broken links.
+#![doc = ""]
+#![cfg_attr(feature = "testing", doc = "[local_backend]: testing::local_backend")]
+#![cfg_attr(feature = "testing", doc = "[TestTable]: testing::TestTable")]
+#![cfg_attr(
+    not(feature = "testing"),
+    doc = "[local_backend]: #features \"needs feature `testing`\""
+)]
+#![cfg_attr(
+    not(feature = "testing"),
+    doc = "[TestTable]: #features \"needs feature `testing`\""
+)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 mod backend;
 pub mod convert;
-pub mod errors;
+mod error_map;
 pub mod render;
+mod schema;
 #[cfg(feature = "streams")]
+#[cfg_attr(docsrs, doc(cfg(feature = "streams")))]
 pub mod streams;
-pub mod table;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
 use aws_sdk_dynamodb::config::retry::{RetryConfig, RetryMode};

@@ -2,6 +2,13 @@
 //!
 //! Pure functions, no network: every rendered request can be checked as data.
 //!
+//! Public for two readers: code that sends its own SDK requests (through
+//! [`DynamoBackend::client`](crate::DynamoBackend::client)) with conditions, filters or updates
+//! built with orm-core's typed [`expr`](orm_core::expr) instead of hand-written strings
+//! ([`Expressions::into_sdk`] gives the SDK's types); and the workspace's own checks of the
+//! renderer, which read the rendered text (the differential test parses it back with the
+//! memory server's parser, a fuzz target renders arbitrary trees, a bench times it).
+//!
 //! # Scheme
 //!
 //! Every attribute-name element of every path becomes a `#name` placeholder and every literal
@@ -46,7 +53,7 @@ use std::fmt::Write as _;
 
 /// The clauses of a request; each has its own placeholder prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Clause {
+pub(crate) enum Clause {
     /// `KeyConditionExpression` (`#k`, `:k`).
     KeyCondition,
     /// `ConditionExpression` (`#c`, `:c`).
@@ -61,7 +68,7 @@ pub enum Clause {
 
 impl Clause {
     /// The placeholder prefix of this clause (after the `#` or `:`).
-    pub fn prefix(self) -> &'static str {
+    pub(crate) fn prefix(self) -> &'static str {
         match self {
             Clause::KeyCondition => "k",
             Clause::Condition => "c",

@@ -92,10 +92,10 @@ impl Generator<'_> {
                 };
                 match mode {
                     Mode::Required => quote! {
-                        #krate::key::write_required_part(&mut __orm_key, #value, #name)?;
+                        #krate::__private::write_required_part(&mut __orm_key, #value, #name)?;
                     },
                     Mode::Sparse => quote! {
-                        if !#krate::key::write_part(&mut __orm_key, #value, #name)? {
+                        if !#krate::__private::write_part(&mut __orm_key, #value, #name)? {
                             return ::core::result::Result::Ok(::core::option::Option::None);
                         }
                     },
@@ -338,8 +338,10 @@ impl Generator<'_> {
                 let value = match with {
                     Some((key, path)) => {
                         let key = syn::Ident::new(key, proc_macro2::Span::call_site());
+                        let serde_path = quote!(#krate::__private::serde).to_string();
                         quote! {{
-                            #[derive(::serde::Serialize)]
+                            #[derive(#krate::__private::serde::Serialize)]
+                            #[serde(crate = #serde_path)]
                             struct __OrmTimestamp(#[serde(#key = #path)] #ty);
                             #krate::to_value(&__OrmTimestamp(#now_value))
                         }}

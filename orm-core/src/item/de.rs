@@ -8,7 +8,7 @@
 //! like) is the one lossy path: a number is handed over as `u64`/`i64` when it fits, else as
 //! `u128`/`i128`, else as the nearest `f64`.
 
-use super::path::{BridgeError, Path};
+use super::field_path::{BridgeError, FieldPath};
 use super::{BINARY_SET, NUMBER, NUMBER_SET, STRING_SET};
 use crate::number::Number;
 use crate::value::Value;
@@ -21,7 +21,7 @@ type Result<T, E = BridgeError> = std::result::Result<T, E>;
 #[derive(Debug)]
 pub(crate) struct De<'p> {
     pub(crate) value: Value,
-    pub(crate) path: &'p Path<'p>,
+    pub(crate) path: &'p FieldPath<'p>,
 }
 
 /// Describes a value for a type-mismatch message: `S "abc"`, `N 1.5`, `L (3 elements)`.
@@ -73,7 +73,7 @@ fn number_error(e: crate::number::NumberError) -> BridgeError {
 }
 
 /// Visits the elements of a list or set, checking that the visitor took all of them.
-fn visit_elements<'de, V, I>(iter: I, path: &Path<'_>, visitor: V) -> Result<V::Value>
+fn visit_elements<'de, V, I>(iter: I, path: &FieldPath<'_>, visitor: V) -> Result<V::Value>
 where
     V: Visitor<'de>,
     I: ExactSizeIterator<Item = Value>,
@@ -98,7 +98,7 @@ where
 
 fn visit_map<'de, V: Visitor<'de>>(
     map: std::collections::BTreeMap<String, Value>,
-    path: &Path<'_>,
+    path: &FieldPath<'_>,
     visitor: V,
 ) -> Result<V::Value> {
     visitor.visit_map(MapDe {
@@ -112,7 +112,7 @@ fn visit_map<'de, V: Visitor<'de>>(
 /// backend read them), without building a map first.
 pub(crate) struct EntriesDe<'p, I> {
     pub(crate) entries: I,
-    pub(crate) path: &'p Path<'p>,
+    pub(crate) path: &'p FieldPath<'p>,
 }
 
 impl<'de, I: Iterator<Item = (String, Value)>> de::Deserializer<'de> for EntriesDe<'_, I> {
@@ -408,7 +408,7 @@ impl<'de> de::Deserializer<'de> for De<'_> {
 /// The elements of a list or set.
 struct SeqDe<'a, I> {
     iter: I,
-    path: &'a Path<'a>,
+    path: &'a FieldPath<'a>,
     index: usize,
 }
 
@@ -420,7 +420,7 @@ impl<'de, I: ExactSizeIterator<Item = Value>> de::SeqAccess<'de> for SeqDe<'_, I
         match self.iter.next() {
             None => Ok(None),
             Some(value) => {
-                let path = Path::Index(self.path, self.index);
+                let path = FieldPath::Index(self.path, self.index);
                 self.index += 1;
                 seed.deserialize(De { value, path: &path })
                     .map(Some)
@@ -438,7 +438,7 @@ impl<'de, I: ExactSizeIterator<Item = Value>> de::SeqAccess<'de> for SeqDe<'_, I
 struct MapDe<'a, I> {
     iter: I,
     pending: Option<(String, Value)>,
-    path: &'a Path<'a>,
+    path: &'a FieldPath<'a>,
 }
 
 impl<'de, I: Iterator<Item = (String, Value)>> de::MapAccess<'de> for MapDe<'_, I> {
@@ -463,7 +463,7 @@ impl<'de, I: Iterator<Item = (String, Value)>> de::MapAccess<'de> for MapDe<'_, 
             .pending
             .take()
             .ok_or_else(|| BridgeError::new("next_value called before next_key"))?;
-        let path = Path::Key(self.path, &key);
+        let path = FieldPath::Key(self.path, &key);
         seed.deserialize(De { value, path: &path })
             .map_err(|e| e.at(&path))
     }
@@ -480,7 +480,7 @@ impl<'de, I: Iterator<Item = (String, Value)>> de::MapAccess<'de> for MapDe<'_, 
             None => Ok(None),
             Some((key, value)) => {
                 let v = {
-                    let path = Path::Key(self.path, &key);
+                    let path = FieldPath::Key(self.path, &key);
                     vseed
                         .deserialize(De { value, path: &path })
                         .map_err(|e| e.at(&path))?
@@ -605,7 +605,7 @@ impl<'de, K: KeyText> de::Deserializer<'de> for KeyDe<K> {
 struct EnumDe<'a> {
     key: String,
     value: Value,
-    path: &'a Path<'a>,
+    path: &'a FieldPath<'a>,
 }
 
 impl<'de, 'a> de::EnumAccess<'de> for EnumDe<'a> {
@@ -629,7 +629,7 @@ impl<'de, 'a> de::EnumAccess<'de> for EnumDe<'a> {
 struct VariantDe<'a> {
     key: String,
     value: Value,
-    path: &'a Path<'a>,
+    path: &'a FieldPath<'a>,
 }
 
 impl<'de> de::VariantAccess<'de> for VariantDe<'_> {
@@ -639,7 +639,7 @@ impl<'de> de::VariantAccess<'de> for VariantDe<'_> {
         match self.value {
             Value::Null => Ok(()),
             other => {
-                let path = Path::Key(self.path, &self.key);
+                let path = FieldPath::Key(self.path, &self.key);
                 Err(mismatch("NULL (a unit variant)", &other).at(&path))
             }
         }
@@ -647,14 +647,14 @@ impl<'de> de::VariantAccess<'de> for VariantDe<'_> {
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value> {
         let VariantDe { key, value, path } = self;
-        let path = Path::Key(path, &key);
+        let path = FieldPath::Key(path, &key);
         seed.deserialize(De { value, path: &path })
             .map_err(|e| e.at(&path))
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value> {
         let VariantDe { key, value, path } = self;
-        let path = Path::Key(path, &key);
+        let path = FieldPath::Key(path, &key);
         de::Deserializer::deserialize_tuple(De { value, path: &path }, len, visitor)
             .map_err(|e| e.at(&path))
     }
@@ -665,7 +665,7 @@ impl<'de> de::VariantAccess<'de> for VariantDe<'_> {
         visitor: V,
     ) -> Result<V::Value> {
         let VariantDe { key, value, path } = self;
-        let path = Path::Key(path, &key);
+        let path = FieldPath::Key(path, &key);
         de::Deserializer::deserialize_struct(De { value, path: &path }, "", fields, visitor)
             .map_err(|e| e.at(&path))
     }
@@ -731,7 +731,7 @@ mod tests {
     }
 
     fn any(text: &str) -> String {
-        let root = Path::Root;
+        let root = FieldPath::Root;
         de::Deserializer::deserialize_any(
             De {
                 value: Value::N(n(text)),

@@ -4,7 +4,7 @@
 //! of maps (DynamoDB has no use for them: an absent GSI key keeps an item out of the index, and
 //! empty sets are rejected). Inside lists they become `NULL`, so positions are kept.
 
-use super::path::{BridgeError, Path};
+use super::field_path::{BridgeError, FieldPath};
 use super::{BINARY_SET, MAX_DEPTH, NUMBER, NUMBER_SET, STRING_SET};
 use crate::number::Number;
 use crate::value::Value;
@@ -18,7 +18,7 @@ type Result<T, E = BridgeError> = std::result::Result<T, E>;
 /// would have (an item's attributes are at level 1).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Ser<'p> {
-    pub(crate) path: &'p Path<'p>,
+    pub(crate) path: &'p FieldPath<'p>,
     pub(crate) depth: usize,
 }
 
@@ -82,7 +82,11 @@ impl<'p> Ser<'p> {
     /// Serializes `value` as the child at `path` (whose depth is `depth`), attaching the path to
     /// any error that does not carry a deeper one.
     #[inline]
-    fn child<T: ?Sized + Serialize>(path: &Path<'_>, depth: usize, value: &T) -> Result<Value> {
+    fn child<T: ?Sized + Serialize>(
+        path: &FieldPath<'_>,
+        depth: usize,
+        value: &T,
+    ) -> Result<Value> {
         value.serialize(Ser { path, depth }).map_err(|e| e.at(path))
     }
 }
@@ -218,7 +222,7 @@ impl<'p> ser::Serializer for Ser<'p> {
         value: &T,
     ) -> Result<Value> {
         let depth = self.open()?;
-        let path = Path::Key(self.path, variant);
+        let path = FieldPath::Key(self.path, variant);
         // The content is kept even when it is NULL: `{variant: NULL}` is the variant.
         let content = Ser::child(&path, depth, value)?;
         let mut map = BTreeMap::new();
@@ -325,7 +329,7 @@ fn wrap_variant(variant: Option<&'static str>, inner: Value) -> Value {
 #[derive(Debug)]
 pub(crate) struct SeqSer<'p> {
     items: Vec<Value>,
-    parent: &'p Path<'p>,
+    parent: &'p FieldPath<'p>,
     variant: Option<&'static str>,
     /// The depth of each element.
     depth: usize,
@@ -337,12 +341,12 @@ impl SeqSer<'_> {
         let variant_path;
         let base = match self.variant {
             Some(v) => {
-                variant_path = Path::Key(self.parent, v);
+                variant_path = FieldPath::Key(self.parent, v);
                 &variant_path
             }
             None => self.parent,
         };
-        let path = Path::Index(base, self.items.len());
+        let path = FieldPath::Index(base, self.items.len());
         let v = Ser::child(&path, self.depth, value)?;
         self.items.push(list_element(v));
         Ok(())
@@ -403,7 +407,7 @@ impl ser::SerializeTupleVariant for SeqSer<'_> {
 pub(crate) struct MapSer<'p> {
     map: BTreeMap<String, Value>,
     next_key: Option<String>,
-    path: &'p Path<'p>,
+    path: &'p FieldPath<'p>,
     /// The depth of each value.
     depth: usize,
 }
@@ -411,7 +415,7 @@ pub(crate) struct MapSer<'p> {
 impl MapSer<'_> {
     #[inline]
     fn insert<T: ?Sized + Serialize>(&mut self, key: String, value: &T) -> Result<()> {
-        let path = Path::Key(self.path, &key);
+        let path = FieldPath::Key(self.path, &key);
         let v = Ser::child(&path, self.depth, value)?;
         if !is_omitted(&v) {
             self.map.insert(key, v);
@@ -455,7 +459,7 @@ impl ser::SerializeMap for MapSer<'_> {
 #[derive(Debug)]
 pub(crate) struct StructSer<'p> {
     map: BTreeMap<String, Value>,
-    parent: &'p Path<'p>,
+    parent: &'p FieldPath<'p>,
     variant: Option<&'static str>,
     /// The depth of each field value.
     depth: usize,
@@ -467,12 +471,12 @@ impl StructSer<'_> {
         let variant_path;
         let base = match self.variant {
             Some(v) => {
-                variant_path = Path::Key(self.parent, v);
+                variant_path = FieldPath::Key(self.parent, v);
                 &variant_path
             }
             None => self.parent,
         };
-        let path = Path::Key(base, key);
+        let path = FieldPath::Key(base, key);
         let v = Ser::child(&path, self.depth, value)?;
         if !is_omitted(&v) {
             self.map.insert(key.to_owned(), v);
@@ -750,11 +754,11 @@ impl SetKind {
 /// Serializes the sequence inside a set's magic newtype into `SS`, `NS` or `BS`.
 struct SetSer<'p> {
     kind: SetKind,
-    path: &'p Path<'p>,
+    path: &'p FieldPath<'p>,
 }
 
 impl<'p> SetSer<'p> {
-    fn new(kind: SetKind, path: &'p Path<'p>) -> SetSer<'p> {
+    fn new(kind: SetKind, path: &'p FieldPath<'p>) -> SetSer<'p> {
         SetSer { kind, path }
     }
 
@@ -770,7 +774,7 @@ impl<'p> SetSer<'p> {
 #[derive(Debug)]
 pub(crate) struct SetSeq<'p> {
     kind: SetKind,
-    path: &'p Path<'p>,
+    path: &'p FieldPath<'p>,
     index: usize,
     value: Value,
 }
@@ -780,7 +784,7 @@ impl ser::SerializeSeq for SetSeq<'_> {
     type Error = BridgeError;
 
     fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        let path = Path::Index(self.path, self.index);
+        let path = FieldPath::Index(self.path, self.index);
         self.index += 1;
         // Members are scalars: their depth does not matter.
         let member = Ser::child(&path, 1, value)?;

@@ -1,6 +1,7 @@
-//! Table definitions to and from DynamoDB's CreateTable / DescribeTable shapes (pure functions).
+//! Table schemas: orm-core's [`TableDefinition`] to and from DynamoDB's CreateTable /
+//! DescribeTable shapes (pure functions).
 
-use aws_sdk_dynamodb::error::BuildError;
+use crate::error_map::build_error;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, GlobalSecondaryIndex, KeySchemaElement, KeyType as SdkKeyType,
     LocalSecondaryIndex, Projection as SdkProjection, ProjectionType, ScalarAttributeType,
@@ -11,19 +12,15 @@ use orm_core::error::{Error, Result};
 
 /// The parts of a CreateTable request derived from a [`TableDefinition`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct CreateTableParts {
+pub(crate) struct CreateTableParts {
     /// Every key attribute of the table and its indexes, each once, in first-use order.
-    pub attribute_definitions: Vec<AttributeDefinition>,
+    pub(crate) attribute_definitions: Vec<AttributeDefinition>,
     /// The table's key schema (HASH, then RANGE if any).
-    pub key_schema: Vec<KeySchemaElement>,
+    pub(crate) key_schema: Vec<KeySchemaElement>,
     /// Global secondary indexes (`None` when there are none: DynamoDB rejects empty lists).
-    pub global_secondary_indexes: Option<Vec<GlobalSecondaryIndex>>,
+    pub(crate) global_secondary_indexes: Option<Vec<GlobalSecondaryIndex>>,
     /// Local secondary indexes (`None` when there are none).
-    pub local_secondary_indexes: Option<Vec<LocalSecondaryIndex>>,
-}
-
-pub(crate) fn build_error(operation: &'static str, e: BuildError) -> Error {
-    Error::backend(operation, false, e)
+    pub(crate) local_secondary_indexes: Option<Vec<LocalSecondaryIndex>>,
 }
 
 fn scalar(t: KeyType) -> ScalarAttributeType {
@@ -85,7 +82,7 @@ fn projection(p: &Projection) -> SdkProjection {
 
 /// Builds the CreateTable parts: attribute definitions deduplicated across the table and index
 /// keys (a name used with two different types is a `Validation` error), key schemas, indexes.
-pub fn create_table_parts(definition: &TableDefinition) -> Result<CreateTableParts> {
+pub(crate) fn create_table_parts(definition: &TableDefinition) -> Result<CreateTableParts> {
     let mut all: Vec<&KeyAttribute> = vec![&definition.partition_key];
     all.extend(definition.sort_key.as_ref());
     for index in &definition.indexes {
@@ -217,7 +214,7 @@ fn projection_from(p: Option<SdkProjection>) -> Projection {
 /// Rebuilds a [`TableDefinition`] from DescribeTable's answer. `name` is the table name as the
 /// caller knows it (without the backend's prefix); `ttl_attribute` comes from
 /// DescribeTimeToLive. Indexes are sorted by name.
-pub fn definition_from_description(
+pub(crate) fn definition_from_description(
     name: &str,
     description: TableDescription,
     ttl_attribute: Option<String>,

@@ -1,6 +1,8 @@
-//! Where in an item a value sits, and the error type the bridge uses internally.
+//! Where in an item a value sits, for the bridge's error messages, and the error type the bridge
+//! uses internally.
 //!
-//! A [`Path`] is a chain of segments linked to their parents on the stack: building one costs
+//! Not an expression path (that is [`crate::expr::Path`], which names attributes in conditions
+//! and updates): a [`FieldPath`] is a chain of segments linked to their parents on the stack: building one costs
 //! nothing, and it is rendered to text (`orders[3].total`) only when an error happens.
 
 use std::fmt::{self, Write as _};
@@ -8,16 +10,16 @@ use std::fmt::{self, Write as _};
 /// One position in a value tree: the root, a map key (or struct field, or enum variant) under a
 /// parent, or a list index under a parent.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Path<'a> {
+pub(crate) enum FieldPath<'a> {
     /// The value being converted itself.
     Root,
     /// A map entry, struct field or externally tagged enum variant.
-    Key(&'a Path<'a>, &'a str),
+    Key(&'a FieldPath<'a>, &'a str),
     /// A list element (or set member).
-    Index(&'a Path<'a>, usize),
+    Index(&'a FieldPath<'a>, usize),
 }
 
-impl Path<'_> {
+impl FieldPath<'_> {
     /// Renders the path for an error message: `orders[3].total`, empty for the root.
     pub(crate) fn render(&self) -> String {
         let mut out = String::new();
@@ -27,8 +29,8 @@ impl Path<'_> {
 
     fn write_to(&self, out: &mut String) {
         match *self {
-            Path::Root => {}
-            Path::Key(parent, key) => {
+            FieldPath::Root => {}
+            FieldPath::Key(parent, key) => {
                 parent.write_to(out);
                 if is_plain_key(key) {
                     if !out.is_empty() {
@@ -40,7 +42,7 @@ impl Path<'_> {
                     let _ = write!(out, "[{key:?}]");
                 }
             }
-            Path::Index(parent, index) => {
+            FieldPath::Index(parent, index) => {
                 parent.write_to(out);
                 let _ = write!(out, "[{index}]");
             }
@@ -76,7 +78,7 @@ impl BridgeError {
 
     /// Attaches `path` unless a deeper (more precise) path is already attached.
     #[cold]
-    pub(crate) fn at(mut self, path: &Path<'_>) -> BridgeError {
+    pub(crate) fn at(mut self, path: &FieldPath<'_>) -> BridgeError {
         if self.0.path.is_none() {
             self.0.path = Some(path.render());
         }
@@ -134,24 +136,24 @@ mod tests {
 
     #[test]
     fn renders_paths() {
-        let root = Path::Root;
+        let root = FieldPath::Root;
         assert_eq!(root.render(), "");
-        let orders = Path::Key(&root, "orders");
-        let third = Path::Index(&orders, 3);
-        let total = Path::Key(&third, "total");
+        let orders = FieldPath::Key(&root, "orders");
+        let third = FieldPath::Index(&orders, 3);
+        let total = FieldPath::Key(&third, "total");
         assert_eq!(total.render(), "orders[3].total");
-        let top_index = Path::Index(&root, 0);
+        let top_index = FieldPath::Index(&root, 0);
         assert_eq!(top_index.render(), "[0]");
-        let odd = Path::Key(&orders, "a.b");
+        let odd = FieldPath::Key(&orders, "a.b");
         assert_eq!(odd.render(), "orders[\"a.b\"]");
-        let empty = Path::Key(&root, "");
+        let empty = FieldPath::Key(&root, "");
         assert_eq!(empty.render(), "[\"\"]");
     }
 
     #[test]
     fn deepest_path_wins() {
-        let root = Path::Root;
-        let a = Path::Key(&root, "a");
+        let root = FieldPath::Root;
+        let a = FieldPath::Key(&root, "a");
         let e = BridgeError::new("boom").at(&a).at(&root);
         let e: crate::error::Error = e.into();
         assert_eq!(e.to_string(), "a: boom");

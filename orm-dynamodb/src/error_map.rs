@@ -1,22 +1,11 @@
 //! Mapping of aws-sdk-dynamodb errors onto [`orm_core::Error`], by service error code.
 //!
-//! | DynamoDB error (code) | orm-core error |
-//! |---|---|
-//! | `ConditionalCheckFailedException` | `ConditionFailed { entity: None, item }` (item from the exception, when `ReturnValuesOnConditionCheckFailure=ALL_OLD`) |
-//! | `TransactionCanceledException` | `TransactionCanceled { reasons }`: one reason per action with code (`None` when the action was fine), message and item |
-//! | `ProvisionedThroughputExceededException`, `ThrottlingException`, `RequestLimitExceeded` | `Throttled { message }` |
-//! | `ResourceNotFoundException` | `TableNotFound { table }` |
-//! | `ResourceInUseException` | `TableExists { table }` on CreateTable; elsewhere `Backend { retryable: true }` |
-//! | `ValidationException` | `Validation { message }` (the service's message) |
-//! | `IdempotentParameterMismatchException` | `Validation { message }` |
-//! | `TransactionConflictException`, `TransactionInProgressException`, `InternalServerError`, `InternalFailure`, `ServiceUnavailable`, `LimitExceededException` | `Backend { retryable: true }` |
-//! | timeouts, dispatch (connection) failures, unparseable responses | `Backend { retryable: true }` |
-//! | anything else | `Backend { retryable: false, source }` |
+//! The mapping, code by code, is the table in the crate docs (README.md, "Errors").
 //!
 //! Messages are never parsed: typed SDK variants are matched first, then the error code.
 
 use crate::convert::item_from_attributes;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{BuildError, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::CancellationReason as SdkReason;
 use aws_sdk_dynamodb::Error as ServiceError;
 use orm_core::error::{BoxError, CancellationReason, Error};
@@ -26,7 +15,11 @@ use std::fmt::Debug;
 ///
 /// `operation` is the DynamoDB operation name (`PutItem`); `table` names the table(s) the
 /// request was about, as the caller named them (used for `TableNotFound` / `TableExists`).
-pub fn map_sdk_error<E, R>(operation: &'static str, table: &str, error: SdkError<E, R>) -> Error
+pub(crate) fn map_sdk_error<E, R>(
+    operation: &'static str,
+    table: &str,
+    error: SdkError<E, R>,
+) -> Error
 where
     E: Into<ServiceError> + std::error::Error + Send + Sync + 'static,
     R: Debug + Send + Sync + 'static,
@@ -46,6 +39,12 @@ where
     }
 }
 
+/// Maps a request the SDK could not build (a required field missing) onto [`Error`]: a bug in
+/// this crate's request building, never retryable.
+pub(crate) fn build_error(operation: &'static str, e: BuildError) -> Error {
+    Error::backend(operation, false, e)
+}
+
 fn boxed<E, R>(error: SdkError<E, R>) -> BoxError
 where
     E: std::error::Error + Send + Sync + 'static,
@@ -55,7 +54,11 @@ where
 }
 
 /// Maps a service error (the operation error converted into the SDK's top-level error enum).
-pub fn map_service_error(operation: &'static str, table: &str, error: ServiceError) -> Error {
+pub(crate) fn map_service_error(
+    operation: &'static str,
+    table: &str,
+    error: ServiceError,
+) -> Error {
     match error {
         ServiceError::ConditionalCheckFailedException(e) => Error::ConditionFailed {
             entity: None,
@@ -149,7 +152,7 @@ fn resource_in_use(operation: &'static str, table: &str, error: ServiceError) ->
 }
 
 /// Maps DynamoDB's cancellation reasons, one per action in action order.
-pub fn map_reasons(reasons: Vec<SdkReason>) -> Vec<CancellationReason> {
+pub(crate) fn map_reasons(reasons: Vec<SdkReason>) -> Vec<CancellationReason> {
     reasons
         .into_iter()
         .enumerate()
