@@ -222,7 +222,7 @@ pub fn serve_if_child() {
         let _ = writeln!(out, "{port}");
         let _ = out.flush();
         let mut canned = Canned::new();
-        if let Some(item) = std::env::var(STUB_GET_ITEM_ENV).ok() {
+        if let Ok(item) = std::env::var(STUB_GET_ITEM_ENV) {
             canned = canned.with_get_item(serde_json::from_str(&item).expect("a JSON item"));
         }
         serve(listener, Arc::new(canned), None).await;
