@@ -1,10 +1,14 @@
 //! The `dynamodb-memory` program (orm-memory's MemoryServer) against DynamoDB Local, side by
 //! side, from aws-sdk-dynamodb over HTTP on loopback (issue 14's targets):
 //! - start to first answer (spawn -> a ListTables answered), and idle resident memory;
-//! - GetItem round trip, p50 and p99 of sequential calls;
-//! - PutItem throughput with 4 concurrent connections;
-//! - the same against the canned stub (`benches/src/stub.rs`, answers without any work): the
-//!   client's own floor, so what the server adds shows.
+//! - GetItem round trip, p50 and p99 of sequential calls, and the client's CPU time per call,
+//!   from three callers ([`Caller`]: a current-thread runtime, a task on a 2-worker runtime,
+//!   `block_on` on that runtime), since the runtime's structure moves the figure by tens of µs;
+//! - PutItem throughput with 4 concurrent connections, with the client's and the server's CPU
+//!   time per PutItem (which bound the throughput on this machine's cores);
+//! - the same against the canned stub (`benches/src/stub.rs`, answers without any work, GetItem
+//!   with an item of the same shape): the client's own floor, so what the server adds shows;
+//! - the same with a minimal raw HTTP client: what the server costs without the SDK.
 //!
 //! The program is `target/release/dynamodb-memory` (or `$ORM_DYNAMODB_MEMORY_BIN`); DynamoDB Local
 //! is the server at `$DYNAMODB_ENDPOINT` (its side is skipped when unset; its start time and RSS
@@ -16,6 +20,7 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType,
 };
 use aws_sdk_dynamodb::Client;
+use cpu_time::ProcessTime;
 use orm_benches::measure::write_result;
 use orm_benches::runtime;
 use serde_json::json;
@@ -88,8 +93,8 @@ async fn create(client: &Client) {
         .expect("create table");
 }
 
-/// GetItem latencies (µs): p50 and p99 of `n` sequential calls after a warm-up.
-async fn get_latency(client: &Client, n: u64) -> (f64, f64) {
+/// Writes the 1,000 items the GetItems read.
+async fn fill(client: &Client) {
     for i in 0..1000 {
         client
             .put_item()
@@ -99,6 +104,55 @@ async fn get_latency(client: &Client, n: u64) -> (f64, f64) {
             .await
             .unwrap();
     }
+}
+
+/// Where the calls run: a tokio runtime's structure decides how many threads hand each call
+/// on (a wake-up of another thread costs tens of µs of CPU and of latency on a busy machine).
+#[derive(Debug, Clone, Copy)]
+enum Caller {
+    /// A current-thread runtime (what `#[tokio::test]` and a CLI's `block_on` give): the call,
+    /// hyper's connection task and the socket's readiness all on one thread.
+    CurrentThread,
+    /// A task spawned on the 2-worker runtime (how a server's request handlers call): the call
+    /// and the connection task on the runtime's workers.
+    Task,
+    /// `block_on` on the 2-worker runtime (an `async fn main` under `#[tokio::main]`): the call
+    /// on the blocking thread, the connection task on a worker, two cross-thread wake-ups a call.
+    BlockOn,
+}
+
+impl Caller {
+    const ALL: [Caller; 3] = [Caller::CurrentThread, Caller::Task, Caller::BlockOn];
+
+    fn name(self) -> &'static str {
+        match self {
+            Caller::CurrentThread => "current_thread",
+            Caller::Task => "task",
+            Caller::BlockOn => "block_on",
+        }
+    }
+
+    /// Runs `work` (which builds its own client) the way this caller does.
+    fn run<T: Send + 'static>(
+        self,
+        workers: &tokio::runtime::Runtime,
+        work: impl std::future::Future<Output = T> + Send + 'static,
+    ) -> T {
+        match self {
+            Caller::CurrentThread => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(work),
+            Caller::Task => workers.block_on(async { tokio::spawn(work).await.expect("task") }),
+            Caller::BlockOn => workers.block_on(work),
+        }
+    }
+}
+
+/// GetItem over `n` sequential calls after a warm-up: p50 and p99 latency (µs) and the client
+/// process's CPU time per call (µs; the servers are other processes).
+async fn get_latency(client: &Client, n: u64) -> (f64, f64, f64) {
     let get = |i: u64| {
         client
             .get_item()
@@ -111,42 +165,74 @@ async fn get_latency(client: &Client, n: u64) -> (f64, f64) {
         get(i % 1000).await.unwrap();
     }
     let mut times = Vec::with_capacity(n as usize);
+    let cpu = ProcessTime::now();
     for i in 0..n {
         let started = Instant::now();
         let out = get(i % 1000).await.unwrap();
         times.push(started.elapsed().as_secs_f64() * 1e6);
         assert!(out.item.is_some());
     }
+    let cpu_per_call = cpu.elapsed().as_secs_f64() * 1e6 / n as f64;
     times.sort_by(f64::total_cmp);
-    (times[times.len() / 2], times[times.len() * 99 / 100])
+    (
+        times[times.len() / 2],
+        times[times.len() * 99 / 100],
+        cpu_per_call,
+    )
 }
 
-/// PutItems per second with 4 concurrent connections (4 clients) for `seconds`.
-async fn put_throughput(endpoint: &str, seconds: u64) -> f64 {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let mut tasks = Vec::new();
-    for worker in 0..4u64 {
-        let c = client(endpoint).await;
-        tasks.push(tokio::spawn(async move {
-            let mut done = 0u64;
-            while Instant::now() < deadline {
-                c.put_item()
-                    .table_name(TABLE)
-                    .set_item(Some(item(1_000_000 + worker * 10_000_000 + done)))
-                    .send()
-                    .await
-                    .unwrap();
-                done += 1;
-            }
-            done
-        }));
-    }
+/// PutItems per second with 4 concurrent connections (4 clients, 4 tasks on the 2-worker
+/// runtime) for `seconds`; also the CPU time per PutItem of this (client) process and of the
+/// server process `server` when known (µs).
+fn put_throughput(
+    rt: &tokio::runtime::Runtime,
+    endpoint: &str,
+    seconds: u64,
+    server: Option<u32>,
+) -> (f64, f64, Option<f64>) {
+    let clients: Vec<Client> = rt.block_on(async {
+        let mut clients = Vec::new();
+        for _ in 0..4 {
+            clients.push(client(endpoint).await);
+        }
+        clients
+    });
+    let server_cpu = server.and_then(cpu_of);
+    let cpu = ProcessTime::now();
     let started = Instant::now();
-    let mut total = 0;
-    for t in tasks {
-        total += t.await.unwrap();
-    }
-    total as f64 / started.elapsed().as_secs_f64()
+    let deadline = started + Duration::from_secs(seconds);
+    let total: u64 = rt.block_on(async {
+        let tasks: Vec<_> = clients
+            .into_iter()
+            .enumerate()
+            .map(|(worker, c)| {
+                tokio::spawn(async move {
+                    let mut done = 0u64;
+                    while Instant::now() < deadline {
+                        c.put_item()
+                            .table_name(TABLE)
+                            .set_item(Some(item(1_000_000 + worker as u64 * 10_000_000 + done)))
+                            .send()
+                            .await
+                            .unwrap();
+                        done += 1;
+                    }
+                    done
+                })
+            })
+            .collect();
+        let mut total = 0;
+        for t in tasks {
+            total += t.await.unwrap();
+        }
+        total
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    let client_cpu = cpu.elapsed().as_secs_f64() * 1e6 / total as f64;
+    let server_cpu = server_cpu
+        .zip(server.and_then(cpu_of))
+        .map(|(before, after)| (after - before) * 1e6 / total as f64);
+    (total as f64 / elapsed, client_cpu, server_cpu)
 }
 
 /// A minimal keep-alive HTTP/1.1 client on one connection: what the server costs without the
@@ -211,8 +297,14 @@ fn raw_put_body(i: u64) -> String {
     )
 }
 
-/// Raw-client GetItem p50 / p99 (µs) and PutItems per second with 4 connections (4 threads).
-fn raw_numbers(endpoint: &str, gets: u64, seconds: u64) -> (f64, f64, f64) {
+/// Raw-client GetItem p50 / p99 (µs), PutItems per second with 4 connections (4 threads), and
+/// the server process's CPU time per PutItem (µs) when its pid is known.
+fn raw_numbers(
+    endpoint: &str,
+    gets: u64,
+    seconds: u64,
+    server: Option<u32>,
+) -> (f64, f64, f64, Option<f64>) {
     let mut c = RawClient::connect(endpoint);
     for i in 0..1000 {
         assert_eq!(c.call("PutItem", &raw_put_body(i)), 200);
@@ -225,6 +317,7 @@ fn raw_numbers(endpoint: &str, gets: u64, seconds: u64) -> (f64, f64, f64) {
         times.push(started.elapsed().as_secs_f64() * 1e6);
     }
     times.sort_by(f64::total_cmp);
+    let server_cpu = server.and_then(cpu_of);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let workers: Vec<_> = (0..4u64)
@@ -245,11 +338,25 @@ fn raw_numbers(endpoint: &str, gets: u64, seconds: u64) -> (f64, f64, f64) {
         })
         .collect();
     let total: u64 = workers.into_iter().map(|w| w.join().unwrap()).sum();
+    let elapsed = started.elapsed().as_secs_f64();
+    let server_cpu = server_cpu
+        .zip(server.and_then(cpu_of))
+        .map(|(before, after)| (after - before) * 1e6 / total as f64);
     (
         times[times.len() / 2],
         times[times.len() * 99 / 100],
-        total as f64 / started.elapsed().as_secs_f64(),
+        total as f64 / elapsed,
+        server_cpu,
     )
+}
+
+/// The CPU time (user + system, seconds) process `pid` has used, from /proc (10 ms steps).
+fn cpu_of(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
 }
 
 fn rss_of(pid: u32) -> Option<u64> {
@@ -309,12 +416,17 @@ fn main() {
     let mut results = json!({
         "start_ms": start_ms,
         "idle_rss_bytes": idle_rss,
+        "load_at_start": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
     });
+    drop(memory_client);
     // The canned stub answers without doing any work: the client's own floor.
-    let stub = orm_benches::stub::StubProcess::spawn();
+    // It answers GetItem with the item the gets read from the servers (one of the same shape).
+    let stub = orm_benches::stub::StubProcess::spawn_with_get_item(&orm_benches::stub::wire_item(
+        &item(0),
+    ));
     let mut sides = vec![
-        ("memory_server", endpoint.clone(), Some(memory_client)),
-        ("stub", stub.endpoint().to_string(), None),
+        ("memory_server", endpoint.clone(), Some(child.id())),
+        ("stub", stub.endpoint().to_string(), Some(stub.pid())),
     ];
     if let Some(local) = std::env::var("DYNAMODB_ENDPOINT")
         .ok()
@@ -324,31 +436,50 @@ fn main() {
     } else {
         eprintln!("DYNAMODB_ENDPOINT not set: DynamoDB Local side skipped");
     }
-    for (name, endpoint, c) in sides {
-        let (p50, p99, puts) = rt.block_on(async {
-            let c = match c {
-                Some(c) => c,
-                None => client(&endpoint).await,
-            };
+    for (name, endpoint, pid) in sides {
+        rt.block_on(async {
+            let c = client(&endpoint).await;
             create(&c).await;
-            let (p50, p99) = get_latency(&c, gets).await;
-            let puts = put_throughput(&endpoint, seconds).await;
-            (p50, p99, puts)
+            fill(&c).await;
         });
-        eprintln!(
-            "memory_server: {name}: GetItem p50 {p50:.0} µs, p99 {p99:.0} µs; PutItem {puts:.0}/s with 4 connections (aws-sdk-dynamodb)"
-        );
-        results[name] = json!({ "get_p50_us": p50, "get_p99_us": p99, "puts_per_s": puts });
-        if name != "stub" {
-            let (raw_p50, raw_p99, raw_puts) = raw_numbers(&endpoint, gets, seconds);
+        results[name] = json!({});
+        for caller in Caller::ALL {
+            let endpoint = endpoint.clone();
+            let (p50, p99, cpu) = caller.run(&rt, async move {
+                get_latency(&client(&endpoint).await, gets).await
+            });
             eprintln!(
-                "memory_server: {name}: GetItem p50 {raw_p50:.0} µs, p99 {raw_p99:.0} µs; PutItem {raw_puts:.0}/s with 4 connections (raw HTTP client)"
+                "memory_server: {name}: GetItem p50 {p50:.0} µs, p99 {p99:.0} µs, client CPU {cpu:.0} µs/call (aws-sdk-dynamodb, {})",
+                caller.name()
             );
-            results[name]["raw_get_p50_us"] = json!(raw_p50);
-            results[name]["raw_get_p99_us"] = json!(raw_p99);
-            results[name]["raw_puts_per_s"] = json!(raw_puts);
+            results[name][format!("get_p50_us_{}", caller.name())] = json!(p50);
+            results[name][format!("get_p99_us_{}", caller.name())] = json!(p99);
+            results[name][format!("get_client_cpu_us_{}", caller.name())] = json!(cpu);
         }
+        let (puts, client_cpu, server_cpu) = put_throughput(&rt, &endpoint, seconds, pid);
+        let server_cpu_text =
+            server_cpu.map_or(String::new(), |c| format!(", server CPU {c:.0} µs/put"));
+        eprintln!(
+            "memory_server: {name}: PutItem {puts:.0}/s with 4 connections, client CPU {client_cpu:.0} µs/put{server_cpu_text} (aws-sdk-dynamodb, 4 tasks on 2 workers)"
+        );
+        results[name]["puts_per_s"] = json!(puts);
+        results[name]["put_client_cpu_us"] = json!(client_cpu);
+        results[name]["put_server_cpu_us"] = json!(server_cpu);
+        let (raw_p50, raw_p99, raw_puts, raw_server_cpu) =
+            raw_numbers(&endpoint, gets, seconds, pid);
+        let server_cpu_text =
+            raw_server_cpu.map_or(String::new(), |c| format!(", server CPU {c:.0} µs/put"));
+        eprintln!(
+            "memory_server: {name}: GetItem p50 {raw_p50:.0} µs, p99 {raw_p99:.0} µs; PutItem {raw_puts:.0}/s with 4 connections{server_cpu_text} (raw HTTP client)"
+        );
+        results[name]["raw_get_p50_us"] = json!(raw_p50);
+        results[name]["raw_get_p99_us"] = json!(raw_p99);
+        results[name]["raw_puts_per_s"] = json!(raw_puts);
+        results[name]["raw_put_server_cpu_us"] = json!(raw_server_cpu);
     }
+    results["load_at_end"] = json!(std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .trim());
     let _ = child.kill();
     let _ = child.wait();
     drop(stub);

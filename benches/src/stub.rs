@@ -19,6 +19,10 @@ use tokio::net::{TcpListener, TcpStream};
 /// Set in the environment of a bench binary to make it serve the stub instead of benchmarking.
 pub const STUB_ENV: &str = "ORM_BENCH_STUB_SERVE";
 
+/// Set (with [`STUB_ENV`]) to a JSON item in DynamoDB's wire form to make the child's GetItem
+/// answer that item instead of order 0 ([`StubProcess::spawn_with_get_item`]).
+pub const STUB_GET_ITEM_ENV: &str = "ORM_BENCH_STUB_GET_ITEM";
+
 /// Request bodies received, by target (`GetItem`, `PutItem`...).
 pub type Recorder = Arc<Mutex<Vec<(String, Json)>>>;
 
@@ -104,6 +108,14 @@ impl Canned {
             "BatchWriteItem" => &self.batch_write,
             _ => &self.other,
         }
+    }
+}
+
+impl Canned {
+    /// The same answers, but GetItem returns `item` (DynamoDB's JSON wire form of an item).
+    pub fn with_get_item(mut self, item: Json) -> Canned {
+        self.get = response(&json!({ "Item": item }));
+        self
     }
 }
 
@@ -209,7 +221,11 @@ pub fn serve_if_child() {
         let mut out = std::io::stdout();
         let _ = writeln!(out, "{port}");
         let _ = out.flush();
-        serve(listener, Arc::new(Canned::new()), None).await;
+        let mut canned = Canned::new();
+        if let Ok(item) = std::env::var(STUB_GET_ITEM_ENV) {
+            canned = canned.with_get_item(serde_json::from_str(&item).expect("a JSON item"));
+        }
+        serve(listener, Arc::new(canned), None).await;
     });
     std::process::exit(0);
 }
@@ -224,8 +240,22 @@ pub struct StubProcess {
 impl StubProcess {
     /// Starts the child and waits for its port.
     pub fn spawn() -> StubProcess {
+        StubProcess::start(None)
+    }
+
+    /// Starts a child whose GetItem answers `item` (DynamoDB's JSON wire form), so that a
+    /// benchmark's client parses the same answer from the stub as from the server it measures.
+    pub fn spawn_with_get_item(item: &Json) -> StubProcess {
+        StubProcess::start(Some(item))
+    }
+
+    fn start(get_item: Option<&Json>) -> StubProcess {
         let exe = std::env::current_exe().expect("current exe");
-        let mut child = Command::new(exe)
+        let mut command = Command::new(exe);
+        if let Some(item) = get_item {
+            command.env(STUB_GET_ITEM_ENV, item.to_string());
+        }
+        let mut child = command
             .env(STUB_ENV, "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -247,6 +277,11 @@ impl StubProcess {
     /// `http://127.0.0.1:PORT`.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// The child's process id (to read its CPU time from /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 }
 
