@@ -407,12 +407,12 @@ impl Backend for MemoryBackend {
 
     async fn query_raw(&self, request: Query) -> Result<RawPage> {
         let state = self.read();
-        query::query_with(state.table(&request.table)?, &request, Table::decode_raw)
+        query::query_with(state.table(&request.table)?, &request, Table::share)
     }
 
     async fn scan_raw(&self, request: Scan) -> Result<RawPage> {
         let state = self.read();
-        query::scan_with(state.table(&request.table)?, &request, Table::decode_raw)
+        query::scan_with(state.table(&request.table)?, &request, Table::share)
     }
 
     async fn batch_get(&self, request: BatchGet) -> Result<BatchGetOutput> {

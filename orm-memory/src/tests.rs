@@ -704,9 +704,9 @@ async fn queries_and_scans_through_the_backend() {
     };
     assert_eq!(b.scan(scan.clone()).await.unwrap().count, 10);
 
-    // The raw reads answer the same pages; whole items come as entries, projected ones as items.
+    // The raw reads answer the same pages; whole items come shared, projected ones as items.
     let raw = b.query_raw(query.clone()).await.unwrap();
-    assert!(matches!(raw.items[..], [RawItem::Entries(_)]));
+    assert!(matches!(raw.items[..], [RawItem::Shared(_)]));
     assert_eq!(Page::from(raw), b.query(query.clone()).await.unwrap());
     let projected = Query {
         projection: Some(vec![attr("i")]),
