@@ -3,6 +3,7 @@
 mod eval;
 mod key;
 mod limits;
+mod lock;
 mod query;
 #[cfg(feature = "server")]
 pub mod server;
@@ -15,6 +16,7 @@ mod write;
 pub use crate::snapshot::{Snapshot, SnapshotError, SNAPSHOT_VERSION};
 
 use crate::key::PrimaryKey;
+use crate::lock::{ReadGuard, ShardedLock, WriteGuard};
 use crate::table::Table;
 use crate::write::{Failure, Planned, Ready};
 use async_trait::async_trait;
@@ -27,7 +29,7 @@ use orm_core::error::CancellationReason;
 use orm_core::{Backend, Error, Item, Number, Result, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long DynamoDB remembers a transaction's client request token.
@@ -72,13 +74,20 @@ fn table_not_found(name: &str) -> Error {
 ///
 /// Cheap to clone: clones share the same tables (an `Arc`), so a test can hand one to the code
 /// under test and inspect the data through another. `Send + Sync`; no lock is held across an
-/// `.await` (there are none inside).
+/// `.await` (there are none inside). Reads never block each other, nor write to memory another
+/// reading thread reads (the lock has a shard per core); writes are serialized.
 ///
 /// Expired items (by the table's TTL attribute) are not removed automatically, as DynamoDB's
 /// deletion is lazy; call [`MemoryBackend::purge_expired`] to remove them.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct MemoryBackend {
-    state: Arc<RwLock<State>>,
+    state: Arc<ShardedLock<State>>,
+}
+
+impl Default for MemoryBackend {
+    fn default() -> MemoryBackend {
+        MemoryBackend::from_tables(HashMap::new())
+    }
 }
 
 impl fmt::Debug for MemoryBackend {
@@ -179,7 +188,7 @@ impl MemoryBackend {
     /// A backend holding these tables.
     fn from_tables(tables: HashMap<String, Table>) -> MemoryBackend {
         MemoryBackend {
-            state: Arc::new(RwLock::new(State {
+            state: Arc::new(ShardedLock::new(State {
                 tables,
                 tokens: HashMap::new(),
             })),
@@ -226,12 +235,12 @@ impl MemoryBackend {
         MemoryBackend::from_tables(self.read().tables.clone())
     }
 
-    fn read(&self) -> RwLockReadGuard<'_, State> {
-        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    fn read(&self) -> ReadGuard<'_, State> {
+        self.state.read()
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, State> {
-        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    fn write(&self) -> WriteGuard<'_, State> {
+        self.state.write()
     }
 
     /// Removes, from every table with a TTL attribute, the items whose TTL attribute is a number
