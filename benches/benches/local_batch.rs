@@ -31,14 +31,14 @@ fn main() {
     rt.block_on(async {
         let clients = Clients::new(&endpoint).await;
         let backend = clients.table.backend().clone();
-        let seq_table = Table::from_arc(backend.clone(), "bench_sequential");
+        let seq_table = Table::new(backend.clone(), "bench_sequential");
         let concurrency: usize = std::env::var("ORM_BENCH_BATCH_CONCURRENCY")
             .ok()
             .and_then(|s| s.parse().ok())
             .unwrap_or(orm_core::batch::BatchConfig::default().concurrency);
-        let batch_table = Table::from_arc(backend.clone(), "bench_batch")
+        let batch_table = Table::new(backend.clone(), "bench_batch")
             .reconfigure(|c| c.batch.concurrency = concurrency);
-        let put_table = Table::from_arc(backend, "bench_batch_put")
+        let put_table = Table::new(backend, "bench_batch_put")
             .reconfigure(|c| c.batch.concurrency = concurrency);
         for t in [&seq_table, &batch_table, &put_table] {
             let _ = t.delete_table().await;
@@ -68,7 +68,7 @@ fn main() {
 
         let count = batch_table
             .backend()
-            .scan(orm_core::backend::Scan {
+            .scan(&orm_core::backend::ScanRequest {
                 table: "bench_batch".into(),
                 index: None,
                 filter: None,

@@ -40,7 +40,7 @@ use orm_benches::model::{
 };
 use orm_benches::sdk::pk;
 use orm_benches::TABLE;
-use orm_core::backend::{GetItem, PutItem, Query, ReturnValues};
+use orm_core::backend::{GetItem, PutItem, QueryRequest, ReturnValues};
 use orm_core::expr::Path;
 use orm_core::prelude::*;
 use orm_core::Backend as _;
@@ -141,7 +141,7 @@ fn benches(c: &mut Criterion, n: u64) {
                     consistent: false,
                     projection: None,
                 },
-                |req| backend.get_item(req).now_or_never().unwrap().unwrap(),
+                |req| backend.get_item(&req).now_or_never().unwrap().unwrap(),
             )
         })
     });
@@ -152,7 +152,7 @@ fn benches(c: &mut Criterion, n: u64) {
                 iters,
                 || query(Value::S(pk(&customer_id(rng.below(customers)))), None),
                 |req| {
-                    let page = backend.query(req).now_or_never().unwrap().unwrap();
+                    let page = backend.query(&req).now_or_never().unwrap().unwrap();
                     assert_eq!(page.items.len(), 100);
                     page
                 },
@@ -166,7 +166,7 @@ fn benches(c: &mut Criterion, n: u64) {
             timed(
                 iters,
                 || query(Value::S(pk(&customer_id(customers / 2))), None),
-                |req| backend.query(req).now_or_never().unwrap().unwrap(),
+                |req| backend.query(&req).now_or_never().unwrap().unwrap(),
             )
         })
     });
@@ -176,12 +176,12 @@ fn benches(c: &mut Criterion, n: u64) {
         b.iter_custom(|iters| {
             timed(
                 iters,
-                || Query {
+                || QueryRequest {
                     count_only: true,
                     ..query(Value::S(pk(&customer_id(customers / 2))), None)
                 },
                 |req| {
-                    let page = backend.query(req).now_or_never().unwrap().unwrap();
+                    let page = backend.query(&req).now_or_never().unwrap().unwrap();
                     assert_eq!(page.count, 100);
                     page
                 },
@@ -198,7 +198,7 @@ fn benches(c: &mut Criterion, n: u64) {
                     consistent: false,
                     projection: None,
                 },
-                |req| backend.get_item(req).now_or_never().unwrap().unwrap(),
+                |req| backend.get_item(&req).now_or_never().unwrap().unwrap(),
             )
         })
     });
@@ -217,7 +217,7 @@ fn benches(c: &mut Criterion, n: u64) {
                     query(Value::S(format!("REGION#{region}")), Some("gsi1"))
                 },
                 |req| {
-                    let page = backend.query(req).now_or_never().unwrap().unwrap();
+                    let page = backend.query(&req).now_or_never().unwrap().unwrap();
                     assert_eq!(page.items.len(), 100);
                     page
                 },
@@ -258,7 +258,7 @@ fn benches(c: &mut Criterion, n: u64) {
         consistent: false,
         projection: None,
     };
-    let read = |req: GetItem| backend.get_item(req).now_or_never().unwrap().unwrap();
+    let read = |req: GetItem| backend.get_item(&req).now_or_never().unwrap().unwrap();
     for threads in [1, 2] {
         let name = format!("get_{threads}thread{}", if threads > 1 { "s" } else { "" });
         g.bench_function(name, |b| {
@@ -286,7 +286,7 @@ fn benches(c: &mut Criterion, n: u64) {
             timed(
                 iters,
                 || PutItem::new(TABLE, stored(rng.below(n))),
-                |req| backend.put_item(req).now_or_never().unwrap().unwrap(),
+                |req| backend.put_item(&req).now_or_never().unwrap().unwrap(),
             )
         })
     });
@@ -305,7 +305,7 @@ fn benches(c: &mut Criterion, n: u64) {
                     return_values: ReturnValues::None,
                     return_item_on_condition_failure: true,
                 },
-                |req| backend.put_item(req).now_or_never().unwrap().unwrap(),
+                |req| backend.put_item(&req).now_or_never().unwrap().unwrap(),
             )
         })
     });
@@ -316,7 +316,7 @@ fn benches(c: &mut Criterion, n: u64) {
                 || PutItem::new(TABLE, stored(rng.below(n))),
                 |req| {
                     let fork = backend.fork();
-                    fork.put_item(req).now_or_never().unwrap().unwrap();
+                    fork.put_item(&req).now_or_never().unwrap().unwrap();
                     fork
                 },
             )

@@ -20,7 +20,7 @@ const CHILD_ENV: &str = "ORM_BENCH_FOOTPRINT_N";
 
 fn child(n: u64) {
     let backend = Arc::new(MemoryBackend::new());
-    let table = Table::from_arc(backend.clone(), TABLE);
+    let table = Table::new(backend.clone(), TABLE);
     table
         .create_table::<Order>()
         .now_or_never()
@@ -32,7 +32,7 @@ fn child(n: u64) {
         let item = table.to_stored_item(&sample(i)).unwrap();
         dynamo_bytes += item.size() as u64;
         backend
-            .put_item(PutItem::new(TABLE, item))
+            .put_item(&PutItem::new(TABLE, item))
             .now_or_never()
             .unwrap()
             .unwrap();

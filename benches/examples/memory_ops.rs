@@ -54,15 +54,15 @@ fn main() {
                     consistent: false,
                     projection: None,
                 };
-                black_box(backend.get_item(req).now_or_never().unwrap().unwrap());
+                black_box(backend.get_item(&req).now_or_never().unwrap().unwrap());
             }
             "put" => {
                 let req = PutItem::new(TABLE, table.to_stored_item(&sample(id)).unwrap());
-                black_box(backend.put_item(req).now_or_never().unwrap().unwrap());
+                black_box(backend.put_item(&req).now_or_never().unwrap().unwrap());
             }
             "query100" => {
                 let req = order_query(Value::S(pk(&cust)), None);
-                black_box(backend.query(req).now_or_never().unwrap().unwrap());
+                black_box(backend.query(&req).now_or_never().unwrap().unwrap());
             }
             "orm_get" => {
                 let key = Order::key(customer_id(id / ORDERS_PER_CUSTOMER), id);
@@ -83,7 +83,7 @@ fn main() {
             "fork_put" => {
                 let fork = backend.fork();
                 let req = PutItem::new(TABLE, table.to_stored_item(&sample(id)).unwrap());
-                black_box(fork.put_item(req).now_or_never().unwrap().unwrap());
+                black_box(fork.put_item(&req).now_or_never().unwrap().unwrap());
             }
             other => panic!("unknown operation {other}"),
         }

@@ -4,7 +4,7 @@ use crate::model::{customer_id, sample, Order, ORDERS_PER_CUSTOMER};
 use crate::sdk::{pk, sk};
 use crate::TABLE;
 use futures::FutureExt;
-use orm_core::backend::{PutItem, Query};
+use orm_core::backend::{PutItem, QueryRequest};
 use orm_core::expr::{KeyCondition, Path};
 use orm_core::QueryExt as _;
 use orm_core::{Backend as _, Item, Table, Value};
@@ -15,7 +15,7 @@ use std::sync::Arc;
 /// it.
 pub fn seeded(n: u64) -> (Arc<MemoryBackend>, Table) {
     let backend = Arc::new(MemoryBackend::new());
-    let table = Table::from_arc(backend.clone(), TABLE);
+    let table = Table::new(backend.clone(), TABLE);
     table
         .create_table::<Order>()
         .now_or_never()
@@ -24,7 +24,7 @@ pub fn seeded(n: u64) -> (Arc<MemoryBackend>, Table) {
     for i in 0..n {
         let item = table.to_stored_item(&sample(i)).expect("order item");
         backend
-            .put_item(PutItem::new(TABLE, item))
+            .put_item(&PutItem::new(TABLE, item))
             .now_or_never()
             .expect("memory futures are ready")
             .expect("put");
@@ -41,8 +41,8 @@ pub fn order_key(order_id: u64) -> Item {
 
 /// A Query of one partition of the table (`index: None`, partition value `CUSTOMER#..`) or of
 /// an index (`<index>pk`), with the entity filter and `Limit 100`, as the ORM would send it.
-pub fn order_query(partition: Value, index: Option<&str>) -> Query {
-    Query {
+pub fn order_query(partition: Value, index: Option<&str>) -> QueryRequest {
+    QueryRequest {
         table: TABLE.to_owned(),
         index: index.map(str::to_owned),
         key_condition: KeyCondition {

@@ -16,7 +16,7 @@
 //! items in a transaction (`table.transaction()`), which is atomic and conditional per item
 //! (up to 100 items).
 
-use crate::backend::{BatchEntry, BatchGet, BatchWrite, WriteRequest};
+use crate::backend::{BatchEntry, BatchGet, BatchWrite, RawItem, WriteRequest};
 use crate::error::{Error, Result};
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
@@ -305,7 +305,7 @@ impl Table {
     /// Reads items by key (any entities) in chunks, retrying until done. The answer has one entry
     /// per key asked, in order; duplicate keys are asked once and answered at every position.
     #[tracing::instrument(level = "debug", name = "orm.batch_get_items", skip_all, fields(table = %self.name()))]
-    pub async fn batch_get_items(&self, keys: Vec<Item>) -> Result<Vec<Option<Item>>> {
+    pub async fn batch_get_items(&self, keys: Vec<Item>) -> Result<Vec<Option<RawItem>>> {
         let limits = &self.capabilities().limits;
         let table_config = self.config();
         let mut index: HashMap<(Option<&Value>, Option<&Value>), usize> =
@@ -326,7 +326,7 @@ impl Table {
         let config = &table_config.batch;
         let consistent = table_config.consistent_reads;
         // The item found for each distinct key, filled in as chunks answer.
-        let found = std::sync::Mutex::new(vec![None::<Item>; total]);
+        let found = std::sync::Mutex::new(vec![None::<RawItem>; total]);
         let chunks: Vec<Vec<Item>> = distinct
             .chunks(limits.max_batch_get.max(1))
             .map(|c| c.iter().map(|k| (*k).clone()).collect())
@@ -338,16 +338,18 @@ impl Table {
                 retry_chunk(config, chunk, move |keys| async move {
                     let out = self
                         .backend()
-                        .batch_get(BatchGet {
-                            table: self.name().to_owned(),
-                            keys,
+                        .batch_get(&BatchGet {
                             consistent,
-                            projection: None,
+                            ..BatchGet::new(self.name(), keys)
                         })
                         .await?;
                     let mut found = found.lock().unwrap_or_else(|p| p.into_inner());
                     for item in out.items {
-                        let d = index.get(&key_identity(table_config, &item)).copied();
+                        let (pk, sk) = (
+                            item.get(&table_config.partition_key),
+                            item.get(&table_config.sort_key),
+                        );
+                        let d = index.get(&(pk.as_deref(), sk.as_deref())).copied();
                         if let Some(d) = d {
                             found[d] = Some(item);
                         }
@@ -455,7 +457,7 @@ impl Table {
         self.batch_get_items(keys)
             .await?
             .into_iter()
-            .map(|i| i.map(|i| self.from_stored_item(i)).transpose())
+            .map(|i| i.map(|i| self.from_raw_item(i)).transpose())
             .collect()
     }
 }

@@ -3,7 +3,7 @@
 //! Written once above the [`Backend`](crate::Backend) trait; every backend gets them. Call them
 //! through [`ModelExt`] (`todo.create(&table)`, `Todo::get(&table, key)`) or on the [`Table`].
 
-use crate::backend::{DeleteItem, GetItem, PutItem, ReturnValues, UpdateItem};
+use crate::backend::{DeleteItem, GetItem, PutItem, RawItem, ReturnValues, UpdateItem};
 use crate::error::{Error, Result};
 use crate::expr::{Condition, Operand, Path, SetValue, Update};
 use crate::key::{IntoResult, Key};
@@ -62,7 +62,7 @@ impl Table {
             return_values: ReturnValues::None,
             return_item_on_condition_failure: false,
         };
-        match self.backend().put_item(request).await {
+        match self.backend().put_item(&request).await {
             Ok(_) => {
                 if schema.version.is_some() {
                     model.set_version(1);
@@ -114,7 +114,7 @@ impl Table {
             let request = self.upsert_request::<M>(item, Some(condition), now)?;
             let stored = self
                 .backend()
-                .update_item(request)
+                .update_item(&request)
                 .await
                 .map_err(|e| self.write_conflict::<M>(e, &key, current))?
                 .ok_or_else(|| Error::validation("the backend returned no item for ALL_NEW"))?;
@@ -128,7 +128,7 @@ impl Table {
             return_values: ReturnValues::None,
             return_item_on_condition_failure: true,
         };
-        match self.backend().put_item(request).await {
+        match self.backend().put_item(&request).await {
             Ok(_) => {
                 if schema.version.is_some() {
                     model.set_version(current + 1);
@@ -241,7 +241,7 @@ impl Table {
             return_values: ReturnValues::None,
             return_item_on_condition_failure: true,
         };
-        match self.backend().update_item(request).await {
+        match self.backend().update_item(&request).await {
             Ok(_) => {
                 if let Some(next) = next {
                     model.set_version(next);
@@ -388,7 +388,7 @@ impl Table {
     pub async fn get<M: Model>(&self, key: impl IntoResult<Key>) -> Result<M> {
         let key = key.into_result()?;
         match self.find_item::<M>(&key, None).await? {
-            Some(item) => self.from_stored_item(item),
+            Some(item) => self.from_raw_item(item),
             None => Err(Error::NotFound {
                 entity: M::schema().entity.to_owned(),
                 key: key.to_string(),
@@ -401,7 +401,7 @@ impl Table {
     pub async fn find<M: Model>(&self, key: impl IntoResult<Key>) -> Result<Option<M>> {
         let key = key.into_result()?;
         match self.find_item::<M>(&key, None).await? {
-            Some(item) => self.from_stored_item(item).map(Some),
+            Some(item) => self.from_raw_item(item).map(Some),
             None => Ok(None),
         }
     }
@@ -415,7 +415,7 @@ impl Table {
             None => Ok(false),
             // The projection holds no key attributes: the message takes them from the key.
             Some(item) => self
-                .check_entity::<M>(&item, &self.key_item::<M>(&key)?)
+                .check_entity::<M>(&item.into_item(), &self.key_item::<M>(&key)?)
                 .map(|()| true),
         }
     }
@@ -424,14 +424,13 @@ impl Table {
         &self,
         key: &Key,
         projection: Option<Vec<Path>>,
-    ) -> Result<Option<Item>> {
+    ) -> Result<Option<RawItem>> {
         let request = GetItem {
-            table: self.name().to_owned(),
-            key: self.key_item::<M>(key)?,
             consistent: self.config().consistent_reads,
             projection,
+            ..GetItem::new(self.name(), self.key_item::<M>(key)?)
         };
-        self.backend().get_item(request).await
+        self.backend().get_item(&request).await
     }
 
     /// Deletes the model's item. With `#[model(version)]` (and a stored version) the stored version
@@ -472,7 +471,7 @@ impl Table {
             return_item_on_condition_failure: true,
         };
         self.backend()
-            .delete_item(request)
+            .delete_item(&request)
             .await
             .map_err(|e| self.write_conflict::<M>(e, &key, version))
     }

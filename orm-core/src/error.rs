@@ -148,7 +148,7 @@ pub enum Error {
     #[error("batch incomplete: {} of {total} not processed after {attempts} attempts", unprocessed.len())]
     BatchIncomplete {
         /// Exactly the write requests or keys that were not processed.
-        unprocessed: Vec<crate::backend::BatchEntry>,
+        unprocessed: Vec<crate::backend::request::BatchEntry>,
         /// How many entries the batch had in all.
         total: usize,
         /// How many attempts were made (the most any chunk needed).

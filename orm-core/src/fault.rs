@@ -92,15 +92,10 @@ pub struct FaultInjection {
 pub struct InjectedFault;
 
 impl FaultInjection {
-    /// Wraps `inner`.
+    /// Wraps `inner` (any backend, also a shared `Arc<dyn Backend>`).
     pub fn new(inner: impl Backend, config: FaultConfig) -> FaultInjection {
-        FaultInjection::from_arc(Arc::new(inner), config)
-    }
-
-    /// Wraps a shared backend.
-    pub fn from_arc(inner: Arc<dyn Backend>, config: FaultConfig) -> FaultInjection {
         FaultInjection {
-            inner,
+            inner: Arc::new(inner),
             rng: Arc::new(Mutex::new(StdRng::seed_from_u64(config.seed))),
             config: Arc::new(Mutex::new(config)),
             stats: Arc::new(FaultStats::default()),
@@ -192,49 +187,46 @@ impl Backend for FaultInjection {
     async fn delete_table(&self, name: &str) -> Result<()> {
         self.inner.delete_table(name).await
     }
-    async fn get_item(&self, request: GetItem) -> Result<Option<Item>> {
+    async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
         self.call_fault("GetItem", false)?;
         self.inner.get_item(request).await
     }
-    async fn put_item(&self, request: PutItem) -> Result<Option<Item>> {
+    async fn put_item(&self, request: &PutItem) -> Result<Option<Item>> {
         self.call_fault("PutItem", false)?;
         self.inner.put_item(request).await
     }
-    async fn update_item(&self, request: UpdateItem) -> Result<Option<Item>> {
+    async fn update_item(&self, request: &UpdateItem) -> Result<Option<Item>> {
         self.call_fault("UpdateItem", false)?;
         self.inner.update_item(request).await
     }
-    async fn delete_item(&self, request: DeleteItem) -> Result<Option<Item>> {
+    async fn delete_item(&self, request: &DeleteItem) -> Result<Option<Item>> {
         self.call_fault("DeleteItem", false)?;
         self.inner.delete_item(request).await
     }
-    async fn query(&self, request: Query) -> Result<Page> {
+    async fn query(&self, request: &QueryRequest) -> Result<QueryOutput> {
         self.call_fault("Query", false)?;
         self.inner.query(request).await
     }
-    async fn scan(&self, request: Scan) -> Result<Page> {
+    async fn scan(&self, request: &ScanRequest) -> Result<QueryOutput> {
         self.call_fault("Scan", false)?;
         self.inner.scan(request).await
     }
-    async fn query_raw(&self, request: Query) -> Result<RawPage> {
-        self.call_fault("Query", false)?;
-        self.inner.query_raw(request).await
-    }
-    async fn scan_raw(&self, request: Scan) -> Result<RawPage> {
-        self.call_fault("Scan", false)?;
-        self.inner.scan_raw(request).await
-    }
-    async fn batch_get(&self, mut request: BatchGet) -> Result<BatchGetOutput> {
+    async fn batch_get(&self, request: &BatchGet) -> Result<BatchGetOutput> {
         self.call_fault("BatchGetItem", true)?;
-        let (sent, held) = self.split(std::mem::take(&mut request.keys));
+        // The caller keeps its request: what goes on and what is held back are copies.
+        let (sent, held) = self.split(request.keys.clone());
         if sent.is_empty() {
             return Ok(BatchGetOutput {
                 items: Vec::new(),
                 unprocessed_keys: held,
             });
         }
-        request.keys = sent;
-        let mut out = self.inner.batch_get(request).await?;
+        let sent = BatchGet {
+            consistent: request.consistent,
+            projection: request.projection.clone(),
+            ..BatchGet::new(request.table.clone(), sent)
+        };
+        let mut out = self.inner.batch_get(&sent).await?;
         out.unprocessed_keys.extend(held);
         Ok(out)
     }
@@ -245,19 +237,16 @@ impl Backend for FaultInjection {
         if sent.is_empty() {
             return Ok(BatchWriteOutput { unprocessed: held });
         }
-        let sent = BatchWrite {
-            table: request.table.clone(),
-            writes: sent,
-        };
+        let sent = BatchWrite::new(request.table.clone(), sent);
         let mut out = self.inner.batch_write(&sent).await?;
         out.unprocessed.extend(held);
         Ok(out)
     }
-    async fn transact_get(&self, request: TransactGet) -> Result<Vec<Option<Item>>> {
+    async fn transact_get(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>> {
         self.call_fault("TransactGetItems", false)?;
         self.inner.transact_get(request).await
     }
-    async fn transact_write(&self, request: TransactWrite) -> Result<()> {
+    async fn transact_write(&self, request: &TransactWrite) -> Result<()> {
         self.call_fault("TransactWriteItems", false)?;
         self.inner.transact_write(request).await
     }

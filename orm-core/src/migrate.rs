@@ -63,8 +63,8 @@
 //! ```
 
 use crate::backend::{
-    DeleteItem, GetItem, PutItem, ReturnValues, Scan, TransactWrite, TransactWriteAction,
-    UpdateItem,
+    DeleteItem, GetItem, PutItem, RawItem, ReturnValues, ScanRequest, TransactWrite,
+    TransactWriteAction, UpdateItem,
 };
 use crate::error::{Error, Result};
 use crate::expr::{Condition, Path, Update};
@@ -309,7 +309,7 @@ impl<M: Model> Migration<M> {
     ) -> Result<()> {
         let config = self.table.config();
         while position != Position::Done {
-            let request = Scan {
+            let request = ScanRequest {
                 table: self.table.name().to_owned(),
                 index: None,
                 filter: Some(Path::name(config.entity_attribute.clone()).eq(M::schema().entity)),
@@ -324,8 +324,9 @@ impl<M: Model> Migration<M> {
                 count_only: false,
             };
             let page = self
-                .with_retries(|| self.table.backend().scan(request.clone()))
-                .await?;
+                .with_retries(|| self.table.backend().scan(&request))
+                .await?
+                .sorted();
             let mut counts = Progress::default();
             for item in page.items {
                 if let Some(limiter) = limiter {
@@ -482,7 +483,7 @@ impl<M: Model> Migration<M> {
                 return_item_on_condition_failure: false,
             };
             return match self
-                .with_retries(|| self.table.backend().update_item(request.clone()))
+                .with_retries(|| self.table.backend().update_item(&request))
                 .await
             {
                 Ok(_) => Ok(Outcome::Changed),
@@ -518,7 +519,7 @@ impl<M: Model> Migration<M> {
             client_request_token: None,
         };
         match self
-            .with_retries(|| self.table.backend().transact_write(request.clone()))
+            .with_retries(|| self.table.backend().transact_write(&request))
             .await
         {
             Ok(()) => Ok(Outcome::Changed),
@@ -555,8 +556,9 @@ impl<M: Model> Migration<M> {
             projection: None,
         };
         let item = self
-            .with_retries(|| self.table.backend().get_item(request.clone()))
-            .await?;
+            .with_retries(|| self.table.backend().get_item(&request))
+            .await?
+            .map(RawItem::into_item);
         Ok(item.filter(|i| self.table.is_entity::<M>(i)))
     }
 
@@ -599,8 +601,10 @@ impl<M: Model> Migration<M> {
             consistent: true,
             projection: None,
         };
-        self.with_retries(|| self.table.backend().get_item(request.clone()))
-            .await
+        let item = self
+            .with_retries(|| self.table.backend().get_item(&request))
+            .await?;
+        Ok(item.map(RawItem::into_item))
     }
 
     /// The number of segments a stored checkpoint item was written by.
@@ -649,7 +653,7 @@ impl<M: Model> Migration<M> {
             },
         );
         let request = PutItem::new(self.table.name(), item);
-        self.with_retries(|| self.table.backend().put_item(request.clone()))
+        self.with_retries(|| self.table.backend().put_item(&request))
             .await
             .map(|_| ())
     }
@@ -673,7 +677,7 @@ impl<M: Model> Migration<M> {
                 return_values: ReturnValues::None,
                 return_item_on_condition_failure: false,
             };
-            self.with_retries(|| self.table.backend().delete_item(request.clone()))
+            self.with_retries(|| self.table.backend().delete_item(&request))
                 .await?;
         }
         Ok(())

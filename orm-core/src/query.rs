@@ -11,7 +11,7 @@
 //! - Every query reads only items of the model's entity, even when other entities share the
 //!   partition (an entity filter is always added).
 
-use crate::backend::{self, Backend, RawItem, RawPage};
+use crate::backend::{self, Backend, QueryOutput, RawItem};
 use crate::cursor::{Cursor, Fingerprint};
 use crate::error::{Error, Result};
 use crate::expr::{Condition, KeyCondition, Path, SortKeyCondition};
@@ -75,8 +75,8 @@ struct Plan<T> {
 
 #[derive(Clone)]
 enum Request {
-    Query(backend::Query),
-    Scan(backend::Scan),
+    Query(backend::QueryRequest),
+    Scan(backend::ScanRequest),
 }
 
 impl Request {
@@ -104,10 +104,10 @@ impl Request {
             }
         }
     }
-    async fn send(&self, backend: &dyn Backend) -> Result<RawPage> {
+    async fn send(&self, backend: &dyn Backend) -> Result<QueryOutput> {
         match self {
-            Request::Query(q) => backend.query_raw(q.clone()).await,
-            Request::Scan(s) => backend.scan_raw(s.clone()).await,
+            Request::Query(q) => backend.query(q).await,
+            Request::Scan(s) => backend.scan(s).await,
         }
     }
 }
@@ -652,7 +652,7 @@ impl<T: QueryTarget> Query<T> {
         };
         let fingerprint = key_fingerprint(resolved.fingerprint, &key_condition);
         let start = decode_cursor(&self.common, fingerprint, &resolved.key_attributes)?;
-        let request = backend::Query {
+        let request = backend::QueryRequest {
             table: self.common.table.name().to_owned(),
             index: self.common.index.clone(),
             key_condition,
@@ -804,7 +804,7 @@ impl<T: QueryTarget> Scan<T> {
         }
         let fingerprint = fp.finish();
         let start = decode_cursor(&self.common, fingerprint, &resolved.key_attributes)?;
-        let request = backend::Scan {
+        let request = backend::ScanRequest {
             table: self.common.table.name().to_owned(),
             index: self.common.index.clone(),
             filter: resolved.filter,

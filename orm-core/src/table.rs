@@ -135,20 +135,20 @@ impl fmt::Debug for Table {
 impl Table {
     /// A table named `name` on `backend`, with the default attribute layout.
     pub fn new(backend: impl Backend, name: impl Into<String>) -> Table {
-        Table::with_config(Arc::new(backend), name, TableConfig::default())
-    }
-
-    /// A table on a shared backend.
-    pub fn from_arc(backend: Arc<dyn Backend>, name: impl Into<String>) -> Table {
         Table::with_config(backend, name, TableConfig::default())
     }
 
     /// A table with a custom layout or settings.
     pub fn with_config(
-        backend: Arc<dyn Backend>,
+        backend: impl Backend,
         name: impl Into<String>,
         config: TableConfig,
     ) -> Table {
+        Table::on_shared(Arc::new(backend), name.into(), config)
+    }
+
+    /// A table on a backend already behind an `Arc<dyn Backend>` (kept as it is, not wrapped again).
+    fn on_shared(backend: Arc<dyn Backend>, name: String, config: TableConfig) -> Table {
         let capabilities = backend.capabilities();
         Table {
             inner: Arc::new(Inner {
@@ -164,7 +164,7 @@ impl Table {
     pub fn reconfigure(&self, change: impl FnOnce(&mut TableConfig)) -> Table {
         let mut config = self.inner.config.clone();
         change(&mut config);
-        Table::with_config(self.inner.backend.clone(), self.inner.name.clone(), config)
+        Table::on_shared(self.inner.backend.clone(), self.inner.name.clone(), config)
     }
 
     /// The same table, signing and verifying cursors with `secret` (HMAC-SHA256).

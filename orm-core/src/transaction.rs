@@ -33,8 +33,8 @@
 //! ```
 
 use crate::backend::{
-    ConditionCheck, DeleteItem, GetItem, PutItem, ReturnValues, TransactGet, TransactWrite,
-    TransactWriteAction,
+    ConditionCheck, DeleteItem, GetItem, PutItem, RawItem, ReturnValues, TransactGet,
+    TransactWrite, TransactWriteAction,
 };
 use crate::error::{Error, Result};
 use crate::expr::{Condition, Path};
@@ -295,7 +295,7 @@ impl WriteTransaction {
     pub async fn commit(self) -> Result<()> {
         let table = self.table.clone();
         let request = self.build().await?;
-        table.backend().transact_write(request).await
+        table.backend().transact_write(&request).await
     }
 }
 
@@ -355,7 +355,7 @@ impl ReadTransaction {
         let items = self
             .table
             .backend()
-            .transact_get(TransactGet { gets: self.gets })
+            .transact_get(&TransactGet::new(self.gets))
             .await?;
         Ok(ReadOutput {
             table: self.table,
@@ -368,7 +368,7 @@ impl ReadTransaction {
 #[derive(Debug)]
 pub struct ReadOutput {
     table: Table,
-    items: Vec<Option<Option<Item>>>,
+    items: Vec<Option<Option<RawItem>>>,
 }
 
 impl ReadOutput {
@@ -379,6 +379,6 @@ impl ReadOutput {
             .get_mut(handle.index)
             .and_then(Option::take)
             .ok_or_else(|| Error::validation("handle already taken or from another read"))?;
-        item.map(|i| self.table.from_stored_item(i)).transpose()
+        item.map(|i| self.table.from_raw_item(i)).transpose()
     }
 }

@@ -458,7 +458,7 @@ impl<M: Model> UpdateBuilder<M> {
         let key = self.key.as_ref().map(|k| k.to_string()).unwrap_or_default();
         let request = self.build().await?;
         let key_item = request.key.clone();
-        match table.backend().update_item(request).await {
+        match table.backend().update_item(&request).await {
             Ok(item) => Ok(item),
             Err(Error::ConditionFailed { item, .. }) => {
                 let schema = M::schema();

@@ -1,8 +1,7 @@
 //! `impl Backend for DynamoBackend`: one SDK call per request, traced.
 
 use crate::convert::{
-    entries_from_attributes, item_from_attributes, item_to_attributes, item_to_attributes_ref,
-    opt_item, AttributeMap,
+    entries_from_attributes, item_from_attributes, item_to_attributes_ref, opt_item, AttributeMap,
 };
 use crate::errors::map_sdk_error;
 use crate::render::Expressions;
@@ -22,8 +21,8 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Error as ServiceError;
 use orm_core::backend::{
     Backend, BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, Capabilities, DeleteItem,
-    GetItem, Page, PutItem, Query, RawItem, RawPage, ReturnValues, Scan, TableDefinition,
-    TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
+    GetItem, PutItem, QueryOutput, QueryRequest, RawItem, ReturnValues, ScanRequest,
+    TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
 use orm_core::error::{Error, Result};
 use orm_core::expr::Path;
@@ -176,7 +175,7 @@ fn batch_get_output(out: BatchGetItemOutput, full: &str) -> Result<BatchGetOutpu
         .and_then(|mut r| r.remove(full))
         .unwrap_or_default()
         .into_iter()
-        .map(item_from_attributes)
+        .map(|m| entries_from_attributes(m).map(RawItem::Entries))
         .collect::<Result<Vec<_>>>()?;
     let unprocessed_keys = out
         .unprocessed_keys
@@ -212,9 +211,8 @@ impl DynamoBackend {
         scanned: i32,
         lek: Option<AttributeMap>,
         capacity: Option<f64>,
-    ) -> Result<RawPage> {
-        // Items stay in the SDK's (hash) order: the ORM decodes them straight into models;
-        // `Backend::query`/`scan` sort them into `Item`s.
+    ) -> Result<QueryOutput> {
+        // Items stay in the SDK's (hash) order: the ORM decodes them straight into models.
         let items = items
             .unwrap_or_default()
             .into_iter()
@@ -222,7 +220,7 @@ impl DynamoBackend {
             .collect::<Result<Vec<_>>>()
             .map_err(|e| call.fail(e))?;
         call.done(items.len(), capacity);
-        Ok(RawPage {
+        Ok(QueryOutput {
             items,
             count: count.max(0) as u32,
             scanned_count: scanned.max(0) as u32,
@@ -230,18 +228,18 @@ impl DynamoBackend {
         })
     }
 
-    fn sdk_transact_action(&self, action: TransactWriteAction) -> Result<TransactWriteItem> {
+    fn sdk_transact_action(&self, action: &TransactWriteAction) -> Result<TransactWriteItem> {
         const OP: &str = "TransactWriteItems";
         let item = match action {
             TransactWriteAction::Put(p) => {
                 validate_condition(p.condition.as_ref())?;
                 let ex = Expressions::new()
-                    .with_condition_opt(p.condition)
+                    .with_condition_opt(p.condition.clone())
                     .into_sdk();
                 TransactWriteItem::builder().put(
                     SdkPut::builder()
                         .table_name(self.table_name(&p.table))
-                        .set_item(Some(item_to_attributes(p.item)))
+                        .set_item(Some(item_to_attributes_ref(&p.item)))
                         .set_condition_expression(ex.condition)
                         .set_expression_attribute_names(ex.names)
                         .set_expression_attribute_values(ex.values)
@@ -256,13 +254,13 @@ impl DynamoBackend {
                 u.update.validate()?;
                 validate_condition(u.condition.as_ref())?;
                 let ex = Expressions::new()
-                    .with_update(u.update)
-                    .with_condition_opt(u.condition)
+                    .with_update(u.update.clone())
+                    .with_condition_opt(u.condition.clone())
                     .into_sdk();
                 TransactWriteItem::builder().update(
                     SdkUpdate::builder()
                         .table_name(self.table_name(&u.table))
-                        .set_key(Some(item_to_attributes(u.key)))
+                        .set_key(Some(item_to_attributes_ref(&u.key)))
                         .set_update_expression(ex.update)
                         .set_condition_expression(ex.condition)
                         .set_expression_attribute_names(ex.names)
@@ -277,12 +275,12 @@ impl DynamoBackend {
             TransactWriteAction::Delete(d) => {
                 validate_condition(d.condition.as_ref())?;
                 let ex = Expressions::new()
-                    .with_condition_opt(d.condition)
+                    .with_condition_opt(d.condition.clone())
                     .into_sdk();
                 TransactWriteItem::builder().delete(
                     SdkDelete::builder()
                         .table_name(self.table_name(&d.table))
-                        .set_key(Some(item_to_attributes(d.key)))
+                        .set_key(Some(item_to_attributes_ref(&d.key)))
                         .set_condition_expression(ex.condition)
                         .set_expression_attribute_names(ex.names)
                         .set_expression_attribute_values(ex.values)
@@ -295,11 +293,13 @@ impl DynamoBackend {
             }
             TransactWriteAction::ConditionCheck(c) => {
                 c.condition.validate()?;
-                let ex = Expressions::new().with_condition(c.condition).into_sdk();
+                let ex = Expressions::new()
+                    .with_condition(c.condition.clone())
+                    .into_sdk();
                 TransactWriteItem::builder().condition_check(
                     SdkConditionCheck::builder()
                         .table_name(self.table_name(&c.table))
-                        .set_key(Some(item_to_attributes(c.key)))
+                        .set_key(Some(item_to_attributes_ref(&c.key)))
                         .set_condition_expression(ex.condition)
                         .set_expression_attribute_names(ex.names)
                         .set_expression_attribute_values(ex.values)
@@ -491,7 +491,7 @@ impl Backend for DynamoBackend {
         self.wait_deleted(name, &full).await
     }
 
-    async fn get_item(&self, request: GetItem) -> Result<Option<Item>> {
+    async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
         let full = self.table_name(&request.table);
         let call = Call::new("GetItem", &request.table, &full, None);
         let ex = Expressions::new()
@@ -501,7 +501,7 @@ impl Backend for DynamoBackend {
             self.client
                 .get_item()
                 .table_name(full)
-                .set_key(Some(item_to_attributes(request.key)))
+                .set_key(Some(item_to_attributes_ref(&request.key)))
                 .consistent_read(request.consistent)
                 .set_projection_expression(ex.projection)
                 .set_expression_attribute_names(ex.names)
@@ -510,7 +510,11 @@ impl Backend for DynamoBackend {
                 .instrument(call.span.clone())
                 .await,
         )?;
-        let item = opt_item(out.item).map_err(|e| call.fail(e))?;
+        let item = out
+            .item
+            .map(|m| entries_from_attributes(m).map(RawItem::Entries))
+            .transpose()
+            .map_err(|e| call.fail(e))?;
         call.done(
             usize::from(item.is_some()),
             capacity_one(out.consumed_capacity.as_ref()),
@@ -518,18 +522,18 @@ impl Backend for DynamoBackend {
         Ok(item)
     }
 
-    async fn put_item(&self, request: PutItem) -> Result<Option<Item>> {
+    async fn put_item(&self, request: &PutItem) -> Result<Option<Item>> {
         validate_condition(request.condition.as_ref())?;
         let full = self.table_name(&request.table);
         let call = Call::new("PutItem", &request.table, &full, None);
         let ex = Expressions::new()
-            .with_condition_opt(request.condition)
+            .with_condition_opt(request.condition.clone())
             .into_sdk();
         let out = call.result(
             self.client
                 .put_item()
                 .table_name(full)
-                .set_item(Some(item_to_attributes(request.item)))
+                .set_item(Some(item_to_attributes_ref(&request.item)))
                 .set_condition_expression(ex.condition)
                 .set_expression_attribute_names(ex.names)
                 .set_expression_attribute_values(ex.values)
@@ -547,20 +551,20 @@ impl Backend for DynamoBackend {
         Ok(old)
     }
 
-    async fn update_item(&self, request: UpdateItem) -> Result<Option<Item>> {
+    async fn update_item(&self, request: &UpdateItem) -> Result<Option<Item>> {
         request.update.validate()?;
         validate_condition(request.condition.as_ref())?;
         let full = self.table_name(&request.table);
         let call = Call::new("UpdateItem", &request.table, &full, None);
         let ex = Expressions::new()
-            .with_update(request.update)
-            .with_condition_opt(request.condition)
+            .with_update(request.update.clone())
+            .with_condition_opt(request.condition.clone())
             .into_sdk();
         let out = call.result(
             self.client
                 .update_item()
                 .table_name(full)
-                .set_key(Some(item_to_attributes(request.key)))
+                .set_key(Some(item_to_attributes_ref(&request.key)))
                 .set_update_expression(ex.update)
                 .set_condition_expression(ex.condition)
                 .set_expression_attribute_names(ex.names)
@@ -579,18 +583,18 @@ impl Backend for DynamoBackend {
         Ok(attributes)
     }
 
-    async fn delete_item(&self, request: DeleteItem) -> Result<Option<Item>> {
+    async fn delete_item(&self, request: &DeleteItem) -> Result<Option<Item>> {
         validate_condition(request.condition.as_ref())?;
         let full = self.table_name(&request.table);
         let call = Call::new("DeleteItem", &request.table, &full, None);
         let ex = Expressions::new()
-            .with_condition_opt(request.condition)
+            .with_condition_opt(request.condition.clone())
             .into_sdk();
         let out = call.result(
             self.client
                 .delete_item()
                 .table_name(full)
-                .set_key(Some(item_to_attributes(request.key)))
+                .set_key(Some(item_to_attributes_ref(&request.key)))
                 .set_condition_expression(ex.condition)
                 .set_expression_attribute_names(ex.names)
                 .set_expression_attribute_values(ex.values)
@@ -608,15 +612,7 @@ impl Backend for DynamoBackend {
         Ok(old)
     }
 
-    async fn query(&self, request: Query) -> Result<Page> {
-        Ok(self.query_raw(request).await?.into())
-    }
-
-    async fn scan(&self, request: Scan) -> Result<Page> {
-        Ok(self.scan_raw(request).await?.into())
-    }
-
-    async fn query_raw(&self, request: Query) -> Result<RawPage> {
+    async fn query(&self, request: &QueryRequest) -> Result<QueryOutput> {
         validate_condition(request.filter.as_ref())?;
         let full = self.table_name(&request.table);
         let call = Call::new("Query", &request.table, &full, request.index.as_deref());
@@ -627,22 +623,27 @@ impl Backend for DynamoBackend {
             request.projection.as_deref()
         };
         let ex = Expressions::new()
-            .with_key_condition(request.key_condition)
-            .with_filter_opt(request.filter)
+            .with_key_condition(request.key_condition.clone())
+            .with_filter_opt(request.filter.clone())
             .with_projection_opt(projection)
             .into_sdk();
         let out = call.result(
             self.client
                 .query()
                 .table_name(full)
-                .set_index_name(request.index)
+                .set_index_name(request.index.clone())
                 .set_key_condition_expression(ex.key_condition)
                 .set_filter_expression(ex.filter)
                 .set_projection_expression(ex.projection)
                 .set_expression_attribute_names(ex.names)
                 .set_expression_attribute_values(ex.values)
                 .set_limit(request.limit.map(|l| l.min(i32::MAX as u32) as i32))
-                .set_exclusive_start_key(request.exclusive_start_key.map(item_to_attributes))
+                .set_exclusive_start_key(
+                    request
+                        .exclusive_start_key
+                        .as_ref()
+                        .map(item_to_attributes_ref),
+                )
                 .scan_index_forward(request.scan_forward)
                 .consistent_read(request.consistent)
                 .set_select(request.count_only.then_some(Select::Count))
@@ -662,7 +663,7 @@ impl Backend for DynamoBackend {
         )
     }
 
-    async fn scan_raw(&self, request: Scan) -> Result<RawPage> {
+    async fn scan(&self, request: &ScanRequest) -> Result<QueryOutput> {
         validate_condition(request.filter.as_ref())?;
         let full = self.table_name(&request.table);
         let call = Call::new("Scan", &request.table, &full, request.index.as_deref());
@@ -672,7 +673,7 @@ impl Backend for DynamoBackend {
             request.projection.as_deref()
         };
         let ex = Expressions::new()
-            .with_filter_opt(request.filter)
+            .with_filter_opt(request.filter.clone())
             .with_projection_opt(projection)
             .into_sdk();
         let (segment, total) = match request.segment {
@@ -683,13 +684,18 @@ impl Backend for DynamoBackend {
             self.client
                 .scan()
                 .table_name(full)
-                .set_index_name(request.index)
+                .set_index_name(request.index.clone())
                 .set_filter_expression(ex.filter)
                 .set_projection_expression(ex.projection)
                 .set_expression_attribute_names(ex.names)
                 .set_expression_attribute_values(ex.values)
                 .set_limit(request.limit.map(|l| l.min(i32::MAX as u32) as i32))
-                .set_exclusive_start_key(request.exclusive_start_key.map(item_to_attributes))
+                .set_exclusive_start_key(
+                    request
+                        .exclusive_start_key
+                        .as_ref()
+                        .map(item_to_attributes_ref),
+                )
                 .consistent_read(request.consistent)
                 .set_segment(segment)
                 .set_total_segments(total)
@@ -710,7 +716,7 @@ impl Backend for DynamoBackend {
         )
     }
 
-    async fn batch_get(&self, request: BatchGet) -> Result<BatchGetOutput> {
+    async fn batch_get(&self, request: &BatchGet) -> Result<BatchGetOutput> {
         if request.keys.is_empty() {
             // DynamoDB rejects an empty request (and so does MemoryBackend).
             return Err(Error::validation(
@@ -719,13 +725,13 @@ impl Backend for DynamoBackend {
         }
         let full = self.table_name(&request.table);
         let call = Call::new("BatchGetItem", &request.table, &full, None);
-        let projection = projection_with_keys(request.projection, &request.keys);
+        let projection = projection_with_keys(request.projection.clone(), &request.keys);
         let ex = Expressions::new()
             .with_projection_opt(projection.as_deref())
             .into_sdk();
         let keys_and_attributes = KeysAndAttributes::builder()
             .set_keys(Some(
-                request.keys.into_iter().map(item_to_attributes).collect(),
+                request.keys.iter().map(item_to_attributes_ref).collect(),
             ))
             .consistent_read(request.consistent)
             .set_projection_expression(ex.projection)
@@ -795,7 +801,7 @@ impl Backend for DynamoBackend {
         Ok(output)
     }
 
-    async fn transact_get(&self, request: TransactGet) -> Result<Vec<Option<Item>>> {
+    async fn transact_get(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>> {
         if request.gets.is_empty() {
             return Err(Error::validation(
                 "TransactGetItems actions must have between 1 and 100 entries, got 0",
@@ -806,14 +812,14 @@ impl Backend for DynamoBackend {
         let n = request.gets.len();
         let gets = request
             .gets
-            .into_iter()
+            .iter()
             .map(|g| {
                 let ex = Expressions::new()
                     .with_projection_opt(g.projection.as_deref())
                     .into_sdk();
                 let get = SdkGet::builder()
                     .table_name(self.table_name(&g.table))
-                    .set_key(Some(item_to_attributes(g.key)))
+                    .set_key(Some(item_to_attributes_ref(&g.key)))
                     .set_projection_expression(ex.projection)
                     .set_expression_attribute_names(ex.names)
                     .build()
@@ -835,7 +841,12 @@ impl Backend for DynamoBackend {
             .responses
             .unwrap_or_default()
             .into_iter()
-            .map(|r| opt_item(r.item.filter(|m| !m.is_empty())))
+            .map(|r| {
+                r.item
+                    .filter(|m| !m.is_empty())
+                    .map(|m| entries_from_attributes(m).map(RawItem::Entries))
+                    .transpose()
+            })
             .collect::<Result<Vec<_>>>()
             .map_err(|e| call.fail(e))?;
         items.resize(n, None);
@@ -843,7 +854,7 @@ impl Backend for DynamoBackend {
         Ok(items)
     }
 
-    async fn transact_write(&self, request: TransactWrite) -> Result<()> {
+    async fn transact_write(&self, request: &TransactWrite) -> Result<()> {
         if request.actions.is_empty() {
             return Err(Error::validation(
                 "TransactWriteItems actions must have between 1 and 100 entries, got 0",
@@ -854,14 +865,14 @@ impl Backend for DynamoBackend {
         let n = request.actions.len();
         let actions = request
             .actions
-            .into_iter()
+            .iter()
             .map(|a| self.sdk_transact_action(a))
             .collect::<Result<Vec<_>>>()?;
         let out = call.result(
             self.client
                 .transact_write_items()
                 .set_transact_items(Some(actions))
-                .set_client_request_token(request.client_request_token)
+                .set_client_request_token(request.client_request_token.clone())
                 .set_return_consumed_capacity(call.capacity())
                 .send()
                 .instrument(call.span.clone())
@@ -1011,7 +1022,11 @@ mod tests {
             .build();
         let mapped = batch_get_output(out, "pre_app").unwrap();
         assert_eq!(
-            mapped.items,
+            mapped
+                .items
+                .into_iter()
+                .map(RawItem::into_item)
+                .collect::<Vec<_>>(),
             vec![
                 item("A", "1").with(
                     "v",

@@ -13,8 +13,9 @@ fn local_tests_need_the_testing_feature() {
 mod local {
     use orm_core::backend::{
         Backend, BatchGet, BatchWrite, ConditionCheck, DeleteItem, GetItem, IndexDefinition,
-        KeyAttribute, KeyType, Projection, PutItem, Query, ReturnValues, Scan, TableDefinition,
-        TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
+        KeyAttribute, KeyType, Projection, PutItem, QueryRequest, RawItem, ReturnValues,
+        ScanRequest, TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem,
+        WriteRequest,
     };
     use orm_core::expr::{attr, KeyCondition, Operand, Path, SetValue, SortKeyCondition, Update};
     use orm_core::{Error, Item, Number, Value};
@@ -96,8 +97,8 @@ mod local {
         }
     }
 
-    fn query(table: &str, pk: &str) -> Query {
-        Query {
+    fn query(table: &str, pk: &str) -> QueryRequest {
+        QueryRequest {
             table: table.into(),
             index: None,
             key_condition: KeyCondition {
@@ -147,7 +148,7 @@ mod local {
         let err = backend.delete_table(&name).await.unwrap_err();
         assert!(matches!(err, Error::TableNotFound { .. }), "{err:?}");
         let err = backend
-            .get_item(get(&name, key("a", "b")))
+            .get_item(&get(&name, key("a", "b")))
             .await
             .unwrap_err();
         assert!(matches!(err, Error::TableNotFound { .. }), "{err:?}");
@@ -177,10 +178,14 @@ mod local {
         let d = prefixed.describe_table(table.name()).await.unwrap();
         assert_eq!(d.name, table.name());
         prefixed
-            .put_item(put(table.name(), key("p", "s")))
+            .put_item(&put(table.name(), key("p", "s")))
             .await
             .unwrap();
-        let got = base.get_item(get(&full, key("p", "s"))).await.unwrap();
+        let got = base
+            .get_item(&get(&full, key("p", "s")))
+            .await
+            .unwrap()
+            .map(RawItem::into_item);
         assert_eq!(got, Some(key("p", "s")));
         table.cleanup().await.unwrap();
     }
@@ -213,12 +218,13 @@ mod local {
                     .collect(),
                 ),
             );
-        backend.put_item(put(t, item.clone())).await.unwrap();
+        backend.put_item(&put(t, item.clone())).await.unwrap();
         assert_eq!(
             backend
-                .get_item(get(t, key("USER#1", "PROFILE")))
+                .get_item(&get(t, key("USER#1", "PROFILE")))
                 .await
-                .unwrap(),
+                .unwrap()
+                .map(RawItem::into_item),
             Some(item.clone())
         );
 
@@ -226,7 +232,7 @@ mod local {
         let mut create = put(t, key("USER#1", "PROFILE").with("name", "Bob"));
         create.condition = Some(attr("pk").not_exists());
         create.return_item_on_condition_failure = true;
-        let err = backend.put_item(create.clone()).await.unwrap_err();
+        let err = backend.put_item(&create).await.unwrap_err();
         match err {
             Error::ConditionFailed {
                 entity: None,
@@ -237,7 +243,7 @@ mod local {
             other => panic!("{other:?}"),
         }
         create.return_item_on_condition_failure = false;
-        let err = backend.put_item(create).await.unwrap_err();
+        let err = backend.put_item(&create).await.unwrap_err();
         assert!(
             matches!(err, Error::ConditionFailed { item: None, .. }),
             "{err:?}"
@@ -246,7 +252,10 @@ mod local {
         // Put returning the old item.
         let mut replace = put(t, item.clone().with("v", 1));
         replace.return_values = ReturnValues::AllOld;
-        assert_eq!(backend.put_item(replace).await.unwrap(), Some(item.clone()));
+        assert_eq!(
+            backend.put_item(&replace).await.unwrap(),
+            Some(item.clone())
+        );
 
         // Projection with nested paths.
         let mut g = get(t, key("USER#1", "PROFILE"));
@@ -255,7 +264,12 @@ mod local {
             Path::name("a.b"),
             attr("doc.list[1]"),
         ]);
-        let projected = backend.get_item(g).await.unwrap().unwrap();
+        let projected = backend
+            .get_item(&g)
+            .await
+            .unwrap()
+            .map(RawItem::into_item)
+            .unwrap();
         assert_eq!(projected.get("name"), Some(&Value::from("Alice")));
         assert_eq!(projected.get("a.b"), Some(&Value::from("dotted")));
         assert_eq!(
@@ -295,7 +309,7 @@ mod local {
             return_values: ReturnValues::AllNew,
             return_item_on_condition_failure: true,
         };
-        let new = backend.update_item(update.clone()).await.unwrap().unwrap();
+        let new = backend.update_item(&update).await.unwrap().unwrap();
         assert_eq!(new.get("status"), Some(&Value::from("done")));
         assert_eq!(new.get("size"), Some(&Value::from(5)));
         assert_eq!(new.get("v"), Some(&Value::from(11)));
@@ -316,7 +330,7 @@ mod local {
         );
 
         // The same update again: the condition fails, the item as stored comes back.
-        let err = backend.update_item(update).await.unwrap_err();
+        let err = backend.update_item(&update).await.unwrap_err();
         match err {
             Error::ConditionFailed {
                 item: Some(stored), ..
@@ -326,7 +340,7 @@ mod local {
 
         // UpdatedOld returns only the touched attributes, as they were.
         let old = backend
-            .update_item(UpdateItem {
+            .update_item(&UpdateItem {
                 table: t.into(),
                 key: key("USER#1", "PROFILE"),
                 update: Update::new().set(Path::name("name"), "Carol"),
@@ -346,25 +360,26 @@ mod local {
             return_values: ReturnValues::AllOld,
             return_item_on_condition_failure: true,
         };
-        let err = backend.delete_item(delete.clone()).await.unwrap_err();
+        let err = backend.delete_item(&delete).await.unwrap_err();
         assert!(
             matches!(err, Error::ConditionFailed { item: Some(_), .. }),
             "{err:?}"
         );
         delete.condition = Some(attr("name").eq("Carol"));
-        let old = backend.delete_item(delete).await.unwrap().unwrap();
+        let old = backend.delete_item(&delete).await.unwrap().unwrap();
         assert_eq!(old.get("name"), Some(&Value::from("Carol")));
         assert_eq!(
             backend
-                .get_item(get(t, key("USER#1", "PROFILE")))
+                .get_item(&get(t, key("USER#1", "PROFILE")))
                 .await
-                .unwrap(),
+                .unwrap()
+                .map(RawItem::into_item),
             None
         );
 
         // Invalid input is a Validation error carrying the service's message.
         let err = backend
-            .put_item(put(t, Item::new().with("pk", "only-pk")))
+            .put_item(&put(t, Item::new().with("pk", "only-pk")))
             .await
             .unwrap_err();
         match err {
@@ -390,10 +405,10 @@ mod local {
                 .with("gsi1pk", if i % 2 == 0 { "EVEN" } else { "ODD" })
                 .with("gsi1sk", format!("{i:02}"))
                 .with("status", if i < 5 { "open" } else { "closed" });
-            backend.put_item(put(t, item)).await.unwrap();
+            backend.put_item(&put(t, item)).await.unwrap();
         }
         backend
-            .put_item(put(t, key("OTHER", "ITEM#00")))
+            .put_item(&put(t, key("OTHER", "ITEM#00")))
             .await
             .unwrap();
 
@@ -407,7 +422,7 @@ mod local {
                 let mut q = query(t, "P");
                 q.limit = Some(limit);
                 q.exclusive_start_key = start;
-                let page = backend.query(q).await.unwrap();
+                let page = backend.query(&q).await.unwrap().sorted();
                 sizes.push(page.items.len());
                 seen.extend(page.items.iter().map(|i| i["sk"].clone()));
                 if let Some(lek) = &page.last_evaluated_key {
@@ -430,7 +445,7 @@ mod local {
         // An exclusive start key need not be a stored item.
         let mut q = query(t, "P");
         q.exclusive_start_key = Some(key("P", "ITEM#04a"));
-        let page = backend.query(q).await.unwrap();
+        let page = backend.query(&q).await.unwrap().sorted();
         assert_eq!(page.items.len(), 5);
         assert_eq!(page.items[0]["sk"], Value::from("ITEM#05"));
 
@@ -438,7 +453,7 @@ mod local {
         let mut q = query(t, "P");
         q.scan_forward = false;
         q.key_condition.sort = Some(("sk".into(), SortKeyCondition::BeginsWith("ITEM#0".into())));
-        let page = backend.query(q).await.unwrap();
+        let page = backend.query(&q).await.unwrap().sorted();
         assert_eq!(page.items.len(), 10);
         assert_eq!(page.items[0]["sk"], Value::from("ITEM#09"));
         let mut q = query(t, "P");
@@ -446,13 +461,13 @@ mod local {
             "sk".into(),
             SortKeyCondition::Between("ITEM#03".into(), "ITEM#05".into()),
         ));
-        assert_eq!(backend.query(q).await.unwrap().count, 3);
+        assert_eq!(backend.query(&q).await.unwrap().count, 3);
 
         // Limit applies before the filter: 4 read, 4 - ... matched.
         let mut q = query(t, "P");
         q.limit = Some(4);
         q.filter = Some(attr("status").eq("closed"));
-        let page = backend.query(q).await.unwrap();
+        let page = backend.query(&q).await.unwrap().sorted();
         assert_eq!(page.scanned_count, 4);
         assert_eq!(page.count, 0);
         assert!(page.items.is_empty());
@@ -463,7 +478,7 @@ mod local {
         q.count_only = true;
         q.filter = Some(attr("status").eq("open"));
         q.projection = Some(vec![attr("title")]);
-        let page = backend.query(q).await.unwrap();
+        let page = backend.query(&q).await.unwrap().sorted();
         assert_eq!((page.count, page.scanned_count), (5, 10));
         assert!(page.items.is_empty());
 
@@ -473,7 +488,7 @@ mod local {
         q.consistent = false;
         q.key_condition.partition_name = "gsi1pk".into();
         q.limit = Some(2);
-        let page = backend.query(q).await.unwrap();
+        let page = backend.query(&q).await.unwrap().sorted();
         assert_eq!(page.items.len(), 2);
         let lek = page.last_evaluated_key.unwrap();
         assert_eq!(
@@ -486,7 +501,7 @@ mod local {
         q.index = Some("lsi1".into());
         q.key_condition.sort = Some(("rank".into(), SortKeyCondition::Ge(Value::from(98))));
         q.projection = Some(vec![attr("title"), attr("rank")]);
-        let page = backend.query(q).await.unwrap();
+        let page = backend.query(&q).await.unwrap().sorted();
         let titles: Vec<&Value> = page.items.iter().map(|i| &i["title"]).collect();
         assert_eq!(
             titles,
@@ -498,7 +513,7 @@ mod local {
         let mut total = 0;
         for segment in 0..3 {
             let page = backend
-                .scan(Scan {
+                .scan(&ScanRequest {
                     table: t.into(),
                     index: None,
                     filter: None,
@@ -510,12 +525,13 @@ mod local {
                     count_only: false,
                 })
                 .await
-                .unwrap();
+                .unwrap()
+                .sorted();
             total += page.items.len();
         }
         assert_eq!(total, 11);
         let page = backend
-            .scan(Scan {
+            .scan(&ScanRequest {
                 table: t.into(),
                 index: None,
                 filter: Some(attr("pk").eq("OTHER")),
@@ -527,7 +543,8 @@ mod local {
                 count_only: true,
             })
             .await
-            .unwrap();
+            .unwrap()
+            .sorted();
         assert_eq!((page.count, page.scanned_count), (1, 11));
         table.cleanup().await.unwrap();
     }
@@ -542,11 +559,11 @@ mod local {
             .unwrap();
         let t = table.name();
         backend
-            .put_item(put(t, key("A", "1").with("v", 1)))
+            .put_item(&put(t, key("A", "1").with("v", 1)))
             .await
             .unwrap();
         backend
-            .put_item(put(t, key("B", "1").with("v", 1)))
+            .put_item(&put(t, key("B", "1").with("v", 1)))
             .await
             .unwrap();
 
@@ -578,7 +595,7 @@ mod local {
             client_request_token: None,
         };
 
-        let err = backend.transact_write(actions(2)).await.unwrap_err();
+        let err = backend.transact_write(&actions(2)).await.unwrap_err();
         let Error::TransactionCanceled { reasons } = &err else {
             panic!("{err:?}")
         };
@@ -594,17 +611,24 @@ mod local {
         assert_eq!(reasons[1].item, Some(key("B", "1").with("v", 1)));
         assert!(!err.is_retryable());
         // Nothing was written.
-        assert_eq!(backend.get_item(get(t, key("C", "1"))).await.unwrap(), None);
+        assert_eq!(
+            backend
+                .get_item(&get(t, key("C", "1")))
+                .await
+                .unwrap()
+                .map(RawItem::into_item),
+            None
+        );
 
         // The same transaction succeeds when the check holds; a token makes it idempotent.
         // Tokens live server-wide for 10 minutes: make one per run (at most 36 characters).
         let token = unique_table_name("tok");
         let mut ok = actions(1);
         ok.client_request_token = Some(token.clone());
-        backend.transact_write(ok.clone()).await.unwrap();
-        backend.transact_write(ok).await.unwrap();
+        backend.transact_write(&ok).await.unwrap();
+        backend.transact_write(&ok).await.unwrap();
         let got = backend
-            .transact_get(TransactGet {
+            .transact_get(&TransactGet {
                 gets: vec![
                     get(t, key("A", "1")),
                     get(t, key("missing", "1")),
@@ -615,7 +639,10 @@ mod local {
                 ],
             })
             .await
-            .unwrap();
+            .unwrap()
+            .into_iter()
+            .map(|i| i.map(RawItem::into_item))
+            .collect::<Vec<_>>();
         assert_eq!(
             got,
             vec![
@@ -627,7 +654,7 @@ mod local {
 
         // Reusing a token with a different request is a validation error.
         let err = backend
-            .transact_write(TransactWrite {
+            .transact_write(&TransactWrite {
                 actions: vec![TransactWriteAction::Put(put(t, key("F", "1")))],
                 client_request_token: Some(token),
             })
@@ -640,7 +667,7 @@ mod local {
 
         // A failed check on a missing item returns no item.
         let err = backend
-            .transact_write(TransactWrite {
+            .transact_write(&TransactWrite {
                 actions: vec![TransactWriteAction::ConditionCheck(ConditionCheck {
                     table: t.into(),
                     key: key("missing", "1"),
@@ -662,7 +689,7 @@ mod local {
 
         // Two actions on one item is a validation error.
         let err = backend
-            .transact_write(TransactWrite {
+            .transact_write(&TransactWrite {
                 actions: vec![
                     TransactWriteAction::Put(put(t, key("E", "1"))),
                     TransactWriteAction::Put(put(t, key("E", "1"))),
@@ -699,7 +726,7 @@ mod local {
 
         let keys: Vec<Item> = (0..30).map(|i| key("B", &format!("{i:02}"))).collect();
         let out = backend
-            .batch_get(BatchGet {
+            .batch_get(&BatchGet {
                 table: t.into(),
                 keys: keys.clone(),
                 consistent: true,
@@ -710,10 +737,10 @@ mod local {
         assert!(out.unprocessed_keys.is_empty());
         assert_eq!(out.items.len(), 25);
         // Key attributes are added to the projection so answers match keys.
-        assert!(out
-            .items
-            .iter()
-            .all(|i| i.len() == 3 && i.contains_key("sk")));
+        assert!(out.items.into_iter().all(|i| {
+            let i = i.into_item();
+            i.len() == 3 && i.contains_key("sk")
+        }));
 
         let deletes: Vec<WriteRequest> = (0..10)
             .map(|i| WriteRequest::Delete(key("B", &format!("{i:02}"))))
@@ -726,7 +753,7 @@ mod local {
             .await
             .unwrap();
         let out = backend
-            .batch_get(BatchGet {
+            .batch_get(&BatchGet {
                 table: t.into(),
                 keys,
                 consistent: false,
@@ -776,9 +803,10 @@ mod local {
             .await
             .unwrap();
         let item = backend
-            .get_item(get(t, key("N", "raw")))
+            .get_item(&get(t, key("N", "raw")))
             .await
             .unwrap()
+            .map(RawItem::into_item)
             .unwrap();
         assert_eq!(item["n"].as_n().unwrap().as_str(), "1.5");
         assert_eq!(item["ns"], Value::Ns(BTreeSet::from([n("10"), n("100")])));
@@ -793,11 +821,12 @@ mod local {
                 Value::N(n("-0.000000000000000000000000000000000000001")),
             )
             .with("int", Value::N(n("99999999999999999999999999999999999999")));
-        backend.put_item(put(t, item)).await.unwrap();
+        backend.put_item(&put(t, item)).await.unwrap();
         let back = backend
-            .get_item(get(t, key("N", "exact")))
+            .get_item(&get(t, key("N", "exact")))
             .await
             .unwrap()
+            .map(RawItem::into_item)
             .unwrap();
         assert_eq!(back["n"].as_n().unwrap().as_str(), "1.5");
         assert_eq!(back["big"].as_n().unwrap().as_str(), big);
@@ -812,7 +841,7 @@ mod local {
 
         // Arithmetic in DynamoDB stays exact.
         let new = backend
-            .update_item(UpdateItem {
+            .update_item(&UpdateItem {
                 table: t.into(),
                 key: key("N", "exact"),
                 update: Update::new().add(attr("big"), Value::N(n("0.000000000000000001"))),

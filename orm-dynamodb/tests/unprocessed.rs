@@ -566,7 +566,7 @@ async fn throttling_maps_to_throttled() {
     );
     is_throttled(
         backend
-            .batch_get(BatchGet {
+            .batch_get(&BatchGet {
                 table: "t".into(),
                 keys: vec![key.clone()],
                 consistent: false,
@@ -578,7 +578,7 @@ async fn throttling_maps_to_throttled() {
     );
     is_throttled(
         backend
-            .put_item(PutItem {
+            .put_item(&PutItem {
                 table: "t".into(),
                 item: key.clone(),
                 condition: None,
@@ -661,7 +661,7 @@ async fn sdk_retries_do_not_multiply_the_orm_batch_retries() {
     let throttled = || Stats::get(&proxy.stats().throttled);
     let put = |backend: DynamoBackend| async move {
         backend
-            .put_item(PutItem {
+            .put_item(&PutItem {
                 table: "t".into(),
                 item: Item::new().with("pk", "A").with("sk", "1"),
                 condition: None,

@@ -60,7 +60,7 @@ async fn verify_names_the_missing_index() {
     assert_eq!(message.lines().count(), 3, "{message}");
 
     // A table that does not exist is TableNotFound, not a diff.
-    let gone = Table::from_arc(table.backend().clone(), common::unique("orm_verify_none"));
+    let gone = Table::new(table.backend().clone(), common::unique("orm_verify_none"));
     assert!(matches!(
         gone.verify::<User>().await,
         Err(Error::TableNotFound { .. })

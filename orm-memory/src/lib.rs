@@ -22,8 +22,8 @@ use crate::write::{Failure, Planned, Ready};
 use async_trait::async_trait;
 use orm_core::backend::{
     BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, Capabilities, DeleteItem, GetItem,
-    KeyType, Limits, Page, PutItem, Query, RawPage, Scan, TableDefinition, TransactGet,
-    TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
+    KeyType, Limits, PutItem, QueryOutput, QueryRequest, RawItem, ScanRequest, TableDefinition,
+    TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
 use orm_core::error::CancellationReason;
 use orm_core::{Backend, Error, Item, Number, Result, Value};
@@ -226,7 +226,7 @@ impl MemoryBackend {
     ///     ttl_attribute: None,
     /// }).await?;
     /// let fork = seeded.fork();
-    /// fork.put_item(PutItem::new("app", Item::new().with("pk", "a"))).await?;
+    /// fork.put_item(&PutItem::new("app", Item::new().with("pk", "a"))).await?;
     /// assert_eq!(fork.item_count("app"), Some(1));
     /// assert_eq!(seeded.item_count("app"), Some(0));
     /// # Ok::<(), orm_core::Error>(()) }).unwrap();
@@ -333,10 +333,10 @@ impl MemoryBackend {
     }
 
     /// Plans, evaluates and commits one write under the lock.
-    fn write_one(
+    fn write_one<'a>(
         &self,
         table: &str,
-        plan: impl FnOnce(&Table) -> Result<Planned>,
+        plan: impl FnOnce(&Table) -> Result<Planned<'a>>,
     ) -> Result<Option<Item>> {
         let mut state = self.write();
         let table = state.table_mut(table)?;
@@ -376,7 +376,7 @@ impl Backend for MemoryBackend {
             .ok_or_else(|| table_not_found(name))
     }
 
-    async fn get_item(&self, request: GetItem) -> Result<Option<Item>> {
+    async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
         if let Some(p) = &request.projection {
             eval::check_projection(p)?;
         }
@@ -384,47 +384,34 @@ impl Backend for MemoryBackend {
         let table = state.table(&request.table)?;
         let key = table.key(&request.key)?;
         Ok(table.get(&key).map(|item| match &request.projection {
-            Some(paths) => table.project(item, paths),
-            None => table.decode(item),
+            Some(paths) => RawItem::Item(table.project(item, paths)),
+            None => table.share(item),
         }))
     }
 
-    async fn put_item(&self, request: PutItem) -> Result<Option<Item>> {
-        let name = request.table.clone();
-        self.write_one(&name, |t| write::plan_put(t, request))
+    async fn put_item(&self, request: &PutItem) -> Result<Option<Item>> {
+        self.write_one(&request.table, |t| write::plan_put(t, request))
     }
 
-    async fn update_item(&self, request: UpdateItem) -> Result<Option<Item>> {
-        let name = request.table.clone();
-        self.write_one(&name, |t| write::plan_update(t, request))
+    async fn update_item(&self, request: &UpdateItem) -> Result<Option<Item>> {
+        self.write_one(&request.table, |t| write::plan_update(t, request))
     }
 
-    async fn delete_item(&self, request: DeleteItem) -> Result<Option<Item>> {
-        let name = request.table.clone();
-        self.write_one(&name, |t| write::plan_delete(t, request))
+    async fn delete_item(&self, request: &DeleteItem) -> Result<Option<Item>> {
+        self.write_one(&request.table, |t| write::plan_delete(t, request))
     }
 
-    async fn query(&self, request: Query) -> Result<Page> {
+    async fn query(&self, request: &QueryRequest) -> Result<QueryOutput> {
         let state = self.read();
-        query::query(state.table(&request.table)?, &request)
+        query::query_with(state.table(&request.table)?, request, Table::share)
     }
 
-    async fn scan(&self, request: Scan) -> Result<Page> {
+    async fn scan(&self, request: &ScanRequest) -> Result<QueryOutput> {
         let state = self.read();
-        query::scan(state.table(&request.table)?, &request)
+        query::scan_with(state.table(&request.table)?, request, Table::share)
     }
 
-    async fn query_raw(&self, request: Query) -> Result<RawPage> {
-        let state = self.read();
-        query::query_with(state.table(&request.table)?, &request, Table::share)
-    }
-
-    async fn scan_raw(&self, request: Scan) -> Result<RawPage> {
-        let state = self.read();
-        query::scan_with(state.table(&request.table)?, &request, Table::share)
-    }
-
-    async fn batch_get(&self, request: BatchGet) -> Result<BatchGetOutput> {
+    async fn batch_get(&self, request: &BatchGet) -> Result<BatchGetOutput> {
         let limits = Limits::default();
         check_count(
             "BatchGetItem keys",
@@ -456,12 +443,17 @@ impl Backend for MemoryBackend {
                 break;
             }
             if let Some(item) = table.get(k) {
-                let item = match &request.projection {
-                    Some(paths) => table.project(item, paths),
-                    None => table.decode(item),
-                };
-                bytes += item.size();
-                out.items.push(item);
+                out.items.push(match &request.projection {
+                    Some(paths) => {
+                        let projected = table.project(item, paths);
+                        bytes += projected.size();
+                        RawItem::Item(projected)
+                    }
+                    None => {
+                        bytes += item.size();
+                        table.share(item)
+                    }
+                });
             }
         }
         Ok(out)
@@ -472,7 +464,7 @@ impl Backend for MemoryBackend {
         Ok(BatchWriteOutput::default())
     }
 
-    async fn transact_get(&self, request: TransactGet) -> Result<Vec<Option<Item>>> {
+    async fn transact_get(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>> {
         let limits = Limits::default();
         check_count(
             "TransactGetItems actions",
@@ -501,8 +493,8 @@ impl Backend for MemoryBackend {
                 }
             })?;
             let item = table.get(&key).map(|item| match &get.projection {
-                Some(paths) => table.project(item, paths),
-                None => table.decode(item),
+                Some(paths) => RawItem::Item(table.project(item, paths)),
+                None => table.share(item),
             });
             if !seen.insert((&get.table, key)) {
                 return Err(Error::validation(
@@ -514,7 +506,7 @@ impl Backend for MemoryBackend {
         Ok(out)
     }
 
-    async fn transact_write(&self, request: TransactWrite) -> Result<()> {
+    async fn transact_write(&self, request: &TransactWrite) -> Result<()> {
         let limits = Limits::default();
         check_count(
             "TransactWriteItems actions",
@@ -527,7 +519,7 @@ impl Backend for MemoryBackend {
                 .tokens
                 .retain(|_, record| record.at.elapsed() < TOKEN_LIFETIME);
             if let Some(record) = state.tokens.get(token) {
-                if record.request == request {
+                if record.request == *request {
                     // Already applied: idempotent success.
                     return Ok(());
                 }
@@ -595,11 +587,11 @@ impl Backend for MemoryBackend {
                 item: None,
             })
             .collect();
-        let mut ready: Vec<(String, Ready)> = Vec::with_capacity(count);
-        for (i, action) in request.actions.into_iter().enumerate() {
+        let mut ready: Vec<(String, Ready<'_>)> = Vec::with_capacity(count);
+        for (i, action) in request.actions.iter().enumerate() {
             let name = action.target().0.to_owned();
             let table = state.table(&name)?;
-            let mismatch = key_type_mismatch(table, &action);
+            let mismatch = key_type_mismatch(table, action);
             let plan = match write::plan_action(table, action) {
                 Ok(plan) => plan,
                 Err(e @ Error::Validation { .. }) if mismatch => {

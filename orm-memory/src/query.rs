@@ -11,7 +11,7 @@ use crate::eval::{check_condition, check_projection, condition_roots, eval};
 use crate::key::{check_key_value, exact_key, has_key_type, key_type_name, KeyPart, Slot};
 use crate::stored::{Selector, Stored};
 use crate::table::{Index, IndexKey, Map, Table};
-use orm_core::backend::{KeyAttribute, KeyType, Page, Query, Scan};
+use orm_core::backend::{KeyAttribute, KeyType, QueryOutput, QueryRequest, ScanRequest};
 use orm_core::expr::{Condition, Path, SortKeyCondition};
 use orm_core::{Error, Item, Result, Value};
 use std::ops::Bound::{self, Excluded, Included, Unbounded};
@@ -141,9 +141,9 @@ impl Reader<'_> {
         &self,
         entries: impl Iterator<Item = &'i Stored>,
         decode: impl Fn(&Table, &Stored) -> T,
-    ) -> Page<T> {
+    ) -> QueryOutput<T> {
         let table = self.table;
-        let mut page = Page::default();
+        let mut page = QueryOutput::default();
         if !self.count_only {
             // Room for a page of `Limit` items (a page without one grows as it goes).
             page.items
@@ -366,18 +366,20 @@ fn check_sort_condition(attr: &KeyAttribute, condition: &SortKeyCondition) -> Re
     }
 }
 
-/// Reads one page of a query on a table or one of its indexes.
-pub(crate) fn query(table: &Table, request: &Query) -> Result<Page> {
+/// Reads one page of a query on a table or one of its indexes, as sorted [`Item`]s (the
+/// tests' form; the backend returns [`query_with`]'s raw items).
+#[cfg(test)]
+pub(crate) fn query(table: &Table, request: &QueryRequest) -> Result<QueryOutput<Item>> {
     query_with(table, request, Table::decode)
 }
 
 /// [`query`], with `decode` making each item returned whole (a sorted [`Item`], or unsorted
-/// entries for `query_raw`).
+/// entries for the backend's answers).
 pub(crate) fn query_with<T: From<Item>>(
     table: &Table,
-    request: &Query,
+    request: &QueryRequest,
     decode: impl Fn(&Table, &Stored) -> T,
-) -> Result<Page<T>> {
+) -> Result<QueryOutput<T>> {
     check_page_request(
         request.limit,
         request.projection.as_deref(),
@@ -454,7 +456,7 @@ pub(crate) fn query_with<T: From<Item>>(
             }
             match table.partitions.get(&pk) {
                 Some(partition) => read.read(items_in(partition, range, forward), &decode),
-                None => Page::default(),
+                None => QueryOutput::default(),
             }
         }
         Some(index) => {
@@ -468,7 +470,7 @@ pub(crate) fn query_with<T: From<Item>>(
             }
             match index.partitions.get(&pk) {
                 Some(partition) => read.read(items_in(partition, range, forward), &decode),
-                None => Page::default(),
+                None => QueryOutput::default(),
             }
         }
     };
@@ -479,16 +481,17 @@ pub(crate) fn query_with<T: From<Item>>(
 ///
 /// Items come in key order (partition, then sort key); segment `s` of `n` holds the partitions
 /// whose key hashes to `s` modulo `n`.
-pub(crate) fn scan(table: &Table, request: &Scan) -> Result<Page> {
+#[cfg(test)]
+pub(crate) fn scan(table: &Table, request: &ScanRequest) -> Result<QueryOutput<Item>> {
     scan_with(table, request, Table::decode)
 }
 
 /// [`scan`], with `decode` as for [`query_with`].
 pub(crate) fn scan_with<T: From<Item>>(
     table: &Table,
-    request: &Scan,
+    request: &ScanRequest,
     decode: impl Fn(&Table, &Stored) -> T,
-) -> Result<Page<T>> {
+) -> Result<QueryOutput<T>> {
     check_page_request(
         request.limit,
         request.projection.as_deref(),
@@ -638,8 +641,8 @@ mod tests {
         t
     }
 
-    fn q(sort: Option<SortKeyCondition>) -> Query {
-        Query {
+    fn q(sort: Option<SortKeyCondition>) -> QueryRequest {
+        QueryRequest {
             table: "app".into(),
             index: None,
             key_condition: KeyCondition {
@@ -657,7 +660,7 @@ mod tests {
         }
     }
 
-    fn sks(page: &Page) -> Vec<i64> {
+    fn sks(page: &QueryOutput<Item>) -> Vec<i64> {
         page.items
             .iter()
             .map(|i| i64::try_from(i["sk"].as_n().unwrap()).unwrap())
@@ -840,7 +843,7 @@ mod tests {
         assert!(query(&t, &r).is_err());
     }
 
-    fn gsi_query() -> Query {
+    fn gsi_query() -> QueryRequest {
         let mut r = q(None);
         r.index = Some("gsi1".into());
         r.key_condition = KeyCondition {
@@ -949,8 +952,8 @@ mod tests {
         assert!(page.last_evaluated_key.is_some());
     }
 
-    fn scan_request() -> Scan {
-        Scan {
+    fn scan_request() -> ScanRequest {
+        ScanRequest {
             table: "app".into(),
             index: None,
             filter: None,
@@ -963,7 +966,7 @@ mod tests {
         }
     }
 
-    fn scan_all(t: &Table, mut s: Scan) -> Vec<Item> {
+    fn scan_all(t: &Table, mut s: ScanRequest) -> Vec<Item> {
         let mut all = Vec::new();
         loop {
             let page = scan(t, &s).unwrap();
@@ -994,9 +997,9 @@ mod tests {
         from_segments.sort_by_key(|i| {
             (
                 i["pk"].as_s().unwrap().to_owned(),
-                sks(&Page {
+                sks(&QueryOutput::<Item> {
                     items: vec![i.clone()],
-                    ..Page::default()
+                    ..QueryOutput::<Item>::default()
                 }),
             )
         });
@@ -1004,9 +1007,9 @@ mod tests {
         sorted.sort_by_key(|i| {
             (
                 i["pk"].as_s().unwrap().to_owned(),
-                sks(&Page {
+                sks(&QueryOutput::<Item> {
                     items: vec![i.clone()],
-                    ..Page::default()
+                    ..QueryOutput::<Item>::default()
                 }),
             )
         });

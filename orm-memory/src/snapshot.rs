@@ -50,7 +50,7 @@ pub const SNAPSHOT_VERSION: u64 = 1;
 ///     ttl_attribute: None,
 /// };
 /// seeded.create_table(&def).await?;
-/// seeded.put_item(PutItem::new("app", Item::new().with("pk", "a").with("n", 1))).await?;
+/// seeded.put_item(&PutItem::new("app", Item::new().with("pk", "a").with("n", 1))).await?;
 /// let snapshot = seeded.snapshot();
 ///
 /// let mut file = Vec::new();

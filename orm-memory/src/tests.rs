@@ -101,11 +101,11 @@ async fn table_lifecycle() {
         Err(Error::TableNotFound { .. })
     ));
     assert!(matches!(
-        b.get_item(get(key("a", "b"))).await,
+        b.get_item(&get(key("a", "b"))).await,
         Err(Error::TableNotFound { .. })
     ));
     assert!(matches!(
-        b.put_item(put(key("a", "b"))).await,
+        b.put_item(&put(key("a", "b"))).await,
         Err(Error::TableNotFound { .. })
     ));
     assert_eq!(b.capabilities(), Capabilities::default());
@@ -115,16 +115,28 @@ async fn table_lifecycle() {
 async fn get_put_delete() {
     let b = backend().await;
     let item = key("a", "1").with("m", Value::M([("x".to_owned(), 1.into())].into()));
-    assert_eq!(b.put_item(put(item.clone())).await.unwrap(), None);
+    assert_eq!(b.put_item(&put(item.clone())).await.unwrap(), None);
     assert_eq!(
-        b.get_item(get(key("a", "1"))).await.unwrap(),
+        b.get_item(&get(key("a", "1")))
+            .await
+            .unwrap()
+            .map(RawItem::into_item),
         Some(item.clone())
     );
-    assert_eq!(b.get_item(get(key("a", "2"))).await.unwrap(), None);
+    assert_eq!(
+        b.get_item(&get(key("a", "2")))
+            .await
+            .unwrap()
+            .map(RawItem::into_item),
+        None
+    );
     let mut projected = get(key("a", "1"));
     projected.projection = Some(vec![attr("m.x"), attr("sk")]);
     assert_eq!(
-        b.get_item(projected).await.unwrap(),
+        b.get_item(&projected)
+            .await
+            .unwrap()
+            .map(RawItem::into_item),
         Some(
             Item::new()
                 .with("sk", "1")
@@ -137,22 +149,22 @@ async fn get_put_delete() {
         key("a", "1").with("m", 1),
         Item::new().with("pk", "a").with("sk", 1),
     ] {
-        let err = message(b.get_item(get(bad)).await.unwrap_err());
+        let err = message(b.get_item(&get(bad)).await.unwrap_err());
         assert!(err.contains("does not match the schema"), "{err}");
     }
-    let err = message(b.get_item(get(key("", "1"))).await.unwrap_err());
+    let err = message(b.get_item(&get(key("", "1"))).await.unwrap_err());
     assert!(err.contains("empty string"), "{err}");
     // Put with AllOld, delete with AllOld.
     let mut replace = put(key("a", "1").with("v", 2));
     replace.return_values = ReturnValues::AllOld;
-    assert_eq!(b.put_item(replace).await.unwrap(), Some(item.clone()));
+    assert_eq!(b.put_item(&replace).await.unwrap(), Some(item.clone()));
     let mut d = delete(key("a", "1"));
     d.return_values = ReturnValues::AllOld;
     assert_eq!(
-        b.delete_item(d.clone()).await.unwrap(),
+        b.delete_item(&d).await.unwrap(),
         Some(key("a", "1").with("v", 2))
     );
-    assert_eq!(b.delete_item(d).await.unwrap(), None);
+    assert_eq!(b.delete_item(&d).await.unwrap(), None);
     assert_eq!(b.item_count("app"), Some(0));
 }
 
@@ -163,8 +175,8 @@ async fn conditional_writes_report_the_stored_item() {
     let mut create = put(item.clone());
     create.condition = Some(attr("pk").not_exists());
     create.return_item_on_condition_failure = true;
-    b.put_item(create.clone()).await.unwrap();
-    match b.put_item(create).await {
+    b.put_item(&create).await.unwrap();
+    match b.put_item(&create).await {
         Err(Error::ConditionFailed {
             entity: None,
             item: Some(stored),
@@ -176,21 +188,27 @@ async fn conditional_writes_report_the_stored_item() {
     // A condition on a missing item sees no attributes; no item is returned.
     let mut d = delete(key("a", "2"));
     d.condition = Some(attr("v").ne(5));
-    b.delete_item(d.clone()).await.unwrap();
+    b.delete_item(&d).await.unwrap();
     d.condition = Some(attr("v").eq(5));
     d.return_item_on_condition_failure = true;
     assert!(matches!(
-        b.delete_item(d).await,
+        b.delete_item(&d).await,
         Err(Error::ConditionFailed { item: None, .. })
     ));
     // A failed update changes nothing.
     let mut u = update(key("a", "1"), Update::new().set(attr("v"), 9));
     u.condition = Some(attr("v").gt(1));
     assert!(matches!(
-        b.update_item(u).await,
+        b.update_item(&u).await,
         Err(Error::ConditionFailed { item: None, .. })
     ));
-    assert_eq!(b.get_item(get(key("a", "1"))).await.unwrap(), Some(item));
+    assert_eq!(
+        b.get_item(&get(key("a", "1")))
+            .await
+            .unwrap()
+            .map(RawItem::into_item),
+        Some(item)
+    );
 }
 
 #[tokio::test]
@@ -199,9 +217,9 @@ async fn updates() {
     // REMOVE on a missing item creates it from its key, as DynamoDB does.
     let mut u = update(key("a", "1"), Update::new().remove(attr("x")));
     u.return_values = ReturnValues::AllNew;
-    assert_eq!(b.update_item(u).await.unwrap(), Some(key("a", "1")));
+    assert_eq!(b.update_item(&u).await.unwrap(), Some(key("a", "1")));
     assert_eq!(b.item_count("app"), Some(1));
-    b.delete_item(delete(key("a", "1"))).await.unwrap();
+    b.delete_item(&delete(key("a", "1"))).await.unwrap();
     // SET creates it from the key.
     let mut u = update(
         key("a", "1"),
@@ -211,21 +229,21 @@ async fn updates() {
     );
     u.return_values = ReturnValues::AllNew;
     assert_eq!(
-        b.update_item(u.clone()).await.unwrap(),
+        b.update_item(&u).await.unwrap(),
         Some(key("a", "1").with("n", 0).with("views", 1))
     );
     u.return_values = ReturnValues::UpdatedNew;
     assert_eq!(
-        b.update_item(u.clone()).await.unwrap(),
+        b.update_item(&u).await.unwrap(),
         Some(Item::new().with("n", 0).with("views", 2))
     );
     u.return_values = ReturnValues::UpdatedOld;
     assert_eq!(
-        b.update_item(u).await.unwrap(),
+        b.update_item(&u).await.unwrap(),
         Some(Item::new().with("n", 0).with("views", 2))
     );
     let err = message(
-        b.update_item(update(key("a", "1"), Update::new().set(attr("pk"), "b")))
+        b.update_item(&update(key("a", "1"), Update::new().set(attr("pk"), "b")))
             .await
             .unwrap_err(),
     );
@@ -238,9 +256,12 @@ async fn updates() {
         .set(attr("z"), 1)
         .add(attr("pk2"), 1)
         .add(attr("n"), Value::Ss(["x".to_owned()].into()));
-    assert!(b.update_item(update(key("a", "1"), bad)).await.is_err());
+    assert!(b.update_item(&update(key("a", "1"), bad)).await.is_err());
     assert_eq!(
-        b.get_item(get(key("a", "1"))).await.unwrap(),
+        b.get_item(&get(key("a", "1")))
+            .await
+            .unwrap()
+            .map(RawItem::into_item),
         Some(key("a", "1").with("n", 0).with("views", 3))
     );
 }
@@ -249,26 +270,29 @@ async fn updates() {
 async fn index_keys_are_checked_on_every_write() {
     let b = backend().await;
     let err = message(
-        b.put_item(put(key("a", "1").with("gsi1pk", "")))
+        b.put_item(&put(key("a", "1").with("gsi1pk", "")))
             .await
             .unwrap_err(),
     );
     assert!(err.contains("secondary index key"), "{err}");
     let err = message(
-        b.put_item(put(key("a", "1").with("gsi1pk", 7)))
+        b.put_item(&put(key("a", "1").with("gsi1pk", 7)))
             .await
             .unwrap_err(),
     );
     assert!(err.contains("Type mismatch for Index Key gsi1pk"), "{err}");
-    b.put_item(put(key("a", "1"))).await.unwrap();
+    b.put_item(&put(key("a", "1"))).await.unwrap();
     let err = message(
-        b.update_item(update(key("a", "1"), Update::new().set(attr("gsi1sk"), "")))
-            .await
-            .unwrap_err(),
+        b.update_item(&update(
+            key("a", "1"),
+            Update::new().set(attr("gsi1sk"), ""),
+        ))
+        .await
+        .unwrap_err(),
     );
     assert!(err.contains("secondary index key"), "{err}");
     // Sparse: the item enters the index once it has both index keys.
-    let gsi_query = || Query {
+    let gsi_query = || QueryRequest {
         table: "app".into(),
         index: Some("gsi1".into()),
         key_condition: KeyCondition {
@@ -284,24 +308,24 @@ async fn index_keys_are_checked_on_every_write() {
         consistent: false,
         count_only: false,
     };
-    b.update_item(update(
+    b.update_item(&update(
         key("a", "1"),
         Update::new().set(attr("gsi1pk"), "G"),
     ))
     .await
     .unwrap();
-    assert_eq!(b.query(gsi_query()).await.unwrap().count, 0);
-    b.update_item(update(
+    assert_eq!(b.query(&gsi_query()).await.unwrap().count, 0);
+    b.update_item(&update(
         key("a", "1"),
         Update::new().set(attr("gsi1sk"), "s"),
     ))
     .await
     .unwrap();
-    assert_eq!(b.query(gsi_query()).await.unwrap().count, 1);
-    b.update_item(update(key("a", "1"), Update::new().remove(attr("gsi1pk"))))
+    assert_eq!(b.query(&gsi_query()).await.unwrap().count, 1);
+    b.update_item(&update(key("a", "1"), Update::new().remove(attr("gsi1pk"))))
         .await
         .unwrap();
-    assert_eq!(b.query(gsi_query()).await.unwrap().count, 0);
+    assert_eq!(b.query(&gsi_query()).await.unwrap().count, 0);
 }
 
 #[tokio::test]
@@ -347,7 +371,7 @@ async fn batches() {
         assert_eq!(b.item_count("app"), Some(25));
     }
     let got = b
-        .batch_get(BatchGet {
+        .batch_get(&BatchGet {
             table: "app".into(),
             keys: vec![key("a", "03"), key("a", "99"), key("a", "07")],
             consistent: false,
@@ -358,10 +382,10 @@ async fn batches() {
     assert_eq!(got.items.len(), 2);
     assert!(got
         .items
-        .contains(&Item::new().with("sk", "07").with("i", 7)));
+        .contains(&RawItem::Item(Item::new().with("sk", "07").with("i", 7))));
     assert!(got.unprocessed_keys.is_empty());
     let dup = b
-        .batch_get(BatchGet {
+        .batch_get(&BatchGet {
             table: "app".into(),
             keys: vec![key("a", "03"), key("a", "03")],
             consistent: false,
@@ -371,7 +395,7 @@ async fn batches() {
         .unwrap_err();
     assert!(message(dup).contains("duplicates"));
     let too_many = b
-        .batch_get(BatchGet {
+        .batch_get(&BatchGet {
             table: "app".into(),
             keys: (0..101).map(|i| key("a", &i.to_string())).collect(),
             consistent: false,
@@ -393,7 +417,7 @@ fn t_put(item: Item, condition: Option<Condition>) -> TransactWriteAction {
 async fn transactions_are_all_or_nothing() {
     let b = backend().await;
     b.create_table(&definition("other")).await.unwrap();
-    b.put_item(put(key("a", "1").with("v", 1))).await.unwrap();
+    b.put_item(&put(key("a", "1").with("v", 1))).await.unwrap();
     let ok = TransactWrite {
         actions: vec![
             t_put(key("a", "2"), Some(attr("pk").not_exists())),
@@ -405,7 +429,7 @@ async fn transactions_are_all_or_nothing() {
         ],
         client_request_token: None,
     };
-    b.transact_write(ok).await.unwrap();
+    b.transact_write(&ok).await.unwrap();
     assert_eq!(b.item_count("app"), Some(2));
     assert_eq!(b.item_count("other"), Some(1));
     // One failed condition cancels everything, with a reason per action.
@@ -423,7 +447,7 @@ async fn transactions_are_all_or_nothing() {
         ],
         client_request_token: None,
     };
-    match b.transact_write(failing).await {
+    match b.transact_write(&failing).await {
         Err(Error::TransactionCanceled { reasons }) => {
             let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
             assert_eq!(
@@ -453,7 +477,7 @@ async fn transactions_are_all_or_nothing() {
         ],
         client_request_token: None,
     };
-    let err = message(b.transact_write(twice).await.unwrap_err());
+    let err = message(b.transact_write(&twice).await.unwrap_err());
     assert!(err.contains("multiple operations on one item"), "{err}");
     // An invalid action is named.
     let invalid = TransactWrite {
@@ -463,7 +487,7 @@ async fn transactions_are_all_or_nothing() {
         ],
         client_request_token: None,
     };
-    let err = message(b.transact_write(invalid).await.unwrap_err());
+    let err = message(b.transact_write(&invalid).await.unwrap_err());
     assert!(err.starts_with("transaction action 2:"), "{err}");
     // A runtime type error (ADD a number to a string attribute) is reported, nothing applied.
     let runtime = TransactWrite {
@@ -479,7 +503,7 @@ async fn transactions_are_all_or_nothing() {
         ],
         client_request_token: None,
     };
-    assert!(b.transact_write(runtime).await.is_ok());
+    assert!(b.transact_write(&runtime).await.is_ok());
     let bad_runtime = TransactWrite {
         actions: vec![
             t_put(key("a", "7"), None),
@@ -488,18 +512,24 @@ async fn transactions_are_all_or_nothing() {
         ],
         client_request_token: None,
     };
-    let err = message(b.transact_write(bad_runtime).await.unwrap_err());
+    let err = message(b.transact_write(&bad_runtime).await.unwrap_err());
     assert!(err.starts_with("transaction action 3:"), "{err}");
-    assert_eq!(b.get_item(get(key("a", "7"))).await.unwrap(), None);
+    assert_eq!(
+        b.get_item(&get(key("a", "7")))
+            .await
+            .unwrap()
+            .map(RawItem::into_item),
+        None
+    );
     assert!(b
-        .transact_write(TransactWrite {
+        .transact_write(&TransactWrite {
             actions: vec![],
             client_request_token: None
         })
         .await
         .is_err());
     assert!(b
-        .transact_write(TransactWrite {
+        .transact_write(&TransactWrite {
             actions: (0..101)
                 .map(|i| t_put(key("a", &format!("t{i}")), None))
                 .collect(),
@@ -515,7 +545,7 @@ async fn transactions_are_all_or_nothing() {
         client_request_token: None,
     };
     assert!(matches!(
-        b.transact_write(missing_table).await,
+        b.transact_write(&missing_table).await,
         Err(Error::TableNotFound { .. })
     ));
 }
@@ -530,21 +560,31 @@ async fn client_request_tokens_make_transactions_idempotent() {
         ))],
         client_request_token: Some("token-1".into()),
     };
-    b.transact_write(bump.clone()).await.unwrap();
-    b.transact_write(bump.clone()).await.unwrap();
-    let got = b.get_item(get(key("a", "1"))).await.unwrap().unwrap();
+    b.transact_write(&bump).await.unwrap();
+    b.transact_write(&bump).await.unwrap();
+    let got = b
+        .get_item(&get(key("a", "1")))
+        .await
+        .unwrap()
+        .map(RawItem::into_item)
+        .unwrap();
     assert_eq!(got["n"], Value::from(1));
     let mut other = bump.clone();
     other.actions = vec![TransactWriteAction::Update(update(
         key("a", "1"),
         Update::new().add(attr("n"), 2),
     ))];
-    let err = message(b.transact_write(other).await.unwrap_err());
+    let err = message(b.transact_write(&other).await.unwrap_err());
     assert!(err.contains("IdempotentParameterMismatch"), "{err}");
     let mut fresh = bump;
     fresh.client_request_token = Some("token-2".into());
-    b.transact_write(fresh).await.unwrap();
-    let got = b.get_item(get(key("a", "1"))).await.unwrap().unwrap();
+    b.transact_write(&fresh).await.unwrap();
+    let got = b
+        .get_item(&get(key("a", "1")))
+        .await
+        .unwrap()
+        .map(RawItem::into_item)
+        .unwrap();
     assert_eq!(got["n"], Value::from(2));
 }
 
@@ -554,12 +594,12 @@ async fn batch_get_stops_at_16_megabytes() {
     let big = "x".repeat(390 * 1024);
     let keys: Vec<Item> = (0..60).map(|i| key("big", &format!("{i:02}"))).collect();
     for k in &keys {
-        b.put_item(put(k.clone().with("data", big.as_str())))
+        b.put_item(&put(k.clone().with("data", big.as_str())))
             .await
             .unwrap();
     }
     let got = b
-        .batch_get(BatchGet {
+        .batch_get(&BatchGet {
             table: "app".into(),
             keys: keys.clone(),
             consistent: false,
@@ -575,39 +615,48 @@ async fn batch_get_stops_at_16_megabytes() {
 #[tokio::test]
 async fn transact_get_reads_a_snapshot() {
     let b = backend().await;
-    b.put_item(put(key("a", "1").with("v", 1))).await.unwrap();
+    b.put_item(&put(key("a", "1").with("v", 1))).await.unwrap();
     let mut projected = get(key("a", "1"));
     projected.projection = Some(vec![attr("v")]);
     let got = b
-        .transact_get(TransactGet {
+        .transact_get(&TransactGet {
             gets: vec![projected, get(key("a", "2"))],
         })
         .await
-        .unwrap();
+        .unwrap()
+        .into_iter()
+        .map(|i| i.map(RawItem::into_item))
+        .collect::<Vec<_>>();
     assert_eq!(got, [Some(Item::new().with("v", 1)), None]);
     let dup = b
-        .transact_get(TransactGet {
+        .transact_get(&TransactGet {
             gets: vec![get(key("a", "1")), get(key("a", "1"))],
         })
         .await;
     assert!(dup.is_err());
-    assert!(b.transact_get(TransactGet { gets: vec![] }).await.is_err());
+    assert!(b.transact_get(&TransactGet { gets: vec![] }).await.is_err());
 }
 
 #[tokio::test]
 async fn ttl_items_are_purged_on_demand() {
     let b = backend().await;
-    b.put_item(put(key("a", "1").with("expires", 100)))
+    b.put_item(&put(key("a", "1").with("expires", 100)))
         .await
         .unwrap();
-    b.put_item(put(key("a", "2").with("expires", 300)))
+    b.put_item(&put(key("a", "2").with("expires", 300)))
         .await
         .unwrap();
-    b.put_item(put(key("a", "3"))).await.unwrap();
+    b.put_item(&put(key("a", "3"))).await.unwrap();
     // Nothing disappears by itself.
     assert_eq!(b.item_count("app"), Some(3));
     assert_eq!(b.purge_expired(200), 1);
-    assert_eq!(b.get_item(get(key("a", "1"))).await.unwrap(), None);
+    assert_eq!(
+        b.get_item(&get(key("a", "1")))
+            .await
+            .unwrap()
+            .map(RawItem::into_item),
+        None
+    );
     assert_eq!(b.purge_expired(1_000_000), 1);
     assert_eq!(b.item_count("app"), Some(1));
 }
@@ -615,7 +664,7 @@ async fn ttl_items_are_purged_on_demand() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clones_share_storage_and_conditional_writes_are_atomic() {
     let b = backend().await;
-    b.put_item(put(key("c", "1").with("version", 0)))
+    b.put_item(&put(key("c", "1").with("version", 0)))
         .await
         .unwrap();
     let mut tasks = Vec::new();
@@ -625,7 +674,12 @@ async fn clones_share_storage_and_conditional_writes_are_atomic() {
             let mut wins = 0u32;
             for _ in 0..50 {
                 loop {
-                    let current = b.get_item(get(key("c", "1"))).await.unwrap().unwrap();
+                    let current = b
+                        .get_item(&get(key("c", "1")))
+                        .await
+                        .unwrap()
+                        .map(RawItem::into_item)
+                        .unwrap();
                     let version = current["version"].clone();
                     let mut u = update(
                         key("c", "1"),
@@ -635,7 +689,7 @@ async fn clones_share_storage_and_conditional_writes_are_atomic() {
                         ),
                     );
                     u.condition = Some(attr("version").eq(version));
-                    match b.update_item(u).await {
+                    match b.update_item(&u).await {
                         Ok(_) => {
                             wins += 1;
                             break;
@@ -653,7 +707,12 @@ async fn clones_share_storage_and_conditional_writes_are_atomic() {
         total += t.await.unwrap();
     }
     assert_eq!(total, 200);
-    let got = b.get_item(get(key("c", "1"))).await.unwrap().unwrap();
+    let got = b
+        .get_item(&get(key("c", "1")))
+        .await
+        .unwrap()
+        .map(RawItem::into_item)
+        .unwrap();
     assert_eq!(got["version"], Value::from(200));
     assert_eq!(
         format!("{b:?}"),
@@ -665,11 +724,11 @@ async fn clones_share_storage_and_conditional_writes_are_atomic() {
 async fn queries_and_scans_through_the_backend() {
     let b = backend().await;
     for i in 0..10 {
-        b.put_item(put(key("p", &format!("{i}")).with("i", i)))
+        b.put_item(&put(key("p", &format!("{i}")).with("i", i)))
             .await
             .unwrap();
     }
-    let query = Query {
+    let query = QueryRequest {
         table: "app".into(),
         index: None,
         key_condition: KeyCondition {
@@ -688,10 +747,10 @@ async fn queries_and_scans_through_the_backend() {
         consistent: true,
         count_only: false,
     };
-    let page = b.query(query.clone()).await.unwrap();
+    let page = b.query(&query).await.unwrap().sorted();
     assert_eq!((page.count, page.scanned_count), (1, 6));
     assert_eq!(page.last_evaluated_key, Some(key("p", "5")));
-    let scan = Scan {
+    let scan = ScanRequest {
         table: "app".into(),
         index: None,
         filter: None,
@@ -702,25 +761,21 @@ async fn queries_and_scans_through_the_backend() {
         segment: Some((0, 1)),
         count_only: true,
     };
-    assert_eq!(b.scan(scan.clone()).await.unwrap().count, 10);
+    assert_eq!(b.scan(&scan).await.unwrap().count, 10);
 
-    // The raw reads answer the same pages; whole items come shared, projected ones as items.
-    let raw = b.query_raw(query.clone()).await.unwrap();
-    assert!(matches!(raw.items[..], [RawItem::Shared(_)]));
-    assert_eq!(Page::from(raw), b.query(query.clone()).await.unwrap());
-    let projected = Query {
+    // Reads answer whole items shared (read through a borrowed view), projected ones as items.
+    let page = b.query(&query).await.unwrap();
+    assert!(matches!(page.items[..], [RawItem::Shared(_)]));
+    let projected = QueryRequest {
         projection: Some(vec![attr("i")]),
         ..query
     };
-    let raw = b.query_raw(projected.clone()).await.unwrap();
-    assert!(matches!(raw.items[..], [RawItem::Item(_)]));
-    assert_eq!(Page::from(raw), b.query(projected).await.unwrap());
-    let scan = Scan {
+    let page = b.query(&projected).await.unwrap();
+    assert!(matches!(page.items[..], [RawItem::Item(_)]));
+    let scan = ScanRequest {
         count_only: false,
         limit: Some(4),
         ..scan
     };
-    let raw = b.scan_raw(scan.clone()).await.unwrap();
-    assert_eq!(raw.items.len(), 4);
-    assert_eq!(Page::from(raw), b.scan(scan).await.unwrap());
+    assert_eq!(b.scan(&scan).await.unwrap().items.len(), 4);
 }

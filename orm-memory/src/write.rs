@@ -13,32 +13,33 @@ use orm_core::backend::{
 };
 use orm_core::expr::{Condition, Update};
 use orm_core::{Error, Item, Result};
+use std::borrow::Cow;
 
 /// What a planned write does once its condition holds.
 #[derive(Debug)]
-enum Kind {
-    Put(Item),
-    Update { key: Item, update: Update },
+enum Kind<'a> {
+    Put(&'a Item),
+    Update { key: &'a Item, update: &'a Update },
     Delete,
     Check,
 }
 
 /// A write checked against its table, ready to evaluate.
 #[derive(Debug)]
-pub(crate) struct Planned {
+pub(crate) struct Planned<'a> {
     /// The key of the item written.
     pub(crate) key: PrimaryKey,
-    kind: Kind,
-    condition: Option<Condition>,
+    kind: Kind<'a>,
+    condition: Option<&'a Condition>,
     return_values: ReturnValues,
     return_item_on_failure: bool,
 }
 
 /// How a planned write changes its table.
 #[derive(Debug)]
-pub(crate) enum Change {
-    /// Store this item.
-    Put(Item),
+pub(crate) enum Change<'a> {
+    /// Store this item (the request's own, or an update's result).
+    Put(Cow<'a, Item>),
     /// Delete the item.
     Delete,
     /// Leave the table as it is.
@@ -47,11 +48,11 @@ pub(crate) enum Change {
 
 /// An evaluated write whose condition held.
 #[derive(Debug)]
-pub(crate) struct Ready {
+pub(crate) struct Ready<'a> {
     /// The key of the item written.
     pub(crate) key: PrimaryKey,
     /// The change to apply.
-    pub(crate) change: Change,
+    pub(crate) change: Change<'a>,
     /// What the write returns (per its `return_values`).
     pub(crate) returned: Option<Item>,
 }
@@ -99,56 +100,56 @@ fn check_optional(condition: &Option<Condition>) -> Result<()> {
 }
 
 /// Plans a put: the item is checked as DynamoDB checks items.
-pub(crate) fn plan_put(table: &Table, request: PutItem) -> Result<Planned> {
+pub(crate) fn plan_put<'a>(table: &Table, request: &'a PutItem) -> Result<Planned<'a>> {
     only_none_or_all_old("PutItem", request.return_values)?;
     check_optional(&request.condition)?;
     let key = table.check_item(&request.item, false)?;
     Ok(Planned {
         key,
-        kind: Kind::Put(request.item),
-        condition: request.condition,
+        kind: Kind::Put(&request.item),
+        condition: request.condition.as_ref(),
         return_values: request.return_values,
         return_item_on_failure: request.return_item_on_condition_failure,
     })
 }
 
 /// Plans an update: the key and the update expression are checked.
-pub(crate) fn plan_update(table: &Table, request: UpdateItem) -> Result<Planned> {
+pub(crate) fn plan_update<'a>(table: &Table, request: &'a UpdateItem) -> Result<Planned<'a>> {
     check_optional(&request.condition)?;
     let key = table.key(&request.key)?;
     update::check_update(&request.update, &table.def)?;
     Ok(Planned {
         key,
         kind: Kind::Update {
-            key: request.key,
-            update: request.update,
+            key: &request.key,
+            update: &request.update,
         },
-        condition: request.condition,
+        condition: request.condition.as_ref(),
         return_values: request.return_values,
         return_item_on_failure: request.return_item_on_condition_failure,
     })
 }
 
 /// Plans a delete.
-pub(crate) fn plan_delete(table: &Table, request: DeleteItem) -> Result<Planned> {
+pub(crate) fn plan_delete<'a>(table: &Table, request: &'a DeleteItem) -> Result<Planned<'a>> {
     only_none_or_all_old("DeleteItem", request.return_values)?;
     check_optional(&request.condition)?;
     Ok(Planned {
         key: table.key(&request.key)?,
         kind: Kind::Delete,
-        condition: request.condition,
+        condition: request.condition.as_ref(),
         return_values: request.return_values,
         return_item_on_failure: request.return_item_on_condition_failure,
     })
 }
 
 /// Plans a condition check (transactions only).
-pub(crate) fn plan_check(table: &Table, request: ConditionCheck) -> Result<Planned> {
+pub(crate) fn plan_check<'a>(table: &Table, request: &'a ConditionCheck) -> Result<Planned<'a>> {
     check_condition(&request.condition)?;
     Ok(Planned {
         key: table.key(&request.key)?,
         kind: Kind::Check,
-        condition: Some(request.condition),
+        condition: Some(&request.condition),
         return_values: ReturnValues::None,
         return_item_on_failure: request.return_item_on_condition_failure,
     })
@@ -173,7 +174,10 @@ pub(crate) fn check_static(action: &TransactWriteAction, table: &Table) -> Resul
 }
 
 /// Plans one action of a transaction (which returns nothing on success).
-pub(crate) fn plan_action(table: &Table, action: TransactWriteAction) -> Result<Planned> {
+pub(crate) fn plan_action<'a>(
+    table: &Table,
+    action: &'a TransactWriteAction,
+) -> Result<Planned<'a>> {
     let mut planned = match action {
         TransactWriteAction::Put(p) => plan_put(table, p)?,
         TransactWriteAction::Update(u) => plan_update(table, u)?,
@@ -189,9 +193,12 @@ pub(crate) fn plan_action(table: &Table, action: TransactWriteAction) -> Result<
 ///
 /// The stored item is decoded only as far as needed: the attributes the condition reads, and
 /// the whole item only for an update or to return it.
-pub(crate) fn evaluate(table: &Table, planned: Planned) -> std::result::Result<Ready, Failure> {
+pub(crate) fn evaluate<'a>(
+    table: &Table,
+    planned: Planned<'a>,
+) -> std::result::Result<Ready<'a>, Failure> {
     let old = table.get(&planned.key);
-    if let Some(condition) = &planned.condition {
+    if let Some(condition) = planned.condition {
         let subject = match old {
             Some(old) => table.select(old, &table.condition_selector(condition)),
             None => Item::new(),
@@ -208,7 +215,7 @@ pub(crate) fn evaluate(table: &Table, planned: Planned) -> std::result::Result<R
             .map(|old| table.decode(old))
     };
     let (change, returned) = match planned.kind {
-        Kind::Put(item) => (Change::Put(item), all_old()),
+        Kind::Put(item) => (Change::Put(Cow::Borrowed(item)), all_old()),
         Kind::Delete => {
             let change = if old.is_some() {
                 Change::Delete
@@ -219,10 +226,10 @@ pub(crate) fn evaluate(table: &Table, planned: Planned) -> std::result::Result<R
         }
         Kind::Check => (Change::Nothing, None),
         Kind::Update { key, update } => {
-            update::check_key_targets(&update, &table.def).map_err(Failure::KeyUpdate)?;
+            update::check_key_targets(update, &table.def).map_err(Failure::KeyUpdate)?;
             let old_item = old.map(|old| table.decode(old));
             let old_item = old_item.as_ref();
-            let new = update::apply(old_item, &key, &update).map_err(Failure::Invalid)?;
+            let new = update::apply(old_item, key, update).map_err(Failure::Invalid)?;
             if let Some(new) = &new {
                 table.check_item(new, true).map_err(|e| {
                     if crate::key_type_mismatch_in(table, new, true) {
@@ -232,8 +239,11 @@ pub(crate) fn evaluate(table: &Table, planned: Planned) -> std::result::Result<R
                     }
                 })?;
             }
-            let returned = update::returned(planned.return_values, old_item, new.as_ref(), &update);
-            (new.map_or(Change::Nothing, Change::Put), returned)
+            let returned = update::returned(planned.return_values, old_item, new.as_ref(), update);
+            (
+                new.map_or(Change::Nothing, |new| Change::Put(Cow::Owned(new))),
+                returned,
+            )
         }
     };
     Ok(Ready {
@@ -287,11 +297,31 @@ mod tests {
         }
     }
 
-    fn run(
-        t: &mut Table,
-        plan: impl FnOnce(&Table) -> Result<Planned>,
-    ) -> std::result::Result<Option<Item>, Failure> {
-        let planned = plan(t).unwrap();
+    /// A request a test plans, evaluates and commits with [`run`].
+    trait Request {
+        fn plan<'a>(&'a self, table: &Table) -> Result<Planned<'a>>;
+    }
+
+    impl Request for PutItem {
+        fn plan<'a>(&'a self, table: &Table) -> Result<Planned<'a>> {
+            plan_put(table, self)
+        }
+    }
+
+    impl Request for UpdateItem {
+        fn plan<'a>(&'a self, table: &Table) -> Result<Planned<'a>> {
+            plan_update(table, self)
+        }
+    }
+
+    impl Request for DeleteItem {
+        fn plan<'a>(&'a self, table: &Table) -> Result<Planned<'a>> {
+            plan_delete(table, self)
+        }
+    }
+
+    fn run(t: &mut Table, request: impl Request) -> std::result::Result<Option<Item>, Failure> {
+        let planned = request.plan(t).unwrap();
         let ready = evaluate(t, planned)?;
         Ok(commit(t, ready))
     }
@@ -301,26 +331,20 @@ mod tests {
         let mut t = table();
         let a = Item::new().with("pk", "a").with("v", 1);
         let create = || put(a.clone(), Some(attr("pk").not_exists()));
-        assert_eq!(run(&mut t, |t| plan_put(t, create())).unwrap(), None);
-        match run(&mut t, |t| plan_put(t, create())) {
+        assert_eq!(run(&mut t, create()).unwrap(), None);
+        match run(&mut t, create()) {
             Err(Failure::Condition(Some(item))) => assert_eq!(item, a),
             other => panic!("{other:?}"),
         }
         let mut quiet = create();
         quiet.return_item_on_condition_failure = false;
-        assert!(matches!(
-            run(&mut t, |t| plan_put(t, quiet)),
-            Err(Failure::Condition(None))
-        ));
+        assert!(matches!(run(&mut t, quiet), Err(Failure::Condition(None))));
         // A missing item fails with no item even when asked for.
         let absent = put(Item::new().with("pk", "b"), Some(attr("pk").exists()));
-        assert!(matches!(
-            run(&mut t, |t| plan_put(t, absent)),
-            Err(Failure::Condition(None))
-        ));
+        assert!(matches!(run(&mut t, absent), Err(Failure::Condition(None))));
         // Overwrite returns the old item.
         let b = Item::new().with("pk", "a").with("v", 2);
-        let old = run(&mut t, |t| plan_put(t, put(b, Some(attr("v").eq(1))))).unwrap();
+        let old = run(&mut t, put(b, Some(attr("v").eq(1)))).unwrap();
         assert_eq!(old, Some(a));
     }
 
@@ -329,7 +353,7 @@ mod tests {
         let t = table();
         let mut p = put(Item::new().with("pk", "a"), None);
         p.return_values = ReturnValues::AllNew;
-        assert!(plan_put(&t, p).is_err());
+        assert!(plan_put(&t, &p).is_err());
         let d = DeleteItem {
             table: "app".into(),
             key: Item::new().with("pk", "a"),
@@ -337,14 +361,14 @@ mod tests {
             return_values: ReturnValues::UpdatedOld,
             return_item_on_condition_failure: false,
         };
-        assert!(plan_delete(&t, d).is_err());
+        assert!(plan_delete(&t, &d).is_err());
     }
 
     #[test]
     fn deletes_and_updates() {
         let mut t = table();
         let a = Item::new().with("pk", "a").with("v", 1);
-        run(&mut t, |t| plan_put(t, put(a.clone(), None))).unwrap();
+        run(&mut t, put(a.clone(), None)).unwrap();
         let u = UpdateItem {
             table: "app".into(),
             key: Item::new().with("pk", "a"),
@@ -353,12 +377,9 @@ mod tests {
             return_values: ReturnValues::UpdatedNew,
             return_item_on_condition_failure: false,
         };
-        let got = run(&mut t, |t| plan_update(t, u.clone())).unwrap();
+        let got = run(&mut t, u.clone()).unwrap();
         assert_eq!(got, Some(Item::new().with("v", 2)));
-        assert!(matches!(
-            run(&mut t, |t| plan_update(t, u)),
-            Err(Failure::Condition(None))
-        ));
+        assert!(matches!(run(&mut t, u), Err(Failure::Condition(None))));
         // An update that makes the item invalid is rejected as a whole.
         let grow = UpdateItem {
             table: "app".into(),
@@ -368,7 +389,7 @@ mod tests {
             return_values: ReturnValues::None,
             return_item_on_condition_failure: false,
         };
-        match run(&mut t, |t| plan_update(t, grow)) {
+        match run(&mut t, grow) {
             Err(Failure::Invalid(e)) => assert!(e.to_string().contains("Item size to update")),
             other => panic!("{other:?}"),
         }
@@ -379,9 +400,9 @@ mod tests {
             return_values: ReturnValues::AllOld,
             return_item_on_condition_failure: false,
         };
-        let old = run(&mut t, |t| plan_delete(t, d.clone())).unwrap();
+        let old = run(&mut t, d.clone()).unwrap();
         assert_eq!(old, Some(a.with("v", 2)));
-        assert_eq!(run(&mut t, |t| plan_delete(t, d)).unwrap(), None);
+        assert_eq!(run(&mut t, d).unwrap(), None);
         assert_eq!(t.len(), 0);
     }
 }

@@ -22,7 +22,7 @@ fn todos(user: &str, n: u32) -> Vec<Todo> {
 
 /// The same table seen through a fault-injection layer.
 fn faulty(table: &Table, config: FaultConfig) -> (Table, FaultInjection) {
-    let layer = FaultInjection::from_arc(table.backend().clone(), config);
+    let layer = FaultInjection::new(table.backend().clone(), config);
     let t = Table::with_config(
         Arc::new(layer.clone()),
         table.name(),

@@ -1,7 +1,7 @@
 //! Single-item operations: create, save, get, find, exists, delete, entity isolation, limits.
 
 use crate::models::*;
-use orm_core::backend::{GetItem, PutItem, ReturnValues};
+use orm_core::backend::{GetItem, PutItem, RawItem, ReturnValues};
 use orm_core::{Error, Item, ModelExt, Number, Table, Value};
 
 fn alice() -> User {
@@ -16,7 +16,7 @@ fn alice() -> User {
 pub async fn raw_item(table: &Table, pk: &str, sk: &str) -> Option<Item> {
     table
         .backend()
-        .get_item(GetItem {
+        .get_item(&GetItem {
             table: table.name().to_owned(),
             key: Item::new().with("pk", pk).with("sk", sk),
             consistent: true,
@@ -24,6 +24,7 @@ pub async fn raw_item(table: &Table, pk: &str, sk: &str) -> Option<Item> {
         })
         .await
         .expect("raw get")
+        .map(RawItem::into_item)
 }
 
 /// create stores; get/find/exists read it back; delete removes it.
@@ -240,7 +241,7 @@ pub async fn lossy_integer_read_is_an_error(table: &Table) {
         .with("version", 1u64);
     table
         .backend()
-        .put_item(PutItem {
+        .put_item(&PutItem {
             table: table.name().to_owned(),
             item,
             condition: None,

@@ -6,8 +6,9 @@
 //! holding the models below; they delete it at the end.
 
 use orm_core::backend::{
-    BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, DeleteItem, GetItem, Page, PutItem,
-    Query, RawPage, Scan, TableDefinition, TransactGet, TransactWrite, UpdateItem,
+    BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, DeleteItem, GetItem, PutItem,
+    QueryOutput, QueryRequest, RawItem, ScanRequest, TableDefinition, TransactGet, TransactWrite,
+    UpdateItem,
 };
 use orm_core::expr::Update;
 use orm_core::migrate::{Migration, Progress, CHECKPOINT_ENTITY};
@@ -145,7 +146,7 @@ pub type EvolutionModels = (ContactV1, ContactV2, Contact, MemberV1, Member, Not
 
 /// A new table on `table`'s backend holding [`EvolutionModels`].
 pub async fn evolution_table(table: &Table) -> Table {
-    let scratch = Table::from_arc(
+    let scratch = Table::new(
         table.backend().clone(),
         crate::unique_table_name("evolution"),
     );
@@ -181,7 +182,7 @@ pub async fn v1_members(table: &Table) -> usize {
 /// An UpdateItem straight to the backend, unconditional: another client's write.
 async fn raw_update(backend: &dyn Backend, table: &str, key: Item, update: Update) -> Result<()> {
     backend
-        .update_item(UpdateItem {
+        .update_item(&UpdateItem {
             table: table.to_owned(),
             key,
             update,
@@ -453,7 +454,7 @@ pub async fn newer_items_are_an_error(table: &Table) {
     // A malformed schema attribute.
     table
         .backend()
-        .put_item(PutItem::new(
+        .put_item(&PutItem::new(
             table.name(),
             Item::new()
                 .with("pk", "CONTACT#0000000008")
@@ -677,52 +678,46 @@ impl Backend for Interfering {
     async fn delete_table(&self, name: &str) -> Result<()> {
         self.inner.delete_table(name).await
     }
-    async fn get_item(&self, request: GetItem) -> Result<Option<Item>> {
+    async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
         self.inner.get_item(request).await
     }
-    async fn put_item(&self, request: PutItem) -> Result<Option<Item>> {
+    async fn put_item(&self, request: &PutItem) -> Result<Option<Item>> {
         self.inner.put_item(request).await
     }
-    async fn update_item(&self, request: UpdateItem) -> Result<Option<Item>> {
+    async fn update_item(&self, request: &UpdateItem) -> Result<Option<Item>> {
         self.interfere(&request.key).await?;
         self.inner.update_item(request).await
     }
-    async fn delete_item(&self, request: DeleteItem) -> Result<Option<Item>> {
+    async fn delete_item(&self, request: &DeleteItem) -> Result<Option<Item>> {
         self.inner.delete_item(request).await
     }
-    async fn query(&self, request: Query) -> Result<Page> {
+    async fn query(&self, request: &QueryRequest) -> Result<QueryOutput> {
         self.inner.query(request).await
     }
-    async fn scan(&self, request: Scan) -> Result<Page> {
+    async fn scan(&self, request: &ScanRequest) -> Result<QueryOutput> {
         self.inner.scan(request).await
     }
-    async fn query_raw(&self, request: Query) -> Result<RawPage> {
-        self.inner.query_raw(request).await
-    }
-    async fn scan_raw(&self, request: Scan) -> Result<RawPage> {
-        self.inner.scan_raw(request).await
-    }
-    async fn batch_get(&self, request: BatchGet) -> Result<BatchGetOutput> {
+    async fn batch_get(&self, request: &BatchGet) -> Result<BatchGetOutput> {
         self.inner.batch_get(request).await
     }
     async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
         self.inner.batch_write(request).await
     }
-    async fn transact_get(&self, request: TransactGet) -> Result<Vec<Option<Item>>> {
+    async fn transact_get(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>> {
         self.inner.transact_get(request).await
     }
-    async fn transact_write(&self, request: TransactWrite) -> Result<()> {
+    async fn transact_write(&self, request: &TransactWrite) -> Result<()> {
         for action in &request.actions {
             if let orm_core::backend::TransactWriteAction::Delete(d) = action {
                 self.interfere(&d.key).await?;
             }
         }
-        self.inner.transact_write(request).await
+        self.inner.transact_write(&request).await
     }
 }
 
 fn interfering(table: &Table, key: Item, change: Update) -> Table {
-    Table::from_arc(
+    Table::new(
         Arc::new(Interfering {
             inner: table.backend().clone(),
             table: table.name().to_owned(),

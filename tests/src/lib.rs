@@ -45,7 +45,7 @@ pub fn unique_table_name(prefix: &str) -> String {
 
 /// Creates a new, uniquely named table on `backend` holding [`AllModels`].
 pub async fn fresh_table(backend: Arc<dyn Backend>) -> Table {
-    let table = Table::from_arc(backend, unique_table_name("conformance"));
+    let table = Table::new(backend, unique_table_name("conformance"));
     table
         .create_table::<AllModels>()
         .await

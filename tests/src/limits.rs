@@ -3,8 +3,8 @@
 
 use crate::models::*;
 use orm_core::backend::{
-    BatchGet, BatchWrite, DeleteItem, GetItem, PutItem, ReturnValues, Scan, TransactGet,
-    TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
+    BatchGet, BatchWrite, DeleteItem, GetItem, PutItem, RawItem, ReturnValues, ScanRequest,
+    TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
 use orm_core::expr::{Path, Update};
 use orm_core::{attr, Cursor, Error, Item, ModelExt, Number, QueryExt, Table, Value};
@@ -17,7 +17,7 @@ pub async fn contents(table: &Table) -> Vec<Item> {
     loop {
         let page = table
             .backend()
-            .scan(Scan {
+            .scan(&ScanRequest {
                 table: table.name().to_owned(),
                 index: None,
                 filter: None,
@@ -29,7 +29,8 @@ pub async fn contents(table: &Table) -> Vec<Item> {
                 count_only: false,
             })
             .await
-            .expect("scan");
+            .expect("scan")
+            .sorted();
         items.extend(page.items);
         match page.last_evaluated_key {
             Some(k) => start = Some(k),
@@ -53,7 +54,7 @@ fn key(pk: &str, sk: &str) -> Item {
 async fn put(table: &Table, item: Item) -> orm_core::Result<Option<Item>> {
     table
         .backend()
-        .put_item(PutItem {
+        .put_item(&PutItem {
             table: table.name().to_owned(),
             item,
             condition: None,
@@ -66,13 +67,12 @@ async fn put(table: &Table, item: Item) -> orm_core::Result<Option<Item>> {
 async fn get(table: &Table, key: Item) -> orm_core::Result<Option<Item>> {
     table
         .backend()
-        .get_item(GetItem {
-            table: table.name().to_owned(),
-            key,
+        .get_item(&GetItem {
             consistent: true,
-            projection: None,
+            ..GetItem::new(table.name(), key)
         })
         .await
+        .map(|item| item.map(RawItem::into_item))
 }
 
 fn is_validation<T: std::fmt::Debug>(r: &orm_core::Result<T>) -> bool {
@@ -210,7 +210,7 @@ pub async fn numbers_out_of_range(table: &Table) {
     let before_update = contents(table).await;
     let overflow = table
         .backend()
-        .update_item(UpdateItem {
+        .update_item(&UpdateItem {
             table: table.name().to_owned(),
             key: key("N", "N"),
             update: Update::new().add(attr("n"), Value::N(max)),
@@ -380,7 +380,7 @@ pub async fn batch_with_duplicate_keys(table: &Table) {
     assert_validation(r, "duplicate");
     let r = table
         .backend()
-        .batch_get(BatchGet {
+        .batch_get(&BatchGet {
             table: table.name().to_owned(),
             keys: vec![key("B", "1"), key("B", "1")],
             consistent: true,
@@ -426,7 +426,7 @@ pub async fn transaction_limits(table: &Table) {
         client_request_token: None,
     };
     assert!(is_validation(
-        &table.backend().transact_write(too_many).await
+        &table.backend().transact_write(&too_many).await
     ));
     let twice = TransactWrite {
         actions: vec![
@@ -441,7 +441,7 @@ pub async fn transaction_limits(table: &Table) {
         ],
         client_request_token: None,
     };
-    assert_validation(table.backend().transact_write(twice).await, "one item");
+    assert_validation(table.backend().transact_write(&twice).await, "one item");
     let gets = TransactGet {
         gets: (0..=max)
             .map(|i| GetItem {
@@ -452,7 +452,7 @@ pub async fn transaction_limits(table: &Table) {
             })
             .collect(),
     };
-    assert!(is_validation(&table.backend().transact_get(gets).await));
+    assert!(is_validation(&table.backend().transact_get(&gets).await));
     assert_eq!(contents(table).await, before);
 }
 
@@ -478,7 +478,7 @@ pub async fn awkward_attribute_names(table: &Table) {
     }
     let new = table
         .backend()
-        .update_item(UpdateItem {
+        .update_item(&UpdateItem {
             table: table.name().to_owned(),
             key: key("W", "W"),
             update,
@@ -523,7 +523,7 @@ pub async fn unicode_edge_cases(table: &Table) {
     }
     let page = table
         .backend()
-        .query(orm_core::backend::Query {
+        .query(&orm_core::backend::QueryRequest {
             table: table.name().to_owned(),
             index: None,
             key_condition: orm_core::expr::KeyCondition {
@@ -540,7 +540,8 @@ pub async fn unicode_edge_cases(table: &Table) {
             count_only: false,
         })
         .await
-        .unwrap();
+        .unwrap()
+        .sorted();
     let order: Vec<String> = page
         .items
         .iter()

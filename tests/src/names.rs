@@ -93,13 +93,13 @@ pub async fn conditions_on_awkward_names(table: &Table) {
     assert!(matches!(
         table
             .backend()
-            .put_item(put(Path::name("x#y").eq("h")))
+            .put_item(&put(Path::name("x#y").eq("h")))
             .await,
         Err(Error::ConditionFailed { .. })
     ));
     let old = table
         .backend()
-        .put_item(put(Path::name("x#y").eq("h2").and(attr("size").eq(3))))
+        .put_item(&put(Path::name("x#y").eq("h2").and(attr("size").eq(3))))
         .await
         .unwrap()
         .expect("old item");
@@ -164,13 +164,13 @@ pub async fn conditions_on_awkward_names(table: &Table) {
     assert!(matches!(
         table
             .backend()
-            .delete_item(delete(Path::name("a.b").ne("d")))
+            .delete_item(&delete(Path::name("a.b").ne("d")))
             .await,
         Err(Error::ConditionFailed { .. })
     ));
     table
         .backend()
-        .delete_item(delete(Path::name("a.b").eq("d").and(attr("name").eq("n"))))
+        .delete_item(&delete(Path::name("a.b").eq("d").and(attr("name").eq("n"))))
         .await
         .unwrap()
         .expect("old item");

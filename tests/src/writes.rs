@@ -101,12 +101,12 @@ pub async fn conditional_writes(table: &Table) {
         return_item_on_condition_failure: true,
     };
     assert!(matches!(
-        table.backend().put_item(put(attr("coins").eq(6))).await,
+        table.backend().put_item(&put(attr("coins").eq(6))).await,
         Err(Error::ConditionFailed { .. })
     ));
     let old = table
         .backend()
-        .put_item(put(attr("coins").eq(5)))
+        .put_item(&put(attr("coins").eq(5)))
         .await
         .unwrap();
     assert_eq!(

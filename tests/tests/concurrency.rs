@@ -3,8 +3,8 @@
 //! observed, never stored), no deadlock (every test runs under a timeout).
 
 use orm_core::backend::{
-    BatchWrite, GetItem, KeyAttribute, KeyType, PutItem, ReturnValues, Scan, TableDefinition,
-    TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
+    BatchWrite, GetItem, KeyAttribute, KeyType, PutItem, RawItem, ReturnValues, ScanRequest,
+    TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
 use orm_core::expr::{attr, Update};
 use orm_core::{Backend, Error, Item, Number, Value};
@@ -41,7 +41,7 @@ fn int(item: &Item, name: &str) -> i64 {
 }
 
 async fn get(b: &MemoryBackend, k: &str) -> Option<Item> {
-    b.get_item(GetItem {
+    b.get_item(&GetItem {
         table: TABLE.into(),
         key: key(k),
         consistent: true,
@@ -49,6 +49,7 @@ async fn get(b: &MemoryBackend, k: &str) -> Option<Item> {
     })
     .await
     .unwrap()
+    .map(RawItem::into_item)
 }
 
 /// Read-modify-write with a version condition, 8 tasks x 100 increments on one item: all 800
@@ -56,7 +57,7 @@ async fn get(b: &MemoryBackend, k: &str) -> Option<Item> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn conditional_writes_lose_no_update() {
     let b = backend().await;
-    b.put_item(PutItem {
+    b.put_item(&PutItem {
         table: TABLE.into(),
         item: key("counter").with("n", 0).with("version", 0),
         condition: None,
@@ -76,7 +77,7 @@ async fn conditional_writes_lose_no_update() {
                         let (n, v) = (int(&item, "n"), int(&item, "version"));
                         tokio::task::yield_now().await;
                         let r = b
-                            .put_item(PutItem {
+                            .put_item(&PutItem {
                                 table: TABLE.into(),
                                 item: key("counter").with("n", n + 1).with("version", v + 1),
                                 condition: Some(attr("version").eq(v)),
@@ -121,7 +122,7 @@ async fn atomic_adds_lose_no_update() {
             let b = Arc::clone(&b);
             tokio::spawn(async move {
                 for i in 0..200 {
-                    b.update_item(UpdateItem {
+                    b.update_item(&UpdateItem {
                         table: TABLE.into(),
                         key: key(&format!("c{}", i % 3)),
                         update: Update::new().add(attr("n"), 1).add(
@@ -181,7 +182,7 @@ const ACCOUNTS: [&str; 5] = ["a0", "a1", "a2", "a3", "a4"];
 
 async fn snapshot(b: &MemoryBackend) -> Vec<i64> {
     let items = b
-        .transact_get(TransactGet {
+        .transact_get(&TransactGet {
             gets: ACCOUNTS
                 .iter()
                 .map(|k| GetItem {
@@ -193,7 +194,10 @@ async fn snapshot(b: &MemoryBackend) -> Vec<i64> {
                 .collect(),
         })
         .await
-        .unwrap();
+        .unwrap()
+        .into_iter()
+        .map(|i| i.map(RawItem::into_item))
+        .collect::<Vec<_>>();
     items
         .iter()
         .map(|i| int(i.as_ref().unwrap(), "coins"))
@@ -214,7 +218,7 @@ async fn transfers(b: Arc<MemoryBackend>, t: u64) -> (u32, u32) {
             continue;
         }
         let amount = ((x >> 16) % 60) as i64 + 1;
-        match b.transact_write(transfer(from, to, amount)).await {
+        match b.transact_write(&transfer(from, to, amount)).await {
             Ok(()) => done += 1,
             Err(Error::TransactionCanceled { reasons }) => {
                 assert_eq!(reasons.len(), 2);
@@ -231,7 +235,7 @@ async fn transfers(b: Arc<MemoryBackend>, t: u64) -> (u32, u32) {
 async fn accounts() -> Arc<MemoryBackend> {
     let b = backend().await;
     for k in ACCOUNTS {
-        b.put_item(PutItem {
+        b.put_item(&PutItem {
             table: TABLE.into(),
             item: key(k).with("coins", 100),
             condition: None,
@@ -286,7 +290,7 @@ async fn transactions_are_never_partial() {
     assert_eq!(s.iter().sum::<i64>(), 500);
     // A scan agrees with the transactional read.
     let page = b
-        .scan(Scan {
+        .scan(&ScanRequest {
             table: TABLE.into(),
             index: None,
             filter: None,
@@ -298,7 +302,8 @@ async fn transactions_are_never_partial() {
             count_only: false,
         })
         .await
-        .unwrap();
+        .unwrap()
+        .sorted();
     let total: i64 = page.items.iter().map(|i| int(i, "coins")).sum();
     assert_eq!(total, 500);
 }
@@ -385,7 +390,7 @@ async fn batch_writes_on_overlapping_keys() {
                                 })
                             })
                             .collect();
-                        b.transact_write(TransactWrite {
+                        b.transact_write(&TransactWrite {
                             actions,
                             client_request_token: None,
                         })

@@ -16,8 +16,8 @@
 
 use orm_core::backend::{
     BatchGet, BatchWrite, ConditionCheck, DeleteItem, GetItem, IndexDefinition, KeyAttribute,
-    KeyType, Page, Projection, PutItem, Query, ReturnValues, Scan, TableDefinition, TransactGet,
-    TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
+    KeyType, Projection, PutItem, QueryOutput, QueryRequest, RawItem, ReturnValues, ScanRequest,
+    TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
 use orm_core::expr::{
     CompareOp, Condition, KeyCondition, Operand, Path, SetValue, SortKeyCondition, Update,
@@ -483,10 +483,10 @@ struct PageOutcome {
     last_evaluated_key: Option<Item>,
 }
 
-impl From<Page> for PageOutcome {
-    fn from(p: Page) -> Self {
+impl From<QueryOutput> for PageOutcome {
+    fn from(p: QueryOutput) -> Self {
         PageOutcome {
-            items: p.items,
+            items: p.items.into_iter().map(RawItem::into_item).collect(),
             count: p.count,
             scanned_count: p.scanned_count,
             last_evaluated_key: p.last_evaluated_key,
@@ -561,7 +561,7 @@ async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outcome {
             return_values,
         } => outcome(
             backend
-                .put_item(PutItem {
+                .put_item(&PutItem {
                     table: t,
                     item,
                     condition,
@@ -578,7 +578,7 @@ async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outcome {
             return_values,
         } => outcome(
             backend
-                .update_item(UpdateItem {
+                .update_item(&UpdateItem {
                     table: t,
                     key,
                     update,
@@ -595,7 +595,7 @@ async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outcome {
             return_values,
         } => outcome(
             backend
-                .delete_item(DeleteItem {
+                .delete_item(&DeleteItem {
                     table: t,
                     key,
                     condition,
@@ -607,13 +607,14 @@ async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outcome {
         ),
         Op::Get { key, projection } => outcome(
             backend
-                .get_item(GetItem {
+                .get_item(&GetItem {
                     table: t,
                     key,
                     consistent: true,
                     projection,
                 })
-                .await,
+                .await
+                .map(|item| item.map(RawItem::into_item)),
             Outcome::Item,
         ),
         Op::Query {
@@ -627,7 +628,7 @@ async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outcome {
             count_only,
         } => {
             let (pk, sk) = if index { ("gpk", "gsk") } else { ("pk", "sk") };
-            let mut request = Query {
+            let mut request = QueryRequest {
                 table: t,
                 index: index.then(|| "gsi".to_owned()),
                 key_condition: KeyCondition {
@@ -645,7 +646,7 @@ async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outcome {
             };
             let mut pages = Vec::new();
             for _ in 0..MAX_PAGES {
-                match backend.query(request.clone()).await {
+                match backend.query(&request).await {
                     Ok(page) => {
                         let next = page.last_evaluated_key.clone();
                         pages.push(PageOutcome::from(page));
@@ -680,7 +681,7 @@ async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outcome {
             limit,
             count_only,
         } => {
-            let mut request = Scan {
+            let mut request = ScanRequest {
                 table: t,
                 index: index.then(|| "gsi".to_owned()),
                 filter,
@@ -693,9 +694,9 @@ async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outcome {
             };
             let (mut items, mut count, mut scanned) = (Vec::new(), 0, 0);
             for _ in 0..100 {
-                match backend.scan(request.clone()).await {
+                match backend.scan(&request).await {
                     Ok(page) => {
-                        items.extend(page.items);
+                        items.extend(page.items.into_iter().map(RawItem::into_item));
                         count += page.count;
                         scanned += page.scanned_count;
                         match page.last_evaluated_key {
@@ -736,7 +737,7 @@ async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outcome {
         ),
         Op::BatchGet(keys) => outcome(
             backend
-                .batch_get(BatchGet {
+                .batch_get(&BatchGet {
                     table: t,
                     keys,
                     consistent: true,
@@ -744,7 +745,11 @@ async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outcome {
                 })
                 .await,
             |out| {
-                let mut items: Vec<Option<Item>> = out.items.into_iter().map(Some).collect();
+                let mut items: Vec<Option<Item>> = out
+                    .items
+                    .into_iter()
+                    .map(|item| Some(item.into_item()))
+                    .collect();
                 items.sort_by_key(|i| format!("{i:?}"));
                 if !out.unprocessed_keys.is_empty() {
                     items.push(None);
@@ -754,7 +759,7 @@ async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outcome {
         ),
         Op::Transact(actions) => outcome(
             backend
-                .transact_write(TransactWrite {
+                .transact_write(&TransactWrite {
                     actions: actions.into_iter().map(|a| tx_action(&t, a)).collect(),
                     client_request_token: None,
                 })
@@ -763,7 +768,7 @@ async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outcome {
         ),
         Op::TransactGet(keys) => outcome(
             backend
-                .transact_get(TransactGet {
+                .transact_get(&TransactGet {
                     gets: keys
                         .into_iter()
                         .map(|key| GetItem {
@@ -774,7 +779,13 @@ async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outcome {
                         })
                         .collect(),
                 })
-                .await,
+                .await
+                .map(|items| {
+                    items
+                        .into_iter()
+                        .map(|item| item.map(RawItem::into_item))
+                        .collect()
+                }),
             Outcome::Items,
         ),
     }

@@ -7,8 +7,8 @@ use super::json::{encode_item, item, value};
 use crate::MemoryBackend;
 use orm_core::backend::{
     BatchGet, BatchWrite, ConditionCheck, DeleteItem, GetItem, IndexDefinition, KeyAttribute,
-    KeyType, Page, Projection, PutItem, Query, ReturnValues, Scan, TableDefinition, TransactGet,
-    TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
+    KeyType, Projection, PutItem, QueryOutput, QueryRequest, RawItem, ReturnValues, ScanRequest,
+    TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
 use orm_core::expr::{Condition, Path};
 use orm_core::{Backend, Item};
@@ -865,7 +865,7 @@ fn get_item(backend: &MemoryBackend, body: &Body) -> Answer {
     let request = parsed(body, |ph| get_request(body, ph))?;
     let mode = capacity_mode(body)?;
     let (table, consistent) = (request.table.clone(), request.consistent);
-    let found = run(backend.get_item(request))?;
+    let found = run(backend.get_item(&request))?.map(RawItem::into_item);
     let units = read_units(found.as_ref().map_or(0, Item::size), consistent);
     let mut answer = Map::new();
     if let Some(item) = found {
@@ -896,7 +896,7 @@ fn put_item(backend: &MemoryBackend, body: &Body) -> Answer {
     let request = parsed(body, |ph| put_request(body, ph))?;
     let mode = capacity_mode(body)?;
     let (table, size) = (request.table.clone(), request.item.size());
-    let old = run(backend.put_item(request))?;
+    let old = run(backend.put_item(&request))?;
     Ok(attributes_answer(
         old,
         consumed(&table, write_units(size), mode, false),
@@ -927,16 +927,15 @@ fn update_item(backend: &MemoryBackend, body: &Body) -> Answer {
     let mode = capacity_mode(body)?;
     let table = request.table.clone();
     let key = request.key.clone();
-    let out = run(backend.update_item(request))?;
+    let out = run(backend.update_item(&request))?;
     let capacity = if mode == CapacityMode::None {
         None
     } else {
-        let after = run(backend.get_item(GetItem {
-            table: table.clone(),
-            key,
+        let after = run(backend.get_item(&GetItem {
             consistent: true,
-            projection: None,
-        }))?;
+            ..GetItem::new(table.clone(), key)
+        }))?
+        .map(RawItem::into_item);
         consumed(
             &table,
             write_units(after.map_or(0, |i| i.size())),
@@ -961,7 +960,7 @@ fn delete_item(backend: &MemoryBackend, body: &Body) -> Answer {
     let request = parsed(body, |ph| delete_request(body, ph))?;
     let mode = capacity_mode(body)?;
     let table = request.table.clone();
-    let old = run(backend.delete_item(request))?;
+    let old = run(backend.delete_item(&request))?;
     let size = old.as_ref().map_or(0, Item::size);
     Ok(attributes_answer(
         old,
@@ -1008,7 +1007,7 @@ fn start_key(body: &Body) -> Result<Option<Item>, ApiError> {
 }
 
 fn page_answer(
-    page: Page,
+    page: QueryOutput<Item>,
     table: &str,
     consistent: bool,
     mode: CapacityMode,
@@ -1054,7 +1053,7 @@ fn query(backend: &MemoryBackend, body: &Body) -> Answer {
     ph.finish()?;
     let count_only = select(body, projection.is_some())?;
     let consistent = opt_bool(body, "ConsistentRead")?.unwrap_or(false);
-    let request = Query {
+    let request = QueryRequest {
         table: table.clone(),
         index,
         key_condition,
@@ -1066,7 +1065,7 @@ fn query(backend: &MemoryBackend, body: &Body) -> Answer {
         consistent,
         count_only,
     };
-    let page = run(backend.query(request))?;
+    let page = run(backend.query(&request))?.sorted();
     Ok(page_answer(
         page,
         &table,
@@ -1105,7 +1104,7 @@ fn scan(backend: &MemoryBackend, body: &Body) -> Answer {
         }
     };
     let consistent = opt_bool(body, "ConsistentRead")?.unwrap_or(false);
-    let request = Scan {
+    let request = ScanRequest {
         table: table.clone(),
         index: opt_str(body, "IndexName")?.map(str::to_string),
         filter,
@@ -1116,7 +1115,7 @@ fn scan(backend: &MemoryBackend, body: &Body) -> Answer {
         segment,
         count_only,
     };
-    let page = run(backend.scan(request))?;
+    let page = run(backend.scan(&request))?.sorted();
     Ok(page_answer(
         page,
         &table,
@@ -1189,12 +1188,13 @@ fn batch_get(backend: &MemoryBackend, body: &Body) -> Answer {
         let table = request.table.clone();
         let consistent = request.consistent;
         let spec = &body["RequestItems"][&table];
-        let out = run(backend.batch_get(request))?;
-        let bytes: usize = out.items.iter().map(Item::size).sum();
+        let out = run(backend.batch_get(&request))?;
+        let items: Vec<Item> = out.items.into_iter().map(RawItem::into_item).collect();
+        let bytes: usize = items.iter().map(Item::size).sum();
         capacity.extend(consumed(&table, read_units(bytes, consistent), mode, true));
         responses.insert(
             table.clone(),
-            Json::Array(out.items.iter().map(encode_item).collect()),
+            Json::Array(items.iter().map(encode_item).collect()),
         );
         if !out.unprocessed_keys.is_empty() {
             let mut again = spec.as_object().cloned().unwrap_or_default();
@@ -1321,11 +1321,11 @@ fn transact_get(backend: &MemoryBackend, body: &Body) -> Answer {
         request.consistent = true;
         gets.push(request);
     }
-    let found = run(backend.transact_get(TransactGet { gets }))?;
+    let found = run(backend.transact_get(&TransactGet::new(gets)))?;
     let responses: Vec<Json> = found
-        .iter()
+        .into_iter()
         .map(|f| match f {
-            Some(item) => json!({ "Item": encode_item(item) }),
+            Some(item) => json!({ "Item": encode_item(&item.into_item()) }),
             None => json!({}),
         })
         .collect();
@@ -1370,7 +1370,7 @@ fn transact_write(backend: &MemoryBackend, body: &Body) -> Answer {
         actions.push(action);
     }
     let token = opt_str(body, "ClientRequestToken")?.map(str::to_string);
-    run(backend.transact_write(TransactWrite {
+    run(backend.transact_write(&TransactWrite {
         actions,
         client_request_token: token,
     }))?;

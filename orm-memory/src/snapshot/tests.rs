@@ -3,7 +3,9 @@
 use super::*;
 use crate::tests::key_attr;
 use crate::MemoryBackend;
-use orm_core::backend::{DeleteItem, GetItem, PutItem, ReturnValues, Scan, UpdateItem};
+use orm_core::backend::{
+    DeleteItem, GetItem, PutItem, RawItem, ReturnValues, ScanRequest, UpdateItem,
+};
 use orm_core::expr::{attr, Update};
 use orm_core::Backend;
 
@@ -63,7 +65,7 @@ async fn seeded(n: u32) -> MemoryBackend {
     let b = MemoryBackend::new();
     b.create_table(&definition("app")).await.unwrap();
     for i in 0..n {
-        b.put_item(PutItem::new("app", order(i))).await.unwrap();
+        b.put_item(&PutItem::new("app", order(i))).await.unwrap();
     }
     b
 }
@@ -71,19 +73,13 @@ async fn seeded(n: u32) -> MemoryBackend {
 /// Every item of a table or index, in scan order.
 async fn scan(b: &MemoryBackend, index: Option<&str>) -> Vec<Item> {
     let page = b
-        .scan(Scan {
-            table: "app".into(),
+        .scan(&ScanRequest {
             index: index.map(str::to_owned),
-            filter: None,
-            projection: None,
-            limit: None,
-            exclusive_start_key: None,
-            consistent: false,
-            segment: None,
-            count_only: false,
+            ..ScanRequest::new("app")
         })
         .await
-        .unwrap();
+        .unwrap()
+        .sorted();
     assert!(page.last_evaluated_key.is_none());
     page.items
 }
@@ -98,19 +94,18 @@ async fn contents(b: &MemoryBackend) -> Vec<Vec<Item>> {
 }
 
 async fn get(b: &MemoryBackend, k: Item) -> Option<Item> {
-    b.get_item(GetItem {
-        table: "app".into(),
-        key: k,
+    b.get_item(&GetItem {
         consistent: true,
-        projection: None,
+        ..GetItem::new("app", k)
     })
     .await
     .unwrap()
+    .map(RawItem::into_item)
 }
 
 /// Writes of every kind, changing index keys, adding a new attribute name and deleting.
 async fn scribble(b: &MemoryBackend, new_name: &str) {
-    b.put_item(PutItem::new("app", order(100).with(new_name, "new")))
+    b.put_item(&PutItem::new("app", order(100).with(new_name, "new")))
         .await
         .unwrap();
     // Moves item 1 to another gsi1 partition and out of gsi2 and lsi1.
@@ -119,8 +114,8 @@ async fn scribble(b: &MemoryBackend, new_name: &str) {
         .with("sk", "S#001")
         .with("gsi1pk", "G#moved")
         .with("gsi1sk", 7);
-    b.put_item(PutItem::new("app", moved)).await.unwrap();
-    b.update_item(UpdateItem {
+    b.put_item(&PutItem::new("app", moved)).await.unwrap();
+    b.update_item(&UpdateItem {
         table: "app".into(),
         key: key(2),
         update: Update::new()
@@ -132,7 +127,7 @@ async fn scribble(b: &MemoryBackend, new_name: &str) {
     })
     .await
     .unwrap();
-    b.delete_item(DeleteItem {
+    b.delete_item(&DeleteItem {
         table: "app".into(),
         key: key(3),
         condition: None,
@@ -182,7 +177,7 @@ async fn forks_are_isolated_both_ways() {
     assert_eq!(original.item_count("app"), Some(30));
     assert_eq!(fork.item_count("app"), Some(21));
     fork.create_table(&definition("later")).await.unwrap();
-    fork.put_item(PutItem::new("later", order(1).with("pk", "later")))
+    fork.put_item(&PutItem::new("later", order(1).with("pk", "later")))
         .await
         .unwrap();
     assert_eq!(original.table_names(), ["app"]);
@@ -294,7 +289,9 @@ fn to_string(snapshot: &Snapshot) -> String {
 #[tokio::test]
 async fn files_round_trip_every_value_exactly() {
     let b = seeded(30).await;
-    b.put_item(PutItem::new("app", every_kind())).await.unwrap();
+    b.put_item(&PutItem::new("app", every_kind()))
+        .await
+        .unwrap();
     let mut bare = definition("bare");
     bare.sort_key = None;
     bare.indexes.clear();
@@ -302,7 +299,7 @@ async fn files_round_trip_every_value_exactly() {
     bare.partition_key = key_attr("id", KeyType::N);
     b.create_table(&bare).await.unwrap();
     b.create_table(&definition("empty")).await.unwrap();
-    b.put_item(PutItem::new(
+    b.put_item(&PutItem::new(
         "bare",
         Item::new().with("id", Value::N(Number::parse("-1e-130").unwrap())),
     ))

@@ -1,15 +1,27 @@
-//! The [`Backend`] trait and the backend-neutral requests it takes.
+//! The backend-neutral requests a [`Backend`](super::Backend) takes, and their answers.
 //!
-//! A backend is a store that behaves like DynamoDB: the memory backend interprets these requests,
-//! the DynamoDB backend renders them for the service. Everything else (models, keys, paging,
-//! batch retries, optimistic locking) is written once above this trait, in orm-core.
+//! Every request is a plain struct with public fields and a constructor taking its required
+//! parts; the optional ones are set with struct update syntax, so a request reads as one
+//! expression:
+//!
+//! ```
+//! use orm_core::backend::{GetItem, PutItem, ReturnValues};
+//! use orm_core::{attr, Item};
+//!
+//! let key = Item::new().with("pk", "USER#1").with("sk", "PROFILE");
+//! let get = GetItem { consistent: true, ..GetItem::new("app", key.clone()) };
+//! assert!(get.consistent && get.projection.is_none());
+//!
+//! let put = PutItem {
+//!     condition: Some(attr("pk").not_exists()),
+//!     return_values: ReturnValues::AllOld,
+//!     ..PutItem::new("app", key.with("name", "Ada"))
+//! };
+//! assert_eq!(put.return_values, ReturnValues::AllOld);
+//! ```
 
-use crate::error::Result;
 use crate::expr::{Condition, KeyCondition, Path, Update};
 use crate::value::{Item, Value, ValueRef};
-/// The attribute a [`Backend`] impl needs (`#[async_trait]`), re-exported so that a backend or
-/// a backend layer can be written without depending on `async-trait` itself.
-pub use async_trait::async_trait;
 use std::borrow::Cow;
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -31,7 +43,7 @@ pub enum ReturnValues {
 }
 
 /// Read one item by its primary key.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetItem {
     /// Table name.
     pub table: String,
@@ -43,8 +55,19 @@ pub struct GetItem {
     pub projection: Option<Vec<Path>>,
 }
 
+impl GetItem {
+    /// An eventually consistent read of the whole item at `key` in `table`.
+    pub fn new(table: impl Into<String>, key: Item) -> GetItem {
+        GetItem {
+            table: table.into(),
+            key,
+            ..GetItem::default()
+        }
+    }
+}
+
 /// Write a whole item, replacing any item with the same key.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PutItem {
     /// Table name.
     pub table: String,
@@ -72,15 +95,13 @@ impl PutItem {
         PutItem {
             table: table.into(),
             item,
-            condition: None,
-            return_values: ReturnValues::None,
-            return_item_on_condition_failure: false,
+            ..PutItem::default()
         }
     }
 }
 
 /// Change some attributes of an item (creating it if absent, as DynamoDB does).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UpdateItem {
     /// Table name.
     pub table: String,
@@ -96,8 +117,20 @@ pub struct UpdateItem {
     pub return_item_on_condition_failure: bool,
 }
 
+impl UpdateItem {
+    /// An unconditional update of the item at `key` in `table` that returns nothing.
+    pub fn new(table: impl Into<String>, key: Item, update: Update) -> UpdateItem {
+        UpdateItem {
+            table: table.into(),
+            key,
+            update,
+            ..UpdateItem::default()
+        }
+    }
+}
+
 /// Delete an item by key.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeleteItem {
     /// Table name.
     pub table: String,
@@ -111,9 +144,20 @@ pub struct DeleteItem {
     pub return_item_on_condition_failure: bool,
 }
 
-/// Read one page of a partition (or of an index partition).
+impl DeleteItem {
+    /// An unconditional delete of the item at `key` in `table` that returns nothing.
+    pub fn new(table: impl Into<String>, key: Item) -> DeleteItem {
+        DeleteItem {
+            table: table.into(),
+            key,
+            ..DeleteItem::default()
+        }
+    }
+}
+
+/// Read one page of a partition (or of an index partition): DynamoDB's Query.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Query {
+pub struct QueryRequest {
     /// Table name.
     pub table: String,
     /// Index name, if querying an index.
@@ -136,9 +180,29 @@ pub struct Query {
     pub count_only: bool,
 }
 
-/// Read one page of a whole table or index, optionally one parallel segment of it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Scan {
+impl QueryRequest {
+    /// The first page, in ascending sort-key order, of the items of `table` that match
+    /// `key_condition`.
+    pub fn new(table: impl Into<String>, key_condition: KeyCondition) -> QueryRequest {
+        QueryRequest {
+            table: table.into(),
+            index: None,
+            key_condition,
+            filter: None,
+            projection: None,
+            limit: None,
+            exclusive_start_key: None,
+            scan_forward: true,
+            consistent: false,
+            count_only: false,
+        }
+    }
+}
+
+/// Read one page of a whole table or index, optionally one parallel segment of it: DynamoDB's
+/// Scan.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ScanRequest {
     /// Table name.
     pub table: String,
     /// Index name, if scanning an index.
@@ -159,10 +223,22 @@ pub struct Scan {
     pub count_only: bool,
 }
 
-/// One page of query or scan results: sorted [`Item`]s, or [`RawItem`]s as
-/// [`Backend::query_raw`] / [`Backend::scan_raw`] return them ([`RawPage`]).
+impl ScanRequest {
+    /// The first page of a scan of the whole of `table`.
+    pub fn new(table: impl Into<String>) -> ScanRequest {
+        ScanRequest {
+            table: table.into(),
+            ..ScanRequest::default()
+        }
+    }
+}
+
+/// One page of query or scan results.
+///
+/// Items come as the backend read them ([`RawItem`]); [`QueryOutput::sorted`] turns them into
+/// sorted [`Item`]s where a caller wants to compare or inspect whole items.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Page<T = Item> {
+pub struct QueryOutput<T = RawItem> {
     /// The items that passed the filter (empty for count-only requests).
     pub items: Vec<T>,
     /// Items that passed the filter.
@@ -173,12 +249,43 @@ pub struct Page<T = Item> {
     pub last_evaluated_key: Option<Item>,
 }
 
+impl<T> Default for QueryOutput<T> {
+    fn default() -> Self {
+        QueryOutput {
+            items: Vec::new(),
+            count: 0,
+            scanned_count: 0,
+            last_evaluated_key: None,
+        }
+    }
+}
+
+impl<T> QueryOutput<T> {
+    /// The same page with each item converted by `f`.
+    pub fn map_items<U>(self, f: impl FnMut(T) -> U) -> QueryOutput<U> {
+        QueryOutput {
+            items: self.items.into_iter().map(f).collect(),
+            count: self.count,
+            scanned_count: self.scanned_count,
+            last_evaluated_key: self.last_evaluated_key,
+        }
+    }
+}
+
+impl QueryOutput {
+    /// The same page, every item a sorted [`Item`].
+    pub fn sorted(self) -> QueryOutput<Item> {
+        self.map_items(RawItem::into_item)
+    }
+}
+
 /// An item as a backend read it: a sorted [`Item`], its attributes in the order the backend had
 /// them, or an item the backend keeps in its own encoding and shares ([`SharedItem`]).
 /// DynamoDB answers with hash maps, so building an `Item` means sorting every item's attributes;
-/// a caller that decodes straight into a model needs no order, and [`Backend::query_raw`] /
-/// [`Backend::scan_raw`] let a backend skip that work. An in-process backend skips copying the
-/// item too: the model is decoded from a borrowed view of what it stores.
+/// a caller that decodes straight into a model needs no order, so every read of the
+/// [`Backend`](super::Backend) trait returns `RawItem`s and lets a backend skip that work. An
+/// in-process backend skips copying the item too: the model is decoded from a borrowed view of
+/// what it stores.
 ///
 /// ```
 /// use orm_core::backend::RawItem;
@@ -275,46 +382,8 @@ impl From<Item> for RawItem {
     }
 }
 
-/// A [`Page`] of items as the backend read them.
-pub type RawPage = Page<RawItem>;
-
-impl<T> Default for Page<T> {
-    fn default() -> Self {
-        Page {
-            items: Vec::new(),
-            count: 0,
-            scanned_count: 0,
-            last_evaluated_key: None,
-        }
-    }
-}
-
-impl<T> Page<T> {
-    /// The same page with each item converted by `f`.
-    pub fn map_items<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            items: self.items.into_iter().map(f).collect(),
-            count: self.count,
-            scanned_count: self.scanned_count,
-            last_evaluated_key: self.last_evaluated_key,
-        }
-    }
-}
-
-impl From<Page> for RawPage {
-    fn from(page: Page) -> Self {
-        page.map_items(RawItem::Item)
-    }
-}
-
-impl From<RawPage> for Page {
-    fn from(page: RawPage) -> Self {
-        page.map_items(RawItem::into_item)
-    }
-}
-
 /// Read up to 100 items by key from one table; unprocessed keys come back to retry.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchGet {
     /// Table name.
     pub table: String,
@@ -326,11 +395,22 @@ pub struct BatchGet {
     pub projection: Option<Vec<Path>>,
 }
 
+impl BatchGet {
+    /// Eventually consistent reads of the whole items at `keys` in `table`.
+    pub fn new(table: impl Into<String>, keys: Vec<Item>) -> BatchGet {
+        BatchGet {
+            table: table.into(),
+            keys,
+            ..BatchGet::default()
+        }
+    }
+}
+
 /// The answer to a [`BatchGet`].
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchGetOutput {
     /// The items found, in no particular order.
-    pub items: Vec<Item>,
+    pub items: Vec<RawItem>,
     /// Keys the backend did not process; the caller retries them.
     pub unprocessed_keys: Vec<Item>,
 }
@@ -345,12 +425,22 @@ pub enum WriteRequest {
 }
 
 /// Up to 25 unconditional writes to one table; unprocessed writes come back to retry.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchWrite {
     /// Table name.
     pub table: String,
     /// Writes to distinct keys.
     pub writes: Vec<WriteRequest>,
+}
+
+impl BatchWrite {
+    /// The writes `writes` to `table`.
+    pub fn new(table: impl Into<String>, writes: Vec<WriteRequest>) -> BatchWrite {
+        BatchWrite {
+            table: table.into(),
+            writes,
+        }
+    }
 }
 
 /// The answer to a [`BatchWrite`].
@@ -382,6 +472,18 @@ pub struct ConditionCheck {
     pub return_item_on_condition_failure: bool,
 }
 
+impl ConditionCheck {
+    /// A check that `condition` holds for the item at `key` in `table`.
+    pub fn new(table: impl Into<String>, key: Item, condition: Condition) -> ConditionCheck {
+        ConditionCheck {
+            table: table.into(),
+            key,
+            condition,
+            return_item_on_condition_failure: false,
+        }
+    }
+}
+
 /// One action of a write transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TransactWriteAction {
@@ -408,7 +510,7 @@ impl TransactWriteAction {
 }
 
 /// Up to 100 writes applied atomically: all or none.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TransactWrite {
     /// The actions, each on a distinct item.
     pub actions: Vec<TransactWriteAction>,
@@ -416,218 +518,26 @@ pub struct TransactWrite {
     pub client_request_token: Option<String>,
 }
 
+impl TransactWrite {
+    /// The actions `actions`, with no idempotency token.
+    pub fn new(actions: Vec<TransactWriteAction>) -> TransactWrite {
+        TransactWrite {
+            actions,
+            client_request_token: None,
+        }
+    }
+}
+
 /// Up to 100 reads done as one consistent snapshot.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TransactGet {
     /// The reads (`consistent` is ignored: transactional reads are serializable).
     pub gets: Vec<GetItem>,
 }
 
-/// The type of a key attribute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum KeyType {
-    /// String.
-    S,
-    /// Number.
-    N,
-    /// Binary.
-    B,
-}
-
-/// A key attribute: its name and type.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct KeyAttribute {
-    /// Attribute name.
-    pub name: String,
-    /// Attribute type.
-    pub key_type: KeyType,
-}
-
-/// Which attributes an index holds besides its keys and the table keys.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Projection {
-    /// Every attribute.
-    #[default]
-    All,
-    /// Only the keys.
-    KeysOnly,
-    /// The keys and these attributes.
-    Include(Vec<String>),
-}
-
-/// A secondary index of a table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexDefinition {
-    /// Index name.
-    pub name: String,
-    /// Local (shares the table's partition key) or global.
-    pub local: bool,
-    /// Partition key (for an LSI: the table's).
-    pub partition_key: KeyAttribute,
-    /// Sort key, if any.
-    pub sort_key: Option<KeyAttribute>,
-    /// Projected attributes.
-    pub projection: Projection,
-}
-
-/// The shape of a table: keys, indexes, TTL.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TableDefinition {
-    /// Table name.
-    pub name: String,
-    /// Partition key.
-    pub partition_key: KeyAttribute,
-    /// Sort key, if any.
-    pub sort_key: Option<KeyAttribute>,
-    /// Secondary indexes.
-    pub indexes: Vec<IndexDefinition>,
-    /// The TTL attribute, if TTL is enabled.
-    pub ttl_attribute: Option<String>,
-}
-
-impl TableDefinition {
-    /// The index named `name`.
-    pub fn index(&self, name: &str) -> Option<&IndexDefinition> {
-        self.indexes.iter().find(|i| i.name == name)
+impl TransactGet {
+    /// The reads `gets`.
+    pub fn new(gets: Vec<GetItem>) -> TransactGet {
+        TransactGet { gets }
     }
-
-    /// The partition and sort key attributes of the table or of one of its indexes.
-    pub fn key_schema(
-        &self,
-        index: Option<&str>,
-    ) -> Option<(&KeyAttribute, Option<&KeyAttribute>)> {
-        match index {
-            None => Some((&self.partition_key, self.sort_key.as_ref())),
-            Some(name) => self
-                .index(name)
-                .map(|i| (&i.partition_key, i.sort_key.as_ref())),
-        }
-    }
-}
-
-/// DynamoDB's limits, which a backend enforces (and the ORM checks before sending).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Limits {
-    /// Largest item, in bytes (400 KB).
-    pub max_item_size: usize,
-    /// Largest partition key value, in bytes (2048).
-    pub max_partition_key_size: usize,
-    /// Largest sort key value, in bytes (1024).
-    pub max_sort_key_size: usize,
-    /// Writes per batch-write request (25).
-    pub max_batch_write: usize,
-    /// Keys per batch-get request (100).
-    pub max_batch_get: usize,
-    /// Bytes per batch-write request (16 MB).
-    pub max_batch_write_bytes: usize,
-    /// Actions per transaction (100).
-    pub max_transaction_actions: usize,
-    /// Bytes per transaction (4 MB).
-    pub max_transaction_bytes: usize,
-    /// Bytes read per query/scan page before it stops (1 MB).
-    pub max_page_bytes: usize,
-    /// Deepest document nesting (32).
-    pub max_nesting_depth: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_item_size: 400 * 1024,
-            max_partition_key_size: 2048,
-            max_sort_key_size: 1024,
-            max_batch_write: 25,
-            max_batch_get: 100,
-            max_batch_write_bytes: 16 * 1024 * 1024,
-            max_transaction_actions: 100,
-            max_transaction_bytes: 4 * 1024 * 1024,
-            max_page_bytes: 1024 * 1024,
-            max_nesting_depth: 32,
-        }
-    }
-}
-
-/// What a backend can do; the conformance suite picks its cases from this, never from names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Capabilities {
-    /// The limits the backend enforces.
-    pub limits: Limits,
-    /// Write transactions and transactional gets.
-    pub transactions: bool,
-    /// Failed conditions can return the stored item.
-    pub return_item_on_condition_failure: bool,
-    /// Time-to-live: expired items can be removed.
-    pub ttl: bool,
-    /// Parallel scan segments.
-    pub parallel_scan: bool,
-    /// Data is shared across processes (a server), not private to this process.
-    pub shared_storage: bool,
-}
-
-impl Default for Capabilities {
-    fn default() -> Self {
-        Capabilities {
-            limits: Limits::default(),
-            transactions: true,
-            return_item_on_condition_failure: true,
-            ttl: true,
-            parallel_scan: true,
-            shared_storage: false,
-        }
-    }
-}
-
-/// A store that behaves like DynamoDB. Object-safe: use it as `Arc<dyn Backend>`.
-///
-/// Backends report failures with [`crate::Error`]: a failed condition is
-/// `ConditionFailed { item }`, a cancelled transaction `TransactionCanceled { reasons }`, a
-/// missing table `TableNotFound`, throttling `Throttled`, bad input `Validation`.
-#[async_trait]
-pub trait Backend: Debug + Send + Sync + 'static {
-    /// What this backend can do.
-    fn capabilities(&self) -> Capabilities;
-
-    /// Creates a table; `TableExists` if it exists.
-    async fn create_table(&self, definition: &TableDefinition) -> Result<()>;
-    /// Describes a table; `TableNotFound` if it does not exist.
-    async fn describe_table(&self, name: &str) -> Result<TableDefinition>;
-    /// Deletes a table; `TableNotFound` if it does not exist.
-    async fn delete_table(&self, name: &str) -> Result<()>;
-
-    /// Reads one item.
-    async fn get_item(&self, request: GetItem) -> Result<Option<Item>>;
-    /// Writes one item; returns the old item when asked (`AllOld`).
-    async fn put_item(&self, request: PutItem) -> Result<Option<Item>>;
-    /// Updates one item; returns what `return_values` asks for.
-    async fn update_item(&self, request: UpdateItem) -> Result<Option<Item>>;
-    /// Deletes one item; returns the old item when asked (`AllOld`).
-    async fn delete_item(&self, request: DeleteItem) -> Result<Option<Item>>;
-
-    /// Reads one page of a query.
-    async fn query(&self, request: Query) -> Result<Page>;
-    /// Reads one page of a scan.
-    async fn scan(&self, request: Scan) -> Result<Page>;
-    /// [`Backend::query`], its items as the backend read them. The ORM's query terminals read
-    /// through this; the default wraps `query`'s sorted items. A backend whose native items are
-    /// unordered (DynamoDB's hash maps) overrides it to skip sorting items nobody needs sorted.
-    async fn query_raw(&self, request: Query) -> Result<RawPage> {
-        Ok(self.query(request).await?.into())
-    }
-    /// [`Backend::scan`], its items as the backend read them; see [`Backend::query_raw`].
-    async fn scan_raw(&self, request: Scan) -> Result<RawPage> {
-        Ok(self.scan(request).await?.into())
-    }
-
-    /// Reads up to 100 keys; unprocessed keys are returned, not dropped.
-    async fn batch_get(&self, request: BatchGet) -> Result<BatchGetOutput>;
-    /// Writes up to 25 items; unprocessed writes are returned, not dropped.
-    ///
-    /// The request is borrowed: the caller keeps the writes so that it can send them again after
-    /// a retryable error, without copying every item before each attempt.
-    async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput>;
-
-    /// Reads up to 100 items as one snapshot; `None` for each missing item, in request order.
-    async fn transact_get(&self, request: TransactGet) -> Result<Vec<Option<Item>>>;
-    /// Applies up to 100 writes atomically.
-    async fn transact_write(&self, request: TransactWrite) -> Result<()>;
 }

@@ -1,0 +1,144 @@
+//! The [`Backend`] trait and the backend-neutral requests it takes.
+//!
+//! A backend is a store that behaves like DynamoDB: the memory backend interprets these requests,
+//! the DynamoDB backend renders them for the service. Everything else (models, keys, paging,
+//! batch retries, optimistic locking) is written once above this trait, in orm-core.
+//!
+//! - [`request`]: the requests and their answers ([`GetItem`], [`QueryRequest`],
+//!   [`QueryOutput`], [`RawItem`]...);
+//! - [`schema`]: the shape of a table ([`TableDefinition`]);
+//! - [`capabilities`]: what a backend can do and its limits ([`Capabilities`], [`Limits`]).
+
+pub mod capabilities;
+pub mod request;
+pub mod schema;
+
+pub use capabilities::{Capabilities, Limits};
+pub use request::{
+    BatchEntry, BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, ConditionCheck, DeleteItem,
+    GetItem, PutItem, QueryOutput, QueryRequest, RawItem, ReturnValues, ScanRequest, SharedItem,
+    TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
+};
+pub use schema::{IndexDefinition, KeyAttribute, KeyType, Projection, TableDefinition};
+
+use crate::error::Result;
+use crate::value::Item;
+/// The attribute a [`Backend`] impl needs (`#[async_trait]`), re-exported so that a backend or
+/// a backend layer can be written without depending on `async-trait` itself.
+pub use async_trait::async_trait;
+use std::fmt::Debug;
+use std::sync::Arc;
+
+/// A store that behaves like DynamoDB. Object-safe: use it as `Arc<dyn Backend>`.
+///
+/// Every request is borrowed, so a caller that retries (batches, migrations) sends the same
+/// request again without copying it. Every read returns its items as [`RawItem`]s: as the
+/// backend read them, which the ORM decodes into models without sorting or copying them first.
+///
+/// Backends report failures with [`crate::Error`]: a failed condition is
+/// `ConditionFailed { item }`, a cancelled transaction `TransactionCanceled { reasons }`, a
+/// missing table `TableNotFound`, throttling `Throttled`, bad input `Validation`.
+///
+/// `Arc<B>` and `Box<B>` are backends whenever `B` is (`B` may be `dyn Backend`), so a shared
+/// backend goes wherever a backend is taken:
+///
+/// ```
+/// use orm_core::{Backend, Table};
+/// use orm_memory::MemoryBackend;
+/// use std::sync::Arc;
+///
+/// let shared: Arc<dyn Backend> = Arc::new(MemoryBackend::new());
+/// let app = Table::new(shared.clone(), "app");
+/// let audit = Table::new(shared, "audit");
+/// # let _ = (app, audit);
+/// ```
+#[async_trait]
+pub trait Backend: Debug + Send + Sync + 'static {
+    /// What this backend can do.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Creates a table; `TableExists` if it exists.
+    async fn create_table(&self, definition: &TableDefinition) -> Result<()>;
+    /// Describes a table; `TableNotFound` if it does not exist.
+    async fn describe_table(&self, name: &str) -> Result<TableDefinition>;
+    /// Deletes a table; `TableNotFound` if it does not exist.
+    async fn delete_table(&self, name: &str) -> Result<()>;
+
+    /// Reads one item.
+    async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>>;
+    /// Writes one item; returns the old item when asked (`AllOld`).
+    async fn put_item(&self, request: &PutItem) -> Result<Option<Item>>;
+    /// Updates one item; returns what `return_values` asks for.
+    async fn update_item(&self, request: &UpdateItem) -> Result<Option<Item>>;
+    /// Deletes one item; returns the old item when asked (`AllOld`).
+    async fn delete_item(&self, request: &DeleteItem) -> Result<Option<Item>>;
+
+    /// Reads one page of a query.
+    async fn query(&self, request: &QueryRequest) -> Result<QueryOutput>;
+    /// Reads one page of a scan.
+    async fn scan(&self, request: &ScanRequest) -> Result<QueryOutput>;
+
+    /// Reads up to 100 keys; unprocessed keys are returned, not dropped.
+    async fn batch_get(&self, request: &BatchGet) -> Result<BatchGetOutput>;
+    /// Writes up to 25 items; unprocessed writes are returned, not dropped.
+    async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput>;
+
+    /// Reads up to 100 items as one snapshot; `None` for each missing item, in request order.
+    async fn transact_get(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>>;
+    /// Applies up to 100 writes atomically.
+    async fn transact_write(&self, request: &TransactWrite) -> Result<()>;
+}
+
+/// Implements [`Backend`] for a smart pointer to a backend by forwarding every call.
+macro_rules! forward_backend {
+    ($pointer:ident) => {
+        #[async_trait]
+        impl<B: Backend + ?Sized> Backend for $pointer<B> {
+            fn capabilities(&self) -> Capabilities {
+                (**self).capabilities()
+            }
+            async fn create_table(&self, definition: &TableDefinition) -> Result<()> {
+                (**self).create_table(definition).await
+            }
+            async fn describe_table(&self, name: &str) -> Result<TableDefinition> {
+                (**self).describe_table(name).await
+            }
+            async fn delete_table(&self, name: &str) -> Result<()> {
+                (**self).delete_table(name).await
+            }
+            async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
+                (**self).get_item(request).await
+            }
+            async fn put_item(&self, request: &PutItem) -> Result<Option<Item>> {
+                (**self).put_item(request).await
+            }
+            async fn update_item(&self, request: &UpdateItem) -> Result<Option<Item>> {
+                (**self).update_item(request).await
+            }
+            async fn delete_item(&self, request: &DeleteItem) -> Result<Option<Item>> {
+                (**self).delete_item(request).await
+            }
+            async fn query(&self, request: &QueryRequest) -> Result<QueryOutput> {
+                (**self).query(request).await
+            }
+            async fn scan(&self, request: &ScanRequest) -> Result<QueryOutput> {
+                (**self).scan(request).await
+            }
+            async fn batch_get(&self, request: &BatchGet) -> Result<BatchGetOutput> {
+                (**self).batch_get(request).await
+            }
+            async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
+                (**self).batch_write(request).await
+            }
+            async fn transact_get(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>> {
+                (**self).transact_get(request).await
+            }
+            async fn transact_write(&self, request: &TransactWrite) -> Result<()> {
+                (**self).transact_write(request).await
+            }
+        }
+    };
+}
+
+forward_backend!(Arc);
+forward_backend!(Box);
