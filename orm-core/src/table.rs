@@ -153,7 +153,7 @@ impl Table {
         Table {
             inner: Arc::new(Inner {
                 backend,
-                name: name.into(),
+                name,
                 config,
                 capabilities,
             }),
