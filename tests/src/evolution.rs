@@ -712,7 +712,7 @@ impl Backend for Interfering {
                 self.interfere(&d.key).await?;
             }
         }
-        self.inner.transact_write(&request).await
+        self.inner.transact_write(request).await
     }
 }
 
