@@ -335,11 +335,11 @@ impl Table {
                         .await?;
                     let mut found = found.lock().unwrap_or_else(|p| p.into_inner());
                     for item in out.items {
-                        let identity = (
+                        let (pk, sk) = (
                             item.get(&table_config.partition_key),
                             item.get(&table_config.sort_key),
                         );
-                        let d = index.get(&identity).copied();
+                        let d = index.get(&(pk.as_deref(), sk.as_deref())).copied();
                         if let Some(d) = d {
                             found[d] = Some(item);
                         }

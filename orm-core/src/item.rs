@@ -77,6 +77,7 @@
 //! # Ok::<(), orm_core::Error>(())
 //! ```
 
+mod borrowed;
 mod de;
 mod field_path;
 mod num;
@@ -86,7 +87,7 @@ mod sets;
 pub use sets::{binary_set, number_set, string_set, BinarySet, NumberSet, StringSet};
 
 use crate::error::{Error, Result};
-use crate::value::{Item, Value};
+use crate::value::{Item, Value, ValueRef};
 use de::{De, Found};
 use field_path::FieldPath;
 use ser::Ser;
@@ -236,6 +237,37 @@ where
     let root = FieldPath::Root;
     Ok(T::deserialize(de::EntriesDe {
         entries: entries.into_iter(),
+        path: &root,
+    })
+    .map_err(|e| e.at(&root))?)
+}
+
+/// [`from_entries`] for an item given as borrowed attributes ([`ValueRef`]s, as a
+/// [`SharedItem`](crate::backend::SharedItem) views the item a backend keeps): the same mapping
+/// and errors, with no owned [`Value`] built. Strings are copied only into the fields that keep
+/// them; integers go into integer fields without a [`Number`](crate::Number) in between.
+///
+/// ```
+/// use orm_core::{from_attributes, NumberRef, ValueRef};
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize, Debug, PartialEq)]
+/// struct User { name: String, age: u8 }
+///
+/// let attributes = vec![("age", ValueRef::N(NumberRef::Int(36))), ("name", ValueRef::S("Ada"))];
+/// assert_eq!(from_attributes::<User, _>(attributes)?, User { name: "Ada".into(), age: 36 });
+/// let bad = vec![("age", ValueRef::N(NumberRef::Int(300))), ("name", ValueRef::S("Ada"))];
+/// assert_eq!(from_attributes::<User, _>(bad).unwrap_err().to_string(), "age: 300 does not fit in u8");
+/// # Ok::<(), orm_core::Error>(())
+/// ```
+pub fn from_attributes<'a, T, I>(attributes: I) -> Result<T>
+where
+    T: serde::Deserialize<'a>,
+    I: IntoIterator<Item = (&'a str, ValueRef<'a>)>,
+{
+    let root = FieldPath::Root;
+    Ok(T::deserialize(borrowed::AttributesDe {
+        attributes: attributes.into_iter(),
         path: &root,
     })
     .map_err(|e| e.at(&root))?)

@@ -35,7 +35,8 @@ pub use cursor::Cursor;
 pub use error::{Error, Result};
 pub use expr::{attr, Condition, Path};
 pub use item::{
-    from_entries, from_item, from_value, to_item, to_value, BinarySet, NumberSet, StringSet,
+    from_attributes, from_entries, from_item, from_value, to_item, to_value, BinarySet, NumberSet,
+    StringSet,
 };
 pub use key::{IntoResult, Key};
 pub use model::{Field, FieldKind, Model, Schema};
@@ -44,7 +45,7 @@ pub use orm_core_derive::Model;
 pub use query::{Page, Query, QueryExt, QueryTarget, Scan};
 pub use table::{ModelSet, Table, TableConfig};
 pub use update::{UpdateBuilder, UpdateExt};
-pub use value::{Item, Value, ValueType};
+pub use value::{Item, NumberRef, Value, ValueRef, ValueType};
 
 /// Everything a typical user needs, in one import: `use orm_core::prelude::*;`.
 ///

@@ -117,7 +117,7 @@ impl<T: QueryTarget> Plan<T> {
         let mut key = Item::new();
         for name in self.key_attributes.iter() {
             if let Some(v) = item.get(name) {
-                key.insert(name.clone(), v.clone());
+                key.insert(name.clone(), v.into_owned());
             }
         }
         Cursor::encode(
@@ -981,7 +981,7 @@ macro_rules! collection {
                 table: &$crate::Table,
                 item: $crate::backend::RawItem,
             ) -> $crate::Result<Self> {
-                let entity = match item.get(&table.config().entity_attribute) {
+                let entity = match item.get(&table.config().entity_attribute).as_deref() {
                     ::std::option::Option::Some($crate::Value::S(e)) => e.clone(),
                     _ => ::std::string::String::new(),
                 };

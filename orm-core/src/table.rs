@@ -6,14 +6,14 @@
 //! entity name (`__entity`). Any other DynamoDB client can read such items.
 
 use crate::backend::{
-    Backend, Capabilities, IndexDefinition, KeyAttribute, KeyType, Projection, RawItem,
+    Backend, Capabilities, IndexDefinition, KeyAttribute, KeyType, Projection, RawItem, SharedItem,
     TableDefinition,
 };
 use crate::error::{Error, Result};
-use crate::item::{from_entries, from_item, to_item};
+use crate::item::{from_attributes, from_entries, from_item, to_item};
 use crate::key::Key;
 use crate::model::{Model, Schema};
-use crate::value::{Item, Value};
+use crate::value::{Item, NumberRef, Value, ValueRef};
 use std::fmt;
 use std::sync::Arc;
 
@@ -387,23 +387,15 @@ impl Table {
         let entries = match raw {
             RawItem::Item(item) => return self.from_stored_item(item),
             RawItem::Entries(entries) => entries,
+            RawItem::Shared(shared) => return self.from_shared_item(&*shared),
         };
         let schema = M::schema();
         let config = &self.inner.config;
-        let entity = entries
-            .iter()
-            .find(|(n, _)| *n == config.entity_attribute)
-            .map(|(_, v)| v);
-        let version = entries
-            .iter()
-            .find(|(n, _)| *n == config.schema_attribute)
-            .map(|(_, v)| v);
-        let current = match version {
-            None => schema.schema_version == 1,
-            Some(Value::N(n)) => u32::try_from(n).is_ok_and(|v| v == schema.schema_version),
-            Some(_) => false,
-        };
-        if !matches!(entity, Some(Value::S(e)) if e == schema.entity) || !current {
+        let attribute = |name: &str| entries.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+        let entity = attribute(&config.entity_attribute).and_then(Value::as_s);
+        let version = attribute(&config.schema_attribute)
+            .map(|v| v.as_n().and_then(|n| u32::try_from(n).ok()));
+        if !self.is_current::<M>(entity, version) {
             // Another entity or another schema version: the sorted path checks, upgrades or
             // describes the error.
             return self.from_stored_item(Item::from_unsorted(entries));
@@ -413,6 +405,48 @@ impl Table {
                 .into_iter()
                 .filter(|(name, _)| !config.is_layout_attribute(schema, name)),
         )
+    }
+
+    /// [`Table::from_raw_item`] for an item a backend shares ([`SharedItem`]): the model is
+    /// decoded from the item's borrowed attributes, the layout attributes skipped; an item of
+    /// another entity or schema version goes the owned way ([`Table::from_stored_item`]), which
+    /// checks, upgrades or describes the error.
+    pub fn from_shared_item<M: Model>(&self, shared: &dyn SharedItem) -> Result<M> {
+        let schema = M::schema();
+        let config = &self.inner.config;
+        let attributes = shared.attributes();
+        let attribute = |name: &str| attributes.iter().find(|(n, _)| *n == name).map(|(_, v)| v);
+        let entity = match attribute(&config.entity_attribute) {
+            Some(ValueRef::S(e)) => Some(*e),
+            _ => None,
+        };
+        let version = attribute(&config.schema_attribute).map(|v| match v {
+            ValueRef::N(NumberRef::Int(i)) => u32::try_from(*i).ok(),
+            // Canonical text: an integer has no sign, leading zero or fraction to parse away.
+            ValueRef::N(NumberRef::Text(t)) => t.parse::<u32>().ok(),
+            _ => None,
+        });
+        if !self.is_current::<M>(entity, version) {
+            drop(attributes);
+            return self.from_stored_item(shared.to_item());
+        }
+        from_attributes(
+            attributes
+                .into_iter()
+                .filter(|(name, _)| !config.is_layout_attribute(schema, name)),
+        )
+    }
+
+    /// Whether an item whose entity attribute holds `entity` (a string) and whose schema
+    /// attribute holds `version` (`None`: absent; `Some(None)`: not a `u32`) is an item of `M`
+    /// at its current schema version, to decode as it is.
+    fn is_current<M: Model>(&self, entity: Option<&str>, version: Option<Option<u32>>) -> bool {
+        let schema = M::schema();
+        let current = match version {
+            None => schema.schema_version == 1,
+            Some(version) => version == Some(schema.schema_version),
+        };
+        current && entity == Some(schema.entity)
     }
 
     /// `Ok` if `stored` is an item of entity `M`, else [`Error::EntityMismatch`] naming the entity

@@ -156,6 +156,29 @@ impl Value {
         }
     }
 
+    /// A borrowed view of this value ([`ValueRef`], numbers as their text).
+    ///
+    /// ```
+    /// use orm_core::{Value, ValueRef};
+    ///
+    /// assert_eq!(Value::from("a").view(), ValueRef::S("a"));
+    /// ```
+    pub fn view(&self) -> ValueRef<'_> {
+        use std::borrow::Cow;
+        match self {
+            Value::S(s) => ValueRef::S(s),
+            Value::N(n) => ValueRef::N(NumberRef::Text(n.as_str())),
+            Value::B(b) => ValueRef::B(Cow::Borrowed(b)),
+            Value::Bool(b) => ValueRef::Bool(*b),
+            Value::Null => ValueRef::Null,
+            Value::L(l) => ValueRef::L(l.iter().map(Value::view).collect()),
+            Value::M(m) => ValueRef::M(m.iter().map(|(k, v)| (k.as_str(), v.view())).collect()),
+            Value::Ss(s) => ValueRef::Ss(s.iter().map(String::as_str).collect()),
+            Value::Ns(s) => ValueRef::Ns(s.iter().map(|n| NumberRef::Text(n.as_str())).collect()),
+            Value::Bs(s) => ValueRef::Bs(s.iter().map(|b| Cow::Borrowed(b.as_slice())).collect()),
+        }
+    }
+
     /// Whether this is a key-capable scalar (`S`, `N` or `B`).
     pub fn is_key_type(&self) -> bool {
         matches!(self, Value::S(_) | Value::N(_) | Value::B(_))
@@ -376,5 +399,112 @@ impl<'a> IntoIterator for &'a Item {
     type IntoIter = std::collections::btree_map::Iter<'a, String, Value>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter()
+    }
+}
+
+/// A number as a backend holds it, borrowed: an `i64` when it is an integer that fits one, else
+/// its canonical text (what [`Number::as_str`] gives). Part of [`ValueRef`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberRef<'a> {
+    /// An integer that fits an `i64`.
+    Int(i64),
+    /// The canonical text of a valid DynamoDB number (any number, including integers).
+    Text(&'a str),
+}
+
+impl NumberRef<'_> {
+    /// The owned [`Number`]; an error only if a `Text` is not a valid number (a backend bug).
+    ///
+    /// ```
+    /// use orm_core::{Number, NumberRef};
+    ///
+    /// assert_eq!(NumberRef::Int(-7).to_number()?, Number::from(-7));
+    /// assert_eq!(NumberRef::Text("1.5").to_number()?.as_str(), "1.5");
+    /// # Ok::<(), orm_core::NumberError>(())
+    /// ```
+    pub fn to_number(&self) -> Result<Number, crate::number::NumberError> {
+        match *self {
+            NumberRef::Int(v) => Ok(Number::from(v)),
+            NumberRef::Text(text) => Number::parse(text),
+        }
+    }
+}
+
+/// A borrowed view of one attribute value: what a backend that keeps items in its own encoding
+/// hands out ([`SharedItem::attributes`](crate::backend::SharedItem::attributes)) so that a
+/// model is decoded from it without an owned [`Item`] in between (see
+/// [`from_attributes`](crate::from_attributes)). Strings are borrowed; binaries are borrowed
+/// where the backend stores them as they are.
+///
+/// ```
+/// use orm_core::{NumberRef, Value, ValueRef};
+///
+/// let list = ValueRef::L(vec![ValueRef::S("a"), ValueRef::N(NumberRef::Int(2))]);
+/// assert_eq!(list.to_value()?, Value::L(vec![Value::from("a"), Value::from(2)]));
+/// # Ok::<(), orm_core::NumberError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueRef<'a> {
+    /// String (`S`).
+    S(&'a str),
+    /// Number (`N`).
+    N(NumberRef<'a>),
+    /// Binary (`B`).
+    B(std::borrow::Cow<'a, [u8]>),
+    /// Boolean (`BOOL`).
+    Bool(bool),
+    /// Null (`NULL`).
+    Null,
+    /// List (`L`).
+    L(Vec<ValueRef<'a>>),
+    /// Map (`M`): its entries, each key once, in any order.
+    M(Vec<(&'a str, ValueRef<'a>)>),
+    /// String set (`SS`).
+    Ss(Vec<&'a str>),
+    /// Number set (`NS`).
+    Ns(Vec<NumberRef<'a>>),
+    /// Binary set (`BS`).
+    Bs(Vec<std::borrow::Cow<'a, [u8]>>),
+}
+
+impl ValueRef<'_> {
+    /// This value's DynamoDB type.
+    pub fn value_type(&self) -> ValueType {
+        match self {
+            ValueRef::S(_) => ValueType::S,
+            ValueRef::N(_) => ValueType::N,
+            ValueRef::B(_) => ValueType::B,
+            ValueRef::Bool(_) => ValueType::Bool,
+            ValueRef::Null => ValueType::Null,
+            ValueRef::L(_) => ValueType::L,
+            ValueRef::M(_) => ValueType::M,
+            ValueRef::Ss(_) => ValueType::Ss,
+            ValueRef::Ns(_) => ValueType::Ns,
+            ValueRef::Bs(_) => ValueType::Bs,
+        }
+    }
+
+    /// The owned [`Value`]; an error only if a number's text is invalid (a backend bug).
+    pub fn to_value(&self) -> Result<Value, crate::number::NumberError> {
+        Ok(match self {
+            ValueRef::S(s) => Value::S((*s).to_owned()),
+            ValueRef::N(n) => Value::N(n.to_number()?),
+            ValueRef::B(b) => Value::B(b.to_vec()),
+            ValueRef::Bool(b) => Value::Bool(*b),
+            ValueRef::Null => Value::Null,
+            ValueRef::L(l) => Value::L(l.iter().map(ValueRef::to_value).collect::<Result<_, _>>()?),
+            ValueRef::M(m) => Value::M(
+                m.iter()
+                    .map(|(k, v)| Ok(((*k).to_owned(), v.to_value()?)))
+                    .collect::<Result<_, _>>()?,
+            ),
+            ValueRef::Ss(s) => Value::Ss(s.iter().map(|x| (*x).to_owned()).collect()),
+            ValueRef::Ns(s) => Value::Ns(
+                s.iter()
+                    .map(NumberRef::to_number)
+                    .collect::<Result<_, _>>()?,
+            ),
+            ValueRef::Bs(s) => Value::Bs(s.iter().map(|x| x.to_vec()).collect()),
+        })
     }
 }

@@ -1,8 +1,8 @@
 //! Integration tests of the serde bridge: `to_item`/`from_item`/`to_value`/`from_value`.
 
 use orm_core::{
-    from_item, from_value, to_item, to_value, BinarySet, Error, Item, Number, NumberSet, StringSet,
-    Value,
+    from_attributes, from_item, from_value, to_item, to_value, BinarySet, Error, Item, Number,
+    NumberRef, NumberSet, StringSet, Value, ValueRef,
 };
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -1371,4 +1371,129 @@ fn buffered_enums_take_numbers_through_deserialize_any() {
     }
     let err = from_value::<Wide>(to_value(&Wide::A { big: 1 }).unwrap()).unwrap_err();
     assert_eq!(err.to_string(), "u128 is not supported");
+}
+
+/// `value` viewed as a backend holding integers as `i64`s would view it ([`NumberRef::Int`]
+/// where the number fits one, its text where not).
+fn view_with_ints(value: &Value) -> ValueRef<'_> {
+    fn number(n: &Number) -> NumberRef<'_> {
+        match i64::try_from(n) {
+            Ok(v) => NumberRef::Int(v),
+            Err(_) => NumberRef::Text(n.as_str()),
+        }
+    }
+    match value {
+        Value::N(n) => ValueRef::N(number(n)),
+        Value::L(l) => ValueRef::L(l.iter().map(view_with_ints).collect()),
+        Value::M(m) => ValueRef::M(
+            m.iter()
+                .map(|(k, v)| (k.as_str(), view_with_ints(v)))
+                .collect(),
+        ),
+        Value::Ns(s) => ValueRef::Ns(s.iter().map(number).collect()),
+        other => other.view(),
+    }
+}
+
+/// Decodes `item` the owned way and through both borrowed views (numbers as text, integers as
+/// `i64`s); all three must agree, errors included.
+fn decode_all_ways<T>(item: &Item) -> Result<T, String>
+where
+    T: serde::de::DeserializeOwned + std::fmt::Debug + PartialEq,
+{
+    let owned = from_item::<T>(item.clone()).map_err(|e| e.to_string());
+    let text = from_attributes::<T, _>(item.iter().map(|(k, v)| (k.as_str(), v.view())))
+        .map_err(|e| e.to_string());
+    let ints = from_attributes::<T, _>(item.iter().map(|(k, v)| (k.as_str(), view_with_ints(v))))
+        .map_err(|e| e.to_string());
+    assert_eq!(text, owned, "numbers as text, {item:?}");
+    assert_eq!(ints, owned, "integers as i64, {item:?}");
+    owned
+}
+
+#[test]
+fn borrowed_attributes_decode_like_owned_items() {
+    let value = everything();
+    let item = to_item(&value).unwrap();
+    assert_eq!(decode_all_ways::<Everything>(&item).unwrap(), value);
+    // Attributes in any order.
+    let reversed = item
+        .iter()
+        .rev()
+        .map(|(k, v)| (k.as_str(), view_with_ints(v)));
+    assert_eq!(from_attributes::<Everything, _>(reversed).unwrap(), value);
+    // The views convert back to the same values.
+    for (name, v) in item.iter() {
+        assert_eq!(v.view().to_value().unwrap(), *v, "{name}");
+        assert_eq!(view_with_ints(v).to_value().unwrap(), *v, "{name}");
+    }
+    // Every kind of error, worded and placed the same.
+    let base = to_item(&value).unwrap();
+    let bad = [
+        ("u8_max", Value::from(256)),
+        ("u64_max", Value::from(-1)),
+        ("i8_min", Value::N(n("1.5"))),
+        ("i64_max", Value::N(n("9223372036854775808"))),
+        ("u128_big", Value::from("text")),
+        ("s", Value::Bool(true)),
+        ("c", Value::from("ab")),
+        ("b", Value::L(vec![])),
+        ("f64_tenth", Value::from("0.1")),
+        ("bytes", Value::from("x")),
+        ("list", Value::L(vec![Value::from(1), Value::from("two")])),
+        ("tuple", Value::L(vec![Value::from(1)])),
+        ("inner", Value::from(1)),
+        ("status", Value::from("Unknown")),
+        ("shapes", Value::L(vec![Value::M(BTreeMap::new())])),
+        ("tags", Value::from(1)),
+        ("nums", Value::Ss(BTreeSet::from(["x".to_owned()]))),
+        ("years", Value::Ns(BTreeSet::from([n("70000")]))),
+        ("number", Value::Bool(true)),
+        (
+            "int_keys",
+            Value::M(BTreeMap::from([("x".to_owned(), Value::from("v"))])),
+        ),
+        ("marker_list", Value::L(vec![Value::from(1)])),
+    ];
+    for (name, wrong) in bad {
+        let mut item = base.clone();
+        item.insert(name.to_owned(), wrong);
+        let err = decode_all_ways::<Everything>(&item).unwrap_err();
+        assert!(err.starts_with(name), "{name}: {err}");
+    }
+    let mut missing = base.clone();
+    missing.remove("s");
+    assert!(decode_all_ways::<Everything>(&missing).is_err());
+    // Numbers read as text, and untyped targets.
+    let item = Item::new()
+        .with("a", 42)
+        .with("b", n("-1.25"))
+        .with("c", n("12345678901234567890"));
+    let texts: BTreeMap<String, String> = decode_all_ways(&item).unwrap();
+    assert_eq!(texts["a"], "42");
+    let json: serde_json::Value = decode_all_ways(&item).unwrap();
+    assert_eq!(json["b"], serde_json::json!(-1.25));
+}
+
+proptest! {
+    #[test]
+    fn prop_borrowed_numbers_decode_like_owned(v in any::<i64>(), frac in any::<u16>()) {
+        #[derive(Deserialize, Debug, PartialEq)]
+        struct Numbers {
+            a: Option<i8>, b: Option<i64>, c: Option<u64>, d: Option<u32>, e: Option<f32>,
+            f: Option<f64>, g: Option<i128>, h: Option<Number>, i: Option<String>,
+        }
+        let fraction = n(&format!("{v}.{frac}"));
+        for x in [Value::from(v), Value::N(fraction)] {
+            let item: Item = ["a", "b", "c", "d", "e", "f", "g", "h", "i"]
+                .into_iter()
+                .map(|k| (k, x.clone()))
+                .collect();
+            let _ = decode_all_ways::<Numbers>(&item);
+            for k in ["a", "b", "c", "d", "e", "f", "g", "h", "i"] {
+                let one = Item::new().with(k, x.clone());
+                let _ = decode_all_ways::<Numbers>(&one);
+            }
+        }
+    }
 }

@@ -4,6 +4,7 @@
 mod eval;
 mod key;
 mod limits;
+mod lock;
 mod query;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
@@ -17,6 +18,7 @@ mod write;
 pub use crate::snapshot::{Snapshot, SnapshotError, SNAPSHOT_VERSION};
 
 use crate::key::PrimaryKey;
+use crate::lock::{ReadGuard, ShardedLock, WriteGuard};
 use crate::table::Table;
 use crate::write::{Failure, Planned, Ready};
 use async_trait::async_trait;
@@ -29,7 +31,7 @@ use orm_core::error::CancellationReason;
 use orm_core::{Backend, Error, Item, Number, Result, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long DynamoDB remembers a transaction's client request token.
@@ -74,13 +76,20 @@ fn table_not_found(name: &str) -> Error {
 ///
 /// Cheap to clone: clones share the same tables (an `Arc`), so a test can hand one to the code
 /// under test and inspect the data through another. `Send + Sync`; no lock is held across an
-/// `.await` (there are none inside).
+/// `.await` (there are none inside). Reads never block each other, nor write to memory another
+/// reading thread reads (the lock has a shard per core); writes are serialized.
 ///
 /// Expired items (by the table's TTL attribute) are not removed automatically, as DynamoDB's
 /// deletion is lazy; call [`MemoryBackend::purge_expired`] to remove them.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct MemoryBackend {
-    state: Arc<RwLock<State>>,
+    state: Arc<ShardedLock<State>>,
+}
+
+impl Default for MemoryBackend {
+    fn default() -> MemoryBackend {
+        MemoryBackend::from_tables(HashMap::new())
+    }
 }
 
 impl fmt::Debug for MemoryBackend {
@@ -181,7 +190,7 @@ impl MemoryBackend {
     /// A backend holding these tables.
     fn from_tables(tables: HashMap<String, Table>) -> MemoryBackend {
         MemoryBackend {
-            state: Arc::new(RwLock::new(State {
+            state: Arc::new(ShardedLock::new(State {
                 tables,
                 tokens: HashMap::new(),
             })),
@@ -228,12 +237,12 @@ impl MemoryBackend {
         MemoryBackend::from_tables(self.read().tables.clone())
     }
 
-    fn read(&self) -> RwLockReadGuard<'_, State> {
-        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    fn read(&self) -> ReadGuard<'_, State> {
+        self.state.read()
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, State> {
-        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    fn write(&self) -> WriteGuard<'_, State> {
+        self.state.write()
     }
 
     /// Removes, from every table with a TTL attribute, the items whose TTL attribute is a number
@@ -378,7 +387,7 @@ impl Backend for MemoryBackend {
         let key = table.key(&request.key)?;
         Ok(table.get(&key).map(|item| match &request.projection {
             Some(paths) => RawItem::Item(table.project(item, paths)),
-            None => table.decode_raw(item),
+            None => table.share(item),
         }))
     }
 
@@ -396,12 +405,12 @@ impl Backend for MemoryBackend {
 
     async fn query(&self, request: &QueryRequest) -> Result<QueryOutput> {
         let state = self.read();
-        query::query_with(state.table(&request.table)?, request, Table::decode_raw)
+        query::query_with(state.table(&request.table)?, request, Table::share)
     }
 
     async fn scan(&self, request: &ScanRequest) -> Result<QueryOutput> {
         let state = self.read();
-        query::scan_with(state.table(&request.table)?, request, Table::decode_raw)
+        query::scan_with(state.table(&request.table)?, request, Table::share)
     }
 
     async fn batch_get(&self, request: &BatchGet) -> Result<BatchGetOutput> {
@@ -444,7 +453,7 @@ impl Backend for MemoryBackend {
                     }
                     None => {
                         bytes += item.size();
-                        table.decode_raw(item)
+                        table.share(item)
                     }
                 });
             }
@@ -487,7 +496,7 @@ impl Backend for MemoryBackend {
             })?;
             let item = table.get(&key).map(|item| match &get.projection {
                 Some(paths) => RawItem::Item(table.project(item, paths)),
-                None => table.decode_raw(item),
+                None => table.share(item),
             });
             if !seen.insert((&get.table, key)) {
                 return Err(Error::validation(

@@ -144,6 +144,11 @@ impl Reader<'_> {
     ) -> QueryOutput<T> {
         let table = self.table;
         let mut page = QueryOutput::default();
+        if !self.count_only {
+            // Room for a page of `Limit` items (a page without one grows as it goes).
+            page.items
+                .reserve(self.limit.map_or(0, |l| l.min(1024) as usize));
+        }
         let mut bytes = 0usize;
         for entry in entries {
             page.scanned_count += 1;

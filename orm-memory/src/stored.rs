@@ -36,7 +36,9 @@
 //! text, and both give the same canonical `Number`.
 
 use crate::key::KeyPart;
-use orm_core::{Item, Number, Value};
+use orm_core::backend::SharedItem;
+use orm_core::{Item, Number, NumberRef, Value, ValueRef};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::sync::Arc;
@@ -105,7 +107,7 @@ pub(crate) struct Names {
 
 /// The interned names and shapes of a table (only ever appended to).
 #[derive(Debug, Clone, Default)]
-struct Dict {
+pub(crate) struct Dict {
     /// Name of each id.
     list: Vec<Box<str>>,
     /// Id of each name.
@@ -217,12 +219,29 @@ impl Names {
 
     /// The id of `name`, if it is interned.
     fn id(&self, name: &str) -> Option<u32> {
-        self.dict.ids.get(name).copied()
+        self.dict.id(name)
     }
 
     /// The name of an id read from a stored item.
     fn name(&self, id: u32) -> &str {
-        &self.dict.list[id as usize]
+        self.dict.name(id)
+    }
+
+    /// The interned names and shapes, to read stored items with.
+    pub(crate) fn dict(&self) -> &Arc<Dict> {
+        &self.dict
+    }
+}
+
+impl Dict {
+    /// The id of `name`, if it is interned.
+    fn id(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+
+    /// The name of an id read from a stored item.
+    fn name(&self, id: u32) -> &str {
+        &self.list[id as usize]
     }
 }
 
@@ -310,7 +329,7 @@ impl Stored {
     }
 
     /// A cursor on the attribute count.
-    fn attributes(&self) -> (Cursor<'_>, usize) {
+    fn attributes_cursor(&self) -> (Cursor<'_>, usize) {
         let mut cursor = Cursor {
             buf: &self.0,
             pos: HEADER,
@@ -320,11 +339,11 @@ impl Stored {
     }
 
     /// The whole item.
-    pub(crate) fn decode(&self, names: &Names) -> Item {
+    pub(crate) fn decode(&self, names: &Dict) -> Item {
         let shape = fixed(&self.0.as_bytes()[FIXED..HEADER]);
         if shape != 0 {
-            let (mut c, _) = self.attributes();
-            let mut map = names.dict.shapes[shape - 1].skeleton.clone();
+            let (mut c, _) = self.attributes_cursor();
+            let mut map = names.shapes[shape - 1].skeleton.clone();
             for value in map.values_mut() {
                 c.varint();
                 *value = decode_value(&mut c);
@@ -337,8 +356,8 @@ impl Stored {
 
     /// The whole item as its attributes (in name order), without building a map: for readers
     /// that decode straight into models.
-    pub(crate) fn decode_entries(&self, names: &Names) -> Vec<(String, Value)> {
-        let (mut c, count) = self.attributes();
+    pub(crate) fn decode_entries(&self, names: &Dict) -> Vec<(String, Value)> {
+        let (mut c, count) = self.attributes_cursor();
         let mut pairs = Vec::with_capacity(count);
         for _ in 0..count {
             let name = match c.name() {
@@ -350,9 +369,24 @@ impl Stored {
         pairs
     }
 
+    /// The whole item as borrowed attributes (in name order), nothing copied but binaries
+    /// (stored packed): for readers that decode straight into models.
+    pub(crate) fn attributes<'a>(&'a self, names: &'a Dict) -> Vec<(&'a str, ValueRef<'a>)> {
+        let (mut c, count) = self.attributes_cursor();
+        let mut pairs = Vec::with_capacity(count);
+        for _ in 0..count {
+            let name = match c.name() {
+                Name::Id(id) => names.name(id),
+                Name::Inline(name) => name,
+            };
+            pairs.push((name, decode_ref(&mut c)));
+        }
+        pairs
+    }
+
     /// The item reduced to the selected top-level attributes (those it has).
-    pub(crate) fn select(&self, names: &Names, selector: &Selector<'_>) -> Item {
-        let (mut c, count) = self.attributes();
+    pub(crate) fn select(&self, names: &Dict, selector: &Selector<'_>) -> Item {
+        let (mut c, count) = self.attributes_cursor();
         let mut pairs = Vec::with_capacity(selector.names.len().min(count));
         for _ in 0..count {
             if pairs.len() == selector.names.len() {
@@ -371,9 +405,9 @@ impl Stored {
     }
 
     /// A cursor on the value of one top-level attribute.
-    fn find(&self, names: &Names, name: &str) -> Option<Cursor<'_>> {
+    fn find(&self, names: &Dict, name: &str) -> Option<Cursor<'_>> {
         let id = names.id(name);
-        let (mut c, count) = self.attributes();
+        let (mut c, count) = self.attributes_cursor();
         for _ in 0..count {
             let found = match c.name() {
                 Name::Id(i) => Some(i) == id,
@@ -388,13 +422,13 @@ impl Stored {
     }
 
     /// The value of one top-level attribute.
-    pub(crate) fn get(&self, names: &Names, name: &str) -> Option<Value> {
+    pub(crate) fn get(&self, names: &Dict, name: &str) -> Option<Value> {
         self.find(names, name).map(|mut c| decode_value(&mut c))
     }
 
     /// The key part of one top-level attribute holding an S, N or B, without building the
     /// value when it is an S.
-    pub(crate) fn key_part(&self, names: &Names, name: &str) -> Option<KeyPart> {
+    pub(crate) fn key_part(&self, names: &Dict, name: &str) -> Option<KeyPart> {
         let mut c = self.find(names, name)?;
         match c.byte() {
             T_S => Some(KeyPart::string(c.str())),
@@ -402,6 +436,48 @@ impl Stored {
             tag @ (T_NI | T_NT) => KeyPart::from_value(&Value::N(decode_number(&mut c, tag))),
             _ => None,
         }
+    }
+}
+
+/// A stored item handed to a reader ([`orm_core::backend::RawItem::Shared`]): the item and its
+/// table's names, both shared (reference-counted), nothing copied. The names are only ever
+/// appended to, so the ids in the item stay valid whatever the table does meanwhile.
+pub(crate) struct SharedStored {
+    /// The item.
+    item: Stored,
+    /// The table's names when the item was read.
+    names: Arc<Dict>,
+}
+
+impl SharedStored {
+    /// Shares `item`, read with `names`.
+    pub(crate) fn new(item: &Stored, names: &Arc<Dict>) -> SharedStored {
+        SharedStored {
+            item: item.clone(),
+            names: Arc::clone(names),
+        }
+    }
+}
+
+impl fmt::Debug for SharedStored {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("SharedStored")
+            .field(&self.item.decode(&self.names))
+            .finish()
+    }
+}
+
+impl SharedItem for SharedStored {
+    fn get(&self, name: &str) -> Option<Value> {
+        self.item.get(&self.names, name)
+    }
+
+    fn to_item(&self) -> Item {
+        self.item.decode(&self.names)
+    }
+
+    fn attributes(&self) -> Vec<(&str, ValueRef<'_>)> {
+        self.item.attributes(&self.names)
     }
 }
 
@@ -702,6 +778,62 @@ fn decode_number(c: &mut Cursor<'_>, tag: u8) -> Number {
     }
 }
 
+/// Reads a number after its tag, borrowed.
+fn decode_number_ref<'a>(c: &mut Cursor<'a>, tag: u8) -> NumberRef<'a> {
+    match tag {
+        T_NI => {
+            let z = c.varint();
+            NumberRef::Int(((z >> 1) as i64) ^ -((z & 1) as i64))
+        }
+        _ => NumberRef::Text(c.str()),
+    }
+}
+
+/// Reads the next value, borrowed ([`decode_value`] without copying strings or numbers).
+fn decode_ref<'a>(c: &mut Cursor<'a>) -> ValueRef<'a> {
+    match c.byte() {
+        T_S => ValueRef::S(c.str()),
+        tag @ (T_NI | T_NT) => ValueRef::N(decode_number_ref(c, tag)),
+        T_B => ValueRef::B(Cow::Owned(c.binary())),
+        T_FALSE => ValueRef::Bool(false),
+        T_TRUE => ValueRef::Bool(true),
+        T_NULL => ValueRef::Null,
+        T_L => {
+            let count = c.count();
+            ValueRef::L((0..count).map(|_| decode_ref(c)).collect())
+        }
+        T_M => {
+            let count = c.count();
+            let mut pairs = Vec::with_capacity(count);
+            for _ in 0..count {
+                let key = c.str();
+                pairs.push((key, decode_ref(c)));
+            }
+            ValueRef::M(pairs)
+        }
+        T_SS => {
+            let count = c.count();
+            ValueRef::Ss((0..count).map(|_| c.str()).collect())
+        }
+        T_NS => {
+            let count = c.count();
+            ValueRef::Ns(
+                (0..count)
+                    .map(|_| {
+                        let tag = c.byte();
+                        decode_number_ref(c, tag)
+                    })
+                    .collect(),
+            )
+        }
+        T_BS => {
+            let count = c.count();
+            ValueRef::Bs((0..count).map(|_| Cow::Owned(c.binary())).collect())
+        }
+        tag => unreachable!("unknown stored value tag {tag}"),
+    }
+}
+
 /// Reads the next value.
 fn decode_value(c: &mut Cursor<'_>) -> Value {
     match c.byte() {
@@ -771,7 +903,19 @@ mod tests {
         let mut scratch = Vec::new();
         let stored = Stored::encode(item, names, &mut scratch, None);
         assert_eq!(stored.size(), item.size(), "{item:?}");
-        stored.decode(names)
+        // The borrowed view and the shared item read the same attributes.
+        let viewed: Item = stored
+            .attributes(names.dict())
+            .into_iter()
+            .map(|(name, value)| (name, value.to_value().unwrap()))
+            .collect();
+        assert_eq!(&viewed, item);
+        let shared = SharedStored::new(&stored, names.dict());
+        assert_eq!(&shared.to_item(), item);
+        for (name, value) in item.iter() {
+            assert_eq!(shared.get(name).as_ref(), Some(value));
+        }
+        stored.decode(names.dict())
     }
 
     fn round_trip(item: &Item) -> Item {
@@ -934,8 +1078,8 @@ mod tests {
         let sa = Stored::encode(&a, &mut names, &mut scratch, None);
         let sb = Stored::encode(&b, &mut names, &mut scratch, None);
         assert_eq!(names.dict.list.len(), 3);
-        assert_eq!(sa.decode(&names), a);
-        assert_eq!(sb.decode(&names), b);
+        assert_eq!(sa.decode(names.dict()), a);
+        assert_eq!(sb.decode(names.dict()), b);
         // One byte of id per name, not the name.
         let long = Item::new().with("a_rather_long_attribute_name", 1);
         let first = Stored::encode(&long, &mut names, &mut scratch, None);
@@ -968,12 +1112,12 @@ mod tests {
             [1, 1, 2, 0, 1, 0]
         );
         for (s, item) in stored.iter().zip(&items) {
-            assert_eq!(&s.decode(&names), item);
+            assert_eq!(&s.decode(names.dict()), item);
         }
         // A projection has its own shape.
         let keep = ["pk".to_owned()];
         let projected = Stored::encode(&items[3], &mut names, &mut scratch, Some(&keep));
-        assert_eq!(projected.decode(&names), Item::new().with("pk", "d"));
+        assert_eq!(projected.decode(names.dict()), Item::new().with("pk", "d"));
     }
 
     #[test]
@@ -992,11 +1136,18 @@ mod tests {
         let mut scratch = Vec::new();
         let stored = Stored::encode(&item, &mut names, &mut scratch, None);
         for name in ["a", "b", "c", "d"] {
-            assert_eq!(stored.get(&names, name).as_ref(), item.get(name), "{name}");
+            assert_eq!(
+                stored.get(names.dict(), name).as_ref(),
+                item.get(name),
+                "{name}"
+            );
             let selector = Selector::new(&names, [name, "nope", name]);
-            assert_eq!(stored.select(&names, &selector), item.project(&[name]));
+            assert_eq!(
+                stored.select(names.dict(), &selector),
+                item.project(&[name])
+            );
         }
-        assert_eq!(stored.get(&names, "nope"), None);
+        assert_eq!(stored.get(names.dict(), "nope"), None);
     }
 
     #[test]
@@ -1006,21 +1157,28 @@ mod tests {
         let item = every_kind();
         let stored = Stored::encode(&item, &mut names, &mut scratch, None);
         for (name, value) in item.iter() {
-            assert_eq!(stored.get(&names, name).as_ref(), Some(value), "{name}");
+            assert_eq!(
+                stored.get(names.dict(), name).as_ref(),
+                Some(value),
+                "{name}"
+            );
         }
-        assert_eq!(stored.get(&names, "missing"), None);
+        assert_eq!(stored.get(names.dict(), "missing"), None);
         for name in [
             "s", "empty", "b", "empty_b", "n0", "n5", "n20", "t", "z", "l", "ss",
         ] {
             let want = KeyPart::from_value(&item[name]);
-            assert_eq!(stored.key_part(&names, name), want, "{name}");
+            assert_eq!(stored.key_part(names.dict(), name), want, "{name}");
         }
-        assert_eq!(stored.key_part(&names, "missing"), None);
+        assert_eq!(stored.key_part(names.dict(), "missing"), None);
         let wanted = ["m", "missing", "s", "n3", "bs", "long"];
         let selector = Selector::new(&names, wanted);
-        assert_eq!(stored.select(&names, &selector), item.project(&wanted));
+        assert_eq!(
+            stored.select(names.dict(), &selector),
+            item.project(&wanted)
+        );
         let none = Selector::new(&names, []);
-        assert_eq!(stored.select(&names, &none), Item::new());
+        assert_eq!(stored.select(names.dict(), &none), Item::new());
     }
 
     #[test]
@@ -1033,7 +1191,7 @@ mod tests {
         let stored = Stored::encode(&item, &mut names, &mut scratch, Some(&keep));
         let want = item.project(&["s", "m", "n0"]);
         assert_eq!(stored.size(), want.size());
-        assert_eq!(stored.decode(&names), want);
+        assert_eq!(stored.decode(names.dict()), want);
     }
 
     fn arb_number() -> impl Strategy<Value = Number> {

@@ -12,13 +12,14 @@
 
 use crate::key::{check_key_value, exact_key, key_type_name, KeyPart, PrimaryKey, Slot};
 use crate::limits;
-use crate::stored::{Names, Selector, Stored};
+use crate::stored::{Dict, Names, Selector, SharedStored, Stored};
 use orm_core::backend::{
     IndexDefinition, KeyAttribute, KeyType, Limits, Projection, RawItem, TableDefinition,
 };
 use orm_core::expr::{Condition, Path};
 use orm_core::{Error, Item, Number, Result, Value};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The ordered maps of tables and indexes: persistent (structurally shared) B-trees.
 pub(crate) type Map<K, V> = imbl::OrdMap<K, V>;
@@ -78,7 +79,7 @@ impl Index {
     /// [`Index::position`] of a stored item.
     fn stored_position(
         &self,
-        names: &Names,
+        names: &Dict,
         item: &Stored,
         key: &PrimaryKey,
     ) -> Option<(KeyPart, IndexKey)> {
@@ -260,12 +261,12 @@ impl Table {
 
     /// The whole item of a stored item or index entry of this table.
     pub(crate) fn decode(&self, item: &Stored) -> Item {
-        item.decode(&self.names)
+        item.decode(self.names.dict())
     }
 
-    /// A stored item as unsorted-form entries ([`RawItem::Entries`], here in name order).
-    pub(crate) fn decode_raw(&self, item: &Stored) -> RawItem {
-        RawItem::Entries(item.decode_entries(&self.names))
+    /// A stored item handed out shared ([`RawItem::Shared`]): no copy, decoded by the reader.
+    pub(crate) fn share(&self, item: &Stored) -> RawItem {
+        RawItem::Shared(Arc::new(SharedStored::new(item, self.names.dict())))
     }
 
     /// A selector of the named top-level attributes, for [`Table::select`].
@@ -275,7 +276,7 @@ impl Table {
 
     /// The selected top-level attributes of a stored item or index entry.
     pub(crate) fn select(&self, item: &Stored, selector: &Selector<'_>) -> Item {
-        item.select(&self.names, selector)
+        item.select(self.names.dict(), selector)
     }
 
     /// A selector of the top-level attributes a condition reads: evaluating the condition on
@@ -388,7 +389,7 @@ impl Table {
             let now = index.position(item, &key);
             if let Some(old) = &old {
                 // Drop the old entry unless the new one replaces it in place.
-                if let Some(was) = index.stored_position(&self.names, old, &key) {
+                if let Some(was) = index.stored_position(self.names.dict(), old, &key) {
                     if Some(&was) != now.as_ref() {
                         index.remove(&was);
                     }
@@ -426,7 +427,7 @@ impl Table {
             self.partitions.remove(&key.pk);
         }
         for index in &mut self.indexes {
-            if let Some(was) = index.stored_position(&self.names, &old, key) {
+            if let Some(was) = index.stored_position(self.names.dict(), &old, key) {
                 index.remove(&was);
             }
         }
@@ -458,7 +459,7 @@ impl Table {
             .flat_map(|(pk, items)| {
                 items
                     .iter()
-                    .filter_map(|(sk, item)| match item.get(&self.names, &ttl) {
+                    .filter_map(|(sk, item)| match item.get(self.names.dict(), &ttl) {
                         Some(Value::N(at)) if at <= *now => Some(PrimaryKey {
                             pk: pk.clone(),
                             sk: sk.clone(),

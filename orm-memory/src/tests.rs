@@ -763,9 +763,9 @@ async fn queries_and_scans_through_the_backend() {
     };
     assert_eq!(b.scan(&scan).await.unwrap().count, 10);
 
-    // Reads answer whole items as entries (in stored order), projected ones as items.
+    // Reads answer whole items shared (read through a borrowed view), projected ones as items.
     let page = b.query(&query).await.unwrap();
-    assert!(matches!(page.items[..], [RawItem::Entries(_)]));
+    assert!(matches!(page.items[..], [RawItem::Shared(_)]));
     let projected = QueryRequest {
         projection: Some(vec![attr("i")]),
         ..query

@@ -21,7 +21,10 @@
 //! ```
 
 use crate::expr::{Condition, KeyCondition, Path, Update};
-use crate::value::{Item, Value};
+use crate::value::{Item, Value, ValueRef};
+use std::borrow::Cow;
+use std::fmt::Debug;
+use std::sync::Arc;
 
 /// What the caller wants back from a write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -276,17 +279,20 @@ impl QueryOutput {
     }
 }
 
-/// An item as a backend read it: either a sorted [`Item`], or its attributes in the order the
-/// backend had them. DynamoDB answers with hash maps, so building an `Item` means sorting every
-/// item's attributes; a caller that decodes straight into a model needs no order, so every read
-/// of the [`Backend`](super::Backend) trait returns `RawItem`s and lets a backend skip that work.
+/// An item as a backend read it: a sorted [`Item`], its attributes in the order the backend had
+/// them, or an item the backend keeps in its own encoding and shares ([`SharedItem`]).
+/// DynamoDB answers with hash maps, so building an `Item` means sorting every item's attributes;
+/// a caller that decodes straight into a model needs no order, so every read of the
+/// [`Backend`](super::Backend) trait returns `RawItem`s and lets a backend skip that work. An
+/// in-process backend skips copying the item too: the model is decoded from a borrowed view of
+/// what it stores.
 ///
 /// ```
 /// use orm_core::backend::RawItem;
 /// use orm_core::{Item, Value};
 ///
 /// let raw = RawItem::Entries(vec![("b".into(), Value::from(2u8)), ("a".into(), Value::from(1u8))]);
-/// assert_eq!(raw.get("a"), Some(&Value::from(1u8)));
+/// assert_eq!(raw.get("a").as_deref(), Some(&Value::from(1u8)));
 /// assert_eq!(raw.into_item(), Item::new().with("a", 1u8).with("b", 2u8));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -295,14 +301,20 @@ pub enum RawItem {
     Item(Item),
     /// Attributes in no particular order, each name once.
     Entries(Vec<(String, Value)>),
+    /// An item the backend keeps and shares, read through a borrowed view.
+    Shared(Arc<dyn SharedItem>),
 }
 
 impl RawItem {
-    /// The attribute `name`, if present.
-    pub fn get(&self, name: &str) -> Option<&Value> {
+    /// The attribute `name`, if present (decoded, for a [`RawItem::Shared`] item).
+    pub fn get(&self, name: &str) -> Option<Cow<'_, Value>> {
         match self {
-            RawItem::Item(item) => item.get(name),
-            RawItem::Entries(entries) => entries.iter().find(|(n, _)| n == name).map(|(_, v)| v),
+            RawItem::Item(item) => item.get(name).map(Cow::Borrowed),
+            RawItem::Entries(entries) => entries
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| Cow::Borrowed(v)),
+            RawItem::Shared(shared) => shared.get(name).map(Cow::Owned),
         }
     }
 
@@ -311,7 +323,56 @@ impl RawItem {
         match self {
             RawItem::Item(item) => item,
             RawItem::Entries(entries) => Item::from_unsorted(entries),
+            RawItem::Shared(shared) => shared.to_item(),
         }
+    }
+}
+
+/// An item that a backend keeps in its own encoding and hands out without copying it (as
+/// [`RawItem::Shared`]): the ORM decodes a model from its borrowed view ([`SharedItem::attributes`],
+/// through [`from_attributes`](crate::from_attributes)), with no owned [`Item`] in between.
+///
+/// Object-safe; an implementation holds a reference-counted handle to the stored item (and to
+/// whatever it needs to read it, such as a table's interned attribute names), never a copy.
+///
+/// ```
+/// use orm_core::backend::{RawItem, SharedItem};
+/// use orm_core::{Item, Value, ValueRef};
+/// use std::sync::Arc;
+///
+/// /// An item kept as an `Item` (a real backend keeps its own compact form).
+/// #[derive(Debug)]
+/// struct Kept(Item);
+///
+/// impl SharedItem for Kept {
+///     fn get(&self, name: &str) -> Option<Value> {
+///         self.0.get(name).cloned()
+///     }
+///     fn to_item(&self) -> Item {
+///         self.0.clone()
+///     }
+///     fn attributes(&self) -> Vec<(&str, ValueRef<'_>)> {
+///         self.0.iter().map(|(n, v)| (n.as_str(), v.view())).collect()
+///     }
+/// }
+///
+/// let raw = RawItem::Shared(Arc::new(Kept(Item::new().with("a", 1))));
+/// assert_eq!(raw.get("a").as_deref(), Some(&Value::from(1)));
+/// assert_eq!(raw.into_item(), Item::new().with("a", 1));
+/// ```
+pub trait SharedItem: Debug + Send + Sync {
+    /// The attribute `name`, decoded, if present.
+    fn get(&self, name: &str) -> Option<Value>;
+    /// The whole item, decoded.
+    fn to_item(&self) -> Item;
+    /// Every attribute, borrowed from the stored item, each name once, in any order.
+    fn attributes(&self) -> Vec<(&str, ValueRef<'_>)>;
+}
+
+impl PartialEq for dyn SharedItem {
+    /// Shared items are equal when their items are.
+    fn eq(&self, other: &Self) -> bool {
+        self.to_item() == other.to_item()
     }
 }
 

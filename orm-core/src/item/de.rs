@@ -58,7 +58,7 @@ impl fmt::Display for Found<'_> {
 /// `expected {expected}, found {found}`.
 #[cold]
 #[inline(never)]
-fn mismatch(expected: &str, found: &Value) -> BridgeError {
+pub(super) fn mismatch(expected: &str, found: &Value) -> BridgeError {
     let hint = match (expected, found) {
         ("a list", Value::B(_)) => " (use serde_bytes for binary fields)",
         _ => "",
@@ -68,7 +68,7 @@ fn mismatch(expected: &str, found: &Value) -> BridgeError {
 
 #[cold]
 #[inline(never)]
-fn number_error(e: crate::number::NumberError) -> BridgeError {
+pub(super) fn number_error(e: crate::number::NumberError) -> BridgeError {
     BridgeError::new(e.to_string())
 }
 
@@ -135,7 +135,7 @@ impl<'de, I: Iterator<Item = (String, Value)>> de::Deserializer<'de> for Entries
 
 /// The lossy `deserialize_any` reading of a number: the narrowest of `u64`/`i64`, then
 /// `u128`/`i128`, else the nearest `f64`.
-fn visit_number_any<'de, V: Visitor<'de>>(n: Number, visitor: V) -> Result<V::Value> {
+pub(super) fn visit_number_any<'de, V: Visitor<'de>>(n: Number, visitor: V) -> Result<V::Value> {
     if n.is_integer() {
         let text = n.as_str();
         let negative = text.starts_with('-');
@@ -500,7 +500,7 @@ impl<'de, I: Iterator<Item = (String, Value)>> de::MapAccess<'de> for MapDe<'_, 
 }
 
 /// A map key, borrowed (`&str`) or owned (`String`, moved into the visitor).
-trait KeyText: Sized {
+pub(super) trait KeyText: Sized {
     fn text(&self) -> &str;
     fn visit<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value>;
     fn visit_enum<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value>;
@@ -533,7 +533,7 @@ impl KeyText for String {
 }
 
 /// Deserializes a map key: as text, or parsed into an integer, bool or char key type.
-struct KeyDe<K>(K);
+pub(super) struct KeyDe<K>(pub(super) K);
 
 #[cold]
 fn bad_key(key: &str, target: &str) -> BridgeError {
