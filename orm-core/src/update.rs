@@ -225,8 +225,8 @@ impl<M: Model> UpdateBuilder<M> {
     }
 
     /// Builds the backend request, in steps: the primary key guarded against change, index keys
-    /// recomputed, the ORM's stamps and conditions added ([`write::stamp_update`],
-    /// [`WriteRules`]).
+    /// recomputed, the ORM's stamps and conditions added (the write rules every model write
+    /// shares).
     pub async fn build(mut self) -> Result<UpdateItem> {
         if let Some(e) = self.error.take() {
             return Err(e);
