@@ -642,22 +642,14 @@ mod tests {
     }
 
     fn q(sort: Option<SortKeyCondition>) -> QueryRequest {
-        QueryRequest {
-            table: "app".into(),
-            index: None,
-            key_condition: KeyCondition {
+        QueryRequest::new(
+            "app",
+            KeyCondition {
                 partition_name: "pk".into(),
                 partition_value: "p".into(),
                 sort: sort.map(|c| ("sk".to_owned(), c)),
             },
-            filter: None,
-            projection: None,
-            limit: None,
-            exclusive_start_key: None,
-            scan_forward: true,
-            consistent: false,
-            count_only: false,
-        }
+        )
     }
 
     fn sks(page: &QueryOutput<Item>) -> Vec<i64> {

@@ -46,12 +46,12 @@ fn put(item: Item) -> PutItem {
 }
 
 fn get(k: Item) -> GetItem {
-    GetItem {
-        table: "app".into(),
-        key: k,
-        consistent: false,
-        projection: None,
-    }
+    GetItem::new("app", k)
+}
+
+/// The whole item at `k` in table `app`, sorted (`None` if absent).
+async fn read(b: &MemoryBackend, k: Item) -> Option<Item> {
+    b.get_item(&get(k)).await.unwrap().map(RawItem::into_item)
 }
 
 fn update(k: Item, u: Update) -> UpdateItem {
@@ -116,20 +116,8 @@ async fn get_put_delete() {
     let b = backend().await;
     let item = key("a", "1").with("m", Value::M([("x".to_owned(), 1.into())].into()));
     assert_eq!(b.put_item(&put(item.clone())).await.unwrap(), None);
-    assert_eq!(
-        b.get_item(&get(key("a", "1")))
-            .await
-            .unwrap()
-            .map(RawItem::into_item),
-        Some(item.clone())
-    );
-    assert_eq!(
-        b.get_item(&get(key("a", "2")))
-            .await
-            .unwrap()
-            .map(RawItem::into_item),
-        None
-    );
+    assert_eq!(read(&b, key("a", "1")).await, Some(item.clone()));
+    assert_eq!(read(&b, key("a", "2")).await, None);
     let mut projected = get(key("a", "1"));
     projected.projection = Some(vec![attr("m.x"), attr("sk")]);
     assert_eq!(
@@ -202,13 +190,7 @@ async fn conditional_writes_report_the_stored_item() {
         b.update_item(&u).await,
         Err(Error::ConditionFailed { item: None, .. })
     ));
-    assert_eq!(
-        b.get_item(&get(key("a", "1")))
-            .await
-            .unwrap()
-            .map(RawItem::into_item),
-        Some(item)
-    );
+    assert_eq!(read(&b, key("a", "1")).await, Some(item));
 }
 
 #[tokio::test]
@@ -258,10 +240,7 @@ async fn updates() {
         .add(attr("n"), Value::Ss(["x".to_owned()].into()));
     assert!(b.update_item(&update(key("a", "1"), bad)).await.is_err());
     assert_eq!(
-        b.get_item(&get(key("a", "1")))
-            .await
-            .unwrap()
-            .map(RawItem::into_item),
+        read(&b, key("a", "1")).await,
         Some(key("a", "1").with("n", 0).with("views", 3))
     );
 }
@@ -293,20 +272,15 @@ async fn index_keys_are_checked_on_every_write() {
     assert!(err.contains("secondary index key"), "{err}");
     // Sparse: the item enters the index once it has both index keys.
     let gsi_query = || QueryRequest {
-        table: "app".into(),
         index: Some("gsi1".into()),
-        key_condition: KeyCondition {
-            partition_name: "gsi1pk".into(),
-            partition_value: "G".into(),
-            sort: None,
-        },
-        filter: None,
-        projection: None,
-        limit: None,
-        exclusive_start_key: None,
-        scan_forward: true,
-        consistent: false,
-        count_only: false,
+        ..QueryRequest::new(
+            "app",
+            KeyCondition {
+                partition_name: "gsi1pk".into(),
+                partition_value: "G".into(),
+                sort: None,
+            },
+        )
     };
     b.update_item(&update(
         key("a", "1"),
@@ -514,13 +488,7 @@ async fn transactions_are_all_or_nothing() {
     };
     let err = message(b.transact_write(&bad_runtime).await.unwrap_err());
     assert!(err.starts_with("transaction action 3:"), "{err}");
-    assert_eq!(
-        b.get_item(&get(key("a", "7")))
-            .await
-            .unwrap()
-            .map(RawItem::into_item),
-        None
-    );
+    assert_eq!(read(&b, key("a", "7")).await, None);
     assert!(b
         .transact_write(&TransactWrite {
             actions: vec![],
@@ -562,12 +530,7 @@ async fn client_request_tokens_make_transactions_idempotent() {
     };
     b.transact_write(&bump).await.unwrap();
     b.transact_write(&bump).await.unwrap();
-    let got = b
-        .get_item(&get(key("a", "1")))
-        .await
-        .unwrap()
-        .map(RawItem::into_item)
-        .unwrap();
+    let got = read(&b, key("a", "1")).await.unwrap();
     assert_eq!(got["n"], Value::from(1));
     let mut other = bump.clone();
     other.actions = vec![TransactWriteAction::Update(update(
@@ -579,12 +542,7 @@ async fn client_request_tokens_make_transactions_idempotent() {
     let mut fresh = bump;
     fresh.client_request_token = Some("token-2".into());
     b.transact_write(&fresh).await.unwrap();
-    let got = b
-        .get_item(&get(key("a", "1")))
-        .await
-        .unwrap()
-        .map(RawItem::into_item)
-        .unwrap();
+    let got = read(&b, key("a", "1")).await.unwrap();
     assert_eq!(got["n"], Value::from(2));
 }
 
@@ -650,13 +608,7 @@ async fn ttl_items_are_purged_on_demand() {
     // Nothing disappears by itself.
     assert_eq!(b.item_count("app"), Some(3));
     assert_eq!(b.purge_expired(200), 1);
-    assert_eq!(
-        b.get_item(&get(key("a", "1")))
-            .await
-            .unwrap()
-            .map(RawItem::into_item),
-        None
-    );
+    assert_eq!(read(&b, key("a", "1")).await, None);
     assert_eq!(b.purge_expired(1_000_000), 1);
     assert_eq!(b.item_count("app"), Some(1));
 }
@@ -674,12 +626,7 @@ async fn clones_share_storage_and_conditional_writes_are_atomic() {
             let mut wins = 0u32;
             for _ in 0..50 {
                 loop {
-                    let current = b
-                        .get_item(&get(key("c", "1")))
-                        .await
-                        .unwrap()
-                        .map(RawItem::into_item)
-                        .unwrap();
+                    let current = read(&b, key("c", "1")).await.unwrap();
                     let version = current["version"].clone();
                     let mut u = update(
                         key("c", "1"),
@@ -707,12 +654,7 @@ async fn clones_share_storage_and_conditional_writes_are_atomic() {
         total += t.await.unwrap();
     }
     assert_eq!(total, 200);
-    let got = b
-        .get_item(&get(key("c", "1")))
-        .await
-        .unwrap()
-        .map(RawItem::into_item)
-        .unwrap();
+    let got = read(&b, key("c", "1")).await.unwrap();
     assert_eq!(got["version"], Value::from(200));
     assert_eq!(
         format!("{b:?}"),
