@@ -77,7 +77,6 @@
 //! # Ok::<(), orm_core::Error>(())
 //! ```
 
-mod borrowed;
 mod de;
 mod field_path;
 mod num;
@@ -266,8 +265,8 @@ where
     I: IntoIterator<Item = (&'a str, ValueRef<'a>)>,
 {
     let root = FieldPath::Root;
-    Ok(T::deserialize(borrowed::AttributesDe {
-        attributes: attributes.into_iter(),
+    Ok(T::deserialize(de::EntriesDe {
+        entries: attributes.into_iter(),
         path: &root,
     })
     .map_err(|e| e.at(&root))?)

@@ -1,8 +1,16 @@
-//! The deserializer: an owned [`Value`] into any `T: DeserializeOwned`.
+//! The deserializer: a stored value into any `T: Deserialize`, written once over the two forms a
+//! value comes in (a [`Source`]):
+//!
+//! - an owned [`Value`] (what [`from_item`](crate::from_item) and
+//!   [`from_value`](crate::from_value) consume): strings, byte buffers and map keys are moved
+//!   out, not cloned;
+//! - a borrowed [`ValueRef`] (an item a backend shares, see
+//!   [`SharedItem`](crate::backend::SharedItem)): strings are handed to the visitor borrowed (a
+//!   `String` field copies what it keeps, once), and integers stored as `i64` go into integer
+//!   fields without a [`Number`] being built.
 //!
 //! Typed reads are exact: a number goes into an integer type only if it fits (`1.5` into `i64`
-//! is an error, never a truncation), a string is never coerced into a number. Strings, byte
-//! buffers and map keys are moved out of the value, not cloned.
+//! is an error, never a truncation), a string is never coerced into a number.
 //!
 //! `deserialize_any` (used by untagged and internally tagged enums, `serde_json::Value` and the
 //! like) is the one lossy path: a number is handed over as `u64`/`i64` when it fits, else as
@@ -10,17 +18,322 @@
 
 use super::field_path::{BridgeError, FieldPath};
 use super::{BINARY_SET, NUMBER, NUMBER_SET, STRING_SET};
-use crate::number::Number;
-use crate::value::Value;
+use crate::number::{Number, NumberError};
+use crate::value::{NumberRef, Value, ValueRef};
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
+use std::borrow::Cow;
+use std::collections::{btree_map, btree_set};
 use std::fmt;
+use std::iter::Map;
 
 type Result<T, E = BridgeError> = std::result::Result<T, E>;
 
-/// Deserializes one owned value found at `path`.
-#[derive(Debug)]
-pub(crate) struct De<'p> {
-    pub(crate) value: Value,
+/// A value in one of its forms, taken apart by type (see [`Source::shape`]). The parts are the
+/// form's own: `String` or `&str`, [`Number`] or [`NumberRef`], and iterators over elements
+/// that are sources themselves.
+pub(crate) enum Shape<Text, Num, Bytes, List, Entries, StrSet, NumSet, BinSet> {
+    S(Text),
+    N(Num),
+    B(Bytes),
+    Bool(bool),
+    Null,
+    L(List),
+    M(Entries),
+    Ss(StrSet),
+    Ns(NumSet),
+    Bs(BinSet),
+}
+
+/// The [`Shape`] of a [`Source`].
+pub(crate) type ShapeOf<'de, S> = Shape<
+    <S as Source<'de>>::Text,
+    <S as Source<'de>>::Num,
+    <S as Source<'de>>::Bytes,
+    <S as Source<'de>>::List,
+    <S as Source<'de>>::Entries,
+    <S as Source<'de>>::StrSet,
+    <S as Source<'de>>::NumSet,
+    <S as Source<'de>>::BinSet,
+>;
+
+/// A form a stored value comes in: [`Value`] (owned) or [`ValueRef`] (borrowed for `'de`).
+pub(crate) trait Source<'de>: Sized {
+    /// A string or map key: `String` (moved into the visitor) or `&'de str` (lent to it).
+    type Text: Text<'de>;
+    /// A number: [`Number`] or [`NumberRef`].
+    type Num: Num<'de>;
+    /// A binary: `Vec<u8>` or `Cow<'de, [u8]>`.
+    type Bytes: Bytes<'de>;
+    /// The elements of a list.
+    type List: ExactSizeIterator<Item = Self>;
+    /// The entries of a map.
+    type Entries: ExactSizeIterator<Item = (Self::Text, Self)>;
+    /// The members of a string set, as values.
+    type StrSet: ExactSizeIterator<Item = Self>;
+    /// The members of a number set, as values.
+    type NumSet: ExactSizeIterator<Item = Self>;
+    /// The members of a binary set, as values.
+    type BinSet: ExactSizeIterator<Item = Self>;
+
+    /// Whether this is `NULL` (an `Option` reads it as `None`).
+    fn is_null(&self) -> bool;
+    /// The value taken apart by type.
+    fn shape(self) -> ShapeOf<'de, Self>;
+}
+
+/// A string or map key of a [`Source`].
+pub(crate) trait Text<'de>: KeyText {
+    /// Hands the string to a visitor: moved if owned, lent for `'de` if borrowed.
+    fn visit_text<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value>;
+}
+
+/// A number of a [`Source`].
+pub(crate) trait Num<'de>: NumText + Sized {
+    /// The number as an integer type, exactly (an error, never a truncation, if it does not fit).
+    fn integer<T>(self) -> Result<T>
+    where
+        T: TryFrom<i64> + for<'n> TryFrom<&'n Number, Error = NumberError>;
+    /// The nearest `f32`, rounded once.
+    fn nearest_f32(self) -> Result<f32>;
+    /// The nearest `f64`.
+    fn nearest_f64(self) -> Result<f64>;
+    /// The lossy `deserialize_any` reading (see the module docs).
+    fn visit_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value>;
+    /// Hands the canonical text to a visitor.
+    fn visit_text<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value>;
+}
+
+/// The canonical text of a number, for messages.
+pub(crate) trait NumText {
+    /// The canonical text.
+    fn text(&self) -> Cow<'_, str>;
+}
+
+/// The size of a binary, for messages.
+pub(crate) trait ByteCount {
+    /// The number of bytes.
+    fn byte_count(&self) -> usize;
+}
+
+/// A binary of a [`Source`].
+pub(crate) trait Bytes<'de>: ByteCount + Sized {
+    /// Hands the bytes to a visitor: moved if owned, lent for `'de` if borrowed.
+    fn visit_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value>;
+}
+
+impl<'de> Source<'de> for Value {
+    type Text = String;
+    type Num = Number;
+    type Bytes = Vec<u8>;
+    type List = std::vec::IntoIter<Value>;
+    type Entries = btree_map::IntoIter<String, Value>;
+    type StrSet = Map<btree_set::IntoIter<String>, fn(String) -> Value>;
+    type NumSet = Map<btree_set::IntoIter<Number>, fn(Number) -> Value>;
+    type BinSet = Map<btree_set::IntoIter<Vec<u8>>, fn(Vec<u8>) -> Value>;
+
+    #[inline]
+    fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    #[inline]
+    fn shape(self) -> ShapeOf<'de, Self> {
+        match self {
+            Value::S(s) => Shape::S(s),
+            Value::N(n) => Shape::N(n),
+            Value::B(b) => Shape::B(b),
+            Value::Bool(b) => Shape::Bool(b),
+            Value::Null => Shape::Null,
+            Value::L(l) => Shape::L(l.into_iter()),
+            Value::M(m) => Shape::M(m.into_iter()),
+            Value::Ss(s) => Shape::Ss(s.into_iter().map(Value::S as fn(String) -> Value)),
+            Value::Ns(s) => Shape::Ns(s.into_iter().map(Value::N as fn(Number) -> Value)),
+            Value::Bs(s) => Shape::Bs(s.into_iter().map(Value::B as fn(Vec<u8>) -> Value)),
+        }
+    }
+}
+
+impl<'de> Source<'de> for ValueRef<'de> {
+    type Text = &'de str;
+    type Num = NumberRef<'de>;
+    type Bytes = Cow<'de, [u8]>;
+    type List = std::vec::IntoIter<ValueRef<'de>>;
+    type Entries = std::vec::IntoIter<(&'de str, ValueRef<'de>)>;
+    type StrSet = Map<std::vec::IntoIter<&'de str>, fn(&'de str) -> ValueRef<'de>>;
+    type NumSet = Map<std::vec::IntoIter<NumberRef<'de>>, fn(NumberRef<'de>) -> ValueRef<'de>>;
+    type BinSet = Map<std::vec::IntoIter<Cow<'de, [u8]>>, fn(Cow<'de, [u8]>) -> ValueRef<'de>>;
+
+    #[inline]
+    fn is_null(&self) -> bool {
+        matches!(self, ValueRef::Null)
+    }
+
+    #[inline]
+    fn shape(self) -> ShapeOf<'de, Self> {
+        match self {
+            ValueRef::S(s) => Shape::S(s),
+            ValueRef::N(n) => Shape::N(n),
+            ValueRef::B(b) => Shape::B(b),
+            ValueRef::Bool(b) => Shape::Bool(b),
+            ValueRef::Null => Shape::Null,
+            ValueRef::L(l) => Shape::L(l.into_iter()),
+            ValueRef::M(m) => Shape::M(m.into_iter()),
+            ValueRef::Ss(s) => Shape::Ss(s.into_iter().map(ValueRef::S as fn(_) -> _)),
+            ValueRef::Ns(s) => Shape::Ns(s.into_iter().map(ValueRef::N as fn(_) -> _)),
+            ValueRef::Bs(s) => Shape::Bs(s.into_iter().map(ValueRef::B as fn(_) -> _)),
+        }
+    }
+}
+
+impl<'de> Text<'de> for String {
+    #[inline]
+    fn visit_text<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_string(self)
+    }
+}
+
+impl<'de> Text<'de> for &'de str {
+    #[inline]
+    fn visit_text<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_borrowed_str(self)
+    }
+}
+
+impl<'de> Num<'de> for Number {
+    #[inline]
+    fn integer<T>(self) -> Result<T>
+    where
+        T: TryFrom<i64> + for<'n> TryFrom<&'n Number, Error = NumberError>,
+    {
+        T::try_from(&self).map_err(number_error)
+    }
+
+    fn nearest_f32(self) -> Result<f32> {
+        // Parsing the canonical text as f32 rounds once (going through f64 could round twice).
+        Ok(self
+            .as_str()
+            .parse::<f32>()
+            .unwrap_or_else(|_| Number::to_f64(&self) as f32))
+    }
+
+    fn nearest_f64(self) -> Result<f64> {
+        Ok(Number::to_f64(&self))
+    }
+
+    fn visit_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visit_number_any(self, visitor)
+    }
+
+    fn visit_text<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_str(self.as_str())
+    }
+}
+
+impl NumText for Number {
+    fn text(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self.as_str())
+    }
+}
+
+/// The owned number of a number held as text (the rare path: fractions and wide integers).
+fn parse(text: &str) -> Result<Number> {
+    Number::parse(text).map_err(number_error)
+}
+
+impl<'de> Num<'de> for NumberRef<'de> {
+    #[inline]
+    fn integer<T>(self) -> Result<T>
+    where
+        T: TryFrom<i64> + for<'n> TryFrom<&'n Number, Error = NumberError>,
+    {
+        match self {
+            NumberRef::Int(v) => match T::try_from(v) {
+                Ok(x) => Ok(x),
+                // The owned path words the error.
+                Err(_) => T::try_from(&Number::from(v)).map_err(number_error),
+            },
+            NumberRef::Text(t) => parse(t)?.integer(),
+        }
+    }
+
+    fn nearest_f32(self) -> Result<f32> {
+        match self {
+            // Both round once, to nearest (as the owned path's parse of the text does).
+            NumberRef::Int(v) => Ok(v as f32),
+            NumberRef::Text(t) => match t.parse::<f32>() {
+                Ok(x) => Ok(x),
+                Err(_) => Ok(parse(t)?.to_f64() as f32),
+            },
+        }
+    }
+
+    fn nearest_f64(self) -> Result<f64> {
+        match self {
+            NumberRef::Int(v) => Ok(v as f64),
+            NumberRef::Text(t) => match t.parse::<f64>() {
+                Ok(x) => Ok(x),
+                Err(_) => Ok(parse(t)?.to_f64()),
+            },
+        }
+    }
+
+    fn visit_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self {
+            NumberRef::Int(v) if v < 0 => visitor.visit_i64(v),
+            NumberRef::Int(v) => visitor.visit_u64(v as u64),
+            NumberRef::Text(t) => visit_number_any(parse(t)?, visitor),
+        }
+    }
+
+    fn visit_text<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self {
+            NumberRef::Int(v) => visitor.visit_string(v.to_string()),
+            NumberRef::Text(t) => visitor.visit_borrowed_str(t),
+        }
+    }
+}
+
+impl NumText for NumberRef<'_> {
+    fn text(&self) -> Cow<'_, str> {
+        match *self {
+            NumberRef::Int(v) => Cow::Owned(v.to_string()),
+            NumberRef::Text(t) => Cow::Borrowed(t),
+        }
+    }
+}
+
+impl<'de> Bytes<'de> for Vec<u8> {
+    #[inline]
+    fn visit_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_byte_buf(self)
+    }
+}
+
+impl ByteCount for Vec<u8> {
+    fn byte_count(&self) -> usize {
+        self.len()
+    }
+}
+
+impl<'de> Bytes<'de> for Cow<'de, [u8]> {
+    #[inline]
+    fn visit_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self {
+            Cow::Borrowed(b) => visitor.visit_borrowed_bytes(b),
+            Cow::Owned(b) => visitor.visit_byte_buf(b),
+        }
+    }
+}
+
+impl ByteCount for Cow<'_, [u8]> {
+    fn byte_count(&self) -> usize {
+        self.len()
+    }
+}
+
+/// Deserializes one value, owned ([`Value`]) or borrowed ([`ValueRef`]), found at `path`.
+pub(crate) struct De<'p, S> {
+    pub(crate) value: S,
     pub(crate) path: &'p FieldPath<'p>,
 }
 
@@ -29,12 +342,29 @@ pub(crate) struct Found<'a>(pub(crate) &'a Value);
 
 impl fmt::Display for Found<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Source::shape(self.0.view()).fmt(f)
+    }
+}
+
+impl<T, N, B, L, M, SS, NS, BS> fmt::Display for Shape<T, N, B, L, M, SS, NS, BS>
+where
+    T: KeyText,
+    N: NumText,
+    B: ByteCount,
+    L: ExactSizeIterator,
+    M: ExactSizeIterator,
+    SS: ExactSizeIterator,
+    NS: ExactSizeIterator,
+    BS: ExactSizeIterator,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fn plural(n: usize, one: &str, many: &str) -> String {
             format!("{n} {}", if n == 1 { one } else { many })
         }
-        match self.0 {
-            Value::S(s) => {
+        match self {
+            Shape::S(s) => {
                 const MAX: usize = 40;
+                let s = s.text();
                 if s.chars().count() > MAX {
                     let short: String = s.chars().take(MAX).collect();
                     write!(f, "S {:?}...", short)
@@ -42,15 +372,15 @@ impl fmt::Display for Found<'_> {
                     write!(f, "S {s:?}")
                 }
             }
-            Value::N(n) => write!(f, "N {}", n.as_str()),
-            Value::B(b) => write!(f, "B ({})", plural(b.len(), "byte", "bytes")),
-            Value::Bool(b) => write!(f, "BOOL {b}"),
-            Value::Null => f.write_str("NULL"),
-            Value::L(l) => write!(f, "L ({})", plural(l.len(), "element", "elements")),
-            Value::M(m) => write!(f, "M ({})", plural(m.len(), "entry", "entries")),
-            Value::Ss(s) => write!(f, "SS ({})", plural(s.len(), "member", "members")),
-            Value::Ns(s) => write!(f, "NS ({})", plural(s.len(), "member", "members")),
-            Value::Bs(s) => write!(f, "BS ({})", plural(s.len(), "member", "members")),
+            Shape::N(n) => write!(f, "N {}", n.text()),
+            Shape::B(b) => write!(f, "B ({})", plural(b.byte_count(), "byte", "bytes")),
+            Shape::Bool(b) => write!(f, "BOOL {b}"),
+            Shape::Null => f.write_str("NULL"),
+            Shape::L(l) => write!(f, "L ({})", plural(l.len(), "element", "elements")),
+            Shape::M(m) => write!(f, "M ({})", plural(m.len(), "entry", "entries")),
+            Shape::Ss(s) => write!(f, "SS ({})", plural(s.len(), "member", "members")),
+            Shape::Ns(s) => write!(f, "NS ({})", plural(s.len(), "member", "members")),
+            Shape::Bs(s) => write!(f, "BS ({})", plural(s.len(), "member", "members")),
         }
     }
 }
@@ -58,25 +388,26 @@ impl fmt::Display for Found<'_> {
 /// `expected {expected}, found {found}`.
 #[cold]
 #[inline(never)]
-pub(super) fn mismatch(expected: &str, found: &Value) -> BridgeError {
-    let hint = match (expected, found) {
-        ("a list", Value::B(_)) => " (use serde_bytes for binary fields)",
+fn mismatch<'de, S: Source<'de>>(expected: &str, found: ShapeOf<'de, S>) -> BridgeError {
+    let hint = match (expected, &found) {
+        ("a list", Shape::B(_)) => " (use serde_bytes for binary fields)",
         _ => "",
     };
-    BridgeError::new(format!("expected {expected}, found {}{hint}", Found(found)))
+    BridgeError::new(format!("expected {expected}, found {found}{hint}"))
 }
 
 #[cold]
 #[inline(never)]
-pub(super) fn number_error(e: crate::number::NumberError) -> BridgeError {
+fn number_error(e: NumberError) -> BridgeError {
     BridgeError::new(e.to_string())
 }
 
 /// Visits the elements of a list or set, checking that the visitor took all of them.
-fn visit_elements<'de, V, I>(iter: I, path: &FieldPath<'_>, visitor: V) -> Result<V::Value>
+fn visit_elements<'de, V, S, I>(iter: I, path: &FieldPath<'_>, visitor: V) -> Result<V::Value>
 where
     V: Visitor<'de>,
-    I: ExactSizeIterator<Item = Value>,
+    S: Source<'de>,
+    I: ExactSizeIterator<Item = S>,
 {
     let mut seq = SeqDe {
         iter,
@@ -96,34 +427,36 @@ where
     }
 }
 
-fn visit_map<'de, V: Visitor<'de>>(
-    map: std::collections::BTreeMap<String, Value>,
-    path: &FieldPath<'_>,
-    visitor: V,
-) -> Result<V::Value> {
+/// Visits the entries of a map (or the attributes of an item), in any order.
+fn visit_map<'de, V, S, I>(entries: I, path: &FieldPath<'_>, visitor: V) -> Result<V::Value>
+where
+    V: Visitor<'de>,
+    S: Source<'de>,
+    I: Iterator<Item = (S::Text, S)>,
+{
     visitor.visit_map(MapDe {
-        iter: map.into_iter(),
+        iter: entries,
         pending: None,
         path,
     })
 }
 
 /// Deserializes a top-level map given as its entries, in any order (an item's attributes as a
-/// backend read them), without building a map first.
+/// backend read them, owned or borrowed), without building a map first.
 pub(crate) struct EntriesDe<'p, I> {
     pub(crate) entries: I,
     pub(crate) path: &'p FieldPath<'p>,
 }
 
-impl<'de, I: Iterator<Item = (String, Value)>> de::Deserializer<'de> for EntriesDe<'_, I> {
+impl<'de, S, I> de::Deserializer<'de> for EntriesDe<'_, I>
+where
+    S: Source<'de>,
+    I: Iterator<Item = (S::Text, S)>,
+{
     type Error = BridgeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        visitor.visit_map(MapDe {
-            iter: self.entries,
-            pending: None,
-            path: self.path,
-        })
+        visit_map(self.entries, self.path, visitor)
     }
 
     serde::forward_to_deserialize_any! {
@@ -135,7 +468,7 @@ impl<'de, I: Iterator<Item = (String, Value)>> de::Deserializer<'de> for Entries
 
 /// The lossy `deserialize_any` reading of a number: the narrowest of `u64`/`i64`, then
 /// `u128`/`i128`, else the nearest `f64`.
-pub(super) fn visit_number_any<'de, V: Visitor<'de>>(n: Number, visitor: V) -> Result<V::Value> {
+fn visit_number_any<'de, V: Visitor<'de>>(n: Number, visitor: V) -> Result<V::Value> {
     if n.is_integer() {
         let text = n.as_str();
         let negative = text.starts_with('-');
@@ -166,40 +499,38 @@ macro_rules! deserialize_int {
     ($($method:ident => $visit:ident($t:ty),)*) => {$(
         #[inline]
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-            match self.value {
-                Value::N(n) => match <$t>::try_from(&n) {
-                    Ok(x) => visitor.$visit(x),
-                    Err(e) => Err(number_error(e)),
-                },
-                other => Err(mismatch("a number", &other)),
+            match self.value.shape() {
+                Shape::N(n) => visitor.$visit(n.integer::<$t>()?),
+                other => Err(mismatch::<S>("a number", other)),
             }
         }
     )*};
 }
 
-impl<'de> de::Deserializer<'de> for De<'_> {
+impl<'de, S: Source<'de>> de::Deserializer<'de> for De<'_, S> {
     type Error = BridgeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.value {
-            Value::S(s) => visitor.visit_string(s),
-            Value::N(n) => visit_number_any(n, visitor),
-            Value::B(b) => visitor.visit_byte_buf(b),
-            Value::Bool(b) => visitor.visit_bool(b),
-            Value::Null => visitor.visit_unit(),
-            Value::L(l) => visit_elements(l.into_iter(), self.path, visitor),
-            Value::M(m) => visit_map(m, self.path, visitor),
-            Value::Ss(s) => visit_elements(s.into_iter().map(Value::S), self.path, visitor),
-            Value::Ns(s) => visit_elements(s.into_iter().map(Value::N), self.path, visitor),
-            Value::Bs(s) => visit_elements(s.into_iter().map(Value::B), self.path, visitor),
+        let path = self.path;
+        match self.value.shape() {
+            Shape::S(s) => s.visit_text(visitor),
+            Shape::N(n) => n.visit_any(visitor),
+            Shape::B(b) => b.visit_bytes(visitor),
+            Shape::Bool(b) => visitor.visit_bool(b),
+            Shape::Null => visitor.visit_unit(),
+            Shape::L(l) => visit_elements(l, path, visitor),
+            Shape::M(m) => visit_map(m, path, visitor),
+            Shape::Ss(s) => visit_elements(s, path, visitor),
+            Shape::Ns(s) => visit_elements(s, path, visitor),
+            Shape::Bs(s) => visit_elements(s, path, visitor),
         }
     }
 
     #[inline]
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.value {
-            Value::Bool(b) => visitor.visit_bool(b),
-            other => Err(mismatch("a boolean", &other)),
+        match self.value.shape() {
+            Shape::Bool(b) => visitor.visit_bool(b),
+            other => Err(mismatch::<S>("a boolean", other)),
         }
     }
 
@@ -217,34 +548,29 @@ impl<'de> de::Deserializer<'de> for De<'_> {
     }
 
     fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.value {
-            // Parsing the canonical text as f32 rounds once (going through f64 could round twice).
-            Value::N(n) => visitor.visit_f32(
-                n.as_str()
-                    .parse::<f32>()
-                    .unwrap_or_else(|_| n.to_f64() as f32),
-            ),
-            other => Err(mismatch("a number", &other)),
+        match self.value.shape() {
+            Shape::N(n) => visitor.visit_f32(n.nearest_f32()?),
+            other => Err(mismatch::<S>("a number", other)),
         }
     }
 
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.value {
-            Value::N(n) => visitor.visit_f64(n.to_f64()),
-            other => Err(mismatch("a number", &other)),
+        match self.value.shape() {
+            Shape::N(n) => visitor.visit_f64(n.nearest_f64()?),
+            other => Err(mismatch::<S>("a number", other)),
         }
     }
 
     fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.value {
-            Value::S(s) => {
-                let mut chars = s.chars();
+        match self.value.shape() {
+            Shape::S(s) => {
+                let mut chars = s.text().chars();
                 match (chars.next(), chars.next()) {
                     (Some(c), None) => visitor.visit_char(c),
-                    _ => Err(mismatch("a single character", &Value::S(s))),
+                    _ => Err(mismatch::<S>("a single character", Shape::S(s))),
                 }
             }
-            other => Err(mismatch("a string", &other)),
+            other => Err(mismatch::<S>("a string", other)),
         }
     }
 
@@ -255,11 +581,11 @@ impl<'de> de::Deserializer<'de> for De<'_> {
 
     #[inline]
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.value {
-            Value::S(s) => visitor.visit_string(s),
+        match self.value.shape() {
+            Shape::S(s) => s.visit_text(visitor),
             // A number read as text is its canonical text.
-            Value::N(n) => visitor.visit_str(n.as_str()),
-            other => Err(mismatch("a string", &other)),
+            Shape::N(n) => n.visit_text(visitor),
+            other => Err(mismatch::<S>("a string", other)),
         }
     }
 
@@ -268,24 +594,25 @@ impl<'de> de::Deserializer<'de> for De<'_> {
     }
 
     fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.value {
-            Value::B(b) => visitor.visit_byte_buf(b),
-            other => Err(mismatch("binary (B)", &other)),
+        match self.value.shape() {
+            Shape::B(b) => b.visit_bytes(visitor),
+            other => Err(mismatch::<S>("binary (B)", other)),
         }
     }
 
     #[inline]
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.value {
-            Value::Null => visitor.visit_none(),
-            _ => visitor.visit_some(self),
+        if self.value.is_null() {
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
         }
     }
 
     fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.value {
-            Value::Null => visitor.visit_unit(),
-            other => Err(mismatch("NULL", &other)),
+        match self.value.shape() {
+            Shape::Null => visitor.visit_unit(),
+            other => Err(mismatch::<S>("NULL", other)),
         }
     }
 
@@ -302,40 +629,33 @@ impl<'de> de::Deserializer<'de> for De<'_> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value> {
-        if name.as_bytes().first() == Some(&b'$') {
-            let path = self.path;
-            match (name, self.value) {
-                (NUMBER, Value::N(n)) => return visitor.visit_str(n.as_str()),
-                (NUMBER, other) => return Err(mismatch("a number", &other)),
-                (STRING_SET, Value::Ss(s)) => {
-                    return visit_elements(s.into_iter().map(Value::S), path, visitor)
-                }
-                (NUMBER_SET, Value::Ns(s)) => {
-                    return visit_elements(s.into_iter().map(Value::N), path, visitor)
-                }
-                (BINARY_SET, Value::Bs(s)) => {
-                    return visit_elements(s.into_iter().map(Value::B), path, visitor)
-                }
-                // Other clients may have stored a set as a list; its members are checked.
-                (STRING_SET | NUMBER_SET | BINARY_SET, Value::L(l)) => {
-                    return visit_elements(l.into_iter(), path, visitor)
-                }
-                (STRING_SET, other) => return Err(mismatch("a string set (SS)", &other)),
-                (NUMBER_SET, other) => return Err(mismatch("a number set (NS)", &other)),
-                (BINARY_SET, other) => return Err(mismatch("a binary set (BS)", &other)),
-                (_, value) => return visitor.visit_newtype_struct(De { value, path }),
-            }
+        if !matches!(name, NUMBER | STRING_SET | NUMBER_SET | BINARY_SET) {
+            return visitor.visit_newtype_struct(self);
         }
-        visitor.visit_newtype_struct(self)
+        let path = self.path;
+        match (name, self.value.shape()) {
+            (NUMBER, Shape::N(n)) => n.visit_text(visitor),
+            (NUMBER, other) => Err(mismatch::<S>("a number", other)),
+            (STRING_SET, Shape::Ss(s)) => visit_elements(s, path, visitor),
+            (NUMBER_SET, Shape::Ns(s)) => visit_elements(s, path, visitor),
+            (BINARY_SET, Shape::Bs(s)) => visit_elements(s, path, visitor),
+            // Other clients may have stored a set as a list; its members are checked.
+            (STRING_SET | NUMBER_SET | BINARY_SET, Shape::L(l)) => visit_elements(l, path, visitor),
+            (STRING_SET, other) => Err(mismatch::<S>("a string set (SS)", other)),
+            (NUMBER_SET, other) => Err(mismatch::<S>("a number set (NS)", other)),
+            // The name is BINARY_SET here.
+            (_, other) => Err(mismatch::<S>("a binary set (BS)", other)),
+        }
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.value {
-            Value::L(l) => visit_elements(l.into_iter(), self.path, visitor),
-            Value::Ss(s) => visit_elements(s.into_iter().map(Value::S), self.path, visitor),
-            Value::Ns(s) => visit_elements(s.into_iter().map(Value::N), self.path, visitor),
-            Value::Bs(s) => visit_elements(s.into_iter().map(Value::B), self.path, visitor),
-            other => Err(mismatch("a list", &other)),
+        let path = self.path;
+        match self.value.shape() {
+            Shape::L(l) => visit_elements(l, path, visitor),
+            Shape::Ss(s) => visit_elements(s, path, visitor),
+            Shape::Ns(s) => visit_elements(s, path, visitor),
+            Shape::Bs(s) => visit_elements(s, path, visitor),
+            other => Err(mismatch::<S>("a list", other)),
         }
     }
 
@@ -353,9 +673,9 @@ impl<'de> de::Deserializer<'de> for De<'_> {
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.value {
-            Value::M(m) => visit_map(m, self.path, visitor),
-            other => Err(mismatch("a map", &other)),
+        match self.value.shape() {
+            Shape::M(m) => visit_map(m, self.path, visitor),
+            other => Err(mismatch::<S>("a map", other)),
         }
     }
 
@@ -375,27 +695,27 @@ impl<'de> de::Deserializer<'de> for De<'_> {
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value> {
-        match self.value {
-            Value::S(s) => visitor.visit_enum(s.into_deserializer()),
-            Value::M(m) if m.len() == 1 => {
-                let (key, value) = m.into_iter().next().expect("one entry");
+        match self.value.shape() {
+            Shape::S(s) => s.visit_enum(visitor),
+            Shape::M(mut m) if m.len() == 1 => {
+                let (key, value) = m.next().expect("one entry");
                 visitor.visit_enum(EnumDe {
                     key,
                     value,
                     path: self.path,
                 })
             }
-            other => Err(mismatch(
+            other => Err(mismatch::<S>(
                 "an enum (a string, or a map with one entry)",
-                &other,
+                other,
             )),
         }
     }
 
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.value {
-            Value::S(s) => visitor.visit_string(s),
-            other => Err(mismatch("a string", &other)),
+        match self.value.shape() {
+            Shape::S(s) => s.visit_text(visitor),
+            other => Err(mismatch::<S>("a string", other)),
         }
     }
 
@@ -406,13 +726,17 @@ impl<'de> de::Deserializer<'de> for De<'_> {
 }
 
 /// The elements of a list or set.
-struct SeqDe<'a, I> {
+struct SeqDe<'p, I> {
     iter: I,
-    path: &'a FieldPath<'a>,
+    path: &'p FieldPath<'p>,
     index: usize,
 }
 
-impl<'de, I: ExactSizeIterator<Item = Value>> de::SeqAccess<'de> for SeqDe<'_, I> {
+impl<'de, S, I> de::SeqAccess<'de> for SeqDe<'_, I>
+where
+    S: Source<'de>,
+    I: ExactSizeIterator<Item = S>,
+{
     type Error = BridgeError;
 
     #[inline]
@@ -435,13 +759,17 @@ impl<'de, I: ExactSizeIterator<Item = Value>> de::SeqAccess<'de> for SeqDe<'_, I
 }
 
 /// The entries of a map or the fields of a struct.
-struct MapDe<'a, I> {
+struct MapDe<'p, K, S, I> {
     iter: I,
-    pending: Option<(String, Value)>,
-    path: &'a FieldPath<'a>,
+    pending: Option<(K, S)>,
+    path: &'p FieldPath<'p>,
 }
 
-impl<'de, I: Iterator<Item = (String, Value)>> de::MapAccess<'de> for MapDe<'_, I> {
+impl<'de, S, I> de::MapAccess<'de> for MapDe<'_, S::Text, S, I>
+where
+    S: Source<'de>,
+    I: Iterator<Item = (S::Text, S)>,
+{
     type Error = BridgeError;
 
     #[inline]
@@ -450,7 +778,7 @@ impl<'de, I: Iterator<Item = (String, Value)>> de::MapAccess<'de> for MapDe<'_, 
             None => Ok(None),
             Some((key, value)) => {
                 // Struct field names are matched by reference; the key stays for the path.
-                let k = seed.deserialize(KeyDe(key.as_str()))?;
+                let k = seed.deserialize(KeyDe(key.text()))?;
                 self.pending = Some((key, value));
                 Ok(Some(k))
             }
@@ -463,7 +791,7 @@ impl<'de, I: Iterator<Item = (String, Value)>> de::MapAccess<'de> for MapDe<'_, 
             .pending
             .take()
             .ok_or_else(|| BridgeError::new("next_value called before next_key"))?;
-        let path = FieldPath::Key(self.path, &key);
+        let path = FieldPath::Key(self.path, key.text());
         seed.deserialize(De { value, path: &path })
             .map_err(|e| e.at(&path))
     }
@@ -480,7 +808,7 @@ impl<'de, I: Iterator<Item = (String, Value)>> de::MapAccess<'de> for MapDe<'_, 
             None => Ok(None),
             Some((key, value)) => {
                 let v = {
-                    let path = FieldPath::Key(self.path, &key);
+                    let path = FieldPath::Key(self.path, key.text());
                     vseed
                         .deserialize(De { value, path: &path })
                         .map_err(|e| e.at(&path))?
@@ -500,10 +828,13 @@ impl<'de, I: Iterator<Item = (String, Value)>> de::MapAccess<'de> for MapDe<'_, 
 }
 
 /// A map key, borrowed (`&str`) or owned (`String`, moved into the visitor).
-pub(super) trait KeyText: Sized {
+pub(crate) trait KeyText: Sized {
+    /// The key's text.
     fn text(&self) -> &str;
-    fn visit<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value>;
-    fn visit_enum<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value>;
+    /// Hands the key to a visitor as a string.
+    fn visit<'v, V: Visitor<'v>>(self, visitor: V) -> Result<V::Value>;
+    /// Hands the key to a visitor as a unit enum variant's name.
+    fn visit_enum<'v, V: Visitor<'v>>(self, visitor: V) -> Result<V::Value>;
 }
 
 impl KeyText for &str {
@@ -511,10 +842,10 @@ impl KeyText for &str {
         self
     }
     #[inline]
-    fn visit<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+    fn visit<'v, V: Visitor<'v>>(self, visitor: V) -> Result<V::Value> {
         visitor.visit_str(self)
     }
-    fn visit_enum<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+    fn visit_enum<'v, V: Visitor<'v>>(self, visitor: V) -> Result<V::Value> {
         visitor.visit_enum(self.into_deserializer())
     }
 }
@@ -524,16 +855,16 @@ impl KeyText for String {
         self
     }
     #[inline]
-    fn visit<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+    fn visit<'v, V: Visitor<'v>>(self, visitor: V) -> Result<V::Value> {
         visitor.visit_string(self)
     }
-    fn visit_enum<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+    fn visit_enum<'v, V: Visitor<'v>>(self, visitor: V) -> Result<V::Value> {
         visitor.visit_enum(self.into_deserializer())
     }
 }
 
 /// Deserializes a map key: as text, or parsed into an integer, bool or char key type.
-pub(super) struct KeyDe<K>(pub(super) K);
+struct KeyDe<K>(K);
 
 #[cold]
 fn bad_key(key: &str, target: &str) -> BridgeError {
@@ -601,60 +932,44 @@ impl<'de, K: KeyText> de::Deserializer<'de> for KeyDe<K> {
     }
 }
 
-/// An externally tagged enum stored as `{variant: content}`.
-struct EnumDe<'a> {
-    key: String,
-    value: Value,
-    path: &'a FieldPath<'a>,
+/// An externally tagged enum stored as `{variant: content}`; also the access to its content.
+struct EnumDe<'p, K, S> {
+    key: K,
+    value: S,
+    path: &'p FieldPath<'p>,
 }
 
-impl<'de, 'a> de::EnumAccess<'de> for EnumDe<'a> {
+impl<'de, 'p, S: Source<'de>> de::EnumAccess<'de> for EnumDe<'p, S::Text, S> {
     type Error = BridgeError;
-    type Variant = VariantDe<'a>;
+    type Variant = Self;
 
-    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, VariantDe<'a>)> {
-        let variant = seed.deserialize(KeyDe(self.key.as_str()))?;
-        Ok((
-            variant,
-            VariantDe {
-                key: self.key,
-                value: self.value,
-                path: self.path,
-            },
-        ))
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self)> {
+        let variant = seed.deserialize(KeyDe(self.key.text()))?;
+        Ok((variant, self))
     }
 }
 
-/// The content of an externally tagged variant.
-struct VariantDe<'a> {
-    key: String,
-    value: Value,
-    path: &'a FieldPath<'a>,
-}
-
-impl<'de> de::VariantAccess<'de> for VariantDe<'_> {
+impl<'de, S: Source<'de>> de::VariantAccess<'de> for EnumDe<'_, S::Text, S> {
     type Error = BridgeError;
 
     fn unit_variant(self) -> Result<()> {
-        match self.value {
-            Value::Null => Ok(()),
-            other => {
-                let path = FieldPath::Key(self.path, &self.key);
-                Err(mismatch("NULL (a unit variant)", &other).at(&path))
-            }
+        if self.value.is_null() {
+            return Ok(());
         }
+        let path = FieldPath::Key(self.path, self.key.text());
+        Err(mismatch::<S>("NULL (a unit variant)", self.value.shape()).at(&path))
     }
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value> {
-        let VariantDe { key, value, path } = self;
-        let path = FieldPath::Key(path, &key);
+        let EnumDe { key, value, path } = self;
+        let path = FieldPath::Key(path, key.text());
         seed.deserialize(De { value, path: &path })
             .map_err(|e| e.at(&path))
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value> {
-        let VariantDe { key, value, path } = self;
-        let path = FieldPath::Key(path, &key);
+        let EnumDe { key, value, path } = self;
+        let path = FieldPath::Key(path, key.text());
         de::Deserializer::deserialize_tuple(De { value, path: &path }, len, visitor)
             .map_err(|e| e.at(&path))
     }
@@ -664,8 +979,8 @@ impl<'de> de::VariantAccess<'de> for VariantDe<'_> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value> {
-        let VariantDe { key, value, path } = self;
-        let path = FieldPath::Key(path, &key);
+        let EnumDe { key, value, path } = self;
+        let path = FieldPath::Key(path, key.text());
         de::Deserializer::deserialize_struct(De { value, path: &path }, "", fields, visitor)
             .map_err(|e| e.at(&path))
     }
