@@ -8,6 +8,8 @@ pub mod crud;
 pub mod cursor;
 pub mod error;
 pub mod expr;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod fault;
 pub mod item;
 pub mod key;
