@@ -20,54 +20,14 @@ use crate::backend::{BatchEntry, BatchGet, BatchWrite, RawItem, WriteRequest};
 use crate::error::{Error, Result};
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
+pub use crate::table::BatchConfig;
 use crate::table::{describe_key, Table};
 use crate::value::{Item, Value};
 use crate::write::{self, Stamp};
 use futures::stream::{self, StreamExt};
-use rand::Rng;
 use std::collections::HashMap;
 use std::future::Future;
 use std::time::{Duration, Instant};
-
-/// How batches are chunked, parallelised and retried.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BatchConfig {
-    /// How many chunk requests may be in flight at once.
-    pub concurrency: usize,
-    /// Attempts per chunk (the first try included) before giving up on what is left.
-    pub max_attempts: u32,
-    /// The first retry's maximum delay; doubles each attempt (full jitter picks 0..=delay).
-    pub base_delay: Duration,
-    /// The cap on one retry's delay.
-    pub max_delay: Duration,
-    /// The cap on the total time spent retrying one chunk.
-    pub max_elapsed: Duration,
-}
-
-impl Default for BatchConfig {
-    fn default() -> Self {
-        BatchConfig {
-            concurrency: 8,
-            max_attempts: 10,
-            base_delay: Duration::from_millis(25),
-            max_delay: Duration::from_secs(2),
-            max_elapsed: Duration::from_secs(60),
-        }
-    }
-}
-
-impl BatchConfig {
-    /// The delay before retry number `attempt` (1-based): uniform in `0..=min(max, base * 2^(attempt-1))`.
-    pub fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self.base_delay.saturating_mul(
-            1u32.checked_shl(attempt.saturating_sub(1))
-                .unwrap_or(u32::MAX),
-        );
-        let cap = exp.min(self.max_delay);
-        let nanos = u64::try_from(cap.as_nanos()).unwrap_or(u64::MAX);
-        Duration::from_nanos(rand::thread_rng().gen_range(0..=nanos))
-    }
-}
 
 /// A key's identity: its partition- and sort-key values, borrowed.
 fn key_identity<'i>(

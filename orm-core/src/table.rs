@@ -14,8 +14,10 @@ use crate::item::{from_attributes, from_entries, from_item, to_item};
 use crate::key::Key;
 use crate::model::{Model, Schema};
 use crate::value::{Item, NumberRef, Value, ValueRef};
+use rand::Rng;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The attribute layout and behaviour settings of a [`Table`].
 #[derive(Clone, PartialEq, Eq)]
@@ -34,7 +36,48 @@ pub struct TableConfig {
     /// Strongly consistent reads for `get`/`find`/`exists`/queries by default.
     pub consistent_reads: bool,
     /// Batch settings (chunk concurrency, retries).
-    pub batch: crate::batch::BatchConfig,
+    pub batch: BatchConfig,
+}
+
+/// How batches are chunked, parallelised and retried: the [`TableConfig::batch`] part of a
+/// table's settings, used by [`crate::batch`] (which re-exports it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchConfig {
+    /// How many chunk requests may be in flight at once.
+    pub concurrency: usize,
+    /// Attempts per chunk (the first try included) before giving up on what is left.
+    pub max_attempts: u32,
+    /// The first retry's maximum delay; doubles each attempt (full jitter picks 0..=delay).
+    pub base_delay: Duration,
+    /// The cap on one retry's delay.
+    pub max_delay: Duration,
+    /// The cap on the total time spent retrying one chunk.
+    pub max_elapsed: Duration,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        BatchConfig {
+            concurrency: 8,
+            max_attempts: 10,
+            base_delay: Duration::from_millis(25),
+            max_delay: Duration::from_secs(2),
+            max_elapsed: Duration::from_secs(60),
+        }
+    }
+}
+
+impl BatchConfig {
+    /// The delay before retry number `attempt` (1-based): uniform in `0..=min(max, base * 2^(attempt-1))`.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.base_delay.saturating_mul(
+            1u32.checked_shl(attempt.saturating_sub(1))
+                .unwrap_or(u32::MAX),
+        );
+        let cap = exp.min(self.max_delay);
+        let nanos = u64::try_from(cap.as_nanos()).unwrap_or(u64::MAX);
+        Duration::from_nanos(rand::thread_rng().gen_range(0..=nanos))
+    }
 }
 
 impl fmt::Debug for TableConfig {
@@ -63,7 +106,7 @@ impl Default for TableConfig {
             schema_attribute: "__schema".into(),
             cursor_secret: None,
             consistent_reads: false,
-            batch: crate::batch::BatchConfig::default(),
+            batch: BatchConfig::default(),
         }
     }
 }
