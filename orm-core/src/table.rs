@@ -4,6 +4,21 @@
 //! Every stored item holds the model's own fields under their own names, plus the key attributes
 //! (`pk`, `sk`), one partition/sort attribute per index the item is in (`gsi1pk`, `gsi1sk`), and the
 //! entity name (`__entity`). Any other DynamoDB client can read such items.
+//!
+//! # Where `Table`'s methods live
+//!
+//! `Table` is one type whose `impl` is split by what the methods do, each part in the module
+//! of that concept, so a reader finds an operation where its rules are:
+//!
+//! | part | module |
+//! |---|---|
+//! | construction, configuration, table definitions, model <-> item mapping, `verify` | `table.rs` (here) |
+//! | single-item operations (`create`, `save`, `get`, `find`, `delete`...) | [`crud`](crate::crud) |
+//! | batches (`batch_put`, `batch_get`...) | [`batch`](crate::batch) |
+//! | transactions (`transaction`, `transact_get`) | [`transaction`](crate::transaction) |
+//!
+//! The parts share only what this module exposes to the crate (the layout checks and key
+//! descriptions below) and the write rules of `write.rs`; none reaches into another's internals.
 
 use crate::backend::{
     Backend, Capabilities, IndexDefinition, KeyAttribute, KeyType, Projection, RawItem, SharedItem,

@@ -1,10 +1,9 @@
-//! `impl Backend for DynamoBackend`: one SDK call per request, traced.
+//! `impl Backend for DynamoBackend`: each method takes the SDK request built in `request.rs`,
+//! sends it as one traced call ([`Call`]: a `dynamodb` span, latency, error kind) and decodes the
+//! answer.
 
-use crate::convert::{
-    entries_from_attributes, item_from_attributes, item_to_attributes_ref, opt_item, AttributeMap,
-};
+use crate::convert::{entries_from_attributes, item_from_attributes, opt_item, AttributeMap};
 use crate::error_map::{build_error, map_sdk_error};
-use crate::render::Expressions;
 use crate::schema::{create_table_parts, definition_from_description};
 use crate::DynamoBackend;
 use async_trait::async_trait;
@@ -12,20 +11,16 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
 use aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemOutput;
 use aws_sdk_dynamodb::types::{
-    BillingMode, ConditionCheck as SdkConditionCheck, ConsumedCapacity, Delete as SdkDelete,
-    DeleteRequest, Get as SdkGet, IndexStatus, KeysAndAttributes, Put as SdkPut, PutRequest,
-    ReturnConsumedCapacity, ReturnValue, ReturnValuesOnConditionCheckFailure, Select, TableStatus,
-    TimeToLiveSpecification, TimeToLiveStatus, TransactGetItem, TransactWriteItem,
-    Update as SdkUpdate, WriteRequest as SdkWriteRequest,
+    BillingMode, ConsumedCapacity, IndexStatus, ReturnConsumedCapacity, TableStatus,
+    TimeToLiveSpecification, TimeToLiveStatus, WriteRequest as SdkWriteRequest,
 };
 use aws_sdk_dynamodb::Error as ServiceError;
 use orm_core::backend::{
     Backend, BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, Capabilities, DeleteItem,
-    GetItem, PutItem, QueryOutput, QueryRequest, RawItem, ReturnValues, ScanRequest,
-    TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
+    GetItem, PutItem, QueryOutput, QueryRequest, RawItem, ScanRequest, TableDefinition,
+    TransactGet, TransactWrite, UpdateItem, WriteRequest,
 };
 use orm_core::error::{Error, Result};
-use orm_core::expr::Path;
 use orm_core::Item;
 use std::fmt::Debug;
 use std::time::{Duration, Instant};
@@ -88,6 +83,18 @@ impl Call {
         })
     }
 
+    /// Sends an SDK request inside this call's span and maps its result ([`Call::result`]).
+    async fn send<T, E, R>(
+        &self,
+        request: impl std::future::Future<Output = std::result::Result<T, SdkError<E, R>>>,
+    ) -> Result<T>
+    where
+        E: Into<ServiceError> + std::error::Error + Send + Sync + 'static,
+        R: Debug + Send + Sync + 'static,
+    {
+        self.result(request.instrument(self.span.clone()).await)
+    }
+
     fn done(&self, items: usize, capacity: Option<f64>) {
         self.span.record("items", items as u64);
         if let Some(c) = capacity {
@@ -101,6 +108,11 @@ impl Call {
         self.span.record("error", error_kind(&e));
         e
     }
+}
+
+/// The table name a request builder was given (always set by [`crate::request`]).
+fn full(table_name: &Option<String>) -> &str {
+    table_name.as_deref().unwrap_or_default()
 }
 
 fn error_kind(e: &Error) -> &'static str {
@@ -122,40 +134,6 @@ fn capacity_one(c: Option<&ConsumedCapacity>) -> Option<f64> {
 
 fn capacity_sum(c: Option<&Vec<ConsumedCapacity>>) -> Option<f64> {
     c.map(|v| v.iter().filter_map(|c| c.capacity_units).sum())
-}
-
-fn return_value(r: ReturnValues) -> ReturnValue {
-    match r {
-        ReturnValues::None => ReturnValue::None,
-        ReturnValues::AllOld => ReturnValue::AllOld,
-        ReturnValues::UpdatedOld => ReturnValue::UpdatedOld,
-        ReturnValues::AllNew => ReturnValue::AllNew,
-        ReturnValues::UpdatedNew => ReturnValue::UpdatedNew,
-    }
-}
-
-fn on_failure(return_item: bool) -> Option<ReturnValuesOnConditionCheckFailure> {
-    return_item.then_some(ReturnValuesOnConditionCheckFailure::AllOld)
-}
-
-fn validate_condition(c: Option<&orm_core::Condition>) -> Result<()> {
-    c.map(orm_core::Condition::validate).transpose().map(|_| ())
-}
-
-/// A batch-get projection must include the key attributes, to match answers to keys.
-fn projection_with_keys(projection: Option<Vec<Path>>, keys: &[Item]) -> Option<Vec<Path>> {
-    let mut paths = projection?;
-    if let Some(first) = keys.first() {
-        for name in first.keys() {
-            let present = paths
-                .iter()
-                .any(|p| p.is_top_level() && p.root() == name.as_str());
-            if !present {
-                paths.push(Path::name(name.clone()));
-            }
-        }
-    }
-    Some(paths)
 }
 
 fn write_request_from_sdk(w: SdkWriteRequest) -> Result<Option<WriteRequest>> {
@@ -203,117 +181,32 @@ fn batch_write_output(out: BatchWriteItemOutput, full: &str) -> Result<BatchWrit
     Ok(BatchWriteOutput { unprocessed })
 }
 
+/// One page of a Query or Scan answer: the items as the SDK read them (`RawItem::Entries`).
+fn page(
+    call: &Call,
+    items: Option<Vec<AttributeMap>>,
+    count: i32,
+    scanned: i32,
+    lek: Option<AttributeMap>,
+    capacity: Option<f64>,
+) -> Result<QueryOutput> {
+    // Items stay in the SDK's (hash) order: the ORM decodes them straight into models.
+    let items = items
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| entries_from_attributes(m).map(RawItem::Entries))
+        .collect::<Result<Vec<_>>>()
+        .map_err(|e| call.fail(e))?;
+    call.done(items.len(), capacity);
+    Ok(QueryOutput {
+        items,
+        count: count.max(0) as u32,
+        scanned_count: scanned.max(0) as u32,
+        last_evaluated_key: opt_item(lek).map_err(|e| call.fail(e))?,
+    })
+}
+
 impl DynamoBackend {
-    fn page(
-        call: &Call,
-        items: Option<Vec<AttributeMap>>,
-        count: i32,
-        scanned: i32,
-        lek: Option<AttributeMap>,
-        capacity: Option<f64>,
-    ) -> Result<QueryOutput> {
-        // Items stay in the SDK's (hash) order: the ORM decodes them straight into models.
-        let items = items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|m| entries_from_attributes(m).map(RawItem::Entries))
-            .collect::<Result<Vec<_>>>()
-            .map_err(|e| call.fail(e))?;
-        call.done(items.len(), capacity);
-        Ok(QueryOutput {
-            items,
-            count: count.max(0) as u32,
-            scanned_count: scanned.max(0) as u32,
-            last_evaluated_key: opt_item(lek).map_err(|e| call.fail(e))?,
-        })
-    }
-
-    fn sdk_transact_action(&self, action: &TransactWriteAction) -> Result<TransactWriteItem> {
-        const OP: &str = "TransactWriteItems";
-        let item = match action {
-            TransactWriteAction::Put(p) => {
-                validate_condition(p.condition.as_ref())?;
-                let ex = Expressions::new()
-                    .with_condition_opt(p.condition.clone())
-                    .into_sdk();
-                TransactWriteItem::builder().put(
-                    SdkPut::builder()
-                        .table_name(self.table_name(&p.table))
-                        .set_item(Some(item_to_attributes_ref(&p.item)))
-                        .set_condition_expression(ex.condition)
-                        .set_expression_attribute_names(ex.names)
-                        .set_expression_attribute_values(ex.values)
-                        .set_return_values_on_condition_check_failure(on_failure(
-                            p.return_item_on_condition_failure,
-                        ))
-                        .build()
-                        .map_err(|e| build_error(OP, e))?,
-                )
-            }
-            TransactWriteAction::Update(u) => {
-                u.update.validate()?;
-                validate_condition(u.condition.as_ref())?;
-                let ex = Expressions::new()
-                    .with_update(u.update.clone())
-                    .with_condition_opt(u.condition.clone())
-                    .into_sdk();
-                TransactWriteItem::builder().update(
-                    SdkUpdate::builder()
-                        .table_name(self.table_name(&u.table))
-                        .set_key(Some(item_to_attributes_ref(&u.key)))
-                        .set_update_expression(ex.update)
-                        .set_condition_expression(ex.condition)
-                        .set_expression_attribute_names(ex.names)
-                        .set_expression_attribute_values(ex.values)
-                        .set_return_values_on_condition_check_failure(on_failure(
-                            u.return_item_on_condition_failure,
-                        ))
-                        .build()
-                        .map_err(|e| build_error(OP, e))?,
-                )
-            }
-            TransactWriteAction::Delete(d) => {
-                validate_condition(d.condition.as_ref())?;
-                let ex = Expressions::new()
-                    .with_condition_opt(d.condition.clone())
-                    .into_sdk();
-                TransactWriteItem::builder().delete(
-                    SdkDelete::builder()
-                        .table_name(self.table_name(&d.table))
-                        .set_key(Some(item_to_attributes_ref(&d.key)))
-                        .set_condition_expression(ex.condition)
-                        .set_expression_attribute_names(ex.names)
-                        .set_expression_attribute_values(ex.values)
-                        .set_return_values_on_condition_check_failure(on_failure(
-                            d.return_item_on_condition_failure,
-                        ))
-                        .build()
-                        .map_err(|e| build_error(OP, e))?,
-                )
-            }
-            TransactWriteAction::ConditionCheck(c) => {
-                c.condition.validate()?;
-                let ex = Expressions::new()
-                    .with_condition(c.condition.clone())
-                    .into_sdk();
-                TransactWriteItem::builder().condition_check(
-                    SdkConditionCheck::builder()
-                        .table_name(self.table_name(&c.table))
-                        .set_key(Some(item_to_attributes_ref(&c.key)))
-                        .set_condition_expression(ex.condition)
-                        .set_expression_attribute_names(ex.names)
-                        .set_expression_attribute_values(ex.values)
-                        .set_return_values_on_condition_check_failure(on_failure(
-                            c.return_item_on_condition_failure,
-                        ))
-                        .build()
-                        .map_err(|e| build_error(OP, e))?,
-                )
-            }
-        };
-        Ok(item.build())
-    }
-
     /// Polls DescribeTable (short backoff) until the table and its GSIs are ACTIVE.
     async fn wait_active(&self, name: &str, full: &str) -> Result<()> {
         let deadline = Instant::now() + TABLE_WAIT;
@@ -492,24 +385,11 @@ impl Backend for DynamoBackend {
     }
 
     async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
-        let full = self.table_name(&request.table);
-        let call = Call::new("GetItem", &request.table, &full, None);
-        let ex = Expressions::new()
-            .with_projection_opt(request.projection.as_deref())
-            .into_sdk();
-        let out = call.result(
-            self.client
-                .get_item()
-                .table_name(full)
-                .set_key(Some(item_to_attributes_ref(&request.key)))
-                .consistent_read(request.consistent)
-                .set_projection_expression(ex.projection)
-                .set_expression_attribute_names(ex.names)
-                .set_return_consumed_capacity(call.capacity())
-                .send()
-                .instrument(call.span.clone())
-                .await,
-        )?;
+        let sdk = self.get_item_request(request)?;
+        let call = Call::new("GetItem", &request.table, full(sdk.get_table_name()), None);
+        let out = call
+            .send(sdk.set_return_consumed_capacity(call.capacity()).send())
+            .await?;
         let item = out
             .item
             .map(|m| entries_from_attributes(m).map(RawItem::Entries))
@@ -523,137 +403,57 @@ impl Backend for DynamoBackend {
     }
 
     async fn put_item(&self, request: &PutItem) -> Result<Option<Item>> {
-        validate_condition(request.condition.as_ref())?;
-        let full = self.table_name(&request.table);
-        let call = Call::new("PutItem", &request.table, &full, None);
-        let ex = Expressions::new()
-            .with_condition_opt(request.condition.clone())
-            .into_sdk();
-        let out = call.result(
-            self.client
-                .put_item()
-                .table_name(full)
-                .set_item(Some(item_to_attributes_ref(&request.item)))
-                .set_condition_expression(ex.condition)
-                .set_expression_attribute_names(ex.names)
-                .set_expression_attribute_values(ex.values)
-                .return_values(return_value(request.return_values))
-                .set_return_values_on_condition_check_failure(on_failure(
-                    request.return_item_on_condition_failure,
-                ))
-                .set_return_consumed_capacity(call.capacity())
-                .send()
-                .instrument(call.span.clone())
-                .await,
-        )?;
+        let sdk = self.put_item_request(request)?;
+        let call = Call::new("PutItem", &request.table, full(sdk.get_table_name()), None);
+        let out = call
+            .send(sdk.set_return_consumed_capacity(call.capacity()).send())
+            .await?;
         let old = opt_item(out.attributes).map_err(|e| call.fail(e))?;
         call.done(1, capacity_one(out.consumed_capacity.as_ref()));
         Ok(old)
     }
 
     async fn update_item(&self, request: &UpdateItem) -> Result<Option<Item>> {
-        request.update.validate()?;
-        validate_condition(request.condition.as_ref())?;
-        let full = self.table_name(&request.table);
-        let call = Call::new("UpdateItem", &request.table, &full, None);
-        let ex = Expressions::new()
-            .with_update(request.update.clone())
-            .with_condition_opt(request.condition.clone())
-            .into_sdk();
-        let out = call.result(
-            self.client
-                .update_item()
-                .table_name(full)
-                .set_key(Some(item_to_attributes_ref(&request.key)))
-                .set_update_expression(ex.update)
-                .set_condition_expression(ex.condition)
-                .set_expression_attribute_names(ex.names)
-                .set_expression_attribute_values(ex.values)
-                .return_values(return_value(request.return_values))
-                .set_return_values_on_condition_check_failure(on_failure(
-                    request.return_item_on_condition_failure,
-                ))
-                .set_return_consumed_capacity(call.capacity())
-                .send()
-                .instrument(call.span.clone())
-                .await,
-        )?;
+        let sdk = self.update_item_request(request)?;
+        let call = Call::new(
+            "UpdateItem",
+            &request.table,
+            full(sdk.get_table_name()),
+            None,
+        );
+        let out = call
+            .send(sdk.set_return_consumed_capacity(call.capacity()).send())
+            .await?;
         let attributes = opt_item(out.attributes).map_err(|e| call.fail(e))?;
         call.done(1, capacity_one(out.consumed_capacity.as_ref()));
         Ok(attributes)
     }
 
     async fn delete_item(&self, request: &DeleteItem) -> Result<Option<Item>> {
-        validate_condition(request.condition.as_ref())?;
-        let full = self.table_name(&request.table);
-        let call = Call::new("DeleteItem", &request.table, &full, None);
-        let ex = Expressions::new()
-            .with_condition_opt(request.condition.clone())
-            .into_sdk();
-        let out = call.result(
-            self.client
-                .delete_item()
-                .table_name(full)
-                .set_key(Some(item_to_attributes_ref(&request.key)))
-                .set_condition_expression(ex.condition)
-                .set_expression_attribute_names(ex.names)
-                .set_expression_attribute_values(ex.values)
-                .return_values(return_value(request.return_values))
-                .set_return_values_on_condition_check_failure(on_failure(
-                    request.return_item_on_condition_failure,
-                ))
-                .set_return_consumed_capacity(call.capacity())
-                .send()
-                .instrument(call.span.clone())
-                .await,
-        )?;
+        let sdk = self.delete_item_request(request)?;
+        let call = Call::new(
+            "DeleteItem",
+            &request.table,
+            full(sdk.get_table_name()),
+            None,
+        );
+        let out = call
+            .send(sdk.set_return_consumed_capacity(call.capacity()).send())
+            .await?;
         let old = opt_item(out.attributes).map_err(|e| call.fail(e))?;
         call.done(1, capacity_one(out.consumed_capacity.as_ref()));
         Ok(old)
     }
 
     async fn query(&self, request: &QueryRequest) -> Result<QueryOutput> {
-        validate_condition(request.filter.as_ref())?;
-        let full = self.table_name(&request.table);
-        let call = Call::new("Query", &request.table, &full, request.index.as_deref());
-        // DynamoDB rejects a projection together with Select=COUNT.
-        let projection = if request.count_only {
-            None
-        } else {
-            request.projection.as_deref()
-        };
-        let ex = Expressions::new()
-            .with_key_condition(request.key_condition.clone())
-            .with_filter_opt(request.filter.clone())
-            .with_projection_opt(projection)
-            .into_sdk();
-        let out = call.result(
-            self.client
-                .query()
-                .table_name(full)
-                .set_index_name(request.index.clone())
-                .set_key_condition_expression(ex.key_condition)
-                .set_filter_expression(ex.filter)
-                .set_projection_expression(ex.projection)
-                .set_expression_attribute_names(ex.names)
-                .set_expression_attribute_values(ex.values)
-                .set_limit(request.limit.map(|l| l.min(i32::MAX as u32) as i32))
-                .set_exclusive_start_key(
-                    request
-                        .exclusive_start_key
-                        .as_ref()
-                        .map(item_to_attributes_ref),
-                )
-                .scan_index_forward(request.scan_forward)
-                .consistent_read(request.consistent)
-                .set_select(request.count_only.then_some(Select::Count))
-                .set_return_consumed_capacity(call.capacity())
-                .send()
-                .instrument(call.span.clone())
-                .await,
-        )?;
+        let sdk = self.query_request(request)?;
+        let index = request.index.as_deref();
+        let call = Call::new("Query", &request.table, full(sdk.get_table_name()), index);
+        let out = call
+            .send(sdk.set_return_consumed_capacity(call.capacity()).send())
+            .await?;
         let capacity = capacity_one(out.consumed_capacity.as_ref());
-        Self::page(
+        page(
             &call,
             out.items,
             out.count,
@@ -664,49 +464,14 @@ impl Backend for DynamoBackend {
     }
 
     async fn scan(&self, request: &ScanRequest) -> Result<QueryOutput> {
-        validate_condition(request.filter.as_ref())?;
-        let full = self.table_name(&request.table);
-        let call = Call::new("Scan", &request.table, &full, request.index.as_deref());
-        let projection = if request.count_only {
-            None
-        } else {
-            request.projection.as_deref()
-        };
-        let ex = Expressions::new()
-            .with_filter_opt(request.filter.clone())
-            .with_projection_opt(projection)
-            .into_sdk();
-        let (segment, total) = match request.segment {
-            Some((s, t)) => (Some(s as i32), Some(t as i32)),
-            None => (None, None),
-        };
-        let out = call.result(
-            self.client
-                .scan()
-                .table_name(full)
-                .set_index_name(request.index.clone())
-                .set_filter_expression(ex.filter)
-                .set_projection_expression(ex.projection)
-                .set_expression_attribute_names(ex.names)
-                .set_expression_attribute_values(ex.values)
-                .set_limit(request.limit.map(|l| l.min(i32::MAX as u32) as i32))
-                .set_exclusive_start_key(
-                    request
-                        .exclusive_start_key
-                        .as_ref()
-                        .map(item_to_attributes_ref),
-                )
-                .consistent_read(request.consistent)
-                .set_segment(segment)
-                .set_total_segments(total)
-                .set_select(request.count_only.then_some(Select::Count))
-                .set_return_consumed_capacity(call.capacity())
-                .send()
-                .instrument(call.span.clone())
-                .await,
-        )?;
+        let sdk = self.scan_request(request)?;
+        let index = request.index.as_deref();
+        let call = Call::new("Scan", &request.table, full(sdk.get_table_name()), index);
+        let out = call
+            .send(sdk.set_return_consumed_capacity(call.capacity()).send())
+            .await?;
         let capacity = capacity_one(out.consumed_capacity.as_ref());
-        Self::page(
+        page(
             &call,
             out.items,
             out.count,
@@ -717,36 +482,12 @@ impl Backend for DynamoBackend {
     }
 
     async fn batch_get(&self, request: &BatchGet) -> Result<BatchGetOutput> {
-        if request.keys.is_empty() {
-            // DynamoDB rejects an empty request (and so does MemoryBackend).
-            return Err(Error::validation(
-                "BatchGetItem keys must have between 1 and 100 entries, got 0",
-            ));
-        }
+        let sdk = self.batch_get_request(request)?;
         let full = self.table_name(&request.table);
         let call = Call::new("BatchGetItem", &request.table, &full, None);
-        let projection = projection_with_keys(request.projection.clone(), &request.keys);
-        let ex = Expressions::new()
-            .with_projection_opt(projection.as_deref())
-            .into_sdk();
-        let keys_and_attributes = KeysAndAttributes::builder()
-            .set_keys(Some(
-                request.keys.iter().map(item_to_attributes_ref).collect(),
-            ))
-            .consistent_read(request.consistent)
-            .set_projection_expression(ex.projection)
-            .set_expression_attribute_names(ex.names)
-            .build()
-            .map_err(|e| build_error("BatchGetItem", e))?;
-        let out = call.result(
-            self.batch_client()
-                .batch_get_item()
-                .request_items(full.clone(), keys_and_attributes)
-                .set_return_consumed_capacity(call.capacity())
-                .send()
-                .instrument(call.span.clone())
-                .await,
-        )?;
+        let out = call
+            .send(sdk.set_return_consumed_capacity(call.capacity()).send())
+            .await?;
         let capacity = capacity_sum(out.consumed_capacity.as_ref());
         let output = batch_get_output(out, &full).map_err(|e| call.fail(e))?;
         call.done(output.items.len(), capacity);
@@ -754,88 +495,26 @@ impl Backend for DynamoBackend {
     }
 
     async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
-        if request.writes.is_empty() {
-            return Err(Error::validation(
-                "BatchWriteItem requests must have between 1 and 25 entries, got 0",
-            ));
-        }
+        let sdk = self.batch_write_request(request)?;
         let full = self.table_name(&request.table);
         let call = Call::new("BatchWriteItem", &request.table, &full, None);
-        let count = request.writes.len();
-        let writes = request
-            .writes
-            .iter()
-            .map(|w| {
-                Ok(match w {
-                    WriteRequest::Put(item) => SdkWriteRequest::builder()
-                        .put_request(
-                            PutRequest::builder()
-                                .set_item(Some(item_to_attributes_ref(item)))
-                                .build()
-                                .map_err(|e| build_error("BatchWriteItem", e))?,
-                        )
-                        .build(),
-                    WriteRequest::Delete(key) => SdkWriteRequest::builder()
-                        .delete_request(
-                            DeleteRequest::builder()
-                                .set_key(Some(item_to_attributes_ref(key)))
-                                .build()
-                                .map_err(|e| build_error("BatchWriteItem", e))?,
-                        )
-                        .build(),
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let out = call.result(
-            self.batch_client()
-                .batch_write_item()
-                .request_items(full.clone(), writes)
-                .set_return_consumed_capacity(call.capacity())
-                .send()
-                .instrument(call.span.clone())
-                .await,
-        )?;
+        let out = call
+            .send(sdk.set_return_consumed_capacity(call.capacity()).send())
+            .await?;
         let capacity = capacity_sum(out.consumed_capacity.as_ref());
         let output = batch_write_output(out, &full).map_err(|e| call.fail(e))?;
+        let count = request.writes.len();
         call.done(count - output.unprocessed.len().min(count), capacity);
         Ok(output)
     }
 
     async fn transact_get(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>> {
-        if request.gets.is_empty() {
-            return Err(Error::validation(
-                "TransactGetItems actions must have between 1 and 100 entries, got 0",
-            ));
-        }
+        let sdk = self.transact_get_request(request)?;
         let (tables, full) = self.table_list(request.gets.iter().map(|g| g.table.as_str()));
         let call = Call::new("TransactGetItems", &tables, &full, None);
-        let n = request.gets.len();
-        let gets = request
-            .gets
-            .iter()
-            .map(|g| {
-                let ex = Expressions::new()
-                    .with_projection_opt(g.projection.as_deref())
-                    .into_sdk();
-                let get = SdkGet::builder()
-                    .table_name(self.table_name(&g.table))
-                    .set_key(Some(item_to_attributes_ref(&g.key)))
-                    .set_projection_expression(ex.projection)
-                    .set_expression_attribute_names(ex.names)
-                    .build()
-                    .map_err(|e| build_error("TransactGetItems", e))?;
-                Ok(TransactGetItem::builder().get(get).build())
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let out = call.result(
-            self.client
-                .transact_get_items()
-                .set_transact_items(Some(gets))
-                .set_return_consumed_capacity(call.capacity())
-                .send()
-                .instrument(call.span.clone())
-                .await,
-        )?;
+        let out = call
+            .send(sdk.set_return_consumed_capacity(call.capacity()).send())
+            .await?;
         let capacity = capacity_sum(out.consumed_capacity.as_ref());
         let mut items = out
             .responses
@@ -849,36 +528,22 @@ impl Backend for DynamoBackend {
             })
             .collect::<Result<Vec<_>>>()
             .map_err(|e| call.fail(e))?;
-        items.resize(n, None);
+        items.resize(request.gets.len(), None);
         call.done(items.iter().filter(|i| i.is_some()).count(), capacity);
         Ok(items)
     }
 
     async fn transact_write(&self, request: &TransactWrite) -> Result<()> {
-        if request.actions.is_empty() {
-            return Err(Error::validation(
-                "TransactWriteItems actions must have between 1 and 100 entries, got 0",
-            ));
-        }
+        let sdk = self.transact_write_request(request)?;
         let (tables, full) = self.table_list(request.actions.iter().map(|a| a.target().0));
         let call = Call::new("TransactWriteItems", &tables, &full, None);
-        let n = request.actions.len();
-        let actions = request
-            .actions
-            .iter()
-            .map(|a| self.sdk_transact_action(a))
-            .collect::<Result<Vec<_>>>()?;
-        let out = call.result(
-            self.client
-                .transact_write_items()
-                .set_transact_items(Some(actions))
-                .set_client_request_token(request.client_request_token.clone())
-                .set_return_consumed_capacity(call.capacity())
-                .send()
-                .instrument(call.span.clone())
-                .await,
-        )?;
-        call.done(n, capacity_sum(out.consumed_capacity.as_ref()));
+        let out = call
+            .send(sdk.set_return_consumed_capacity(call.capacity()).send())
+            .await?;
+        call.done(
+            request.actions.len(),
+            capacity_sum(out.consumed_capacity.as_ref()),
+        );
         Ok(())
     }
 }
@@ -906,7 +571,9 @@ const _: () = {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_dynamodb::types::AttributeValue as Av;
+    use aws_sdk_dynamodb::types::{
+        AttributeValue as Av, DeleteRequest, KeysAndAttributes, PutRequest,
+    };
     use std::collections::HashMap;
 
     fn key(pk: &str, sk: &str) -> AttributeMap {

@@ -19,6 +19,7 @@ mod backend;
 pub mod convert;
 mod error_map;
 pub mod render;
+mod request;
 mod schema;
 #[cfg(feature = "streams")]
 #[cfg_attr(docsrs, doc(cfg(feature = "streams")))]

@@ -121,15 +121,6 @@ fn in_action(index: usize, error: Error) -> Error {
     }
 }
 
-fn check_count(what: &str, count: usize, max: usize) -> Result<()> {
-    if count == 0 || count > max {
-        return Err(Error::validation(format!(
-            "{what} must have between 1 and {max} entries, got {count}"
-        )));
-    }
-    Ok(())
-}
-
 /// Whether a transaction action's key (or, for a put, its item's table or index key attributes)
 /// holds an `S`, `N` or `B` of another type than the schema's: DynamoDB Local's "Type mismatch
 /// for key", a per-action `ValidationError` cancellation reason. Other key errors (missing,
@@ -276,7 +267,7 @@ impl MemoryBackend {
     /// invalid write anywhere leaves every table as it was. The server's BatchWriteItem.
     pub(crate) fn batch_write_tables(&self, requests: &[BatchWrite]) -> Result<()> {
         let limits = Limits::default();
-        check_count(
+        orm_core::backend::request::check_count(
             "BatchWriteItem requests",
             requests.iter().map(|r| r.writes.len()).sum(),
             limits.max_batch_write,
@@ -414,12 +405,7 @@ impl Backend for MemoryBackend {
     }
 
     async fn batch_get(&self, request: &BatchGet) -> Result<BatchGetOutput> {
-        let limits = Limits::default();
-        check_count(
-            "BatchGetItem keys",
-            request.keys.len(),
-            limits.max_batch_get,
-        )?;
+        request.validate()?;
         if let Some(p) = &request.projection {
             eval::check_projection(p)?;
         }
@@ -467,12 +453,7 @@ impl Backend for MemoryBackend {
     }
 
     async fn transact_get(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>> {
-        let limits = Limits::default();
-        check_count(
-            "TransactGetItems actions",
-            request.gets.len(),
-            limits.max_transaction_actions,
-        )?;
+        request.validate()?;
         for (i, get) in request.gets.iter().enumerate() {
             if let Some(p) = &get.projection {
                 eval::check_projection(p).map_err(|e| in_action(i, e))?;
@@ -509,12 +490,7 @@ impl Backend for MemoryBackend {
     }
 
     async fn transact_write(&self, request: &TransactWrite) -> Result<()> {
-        let limits = Limits::default();
-        check_count(
-            "TransactWriteItems actions",
-            request.actions.len(),
-            limits.max_transaction_actions,
-        )?;
+        request.validate()?;
         let mut state = self.write();
         if let Some(token) = &request.client_request_token {
             state
@@ -632,6 +608,7 @@ impl Backend for MemoryBackend {
                 _ => 0,
             })
             .sum();
+        let limits = Limits::default();
         if bytes > limits.max_transaction_bytes {
             return Err(Error::validation(format!(
                 "Transaction size {bytes} exceeds the limit of {} bytes",

@@ -20,6 +20,7 @@
 //! assert_eq!(put.return_values, ReturnValues::AllOld);
 //! ```
 
+use crate::error::{Error, Result};
 use crate::expr::{Condition, KeyCondition, Path, Update};
 use crate::value::{Item, Value, ValueRef};
 use std::borrow::Cow;
@@ -539,5 +540,114 @@ impl TransactGet {
     /// The reads `gets`.
     pub fn new(gets: Vec<GetItem>) -> TransactGet {
         TransactGet { gets }
+    }
+}
+
+// The checks every backend makes before it runs a request, written once here: the entry counts
+// DynamoDB allows and the shape of every condition, filter and update. A failure is
+// `Error::Validation` naming what was wrong; nothing was sent or applied.
+
+/// Fails unless `1 <= count <= max`: `"{what} must have between 1 and {max} entries, got
+/// {count}"` (DynamoDB's rule for batch and transaction sizes).
+pub fn check_count(what: &str, count: usize, max: usize) -> Result<()> {
+    if count == 0 || count > max {
+        return Err(Error::validation(format!(
+            "{what} must have between 1 and {max} entries, got {count}"
+        )));
+    }
+    Ok(())
+}
+
+fn check_condition(condition: Option<&Condition>) -> Result<()> {
+    condition.map_or(Ok(()), Condition::validate)
+}
+
+impl PutItem {
+    /// Checks the condition's shape ([`Condition::validate`]).
+    pub fn validate(&self) -> Result<()> {
+        check_condition(self.condition.as_ref())
+    }
+}
+
+impl UpdateItem {
+    /// Checks the update ([`Update::validate`]: at least one action, no overlapping paths) and
+    /// the condition's shape.
+    pub fn validate(&self) -> Result<()> {
+        self.update.validate()?;
+        check_condition(self.condition.as_ref())
+    }
+}
+
+impl DeleteItem {
+    /// Checks the condition's shape.
+    pub fn validate(&self) -> Result<()> {
+        check_condition(self.condition.as_ref())
+    }
+}
+
+impl ConditionCheck {
+    /// Checks the condition's shape.
+    pub fn validate(&self) -> Result<()> {
+        self.condition.validate()
+    }
+}
+
+impl QueryRequest {
+    /// Checks the filter's shape.
+    pub fn validate(&self) -> Result<()> {
+        check_condition(self.filter.as_ref())
+    }
+}
+
+impl ScanRequest {
+    /// Checks the filter's shape.
+    pub fn validate(&self) -> Result<()> {
+        check_condition(self.filter.as_ref())
+    }
+}
+
+impl BatchGet {
+    /// 1 to [`Limits::max_batch_get`](super::Limits::max_batch_get) keys.
+    pub fn validate(&self) -> Result<()> {
+        let max = super::Limits::default().max_batch_get;
+        check_count("BatchGetItem keys", self.keys.len(), max)
+    }
+}
+
+impl BatchWrite {
+    /// 1 to [`Limits::max_batch_write`](super::Limits::max_batch_write) writes.
+    pub fn validate(&self) -> Result<()> {
+        let max = super::Limits::default().max_batch_write;
+        check_count("BatchWriteItem requests", self.writes.len(), max)
+    }
+}
+
+impl TransactGet {
+    /// 1 to [`Limits::max_transaction_actions`](super::Limits::max_transaction_actions) reads.
+    pub fn validate(&self) -> Result<()> {
+        let max = super::Limits::default().max_transaction_actions;
+        check_count("TransactGetItems actions", self.gets.len(), max)
+    }
+}
+
+impl TransactWriteAction {
+    /// Checks the action's condition and update (see each request's `validate`).
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            TransactWriteAction::Put(p) => p.validate(),
+            TransactWriteAction::Update(u) => u.validate(),
+            TransactWriteAction::Delete(d) => d.validate(),
+            TransactWriteAction::ConditionCheck(c) => c.validate(),
+        }
+    }
+}
+
+impl TransactWrite {
+    /// 1 to [`Limits::max_transaction_actions`](super::Limits::max_transaction_actions)
+    /// actions. The actions themselves are checked one by one ([`TransactWriteAction::validate`])
+    /// where a backend names the failing action.
+    pub fn validate(&self) -> Result<()> {
+        let max = super::Limits::default().max_transaction_actions;
+        check_count("TransactWriteItems actions", self.actions.len(), max)
     }
 }

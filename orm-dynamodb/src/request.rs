@@ -1,0 +1,399 @@
+//! The SDK requests made from orm-core's backend-neutral ones: the one place where a request
+//! becomes `aws-sdk-dynamodb` input (table name prefixed, request checked, expressions rendered,
+//! items converted).
+//!
+//! Each conditional write is built once, as the SDK's transaction type ([`Put`], [`Update`],
+//! [`Delete`], [`ConditionCheck`]); the single-item calls (`put_item`, `update_item`,
+//! `delete_item`) are those same parts sent on their own, plus what only they have (return
+//! values, consumed capacity). Reads likewise: [`get`] serves `get_item` and transactional gets.
+
+use crate::convert::item_to_attributes_ref;
+use crate::error_map::build_error;
+use crate::render::Expressions;
+use crate::DynamoBackend;
+use aws_sdk_dynamodb::operation::batch_get_item::builders::BatchGetItemFluentBuilder;
+use aws_sdk_dynamodb::operation::batch_write_item::builders::BatchWriteItemFluentBuilder;
+use aws_sdk_dynamodb::operation::delete_item::builders::DeleteItemFluentBuilder;
+use aws_sdk_dynamodb::operation::get_item::builders::GetItemFluentBuilder;
+use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder;
+use aws_sdk_dynamodb::operation::transact_get_items::builders::TransactGetItemsFluentBuilder;
+use aws_sdk_dynamodb::operation::transact_write_items::builders::TransactWriteItemsFluentBuilder;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::types::{
+    ConditionCheck, Delete, DeleteRequest, Get, KeysAndAttributes, Put, PutRequest, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, Select, TransactGetItem, TransactWriteItem, Update,
+    WriteRequest as SdkWriteRequest,
+};
+use orm_core::backend::{
+    BatchGet, BatchWrite, ConditionCheck as CheckRequest, DeleteItem, GetItem, PutItem,
+    QueryRequest, ReturnValues, ScanRequest, TransactGet, TransactWrite, TransactWriteAction,
+    UpdateItem, WriteRequest,
+};
+use orm_core::error::Result;
+use orm_core::expr::Path;
+use orm_core::Item;
+
+fn return_value(r: ReturnValues) -> ReturnValue {
+    match r {
+        ReturnValues::None => ReturnValue::None,
+        ReturnValues::AllOld => ReturnValue::AllOld,
+        ReturnValues::UpdatedOld => ReturnValue::UpdatedOld,
+        ReturnValues::AllNew => ReturnValue::AllNew,
+        ReturnValues::UpdatedNew => ReturnValue::UpdatedNew,
+    }
+}
+
+fn on_failure(return_item: bool) -> Option<ReturnValuesOnConditionCheckFailure> {
+    return_item.then_some(ReturnValuesOnConditionCheckFailure::AllOld)
+}
+
+/// DynamoDB's `Limit` is an `i32`.
+fn limit(limit: Option<u32>) -> Option<i32> {
+    limit.map(|l| l.min(i32::MAX as u32) as i32)
+}
+
+/// A conditional put to table `full` (the name as sent).
+pub(crate) fn put(full: String, r: &PutItem, operation: &'static str) -> Result<Put> {
+    r.validate()?;
+    let ex = Expressions::new()
+        .with_condition_opt(r.condition.clone())
+        .into_sdk();
+    Put::builder()
+        .table_name(full)
+        .set_item(Some(item_to_attributes_ref(&r.item)))
+        .set_condition_expression(ex.condition)
+        .set_expression_attribute_names(ex.names)
+        .set_expression_attribute_values(ex.values)
+        .set_return_values_on_condition_check_failure(on_failure(
+            r.return_item_on_condition_failure,
+        ))
+        .build()
+        .map_err(|e| build_error(operation, e))
+}
+
+/// A conditional update of the item at `r.key` in table `full`.
+pub(crate) fn update(full: String, r: &UpdateItem, operation: &'static str) -> Result<Update> {
+    r.validate()?;
+    let ex = Expressions::new()
+        .with_update(r.update.clone())
+        .with_condition_opt(r.condition.clone())
+        .into_sdk();
+    Update::builder()
+        .table_name(full)
+        .set_key(Some(item_to_attributes_ref(&r.key)))
+        .set_update_expression(ex.update)
+        .set_condition_expression(ex.condition)
+        .set_expression_attribute_names(ex.names)
+        .set_expression_attribute_values(ex.values)
+        .set_return_values_on_condition_check_failure(on_failure(
+            r.return_item_on_condition_failure,
+        ))
+        .build()
+        .map_err(|e| build_error(operation, e))
+}
+
+/// A conditional delete of the item at `r.key` in table `full`.
+pub(crate) fn delete(full: String, r: &DeleteItem, operation: &'static str) -> Result<Delete> {
+    r.validate()?;
+    let ex = Expressions::new()
+        .with_condition_opt(r.condition.clone())
+        .into_sdk();
+    Delete::builder()
+        .table_name(full)
+        .set_key(Some(item_to_attributes_ref(&r.key)))
+        .set_condition_expression(ex.condition)
+        .set_expression_attribute_names(ex.names)
+        .set_expression_attribute_values(ex.values)
+        .set_return_values_on_condition_check_failure(on_failure(
+            r.return_item_on_condition_failure,
+        ))
+        .build()
+        .map_err(|e| build_error(operation, e))
+}
+
+/// A transaction's condition check on the item at `r.key` in table `full`.
+fn condition_check(
+    full: String,
+    r: &CheckRequest,
+    operation: &'static str,
+) -> Result<ConditionCheck> {
+    r.validate()?;
+    let ex = Expressions::new()
+        .with_condition(r.condition.clone())
+        .into_sdk();
+    ConditionCheck::builder()
+        .table_name(full)
+        .set_key(Some(item_to_attributes_ref(&r.key)))
+        .set_condition_expression(ex.condition)
+        .set_expression_attribute_names(ex.names)
+        .set_expression_attribute_values(ex.values)
+        .set_return_values_on_condition_check_failure(on_failure(
+            r.return_item_on_condition_failure,
+        ))
+        .build()
+        .map_err(|e| build_error(operation, e))
+}
+
+/// A read of the item at `r.key` in table `full` (projection rendered; `consistent` is the
+/// caller's: transactional reads have none).
+pub(crate) fn get(full: String, r: &GetItem, operation: &'static str) -> Result<Get> {
+    let ex = Expressions::new()
+        .with_projection_opt(r.projection.as_deref())
+        .into_sdk();
+    Get::builder()
+        .table_name(full)
+        .set_key(Some(item_to_attributes_ref(&r.key)))
+        .set_projection_expression(ex.projection)
+        .set_expression_attribute_names(ex.names)
+        .build()
+        .map_err(|e| build_error(operation, e))
+}
+
+impl DynamoBackend {
+    /// GetItem of `r`.
+    pub(crate) fn get_item_request(&self, r: &GetItem) -> Result<GetItemFluentBuilder> {
+        let get = get(self.table_name(&r.table), r, "GetItem")?;
+        Ok(self
+            .client
+            .get_item()
+            .table_name(get.table_name)
+            .set_key(Some(get.key))
+            .consistent_read(r.consistent)
+            .set_projection_expression(get.projection_expression)
+            .set_expression_attribute_names(get.expression_attribute_names))
+    }
+
+    /// PutItem of `r`: [`put`] plus return values.
+    pub(crate) fn put_item_request(&self, r: &PutItem) -> Result<PutItemFluentBuilder> {
+        let put = put(self.table_name(&r.table), r, "PutItem")?;
+        Ok(self
+            .client
+            .put_item()
+            .table_name(put.table_name)
+            .set_item(Some(put.item))
+            .set_condition_expression(put.condition_expression)
+            .set_expression_attribute_names(put.expression_attribute_names)
+            .set_expression_attribute_values(put.expression_attribute_values)
+            .set_return_values_on_condition_check_failure(
+                put.return_values_on_condition_check_failure,
+            )
+            .return_values(return_value(r.return_values)))
+    }
+
+    /// UpdateItem of `r`: [`update`] plus return values.
+    pub(crate) fn update_item_request(&self, r: &UpdateItem) -> Result<UpdateItemFluentBuilder> {
+        let update = update(self.table_name(&r.table), r, "UpdateItem")?;
+        Ok(self
+            .client
+            .update_item()
+            .table_name(update.table_name)
+            .set_key(Some(update.key))
+            .update_expression(update.update_expression)
+            .set_condition_expression(update.condition_expression)
+            .set_expression_attribute_names(update.expression_attribute_names)
+            .set_expression_attribute_values(update.expression_attribute_values)
+            .set_return_values_on_condition_check_failure(
+                update.return_values_on_condition_check_failure,
+            )
+            .return_values(return_value(r.return_values)))
+    }
+
+    /// DeleteItem of `r`: [`delete`] plus return values.
+    pub(crate) fn delete_item_request(&self, r: &DeleteItem) -> Result<DeleteItemFluentBuilder> {
+        let delete = delete(self.table_name(&r.table), r, "DeleteItem")?;
+        Ok(self
+            .client
+            .delete_item()
+            .table_name(delete.table_name)
+            .set_key(Some(delete.key))
+            .set_condition_expression(delete.condition_expression)
+            .set_expression_attribute_names(delete.expression_attribute_names)
+            .set_expression_attribute_values(delete.expression_attribute_values)
+            .set_return_values_on_condition_check_failure(
+                delete.return_values_on_condition_check_failure,
+            )
+            .return_values(return_value(r.return_values)))
+    }
+
+    /// Query of `r` (a count-only query sends no projection: DynamoDB rejects it with
+    /// `Select=COUNT`).
+    pub(crate) fn query_request(&self, r: &QueryRequest) -> Result<QueryFluentBuilder> {
+        r.validate()?;
+        let projection = (!r.count_only).then_some(r.projection.as_deref()).flatten();
+        let ex = Expressions::new()
+            .with_key_condition(r.key_condition.clone())
+            .with_filter_opt(r.filter.clone())
+            .with_projection_opt(projection)
+            .into_sdk();
+        Ok(self
+            .client
+            .query()
+            .table_name(self.table_name(&r.table))
+            .set_index_name(r.index.clone())
+            .set_key_condition_expression(ex.key_condition)
+            .set_filter_expression(ex.filter)
+            .set_projection_expression(ex.projection)
+            .set_expression_attribute_names(ex.names)
+            .set_expression_attribute_values(ex.values)
+            .set_limit(limit(r.limit))
+            .set_exclusive_start_key(r.exclusive_start_key.as_ref().map(item_to_attributes_ref))
+            .scan_index_forward(r.scan_forward)
+            .consistent_read(r.consistent)
+            .set_select(r.count_only.then_some(Select::Count)))
+    }
+
+    /// Scan of `r` (one segment of a parallel scan when `r.segment` is set).
+    pub(crate) fn scan_request(&self, r: &ScanRequest) -> Result<ScanFluentBuilder> {
+        r.validate()?;
+        let projection = (!r.count_only).then_some(r.projection.as_deref()).flatten();
+        let ex = Expressions::new()
+            .with_filter_opt(r.filter.clone())
+            .with_projection_opt(projection)
+            .into_sdk();
+        let (segment, total) = r.segment.map(|(s, t)| (s as i32, t as i32)).unzip();
+        Ok(self
+            .client
+            .scan()
+            .table_name(self.table_name(&r.table))
+            .set_index_name(r.index.clone())
+            .set_filter_expression(ex.filter)
+            .set_projection_expression(ex.projection)
+            .set_expression_attribute_names(ex.names)
+            .set_expression_attribute_values(ex.values)
+            .set_limit(limit(r.limit))
+            .set_exclusive_start_key(r.exclusive_start_key.as_ref().map(item_to_attributes_ref))
+            .consistent_read(r.consistent)
+            .set_segment(segment)
+            .set_total_segments(total)
+            .set_select(r.count_only.then_some(Select::Count)))
+    }
+
+    /// BatchGetItem of `r` on the batch client (the projection always includes the key
+    /// attributes, to match answers to keys).
+    pub(crate) fn batch_get_request(&self, r: &BatchGet) -> Result<BatchGetItemFluentBuilder> {
+        r.validate()?;
+        let projection = projection_with_keys(r.projection.clone(), &r.keys);
+        let ex = Expressions::new()
+            .with_projection_opt(projection.as_deref())
+            .into_sdk();
+        let keys = KeysAndAttributes::builder()
+            .set_keys(Some(r.keys.iter().map(item_to_attributes_ref).collect()))
+            .consistent_read(r.consistent)
+            .set_projection_expression(ex.projection)
+            .set_expression_attribute_names(ex.names)
+            .build()
+            .map_err(|e| build_error("BatchGetItem", e))?;
+        Ok(self
+            .batch_client()
+            .batch_get_item()
+            .request_items(self.table_name(&r.table), keys))
+    }
+
+    /// BatchWriteItem of `r` on the batch client.
+    pub(crate) fn batch_write_request(
+        &self,
+        r: &BatchWrite,
+    ) -> Result<BatchWriteItemFluentBuilder> {
+        r.validate()?;
+        let writes = r
+            .writes
+            .iter()
+            .map(write_request)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(self
+            .batch_client()
+            .batch_write_item()
+            .request_items(self.table_name(&r.table), writes))
+    }
+
+    /// TransactGetItems of `r`.
+    pub(crate) fn transact_get_request(
+        &self,
+        r: &TransactGet,
+    ) -> Result<TransactGetItemsFluentBuilder> {
+        r.validate()?;
+        let gets = r
+            .gets
+            .iter()
+            .map(|g| {
+                let get = get(self.table_name(&g.table), g, "TransactGetItems")?;
+                Ok(TransactGetItem::builder().get(get).build())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(self
+            .client
+            .transact_get_items()
+            .set_transact_items(Some(gets)))
+    }
+
+    /// TransactWriteItems of `r`: each action built as its single-item request is.
+    pub(crate) fn transact_write_request(
+        &self,
+        r: &TransactWrite,
+    ) -> Result<TransactWriteItemsFluentBuilder> {
+        const OP: &str = "TransactWriteItems";
+        r.validate()?;
+        let actions = r
+            .actions
+            .iter()
+            .map(|action| {
+                let full = self.table_name(action.target().0);
+                let item = TransactWriteItem::builder();
+                Ok(match action {
+                    TransactWriteAction::Put(p) => item.put(put(full, p, OP)?),
+                    TransactWriteAction::Update(u) => item.update(update(full, u, OP)?),
+                    TransactWriteAction::Delete(d) => item.delete(delete(full, d, OP)?),
+                    TransactWriteAction::ConditionCheck(c) => {
+                        item.condition_check(condition_check(full, c, OP)?)
+                    }
+                }
+                .build())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(actions))
+            .set_client_request_token(r.client_request_token.clone()))
+    }
+}
+
+/// One write of a BatchWriteItem.
+fn write_request(w: &WriteRequest) -> Result<SdkWriteRequest> {
+    Ok(match w {
+        WriteRequest::Put(item) => SdkWriteRequest::builder()
+            .put_request(
+                PutRequest::builder()
+                    .set_item(Some(item_to_attributes_ref(item)))
+                    .build()
+                    .map_err(|e| build_error("BatchWriteItem", e))?,
+            )
+            .build(),
+        WriteRequest::Delete(key) => SdkWriteRequest::builder()
+            .delete_request(
+                DeleteRequest::builder()
+                    .set_key(Some(item_to_attributes_ref(key)))
+                    .build()
+                    .map_err(|e| build_error("BatchWriteItem", e))?,
+            )
+            .build(),
+    })
+}
+
+/// A batch-get projection must include the key attributes, to match answers to keys.
+fn projection_with_keys(projection: Option<Vec<Path>>, keys: &[Item]) -> Option<Vec<Path>> {
+    let mut paths = projection?;
+    if let Some(first) = keys.first() {
+        for name in first.keys() {
+            let present = paths
+                .iter()
+                .any(|p| p.is_top_level() && p.root() == name.as_str());
+            if !present {
+                paths.push(Path::name(name.clone()));
+            }
+        }
+    }
+    Some(paths)
+}
