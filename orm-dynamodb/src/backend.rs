@@ -95,6 +95,17 @@ impl Call {
         self.result(request.instrument(self.span.clone()).await)
     }
 
+    /// The answer to a single-item write: the attributes it returned (`ReturnValues`).
+    fn written(
+        &self,
+        attributes: Option<AttributeMap>,
+        capacity: Option<ConsumedCapacity>,
+    ) -> Result<Option<Item>> {
+        let attributes = opt_item(attributes).map_err(|e| self.fail(e))?;
+        self.done(1, capacity_one(capacity.as_ref()));
+        Ok(attributes)
+    }
+
     fn done(&self, items: usize, capacity: Option<f64>) {
         self.span.record("items", items as u64);
         if let Some(c) = capacity {
@@ -408,9 +419,7 @@ impl Backend for DynamoBackend {
         let out = call
             .send(sdk.set_return_consumed_capacity(call.capacity()).send())
             .await?;
-        let old = opt_item(out.attributes).map_err(|e| call.fail(e))?;
-        call.done(1, capacity_one(out.consumed_capacity.as_ref()));
-        Ok(old)
+        call.written(out.attributes, out.consumed_capacity)
     }
 
     async fn update_item(&self, request: &UpdateItem) -> Result<Option<Item>> {
@@ -424,9 +433,7 @@ impl Backend for DynamoBackend {
         let out = call
             .send(sdk.set_return_consumed_capacity(call.capacity()).send())
             .await?;
-        let attributes = opt_item(out.attributes).map_err(|e| call.fail(e))?;
-        call.done(1, capacity_one(out.consumed_capacity.as_ref()));
-        Ok(attributes)
+        call.written(out.attributes, out.consumed_capacity)
     }
 
     async fn delete_item(&self, request: &DeleteItem) -> Result<Option<Item>> {
@@ -440,9 +447,7 @@ impl Backend for DynamoBackend {
         let out = call
             .send(sdk.set_return_consumed_capacity(call.capacity()).send())
             .await?;
-        let old = opt_item(out.attributes).map_err(|e| call.fail(e))?;
-        call.done(1, capacity_one(out.consumed_capacity.as_ref()));
-        Ok(old)
+        call.written(out.attributes, out.consumed_capacity)
     }
 
     async fn query(&self, request: &QueryRequest) -> Result<QueryOutput> {
