@@ -15,7 +15,7 @@ mod builder;
 mod collection;
 mod plan;
 
-pub use builder::{Query, Scan};
+pub use builder::{Builder, Kind, Query, QueryKind, Scan, ScanKind};
 
 use crate::backend::RawItem;
 use crate::cursor::Cursor;

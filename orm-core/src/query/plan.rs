@@ -1,5 +1,10 @@
-//! The paging plan: a checked read turned into backend requests, pages and cursors.
+//! The paging plan: a builder's settings checked and turned into backend requests, and the
+//! requests run into pages, counts and streams, with cursors.
+//!
+//! [`Planner`] is what the builder's kinds implement: a query becomes one plan over a key
+//! condition, a scan one plan (or one per segment when read in parallel).
 
+use super::builder::{QueryKind, ScanKind};
 use super::{Page, QueryTarget};
 use crate::backend::{self, Backend, QueryOutput, RawItem};
 use crate::cursor::{Cursor, Fingerprint};
@@ -8,13 +13,14 @@ use crate::expr::{Condition, KeyCondition, Path, SortKeyCondition};
 use crate::model::Schema;
 use crate::table::Table;
 use crate::value::Item;
-use futures::stream::{self, Stream, TryStreamExt};
+use futures::stream::{self, Stream, StreamExt, TryStreamExt};
 use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
 /// A fully checked read, ready to fetch pages.
-pub(super) struct Plan<T> {
+#[derive(Debug)]
+pub struct Plan<T> {
     pub(super) table: Table,
     pub(super) request: Request,
     /// Items to return in all (`limit`), if bounded.
@@ -28,7 +34,7 @@ pub(super) struct Plan<T> {
     pub(super) _t: PhantomData<fn() -> T>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub(super) enum Request {
     Query(backend::QueryRequest),
     Scan(backend::ScanRequest),
@@ -217,7 +223,7 @@ impl<T: QueryTarget> Plan<T> {
 }
 
 /// The entity names a target reads, for spans.
-pub(super) fn entities<T: QueryTarget>() -> String {
+fn entities<T: QueryTarget>() -> String {
     T::schemas()
         .iter()
         .map(|s| s.entity)
@@ -234,7 +240,8 @@ pub(super) fn validate_page_size(n: u32) -> Result<u32> {
 }
 
 /// Settings shared by queries and scans.
-pub(super) struct Common {
+#[derive(Debug)]
+pub struct Common {
     pub(super) table: Table,
     pub(super) index: Option<String>,
     pub(super) filter: Option<Condition>,
@@ -242,6 +249,8 @@ pub(super) struct Common {
     pub(super) limit: Option<usize>,
     pub(super) page_size: Option<u32>,
     pub(super) consistent: bool,
+    /// Whether the user asked for consistent reads (not only the table's default).
+    pub(super) explicit_consistent: bool,
     pub(super) cursor: Option<Cursor>,
     pub(super) error: Option<Error>,
     pub(super) exclude_expired: bool,
@@ -251,6 +260,7 @@ impl Common {
     pub(super) fn new(table: &Table) -> Common {
         Common {
             consistent: table.config().consistent_reads,
+            explicit_consistent: false,
             table: table.clone(),
             index: None,
             filter: None,
@@ -270,11 +280,7 @@ impl Common {
     }
 
     /// Resolves the index among the schemas, the entity filter, key attributes and projection.
-    pub(super) fn resolve(
-        &mut self,
-        schemas: &[&'static Schema],
-        explicit_consistent: bool,
-    ) -> Result<Resolved> {
+    pub(super) fn resolve(&mut self, schemas: &[&'static Schema]) -> Result<Resolved> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
@@ -309,7 +315,7 @@ impl Common {
                 (pk, sk, index.local)
             }
         };
-        if !local && explicit_consistent && self.consistent {
+        if !local && self.explicit_consistent && self.consistent {
             return Err(Error::validation(format!(
                 "consistent reads are not supported on global secondary index `{}`",
                 self.index.as_deref().unwrap_or_default()
@@ -384,11 +390,11 @@ pub(super) struct Resolved {
 }
 
 /// Whether a resolved filter holds more than the entity filter.
-pub(super) fn user_filtered(filter: &Option<Condition>) -> bool {
+fn user_filtered(filter: &Option<Condition>) -> bool {
     matches!(filter, Some(Condition::And(v)) if v.len() > 1)
 }
 
-pub(super) fn key_fingerprint(fp: Fingerprint, kc: &KeyCondition) -> [u8; 8] {
+fn key_fingerprint(fp: Fingerprint, kc: &KeyCondition) -> [u8; 8] {
     let mut fp = fp
         .part("pk", kc.partition_name.as_bytes())
         .value("pv", &kc.partition_value);
@@ -409,7 +415,7 @@ pub(super) fn key_fingerprint(fp: Fingerprint, kc: &KeyCondition) -> [u8; 8] {
     fp.finish()
 }
 
-pub(super) fn decode_cursor(
+fn decode_cursor(
     common: &Common,
     fingerprint: [u8; 8],
     key_attributes: &[String],
@@ -431,4 +437,190 @@ pub(super) fn decode_cursor(
         });
     }
     Ok(Some(key))
+}
+
+/// How a builder of one kind becomes plans. The supertrait of the sealed [`Kind`]: public only
+/// because that trait is, not nameable outside the crate.
+///
+/// [`Kind`]: super::builder::Kind
+pub trait Planner: Sized + Send + 'static {
+    /// The one plan of this read, and where it starts (decoded from the cursor).
+    fn plan<T: QueryTarget>(self, common: Common) -> Result<(Plan<T>, Option<Item>)>;
+
+    /// The plans `all`, `count` and `stream` run: by default the one plan.
+    fn plans<T: QueryTarget>(self, common: Common) -> Result<Plans<T>> {
+        let (plan, start) = self.plan(common)?;
+        Ok(Plans::One(plan, start))
+    }
+}
+
+impl Planner for QueryKind {
+    fn plan<T: QueryTarget>(self, mut common: Common) -> Result<(Plan<T>, Option<Item>)> {
+        let schemas = T::schemas();
+        let resolved = common.resolve(&schemas)?;
+        let partition = self
+            .partition
+            .ok_or_else(|| Error::validation("a query needs .partition(..)"))?;
+        let sort = match self.sort {
+            None => None,
+            Some(c) => {
+                let name = resolved.sk.clone().ok_or_else(|| {
+                    Error::validation("a sort-key condition was given, but there is no sort key")
+                })?;
+                Some((name, c))
+            }
+        };
+        let key_condition = KeyCondition {
+            partition_name: resolved.pk,
+            partition_value: partition,
+            sort,
+        };
+        let fingerprint = key_fingerprint(resolved.fingerprint, &key_condition);
+        let start = decode_cursor(&common, fingerprint, &resolved.key_attributes)?;
+        let request = backend::QueryRequest {
+            table: common.table.name().to_owned(),
+            index: common.index.clone(),
+            key_condition,
+            filter: resolved.filter,
+            projection: resolved.projection,
+            limit: common.page_size,
+            exclusive_start_key: None,
+            scan_forward: self.forward,
+            consistent: common.consistent,
+            count_only: false,
+        };
+        Ok((
+            Plan {
+                filtered: user_filtered(&request.filter),
+                table: common.table,
+                request: Request::Query(request),
+                limit: common.limit,
+                page_size: common.page_size,
+                fingerprint,
+                key_attributes: resolved.key_attributes,
+                _t: PhantomData,
+            },
+            start,
+        ))
+    }
+}
+
+impl Planner for ScanKind {
+    fn plan<T: QueryTarget>(self, mut common: Common) -> Result<(Plan<T>, Option<Item>)> {
+        let schemas = T::schemas();
+        let resolved = common.resolve(&schemas)?;
+        let mut fp = resolved.fingerprint.part("scan", b"");
+        if let Some((s, t)) = self.segment {
+            fp = fp.part("segment", format!("{s}/{t}").as_bytes());
+        }
+        let fingerprint = fp.finish();
+        let start = decode_cursor(&common, fingerprint, &resolved.key_attributes)?;
+        let request = backend::ScanRequest {
+            table: common.table.name().to_owned(),
+            index: common.index.clone(),
+            filter: resolved.filter,
+            projection: resolved.projection,
+            limit: common.page_size,
+            exclusive_start_key: None,
+            consistent: common.consistent,
+            segment: self.segment,
+            count_only: false,
+        };
+        Ok((
+            Plan {
+                filtered: user_filtered(&request.filter),
+                table: common.table,
+                request: Request::Scan(request),
+                limit: common.limit,
+                page_size: common.page_size,
+                fingerprint,
+                key_attributes: resolved.key_attributes,
+                _t: PhantomData,
+            },
+            start,
+        ))
+    }
+
+    /// One plan per parallel segment (or the single plan).
+    fn plans<T: QueryTarget>(self, common: Common) -> Result<Plans<T>> {
+        let n = self.parallel;
+        if n <= 1 || self.segment.is_some() {
+            let (plan, start) = self.plan(common)?;
+            return Ok(Plans::One(plan, start));
+        }
+        if common.cursor.is_some() || common.limit.is_some() {
+            return Err(Error::validation(
+                "parallel scans read everything: use segment(i, n) with cursors or limits",
+            ));
+        }
+        let (plan, _) = self.plan::<T>(common)?;
+        Ok(Plans::Parallel(
+            (0..n)
+                .map(|i| {
+                    let mut request = plan.request.clone();
+                    if let Request::Scan(s) = &mut request {
+                        s.segment = Some((i, n));
+                    }
+                    Plan {
+                        table: plan.table.clone(),
+                        request,
+                        limit: None,
+                        page_size: plan.page_size,
+                        filtered: plan.filtered,
+                        fingerprint: plan.fingerprint,
+                        key_attributes: plan.key_attributes.clone(),
+                        _t: PhantomData,
+                    }
+                })
+                .collect(),
+        ))
+    }
+}
+
+/// The plans a terminal runs: one, or several read concurrently (the segments of a scan).
+#[derive(Debug)]
+// Built once per terminal and consumed at once: boxing the one plan would cost every query an
+// allocation for nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum Plans<T> {
+    /// One plan from its start.
+    One(Plan<T>, Option<Item>),
+    /// Plans read concurrently from their starts, their items merged.
+    Parallel(Vec<Plan<T>>),
+}
+
+impl<T: QueryTarget> Plans<T> {
+    /// Every matching item of every plan.
+    pub(super) async fn all(self) -> Result<Vec<T>> {
+        match self {
+            Plans::One(plan, start) => plan.all(start).await,
+            Plans::Parallel(plans) => {
+                let parts =
+                    futures::future::try_join_all(plans.into_iter().map(|p| p.all(None))).await?;
+                Ok(parts.into_iter().flatten().collect())
+            }
+        }
+    }
+
+    /// How many items match in all plans.
+    pub(super) async fn count(self) -> Result<usize> {
+        match self {
+            Plans::One(plan, start) => plan.count(start).await,
+            Plans::Parallel(plans) => {
+                let parts =
+                    futures::future::try_join_all(plans.into_iter().map(|p| p.count(None))).await?;
+                Ok(parts.into_iter().sum())
+            }
+        }
+    }
+
+    /// The items of every plan as one stream, polling the plans concurrently.
+    pub(super) fn stream(self) -> impl Stream<Item = Result<T>> + Send + 'static {
+        match self {
+            Plans::One(plan, start) => plan.stream(start).left_stream(),
+            Plans::Parallel(plans) => {
+                stream::select_all(plans.into_iter().map(|p| p.stream(None).boxed())).right_stream()
+            }
+        }
+    }
 }
