@@ -3,9 +3,13 @@
 /// Declares an enum over several models read together by one query (a *collection*: e.g. a
 /// user's profile and orders, which share a partition, in one round trip).
 ///
+/// The enum implements [`QueryTarget`](crate::query::QueryTarget) (each item is decoded into the
+/// variant of its entity) and gets the associated functions `query(&table)` and `scan(&table)`,
+/// so no trait import is needed to read it.
+///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use orm_core::{collection, Model, ModelExt, QueryExt, Table};
+/// use orm_core::{collection, Model, ModelExt, Table};
 /// use orm_memory::MemoryBackend;
 /// use serde::{Deserialize, Serialize};
 ///
@@ -40,6 +44,20 @@ macro_rules! collection {
             #[doc = concat!("A `", stringify!($model), "`.")]
             $variant($model)
         ),+ }
+
+        impl $name {
+            /// A query decoding into this collection (its models' items in one partition).
+            #[allow(dead_code)]
+            $vis fn query(table: &$crate::Table) -> $crate::query::Query<Self> {
+                $crate::query::Query::new(table)
+            }
+
+            /// A scan decoding into this collection.
+            #[allow(dead_code)]
+            $vis fn scan(table: &$crate::Table) -> $crate::query::Scan<Self> {
+                $crate::query::Scan::new(table)
+            }
+        }
 
         impl $crate::query::QueryTarget for $name {
             fn schemas() -> ::std::vec::Vec<&'static $crate::Schema> {

@@ -1,5 +1,9 @@
 //! The fluent query and scan builders, with opaque cursor pagination.
 //!
+//! [`Query`] and [`Scan`] are one [`Builder`] of two kinds ([`QueryKind`], [`ScanKind`]); models
+//! make them with `M::query(&table)` / `M::scan(&table)` ([`ModelExt`](crate::ModelExt)),
+//! collections ([`collection!`](crate::collection)) with their own `query` / `scan`.
+//!
 //! Semantics, the same on every backend:
 //! - `limit(n)` is the number of items *returned*: pages are fetched until `n` items matched or
 //!   the end is reached (a selective filter never makes a query return too few items early).
@@ -57,17 +61,3 @@ pub struct Page<T> {
     /// Where the next page starts; `None` when there is nothing more.
     pub cursor: Option<Cursor>,
 }
-
-/// Query and scan entry points on every model: `Todo::query(&table)`, `Todo::scan(&table)`.
-pub trait QueryExt: QueryTarget {
-    /// A query decoding into `Self`.
-    fn query(table: &Table) -> Query<Self> {
-        Query::new(table)
-    }
-    /// A scan decoding into `Self`.
-    fn scan(table: &Table) -> Scan<Self> {
-        Scan::new(table)
-    }
-}
-
-impl<T: QueryTarget> QueryExt for T {}
