@@ -73,6 +73,31 @@ impl Request {
     }
 }
 
+impl<T> Plan<T> {
+    /// The plan of `request`, with the builder's limits.
+    fn new(
+        common: Common,
+        request: Request,
+        fingerprint: [u8; 8],
+        key_attributes: Arc<[String]>,
+    ) -> Plan<T> {
+        let filter = match &request {
+            Request::Query(q) => &q.filter,
+            Request::Scan(s) => &s.filter,
+        };
+        Plan {
+            filtered: user_filtered(filter),
+            table: common.table,
+            limit: common.limit,
+            page_size: common.page_size,
+            request,
+            fingerprint,
+            key_attributes,
+            _t: PhantomData,
+        }
+    }
+}
+
 impl<T: QueryTarget> Plan<T> {
     pub(super) fn cursor_for(&self, item: &RawItem) -> Result<Cursor> {
         let mut key = Item::new();
@@ -489,19 +514,13 @@ impl Planner for QueryKind {
             consistent: common.consistent,
             count_only: false,
         };
-        Ok((
-            Plan {
-                filtered: user_filtered(&request.filter),
-                table: common.table,
-                request: Request::Query(request),
-                limit: common.limit,
-                page_size: common.page_size,
-                fingerprint,
-                key_attributes: resolved.key_attributes,
-                _t: PhantomData,
-            },
-            start,
-        ))
+        let plan = Plan::new(
+            common,
+            Request::Query(request),
+            fingerprint,
+            resolved.key_attributes,
+        );
+        Ok((plan, start))
     }
 }
 
@@ -526,19 +545,13 @@ impl Planner for ScanKind {
             segment: self.segment,
             count_only: false,
         };
-        Ok((
-            Plan {
-                filtered: user_filtered(&request.filter),
-                table: common.table,
-                request: Request::Scan(request),
-                limit: common.limit,
-                page_size: common.page_size,
-                fingerprint,
-                key_attributes: resolved.key_attributes,
-                _t: PhantomData,
-            },
-            start,
-        ))
+        let plan = Plan::new(
+            common,
+            Request::Scan(request),
+            fingerprint,
+            resolved.key_attributes,
+        );
+        Ok((plan, start))
     }
 
     /// One plan per parallel segment (or the single plan).
