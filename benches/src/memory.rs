@@ -6,7 +6,7 @@ use crate::TABLE;
 use futures::FutureExt;
 use orm_core::backend::{PutItem, QueryRequest};
 use orm_core::expr::{KeyCondition, Path};
-use orm_core::QueryExt as _;
+use orm_core::ModelExt as _;
 use orm_core::{Backend as _, Item, Table, Value};
 use orm_memory::MemoryBackend;
 use std::sync::Arc;

@@ -21,7 +21,7 @@
 //! DYNAMODB_ENDPOINT=http://127.0.0.1:8000 cargo run --example ecommerce
 //! ```
 
-use orm_core::{attr, collection, BatchExt, Error, Model, ModelExt, QueryExt, Table, UpdateExt};
+use orm_core::{attr, collection, Error, Model, ModelExt, Table};
 use serde::{Deserialize, Serialize};
 
 /// A customer.

@@ -12,7 +12,7 @@
 //! ```
 
 use orm_core::migrate::Migration;
-use orm_core::{Error, Item, Model, ModelExt, QueryExt, Result};
+use orm_core::{Error, Item, Model, ModelExt, Result};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 

@@ -9,7 +9,7 @@
 //! DYNAMODB_ENDPOINT=http://127.0.0.1:8000 cargo run --example quickstart
 //! ```
 
-use orm_core::{attr, Error, Model, ModelExt, QueryExt};
+use orm_core::{attr, Error, Model, ModelExt};
 use serde::{Deserialize, Serialize};
 
 /// A user profile, stored at `USER#{id}` / `PROFILE`.

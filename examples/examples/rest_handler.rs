@@ -18,7 +18,7 @@
 //! DYNAMODB_ENDPOINT=http://127.0.0.1:8000 cargo run --example rest_handler
 //! ```
 
-use orm_core::{Cursor, Error, Model, ModelExt, QueryExt, Table, UpdateExt};
+use orm_core::{Cursor, Error, Model, ModelExt, Table};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 

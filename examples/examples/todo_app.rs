@@ -11,7 +11,7 @@
 //!
 //! Every step asserts its result, so running it is a test (`scripts/test` runs it on both backends).
 
-use orm_core::{attr, collection, Cursor, Error, Model, ModelExt, QueryExt, UpdateExt};
+use orm_core::{attr, collection, Cursor, Error, Model, ModelExt};
 use serde::{Deserialize, Serialize};
 
 /// A user, at `USER#{id}` / `PROFILE`. `next_todo` is the counter todo ids come from.

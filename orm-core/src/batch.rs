@@ -401,34 +401,3 @@ impl Table {
             .collect()
     }
 }
-
-/// Batch operations on every model: `Todo::batch_create(&table, &todos)`,
-/// `Todo::batch_get(&table, keys)`.
-pub trait BatchExt: Model + Sized {
-    /// See [`Table::batch_create`].
-    fn batch_create(table: &Table, models: &[Self]) -> impl Future<Output = Result<()>> + Send {
-        table.batch_create(models)
-    }
-    /// See [`Table::batch_put`].
-    fn batch_put(table: &Table, models: &[Self]) -> impl Future<Output = Result<()>> + Send {
-        table.batch_put(models)
-    }
-    /// See [`Table::batch_delete`].
-    fn batch_delete<K: IntoResult<Key> + Send>(
-        table: &Table,
-        keys: impl IntoIterator<Item = K> + Send,
-    ) -> impl Future<Output = Result<()>> + Send {
-        let keys: Vec<K> = keys.into_iter().collect();
-        async move { table.batch_delete::<Self, K>(keys).await }
-    }
-    /// See [`Table::batch_get`].
-    fn batch_get<K: IntoResult<Key> + Send>(
-        table: &Table,
-        keys: impl IntoIterator<Item = K> + Send,
-    ) -> impl Future<Output = Result<Vec<Option<Self>>>> + Send {
-        let keys: Vec<K> = keys.into_iter().collect();
-        async move { table.batch_get::<Self, K>(keys).await }
-    }
-}
-
-impl<M: Model> BatchExt for M {}

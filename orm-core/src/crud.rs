@@ -1,7 +1,7 @@
 //! Single-item operations on models: create, save, get, find, exists, delete.
 //!
 //! Written once above the [`Backend`](crate::Backend) trait; every backend gets them. Call them
-//! through [`ModelExt`] (`todo.create(&table)`, `Todo::get(&table, key)`) or on the [`Table`].
+//! through [`ModelExt`](crate::ModelExt) (`todo.create(&table)`, `Todo::get(&table, key)`) or on the [`Table`].
 
 use crate::backend::{DeleteItem, GetItem, PutItem, RawItem, ReturnValues, UpdateItem};
 use crate::error::{Error, Result};
@@ -11,7 +11,6 @@ use crate::model::Model;
 use crate::table::{describe_key, Table};
 use crate::value::Item;
 use crate::write::{self, Stamp, WriteRules};
-use std::future::Future;
 use std::time::SystemTime;
 
 impl Table {
@@ -419,99 +418,3 @@ impl Table {
             .map_err(|e| WriteRules::<M>::of(self).conflict(self, e, &request.key, version))
     }
 }
-
-/// The model operations, available on every [`Model`]: `todo.create(&table)`,
-/// `Todo::get(&table, Todo::key(..))`, `Todo::query(&table)`...
-///
-/// ```
-/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use orm_core::{Model, ModelExt, Table};
-/// use orm_memory::MemoryBackend;
-/// use serde::{Deserialize, Serialize};
-///
-/// #[derive(Model, Serialize, Deserialize, Debug, PartialEq)]
-/// #[model(entity = "User", pk = "USER#{id}", sk = "PROFILE")]
-/// struct User { id: String, name: String }
-///
-/// let table = Table::new(MemoryBackend::new(), "app");
-/// table.create_table::<User>().await?;
-/// let mut alice = User { id: "alice".into(), name: "Alice".into() };
-/// alice.create(&table).await?;
-/// assert!(matches!(alice.create(&table).await, Err(orm_core::Error::AlreadyExists { .. })));
-/// assert_eq!(User::get(&table, User::key("alice")).await?, alice);
-/// assert!(User::find(&table, User::key("bob")).await?.is_none());
-/// alice.delete(&table).await?;
-/// assert!(!User::exists(&table, User::key("alice")).await?);
-/// # Ok::<(), orm_core::Error>(()) }).unwrap();
-/// ```
-pub trait ModelExt: Model + Sized {
-    /// Stores a new item; [`Error::AlreadyExists`] if the key is taken. See [`Table::create`].
-    fn create(&mut self, table: &Table) -> impl Future<Output = Result<()>> + Send {
-        async move { table.create(self).await }
-    }
-
-    /// Stores the model (upsert; versioned models are checked). See [`Table::save`].
-    fn save(&mut self, table: &Table) -> impl Future<Output = Result<()>> + Send {
-        async move { table.save(self).await }
-    }
-
-    /// Saves only the fields that differ from `before` (the model as read); unmodelled
-    /// attributes and other writers' changes to other fields survive. See
-    /// [`Table::save_changes`].
-    fn save_changes<'a>(
-        &'a mut self,
-        table: &'a Table,
-        before: &'a Self,
-    ) -> impl Future<Output = Result<()>> + Send + 'a {
-        async move { table.save_changes(before, self).await }
-    }
-
-    /// Reads the item at `key`; [`Error::NotFound`] if absent.
-    fn get(
-        table: &Table,
-        key: impl IntoResult<Key> + Send,
-    ) -> impl Future<Output = Result<Self>> + Send {
-        async move { table.get(key).await }
-    }
-
-    /// Reads the item at `key`, if any.
-    fn find(
-        table: &Table,
-        key: impl IntoResult<Key> + Send,
-    ) -> impl Future<Output = Result<Option<Self>>> + Send {
-        async move { table.find(key).await }
-    }
-
-    /// Whether an item exists at `key`.
-    fn exists(
-        table: &Table,
-        key: impl IntoResult<Key> + Send,
-    ) -> impl Future<Output = Result<bool>> + Send {
-        async move { table.exists::<Self>(key).await }
-    }
-
-    /// Read-modify-write with optimistic locking and retries. See [`Table::modify`].
-    fn modify(
-        table: &Table,
-        key: impl IntoResult<Key> + Send,
-        max_attempts: u32,
-        change: impl FnMut(&mut Self) + Send,
-    ) -> impl Future<Output = Result<Self>> + Send {
-        async move { table.modify(key, max_attempts, change).await }
-    }
-
-    /// Deletes this model's item. See [`Table::delete`].
-    fn delete(&self, table: &Table) -> impl Future<Output = Result<()>> + Send {
-        async move { table.delete(self).await }
-    }
-
-    /// Deletes the item at `key`, returning it if it existed.
-    fn delete_key(
-        table: &Table,
-        key: impl IntoResult<Key> + Send,
-    ) -> impl Future<Output = Result<Option<Self>>> + Send {
-        async move { table.delete_key(key).await }
-    }
-}
-
-impl<M: Model> ModelExt for M {}

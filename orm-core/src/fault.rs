@@ -8,7 +8,7 @@
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! use orm_core::fault::{FaultConfig, FaultInjection};
-//! use orm_core::{BatchExt, Model, Table};
+//! use orm_core::{Model, ModelExt, Table};
 //! use orm_memory::MemoryBackend;
 //! use serde::{Deserialize, Serialize};
 //!

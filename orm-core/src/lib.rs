@@ -15,6 +15,7 @@ pub mod item;
 pub mod key;
 pub mod migrate;
 pub mod model;
+pub mod model_ext;
 pub mod number;
 pub mod query;
 pub mod sequence;
@@ -31,8 +32,6 @@ mod write;
 pub mod __private;
 
 pub use backend::Backend;
-pub use batch::BatchExt;
-pub use crud::ModelExt;
 pub use cursor::Cursor;
 pub use error::{Error, Result};
 pub use expr::{attr, Condition, Path};
@@ -42,28 +41,27 @@ pub use item::{
 };
 pub use key::{IntoResult, Key};
 pub use model::{Field, FieldKind, Model, Schema};
+pub use model_ext::ModelExt;
 pub use number::{Number, NumberError};
 pub use orm_core_derive::Model;
-pub use query::{Page, Query, QueryExt, QueryTarget, Scan};
+pub use query::{Page, Query, QueryTarget, Scan};
 pub use table::{ModelSet, Table, TableConfig};
-pub use update::{UpdateBuilder, UpdateExt};
+pub use update::UpdateBuilder;
 pub use value::{Item, NumberRef, Value, ValueRef, ValueType};
 
 /// Everything a typical user needs, in one import: `use orm_core::prelude::*;`.
 ///
-/// The model, table and extension traits (`ModelExt`, `QueryExt`, `UpdateExt`, `BatchExt`) that
-/// put `create`, `get`, `query`, `update`, `batch_create`... on every model.
+/// The model, the table and the extension trait `ModelExt` that puts `create`, `get`, `query`,
+/// `update`, `batch_create`... on every model.
 pub mod prelude {
-    pub use crate::batch::BatchExt;
-    pub use crate::crud::ModelExt;
     pub use crate::cursor::Cursor;
     pub use crate::error::{Error, Result};
     pub use crate::expr::{attr, Condition, Path};
     pub use crate::key::Key;
     pub use crate::model::Model;
-    pub use crate::query::{Page, QueryExt};
+    pub use crate::model_ext::ModelExt;
+    pub use crate::query::Page;
     pub use crate::table::Table;
-    pub use crate::update::UpdateExt;
     pub use crate::value::{Item, Value};
     pub use orm_core_derive::Model;
 }

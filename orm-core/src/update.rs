@@ -332,16 +332,6 @@ impl<M: Model> IntoFuture for UpdateBuilder<M> {
     }
 }
 
-/// The update entry point on every model: `Todo::update(&table, key)`.
-pub trait UpdateExt: Model + Sized {
-    /// An update of the item at `key`.
-    fn update(table: &Table, key: impl IntoResult<Key>) -> UpdateBuilder<Self> {
-        UpdateBuilder::new(table, key)
-    }
-}
-
-impl<M: Model> UpdateExt for M {}
-
 /// The guard that keeps an update from changing the primary key: a key field may be set to
 /// its own value (an upsert stores it on the new item), guarded to be a no-op on an existing
 /// item; any other write to a key field, or to a layout attribute, is an error.

@@ -4,7 +4,7 @@
 #[allow(unused_imports)]
 use orm_core::{from_item, to_item, Model, Number, Value};
 #[cfg(any(feature = "chrono", feature = "time", feature = "uuid"))]
-use orm_core::{ModelExt, QueryExt, Table};
+use orm_core::{ModelExt, Table};
 #[cfg(any(feature = "chrono", feature = "time", feature = "uuid"))]
 use orm_memory::MemoryBackend;
 #[allow(unused_imports)]

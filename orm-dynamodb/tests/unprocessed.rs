@@ -21,7 +21,7 @@ use orm_core::backend::{
     Backend, BatchEntry, BatchGet, BatchWrite, PutItem, ReturnValues, WriteRequest,
 };
 use orm_core::batch::BatchConfig;
-use orm_core::{BatchExt, Error, Item, QueryExt, Table};
+use orm_core::{Error, Item, ModelExt, Table};
 use orm_dynamodb::DynamoBackend;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};

@@ -3,7 +3,7 @@
 use crate::models::*;
 use orm_core::backend::{BatchEntry, WriteRequest};
 use orm_core::fault::{FaultConfig, FaultInjection};
-use orm_core::{BatchExt, Error, Key, Table};
+use orm_core::{Error, Key, ModelExt, Table};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;

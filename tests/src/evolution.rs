@@ -12,10 +12,7 @@ use orm_core::backend::{
 };
 use orm_core::expr::Update;
 use orm_core::migrate::{Migration, Progress, CHECKPOINT_ENTITY};
-use orm_core::{
-    Backend, BatchExt, Error, Item, Model, ModelExt, Path, QueryExt, Result, Table, UpdateExt,
-    Value,
-};
+use orm_core::{Backend, Error, Item, Model, ModelExt, Path, Result, Table, Value};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};

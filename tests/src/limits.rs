@@ -7,7 +7,7 @@ use orm_core::backend::{
     TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
 use orm_core::expr::{Path, Update};
-use orm_core::{attr, Cursor, Error, Item, ModelExt, Number, QueryExt, Table, Value};
+use orm_core::{attr, Cursor, Error, Item, ModelExt, Number, Table, Value};
 use std::collections::BTreeMap;
 
 /// Every item of the table, sorted (a scan of all pages).

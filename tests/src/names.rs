@@ -9,7 +9,7 @@
 use crate::crud::raw_item;
 use crate::models::Weird;
 use orm_core::backend::{DeleteItem, PutItem, ReturnValues};
-use orm_core::{attr, Error, Item, ModelExt, Path, Table, UpdateExt, Value};
+use orm_core::{attr, Error, Item, ModelExt, Path, Table, Value};
 use std::collections::BTreeMap;
 
 fn weird() -> Weird {

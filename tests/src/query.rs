@@ -2,7 +2,7 @@
 
 use crate::models::*;
 use futures::TryStreamExt;
-use orm_core::{attr, BatchExt, Cursor, Error, ModelExt, Page, QueryExt, Table, Value};
+use orm_core::{attr, Cursor, Error, ModelExt, Page, Table, Value};
 
 fn todo(user: &str, seq: u32) -> Todo {
     Todo {

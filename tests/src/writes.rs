@@ -2,7 +2,7 @@
 
 use crate::models::*;
 use orm_core::backend::{PutItem, ReturnValues};
-use orm_core::{attr, Error, ModelExt, QueryExt, Table, UpdateExt, Value};
+use orm_core::{attr, Error, ModelExt, Table, Value};
 use std::sync::Arc;
 
 fn account(id: &str, coins: i64) -> Account {
