@@ -11,7 +11,6 @@ pub mod expr;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod fault;
-pub mod item;
 pub mod key;
 pub mod migrate;
 pub mod model;
@@ -19,6 +18,7 @@ pub mod model_ext;
 pub mod number;
 pub mod query;
 pub mod sequence;
+pub mod serde_bridge;
 pub mod table;
 pub mod timestamp;
 pub mod transaction;
@@ -35,16 +35,16 @@ pub use backend::Backend;
 pub use cursor::Cursor;
 pub use error::{Error, Result};
 pub use expr::{attr, Condition, Path};
-pub use item::{
-    from_attributes, from_entries, from_item, from_value, to_item, to_value, BinarySet, NumberSet,
-    StringSet,
-};
 pub use key::{IntoResult, Key};
 pub use model::{Field, FieldKind, Model, Schema};
 pub use model_ext::ModelExt;
 pub use number::{Number, NumberError};
 pub use orm_core_derive::Model;
 pub use query::{Page, Query, QueryTarget, Scan};
+pub use serde_bridge::{
+    from_attributes, from_entries, from_item, from_value, to_item, to_value, BinarySet, NumberSet,
+    StringSet,
+};
 pub use table::{ModelSet, Table, TableConfig};
 pub use update::UpdateBuilder;
 pub use value::{Item, NumberRef, Value, ValueRef, ValueType};

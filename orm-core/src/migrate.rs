@@ -68,8 +68,8 @@ use crate::backend::{
 };
 use crate::error::{Error, Result};
 use crate::expr::{Condition, Path, Update};
-use crate::item::from_item;
 use crate::model::Model;
+use crate::serde_bridge::from_item;
 use crate::table::{describe_key, Table};
 use crate::value::{Item, Value};
 use std::fmt;

@@ -25,9 +25,9 @@ use crate::backend::{
     TableDefinition,
 };
 use crate::error::{Error, Result};
-use crate::item::{from_attributes, from_entries, from_item, to_item};
 use crate::key::Key;
 use crate::model::{Model, Schema};
+use crate::serde_bridge::{from_attributes, from_entries, from_item, to_item};
 use crate::value::{Item, NumberRef, Value, ValueRef};
 use rand::Rng;
 use std::fmt;

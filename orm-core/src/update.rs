@@ -17,9 +17,9 @@
 use crate::backend::{ReturnValues, UpdateItem};
 use crate::error::{Error, Result};
 use crate::expr::{Condition, IntoPath, Operand, Path, SetValue, Update, UpdateAction};
-use crate::item::to_value;
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
+use crate::serde_bridge::to_value;
 use crate::table::{Table, TableConfig};
 use crate::value::{Item, Value};
 use crate::write::{self, WriteRules};

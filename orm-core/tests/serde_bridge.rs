@@ -127,17 +127,17 @@ struct Everything {
     tags: StringSet,
     nums: NumberSet,
     blobs: BinarySet,
-    #[serde(with = "orm_core::item::string_set", default)]
+    #[serde(with = "orm_core::serde_bridge::string_set", default)]
     roles: HashSet<String>,
-    #[serde(with = "orm_core::item::string_set", default)]
+    #[serde(with = "orm_core::serde_bridge::string_set", default)]
     roles_sorted: BTreeSet<String>,
-    #[serde(with = "orm_core::item::number_set", default)]
+    #[serde(with = "orm_core::serde_bridge::number_set", default)]
     years: BTreeSet<u16>,
-    #[serde(with = "orm_core::item::number_set", default)]
+    #[serde(with = "orm_core::serde_bridge::number_set", default)]
     offsets: HashSet<i64>,
-    #[serde(with = "orm_core::item::number_set", default)]
+    #[serde(with = "orm_core::serde_bridge::number_set", default)]
     exact_set: BTreeSet<Number>,
-    #[serde(with = "orm_core::item::binary_set", default)]
+    #[serde(with = "orm_core::serde_bridge::binary_set", default)]
     chunks: HashSet<Vec<u8>>,
     number: Number,
     numbers: Vec<Number>,
@@ -459,11 +459,11 @@ fn empty_sets_are_omitted_and_read_back_empty() {
         tags: StringSet,
         nums: NumberSet,
         blobs: BinarySet,
-        #[serde(with = "orm_core::item::string_set", default)]
+        #[serde(with = "orm_core::serde_bridge::string_set", default)]
         roles: HashSet<String>,
-        #[serde(with = "orm_core::item::number_set", default)]
+        #[serde(with = "orm_core::serde_bridge::number_set", default)]
         years: BTreeSet<u16>,
-        #[serde(with = "orm_core::item::binary_set", default)]
+        #[serde(with = "orm_core::serde_bridge::binary_set", default)]
         chunks: BTreeSet<Vec<u8>>,
         list_of_sets: Vec<StringSet>,
     }
@@ -493,7 +493,7 @@ fn sets_read_from_lists_written_by_other_clients() {
     struct Sets {
         tags: StringSet,
         nums: NumberSet,
-        #[serde(with = "orm_core::item::number_set", default)]
+        #[serde(with = "orm_core::serde_bridge::number_set", default)]
         years: BTreeSet<u16>,
     }
     let item = Item::new()
@@ -521,7 +521,7 @@ fn number_set_members_must_fit_the_element_type() {
     #[derive(Deserialize, Debug)]
     #[allow(dead_code)]
     struct Stats {
-        #[serde(with = "orm_core::item::number_set", default)]
+        #[serde(with = "orm_core::serde_bridge::number_set", default)]
         years: BTreeSet<u16>,
     }
     let item = Item::new().with("years", Value::Ns(BTreeSet::from([n("2024"), n("70000")])));
@@ -533,7 +533,7 @@ fn number_set_members_must_fit_the_element_type() {
 fn wrong_member_type_in_a_set_is_an_error() {
     #[derive(Serialize)]
     struct Bad {
-        #[serde(with = "orm_core::item::string_set")]
+        #[serde(with = "orm_core::serde_bridge::string_set")]
         roles: Vec<u8>,
     }
     let (path, message) = serde_error(to_item(&Bad { roles: vec![1] }).unwrap_err());
@@ -792,7 +792,7 @@ fn sets_go_through_serde_json_as_arrays() {
         tags: StringSet,
         nums: NumberSet,
         blobs: BinarySet,
-        #[serde(with = "orm_core::item::number_set", default)]
+        #[serde(with = "orm_core::serde_bridge::number_set", default)]
         years: BTreeSet<u16>,
         #[serde(default)]
         absent: StringSet,
@@ -1220,7 +1220,7 @@ struct Random {
     status: Status,
     shape: Shape,
     tags: StringSet,
-    #[serde(with = "orm_core::item::number_set", default)]
+    #[serde(with = "orm_core::serde_bridge::number_set", default)]
     years: BTreeSet<i32>,
     #[serde(with = "serde_bytes")]
     bytes: Vec<u8>,

@@ -329,8 +329,8 @@ impl Stored {
     }
 
     /// A cursor on the attribute count.
-    fn attributes_cursor(&self) -> (Cursor<'_>, usize) {
-        let mut cursor = Cursor {
+    fn attributes_reader(&self) -> (Reader<'_>, usize) {
+        let mut cursor = Reader {
             buf: &self.0,
             pos: HEADER,
         };
@@ -342,7 +342,7 @@ impl Stored {
     pub(crate) fn decode(&self, names: &Dict) -> Item {
         let shape = fixed(&self.0.as_bytes()[FIXED..HEADER]);
         if shape != 0 {
-            let (mut c, _) = self.attributes_cursor();
+            let (mut c, _) = self.attributes_reader();
             let mut map = names.shapes[shape - 1].skeleton.clone();
             for value in map.values_mut() {
                 c.varint();
@@ -357,7 +357,7 @@ impl Stored {
     /// The whole item as its attributes (in name order), without building a map: for readers
     /// that decode straight into models.
     pub(crate) fn decode_entries(&self, names: &Dict) -> Vec<(String, Value)> {
-        let (mut c, count) = self.attributes_cursor();
+        let (mut c, count) = self.attributes_reader();
         let mut pairs = Vec::with_capacity(count);
         for _ in 0..count {
             let name = match c.name() {
@@ -372,7 +372,7 @@ impl Stored {
     /// The whole item as borrowed attributes (in name order), nothing copied but binaries
     /// (stored packed): for readers that decode straight into models.
     pub(crate) fn attributes<'a>(&'a self, names: &'a Dict) -> Vec<(&'a str, ValueRef<'a>)> {
-        let (mut c, count) = self.attributes_cursor();
+        let (mut c, count) = self.attributes_reader();
         let mut pairs = Vec::with_capacity(count);
         for _ in 0..count {
             let name = match c.name() {
@@ -386,7 +386,7 @@ impl Stored {
 
     /// The item reduced to the selected top-level attributes (those it has).
     pub(crate) fn select(&self, names: &Dict, selector: &Selector<'_>) -> Item {
-        let (mut c, count) = self.attributes_cursor();
+        let (mut c, count) = self.attributes_reader();
         let mut pairs = Vec::with_capacity(selector.names.len().min(count));
         for _ in 0..count {
             if pairs.len() == selector.names.len() {
@@ -405,9 +405,9 @@ impl Stored {
     }
 
     /// A cursor on the value of one top-level attribute.
-    fn find(&self, names: &Dict, name: &str) -> Option<Cursor<'_>> {
+    fn find(&self, names: &Dict, name: &str) -> Option<Reader<'_>> {
         let id = names.id(name);
-        let (mut c, count) = self.attributes_cursor();
+        let (mut c, count) = self.attributes_reader();
         for _ in 0..count {
             let found = match c.name() {
                 Name::Id(i) => Some(i) == id,
@@ -669,14 +669,14 @@ fn encode_value(value: &Value, out: &mut Vec<u8>) -> usize {
 
 /// A read position in an encoded item (which this crate wrote, so malformed input is a bug
 /// and panics).
-struct Cursor<'a> {
+struct Reader<'a> {
     /// The encoded item.
     buf: &'a str,
     /// The next byte to read.
     pos: usize,
 }
 
-impl<'a> Cursor<'a> {
+impl<'a> Reader<'a> {
     /// The next byte.
     fn byte(&mut self) -> u8 {
         let b = self.buf.as_bytes()[self.pos];
@@ -768,7 +768,7 @@ impl<'a> Cursor<'a> {
 }
 
 /// Reads a number after its tag.
-fn decode_number(c: &mut Cursor<'_>, tag: u8) -> Number {
+fn decode_number(c: &mut Reader<'_>, tag: u8) -> Number {
     match tag {
         T_NI => {
             let z = c.varint();
@@ -779,7 +779,7 @@ fn decode_number(c: &mut Cursor<'_>, tag: u8) -> Number {
 }
 
 /// Reads a number after its tag, borrowed.
-fn decode_number_ref<'a>(c: &mut Cursor<'a>, tag: u8) -> NumberRef<'a> {
+fn decode_number_ref<'a>(c: &mut Reader<'a>, tag: u8) -> NumberRef<'a> {
     match tag {
         T_NI => {
             let z = c.varint();
@@ -790,7 +790,7 @@ fn decode_number_ref<'a>(c: &mut Cursor<'a>, tag: u8) -> NumberRef<'a> {
 }
 
 /// Reads the next value, borrowed ([`decode_value`] without copying strings or numbers).
-fn decode_ref<'a>(c: &mut Cursor<'a>) -> ValueRef<'a> {
+fn decode_ref<'a>(c: &mut Reader<'a>) -> ValueRef<'a> {
     match c.byte() {
         T_S => ValueRef::S(c.str()),
         tag @ (T_NI | T_NT) => ValueRef::N(decode_number_ref(c, tag)),
@@ -835,7 +835,7 @@ fn decode_ref<'a>(c: &mut Cursor<'a>) -> ValueRef<'a> {
 }
 
 /// Reads the next value.
-fn decode_value(c: &mut Cursor<'_>) -> Value {
+fn decode_value(c: &mut Reader<'_>) -> Value {
     match c.byte() {
         T_S => Value::S(c.str().to_owned()),
         tag @ (T_NI | T_NT) => Value::N(decode_number(c, tag)),
@@ -1047,7 +1047,7 @@ mod tests {
             put_varint(&mut out, v);
             assert!(out.is_ascii());
             let text = String::from_utf8(out).unwrap();
-            assert_eq!(Cursor { buf: &text, pos: 0 }.varint(), v);
+            assert_eq!(Reader { buf: &text, pos: 0 }.varint(), v);
         }
         for v in [0, 1, 127, 128, (1 << 21) - 1] {
             let mut out = [0u8; FIXED];
@@ -1062,7 +1062,7 @@ mod tests {
                 put_binary(&mut out, &b);
                 assert!(out.is_ascii());
                 let text = String::from_utf8(out).unwrap();
-                let mut c = Cursor { buf: &text, pos: 0 };
+                let mut c = Reader { buf: &text, pos: 0 };
                 assert_eq!(c.binary(), b);
                 assert_eq!(c.pos, text.len());
             }

@@ -358,7 +358,7 @@ impl<'de> Deserialize<'de> for BinarySet {
     }
 }
 
-/// `#[serde(with = "orm_core::item::string_set")]`: stores a plain collection of strings
+/// `#[serde(with = "orm_core::serde_bridge::string_set")]`: stores a plain collection of strings
 /// (`BTreeSet<String>`, `HashSet<String>`, even `Vec<String>`) as a DynamoDB string set (`SS`).
 ///
 /// An empty collection is left out of the item; add `default` so that an absent attribute reads
@@ -372,9 +372,9 @@ impl<'de> Deserialize<'de> for BinarySet {
 ///
 /// #[derive(Serialize, Deserialize, Debug, PartialEq)]
 /// struct User {
-///     #[serde(with = "orm_core::item::string_set", default)]
+///     #[serde(with = "orm_core::serde_bridge::string_set", default)]
 ///     roles: BTreeSet<String>,
-///     #[serde(with = "orm_core::item::string_set", default)]
+///     #[serde(with = "orm_core::serde_bridge::string_set", default)]
 ///     groups: HashSet<String>,
 /// }
 ///
@@ -407,7 +407,7 @@ pub mod string_set {
     }
 }
 
-/// `#[serde(with = "orm_core::item::number_set")]`: stores a plain collection of numbers
+/// `#[serde(with = "orm_core::serde_bridge::number_set")]`: stores a plain collection of numbers
 /// (`BTreeSet<u32>`, `HashSet<i64>`, `BTreeSet<Number>`, ...) as a DynamoDB number set (`NS`).
 ///
 /// Members are read back exactly: a member that does not fit the element type is an error naming
@@ -422,9 +422,9 @@ pub mod string_set {
 ///
 /// #[derive(Serialize, Deserialize, Debug, PartialEq)]
 /// struct Stats {
-///     #[serde(with = "orm_core::item::number_set", default)]
+///     #[serde(with = "orm_core::serde_bridge::number_set", default)]
 ///     years: BTreeSet<u16>,
-///     #[serde(with = "orm_core::item::number_set", default)]
+///     #[serde(with = "orm_core::serde_bridge::number_set", default)]
 ///     offsets: HashSet<i64>,
 /// }
 ///
@@ -457,7 +457,7 @@ pub mod number_set {
     }
 }
 
-/// `#[serde(with = "orm_core::item::binary_set")]`: stores a plain collection of byte vectors
+/// `#[serde(with = "orm_core::serde_bridge::binary_set")]`: stores a plain collection of byte vectors
 /// (`BTreeSet<Vec<u8>>`, `HashSet<Vec<u8>>`) as a DynamoDB binary set (`BS`).
 ///
 /// Add `default` so that an absent attribute reads back as an empty collection.
@@ -469,7 +469,7 @@ pub mod number_set {
 ///
 /// #[derive(Serialize, Deserialize, Debug, PartialEq)]
 /// struct Blobs {
-///     #[serde(with = "orm_core::item::binary_set", default)]
+///     #[serde(with = "orm_core::serde_bridge::binary_set", default)]
 ///     chunks: HashSet<Vec<u8>>,
 /// }
 ///

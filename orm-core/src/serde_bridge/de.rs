@@ -989,7 +989,7 @@ impl<'de, S: Source<'de>> de::VariantAccess<'de> for EnumDe<'_, S::Text, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::item::from_value;
+    use crate::serde_bridge::from_value;
     use std::collections::{BTreeMap, BTreeSet};
 
     fn n(text: &str) -> Number {

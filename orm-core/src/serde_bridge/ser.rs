@@ -983,7 +983,7 @@ impl<'p> ser::Serializer for SetSer<'p> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::item::{to_item, to_value};
+    use crate::serde_bridge::{to_item, to_value};
     use serde::Serialize;
     use std::collections::HashMap;
 
