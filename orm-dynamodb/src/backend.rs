@@ -83,18 +83,6 @@ impl Call {
         })
     }
 
-    /// Sends an SDK request inside this call's span and maps its result ([`Call::result`]).
-    async fn send<T, E, R>(
-        &self,
-        request: impl std::future::Future<Output = std::result::Result<T, SdkError<E, R>>>,
-    ) -> Result<T>
-    where
-        E: Into<ServiceError> + std::error::Error + Send + Sync + 'static,
-        R: Debug + Send + Sync + 'static,
-    {
-        self.result(request.instrument(self.span.clone()).await)
-    }
-
     /// The answer to a single-item write: the attributes it returned (`ReturnValues`).
     fn written(
         &self,
@@ -398,9 +386,8 @@ impl Backend for DynamoBackend {
     async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
         let sdk = self.get_item_request(request)?;
         let call = Call::new("GetItem", &request.table, full(sdk.get_table_name()), None);
-        let out = call
-            .send(sdk.set_return_consumed_capacity(call.capacity()).send())
-            .await?;
+        let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         let item = out
             .item
             .map(|m| entries_from_attributes(m).map(RawItem::Entries))
@@ -416,9 +403,8 @@ impl Backend for DynamoBackend {
     async fn put_item(&self, request: &PutItem) -> Result<Option<Item>> {
         let sdk = self.put_item_request(request)?;
         let call = Call::new("PutItem", &request.table, full(sdk.get_table_name()), None);
-        let out = call
-            .send(sdk.set_return_consumed_capacity(call.capacity()).send())
-            .await?;
+        let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         call.written(out.attributes, out.consumed_capacity)
     }
 
@@ -430,9 +416,8 @@ impl Backend for DynamoBackend {
             full(sdk.get_table_name()),
             None,
         );
-        let out = call
-            .send(sdk.set_return_consumed_capacity(call.capacity()).send())
-            .await?;
+        let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         call.written(out.attributes, out.consumed_capacity)
     }
 
@@ -444,9 +429,8 @@ impl Backend for DynamoBackend {
             full(sdk.get_table_name()),
             None,
         );
-        let out = call
-            .send(sdk.set_return_consumed_capacity(call.capacity()).send())
-            .await?;
+        let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         call.written(out.attributes, out.consumed_capacity)
     }
 
@@ -454,9 +438,8 @@ impl Backend for DynamoBackend {
         let sdk = self.query_request(request)?;
         let index = request.index.as_deref();
         let call = Call::new("Query", &request.table, full(sdk.get_table_name()), index);
-        let out = call
-            .send(sdk.set_return_consumed_capacity(call.capacity()).send())
-            .await?;
+        let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         let capacity = capacity_one(out.consumed_capacity.as_ref());
         page(
             &call,
@@ -472,9 +455,8 @@ impl Backend for DynamoBackend {
         let sdk = self.scan_request(request)?;
         let index = request.index.as_deref();
         let call = Call::new("Scan", &request.table, full(sdk.get_table_name()), index);
-        let out = call
-            .send(sdk.set_return_consumed_capacity(call.capacity()).send())
-            .await?;
+        let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         let capacity = capacity_one(out.consumed_capacity.as_ref());
         page(
             &call,
@@ -490,9 +472,8 @@ impl Backend for DynamoBackend {
         let sdk = self.batch_get_request(request)?;
         let full = self.table_name(&request.table);
         let call = Call::new("BatchGetItem", &request.table, &full, None);
-        let out = call
-            .send(sdk.set_return_consumed_capacity(call.capacity()).send())
-            .await?;
+        let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         let capacity = capacity_sum(out.consumed_capacity.as_ref());
         let output = batch_get_output(out, &full).map_err(|e| call.fail(e))?;
         call.done(output.items.len(), capacity);
@@ -503,9 +484,8 @@ impl Backend for DynamoBackend {
         let sdk = self.batch_write_request(request)?;
         let full = self.table_name(&request.table);
         let call = Call::new("BatchWriteItem", &request.table, &full, None);
-        let out = call
-            .send(sdk.set_return_consumed_capacity(call.capacity()).send())
-            .await?;
+        let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         let capacity = capacity_sum(out.consumed_capacity.as_ref());
         let output = batch_write_output(out, &full).map_err(|e| call.fail(e))?;
         let count = request.writes.len();
@@ -517,9 +497,8 @@ impl Backend for DynamoBackend {
         let sdk = self.transact_get_request(request)?;
         let (tables, full) = self.table_list(request.gets.iter().map(|g| g.table.as_str()));
         let call = Call::new("TransactGetItems", &tables, &full, None);
-        let out = call
-            .send(sdk.set_return_consumed_capacity(call.capacity()).send())
-            .await?;
+        let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         let capacity = capacity_sum(out.consumed_capacity.as_ref());
         let mut items = out
             .responses
@@ -542,9 +521,8 @@ impl Backend for DynamoBackend {
         let sdk = self.transact_write_request(request)?;
         let (tables, full) = self.table_list(request.actions.iter().map(|a| a.target().0));
         let call = Call::new("TransactWriteItems", &tables, &full, None);
-        let out = call
-            .send(sdk.set_return_consumed_capacity(call.capacity()).send())
-            .await?;
+        let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         call.done(
             request.actions.len(),
             capacity_sum(out.consumed_capacity.as_ref()),
