@@ -9,13 +9,119 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// The result type of every fallible ORM operation.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The code of one [`CancellationReason`]: why DynamoDB cancelled (or did not object to) one
+/// action of a transaction.
+///
+/// The variants are the codes DynamoDB documents for `TransactionCanceledException`; any other
+/// code a service sends is kept as [`CancellationCode::Other`], so that nothing is lost.
+/// [`CancellationCode::as_str`] and [`Display`](fmt::Display) give the code as DynamoDB spells it,
+/// and parsing (`FromStr`, `From<&str>`) is the inverse:
+///
+/// ```
+/// use orm_core::error::CancellationCode;
+///
+/// let code: CancellationCode = "TransactionConflict".parse().unwrap();
+/// assert_eq!(code, CancellationCode::TransactionConflict);
+/// assert_eq!(code.as_str(), "TransactionConflict");
+/// assert_eq!(CancellationCode::from("Unheard"), CancellationCode::Other("Unheard".into()));
+/// assert_eq!(CancellationCode::from("Unheard").to_string(), "Unheard");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub enum CancellationCode {
+    /// `None`: this action did not cause the cancellation.
+    #[default]
+    None,
+    /// `ConditionalCheckFailed`: the action's condition did not hold.
+    ConditionalCheckFailed,
+    /// `ItemCollectionSizeLimitExceeded`: an item collection would exceed 10 GB.
+    ItemCollectionSizeLimitExceeded,
+    /// `TransactionConflict`: another transaction or write was in progress on the item.
+    TransactionConflict,
+    /// `ProvisionedThroughputExceeded`: the table or index ran out of provisioned capacity.
+    ProvisionedThroughputExceeded,
+    /// `ThrottlingError`: the request was throttled (on-demand tables, control plane).
+    ThrottlingError,
+    /// `ValidationError`: the action was invalid for the item (a key of the wrong type, an update
+    /// of a key attribute...).
+    ValidationError,
+    /// Any other code, as the service sent it.
+    Other(String),
+}
+
+impl CancellationCode {
+    /// The code as DynamoDB spells it (`ConditionalCheckFailed`).
+    pub fn as_str(&self) -> &str {
+        match self {
+            CancellationCode::None => "None",
+            CancellationCode::ConditionalCheckFailed => "ConditionalCheckFailed",
+            CancellationCode::ItemCollectionSizeLimitExceeded => "ItemCollectionSizeLimitExceeded",
+            CancellationCode::TransactionConflict => "TransactionConflict",
+            CancellationCode::ProvisionedThroughputExceeded => "ProvisionedThroughputExceeded",
+            CancellationCode::ThrottlingError => "ThrottlingError",
+            CancellationCode::ValidationError => "ValidationError",
+            CancellationCode::Other(code) => code,
+        }
+    }
+
+    /// Whether retrying the transaction may succeed: a conflict with another write, or
+    /// throttling.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            CancellationCode::TransactionConflict
+                | CancellationCode::ThrottlingError
+                | CancellationCode::ProvisionedThroughputExceeded
+        )
+    }
+}
+
+impl From<&str> for CancellationCode {
+    fn from(code: &str) -> CancellationCode {
+        match code {
+            "None" => CancellationCode::None,
+            "ConditionalCheckFailed" => CancellationCode::ConditionalCheckFailed,
+            "ItemCollectionSizeLimitExceeded" => CancellationCode::ItemCollectionSizeLimitExceeded,
+            "TransactionConflict" => CancellationCode::TransactionConflict,
+            "ProvisionedThroughputExceeded" => CancellationCode::ProvisionedThroughputExceeded,
+            "ThrottlingError" => CancellationCode::ThrottlingError,
+            "ValidationError" => CancellationCode::ValidationError,
+            other => CancellationCode::Other(other.to_owned()),
+        }
+    }
+}
+
+impl From<String> for CancellationCode {
+    fn from(code: String) -> CancellationCode {
+        match CancellationCode::from(code.as_str()) {
+            CancellationCode::Other(_) => CancellationCode::Other(code),
+            known => known,
+        }
+    }
+}
+
+impl std::str::FromStr for CancellationCode {
+    type Err = std::convert::Infallible;
+
+    /// Never fails: an unknown code is [`CancellationCode::Other`].
+    fn from_str(code: &str) -> Result<CancellationCode, Self::Err> {
+        Ok(CancellationCode::from(code))
+    }
+}
+
+impl fmt::Display for CancellationCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The reason DynamoDB (or a backend behaving like it) gave for cancelling one transaction action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CancellationReason {
     /// Zero-based position of the action in the transaction.
     pub index: usize,
-    /// The reason code, e.g. `ConditionalCheckFailed`, `TransactionConflict`, `None`.
-    pub code: String,
+    /// The reason code: [`CancellationCode::None`] for the actions that did not cause the
+    /// cancellation.
+    pub code: CancellationCode,
     /// The human-readable message, when the backend gave one.
     pub message: Option<String>,
     /// The item as stored, when the backend returned it (ReturnValuesOnConditionCheckFailure).
@@ -23,9 +129,19 @@ pub struct CancellationReason {
 }
 
 impl CancellationReason {
+    /// A reason with no message and no item.
+    pub fn new(index: usize, code: CancellationCode) -> CancellationReason {
+        CancellationReason {
+            index,
+            code,
+            message: None,
+            item: None,
+        }
+    }
+
     /// Whether this action was the cause of the cancellation (its code is not `None`).
     pub fn is_failure(&self) -> bool {
-        self.code != "None"
+        self.code != CancellationCode::None
     }
 }
 
@@ -184,12 +300,7 @@ impl Error {
         match self {
             Error::Throttled { .. } => true,
             Error::Backend { retryable, .. } => *retryable,
-            Error::TransactionCanceled { reasons } => reasons.iter().any(|r| {
-                matches!(
-                    r.code.as_str(),
-                    "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"
-                )
-            }),
+            Error::TransactionCanceled { reasons } => reasons.iter().any(|r| r.code.is_retryable()),
             _ => false,
         }
     }

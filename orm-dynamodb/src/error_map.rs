@@ -8,7 +8,7 @@ use crate::convert::item_from_attributes;
 use aws_sdk_dynamodb::error::{BuildError, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::CancellationReason as SdkReason;
 use aws_sdk_dynamodb::Error as ServiceError;
-use orm_core::error::{BoxError, CancellationReason, Error};
+use orm_core::error::{BoxError, CancellationCode, CancellationReason, Error};
 use std::fmt::Debug;
 
 /// Maps any SDK error of an operation onto [`Error`].
@@ -158,7 +158,7 @@ pub(crate) fn map_reasons(reasons: Vec<SdkReason>) -> Vec<CancellationReason> {
         .enumerate()
         .map(|(index, r)| CancellationReason {
             index,
-            code: r.code.unwrap_or_else(|| "None".to_owned()),
+            code: r.code.map(CancellationCode::from).unwrap_or_default(),
             message: r.message,
             item: r.item.and_then(|m| item_from_attributes(m).ok()),
         })
@@ -247,16 +247,16 @@ mod tests {
             panic!("{err:?}")
         };
         assert_eq!(reasons.len(), 3);
-        assert_eq!(reasons[0].code, "None");
+        assert_eq!(reasons[0].code, CancellationCode::None);
         assert!(!reasons[0].is_failure());
         assert_eq!(reasons[1].index, 1);
-        assert_eq!(reasons[1].code, "ConditionalCheckFailed");
+        assert_eq!(reasons[1].code, CancellationCode::ConditionalCheckFailed);
         assert_eq!(
             reasons[1].message.as_deref(),
             Some("The conditional request failed")
         );
         assert_eq!(reasons[1].item, Some(Item::new().with("pk", "B")));
-        assert_eq!(reasons[2].code, "None");
+        assert_eq!(reasons[2].code, CancellationCode::None);
         assert_eq!(reasons[2].item, None);
     }
 

@@ -681,7 +681,10 @@ mod local {
         match err {
             Error::TransactionCanceled { reasons } => {
                 assert_eq!(reasons.len(), 1);
-                assert_eq!(reasons[0].code, "ConditionalCheckFailed");
+                assert_eq!(
+                    reasons[0].code,
+                    orm_core::error::CancellationCode::ConditionalCheckFailed
+                );
                 assert_eq!(reasons[0].item, None);
             }
             other => panic!("{other:?}"),

@@ -27,7 +27,7 @@ use orm_core::backend::{
     KeyType, Limits, PutItem, QueryOutput, QueryRequest, RawItem, ScanRequest, TableDefinition,
     TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
-use orm_core::error::CancellationReason;
+use orm_core::error::{CancellationCode, CancellationReason};
 use orm_core::{Backend, Error, Item, Number, Result, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -574,7 +574,7 @@ impl Backend for MemoryBackend {
         }
         let validation_error = |index: usize, error: Error| CancellationReason {
             index,
-            code: "ValidationError".into(),
+            code: CancellationCode::ValidationError,
             message: Some(match error {
                 Error::Validation { message } => message,
                 other => other.to_string(),
@@ -582,12 +582,7 @@ impl Backend for MemoryBackend {
             item: None,
         };
         let mut reasons: Vec<CancellationReason> = (0..count)
-            .map(|index| CancellationReason {
-                index,
-                code: "None".into(),
-                message: None,
-                item: None,
-            })
+            .map(|index| CancellationReason::new(index, CancellationCode::None))
             .collect();
         let mut ready: Vec<(String, Ready<'_>)> = Vec::with_capacity(count);
         for (i, action) in request.actions.iter().enumerate() {
@@ -615,7 +610,7 @@ impl Backend for MemoryBackend {
                 Err(Failure::Condition(item)) => {
                     reasons[i] = CancellationReason {
                         index: i,
-                        code: "ConditionalCheckFailed".into(),
+                        code: CancellationCode::ConditionalCheckFailed,
                         message: Some("The conditional request failed".into()),
                         item,
                     };

@@ -125,7 +125,10 @@ pub async fn conditions_on_awkward_names(table: &Table) {
         match &err {
             Error::TransactionCanceled { reasons } => {
                 assert_eq!(reasons.len(), 2, "{reasons:?}");
-                assert_eq!(reasons[1].code, "ConditionalCheckFailed");
+                assert_eq!(
+                    reasons[1].code,
+                    orm_core::error::CancellationCode::ConditionalCheckFailed
+                );
             }
             other => panic!("expected TransactionCanceled, got {other:?}"),
         }

@@ -19,6 +19,7 @@ use orm_core::backend::{
     KeyType, Projection, PutItem, QueryOutput, QueryRequest, RawItem, ReturnValues, ScanRequest,
     TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
+use orm_core::error::CancellationCode;
 use orm_core::expr::{
     CompareOp, Condition, KeyCondition, Operand, Path, SetValue, SortKeyCondition, Update,
     UpdateAction,
@@ -499,7 +500,7 @@ impl From<QueryOutput> for PageOutcome {
 enum ErrorKind {
     Validation,
     ConditionFailed(Option<Item>),
-    TransactionCanceled(Vec<(String, Option<Item>)>),
+    TransactionCanceled(Vec<(CancellationCode, Option<Item>)>),
     TableNotFound,
     Other(String),
 }
@@ -1157,7 +1158,7 @@ fn canceled(codes: &[(&str, Option<Item>)]) -> Outcome {
     Outcome::Err(ErrorKind::TransactionCanceled(
         codes
             .iter()
-            .map(|(c, i)| (c.to_string(), i.clone()))
+            .map(|(c, i)| (CancellationCode::from(*c), i.clone()))
             .collect(),
     ))
 }
