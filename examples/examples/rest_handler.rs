@@ -113,7 +113,7 @@ async fn handle(table: &Table, request: Request<'_>) -> Response {
                 if !Pet::exists(table, Pet::key(id)).await? {
                     return Err(Error::NotFound {
                         entity: "Pet".into(),
-                        key: id.into(),
+                        key: Pet::key(id)?,
                     });
                 }
                 // The client's copy is the version it read: a concurrent change makes this a 412.

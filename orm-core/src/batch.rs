@@ -384,11 +384,11 @@ impl Table {
         }
         let keys: Vec<Item> = items.iter().map(|i| self.config().key_of(i)).collect();
         let consistent = self.reconfigure(|c| c.consistent_reads = true);
-        let existing = consistent.batch_get_items(keys.clone()).await?;
-        if let Some((key, _)) = keys.iter().zip(&existing).find(|(_, e)| e.is_some()) {
+        let existing = consistent.batch_get_items(keys).await?;
+        if let Some(taken) = existing.iter().position(Option::is_some) {
             return Err(Error::AlreadyExists {
                 entity: M::schema().entity.to_owned(),
-                key: describe_key(self.config(), key),
+                key: models[taken].primary_key()?,
             });
         }
         self.batch_write_items(items.into_iter().map(WriteRequest::Put).collect())

@@ -1,6 +1,6 @@
 //! The one error type of the ORM, shared by every backend.
 
-use crate::value::Item;
+use crate::value::{Item, Key};
 use std::fmt;
 
 /// A boxed error from below the ORM (an SDK, an I/O layer).
@@ -166,26 +166,27 @@ pub enum Error {
     NotFound {
         /// The entity (model) name.
         entity: String,
-        /// The key asked for, rendered for humans.
-        key: String,
+        /// The key asked for.
+        key: Key,
     },
     /// A create found an item already stored under the same key.
     #[error("{entity} already exists: {key}")]
     AlreadyExists {
         /// The entity (model) name.
         entity: String,
-        /// The key that is taken, rendered for humans.
-        key: String,
+        /// The key that is taken.
+        key: Key,
     },
     /// The item stored at a key belongs to another entity (model) than the one asked for.
-    #[error("item at {key} is a `{found}`, not a `{expected}`")]
+    #[error("item at {} is a `{found}`, not a `{expected}`", key_text(key))]
     EntityMismatch {
         /// The entity asked for.
         expected: String,
         /// The entity stored there.
         found: String,
-        /// The key, rendered for humans.
-        key: String,
+        /// The item's key; `None` when it is not known (an item read without its key
+        /// attributes), rendered as `(no key)`.
+        key: Option<Key>,
     },
     /// A conditional write or check failed; nothing was changed.
     #[error("condition failed{}", entity.as_ref().map(|e| format!(" on {e}")).unwrap_or_default())]
@@ -200,8 +201,8 @@ pub enum Error {
     VersionConflict {
         /// The entity (model) name.
         entity: String,
-        /// The key, rendered for humans.
-        key: String,
+        /// The key written to.
+        key: Key,
         /// The version the writer expected to find stored.
         expected: String,
         /// The item as stored, when the backend returned it.
@@ -216,15 +217,17 @@ pub enum Error {
     /// A stored item's schema version (`#[model(schema_version = N)]`, stored in `__schema`) is
     /// one this code cannot use: newer than the model (written by newer code), or older than the
     /// model where an operation needs the item at the current version (a partial write).
-    #[error("{entity} item {key} has schema version {stored}, {} this code's schema version {current}{}",
+    #[error("{entity} item {} has schema version {stored}, {} this code's schema version {current}{}",
+        key_text(key),
         if stored > current { "newer than" } else { "older than" },
         if stored > current { "; deploy the model that knows it before reading or writing it" }
         else { "; save it whole (`save`) or migrate it (orm_core::migrate) first" })]
     SchemaVersion {
         /// The entity (model) name.
         entity: String,
-        /// The key, rendered for humans.
-        key: String,
+        /// The item's key; `None` when it is not known (an item read without its key
+        /// attributes), rendered as `(no key)`.
+        key: Option<Key>,
         /// The schema version stored on the item.
         stored: u32,
         /// The model's schema version.
@@ -323,6 +326,14 @@ impl Error {
             retryable,
             source: source.into(),
         }
+    }
+}
+
+/// A key in a message: the key, or `(no key)` when it is not known.
+fn key_text(key: &Option<Key>) -> String {
+    match key {
+        Some(key) => key.to_string(),
+        None => "(no key)".to_owned(),
     }
 }
 
