@@ -76,7 +76,10 @@ fn error_response(e: Error) -> Response {
         Error::NotFound { .. } => 404,
         Error::AlreadyExists { .. } => 409,
         Error::VersionConflict { .. } | Error::ConditionFailed { .. } => 412,
-        Error::Validation { .. } | Error::InvalidCursor { .. } | Error::Serde { .. } => 400,
+        Error::Validation { .. }
+        | Error::ServiceValidation { .. }
+        | Error::InvalidCursor { .. }
+        | Error::Serde { .. } => 400,
         Error::Throttled { .. } => 503,
         _ => 500,
     };

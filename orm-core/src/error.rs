@@ -158,6 +158,21 @@ impl fmt::Display for CancellationReason {
 /// Every way an ORM operation can fail.
 ///
 /// Backends map their service error *codes* (never messages) onto these variants.
+///
+/// # Who rejected invalid input
+///
+/// - [`Error::Validation`] is the ORM's own rejection, made before anything is sent: by
+///   orm-core (a key template, a builder, a model's limits), or by a backend on the client side
+///   (DynamoBackend refuses an empty batch or transaction, or a table definition it cannot
+///   express, without calling DynamoDB).
+/// - [`Error::ServiceValidation`] is the service's rejection of a request it received:
+///   DynamoDB's `ValidationException` (and `IdempotentParameterMismatchException`), with the
+///   SDK error as its `source`.
+///
+/// MemoryBackend (orm-memory) emulates the service, so its checks of what
+/// DynamoDB checks (item size, key values and types, expressions, duplicates, limits) are
+/// `ServiceValidation` too, and the ones DynamoBackend makes before sending are `Validation`:
+/// code that matches errors behaves the same on both backends.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -233,11 +248,25 @@ pub enum Error {
         /// The model's schema version.
         current: u32,
     },
-    /// The request was invalid and was not sent or not applied: the message says what was wrong.
+    /// The ORM rejected the request before sending it: the message says what was wrong. See
+    /// [who rejected invalid input](Error#who-rejected-invalid-input).
     #[error("invalid input: {message}")]
     Validation {
         /// What was wrong, naming the offending field, value or action.
         message: String,
+    },
+    /// The service rejected the request as invalid (DynamoDB's `ValidationException`); nothing
+    /// was changed. See [who rejected invalid input](Error#who-rejected-invalid-input).
+    #[error("invalid input ({operation}): {message}")]
+    ServiceValidation {
+        /// The operation that was rejected (PutItem, TransactWriteItems...).
+        operation: String,
+        /// The service's message.
+        message: String,
+        /// The service's error (the SDK error), when there is one; `None` from a backend that
+        /// emulates the service in process (MemoryBackend).
+        #[source]
+        source: Option<BoxError>,
     },
     /// A pagination cursor could not be used for this query.
     #[error("invalid cursor: {reason}")]
@@ -256,12 +285,18 @@ pub enum Error {
     TableNotFound {
         /// The table name.
         table: String,
+        /// The service's error (`ResourceNotFoundException`), when it came from one.
+        #[source]
+        source: Option<BoxError>,
     },
     /// The table already exists (on create_table).
     #[error("table already exists: {table}")]
     TableExists {
         /// The table name.
         table: String,
+        /// The service's error (`ResourceInUseException`), when it came from one.
+        #[source]
+        source: Option<BoxError>,
     },
     /// A batch finished with some items or keys not done after every retry; everything else was done.
     #[error("batch incomplete: {} of {total} not processed after {attempts} attempts", unprocessed.len())]
@@ -312,6 +347,16 @@ impl Error {
     pub fn validation(message: impl Into<String>) -> Error {
         Error::Validation {
             message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::ServiceValidation`] with no source (a backend emulating the
+    /// service).
+    pub fn service_validation(operation: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::ServiceValidation {
+            operation: operation.into(),
+            message: message.into(),
+            source: None,
         }
     }
 

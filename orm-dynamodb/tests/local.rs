@@ -135,14 +135,14 @@ mod local {
 
         let err = backend.create_table(&def).await.unwrap_err();
         assert!(
-            matches!(&err, Error::TableExists { table } if *table == name),
+            matches!(&err, Error::TableExists { table, source: Some(_) } if *table == name),
             "{err:?}"
         );
 
         backend.delete_table(&name).await.unwrap();
         let err = backend.describe_table(&name).await.unwrap_err();
         assert!(
-            matches!(&err, Error::TableNotFound { table } if *table == name),
+            matches!(&err, Error::TableNotFound { table, source: Some(_) } if *table == name),
             "{err:?}"
         );
         let err = backend.delete_table(&name).await.unwrap_err();
@@ -377,13 +377,21 @@ mod local {
             None
         );
 
-        // Invalid input is a Validation error carrying the service's message.
+        // Invalid input is the service's validation error, with its message and the SDK error.
         let err = backend
             .put_item(&put(t, Item::new().with("pk", "only-pk")))
             .await
             .unwrap_err();
         match err {
-            Error::Validation { message } => assert!(!message.is_empty()),
+            Error::ServiceValidation {
+                operation,
+                message,
+                source,
+            } => {
+                assert_eq!(operation, "PutItem");
+                assert!(!message.is_empty());
+                assert!(source.is_some());
+            }
             other => panic!("{other:?}"),
         }
         table.cleanup().await.unwrap();
@@ -661,7 +669,7 @@ mod local {
             .await
             .unwrap_err();
         match err {
-            Error::Validation { message } => assert!(!message.is_empty()),
+            Error::ServiceValidation { message, .. } => assert!(!message.is_empty()),
             other => panic!("{other:?}"),
         }
 
@@ -702,7 +710,7 @@ mod local {
             .await
             .unwrap_err();
         println!("duplicate-item transaction: {err:?}");
-        assert!(matches!(err, Error::Validation { .. }), "{err:?}");
+        assert!(matches!(err, Error::ServiceValidation { .. }), "{err:?}");
         table.cleanup().await.unwrap();
     }
 
@@ -777,7 +785,7 @@ mod local {
             })
             .await
             .unwrap_err();
-        assert!(matches!(err, Error::Validation { .. }), "{err:?}");
+        assert!(matches!(err, Error::ServiceValidation { .. }), "{err:?}");
         table.cleanup().await.unwrap();
     }
 

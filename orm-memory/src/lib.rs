@@ -69,6 +69,7 @@ impl State {
 fn table_not_found(name: &str) -> Error {
     Error::TableNotFound {
         table: name.to_owned(),
+        source: None,
     }
 }
 
@@ -118,6 +119,28 @@ fn in_action(index: usize, error: Error) -> Error {
             message: format!("transaction action {}: {message}", index + 1),
         },
         other => other,
+    }
+}
+
+/// Runs an operation as the service does: its invalid-input errors become the service's
+/// ([`Error::ServiceValidation`] naming `operation`), as DynamoDB's `ValidationException` does on
+/// DynamoBackend. MemoryBackend's checks are DynamoDB's; the few that DynamoBackend makes before
+/// sending (an empty request, see [`check_not_empty`]; a table definition it cannot express) are
+/// made outside this and stay the ORM's [`Error::Validation`].
+fn service<T>(operation: &'static str, body: impl FnOnce() -> Result<T>) -> Result<T> {
+    body().map_err(|e| match e {
+        Error::Validation { message } => Error::service_validation(operation, message),
+        other => other,
+    })
+}
+
+/// Rejects an empty batch or transaction, as DynamoBackend does before sending one: the ORM's
+/// [`Error::Validation`] on both backends.
+fn check_not_empty(what: &str, count: usize, max: usize) -> Result<()> {
+    if count == 0 {
+        check_count(what, count, max)
+    } else {
+        Ok(())
     }
 }
 
@@ -359,6 +382,7 @@ impl Backend for MemoryBackend {
         if state.tables.contains_key(&definition.name) {
             return Err(Error::TableExists {
                 table: definition.name.clone(),
+                source: None,
             });
         }
         let table = Table::new(definition.clone(), Limits::default())?;
@@ -367,7 +391,7 @@ impl Backend for MemoryBackend {
     }
 
     async fn describe_table(&self, name: &str) -> Result<TableDefinition> {
-        Ok(self.read().table(name)?.def.clone())
+        service("DescribeTable", || Ok(self.read().table(name)?.def.clone()))
     }
 
     async fn delete_table(&self, name: &str) -> Result<()> {
@@ -379,42 +403,102 @@ impl Backend for MemoryBackend {
     }
 
     async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
-        if let Some(p) = &request.projection {
-            eval::check_projection(p)?;
-        }
-        let state = self.read();
-        let table = state.table(&request.table)?;
-        let key = table.key(&request.key)?;
-        Ok(table.get(&key).map(|item| match &request.projection {
-            Some(paths) => RawItem::Item(table.project(item, paths)),
-            None => table.share(item),
-        }))
+        service("GetItem", || {
+            if let Some(p) = &request.projection {
+                eval::check_projection(p)?;
+            }
+            let state = self.read();
+            let table = state.table(&request.table)?;
+            let key = table.key(&request.key)?;
+            Ok(table.get(&key).map(|item| match &request.projection {
+                Some(paths) => RawItem::Item(table.project(item, paths)),
+                None => table.share(item),
+            }))
+        })
     }
 
     async fn put_item(&self, request: &PutItem) -> Result<Option<Item>> {
-        self.write_one(&request.table, |t| write::plan_put(t, request))
+        service("PutItem", || {
+            self.write_one(&request.table, |t| write::plan_put(t, request))
+        })
     }
 
     async fn update_item(&self, request: &UpdateItem) -> Result<Option<Item>> {
-        self.write_one(&request.table, |t| write::plan_update(t, request))
+        service("UpdateItem", || {
+            self.write_one(&request.table, |t| write::plan_update(t, request))
+        })
     }
 
     async fn delete_item(&self, request: &DeleteItem) -> Result<Option<Item>> {
-        self.write_one(&request.table, |t| write::plan_delete(t, request))
+        service("DeleteItem", || {
+            self.write_one(&request.table, |t| write::plan_delete(t, request))
+        })
     }
 
     async fn query(&self, request: &QueryRequest) -> Result<QueryOutput> {
-        let state = self.read();
-        query::query_with(state.table(&request.table)?, request, Table::share)
+        service("Query", || {
+            let state = self.read();
+            query::query_with(state.table(&request.table)?, request, Table::share)
+        })
     }
 
     async fn scan(&self, request: &ScanRequest) -> Result<QueryOutput> {
-        let state = self.read();
-        query::scan_with(state.table(&request.table)?, request, Table::share)
+        service("Scan", || {
+            let state = self.read();
+            query::scan_with(state.table(&request.table)?, request, Table::share)
+        })
     }
 
     async fn batch_get(&self, request: &BatchGet) -> Result<BatchGetOutput> {
         let limits = Limits::default();
+        check_not_empty(
+            "BatchGetItem keys",
+            request.keys.len(),
+            limits.max_batch_get,
+        )?;
+        service("BatchGetItem", || self.batch_get_checked(request, &limits))
+    }
+
+    async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
+        check_not_empty(
+            "BatchWriteItem requests",
+            request.writes.len(),
+            Limits::default().max_batch_write,
+        )?;
+        service("BatchWriteItem", || {
+            self.batch_write_tables(std::slice::from_ref(request))
+        })?;
+        Ok(BatchWriteOutput::default())
+    }
+
+    async fn transact_get(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>> {
+        let limits = Limits::default();
+        check_not_empty(
+            "TransactGetItems actions",
+            request.gets.len(),
+            limits.max_transaction_actions,
+        )?;
+        service("TransactGetItems", || {
+            self.transact_get_checked(request, &limits)
+        })
+    }
+
+    async fn transact_write(&self, request: &TransactWrite) -> Result<()> {
+        let limits = Limits::default();
+        check_not_empty(
+            "TransactWriteItems actions",
+            request.actions.len(),
+            limits.max_transaction_actions,
+        )?;
+        service("TransactWriteItems", || {
+            self.transact_write_checked(request, &limits)
+        })
+    }
+}
+
+impl MemoryBackend {
+    /// BatchGetItem, once the request is known not to be empty.
+    fn batch_get_checked(&self, request: &BatchGet, limits: &Limits) -> Result<BatchGetOutput> {
         check_count(
             "BatchGetItem keys",
             request.keys.len(),
@@ -461,13 +545,12 @@ impl Backend for MemoryBackend {
         Ok(out)
     }
 
-    async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
-        self.batch_write_tables(std::slice::from_ref(request))?;
-        Ok(BatchWriteOutput::default())
-    }
-
-    async fn transact_get(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>> {
-        let limits = Limits::default();
+    /// TransactGetItems, once the request is known not to be empty.
+    fn transact_get_checked(
+        &self,
+        request: &TransactGet,
+        limits: &Limits,
+    ) -> Result<Vec<Option<RawItem>>> {
         check_count(
             "TransactGetItems actions",
             request.gets.len(),
@@ -508,8 +591,8 @@ impl Backend for MemoryBackend {
         Ok(out)
     }
 
-    async fn transact_write(&self, request: &TransactWrite) -> Result<()> {
-        let limits = Limits::default();
+    /// TransactWriteItems, once the request is known not to be empty.
+    fn transact_write_checked(&self, request: &TransactWrite, limits: &Limits) -> Result<()> {
         check_count(
             "TransactWriteItems actions",
             request.actions.len(),

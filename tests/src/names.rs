@@ -264,5 +264,5 @@ pub async fn updates_on_awkward_names(table: &Table) {
         .set(Path::name("a.b").key("inner"), 1)
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Validation { .. }), "{err:?}");
+    assert!(matches!(err, Error::ServiceValidation { .. }), "{err:?}");
 }

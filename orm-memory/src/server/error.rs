@@ -93,7 +93,9 @@ impl ApiError {
 impl From<Error> for ApiError {
     fn from(error: Error) -> ApiError {
         match error {
-            Error::Validation { message } => ApiError::validation(message),
+            Error::Validation { message } | Error::ServiceValidation { message, .. } => {
+                ApiError::validation(message)
+            }
             Error::Serde { path, message } => {
                 ApiError::validation(format!("{message} (at {path:?})"))
             }
@@ -123,7 +125,7 @@ impl From<Error> for ApiError {
                 ApiError::new(400, "ProvisionedThroughputExceededException", message)
             }
             Error::TableNotFound { .. } => ApiError::table_not_found(),
-            Error::TableExists { table } => ApiError::new(
+            Error::TableExists { table, .. } => ApiError::new(
                 400,
                 "ResourceInUseException",
                 format!("Table already exists: {table}"),
