@@ -155,6 +155,19 @@ impl fmt::Display for CancellationReason {
     }
 }
 
+/// One entry of a batch that was not done after every retry, as reported by
+/// [`Error::BatchIncomplete`]: resend it, or record it, as the application needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unprocessed {
+    /// A put of this item (as stored, with the table's key and layout attributes) was not
+    /// processed.
+    Put(Item),
+    /// A delete of the item at this key (the primary key attributes only) was not processed.
+    Delete(Item),
+    /// The item at this key (the primary key attributes only) was not read.
+    Get(Item),
+}
+
 /// Every way an ORM operation can fail.
 ///
 /// Backends map their service error *codes* (never messages) onto these variants.
@@ -302,7 +315,7 @@ pub enum Error {
     #[error("batch incomplete: {} of {total} not processed after {attempts} attempts", unprocessed.len())]
     BatchIncomplete {
         /// Exactly the write requests or keys that were not processed.
-        unprocessed: Vec<crate::backend::request::BatchEntry>,
+        unprocessed: Vec<Unprocessed>,
         /// How many entries the batch had in all.
         total: usize,
         /// How many attempts were made (the most any chunk needed).

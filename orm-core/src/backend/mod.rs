@@ -15,8 +15,8 @@ pub mod schema;
 
 pub use capabilities::{Capabilities, Limits};
 pub use request::{
-    BatchEntry, BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, ConditionCheck, DeleteItem,
-    GetItem, PutItem, QueryOutput, QueryRequest, RawItem, ReturnValues, ScanRequest, SharedItem,
+    BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, ConditionCheck, DeleteItem, GetItem,
+    PutItem, QueryOutput, QueryRequest, RawItem, ReturnValues, ScanRequest, SharedItem,
     TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
 pub use schema::{IndexDefinition, KeyAttribute, KeyType, Projection, TableDefinition};

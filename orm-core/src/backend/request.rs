@@ -450,15 +450,6 @@ pub struct BatchWriteOutput {
     pub unprocessed: Vec<WriteRequest>,
 }
 
-/// One entry of a batch that was not done, as reported by [`crate::Error::BatchIncomplete`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum BatchEntry {
-    /// A write that was not processed.
-    Write(WriteRequest),
-    /// A key that was not read.
-    Get(Item),
-}
-
 /// A condition check inside a transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConditionCheck {
