@@ -37,7 +37,9 @@ use std::sync::Arc;
 ///
 /// Backends report failures with [`crate::Error`]: a failed condition is
 /// `ConditionFailed { item }`, a cancelled transaction `TransactionCanceled { reasons }`, a
-/// missing table `TableNotFound`, throttling `Throttled`, bad input `Validation`.
+/// missing table `TableNotFound`, throttling `Throttled`, input the service rejects
+/// `ServiceValidation`; `Validation` is for what a backend rejects before sending (see
+/// [`crate::Error`], "Who rejected invalid input").
 ///
 /// `Arc<B>` and `Box<B>` are backends whenever `B` is (`B` may be `dyn Backend`), so a shared
 /// backend goes wherever a backend is taken:
