@@ -76,7 +76,10 @@ fn error_response(e: Error) -> Response {
         Error::NotFound { .. } => 404,
         Error::AlreadyExists { .. } => 409,
         Error::VersionConflict { .. } | Error::ConditionFailed { .. } => 412,
-        Error::Validation { .. } | Error::InvalidCursor { .. } | Error::Serde { .. } => 400,
+        Error::Validation { .. }
+        | Error::ServiceValidation { .. }
+        | Error::InvalidCursor { .. }
+        | Error::Serde { .. } => 400,
         Error::Throttled { .. } => 503,
         _ => 500,
     };
@@ -113,7 +116,7 @@ async fn handle(table: &Table, request: Request<'_>) -> Response {
                 if !Pet::exists(table, Pet::key(id)).await? {
                     return Err(Error::NotFound {
                         entity: "Pet".into(),
-                        key: id.into(),
+                        key: Pet::key(id)?,
                     });
                 }
                 // The client's copy is the version it read: a concurrent change makes this a 412.

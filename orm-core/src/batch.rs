@@ -16,8 +16,8 @@
 //! items in a transaction (`table.transaction()`), which is atomic and conditional per item
 //! (up to 100 items).
 
-use crate::backend::{BatchEntry, BatchGet, BatchWrite, RawItem, WriteRequest};
-use crate::error::{Error, Result};
+use crate::backend::{BatchGet, BatchWrite, RawItem, WriteRequest};
+use crate::error::{Error, Result, Unprocessed};
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
 pub use crate::table::BatchConfig;
@@ -139,7 +139,7 @@ where
 fn finish<T>(
     outcomes: Vec<ChunkOutcome<T>>,
     total: usize,
-    entry: impl Fn(T) -> BatchEntry,
+    entry: impl Fn(T) -> Unprocessed,
 ) -> Result<()> {
     let mut unprocessed = Vec::new();
     let mut attempts = 0;
@@ -218,7 +218,10 @@ impl Table {
             .buffer_unordered(config.batch.concurrency.max(1))
             .collect()
             .await;
-        finish(outcomes, total, BatchEntry::Write)
+        finish(outcomes, total, |write| match write {
+            WriteRequest::Put(item) => Unprocessed::Put(item),
+            WriteRequest::Delete(key) => Unprocessed::Delete(key),
+        })
     }
 
     /// Sends one chunk of writes until all are processed or the retries are used up. The request
@@ -310,7 +313,7 @@ impl Table {
             .buffer_unordered(config.concurrency.max(1))
             .collect()
             .await;
-        finish(outcomes, total, BatchEntry::Get)?;
+        finish(outcomes, total, Unprocessed::Get)?;
         let mut found = found.into_inner().unwrap_or_else(|p| p.into_inner());
         // Each found item moves to its last position and is copied only to earlier duplicates.
         let mut remaining = vec![0usize; total];
@@ -344,11 +347,11 @@ impl Table {
         }
         let keys: Vec<Item> = items.iter().map(|i| self.config().key_of(i)).collect();
         let consistent = self.reconfigure(|c| c.consistent_reads = true);
-        let existing = consistent.batch_get_items(keys.clone()).await?;
-        if let Some((key, _)) = keys.iter().zip(&existing).find(|(_, e)| e.is_some()) {
+        let existing = consistent.batch_get_items(keys).await?;
+        if let Some(taken) = existing.iter().position(Option::is_some) {
             return Err(Error::AlreadyExists {
                 entity: M::schema().entity.to_owned(),
-                key: describe_key(self.config(), key),
+                key: models[taken].primary_key()?,
             });
         }
         self.batch_write_items(items.into_iter().map(WriteRequest::Put).collect())

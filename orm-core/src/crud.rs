@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::expr::{Condition, Operand, Path, SetValue, Update};
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
-use crate::table::{describe_key, Table};
+use crate::table::Table;
 use crate::value::Item;
 use crate::write::{self, Stamp, WriteRules};
 use std::time::SystemTime;
@@ -25,7 +25,7 @@ impl Table {
         let mut item = self.to_stored_item(model)?;
         let version = write::stamp::<M>(&mut item, Stamp::Create, now)?;
         self.check_item_size(schema.entity, &item)?;
-        let key = self.key_item::<M>(&model.primary_key()?)?;
+        let model_key = model.primary_key()?;
         let request = PutItem {
             condition: Some(WriteRules::<M>::of(self).absent()),
             ..PutItem::new(self.name(), item)
@@ -39,7 +39,7 @@ impl Table {
             }
             Err(Error::ConditionFailed { .. }) => Err(Error::AlreadyExists {
                 entity: schema.entity.to_owned(),
-                key: describe_key(self.config(), &key),
+                key: model_key,
             }),
             Err(e) => Err(e),
         }
@@ -58,7 +58,8 @@ impl Table {
         let now = SystemTime::now();
         model.touch(now, false);
         let mut item = self.to_stored_item(model)?;
-        let key = self.key_item::<M>(&model.primary_key()?)?;
+        let model_key = model.primary_key()?;
+        let key = self.key_item::<M>(&model_key)?;
         let current = model.version().unwrap_or(0);
         let next = write::stamp::<M>(&mut item, Stamp::Replace { version: current }, now)?;
         let condition = rules.replace(current);
@@ -71,7 +72,7 @@ impl Table {
                 .backend()
                 .update_item(&request)
                 .await
-                .map_err(|e| rules.conflict(self, e, &key, current))?
+                .map_err(|e| rules.conflict(self, e, &model_key, &key, current))?
                 .ok_or_else(|| Error::validation("the backend returned no item for ALL_NEW"))?;
             *model = self.from_stored_item(stored)?;
             return Ok(());
@@ -88,7 +89,7 @@ impl Table {
                 }
                 Ok(())
             }
-            Err(e) => Err(rules.conflict(self, e, &key, current)),
+            Err(e) => Err(rules.conflict(self, e, &model_key, &key, current)),
         }
     }
 
@@ -200,7 +201,7 @@ impl Table {
             {
                 Err(Error::NotFound {
                     entity: schema.entity.to_owned(),
-                    key: key.to_string(),
+                    key,
                 })
             }
             Err(Error::ConditionFailed {
@@ -211,7 +212,7 @@ impl Table {
                 Err(match schema.version {
                     Some(_) => Error::VersionConflict {
                         entity: schema.entity.to_owned(),
-                        key: describe_key(config, &key_item),
+                        key,
                         expected: version.to_string(),
                         item: Some(stored),
                     },
@@ -221,7 +222,7 @@ impl Table {
                     },
                 })
             }
-            Err(e) => Err(rules.conflict(self, e, &key_item, version)),
+            Err(e) => Err(rules.conflict(self, e, &key, &key_item, version)),
         }
     }
 
@@ -337,7 +338,7 @@ impl Table {
             Some(item) => self.from_raw_item(item),
             None => Err(Error::NotFound {
                 entity: M::schema().entity.to_owned(),
-                key: key.to_string(),
+                key,
             }),
         }
     }
@@ -405,16 +406,15 @@ impl Table {
         condition: Condition,
         version: u64,
     ) -> Result<Option<Item>> {
-        let key = self.key_item::<M>(&key)?;
         let request = DeleteItem {
             condition: Some(condition),
             return_values: ReturnValues::AllOld,
             return_item_on_condition_failure: true,
-            ..DeleteItem::new(self.name(), key)
+            ..DeleteItem::new(self.name(), self.key_item::<M>(&key)?)
         };
         self.backend()
             .delete_item(&request)
             .await
-            .map_err(|e| WriteRules::<M>::of(self).conflict(self, e, &request.key, version))
+            .map_err(|e| WriteRules::<M>::of(self).conflict(self, e, &key, &request.key, version))
     }
 }

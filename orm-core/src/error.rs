@@ -1,6 +1,6 @@
 //! The one error type of the ORM, shared by every backend.
 
-use crate::value::Item;
+use crate::value::{Item, Key};
 use std::fmt;
 
 /// A boxed error from below the ORM (an SDK, an I/O layer).
@@ -9,13 +9,119 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// The result type of every fallible ORM operation.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The code of one [`CancellationReason`]: why DynamoDB cancelled (or did not object to) one
+/// action of a transaction.
+///
+/// The variants are the codes DynamoDB documents for `TransactionCanceledException`; any other
+/// code a service sends is kept as [`CancellationCode::Other`], so that nothing is lost.
+/// [`CancellationCode::as_str`] and [`Display`](fmt::Display) give the code as DynamoDB spells it,
+/// and parsing (`FromStr`, `From<&str>`) is the inverse:
+///
+/// ```
+/// use orm_core::error::CancellationCode;
+///
+/// let code: CancellationCode = "TransactionConflict".parse().unwrap();
+/// assert_eq!(code, CancellationCode::TransactionConflict);
+/// assert_eq!(code.as_str(), "TransactionConflict");
+/// assert_eq!(CancellationCode::from("Unheard"), CancellationCode::Other("Unheard".into()));
+/// assert_eq!(CancellationCode::from("Unheard").to_string(), "Unheard");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub enum CancellationCode {
+    /// `None`: this action did not cause the cancellation.
+    #[default]
+    None,
+    /// `ConditionalCheckFailed`: the action's condition did not hold.
+    ConditionalCheckFailed,
+    /// `ItemCollectionSizeLimitExceeded`: an item collection would exceed 10 GB.
+    ItemCollectionSizeLimitExceeded,
+    /// `TransactionConflict`: another transaction or write was in progress on the item.
+    TransactionConflict,
+    /// `ProvisionedThroughputExceeded`: the table or index ran out of provisioned capacity.
+    ProvisionedThroughputExceeded,
+    /// `ThrottlingError`: the request was throttled (on-demand tables, control plane).
+    ThrottlingError,
+    /// `ValidationError`: the action was invalid for the item (a key of the wrong type, an update
+    /// of a key attribute...).
+    ValidationError,
+    /// Any other code, as the service sent it.
+    Other(String),
+}
+
+impl CancellationCode {
+    /// The code as DynamoDB spells it (`ConditionalCheckFailed`).
+    pub fn as_str(&self) -> &str {
+        match self {
+            CancellationCode::None => "None",
+            CancellationCode::ConditionalCheckFailed => "ConditionalCheckFailed",
+            CancellationCode::ItemCollectionSizeLimitExceeded => "ItemCollectionSizeLimitExceeded",
+            CancellationCode::TransactionConflict => "TransactionConflict",
+            CancellationCode::ProvisionedThroughputExceeded => "ProvisionedThroughputExceeded",
+            CancellationCode::ThrottlingError => "ThrottlingError",
+            CancellationCode::ValidationError => "ValidationError",
+            CancellationCode::Other(code) => code,
+        }
+    }
+
+    /// Whether retrying the transaction may succeed: a conflict with another write, or
+    /// throttling.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            CancellationCode::TransactionConflict
+                | CancellationCode::ThrottlingError
+                | CancellationCode::ProvisionedThroughputExceeded
+        )
+    }
+}
+
+impl From<&str> for CancellationCode {
+    fn from(code: &str) -> CancellationCode {
+        match code {
+            "None" => CancellationCode::None,
+            "ConditionalCheckFailed" => CancellationCode::ConditionalCheckFailed,
+            "ItemCollectionSizeLimitExceeded" => CancellationCode::ItemCollectionSizeLimitExceeded,
+            "TransactionConflict" => CancellationCode::TransactionConflict,
+            "ProvisionedThroughputExceeded" => CancellationCode::ProvisionedThroughputExceeded,
+            "ThrottlingError" => CancellationCode::ThrottlingError,
+            "ValidationError" => CancellationCode::ValidationError,
+            other => CancellationCode::Other(other.to_owned()),
+        }
+    }
+}
+
+impl From<String> for CancellationCode {
+    fn from(code: String) -> CancellationCode {
+        match CancellationCode::from(code.as_str()) {
+            CancellationCode::Other(_) => CancellationCode::Other(code),
+            known => known,
+        }
+    }
+}
+
+impl std::str::FromStr for CancellationCode {
+    type Err = std::convert::Infallible;
+
+    /// Never fails: an unknown code is [`CancellationCode::Other`].
+    fn from_str(code: &str) -> Result<CancellationCode, Self::Err> {
+        Ok(CancellationCode::from(code))
+    }
+}
+
+impl fmt::Display for CancellationCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The reason DynamoDB (or a backend behaving like it) gave for cancelling one transaction action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CancellationReason {
     /// Zero-based position of the action in the transaction.
     pub index: usize,
-    /// The reason code, e.g. `ConditionalCheckFailed`, `TransactionConflict`, `None`.
-    pub code: String,
+    /// The reason code: [`CancellationCode::None`] for the actions that did not cause the
+    /// cancellation.
+    pub code: CancellationCode,
     /// The human-readable message, when the backend gave one.
     pub message: Option<String>,
     /// The item as stored, when the backend returned it (ReturnValuesOnConditionCheckFailure).
@@ -23,9 +129,19 @@ pub struct CancellationReason {
 }
 
 impl CancellationReason {
+    /// A reason with no message and no item.
+    pub fn new(index: usize, code: CancellationCode) -> CancellationReason {
+        CancellationReason {
+            index,
+            code,
+            message: None,
+            item: None,
+        }
+    }
+
     /// Whether this action was the cause of the cancellation (its code is not `None`).
     pub fn is_failure(&self) -> bool {
-        self.code != "None"
+        self.code != CancellationCode::None
     }
 }
 
@@ -39,9 +155,37 @@ impl fmt::Display for CancellationReason {
     }
 }
 
+/// One entry of a batch that was not done after every retry, as reported by
+/// [`Error::BatchIncomplete`]: resend it, or record it, as the application needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unprocessed {
+    /// A put of this item (as stored, with the table's key and layout attributes) was not
+    /// processed.
+    Put(Item),
+    /// A delete of the item at this key (the primary key attributes only) was not processed.
+    Delete(Item),
+    /// The item at this key (the primary key attributes only) was not read.
+    Get(Item),
+}
+
 /// Every way an ORM operation can fail.
 ///
 /// Backends map their service error *codes* (never messages) onto these variants.
+///
+/// # Who rejected invalid input
+///
+/// - [`Error::Validation`] is the ORM's own rejection, made before anything is sent: by
+///   orm-core (a key template, a builder, a model's limits), or by a backend on the client side
+///   (DynamoBackend refuses an empty batch or transaction, or a table definition it cannot
+///   express, without calling DynamoDB).
+/// - [`Error::ServiceValidation`] is the service's rejection of a request it received:
+///   DynamoDB's `ValidationException` (and `IdempotentParameterMismatchException`), with the
+///   SDK error as its `source`.
+///
+/// MemoryBackend (orm-memory) emulates the service, so its checks of what
+/// DynamoDB checks (item size, key values and types, expressions, duplicates, limits) are
+/// `ServiceValidation` too, and the ones DynamoBackend makes before sending are `Validation`:
+/// code that matches errors behaves the same on both backends.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -50,26 +194,27 @@ pub enum Error {
     NotFound {
         /// The entity (model) name.
         entity: String,
-        /// The key asked for, rendered for humans.
-        key: String,
+        /// The key asked for.
+        key: Key,
     },
     /// A create found an item already stored under the same key.
     #[error("{entity} already exists: {key}")]
     AlreadyExists {
         /// The entity (model) name.
         entity: String,
-        /// The key that is taken, rendered for humans.
-        key: String,
+        /// The key that is taken.
+        key: Key,
     },
     /// The item stored at a key belongs to another entity (model) than the one asked for.
-    #[error("item at {key} is a `{found}`, not a `{expected}`")]
+    #[error("item at {} is a `{found}`, not a `{expected}`", key_text(key))]
     EntityMismatch {
         /// The entity asked for.
         expected: String,
         /// The entity stored there.
         found: String,
-        /// The key, rendered for humans.
-        key: String,
+        /// The item's key; `None` when it is not known (an item read without its key
+        /// attributes), rendered as `(no key)`.
+        key: Option<Key>,
     },
     /// A conditional write or check failed; nothing was changed.
     #[error("condition failed{}", entity.as_ref().map(|e| format!(" on {e}")).unwrap_or_default())]
@@ -84,8 +229,8 @@ pub enum Error {
     VersionConflict {
         /// The entity (model) name.
         entity: String,
-        /// The key, rendered for humans.
-        key: String,
+        /// The key written to.
+        key: Key,
         /// The version the writer expected to find stored.
         expected: String,
         /// The item as stored, when the backend returned it.
@@ -100,25 +245,41 @@ pub enum Error {
     /// A stored item's schema version (`#[model(schema_version = N)]`, stored in `__schema`) is
     /// one this code cannot use: newer than the model (written by newer code), or older than the
     /// model where an operation needs the item at the current version (a partial write).
-    #[error("{entity} item {key} has schema version {stored}, {} this code's schema version {current}{}",
+    #[error("{entity} item {} has schema version {stored}, {} this code's schema version {current}{}",
+        key_text(key),
         if stored > current { "newer than" } else { "older than" },
         if stored > current { "; deploy the model that knows it before reading or writing it" }
         else { "; save it whole (`save`) or migrate it (orm_core::migrate) first" })]
     SchemaVersion {
         /// The entity (model) name.
         entity: String,
-        /// The key, rendered for humans.
-        key: String,
+        /// The item's key; `None` when it is not known (an item read without its key
+        /// attributes), rendered as `(no key)`.
+        key: Option<Key>,
         /// The schema version stored on the item.
         stored: u32,
         /// The model's schema version.
         current: u32,
     },
-    /// The request was invalid and was not sent or not applied: the message says what was wrong.
+    /// The ORM rejected the request before sending it: the message says what was wrong. See
+    /// [who rejected invalid input](Error#who-rejected-invalid-input).
     #[error("invalid input: {message}")]
     Validation {
         /// What was wrong, naming the offending field, value or action.
         message: String,
+    },
+    /// The service rejected the request as invalid (DynamoDB's `ValidationException`); nothing
+    /// was changed. See [who rejected invalid input](Error#who-rejected-invalid-input).
+    #[error("invalid input ({operation}): {message}")]
+    ServiceValidation {
+        /// The operation that was rejected (PutItem, TransactWriteItems...).
+        operation: String,
+        /// The service's message.
+        message: String,
+        /// The service's error (the SDK error), when there is one; `None` from a backend that
+        /// emulates the service in process (MemoryBackend).
+        #[source]
+        source: Option<BoxError>,
     },
     /// A pagination cursor could not be used for this query.
     #[error("invalid cursor: {reason}")]
@@ -137,18 +298,24 @@ pub enum Error {
     TableNotFound {
         /// The table name.
         table: String,
+        /// The service's error (`ResourceNotFoundException`), when it came from one.
+        #[source]
+        source: Option<BoxError>,
     },
     /// The table already exists (on create_table).
     #[error("table already exists: {table}")]
     TableExists {
         /// The table name.
         table: String,
+        /// The service's error (`ResourceInUseException`), when it came from one.
+        #[source]
+        source: Option<BoxError>,
     },
     /// A batch finished with some items or keys not done after every retry; everything else was done.
     #[error("batch incomplete: {} of {total} not processed after {attempts} attempts", unprocessed.len())]
     BatchIncomplete {
         /// Exactly the write requests or keys that were not processed.
-        unprocessed: Vec<crate::backend::request::BatchEntry>,
+        unprocessed: Vec<Unprocessed>,
         /// How many entries the batch had in all.
         total: usize,
         /// How many attempts were made (the most any chunk needed).
@@ -184,12 +351,7 @@ impl Error {
         match self {
             Error::Throttled { .. } => true,
             Error::Backend { retryable, .. } => *retryable,
-            Error::TransactionCanceled { reasons } => reasons.iter().any(|r| {
-                matches!(
-                    r.code.as_str(),
-                    "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"
-                )
-            }),
+            Error::TransactionCanceled { reasons } => reasons.iter().any(|r| r.code.is_retryable()),
             _ => false,
         }
     }
@@ -198,6 +360,16 @@ impl Error {
     pub fn validation(message: impl Into<String>) -> Error {
         Error::Validation {
             message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::ServiceValidation`] with no source (a backend emulating the
+    /// service).
+    pub fn service_validation(operation: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::ServiceValidation {
+            operation: operation.into(),
+            message: message.into(),
+            source: None,
         }
     }
 
@@ -212,6 +384,14 @@ impl Error {
             retryable,
             source: source.into(),
         }
+    }
+}
+
+/// A key in a message: the key, or `(no key)` when it is not known.
+fn key_text(key: &Option<Key>) -> String {
+    match key {
+        Some(key) => key.to_string(),
+        None => "(no key)".to_owned(),
     }
 }
 

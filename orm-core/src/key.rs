@@ -20,42 +20,7 @@ use std::fmt;
 /// The character that separates template parts; key field values may not contain it.
 pub const DELIMITER: char = '#';
 
-/// A primary key (or an index key): partition value and optional sort value.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Key {
-    /// The partition key value.
-    pub partition: Value,
-    /// The sort key value, if the model has a sort key.
-    pub sort: Option<Value>,
-}
-
-impl Key {
-    /// A key with a partition value only.
-    pub fn new(partition: impl Into<Value>) -> Key {
-        Key {
-            partition: partition.into(),
-            sort: None,
-        }
-    }
-
-    /// A key with partition and sort values.
-    pub fn with_sort(partition: impl Into<Value>, sort: impl Into<Value>) -> Key {
-        Key {
-            partition: partition.into(),
-            sort: Some(sort.into()),
-        }
-    }
-}
-
-impl fmt::Display for Key {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.partition)?;
-        if let Some(s) = &self.sort {
-            write!(f, " / {s}")?;
-        }
-        Ok(())
-    }
-}
+pub use crate::value::Key;
 
 /// Turns a key or a key value, or a `Result` of one, into a `Result`, so that API methods
 /// accept what a user has at hand.

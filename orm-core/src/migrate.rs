@@ -66,7 +66,7 @@ use crate::backend::{
     DeleteItem, GetItem, PutItem, RawItem, ReturnValues, ScanRequest, TransactWrite,
     TransactWriteAction, UpdateItem,
 };
-use crate::error::{Error, Result};
+use crate::error::{CancellationCode, Error, Result};
 use crate::expr::{Condition, Path, Update};
 use crate::model::Model;
 use crate::serde_bridge::from_item;
@@ -525,7 +525,7 @@ impl<M: Model> Migration<M> {
                 let failed = |i: usize| {
                     reasons
                         .get(i)
-                        .is_some_and(|r| r.code == "ConditionalCheckFailed")
+                        .is_some_and(|r| r.code == CancellationCode::ConditionalCheckFailed)
                 };
                 if failed(1) {
                     Err(Conflict::Changed)

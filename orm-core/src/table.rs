@@ -132,6 +132,15 @@ impl TableConfig {
         item.project(&[self.partition_key.as_str(), self.sort_key.as_str()])
     }
 
+    /// The primary key of `item` as a [`Key`] (its partition and, if present, sort key
+    /// attribute); `None` if it has no partition key attribute (an item read with a projection).
+    pub fn key_from_item(&self, item: &Item) -> Option<Key> {
+        Some(Key {
+            partition: item.get(&self.partition_key)?.clone(),
+            sort: item.get(&self.sort_key).cloned(),
+        })
+    }
+
     /// The partition-key attribute of a global index (`<index>pk`).
     pub fn index_partition_key(&self, index: &str) -> String {
         format!("{index}pk")
@@ -394,7 +403,7 @@ impl Table {
         if stored > schema.schema_version {
             return Err(Error::SchemaVersion {
                 entity: schema.entity.to_owned(),
-                key,
+                key: config.key_from_item(&item),
                 stored,
                 current: schema.schema_version,
             });
@@ -520,7 +529,7 @@ impl Table {
                     Some(v) => format!("{v:?}"),
                     None => "(no entity attribute)".into(),
                 },
-                key: describe_key(&self.inner.config, key),
+                key: self.inner.config.key_from_item(key),
             }),
         }
     }
@@ -536,7 +545,7 @@ impl Table {
         }
         Err(Error::SchemaVersion {
             entity: M::schema().entity.to_owned(),
-            key: describe_key(&self.inner.config, key),
+            key: self.inner.config.key_from_item(key),
             stored: found,
             current,
         })
@@ -550,12 +559,9 @@ impl Table {
 
 /// Renders the key attributes of an item for messages.
 pub(crate) fn describe_key(config: &TableConfig, item: &Item) -> String {
-    let pk = item.get(&config.partition_key);
-    let sk = item.get(&config.sort_key);
-    match (pk, sk) {
-        (Some(p), Some(s)) => format!("{p} / {s}"),
-        (Some(p), None) => p.to_string(),
-        _ => "(no key)".into(),
+    match config.key_from_item(item) {
+        Some(key) => key.to_string(),
+        None => "(no key)".into(),
     }
 }
 

@@ -227,7 +227,12 @@ impl<M: Model> UpdateBuilder<M> {
     /// Builds the backend request, in steps: the primary key guarded against change, index keys
     /// recomputed, the ORM's stamps and conditions added (the write rules every model write
     /// shares).
-    pub async fn build(mut self) -> Result<UpdateItem> {
+    pub async fn build(self) -> Result<UpdateItem> {
+        self.build_for_key().await.map(|(_, request)| request)
+    }
+
+    /// [`UpdateBuilder::build`], also returning the key the request is for.
+    async fn build_for_key(mut self) -> Result<(Key, UpdateItem)> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
@@ -261,12 +266,13 @@ impl<M: Model> UpdateBuilder<M> {
             .flatten()
             .fold(existence, Condition::and);
         update.validate()?;
-        Ok(UpdateItem {
+        let request = UpdateItem {
             condition: Some(condition),
             return_values: self.return_values,
             return_item_on_condition_failure: true,
             ..UpdateItem::new(self.table.name(), key_item, update)
-        })
+        };
+        Ok((key, request))
     }
 
     /// Sends the update; returns the item as asked by `returning*` (raw, so that `UpdatedOld` /
@@ -275,8 +281,7 @@ impl<M: Model> UpdateBuilder<M> {
     pub async fn send_raw(self) -> Result<Option<Item>> {
         let table = self.table.clone();
         let upsert = self.upsert;
-        let key = self.key.as_ref().map(|k| k.to_string()).unwrap_or_default();
-        let request = self.build().await?;
+        let (key, request) = self.build_for_key().await?;
         let key_item = request.key.clone();
         match table.backend().update_item(&request).await {
             Ok(item) => Ok(item),
@@ -436,7 +441,7 @@ async fn recompute_index_keys<M: Model>(
         .await?
         .ok_or_else(|| Error::NotFound {
             entity: schema.entity.to_owned(),
-            key: key.to_string(),
+            key: key.clone(),
         })
         .and_then(|m| table.to_stored_item(&m))?;
     let guard = index_fields

@@ -1,4 +1,4 @@
-//! DynamoDB attribute values ([`Value`]) and items ([`Item`]).
+//! DynamoDB attribute values ([`Value`]), items ([`Item`]) and primary keys ([`Key`]).
 
 use crate::number::Number;
 use std::collections::{BTreeMap, BTreeSet};
@@ -399,6 +399,46 @@ impl<'a> IntoIterator for &'a Item {
     type IntoIter = std::collections::btree_map::Iter<'a, String, Value>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter()
+    }
+}
+
+/// A primary key (or an index key): partition value and optional sort value.
+///
+/// Defined here, with the values it holds, so that [`crate::error`] can carry keys without
+/// depending on the key templates; used as [`crate::Key`] (also [`crate::key::Key`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Key {
+    /// The partition key value.
+    pub partition: Value,
+    /// The sort key value, if the model has a sort key.
+    pub sort: Option<Value>,
+}
+
+impl Key {
+    /// A key with a partition value only.
+    pub fn new(partition: impl Into<Value>) -> Key {
+        Key {
+            partition: partition.into(),
+            sort: None,
+        }
+    }
+
+    /// A key with partition and sort values.
+    pub fn with_sort(partition: impl Into<Value>, sort: impl Into<Value>) -> Key {
+        Key {
+            partition: partition.into(),
+            sort: Some(sort.into()),
+        }
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.partition)?;
+        if let Some(s) = &self.sort {
+            write!(f, " / {s}")?;
+        }
+        Ok(())
     }
 }
 

@@ -16,8 +16,8 @@
 use crate::error::{Error, Result};
 use crate::expr::{Condition, Operand, Path, SetValue, Update};
 use crate::model::Model;
-use crate::table::{describe_key, Table, TableConfig};
-use crate::value::{Item, Value};
+use crate::table::{Table, TableConfig};
+use crate::value::{Item, Key, Value};
 use std::collections::BTreeSet;
 use std::marker::PhantomData;
 use std::time::SystemTime;
@@ -215,23 +215,26 @@ impl<'t, M: Model> WriteRules<'t, M> {
 
     /// Turns a failed write condition into the precise error: another entity at the key
     /// ([`Error::EntityMismatch`], when the backend returned the stored item), else a version
-    /// conflict with `expected_version`. Other errors pass through.
+    /// conflict on `key` (whose item form, as written, is `key_item`) with `expected_version`.
+    /// Other errors pass through.
     pub(crate) fn conflict(
         &self,
         table: &Table,
         error: Error,
-        key: &Item,
+        key: &Key,
+        key_item: &Item,
         expected_version: u64,
     ) -> Error {
         match error {
             Error::ConditionFailed { item, .. } => {
-                if let Some(Err(mismatch)) = item.as_ref().map(|s| table.check_entity::<M>(s, key))
+                if let Some(Err(mismatch)) =
+                    item.as_ref().map(|s| table.check_entity::<M>(s, key_item))
                 {
                     return mismatch;
                 }
                 Error::VersionConflict {
                     entity: M::schema().entity.to_owned(),
-                    key: describe_key(self.config, key),
+                    key: key.clone(),
                     expected: expected_version.to_string(),
                     item,
                 }

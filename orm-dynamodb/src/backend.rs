@@ -119,6 +119,7 @@ fn error_kind(e: &Error) -> &'static str {
         Error::ConditionFailed { .. } => "ConditionFailed",
         Error::TransactionCanceled { .. } => "TransactionCanceled",
         Error::Validation { .. } => "Validation",
+        Error::ServiceValidation { .. } => "ServiceValidation",
         Error::Throttled { .. } => "Throttled",
         Error::TableNotFound { .. } => "TableNotFound",
         Error::TableExists { .. } => "TableExists",
@@ -345,6 +346,7 @@ impl Backend for DynamoBackend {
         call.done(0, None);
         let description = out.table.ok_or_else(|| Error::TableNotFound {
             table: name.to_owned(),
+            source: None,
         })?;
 
         let call = Call::new("DescribeTimeToLive", name, &full, None);

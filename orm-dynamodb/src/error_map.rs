@@ -8,7 +8,7 @@ use crate::convert::item_from_attributes;
 use aws_sdk_dynamodb::error::{BuildError, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::CancellationReason as SdkReason;
 use aws_sdk_dynamodb::Error as ServiceError;
-use orm_core::error::{BoxError, CancellationReason, Error};
+use orm_core::error::{BoxError, CancellationCode, CancellationReason, Error};
 use std::fmt::Debug;
 
 /// Maps any SDK error of an operation onto [`Error`].
@@ -73,21 +73,20 @@ pub(crate) fn map_service_error(
         ServiceError::ProvisionedThroughputExceededException(_)
         | ServiceError::ThrottlingException(_)
         | ServiceError::RequestLimitExceeded(_) => throttled(&error),
-        ServiceError::ResourceNotFoundException(_) => Error::TableNotFound {
-            table: table.to_owned(),
-        },
+        ServiceError::ResourceNotFoundException(_) => table_not_found(table, error),
         ServiceError::ResourceInUseException(_) => resource_in_use(operation, table, error),
         ServiceError::TransactionConflictException(_)
         | ServiceError::TransactionInProgressException(_)
         | ServiceError::InternalServerError(_)
         | ServiceError::LimitExceededException(_) => Error::backend(operation, true, error),
-        ServiceError::IdempotentParameterMismatchException(e) => Error::Validation {
-            message: message_or(
+        ServiceError::IdempotentParameterMismatchException(ref e) => {
+            let message = message_or(
                 e.message.as_deref(),
                 "IdempotentParameterMismatchException: the client request token was used \
                  with a different request",
-            ),
-        },
+            );
+            service_validation(operation, message, error)
+        }
         other => map_by_code(operation, table, other),
     }
 }
@@ -96,12 +95,10 @@ pub(crate) fn map_service_error(
 fn map_by_code(operation: &'static str, table: &str, error: ServiceError) -> Error {
     let code = error.code().unwrap_or_default().to_owned();
     match code.as_str() {
-        "ValidationException" => Error::Validation {
-            message: message_or(error.message(), "ValidationException"),
-        },
-        "IdempotentParameterMismatchException" => Error::Validation {
-            message: message_or(error.message(), "IdempotentParameterMismatchException"),
-        },
+        "ValidationException" | "IdempotentParameterMismatchException" => {
+            let message = message_or(error.message(), &code);
+            service_validation(operation, message, error)
+        }
         "ConditionalCheckFailedException" => Error::ConditionFailed {
             entity: None,
             item: None,
@@ -112,9 +109,7 @@ fn map_by_code(operation: &'static str, table: &str, error: ServiceError) -> Err
         "ProvisionedThroughputExceededException"
         | "ThrottlingException"
         | "RequestLimitExceeded" => throttled(&error),
-        "ResourceNotFoundException" => Error::TableNotFound {
-            table: table.to_owned(),
-        },
+        "ResourceNotFoundException" => table_not_found(table, error),
         "ResourceInUseException" => resource_in_use(operation, table, error),
         "TransactionConflictException"
         | "TransactionInProgressException"
@@ -141,10 +136,27 @@ fn throttled(error: &ServiceError) -> Error {
     }
 }
 
+/// The service's `ValidationException`: its message, the SDK error as the source.
+fn service_validation(operation: &'static str, message: String, error: ServiceError) -> Error {
+    Error::ServiceValidation {
+        operation: operation.to_owned(),
+        message,
+        source: Some(Box::new(error)),
+    }
+}
+
+fn table_not_found(table: &str, error: ServiceError) -> Error {
+    Error::TableNotFound {
+        table: table.to_owned(),
+        source: Some(Box::new(error)),
+    }
+}
+
 fn resource_in_use(operation: &'static str, table: &str, error: ServiceError) -> Error {
     if operation == "CreateTable" {
         Error::TableExists {
             table: table.to_owned(),
+            source: Some(Box::new(error)),
         }
     } else {
         Error::backend(operation, true, error)
@@ -158,7 +170,7 @@ pub(crate) fn map_reasons(reasons: Vec<SdkReason>) -> Vec<CancellationReason> {
         .enumerate()
         .map(|(index, r)| CancellationReason {
             index,
-            code: r.code.unwrap_or_else(|| "None".to_owned()),
+            code: r.code.map(CancellationCode::from).unwrap_or_default(),
             message: r.message,
             item: r.item.and_then(|m| item_from_attributes(m).ok()),
         })
@@ -247,16 +259,16 @@ mod tests {
             panic!("{err:?}")
         };
         assert_eq!(reasons.len(), 3);
-        assert_eq!(reasons[0].code, "None");
+        assert_eq!(reasons[0].code, CancellationCode::None);
         assert!(!reasons[0].is_failure());
         assert_eq!(reasons[1].index, 1);
-        assert_eq!(reasons[1].code, "ConditionalCheckFailed");
+        assert_eq!(reasons[1].code, CancellationCode::ConditionalCheckFailed);
         assert_eq!(
             reasons[1].message.as_deref(),
             Some("The conditional request failed")
         );
         assert_eq!(reasons[1].item, Some(Item::new().with("pk", "B")));
-        assert_eq!(reasons[2].code, "None");
+        assert_eq!(reasons[2].code, CancellationCode::None);
         assert_eq!(reasons[2].item, None);
     }
 
@@ -289,7 +301,7 @@ mod tests {
             )),
         );
         assert!(
-            matches!(&err, Error::TableNotFound { table } if table == "app"),
+            matches!(&err, Error::TableNotFound { table, source: Some(_) } if table == "app"),
             "{err:?}"
         );
         let err = map_service_error(
@@ -298,7 +310,7 @@ mod tests {
             ServiceError::ResourceInUseException(ResourceInUseException::builder().build()),
         );
         assert!(
-            matches!(&err, Error::TableExists { table } if table == "app"),
+            matches!(&err, Error::TableExists { table, source: Some(_) } if table == "app"),
             "{err:?}"
         );
         let err = map_service_error(
@@ -334,12 +346,22 @@ mod tests {
                 "One or more parameter values were invalid",
             )),
         );
-        match err {
-            Error::Validation { message } => {
-                assert_eq!(message, "One or more parameter values were invalid")
+        match &err {
+            Error::ServiceValidation {
+                operation,
+                message,
+                source: Some(source),
+            } => {
+                assert_eq!(operation, "PutItem");
+                assert_eq!(message, "One or more parameter values were invalid");
+                assert_eq!(
+                    source.downcast_ref::<ServiceError>().and_then(|e| e.code()),
+                    Some("ValidationException")
+                );
             }
             other => panic!("{other:?}"),
         }
+        assert!(std::error::Error::source(&err).is_some());
     }
 
     #[test]
@@ -355,7 +377,7 @@ mod tests {
             ),
         );
         match err {
-            Error::Validation { message } => {
+            Error::ServiceValidation { message, .. } => {
                 assert!(
                     message.starts_with("IdempotentParameterMismatchException"),
                     "{message}"
@@ -365,7 +387,7 @@ mod tests {
         }
         let err = map_sdk_error("PutItem", "t", service(generic("ValidationException", "")));
         assert!(
-            matches!(&err, Error::Validation { message } if message == "ValidationException"),
+            matches!(&err, Error::ServiceValidation { message, .. } if message == "ValidationException"),
             "{err:?}"
         );
     }

@@ -135,14 +135,14 @@ mod local {
 
         let err = backend.create_table(&def).await.unwrap_err();
         assert!(
-            matches!(&err, Error::TableExists { table } if *table == name),
+            matches!(&err, Error::TableExists { table, source: Some(_) } if *table == name),
             "{err:?}"
         );
 
         backend.delete_table(&name).await.unwrap();
         let err = backend.describe_table(&name).await.unwrap_err();
         assert!(
-            matches!(&err, Error::TableNotFound { table } if *table == name),
+            matches!(&err, Error::TableNotFound { table, source: Some(_) } if *table == name),
             "{err:?}"
         );
         let err = backend.delete_table(&name).await.unwrap_err();
@@ -377,13 +377,21 @@ mod local {
             None
         );
 
-        // Invalid input is a Validation error carrying the service's message.
+        // Invalid input is the service's validation error, with its message and the SDK error.
         let err = backend
             .put_item(&put(t, Item::new().with("pk", "only-pk")))
             .await
             .unwrap_err();
         match err {
-            Error::Validation { message } => assert!(!message.is_empty()),
+            Error::ServiceValidation {
+                operation,
+                message,
+                source,
+            } => {
+                assert_eq!(operation, "PutItem");
+                assert!(!message.is_empty());
+                assert!(source.is_some());
+            }
             other => panic!("{other:?}"),
         }
         table.cleanup().await.unwrap();
@@ -661,7 +669,7 @@ mod local {
             .await
             .unwrap_err();
         match err {
-            Error::Validation { message } => assert!(!message.is_empty()),
+            Error::ServiceValidation { message, .. } => assert!(!message.is_empty()),
             other => panic!("{other:?}"),
         }
 
@@ -681,7 +689,10 @@ mod local {
         match err {
             Error::TransactionCanceled { reasons } => {
                 assert_eq!(reasons.len(), 1);
-                assert_eq!(reasons[0].code, "ConditionalCheckFailed");
+                assert_eq!(
+                    reasons[0].code,
+                    orm_core::error::CancellationCode::ConditionalCheckFailed
+                );
                 assert_eq!(reasons[0].item, None);
             }
             other => panic!("{other:?}"),
@@ -699,7 +710,7 @@ mod local {
             .await
             .unwrap_err();
         println!("duplicate-item transaction: {err:?}");
-        assert!(matches!(err, Error::Validation { .. }), "{err:?}");
+        assert!(matches!(err, Error::ServiceValidation { .. }), "{err:?}");
         table.cleanup().await.unwrap();
     }
 
@@ -763,7 +774,8 @@ mod local {
             .unwrap();
         assert_eq!(out.items.len(), 15);
 
-        // 26 writes is DynamoDB's validation error, not a silent truncation.
+        // 26 writes is rejected before sending (`BatchWrite::validate`, as on MemoryBackend), not
+        // silently truncated.
         let writes: Vec<WriteRequest> = (0..26)
             .map(|i| WriteRequest::Put(key("C", &format!("{i:02}"))))
             .collect();
@@ -774,7 +786,10 @@ mod local {
             })
             .await
             .unwrap_err();
-        assert!(matches!(err, Error::Validation { .. }), "{err:?}");
+        assert!(
+            matches!(&err, Error::Validation { message } if message.contains("between 1 and 25 entries, got 26")),
+            "{err:?}"
+        );
         table.cleanup().await.unwrap();
     }
 

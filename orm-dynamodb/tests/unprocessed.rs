@@ -17,10 +17,9 @@ mod common;
 
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::Client;
-use orm_core::backend::{
-    Backend, BatchEntry, BatchGet, BatchWrite, PutItem, ReturnValues, WriteRequest,
-};
+use orm_core::backend::{Backend, BatchGet, BatchWrite, PutItem, ReturnValues, WriteRequest};
 use orm_core::batch::BatchConfig;
+use orm_core::error::Unprocessed;
 use orm_core::{Error, Item, ModelExt, Table};
 use orm_dynamodb::DynamoBackend;
 use serde::{Deserialize, Serialize};
@@ -627,9 +626,7 @@ async fn throttling_maps_to_throttled() {
             last_error,
         } => {
             assert_eq!((unprocessed.len(), total, attempts), (30, 30, 3));
-            assert!(unprocessed
-                .iter()
-                .all(|e| matches!(e, BatchEntry::Write(WriteRequest::Put(_)))));
+            assert!(unprocessed.iter().all(|e| matches!(e, Unprocessed::Put(_))));
             assert!(
                 matches!(last_error.as_deref(), Some(Error::Throttled { .. })),
                 "{last_error:?}"

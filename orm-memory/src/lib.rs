@@ -27,7 +27,7 @@ use orm_core::backend::{
     KeyType, Limits, PutItem, QueryOutput, QueryRequest, RawItem, ScanRequest, TableDefinition,
     TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
-use orm_core::error::CancellationReason;
+use orm_core::error::{CancellationCode, CancellationReason};
 use orm_core::{Backend, Error, Item, Number, Result, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -69,6 +69,7 @@ impl State {
 fn table_not_found(name: &str) -> Error {
     Error::TableNotFound {
         table: name.to_owned(),
+        source: None,
     }
 }
 
@@ -119,6 +120,18 @@ fn in_action(index: usize, error: Error) -> Error {
         },
         other => other,
     }
+}
+
+/// Runs an operation as the service does: its invalid-input errors become the service's
+/// ([`Error::ServiceValidation`] naming `operation`), as DynamoDB's `ValidationException` does on
+/// DynamoBackend. MemoryBackend's checks are DynamoDB's; the few that DynamoBackend makes before
+/// sending (entry counts: the requests' `validate`; a table definition it cannot express) are
+/// made outside this and stay the ORM's [`Error::Validation`].
+fn service<T>(operation: &'static str, body: impl FnOnce() -> Result<T>) -> Result<T> {
+    body().map_err(|e| match e {
+        Error::Validation { message } => Error::service_validation(operation, message),
+        other => other,
+    })
 }
 
 /// Whether a transaction action's key (or, for a put, its item's table or index key attributes)
@@ -350,6 +363,7 @@ impl Backend for MemoryBackend {
         if state.tables.contains_key(&definition.name) {
             return Err(Error::TableExists {
                 table: definition.name.clone(),
+                source: None,
             });
         }
         let table = Table::new(definition.clone(), Limits::default())?;
@@ -358,7 +372,7 @@ impl Backend for MemoryBackend {
     }
 
     async fn describe_table(&self, name: &str) -> Result<TableDefinition> {
-        Ok(self.read().table(name)?.def.clone())
+        service("DescribeTable", || Ok(self.read().table(name)?.def.clone()))
     }
 
     async fn delete_table(&self, name: &str) -> Result<()> {
@@ -370,42 +384,86 @@ impl Backend for MemoryBackend {
     }
 
     async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
-        if let Some(p) = &request.projection {
-            eval::check_projection(p)?;
-        }
-        let state = self.read();
-        let table = state.table(&request.table)?;
-        let key = table.key(&request.key)?;
-        Ok(table.get(&key).map(|item| match &request.projection {
-            Some(paths) => RawItem::Item(table.project(item, paths)),
-            None => table.share(item),
-        }))
+        service("GetItem", || {
+            if let Some(p) = &request.projection {
+                eval::check_projection(p)?;
+            }
+            let state = self.read();
+            let table = state.table(&request.table)?;
+            let key = table.key(&request.key)?;
+            Ok(table.get(&key).map(|item| match &request.projection {
+                Some(paths) => RawItem::Item(table.project(item, paths)),
+                None => table.share(item),
+            }))
+        })
     }
 
     async fn put_item(&self, request: &PutItem) -> Result<Option<Item>> {
-        self.write_one(&request.table, |t| write::plan_put(t, request))
+        request.validate()?;
+        service("PutItem", || {
+            self.write_one(&request.table, |t| write::plan_put(t, request))
+        })
     }
 
     async fn update_item(&self, request: &UpdateItem) -> Result<Option<Item>> {
-        self.write_one(&request.table, |t| write::plan_update(t, request))
+        request.validate()?;
+        service("UpdateItem", || {
+            self.write_one(&request.table, |t| write::plan_update(t, request))
+        })
     }
 
     async fn delete_item(&self, request: &DeleteItem) -> Result<Option<Item>> {
-        self.write_one(&request.table, |t| write::plan_delete(t, request))
+        request.validate()?;
+        service("DeleteItem", || {
+            self.write_one(&request.table, |t| write::plan_delete(t, request))
+        })
     }
 
     async fn query(&self, request: &QueryRequest) -> Result<QueryOutput> {
-        let state = self.read();
-        query::query_with(state.table(&request.table)?, request, Table::share)
+        request.validate()?;
+        service("Query", || {
+            let state = self.read();
+            query::query_with(state.table(&request.table)?, request, Table::share)
+        })
     }
 
     async fn scan(&self, request: &ScanRequest) -> Result<QueryOutput> {
-        let state = self.read();
-        query::scan_with(state.table(&request.table)?, request, Table::share)
+        request.validate()?;
+        service("Scan", || {
+            let state = self.read();
+            query::scan_with(state.table(&request.table)?, request, Table::share)
+        })
     }
 
     async fn batch_get(&self, request: &BatchGet) -> Result<BatchGetOutput> {
         request.validate()?;
+        service("BatchGetItem", || self.batch_get_checked(request))
+    }
+
+    async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
+        request.validate()?;
+        service("BatchWriteItem", || {
+            self.batch_write_tables(std::slice::from_ref(request))
+        })?;
+        Ok(BatchWriteOutput::default())
+    }
+
+    async fn transact_get(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>> {
+        request.validate()?;
+        service("TransactGetItems", || self.transact_get_checked(request))
+    }
+
+    async fn transact_write(&self, request: &TransactWrite) -> Result<()> {
+        request.validate()?;
+        service("TransactWriteItems", || {
+            self.transact_write_checked(request)
+        })
+    }
+}
+
+impl MemoryBackend {
+    /// BatchGetItem, once its entry count is checked (`validate`).
+    fn batch_get_checked(&self, request: &BatchGet) -> Result<BatchGetOutput> {
         if let Some(p) = &request.projection {
             eval::check_projection(p)?;
         }
@@ -447,13 +505,8 @@ impl Backend for MemoryBackend {
         Ok(out)
     }
 
-    async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
-        self.batch_write_tables(std::slice::from_ref(request))?;
-        Ok(BatchWriteOutput::default())
-    }
-
-    async fn transact_get(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>> {
-        request.validate()?;
+    /// TransactGetItems, once its entry count is checked (`validate`).
+    fn transact_get_checked(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>> {
         for (i, get) in request.gets.iter().enumerate() {
             if let Some(p) = &get.projection {
                 eval::check_projection(p).map_err(|e| in_action(i, e))?;
@@ -489,8 +542,8 @@ impl Backend for MemoryBackend {
         Ok(out)
     }
 
-    async fn transact_write(&self, request: &TransactWrite) -> Result<()> {
-        request.validate()?;
+    /// TransactWriteItems, once its entry count is checked (`validate`).
+    fn transact_write_checked(&self, request: &TransactWrite) -> Result<()> {
         let mut state = self.write();
         if let Some(token) = &request.client_request_token {
             state
@@ -550,7 +603,7 @@ impl Backend for MemoryBackend {
         }
         let validation_error = |index: usize, error: Error| CancellationReason {
             index,
-            code: "ValidationError".into(),
+            code: CancellationCode::ValidationError,
             message: Some(match error {
                 Error::Validation { message } => message,
                 other => other.to_string(),
@@ -558,12 +611,7 @@ impl Backend for MemoryBackend {
             item: None,
         };
         let mut reasons: Vec<CancellationReason> = (0..count)
-            .map(|index| CancellationReason {
-                index,
-                code: "None".into(),
-                message: None,
-                item: None,
-            })
+            .map(|index| CancellationReason::new(index, CancellationCode::None))
             .collect();
         let mut ready: Vec<(String, Ready<'_>)> = Vec::with_capacity(count);
         for (i, action) in request.actions.iter().enumerate() {
@@ -591,7 +639,7 @@ impl Backend for MemoryBackend {
                 Err(Failure::Condition(item)) => {
                     reasons[i] = CancellationReason {
                         index: i,
-                        code: "ConditionalCheckFailed".into(),
+                        code: CancellationCode::ConditionalCheckFailed,
                         message: Some("The conditional request failed".into()),
                         item,
                     };

@@ -13,7 +13,7 @@ use base64::Engine as _;
 use orm_core::backend::{
     IndexDefinition, KeyAttribute, KeyType, Limits, Projection, TableDefinition,
 };
-use orm_core::{Item, Number, Value};
+use orm_core::{Error, Item, Number, Value};
 use serde_json::{json, Map, Value as Json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -478,7 +478,11 @@ fn definition_from_json(table: &Json) -> Result<TableDefinition, String> {
 
 fn read_table(json: &Json) -> Result<Table, String> {
     let def = definition_from_json(json)?;
-    let mut table = Table::new(def, Limits::default()).map_err(|e| e.to_string())?;
+    // A file is not a request: a definition CreateTable would reject is invalid input either way.
+    let mut table = Table::new(def, Limits::default()).map_err(|e| match e {
+        Error::ServiceValidation { message, .. } => Error::validation(message).to_string(),
+        other => other.to_string(),
+    })?;
     for (i, item) in array(json.get("items"), "`items`")?.iter().enumerate() {
         let item = item_from_json(item).map_err(|e| format!("item {i}: {e}"))?;
         let key = table

@@ -140,7 +140,7 @@ fn check_name(kind: &str, name: &str) -> Result<()> {
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
     if !(3..=255).contains(&name.len()) || !valid_chars {
-        return Err(Error::validation(format!(
+        return Err(invalid(format!(
             "{kind} name `{name}` is invalid: it must be 3 to 255 characters of a-z, A-Z, 0-9, \
              `_`, `-` and `.`"
         )));
@@ -148,7 +148,15 @@ fn check_name(kind: &str, name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Checks a table definition as CreateTable does.
+/// The service's rejection of a CreateTable request.
+fn invalid(message: impl Into<String>) -> Error {
+    Error::service_validation("CreateTable", message)
+}
+
+/// Checks a table definition as CreateTable does. Errors are the service's
+/// ([`Error::ServiceValidation`]), except for the three checks DynamoBackend makes before sending
+/// (a key attribute of two types, a duplicate index name, a local index with another partition
+/// key): those are the ORM's [`Error::Validation`] on both backends.
 fn check_definition(def: &TableDefinition) -> Result<()> {
     check_name("Table", &def.name)?;
     let mut types: HashMap<String, KeyType> = HashMap::new();
@@ -167,7 +175,7 @@ fn check_definition(def: &TableDefinition) -> Result<()> {
     declare(&def.partition_key)?;
     if let Some(sk) = &def.sort_key {
         if sk.name == def.partition_key.name {
-            return Err(Error::validation(
+            return Err(invalid(
                 "Invalid KeySchema: the partition and sort keys must be different attributes",
             ));
         }
@@ -187,7 +195,7 @@ fn check_definition(def: &TableDefinition) -> Result<()> {
         declare(&index.partition_key)?;
         if let Some(sk) = &index.sort_key {
             if sk.name == index.partition_key.name {
-                return Err(Error::validation(format!(
+                return Err(invalid(format!(
                     "Invalid KeySchema of index {}: the partition and sort keys must be \
                      different attributes",
                     index.name
@@ -198,14 +206,21 @@ fn check_definition(def: &TableDefinition) -> Result<()> {
         if index.local {
             local += 1;
             if def.sort_key.is_none() {
-                return Err(Error::validation(format!(
+                return Err(invalid(format!(
                     "One or more parameter values were invalid: Table KeySchema does not have a \
                      range key, which is required when specifying a LocalSecondaryIndex ({})",
                     index.name
                 )));
             }
-            if index.partition_key != def.partition_key || index.sort_key.is_none() {
+            if index.partition_key != def.partition_key {
                 return Err(Error::validation(format!(
+                    "One or more parameter values were invalid: Local secondary index {} must \
+                     have the table's partition key and a sort key",
+                    index.name
+                )));
+            }
+            if index.sort_key.is_none() {
+                return Err(invalid(format!(
                     "One or more parameter values were invalid: Local secondary index {} must \
                      have the table's partition key and a sort key",
                     index.name
@@ -216,7 +231,7 @@ fn check_definition(def: &TableDefinition) -> Result<()> {
         }
         if let Projection::Include(attrs) = &index.projection {
             if attrs.is_empty() {
-                return Err(Error::validation(format!(
+                return Err(invalid(format!(
                     "One or more parameter values were invalid: index {} projects INCLUDE but \
                      names no attributes",
                     index.name
@@ -225,13 +240,13 @@ fn check_definition(def: &TableDefinition) -> Result<()> {
         }
     }
     if local > 5 {
-        return Err(Error::validation(
+        return Err(invalid(
             "One or more parameter values were invalid: a table can have at most 5 local \
              secondary indexes",
         ));
     }
     if global > 20 {
-        return Err(Error::validation(
+        return Err(invalid(
             "One or more parameter values were invalid: a table can have at most 20 global \
              secondary indexes",
         ));

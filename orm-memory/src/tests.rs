@@ -75,10 +75,15 @@ fn delete(k: Item) -> DeleteItem {
     }
 }
 
+/// The message of the service's validation error (MemoryBackend's checks are DynamoDB's).
 fn message(err: Error) -> String {
     match err {
-        Error::Validation { message } => message,
-        other => panic!("expected a validation error, got {other:?}"),
+        Error::ServiceValidation {
+            message,
+            source: None,
+            ..
+        } => message,
+        other => panic!("expected the service's validation error, got {other:?}"),
     }
 }
 
@@ -720,4 +725,44 @@ async fn queries_and_scans_through_the_backend() {
         ..scan
     };
     assert_eq!(b.scan(&scan).await.unwrap().items.len(), 4);
+}
+
+/// What DynamoBackend rejects before sending is the ORM's `Validation` here too; what DynamoDB
+/// rejects is the service's `ServiceValidation`, naming the operation.
+#[tokio::test]
+async fn validation_is_the_orms_or_the_services_as_on_dynamodb() {
+    let b = backend().await;
+    let empty = b
+        .batch_write(&BatchWrite::new("app", vec![]))
+        .await
+        .unwrap_err();
+    assert!(matches!(empty, Error::Validation { .. }), "{empty:?}");
+    let empty = b
+        .transact_get(&TransactGet { gets: vec![] })
+        .await
+        .unwrap_err();
+    assert!(matches!(empty, Error::Validation { .. }), "{empty:?}");
+    let too_many = (0..26)
+        .map(|i| WriteRequest::Put(key("a", &i.to_string())))
+        .collect();
+    // Entry counts are checked before sending on DynamoBackend too (`BatchWrite::validate`).
+    let err = b
+        .batch_write(&BatchWrite::new("app", too_many))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Validation { .. }), "{err:?}");
+    let err = b.put_item(&put(key("", "1"))).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::ServiceValidation { operation, .. } if operation == "PutItem"),
+        "{err:?}"
+    );
+    let mut twice = definition("other");
+    twice.indexes.push(twice.indexes[0].clone());
+    let err = b.create_table(&twice).await.unwrap_err();
+    assert!(matches!(err, Error::Validation { .. }), "{err:?}");
+    let err = b.create_table(&definition("x")).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::ServiceValidation { operation, .. } if operation == "CreateTable"),
+        "{err:?}"
+    );
 }

@@ -1,7 +1,7 @@
 //! Batch writes and reads that never lose an item, proven through the fault-injection layer.
 
 use crate::models::*;
-use orm_core::backend::{BatchEntry, WriteRequest};
+use orm_core::error::Unprocessed;
 use orm_core::fault::{FaultConfig, FaultInjection};
 use orm_core::{Error, Key, ModelExt, Table};
 use std::collections::BTreeSet;
@@ -130,9 +130,7 @@ pub async fn exhausted_retries_report_exactly_the_missing(table: &Table) {
     let missing: BTreeSet<String> = unprocessed
         .iter()
         .map(|e| match e {
-            BatchEntry::Write(WriteRequest::Put(item)) => {
-                item.get("sk").unwrap().as_s().unwrap().to_owned()
-            }
+            Unprocessed::Put(item) => item.get("sk").unwrap().as_s().unwrap().to_owned(),
             other => panic!("unexpected entry {other:?}"),
         })
         .collect();

@@ -42,7 +42,8 @@ pub async fn create_get_find_exists_delete(table: &Table) {
     match User::get(table, User::key("bob")).await {
         Err(Error::NotFound { entity, key }) => {
             assert_eq!(entity, "User");
-            assert!(key.contains("USER#bob"), "{key}");
+            assert_eq!(key, User::key("bob").unwrap());
+            assert!(key.to_string().contains("USER#bob"), "{key}");
         }
         other => panic!("expected NotFound, got {other:?}"),
     }
@@ -84,7 +85,8 @@ pub async fn create_existing_is_already_exists(table: &Table) {
     match other.create(table).await {
         Err(Error::AlreadyExists { entity, key }) => {
             assert_eq!(entity, "User");
-            assert!(key.contains("USER#alice"));
+            assert_eq!(key, User::key("alice").unwrap());
+            assert!(key.to_string().contains("USER#alice"));
         }
         r => panic!("expected AlreadyExists, got {r:?}"),
     }

@@ -75,11 +75,18 @@ async fn get(table: &Table, key: Item) -> orm_core::Result<Option<Item>> {
         .map(|item| item.map(RawItem::into_item))
 }
 
+/// Whether `r` is the ORM's own rejection, made before sending.
 fn is_validation<T: std::fmt::Debug>(r: &orm_core::Result<T>) -> bool {
     matches!(r, Err(Error::Validation { .. }))
 }
 
-/// Asserts a validation error whose message mentions `needle`.
+/// Whether `r` is the service's rejection of a request (DynamoDB's, or MemoryBackend's as
+/// DynamoDB's).
+fn is_service_validation<T: std::fmt::Debug>(r: &orm_core::Result<T>) -> bool {
+    matches!(r, Err(Error::ServiceValidation { .. }))
+}
+
+/// Asserts the ORM's validation error whose message mentions `needle`.
 #[track_caller]
 fn assert_validation<T: std::fmt::Debug>(r: orm_core::Result<T>, needle: &str) {
     match r {
@@ -91,12 +98,26 @@ fn assert_validation<T: std::fmt::Debug>(r: orm_core::Result<T>, needle: &str) {
     }
 }
 
+/// Asserts the service's validation error whose message mentions `needle`.
+#[track_caller]
+fn assert_service_validation<T: std::fmt::Debug>(r: orm_core::Result<T>, needle: &str) {
+    match r {
+        Err(Error::ServiceValidation { message, .. }) => assert!(
+            message.to_lowercase().contains(&needle.to_lowercase()),
+            "message `{message}` should mention `{needle}`"
+        ),
+        other => {
+            panic!("expected the service's validation error mentioning `{needle}`, got {other:?}")
+        }
+    }
+}
+
 /// An item over 400 KB is rejected, by the ORM and by the backend.
 pub async fn item_over_400_kb(table: &Table) {
     let before = seed(table).await;
     let limit = table.capabilities().limits.max_item_size;
     let big = key("BIG", "BIG").with("data", "x".repeat(limit));
-    assert_validation(put(table, big).await, "size");
+    assert_service_validation(put(table, big).await, "size");
     let blob = Blob {
         id: "b".into(),
         data: "x".repeat(limit),
@@ -112,11 +133,11 @@ pub async fn key_over_size_limits(table: &Table) {
     let limits = table.capabilities().limits.clone();
     let pk = "p".repeat(limits.max_partition_key_size + 1);
     let sk = "s".repeat(limits.max_sort_key_size + 1);
-    assert!(is_validation(&put(table, key(&pk, "a")).await));
-    assert!(is_validation(&put(table, key("a", &sk)).await));
-    assert!(is_validation(&get(table, key(&pk, "a")).await));
+    assert!(is_service_validation(&put(table, key(&pk, "a")).await));
+    assert!(is_service_validation(&put(table, key("a", &sk)).await));
+    assert!(is_service_validation(&get(table, key(&pk, "a")).await));
     // Bytes, not characters: 513 four-byte characters are 2052 bytes.
-    assert!(is_validation(
+    assert!(is_service_validation(
         &put(table, key(&"\u{1F600}".repeat(513), "a")).await
     ));
     let user = User {
@@ -124,7 +145,7 @@ pub async fn key_over_size_limits(table: &Table) {
         name: "n".into(),
         email: None,
     };
-    assert!(is_validation(&user.clone().create(table).await));
+    assert!(is_service_validation(&user.clone().create(table).await));
     assert_eq!(contents(table).await, before);
     put(table, key(&pk[1..], &sk[1..])).await.unwrap();
     put(table, key(&"\u{1F600}".repeat(512), "a"))
@@ -143,11 +164,19 @@ pub async fn empty_or_missing_key_fields(table: &Table) {
         Item::new().with("pk", 1).with("sk", "a"),
         Item::new().with("pk", Value::B(vec![])).with("sk", "a"),
     ] {
-        assert!(is_validation(&put(table, bad.clone()).await), "{bad:?}");
-        assert!(is_validation(&get(table, bad.clone()).await), "{bad:?}");
+        assert!(
+            is_service_validation(&put(table, bad.clone()).await),
+            "{bad:?}"
+        );
+        assert!(
+            is_service_validation(&get(table, bad.clone()).await),
+            "{bad:?}"
+        );
     }
     // A key with an extra attribute is not a key.
-    assert!(is_validation(&get(table, key("a", "b").with("x", 1)).await));
+    assert!(is_service_validation(
+        &get(table, key("a", "b").with("x", 1)).await
+    ));
     // A model whose key template renders an empty key (`sk = "{status}"`, status empty).
     let w = Weird {
         name: "n".into(),
@@ -219,7 +248,7 @@ pub async fn numbers_out_of_range(table: &Table) {
             return_item_on_condition_failure: false,
         })
         .await;
-    assert!(is_validation(&overflow), "{overflow:?}");
+    assert!(is_service_validation(&overflow), "{overflow:?}");
     assert_eq!(contents(table).await, before_update);
     assert_eq!(before_update.len(), before.len() + 1);
 }
@@ -238,7 +267,7 @@ pub async fn empty_and_duplicate_sets(table: &Table) {
             Value::Ns(Default::default()),
         )])),
     ] {
-        assert_validation(
+        assert_service_validation(
             put(table, key("S", "S").with("s", empty.clone())).await,
             "empty",
         );
@@ -271,7 +300,7 @@ pub async fn nesting_deeper_than_32(table: &Table) {
     let before = seed(table).await;
     let max = table.capabilities().limits.max_nesting_depth;
     // The attribute itself is level 1.
-    assert_validation(
+    assert_service_validation(
         put(table, key("D", "D").with("d", nest(max + 1))).await,
         "nest",
     );
@@ -327,7 +356,9 @@ pub async fn bad_cursors(table: &Table) {
             .paginate()
             .await;
         match r {
-            Err(Error::InvalidCursor { .. }) | Err(Error::Validation { .. }) => {}
+            Err(Error::InvalidCursor { .. })
+            | Err(Error::Validation { .. })
+            | Err(Error::ServiceValidation { .. }) => {}
             // An unsigned cursor can be altered into another valid key of the same query; it
             // must then still be a key of this partition.
             Ok(page) => assert!(page.items.iter().all(|t| t.user_id == "c"), "{bad}"),
@@ -377,7 +408,7 @@ pub async fn batch_with_duplicate_keys(table: &Table) {
             writes,
         })
         .await;
-    assert_validation(r, "duplicate");
+    assert_service_validation(r, "duplicate");
     let r = table
         .backend()
         .batch_get(&BatchGet {
@@ -387,7 +418,7 @@ pub async fn batch_with_duplicate_keys(table: &Table) {
             projection: None,
         })
         .await;
-    assert_validation(r, "duplicate");
+    assert_service_validation(r, "duplicate");
     // Over 25 writes.
     let r = table
         .backend()
@@ -398,7 +429,8 @@ pub async fn batch_with_duplicate_keys(table: &Table) {
                 .collect(),
         })
         .await;
-    assert!(is_validation(&r), "{r:?}");
+    // Over 25 writes is rejected before sending, the same on every backend.
+    assert_validation(r, "between 1 and 25 entries, got 26");
     assert_eq!(contents(table).await, before);
 }
 
@@ -425,9 +457,11 @@ pub async fn transaction_limits(table: &Table) {
             .collect(),
         client_request_token: None,
     };
-    assert!(is_validation(
-        &table.backend().transact_write(&too_many).await
-    ));
+    // Rejected before sending, the same on every backend.
+    assert_validation(
+        table.backend().transact_write(&too_many).await,
+        "TransactWriteItems actions must have between 1 and 100 entries",
+    );
     let twice = TransactWrite {
         actions: vec![
             tx_put(table, key("T", "1")),
@@ -441,7 +475,7 @@ pub async fn transaction_limits(table: &Table) {
         ],
         client_request_token: None,
     };
-    assert_validation(table.backend().transact_write(&twice).await, "one item");
+    assert_service_validation(table.backend().transact_write(&twice).await, "one item");
     let gets = TransactGet {
         gets: (0..=max)
             .map(|i| GetItem {
@@ -452,7 +486,10 @@ pub async fn transaction_limits(table: &Table) {
             })
             .collect(),
     };
-    assert!(is_validation(&table.backend().transact_get(&gets).await));
+    assert_validation(
+        table.backend().transact_get(&gets).await,
+        "TransactGetItems actions must have between 1 and 100 entries",
+    );
     assert_eq!(contents(table).await, before);
 }
 
@@ -493,9 +530,11 @@ pub async fn awkward_attribute_names(table: &Table) {
         assert_eq!(new[*n], Value::from(i as i64 + 1), "{n}");
     }
     let before = contents(table).await;
-    assert!(is_validation(&put(table, key("W", "E").with("", 1)).await));
+    assert!(is_service_validation(
+        &put(table, key("W", "E").with("", 1)).await
+    ));
     let empty_map_key = Value::M(BTreeMap::from([(String::new(), Value::from(1))]));
-    assert!(is_validation(
+    assert!(is_service_validation(
         &put(table, key("W", "E").with("m", empty_map_key)).await
     ));
     assert_eq!(contents(table).await, before);

@@ -125,7 +125,10 @@ pub async fn conditions_on_awkward_names(table: &Table) {
         match &err {
             Error::TransactionCanceled { reasons } => {
                 assert_eq!(reasons.len(), 2, "{reasons:?}");
-                assert_eq!(reasons[1].code, "ConditionalCheckFailed");
+                assert_eq!(
+                    reasons[1].code,
+                    orm_core::error::CancellationCode::ConditionalCheckFailed
+                );
             }
             other => panic!("expected TransactionCanceled, got {other:?}"),
         }
@@ -261,5 +264,5 @@ pub async fn updates_on_awkward_names(table: &Table) {
         .set(Path::name("a.b").key("inner"), 1)
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Validation { .. }), "{err:?}");
+    assert!(matches!(err, Error::ServiceValidation { .. }), "{err:?}");
 }

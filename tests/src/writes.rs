@@ -298,7 +298,10 @@ pub async fn transaction_is_all_or_nothing(table: &Table) {
             let failed: Vec<_> = reasons.iter().filter(|r| r.is_failure()).collect();
             assert_eq!(failed.len(), 1, "{reasons:?}");
             assert_eq!(failed[0].index, 2);
-            assert_eq!(failed[0].code, "ConditionalCheckFailed");
+            assert_eq!(
+                failed[0].code,
+                orm_core::error::CancellationCode::ConditionalCheckFailed
+            );
             assert!(err.to_string().contains("action 3"), "{err}");
         }
         other => panic!("expected TransactionCanceled, got {other:?}"),

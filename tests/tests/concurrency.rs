@@ -222,7 +222,10 @@ async fn transfers(b: Arc<MemoryBackend>, t: u64) -> (u32, u32) {
             Ok(()) => done += 1,
             Err(Error::TransactionCanceled { reasons }) => {
                 assert_eq!(reasons.len(), 2);
-                assert_eq!(reasons[0].code, "ConditionalCheckFailed");
+                assert_eq!(
+                    reasons[0].code,
+                    orm_core::error::CancellationCode::ConditionalCheckFailed
+                );
                 canceled += 1;
             }
             Err(e) => panic!("{e:?}"),

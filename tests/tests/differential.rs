@@ -11,14 +11,16 @@
 //! Results are compared after normalising only what DynamoDB leaves unspecified: scan order
 //! (scans are collected over all pages and sorted), batch-get order, and the order of index
 //! items with equal index keys (index queries are compared over all pages, ties sorted). Errors compare by kind
-//! (for `Validation`, only that both are `Validation`); condition failures compare the returned
-//! item; cancelled transactions compare every reason's code and item.
+//! (for `Validation` and `ServiceValidation`, only the kind, not the message); condition
+//! failures compare the returned item; cancelled transactions compare every reason's code and
+//! item.
 
 use orm_core::backend::{
     BatchGet, BatchWrite, ConditionCheck, DeleteItem, GetItem, IndexDefinition, KeyAttribute,
     KeyType, Projection, PutItem, QueryOutput, QueryRequest, RawItem, ReturnValues, ScanRequest,
     TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
+use orm_core::error::CancellationCode;
 use orm_core::expr::{
     CompareOp, Condition, KeyCondition, Operand, Path, SetValue, SortKeyCondition, Update,
     UpdateAction,
@@ -497,9 +499,12 @@ impl From<QueryOutput> for PageOutcome {
 /// An error, by kind and by what DynamoDB specifies about it.
 #[derive(Debug, Clone, PartialEq)]
 enum ErrorKind {
+    /// The ORM's rejection before sending (an empty batch or transaction).
     Validation,
+    /// The service's rejection (DynamoDB's `ValidationException`, MemoryBackend's checks).
+    ServiceValidation,
     ConditionFailed(Option<Item>),
-    TransactionCanceled(Vec<(String, Option<Item>)>),
+    TransactionCanceled(Vec<(CancellationCode, Option<Item>)>),
     TableNotFound,
     Other(String),
 }
@@ -507,6 +512,7 @@ enum ErrorKind {
 fn kind(e: &Error) -> ErrorKind {
     match e {
         Error::Validation { .. } => ErrorKind::Validation,
+        Error::ServiceValidation { .. } => ErrorKind::ServiceValidation,
         Error::ConditionFailed { item, .. } => ErrorKind::ConditionFailed(item.as_deref().cloned()),
         Error::TransactionCanceled { reasons } => ErrorKind::TransactionCanceled(
             reasons
@@ -902,7 +908,7 @@ fn target_key(op: &TxOp) -> Option<(String, String)> {
     }
 }
 
-/// A transaction touching one item twice: DynamoDB rejects it up front (`Validation`), and so
+/// A transaction touching one item twice: DynamoDB rejects it up front (`ServiceValidation`), and so
 /// does MemoryBackend; DynamoDB Local does so only when no condition on that item failed first,
 /// else it cancels the transaction (its reasons even show later actions' writes). Both are
 /// errors that write nothing (the final contents are still compared), so either kind is
@@ -919,7 +925,7 @@ fn both_reject_one_item_twice(op: &Op, memory: &Outcome, dynamo: &Outcome) -> bo
     let rejected = |o: &Outcome| {
         matches!(
             o,
-            Outcome::Err(ErrorKind::Validation | ErrorKind::TransactionCanceled(_))
+            Outcome::Err(ErrorKind::ServiceValidation | ErrorKind::TransactionCanceled(_))
         )
     };
     twice && rejected(memory) && rejected(dynamo)
@@ -1149,7 +1155,13 @@ fn ok() -> Outcome {
     Outcome::Item(None)
 }
 
+/// The service's validation error (what DynamoDB answers to an invalid request).
 fn validation() -> Outcome {
+    Outcome::Err(ErrorKind::ServiceValidation)
+}
+
+/// The ORM's validation error (a request rejected before it is sent, on both backends).
+fn orm_validation() -> Outcome {
     Outcome::Err(ErrorKind::Validation)
 }
 
@@ -1157,7 +1169,7 @@ fn canceled(codes: &[(&str, Option<Item>)]) -> Outcome {
     Outcome::Err(ErrorKind::TransactionCanceled(
         codes
             .iter()
-            .map(|(c, i)| (c.to_string(), i.clone()))
+            .map(|(c, i)| (CancellationCode::from(*c), i.clone()))
             .collect(),
     ))
 }
@@ -1189,7 +1201,8 @@ fn query(filter: Option<Condition>, sort: Option<SortKeyCondition>) -> Op {
 }
 
 /// Empty batches and transactions are rejected by DynamoDB; DynamoBackend used to return
-/// success without sending them.
+/// success without sending them, and now rejects them before sending (the ORM's `Validation`,
+/// as MemoryBackend's).
 #[tokio::test]
 async fn regression_empty_batch_and_transaction_are_rejected() {
     regression(
@@ -1199,7 +1212,12 @@ async fn regression_empty_batch_and_transaction_are_rejected() {
             Op::Transact(vec![]),
             Op::TransactGet(vec![]),
         ],
-        vec![validation(), validation(), validation(), validation()],
+        vec![
+            orm_validation(),
+            orm_validation(),
+            orm_validation(),
+            orm_validation(),
+        ],
     )
     .await;
 }

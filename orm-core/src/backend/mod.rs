@@ -15,8 +15,8 @@ pub mod schema;
 
 pub use capabilities::{Capabilities, Limits};
 pub use request::{
-    BatchEntry, BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, ConditionCheck, DeleteItem,
-    GetItem, PutItem, QueryOutput, QueryRequest, RawItem, ReturnValues, ScanRequest, SharedItem,
+    BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, ConditionCheck, DeleteItem, GetItem,
+    PutItem, QueryOutput, QueryRequest, RawItem, ReturnValues, ScanRequest, SharedItem,
     TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
 pub use schema::{IndexDefinition, KeyAttribute, KeyType, Projection, TableDefinition};
@@ -37,7 +37,9 @@ use std::sync::Arc;
 ///
 /// Backends report failures with [`crate::Error`]: a failed condition is
 /// `ConditionFailed { item }`, a cancelled transaction `TransactionCanceled { reasons }`, a
-/// missing table `TableNotFound`, throttling `Throttled`, bad input `Validation`.
+/// missing table `TableNotFound`, throttling `Throttled`, input the service rejects
+/// `ServiceValidation`; `Validation` is for what a backend rejects before sending (see
+/// [`crate::Error`], "Who rejected invalid input").
 ///
 /// `Arc<B>` and `Box<B>` are backends whenever `B` is (`B` may be `dyn Backend`), so a shared
 /// backend goes wherever a backend is taken:

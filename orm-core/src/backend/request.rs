@@ -451,15 +451,6 @@ pub struct BatchWriteOutput {
     pub unprocessed: Vec<WriteRequest>,
 }
 
-/// One entry of a batch that was not done, as reported by [`crate::Error::BatchIncomplete`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum BatchEntry {
-    /// A write that was not processed.
-    Write(WriteRequest),
-    /// A key that was not read.
-    Get(Item),
-}
-
 /// A condition check inside a transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConditionCheck {
@@ -644,10 +635,19 @@ impl TransactWriteAction {
 
 impl TransactWrite {
     /// 1 to [`Limits::max_transaction_actions`](super::Limits::max_transaction_actions)
-    /// actions. The actions themselves are checked one by one ([`TransactWriteAction::validate`])
-    /// where a backend names the failing action.
+    /// actions, each valid ([`TransactWriteAction::validate`]; the message names the action,
+    /// `transaction action 3: ...`, counting from 1).
     pub fn validate(&self) -> Result<()> {
         let max = super::Limits::default().max_transaction_actions;
-        check_count("TransactWriteItems actions", self.actions.len(), max)
+        check_count("TransactWriteItems actions", self.actions.len(), max)?;
+        for (i, action) in self.actions.iter().enumerate() {
+            action.validate().map_err(|e| match e {
+                Error::Validation { message } => {
+                    Error::validation(format!("transaction action {}: {message}", i + 1))
+                }
+                other => other,
+            })?;
+        }
+        Ok(())
     }
 }

@@ -82,10 +82,15 @@ macro_rules! collection {
                         return table.from_raw_item::<$model>(item).map($name::$variant);
                     }
                 )+
+                let config = table.config();
+                let key = item.get(&config.partition_key).map(|partition| $crate::Key {
+                    partition: partition.into_owned(),
+                    sort: item.get(&config.sort_key).map(|sort| sort.into_owned()),
+                });
                 ::std::result::Result::Err($crate::Error::EntityMismatch {
                     expected: ::std::stringify!($name).into(),
                     found: entity,
-                    key: ::std::string::String::new(),
+                    key,
                 })
             }
         }

@@ -4,6 +4,8 @@
 //! `TransactionCanceledException`).
 
 use super::json::encode_item;
+#[cfg(test)]
+use orm_core::error::CancellationCode;
 use orm_core::error::CancellationReason;
 use orm_core::{Error, Item};
 use serde_json::{Map, Value as Json};
@@ -72,7 +74,7 @@ impl ApiError {
                 .iter()
                 .map(|r| {
                     let mut reason = Map::new();
-                    reason.insert("Code".into(), Json::String(r.code.clone()));
+                    reason.insert("Code".into(), Json::String(r.code.to_string()));
                     if let Some(message) = &r.message {
                         reason.insert("Message".into(), Json::String(message.clone()));
                     }
@@ -91,7 +93,9 @@ impl ApiError {
 impl From<Error> for ApiError {
     fn from(error: Error) -> ApiError {
         match error {
-            Error::Validation { message } => ApiError::validation(message),
+            Error::Validation { message } | Error::ServiceValidation { message, .. } => {
+                ApiError::validation(message)
+            }
             Error::Serde { path, message } => {
                 ApiError::validation(format!("{message} (at {path:?})"))
             }
@@ -121,7 +125,7 @@ impl From<Error> for ApiError {
                 ApiError::new(400, "ProvisionedThroughputExceededException", message)
             }
             Error::TableNotFound { .. } => ApiError::table_not_found(),
-            Error::TableExists { table } => ApiError::new(
+            Error::TableExists { table, .. } => ApiError::new(
                 400,
                 "ResourceInUseException",
                 format!("Table already exists: {table}"),
@@ -160,15 +164,10 @@ mod tests {
     #[test]
     fn cancellations_list_one_reason_per_action() {
         let reasons = vec![
-            CancellationReason {
-                index: 0,
-                code: "None".into(),
-                message: None,
-                item: None,
-            },
+            CancellationReason::new(0, CancellationCode::None),
             CancellationReason {
                 index: 1,
-                code: "ConditionalCheckFailed".into(),
+                code: CancellationCode::ConditionalCheckFailed,
                 message: Some("The conditional request failed".into()),
                 item: None,
             },
