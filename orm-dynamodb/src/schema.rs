@@ -83,44 +83,20 @@ fn projection(p: &Projection) -> SdkProjection {
 /// Builds the CreateTable parts: attribute definitions deduplicated across the table and index
 /// keys (a name used with two different types is a `Validation` error), key schemas, indexes.
 pub(crate) fn create_table_parts(definition: &TableDefinition) -> Result<CreateTableParts> {
-    let mut all: Vec<&KeyAttribute> = vec![&definition.partition_key];
-    all.extend(definition.sort_key.as_ref());
-    for index in &definition.indexes {
-        all.push(&index.partition_key);
-        all.extend(index.sort_key.as_ref());
-    }
-    let mut attributes: Vec<&KeyAttribute> = Vec::with_capacity(all.len());
-    for a in all {
-        match attributes.iter().find(|x| x.name == a.name) {
-            Some(x) if x.key_type != a.key_type => {
-                return Err(Error::validation(format!(
-                    "key attribute `{}` is used as both {:?} and {:?}",
-                    a.name, x.key_type, a.key_type
-                )))
-            }
-            Some(_) => {}
-            None => attributes.push(a),
+    definition.validate()?;
+    // Each key attribute once (validate checked that its uses agree on the type).
+    let mut attributes: Vec<&KeyAttribute> = Vec::new();
+    for key in definition.key_attributes() {
+        if !attributes.iter().any(|a| a.name == key.name) {
+            attributes.push(key);
         }
     }
 
-    let mut names = std::collections::HashSet::new();
     let mut gsis = Vec::new();
     let mut lsis = Vec::new();
     for index in &definition.indexes {
-        if !names.insert(index.name.as_str()) {
-            return Err(Error::validation(format!(
-                "duplicate index name `{}`",
-                index.name
-            )));
-        }
         let keys = key_schema(&index.partition_key, index.sort_key.as_ref())?;
         if index.local {
-            if index.partition_key != definition.partition_key {
-                return Err(Error::validation(format!(
-                    "local index `{}` must use the table's partition key `{}`",
-                    index.name, definition.partition_key.name
-                )));
-            }
             lsis.push(
                 LocalSecondaryIndex::builder()
                     .index_name(&index.name)

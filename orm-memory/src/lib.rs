@@ -359,6 +359,7 @@ impl Backend for MemoryBackend {
     }
 
     async fn create_table(&self, definition: &TableDefinition) -> Result<()> {
+        definition.validate()?;
         let mut state = self.write();
         if state.tables.contains_key(&definition.name) {
             return Err(Error::TableExists {

@@ -10,15 +10,14 @@
 //! indexes that project every attribute; `KeysOnly` and `Include` indexes store their own
 //! compact projection.
 
-use crate::key::{check_key_value, exact_key, key_type_name, KeyPart, PrimaryKey, Slot};
+use crate::key::{check_key_value, exact_key, KeyPart, PrimaryKey, Slot};
 use crate::limits;
 use crate::stored::{Dict, Names, Selector, SharedStored, Stored};
 use orm_core::backend::{
-    IndexDefinition, KeyAttribute, KeyType, Limits, Projection, RawItem, TableDefinition,
+    IndexDefinition, KeyAttribute, Limits, Projection, RawItem, TableDefinition,
 };
 use orm_core::expr::{Condition, Path};
 use orm_core::{Error, Item, Number, Result, Value};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The ordered maps of tables and indexes: persistent (structurally shared) B-trees.
@@ -153,46 +152,21 @@ fn invalid(message: impl Into<String>) -> Error {
     Error::service_validation("CreateTable", message)
 }
 
-/// Checks a table definition as CreateTable does. Errors are the service's
-/// ([`Error::ServiceValidation`]), except for the three checks DynamoBackend makes before sending
-/// (a key attribute of two types, a duplicate index name, a local index with another partition
-/// key): those are the ORM's [`Error::Validation`] on both backends.
+/// Checks a table definition as CreateTable does, after [`TableDefinition::validate`] (the checks
+/// DynamoBackend makes before sending, the ORM's [`Error::Validation`] on both backends). Errors
+/// here are the service's ([`Error::ServiceValidation`]).
 fn check_definition(def: &TableDefinition) -> Result<()> {
     check_name("Table", &def.name)?;
-    let mut types: HashMap<String, KeyType> = HashMap::new();
-    let mut declare = |attr: &KeyAttribute| -> Result<()> {
-        match types.insert(attr.name.clone(), attr.key_type) {
-            Some(t) if t != attr.key_type => Err(Error::validation(format!(
-                "One or more parameter values were invalid: attribute {} is declared as both {} \
-                 and {}",
-                attr.name,
-                key_type_name(t),
-                key_type_name(attr.key_type)
-            ))),
-            _ => Ok(()),
-        }
-    };
-    declare(&def.partition_key)?;
     if let Some(sk) = &def.sort_key {
         if sk.name == def.partition_key.name {
             return Err(invalid(
                 "Invalid KeySchema: the partition and sort keys must be different attributes",
             ));
         }
-        declare(sk)?;
     }
-    let mut names: Vec<&str> = Vec::new();
     let (mut local, mut global) = (0, 0);
     for index in &def.indexes {
         check_name("Index", &index.name)?;
-        if names.contains(&index.name.as_str()) {
-            return Err(Error::validation(format!(
-                "One or more parameter values were invalid: Duplicate index name: {}",
-                index.name
-            )));
-        }
-        names.push(&index.name);
-        declare(&index.partition_key)?;
         if let Some(sk) = &index.sort_key {
             if sk.name == index.partition_key.name {
                 return Err(invalid(format!(
@@ -201,7 +175,6 @@ fn check_definition(def: &TableDefinition) -> Result<()> {
                     index.name
                 )));
             }
-            declare(sk)?;
         }
         if index.local {
             local += 1;
@@ -209,13 +182,6 @@ fn check_definition(def: &TableDefinition) -> Result<()> {
                 return Err(invalid(format!(
                     "One or more parameter values were invalid: Table KeySchema does not have a \
                      range key, which is required when specifying a LocalSecondaryIndex ({})",
-                    index.name
-                )));
-            }
-            if index.partition_key != def.partition_key {
-                return Err(Error::validation(format!(
-                    "One or more parameter values were invalid: Local secondary index {} must \
-                     have the table's partition key and a sort key",
                     index.name
                 )));
             }
@@ -493,6 +459,7 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use orm_core::backend::KeyType;
 
     fn attr(name: &str, key_type: KeyType) -> KeyAttribute {
         KeyAttribute {
@@ -633,18 +600,22 @@ mod tests {
         let mut d = definition();
         d.name = "ab".into();
         assert!(Table::new(d, Limits::default()).is_err());
+        // A duplicate index name and an attribute of two types: the checks both backends make
+        // before CreateTable (`TableDefinition::validate`, called by `create_table`).
         let mut d = definition();
         d.indexes[1].name = "gsi1".into();
-        assert!(Table::new(d, Limits::default()).is_err());
+        assert!(d.validate().is_err());
         let mut d = definition();
         d.indexes[0].sort_key = Some(attr("rank", KeyType::S));
-        assert!(Table::new(d, Limits::default()).is_err());
+        assert!(d.validate().is_err());
+        assert!(definition().validate().is_ok());
         let mut d = definition();
         d.sort_key = None;
         assert!(Table::new(d, Limits::default()).is_err());
+        // A local index on another partition key: also `TableDefinition::validate`.
         let mut d = definition();
         d.indexes[1].partition_key = attr("other", KeyType::S);
-        assert!(Table::new(d, Limits::default()).is_err());
+        assert!(d.validate().is_err());
     }
 
     #[test]

@@ -81,3 +81,58 @@ impl TableDefinition {
         }
     }
 }
+
+impl TableDefinition {
+    /// Every use of a key attribute: the table's partition and sort key, then each index's, in
+    /// order (an attribute several keys share comes once per use).
+    pub fn key_attributes(&self) -> impl Iterator<Item = &KeyAttribute> {
+        let index_keys = self
+            .indexes
+            .iter()
+            .flat_map(|i| std::iter::once(&i.partition_key).chain(&i.sort_key));
+        std::iter::once(&self.partition_key)
+            .chain(&self.sort_key)
+            .chain(index_keys)
+    }
+
+    /// The checks every backend makes before creating the table (DynamoBackend before sending):
+    /// no key attribute declared with two types (by the table or any index), no index name twice,
+    /// and every local index on the table's partition key. A failure is
+    /// [`Error::Validation`](crate::Error::Validation) naming the attribute or index.
+    pub fn validate(&self) -> crate::Result<()> {
+        let invalid = |message: String| {
+            Err(crate::Error::validation(format!(
+                "One or more parameter values were invalid: {message}"
+            )))
+        };
+        let mut declared: Vec<&KeyAttribute> = Vec::new();
+        for key in self.key_attributes() {
+            match declared.iter().find(|d| d.name == key.name) {
+                Some(d) if d.key_type != key.key_type => {
+                    return invalid(format!(
+                        "attribute {} is declared as both {:?} and {:?}",
+                        key.name, d.key_type, key.key_type
+                    ))
+                }
+                Some(_) => {}
+                None => declared.push(key),
+            }
+        }
+        for (i, index) in self.indexes.iter().enumerate() {
+            if self.indexes[..i]
+                .iter()
+                .any(|other| other.name == index.name)
+            {
+                return invalid(format!("Duplicate index name: {}", index.name));
+            }
+            if index.local && index.partition_key != self.partition_key {
+                return invalid(format!(
+                    "Local secondary index {} must have the table's partition key ({}) and a sort \
+                     key",
+                    index.name, self.partition_key.name
+                ));
+            }
+        }
+        Ok(())
+    }
+}
