@@ -175,17 +175,18 @@ pub enum Unprocessed {
 /// # Who rejected invalid input
 ///
 /// - [`Error::Validation`] is the ORM's own rejection, made before anything is sent: by
-///   orm-core (a key template, a builder, a model's limits), or by a backend on the client side
-///   (DynamoBackend refuses an empty batch or transaction, or a table definition it cannot
-///   express, without calling DynamoDB).
+///   orm-core (a key template, a builder, a model's limits), or by the checks every backend
+///   makes before running a request (the requests' `validate` methods in
+///   [`backend::request`](crate::backend::request): batch and transaction sizes, condition,
+///   filter and update shapes; [`TableDefinition::validate`](crate::backend::TableDefinition::validate)).
 /// - [`Error::ServiceValidation`] is the service's rejection of a request it received:
 ///   DynamoDB's `ValidationException` (and `IdempotentParameterMismatchException`), with the
 ///   SDK error as its `source`.
 ///
-/// MemoryBackend (orm-memory) emulates the service, so its checks of what
-/// DynamoDB checks (item size, key values and types, expressions, duplicates, limits) are
-/// `ServiceValidation` too, and the ones DynamoBackend makes before sending are `Validation`:
-/// code that matches errors behaves the same on both backends.
+/// MemoryBackend (orm-memory) emulates the service, so its checks of what DynamoDB checks
+/// (item size, key values and types, expression operands, duplicates, request sizes in bytes)
+/// are `ServiceValidation` too, after the same `validate` checks as DynamoBackend: code that
+/// matches errors behaves the same on both backends.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -363,6 +364,18 @@ impl Error {
         }
     }
 
+    /// This error as the failure of action `index` (zero-based) of a transaction: a
+    /// [`Error::Validation`] message gains `transaction action N: ` (N counting from 1, as
+    /// [`CancellationReason`]'s display does); other errors are returned as they are.
+    pub fn in_transaction_action(self, index: usize) -> Error {
+        match self {
+            Error::Validation { message } => {
+                Error::validation(format!("transaction action {}: {message}", index + 1))
+            }
+            other => other,
+        }
+    }
+
     /// Shorthand for [`Error::ServiceValidation`] with no source (a backend emulating the
     /// service).
     pub fn service_validation(operation: impl Into<String>, message: impl Into<String>) -> Error {
@@ -388,7 +401,7 @@ impl Error {
 }
 
 /// A key in a message: the key, or `(no key)` when it is not known.
-fn key_text(key: &Option<Key>) -> String {
+pub(crate) fn key_text(key: &Option<Key>) -> String {
     match key {
         Some(key) => key.to_string(),
         None => "(no key)".to_owned(),

@@ -559,10 +559,7 @@ impl Table {
 
 /// Renders the key attributes of an item for messages.
 pub(crate) fn describe_key(config: &TableConfig, item: &Item) -> String {
-    match config.key_from_item(item) {
-        Some(key) => key.to_string(),
-        None => "(no key)".into(),
-    }
+    crate::error::key_text(&config.key_from_item(item))
 }
 
 fn key_item(config: &TableConfig, schema: &Schema, key: &Key) -> Result<Item> {

@@ -5,7 +5,8 @@
 //! Each conditional write is built once, as the SDK's transaction type ([`Put`], [`Update`],
 //! [`Delete`], [`ConditionCheck`]); the single-item calls (`put_item`, `update_item`,
 //! `delete_item`) are those same parts sent on their own, plus what only they have (return
-//! values, consumed capacity). Reads likewise: [`get`] serves `get_item` and transactional gets.
+//! values, consumed capacity). Every request is checked once, by its orm-core `validate`,
+//! before it is built (a transaction's check covers its actions). Reads likewise: [`get`] serves `get_item` and transactional gets.
 
 use crate::convert::item_to_attributes_ref;
 use crate::error_map::build_error;
@@ -56,7 +57,6 @@ fn limit(limit: Option<u32>) -> Option<i32> {
 
 /// A conditional put to table `full` (the name as sent).
 pub(crate) fn put(full: String, r: &PutItem, operation: &'static str) -> Result<Put> {
-    r.validate()?;
     let ex = Expressions::new()
         .with_condition_opt(r.condition.clone())
         .into_sdk();
@@ -75,7 +75,6 @@ pub(crate) fn put(full: String, r: &PutItem, operation: &'static str) -> Result<
 
 /// A conditional update of the item at `r.key` in table `full`.
 pub(crate) fn update(full: String, r: &UpdateItem, operation: &'static str) -> Result<Update> {
-    r.validate()?;
     let ex = Expressions::new()
         .with_update(r.update.clone())
         .with_condition_opt(r.condition.clone())
@@ -96,7 +95,6 @@ pub(crate) fn update(full: String, r: &UpdateItem, operation: &'static str) -> R
 
 /// A conditional delete of the item at `r.key` in table `full`.
 pub(crate) fn delete(full: String, r: &DeleteItem, operation: &'static str) -> Result<Delete> {
-    r.validate()?;
     let ex = Expressions::new()
         .with_condition_opt(r.condition.clone())
         .into_sdk();
@@ -119,7 +117,6 @@ fn condition_check(
     r: &CheckRequest,
     operation: &'static str,
 ) -> Result<ConditionCheck> {
-    r.validate()?;
     let ex = Expressions::new()
         .with_condition(r.condition.clone())
         .into_sdk();
@@ -167,6 +164,7 @@ impl DynamoBackend {
 
     /// PutItem of `r`: [`put`] plus return values.
     pub(crate) fn put_item_request(&self, r: &PutItem) -> Result<PutItemFluentBuilder> {
+        r.validate()?;
         let put = put(self.table_name(&r.table), r, "PutItem")?;
         Ok(self
             .client
@@ -184,6 +182,7 @@ impl DynamoBackend {
 
     /// UpdateItem of `r`: [`update`] plus return values.
     pub(crate) fn update_item_request(&self, r: &UpdateItem) -> Result<UpdateItemFluentBuilder> {
+        r.validate()?;
         let update = update(self.table_name(&r.table), r, "UpdateItem")?;
         Ok(self
             .client
@@ -202,6 +201,7 @@ impl DynamoBackend {
 
     /// DeleteItem of `r`: [`delete`] plus return values.
     pub(crate) fn delete_item_request(&self, r: &DeleteItem) -> Result<DeleteItemFluentBuilder> {
+        r.validate()?;
         let delete = delete(self.table_name(&r.table), r, "DeleteItem")?;
         Ok(self
             .client

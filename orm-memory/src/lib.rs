@@ -112,16 +112,6 @@ fn table_sizes(tables: &HashMap<String, Table>) -> Vec<(&str, usize)> {
     sizes
 }
 
-/// Names the failing action of a transaction (1-based, like [`CancellationReason`]'s display).
-fn in_action(index: usize, error: Error) -> Error {
-    match error {
-        Error::Validation { message } => Error::Validation {
-            message: format!("transaction action {}: {message}", index + 1),
-        },
-        other => other,
-    }
-}
-
 /// Runs an operation as the service does: its invalid-input errors become the service's
 /// ([`Error::ServiceValidation`] naming `operation`), as DynamoDB's `ValidationException` does on
 /// DynamoBackend. MemoryBackend's checks are DynamoDB's; the few that DynamoBackend makes before
@@ -510,7 +500,7 @@ impl MemoryBackend {
     fn transact_get_checked(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>> {
         for (i, get) in request.gets.iter().enumerate() {
             if let Some(p) = &get.projection {
-                eval::check_projection(p).map_err(|e| in_action(i, e))?;
+                eval::check_projection(p).map_err(|e| e.in_transaction_action(i))?;
             }
         }
         let state = self.read();
@@ -586,19 +576,17 @@ impl MemoryBackend {
         for (i, action) in request.actions.iter().enumerate() {
             let (name, key) = action.target();
             let table = state.table(name)?;
-            write::check_static(action, table).map_err(|e| in_action(i, e))?;
+            write::check_static(action, table).map_err(|e| e.in_transaction_action(i))?;
             let key = match action {
                 TransactWriteAction::Put(_) => table.key_item(key),
                 _ => key.clone(),
             };
             if let Ok(key) = table.key(&key) {
                 if !seen.insert((name, key)) {
-                    return Err(in_action(
-                        i,
-                        Error::validation(
-                            "Transaction request cannot include multiple operations on one item",
-                        ),
-                    ));
+                    return Err(Error::validation(
+                        "Transaction request cannot include multiple operations on one item",
+                    )
+                    .in_transaction_action(i));
                 }
             }
         }
@@ -625,11 +613,11 @@ impl MemoryBackend {
                     reasons[i] = validation_error(i, e);
                     continue;
                 }
-                Err(e) => return Err(in_action(i, e)),
+                Err(e) => return Err(e.in_transaction_action(i)),
             };
             match write::evaluate(table, plan) {
                 Ok(r) => ready.push((name, r)),
-                Err(Failure::Invalid(e)) => return Err(in_action(i, e)),
+                Err(Failure::Invalid(e)) => return Err(e.in_transaction_action(i)),
                 // Regression test `regression_transaction_update_of_index_key_type_is_a_reason`.
                 Err(Failure::IndexKeyType(e)) => reasons[i] = validation_error(i, e),
                 Err(Failure::KeyUpdate(e)) => {

@@ -641,12 +641,7 @@ impl TransactWrite {
         let max = super::Limits::default().max_transaction_actions;
         check_count("TransactWriteItems actions", self.actions.len(), max)?;
         for (i, action) in self.actions.iter().enumerate() {
-            action.validate().map_err(|e| match e {
-                Error::Validation { message } => {
-                    Error::validation(format!("transaction action {}: {message}", i + 1))
-                }
-                other => other,
-            })?;
+            action.validate().map_err(|e| e.in_transaction_action(i))?;
         }
         Ok(())
     }
