@@ -13,7 +13,7 @@
 
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// The most shards a lock has (more threads than shards share them).
 const MAX_SHARDS: usize = 8;
@@ -39,13 +39,23 @@ fn thread_index() -> usize {
     INDEX.with(|i| *i)
 }
 
+/// How many shards a new lock has: one per available core, at most [`MAX_SHARDS`].
+///
+/// Asked of the system once per process: `available_parallelism` reads the scheduler's affinity
+/// mask and the cgroup's CPU quota files (~25 µs), which made every `fork()` cost that much.
+fn shard_count() -> usize {
+    static COUNT: OnceLock<usize> = OnceLock::new();
+    *COUNT.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .clamp(1, MAX_SHARDS)
+    })
+}
+
 impl<T> ShardedLock<T> {
     /// A lock holding `value`, with a shard per available core (at most [`MAX_SHARDS`]).
     pub(crate) fn new(value: T) -> ShardedLock<T> {
-        let count = std::thread::available_parallelism()
-            .map_or(1, usize::from)
-            .clamp(1, MAX_SHARDS);
-        ShardedLock::with_shards(value, count)
+        ShardedLock::with_shards(value, shard_count())
     }
 
     /// A lock holding `value`, with `count` shards (at least one).
