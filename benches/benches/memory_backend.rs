@@ -38,7 +38,7 @@ use orm_benches::memory::{order_key, order_query as query, orm_query100, seeded}
 use orm_benches::model::{
     customer_id, region_of, sample, Order, ORDERS_PER_CUSTOMER, ORDERS_PER_REGION,
 };
-use orm_benches::sdk::pk;
+use orm_benches::sdk::{pk, sk};
 use orm_benches::TABLE;
 use orm_core::backend::{GetItem, PutItem, QueryRequest, ReturnValues};
 use orm_core::expr::Path;
@@ -270,6 +270,41 @@ fn benches(c: &mut Criterion, n: u64) {
             )
         })
     });
+    // References: the same lookups on the standard library's ordered map and hash map, holding
+    // as many ~1 KB items under keys of the same bytes (the physical floor of an in-process
+    // lookup at this size, where the maps outgrow the CPU caches), each get cloning the item's
+    // `Arc` as MemoryBackend's shared reads do.
+    {
+        let key_bytes = |id: u64| {
+            let mut pk = [0u8; 32];
+            let mut sk = [0u8; 32];
+            let p = pk(&customer_id(id / ORDERS_PER_CUSTOMER));
+            let o = sk(id);
+            pk[..p.len()].copy_from_slice(p.as_bytes());
+            sk[..o.len()].copy_from_slice(o.as_bytes());
+            (pk, sk)
+        };
+        let value = |id: u64| -> std::sync::Arc<[u8]> { vec![id as u8; 1024].into() };
+        let ordered: std::collections::BTreeMap<([u8; 32], [u8; 32]), std::sync::Arc<[u8]>> =
+            (0..n).map(|id| (key_bytes(id), value(id))).collect();
+        g.bench_function("reference_btreemap_get", |b| {
+            b.iter_custom(|iters| {
+                timed_ref(
+                    iters,
+                    || key_bytes(rng.below(n)),
+                    |k| ordered.get(k).cloned(),
+                )
+            })
+        });
+        drop(ordered);
+        let hashed: std::collections::HashMap<([u8; 32], [u8; 32]), std::sync::Arc<[u8]>> =
+            (0..n).map(|id| (key_bytes(id), value(id))).collect();
+        g.bench_function("reference_hashmap_get", |b| {
+            b.iter_custom(|iters| {
+                timed_ref(iters, || key_bytes(rng.below(n)), |k| hashed.get(k).cloned())
+            })
+        });
+    }
     g.bench_function("fork", |b| {
         b.iter_custom(|iters| timed(iters, || (), |()| backend.fork()))
     });
