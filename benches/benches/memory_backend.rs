@@ -38,13 +38,16 @@ use orm_benches::memory::{order_key, order_query as query, orm_query100, seeded}
 use orm_benches::model::{
     customer_id, region_of, sample, Order, ORDERS_PER_CUSTOMER, ORDERS_PER_REGION,
 };
-use orm_benches::sdk::{pk, sk};
+use orm_benches::sdk::{pk, sk as sort_key};
 use orm_benches::TABLE;
 use orm_core::backend::{GetItem, PutItem, QueryRequest, ReturnValues};
 use orm_core::expr::Path;
 use orm_core::prelude::*;
 use orm_core::Backend as _;
 use std::hint::black_box;
+
+/// The key of the reference maps: an order's partition and sort key bytes, zero-padded.
+type RefKey = ([u8; 32], [u8; 32]);
 
 /// A small deterministic generator of random indexes.
 struct Lcg(u64);
@@ -276,16 +279,16 @@ fn benches(c: &mut Criterion, n: u64) {
     // `Arc` as MemoryBackend's shared reads do.
     {
         let key_bytes = |id: u64| {
-            let mut pk = [0u8; 32];
-            let mut sk = [0u8; 32];
+            let mut partition = [0u8; 32];
+            let mut sort = [0u8; 32];
             let p = pk(&customer_id(id / ORDERS_PER_CUSTOMER));
-            let o = sk(id);
-            pk[..p.len()].copy_from_slice(p.as_bytes());
-            sk[..o.len()].copy_from_slice(o.as_bytes());
-            (pk, sk)
+            let o = sort_key(id);
+            partition[..p.len()].copy_from_slice(p.as_bytes());
+            sort[..o.len()].copy_from_slice(o.as_bytes());
+            (partition, sort)
         };
         let value = |id: u64| -> std::sync::Arc<[u8]> { vec![id as u8; 1024].into() };
-        let ordered: std::collections::BTreeMap<([u8; 32], [u8; 32]), std::sync::Arc<[u8]>> =
+        let ordered: std::collections::BTreeMap<RefKey, std::sync::Arc<[u8]>> =
             (0..n).map(|id| (key_bytes(id), value(id))).collect();
         g.bench_function("reference_btreemap_get", |b| {
             b.iter_custom(|iters| {
@@ -297,11 +300,15 @@ fn benches(c: &mut Criterion, n: u64) {
             })
         });
         drop(ordered);
-        let hashed: std::collections::HashMap<([u8; 32], [u8; 32]), std::sync::Arc<[u8]>> =
+        let hashed: std::collections::HashMap<RefKey, std::sync::Arc<[u8]>> =
             (0..n).map(|id| (key_bytes(id), value(id))).collect();
         g.bench_function("reference_hashmap_get", |b| {
             b.iter_custom(|iters| {
-                timed_ref(iters, || key_bytes(rng.below(n)), |k| hashed.get(k).cloned())
+                timed_ref(
+                    iters,
+                    || key_bytes(rng.below(n)),
+                    |k| hashed.get(k).cloned(),
+                )
             })
         });
     }
