@@ -71,7 +71,8 @@ use std::time::{Duration, Instant};
 /// program in a container, [`DynamoDbMemoryImage`]). See the [module docs](self).
 #[cfg_attr(
     not(feature = "testcontainers"),
-    doc = "\n[`DynamoDbMemoryImage`]: self#sources \"needs feature `testcontainers`\""
+    doc = "",
+    doc = "[`DynamoDbMemoryImage`]: index.html \"needs feature `testcontainers`\""
 )]
 pub const SOURCE_ENV: &str = "ORM_DYNAMODB_SOURCE";
 
