@@ -21,8 +21,15 @@
 //!    [`MEMORY_BIN_ENV`]). It is a separate program, not an in-process server, because
 //!    orm-dynamodb never depends on orm-memory; in-process, use `orm_memory::server::MemoryServer`.
 //!
-//! Setting `ORM_DYNAMODB_SOURCE` to one of `endpoint`, `docker`, `jar` or `memory` uses that
-//! source only: a failure is then an error, never a fall-back to another.
+//! 5. `memory-docker` (feature `testcontainers`, only when chosen): the same `dynamodb-memory`
+//!    program in a container ([`DynamoDbMemoryImage`]: [`DEFAULT_MEMORY_IMAGE`], or the image
+//!    named by [`MEMORY_IMAGE_ENV`]), its port published on 127.0.0.1, labelled and removed like
+//!    the `docker` source's containers. The image is built locally, never pulled: `scripts/docker
+//!    memory-image` (a few MB, no base image); a missing image is an error naming that command.
+//!
+//! Setting `ORM_DYNAMODB_SOURCE` to one of `endpoint`, `docker`, `jar`, `memory` or
+//! `memory-docker` uses that source only: a failure is then an error, never a fall-back to
+//! another.
 //!
 //! **Cleanup.** A server the fixture started lives as long as the test process and is removed when
 //! it ends, however it ends (tests done, a panic, Ctrl-C, SIGKILL): a small watcher process
@@ -44,6 +51,10 @@
 //! table.cleanup().await?; // Drop cannot be async: call cleanup explicitly
 //! # Ok(()) }
 //! ```
+#![cfg_attr(
+    not(feature = "testcontainers"),
+    doc = "[`DynamoDbMemoryImage`]: #sources \"needs feature `testcontainers`\""
+)]
 
 use crate::DynamoBackend;
 use orm_core::backend::{Backend, TableDefinition};
@@ -55,7 +66,14 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The environment variable choosing where the fixture's server comes from: `auto` (the
-/// default), `endpoint`, `docker`, `jar` or `memory`. See the [module docs](self).
+/// default), `endpoint`, `docker` (DynamoDB Local in a container), `jar` (DynamoDB Local as a
+/// JVM), `memory` (the `dynamodb-memory` program as a child process) or `memory-docker` (that
+/// program in a container, [`DynamoDbMemoryImage`]). See the [module docs](self).
+#[cfg_attr(
+    not(feature = "testcontainers"),
+    doc = "",
+    doc = "[`DynamoDbMemoryImage`]: index.html \"needs feature `testcontainers`\""
+)]
 pub const SOURCE_ENV: &str = "ORM_DYNAMODB_SOURCE";
 
 /// The environment variable naming the `dynamodb-memory` program the `memory` source runs
@@ -69,6 +87,19 @@ pub const IMAGE_ENV: &str = "ORM_DYNAMODB_LOCAL_IMAGE";
 /// The image the `docker` source starts unless [`IMAGE_ENV`] names another: the DynamoDB Local
 /// version that `scripts/dynamodb-local` installs, so that every source runs the same server.
 pub const DEFAULT_IMAGE: &str = "amazon/dynamodb-local:3.3.1";
+
+/// The environment variable naming the `dynamodb-memory` image the `memory-docker` source
+/// starts, as `name[:tag]` (default [`DEFAULT_MEMORY_IMAGE`]).
+pub const MEMORY_IMAGE_ENV: &str = "ORM_DYNAMODB_MEMORY_IMAGE";
+
+/// The name of the `dynamodb-memory` image that `scripts/docker memory-image` builds: local only,
+/// never published, so it has no registry namespace.
+pub const MEMORY_IMAGE_NAME: &str = "orm-dynamodb-memory";
+
+/// The `dynamodb-memory` image the `memory-docker` source starts unless [`MEMORY_IMAGE_ENV`]
+/// names another: [`MEMORY_IMAGE_NAME`] tagged with this crate's version, which is orm-memory's
+/// (one workspace version), the tag `scripts/docker memory-image` gives by default.
+pub const DEFAULT_MEMORY_IMAGE: &str = concat!("orm-dynamodb-memory:", env!("CARGO_PKG_VERSION"));
 
 /// The environment variable by which a user opts out of suites that need DynamoDB Local
 /// (`ORM_DYNAMODB_SKIP=1`); [`skip_requested`] reads it. The fixture itself never skips.
@@ -119,6 +150,9 @@ pub enum Source {
     /// orm-memory's `dynamodb-memory` program (MemoryBackend behind DynamoDB's wire protocol)
     /// started as a child process: no JVM, no Docker, ready in milliseconds.
     Memory,
+    /// The `dynamodb-memory` program in a container (`DynamoDbMemoryImage`, feature
+    /// `testcontainers`) started through testcontainers.
+    MemoryDocker,
 }
 
 impl fmt::Display for Source {
@@ -128,6 +162,7 @@ impl fmt::Display for Source {
             Source::Docker => "docker",
             Source::Jar => "jar",
             Source::Memory => "memory",
+            Source::MemoryDocker => "memory-docker",
         })
     }
 }
@@ -194,8 +229,10 @@ async fn acquire() -> std::result::Result<LocalServer, String> {
         "docker" => start_docker().await,
         "jar" => start_jar_server().await,
         "memory" => start_memory_server().await,
+        "memory-docker" => start_memory_docker().await,
         other => Err(format!(
-            "{SOURCE_ENV}={other:?} is not a source: use auto, endpoint, docker, jar or memory"
+            "{SOURCE_ENV}={other:?} is not a source: use auto, endpoint, docker, jar, memory or \
+             memory-docker"
         )),
     }?;
     eprintln!(
@@ -244,6 +281,18 @@ async fn start_docker() -> std::result::Result<LocalServer, String> {
 async fn start_docker() -> std::result::Result<LocalServer, String> {
     Err(format!(
         "{SOURCE_ENV}=docker needs orm-dynamodb's feature `testcontainers`"
+    ))
+}
+
+#[cfg(feature = "testcontainers")]
+async fn start_memory_docker() -> std::result::Result<LocalServer, String> {
+    docker::start_memory().await
+}
+
+#[cfg(not(feature = "testcontainers"))]
+async fn start_memory_docker() -> std::result::Result<LocalServer, String> {
+    Err(format!(
+        "{SOURCE_ENV}=memory-docker needs orm-dynamodb's feature `testcontainers`"
     ))
 }
 
@@ -369,15 +418,16 @@ impl Drop for TestTable {
 
 #[cfg(feature = "testcontainers")]
 mod docker {
-    use super::{env, spawn_watcher, LocalServer, Source};
+    use super::{env, spawn_watcher, DynamoDbMemoryImage, LocalServer, Source};
     use super::{CONTAINER_LABEL, DEFAULT_IMAGE, IMAGE_ENV};
+    use super::{DEFAULT_MEMORY_IMAGE, MEMORY_IMAGE_ENV, MEMORY_IMAGE_NAME};
     use std::collections::HashMap;
     use std::process::Command;
     use std::time::Duration;
     use testcontainers_modules::dynamodb_local::DynamoDb;
     use testcontainers_modules::testcontainers::bollard::models::{HostConfig, PortBinding};
     use testcontainers_modules::testcontainers::runners::AsyncRunner;
-    use testcontainers_modules::testcontainers::ImageExt;
+    use testcontainers_modules::testcontainers::{ContainerRequest, Image, ImageExt};
 
     /// The host name the containers' owner label records.
     fn host_name() -> String {
@@ -462,15 +512,74 @@ mod docker {
         }
     }
 
+    /// Starts the DynamoDB Local container of the `docker` source.
     pub(super) async fn start() -> Result<LocalServer, String> {
         daemon_reachable()?;
         let image = env(IMAGE_ENV).unwrap_or_else(|| DEFAULT_IMAGE.to_string());
         let (name, tag) = split_image(&image);
+        let request = DynamoDb::default().with_name(name).with_tag(tag);
+        run(
+            request,
+            &image,
+            Source::Docker,
+            "without a registry, build the image with `scripts/docker image`",
+        )
+        .await
+    }
+
+    /// Starts the `dynamodb-memory` container of the `memory-docker` source. The image is built
+    /// locally, never pulled: a missing one is an error naming the command that builds it.
+    pub(super) async fn start_memory() -> Result<LocalServer, String> {
+        daemon_reachable()?;
+        let image = env(MEMORY_IMAGE_ENV).unwrap_or_else(|| DEFAULT_MEMORY_IMAGE.to_string());
+        let build = build_hint(&image);
+        if image_missing(&image) {
+            return Err(format!("the image {image} is not there: {build}"));
+        }
+        let (name, tag) = split_image(&image);
+        let request = DynamoDbMemoryImage::default().with_name(name).with_tag(tag);
+        run(request, &image, Source::MemoryDocker, &build).await
+    }
+
+    /// How to build the `dynamodb-memory` image `image` names.
+    pub(super) fn build_hint(image: &str) -> String {
+        let tag = match split_image(image) {
+            (MEMORY_IMAGE_NAME, tag) if image != DEFAULT_MEMORY_IMAGE => format!(" --tag {tag}"),
+            (MEMORY_IMAGE_NAME, _) => String::new(),
+            _ => " (then tag it as this image)".to_string(),
+        };
+        format!("build it with `scripts/docker memory-image{tag}` in this repository")
+    }
+
+    /// Whether the daemon certainly lacks `image` (`docker image inspect` says so). Without the
+    /// `docker` CLI nothing is known, and starting the container reports what is wrong.
+    fn image_missing(image: &str) -> bool {
+        match Command::new("docker")
+            .args(["image", "inspect", "--format", "{{.Id}}", image])
+            .output()
+        {
+            Ok(out) => {
+                !out.status.success()
+                    && String::from_utf8_lossy(&out.stderr)
+                        .to_lowercase()
+                        .contains("no such image")
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Starts `request`'s container (an image listening on port 8000) labelled as the fixture's,
+    /// publishes its port on 127.0.0.1 when the daemon is local, and hands its removal to the
+    /// watcher: it serves the whole process.
+    async fn run<I: Image>(
+        request: ContainerRequest<I>,
+        image: &str,
+        source: Source,
+        hint: &str,
+    ) -> Result<LocalServer, String> {
         let host = host_name();
         remove_orphans(&host);
-        let mut request = DynamoDb::default()
-            .with_name(name)
-            .with_tag(tag)
+        let mut request = request
             .with_label(CONTAINER_LABEL, "1")
             .with_label(
                 format!("{CONTAINER_LABEL}.pid"),
@@ -495,12 +604,7 @@ mod docker {
         let container = tokio::time::timeout(Duration::from_secs(300), request.start())
             .await
             .map_err(|_| format!("the {image} container did not start within 300 s"))?
-            .map_err(|e| {
-                format!(
-                    "could not start the {image} container: {e} (without a registry, build the \
-                     image with `scripts/docker image`)"
-                )
-            })?;
+            .map_err(|e| format!("could not start the {image} container: {e} ({hint})"))?;
         let id = container.id().to_string();
         // From here on the watcher owns the container's removal: it outlives this process.
         // Without one, returning drops the handle, which removes the container at once.
@@ -523,10 +627,93 @@ mod docker {
         std::mem::forget(container);
         Ok(LocalServer {
             endpoint: format!("http://{host}:{port}"),
-            source: Source::Docker,
+            source,
             detail: format!("container {} of {image}", &id[..id.len().min(12)]),
             _child: None,
         })
+    }
+}
+
+// ---------------------------------------------------- dynamodb-memory image ---
+
+/// The testcontainers crate the fixture uses (feature `testcontainers`), for starting
+/// [`DynamoDbMemoryImage`] yourself with the same version (`runners::AsyncRunner`, `ImageExt`).
+#[cfg(feature = "testcontainers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testcontainers")))]
+pub use testcontainers_modules::testcontainers;
+
+/// orm-memory's `dynamodb-memory` program in a container, as a testcontainers [`Image`]
+/// (feature `testcontainers`): DynamoDB's wire protocol on the in-memory backend, a few MB,
+/// ready in milliseconds.
+///
+/// The image is built locally, never pulled: `scripts/docker memory-image` makes
+/// [`DEFAULT_MEMORY_IMAGE`] (`orm-dynamodb-memory:<version>`, the program and the shared libraries
+/// it links, no base image). The program listens on port [`DynamoDbMemoryImage::PORT`] (8000) on
+/// every interface of the container; the image is ready when the program prints
+/// [`DynamoDbMemoryImage::READY_MESSAGE`] on stderr. `with_name` / `with_tag`
+/// ([`ImageExt`](testcontainers::ImageExt)) pick another build.
+///
+/// The container lives as long as its handle: dropping the `ContainerAsync` removes it. The
+/// fixture's `memory-docker` source ([`SOURCE_ENV`]) starts one per test process instead, removed
+/// when the process ends, with its port published on 127.0.0.1 only.
+///
+/// ```no_run
+/// use orm_dynamodb::testing::testcontainers::runners::AsyncRunner;
+/// use orm_dynamodb::testing::{backend_for_endpoint, DynamoDbMemoryImage};
+///
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let container = DynamoDbMemoryImage::default().start().await?;
+/// let host = container.get_host().await?;
+/// let port = container.get_host_port_ipv4(DynamoDbMemoryImage::PORT).await?;
+/// let backend = backend_for_endpoint(&format!("http://{host}:{port}")).await?;
+/// let table = orm_core::Table::new(backend, "app");
+/// // ... the test, on `table` ...
+/// drop(container); // removes the container
+/// # Ok(()) }
+/// ```
+///
+/// [`Image`]: testcontainers::Image
+#[cfg(feature = "testcontainers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testcontainers")))]
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct DynamoDbMemoryImage {}
+
+#[cfg(feature = "testcontainers")]
+impl DynamoDbMemoryImage {
+    /// The port the program listens on inside the container.
+    pub const PORT: u16 = 8000;
+
+    /// What the program prints on stderr once it listens (followed by its endpoint); the
+    /// readiness condition.
+    pub const READY_MESSAGE: &'static str = "dynamodb-memory: serving DynamoDB's JSON protocol at";
+}
+
+#[cfg(feature = "testcontainers")]
+impl testcontainers_modules::testcontainers::Image for DynamoDbMemoryImage {
+    fn name(&self) -> &str {
+        MEMORY_IMAGE_NAME
+    }
+
+    fn tag(&self) -> &str {
+        env!("CARGO_PKG_VERSION")
+    }
+
+    fn ready_conditions(&self) -> Vec<testcontainers_modules::testcontainers::core::WaitFor> {
+        vec![
+            testcontainers_modules::testcontainers::core::WaitFor::message_on_stderr(
+                Self::READY_MESSAGE,
+            ),
+        ]
+    }
+
+    fn expose_ports(&self) -> &[testcontainers_modules::testcontainers::core::ContainerPort] {
+        const PORTS: [testcontainers_modules::testcontainers::core::ContainerPort; 1] = [
+            testcontainers_modules::testcontainers::core::ContainerPort::Tcp(
+                DynamoDbMemoryImage::PORT,
+            ),
+        ];
+        &PORTS
     }
 }
 
@@ -856,11 +1043,55 @@ mod tests {
             Source::Docker,
             Source::Jar,
             Source::Memory,
+            Source::MemoryDocker,
         ]
         .iter()
         .map(Source::to_string)
         .collect();
-        assert_eq!(names, ["endpoint", "docker", "jar", "memory"]);
+        assert_eq!(
+            names,
+            ["endpoint", "docker", "jar", "memory", "memory-docker"]
+        );
+    }
+
+    #[cfg(feature = "testcontainers")]
+    #[test]
+    fn the_memory_image_is_the_default_reference_and_waits_for_the_serving_line() {
+        use testcontainers_modules::testcontainers::core::{ContainerPort, WaitFor};
+        use testcontainers_modules::testcontainers::Image;
+        let image = DynamoDbMemoryImage::default();
+        assert_eq!(
+            format!("{}:{}", image.name(), image.tag()),
+            DEFAULT_MEMORY_IMAGE
+        );
+        assert_eq!(image.expose_ports(), [ContainerPort::Tcp(8000)]);
+        assert!(matches!(image.ready_conditions()[..], [WaitFor::Log(_)]));
+        // The program prints the line the image waits for (read from its source in this
+        // workspace, so that a reworded line fails here rather than as a start-up timeout).
+        let program = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../orm-memory/src/bin/dynamodb-memory.rs");
+        let source = std::fs::read_to_string(&program).unwrap();
+        assert!(
+            source.contains(&format!("\"{} {{}}", DynamoDbMemoryImage::READY_MESSAGE)),
+            "{} no longer prints {:?}",
+            program.display(),
+            DynamoDbMemoryImage::READY_MESSAGE
+        );
+    }
+
+    #[cfg(feature = "testcontainers")]
+    #[test]
+    fn a_missing_memory_image_names_the_command_that_builds_it() {
+        use super::docker::build_hint;
+        assert_eq!(
+            build_hint(DEFAULT_MEMORY_IMAGE),
+            "build it with `scripts/docker memory-image` in this repository"
+        );
+        assert_eq!(
+            build_hint("orm-dynamodb-memory:dev"),
+            "build it with `scripts/docker memory-image --tag dev` in this repository"
+        );
+        assert!(build_hint("registry.example/ddb-memory:1").contains("then tag it as this image"));
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! The `testing` fixture's servers: one per test process, whatever the source, and removed when
 //! the process ends, however it ends.
 //!
-//! These start a server themselves (a JVM, or a container with feature `testcontainers` and
-//! `ORM_DYNAMODB_SOURCE=docker`), so they are `#[ignore]`d: `scripts/test` runs them with
-//! `DYNAMODB_ENDPOINT` unset, once per source:
+//! These start a server themselves (a JVM, a program, or a container with feature
+//! `testcontainers` and `ORM_DYNAMODB_SOURCE=docker` or `memory-docker`), so they are
+//! `#[ignore]`d: `scripts/test` runs them with `DYNAMODB_ENDPOINT` unset, once per source:
 //!
 //! ```sh
 //! ORM_DYNAMODB_SOURCE=jar cargo test -p orm-dynamodb --features testing --test fixture -- --ignored
 //! ORM_DYNAMODB_SOURCE=docker cargo test -p orm-dynamodb --features testcontainers --test fixture -- --ignored
+//! ORM_DYNAMODB_SOURCE=memory-docker cargo test -p orm-dynamodb --features testcontainers --test fixture -- --ignored
 //! ```
 
 #[cfg(not(feature = "testing"))]
@@ -172,7 +173,7 @@ mod fixture {
                 std::net::TcpStream::connect(&addr).is_ok(),
                 "{mode}: nothing answers at {endpoint}"
             );
-            if source == "docker" {
+            if matches!(source.as_str(), "docker" | "memory-docker") {
                 assert_eq!(labelled_containers(pid).len(), 1, "{mode}: one container");
             }
             if mode == "kill" {
@@ -183,7 +184,7 @@ mod fixture {
             let deadline = Instant::now() + Duration::from_secs(20);
             loop {
                 let answering = std::net::TcpStream::connect(&addr).is_ok();
-                let containers = if source == "docker" {
+                let containers = if matches!(source.as_str(), "docker" | "memory-docker") {
                     labelled_containers(pid)
                 } else {
                     Vec::new()
