@@ -13,7 +13,7 @@
 
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// The most shards a lock has (more threads than shards share them).
 const MAX_SHARDS: usize = 8;
@@ -42,9 +42,14 @@ fn thread_index() -> usize {
 impl<T> ShardedLock<T> {
     /// A lock holding `value`, with a shard per available core (at most [`MAX_SHARDS`]).
     pub(crate) fn new(value: T) -> ShardedLock<T> {
-        let count = std::thread::available_parallelism()
-            .map_or(1, usize::from)
-            .clamp(1, MAX_SHARDS);
+        // Asked once: the answer can take system calls and file reads (cgroup quotas), and a
+        // fork makes a lock per part of every table.
+        static COUNT: OnceLock<usize> = OnceLock::new();
+        let count = *COUNT.get_or_init(|| {
+            std::thread::available_parallelism()
+                .map_or(1, usize::from)
+                .clamp(1, MAX_SHARDS)
+        });
         ShardedLock::with_shards(value, count)
     }
 
