@@ -645,6 +645,7 @@ impl MemoryBackend {
             })
             .collect();
         let mut parts = write_parts(&tables, touched);
+        // The tokens last: a leaf lock, nothing is locked while holding it.
         let mut tokens = request.client_request_token.as_ref().map(|_| {
             self.state
                 .tokens
