@@ -5,6 +5,7 @@ mod eval;
 mod key;
 mod limits;
 mod lock;
+mod merge;
 mod query;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
@@ -19,7 +20,7 @@ pub use crate::snapshot::{Snapshot, SnapshotError, SNAPSHOT_VERSION};
 
 use crate::key::PrimaryKey;
 use crate::lock::{ReadGuard, ShardedLock, WriteGuard};
-use crate::table::Table;
+use crate::table::{part_of, Frozen, Part, Schema, Table};
 use crate::write::{Failure, Planned, Ready};
 use async_trait::async_trait;
 use orm_core::backend::{
@@ -29,9 +30,9 @@ use orm_core::backend::{
 };
 use orm_core::error::{CancellationCode, CancellationReason};
 use orm_core::{Backend, Error, Item, Number, Result, Value};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// How long DynamoDB remembers a transaction's client request token.
@@ -47,23 +48,51 @@ struct TokenRecord {
     at: Instant,
 }
 
+/// The tables, by name.
+type Catalog = HashMap<String, Arc<Table>>;
+
 /// Everything the backend stores.
-#[derive(Debug, Default)]
+///
+/// Locks, always taken in this order (so no two requests wait on each other in a cycle):
+/// 1. the catalog, `tables`: read-locked by every request for its whole run, write-locked only
+///    by CreateTable and DeleteTable (which take no other lock);
+/// 2. the parts of tables ([`Table`]): a request locks the parts it touches, ordered by table
+///    name, then part index (a single-item request locks one part);
+/// 3. `tokens`, a leaf: taken last, by a transaction with a client request token, after its
+///    parts; no lock is ever taken while holding it.
 struct State {
-    tables: HashMap<String, Table>,
-    tokens: HashMap<String, TokenRecord>,
+    tables: ShardedLock<Catalog>,
+    tokens: Mutex<HashMap<String, TokenRecord>>,
 }
 
-impl State {
-    fn table(&self, name: &str) -> Result<&Table> {
-        self.tables.get(name).ok_or_else(|| table_not_found(name))
-    }
+/// The table named `name`, or DynamoDB's error for a missing table.
+fn table_named<'a>(tables: &'a Catalog, name: &str) -> Result<&'a Table> {
+    tables
+        .get(name)
+        .map(|t| &**t)
+        .ok_or_else(|| table_not_found(name))
+}
 
-    fn table_mut(&mut self, name: &str) -> Result<&mut Table> {
-        self.tables
-            .get_mut(name)
-            .ok_or_else(|| table_not_found(name))
-    }
+/// Write-locks parts (table name, part index) in the lock order: the set's order.
+fn write_parts<'t, 'n>(
+    tables: &'t Catalog,
+    parts: BTreeSet<(&'n str, usize)>,
+) -> BTreeMap<(&'n str, usize), WriteGuard<'t, Part>> {
+    parts
+        .into_iter()
+        .map(|(name, part)| ((name, part), tables[name].write(part)))
+        .collect()
+}
+
+/// Read-locks parts (table name, part index) in the lock order: the set's order.
+fn read_parts<'t, 'n>(
+    tables: &'t Catalog,
+    parts: BTreeSet<(&'n str, usize)>,
+) -> BTreeMap<(&'n str, usize), ReadGuard<'t, Part>> {
+    parts
+        .into_iter()
+        .map(|(name, part)| ((name, part), tables[name].read(part)))
+        .collect()
 }
 
 fn table_not_found(name: &str) -> Error {
@@ -77,14 +106,20 @@ fn table_not_found(name: &str) -> Error {
 ///
 /// Cheap to clone: clones share the same tables (an `Arc`), so a test can hand one to the code
 /// under test and inspect the data through another. `Send + Sync`; no lock is held across an
-/// `.await` (there are none inside). Reads never block each other, nor write to memory another
-/// reading thread reads (the lock has a shard per core); writes are serialized.
+/// `.await` (there are none inside).
+///
+/// Each table is split into 16 parts by a hash of the partition key, each behind its own lock.
+/// Reads never block each other, nor write to memory another reading thread reads (each lock
+/// has a shard per core). A single-item write locks only its item's part, so writers to
+/// different parts proceed at once; like DynamoDB, writes serialize per item (here: per part).
+/// A batch write or a transaction locks every part it touches (in one global order) and
+/// applies all or nothing; a transaction is isolated from every read.
 ///
 /// Expired items (by the table's TTL attribute) are not removed automatically, as DynamoDB's
 /// deletion is lazy; call [`MemoryBackend::purge_expired`] to remove them.
 #[derive(Clone)]
 pub struct MemoryBackend {
-    state: Arc<ShardedLock<State>>,
+    state: Arc<State>,
 }
 
 impl Default for MemoryBackend {
@@ -95,19 +130,17 @@ impl Default for MemoryBackend {
 
 impl fmt::Debug for MemoryBackend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.read();
+        let tables = self.catalog();
+        let sizes = table_sizes(tables.iter().map(|(name, t)| (name.as_str(), t.len())));
         f.debug_struct("MemoryBackend")
-            .field("tables", &table_sizes(&state.tables))
+            .field("tables", &sizes)
             .finish()
     }
 }
 
 /// The tables' names and item counts, sorted by name (for `Debug`).
-fn table_sizes(tables: &HashMap<String, Table>) -> Vec<(&str, usize)> {
-    let mut sizes: Vec<(&str, usize)> = tables
-        .iter()
-        .map(|(name, table)| (name.as_str(), table.len()))
-        .collect();
+fn table_sizes<'a>(tables: impl Iterator<Item = (&'a str, usize)>) -> Vec<(&'a str, usize)> {
+    let mut sizes: Vec<(&str, usize)> = tables.collect();
     sizes.sort_unstable();
     sizes
 }
@@ -128,7 +161,7 @@ fn service<T>(operation: &'static str, body: impl FnOnce() -> Result<T>) -> Resu
 /// holds an `S`, `N` or `B` of another type than the schema's: DynamoDB Local's "Type mismatch
 /// for key", a per-action `ValidationError` cancellation reason. Other key errors (missing,
 /// empty, extra attributes, non-scalar values) fail the whole request.
-fn key_type_mismatch(table: &Table, action: &TransactWriteAction) -> bool {
+fn key_type_mismatch(table: &Schema, action: &TransactWriteAction) -> bool {
     match action {
         TransactWriteAction::Put(p) => {
             !key_has_bad_value(table, &p.item, true) && key_type_mismatch_in(table, &p.item, true)
@@ -143,7 +176,7 @@ fn key_type_mismatch(table: &Table, action: &TransactWriteAction) -> bool {
 /// Whether a key holds, in a key attribute, an empty string or binary or a value that is not
 /// S, N or B, or (when `missing_is_bad`) lacks a key attribute. DynamoDB Local rejects those with
 /// a plain `Validation` error in transactions, and cancels the transaction for other key errors.
-fn key_has_bad_value(table: &Table, key: &Item, missing_is_bad: bool) -> bool {
+fn key_has_bad_value(table: &Schema, key: &Item, missing_is_bad: bool) -> bool {
     let def = &table.def;
     std::iter::once(&def.partition_key)
         .chain(&def.sort_key)
@@ -156,7 +189,7 @@ fn key_has_bad_value(table: &Table, key: &Item, missing_is_bad: bool) -> bool {
         })
 }
 
-pub(crate) fn key_type_mismatch_in(table: &Table, item: &Item, with_indexes: bool) -> bool {
+pub(crate) fn key_type_mismatch_in(table: &Schema, item: &Item, with_indexes: bool) -> bool {
     let def = &table.def;
     let table_keys = std::iter::once(&def.partition_key).chain(&def.sort_key);
     let index_keys = def
@@ -181,14 +214,38 @@ impl MemoryBackend {
         MemoryBackend::default()
     }
 
-    /// A backend holding these tables.
-    fn from_tables(tables: HashMap<String, Table>) -> MemoryBackend {
+    /// A backend holding these tables (sharing their items).
+    fn from_tables(tables: HashMap<String, Frozen>) -> MemoryBackend {
+        let tables = tables
+            .into_iter()
+            .map(|(name, frozen)| (name, Arc::new(Table::from_frozen(frozen))))
+            .collect();
         MemoryBackend {
-            state: Arc::new(ShardedLock::new(State {
-                tables,
-                tokens: HashMap::new(),
-            })),
+            state: Arc::new(State {
+                tables: ShardedLock::new(tables),
+                tokens: Mutex::new(HashMap::new()),
+            }),
         }
+    }
+
+    /// A frozen copy of every table, O(1) per part: every part of every table read-locked at
+    /// once (in the lock order), so a transaction or batch write is in the copy whole or not
+    /// at all.
+    fn frozen_tables(&self) -> HashMap<String, Frozen> {
+        let tables = self.catalog();
+        let mut names: Vec<&String> = tables.keys().collect();
+        names.sort_unstable();
+        let locked: Vec<(&String, &Table, Vec<ReadGuard<'_, Part>>)> = names
+            .into_iter()
+            .map(|name| {
+                let table = &*tables[name];
+                (name, table, table.read_all())
+            })
+            .collect();
+        locked
+            .iter()
+            .map(|(name, table, parts)| ((*name).clone(), table.freeze(parts)))
+            .collect()
     }
 
     /// A frozen copy of every table and item, in O(1) per table whatever the number of items
@@ -199,7 +256,7 @@ impl MemoryBackend {
     /// Remembered transaction client request tokens are not part of a snapshot.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
-            tables: Arc::new(self.read().tables.clone()),
+            tables: Arc::new(self.frozen_tables()),
         }
     }
 
@@ -228,15 +285,18 @@ impl MemoryBackend {
     /// # Ok::<(), orm_core::Error>(()) }).unwrap();
     /// ```
     pub fn fork(&self) -> MemoryBackend {
-        MemoryBackend::from_tables(self.read().tables.clone())
+        MemoryBackend::from_tables(self.frozen_tables())
     }
 
-    fn read(&self) -> ReadGuard<'_, State> {
-        self.state.read()
+    /// The catalog, read-locked (see [`State`] for the lock order).
+    fn catalog(&self) -> ReadGuard<'_, Catalog> {
+        self.state.tables.read()
     }
 
-    fn write(&self) -> WriteGuard<'_, State> {
-        self.state.write()
+    /// A table, shared (tests hold its parts' locks with it).
+    #[cfg(test)]
+    fn table_handle(&self, name: &str) -> Arc<Table> {
+        Arc::clone(&self.catalog()[name])
     }
 
     /// Removes, from every table with a TTL attribute, the items whose TTL attribute is a number
@@ -245,29 +305,26 @@ impl MemoryBackend {
     /// Items whose TTL attribute is absent or not a number never expire, as in DynamoDB.
     pub fn purge_expired(&self, now_epoch_seconds: i64) -> usize {
         let now = Number::from(now_epoch_seconds);
-        self.write()
-            .tables
-            .values_mut()
-            .map(|t| t.purge_expired(&now))
-            .sum()
+        self.catalog().values().map(|t| t.purge_expired(&now)).sum()
     }
 
     /// The names of the existing tables, sorted.
     pub fn table_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.read().tables.keys().cloned().collect();
+        let mut names: Vec<String> = self.catalog().keys().cloned().collect();
         names.sort_unstable();
         names
     }
 
     /// How many items a table holds (`None` if it does not exist).
     pub fn item_count(&self, table: &str) -> Option<usize> {
-        self.read().tables.get(table).map(Table::len)
+        self.catalog().get(table).map(|t| t.len())
     }
 
     /// One BatchWriteItem over any number of tables, as DynamoDB runs it: every write of every
     /// table is checked (the tables exist, the items and keys are valid, no key twice in a
-    /// table, at most 25 writes and 16 MB in all) before any is applied, under one lock, so an
-    /// invalid write anywhere leaves every table as it was. The server's BatchWriteItem.
+    /// table, at most 25 writes and 16 MB in all) before any is applied, then every part written
+    /// is locked (in the lock order) and every write applied, so an invalid write anywhere
+    /// leaves every table as it was. The server's BatchWriteItem.
     pub(crate) fn batch_write_tables(&self, requests: &[BatchWrite]) -> Result<()> {
         let limits = Limits::default();
         orm_core::backend::request::check_count(
@@ -289,13 +346,13 @@ impl MemoryBackend {
                 limits.max_batch_write_bytes
             )));
         }
-        let mut state = self.write();
+        let tables = self.catalog();
         // Every write is checked before any is applied (DynamoDB rejects the whole batch);
         // batch writes are unconditional, so each is then a plain put or delete of a borrowed
-        // item, encoded straight into the table.
+        // item, encoded straight into its part.
         let mut checked = Vec::with_capacity(requests.len());
         for request in requests {
-            let table = state.table(&request.table)?;
+            let table = &table_named(&tables, &request.table)?.schema;
             let mut keys = Vec::with_capacity(request.writes.len());
             let mut seen = BTreeSet::new();
             for write in &request.writes {
@@ -312,15 +369,23 @@ impl MemoryBackend {
             }
             checked.push(keys);
         }
+        let written = requests
+            .iter()
+            .zip(&checked)
+            .flat_map(|(r, keys)| keys.iter().map(|k| (r.table.as_str(), part_of(&k.pk))))
+            .collect();
+        let mut parts = write_parts(&tables, written);
         for (request, keys) in requests.iter().zip(checked) {
-            let table = state.table_mut(&request.table)?;
             for (write, key) in request.writes.iter().zip(keys) {
+                let part = parts
+                    .get_mut(&(request.table.as_str(), part_of(&key.pk)))
+                    .expect("every written part is locked");
                 match write {
                     WriteRequest::Put(item) => {
-                        table.put(key, item);
+                        part.put(key, item);
                     }
                     WriteRequest::Delete(_) => {
-                        table.delete(&key);
+                        part.delete(&key);
                     }
                 }
             }
@@ -328,17 +393,19 @@ impl MemoryBackend {
         Ok(())
     }
 
-    /// Plans, evaluates and commits one write under the lock.
+    /// Plans one write (checks that need no item), then evaluates and commits it holding its
+    /// item's part's write lock: the only part lock it takes.
     fn write_one<'a>(
         &self,
         table: &str,
-        plan: impl FnOnce(&Table) -> Result<Planned<'a>>,
+        plan: impl FnOnce(&Schema) -> Result<Planned<'a>>,
     ) -> Result<Option<Item>> {
-        let mut state = self.write();
-        let table = state.table_mut(table)?;
-        let planned = plan(table)?;
-        let ready = write::evaluate(table, planned).map_err(Failure::into_error)?;
-        Ok(write::commit(table, ready))
+        let tables = self.catalog();
+        let table = table_named(&tables, table)?;
+        let planned = plan(&table.schema)?;
+        let mut part = table.write(part_of(&planned.key.pk));
+        let ready = write::evaluate(&part, planned).map_err(Failure::into_error)?;
+        Ok(write::commit(&mut part, ready))
     }
 }
 
@@ -350,25 +417,28 @@ impl Backend for MemoryBackend {
 
     async fn create_table(&self, definition: &TableDefinition) -> Result<()> {
         definition.validate()?;
-        let mut state = self.write();
-        if state.tables.contains_key(&definition.name) {
+        let mut tables = self.state.tables.write();
+        if tables.contains_key(&definition.name) {
             return Err(Error::TableExists {
                 table: definition.name.clone(),
                 source: None,
             });
         }
         let table = Table::new(definition.clone(), Limits::default())?;
-        state.tables.insert(definition.name.clone(), table);
+        tables.insert(definition.name.clone(), Arc::new(table));
         Ok(())
     }
 
     async fn describe_table(&self, name: &str) -> Result<TableDefinition> {
-        service("DescribeTable", || Ok(self.read().table(name)?.def.clone()))
+        service("DescribeTable", || {
+            Ok(table_named(&self.catalog(), name)?.schema.def.clone())
+        })
     }
 
     async fn delete_table(&self, name: &str) -> Result<()> {
-        self.write()
+        self.state
             .tables
+            .write()
             .remove(name)
             .map(drop)
             .ok_or_else(|| table_not_found(name))
@@ -379,12 +449,13 @@ impl Backend for MemoryBackend {
             if let Some(p) = &request.projection {
                 eval::check_projection(p)?;
             }
-            let state = self.read();
-            let table = state.table(&request.table)?;
-            let key = table.key(&request.key)?;
-            Ok(table.get(&key).map(|item| match &request.projection {
-                Some(paths) => RawItem::Item(table.project(item, paths)),
-                None => table.share(item),
+            let tables = self.catalog();
+            let table = table_named(&tables, &request.table)?;
+            let key = table.schema.key(&request.key)?;
+            let part = table.read(part_of(&key.pk));
+            Ok(part.get(&key).map(|item| match &request.projection {
+                Some(paths) => RawItem::Item(part.project(item, paths)),
+                None => part.share(item),
             }))
         })
     }
@@ -413,16 +484,16 @@ impl Backend for MemoryBackend {
     async fn query(&self, request: &QueryRequest) -> Result<QueryOutput> {
         request.validate()?;
         service("Query", || {
-            let state = self.read();
-            query::query_with(state.table(&request.table)?, request, Table::share)
+            let tables = self.catalog();
+            query::query_with(table_named(&tables, &request.table)?, request, Part::share)
         })
     }
 
     async fn scan(&self, request: &ScanRequest) -> Result<QueryOutput> {
         request.validate()?;
         service("Scan", || {
-            let state = self.read();
-            query::scan_with(state.table(&request.table)?, request, Table::share)
+            let tables = self.catalog();
+            query::scan_with(table_named(&tables, &request.table)?, request, Part::share)
         })
     }
 
@@ -458,12 +529,12 @@ impl MemoryBackend {
         if let Some(p) = &request.projection {
             eval::check_projection(p)?;
         }
-        let state = self.read();
-        let table = state.table(&request.table)?;
+        let tables = self.catalog();
+        let table = table_named(&tables, &request.table)?;
         let mut seen = BTreeSet::new();
         let mut keys = Vec::with_capacity(request.keys.len());
         for key in &request.keys {
-            let key = table.key(key)?;
+            let key = table.schema.key(key)?;
             if !seen.insert(key.clone()) {
                 return Err(Error::validation(
                     "Provided list of item keys contains duplicates",
@@ -471,6 +542,11 @@ impl MemoryBackend {
             }
             keys.push(key);
         }
+        let name = request.table.as_str();
+        let parts = read_parts(
+            &tables,
+            keys.iter().map(|k| (name, part_of(&k.pk))).collect(),
+        );
         // Like DynamoDB, stop at 16 MB of response and hand the remaining keys back.
         let mut out = BatchGetOutput::default();
         let mut bytes = 0usize;
@@ -479,16 +555,17 @@ impl MemoryBackend {
                 out.unprocessed_keys = request.keys[i..].to_vec();
                 break;
             }
-            if let Some(item) = table.get(k) {
+            let part = &parts[&(name, part_of(&k.pk))];
+            if let Some(item) = part.get(k) {
                 out.items.push(match &request.projection {
                     Some(paths) => {
-                        let projected = table.project(item, paths);
+                        let projected = part.project(item, paths);
                         bytes += projected.size();
                         RawItem::Item(projected)
                     }
                     None => {
                         bytes += item.size();
-                        table.share(item)
+                        part.share(item)
                     }
                 });
             }
@@ -496,22 +573,23 @@ impl MemoryBackend {
         Ok(out)
     }
 
-    /// TransactGetItems, once its entry count is checked (`validate`).
+    /// TransactGetItems, once its entry count is checked (`validate`): every key checked, then
+    /// the parts read locked in the lock order, so no transaction is seen half applied.
     fn transact_get_checked(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>> {
         for (i, get) in request.gets.iter().enumerate() {
             if let Some(p) = &get.projection {
                 eval::check_projection(p).map_err(|e| e.in_transaction_action(i))?;
             }
         }
-        let state = self.read();
+        let tables = self.catalog();
         let mut seen: BTreeSet<(&str, PrimaryKey)> = BTreeSet::new();
-        let mut out = Vec::with_capacity(request.gets.len());
+        let mut keys = Vec::with_capacity(request.gets.len());
         for get in &request.gets {
-            let table = state.table(&get.table)?;
+            let table = table_named(&tables, &get.table)?;
             // DynamoDB Local cancels the transaction, with no reasons, on a key that does not
             // match the schema (regression test `regression_transact_get_bad_key_cancels`).
-            let key = table.key(&get.key).map_err(|e| {
-                if !key_has_bad_value(table, &get.key, false) {
+            let key = table.schema.key(&get.key).map_err(|e| {
+                if !key_has_bad_value(&table.schema, &get.key, false) {
                     Error::TransactionCanceled {
                         reasons: Vec::new(),
                     }
@@ -519,28 +597,64 @@ impl MemoryBackend {
                     e
                 }
             })?;
-            let item = table.get(&key).map(|item| match &get.projection {
-                Some(paths) => RawItem::Item(table.project(item, paths)),
-                None => table.share(item),
-            });
-            if !seen.insert((&get.table, key)) {
+            if !seen.insert((&get.table, key.clone())) {
                 return Err(Error::validation(
                     "Transaction request cannot include multiple operations on one item",
                 ));
             }
-            out.push(item);
+            keys.push(key);
         }
-        Ok(out)
+        let at: Vec<(&str, usize)> = request
+            .gets
+            .iter()
+            .zip(&keys)
+            .map(|(get, key)| (get.table.as_str(), part_of(&key.pk)))
+            .collect();
+        let parts = read_parts(&tables, at.iter().copied().collect());
+        Ok(request
+            .gets
+            .iter()
+            .zip(&keys)
+            .zip(&at)
+            .map(|((get, key), at)| {
+                let part = &parts[at];
+                part.get(key).map(|item| match &get.projection {
+                    Some(paths) => RawItem::Item(part.project(item, paths)),
+                    None => part.share(item),
+                })
+            })
+            .collect())
     }
 
     /// TransactWriteItems, once its entry count is checked (`validate`).
+    ///
+    /// Locks every part an action's item lives in (in the lock order) before looking at any
+    /// item, and, when the request has a client request token, the tokens last, until the token
+    /// is recorded: two transactions with one token never both apply.
     fn transact_write_checked(&self, request: &TransactWrite) -> Result<()> {
-        let mut state = self.write();
-        if let Some(token) = &request.client_request_token {
-            state
+        let tables = self.catalog();
+        // An action whose table is missing or whose partition key is unusable touches no item
+        // (it fails its checks below): it locks nothing.
+        let touched = request
+            .actions
+            .iter()
+            .filter_map(|action| {
+                let (name, key) = action.target();
+                let part = tables.get(name)?.schema.part_of_item(key)?;
+                Some((name, part))
+            })
+            .collect();
+        let mut parts = write_parts(&tables, touched);
+        // The tokens last: a leaf lock, nothing is locked while holding it.
+        let mut tokens = request.client_request_token.as_ref().map(|_| {
+            self.state
                 .tokens
-                .retain(|_, record| record.at.elapsed() < TOKEN_LIFETIME);
-            if let Some(record) = state.tokens.get(token) {
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        });
+        if let (Some(token), Some(tokens)) = (&request.client_request_token, &mut tokens) {
+            tokens.retain(|_, record| record.at.elapsed() < TOKEN_LIFETIME);
+            if let Some(record) = tokens.get(token) {
                 if record.request == *request {
                     // Already applied: idempotent success.
                     return Ok(());
@@ -575,7 +689,7 @@ impl MemoryBackend {
         let mut seen: BTreeSet<(&str, PrimaryKey)> = BTreeSet::new();
         for (i, action) in request.actions.iter().enumerate() {
             let (name, key) = action.target();
-            let table = state.table(name)?;
+            let table = &table_named(&tables, name)?.schema;
             write::check_static(action, table).map_err(|e| e.in_transaction_action(i))?;
             let key = match action {
                 TransactWriteAction::Put(_) => table.key_item(key),
@@ -602,10 +716,10 @@ impl MemoryBackend {
         let mut reasons: Vec<CancellationReason> = (0..count)
             .map(|index| CancellationReason::new(index, CancellationCode::None))
             .collect();
-        let mut ready: Vec<(String, Ready<'_>)> = Vec::with_capacity(count);
+        let mut ready: Vec<((&str, usize), Ready<'_>)> = Vec::with_capacity(count);
         for (i, action) in request.actions.iter().enumerate() {
-            let name = action.target().0.to_owned();
-            let table = state.table(&name)?;
+            let name = action.target().0;
+            let table = &table_named(&tables, name)?.schema;
             let mismatch = key_type_mismatch(table, action);
             let plan = match write::plan_action(table, action) {
                 Ok(plan) => plan,
@@ -615,8 +729,11 @@ impl MemoryBackend {
                 }
                 Err(e) => return Err(e.in_transaction_action(i)),
             };
-            match write::evaluate(table, plan) {
-                Ok(r) => ready.push((name, r)),
+            // The planned key's partition key is the one its part was locked by.
+            let at = (name, part_of(&plan.key.pk));
+            let part = parts.get(&at).expect("every planned item's part is locked");
+            match write::evaluate(part, plan) {
+                Ok(r) => ready.push((at, r)),
                 Err(Failure::Invalid(e)) => return Err(e.in_transaction_action(i)),
                 // Regression test `regression_transaction_update_of_index_key_type_is_a_reason`.
                 Err(Failure::IndexKeyType(e)) => reasons[i] = validation_error(i, e),
@@ -653,11 +770,11 @@ impl MemoryBackend {
             )));
         }
         // Apply everything.
-        for (name, r) in ready {
-            write::commit(state.table_mut(&name)?, r);
+        for (at, r) in ready {
+            write::commit(parts.get_mut(&at).expect("locked above"), r);
         }
-        if let Some((token, record)) = remembered {
-            state.tokens.insert(token, record);
+        if let (Some((token, record)), Some(tokens)) = (remembered, &mut tokens) {
+            tokens.insert(token, record);
         }
         Ok(())
     }

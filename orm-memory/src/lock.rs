@@ -10,6 +10,10 @@
 //! touched); a writer, holding every shard, takes the `Arc`s out, so that it holds the only one
 //! and can borrow the value mutably (`Arc::get_mut`), and puts clones back when done. No
 //! `unsafe` code.
+//!
+//! MemoryBackend has one for its catalog of tables (written only by CreateTable and
+//! DeleteTable) and one per part of each table (`crate::table::Table`): a writer blocks only
+//! the readers and writers of its own part.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,9 +29,15 @@ const MAX_SHARDS: usize = 8;
 struct Shard<T>(RwLock<Option<Arc<T>>>);
 
 /// A reader-writer lock whose readers lock only their thread's shard.
+///
+/// The shards are inline (the first `count` of [`MAX_SHARDS`] are used), so that making a
+/// lock allocates nothing but the value's `Arc`, and an array of locks (a table's parts) is
+/// one allocation: a fork makes a lock per part of every table.
 #[derive(Debug)]
 pub(crate) struct ShardedLock<T> {
-    shards: Box<[Shard<T>]>,
+    shards: [Shard<T>; MAX_SHARDS],
+    /// How many shards are used.
+    count: usize,
 }
 
 /// The shard index of the current thread (threads are numbered as they first lock).
@@ -58,26 +68,27 @@ impl<T> ShardedLock<T> {
         ShardedLock::with_shards(value, shard_count())
     }
 
-    /// A lock holding `value`, with `count` shards (at least one).
+    /// A lock holding `value`, with `count` shards (at least one, at most [`MAX_SHARDS`]).
     fn with_shards(value: T, count: usize) -> ShardedLock<T> {
+        let count = count.clamp(1, MAX_SHARDS);
         let value = Arc::new(value);
         ShardedLock {
-            shards: (0..count.max(1))
-                .map(|_| Shard(RwLock::new(Some(Arc::clone(&value)))))
-                .collect(),
+            shards: std::array::from_fn(|i| {
+                Shard(RwLock::new((i < count).then(|| Arc::clone(&value))))
+            }),
+            count,
         }
     }
 
     /// Shared access: locks this thread's shard.
     pub(crate) fn read(&self) -> ReadGuard<'_, T> {
-        let shard = &self.shards[thread_index() % self.shards.len()];
+        let shard = &self.shards[thread_index() % self.count];
         ReadGuard(shard.0.read().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Exclusive access: locks every shard, in order.
     pub(crate) fn write(&self) -> WriteGuard<'_, T> {
-        let mut guards: Vec<RwLockWriteGuard<'_, Option<Arc<T>>>> = self
-            .shards
+        let mut guards: Vec<RwLockWriteGuard<'_, Option<Arc<T>>>> = self.shards[..self.count]
             .iter()
             .map(|s| s.0.write().unwrap_or_else(PoisonError::into_inner))
             .collect();

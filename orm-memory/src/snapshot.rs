@@ -7,7 +7,7 @@
 //!
 //! The file format is documented on [`Snapshot`].
 
-use crate::table::Table;
+use crate::table::Frozen;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use orm_core::backend::{
@@ -88,13 +88,16 @@ pub const SNAPSHOT_VERSION: u64 = 1;
 /// part of a snapshot. A reader refuses any `version` other than the ones it knows (1).
 #[derive(Clone, Default)]
 pub struct Snapshot {
-    pub(crate) tables: Arc<HashMap<String, Table>>,
+    pub(crate) tables: Arc<HashMap<String, Frozen>>,
 }
 
 impl fmt::Debug for Snapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Snapshot")
-            .field("tables", &crate::table_sizes(&self.tables))
+            .field(
+                "tables",
+                &crate::table_sizes(self.tables.iter().map(|(n, t)| (n.as_str(), t.len()))),
+            )
             .finish()
     }
 }
@@ -105,7 +108,7 @@ impl PartialEq for Snapshot {
         self.tables.len() == other.tables.len()
             && self.tables.iter().all(|(name, table)| {
                 other.tables.get(name).is_some_and(|o| {
-                    table.def == o.def
+                    table.def() == o.def()
                         && table.len() == o.len()
                         && table.items().zip(o.items()).all(|(a, b)| a == b)
                 })
@@ -212,7 +215,7 @@ impl Snapshot {
 
     /// How many items a table holds (`None` if it does not exist).
     pub fn item_count(&self, table: &str) -> Option<usize> {
-        self.tables.get(table).map(Table::len)
+        self.tables.get(table).map(Frozen::len)
     }
 
     /// Writes the snapshot to a file (created or replaced), in the [format](Snapshot#file-format-version-1).
@@ -241,7 +244,7 @@ impl Snapshot {
         )?;
         for (i, name) in self.table_names().iter().enumerate() {
             let table = &self.tables[name];
-            let mut head = definition_to_json(&table.def);
+            let mut head = definition_to_json(table.def());
             head.remove("name");
             write!(
                 out,
@@ -307,7 +310,7 @@ impl Snapshot {
                     None => format!("table {i}: {e}"),
                 })
             })?;
-            let name = table.def.name.clone();
+            let name = table.def().name.clone();
             if out.insert(name.clone(), table).is_some() {
                 return Err(SnapshotError::corrupt(format!(
                     "table `{name}` appears twice"
@@ -476,16 +479,18 @@ fn definition_from_json(table: &Json) -> Result<TableDefinition, String> {
     })
 }
 
-fn read_table(json: &Json) -> Result<Table, String> {
+/// A table read from its JSON, its items distributed into their parts.
+fn read_table(json: &Json) -> Result<Frozen, String> {
     let def = definition_from_json(json)?;
     // A file is not a request: a definition CreateTable would reject is invalid input either way.
-    let mut table = Table::new(def, Limits::default()).map_err(|e| match e {
+    let mut table = Frozen::new(def, Limits::default()).map_err(|e| match e {
         Error::ServiceValidation { message, .. } => Error::validation(message).to_string(),
         other => other.to_string(),
     })?;
     for (i, item) in array(json.get("items"), "`items`")?.iter().enumerate() {
         let item = item_from_json(item).map_err(|e| format!("item {i}: {e}"))?;
         let key = table
+            .schema
             .check_item(&item, false)
             .map_err(|e| format!("item {i}: {e}"))?;
         if table.put(key, &item).is_some() {

@@ -1,17 +1,28 @@
 //! Table storage and secondary indexes, maintained on every write.
 //!
-//! A table is an ordered map of partitions, each an ordered map from sort key to item, so a
-//! partition query is `O(log n + k)`. The maps are persistent B-trees ([`Map`], `imbl`'s
-//! `OrdMap`): cloning a table is O(1) and shares every node, and a write copies only the nodes
-//! on its path that are shared, so a fork ([`crate::Snapshot`]) never copies the items. Each secondary index keeps its own partitions, keyed by
-//! `(index sort key, table partition key, table sort key)`, holding the projected item. Items
-//! lacking an index key attribute are not in that index (sparse indexes). Items are stored in
-//! their compact form ([`Stored`], one allocation each), shared between the table and the
-//! indexes that project every attribute; `KeysOnly` and `Include` indexes store their own
-//! compact projection.
+//! A table ([`Table`]) is its definition ([`Schema`], immutable) and [`PARTS`] parts, each
+//! behind its own lock. An item lives in the part its partition key hashes to
+//! ([`part_of`]), so a write locks one part and writers to different parts proceed at once;
+//! reads of one partition (a get, a query of the table or of a local index) read one part, and
+//! reads spanning partitions (a scan, a query of a global index) merge the parts' ordered
+//! ranges ([`crate::merge::Merge`]).
+//!
+//! A part ([`Part`]) is an ordered map of partitions, each an ordered map from sort key to
+//! item, so a partition query is `O(log n + k)`. The maps are persistent B-trees ([`Map`],
+//! `imbl`'s `OrdMap`): cloning a part is O(1) and shares every node, and a write copies only
+//! the nodes on its path that are shared, so a fork ([`crate::Snapshot`]) never copies the
+//! items. Each part keeps its own slice of every secondary index (the entries of its own
+//! items), keyed by `(index sort key, table partition key, table sort key)`, holding the
+//! projected item. Items lacking an index key attribute are not in that index (sparse
+//! indexes). Items are stored in their compact form ([`Stored`], one allocation each), with
+//! attribute names interned per part (encoding and decoding a part's items never touches
+//! another part), shared between the table and the indexes that project every attribute;
+//! `KeysOnly` and `Include` indexes store their own compact projection.
 
 use crate::key::{check_key_value, exact_key, KeyPart, PrimaryKey, Slot};
 use crate::limits;
+use crate::lock::{ReadGuard, ShardedLock, WriteGuard};
+use crate::merge::Merge;
 use crate::stored::{Dict, Names, Selector, SharedStored, Stored};
 use orm_core::backend::{
     IndexDefinition, KeyAttribute, Limits, Projection, RawItem, TableDefinition,
@@ -20,6 +31,15 @@ use orm_core::expr::{Condition, Path};
 use orm_core::{Error, Item, Number, Result, Value};
 use std::sync::Arc;
 
+/// How many parts a table has: fixed, so that where an item lives (and so which writes
+/// contend) does not vary by machine.
+pub(crate) const PARTS: usize = 16;
+
+/// The part holding the items of partition key `pk`.
+pub(crate) fn part_of(pk: &KeyPart) -> usize {
+    (pk.segment_hash() % PARTS as u64) as usize
+}
+
 /// The ordered maps of tables and indexes: persistent (structurally shared) B-trees.
 pub(crate) type Map<K, V> = imbl::OrdMap<K, V>;
 
@@ -27,13 +47,15 @@ pub(crate) type Map<K, V> = imbl::OrdMap<K, V>;
 /// the index has none), then the table's partition and sort keys.
 pub(crate) type IndexKey = (KeyPart, KeyPart, KeyPart);
 
-/// A secondary index: its definition and its entries.
-#[derive(Debug, Clone)]
+/// The entries of a secondary index (in one part): index partition key -> entry position ->
+/// projected item.
+pub(crate) type IndexMap = Map<KeyPart, Map<IndexKey, Stored>>;
+
+/// A secondary index's definition, and what it keeps of an item.
+#[derive(Debug)]
 pub(crate) struct Index {
     /// The definition.
     pub(crate) def: IndexDefinition,
-    /// Index partition key -> entry position -> projected item.
-    pub(crate) partitions: Map<KeyPart, Map<IndexKey, Stored>>,
     /// For `KeysOnly` / `Include`: the attributes kept (keys included); empty for `All`.
     kept: Vec<String>,
 }
@@ -52,11 +74,7 @@ impl Index {
             kept.sort_unstable();
             kept.dedup();
         }
-        Index {
-            def,
-            partitions: Map::new(),
-            kept,
-        }
+        Index { def, kept }
     }
 
     /// Whether the index holds every attribute of its items.
@@ -89,29 +107,38 @@ impl Index {
         };
         Some((pk, (sk, key.pk.clone(), key.sk.clone())))
     }
+}
 
-    /// Removes the entry at a position (dropping its partition when that empties it).
-    fn remove(&mut self, (pk, position): &(KeyPart, IndexKey)) {
-        if let Some(partition) = self.partitions.get_mut(pk) {
-            partition.remove(position);
-            if partition.is_empty() {
-                self.partitions.remove(pk);
-            }
+/// Removes the entry at a position of an index (dropping its partition when that empties it).
+fn remove_entry(entries: &mut IndexMap, (pk, position): &(KeyPart, IndexKey)) {
+    if let Some(partition) = entries.get_mut(pk) {
+        partition.remove(position);
+        if partition.is_empty() {
+            entries.remove(pk);
         }
     }
 }
 
-/// One table: definition, items and indexes.
+/// A table's definition and limits, shared (never changed) by its parts.
 #[derive(Debug)]
-pub(crate) struct Table {
+pub(crate) struct Schema {
     /// The definition it was created with.
     pub(crate) def: TableDefinition,
-    /// Partition key -> sort key ([`KeyPart::MIN`] without one) -> item.
-    pub(crate) partitions: Map<KeyPart, Map<KeyPart, Stored>>,
     /// The secondary indexes, in definition order.
     pub(crate) indexes: Vec<Index>,
     /// The limits enforced on writes.
     pub(crate) limits: Limits,
+}
+
+/// Items of one part of a table: its partitions, its slice of every index, its names.
+#[derive(Debug)]
+pub(crate) struct Part {
+    /// The table's definition.
+    pub(crate) schema: Arc<Schema>,
+    /// Partition key -> sort key ([`KeyPart::MIN`] without one) -> item.
+    pub(crate) partitions: Map<KeyPart, Map<KeyPart, Stored>>,
+    /// The entries of each secondary index for this part's items, in definition order.
+    pub(crate) indexes: Vec<IndexMap>,
     /// The interned attribute names of the stored items (and index entries).
     names: Names,
     /// A reusable buffer for encoding items.
@@ -119,14 +146,13 @@ pub(crate) struct Table {
     len: usize,
 }
 
-impl Clone for Table {
-    /// A fork of the table: O(1), sharing the item maps and names copy-on-write.
-    fn clone(&self) -> Table {
-        Table {
-            def: self.def.clone(),
+impl Clone for Part {
+    /// A fork of the part: O(1), sharing the item maps and names copy-on-write.
+    fn clone(&self) -> Part {
+        Part {
+            schema: Arc::clone(&self.schema),
             partitions: self.partitions.clone(),
             indexes: self.indexes.clone(),
-            limits: self.limits.clone(),
             names: self.names.clone(),
             scratch: Vec::new(),
             len: self.len,
@@ -220,75 +246,28 @@ fn check_definition(def: &TableDefinition) -> Result<()> {
     Ok(())
 }
 
-impl Table {
-    /// A new empty table, after checking its definition.
-    pub(crate) fn new(def: TableDefinition, limits: Limits) -> Result<Table> {
+impl Schema {
+    /// The definition of a new table, after checking it.
+    pub(crate) fn new(def: TableDefinition, limits: Limits) -> Result<Schema> {
         check_definition(&def)?;
         let indexes = def
             .indexes
             .iter()
             .map(|i| Index::new(i.clone(), &def))
             .collect();
-        Ok(Table {
+        Ok(Schema {
             def,
-            partitions: Map::new(),
             indexes,
             limits,
-            names: Names::default(),
-            scratch: Vec::new(),
-            len: 0,
         })
     }
 
-    /// The whole item of a stored item or index entry of this table.
-    pub(crate) fn decode(&self, item: &Stored) -> Item {
-        item.decode(self.names.dict())
-    }
-
-    /// A stored item handed out shared ([`RawItem::Shared`]): no copy, decoded by the reader.
-    pub(crate) fn share(&self, item: &Stored) -> RawItem {
-        RawItem::Shared(Arc::new(SharedStored::new(item, self.names.dict())))
-    }
-
-    /// A selector of the named top-level attributes, for [`Table::select`].
-    pub(crate) fn selector<'a>(&self, wanted: impl IntoIterator<Item = &'a str>) -> Selector<'a> {
-        Selector::new(&self.names, wanted)
-    }
-
-    /// The selected top-level attributes of a stored item or index entry.
-    pub(crate) fn select(&self, item: &Stored, selector: &Selector<'_>) -> Item {
-        item.select(self.names.dict(), selector)
-    }
-
-    /// A selector of the top-level attributes a condition reads: evaluating the condition on
-    /// just those gives the same answer as on the whole item.
-    pub(crate) fn condition_selector<'a>(&self, condition: &'a Condition) -> Selector<'a> {
-        let mut roots = Vec::new();
-        crate::eval::condition_roots(condition, &mut roots);
-        self.selector(roots)
-    }
-
-    /// Applies a (checked) projection to a stored item, decoding only the attributes it
-    /// names.
-    pub(crate) fn project(&self, item: &Stored, paths: &[Path]) -> Item {
-        self.project_with(item, paths, &self.selector(paths.iter().map(Path::root)))
-    }
-
-    /// [`Table::project`] with the selector of the paths' roots made beforehand.
-    pub(crate) fn project_with(&self, item: &Stored, paths: &[Path], roots: &Selector<'_>) -> Item {
-        let selected = self.select(item, roots);
-        if paths.iter().all(Path::is_top_level) {
-            selected
-        } else {
-            crate::eval::project(&selected, paths)
-        }
-    }
-
-    /// The index named `name`, or DynamoDB's error for an unknown index.
-    pub(crate) fn index(&self, name: &str) -> Result<&Index> {
+    /// The index named `name` with its position, or DynamoDB's error for an unknown index.
+    pub(crate) fn index(&self, name: &str) -> Result<(usize, &Index)> {
         self.indexes
             .iter()
-            .find(|i| i.def.name == name)
+            .enumerate()
+            .find(|(_, i)| i.def.name == name)
             .ok_or_else(|| {
                 Error::validation(format!(
                     "The table does not have the specified index: {name}"
@@ -304,6 +283,14 @@ impl Table {
             self.def.sort_key.as_ref(),
             &self.limits,
         )
+    }
+
+    /// The part holding the item whose key (or whole item) is `item`, by its partition key
+    /// attribute; `None` when that is absent or not an S, N or B (no part is then read or
+    /// written: the request fails its checks).
+    pub(crate) fn part_of_item(&self, item: &Item) -> Option<usize> {
+        let pk = KeyPart::from_value(item.get(&self.def.partition_key.name)?)?;
+        Some(part_of(&pk))
     }
 
     /// The table's key attributes of an item.
@@ -349,13 +336,71 @@ impl Table {
         limits::check_item(item, &self.limits, update)?;
         Ok(PrimaryKey { pk, sk })
     }
+}
+
+impl Part {
+    /// An empty part of a table.
+    fn new(schema: Arc<Schema>) -> Part {
+        Part {
+            indexes: vec![Map::new(); schema.indexes.len()],
+            schema,
+            partitions: Map::new(),
+            names: Names::default(),
+            scratch: Vec::new(),
+            len: 0,
+        }
+    }
+
+    /// The whole item of a stored item or index entry of this part.
+    pub(crate) fn decode(&self, item: &Stored) -> Item {
+        item.decode(self.names.dict())
+    }
+
+    /// A stored item handed out shared ([`RawItem::Shared`]): no copy, decoded by the reader.
+    pub(crate) fn share(&self, item: &Stored) -> RawItem {
+        RawItem::Shared(Arc::new(SharedStored::new(item, self.names.dict())))
+    }
+
+    /// A selector of the named top-level attributes, for [`Part::select`].
+    pub(crate) fn selector<'a>(&self, wanted: impl IntoIterator<Item = &'a str>) -> Selector<'a> {
+        Selector::new(&self.names, wanted)
+    }
+
+    /// The selected top-level attributes of a stored item or index entry.
+    pub(crate) fn select(&self, item: &Stored, selector: &Selector<'_>) -> Item {
+        item.select(self.names.dict(), selector)
+    }
+
+    /// A selector of the top-level attributes a condition reads: evaluating the condition on
+    /// just those gives the same answer as on the whole item.
+    pub(crate) fn condition_selector<'a>(&self, condition: &'a Condition) -> Selector<'a> {
+        let mut roots = Vec::new();
+        crate::eval::condition_roots(condition, &mut roots);
+        self.selector(roots)
+    }
+
+    /// Applies a (checked) projection to a stored item, decoding only the attributes it
+    /// names.
+    pub(crate) fn project(&self, item: &Stored, paths: &[Path]) -> Item {
+        self.project_with(item, paths, &self.selector(paths.iter().map(Path::root)))
+    }
+
+    /// [`Part::project`] with the selector of the paths' roots made beforehand.
+    pub(crate) fn project_with(&self, item: &Stored, paths: &[Path], roots: &Selector<'_>) -> Item {
+        let selected = self.select(item, roots);
+        if paths.iter().all(Path::is_top_level) {
+            selected
+        } else {
+            crate::eval::project(&selected, paths)
+        }
+    }
 
     /// The stored item with this key.
     pub(crate) fn get(&self, key: &PrimaryKey) -> Option<&Stored> {
         self.partitions.get(&key.pk)?.get(&key.sk)
     }
 
-    /// Stores a (checked) item, replacing and returning the one with the same key.
+    /// Stores a (checked) item of this part, replacing and returning the one with the same key.
     ///
     /// The item is encoded once (and once more per `KeysOnly`/`Include` index holding it);
     /// it is borrowed, so a caller that owns it drops it afterwards.
@@ -366,13 +411,13 @@ impl Table {
             .entry(key.pk.clone())
             .or_default()
             .insert(key.sk.clone(), stored.clone());
-        for index in &mut self.indexes {
+        for (index, entries) in self.schema.indexes.iter().zip(&mut self.indexes) {
             let now = index.position(item, &key);
             if let Some(old) = &old {
                 // Drop the old entry unless the new one replaces it in place.
                 if let Some(was) = index.stored_position(self.names.dict(), old, &key) {
                     if Some(&was) != now.as_ref() {
-                        index.remove(&was);
+                        remove_entry(entries, &was);
                     }
                 }
             }
@@ -387,11 +432,7 @@ impl Table {
                         Some(index.kept.as_slice()),
                     )
                 };
-                index
-                    .partitions
-                    .entry(pk)
-                    .or_default()
-                    .insert(position, entry);
+                entries.entry(pk).or_default().insert(position, entry);
             }
         }
         if old.is_none() {
@@ -407,31 +448,31 @@ impl Table {
         if partition.is_empty() {
             self.partitions.remove(&key.pk);
         }
-        for index in &mut self.indexes {
+        for (index, entries) in self.schema.indexes.iter().zip(&mut self.indexes) {
             if let Some(was) = index.stored_position(self.names.dict(), &old, key) {
-                index.remove(&was);
+                remove_entry(entries, &was);
             }
         }
         self.len -= 1;
         Some(old)
     }
 
-    /// How many items the table holds.
+    /// How many items the part holds.
     pub(crate) fn len(&self) -> usize {
         self.len
     }
 
-    /// Every item, decoded, in key order (partition key, then sort key).
-    pub(crate) fn items(&self) -> impl Iterator<Item = Item> + '_ {
+    /// The part's items, decoded, in key order (partition key, then sort key), with their keys.
+    fn items(&self) -> impl Iterator<Item = ((&KeyPart, &KeyPart), Item)> + '_ {
         self.partitions
-            .values()
-            .flat_map(|partition| partition.values())
-            .map(|item| self.decode(item))
+            .iter()
+            .flat_map(|(pk, partition)| partition.iter().map(move |(sk, item)| ((pk, sk), item)))
+            .map(|(key, item)| (key, self.decode(item)))
     }
 
     /// Deletes the items whose TTL attribute is a number `<= now` (epoch seconds).
     pub(crate) fn purge_expired(&mut self, now: &Number) -> usize {
-        let Some(ttl) = self.def.ttl_attribute.clone() else {
+        let Some(ttl) = self.schema.def.ttl_attribute.clone() else {
             return 0;
         };
         let expired: Vec<PrimaryKey> = self
@@ -453,6 +494,122 @@ impl Table {
             self.delete(key);
         }
         expired.len()
+    }
+}
+
+/// The items of every part of a table, in key order (the parts merged).
+fn merged_items<'a>(parts: &[&'a Part]) -> impl Iterator<Item = Item> + 'a {
+    Merge::new(parts.iter().map(|&p| p.items()), true).map(|(_, item)| item)
+}
+
+/// A live table: its definition and its [`PARTS`] parts, each behind its own lock.
+///
+/// Lock order (see the crate's `MemoryBackend` docs): a request locks the parts it touches in
+/// increasing part index, after every part of the tables before it by name.
+#[derive(Debug)]
+pub(crate) struct Table {
+    /// The definition, shared with the parts.
+    pub(crate) schema: Arc<Schema>,
+    parts: Box<[ShardedLock<Part>]>,
+}
+
+impl Table {
+    /// A new empty table, after checking its definition.
+    pub(crate) fn new(def: TableDefinition, limits: Limits) -> Result<Table> {
+        Ok(Table::from_frozen(Frozen::new(def, limits)?))
+    }
+
+    /// A live table holding a frozen table's items (sharing them, O(1) per part).
+    pub(crate) fn from_frozen(frozen: Frozen) -> Table {
+        Table {
+            schema: frozen.schema,
+            parts: frozen.parts.into_iter().map(ShardedLock::new).collect(),
+        }
+    }
+
+    /// A frozen copy of the parts whose read guards are `parts` (all of this table's, from
+    /// [`Table::read_all`]): O(1) per part.
+    pub(crate) fn freeze(&self, parts: &[ReadGuard<'_, Part>]) -> Frozen {
+        Frozen {
+            schema: Arc::clone(&self.schema),
+            parts: parts.iter().map(|p| Part::clone(p)).collect(),
+        }
+    }
+
+    /// Shared access to one part.
+    pub(crate) fn read(&self, part: usize) -> ReadGuard<'_, Part> {
+        self.parts[part].read()
+    }
+
+    /// Exclusive access to one part.
+    pub(crate) fn write(&self, part: usize) -> WriteGuard<'_, Part> {
+        self.parts[part].write()
+    }
+
+    /// Shared access to every part, locked in order.
+    pub(crate) fn read_all(&self) -> Vec<ReadGuard<'_, Part>> {
+        self.parts.iter().map(ShardedLock::read).collect()
+    }
+
+    /// How many items the table holds (every part read-locked at once, so a transaction's
+    /// writes count whole).
+    pub(crate) fn len(&self) -> usize {
+        self.read_all().iter().map(|p| p.len()).sum()
+    }
+
+    /// Checks and stores an item in its part (for tests that fill tables directly).
+    #[cfg(test)]
+    pub(crate) fn put(&self, item: &Item) -> Option<Stored> {
+        let key = self.schema.check_item(item, false).expect("a valid item");
+        self.write(part_of(&key.pk)).put(key, item)
+    }
+
+    /// Deletes, part by part, the items whose TTL attribute is a number `<= now`.
+    pub(crate) fn purge_expired(&self, now: &Number) -> usize {
+        if self.schema.def.ttl_attribute.is_none() {
+            return 0;
+        }
+        (0..PARTS).map(|i| self.write(i).purge_expired(now)).sum()
+    }
+}
+
+/// A table's parts without locks: a snapshot's frozen copy, or a table being loaded.
+#[derive(Debug, Clone)]
+pub(crate) struct Frozen {
+    /// The definition, shared with the parts.
+    pub(crate) schema: Arc<Schema>,
+    parts: Vec<Part>,
+}
+
+impl Frozen {
+    /// A new empty table, after checking its definition.
+    pub(crate) fn new(def: TableDefinition, limits: Limits) -> Result<Frozen> {
+        let schema = Arc::new(Schema::new(def, limits)?);
+        Ok(Frozen {
+            parts: (0..PARTS).map(|_| Part::new(Arc::clone(&schema))).collect(),
+            schema,
+        })
+    }
+
+    /// The table's definition.
+    pub(crate) fn def(&self) -> &TableDefinition {
+        &self.schema.def
+    }
+
+    /// Stores a (checked) item in its part, replacing and returning the one with the same key.
+    pub(crate) fn put(&mut self, key: PrimaryKey, item: &Item) -> Option<Stored> {
+        self.parts[part_of(&key.pk)].put(key, item)
+    }
+
+    /// How many items the table holds.
+    pub(crate) fn len(&self) -> usize {
+        self.parts.iter().map(Part::len).sum()
+    }
+
+    /// Every item, decoded, in key order (partition key, then sort key).
+    pub(crate) fn items(&self) -> impl Iterator<Item = Item> + '_ {
+        let parts: Vec<&Part> = self.parts.iter().collect();
+        merged_items(&parts)
     }
 }
 
@@ -493,12 +650,15 @@ mod tests {
         }
     }
 
-    fn table() -> Table {
-        Table::new(definition(), Limits::default()).unwrap()
+    /// One part of a table (every item in it, whatever its partition key).
+    fn table() -> Part {
+        Part::new(Arc::new(
+            Schema::new(definition(), Limits::default()).unwrap(),
+        ))
     }
 
-    fn put(t: &mut Table, item: Item) -> Option<Item> {
-        let key = t.check_item(&item, false).unwrap();
+    fn put(t: &mut Part, item: Item) -> Option<Item> {
+        let key = t.schema.check_item(&item, false).unwrap();
         t.put(key, &item).map(|old| t.decode(&old))
     }
 
@@ -512,8 +672,8 @@ mod tests {
                 .with("sk", "1")
                 .with("title", "x"),
         );
-        assert!(t.indexes[0].partitions.is_empty());
-        assert!(t.indexes[1].partitions.is_empty());
+        assert!(t.indexes[0].is_empty());
+        assert!(t.indexes[1].is_empty());
         let full = Item::new()
             .with("pk", "a")
             .with("sk", "1")
@@ -524,14 +684,14 @@ mod tests {
             .with("body", "long");
         put(&mut t, full);
         assert_eq!(t.len(), 1);
-        let gsi = &t.indexes[0].partitions[&KeyPart::from_value(&"G".into()).unwrap()];
+        let gsi = &t.indexes[0][&KeyPart::from_value(&"G".into()).unwrap()];
         let entry = t.decode(gsi.values().next().unwrap());
         // KeysOnly: table keys and index keys.
         assert_eq!(
             entry.keys().map(String::as_str).collect::<Vec<_>>(),
             ["gsi1pk", "gsi1sk", "pk", "sk"]
         );
-        let lsi = &t.indexes[1].partitions[&KeyPart::from_value(&"a".into()).unwrap()];
+        let lsi = &t.indexes[1][&KeyPart::from_value(&"a".into()).unwrap()];
         let entry = t.decode(lsi.values().next().unwrap());
         assert_eq!(
             entry.keys().map(String::as_str).collect::<Vec<_>>(),
@@ -546,13 +706,16 @@ mod tests {
         let old = put(&mut t, moved).unwrap();
         assert_eq!(old.get("body"), Some(&Value::from("long")));
         assert_eq!(
-            t.indexes[0].partitions.keys().collect::<Vec<_>>(),
+            t.indexes[0].keys().collect::<Vec<_>>(),
             [&KeyPart::from_value(&"H".into()).unwrap()]
         );
-        assert!(t.indexes[1].partitions.is_empty());
-        let key = t.key(&Item::new().with("pk", "a").with("sk", "1")).unwrap();
+        assert!(t.indexes[1].is_empty());
+        let key = t
+            .schema
+            .key(&Item::new().with("pk", "a").with("sk", "1"))
+            .unwrap();
         assert!(t.delete(&key).is_some());
-        assert!(t.indexes[0].partitions.is_empty());
+        assert!(t.indexes[0].is_empty());
         assert!(t.partitions.is_empty());
         assert_eq!(t.len(), 0);
         assert!(t.delete(&key).is_none());
@@ -562,7 +725,7 @@ mod tests {
     fn checks_items() {
         let t = table();
         let base = Item::new().with("pk", "a").with("sk", "1");
-        assert!(t.check_item(&base, false).is_ok());
+        assert!(t.schema.check_item(&base, false).is_ok());
         for (bad, needle) in [
             (Item::new().with("pk", "a"), "Missing the key sk"),
             (base.clone().with("pk", ""), "empty string"),
@@ -588,11 +751,14 @@ mod tests {
                 "Item size",
             ),
         ] {
-            let err = t.check_item(&bad, false).unwrap_err().to_string();
+            let err = t.schema.check_item(&bad, false).unwrap_err().to_string();
             assert!(err.contains(needle), "{err} should mention {needle}");
         }
         // Empty strings are fine outside keys.
-        assert!(t.check_item(&base.clone().with("title", ""), false).is_ok());
+        assert!(t
+            .schema
+            .check_item(&base.clone().with("title", ""), false)
+            .is_ok());
     }
 
     #[test]

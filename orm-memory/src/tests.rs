@@ -766,3 +766,5 @@ async fn validation_is_the_orms_or_the_services_as_on_dynamodb() {
         "{err:?}"
     );
 }
+
+mod parts;

@@ -6,7 +6,7 @@
 
 use crate::eval::{check_condition, eval};
 use crate::key::PrimaryKey;
-use crate::table::Table;
+use crate::table::{Part, Schema};
 use crate::update;
 use orm_core::backend::{
     ConditionCheck, DeleteItem, PutItem, ReturnValues, TransactWriteAction, UpdateItem,
@@ -100,7 +100,7 @@ fn check_optional(condition: &Option<Condition>) -> Result<()> {
 }
 
 /// Plans a put: the item is checked as DynamoDB checks items.
-pub(crate) fn plan_put<'a>(table: &Table, request: &'a PutItem) -> Result<Planned<'a>> {
+pub(crate) fn plan_put<'a>(table: &Schema, request: &'a PutItem) -> Result<Planned<'a>> {
     only_none_or_all_old("PutItem", request.return_values)?;
     check_optional(&request.condition)?;
     let key = table.check_item(&request.item, false)?;
@@ -114,7 +114,7 @@ pub(crate) fn plan_put<'a>(table: &Table, request: &'a PutItem) -> Result<Planne
 }
 
 /// Plans an update: the key and the update expression are checked.
-pub(crate) fn plan_update<'a>(table: &Table, request: &'a UpdateItem) -> Result<Planned<'a>> {
+pub(crate) fn plan_update<'a>(table: &Schema, request: &'a UpdateItem) -> Result<Planned<'a>> {
     check_optional(&request.condition)?;
     let key = table.key(&request.key)?;
     update::check_update(&request.update, &table.def)?;
@@ -131,7 +131,7 @@ pub(crate) fn plan_update<'a>(table: &Table, request: &'a UpdateItem) -> Result<
 }
 
 /// Plans a delete.
-pub(crate) fn plan_delete<'a>(table: &Table, request: &'a DeleteItem) -> Result<Planned<'a>> {
+pub(crate) fn plan_delete<'a>(table: &Schema, request: &'a DeleteItem) -> Result<Planned<'a>> {
     only_none_or_all_old("DeleteItem", request.return_values)?;
     check_optional(&request.condition)?;
     Ok(Planned {
@@ -144,7 +144,7 @@ pub(crate) fn plan_delete<'a>(table: &Table, request: &'a DeleteItem) -> Result<
 }
 
 /// Plans a condition check (transactions only).
-pub(crate) fn plan_check<'a>(table: &Table, request: &'a ConditionCheck) -> Result<Planned<'a>> {
+pub(crate) fn plan_check<'a>(table: &Schema, request: &'a ConditionCheck) -> Result<Planned<'a>> {
     check_condition(&request.condition)?;
     Ok(Planned {
         key: table.key(&request.key)?,
@@ -158,7 +158,7 @@ pub(crate) fn plan_check<'a>(table: &Table, request: &'a ConditionCheck) -> Resu
 /// The checks of a transaction action that DynamoDB makes on the request as a whole, before
 /// looking at keys or items: expressions, attribute values and item size. A failure is a plain
 /// `Validation` error, not a cancellation reason.
-pub(crate) fn check_static(action: &TransactWriteAction, table: &Table) -> Result<()> {
+pub(crate) fn check_static(action: &TransactWriteAction, table: &Schema) -> Result<()> {
     match action {
         TransactWriteAction::Put(p) => {
             check_optional(&p.condition)?;
@@ -175,7 +175,7 @@ pub(crate) fn check_static(action: &TransactWriteAction, table: &Table) -> Resul
 
 /// Plans one action of a transaction (which returns nothing on success).
 pub(crate) fn plan_action<'a>(
-    table: &Table,
+    table: &Schema,
     action: &'a TransactWriteAction,
 ) -> Result<Planned<'a>> {
     let mut planned = match action {
@@ -188,13 +188,14 @@ pub(crate) fn plan_action<'a>(
     Ok(planned)
 }
 
-/// Checks the condition against the stored item (an empty item when there is none) and
-/// computes the change and what the write returns, without modifying the table.
+/// Checks the condition against the stored item (an empty item when there is none; `table` is
+/// the part holding its key) and computes the change and what the write returns, without
+/// modifying the part.
 ///
 /// The stored item is decoded only as far as needed: the attributes the condition reads, and
 /// the whole item only for an update or to return it.
 pub(crate) fn evaluate<'a>(
-    table: &Table,
+    table: &Part,
     planned: Planned<'a>,
 ) -> std::result::Result<Ready<'a>, Failure> {
     let old = table.get(&planned.key);
@@ -226,13 +227,14 @@ pub(crate) fn evaluate<'a>(
         }
         Kind::Check => (Change::Nothing, None),
         Kind::Update { key, update } => {
-            update::check_key_targets(update, &table.def).map_err(Failure::KeyUpdate)?;
+            let schema = &*table.schema;
+            update::check_key_targets(update, &schema.def).map_err(Failure::KeyUpdate)?;
             let old_item = old.map(|old| table.decode(old));
             let old_item = old_item.as_ref();
             let new = update::apply(old_item, key, update).map_err(Failure::Invalid)?;
             if let Some(new) = &new {
-                table.check_item(new, true).map_err(|e| {
-                    if crate::key_type_mismatch_in(table, new, true) {
+                schema.check_item(new, true).map_err(|e| {
+                    if crate::key_type_mismatch_in(schema, new, true) {
                         Failure::IndexKeyType(e)
                     } else {
                         Failure::Invalid(e)
@@ -253,8 +255,8 @@ pub(crate) fn evaluate<'a>(
     })
 }
 
-/// Applies an evaluated write.
-pub(crate) fn commit(table: &mut Table, ready: Ready) -> Option<Item> {
+/// Applies an evaluated write to the part holding its item.
+pub(crate) fn commit(table: &mut Part, ready: Ready) -> Option<Item> {
     match ready.change {
         Change::Put(item) => {
             table.put(ready.key, &item);
@@ -270,6 +272,7 @@ pub(crate) fn commit(table: &mut Table, ready: Ready) -> Option<Item> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::table::{part_of, Table};
     use orm_core::backend::{KeyAttribute, KeyType, Limits, TableDefinition};
     use orm_core::expr::attr;
 
@@ -299,52 +302,53 @@ mod tests {
 
     /// A request a test plans, evaluates and commits with [`run`].
     trait Request {
-        fn plan<'a>(&'a self, table: &Table) -> Result<Planned<'a>>;
+        fn plan<'a>(&'a self, table: &Schema) -> Result<Planned<'a>>;
     }
 
     impl Request for PutItem {
-        fn plan<'a>(&'a self, table: &Table) -> Result<Planned<'a>> {
+        fn plan<'a>(&'a self, table: &Schema) -> Result<Planned<'a>> {
             plan_put(table, self)
         }
     }
 
     impl Request for UpdateItem {
-        fn plan<'a>(&'a self, table: &Table) -> Result<Planned<'a>> {
+        fn plan<'a>(&'a self, table: &Schema) -> Result<Planned<'a>> {
             plan_update(table, self)
         }
     }
 
     impl Request for DeleteItem {
-        fn plan<'a>(&'a self, table: &Table) -> Result<Planned<'a>> {
+        fn plan<'a>(&'a self, table: &Schema) -> Result<Planned<'a>> {
             plan_delete(table, self)
         }
     }
 
-    fn run(t: &mut Table, request: impl Request) -> std::result::Result<Option<Item>, Failure> {
-        let planned = request.plan(t).unwrap();
-        let ready = evaluate(t, planned)?;
-        Ok(commit(t, ready))
+    fn run(t: &Table, request: impl Request) -> std::result::Result<Option<Item>, Failure> {
+        let planned = request.plan(&t.schema).unwrap();
+        let mut part = t.write(part_of(&planned.key.pk));
+        let ready = evaluate(&part, planned)?;
+        Ok(commit(&mut part, ready))
     }
 
     #[test]
     fn conditions_see_the_stored_item_or_nothing() {
-        let mut t = table();
+        let t = table();
         let a = Item::new().with("pk", "a").with("v", 1);
         let create = || put(a.clone(), Some(attr("pk").not_exists()));
-        assert_eq!(run(&mut t, create()).unwrap(), None);
-        match run(&mut t, create()) {
+        assert_eq!(run(&t, create()).unwrap(), None);
+        match run(&t, create()) {
             Err(Failure::Condition(Some(item))) => assert_eq!(item, a),
             other => panic!("{other:?}"),
         }
         let mut quiet = create();
         quiet.return_item_on_condition_failure = false;
-        assert!(matches!(run(&mut t, quiet), Err(Failure::Condition(None))));
+        assert!(matches!(run(&t, quiet), Err(Failure::Condition(None))));
         // A missing item fails with no item even when asked for.
         let absent = put(Item::new().with("pk", "b"), Some(attr("pk").exists()));
-        assert!(matches!(run(&mut t, absent), Err(Failure::Condition(None))));
+        assert!(matches!(run(&t, absent), Err(Failure::Condition(None))));
         // Overwrite returns the old item.
         let b = Item::new().with("pk", "a").with("v", 2);
-        let old = run(&mut t, put(b, Some(attr("v").eq(1)))).unwrap();
+        let old = run(&t, put(b, Some(attr("v").eq(1)))).unwrap();
         assert_eq!(old, Some(a));
     }
 
@@ -353,7 +357,7 @@ mod tests {
         let t = table();
         let mut p = put(Item::new().with("pk", "a"), None);
         p.return_values = ReturnValues::AllNew;
-        assert!(plan_put(&t, &p).is_err());
+        assert!(plan_put(&t.schema, &p).is_err());
         let d = DeleteItem {
             table: "app".into(),
             key: Item::new().with("pk", "a"),
@@ -361,14 +365,14 @@ mod tests {
             return_values: ReturnValues::UpdatedOld,
             return_item_on_condition_failure: false,
         };
-        assert!(plan_delete(&t, &d).is_err());
+        assert!(plan_delete(&t.schema, &d).is_err());
     }
 
     #[test]
     fn deletes_and_updates() {
-        let mut t = table();
+        let t = table();
         let a = Item::new().with("pk", "a").with("v", 1);
-        run(&mut t, put(a.clone(), None)).unwrap();
+        run(&t, put(a.clone(), None)).unwrap();
         let u = UpdateItem {
             table: "app".into(),
             key: Item::new().with("pk", "a"),
@@ -377,9 +381,9 @@ mod tests {
             return_values: ReturnValues::UpdatedNew,
             return_item_on_condition_failure: false,
         };
-        let got = run(&mut t, u.clone()).unwrap();
+        let got = run(&t, u.clone()).unwrap();
         assert_eq!(got, Some(Item::new().with("v", 2)));
-        assert!(matches!(run(&mut t, u), Err(Failure::Condition(None))));
+        assert!(matches!(run(&t, u), Err(Failure::Condition(None))));
         // An update that makes the item invalid is rejected as a whole.
         let grow = UpdateItem {
             table: "app".into(),
@@ -389,7 +393,7 @@ mod tests {
             return_values: ReturnValues::None,
             return_item_on_condition_failure: false,
         };
-        match run(&mut t, grow) {
+        match run(&t, grow) {
             Err(Failure::Invalid(e)) => assert!(e.to_string().contains("Item size to update")),
             other => panic!("{other:?}"),
         }
@@ -400,9 +404,9 @@ mod tests {
             return_values: ReturnValues::AllOld,
             return_item_on_condition_failure: false,
         };
-        let old = run(&mut t, d.clone()).unwrap();
+        let old = run(&t, d.clone()).unwrap();
         assert_eq!(old, Some(a.with("v", 2)));
-        assert_eq!(run(&mut t, d).unwrap(), None);
+        assert_eq!(run(&t, d).unwrap(), None);
         assert_eq!(t.len(), 0);
     }
 }
