@@ -27,7 +27,12 @@
 //!   is until both are done): the throughput of two threads over one is
 //!   `2 * get_1thread / get_2threads`; `clone_1thread` / `clone_2threads`, the same harness
 //!   cloning an `Item` (nothing shared between the threads), is the control: what two threads
-//!   gain on this machine at all.
+//!   gain on this machine at all;
+//! - `put_1thread` / `put_2threads`: the same for PutItem of random keys (random partitions,
+//!   so the two threads' writes mostly fall in different parts of the table, which lock
+//!   separately);
+//! - `reference_btreemap_get` / `reference_hashmap_get`: the same lookups in the standard
+//!   library's maps holding as many ~1 KB values: the physical floor of a lookup at this size.
 //!
 //! Items are the ~1 KB orders of the other benches; every customer has 100 orders, every region
 //! 1000. Random keys are picked outside the timing.
@@ -353,6 +358,20 @@ fn benches(c: &mut Criterion, n: u64) {
             )
         })
     });
+    let write = |req: &PutItem| backend.put_item(req).now_or_never().unwrap().unwrap();
+    for threads in [1, 2] {
+        let name = format!("put_{threads}thread{}", if threads > 1 { "s" } else { "" });
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                on_threads(
+                    threads,
+                    iters,
+                    || PutItem::new(TABLE, stored(rng.below(n))),
+                    write,
+                )
+            })
+        });
+    }
     g.bench_function("cond_put", |b| {
         b.iter_custom(|iters| {
             timed_ref(
