@@ -6,17 +6,20 @@
 //!     target/release/examples/memory_ops get 10000 200
 //! ```
 //!
-//! Arguments: `get|put|put_input|query100|orm_get|orm_query100|fork|fork_put`, the number of orders
+//! Arguments: `get|put|put_input|query100|gsi_query100|orm_get|orm_query100|fork|fork_put`, the number of orders
 //! stored first, the number of operations. Subtracting a run of 0 operations leaves the
 //! instructions per operation (the table is built the same way in both runs); `get` /
 //! `orm_get` read random keys, `put` overwrites random items, the queries read random
-//! customer partitions, `fork` forks the whole backend (and drops the fork), `fork_put` forks
+//! customer partitions (`gsi_query100`: a random region's partition of `gsi1`, which spans
+//! the table's parts), `fork` forks the whole backend (and drops the fork), `fork_put` forks
 //! and writes one item into the fork. `put_input` only makes (and drops) a put's request, to
 //! subtract from `put` and `fork_put`.
 
 use futures::FutureExt;
 use orm_benches::memory::{order_key, order_query, orm_query100, seeded};
-use orm_benches::model::{customer_id, sample, Order, ORDERS_PER_CUSTOMER};
+use orm_benches::model::{
+    customer_id, region_of, sample, Order, ORDERS_PER_CUSTOMER, ORDERS_PER_REGION,
+};
 use orm_benches::sdk::pk;
 use orm_benches::TABLE;
 use orm_core::backend::{GetItem, PutItem};
@@ -27,7 +30,7 @@ use std::hint::black_box;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [op, items, n] = args.as_slice() else {
-        eprintln!("usage: memory_ops get|put|put_input|query100|orm_get|orm_query100|fork|fork_put ITEMS N");
+        eprintln!("usage: memory_ops get|put|put_input|query100|gsi_query100|orm_get|orm_query100|fork|fork_put ITEMS N");
         std::process::exit(2);
     };
     let items: u64 = items.parse().expect("ITEMS");
@@ -62,6 +65,12 @@ fn main() {
             }
             "query100" => {
                 let req = order_query(Value::S(pk(&cust)), None);
+                black_box(backend.query(&req).now_or_never().unwrap().unwrap());
+            }
+            "gsi_query100" => {
+                let regions = (items / ORDERS_PER_REGION).max(1);
+                let region = region_of((id % regions) * ORDERS_PER_REGION);
+                let req = order_query(Value::S(format!("REGION#{region}")), Some("gsi1"));
                 black_box(backend.query(&req).now_or_never().unwrap().unwrap());
             }
             "orm_get" => {

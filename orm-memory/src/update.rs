@@ -5,7 +5,7 @@
 //! the update (so `SET x = :v, y = x` reads the old `x`), list indexes refer to positions before
 //! any removal, and any error leaves nothing applied.
 
-use crate::eval::{check_disjoint_paths, check_path, project, resolve, step};
+use crate::eval::{check_disjoint_paths, check_path, resolve, step};
 use crate::limits;
 use orm_core::backend::{Limits, ReturnValues, TableDefinition};
 use orm_core::expr::{Operand, Path, PathElement, SetValue, Update, UpdateAction};
@@ -373,23 +373,41 @@ pub(crate) fn apply(old: Option<&Item>, key: &Item, update: &Update) -> Result<O
     Ok(Some(item))
 }
 
-/// What an update returns for `return_values`: whole items, or (`Updated*`) the updated paths
-/// projected out of the old or new item, `None` when that is empty.
+/// What an update returns for `return_values`: whole items, or (`Updated*`) the updated
+/// attributes of the old or new item ([`updated_attributes`]), `None` when that is empty.
 pub(crate) fn returned(
     return_values: ReturnValues,
     old: Option<&Item>,
     new: Option<&Item>,
     update: &Update,
 ) -> Option<Item> {
-    let paths = || -> Vec<Path> { update.actions.iter().map(|a| a.path().clone()).collect() };
     let picked = match return_values {
         ReturnValues::None => None,
         ReturnValues::AllOld => old.cloned(),
         ReturnValues::AllNew => new.cloned(),
-        ReturnValues::UpdatedOld => old.map(|o| project(o, &paths())),
-        ReturnValues::UpdatedNew => new.map(|n| project(n, &paths())),
+        ReturnValues::UpdatedOld => old.map(|o| updated_attributes(o, update)),
+        ReturnValues::UpdatedNew => new.map(|n| updated_attributes(n, update)),
     };
     picked.filter(|item| !item.is_empty())
+}
+
+/// `UPDATED_OLD` / `UPDATED_NEW` as DynamoDB Local answers them: for every action whose path
+/// exists in `item` (the old item or the new one), the whole top-level attribute the path
+/// starts at. So `SET a.b = :v` returns all of `a`, not `{a: {b}}`; an action whose path is
+/// not in the item adds nothing (a new attribute in the old item, a removed one in the new
+/// item, and `SET l[9]` on a shorter list, which appends: `l[9]` is in neither). Pinned by the
+/// differential regression test `regression_updated_values_are_whole_top_level_attributes`.
+fn updated_attributes(item: &Item, update: &Update) -> Item {
+    let mut out = Item::new();
+    for action in &update.actions {
+        let path = action.path();
+        if resolve(item, path).is_some() {
+            if let Some(value) = item.get(path.root()) {
+                out.insert(path.root().to_owned(), value.clone());
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -755,11 +773,12 @@ mod tests {
         assert_eq!(rv(ReturnValues::None), None);
         assert_eq!(rv(ReturnValues::AllOld), Some(old.clone()));
         assert_eq!(rv(ReturnValues::AllNew), Some(new.clone()));
+        // Whole top-level attributes, as DynamoDB Local returns them.
         assert_eq!(
             rv(ReturnValues::UpdatedOld),
             Some(
                 Item::new()
-                    .with("a", map(vec![("b", "dog".into()), ("c", ints(&[2]))]))
+                    .with("a", map(vec![("b", "dog".into()), ("c", ints(&[1, 2, 3]))]))
                     .with("e", 1)
             )
         );
@@ -767,9 +786,32 @@ mod tests {
             rv(ReturnValues::UpdatedNew),
             Some(
                 Item::new()
-                    .with("a", map(vec![("b", "hi".into()), ("c", ints(&[7]))]))
+                    .with("a", map(vec![("b", "hi".into()), ("c", ints(&[1, 7, 3]))]))
                     .with("f", 2)
             )
+        );
+        // SET past a list's end appends: the path is in neither item, nothing is returned.
+        let u = Update::new().set(attr("a.c[9]"), 4);
+        check_update(&u, &def()).unwrap();
+        let new = apply(Some(&old), &key(), &u).unwrap().unwrap();
+        assert_eq!(
+            new["a"],
+            map(vec![("b", "dog".into()), ("c", ints(&[1, 2, 3, 4]))])
+        );
+        assert_eq!(
+            returned(ReturnValues::UpdatedOld, Some(&old), Some(&new), &u),
+            None
+        );
+        assert_eq!(
+            returned(ReturnValues::UpdatedNew, Some(&old), Some(&new), &u),
+            None
+        );
+        // REMOVE of a list element: the old list, and the new one (whose index 0 exists).
+        let u = Update::new().remove(attr("a.c[0]"));
+        let new = apply(Some(&old), &key(), &u).unwrap().unwrap();
+        assert_eq!(
+            returned(ReturnValues::UpdatedNew, Some(&old), Some(&new), &u),
+            Some(Item::new().with("a", map(vec![("b", "dog".into()), ("c", ints(&[2, 3]))])))
         );
         // Writing only new attributes: nothing updated "old".
         let u = Update::new().set(attr("zz"), 1);

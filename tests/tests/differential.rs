@@ -1319,6 +1319,66 @@ async fn regression_begins_with_size_is_rejected() {
     .await;
 }
 
+/// UPDATED_OLD / UPDATED_NEW return the whole top-level attribute of each updated path that
+/// exists in the old (new) item: `SET l[0]` returns all of `l`, `SET m.b` all of `m`, and an
+/// append past a list's end (`l[5]` is in neither item) nothing. Found by the long run (seed
+/// 0xc1e784e9), where MemoryBackend returned the path's projection (`l[0]` alone).
+#[tokio::test]
+async fn regression_updated_values_are_whole_top_level_attributes() {
+    let list = |items: &[&str]| Value::L(items.iter().map(|s| Value::S((*s).into())).collect());
+    let map = |b: &str| {
+        Value::M(BTreeMap::from([
+            ("b".to_owned(), Value::S(b.into())),
+            ("c".to_owned(), Value::S("cat".into())),
+        ]))
+    };
+    let item = key("p", "a")
+        .with("l", list(&["x", "y"]))
+        .with("m", map("dog"));
+    let updated = |update: Update, return_values| Op::Update {
+        key: key("p", "a"),
+        update,
+        condition: None,
+        return_values,
+    };
+    let returned = |name: &str, value: Value| Outcome::Item(Some(Item::new().with(name, value)));
+    regression(
+        vec![
+            put(item.clone(), None),
+            updated(
+                Update::new().set(path("l").index(0), Value::M(BTreeMap::new())),
+                ReturnValues::UpdatedOld,
+            ),
+            put(item.clone(), None),
+            updated(
+                Update::new().set(path("m").key("b"), Value::S("hi".into())),
+                ReturnValues::UpdatedNew,
+            ),
+            put(item.clone(), None),
+            updated(
+                Update::new().set(path("l").index(5), Value::S("z".into())),
+                ReturnValues::UpdatedNew,
+            ),
+            put(item.clone(), None),
+            updated(
+                Update::new().remove(path("l").index(0)),
+                ReturnValues::UpdatedNew,
+            ),
+        ],
+        vec![
+            ok(),
+            returned("l", list(&["x", "y"])),
+            ok(),
+            returned("m", map("hi")),
+            ok(),
+            ok(),
+            ok(),
+            returned("l", list(&["y"])),
+        ],
+    )
+    .await;
+}
+
 /// An update of a missing item creates it from its key, even with only REMOVE / DELETE.
 #[tokio::test]
 async fn regression_remove_only_update_creates_the_item() {

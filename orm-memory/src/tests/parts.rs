@@ -154,44 +154,41 @@ fn keys_of(items: &[Item]) -> Vec<(String, i64)> {
         .collect()
 }
 
-/// Every page of a query (`limit` per page), checking that each page that stops early carries
-/// the key of its last item (`key_names` of it).
+/// One page's items, after checking that a page that stops early carries the key of its last
+/// item (`key_names` of it); and where the next page starts.
+fn check_page(page: QueryOutput, key_names: &[&str]) -> (Vec<Item>, Option<Item>) {
+    let items: Vec<Item> = page.items.into_iter().map(RawItem::into_item).collect();
+    if let Some(lek) = &page.last_evaluated_key {
+        let last = items.last().expect("no filter: a stopped page has items");
+        let want: Item = key_names
+            .iter()
+            .map(|n| ((*n).to_owned(), last[*n].clone()))
+            .collect();
+        assert_eq!(lek, &want);
+    }
+    (items, page.last_evaluated_key)
+}
+
+/// Every page of a query (`limit` per page), each checked by [`check_page`].
 async fn query_pages(b: &MemoryBackend, mut q: QueryRequest, key_names: &[&str]) -> Vec<Item> {
     let mut all = Vec::new();
     loop {
-        let page = b.query(&q).await.unwrap();
-        let items: Vec<Item> = page.items.into_iter().map(RawItem::into_item).collect();
-        if let Some(lek) = &page.last_evaluated_key {
-            let last = items.last().expect("no filter: a stopped page has items");
-            let want: Item = key_names
-                .iter()
-                .map(|n| ((*n).to_owned(), last[*n].clone()))
-                .collect();
-            assert_eq!(lek, &want);
-        }
+        let (items, next) = check_page(b.query(&q).await.unwrap(), key_names);
         all.extend(items);
-        match page.last_evaluated_key {
+        match next {
             Some(k) => q.exclusive_start_key = Some(k),
             None => return all,
         }
     }
 }
 
+/// Every page of a scan, each checked by [`check_page`].
 async fn scan_pages(b: &MemoryBackend, mut s: ScanRequest, key_names: &[&str]) -> Vec<Item> {
     let mut all = Vec::new();
     loop {
-        let page = b.scan(&s).await.unwrap();
-        let items: Vec<Item> = page.items.into_iter().map(RawItem::into_item).collect();
-        if let Some(lek) = &page.last_evaluated_key {
-            let last = items.last().expect("no filter: a stopped page has items");
-            let want: Item = key_names
-                .iter()
-                .map(|n| ((*n).to_owned(), last[*n].clone()))
-                .collect();
-            assert_eq!(lek, &want);
-        }
+        let (items, next) = check_page(b.scan(&s).await.unwrap(), key_names);
         all.extend(items);
-        match page.last_evaluated_key {
+        match next {
             Some(k) => s.exclusive_start_key = Some(k),
             None => return all,
         }
