@@ -144,6 +144,27 @@ fn rows() -> Vec<Row> {
 }
 
 /// The `(pk, sk)` of items read.
+/// The table keys of the rows in the GSI partition `G` whose index sort key `wanted` accepts,
+/// in the index's order (index sort key, then table keys), reversed when not `forward`.
+fn gsi_partition_order(
+    rows: &[Row],
+    wanted: impl Fn(i64) -> bool,
+    forward: bool,
+) -> Vec<(String, i64)> {
+    let mut found: Vec<(i64, String, i64)> = rows
+        .iter()
+        .filter_map(|r| match &r.gsi {
+            Some((gpk, gsk)) if gpk == "G" && wanted(*gsk) => Some((*gsk, r.pk.clone(), r.sk)),
+            _ => None,
+        })
+        .collect();
+    found.sort();
+    if !forward {
+        found.reverse();
+    }
+    found.into_iter().map(|(_, pk, sk)| (pk, sk)).collect()
+}
+
 fn keys_of(items: &[Item]) -> Vec<(String, i64)> {
     items
         .iter()
@@ -238,18 +259,7 @@ async fn reads_across_parts_keep_one_maps_order_and_pages() {
 
     // GSI query, both directions: index sort key, then the table keys.
     for forward in [true, false] {
-        let mut want: Vec<&Row> = rows
-            .iter()
-            .filter(|r| r.gsi.as_ref().is_some_and(|(gpk, _)| gpk == "G"))
-            .collect();
-        want.sort_by(|a, b| {
-            let (ga, gb) = (a.gsi.as_ref().unwrap().1, b.gsi.as_ref().unwrap().1);
-            (ga, &a.pk, a.sk).cmp(&(gb, &b.pk, b.sk))
-        });
-        if !forward {
-            want.reverse();
-        }
-        let want: Vec<_> = want.into_iter().map(key).collect();
+        let want = gsi_partition_order(&rows, |_| true, forward);
         for limit in [None, Some(1), Some(6)] {
             let mut q = QueryRequest::new(
                 "merge",
@@ -281,22 +291,7 @@ async fn reads_across_parts_keep_one_maps_order_and_pages() {
         q.scan_forward = forward;
         q.limit = Some(4);
         let got = query_pages(&b, q, &["pk", "sk", "gpk", "gsk"]).await;
-        let mut in_range: Vec<&Row> = rows
-            .iter()
-            .filter(|r| {
-                r.gsi
-                    .as_ref()
-                    .is_some_and(|(gpk, gsk)| gpk == "G" && (3..=5).contains(gsk))
-            })
-            .collect();
-        in_range.sort_by(|a, b| {
-            let (ga, gb) = (a.gsi.as_ref().unwrap().1, b.gsi.as_ref().unwrap().1);
-            (ga, &a.pk, a.sk).cmp(&(gb, &b.pk, b.sk))
-        });
-        if !forward {
-            in_range.reverse();
-        }
-        let in_range: Vec<_> = in_range.into_iter().map(key).collect();
+        let in_range = gsi_partition_order(&rows, |gsk| (3..=5).contains(&gsk), forward);
         assert_eq!(keys_of(&got), in_range);
     }
 
