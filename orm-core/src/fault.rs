@@ -174,19 +174,13 @@ impl FaultInjection {
 }
 
 #[async_trait]
-impl Backend for FaultInjection {
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
+impl BackendLayer for FaultInjection {
+    type Inner = dyn Backend;
+
+    fn inner(&self) -> &dyn Backend {
+        &*self.inner
     }
-    async fn create_table(&self, definition: &TableDefinition) -> Result<()> {
-        self.inner.create_table(definition).await
-    }
-    async fn describe_table(&self, name: &str) -> Result<TableDefinition> {
-        self.inner.describe_table(name).await
-    }
-    async fn delete_table(&self, name: &str) -> Result<()> {
-        self.inner.delete_table(name).await
-    }
+
     async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
         self.call_fault("GetItem", false)?;
         self.inner.get_item(request).await
