@@ -20,7 +20,8 @@
 //!     MemoryBackend::new(),
 //!     FaultConfig { unprocessed: 0.3, seed: 7, ..FaultConfig::default() },
 //! );
-//! let table = Table::new(faulty, "app");
+//! // One chunk at a time, so that the seed alone decides the faults (see `FaultConfig::seed`).
+//! let table = Table::new(faulty, "app").reconfigure(|c| c.batch.concurrency = 1);
 //! table.create_table::<Row>().await?;
 //! let rows: Vec<Row> = (0..500).map(|id| Row { id }).collect();
 //! Row::batch_put(&table, &rows).await?;   // retried until all 500 are stored
@@ -50,7 +51,9 @@ pub struct FaultConfig {
     /// Whether throttling and transient faults also hit single-item calls and queries (not only
     /// batches).
     pub all_operations: bool,
-    /// The seed: the same seed and the same sequence of calls give the same faults.
+    /// The seed: the same seed and the same sequence of calls give the same faults. A batch's
+    /// chunks run concurrently (`BatchConfig::concurrency`), so their calls interleave
+    /// differently from run to run: set `concurrency` to 1 where the faults must repeat.
     pub seed: u64,
 }
 
