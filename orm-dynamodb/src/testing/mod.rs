@@ -143,6 +143,12 @@ pub fn skip_requested() -> bool {
 
 /// A backend on the endpoint, with credentials and region for a local server.
 pub async fn backend_for_endpoint(endpoint: &str) -> Result<DynamoBackend> {
+    local_builder(endpoint).build().await
+}
+
+/// A builder for a backend on a local server's endpoint: credentials and region from the
+/// environment, else fake ones (a local server accepts any).
+fn local_builder(endpoint: &str) -> crate::DynamoBackendBuilder {
     DynamoBackend::builder()
         .endpoint_url(endpoint)
         .region(env("AWS_REGION").unwrap_or_else(|| "us-east-1".into()))
@@ -150,8 +156,6 @@ pub async fn backend_for_endpoint(endpoint: &str) -> Result<DynamoBackend> {
             env("AWS_ACCESS_KEY_ID").unwrap_or_else(|| "local".into()),
             env("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|| "local".into()),
         )
-        .build()
-        .await
 }
 
 /// Where a [`LocalServer`] came from.

@@ -80,13 +80,7 @@ pub(crate) async fn wait_until_answering(
     // One attempt per probe (the loop below retries), each bounded, so that a server that
     // accepts connections but never answers is probed again rather than waited on forever.
     let attempt = timeout.min(Duration::from_secs(5));
-    let probe = match crate::DynamoBackend::builder()
-        .endpoint_url(endpoint)
-        .region(env("AWS_REGION").unwrap_or_else(|| "us-east-1".into()))
-        .credentials(
-            env("AWS_ACCESS_KEY_ID").unwrap_or_else(|| "local".into()),
-            env("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|| "local".into()),
-        )
+    let probe = match super::local_builder(endpoint)
         .max_attempts(1)
         .timeout_config(
             TimeoutConfig::builder()
