@@ -12,6 +12,7 @@ mod query;
 pub mod server;
 mod snapshot;
 mod stored;
+mod streams;
 mod table;
 mod update;
 mod write;
@@ -20,13 +21,16 @@ pub use crate::snapshot::{Snapshot, SnapshotError, SNAPSHOT_VERSION};
 
 use crate::key::PrimaryKey;
 use crate::lock::{ReadGuard, ShardedLock, WriteGuard};
+use crate::streams::{Captured, Stream, Streams};
 use crate::table::{part_of, Frozen, Part, Schema, Table};
 use crate::write::{Failure, Planned, Ready};
 use async_trait::async_trait;
 use orm_core::backend::{
-    BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, Capabilities, DeleteItem, GetItem,
-    KeyType, Limits, PutItem, QueryOutput, QueryRequest, RawItem, ScanRequest, TableDefinition,
-    TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
+    BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, Capabilities, DeleteItem,
+    DescribeStream, GetItem, GetRecords, GetRecordsOutput, GetShardIterator, KeyType, Limits,
+    ListStreams, ListStreamsOutput, PutItem, QueryOutput, QueryRequest, RawItem, ScanRequest,
+    StreamDescription, StreamViewType, TableDefinition, TransactGet, TransactWrite,
+    TransactWriteAction, UpdateItem, WriteRequest,
 };
 use orm_core::error::{CancellationCode, CancellationReason};
 use orm_core::{Backend, Error, Item, Number, Result, Value};
@@ -59,10 +63,14 @@ type Catalog = HashMap<String, Arc<Table>>;
 /// 2. the parts of tables ([`Table`]): a request locks the parts it touches, ordered by table
 ///    name, then part index (a single-item request locks one part);
 /// 3. `tokens`, a leaf: taken last, by a transaction with a client request token, after its
-///    parts; no lock is ever taken while holding it.
+///    parts; no lock is ever taken while holding it;
+/// 4. the streams ([`Streams`]): their registry after any part lock (enabling a stream holds
+///    every part of its table), a stream's own log (where writes append their records, holding
+///    their parts) last of all.
 struct State {
     tables: ShardedLock<Catalog>,
     tokens: Mutex<HashMap<String, TokenRecord>>,
+    streams: Streams,
 }
 
 /// The table named `name`, or DynamoDB's error for a missing table.
@@ -95,6 +103,33 @@ fn read_parts<'t, 'n>(
         .collect()
 }
 
+/// Records the changes of one batch write or transaction (in the order they were applied),
+/// each table's in one append, while their parts are still locked: a reader of a stream sees all
+/// of its table's changes of the request, or none, together and in action order.
+fn record_all<'n>(
+    parts: &BTreeMap<(&'n str, usize), WriteGuard<'_, Part>>,
+    changes: Vec<(&'n str, Captured)>,
+) {
+    let mut changes: Vec<Option<(&str, Captured)>> = changes.into_iter().map(Some).collect();
+    for i in 0..changes.len() {
+        let Some((table, _)) = changes[i] else {
+            continue;
+        };
+        let stream = parts
+            .range((table, 0)..)
+            .next()
+            .and_then(|(_, part)| part.stream.clone());
+        let mine = changes[i..]
+            .iter_mut()
+            .filter(|c| c.as_ref().is_some_and(|(t, _)| *t == table))
+            .filter_map(|c| c.take().map(|(_, captured)| captured));
+        match stream {
+            Some(stream) => stream.record(mine),
+            None => mine.for_each(drop),
+        }
+    }
+}
+
 fn table_not_found(name: &str) -> Error {
     Error::TableNotFound {
         table: name.to_owned(),
@@ -124,7 +159,7 @@ pub struct MemoryBackend {
 
 impl Default for MemoryBackend {
     fn default() -> MemoryBackend {
-        MemoryBackend::from_tables(HashMap::new())
+        MemoryBackend::from_tables(HashMap::new(), Streams::default())
     }
 }
 
@@ -214,18 +249,30 @@ impl MemoryBackend {
         MemoryBackend::default()
     }
 
-    /// A backend holding these tables (sharing their items).
-    fn from_tables(tables: HashMap<String, Frozen>) -> MemoryBackend {
+    /// A backend holding these tables (sharing their items), with these (empty) streams: a
+    /// table that had a stream gets a new one of the same view type.
+    pub(crate) fn from_tables(tables: HashMap<String, Frozen>, streams: Streams) -> MemoryBackend {
+        let with_streams: Vec<(String, StreamViewType)> = tables
+            .iter()
+            .filter_map(|(name, frozen)| Some((name.clone(), frozen.stream?)))
+            .collect();
         let tables = tables
             .into_iter()
             .map(|(name, frozen)| (name, Arc::new(Table::from_frozen(frozen))))
             .collect();
-        MemoryBackend {
+        let backend = MemoryBackend {
             state: Arc::new(State {
                 tables: ShardedLock::new(tables),
                 tokens: Mutex::new(HashMap::new()),
+                streams,
             }),
+        };
+        for (name, view_type) in with_streams {
+            backend
+                .enable_stream(&name, view_type)
+                .expect("a new table has no stream yet");
         }
+        backend
     }
 
     /// A frozen copy of every table, O(1) per part: every part of every table read-locked at
@@ -285,7 +332,54 @@ impl MemoryBackend {
     /// # Ok::<(), orm_core::Error>(()) }).unwrap();
     /// ```
     pub fn fork(&self) -> MemoryBackend {
-        MemoryBackend::from_tables(self.frozen_tables())
+        MemoryBackend::from_tables(self.frozen_tables(), self.state.streams.fork())
+    }
+
+    /// Turns on the stream of table `name`: from now on every committed change to its items is
+    /// recorded, with `view_type`'s images, in a new stream (a new label and ARN). DynamoDB's
+    /// `ValidationException` if the table already has an enabled stream.
+    pub(crate) fn enable_stream(&self, name: &str, view_type: StreamViewType) -> Result<Arc<Stream>> {
+        let tables = self.catalog();
+        let table = tables.get(name).ok_or_else(|| table_not_found(name))?;
+        // Every part locked: the stream records exactly the writes committed after this.
+        let mut parts = table.write_all();
+        if parts[0].stream.is_some() {
+            return Err(Error::service_validation(
+                "UpdateTable",
+                "Table already has an enabled stream",
+            ));
+        }
+        let stream = self.state.streams.create(table, view_type);
+        for part in &mut parts {
+            part.stream = Some(Arc::clone(&stream));
+        }
+        Ok(stream)
+    }
+
+    /// Turns off the stream of table `name`: its open shard closes; its records stay readable
+    /// for 24 hours. DynamoDB's `ValidationException` if the table has no enabled stream.
+    pub(crate) fn disable_stream(&self, name: &str) -> Result<()> {
+        let tables = self.catalog();
+        let table = table_named(&tables, name)?;
+        let mut parts = table.write_all();
+        let stream = parts[0].stream.clone().ok_or_else(|| {
+            Error::service_validation("UpdateTable", "Table has no stream to disable")
+        })?;
+        for part in &mut parts {
+            part.stream = None;
+        }
+        stream.disable();
+        Ok(())
+    }
+
+    /// Moves this backend's clock forward by `by`, for tests of what time does to streams:
+    /// shard iterators expire 15 minutes after they are handed out, records are trimmed
+    /// after 24 hours (and disabled streams forgotten), open shards roll over every 4 hours, and
+    /// records made from now on carry the later time. Forks of this backend start from its
+    /// clock; nothing else (item TTL: [`MemoryBackend::purge_expired`] takes its own time) reads
+    /// it.
+    pub fn advance_time(&self, by: Duration) {
+        self.state.streams.counters().advance(by);
     }
 
     /// The catalog, read-locked (see [`State`] for the lock order).
@@ -375,21 +469,20 @@ impl MemoryBackend {
             .flat_map(|(r, keys)| keys.iter().map(|k| (r.table.as_str(), part_of(&k.pk))))
             .collect();
         let mut parts = write_parts(&tables, written);
+        let mut changes = Vec::new();
         for (request, keys) in requests.iter().zip(checked) {
             for (write, key) in request.writes.iter().zip(keys) {
                 let part = parts
                     .get_mut(&(request.table.as_str(), part_of(&key.pk)))
                     .expect("every written part is locked");
-                match write {
-                    WriteRequest::Put(item) => {
-                        part.put(key, item);
-                    }
-                    WriteRequest::Delete(_) => {
-                        part.delete(&key);
-                    }
-                }
+                let captured = match write {
+                    WriteRequest::Put(item) => part.put_captured(key, item),
+                    WriteRequest::Delete(_) => part.delete_captured(&key),
+                };
+                changes.extend(captured.map(|c| (request.table.as_str(), c)));
             }
         }
+        record_all(&parts, changes);
         Ok(())
     }
 
@@ -412,7 +505,10 @@ impl MemoryBackend {
 #[async_trait]
 impl Backend for MemoryBackend {
     fn capabilities(&self) -> Capabilities {
-        Capabilities::default()
+        Capabilities {
+            streams: true,
+            ..Capabilities::default()
+        }
     }
 
     async fn create_table(&self, definition: &TableDefinition) -> Result<()> {
@@ -436,12 +532,23 @@ impl Backend for MemoryBackend {
     }
 
     async fn delete_table(&self, name: &str) -> Result<()> {
-        self.state
+        let removed = self
+            .state
             .tables
             .write()
             .remove(name)
-            .map(drop)
-            .ok_or_else(|| table_not_found(name))
+            .ok_or_else(|| table_not_found(name))?;
+        // No request can reach the table any more; its stream closes, and keeps the names
+        // its records are decoded with (it stays readable for 24 hours).
+        let mut parts = removed.write_all();
+        if let Some(stream) = parts[0].stream.clone() {
+            for part in &mut parts {
+                part.stream = None;
+            }
+            stream.disable();
+            stream.freeze_names(&parts.iter().map(|p| &**p).collect::<Vec<&Part>>());
+        }
+        Ok(())
     }
 
     async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
@@ -519,6 +626,39 @@ impl Backend for MemoryBackend {
         request.validate()?;
         service("TransactWriteItems", || {
             self.transact_write_checked(request)
+        })
+    }
+
+    async fn list_streams(&self, request: &ListStreams) -> Result<ListStreamsOutput> {
+        request.validate()?;
+        Ok(self
+            .state
+            .streams
+            .list(request, streams::names::DEFAULT_REGION))
+    }
+
+    async fn describe_stream(&self, request: &DescribeStream) -> Result<StreamDescription> {
+        request.validate()?;
+        self.state
+            .streams
+            .describe(request, streams::names::DEFAULT_REGION)
+    }
+
+    async fn get_shard_iterator(&self, request: &GetShardIterator) -> Result<String> {
+        request.validate()?;
+        service("GetShardIterator", || {
+            self.state
+                .streams
+                .shard_iterator(request, streams::names::DEFAULT_REGION)
+        })
+    }
+
+    async fn get_records(&self, request: &GetRecords) -> Result<GetRecordsOutput> {
+        request.validate()?;
+        service("GetRecords", || {
+            self.state
+                .streams
+                .records(request, streams::names::DEFAULT_REGION)
         })
     }
 }
@@ -769,10 +909,14 @@ impl MemoryBackend {
                 limits.max_transaction_bytes
             )));
         }
-        // Apply everything.
-        for (at, r) in ready {
-            write::commit(parts.get_mut(&at).expect("locked above"), r);
+        // Apply everything, and record it in the tables' streams.
+        let mut changes = Vec::new();
+        for ((name, part), r) in ready {
+            let (_, captured) =
+                write::commit_captured(parts.get_mut(&(name, part)).expect("locked above"), r);
+            changes.extend(captured.map(|c| (name, c)));
         }
+        record_all(&parts, changes);
         if let (Some((token, record)), Some(tokens)) = (remembered, &mut tokens) {
             tokens.insert(token, record);
         }

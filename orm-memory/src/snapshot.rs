@@ -203,7 +203,7 @@ impl Snapshot {
     /// A new backend holding this snapshot's tables, in O(1) per table; its writes affect
     /// neither the snapshot nor anything else forked from it.
     pub fn fork(&self) -> crate::MemoryBackend {
-        crate::MemoryBackend::from_tables((*self.tables).clone())
+        crate::MemoryBackend::from_tables((*self.tables).clone(), Default::default())
     }
 
     /// The names of the tables, sorted.

@@ -24,8 +24,9 @@ use crate::limits;
 use crate::lock::{ReadGuard, ShardedLock, WriteGuard};
 use crate::merge::Merge;
 use crate::stored::{Dict, Names, Selector, SharedStored, Stored};
+use crate::streams::{Captured, Stream};
 use orm_core::backend::{
-    IndexDefinition, KeyAttribute, Limits, Projection, RawItem, TableDefinition,
+    IndexDefinition, KeyAttribute, Limits, Projection, RawItem, StreamViewType, TableDefinition,
 };
 use orm_core::expr::{Condition, Path};
 use orm_core::{Error, Item, Number, Result, Value};
@@ -130,11 +131,17 @@ pub(crate) struct Schema {
     pub(crate) limits: Limits,
 }
 
-/// Items of one part of a table: its partitions, its slice of every index, its names.
+/// Items of one part of a table: its partitions, its slice of every index, its names, and the
+/// table's stream, when one is enabled.
 #[derive(Debug)]
 pub(crate) struct Part {
     /// The table's definition.
     pub(crate) schema: Arc<Schema>,
+    /// Its position among the table's parts.
+    pub(crate) index: usize,
+    /// The stream every committed change to this part's items is recorded in (the same for
+    /// every part of the table; set and cleared holding every part's write lock).
+    pub(crate) stream: Option<Arc<Stream>>,
     /// Partition key -> sort key ([`KeyPart::MIN`] without one) -> item.
     pub(crate) partitions: Map<KeyPart, Map<KeyPart, Stored>>,
     /// The entries of each secondary index for this part's items, in definition order.
@@ -147,10 +154,13 @@ pub(crate) struct Part {
 }
 
 impl Clone for Part {
-    /// A fork of the part: O(1), sharing the item maps and names copy-on-write.
+    /// A fork of the part: O(1), sharing the item maps and names copy-on-write. The copy
+    /// records in no stream (a fork's tables get streams of their own).
     fn clone(&self) -> Part {
         Part {
             schema: Arc::clone(&self.schema),
+            index: self.index,
+            stream: None,
             partitions: self.partitions.clone(),
             indexes: self.indexes.clone(),
             names: self.names.clone(),
@@ -339,16 +349,23 @@ impl Schema {
 }
 
 impl Part {
-    /// An empty part of a table.
-    fn new(schema: Arc<Schema>) -> Part {
+    /// An empty part of a table, at position `index`.
+    fn new(schema: Arc<Schema>, index: usize) -> Part {
         Part {
             indexes: vec![Map::new(); schema.indexes.len()],
             schema,
+            index,
+            stream: None,
             partitions: Map::new(),
             names: Names::default(),
             scratch: Vec::new(),
             len: 0,
         }
+    }
+
+    /// The interned names its stored items are decoded with.
+    pub(crate) fn dict(&self) -> &Arc<Dict> {
+        self.names.dict()
     }
 
     /// The whole item of a stored item or index entry of this part.
@@ -405,6 +422,12 @@ impl Part {
     /// The item is encoded once (and once more per `KeysOnly`/`Include` index holding it);
     /// it is borrowed, so a caller that owns it drops it afterwards.
     pub(crate) fn put(&mut self, key: PrimaryKey, item: &Item) -> Option<Stored> {
+        self.store(key, item, false).0
+    }
+
+    /// Stores a (checked) item of this part: the replaced item, and, when `keep` is set, the
+    /// stored form of the new one (for the stream).
+    fn store(&mut self, key: PrimaryKey, item: &Item, keep: bool) -> (Option<Stored>, Option<Stored>) {
         let stored = Stored::encode(item, &mut self.names, &mut self.scratch, None);
         let old = self
             .partitions
@@ -438,7 +461,43 @@ impl Part {
         if old.is_none() {
             self.len += 1;
         }
-        old
+        (old, keep.then_some(stored))
+    }
+
+    /// Stores a (checked) item; the change, when the table has a stream (to record with others
+    /// of the same write: [`Part::record`]).
+    pub(crate) fn put_captured(&mut self, key: PrimaryKey, item: &Item) -> Option<Captured> {
+        if self.stream.is_none() {
+            self.put(key, item);
+            return None;
+        }
+        let (old, new) = self.store(key, item, true);
+        Some(Captured {
+            part: self.index,
+            old,
+            new,
+            by_ttl: false,
+        })
+    }
+
+    /// Deletes the item with this key; the change, when there was an item and the table has a
+    /// stream.
+    pub(crate) fn delete_captured(&mut self, key: &PrimaryKey) -> Option<Captured> {
+        let old = self.delete(key)?;
+        self.stream.as_ref()?;
+        Some(Captured {
+            part: self.index,
+            old: Some(old),
+            new: None,
+            by_ttl: false,
+        })
+    }
+
+    /// Records changes of this part's items in the table's stream (nothing without one).
+    pub(crate) fn record(&self, changes: impl IntoIterator<Item = Captured>) {
+        if let Some(stream) = &self.stream {
+            stream.record(changes);
+        }
     }
 
     /// Deletes and returns the item with this key.
@@ -490,9 +549,20 @@ impl Part {
                     })
             })
             .collect();
+        let mut removed = Vec::new();
         for key in &expired {
-            self.delete(key);
+            let old = self.delete(key);
+            if self.stream.is_some() {
+                removed.extend(old.map(|old| Captured {
+                    part: self.index,
+                    old: Some(old),
+                    new: None,
+                    by_ttl: true,
+                }));
+            }
         }
+        // Removed by DynamoDB itself: REMOVE records with its service identity.
+        self.record(removed);
         expired.len()
     }
 }
@@ -528,11 +598,16 @@ impl Table {
     }
 
     /// A frozen copy of the parts whose read guards are `parts` (all of this table's, from
-    /// [`Table::read_all`]): O(1) per part.
+    /// [`Table::read_all`]): O(1) per part. It remembers the view type of the table's stream,
+    /// not the stream (see [`Frozen::stream`]).
     pub(crate) fn freeze(&self, parts: &[ReadGuard<'_, Part>]) -> Frozen {
         Frozen {
             schema: Arc::clone(&self.schema),
             parts: parts.iter().map(|p| Part::clone(p)).collect(),
+            stream: parts
+                .first()
+                .and_then(|p| p.stream.as_ref())
+                .map(|s| s.view_type),
         }
     }
 
@@ -544,6 +619,11 @@ impl Table {
     /// Exclusive access to one part.
     pub(crate) fn write(&self, part: usize) -> WriteGuard<'_, Part> {
         self.parts[part].write()
+    }
+
+    /// Exclusive access to every part, locked in order.
+    pub(crate) fn write_all(&self) -> Vec<WriteGuard<'_, Part>> {
+        self.parts.iter().map(ShardedLock::write).collect()
     }
 
     /// Shared access to every part, locked in order.
@@ -579,6 +659,10 @@ pub(crate) struct Frozen {
     /// The definition, shared with the parts.
     pub(crate) schema: Arc<Schema>,
     parts: Vec<Part>,
+    /// The view type of the table's stream when it was frozen: a backend made from the copy
+    /// (a fork) enables a new stream of this view type on the table, recording the fork's own
+    /// changes from the moment of the fork.
+    pub(crate) stream: Option<StreamViewType>,
 }
 
 impl Frozen {
@@ -586,8 +670,11 @@ impl Frozen {
     pub(crate) fn new(def: TableDefinition, limits: Limits) -> Result<Frozen> {
         let schema = Arc::new(Schema::new(def, limits)?);
         Ok(Frozen {
-            parts: (0..PARTS).map(|_| Part::new(Arc::clone(&schema))).collect(),
+            parts: (0..PARTS)
+                .map(|index| Part::new(Arc::clone(&schema), index))
+                .collect(),
             schema,
+            stream: None,
         })
     }
 
@@ -652,9 +739,10 @@ mod tests {
 
     /// One part of a table (every item in it, whatever its partition key).
     fn table() -> Part {
-        Part::new(Arc::new(
-            Schema::new(definition(), Limits::default()).unwrap(),
-        ))
+        Part::new(
+            Arc::new(Schema::new(definition(), Limits::default()).unwrap()),
+            0,
+        )
     }
 
     fn put(t: &mut Part, item: Item) -> Option<Item> {
