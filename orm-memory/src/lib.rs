@@ -338,7 +338,11 @@ impl MemoryBackend {
     /// Turns on the stream of table `name`: from now on every committed change to its items is
     /// recorded, with `view_type`'s images, in a new stream (a new label and ARN). DynamoDB's
     /// `ValidationException` if the table already has an enabled stream.
-    pub(crate) fn enable_stream(&self, name: &str, view_type: StreamViewType) -> Result<Arc<Stream>> {
+    pub(crate) fn enable_stream(
+        &self,
+        name: &str,
+        view_type: StreamViewType,
+    ) -> Result<Arc<Stream>> {
         let tables = self.catalog();
         let table = tables.get(name).ok_or_else(|| table_not_found(name))?;
         // Every part locked: the stream records exactly the writes committed after this.

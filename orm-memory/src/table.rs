@@ -427,7 +427,12 @@ impl Part {
 
     /// Stores a (checked) item of this part: the replaced item, and, when `keep` is set, the
     /// stored form of the new one (for the stream).
-    fn store(&mut self, key: PrimaryKey, item: &Item, keep: bool) -> (Option<Stored>, Option<Stored>) {
+    fn store(
+        &mut self,
+        key: PrimaryKey,
+        item: &Item,
+        keep: bool,
+    ) -> (Option<Stored>, Option<Stored>) {
         let stored = Stored::encode(item, &mut self.names, &mut self.scratch, None);
         let old = self
             .partitions

@@ -27,9 +27,9 @@ pub use request::{
 };
 pub use schema::{IndexDefinition, KeyAttribute, KeyType, Projection, TableDefinition};
 pub use stream::{
-    DescribeStream, GetRecords, GetRecordsOutput, GetShardIterator, ListStreams,
-    ListStreamsOutput, Shard, ShardIteratorType, StreamDescription, StreamEventName,
-    StreamRecord, StreamStatus, StreamSummary, StreamViewType, UserIdentity,
+    ChangeKind, DescribeStream, GetRecords, GetRecordsOutput, GetShardIterator, ListStreams,
+    ListStreamsOutput, Shard, ShardIteratorType, StreamDescription, StreamRecord, StreamStatus,
+    StreamSummary, StreamViewType, UserIdentity,
 };
 
 use crate::error::Result;

@@ -203,11 +203,7 @@ impl ListStreams {
             _ => {}
         }
         if let Some(arn) = &self.exclusive_start_stream_arn {
-            check_length(
-                "exclusiveStartStreamArn",
-                arn,
-                &limits::STREAM_ARN_LENGTH,
-            )?;
+            check_length("exclusiveStartStreamArn", arn, &limits::STREAM_ARN_LENGTH)?;
         }
         if let Some(table) = &self.table {
             check_length("tableName", table, &(3..=255))?;
@@ -492,7 +488,7 @@ pub struct GetRecordsOutput {
 
 /// What happened to the item: a stream record's `eventName`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StreamEventName {
+pub enum ChangeKind {
     /// `INSERT`: the item was created.
     Insert,
     /// `MODIFY`: an existing item changed.
@@ -501,29 +497,25 @@ pub enum StreamEventName {
     Remove,
 }
 
-impl StreamEventName {
+impl ChangeKind {
     /// DynamoDB's name: `INSERT`, `MODIFY` or `REMOVE`.
     pub fn as_str(self) -> &'static str {
         match self {
-            StreamEventName::Insert => "INSERT",
-            StreamEventName::Modify => "MODIFY",
-            StreamEventName::Remove => "REMOVE",
+            ChangeKind::Insert => "INSERT",
+            ChangeKind::Modify => "MODIFY",
+            ChangeKind::Remove => "REMOVE",
         }
     }
 
     /// The event DynamoDB names `name`.
-    pub fn from_name(name: &str) -> Option<StreamEventName> {
-        [
-            StreamEventName::Insert,
-            StreamEventName::Modify,
-            StreamEventName::Remove,
-        ]
-        .into_iter()
-        .find(|e| e.as_str() == name)
+    pub fn from_name(name: &str) -> Option<ChangeKind> {
+        [ChangeKind::Insert, ChangeKind::Modify, ChangeKind::Remove]
+            .into_iter()
+            .find(|e| e.as_str() == name)
     }
 }
 
-impl fmt::Display for StreamEventName {
+impl fmt::Display for ChangeKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -559,7 +551,7 @@ pub struct StreamRecord {
     /// The record's unique id.
     pub event_id: String,
     /// What happened.
-    pub event_name: StreamEventName,
+    pub event_name: ChangeKind,
     /// The region of the table.
     pub aws_region: String,
     /// When the change was made, rounded down to the second.
@@ -583,7 +575,7 @@ pub struct StreamRecord {
 impl StreamRecord {
     /// Whether DynamoDB removed the item because its time to live expired.
     pub fn is_ttl_deletion(&self) -> bool {
-        self.event_name == StreamEventName::Remove
+        self.event_name == ChangeKind::Remove
             && self
                 .user_identity
                 .as_ref()
@@ -611,7 +603,7 @@ mod tests {
         }
         assert_eq!(StreamViewType::from_name("ALL"), None);
         for e in ["INSERT", "MODIFY", "REMOVE"] {
-            assert_eq!(StreamEventName::from_name(e).unwrap().as_str(), e);
+            assert_eq!(ChangeKind::from_name(e).unwrap().as_str(), e);
         }
         assert_eq!(
             StreamStatus::from_name("DISABLED"),
@@ -668,20 +660,16 @@ mod tests {
         .contains("maximum: 100"));
         let shard = "shardId-00000001796632565919-e2f516eb";
         let at = |s: &str| {
-            GetShardIterator::new(
-                "arn",
-                shard,
-                ShardIteratorType::AtSequenceNumber(s.into()),
-            )
-            .validate()
+            GetShardIterator::new("arn", shard, ShardIteratorType::AtSequenceNumber(s.into()))
+                .validate()
         };
         assert!(err(at("1")).contains("length greater than or equal to 21"));
         assert!(err(at(&"a".repeat(21))).contains("Invalid SequenceNumber"));
         assert!(at(&"1".repeat(21)).is_ok());
-        assert!(err(
-            GetShardIterator::new("arn", "x", ShardIteratorType::Latest).validate()
-        )
-        .contains("'shardId'"));
+        assert!(
+            err(GetShardIterator::new("arn", "x", ShardIteratorType::Latest).validate())
+                .contains("'shardId'")
+        );
     }
 
     #[test]
@@ -694,9 +682,6 @@ mod tests {
             compare_sequence_numbers("4421584500000000017450439091", "000000000000000000010"),
             Ordering::Greater
         );
-        assert_eq!(
-            compare_sequence_numbers("0010", "10"),
-            Ordering::Equal
-        );
+        assert_eq!(compare_sequence_numbers("0010", "10"), Ordering::Equal);
     }
 }

@@ -89,7 +89,9 @@ mod tests {
 
     fn position() -> Position {
         Position {
-            stream_arn: "arn:aws:dynamodb:us-east-1:000000000000:table/app/stream/2026-12-07T08:36:05.888".into(),
+            stream_arn:
+                "arn:aws:dynamodb:us-east-1:000000000000:table/app/stream/2026-12-07T08:36:05.888"
+                    .into(),
             shard_id: "shardId-00000001796632565919-e2f516eb".into(),
             next: 42,
             issued_ms: 1_796_632_565_919,

@@ -10,6 +10,8 @@
 //! [`MemoryBackend::advance_time`](crate::MemoryBackend::advance_time), so that iterator expiry
 //! (15 minutes), shard roll-over and retention can be tested without waiting.
 
+#[cfg(test)]
+mod feed_tests;
 pub(crate) mod iterator;
 pub(crate) mod names;
 pub(crate) mod stream;
@@ -22,8 +24,8 @@ use crate::table::Table;
 use iterator::Position;
 use orm_core::backend::stream::limits;
 use orm_core::backend::{
-    DescribeStream, GetRecords, GetRecordsOutput, GetShardIterator, ListStreams,
-    ListStreamsOutput, StreamDescription, StreamSummary, StreamViewType,
+    DescribeStream, GetRecords, GetRecordsOutput, GetShardIterator, ListStreams, ListStreamsOutput,
+    StreamDescription, StreamSummary, StreamViewType,
 };
 use orm_core::{Error, Result};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -163,7 +165,9 @@ impl Streams {
         let more = streams.len() > limit;
         streams.truncate(limit);
         ListStreamsOutput {
-            last_evaluated_stream_arn: more.then(|| streams.last().map(|s| s.arn(region))).flatten(),
+            last_evaluated_stream_arn: more
+                .then(|| streams.last().map(|s| s.arn(region)))
+                .flatten(),
             streams: streams
                 .iter()
                 .map(|s| StreamSummary {
@@ -192,11 +196,17 @@ impl Streams {
     }
 
     /// GetShardIterator (checked by the caller).
-    pub(crate) fn shard_iterator(&self, request: &GetShardIterator, region: &str) -> Result<String> {
-        let stream = self.find(&request.stream_arn).ok_or_else(|| Error::StreamNotFound {
-            message: "Stream does not exist".into(),
-            source: None,
-        })?;
+    pub(crate) fn shard_iterator(
+        &self,
+        request: &GetShardIterator,
+        region: &str,
+    ) -> Result<String> {
+        let stream = self
+            .find(&request.stream_arn)
+            .ok_or_else(|| Error::StreamNotFound {
+                message: "Stream does not exist".into(),
+                source: None,
+            })?;
         stream.shard_iterator(region, &request.shard_id, &request.position)
     }
 

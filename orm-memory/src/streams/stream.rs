@@ -29,8 +29,8 @@ use super::names;
 use crate::stored::{Dict, Stored};
 use crate::table::{Part, Table};
 use orm_core::backend::{
-    GetRecordsOutput, Shard, ShardIteratorType, StreamDescription, StreamEventName,
-    StreamRecord, StreamStatus, StreamViewType, UserIdentity,
+    ChangeKind, GetRecordsOutput, Shard, ShardIteratorType, StreamDescription, StreamRecord,
+    StreamStatus, StreamViewType, UserIdentity,
 };
 use orm_core::{Error, Item, Result};
 use std::collections::hash_map::RandomState;
@@ -146,7 +146,7 @@ pub(crate) struct Captured {
 struct Entry {
     sequence: u64,
     at_ms: u64,
-    event: StreamEventName,
+    event: ChangeKind,
     part: u8,
     by_ttl: bool,
     old: Option<Stored>,
@@ -301,8 +301,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// DynamoDB Streams' `TrimmedDataAccessException`.
 fn trimmed() -> Error {
     Error::TrimmedData {
-        message: "The operation attempted to read past the oldest stream record in a shard."
-            .into(),
+        message: "The operation attempted to read past the oldest stream record in a shard.".into(),
         source: None,
     }
 }
@@ -360,18 +359,16 @@ impl Stream {
         let view = self.view_type;
         for change in changes {
             let event = match (&change.old, &change.new) {
-                (None, Some(_)) => StreamEventName::Insert,
+                (None, Some(_)) => ChangeKind::Insert,
                 (Some(old), Some(new)) if old.same_encoding(new) => continue,
-                (Some(_), Some(_)) => StreamEventName::Modify,
-                (Some(_), None) => StreamEventName::Remove,
+                (Some(_), Some(_)) => ChangeKind::Modify,
+                (Some(_), None) => ChangeKind::Remove,
                 (None, None) => continue,
             };
             // Keep the images the view type shows, or else one image for the keys.
             let (shows_new, shows_old) = (view.has_new_image(), view.has_old_image());
             let (new, old) = match (change.new, change.old) {
-                (new, old)
-                    if (shows_new && new.is_some()) || (shows_old && old.is_some()) =>
-                {
+                (new, old) if (shows_new && new.is_some()) || (shows_old && old.is_some()) => {
                     (new.filter(|_| shows_new), old.filter(|_| shows_old))
                 }
                 (Some(new), _) => (Some(new), None),
@@ -387,7 +384,10 @@ impl Stream {
                 new,
             };
             log.bytes += entry.bytes();
-            let shard = log.shards.back_mut().expect("an enabled stream has an open shard");
+            let shard = log
+                .shards
+                .back_mut()
+                .expect("an enabled stream has an open shard");
             shard.last = entry.sequence;
             shard.records.push_back(entry);
         }
@@ -514,7 +514,9 @@ impl Stream {
             if shard.is_trimmed(position.next) {
                 return Err(trimmed());
             }
-            let first = shard.records.partition_point(|e| e.sequence < position.next);
+            let first = shard
+                .records
+                .partition_point(|e| e.sequence < position.next);
             let mut bytes = 0;
             let entries: Vec<Entry> = shard
                 .records
@@ -523,7 +525,8 @@ impl Stream {
                 .take(limit)
                 .take_while(|e| {
                     bytes += e.bytes();
-                    bytes <= orm_core::backend::stream::limits::MAX_GET_RECORDS_BYTES || bytes == e.bytes()
+                    bytes <= orm_core::backend::stream::limits::MAX_GET_RECORDS_BYTES
+                        || bytes == e.bytes()
                 })
                 .cloned()
                 .collect();
@@ -585,10 +588,16 @@ impl Stream {
 
     /// A kept record as DynamoDB Streams shows it.
     fn decode(&self, region: &str, entry: &Entry, dict: &Option<Arc<Dict>>) -> StreamRecord {
-        let dict = dict.as_ref().expect("the names of every entry's part were fetched");
+        let dict = dict
+            .as_ref()
+            .expect("the names of every entry's part were fetched");
         let new = entry.new.as_ref().map(|s| s.decode(dict));
         let old = entry.old.as_ref().map(|s| s.decode(dict));
-        let keys = self.keys(new.as_ref().or(old.as_ref()).expect("a record keeps an image"));
+        let keys = self.keys(
+            new.as_ref()
+                .or(old.as_ref())
+                .expect("a record keeps an image"),
+        );
         let view = self.view_type;
         let new_image = new.filter(|_| view.has_new_image());
         let old_image = old.filter(|_| view.has_old_image());
@@ -644,7 +653,10 @@ impl Log {
 
     /// Closes the open shard and opens its child when it has been open [`SHARD_LIFETIME`].
     fn roll_over(&mut self, now: u64, counters: &Counters) {
-        let open = self.shards.back_mut().expect("an enabled stream has an open shard");
+        let open = self
+            .shards
+            .back_mut()
+            .expect("an enabled stream has an open shard");
         if now.saturating_sub(open.created_ms) < duration_ms(SHARD_LIFETIME) {
             return;
         }

@@ -3,10 +3,9 @@
 use super::Retention;
 use crate::MemoryBackend;
 use orm_core::backend::{
-    BatchWrite, DeleteItem, DescribeStream, GetRecords, GetShardIterator, KeyAttribute, KeyType,
-    ListStreams, PutItem, ShardIteratorType, StreamEventName, StreamRecord, StreamStatus,
-    StreamViewType, TableDefinition, TransactWrite, TransactWriteAction, UpdateItem,
-    WriteRequest,
+    BatchWrite, ChangeKind, DeleteItem, DescribeStream, GetRecords, GetShardIterator, KeyAttribute,
+    KeyType, ListStreams, PutItem, ShardIteratorType, StreamRecord, StreamStatus, StreamViewType,
+    TableDefinition, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
 use orm_core::expr::{attr, Update};
 use orm_core::{Backend, Error, Item};
@@ -98,7 +97,7 @@ async fn read_all(b: &MemoryBackend, arn: &str) -> Vec<StreamRecord> {
     records
 }
 
-fn events(records: &[StreamRecord]) -> Vec<(StreamEventName, Item)> {
+fn events(records: &[StreamRecord]) -> Vec<(ChangeKind, Item)> {
     records
         .iter()
         .map(|r| (r.event_name, r.keys.clone()))
@@ -115,10 +114,14 @@ async fn each_view_type_shows_its_images_and_dynamodb_s_sizes() {
             .await
             .unwrap();
         let records = read_all(&b, &arn).await;
-        use StreamEventName::*;
+        use ChangeKind::*;
         assert_eq!(
             events(&records),
-            [(Insert, key("a", 1)), (Modify, key("a", 1)), (Remove, key("a", 1))],
+            [
+                (Insert, key("a", 1)),
+                (Modify, key("a", 1)),
+                (Remove, key("a", 1))
+            ],
             "{view}"
         );
         let (new, old) = (view.has_new_image(), view.has_old_image());
@@ -186,7 +189,7 @@ async fn writes_that_change_nothing_record_nothing() {
     };
     assert!(b.put_item(&refused).await.is_err());
     let records = read_all(&b, &arn).await;
-    assert_eq!(events(&records), [(StreamEventName::Insert, key("a", 1))]);
+    assert_eq!(events(&records), [(ChangeKind::Insert, key("a", 1))]);
 }
 
 #[tokio::test]
@@ -218,7 +221,7 @@ async fn transactions_and_batches_record_together_in_action_order() {
     .await
     .unwrap();
     let records = read_all(&b, &arn).await;
-    use StreamEventName::*;
+    use ChangeKind::*;
     let mut expected = vec![(Insert, key("d", 1))];
     expected.extend(keys.iter().map(|k| (Insert, key(k, 1))));
     expected.extend([
@@ -244,9 +247,8 @@ async fn iterator_positions_read_from_where_they_say() {
     }
     let all = read_all(&b, &arn).await;
     let seq = |i: usize| all[i].sequence_number.clone();
-    let from = |records: Vec<StreamRecord>| -> Vec<Item> {
-        records.into_iter().map(|r| r.keys).collect()
-    };
+    let from =
+        |records: Vec<StreamRecord>| -> Vec<Item> { records.into_iter().map(|r| r.keys).collect() };
     let read = |it: String| {
         let b = b.clone();
         async move { b.get_records(&GetRecords::new(it)).await.unwrap() }
@@ -283,7 +285,9 @@ async fn iterator_positions_read_from_where_they_say() {
         .await
         .unwrap_err();
     assert!(
-        before.to_string().contains("Invalid SequenceNumber for the shard"),
+        before
+            .to_string()
+            .contains("Invalid SequenceNumber for the shard"),
         "{before}"
     );
     let unknown = b
@@ -294,7 +298,10 @@ async fn iterator_positions_read_from_where_they_say() {
         ))
         .await
         .unwrap_err();
-    assert!(matches!(unknown, Error::StreamNotFound { .. }), "{unknown:?}");
+    assert!(
+        matches!(unknown, Error::StreamNotFound { .. }),
+        "{unknown:?}"
+    );
 }
 
 #[tokio::test]
@@ -303,7 +310,11 @@ async fn forged_foreign_and_expired_iterators_are_refused() {
     put(&b, item("a", 1, "x")).await;
     let it = iterator(&b, &arn, ShardIteratorType::TrimHorizon).await;
     // Forged.
-    for forged in ["x".repeat(40), format!("{it}x"), it.replacen("|1|", "|2|", 1)] {
+    for forged in [
+        "x".repeat(40),
+        format!("{it}x"),
+        it.replacen("|1|", "|2|", 1),
+    ] {
         let e = b.get_records(&GetRecords::new(forged)).await.unwrap_err();
         assert!(
             matches!(&e, Error::ServiceValidation { message, .. } if message == "Invalid ShardIterator"),
@@ -312,7 +323,10 @@ async fn forged_foreign_and_expired_iterators_are_refused() {
     }
     // Foreign: a fork's own streams, and it cannot read this backend's iterators.
     let fork = b.fork();
-    let e = fork.get_records(&GetRecords::new(it.clone())).await.unwrap_err();
+    let e = fork
+        .get_records(&GetRecords::new(it.clone()))
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::ServiceValidation { .. }), "{e:?}");
     // Another stream's ARN.
     let missing = arn.replace("table/app/", "table/nope/");
@@ -351,7 +365,11 @@ async fn disabling_closes_the_stream_and_enabling_makes_a_new_one() {
     put(&b, item("a", 1, "x")).await;
     let open = iterator(&b, &first, ShardIteratorType::TrimHorizon).await;
     b.disable_stream("app").unwrap();
-    assert!(b.disable_stream("app").unwrap_err().to_string().contains("no stream to disable"));
+    assert!(b
+        .disable_stream("app")
+        .unwrap_err()
+        .to_string()
+        .contains("no stream to disable"));
     put(&b, item("a", 2, "unrecorded")).await;
     b.enable_stream("app", StreamViewType::KeysOnly).unwrap();
     assert!(b
@@ -364,11 +382,18 @@ async fn disabling_closes_the_stream_and_enabling_makes_a_new_one() {
     assert_ne!(first, second);
     let listed = b.list_streams(&ListStreams::of_table("app")).await.unwrap();
     assert_eq!(
-        listed.streams.iter().map(|s| &s.stream_arn).collect::<Vec<_>>(),
+        listed
+            .streams
+            .iter()
+            .map(|s| &s.stream_arn)
+            .collect::<Vec<_>>(),
         [&second, &first],
         "newest first"
     );
-    let old = b.describe_stream(&DescribeStream::new(&first)).await.unwrap();
+    let old = b
+        .describe_stream(&DescribeStream::new(&first))
+        .await
+        .unwrap();
     assert_eq!(old.status, StreamStatus::Disabled);
     assert!(old.shards.iter().all(|s| s.is_closed()));
     assert_eq!(
@@ -380,11 +405,11 @@ async fn disabling_closes_the_stream_and_enabling_makes_a_new_one() {
     );
     // The closed shard reads to its end, then has no next iterator.
     let out = b.get_records(&GetRecords::new(open)).await.unwrap();
-    assert_eq!(events(&out.records), [(StreamEventName::Insert, key("a", 1))]);
+    assert_eq!(events(&out.records), [(ChangeKind::Insert, key("a", 1))]);
     assert_eq!(out.next_shard_iterator, None);
     assert_eq!(
         events(&read_all(&b, &second).await),
-        [(StreamEventName::Insert, key("a", 3))]
+        [(ChangeKind::Insert, key("a", 3))]
     );
 }
 
@@ -395,7 +420,8 @@ async fn a_deleted_table_s_stream_stays_readable_for_24_hours() {
     b.delete_table("app").await.unwrap();
     // A new table of the same name, and its own stream.
     b.create_table(&definition("app")).await.unwrap();
-    b.enable_stream("app", StreamViewType::NewAndOldImages).unwrap();
+    b.enable_stream("app", StreamViewType::NewAndOldImages)
+        .unwrap();
     put(&b, item("a", 1, "new table")).await;
     let records = read_all(&b, &arn).await;
     assert_eq!(records.len(), 1);
@@ -408,7 +434,10 @@ async fn a_deleted_table_s_stream_stays_readable_for_24_hours() {
         StreamStatus::Disabled
     );
     b.advance_time(Duration::from_secs(24 * 60 * 60));
-    let e = b.describe_stream(&DescribeStream::new(&arn)).await.unwrap_err();
+    let e = b
+        .describe_stream(&DescribeStream::new(&arn))
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::StreamNotFound { .. }), "{e:?}");
     assert_eq!(
         b.list_streams(&ListStreams::default())
@@ -433,7 +462,7 @@ async fn ttl_deletions_carry_dynamodb_s_identity() {
     let records = read_all(&b, &arn).await;
     let removals: Vec<(Item, bool)> = records
         .iter()
-        .filter(|r| r.event_name == StreamEventName::Remove)
+        .filter(|r| r.event_name == ChangeKind::Remove)
         .map(|r| (r.keys.clone(), r.is_ttl_deletion()))
         .collect();
     assert_eq!(removals, [(key("a", 2), false), (key("a", 1), true)]);
@@ -466,7 +495,10 @@ async fn records_are_trimmed_after_24_hours_and_beyond_the_byte_budget() {
         .await
         .unwrap_err();
     assert!(matches!(e, Error::TrimmedData { .. }), "{e:?}");
-    assert_eq!(events(&read_all(&b, &arn).await), [(StreamEventName::Insert, key("a", 2))]);
+    assert_eq!(
+        events(&read_all(&b, &arn).await),
+        [(ChangeKind::Insert, key("a", 2))]
+    );
 
     // A stream nobody reads keeps at most its byte budget.
     let small = MemoryBackend::new();
@@ -488,7 +520,11 @@ async fn records_are_trimmed_after_24_hours_and_beyond_the_byte_budget() {
     let arn = latest_arn(&small, "app").await;
     let records = read_all(&small, &arn).await;
     assert_eq!(records.len(), kept);
-    assert_eq!(records.last().unwrap().keys, key("a", 99), "the newest are kept");
+    assert_eq!(
+        records.last().unwrap().keys,
+        key("a", 99),
+        "the newest are kept"
+    );
 }
 
 #[tokio::test]
@@ -504,12 +540,15 @@ async fn shards_roll_over_into_children() {
         .shards;
     assert_eq!(shards.len(), 2);
     assert!(shards[0].is_closed() && !shards[1].is_closed());
-    assert_eq!(shards[1].parent_shard_id.as_ref(), Some(&shards[0].shard_id));
+    assert_eq!(
+        shards[1].parent_shard_id.as_ref(),
+        Some(&shards[0].shard_id)
+    );
     assert_eq!(
         events(&read_all(&b, &arn).await),
         [
-            (StreamEventName::Insert, key("a", 1)),
-            (StreamEventName::Insert, key("a", 2))
+            (ChangeKind::Insert, key("a", 1)),
+            (ChangeKind::Insert, key("a", 2))
         ]
     );
     // Pages of one shard.
@@ -541,12 +580,15 @@ async fn a_fork_records_its_own_changes_in_a_new_stream() {
     put(&b, item("s", 1, "source")).await;
     let fork_arn = latest_arn(&fork, "app").await;
     assert_ne!(fork_arn, arn, "a new stream");
-    assert_eq!(events(&read_all(&fork, &fork_arn).await), [(StreamEventName::Insert, key("f", 1))]);
+    assert_eq!(
+        events(&read_all(&fork, &fork_arn).await),
+        [(ChangeKind::Insert, key("f", 1))]
+    );
     assert_eq!(
         events(&read_all(&b, &arn).await),
         [
-            (StreamEventName::Insert, key("a", 1)),
-            (StreamEventName::Insert, key("s", 1))
+            (ChangeKind::Insert, key("a", 1)),
+            (ChangeKind::Insert, key("s", 1))
         ]
     );
     // A snapshot's forks too: the view type is kept, the records are not.
@@ -554,19 +596,23 @@ async fn a_fork_records_its_own_changes_in_a_new_stream() {
     put(&again, item("g", 1, "x")).await;
     let again_arn = latest_arn(&again, "app").await;
     let records = read_all(&again, &again_arn).await;
-    assert_eq!(events(&records), [(StreamEventName::Insert, key("g", 1))]);
+    assert_eq!(events(&records), [(ChangeKind::Insert, key("g", 1))]);
     assert_eq!(records[0].view_type, StreamViewType::NewImage);
 }
 
 #[test]
 fn concurrent_writers_are_recorded_in_commit_order() {
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let (b, arn) = runtime.block_on(with_stream(StreamViewType::NewImage));
     std::thread::scope(|s| {
         for t in 0..4u32 {
             let b = b.clone();
             s.spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .unwrap();
                 rt.block_on(async {
                     for i in 0..200u32 {
                         // Two keys per thread, rewritten: each key's records must end with its
