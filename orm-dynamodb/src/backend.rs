@@ -17,8 +17,9 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Error as ServiceError;
 use orm_core::backend::{
     Backend, BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, Capabilities, DeleteItem,
-    GetItem, PutItem, QueryOutput, QueryRequest, RawItem, ScanRequest, TableDefinition,
-    TransactGet, TransactWrite, UpdateItem, WriteRequest,
+    DescribeStream, GetItem, GetRecords, GetRecordsOutput, GetShardIterator, ListStreams,
+    ListStreamsOutput, PutItem, QueryOutput, QueryRequest, RawItem, ScanRequest, StreamDescription,
+    TableDefinition, TransactGet, TransactWrite, UpdateItem, WriteRequest,
 };
 use orm_core::error::{Error, Result};
 use orm_core::Item;
@@ -287,6 +288,7 @@ impl Backend for DynamoBackend {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             shared_storage: true,
+            streams: true,
             ..Default::default()
         }
     }
@@ -530,6 +532,26 @@ impl Backend for DynamoBackend {
             capacity_sum(out.consumed_capacity.as_ref()),
         );
         Ok(())
+    }
+
+    async fn list_streams(&self, request: &ListStreams) -> Result<ListStreamsOutput> {
+        request.validate()?;
+        self.list_streams_call(request).await
+    }
+
+    async fn describe_stream(&self, request: &DescribeStream) -> Result<StreamDescription> {
+        request.validate()?;
+        self.describe_stream_call(request).await
+    }
+
+    async fn get_shard_iterator(&self, request: &GetShardIterator) -> Result<String> {
+        request.validate()?;
+        self.get_shard_iterator_call(request).await
+    }
+
+    async fn get_records(&self, request: &GetRecords) -> Result<GetRecordsOutput> {
+        request.validate()?;
+        self.get_records_call(request).await
     }
 }
 
