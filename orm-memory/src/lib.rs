@@ -269,7 +269,7 @@ impl MemoryBackend {
         };
         for (name, view_type) in with_streams {
             backend
-                .enable_stream(&name, view_type)
+                .start_stream(&name, view_type)
                 .expect("a new table has no stream yet");
         }
         backend
@@ -338,7 +338,13 @@ impl MemoryBackend {
     /// Turns on the stream of table `name`: from now on every committed change to its items is
     /// recorded, with `view_type`'s images, in a new stream (a new label and ARN). DynamoDB's
     /// `ValidationException` if the table already has an enabled stream.
-    pub(crate) fn enable_stream(
+    #[doc(hidden)]
+    pub fn enable_stream(&self, name: &str, view_type: StreamViewType) -> Result<()> {
+        self.start_stream(name, view_type).map(drop)
+    }
+
+    /// [`MemoryBackend::enable_stream`], handing back the new stream.
+    pub(crate) fn start_stream(
         &self,
         name: &str,
         view_type: StreamViewType,
@@ -362,7 +368,8 @@ impl MemoryBackend {
 
     /// Turns off the stream of table `name`: its open shard closes; its records stay readable
     /// for 24 hours. DynamoDB's `ValidationException` if the table has no enabled stream.
-    pub(crate) fn disable_stream(&self, name: &str) -> Result<()> {
+    #[doc(hidden)]
+    pub fn disable_stream(&self, name: &str) -> Result<()> {
         let tables = self.catalog();
         let table = table_named(&tables, name)?;
         let mut parts = table.write_all();

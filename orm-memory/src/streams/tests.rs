@@ -508,7 +508,7 @@ async fn records_are_trimmed_after_24_hours_and_beyond_the_byte_budget() {
     });
     small.create_table(&definition("app")).await.unwrap();
     let stream = small
-        .enable_stream("app", StreamViewType::NewAndOldImages)
+        .start_stream("app", StreamViewType::NewAndOldImages)
         .unwrap();
     let big = "x".repeat(1000);
     for i in 0..100 {
