@@ -15,14 +15,36 @@
 //!
 //! Requests are `POST /` with `X-Amz-Target: DynamoDB_20120810.<Operation>` and a JSON body;
 //! answers carry `x-amzn-RequestId` and `x-amz-crc32`, and errors DynamoDB's `__type` and
-//! `message`. Signatures are accepted without being checked, as DynamoDB Local does. See
-//! docs/server.md for the operations and what differs from DynamoDB.
+//! `message`. By default signatures are accepted without being checked, as DynamoDB Local does;
+//! a server built with [`MemoryServerBuilder::require_signature`] (the program's
+//! `--require-signature KEY:SECRET`) verifies AWS Signature Version 4 as DynamoDB does and lets
+//! in only the clients holding one of its keys:
+//!
+//! ```
+//! use orm_memory::server::{Credentials, MemoryServer};
+//! use orm_memory::MemoryBackend;
+//!
+//! let server = MemoryServer::builder(MemoryBackend::new())
+//!     .require_signature(Credentials::new("AKIDEXAMPLE", "a-long-random-secret"))
+//!     .start()
+//!     .unwrap();
+//! // Clients configured with that key id and secret get in; any other signature is refused
+//! // with DynamoDB's UnrecognizedClientException or InvalidSignatureException.
+//! # drop(server);
+//! ```
+//!
+//! See docs/server.md for the operations and what differs from DynamoDB.
 
 mod crc32;
 mod error;
 mod expr;
 mod json;
 mod ops;
+mod sigv4;
+
+#[doc(hidden)]
+pub use sigv4::PreparedSignatureCheck;
+pub use sigv4::{Credentials, MAX_CLOCK_SKEW};
 
 use crate::MemoryBackend;
 use bytes::Bytes;
@@ -35,6 +57,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::SystemTime;
 
 /// The largest request body accepted: DynamoDB's 16 MB (a full BatchWriteItem).
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
@@ -46,6 +69,8 @@ struct Shared {
     backend: MemoryBackend,
     catalog: ops::Catalog,
     requests: AtomicU64,
+    /// Who may send requests (everyone when it holds no key).
+    verifier: sigv4::Verifier,
 }
 
 /// A running DynamoDB-compatible server over a [`MemoryBackend`]. It serves on its own thread
@@ -66,14 +91,62 @@ impl std::fmt::Debug for MemoryServer {
     }
 }
 
+/// How a [`MemoryServer`] is set up: its address and who may send requests.
+/// [`MemoryServer::builder`] makes one; [`MemoryServerBuilder::start`] serves.
+#[derive(Debug)]
+#[must_use = "a builder does nothing until `start`"]
+pub struct MemoryServerBuilder {
+    backend: MemoryBackend,
+    addr: SocketAddr,
+    credentials: Vec<Credentials>,
+}
+
+impl MemoryServerBuilder {
+    /// Listens on `addr` (default `127.0.0.1:0`: loopback, a free port).
+    pub fn addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Accepts only requests signed (AWS Signature Version 4) with `credentials`; call it again
+    /// to accept several keys. Without it every request is accepted, signed or not.
+    pub fn require_signature(mut self, credentials: Credentials) -> Self {
+        self.credentials.push(credentials);
+        self
+    }
+
+    /// Binds and starts serving.
+    pub fn start(self) -> io::Result<MemoryServer> {
+        MemoryServer::serve(self)
+    }
+}
+
 impl MemoryServer {
     /// Serves `backend` on 127.0.0.1 and a free port.
     pub fn start(backend: MemoryBackend) -> io::Result<MemoryServer> {
-        MemoryServer::bind(backend, SocketAddr::from(([127, 0, 0, 1], 0)))
+        MemoryServer::builder(backend).start()
     }
 
     /// Serves `backend` on `addr` (e.g. `127.0.0.1:8000`).
     pub fn bind(backend: MemoryBackend, addr: SocketAddr) -> io::Result<MemoryServer> {
+        MemoryServer::builder(backend).addr(addr).start()
+    }
+
+    /// A server to configure before it starts: address, required signatures.
+    pub fn builder(backend: MemoryBackend) -> MemoryServerBuilder {
+        MemoryServerBuilder {
+            backend,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            credentials: Vec::new(),
+        }
+    }
+
+    fn serve(config: MemoryServerBuilder) -> io::Result<MemoryServer> {
+        let MemoryServerBuilder {
+            backend,
+            addr,
+            credentials,
+        } = config;
         let listener = TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -81,6 +154,7 @@ impl MemoryServer {
             backend: backend.clone(),
             catalog: ops::Catalog::default(),
             requests: AtomicU64::new(0),
+            verifier: sigv4::Verifier::new(credentials),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -230,8 +304,9 @@ async fn answer(
             format!("{} is not supported: send POST /", request.method()),
         ));
     }
-    let target = request
-        .headers()
+    let (head, body) = request.into_parts();
+    let target = head
+        .headers
         .get("x-amz-target")
         .and_then(|t| t.to_str().ok())
         .unwrap_or("")
@@ -245,7 +320,7 @@ async fn answer(
             )
         })?
         .to_string();
-    let body = Limited::new(request.into_body(), MAX_REQUEST_BYTES)
+    let body = Limited::new(body, MAX_REQUEST_BYTES)
         .collect()
         .await
         .map_err(|e| {
@@ -254,6 +329,16 @@ async fn answer(
             ))
         })?
         .to_bytes();
+    if shared.verifier.is_enabled() {
+        let signed = sigv4::SignedRequest {
+            method: head.method.as_str(),
+            path: head.uri.path(),
+            query: head.uri.query().unwrap_or(""),
+            headers: &head.headers,
+            body: &body,
+        };
+        shared.verifier.verify(&signed, SystemTime::now())?;
+    }
     let json = decode_body(&body)?;
     ops::dispatch(&shared.backend, &shared.catalog, &op, &json)
 }
