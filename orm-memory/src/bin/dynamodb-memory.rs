@@ -12,11 +12,17 @@
 //!   several. `DYNAMODB_MEMORY_REQUIRE_SIGNATURE` holds the same list, for secrets kept out of
 //!   the command line (which other users of the machine can read). Without either, any
 //!   signature is accepted, as DynamoDB Local does, and binding to an address other than
-//!   loopback prints a warning.
+//!   loopback prints a warning;
+//! - `--max-connections N` (default 1024): connections open at once; at the limit a new client
+//!   takes the place of the connection waiting longest without a request in progress;
+//! - `--header-timeout SECS` (default 60): the time to send a request head (also how long an idle
+//!   keep-alive connection stays open); `--body-timeout SECS` (default 60): the time to send a
+//!   body once its head is in.
 
-use orm_memory::server::{Credentials, MemoryServer};
+use orm_memory::server::{Credentials, MemoryServer, ServerLimits};
 use orm_memory::MemoryBackend;
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 /// The environment variable that may hold `--require-signature`'s list.
 const REQUIRE_SIGNATURE_ENV: &str = "DYNAMODB_MEMORY_REQUIRE_SIGNATURE";
@@ -24,7 +30,9 @@ const REQUIRE_SIGNATURE_ENV: &str = "DYNAMODB_MEMORY_REQUIRE_SIGNATURE";
 fn usage() -> ! {
     eprintln!(
         "usage: dynamodb-memory [--port P] [--host H] [--require-signature KEY:SECRET[:TOKEN][,...]]...\n\
-         \x20      (defaults: 127.0.0.1:8000, any signature accepted; {REQUIRE_SIGNATURE_ENV} may hold the keys)"
+         \x20      [--max-connections N] [--header-timeout SECS] [--body-timeout SECS]\n\
+         \x20      (defaults: 127.0.0.1:8000, any signature accepted ({REQUIRE_SIGNATURE_ENV} may hold\n\
+         \x20      the keys), 1024 connections, 60 s for a request head, 60 s for a body)"
     );
     std::process::exit(2);
 }
@@ -54,7 +62,23 @@ fn exposure_warning(host: IpAddr, signed: bool) -> Option<String> {
     })
 }
 
+/// A positive number of seconds (fractions allowed).
+fn parse_seconds(name: &str, v: &str) -> Duration {
+    match v.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs.is_finite() && secs <= 86_400.0 => {
+            Duration::from_secs_f64(secs)
+        }
+        _ => {
+            eprintln!(
+                "dynamodb-memory: {name} takes seconds (more than 0, at most 86400), got {v:?}"
+            );
+            usage()
+        }
+    }
+}
+
 fn main() {
+    let mut limits = ServerLimits::default();
     let mut port: u16 = 8000;
     let mut host: IpAddr = [127, 0, 0, 1].into();
     let mut keys: Vec<Credentials> = Vec::new();
@@ -93,6 +117,22 @@ fn main() {
                 }
                 keys.extend(parsed);
             }
+            "--max-connections" => {
+                let v = value("--max-connections");
+                limits.max_connections = v.parse().ok().filter(|n| *n > 0).unwrap_or_else(|| {
+                    eprintln!(
+                        "dynamodb-memory: --max-connections takes a positive number, got {v:?}"
+                    );
+                    usage()
+                })
+            }
+            "--header-timeout" => {
+                limits.header_timeout =
+                    parse_seconds("--header-timeout", &value("--header-timeout"))
+            }
+            "--body-timeout" => {
+                limits.body_timeout = parse_seconds("--body-timeout", &value("--body-timeout"))
+            }
             "-h" | "--help" => usage(),
             other => {
                 eprintln!("dynamodb-memory: unknown argument {other:?}");
@@ -104,7 +144,9 @@ fn main() {
         eprintln!("{warning}");
     }
     let signed = !keys.is_empty();
-    let mut builder = MemoryServer::builder(MemoryBackend::new()).addr(SocketAddr::new(host, port));
+    let mut builder = MemoryServer::builder(MemoryBackend::new())
+        .addr(SocketAddr::new(host, port))
+        .limits(limits);
     for key in keys {
         builder = builder.require_signature(key);
     }

@@ -55,6 +55,11 @@ impl ApiError {
         }
     }
 
+    /// The same error with another HTTP status.
+    pub(crate) fn with_status(self, status: u16) -> ApiError {
+        ApiError { status, ..self }
+    }
+
     /// A 400 `ValidationException`.
     pub(crate) fn validation(message: impl Into<String>) -> ApiError {
         ApiError::new(400, "ValidationException", message)

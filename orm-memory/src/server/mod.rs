@@ -35,13 +35,16 @@
 //!
 //! See docs/server.md for the operations and what differs from DynamoDB.
 
+mod body;
 mod crc32;
 mod error;
 mod expr;
 mod json;
+mod limits;
 mod ops;
 mod sigv4;
 
+pub use limits::{ServerLimits, MAX_HEAD_BYTES};
 #[doc(hidden)]
 pub use sigv4::PreparedSignatureCheck;
 pub use sigv4::{Credentials, MAX_CLOCK_SKEW};
@@ -49,7 +52,7 @@ pub use sigv4::{Credentials, MAX_CLOCK_SKEW};
 use crate::MemoryBackend;
 use bytes::Bytes;
 use error::ApiError;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use std::io;
@@ -71,6 +74,8 @@ struct Shared {
     requests: AtomicU64,
     /// Who may send requests (everyone when it holds no key).
     verifier: sigv4::Verifier,
+    limits: ServerLimits,
+    connections: Arc<limits::Connections>,
 }
 
 /// A running DynamoDB-compatible server over a [`MemoryBackend`]. It serves on its own thread
@@ -78,6 +83,7 @@ struct Shared {
 pub struct MemoryServer {
     addr: SocketAddr,
     backend: MemoryBackend,
+    connections: Arc<limits::Connections>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -91,7 +97,8 @@ impl std::fmt::Debug for MemoryServer {
     }
 }
 
-/// How a [`MemoryServer`] is set up: its address and who may send requests.
+/// How a [`MemoryServer`] is set up: its address, who may send requests, and its
+/// [limits](ServerLimits).
 /// [`MemoryServer::builder`] makes one; [`MemoryServerBuilder::start`] serves.
 #[derive(Debug)]
 #[must_use = "a builder does nothing until `start`"]
@@ -99,6 +106,7 @@ pub struct MemoryServerBuilder {
     backend: MemoryBackend,
     addr: SocketAddr,
     credentials: Vec<Credentials>,
+    limits: ServerLimits,
 }
 
 impl MemoryServerBuilder {
@@ -112,6 +120,13 @@ impl MemoryServerBuilder {
     /// to accept several keys. Without it every request is accepted, signed or not.
     pub fn require_signature(mut self, credentials: Credentials) -> Self {
         self.credentials.push(credentials);
+        self
+    }
+
+    /// Bounds connections, the time to read requests, and their size (default:
+    /// [`ServerLimits::default`]).
+    pub fn limits(mut self, limits: ServerLimits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -138,6 +153,7 @@ impl MemoryServer {
             backend,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             credentials: Vec::new(),
+            limits: ServerLimits::default(),
         }
     }
 
@@ -146,6 +162,7 @@ impl MemoryServer {
             backend,
             addr,
             credentials,
+            limits,
         } = config;
         let listener = TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
@@ -155,11 +172,15 @@ impl MemoryServer {
             catalog: ops::Catalog::default(),
             requests: AtomicU64::new(0),
             verifier: sigv4::Verifier::new(credentials),
+            connections: limits::Connections::new(limits.max_connections),
+            limits,
         });
+        let connections = shared.connections.clone();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("dynamodb-memory")
             .enable_io()
+            .enable_time()
             .build()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -176,6 +197,7 @@ impl MemoryServer {
         Ok(MemoryServer {
             addr,
             backend,
+            connections,
             stop: Some(stop),
             thread: Some(thread),
         })
@@ -194,6 +216,11 @@ impl MemoryServer {
     /// The backend it serves (a clone shares its tables).
     pub fn backend(&self) -> &MemoryBackend {
         &self.backend
+    }
+
+    /// How many client connections are open now (at most [`ServerLimits::max_connections`]).
+    pub fn open_connections(&self) -> usize {
+        self.connections.count()
     }
 
     /// Stops serving and waits for the server thread to end (also done on drop).
@@ -227,28 +254,57 @@ async fn accept(
             _ = &mut stopped => return,
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
-                Err(_) => continue,
+                Err(_) => {
+                    // Out of file descriptors, most likely: pause rather than spin.
+                    tokio::time::sleep(limits::ACCEPT_ERROR_PAUSE).await;
+                    continue;
+                }
             },
         };
+        let admission = tokio::select! {
+            _ = &mut stopped => return,
+            admission = shared.connections.admit() => admission,
+        };
         let _ = stream.set_nodelay(true);
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
-                let shared = shared.clone();
-                async move { Ok::<_, std::convert::Infallible>(handle(&shared, request).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
-        });
+        tokio::spawn(serve(shared.clone(), stream, admission));
     }
 }
 
-async fn handle(shared: &Shared, request: Request<Incoming>) -> Response<Full<Bytes>> {
+/// Serves one connection until it closes, times out, or the server closes it to make room.
+async fn serve(shared: Arc<Shared>, stream: tokio::net::TcpStream, admission: limits::Admission) {
+    let connection = admission.connection.clone();
+    let io = hyper_util::rt::TokioIo::new(limits::Tracked::new(stream, connection.clone()));
+    let limits = shared.limits.clone();
+    let service = hyper::service::service_fn(move |request| {
+        let shared = shared.clone();
+        let connection = connection.clone();
+        async move {
+            connection.reading_body();
+            Ok::<_, std::convert::Infallible>(handle(&shared, &connection, request).await)
+        }
+    });
+    let served = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_header_size(MAX_HEAD_BYTES)
+        .serve_connection(io, service);
+    tokio::select! {
+        _ = served => {}
+        // Dropping the connection closes its socket.
+        _ = admission.connection.closed() => {}
+    }
+}
+
+async fn handle(
+    shared: &Shared,
+    connection: &limits::Connection,
+    request: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     let id = shared.requests.fetch_add(1, Ordering::Relaxed);
     let request_id = format!("MEMORY{id:046}");
     if request.method() == hyper::Method::GET {
+        connection.answering();
         return respond(
             StatusCode::OK,
             "text/plain",
@@ -256,7 +312,7 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Response<Full<By
             &request_id,
         );
     }
-    let answer = answer(shared, request).await;
+    let answer = answer(shared, connection, request).await;
     let (status, body) = match answer {
         Ok(body) => (StatusCode::OK, body),
         Err(e) => (
@@ -265,12 +321,20 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Response<Full<By
         ),
     };
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    respond(
+    let mut response = respond(
         status,
         "application/x-amz-json-1.0",
         bytes.into(),
         &request_id,
-    )
+    );
+    if matches!(status.as_u16(), 408 | 413) {
+        // The rest of the body was not read: the connection cannot carry another request.
+        response.headers_mut().insert(
+            hyper::header::CONNECTION,
+            hyper::header::HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 fn respond(
@@ -296,6 +360,7 @@ fn respond(
 
 async fn answer(
     shared: &Shared,
+    connection: &limits::Connection,
     request: Request<Incoming>,
 ) -> Result<serde_json::Value, ApiError> {
     if request.method() != hyper::Method::POST {
@@ -320,15 +385,9 @@ async fn answer(
             )
         })?
         .to_string();
-    let body = Limited::new(body, MAX_REQUEST_BYTES)
-        .collect()
-        .await
-        .map_err(|e| {
-            ApiError::validation(format!(
-                "Request body could not be read (at most {MAX_REQUEST_BYTES} bytes): {e}"
-            ))
-        })?
-        .to_bytes();
+    let body = body::read(body, shared.limits.body_timeout).await;
+    connection.answering();
+    let body = body?;
     if shared.verifier.is_enabled() {
         let signed = sigv4::SignedRequest {
             method: head.method.as_str(),

@@ -87,14 +87,30 @@ pub fn post_to(
         let _ = writer.write_all(head.as_bytes());
         let _ = writer.write_all(&body);
     });
+    let answer = read_answer(&mut stream)
+        .unwrap_or_else(|raw| panic!("the connection closed before a whole answer: {raw:?}"));
+    drop(stream);
+    let _ = sender.join();
+    // Every answer, error or not: a request id and the body's CRC-32.
+    let id = answer.header("x-amzn-RequestId").unwrap_or_default();
+    assert!(!id.is_empty(), "no x-amzn-RequestId: {:?}", answer.headers);
+    let crc = answer
+        .header("x-amz-crc32")
+        .unwrap_or_else(|| panic!("no x-amz-crc32: {:?}", answer.headers));
+    assert_eq!(crc, crc32(&answer.body).to_string(), "x-amz-crc32");
+    answer
+}
+
+/// Reads one answer from `stream` (whose read timeout bounds the wait). `Err` holds what was
+/// read when the connection closed (or timed out) before a whole answer.
+pub fn read_answer(stream: &mut TcpStream) -> Result<Answer, Vec<u8>> {
     let mut raw = Vec::new();
     let mut buf = [0u8; 64 * 1024];
     let (header_end, content_length) = loop {
-        let n = stream.read(&mut buf).expect("read the answer");
-        assert!(
-            n > 0,
-            "the connection closed before a whole answer: {raw:?}"
-        );
+        let n = stream.read(&mut buf).map_err(|_| raw.clone())?;
+        if n == 0 {
+            return Err(raw);
+        }
         raw.extend_from_slice(&buf[..n]);
         if let Some(end) = find(&raw, b"\r\n\r\n") {
             let head = String::from_utf8_lossy(&raw[..end]).to_string();
@@ -110,8 +126,10 @@ pub fn post_to(
         }
     };
     while raw.len() < header_end + content_length {
-        let n = stream.read(&mut buf).expect("read the body");
-        assert!(n > 0, "the connection closed inside the body");
+        let n = stream.read(&mut buf).map_err(|_| raw.clone())?;
+        if n == 0 {
+            return Err(raw);
+        }
         raw.extend_from_slice(&buf[..n]);
     }
     let head = String::from_utf8(raw[..header_end - 4].to_vec()).unwrap();
@@ -126,19 +144,9 @@ pub fn post_to(
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
         .collect();
-    let answer = Answer {
+    Ok(Answer {
         status,
         headers,
         body: raw[header_end..header_end + content_length].to_vec(),
-    };
-    drop(stream);
-    let _ = sender.join();
-    // Every answer, error or not: a request id and the body's CRC-32.
-    let id = answer.header("x-amzn-RequestId").unwrap_or_default();
-    assert!(!id.is_empty(), "no x-amzn-RequestId: {:?}", answer.headers);
-    let crc = answer
-        .header("x-amz-crc32")
-        .unwrap_or_else(|| panic!("no x-amz-crc32: {:?}", answer.headers));
-    assert_eq!(crc, crc32(&answer.body).to_string(), "x-amz-crc32");
-    answer
+    })
 }
