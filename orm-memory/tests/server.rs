@@ -297,11 +297,19 @@ fn a_body_over_16_mb_is_refused_and_the_server_goes_on() {
         serde_json::to_vec(&json!({"TableName": TABLE, "Item": key("big", "1")})).unwrap();
     body.resize(MAX_REQUEST_BYTES + 1, b' ');
     let answer = send(addr, Some("DynamoDB_20120810.PutItem"), body);
-    assert_error(
-        &answer,
-        "ValidationException",
-        &format!("at most {MAX_REQUEST_BYTES} bytes"),
+    // HTTP 413, as DynamoDB answers a request over its 16 MB.
+    assert_eq!(answer.status, 413);
+    let json = answer.json();
+    assert_eq!(
+        json["__type"],
+        "com.amazon.coral.service#RequestEntityTooLargeException"
     );
+    let message = json["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&MAX_REQUEST_BYTES.to_string()),
+        "{message}"
+    );
+    assert_eq!(answer.header("connection"), Some("close"));
     assert_eq!(count(addr, TABLE), 0, "the oversized PutItem wrote nothing");
     // At the limit it is read and served.
     let mut body =

@@ -414,8 +414,22 @@ async fn changed_expired_and_unsigned_requests_are_refused() {
         "does not match the signature",
     );
 
-    // Only the three accepted requests wrote.
-    assert_eq!(count(&server).await, 3);
+    // A gzip body: the signature covers the bytes as sent, which are decoded once verified.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &put_body("gzipped")).unwrap();
+    let gzipped = gz.finish().unwrap();
+    let mut signed = sign_request(addr, "PutItem", &gzipped, now, SECRET, header);
+    signed.headers.push(("Content-Encoding", "gzip".to_owned()));
+    let answer = send(addr, &signed, gzipped);
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+
+    // Only the four accepted requests wrote.
+    assert_eq!(count(&server).await, 4);
 }
 
 #[tokio::test]

@@ -62,7 +62,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::SystemTime;
 
-/// The largest request body accepted: DynamoDB's 16 MB (a full BatchWriteItem).
+/// The largest request body accepted, as sent and once decoded (`Content-Encoding`): DynamoDB's
+/// 16 MB (a full BatchWriteItem). Larger is HTTP 413.
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 
 /// The prefix of every `X-Amz-Target` this server answers.
@@ -385,7 +386,7 @@ async fn answer(
             )
         })?
         .to_string();
-    let body = body::read(body, shared.limits.body_timeout).await;
+    let body = body::read(&head.headers, body, shared.limits.body_timeout).await;
     connection.answering();
     let body = body?;
     if shared.verifier.is_enabled() {
@@ -398,6 +399,8 @@ async fn answer(
         };
         shared.verifier.verify(&signed, SystemTime::now())?;
     }
+    // The signature covers the body as sent: it is decoded only once verified.
+    let body = body::decode(&head.headers, body)?;
     let json = decode_body(&body)?;
     ops::dispatch(&shared.backend, &shared.catalog, &op, &json)
 }
