@@ -27,6 +27,20 @@ fn list_tables(addr: SocketAddr) -> raw_http::Answer {
     raw_http::post(addr, &headers, b"{}".to_vec())
 }
 
+/// `n` ListTables in a row, each answered 200.
+fn answered(addr: SocketAddr, n: usize, during: impl Fn()) {
+    for _ in 0..n {
+        let answer = list_tables(addr);
+        assert_eq!(
+            answer.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        during();
+    }
+}
+
 /// `n` connections that never send a byte.
 fn idle(addr: SocketAddr, n: usize) -> Vec<TcpStream> {
     (0..n)
@@ -104,15 +118,7 @@ fn a_thousand_idle_connections_and_slow_clients_do_not_starve_others() {
         server.open_connections() >= 1020
     });
     let start = Instant::now();
-    for _ in 0..20 {
-        let answer = list_tables(addr);
-        assert_eq!(
-            answer.status,
-            200,
-            "{}",
-            String::from_utf8_lossy(&answer.body)
-        );
-    }
+    answered(addr, 20, || {});
     assert!(
         start.elapsed() < BOUND,
         "20 answers took {:?}",
@@ -145,20 +151,10 @@ fn at_the_limit_new_clients_take_the_place_of_the_longest_waiting() {
         server.open_connections()
     );
     // Normal clients still get their answers, each in place of a waiting connection.
-    for _ in 0..20 {
-        let answer = list_tables(addr);
-        assert_eq!(
-            answer.status,
-            200,
-            "{}",
-            String::from_utf8_lossy(&answer.body)
-        );
-        assert!(
-            server.open_connections() <= MAX,
-            "{}",
-            server.open_connections()
-        );
-    }
+    answered(addr, 20, || {
+        let open = server.open_connections();
+        assert!(open <= MAX, "{open}");
+    });
     // The connections still open are the newest; all but MAX of the 60 were closed.
     let closed = waiting.iter().filter(|s| closed_by_server(s)).count();
     assert!(

@@ -156,6 +156,7 @@ async fn the_right_key_gets_in_through_the_sdk_and_others_do_not() {
 }
 
 /// A request signed by aws-sigv4: headers to send (the signature's included).
+#[derive(Clone)]
 struct Signed {
     headers: Vec<(&'static str, String)>,
     /// The query string of a presigned request (empty otherwise).
@@ -300,10 +301,7 @@ async fn changed_expired_and_unsigned_requests_are_refused() {
     );
 
     // A changed signed header: another operation under the same signature.
-    let mut changed = Signed {
-        headers: signed.headers.clone(),
-        query: String::new(),
-    };
+    let mut changed = signed.clone();
     for (name, value) in &mut changed.headers {
         if *name == "X-Amz-Target" {
             *value = target("DeleteItem");
@@ -326,47 +324,28 @@ async fn changed_expired_and_unsigned_requests_are_refused() {
     );
 
     // Signed 20 minutes ago (DynamoDB allows 15) and 20 minutes ahead.
-    let old = sign_request(
-        addr,
-        "PutItem",
-        &put_body("old"),
-        now - Duration::from_secs(1200),
-        SECRET,
-        header,
-    );
-    let answer = send(addr, &old, put_body("old"));
+    let put_at = |pk: &str, at: SystemTime| {
+        let body = put_body(pk);
+        send(
+            addr,
+            &sign_request(addr, "PutItem", &body, at, SECRET, header),
+            body,
+        )
+    };
+    let answer = put_at("old", now - Duration::from_secs(1200));
     assert_refused(&answer, "InvalidSignatureException", "Signature expired");
     assert_refused(&answer, "InvalidSignatureException", "- 15 min.)");
-    let ahead = sign_request(
-        addr,
-        "PutItem",
-        &put_body("ahead"),
-        now + Duration::from_secs(1200),
-        SECRET,
-        header,
-    );
-    let answer = send(addr, &ahead, put_body("ahead"));
+    let answer = put_at("ahead", now + Duration::from_secs(1200));
     assert_refused(
         &answer,
         "InvalidSignatureException",
         "Signature not yet current",
     );
     // Within the skew: accepted.
-    let recent = sign_request(
-        addr,
-        "PutItem",
-        &put_body("recent"),
-        now - Duration::from_secs(600),
-        SECRET,
-        header,
-    );
-    assert_eq!(send(addr, &recent, put_body("recent")).status, 200);
+    assert_eq!(put_at("recent", now - Duration::from_secs(600)).status, 200);
 
     // A payload hash that is not the body's.
-    let mut false_hash = Signed {
-        headers: signed.headers.clone(),
-        query: String::new(),
-    };
+    let mut false_hash = signed.clone();
     false_hash
         .headers
         .push(("X-Amz-Content-Sha256", "0".repeat(64)));

@@ -41,8 +41,21 @@ const RETRY: Duration = Duration::from_millis(100);
 /// descriptors), instead of spinning on the error.
 pub(crate) const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
 
-/// Bounds on connections, time and memory per request (see the [module](self) docs for what
-/// each does). `Default` holds the defaults, which the program's flags change.
+/// Bounds on connections, time and memory per request, so that idle connections, a slow-loris
+/// client or a body that never ends cannot starve the others. `Default` holds the defaults,
+/// which the program's flags change.
+///
+/// - **connections**: at most [`max_connections`](Self::max_connections) open at once. When a
+///   new client arrives at the limit, the server closes the connection that has waited longest
+///   without a request in progress (idle, still sending its head, or sending its body for over
+///   a second); a connection being answered is never closed. Only when every connection is
+///   being answered does a new client wait, in the listen backlog, for one to finish;
+/// - **time**: a request head must arrive whole within
+///   [`header_timeout`](Self::header_timeout), counted from the connection's start or the
+///   previous answer (so it is also how long an idle keep-alive connection stays), and its body
+///   within [`body_timeout`](Self::body_timeout) of the head;
+/// - **memory per request** (fixed): the head at most [`MAX_HEAD_BYTES`] (HTTP 431 past it), the
+///   body at most 16 MB as sent and 16 MB decoded (HTTP 413 past either).
 ///
 /// ```
 /// use orm_memory::server::{MemoryServer, ServerLimits};

@@ -840,17 +840,17 @@ fn epoch_seconds(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Option<u64
     u64::try_from(days * 86_400 + i64::from(h * 3600 + mi * 60 + s)).ok()
 }
 
-/// Seconds since the epoch -> `YYYYMMDDTHHMMSSZ`.
+/// Seconds since the epoch -> `YYYYMMDDTHHMMSSZ` (orm-core's RFC 3339 text without its
+/// separators and fraction).
 fn format_amz_date(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    let rfc3339 = orm_core::timestamp::rfc3339(UNIX_EPOCH + Duration::from_secs(secs));
+    // `YYYY-MM-DDTHH:MM:SS.ffffffZ`
+    let mut out: String = rfc3339[..19]
+        .chars()
+        .filter(|c| *c != '-' && *c != ':')
+        .collect();
+    out.push('Z');
+    out
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -862,20 +862,6 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
-}
-
-/// The inverse of [`days_from_civil`].
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]
