@@ -172,6 +172,82 @@ mod fixture {
         table.cleanup().await.unwrap();
     }
 
+    /// A memory source can require signatures: it lets in the fixture's own backends (signing
+    /// with `local_credentials()`), and refuses a client with another secret or another key with
+    /// DynamoDB's errors. The other sources refuse the setting before starting anything. Runs
+    /// when the source under test is a memory one.
+    #[tokio::test]
+    #[ignore = "starts the dynamodb-memory program (or its container); run with --ignored"]
+    async fn a_memory_source_can_require_signatures() {
+        use orm_dynamodb::testing::{backend_for_endpoint, local_credentials, Launcher};
+        use orm_dynamodb::DynamoBackend;
+        let source = std::env::var("ORM_DYNAMODB_SOURCE").unwrap_or_default();
+        let source = match source.as_str() {
+            "memory" => Source::Memory,
+            "memory-docker" => Source::MemoryDocker,
+            other => {
+                println!(
+                    "SKIP: a_memory_source_can_require_signatures runs with \
+                     ORM_DYNAMODB_SOURCE=memory or memory-docker (here {other:?})"
+                );
+                return;
+            }
+        };
+        require_started_server();
+        let server = Launcher::new(source)
+            .require_signature(true)
+            .start()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let own = backend_for_endpoint(server.endpoint()).await.unwrap();
+        own.client()
+            .list_tables()
+            .send()
+            .await
+            .expect("the fixture's credentials get in");
+        let (key, secret) = local_credentials();
+        for (key, secret, code) in [
+            (
+                key.clone(),
+                format!("{secret}-not"),
+                "InvalidSignatureException",
+            ),
+            (
+                format!("{key}OTHER"),
+                secret.clone(),
+                "UnrecognizedClientException",
+            ),
+        ] {
+            let other = DynamoBackend::builder()
+                .endpoint_url(server.endpoint())
+                .region("us-east-1")
+                .credentials(key, secret)
+                .max_attempts(1)
+                .build()
+                .await
+                .unwrap();
+            let err = other.client().list_tables().send().await.unwrap_err();
+            let got = aws_sdk_dynamodb::error::ProvideErrorMetadata::code(&err).unwrap_or_default();
+            assert_eq!(got, code, "{err:?}");
+        }
+        server.stop().unwrap();
+    }
+
+    /// Only the memory sources check signatures: asking the others is an error, before anything
+    /// starts (no Java or Docker needed).
+    #[tokio::test]
+    async fn only_memory_sources_can_require_signatures() {
+        use orm_dynamodb::testing::Launcher;
+        for source in [Source::Jar, Source::Endpoint] {
+            let err = Launcher::new(source)
+                .require_signature(true)
+                .start()
+                .await
+                .unwrap_err();
+            assert!(err.to_string().contains("memory sources only"), "{err}");
+        }
+    }
+
     /// Parallel tests share the server, each on its own table (run in other tests' runtimes).
     #[tokio::test]
     #[ignore = "starts DynamoDB Local (a JVM or a container); run with --ignored"]

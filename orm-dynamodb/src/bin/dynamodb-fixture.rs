@@ -198,14 +198,14 @@ async fn run(options: Options) -> Result<ExitCode, String> {
     command
         .args(&options.command[1..])
         .env("DYNAMODB_ENDPOINT", server.endpoint());
-    for (name, default) in [
-        ("AWS_ACCESS_KEY_ID", "fake"),
-        ("AWS_SECRET_ACCESS_KEY", "fake"),
-        ("AWS_REGION", "us-east-1"),
-    ] {
-        if std::env::var_os(name).is_none_or(|v| v.is_empty()) {
-            command.env(name, default);
-        }
+    // The credentials the fixture's own clients sign with (a memory server started requiring
+    // signatures requires exactly these), and a region.
+    let (key, secret) = orm_dynamodb::testing::local_credentials();
+    command
+        .env("AWS_ACCESS_KEY_ID", key)
+        .env("AWS_SECRET_ACCESS_KEY", secret);
+    if std::env::var_os("AWS_REGION").is_none_or(|v| v.is_empty()) {
+        command.env("AWS_REGION", "us-east-1");
     }
     let status = command.status();
     if let Err(e) = server.stop() {

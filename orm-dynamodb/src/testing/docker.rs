@@ -273,7 +273,11 @@ mod containers {
             return Err(fail(format!("the image {image} is not there: {build}")));
         }
         let (name, tag) = split_image(&image);
-        let request = DynamoDbMemoryImage::default().with_name(name).with_tag(tag);
+        let mut request = DynamoDbMemoryImage::default().with_name(name).with_tag(tag);
+        if launcher.require_signature {
+            let keys = super::super::memory::program_keys().map_err(fail)?;
+            request = request.with_env_var(super::super::memory::PROGRAM_KEYS_ENV, keys);
+        }
         run(launcher, request, &image, Source::MemoryDocker, &build).await
     }
 

@@ -16,6 +16,36 @@ use std::time::{Duration, Instant};
 /// (default: `dynamodb-memory` on `PATH`, else one built in this repository's `target/`).
 pub const MEMORY_BIN_ENV: &str = "ORM_DYNAMODB_MEMORY_BIN";
 
+/// The environment variable that makes the memory sources require signatures with the fixture's
+/// credentials (`1`, `true` or `yes`): [`Launcher::require_signature`]'s default.
+pub const MEMORY_REQUIRE_SIGNATURE_ENV: &str = "ORM_DYNAMODB_MEMORY_REQUIRE_SIGNATURE";
+
+/// The program's own variable holding the keys it requires (`KEY:SECRET`), which keeps the
+/// secret off its command line.
+pub(crate) const PROGRAM_KEYS_ENV: &str = "DYNAMODB_MEMORY_REQUIRE_SIGNATURE";
+
+/// Whether [`MEMORY_REQUIRE_SIGNATURE_ENV`] asks for signatures.
+pub(crate) fn require_signature_from_env() -> bool {
+    matches!(
+        env(MEMORY_REQUIRE_SIGNATURE_ENV).as_deref(),
+        Some("1" | "true" | "yes")
+    )
+}
+
+/// `KEY:SECRET` of the fixture's credentials, for [`PROGRAM_KEYS_ENV`]; an error when they cannot
+/// be given so (a `:` or `,` in the key id, a `,` in the secret).
+pub(crate) fn program_keys() -> Result<String, String> {
+    let (key, secret) = super::local_credentials();
+    if key.contains([':', ',']) || secret.contains(',') || key.is_empty() || secret.is_empty() {
+        return Err(format!(
+            "{MEMORY_REQUIRE_SIGNATURE_ENV}: the fixture's credentials (AWS_ACCESS_KEY_ID, \
+             AWS_SECRET_ACCESS_KEY) must be non-empty, the key id without ':' or ',', the secret \
+             without ','"
+        ));
+    }
+    Ok(format!("{key}:{secret}"))
+}
+
 /// What the program's command line contains: how `stop` knows a PID is still one.
 pub(crate) const PROCESS_MARKER: &str = "dynamodb-memory";
 
@@ -77,6 +107,10 @@ pub(crate) async fn start(launcher: &Launcher) -> Result<LocalServer, FixtureErr
     };
     let mut command = Command::new(&program);
     command.args(["--port", &port.to_string()]);
+    command.env_remove(PROGRAM_KEYS_ENV);
+    if launcher.require_signature {
+        command.env(PROGRAM_KEYS_ENV, program_keys().map_err(fail)?);
+    }
     let mut starting = Starting::spawn(
         command,
         &program.display().to_string(),

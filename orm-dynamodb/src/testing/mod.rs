@@ -54,7 +54,15 @@
 //! `scripts/dynamodb-local start/stop/run`.
 //!
 //! Credentials and region come from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` /
-//! `AWS_REGION` when set, else fixed fake values (DynamoDB Local accepts any).
+//! `AWS_REGION` when set, else fixed fake values (DynamoDB Local accepts any;
+//! [`local_credentials`]).
+//!
+//! **Signatures.** With [`MEMORY_REQUIRE_SIGNATURE_ENV`] (`ORM_DYNAMODB_MEMORY_REQUIRE_SIGNATURE=1`)
+//! or [`Launcher::require_signature`], the `memory` and `memory-docker` sources start
+//! `dynamodb-memory` requiring AWS Signature Version 4 with exactly those credentials (the key
+//! travels in the program's environment, not its command line): the suite then runs through the
+//! same signature checks a shared server applies, and a client with other credentials is refused
+//! with DynamoDB's `UnrecognizedClientException` or `InvalidSignatureException`.
 //!
 //! ```no_run
 //! # async fn demo(definition: orm_core::backend::TableDefinition) -> orm_core::Result<()> {
@@ -92,7 +100,7 @@ pub use install::{
     NPM_PACKAGE, NPM_VERSION,
 };
 pub use jar::{DEFAULT_JAVA_OPTS, JAVA_OPTS_ENV};
-pub use memory::MEMORY_BIN_ENV;
+pub use memory::{MEMORY_BIN_ENV, MEMORY_REQUIRE_SIGNATURE_ENV};
 pub use process::Lifetime;
 pub use ready::{DEFAULT_READY_TIMEOUT, READY_TIMEOUT_ENV};
 pub use table::TestTable;
@@ -149,13 +157,21 @@ pub async fn backend_for_endpoint(endpoint: &str) -> Result<DynamoBackend> {
 /// A builder for a backend on a local server's endpoint: credentials and region from the
 /// environment, else fake ones (a local server accepts any).
 fn local_builder(endpoint: &str) -> crate::DynamoBackendBuilder {
+    let (key, secret) = local_credentials();
     DynamoBackend::builder()
         .endpoint_url(endpoint)
         .region(env("AWS_REGION").unwrap_or_else(|| "us-east-1".into()))
-        .credentials(
-            env("AWS_ACCESS_KEY_ID").unwrap_or_else(|| "local".into()),
-            env("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|| "local".into()),
-        )
+        .credentials(key, secret)
+}
+
+/// The access key id and secret the fixture's clients sign with: `AWS_ACCESS_KEY_ID` and
+/// `AWS_SECRET_ACCESS_KEY` when set, else `local` / `local`. A memory source started with
+/// [`Launcher::require_signature`] requires exactly these.
+pub fn local_credentials() -> (String, String) {
+    (
+        env("AWS_ACCESS_KEY_ID").unwrap_or_else(|| "local".into()),
+        env("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|| "local".into()),
+    )
 }
 
 /// Where a [`LocalServer`] came from.
@@ -295,6 +311,8 @@ pub struct Launcher {
     /// [`Launcher::ready_timeout`] overrides it.
     bad_timeout: Option<FixtureError>,
     lifetime: Lifetime,
+    /// Whether a memory source requires signatures ([`Launcher::require_signature`]).
+    require_signature: bool,
 }
 
 impl Launcher {
@@ -314,6 +332,7 @@ impl Launcher {
             ready_timeout,
             bad_timeout,
             lifetime: Lifetime::ThisProcess,
+            require_signature: memory::require_signature_from_env(),
         }
     }
 
@@ -350,6 +369,16 @@ impl Launcher {
         self
     }
 
+    /// The `memory` and `memory-docker` sources: the server accepts only requests signed with
+    /// the fixture's credentials ([`local_credentials`]), verifying AWS Signature Version 4 as
+    /// DynamoDB does (`dynamodb-memory --require-signature`). Default: on when
+    /// [`MEMORY_REQUIRE_SIGNATURE_ENV`] is `1`, `true` or `yes`. The other sources refuse it (DynamoDB
+    /// Local checks no signature).
+    pub fn require_signature(mut self, required: bool) -> Launcher {
+        self.require_signature = required;
+        self
+    }
+
     /// Starts the server and waits until `ListTables` answers 200 at its endpoint.
     pub async fn start(self) -> std::result::Result<LocalServer, FixtureError> {
         if let Some(e) = self.bad_timeout {
@@ -364,6 +393,16 @@ impl Launcher {
                 ));
             }
             refuse_running_pidfile(self.source, pidfile)?;
+        }
+        if self.require_signature && !matches!(self.source, Source::Memory | Source::MemoryDocker) {
+            return Err(FixtureError::new(
+                self.source,
+                format!(
+                    "signatures can be required of the memory sources only (require_signature, \
+                     {MEMORY_REQUIRE_SIGNATURE_ENV}); {} checks none",
+                    self.source
+                ),
+            ));
         }
         match self.source {
             Source::Endpoint => endpoint::start(&self).await,
