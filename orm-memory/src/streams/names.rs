@@ -20,32 +20,12 @@ pub(crate) const DEFAULT_REGION: &str = "us-east-1";
 const SEQUENCE_DIGITS: usize = 21;
 
 /// The UTC calendar date and time of `ms` milliseconds after the epoch, as a stream label:
-/// `2024-01-31T12:34:56.789`.
+/// `2024-01-31T12:34:56.789` (orm-core's RFC 3339 to the millisecond, without the zone).
 pub(crate) fn label(ms: u64) -> String {
-    let (secs, millis) = (ms / 1000, ms % 1000);
-    let (days, day_secs) = (secs / 86_400, secs % 86_400);
-    let (year, month, day) = civil_from_days(days as i64);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}",
-        day_secs / 3600,
-        day_secs % 3600 / 60,
-        day_secs % 60
-    )
-}
-
-/// The date of a day counted from 1970-01-01 (proleptic Gregorian; Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+    let mut text = orm_core::timestamp::rfc3339(time);
+    text.truncate("2024-01-31T12:34:56.789".len());
+    text
 }
 
 /// A stream's ARN.
