@@ -3,7 +3,7 @@
 //! (`Item` on `ConditionalCheckFailedException`, `CancellationReasons` on
 //! `TransactionCanceledException`).
 
-use super::json::encode_item;
+use super::json::{encode_item, InvalidValue};
 #[cfg(test)]
 use orm_core::error::CancellationCode;
 use orm_core::error::CancellationReason;
@@ -87,6 +87,12 @@ impl ApiError {
             body.insert("CancellationReasons".into(), Json::Array(list));
         }
         Json::Object(body)
+    }
+}
+
+impl From<InvalidValue> for ApiError {
+    fn from(invalid: InvalidValue) -> ApiError {
+        ApiError::validation(invalid.0)
     }
 }
 

@@ -287,6 +287,13 @@ pub fn handle_json(backend: &MemoryBackend, operation: &str, body: &[u8]) -> (u1
     }
 }
 
+/// The names of the operations the server answers, in the order of its table of operations
+/// (what the request-decoder fuzz target picks from).
+#[doc(hidden)]
+pub fn operation_names() -> impl Iterator<Item = &'static str> {
+    ops::OPERATIONS.iter().map(|operation| operation.name)
+}
+
 /// DynamoDB's expression language parsed into orm-core's AST, with the placeholders of
 /// `ExpressionAttributeNames` (`#n` -> name) and `ExpressionAttributeValues` (`:v` -> value)
 /// substituted: the parser the server uses, for anyone who needs to read expressions written for
