@@ -187,6 +187,9 @@ impl Backend for FaultInjection {
     async fn delete_table(&self, name: &str) -> Result<()> {
         self.inner.delete_table(name).await
     }
+    async fn update_table(&self, request: &UpdateTable) -> Result<()> {
+        self.inner.update_table(request).await
+    }
     async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
         self.call_fault("GetItem", false)?;
         self.inner.get_item(request).await

@@ -675,6 +675,9 @@ impl Backend for Interfering {
     async fn delete_table(&self, name: &str) -> Result<()> {
         self.inner.delete_table(name).await
     }
+    async fn update_table(&self, request: &orm_core::backend::UpdateTable) -> Result<()> {
+        self.inner.update_table(request).await
+    }
     async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
         self.inner.get_item(request).await
     }

@@ -7,11 +7,16 @@
 //! - [`request`]: the requests and their answers ([`GetItem`], [`QueryRequest`],
 //!   [`QueryOutput`], [`RawItem`]...);
 //! - [`schema`]: the shape of a table ([`TableDefinition`]);
+//! - [`settings`]: a table's settings beside its shape ([`BillingMode`], [`Throughput`],
+//!   [`StreamSpecification`], [`TableClass`]);
+//! - [`update_table`]: the change of an existing table ([`UpdateTable`], [`IndexUpdate`]);
 //! - [`capabilities`]: what a backend can do and its limits ([`Capabilities`], [`Limits`]).
 
 pub mod capabilities;
 pub mod request;
 pub mod schema;
+pub mod settings;
+pub mod update_table;
 
 pub use capabilities::{Capabilities, Limits};
 pub use request::{
@@ -20,6 +25,8 @@ pub use request::{
     TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
 pub use schema::{IndexDefinition, KeyAttribute, KeyType, Projection, TableDefinition};
+pub use settings::{BillingMode, StreamSpecification, StreamViewType, TableClass, Throughput};
+pub use update_table::{IndexUpdate, UpdateTable};
 
 use crate::error::Result;
 use crate::value::Item;
@@ -65,6 +72,12 @@ pub trait Backend: Debug + Send + Sync + 'static {
     async fn describe_table(&self, name: &str) -> Result<TableDefinition>;
     /// Deletes a table; `TableNotFound` if it does not exist.
     async fn delete_table(&self, name: &str) -> Result<()>;
+    /// Changes a table: creates or deletes a global secondary index (backfilled with the items
+    /// already stored), switches billing mode, changes throughput, streams, table class or
+    /// deletion protection. Returns once the change is complete (the table and its indexes
+    /// `ACTIVE` again); a failed request leaves the table as it was. `TableNotFound` if the
+    /// table does not exist.
+    async fn update_table(&self, request: &UpdateTable) -> Result<()>;
 
     /// Reads one item.
     async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>>;
@@ -107,6 +120,9 @@ macro_rules! forward_backend {
             }
             async fn delete_table(&self, name: &str) -> Result<()> {
                 (**self).delete_table(name).await
+            }
+            async fn update_table(&self, request: &UpdateTable) -> Result<()> {
+                (**self).update_table(request).await
             }
             async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
                 (**self).get_item(request).await

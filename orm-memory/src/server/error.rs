@@ -4,6 +4,7 @@
 //! `TransactionCanceledException`).
 
 use super::json::{encode_item, InvalidValue};
+use crate::ServiceError;
 #[cfg(test)]
 use orm_core::error::CancellationCode;
 use orm_core::error::CancellationReason;
@@ -130,12 +131,26 @@ impl From<Error> for ApiError {
             Error::Throttled { message } => {
                 ApiError::new(400, "ProvisionedThroughputExceededException", message)
             }
-            Error::TableNotFound { .. } => ApiError::table_not_found(),
+            Error::TableNotFound { source, .. } => {
+                match source
+                    .as_deref()
+                    .and_then(|s| s.downcast_ref::<ServiceError>())
+                {
+                    Some(e) => ApiError::client(e.code, e.message.clone()),
+                    None => ApiError::table_not_found(),
+                }
+            }
             Error::TableExists { table, .. } => ApiError::new(
                 400,
                 "ResourceInUseException",
                 format!("Table already exists: {table}"),
             ),
+            Error::Backend { source, .. } if source.downcast_ref::<ServiceError>().is_some() => {
+                let e = source
+                    .downcast_ref::<ServiceError>()
+                    .expect("checked by the guard");
+                ApiError::client(e.code, e.message.clone())
+            }
             other => ApiError::new(500, "InternalServerError", other.to_string()),
         }
     }

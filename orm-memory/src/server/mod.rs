@@ -44,8 +44,28 @@ const TARGET_PREFIX: &str = "DynamoDB_20120810.";
 
 struct Shared {
     backend: MemoryBackend,
-    catalog: ops::Catalog,
     requests: AtomicU64,
+}
+
+/// The region ARNs are written for when a request is not signed.
+const DEFAULT_REGION: &str = "us-east-1";
+
+/// The region a request is signed for: the third field of its SigV4 credential scope
+/// (`Authorization: AWS4-HMAC-SHA256 Credential=AKID/20240101/eu-west-1/dynamodb/aws4_request,
+/// ...`), or [`DEFAULT_REGION`]. Signatures are not checked; the region only names ARNs.
+fn signed_region(authorization: Option<&str>) -> String {
+    authorization
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|scope| scope.split(['/', ',']).nth(2))
+        .map(str::trim)
+        .filter(|r| {
+            !r.is_empty()
+                && r.len() <= 32
+                && r.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+        .unwrap_or(DEFAULT_REGION)
+        .to_owned()
 }
 
 /// A running DynamoDB-compatible server over a [`MemoryBackend`]. It serves on its own thread
@@ -79,7 +99,6 @@ impl MemoryServer {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             backend: backend.clone(),
-            catalog: ops::Catalog::default(),
             requests: AtomicU64::new(0),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -230,6 +249,12 @@ async fn answer(
             format!("{} is not supported: send POST /", request.method()),
         ));
     }
+    let region = signed_region(
+        request
+            .headers()
+            .get("authorization")
+            .and_then(|a| a.to_str().ok()),
+    );
     let target = request
         .headers()
         .get("x-amz-target")
@@ -255,7 +280,7 @@ async fn answer(
         })?
         .to_bytes();
     let json = decode_body(&body)?;
-    ops::dispatch(&shared.backend, &shared.catalog, &op, &json)
+    ops::dispatch(&shared.backend, &region, &op, &json)
 }
 
 /// Parses a request body: a JSON object (an empty body counts as `{}`).
@@ -273,14 +298,13 @@ fn decode_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
     })
 }
 
-/// Handles one request body for `operation` without HTTP: what the fuzz target and unit tests
-/// drive. Returns the HTTP status and the JSON answer.
+/// Handles one request body for `operation` without HTTP (an unsigned request: ARNs in
+/// `us-east-1`): what the fuzz target and unit tests drive. Returns the HTTP status and the JSON
+/// answer.
 #[doc(hidden)]
 pub fn handle_json(backend: &MemoryBackend, operation: &str, body: &[u8]) -> (u16, String) {
-    static CATALOG: std::sync::OnceLock<ops::Catalog> = std::sync::OnceLock::new();
-    let catalog = CATALOG.get_or_init(ops::Catalog::default);
     let result =
-        decode_body(body).and_then(|json| ops::dispatch(backend, catalog, operation, &json));
+        decode_body(body).and_then(|json| ops::dispatch(backend, DEFAULT_REGION, operation, &json));
     match result {
         Ok(json) => (200, json.to_string()),
         Err(e) => (e.status, e.body().to_string()),

@@ -4,9 +4,9 @@ use super::super::error::ApiError;
 use super::super::json::{encode_item, item};
 use super::call::run;
 use super::capacity::{capacity_mode, consumed, read_units, write_units, CapacityMode};
-use super::request::{check_fields, list, null, obj, opt_bool, parsed, projection, Answer, Body};
-use super::tables::Catalog;
-use crate::MemoryBackend;
+use super::request::{
+    check_fields, list, null, obj, opt_bool, parsed, projection, Answer, Body, Context,
+};
 use orm_core::backend::{BatchGet, BatchWrite, RawItem, WriteRequest};
 use orm_core::{Backend, Item};
 use serde_json::{Map, Value as Json};
@@ -25,7 +25,8 @@ fn request_items(body: &Body) -> Result<&Body, ApiError> {
     Ok(items)
 }
 
-pub(crate) fn batch_get(backend: &MemoryBackend, _: &Catalog, body: &Body) -> Answer {
+pub(crate) fn batch_get(cx: &Context<'_>, body: &Body) -> Answer {
+    let backend = cx.backend;
     let mode = capacity_mode(body)?;
     let mut requests = Vec::new();
     let mut total = 0;
@@ -98,7 +99,8 @@ pub(crate) fn batch_get(backend: &MemoryBackend, _: &Catalog, body: &Body) -> An
     Ok(Json::Object(answer))
 }
 
-pub(crate) fn batch_write(backend: &MemoryBackend, _: &Catalog, body: &Body) -> Answer {
+pub(crate) fn batch_write(cx: &Context<'_>, body: &Body) -> Answer {
+    let backend = cx.backend;
     let mode = capacity_mode(body)?;
     let mut requests = Vec::new();
     let mut total = 0;

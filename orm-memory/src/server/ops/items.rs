@@ -10,10 +10,8 @@ use super::capacity::{
 };
 use super::request::{
     condition, key_of, null, opt_bool, opt_str, parsed, projection, return_on_failure,
-    return_values, table_name, Answer, Body,
+    return_values, table_name, Answer, Body, Context,
 };
-use super::tables::Catalog;
-use crate::MemoryBackend;
 use orm_core::backend::{DeleteItem, GetItem, PutItem, RawItem, UpdateItem};
 use orm_core::{Backend, Item};
 use serde_json::{Map, Value as Json};
@@ -27,7 +25,8 @@ pub(crate) fn get_request(body: &Body, ph: &mut Placeholders) -> Result<GetItem,
     })
 }
 
-pub(crate) fn get_item(backend: &MemoryBackend, _: &Catalog, body: &Body) -> Answer {
+pub(crate) fn get_item(cx: &Context<'_>, body: &Body) -> Answer {
+    let backend = cx.backend;
     if body.contains_key("ExpressionAttributeValues") {
         return Err(ApiError::validation(
             "ExpressionAttributeValues can only be specified when using expressions",
@@ -63,7 +62,8 @@ pub(crate) fn put_request(body: &Body, ph: &mut Placeholders) -> Result<PutItem,
     })
 }
 
-pub(crate) fn put_item(backend: &MemoryBackend, _: &Catalog, body: &Body) -> Answer {
+pub(crate) fn put_item(cx: &Context<'_>, body: &Body) -> Answer {
+    let backend = cx.backend;
     let request = parsed(body, |ph| put_request(body, ph))?;
     let mode = capacity_mode(body)?;
     let (table, size) = (request.table.clone(), request.item.size());
@@ -93,7 +93,8 @@ pub(crate) fn update_request(body: &Body, ph: &mut Placeholders) -> Result<Updat
     })
 }
 
-pub(crate) fn update_item(backend: &MemoryBackend, _: &Catalog, body: &Body) -> Answer {
+pub(crate) fn update_item(cx: &Context<'_>, body: &Body) -> Answer {
+    let backend = cx.backend;
     let request = parsed(body, |ph| update_request(body, ph))?;
     let mode = capacity_mode(body)?;
     let table = request.table.clone();
@@ -127,7 +128,8 @@ pub(crate) fn delete_request(body: &Body, ph: &mut Placeholders) -> Result<Delet
     })
 }
 
-pub(crate) fn delete_item(backend: &MemoryBackend, _: &Catalog, body: &Body) -> Answer {
+pub(crate) fn delete_item(cx: &Context<'_>, body: &Body) -> Answer {
+    let backend = cx.backend;
     let request = parsed(body, |ph| delete_request(body, ph))?;
     let mode = capacity_mode(body)?;
     let table = request.table.clone();

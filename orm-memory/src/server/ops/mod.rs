@@ -3,37 +3,40 @@
 //! backend-neutral request (or a [`MemoryBackend`] call), runs it, and encodes the answer as
 //! DynamoDB does. One file per group of operations:
 //!
-//! - [`tables`]: CreateTable, DescribeTable, DeleteTable, ListTables;
+//! - [`tables`]: CreateTable, DescribeTable, UpdateTable, DeleteTable, ListTables;
 //! - [`ttl`]: UpdateTimeToLive, DescribeTimeToLive;
+//! - [`tags`]: TagResource, UntagResource, ListTagsOfResource;
 //! - [`items`]: GetItem, PutItem, UpdateItem, DeleteItem;
 //! - [`queries`]: Query, Scan;
 //! - [`batch`]: BatchGetItem, BatchWriteItem;
 //! - [`transactions`]: TransactGetItems, TransactWriteItems.
 //!
 //! Beside them: [`request`] reads a request's members and expressions, [`capacity`] computes
-//! consumed capacity, [`call`] runs a backend call.
+//! consumed capacity, [`call`] runs a backend call, [`description`] writes a table's
+//! description, [`arn`] writes and reads ARNs.
 //!
 //! Adding an operation: a handler in its group's file, and one row in [`OPERATIONS`].
 
+mod arn;
 mod batch;
 mod call;
 mod capacity;
+mod description;
 mod items;
 mod queries;
 mod request;
 mod tables;
+mod tags;
 mod transactions;
 mod ttl;
 
 use super::error::ApiError;
 use crate::MemoryBackend;
-use request::{check_fields, Answer, Body};
+use request::{check_fields, Answer, Body, Context};
 use serde_json::Value as Json;
 
-pub(crate) use tables::Catalog;
-
 /// Handles one request body of an operation.
-type Handler = fn(&MemoryBackend, &Catalog, &Body) -> Answer;
+type Handler = fn(&Context<'_>, &Body) -> Answer;
 
 /// One DynamoDB operation: its name (`X-Amz-Target: DynamoDB_20120810.<name>`), the request
 /// members it accepts (any other is a `ValidationException` naming it), and its handler.
@@ -91,6 +94,23 @@ pub(crate) const OPERATIONS: &[Operation] = &[
         handler: tables::describe_table,
     },
     Operation {
+        name: "UpdateTable",
+        members: &[
+            "TableName",
+            "AttributeDefinitions",
+            "BillingMode",
+            "ProvisionedThroughput",
+            "GlobalSecondaryIndexUpdates",
+            "StreamSpecification",
+            "SSESpecification",
+            "TableClass",
+            "DeletionProtectionEnabled",
+            "OnDemandThroughput",
+            "WarmThroughput",
+        ],
+        handler: tables::update_table,
+    },
+    Operation {
         name: "DeleteTable",
         members: &["TableName"],
         handler: tables::delete_table,
@@ -109,6 +129,21 @@ pub(crate) const OPERATIONS: &[Operation] = &[
         name: "DescribeTimeToLive",
         members: &["TableName"],
         handler: ttl::describe_ttl,
+    },
+    Operation {
+        name: "TagResource",
+        members: &["ResourceArn", "Tags"],
+        handler: tags::tag_resource,
+    },
+    Operation {
+        name: "UntagResource",
+        members: &["ResourceArn", "TagKeys"],
+        handler: tags::untag_resource,
+    },
+    Operation {
+        name: "ListTagsOfResource",
+        members: &["ResourceArn", "NextToken"],
+        handler: tags::list_tags,
     },
     Operation {
         name: "GetItem",
@@ -211,13 +246,8 @@ pub(crate) fn operation(name: &str) -> Option<&'static Operation> {
     OPERATIONS.iter().find(|o| o.name == name)
 }
 
-/// Runs operation `op` with the request `body`.
-pub(crate) fn dispatch(
-    backend: &MemoryBackend,
-    catalog: &Catalog,
-    op: &str,
-    body: &Json,
-) -> Answer {
+/// Runs operation `op` with the request `body`, for a caller in `region`.
+pub(crate) fn dispatch(backend: &MemoryBackend, region: &str, op: &str, body: &Json) -> Answer {
     let body = body.as_object().ok_or_else(|| {
         ApiError::client(
             "SerializationException",
@@ -231,7 +261,7 @@ pub(crate) fn dispatch(
         )
     })?;
     check_fields(body, operation.members)?;
-    (operation.handler)(backend, catalog, body)
+    (operation.handler)(&Context { backend, region }, body)
 }
 
 #[cfg(test)]

@@ -7,10 +7,8 @@ use super::call::run;
 use super::capacity::{capacity_mode, consumed, read_units, with_capacity, CapacityMode};
 use super::request::{
     condition, opt_bool, opt_str, opt_u32, placeholders, projection, req_str, table_name, Answer,
-    Body,
+    Body, Context,
 };
-use super::tables::Catalog;
-use crate::MemoryBackend;
 use orm_core::backend::{QueryOutput, QueryRequest, ScanRequest};
 use orm_core::{Backend, Item};
 use serde_json::{json, Map, Value as Json};
@@ -77,7 +75,8 @@ fn page_answer(
     )
 }
 
-pub(crate) fn query(backend: &MemoryBackend, _: &Catalog, body: &Body) -> Answer {
+pub(crate) fn query(cx: &Context<'_>, body: &Body) -> Answer {
+    let backend = cx.backend;
     let table = table_name(body)?;
     let index = opt_str(body, "IndexName")?.map(str::to_string);
     let definition = run(backend.describe_table(&table))?;
@@ -120,7 +119,8 @@ pub(crate) fn query(backend: &MemoryBackend, _: &Catalog, body: &Body) -> Answer
     ))
 }
 
-pub(crate) fn scan(backend: &MemoryBackend, _: &Catalog, body: &Body) -> Answer {
+pub(crate) fn scan(cx: &Context<'_>, body: &Body) -> Answer {
+    let backend = cx.backend;
     let table = table_name(body)?;
     let mut ph = placeholders(body)?;
     let filter = condition(body, "FilterExpression", &mut ph)?;

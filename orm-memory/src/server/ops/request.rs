@@ -4,11 +4,22 @@
 use super::super::error::ApiError;
 use super::super::expr::{self, Placeholders};
 use super::super::json::{item, value};
+use crate::MemoryBackend;
 use orm_core::backend::ReturnValues;
 use orm_core::expr::{Condition, Path};
 use orm_core::Item;
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
+
+/// What a handler serves a request with: the backend, and the region the caller signed the
+/// request for (the region of the ARNs it is answered with).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Context<'a> {
+    /// The backend.
+    pub(crate) backend: &'a MemoryBackend,
+    /// The caller's region (`us-east-1` when the request is not signed).
+    pub(crate) region: &'a str,
+}
 
 /// A request body: a JSON object.
 pub(crate) type Body = Map<String, Json>;
@@ -100,6 +111,18 @@ pub(crate) fn opt_u32(body: &Body, member: &str) -> Result<Option<u32>, ApiError
             .and_then(|n| u32::try_from(n).ok())
             .map(Some)
             .ok_or_else(|| wrong_type(member, "a non-negative integer")),
+        Some(_) => Err(wrong_type(member, "an integer")),
+    }
+}
+
+/// An optional integer member (any sign: the caller checks the range with DynamoDB's message).
+pub(crate) fn opt_i64(body: &Body, member: &str) -> Result<Option<i64>, ApiError> {
+    match body.get(member) {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| wrong_type(member, "an integer")),
         Some(_) => Err(wrong_type(member, "an integer")),
     }
 }

@@ -6,10 +6,8 @@ use super::call::run;
 use super::items::{delete_request, get_request, put_request, update_request};
 use super::request::{
     check_fields, condition, key_of, list, null, obj, opt_str, parsed, return_on_failure,
-    table_name, Answer, Body,
+    table_name, Answer, Body, Context,
 };
-use super::tables::Catalog;
-use crate::MemoryBackend;
 use orm_core::backend::{ConditionCheck, TransactGet, TransactWrite, TransactWriteAction};
 use orm_core::Backend;
 use serde_json::{json, Value as Json};
@@ -39,7 +37,8 @@ fn only_member<'a>(
     }
 }
 
-pub(crate) fn transact_get(backend: &MemoryBackend, _: &Catalog, body: &Body) -> Answer {
+pub(crate) fn transact_get(cx: &Context<'_>, body: &Body) -> Answer {
+    let backend = cx.backend;
     let mut gets = Vec::new();
     for action in transact_items(body)? {
         let (_, get) = only_member(obj(action, "TransactItems")?, &["Get"])?;
@@ -67,7 +66,8 @@ pub(crate) fn transact_get(backend: &MemoryBackend, _: &Catalog, body: &Body) ->
     Ok(json!({ "Responses": responses }))
 }
 
-pub(crate) fn transact_write(backend: &MemoryBackend, _: &Catalog, body: &Body) -> Answer {
+pub(crate) fn transact_write(cx: &Context<'_>, body: &Body) -> Answer {
+    let backend = cx.backend;
     let mut actions = Vec::new();
     for action in transact_items(body)? {
         let (kind, spec) = only_member(
