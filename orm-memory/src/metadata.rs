@@ -120,8 +120,8 @@ pub struct IndexDescription {
     pub size_bytes: usize,
 }
 
-/// A table, as DescribeTable reports it: [`MemoryBackend::table_description`]
-/// (crate::MemoryBackend::table_description).
+/// A table, as DescribeTable reports it:
+/// [`MemoryBackend::table_description`](crate::MemoryBackend::table_description).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TableDescription {
@@ -616,7 +616,7 @@ mod tests {
             tag("k", "v;"),
         ] {
             assert!(
-                check_tags("TagResource", &[bad.clone()], &mut tags).is_err(),
+                check_tags("TagResource", std::slice::from_ref(&bad), &mut tags).is_err(),
                 "{bad:?}"
             );
         }
