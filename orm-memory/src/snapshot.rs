@@ -7,6 +7,7 @@
 //!
 //! The file format is documented on [`Snapshot`].
 
+use crate::key::key_type_name;
 use crate::metadata::{
     check_tags, new_table_id, now_ms, StreamDescription, TableMetadata, ThroughputState,
 };
@@ -365,14 +366,6 @@ fn brief(value: &Json) -> String {
     match text.char_indices().nth(60) {
         Some((at, _)) => format!("{}...", &text[..at]),
         None => text,
-    }
-}
-
-fn key_type_name(t: KeyType) -> &'static str {
-    match t {
-        KeyType::S => "S",
-        KeyType::N => "N",
-        KeyType::B => "B",
     }
 }
 

@@ -2,6 +2,7 @@
 //! DescribeTable, UpdateTable and DeleteTable answer with.
 
 use super::arn;
+use crate::key::key_type_name;
 use crate::metadata::{epoch_seconds, IndexDescription, ThroughputDescription};
 use crate::TableDescription;
 use orm_core::backend::{BillingMode, KeyAttribute, KeyType, Projection};
@@ -14,14 +15,6 @@ fn key_schema(hash: &KeyAttribute, range: Option<&KeyAttribute>) -> Json {
         schema.push(json!({"AttributeName": r.name, "KeyType": "RANGE"}));
     }
     Json::Array(schema)
-}
-
-fn key_type_name(t: KeyType) -> &'static str {
-    match t {
-        KeyType::S => "S",
-        KeyType::N => "N",
-        KeyType::B => "B",
-    }
 }
 
 fn projection(p: &Projection) -> Json {
