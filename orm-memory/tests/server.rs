@@ -7,151 +7,25 @@
 //! statuses, DescribeTable's fields, tags, TTL) against the engine's one truth. Every answer is
 //! also checked for `x-amzn-RequestId` and a correct `x-amz-crc32`.
 
+mod raw_http;
+
 use orm_memory::server::{MemoryServer, MAX_REQUEST_BYTES};
 use orm_memory::MemoryBackend;
+use raw_http::Answer;
 use serde_json::{json, Value as Json};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::net::SocketAddr;
 
 const TARGET: &str = "DynamoDB_20120810.";
 const TABLE: &str = "things";
 
-/// One HTTP answer.
-#[derive(Debug)]
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Json {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "the answer is not JSON ({e}): {}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-}
-
-/// CRC-32 (IEEE), bit by bit: independent of the server's table-driven one.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
 /// Sends one request on a new connection and reads the answer. `target` is the whole
-/// `X-Amz-Target` value (None: no such header). The body is written from another thread, so
-/// that an answer sent before the body was read whole is still received.
+/// `X-Amz-Target` value (None: no such header).
 fn send(addr: SocketAddr, target: Option<&str>, body: Vec<u8>) -> Answer {
-    send_with(addr, target, &[], body)
-}
-
-/// [`send`] with more headers.
-fn send_with(
-    addr: SocketAddr,
-    target: Option<&str>,
-    headers: &[(&str, &str)],
-    body: Vec<u8>,
-) -> Answer {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let mut head = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
+    let mut headers = vec![("Content-Type", "application/x-amz-json-1.0".to_string())];
     if let Some(target) = target {
-        head.push_str(&format!("X-Amz-Target: {target}\r\n"));
+        headers.push(("X-Amz-Target", target.to_string()));
     }
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    let mut writer = stream.try_clone().unwrap();
-    let sender = std::thread::spawn(move || {
-        // The server may answer and close before reading all of an oversized body.
-        let _ = writer.write_all(head.as_bytes());
-        let _ = writer.write_all(&body);
-    });
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 64 * 1024];
-    let (header_end, content_length) = loop {
-        let n = stream.read(&mut buf).expect("read the answer");
-        assert!(
-            n > 0,
-            "the connection closed before a whole answer: {raw:?}"
-        );
-        raw.extend_from_slice(&buf[..n]);
-        if let Some(end) = find(&raw, b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&raw[..end]).to_string();
-            let length = head
-                .lines()
-                .find_map(|l| {
-                    let (name, value) = l.split_once(':')?;
-                    name.eq_ignore_ascii_case("content-length")
-                        .then(|| value.trim().parse::<usize>().unwrap())
-                })
-                .expect("a Content-Length header");
-            break (end + 4, length);
-        }
-    };
-    while raw.len() < header_end + content_length {
-        let n = stream.read(&mut buf).expect("read the body");
-        assert!(n > 0, "the connection closed inside the body");
-        raw.extend_from_slice(&buf[..n]);
-    }
-    let head = String::from_utf8(raw[..header_end - 4].to_vec()).unwrap();
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap();
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let answer = Answer {
-        status,
-        headers,
-        body: raw[header_end..header_end + content_length].to_vec(),
-    };
-    drop(stream);
-    let _ = sender.join();
-    // Every answer, error or not: a request id and the body's CRC-32.
-    let id = answer.header("x-amzn-RequestId").unwrap_or_default();
-    assert!(!id.is_empty(), "no x-amzn-RequestId: {:?}", answer.headers);
-    let crc = answer
-        .header("x-amz-crc32")
-        .unwrap_or_else(|| panic!("no x-amz-crc32: {:?}", answer.headers));
-    assert_eq!(crc, crc32(&answer.body).to_string(), "x-amz-crc32");
-    answer
+    raw_http::post(addr, &headers, body)
 }
 
 /// `op` with a JSON body.
@@ -425,11 +299,19 @@ fn a_body_over_16_mb_is_refused_and_the_server_goes_on() {
         serde_json::to_vec(&json!({"TableName": TABLE, "Item": key("big", "1")})).unwrap();
     body.resize(MAX_REQUEST_BYTES + 1, b' ');
     let answer = send(addr, Some("DynamoDB_20120810.PutItem"), body);
-    assert_error(
-        &answer,
-        "ValidationException",
-        &format!("at most {MAX_REQUEST_BYTES} bytes"),
+    // HTTP 413, as DynamoDB answers a request over its 16 MB.
+    assert_eq!(answer.status, 413);
+    let json = answer.json();
+    assert_eq!(
+        json["__type"],
+        "com.amazon.coral.service#RequestEntityTooLargeException"
     );
+    let message = json["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&MAX_REQUEST_BYTES.to_string()),
+        "{message}"
+    );
+    assert_eq!(answer.header("connection"), Some("close"));
     assert_eq!(count(addr, TABLE), 0, "the oversized PutItem wrote nothing");
     // At the limit it is read and served.
     let mut body =
@@ -1113,13 +995,16 @@ fn describe_table_reports_every_field() {
         json!({"pk": {"S": "a"}, "sk": {"S": "2"}, "body": {"S": "hello"}}),
     );
     // Signed for eu-west-1: the ARNs are in eu-west-1.
-    let answer = send_with(
+    let answer = raw_http::post(
         addr,
-        Some(&format!("{TARGET}DescribeTable")),
-        &[(
-            "Authorization",
-            "AWS4-HMAC-SHA256 Credential=AKID/20250101/eu-west-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00",
-        )],
+        &[
+            ("Content-Type", "application/x-amz-json-1.0".to_string()),
+            ("X-Amz-Target", format!("{TARGET}DescribeTable")),
+            (
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=AKID/20250101/eu-west-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00".to_string(),
+            ),
+        ],
         serde_json::to_vec(&json!({"TableName": "full"})).unwrap(),
     );
     assert_eq!(answer.status, 200);

@@ -15,19 +15,44 @@
 //!
 //! Requests are `POST /` with `X-Amz-Target: DynamoDB_20120810.<Operation>` and a JSON body;
 //! answers carry `x-amzn-RequestId` and `x-amz-crc32`, and errors DynamoDB's `__type` and
-//! `message`. Signatures are accepted without being checked, as DynamoDB Local does. See
-//! docs/server.md for the operations and what differs from DynamoDB.
+//! `message`. By default signatures are accepted without being checked, as DynamoDB Local does;
+//! a server built with [`MemoryServerBuilder::require_signature`] (the program's
+//! `--require-signature KEY:SECRET`) verifies AWS Signature Version 4 as DynamoDB does and lets
+//! in only the clients holding one of its keys:
+//!
+//! ```
+//! use orm_memory::server::{Credentials, MemoryServer};
+//! use orm_memory::MemoryBackend;
+//!
+//! let server = MemoryServer::builder(MemoryBackend::new())
+//!     .require_signature(Credentials::new("AKIDEXAMPLE", "a-long-random-secret"))
+//!     .start()
+//!     .unwrap();
+//! // Clients configured with that key id and secret get in; any other signature is refused
+//! // with DynamoDB's UnrecognizedClientException or InvalidSignatureException.
+//! # drop(server);
+//! ```
+//!
+//! See docs/server.md for the operations and what differs from DynamoDB.
 
+mod body;
 mod crc32;
 mod error;
 mod expr;
 mod json;
+mod limits;
 mod ops;
+mod sigv4;
+
+pub use limits::{ServerLimits, MAX_HEAD_BYTES};
+#[doc(hidden)]
+pub use sigv4::PreparedSignatureCheck;
+pub use sigv4::{Credentials, MAX_CLOCK_SKEW};
 
 use crate::MemoryBackend;
 use bytes::Bytes;
 use error::ApiError;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use std::io;
@@ -35,9 +60,9 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::SystemTime;
 
-/// The largest request body accepted: DynamoDB's 16 MB (a full BatchWriteItem).
-pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+pub use body::MAX_REQUEST_BYTES;
 
 /// The prefix of every `X-Amz-Target` this server answers.
 const TARGET_PREFIX: &str = "DynamoDB_20120810.";
@@ -45,34 +70,21 @@ const TARGET_PREFIX: &str = "DynamoDB_20120810.";
 struct Shared {
     backend: MemoryBackend,
     requests: AtomicU64,
+    /// Who may send requests (everyone when it holds no key).
+    verifier: sigv4::Verifier,
+    limits: ServerLimits,
+    connections: Arc<limits::Connections>,
 }
 
 /// The region ARNs are written for when a request is not signed.
 const DEFAULT_REGION: &str = "us-east-1";
-
-/// The region a request is signed for: the third field of its SigV4 credential scope
-/// (`Authorization: AWS4-HMAC-SHA256 Credential=AKID/20240101/eu-west-1/dynamodb/aws4_request,
-/// ...`), or [`DEFAULT_REGION`]. Signatures are not checked; the region only names ARNs.
-fn signed_region(authorization: Option<&str>) -> String {
-    authorization
-        .and_then(|a| a.split("Credential=").nth(1))
-        .and_then(|scope| scope.split(['/', ',']).nth(2))
-        .map(str::trim)
-        .filter(|r| {
-            !r.is_empty()
-                && r.len() <= 32
-                && r.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        })
-        .unwrap_or(DEFAULT_REGION)
-        .to_owned()
-}
 
 /// A running DynamoDB-compatible server over a [`MemoryBackend`]. It serves on its own thread
 /// (a two-worker tokio runtime) until dropped or [`MemoryServer::shutdown`].
 pub struct MemoryServer {
     addr: SocketAddr,
     backend: MemoryBackend,
+    connections: Arc<limits::Connections>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -86,25 +98,89 @@ impl std::fmt::Debug for MemoryServer {
     }
 }
 
+/// How a [`MemoryServer`] is set up: its address, who may send requests, and its
+/// [limits](ServerLimits).
+/// [`MemoryServer::builder`] makes one; [`MemoryServerBuilder::start`] serves.
+#[derive(Debug)]
+#[must_use = "a builder does nothing until `start`"]
+pub struct MemoryServerBuilder {
+    backend: MemoryBackend,
+    addr: SocketAddr,
+    credentials: Vec<Credentials>,
+    limits: ServerLimits,
+}
+
+impl MemoryServerBuilder {
+    /// Listens on `addr` (default `127.0.0.1:0`: loopback, a free port).
+    pub fn addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Accepts only requests signed (AWS Signature Version 4) with `credentials`; call it again
+    /// to accept several keys. Without it every request is accepted, signed or not.
+    pub fn require_signature(mut self, credentials: Credentials) -> Self {
+        self.credentials.push(credentials);
+        self
+    }
+
+    /// Bounds connections, the time to read requests, and their size (default:
+    /// [`ServerLimits::default`]).
+    pub fn limits(mut self, limits: ServerLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Binds and starts serving.
+    pub fn start(self) -> io::Result<MemoryServer> {
+        MemoryServer::serve(self)
+    }
+}
+
 impl MemoryServer {
     /// Serves `backend` on 127.0.0.1 and a free port.
     pub fn start(backend: MemoryBackend) -> io::Result<MemoryServer> {
-        MemoryServer::bind(backend, SocketAddr::from(([127, 0, 0, 1], 0)))
+        MemoryServer::builder(backend).start()
     }
 
     /// Serves `backend` on `addr` (e.g. `127.0.0.1:8000`).
     pub fn bind(backend: MemoryBackend, addr: SocketAddr) -> io::Result<MemoryServer> {
+        MemoryServer::builder(backend).addr(addr).start()
+    }
+
+    /// A server to configure before it starts: address, required signatures.
+    pub fn builder(backend: MemoryBackend) -> MemoryServerBuilder {
+        MemoryServerBuilder {
+            backend,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            credentials: Vec::new(),
+            limits: ServerLimits::default(),
+        }
+    }
+
+    fn serve(config: MemoryServerBuilder) -> io::Result<MemoryServer> {
+        let MemoryServerBuilder {
+            backend,
+            addr,
+            credentials,
+            limits,
+        } = config;
         let listener = TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             backend: backend.clone(),
             requests: AtomicU64::new(0),
+            verifier: sigv4::Verifier::new(credentials),
+            connections: limits::Connections::new(limits.max_connections),
+            limits,
         });
+        let connections = shared.connections.clone();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("dynamodb-memory")
             .enable_io()
+            .enable_time()
             .build()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -121,6 +197,7 @@ impl MemoryServer {
         Ok(MemoryServer {
             addr,
             backend,
+            connections,
             stop: Some(stop),
             thread: Some(thread),
         })
@@ -139,6 +216,11 @@ impl MemoryServer {
     /// The backend it serves (a clone shares its tables).
     pub fn backend(&self) -> &MemoryBackend {
         &self.backend
+    }
+
+    /// How many client connections are open now (at most [`ServerLimits::max_connections`]).
+    pub fn open_connections(&self) -> usize {
+        self.connections.count()
     }
 
     /// Stops serving and waits for the server thread to end (also done on drop).
@@ -172,28 +254,57 @@ async fn accept(
             _ = &mut stopped => return,
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
-                Err(_) => continue,
+                Err(_) => {
+                    // Out of file descriptors, most likely: pause rather than spin.
+                    tokio::time::sleep(limits::ACCEPT_ERROR_PAUSE).await;
+                    continue;
+                }
             },
         };
+        let admission = tokio::select! {
+            _ = &mut stopped => return,
+            admission = shared.connections.admit() => admission,
+        };
         let _ = stream.set_nodelay(true);
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
-                let shared = shared.clone();
-                async move { Ok::<_, std::convert::Infallible>(handle(&shared, request).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
-        });
+        tokio::spawn(serve(shared.clone(), stream, admission));
     }
 }
 
-async fn handle(shared: &Shared, request: Request<Incoming>) -> Response<Full<Bytes>> {
+/// Serves one connection until it closes, times out, or the server closes it to make room.
+async fn serve(shared: Arc<Shared>, stream: tokio::net::TcpStream, admission: limits::Admission) {
+    let connection = admission.connection.clone();
+    let io = hyper_util::rt::TokioIo::new(limits::Tracked::new(stream, connection.clone()));
+    let limits = shared.limits.clone();
+    let service = hyper::service::service_fn(move |request| {
+        let shared = shared.clone();
+        let connection = connection.clone();
+        async move {
+            connection.reading_body();
+            Ok::<_, std::convert::Infallible>(handle(&shared, &connection, request).await)
+        }
+    });
+    let served = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_header_size(MAX_HEAD_BYTES)
+        .serve_connection(io, service);
+    tokio::select! {
+        _ = served => {}
+        // Dropping the connection closes its socket.
+        _ = admission.connection.closed() => {}
+    }
+}
+
+async fn handle(
+    shared: &Shared,
+    connection: &limits::Connection,
+    request: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     let id = shared.requests.fetch_add(1, Ordering::Relaxed);
     let request_id = format!("MEMORY{id:046}");
     if request.method() == hyper::Method::GET {
+        connection.answering();
         return respond(
             StatusCode::OK,
             "text/plain",
@@ -201,7 +312,7 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Response<Full<By
             &request_id,
         );
     }
-    let answer = answer(shared, request).await;
+    let answer = answer(shared, connection, request).await;
     let (status, body) = match answer {
         Ok(body) => (StatusCode::OK, body),
         Err(e) => (
@@ -210,12 +321,20 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Response<Full<By
         ),
     };
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    respond(
+    let mut response = respond(
         status,
         "application/x-amz-json-1.0",
         bytes.into(),
         &request_id,
-    )
+    );
+    if matches!(status.as_u16(), 408 | 413) {
+        // The rest of the body was not read: the connection cannot carry another request.
+        response.headers_mut().insert(
+            hyper::header::CONNECTION,
+            hyper::header::HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 fn respond(
@@ -241,6 +360,7 @@ fn respond(
 
 async fn answer(
     shared: &Shared,
+    connection: &limits::Connection,
     request: Request<Incoming>,
 ) -> Result<serde_json::Value, ApiError> {
     if request.method() != hyper::Method::POST {
@@ -249,14 +369,11 @@ async fn answer(
             format!("{} is not supported: send POST /", request.method()),
         ));
     }
-    let region = signed_region(
-        request
-            .headers()
-            .get("authorization")
-            .and_then(|a| a.to_str().ok()),
-    );
-    let target = request
-        .headers()
+    let (head, body) = request.into_parts();
+    let region = sigv4::signing_region(&head.headers, head.uri.query().unwrap_or(""))
+        .unwrap_or_else(|| DEFAULT_REGION.to_owned());
+    let target = head
+        .headers
         .get("x-amz-target")
         .and_then(|t| t.to_str().ok())
         .unwrap_or("")
@@ -270,15 +387,21 @@ async fn answer(
             )
         })?
         .to_string();
-    let body = Limited::new(request.into_body(), MAX_REQUEST_BYTES)
-        .collect()
-        .await
-        .map_err(|e| {
-            ApiError::validation(format!(
-                "Request body could not be read (at most {MAX_REQUEST_BYTES} bytes): {e}"
-            ))
-        })?
-        .to_bytes();
+    let body = body::read(&head.headers, body, shared.limits.body_timeout).await;
+    connection.answering();
+    let body = body?;
+    if shared.verifier.is_enabled() {
+        let signed = sigv4::SignedRequest {
+            method: head.method.as_str(),
+            path: head.uri.path(),
+            query: head.uri.query().unwrap_or(""),
+            headers: &head.headers,
+            body: &body,
+        };
+        shared.verifier.verify(&signed, SystemTime::now())?;
+    }
+    // The signature covers the body as sent: it is decoded only once verified.
+    let body = body::decode(&head.headers, body)?;
     let json = decode_body(&body)?;
     ops::dispatch(&shared.backend, &region, &op, &json)
 }
