@@ -212,8 +212,8 @@ mod event_source {
     use super::Order;
     use aws_lambda_events::dynamodb::Event;
     use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-    use orm_core::backend::StreamViewType;
-    use orm_core::{ModelExt, Number, Table};
+    use orm_core::backend::{StreamSpecification, StreamViewType, UpdateTable};
+    use orm_core::{Backend, ModelExt, Number, Table};
     use orm_dynamodb::streams::{
         decode_record, record_from_lambda, record_to_lambda, ChangeKind, DeliveryError, EventSource,
     };
@@ -224,9 +224,10 @@ mod event_source {
         let backend = MemoryBackend::new();
         let table = Table::new(backend.clone(), "app");
         table.create_table::<Order>().await.unwrap();
-        backend
-            .enable_stream("app", StreamViewType::NewAndOldImages)
-            .unwrap();
+        let enable = UpdateTable::new("app").with_streams(StreamSpecification::Enabled(
+            StreamViewType::NewAndOldImages,
+        ));
+        backend.update_table(&enable).await.unwrap();
         (backend, table)
     }
 

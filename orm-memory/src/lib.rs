@@ -1,11 +1,14 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod catalog;
+mod error;
 mod eval;
 mod key;
 mod limits;
 mod lock;
 mod merge;
+mod metadata;
 mod query;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
@@ -17,11 +20,16 @@ mod table;
 mod update;
 mod write;
 
+pub use crate::error::ServiceError;
+pub use crate::metadata::{
+    IndexDescription, IndexStatus, LatestStream, TableDescription, TableSettings, TableStatus,
+    ThroughputDescription, MAX_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS,
+};
 pub use crate::snapshot::{Snapshot, SnapshotError, SNAPSHOT_VERSION};
 
 use crate::key::PrimaryKey;
 use crate::lock::{ReadGuard, ShardedLock, WriteGuard};
-use crate::streams::{Captured, Stream, Streams};
+use crate::streams::{Captured, Streams};
 use crate::table::{part_of, Frozen, Part, Schema, Table};
 use crate::write::{Failure, Planned, Ready};
 use async_trait::async_trait;
@@ -29,13 +37,14 @@ use orm_core::backend::{
     BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, Capabilities, DeleteItem,
     DescribeStream, GetItem, GetRecords, GetRecordsOutput, GetShardIterator, KeyType, Limits,
     ListStreams, ListStreamsOutput, PutItem, QueryOutput, QueryRequest, RawItem, ScanRequest,
-    StreamDescription, StreamViewType, TableDefinition, TransactGet, TransactWrite,
-    TransactWriteAction, UpdateItem, WriteRequest,
+    TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem, UpdateTable,
+    WriteRequest,
 };
 use orm_core::error::{CancellationCode, CancellationReason};
 use orm_core::{Backend, Error, Item, Number, Result, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -59,17 +68,20 @@ type Catalog = HashMap<String, Arc<Table>>;
 ///
 /// Locks, always taken in this order (so no two requests wait on each other in a cycle):
 /// 1. the catalog, `tables`: read-locked by every request for its whole run, write-locked only
-///    by CreateTable and DeleteTable (which take no other lock);
+///    by CreateTable, UpdateTable and DeleteTable (UpdateTable then read-locks the table's
+///    parts to rebuild it);
 /// 2. the parts of tables ([`Table`]): a request locks the parts it touches, ordered by table
 ///    name, then part index (a single-item request locks one part);
-/// 3. `tokens`, a leaf: taken last, by a transaction with a client request token, after its
-///    parts; no lock is ever taken while holding it;
+/// 3. leaves, taken last and never held while taking another lock: `tokens` (by a
+///    transaction with a client request token, after its parts) and a table's metadata;
 /// 4. the streams ([`Streams`]): their registry after any part lock (enabling a stream holds
 ///    every part of its table), a stream's own log (where writes append their records, holding
 ///    their parts) last of all.
 struct State {
     tables: ShardedLock<Catalog>,
     tokens: Mutex<HashMap<String, TokenRecord>>,
+    /// [`MemoryBackend::set_status_delay`], in nanoseconds.
+    status_delay: AtomicU64,
     streams: Streams,
 }
 
@@ -250,29 +262,28 @@ impl MemoryBackend {
     }
 
     /// A backend holding these tables (sharing their items), with these (empty) streams: a
-    /// table that had a stream gets a new one of the same view type.
+    /// table whose stream was enabled gets a new one of the same view type (a new label and
+    /// ARN), recording this backend's changes from now on; one whose latest stream was disabled
+    /// has none (that stream's records stayed with the backend that wrote them).
     pub(crate) fn from_tables(tables: HashMap<String, Frozen>, streams: Streams) -> MemoryBackend {
-        let with_streams: Vec<(String, StreamViewType)> = tables
-            .iter()
-            .filter_map(|(name, frozen)| Some((name.clone(), frozen.stream?)))
-            .collect();
-        let tables = tables
+        let tables: Catalog = tables
             .into_iter()
             .map(|(name, frozen)| (name, Arc::new(Table::from_frozen(frozen))))
             .collect();
-        let backend = MemoryBackend {
+        for table in tables.values() {
+            let latest = table.metadata().stream.take();
+            if let Some(latest) = latest.filter(|latest| latest.enabled) {
+                streams.enable(table, latest.view_type);
+            }
+        }
+        MemoryBackend {
             state: Arc::new(State {
                 tables: ShardedLock::new(tables),
                 tokens: Mutex::new(HashMap::new()),
+                status_delay: AtomicU64::new(0),
                 streams,
             }),
-        };
-        for (name, view_type) in with_streams {
-            backend
-                .start_stream(&name, view_type)
-                .expect("a new table has no stream yet");
         }
-        backend
     }
 
     /// A frozen copy of every table, O(1) per part: every part of every table read-locked at
@@ -335,54 +346,6 @@ impl MemoryBackend {
         MemoryBackend::from_tables(self.frozen_tables(), self.state.streams.fork())
     }
 
-    /// Turns on the stream of table `name`: from now on every committed change to its items is
-    /// recorded, with `view_type`'s images, in a new stream (a new label and ARN). DynamoDB's
-    /// `ValidationException` if the table already has an enabled stream.
-    #[doc(hidden)]
-    pub fn enable_stream(&self, name: &str, view_type: StreamViewType) -> Result<()> {
-        self.start_stream(name, view_type).map(drop)
-    }
-
-    /// [`MemoryBackend::enable_stream`], handing back the new stream.
-    pub(crate) fn start_stream(
-        &self,
-        name: &str,
-        view_type: StreamViewType,
-    ) -> Result<Arc<Stream>> {
-        let tables = self.catalog();
-        let table = tables.get(name).ok_or_else(|| table_not_found(name))?;
-        // Every part locked: the stream records exactly the writes committed after this.
-        let mut parts = table.write_all();
-        if parts[0].stream.is_some() {
-            return Err(Error::service_validation(
-                "UpdateTable",
-                "Table already has an enabled stream",
-            ));
-        }
-        let stream = self.state.streams.create(table, view_type);
-        for part in &mut parts {
-            part.stream = Some(Arc::clone(&stream));
-        }
-        Ok(stream)
-    }
-
-    /// Turns off the stream of table `name`: its open shard closes; its records stay readable
-    /// for 24 hours. DynamoDB's `ValidationException` if the table has no enabled stream.
-    #[doc(hidden)]
-    pub fn disable_stream(&self, name: &str) -> Result<()> {
-        let tables = self.catalog();
-        let table = table_named(&tables, name)?;
-        let mut parts = table.write_all();
-        let stream = parts[0].stream.clone().ok_or_else(|| {
-            Error::service_validation("UpdateTable", "Table has no stream to disable")
-        })?;
-        for part in &mut parts {
-            part.stream = None;
-        }
-        stream.disable();
-        Ok(())
-    }
-
     /// Moves this backend's clock forward by `by`, for tests of what time does to streams:
     /// shard iterators expire 15 minutes after they are handed out, records are trimmed
     /// after 24 hours (and disabled streams forgotten), open shards roll over every 4 hours, and
@@ -404,8 +367,10 @@ impl MemoryBackend {
         Arc::clone(&self.catalog()[name])
     }
 
-    /// Removes, from every table with a TTL attribute, the items whose TTL attribute is a number
-    /// (epoch seconds) `<= now_epoch_seconds`; returns how many were removed.
+    /// Removes, from every table with TTL enabled (by its definition at creation, or later by
+    /// [`MemoryBackend::update_time_to_live`], which the server's UpdateTimeToLive calls), the
+    /// items whose TTL attribute is a number (epoch seconds) `<= now_epoch_seconds`; returns
+    /// how many were removed.
     ///
     /// Items whose TTL attribute is absent or not a number never expire, as in DynamoDB.
     pub fn purge_expired(&self, now_epoch_seconds: i64) -> usize {
@@ -523,43 +488,28 @@ impl Backend for MemoryBackend {
     }
 
     async fn create_table(&self, definition: &TableDefinition) -> Result<()> {
-        definition.validate()?;
-        let mut tables = self.state.tables.write();
-        if tables.contains_key(&definition.name) {
-            return Err(Error::TableExists {
-                table: definition.name.clone(),
-                source: None,
-            });
-        }
-        let table = Table::new(definition.clone(), Limits::default())?;
-        tables.insert(definition.name.clone(), Arc::new(table));
-        Ok(())
+        self.create_table_with(definition, &TableSettings::default())
+            .map(drop)
     }
 
     async fn describe_table(&self, name: &str) -> Result<TableDefinition> {
         service("DescribeTable", || {
-            Ok(table_named(&self.catalog(), name)?.schema.def.clone())
+            let tables = self.catalog();
+            let table = table_named(&tables, name)?;
+            let ttl_attribute = table.metadata().ttl.clone();
+            Ok(TableDefinition {
+                ttl_attribute,
+                ..table.schema.def.clone()
+            })
         })
     }
 
     async fn delete_table(&self, name: &str) -> Result<()> {
-        let removed = self
-            .state
-            .tables
-            .write()
-            .remove(name)
-            .ok_or_else(|| table_not_found(name))?;
-        // No request can reach the table any more; its stream closes, and keeps the names
-        // its records are decoded with (it stays readable for 24 hours).
-        let mut parts = removed.write_all();
-        if let Some(stream) = parts[0].stream.clone() {
-            for part in &mut parts {
-                part.stream = None;
-            }
-            stream.disable();
-            stream.freeze_names(&parts.iter().map(|p| &**p).collect::<Vec<&Part>>());
-        }
-        Ok(())
+        self.delete_table_described(name).map(drop)
+    }
+
+    async fn update_table(&self, request: &UpdateTable) -> Result<()> {
+        self.update_table_now(request, false).map(drop)
     }
 
     async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
@@ -603,7 +553,11 @@ impl Backend for MemoryBackend {
         request.validate()?;
         service("Query", || {
             let tables = self.catalog();
-            query::query_with(table_named(&tables, &request.table)?, request, Part::share)
+            let table = table_named(&tables, &request.table)?;
+            if table.pending.is_some() {
+                table.check_readable(request.index.as_deref(), self.status_delay())?;
+            }
+            query::query_with(table, request, Part::share)
         })
     }
 
@@ -611,7 +565,11 @@ impl Backend for MemoryBackend {
         request.validate()?;
         service("Scan", || {
             let tables = self.catalog();
-            query::scan_with(table_named(&tables, &request.table)?, request, Part::share)
+            let table = table_named(&tables, &request.table)?;
+            if table.pending.is_some() {
+                table.check_readable(request.index.as_deref(), self.status_delay())?;
+            }
+            query::scan_with(table, request, Part::share)
         })
     }
 
@@ -648,7 +606,10 @@ impl Backend for MemoryBackend {
             .list(request, streams::names::DEFAULT_REGION))
     }
 
-    async fn describe_stream(&self, request: &DescribeStream) -> Result<StreamDescription> {
+    async fn describe_stream(
+        &self,
+        request: &DescribeStream,
+    ) -> Result<orm_core::backend::StreamDescription> {
         request.validate()?;
         self.state
             .streams

@@ -13,6 +13,7 @@ pub mod limits;
 pub mod models;
 pub mod names;
 pub mod query;
+pub mod tables;
 pub mod writes;
 
 use orm_core::{Backend, Table};
@@ -150,6 +151,9 @@ macro_rules! conformance_tests {
                 transaction_limits,
                 awkward_attribute_names,
                 unicode_edge_cases,
+            }
+            tables {
+                index_created_on_a_live_table,
             }
             writes {
                 optimistic_locking_loses_nothing,

@@ -147,6 +147,8 @@ backend_layer! {
     fn describe_table(&self, name: &str) -> TableDefinition;
     /// Deletes a table ([`Backend::delete_table`]).
     fn delete_table(&self, name: &str) -> ();
+    /// Changes a table ([`Backend::update_table`]).
+    fn update_table(&self, request: &UpdateTable) -> ();
     /// Reads one item ([`Backend::get_item`]).
     fn get_item(&self, request: &GetItem) -> Option<RawItem>;
     /// Writes one item ([`Backend::put_item`]).
@@ -224,6 +226,9 @@ mod tests {
         }
         async fn delete_table(&self, _: &str) -> Result<()> {
             self.answer("delete_table")
+        }
+        async fn update_table(&self, _: &UpdateTable) -> Result<()> {
+            self.answer("update_table")
         }
         async fn get_item(&self, _: &GetItem) -> Result<Option<RawItem>> {
             self.answer("get_item")
@@ -312,6 +317,14 @@ mod tests {
             message(backend.delete_table("t").await),
             "stub delete_table"
         );
+        assert_eq!(
+            message(
+                backend
+                    .update_table(&UpdateTable::new("t").with_deletion_protection(true))
+                    .await
+            ),
+            "stub update_table"
+        );
         let get = GetItem::new("t", key.clone());
         assert_eq!(message(backend.get_item(&get).await), "stub get_item");
         let put = PutItem::new("t", key.clone());
@@ -328,7 +341,7 @@ mod tests {
         );
         assert_eq!(
             stub.calls.load(Ordering::Relaxed),
-            6,
+            7,
             "the delete never reached it"
         );
 

@@ -7,6 +7,9 @@
 //! - [`request`]: the requests and their answers ([`GetItem`], [`QueryRequest`],
 //!   [`QueryOutput`], [`RawItem`]...);
 //! - [`schema`]: the shape of a table ([`TableDefinition`]);
+//! - [`settings`]: a table's settings beside its shape ([`BillingMode`], [`Throughput`],
+//!   [`StreamSpecification`], [`TableClass`]);
+//! - [`update_table`]: the change of an existing table ([`UpdateTable`], [`IndexUpdate`]);
 //! - [`capabilities`]: what a backend can do and its limits ([`Capabilities`], [`Limits`]);
 //! - [`stream`]: a table's change stream, DynamoDB Streams' calls ([`GetRecords`],
 //!   [`StreamRecord`]...);
@@ -16,7 +19,9 @@ pub mod capabilities;
 pub mod layer;
 pub mod request;
 pub mod schema;
+pub mod settings;
 pub mod stream;
+pub mod update_table;
 
 pub use capabilities::{Capabilities, Limits};
 pub use layer::{BackendFuture, BackendLayer};
@@ -26,11 +31,13 @@ pub use request::{
     TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
 pub use schema::{IndexDefinition, KeyAttribute, KeyType, Projection, TableDefinition};
+pub use settings::{BillingMode, StreamSpecification, StreamViewType, TableClass, Throughput};
 pub use stream::{
     ChangeKind, DescribeStream, GetRecords, GetRecordsOutput, GetShardIterator, ListStreams,
     ListStreamsOutput, Shard, ShardIteratorType, StreamDescription, StreamRecord, StreamStatus,
-    StreamSummary, StreamViewType, UserIdentity,
+    StreamSummary, UserIdentity,
 };
+pub use update_table::{IndexUpdate, UpdateTable};
 
 use crate::error::Result;
 use crate::value::Item;
@@ -76,6 +83,12 @@ pub trait Backend: Debug + Send + Sync + 'static {
     async fn describe_table(&self, name: &str) -> Result<TableDefinition>;
     /// Deletes a table; `TableNotFound` if it does not exist.
     async fn delete_table(&self, name: &str) -> Result<()>;
+    /// Changes a table: creates or deletes a global secondary index (backfilled with the items
+    /// already stored), switches billing mode, changes throughput, streams, table class or
+    /// deletion protection. Returns once the change is complete (the table and its indexes
+    /// `ACTIVE` again); a failed request leaves the table as it was. `TableNotFound` if the
+    /// table does not exist.
+    async fn update_table(&self, request: &UpdateTable) -> Result<()>;
 
     /// Reads one item.
     async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>>;

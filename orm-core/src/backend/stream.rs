@@ -13,70 +13,11 @@
 //! shards in order and decodes records into models; these requests are what a backend answers.
 //! The MemoryBackend records changes itself; DynamoBackend calls DynamoDB Streams.
 
+use super::settings::StreamViewType;
 use crate::error::{Error, Result};
 use crate::value::Item;
 use std::fmt;
 use std::time::SystemTime;
-
-/// What a table's stream records of each change: DynamoDB's `StreamViewType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StreamViewType {
-    /// Only the key attributes of the changed item.
-    KeysOnly,
-    /// The item as it is after the change.
-    NewImage,
-    /// The item as it was before the change.
-    OldImage,
-    /// Both.
-    NewAndOldImages,
-}
-
-impl StreamViewType {
-    /// Every view type, in DynamoDB's order.
-    pub const ALL: [StreamViewType; 4] = [
-        StreamViewType::NewImage,
-        StreamViewType::OldImage,
-        StreamViewType::NewAndOldImages,
-        StreamViewType::KeysOnly,
-    ];
-
-    /// DynamoDB's name: `KEYS_ONLY`, `NEW_IMAGE`, `OLD_IMAGE` or `NEW_AND_OLD_IMAGES`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StreamViewType::KeysOnly => "KEYS_ONLY",
-            StreamViewType::NewImage => "NEW_IMAGE",
-            StreamViewType::OldImage => "OLD_IMAGE",
-            StreamViewType::NewAndOldImages => "NEW_AND_OLD_IMAGES",
-        }
-    }
-
-    /// The view type DynamoDB names `name`.
-    pub fn from_name(name: &str) -> Option<StreamViewType> {
-        StreamViewType::ALL.into_iter().find(|v| v.as_str() == name)
-    }
-
-    /// Whether records carry the item as it is after the change.
-    pub fn has_new_image(self) -> bool {
-        matches!(
-            self,
-            StreamViewType::NewImage | StreamViewType::NewAndOldImages
-        )
-    }
-
-    /// Whether records carry the item as it was before the change.
-    pub fn has_old_image(self) -> bool {
-        matches!(
-            self,
-            StreamViewType::OldImage | StreamViewType::NewAndOldImages
-        )
-    }
-}
-
-impl fmt::Display for StreamViewType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// A stream's status, as DescribeStream reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -598,10 +539,6 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for v in StreamViewType::ALL {
-            assert_eq!(StreamViewType::from_name(v.as_str()), Some(v));
-        }
-        assert_eq!(StreamViewType::from_name("ALL"), None);
         for e in ["INSERT", "MODIFY", "REMOVE"] {
             assert_eq!(ChangeKind::from_name(e).unwrap().as_str(), e);
         }

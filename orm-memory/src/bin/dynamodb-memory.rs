@@ -17,7 +17,9 @@
 //!   takes the place of the connection waiting longest without a request in progress;
 //! - `--header-timeout SECS` (default 60): the time to send a request head (also how long an idle
 //!   keep-alive connection stays open); `--body-timeout SECS` (default 60): the time to send a
-//!   body once its head is in.
+//!   body once its head is in;
+//! - `--status-delay-ms N` (default 0): how long UpdateTable's `UPDATING` / `CREATING` /
+//!   `DELETING` statuses stay visible to DescribeTable (`MemoryBackend::set_status_delay`).
 
 use orm_memory::server::{Credentials, MemoryServer, ServerLimits};
 use orm_memory::MemoryBackend;
@@ -31,8 +33,10 @@ fn usage() -> ! {
     eprintln!(
         "usage: dynamodb-memory [--port P] [--host H] [--require-signature KEY:SECRET[:TOKEN][,...]]...\n\
          \x20      [--max-connections N] [--header-timeout SECS] [--body-timeout SECS]\n\
+         \x20      [--status-delay-ms N]\n\
          \x20      (defaults: 127.0.0.1:8000, any signature accepted ({REQUIRE_SIGNATURE_ENV} may hold\n\
-         \x20      the keys), 1024 connections, 60 s for a request head, 60 s for a body)"
+         \x20      the keys), 1024 connections, 60 s for a request head, 60 s for a body,\n\
+         \x20      no status delay)"
     );
     std::process::exit(2);
 }
@@ -81,6 +85,7 @@ fn main() {
     let mut limits = ServerLimits::default();
     let mut port: u16 = 8000;
     let mut host: IpAddr = [127, 0, 0, 1].into();
+    let mut status_delay = Duration::ZERO;
     let mut keys: Vec<Credentials> = Vec::new();
     if let Ok(list) = std::env::var(REQUIRE_SIGNATURE_ENV) {
         keys.extend(parse_keys(&list, REQUIRE_SIGNATURE_ENV));
@@ -133,6 +138,13 @@ fn main() {
             "--body-timeout" => {
                 limits.body_timeout = parse_seconds("--body-timeout", &value("--body-timeout"))
             }
+            "--status-delay-ms" => {
+                let v = value("--status-delay-ms");
+                status_delay = Duration::from_millis(v.parse().unwrap_or_else(|_| {
+                    eprintln!("dynamodb-memory: invalid status delay {v:?} (milliseconds)");
+                    usage()
+                }))
+            }
             "-h" | "--help" => usage(),
             other => {
                 eprintln!("dynamodb-memory: unknown argument {other:?}");
@@ -144,7 +156,9 @@ fn main() {
         eprintln!("{warning}");
     }
     let signed = !keys.is_empty();
-    let mut builder = MemoryServer::builder(MemoryBackend::new())
+    let backend = MemoryBackend::new();
+    backend.set_status_delay(status_delay);
+    let mut builder = MemoryServer::builder(backend)
         .addr(SocketAddr::new(host, port))
         .limits(limits);
     for key in keys {

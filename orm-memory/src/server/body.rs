@@ -1,4 +1,4 @@
-//! Request bodies as the server reads them: within the [body timeout](super::ServerLimits), at
+//! Request bodies as the server reads them: within the body timeout (`ServerLimits`), at
 //! most [`MAX_REQUEST_BYTES`] as sent, and, under `Content-Encoding: gzip` or `deflate`, at most
 //! [`MAX_REQUEST_BYTES`] once decoded: a body that inflates past it (a zip bomb) is refused as
 //! soon as the decoder has produced one byte too many, never held whole.
@@ -8,7 +8,6 @@
 //! (the rest of the body is not read).
 
 use super::error::ApiError;
-use super::MAX_REQUEST_BYTES;
 use bytes::Bytes;
 use flate2::read::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -16,6 +15,10 @@ use hyper::body::Incoming;
 use hyper::HeaderMap;
 use std::io::Read;
 use std::time::Duration;
+
+/// The largest request body accepted, as sent and once decoded (`Content-Encoding`): DynamoDB's
+/// 16 MB (a full BatchWriteItem). Larger is HTTP 413.
+pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 
 /// A 413 for a body over the limit; `what` says which size.
 fn too_large(what: impl std::fmt::Display) -> ApiError {

@@ -3,7 +3,8 @@
 //! (`Item` on `ConditionalCheckFailedException`, `CancellationReasons` on
 //! `TransactionCanceledException`).
 
-use super::json::encode_item;
+use super::json::{encode_item, InvalidValue};
+use crate::ServiceError;
 #[cfg(test)]
 use orm_core::error::CancellationCode;
 use orm_core::error::CancellationReason;
@@ -111,6 +112,12 @@ impl ApiError {
     }
 }
 
+impl From<InvalidValue> for ApiError {
+    fn from(invalid: InvalidValue) -> ApiError {
+        ApiError::validation(invalid.0)
+    }
+}
+
 impl From<Error> for ApiError {
     fn from(error: Error) -> ApiError {
         match error {
@@ -145,12 +152,26 @@ impl From<Error> for ApiError {
             Error::Throttled { message } => {
                 ApiError::new(400, "ProvisionedThroughputExceededException", message)
             }
-            Error::TableNotFound { .. } => ApiError::table_not_found(),
+            Error::TableNotFound { source, .. } => {
+                match source
+                    .as_deref()
+                    .and_then(|s| s.downcast_ref::<ServiceError>())
+                {
+                    Some(e) => ApiError::client(e.code, e.message.clone()),
+                    None => ApiError::table_not_found(),
+                }
+            }
             Error::TableExists { table, .. } => ApiError::new(
                 400,
                 "ResourceInUseException",
                 format!("Table already exists: {table}"),
             ),
+            Error::Backend { source, .. } if source.downcast_ref::<ServiceError>().is_some() => {
+                let e = source
+                    .downcast_ref::<ServiceError>()
+                    .expect("checked by the guard");
+                ApiError::client(e.code, e.message.clone())
+            }
             other => ApiError::new(500, "InternalServerError", other.to_string()),
         }
     }

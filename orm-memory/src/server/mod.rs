@@ -62,22 +62,22 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::SystemTime;
 
-/// The largest request body accepted, as sent and once decoded (`Content-Encoding`): DynamoDB's
-/// 16 MB (a full BatchWriteItem). Larger is HTTP 413.
-pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+pub use body::MAX_REQUEST_BYTES;
 
 /// The prefix of every `X-Amz-Target` this server answers.
 const TARGET_PREFIX: &str = "DynamoDB_20120810.";
 
 struct Shared {
     backend: MemoryBackend,
-    catalog: ops::Catalog,
     requests: AtomicU64,
     /// Who may send requests (everyone when it holds no key).
     verifier: sigv4::Verifier,
     limits: ServerLimits,
     connections: Arc<limits::Connections>,
 }
+
+/// The region ARNs are written for when a request is not signed.
+const DEFAULT_REGION: &str = "us-east-1";
 
 /// A running DynamoDB-compatible server over a [`MemoryBackend`]. It serves on its own thread
 /// (a two-worker tokio runtime) until dropped or [`MemoryServer::shutdown`].
@@ -170,7 +170,6 @@ impl MemoryServer {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             backend: backend.clone(),
-            catalog: ops::Catalog::default(),
             requests: AtomicU64::new(0),
             verifier: sigv4::Verifier::new(credentials),
             connections: limits::Connections::new(limits.max_connections),
@@ -371,6 +370,8 @@ async fn answer(
         ));
     }
     let (head, body) = request.into_parts();
+    let region = sigv4::signing_region(&head.headers, head.uri.query().unwrap_or(""))
+        .unwrap_or_else(|| DEFAULT_REGION.to_owned());
     let target = head
         .headers
         .get("x-amz-target")
@@ -402,7 +403,7 @@ async fn answer(
     // The signature covers the body as sent: it is decoded only once verified.
     let body = body::decode(&head.headers, body)?;
     let json = decode_body(&body)?;
-    ops::dispatch(&shared.backend, &shared.catalog, &op, &json)
+    ops::dispatch(&shared.backend, &region, &op, &json)
 }
 
 /// Parses a request body: a JSON object (an empty body counts as `{}`).
@@ -420,18 +421,24 @@ fn decode_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
     })
 }
 
-/// Handles one request body for `operation` without HTTP: what the fuzz target and unit tests
-/// drive. Returns the HTTP status and the JSON answer.
+/// Handles one request body for `operation` without HTTP (an unsigned request: ARNs in
+/// `us-east-1`): what the fuzz target and unit tests drive. Returns the HTTP status and the JSON
+/// answer.
 #[doc(hidden)]
 pub fn handle_json(backend: &MemoryBackend, operation: &str, body: &[u8]) -> (u16, String) {
-    static CATALOG: std::sync::OnceLock<ops::Catalog> = std::sync::OnceLock::new();
-    let catalog = CATALOG.get_or_init(ops::Catalog::default);
     let result =
-        decode_body(body).and_then(|json| ops::dispatch(backend, catalog, operation, &json));
+        decode_body(body).and_then(|json| ops::dispatch(backend, DEFAULT_REGION, operation, &json));
     match result {
         Ok(json) => (200, json.to_string()),
         Err(e) => (e.status, e.body().to_string()),
     }
+}
+
+/// The names of the operations the server answers, in the order of its table of operations
+/// (what the request-decoder fuzz target picks from).
+#[doc(hidden)]
+pub fn operation_names() -> impl Iterator<Item = &'static str> {
+    ops::OPERATIONS.iter().map(|operation| operation.name)
 }
 
 /// DynamoDB's expression language parsed into orm-core's AST, with the placeholders of

@@ -158,6 +158,33 @@ pub(crate) struct SignedRequest<'a> {
     pub(crate) body: &'a [u8],
 }
 
+/// The region a request is signed for, whether or not its signature is checked: the third
+/// field of its credential scope (`Authorization: AWS4-HMAC-SHA256
+/// Credential=AKID/20240101/eu-west-1/dynamodb/aws4_request, ...`, or a presigned request's
+/// `X-Amz-Credential`). `None` for an unsigned request or a region that is not one (the ARNs the
+/// server writes carry it, so it must be a plain name).
+pub(crate) fn signing_region(headers: &HeaderMap, query: &str) -> Option<String> {
+    let from_header = headers
+        .get("authorization")
+        .and_then(|a| a.to_str().ok())
+        .and_then(|a| a.split("Credential=").nth(1))
+        .map(str::to_owned);
+    let from_query = || {
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("X-Amz-Credential="))
+            .map(|c| c.replace("%2F", "/").replace("%2f", "/"))
+    };
+    let credential = from_header.or_else(from_query)?;
+    let region = credential.split(['/', ',']).nth(2)?.trim();
+    let plain = !region.is_empty()
+        && region.len() <= 32
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    plain.then(|| region.to_owned())
+}
+
 /// The parts of a signature, from the `Authorization` header or the query string.
 #[derive(Debug)]
 struct Signature {
@@ -866,6 +893,34 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_signing_region_names_the_arns() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(super::signing_region(&headers, ""), None);
+        headers.insert(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKID/20250101/eu-west-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            super::signing_region(&headers, "").as_deref(),
+            Some("eu-west-1")
+        );
+        let presigned = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20250101%2Fap-south-2%2Fdynamodb%2Faws4_request";
+        assert_eq!(
+            super::signing_region(&HeaderMap::new(), presigned).as_deref(),
+            Some("ap-south-2")
+        );
+        headers.insert(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKID/20250101/EU WEST/dynamodb/aws4_request"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(super::signing_region(&headers, ""), None);
+    }
+
     use super::*;
     use hyper::header::HeaderValue;
 

@@ -1,6 +1,7 @@
 //! orm-core's change feed ([`orm_core::changes`]) over the engine's streams: typed changes, the
 //! entity filter, order across shards, checkpoints, schema upgrades, expired iterators.
 
+use super::tests::{disable, enable};
 use crate::MemoryBackend;
 use orm_core::backend::{ChangeKind, PutItem, StreamViewType};
 use orm_core::changes::{Checkpoint, ShardPosition};
@@ -54,7 +55,7 @@ async fn table(view: StreamViewType) -> (MemoryBackend, Table) {
         .create_table::<(Order, Customer, Shopper)>()
         .await
         .unwrap();
-    backend.enable_stream("app", view).unwrap();
+    enable(&backend, "app", view).await.unwrap();
     (backend, table)
 }
 
@@ -209,7 +210,7 @@ async fn latest_skips_what_was_there_and_a_disabled_stream_ends() {
     let mut orders = table.changes().from_latest().entity::<Order>();
     assert!(orders.next().await.unwrap().is_none());
     order(2, 2).create(&table).await.unwrap();
-    backend.disable_stream("app").unwrap();
+    disable(&backend, "app").await.unwrap();
     order(3, 3).create(&table).await.unwrap();
     assert_eq!(orders.next().await.unwrap().unwrap().new, Some(order(2, 2)));
     assert!(orders.next().await.unwrap().is_none());

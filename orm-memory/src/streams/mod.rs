@@ -6,6 +6,10 @@
 //! and its records stay readable for the retention period (24 hours) before the stream is
 //! forgotten. Enabling a stream again makes a new one, with a new label and ARN.
 //!
+//! Whether a table has a stream is its metadata's to say (CreateTable and UpdateTable change
+//! it, DescribeTable reports it); [`Streams::enable`] and [`disable`] are the one place that
+//! turns the recording on and off, and keep the metadata's latest stream in step with it.
+//!
 //! Time is the backend's clock ([`Counters::now_ms`]): the system's, moved forward by
 //! [`MemoryBackend::advance_time`](crate::MemoryBackend::advance_time), so that iterator expiry
 //! (15 minutes), shard roll-over and retention can be tested without waiting.
@@ -20,7 +24,8 @@ mod tests;
 
 pub(crate) use stream::{Captured, Counters, Retention, Stream};
 
-use crate::table::Table;
+use crate::metadata::LatestStream;
+use crate::table::{Part, Table};
 use iterator::Position;
 use orm_core::backend::stream::limits;
 use orm_core::backend::{
@@ -105,7 +110,7 @@ impl Streams {
 
     /// A new, enabled stream of `table`, registered: its label is the backend's time, a
     /// millisecond after the previous stream's if that is later.
-    pub(crate) fn create(&self, table: &Arc<Table>, view_type: StreamViewType) -> Arc<Stream> {
+    fn create(&self, table: &Arc<Table>, view_type: StreamViewType) -> Arc<Stream> {
         let mut registry = lock(&self.registry);
         let created_ms = self
             .counters
@@ -121,6 +126,15 @@ impl Streams {
             *lock(&self.retention),
         ));
         registry.streams.push(Arc::clone(&stream));
+        stream
+    }
+
+    /// Enables a new stream of `view_type` on `table` (which has none enabled): every change
+    /// committed to its items from now on is recorded in it, and the table's metadata names it
+    /// as its latest stream. Called holding the catalog's write lock (no request is running).
+    pub(crate) fn enable(&self, table: &Arc<Table>, view_type: StreamViewType) -> Arc<Stream> {
+        let stream = self.create(table, view_type);
+        attach(table, &stream);
         stream
     }
 
@@ -231,4 +245,39 @@ impl Streams {
             request.limit.unwrap_or(limits::MAX_GET_RECORDS),
         )
     }
+}
+
+/// Makes every part of `table` record in `stream`, and the table's metadata name it as its
+/// latest, enabled stream: for a new stream, and for the stream of a table UpdateTable rebuilt.
+/// Called holding the catalog's write lock.
+pub(crate) fn attach(table: &Arc<Table>, stream: &Arc<Stream>) {
+    for part in table.write_all().iter_mut() {
+        part.stream = Some(Arc::clone(stream));
+    }
+    stream.read_from(table);
+    table.metadata().stream = Some(LatestStream {
+        view_type: stream.view_type,
+        label: stream.label.clone(),
+        enabled: true,
+    });
+}
+
+/// Disables the stream of `table`, if one is enabled: no change is recorded from now on, its
+/// open shard closes, and its records stay readable for 24 hours; the metadata keeps it as the
+/// latest stream, disabled. Whether there was one. Called holding the catalog's write lock
+/// (UpdateTable, DeleteTable).
+pub(crate) fn disable(table: &Table) -> bool {
+    let mut parts = table.write_all();
+    let Some(stream) = parts[0].stream.clone() else {
+        return false;
+    };
+    for part in parts.iter_mut() {
+        part.stream = None;
+    }
+    stream.disable(&parts.iter().map(|p| &**p).collect::<Vec<&Part>>());
+    drop(parts);
+    if let Some(latest) = &mut table.metadata().stream {
+        latest.enabled = false;
+    }
+    true
 }

@@ -266,10 +266,10 @@ struct Log {
 /// Where a stream's records are decoded from: the names of the table's parts.
 #[derive(Debug)]
 enum Source {
-    /// The live table's parts (their names are only ever appended to, so today's decode any
-    /// record ever written).
+    /// The live table's parts, while the stream is enabled (their names are only ever appended
+    /// to, so today's decode any record ever written).
     Live(Weak<Table>),
-    /// The parts' names when the table was deleted.
+    /// The parts' names when the stream was disabled.
     Frozen(Vec<Arc<Dict>>),
 }
 
@@ -394,9 +394,12 @@ impl Stream {
         log.trim(now, &self.retention);
     }
 
-    /// Stops recording: the open shard closes. Called holding the write locks of every part of
-    /// the table, after taking the stream out of them.
-    pub(crate) fn disable(&self) {
+    /// Stops recording: the open shard closes, and the stream keeps the names of `parts` (every
+    /// part of the table, in order) to decode its records with, whatever becomes of the table
+    /// (deleted, or rebuilt by UpdateTable): no record is added after this, and a part's names
+    /// are only ever added to, so these decode every record it has. Called holding the write
+    /// locks of every part of the table, after taking the stream out of them.
+    pub(crate) fn disable(&self, parts: &[&Part]) {
         let now = self.counters.now_ms();
         let mut log = lock(&self.log);
         if log.disabled_ms.is_none() {
@@ -405,12 +408,13 @@ impl Stream {
                 open.close(now);
             }
         }
+        *lock(&self.source) = Source::Frozen(parts.iter().map(|p| Arc::clone(p.dict())).collect());
     }
 
-    /// Keeps the names of `parts` (every part of the table, in order) to decode records with,
-    /// for when the table is gone. Called when the table is deleted.
-    pub(crate) fn freeze_names(&self, parts: &[&Part]) {
-        *lock(&self.source) = Source::Frozen(parts.iter().map(|p| Arc::clone(p.dict())).collect());
+    /// Decodes its records with the names of `table`'s parts from now on: the table it records
+    /// is `table` (new, or rebuilt by UpdateTable). Called holding the catalog's write lock.
+    pub(crate) fn read_from(&self, table: &Arc<Table>) {
+        *lock(&self.source) = Source::Live(Arc::downgrade(table));
     }
 
     /// Whether it was disabled longer ago than the retention period (it can be forgotten).

@@ -4,11 +4,12 @@ use super::Retention;
 use crate::MemoryBackend;
 use orm_core::backend::{
     BatchWrite, ChangeKind, DeleteItem, DescribeStream, GetRecords, GetShardIterator, KeyAttribute,
-    KeyType, ListStreams, PutItem, ShardIteratorType, StreamRecord, StreamStatus, StreamViewType,
-    TableDefinition, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
+    KeyType, ListStreams, PutItem, ShardIteratorType, StreamRecord, StreamSpecification,
+    StreamStatus, StreamViewType, TableDefinition, TransactWrite, TransactWriteAction, UpdateItem,
+    UpdateTable, WriteRequest,
 };
 use orm_core::expr::{attr, Update};
-use orm_core::{Backend, Error, Item};
+use orm_core::{Backend, Error, Item, Result};
 use std::time::Duration;
 
 fn definition(name: &str) -> TableDefinition {
@@ -27,11 +28,23 @@ fn definition(name: &str) -> TableDefinition {
     }
 }
 
+/// Enables a stream of `view` on `table` (UpdateTable).
+pub(super) async fn enable(b: &MemoryBackend, table: &str, view: StreamViewType) -> Result<()> {
+    b.update_table(&UpdateTable::new(table).with_streams(StreamSpecification::Enabled(view)))
+        .await
+}
+
+/// Disables the stream of `table` (UpdateTable).
+pub(super) async fn disable(b: &MemoryBackend, table: &str) -> Result<()> {
+    b.update_table(&UpdateTable::new(table).with_streams(StreamSpecification::Disabled))
+        .await
+}
+
 /// A backend with table `app`, its stream on with `view`; the stream's ARN.
 async fn with_stream(view: StreamViewType) -> (MemoryBackend, String) {
     let b = MemoryBackend::new();
     b.create_table(&definition("app")).await.unwrap();
-    b.enable_stream("app", view).unwrap();
+    enable(&b, "app", view).await.unwrap();
     let arn = latest_arn(&b, "app").await;
     (b, arn)
 }
@@ -196,7 +209,7 @@ async fn writes_that_change_nothing_record_nothing() {
 async fn transactions_and_batches_record_together_in_action_order() {
     let (b, arn) = with_stream(StreamViewType::NewAndOldImages).await;
     b.create_table(&definition("other")).await.unwrap();
-    b.enable_stream("other", StreamViewType::KeysOnly).unwrap();
+    enable(&b, "other", StreamViewType::KeysOnly).await.unwrap();
     let other = latest_arn(&b, "other").await;
     put(&b, item("d", 1, "x")).await;
     let keys = ["k", "b", "z", "a", "m"];
@@ -364,16 +377,16 @@ async fn disabling_closes_the_stream_and_enabling_makes_a_new_one() {
     let (b, first) = with_stream(StreamViewType::NewImage).await;
     put(&b, item("a", 1, "x")).await;
     let open = iterator(&b, &first, ShardIteratorType::TrimHorizon).await;
-    b.disable_stream("app").unwrap();
-    assert!(b
-        .disable_stream("app")
+    disable(&b, "app").await.unwrap();
+    assert!(disable(&b, "app")
+        .await
         .unwrap_err()
         .to_string()
-        .contains("no stream to disable"));
+        .contains("no enabled stream"));
     put(&b, item("a", 2, "unrecorded")).await;
-    b.enable_stream("app", StreamViewType::KeysOnly).unwrap();
-    assert!(b
-        .enable_stream("app", StreamViewType::KeysOnly)
+    enable(&b, "app", StreamViewType::KeysOnly).await.unwrap();
+    assert!(enable(&b, "app", StreamViewType::KeysOnly)
+        .await
         .unwrap_err()
         .to_string()
         .contains("already has an enabled stream"));
@@ -420,7 +433,8 @@ async fn a_deleted_table_s_stream_stays_readable_for_24_hours() {
     b.delete_table("app").await.unwrap();
     // A new table of the same name, and its own stream.
     b.create_table(&definition("app")).await.unwrap();
-    b.enable_stream("app", StreamViewType::NewAndOldImages)
+    enable(&b, "app", StreamViewType::NewAndOldImages)
+        .await
         .unwrap();
     put(&b, item("a", 1, "new table")).await;
     let records = read_all(&b, &arn).await;
@@ -507,9 +521,13 @@ async fn records_are_trimmed_after_24_hours_and_beyond_the_byte_budget() {
         ..Retention::default()
     });
     small.create_table(&definition("app")).await.unwrap();
-    let stream = small
-        .start_stream("app", StreamViewType::NewAndOldImages)
+    enable(&small, "app", StreamViewType::NewAndOldImages)
+        .await
         .unwrap();
+    let stream = small
+        .table_handle("app")
+        .stream()
+        .expect("the stream is enabled");
     let big = "x".repeat(1000);
     for i in 0..100 {
         put(&small, item("a", i, &big)).await;
