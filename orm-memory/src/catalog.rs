@@ -522,13 +522,7 @@ fn plan_update(
             ));
         }
         (Some(StreamSpecification::Disabled), false) => {
-            return Err(invalid(
-                OP,
-                format!(
-                    "Table already has no enabled stream: TableName: {}",
-                    request.table
-                ),
-            ));
+            return Err(invalid(OP, "Table has no stream to disable"));
         }
         _ => {}
     }

@@ -599,39 +599,22 @@ impl Backend for MemoryBackend {
     }
 
     async fn list_streams(&self, request: &ListStreams) -> Result<ListStreamsOutput> {
-        request.validate()?;
-        Ok(self
-            .state
-            .streams
-            .list(request, streams::names::DEFAULT_REGION))
+        self.list_streams_in(request, streams::names::DEFAULT_REGION)
     }
 
     async fn describe_stream(
         &self,
         request: &DescribeStream,
     ) -> Result<orm_core::backend::StreamDescription> {
-        request.validate()?;
-        self.state
-            .streams
-            .describe(request, streams::names::DEFAULT_REGION)
+        self.describe_stream_in(request, streams::names::DEFAULT_REGION)
     }
 
     async fn get_shard_iterator(&self, request: &GetShardIterator) -> Result<String> {
-        request.validate()?;
-        service("GetShardIterator", || {
-            self.state
-                .streams
-                .shard_iterator(request, streams::names::DEFAULT_REGION)
-        })
+        self.shard_iterator_in(request, streams::names::DEFAULT_REGION)
     }
 
     async fn get_records(&self, request: &GetRecords) -> Result<GetRecordsOutput> {
-        request.validate()?;
-        service("GetRecords", || {
-            self.state
-                .streams
-                .records(request, streams::names::DEFAULT_REGION)
-        })
+        self.records_in(request, streams::names::DEFAULT_REGION)
     }
 }
 

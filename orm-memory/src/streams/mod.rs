@@ -26,6 +26,7 @@ pub(crate) use stream::{Captured, Counters, Retention, Stream};
 
 use crate::metadata::LatestStream;
 use crate::table::{Part, Table};
+use crate::{service, MemoryBackend};
 use iterator::Position;
 use orm_core::backend::stream::limits;
 use orm_core::backend::{
@@ -244,6 +245,52 @@ impl Streams {
             &position,
             request.limit.unwrap_or(limits::MAX_GET_RECORDS),
         )
+    }
+}
+
+/// DynamoDB Streams' four calls, answered with ARNs and records of `region` (the Backend calls
+/// name `us-east-1`, the server the caller's region).
+impl MemoryBackend {
+    /// ListStreams.
+    pub(crate) fn list_streams_in(
+        &self,
+        request: &ListStreams,
+        region: &str,
+    ) -> Result<ListStreamsOutput> {
+        request.validate()?;
+        Ok(self.state.streams.list(request, region))
+    }
+
+    /// DescribeStream.
+    pub(crate) fn describe_stream_in(
+        &self,
+        request: &DescribeStream,
+        region: &str,
+    ) -> Result<StreamDescription> {
+        request.validate()?;
+        self.state.streams.describe(request, region)
+    }
+
+    /// GetShardIterator.
+    pub(crate) fn shard_iterator_in(
+        &self,
+        request: &GetShardIterator,
+        region: &str,
+    ) -> Result<String> {
+        request.validate()?;
+        service("GetShardIterator", || {
+            self.state.streams.shard_iterator(request, region)
+        })
+    }
+
+    /// GetRecords.
+    pub(crate) fn records_in(
+        &self,
+        request: &GetRecords,
+        region: &str,
+    ) -> Result<GetRecordsOutput> {
+        request.validate()?;
+        service("GetRecords", || self.state.streams.records(request, region))
     }
 }
 

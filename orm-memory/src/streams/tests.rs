@@ -382,7 +382,7 @@ async fn disabling_closes_the_stream_and_enabling_makes_a_new_one() {
         .await
         .unwrap_err()
         .to_string()
-        .contains("no enabled stream"));
+        .contains("Table has no stream to disable"));
     put(&b, item("a", 2, "unrecorded")).await;
     enable(&b, "app", StreamViewType::KeysOnly).await.unwrap();
     assert!(enable(&b, "app", StreamViewType::KeysOnly)
