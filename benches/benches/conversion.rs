@@ -197,9 +197,10 @@ fn precision() {
 /// The other hot paths of a request: key rendering, expression rendering, cursor encoding,
 /// the stored item (fields + keys + entity) and its conversion to the SDK's map.
 fn hot_paths(c: &mut Criterion) {
+    use orm_core::expr::render::Expressions;
     use orm_core::expr::Path;
     use orm_core::Cursor;
-    use orm_dynamodb::render::Expressions;
+    use orm_dynamodb::render::SdkExpressions;
     let order = sample(42);
     let table = orm_core::Table::new(orm_memory::MemoryBackend::new(), orm_benches::TABLE);
     let mut g = c.benchmark_group("hot_paths");
@@ -211,7 +212,7 @@ fn hot_paths(c: &mut Criterion) {
             let condition = Path::name("pk")
                 .not_exists()
                 .or(Path::name("__entity").eq("Order"));
-            Expressions::new().with_condition(condition).into_sdk()
+            SdkExpressions::from(Expressions::new().with_condition(condition))
         })
     });
     let key = table

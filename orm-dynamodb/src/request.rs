@@ -10,7 +10,7 @@
 
 use crate::convert::item_to_attributes_ref;
 use crate::error_map::build_error;
-use crate::render::Expressions;
+use crate::render::SdkExpressions;
 use crate::DynamoBackend;
 use aws_sdk_dynamodb::operation::batch_get_item::builders::BatchGetItemFluentBuilder;
 use aws_sdk_dynamodb::operation::batch_write_item::builders::BatchWriteItemFluentBuilder;
@@ -33,6 +33,7 @@ use orm_core::backend::{
     UpdateItem, WriteRequest,
 };
 use orm_core::error::Result;
+use orm_core::expr::render::Expressions;
 use orm_core::expr::Path;
 use orm_core::Item;
 
@@ -57,9 +58,7 @@ fn limit(limit: Option<u32>) -> Option<i32> {
 
 /// A conditional put to table `full` (the name as sent).
 pub(crate) fn put(full: String, r: &PutItem, operation: &'static str) -> Result<Put> {
-    let ex = Expressions::new()
-        .with_condition_opt(r.condition.clone())
-        .into_sdk();
+    let ex = SdkExpressions::from(Expressions::new().with_condition_opt(r.condition.clone()));
     Put::builder()
         .table_name(full)
         .set_item(Some(item_to_attributes_ref(&r.item)))
@@ -75,10 +74,11 @@ pub(crate) fn put(full: String, r: &PutItem, operation: &'static str) -> Result<
 
 /// A conditional update of the item at `r.key` in table `full`.
 pub(crate) fn update(full: String, r: &UpdateItem, operation: &'static str) -> Result<Update> {
-    let ex = Expressions::new()
-        .with_update(r.update.clone())
-        .with_condition_opt(r.condition.clone())
-        .into_sdk();
+    let ex = SdkExpressions::from(
+        Expressions::new()
+            .with_update(r.update.clone())
+            .with_condition_opt(r.condition.clone()),
+    );
     Update::builder()
         .table_name(full)
         .set_key(Some(item_to_attributes_ref(&r.key)))
@@ -95,9 +95,7 @@ pub(crate) fn update(full: String, r: &UpdateItem, operation: &'static str) -> R
 
 /// A conditional delete of the item at `r.key` in table `full`.
 pub(crate) fn delete(full: String, r: &DeleteItem, operation: &'static str) -> Result<Delete> {
-    let ex = Expressions::new()
-        .with_condition_opt(r.condition.clone())
-        .into_sdk();
+    let ex = SdkExpressions::from(Expressions::new().with_condition_opt(r.condition.clone()));
     Delete::builder()
         .table_name(full)
         .set_key(Some(item_to_attributes_ref(&r.key)))
@@ -117,9 +115,7 @@ fn condition_check(
     r: &CheckRequest,
     operation: &'static str,
 ) -> Result<ConditionCheck> {
-    let ex = Expressions::new()
-        .with_condition(r.condition.clone())
-        .into_sdk();
+    let ex = SdkExpressions::from(Expressions::new().with_condition(r.condition.clone()));
     ConditionCheck::builder()
         .table_name(full)
         .set_key(Some(item_to_attributes_ref(&r.key)))
@@ -136,9 +132,7 @@ fn condition_check(
 /// A read of the item at `r.key` in table `full` (projection rendered; `consistent` is the
 /// caller's: transactional reads have none).
 pub(crate) fn get(full: String, r: &GetItem, operation: &'static str) -> Result<Get> {
-    let ex = Expressions::new()
-        .with_projection_opt(r.projection.as_deref())
-        .into_sdk();
+    let ex = SdkExpressions::from(Expressions::new().with_projection_opt(r.projection.as_deref()));
     Get::builder()
         .table_name(full)
         .set_key(Some(item_to_attributes_ref(&r.key)))
@@ -222,11 +216,12 @@ impl DynamoBackend {
     pub(crate) fn query_request(&self, r: &QueryRequest) -> Result<QueryFluentBuilder> {
         r.validate()?;
         let projection = (!r.count_only).then_some(r.projection.as_deref()).flatten();
-        let ex = Expressions::new()
-            .with_key_condition(r.key_condition.clone())
-            .with_filter_opt(r.filter.clone())
-            .with_projection_opt(projection)
-            .into_sdk();
+        let ex = SdkExpressions::from(
+            Expressions::new()
+                .with_key_condition(r.key_condition.clone())
+                .with_filter_opt(r.filter.clone())
+                .with_projection_opt(projection),
+        );
         Ok(self
             .client
             .query()
@@ -248,10 +243,11 @@ impl DynamoBackend {
     pub(crate) fn scan_request(&self, r: &ScanRequest) -> Result<ScanFluentBuilder> {
         r.validate()?;
         let projection = (!r.count_only).then_some(r.projection.as_deref()).flatten();
-        let ex = Expressions::new()
-            .with_filter_opt(r.filter.clone())
-            .with_projection_opt(projection)
-            .into_sdk();
+        let ex = SdkExpressions::from(
+            Expressions::new()
+                .with_filter_opt(r.filter.clone())
+                .with_projection_opt(projection),
+        );
         let (segment, total) = r.segment.map(|(s, t)| (s as i32, t as i32)).unzip();
         Ok(self
             .client
@@ -275,9 +271,8 @@ impl DynamoBackend {
     pub(crate) fn batch_get_request(&self, r: &BatchGet) -> Result<BatchGetItemFluentBuilder> {
         r.validate()?;
         let projection = projection_with_keys(r.projection.clone(), &r.keys);
-        let ex = Expressions::new()
-            .with_projection_opt(projection.as_deref())
-            .into_sdk();
+        let ex =
+            SdkExpressions::from(Expressions::new().with_projection_opt(projection.as_deref()));
         let keys = KeysAndAttributes::builder()
             .set_keys(Some(r.keys.iter().map(item_to_attributes_ref).collect()))
             .consistent_read(r.consistent)

@@ -2,7 +2,6 @@
 //! request, runs it on the [`MemoryBackend`], and encodes the answer as DynamoDB does.
 
 use super::error::ApiError;
-use super::expr::{self, Placeholders};
 use super::json::{encode_item, item, value};
 use crate::MemoryBackend;
 use orm_core::backend::{
@@ -10,7 +9,8 @@ use orm_core::backend::{
     KeyType, Projection, PutItem, QueryOutput, QueryRequest, RawItem, ReturnValues, ScanRequest,
     TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
-use orm_core::expr::{Condition, Path};
+use orm_core::expr::parse::{self as expr, Placeholders};
+use orm_core::expr::{Clause, Condition, Path};
 use orm_core::{Backend, Item};
 use serde_json::{json, Map, Value as Json};
 use std::collections::{BTreeMap, HashMap};
@@ -365,18 +365,18 @@ fn placeholders(body: &Body) -> Result<Placeholders, ApiError> {
 
 fn condition(
     body: &Body,
-    member: &'static str,
+    clause: Clause,
     ph: &mut Placeholders,
 ) -> Result<Option<Condition>, ApiError> {
-    opt_str(body, member)?
-        .map(|text| expr::condition(ph, member, text))
-        .transpose()
+    Ok(opt_str(body, clause.member())?
+        .map(|text| expr::condition(ph, clause, text))
+        .transpose()?)
 }
 
 fn projection(body: &Body, ph: &mut Placeholders) -> Result<Option<Vec<Path>>, ApiError> {
-    opt_str(body, "ProjectionExpression")?
+    Ok(opt_str(body, Clause::Projection.member())?
         .map(|text| expr::projection(ph, text))
-        .transpose()
+        .transpose()?)
 }
 
 fn return_values(body: &Body, allowed: &[&str]) -> Result<ReturnValues, ApiError> {
@@ -886,7 +886,7 @@ fn put_request(body: &Body, ph: &mut Placeholders) -> Result<PutItem, ApiError> 
     Ok(PutItem {
         table: table_name(body)?,
         item: item(body.get("Item").ok_or_else(|| null("Item"))?, "Item")?,
-        condition: condition(body, "ConditionExpression", ph)?,
+        condition: condition(body, Clause::Condition, ph)?,
         return_values: return_values(body, &["NONE", "ALL_OLD"])?,
         return_item_on_condition_failure: return_on_failure(body)?,
     })
@@ -913,7 +913,7 @@ fn update_request(body: &Body, ph: &mut Placeholders) -> Result<UpdateItem, ApiE
         table: table_name(body)?,
         key: key_of(body)?,
         update: expr::update(ph, text)?,
-        condition: condition(body, "ConditionExpression", ph)?,
+        condition: condition(body, Clause::Condition, ph)?,
         return_values: return_values(
             body,
             &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"],
@@ -950,7 +950,7 @@ fn delete_request(body: &Body, ph: &mut Placeholders) -> Result<DeleteItem, ApiE
     Ok(DeleteItem {
         table: table_name(body)?,
         key: key_of(body)?,
-        condition: condition(body, "ConditionExpression", ph)?,
+        condition: condition(body, Clause::Condition, ph)?,
         return_values: return_values(body, &["NONE", "ALL_OLD"])?,
         return_item_on_condition_failure: return_on_failure(body)?,
     })
@@ -1048,7 +1048,7 @@ fn query(backend: &MemoryBackend, body: &Body) -> Answer {
     })?;
     let key_condition =
         expr::key_condition(&mut ph, text, &hash.name, range.map(|r| r.name.as_str()))?;
-    let filter = condition(body, "FilterExpression", &mut ph)?;
+    let filter = condition(body, Clause::Filter, &mut ph)?;
     let projection = projection(body, &mut ph)?;
     ph.finish()?;
     let count_only = select(body, projection.is_some())?;
@@ -1078,7 +1078,7 @@ fn query(backend: &MemoryBackend, body: &Body) -> Answer {
 fn scan(backend: &MemoryBackend, body: &Body) -> Answer {
     let table = table_name(body)?;
     let mut ph = placeholders(body)?;
-    let filter = condition(body, "FilterExpression", &mut ph)?;
+    let filter = condition(body, Clause::Filter, &mut ph)?;
     let projection = projection(body, &mut ph)?;
     ph.finish()?;
     let count_only = select(body, projection.is_some())?;
@@ -1361,7 +1361,7 @@ fn transact_write(backend: &MemoryBackend, body: &Body) -> Answer {
                 _ => TransactWriteAction::ConditionCheck(ConditionCheck {
                     table: table_name(spec)?,
                     key: key_of(spec)?,
-                    condition: condition(spec, "ConditionExpression", ph)?
+                    condition: condition(spec, Clause::Condition, ph)?
                         .ok_or_else(|| null("ConditionExpression"))?,
                     return_item_on_condition_failure: return_on_failure(spec)?,
                 }),

@@ -1,210 +1,47 @@
-//! DynamoDB's expression language parsed into orm-core's expression AST: condition and filter
-//! expressions, key conditions, update expressions and projections, with
-//! `ExpressionAttributeNames` / `ExpressionAttributeValues` substituted and DynamoDB's checks
-//! (syntax, reserved words, undefined and unused placeholders, expression size, operand types).
+//! DynamoDB's expression language read into the AST: condition and filter expressions, key
+//! conditions, update expressions and projections, with the request's [`Placeholders`]
+//! substituted and DynamoDB's checks (syntax, reserved words, undefined placeholders, expression
+//! size, operand types), each error an [`Error::Validation`] carrying DynamoDB's message.
 //!
-//! It is the inverse of orm-dynamodb's renderer: `parse(render(ast)) == ast`
-//! (`tests/tests/expressions.rs` checks it with proptest).
+//! It is the inverse of [`render`](super::render): `parse(render(ast)) == ast`.
+//!
+//! ```
+//! use orm_core::expr::parse::{self, Placeholders};
+//! use orm_core::expr::{attr, Clause};
+//! use orm_core::Value;
+//! use std::collections::BTreeMap;
+//!
+//! let names = BTreeMap::from([("#s".to_string(), "status".to_string())]);
+//! let values = BTreeMap::from([(":o".to_string(), Value::from("open"))]);
+//! let mut placeholders = Placeholders::new(names, values);
+//! let parsed = parse::condition(&mut placeholders, Clause::Filter, "#s = :o").unwrap();
+//! assert_eq!(parsed, attr("status").eq("open"));
+//! placeholders.finish().unwrap(); // every placeholder was used
+//!
+//! let err = parse::condition(&mut placeholders, Clause::Filter, "status = :o").unwrap_err();
+//! assert!(err.to_string().contains("Invalid FilterExpression: Attribute name is a reserved keyword; reserved keyword: status"));
+//! ```
 
-use super::error::ApiError;
-use orm_core::expr::{
-    CompareOp, Condition, KeyCondition, Operand, Path, PathElement, SetValue, SortKeyCondition,
-    Update, UpdateAction,
+pub use super::placeholders::Placeholders;
+
+use super::ast::{
+    CompareOp, Condition, Function, KeyCondition, Operand, Path, PathElement, SetValue,
+    SortKeyCondition, Update, UpdateAction,
 };
-use orm_core::{Value, ValueType};
-use std::collections::{BTreeMap, BTreeSet};
-
-/// DynamoDB's limit on one expression's length, in bytes.
-pub(crate) const MAX_EXPRESSION_BYTES: usize = 4096;
-/// DynamoDB's limit on the operands of one `IN`.
-const MAX_IN_OPERANDS: usize = 100;
-
-const RESERVED: &str = include_str!("reserved_words.txt");
-
-/// Whether `word` is one of DynamoDB's 573 reserved words (case-insensitive).
-pub(crate) fn is_reserved(word: &str) -> bool {
-    static SORTED: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
-    let sorted = SORTED.get_or_init(|| RESERVED.lines().collect());
-    sorted
-        .binary_search(&word.to_ascii_uppercase().as_str())
-        .is_ok()
-}
-
-/// The placeholders of one request, and which of them its expressions used.
-#[derive(Debug)]
-pub(crate) struct Placeholders {
-    names: BTreeMap<String, String>,
-    values: BTreeMap<String, Value>,
-    used_names: BTreeSet<String>,
-    used_values: BTreeSet<String>,
-}
-
-impl Placeholders {
-    /// The request's `ExpressionAttributeNames` and (decoded) `ExpressionAttributeValues`.
-    pub(crate) fn new(names: BTreeMap<String, String>, values: BTreeMap<String, Value>) -> Self {
-        Placeholders {
-            names,
-            values,
-            used_names: BTreeSet::new(),
-            used_values: BTreeSet::new(),
-        }
-    }
-
-    /// DynamoDB rejects placeholders that no expression of the request used.
-    pub(crate) fn finish(&self) -> Result<(), ApiError> {
-        let unused = |all: Vec<&String>| all.into_iter().cloned().collect::<Vec<_>>().join(", ");
-        let names: Vec<&String> = self
-            .names
-            .keys()
-            .filter(|n| !self.used_names.contains(*n))
-            .collect();
-        if !names.is_empty() {
-            return Err(ApiError::validation(format!(
-                "Value provided in ExpressionAttributeNames unused in expressions: keys: {{{}}}",
-                unused(names)
-            )));
-        }
-        let values: Vec<&String> = self
-            .values
-            .keys()
-            .filter(|v| !self.used_values.contains(*v))
-            .collect();
-        if !values.is_empty() {
-            return Err(ApiError::validation(format!(
-                "Value provided in ExpressionAttributeValues unused in expressions: keys: {{{}}}",
-                unused(values)
-            )));
-        }
-        Ok(())
-    }
-}
-
-// ------------------------------------------------------------------ tokens ---
-
-#[derive(Debug, Clone, PartialEq)]
-enum Token {
-    /// A bare attribute name, keyword or function name.
-    Word(String),
-    /// `#name`.
-    Name(String),
-    /// `:value`.
-    Value(String),
-    /// A list index inside `[...]`.
-    Number(String),
-    /// Punctuation and operators: `( ) [ ] , . = <> < <= > >= + -`.
-    Symbol(&'static str),
-}
-
-impl Token {
-    fn text(&self) -> String {
-        match self {
-            Token::Word(w) | Token::Number(w) => w.clone(),
-            Token::Name(n) => format!("#{n}"),
-            Token::Value(v) => format!(":{v}"),
-            Token::Symbol(s) => (*s).to_string(),
-        }
-    }
-
-    fn is_word(&self, keyword: &str) -> bool {
-        matches!(self, Token::Word(w) if w.eq_ignore_ascii_case(keyword))
-    }
-}
-
-fn tokenize(text: &str, kind: &str) -> Result<Vec<(Token, usize)>, ApiError> {
-    let bytes = text.as_bytes();
-    let mut tokens = Vec::new();
-    let mut i = 0;
-    let word_char = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    while i < bytes.len() {
-        let b = bytes[i];
-        let start = i;
-        if b.is_ascii_whitespace() {
-            i += 1;
-            continue;
-        }
-        let token = if b == b'#' || b == b':' {
-            i += 1;
-            while i < bytes.len() && word_char(bytes[i]) {
-                i += 1;
-            }
-            if i == start + 1 {
-                return Err(syntax(kind, text, &(b as char).to_string(), start));
-            }
-            let name = text[start + 1..i].to_string();
-            if b == b'#' {
-                Token::Name(name)
-            } else {
-                Token::Value(name)
-            }
-        } else if b.is_ascii_digit() {
-            while i < bytes.len() && bytes[i].is_ascii_digit() {
-                i += 1;
-            }
-            Token::Number(text[start..i].to_string())
-        } else if word_char(b) {
-            while i < bytes.len() && word_char(bytes[i]) {
-                i += 1;
-            }
-            Token::Word(text[start..i].to_string())
-        } else {
-            let two = text.get(i..i + 2).unwrap_or("");
-            let symbol = match two {
-                "<>" => Some("<>"),
-                "<=" => Some("<="),
-                ">=" => Some(">="),
-                _ => None,
-            };
-            if let Some(s) = symbol {
-                i += 2;
-                Token::Symbol(s)
-            } else {
-                i += 1;
-                Token::Symbol(match b {
-                    b'(' => "(",
-                    b')' => ")",
-                    b'[' => "[",
-                    b']' => "]",
-                    b',' => ",",
-                    b'.' => ".",
-                    b'=' => "=",
-                    b'<' => "<",
-                    b'>' => ">",
-                    b'+' => "+",
-                    b'-' => "-",
-                    _ => {
-                        let ch = text[start..].chars().next().unwrap_or('?');
-                        return Err(syntax(kind, text, &ch.to_string(), start));
-                    }
-                })
-            }
-        };
-        tokens.push((token, start));
-    }
-    Ok(tokens)
-}
-
-fn syntax(kind: &str, text: &str, token: &str, at: usize) -> ApiError {
-    let from = text[..at.min(text.len())]
-        .char_indices()
-        .rev()
-        .nth(10)
-        .map(|(i, _)| i)
-        .unwrap_or(0);
-    let to = (at + token.len() + 10).min(text.len());
-    let to = (to..=text.len())
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(text.len());
-    ApiError::validation(format!(
-        "Invalid {kind}: Syntax error; token: \"{token}\", near: \"{}\"",
-        &text[from..to]
-    ))
-}
+use super::lexer::{syntax, tokenize, Token};
+use super::limits::{MAX_EXPRESSION_BYTES, MAX_IN_OPERANDS};
+use super::reserved::is_reserved;
+use super::Clause;
+use crate::error::{Error, Result};
+use crate::value::{Value, ValueType};
+use std::collections::BTreeSet;
 
 // ------------------------------------------------------------------ parser ---
 
 struct Parser<'a, 'p> {
     /// `size()` is not allowed anywhere in an update expression.
     in_update: bool,
+    /// The expression's member name (`ConditionExpression`...), for errors.
     kind: &'static str,
     text: &'a str,
     tokens: Vec<(Token, usize)>,
@@ -213,24 +50,21 @@ struct Parser<'a, 'p> {
 }
 
 impl<'a, 'p> Parser<'a, 'p> {
-    fn new(
-        kind: &'static str,
-        text: &'a str,
-        placeholders: &'p mut Placeholders,
-    ) -> Result<Self, ApiError> {
+    fn new(clause: Clause, text: &'a str, placeholders: &'p mut Placeholders) -> Result<Self> {
+        let kind = clause.member();
         if text.trim().is_empty() {
-            return Err(ApiError::validation(format!(
+            return Err(Error::validation(format!(
                 "Invalid {kind}: The expression can not be empty;"
             )));
         }
         if text.len() > MAX_EXPRESSION_BYTES {
-            return Err(ApiError::validation(format!(
+            return Err(Error::validation(format!(
                 "Invalid {kind}: Expression size has exceeded the maximum allowed size; expression size: {}",
                 text.len()
             )));
         }
         Ok(Parser {
-            in_update: kind == "UpdateExpression",
+            in_update: clause == Clause::Update,
             kind,
             text,
             tokens: tokenize(text, kind)?,
@@ -247,7 +81,7 @@ impl<'a, 'p> Parser<'a, 'p> {
         self.tokens.get(self.at + n).map(|(t, _)| t)
     }
 
-    fn next(&mut self) -> Result<Token, ApiError> {
+    fn next(&mut self) -> Result<Token> {
         match self.tokens.get(self.at) {
             Some((t, _)) => {
                 self.at += 1;
@@ -257,12 +91,12 @@ impl<'a, 'p> Parser<'a, 'p> {
         }
     }
 
-    fn unexpected_end(&self) -> ApiError {
+    fn unexpected_end(&self) -> Error {
         syntax(self.kind, self.text, "<EOF>", self.text.len())
     }
 
     /// A syntax error at the current token.
-    fn error_here(&self) -> ApiError {
+    fn error_here(&self) -> Error {
         match self.tokens.get(self.at) {
             Some((t, pos)) => syntax(self.kind, self.text, &t.text(), *pos),
             None => self.unexpected_end(),
@@ -270,15 +104,15 @@ impl<'a, 'p> Parser<'a, 'p> {
     }
 
     /// A syntax error at the token just consumed.
-    fn error_prev(&self) -> ApiError {
+    fn error_prev(&self) -> Error {
         match self.tokens.get(self.at.saturating_sub(1)) {
             Some((t, pos)) => syntax(self.kind, self.text, &t.text(), *pos),
             None => self.unexpected_end(),
         }
     }
 
-    fn invalid(&self, message: impl std::fmt::Display) -> ApiError {
-        ApiError::validation(format!("Invalid {}: {message}", self.kind))
+    fn invalid(&self, message: impl std::fmt::Display) -> Error {
+        Error::validation(format!("Invalid {}: {message}", self.kind))
     }
 
     fn eat_symbol(&mut self, symbol: &str) -> bool {
@@ -290,7 +124,7 @@ impl<'a, 'p> Parser<'a, 'p> {
         }
     }
 
-    fn expect_symbol(&mut self, symbol: &str) -> Result<(), ApiError> {
+    fn expect_symbol(&mut self, symbol: &str) -> Result<()> {
         if self.eat_symbol(symbol) {
             Ok(())
         } else {
@@ -307,7 +141,7 @@ impl<'a, 'p> Parser<'a, 'p> {
         }
     }
 
-    fn done(&self) -> Result<(), ApiError> {
+    fn done(&self) -> Result<()> {
         if self.at < self.tokens.len() {
             Err(self.error_here())
         } else {
@@ -316,7 +150,7 @@ impl<'a, 'p> Parser<'a, 'p> {
     }
 
     /// One name of a path: a bare word (not reserved) or a `#placeholder`.
-    fn path_name(&mut self) -> Result<String, ApiError> {
+    fn path_name(&mut self) -> Result<String> {
         match self.next()? {
             Token::Word(w) => {
                 if is_reserved(&w) {
@@ -328,12 +162,8 @@ impl<'a, 'p> Parser<'a, 'p> {
             }
             Token::Name(n) => {
                 let key = format!("#{n}");
-                match self.placeholders.names.get(&key) {
-                    Some(name) => {
-                        let name = name.clone();
-                        self.placeholders.used_names.insert(key);
-                        Ok(name)
-                    }
+                match self.placeholders.name(&key) {
+                    Some(name) => Ok(name),
                     None => Err(self.invalid(format!(
                         "An expression attribute name used in the document path is not defined; attribute name: {key}"
                     ))),
@@ -343,7 +173,7 @@ impl<'a, 'p> Parser<'a, 'p> {
         }
     }
 
-    fn path(&mut self) -> Result<Path, ApiError> {
+    fn path(&mut self) -> Result<Path> {
         let mut path = Path::name(self.path_name()?);
         loop {
             if self.eat_symbol(".") {
@@ -363,32 +193,29 @@ impl<'a, 'p> Parser<'a, 'p> {
         }
     }
 
-    fn value(&mut self, key: &str) -> Result<Value, ApiError> {
+    fn value(&mut self, key: &str) -> Result<Value> {
         let key = format!(":{key}");
-        match self.placeholders.values.get(&key) {
-            Some(v) => {
-                let v = v.clone();
-                self.placeholders.used_values.insert(key);
-                Ok(v)
-            }
+        match self.placeholders.value(&key) {
+            Some(v) => Ok(v),
             None => Err(self.invalid(format!(
                 "An expression attribute value used in expression is not defined; attribute value: {key}"
             ))),
         }
     }
 
-    fn is_function_call(&self, name: &str) -> bool {
-        matches!(self.peek(), Some(Token::Word(w)) if w == name)
+    /// Whether the next tokens are `function(`.
+    fn is_call(&self, function: Function) -> bool {
+        matches!(self.peek(), Some(Token::Word(w)) if w == function.name())
             && matches!(self.peek_at(1), Some(Token::Symbol("(")))
     }
 
-    fn operand(&mut self) -> Result<Operand, ApiError> {
-        if self.in_update && self.is_function_call("size") {
+    fn operand(&mut self) -> Result<Operand> {
+        if self.in_update && self.is_call(Function::Size) {
             return Err(
                 self.invalid("The function is not allowed in an update expression; function: size")
             );
         }
-        if self.is_function_call("size") {
+        if self.is_call(Function::Size) {
             self.at += 2;
             let path = self.path()?;
             self.expect_symbol(")")?;
@@ -400,7 +227,7 @@ impl<'a, 'p> Parser<'a, 'p> {
                 self.at += 1;
                 Ok(Operand::Value(self.value(&v)?))
             }
-            Some(Token::Word(w)) if is_function(w) => Err(self.invalid(format!(
+            Some(Token::Word(w)) if Function::from_name(w).is_some() => Err(self.invalid(format!(
                 "The function is not allowed to be used this way in an expression; function: {w}"
             ))),
             Some(Token::Word(_) | Token::Name(_)) => Ok(Operand::Path(self.path()?)),
@@ -410,7 +237,7 @@ impl<'a, 'p> Parser<'a, 'p> {
 
     // Conditions: OR < AND < NOT < comparisons, functions, parentheses.
 
-    fn condition(&mut self) -> Result<Condition, ApiError> {
+    fn condition(&mut self) -> Result<Condition> {
         let mut terms = vec![self.and()?];
         while self.eat_word("OR") {
             terms.push(self.and()?);
@@ -422,7 +249,7 @@ impl<'a, 'p> Parser<'a, 'p> {
         })
     }
 
-    fn and(&mut self) -> Result<Condition, ApiError> {
+    fn and(&mut self) -> Result<Condition> {
         let mut terms = vec![self.not()?];
         while self.eat_word("AND") {
             terms.push(self.not()?);
@@ -434,25 +261,28 @@ impl<'a, 'p> Parser<'a, 'p> {
         })
     }
 
-    fn not(&mut self) -> Result<Condition, ApiError> {
+    fn not(&mut self) -> Result<Condition> {
         if self.eat_word("NOT") {
             return Ok(Condition::Not(Box::new(self.not()?)));
         }
         self.primary()
     }
 
-    fn primary(&mut self) -> Result<Condition, ApiError> {
+    fn primary(&mut self) -> Result<Condition> {
         if self.eat_symbol("(") {
             let inner = self.condition()?;
             self.expect_symbol(")")?;
             return Ok(inner);
         }
-        if let Some(Token::Word(w)) = self.peek() {
-            let w = w.clone();
-            if w != "size" && is_function(&w) && matches!(self.peek_at(1), Some(Token::Symbol("(")))
-            {
+        // A function call that is a condition (size() is an operand: `size(a) > :n`).
+        let called = match self.peek() {
+            Some(Token::Word(w)) => Function::from_name(w),
+            _ => None,
+        };
+        if let Some(function) = called.filter(|f| *f != Function::Size) {
+            if matches!(self.peek_at(1), Some(Token::Symbol("("))) {
                 self.at += 2;
-                return self.function(&w);
+                return self.function(function);
             }
         }
         let lhs = self.operand()?;
@@ -492,11 +322,14 @@ impl<'a, 'p> Parser<'a, 'p> {
         Ok(Condition::Compare(lhs, op, rhs))
     }
 
-    fn function(&mut self, name: &str) -> Result<Condition, ApiError> {
-        let condition = match name {
-            "attribute_exists" => Condition::Exists(self.path()?),
-            "attribute_not_exists" => Condition::NotExists(self.path()?),
-            "attribute_type" => {
+    /// The arguments of a condition function and the closing parenthesis (its name and `(`
+    /// are read).
+    fn function(&mut self, function: Function) -> Result<Condition> {
+        let name = function.name();
+        let condition = match function {
+            Function::AttributeExists => Condition::Exists(self.path()?),
+            Function::AttributeNotExists => Condition::NotExists(self.path()?),
+            Function::AttributeType => {
                 let path = self.path()?;
                 self.expect_symbol(",")?;
                 let ty = match self.operand()? {
@@ -507,14 +340,14 @@ impl<'a, 'p> Parser<'a, 'p> {
                     })?,
                     other => {
                         return Err(self.invalid(format!(
-                            "Incorrect operand type for operator or function; operator or function: attribute_type, operand type: {}",
+                            "Incorrect operand type for operator or function; operator or function: {name}, operand type: {}",
                             operand_type(&other)
                         )))
                     }
                 };
                 Condition::IsType(path, ty)
             }
-            "begins_with" | "contains" => {
+            Function::BeginsWith | Function::Contains => {
                 let path = match self.operand()? {
                     Operand::Path(p) => p,
                     other => {
@@ -526,15 +359,16 @@ impl<'a, 'p> Parser<'a, 'p> {
                 };
                 self.expect_symbol(",")?;
                 let arg = self.operand()?;
-                if name == "begins_with" {
+                if function == Function::BeginsWith {
                     Condition::BeginsWith(path, arg)
                 } else {
                     Condition::Contains(path, arg)
                 }
             }
-            other => {
+            // Not conditions: an operand (size), or functions of update expressions.
+            Function::Size | Function::IfNotExists | Function::ListAppend => {
                 return Err(self.invalid(format!(
-                    "The function is not allowed to be used this way in an expression; function: {other}"
+                    "The function is not allowed to be used this way in an expression; function: {name}"
                 )))
             }
         };
@@ -544,7 +378,7 @@ impl<'a, 'p> Parser<'a, 'p> {
 
     // Updates.
 
-    fn update(&mut self) -> Result<Update, ApiError> {
+    fn update(&mut self) -> Result<Update> {
         let mut update = Update::new();
         let mut seen: BTreeSet<String> = BTreeSet::new();
         while self.peek().is_some() {
@@ -598,8 +432,8 @@ impl<'a, 'p> Parser<'a, 'p> {
         Ok(update)
     }
 
-    fn set_operand(&mut self) -> Result<SetValue, ApiError> {
-        if self.is_function_call("if_not_exists") {
+    fn set_operand(&mut self) -> Result<SetValue> {
+        if self.is_call(Function::IfNotExists) {
             self.at += 2;
             let path = self.path()?;
             self.expect_symbol(",")?;
@@ -607,7 +441,7 @@ impl<'a, 'p> Parser<'a, 'p> {
             self.expect_symbol(")")?;
             return Ok(SetValue::IfNotExists(path, fallback));
         }
-        if self.is_function_call("list_append") {
+        if self.is_call(Function::ListAppend) {
             self.at += 2;
             let a = self.operand()?;
             self.expect_symbol(",")?;
@@ -624,7 +458,7 @@ impl<'a, 'p> Parser<'a, 'p> {
         Ok(SetValue::Operand(operand))
     }
 
-    fn set_value(&mut self) -> Result<SetValue, ApiError> {
+    fn set_value(&mut self) -> Result<SetValue> {
         let first = self.set_operand()?;
         let plus = self.eat_symbol("+");
         if !plus && !self.eat_symbol("-") {
@@ -643,20 +477,6 @@ impl<'a, 'p> Parser<'a, 'p> {
             )),
         }
     }
-}
-
-fn is_function(word: &str) -> bool {
-    matches!(
-        word,
-        "attribute_exists"
-            | "attribute_not_exists"
-            | "attribute_type"
-            | "begins_with"
-            | "contains"
-            | "size"
-            | "if_not_exists"
-            | "list_append"
-    )
 }
 
 fn value_type(name: &str) -> Option<ValueType> {
@@ -685,25 +505,22 @@ fn operand_type(operand: &Operand) -> String {
 
 // --------------------------------------------------------------- entry points ---
 
-/// A `ConditionExpression` (`kind` names it in errors) or `FilterExpression`.
-pub(crate) fn condition(
-    placeholders: &mut Placeholders,
-    kind: &'static str,
-    text: &str,
-) -> Result<Condition, ApiError> {
-    let mut p = Parser::new(kind, text, placeholders)?;
+/// A `ConditionExpression` or `FilterExpression` (`clause` names it in errors:
+/// [`Clause::Condition`] or [`Clause::Filter`]).
+pub fn condition(placeholders: &mut Placeholders, clause: Clause, text: &str) -> Result<Condition> {
+    let mut p = Parser::new(clause, text, placeholders)?;
     let c = p.condition()?;
     p.done()?;
     Ok(c)
 }
 
-/// An `UpdateExpression`.
-pub(crate) fn update(placeholders: &mut Placeholders, text: &str) -> Result<Update, ApiError> {
-    let mut p = Parser::new("UpdateExpression", text, placeholders)?;
+/// An `UpdateExpression`; two actions on overlapping paths are rejected.
+pub fn update(placeholders: &mut Placeholders, text: &str) -> Result<Update> {
+    let mut p = Parser::new(Clause::Update, text, placeholders)?;
     let u = p.update()?;
     p.done()?;
     if let Some((first, second)) = u.overlapping_paths() {
-        return Err(ApiError::validation(format!(
+        return Err(Error::validation(format!(
             "Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [{}], path two: [{}]",
             path_list(first),
             path_list(second)
@@ -723,12 +540,9 @@ fn path_list(path: &Path) -> String {
         .join(", ")
 }
 
-/// A `ProjectionExpression`.
-pub(crate) fn projection(
-    placeholders: &mut Placeholders,
-    text: &str,
-) -> Result<Vec<Path>, ApiError> {
-    let mut p = Parser::new("ProjectionExpression", text, placeholders)?;
+/// A `ProjectionExpression`: its paths, in order.
+pub fn projection(placeholders: &mut Placeholders, text: &str) -> Result<Vec<Path>> {
+    let mut p = Parser::new(Clause::Projection, text, placeholders)?;
     let mut paths = vec![p.path()?];
     while p.eat_symbol(",") {
         paths.push(p.path()?);
@@ -739,16 +553,16 @@ pub(crate) fn projection(
 
 /// A `KeyConditionExpression` on a table or index whose partition key is `hash_key` and whose
 /// sort key, if any, is `range_key`.
-pub(crate) fn key_condition(
+pub fn key_condition(
     placeholders: &mut Placeholders,
     text: &str,
     hash_key: &str,
     range_key: Option<&str>,
-) -> Result<KeyCondition, ApiError> {
-    let mut p = Parser::new("KeyConditionExpression", text, placeholders)?;
+) -> Result<KeyCondition> {
+    let mut p = Parser::new(Clause::KeyCondition, text, placeholders)?;
     let parsed = p.condition()?;
     p.done()?;
-    let invalid = |m: &str| ApiError::validation(format!("Invalid KeyConditionExpression: {m}"));
+    let invalid = |m: &str| Error::validation(format!("Invalid KeyConditionExpression: {m}"));
     let parts = match parsed {
         Condition::And(parts) => parts,
         one => vec![one],
@@ -770,7 +584,7 @@ pub(crate) fn key_condition(
                         "KeyConditionExpressions must only contain one condition per key",
                     ))
                 }
-                _ => return Err(ApiError::validation("Query key condition not supported")),
+                _ => return Err(Error::validation("Query key condition not supported")),
             }
         } else if Some(name.as_str()) == range_key && sort.is_none() {
             sort = Some((name, cond));
@@ -779,13 +593,13 @@ pub(crate) fn key_condition(
                 "KeyConditionExpressions must only contain one condition per key",
             ));
         } else {
-            return Err(ApiError::validation(format!(
+            return Err(Error::validation(format!(
                 "Query condition missed key schema element: {hash_key}"
             )));
         }
     }
     let partition_value = partition.ok_or_else(|| {
-        ApiError::validation(format!(
+        Error::validation(format!(
             "Query condition missed key schema element: {hash_key}"
         ))
     })?;
@@ -797,11 +611,11 @@ pub(crate) fn key_condition(
 }
 
 /// One side of a key condition: a top-level attribute compared with values.
-fn key_part(part: Condition) -> Result<(String, SortKeyCondition), ApiError> {
-    let unsupported = || ApiError::validation("Query key condition not supported");
+fn key_part(part: Condition) -> Result<(String, SortKeyCondition)> {
+    let unsupported = || Error::validation("Query key condition not supported");
     let top = |operand: Operand| match operand {
         Operand::Path(p) if p.is_top_level() => Ok(p.root().to_string()),
-        Operand::Path(_) => Err(ApiError::validation(
+        Operand::Path(_) => Err(Error::validation(
             "Invalid KeyConditionExpression: Key attributes must be top-level attributes",
         )),
         _ => Err(unsupported()),
@@ -839,7 +653,15 @@ fn key_part(part: Condition) -> Result<(String, SortKeyCondition), ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use orm_core::expr::attr;
+    use crate::expr::attr;
+
+    /// DynamoDB's message of a validation error.
+    fn message(e: Error) -> String {
+        match e {
+            Error::Validation { message } => message,
+            other => panic!("not a validation error: {other:?}"),
+        }
+    }
 
     fn ph(names: &[(&str, &str)], values: &[(&str, Value)]) -> Placeholders {
         Placeholders::new(
@@ -859,13 +681,6 @@ mod tests {
     }
 
     #[test]
-    fn reserved_words_are_known() {
-        assert!(is_reserved("status") && is_reserved("STATUS") && is_reserved("Name"));
-        assert!(!is_reserved("title") && !is_reserved("pk"));
-        assert_eq!(RESERVED.lines().count(), 573);
-    }
-
-    #[test]
     fn conditions_with_precedence_and_functions() {
         let mut p = ph(
             &[("#s", "status"), ("#t", "a.b")],
@@ -877,7 +692,7 @@ mod tests {
         );
         let c = condition(
             &mut p,
-            "ConditionExpression",
+            Clause::Condition,
             "#s = :o AND (size(#t) > :n OR NOT attribute_exists(l[2].m)) AND begins_with(title, :x)",
         )
         .unwrap();
@@ -895,35 +710,29 @@ mod tests {
     #[test]
     fn placeholders_must_be_defined_and_used() {
         let mut p = ph(&[], &[]);
-        let err = condition(&mut p, "ConditionExpression", "#a = :v").unwrap_err();
-        assert!(
-            err.message.contains("attribute name: #a"),
-            "{}",
-            err.message
-        );
+        let err = condition(&mut p, Clause::Condition, "#a = :v")
+            .map_err(message)
+            .unwrap_err();
+        assert!(err.contains("attribute name: #a"), "{}", err);
         let mut p = ph(&[("#a", "a")], &[]);
-        let err = condition(&mut p, "ConditionExpression", "#a = :v").unwrap_err();
-        assert!(
-            err.message.contains("attribute value: :v"),
-            "{}",
-            err.message
-        );
+        let err = condition(&mut p, Clause::Condition, "#a = :v")
+            .map_err(message)
+            .unwrap_err();
+        assert!(err.contains("attribute value: :v"), "{}", err);
         let mut p = ph(&[("#a", "a"), ("#b", "b")], &[(":v", n(1))]);
-        condition(&mut p, "ConditionExpression", "#a = :v").unwrap();
-        let err = p.finish().unwrap_err();
-        assert!(
-            err.message.contains("unused in expressions: keys: {#b}"),
-            "{}",
-            err.message
-        );
+        condition(&mut p, Clause::Condition, "#a = :v").unwrap();
+        let err = p.finish().map_err(message).unwrap_err();
+        assert!(err.contains("unused in expressions: keys: {#b}"), "{}", err);
     }
 
     #[test]
     fn reserved_words_and_syntax_errors() {
         let mut p = ph(&[], &[(":v", n(1))]);
-        let err = condition(&mut p, "FilterExpression", "status = :v").unwrap_err();
+        let err = condition(&mut p, Clause::Filter, "status = :v")
+            .map_err(message)
+            .unwrap_err();
         assert_eq!(
-            err.message,
+            err,
             "Invalid FilterExpression: Attribute name is a reserved keyword; reserved keyword: status"
         );
         for bad in [
@@ -937,19 +746,20 @@ mod tests {
             "a[x] = :v",
         ] {
             let mut p = ph(&[], &[(":v", n(1))]);
-            let err = condition(&mut p, "ConditionExpression", bad).unwrap_err();
-            assert_eq!(err.kind, "ValidationException", "{bad}");
+            let err = condition(&mut p, Clause::Condition, bad)
+                .map_err(message)
+                .unwrap_err();
             assert!(
-                err.message.starts_with("Invalid ConditionExpression"),
+                err.starts_with("Invalid ConditionExpression"),
                 "{bad}: {}",
-                err.message
+                err
             );
         }
         let long = format!("a = :v{}", " ".repeat(MAX_EXPRESSION_BYTES));
         let mut p = ph(&[], &[(":v", n(1))]);
-        assert!(condition(&mut p, "ConditionExpression", &long)
+        assert!(condition(&mut p, Clause::Condition, &long)
+            .map_err(message)
             .unwrap_err()
-            .message
             .contains("maximum allowed size"));
     }
 
@@ -974,11 +784,15 @@ mod tests {
             )
         );
         let mut p = ph(&[], &[(":v", n(1))]);
-        let err = update(&mut p, "SET a = :v SET b = :v").unwrap_err();
-        assert!(err.message.contains("only be used once"), "{}", err.message);
+        let err = update(&mut p, "SET a = :v SET b = :v")
+            .map_err(message)
+            .unwrap_err();
+        assert!(err.contains("only be used once"), "{}", err);
         let mut p = ph(&[], &[(":v", n(1))]);
-        let err = update(&mut p, "SET a = :v REMOVE a").unwrap_err();
-        assert!(err.message.contains("overlap"), "{}", err.message);
+        let err = update(&mut p, "SET a = :v REMOVE a")
+            .map_err(message)
+            .unwrap_err();
+        assert!(err.contains("overlap"), "{}", err);
     }
 
     #[test]
@@ -996,12 +810,10 @@ mod tests {
             Some(("sk".into(), SortKeyCondition::BeginsWith(Value::from("T#"))))
         );
         let mut p = ph(&[], &[(":p", Value::from("A"))]);
-        let err = key_condition(&mut p, "sk = :p", "pk", Some("sk")).unwrap_err();
-        assert!(
-            err.message.contains("missed key schema element: pk"),
-            "{}",
-            err.message
-        );
+        let err = key_condition(&mut p, "sk = :p", "pk", Some("sk"))
+            .map_err(message)
+            .unwrap_err();
+        assert!(err.contains("missed key schema element: pk"), "{}", err);
     }
 
     #[test]

@@ -1,15 +1,10 @@
-//! The backend-neutral expression AST: attribute paths, conditions (filters and write conditions),
-//! update actions and key conditions.
+//! The expression AST: attribute paths, conditions (filters and write conditions), update
+//! actions and key conditions, with a readable `Display` (values inline, for messages and tests).
 //!
-//! Nothing here knows DynamoDB's expression syntax: the DynamoDB backend renders these trees into
-//! expressions with `#name` / `:value` placeholders, and the memory backend evaluates them.
-//!
-//! ```
-//! use orm_core::expr::{attr, Condition};
-//! let c: Condition = attr("status").eq("open").and(attr("views").gt(10));
-//! assert_eq!(c.to_string(), "(status = \"open\" AND views > 10)");
-//! ```
+//! Nothing here writes DynamoDB's placeholder syntax: [`render`](super::render) does, and
+//! [`parse`](super::parse) reads it back.
 
+use super::limits::MAX_IN_OPERANDS;
 use crate::error::{Error, Result};
 use crate::value::{Value, ValueType};
 use std::fmt;
@@ -296,6 +291,71 @@ impl CompareOp {
     }
 }
 
+/// A function of DynamoDB's expression language: the vocabulary the renderer writes and the
+/// parser reads, each with its one spelling.
+///
+/// Adding one starts here: [`Function::name`], [`Function::ALL`] and the parser's dispatch are
+/// exhaustive, so the compiler names every place that must learn it (see the
+/// [module docs](super#adding-a-condition-function)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Function {
+    /// `attribute_exists(path)` (conditions).
+    AttributeExists,
+    /// `attribute_not_exists(path)` (conditions).
+    AttributeNotExists,
+    /// `attribute_type(path, type)` (conditions).
+    AttributeType,
+    /// `begins_with(path, prefix)` (conditions, key conditions).
+    BeginsWith,
+    /// `contains(path, operand)` (conditions).
+    Contains,
+    /// `size(path)` (an operand of conditions).
+    Size,
+    /// `if_not_exists(path, operand)` (update `SET` values).
+    IfNotExists,
+    /// `list_append(list, list)` (update `SET` values).
+    ListAppend,
+}
+
+impl Function {
+    /// Every function.
+    pub const ALL: [Function; 8] = [
+        Function::AttributeExists,
+        Function::AttributeNotExists,
+        Function::AttributeType,
+        Function::BeginsWith,
+        Function::Contains,
+        Function::Size,
+        Function::IfNotExists,
+        Function::ListAppend,
+    ];
+
+    /// The function's name as written in expressions (case-sensitive, as in DynamoDB).
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::AttributeExists => "attribute_exists",
+            Function::AttributeNotExists => "attribute_not_exists",
+            Function::AttributeType => "attribute_type",
+            Function::BeginsWith => "begins_with",
+            Function::Contains => "contains",
+            Function::Size => "size",
+            Function::IfNotExists => "if_not_exists",
+            Function::ListAppend => "list_append",
+        }
+    }
+
+    /// The function spelled `name` (exactly: `Size` is not `size`).
+    pub fn from_name(name: &str) -> Option<Function> {
+        Function::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+impl fmt::Display for Function {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A value in an expression: a literal, an attribute path, or `size(path)`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operand {
@@ -325,7 +385,7 @@ impl fmt::Display for Operand {
             Operand::Value(Value::S(s)) => write!(f, "{s:?}"),
             Operand::Value(v) => write!(f, "{v}"),
             Operand::Path(p) => write!(f, "{p}"),
-            Operand::Size(p) => write!(f, "size({p})"),
+            Operand::Size(p) => write!(f, "{}({p})", Function::Size),
         }
     }
 }
@@ -404,11 +464,39 @@ impl Condition {
                 }
                 v.iter().try_for_each(Condition::validate)
             }
-            Condition::In(_, v) if v.is_empty() || v.len() > 100 => Err(Error::validation(
-                format!("IN takes 1 to 100 values, got {}", v.len()),
-            )),
+            Condition::In(_, v) if v.is_empty() || v.len() > MAX_IN_OPERANDS => {
+                Err(Error::validation(format!(
+                    "IN takes 1 to {MAX_IN_OPERANDS} values, got {}",
+                    v.len()
+                )))
+            }
             Condition::Not(c) => c.validate(),
-            _ => Ok(()),
+            Condition::In(..)
+            | Condition::Compare(..)
+            | Condition::Between(..)
+            | Condition::BeginsWith(..)
+            | Condition::Contains(..)
+            | Condition::Exists(_)
+            | Condition::NotExists(_)
+            | Condition::IsType(..) => Ok(()),
+        }
+    }
+
+    /// The function this node is written with (`begins_with(...)`), `None` for operators and
+    /// junctions.
+    pub fn function(&self) -> Option<Function> {
+        match self {
+            Condition::BeginsWith(..) => Some(Function::BeginsWith),
+            Condition::Contains(..) => Some(Function::Contains),
+            Condition::Exists(_) => Some(Function::AttributeExists),
+            Condition::NotExists(_) => Some(Function::AttributeNotExists),
+            Condition::IsType(..) => Some(Function::AttributeType),
+            Condition::Compare(..)
+            | Condition::Between(..)
+            | Condition::In(..)
+            | Condition::And(_)
+            | Condition::Or(_)
+            | Condition::Not(_) => None,
         }
     }
 }
@@ -446,11 +534,11 @@ impl fmt::Display for Condition {
                 }
                 f.write_str(")")
             }
-            Condition::BeginsWith(p, v) => write!(f, "begins_with({p}, {v})"),
-            Condition::Contains(p, v) => write!(f, "contains({p}, {v})"),
-            Condition::Exists(p) => write!(f, "attribute_exists({p})"),
-            Condition::NotExists(p) => write!(f, "attribute_not_exists({p})"),
-            Condition::IsType(p, t) => write!(f, "attribute_type({p}, {t})"),
+            Condition::BeginsWith(p, v) => write!(f, "{}({p}, {v})", Function::BeginsWith),
+            Condition::Contains(p, v) => write!(f, "{}({p}, {v})", Function::Contains),
+            Condition::Exists(p) => write!(f, "{}({p})", Function::AttributeExists),
+            Condition::NotExists(p) => write!(f, "{}({p})", Function::AttributeNotExists),
+            Condition::IsType(p, t) => write!(f, "{}({p}, {t})", Function::AttributeType),
             Condition::And(v) => join(f, v, "AND"),
             Condition::Or(v) => join(f, v, "OR"),
             Condition::Not(c) => write!(f, "NOT {c}"),
@@ -614,7 +702,9 @@ impl fmt::Display for KeyCondition {
                 SortKeyCondition::Gt(v) => write!(f, " AND {name} > {v}"),
                 SortKeyCondition::Ge(v) => write!(f, " AND {name} >= {v}"),
                 SortKeyCondition::Between(a, b) => write!(f, " AND {name} BETWEEN {a} AND {b}"),
-                SortKeyCondition::BeginsWith(v) => write!(f, " AND begins_with({name}, {v})"),
+                SortKeyCondition::BeginsWith(v) => {
+                    write!(f, " AND {}({name}, {v})", Function::BeginsWith)
+                }
             }?;
         }
         Ok(())
