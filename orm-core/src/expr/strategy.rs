@@ -431,7 +431,14 @@ mod tests {
         match c {
             Condition::And(v) | Condition::Or(v) => v.iter().for_each(|c| kinds_of(c, out)),
             Condition::Not(c) => kinds_of(c, out),
-            _ => {}
+            Condition::Compare(..)
+            | Condition::Between(..)
+            | Condition::In(..)
+            | Condition::BeginsWith(..)
+            | Condition::Contains(..)
+            | Condition::Exists(_)
+            | Condition::NotExists(_)
+            | Condition::IsType(..) => {}
         }
     }
 
