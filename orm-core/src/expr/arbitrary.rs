@@ -17,8 +17,8 @@
 //! ```
 
 use super::ast::{
-    CompareOp, Condition, KeyCondition, Operand, Path, SetValue, SortKeyCondition, Update,
-    UpdateAction,
+    CompareOp, Condition, KeyCondition, Operand, Path, SetOperand, SetValue, SortKeyCondition,
+    Update, UpdateAction,
 };
 use crate::number::Number;
 use crate::value::{Item, Value, ValueType};
@@ -177,13 +177,24 @@ pub fn condition(u: &mut Unstructured<'_>, depth: u32) -> Result<Condition> {
     })
 }
 
+/// An operand of a `SET` value: a value, a path, or `if_not_exists` nested at most `depth`
+/// levels.
+pub fn set_operand(u: &mut Unstructured<'_>, depth: u32) -> Result<SetOperand> {
+    let max = if depth == 0 { 1 } else { 2 };
+    Ok(match u.int_in_range(0..=max)? {
+        0 => SetOperand::Value(value(u, 2)?),
+        1 => SetOperand::Path(path(u)?),
+        _ => SetOperand::if_not_exists(path(u)?, set_operand(u, depth - 1)?),
+    })
+}
+
 /// The right-hand side of a `SET` action.
 pub fn set_value(u: &mut Unstructured<'_>) -> Result<SetValue> {
-    Ok(match u.int_in_range(0..=4)? {
+    let operand = |u: &mut Unstructured<'_>| set_operand(u, 2);
+    Ok(match u.int_in_range(0..=3)? {
         0 => SetValue::Operand(operand(u)?),
         1 => SetValue::Plus(operand(u)?, operand(u)?),
         2 => SetValue::Minus(operand(u)?, operand(u)?),
-        3 => SetValue::IfNotExists(path(u)?, operand(u)?),
         _ => SetValue::ListAppend(operand(u)?, operand(u)?),
     })
 }
@@ -234,6 +245,7 @@ arbitrary_by! {
     Item => item,
     Path => path,
     Operand => operand,
+    SetOperand => |u: &mut Unstructured<'_>| set_operand(u, 2),
     Condition => |u: &mut Unstructured<'_>| condition(u, DEPTH),
     SetValue => set_value,
     Update => update,
@@ -279,10 +291,10 @@ mod tests {
 
     fn set_kind(v: &SetValue) -> &'static str {
         match v {
-            SetValue::Operand(_) => "Operand",
+            SetValue::Operand(SetOperand::IfNotExists(..)) => "IfNotExists",
+            SetValue::Operand(SetOperand::Value(_) | SetOperand::Path(_)) => "Operand",
             SetValue::Plus(..) => "Plus",
             SetValue::Minus(..) => "Minus",
-            SetValue::IfNotExists(..) => "IfNotExists",
             SetValue::ListAppend(..) => "ListAppend",
         }
     }

@@ -311,9 +311,9 @@ pub enum Function {
     Contains,
     /// `size(path)` (an operand of conditions).
     Size,
-    /// `if_not_exists(path, operand)` (update `SET` values).
+    /// `if_not_exists(path, operand)` (an operand of update `SET` values).
     IfNotExists,
-    /// `list_append(list, list)` (update `SET` values).
+    /// `list_append(list, list)` (update `SET` values, as the whole value).
     ListAppend,
 }
 
@@ -546,19 +546,96 @@ impl fmt::Display for Condition {
     }
 }
 
-/// The right-hand side of a `SET` action.
+/// An operand of a `SET` value: a literal, the value at a path, or `if_not_exists(path,
+/// fallback)`, which nests (`if_not_exists(a, if_not_exists(b, :v))`).
+///
+/// Paths and function calls read the item as it was before the update.
+///
+/// ```
+/// use orm_core::expr::{attr, SetOperand, SetValue};
+/// // SET views = if_not_exists(views, 0) + 1
+/// let value = SetValue::Plus(SetOperand::if_not_exists(attr("views"), 0), 1.into());
+/// # let _ = value;
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum SetOperand {
+    /// A literal value.
+    Value(Value),
+    /// The value stored at a path.
+    Path(Path),
+    /// `if_not_exists(path, fallback)`: the value at `path`, or `fallback` where it is absent.
+    IfNotExists(Path, Box<SetOperand>),
+}
+
+impl SetOperand {
+    /// `if_not_exists(path, fallback)`.
+    pub fn if_not_exists(path: Path, fallback: impl Into<SetOperand>) -> SetOperand {
+        SetOperand::IfNotExists(path, Box::new(fallback.into()))
+    }
+}
+
+impl From<Path> for SetOperand {
+    fn from(p: Path) -> Self {
+        SetOperand::Path(p)
+    }
+}
+
+impl<T: Into<Value>> From<T> for SetOperand {
+    fn from(v: T) -> Self {
+        SetOperand::Value(v.into())
+    }
+}
+
+impl fmt::Display for SetOperand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SetOperand::Value(Value::S(s)) => write!(f, "{s:?}"),
+            SetOperand::Value(v) => write!(f, "{v}"),
+            SetOperand::Path(p) => write!(f, "{p}"),
+            SetOperand::IfNotExists(p, fallback) => {
+                write!(f, "{}({p}, {fallback})", Function::IfNotExists)
+            }
+        }
+    }
+}
+
+/// The right-hand side of a `SET` action: an operand, a sum or difference of two operands, or
+/// `list_append` of two (DynamoDB allows `list_append` only as the whole value).
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetValue {
-    /// A plain operand (value or another path).
-    Operand(Operand),
+    /// One operand.
+    Operand(SetOperand),
     /// `a + b` (numbers).
-    Plus(Operand, Operand),
+    Plus(SetOperand, SetOperand),
     /// `a - b` (numbers).
-    Minus(Operand, Operand),
-    /// `if_not_exists(path, value)`.
-    IfNotExists(Path, Operand),
-    /// `list_append(a, b)`.
-    ListAppend(Operand, Operand),
+    Minus(SetOperand, SetOperand),
+    /// `list_append(a, b)` (lists: `b`'s elements after `a`'s).
+    ListAppend(SetOperand, SetOperand),
+}
+
+impl SetValue {
+    /// `if_not_exists(path, fallback)` as the whole value.
+    pub fn if_not_exists(path: Path, fallback: impl Into<SetOperand>) -> SetValue {
+        SetValue::Operand(SetOperand::if_not_exists(path, fallback))
+    }
+}
+
+impl<T: Into<SetOperand>> From<T> for SetValue {
+    fn from(operand: T) -> Self {
+        SetValue::Operand(operand.into())
+    }
+}
+
+impl fmt::Display for SetValue {
+    /// A readable, DynamoDB-like rendering with values inline (for messages and tests).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SetValue::Operand(o) => write!(f, "{o}"),
+            SetValue::Plus(a, b) => write!(f, "{a} + {b}"),
+            SetValue::Minus(a, b) => write!(f, "{a} - {b}"),
+            SetValue::ListAppend(a, b) => write!(f, "{}({a}, {b})", Function::ListAppend),
+        }
+    }
 }
 
 /// One action of an update expression.
@@ -598,8 +675,8 @@ impl Update {
     pub fn new() -> Update {
         Update::default()
     }
-    /// Adds `SET path = value`.
-    pub fn set(mut self, path: Path, value: impl Into<Operand>) -> Update {
+    /// Adds `SET path = value` (a value, or another path).
+    pub fn set(mut self, path: Path, value: impl Into<SetOperand>) -> Update {
         self.actions
             .push(UpdateAction::Set(path, SetValue::Operand(value.into())));
         self

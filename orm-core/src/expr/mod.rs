@@ -44,8 +44,8 @@
 //!    add an arm to the generators, and the round-trip proptest (`parse(render(ast)) == ast`)
 //!    and the differential test against DynamoDB Local exercise all of the above.
 //!
-//! An update function is the same walk through [`SetValue`] (render's `set_value`, parse's
-//! `set_value`, orm-memory's `update.rs`).
+//! An update function is the same walk through [`SetOperand`] or [`SetValue`] (render's
+//! `set_operand` / `set_value`, parse's `set_term`, orm-memory's `update.rs`).
 
 #[cfg(any(test, feature = "arbitrary"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
@@ -63,7 +63,7 @@ pub mod strategy;
 
 pub use ast::{
     attr, CompareOp, Condition, Function, IntoPath, KeyCondition, Operand, Path, PathElement,
-    SetValue, SizeOf, SortKeyCondition, Update, UpdateAction,
+    SetOperand, SetValue, SizeOf, SortKeyCondition, Update, UpdateAction,
 };
 
 /// One expression of a request, as DynamoDB names its member; it names the expression in

@@ -25,7 +25,7 @@
 pub use super::placeholders::Placeholders;
 
 use super::ast::{
-    CompareOp, Condition, Function, KeyCondition, Operand, Path, PathElement, SetValue,
+    CompareOp, Condition, Function, KeyCondition, Operand, Path, PathElement, SetOperand, SetValue,
     SortKeyCondition, Update, UpdateAction,
 };
 use super::lexer::{syntax, tokenize, Token};
@@ -432,51 +432,133 @@ impl<'a, 'p> Parser<'a, 'p> {
         Ok(update)
     }
 
-    fn set_operand(&mut self) -> Result<SetValue> {
+    // SET values. DynamoDB's grammar: value ::= operand | operand (+|-) operand, operand ::=
+    // path | :value | if_not_exists(path, operand) | list_append(operand, operand) | (operand),
+    // and a whole value may be parenthesized; then list_append only as the whole value, and
+    // parentheses around parentheses are redundant.
+
+    /// The right-hand side of a `SET` action.
+    fn set_value(&mut self) -> Result<SetValue> {
+        let (first, _) = self.set_term(true)?;
+        let plus = self.eat_symbol("+");
+        if !plus && !self.eat_symbol("-") {
+            return Ok(match first {
+                SetTerm::Operand(o) => SetValue::Operand(o),
+                SetTerm::ListAppend(a, b) => SetValue::ListAppend(a, b),
+                SetTerm::Value(v) => v,
+            });
+        }
+        let a = self.arithmetic_operand(first)?;
+        let (second, _) = self.set_term(false)?;
+        let b = self.arithmetic_operand(second)?;
+        Ok(if plus {
+            SetValue::Plus(a, b)
+        } else {
+            SetValue::Minus(a, b)
+        })
+    }
+
+    /// An operand of `+` / `-` (just read, with the operator after it).
+    fn arithmetic_operand(&self, term: SetTerm) -> Result<SetOperand> {
+        match term {
+            SetTerm::Operand(o) => Ok(o),
+            SetTerm::ListAppend(..) => Err(self.list_append_misplaced()),
+            // `(a - :v) + :w`: the operator after the parentheses is the error.
+            SetTerm::Value(_) => Err(self.error_prev()),
+        }
+    }
+
+    fn list_append_misplaced(&self) -> Error {
+        self.invalid(format!(
+            "The function is not allowed to be used this way in an expression; function: {}",
+            Function::ListAppend
+        ))
+    }
+
+    /// A term of a `SET` value, and whether it is wholly parenthesized; `whole` when it may be
+    /// the whole value (so parentheses may hold `a + b`).
+    fn set_term(&mut self, whole: bool) -> Result<(SetTerm, bool)> {
+        if self.eat_symbol("(") {
+            let (inner, parenthesized) = self.set_term(whole)?;
+            let inner = if whole && matches!(self.peek(), Some(Token::Symbol("+" | "-"))) {
+                let plus = self.eat_symbol("+");
+                if !plus {
+                    self.expect_symbol("-")?;
+                }
+                let a = self.arithmetic_operand(inner)?;
+                let (second, _) = self.set_term(false)?;
+                let b = self.arithmetic_operand(second)?;
+                SetTerm::Value(if plus {
+                    SetValue::Plus(a, b)
+                } else {
+                    SetValue::Minus(a, b)
+                })
+            } else if parenthesized {
+                return Err(self.invalid("The expression has redundant parentheses;"));
+            } else {
+                inner
+            };
+            self.expect_symbol(")")?;
+            return Ok((inner, true));
+        }
         if self.is_call(Function::IfNotExists) {
             self.at += 2;
-            let path = self.path()?;
+            let path = match self.set_term(false)?.0 {
+                SetTerm::Operand(SetOperand::Path(p)) => p,
+                SetTerm::Operand(_) | SetTerm::ListAppend(..) | SetTerm::Value(_) => {
+                    return Err(self.invalid(format!(
+                        "Operator or function requires a document path; operator or function: {}",
+                        Function::IfNotExists
+                    )))
+                }
+            };
             self.expect_symbol(",")?;
-            let fallback = self.operand()?;
+            let fallback = self.set_operand()?;
             self.expect_symbol(")")?;
-            return Ok(SetValue::IfNotExists(path, fallback));
+            return Ok((
+                SetTerm::Operand(SetOperand::if_not_exists(path, fallback)),
+                false,
+            ));
         }
         if self.is_call(Function::ListAppend) {
             self.at += 2;
-            let a = self.operand()?;
+            let a = self.set_operand()?;
             self.expect_symbol(",")?;
-            let b = self.operand()?;
+            let b = self.set_operand()?;
             self.expect_symbol(")")?;
-            return Ok(SetValue::ListAppend(a, b));
+            return Ok((SetTerm::ListAppend(a, b), false));
         }
-        let operand = self.operand()?;
-        if let Operand::Size(_) = operand {
-            return Err(
-                self.invalid("The function is not allowed in an update expression; function: size")
-            );
-        }
-        Ok(SetValue::Operand(operand))
+        let operand = match self.operand()? {
+            Operand::Value(v) => SetOperand::Value(v),
+            Operand::Path(p) => SetOperand::Path(p),
+            Operand::Size(_) => {
+                return Err(self.invalid(format!(
+                    "The function is not allowed in an update expression; function: {}",
+                    Function::Size
+                )))
+            }
+        };
+        Ok((SetTerm::Operand(operand), false))
     }
 
-    fn set_value(&mut self) -> Result<SetValue> {
-        let first = self.set_operand()?;
-        let plus = self.eat_symbol("+");
-        if !plus && !self.eat_symbol("-") {
-            return Ok(first);
-        }
-        let second = self.set_operand()?;
-        match (first, second) {
-            (SetValue::Operand(a), SetValue::Operand(b)) => Ok(if plus {
-                SetValue::Plus(a, b)
-            } else {
-                SetValue::Minus(a, b)
-            }),
-            _ => Err(self.invalid(
-                "dynamodb-memory does not support a function call as an operand of + or - \
-                 (e.g. if_not_exists(a, :z) + :one); compute it in two steps",
-            )),
+    /// An argument of an update function: an operand, never `list_append`.
+    fn set_operand(&mut self) -> Result<SetOperand> {
+        match self.set_term(false)?.0 {
+            SetTerm::Operand(o) => Ok(o),
+            SetTerm::ListAppend(..) => Err(self.list_append_misplaced()),
+            SetTerm::Value(_) => Err(self.error_prev()),
         }
     }
+}
+
+/// A term of a `SET` value as read, before DynamoDB's rules on where each may stand.
+enum SetTerm {
+    /// An operand: a value, a path, `if_not_exists(...)`.
+    Operand(SetOperand),
+    /// `list_append(a, b)`: only the whole value.
+    ListAppend(SetOperand, SetOperand),
+    /// `(a + b)` / `(a - b)`: only the whole value.
+    Value(SetValue),
 }
 
 fn value_type(name: &str) -> Option<ValueType> {
@@ -780,7 +862,7 @@ mod tests {
             u.actions[0],
             UpdateAction::Set(
                 Path::name("count"),
-                SetValue::Plus(Operand::Path(Path::name("count")), n(1).into())
+                SetValue::Plus(SetOperand::Path(Path::name("count")), n(1).into())
             )
         );
         let mut p = ph(&[], &[(":v", n(1))]);
@@ -793,6 +875,141 @@ mod tests {
             .map_err(message)
             .unwrap_err();
         assert!(err.contains("overlap"), "{}", err);
+    }
+
+    /// The forms of `SET` values DynamoDB accepts (each checked against DynamoDB Local): function
+    /// calls as operands of `+` / `-`, `if_not_exists` nested, `list_append` of
+    /// `if_not_exists`, and parentheses around an operand or the whole value.
+    #[test]
+    fn set_values_with_function_operands() {
+        let ph = || {
+            ph(
+                &[],
+                &[
+                    (":z", n(0)),
+                    (":v", n(5)),
+                    (":e", Value::L(vec![])),
+                    (":x", Value::L(vec![n(1)])),
+                ],
+            )
+        };
+        let set = |text: &str| -> Result<SetValue, String> {
+            let mut p = ph();
+            let u = update(&mut p, text).map_err(message)?;
+            match u.actions.into_iter().next() {
+                Some(UpdateAction::Set(_, v)) => Ok(v),
+                other => panic!("{text}: {other:?}"),
+            }
+        };
+        let ine =
+            |path: &str, fallback: SetOperand| SetOperand::if_not_exists(attr(path), fallback);
+        let z = || SetOperand::Value(n(0));
+        let v = || SetOperand::Value(n(5));
+        let cases = [
+            (
+                "SET a = if_not_exists(a, :z) + :v",
+                SetValue::Plus(ine("a", z()), v()),
+            ),
+            (
+                "SET a = :v - if_not_exists(a, :z)",
+                SetValue::Minus(v(), ine("a", z())),
+            ),
+            (
+                "SET a = if_not_exists(b, :v) + if_not_exists(c, :z)",
+                SetValue::Plus(ine("b", v()), ine("c", z())),
+            ),
+            (
+                "SET a = if_not_exists(a, if_not_exists(b, if_not_exists(c, :v)))",
+                SetValue::Operand(ine("a", ine("b", ine("c", v())))),
+            ),
+            (
+                "SET l = list_append(if_not_exists(l, :e), :x)",
+                SetValue::ListAppend(
+                    ine("l", SetOperand::Value(Value::L(vec![]))),
+                    SetOperand::Value(Value::L(vec![n(1)])),
+                ),
+            ),
+            (
+                "SET a = (b)",
+                SetValue::Operand(SetOperand::Path(attr("b"))),
+            ),
+            (
+                "SET a = (b - :v)",
+                SetValue::Minus(SetOperand::Path(attr("b")), v()),
+            ),
+            (
+                "SET a = (b) + :v",
+                SetValue::Plus(SetOperand::Path(attr("b")), v()),
+            ),
+            (
+                "SET a = (:v) - (b)",
+                SetValue::Minus(v(), SetOperand::Path(attr("b"))),
+            ),
+            (
+                "SET a = :v + (if_not_exists(a, :z))",
+                SetValue::Plus(v(), ine("a", z())),
+            ),
+            (
+                "SET a = (if_not_exists(a, :z) + :v)",
+                SetValue::Plus(ine("a", z()), v()),
+            ),
+            (
+                "SET a = if_not_exists((a), (:v))",
+                SetValue::Operand(ine("a", v())),
+            ),
+            (
+                "SET l = (list_append((l), :x))",
+                SetValue::ListAppend(
+                    SetOperand::Path(attr("l")),
+                    SetOperand::Value(Value::L(vec![n(1)])),
+                ),
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(set(text), Ok(want), "{text}");
+        }
+        let rejected = [
+            ("SET a = ((b))", "The expression has redundant parentheses;"),
+            ("SET a = ((b - :v))", "The expression has redundant parentheses;"),
+            ("SET a = ((b)) + :v", "The expression has redundant parentheses;"),
+            ("SET a = if_not_exists(a, ((:v)))", "The expression has redundant parentheses;"),
+            ("SET a = (b - :v) + :v", "Syntax error; token: \"+\""),
+            ("SET a = b + (c - :v)", "Syntax error; token: \"-\""),
+            ("SET a = b + c + :v", "Syntax error; token: \"+\""),
+            ("SET a = if_not_exists(a, :v + :v)", "Syntax error; token: \"+\""),
+            ("SET a = ()", "Syntax error; token: \")\""),
+            (
+                "SET l = list_append(l, :x) + :v",
+                "The function is not allowed to be used this way in an expression; function: list_append",
+            ),
+            (
+                "SET l = :v - list_append(l, :x)",
+                "The function is not allowed to be used this way in an expression; function: list_append",
+            ),
+            (
+                "SET l = list_append(:x, list_append(l, :x))",
+                "The function is not allowed to be used this way in an expression; function: list_append",
+            ),
+            (
+                "SET l = if_not_exists(l, list_append(l, :x))",
+                "The function is not allowed to be used this way in an expression; function: list_append",
+            ),
+            (
+                "SET a = if_not_exists(:v, a)",
+                "Operator or function requires a document path; operator or function: if_not_exists",
+            ),
+            (
+                "SET a = if_not_exists(a, size(b))",
+                "The function is not allowed in an update expression; function: size",
+            ),
+        ];
+        for (text, want) in rejected {
+            let err = set(text).unwrap_err();
+            assert!(
+                err.starts_with("Invalid UpdateExpression: ") && err.contains(want),
+                "{text}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -40,8 +40,8 @@
 //! ```
 
 use super::ast::{
-    Condition, Function, KeyCondition, Operand, Path, PathElement, SetValue, SortKeyCondition,
-    Update, UpdateAction,
+    Condition, Function, KeyCondition, Operand, Path, PathElement, SetOperand, SetValue,
+    SortKeyCondition, Update, UpdateAction,
 };
 use super::Clause;
 use crate::value::Value;
@@ -366,17 +366,31 @@ impl Renderer<'_> {
         }
     }
 
+    fn set_operand(&mut self, operand: SetOperand) {
+        match operand {
+            SetOperand::Value(v) => self.value(v),
+            SetOperand::Path(p) => self.path(&p),
+            SetOperand::IfNotExists(p, fallback) => {
+                self.out.push_str(Function::IfNotExists.name());
+                self.out.push('(');
+                self.path(&p);
+                self.out.push_str(", ");
+                self.set_operand(*fallback);
+                self.out.push(')');
+            }
+        }
+    }
+
     fn set_value(&mut self, value: SetValue) {
-        let binary = |r: &mut Self, a: Operand, op: &str, b: Operand| {
-            r.operand(a);
+        let binary = |r: &mut Self, a: SetOperand, op: &str, b: SetOperand| {
+            r.set_operand(a);
             r.out.push_str(op);
-            r.operand(b);
+            r.set_operand(b);
         };
         match value {
-            SetValue::Operand(o) => self.operand(o),
+            SetValue::Operand(o) => self.set_operand(o),
             SetValue::Plus(a, b) => binary(self, a, " + ", b),
             SetValue::Minus(a, b) => binary(self, a, " - ", b),
-            SetValue::IfNotExists(p, v) => self.function(Function::IfNotExists, &p, Some(v)),
             SetValue::ListAppend(a, b) => {
                 self.out.push_str(Function::ListAppend.name());
                 self.out.push('(');
@@ -648,23 +662,23 @@ mod tests {
             .add(attr("views"), 1)
             .set_expr(
                 attr("count"),
-                SetValue::Plus(Operand::Path(attr("count")), Operand::Value(num(2))),
+                SetValue::Plus(SetOperand::Path(attr("count")), SetOperand::Value(num(2))),
             )
             .delete(attr("tags"), Value::Ss(BTreeSet::from(["old".to_owned()])))
             .set_expr(
                 attr("created"),
-                SetValue::IfNotExists(attr("created"), Operand::Value("now".into())),
+                SetValue::if_not_exists(attr("created"), "now"),
             )
             .set_expr(
                 attr("log"),
                 SetValue::ListAppend(
-                    Operand::Path(attr("log")),
-                    Operand::Value(Value::L(vec!["e".into()])),
+                    SetOperand::Path(attr("log")),
+                    SetOperand::Value(Value::L(vec!["e".into()])),
                 ),
             )
             .set_expr(
                 attr("left"),
-                SetValue::Minus(Operand::Path(attr("left")), Operand::Value(num(1))),
+                SetValue::Minus(SetOperand::Path(attr("left")), SetOperand::Value(num(1))),
             )
             .remove(attr("a.b[3]"));
         let e = Expressions::new().with_update(u);
@@ -697,6 +711,43 @@ mod tests {
             Value::Ss(BTreeSet::from(["old".to_owned()]))
         );
         assert_eq!(e.values.len(), 7);
+    }
+
+    #[test]
+    fn function_calls_as_operands() {
+        let u = Update::new()
+            .set_expr(
+                attr("n"),
+                SetValue::Plus(SetOperand::if_not_exists(attr("n"), 0), 1.into()),
+            )
+            .set_expr(
+                attr("m"),
+                SetValue::Minus(
+                    2.into(),
+                    SetOperand::if_not_exists(attr("m"), SetOperand::if_not_exists(attr("k"), 0)),
+                ),
+            )
+            .set_expr(
+                attr("l"),
+                SetValue::ListAppend(
+                    SetOperand::if_not_exists(attr("l"), Value::L(vec![])),
+                    Value::L(vec!["x".into()]).into(),
+                ),
+            );
+        let e = Expressions::new().with_update(u);
+        assert_eq!(
+            e.update.as_deref(),
+            Some(
+                "SET #u0 = if_not_exists(#u0, :u0) + :u1, \
+                 #u1 = :u2 - if_not_exists(#u1, if_not_exists(#u2, :u3)), \
+                 #u3 = list_append(if_not_exists(#u3, :u4), :u5)"
+            )
+        );
+        assert_eq!(
+            e.names,
+            names(&[("#u0", "n"), ("#u1", "m"), ("#u2", "k"), ("#u3", "l")])
+        );
+        assert_eq!(e.values.len(), 6);
     }
 
     #[test]

@@ -7,7 +7,9 @@ use crate::runner::{
 use crate::{Op, TxOp};
 use orm_core::backend::ReturnValues;
 use orm_core::error::CancellationCode;
-use orm_core::expr::{CompareOp, Condition, Operand, Path, SetValue, SortKeyCondition, Update};
+use orm_core::expr::{
+    CompareOp, Condition, Operand, Path, SetOperand, SetValue, SortKeyCondition, Update,
+};
 use orm_core::{Backend, Item, Value};
 use orm_memory::MemoryBackend;
 use std::collections::BTreeMap;
@@ -498,18 +500,12 @@ async fn regression_if_not_exists_reads_its_fallback() {
             put(key("p", "a").with("a", 1), None),
             update(
                 key("p", "a"),
-                Update::new().set_expr(
-                    path("b"),
-                    SetValue::IfNotExists(path("a"), Operand::Path(path("c"))),
-                ),
+                Update::new().set_expr(path("b"), SetValue::if_not_exists(path("a"), path("c"))),
                 None,
             ),
             update(
                 key("p", "a"),
-                Update::new().set_expr(
-                    path("b"),
-                    SetValue::IfNotExists(path("a"), Operand::Value(2.into())),
-                ),
+                Update::new().set_expr(path("b"), SetValue::if_not_exists(path("a"), 2)),
                 None,
             ),
         ],
@@ -581,15 +577,15 @@ async fn regression_if_not_exists_of_itself_is_rejected() {
             None,
         )
     };
-    let a = || Operand::Path(path("a"));
+    let a = || SetOperand::Path(path("a"));
     regression(
         vec![
             put(item.clone(), None),
-            set(SetValue::IfNotExists(path("a"), a())),
+            set(SetValue::if_not_exists(path("a"), a())),
             set(SetValue::Plus(a(), a())),
             set(SetValue::ListAppend(
-                Operand::Path(path("l")),
-                Operand::Path(path("l")),
+                SetOperand::Path(path("l")),
+                SetOperand::Path(path("l")),
             )),
         ],
         vec![
