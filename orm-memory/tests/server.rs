@@ -3,7 +3,9 @@
 //! bodies and expressions, invalid keys, oversized or partly invalid batches, a cancelled
 //! transaction) and checks DynamoDB-shaped 400 answers: the status, `__type` ending in the code,
 //! a message naming what was wrong, and that nothing was written. Every answer is also checked
-//! for `x-amzn-RequestId` and a correct `x-amz-crc32`.
+//! for `x-amzn-RequestId` and a correct `x-amz-crc32`. It also sends the expression forms DynamoDB
+//! accepts that the ORM never writes (function calls as `SET` operands, parentheses, key
+//! conditions written value-first).
 
 use orm_memory::server::{MemoryServer, MAX_REQUEST_BYTES};
 use orm_memory::MemoryBackend;
@@ -838,4 +840,46 @@ fn function_calls_as_set_operands() {
         &json!({"TableName": TABLE, "Key": key("fn", "1"), "ConsistentRead": true}),
     );
     assert_eq!(stored["Item"]["visits"], json!({"N": "1"}));
+}
+
+/// Key conditions written value-first, as DynamoDB accepts them: `:v = pk`, and `:v < sk`
+/// meaning `sk > :v` (checked against DynamoDB Local); BETWEEN and begins_with still take the
+/// key first.
+#[test]
+fn key_conditions_written_value_first() {
+    let server = server();
+    let addr = server.addr();
+    for sk in ["a", "m", "z"] {
+        ok(
+            addr,
+            "PutItem",
+            &json!({"TableName": TABLE, "Item": key("vf", sk)}),
+        );
+    }
+    let query = |expression: &str| {
+        json!({
+            "TableName": TABLE,
+            "KeyConditionExpression": expression,
+            "ExpressionAttributeValues": {":p": {"S": "vf"}, ":s": {"S": "m"}}
+        })
+    };
+    let sort_keys = |expression: &str| -> Vec<String> {
+        ok(addr, "Query", &query(expression))["Items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["sk"]["S"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(sort_keys(":p = pk AND :s < sk"), ["z"]);
+    assert_eq!(sort_keys(":s >= sk AND :p = pk"), ["a", "m"]);
+    assert_eq!(sort_keys("pk = :p AND :s = sk"), ["m"]);
+    assert_eq!(sort_keys("(:p = pk) AND (:s > sk)"), ["a"]);
+    fails(
+        addr,
+        "Query",
+        &query("pk = :p AND :s BETWEEN sk AND :s"),
+        "ValidationException",
+        "Invalid condition in KeyConditionExpression: BETWEEN operator must have the key attribute as its first operand",
+    );
 }

@@ -278,6 +278,24 @@ pub enum CompareOp {
 }
 
 impl CompareOp {
+    /// The operator with its operands swapped: `a < b` is `b > a`.
+    ///
+    /// ```
+    /// use orm_core::expr::CompareOp;
+    /// assert_eq!(CompareOp::Lt.flipped(), CompareOp::Gt);
+    /// assert_eq!(CompareOp::Eq.flipped(), CompareOp::Eq);
+    /// ```
+    pub fn flipped(self) -> CompareOp {
+        match self {
+            CompareOp::Eq => CompareOp::Eq,
+            CompareOp::Ne => CompareOp::Ne,
+            CompareOp::Lt => CompareOp::Gt,
+            CompareOp::Le => CompareOp::Ge,
+            CompareOp::Gt => CompareOp::Lt,
+            CompareOp::Ge => CompareOp::Le,
+        }
+    }
+
     /// The operator's DynamoDB spelling.
     pub fn symbol(self) -> &'static str {
         match self {

@@ -700,14 +700,20 @@ fn key_part(part: Condition) -> Result<(String, SortKeyCondition)> {
         Operand::Path(_) => Err(Error::validation(
             "Invalid KeyConditionExpression: Key attributes must be top-level attributes",
         )),
-        _ => Err(unsupported()),
+        Operand::Value(_) | Operand::Size(_) => Err(unsupported()),
     };
     let value = |operand: Operand| match operand {
         Operand::Value(v) => Ok(v),
-        _ => Err(unsupported()),
+        Operand::Path(_) | Operand::Size(_) => Err(unsupported()),
     };
     match part {
         Condition::Compare(lhs, op, rhs) => {
+            // DynamoDB also takes the value first in a comparison: `:v < sk` is `sk > :v`
+            // (BETWEEN and begins_with take the key first).
+            let (lhs, op, rhs) = match (lhs, rhs) {
+                (lhs @ Operand::Value(_), rhs @ Operand::Path(_)) => (rhs, op.flipped(), lhs),
+                (lhs, rhs) => (lhs, op, rhs),
+            };
             let name = top(lhs)?;
             let v = value(rhs)?;
             let cond = match op {
@@ -720,6 +726,10 @@ fn key_part(part: Condition) -> Result<(String, SortKeyCondition)> {
             };
             Ok((name, cond))
         }
+        Condition::Between(Operand::Value(_), ..) => Err(Error::validation(
+            "Invalid condition in KeyConditionExpression: BETWEEN operator must have the key \
+             attribute as its first operand",
+        )),
         Condition::Between(lhs, low, high) => Ok((
             top(lhs)?,
             SortKeyCondition::Between(value(low)?, value(high)?),
@@ -728,7 +738,14 @@ fn key_part(part: Condition) -> Result<(String, SortKeyCondition)> {
             top(Operand::Path(path))?,
             SortKeyCondition::BeginsWith(value(prefix)?),
         )),
-        _ => Err(unsupported()),
+        Condition::In(..)
+        | Condition::Contains(..)
+        | Condition::Exists(_)
+        | Condition::NotExists(_)
+        | Condition::IsType(..)
+        | Condition::And(_)
+        | Condition::Or(_)
+        | Condition::Not(_) => Err(unsupported()),
     }
 }
 
@@ -1031,6 +1048,59 @@ mod tests {
             .map_err(message)
             .unwrap_err();
         assert!(err.contains("missed key schema element: pk"), "{}", err);
+    }
+
+    /// Key conditions written value-first, as DynamoDB accepts them (checked against DynamoDB
+    /// Local): `:v = pk`, and `:v < sk` meaning `sk > :v`; BETWEEN, begins_with and `<>` are
+    /// not key conditions either way.
+    #[test]
+    fn key_conditions_value_first() {
+        let values = [
+            (":p", Value::from("A")),
+            (":s", Value::from("m")),
+            (":t", Value::from("z")),
+        ];
+        let parse = |text: &str| {
+            let mut p = ph(&[("#sk", "sk")], &values);
+            key_condition(&mut p, text, "pk", Some("sk")).map_err(message)
+        };
+        let s = || Value::from("m");
+        for (text, sort) in [
+            (":p = pk", None),
+            ("(:p = pk)", None),
+            (":p = pk AND :s = #sk", Some(SortKeyCondition::Eq(s()))),
+            (":p = pk AND :s < #sk", Some(SortKeyCondition::Gt(s()))),
+            (":p = pk AND :s <= #sk", Some(SortKeyCondition::Ge(s()))),
+            (":s > #sk AND pk = :p", Some(SortKeyCondition::Lt(s()))),
+            ("pk = :p AND :s >= #sk", Some(SortKeyCondition::Le(s()))),
+        ] {
+            let want = KeyCondition {
+                partition_name: "pk".into(),
+                partition_value: Value::from("A"),
+                sort: sort.map(|c| ("sk".to_owned(), c)),
+            };
+            assert_eq!(parse(text), Ok(want), "{text}");
+        }
+        assert_eq!(
+            parse("pk = :p AND :s BETWEEN #sk AND :t"),
+            Err("Invalid condition in KeyConditionExpression: BETWEEN operator must have the key attribute as its first operand".into())
+        );
+        for bad in [
+            "pk = :p AND :s <> #sk",
+            "pk = :p AND begins_with(:s, #sk)",
+            ":p = :p",
+            ":p <> pk",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+        // The key on the right is still a key: a nested path is not.
+        assert_eq!(
+            parse(":p = pk AND :s = #sk.x"),
+            Err(
+                "Invalid KeyConditionExpression: Key attributes must be top-level attributes"
+                    .into()
+            )
+        );
     }
 
     #[test]
