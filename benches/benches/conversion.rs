@@ -200,7 +200,7 @@ fn hot_paths(c: &mut Criterion) {
     use orm_core::expr::render::Expressions;
     use orm_core::expr::Path;
     use orm_core::Cursor;
-    use orm_dynamodb::render::SdkExpressions;
+    use orm_dynamodb::render::ExpressionAttributes;
     let order = sample(42);
     let table = orm_core::Table::new(orm_memory::MemoryBackend::new(), orm_benches::TABLE);
     let mut g = c.benchmark_group("hot_paths");
@@ -212,7 +212,9 @@ fn hot_paths(c: &mut Criterion) {
             let condition = Path::name("pk")
                 .not_exists()
                 .or(Path::name("__entity").eq("Order"));
-            SdkExpressions::from(Expressions::new().with_condition(condition))
+            let mut rendered = Expressions::new().with_condition(condition);
+            let attributes = ExpressionAttributes::take(&mut rendered);
+            (rendered, attributes)
         })
     });
     let key = table

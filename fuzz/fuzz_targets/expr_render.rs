@@ -8,7 +8,7 @@ use libfuzzer_sys::fuzz_target;
 use orm_core::expr::arbitrary as tree;
 use orm_core::expr::render::Expressions;
 use orm_core::expr::PathElement;
-use orm_dynamodb::render::SdkExpressions;
+use orm_dynamodb::render::ExpressionAttributes;
 use std::collections::BTreeSet;
 
 fn placeholders(text: &str, out: &mut BTreeSet<String>) {
@@ -41,13 +41,12 @@ fuzz_target!(|data: &[u8]| {
     let _ = condition.validate();
     let _ = update.validate();
     let paths = tree::path(&mut u).map(|p| vec![p]).unwrap_or_default();
-    let sdk = SdkExpressions::from(
-        Expressions::new()
-            .with_condition(condition)
-            .with_filter(filter)
-            .with_update(update)
-            .with_projection(&paths),
-    );
+    let mut sdk = Expressions::new()
+        .with_condition(condition)
+        .with_filter(filter)
+        .with_update(update)
+        .with_projection(&paths);
+    let attributes = ExpressionAttributes::take(&mut sdk);
     let mut used = BTreeSet::new();
     for text in [&sdk.condition, &sdk.filter, &sdk.update, &sdk.projection]
         .into_iter()
@@ -58,9 +57,12 @@ fuzz_target!(|data: &[u8]| {
         placeholders(text, &mut used);
     }
     let mut defined: BTreeSet<String> = BTreeSet::new();
-    defined.extend(sdk.names.iter().flatten().map(|(k, _)| k.clone()));
-    defined.extend(sdk.values.iter().flatten().map(|(k, _)| k.clone()));
-    assert_eq!(used, defined, "placeholders used vs defined: {sdk:?}");
+    defined.extend(attributes.names.iter().flatten().map(|(k, _)| k.clone()));
+    defined.extend(attributes.values.iter().flatten().map(|(k, _)| k.clone()));
+    assert_eq!(
+        used, defined,
+        "placeholders used vs defined: {sdk:?} {attributes:?}"
+    );
     for p in &paths {
         assert!(matches!(p.elements().first(), Some(PathElement::Name(_))));
     }

@@ -1,57 +1,46 @@
-//! Rendered expressions in the SDK's types.
+//! Rendered expressions' placeholder maps in the SDK's types.
 //!
-//! orm-core renders the expression AST ([`orm_core::expr::render::Expressions`]: text with
-//! `#name` / `:value` placeholders, values as orm-core [`Value`](orm_core::Value)s); this module
-//! only converts the values to `AttributeValue`s, for code that sends its own SDK requests
-//! (through [`DynamoBackend::client`](crate::DynamoBackend::client)) with conditions, filters or
-//! updates built with the typed AST instead of hand-written strings.
+//! orm-core renders the expression AST ([`orm_core::expr::render::Expressions`]: the text of each
+//! expression with `#name` / `:value` placeholders, and the two maps, values as orm-core
+//! [`Value`](orm_core::Value)s); this module only converts the maps, for code that sends its own
+//! SDK requests (through [`DynamoBackend::client`](crate::DynamoBackend::client)) with conditions,
+//! filters or updates built with the typed AST instead of hand-written strings.
 //!
 //! ```
 //! use orm_core::expr::attr;
 //! use orm_core::expr::render::Expressions;
-//! use orm_dynamodb::render::SdkExpressions;
+//! use orm_dynamodb::render::ExpressionAttributes;
 //!
-//! let e = SdkExpressions::from(Expressions::new().with_condition(attr("status").eq("open")));
+//! let mut e = Expressions::new().with_condition(attr("status").eq("open"));
+//! let attributes = ExpressionAttributes::take(&mut e);
 //! assert_eq!(e.condition.as_deref(), Some("#c0 = :c0"));
-//! assert_eq!(e.names.unwrap()["#c0"], "status");
-//! assert!(e.values.unwrap()[":c0"].is_s());
+//! assert_eq!(attributes.names.unwrap()["#c0"], "status");
+//! assert!(attributes.values.unwrap()[":c0"].is_s());
 //! ```
 
 use crate::convert::{to_attribute_value, AttributeMap};
 use orm_core::expr::render::Expressions;
 use std::collections::HashMap;
 
-/// [`Expressions`] in the SDK's types; empty maps are `None` (DynamoDB rejects empty maps).
+/// The `ExpressionAttributeNames` and `ExpressionAttributeValues` of rendered [`Expressions`],
+/// in the SDK's types; an empty map is `None` (DynamoDB rejects empty maps).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct SdkExpressions {
-    /// `KeyConditionExpression`.
-    pub key_condition: Option<String>,
-    /// `ConditionExpression`.
-    pub condition: Option<String>,
-    /// `FilterExpression`.
-    pub filter: Option<String>,
-    /// `UpdateExpression`.
-    pub update: Option<String>,
-    /// `ProjectionExpression`.
-    pub projection: Option<String>,
+pub struct ExpressionAttributes {
     /// `ExpressionAttributeNames`, `None` when empty.
     pub names: Option<HashMap<String, String>>,
     /// `ExpressionAttributeValues`, `None` when empty.
     pub values: Option<AttributeMap>,
 }
 
-impl From<Expressions> for SdkExpressions {
-    /// Converts, moving every value.
-    fn from(e: Expressions) -> SdkExpressions {
-        SdkExpressions {
-            key_condition: e.key_condition,
-            condition: e.condition,
-            filter: e.filter,
-            update: e.update,
-            projection: e.projection,
-            names: (!e.names.is_empty()).then(|| e.names.into_iter().collect()),
-            values: (!e.values.is_empty()).then(|| {
-                e.values
+impl ExpressionAttributes {
+    /// Moves the maps out of `expressions` (leaving them empty), converting every value.
+    pub fn take(expressions: &mut Expressions) -> ExpressionAttributes {
+        let names = std::mem::take(&mut expressions.names);
+        let values = std::mem::take(&mut expressions.values);
+        ExpressionAttributes {
+            names: (!names.is_empty()).then(|| names.into_iter().collect()),
+            values: (!values.is_empty()).then(|| {
+                values
                     .into_iter()
                     .map(|(k, v)| (k, to_attribute_value(v)))
                     .collect()
@@ -67,13 +56,15 @@ mod tests {
 
     #[test]
     fn empty_maps_are_none() {
-        let s = SdkExpressions::from(Expressions::new());
-        assert_eq!(s, SdkExpressions::default());
-        let s = SdkExpressions::from(Expressions::new().with_projection(&[attr("a")]));
-        assert_eq!(s.projection.as_deref(), Some("#p0"));
+        let s = ExpressionAttributes::take(&mut Expressions::new());
+        assert_eq!(s, ExpressionAttributes::default());
+        let mut e = Expressions::new().with_projection(&[attr("a")]);
+        let s = ExpressionAttributes::take(&mut e);
+        assert_eq!(e.projection.as_deref(), Some("#p0"));
+        assert!(e.names.is_empty());
         assert_eq!(s.names.unwrap()["#p0"], "a");
         assert!(s.values.is_none());
-        let s = SdkExpressions::from(Expressions::new().with_condition(attr("a").eq(1)));
+        let s = ExpressionAttributes::take(&mut Expressions::new().with_condition(attr("a").eq(1)));
         assert_eq!(
             s.values.unwrap()[":c0"],
             aws_sdk_dynamodb::types::AttributeValue::N("1".into())

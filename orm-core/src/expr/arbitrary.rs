@@ -112,14 +112,7 @@ pub fn operand(u: &mut Unstructured<'_>) -> Result<Operand> {
 }
 
 fn compare_op(u: &mut Unstructured<'_>) -> Result<CompareOp> {
-    Ok(*u.choose(&[
-        CompareOp::Eq,
-        CompareOp::Ne,
-        CompareOp::Lt,
-        CompareOp::Le,
-        CompareOp::Gt,
-        CompareOp::Ge,
-    ])?)
+    Ok(*u.choose(&CompareOp::ALL)?)
 }
 
 /// A condition tree at most `depth` levels deep.
@@ -143,18 +136,7 @@ pub fn condition(u: &mut Unstructured<'_>, depth: u32) -> Result<Condition> {
         5 => Condition::Exists(path(u)?),
         6 => Condition::NotExists(path(u)?),
         7 => {
-            let t = *u.choose(&[
-                ValueType::S,
-                ValueType::N,
-                ValueType::B,
-                ValueType::Bool,
-                ValueType::Null,
-                ValueType::L,
-                ValueType::M,
-                ValueType::Ss,
-                ValueType::Ns,
-                ValueType::Bs,
-            ])?;
+            let t = *u.choose(&ValueType::ALL)?;
             Condition::IsType(path(u)?, t)
         }
         8 => {
@@ -269,35 +251,8 @@ impl<'a> Arbitrary<'a> for KeyCondition {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::expr::coverage::{self, CONDITION_KINDS, SET_VALUE_KINDS};
     use std::collections::BTreeSet;
-
-    /// The kind of each node, listed without a catch-all arm: a new variant fails to compile
-    /// here until the builders make it.
-    fn kind(c: &Condition) -> &'static str {
-        match c {
-            Condition::Compare(..) => "Compare",
-            Condition::Between(..) => "Between",
-            Condition::In(..) => "In",
-            Condition::BeginsWith(..) => "BeginsWith",
-            Condition::Contains(..) => "Contains",
-            Condition::Exists(_) => "Exists",
-            Condition::NotExists(_) => "NotExists",
-            Condition::IsType(..) => "IsType",
-            Condition::And(_) => "And",
-            Condition::Or(_) => "Or",
-            Condition::Not(_) => "Not",
-        }
-    }
-
-    fn set_kind(v: &SetValue) -> &'static str {
-        match v {
-            SetValue::Operand(SetOperand::IfNotExists(..)) => "IfNotExists",
-            SetValue::Operand(SetOperand::Value(_) | SetOperand::Path(_)) => "Operand",
-            SetValue::Plus(..) => "Plus",
-            SetValue::Minus(..) => "Minus",
-            SetValue::ListAppend(..) => "ListAppend",
-        }
-    }
 
     /// Every kind of node comes out of the builders, from pseudo-random bytes.
     #[test]
@@ -315,13 +270,13 @@ mod tests {
         for chunk in bytes.chunks(64) {
             let mut u = Unstructured::new(chunk);
             if let Ok(c) = Condition::arbitrary(&mut u) {
-                conditions.insert(kind(&c));
+                coverage::condition_kinds(&c, &mut conditions);
             }
             if let Ok(v) = SetValue::arbitrary(&mut u) {
-                sets.insert(set_kind(&v));
+                coverage::set_value_kinds(&v, &mut sets);
             }
         }
-        assert_eq!(conditions.len(), 11, "{conditions:?}");
-        assert_eq!(sets.len(), 5, "{sets:?}");
+        assert_eq!(conditions.len(), CONDITION_KINDS, "{conditions:?}");
+        assert_eq!(sets.len(), SET_VALUE_KINDS, "{sets:?}");
     }
 }

@@ -278,6 +278,16 @@ pub enum CompareOp {
 }
 
 impl CompareOp {
+    /// The six operators.
+    pub const ALL: [CompareOp; 6] = [
+        CompareOp::Eq,
+        CompareOp::Ne,
+        CompareOp::Lt,
+        CompareOp::Le,
+        CompareOp::Gt,
+        CompareOp::Ge,
+    ];
+
     /// The operator with its operands swapped: `a < b` is `b > a`.
     ///
     /// ```

@@ -26,6 +26,7 @@
 //! | `reserved.rs`, `reserved_words.txt` | the 573 reserved words |
 //! | `limits.rs` | 4 KB per expression, 100 `IN` operands |
 //! | `strategy.rs` / `arbitrary.rs` | random trees for proptest / fuzzing, and the round trip `parse(render(ast)) == ast` |
+//! | `coverage.rs` | (tests) every kind of node, which the generators' tests check they make |
 //!
 //! # Adding a condition function
 //!
@@ -40,9 +41,10 @@
 //!    and build the variant.
 //! 4. **Evaluate** (orm-memory `eval.rs`): `check_tree`, `operands`, `condition_roots` and `eval`
 //!    ask for the variant: DynamoDB's up-front checks, then its truth for an item.
-//! 5. **Generate** (`strategy.rs`, `arbitrary.rs`): their coverage tests ask for the variant;
-//!    add an arm to the generators, and the round-trip proptest (`parse(render(ast)) == ast`)
-//!    and the differential test against DynamoDB Local exercise all of the above.
+//! 5. **Generate** (`strategy.rs`, `arbitrary.rs`): `coverage.rs` (the kinds of node the
+//!    generators' tests must see made) asks for the variant; add an arm to both generators, and
+//!    the round-trip proptest (`parse(render(ast)) == ast`) and the differential test against
+//!    DynamoDB Local exercise all of the above.
 //!
 //! An update function is the same walk through [`SetOperand`] or [`SetValue`] (render's
 //! `set_operand` / `set_value`, parse's `set_term`, orm-memory's `update.rs`).
@@ -51,6 +53,8 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 pub mod arbitrary;
 mod ast;
+#[cfg(test)]
+mod coverage;
 mod lexer;
 pub mod limits;
 pub mod parse;

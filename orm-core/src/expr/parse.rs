@@ -333,7 +333,7 @@ impl<'a, 'p> Parser<'a, 'p> {
                 let path = self.path()?;
                 self.expect_symbol(",")?;
                 let ty = match self.operand()? {
-                    Operand::Value(Value::S(s)) => value_type(&s).ok_or_else(|| {
+                    Operand::Value(Value::S(s)) => ValueType::from_descriptor(&s).ok_or_else(|| {
                         self.invalid(format!(
                             "Invalid attribute type name found; type: {s}, valid types: {{ B,NULL,SS,BOOL,L,BS,N,NS,S,M }}"
                         ))
@@ -559,22 +559,6 @@ enum SetTerm {
     ListAppend(SetOperand, SetOperand),
     /// `(a + b)` / `(a - b)`: only the whole value.
     Value(SetValue),
-}
-
-fn value_type(name: &str) -> Option<ValueType> {
-    Some(match name {
-        "S" => ValueType::S,
-        "N" => ValueType::N,
-        "B" => ValueType::B,
-        "BOOL" => ValueType::Bool,
-        "NULL" => ValueType::Null,
-        "L" => ValueType::L,
-        "M" => ValueType::M,
-        "SS" => ValueType::Ss,
-        "NS" => ValueType::Ns,
-        "BS" => ValueType::Bs,
-        _ => return None,
-    })
 }
 
 fn operand_type(operand: &Operand) -> String {

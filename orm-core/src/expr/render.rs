@@ -2,7 +2,7 @@
 //!
 //! Pure functions, no network: every rendered request can be checked as data. The values stay
 //! orm-core [`Value`]s; a backend converts them to its wire types (orm-dynamodb's
-//! `SdkExpressions::from(expressions)` to the SDK's `AttributeValue`s). Code that sends its own
+//! `ExpressionAttributes::take(&mut expressions)` to the SDK's `AttributeValue`s). Code that sends its own
 //! DynamoDB requests can build conditions, filters or updates with the typed AST instead of
 //! hand-written strings; [`parse`](super::parse) reads the text back.
 //!
@@ -44,6 +44,7 @@ use super::ast::{
     SortKeyCondition, Update, UpdateAction,
 };
 use super::Clause;
+use crate::key::push_padded;
 use crate::value::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -176,18 +177,7 @@ fn placeholder(sigil: char, prefix: &str, n: usize) -> String {
     let mut p = String::with_capacity(2 + prefix.len() + 3);
     p.push(sigil);
     p.push_str(prefix);
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut rest = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    p.extend(digits[i..].iter().map(|&d| char::from(d)));
+    push_padded(&mut p, n as u128, 0);
     p
 }
 

@@ -117,36 +117,12 @@ pub fn value() -> BoxedStrategy<Value> {
 
 /// A comparison operator.
 pub fn compare_op() -> BoxedStrategy<CompareOp> {
-    prop::sample::select(
-        &[
-            CompareOp::Eq,
-            CompareOp::Ne,
-            CompareOp::Lt,
-            CompareOp::Le,
-            CompareOp::Gt,
-            CompareOp::Ge,
-        ][..],
-    )
-    .boxed()
+    prop::sample::select(&CompareOp::ALL[..]).boxed()
 }
 
 /// A value type (for `attribute_type`).
 pub fn value_type() -> BoxedStrategy<ValueType> {
-    prop::sample::select(
-        &[
-            ValueType::S,
-            ValueType::N,
-            ValueType::B,
-            ValueType::Bool,
-            ValueType::Null,
-            ValueType::L,
-            ValueType::M,
-            ValueType::Ss,
-            ValueType::Ns,
-            ValueType::Bs,
-        ][..],
-    )
-    .boxed()
+    prop::sample::select(&ValueType::ALL[..]).boxed()
 }
 
 /// A sort-key condition of every kind, comparing with `values`.
@@ -366,6 +342,7 @@ pub fn check_round_trip(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::expr::coverage::{self, ACTION_KINDS, CONDITION_KINDS};
     use proptest::strategy::ValueTree;
     use proptest::test_runner::{Config, TestRunner};
     use std::collections::BTreeSet;
@@ -386,70 +363,6 @@ mod tests {
         }
     }
 
-    /// The kind of each node, listed without a catch-all arm: a new variant fails to compile
-    /// here until the generators make it.
-    fn condition_kind(c: &Condition) -> &'static str {
-        match c {
-            Condition::Compare(Operand::Size(_), ..) => "Compare(size)",
-            Condition::Compare(..) => "Compare",
-            Condition::Between(..) => "Between",
-            Condition::In(..) => "In",
-            Condition::BeginsWith(..) => "BeginsWith",
-            Condition::Contains(..) => "Contains",
-            Condition::Exists(_) => "Exists",
-            Condition::NotExists(_) => "NotExists",
-            Condition::IsType(..) => "IsType",
-            Condition::And(_) => "And",
-            Condition::Or(_) => "Or",
-            Condition::Not(_) => "Not",
-        }
-    }
-
-    fn set_operand_kind(o: &SetOperand) -> &'static str {
-        match o {
-            SetOperand::Value(_) => "Value",
-            SetOperand::Path(_) => "Path",
-            SetOperand::IfNotExists(_, fallback) => match **fallback {
-                SetOperand::IfNotExists(..) => "IfNotExists(IfNotExists)",
-                SetOperand::Value(_) | SetOperand::Path(_) => "IfNotExists",
-            },
-        }
-    }
-
-    fn set_value_kind(v: &SetValue) -> [&'static str; 3] {
-        match v {
-            SetValue::Operand(o) => ["Operand", set_operand_kind(o), ""],
-            SetValue::Plus(a, b) => ["Plus", set_operand_kind(a), set_operand_kind(b)],
-            SetValue::Minus(a, b) => ["Minus", set_operand_kind(a), set_operand_kind(b)],
-            SetValue::ListAppend(a, b) => ["ListAppend", set_operand_kind(a), set_operand_kind(b)],
-        }
-    }
-
-    fn action_kinds(a: &UpdateAction) -> Vec<&'static str> {
-        match a {
-            UpdateAction::Set(_, v) => set_value_kind(v).to_vec(),
-            UpdateAction::Remove(_) => vec!["Remove"],
-            UpdateAction::Add(..) => vec!["Add"],
-            UpdateAction::Delete(..) => vec!["Delete"],
-        }
-    }
-
-    fn kinds_of(c: &Condition, out: &mut BTreeSet<&'static str>) {
-        out.insert(condition_kind(c));
-        match c {
-            Condition::And(v) | Condition::Or(v) => v.iter().for_each(|c| kinds_of(c, out)),
-            Condition::Not(c) => kinds_of(c, out),
-            Condition::Compare(..)
-            | Condition::Between(..)
-            | Condition::In(..)
-            | Condition::BeginsWith(..)
-            | Condition::Contains(..)
-            | Condition::Exists(_)
-            | Condition::NotExists(_)
-            | Condition::IsType(..) => {}
-        }
-    }
-
     /// Every kind of node comes out of the generators (so the round trip covers it).
     #[test]
     fn the_generators_make_every_kind_of_node() {
@@ -458,14 +371,13 @@ mod tests {
         let (mut conditions, mut actions) = (BTreeSet::new(), BTreeSet::new());
         for _ in 0..2000 {
             let c = leaves.condition().new_tree(&mut runner).unwrap().current();
-            kinds_of(&c, &mut conditions);
+            coverage::condition_kinds(&c, &mut conditions);
             let u = leaves.update().new_tree(&mut runner).unwrap().current();
-            actions.extend(u.actions.iter().flat_map(action_kinds));
+            for a in &u.actions {
+                coverage::action_kinds(a, &mut actions);
+            }
         }
-        assert_eq!(conditions.len(), 12, "{conditions:?}");
-        actions.remove("");
-        // Set: Operand, Plus, Minus, ListAppend; their operands: Value, Path, IfNotExists,
-        // IfNotExists(IfNotExists); Remove, Add, Delete.
-        assert_eq!(actions.len(), 11, "{actions:?}");
+        assert_eq!(conditions.len(), CONDITION_KINDS, "{conditions:?}");
+        assert_eq!(actions.len(), ACTION_KINDS, "{actions:?}");
     }
 }
