@@ -197,9 +197,9 @@ fn precision() {
 /// The other hot paths of a request: key rendering, expression rendering, cursor encoding,
 /// the stored item (fields + keys + entity) and its conversion to the SDK's map.
 fn hot_paths(c: &mut Criterion) {
+    use orm_core::cursor::{Cursor, CursorSecrets};
     use orm_core::expr::render::Expressions;
     use orm_core::expr::Path;
-    use orm_core::Cursor;
     use orm_dynamodb::render::ExpressionAttributes;
     let order = sample(42);
     let table = orm_core::Table::new(orm_memory::MemoryBackend::new(), orm_benches::TABLE);
@@ -221,7 +221,7 @@ fn hot_paths(c: &mut Criterion) {
         .key_item::<Order>(&Order::key("cust000001", 123_456u64).unwrap())
         .unwrap();
     g.bench_function("cursor_encode", |b| {
-        b.iter(|| Cursor::encode(black_box([7; 8]), black_box(&key), None).unwrap())
+        b.iter(|| Cursor::encode(black_box([7; 8]), black_box(&key), &CursorSecrets::NONE).unwrap())
     });
     g.bench_function("to_stored_item", |b| {
         b.iter(|| table.to_stored_item(black_box(&order)).unwrap())

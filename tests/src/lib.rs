@@ -13,6 +13,7 @@ pub mod limits;
 pub mod models;
 pub mod names;
 pub mod query;
+pub mod tables;
 pub mod writes;
 
 use orm_core::{Backend, Table};
@@ -117,7 +118,9 @@ macro_rules! conformance_tests {
                 other_entities_never_appear,
                 collection_returns_every_entity_in_order,
                 cursor_misuse_is_rejected,
-                signed_cursors_reject_tampering,
+                sealed_cursors_hide_keys_and_reject_tampering,
+                cursors_are_bound_to_the_filter,
+                a_table_can_require_sealed_cursors,
                 gsi_queries,
                 scans,
                 filters_on_awkward_names,
@@ -148,6 +151,9 @@ macro_rules! conformance_tests {
                 transaction_limits,
                 awkward_attribute_names,
                 unicode_edge_cases,
+            }
+            tables {
+                index_created_on_a_live_table,
             }
             writes {
                 optimistic_locking_loses_nothing,
