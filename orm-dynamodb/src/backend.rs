@@ -218,19 +218,25 @@ struct ReadParameters<'a> {
 /// escaping (DynamoDB allows `[a-zA-Z0-9_.-]` in them).
 fn capacity_json(capacity: &[ConsumedCapacity]) -> String {
     use std::fmt::Write;
-    fn units(out: &mut String, c: &aws_sdk_dynamodb::types::Capacity) {
-        out.push('{');
-        let mut sep = "";
-        for (name, v) in [
-            ("CapacityUnits", c.capacity_units),
-            ("ReadCapacityUnits", c.read_capacity_units),
-            ("WriteCapacityUnits", c.write_capacity_units),
-        ] {
+    /// `"CapacityUnits":..,"ReadCapacityUnits":..,"WriteCapacityUnits":..` (those present),
+    /// the first one preceded by `sep`.
+    fn unit_fields(out: &mut String, units: [Option<f64>; 3], mut sep: &str) {
+        let names = ["CapacityUnits", "ReadCapacityUnits", "WriteCapacityUnits"];
+        for (name, v) in names.into_iter().zip(units) {
             if let Some(v) = v {
                 let _ = write!(out, "{sep}\"{name}\":{v}");
                 sep = ",";
             }
         }
+    }
+    fn units(out: &mut String, c: &aws_sdk_dynamodb::types::Capacity) {
+        out.push('{');
+        let values = [
+            c.capacity_units,
+            c.read_capacity_units,
+            c.write_capacity_units,
+        ];
+        unit_fields(out, values, "");
         out.push('}');
     }
     fn indexes(
@@ -266,15 +272,12 @@ fn capacity_json(capacity: &[ConsumedCapacity]) -> String {
             "{{\"TableName\":\"{}\"",
             c.table_name.as_deref().unwrap_or_default()
         );
-        for (name, v) in [
-            ("CapacityUnits", c.capacity_units),
-            ("ReadCapacityUnits", c.read_capacity_units),
-            ("WriteCapacityUnits", c.write_capacity_units),
-        ] {
-            if let Some(v) = v {
-                let _ = write!(out, ",\"{name}\":{v}");
-            }
-        }
+        let values = [
+            c.capacity_units,
+            c.read_capacity_units,
+            c.write_capacity_units,
+        ];
+        unit_fields(&mut out, values, ",");
         if let Some(table) = &c.table {
             out.push_str(",\"Table\":");
             units(&mut out, table);
