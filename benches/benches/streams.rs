@@ -73,11 +73,7 @@ fn enable_stream(table: &Table) {
 }
 
 /// Times `iters` puts, made beforehand (outside the timing).
-fn timed_puts(
-    table: &Table,
-    iters: u64,
-    mut make: impl FnMut() -> PutItem,
-) -> std::time::Duration {
+fn timed_puts(table: &Table, iters: u64, mut make: impl FnMut() -> PutItem) -> std::time::Duration {
     let requests: Vec<PutItem> = (0..iters).map(|_| make()).collect();
     let backend = table.backend();
     let start = std::time::Instant::now();

@@ -2,7 +2,6 @@
 //! TransactWriteItems shares with them).
 
 use super::super::error::ApiError;
-use super::super::expr::{self, Placeholders};
 use super::super::json::{encode_item, item};
 use super::call::run;
 use super::capacity::{
@@ -13,6 +12,8 @@ use super::request::{
     return_values, table_name, Answer, Body, Context,
 };
 use orm_core::backend::{DeleteItem, GetItem, PutItem, RawItem, UpdateItem};
+use orm_core::expr::parse::{self as expr, Placeholders};
+use orm_core::expr::Clause;
 use orm_core::{Backend, Item};
 use serde_json::{Map, Value as Json};
 
@@ -56,7 +57,7 @@ pub(crate) fn put_request(body: &Body, ph: &mut Placeholders) -> Result<PutItem,
     Ok(PutItem {
         table: table_name(body)?,
         item: item(body.get("Item").ok_or_else(|| null("Item"))?, "Item")?,
-        condition: condition(body, "ConditionExpression", ph)?,
+        condition: condition(body, Clause::Condition, ph)?,
         return_values: return_values(body, &["NONE", "ALL_OLD"])?,
         return_item_on_condition_failure: return_on_failure(body)?,
     })
@@ -84,7 +85,7 @@ pub(crate) fn update_request(body: &Body, ph: &mut Placeholders) -> Result<Updat
         table: table_name(body)?,
         key: key_of(body)?,
         update: expr::update(ph, text)?,
-        condition: condition(body, "ConditionExpression", ph)?,
+        condition: condition(body, Clause::Condition, ph)?,
         return_values: return_values(
             body,
             &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"],
@@ -122,7 +123,7 @@ pub(crate) fn delete_request(body: &Body, ph: &mut Placeholders) -> Result<Delet
     Ok(DeleteItem {
         table: table_name(body)?,
         key: key_of(body)?,
-        condition: condition(body, "ConditionExpression", ph)?,
+        condition: condition(body, Clause::Condition, ph)?,
         return_values: return_values(body, &["NONE", "ALL_OLD"])?,
         return_item_on_condition_failure: return_on_failure(body)?,
     })

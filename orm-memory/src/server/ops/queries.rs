@@ -1,7 +1,6 @@
 //! Query and Scan.
 
 use super::super::error::ApiError;
-use super::super::expr;
 use super::super::json::{encode_item, item};
 use super::call::run;
 use super::capacity::{capacity_mode, consumed, read_units, with_capacity, CapacityMode};
@@ -10,6 +9,8 @@ use super::request::{
     Body, Context,
 };
 use orm_core::backend::{QueryOutput, QueryRequest, ScanRequest};
+use orm_core::expr::parse as expr;
+use orm_core::expr::Clause;
 use orm_core::{Backend, Item};
 use serde_json::{json, Map, Value as Json};
 
@@ -92,7 +93,7 @@ pub(crate) fn query(cx: &Context<'_>, body: &Body) -> Answer {
     })?;
     let key_condition =
         expr::key_condition(&mut ph, text, &hash.name, range.map(|r| r.name.as_str()))?;
-    let filter = condition(body, "FilterExpression", &mut ph)?;
+    let filter = condition(body, Clause::Filter, &mut ph)?;
     let projection = projection(body, &mut ph)?;
     ph.finish()?;
     let count_only = select(body, projection.is_some())?;
@@ -123,7 +124,7 @@ pub(crate) fn scan(cx: &Context<'_>, body: &Body) -> Answer {
     let backend = cx.backend;
     let table = table_name(body)?;
     let mut ph = placeholders(body)?;
-    let filter = condition(body, "FilterExpression", &mut ph)?;
+    let filter = condition(body, Clause::Filter, &mut ph)?;
     let projection = projection(body, &mut ph)?;
     ph.finish()?;
     let count_only = select(body, projection.is_some())?;
