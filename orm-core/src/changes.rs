@@ -24,7 +24,7 @@ use crate::backend::{
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::table::Table;
-use crate::value::Item;
+use crate::value::{Item, Value};
 use std::collections::VecDeque;
 use std::fmt;
 use std::marker::PhantomData;
@@ -487,7 +487,8 @@ impl<M: Model> Change<M> {
     /// it is returned with both images `None`.
     pub fn from_record(table: &Table, record: StreamRecord) -> Result<Option<Change<M>>> {
         if let Some(image) = record.new_image.as_ref().or(record.old_image.as_ref()) {
-            if !table.is_entity::<M>(image) {
+            let entity = image.get(&table.config().entity_attribute);
+            if !matches!(entity.as_deref(), Some(Value::S(e)) if e == M::schema().entity) {
                 return Ok(None);
             }
         }
@@ -497,11 +498,11 @@ impl<M: Model> Change<M> {
             keys: record.keys,
             old: record
                 .old_image
-                .map(|i| table.from_stored_item(i))
+                .map(|i| table.from_raw_item(i))
                 .transpose()?,
             new: record
                 .new_image
-                .map(|i| table.from_stored_item(i))
+                .map(|i| table.from_raw_item(i))
                 .transpose()?,
             sequence_number: record.sequence_number,
             approximate_creation: record.approximate_creation,

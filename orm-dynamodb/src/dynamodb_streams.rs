@@ -18,8 +18,8 @@ use aws_sdk_dynamodbstreams::types::{
 use aws_sdk_dynamodbstreams::{Client, Error as StreamsError};
 use orm_core::backend::{
     ChangeKind, DescribeStream, GetRecords, GetRecordsOutput, GetShardIterator, ListStreams,
-    ListStreamsOutput, Shard, ShardIteratorType, StreamDescription, StreamRecord, StreamStatus,
-    StreamSummary, StreamViewType, UserIdentity,
+    ListStreamsOutput, RawItem, Shard, ShardIteratorType, StreamDescription, StreamRecord,
+    StreamStatus, StreamSummary, StreamViewType, UserIdentity,
 };
 use orm_core::error::{BoxError, Error, Result};
 use orm_core::{Item, Number, Value};
@@ -313,8 +313,8 @@ fn record(r: Record) -> Result<StreamRecord> {
             .approximate_creation_date_time
             .map_or(UNIX_EPOCH, system_time),
         keys: item(d.keys.unwrap_or_default())?,
-        new_image: d.new_image.map(item).transpose()?,
-        old_image: d.old_image.map(item).transpose()?,
+        new_image: d.new_image.map(item).transpose()?.map(RawItem::Item),
+        old_image: d.old_image.map(item).transpose()?.map(RawItem::Item),
         sequence_number: d.sequence_number.unwrap_or_default(),
         size_bytes: d
             .size_bytes
@@ -498,7 +498,7 @@ mod tests {
         assert_eq!(r.event_name, ChangeKind::Remove);
         assert!(r.is_ttl_deletion());
         assert_eq!(r.keys, Item::new().with("pk", "a"));
-        let old = r.old_image.unwrap();
+        let old = r.old_image.unwrap().into_item();
         assert_eq!(
             old.get("n"),
             Some(&Value::N(

@@ -51,7 +51,7 @@ use aws_lambda_events::dynamodb::{
     UserIdentity as LambdaIdentity,
 };
 use aws_lambda_events::streams::DynamoDbEventResponse;
-use orm_core::backend::{StreamRecord, StreamViewType, UserIdentity};
+use orm_core::backend::{RawItem, StreamRecord, StreamViewType, UserIdentity};
 use orm_core::changes::{ChangeFeed, Checkpoint};
 use orm_core::{Error, Item, Model, Number, Result, Table, Value};
 use serde_dynamo::AttributeValue;
@@ -160,8 +160,8 @@ pub fn record_from_lambda(record: &EventRecord) -> Result<StreamRecord> {
         aws_region: record.aws_region.clone(),
         approximate_creation: SystemTime::from(change.approximate_creation_date_time),
         keys: item_from_image(change.keys.clone())?,
-        new_image: image(&change.new_image)?,
-        old_image: image(&change.old_image)?,
+        new_image: image(&change.new_image)?.map(RawItem::Item),
+        old_image: image(&change.old_image)?.map(RawItem::Item),
         sequence_number: change.sequence_number.clone().unwrap_or_default(),
         size_bytes: u64::try_from(change.size_bytes).unwrap_or(0),
         view_type,
@@ -182,7 +182,7 @@ pub fn record_to_lambda(record: StreamRecord, stream_arn: &str) -> EventRecord {
         StreamViewType::OldImage => LambdaView::OldImage,
         StreamViewType::NewAndOldImages => LambdaView::NewAndOldImages,
     };
-    let image = |i: Option<Item>| i.map(item_to_image).unwrap_or_default();
+    let image = |i: Option<RawItem>| i.map(|i| item_to_image(i.into_item())).unwrap_or_default();
     // Seconds, as DynamoDB sends them.
     let seconds = record
         .approximate_creation

@@ -13,6 +13,7 @@
 //! shards in order and decodes records into models; these requests are what a backend answers.
 //! The MemoryBackend records changes itself; DynamoBackend calls DynamoDB Streams.
 
+use super::request::RawItem;
 use super::settings::StreamViewType;
 use crate::error::{Error, Result};
 use crate::value::Item;
@@ -499,10 +500,12 @@ pub struct StreamRecord {
     pub approximate_creation: SystemTime,
     /// The item's primary key attributes.
     pub keys: Item,
-    /// The item after the change (`INSERT` and `MODIFY`, when the view type has new images).
-    pub new_image: Option<Item>,
+    /// The item after the change (`INSERT` and `MODIFY`, when the view type has new images),
+    /// as the backend read it: [`RawItem::into_item`] for an [`Item`]; the ORM decodes it
+    /// straight into a model ([`Table::from_raw_item`](crate::Table::from_raw_item)).
+    pub new_image: Option<RawItem>,
     /// The item before the change (`MODIFY` and `REMOVE`, when the view type has old images).
-    pub old_image: Option<Item>,
+    pub old_image: Option<RawItem>,
     /// Its sequence number: increasing within a shard (21 to 40 digits).
     pub sequence_number: String,
     /// Its size: the DynamoDB size of its keys and images.

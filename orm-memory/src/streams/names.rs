@@ -60,9 +60,16 @@ pub(crate) fn shard_id(ms: u64, salt: u64) -> String {
     format!("shardId-{ms:020}-{:08x}", salt & 0xffff_ffff)
 }
 
-/// A sequence number's text.
+/// A sequence number's text (written by hand: a stream read writes one per record).
 pub(crate) fn sequence_number(n: u64) -> String {
-    format!("{n:0width$}", width = SEQUENCE_DIGITS)
+    let mut digits = [b'0'; SEQUENCE_DIGITS];
+    let mut rest = n;
+    for digit in digits.iter_mut().rev() {
+        *digit = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    debug_assert_eq!(rest, 0, "u64 has at most 20 digits");
+    digits.iter().map(|&d| char::from(d)).collect()
 }
 
 /// The value of a sequence number's text (checked to be digits by the request's `validate`);
@@ -78,9 +85,16 @@ pub(crate) fn parse_sequence_number(text: &str) -> u64 {
 /// A record's event id: 32 hex digits, unique per record (its sequence number, mixed with the
 /// backend's salt so that ids look like DynamoDB's hashes and differ between backends).
 pub(crate) fn event_id(salt: u64, sequence: u64) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let high = mix(salt ^ sequence);
     let low = mix(high ^ sequence.rotate_left(32));
-    format!("{high:016x}{low:016x}")
+    let mut id = String::with_capacity(32);
+    for half in [high, low] {
+        for shift in (0..16).rev() {
+            id.push(char::from(HEX[(half >> (shift * 4)) as usize & 0xf]));
+        }
+    }
+    id
 }
 
 /// splitmix64's finaliser: a bijection of `u64` that scatters every input bit.
@@ -136,6 +150,13 @@ mod tests {
         assert_eq!(parse_sequence_number("000000000000000000001"), 1);
         assert_eq!(parse_sequence_number(&"0".repeat(21)), 0);
         assert_eq!(parse_sequence_number(&"9".repeat(40)), u64::MAX);
+        assert_eq!(sequence_number(u64::MAX), format!("{:021}", u64::MAX));
+        assert_eq!(
+            parse_sequence_number(&sequence_number(1_234_567)),
+            1_234_567
+        );
+        let mixed = (mix(7 ^ 3), mix(mix(7 ^ 3) ^ 3u64.rotate_left(32)));
+        assert_eq!(event_id(7, 3), format!("{:016x}{:016x}", mixed.0, mixed.1));
         let a = event_id(7, 1);
         assert_eq!(a.len(), 32);
         assert_ne!(a, event_id(7, 2));

@@ -26,11 +26,11 @@
 
 use super::iterator::Position;
 use super::names;
-use crate::stored::{Dict, Stored};
+use crate::stored::{Dict, SharedStored, Stored};
 use crate::table::{Part, Table};
 use orm_core::backend::{
-    ChangeKind, GetRecordsOutput, Shard, ShardIteratorType, StreamDescription, StreamRecord,
-    StreamStatus, StreamViewType, UserIdentity,
+    ChangeKind, GetRecordsOutput, RawItem, Shard, ShardIteratorType, StreamDescription,
+    StreamRecord, StreamStatus, StreamViewType, UserIdentity,
 };
 use orm_core::{Error, Item, Result};
 use std::collections::hash_map::RandomState;
@@ -590,32 +590,33 @@ impl Stream {
         Ok(dicts)
     }
 
-    /// A kept record as DynamoDB Streams shows it.
+    /// A kept record as DynamoDB Streams shows it. Its images are the stored items, shared
+    /// ([`RawItem::Shared`]): nothing is decoded but the keys, and a reader decodes an image
+    /// straight into a model (or into an `Item` when it asks).
     fn decode(&self, region: &str, entry: &Entry, dict: &Option<Arc<Dict>>) -> StreamRecord {
         let dict = dict
             .as_ref()
             .expect("the names of every entry's part were fetched");
-        let new = entry.new.as_ref().map(|s| s.decode(dict));
-        let old = entry.old.as_ref().map(|s| s.decode(dict));
-        let keys = self.keys(
-            new.as_ref()
-                .or(old.as_ref())
-                .expect("a record keeps an image"),
-        );
         let view = self.view_type;
-        let new_image = new.filter(|_| view.has_new_image());
-        let old_image = old.filter(|_| view.has_old_image());
-        let size_bytes = keys.size()
-            + new_image.as_ref().map_or(0, Item::size)
-            + old_image.as_ref().map_or(0, Item::size);
+        let either = entry
+            .new
+            .as_ref()
+            .or(entry.old.as_ref())
+            .expect("a record keeps an image");
+        let keys = self.keys(either, dict);
+        let new = entry.new.as_ref().filter(|_| view.has_new_image());
+        let old = entry.old.as_ref().filter(|_| view.has_old_image());
+        // An image's DynamoDB size is kept with it.
+        let size_bytes = keys.size() + new.map_or(0, Stored::size) + old.map_or(0, Stored::size);
+        let share = |stored: &Stored| RawItem::Shared(Arc::new(SharedStored::new(stored, dict)));
         StreamRecord {
             event_id: names::event_id(self.counters.salt, entry.sequence),
             event_name: entry.event,
             aws_region: region.to_owned(),
             approximate_creation: time_of(entry.at_ms / 1000 * 1000),
             keys,
-            new_image,
-            old_image,
+            new_image: new.map(share),
+            old_image: old.map(share),
             sequence_number: names::sequence_number(entry.sequence),
             size_bytes: size_bytes.max(1) as u64,
             view_type: view,
@@ -623,12 +624,12 @@ impl Stream {
         }
     }
 
-    /// The primary key attributes of an image.
-    fn keys(&self, image: &Item) -> Item {
+    /// The primary key attributes of a stored image.
+    fn keys(&self, image: &Stored, dict: &Dict) -> Item {
         let mut keys = Item::new();
         for name in std::iter::once(&self.partition_key).chain(&self.sort_key) {
-            if let Some(value) = image.get(name) {
-                keys.insert(name.clone(), value.clone());
+            if let Some(value) = image.get(dict, name) {
+                keys.insert(name.clone(), value);
             }
         }
         keys

@@ -138,10 +138,10 @@ pub(crate) fn record(r: &StreamRecord) -> Json {
     );
     change.insert("Keys".into(), encode_item(&r.keys));
     if let Some(image) = &r.new_image {
-        change.insert("NewImage".into(), encode_item(image));
+        change.insert("NewImage".into(), encode_item(&image.to_item()));
     }
     if let Some(image) = &r.old_image {
-        change.insert("OldImage".into(), encode_item(image));
+        change.insert("OldImage".into(), encode_item(&image.to_item()));
     }
     change.insert("SequenceNumber".into(), json!(r.sequence_number));
     change.insert("SizeBytes".into(), json!(r.size_bytes));
