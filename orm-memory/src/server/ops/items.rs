@@ -2,8 +2,6 @@
 //! TransactWriteItems shares with them).
 
 use super::super::error::ApiError;
-use orm_core::expr::parse::{self as expr, Placeholders};
-use orm_core::expr::Clause;
 use super::super::json::{encode_item, item};
 use super::call::run;
 use super::capacity::{
@@ -14,6 +12,8 @@ use super::request::{
     return_values, table_name, Answer, Body, Context,
 };
 use orm_core::backend::{DeleteItem, GetItem, PutItem, RawItem, UpdateItem};
+use orm_core::expr::parse::{self as expr, Placeholders};
+use orm_core::expr::Clause;
 use orm_core::{Backend, Item};
 use serde_json::{Map, Value as Json};
 

@@ -1,8 +1,6 @@
 //! Query and Scan.
 
 use super::super::error::ApiError;
-use orm_core::expr::parse as expr;
-use orm_core::expr::Clause;
 use super::super::json::{encode_item, item};
 use super::call::run;
 use super::capacity::{capacity_mode, consumed, read_units, with_capacity, CapacityMode};
@@ -11,6 +9,8 @@ use super::request::{
     Body, Context,
 };
 use orm_core::backend::{QueryOutput, QueryRequest, ScanRequest};
+use orm_core::expr::parse as expr;
+use orm_core::expr::Clause;
 use orm_core::{Backend, Item};
 use serde_json::{json, Map, Value as Json};
 

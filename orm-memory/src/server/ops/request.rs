@@ -2,10 +2,10 @@
 //! ones), its table name, key and placeholders, and its expressions parsed against them.
 
 use super::super::error::ApiError;
-use orm_core::expr::parse::{self as expr, Placeholders};
 use super::super::json::{item, value};
 use crate::MemoryBackend;
 use orm_core::backend::ReturnValues;
+use orm_core::expr::parse::{self as expr, Placeholders};
 use orm_core::expr::{Clause, Condition, Path};
 use orm_core::Item;
 use serde_json::{Map, Value as Json};
