@@ -338,7 +338,7 @@ impl<'a> Parser<'a> {
 
     fn update(&mut self) -> Result<Statement> {
         self.expect_word("UPDATE")?;
-        let table = self.table()?;
+        let table = self.written_table()?;
         let mut update = Update::new();
         loop {
             if self.eat_word("SET") {
@@ -381,7 +381,7 @@ impl<'a> Parser<'a> {
     fn delete(&mut self) -> Result<Statement> {
         self.expect_word("DELETE")?;
         self.expect_word("FROM")?;
-        let table = self.table()?;
+        let table = self.written_table()?;
         let condition = self.where_clause()?;
         let returning = self.returning()?;
         if let Some(r) = returning.filter(|r| *r != Returning::AllOld) {
@@ -456,6 +456,17 @@ impl<'a> Parser<'a> {
         if index.is_some() {
             return Err(Error::validation(
                 "FROM clause may only contain a single table name in data manipulation statements",
+            ));
+        }
+        Ok(table)
+    }
+
+    /// The table of an UPDATE or DELETE: an index there is DynamoDB's error.
+    fn written_table(&mut self) -> Result<String> {
+        let (table, index) = self.source()?;
+        if index.is_some() {
+            return Err(Error::validation(
+                "This operation is not supported on an index",
             ));
         }
         Ok(table)
@@ -803,6 +814,8 @@ impl<'a> Parser<'a> {
                     }
                     "set_add" | "set_delete" => {
                         self.at += 2;
+                        // DynamoDB points at the first argument when the second is no set.
+                        let at = self.at;
                         let first = self.path()?;
                         if first != path {
                             return Err(Error::validation(format!(
@@ -812,6 +825,15 @@ impl<'a> Parser<'a> {
                         }
                         self.expect_symbol(",")?;
                         let value = self.value_or_parameter(&Place::root())?;
+                        if !matches!(value, Value::Ss(_) | Value::Ns(_) | Value::Bs(_)) {
+                            return Err(self.at_token(
+                                at,
+                                &format!(
+                                    "The second argument to {} must be a value with type SET",
+                                    word.to_ascii_uppercase()
+                                ),
+                            ));
+                        }
                         self.expect_symbol(")")?;
                         return Ok(if word == "set_add" {
                             UpdateAction::Add(path, value)
@@ -823,22 +845,30 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        let first = self.set_operand()?;
-        let value = if self.eat_symbol("+") {
-            SetValue::Plus(first, self.set_operand()?)
-        } else if self.eat_symbol("-") {
-            SetValue::Minus(first, self.set_operand()?)
-        } else {
-            SetValue::Operand(first)
-        };
-        if self
-            .peek()
-            .is_some_and(|t| t.is_symbol("+") || t.is_symbol("-"))
-        {
-            return Err(Error::validation(
-                "dynamodb-memory takes one + or - in a SET value (as an UpdateExpression does): SET a = b + c",
-            ));
+        let mut terms = vec![(false, self.set_operand()?)];
+        loop {
+            let minus = if self.eat_symbol("+") {
+                false
+            } else if self.eat_symbol("-") {
+                true
+            } else {
+                break;
+            };
+            terms.push((minus, self.set_operand()?));
         }
+        let value = match terms.len() {
+            1 => SetValue::Operand(terms.remove(0).1),
+            2 => {
+                let (minus, b) = terms.remove(1);
+                let a = terms.remove(0).1;
+                if minus {
+                    SetValue::Minus(a, b)
+                } else {
+                    SetValue::Plus(a, b)
+                }
+            }
+            _ => fold(terms)?,
+        };
         Ok(UpdateAction::Set(path, value))
     }
 
@@ -1071,6 +1101,40 @@ impl<'a> Parser<'a> {
         } else {
             Value::Ss(strings)
         })
+    }
+}
+
+/// A chain of three or more `+` / `-` terms (`n + 1 + 1`) as one operation: its number
+/// literals summed, around at most one other operand (`n + 2`).
+fn fold(terms: Vec<(bool, SetOperand)>) -> Result<SetValue> {
+    let mut constant = Number::from(0);
+    let mut others = Vec::new();
+    for (minus, term) in terms {
+        match term {
+            SetOperand::Value(Value::N(n)) => {
+                constant = if minus {
+                    constant.checked_sub(&n)
+                } else {
+                    constant.checked_add(&n)
+                }
+                .map_err(|e| Error::validation(format!("Number overflow: {e}")))?;
+            }
+            other => others.push((minus, other)),
+        }
+    }
+    let c = SetOperand::Value(Value::N(constant.clone()));
+    match others.len() {
+        0 => Ok(SetValue::Operand(c)),
+        1 => Ok(match others.remove(0) {
+            (false, t) if constant.is_negative() => {
+                SetValue::Minus(t, SetOperand::Value(Value::N(constant.neg())))
+            }
+            (false, t) => SetValue::Plus(t, c),
+            (true, t) => SetValue::Minus(c, t),
+        }),
+        _ => Err(Error::validation(
+            "dynamodb-memory takes at most one operand besides number literals in a chain of + and - (SET a = a + 1 + 2, SET a = b + c)",
+        )),
     }
 }
 
@@ -1336,6 +1400,25 @@ mod tests {
         );
     }
 
+    #[test]
+    fn folds_the_numbers_of_longer_sums() {
+        let set = |text: &str| match ok(&format!("UPDATE t SET n = {text} WHERE pk = 'a'")) {
+            Statement::Update { mut update, .. } => match update.actions.remove(0) {
+                UpdateAction::Set(_, value) => value,
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        };
+        let n = || SetOperand::Path(attr("n"));
+        let num = |x: i32| SetOperand::Value(x.into());
+        assert_eq!(set("n + 1 + 1"), SetValue::Plus(n(), num(2)));
+        assert_eq!(set("1 + n - 3"), SetValue::Minus(n(), num(2)));
+        assert_eq!(set("10 - n - 3"), SetValue::Minus(num(7), n()));
+        assert_eq!(set("1 + 2 + 3"), SetValue::Operand(num(6)));
+        // Two operands stay as written.
+        assert_eq!(set("1 + 2"), SetValue::Plus(num(1), num(2)));
+    }
+
     /// DynamoDB's messages (recorded from DynamoDB Local, whose PartiQL front end is
     /// DynamoDB's).
     #[test]
@@ -1369,6 +1452,10 @@ mod tests {
             ("INSERT INTO t VALUE {'x': 1}, {'x': 2}", "Unsupported operation: Inserting multiple items in a single statement is not supported, use \"INSERT INTO tableName VALUE item\" instead"),
             ("UPDATE t SET n = 1, n = 2 WHERE pk = 'a'", "Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [n], path two: [n]"),
             ("UPDATE t SET s2 = set_add(ns, <<9>>) WHERE pk = 'a'", "The first argument to SET_ADD must equal the assignment value"),
+            ("UPDATE t SET n = set_add(n, 5) WHERE pk = 'a'", "The second argument to SET_ADD must be a value with type SET at 1:26:1"),
+            ("UPDATE t SET n = n + m + 1 WHERE pk = 'a'", "dynamodb-memory takes at most one operand besides number literals in a chain of + and - (SET a = a + 1 + 2, SET a = b + c)"),
+            ("UPDATE t.i SET n = 1 WHERE pk = 'a'", "This operation is not supported on an index"),
+            ("DELETE FROM t.i WHERE pk = 'a'", "This operation is not supported on an index"),
             ("UPDATE t WHERE pk = 'a'", "Statement wasn't well formed, can't be processed: expected SET or REMOVE, found `WHERE` at 1:10"),
             ("UPDATE t SET n = 1 WHERE pk = 'a' RETURNING ALL OLD", "Statement wasn't well formed, can't be processed: expected `*`, found the end of the statement at 1:52"),
             ("DELETE FROM t WHERE pk = 'b' RETURNING ALL NEW *", "Invalid returning clause: RETURNING ALL NEW *. Only RETURNING ALL OLD * is allowed in DELETE statements."),

@@ -24,8 +24,9 @@ pub struct Rendered {
 /// Writes `statement` as PartiQL, the inverse of [`parse`](super::parse).
 ///
 /// Fails with [`Error::Validation`] on what PartiQL cannot say: an empty name, an empty
-/// `AND`/`OR` or update, `IN` with no values, more than 100, or a non-path on its left, a
-/// `DELETE` returning anything but `ALL OLD`, two projected paths under one name.
+/// `AND`/`OR` or update, `IN` with no values, more than 100, or a non-path on its left, an
+/// `ADD` or `DELETE` action of something else than a set, a `DELETE` returning anything but
+/// `ALL OLD`, two projected paths under one name.
 ///
 /// ```
 /// use orm_core::expr::attr;
@@ -172,6 +173,11 @@ impl Writer {
                     self.path(path)?;
                 }
                 UpdateAction::Add(path, value) | UpdateAction::Delete(path, value) => {
+                    if !matches!(value, Value::Ss(_) | Value::Ns(_) | Value::Bs(_)) {
+                        return Err(Error::validation(
+                            "PartiQL adds and deletes sets only (set_add, set_delete): ADD of a number has no PartiQL form",
+                        ));
+                    }
                     let function = if matches!(action, UpdateAction::Add(..)) {
                         "set_add"
                     } else {

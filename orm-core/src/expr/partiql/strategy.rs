@@ -43,6 +43,14 @@ pub fn leaves() -> Leaves {
         .boxed();
     Leaves {
         path,
+        // `set_add` and `set_delete` take sets.
+        add_delete_value: prop_oneof![
+            prop::collection::btree_set(".{0,4}", 1..3).prop_map(Value::Ss),
+            prop::collection::btree_set(expr::number(), 1..3).prop_map(Value::Ns),
+            prop::collection::btree_set(prop::collection::vec(any::<u8>(), 0..3), 1..3)
+                .prop_map(Value::Bs),
+        ]
+        .boxed(),
         ..Leaves::awkward()
     }
 }
@@ -239,6 +247,95 @@ mod tests {
         #[test]
         fn parse_inverts_render(statement in statement()) {
             check_round_trip(&statement)?;
+        }
+    }
+
+    /// Pieces spliced into rendered statements, to reach the parser's error paths.
+    const SPLICES: &[&str] = &[
+        "",
+        " ",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        "<<",
+        ">>",
+        ",",
+        ".",
+        ":",
+        "?",
+        "'",
+        "\"",
+        "-",
+        "+",
+        "=",
+        "<>",
+        "!=",
+        "NOT ",
+        " AND ",
+        " OR ",
+        "SELECT ",
+        " FROM ",
+        " WHERE ",
+        "SET ",
+        "REMOVE ",
+        "VALUE ",
+        "IS ",
+        "MISSING",
+        "NULL",
+        "1e400",
+        "1.5",
+        "size(",
+        "EXISTS(",
+        "RETURNING ",
+        "ALL ",
+        "OLD ",
+        "*",
+        "é",
+        "\n",
+    ];
+
+    proptest! {
+        #![proptest_config(Config { cases: 1024, failure_persistence: None, ..Config::default() })]
+
+        /// The parser never panics on rendered statements with a piece cut out or spliced in,
+        /// whatever parameters come with them; what parses still renders and parses back.
+        #[test]
+        fn damaged_statements_never_panic(
+            statement in statement(),
+            at in any::<prop::sample::Index>(),
+            cut in 0usize..6,
+            splice in prop::sample::select(SPLICES),
+            extra in 0usize..3,
+        ) {
+            let Ok(rendered) = render(&statement) else { return Ok(()) };
+            let text = rendered.statement;
+            let mut start = at.index(text.len() + 1);
+            while !text.is_char_boundary(start) {
+                start -= 1;
+            }
+            let mut end = (start + cut).min(text.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            let damaged = format!("{}{}{}", &text[..start], splice, &text[end..]);
+            let mut parameters = rendered.parameters;
+            parameters.truncate(parameters.len().saturating_sub(extra % 2));
+            parameters.extend((0..extra / 2).map(|_| Value::from("extra")));
+            if let Ok(parsed) = parse(&damaged, &parameters) {
+                let again = render(&parsed).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                match parse(&again.statement, &again.parameters) {
+                    Ok(reparsed) => prop_assert_eq!(reparsed, parsed, "{}", again.statement),
+                    // Rendering's parentheses deepen nesting and its quotes lengthen the text.
+                    Err(e) => prop_assert!(
+                        e.to_string().contains("nests too deeply")
+                            || again.statement.len() > super::super::MAX_STATEMENT_BYTES,
+                        "{} -> {}: {}", damaged, again.statement, e
+                    ),
+                }
+            }
         }
     }
 

@@ -298,6 +298,34 @@ fn partitions(c: &Condition, hash: &KeyAttribute) -> Option<Vec<Value>> {
     None
 }
 
+/// The values a key-condition-shaped conjunct compares sort key `name` with (`=`, `<`, `<=`,
+/// `>`, `>=`, `BETWEEN`, `begins_with`).
+fn sort_values<'c>(c: &'c Condition, name: &str) -> Vec<&'c Value> {
+    match c {
+        Condition::Compare(a, op, Operand::Value(v))
+            if *op != CompareOp::Ne && is_attribute(a, name) =>
+        {
+            vec![v]
+        }
+        Condition::Compare(Operand::Value(v), op, b)
+            if *op != CompareOp::Ne && is_attribute(b, name) =>
+        {
+            vec![v]
+        }
+        Condition::Between(a, low, high) if is_attribute(a, name) => [low, high]
+            .into_iter()
+            .filter_map(|o| match o {
+                Operand::Value(v) => Some(v),
+                _ => None,
+            })
+            .collect(),
+        Condition::BeginsWith(p, Operand::Value(v)) if p.is_top_level() && p.root() == name => {
+            vec![v]
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// The sort-key condition among `c`'s conjuncts, when its values are of the key's type.
 fn sort_condition(c: &Condition, range: &KeyAttribute) -> Option<SortKeyCondition> {
     let typed = |v: &Value| matches_type(v, range.key_type);
@@ -360,10 +388,11 @@ pub(super) fn read(select: Select, table: &TableDefinition) -> Result<Read, ApiE
     let sort = match (&select.condition, range) {
         (Some(c), Some(range)) if partitions.len() == 1 => {
             for conjunct in conjuncts(Some(c)) {
-                if let Some(v) = equality(conjunct, &range.name) {
-                    if !matches_type(v, range.key_type) {
-                        return Err(type_mismatch(&range.name));
-                    }
+                if sort_values(conjunct, &range.name)
+                    .iter()
+                    .any(|v| !matches_type(v, range.key_type))
+                {
+                    return Err(type_mismatch(&range.name));
                 }
             }
             sort_condition(c, range).map(|s| (range.name.clone(), s))
@@ -496,6 +525,11 @@ mod tests {
         for (text, key) in [
             ("SELECT * FROM t WHERE pk = 1", "pk"),
             ("SELECT * FROM t WHERE pk = 'p' AND sk = 1", "sk"),
+            ("SELECT * FROM t WHERE pk = 'p' AND sk > 1", "sk"),
+            (
+                "SELECT * FROM t WHERE pk = 'p' AND sk BETWEEN 'a' AND 1",
+                "sk",
+            ),
             ("SELECT * FROM t.by_g WHERE g = 1", "g"),
         ] {
             assert_eq!(
