@@ -1,6 +1,6 @@
 //! DynamoDB's PartiQL dialect: the statements of `ExecuteStatement`, `BatchExecuteStatement` and
 //! `ExecuteTransaction`, read into a [`Statement`] built from the same AST as the expression
-//! language ([`Condition`], [`Update`], [`Path`], [`Value`]s), and written back ([`render`]).
+//! language ([`Condition`], [`Update`], [`Path`], [`Value`](crate::Value)s), and written back ([`render`]).
 //!
 //! ```
 //! use orm_core::expr::attr;
