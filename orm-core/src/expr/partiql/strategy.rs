@@ -12,7 +12,7 @@
 //! ```
 
 use super::{parse, render, OrderBy, Returning, Select, Statement};
-use crate::expr::strategy::{self as expr, Leaves};
+use crate::expr::strategy::{self as expr, normalize, Leaves};
 use crate::expr::{Condition, Operand, Path, Update};
 use crate::value::{Item, Value};
 use proptest::prelude::*;
@@ -167,18 +167,6 @@ pub fn statement() -> BoxedStrategy<Statement> {
         1 => select().prop_map(Statement::Exists),
     ]
     .boxed()
-}
-
-/// `And([x])` / `Or([x])` render as `x`: compare modulo that.
-fn normalize(c: Condition) -> Condition {
-    match c {
-        Condition::And(mut v) if v.len() == 1 => normalize(v.remove(0)),
-        Condition::Or(mut v) if v.len() == 1 => normalize(v.remove(0)),
-        Condition::And(v) => Condition::And(v.into_iter().map(normalize).collect()),
-        Condition::Or(v) => Condition::Or(v.into_iter().map(normalize).collect()),
-        Condition::Not(c) => Condition::Not(Box::new(normalize(*c))),
-        other => other,
-    }
 }
 
 fn normalize_statement(s: Statement) -> Statement {
