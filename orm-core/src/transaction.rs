@@ -260,7 +260,7 @@ impl WriteTransaction {
 
     /// Sends the transaction. A failed condition cancels all of it:
     /// [`Error::TransactionCanceled`] has one reason per action, in order.
-    #[tracing::instrument(level = "debug", name = "orm.transaction", skip_all, fields(table = %self.table.name(), actions = self.actions.len()))]
+    #[tracing::instrument(level = "debug", name = "orm.transaction", skip_all, fields(aws.dynamodb.table_names = %self.table.name(), db.operation.batch.size = self.actions.len() as i64))]
     pub async fn commit(self) -> Result<()> {
         let table = self.table.clone();
         let request = self.build().await?;
