@@ -262,12 +262,15 @@ impl Table {
                 SetValue::IfNotExists(Path::name(attr), Operand::Value(value)),
             );
         }
-        // Fields the model leaves out (None) and sparse index keys it no longer has.
+        // Fields the model leaves out (None) and sparse index keys it no longer has; not
+        // created_at, which the update sets if absent (a `None` created_at is stamped, never
+        // removed).
         let mut absent: Vec<String> = schema
             .fields
             .iter()
-            .map(|f| f.attribute.to_owned())
-            .filter(|a| !item.contains_key(a.as_str()))
+            .map(|f| f.attribute)
+            .filter(|a| Some(*a) != created && !item.contains_key(*a))
+            .map(str::to_owned)
             .collect();
         for index in schema.indexes {
             if !index.local {

@@ -13,6 +13,7 @@ pub mod limits;
 pub mod models;
 pub mod names;
 pub mod query;
+pub mod stamps;
 pub mod writes;
 
 use orm_core::{Backend, Table};
@@ -164,6 +165,7 @@ macro_rules! conformance_tests {
                 sequences_hand_out_distinct_ids,
             }
         }
+        $crate::__stamp_matrix! { [$crate::__stamp_cases] $setup; }
     };
 }
 
