@@ -54,7 +54,9 @@ fn main() {
         eprintln!("local_batch: {n} sequential creates: {sequential:.2?}");
 
         let started = Instant::now();
-        Order::batch_create(&batch_table, &orders).await.unwrap();
+        Order::batch_create(&batch_table, &mut orders)
+            .await
+            .unwrap();
         let batch = started.elapsed();
         eprintln!("local_batch: batch_create of {n}: {batch:.2?}");
         let ratio = sequential.as_secs_f64() / batch.as_secs_f64();

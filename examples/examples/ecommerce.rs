@@ -127,7 +127,7 @@ async fn main() -> Result<(), Error> {
     println!("table `{}` created", table.name());
 
     // Catalogue: a batch write (chunked, retried, nothing lost).
-    let products = vec![
+    let mut products = vec![
         Product {
             sku: "KB-1".into(),
             name: "Keyboard".into(),
@@ -147,7 +147,7 @@ async fn main() -> Result<(), Error> {
             stock: 1,
         },
     ];
-    Product::batch_create(&table, &products).await?;
+    Product::batch_create(&table, &mut products).await?;
     println!("{} products stored with batch_create", products.len());
 
     for (id, name) in [("c1", "Ada"), ("c2", "Grace")] {

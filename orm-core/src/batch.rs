@@ -23,7 +23,7 @@ use crate::model::Model;
 pub use crate::table::BatchConfig;
 use crate::table::{describe_key, Table};
 use crate::value::{Item, Value};
-use crate::write::{self, Stamp};
+use crate::write::{self, Stamp, Stamps};
 use futures::stream::{self, StreamExt};
 use std::collections::HashMap;
 use std::future::Future;
@@ -333,16 +333,19 @@ impl Table {
             .collect())
     }
 
-    /// Stores many new models, with version 1 and `created_at` / `updated_at` set to now. Checks first that none of the keys is taken (one consistent batch
-    /// read), then writes them in batches; see the module docs for the race this leaves and the
-    /// transactional alternative. [`Error::AlreadyExists`] names the first taken key.
+    /// Stores many new models, with version 1 and `created_at` / `updated_at` set to now, in
+    /// the models too (as [`Table::create`] does), so each equals what a read gives back.
+    /// Checks first that none of the keys is taken (one consistent batch read), then writes them
+    /// in batches; see the module docs for the race this leaves and the transactional
+    /// alternative. [`Error::AlreadyExists`] names the first taken key (nothing was written).
     #[tracing::instrument(level = "debug", name = "orm.batch_create", skip_all, fields(table = %self.name(), entity = M::schema().entity, items = models.len()))]
-    pub async fn batch_create<M: Model>(&self, models: &[M]) -> Result<()> {
-        let now = std::time::SystemTime::now();
+    pub async fn batch_create<M: Model>(&self, models: &mut [M]) -> Result<()> {
+        let stamps = Stamps::at::<M>(std::time::SystemTime::now())?;
         let mut items = Vec::with_capacity(models.len());
-        for m in models {
+        for m in models.iter_mut() {
+            stamps.set_on(m, Stamp::Create)?;
             let mut item = self.to_stored_item(m)?;
-            write::stamp::<M>(&mut item, Stamp::Create, now)?;
+            write::stamp::<M>(&mut item, Stamp::Create, &stamps)?;
             items.push(item);
         }
         let keys: Vec<Item> = items.iter().map(|i| self.config().key_of(i)).collect();
@@ -355,7 +358,13 @@ impl Table {
             });
         }
         self.batch_write_items(items.into_iter().map(WriteRequest::Put).collect())
-            .await
+            .await?;
+        if M::schema().version.is_some() {
+            for m in models.iter_mut() {
+                m.set_version(1);
+            }
+        }
+        Ok(())
     }
 
     /// Stores many models, replacing items with the same keys (no version checks: batch writes

@@ -10,7 +10,7 @@ use crate::key::{IntoResult, Key};
 use crate::model::Model;
 use crate::table::Table;
 use crate::value::Item;
-use crate::write::{self, Stamp, WriteRules};
+use crate::write::{self, Stamp, Stamps, WriteRules};
 use std::time::SystemTime;
 
 impl Table {
@@ -20,10 +20,10 @@ impl Table {
     #[tracing::instrument(level = "debug", name = "orm.create", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
     pub async fn create<M: Model>(&self, model: &mut M) -> Result<()> {
         let schema = M::schema();
-        let now = SystemTime::now();
-        model.touch(now, true);
+        let stamps = Stamps::at::<M>(SystemTime::now())?;
+        stamps.set_on(model, Stamp::Create)?;
         let mut item = self.to_stored_item(model)?;
-        let version = write::stamp::<M>(&mut item, Stamp::Create, now)?;
+        let version = write::stamp::<M>(&mut item, Stamp::Create, &stamps)?;
         self.check_item_size(schema.entity, &item)?;
         let model_key = model.primary_key()?;
         let request = PutItem {
@@ -55,19 +55,20 @@ impl Table {
     pub async fn save<M: Model>(&self, model: &mut M) -> Result<()> {
         let schema = M::schema();
         let rules = WriteRules::<M>::of(self);
-        let now = SystemTime::now();
-        model.touch(now, false);
+        let stamps = Stamps::at::<M>(SystemTime::now())?;
+        let current = model.version().unwrap_or(0);
+        let stamp = Stamp::Replace { version: current };
+        stamps.set_on(model, stamp)?;
         let mut item = self.to_stored_item(model)?;
         let model_key = model.primary_key()?;
         let key = self.key_item::<M>(&model_key)?;
-        let current = model.version().unwrap_or(0);
-        let next = write::stamp::<M>(&mut item, Stamp::Replace { version: current }, now)?;
+        let next = write::stamp::<M>(&mut item, stamp, &stamps)?;
         let condition = rules.replace(current);
         self.check_item_size(schema.entity, &item)?;
         if schema.created_at.is_some() {
             // An upsert that never overwrites created_at: an update setting every attribute but
             // created_at (set only if absent) and removing the fields the model leaves out.
-            let request = self.upsert_request::<M>(item, Some(condition), now)?;
+            let request = self.upsert_request::<M>(item, Some(condition), &stamps)?;
             let stored = self
                 .backend()
                 .update_item(&request)
@@ -132,7 +133,7 @@ impl Table {
             )));
         }
         let mut old = self.to_stored_item(before)?;
-        model.touch(SystemTime::now(), false);
+        Stamps::at::<M>(SystemTime::now())?.set_on(model, Stamp::Replace { version })?;
         let mut new = self.to_stored_item(model)?;
         for layout in [&config.partition_key, &config.sort_key] {
             old.remove(layout.as_str());
@@ -231,7 +232,7 @@ impl Table {
         &self,
         mut item: Item,
         condition: Option<Condition>,
-        now: SystemTime,
+        stamps: &Stamps,
     ) -> Result<UpdateItem> {
         let schema = M::schema();
         let config = self.config();
@@ -250,8 +251,8 @@ impl Table {
             update = update.set(Path::name(name.clone()), value.clone());
         }
         if let Some(attr) = created {
-            let value = match M::created_at_value(now)? {
-                Some(v) => v,
+            let value = match &stamps.created_at {
+                Some(v) => v.clone(),
                 None => item
                     .get(attr)
                     .cloned()

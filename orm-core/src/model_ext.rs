@@ -15,7 +15,7 @@ use std::future::Future;
 
 /// The model operations, available on every [`Model`]: `todo.create(&table)`,
 /// `Todo::get(&table, Todo::key(..))`, `Todo::query(&table)`, `Todo::update(&table, key)`,
-/// `Todo::batch_create(&table, &todos)`...
+/// `Todo::batch_create(&table, &mut todos)`...
 ///
 /// Implemented for every model; import it (or `orm_core::prelude::*`) to call these.
 /// Collections (made by [`collection!`](crate::collection)) are not models: they get `query`
@@ -43,7 +43,7 @@ use std::future::Future;
 /// let users = User::query(&table).partition(User::partition("alice")).all().await?;
 /// assert_eq!(users[0].name, "Al");
 ///
-/// User::batch_create(&table, &[User { id: "bob".into(), name: "Bob".into() }]).await?;
+/// User::batch_create(&table, &mut [User { id: "bob".into(), name: "Bob".into() }]).await?;
 /// assert_eq!(User::scan(&table).count().await?, 2);
 ///
 /// alice.delete(&table).await?;
@@ -136,7 +136,7 @@ pub trait ModelExt: Model + Sized {
     }
 
     /// See [`Table::batch_create`].
-    fn batch_create(table: &Table, models: &[Self]) -> impl Future<Output = Result<()>> + Send {
+    fn batch_create(table: &Table, models: &mut [Self]) -> impl Future<Output = Result<()>> + Send {
         table.batch_create(models)
     }
 

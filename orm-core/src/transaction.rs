@@ -43,7 +43,7 @@ use crate::model::Model;
 use crate::table::{describe_key, Table};
 use crate::update::UpdateBuilder;
 use crate::value::{Item, Value};
-use crate::write::{self, Stamp, WriteRules};
+use crate::write::{self, Stamp, Stamps, WriteRules};
 use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -100,11 +100,11 @@ impl WriteTransaction {
         &self,
         model: &M,
         stamp: Stamp,
-        now: SystemTime,
+        stamps: &Stamps,
         condition: Condition,
     ) -> Result<TransactWriteAction> {
         let mut item = self.table.to_stored_item(model)?;
-        write::stamp::<M>(&mut item, stamp, now)?;
+        write::stamp::<M>(&mut item, stamp, stamps)?;
         Ok(TransactWriteAction::Put(PutItem {
             condition: Some(condition),
             return_item_on_condition_failure: true,
@@ -116,7 +116,8 @@ impl WriteTransaction {
     /// written with version 1.
     pub fn create<M: Model>(self, model: &M) -> Self {
         let condition = WriteRules::<M>::of(&self.table).absent();
-        let action = self.put_action(model, Stamp::Create, SystemTime::now(), condition);
+        let action = Stamps::at::<M>(SystemTime::now())
+            .and_then(|stamps| self.put_action(model, Stamp::Create, &stamps, condition));
         self.push(action)
     }
 
@@ -125,18 +126,19 @@ impl WriteTransaction {
     pub fn put<M: Model>(self, model: &M) -> Self {
         let version = model.version().unwrap_or(0);
         let condition = WriteRules::<M>::of(&self.table).replace(version);
-        let now = SystemTime::now();
-        let action = self
-            .put_action(model, Stamp::Replace { version }, now, condition)
-            .and_then(|action| match action {
+        let action = Stamps::at::<M>(SystemTime::now()).and_then(|stamps| {
+            match self.put_action(model, Stamp::Replace { version }, &stamps, condition)? {
                 // Keep a stored created_at: write as an update, like `save`.
                 TransactWriteAction::Put(p) if M::schema().created_at.is_some() => {
-                    let mut update = self.table.upsert_request::<M>(p.item, p.condition, now)?;
+                    let mut update =
+                        self.table
+                            .upsert_request::<M>(p.item, p.condition, &stamps)?;
                     update.return_values = ReturnValues::None;
                     Ok(TransactWriteAction::Update(update))
                 }
                 other => Ok(other),
-            });
+            }
+        });
         self.push(action)
     }
 

@@ -35,12 +35,52 @@ pub(crate) enum Stamp {
     },
 }
 
-/// Writes the ORM's own attributes of `M` for `stamp` into `item`; returns the version written
-/// (`None` for a model without `#[model(version)]`).
+/// The stamp values of one write, computed once for its instant: [`stamp`] writes them into
+/// the item, and [`Stamps::set_on`] sets them on the model the caller holds (decoded as a read
+/// decodes them), so that the model after the write equals the model read back.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Stamps {
+    /// The `#[model(created_at)]` value (`None` without such a field).
+    pub(crate) created_at: Option<Value>,
+    /// The `#[model(updated_at)]` value (`None` without such a field).
+    pub(crate) updated_at: Option<Value>,
+}
+
+impl Stamps {
+    /// The stamp values of `M` for the instant `now`.
+    pub(crate) fn at<M: Model>(now: SystemTime) -> Result<Stamps> {
+        let schema = M::schema();
+        Ok(Stamps {
+            created_at: match schema.created_at {
+                Some(_) => M::created_at_value(now)?,
+                None => None,
+            },
+            updated_at: match schema.updated_at {
+                Some(_) => M::updated_at_value(now)?,
+                None => None,
+            },
+        })
+    }
+
+    /// Sets `model`'s stamp fields to the values a write of kind `stamp` stores: `created_at`
+    /// on a create, `updated_at` on every write.
+    pub(crate) fn set_on<M: Model>(&self, model: &mut M, stamp: Stamp) -> Result<()> {
+        if let (Stamp::Create, Some(v)) = (stamp, &self.created_at) {
+            model.set_created_at(v.clone())?;
+        }
+        if let Some(v) = &self.updated_at {
+            model.set_updated_at(v.clone())?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes the ORM's own attributes of `M` for `stamp` into `item`, with the values `stamps`;
+/// returns the version written (`None` for a model without `#[model(version)]`).
 pub(crate) fn stamp<M: Model>(
     item: &mut Item,
     stamp: Stamp,
-    now: SystemTime,
+    stamps: &Stamps,
 ) -> Result<Option<u64>> {
     let schema = M::schema();
     let version = match (schema.version, stamp) {
@@ -56,12 +96,12 @@ pub(crate) fn stamp<M: Model>(
         }
     };
     if stamp == Stamp::Create {
-        if let (Some(attr), Some(v)) = (schema.created_at, M::created_at_value(now)?) {
-            item.insert(attr.to_owned(), v);
+        if let (Some(attr), Some(v)) = (schema.created_at, &stamps.created_at) {
+            item.insert(attr.to_owned(), v.clone());
         }
     }
-    if let (Some(attr), Some(v)) = (schema.updated_at, M::updated_at_value(now)?) {
-        item.insert(attr.to_owned(), v);
+    if let (Some(attr), Some(v)) = (schema.updated_at, &stamps.updated_at) {
+        item.insert(attr.to_owned(), v.clone());
     }
     Ok(version)
 }

@@ -243,7 +243,17 @@ fn check_stamped<M: StampModel>(item: &Item, version_: Option<u64>, what: &str) 
     created
 }
 
-/// Creates `id` and returns its stored `created_at`.
+/// Checks that the model a write handed back equals the model read back.
+async fn check_held<M: StampModel>(table: &Table, id: &str, held: &M, what: &str) {
+    assert_eq!(
+        held,
+        &read::<M>(table, id).await,
+        "{} {what}: the model held after the write is the model read back",
+        M::schema().entity
+    );
+}
+
+/// Creates `id`, checks it, and returns the model and its stored `created_at`.
 async fn created<M: StampModel>(table: &Table, id: &str) -> (M, Value) {
     let mut m = M::fresh(id);
     m.create(table)
@@ -251,13 +261,13 @@ async fn created<M: StampModel>(table: &Table, id: &str) -> (M, Value) {
         .unwrap_or_else(|e| panic!("{} create: {e}", M::schema().entity));
     let item = stored::<M>(table, id).await;
     let created = check_stamped::<M>(&item, Some(1), "create");
+    check_held(table, id, &m, "create").await;
     (m, created)
 }
 
-/// `create` stamps the new item (created_at, updated_at, version 1).
+/// `create` stamps the new item (created_at, updated_at, version 1), and the model.
 pub async fn create<M: StampModel>(table: &Table) {
-    let (m, _) = created::<M>(table, "create").await;
-    let _ = m;
+    created::<M>(table, "create").await;
 }
 
 /// `save` of a model never stored stamps it as a create does.
@@ -269,6 +279,7 @@ pub async fn save_new<M: StampModel>(table: &Table) {
         .unwrap_or_else(|e| panic!("{entity} save of a new model: {e}"));
     let item = stored::<M>(table, "save").await;
     check_stamped::<M>(&item, Some(1), "save (new)");
+    check_held(table, "save", &m, "save (new)").await;
 }
 
 /// `save` of a copy that does not know `created_at` keeps the stored one.
@@ -288,6 +299,7 @@ pub async fn save_existing<M: StampModel>(table: &Table) {
         "{entity}: save kept created_at"
     );
     assert_eq!(item.get("data"), Some(&Value::from("changed")));
+    check_held(table, "save", &copy, "save (existing)").await;
 }
 
 /// `save_changes` writes updated_at and keeps created_at.
@@ -305,13 +317,14 @@ pub async fn save_changes<M: StampModel>(table: &Table) {
         created,
         "{entity}: save_changes kept created_at"
     );
+    check_held(table, "changes", &m, "save_changes").await;
 }
 
 /// An update of an existing item writes updated_at and keeps created_at.
 pub async fn update<M: StampModel>(table: &Table) {
     let entity = M::schema().entity;
     let (_, created) = created::<M>(table, "update").await;
-    M::update(table, M::key_for("update"))
+    let updated = M::update(table, M::key_for("update"))
         .set("data", "updated")
         .returning_new()
         .await
@@ -323,12 +336,13 @@ pub async fn update<M: StampModel>(table: &Table) {
         created,
         "{entity}: update kept created_at"
     );
+    check_held(table, "update", &updated, "update").await;
 }
 
 /// An update that creates the item (upsert) stamps it.
 pub async fn update_upsert<M: StampModel>(table: &Table) {
     let entity = M::schema().entity;
-    M::update(table, M::key_for("upsert"))
+    let upserted = M::update(table, M::key_for("upsert"))
         .set("id", "upsert")
         .set("data", "upserted")
         .upsert()
@@ -338,6 +352,7 @@ pub async fn update_upsert<M: StampModel>(table: &Table) {
         .expect("returning_new gives the model");
     let item = stored::<M>(table, "upsert").await;
     check_stamped::<M>(&item, Some(1), "update (upsert)");
+    check_held(table, "upsert", &upserted, "update (upsert)").await;
 }
 
 /// A transaction's `create` stamps the new item.
@@ -401,16 +416,17 @@ pub async fn transaction_put_existing<M: StampModel>(table: &Table) {
     );
 }
 
-/// `batch_create` stamps every new item.
+/// `batch_create` stamps every new item, and the models.
 pub async fn batch_create<M: StampModel>(table: &Table) {
     let entity = M::schema().entity;
-    let models = [M::fresh("b1"), M::fresh("b2")];
-    M::batch_create(table, &models)
+    let mut models = [M::fresh("b1"), M::fresh("b2")];
+    M::batch_create(table, &mut models)
         .await
         .unwrap_or_else(|e| panic!("{entity} batch_create: {e}"));
-    for id in ["b1", "b2"] {
+    for (m, id) in models.iter().zip(["b1", "b2"]) {
         let item = stored::<M>(table, id).await;
         check_stamped::<M>(&item, Some(1), "batch_create");
+        check_held(table, id, m, "batch_create").await;
     }
 }
 
@@ -423,11 +439,7 @@ pub async fn batch_put<M: StampModel>(table: &Table) {
         .await
         .unwrap_or_else(|e| panic!("{entity} batch_put: {e}"));
     for (m, id) in models.iter().zip(["b1", "b2"]) {
-        assert_eq!(
-            &read::<M>(table, id).await,
-            m,
-            "{entity}: batch_put stores the model as it is"
-        );
+        check_held(table, id, m, "batch_put (stored as it is)").await;
     }
 }
 
