@@ -174,6 +174,16 @@ pub(crate) fn stamp_update<M: Model>(
     Ok(guard)
 }
 
+/// The condition that the attribute at `path` still holds `read`, the value a writer read
+/// (absent, when it read none): the rule of every write that must not overwrite what another
+/// writer changed since.
+pub(crate) fn unchanged(path: Path, read: Option<&Value>) -> Condition {
+    match read {
+        Some(v) => path.eq(v.clone()),
+        None => path.not_exists(),
+    }
+}
+
 /// The version after `version`, or a validation error naming the entity when it overflows.
 pub(crate) fn next_version<M: Model>(version: u64) -> Result<u64> {
     version

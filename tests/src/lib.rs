@@ -157,6 +157,7 @@ macro_rules! conformance_tests {
                 update_actions,
                 update_keeps_index_consistent,
                 transaction_is_all_or_nothing,
+                transaction_models_after_commit,
                 transaction_validation,
                 transactional_get,
                 concurrent_transfers_conserve_coins,

@@ -111,13 +111,13 @@ pub async fn conditions_on_awkward_names(table: &Table) {
 
     // Transactions: a check and a conditional delete on awkward names.
     if table.capabilities().transactions {
-        let other = Weird {
+        let mut other = Weird {
             status: "done".into(),
             ..weird()
         };
         let err = table
             .transaction()
-            .create(&other)
+            .create(&mut other)
             .check::<Weird>(key(), Path::name("c:d").eq("wrong"))
             .commit()
             .await
@@ -135,7 +135,7 @@ pub async fn conditions_on_awkward_names(table: &Table) {
         assert!(!Weird::exists(table, Weird::key("n", "done")).await.unwrap());
         table
             .transaction()
-            .create(&other)
+            .create(&mut other)
             .check::<Weird>(
                 key(),
                 Path::name("c:d").eq("c").and(Path::name("a.b").eq("d")),

@@ -362,15 +362,16 @@ pub async fn transaction_create<M: StampModel>(table: &Table) {
         return;
     }
     let entity = M::schema().entity;
-    let m = M::fresh("tx");
+    let mut m = M::fresh("tx");
     table
         .transaction()
-        .create(&m)
+        .create(&mut m)
         .commit()
         .await
         .unwrap_or_else(|e| panic!("{entity} transaction create: {e}"));
     let item = stored::<M>(table, "tx").await;
     check_stamped::<M>(&item, Some(1), "transaction create");
+    check_held(table, "tx", &m, "transaction create").await;
 }
 
 /// A transaction's `put` of a model never stored stamps it.
@@ -380,15 +381,16 @@ pub async fn transaction_put_new<M: StampModel>(table: &Table) {
         return;
     }
     let entity = M::schema().entity;
-    let m = M::fresh("tx");
+    let mut m = M::fresh("tx");
     table
         .transaction()
-        .put(&m)
+        .put(&mut m)
         .commit()
         .await
         .unwrap_or_else(|e| panic!("{entity} transaction put of a new model: {e}"));
     let item = stored::<M>(table, "tx").await;
     check_stamped::<M>(&item, Some(1), "transaction put (new)");
+    check_held(table, "tx", &m, "transaction put (new)").await;
 }
 
 /// A transaction's `put` of a copy that does not know `created_at` keeps the stored one.
@@ -404,7 +406,7 @@ pub async fn transaction_put_existing<M: StampModel>(table: &Table) {
     *copy.data_mut() = "changed".into();
     table
         .transaction()
-        .put(&copy)
+        .put(&mut copy)
         .commit()
         .await
         .unwrap_or_else(|e| panic!("{entity} transaction put over an item: {e}"));
@@ -414,6 +416,7 @@ pub async fn transaction_put_existing<M: StampModel>(table: &Table) {
         created,
         "{entity}: transaction put kept created_at"
     );
+    check_held(table, "tx", &copy, "transaction put (existing)").await;
 }
 
 /// `batch_create` stamps every new item, and the models.

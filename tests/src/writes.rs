@@ -288,7 +288,7 @@ pub async fn transaction_is_all_or_nothing(table: &Table) {
                 .add("coins", 1)
                 .condition(attr("coins").gt(1000)),
         )
-        .create(&account("t4", 1))
+        .create(&mut account("t4", 1))
         .commit()
         .await
         .unwrap_err();
@@ -319,7 +319,7 @@ pub async fn transaction_is_all_or_nothing(table: &Table) {
         .transaction()
         .update(Account::update(table, Account::key("t1")).add("coins", -5))
         .update(Account::update(table, Account::key("t2")).add("coins", 5))
-        .create(&account("t4", 1))
+        .create(&mut account("t4", 1))
         .check::<Account>(Account::key("t3"), attr("coins").eq(10))
         .delete::<Account>(Account::key("nobody"))
         .token(format!("tx-{}", table.name()))
@@ -343,17 +343,66 @@ pub async fn transaction_is_all_or_nothing(table: &Table) {
     );
 }
 
+/// The models a transaction creates or puts hold, after `commit()`, what was stored (their new
+/// version), as after `create` / `save`; a canceled transaction leaves their versions alone.
+pub async fn transaction_models_after_commit(table: &Table) {
+    if !table.capabilities().transactions {
+        eprintln!("SKIP: transactions not supported");
+        return;
+    }
+    let mut held = account("held", 5);
+    held.create(table).await.unwrap();
+    let mut created = account("created", 1);
+    held.coins = 6;
+    table
+        .transaction()
+        .create(&mut created)
+        .put(&mut held)
+        .commit()
+        .await
+        .unwrap();
+    assert_eq!((created.version, held.version), (1, 2));
+    for model in [&created, &held] {
+        assert_eq!(
+            &Account::get(table, Account::key(model.id.as_str()))
+                .await
+                .unwrap(),
+            model
+        );
+    }
+    // Canceled: nothing stored, and the models keep the versions they had.
+    held.coins = 7;
+    let err = table
+        .transaction()
+        .put(&mut held)
+        .check::<Account>(Account::key("created"), attr("coins").gt(100))
+        .commit()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::TransactionCanceled { .. }), "{err:?}");
+    assert_eq!(held.version, 2);
+    // The model can be put again as it is.
+    held.coins = 8;
+    table.transaction().put(&mut held).commit().await.unwrap();
+    assert_eq!(
+        Account::get(table, Account::key("held")).await.unwrap(),
+        held
+    );
+    assert_eq!(held.version, 3);
+}
+
 /// Transactions are validated before sending: too many actions, one item twice.
 pub async fn transaction_validation(table: &Table) {
+    let mut accounts: Vec<Account> = (0..101).map(|i| account(&format!("v{i}"), 0)).collect();
     let mut tx = table.transaction();
-    for i in 0..101 {
-        tx = tx.create(&account(&format!("v{i}"), 0));
+    for a in &mut accounts {
+        tx = tx.create(a);
     }
     let e = tx.commit().await.unwrap_err().to_string();
     assert!(e.contains("101") && e.contains("100"), "{e}");
     let e = table
         .transaction()
-        .create(&account("same", 0))
+        .create(&mut account("same", 0))
         .update(Account::update(table, Account::key("other")).add("coins", 1))
         .delete::<Account>(Account::key("same"))
         .commit()
@@ -498,7 +547,7 @@ pub async fn timestamps_are_set_by_the_orm(table: &Table) {
     if table.capabilities().transactions {
         table
             .transaction()
-            .put(&session("new"))
+            .put(&mut session("new"))
             .commit()
             .await
             .unwrap();
