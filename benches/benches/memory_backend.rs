@@ -233,7 +233,7 @@ fn benches(c: &mut Criterion, n: u64) {
     });
     // The floor of handing out an owned item: `Item::clone()` of one stored order, and its
     // drop (no lookup, no backend). A get cannot cost less while it returns an owned `Item`.
-    let one = table.to_stored_item(&sample(n / 2)).unwrap();
+    let one = table.layout().to_stored_item(&sample(n / 2)).unwrap();
     g.bench_function("item_clone", |b| {
         b.iter_custom(|iters| timed(iters, || (), |()| black_box(&one).clone()))
     });
@@ -348,7 +348,7 @@ fn benches(c: &mut Criterion, n: u64) {
     // Writes last: replacing random items churns the heap, and later reads would pay for the
     // scattered free lists when they allocate their answers.
     // Stored items to write back over themselves, made outside the timing.
-    let stored = |id: u64| table.to_stored_item(&sample(id)).unwrap();
+    let stored = |id: u64| table.layout().to_stored_item(&sample(id)).unwrap();
     g.bench_function("put", |b| {
         b.iter_custom(|iters| {
             timed_ref(

@@ -22,7 +22,10 @@ pub fn seeded(n: u64) -> (Arc<MemoryBackend>, Table) {
         .expect("memory futures are ready")
         .expect("create table");
     for i in 0..n {
-        let item = table.to_stored_item(&sample(i)).expect("order item");
+        let item = table
+            .layout()
+            .to_stored_item(&sample(i))
+            .expect("order item");
         backend
             .put_item(&PutItem::new(TABLE, item))
             .now_or_never()

@@ -21,7 +21,7 @@ use crate::error::{Error, Result, Unprocessed};
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
 pub use crate::table::BatchConfig;
-use crate::table::{describe_key, Table};
+use crate::table::Table;
 use crate::value::{Item, Value};
 use crate::write::{self, Stamp, Stamps};
 use futures::stream::{self, StreamExt};
@@ -186,13 +186,13 @@ impl Table {
                         Some(Value::S(e)) => e.as_str(),
                         _ => "item",
                     };
-                    self.check_size(entity, item, size)?;
+                    self.layout().check_size(entity, item, size)?;
                 }
                 sizes.push(size);
                 if let Some(first) = seen.insert(key_identity(config, item), i) {
                     return Err(Error::validation(format!(
                         "batch writes {} twice (entries {first} and {i}); one write per key per batch",
-                        describe_key(config, &write_key(self, w))
+                        config.describe_key(&write_key(self, w))
                     )));
                 }
             }
@@ -344,7 +344,7 @@ impl Table {
         let mut items = Vec::with_capacity(models.len());
         for m in models.iter_mut() {
             stamps.set_on(m, Stamp::Create)?;
-            let mut item = self.to_stored_item(m)?;
+            let mut item = self.layout().to_stored_item(m)?;
             write::stamp::<M>(&mut item, Stamp::Create, &stamps)?;
             items.push(item);
         }
@@ -374,7 +374,7 @@ impl Table {
     pub async fn batch_put<M: Model>(&self, models: &[M]) -> Result<()> {
         let writes = models
             .iter()
-            .map(|m| self.to_stored_item(m).map(WriteRequest::Put))
+            .map(|m| self.layout().to_stored_item(m).map(WriteRequest::Put))
             .collect::<Result<Vec<_>>>()?;
         self.batch_write_items(writes).await
     }
@@ -389,7 +389,7 @@ impl Table {
             .into_iter()
             .map(|k| {
                 k.into_result()
-                    .and_then(|k| self.key_item::<M>(&k))
+                    .and_then(|k| self.layout().key_item::<M>(&k))
                     .map(WriteRequest::Delete)
             })
             .collect::<Result<Vec<_>>>()?;
@@ -404,12 +404,15 @@ impl Table {
     ) -> Result<Vec<Option<M>>> {
         let keys = keys
             .into_iter()
-            .map(|k| k.into_result().and_then(|k| self.key_item::<M>(&k)))
+            .map(|k| {
+                k.into_result()
+                    .and_then(|k| self.layout().key_item::<M>(&k))
+            })
             .collect::<Result<Vec<_>>>()?;
         self.batch_get_items(keys)
             .await?
             .into_iter()
-            .map(|i| i.map(|i| self.from_raw_item(i)).transpose())
+            .map(|i| i.map(|i| self.layout().from_raw_item(i)).transpose())
             .collect()
     }
 }

@@ -22,12 +22,12 @@ impl Table {
         let schema = M::schema();
         let stamps = Stamps::at::<M>(SystemTime::now())?;
         stamps.set_on(model, Stamp::Create)?;
-        let mut item = self.to_stored_item(model)?;
+        let mut item = self.layout().to_stored_item(model)?;
         let version = write::stamp::<M>(&mut item, Stamp::Create, &stamps)?;
-        self.check_item_size(schema.entity, &item)?;
+        self.layout().check_item_size(schema.entity, &item)?;
         let model_key = model.primary_key()?;
         let request = PutItem {
-            condition: Some(WriteRules::<M>::of(self).absent()),
+            condition: Some(WriteRules::<M>::of(self.layout()).absent()),
             ..PutItem::new(self.name(), item)
         };
         match self.backend().put_item(&request).await {
@@ -54,17 +54,17 @@ impl Table {
     #[tracing::instrument(level = "debug", name = "orm.save", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
     pub async fn save<M: Model>(&self, model: &mut M) -> Result<()> {
         let schema = M::schema();
-        let rules = WriteRules::<M>::of(self);
+        let rules = WriteRules::<M>::of(self.layout());
         let stamps = Stamps::at::<M>(SystemTime::now())?;
         let current = model.version().unwrap_or(0);
         let stamp = Stamp::Replace { version: current };
         stamps.set_on(model, stamp)?;
-        let mut item = self.to_stored_item(model)?;
+        let mut item = self.layout().to_stored_item(model)?;
         let model_key = model.primary_key()?;
-        let key = self.key_item::<M>(&model_key)?;
+        let key = self.layout().key_item::<M>(&model_key)?;
         let next = write::stamp::<M>(&mut item, stamp, &stamps)?;
         let condition = rules.replace(current);
-        self.check_item_size(schema.entity, &item)?;
+        self.layout().check_item_size(schema.entity, &item)?;
         if schema.created_at.is_some() {
             // An upsert that never overwrites created_at: an update setting every attribute but
             // created_at (set only if absent) and removing the fields the model leaves out.
@@ -73,9 +73,9 @@ impl Table {
                 .backend()
                 .update_item(&request)
                 .await
-                .map_err(|e| rules.conflict(self, e, &model_key, &key, current))?
+                .map_err(|e| rules.conflict(e, &model_key, &key, current))?
                 .ok_or_else(|| Error::validation("the backend returned no item for ALL_NEW"))?;
-            *model = self.from_stored_item(stored)?;
+            *model = self.layout().from_stored_item(stored)?;
             return Ok(());
         }
         let request = PutItem {
@@ -90,7 +90,7 @@ impl Table {
                 }
                 Ok(())
             }
-            Err(e) => Err(rules.conflict(self, e, &model_key, &key, current)),
+            Err(e) => Err(rules.conflict(e, &model_key, &key, current)),
         }
     }
 
@@ -123,7 +123,7 @@ impl Table {
                 schema.entity
             )));
         }
-        let key_item = self.key_item::<M>(&key)?;
+        let key_item = self.layout().key_item::<M>(&key)?;
         let version = before.version().unwrap_or(0);
         if schema.version.is_some() && version == 0 {
             return Err(Error::validation(format!(
@@ -132,9 +132,9 @@ impl Table {
                 schema.entity
             )));
         }
-        let mut old = self.to_stored_item(before)?;
+        let mut old = self.layout().to_stored_item(before)?;
         Stamps::at::<M>(SystemTime::now())?.set_on(model, Stamp::Replace { version })?;
-        let mut new = self.to_stored_item(model)?;
+        let mut new = self.layout().to_stored_item(model)?;
         for layout in [&config.partition_key, &config.sort_key] {
             old.remove(layout.as_str());
             new.remove(layout.as_str());
@@ -154,7 +154,7 @@ impl Table {
         {
             return Ok(());
         }
-        let rules = WriteRules::<M>::of(self);
+        let rules = WriteRules::<M>::of(self.layout());
         let mut update = Update::new();
         let mut condition = rules.existing();
         for name in &changed {
@@ -180,7 +180,7 @@ impl Table {
             }
             None => None,
         };
-        self.check_item_size(schema.entity, &new)?;
+        self.layout().check_item_size(schema.entity, &new)?;
         let request = UpdateItem {
             table: self.name().to_owned(),
             key: key_item.clone(),
@@ -208,8 +208,9 @@ impl Table {
             Err(Error::ConditionFailed {
                 item: Some(stored), ..
             }) => {
-                self.check_entity::<M>(&stored, &key_item)?;
-                self.check_schema_version::<M>(&stored, &key_item)?;
+                self.layout().check_entity::<M>(&stored, &key_item)?;
+                self.layout()
+                    .check_schema_version::<M>(&stored, &key_item)?;
                 Err(match schema.version {
                     Some(_) => Error::VersionConflict {
                         entity: schema.entity.to_owned(),
@@ -223,7 +224,7 @@ impl Table {
                     },
                 })
             }
-            Err(e) => Err(rules.conflict(self, e, &key, &key_item, version)),
+            Err(e) => Err(rules.conflict(e, &key, &key_item, version)),
         }
     }
 
@@ -236,7 +237,7 @@ impl Table {
     ) -> Result<UpdateItem> {
         let schema = M::schema();
         let config = self.config();
-        let key = self.key_item::<M>(&Key {
+        let key = self.layout().key_item::<M>(&Key {
             partition: item
                 .remove(&config.partition_key)
                 .ok_or_else(|| Error::validation("stored item has no partition key"))?,
@@ -339,7 +340,7 @@ impl Table {
     pub async fn get<M: Model>(&self, key: impl IntoResult<Key>) -> Result<M> {
         let key = key.into_result()?;
         match self.find_item::<M>(&key, None).await? {
-            Some(item) => self.from_raw_item(item),
+            Some(item) => self.layout().from_raw_item(item),
             None => Err(Error::NotFound {
                 entity: M::schema().entity.to_owned(),
                 key,
@@ -352,7 +353,7 @@ impl Table {
     pub async fn find<M: Model>(&self, key: impl IntoResult<Key>) -> Result<Option<M>> {
         let key = key.into_result()?;
         match self.find_item::<M>(&key, None).await? {
-            Some(item) => self.from_raw_item(item).map(Some),
+            Some(item) => self.layout().from_raw_item(item).map(Some),
             None => Ok(None),
         }
     }
@@ -366,7 +367,8 @@ impl Table {
             None => Ok(false),
             // The projection holds no key attributes: the message takes them from the key.
             Some(item) => self
-                .check_entity::<M>(&item.into_item(), &self.key_item::<M>(&key)?)
+                .layout()
+                .check_entity::<M>(&item.into_item(), &self.layout().key_item::<M>(&key)?)
                 .map(|()| true),
         }
     }
@@ -379,7 +381,7 @@ impl Table {
         let request = GetItem {
             consistent: self.config().consistent_reads,
             projection,
-            ..GetItem::new(self.name(), self.key_item::<M>(key)?)
+            ..GetItem::new(self.name(), self.layout().key_item::<M>(key)?)
         };
         self.backend().get_item(&request).await
     }
@@ -389,7 +391,7 @@ impl Table {
     #[tracing::instrument(level = "debug", name = "orm.delete", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
     pub async fn delete<M: Model>(&self, model: &M) -> Result<()> {
         let version = model.version().unwrap_or(0);
-        let condition = WriteRules::<M>::of(self).delete(version);
+        let condition = WriteRules::<M>::of(self.layout()).delete(version);
         self.delete_with::<M>(model.primary_key()?, condition, version)
             .await
             .map(|_| ())
@@ -399,9 +401,14 @@ impl Table {
     #[tracing::instrument(level = "debug", name = "orm.delete_key", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
     pub async fn delete_key<M: Model>(&self, key: impl IntoResult<Key>) -> Result<Option<M>> {
         let old = self
-            .delete_with::<M>(key.into_result()?, WriteRules::<M>::of(self).delete(0), 0)
+            .delete_with::<M>(
+                key.into_result()?,
+                WriteRules::<M>::of(self.layout()).delete(0),
+                0,
+            )
             .await?;
-        old.map(|item| self.from_stored_item(item)).transpose()
+        old.map(|item| self.layout().from_stored_item(item))
+            .transpose()
     }
 
     async fn delete_with<M: Model>(
@@ -414,11 +421,10 @@ impl Table {
             condition: Some(condition),
             return_values: ReturnValues::AllOld,
             return_item_on_condition_failure: true,
-            ..DeleteItem::new(self.name(), self.key_item::<M>(&key)?)
+            ..DeleteItem::new(self.name(), self.layout().key_item::<M>(&key)?)
         };
-        self.backend()
-            .delete_item(&request)
-            .await
-            .map_err(|e| WriteRules::<M>::of(self).conflict(self, e, &key, &request.key, version))
+        self.backend().delete_item(&request).await.map_err(|e| {
+            WriteRules::<M>::of(self.layout()).conflict(e, &key, &request.key, version)
+        })
     }
 }

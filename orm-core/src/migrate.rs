@@ -70,7 +70,7 @@ use crate::error::{CancellationCode, Error, Result};
 use crate::expr::{Condition, Path, Update};
 use crate::model::Model;
 use crate::serde_bridge::from_item;
-use crate::table::{describe_key, Table};
+use crate::table::Table;
 use crate::value::{Item, Value};
 use std::fmt;
 use std::marker::PhantomData;
@@ -392,7 +392,7 @@ impl<M: Model> Migration<M> {
                         "migration `{}`: {} item {} kept changing; gave up after {} attempts",
                         self.name,
                         M::schema().entity,
-                        describe_key(self.table.config(), &stored),
+                        self.table.config().describe_key(&stored),
                         self.max_attempts
                     )))
                 }
@@ -406,9 +406,9 @@ impl<M: Model> Migration<M> {
     /// model writes them today, and the attributes the model does not know carried over.
     fn target_item(&self, stored: &Item) -> Result<Item> {
         let schema = M::schema();
-        let mut fields = self.table.upgraded_fields::<M>(stored.clone())?;
+        let mut fields = self.table.layout().upgraded_fields::<M>(stored.clone())?;
         let model: M = from_item(fields.clone())?;
-        let written = self.table.to_stored_item(&model)?;
+        let written = self.table.layout().to_stored_item(&model)?;
         for field in schema.fields {
             if !written.contains_key(field.attribute) {
                 fields.remove(field.attribute);
@@ -498,6 +498,7 @@ impl<M: Model> Migration<M> {
             ))));
         }
         self.table
+            .layout()
             .check_item_size(M::schema().entity, &target)
             .map_err(Conflict::Other)?;
         let request = TransactWrite {
@@ -532,7 +533,7 @@ impl<M: Model> Migration<M> {
                 } else if failed(0) {
                     tracing::warn!(
                         migration = %self.name,
-                        old = %describe_key(config, stored),
+                        old = %config.describe_key(stored),
                         "the new key of the item holds another item already; left both alone"
                     );
                     Ok(Outcome::Blocked)
@@ -557,7 +558,7 @@ impl<M: Model> Migration<M> {
             .with_retries(|| self.table.backend().get_item(&request))
             .await?
             .map(RawItem::into_item);
-        Ok(item.filter(|i| self.table.is_entity::<M>(i)))
+        Ok(item.filter(|i| self.table.layout().is_entity::<M>(i)))
     }
 
     /// Runs `call` again after retryable errors (throttling), with the table's batch backoff.

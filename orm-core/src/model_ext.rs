@@ -3,7 +3,9 @@
 //! The trait has its own module because it sits above all the operations it names: single-item
 //! writes and reads ([`crud`](crate::crud)), queries and scans ([`query`](crate::query)), updates
 //! ([`update`](crate::update)) and batches ([`batch`](crate::batch)). It only forwards to them
-//! (to [`Table`] and the builders), and no module of the crate depends on it.
+//! (to [`Table`] and the builders), and no module of the crate depends on it. Each operation
+//! is documented once, where it is written (the `Table` method or the builder); the methods
+//! here say in a line what they do and link there.
 
 use crate::error::Result;
 use crate::key::{IntoResult, Key};
@@ -73,7 +75,8 @@ pub trait ModelExt: Model + Sized {
         async move { table.save_changes(before, self).await }
     }
 
-    /// Reads the item at `key`; [`Error::NotFound`](crate::Error::NotFound) if absent.
+    /// Reads the item at `key`; [`Error::NotFound`](crate::Error::NotFound) if absent. See
+    /// [`Table::get`].
     fn get(
         table: &Table,
         key: impl IntoResult<Key> + Send,
@@ -81,7 +84,7 @@ pub trait ModelExt: Model + Sized {
         async move { table.get(key).await }
     }
 
-    /// Reads the item at `key`, if any.
+    /// Reads the item at `key`, if any. See [`Table::find`].
     fn find(
         table: &Table,
         key: impl IntoResult<Key> + Send,
@@ -89,7 +92,7 @@ pub trait ModelExt: Model + Sized {
         async move { table.find(key).await }
     }
 
-    /// Whether an item exists at `key`.
+    /// Whether an item exists at `key`. See [`Table::exists`].
     fn exists(
         table: &Table,
         key: impl IntoResult<Key> + Send,
@@ -112,7 +115,7 @@ pub trait ModelExt: Model + Sized {
         async move { table.delete(self).await }
     }
 
-    /// Deletes the item at `key`, returning it if it existed.
+    /// Deletes the item at `key`, returning it if it existed. See [`Table::delete_key`].
     fn delete_key(
         table: &Table,
         key: impl IntoResult<Key> + Send,

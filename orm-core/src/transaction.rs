@@ -40,7 +40,7 @@ use crate::error::{Error, Result};
 use crate::expr::{Condition, Path};
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
-use crate::table::{describe_key, Table};
+use crate::table::Table;
 use crate::update::UpdateBuilder;
 use crate::value::{Item, Value};
 use crate::write::{self, Stamp, Stamps, WriteRules};
@@ -129,7 +129,7 @@ impl<'m> WriteTransaction<'m> {
         stamps: &Stamps,
         condition: Condition,
     ) -> Result<PutItem> {
-        let mut item = self.table.to_stored_item(model)?;
+        let mut item = self.table.layout().to_stored_item(model)?;
         write::stamp::<M>(&mut item, stamp, stamps)?;
         Ok(PutItem {
             condition: Some(condition),
@@ -142,7 +142,7 @@ impl<'m> WriteTransaction<'m> {
     /// [`Table::create`] stamps it. The model gets its stamps now and, once the transaction
     /// commits, version 1 (for `#[model(version)]`).
     pub fn create<M: Model>(self, model: &'m mut M) -> Self {
-        let condition = WriteRules::<M>::of(&self.table).absent();
+        let condition = WriteRules::<M>::of(self.table.layout()).absent();
         let action = Stamps::at::<M>(SystemTime::now()).and_then(|stamps| {
             stamps.set_on(model, Stamp::Create)?;
             self.put_action(&*model, Stamp::Create, &stamps, condition)
@@ -173,7 +173,7 @@ impl<'m> WriteTransaction<'m> {
     pub fn put<M: Model>(self, model: &'m mut M) -> Self {
         let schema = M::schema();
         let version = model.version().unwrap_or(0);
-        let condition = WriteRules::<M>::of(&self.table).replace(version);
+        let condition = WriteRules::<M>::of(self.table.layout()).replace(version);
         let stamp = Stamp::Replace { version };
         let next = match schema.version {
             Some(_) => write::next_version::<M>(version).map(Some),
@@ -259,7 +259,7 @@ impl<'m> WriteTransaction<'m> {
 
     /// Deletes the item at `key` (of entity `M`, or absent).
     pub fn delete<M: Model>(self, key: impl IntoResult<Key>) -> Self {
-        let condition = WriteRules::<M>::of(&self.table).absent_or_entity();
+        let condition = WriteRules::<M>::of(self.table.layout()).absent_or_entity();
         self.delete_if::<M>(key, condition)
     }
 
@@ -267,7 +267,7 @@ impl<'m> WriteTransaction<'m> {
     pub fn delete_if<M: Model>(self, key: impl IntoResult<Key>, condition: Condition) -> Self {
         let action = key
             .into_result()
-            .and_then(|k| self.table.key_item::<M>(&k))
+            .and_then(|k| self.table.layout().key_item::<M>(&k))
             .map(|key| {
                 TransactWriteAction::Delete(DeleteItem {
                     table: self.table.name().to_owned(),
@@ -284,7 +284,7 @@ impl<'m> WriteTransaction<'m> {
     pub fn check<M: Model>(self, key: impl IntoResult<Key>, condition: Condition) -> Self {
         let action = key
             .into_result()
-            .and_then(|k| self.table.key_item::<M>(&k))
+            .and_then(|k| self.table.layout().key_item::<M>(&k))
             .map(|key| {
                 TransactWriteAction::ConditionCheck(ConditionCheck {
                     table: self.table.name().to_owned(),
@@ -351,7 +351,7 @@ impl<'m> WriteTransaction<'m> {
                     "transaction actions {} and {} both touch {}; one action per item",
                     first + 1,
                     i + 1,
-                    describe_key(config, &key)
+                    config.describe_key(&key)
                 )));
             }
             if let TransactWriteAction::Put(p) = a {
@@ -426,7 +426,10 @@ pub struct ReadTransaction {
 impl ReadTransaction {
     /// Adds a read of the `M` at `key`; take its result from the output with the handle.
     pub fn get<M: Model>(&mut self, key: impl IntoResult<Key>) -> Handle<M> {
-        match key.into_result().and_then(|k| self.table.key_item::<M>(&k)) {
+        match key
+            .into_result()
+            .and_then(|k| self.table.layout().key_item::<M>(&k))
+        {
             Ok(key) => self.gets.push(GetItem {
                 table: self.table.name().to_owned(),
                 key,
@@ -488,6 +491,7 @@ impl ReadOutput {
             .get_mut(handle.index)
             .and_then(Option::take)
             .ok_or_else(|| Error::validation("handle already taken or from another read"))?;
-        item.map(|i| self.table.from_raw_item(i)).transpose()
+        item.map(|i| self.table.layout().from_raw_item(i))
+            .transpose()
     }
 }

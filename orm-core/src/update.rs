@@ -237,7 +237,7 @@ impl<M: Model> UpdateBuilder<M> {
             return Err(e);
         }
         let key = self.key?;
-        let key_item = self.table.key_item::<M>(&key)?;
+        let key_item = self.table.layout().key_item::<M>(&key)?;
         let mut update = self.update;
         let touched: BTreeSet<String> = update
             .actions
@@ -248,14 +248,14 @@ impl<M: Model> UpdateBuilder<M> {
         let index_guard =
             recompute_index_keys::<M>(&self.table, &key, &touched, &mut update).await?;
         let version_guard = write::stamp_update::<M>(
-            self.table.config(),
+            self.table.layout(),
             &mut update,
             &touched,
             self.upsert,
             self.expect_version,
             SystemTime::now(),
         )?;
-        let rules = WriteRules::<M>::of(&self.table);
+        let rules = WriteRules::<M>::of(self.table.layout());
         let existence = if self.upsert {
             rules.absent().or(rules.of_current_schema())
         } else {
@@ -294,8 +294,9 @@ impl<M: Model> UpdateBuilder<M> {
                     },
                     // Another entity's item at the key, or the caller's condition failed.
                     Some(stored) => table
+                        .layout()
                         .check_entity::<M>(&stored, &key_item)
-                        .and_then(|()| table.check_schema_version::<M>(&stored, &key_item))
+                        .and_then(|()| table.layout().check_schema_version::<M>(&stored, &key_item))
                         .err()
                         .unwrap_or_else(|| Error::ConditionFailed {
                             entity: Some(schema.entity.to_owned()),
@@ -325,7 +326,7 @@ impl<M: Model> UpdateBuilder<M> {
         }
         let table = self.table.clone();
         let item = self.send_raw().await?;
-        item.map(|i| table.from_stored_item(i)).transpose()
+        item.map(|i| table.layout().from_stored_item(i)).transpose()
     }
 }
 
@@ -443,7 +444,7 @@ async fn recompute_index_keys<M: Model>(
             entity: schema.entity.to_owned(),
             key: key.clone(),
         })
-        .and_then(|m| table.to_stored_item(&m))?;
+        .and_then(|m| table.layout().to_stored_item(&m))?;
     let guard = index_fields
         .iter()
         .map(|attr| match current.get(*attr) {
@@ -471,7 +472,7 @@ async fn recompute_index_keys<M: Model>(
             }
         }
     }
-    let model: M = table.from_stored_item(current)?;
+    let model: M = table.layout().from_stored_item(current)?;
     for index in affected {
         let pk_attr = config.index_partition_key(index.name);
         let sk_attr = config.index_sort_key(index.name);

@@ -16,7 +16,7 @@
 use crate::error::{Error, Result};
 use crate::expr::{Condition, Operand, Path, SetValue, Update};
 use crate::model::Model;
-use crate::table::{Table, TableConfig};
+use crate::table::Layout;
 use crate::value::{Item, Key, Value};
 use std::collections::BTreeSet;
 use std::marker::PhantomData;
@@ -114,7 +114,7 @@ pub(crate) fn stamp<M: Model>(
 /// `touched` are the top-level attributes the update writes. Writing `created_at` is an error
 /// (the ORM sets it once), and so is expecting a version of a model without one.
 pub(crate) fn stamp_update<M: Model>(
-    config: &TableConfig,
+    layout: &Layout,
     update: &mut Update,
     touched: &BTreeSet<String>,
     upsert: bool,
@@ -164,11 +164,14 @@ pub(crate) fn stamp_update<M: Model>(
     if upsert {
         if schema.schema_version > 1 {
             stamped = stamped.set(
-                Path::name(config.schema_attribute.clone()),
+                Path::name(layout.config().schema_attribute.clone()),
                 schema.schema_version,
             );
         }
-        stamped = stamped.set(Path::name(config.entity_attribute.clone()), schema.entity);
+        stamped = stamped.set(
+            Path::name(layout.config().entity_attribute.clone()),
+            schema.entity,
+        );
     }
     *update = stamped;
     Ok(guard)
@@ -193,27 +196,27 @@ pub(crate) fn next_version<M: Model>(version: u64) -> Result<u64> {
 
 /// The conditions of writes of model `M` to a table with layout `config`.
 pub(crate) struct WriteRules<'t, M> {
-    config: &'t TableConfig,
+    layout: &'t Layout,
     _model: PhantomData<fn() -> M>,
 }
 
 impl<'t, M: Model> WriteRules<'t, M> {
     /// The rules of `M` in `table`.
-    pub(crate) fn of(table: &'t Table) -> WriteRules<'t, M> {
+    pub(crate) fn of(layout: &'t Layout) -> WriteRules<'t, M> {
         WriteRules {
-            config: table.config(),
+            layout,
             _model: PhantomData,
         }
     }
 
     /// No item is stored at the key.
     pub(crate) fn absent(&self) -> Condition {
-        Path::name(self.config.partition_key.clone()).not_exists()
+        Path::name(self.layout.config().partition_key.clone()).not_exists()
     }
 
     /// The item at the key is of entity `M`.
     pub(crate) fn of_entity(&self) -> Condition {
-        Path::name(self.config.entity_attribute.clone()).eq(M::schema().entity)
+        Path::name(self.layout.config().entity_attribute.clone()).eq(M::schema().entity)
     }
 
     /// The item at the key is of entity `M` and, when `M` has a schema version above 1, stored
@@ -222,7 +225,9 @@ impl<'t, M: Model> WriteRules<'t, M> {
         let schema = M::schema();
         let entity = self.of_entity();
         if schema.schema_version > 1 {
-            entity.and(Path::name(self.config.schema_attribute.clone()).eq(schema.schema_version))
+            entity.and(
+                Path::name(self.layout.config().schema_attribute.clone()).eq(schema.schema_version),
+            )
         } else {
             entity
         }
@@ -231,7 +236,7 @@ impl<'t, M: Model> WriteRules<'t, M> {
     /// An item of entity `M` at its current schema version is stored at the key (partial
     /// writes that must not create an item).
     pub(crate) fn existing(&self) -> Condition {
-        Path::name(self.config.partition_key.clone())
+        Path::name(self.layout.config().partition_key.clone())
             .exists()
             .and(self.of_current_schema())
     }
@@ -269,7 +274,6 @@ impl<'t, M: Model> WriteRules<'t, M> {
     /// Other errors pass through.
     pub(crate) fn conflict(
         &self,
-        table: &Table,
         error: Error,
         key: &Key,
         key_item: &Item,
@@ -277,8 +281,9 @@ impl<'t, M: Model> WriteRules<'t, M> {
     ) -> Error {
         match error {
             Error::ConditionFailed { item, .. } => {
-                if let Some(Err(mismatch)) =
-                    item.as_ref().map(|s| table.check_entity::<M>(s, key_item))
+                if let Some(Err(mismatch)) = item
+                    .as_ref()
+                    .map(|s| self.layout.check_entity::<M>(s, key_item))
                 {
                     return mismatch;
                 }

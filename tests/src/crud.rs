@@ -263,9 +263,12 @@ pub async fn item_size_limit(table: &Table) {
         id: "b".into(),
         data: String::new(),
     };
-    let overhead = table.to_stored_item(&blob).unwrap().size();
+    let overhead = table.layout().to_stored_item(&blob).unwrap().size();
     blob.data = "x".repeat(limit + 1 - overhead);
-    assert_eq!(table.to_stored_item(&blob).unwrap().size(), limit + 1);
+    assert_eq!(
+        table.layout().to_stored_item(&blob).unwrap().size(),
+        limit + 1
+    );
     let e = blob.create(table).await.unwrap_err();
     assert!(matches!(e, Error::Validation { .. }), "{e:?}");
     assert!(e.to_string().contains("400"), "{e}");

@@ -193,7 +193,7 @@ async fn raw_update(backend: &dyn Backend, table: &str, key: Item, update: Updat
 
 /// Sets an attribute no model knows on the item of `M` at `key`.
 async fn set_unmodelled<M: Model>(table: &Table, key: orm_core::Key, name: &str, value: &str) {
-    let key = table.key_item::<M>(&key).unwrap();
+    let key = table.layout().key_item::<M>(&key).unwrap();
     let update = Update::new().set(Path::name(name), Value::from(value));
     raw_update(table.backend().as_ref(), table.name(), key, update)
         .await
@@ -732,6 +732,7 @@ pub async fn migration_never_overwrites_concurrent_updates(table: &Table) {
     let table = &seeded(table, 0..5, 0..0).await;
     // In place: the old code renames contact 2 while the runner works on it.
     let key = table
+        .layout()
         .key_item::<Contact>(&Contact::key(2).unwrap())
         .unwrap();
     let busy = interfering(
@@ -750,6 +751,7 @@ pub async fn migration_never_overwrites_concurrent_updates(table: &Table) {
             member_v1(id).create(table).await.unwrap();
         }
         let key = table
+            .layout()
             .key_item::<MemberV1>(&MemberV1::key(3).unwrap())
             .unwrap();
         let busy = interfering(

@@ -82,7 +82,7 @@ pub async fn conditions_on_awkward_names(table: &Table) {
     assert_eq!(Weird::get(table, key()).await.unwrap().coloned, "c");
 
     // A put conditioned on awkward names.
-    let stored = table.to_stored_item(&weird()).unwrap();
+    let stored = table.layout().to_stored_item(&weird()).unwrap();
     let put = |condition| PutItem {
         table: table.name().to_owned(),
         item: stored.clone(),

@@ -188,7 +188,10 @@ crate::__stamp_matrix!([stamp_models]);
 
 /// The item stored at `id`'s key, as it is (strongly consistent).
 async fn stored<M: StampModel>(table: &Table, id: &str) -> Item {
-    let key = table.key_item::<M>(&M::key_for(id)).expect("key item");
+    let key = table
+        .layout()
+        .key_item::<M>(&M::key_for(id))
+        .expect("key item");
     let request = orm_core::backend::GetItem {
         consistent: true,
         ..orm_core::backend::GetItem::new(table.name(), key)

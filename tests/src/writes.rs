@@ -92,7 +92,7 @@ pub async fn conditional_writes(table: &Table) {
         other => panic!("expected ConditionFailed, got {other:?}"),
     }
     // Raw put with a condition on the stored item.
-    let stored = table.to_stored_item(&a).unwrap();
+    let stored = table.layout().to_stored_item(&a).unwrap();
     let put = |condition| PutItem {
         table: table.name().to_owned(),
         item: stored.clone(),

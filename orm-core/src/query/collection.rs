@@ -79,7 +79,7 @@ macro_rules! collection {
                 };
                 $(
                     if entity == <$model as $crate::Model>::schema().entity {
-                        return table.from_raw_item::<$model>(item).map($name::$variant);
+                        return table.layout().from_raw_item::<$model>(item).map($name::$variant);
                     }
                 )+
                 let config = table.config();

@@ -46,10 +46,10 @@ impl<M: Model> QueryTarget for M {
         vec![M::schema()]
     }
     fn decode(table: &Table, item: Item) -> Result<Self> {
-        table.from_stored_item(item)
+        table.layout().from_stored_item(item)
     }
     fn decode_raw(table: &Table, item: RawItem) -> Result<Self> {
-        table.from_raw_item(item)
+        table.layout().from_raw_item(item)
     }
 }
 
