@@ -70,17 +70,11 @@ fn main() {
 
         let count = batch_table
             .backend()
-            .scan(&orm_core::backend::ScanRequest {
-                table: "bench_batch".into(),
-                index: None,
-                filter: None,
-                projection: None,
-                limit: None,
-                exclusive_start_key: None,
-                consistent: true,
-                segment: None,
-                count_only: true,
-            })
+            .scan(
+                &orm_core::backend::ScanRequest::new("bench_batch")
+                    .with_consistent(true)
+                    .with_count_only(true),
+            )
             .await
             .unwrap()
             .count;

@@ -51,12 +51,7 @@ fn main() {
         let cust = customer_id(below(customers));
         match op.as_str() {
             "get" => {
-                let req = GetItem {
-                    table: TABLE.to_owned(),
-                    key: order_key(id),
-                    consistent: false,
-                    projection: None,
-                };
+                let req = GetItem::new(TABLE, order_key(id));
                 black_box(backend.get_item(&req).now_or_never().unwrap().unwrap());
             }
             "put" => {

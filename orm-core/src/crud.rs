@@ -5,7 +5,7 @@
 
 use crate::backend::{DeleteItem, GetItem, PutItem, RawItem, ReturnValues, UpdateItem};
 use crate::error::{Error, Result};
-use crate::expr::{Condition, Operand, Path, SetValue, Update};
+use crate::expr::{Condition, Path, Update};
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
 use crate::table::Table;
@@ -26,10 +26,8 @@ impl Table {
         let version = write::stamp::<M>(&mut item, Stamp::Create, &stamps)?;
         self.layout().check_item_size(schema.entity, &item)?;
         let model_key = model.primary_key()?;
-        let request = PutItem {
-            condition: Some(WriteRules::<M>::of(self.layout()).absent()),
-            ..PutItem::new(self.name(), item)
-        };
+        let request = PutItem::new(self.name(), item)
+            .with_condition(WriteRules::<M>::of(self.layout()).absent());
         match self.backend().put_item(&request).await {
             Ok(_) => {
                 if let Some(version) = version {
@@ -78,11 +76,9 @@ impl Table {
             *model = self.layout().from_stored_item(stored)?;
             return Ok(());
         }
-        let request = PutItem {
-            condition: Some(condition),
-            return_item_on_condition_failure: true,
-            ..PutItem::new(self.name(), item)
-        };
+        let request = PutItem::new(self.name(), item)
+            .with_condition(condition)
+            .with_return_item_on_condition_failure(true);
         match self.backend().put_item(&request).await {
             Ok(_) => {
                 if let Some(next) = next {
@@ -165,30 +161,22 @@ impl Table {
             };
             // The ORM's own stamp is last-writer-wins; every other field must be as read.
             if schema.version.is_none() && Some(name.as_str()) != schema.updated_at {
-                condition = condition.and(match old.get(name.as_str()) {
-                    Some(v) => path.eq(v.clone()),
-                    None => path.not_exists(),
-                });
+                condition = condition.and(write::unchanged(path, old.get(name.as_str())));
             }
         }
-        let next = match schema.version {
-            Some(attr) => {
+        let next = match (schema.version, rules.version_is(version)) {
+            (Some(attr), Some(same)) => {
                 let next = write::next_version::<M>(version)?;
                 update = update.set(Path::name(attr), next);
-                condition = condition.and(Path::name(attr).eq(version));
+                condition = condition.and(same);
                 Some(next)
             }
-            None => None,
+            _ => None,
         };
         self.layout().check_item_size(schema.entity, &new)?;
-        let request = UpdateItem {
-            table: self.name().to_owned(),
-            key: key_item.clone(),
-            update,
-            condition: Some(condition),
-            return_values: ReturnValues::None,
-            return_item_on_condition_failure: true,
-        };
+        let request = UpdateItem::new(self.name(), key_item.clone(), update)
+            .with_condition(condition)
+            .with_return_item_on_condition_failure(true);
         match self.backend().update_item(&request).await {
             Ok(_) => {
                 if let Some(next) = next {
@@ -196,105 +184,30 @@ impl Table {
                 }
                 Ok(())
             }
-            // No stored item came back: there is none (where the backend returns it).
-            Err(Error::ConditionFailed { item: None, .. })
-                if self.capabilities().return_item_on_condition_failure =>
-            {
-                Err(Error::NotFound {
-                    entity: schema.entity.to_owned(),
-                    key,
-                })
-            }
-            Err(Error::ConditionFailed {
-                item: Some(stored), ..
-            }) => {
-                self.layout().check_entity::<M>(&stored, &key_item)?;
-                self.layout()
-                    .check_schema_version::<M>(&stored, &key_item)?;
-                Err(match schema.version {
-                    Some(_) => Error::VersionConflict {
-                        entity: schema.entity.to_owned(),
-                        key,
-                        expected: version.to_string(),
-                        item: Some(stored),
-                    },
-                    None => Error::ConditionFailed {
-                        entity: Some(schema.entity.to_owned()),
-                        item: Some(stored),
-                    },
-                })
-            }
-            Err(e) => Err(rules.conflict(e, &key, &key_item, version)),
+            Err(e) => Err(rules.partial_conflict(
+                e,
+                &key,
+                &key_item,
+                next.map(|_| version),
+                // No stored item came back: there is none (where the backend returns it).
+                self.capabilities().return_item_on_condition_failure,
+            )),
         }
     }
 
-    /// The update that stores `item` as a whole (upsert) while keeping a stored created_at.
+    /// The UpdateItem that stores `item` as a whole (an upsert keeping a stored created_at,
+    /// [`write::upsert`]) if `condition` holds, returning the whole new item.
     pub(crate) fn upsert_request<M: Model>(
         &self,
-        mut item: Item,
+        item: Item,
         condition: Option<Condition>,
         stamps: &Stamps,
     ) -> Result<UpdateItem> {
-        let schema = M::schema();
-        let config = self.config();
-        let key = self.layout().key_item::<M>(&Key {
-            partition: item
-                .remove(&config.partition_key)
-                .ok_or_else(|| Error::validation("stored item has no partition key"))?,
-            sort: item.remove(&config.sort_key),
-        })?;
-        let mut update = Update::new();
-        let created = schema.created_at;
-        for (name, value) in item.iter() {
-            if Some(name.as_str()) == created {
-                continue;
-            }
-            update = update.set(Path::name(name.clone()), value.clone());
-        }
-        if let Some(attr) = created {
-            let value = match &stamps.created_at {
-                Some(v) => v.clone(),
-                None => item
-                    .get(attr)
-                    .cloned()
-                    .ok_or_else(|| Error::validation("created_at has no value"))?,
-            };
-            update = update.set_expr(
-                Path::name(attr),
-                SetValue::IfNotExists(Path::name(attr), Operand::Value(value)),
-            );
-        }
-        // Fields the model leaves out (None) and sparse index keys it no longer has; not
-        // created_at, which the update sets if absent (a `None` created_at is stamped, never
-        // removed).
-        let mut absent: Vec<String> = schema
-            .fields
-            .iter()
-            .map(|f| f.attribute)
-            .filter(|a| Some(*a) != created && !item.contains_key(*a))
-            .map(str::to_owned)
-            .collect();
-        for index in schema.indexes {
-            if !index.local {
-                absent.push(config.index_partition_key(index.name));
-            }
-            if index.sort_key.is_some() {
-                absent.push(config.index_sort_key(index.name));
-            }
-        }
-        for name in absent {
-            if !item.contains_key(&name) {
-                update = update.remove(Path::name(name));
-            }
-        }
-        Ok(UpdateItem {
-            table: self.name().to_owned(),
-            key,
-            update,
-            condition,
-            return_values: ReturnValues::AllNew,
-            return_item_on_condition_failure: true,
-        })
+        let (key, update) = write::upsert::<M>(self.layout(), item, stamps)?;
+        Ok(UpdateItem::new(self.name(), key, update)
+            .with_condition(condition)
+            .with_return_values(ReturnValues::AllNew)
+            .with_return_item_on_condition_failure(true))
     }
 
     /// Read-modify-write with optimistic locking: reads the model at `key` (strongly consistent),
@@ -378,11 +291,9 @@ impl Table {
         key: &Key,
         projection: Option<Vec<Path>>,
     ) -> Result<Option<RawItem>> {
-        let request = GetItem {
-            consistent: self.config().consistent_reads,
-            projection,
-            ..GetItem::new(self.name(), self.layout().key_item::<M>(key)?)
-        };
+        let request = GetItem::new(self.name(), self.layout().key_item::<M>(key)?)
+            .with_consistent(self.config().consistent_reads)
+            .with_projection(projection);
         self.backend().get_item(&request).await
     }
 
@@ -417,12 +328,10 @@ impl Table {
         condition: Condition,
         version: u64,
     ) -> Result<Option<Item>> {
-        let request = DeleteItem {
-            condition: Some(condition),
-            return_values: ReturnValues::AllOld,
-            return_item_on_condition_failure: true,
-            ..DeleteItem::new(self.name(), self.layout().key_item::<M>(&key)?)
-        };
+        let request = DeleteItem::new(self.name(), self.layout().key_item::<M>(&key)?)
+            .with_condition(condition)
+            .with_return_values(ReturnValues::AllOld)
+            .with_return_item_on_condition_failure(true);
         self.backend().delete_item(&request).await.map_err(|e| {
             WriteRules::<M>::of(self.layout()).conflict(e, &key, &request.key, version)
         })

@@ -131,11 +131,9 @@ impl<'m> WriteTransaction<'m> {
     ) -> Result<PutItem> {
         let mut item = self.table.layout().to_stored_item(model)?;
         write::stamp::<M>(&mut item, stamp, stamps)?;
-        Ok(PutItem {
-            condition: Some(condition),
-            return_item_on_condition_failure: true,
-            ..PutItem::new(self.table.name(), item)
-        })
+        Ok(PutItem::new(self.table.name(), item)
+            .with_condition(condition)
+            .with_return_item_on_condition_failure(true))
     }
 
     /// Creates a new item (fails the transaction if the key is taken), stamped as
@@ -269,13 +267,11 @@ impl<'m> WriteTransaction<'m> {
             .into_result()
             .and_then(|k| self.table.layout().key_item::<M>(&k))
             .map(|key| {
-                TransactWriteAction::Delete(DeleteItem {
-                    table: self.table.name().to_owned(),
-                    key,
-                    condition: Some(condition),
-                    return_values: ReturnValues::None,
-                    return_item_on_condition_failure: true,
-                })
+                TransactWriteAction::Delete(
+                    DeleteItem::new(self.table.name(), key)
+                        .with_condition(condition)
+                        .with_return_item_on_condition_failure(true),
+                )
             });
         self.push(action)
     }
@@ -286,12 +282,10 @@ impl<'m> WriteTransaction<'m> {
             .into_result()
             .and_then(|k| self.table.layout().key_item::<M>(&k))
             .map(|key| {
-                TransactWriteAction::ConditionCheck(ConditionCheck {
-                    table: self.table.name().to_owned(),
-                    key,
-                    condition,
-                    return_item_on_condition_failure: true,
-                })
+                TransactWriteAction::ConditionCheck(
+                    ConditionCheck::new(self.table.name(), key, condition)
+                        .with_return_item_on_condition_failure(true),
+                )
             });
         self.push(action)
     }
@@ -373,8 +367,8 @@ impl<'m> WriteTransaction<'m> {
             )));
         }
         let request = TransactWrite {
-            actions,
             client_request_token: self.token,
+            ..TransactWrite::new(actions)
         };
         Ok((request, models))
     }
@@ -399,11 +393,9 @@ impl<'m> WriteTransaction<'m> {
 /// The attribute `name` of the item at `key` (a strongly consistent read of it alone); `None`
 /// when the item or the attribute is absent.
 async fn stored_attribute(table: &Table, key: &Item, name: &str) -> Result<Option<Value>> {
-    let request = GetItem {
-        consistent: true,
-        projection: Some(vec![Path::name(name)]),
-        ..GetItem::new(table.name(), key.clone())
-    };
+    let request = GetItem::new(table.name(), key.clone())
+        .with_consistent(true)
+        .with_projection(vec![Path::name(name)]);
     let item = table.backend().get_item(&request).await?;
     Ok(item.and_then(|item| item.get(name).map(std::borrow::Cow::into_owned)))
 }
@@ -430,20 +422,12 @@ impl ReadTransaction {
             .into_result()
             .and_then(|k| self.table.layout().key_item::<M>(&k))
         {
-            Ok(key) => self.gets.push(GetItem {
-                table: self.table.name().to_owned(),
-                key,
-                consistent: true,
-                projection: None,
-            }),
+            Ok(key) => self
+                .gets
+                .push(GetItem::new(self.table.name(), key).with_consistent(true)),
             Err(e) => {
                 self.error.get_or_insert(e);
-                self.gets.push(GetItem {
-                    table: String::new(),
-                    key: Item::new(),
-                    consistent: true,
-                    projection: None,
-                });
+                self.gets.push(GetItem::default());
             }
         }
         Handle {

@@ -22,7 +22,7 @@ use crate::model::Model;
 use crate::serde_bridge::to_value;
 use crate::table::{Table, TableConfig};
 use crate::value::{Item, Value};
-use crate::write::{self, WriteRules};
+use crate::write::{self, Stamps, WriteRules};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::future::{Future, IntoFuture};
@@ -253,7 +253,7 @@ impl<M: Model> UpdateBuilder<M> {
             &touched,
             self.upsert,
             self.expect_version,
-            SystemTime::now(),
+            &Stamps::at::<M>(SystemTime::now())?,
         )?;
         let rules = WriteRules::<M>::of(self.table.layout());
         let existence = if self.upsert {
@@ -266,12 +266,10 @@ impl<M: Model> UpdateBuilder<M> {
             .flatten()
             .fold(existence, Condition::and);
         update.validate()?;
-        let request = UpdateItem {
-            condition: Some(condition),
-            return_values: self.return_values,
-            return_item_on_condition_failure: true,
-            ..UpdateItem::new(self.table.name(), key_item, update)
-        };
+        let request = UpdateItem::new(self.table.name(), key_item, update)
+            .with_condition(condition)
+            .with_return_values(self.return_values)
+            .with_return_item_on_condition_failure(true);
         Ok((key, request))
     }
 
@@ -283,33 +281,12 @@ impl<M: Model> UpdateBuilder<M> {
         let upsert = self.upsert;
         let (key, request) = self.build_for_key().await?;
         let key_item = request.key.clone();
-        match table.backend().update_item(&request).await {
-            Ok(item) => Ok(item),
-            Err(Error::ConditionFailed { item, .. }) => {
-                let schema = M::schema();
-                Err(match item {
-                    None if !upsert => Error::NotFound {
-                        entity: schema.entity.to_owned(),
-                        key,
-                    },
-                    // Another entity's item at the key, or the caller's condition failed.
-                    Some(stored) => table
-                        .layout()
-                        .check_entity::<M>(&stored, &key_item)
-                        .and_then(|()| table.layout().check_schema_version::<M>(&stored, &key_item))
-                        .err()
-                        .unwrap_or_else(|| Error::ConditionFailed {
-                            entity: Some(schema.entity.to_owned()),
-                            item: Some(stored),
-                        }),
-                    None => Error::ConditionFailed {
-                        entity: Some(schema.entity.to_owned()),
-                        item: None,
-                    },
-                })
-            }
-            Err(e) => Err(e),
-        }
+        table.backend().update_item(&request).await.map_err(|e| {
+            WriteRules::<M>::of(table.layout()).partial_conflict(
+                e, &key, &key_item, None, // an update expects no version of its own
+                !upsert,
+            )
+        })
     }
 
     /// Sends the update; returns the model as asked by `returning_new` / `returning_old`
@@ -447,10 +424,7 @@ async fn recompute_index_keys<M: Model>(
         .and_then(|m| table.layout().to_stored_item(&m))?;
     let guard = index_fields
         .iter()
-        .map(|attr| match current.get(*attr) {
-            Some(v) => Path::name(*attr).eq(v.clone()),
-            None => Path::name(*attr).not_exists(),
-        })
+        .map(|attr| write::unchanged(Path::name(*attr), current.get(*attr)))
         .reduce(Condition::and);
     for action in &update.actions {
         let root = action.path().root();

@@ -5,13 +5,18 @@
 //!
 //! - **Conditions** ([`WriteRules`]): a create needs the key free; a write to an existing item
 //!   needs it to be of the model's entity (and, for partial writes, at the model's schema
-//!   version); a versioned model's write needs the stored version to be the one it read.
-//! - **Stamps** ([`stamp`]): the attributes the ORM itself writes on an item: the version
-//!   (1 on insert, one more on each replacement), `#[model(created_at)]` on insert and
-//!   `#[model(updated_at)]` on every write.
-//! - **Errors** ([`WriteRules::conflict`]): a failed condition becomes the precise error: the key
-//!   holds another entity ([`Error::EntityMismatch`]) or another version
-//!   ([`Error::VersionConflict`]).
+//!   version); a versioned model's write needs the stored version to be the one it read
+//!   ([`WriteRules::version_is`]); a write that must not overwrite another writer's change
+//!   needs each attribute it read to hold what it read ([`unchanged`]).
+//! - **Stamps** ([`Stamps`], [`stamp`], [`stamp_update`], [`upsert`]): the attributes the ORM
+//!   itself writes on an item: the version (1 on insert, one more on each write),
+//!   `#[model(created_at)]` on insert (and only if absent on an upsert) and
+//!   `#[model(updated_at)]` on every write; the same values are set on the model the caller
+//!   holds.
+//! - **Errors** ([`WriteRules::conflict`] for whole items, [`WriteRules::partial_conflict`] for
+//!   updates): a failed condition becomes the precise error: the key holds another entity
+//!   ([`Error::EntityMismatch`]), an older schema version ([`Error::SchemaVersion`]), another
+//!   version ([`Error::VersionConflict`]), or nothing ([`Error::NotFound`]).
 
 use crate::error::{Error, Result};
 use crate::expr::{Condition, Operand, Path, SetValue, Update};
@@ -119,7 +124,7 @@ pub(crate) fn stamp_update<M: Model>(
     touched: &BTreeSet<String>,
     upsert: bool,
     expect_version: Option<u64>,
-    now: SystemTime,
+    stamps: &Stamps,
 ) -> Result<Option<Condition>> {
     let schema = M::schema();
     let mut stamped = std::mem::take(update);
@@ -128,7 +133,7 @@ pub(crate) fn stamp_update<M: Model>(
             if !touched.contains(v) {
                 stamped = stamped.add(Path::name(v), 1u64);
             }
-            expected.map(|e| Path::name(v).eq(e))
+            expected.and_then(|e| WriteRules::<M>::of(layout).version_is(e))
         }
         (None, Some(_)) => {
             return Err(Error::validation(format!(
@@ -145,20 +150,13 @@ pub(crate) fn stamp_update<M: Model>(
                 schema.entity
             )));
         }
-        if upsert {
-            if let Some(v) = M::created_at_value(now)? {
-                stamped = stamped.set_expr(
-                    Path::name(attr),
-                    SetValue::IfNotExists(Path::name(attr), Operand::Value(v)),
-                );
-            }
+        if let (true, Some(v)) = (upsert, &stamps.created_at) {
+            stamped = set_created_at(stamped, attr, v.clone());
         }
     }
-    if let Some(attr) = schema.updated_at {
+    if let (Some(attr), Some(v)) = (schema.updated_at, &stamps.updated_at) {
         if !touched.contains(attr) {
-            if let Some(v) = M::updated_at_value(now)? {
-                stamped = stamped.set(Path::name(attr), v);
-            }
+            stamped = stamped.set(Path::name(attr), v.clone());
         }
     }
     if upsert {
@@ -175,6 +173,78 @@ pub(crate) fn stamp_update<M: Model>(
     }
     *update = stamped;
     Ok(guard)
+}
+
+/// `SET created_at = if_not_exists(created_at, value)`: the `#[model(created_at)]` stamp of
+/// every write that may create the item without knowing whether it does (an upsert), so a
+/// stored `created_at` is never overwritten.
+fn set_created_at(update: Update, attr: &str, value: Value) -> Update {
+    update.set_expr(
+        Path::name(attr),
+        SetValue::IfNotExists(Path::name(attr), Operand::Value(value)),
+    )
+}
+
+/// The update that stores `item` (a whole stored item of `M`, key included) at its key while
+/// keeping a stored `created_at`: the upsert of `save` and of a transaction's `put`. It SETs
+/// every attribute but the key and `created_at`, sets `created_at` only if absent (to the
+/// stamp, or to the item's own value for a model without a `created_at_value`), and REMOVEs
+/// the fields the model leaves out (`None`) and the keys of sparse indexes it is not in.
+/// Returns the key item and the update.
+pub(crate) fn upsert<M: Model>(
+    layout: &Layout,
+    mut item: Item,
+    stamps: &Stamps,
+) -> Result<(Item, Update)> {
+    let schema = M::schema();
+    let config = layout.config();
+    let key = layout.key_item::<M>(&Key {
+        partition: item
+            .remove(&config.partition_key)
+            .ok_or_else(|| Error::validation("stored item has no partition key"))?,
+        sort: item.remove(&config.sort_key),
+    })?;
+    let mut update = Update::new();
+    let created = schema.created_at;
+    for (name, value) in item.iter() {
+        if Some(name.as_str()) != created {
+            update = update.set(Path::name(name.clone()), value.clone());
+        }
+    }
+    if let Some(attr) = created {
+        let value = match &stamps.created_at {
+            Some(v) => v.clone(),
+            None => item
+                .get(attr)
+                .cloned()
+                .ok_or_else(|| Error::validation("created_at has no value"))?,
+        };
+        update = set_created_at(update, attr, value);
+    }
+    // Fields the model leaves out (None) and sparse index keys it no longer has; not
+    // created_at, which the update sets if absent (a `None` created_at is stamped, never
+    // removed).
+    let mut absent: Vec<String> = schema
+        .fields
+        .iter()
+        .map(|f| f.attribute)
+        .filter(|a| Some(*a) != created && !item.contains_key(*a))
+        .map(str::to_owned)
+        .collect();
+    for index in schema.indexes {
+        if !index.local {
+            absent.push(config.index_partition_key(index.name));
+        }
+        if index.sort_key.is_some() {
+            absent.push(config.index_sort_key(index.name));
+        }
+    }
+    for name in absent {
+        if !item.contains_key(&name) {
+            update = update.remove(Path::name(name));
+        }
+    }
+    Ok((key, update))
 }
 
 /// The condition that the attribute at `path` still holds `read`, the value a writer read
@@ -211,7 +281,7 @@ impl<'t, M: Model> WriteRules<'t, M> {
 
     /// No item is stored at the key.
     pub(crate) fn absent(&self) -> Condition {
-        Path::name(self.layout.config().partition_key.clone()).not_exists()
+        absent(self.layout)
     }
 
     /// The item at the key is of entity `M`.
@@ -244,16 +314,22 @@ impl<'t, M: Model> WriteRules<'t, M> {
     /// The key is free or holds an item of entity `M`: writes through one model never clobber
     /// another entity's item.
     pub(crate) fn absent_or_entity(&self) -> Condition {
-        self.absent().or(self.of_entity())
+        absent_or_entity(self.layout, M::schema().entity)
+    }
+
+    /// For a versioned model, the condition that the stored version is `version` (`None` for
+    /// a model without `#[model(version)]`).
+    pub(crate) fn version_is(&self, version: u64) -> Option<Condition> {
+        M::schema().version.map(|attr| Path::name(attr).eq(version))
     }
 
     /// The condition of storing a whole model that was read at `version` (`save`, a
     /// transaction's `put`): for a versioned model, the key free (version 0) or the stored
     /// version equal to `version`; for any other, [`WriteRules::absent_or_entity`].
     pub(crate) fn replace(&self, version: u64) -> Condition {
-        match M::schema().version {
+        match self.version_is(version) {
             Some(_) if version == 0 => self.absent(),
-            Some(attr) => self.of_entity().and(Path::name(attr).eq(version)),
+            Some(same) => self.of_entity().and(same),
             None => self.absent_or_entity(),
         }
     }
@@ -262,8 +338,8 @@ impl<'t, M: Model> WriteRules<'t, M> {
     /// read from the table (`version > 0`), the stored version equal to it; else
     /// [`WriteRules::absent_or_entity`] (deleting an absent item succeeds).
     pub(crate) fn delete(&self, version: u64) -> Condition {
-        match M::schema().version {
-            Some(attr) if version > 0 => Path::name(attr).eq(version),
+        match self.version_is(version) {
+            Some(same) if version > 0 => same,
             _ => self.absent_or_entity(),
         }
     }
@@ -297,4 +373,67 @@ impl<'t, M: Model> WriteRules<'t, M> {
             other => other,
         }
     }
+
+    /// Turns a failed condition of a partial write (an update, `save_changes`) of the item at
+    /// `key` (whose item form is `key_item`) into the precise error. When the backend returned
+    /// the stored item: another entity ([`Error::EntityMismatch`]), an older schema version
+    /// ([`Error::SchemaVersion`]), else [`Error::VersionConflict`] when the write expected
+    /// `expected_version`, else [`Error::ConditionFailed`] with the item. When it returned
+    /// none: [`Error::NotFound`] when `missing_is_not_found` (no item means there is none),
+    /// else the version conflict or failed condition without an item. Other errors pass
+    /// through.
+    pub(crate) fn partial_conflict(
+        &self,
+        error: Error,
+        key: &Key,
+        key_item: &Item,
+        expected_version: Option<u64>,
+        missing_is_not_found: bool,
+    ) -> Error {
+        let Error::ConditionFailed { item, .. } = error else {
+            return error;
+        };
+        let entity = M::schema().entity.to_owned();
+        if let Some(stored) = &item {
+            if let Err(e) = self
+                .layout
+                .check_entity::<M>(stored, key_item)
+                .and_then(|()| self.layout.check_schema_version::<M>(stored, key_item))
+            {
+                return e;
+            }
+        } else if missing_is_not_found {
+            return Error::NotFound {
+                entity,
+                key: key.clone(),
+            };
+        }
+        match expected_version {
+            Some(version) => Error::VersionConflict {
+                entity,
+                key: key.clone(),
+                expected: version.to_string(),
+                item,
+            },
+            None => Error::ConditionFailed {
+                entity: Some(entity),
+                item,
+            },
+        }
+    }
+}
+
+/// No item is stored at the key (of an item of any entity).
+pub(crate) fn absent(layout: &Layout) -> Condition {
+    Path::name(layout.config().partition_key.clone()).not_exists()
+}
+
+/// The key is free or holds an item of the entity `entity`: the condition of writes through
+/// one entity (a model's, or the migration runner's checkpoints) that must never clobber
+/// another entity's item.
+pub(crate) fn absent_or_entity(layout: &Layout, entity: &str) -> Condition {
+    let config = layout.config();
+    Path::name(config.partition_key.clone())
+        .not_exists()
+        .or(Path::name(config.entity_attribute.clone()).eq(entity))
 }

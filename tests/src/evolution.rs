@@ -179,14 +179,7 @@ pub async fn v1_members(table: &Table) -> usize {
 /// An UpdateItem straight to the backend, unconditional: another client's write.
 async fn raw_update(backend: &dyn Backend, table: &str, key: Item, update: Update) -> Result<()> {
     backend
-        .update_item(&UpdateItem {
-            table: table.to_owned(),
-            key,
-            update,
-            condition: None,
-            return_values: orm_core::backend::ReturnValues::None,
-            return_item_on_condition_failure: false,
-        })
+        .update_item(&UpdateItem::new(table.to_owned(), key, update))
         .await
         .map(|_| ())
 }

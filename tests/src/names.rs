@@ -83,12 +83,11 @@ pub async fn conditions_on_awkward_names(table: &Table) {
 
     // A put conditioned on awkward names.
     let stored = table.layout().to_stored_item(&weird()).unwrap();
-    let put = |condition| PutItem {
-        table: table.name().to_owned(),
-        item: stored.clone(),
-        condition: Some(condition),
-        return_values: ReturnValues::AllOld,
-        return_item_on_condition_failure: true,
+    let put = |condition| {
+        PutItem::new(table.name(), stored.clone())
+            .with_condition(condition)
+            .with_return_values(ReturnValues::AllOld)
+            .with_return_item_on_condition_failure(true)
     };
     assert!(matches!(
         table
@@ -157,12 +156,13 @@ pub async fn conditions_on_awkward_names(table: &Table) {
     }
 
     // A plain delete conditioned on awkward names.
-    let delete = |condition| DeleteItem {
-        table: table.name().to_owned(),
-        key: Item::new().with("pk", "WEIRD#n").with("sk", "open"),
-        condition: Some(condition),
-        return_values: ReturnValues::AllOld,
-        return_item_on_condition_failure: false,
+    let delete = |condition| {
+        DeleteItem::new(
+            table.name(),
+            Item::new().with("pk", "WEIRD#n").with("sk", "open"),
+        )
+        .with_condition(condition)
+        .with_return_values(ReturnValues::AllOld)
     };
     assert!(matches!(
         table

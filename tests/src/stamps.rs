@@ -192,10 +192,7 @@ async fn stored<M: StampModel>(table: &Table, id: &str) -> Item {
         .layout()
         .key_item::<M>(&M::key_for(id))
         .expect("key item");
-    let request = orm_core::backend::GetItem {
-        consistent: true,
-        ..orm_core::backend::GetItem::new(table.name(), key)
-    };
+    let request = orm_core::backend::GetItem::new(table.name(), key).with_consistent(true);
     table
         .backend()
         .get_item(&request)

@@ -93,12 +93,11 @@ pub async fn conditional_writes(table: &Table) {
     }
     // Raw put with a condition on the stored item.
     let stored = table.layout().to_stored_item(&a).unwrap();
-    let put = |condition| PutItem {
-        table: table.name().to_owned(),
-        item: stored.clone(),
-        condition: Some(condition),
-        return_values: ReturnValues::AllOld,
-        return_item_on_condition_failure: true,
+    let put = |condition| {
+        PutItem::new(table.name(), stored.clone())
+            .with_condition(condition)
+            .with_return_values(ReturnValues::AllOld)
+            .with_return_item_on_condition_failure(true)
     };
     assert!(matches!(
         table.backend().put_item(&put(attr("coins").eq(6))).await,
