@@ -4,6 +4,11 @@
 //! The graph is read from the sources: every `crate::<module>` path (including the first names of
 //! `crate::{a, b::c}` groups, and names re-exported at the crate root, which resolve to their
 //! module) outside comments and `#[cfg(test)]` unit-test modules is an edge.
+//!
+//! The files of one module (`query/builder.rs`, `query/plan.rs`...) form a graph of their own,
+//! checked the same way: an edge for every `super::<sibling>` or `crate::<module>::<sibling>`
+//! path and every name the parent takes from a sibling (issue 24: "no cycle between
+//! `query/builder` and `query/plan`").
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -146,6 +151,102 @@ fn cycle_through(graph: &Graph, start: &str) -> Option<Vec<String>> {
     walk(graph, start, start, &mut path, &mut BTreeSet::new()).then_some(path)
 }
 
+/// The names a parent module re-exports or imports from its child modules (`pub use
+/// plan::{Plan, Planner};`, `use de::De;`), as name -> child.
+fn child_aliases(parent: &str, children: &BTreeSet<String>) -> BTreeMap<String, String> {
+    let mut aliases = BTreeMap::new();
+    for statement in code_of(parent).split(';') {
+        let statement = statement.trim();
+        let Some(rest) = ["pub use ", "pub(crate) use ", "pub(super) use ", "use "]
+            .iter()
+            .find_map(|p| statement.strip_prefix(p))
+        else {
+            continue;
+        };
+        let rest = rest.strip_prefix("self::").unwrap_or(rest);
+        let child = identifier_at(rest);
+        if !children.contains(child) {
+            continue;
+        }
+        for name in rest[child.len()..].split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+            if !name.is_empty() {
+                aliases.insert(name.to_owned(), child.to_owned());
+            }
+        }
+    }
+    aliases
+}
+
+/// The first names after each `prefix` in `code` (`super::` or `crate::query::`), with the
+/// heads of `{...}` groups.
+fn names_after<'c>(code: &'c str, prefix: &str) -> Vec<&'c str> {
+    let mut out = Vec::new();
+    for (i, _) in code.match_indices(prefix) {
+        let rest = &code[i + prefix.len()..];
+        match rest.strip_prefix('{') {
+            Some(group) => out.extend(group_heads(group)),
+            None => out.push(identifier_at(rest)),
+        }
+    }
+    out.into_iter().filter(|n| !n.is_empty()).collect()
+}
+
+/// The graph between the child modules of the directory module `dir` (`query/builder.rs`,
+/// `query/plan.rs`...): an edge for every `super::<sibling>` or `crate::<dir>::<sibling>` path,
+/// and for every name the parent takes from a sibling (`super::Page` where the parent has
+/// `pub use builder::Page`). Edges to the parent itself are left out: a child using what its
+/// parent defines, while the parent uses its children, is how a module is split into files.
+fn sibling_graph(parent: &str, children: &BTreeMap<String, String>, crate_prefix: &str) -> Graph {
+    let names: BTreeSet<String> = children.keys().cloned().collect();
+    let aliases = child_aliases(parent, &names);
+    children
+        .iter()
+        .map(|(child, source)| {
+            let code = code_of(source);
+            let deps = names_after(&code, "super::")
+                .into_iter()
+                .chain(names_after(&code, crate_prefix))
+                .filter_map(|name| {
+                    if names.contains(name) {
+                        Some(name.to_owned())
+                    } else {
+                        aliases.get(name).cloned()
+                    }
+                })
+                .filter(|dep| dep != child)
+                .collect();
+            (child.clone(), deps)
+        })
+        .collect()
+}
+
+/// Every directory module of orm-core's `src` (`query`, `backend`...): its parent source
+/// (`query/mod.rs` or `serde_bridge.rs`) and its children's sources by name.
+fn directory_modules() -> BTreeMap<String, (String, BTreeMap<String, String>)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = BTreeMap::new();
+    for entry in fs::read_dir(&src).expect("read orm-core/src") {
+        let dir = entry.expect("directory entry").path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let module = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let parent = fs::read_to_string(dir.join("mod.rs"))
+            .or_else(|_| fs::read_to_string(src.join(format!("{module}.rs"))))
+            .expect("the parent of a directory module");
+        let mut children = BTreeMap::new();
+        for file in fs::read_dir(&dir).expect("read a module directory") {
+            let path = file.expect("directory entry").path();
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            if path.extension().is_some_and(|e| e == "rs") && stem != "mod" {
+                children.insert(stem, fs::read_to_string(&path).expect("read a source file"));
+            }
+        }
+        out.insert(module, (parent, children));
+    }
+    out
+}
+
 #[test]
 fn orm_core_modules_have_no_import_cycle() {
     let graph = module_graph();
@@ -163,6 +264,54 @@ fn orm_core_modules_have_no_import_cycle() {
         "import cycles between orm-core's modules:\n{}",
         cycles.join("\n")
     );
+}
+
+#[test]
+fn submodules_of_a_module_have_no_import_cycle() {
+    let modules = directory_modules();
+    assert!(
+        modules.contains_key("query") && modules["query"].1.contains_key("builder"),
+        "the directory modules were not read: {:?}",
+        modules.keys().collect::<Vec<_>>()
+    );
+    let mut cycles = Vec::new();
+    for (module, (parent, children)) in &modules {
+        let graph = sibling_graph(parent, children, &format!("crate::{module}::"));
+        cycles.extend(
+            graph
+                .keys()
+                .filter_map(|m| cycle_through(&graph, m))
+                .map(|c| format!("{module}: {}", c.join(" -> "))),
+        );
+    }
+    assert!(
+        cycles.is_empty(),
+        "import cycles between the files of one module:\n{}",
+        cycles.join("\n")
+    );
+}
+
+#[test]
+fn the_sibling_reader_sees_paths_groups_and_the_parents_aliases() {
+    let parent = "mod a;\nmod b;\nmod c;\npub use b::{Page, Plan};\nuse c::Kind;\npub struct Own;";
+    let children: BTreeMap<String, String> = [
+        ("a", "use super::{Page, Own};\nfn f() { crate::m::c::g(); }"),
+        (
+            "b",
+            "use super::Kind;\n// super::a::X\nfn g() { super::Own; }",
+        ),
+        ("c", "use super::b::Plan;"),
+    ]
+    .into_iter()
+    .map(|(n, s)| (n.to_owned(), s.to_owned()))
+    .collect();
+    let graph = sibling_graph(parent, &children, "crate::m::");
+    let deps = |m: &str| graph[m].iter().cloned().collect::<Vec<_>>();
+    assert_eq!(deps("a"), ["b", "c"]);
+    assert_eq!(deps("b"), ["c"]);
+    assert_eq!(deps("c"), ["b"]);
+    assert_eq!(cycle_through(&graph, "b").unwrap(), ["b", "c", "b"]);
+    assert_eq!(cycle_through(&graph, "a"), None);
 }
 
 #[test]

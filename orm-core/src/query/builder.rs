@@ -6,6 +6,7 @@
 //! on [`Query`], what only a scan has (segments) on [`Scan`]. How each kind becomes requests to
 //! the backend is in the paging plan (`plan.rs`).
 
+use super::kind::{QueryKind, ScanKind};
 use super::plan::{validate_page_size, Common, Planner};
 use super::{Page, QueryTarget};
 use crate::cursor::Cursor;
@@ -43,23 +44,7 @@ pub type Scan<T> = Builder<T, ScanKind>;
 /// these two only.
 pub trait Kind: Planner + fmt::Debug {}
 
-/// The kind of a [`Query`]: the settings only a query has (the key condition and the order).
-#[derive(Debug, Clone)]
-pub struct QueryKind {
-    pub(super) partition: Option<Value>,
-    pub(super) sort: Option<SortKeyCondition>,
-    pub(super) forward: bool,
-}
-
 impl Kind for QueryKind {}
-
-/// The kind of a [`Scan`]: the settings only a scan has (its segment, or how many segments to
-/// read in parallel).
-#[derive(Debug, Clone)]
-pub struct ScanKind {
-    pub(super) segment: Option<(u32, u32)>,
-    pub(super) parallel: u32,
-}
 
 impl Kind for ScanKind {}
 

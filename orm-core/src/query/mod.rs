@@ -17,9 +17,11 @@
 
 mod builder;
 mod collection;
+mod kind;
 mod plan;
 
-pub use builder::{Builder, Kind, Query, QueryKind, Scan, ScanKind};
+pub use builder::{Builder, Kind, Query, Scan};
+pub use kind::{QueryKind, ScanKind};
 
 use crate::backend::RawItem;
 use crate::cursor::Cursor;

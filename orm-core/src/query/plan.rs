@@ -4,7 +4,7 @@
 //! [`Planner`] is what the builder's kinds implement: a query becomes one plan over a key
 //! condition, a scan one plan (or one per segment when read in parallel).
 
-use super::builder::{QueryKind, ScanKind};
+use super::kind::{QueryKind, ScanKind};
 use super::{Page, QueryTarget};
 use crate::backend::{self, Backend, QueryOutput, RawItem};
 use crate::cursor::{Cursor, Fingerprint};
