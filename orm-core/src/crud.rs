@@ -215,19 +215,77 @@ impl Table {
     /// `max_attempts` times with jittered backoff. Returns the saved model.
     ///
     /// Needs a `#[model(version)]` field (without one, concurrent read-modify-writes lose updates:
-    /// this refuses to run rather than pretend). `change` may run several times.
-    #[tracing::instrument(level = "debug", name = "orm.modify", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
+    /// this refuses to run rather than pretend). `change` may run several times. For a change
+    /// that may refuse ("close only if open"), see [`Table::try_modify`].
     pub async fn modify<M: Model>(
         &self,
         key: impl IntoResult<Key>,
         max_attempts: u32,
         mut change: impl FnMut(&mut M) + Send,
     ) -> Result<M> {
+        self.try_modify(key, max_attempts, |model: &mut M| {
+            change(model);
+            Ok::<(), Error>(())
+        })
+        .await
+    }
+
+    /// [`Table::modify`] with a change that may refuse: when `change` returns an error, nothing
+    /// is written and that error is returned, decided on the model as read (strongly
+    /// consistent), with no second read. The write is conditional on the version read, so a
+    /// concurrent writer makes it read and decide again.
+    ///
+    /// `E` is the caller's error type; ORM errors (not found, conflicts after `max_attempts`,
+    /// backend errors) are converted into it with `From<Error>` (or use [`Error`] itself).
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use orm_core::prelude::*;
+    /// use orm_memory::MemoryBackend;
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Model, Serialize, Deserialize, Debug, Clone, PartialEq)]
+    /// #[model(entity = "Ticket", pk = "TICKET#{id}", sk = "TICKET")]
+    /// struct Ticket { id: u32, open: bool, #[model(version)] version: u64 }
+    ///
+    /// #[derive(Debug)]
+    /// enum ApiError { Conflict(&'static str), Orm(Error) }
+    /// impl From<Error> for ApiError {
+    ///     fn from(e: Error) -> Self { ApiError::Orm(e) }
+    /// }
+    ///
+    /// let table = Table::new(MemoryBackend::new(), "app");
+    /// table.create_table::<Ticket>().await?;
+    /// Ticket { id: 1, open: true, version: 0 }.create(&table).await?;
+    ///
+    /// // Close it only if it is open, else 409: one read, one conditional write.
+    /// let close = |t: &mut Ticket| {
+    ///     if !t.open {
+    ///         return Err(ApiError::Conflict("already closed"));
+    ///     }
+    ///     t.open = false;
+    ///     Ok(())
+    /// };
+    /// let closed = Ticket::try_modify(&table, Ticket::key(1u32), 5, close).await.unwrap();
+    /// assert_eq!((closed.open, closed.version), (false, 2));
+    /// let again = Ticket::try_modify(&table, Ticket::key(1u32), 5, close).await;
+    /// assert!(matches!(again, Err(ApiError::Conflict("already closed"))));
+    /// assert_eq!(Ticket::get(&table, Ticket::key(1u32)).await?.version, 2); // nothing written
+    /// # Ok::<(), Error>(()) }).unwrap();
+    /// ```
+    #[tracing::instrument(level = "debug", name = "orm.modify", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
+    pub async fn try_modify<M: Model, E: From<Error>>(
+        &self,
+        key: impl IntoResult<Key>,
+        max_attempts: u32,
+        mut change: impl FnMut(&mut M) -> std::result::Result<(), E> + Send,
+    ) -> std::result::Result<M, E> {
         if M::schema().version.is_none() {
             return Err(Error::validation(format!(
                 "modify needs a #[model(version)] field on {}",
                 M::schema().entity
-            )));
+            ))
+            .into());
         }
         let key = key.into_result()?;
         let consistent = self.reconfigure(|c| c.consistent_reads = true);
@@ -235,7 +293,7 @@ impl Table {
         loop {
             attempt += 1;
             let mut model: M = consistent.get(key.clone()).await?;
-            change(&mut model);
+            change(&mut model)?;
             match self.save(&mut model).await {
                 Ok(()) => return Ok(model),
                 Err(Error::VersionConflict { .. }) if attempt < max_attempts.max(1) => {
@@ -243,7 +301,7 @@ impl Table {
                     let millis = rand::Rng::gen_range(&mut rand::thread_rng(), 0..=cap);
                     tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
     }

@@ -110,6 +110,17 @@ pub trait ModelExt: Model + Sized {
         async move { table.modify(key, max_attempts, change).await }
     }
 
+    /// Read-modify-write whose change may refuse (returns `Err`), writing nothing then. See
+    /// [`Table::try_modify`].
+    fn try_modify<E: From<crate::Error> + Send>(
+        table: &Table,
+        key: impl IntoResult<Key> + Send,
+        max_attempts: u32,
+        change: impl FnMut(&mut Self) -> std::result::Result<(), E> + Send,
+    ) -> impl Future<Output = std::result::Result<Self, E>> + Send {
+        async move { table.try_modify(key, max_attempts, change).await }
+    }
+
     /// Deletes this model's item. See [`Table::delete`].
     fn delete(&self, table: &Table) -> impl Future<Output = Result<()>> + Send {
         async move { table.delete(self).await }

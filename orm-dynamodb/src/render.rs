@@ -375,6 +375,10 @@ impl Renderer<'_> {
                 self.condition(*c);
                 self.out.push(')');
             }
+            // Every request is validated before it is rendered, and validation rejects it.
+            Condition::Invalid(reason) => {
+                unreachable!("an invalid condition reached the renderer: {reason}")
+            }
         }
     }
 

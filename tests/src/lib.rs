@@ -154,6 +154,8 @@ macro_rules! conformance_tests {
                 optimistic_locking_loses_nothing,
                 unversioned_read_modify_write_loses_updates,
                 conditional_writes,
+                conditions_take_any_serializable_value,
+                try_modify_refuses_without_writing,
                 update_actions,
                 update_keeps_index_consistent,
                 transaction_is_all_or_nothing,

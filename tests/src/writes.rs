@@ -390,6 +390,155 @@ pub async fn transaction_models_after_commit(table: &Table) {
     assert_eq!(held.version, 3);
 }
 
+/// A todo status as an application would model it: an enum, stored as serde writes it.
+#[derive(serde::Serialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum TodoStatus {
+    Open,
+    Done,
+}
+
+/// Conditions and filters take any `Serialize` value, converted as a model's field of that type
+/// is stored: an enum compares with the string serde gives it. A value DynamoDB cannot store
+/// (NaN) is a validation error and nothing is written.
+pub async fn conditions_take_any_serializable_value(table: &Table) {
+    for (seq, status) in [(1, "open"), (2, "done"), (3, "open")] {
+        Todo {
+            user_id: "ser".into(),
+            seq,
+            title: format!("t{seq}"),
+            status: Some(status.into()),
+            views: 0,
+        }
+        .create(table)
+        .await
+        .unwrap();
+    }
+    // Close a todo only if it is not already done.
+    Todo::update(table, Todo::key("ser", 1u32))
+        .set("status", TodoStatus::Done)
+        .condition(attr("status").ne(TodoStatus::Done))
+        .await
+        .unwrap();
+    let again = Todo::update(table, Todo::key("ser", 1u32))
+        .set("status", TodoStatus::Done)
+        .condition(attr("status").ne(TodoStatus::Done))
+        .await;
+    assert!(
+        matches!(again, Err(Error::ConditionFailed { .. })),
+        "{again:?}"
+    );
+    // Filters and IN lists too; an Option compares as the value it holds.
+    let open = Todo::query(table)
+        .partition(Todo::partition("ser"))
+        .filter(attr("status").eq(Some(TodoStatus::Open)))
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(open.iter().map(|t| t.seq).collect::<Vec<_>>(), [3]);
+    let any = Todo::query(table)
+        .partition(Todo::partition("ser"))
+        .filter(attr("status").is_in([TodoStatus::Open, TodoStatus::Done]))
+        .count()
+        .await
+        .unwrap();
+    assert_eq!(any, 3);
+    // NaN cannot be stored: the condition is rejected before anything is sent.
+    let nan = Todo::update(table, Todo::key("ser", 3u32))
+        .set("title", "changed")
+        .condition(attr("views").lt(f64::NAN))
+        .await;
+    match nan {
+        Err(Error::Validation { message }) => assert!(message.contains("NaN"), "{message}"),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+    let filter_nan = Todo::query(table)
+        .partition(Todo::partition("ser"))
+        .filter(attr("views").between(0, f64::INFINITY))
+        .all()
+        .await;
+    assert!(
+        matches!(filter_nan, Err(Error::Validation { .. })),
+        "{filter_nan:?}"
+    );
+    assert_eq!(
+        Todo::get(table, Todo::key("ser", 3u32))
+            .await
+            .unwrap()
+            .title,
+        "t3"
+    );
+}
+
+/// `try_modify`: a read-modify-write whose change may refuse. Refusing writes nothing and
+/// returns the caller's error, decided on one consistent read; accepting writes as `modify`.
+pub async fn try_modify_refuses_without_writing(table: &Table) {
+    #[derive(Debug, PartialEq)]
+    enum Refused {
+        TooPoor(i64),
+        Orm(String),
+    }
+    impl From<Error> for Refused {
+        fn from(e: Error) -> Self {
+            Refused::Orm(e.to_string())
+        }
+    }
+    account("poor", 3).create(table).await.unwrap();
+    let withdraw = |amount: i64| {
+        move |a: &mut Account| {
+            if a.coins < amount {
+                return Err(Refused::TooPoor(a.coins));
+            }
+            a.coins -= amount;
+            Ok(())
+        }
+    };
+    let refused = Account::try_modify(table, Account::key("poor"), 5, withdraw(5)).await;
+    assert_eq!(refused, Err(Refused::TooPoor(3)));
+    let stored = Account::get(table, Account::key("poor")).await.unwrap();
+    assert_eq!((stored.coins, stored.version), (3, 1), "nothing written");
+    let done = Account::try_modify(table, Account::key("poor"), 5, withdraw(2))
+        .await
+        .unwrap();
+    assert_eq!((done.coins, done.version), (1, 2));
+    assert_eq!(
+        Account::get(table, Account::key("poor")).await.unwrap(),
+        done
+    );
+    // ORM errors come through the caller's error type.
+    let missing = Account::try_modify(table, Account::key("nobody"), 5, withdraw(1)).await;
+    assert!(
+        matches!(&missing, Err(Refused::Orm(m)) if m.contains("not found")),
+        "{missing:?}"
+    );
+    // Concurrent refusals and withdrawals never overdraw: 8 tasks take 1 coin each from 5.
+    account("shared", 5).create(table).await.unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let table = table.clone();
+            tokio::spawn(async move {
+                Account::try_modify(&table, Account::key("shared"), 100, withdraw(1)).await
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(Refused::TooPoor(0)) => {}
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(ok, 5);
+    assert_eq!(
+        Account::get(table, Account::key("shared"))
+            .await
+            .unwrap()
+            .coins,
+        0
+    );
+}
+
 /// Transactions are validated before sending: too many actions, one item twice.
 pub async fn transaction_validation(table: &Table) {
     let mut accounts: Vec<Account> = (0..101).map(|i| account(&format!("v{i}"), 0)).collect();
