@@ -245,6 +245,13 @@ impl<'m> WriteTransaction<'m> {
 
     /// Applies an update built with `M::update(&table, key)`.
     pub fn update<M: Model>(mut self, update: UpdateBuilder<M>) -> Self {
+        self.add_update(update);
+        self
+    }
+
+    /// [`WriteTransaction::update`] on a borrowed transaction (for actions added by code that
+    /// holds `&mut WriteTransaction`, such as [`Sequence::next_in`](crate::sequence::Sequence::next_in)).
+    pub(crate) fn add_update<M: Model>(&mut self, update: UpdateBuilder<M>) {
         self.actions.push(Box::pin(async move {
             update.build().await.map(|update| Built {
                 action: TransactWriteAction::Update(update),
@@ -252,7 +259,11 @@ impl<'m> WriteTransaction<'m> {
             })
         }));
         self.finish.push(None);
-        self
+    }
+
+    /// The table this transaction writes to.
+    pub(crate) fn table(&self) -> &Table {
+        &self.table
     }
 
     /// Deletes the item at `key` (of entity `M`, or absent).
@@ -288,6 +299,14 @@ impl<'m> WriteTransaction<'m> {
                 )
             });
         self.push(action)
+    }
+
+    /// Requires an item of `M` to be stored at `key`, writing nothing: the transaction is
+    /// canceled (its reason for this action `ConditionalCheckFailed`) when the key is free or
+    /// holds another entity. For "the parent exists" while creating a child.
+    pub fn check_exists<M: Model>(self, key: impl IntoResult<Key>) -> Self {
+        let condition = WriteRules::<M>::of(self.table.layout()).of_entity();
+        self.check::<M>(key, condition)
     }
 
     /// Adds a raw backend action.

@@ -166,6 +166,8 @@ macro_rules! conformance_tests {
                 timestamps_are_set_by_the_orm,
                 exclude_expired_items,
                 sequences_hand_out_distinct_ids,
+                sequences_join_transactions,
+                transaction_check_exists,
             }
         }
         $crate::__stamp_matrix! { [$crate::__stamp_cases] $setup; }

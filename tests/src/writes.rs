@@ -766,3 +766,115 @@ pub async fn sequences_hand_out_distinct_ids(table: &Table) {
     assert_eq!(all, (1..=80).collect::<Vec<u64>>());
     assert_eq!(Sequence::reserve(table, "orders", 20).await.unwrap(), 100);
 }
+
+/// `Sequence::next_in`: a value taken inside a transaction is handed out only if the
+/// transaction commits; concurrent transactions taking values never hand out one twice (a
+/// loser is canceled and retried), and the values stay dense.
+pub async fn sequences_join_transactions(table: &Table) {
+    use orm_core::sequence::Sequence;
+    if !table.capabilities().transactions {
+        eprintln!("SKIP: transactions not supported");
+        return;
+    }
+    let mut tx = table.transaction();
+    let first = Sequence::next_in(&mut tx, "accounts").await.unwrap();
+    assert_eq!(first, 1);
+    let mut a = account(&format!("seq{first}"), 0);
+    tx.create(&mut a).commit().await.unwrap();
+    assert_eq!(a.version, 1);
+    // Canceled (the account exists): the value is not handed out.
+    let mut tx = table.transaction();
+    let lost = Sequence::next_in(&mut tx, "accounts").await.unwrap();
+    assert_eq!(lost, 2);
+    let err = tx
+        .create(&mut account("seq1", 0))
+        .commit()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::TransactionCanceled { .. }), "{err:?}");
+    // 4 tasks x 5 accounts, each numbered in the transaction that creates it.
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let table = table.clone();
+            tokio::spawn(async move {
+                let mut numbers = Vec::new();
+                while numbers.len() < 5 {
+                    let mut tx = table.transaction();
+                    let n = Sequence::next_in(&mut tx, "accounts").await.unwrap();
+                    let mut a = account(&format!("seq{n}"), 0);
+                    match tx.create(&mut a).commit().await {
+                        Ok(()) => numbers.push(n),
+                        Err(Error::TransactionCanceled { .. }) => {}
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                numbers
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort_unstable();
+    assert_eq!(all, (2..=21).collect::<Vec<u64>>());
+    for n in all {
+        assert!(
+            Account::exists(table, Account::key(format!("seq{n}").as_str()))
+                .await
+                .unwrap()
+        );
+    }
+    assert_eq!(Sequence::next(table, "accounts").await.unwrap(), 22);
+}
+
+/// `check_exists::<M>(key)`: a transaction needs an item of `M` at the key (not a free key, not
+/// another entity's item) and writes nothing for it.
+pub async fn transaction_check_exists(table: &Table) {
+    if !table.capabilities().transactions {
+        eprintln!("SKIP: transactions not supported");
+        return;
+    }
+    account("parent", 1).create(table).await.unwrap();
+    let child = || Todo {
+        user_id: "parent".into(),
+        seq: 1,
+        title: "child".into(),
+        status: None,
+        views: 0,
+    };
+    table
+        .transaction()
+        .check_exists::<Account>(Account::key("parent"))
+        .create(&mut child())
+        .commit()
+        .await
+        .unwrap();
+    assert!(Todo::exists(table, Todo::key("parent", 1u32))
+        .await
+        .unwrap());
+    for missing in [
+        Account::key("nobody").unwrap(),
+        // A todo's key holds a Todo, not an Account.
+        Todo::key("parent", 1u32).unwrap(),
+    ] {
+        let mut other = Todo { seq: 2, ..child() };
+        let err = table
+            .transaction()
+            .check_exists::<Account>(missing)
+            .create(&mut other)
+            .commit()
+            .await
+            .unwrap_err();
+        match err {
+            Error::TransactionCanceled { reasons } => assert_eq!(
+                reasons[0].code,
+                orm_core::error::CancellationCode::ConditionalCheckFailed
+            ),
+            other => panic!("expected TransactionCanceled, got {other:?}"),
+        }
+        assert!(!Todo::exists(table, Todo::key("parent", 2u32))
+            .await
+            .unwrap());
+    }
+}
