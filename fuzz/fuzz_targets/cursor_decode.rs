@@ -1,9 +1,10 @@
 //! Cursor decoding of arbitrary tokens: never panics; a decoded key re-encodes to a cursor that
-//! decodes to the same key.
+//! decodes to the same key, plain or sealed (and, sealed, opens after a secret rotation); another
+//! query's fingerprint is always rejected.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use orm_core::Cursor;
+use orm_core::cursor::{Cursor, CursorSecrets};
 
 const FINGERPRINT: [u8; 8] = *b"fuzzfuzz";
 const SECRET: &[u8] = b"fuzz-secret";
@@ -15,12 +16,14 @@ fuzz_target!(|data: &[u8]| {
     let Ok(cursor) = text.parse::<Cursor>() else {
         return;
     };
-    for secret in [None, Some(SECRET)] {
-        if let Ok(key) = cursor.decode(FINGERPRINT, secret) {
-            let again = Cursor::encode(FINGERPRINT, &key, secret).expect("a decoded key encodes");
-            assert_eq!(again.decode(FINGERPRINT, secret).expect("round trip"), key);
+    let previous = [SECRET.to_vec()];
+    let rotated = CursorSecrets::new(b"fuzz-next").with_previous(&previous);
+    for secrets in [CursorSecrets::NONE, CursorSecrets::new(SECRET), rotated] {
+        if let Ok(key) = cursor.decode(FINGERPRINT, &secrets) {
+            let again = Cursor::encode(FINGERPRINT, &key, &secrets).expect("a decoded key encodes");
+            assert_eq!(again.decode(FINGERPRINT, &secrets).expect("round trip"), key);
             // Another query's fingerprint is always rejected.
-            assert!(cursor.decode(*b"otherfp!", secret).is_err());
+            assert!(cursor.decode(*b"otherfp!", &secrets).is_err());
         }
     }
 });

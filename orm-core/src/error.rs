@@ -508,10 +508,14 @@ mod tests {
             Error::AlreadyExists { entity, key: k } if entity == "Org" && k == key()
         ));
         let e = Error::condition_failed("Org");
-        assert!(matches!(&e, Error::ConditionFailed { entity: Some(en), item: None } if en == "Org"));
+        assert!(
+            matches!(&e, Error::ConditionFailed { entity: Some(en), item: None } if en == "Org")
+        );
         assert_eq!(e.to_string(), "condition failed on Org");
         let e = Error::version_conflict("Org", key(), 3);
-        assert!(matches!(&e, Error::VersionConflict { expected, item: None, .. } if expected == "3"));
+        assert!(
+            matches!(&e, Error::VersionConflict { expected, item: None, .. } if expected == "3")
+        );
         assert_eq!(
             e.to_string(),
             "version conflict on Org ORG#acme / ORG: expected version 3"

@@ -20,7 +20,8 @@
 //!     MemoryBackend::new(),
 //!     FaultConfig { unprocessed: 0.3, seed: 7, ..FaultConfig::default() },
 //! );
-//! let table = Table::new(faulty, "app");
+//! // One chunk at a time, so that the seed alone decides the faults (see `FaultConfig::seed`).
+//! let table = Table::new(faulty, "app").reconfigure(|c| c.batch.concurrency = 1);
 //! table.create_table::<Row>().await?;
 //! let rows: Vec<Row> = (0..500).map(|id| Row { id }).collect();
 //! Row::batch_put(&table, &rows).await?;   // retried until all 500 are stored
@@ -50,7 +51,9 @@ pub struct FaultConfig {
     /// Whether throttling and transient faults also hit single-item calls and queries (not only
     /// batches).
     pub all_operations: bool,
-    /// The seed: the same seed and the same sequence of calls give the same faults.
+    /// The seed: the same seed and the same sequence of calls give the same faults. A batch's
+    /// chunks run concurrently (`BatchConfig::concurrency`), so their calls interleave
+    /// differently from run to run: set `concurrency` to 1 where the faults must repeat.
     pub seed: u64,
 }
 
@@ -174,19 +177,13 @@ impl FaultInjection {
 }
 
 #[async_trait]
-impl Backend for FaultInjection {
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
+impl BackendLayer for FaultInjection {
+    type Inner = dyn Backend;
+
+    fn inner(&self) -> &dyn Backend {
+        &*self.inner
     }
-    async fn create_table(&self, definition: &TableDefinition) -> Result<()> {
-        self.inner.create_table(definition).await
-    }
-    async fn describe_table(&self, name: &str) -> Result<TableDefinition> {
-        self.inner.describe_table(name).await
-    }
-    async fn delete_table(&self, name: &str) -> Result<()> {
-        self.inner.delete_table(name).await
-    }
+
     async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
         self.call_fault("GetItem", false)?;
         self.inner.get_item(request).await

@@ -19,7 +19,7 @@
 //!   version ([`Error::VersionConflict`]), or nothing ([`Error::NotFound`]).
 
 use crate::error::{Error, Result};
-use crate::expr::{Condition, Operand, Path, SetValue, Update};
+use crate::expr::{Condition, Path, SetValue, Update};
 use crate::model::Model;
 use crate::table::Layout;
 use crate::value::{Item, Key, Value};
@@ -181,7 +181,7 @@ pub(crate) fn stamp_update<M: Model>(
 fn set_created_at(update: Update, attr: &str, value: Value) -> Update {
     update.set_expr(
         Path::name(attr),
-        SetValue::IfNotExists(Path::name(attr), Operand::Value(value)),
+        SetValue::if_not_exists(Path::name(attr), value),
     )
 }
 

@@ -4,7 +4,7 @@
 
 use crate::convert::{entries_from_attributes, item_from_attributes, opt_item, AttributeMap};
 use crate::error_map::{build_error, map_sdk_error};
-use crate::schema::{create_table_parts, definition_from_description};
+use crate::schema::{create_table_parts, definition_from_description, update_table_parts};
 use crate::DynamoBackend;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::Error as ServiceError;
 use orm_core::backend::{
     Backend, BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, Capabilities, DeleteItem,
     GetItem, PutItem, QueryOutput, QueryRequest, RawItem, ScanRequest, TableDefinition,
-    TransactGet, TransactWrite, UpdateItem, WriteRequest,
+    TransactGet, TransactWrite, UpdateItem, UpdateTable, WriteRequest,
 };
 use orm_core::error::{Error, Result};
 use orm_core::Item;
@@ -383,6 +383,31 @@ impl Backend for DynamoBackend {
         )?;
         call.done(0, None);
         self.wait_deleted(name, &full).await
+    }
+
+    async fn update_table(&self, request: &UpdateTable) -> Result<()> {
+        let name = request.table.as_str();
+        let full = self.table_name(name);
+        let parts = update_table_parts(request)?;
+        let call = Call::new("UpdateTable", name, &full, None);
+        call.result(
+            self.client
+                .update_table()
+                .table_name(&full)
+                .set_attribute_definitions(parts.attribute_definitions)
+                .set_global_secondary_index_updates(parts.index_updates)
+                .set_billing_mode(parts.billing_mode)
+                .set_provisioned_throughput(parts.throughput)
+                .set_stream_specification(parts.streams)
+                .set_table_class(parts.table_class)
+                .set_deletion_protection_enabled(request.deletion_protection)
+                .send()
+                .instrument(call.span.clone())
+                .await,
+        )?;
+        call.done(0, None);
+        // The table back to ACTIVE, a created index ACTIVE, a deleted one gone.
+        self.wait_active(name, &full).await
     }
 
     async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {

@@ -28,6 +28,11 @@ pub mod streams;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
+/// The aws-sdk-dynamodb crate this backend is built on, re-exported so that code handing it a
+/// [`Client`] (or reading [`DynamoBackend::client`]) uses the same version without naming it in
+/// its own `Cargo.toml`: `orm_dynamodb::aws_sdk_dynamodb::Client`.
+pub use aws_sdk_dynamodb;
+
 use aws_sdk_dynamodb::config::retry::{RetryConfig, RetryMode};
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{Credentials, Region};

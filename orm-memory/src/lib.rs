@@ -1,11 +1,14 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod catalog;
+mod error;
 mod eval;
 mod key;
 mod limits;
 mod lock;
 mod merge;
+mod metadata;
 mod query;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
@@ -16,6 +19,11 @@ mod table;
 mod update;
 mod write;
 
+pub use crate::error::ServiceError;
+pub use crate::metadata::{
+    IndexDescription, IndexStatus, StreamDescription, TableDescription, TableSettings, TableStatus,
+    ThroughputDescription, MAX_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS,
+};
 pub use crate::snapshot::{Snapshot, SnapshotError, SNAPSHOT_VERSION};
 
 use crate::key::PrimaryKey;
@@ -26,12 +34,13 @@ use async_trait::async_trait;
 use orm_core::backend::{
     BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, Capabilities, DeleteItem, GetItem,
     KeyType, Limits, PutItem, QueryOutput, QueryRequest, RawItem, ScanRequest, TableDefinition,
-    TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
+    TransactGet, TransactWrite, TransactWriteAction, UpdateItem, UpdateTable, WriteRequest,
 };
 use orm_core::error::{CancellationCode, CancellationReason};
 use orm_core::{Backend, Error, Item, Number, Result, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -55,14 +64,17 @@ type Catalog = HashMap<String, Arc<Table>>;
 ///
 /// Locks, always taken in this order (so no two requests wait on each other in a cycle):
 /// 1. the catalog, `tables`: read-locked by every request for its whole run, write-locked only
-///    by CreateTable and DeleteTable (which take no other lock);
+///    by CreateTable, UpdateTable and DeleteTable (UpdateTable then read-locks the table's
+///    parts to rebuild it);
 /// 2. the parts of tables ([`Table`]): a request locks the parts it touches, ordered by table
 ///    name, then part index (a single-item request locks one part);
-/// 3. `tokens`, a leaf: taken last, by a transaction with a client request token, after its
-///    parts; no lock is ever taken while holding it.
+/// 3. leaves, taken last and never held while taking another lock: `tokens` (by a
+///    transaction with a client request token, after its parts) and a table's metadata.
 struct State {
     tables: ShardedLock<Catalog>,
     tokens: Mutex<HashMap<String, TokenRecord>>,
+    /// [`MemoryBackend::set_status_delay`], in nanoseconds.
+    status_delay: AtomicU64,
 }
 
 /// The table named `name`, or DynamoDB's error for a missing table.
@@ -224,6 +236,7 @@ impl MemoryBackend {
             state: Arc::new(State {
                 tables: ShardedLock::new(tables),
                 tokens: Mutex::new(HashMap::new()),
+                status_delay: AtomicU64::new(0),
             }),
         }
     }
@@ -299,8 +312,10 @@ impl MemoryBackend {
         Arc::clone(&self.catalog()[name])
     }
 
-    /// Removes, from every table with a TTL attribute, the items whose TTL attribute is a number
-    /// (epoch seconds) `<= now_epoch_seconds`; returns how many were removed.
+    /// Removes, from every table with TTL enabled (by its definition at creation, or later by
+    /// [`MemoryBackend::update_time_to_live`], which the server's UpdateTimeToLive calls), the
+    /// items whose TTL attribute is a number (epoch seconds) `<= now_epoch_seconds`; returns
+    /// how many were removed.
     ///
     /// Items whose TTL attribute is absent or not a number never expire, as in DynamoDB.
     pub fn purge_expired(&self, now_epoch_seconds: i64) -> usize {
@@ -416,32 +431,28 @@ impl Backend for MemoryBackend {
     }
 
     async fn create_table(&self, definition: &TableDefinition) -> Result<()> {
-        definition.validate()?;
-        let mut tables = self.state.tables.write();
-        if tables.contains_key(&definition.name) {
-            return Err(Error::TableExists {
-                table: definition.name.clone(),
-                source: None,
-            });
-        }
-        let table = Table::new(definition.clone(), Limits::default())?;
-        tables.insert(definition.name.clone(), Arc::new(table));
-        Ok(())
+        self.create_table_with(definition, &TableSettings::default())
+            .map(drop)
     }
 
     async fn describe_table(&self, name: &str) -> Result<TableDefinition> {
         service("DescribeTable", || {
-            Ok(table_named(&self.catalog(), name)?.schema.def.clone())
+            let tables = self.catalog();
+            let table = table_named(&tables, name)?;
+            let ttl_attribute = table.metadata().ttl.clone();
+            Ok(TableDefinition {
+                ttl_attribute,
+                ..table.schema.def.clone()
+            })
         })
     }
 
     async fn delete_table(&self, name: &str) -> Result<()> {
-        self.state
-            .tables
-            .write()
-            .remove(name)
-            .map(drop)
-            .ok_or_else(|| table_not_found(name))
+        self.delete_table_described(name).map(drop)
+    }
+
+    async fn update_table(&self, request: &UpdateTable) -> Result<()> {
+        self.update_table_now(request, false).map(drop)
     }
 
     async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
@@ -485,7 +496,11 @@ impl Backend for MemoryBackend {
         request.validate()?;
         service("Query", || {
             let tables = self.catalog();
-            query::query_with(table_named(&tables, &request.table)?, request, Part::share)
+            let table = table_named(&tables, &request.table)?;
+            if table.pending.is_some() {
+                table.check_readable(request.index.as_deref(), self.status_delay())?;
+            }
+            query::query_with(table, request, Part::share)
         })
     }
 
@@ -493,7 +508,11 @@ impl Backend for MemoryBackend {
         request.validate()?;
         service("Scan", || {
             let tables = self.catalog();
-            query::scan_with(table_named(&tables, &request.table)?, request, Part::share)
+            let table = table_named(&tables, &request.table)?;
+            if table.pending.is_some() {
+                table.check_readable(request.index.as_deref(), self.status_delay())?;
+            }
+            query::scan_with(table, request, Part::share)
         })
     }
 

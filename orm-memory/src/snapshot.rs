@@ -7,11 +7,16 @@
 //!
 //! The file format is documented on [`Snapshot`].
 
+use crate::key::key_type_name;
+use crate::metadata::{
+    check_tags, new_table_id, now_ms, StreamDescription, TableMetadata, ThroughputState,
+};
 use crate::table::Frozen;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use orm_core::backend::{
-    IndexDefinition, KeyAttribute, KeyType, Limits, Projection, TableDefinition,
+    BillingMode, IndexDefinition, KeyAttribute, KeyType, Limits, Projection, StreamViewType,
+    TableClass, TableDefinition, Throughput,
 };
 use orm_core::{Error, Item, Number, Value};
 use serde_json::{json, Map, Value as Json};
@@ -20,12 +25,17 @@ use std::fmt;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The `format` field of a snapshot file.
 const FORMAT: &str = "orm-memory snapshot";
 
-/// The file format version [`Snapshot::write_to`] writes (and the only one read).
-pub const SNAPSHOT_VERSION: u64 = 1;
+/// The file format version [`Snapshot::write_to`] writes. Version 1 files (without the tables'
+/// metadata) are read too.
+pub const SNAPSHOT_VERSION: u64 = 2;
+
+/// The file format versions [`Snapshot::read_from`] reads.
+const READABLE_VERSIONS: [u64; 2] = [1, 2];
 
 /// A frozen, immutable copy of a [`MemoryBackend`](crate::MemoryBackend)'s tables and items.
 ///
@@ -33,7 +43,7 @@ pub const SNAPSHOT_VERSION: u64 = 1;
 /// [`Snapshot::fork`] makes, also in O(1), a new backend starting from it, whose writes never
 /// affect the snapshot, the backend it came from, or other forks. Cloning a snapshot shares it.
 /// [`Snapshot::save`] / [`Snapshot::load`] keep one in a file (the
-/// [format](#file-format-version-1) is below), for fixtures checked into a repository.
+/// [format](#file-format-version-2) is below), for fixtures checked into a repository.
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -61,19 +71,28 @@ pub const SNAPSHOT_VERSION: u64 = 1;
 /// # Ok::<(), orm_core::Error>(()) }).unwrap();
 /// ```
 ///
-/// # File format, version 1
+/// # File format, version 2
 ///
 /// A snapshot file is UTF-8 JSON, one object:
 ///
 /// ```text
-/// {"format": "orm-memory snapshot", "version": 1, "tables": [TABLE, ...]}
+/// {"format": "orm-memory snapshot", "version": 2, "tables": [TABLE, ...]}
 /// TABLE := {"name": "app",
 ///           "partition_key": KEY, "sort_key": KEY | null,
 ///           "indexes": [{"name": "gsi1", "local": false, "partition_key": KEY,
 ///                        "sort_key": KEY | null,
 ///                        "projection": "ALL" | "KEYS_ONLY" | {"INCLUDE": ["attr", ...]}}],
 ///           "ttl_attribute": "expires" | null,
+///           "id": "uuid", "created_ms": 1700000000123,
+///           "billing_mode": "PAY_PER_REQUEST" | "PROVISIONED",
+///           "pay_per_request_since_ms": 1700000000123 | null,
+///           "throughput": THROUGHPUT | null, "index_throughput": {"gsi1": THROUGHPUT, ...},
+///           "stream": {"view_type": "NEW_IMAGE", "label": "2024-01-31T12:34:56.789"} | null,
+///           "table_class": "STANDARD" | "STANDARD_INFREQUENT_ACCESS",
+///           "deletion_protection": false, "tags": {"key": "value", ...},
 ///           "items": [ITEM, ...]}
+/// THROUGHPUT := {"read": 5, "write": 5, "last_increase_ms": MS | null,
+///                "last_decrease_ms": MS | null, "decreases": 0}
 /// KEY   := {"name": "pk", "type": "S" | "N" | "B"}
 /// ITEM  := {"attr": VALUE, ...}                    (DynamoDB JSON, as DynamoDB's API writes it)
 /// VALUE := {"S": "text"} | {"N": "12.5"} | {"B": "base64"} | {"BOOL": true} | {"NULL": true}
@@ -82,10 +101,16 @@ pub const SNAPSHOT_VERSION: u64 = 1;
 /// ```
 ///
 /// Numbers are JSON strings (exact, up to DynamoDB's 38 digits); binaries are standard base64
-/// with padding. [`Snapshot::write_to`] writes tables in name order and items in key order,
-/// one item per line, so a fixture checked into a repository diffs line by line. Loading checks
-/// everything a `CreateTable` and a `PutItem` would check; remembered transaction tokens are not
-/// part of a snapshot. A reader refuses any `version` other than the ones it knows (1).
+/// with padding; times are milliseconds since the epoch. [`Snapshot::write_to`] writes tables
+/// in name order and items in key order, one item per line, so a fixture checked into a
+/// repository diffs line by line. Loading checks everything a `CreateTable` and a `PutItem`
+/// would check; remembered transaction tokens are not part of a snapshot, and a table change
+/// in progress (UpdateTable) is complete in it.
+///
+/// The table metadata (from `id` to `tags`) may be left out, field by field: a table then has a
+/// new id, was created when loaded, is billed on demand, has no stream, is `STANDARD`, without
+/// deletion protection or tags. Version 1 files are this format without those fields, and are
+/// read the same way. A reader refuses any `version` other than the ones it knows (1 and 2).
 #[derive(Clone, Default)]
 pub struct Snapshot {
     pub(crate) tables: Arc<HashMap<String, Frozen>>,
@@ -103,12 +128,13 @@ impl fmt::Debug for Snapshot {
 }
 
 impl PartialEq for Snapshot {
-    /// The same tables (definitions) holding the same items.
+    /// The same tables (definitions and metadata) holding the same items.
     fn eq(&self, other: &Snapshot) -> bool {
         self.tables.len() == other.tables.len()
             && self.tables.iter().all(|(name, table)| {
                 other.tables.get(name).is_some_and(|o| {
                     table.def() == o.def()
+                        && table.metadata == o.metadata
                         && table.len() == o.len()
                         && table.items().zip(o.items()).all(|(a, b)| a == b)
                 })
@@ -140,7 +166,8 @@ pub enum SnapshotError {
         path: Option<PathBuf>,
         /// The file's `version` field as JSON text (`2`, `"1"`; `null` when it has none).
         found: String,
-        /// The version this build reads ([`SNAPSHOT_VERSION`]).
+        /// The newest version this build reads ([`SNAPSHOT_VERSION`]; it reads every version
+        /// from 1).
         supported: u64,
     },
 }
@@ -178,7 +205,7 @@ impl fmt::Display for SnapshotError {
                 found, supported, ..
             } => write!(
                 f,
-                "format version {found} is not supported: this build reads version {supported}"
+                "format version {found} is not supported: this build reads versions 1 to {supported}"
             ),
         }
     }
@@ -218,7 +245,7 @@ impl Snapshot {
         self.tables.get(table).map(Frozen::len)
     }
 
-    /// Writes the snapshot to a file (created or replaced), in the [format](Snapshot#file-format-version-1).
+    /// Writes the snapshot to a file (created or replaced), in the [format](Snapshot#file-format-version-2).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), SnapshotError> {
         let path = path.as_ref();
         let file =
@@ -233,7 +260,7 @@ impl Snapshot {
         Snapshot::read_from(io::BufReader::new(file)).map_err(|e| e.with_path(path))
     }
 
-    /// Writes the snapshot in the [format](Snapshot#file-format-version-1): tables in name
+    /// Writes the snapshot in the [format](Snapshot#file-format-version-2): tables in name
     /// order, items in key order, one per line.
     pub fn write_to(&self, out: impl Write) -> Result<(), SnapshotError> {
         let mut out = BufWriter::new(out);
@@ -244,8 +271,9 @@ impl Snapshot {
         )?;
         for (i, name) in self.table_names().iter().enumerate() {
             let table = &self.tables[name];
-            let mut head = definition_to_json(table.def());
+            let mut head = definition_to_json(&table.def());
             head.remove("name");
+            head.extend(metadata_to_json(&table.metadata));
             write!(
                 out,
                 "{}\n{{\"name\": {}",
@@ -267,8 +295,8 @@ impl Snapshot {
         Ok(())
     }
 
-    /// Reads a snapshot in the [format](Snapshot#file-format-version-1), checking every table
-    /// definition as `CreateTable` does and every item as `PutItem` does.
+    /// Reads a snapshot in the [format](Snapshot#file-format-version-2) (or version 1),
+    /// checking every table definition as `CreateTable` does and every item as `PutItem` does.
     pub fn read_from(input: impl Read) -> Result<Snapshot, SnapshotError> {
         let doc: Json = serde_json::from_reader(input).map_err(|e| {
             if e.is_io() {
@@ -290,7 +318,7 @@ impl Snapshot {
             )));
         }
         match doc.get("version") {
-            Some(v) if v.as_u64() == Some(SNAPSHOT_VERSION) => {}
+            Some(v) if v.as_u64().is_some_and(|v| READABLE_VERSIONS.contains(&v)) => {}
             other => {
                 return Err(SnapshotError::UnsupportedVersion {
                     path: None,
@@ -310,7 +338,7 @@ impl Snapshot {
                     None => format!("table {i}: {e}"),
                 })
             })?;
-            let name = table.def().name.clone();
+            let name = table.schema.def.name.clone();
             if out.insert(name.clone(), table).is_some() {
                 return Err(SnapshotError::corrupt(format!(
                     "table `{name}` appears twice"
@@ -338,14 +366,6 @@ fn brief(value: &Json) -> String {
     match text.char_indices().nth(60) {
         Some((at, _)) => format!("{}...", &text[..at]),
         None => text,
-    }
-}
-
-fn key_type_name(t: KeyType) -> &'static str {
-    match t {
-        KeyType::S => "S",
-        KeyType::N => "N",
-        KeyType::B => "B",
     }
 }
 
@@ -382,6 +402,186 @@ fn definition_to_json(def: &TableDefinition) -> Map<String, Json> {
         unreachable!("json! of an object is an object")
     };
     map
+}
+
+/// Milliseconds since the epoch of `t`.
+fn millis(t: SystemTime) -> u64 {
+    u64::try_from(t.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis()).unwrap_or(u64::MAX)
+}
+
+fn throughput_to_json(state: &ThroughputState) -> Json {
+    json!({
+        "read": state.units.read_capacity_units,
+        "write": state.units.write_capacity_units,
+        "last_increase_ms": state.last_increase.map(millis),
+        "last_decrease_ms": state.last_decrease.map(millis),
+        "decreases": state.decreases,
+    })
+}
+
+/// A table's metadata fields (`id` to `tags`).
+fn metadata_to_json(metadata: &TableMetadata) -> Map<String, Json> {
+    let Json::Object(map) = json!({
+        "id": metadata.id,
+        "created_ms": millis(metadata.created),
+        "billing_mode": metadata.billing_mode.as_str(),
+        "pay_per_request_since_ms": metadata.pay_per_request_since.map(millis),
+        "throughput": metadata.throughput.as_ref().map(throughput_to_json),
+        "index_throughput": Map::from_iter(
+            metadata.index_throughput.iter().map(|(k, v)| (k.clone(), throughput_to_json(v)))
+        ),
+        "stream": metadata.stream.as_ref().map(|s| json!({
+            "view_type": s.view_type.as_str(), "label": s.label
+        })),
+        "table_class": metadata.table_class.as_str(),
+        "deletion_protection": metadata.deletion_protection,
+        "tags": Map::from_iter(
+            metadata.tags.iter().map(|(k, v)| (k.clone(), Json::String(v.clone())))
+        ),
+    }) else {
+        unreachable!("json! of an object is an object")
+    };
+    map
+}
+
+/// An optional field: `None` when absent or null.
+fn optional<'a>(object: &'a Json, field: &str) -> Option<&'a Json> {
+    object.get(field).filter(|v| !v.is_null())
+}
+
+/// An optional time in milliseconds since the epoch.
+fn time_field(object: &Json, field: &str) -> Result<Option<SystemTime>, String> {
+    optional(object, field)
+        .map(|v| {
+            v.as_u64()
+                .map(|ms| UNIX_EPOCH + Duration::from_millis(ms))
+                .ok_or_else(|| format!("`{field}` is not a time in milliseconds: {}", brief(v)))
+        })
+        .transpose()
+}
+
+fn throughput_from_json(value: &Json, what: &str) -> Result<ThroughputState, String> {
+    let units = |field: &str| {
+        value
+            .get(field)
+            .and_then(Json::as_u64)
+            .filter(|&n| (1..=Throughput::MAX_UNITS).contains(&n))
+            .ok_or_else(|| {
+                format!(
+                    "{what}: `{field}` is not a capacity from 1 to {}",
+                    Throughput::MAX_UNITS
+                )
+            })
+    };
+    Ok(ThroughputState {
+        units: Throughput::new(units("read")?, units("write")?),
+        last_increase: time_field(value, "last_increase_ms").map_err(|e| format!("{what}: {e}"))?,
+        last_decrease: time_field(value, "last_decrease_ms").map_err(|e| format!("{what}: {e}"))?,
+        decreases: match optional(value, "decreases") {
+            None => 0,
+            Some(n) => n
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| format!("{what}: `decreases` is not a count: {}", brief(n)))?,
+        },
+    })
+}
+
+/// A table's metadata from its fields (each optional: see the format), for `def`.
+fn metadata_from_json(table: &Json, def: &TableDefinition) -> Result<TableMetadata, String> {
+    let text = |field: &str| -> Result<Option<&str>, String> {
+        optional(table, field)
+            .map(|v| {
+                v.as_str()
+                    .ok_or_else(|| format!("`{field}` is not a string: {}", brief(v)))
+            })
+            .transpose()
+    };
+    let billing_mode = match text("billing_mode")? {
+        None | Some("PAY_PER_REQUEST") => BillingMode::PayPerRequest,
+        Some("PROVISIONED") => BillingMode::Provisioned,
+        Some(other) => {
+            return Err(format!(
+                "`billing_mode` is `{other}`, not PAY_PER_REQUEST or PROVISIONED"
+            ))
+        }
+    };
+    let throughput = optional(table, "throughput")
+        .map(|t| throughput_from_json(t, "`throughput`"))
+        .transpose()?;
+    if billing_mode == BillingMode::Provisioned && throughput.is_none() {
+        return Err("a PROVISIONED table needs a `throughput`".into());
+    }
+    let mut index_throughput = BTreeMap::new();
+    if let Some(map) = optional(table, "index_throughput") {
+        let map = map
+            .as_object()
+            .ok_or_else(|| format!("`index_throughput` is not an object: {}", brief(map)))?;
+        for (name, t) in map {
+            if !def.indexes.iter().any(|i| &i.name == name && !i.local) {
+                return Err(format!(
+                    "`index_throughput` names `{name}`, which is not a global index of the table"
+                ));
+            }
+            let what = format!("`index_throughput.{name}`");
+            index_throughput.insert(name.clone(), throughput_from_json(t, &what)?);
+        }
+    }
+    let stream = optional(table, "stream")
+        .map(|s| -> Result<StreamDescription, String> {
+            let view_type = s
+                .get("view_type")
+                .and_then(Json::as_str)
+                .and_then(StreamViewType::from_name)
+                .ok_or_else(|| format!("`stream.view_type` is not a view type: {}", brief(s)))?;
+            let label = string_field(s, "label").map_err(|e| format!("`stream`: {e}"))?;
+            Ok(StreamDescription { view_type, label })
+        })
+        .transpose()?;
+    let table_class = match text("table_class")? {
+        None => TableClass::Standard,
+        Some(name) => TableClass::from_name(name).ok_or_else(|| {
+            format!("`table_class` is `{name}`, not STANDARD or STANDARD_INFREQUENT_ACCESS")
+        })?,
+    };
+    let deletion_protection = match optional(table, "deletion_protection") {
+        None => false,
+        Some(Json::Bool(b)) => *b,
+        Some(other) => {
+            return Err(format!(
+                "`deletion_protection` is not a boolean: {}",
+                brief(other)
+            ))
+        }
+    };
+    let mut tags = BTreeMap::new();
+    if let Some(map) = optional(table, "tags") {
+        let map = map
+            .as_object()
+            .ok_or_else(|| format!("`tags` is not an object: {}", brief(map)))?;
+        let pairs = map
+            .iter()
+            .map(|(k, v)| {
+                v.as_str()
+                    .map(|v| (k.clone(), v.to_owned()))
+                    .ok_or_else(|| format!("tag `{k}` is not a string: {}", brief(v)))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        check_tags("Snapshot", &pairs, &mut tags).map_err(|e| e.to_string())?;
+    }
+    Ok(TableMetadata {
+        id: text("id")?.map_or_else(new_table_id, str::to_owned),
+        created: time_field(table, "created_ms")?.unwrap_or_else(now_ms),
+        ttl: def.ttl_attribute.clone(),
+        billing_mode,
+        pay_per_request_since: time_field(table, "pay_per_request_since_ms")?,
+        throughput,
+        index_throughput,
+        stream,
+        table_class,
+        deletion_protection,
+        tags,
+    })
 }
 
 fn string_field(object: &Json, field: &str) -> Result<String, String> {
@@ -482,11 +682,13 @@ fn definition_from_json(table: &Json) -> Result<TableDefinition, String> {
 /// A table read from its JSON, its items distributed into their parts.
 fn read_table(json: &Json) -> Result<Frozen, String> {
     let def = definition_from_json(json)?;
+    let metadata = metadata_from_json(json, &def)?;
     // A file is not a request: a definition CreateTable would reject is invalid input either way.
-    let mut table = Frozen::new(def, Limits::default()).map_err(|e| match e {
-        Error::ServiceValidation { message, .. } => Error::validation(message).to_string(),
-        other => other.to_string(),
-    })?;
+    let mut table =
+        Frozen::with_metadata(def, Limits::default(), metadata).map_err(|e| match e {
+            Error::ServiceValidation { message, .. } => Error::validation(message).to_string(),
+            other => other.to_string(),
+        })?;
     for (i, item) in array(json.get("items"), "`items`")?.iter().enumerate() {
         let item = item_from_json(item).map_err(|e| format!("item {i}: {e}"))?;
         let key = table

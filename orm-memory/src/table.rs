@@ -23,13 +23,18 @@ use crate::key::{check_key_value, exact_key, KeyPart, PrimaryKey, Slot};
 use crate::limits;
 use crate::lock::{ReadGuard, ShardedLock, WriteGuard};
 use crate::merge::Merge;
+use crate::metadata::{
+    IndexDescription, IndexStatus, TableDescription, TableMetadata, TableStatus,
+};
 use crate::stored::{Dict, Names, Selector, SharedStored, Stored};
 use orm_core::backend::{
     IndexDefinition, KeyAttribute, Limits, Projection, RawItem, TableDefinition,
 };
 use orm_core::expr::{Condition, Path};
 use orm_core::{Error, Item, Number, Result, Value};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
 
 /// How many parts a table has: fixed, so that where an item lives (and so which writes
 /// contend) does not vary by machine.
@@ -88,6 +93,29 @@ impl Index {
         let pk = KeyPart::from_value(item.get(&self.def.partition_key.name)?)?;
         let sk = match &self.def.sort_key {
             Some(attr) => KeyPart::from_value(item.get(&attr.name)?)?,
+            None => KeyPart::MIN,
+        };
+        Some((pk, (sk, key.pk.clone(), key.sk.clone())))
+    }
+
+    /// Where a stored item goes when the index is built over a table that holds it (a
+    /// backfill): `None` when it lacks an index key attribute, or holds one of another type
+    /// than declared or that is not a valid key (empty, too long), which DynamoDB's backfill
+    /// also leaves out of the index.
+    fn backfill_position(
+        &self,
+        names: &Dict,
+        item: &Stored,
+        key: &PrimaryKey,
+        limits: &Limits,
+    ) -> Option<(KeyPart, IndexKey)> {
+        let part = |attr: &KeyAttribute, slot: Slot| {
+            let value = item.get(names, &attr.name)?;
+            check_key_value(attr, &value, slot, Some(&self.def.name), limits).ok()
+        };
+        let pk = part(&self.def.partition_key, Slot::Partition)?;
+        let sk = match &self.def.sort_key {
+            Some(attr) => part(attr, Slot::Sort)?,
             None => KeyPart::MIN,
         };
         Some((pk, (sk, key.pk.clone(), key.sk.clone())))
@@ -470,18 +498,87 @@ impl Part {
             .map(|(key, item)| (key, self.decode(item)))
     }
 
-    /// Deletes the items whose TTL attribute is a number `<= now` (epoch seconds).
-    pub(crate) fn purge_expired(&mut self, now: &Number) -> usize {
-        let Some(ttl) = self.schema.def.ttl_attribute.clone() else {
-            return 0;
-        };
+    /// The size of the part's items, in DynamoDB's bytes.
+    pub(crate) fn size_bytes(&self) -> usize {
+        self.partitions
+            .values()
+            .flat_map(|partition| partition.values())
+            .map(Stored::size)
+            .sum()
+    }
+
+    /// How many entries the part's slice of index `position` holds, and their size (as
+    /// projected).
+    pub(crate) fn index_stats(&self, position: usize) -> (usize, usize) {
+        self.indexes[position]
+            .values()
+            .flat_map(|partition| partition.values())
+            .fold((0, 0), |(count, bytes), entry| {
+                (count + 1, bytes + entry.size())
+            })
+    }
+
+    /// This part's items under another definition of its table, `schema`, that differs by its
+    /// secondary indexes: an index both have keeps its entries (shared, O(1)); a new one is
+    /// built from the part's items (a backfill); one `schema` lacks is dropped.
+    pub(crate) fn reindexed(&self, schema: Arc<Schema>) -> Part {
+        let mut names = self.names.clone();
+        let mut scratch = Vec::new();
+        let indexes = schema
+            .indexes
+            .iter()
+            .map(|index| {
+                let kept = self
+                    .schema
+                    .indexes
+                    .iter()
+                    .position(|old| old.def == index.def);
+                if let Some(old) = kept {
+                    return self.indexes[old].clone();
+                }
+                let mut entries = IndexMap::new();
+                for (pk, partition) in &self.partitions {
+                    for (sk, stored) in partition {
+                        let key = PrimaryKey {
+                            pk: pk.clone(),
+                            sk: sk.clone(),
+                        };
+                        let Some((ipk, position)) =
+                            index.backfill_position(names.dict(), stored, &key, &schema.limits)
+                        else {
+                            continue;
+                        };
+                        let entry = if index.projects_all() {
+                            stored.clone()
+                        } else {
+                            let item = stored.decode(names.dict());
+                            Stored::encode(&item, &mut names, &mut scratch, Some(&index.kept))
+                        };
+                        entries.entry(ipk).or_default().insert(position, entry);
+                    }
+                }
+                entries
+            })
+            .collect();
+        Part {
+            schema,
+            partitions: self.partitions.clone(),
+            indexes,
+            names,
+            scratch: Vec::new(),
+            len: self.len,
+        }
+    }
+
+    /// Deletes the items whose TTL attribute `ttl` is a number `<= now` (epoch seconds).
+    pub(crate) fn purge_expired(&mut self, now: &Number, ttl: &str) -> usize {
         let expired: Vec<PrimaryKey> = self
             .partitions
             .iter()
             .flat_map(|(pk, items)| {
                 items
                     .iter()
-                    .filter_map(|(sk, item)| match item.get(self.names.dict(), &ttl) {
+                    .filter_map(|(sk, item)| match item.get(self.names.dict(), ttl) {
                         Some(Value::N(at)) if at <= *now => Some(PrimaryKey {
                             pk: pk.clone(),
                             sk: sk.clone(),
@@ -502,19 +599,41 @@ fn merged_items<'a>(parts: &[&'a Part]) -> impl Iterator<Item = Item> + 'a {
     Merge::new(parts.iter().map(|&p| p.items()), true).map(|(_, item)| item)
 }
 
-/// A live table: its definition and its [`PARTS`] parts, each behind its own lock.
+/// An UpdateTable change in progress: what DescribeTable reports, and what reads of a new
+/// index are refused for, until the backend's status delay has passed since `at`.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingChange {
+    /// When the change was made.
+    pub(crate) at: Instant,
+    /// The global index being created (backfilled).
+    pub(crate) creating_index: Option<String>,
+    /// The global index being deleted (already out of the table's definition).
+    pub(crate) deleting_index: Option<IndexDefinition>,
+    /// The global indexes whose throughput is changing.
+    pub(crate) updating_indexes: Vec<String>,
+}
+
+/// A live table: its definition, its [`PARTS`] parts, each behind its own lock, and its
+/// metadata.
 ///
 /// Lock order (see the crate's `MemoryBackend` docs): a request locks the parts it touches in
-/// increasing part index, after every part of the tables before it by name.
+/// increasing part index, after every part of the tables before it by name; the metadata lock is
+/// a leaf, taken last and never held while taking another.
 #[derive(Debug)]
 pub(crate) struct Table {
     /// The definition, shared with the parts.
     pub(crate) schema: Arc<Schema>,
     parts: Box<[ShardedLock<Part>]>,
+    metadata: Mutex<TableMetadata>,
+    /// The UpdateTable change in progress, if any (set when the table is rebuilt for it).
+    pub(crate) pending: Option<PendingChange>,
+    /// Whether `pending` was seen complete: it then stays complete, whatever the delay later.
+    settled: AtomicBool,
 }
 
 impl Table {
-    /// A new empty table, after checking its definition.
+    /// A new empty table, after checking its definition (with the default settings).
+    #[cfg(test)]
     pub(crate) fn new(def: TableDefinition, limits: Limits) -> Result<Table> {
         Ok(Table::from_frozen(Frozen::new(def, limits)?))
     }
@@ -524,15 +643,156 @@ impl Table {
         Table {
             schema: frozen.schema,
             parts: frozen.parts.into_iter().map(ShardedLock::new).collect(),
+            metadata: Mutex::new(frozen.metadata),
+            pending: None,
+            settled: AtomicBool::new(true),
         }
     }
 
     /// A frozen copy of the parts whose read guards are `parts` (all of this table's, from
-    /// [`Table::read_all`]): O(1) per part.
+    /// [`Table::read_all`]): O(1) per part. A change in progress is complete in the copy.
     pub(crate) fn freeze(&self, parts: &[ReadGuard<'_, Part>]) -> Frozen {
         Frozen {
             schema: Arc::clone(&self.schema),
             parts: parts.iter().map(|p| Part::clone(p)).collect(),
+            metadata: self.metadata().clone(),
+        }
+    }
+
+    /// The table's metadata, locked (a leaf lock).
+    pub(crate) fn metadata(&self) -> MutexGuard<'_, TableMetadata> {
+        self.metadata.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// This table with the secondary indexes of `def` (its keys unchanged) and `metadata`,
+    /// each part re-indexed ([`Part::reindexed`]: new indexes backfilled), with `pending` the
+    /// change in progress. Every part is read-locked meanwhile; the caller holds the catalog's
+    /// write lock, so no request is running.
+    pub(crate) fn reshaped(
+        &self,
+        def: TableDefinition,
+        metadata: TableMetadata,
+        pending: Option<PendingChange>,
+    ) -> Result<Table> {
+        let schema = Arc::new(Schema::new(def, self.schema.limits.clone())?);
+        let parts = self
+            .read_all()
+            .iter()
+            .map(|part| ShardedLock::new(part.reindexed(Arc::clone(&schema))))
+            .collect();
+        Ok(Table {
+            schema,
+            parts,
+            metadata: Mutex::new(metadata),
+            settled: AtomicBool::new(pending.is_none()),
+            pending,
+        })
+    }
+
+    /// The change in progress, while `delay` has not passed since it was made (once seen
+    /// complete, it stays complete).
+    pub(crate) fn pending_within(&self, delay: Duration) -> Option<&PendingChange> {
+        if self.settled.load(Ordering::Relaxed) {
+            return None;
+        }
+        let pending = self.pending.as_ref()?;
+        if pending.at.elapsed() < delay {
+            Some(pending)
+        } else {
+            self.settled.store(true, Ordering::Relaxed);
+            None
+        }
+    }
+
+    /// The change in progress as the answer to the request that made it reports it.
+    pub(crate) fn pending_as_made(&self) -> Option<&PendingChange> {
+        self.pending.as_ref()
+    }
+
+    /// DynamoDB's refusal to read an index still being backfilled.
+    pub(crate) fn check_readable(&self, index: Option<&str>, delay: Duration) -> Result<()> {
+        let creating = self
+            .pending_within(delay)
+            .and_then(|p| p.creating_index.as_deref());
+        match (index, creating) {
+            (Some(index), Some(creating)) if index == creating => Err(Error::validation(format!(
+                "Cannot read from backfilling global secondary index: {index}"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// The table as DescribeTable reports it, `delay` being how long a change stays in
+    /// progress (`None`: as the answer to the UpdateTable that made the change reports it):
+    /// counts and sizes read with every part read-locked at once.
+    pub(crate) fn describe(&self, delay: Option<Duration>) -> TableDescription {
+        let now = SystemTime::now();
+        let parts = self.read_all();
+        let metadata = self.metadata().clone();
+        let pending = match delay {
+            Some(delay) => self.pending_within(delay),
+            None => self.pending_as_made(),
+        };
+        let mut indexes: Vec<IndexDescription> = self
+            .schema
+            .indexes
+            .iter()
+            .enumerate()
+            .map(|(position, index)| {
+                let (item_count, size_bytes) = parts
+                    .iter()
+                    .map(|p| p.index_stats(position))
+                    .fold((0, 0), |(c, b), (pc, pb)| (c + pc, b + pb));
+                let name = index.def.name.as_str();
+                let creating = pending.is_some_and(|p| p.creating_index.as_deref() == Some(name));
+                let updating =
+                    pending.is_some_and(|p| p.updating_indexes.iter().any(|u| u == name));
+                IndexDescription {
+                    definition: index.def.clone(),
+                    status: if creating {
+                        IndexStatus::Creating
+                    } else if updating {
+                        IndexStatus::Updating
+                    } else {
+                        IndexStatus::Active
+                    },
+                    backfilling: creating,
+                    throughput: (!index.def.local).then(|| metadata.throughput_of(Some(name), now)),
+                    item_count,
+                    size_bytes,
+                }
+            })
+            .collect();
+        if let Some(deleting) = pending.and_then(|p| p.deleting_index.as_ref()) {
+            indexes.push(IndexDescription {
+                definition: deleting.clone(),
+                status: IndexStatus::Deleting,
+                backfilling: false,
+                throughput: Some(metadata.throughput_of(Some(&deleting.name), now)),
+                item_count: 0,
+                size_bytes: 0,
+            });
+        }
+        let mut definition = self.schema.def.clone();
+        definition.ttl_attribute = metadata.ttl.clone();
+        TableDescription {
+            definition,
+            status: if pending.is_some() {
+                TableStatus::Updating
+            } else {
+                TableStatus::Active
+            },
+            id: metadata.id.clone(),
+            created: metadata.created,
+            billing_mode: metadata.billing_mode,
+            pay_per_request_since: metadata.pay_per_request_since,
+            throughput: metadata.throughput_of(None, now),
+            stream: metadata.stream.clone(),
+            table_class: metadata.table_class,
+            deletion_protection: metadata.deletion_protection,
+            item_count: parts.iter().map(|p| p.len()).sum(),
+            size_bytes: parts.iter().map(|p| p.size_bytes()).sum(),
+            indexes,
         }
     }
 
@@ -564,36 +824,59 @@ impl Table {
         self.write(part_of(&key.pk)).put(key, item)
     }
 
-    /// Deletes, part by part, the items whose TTL attribute is a number `<= now`.
+    /// Deletes, part by part, the items whose TTL attribute (the metadata's, when TTL is
+    /// enabled) is a number `<= now`.
     pub(crate) fn purge_expired(&self, now: &Number) -> usize {
-        if self.schema.def.ttl_attribute.is_none() {
+        let Some(ttl) = self.metadata().ttl.clone() else {
             return 0;
-        }
-        (0..PARTS).map(|i| self.write(i).purge_expired(now)).sum()
+        };
+        (0..PARTS)
+            .map(|i| self.write(i).purge_expired(now, &ttl))
+            .sum()
     }
 }
 
-/// A table's parts without locks: a snapshot's frozen copy, or a table being loaded.
+/// A table's parts without locks, and its metadata: a snapshot's frozen copy, or a table being
+/// loaded or created.
 #[derive(Debug, Clone)]
 pub(crate) struct Frozen {
-    /// The definition, shared with the parts.
+    /// The definition, shared with the parts (its TTL attribute is in `metadata`).
     pub(crate) schema: Arc<Schema>,
     parts: Vec<Part>,
+    /// The table's metadata.
+    pub(crate) metadata: TableMetadata,
 }
 
 impl Frozen {
-    /// A new empty table, after checking its definition.
+    /// A new empty table, after checking its definition, with the default settings
+    /// ([`TableSettings::default`]) and the definition's TTL attribute.
+    #[cfg(test)]
     pub(crate) fn new(def: TableDefinition, limits: Limits) -> Result<Frozen> {
+        let metadata = TableMetadata::new(&def, &crate::metadata::TableSettings::default());
+        Frozen::with_metadata(def, limits, metadata)
+    }
+
+    /// A new empty table with this metadata (whose TTL attribute, not the definition's, counts).
+    pub(crate) fn with_metadata(
+        mut def: TableDefinition,
+        limits: Limits,
+        metadata: TableMetadata,
+    ) -> Result<Frozen> {
+        def.ttl_attribute = None;
         let schema = Arc::new(Schema::new(def, limits)?);
         Ok(Frozen {
             parts: (0..PARTS).map(|_| Part::new(Arc::clone(&schema))).collect(),
             schema,
+            metadata,
         })
     }
 
-    /// The table's definition.
-    pub(crate) fn def(&self) -> &TableDefinition {
-        &self.schema.def
+    /// The table's definition, with its TTL attribute.
+    pub(crate) fn def(&self) -> TableDefinition {
+        TableDefinition {
+            ttl_attribute: self.metadata.ttl.clone(),
+            ..self.schema.def.clone()
+        }
     }
 
     /// Stores a (checked) item in its part, replacing and returning the one with the same key.
@@ -801,9 +1084,9 @@ mod tests {
                 .with("sk", "1")
                 .with("expires", "50"),
         );
-        assert_eq!(t.purge_expired(&Number::from(150)), 1);
+        assert_eq!(t.purge_expired(&Number::from(150), "expires"), 1);
         assert_eq!(t.len(), 3);
-        assert_eq!(t.purge_expired(&Number::from(200)), 1);
-        assert_eq!(t.purge_expired(&Number::from(10_000)), 0);
+        assert_eq!(t.purge_expired(&Number::from(200), "expires"), 1);
+        assert_eq!(t.purge_expired(&Number::from(10_000), "expires"), 0);
     }
 }

@@ -1,142 +1,33 @@
 //! Bad input over real HTTP: a raw HTTP/1.1 client on `std::net::TcpStream` sends MemoryServer
 //! what no SDK would (malformed JSON, unknown targets and parameters, wrong types, oversized
 //! bodies and expressions, invalid keys, oversized or partly invalid batches, a cancelled
-//! transaction) and checks DynamoDB-shaped 400 answers: the status, `__type` ending in the code,
-//! a message naming what was wrong, and that nothing was written. Every answer is also checked
-//! for `x-amzn-RequestId` and a correct `x-amz-crc32`.
+//! transaction, UpdateTable and tag requests DynamoDB refuses) and checks DynamoDB-shaped 400
+//! answers: the status, `__type` ending in the code, a message naming what was wrong, and that
+//! nothing was written or changed. It also checks what the table operations answer (UpdateTable's
+//! statuses, DescribeTable's fields, tags, TTL) against the engine's one truth, and the expression
+//! forms DynamoDB accepts that the ORM never writes (function calls as `SET` operands,
+//! parentheses, key conditions written value-first). Every answer is also checked for
+//! `x-amzn-RequestId` and a correct `x-amz-crc32`.
+
+mod raw_http;
 
 use orm_memory::server::{MemoryServer, MAX_REQUEST_BYTES};
 use orm_memory::MemoryBackend;
+use raw_http::Answer;
 use serde_json::{json, Value as Json};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::net::SocketAddr;
 
 const TARGET: &str = "DynamoDB_20120810.";
 const TABLE: &str = "things";
 
-/// One HTTP answer.
-#[derive(Debug)]
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Json {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "the answer is not JSON ({e}): {}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-}
-
-/// CRC-32 (IEEE), bit by bit: independent of the server's table-driven one.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
 /// Sends one request on a new connection and reads the answer. `target` is the whole
-/// `X-Amz-Target` value (None: no such header). The body is written from another thread, so
-/// that an answer sent before the body was read whole is still received.
+/// `X-Amz-Target` value (None: no such header).
 fn send(addr: SocketAddr, target: Option<&str>, body: Vec<u8>) -> Answer {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let mut head = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
+    let mut headers = vec![("Content-Type", "application/x-amz-json-1.0".to_string())];
     if let Some(target) = target {
-        head.push_str(&format!("X-Amz-Target: {target}\r\n"));
+        headers.push(("X-Amz-Target", target.to_string()));
     }
-    head.push_str("\r\n");
-    let mut writer = stream.try_clone().unwrap();
-    let sender = std::thread::spawn(move || {
-        // The server may answer and close before reading all of an oversized body.
-        let _ = writer.write_all(head.as_bytes());
-        let _ = writer.write_all(&body);
-    });
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 64 * 1024];
-    let (header_end, content_length) = loop {
-        let n = stream.read(&mut buf).expect("read the answer");
-        assert!(
-            n > 0,
-            "the connection closed before a whole answer: {raw:?}"
-        );
-        raw.extend_from_slice(&buf[..n]);
-        if let Some(end) = find(&raw, b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&raw[..end]).to_string();
-            let length = head
-                .lines()
-                .find_map(|l| {
-                    let (name, value) = l.split_once(':')?;
-                    name.eq_ignore_ascii_case("content-length")
-                        .then(|| value.trim().parse::<usize>().unwrap())
-                })
-                .expect("a Content-Length header");
-            break (end + 4, length);
-        }
-    };
-    while raw.len() < header_end + content_length {
-        let n = stream.read(&mut buf).expect("read the body");
-        assert!(n > 0, "the connection closed inside the body");
-        raw.extend_from_slice(&buf[..n]);
-    }
-    let head = String::from_utf8(raw[..header_end - 4].to_vec()).unwrap();
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap();
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let answer = Answer {
-        status,
-        headers,
-        body: raw[header_end..header_end + content_length].to_vec(),
-    };
-    drop(stream);
-    let _ = sender.join();
-    // Every answer, error or not: a request id and the body's CRC-32.
-    let id = answer.header("x-amzn-RequestId").unwrap_or_default();
-    assert!(!id.is_empty(), "no x-amzn-RequestId: {:?}", answer.headers);
-    let crc = answer
-        .header("x-amz-crc32")
-        .unwrap_or_else(|| panic!("no x-amz-crc32: {:?}", answer.headers));
-    assert_eq!(crc, crc32(&answer.body).to_string(), "x-amz-crc32");
-    answer
+    raw_http::post(addr, &headers, body)
 }
 
 /// `op` with a JSON body.
@@ -410,11 +301,19 @@ fn a_body_over_16_mb_is_refused_and_the_server_goes_on() {
         serde_json::to_vec(&json!({"TableName": TABLE, "Item": key("big", "1")})).unwrap();
     body.resize(MAX_REQUEST_BYTES + 1, b' ');
     let answer = send(addr, Some("DynamoDB_20120810.PutItem"), body);
-    assert_error(
-        &answer,
-        "ValidationException",
-        &format!("at most {MAX_REQUEST_BYTES} bytes"),
+    // HTTP 413, as DynamoDB answers a request over its 16 MB.
+    assert_eq!(answer.status, 413);
+    let json = answer.json();
+    assert_eq!(
+        json["__type"],
+        "com.amazon.coral.service#RequestEntityTooLargeException"
     );
+    let message = json["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&MAX_REQUEST_BYTES.to_string()),
+        "{message}"
+    );
+    assert_eq!(answer.header("connection"), Some("close"));
     assert_eq!(count(addr, TABLE), 0, "the oversized PutItem wrote nothing");
     // At the limit it is read and served.
     let mut body =
@@ -757,4 +656,727 @@ fn request_ids_differ_and_answers_are_json_1_0() {
     assert_eq!(a.json()["TableNames"], json!(["things", "zeta"]));
     assert_ne!(a.header("x-amzn-RequestId"), b.header("x-amzn-RequestId"));
     assert_eq!(a.header("content-type"), Some("application/x-amz-json-1.0"));
+}
+
+/// `UpdateExpression`s with function calls as operands, as DynamoDB accepts them (each form
+/// checked against DynamoDB Local): the counter idiom, `list_append` of `if_not_exists`, nested
+/// `if_not_exists`, parentheses; and DynamoDB's errors for `list_append` elsewhere than the whole
+/// value and for redundant parentheses, writing nothing.
+#[test]
+fn function_calls_as_set_operands() {
+    let server = server();
+    let addr = server.addr();
+    let update = |expression: &str| {
+        json!({
+            "TableName": TABLE,
+            "Key": key("fn", "1"),
+            "UpdateExpression": expression,
+            "ExpressionAttributeValues": {
+                ":zero": {"N": "0"}, ":one": {"N": "1"},
+                ":empty": {"L": []}, ":entry": {"L": [{"S": "x"}]}
+            },
+            "ReturnValues": "ALL_NEW"
+        })
+    };
+    let counter = "SET visits = if_not_exists(visits, :zero) + :one, \
+                   trail = list_append(if_not_exists(trail, :empty), :entry), \
+                   remaining = :one - if_not_exists(used, if_not_exists(visits, :zero)) \
+                   ADD calls :zero REMOVE nothing";
+    let first = ok(addr, "UpdateItem", &update(counter));
+    assert_eq!(first["Attributes"]["visits"], json!({"N": "1"}));
+    assert_eq!(first["Attributes"]["trail"], json!({"L": [{"S": "x"}]}));
+    assert_eq!(first["Attributes"]["remaining"], json!({"N": "1"}));
+    let second = ok(addr, "UpdateItem", &update(counter));
+    assert_eq!(second["Attributes"]["visits"], json!({"N": "2"}));
+    assert_eq!(
+        second["Attributes"]["trail"],
+        json!({"L": [{"S": "x"}, {"S": "x"}]})
+    );
+    // `remaining` read `visits` as it was before this update.
+    assert_eq!(second["Attributes"]["remaining"], json!({"N": "0"}));
+    let grouped = ok(
+        addr,
+        "UpdateItem",
+        &update(
+            "SET visits = (visits - :one), calls = (:one) + (calls), \
+             trail = (list_append(:entry, :empty)) ADD x :zero",
+        ),
+    );
+    assert_eq!(grouped["Attributes"]["visits"], json!({"N": "1"}));
+    assert_eq!(grouped["Attributes"]["calls"], json!({"N": "1"}));
+    assert_eq!(grouped["Attributes"]["trail"], json!({"L": [{"S": "x"}]}));
+    for (expression, needle) in [
+        (
+            "SET trail = list_append(trail, :entry) + :one",
+            "Invalid UpdateExpression: The function is not allowed to be used this way in an expression; function: list_append",
+        ),
+        (
+            "SET trail = if_not_exists(trail, list_append(trail, :entry))",
+            "function: list_append",
+        ),
+        (
+            "SET visits = ((visits))",
+            "Invalid UpdateExpression: The expression has redundant parentheses;",
+        ),
+        (
+            "SET visits = visits + (visits - :one)",
+            "Invalid UpdateExpression: Syntax error; token: \"-\"",
+        ),
+    ] {
+        fails(
+            addr,
+            "UpdateItem",
+            &update(expression),
+            "ValidationException",
+            needle,
+        );
+    }
+    let stored = ok(
+        addr,
+        "GetItem",
+        &json!({"TableName": TABLE, "Key": key("fn", "1"), "ConsistentRead": true}),
+    );
+    assert_eq!(stored["Item"]["visits"], json!({"N": "1"}));
+}
+
+/// Key conditions written value-first, as DynamoDB accepts them: `:v = pk`, and `:v < sk`
+/// meaning `sk > :v` (checked against DynamoDB Local); BETWEEN and begins_with still take the
+/// key first.
+#[test]
+fn key_conditions_written_value_first() {
+    let server = server();
+    let addr = server.addr();
+    for sk in ["a", "m", "z"] {
+        ok(
+            addr,
+            "PutItem",
+            &json!({"TableName": TABLE, "Item": key("vf", sk)}),
+        );
+    }
+    let query = |expression: &str| {
+        json!({
+            "TableName": TABLE,
+            "KeyConditionExpression": expression,
+            "ExpressionAttributeValues": {":p": {"S": "vf"}, ":s": {"S": "m"}}
+        })
+    };
+    let sort_keys = |expression: &str| -> Vec<String> {
+        ok(addr, "Query", &query(expression))["Items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["sk"]["S"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(sort_keys(":p = pk AND :s < sk"), ["z"]);
+    assert_eq!(sort_keys(":s >= sk AND :p = pk"), ["a", "m"]);
+    assert_eq!(sort_keys("pk = :p AND :s = sk"), ["m"]);
+    assert_eq!(sort_keys("(:p = pk) AND (:s > sk)"), ["a"]);
+    fails(
+        addr,
+        "Query",
+        &query("pk = :p AND :s BETWEEN sk AND :s"),
+        "ValidationException",
+        "Invalid condition in KeyConditionExpression: BETWEEN operator must have the key attribute as its first operand",
+    );
+}
+
+fn put_item(addr: SocketAddr, table: &str, item: Json) {
+    ok(addr, "PutItem", &json!({"TableName": table, "Item": item}));
+}
+
+fn describe(addr: SocketAddr, table: &str) -> Json {
+    ok(addr, "DescribeTable", &json!({ "TableName": table }))["Table"].clone()
+}
+
+/// The GSI named `name` in a table description.
+fn gsi<'a>(table: &'a Json, name: &str) -> Option<&'a Json> {
+    table["GlobalSecondaryIndexes"]
+        .as_array()?
+        .iter()
+        .find(|i| i["IndexName"] == name)
+}
+
+fn create_gsi(name: &str, attribute: &str) -> Json {
+    json!({"Create": {
+        "IndexName": name,
+        "KeySchema": [{"AttributeName": attribute, "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": "ALL"}
+    }})
+}
+
+#[test]
+fn update_table_creates_a_backfilled_index_and_deletes_it() {
+    let server = server();
+    let addr = server.addr();
+    for (sk, group) in [("1", "a"), ("2", "a"), ("3", "b")] {
+        put_item(
+            addr,
+            TABLE,
+            json!({"pk": {"S": "p"}, "sk": {"S": sk}, "g": {"S": group}}),
+        );
+    }
+    let answer = ok(
+        addr,
+        "UpdateTable",
+        &json!({
+            "TableName": TABLE,
+            "AttributeDefinitions": [{"AttributeName": "g", "AttributeType": "S"}],
+            "GlobalSecondaryIndexUpdates": [create_gsi("by_g", "g")]
+        }),
+    )["TableDescription"]
+        .clone();
+    // The answer reports the change in progress, as DynamoDB's does.
+    assert_eq!(answer["TableStatus"], "UPDATING");
+    let index = gsi(&answer, "by_g").expect("the new index");
+    assert_eq!(index["IndexStatus"], "CREATING");
+    assert_eq!(index["Backfilling"], true);
+    // The next DescribeTable finds it ACTIVE (no status delay), backfilled.
+    let table = describe(addr, TABLE);
+    assert_eq!(table["TableStatus"], "ACTIVE");
+    let index = gsi(&table, "by_g").unwrap();
+    assert_eq!(index["IndexStatus"], "ACTIVE");
+    assert_eq!(index["ItemCount"], 3);
+    assert!(index.get("Backfilling").is_none());
+    assert!(table["AttributeDefinitions"]
+        .as_array()
+        .unwrap()
+        .contains(&json!({"AttributeName": "g", "AttributeType": "S"})));
+    let query = json!({"TableName": TABLE, "IndexName": "by_g", "KeyConditionExpression": "g = :g",
+                       "ExpressionAttributeValues": {":g": {"S": "a"}}});
+    assert_eq!(ok(addr, "Query", &query)["Count"], 2);
+
+    let answer = ok(
+        addr,
+        "UpdateTable",
+        &json!({"TableName": TABLE, "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "by_g"}}]}),
+    )["TableDescription"]
+        .clone();
+    assert_eq!(gsi(&answer, "by_g").unwrap()["IndexStatus"], "DELETING");
+    assert!(gsi(&describe(addr, TABLE), "by_g").is_none());
+    fails(
+        addr,
+        "Query",
+        &query,
+        "ValidationException",
+        "does not have the specified index",
+    );
+    assert_eq!(count(addr, TABLE), 3, "the items stay");
+}
+
+#[test]
+fn refused_update_tables_change_nothing() {
+    let server = server();
+    let addr = server.addr();
+    ok(
+        addr,
+        "UpdateTable",
+        &json!({
+            "TableName": TABLE,
+            "AttributeDefinitions": [{"AttributeName": "g", "AttributeType": "S"}],
+            "GlobalSecondaryIndexUpdates": [create_gsi("by_g", "g")]
+        }),
+    );
+    let before = describe(addr, TABLE);
+    let t = |extra: Json| {
+        let mut body = json!({ "TableName": TABLE });
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let defs = json!([{"AttributeName": "x", "AttributeType": "S"}, {"AttributeName": "y", "AttributeType": "S"}]);
+    let cases = [
+        (t(json!({})), "ValidationException", "At least one of"),
+        (
+            t(json!({"GlobalSecondaryIndexUpdates": [create_gsi("by_x", "unknownAttr")]})),
+            "ValidationException",
+            "Some index key attributes are not defined in AttributeDefinitions",
+        ),
+        (
+            t(
+                json!({"AttributeDefinitions": defs, "GlobalSecondaryIndexUpdates": [create_gsi("by_x", "x"), create_gsi("by_y", "y")]}),
+            ),
+            "LimitExceededException",
+            "Only 1 online index",
+        ),
+        (
+            t(
+                json!({"AttributeDefinitions": defs, "GlobalSecondaryIndexUpdates": [create_gsi("by_g", "x")]}),
+            ),
+            "ValidationException",
+            "Index already exists: by_g",
+        ),
+        (
+            t(json!({"GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "nope"}}]})),
+            "ResourceNotFoundException",
+            "nope",
+        ),
+        (
+            t(json!({"GlobalSecondaryIndexUpdates": [{}]})),
+            "ValidationException",
+            "must not be null",
+        ),
+        (
+            t(
+                json!({"GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "by_g"}, "Update": {"IndexName": "by_g"}}]}),
+            ),
+            "ValidationException",
+            "Only one of",
+        ),
+        (
+            t(json!({"ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}})),
+            "ValidationException",
+            "Neither ReadCapacityUnits nor WriteCapacityUnits",
+        ),
+        (
+            t(
+                json!({"BillingMode": "PROVISIONED", "ProvisionedThroughput": {"ReadCapacityUnits": 0, "WriteCapacityUnits": 5}}),
+            ),
+            "ValidationException",
+            "Value '0' at 'provisionedThroughput.readCapacityUnits'",
+        ),
+        (
+            t(
+                json!({"BillingMode": "PROVISIONED", "ProvisionedThroughput": {"ReadCapacityUnits": -3, "WriteCapacityUnits": 5}}),
+            ),
+            "ValidationException",
+            "Value '-3'",
+        ),
+        (
+            t(
+                json!({"BillingMode": "PROVISIONED", "ProvisionedThroughput": {"ReadCapacityUnits": 5}}),
+            ),
+            "ValidationException",
+            "Value null at 'provisionedThroughput.writeCapacityUnits'",
+        ),
+        (
+            t(
+                json!({"BillingMode": "PROVISIONED", "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}}),
+            ),
+            "ValidationException",
+            "ProvisionedThroughput is not specified for index: by_g",
+        ),
+        (
+            t(json!({"BillingMode": "FREE"})),
+            "ValidationException",
+            "billingMode",
+        ),
+        (
+            t(json!({"TableClass": "COLD"})),
+            "ValidationException",
+            "tableClass",
+        ),
+        (
+            t(json!({"StreamSpecification": {"StreamEnabled": true}})),
+            "ValidationException",
+            "StreamViewType",
+        ),
+        (
+            t(
+                json!({"StreamSpecification": {"StreamEnabled": true, "StreamViewType": "EVERYTHING"}}),
+            ),
+            "ValidationException",
+            "streamViewType",
+        ),
+        (
+            t(json!({"DeletionProtectionEnabled": "yes"})),
+            "SerializationException",
+            "DeletionProtectionEnabled",
+        ),
+        (
+            t(json!({"ReplicaUpdates": []})),
+            "ValidationException",
+            "ReplicaUpdates",
+        ),
+        (
+            json!({"TableName": "missing_table", "DeletionProtectionEnabled": true}),
+            "ResourceNotFoundException",
+            "Requested resource not found",
+        ),
+    ];
+    for (body, code, needle) in cases {
+        assert_error(&call(addr, "UpdateTable", &body), code, needle);
+        let mut after = describe(addr, TABLE);
+        // The same table: every field as before.
+        after["TableStatus"] = before["TableStatus"].clone();
+        assert_eq!(after, before, "{body}");
+    }
+}
+
+#[test]
+fn provisioned_throughput_is_stored_and_reported() {
+    let server = MemoryServer::start(MemoryBackend::new()).unwrap();
+    let addr = server.addr();
+    let created = ok(
+        addr,
+        "CreateTable",
+        &json!({
+            "TableName": "prov",
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+        }),
+    )["TableDescription"]
+        .clone();
+    assert_eq!(created["TableStatus"], "CREATING");
+    // Regression: 5/5 was described as 0/0.
+    let table = describe(addr, "prov");
+    assert_eq!(table["ProvisionedThroughput"]["ReadCapacityUnits"], 5);
+    assert_eq!(table["ProvisionedThroughput"]["WriteCapacityUnits"], 5);
+    assert!(table.get("BillingModeSummary").is_none(), "{table}");
+    fails(
+        addr,
+        "UpdateTable",
+        &json!({"TableName": "prov", "BillingMode": "PROVISIONED",
+                "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}}),
+        "ValidationException",
+        "The provisioned throughput for the table will not change",
+    );
+    ok(
+        addr,
+        "UpdateTable",
+        &json!({"TableName": "prov", "ProvisionedThroughput": {"ReadCapacityUnits": 20, "WriteCapacityUnits": 15}}),
+    );
+    let table = describe(addr, "prov");
+    assert_eq!(table["ProvisionedThroughput"]["ReadCapacityUnits"], 20);
+    assert!(table["ProvisionedThroughput"]["LastIncreaseDateTime"].is_number());
+    ok(
+        addr,
+        "UpdateTable",
+        &json!({"TableName": "prov", "BillingMode": "PAY_PER_REQUEST"}),
+    );
+    let table = describe(addr, "prov");
+    assert_eq!(
+        table["BillingModeSummary"]["BillingMode"],
+        "PAY_PER_REQUEST"
+    );
+    assert!(table["BillingModeSummary"]["LastUpdateToPayPerRequestDateTime"].is_number());
+    assert_eq!(table["ProvisionedThroughput"]["ReadCapacityUnits"], 0);
+    // CreateTable's own throughput checks.
+    for (extra, needle) in [
+        (
+            json!({}),
+            "ReadCapacityUnits and WriteCapacityUnits must both be specified",
+        ),
+        (
+            json!({"BillingMode": "PAY_PER_REQUEST", "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}}),
+            "Neither ReadCapacityUnits nor WriteCapacityUnits",
+        ),
+    ] {
+        let mut body = json!({
+            "TableName": "other",
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]
+        });
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        fails(addr, "CreateTable", &body, "ValidationException", needle);
+    }
+    assert_eq!(
+        ok(addr, "ListTables", &json!({}))["TableNames"],
+        json!(["prov"])
+    );
+}
+
+#[test]
+fn describe_table_reports_every_field() {
+    let server = MemoryServer::start(MemoryBackend::new()).unwrap();
+    let addr = server.addr();
+    ok(
+        addr,
+        "CreateTable",
+        &json!({
+            "TableName": "full",
+            "AttributeDefinitions": [
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+                {"AttributeName": "g", "AttributeType": "S"},
+                {"AttributeName": "rank", "AttributeType": "N"}
+            ],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "GlobalSecondaryIndexes": [{"IndexName": "by_g",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"}}],
+            "LocalSecondaryIndexes": [{"IndexName": "by_rank",
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "rank", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "ALL"}}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_IMAGE"},
+            "TableClass": "STANDARD_INFREQUENT_ACCESS",
+            "DeletionProtectionEnabled": true,
+            "Tags": [{"Key": "env", "Value": "test"}]
+        }),
+    );
+    put_item(
+        addr,
+        "full",
+        json!({"pk": {"S": "a"}, "sk": {"S": "1"}, "g": {"S": "x"}, "rank": {"N": "3"}}),
+    );
+    put_item(
+        addr,
+        "full",
+        json!({"pk": {"S": "a"}, "sk": {"S": "2"}, "body": {"S": "hello"}}),
+    );
+    // Signed for eu-west-1: the ARNs are in eu-west-1.
+    let answer = raw_http::post(
+        addr,
+        &[
+            ("Content-Type", "application/x-amz-json-1.0".to_string()),
+            ("X-Amz-Target", format!("{TARGET}DescribeTable")),
+            (
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=AKID/20250101/eu-west-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00".to_string(),
+            ),
+        ],
+        serde_json::to_vec(&json!({"TableName": "full"})).unwrap(),
+    );
+    assert_eq!(answer.status, 200);
+    let table = answer.json()["Table"].clone();
+    let arn = "arn:aws:dynamodb:eu-west-1:000000000000:table/full";
+    assert_eq!(table["TableArn"], arn);
+    assert_eq!(table["TableId"].as_str().unwrap().len(), 36);
+    assert!(table["CreationDateTime"].is_number());
+    assert_eq!(table["ItemCount"], 2);
+    // DynamoDB's item sizes: names and values.
+    let sizes = (2 + 1) + (2 + 1) + (1 + 1) + (4 + 2) + (2 + 1) + (2 + 1) + (4 + 5);
+    assert_eq!(table["TableSizeBytes"], sizes);
+    assert_eq!(
+        table["BillingModeSummary"]["BillingMode"],
+        "PAY_PER_REQUEST"
+    );
+    assert_eq!(table["ProvisionedThroughput"]["NumberOfDecreasesToday"], 0);
+    assert_eq!(
+        table["StreamSpecification"],
+        json!({"StreamEnabled": true, "StreamViewType": "NEW_IMAGE"})
+    );
+    let label = table["LatestStreamLabel"].as_str().unwrap();
+    assert_eq!(table["LatestStreamArn"], format!("{arn}/stream/{label}"));
+    assert_eq!(
+        table["TableClassSummary"]["TableClass"],
+        "STANDARD_INFREQUENT_ACCESS"
+    );
+    assert_eq!(table["DeletionProtectionEnabled"], true);
+    let g = gsi(&table, "by_g").unwrap();
+    assert_eq!(g["IndexArn"], format!("{arn}/index/by_g"));
+    assert_eq!(g["IndexStatus"], "ACTIVE");
+    assert_eq!(g["ItemCount"], 1);
+    assert_eq!(g["IndexSizeBytes"], (2 + 1) + (2 + 1) + (1 + 1));
+    let lsi = &table["LocalSecondaryIndexes"][0];
+    assert_eq!(lsi["IndexName"], "by_rank");
+    assert_eq!(lsi["ItemCount"], 1);
+    assert!(lsi.get("IndexStatus").is_none());
+    // Deletion protection: DeleteTable is refused until it is turned off.
+    fails(
+        addr,
+        "DeleteTable",
+        &json!({"TableName": "full"}),
+        "ValidationException",
+        "protected against deletion",
+    );
+    ok(
+        addr,
+        "UpdateTable",
+        &json!({"TableName": "full", "DeletionProtectionEnabled": false}),
+    );
+    let deleted = ok(addr, "DeleteTable", &json!({"TableName": "full"}));
+    assert_eq!(deleted["TableDescription"]["TableStatus"], "DELETING");
+}
+
+#[test]
+fn tags_are_kept_by_arn() {
+    let server = server();
+    let addr = server.addr();
+    let arn = describe(addr, TABLE)["TableArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        arn,
+        format!("arn:aws:dynamodb:us-east-1:000000000000:table/{TABLE}")
+    );
+    let tags = |list: &[(&str, &str)]| {
+        Json::Array(
+            list.iter()
+                .map(|(k, v)| json!({"Key": k, "Value": v}))
+                .collect(),
+        )
+    };
+    let list =
+        |arn: &str| ok(addr, "ListTagsOfResource", &json!({ "ResourceArn": arn }))["Tags"].clone();
+    assert_eq!(list(&arn), json!([]));
+    ok(
+        addr,
+        "TagResource",
+        &json!({"ResourceArn": arn, "Tags": tags(&[("env", "test"), ("team", "core")])}),
+    );
+    ok(
+        addr,
+        "TagResource",
+        &json!({"ResourceArn": arn, "Tags": tags(&[("env", "prod")])}),
+    );
+    assert_eq!(list(&arn), tags(&[("env", "prod"), ("team", "core")]));
+    ok(
+        addr,
+        "UntagResource",
+        &json!({"ResourceArn": arn, "TagKeys": ["team"]}),
+    );
+    assert_eq!(list(&arn), tags(&[("env", "prod")]));
+    // The engine holds them: the in-process API sees the same.
+    assert_eq!(
+        server.backend().table_tags(TABLE).unwrap(),
+        [("env".to_owned(), "prod".to_owned())]
+    );
+
+    let missing = "arn:aws:dynamodb:us-east-1:000000000000:table/nonexistent_table";
+    let other_account = format!("arn:aws:dynamodb:us-east-1:123456789012:table/{TABLE}");
+    let too_many: Vec<(String, String)> =
+        (0..50).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+    let too_many: Vec<(&str, &str)> = too_many
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let long_key = "k".repeat(129);
+    let cases = [
+        (
+            "TagResource",
+            json!({"ResourceArn": "not-a-valid-arn", "Tags": tags(&[("a", "b")])}),
+            "ValidationException",
+            "Invalid TableArn",
+        ),
+        (
+            "TagResource",
+            json!({"ResourceArn": "", "Tags": tags(&[("a", "b")])}),
+            "ValidationException",
+            "Invalid TableArn",
+        ),
+        (
+            "TagResource",
+            json!({"Tags": tags(&[("a", "b")])}),
+            "ValidationException",
+            "resourceArn",
+        ),
+        (
+            "TagResource",
+            json!({"ResourceArn": arn}),
+            "ValidationException",
+            "tags",
+        ),
+        (
+            "TagResource",
+            json!({"ResourceArn": arn, "Tags": []}),
+            "ValidationException",
+            "Atleast one Tag",
+        ),
+        (
+            "TagResource",
+            json!({"ResourceArn": arn, "Tags": tags(&[("aws:owner", "x")])}),
+            "ValidationException",
+            "aws:",
+        ),
+        (
+            "TagResource",
+            json!({"ResourceArn": arn, "Tags": tags(&[(&long_key, "x")])}),
+            "ValidationException",
+            "tags.member.key",
+        ),
+        (
+            "TagResource",
+            json!({"ResourceArn": arn, "Tags": [{"Key": "k"}]}),
+            "ValidationException",
+            "tags.member.Value",
+        ),
+        (
+            "TagResource",
+            json!({"ResourceArn": arn, "Tags": tags(&too_many)}),
+            "LimitExceededException",
+            "at most 50 tags",
+        ),
+        (
+            "TagResource",
+            json!({"ResourceArn": missing, "Tags": tags(&[("a", "b")])}),
+            "ResourceNotFoundException",
+            missing,
+        ),
+        (
+            "TagResource",
+            json!({"ResourceArn": other_account, "Tags": tags(&[("a", "b")])}),
+            "AccessDeniedException",
+            "not authorized",
+        ),
+        (
+            "UntagResource",
+            json!({"ResourceArn": arn, "TagKeys": []}),
+            "ValidationException",
+            "Atleast one Tag Key",
+        ),
+        (
+            "UntagResource",
+            json!({"ResourceArn": arn, "TagKeys": [1]}),
+            "SerializationException",
+            "TagKeys",
+        ),
+        (
+            "UntagResource",
+            json!({"ResourceArn": missing, "TagKeys": ["a"]}),
+            "ResourceNotFoundException",
+            missing,
+        ),
+        (
+            "ListTagsOfResource",
+            json!({"ResourceArn": missing}),
+            "AccessDeniedException",
+            "dynamodb:ListTagsOfResource",
+        ),
+        (
+            "ListTagsOfResource",
+            json!({"ResourceArn": "arn:aws:dynamodb:us-east-1:000000000000:stream/x"}),
+            "ValidationException",
+            "Invalid TableArn",
+        ),
+    ];
+    for (op, body, code, needle) in cases {
+        assert_error(&call(addr, op, &body), code, needle);
+    }
+    assert_eq!(
+        list(&arn),
+        tags(&[("env", "prod")]),
+        "refused requests changed nothing"
+    );
+}
+
+/// Regression (issue 25): the server kept a TTL enabled over the wire in its own catalog, where
+/// `MemoryBackend::purge_expired` never saw it.
+#[test]
+fn a_ttl_enabled_over_the_wire_is_the_engines() {
+    let server = server();
+    let addr = server.addr();
+    put_item(
+        addr,
+        TABLE,
+        json!({"pk": {"S": "a"}, "sk": {"S": "1"}, "exp": {"N": "100"}}),
+    );
+    put_item(
+        addr,
+        TABLE,
+        json!({"pk": {"S": "a"}, "sk": {"S": "2"}, "exp": {"N": "99999999999"}}),
+    );
+    assert_eq!(server.backend().purge_expired(1_000), 0);
+    ok(
+        addr,
+        "UpdateTimeToLive",
+        &json!({"TableName": TABLE, "TimeToLiveSpecification": {"AttributeName": "exp", "Enabled": true}}),
+    );
+    let described = ok(addr, "DescribeTimeToLive", &json!({ "TableName": TABLE }));
+    assert_eq!(described["TimeToLiveDescription"]["AttributeName"], "exp");
+    assert_eq!(server.backend().purge_expired(1_000), 1);
+    assert_eq!(count(addr, TABLE), 1);
+    fails(
+        addr,
+        "UpdateTimeToLive",
+        &json!({"TableName": TABLE, "TimeToLiveSpecification": {"AttributeName": "", "Enabled": true}}),
+        "ValidationException",
+        "timeToLiveSpecification.attributeName",
+    );
 }

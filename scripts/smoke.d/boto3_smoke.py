@@ -1,9 +1,12 @@
 """Smoke test of dynamodb-memory with boto3: run by scripts/smoke.
 
 Needs DYNAMODB_MEMORY_ENDPOINT (and fake credentials, region us-east-1, set by scripts/smoke).
+With DYNAMODB_MEMORY_SIGNED_ENDPOINT, SMOKE_SIGNED_KEY and SMOKE_SIGNED_SECRET (a server started
+with `--require-signature KEY:SECRET`) it also checks who gets in there.
 Prints `smoke boto3: N checks passed`, or a message naming the failed check and exits 1.
 """
 
+import calendar
 import os
 import sys
 import time
@@ -270,7 +273,72 @@ def main():
     client.delete_table(TableName=name)
     code, _ = error_code(lambda: client.describe_table(TableName=name))
     check(code == "ResourceNotFoundException", f"the deleted table is gone (got {code})")
+    if os.environ.get("DYNAMODB_MEMORY_SIGNED_ENDPOINT"):
+        signatures(config)
     print(f"smoke boto3: {checks} checks passed")
+
+
+def signatures(config):
+    """Who gets in on a server that requires signatures: the right key only; a wrong secret,
+    an unknown key, a date 20 minutes old and a body changed after signing are refused."""
+    endpoint = os.environ["DYNAMODB_MEMORY_SIGNED_ENDPOINT"]
+    key = os.environ["SMOKE_SIGNED_KEY"]
+    secret = os.environ["SMOKE_SIGNED_SECRET"]
+
+    def client_with(key_id, secret_key):
+        return boto3.client(
+            "dynamodb",
+            endpoint_url=endpoint,
+            region_name="eu-central-1",
+            aws_access_key_id=key_id,
+            aws_secret_access_key=secret_key,
+            config=config,
+        )
+
+    good = client_with(key, secret)
+    name = f"smoke_boto3_signed_{uuid.uuid4().hex[:8]}"
+    good.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    good.put_item(TableName=name, Item={"pk": {"S": "ok"}})
+    check(name in good.list_tables()["TableNames"], "the right key gets in")
+
+    code, response = error_code(lambda: client_with(key, secret + "x").list_tables())
+    check(code == "InvalidSignatureException", f"a wrong secret is refused (got {code})")
+    check(response["ResponseMetadata"]["HTTPStatusCode"] == 400, "a refused signature is a 400")
+    code, response = error_code(lambda: client_with("AKIDSMOKEUNKNOWN", secret).list_tables())
+    check(code == "UnrecognizedClientException", f"an unknown key is refused (got {code})")
+    check(response["Error"]["Message"] == "The security token included in the request is invalid.",
+          f"an unknown key's message (got {response['Error']['Message']!r})")
+
+    # A signed request changed on its way: the date set 20 minutes back, or the body replaced.
+    def after_signing(change):
+        c = client_with(key, secret)
+        c.meta.events.register("before-send.dynamodb.PutItem", change)
+        return c
+
+    def old_date(request, **_):
+        date = request.headers["X-Amz-Date"]
+        sent = time.strptime(date.decode() if isinstance(date, bytes) else date, "%Y%m%dT%H%M%SZ")
+        old = time.gmtime(calendar.timegm(sent) - 1200)
+        request.headers["X-Amz-Date"] = time.strftime("%Y%m%dT%H%M%SZ", old)
+
+    def other_body(request, **_):
+        request.body = request.body.replace(b'"changed"', b'"CHANGED"')
+
+    code, response = error_code(lambda: after_signing(old_date).put_item(
+        TableName=name, Item={"pk": {"S": "late"}}))
+    check(code == "InvalidSignatureException" and "Signature expired" in response["Error"]["Message"],
+          f"a date 20 minutes old is refused as expired (got {code}: {response['Error']['Message']})")
+    code, _ = error_code(lambda: after_signing(other_body).put_item(
+        TableName=name, Item={"pk": {"S": "changed"}}))
+    check(code == "InvalidSignatureException", f"a body changed after signing is refused (got {code})")
+    items = good.scan(TableName=name)["Items"]
+    check(items == [{"pk": {"S": "ok"}}], f"the refused requests wrote nothing (got {items})")
+    good.delete_table(TableName=name)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 // Smoke test of dynamodb-memory with the AWS SDK for JavaScript v3: run by scripts/smoke.
 //
 // Needs DYNAMODB_MEMORY_ENDPOINT and SMOKE_NODE_DIR (where scripts/smoke installed
-// @aws-sdk/client-dynamodb and @aws-sdk/lib-dynamodb). Prints `smoke js: N checks passed`, or a
-// message naming the failed check and exits 1.
+// @aws-sdk/client-dynamodb and @aws-sdk/lib-dynamodb). With DYNAMODB_MEMORY_SIGNED_ENDPOINT,
+// SMOKE_SIGNED_KEY and SMOKE_SIGNED_SECRET (a server started with `--require-signature
+// KEY:SECRET`) it also checks who gets in there. Prints `smoke js: N checks passed`, or a message
+// naming the failed check and exits 1.
 
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -294,7 +296,80 @@ async function main() {
   e = await failure(send(new ddb.DescribeTableCommand({ TableName: name })));
   check(e instanceof ddb.ResourceNotFoundException, `the deleted table is gone (got ${e.name})`);
   client.destroy();
+  if (process.env.DYNAMODB_MEMORY_SIGNED_ENDPOINT) {
+    await signatures();
+  }
   console.log(`smoke js: ${checks} checks passed`);
+}
+
+// Who gets in on a server that requires signatures: the right key only; a wrong secret, an
+// unknown key, a clock 20 minutes behind and a body changed after signing are refused.
+async function signatures() {
+  const endpoint = process.env.DYNAMODB_MEMORY_SIGNED_ENDPOINT;
+  const key = process.env.SMOKE_SIGNED_KEY;
+  const secret = process.env.SMOKE_SIGNED_SECRET;
+  const clientWith = (accessKeyId, secretAccessKey, extra = {}) =>
+    new ddb.DynamoDBClient({
+      endpoint,
+      region: "ap-southeast-2",
+      credentials: { accessKeyId, secretAccessKey },
+      maxAttempts: 1,
+      ...extra,
+    });
+  const good = clientWith(key, secret);
+  const name = `smoke_js_signed_${Math.random().toString(16).slice(2, 10)}`;
+  await good.send(
+    new ddb.CreateTableCommand({
+      TableName: name,
+      AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+      BillingMode: "PAY_PER_REQUEST",
+    }),
+  );
+  await good.send(new ddb.PutItemCommand({ TableName: name, Item: { pk: { S: "ok" } } }));
+  const listed = await good.send(new ddb.ListTablesCommand({}));
+  check(listed.TableNames.includes(name), "the right key gets in");
+
+  const refused = async (client, command, code, what) => {
+    const e = await failure(client.send(command));
+    check(e.name === code, `${what} is refused with ${code} (got ${e.name}: ${e.message})`);
+    check(e.$metadata.httpStatusCode === 400, `${what} is a 400`);
+    client.destroy();
+    return e;
+  };
+  await refused(clientWith(key, `${secret}x`), new ddb.ListTablesCommand({}),
+    "InvalidSignatureException", "a wrong secret");
+  const e = await refused(clientWith("AKIDSMOKEUNKNOWN", secret), new ddb.ListTablesCommand({}),
+    "UnrecognizedClientException", "an unknown key");
+  check(e.message === "The security token included in the request is invalid.",
+    `an unknown key's message (got ${e.message})`);
+  // A client whose clock is 20 minutes behind signs with an expired date (without retries, it
+  // does not correct its clock from the answer).
+  const late = clientWith(key, secret, { systemClockOffset: -20 * 60 * 1000 });
+  const expired = await refused(late,
+    new ddb.PutItemCommand({ TableName: name, Item: { pk: { S: "late" } } }),
+    "InvalidSignatureException", "a date 20 minutes old");
+  check(expired.message.startsWith("Signature expired"),
+    `the late request is refused as expired (got ${expired.message})`);
+  // A body changed after signing (middleware at the end of the stack, past the signer).
+  const tampered = clientWith(key, secret);
+  tampered.middlewareStack.addRelativeTo(
+    (next) => async (args) => {
+      const body = args.request.body;
+      const text = typeof body === "string" ? body : new TextDecoder().decode(body);
+      args.request.body = text.replace('"changed"', '"CHANGED"');
+      return next(args);
+    },
+    { relation: "after", toMiddleware: "awsAuthMiddleware", name: "smokeTamper" },
+  );
+  await refused(tampered,
+    new ddb.PutItemCommand({ TableName: name, Item: { pk: { S: "changed" } } }),
+    "InvalidSignatureException", "a body changed after signing");
+  const scan = await good.send(new ddb.ScanCommand({ TableName: name }));
+  check(same(scan.Items, [{ pk: { S: "ok" } }]),
+    `the refused requests wrote nothing (got ${JSON.stringify(scan.Items)})`);
+  await good.send(new ddb.DeleteTableCommand({ TableName: name }));
+  good.destroy();
 }
 
 const started = Date.now();

@@ -5,11 +5,7 @@
 //! The cases run on a table of their own beside the conformance table (on the same backend),
 //! holding the models below; they delete it at the end.
 
-use orm_core::backend::{
-    BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, DeleteItem, GetItem, PutItem,
-    QueryOutput, QueryRequest, RawItem, ScanRequest, TableDefinition, TransactGet, TransactWrite,
-    UpdateItem,
-};
+use orm_core::backend::{BackendLayer, PutItem, TransactWrite, UpdateItem};
 use orm_core::expr::Update;
 use orm_core::migrate::{Migration, Progress, CHECKPOINT_ENTITY};
 use orm_core::{Backend, Error, Item, Model, ModelExt, Path, Result, Table, Value};
@@ -655,46 +651,14 @@ impl Interfering {
 }
 
 #[orm_core::backend::async_trait]
-impl Backend for Interfering {
-    fn capabilities(&self) -> orm_core::backend::Capabilities {
-        self.inner.capabilities()
-    }
-    async fn create_table(&self, definition: &TableDefinition) -> Result<()> {
-        self.inner.create_table(definition).await
-    }
-    async fn describe_table(&self, name: &str) -> Result<TableDefinition> {
-        self.inner.describe_table(name).await
-    }
-    async fn delete_table(&self, name: &str) -> Result<()> {
-        self.inner.delete_table(name).await
-    }
-    async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
-        self.inner.get_item(request).await
-    }
-    async fn put_item(&self, request: &PutItem) -> Result<Option<Item>> {
-        self.inner.put_item(request).await
+impl BackendLayer for Interfering {
+    type Inner = dyn Backend;
+    fn inner(&self) -> &dyn Backend {
+        &*self.inner
     }
     async fn update_item(&self, request: &UpdateItem) -> Result<Option<Item>> {
         self.interfere(&request.key).await?;
         self.inner.update_item(request).await
-    }
-    async fn delete_item(&self, request: &DeleteItem) -> Result<Option<Item>> {
-        self.inner.delete_item(request).await
-    }
-    async fn query(&self, request: &QueryRequest) -> Result<QueryOutput> {
-        self.inner.query(request).await
-    }
-    async fn scan(&self, request: &ScanRequest) -> Result<QueryOutput> {
-        self.inner.scan(request).await
-    }
-    async fn batch_get(&self, request: &BatchGet) -> Result<BatchGetOutput> {
-        self.inner.batch_get(request).await
-    }
-    async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
-        self.inner.batch_write(request).await
-    }
-    async fn transact_get(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>> {
-        self.inner.transact_get(request).await
     }
     async fn transact_write(&self, request: &TransactWrite) -> Result<()> {
         for action in &request.actions {

@@ -14,6 +14,7 @@ pub mod models;
 pub mod names;
 pub mod query;
 pub mod stamps;
+pub mod tables;
 pub mod writes;
 
 use orm_core::{Backend, Table};
@@ -118,7 +119,9 @@ macro_rules! conformance_tests {
                 other_entities_never_appear,
                 collection_returns_every_entity_in_order,
                 cursor_misuse_is_rejected,
-                signed_cursors_reject_tampering,
+                sealed_cursors_hide_keys_and_reject_tampering,
+                cursors_are_bound_to_the_filter,
+                a_table_can_require_sealed_cursors,
                 gsi_queries,
                 scans,
                 filters_on_awkward_names,
@@ -150,6 +153,9 @@ macro_rules! conformance_tests {
                 awkward_attribute_names,
                 unicode_edge_cases,
             }
+            tables {
+                index_created_on_a_live_table,
+            }
             writes {
                 optimistic_locking_loses_nothing,
                 unversioned_read_modify_write_loses_updates,
@@ -157,6 +163,7 @@ macro_rules! conformance_tests {
                 conditions_take_any_serializable_value,
                 try_modify_refuses_without_writing,
                 update_actions,
+                update_with_function_operands,
                 update_keeps_index_consistent,
                 transaction_is_all_or_nothing,
                 transaction_models_after_commit,

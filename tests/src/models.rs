@@ -111,6 +111,20 @@ pub struct Blob {
     pub data: String,
 }
 
+/// A note with an index, `by_kind`, that the conformance table is created without: a case adds
+/// it to the live table (UpdateTable), backfilled with the notes already stored.
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[model(entity = "Note", pk = "NOTE#{id}", sk = "NOTE")]
+#[model(index(name = "by_kind", pk = "KIND#{kind}", sk = "{id}"))]
+pub struct Note {
+    /// Id.
+    pub id: String,
+    /// Kind, the index's partition.
+    pub kind: String,
+    /// Free text.
+    pub text: String,
+}
+
 collection! {
     /// A user's partition: profile and todos in one query.
     #[derive(Debug, Clone, PartialEq)]

@@ -288,27 +288,44 @@ pub async fn cursor_misuse_is_rejected(table: &Table) {
     );
 }
 
-/// With a cursor secret, cursors are signed; any 1-byte change is rejected, and so are unsigned ones.
-pub async fn signed_cursors_reject_tampering(table: &Table) {
+/// With a cursor secret, cursors are sealed (encrypted and authenticated): a full listing pages
+/// through them exactly; their text shows nothing of the keys; any 1-character change, a plain
+/// cursor, another secret and another filter are rejected; after a rotation, cursors sealed with
+/// the previous secret still open until it is dropped.
+pub async fn sealed_cursors_hide_keys_and_reject_tampering(table: &Table) {
     seed(table, "s", 10).await;
-    let signed = table.with_cursor_secret(b"top secret".to_vec());
-    let q = || {
-        Todo::query(&signed)
-            .partition(Todo::partition("s"))
-            .limit(4)
-    };
-    let cursor = q().paginate().await.unwrap().cursor.unwrap();
+    let sealed = table.with_cursor_secret(b"top secret, 32 bytes or more ok".to_vec());
+    let q = |t: &Table| Todo::query(t).partition(Todo::partition("s")).limit(4);
+
+    // A round trip through every page.
+    let mut seen = Vec::new();
+    let mut cursor: Option<Cursor> = None;
+    loop {
+        let page = q(&sealed).cursor(cursor.take()).paginate().await.unwrap();
+        seen.extend(page.items.iter().map(|t| t.seq));
+        match page.cursor {
+            Some(c) => {
+                let decoded = base64_bytes(c.as_str());
+                assert!(
+                    !contains(&decoded, b"USER#s") && !contains(&decoded, b"TODO#"),
+                    "a sealed cursor shows the key: {c}"
+                );
+                cursor = Some(c.to_string().parse().unwrap());
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen, (0..10).collect::<Vec<_>>());
+
+    let cursor = q(&sealed).paginate().await.unwrap().cursor.unwrap();
     let text = cursor.to_string();
     let mut tampered = 0;
     for i in 0..text.len() {
         let mut bytes = text.clone().into_bytes();
         bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
         let t = String::from_utf8(bytes).unwrap();
-        if t == text {
-            continue;
-        }
         let result = match t.parse::<Cursor>() {
-            Ok(c) => q().cursor(c).paginate().await.map(|_| ()),
+            Ok(c) => q(&sealed).cursor(c).paginate().await.map(|_| ()),
             Err(e) => Err(e),
         };
         assert!(
@@ -318,19 +335,121 @@ pub async fn signed_cursors_reject_tampering(table: &Table) {
         tampered += 1;
     }
     assert!(tampered > 10);
-    let unsigned = Todo::query(table)
-        .partition(Todo::partition("s"))
-        .limit(4)
-        .paginate()
-        .await
-        .unwrap()
-        .cursor
-        .unwrap();
+
+    // A plain cursor, and one sealed with another secret.
+    let plain = q(table).paginate().await.unwrap().cursor.unwrap();
     assert!(matches!(
-        q().cursor(unsigned).paginate().await,
+        q(&sealed).cursor(plain).paginate().await,
         Err(Error::InvalidCursor { .. })
     ));
-    assert_eq!(q().cursor(cursor).paginate().await.unwrap().items[0].seq, 4);
+    let other = table.with_cursor_secret(b"another secret".to_vec());
+    assert!(matches!(
+        q(&other).cursor(cursor.clone()).paginate().await,
+        Err(Error::InvalidCursor { .. })
+    ));
+
+    // Rotation: the new secret seals, the old one still opens, until it is dropped.
+    let rotated = table
+        .with_cursor_secret(b"the next secret".to_vec())
+        .with_previous_cursor_secrets([b"top secret, 32 bytes or more ok".to_vec()]);
+    let next = q(&rotated).cursor(cursor.clone()).paginate().await.unwrap();
+    assert_eq!(next.items[0].seq, 4);
+    let resealed = next.cursor.unwrap();
+    assert_eq!(
+        q(&rotated)
+            .cursor(resealed.clone())
+            .paginate()
+            .await
+            .unwrap()
+            .items[0]
+            .seq,
+        8
+    );
+    assert!(matches!(
+        q(&sealed).cursor(resealed).paginate().await,
+        Err(Error::InvalidCursor { .. })
+    ));
+    let dropped = table.with_cursor_secret(b"the next secret".to_vec());
+    assert!(matches!(
+        q(&dropped).cursor(cursor.clone()).paginate().await,
+        Err(Error::InvalidCursor { .. })
+    ));
+    assert_eq!(
+        q(&sealed).cursor(cursor).paginate().await.unwrap().items[0].seq,
+        4
+    );
+}
+
+/// A cursor is bound to the query's filter: a filtered listing's cursor does not continue an
+/// unfiltered one (nor one with another filter), sealed or plain.
+pub async fn cursors_are_bound_to_the_filter(table: &Table) {
+    seed(table, "f", 12).await;
+    for t in [
+        table.clone(),
+        table.with_cursor_secret(b"filter secret".to_vec()),
+    ] {
+        let open = || {
+            Todo::query(&t)
+                .partition(Todo::partition("f"))
+                .filter(attr("status").eq("open"))
+                .limit(2)
+        };
+        let page = open().paginate().await.unwrap();
+        assert_eq!(page.items.iter().map(|t| t.seq).collect::<Vec<_>>(), [0, 3]);
+        let cursor = page.cursor.unwrap();
+        // The same filter continues.
+        let next = open().cursor(cursor.clone()).paginate().await.unwrap();
+        assert_eq!(next.items.iter().map(|t| t.seq).collect::<Vec<_>>(), [6, 9]);
+        let unfiltered = Todo::query(&t)
+            .partition(Todo::partition("f"))
+            .cursor(cursor.clone())
+            .paginate()
+            .await;
+        assert!(
+            matches!(unfiltered, Err(Error::InvalidCursor { .. })),
+            "{unfiltered:?}"
+        );
+        let other_filter = Todo::query(&t)
+            .partition(Todo::partition("f"))
+            .filter(attr("status").eq("done"))
+            .cursor(cursor)
+            .paginate()
+            .await;
+        assert!(
+            matches!(other_filter, Err(Error::InvalidCursor { .. })),
+            "{other_filter:?}"
+        );
+    }
+}
+
+/// A table requiring cursor secrets refuses plain cursors, and without a secret refuses to
+/// hand one out.
+pub async fn a_table_can_require_sealed_cursors(table: &Table) {
+    seed(table, "r", 6).await;
+    let q = |t: &Table| Todo::query(t).partition(Todo::partition("r")).limit(2);
+    let required = table.reconfigure(|c| c.require_cursor_secret = true);
+    let err = q(&required).paginate().await.unwrap_err();
+    assert!(matches!(err, Error::Validation { .. }), "{err:?}");
+    let plain = q(table).paginate().await.unwrap().cursor.unwrap();
+    let sealing = required.with_cursor_secret(b"required secret".to_vec());
+    assert!(matches!(
+        q(&sealing).cursor(plain).paginate().await,
+        Err(Error::InvalidCursor { .. })
+    ));
+    let sealed = q(&sealing).paginate().await.unwrap().cursor.unwrap();
+    let next = q(&sealing).cursor(sealed).paginate().await.unwrap();
+    assert_eq!(next.items.iter().map(|t| t.seq).collect::<Vec<_>>(), [2, 3]);
+}
+
+fn base64_bytes(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .expect("a cursor is base64url")
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// GSI queries: sparse (items without the index field are absent), paging with cursors carrying

@@ -7,19 +7,29 @@
 //! - [`request`]: the requests and their answers ([`GetItem`], [`QueryRequest`],
 //!   [`QueryOutput`], [`RawItem`]...);
 //! - [`schema`]: the shape of a table ([`TableDefinition`]);
-//! - [`capabilities`]: what a backend can do and its limits ([`Capabilities`], [`Limits`]).
+//! - [`settings`]: a table's settings beside its shape ([`BillingMode`], [`Throughput`],
+//!   [`StreamSpecification`], [`TableClass`]);
+//! - [`update_table`]: the change of an existing table ([`UpdateTable`], [`IndexUpdate`]);
+//! - [`capabilities`]: what a backend can do and its limits ([`Capabilities`], [`Limits`]);
+//! - [`layer`]: [`BackendLayer`], the forwarding base of a backend wrapped around another.
 
 pub mod capabilities;
+pub mod layer;
 pub mod request;
 pub mod schema;
+pub mod settings;
+pub mod update_table;
 
 pub use capabilities::{Capabilities, Limits};
+pub use layer::{BackendFuture, BackendLayer};
 pub use request::{
     BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, ConditionCheck, DeleteItem, GetItem,
     PutItem, QueryOutput, QueryRequest, RawItem, ReturnValues, ScanRequest, SharedItem,
     TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
 pub use schema::{IndexDefinition, KeyAttribute, KeyType, Projection, TableDefinition};
+pub use settings::{BillingMode, StreamSpecification, StreamViewType, TableClass, Throughput};
+pub use update_table::{IndexUpdate, UpdateTable};
 
 use crate::error::Result;
 use crate::value::Item;
@@ -27,7 +37,6 @@ use crate::value::Item;
 /// a backend layer can be written without depending on `async-trait` itself.
 pub use async_trait::async_trait;
 use std::fmt::Debug;
-use std::sync::Arc;
 
 /// A store that behaves like DynamoDB. Object-safe: use it as `Arc<dyn Backend>`.
 ///
@@ -42,7 +51,8 @@ use std::sync::Arc;
 /// [`crate::Error`], "Who rejected invalid input").
 ///
 /// `Arc<B>` and `Box<B>` are backends whenever `B` is (`B` may be `dyn Backend`), so a shared
-/// backend goes wherever a backend is taken:
+/// backend goes wherever a backend is taken. A backend wrapped around another (fault injection,
+/// tracing) is written as a [`BackendLayer`], stating only the calls it changes:
 ///
 /// ```
 /// use orm_core::{Backend, Table};
@@ -65,6 +75,12 @@ pub trait Backend: Debug + Send + Sync + 'static {
     async fn describe_table(&self, name: &str) -> Result<TableDefinition>;
     /// Deletes a table; `TableNotFound` if it does not exist.
     async fn delete_table(&self, name: &str) -> Result<()>;
+    /// Changes a table: creates or deletes a global secondary index (backfilled with the items
+    /// already stored), switches billing mode, changes throughput, streams, table class or
+    /// deletion protection. Returns once the change is complete (the table and its indexes
+    /// `ACTIVE` again); a failed request leaves the table as it was. `TableNotFound` if the
+    /// table does not exist.
+    async fn update_table(&self, request: &UpdateTable) -> Result<()>;
 
     /// Reads one item.
     async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>>;
@@ -90,57 +106,3 @@ pub trait Backend: Debug + Send + Sync + 'static {
     /// Applies up to 100 writes atomically.
     async fn transact_write(&self, request: &TransactWrite) -> Result<()>;
 }
-
-/// Implements [`Backend`] for a smart pointer to a backend by forwarding every call.
-macro_rules! forward_backend {
-    ($pointer:ident) => {
-        #[async_trait]
-        impl<B: Backend + ?Sized> Backend for $pointer<B> {
-            fn capabilities(&self) -> Capabilities {
-                (**self).capabilities()
-            }
-            async fn create_table(&self, definition: &TableDefinition) -> Result<()> {
-                (**self).create_table(definition).await
-            }
-            async fn describe_table(&self, name: &str) -> Result<TableDefinition> {
-                (**self).describe_table(name).await
-            }
-            async fn delete_table(&self, name: &str) -> Result<()> {
-                (**self).delete_table(name).await
-            }
-            async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
-                (**self).get_item(request).await
-            }
-            async fn put_item(&self, request: &PutItem) -> Result<Option<Item>> {
-                (**self).put_item(request).await
-            }
-            async fn update_item(&self, request: &UpdateItem) -> Result<Option<Item>> {
-                (**self).update_item(request).await
-            }
-            async fn delete_item(&self, request: &DeleteItem) -> Result<Option<Item>> {
-                (**self).delete_item(request).await
-            }
-            async fn query(&self, request: &QueryRequest) -> Result<QueryOutput> {
-                (**self).query(request).await
-            }
-            async fn scan(&self, request: &ScanRequest) -> Result<QueryOutput> {
-                (**self).scan(request).await
-            }
-            async fn batch_get(&self, request: &BatchGet) -> Result<BatchGetOutput> {
-                (**self).batch_get(request).await
-            }
-            async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
-                (**self).batch_write(request).await
-            }
-            async fn transact_get(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>> {
-                (**self).transact_get(request).await
-            }
-            async fn transact_write(&self, request: &TransactWrite) -> Result<()> {
-                (**self).transact_write(request).await
-            }
-        }
-    };
-}
-
-forward_backend!(Arc);
-forward_backend!(Box);

@@ -7,7 +7,7 @@
 use super::kind::{QueryKind, ScanKind};
 use super::{Page, QueryTarget};
 use crate::backend::{self, Backend, QueryOutput, RawItem};
-use crate::cursor::{Cursor, Fingerprint};
+use crate::cursor::{Cursor, CursorSecrets, Fingerprint};
 use crate::error::{Error, Result};
 use crate::expr::{Condition, KeyCondition, Path, SortKeyCondition};
 use crate::model::Schema;
@@ -109,7 +109,7 @@ impl<T: QueryTarget> Plan<T> {
         Cursor::encode(
             self.fingerprint,
             &key,
-            self.table.config().cursor_secret.as_deref(),
+            &CursorSecrets::of(self.table.config()),
         )
     }
 
@@ -161,7 +161,7 @@ impl<T: QueryTarget> Plan<T> {
                         let cursor = Cursor::encode(
                             self.fingerprint,
                             &lek,
-                            self.table.config().cursor_secret.as_deref(),
+                            &CursorSecrets::of(self.table.config()),
                         )?;
                         return Ok(Page {
                             items,
@@ -356,6 +356,9 @@ impl Common {
         } else {
             entity_path.is_in(entities.iter().copied())
         };
+        // Cursors are bound to the user's filter too (not to the expiry clause below, whose
+        // time changes between pages).
+        let filter_binding = format!("{:?}/{}", self.filter, self.exclude_expired);
         let mut filter = match self.filter.take() {
             Some(f) => entity_filter.and(f),
             None => entity_filter,
@@ -394,6 +397,7 @@ impl Common {
             fingerprint = fingerprint.part("entity", e.as_bytes());
         }
         fingerprint = fingerprint.part("index", self.index.as_deref().unwrap_or("").as_bytes());
+        fingerprint = fingerprint.part("filter", filter_binding.as_bytes());
         Ok(Resolved {
             pk,
             sk,
@@ -448,7 +452,7 @@ fn decode_cursor(
     let Some(cursor) = &common.cursor else {
         return Ok(None);
     };
-    let key = cursor.decode(fingerprint, common.table.config().cursor_secret.as_deref())?;
+    let key = cursor.decode(fingerprint, &CursorSecrets::of(common.table.config()))?;
     for name in key_attributes {
         if !key.contains_key(name) {
             return Err(Error::InvalidCursor {

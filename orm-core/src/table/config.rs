@@ -20,8 +20,17 @@ pub struct TableConfig {
     /// The attribute holding each item's schema version (default `__schema`); written for
     /// models with `#[model(schema_version = N)]` above 1, absent meaning version 1.
     pub schema_attribute: String,
-    /// Secret for HMAC-signing cursors; unsigned cursors are rejected when set.
+    /// The secret cursors are sealed with (encrypted and authenticated, AES-256-GCM-SIV); plain
+    /// cursors are refused when set. Without it a cursor is the last key in clear (see
+    /// [`crate::cursor`]). Use at least 32 random bytes.
     pub cursor_secret: Option<Vec<u8>>,
+    /// Earlier secrets whose cursors still open (secret rotation): `cursor_secret` seals, these
+    /// only open.
+    pub previous_cursor_secrets: Vec<Vec<u8>>,
+    /// Refuse plain cursors even without a secret: a query that would hand one out fails with
+    /// `Error::Validation`, and a plain cursor is `Error::InvalidCursor`. For deployments that
+    /// must never expose keys in cursors.
+    pub require_cursor_secret: bool,
     /// Strongly consistent reads for `get`/`find`/`exists`/queries by default.
     pub consistent_reads: bool,
     /// Batch settings (chunk concurrency, retries).
@@ -80,6 +89,11 @@ impl fmt::Debug for TableConfig {
                 "cursor_secret",
                 &self.cursor_secret.as_ref().map(|_| "<secret>"),
             )
+            .field(
+                "previous_cursor_secrets",
+                &self.previous_cursor_secrets.len(),
+            )
+            .field("require_cursor_secret", &self.require_cursor_secret)
             .field("consistent_reads", &self.consistent_reads)
             .field("batch", &self.batch)
             .finish()
@@ -94,6 +108,8 @@ impl Default for TableConfig {
             entity_attribute: "__entity".into(),
             schema_attribute: "__schema".into(),
             cursor_secret: None,
+            previous_cursor_secrets: Vec::new(),
+            require_cursor_secret: false,
             consistent_reads: false,
             batch: BatchConfig::default(),
         }

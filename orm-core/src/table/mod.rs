@@ -97,10 +97,22 @@ impl Table {
         Table::on_shared(self.inner.backend.clone(), self.inner.name.clone(), config)
     }
 
-    /// The same table, signing and verifying cursors with `secret` (HMAC-SHA256).
+    /// The same table, sealing cursors with `secret` (encrypted and authenticated: see
+    /// [`crate::cursor`] for what a cursor reveals with and without one).
     pub fn with_cursor_secret(&self, secret: impl Into<Vec<u8>>) -> Table {
         let secret = secret.into();
         self.reconfigure(|c| c.cursor_secret = Some(secret))
+    }
+
+    /// The same table, also opening cursors sealed with any of `previous` (secret rotation: the
+    /// [current secret](Table::with_cursor_secret) seals new cursors; cursors handed out before
+    /// the rotation keep working until their secret is dropped from this list).
+    pub fn with_previous_cursor_secrets<S: Into<Vec<u8>>>(
+        &self,
+        previous: impl IntoIterator<Item = S>,
+    ) -> Table {
+        let previous: Vec<Vec<u8>> = previous.into_iter().map(Into::into).collect();
+        self.reconfigure(|c| c.previous_cursor_secrets = previous)
     }
 
     /// The table name.

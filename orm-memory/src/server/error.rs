@@ -3,15 +3,20 @@
 //! (`Item` on `ConditionalCheckFailedException`, `CancellationReasons` on
 //! `TransactionCanceledException`).
 
-use super::json::encode_item;
+use super::json::{encode_item, InvalidValue};
+use crate::ServiceError;
 #[cfg(test)]
 use orm_core::error::CancellationCode;
 use orm_core::error::CancellationReason;
 use orm_core::{Error, Item};
 use serde_json::{Map, Value as Json};
 
-/// The namespace DynamoDB puts before every error code in `__type`.
+/// The namespace DynamoDB puts before every error code of its own in `__type`.
 const TYPE_PREFIX: &str = "com.amazonaws.dynamodb.v20120810#";
+
+/// The namespace of the errors AWS's service front end answers before DynamoDB sees a request
+/// (signatures, request size): `com.amazon.coral.service#UnrecognizedClientException`.
+const SERVICE_PREFIX: &str = "com.amazon.coral.service#";
 
 /// One error answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +31,8 @@ pub(crate) struct ApiError {
     pub(crate) item: Option<Item>,
     /// One reason per action (TransactionCanceledException).
     pub(crate) reasons: Option<Vec<CancellationReason>>,
+    /// What `__type` puts before the code.
+    pub(crate) namespace: &'static str,
 }
 
 impl ApiError {
@@ -36,7 +43,22 @@ impl ApiError {
             message: message.into(),
             item: None,
             reasons: None,
+            namespace: TYPE_PREFIX,
         }
+    }
+
+    /// A 400 error of AWS's service front end (`com.amazon.coral.service#<kind>`): the
+    /// signature errors.
+    pub(crate) fn service(kind: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            namespace: SERVICE_PREFIX,
+            ..ApiError::new(400, kind, message)
+        }
+    }
+
+    /// The same error with another HTTP status.
+    pub(crate) fn with_status(self, status: u16) -> ApiError {
+        ApiError { status, ..self }
     }
 
     /// A 400 `ValidationException`.
@@ -63,7 +85,7 @@ impl ApiError {
         let mut body = Map::new();
         body.insert(
             "__type".into(),
-            Json::String(format!("{TYPE_PREFIX}{}", self.kind)),
+            Json::String(format!("{}{}", self.namespace, self.kind)),
         );
         body.insert("message".into(), Json::String(self.message.clone()));
         if let Some(item) = &self.item {
@@ -87,6 +109,12 @@ impl ApiError {
             body.insert("CancellationReasons".into(), Json::Array(list));
         }
         Json::Object(body)
+    }
+}
+
+impl From<InvalidValue> for ApiError {
+    fn from(invalid: InvalidValue) -> ApiError {
+        ApiError::validation(invalid.0)
     }
 }
 
@@ -124,12 +152,26 @@ impl From<Error> for ApiError {
             Error::Throttled { message } => {
                 ApiError::new(400, "ProvisionedThroughputExceededException", message)
             }
-            Error::TableNotFound { .. } => ApiError::table_not_found(),
+            Error::TableNotFound { source, .. } => {
+                match source
+                    .as_deref()
+                    .and_then(|s| s.downcast_ref::<ServiceError>())
+                {
+                    Some(e) => ApiError::client(e.code, e.message.clone()),
+                    None => ApiError::table_not_found(),
+                }
+            }
             Error::TableExists { table, .. } => ApiError::new(
                 400,
                 "ResourceInUseException",
                 format!("Table already exists: {table}"),
             ),
+            Error::Backend { source, .. } if source.downcast_ref::<ServiceError>().is_some() => {
+                let e = source
+                    .downcast_ref::<ServiceError>()
+                    .expect("checked by the guard");
+                ApiError::client(e.code, e.message.clone())
+            }
             other => ApiError::new(500, "InternalServerError", other.to_string()),
         }
     }

@@ -15,19 +15,43 @@
 //!
 //! Requests are `POST /` with `X-Amz-Target: DynamoDB_20120810.<Operation>` and a JSON body;
 //! answers carry `x-amzn-RequestId` and `x-amz-crc32`, and errors DynamoDB's `__type` and
-//! `message`. Signatures are accepted without being checked, as DynamoDB Local does. See
-//! docs/server.md for the operations and what differs from DynamoDB.
+//! `message`. By default signatures are accepted without being checked, as DynamoDB Local does;
+//! a server built with [`MemoryServerBuilder::require_signature`] (the program's
+//! `--require-signature KEY:SECRET`) verifies AWS Signature Version 4 as DynamoDB does and lets
+//! in only the clients holding one of its keys:
+//!
+//! ```
+//! use orm_memory::server::{Credentials, MemoryServer};
+//! use orm_memory::MemoryBackend;
+//!
+//! let server = MemoryServer::builder(MemoryBackend::new())
+//!     .require_signature(Credentials::new("AKIDEXAMPLE", "a-long-random-secret"))
+//!     .start()
+//!     .unwrap();
+//! // Clients configured with that key id and secret get in; any other signature is refused
+//! // with DynamoDB's UnrecognizedClientException or InvalidSignatureException.
+//! # drop(server);
+//! ```
+//!
+//! See docs/server.md for the operations and what differs from DynamoDB.
 
+mod body;
 mod crc32;
 mod error;
-mod expr;
 mod json;
+mod limits;
 mod ops;
+mod sigv4;
+
+pub use limits::{ServerLimits, MAX_HEAD_BYTES};
+#[doc(hidden)]
+pub use sigv4::PreparedSignatureCheck;
+pub use sigv4::{Credentials, MAX_CLOCK_SKEW};
 
 use crate::MemoryBackend;
 use bytes::Bytes;
 use error::ApiError;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use std::io;
@@ -35,24 +59,31 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::SystemTime;
 
-/// The largest request body accepted: DynamoDB's 16 MB (a full BatchWriteItem).
-pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+pub use body::MAX_REQUEST_BYTES;
 
 /// The prefix of every `X-Amz-Target` this server answers.
 const TARGET_PREFIX: &str = "DynamoDB_20120810.";
 
 struct Shared {
     backend: MemoryBackend,
-    catalog: ops::Catalog,
     requests: AtomicU64,
+    /// Who may send requests (everyone when it holds no key).
+    verifier: sigv4::Verifier,
+    limits: ServerLimits,
+    connections: Arc<limits::Connections>,
 }
+
+/// The region ARNs are written for when a request is not signed.
+const DEFAULT_REGION: &str = "us-east-1";
 
 /// A running DynamoDB-compatible server over a [`MemoryBackend`]. It serves on its own thread
 /// (a two-worker tokio runtime) until dropped or [`MemoryServer::shutdown`].
 pub struct MemoryServer {
     addr: SocketAddr,
     backend: MemoryBackend,
+    connections: Arc<limits::Connections>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -66,26 +97,89 @@ impl std::fmt::Debug for MemoryServer {
     }
 }
 
+/// How a [`MemoryServer`] is set up: its address, who may send requests, and its
+/// [limits](ServerLimits).
+/// [`MemoryServer::builder`] makes one; [`MemoryServerBuilder::start`] serves.
+#[derive(Debug)]
+#[must_use = "a builder does nothing until `start`"]
+pub struct MemoryServerBuilder {
+    backend: MemoryBackend,
+    addr: SocketAddr,
+    credentials: Vec<Credentials>,
+    limits: ServerLimits,
+}
+
+impl MemoryServerBuilder {
+    /// Listens on `addr` (default `127.0.0.1:0`: loopback, a free port).
+    pub fn addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Accepts only requests signed (AWS Signature Version 4) with `credentials`; call it again
+    /// to accept several keys. Without it every request is accepted, signed or not.
+    pub fn require_signature(mut self, credentials: Credentials) -> Self {
+        self.credentials.push(credentials);
+        self
+    }
+
+    /// Bounds connections, the time to read requests, and their size (default:
+    /// [`ServerLimits::default`]).
+    pub fn limits(mut self, limits: ServerLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Binds and starts serving.
+    pub fn start(self) -> io::Result<MemoryServer> {
+        MemoryServer::serve(self)
+    }
+}
+
 impl MemoryServer {
     /// Serves `backend` on 127.0.0.1 and a free port.
     pub fn start(backend: MemoryBackend) -> io::Result<MemoryServer> {
-        MemoryServer::bind(backend, SocketAddr::from(([127, 0, 0, 1], 0)))
+        MemoryServer::builder(backend).start()
     }
 
     /// Serves `backend` on `addr` (e.g. `127.0.0.1:8000`).
     pub fn bind(backend: MemoryBackend, addr: SocketAddr) -> io::Result<MemoryServer> {
+        MemoryServer::builder(backend).addr(addr).start()
+    }
+
+    /// A server to configure before it starts: address, required signatures.
+    pub fn builder(backend: MemoryBackend) -> MemoryServerBuilder {
+        MemoryServerBuilder {
+            backend,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            credentials: Vec::new(),
+            limits: ServerLimits::default(),
+        }
+    }
+
+    fn serve(config: MemoryServerBuilder) -> io::Result<MemoryServer> {
+        let MemoryServerBuilder {
+            backend,
+            addr,
+            credentials,
+            limits,
+        } = config;
         let listener = TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             backend: backend.clone(),
-            catalog: ops::Catalog::default(),
             requests: AtomicU64::new(0),
+            verifier: sigv4::Verifier::new(credentials),
+            connections: limits::Connections::new(limits.max_connections),
+            limits,
         });
+        let connections = shared.connections.clone();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("dynamodb-memory")
             .enable_io()
+            .enable_time()
             .build()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -102,6 +196,7 @@ impl MemoryServer {
         Ok(MemoryServer {
             addr,
             backend,
+            connections,
             stop: Some(stop),
             thread: Some(thread),
         })
@@ -120,6 +215,11 @@ impl MemoryServer {
     /// The backend it serves (a clone shares its tables).
     pub fn backend(&self) -> &MemoryBackend {
         &self.backend
+    }
+
+    /// How many client connections are open now (at most [`ServerLimits::max_connections`]).
+    pub fn open_connections(&self) -> usize {
+        self.connections.count()
     }
 
     /// Stops serving and waits for the server thread to end (also done on drop).
@@ -153,28 +253,57 @@ async fn accept(
             _ = &mut stopped => return,
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
-                Err(_) => continue,
+                Err(_) => {
+                    // Out of file descriptors, most likely: pause rather than spin.
+                    tokio::time::sleep(limits::ACCEPT_ERROR_PAUSE).await;
+                    continue;
+                }
             },
         };
+        let admission = tokio::select! {
+            _ = &mut stopped => return,
+            admission = shared.connections.admit() => admission,
+        };
         let _ = stream.set_nodelay(true);
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
-                let shared = shared.clone();
-                async move { Ok::<_, std::convert::Infallible>(handle(&shared, request).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
-        });
+        tokio::spawn(serve(shared.clone(), stream, admission));
     }
 }
 
-async fn handle(shared: &Shared, request: Request<Incoming>) -> Response<Full<Bytes>> {
+/// Serves one connection until it closes, times out, or the server closes it to make room.
+async fn serve(shared: Arc<Shared>, stream: tokio::net::TcpStream, admission: limits::Admission) {
+    let connection = admission.connection.clone();
+    let io = hyper_util::rt::TokioIo::new(limits::Tracked::new(stream, connection.clone()));
+    let limits = shared.limits.clone();
+    let service = hyper::service::service_fn(move |request| {
+        let shared = shared.clone();
+        let connection = connection.clone();
+        async move {
+            connection.reading_body();
+            Ok::<_, std::convert::Infallible>(handle(&shared, &connection, request).await)
+        }
+    });
+    let served = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_header_size(MAX_HEAD_BYTES)
+        .serve_connection(io, service);
+    tokio::select! {
+        _ = served => {}
+        // Dropping the connection closes its socket.
+        _ = admission.connection.closed() => {}
+    }
+}
+
+async fn handle(
+    shared: &Shared,
+    connection: &limits::Connection,
+    request: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     let id = shared.requests.fetch_add(1, Ordering::Relaxed);
     let request_id = format!("MEMORY{id:046}");
     if request.method() == hyper::Method::GET {
+        connection.answering();
         return respond(
             StatusCode::OK,
             "text/plain",
@@ -182,7 +311,7 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Response<Full<By
             &request_id,
         );
     }
-    let answer = answer(shared, request).await;
+    let answer = answer(shared, connection, request).await;
     let (status, body) = match answer {
         Ok(body) => (StatusCode::OK, body),
         Err(e) => (
@@ -191,12 +320,20 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Response<Full<By
         ),
     };
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    respond(
+    let mut response = respond(
         status,
         "application/x-amz-json-1.0",
         bytes.into(),
         &request_id,
-    )
+    );
+    if matches!(status.as_u16(), 408 | 413) {
+        // The rest of the body was not read: the connection cannot carry another request.
+        response.headers_mut().insert(
+            hyper::header::CONNECTION,
+            hyper::header::HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 fn respond(
@@ -222,6 +359,7 @@ fn respond(
 
 async fn answer(
     shared: &Shared,
+    connection: &limits::Connection,
     request: Request<Incoming>,
 ) -> Result<serde_json::Value, ApiError> {
     if request.method() != hyper::Method::POST {
@@ -230,8 +368,11 @@ async fn answer(
             format!("{} is not supported: send POST /", request.method()),
         ));
     }
-    let target = request
-        .headers()
+    let (head, body) = request.into_parts();
+    let region = sigv4::signing_region(&head.headers, head.uri.query().unwrap_or(""))
+        .unwrap_or_else(|| DEFAULT_REGION.to_owned());
+    let target = head
+        .headers
         .get("x-amz-target")
         .and_then(|t| t.to_str().ok())
         .unwrap_or("")
@@ -245,17 +386,23 @@ async fn answer(
             )
         })?
         .to_string();
-    let body = Limited::new(request.into_body(), MAX_REQUEST_BYTES)
-        .collect()
-        .await
-        .map_err(|e| {
-            ApiError::validation(format!(
-                "Request body could not be read (at most {MAX_REQUEST_BYTES} bytes): {e}"
-            ))
-        })?
-        .to_bytes();
+    let body = body::read(&head.headers, body, shared.limits.body_timeout).await;
+    connection.answering();
+    let body = body?;
+    if shared.verifier.is_enabled() {
+        let signed = sigv4::SignedRequest {
+            method: head.method.as_str(),
+            path: head.uri.path(),
+            query: head.uri.query().unwrap_or(""),
+            headers: &head.headers,
+            body: &body,
+        };
+        shared.verifier.verify(&signed, SystemTime::now())?;
+    }
+    // The signature covers the body as sent: it is decoded only once verified.
+    let body = body::decode(&head.headers, body)?;
     let json = decode_body(&body)?;
-    ops::dispatch(&shared.backend, &shared.catalog, &op, &json)
+    ops::dispatch(&shared.backend, &region, &op, &json)
 }
 
 /// Parses a request body: a JSON object (an empty body counts as `{}`).
@@ -273,85 +420,22 @@ fn decode_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
     })
 }
 
-/// Handles one request body for `operation` without HTTP: what the fuzz target and unit tests
-/// drive. Returns the HTTP status and the JSON answer.
+/// Handles one request body for `operation` without HTTP (an unsigned request: ARNs in
+/// `us-east-1`): what the fuzz target and unit tests drive. Returns the HTTP status and the JSON
+/// answer.
 #[doc(hidden)]
 pub fn handle_json(backend: &MemoryBackend, operation: &str, body: &[u8]) -> (u16, String) {
-    static CATALOG: std::sync::OnceLock<ops::Catalog> = std::sync::OnceLock::new();
-    let catalog = CATALOG.get_or_init(ops::Catalog::default);
     let result =
-        decode_body(body).and_then(|json| ops::dispatch(backend, catalog, operation, &json));
+        decode_body(body).and_then(|json| ops::dispatch(backend, DEFAULT_REGION, operation, &json));
     match result {
         Ok(json) => (200, json.to_string()),
         Err(e) => (e.status, e.body().to_string()),
     }
 }
 
-/// DynamoDB's expression language parsed into orm-core's AST, with the placeholders of
-/// `ExpressionAttributeNames` (`#n` -> name) and `ExpressionAttributeValues` (`:v` -> value)
-/// substituted: the parser the server uses, for anyone who needs to read expressions written for
-/// DynamoDB. Errors are `Error::Validation` with DynamoDB's message. These check one expression
-/// each; a placeholder that the expression does not use is not an error here (the server checks
-/// that across all expressions of a request, as DynamoDB does).
-///
-/// ```
-/// use orm_core::expr::attr;
-/// use orm_core::Value;
-/// use orm_memory::server::expression;
-/// use std::collections::BTreeMap;
-///
-/// let names = BTreeMap::from([("#s".to_string(), "status".to_string())]);
-/// let values = BTreeMap::from([(":o".to_string(), Value::from("open"))]);
-/// let parsed = expression::condition("#s = :o", &names, &values).unwrap();
-/// assert_eq!(parsed, attr("status").eq("open"));
-/// assert!(expression::condition("status = :o", &names, &values).is_err()); // reserved word
-/// ```
-pub mod expression {
-    use super::expr::{self, Placeholders};
-    use orm_core::expr::{Condition, KeyCondition, Path, Update};
-    use orm_core::{Error, Value};
-    use std::collections::BTreeMap;
-
-    type Names = BTreeMap<String, String>;
-    type Values = BTreeMap<String, Value>;
-
-    fn placeholders(names: &Names, values: &Values) -> Placeholders {
-        Placeholders::new(names.clone(), values.clone())
-    }
-
-    fn error(e: super::ApiError) -> Error {
-        Error::validation(e.message)
-    }
-
-    /// A `ConditionExpression` or `FilterExpression`.
-    pub fn condition(text: &str, names: &Names, values: &Values) -> Result<Condition, Error> {
-        expr::condition(
-            &mut placeholders(names, values),
-            "ConditionExpression",
-            text,
-        )
-        .map_err(error)
-    }
-
-    /// An `UpdateExpression`.
-    pub fn update(text: &str, names: &Names, values: &Values) -> Result<Update, Error> {
-        expr::update(&mut placeholders(names, values), text).map_err(error)
-    }
-
-    /// A `KeyConditionExpression` on keys named `hash_key` and `range_key`.
-    pub fn key_condition(
-        text: &str,
-        names: &Names,
-        values: &Values,
-        hash_key: &str,
-        range_key: Option<&str>,
-    ) -> Result<KeyCondition, Error> {
-        expr::key_condition(&mut placeholders(names, values), text, hash_key, range_key)
-            .map_err(error)
-    }
-
-    /// A `ProjectionExpression`.
-    pub fn projection(text: &str, names: &Names) -> Result<Vec<Path>, Error> {
-        expr::projection(&mut placeholders(names, &Values::new()), text).map_err(error)
-    }
+/// The names of the operations the server answers, in the order of its table of operations
+/// (what the request-decoder fuzz target picks from).
+#[doc(hidden)]
+pub fn operation_names() -> impl Iterator<Item = &'static str> {
+    ops::OPERATIONS.iter().map(|operation| operation.name)
 }

@@ -351,21 +351,28 @@ fn with_items(items: &str) -> String {
     )
 }
 
+/// A version 2 file holding one table `app` (pk S, no items) with these metadata fields.
+fn with_metadata(fields: &str) -> String {
+    with_items("")
+        .replace("\"version\": 1", "\"version\": 2")
+        .replace("\"items\": []", &format!("{fields}, \"items\": []"))
+}
+
 #[test]
 fn bad_files_say_what_is_wrong() {
     assert!(Snapshot::read_from(with_items(r#"{"pk": {"S": "a"}}"#).as_bytes()).is_ok());
-    match load_error(r#"{"format": "orm-memory snapshot", "version": 2, "tables": []}"#) {
+    match load_error(r#"{"format": "orm-memory snapshot", "version": 3, "tables": []}"#) {
         SnapshotError::UnsupportedVersion {
             found,
-            supported: 1,
+            supported: 2,
             path: None,
-        } => assert_eq!(found, "2"),
+        } => assert_eq!(found, "3"),
         other => panic!("{other:?}"),
     }
     let message = |text: &str| load_error(text).to_string();
     assert_eq!(
         message(r#"{"format": "orm-memory snapshot", "tables": []}"#),
-        "memory backend snapshot: format version null is not supported: this build reads version 1"
+        "memory backend snapshot: format version null is not supported: this build reads versions 1 to 2"
     );
     for (text, needle) in [
         ("{\"format\": \"orm-memory snapshot\",\n \"version\": 1, \"tables\": [", "not valid JSON: EOF while parsing a list at line 2"),
@@ -387,6 +394,15 @@ fn bad_files_say_what_is_wrong() {
         (&with_items(r#"{"pk": {"S": "a"}}"#).replace("\"S\"}, \"sort_key\"", "\"Z\"}, \"sort_key\""), "`partition_key`: key type `Z` is not one of S, N and B"),
         (&with_items("").replace("\"app\"", "\"a\""), "table `a`: invalid input: Table name `a` is invalid"),
         (&with_items("").replace("\"indexes\": []", "\"indexes\": [{\"name\": \"gsi\", \"local\": false, \"partition_key\": {\"name\": \"g\", \"type\": \"S\"}, \"projection\": \"SOME\"}]"), "index `gsi`: `projection` is \"SOME\", not"),
+        (&with_metadata(r#""billing_mode": "FREE""#), "`billing_mode` is `FREE`"),
+        (&with_metadata(r#""billing_mode": "PROVISIONED""#), "a PROVISIONED table needs a `throughput`"),
+        (&with_metadata(r#""throughput": {"read": 0, "write": 1}"#), "`throughput`: `read` is not a capacity"),
+        (&with_metadata(r#""index_throughput": {"gsi": {"read": 1, "write": 1}}"#), "`index_throughput` names `gsi`, which is not a global index"),
+        (&with_metadata(r#""stream": {"view_type": "ALL", "label": "x"}"#), "`stream.view_type` is not a view type"),
+        (&with_metadata(r#""table_class": "COLD""#), "`table_class` is `COLD`"),
+        (&with_metadata(r#""deletion_protection": "yes""#), "`deletion_protection` is not a boolean"),
+        (&with_metadata(r#""tags": {"aws:owner": "x"}"#), "aws: prefix is reserved"),
+        (&with_metadata(r#""created_ms": -1"#), "`created_ms` is not a time in milliseconds"),
     ] {
         let got = message(text);
         assert!(got.contains(needle), "{got:?} should contain {needle:?}");
@@ -410,4 +426,75 @@ fn bad_files_say_what_is_wrong() {
             .contains("orm-memory-no-such-snapshot.json"),
         "{error}"
     );
+}
+
+/// Version 2 keeps what the engine knows of each table beside its items: its id, creation
+/// time, billing, throughput, stream, class, deletion protection, TTL set after creation, tags.
+#[tokio::test]
+async fn files_keep_table_metadata() {
+    use crate::TableSettings;
+    use orm_core::backend::{
+        BillingMode, StreamSpecification, StreamViewType, TableClass, Throughput, UpdateTable,
+    };
+    let b = MemoryBackend::new();
+    let mut def = definition("app");
+    def.ttl_attribute = None;
+    let settings = TableSettings::provisioned(Throughput::new(5, 5))
+        .with_index_throughput("gsi1", Throughput::new(2, 3))
+        .with_index_throughput("gsi2", Throughput::new(1, 1))
+        .with_streams(StreamSpecification::Enabled(StreamViewType::NewImage))
+        .with_table_class(TableClass::StandardInfrequentAccess)
+        .with_deletion_protection(true)
+        .with_tag("env", "test");
+    b.create_table_with(&def, &settings).unwrap();
+    b.update_time_to_live("app", "expires", true).unwrap();
+    b.update_table(&UpdateTable::new("app").with_throughput(Throughput::new(10, 4)))
+        .await
+        .unwrap();
+    let snapshot = b.snapshot();
+    let text = to_string(&snapshot);
+    assert!(text.contains("\"version\": 2"), "{text}");
+    let loaded = Snapshot::read_from(text.as_bytes()).unwrap();
+    assert_eq!(loaded, snapshot);
+    let fork = loaded.fork();
+    let (was, is) = (
+        b.table_description("app").unwrap(),
+        fork.table_description("app").unwrap(),
+    );
+    assert_eq!(is, was);
+    assert_eq!(is.billing_mode, BillingMode::Provisioned);
+    assert_eq!(is.throughput.read_capacity_units, 10);
+    assert!(is.throughput.last_increase.is_some() && is.throughput.last_decrease.is_some());
+    assert_eq!(is.definition.ttl_attribute.as_deref(), Some("expires"));
+    assert_eq!(
+        fork.table_tags("app").unwrap(),
+        [("env".into(), "test".into())]
+    );
+    // The TTL enabled after creation is the one a fork purges by.
+    fork.put_item(&PutItem::new("app", order(1))).await.unwrap();
+    assert_eq!(fork.purge_expired(i64::MAX / 2), 1);
+}
+
+/// Files written before the metadata (version 1) still load: their tables get the defaults.
+#[test]
+fn version_1_files_load_with_default_metadata() {
+    use orm_core::backend::{BillingMode, TableClass};
+    let text = with_items(r#"{"pk": {"S": "a"}}"#)
+        .replace("\"ttl_attribute\": null", "\"ttl_attribute\": \"expires\"");
+    let loaded = Snapshot::read_from(text.as_bytes()).unwrap();
+    let fork = loaded.fork();
+    let description = fork.table_description("app").unwrap();
+    assert_eq!(description.item_count, 1);
+    assert_eq!(description.billing_mode, BillingMode::PayPerRequest);
+    assert_eq!(description.table_class, TableClass::Standard);
+    assert!(!description.deletion_protection && description.stream.is_none());
+    assert_eq!(
+        description.definition.ttl_attribute.as_deref(),
+        Some("expires")
+    );
+    assert_eq!(description.id.len(), 36);
+    // Written back, it is a version 2 file that loads to the same snapshot.
+    let again = to_string(&loaded);
+    assert!(again.contains("\"version\": 2"));
+    assert_eq!(Snapshot::read_from(again.as_bytes()).unwrap(), loaded);
 }

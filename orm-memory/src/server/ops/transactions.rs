@@ -1,0 +1,114 @@
+//! TransactGetItems and TransactWriteItems.
+
+use super::super::error::ApiError;
+use super::super::json::encode_item;
+use super::call::run;
+use super::items::{delete_request, get_request, put_request, update_request};
+use super::request::{
+    check_fields, condition, key_of, list, null, obj, opt_str, parsed, return_on_failure,
+    table_name, Answer, Body, Context,
+};
+use orm_core::backend::{ConditionCheck, TransactGet, TransactWrite, TransactWriteAction};
+use orm_core::expr::Clause;
+use orm_core::Backend;
+use serde_json::{json, Value as Json};
+
+fn transact_items(body: &Body) -> Result<&Vec<Json>, ApiError> {
+    list(
+        body.get("TransactItems")
+            .ok_or_else(|| null("TransactItems"))?,
+        "TransactItems",
+    )
+}
+
+fn only_member<'a>(
+    action: &'a Body,
+    allowed: &[&'static str],
+) -> Result<(&'static str, &'a Body), ApiError> {
+    check_fields(action, allowed)?;
+    let mut found = allowed
+        .iter()
+        .filter_map(|name| action.get(*name).map(|v| (*name, v)));
+    match (found.next(), found.next()) {
+        (Some((name, v)), None) => Ok((name, obj(v, name)?)),
+        _ => Err(ApiError::validation(format!(
+            "A transaction item holds exactly one of {}",
+            allowed.join(", ")
+        ))),
+    }
+}
+
+pub(crate) fn transact_get(cx: &Context<'_>, body: &Body) -> Answer {
+    let backend = cx.backend;
+    let mut gets = Vec::new();
+    for action in transact_items(body)? {
+        let (_, get) = only_member(obj(action, "TransactItems")?, &["Get"])?;
+        check_fields(
+            get,
+            &[
+                "TableName",
+                "Key",
+                "ProjectionExpression",
+                "ExpressionAttributeNames",
+            ],
+        )?;
+        let mut request = parsed(get, |ph| get_request(get, ph))?;
+        request.consistent = true;
+        gets.push(request);
+    }
+    let found = run(backend.transact_get(&TransactGet::new(gets)))?;
+    let responses: Vec<Json> = found
+        .into_iter()
+        .map(|f| match f {
+            Some(item) => json!({ "Item": encode_item(&item.into_item()) }),
+            None => json!({}),
+        })
+        .collect();
+    Ok(json!({ "Responses": responses }))
+}
+
+pub(crate) fn transact_write(cx: &Context<'_>, body: &Body) -> Answer {
+    let backend = cx.backend;
+    let mut actions = Vec::new();
+    for action in transact_items(body)? {
+        let (kind, spec) = only_member(
+            obj(action, "TransactItems")?,
+            &["Put", "Update", "Delete", "ConditionCheck"],
+        )?;
+        let common = [
+            "TableName",
+            "ConditionExpression",
+            "ExpressionAttributeNames",
+            "ExpressionAttributeValues",
+            "ReturnValuesOnConditionCheckFailure",
+        ];
+        let extra: &[&str] = match kind {
+            "Put" => &["Item"],
+            "Update" => &["Key", "UpdateExpression"],
+            _ => &["Key"],
+        };
+        let allowed: Vec<&str> = common.iter().chain(extra).copied().collect();
+        check_fields(spec, &allowed)?;
+        let action = parsed(spec, |ph| {
+            Ok(match kind {
+                "Put" => TransactWriteAction::Put(put_request(spec, ph)?),
+                "Update" => TransactWriteAction::Update(update_request(spec, ph)?),
+                "Delete" => TransactWriteAction::Delete(delete_request(spec, ph)?),
+                _ => TransactWriteAction::ConditionCheck(ConditionCheck {
+                    table: table_name(spec)?,
+                    key: key_of(spec)?,
+                    condition: condition(spec, Clause::Condition, ph)?
+                        .ok_or_else(|| null("ConditionExpression"))?,
+                    return_item_on_condition_failure: return_on_failure(spec)?,
+                }),
+            })
+        })?;
+        actions.push(action);
+    }
+    let token = opt_str(body, "ClientRequestToken")?.map(str::to_string);
+    run(backend.transact_write(&TransactWrite {
+        actions,
+        client_request_token: token,
+    }))?;
+    Ok(json!({}))
+}
