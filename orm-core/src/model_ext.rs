@@ -10,7 +10,7 @@
 use crate::error::Result;
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
-use crate::query::{Query, Scan};
+use crate::query::{NoPartition, Query, Scan};
 use crate::table::Table;
 use crate::update::UpdateBuilder;
 use std::future::Future;
@@ -134,8 +134,9 @@ pub trait ModelExt: Model + Sized {
         async move { table.delete_key(key).await }
     }
 
-    /// A query decoding into `Self`. See [`Query`].
-    fn query(table: &Table) -> Query<Self> {
+    /// A query decoding into `Self`; it runs once [`partition`](crate::query::Builder::partition)
+    /// is set. See [`Query`].
+    fn query(table: &Table) -> Query<Self, NoPartition> {
         Query::new(table)
     }
 

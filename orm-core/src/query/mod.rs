@@ -20,8 +20,8 @@ mod collection;
 mod kind;
 mod plan;
 
-pub use builder::{Builder, Kind, Query, Scan};
-pub use kind::{QueryKind, ScanKind};
+pub use builder::{Builder, Kind, Query, Runnable, Scan};
+pub use kind::{HasPartition, NoPartition, QueryKind, ScanKind};
 
 use crate::backend::RawItem;
 use crate::cursor::Cursor;
