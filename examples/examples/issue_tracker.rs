@@ -2,12 +2,12 @@
 //! with two global indexes (one of them sparse), issue numbers from a sequence taken in the
 //! transaction that opens the issue, and an issue read with its comments in one query.
 //!
-//! | entity  | pk                      | sk              | gsi1pk / gsi1sk                 | gsi2pk / gsi2sk (sparse)      |
-//! |---------|-------------------------|-----------------|---------------------------------|-------------------------------|
-//! | Org     | `ORG#{id}`              | `ORG`           |                                 |                               |
-//! | Member  | `ORG#{org}`             | `MEMBER#{id}`   | `EMAIL#{email}` / `MEMBER`      |                               |
-//! | Issue   | `ISSUE#{org}#{number}`  | `ISSUE`         | `ISSUES#{org}` / `{number}`     | `OPEN#{open_in}` / `{number}` |
-//! | Comment | `ISSUE#{org}#{number}`  | `COMMENT#{seq}` |                                 |                               |
+//! | entity  | pk                      | sk              | gsi1pk / gsi1sk                 | gsi2pk / gsi2sk (sparse)            |
+//! |---------|-------------------------|-----------------|---------------------------------|-------------------------------------|
+//! | Org     | `ORG#{id}`              | `ORG`           |                                 |                                     |
+//! | Member  | `ORG#{org}`             | `MEMBER#{id}`   | `EMAIL#{email}` / `MEMBER`      |                                     |
+//! | Issue   | `ISSUE#{org}#{number}`  | `ISSUE`         | `ISSUES#{org}` / `{number}`     | `OPEN#{open_in}` / `ISSUE#{number}` |
+//! | Comment | `ISSUE#{org}#{number}`  | `COMMENT#{seq}` |                                 |                                     |
 //!
 //! Access patterns, each one request:
 //! - a member by email, in any organisation: `gsi1`;
@@ -78,7 +78,7 @@ enum Status {
 #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[model(entity = "Issue", pk = "ISSUE#{org}#{number}", sk = "ISSUE")]
 #[model(index(name = "gsi1", pk = "ISSUES#{org}", sk = "{number}"))]
-#[model(index(name = "gsi2", pk = "OPEN#{open_in}", sk = "{number}"))]
+#[model(index(name = "gsi2", pk = "OPEN#{open_in}", sk = "ISSUE#{number}"))]
 struct Issue {
     org: String,
     /// `u32`, as `Comment::number`: the collection `Thread` reads both from one partition.

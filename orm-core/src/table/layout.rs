@@ -228,6 +228,9 @@ impl Layout {
     /// decoded from the item's borrowed attributes, the layout attributes skipped; an item of
     /// another entity or schema version goes the owned way ([`Layout::from_stored_item`]), which
     /// checks, upgrades or describes the error.
+    // Named as its public siblings `from_stored_item` / `from_raw_item` (which clippy leaves
+    // alone as exported API).
+    #[allow(clippy::wrong_self_convention)]
     pub(crate) fn from_shared_item<M: Model>(&self, shared: &dyn SharedItem) -> Result<M> {
         let schema = M::schema();
         let config = &self.config;
