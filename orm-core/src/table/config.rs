@@ -1,5 +1,5 @@
 //! A table's settings: the attribute layout ([`TableConfig`]: key, index-key, entity and
-//! schema-version attribute names) and behaviour (consistent reads, cursor signing, batches).
+//! schema-version attribute names) and behaviour (consistent reads, cursor sealing, batches).
 
 use crate::key::Key;
 use crate::model::Schema;
@@ -8,7 +8,7 @@ use rand::Rng;
 use std::fmt;
 use std::time::Duration;
 
-/// The attribute layout and behaviour settings of a [`Table`].
+/// The attribute layout and behaviour settings of a [`Table`](crate::Table).
 #[derive(Clone, PartialEq, Eq)]
 pub struct TableConfig {
     /// The partition-key attribute (default `pk`).

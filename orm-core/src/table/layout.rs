@@ -19,7 +19,15 @@ use crate::model::{Model, Schema};
 use crate::serde_bridge::{from_attributes, from_entries, from_item, to_item};
 use crate::value::{Item, NumberRef, Value, ValueRef};
 
-/// How models are stored as items in one table (see the [module docs](self)).
+/// How models are stored as items in one table: the key items of a model's keys, the model <->
+/// item codec with its entity and schema-version checks, and upgrades of items stored at an
+/// older schema version. A [`Table`](crate::Table) owns one
+/// ([`Table::layout`](crate::Table::layout)).
+///
+/// Every stored item holds the model's own fields under their own names, plus the key
+/// attributes (`pk`, `sk`), one partition/sort attribute per index the item is in (`gsi1pk`,
+/// `gsi1sk`), the entity name (`__entity`) and, above schema version 1, the schema version
+/// (`__schema`), so any other DynamoDB client can read such items.
 ///
 /// ```
 /// use orm_core::{Model, Table, Value};
