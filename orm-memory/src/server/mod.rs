@@ -36,10 +36,12 @@
 //! See docs/server.md for the operations and what differs from DynamoDB.
 
 mod body;
+mod constraints;
 mod crc32;
 mod error;
 mod expr;
 mod json;
+mod legacy;
 mod limits;
 mod ops;
 mod sigv4;
