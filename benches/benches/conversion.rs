@@ -198,8 +198,9 @@ fn precision() {
 /// the stored item (fields + keys + entity) and its conversion to the SDK's map.
 fn hot_paths(c: &mut Criterion) {
     use orm_core::cursor::{Cursor, CursorSecrets};
+    use orm_core::expr::render::Expressions;
     use orm_core::expr::Path;
-    use orm_dynamodb::render::Expressions;
+    use orm_dynamodb::render::ExpressionAttributes;
     let order = sample(42);
     let table = orm_core::Table::new(orm_memory::MemoryBackend::new(), orm_benches::TABLE);
     let mut g = c.benchmark_group("hot_paths");
@@ -211,7 +212,9 @@ fn hot_paths(c: &mut Criterion) {
             let condition = Path::name("pk")
                 .not_exists()
                 .or(Path::name("__entity").eq("Order"));
-            Expressions::new().with_condition(condition).into_sdk()
+            let mut rendered = Expressions::new().with_condition(condition);
+            let attributes = ExpressionAttributes::take(&mut rendered);
+            (rendered, attributes)
         })
     });
     let key = table

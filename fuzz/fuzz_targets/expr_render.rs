@@ -5,7 +5,10 @@
 
 use arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
-use orm_dynamodb::render::Expressions;
+use orm_core::expr::arbitrary as tree;
+use orm_core::expr::render::Expressions;
+use orm_core::expr::PathElement;
+use orm_dynamodb::render::ExpressionAttributes;
 use std::collections::BTreeSet;
 
 fn placeholders(text: &str, out: &mut BTreeSet<String>) {
@@ -28,22 +31,22 @@ fn placeholders(text: &str, out: &mut BTreeSet<String>) {
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
     let (Ok(condition), Ok(filter), Ok(update)) = (
-        orm_fuzz::condition(&mut u, 3),
-        orm_fuzz::condition(&mut u, 2),
-        orm_fuzz::update(&mut u),
+        tree::condition(&mut u, 3),
+        tree::condition(&mut u, 2),
+        tree::update(&mut u),
     ) else {
         return;
     };
     let _ = condition.to_string();
     let _ = condition.validate();
     let _ = update.validate();
-    let paths = orm_fuzz::path(&mut u).map(|p| vec![p]).unwrap_or_default();
-    let sdk = Expressions::new()
+    let paths = tree::path(&mut u).map(|p| vec![p]).unwrap_or_default();
+    let mut sdk = Expressions::new()
         .with_condition(condition)
         .with_filter(filter)
         .with_update(update)
-        .with_projection(&paths)
-        .into_sdk();
+        .with_projection(&paths);
+    let attributes = ExpressionAttributes::take(&mut sdk);
     let mut used = BTreeSet::new();
     for text in [&sdk.condition, &sdk.filter, &sdk.update, &sdk.projection]
         .into_iter()
@@ -54,10 +57,13 @@ fuzz_target!(|data: &[u8]| {
         placeholders(text, &mut used);
     }
     let mut defined: BTreeSet<String> = BTreeSet::new();
-    defined.extend(sdk.names.iter().flatten().map(|(k, _)| k.clone()));
-    defined.extend(sdk.values.iter().flatten().map(|(k, _)| k.clone()));
-    assert_eq!(used, defined, "placeholders used vs defined: {sdk:?}");
+    defined.extend(attributes.names.iter().flatten().map(|(k, _)| k.clone()));
+    defined.extend(attributes.values.iter().flatten().map(|(k, _)| k.clone()));
+    assert_eq!(
+        used, defined,
+        "placeholders used vs defined: {sdk:?} {attributes:?}"
+    );
     for p in &paths {
-        assert!(orm_fuzz::rooted(p));
+        assert!(matches!(p.elements().first(), Some(PathElement::Name(_))));
     }
 });

@@ -1,12 +1,13 @@
-//! DynamoDB's expression language (`orm_memory::server::expression`) on arbitrary text: the
-//! condition, update, projection and key-condition parsers never panic, whatever the input, with
+//! DynamoDB's expression language (`orm_core::expr::parse`) on arbitrary text: the condition,
+//! update, projection and key-condition parsers never panic, whatever the input, with
 //! placeholders of every kind defined. A condition that parses also parses after a round of
 //! surrounding parentheses (the grammar allows `( condition )`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use orm_core::expr::parse::{self, Placeholders};
+use orm_core::expr::Clause;
 use orm_core::{Number, Value};
-use orm_memory::server::expression;
 use std::collections::{BTreeMap, BTreeSet};
 
 fuzz_target!(|data: &[u8]| {
@@ -32,14 +33,19 @@ fuzz_target!(|data: &[u8]| {
         ),
         (":e".to_string(), Value::from("")),
     ]);
-    let condition = expression::condition(&text, &names, &values);
-    let _ = expression::update(&text, &names, &values);
-    let _ = expression::projection(&text, &names);
-    let _ = expression::key_condition(&text, &names, &values, "pk", Some("sk"));
-    let _ = expression::key_condition(&text, &names, &values, "pk", None);
+    let placeholders = || Placeholders::new(names.clone(), values.clone());
+    let condition = parse::condition(&mut placeholders(), Clause::Condition, &text);
+    let _ = parse::update(&mut placeholders(), &text);
+    let _ = parse::projection(&mut placeholders(), &text);
+    let _ = parse::key_condition(&mut placeholders(), &text, "pk", Some("sk"));
+    let _ = parse::key_condition(&mut placeholders(), &text, "pk", None);
+    let mut used = placeholders();
+    let _ = parse::update(&mut used, &text);
+    let _ = used.finish();
     if let Ok(parsed) = condition {
         if text.len() + 2 <= 4096 {
-            let again = expression::condition(&format!("({text})"), &names, &values);
+            let again =
+                parse::condition(&mut placeholders(), Clause::Condition, &format!("({text})"));
             assert_eq!(again.ok().as_ref(), Some(&parsed), "({text})");
         }
     }

@@ -71,7 +71,7 @@ fn check<T: Serialize + for<'de> Deserialize<'de>>(item: &orm_core::Item) {
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
-    let Ok(item) = orm_fuzz::item(&mut u) else {
+    let Ok(item) = orm_core::expr::arbitrary::item(&mut u) else {
         return;
     };
     check::<Flat>(&item);

@@ -5,7 +5,7 @@
 
 use crate::backend::{DeleteItem, GetItem, PutItem, RawItem, ReturnValues, UpdateItem};
 use crate::error::{Error, Result};
-use crate::expr::{Condition, Operand, Path, SetValue, Update};
+use crate::expr::{Condition, Path, SetValue, Update};
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
 use crate::table::Table;
@@ -259,7 +259,7 @@ impl Table {
             };
             update = update.set_expr(
                 Path::name(attr),
-                SetValue::IfNotExists(Path::name(attr), Operand::Value(value)),
+                SetValue::if_not_exists(Path::name(attr), value),
             );
         }
         // Fields the model leaves out (None) and sparse index keys it no longer has.

@@ -221,8 +221,8 @@ fn invalid<T>(what: &str) -> std::result::Result<T, KeyPartError> {
 }
 
 /// Appends `v` zero-padded to `width` digits, without the formatting machinery (keys are
-/// rendered on every write and read).
-fn push_padded(out: &mut String, v: u128, width: usize) {
+/// rendered on every write and read, and so are expression placeholders).
+pub(crate) fn push_padded(out: &mut String, v: u128, width: usize) {
     let mut buf = [0u8; 40];
     let mut i = buf.len();
     match u64::try_from(v) {

@@ -16,7 +16,7 @@
 
 use crate::backend::{ReturnValues, UpdateItem};
 use crate::error::{Error, Result};
-use crate::expr::{Condition, IntoPath, Operand, Path, SetValue, Update, UpdateAction};
+use crate::expr::{Condition, IntoPath, Path, SetOperand, SetValue, Update, UpdateAction};
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
 use crate::serde_bridge::to_value;
@@ -96,7 +96,7 @@ impl<M: Model> UpdateBuilder<M> {
         match self.value(&value) {
             Some(v) => self.push(UpdateAction::Set(
                 path_of(path),
-                SetValue::Operand(Operand::Value(v)),
+                SetValue::Operand(SetOperand::Value(v)),
             )),
             None => self,
         }
@@ -108,7 +108,7 @@ impl<M: Model> UpdateBuilder<M> {
         match self.value(&value) {
             Some(v) => self.push(UpdateAction::Set(
                 path.clone(),
-                SetValue::IfNotExists(path, Operand::Value(v)),
+                SetValue::if_not_exists(path, v),
             )),
             None => self,
         }
@@ -125,7 +125,7 @@ impl<M: Model> UpdateBuilder<M> {
         match self.value(&n) {
             Some(v) => self.push(UpdateAction::Set(
                 path.clone(),
-                SetValue::Plus(Operand::Path(path), Operand::Value(v)),
+                SetValue::Plus(SetOperand::Path(path), SetOperand::Value(v)),
             )),
             None => self,
         }
@@ -137,7 +137,7 @@ impl<M: Model> UpdateBuilder<M> {
         match self.value(&n) {
             Some(v) => self.push(UpdateAction::Set(
                 path.clone(),
-                SetValue::Minus(Operand::Path(path), Operand::Value(v)),
+                SetValue::Minus(SetOperand::Path(path), SetOperand::Value(v)),
             )),
             None => self,
         }
@@ -149,7 +149,7 @@ impl<M: Model> UpdateBuilder<M> {
         match self.value(&values) {
             Some(v) => self.push(UpdateAction::Set(
                 path.clone(),
-                SetValue::ListAppend(Operand::Path(path), Operand::Value(v)),
+                SetValue::ListAppend(SetOperand::Path(path), SetOperand::Value(v)),
             )),
             None => self,
         }
@@ -161,7 +161,7 @@ impl<M: Model> UpdateBuilder<M> {
         match self.value(&values) {
             Some(v) => self.push(UpdateAction::Set(
                 path.clone(),
-                SetValue::ListAppend(Operand::Value(v), Operand::Path(path)),
+                SetValue::ListAppend(SetOperand::Value(v), SetOperand::Path(path)),
             )),
             None => self,
         }
@@ -371,7 +371,7 @@ fn primary_key_guard<M: Model>(
             continue;
         }
         let literal = update.actions.iter().find_map(|a| match a {
-            UpdateAction::Set(p, SetValue::Operand(Operand::Value(v)))
+            UpdateAction::Set(p, SetValue::Operand(SetOperand::Value(v)))
                 if p.is_top_level() && p.root() == root.as_str() =>
             {
                 Some(v.clone())
@@ -457,7 +457,7 @@ async fn recompute_index_keys<M: Model>(
             continue;
         }
         match action {
-            UpdateAction::Set(p, SetValue::Operand(Operand::Value(v))) if p.is_top_level() => {
+            UpdateAction::Set(p, SetValue::Operand(SetOperand::Value(v))) if p.is_top_level() => {
                 current.insert(root.to_owned(), v.clone());
             }
             UpdateAction::Remove(p) if p.is_top_level() => {

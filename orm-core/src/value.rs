@@ -57,6 +57,33 @@ pub enum ValueType {
 }
 
 impl ValueType {
+    /// The ten types, in the order they are declared.
+    pub const ALL: [ValueType; 10] = [
+        ValueType::S,
+        ValueType::N,
+        ValueType::B,
+        ValueType::Bool,
+        ValueType::Null,
+        ValueType::L,
+        ValueType::M,
+        ValueType::Ss,
+        ValueType::Ns,
+        ValueType::Bs,
+    ];
+
+    /// The type whose DynamoDB descriptor is `descriptor` (exactly: `SS`, not `ss`).
+    ///
+    /// ```
+    /// use orm_core::ValueType;
+    /// assert_eq!(ValueType::from_descriptor("BOOL"), Some(ValueType::Bool));
+    /// assert_eq!(ValueType::from_descriptor("bool"), None);
+    /// ```
+    pub fn from_descriptor(descriptor: &str) -> Option<ValueType> {
+        ValueType::ALL
+            .into_iter()
+            .find(|t| t.descriptor() == descriptor)
+    }
+
     /// The type's DynamoDB descriptor (`S`, `N`, `BOOL`, `SS`, ...).
     pub fn descriptor(self) -> &'static str {
         match self {

@@ -14,7 +14,7 @@
 //!   ([`Error::VersionConflict`]).
 
 use crate::error::{Error, Result};
-use crate::expr::{Condition, Operand, Path, SetValue, Update};
+use crate::expr::{Condition, Path, SetValue, Update};
 use crate::model::Model;
 use crate::table::{Table, TableConfig};
 use crate::value::{Item, Key, Value};
@@ -109,7 +109,7 @@ pub(crate) fn stamp_update<M: Model>(
             if let Some(v) = M::created_at_value(now)? {
                 stamped = stamped.set_expr(
                     Path::name(attr),
-                    SetValue::IfNotExists(Path::name(attr), Operand::Value(v)),
+                    SetValue::if_not_exists(Path::name(attr), v),
                 );
             }
         }

@@ -10,7 +10,7 @@
 
 use crate::convert::item_to_attributes_ref;
 use crate::error_map::build_error;
-use crate::render::Expressions;
+use crate::render::ExpressionAttributes;
 use crate::DynamoBackend;
 use aws_sdk_dynamodb::operation::batch_get_item::builders::BatchGetItemFluentBuilder;
 use aws_sdk_dynamodb::operation::batch_write_item::builders::BatchWriteItemFluentBuilder;
@@ -33,6 +33,7 @@ use orm_core::backend::{
     UpdateItem, WriteRequest,
 };
 use orm_core::error::Result;
+use orm_core::expr::render::Expressions;
 use orm_core::expr::Path;
 use orm_core::Item;
 
@@ -57,15 +58,14 @@ fn limit(limit: Option<u32>) -> Option<i32> {
 
 /// A conditional put to table `full` (the name as sent).
 pub(crate) fn put(full: String, r: &PutItem, operation: &'static str) -> Result<Put> {
-    let ex = Expressions::new()
-        .with_condition_opt(r.condition.clone())
-        .into_sdk();
+    let mut ex = Expressions::new().with_condition_opt(r.condition.clone());
+    let attributes = ExpressionAttributes::take(&mut ex);
     Put::builder()
         .table_name(full)
         .set_item(Some(item_to_attributes_ref(&r.item)))
         .set_condition_expression(ex.condition)
-        .set_expression_attribute_names(ex.names)
-        .set_expression_attribute_values(ex.values)
+        .set_expression_attribute_names(attributes.names)
+        .set_expression_attribute_values(attributes.values)
         .set_return_values_on_condition_check_failure(on_failure(
             r.return_item_on_condition_failure,
         ))
@@ -75,17 +75,17 @@ pub(crate) fn put(full: String, r: &PutItem, operation: &'static str) -> Result<
 
 /// A conditional update of the item at `r.key` in table `full`.
 pub(crate) fn update(full: String, r: &UpdateItem, operation: &'static str) -> Result<Update> {
-    let ex = Expressions::new()
+    let mut ex = Expressions::new()
         .with_update(r.update.clone())
-        .with_condition_opt(r.condition.clone())
-        .into_sdk();
+        .with_condition_opt(r.condition.clone());
+    let attributes = ExpressionAttributes::take(&mut ex);
     Update::builder()
         .table_name(full)
         .set_key(Some(item_to_attributes_ref(&r.key)))
         .set_update_expression(ex.update)
         .set_condition_expression(ex.condition)
-        .set_expression_attribute_names(ex.names)
-        .set_expression_attribute_values(ex.values)
+        .set_expression_attribute_names(attributes.names)
+        .set_expression_attribute_values(attributes.values)
         .set_return_values_on_condition_check_failure(on_failure(
             r.return_item_on_condition_failure,
         ))
@@ -95,15 +95,14 @@ pub(crate) fn update(full: String, r: &UpdateItem, operation: &'static str) -> R
 
 /// A conditional delete of the item at `r.key` in table `full`.
 pub(crate) fn delete(full: String, r: &DeleteItem, operation: &'static str) -> Result<Delete> {
-    let ex = Expressions::new()
-        .with_condition_opt(r.condition.clone())
-        .into_sdk();
+    let mut ex = Expressions::new().with_condition_opt(r.condition.clone());
+    let attributes = ExpressionAttributes::take(&mut ex);
     Delete::builder()
         .table_name(full)
         .set_key(Some(item_to_attributes_ref(&r.key)))
         .set_condition_expression(ex.condition)
-        .set_expression_attribute_names(ex.names)
-        .set_expression_attribute_values(ex.values)
+        .set_expression_attribute_names(attributes.names)
+        .set_expression_attribute_values(attributes.values)
         .set_return_values_on_condition_check_failure(on_failure(
             r.return_item_on_condition_failure,
         ))
@@ -117,15 +116,14 @@ fn condition_check(
     r: &CheckRequest,
     operation: &'static str,
 ) -> Result<ConditionCheck> {
-    let ex = Expressions::new()
-        .with_condition(r.condition.clone())
-        .into_sdk();
+    let mut ex = Expressions::new().with_condition(r.condition.clone());
+    let attributes = ExpressionAttributes::take(&mut ex);
     ConditionCheck::builder()
         .table_name(full)
         .set_key(Some(item_to_attributes_ref(&r.key)))
         .set_condition_expression(ex.condition)
-        .set_expression_attribute_names(ex.names)
-        .set_expression_attribute_values(ex.values)
+        .set_expression_attribute_names(attributes.names)
+        .set_expression_attribute_values(attributes.values)
         .set_return_values_on_condition_check_failure(on_failure(
             r.return_item_on_condition_failure,
         ))
@@ -136,14 +134,13 @@ fn condition_check(
 /// A read of the item at `r.key` in table `full` (projection rendered; `consistent` is the
 /// caller's: transactional reads have none).
 pub(crate) fn get(full: String, r: &GetItem, operation: &'static str) -> Result<Get> {
-    let ex = Expressions::new()
-        .with_projection_opt(r.projection.as_deref())
-        .into_sdk();
+    let mut ex = Expressions::new().with_projection_opt(r.projection.as_deref());
+    let attributes = ExpressionAttributes::take(&mut ex);
     Get::builder()
         .table_name(full)
         .set_key(Some(item_to_attributes_ref(&r.key)))
         .set_projection_expression(ex.projection)
-        .set_expression_attribute_names(ex.names)
+        .set_expression_attribute_names(attributes.names)
         .build()
         .map_err(|e| build_error(operation, e))
 }
@@ -222,11 +219,11 @@ impl DynamoBackend {
     pub(crate) fn query_request(&self, r: &QueryRequest) -> Result<QueryFluentBuilder> {
         r.validate()?;
         let projection = (!r.count_only).then_some(r.projection.as_deref()).flatten();
-        let ex = Expressions::new()
+        let mut ex = Expressions::new()
             .with_key_condition(r.key_condition.clone())
             .with_filter_opt(r.filter.clone())
-            .with_projection_opt(projection)
-            .into_sdk();
+            .with_projection_opt(projection);
+        let attributes = ExpressionAttributes::take(&mut ex);
         Ok(self
             .client
             .query()
@@ -235,8 +232,8 @@ impl DynamoBackend {
             .set_key_condition_expression(ex.key_condition)
             .set_filter_expression(ex.filter)
             .set_projection_expression(ex.projection)
-            .set_expression_attribute_names(ex.names)
-            .set_expression_attribute_values(ex.values)
+            .set_expression_attribute_names(attributes.names)
+            .set_expression_attribute_values(attributes.values)
             .set_limit(limit(r.limit))
             .set_exclusive_start_key(r.exclusive_start_key.as_ref().map(item_to_attributes_ref))
             .scan_index_forward(r.scan_forward)
@@ -248,10 +245,10 @@ impl DynamoBackend {
     pub(crate) fn scan_request(&self, r: &ScanRequest) -> Result<ScanFluentBuilder> {
         r.validate()?;
         let projection = (!r.count_only).then_some(r.projection.as_deref()).flatten();
-        let ex = Expressions::new()
+        let mut ex = Expressions::new()
             .with_filter_opt(r.filter.clone())
-            .with_projection_opt(projection)
-            .into_sdk();
+            .with_projection_opt(projection);
+        let attributes = ExpressionAttributes::take(&mut ex);
         let (segment, total) = r.segment.map(|(s, t)| (s as i32, t as i32)).unzip();
         Ok(self
             .client
@@ -260,8 +257,8 @@ impl DynamoBackend {
             .set_index_name(r.index.clone())
             .set_filter_expression(ex.filter)
             .set_projection_expression(ex.projection)
-            .set_expression_attribute_names(ex.names)
-            .set_expression_attribute_values(ex.values)
+            .set_expression_attribute_names(attributes.names)
+            .set_expression_attribute_values(attributes.values)
             .set_limit(limit(r.limit))
             .set_exclusive_start_key(r.exclusive_start_key.as_ref().map(item_to_attributes_ref))
             .consistent_read(r.consistent)
@@ -275,14 +272,13 @@ impl DynamoBackend {
     pub(crate) fn batch_get_request(&self, r: &BatchGet) -> Result<BatchGetItemFluentBuilder> {
         r.validate()?;
         let projection = projection_with_keys(r.projection.clone(), &r.keys);
-        let ex = Expressions::new()
-            .with_projection_opt(projection.as_deref())
-            .into_sdk();
+        let mut ex = Expressions::new().with_projection_opt(projection.as_deref());
+        let attributes = ExpressionAttributes::take(&mut ex);
         let keys = KeysAndAttributes::builder()
             .set_keys(Some(r.keys.iter().map(item_to_attributes_ref).collect()))
             .consistent_read(r.consistent)
             .set_projection_expression(ex.projection)
-            .set_expression_attribute_names(ex.names)
+            .set_expression_attribute_names(attributes.names)
             .build()
             .map_err(|e| build_error("BatchGetItem", e))?;
         Ok(self

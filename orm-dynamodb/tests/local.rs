@@ -17,7 +17,9 @@ mod local {
         ScanRequest, TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem,
         WriteRequest,
     };
-    use orm_core::expr::{attr, KeyCondition, Operand, Path, SetValue, SortKeyCondition, Update};
+    use orm_core::expr::{
+        attr, KeyCondition, Path, SetOperand, SetValue, SortKeyCondition, Update,
+    };
     use orm_core::{Error, Item, Number, Value};
     use orm_dynamodb::testing::{backend_for_endpoint, unique_table_name, TestTable};
     use orm_dynamodb::DynamoBackend;
@@ -292,13 +294,16 @@ mod local {
                 .remove(Path::name("x#y:z"))
                 .set_expr(
                     Path::name("v"),
-                    SetValue::Plus(Operand::Path(Path::name("v")), Operand::Value(10.into())),
+                    SetValue::Plus(
+                        SetOperand::Path(Path::name("v")),
+                        SetOperand::Value(10.into()),
+                    ),
                 )
                 .set_expr(
                     attr("doc.list"),
                     SetValue::ListAppend(
-                        Operand::Path(attr("doc.list")),
-                        Operand::Value(Value::L(vec![Value::from(3)])),
+                        SetOperand::Path(attr("doc.list")),
+                        SetOperand::Value(Value::L(vec![Value::from(3)])),
                     ),
                 )
                 .add(

@@ -210,7 +210,13 @@ fn operands(condition: &Condition) -> Vec<Operand> {
         Condition::BeginsWith(p, o) | Condition::Contains(p, o) => {
             vec![Operand::Path(p.clone()), o.clone()]
         }
-        _ => Vec::new(),
+        // One path (no operands to tell apart), or junctions.
+        Condition::Exists(_)
+        | Condition::NotExists(_)
+        | Condition::IsType(..)
+        | Condition::And(_)
+        | Condition::Or(_)
+        | Condition::Not(_) => Vec::new(),
     }
 }
 

@@ -216,7 +216,7 @@ async fn updates() {
     let mut u = update(
         key("a", "1"),
         Update::new()
-            .set_expr(attr("n"), SetValue::IfNotExists(attr("n"), 0.into()))
+            .set_expr(attr("n"), SetValue::if_not_exists(attr("n"), 0))
             .add(attr("views"), 1),
     );
     u.return_values = ReturnValues::AllNew;

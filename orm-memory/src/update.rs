@@ -8,7 +8,7 @@
 use crate::eval::{check_disjoint_paths, check_path, resolve, step};
 use crate::limits;
 use orm_core::backend::{Limits, ReturnValues, TableDefinition};
-use orm_core::expr::{Operand, Path, PathElement, SetValue, Update, UpdateAction};
+use orm_core::expr::{Path, PathElement, SetOperand, SetValue, Update, UpdateAction};
 use orm_core::{Error, Item, Result, Value};
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -47,9 +47,9 @@ fn wrong_type(op: &str, path: &Path, existing: &Value, operand: &Value) -> Error
 }
 
 /// Checks an update for what DynamoDB rejects before reading the item: no actions, overlapping
-/// or conflicting paths, `size()` in an update, and literals of a
-/// type their operator cannot take (`+`/`-` take N, `list_append` L, `ADD` N or a set, `DELETE`
-/// a set; empty sets never).
+/// or conflicting paths, `if_not_exists(a, a)`, and literals of a type their operator cannot
+/// take (`+`/`-` take N, `list_append` L, `ADD` N or a set, `DELETE` a set; empty sets never).
+/// (`size()` in an update is rejected when it is parsed: the AST cannot hold it.)
 pub(crate) fn check_update(update: &Update, _definition: &TableDefinition) -> Result<()> {
     // No action is valid (UpdateItem without an UpdateExpression); overlapping paths are
     // checked below, with DynamoDB's message.
@@ -61,64 +61,45 @@ pub(crate) fn check_update(update: &Update, _definition: &TableDefinition) -> Re
         "UpdateExpression",
     )?;
     let limits = Limits::default();
-    let literal = |operand: &Operand| -> Result<()> {
-        match operand {
-            Operand::Value(v) => limits::check_value("expression value", v, &limits),
-            Operand::Path(p) => check_path(p),
-            Operand::Size(_) => Err(Error::validation(
-                "Invalid UpdateExpression: The function is not allowed to be used this way in an \
-                 expression; function: size",
-            )),
-        }
-    };
     for action in &update.actions {
         let path = action.path();
         check_path(path)?;
-        if let UpdateAction::Set(_, SetValue::IfNotExists(p, fallback)) = action {
-            check_path(p)?;
-            // `if_not_exists(a, a)` (only this function: `a + a` is fine), regression test
-            // `regression_if_not_exists_of_itself_is_rejected`.
-            if matches!(fallback, Operand::Path(f) if f == p) {
-                return Err(Error::validation(format!(
-                    "Invalid UpdateExpression: The first operand must be distinct from the \
-                     remaining operands for this operator or function; operator: \
-                     if_not_exists, first operand: {p}"
-                )));
-            }
-        }
         if !matches!(path.elements().first(), Some(PathElement::Name(_))) {
             return Err(invalid_path(path));
         }
         match action {
-            UpdateAction::Set(_, value) => match value {
-                SetValue::Operand(o) => literal(o)?,
-                SetValue::Plus(a, b) | SetValue::Minus(a, b) => {
-                    let op = if matches!(value, SetValue::Plus(..)) {
-                        "+"
-                    } else {
-                        "-"
-                    };
-                    for o in [a, b] {
-                        literal(o)?;
-                        if let Operand::Value(v) = o {
-                            if !matches!(v, Value::N(_)) {
-                                return Err(incorrect_operand(op, v));
-                            }
+            UpdateAction::Set(_, value) => {
+                // A literal operand of `+`, `-` or `list_append` must be of the type it takes
+                // (a fallback of `if_not_exists` is checked only if it is used).
+                let typed = |o: &SetOperand, op: &str, takes: fn(&Value) -> bool| match o {
+                    SetOperand::Value(v) if !takes(v) => Err(incorrect_operand(op, v)),
+                    SetOperand::Value(_) | SetOperand::Path(_) | SetOperand::IfNotExists(..) => {
+                        Ok(())
+                    }
+                };
+                let number = |v: &Value| matches!(v, Value::N(_));
+                let list = |v: &Value| matches!(v, Value::L(_));
+                match value {
+                    SetValue::Operand(o) => check_operand(o, &limits)?,
+                    SetValue::Plus(a, b) | SetValue::Minus(a, b) => {
+                        let op = if matches!(value, SetValue::Plus(..)) {
+                            "+"
+                        } else {
+                            "-"
+                        };
+                        for o in [a, b] {
+                            check_operand(o, &limits)?;
+                            typed(o, op, number)?;
+                        }
+                    }
+                    SetValue::ListAppend(a, b) => {
+                        for o in [a, b] {
+                            check_operand(o, &limits)?;
+                            typed(o, "list_append", list)?;
                         }
                     }
                 }
-                SetValue::IfNotExists(_, o) => literal(o)?,
-                SetValue::ListAppend(a, b) => {
-                    for o in [a, b] {
-                        literal(o)?;
-                        if let Operand::Value(v) = o {
-                            if !matches!(v, Value::L(_)) {
-                                return Err(incorrect_operand("list_append", v));
-                            }
-                        }
-                    }
-                }
-            },
+            }
             UpdateAction::Remove(_) => {}
             UpdateAction::Add(_, v) => {
                 if !matches!(v, Value::N(_) | Value::Ss(_) | Value::Ns(_) | Value::Bs(_)) {
@@ -135,6 +116,28 @@ pub(crate) fn check_update(update: &Update, _definition: &TableDefinition) -> Re
         }
     }
     Ok(())
+}
+
+/// Checks an operand of a `SET` value, nested functions included: literals within DynamoDB's
+/// limits, paths with names, and no `if_not_exists(a, a)`.
+fn check_operand(operand: &SetOperand, limits: &Limits) -> Result<()> {
+    match operand {
+        SetOperand::Value(v) => limits::check_value("expression value", v, limits),
+        SetOperand::Path(p) => check_path(p),
+        SetOperand::IfNotExists(p, fallback) => {
+            check_path(p)?;
+            // `if_not_exists(a, a)` (only this function: `a + a` is fine), regression test
+            // `regression_if_not_exists_of_itself_is_rejected`.
+            if matches!(&**fallback, SetOperand::Path(f) if f == p) {
+                return Err(Error::validation(format!(
+                    "Invalid UpdateExpression: The first operand must be distinct from the \
+                     remaining operands for this operator or function; operator: \
+                     if_not_exists, first operand: {p}"
+                )));
+            }
+            check_operand(fallback, limits)
+        }
+    }
 }
 
 /// Rejects an update of a key attribute. DynamoDB checks this only after the condition held
@@ -155,16 +158,22 @@ pub(crate) fn check_key_targets(update: &Update, definition: &TableDefinition) -
 }
 
 /// Reads an operand of a `SET` right-hand side from the item as it was before the update.
-fn read<'a>(item: &'a Item, operand: &'a Operand) -> Result<Cow<'a, Value>> {
+fn read<'a>(item: &'a Item, operand: &'a SetOperand) -> Result<Cow<'a, Value>> {
     match operand {
-        Operand::Value(v) => Ok(Cow::Borrowed(v)),
-        Operand::Path(p) => resolve(item, p)
+        SetOperand::Value(v) => Ok(Cow::Borrowed(v)),
+        SetOperand::Path(p) => resolve(item, p)
             .map(Cow::Borrowed)
             .ok_or_else(|| missing_attribute(p)),
-        Operand::Size(_) => Err(Error::validation(
-            "Invalid UpdateExpression: The function is not allowed to be used this way in an \
-             expression; function: size",
-        )),
+        SetOperand::IfNotExists(path, fallback) => {
+            // DynamoDB resolves the fallback even when the path exists: a fallback path that
+            // does not resolve is an error either way (regression test
+            // `regression_if_not_exists_reads_its_fallback`).
+            let fallback = read(item, fallback)?;
+            Ok(match resolve(item, path) {
+                Some(v) => Cow::Borrowed(v),
+                None => fallback,
+            })
+        }
     }
 }
 
@@ -191,16 +200,6 @@ fn set_value(item: &Item, value: &SetValue) -> Result<Value> {
             Value::N(result.map_err(|e| {
                 Error::validation(format!("Number overflow or precision loss in update: {e}"))
             })?)
-        }
-        SetValue::IfNotExists(path, o) => {
-            // DynamoDB resolves the fallback even when the path exists: a fallback path that
-            // does not resolve is an error either way (regression test
-            // `regression_if_not_exists_reads_its_fallback`).
-            let fallback = read(item, o)?;
-            match resolve(item, path) {
-                Some(v) => v.clone(),
-                None => fallback.into_owned(),
-            }
         }
         SetValue::ListAppend(a, b) => {
             let (a, b) = (read(item, a)?, read(item, b)?);
@@ -518,11 +517,80 @@ mod tests {
         let bad = SetValue::Plus(attr("missing").into(), 1.into());
         assert!(run(Some(&old), Update::new().set_expr(attr("n"), bad)).is_err());
         // if_not_exists + 1: the counter idiom.
-        let counter = SetValue::IfNotExists(attr("c"), 0.into());
+        let counter = SetValue::if_not_exists(attr("c"), 0);
         let new = run(Some(&old), Update::new().set_expr(attr("c"), counter))
             .unwrap()
             .unwrap();
         assert_eq!(new.get("c"), Some(&Value::from(0)));
+    }
+
+    /// Function calls as operands (`SET c = if_not_exists(c, :zero) + :one`) and nested
+    /// (`list_append(if_not_exists(l, :empty), :new)`, `if_not_exists(a, if_not_exists(b, :v))`),
+    /// as DynamoDB evaluates them: against the item before the update.
+    #[test]
+    fn function_calls_as_operands() {
+        let counter = || {
+            Update::new().set_expr(
+                attr("c"),
+                SetValue::Plus(SetOperand::if_not_exists(attr("c"), 0), 1.into()),
+            )
+        };
+        let missing = key();
+        let new = run(Some(&missing), counter()).unwrap().unwrap();
+        assert_eq!(new.get("c"), Some(&Value::from(1)));
+        let new = run(Some(&new), counter()).unwrap().unwrap();
+        assert_eq!(new.get("c"), Some(&Value::from(2)));
+
+        let left = Update::new().set_expr(
+            attr("r"),
+            SetValue::Minus(10.into(), SetOperand::if_not_exists(attr("c"), 0)),
+        );
+        let new = run(Some(&key().with("c", 3)), left).unwrap().unwrap();
+        assert_eq!(new.get("r"), Some(&Value::from(7)));
+
+        let append = || {
+            Update::new().set_expr(
+                attr("l"),
+                SetValue::ListAppend(
+                    SetOperand::if_not_exists(attr("l"), Value::L(vec![])),
+                    Value::L(vec!["x".into()]).into(),
+                ),
+            )
+        };
+        let new = run(Some(&missing), append()).unwrap().unwrap();
+        assert_eq!(new.get("l"), Some(&Value::L(vec!["x".into()])));
+        let new = run(Some(&new), append()).unwrap().unwrap();
+        assert_eq!(new.get("l"), Some(&Value::L(vec!["x".into(), "x".into()])));
+
+        let nested = Update::new().set_expr(
+            attr("a"),
+            SetValue::if_not_exists(attr("a"), SetOperand::if_not_exists(attr("b"), 9)),
+        );
+        let new = run(Some(&key().with("b", 4)), nested.clone())
+            .unwrap()
+            .unwrap();
+        assert_eq!(new.get("a"), Some(&Value::from(4)));
+        let new = run(Some(&missing), nested).unwrap().unwrap();
+        assert_eq!(new.get("a"), Some(&Value::from(9)));
+
+        // A fallback of the wrong type is an error only where it is used.
+        let typed = || {
+            Update::new().set_expr(
+                attr("c"),
+                SetValue::Plus(SetOperand::if_not_exists(attr("c"), "x"), 1.into()),
+            )
+        };
+        assert!(check_update(&typed(), &def()).is_ok());
+        let new = run(Some(&key().with("c", 1)), typed()).unwrap().unwrap();
+        assert_eq!(new.get("c"), Some(&Value::from(2)));
+        let err = run(Some(&missing), typed()).unwrap_err().to_string();
+        assert!(err.contains("incorrect data type"), "{err}");
+        // A fallback path that does not resolve is an error even when the path exists.
+        let unresolved = Update::new().set_expr(
+            attr("c"),
+            SetValue::Plus(SetOperand::if_not_exists(attr("c"), attr("nope")), 1.into()),
+        );
+        assert!(run(Some(&key().with("c", 1)), unresolved).is_err());
     }
 
     #[test]
@@ -547,8 +615,8 @@ mod tests {
     fn if_not_exists_and_list_append() {
         let old = key().with("a", 2).with("l", ints(&[1, 2]));
         let u = Update::new()
-            .set_expr(attr("a"), SetValue::IfNotExists(attr("a"), 9.into()))
-            .set_expr(attr("b"), SetValue::IfNotExists(attr("zz"), 9.into()))
+            .set_expr(attr("a"), SetValue::if_not_exists(attr("a"), 9))
+            .set_expr(attr("b"), SetValue::if_not_exists(attr("zz"), 9))
             .set_expr(
                 attr("l"),
                 SetValue::ListAppend(attr("l").into(), ints(&[3]).into()),
@@ -728,8 +796,11 @@ mod tests {
                 "conflict",
             ),
             (
-                Update::new().set(attr("a"), Operand::Size(attr("b"))),
-                "size",
+                Update::new().set_expr(
+                    attr("x"),
+                    SetValue::Plus(SetOperand::if_not_exists(attr("a"), attr("a")), 1.into()),
+                ),
+                "first operand must be distinct",
             ),
             (
                 Update::new().set(attr("a"), Value::Ss(BTreeSet::new())),

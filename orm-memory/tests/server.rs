@@ -4,8 +4,10 @@
 //! transaction, UpdateTable and tag requests DynamoDB refuses) and checks DynamoDB-shaped 400
 //! answers: the status, `__type` ending in the code, a message naming what was wrong, and that
 //! nothing was written or changed. It also checks what the table operations answer (UpdateTable's
-//! statuses, DescribeTable's fields, tags, TTL) against the engine's one truth. Every answer is
-//! also checked for `x-amzn-RequestId` and a correct `x-amz-crc32`.
+//! statuses, DescribeTable's fields, tags, TTL) against the engine's one truth, and the expression
+//! forms DynamoDB accepts that the ORM never writes (function calls as `SET` operands,
+//! parentheses, key conditions written value-first). Every answer is also checked for
+//! `x-amzn-RequestId` and a correct `x-amz-crc32`.
 
 mod raw_http;
 
@@ -815,6 +817,129 @@ fn request_ids_differ_and_answers_are_json_1_0() {
     assert_eq!(a.json()["TableNames"], json!(["things", "zeta"]));
     assert_ne!(a.header("x-amzn-RequestId"), b.header("x-amzn-RequestId"));
     assert_eq!(a.header("content-type"), Some("application/x-amz-json-1.0"));
+}
+
+/// `UpdateExpression`s with function calls as operands, as DynamoDB accepts them (each form
+/// checked against DynamoDB Local): the counter idiom, `list_append` of `if_not_exists`, nested
+/// `if_not_exists`, parentheses; and DynamoDB's errors for `list_append` elsewhere than the whole
+/// value and for redundant parentheses, writing nothing.
+#[test]
+fn function_calls_as_set_operands() {
+    let server = server();
+    let addr = server.addr();
+    let update = |expression: &str| {
+        json!({
+            "TableName": TABLE,
+            "Key": key("fn", "1"),
+            "UpdateExpression": expression,
+            "ExpressionAttributeValues": {
+                ":zero": {"N": "0"}, ":one": {"N": "1"},
+                ":empty": {"L": []}, ":entry": {"L": [{"S": "x"}]}
+            },
+            "ReturnValues": "ALL_NEW"
+        })
+    };
+    let counter = "SET visits = if_not_exists(visits, :zero) + :one, \
+                   trail = list_append(if_not_exists(trail, :empty), :entry), \
+                   remaining = :one - if_not_exists(used, if_not_exists(visits, :zero)) \
+                   ADD calls :zero REMOVE nothing";
+    let first = ok(addr, "UpdateItem", &update(counter));
+    assert_eq!(first["Attributes"]["visits"], json!({"N": "1"}));
+    assert_eq!(first["Attributes"]["trail"], json!({"L": [{"S": "x"}]}));
+    assert_eq!(first["Attributes"]["remaining"], json!({"N": "1"}));
+    let second = ok(addr, "UpdateItem", &update(counter));
+    assert_eq!(second["Attributes"]["visits"], json!({"N": "2"}));
+    assert_eq!(
+        second["Attributes"]["trail"],
+        json!({"L": [{"S": "x"}, {"S": "x"}]})
+    );
+    // `remaining` read `visits` as it was before this update.
+    assert_eq!(second["Attributes"]["remaining"], json!({"N": "0"}));
+    let grouped = ok(
+        addr,
+        "UpdateItem",
+        &update(
+            "SET visits = (visits - :one), calls = (:one) + (calls), \
+             trail = (list_append(:entry, :empty)) ADD x :zero",
+        ),
+    );
+    assert_eq!(grouped["Attributes"]["visits"], json!({"N": "1"}));
+    assert_eq!(grouped["Attributes"]["calls"], json!({"N": "1"}));
+    assert_eq!(grouped["Attributes"]["trail"], json!({"L": [{"S": "x"}]}));
+    for (expression, needle) in [
+        (
+            "SET trail = list_append(trail, :entry) + :one",
+            "Invalid UpdateExpression: The function is not allowed to be used this way in an expression; function: list_append",
+        ),
+        (
+            "SET trail = if_not_exists(trail, list_append(trail, :entry))",
+            "function: list_append",
+        ),
+        (
+            "SET visits = ((visits))",
+            "Invalid UpdateExpression: The expression has redundant parentheses;",
+        ),
+        (
+            "SET visits = visits + (visits - :one)",
+            "Invalid UpdateExpression: Syntax error; token: \"-\"",
+        ),
+    ] {
+        fails(
+            addr,
+            "UpdateItem",
+            &update(expression),
+            "ValidationException",
+            needle,
+        );
+    }
+    let stored = ok(
+        addr,
+        "GetItem",
+        &json!({"TableName": TABLE, "Key": key("fn", "1"), "ConsistentRead": true}),
+    );
+    assert_eq!(stored["Item"]["visits"], json!({"N": "1"}));
+}
+
+/// Key conditions written value-first, as DynamoDB accepts them: `:v = pk`, and `:v < sk`
+/// meaning `sk > :v` (checked against DynamoDB Local); BETWEEN and begins_with still take the
+/// key first.
+#[test]
+fn key_conditions_written_value_first() {
+    let server = server();
+    let addr = server.addr();
+    for sk in ["a", "m", "z"] {
+        ok(
+            addr,
+            "PutItem",
+            &json!({"TableName": TABLE, "Item": key("vf", sk)}),
+        );
+    }
+    let query = |expression: &str| {
+        json!({
+            "TableName": TABLE,
+            "KeyConditionExpression": expression,
+            "ExpressionAttributeValues": {":p": {"S": "vf"}, ":s": {"S": "m"}}
+        })
+    };
+    let sort_keys = |expression: &str| -> Vec<String> {
+        ok(addr, "Query", &query(expression))["Items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["sk"]["S"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(sort_keys(":p = pk AND :s < sk"), ["z"]);
+    assert_eq!(sort_keys(":s >= sk AND :p = pk"), ["a", "m"]);
+    assert_eq!(sort_keys("pk = :p AND :s = sk"), ["m"]);
+    assert_eq!(sort_keys("(:p = pk) AND (:s > sk)"), ["a"]);
+    fails(
+        addr,
+        "Query",
+        &query("pk = :p AND :s BETWEEN sk AND :s"),
+        "ValidationException",
+        "Invalid condition in KeyConditionExpression: BETWEEN operator must have the key attribute as its first operand",
+    );
 }
 
 fn put_item(addr: SocketAddr, table: &str, item: Json) {

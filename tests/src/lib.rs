@@ -160,6 +160,7 @@ macro_rules! conformance_tests {
                 unversioned_read_modify_write_loses_updates,
                 conditional_writes,
                 update_actions,
+                update_with_function_operands,
                 update_keeps_index_consistent,
                 transaction_is_all_or_nothing,
                 transaction_validation,

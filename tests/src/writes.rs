@@ -2,6 +2,7 @@
 
 use crate::models::*;
 use orm_core::backend::{PutItem, ReturnValues};
+use orm_core::expr::{SetOperand, SetValue};
 use orm_core::{attr, Error, ModelExt, Table, Value};
 use std::sync::Arc;
 
@@ -224,6 +225,57 @@ pub async fn update_actions(table: &Table) {
             .await,
         Err(Error::Validation { .. })
     ));
+}
+
+/// Function calls as operands of `+` / `-` and inside `list_append`, as DynamoDB allows: the
+/// counter idiom `SET visits = if_not_exists(visits, :zero) + :one` creates and then bumps,
+/// `list_append(if_not_exists(log, :empty), :entry)` creates and then appends, and
+/// `i = if_not_exists(i, :zero) - :one` reads the stored value.
+pub async fn update_with_function_operands(table: &Table) {
+    Numbers {
+        id: "fo".into(),
+        exact: "1".parse().unwrap(),
+        big: 1,
+        small: -1,
+        i: 10,
+        u: 10,
+        f: 0.5,
+        nested: Default::default(),
+    }
+    .create(table)
+    .await
+    .unwrap();
+    let bump = || {
+        Numbers::update(table, Numbers::key("fo"))
+            .set_expr(
+                "visits",
+                SetValue::Plus(SetOperand::if_not_exists(attr("visits"), 0), 1.into()),
+            )
+            .set_expr(
+                "log",
+                SetValue::ListAppend(
+                    SetOperand::if_not_exists(attr("log"), Value::L(vec![])),
+                    Value::L(vec!["x".into()]).into(),
+                ),
+            )
+            .set_expr(
+                "i",
+                SetValue::Minus(SetOperand::if_not_exists(attr("i"), 0), 1.into()),
+            )
+            .returning(ReturnValues::AllNew)
+            .send_raw()
+    };
+    let first = bump().await.unwrap().expect("ALL_NEW");
+    assert_eq!(first.get("visits"), Some(&Value::from(1)));
+    assert_eq!(first.get("log"), Some(&Value::L(vec!["x".into()])));
+    assert_eq!(first.get("i"), Some(&Value::from(9)));
+    let second = bump().await.unwrap().expect("ALL_NEW");
+    assert_eq!(second.get("visits"), Some(&Value::from(2)));
+    assert_eq!(
+        second.get("log"),
+        Some(&Value::L(vec!["x".into(), "x".into()]))
+    );
+    assert_eq!(Numbers::get(table, Numbers::key("fo")).await.unwrap().i, 8);
 }
 
 /// Updating a field used in a GSI key keeps the index consistent.

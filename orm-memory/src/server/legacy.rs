@@ -14,7 +14,8 @@
 //! `attribute_not_exists`, `NOT_CONTAINS` is `NOT contains`, `IN` and `BETWEEN` are themselves;
 //! `Expected`'s `Exists: false` is `attribute_not_exists` and its `Value` alone is `=`.
 //! `AttributeUpdates`' `PUT` is `SET`, `DELETE` without a value `REMOVE`, `DELETE` with a set
-//! `DELETE`, `ADD` of a number or set `ADD`, and `ADD` of a list appends to it.
+//! `DELETE`, `ADD` of a number or set `ADD`, and `ADD` of a list appends to it (to an empty
+//! list when there is none).
 //!
 //! DynamoDB checks these parameters with their own messages ("Invalid number of argument(s)
 //! for the BETWEEN ComparisonOperator", "Value must be provided when Exists is true for
@@ -28,7 +29,8 @@ use super::json::value;
 use crate::eval::order;
 use orm_core::backend::{KeyAttribute, KeyType};
 use orm_core::expr::{
-    CompareOp, Condition, KeyCondition, Operand, Path, SetValue, SortKeyCondition, Update,
+    CompareOp, Condition, KeyCondition, Operand, Path, SetOperand, SetValue, SortKeyCondition,
+    Update,
 };
 use orm_core::{Value, ValueType};
 use serde_json::{Map, Value as Json};
@@ -585,9 +587,13 @@ pub(crate) fn attribute_updates(body: &Map<String, Json>) -> Result<Option<Updat
             ("ADD", Some(v @ (Value::N(_) | Value::Ss(_) | Value::Ns(_) | Value::Bs(_)))) => {
                 update.add(path, v)
             }
+            // `list_append(if_not_exists(a, []), :v)`: a missing list is an empty one.
             ("ADD", Some(Value::L(elements))) => update.set_expr(
                 path.clone(),
-                SetValue::ListAppend(Operand::Path(path), Operand::Value(Value::L(elements))),
+                SetValue::ListAppend(
+                    SetOperand::if_not_exists(path, Value::L(Vec::new())),
+                    SetOperand::Value(Value::L(elements)),
+                ),
             ),
             ("ADD", Some(v)) => {
                 return Err(invalid(format!(

@@ -39,7 +39,6 @@ mod body;
 mod constraints;
 mod crc32;
 mod error;
-mod expr;
 mod json;
 mod legacy;
 mod limits;
@@ -441,73 +440,4 @@ pub fn handle_json(backend: &MemoryBackend, operation: &str, body: &[u8]) -> (u1
 #[doc(hidden)]
 pub fn operation_names() -> impl Iterator<Item = &'static str> {
     ops::OPERATIONS.iter().map(|operation| operation.name)
-}
-
-/// DynamoDB's expression language parsed into orm-core's AST, with the placeholders of
-/// `ExpressionAttributeNames` (`#n` -> name) and `ExpressionAttributeValues` (`:v` -> value)
-/// substituted: the parser the server uses, for anyone who needs to read expressions written for
-/// DynamoDB. Errors are `Error::Validation` with DynamoDB's message. These check one expression
-/// each; a placeholder that the expression does not use is not an error here (the server checks
-/// that across all expressions of a request, as DynamoDB does).
-///
-/// ```
-/// use orm_core::expr::attr;
-/// use orm_core::Value;
-/// use orm_memory::server::expression;
-/// use std::collections::BTreeMap;
-///
-/// let names = BTreeMap::from([("#s".to_string(), "status".to_string())]);
-/// let values = BTreeMap::from([(":o".to_string(), Value::from("open"))]);
-/// let parsed = expression::condition("#s = :o", &names, &values).unwrap();
-/// assert_eq!(parsed, attr("status").eq("open"));
-/// assert!(expression::condition("status = :o", &names, &values).is_err()); // reserved word
-/// ```
-pub mod expression {
-    use super::expr::{self, Placeholders};
-    use orm_core::expr::{Condition, KeyCondition, Path, Update};
-    use orm_core::{Error, Value};
-    use std::collections::BTreeMap;
-
-    type Names = BTreeMap<String, String>;
-    type Values = BTreeMap<String, Value>;
-
-    fn placeholders(names: &Names, values: &Values) -> Placeholders {
-        Placeholders::new(names.clone(), values.clone())
-    }
-
-    fn error(e: super::ApiError) -> Error {
-        Error::validation(e.message)
-    }
-
-    /// A `ConditionExpression` or `FilterExpression`.
-    pub fn condition(text: &str, names: &Names, values: &Values) -> Result<Condition, Error> {
-        expr::condition(
-            &mut placeholders(names, values),
-            "ConditionExpression",
-            text,
-        )
-        .map_err(error)
-    }
-
-    /// An `UpdateExpression`.
-    pub fn update(text: &str, names: &Names, values: &Values) -> Result<Update, Error> {
-        expr::update(&mut placeholders(names, values), text).map_err(error)
-    }
-
-    /// A `KeyConditionExpression` on keys named `hash_key` and `range_key`.
-    pub fn key_condition(
-        text: &str,
-        names: &Names,
-        values: &Values,
-        hash_key: &str,
-        range_key: Option<&str>,
-    ) -> Result<KeyCondition, Error> {
-        expr::key_condition(&mut placeholders(names, values), text, hash_key, range_key)
-            .map_err(error)
-    }
-
-    /// A `ProjectionExpression`.
-    pub fn projection(text: &str, names: &Names) -> Result<Vec<Path>, Error> {
-        expr::projection(&mut placeholders(names, &Values::new()), text).map_err(error)
-    }
 }

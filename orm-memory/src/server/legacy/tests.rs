@@ -357,7 +357,10 @@ fn attribute_updates_become_an_update() {
     };
     assert_eq!(
         by_path("a"),
-        UpdateAction::Set(Path::name("a"), SetValue::Operand(Operand::Value(s("x"))))
+        UpdateAction::Set(
+            Path::name("a"),
+            SetValue::Operand(SetOperand::Value(s("x")))
+        )
     );
     assert!(matches!(by_path("b"), UpdateAction::Set(..)));
     assert_eq!(by_path("c"), UpdateAction::Remove(Path::name("c")));
@@ -366,10 +369,16 @@ fn attribute_updates_become_an_update() {
         by_path("e"),
         UpdateAction::Add(Path::name("e"), Value::from(2))
     );
-    assert!(matches!(
+    assert_eq!(
         by_path("f"),
-        UpdateAction::Set(_, SetValue::ListAppend(..))
-    ));
+        UpdateAction::Set(
+            Path::name("f"),
+            SetValue::ListAppend(
+                SetOperand::if_not_exists(Path::name("f"), Value::L(vec![])),
+                SetOperand::Value(Value::L(vec![s("x")]))
+            )
+        )
+    );
     assert_eq!(u(json!({})).unwrap(), Some(Update::new()));
 
     let prefix = "One or more parameter values were invalid: ";

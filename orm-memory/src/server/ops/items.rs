@@ -6,7 +6,6 @@ use super::super::constraints::{
     RETURN_VALUES_ON_CONDITION_CHECK_FAILURE,
 };
 use super::super::error::ApiError;
-use super::super::expr::{self, Placeholders};
 use super::super::json::{encode_item, item};
 use super::super::legacy;
 use super::call::run;
@@ -19,6 +18,8 @@ use super::request::{
     return_on_failure, return_values, table_name, Answer, Body, Context,
 };
 use orm_core::backend::{DeleteItem, GetItem, PutItem, RawItem, UpdateItem};
+use orm_core::expr::parse::{self as expr, Placeholders};
+use orm_core::expr::Clause;
 use orm_core::expr::{Condition, Path};
 use orm_core::{Backend, Item};
 use serde_json::{Map, Value as Json};
@@ -26,7 +27,7 @@ use serde_json::{Map, Value as Json};
 /// The request's condition: its `ConditionExpression`, or its legacy `Expected` (a request
 /// has at most one of them, [`legacy::check_style`]).
 fn write_condition(body: &Body, ph: &mut Placeholders) -> Result<Option<Condition>, ApiError> {
-    match condition(body, "ConditionExpression", ph)? {
+    match condition(body, Clause::Condition, ph)? {
         Some(c) => Ok(Some(c)),
         None => legacy::expected(body),
     }

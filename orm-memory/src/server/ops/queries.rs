@@ -4,7 +4,6 @@ use super::super::constraints::{
     present, TableNameRule, Violations, RETURN_CONSUMED_CAPACITY, SELECT,
 };
 use super::super::error::ApiError;
-use super::super::expr::{self, Placeholders};
 use super::super::json::{encode_item, item};
 use super::super::legacy;
 use super::call::run;
@@ -15,6 +14,8 @@ use super::request::{
     Answer, Body, Context,
 };
 use orm_core::backend::{QueryOutput, QueryRequest, ScanRequest};
+use orm_core::expr::parse::{self as expr, Placeholders};
+use orm_core::expr::Clause;
 use orm_core::expr::Condition;
 use orm_core::{Backend, Item};
 use serde_json::{json, Map, Value as Json};
@@ -33,7 +34,7 @@ fn read_filter(
     legacy_member: &str,
     ph: &mut Placeholders,
 ) -> Result<Option<Condition>, ApiError> {
-    match condition(body, "FilterExpression", ph)? {
+    match condition(body, Clause::Filter, ph)? {
         Some(c) => Ok(Some(c)),
         None => legacy::filter(body, legacy_member),
     }

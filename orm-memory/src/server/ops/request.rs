@@ -3,11 +3,11 @@
 
 use super::super::constraints::{TableNameRule, Violations};
 use super::super::error::ApiError;
-use super::super::expr::{self, Placeholders};
 use super::super::json::{item, value};
 use crate::MemoryBackend;
 use orm_core::backend::ReturnValues;
-use orm_core::expr::{Condition, Path};
+use orm_core::expr::parse::{self as expr, Placeholders};
+use orm_core::expr::{Clause, Condition, Path};
 use orm_core::Item;
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
@@ -197,21 +197,21 @@ pub(crate) fn placeholders(body: &Body) -> Result<Placeholders, ApiError> {
 
 pub(crate) fn condition(
     body: &Body,
-    member: &'static str,
+    clause: Clause,
     ph: &mut Placeholders,
 ) -> Result<Option<Condition>, ApiError> {
-    opt_str(body, member)?
-        .map(|text| expr::condition(ph, member, text))
-        .transpose()
+    Ok(opt_str(body, clause.member())?
+        .map(|text| expr::condition(ph, clause, text))
+        .transpose()?)
 }
 
 pub(crate) fn projection(
     body: &Body,
     ph: &mut Placeholders,
 ) -> Result<Option<Vec<Path>>, ApiError> {
-    opt_str(body, "ProjectionExpression")?
+    Ok(opt_str(body, Clause::Projection.member())?
         .map(|text| expr::projection(ph, text))
-        .transpose()
+        .transpose()?)
 }
 
 /// `ReturnValues` (its enum already checked with the request's constraints), of which the

@@ -13,6 +13,7 @@ use super::request::{
     table_name, Answer, Body, Context,
 };
 use orm_core::backend::{ConditionCheck, TransactGet, TransactWrite, TransactWriteAction};
+use orm_core::expr::Clause;
 use orm_core::Backend;
 use serde_json::{json, Value as Json};
 
@@ -146,7 +147,7 @@ pub(crate) fn transact_write(cx: &Context<'_>, body: &Body) -> Answer {
                 _ => TransactWriteAction::ConditionCheck(ConditionCheck {
                     table: table_name(spec)?,
                     key: key_of(spec)?,
-                    condition: condition(spec, "ConditionExpression", ph)?
+                    condition: condition(spec, Clause::Condition, ph)?
                         .ok_or_else(|| null("ConditionExpression"))?,
                     return_item_on_condition_failure: return_on_failure(spec)?,
                 }),

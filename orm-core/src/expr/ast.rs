@@ -1,15 +1,10 @@
-//! The backend-neutral expression AST: attribute paths, conditions (filters and write conditions),
-//! update actions and key conditions.
+//! The expression AST: attribute paths, conditions (filters and write conditions), update
+//! actions and key conditions, with a readable `Display` (values inline, for messages and tests).
 //!
-//! Nothing here knows DynamoDB's expression syntax: the DynamoDB backend renders these trees into
-//! expressions with `#name` / `:value` placeholders, and the memory backend evaluates them.
-//!
-//! ```
-//! use orm_core::expr::{attr, Condition};
-//! let c: Condition = attr("status").eq("open").and(attr("views").gt(10));
-//! assert_eq!(c.to_string(), "(status = \"open\" AND views > 10)");
-//! ```
+//! Nothing here writes DynamoDB's placeholder syntax: [`render`](super::render) does, and
+//! [`parse`](super::parse) reads it back.
 
+use super::limits::MAX_IN_OPERANDS;
 use crate::error::{Error, Result};
 use crate::value::{Value, ValueType};
 use std::fmt;
@@ -283,6 +278,34 @@ pub enum CompareOp {
 }
 
 impl CompareOp {
+    /// The six operators.
+    pub const ALL: [CompareOp; 6] = [
+        CompareOp::Eq,
+        CompareOp::Ne,
+        CompareOp::Lt,
+        CompareOp::Le,
+        CompareOp::Gt,
+        CompareOp::Ge,
+    ];
+
+    /// The operator with its operands swapped: `a < b` is `b > a`.
+    ///
+    /// ```
+    /// use orm_core::expr::CompareOp;
+    /// assert_eq!(CompareOp::Lt.flipped(), CompareOp::Gt);
+    /// assert_eq!(CompareOp::Eq.flipped(), CompareOp::Eq);
+    /// ```
+    pub fn flipped(self) -> CompareOp {
+        match self {
+            CompareOp::Eq => CompareOp::Eq,
+            CompareOp::Ne => CompareOp::Ne,
+            CompareOp::Lt => CompareOp::Gt,
+            CompareOp::Le => CompareOp::Ge,
+            CompareOp::Gt => CompareOp::Lt,
+            CompareOp::Ge => CompareOp::Le,
+        }
+    }
+
     /// The operator's DynamoDB spelling.
     pub fn symbol(self) -> &'static str {
         match self {
@@ -293,6 +316,71 @@ impl CompareOp {
             CompareOp::Gt => ">",
             CompareOp::Ge => ">=",
         }
+    }
+}
+
+/// A function of DynamoDB's expression language: the vocabulary the renderer writes and the
+/// parser reads, each with its one spelling.
+///
+/// Adding one starts here: [`Function::name`], [`Function::ALL`] and the parser's dispatch are
+/// exhaustive, so the compiler names every place that must learn it (see the
+/// [module docs](super#adding-a-condition-function)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Function {
+    /// `attribute_exists(path)` (conditions).
+    AttributeExists,
+    /// `attribute_not_exists(path)` (conditions).
+    AttributeNotExists,
+    /// `attribute_type(path, type)` (conditions).
+    AttributeType,
+    /// `begins_with(path, prefix)` (conditions, key conditions).
+    BeginsWith,
+    /// `contains(path, operand)` (conditions).
+    Contains,
+    /// `size(path)` (an operand of conditions).
+    Size,
+    /// `if_not_exists(path, operand)` (an operand of update `SET` values).
+    IfNotExists,
+    /// `list_append(list, list)` (update `SET` values, as the whole value).
+    ListAppend,
+}
+
+impl Function {
+    /// Every function.
+    pub const ALL: [Function; 8] = [
+        Function::AttributeExists,
+        Function::AttributeNotExists,
+        Function::AttributeType,
+        Function::BeginsWith,
+        Function::Contains,
+        Function::Size,
+        Function::IfNotExists,
+        Function::ListAppend,
+    ];
+
+    /// The function's name as written in expressions (case-sensitive, as in DynamoDB).
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::AttributeExists => "attribute_exists",
+            Function::AttributeNotExists => "attribute_not_exists",
+            Function::AttributeType => "attribute_type",
+            Function::BeginsWith => "begins_with",
+            Function::Contains => "contains",
+            Function::Size => "size",
+            Function::IfNotExists => "if_not_exists",
+            Function::ListAppend => "list_append",
+        }
+    }
+
+    /// The function spelled `name` (exactly: `Size` is not `size`).
+    pub fn from_name(name: &str) -> Option<Function> {
+        Function::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+impl fmt::Display for Function {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -325,7 +413,7 @@ impl fmt::Display for Operand {
             Operand::Value(Value::S(s)) => write!(f, "{s:?}"),
             Operand::Value(v) => write!(f, "{v}"),
             Operand::Path(p) => write!(f, "{p}"),
-            Operand::Size(p) => write!(f, "size({p})"),
+            Operand::Size(p) => write!(f, "{}({p})", Function::Size),
         }
     }
 }
@@ -404,11 +492,39 @@ impl Condition {
                 }
                 v.iter().try_for_each(Condition::validate)
             }
-            Condition::In(_, v) if v.is_empty() || v.len() > 100 => Err(Error::validation(
-                format!("IN takes 1 to 100 values, got {}", v.len()),
-            )),
+            Condition::In(_, v) if v.is_empty() || v.len() > MAX_IN_OPERANDS => {
+                Err(Error::validation(format!(
+                    "IN takes 1 to {MAX_IN_OPERANDS} values, got {}",
+                    v.len()
+                )))
+            }
             Condition::Not(c) => c.validate(),
-            _ => Ok(()),
+            Condition::In(..)
+            | Condition::Compare(..)
+            | Condition::Between(..)
+            | Condition::BeginsWith(..)
+            | Condition::Contains(..)
+            | Condition::Exists(_)
+            | Condition::NotExists(_)
+            | Condition::IsType(..) => Ok(()),
+        }
+    }
+
+    /// The function this node is written with (`begins_with(...)`), `None` for operators and
+    /// junctions.
+    pub fn function(&self) -> Option<Function> {
+        match self {
+            Condition::BeginsWith(..) => Some(Function::BeginsWith),
+            Condition::Contains(..) => Some(Function::Contains),
+            Condition::Exists(_) => Some(Function::AttributeExists),
+            Condition::NotExists(_) => Some(Function::AttributeNotExists),
+            Condition::IsType(..) => Some(Function::AttributeType),
+            Condition::Compare(..)
+            | Condition::Between(..)
+            | Condition::In(..)
+            | Condition::And(_)
+            | Condition::Or(_)
+            | Condition::Not(_) => None,
         }
     }
 }
@@ -446,11 +562,11 @@ impl fmt::Display for Condition {
                 }
                 f.write_str(")")
             }
-            Condition::BeginsWith(p, v) => write!(f, "begins_with({p}, {v})"),
-            Condition::Contains(p, v) => write!(f, "contains({p}, {v})"),
-            Condition::Exists(p) => write!(f, "attribute_exists({p})"),
-            Condition::NotExists(p) => write!(f, "attribute_not_exists({p})"),
-            Condition::IsType(p, t) => write!(f, "attribute_type({p}, {t})"),
+            Condition::BeginsWith(p, v) => write!(f, "{}({p}, {v})", Function::BeginsWith),
+            Condition::Contains(p, v) => write!(f, "{}({p}, {v})", Function::Contains),
+            Condition::Exists(p) => write!(f, "{}({p})", Function::AttributeExists),
+            Condition::NotExists(p) => write!(f, "{}({p})", Function::AttributeNotExists),
+            Condition::IsType(p, t) => write!(f, "{}({p}, {t})", Function::AttributeType),
             Condition::And(v) => join(f, v, "AND"),
             Condition::Or(v) => join(f, v, "OR"),
             Condition::Not(c) => write!(f, "NOT {c}"),
@@ -458,19 +574,96 @@ impl fmt::Display for Condition {
     }
 }
 
-/// The right-hand side of a `SET` action.
+/// An operand of a `SET` value: a literal, the value at a path, or `if_not_exists(path,
+/// fallback)`, which nests (`if_not_exists(a, if_not_exists(b, :v))`).
+///
+/// Paths and function calls read the item as it was before the update.
+///
+/// ```
+/// use orm_core::expr::{attr, SetOperand, SetValue};
+/// // SET views = if_not_exists(views, 0) + 1
+/// let value = SetValue::Plus(SetOperand::if_not_exists(attr("views"), 0), 1.into());
+/// # let _ = value;
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum SetOperand {
+    /// A literal value.
+    Value(Value),
+    /// The value stored at a path.
+    Path(Path),
+    /// `if_not_exists(path, fallback)`: the value at `path`, or `fallback` where it is absent.
+    IfNotExists(Path, Box<SetOperand>),
+}
+
+impl SetOperand {
+    /// `if_not_exists(path, fallback)`.
+    pub fn if_not_exists(path: Path, fallback: impl Into<SetOperand>) -> SetOperand {
+        SetOperand::IfNotExists(path, Box::new(fallback.into()))
+    }
+}
+
+impl From<Path> for SetOperand {
+    fn from(p: Path) -> Self {
+        SetOperand::Path(p)
+    }
+}
+
+impl<T: Into<Value>> From<T> for SetOperand {
+    fn from(v: T) -> Self {
+        SetOperand::Value(v.into())
+    }
+}
+
+impl fmt::Display for SetOperand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SetOperand::Value(Value::S(s)) => write!(f, "{s:?}"),
+            SetOperand::Value(v) => write!(f, "{v}"),
+            SetOperand::Path(p) => write!(f, "{p}"),
+            SetOperand::IfNotExists(p, fallback) => {
+                write!(f, "{}({p}, {fallback})", Function::IfNotExists)
+            }
+        }
+    }
+}
+
+/// The right-hand side of a `SET` action: an operand, a sum or difference of two operands, or
+/// `list_append` of two (DynamoDB allows `list_append` only as the whole value).
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetValue {
-    /// A plain operand (value or another path).
-    Operand(Operand),
+    /// One operand.
+    Operand(SetOperand),
     /// `a + b` (numbers).
-    Plus(Operand, Operand),
+    Plus(SetOperand, SetOperand),
     /// `a - b` (numbers).
-    Minus(Operand, Operand),
-    /// `if_not_exists(path, value)`.
-    IfNotExists(Path, Operand),
-    /// `list_append(a, b)`.
-    ListAppend(Operand, Operand),
+    Minus(SetOperand, SetOperand),
+    /// `list_append(a, b)` (lists: `b`'s elements after `a`'s).
+    ListAppend(SetOperand, SetOperand),
+}
+
+impl SetValue {
+    /// `if_not_exists(path, fallback)` as the whole value.
+    pub fn if_not_exists(path: Path, fallback: impl Into<SetOperand>) -> SetValue {
+        SetValue::Operand(SetOperand::if_not_exists(path, fallback))
+    }
+}
+
+impl<T: Into<SetOperand>> From<T> for SetValue {
+    fn from(operand: T) -> Self {
+        SetValue::Operand(operand.into())
+    }
+}
+
+impl fmt::Display for SetValue {
+    /// A readable, DynamoDB-like rendering with values inline (for messages and tests).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SetValue::Operand(o) => write!(f, "{o}"),
+            SetValue::Plus(a, b) => write!(f, "{a} + {b}"),
+            SetValue::Minus(a, b) => write!(f, "{a} - {b}"),
+            SetValue::ListAppend(a, b) => write!(f, "{}({a}, {b})", Function::ListAppend),
+        }
+    }
 }
 
 /// One action of an update expression.
@@ -510,8 +703,8 @@ impl Update {
     pub fn new() -> Update {
         Update::default()
     }
-    /// Adds `SET path = value`.
-    pub fn set(mut self, path: Path, value: impl Into<Operand>) -> Update {
+    /// Adds `SET path = value` (a value, or another path).
+    pub fn set(mut self, path: Path, value: impl Into<SetOperand>) -> Update {
         self.actions
             .push(UpdateAction::Set(path, SetValue::Operand(value.into())));
         self
@@ -614,7 +807,9 @@ impl fmt::Display for KeyCondition {
                 SortKeyCondition::Gt(v) => write!(f, " AND {name} > {v}"),
                 SortKeyCondition::Ge(v) => write!(f, " AND {name} >= {v}"),
                 SortKeyCondition::Between(a, b) => write!(f, " AND {name} BETWEEN {a} AND {b}"),
-                SortKeyCondition::BeginsWith(v) => write!(f, " AND begins_with({name}, {v})"),
+                SortKeyCondition::BeginsWith(v) => {
+                    write!(f, " AND {}({name}, {v})", Function::BeginsWith)
+                }
             }?;
         }
         Ok(())

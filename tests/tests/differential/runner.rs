@@ -1,0 +1,654 @@
+//! Running one operation on a backend, comparing a sequence's outcomes on two backends, and the
+//! seeded runs of `differential_sequences`.
+
+use crate::generators::arb_sequence;
+use crate::{BatchOp, Op, TxOp};
+use orm_core::backend::{
+    BatchGet, BatchWrite, ConditionCheck, DeleteItem, GetItem, IndexDefinition, KeyAttribute,
+    KeyType, Projection, PutItem, QueryOutput, QueryRequest, RawItem, ReturnValues, ScanRequest,
+    TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
+};
+use orm_core::error::CancellationCode;
+use orm_core::expr::KeyCondition;
+use orm_core::{Backend, Error, Item, Value};
+use orm_memory::server::MemoryServer;
+use orm_memory::MemoryBackend;
+use proptest::strategy::Strategy;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// What an operation returned, normalised for comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Outcome {
+    Item(Option<Item>),
+    Pages(Vec<PageOutcome>),
+    Scanned {
+        items: Vec<Item>,
+        count: u32,
+        scanned: u32,
+    },
+    /// An index query: DynamoDB leaves the order of items with equal index keys unspecified
+    /// (DynamoDB Local orders them by a hash), so items are compared over all pages, sorted
+    /// within each run of equal index sort keys, with the totals.
+    IndexPages {
+        items: Vec<Item>,
+        pages: usize,
+        count: u64,
+        scanned: u64,
+    },
+    Items(Vec<Option<Item>>),
+    Unit,
+    Err(ErrorKind),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PageOutcome {
+    pub(crate) items: Vec<Item>,
+    pub(crate) count: u32,
+    pub(crate) scanned_count: u32,
+    pub(crate) last_evaluated_key: Option<Item>,
+}
+
+impl From<QueryOutput> for PageOutcome {
+    fn from(p: QueryOutput) -> Self {
+        PageOutcome {
+            items: p.items.into_iter().map(RawItem::into_item).collect(),
+            count: p.count,
+            scanned_count: p.scanned_count,
+            last_evaluated_key: p.last_evaluated_key,
+        }
+    }
+}
+
+/// An error, by kind and by what DynamoDB specifies about it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ErrorKind {
+    /// The ORM's rejection before sending (an empty batch or transaction).
+    Validation,
+    /// The service's rejection (DynamoDB's `ValidationException`, MemoryBackend's checks).
+    ServiceValidation,
+    ConditionFailed(Option<Item>),
+    TransactionCanceled(Vec<(CancellationCode, Option<Item>)>),
+    TableNotFound,
+    Other(String),
+}
+
+pub(crate) fn kind(e: &Error) -> ErrorKind {
+    match e {
+        Error::Validation { .. } => ErrorKind::Validation,
+        Error::ServiceValidation { .. } => ErrorKind::ServiceValidation,
+        Error::ConditionFailed { item, .. } => ErrorKind::ConditionFailed(item.as_deref().cloned()),
+        Error::TransactionCanceled { reasons } => ErrorKind::TransactionCanceled(
+            reasons
+                .iter()
+                .map(|r| (r.code.clone(), r.item.clone()))
+                .collect(),
+        ),
+        Error::TableNotFound { .. } => ErrorKind::TableNotFound,
+        other => ErrorKind::Other(format!("{other:?}")),
+    }
+}
+
+fn outcome<T>(r: orm_core::Result<T>, f: impl FnOnce(T) -> Outcome) -> Outcome {
+    match r {
+        Ok(v) => f(v),
+        Err(e) => Outcome::Err(kind(&e)),
+    }
+}
+
+pub(crate) fn definition(name: &str) -> TableDefinition {
+    let s = |n: &str| KeyAttribute {
+        name: n.into(),
+        key_type: KeyType::S,
+    };
+    TableDefinition {
+        name: name.into(),
+        partition_key: s("pk"),
+        sort_key: Some(s("sk")),
+        indexes: vec![IndexDefinition {
+            name: "gsi".into(),
+            local: false,
+            partition_key: s("gpk"),
+            sort_key: Some(KeyAttribute {
+                name: "gsk".into(),
+                key_type: KeyType::N,
+            }),
+            projection: Projection::All,
+        }],
+        ttl_attribute: None,
+    }
+}
+
+const MAX_PAGES: usize = 20;
+
+/// Runs one operation on one backend.
+pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outcome {
+    let t = table.to_owned();
+    match op.clone() {
+        Op::Put {
+            item,
+            condition,
+            return_values,
+        } => outcome(
+            backend
+                .put_item(&PutItem {
+                    table: t,
+                    item,
+                    condition,
+                    return_values,
+                    return_item_on_condition_failure: true,
+                })
+                .await,
+            Outcome::Item,
+        ),
+        Op::Update {
+            key,
+            update,
+            condition,
+            return_values,
+        } => outcome(
+            backend
+                .update_item(&UpdateItem {
+                    table: t,
+                    key,
+                    update,
+                    condition,
+                    return_values,
+                    return_item_on_condition_failure: true,
+                })
+                .await,
+            Outcome::Item,
+        ),
+        Op::Delete {
+            key,
+            condition,
+            return_values,
+        } => outcome(
+            backend
+                .delete_item(&DeleteItem {
+                    table: t,
+                    key,
+                    condition,
+                    return_values,
+                    return_item_on_condition_failure: true,
+                })
+                .await,
+            Outcome::Item,
+        ),
+        Op::Get { key, projection } => outcome(
+            backend
+                .get_item(&GetItem {
+                    table: t,
+                    key,
+                    consistent: true,
+                    projection,
+                })
+                .await
+                .map(|item| item.map(RawItem::into_item)),
+            Outcome::Item,
+        ),
+        Op::Query {
+            index,
+            partition,
+            sort,
+            filter,
+            projection,
+            limit,
+            forward,
+            count_only,
+        } => {
+            let (pk, sk) = if index { ("gpk", "gsk") } else { ("pk", "sk") };
+            let mut request = QueryRequest {
+                table: t,
+                index: index.then(|| "gsi".to_owned()),
+                key_condition: KeyCondition {
+                    partition_name: pk.into(),
+                    partition_value: partition,
+                    sort: sort.map(|c| (sk.to_owned(), c)),
+                },
+                filter,
+                projection,
+                limit,
+                exclusive_start_key: None,
+                scan_forward: forward,
+                consistent: false,
+                count_only,
+            };
+            let mut pages = Vec::new();
+            for _ in 0..MAX_PAGES {
+                match backend.query(&request).await {
+                    Ok(page) => {
+                        let next = page.last_evaluated_key.clone();
+                        pages.push(PageOutcome::from(page));
+                        match next {
+                            Some(k) => request.exclusive_start_key = Some(k),
+                            None => break,
+                        }
+                    }
+                    Err(e) => {
+                        if pages.is_empty() {
+                            return Outcome::Err(kind(&e));
+                        }
+                        pages.push(PageOutcome {
+                            items: vec![],
+                            count: u32::MAX,
+                            scanned_count: u32::MAX,
+                            last_evaluated_key: None,
+                        });
+                        break;
+                    }
+                }
+            }
+            drop_empty_last_page(&mut pages);
+            if index {
+                return index_pages(pages);
+            }
+            Outcome::Pages(pages)
+        }
+        Op::Scan {
+            index,
+            filter,
+            limit,
+            count_only,
+        } => {
+            let mut request = ScanRequest {
+                table: t,
+                index: index.then(|| "gsi".to_owned()),
+                filter,
+                projection: None,
+                limit,
+                exclusive_start_key: None,
+                consistent: false,
+                segment: None,
+                count_only,
+            };
+            let (mut items, mut count, mut scanned) = (Vec::new(), 0, 0);
+            for _ in 0..100 {
+                match backend.scan(&request).await {
+                    Ok(page) => {
+                        items.extend(page.items.into_iter().map(RawItem::into_item));
+                        count += page.count;
+                        scanned += page.scanned_count;
+                        match page.last_evaluated_key {
+                            Some(k) => request.exclusive_start_key = Some(k),
+                            None => break,
+                        }
+                    }
+                    Err(e) => return Outcome::Err(kind(&e)),
+                }
+            }
+            items.sort_by_key(|i| format!("{i:?}"));
+            Outcome::Scanned {
+                items,
+                count,
+                scanned,
+            }
+        }
+        Op::BatchWrite(writes) => outcome(
+            backend
+                .batch_write(&BatchWrite {
+                    table: t,
+                    writes: writes
+                        .into_iter()
+                        .map(|w| match w {
+                            BatchOp::Put(i) => WriteRequest::Put(i),
+                            BatchOp::Delete(k) => WriteRequest::Delete(k),
+                        })
+                        .collect(),
+                })
+                .await,
+            |out| {
+                if out.unprocessed.is_empty() {
+                    Outcome::Unit
+                } else {
+                    Outcome::Err(ErrorKind::Other("unprocessed writes".into()))
+                }
+            },
+        ),
+        Op::BatchGet(keys) => outcome(
+            backend
+                .batch_get(&BatchGet {
+                    table: t,
+                    keys,
+                    consistent: true,
+                    projection: None,
+                })
+                .await,
+            |out| {
+                let mut items: Vec<Option<Item>> = out
+                    .items
+                    .into_iter()
+                    .map(|item| Some(item.into_item()))
+                    .collect();
+                items.sort_by_key(|i| format!("{i:?}"));
+                if !out.unprocessed_keys.is_empty() {
+                    items.push(None);
+                }
+                Outcome::Items(items)
+            },
+        ),
+        Op::Transact(actions) => outcome(
+            backend
+                .transact_write(&TransactWrite {
+                    actions: actions.into_iter().map(|a| tx_action(&t, a)).collect(),
+                    client_request_token: None,
+                })
+                .await,
+            |()| Outcome::Unit,
+        ),
+        Op::TransactGet(keys) => outcome(
+            backend
+                .transact_get(&TransactGet {
+                    gets: keys
+                        .into_iter()
+                        .map(|key| GetItem {
+                            table: t.clone(),
+                            key,
+                            consistent: false,
+                            projection: None,
+                        })
+                        .collect(),
+                })
+                .await
+                .map(|items| {
+                    items
+                        .into_iter()
+                        .map(|item| item.map(RawItem::into_item))
+                        .collect()
+                }),
+            Outcome::Items,
+        ),
+    }
+}
+
+/// A page that reached `Limit` may or may not carry a `LastEvaluatedKey` when nothing is left
+/// (DynamoDB documents that it may; DynamoDB Local omits it when the last item read equals the
+/// inclusive bound it was reading towards, MemoryBackend always returns it): a final page that
+/// read nothing is dropped, with the key that led to it.
+fn drop_empty_last_page(pages: &mut Vec<PageOutcome>) {
+    while pages.len() >= 2 {
+        let last = &pages[pages.len() - 1];
+        let empty = last.items.is_empty()
+            && last.count == 0
+            && last.scanned_count == 0
+            && last.last_evaluated_key.is_none();
+        if !empty {
+            break;
+        }
+        pages.pop();
+        if let Some(p) = pages.last_mut() {
+            p.last_evaluated_key = None;
+        }
+    }
+}
+
+fn index_pages(pages: Vec<PageOutcome>) -> Outcome {
+    let (mut items, mut count, mut scanned) = (Vec::new(), 0u64, 0u64);
+    let n = pages.len();
+    for p in pages {
+        items.extend(p.items);
+        count += u64::from(p.count);
+        scanned += u64::from(p.scanned_count);
+    }
+    let mut sorted: Vec<Item> = Vec::with_capacity(items.len());
+    let mut run: Vec<Item> = Vec::new();
+    for item in items {
+        if run.first().is_some_and(|r| r.get("gsk") != item.get("gsk")) {
+            run.sort_by_key(|i| format!("{i:?}"));
+            sorted.append(&mut run);
+        }
+        run.push(item);
+    }
+    run.sort_by_key(|i| format!("{i:?}"));
+    sorted.append(&mut run);
+    Outcome::IndexPages {
+        items: sorted,
+        pages: n,
+        count,
+        scanned,
+    }
+}
+
+fn tx_action(table: &str, op: TxOp) -> TransactWriteAction {
+    let table = table.to_owned();
+    match op {
+        TxOp::Put(item, condition) => TransactWriteAction::Put(PutItem {
+            table,
+            item,
+            condition,
+            return_values: ReturnValues::None,
+            return_item_on_condition_failure: true,
+        }),
+        TxOp::Update(key, update, condition) => TransactWriteAction::Update(UpdateItem {
+            table,
+            key,
+            update,
+            condition,
+            return_values: ReturnValues::None,
+            return_item_on_condition_failure: true,
+        }),
+        TxOp::Delete(key, condition) => TransactWriteAction::Delete(DeleteItem {
+            table,
+            key,
+            condition,
+            return_values: ReturnValues::None,
+            return_item_on_condition_failure: true,
+        }),
+        TxOp::Check(key, condition) => TransactWriteAction::ConditionCheck(ConditionCheck {
+            table,
+            key,
+            condition,
+            return_item_on_condition_failure: true,
+        }),
+    }
+}
+
+/// The final contents of a table, sorted.
+pub(crate) async fn contents(backend: &dyn Backend, table: &str) -> Outcome {
+    run_op(
+        backend,
+        table,
+        &Op::Scan {
+            index: false,
+            filter: None,
+            limit: None,
+            count_only: false,
+        },
+    )
+    .await
+}
+
+/// The valid primary key an action targets, if it has one.
+fn target_key(op: &TxOp) -> Option<(String, String)> {
+    let item = match op {
+        TxOp::Put(item, _) => item,
+        TxOp::Update(key, ..) | TxOp::Delete(key, _) | TxOp::Check(key, _) => key,
+    };
+    match (item.get("pk"), item.get("sk")) {
+        (Some(Value::S(p)), Some(Value::S(s))) if !p.is_empty() && !s.is_empty() => {
+            Some((p.clone(), s.clone()))
+        }
+        _ => None,
+    }
+}
+
+/// A transaction touching one item twice: DynamoDB rejects it up front (`ServiceValidation`), and so
+/// does MemoryBackend; DynamoDB Local does so only when no condition on that item failed first,
+/// else it cancels the transaction (its reasons even show later actions' writes). Both are
+/// errors that write nothing (the final contents are still compared), so either kind is
+/// accepted from either backend for such a request.
+fn both_reject_one_item_twice(op: &Op, memory: &Outcome, dynamo: &Outcome) -> bool {
+    let Op::Transact(actions) = op else {
+        return false;
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let twice = actions
+        .iter()
+        .filter_map(target_key)
+        .any(|k| !seen.insert(k));
+    let rejected = |o: &Outcome| {
+        matches!(
+            o,
+            Outcome::Err(ErrorKind::ServiceValidation | ErrorKind::TransactionCanceled(_))
+        )
+    };
+    twice && rejected(memory) && rejected(dynamo)
+}
+
+pub(crate) static NEXT_TABLE: AtomicUsize = AtomicUsize::new(0);
+
+/// The reference side of a differential run: MemoryBackend itself, or `DynamoBackend` talking
+/// HTTP to a `MemoryServer` (the same store behind DynamoDB's wire protocol).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Reference {
+    Memory,
+    Server,
+}
+
+/// The process's one MemoryServer, and a DynamoBackend on it.
+pub(crate) async fn server_backend() -> Arc<dyn Backend> {
+    static SERVER: std::sync::OnceLock<MemoryServer> = std::sync::OnceLock::new();
+    let server = SERVER
+        .get_or_init(|| MemoryServer::start(MemoryBackend::new()).expect("start MemoryServer"));
+    Arc::new(
+        orm_dynamodb::testing::backend_for_endpoint(&server.endpoint())
+            .await
+            .expect("a DynamoBackend on the MemoryServer"),
+    )
+}
+
+/// Applies `ops` to a fresh table on the reference side and a fresh table on `dynamo`; returns
+/// the first divergence as a message.
+pub(crate) async fn differ(
+    reference: Reference,
+    dynamo: &dyn Backend,
+    ops: &[Op],
+) -> Result<(), String> {
+    let name = format!(
+        "diff-{}-{}",
+        std::process::id(),
+        NEXT_TABLE.fetch_add(1, Ordering::Relaxed)
+    );
+    let memory: Arc<dyn Backend> = match reference {
+        Reference::Memory => Arc::new(MemoryBackend::new()),
+        Reference::Server => server_backend().await,
+    };
+    let memory = &*memory;
+    memory
+        .create_table(&definition(&name))
+        .await
+        .map_err(|e| e.to_string())?;
+    dynamo
+        .create_table(&definition(&name))
+        .await
+        .map_err(|e| format!("create table on DynamoDB: {e}"))?;
+    let result = async {
+        for (i, op) in ops.iter().enumerate() {
+            let m = run_op(memory, &name, op).await;
+            let d = run_op(dynamo, &name, op).await;
+            if m != d && !both_reject_one_item_twice(op, &m, &d) {
+                return Err(format!(
+                    "step {i} diverges:\n  op: {op:?}\n  memory:   {m:?}\n  dynamodb: {d:?}"
+                ));
+            }
+        }
+        let (m, d) = (contents(memory, &name).await, contents(dynamo, &name).await);
+        if m != d {
+            return Err(format!(
+                "final contents diverge:\n  memory:   {m:?}\n  dynamodb: {d:?}"
+            ));
+        }
+        Ok(())
+    }
+    .await;
+    let _ = dynamo.delete_table(&name).await;
+    if reference == Reference::Server {
+        let _ = memory.delete_table(&name).await;
+    }
+    result
+}
+
+/// The DynamoDB backend at `DYNAMODB_ENDPOINT`, or `None` (skip) when unset and not required.
+async fn dynamo() -> Option<Arc<dyn Backend>> {
+    if std::env::var_os("DYNAMODB_ENDPOINT").is_none() {
+        if std::env::var("ORM_REQUIRE_DYNAMODB").as_deref() == Ok("1") {
+            panic!("ORM_REQUIRE_DYNAMODB=1 but DYNAMODB_ENDPOINT is not set");
+        }
+        eprintln!("SKIP: DYNAMODB_ENDPOINT not set; differential test not run");
+        return None;
+    }
+    Some(Arc::new(
+        orm_dynamodb::DynamoBackend::from_env()
+            .await
+            .expect("connect to DYNAMODB_ENDPOINT"),
+    ))
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+pub(crate) fn on_a_big_stack(f: impl FnOnce() + Send + 'static) {
+    // Deep strategy types and async state machines need more than the default test stack.
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e));
+}
+
+pub(crate) fn run_sequences(reference: Reference) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let Some(dynamo) = rt.block_on(dynamo()) else {
+        return;
+    };
+    let cases = env_number("ORM_DIFF_CASES", 200) as u32;
+    let seed = env_number("ORM_DIFF_SEED", 0x0d1f_f5ee_d000_0001);
+    let mut seed_bytes = [0u8; 32];
+    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        max_shrink_iters: 2000,
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new_with_rng(
+        config,
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
+    );
+    let started = std::time::Instant::now();
+    if std::env::var("ORM_DIFF_SURVEY").as_deref() == Ok("1") {
+        // Survey mode: no shrinking, every divergent sequence reported (to triage many at once).
+        use proptest::strategy::ValueTree;
+        let mut failures = 0;
+        for case in 0..cases {
+            let ops = arb_sequence().new_tree(&mut runner).unwrap().current();
+            if let Err(e) = rt.block_on(differ(reference, &*dynamo, &ops)) {
+                failures += 1;
+                eprintln!("case {case}: {e}\n");
+            }
+        }
+        assert_eq!(failures, 0, "{failures} of {cases} sequences diverge");
+        return;
+    }
+    let result = runner.run(&arb_sequence(), |ops| {
+        rt.block_on(differ(reference, &*dynamo, &ops))
+            .map_err(TestCaseError::fail)
+    });
+    eprintln!(
+        "differential ({reference:?}): {cases} sequences, seed {seed:#x}, {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    if let Err(e) = result {
+        panic!("{reference:?} and DynamoDB diverge (seed {seed:#x}):\n{e}");
+    }
+}
