@@ -169,6 +169,10 @@ macro_rules! conformance_tests {
                 timestamps_are_set_by_the_orm,
                 exclude_expired_items,
                 sequences_hand_out_distinct_ids,
+                update_with_no_action_creates_the_key_item,
+                updated_values_are_the_updated_paths,
+                removal_only_update_creates_nothing,
+                transactional_get_of_a_mismatched_key_cancels_per_read,
             }
         }
     };
