@@ -8,7 +8,9 @@ use super::super::error::ApiError;
 use super::super::json::{encode_item, item};
 use super::super::legacy;
 use super::call::run;
-use super::capacity::{capacity_mode, consumed, read_units, write_units, CapacityMode};
+use super::capacity::{
+    capacity_mode, consumed, read_units, stored_size, write_units, CapacityMode,
+};
 use super::items::read_projection;
 use super::request::{check_fields, list, null, obj, opt_bool, parsed, Answer, Body, Context};
 use orm_core::backend::{BatchGet, BatchWrite, RawItem, WriteRequest};
@@ -126,10 +128,17 @@ pub(crate) fn batch_get(cx: &Context<'_>, body: &Body) -> Answer {
         let table = request.table.clone();
         let consistent = request.consistent;
         let spec = &body["RequestItems"][&table];
+        // Each key is read on its own, whole (whatever the projection), missing ones at the
+        // minimum.
+        let mut units = 0.0;
+        if mode != CapacityMode::None {
+            for key in &request.keys {
+                units += read_units(stored_size(backend, &table, key), consistent);
+            }
+        }
         let out = run(backend.batch_get(&request))?;
         let items: Vec<Item> = out.items.into_iter().map(RawItem::into_item).collect();
-        let bytes: usize = items.iter().map(Item::size).sum();
-        capacity.extend(consumed(&table, read_units(bytes, consistent), mode, true));
+        capacity.extend(consumed(&table, units, mode, true));
         responses.insert(
             table.clone(),
             Json::Array(items.iter().map(encode_item).collect()),
@@ -212,22 +221,30 @@ pub(crate) fn batch_write(cx: &Context<'_>, body: &Body) -> Answer {
             "Too many items requested for the BatchWriteItem call",
         ));
     }
+    // Each write costs the larger of the item before and after it, on its own: the items
+    // before are sized first (only when capacity is asked for).
+    let mut units = vec![0.0; requests.len()];
+    if mode != CapacityMode::None {
+        for (request, units) in requests.iter().zip(&mut units) {
+            for write in &request.writes {
+                *units += match write {
+                    WriteRequest::Put(item) => {
+                        write_units(stored_size(backend, &request.table, item).max(item.size()))
+                    }
+                    WriteRequest::Delete(key) => {
+                        write_units(stored_size(backend, &request.table, key))
+                    }
+                };
+            }
+        }
+    }
     // Every write of every table is checked before any is applied, as one request: an invalid
     // write (or a missing table) anywhere in the batch leaves every table as it was.
     backend.batch_write_tables(&requests)?;
     let capacity: Vec<Json> = requests
         .iter()
-        .filter_map(|request| {
-            let units: f64 = request
-                .writes
-                .iter()
-                .map(|w| match w {
-                    WriteRequest::Put(i) => write_units(i.size()),
-                    WriteRequest::Delete(k) => write_units(k.size()),
-                })
-                .sum();
-            consumed(&request.table, units, mode, false)
-        })
+        .zip(units)
+        .filter_map(|(request, units)| consumed(&request.table, units, mode, false))
         .collect();
     // MemoryBackend applies every write of a valid batch: nothing is ever left unprocessed.
     let mut answer = Map::new();

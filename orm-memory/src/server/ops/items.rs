@@ -10,7 +10,7 @@ use super::super::json::{encode_item, item};
 use super::super::legacy;
 use super::call::run;
 use super::capacity::{
-    capacity_mode, consumed, read_units, with_capacity, write_units, CapacityMode,
+    capacity_mode, consumed, read_units, stored_size, with_capacity, write_units, CapacityMode,
 };
 use super::collections;
 use super::request::{
@@ -112,7 +112,14 @@ pub(crate) fn get_item(cx: &Context<'_>, body: &Body) -> Answer {
     let mode = capacity_mode(body)?;
     let (table, consistent) = (request.table.clone(), request.consistent);
     let found = run(backend.get_item(&request))?.map(RawItem::into_item);
-    let units = read_units(found.as_ref().map_or(0, Item::size), consistent);
+    // The item is read whole, whatever the projection.
+    let bytes = match (&found, &request.projection) {
+        (Some(_), Some(_)) if mode != CapacityMode::None => {
+            stored_size(backend, &table, &request.key)
+        }
+        (found, _) => found.as_ref().map_or(0, Item::size),
+    };
+    let units = read_units(bytes, consistent);
     let mut answer = Map::new();
     if let Some(item) = found {
         answer.insert("Item".into(), encode_item(&item));
@@ -155,8 +162,15 @@ pub(crate) fn put_item(cx: &Context<'_>, body: &Body) -> Answer {
     legacy::check_style(body, &["ConditionExpression"], &["Expected"])?;
     let request = parsed(body, |ph| put_request(body, ph))?;
     let mode = capacity_mode(body)?;
-    let (table, size) = (request.table.clone(), request.item.size());
+    let table = request.table.clone();
+    // A write costs the larger of the item it replaces and the item it writes.
+    let before = if mode == CapacityMode::None {
+        0
+    } else {
+        stored_size(backend, &table, &request.item)
+    };
     let old = run(backend.put_item(&request))?;
+    let size = before.max(request.item.size());
     let metrics = collection_metrics(cx, body, &table, &request.item)?;
     Ok(attributes_answer(
         old,
@@ -205,6 +219,11 @@ pub(crate) fn update_item(cx: &Context<'_>, body: &Body) -> Answer {
     let mode = capacity_mode(body)?;
     let table = request.table.clone();
     let key = request.key.clone();
+    let before = if mode == CapacityMode::None {
+        0
+    } else {
+        stored_size(backend, &table, &key)
+    };
     let out = run(backend.update_item(&request)).map_err(|e| {
         if body.contains_key("AttributeUpdates") {
             legacy::update_error(e)
@@ -212,20 +231,12 @@ pub(crate) fn update_item(cx: &Context<'_>, body: &Body) -> Answer {
             e
         }
     })?;
+    // The larger of the item before and after the update.
     let capacity = if mode == CapacityMode::None {
         None
     } else {
-        let after = run(backend.get_item(&GetItem {
-            consistent: true,
-            ..GetItem::new(table.clone(), key.clone())
-        }))?
-        .map(RawItem::into_item);
-        consumed(
-            &table,
-            write_units(after.map_or(0, |i| i.size())),
-            mode,
-            false,
-        )
+        let after = stored_size(backend, &table, &key);
+        consumed(&table, write_units(before.max(after)), mode, false)
     };
     let metrics = collection_metrics(cx, body, &table, &key)?;
     Ok(attributes_answer(out, capacity, metrics))
@@ -256,8 +267,13 @@ pub(crate) fn delete_item(cx: &Context<'_>, body: &Body) -> Answer {
     let request = parsed(body, |ph| delete_request(body, ph))?;
     let mode = capacity_mode(body)?;
     let table = request.table.clone();
+    // A delete costs the item it deletes, whether or not it is returned.
+    let size = if mode == CapacityMode::None {
+        0
+    } else {
+        stored_size(backend, &table, &request.key)
+    };
     let old = run(backend.delete_item(&request))?;
-    let size = old.as_ref().map_or(0, Item::size);
     let metrics = collection_metrics(cx, body, &table, &request.key)?;
     Ok(attributes_answer(
         old,
