@@ -70,7 +70,11 @@ impl<'c> Attempts<'c> {
     /// Counts one more attempt of `entries` entries; the span to run it in.
     fn start(&mut self, entries: usize) -> tracing::Span {
         self.made += 1;
-        tracing::debug_span!("orm.batch_attempt", attempt = self.made, entries)
+        tracing::debug_span!(
+            "orm.batch_attempt",
+            orm.attempt = i64::from(self.made),
+            db.operation.batch.size = entries as i64
+        )
     }
 
     /// After an attempt left `remaining` entries (`remaining > 0`), the delay before the next
@@ -169,7 +173,7 @@ impl Table {
     /// Writes (puts and deletes, any entities) in chunks, retrying until done; see the module docs.
     ///
     /// Two writes to the same key are rejected before anything is sent.
-    #[tracing::instrument(level = "debug", name = "orm.batch_write", skip_all, fields(table = %self.name()))]
+    #[tracing::instrument(level = "debug", name = "orm.batch_write", skip_all, fields(aws.dynamodb.table_names = %self.name(), db.operation.batch.size = writes.len() as i64))]
     pub async fn batch_write_items(&self, writes: Vec<WriteRequest>) -> Result<()> {
         let limits = &self.capabilities().limits;
         let config = self.config();
@@ -254,7 +258,7 @@ impl Table {
 
     /// Reads items by key (any entities) in chunks, retrying until done. The answer has one entry
     /// per key asked, in order; duplicate keys are asked once and answered at every position.
-    #[tracing::instrument(level = "debug", name = "orm.batch_get_items", skip_all, fields(table = %self.name()))]
+    #[tracing::instrument(level = "debug", name = "orm.batch_get_items", skip_all, fields(aws.dynamodb.table_names = %self.name(), db.operation.batch.size = keys.len() as i64))]
     pub async fn batch_get_items(&self, keys: Vec<Item>) -> Result<Vec<Option<RawItem>>> {
         let limits = &self.capabilities().limits;
         let table_config = self.config();
@@ -332,7 +336,7 @@ impl Table {
     /// Checks first that none of the keys is taken (one consistent batch read), then writes them
     /// in batches; see the module docs for the race this leaves and the transactional
     /// alternative. [`Error::AlreadyExists`] names the first taken key (nothing was written).
-    #[tracing::instrument(level = "debug", name = "orm.batch_create", skip_all, fields(table = %self.name(), entity = M::schema().entity, items = models.len()))]
+    #[tracing::instrument(level = "debug", name = "orm.batch_create", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity, db.operation.batch.size = models.len() as i64))]
     pub async fn batch_create<M: Model>(&self, models: &mut [M]) -> Result<()> {
         let stamps = Stamps::at::<M>(std::time::SystemTime::now())?;
         let mut items = Vec::with_capacity(models.len());
@@ -364,7 +368,7 @@ impl Table {
     /// Stores many models, replacing items with the same keys (no version checks: batch writes
     /// cannot be conditional). Models are written as they are: `created_at` / `updated_at` fields
     /// keep the values the models hold (use `save` to keep a stored `created_at`).
-    #[tracing::instrument(level = "debug", name = "orm.batch_put", skip_all, fields(table = %self.name(), entity = M::schema().entity, items = models.len()))]
+    #[tracing::instrument(level = "debug", name = "orm.batch_put", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity, db.operation.batch.size = models.len() as i64))]
     pub async fn batch_put<M: Model>(&self, models: &[M]) -> Result<()> {
         let writes = models
             .iter()
@@ -374,7 +378,7 @@ impl Table {
     }
 
     /// Deletes the items at these keys (absent items are fine).
-    #[tracing::instrument(level = "debug", name = "orm.batch_delete", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
+    #[tracing::instrument(level = "debug", name = "orm.batch_delete", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity))]
     pub async fn batch_delete<M: Model, K: IntoResult<Key>>(
         &self,
         keys: impl IntoIterator<Item = K>,
@@ -391,7 +395,7 @@ impl Table {
     }
 
     /// Reads models by key: one `Option` per key, in the order asked.
-    #[tracing::instrument(level = "debug", name = "orm.batch_get", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
+    #[tracing::instrument(level = "debug", name = "orm.batch_get", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity))]
     pub async fn batch_get<M: Model, K: IntoResult<Key>>(
         &self,
         keys: impl IntoIterator<Item = K>,

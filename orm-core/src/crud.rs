@@ -17,7 +17,7 @@ impl Table {
     /// Stores a new item; [`Error::AlreadyExists`] (nothing changed) if its key is taken.
     ///
     /// With `#[model(version)]` the item is written with version 1 and the model's version is set to 1.
-    #[tracing::instrument(level = "debug", name = "orm.create", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
+    #[tracing::instrument(level = "debug", name = "orm.create", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity))]
     pub async fn create<M: Model>(&self, model: &mut M) -> Result<()> {
         let schema = M::schema();
         let stamps = Stamps::at::<M>(SystemTime::now())?;
@@ -49,7 +49,7 @@ impl Table {
     /// model's (or no item may exist when the model's version is 0); the stored and the model's
     /// version become one higher. A mismatch is [`Error::VersionConflict`] and changes nothing.
     /// An item of another entity at the key is [`Error::EntityMismatch`] and is left alone.
-    #[tracing::instrument(level = "debug", name = "orm.save", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
+    #[tracing::instrument(level = "debug", name = "orm.save", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity))]
     pub async fn save<M: Model>(&self, model: &mut M) -> Result<()> {
         let schema = M::schema();
         let rules = WriteRules::<M>::of(self.layout());
@@ -106,7 +106,7 @@ impl Table {
     ///
     /// The primary key cannot change this way (a [`Error::Validation`]); index keys follow their
     /// fields. Nothing is sent when nothing but the `#[model(updated_at)]` stamp would change.
-    #[tracing::instrument(level = "debug", name = "orm.save_changes", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
+    #[tracing::instrument(level = "debug", name = "orm.save_changes", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity))]
     pub async fn save_changes<M: Model>(&self, before: &M, model: &mut M) -> Result<()> {
         let schema = M::schema();
         let config = self.config();
@@ -273,7 +273,7 @@ impl Table {
     /// assert_eq!(Ticket::get(&table, Ticket::key(1u32)).await?.version, 2); // nothing written
     /// # Ok::<(), Error>(()) }).unwrap();
     /// ```
-    #[tracing::instrument(level = "debug", name = "orm.modify", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
+    #[tracing::instrument(level = "debug", name = "orm.modify", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity))]
     pub async fn try_modify<M: Model, E: From<Error>>(
         &self,
         key: impl IntoResult<Key>,
@@ -307,7 +307,7 @@ impl Table {
     }
 
     /// Reads the item at `key`; [`Error::NotFound`] if there is none.
-    #[tracing::instrument(level = "debug", name = "orm.get", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
+    #[tracing::instrument(level = "debug", name = "orm.get", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity))]
     pub async fn get<M: Model>(&self, key: impl IntoResult<Key>) -> Result<M> {
         let key = key.into_result()?;
         match self.find_item::<M>(&key, None).await? {
@@ -320,7 +320,7 @@ impl Table {
     }
 
     /// Reads the item at `key`, if there is one.
-    #[tracing::instrument(level = "debug", name = "orm.find", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
+    #[tracing::instrument(level = "debug", name = "orm.find", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity))]
     pub async fn find<M: Model>(&self, key: impl IntoResult<Key>) -> Result<Option<M>> {
         let key = key.into_result()?;
         match self.find_item::<M>(&key, None).await? {
@@ -330,7 +330,7 @@ impl Table {
     }
 
     /// Whether an item of `M` exists at `key` (reads only the entity attribute).
-    #[tracing::instrument(level = "debug", name = "orm.exists", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
+    #[tracing::instrument(level = "debug", name = "orm.exists", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity))]
     pub async fn exists<M: Model>(&self, key: impl IntoResult<Key>) -> Result<bool> {
         let key = key.into_result()?;
         let projection = vec![Path::name(self.config().entity_attribute.clone())];
@@ -357,7 +357,7 @@ impl Table {
 
     /// Deletes the model's item. With `#[model(version)]` (and a stored version) the stored version
     /// must match, else [`Error::VersionConflict`]. Deleting an absent item succeeds.
-    #[tracing::instrument(level = "debug", name = "orm.delete", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
+    #[tracing::instrument(level = "debug", name = "orm.delete", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity))]
     pub async fn delete<M: Model>(&self, model: &M) -> Result<()> {
         let version = model.version().unwrap_or(0);
         let condition = WriteRules::<M>::of(self.layout()).delete(version);
@@ -367,7 +367,7 @@ impl Table {
     }
 
     /// Deletes the item at `key`; returns the deleted model, if there was one.
-    #[tracing::instrument(level = "debug", name = "orm.delete_key", skip_all, fields(table = %self.name(), entity = M::schema().entity))]
+    #[tracing::instrument(level = "debug", name = "orm.delete_key", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity))]
     pub async fn delete_key<M: Model>(&self, key: impl IntoResult<Key>) -> Result<Option<M>> {
         let old = self
             .delete_with::<M>(

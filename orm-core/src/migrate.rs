@@ -244,7 +244,7 @@ impl<M: Model> Migration<M> {
     /// number of segments; [`Error::SchemaVersion`] for an item newer than the model; the
     /// error of an item whose upgrade or decoding fails (the checkpoint keeps the position, so
     /// a run after the fix resumes there); backend errors after retries.
-    #[tracing::instrument(level = "info", name = "orm.migrate", skip_all, fields(table = %self.table.name(), entity = M::schema().entity, migration = %self.name))]
+    #[tracing::instrument(level = "info", name = "orm.migrate", skip_all, fields(aws.dynamodb.table_names = %self.table.name(), orm.entity = M::schema().entity, orm.migration = %self.name))]
     pub async fn run(self) -> Result<Progress> {
         if self.segments == 0 || self.segments > 1_000_000 {
             return Err(Error::validation(format!(

@@ -397,7 +397,7 @@ impl<'m> WriteTransaction<'m> {
     ///
     /// Once it commits, the models of `create` and `put` hold what was stored: the new version,
     /// `updated_at`, and `created_at` (set by a create, kept by a put).
-    #[tracing::instrument(level = "debug", name = "orm.transaction", skip_all, fields(table = %self.table.name(), actions = self.actions.len()))]
+    #[tracing::instrument(level = "debug", name = "orm.transaction", skip_all, fields(aws.dynamodb.table_names = %self.table.name(), db.operation.batch.size = self.actions.len() as i64))]
     pub async fn commit(self) -> Result<()> {
         let table = self.table.clone();
         let (request, models) = self.build_with_models().await?;

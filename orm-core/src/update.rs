@@ -275,7 +275,7 @@ impl<M: Model> UpdateBuilder<M> {
 
     /// Sends the update; returns the item as asked by `returning*` (raw, so that `UpdatedOld` /
     /// `UpdatedNew` partial items are available too).
-    #[tracing::instrument(level = "debug", name = "orm.update", skip_all, fields(table = %self.table.name(), entity = M::schema().entity))]
+    #[tracing::instrument(level = "debug", name = "orm.update", skip_all, fields(aws.dynamodb.table_names = %self.table.name(), orm.entity = M::schema().entity))]
     pub async fn send_raw(self) -> Result<Option<Item>> {
         let table = self.table.clone();
         let upsert = self.upsert;

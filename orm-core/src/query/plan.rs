@@ -125,7 +125,7 @@ impl<T: QueryTarget> Plan<T> {
     }
 
     /// Fetches pages until `limit` items matched (or one page without limit), starting at `start`.
-    #[tracing::instrument(level = "debug", name = "orm.paginate", skip_all, fields(table = %self.table.name(), entity = %entities::<T>(), limit = ?self.limit))]
+    #[tracing::instrument(level = "debug", name = "orm.paginate", skip_all, fields(aws.dynamodb.table_names = %self.table.name(), orm.entity = %entities::<T>(), aws.dynamodb.limit = self.limit.map(|l| l as i64)))]
     pub(super) async fn paginate(mut self, start: Option<Item>) -> Result<Page<T>> {
         let backend = self.table.backend().clone();
         let mut items = Vec::new();
@@ -175,12 +175,13 @@ impl<T: QueryTarget> Plan<T> {
     }
 
     /// Every matching item (up to `limit`), fetching page after page.
+    #[tracing::instrument(level = "debug", name = "orm.all", skip_all, fields(aws.dynamodb.table_names = %self.table.name(), orm.entity = %entities::<T>(), aws.dynamodb.limit = self.limit.map(|l| l as i64)))]
     pub(super) async fn all(self, start: Option<Item>) -> Result<Vec<T>> {
         self.stream(start).try_collect().await
     }
 
     /// Counts matching items (up to `limit`) without decoding them.
-    #[tracing::instrument(level = "debug", name = "orm.count", skip_all, fields(table = %self.table.name(), entity = %entities::<T>()))]
+    #[tracing::instrument(level = "debug", name = "orm.count", skip_all, fields(aws.dynamodb.table_names = %self.table.name(), orm.entity = %entities::<T>()))]
     pub(super) async fn count(mut self, start: Option<Item>) -> Result<usize> {
         let backend = self.table.backend().clone();
         self.request.set_count_only();
