@@ -37,6 +37,7 @@ use aws_sdk_dynamodb::config::retry::{RetryConfig, RetryMode};
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::Client;
+use orm_core::backend::Capabilities;
 use orm_core::error::Result;
 use std::fmt;
 use std::sync::Arc;
@@ -92,6 +93,8 @@ pub struct DynamoBackend {
     /// The same client with the SDK's retries off: batch calls, which orm-core retries.
     batch_client: Client,
     table_prefix: Arc<str>,
+    /// What the service behind the client can do.
+    capabilities: Capabilities,
 }
 
 impl fmt::Debug for DynamoBackend {
@@ -165,6 +168,7 @@ pub struct DynamoBackendBuilder {
     table_prefix: String,
     retry: Option<RetryConfig>,
     timeouts: Option<TimeoutConfig>,
+    capabilities: Option<Capabilities>,
 }
 
 impl fmt::Debug for DynamoBackendBuilder {
@@ -177,6 +181,7 @@ impl fmt::Debug for DynamoBackendBuilder {
             .field("table_prefix", &self.table_prefix)
             .field("retry", &self.retry)
             .field("timeouts", &self.timeouts)
+            .field("capabilities", &self.capabilities)
             .finish()
     }
 }
@@ -274,6 +279,14 @@ impl DynamoBackendBuilder {
         self
     }
 
+    /// What the service at the endpoint can do, when it is not DynamoDB itself: DynamoDB
+    /// Local, for one, differs from DynamoDB in a few answers (`exact_dynamodb: false`; the
+    /// `testing` fixture sets this). Default: DynamoDB's, with `shared_storage`.
+    pub fn capabilities(mut self, capabilities: Capabilities) -> Self {
+        self.capabilities = Some(capabilities);
+        self
+    }
+
     /// Builds the backend, loading the aws-config chain unless a client was given.
     pub async fn build(self) -> Result<DynamoBackend> {
         let mut has_region = self.region.is_some();
@@ -333,7 +346,16 @@ impl DynamoBackendBuilder {
             batch_client: Client::from_conf(batch_config),
             client,
             table_prefix: Arc::from(self.table_prefix),
+            capabilities: self.capabilities.unwrap_or_else(dynamodb_capabilities),
         }
+    }
+}
+
+/// DynamoDB's capabilities: everything, on storage shared by every client.
+fn dynamodb_capabilities() -> Capabilities {
+    Capabilities {
+        shared_storage: true,
+        ..Capabilities::default()
     }
 }
 
@@ -440,7 +462,14 @@ mod tests {
             .build();
         let b = DynamoBackend::new(Client::from_conf(conf));
         let caps = b.capabilities();
-        assert!(caps.shared_storage && caps.transactions && caps.ttl);
+        assert!(caps.shared_storage && caps.transactions && caps.ttl && caps.exact_dynamodb);
         assert_eq!(caps.limits.max_batch_write, 25);
+        let local = DynamoBackend::builder()
+            .capabilities(Capabilities {
+                exact_dynamodb: false,
+                ..dynamodb_capabilities()
+            })
+            .assemble(b.client().clone());
+        assert!(!local.capabilities().exact_dynamodb);
     }
 }

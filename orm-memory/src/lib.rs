@@ -603,25 +603,44 @@ impl MemoryBackend {
         let tables = self.catalog();
         let mut seen: BTreeSet<(&str, PrimaryKey)> = BTreeSet::new();
         let mut keys = Vec::with_capacity(request.gets.len());
-        for get in &request.gets {
+        // A key that does not match its table's schema is that action's `ValidationError`
+        // cancellation reason, the others' `None`: DynamoDB cancels the transaction with one
+        // reason per action (DynamoDB Local cancels with no reasons at all; see
+        // docs/server.md's known differences).
+        let mut mismatched = Vec::new();
+        for (i, get) in request.gets.iter().enumerate() {
             let table = table_named(&tables, &get.table)?;
-            // DynamoDB Local cancels the transaction, with no reasons, on a key that does not
-            // match the schema (regression test `regression_transact_get_bad_key_cancels`).
-            let key = table.schema.key(&get.key).map_err(|e| {
-                if !key_has_bad_value(&table.schema, &get.key, false) {
-                    Error::TransactionCanceled {
-                        reasons: Vec::new(),
-                    }
-                } else {
-                    e
+            let key = match table.schema.key(&get.key) {
+                Ok(key) => key,
+                Err(e) if key_has_bad_value(&table.schema, &get.key, false) => return Err(e),
+                Err(e) => {
+                    mismatched.push((i, e));
+                    continue;
                 }
-            })?;
+            };
             if !seen.insert((&get.table, key.clone())) {
                 return Err(Error::validation(
                     "Transaction request cannot include multiple operations on one item",
                 ));
             }
             keys.push(key);
+        }
+        if !mismatched.is_empty() {
+            let mut reasons: Vec<CancellationReason> = (0..request.gets.len())
+                .map(|index| CancellationReason::new(index, CancellationCode::None))
+                .collect();
+            for (index, error) in mismatched {
+                reasons[index] = CancellationReason {
+                    index,
+                    code: CancellationCode::ValidationError,
+                    message: Some(match error {
+                        Error::Validation { message } => message,
+                        other => other.to_string(),
+                    }),
+                    item: None,
+                };
+            }
+            return Err(Error::TransactionCanceled { reasons });
         }
         let at: Vec<(&str, usize)> = request
             .gets
@@ -678,10 +697,20 @@ impl MemoryBackend {
                     // Already applied: idempotent success.
                     return Ok(());
                 }
-                return Err(Error::validation(format!(
-                    "IdempotentParameterMismatch: client request token `{token}` was used within \
-                     the last 10 minutes for a different transaction"
-                )));
+                // DynamoDB's own error type, as DynamoBackend reports it: a
+                // `ServiceValidation` whose source carries the code.
+                let message = format!(
+                    "The client request token `{token}` was used within the last 10 minutes \
+                     with a different request"
+                );
+                return Err(Error::ServiceValidation {
+                    operation: "TransactWriteItems".into(),
+                    message: message.clone(),
+                    source: Some(Box::new(ServiceError::new(
+                        "IdempotentParameterMismatchException",
+                        message,
+                    ))),
+                });
             }
         }
         let remembered = request.client_request_token.clone().map(|token| {
@@ -715,11 +744,11 @@ impl MemoryBackend {
                 _ => key.clone(),
             };
             if let Ok(key) = table.key(&key) {
+                // DynamoDB's message names no action.
                 if !seen.insert((name, key)) {
                     return Err(Error::validation(
                         "Transaction request cannot include multiple operations on one item",
-                    )
-                    .in_transaction_action(i));
+                    ));
                 }
             }
         }

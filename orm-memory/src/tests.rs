@@ -188,8 +188,13 @@ async fn conditional_writes_report_the_stored_item() {
 #[tokio::test]
 async fn updates() {
     let b = backend().await;
-    // REMOVE on a missing item creates it from its key, as DynamoDB does.
+    // REMOVE alone on a missing item creates nothing and returns nothing, as DynamoDB does.
     let mut u = update(key("a", "1"), Update::new().remove(attr("x")));
+    u.return_values = ReturnValues::AllNew;
+    assert_eq!(b.update_item(&u).await.unwrap(), None);
+    assert_eq!(b.item_count("app"), Some(0));
+    // An update with no action (UpdateItem without an UpdateExpression) creates it from its key.
+    let mut u = update(key("a", "1"), Update::new());
     u.return_values = ReturnValues::AllNew;
     assert_eq!(b.update_item(&u).await.unwrap(), Some(key("a", "1")));
     assert_eq!(b.item_count("app"), Some(1));
@@ -479,8 +484,16 @@ async fn client_request_tokens_make_transactions_idempotent() {
         key("a", "1"),
         Update::new().add(attr("n"), 2),
     ))];
-    let err = message(b.transact_write(&other).await.unwrap_err());
-    assert!(err.contains("IdempotentParameterMismatch"), "{err}");
+    let err = b.transact_write(&other).await.unwrap_err();
+    // DynamoDB's own error type, as DynamoBackend reports it: the code in the source.
+    let code = match &err {
+        Error::ServiceValidation {
+            source: Some(source),
+            ..
+        } => source.downcast_ref::<crate::ServiceError>().map(|e| e.code),
+        _ => None,
+    };
+    assert_eq!(code, Some("IdempotentParameterMismatchException"), "{err}");
     let mut fresh = bump;
     fresh.client_request_token = Some("token-2".into());
     b.transact_write(&fresh).await.unwrap();

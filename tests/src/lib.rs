@@ -175,6 +175,10 @@ macro_rules! conformance_tests {
                 sequences_hand_out_distinct_ids,
                 sequences_join_transactions,
                 transaction_check_exists,
+                update_with_no_action_creates_the_key_item,
+                updated_values_are_the_updated_paths,
+                removal_only_update_creates_nothing,
+                transactional_get_of_a_mismatched_key_cancels_per_read,
             }
         }
         $crate::__stamp_matrix! { [$crate::__stamp_cases] $setup; }

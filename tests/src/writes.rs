@@ -1,9 +1,10 @@
 //! Conditional writes, update expressions, optimistic locking and transactions.
 
 use crate::models::*;
-use orm_core::backend::{PutItem, ReturnValues};
-use orm_core::expr::{SetOperand, SetValue};
-use orm_core::{attr, Error, ModelExt, Table, Value};
+use orm_core::backend::{GetItem, PutItem, ReturnValues, TransactGet, UpdateItem};
+use orm_core::error::CancellationCode;
+use orm_core::expr::{SetOperand, SetValue, Update};
+use orm_core::{attr, Error, Item, ModelExt, Table, Value};
 use std::sync::Arc;
 
 fn account(id: &str, coins: i64) -> Account {
@@ -928,5 +929,164 @@ pub async fn transaction_check_exists(table: &Table) {
         assert!(!Todo::exists(table, Todo::key("parent", 2u32))
             .await
             .unwrap());
+    }
+}
+
+/// Whether the backend answers as DynamoDB where DynamoDB Local does not; prints a SKIP line
+/// naming `case` when it does not.
+fn answers_as_dynamodb(table: &Table, case: &str) -> bool {
+    let exact = table.capabilities().exact_dynamodb;
+    if !exact {
+        eprintln!(
+            "SKIP: {case}: this backend's server answers as DynamoDB Local does, not as DynamoDB \
+             (docs/server.md, \"Where DynamoDB Local differs from DynamoDB\")"
+        );
+    }
+    exact
+}
+
+/// A raw UpdateItem of the item at `pk`/`sk`.
+fn raw_update(table: &Table, pk: &str, sk: &str, update: Update) -> UpdateItem {
+    UpdateItem::new(
+        table.name(),
+        Item::new().with("pk", pk).with("sk", sk),
+        update,
+    )
+}
+
+/// An UpdateItem with no action (DynamoDB's UpdateItem without an `UpdateExpression`) creates a
+/// missing item from its key, and leaves an existing one as it is.
+pub async fn update_with_no_action_creates_the_key_item(table: &Table) {
+    let backend = table.backend();
+    let mut request = raw_update(table, "RAW#noaction", "A", Update::new());
+    request.return_values = ReturnValues::AllNew;
+    let created = backend.update_item(&request).await.unwrap();
+    let key = Item::new().with("pk", "RAW#noaction").with("sk", "A");
+    assert_eq!(created, Some(key.clone()));
+    assert_eq!(
+        crate::crud::raw_item(table, "RAW#noaction", "A").await,
+        Some(key.clone())
+    );
+    let stored = key.clone().with("x", "y");
+    backend
+        .put_item(&PutItem::new(table.name(), stored.clone()))
+        .await
+        .unwrap();
+    assert_eq!(backend.update_item(&request).await.unwrap(), Some(stored));
+}
+
+/// UPDATED_OLD and UPDATED_NEW return only the updated paths, each nested in its hierarchy
+/// (DynamoDB Local returns the whole top-level attributes).
+pub async fn updated_values_are_the_updated_paths(table: &Table) {
+    if !answers_as_dynamodb(table, "updated_values_are_the_updated_paths") {
+        return;
+    }
+    let backend = table.backend();
+    let map = |b: &str| {
+        Value::M(
+            [
+                ("b".to_string(), Value::from(b)),
+                ("c".to_string(), Value::L(vec![1.into(), 2.into()])),
+            ]
+            .into(),
+        )
+    };
+    backend
+        .put_item(&PutItem::new(
+            table.name(),
+            Item::new()
+                .with("pk", "RAW#updated")
+                .with("sk", "A")
+                .with("m", map("dog"))
+                .with("other", 1),
+        ))
+        .await
+        .unwrap();
+    let update = Update::new().set(attr("m.b"), "cat").set(attr("m.c[1]"), 7);
+    let mut request = raw_update(table, "RAW#updated", "A", update);
+    request.return_values = ReturnValues::UpdatedOld;
+    let old = backend.update_item(&request).await.unwrap();
+    let only = |b: &str, c: i64| {
+        Some(
+            Item::new().with(
+                "m",
+                Value::M(
+                    [
+                        ("b".to_string(), Value::from(b)),
+                        ("c".to_string(), Value::L(vec![c.into()])),
+                    ]
+                    .into(),
+                ),
+            ),
+        )
+    };
+    assert_eq!(old, only("dog", 2));
+    request.update = Update::new().set(attr("m.b"), "owl").set(attr("m.c[1]"), 8);
+    request.return_values = ReturnValues::UpdatedNew;
+    assert_eq!(backend.update_item(&request).await.unwrap(), only("owl", 8));
+}
+
+/// An update of only REMOVE / DELETE actions on a missing item creates nothing and returns
+/// nothing (DynamoDB Local creates the item from its key); one writing action creates it.
+pub async fn removal_only_update_creates_nothing(table: &Table) {
+    if !answers_as_dynamodb(table, "removal_only_update_creates_nothing") {
+        return;
+    }
+    let backend = table.backend();
+    let mut request = raw_update(
+        table,
+        "RAW#removal",
+        "A",
+        Update::new()
+            .remove(attr("x"))
+            .delete(attr("s"), Value::Ss(["a".to_string()].into())),
+    );
+    request.return_values = ReturnValues::AllNew;
+    assert_eq!(backend.update_item(&request).await.unwrap(), None);
+    assert_eq!(crate::crud::raw_item(table, "RAW#removal", "A").await, None);
+    request.update = Update::new().remove(attr("x")).set(attr("y"), 1);
+    let created = backend.update_item(&request).await.unwrap();
+    assert_eq!(
+        created,
+        Some(
+            Item::new()
+                .with("pk", "RAW#removal")
+                .with("sk", "A")
+                .with("y", 1)
+        )
+    );
+}
+
+/// A transactional get of a key that does not match the table's schema cancels the
+/// transaction with a `ValidationError` reason for that read and `None` for the others
+/// (DynamoDB Local cancels with no reasons).
+pub async fn transactional_get_of_a_mismatched_key_cancels_per_read(table: &Table) {
+    if !table.capabilities().transactions
+        || !answers_as_dynamodb(
+            table,
+            "transactional_get_of_a_mismatched_key_cancels_per_read",
+        )
+    {
+        return;
+    }
+    let good = GetItem::new(
+        table.name(),
+        Item::new().with("pk", "RAW#tg").with("sk", "A"),
+    );
+    let bad = GetItem::new(table.name(), Item::new().with("pk", "RAW#tg"));
+    let err = table
+        .backend()
+        .transact_get(&TransactGet::new(vec![good, bad]))
+        .await
+        .unwrap_err();
+    match err {
+        Error::TransactionCanceled { reasons } => {
+            let codes: Vec<CancellationCode> = reasons.iter().map(|r| r.code.clone()).collect();
+            assert_eq!(
+                codes,
+                [CancellationCode::None, CancellationCode::ValidationError]
+            );
+        }
+        other => panic!("expected a cancellation, got {other:?}"),
     }
 }

@@ -58,6 +58,13 @@ pub struct Capabilities {
     pub parallel_scan: bool,
     /// Data is shared across processes (a server), not private to this process.
     pub shared_storage: bool,
+    /// The service answers as DynamoDB itself where DynamoDB Local differs from it
+    /// (docs/server.md, "Where DynamoDB Local differs from DynamoDB"): `UPDATED_OLD` /
+    /// `UPDATED_NEW` return only the updated paths, an update of only `REMOVE` / `DELETE`
+    /// actions creates no missing item, a transactional get of a key that does not match its
+    /// schema cancels with a reason per action. True for DynamoDB, MemoryBackend and its
+    /// server; false for DynamoDB Local (the `testing` fixture says so).
+    pub exact_dynamodb: bool,
 }
 
 impl Default for Capabilities {
@@ -69,6 +76,7 @@ impl Default for Capabilities {
             ttl: true,
             parallel_scan: true,
             shared_storage: false,
+            exact_dynamodb: true,
         }
     }
 }

@@ -569,10 +569,13 @@ impl PutItem {
 }
 
 impl UpdateItem {
-    /// Checks the update ([`Update::validate`]: at least one action, no overlapping paths) and
-    /// the condition's shape.
+    /// Checks the update ([`Update::validate`]: no overlapping paths) and the condition's shape.
+    /// An update with no action is valid: it is DynamoDB's UpdateItem without an
+    /// `UpdateExpression`, which creates a missing item from its key and changes nothing else.
     pub fn validate(&self) -> Result<()> {
-        self.update.validate()?;
+        if !self.update.is_empty() {
+            self.update.validate()?;
+        }
         check_condition(self.condition.as_ref())
     }
 }
@@ -636,11 +639,16 @@ impl TransactGet {
 }
 
 impl TransactWriteAction {
-    /// Checks the action's condition and update (see each request's `validate`).
+    /// Checks the action's condition and update (see each request's `validate`; an update
+    /// here needs at least one action, as TransactWriteItems requires its `UpdateExpression`).
     pub fn validate(&self) -> Result<()> {
         match self {
             TransactWriteAction::Put(p) => p.validate(),
-            TransactWriteAction::Update(u) => u.validate(),
+            // A transaction's update needs an `UpdateExpression`, so at least one action.
+            TransactWriteAction::Update(u) => {
+                u.update.validate()?;
+                u.validate()
+            }
             TransactWriteAction::Delete(d) => d.validate(),
             TransactWriteAction::ConditionCheck(c) => c.validate(),
         }

@@ -296,6 +296,7 @@ impl Writer {
                 self.path(p)?;
                 self.text.push_str(" IS MISSING");
             }
+            Condition::Invalid(reason) => return Err(Error::validation(reason.clone())),
             Condition::IsType(p, t) => {
                 self.text.push_str("attribute_type(");
                 self.path(p)?;

@@ -13,8 +13,8 @@
 //! - [`partiql`]: ExecuteStatement, BatchExecuteStatement, ExecuteTransaction.
 //!
 //! Beside them: [`request`] reads a request's members and expressions, [`capacity`] computes
-//! consumed capacity, [`call`] runs a backend call, [`description`] writes a table's
-//! description, [`arn`] writes and reads ARNs.
+//! consumed capacity, [`collections`] item collection metrics, [`call`] runs a backend call,
+//! [`description`] writes a table's description, [`arn`] writes and reads ARNs.
 //!
 //! Adding an operation: a handler in its group's file, and one row in [`OPERATIONS`].
 
@@ -22,6 +22,7 @@ mod arn;
 mod batch;
 mod call;
 mod capacity;
+mod collections;
 mod description;
 mod items;
 mod partiql;
@@ -65,6 +66,8 @@ macro_rules! write_members {
             "ReturnValuesOnConditionCheckFailure",
             "ReturnConsumedCapacity",
             "ReturnItemCollectionMetrics",
+            "Expected",
+            "ConditionalOperator",
         ]
     };
 }
@@ -156,6 +159,7 @@ pub(crate) const OPERATIONS: &[Operation] = &[
             "ProjectionExpression",
             "ExpressionAttributeNames",
             "ReturnConsumedCapacity",
+            "AttributesToGet",
         ],
         handler: items::get_item,
     },
@@ -166,7 +170,7 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     },
     Operation {
         name: "UpdateItem",
-        members: write_members!["Key", "UpdateExpression"],
+        members: write_members!["Key", "UpdateExpression", "AttributeUpdates"],
         handler: items::update_item,
     },
     Operation {
@@ -190,6 +194,10 @@ pub(crate) const OPERATIONS: &[Operation] = &[
             "ScanIndexForward",
             "ConsistentRead",
             "ReturnConsumedCapacity",
+            "KeyConditions",
+            "QueryFilter",
+            "ConditionalOperator",
+            "AttributesToGet",
         ],
         handler: queries::query,
     },
@@ -209,6 +217,9 @@ pub(crate) const OPERATIONS: &[Operation] = &[
             "Segment",
             "TotalSegments",
             "ReturnConsumedCapacity",
+            "ScanFilter",
+            "ConditionalOperator",
+            "AttributesToGet",
         ],
         handler: queries::scan,
     },
