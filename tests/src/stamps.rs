@@ -357,40 +357,45 @@ pub async fn update_upsert<M: StampModel>(table: &Table) {
 
 /// A transaction's `create` stamps the new item.
 pub async fn transaction_create<M: StampModel>(table: &Table) {
-    if !table.capabilities().transactions {
-        eprintln!("SKIP: transactions not supported");
-        return;
-    }
-    let entity = M::schema().entity;
-    let mut m = M::fresh("tx");
-    table
-        .transaction()
-        .create(&mut m)
-        .commit()
-        .await
-        .unwrap_or_else(|e| panic!("{entity} transaction create: {e}"));
-    let item = stored::<M>(table, "tx").await;
-    check_stamped::<M>(&item, Some(1), "transaction create");
-    check_held(table, "tx", &m, "transaction create").await;
+    transaction_new::<M>(table, TxWrite::Create).await
 }
 
 /// A transaction's `put` of a model never stored stamps it.
 pub async fn transaction_put_new<M: StampModel>(table: &Table) {
+    transaction_new::<M>(table, TxWrite::Put).await
+}
+
+/// The transactional write of a model never stored.
+#[derive(Clone, Copy)]
+enum TxWrite {
+    Create,
+    Put,
+}
+
+/// A model never stored, written by a transaction's `create` or `put`, is stamped, and the
+/// model held after the commit is the model stored.
+async fn transaction_new<M: StampModel>(table: &Table, kind: TxWrite) {
+    let write = match kind {
+        TxWrite::Create => "transaction create",
+        TxWrite::Put => "transaction put (new)",
+    };
     if !table.capabilities().transactions {
         eprintln!("SKIP: transactions not supported");
         return;
     }
     let entity = M::schema().entity;
     let mut m = M::fresh("tx");
-    table
-        .transaction()
-        .put(&mut m)
-        .commit()
+    let tx = table.transaction();
+    let tx = match kind {
+        TxWrite::Create => tx.create(&mut m),
+        TxWrite::Put => tx.put(&mut m),
+    };
+    tx.commit()
         .await
-        .unwrap_or_else(|e| panic!("{entity} transaction put of a new model: {e}"));
+        .unwrap_or_else(|e| panic!("{entity} {write}: {e}"));
     let item = stored::<M>(table, "tx").await;
-    check_stamped::<M>(&item, Some(1), "transaction put (new)");
-    check_held(table, "tx", &m, "transaction put (new)").await;
+    check_stamped::<M>(&item, Some(1), write);
+    check_held(table, "tx", &m, write).await;
 }
 
 /// A transaction's `put` of a copy that does not know `created_at` keeps the stored one.
