@@ -48,8 +48,8 @@ pub fn unique_name(prefix: &str) -> String {
 #[doc = include_str!("../../docs/testing.md")]
 pub struct TestingDoc;
 #[cfg(doctest)]
-#[doc = include_str!("../../docs/tracing.md")]
-pub struct TracingDoc;
+#[doc = include_str!("../../docs/observability.md")]
+pub struct ObservabilityDoc;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/server.md")]
 pub struct ServerDoc;

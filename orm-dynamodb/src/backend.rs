@@ -1,5 +1,5 @@
 //! `impl Backend for DynamoBackend`: each method takes the SDK request built in `request.rs`,
-//! sends it as one traced call ([`Call`]: a `dynamodb` span, latency, error kind) and decodes the
+//! sends it as one traced call ([`Call`]: a `dynamodb` span with OpenTelemetry's attribute names, error type) and decodes the
 //! answer.
 
 use crate::convert::{entries_from_attributes, item_from_attributes, opt_item, AttributeMap};
@@ -7,11 +7,13 @@ use crate::error_map::{build_error, map_sdk_error};
 use crate::schema::{create_table_parts, definition_from_description, update_table_parts};
 use crate::DynamoBackend;
 use async_trait::async_trait;
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
 use aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemOutput;
+use aws_sdk_dynamodb::operation::RequestId;
 use aws_sdk_dynamodb::types::{
-    BillingMode, ConsumedCapacity, IndexStatus, ReturnConsumedCapacity, TableStatus,
+    BillingMode, ConsumedCapacity, IndexStatus, ReturnConsumedCapacity, Select, TableStatus,
     TimeToLiveSpecification, TimeToLiveStatus, WriteRequest as SdkWriteRequest,
 };
 use aws_sdk_dynamodb::Error as ServiceError;
@@ -30,30 +32,71 @@ use tracing::{Instrument, Span};
 /// How long create_table / delete_table wait for the table to settle.
 const TABLE_WAIT: Duration = Duration::from_secs(600);
 
-/// One traced SDK call: a `dynamodb` span with names and counts, never values.
+/// One traced SDK call: a `dynamodb` span carrying OpenTelemetry's semantic-convention attribute
+/// names for DynamoDB clients (docs/observability.md has the mapping): names and counts, never
+/// attribute values.
 struct Call {
     span: Span,
-    start: Instant,
     operation: &'static str,
     /// The table(s) as the caller named them, for error mapping.
     table: String,
+}
+
+/// The span name OpenTelemetry's AWS SDK conventions give a DynamoDB call (`Service.Operation`).
+fn otel_name(operation: &'static str) -> &'static str {
+    match operation {
+        "GetItem" => "DynamoDB.GetItem",
+        "PutItem" => "DynamoDB.PutItem",
+        "UpdateItem" => "DynamoDB.UpdateItem",
+        "DeleteItem" => "DynamoDB.DeleteItem",
+        "Query" => "DynamoDB.Query",
+        "Scan" => "DynamoDB.Scan",
+        "BatchGetItem" => "DynamoDB.BatchGetItem",
+        "BatchWriteItem" => "DynamoDB.BatchWriteItem",
+        "TransactGetItems" => "DynamoDB.TransactGetItems",
+        "TransactWriteItems" => "DynamoDB.TransactWriteItems",
+        "CreateTable" => "DynamoDB.CreateTable",
+        "DescribeTable" => "DynamoDB.DescribeTable",
+        "DeleteTable" => "DynamoDB.DeleteTable",
+        "UpdateTable" => "DynamoDB.UpdateTable",
+        "UpdateTimeToLive" => "DynamoDB.UpdateTimeToLive",
+        "DescribeTimeToLive" => "DynamoDB.DescribeTimeToLive",
+        _ => "DynamoDB",
+    }
 }
 
 impl Call {
     fn new(operation: &'static str, logical: &str, full: &str, index: Option<&str>) -> Call {
         let span = tracing::debug_span!(
             "dynamodb",
-            operation,
-            table = full,
-            index,
-            items = Empty,
-            consumed_capacity = Empty,
-            latency_ms = Empty,
-            error = Empty,
+            otel.name = otel_name(operation),
+            otel.kind = "client",
+            otel.status_code = Empty,
+            db.system.name = "aws.dynamodb",
+            db.operation.name = operation,
+            rpc.system = "aws-api",
+            rpc.service = "DynamoDB",
+            rpc.method = operation,
+            aws.dynamodb.table_names = full,
+            aws.dynamodb.index_name = index,
+            aws.dynamodb.consistent_read = Empty,
+            aws.dynamodb.limit = Empty,
+            aws.dynamodb.projection = Empty,
+            aws.dynamodb.select = Empty,
+            aws.dynamodb.scan_forward = Empty,
+            aws.dynamodb.segment = Empty,
+            aws.dynamodb.total_segments = Empty,
+            aws.dynamodb.count = Empty,
+            aws.dynamodb.scanned_count = Empty,
+            aws.dynamodb.consumed_capacity = Empty,
+            aws.request_id = Empty,
+            db.response.returned_rows = Empty,
+            db.operation.batch.size = Empty,
+            orm.capacity_units = Empty,
+            error.type = Empty,
         );
         Call {
             span,
-            start: Instant::now(),
             operation,
             table: logical.to_owned(),
         }
@@ -64,23 +107,54 @@ impl Call {
         (!self.span.is_disabled()).then_some(ReturnConsumedCapacity::Total)
     }
 
-    fn latency(&self) {
-        self.span
-            .record("latency_ms", self.start.elapsed().as_millis() as u64);
+    /// Records the read parameters of a GetItem, Query or Scan that have a convention
+    /// (`aws.dynamodb.consistent_read`, `limit`, `projection`, `select`, `scan_forward`,
+    /// `segment`, `total_segments`). The projection is a list of attribute names (or their
+    /// `#placeholders`), never a value.
+    fn read_parameters(&self, read: ReadParameters<'_>) {
+        if self.span.is_disabled() {
+            return;
+        }
+        let span = &self.span;
+        if let Some(v) = read.consistent_read {
+            span.record("aws.dynamodb.consistent_read", v);
+        }
+        if let Some(v) = read.limit {
+            span.record("aws.dynamodb.limit", i64::from(v));
+        }
+        if let Some(v) = read.projection {
+            span.record("aws.dynamodb.projection", v);
+        }
+        if let Some(v) = read.select {
+            span.record("aws.dynamodb.select", v.as_str());
+        }
+        if let Some(v) = read.scan_forward {
+            span.record("aws.dynamodb.scan_forward", v);
+        }
+        if let Some(v) = read.segment {
+            span.record("aws.dynamodb.segment", i64::from(v));
+        }
+        if let Some(v) = read.total_segments {
+            span.record("aws.dynamodb.total_segments", i64::from(v));
+        }
     }
 
-    /// Maps an SDK result, recording the latency (and the error kind on failure).
-    fn result<T, E, R>(&self, result: std::result::Result<T, SdkError<E, R>>) -> Result<T>
+    /// Maps an SDK result, recording the request id (and the error type on failure).
+    fn result<T, E>(&self, result: std::result::Result<T, SdkError<E, HttpResponse>>) -> Result<T>
     where
+        T: RequestId,
         E: Into<ServiceError> + std::error::Error + Send + Sync + 'static,
-        R: Debug + Send + Sync + 'static,
     {
-        self.latency();
-        result.map_err(|e| {
-            let e = map_sdk_error(self.operation, &self.table, e);
-            self.span.record("error", error_kind(&e));
-            e
-        })
+        if !self.span.is_disabled() {
+            let id = match &result {
+                Ok(out) => out.request_id(),
+                Err(e) => e.request_id(),
+            };
+            if let Some(id) = id {
+                self.span.record("aws.request_id", id);
+            }
+        }
+        result.map_err(|e| self.fail(map_sdk_error(self.operation, &self.table, e)))
     }
 
     /// The answer to a single-item write: the attributes it returned (`ReturnValues`).
@@ -90,23 +164,140 @@ impl Call {
         capacity: Option<ConsumedCapacity>,
     ) -> Result<Option<Item>> {
         let attributes = opt_item(attributes).map_err(|e| self.fail(e))?;
-        self.done(1, capacity_one(capacity.as_ref()));
+        self.returned_rows(usize::from(attributes.is_some()));
+        self.consumed(capacity.as_slice());
         Ok(attributes)
     }
 
-    fn done(&self, items: usize, capacity: Option<f64>) {
-        self.span.record("items", items as u64);
-        if let Some(c) = capacity {
-            self.span.record("consumed_capacity", c);
-        }
-        tracing::debug!(parent: &self.span, "dynamodb call done");
+    /// `db.response.returned_rows`: the items a read (or a write's `ReturnValues`) returned.
+    /// Counts are recorded as `i64`: tracing-opentelemetry exports a `u64` field as text.
+    fn returned_rows(&self, rows: usize) {
+        self.span.record("db.response.returned_rows", rows as i64);
     }
 
-    /// Records a failure that is not an SDK error (a conversion failure).
+    /// `db.operation.batch.size`: the requests of a batch or the actions of a transaction.
+    fn batch_size(&self, size: usize) {
+        self.span.record("db.operation.batch.size", size as i64);
+    }
+
+    /// Records the `ConsumedCapacity` DynamoDB returned: `aws.dynamodb.consumed_capacity` (its
+    /// JSON, one object, or an array of them for a batch or a transaction) and
+    /// `orm.capacity_units` (their total, a number dashboards can sum).
+    fn consumed(&self, capacity: &[ConsumedCapacity]) {
+        if capacity.is_empty() || self.span.is_disabled() {
+            return;
+        }
+        let total: f64 = capacity.iter().filter_map(|c| c.capacity_units).sum();
+        self.span.record("orm.capacity_units", total);
+        self.span
+            .record("aws.dynamodb.consumed_capacity", capacity_json(capacity));
+    }
+
+    /// Records a failure: `error.type` (the error kind) and the span's status.
     fn fail(&self, e: Error) -> Error {
-        self.span.record("error", error_kind(&e));
+        self.span.record("error.type", error_kind(&e));
+        self.span.record("otel.status_code", "ERROR");
         e
     }
+}
+
+/// The read parameters of a request that OpenTelemetry's DynamoDB conventions name.
+#[derive(Default)]
+struct ReadParameters<'a> {
+    consistent_read: Option<bool>,
+    limit: Option<i32>,
+    projection: Option<&'a str>,
+    select: Option<&'a Select>,
+    scan_forward: Option<bool>,
+    segment: Option<i32>,
+    total_segments: Option<i32>,
+}
+
+/// `ConsumedCapacity` as DynamoDB's JSON (one object, or an array of several): the value of
+/// `aws.dynamodb.consumed_capacity`. Numbers and names only; table and index names need no
+/// escaping (DynamoDB allows `[a-zA-Z0-9_.-]` in them).
+fn capacity_json(capacity: &[ConsumedCapacity]) -> String {
+    use std::fmt::Write;
+    /// `"CapacityUnits":..,"ReadCapacityUnits":..,"WriteCapacityUnits":..` (those present),
+    /// the first one preceded by `sep`.
+    fn unit_fields(out: &mut String, units: [Option<f64>; 3], mut sep: &str) {
+        let names = ["CapacityUnits", "ReadCapacityUnits", "WriteCapacityUnits"];
+        for (name, v) in names.into_iter().zip(units) {
+            if let Some(v) = v {
+                let _ = write!(out, "{sep}\"{name}\":{v}");
+                sep = ",";
+            }
+        }
+    }
+    fn units(out: &mut String, c: &aws_sdk_dynamodb::types::Capacity) {
+        out.push('{');
+        let values = [
+            c.capacity_units,
+            c.read_capacity_units,
+            c.write_capacity_units,
+        ];
+        unit_fields(out, values, "");
+        out.push('}');
+    }
+    fn indexes(
+        out: &mut String,
+        name: &str,
+        map: &Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::Capacity>>,
+    ) {
+        let Some(map) = map.as_ref().filter(|m| !m.is_empty()) else {
+            return;
+        };
+        let mut names: Vec<&String> = map.keys().collect();
+        names.sort();
+        let _ = write!(out, ",\"{name}\":{{");
+        for (i, index) in names.into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let _ = write!(out, "\"{index}\":");
+            units(out, &map[index]);
+        }
+        out.push('}');
+    }
+    let mut out = String::new();
+    if capacity.len() > 1 {
+        out.push('[');
+    }
+    for (i, c) in capacity.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            "{{\"TableName\":\"{}\"",
+            c.table_name.as_deref().unwrap_or_default()
+        );
+        let values = [
+            c.capacity_units,
+            c.read_capacity_units,
+            c.write_capacity_units,
+        ];
+        unit_fields(&mut out, values, ",");
+        if let Some(table) = &c.table {
+            out.push_str(",\"Table\":");
+            units(&mut out, table);
+        }
+        indexes(
+            &mut out,
+            "GlobalSecondaryIndexes",
+            &c.global_secondary_indexes,
+        );
+        indexes(
+            &mut out,
+            "LocalSecondaryIndexes",
+            &c.local_secondary_indexes,
+        );
+        out.push('}');
+    }
+    if capacity.len() > 1 {
+        out.push(']');
+    }
+    out
 }
 
 /// The table name a request builder was given (always set by [`crate::request`]).
@@ -126,14 +317,6 @@ fn error_kind(e: &Error) -> &'static str {
         Error::Backend { .. } => "Backend",
         _ => "Other",
     }
-}
-
-fn capacity_one(c: Option<&ConsumedCapacity>) -> Option<f64> {
-    c.and_then(|c| c.capacity_units)
-}
-
-fn capacity_sum(c: Option<&Vec<ConsumedCapacity>>) -> Option<f64> {
-    c.map(|v| v.iter().filter_map(|c| c.capacity_units).sum())
 }
 
 fn write_request_from_sdk(w: SdkWriteRequest) -> Result<Option<WriteRequest>> {
@@ -188,7 +371,6 @@ fn page(
     count: i32,
     scanned: i32,
     lek: Option<AttributeMap>,
-    capacity: Option<f64>,
 ) -> Result<QueryOutput> {
     // Items stay in the SDK's (hash) order: the ORM decodes them straight into models.
     let items = items
@@ -197,7 +379,12 @@ fn page(
         .map(|m| entries_from_attributes(m).map(RawItem::Entries))
         .collect::<Result<Vec<_>>>()
         .map_err(|e| call.fail(e))?;
-    call.done(items.len(), capacity);
+    call.returned_rows(items.len());
+    if !call.span.is_disabled() {
+        call.span.record("aws.dynamodb.count", i64::from(count));
+        call.span
+            .record("aws.dynamodb.scanned_count", i64::from(scanned));
+    }
     Ok(QueryOutput {
         items,
         count: count.max(0) as u32,
@@ -226,7 +413,6 @@ impl DynamoBackend {
                 Err(Error::TableNotFound { .. }) => None,
                 Err(e) => return Err(e),
             };
-            call.done(0, None);
             if let Some(t) = table {
                 let table_active = t.table_status == Some(TableStatus::Active);
                 let indexes_active = t.global_secondary_indexes.iter().flatten().all(|g| {
@@ -306,7 +492,6 @@ impl Backend for DynamoBackend {
                 .instrument(call.span.clone())
                 .await,
         )?;
-        call.done(0, None);
         self.wait_active(name, &full).await?;
         if let Some(attribute) = &definition.ttl_attribute {
             let spec = TimeToLiveSpecification::builder()
@@ -324,7 +509,6 @@ impl Backend for DynamoBackend {
                     .instrument(call.span.clone())
                     .await,
             )?;
-            call.done(0, None);
         }
         Ok(())
     }
@@ -340,7 +524,6 @@ impl Backend for DynamoBackend {
                 .instrument(call.span.clone())
                 .await,
         )?;
-        call.done(0, None);
         let description = out.table.ok_or_else(|| Error::TableNotFound {
             table: name.to_owned(),
             source: None,
@@ -355,7 +538,6 @@ impl Backend for DynamoBackend {
                 .instrument(call.span.clone())
                 .await,
         )?;
-        call.done(0, None);
         let ttl_attribute =
             ttl.time_to_live_description
                 .and_then(|d| match d.time_to_live_status {
@@ -378,7 +560,6 @@ impl Backend for DynamoBackend {
                 .instrument(call.span.clone())
                 .await,
         )?;
-        call.done(0, None);
         self.wait_deleted(name, &full).await
     }
 
@@ -402,7 +583,6 @@ impl Backend for DynamoBackend {
                 .instrument(call.span.clone())
                 .await,
         )?;
-        call.done(0, None);
         // The table back to ACTIVE, a created index ACTIVE, a deleted one gone.
         self.wait_active(name, &full).await
     }
@@ -410,6 +590,11 @@ impl Backend for DynamoBackend {
     async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
         let sdk = self.get_item_request(request)?;
         let call = Call::new("GetItem", &request.table, full(sdk.get_table_name()), None);
+        call.read_parameters(ReadParameters {
+            consistent_read: sdk.get_consistent_read().as_ref().copied(),
+            projection: sdk.get_projection_expression().as_deref(),
+            ..ReadParameters::default()
+        });
         let sdk = sdk.set_return_consumed_capacity(call.capacity());
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         let item = out
@@ -417,10 +602,8 @@ impl Backend for DynamoBackend {
             .map(|m| entries_from_attributes(m).map(RawItem::Entries))
             .transpose()
             .map_err(|e| call.fail(e))?;
-        call.done(
-            usize::from(item.is_some()),
-            capacity_one(out.consumed_capacity.as_ref()),
-        );
+        call.returned_rows(usize::from(item.is_some()));
+        call.consumed(out.consumed_capacity.as_slice());
         Ok(item)
     }
 
@@ -462,16 +645,23 @@ impl Backend for DynamoBackend {
         let sdk = self.query_request(request)?;
         let index = request.index.as_deref();
         let call = Call::new("Query", &request.table, full(sdk.get_table_name()), index);
+        call.read_parameters(ReadParameters {
+            consistent_read: sdk.get_consistent_read().as_ref().copied(),
+            limit: sdk.get_limit().as_ref().copied(),
+            projection: sdk.get_projection_expression().as_deref(),
+            select: sdk.get_select().as_ref(),
+            scan_forward: sdk.get_scan_index_forward().as_ref().copied(),
+            ..ReadParameters::default()
+        });
         let sdk = sdk.set_return_consumed_capacity(call.capacity());
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
-        let capacity = capacity_one(out.consumed_capacity.as_ref());
+        call.consumed(out.consumed_capacity.as_slice());
         page(
             &call,
             out.items,
             out.count,
             out.scanned_count,
             out.last_evaluated_key,
-            capacity,
         )
     }
 
@@ -479,16 +669,24 @@ impl Backend for DynamoBackend {
         let sdk = self.scan_request(request)?;
         let index = request.index.as_deref();
         let call = Call::new("Scan", &request.table, full(sdk.get_table_name()), index);
+        call.read_parameters(ReadParameters {
+            consistent_read: sdk.get_consistent_read().as_ref().copied(),
+            limit: sdk.get_limit().as_ref().copied(),
+            projection: sdk.get_projection_expression().as_deref(),
+            select: sdk.get_select().as_ref(),
+            segment: sdk.get_segment().as_ref().copied(),
+            total_segments: sdk.get_total_segments().as_ref().copied(),
+            ..ReadParameters::default()
+        });
         let sdk = sdk.set_return_consumed_capacity(call.capacity());
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
-        let capacity = capacity_one(out.consumed_capacity.as_ref());
+        call.consumed(out.consumed_capacity.as_slice());
         page(
             &call,
             out.items,
             out.count,
             out.scanned_count,
             out.last_evaluated_key,
-            capacity,
         )
     }
 
@@ -497,10 +695,11 @@ impl Backend for DynamoBackend {
         let full = self.table_name(&request.table);
         let call = Call::new("BatchGetItem", &request.table, &full, None);
         let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        call.batch_size(request.keys.len());
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
-        let capacity = capacity_sum(out.consumed_capacity.as_ref());
+        call.consumed(out.consumed_capacity.as_deref().unwrap_or_default());
         let output = batch_get_output(out, &full).map_err(|e| call.fail(e))?;
-        call.done(output.items.len(), capacity);
+        call.returned_rows(output.items.len());
         Ok(output)
     }
 
@@ -509,11 +708,10 @@ impl Backend for DynamoBackend {
         let full = self.table_name(&request.table);
         let call = Call::new("BatchWriteItem", &request.table, &full, None);
         let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        call.batch_size(request.writes.len());
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
-        let capacity = capacity_sum(out.consumed_capacity.as_ref());
+        call.consumed(out.consumed_capacity.as_deref().unwrap_or_default());
         let output = batch_write_output(out, &full).map_err(|e| call.fail(e))?;
-        let count = request.writes.len();
-        call.done(count - output.unprocessed.len().min(count), capacity);
         Ok(output)
     }
 
@@ -522,8 +720,9 @@ impl Backend for DynamoBackend {
         let (tables, full) = self.table_list(request.gets.iter().map(|g| g.table.as_str()));
         let call = Call::new("TransactGetItems", &tables, &full, None);
         let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        call.batch_size(request.gets.len());
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
-        let capacity = capacity_sum(out.consumed_capacity.as_ref());
+        call.consumed(out.consumed_capacity.as_deref().unwrap_or_default());
         let mut items = out
             .responses
             .unwrap_or_default()
@@ -537,7 +736,7 @@ impl Backend for DynamoBackend {
             .collect::<Result<Vec<_>>>()
             .map_err(|e| call.fail(e))?;
         items.resize(request.gets.len(), None);
-        call.done(items.iter().filter(|i| i.is_some()).count(), capacity);
+        call.returned_rows(items.iter().filter(|i| i.is_some()).count());
         Ok(items)
     }
 
@@ -546,11 +745,9 @@ impl Backend for DynamoBackend {
         let (tables, full) = self.table_list(request.actions.iter().map(|a| a.target().0));
         let call = Call::new("TransactWriteItems", &tables, &full, None);
         let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        call.batch_size(request.actions.len());
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
-        call.done(
-            request.actions.len(),
-            capacity_sum(out.consumed_capacity.as_ref()),
-        );
+        call.consumed(out.consumed_capacity.as_deref().unwrap_or_default());
         Ok(())
     }
 }
@@ -668,6 +865,41 @@ mod tests {
             .unprocessed_items("pre_app", vec![bad])
             .build();
         assert!(batch_write_output(out, "pre_app").is_err());
+    }
+
+    #[test]
+    fn capacity_json_is_dynamodbs_consumed_capacity() {
+        use aws_sdk_dynamodb::types::Capacity;
+        let one = ConsumedCapacity::builder()
+            .table_name("pre_app")
+            .capacity_units(0.5)
+            .build();
+        assert_eq!(
+            capacity_json(std::slice::from_ref(&one)),
+            r#"{"TableName":"pre_app","CapacityUnits":0.5}"#
+        );
+        let indexes = ConsumedCapacity::builder()
+            .table_name("other")
+            .capacity_units(3.0)
+            .write_capacity_units(3.0)
+            .table(Capacity::builder().capacity_units(1.0).build())
+            .global_secondary_indexes("gsi2", Capacity::builder().capacity_units(1.0).build())
+            .global_secondary_indexes("gsi1", Capacity::builder().capacity_units(1.0).build())
+            .build();
+        let json = capacity_json(&[one, indexes]);
+        let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::json!([
+                {"TableName": "pre_app", "CapacityUnits": 0.5},
+                // Whole numbers are written without a fraction, as DynamoDB writes them.
+                {"TableName": "other", "CapacityUnits": 3, "WriteCapacityUnits": 3,
+                 "Table": {"CapacityUnits": 1},
+                 "GlobalSecondaryIndexes": {"gsi1": {"CapacityUnits": 1}, "gsi2": {"CapacityUnits": 1}}}
+            ])
+        );
+        // Index names in a stable (sorted) order.
+        assert!(json.find("gsi1").unwrap() < json.find("gsi2").unwrap());
     }
 
     #[test]

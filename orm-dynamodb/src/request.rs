@@ -288,7 +288,7 @@ impl DynamoBackend {
     /// BatchGetItem of `r` on the batch client (the projection always includes the key
     /// attributes, to match answers to keys).
     pub(crate) fn batch_get_request(&self, r: &BatchGet) -> Result<BatchGetItemFluentBuilder> {
-        r.validate()?;
+        r.validate(&orm_core::Backend::capabilities(self).limits)?;
         let projection = projection_with_keys(r.projection.clone(), &r.keys);
         let mut ex = Expressions::new().with_projection_opt(projection.as_deref());
         let attributes = ExpressionAttributes::take(&mut ex);
@@ -310,7 +310,7 @@ impl DynamoBackend {
         &self,
         r: &BatchWrite,
     ) -> Result<BatchWriteItemFluentBuilder> {
-        r.validate()?;
+        r.validate(&orm_core::Backend::capabilities(self).limits)?;
         let writes = r
             .writes
             .iter()
@@ -327,7 +327,7 @@ impl DynamoBackend {
         &self,
         r: &TransactGet,
     ) -> Result<TransactGetItemsFluentBuilder> {
-        r.validate()?;
+        r.validate(&orm_core::Backend::capabilities(self).limits)?;
         let gets = r
             .gets
             .iter()
@@ -348,7 +348,7 @@ impl DynamoBackend {
         r: &TransactWrite,
     ) -> Result<TransactWriteItemsFluentBuilder> {
         const OP: &str = "TransactWriteItems";
-        r.validate()?;
+        r.validate(&orm_core::Backend::capabilities(self).limits)?;
         let actions = r
             .actions
             .iter()

@@ -1,6 +1,6 @@
 //! DynamoDB Streams records (feature `streams`): decode the images of a Lambda event
 //! (`aws_lambda_events::dynamodb::Event`) into models, through the same code path as every read
-//! ([`Table::from_stored_item`]: entity check included, layout attributes dropped, items of older
+//! ([`Layout::from_stored_item`](orm_core::table::Layout::from_stored_item): entity check included, layout attributes dropped, items of older
 //! schema versions upgraded, exact numbers).
 //!
 //! A stream carries every entity of the table; [`decode_record`] returns `Ok(None)` for records of
@@ -105,10 +105,10 @@ pub fn item_from_image(image: serde_dynamo::Item) -> Result<Item> {
     Ok(item)
 }
 
-/// Decodes an image into the model `M` with [`Table::from_stored_item`]: an image of another
+/// Decodes an image into the model `M` with [`Layout::from_stored_item`](orm_core::table::Layout::from_stored_item): an image of another
 /// entity is [`Error::EntityMismatch`].
 pub fn decode_image<M: Model>(table: &Table, image: serde_dynamo::Item) -> Result<M> {
-    table.from_stored_item(item_from_image(image)?)
+    table.layout().from_stored_item(item_from_image(image)?)
 }
 
 /// Decodes a record into a [`Change`] of `M`, or `None` when the record is about an item of
@@ -126,7 +126,7 @@ pub fn decode_record<M: Model>(table: &Table, record: &EventRecord) -> Result<Op
     let old = image(&record.change.old_image)?;
     let new = image(&record.change.new_image)?;
     if let Some(any) = new.as_ref().or(old.as_ref()) {
-        if !table.is_entity::<M>(any) {
+        if !table.layout().is_entity::<M>(any) {
             return Ok(None);
         }
     }
@@ -139,7 +139,11 @@ pub fn decode_record<M: Model>(table: &Table, record: &EventRecord) -> Result<Op
     Ok(Some(Change {
         kind,
         keys: item_from_image(record.change.keys.clone())?,
-        old: old.map(|i| table.from_stored_item(i)).transpose()?,
-        new: new.map(|i| table.from_stored_item(i)).transpose()?,
+        old: old
+            .map(|i| table.layout().from_stored_item(i))
+            .transpose()?,
+        new: new
+            .map(|i| table.layout().from_stored_item(i))
+            .transpose()?,
     }))
 }

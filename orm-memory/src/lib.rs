@@ -517,12 +517,12 @@ impl Backend for MemoryBackend {
     }
 
     async fn batch_get(&self, request: &BatchGet) -> Result<BatchGetOutput> {
-        request.validate()?;
+        request.validate(&self.capabilities().limits)?;
         service("BatchGetItem", || self.batch_get_checked(request))
     }
 
     async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
-        request.validate()?;
+        request.validate(&self.capabilities().limits)?;
         service("BatchWriteItem", || {
             self.batch_write_tables(std::slice::from_ref(request))
         })?;
@@ -530,12 +530,12 @@ impl Backend for MemoryBackend {
     }
 
     async fn transact_get(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>> {
-        request.validate()?;
+        request.validate(&self.capabilities().limits)?;
         service("TransactGetItems", || self.transact_get_checked(request))
     }
 
     async fn transact_write(&self, request: &TransactWrite) -> Result<()> {
-        request.validate()?;
+        request.validate(&self.capabilities().limits)?;
         service("TransactWriteItems", || {
             self.transact_write_checked(request)
         })

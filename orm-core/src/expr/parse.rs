@@ -738,7 +738,8 @@ fn key_part(part: Condition) -> Result<(String, SortKeyCondition)> {
         | Condition::IsType(..)
         | Condition::And(_)
         | Condition::Or(_)
-        | Condition::Not(_) => Err(unsupported()),
+        | Condition::Not(_)
+        | Condition::Invalid(_) => Err(unsupported()),
     }
 }
 

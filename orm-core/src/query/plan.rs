@@ -4,7 +4,7 @@
 //! [`Planner`] is what the builder's kinds implement: a query becomes one plan over a key
 //! condition, a scan one plan (or one per segment when read in parallel).
 
-use super::builder::{QueryKind, ScanKind};
+use super::kind::{QueryKind, ScanKind};
 use super::{Page, QueryTarget};
 use crate::backend::{self, Backend, QueryOutput, RawItem};
 use crate::cursor::{Cursor, CursorSecrets, Fingerprint};
@@ -125,7 +125,7 @@ impl<T: QueryTarget> Plan<T> {
     }
 
     /// Fetches pages until `limit` items matched (or one page without limit), starting at `start`.
-    #[tracing::instrument(level = "debug", name = "orm.paginate", skip_all, fields(table = %self.table.name(), entity = %entities::<T>(), limit = ?self.limit))]
+    #[tracing::instrument(level = "debug", name = "orm.paginate", skip_all, fields(aws.dynamodb.table_names = %self.table.name(), orm.entity = %entities::<T>(), aws.dynamodb.limit = self.limit.map(|l| l as i64)))]
     pub(super) async fn paginate(mut self, start: Option<Item>) -> Result<Page<T>> {
         let backend = self.table.backend().clone();
         let mut items = Vec::new();
@@ -175,12 +175,13 @@ impl<T: QueryTarget> Plan<T> {
     }
 
     /// Every matching item (up to `limit`), fetching page after page.
+    #[tracing::instrument(level = "debug", name = "orm.all", skip_all, fields(aws.dynamodb.table_names = %self.table.name(), orm.entity = %entities::<T>(), aws.dynamodb.limit = self.limit.map(|l| l as i64)))]
     pub(super) async fn all(self, start: Option<Item>) -> Result<Vec<T>> {
         self.stream(start).try_collect().await
     }
 
     /// Counts matching items (up to `limit`) without decoding them.
-    #[tracing::instrument(level = "debug", name = "orm.count", skip_all, fields(table = %self.table.name(), entity = %entities::<T>()))]
+    #[tracing::instrument(level = "debug", name = "orm.count", skip_all, fields(aws.dynamodb.table_names = %self.table.name(), orm.entity = %entities::<T>()))]
     pub(super) async fn count(mut self, start: Option<Item>) -> Result<usize> {
         let backend = self.table.backend().clone();
         self.request.set_count_only();
@@ -507,17 +508,14 @@ impl Planner for QueryKind {
         let fingerprint = key_fingerprint(resolved.fingerprint, &key_condition);
         let start = decode_cursor(&common, fingerprint, &resolved.key_attributes)?;
         let request = backend::QueryRequest {
-            table: common.table.name().to_owned(),
             index: common.index.clone(),
-            key_condition,
-            filter: resolved.filter,
-            projection: resolved.projection,
-            limit: common.page_size,
-            exclusive_start_key: None,
-            scan_forward: self.forward,
-            consistent: common.consistent,
-            count_only: false,
-        };
+            ..backend::QueryRequest::new(common.table.name(), key_condition)
+        }
+        .with_filter(resolved.filter)
+        .with_projection(resolved.projection)
+        .with_limit(common.page_size)
+        .with_scan_forward(self.forward)
+        .with_consistent(common.consistent);
         let plan = Plan::new(
             common,
             Request::Query(request),
@@ -539,16 +537,14 @@ impl Planner for ScanKind {
         let fingerprint = fp.finish();
         let start = decode_cursor(&common, fingerprint, &resolved.key_attributes)?;
         let request = backend::ScanRequest {
-            table: common.table.name().to_owned(),
             index: common.index.clone(),
-            filter: resolved.filter,
-            projection: resolved.projection,
-            limit: common.page_size,
-            exclusive_start_key: None,
-            consistent: common.consistent,
-            segment: self.segment,
-            count_only: false,
-        };
+            ..backend::ScanRequest::new(common.table.name())
+        }
+        .with_filter(resolved.filter)
+        .with_projection(resolved.projection)
+        .with_limit(common.page_size)
+        .with_consistent(common.consistent)
+        .with_segment(self.segment);
         let plan = Plan::new(
             common,
             Request::Scan(request),

@@ -9,7 +9,8 @@
 //! - [`items`]: GetItem, PutItem, UpdateItem, DeleteItem;
 //! - [`queries`]: Query, Scan;
 //! - [`batch`]: BatchGetItem, BatchWriteItem;
-//! - [`transactions`]: TransactGetItems, TransactWriteItems.
+//! - [`transactions`]: TransactGetItems, TransactWriteItems;
+//! - [`partiql`]: ExecuteStatement, BatchExecuteStatement, ExecuteTransaction.
 //!
 //! Beside them: [`request`] reads a request's members and expressions, [`capacity`] computes
 //! consumed capacity, [`collections`] item collection metrics, [`call`] runs a backend call,
@@ -24,6 +25,7 @@ mod capacity;
 mod collections;
 mod description;
 mod items;
+mod partiql;
 mod queries;
 mod request;
 mod tables;
@@ -249,6 +251,33 @@ pub(crate) const OPERATIONS: &[Operation] = &[
             "ReturnItemCollectionMetrics",
         ],
         handler: transactions::transact_write,
+    },
+    Operation {
+        name: "ExecuteStatement",
+        members: &[
+            "Statement",
+            "Parameters",
+            "ConsistentRead",
+            "NextToken",
+            "Limit",
+            "ReturnConsumedCapacity",
+            "ReturnValuesOnConditionCheckFailure",
+        ],
+        handler: partiql::execute_statement,
+    },
+    Operation {
+        name: "BatchExecuteStatement",
+        members: &["Statements", "ReturnConsumedCapacity"],
+        handler: partiql::batch_execute_statement,
+    },
+    Operation {
+        name: "ExecuteTransaction",
+        members: &[
+            "TransactStatements",
+            "ClientRequestToken",
+            "ReturnConsumedCapacity",
+        ],
+        handler: partiql::execute_transaction,
     },
 ];
 
