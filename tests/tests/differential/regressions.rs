@@ -406,8 +406,8 @@ async fn regression_transact_get_bad_key_cancels() {
             Op::TransactGet(vec![key("p", "a"), key("p", "a")]),
         ],
         vec![
-            canceled(&[mismatch.clone()]),
-            canceled(&[mismatch.clone()]),
+            canceled(std::slice::from_ref(&mismatch)),
+            canceled(std::slice::from_ref(&mismatch)),
             canceled(&[("None", None), mismatch]),
             validation(),
             validation(),
