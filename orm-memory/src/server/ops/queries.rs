@@ -40,11 +40,16 @@ fn read_filter(
     }
 }
 
-/// `Select`: whether only a count is wanted; `SPECIFIC_ATTRIBUTES` needs a projection and
-/// `ALL_ATTRIBUTES` / `COUNT` must not have one.
+/// `Select`: whether only a count is wanted; `SPECIFIC_ATTRIBUTES` needs a projection,
+/// `ALL_ATTRIBUTES` / `COUNT` must not have one, and `ALL_PROJECTED_ATTRIBUTES` needs an index.
 fn select(body: &Body, has_projection: bool) -> Result<bool, ApiError> {
     match opt_str(body, "Select")? {
         None => Ok(false),
+        Some("ALL_PROJECTED_ATTRIBUTES") if present(body, "IndexName").is_none() => {
+            Err(ApiError::validation(
+                "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName",
+            ))
+        }
         Some("ALL_ATTRIBUTES" | "ALL_PROJECTED_ATTRIBUTES" | "COUNT") if has_projection => {
             Err(ApiError::validation(
                 "Cannot specify the AttributesToGet when choosing to get ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES or COUNT",

@@ -23,6 +23,26 @@ pub(crate) fn table_name(body: &Body) -> Result<String, ApiError> {
     table_name_under(body, TableNameRule::Table)
 }
 
+/// A key attribute's `AttributeName` (at `path`) has 1 to 255 characters.
+fn name_length(element: &Body, path: &str, v: &mut Violations) {
+    if let Some(Json::String(name)) = present(element, "AttributeName") {
+        let length = name.chars().count();
+        if length == 0 {
+            v.push(
+                Shown::Text(name.clone()),
+                path,
+                "Member must have length greater than or equal to 1",
+            );
+        } else if length > 255 {
+            v.push(
+                Shown::Text(name.clone()),
+                path,
+                "Member must have length less than or equal to 255",
+            );
+        }
+    }
+}
+
 /// The member constraints of `AttributeDefinitions` (`at` names it in messages).
 fn attribute_definition_constraints(json: Option<&Json>, at: &str, v: &mut Violations) {
     let Some(Json::Array(definitions)) = json else {
@@ -31,6 +51,7 @@ fn attribute_definition_constraints(json: Option<&Json>, at: &str, v: &mut Viola
     for (i, d) in definitions.iter().enumerate() {
         let Json::Object(d) = d else { continue };
         let member = format!("{at}.{}.member", i + 1);
+        name_length(d, &format!("{member}.attributeName"), v);
         if present(d, "AttributeName").is_none() {
             v.push(
                 Shown::Null,
@@ -100,6 +121,7 @@ fn key_schema_constraints(json: Option<&Json>, at: &str, v: &mut Violations) {
     for (i, e) in elements.iter().enumerate() {
         let Json::Object(e) = e else { continue };
         let member = format!("{at}.{}.member", i + 1);
+        name_length(e, &format!("{member}.attributeName"), v);
         if present(e, "AttributeName").is_none() {
             v.push(
                 Shown::Null,

@@ -216,3 +216,41 @@ fn capacity_follows_dynamodbs_rules() {
     .unwrap();
     assert_eq!(units(delete), 6.0, "the item deleted, though not returned");
 }
+
+/// `Select: ALL_PROJECTED_ATTRIBUTES` needs an index; key attribute names have 1 to 255
+/// characters.
+#[test]
+fn select_and_key_name_limits() {
+    let backend = MemoryBackend::new();
+    table(&backend, "sel");
+    let err = call(
+        &backend,
+        "Scan",
+        json!({"TableName": "sel", "Select": "ALL_PROJECTED_ATTRIBUTES"}),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.message,
+        "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
+    );
+    let long = "k".repeat(256);
+    let err = call(
+        &backend,
+        "CreateTable",
+        json!({
+            "TableName": "long_key",
+            "AttributeDefinitions": [{"AttributeName": long, "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": long, "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST"
+        }),
+    )
+    .unwrap_err();
+    assert!(
+        err.message.starts_with("2 validation errors detected: ")
+            && err
+                .message
+                .contains("at 'keySchema.1.member.attributeName' failed to satisfy constraint: Member must have length less than or equal to 255"),
+        "{}",
+        err.message
+    );
+}
