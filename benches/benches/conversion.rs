@@ -218,15 +218,16 @@ fn hot_paths(c: &mut Criterion) {
         })
     });
     let key = table
+        .layout()
         .key_item::<Order>(&Order::key("cust000001", 123_456u64).unwrap())
         .unwrap();
     g.bench_function("cursor_encode", |b| {
         b.iter(|| Cursor::encode(black_box([7; 8]), black_box(&key), &CursorSecrets::NONE).unwrap())
     });
     g.bench_function("to_stored_item", |b| {
-        b.iter(|| table.to_stored_item(black_box(&order)).unwrap())
+        b.iter(|| table.layout().to_stored_item(black_box(&order)).unwrap())
     });
-    let stored = table.to_stored_item(&order).unwrap();
+    let stored = table.layout().to_stored_item(&order).unwrap();
     // What a batch write's retry bookkeeping pays per item when it clones the chunk.
     g.bench_function("stored_item_clone", |b| {
         b.iter(|| black_box(&stored).clone())
@@ -236,7 +237,7 @@ fn hot_paths(c: &mut Criterion) {
     g.bench_function("from_stored_item", |b| {
         b.iter_batched(
             || stored.clone(),
-            |i| table.from_stored_item::<Order>(i).unwrap(),
+            |i| table.layout().from_stored_item::<Order>(i).unwrap(),
             BatchSize::SmallInput,
         )
     });
@@ -249,6 +250,7 @@ fn hot_paths(c: &mut Criterion) {
             || attrs.clone(),
             |m| {
                 table
+                    .layout()
                     .from_stored_item::<Order>(item_from_attributes(m).unwrap())
                     .unwrap()
             },

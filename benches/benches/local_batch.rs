@@ -54,7 +54,9 @@ fn main() {
         eprintln!("local_batch: {n} sequential creates: {sequential:.2?}");
 
         let started = Instant::now();
-        Order::batch_create(&batch_table, &orders).await.unwrap();
+        Order::batch_create(&batch_table, &mut orders)
+            .await
+            .unwrap();
         let batch = started.elapsed();
         eprintln!("local_batch: batch_create of {n}: {batch:.2?}");
         let ratio = sequential.as_secs_f64() / batch.as_secs_f64();
@@ -68,17 +70,11 @@ fn main() {
 
         let count = batch_table
             .backend()
-            .scan(&orm_core::backend::ScanRequest {
-                table: "bench_batch".into(),
-                index: None,
-                filter: None,
-                projection: None,
-                limit: None,
-                exclusive_start_key: None,
-                consistent: true,
-                segment: None,
-                count_only: true,
-            })
+            .scan(
+                &orm_core::backend::ScanRequest::new("bench_batch")
+                    .with_consistent(true)
+                    .with_count_only(true),
+            )
             .await
             .unwrap()
             .count;

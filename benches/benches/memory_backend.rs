@@ -45,7 +45,7 @@ use orm_benches::model::{
 };
 use orm_benches::sdk::{pk, sk as sort_key};
 use orm_benches::TABLE;
-use orm_core::backend::{GetItem, PutItem, QueryRequest, ReturnValues};
+use orm_core::backend::{GetItem, PutItem};
 use orm_core::expr::Path;
 use orm_core::prelude::*;
 use orm_core::Backend as _;
@@ -164,12 +164,7 @@ fn benches(c: &mut Criterion, n: u64) {
         b.iter_custom(|iters| {
             timed_ref(
                 iters,
-                || GetItem {
-                    table: TABLE.to_owned(),
-                    key: order_key(rng.below(n)),
-                    consistent: false,
-                    projection: None,
-                },
+                || GetItem::new(TABLE, order_key(rng.below(n))),
                 |req| backend.get_item(req).now_or_never().unwrap().unwrap(),
             )
         })
@@ -205,10 +200,7 @@ fn benches(c: &mut Criterion, n: u64) {
         b.iter_custom(|iters| {
             timed_ref(
                 iters,
-                || QueryRequest {
-                    count_only: true,
-                    ..query(Value::S(pk(&customer_id(customers / 2))), None)
-                },
+                || query(Value::S(pk(&customer_id(customers / 2))), None).with_count_only(true),
                 |req| {
                     let page = backend.query(req).now_or_never().unwrap().unwrap();
                     assert_eq!(page.count, 100);
@@ -221,19 +213,14 @@ fn benches(c: &mut Criterion, n: u64) {
         b.iter_custom(|iters| {
             timed_ref(
                 iters,
-                || GetItem {
-                    table: TABLE.to_owned(),
-                    key: order_key(n / 2),
-                    consistent: false,
-                    projection: None,
-                },
+                || GetItem::new(TABLE, order_key(n / 2)),
                 |req| backend.get_item(req).now_or_never().unwrap().unwrap(),
             )
         })
     });
     // The floor of handing out an owned item: `Item::clone()` of one stored order, and its
     // drop (no lookup, no backend). A get cannot cost less while it returns an owned `Item`.
-    let one = table.to_stored_item(&sample(n / 2)).unwrap();
+    let one = table.layout().to_stored_item(&sample(n / 2)).unwrap();
     g.bench_function("item_clone", |b| {
         b.iter_custom(|iters| timed(iters, || (), |()| black_box(&one).clone()))
     });
@@ -320,12 +307,7 @@ fn benches(c: &mut Criterion, n: u64) {
     g.bench_function("fork", |b| {
         b.iter_custom(|iters| timed(iters, || (), |()| backend.fork()))
     });
-    let get = |id: u64| GetItem {
-        table: TABLE.to_owned(),
-        key: order_key(id),
-        consistent: false,
-        projection: None,
-    };
+    let get = |id: u64| GetItem::new(TABLE, order_key(id));
     let read = |req: &GetItem| backend.get_item(req).now_or_never().unwrap().unwrap();
     for threads in [1, 2] {
         let name = format!("get_{threads}thread{}", if threads > 1 { "s" } else { "" });
@@ -348,7 +330,7 @@ fn benches(c: &mut Criterion, n: u64) {
     // Writes last: replacing random items churns the heap, and later reads would pay for the
     // scattered free lists when they allocate their answers.
     // Stored items to write back over themselves, made outside the timing.
-    let stored = |id: u64| table.to_stored_item(&sample(id)).unwrap();
+    let stored = |id: u64| table.layout().to_stored_item(&sample(id)).unwrap();
     g.bench_function("put", |b| {
         b.iter_custom(|iters| {
             timed_ref(
@@ -376,16 +358,14 @@ fn benches(c: &mut Criterion, n: u64) {
         b.iter_custom(|iters| {
             timed_ref(
                 iters,
-                || PutItem {
-                    table: TABLE.to_owned(),
-                    item: stored(rng.below(n)),
-                    condition: Some(
-                        Path::name("pk")
-                            .not_exists()
-                            .or(Path::name("__entity").eq("Order")),
-                    ),
-                    return_values: ReturnValues::None,
-                    return_item_on_condition_failure: true,
+                || {
+                    PutItem::new(TABLE, stored(rng.below(n)))
+                        .with_condition(
+                            Path::name("pk")
+                                .not_exists()
+                                .or(Path::name("__entity").eq("Order")),
+                        )
+                        .with_return_item_on_condition_failure(true)
                 },
                 |req| backend.put_item(req).now_or_never().unwrap().unwrap(),
             )

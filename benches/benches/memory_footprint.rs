@@ -29,7 +29,7 @@ fn child(n: u64) {
     let before = rss_bytes().expect("rss");
     let mut dynamo_bytes = 0u64;
     for i in 0..n {
-        let item = table.to_stored_item(&sample(i)).unwrap();
+        let item = table.layout().to_stored_item(&sample(i)).unwrap();
         dynamo_bytes += item.size() as u64;
         backend
             .put_item(&PutItem::new(TABLE, item))

@@ -55,7 +55,10 @@ fn sizes() -> Vec<u64> {
 
 /// Order `id` as stored, with its `total_cents` set to `total` (so that writing it changes the item).
 fn changed(table: &Table, id: u64, total: u64) -> PutItem {
-    let mut item = table.to_stored_item(&sample(id)).expect("order item");
+    let mut item = table
+        .layout()
+        .to_stored_item(&sample(id))
+        .expect("order item");
     item.insert("total_cents".to_owned(), Value::N(Number::from(total)));
     PutItem::new(TABLE, item)
 }

@@ -51,16 +51,11 @@ fn main() {
         let cust = customer_id(below(customers));
         match op.as_str() {
             "get" => {
-                let req = GetItem {
-                    table: TABLE.to_owned(),
-                    key: order_key(id),
-                    consistent: false,
-                    projection: None,
-                };
+                let req = GetItem::new(TABLE, order_key(id));
                 black_box(backend.get_item(&req).now_or_never().unwrap().unwrap());
             }
             "put" => {
-                let req = PutItem::new(TABLE, table.to_stored_item(&sample(id)).unwrap());
+                let req = PutItem::new(TABLE, table.layout().to_stored_item(&sample(id)).unwrap());
                 black_box(backend.put_item(&req).now_or_never().unwrap().unwrap());
             }
             "query100" => {
@@ -83,7 +78,7 @@ fn main() {
             "put_input" => {
                 black_box(PutItem::new(
                     TABLE,
-                    table.to_stored_item(&sample(id)).unwrap(),
+                    table.layout().to_stored_item(&sample(id)).unwrap(),
                 ));
             }
             "fork" => {
@@ -91,7 +86,7 @@ fn main() {
             }
             "fork_put" => {
                 let fork = backend.fork();
-                let req = PutItem::new(TABLE, table.to_stored_item(&sample(id)).unwrap());
+                let req = PutItem::new(TABLE, table.layout().to_stored_item(&sample(id)).unwrap());
                 black_box(fork.put_item(&req).now_or_never().unwrap().unwrap());
             }
             other => panic!("unknown operation {other}"),

@@ -22,7 +22,10 @@ pub fn seeded(n: u64) -> (Arc<MemoryBackend>, Table) {
         .expect("memory futures are ready")
         .expect("create table");
     for i in 0..n {
-        let item = table.to_stored_item(&sample(i)).expect("order item");
+        let item = table
+            .layout()
+            .to_stored_item(&sample(i))
+            .expect("order item");
         backend
             .put_item(&PutItem::new(TABLE, item))
             .now_or_never()
@@ -42,21 +45,19 @@ pub fn order_key(order_id: u64) -> Item {
 /// A Query of one partition of the table (`index: None`, partition value `CUSTOMER#..`) or of
 /// an index (`<index>pk`), with the entity filter and `Limit 100`, as the ORM would send it.
 pub fn order_query(partition: Value, index: Option<&str>) -> QueryRequest {
-    QueryRequest {
-        table: TABLE.to_owned(),
-        index: index.map(str::to_owned),
-        key_condition: KeyCondition {
+    let query = QueryRequest::new(
+        TABLE,
+        KeyCondition {
             partition_name: index.map_or("pk".to_owned(), |i| format!("{i}pk")),
             partition_value: partition,
             sort: None,
         },
-        filter: Some(Path::name("__entity").eq("Order")),
-        projection: None,
-        limit: Some(100),
-        exclusive_start_key: None,
-        scan_forward: true,
-        consistent: false,
-        count_only: false,
+    )
+    .with_filter(Path::name("__entity").eq("Order"))
+    .with_limit(100);
+    match index {
+        Some(index) => query.with_index(index),
+        None => query,
     }
 }
 

@@ -75,7 +75,7 @@ async fn orm_and_sdk_send_the_same_requests() {
 #[test]
 fn stored_item_is_about_one_kilobyte_with_twelve_fields() {
     let table = Table::new(orm_memory::MemoryBackend::new(), TABLE);
-    let item = table.to_stored_item(&sample(42)).unwrap();
+    let item = table.layout().to_stored_item(&sample(42)).unwrap();
     let fields = orm_core::to_item(&sample(42)).unwrap();
     assert_eq!(fields.len(), 12);
     let size = item.size();

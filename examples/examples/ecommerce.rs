@@ -88,7 +88,7 @@ async fn place_order(
         .into_iter()
         .map(|p| p.ok_or_else(|| Error::validation("unknown product")))
         .collect::<Result<Vec<_>, _>>()?;
-    let items: Vec<OrderItem> = lines
+    let mut items: Vec<OrderItem> = lines
         .iter()
         .zip(&products)
         .map(|((sku, quantity), p)| OrderItem {
@@ -98,19 +98,22 @@ async fn place_order(
             price: p.price,
         })
         .collect();
-    let order = Order {
+    let mut order = Order {
         customer: customer.into(),
         id,
         status: "PLACED".into(),
         placed_at: placed_at.into(),
         total: items.iter().map(|i| i.price * i.quantity as u64).sum(),
     };
-    let mut tx = table.transaction().create(&order);
-    for item in &items {
+    // The transaction borrows the models it creates, and gives them their stamps and versions
+    // when it commits.
+    let mut tx = table.transaction().create(&mut order);
+    for item in &mut items {
+        let (sku, quantity) = (item.sku.clone(), item.quantity);
         tx = tx.create(item).update(
-            Product::update(table, Product::key(item.sku.as_str()))
-                .add("stock", -item.quantity)
-                .condition(attr("stock").ge(item.quantity)),
+            Product::update(table, Product::key(sku.as_str()))
+                .add("stock", -quantity)
+                .condition(attr("stock").ge(quantity)),
         );
     }
     tx.commit().await?;
@@ -127,7 +130,7 @@ async fn main() -> Result<(), Error> {
     println!("table `{}` created", table.name());
 
     // Catalogue: a batch write (chunked, retried, nothing lost).
-    let products = vec![
+    let mut products = vec![
         Product {
             sku: "KB-1".into(),
             name: "Keyboard".into(),
@@ -147,7 +150,7 @@ async fn main() -> Result<(), Error> {
             stock: 1,
         },
     ];
-    Product::batch_create(&table, &products).await?;
+    Product::batch_create(&table, &mut products).await?;
     println!("{} products stored with batch_create", products.len());
 
     for (id, name) in [("c1", "Ada"), ("c2", "Grace")] {

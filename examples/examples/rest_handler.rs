@@ -114,10 +114,7 @@ async fn handle(table: &Table, request: Request<'_>) -> Response {
                     ));
                 }
                 if !Pet::exists(table, Pet::key(id)).await? {
-                    return Err(Error::NotFound {
-                        entity: "Pet".into(),
-                        key: Pet::key(id)?,
-                    });
+                    return Err(Error::not_found(Pet::schema().entity, Pet::key(id)?));
                 }
                 // The client's copy is the version it read: a concurrent change makes this a 412.
                 pet.version = if_match;

@@ -78,14 +78,14 @@ async fn notes_page_with_a_cursor() {
     let table = fixture.table();
 
     sign_up(&table, "bob@example.com", "Bob").await.unwrap();
-    let notes: Vec<Note> = (0..7)
+    let mut notes: Vec<Note> = (0..7)
         .map(|note_id| Note {
             email: "bob@example.com".into(),
             note_id,
             text: format!("note {note_id}"),
         })
         .collect();
-    Note::batch_create(&table, &notes).await.unwrap();
+    Note::batch_create(&table, &mut notes).await.unwrap();
 
     let first = Note::query(&table)
         .partition(Note::partition("bob@example.com"))

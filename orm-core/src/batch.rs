@@ -21,9 +21,9 @@ use crate::error::{Error, Result, Unprocessed};
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
 pub use crate::table::BatchConfig;
-use crate::table::{describe_key, Table};
+use crate::table::Table;
 use crate::value::{Item, Value};
-use crate::write::{self, Stamp};
+use crate::write::{self, Stamp, Stamps};
 use futures::stream::{self, StreamExt};
 use std::collections::HashMap;
 use std::future::Future;
@@ -190,13 +190,13 @@ impl Table {
                         Some(Value::S(e)) => e.as_str(),
                         _ => "item",
                     };
-                    self.check_size(entity, item, size)?;
+                    self.layout().check_size(entity, item, size)?;
                 }
                 sizes.push(size);
                 if let Some(first) = seen.insert(key_identity(config, item), i) {
                     return Err(Error::validation(format!(
                         "batch writes {} twice (entries {first} and {i}); one write per key per batch",
-                        describe_key(config, &write_key(self, w))
+                        config.describe_key(&write_key(self, w))
                     )));
                 }
             }
@@ -233,10 +233,7 @@ impl Table {
     /// having been copied beforehand; after a partial success only the unprocessed writes the
     /// backend returned are sent again.
     async fn write_chunk(&self, writes: Vec<WriteRequest>) -> ChunkOutcome<WriteRequest> {
-        let mut request = BatchWrite {
-            table: self.name().to_owned(),
-            writes,
-        };
+        let mut request = BatchWrite::new(self.name(), writes);
         let mut attempts = Attempts::new(&self.config().batch);
         loop {
             let span = attempts.start(request.writes.len());
@@ -295,10 +292,7 @@ impl Table {
                 retry_chunk(config, chunk, move |keys| async move {
                     let out = self
                         .backend()
-                        .batch_get(&BatchGet {
-                            consistent,
-                            ..BatchGet::new(self.name(), keys)
-                        })
+                        .batch_get(&BatchGet::new(self.name(), keys).with_consistent(consistent))
                         .await?;
                     let mut found = found.lock().unwrap_or_else(|p| p.into_inner());
                     for item in out.items {
@@ -337,16 +331,19 @@ impl Table {
             .collect())
     }
 
-    /// Stores many new models, with version 1 and `created_at` / `updated_at` set to now. Checks first that none of the keys is taken (one consistent batch
-    /// read), then writes them in batches; see the module docs for the race this leaves and the
-    /// transactional alternative. [`Error::AlreadyExists`] names the first taken key.
+    /// Stores many new models, with version 1 and `created_at` / `updated_at` set to now, in
+    /// the models too (as [`Table::create`] does), so each equals what a read gives back.
+    /// Checks first that none of the keys is taken (one consistent batch read), then writes them
+    /// in batches; see the module docs for the race this leaves and the transactional
+    /// alternative. [`Error::AlreadyExists`] names the first taken key (nothing was written).
     #[tracing::instrument(level = "debug", name = "orm.batch_create", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity, db.operation.batch.size = models.len() as i64))]
-    pub async fn batch_create<M: Model>(&self, models: &[M]) -> Result<()> {
-        let now = std::time::SystemTime::now();
+    pub async fn batch_create<M: Model>(&self, models: &mut [M]) -> Result<()> {
+        let stamps = Stamps::at::<M>(std::time::SystemTime::now())?;
         let mut items = Vec::with_capacity(models.len());
-        for m in models {
-            let mut item = self.to_stored_item(m)?;
-            write::stamp::<M>(&mut item, Stamp::Create, now)?;
+        for m in models.iter_mut() {
+            stamps.set_on(m, Stamp::Create)?;
+            let mut item = self.layout().to_stored_item(m)?;
+            write::stamp::<M>(&mut item, Stamp::Create, &stamps)?;
             items.push(item);
         }
         let keys: Vec<Item> = items.iter().map(|i| self.config().key_of(i)).collect();
@@ -359,7 +356,13 @@ impl Table {
             });
         }
         self.batch_write_items(items.into_iter().map(WriteRequest::Put).collect())
-            .await
+            .await?;
+        if M::schema().version.is_some() {
+            for m in models.iter_mut() {
+                m.set_version(1);
+            }
+        }
+        Ok(())
     }
 
     /// Stores many models, replacing items with the same keys (no version checks: batch writes
@@ -369,7 +372,7 @@ impl Table {
     pub async fn batch_put<M: Model>(&self, models: &[M]) -> Result<()> {
         let writes = models
             .iter()
-            .map(|m| self.to_stored_item(m).map(WriteRequest::Put))
+            .map(|m| self.layout().to_stored_item(m).map(WriteRequest::Put))
             .collect::<Result<Vec<_>>>()?;
         self.batch_write_items(writes).await
     }
@@ -384,7 +387,7 @@ impl Table {
             .into_iter()
             .map(|k| {
                 k.into_result()
-                    .and_then(|k| self.key_item::<M>(&k))
+                    .and_then(|k| self.layout().key_item::<M>(&k))
                     .map(WriteRequest::Delete)
             })
             .collect::<Result<Vec<_>>>()?;
@@ -399,12 +402,15 @@ impl Table {
     ) -> Result<Vec<Option<M>>> {
         let keys = keys
             .into_iter()
-            .map(|k| k.into_result().and_then(|k| self.key_item::<M>(&k)))
+            .map(|k| {
+                k.into_result()
+                    .and_then(|k| self.layout().key_item::<M>(&k))
+            })
             .collect::<Result<Vec<_>>>()?;
         self.batch_get_items(keys)
             .await?
             .into_iter()
-            .map(|i| i.map(|i| self.from_raw_item(i)).transpose())
+            .map(|i| i.map(|i| self.layout().from_raw_item(i)).transpose())
             .collect()
     }
 }

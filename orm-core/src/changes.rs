@@ -498,11 +498,11 @@ impl<M: Model> Change<M> {
             keys: record.keys,
             old: record
                 .old_image
-                .map(|i| table.from_raw_item(i))
+                .map(|i| table.layout().from_raw_item(i))
                 .transpose()?,
             new: record
                 .new_image
-                .map(|i| table.from_raw_item(i))
+                .map(|i| table.layout().from_raw_item(i))
                 .transpose()?,
             sequence_number: record.sequence_number,
             approximate_creation: record.approximate_creation,

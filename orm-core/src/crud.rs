@@ -5,12 +5,12 @@
 
 use crate::backend::{DeleteItem, GetItem, PutItem, RawItem, ReturnValues, UpdateItem};
 use crate::error::{Error, Result};
-use crate::expr::{Condition, Path, SetValue, Update};
+use crate::expr::{Condition, Path, Update};
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
 use crate::table::Table;
 use crate::value::Item;
-use crate::write::{self, Stamp, WriteRules};
+use crate::write::{self, Stamp, Stamps, WriteRules};
 use std::time::SystemTime;
 
 impl Table {
@@ -20,16 +20,14 @@ impl Table {
     #[tracing::instrument(level = "debug", name = "orm.create", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity))]
     pub async fn create<M: Model>(&self, model: &mut M) -> Result<()> {
         let schema = M::schema();
-        let now = SystemTime::now();
-        model.touch(now, true);
-        let mut item = self.to_stored_item(model)?;
-        let version = write::stamp::<M>(&mut item, Stamp::Create, now)?;
-        self.check_item_size(schema.entity, &item)?;
+        let stamps = Stamps::at::<M>(SystemTime::now())?;
+        stamps.set_on(model, Stamp::Create)?;
+        let mut item = self.layout().to_stored_item(model)?;
+        let version = write::stamp::<M>(&mut item, Stamp::Create, &stamps)?;
+        self.layout().check_item_size(schema.entity, &item)?;
         let model_key = model.primary_key()?;
-        let request = PutItem {
-            condition: Some(WriteRules::<M>::of(self).absent()),
-            ..PutItem::new(self.name(), item)
-        };
+        let request = PutItem::new(self.name(), item)
+            .with_condition(WriteRules::<M>::of(self.layout()).absent());
         match self.backend().put_item(&request).await {
             Ok(_) => {
                 if let Some(version) = version {
@@ -54,34 +52,33 @@ impl Table {
     #[tracing::instrument(level = "debug", name = "orm.save", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity))]
     pub async fn save<M: Model>(&self, model: &mut M) -> Result<()> {
         let schema = M::schema();
-        let rules = WriteRules::<M>::of(self);
-        let now = SystemTime::now();
-        model.touch(now, false);
-        let mut item = self.to_stored_item(model)?;
-        let model_key = model.primary_key()?;
-        let key = self.key_item::<M>(&model_key)?;
+        let rules = WriteRules::<M>::of(self.layout());
+        let stamps = Stamps::at::<M>(SystemTime::now())?;
         let current = model.version().unwrap_or(0);
-        let next = write::stamp::<M>(&mut item, Stamp::Replace { version: current }, now)?;
+        let stamp = Stamp::Replace { version: current };
+        stamps.set_on(model, stamp)?;
+        let mut item = self.layout().to_stored_item(model)?;
+        let model_key = model.primary_key()?;
+        let key = self.layout().key_item::<M>(&model_key)?;
+        let next = write::stamp::<M>(&mut item, stamp, &stamps)?;
         let condition = rules.replace(current);
-        self.check_item_size(schema.entity, &item)?;
+        self.layout().check_item_size(schema.entity, &item)?;
         if schema.created_at.is_some() {
             // An upsert that never overwrites created_at: an update setting every attribute but
             // created_at (set only if absent) and removing the fields the model leaves out.
-            let request = self.upsert_request::<M>(item, Some(condition), now)?;
+            let request = self.upsert_request::<M>(item, Some(condition), &stamps)?;
             let stored = self
                 .backend()
                 .update_item(&request)
                 .await
-                .map_err(|e| rules.conflict(self, e, &model_key, &key, current))?
+                .map_err(|e| rules.conflict(e, &model_key, &key, current))?
                 .ok_or_else(|| Error::validation("the backend returned no item for ALL_NEW"))?;
-            *model = self.from_stored_item(stored)?;
+            *model = self.layout().from_stored_item(stored)?;
             return Ok(());
         }
-        let request = PutItem {
-            condition: Some(condition),
-            return_item_on_condition_failure: true,
-            ..PutItem::new(self.name(), item)
-        };
+        let request = PutItem::new(self.name(), item)
+            .with_condition(condition)
+            .with_return_item_on_condition_failure(true);
         match self.backend().put_item(&request).await {
             Ok(_) => {
                 if let Some(next) = next {
@@ -89,7 +86,7 @@ impl Table {
                 }
                 Ok(())
             }
-            Err(e) => Err(rules.conflict(self, e, &model_key, &key, current)),
+            Err(e) => Err(rules.conflict(e, &model_key, &key, current)),
         }
     }
 
@@ -122,7 +119,7 @@ impl Table {
                 schema.entity
             )));
         }
-        let key_item = self.key_item::<M>(&key)?;
+        let key_item = self.layout().key_item::<M>(&key)?;
         let version = before.version().unwrap_or(0);
         if schema.version.is_some() && version == 0 {
             return Err(Error::validation(format!(
@@ -131,9 +128,9 @@ impl Table {
                 schema.entity
             )));
         }
-        let mut old = self.to_stored_item(before)?;
-        model.touch(SystemTime::now(), false);
-        let mut new = self.to_stored_item(model)?;
+        let mut old = self.layout().to_stored_item(before)?;
+        Stamps::at::<M>(SystemTime::now())?.set_on(model, Stamp::Replace { version })?;
+        let mut new = self.layout().to_stored_item(model)?;
         for layout in [&config.partition_key, &config.sort_key] {
             old.remove(layout.as_str());
             new.remove(layout.as_str());
@@ -153,7 +150,7 @@ impl Table {
         {
             return Ok(());
         }
-        let rules = WriteRules::<M>::of(self);
+        let rules = WriteRules::<M>::of(self.layout());
         let mut update = Update::new();
         let mut condition = rules.existing();
         for name in &changed {
@@ -164,30 +161,22 @@ impl Table {
             };
             // The ORM's own stamp is last-writer-wins; every other field must be as read.
             if schema.version.is_none() && Some(name.as_str()) != schema.updated_at {
-                condition = condition.and(match old.get(name.as_str()) {
-                    Some(v) => path.eq(v.clone()),
-                    None => path.not_exists(),
-                });
+                condition = condition.and(write::unchanged(path, old.get(name.as_str())));
             }
         }
-        let next = match schema.version {
-            Some(attr) => {
+        let next = match (schema.version, rules.version_is(version)) {
+            (Some(attr), Some(same)) => {
                 let next = write::next_version::<M>(version)?;
                 update = update.set(Path::name(attr), next);
-                condition = condition.and(Path::name(attr).eq(version));
+                condition = condition.and(same);
                 Some(next)
             }
-            None => None,
+            _ => None,
         };
-        self.check_item_size(schema.entity, &new)?;
-        let request = UpdateItem {
-            table: self.name().to_owned(),
-            key: key_item.clone(),
-            update,
-            condition: Some(condition),
-            return_values: ReturnValues::None,
-            return_item_on_condition_failure: true,
-        };
+        self.layout().check_item_size(schema.entity, &new)?;
+        let request = UpdateItem::new(self.name(), key_item.clone(), update)
+            .with_condition(condition)
+            .with_return_item_on_condition_failure(true);
         match self.backend().update_item(&request).await {
             Ok(_) => {
                 if let Some(next) = next {
@@ -195,101 +184,30 @@ impl Table {
                 }
                 Ok(())
             }
-            // No stored item came back: there is none (where the backend returns it).
-            Err(Error::ConditionFailed { item: None, .. })
-                if self.capabilities().return_item_on_condition_failure =>
-            {
-                Err(Error::NotFound {
-                    entity: schema.entity.to_owned(),
-                    key,
-                })
-            }
-            Err(Error::ConditionFailed {
-                item: Some(stored), ..
-            }) => {
-                self.check_entity::<M>(&stored, &key_item)?;
-                self.check_schema_version::<M>(&stored, &key_item)?;
-                Err(match schema.version {
-                    Some(_) => Error::VersionConflict {
-                        entity: schema.entity.to_owned(),
-                        key,
-                        expected: version.to_string(),
-                        item: Some(stored),
-                    },
-                    None => Error::ConditionFailed {
-                        entity: Some(schema.entity.to_owned()),
-                        item: Some(stored),
-                    },
-                })
-            }
-            Err(e) => Err(rules.conflict(self, e, &key, &key_item, version)),
+            Err(e) => Err(rules.partial_conflict(
+                e,
+                &key,
+                &key_item,
+                next.map(|_| version),
+                // No stored item came back: there is none (where the backend returns it).
+                self.capabilities().return_item_on_condition_failure,
+            )),
         }
     }
 
-    /// The update that stores `item` as a whole (upsert) while keeping a stored created_at.
+    /// The UpdateItem that stores `item` as a whole (an upsert keeping a stored created_at,
+    /// [`write::upsert`]) if `condition` holds, returning the whole new item.
     pub(crate) fn upsert_request<M: Model>(
         &self,
-        mut item: Item,
+        item: Item,
         condition: Option<Condition>,
-        now: SystemTime,
+        stamps: &Stamps,
     ) -> Result<UpdateItem> {
-        let schema = M::schema();
-        let config = self.config();
-        let key = self.key_item::<M>(&Key {
-            partition: item
-                .remove(&config.partition_key)
-                .ok_or_else(|| Error::validation("stored item has no partition key"))?,
-            sort: item.remove(&config.sort_key),
-        })?;
-        let mut update = Update::new();
-        let created = schema.created_at;
-        for (name, value) in item.iter() {
-            if Some(name.as_str()) == created {
-                continue;
-            }
-            update = update.set(Path::name(name.clone()), value.clone());
-        }
-        if let Some(attr) = created {
-            let value = match M::created_at_value(now)? {
-                Some(v) => v,
-                None => item
-                    .get(attr)
-                    .cloned()
-                    .ok_or_else(|| Error::validation("created_at has no value"))?,
-            };
-            update = update.set_expr(
-                Path::name(attr),
-                SetValue::if_not_exists(Path::name(attr), value),
-            );
-        }
-        // Fields the model leaves out (None) and sparse index keys it no longer has.
-        let mut absent: Vec<String> = schema
-            .fields
-            .iter()
-            .map(|f| f.attribute.to_owned())
-            .filter(|a| !item.contains_key(a.as_str()))
-            .collect();
-        for index in schema.indexes {
-            if !index.local {
-                absent.push(config.index_partition_key(index.name));
-            }
-            if index.sort_key.is_some() {
-                absent.push(config.index_sort_key(index.name));
-            }
-        }
-        for name in absent {
-            if !item.contains_key(&name) {
-                update = update.remove(Path::name(name));
-            }
-        }
-        Ok(UpdateItem {
-            table: self.name().to_owned(),
-            key,
-            update,
-            condition,
-            return_values: ReturnValues::AllNew,
-            return_item_on_condition_failure: true,
-        })
+        let (key, update) = write::upsert::<M>(self.layout(), item, stamps)?;
+        Ok(UpdateItem::new(self.name(), key, update)
+            .with_condition(condition)
+            .with_return_values(ReturnValues::AllNew)
+            .with_return_item_on_condition_failure(true))
     }
 
     /// Read-modify-write with optimistic locking: reads the model at `key` (strongly consistent),
@@ -297,19 +215,77 @@ impl Table {
     /// `max_attempts` times with jittered backoff. Returns the saved model.
     ///
     /// Needs a `#[model(version)]` field (without one, concurrent read-modify-writes lose updates:
-    /// this refuses to run rather than pretend). `change` may run several times.
-    #[tracing::instrument(level = "debug", name = "orm.modify", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity))]
+    /// this refuses to run rather than pretend). `change` may run several times. For a change
+    /// that may refuse ("close only if open"), see [`Table::try_modify`].
     pub async fn modify<M: Model>(
         &self,
         key: impl IntoResult<Key>,
         max_attempts: u32,
         mut change: impl FnMut(&mut M) + Send,
     ) -> Result<M> {
+        self.try_modify(key, max_attempts, |model: &mut M| {
+            change(model);
+            Ok::<(), Error>(())
+        })
+        .await
+    }
+
+    /// [`Table::modify`] with a change that may refuse: when `change` returns an error, nothing
+    /// is written and that error is returned, decided on the model as read (strongly
+    /// consistent), with no second read. The write is conditional on the version read, so a
+    /// concurrent writer makes it read and decide again.
+    ///
+    /// `E` is the caller's error type; ORM errors (not found, conflicts after `max_attempts`,
+    /// backend errors) are converted into it with `From<Error>` (or use [`Error`] itself).
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use orm_core::prelude::*;
+    /// use orm_memory::MemoryBackend;
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Model, Serialize, Deserialize, Debug, Clone, PartialEq)]
+    /// #[model(entity = "Ticket", pk = "TICKET#{id}", sk = "TICKET")]
+    /// struct Ticket { id: u32, open: bool, #[model(version)] version: u64 }
+    ///
+    /// #[derive(Debug)]
+    /// enum ApiError { Conflict(&'static str), Orm(Error) }
+    /// impl From<Error> for ApiError {
+    ///     fn from(e: Error) -> Self { ApiError::Orm(e) }
+    /// }
+    ///
+    /// let table = Table::new(MemoryBackend::new(), "app");
+    /// table.create_table::<Ticket>().await?;
+    /// Ticket { id: 1, open: true, version: 0 }.create(&table).await?;
+    ///
+    /// // Close it only if it is open, else 409: one read, one conditional write.
+    /// let close = |t: &mut Ticket| {
+    ///     if !t.open {
+    ///         return Err(ApiError::Conflict("already closed"));
+    ///     }
+    ///     t.open = false;
+    ///     Ok(())
+    /// };
+    /// let closed = Ticket::try_modify(&table, Ticket::key(1u32), 5, close).await.unwrap();
+    /// assert_eq!((closed.open, closed.version), (false, 2));
+    /// let again = Ticket::try_modify(&table, Ticket::key(1u32), 5, close).await;
+    /// assert!(matches!(again, Err(ApiError::Conflict("already closed"))));
+    /// assert_eq!(Ticket::get(&table, Ticket::key(1u32)).await?.version, 2); // nothing written
+    /// # Ok::<(), Error>(()) }).unwrap();
+    /// ```
+    #[tracing::instrument(level = "debug", name = "orm.modify", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity))]
+    pub async fn try_modify<M: Model, E: From<Error>>(
+        &self,
+        key: impl IntoResult<Key>,
+        max_attempts: u32,
+        mut change: impl FnMut(&mut M) -> std::result::Result<(), E> + Send,
+    ) -> std::result::Result<M, E> {
         if M::schema().version.is_none() {
             return Err(Error::validation(format!(
                 "modify needs a #[model(version)] field on {}",
                 M::schema().entity
-            )));
+            ))
+            .into());
         }
         let key = key.into_result()?;
         let consistent = self.reconfigure(|c| c.consistent_reads = true);
@@ -317,7 +293,7 @@ impl Table {
         loop {
             attempt += 1;
             let mut model: M = consistent.get(key.clone()).await?;
-            change(&mut model);
+            change(&mut model)?;
             match self.save(&mut model).await {
                 Ok(()) => return Ok(model),
                 Err(Error::VersionConflict { .. }) if attempt < max_attempts.max(1) => {
@@ -325,7 +301,7 @@ impl Table {
                     let millis = rand::Rng::gen_range(&mut rand::thread_rng(), 0..=cap);
                     tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -335,7 +311,7 @@ impl Table {
     pub async fn get<M: Model>(&self, key: impl IntoResult<Key>) -> Result<M> {
         let key = key.into_result()?;
         match self.find_item::<M>(&key, None).await? {
-            Some(item) => self.from_raw_item(item),
+            Some(item) => self.layout().from_raw_item(item),
             None => Err(Error::NotFound {
                 entity: M::schema().entity.to_owned(),
                 key,
@@ -348,7 +324,7 @@ impl Table {
     pub async fn find<M: Model>(&self, key: impl IntoResult<Key>) -> Result<Option<M>> {
         let key = key.into_result()?;
         match self.find_item::<M>(&key, None).await? {
-            Some(item) => self.from_raw_item(item).map(Some),
+            Some(item) => self.layout().from_raw_item(item).map(Some),
             None => Ok(None),
         }
     }
@@ -362,7 +338,8 @@ impl Table {
             None => Ok(false),
             // The projection holds no key attributes: the message takes them from the key.
             Some(item) => self
-                .check_entity::<M>(&item.into_item(), &self.key_item::<M>(&key)?)
+                .layout()
+                .check_entity::<M>(&item.into_item(), &self.layout().key_item::<M>(&key)?)
                 .map(|()| true),
         }
     }
@@ -372,11 +349,9 @@ impl Table {
         key: &Key,
         projection: Option<Vec<Path>>,
     ) -> Result<Option<RawItem>> {
-        let request = GetItem {
-            consistent: self.config().consistent_reads,
-            projection,
-            ..GetItem::new(self.name(), self.key_item::<M>(key)?)
-        };
+        let request = GetItem::new(self.name(), self.layout().key_item::<M>(key)?)
+            .with_consistent(self.config().consistent_reads)
+            .with_projection(projection);
         self.backend().get_item(&request).await
     }
 
@@ -385,7 +360,7 @@ impl Table {
     #[tracing::instrument(level = "debug", name = "orm.delete", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity))]
     pub async fn delete<M: Model>(&self, model: &M) -> Result<()> {
         let version = model.version().unwrap_or(0);
-        let condition = WriteRules::<M>::of(self).delete(version);
+        let condition = WriteRules::<M>::of(self.layout()).delete(version);
         self.delete_with::<M>(model.primary_key()?, condition, version)
             .await
             .map(|_| ())
@@ -395,9 +370,14 @@ impl Table {
     #[tracing::instrument(level = "debug", name = "orm.delete_key", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity))]
     pub async fn delete_key<M: Model>(&self, key: impl IntoResult<Key>) -> Result<Option<M>> {
         let old = self
-            .delete_with::<M>(key.into_result()?, WriteRules::<M>::of(self).delete(0), 0)
+            .delete_with::<M>(
+                key.into_result()?,
+                WriteRules::<M>::of(self.layout()).delete(0),
+                0,
+            )
             .await?;
-        old.map(|item| self.from_stored_item(item)).transpose()
+        old.map(|item| self.layout().from_stored_item(item))
+            .transpose()
     }
 
     async fn delete_with<M: Model>(
@@ -406,15 +386,12 @@ impl Table {
         condition: Condition,
         version: u64,
     ) -> Result<Option<Item>> {
-        let request = DeleteItem {
-            condition: Some(condition),
-            return_values: ReturnValues::AllOld,
-            return_item_on_condition_failure: true,
-            ..DeleteItem::new(self.name(), self.key_item::<M>(&key)?)
-        };
-        self.backend()
-            .delete_item(&request)
-            .await
-            .map_err(|e| WriteRules::<M>::of(self).conflict(self, e, &key, &request.key, version))
+        let request = DeleteItem::new(self.name(), self.layout().key_item::<M>(&key)?)
+            .with_condition(condition)
+            .with_return_values(ReturnValues::AllOld)
+            .with_return_item_on_condition_failure(true);
+        self.backend().delete_item(&request).await.map_err(|e| {
+            WriteRules::<M>::of(self.layout()).conflict(e, &key, &request.key, version)
+        })
     }
 }

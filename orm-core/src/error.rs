@@ -396,6 +396,83 @@ impl Error {
         }
     }
 
+    /// [`Error::NotFound`]: no `entity` (a model's entity name, `Org::schema().entity`) at
+    /// `key`, for code of its own that finds nothing (a repository, an API handler).
+    ///
+    /// ```
+    /// use orm_core::{Error, Key, Model, Value};
+    ///
+    /// # #[derive(orm_core::Model, serde::Serialize, serde::Deserialize)]
+    /// # #[model(entity = "Org", pk = "ORG#{id}", sk = "ORG")]
+    /// # struct Org { id: String }
+    /// let key = Org::key("acme")?;
+    /// let e = Error::not_found(Org::schema().entity, key.clone());
+    /// assert!(matches!(&e, Error::NotFound { entity, key: k } if entity == "Org" && *k == key));
+    /// assert_eq!(e.to_string(), "Org not found: ORG#acme / ORG");
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn not_found(entity: impl Into<String>, key: Key) -> Error {
+        Error::NotFound {
+            entity: entity.into(),
+            key,
+        }
+    }
+
+    /// [`Error::AlreadyExists`]: an `entity` is stored at `key` already.
+    pub fn already_exists(entity: impl Into<String>, key: Key) -> Error {
+        Error::AlreadyExists {
+            entity: entity.into(),
+            key,
+        }
+    }
+
+    /// [`Error::ConditionFailed`] on `entity`, without a stored item: a precondition of the
+    /// caller's own did not hold.
+    pub fn condition_failed(entity: impl Into<String>) -> Error {
+        Error::ConditionFailed {
+            entity: Some(entity.into()),
+            item: None,
+        }
+    }
+
+    /// [`Error::VersionConflict`]: the `entity` at `key` is not at version `expected`.
+    pub fn version_conflict(entity: impl Into<String>, key: Key, expected: u64) -> Error {
+        Error::VersionConflict {
+            entity: entity.into(),
+            key,
+            expected: expected.to_string(),
+            item: None,
+        }
+    }
+
+    /// [`Error::Throttled`], for a backend (or a layer over one) that is throttled.
+    pub fn throttled(message: impl Into<String>) -> Error {
+        Error::Throttled {
+            message: message.into(),
+        }
+    }
+
+    /// [`Error::InvalidCursor`], saying why the cursor cannot be used.
+    pub fn invalid_cursor(reason: impl Into<String>) -> Error {
+        Error::InvalidCursor {
+            reason: reason.into(),
+        }
+    }
+
+    /// [`Error::TransactionCanceled`] with one reason per action (a backend, or a layer over
+    /// one, that cancels a transaction): build them with [`CancellationReason::new`].
+    pub fn transaction_canceled(reasons: Vec<CancellationReason>) -> Error {
+        Error::TransactionCanceled { reasons }
+    }
+
+    /// [`Error::TableNotFound`] for `table`, with no service error behind it.
+    pub fn table_not_found(table: impl Into<String>) -> Error {
+        Error::TableNotFound {
+            table: table.into(),
+            source: None,
+        }
+    }
+
     /// Shorthand for [`Error::Validation`].
     pub fn validation(message: impl Into<String>) -> Error {
         Error::Validation {
@@ -452,5 +529,53 @@ impl From<crate::number::NumberError> for Error {
         Error::Validation {
             message: e.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> Key {
+        Key::with_sort("ORG#acme", "ORG")
+    }
+
+    #[test]
+    fn constructors_build_the_variants_users_match_on() {
+        assert!(matches!(
+            Error::already_exists("Org", key()),
+            Error::AlreadyExists { entity, key: k } if entity == "Org" && k == key()
+        ));
+        let e = Error::condition_failed("Org");
+        assert!(
+            matches!(&e, Error::ConditionFailed { entity: Some(en), item: None } if en == "Org")
+        );
+        assert_eq!(e.to_string(), "condition failed on Org");
+        let e = Error::version_conflict("Org", key(), 3);
+        assert!(
+            matches!(&e, Error::VersionConflict { expected, item: None, .. } if expected == "3")
+        );
+        assert_eq!(
+            e.to_string(),
+            "version conflict on Org ORG#acme / ORG: expected version 3"
+        );
+        let e = Error::throttled("slow down");
+        assert!(e.is_retryable());
+        assert_eq!(e.to_string(), "throttled: slow down");
+        assert_eq!(
+            Error::invalid_cursor("expired").to_string(),
+            "invalid cursor: expired"
+        );
+        let e = Error::transaction_canceled(vec![
+            CancellationReason::new(0, CancellationCode::None),
+            CancellationReason::new(1, CancellationCode::ConditionalCheckFailed),
+        ]);
+        assert_eq!(
+            e.to_string(),
+            "transaction canceled: action 2: ConditionalCheckFailed"
+        );
+        assert!(!e.is_retryable());
+        let e = Error::table_not_found("app");
+        assert!(matches!(&e, Error::TableNotFound { table, source: None } if table == "app"));
     }
 }

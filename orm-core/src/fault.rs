@@ -218,11 +218,9 @@ impl BackendLayer for FaultInjection {
                 unprocessed_keys: held,
             });
         }
-        let sent = BatchGet {
-            consistent: request.consistent,
-            projection: request.projection.clone(),
-            ..BatchGet::new(request.table.clone(), sent)
-        };
+        let sent = BatchGet::new(request.table.clone(), sent)
+            .with_consistent(request.consistent)
+            .with_projection(request.projection.clone());
         let mut out = self.inner.batch_get(&sent).await?;
         out.unprocessed_keys.extend(held);
         Ok(out)

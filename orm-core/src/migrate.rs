@@ -63,15 +63,16 @@
 //! ```
 
 use crate::backend::{
-    DeleteItem, GetItem, PutItem, RawItem, ReturnValues, ScanRequest, TransactWrite,
-    TransactWriteAction, UpdateItem,
+    DeleteItem, GetItem, PutItem, RawItem, ScanRequest, TransactWrite, TransactWriteAction,
+    UpdateItem,
 };
 use crate::error::{CancellationCode, Error, Result};
 use crate::expr::{Condition, Path, Update};
 use crate::model::Model;
 use crate::serde_bridge::from_item;
-use crate::table::{describe_key, Table};
+use crate::table::Table;
 use crate::value::{Item, Value};
+use crate::write::{self, WriteRules};
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
@@ -307,22 +308,16 @@ impl<M: Model> Migration<M> {
         progress: &Mutex<Progress>,
         limiter: Option<&RateLimiter>,
     ) -> Result<()> {
-        let config = self.table.config();
         while position != Position::Done {
-            let request = ScanRequest {
-                table: self.table.name().to_owned(),
-                index: None,
-                filter: Some(Path::name(config.entity_attribute.clone()).eq(M::schema().entity)),
-                projection: None,
-                limit: Some(self.page_size),
-                exclusive_start_key: match &position {
+            let request = ScanRequest::new(self.table.name())
+                .with_filter(WriteRules::<M>::of(self.table.layout()).of_entity())
+                .with_limit(self.page_size)
+                .with_exclusive_start_key(match &position {
                     Position::After(key) => Some(key.clone()),
                     _ => None,
-                },
-                consistent: true,
-                segment: (self.segments > 1).then_some((segment, self.segments)),
-                count_only: false,
-            };
+                })
+                .with_consistent(true)
+                .with_segment((self.segments > 1).then_some((segment, self.segments)));
             let page = self
                 .with_retries(|| self.table.backend().scan(&request))
                 .await?
@@ -392,7 +387,7 @@ impl<M: Model> Migration<M> {
                         "migration `{}`: {} item {} kept changing; gave up after {} attempts",
                         self.name,
                         M::schema().entity,
-                        describe_key(self.table.config(), &stored),
+                        self.table.config().describe_key(&stored),
                         self.max_attempts
                     )))
                 }
@@ -406,9 +401,9 @@ impl<M: Model> Migration<M> {
     /// model writes them today, and the attributes the model does not know carried over.
     fn target_item(&self, stored: &Item) -> Result<Item> {
         let schema = M::schema();
-        let mut fields = self.table.upgraded_fields::<M>(stored.clone())?;
+        let mut fields = self.table.layout().upgraded_fields::<M>(stored.clone())?;
         let model: M = from_item(fields.clone())?;
-        let written = self.table.to_stored_item(&model)?;
+        let written = self.table.layout().to_stored_item(&model)?;
         for field in schema.fields {
             if !written.contains_key(field.attribute) {
                 fields.remove(field.attribute);
@@ -422,11 +417,8 @@ impl<M: Model> Migration<M> {
     fn unchanged(&self, stored: &Item, written: &[&String]) -> Condition {
         let schema = M::schema();
         let config = self.table.config();
-        let entity = Path::name(config.entity_attribute.clone()).eq(schema.entity);
-        let same = |name: &str| match stored.get(name) {
-            Some(v) => Path::name(name).eq(v.clone()),
-            None => Path::name(name).not_exists(),
-        };
+        let entity = WriteRules::<M>::of(self.table.layout()).of_entity();
+        let same = |name: &str| write::unchanged(Path::name(name), stored.get(name));
         // A versioned item changes its version on every ORM write: the version, the schema
         // version and what this write touches say it is unchanged. Otherwise every attribute.
         let checked: Vec<&str> = match schema.version {
@@ -472,14 +464,8 @@ impl<M: Model> Migration<M> {
                     written.push(name);
                 }
             }
-            let request = UpdateItem {
-                table: self.table.name().to_owned(),
-                key: old_key,
-                update,
-                condition: Some(self.unchanged(stored, &written)),
-                return_values: ReturnValues::None,
-                return_item_on_condition_failure: false,
-            };
+            let request = UpdateItem::new(self.table.name(), old_key, update)
+                .with_condition(self.unchanged(stored, &written));
             return match self
                 .with_retries(|| self.table.backend().update_item(&request))
                 .await
@@ -498,24 +484,19 @@ impl<M: Model> Migration<M> {
             ))));
         }
         self.table
+            .layout()
             .check_item_size(M::schema().entity, &target)
             .map_err(Conflict::Other)?;
-        let request = TransactWrite {
-            actions: vec![
-                TransactWriteAction::Put(PutItem {
-                    condition: Some(Path::name(config.partition_key.clone()).not_exists()),
-                    ..PutItem::new(self.table.name(), target)
-                }),
-                TransactWriteAction::Delete(DeleteItem {
-                    table: self.table.name().to_owned(),
-                    key: old_key,
-                    condition: Some(self.unchanged(stored, &[])),
-                    return_values: ReturnValues::None,
-                    return_item_on_condition_failure: false,
-                }),
-            ],
-            client_request_token: None,
-        };
+        let request = TransactWrite::new(vec![
+            TransactWriteAction::Put(
+                PutItem::new(self.table.name(), target)
+                    .with_condition(write::absent(self.table.layout())),
+            ),
+            TransactWriteAction::Delete(
+                DeleteItem::new(self.table.name(), old_key)
+                    .with_condition(self.unchanged(stored, &[])),
+            ),
+        ]);
         match self
             .with_retries(|| self.table.backend().transact_write(&request))
             .await
@@ -532,7 +513,7 @@ impl<M: Model> Migration<M> {
                 } else if failed(0) {
                     tracing::warn!(
                         migration = %self.name,
-                        old = %describe_key(config, stored),
+                        old = %config.describe_key(stored),
                         "the new key of the item holds another item already; left both alone"
                     );
                     Ok(Outcome::Blocked)
@@ -547,17 +528,12 @@ impl<M: Model> Migration<M> {
     /// The item at `stored`'s key now (strongly consistent), if it is still of entity `M`.
     async fn reread(&self, stored: &Item) -> Result<Option<Item>> {
         let config = self.table.config();
-        let request = GetItem {
-            table: self.table.name().to_owned(),
-            key: config.key_of(stored),
-            consistent: true,
-            projection: None,
-        };
+        let request = GetItem::new(self.table.name(), config.key_of(stored)).with_consistent(true);
         let item = self
             .with_retries(|| self.table.backend().get_item(&request))
             .await?
             .map(RawItem::into_item);
-        Ok(item.filter(|i| self.table.is_entity::<M>(i)))
+        Ok(item.filter(|i| self.table.layout().is_entity::<M>(i)))
     }
 
     /// Runs `call` again after retryable errors (throttling), with the table's batch backoff.
@@ -593,12 +569,8 @@ impl<M: Model> Migration<M> {
     }
 
     async fn load_checkpoint(&self, segment: u32) -> Result<Option<Item>> {
-        let request = GetItem {
-            table: self.table.name().to_owned(),
-            key: self.checkpoint_key(segment),
-            consistent: true,
-            projection: None,
-        };
+        let request =
+            GetItem::new(self.table.name(), self.checkpoint_key(segment)).with_consistent(true);
         let item = self
             .with_retries(|| self.table.backend().get_item(&request))
             .await?;
@@ -664,17 +636,10 @@ impl<M: Model> Migration<M> {
             .and_then(|item| Self::stored_segments(&item))
             .unwrap_or(0);
         for segment in 0..self.segments.max(stored) {
-            let request = DeleteItem {
-                table: self.table.name().to_owned(),
-                key: self.checkpoint_key(segment),
-                condition: Some(
-                    Path::name(self.table.config().entity_attribute.clone())
-                        .eq(CHECKPOINT_ENTITY)
-                        .or(Path::name(self.table.config().partition_key.clone()).not_exists()),
-                ),
-                return_values: ReturnValues::None,
-                return_item_on_condition_failure: false,
-            };
+            let request =
+                DeleteItem::new(self.table.name(), self.checkpoint_key(segment)).with_condition(
+                    write::absent_or_entity(self.table.layout(), CHECKPOINT_ENTITY),
+                );
             self.with_retries(|| self.table.backend().delete_item(&request))
                 .await?;
         }

@@ -182,12 +182,6 @@ pub trait Model: Serialize + DeserializeOwned + Send + Sync + 'static {
         let _ = version;
     }
 
-    /// Sets the `#[model(updated_at)]` field to `now`, and the `#[model(created_at)]` field too
-    /// when `creating` (no-op without such fields).
-    fn touch(&mut self, now: SystemTime, creating: bool) {
-        let _ = (now, creating);
-    }
-
     /// Upgrades the attributes of a stored item from schema version `from` to `from + 1`.
     ///
     /// Reads call it once per step, in order (`1 -> 2`, `2 -> 3`, ...), for items stored at a
@@ -228,5 +222,24 @@ pub trait Model: Serialize + DeserializeOwned + Send + Sync + 'static {
     fn updated_at_value(now: SystemTime) -> Result<Option<Value>> {
         let _ = now;
         Ok(None)
+    }
+
+    /// Sets the `#[model(created_at)]` field to `value`, the value a write stores (made by
+    /// [`Model::created_at_value`]), decoded as a read decodes the field: so the model a
+    /// caller holds after a write equals the one read back (a `DateTime` keeps the
+    /// microseconds the stored text has, not the nanoseconds of the clock). No-op without
+    /// such a field.
+    ///
+    /// The derive decodes through the field's `#[serde(with)]` / `deserialize_with`, if any.
+    fn set_created_at(&mut self, value: Value) -> Result<()> {
+        let _ = value;
+        Ok(())
+    }
+
+    /// Sets the `#[model(updated_at)]` field to `value`, the value a write stores, decoded as
+    /// a read decodes it (see [`Model::set_created_at`]). No-op without such a field.
+    fn set_updated_at(&mut self, value: Value) -> Result<()> {
+        let _ = value;
+        Ok(())
     }
 }

@@ -3,19 +3,21 @@
 //! The trait has its own module because it sits above all the operations it names: single-item
 //! writes and reads ([`crud`](crate::crud)), queries and scans ([`query`](crate::query)), updates
 //! ([`update`](crate::update)) and batches ([`batch`](crate::batch)). It only forwards to them
-//! (to [`Table`] and the builders), and no module of the crate depends on it.
+//! (to [`Table`] and the builders), and no module of the crate depends on it. Each operation
+//! is documented once, where it is written (the `Table` method or the builder); the methods
+//! here say in a line what they do and link there.
 
 use crate::error::Result;
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
-use crate::query::{Query, Scan};
+use crate::query::{NoPartition, Query, Scan};
 use crate::table::Table;
 use crate::update::UpdateBuilder;
 use std::future::Future;
 
 /// The model operations, available on every [`Model`]: `todo.create(&table)`,
 /// `Todo::get(&table, Todo::key(..))`, `Todo::query(&table)`, `Todo::update(&table, key)`,
-/// `Todo::batch_create(&table, &todos)`...
+/// `Todo::batch_create(&table, &mut todos)`...
 ///
 /// Implemented for every model; import it (or `orm_core::prelude::*`) to call these.
 /// Collections (made by [`collection!`](crate::collection)) are not models: they get `query`
@@ -43,7 +45,7 @@ use std::future::Future;
 /// let users = User::query(&table).partition(User::partition("alice")).all().await?;
 /// assert_eq!(users[0].name, "Al");
 ///
-/// User::batch_create(&table, &[User { id: "bob".into(), name: "Bob".into() }]).await?;
+/// User::batch_create(&table, &mut [User { id: "bob".into(), name: "Bob".into() }]).await?;
 /// assert_eq!(User::scan(&table).count().await?, 2);
 ///
 /// alice.delete(&table).await?;
@@ -73,7 +75,8 @@ pub trait ModelExt: Model + Sized {
         async move { table.save_changes(before, self).await }
     }
 
-    /// Reads the item at `key`; [`Error::NotFound`](crate::Error::NotFound) if absent.
+    /// Reads the item at `key`; [`Error::NotFound`](crate::Error::NotFound) if absent. See
+    /// [`Table::get`].
     fn get(
         table: &Table,
         key: impl IntoResult<Key> + Send,
@@ -81,7 +84,7 @@ pub trait ModelExt: Model + Sized {
         async move { table.get(key).await }
     }
 
-    /// Reads the item at `key`, if any.
+    /// Reads the item at `key`, if any. See [`Table::find`].
     fn find(
         table: &Table,
         key: impl IntoResult<Key> + Send,
@@ -89,7 +92,7 @@ pub trait ModelExt: Model + Sized {
         async move { table.find(key).await }
     }
 
-    /// Whether an item exists at `key`.
+    /// Whether an item exists at `key`. See [`Table::exists`].
     fn exists(
         table: &Table,
         key: impl IntoResult<Key> + Send,
@@ -107,12 +110,23 @@ pub trait ModelExt: Model + Sized {
         async move { table.modify(key, max_attempts, change).await }
     }
 
+    /// Read-modify-write whose change may refuse (returns `Err`), writing nothing then. See
+    /// [`Table::try_modify`].
+    fn try_modify<E: From<crate::Error> + Send>(
+        table: &Table,
+        key: impl IntoResult<Key> + Send,
+        max_attempts: u32,
+        change: impl FnMut(&mut Self) -> std::result::Result<(), E> + Send,
+    ) -> impl Future<Output = std::result::Result<Self, E>> + Send {
+        async move { table.try_modify(key, max_attempts, change).await }
+    }
+
     /// Deletes this model's item. See [`Table::delete`].
     fn delete(&self, table: &Table) -> impl Future<Output = Result<()>> + Send {
         async move { table.delete(self).await }
     }
 
-    /// Deletes the item at `key`, returning it if it existed.
+    /// Deletes the item at `key`, returning it if it existed. See [`Table::delete_key`].
     fn delete_key(
         table: &Table,
         key: impl IntoResult<Key> + Send,
@@ -120,8 +134,9 @@ pub trait ModelExt: Model + Sized {
         async move { table.delete_key(key).await }
     }
 
-    /// A query decoding into `Self`. See [`Query`].
-    fn query(table: &Table) -> Query<Self> {
+    /// A query decoding into `Self`; it runs once [`partition`](crate::query::Builder::partition)
+    /// is set. See [`Query`].
+    fn query(table: &Table) -> Query<Self, NoPartition> {
         Query::new(table)
     }
 
@@ -136,7 +151,7 @@ pub trait ModelExt: Model + Sized {
     }
 
     /// See [`Table::batch_create`].
-    fn batch_create(table: &Table, models: &[Self]) -> impl Future<Output = Result<()>> + Send {
+    fn batch_create(table: &Table, models: &mut [Self]) -> impl Future<Output = Result<()>> + Send {
         table.batch_create(models)
     }
 

@@ -37,29 +37,46 @@ use crate::backend::{
     TransactWrite, TransactWriteAction,
 };
 use crate::error::{Error, Result};
-use crate::expr::Condition;
+use crate::expr::{Condition, Path};
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
-use crate::table::{describe_key, Table};
+use crate::table::Table;
 use crate::update::UpdateBuilder;
 use crate::value::{Item, Value};
-use crate::write::{self, Stamp, WriteRules};
+use crate::write::{self, Stamp, Stamps, WriteRules};
 use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::time::SystemTime;
 
-type Pending = Pin<Box<dyn Future<Output = Result<TransactWriteAction>> + Send>>;
+/// One action as built: the request, and the `created_at` its item holds once the
+/// transaction commits, when the action is a `put` that keeps a stored one (read first).
+struct Built {
+    action: TransactWriteAction,
+    created_at: Option<Value>,
+}
+
+type Pending = Pin<Box<dyn Future<Output = Result<Built>> + Send>>;
+
+/// What a committed transaction does to the model behind one action: its new version and
+/// stamps. Called with the `created_at` of [`Built`].
+type Finish<'m> = Box<dyn FnOnce(Option<Value>) -> Result<()> + Send + 'm>;
 
 /// A write transaction being built; [`WriteTransaction::commit`] sends it.
-pub struct WriteTransaction {
+///
+/// The models of `create` and `put` are borrowed mutably until the commit, which gives them
+/// their new version and stamps, so that each equals its stored item afterwards, as after
+/// [`Table::create`] and [`Table::save`].
+pub struct WriteTransaction<'m> {
     table: Table,
     actions: Vec<Pending>,
+    /// One entry per action: what the commit does to its model, if it has one.
+    finish: Vec<Option<Finish<'m>>>,
     token: Option<String>,
 }
 
-impl std::fmt::Debug for WriteTransaction {
+impl std::fmt::Debug for WriteTransaction<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WriteTransaction")
             .field("table", &self.table.name())
@@ -71,10 +88,11 @@ impl std::fmt::Debug for WriteTransaction {
 
 impl Table {
     /// Starts a write transaction on this table.
-    pub fn transaction(&self) -> WriteTransaction {
+    pub fn transaction<'m>(&self) -> WriteTransaction<'m> {
         WriteTransaction {
             table: self.clone(),
             actions: Vec::new(),
+            finish: Vec::new(),
             token: None,
         }
     }
@@ -89,9 +107,17 @@ impl Table {
     }
 }
 
-impl WriteTransaction {
-    fn push(mut self, action: Result<TransactWriteAction>) -> Self {
-        self.actions.push(Box::pin(async move { action }));
+impl<'m> WriteTransaction<'m> {
+    fn push(self, action: Result<TransactWriteAction>) -> Self {
+        self.push_built(action.map(|action| Built {
+            action,
+            created_at: None,
+        }))
+    }
+
+    fn push_built(mut self, built: Result<Built>) -> Self {
+        self.actions.push(Box::pin(async move { built }));
+        self.finish.push(None);
         self
     }
 
@@ -100,57 +126,149 @@ impl WriteTransaction {
         &self,
         model: &M,
         stamp: Stamp,
-        now: SystemTime,
+        stamps: &Stamps,
         condition: Condition,
-    ) -> Result<TransactWriteAction> {
-        let mut item = self.table.to_stored_item(model)?;
-        write::stamp::<M>(&mut item, stamp, now)?;
-        Ok(TransactWriteAction::Put(PutItem {
-            condition: Some(condition),
-            return_item_on_condition_failure: true,
-            ..PutItem::new(self.table.name(), item)
-        }))
+    ) -> Result<PutItem> {
+        let mut item = self.table.layout().to_stored_item(model)?;
+        write::stamp::<M>(&mut item, stamp, stamps)?;
+        Ok(PutItem::new(self.table.name(), item)
+            .with_condition(condition)
+            .with_return_item_on_condition_failure(true))
     }
 
-    /// Creates a new item (fails the transaction if the key is taken). Versioned models are
-    /// written with version 1.
-    pub fn create<M: Model>(self, model: &M) -> Self {
-        let condition = WriteRules::<M>::of(&self.table).absent();
-        let action = self.put_action(model, Stamp::Create, SystemTime::now(), condition);
-        self.push(action)
-    }
-
-    /// Stores a model (upsert). Versioned models must match the stored version, which is bumped
-    /// (the in-memory model keeps its old version: re-read it after the commit).
-    pub fn put<M: Model>(self, model: &M) -> Self {
-        let version = model.version().unwrap_or(0);
-        let condition = WriteRules::<M>::of(&self.table).replace(version);
-        let now = SystemTime::now();
-        let action = self
-            .put_action(model, Stamp::Replace { version }, now, condition)
-            .and_then(|action| match action {
-                // Keep a stored created_at: write as an update, like `save`.
-                TransactWriteAction::Put(p) if M::schema().created_at.is_some() => {
-                    let mut update = self.table.upsert_request::<M>(p.item, p.condition, now)?;
-                    update.return_values = ReturnValues::None;
-                    Ok(TransactWriteAction::Update(update))
+    /// Creates a new item (fails the transaction if the key is taken), stamped as
+    /// [`Table::create`] stamps it. The model gets its stamps now and, once the transaction
+    /// commits, version 1 (for `#[model(version)]`).
+    pub fn create<M: Model>(self, model: &'m mut M) -> Self {
+        let condition = WriteRules::<M>::of(self.table.layout()).absent();
+        let action = Stamps::at::<M>(SystemTime::now()).and_then(|stamps| {
+            stamps.set_on(model, Stamp::Create)?;
+            self.put_action(&*model, Stamp::Create, &stamps, condition)
+        });
+        let built = action.is_ok();
+        let mut tx = self.push(action.map(TransactWriteAction::Put));
+        if built {
+            tx.finish_last(move |_| {
+                if M::schema().version.is_some() {
+                    model.set_version(1);
                 }
-                other => Ok(other),
+                Ok(())
             });
-        self.push(action)
+        }
+        tx
+    }
+
+    /// Stores a model (upsert), as [`Table::save`] does: versioned models must match the stored
+    /// version, which is bumped; `updated_at` is set; a stored `created_at` is kept. Once the
+    /// transaction commits, the model holds the new version, `updated_at` and the stored
+    /// `created_at`.
+    ///
+    /// A transaction returns no items, so for a model with `#[model(created_at)]` that may
+    /// already be stored (unversioned, or a version above 0) the stored `created_at` is read
+    /// first (one strongly consistent read of that attribute), and the put is conditional on
+    /// it being unchanged: an item deleted and created again in between cancels the
+    /// transaction rather than hand back a wrong `created_at`.
+    pub fn put<M: Model>(self, model: &'m mut M) -> Self {
+        let schema = M::schema();
+        let version = model.version().unwrap_or(0);
+        let condition = WriteRules::<M>::of(self.table.layout()).replace(version);
+        let stamp = Stamp::Replace { version };
+        let next = match schema.version {
+            Some(_) => write::next_version::<M>(version).map(Some),
+            None => Ok(None),
+        };
+        let built = next.and_then(|next| {
+            let stamps = Stamps::at::<M>(SystemTime::now())?;
+            stamps.set_on(model, stamp)?;
+            let put = self.put_action(&*model, stamp, &stamps, condition)?;
+            Ok((next, stamps, put))
+        });
+        let (next, stamps, put) = match built {
+            Ok(built) => built,
+            Err(e) => return self.push(Err(e)),
+        };
+        let Some(created_attr) = schema.created_at else {
+            let tx = self.push(Ok(TransactWriteAction::Put(put)));
+            return tx.finishing(move |_| {
+                if let Some(next) = next {
+                    model.set_version(next);
+                }
+                Ok(())
+            });
+        };
+        // Keep a stored created_at: write as an update, like `save`.
+        let table = self.table.clone();
+        // Version 0 requires the key free: the item gets the new created_at.
+        let known = (schema.version.is_some() && version == 0).then(|| stamps.created_at.clone());
+        let pending: Pending = Box::pin(async move {
+            let mut update = table.upsert_request::<M>(put.item, put.condition, &stamps)?;
+            update.return_values = ReturnValues::None;
+            let created_at = match known {
+                Some(created_at) => created_at,
+                None => {
+                    let stored = stored_attribute(&table, &update.key, created_attr).await?;
+                    let unchanged = write::unchanged(Path::name(created_attr), stored.as_ref());
+                    update.condition = Condition::and_opt(update.condition.take(), Some(unchanged));
+                    stored.or_else(|| stamps.created_at.clone())
+                }
+            };
+            Ok(Built {
+                action: TransactWriteAction::Update(update),
+                created_at,
+            })
+        });
+        let mut tx = self;
+        tx.actions.push(pending);
+        tx.finish.push(None);
+        tx.finishing(move |created_at| {
+            if let Some(next) = next {
+                model.set_version(next);
+            }
+            match created_at {
+                Some(v) => model.set_created_at(v),
+                None => Ok(()),
+            }
+        })
+    }
+
+    /// Sets what the commit does to the model of the last action added.
+    fn finishing(mut self, finish: impl FnOnce(Option<Value>) -> Result<()> + Send + 'm) -> Self {
+        self.finish_last(finish);
+        self
+    }
+
+    fn finish_last(&mut self, finish: impl FnOnce(Option<Value>) -> Result<()> + Send + 'm) {
+        if let Some(slot) = self.finish.last_mut() {
+            *slot = Some(Box::new(finish));
+        }
     }
 
     /// Applies an update built with `M::update(&table, key)`.
     pub fn update<M: Model>(mut self, update: UpdateBuilder<M>) -> Self {
-        self.actions.push(Box::pin(async move {
-            update.build().await.map(TransactWriteAction::Update)
-        }));
+        self.add_update(update);
         self
+    }
+
+    /// [`WriteTransaction::update`] on a borrowed transaction (for actions added by code that
+    /// holds `&mut WriteTransaction`, such as [`Sequence::next_in`](crate::sequence::Sequence::next_in)).
+    pub(crate) fn add_update<M: Model>(&mut self, update: UpdateBuilder<M>) {
+        self.actions.push(Box::pin(async move {
+            update.build().await.map(|update| Built {
+                action: TransactWriteAction::Update(update),
+                created_at: None,
+            })
+        }));
+        self.finish.push(None);
+    }
+
+    /// The table this transaction writes to.
+    pub(crate) fn table(&self) -> &Table {
+        &self.table
     }
 
     /// Deletes the item at `key` (of entity `M`, or absent).
     pub fn delete<M: Model>(self, key: impl IntoResult<Key>) -> Self {
-        let condition = WriteRules::<M>::of(&self.table).absent_or_entity();
+        let condition = WriteRules::<M>::of(self.table.layout()).absent_or_entity();
         self.delete_if::<M>(key, condition)
     }
 
@@ -158,15 +276,13 @@ impl WriteTransaction {
     pub fn delete_if<M: Model>(self, key: impl IntoResult<Key>, condition: Condition) -> Self {
         let action = key
             .into_result()
-            .and_then(|k| self.table.key_item::<M>(&k))
+            .and_then(|k| self.table.layout().key_item::<M>(&k))
             .map(|key| {
-                TransactWriteAction::Delete(DeleteItem {
-                    table: self.table.name().to_owned(),
-                    key,
-                    condition: Some(condition),
-                    return_values: ReturnValues::None,
-                    return_item_on_condition_failure: true,
-                })
+                TransactWriteAction::Delete(
+                    DeleteItem::new(self.table.name(), key)
+                        .with_condition(condition)
+                        .with_return_item_on_condition_failure(true),
+                )
             });
         self.push(action)
     }
@@ -175,16 +291,22 @@ impl WriteTransaction {
     pub fn check<M: Model>(self, key: impl IntoResult<Key>, condition: Condition) -> Self {
         let action = key
             .into_result()
-            .and_then(|k| self.table.key_item::<M>(&k))
+            .and_then(|k| self.table.layout().key_item::<M>(&k))
             .map(|key| {
-                TransactWriteAction::ConditionCheck(ConditionCheck {
-                    table: self.table.name().to_owned(),
-                    key,
-                    condition,
-                    return_item_on_condition_failure: true,
-                })
+                TransactWriteAction::ConditionCheck(
+                    ConditionCheck::new(self.table.name(), key, condition)
+                        .with_return_item_on_condition_failure(true),
+                )
             });
         self.push(action)
+    }
+
+    /// Requires an item of `M` to be stored at `key`, writing nothing: the transaction is
+    /// canceled (its reason for this action `ConditionalCheckFailed`) when the key is free or
+    /// holds another entity. For "the parent exists" while creating a child.
+    pub fn check_exists<M: Model>(self, key: impl IntoResult<Key>) -> Self {
+        let condition = WriteRules::<M>::of(self.table.layout()).of_entity();
+        self.check::<M>(key, condition)
     }
 
     /// Adds a raw backend action.
@@ -199,15 +321,26 @@ impl WriteTransaction {
     }
 
     /// Builds and validates the request: 1 to 100 actions, at most 4 MB, one action per item.
-    /// Errors name the offending action (1-based).
+    /// Errors name the offending action (1-based). The models of `create` and `put` keep
+    /// their old version: only [`WriteTransaction::commit`] gives them the new one.
     pub async fn build(self) -> Result<TransactWrite> {
+        self.build_with_models().await.map(|(request, _)| request)
+    }
+
+    /// [`WriteTransaction::build`], also returning what the commit does to each action's model
+    /// (with the `created_at` it gets).
+    async fn build_with_models(self) -> Result<(TransactWrite, Vec<(Finish<'m>, Option<Value>)>)> {
         let limits = self.table.capabilities().limits.clone();
         let mut actions = Vec::with_capacity(self.actions.len());
-        for (i, pending) in self.actions.into_iter().enumerate() {
-            let action = pending
+        let mut models = Vec::new();
+        for (i, (pending, finish)) in self.actions.into_iter().zip(self.finish).enumerate() {
+            let built = pending
                 .await
                 .map_err(|e| Error::validation(format!("transaction action {}: {e}", i + 1)))?;
-            actions.push(action);
+            actions.push(built.action);
+            if let Some(finish) = finish {
+                models.push((finish, built.created_at));
+            }
         }
         if actions.is_empty() || actions.len() > limits.max_transaction_actions {
             return Err(Error::validation(format!(
@@ -231,7 +364,7 @@ impl WriteTransaction {
                     "transaction actions {} and {} both touch {}; one action per item",
                     first + 1,
                     i + 1,
-                    describe_key(config, &key)
+                    config.describe_key(&key)
                 )));
             }
             if let TransactWriteAction::Put(p) = a {
@@ -252,20 +385,38 @@ impl WriteTransaction {
                 limits.max_transaction_bytes
             )));
         }
-        Ok(TransactWrite {
-            actions,
+        let request = TransactWrite {
             client_request_token: self.token,
-        })
+            ..TransactWrite::new(actions)
+        };
+        Ok((request, models))
     }
 
     /// Sends the transaction. A failed condition cancels all of it:
     /// [`Error::TransactionCanceled`] has one reason per action, in order.
+    ///
+    /// Once it commits, the models of `create` and `put` hold what was stored: the new version,
+    /// `updated_at`, and `created_at` (set by a create, kept by a put).
     #[tracing::instrument(level = "debug", name = "orm.transaction", skip_all, fields(aws.dynamodb.table_names = %self.table.name(), db.operation.batch.size = self.actions.len() as i64))]
     pub async fn commit(self) -> Result<()> {
         let table = self.table.clone();
-        let request = self.build().await?;
-        table.backend().transact_write(&request).await
+        let (request, models) = self.build_with_models().await?;
+        table.backend().transact_write(&request).await?;
+        for (finish, created_at) in models {
+            finish(created_at)?;
+        }
+        Ok(())
     }
+}
+
+/// The attribute `name` of the item at `key` (a strongly consistent read of it alone); `None`
+/// when the item or the attribute is absent.
+async fn stored_attribute(table: &Table, key: &Item, name: &str) -> Result<Option<Value>> {
+    let request = GetItem::new(table.name(), key.clone())
+        .with_consistent(true)
+        .with_projection(vec![Path::name(name)]);
+    let item = table.backend().get_item(&request).await?;
+    Ok(item.and_then(|item| item.get(name).map(std::borrow::Cow::into_owned)))
 }
 
 /// A handle on one read of a [`ReadTransaction`], to take its result.
@@ -286,21 +437,16 @@ pub struct ReadTransaction {
 impl ReadTransaction {
     /// Adds a read of the `M` at `key`; take its result from the output with the handle.
     pub fn get<M: Model>(&mut self, key: impl IntoResult<Key>) -> Handle<M> {
-        match key.into_result().and_then(|k| self.table.key_item::<M>(&k)) {
-            Ok(key) => self.gets.push(GetItem {
-                table: self.table.name().to_owned(),
-                key,
-                consistent: true,
-                projection: None,
-            }),
+        match key
+            .into_result()
+            .and_then(|k| self.table.layout().key_item::<M>(&k))
+        {
+            Ok(key) => self
+                .gets
+                .push(GetItem::new(self.table.name(), key).with_consistent(true)),
             Err(e) => {
                 self.error.get_or_insert(e);
-                self.gets.push(GetItem {
-                    table: String::new(),
-                    key: Item::new(),
-                    consistent: true,
-                    projection: None,
-                });
+                self.gets.push(GetItem::default());
             }
         }
         Handle {
@@ -348,6 +494,7 @@ impl ReadOutput {
             .get_mut(handle.index)
             .and_then(Option::take)
             .ok_or_else(|| Error::validation("handle already taken or from another read"))?;
-        item.map(|i| self.table.from_raw_item(i)).transpose()
+        item.map(|i| self.table.layout().from_raw_item(i))
+            .transpose()
     }
 }

@@ -22,7 +22,7 @@ use crate::model::Model;
 use crate::serde_bridge::to_value;
 use crate::table::{Table, TableConfig};
 use crate::value::{Item, Value};
-use crate::write::{self, WriteRules};
+use crate::write::{self, Stamps, WriteRules};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::future::{Future, IntoFuture};
@@ -237,7 +237,7 @@ impl<M: Model> UpdateBuilder<M> {
             return Err(e);
         }
         let key = self.key?;
-        let key_item = self.table.key_item::<M>(&key)?;
+        let key_item = self.table.layout().key_item::<M>(&key)?;
         let mut update = self.update;
         let touched: BTreeSet<String> = update
             .actions
@@ -248,14 +248,14 @@ impl<M: Model> UpdateBuilder<M> {
         let index_guard =
             recompute_index_keys::<M>(&self.table, &key, &touched, &mut update).await?;
         let version_guard = write::stamp_update::<M>(
-            self.table.config(),
+            self.table.layout(),
             &mut update,
             &touched,
             self.upsert,
             self.expect_version,
-            SystemTime::now(),
+            &Stamps::at::<M>(SystemTime::now())?,
         )?;
-        let rules = WriteRules::<M>::of(&self.table);
+        let rules = WriteRules::<M>::of(self.table.layout());
         let existence = if self.upsert {
             rules.absent().or(rules.of_current_schema())
         } else {
@@ -266,12 +266,10 @@ impl<M: Model> UpdateBuilder<M> {
             .flatten()
             .fold(existence, Condition::and);
         update.validate()?;
-        let request = UpdateItem {
-            condition: Some(condition),
-            return_values: self.return_values,
-            return_item_on_condition_failure: true,
-            ..UpdateItem::new(self.table.name(), key_item, update)
-        };
+        let request = UpdateItem::new(self.table.name(), key_item, update)
+            .with_condition(condition)
+            .with_return_values(self.return_values)
+            .with_return_item_on_condition_failure(true);
         Ok((key, request))
     }
 
@@ -283,32 +281,12 @@ impl<M: Model> UpdateBuilder<M> {
         let upsert = self.upsert;
         let (key, request) = self.build_for_key().await?;
         let key_item = request.key.clone();
-        match table.backend().update_item(&request).await {
-            Ok(item) => Ok(item),
-            Err(Error::ConditionFailed { item, .. }) => {
-                let schema = M::schema();
-                Err(match item {
-                    None if !upsert => Error::NotFound {
-                        entity: schema.entity.to_owned(),
-                        key,
-                    },
-                    // Another entity's item at the key, or the caller's condition failed.
-                    Some(stored) => table
-                        .check_entity::<M>(&stored, &key_item)
-                        .and_then(|()| table.check_schema_version::<M>(&stored, &key_item))
-                        .err()
-                        .unwrap_or_else(|| Error::ConditionFailed {
-                            entity: Some(schema.entity.to_owned()),
-                            item: Some(stored),
-                        }),
-                    None => Error::ConditionFailed {
-                        entity: Some(schema.entity.to_owned()),
-                        item: None,
-                    },
-                })
-            }
-            Err(e) => Err(e),
-        }
+        table.backend().update_item(&request).await.map_err(|e| {
+            WriteRules::<M>::of(table.layout()).partial_conflict(
+                e, &key, &key_item, None, // an update expects no version of its own
+                !upsert,
+            )
+        })
     }
 
     /// Sends the update; returns the model as asked by `returning_new` / `returning_old`
@@ -325,7 +303,7 @@ impl<M: Model> UpdateBuilder<M> {
         }
         let table = self.table.clone();
         let item = self.send_raw().await?;
-        item.map(|i| table.from_stored_item(i)).transpose()
+        item.map(|i| table.layout().from_stored_item(i)).transpose()
     }
 }
 
@@ -443,13 +421,10 @@ async fn recompute_index_keys<M: Model>(
             entity: schema.entity.to_owned(),
             key: key.clone(),
         })
-        .and_then(|m| table.to_stored_item(&m))?;
+        .and_then(|m| table.layout().to_stored_item(&m))?;
     let guard = index_fields
         .iter()
-        .map(|attr| match current.get(*attr) {
-            Some(v) => Path::name(*attr).eq(v.clone()),
-            None => Path::name(*attr).not_exists(),
-        })
+        .map(|attr| write::unchanged(Path::name(*attr), current.get(*attr)))
         .reduce(Condition::and);
     for action in &update.actions {
         let root = action.path().root();
@@ -471,7 +446,7 @@ async fn recompute_index_keys<M: Model>(
             }
         }
     }
-    let model: M = table.from_stored_item(current)?;
+    let model: M = table.layout().from_stored_item(current)?;
     for index in affected {
         let pk_attr = config.index_partition_key(index.name);
         let sk_attr = config.index_sort_key(index.name);

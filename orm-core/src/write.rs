@@ -5,18 +5,23 @@
 //!
 //! - **Conditions** ([`WriteRules`]): a create needs the key free; a write to an existing item
 //!   needs it to be of the model's entity (and, for partial writes, at the model's schema
-//!   version); a versioned model's write needs the stored version to be the one it read.
-//! - **Stamps** ([`stamp`]): the attributes the ORM itself writes on an item: the version
-//!   (1 on insert, one more on each replacement), `#[model(created_at)]` on insert and
-//!   `#[model(updated_at)]` on every write.
-//! - **Errors** ([`WriteRules::conflict`]): a failed condition becomes the precise error: the key
-//!   holds another entity ([`Error::EntityMismatch`]) or another version
-//!   ([`Error::VersionConflict`]).
+//!   version); a versioned model's write needs the stored version to be the one it read
+//!   ([`WriteRules::version_is`]); a write that must not overwrite another writer's change
+//!   needs each attribute it read to hold what it read ([`unchanged`]).
+//! - **Stamps** ([`Stamps`], [`stamp`], [`stamp_update`], [`upsert`]): the attributes the ORM
+//!   itself writes on an item: the version (1 on insert, one more on each write),
+//!   `#[model(created_at)]` on insert (and only if absent on an upsert) and
+//!   `#[model(updated_at)]` on every write; the same values are set on the model the caller
+//!   holds.
+//! - **Errors** ([`WriteRules::conflict`] for whole items, [`WriteRules::partial_conflict`] for
+//!   updates): a failed condition becomes the precise error: the key holds another entity
+//!   ([`Error::EntityMismatch`]), an older schema version ([`Error::SchemaVersion`]), another
+//!   version ([`Error::VersionConflict`]), or nothing ([`Error::NotFound`]).
 
 use crate::error::{Error, Result};
 use crate::expr::{Condition, Path, SetValue, Update};
 use crate::model::Model;
-use crate::table::{Table, TableConfig};
+use crate::table::Layout;
 use crate::value::{Item, Key, Value};
 use std::collections::BTreeSet;
 use std::marker::PhantomData;
@@ -35,12 +40,52 @@ pub(crate) enum Stamp {
     },
 }
 
-/// Writes the ORM's own attributes of `M` for `stamp` into `item`; returns the version written
-/// (`None` for a model without `#[model(version)]`).
+/// The stamp values of one write, computed once for its instant: [`stamp`] writes them into
+/// the item, and [`Stamps::set_on`] sets them on the model the caller holds (decoded as a read
+/// decodes them), so that the model after the write equals the model read back.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Stamps {
+    /// The `#[model(created_at)]` value (`None` without such a field).
+    pub(crate) created_at: Option<Value>,
+    /// The `#[model(updated_at)]` value (`None` without such a field).
+    pub(crate) updated_at: Option<Value>,
+}
+
+impl Stamps {
+    /// The stamp values of `M` for the instant `now`.
+    pub(crate) fn at<M: Model>(now: SystemTime) -> Result<Stamps> {
+        let schema = M::schema();
+        Ok(Stamps {
+            created_at: match schema.created_at {
+                Some(_) => M::created_at_value(now)?,
+                None => None,
+            },
+            updated_at: match schema.updated_at {
+                Some(_) => M::updated_at_value(now)?,
+                None => None,
+            },
+        })
+    }
+
+    /// Sets `model`'s stamp fields to the values a write of kind `stamp` stores: `created_at`
+    /// on a create, `updated_at` on every write.
+    pub(crate) fn set_on<M: Model>(&self, model: &mut M, stamp: Stamp) -> Result<()> {
+        if let (Stamp::Create, Some(v)) = (stamp, &self.created_at) {
+            model.set_created_at(v.clone())?;
+        }
+        if let Some(v) = &self.updated_at {
+            model.set_updated_at(v.clone())?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes the ORM's own attributes of `M` for `stamp` into `item`, with the values `stamps`;
+/// returns the version written (`None` for a model without `#[model(version)]`).
 pub(crate) fn stamp<M: Model>(
     item: &mut Item,
     stamp: Stamp,
-    now: SystemTime,
+    stamps: &Stamps,
 ) -> Result<Option<u64>> {
     let schema = M::schema();
     let version = match (schema.version, stamp) {
@@ -56,12 +101,12 @@ pub(crate) fn stamp<M: Model>(
         }
     };
     if stamp == Stamp::Create {
-        if let (Some(attr), Some(v)) = (schema.created_at, M::created_at_value(now)?) {
-            item.insert(attr.to_owned(), v);
+        if let (Some(attr), Some(v)) = (schema.created_at, &stamps.created_at) {
+            item.insert(attr.to_owned(), v.clone());
         }
     }
-    if let (Some(attr), Some(v)) = (schema.updated_at, M::updated_at_value(now)?) {
-        item.insert(attr.to_owned(), v);
+    if let (Some(attr), Some(v)) = (schema.updated_at, &stamps.updated_at) {
+        item.insert(attr.to_owned(), v.clone());
     }
     Ok(version)
 }
@@ -74,12 +119,12 @@ pub(crate) fn stamp<M: Model>(
 /// `touched` are the top-level attributes the update writes. Writing `created_at` is an error
 /// (the ORM sets it once), and so is expecting a version of a model without one.
 pub(crate) fn stamp_update<M: Model>(
-    config: &TableConfig,
+    layout: &Layout,
     update: &mut Update,
     touched: &BTreeSet<String>,
     upsert: bool,
     expect_version: Option<u64>,
-    now: SystemTime,
+    stamps: &Stamps,
 ) -> Result<Option<Condition>> {
     let schema = M::schema();
     let mut stamped = std::mem::take(update);
@@ -88,7 +133,7 @@ pub(crate) fn stamp_update<M: Model>(
             if !touched.contains(v) {
                 stamped = stamped.add(Path::name(v), 1u64);
             }
-            expected.map(|e| Path::name(v).eq(e))
+            expected.and_then(|e| WriteRules::<M>::of(layout).version_is(e))
         }
         (None, Some(_)) => {
             return Err(Error::validation(format!(
@@ -105,33 +150,111 @@ pub(crate) fn stamp_update<M: Model>(
                 schema.entity
             )));
         }
-        if upsert {
-            if let Some(v) = M::created_at_value(now)? {
-                stamped = stamped.set_expr(
-                    Path::name(attr),
-                    SetValue::if_not_exists(Path::name(attr), v),
-                );
-            }
+        if let (true, Some(v)) = (upsert, &stamps.created_at) {
+            stamped = set_created_at(stamped, attr, v.clone());
         }
     }
-    if let Some(attr) = schema.updated_at {
+    if let (Some(attr), Some(v)) = (schema.updated_at, &stamps.updated_at) {
         if !touched.contains(attr) {
-            if let Some(v) = M::updated_at_value(now)? {
-                stamped = stamped.set(Path::name(attr), v);
-            }
+            stamped = stamped.set(Path::name(attr), v.clone());
         }
     }
     if upsert {
         if schema.schema_version > 1 {
             stamped = stamped.set(
-                Path::name(config.schema_attribute.clone()),
+                Path::name(layout.config().schema_attribute.clone()),
                 schema.schema_version,
             );
         }
-        stamped = stamped.set(Path::name(config.entity_attribute.clone()), schema.entity);
+        stamped = stamped.set(
+            Path::name(layout.config().entity_attribute.clone()),
+            schema.entity,
+        );
     }
     *update = stamped;
     Ok(guard)
+}
+
+/// `SET created_at = if_not_exists(created_at, value)`: the `#[model(created_at)]` stamp of
+/// every write that may create the item without knowing whether it does (an upsert), so a
+/// stored `created_at` is never overwritten.
+fn set_created_at(update: Update, attr: &str, value: Value) -> Update {
+    update.set_expr(
+        Path::name(attr),
+        SetValue::if_not_exists(Path::name(attr), value),
+    )
+}
+
+/// The update that stores `item` (a whole stored item of `M`, key included) at its key while
+/// keeping a stored `created_at`: the upsert of `save` and of a transaction's `put`. It SETs
+/// every attribute but the key and `created_at`, sets `created_at` only if absent (to the
+/// stamp, or to the item's own value for a model without a `created_at_value`), and REMOVEs
+/// the fields the model leaves out (`None`) and the keys of sparse indexes it is not in.
+/// Returns the key item and the update.
+pub(crate) fn upsert<M: Model>(
+    layout: &Layout,
+    mut item: Item,
+    stamps: &Stamps,
+) -> Result<(Item, Update)> {
+    let schema = M::schema();
+    let config = layout.config();
+    let key = layout.key_item::<M>(&Key {
+        partition: item
+            .remove(&config.partition_key)
+            .ok_or_else(|| Error::validation("stored item has no partition key"))?,
+        sort: item.remove(&config.sort_key),
+    })?;
+    let mut update = Update::new();
+    let created = schema.created_at;
+    for (name, value) in item.iter() {
+        if Some(name.as_str()) != created {
+            update = update.set(Path::name(name.clone()), value.clone());
+        }
+    }
+    if let Some(attr) = created {
+        let value = match &stamps.created_at {
+            Some(v) => v.clone(),
+            None => item
+                .get(attr)
+                .cloned()
+                .ok_or_else(|| Error::validation("created_at has no value"))?,
+        };
+        update = set_created_at(update, attr, value);
+    }
+    // Fields the model leaves out (None) and sparse index keys it no longer has; not
+    // created_at, which the update sets if absent (a `None` created_at is stamped, never
+    // removed).
+    let mut absent: Vec<String> = schema
+        .fields
+        .iter()
+        .map(|f| f.attribute)
+        .filter(|a| Some(*a) != created && !item.contains_key(*a))
+        .map(str::to_owned)
+        .collect();
+    for index in schema.indexes {
+        if !index.local {
+            absent.push(config.index_partition_key(index.name));
+        }
+        if index.sort_key.is_some() {
+            absent.push(config.index_sort_key(index.name));
+        }
+    }
+    for name in absent {
+        if !item.contains_key(&name) {
+            update = update.remove(Path::name(name));
+        }
+    }
+    Ok((key, update))
+}
+
+/// The condition that the attribute at `path` still holds `read`, the value a writer read
+/// (absent, when it read none): the rule of every write that must not overwrite what another
+/// writer changed since.
+pub(crate) fn unchanged(path: Path, read: Option<&Value>) -> Condition {
+    match read {
+        Some(v) => path.eq(v.clone()),
+        None => path.not_exists(),
+    }
 }
 
 /// The version after `version`, or a validation error naming the entity when it overflows.
@@ -143,27 +266,27 @@ pub(crate) fn next_version<M: Model>(version: u64) -> Result<u64> {
 
 /// The conditions of writes of model `M` to a table with layout `config`.
 pub(crate) struct WriteRules<'t, M> {
-    config: &'t TableConfig,
+    layout: &'t Layout,
     _model: PhantomData<fn() -> M>,
 }
 
 impl<'t, M: Model> WriteRules<'t, M> {
     /// The rules of `M` in `table`.
-    pub(crate) fn of(table: &'t Table) -> WriteRules<'t, M> {
+    pub(crate) fn of(layout: &'t Layout) -> WriteRules<'t, M> {
         WriteRules {
-            config: table.config(),
+            layout,
             _model: PhantomData,
         }
     }
 
     /// No item is stored at the key.
     pub(crate) fn absent(&self) -> Condition {
-        Path::name(self.config.partition_key.clone()).not_exists()
+        absent(self.layout)
     }
 
     /// The item at the key is of entity `M`.
     pub(crate) fn of_entity(&self) -> Condition {
-        Path::name(self.config.entity_attribute.clone()).eq(M::schema().entity)
+        Path::name(self.layout.config().entity_attribute.clone()).eq(M::schema().entity)
     }
 
     /// The item at the key is of entity `M` and, when `M` has a schema version above 1, stored
@@ -172,7 +295,9 @@ impl<'t, M: Model> WriteRules<'t, M> {
         let schema = M::schema();
         let entity = self.of_entity();
         if schema.schema_version > 1 {
-            entity.and(Path::name(self.config.schema_attribute.clone()).eq(schema.schema_version))
+            entity.and(
+                Path::name(self.layout.config().schema_attribute.clone()).eq(schema.schema_version),
+            )
         } else {
             entity
         }
@@ -181,7 +306,7 @@ impl<'t, M: Model> WriteRules<'t, M> {
     /// An item of entity `M` at its current schema version is stored at the key (partial
     /// writes that must not create an item).
     pub(crate) fn existing(&self) -> Condition {
-        Path::name(self.config.partition_key.clone())
+        Path::name(self.layout.config().partition_key.clone())
             .exists()
             .and(self.of_current_schema())
     }
@@ -189,16 +314,22 @@ impl<'t, M: Model> WriteRules<'t, M> {
     /// The key is free or holds an item of entity `M`: writes through one model never clobber
     /// another entity's item.
     pub(crate) fn absent_or_entity(&self) -> Condition {
-        self.absent().or(self.of_entity())
+        absent_or_entity(self.layout, M::schema().entity)
+    }
+
+    /// For a versioned model, the condition that the stored version is `version` (`None` for
+    /// a model without `#[model(version)]`).
+    pub(crate) fn version_is(&self, version: u64) -> Option<Condition> {
+        M::schema().version.map(|attr| Path::name(attr).eq(version))
     }
 
     /// The condition of storing a whole model that was read at `version` (`save`, a
     /// transaction's `put`): for a versioned model, the key free (version 0) or the stored
     /// version equal to `version`; for any other, [`WriteRules::absent_or_entity`].
     pub(crate) fn replace(&self, version: u64) -> Condition {
-        match M::schema().version {
+        match self.version_is(version) {
             Some(_) if version == 0 => self.absent(),
-            Some(attr) => self.of_entity().and(Path::name(attr).eq(version)),
+            Some(same) => self.of_entity().and(same),
             None => self.absent_or_entity(),
         }
     }
@@ -207,8 +338,8 @@ impl<'t, M: Model> WriteRules<'t, M> {
     /// read from the table (`version > 0`), the stored version equal to it; else
     /// [`WriteRules::absent_or_entity`] (deleting an absent item succeeds).
     pub(crate) fn delete(&self, version: u64) -> Condition {
-        match M::schema().version {
-            Some(attr) if version > 0 => Path::name(attr).eq(version),
+        match self.version_is(version) {
+            Some(same) if version > 0 => same,
             _ => self.absent_or_entity(),
         }
     }
@@ -219,7 +350,6 @@ impl<'t, M: Model> WriteRules<'t, M> {
     /// Other errors pass through.
     pub(crate) fn conflict(
         &self,
-        table: &Table,
         error: Error,
         key: &Key,
         key_item: &Item,
@@ -227,8 +357,9 @@ impl<'t, M: Model> WriteRules<'t, M> {
     ) -> Error {
         match error {
             Error::ConditionFailed { item, .. } => {
-                if let Some(Err(mismatch)) =
-                    item.as_ref().map(|s| table.check_entity::<M>(s, key_item))
+                if let Some(Err(mismatch)) = item
+                    .as_ref()
+                    .map(|s| self.layout.check_entity::<M>(s, key_item))
                 {
                     return mismatch;
                 }
@@ -242,4 +373,67 @@ impl<'t, M: Model> WriteRules<'t, M> {
             other => other,
         }
     }
+
+    /// Turns a failed condition of a partial write (an update, `save_changes`) of the item at
+    /// `key` (whose item form is `key_item`) into the precise error. When the backend returned
+    /// the stored item: another entity ([`Error::EntityMismatch`]), an older schema version
+    /// ([`Error::SchemaVersion`]), else [`Error::VersionConflict`] when the write expected
+    /// `expected_version`, else [`Error::ConditionFailed`] with the item. When it returned
+    /// none: [`Error::NotFound`] when `missing_is_not_found` (no item means there is none),
+    /// else the version conflict or failed condition without an item. Other errors pass
+    /// through.
+    pub(crate) fn partial_conflict(
+        &self,
+        error: Error,
+        key: &Key,
+        key_item: &Item,
+        expected_version: Option<u64>,
+        missing_is_not_found: bool,
+    ) -> Error {
+        let Error::ConditionFailed { item, .. } = error else {
+            return error;
+        };
+        let entity = M::schema().entity.to_owned();
+        if let Some(stored) = &item {
+            if let Err(e) = self
+                .layout
+                .check_entity::<M>(stored, key_item)
+                .and_then(|()| self.layout.check_schema_version::<M>(stored, key_item))
+            {
+                return e;
+            }
+        } else if missing_is_not_found {
+            return Error::NotFound {
+                entity,
+                key: key.clone(),
+            };
+        }
+        match expected_version {
+            Some(version) => Error::VersionConflict {
+                entity,
+                key: key.clone(),
+                expected: version.to_string(),
+                item,
+            },
+            None => Error::ConditionFailed {
+                entity: Some(entity),
+                item,
+            },
+        }
+    }
+}
+
+/// No item is stored at the key (of an item of any entity).
+pub(crate) fn absent(layout: &Layout) -> Condition {
+    Path::name(layout.config().partition_key.clone()).not_exists()
+}
+
+/// The key is free or holds an item of the entity `entity`: the condition of writes through
+/// one entity (a model's, or the migration runner's checkpoints) that must never clobber
+/// another entity's item.
+pub(crate) fn absent_or_entity(layout: &Layout, entity: &str) -> Condition {
+    let config = layout.config();
+    Path::name(config.partition_key.clone())
+        .not_exists()
+        .or(Path::name(config.entity_attribute.clone()).eq(entity))
 }

@@ -729,17 +729,19 @@ fn raw_items_decode_like_stored_items() {
     use orm_core::backend::RawItem;
     let table = orm_core::Table::new(orm_memory::MemoryBackend::new(), "t");
     let todo = todo();
-    let stored = table.to_stored_item(&todo).unwrap();
+    let stored = table.layout().to_stored_item(&todo).unwrap();
     let entries: Vec<(String, Value)> = stored.clone().into_inner().into_iter().rev().collect();
     assert_eq!(RawItem::Entries(entries.clone()).into_item(), stored);
     assert_eq!(
         table
+            .layout()
             .from_raw_item::<Todo>(RawItem::Entries(entries.clone()))
             .unwrap(),
         todo
     );
     assert_eq!(
         table
+            .layout()
             .from_raw_item::<Todo>(RawItem::Item(stored.clone()))
             .unwrap(),
         todo
@@ -753,15 +755,18 @@ fn raw_items_decode_like_stored_items() {
     };
     let other = with("__entity", Value::from("Other"));
     let raw_err = table
+        .layout()
         .from_raw_item::<Todo>(RawItem::Entries(other.clone()))
         .unwrap_err();
     let sorted_err = table
+        .layout()
         .from_stored_item::<Todo>(RawItem::Entries(other).into_item())
         .unwrap_err();
     assert!(matches!(raw_err, Error::EntityMismatch { .. }), "{raw_err}");
     assert_eq!(raw_err.to_string(), sorted_err.to_string());
 
     let bad = table
+        .layout()
         .from_raw_item::<Todo>(RawItem::Entries(with("createdAt", Value::from("soon"))))
         .unwrap_err()
         .to_string();

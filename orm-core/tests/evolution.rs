@@ -77,6 +77,7 @@ fn the_schema_carries_the_version() {
 fn writes_store_the_version_above_one() {
     let table = table();
     let v1 = table
+        .layout()
         .to_stored_item(&PetV1 {
             id: "rex".into(),
             kind: "dog".into(),
@@ -84,6 +85,7 @@ fn writes_store_the_version_above_one() {
         .unwrap();
     assert!(!v1.contains_key("__schema"), "version 1 stores no version");
     let v3 = table
+        .layout()
         .to_stored_item(&Pet {
             id: "rex".into(),
             species: "dog".into(),
@@ -102,11 +104,15 @@ fn both_decode_paths_upgrade_step_by_step() {
         legs: 2,
     };
     assert_eq!(
-        table.from_stored_item::<Pet>(stored_v1("bird")).unwrap(),
+        table
+            .layout()
+            .from_stored_item::<Pet>(stored_v1("bird"))
+            .unwrap(),
         expected
     );
     assert_eq!(
         table
+            .layout()
             .from_raw_item::<Pet>(entries(stored_v1("bird")))
             .unwrap(),
         expected
@@ -124,13 +130,19 @@ fn both_decode_paths_upgrade_step_by_step() {
         ..expected
     };
     assert_eq!(
-        table.from_raw_item::<Pet>(entries(v2.clone())).unwrap(),
+        table
+            .layout()
+            .from_raw_item::<Pet>(entries(v2.clone()))
+            .unwrap(),
         cat
     );
-    assert_eq!(table.stored_schema_version::<Pet>(&v2).unwrap(), 2);
+    assert_eq!(table.layout().stored_schema_version::<Pet>(&v2).unwrap(), 2);
     // Current: the fast path, nothing to upgrade.
-    let v3 = table.to_stored_item(&cat).unwrap();
-    assert_eq!(table.from_raw_item::<Pet>(entries(v3)).unwrap(), cat);
+    let v3 = table.layout().to_stored_item(&cat).unwrap();
+    assert_eq!(
+        table.layout().from_raw_item::<Pet>(entries(v3)).unwrap(),
+        cat
+    );
 }
 
 #[test]
@@ -138,8 +150,8 @@ fn newer_malformed_and_failing_items_are_errors_that_say_why() {
     let table = table();
     let v4 = stored_v1("dog").with("__schema", 4u32);
     for result in [
-        table.from_stored_item::<Pet>(v4.clone()),
-        table.from_raw_item::<Pet>(entries(v4.clone())),
+        table.layout().from_stored_item::<Pet>(v4.clone()),
+        table.layout().from_raw_item::<Pet>(entries(v4.clone())),
     ] {
         let message = result.unwrap_err().to_string();
         assert_eq!(
@@ -151,7 +163,7 @@ fn newer_malformed_and_failing_items_are_errors_that_say_why() {
     // Version 1 code reading a version 3 item.
     let v3 = stored_v1("dog").with("__schema", 3u32);
     assert!(matches!(
-        table.from_stored_item::<PetV1>(v3),
+        table.layout().from_stored_item::<PetV1>(v3),
         Err(Error::SchemaVersion {
             stored: 3,
             current: 1,
@@ -164,7 +176,7 @@ fn newer_malformed_and_failing_items_are_errors_that_say_why() {
         Value::N("1.5".parse().unwrap()),
     ] {
         let item = stored_v1("dog").with("__schema", bad.clone());
-        match table.from_raw_item::<Pet>(entries(item)) {
+        match table.layout().from_raw_item::<Pet>(entries(item)) {
             Err(Error::Validation { message }) => {
                 assert!(message.contains("`__schema`"), "{message}");
                 assert!(message.contains("not a schema version"), "{message}");
@@ -172,7 +184,7 @@ fn newer_malformed_and_failing_items_are_errors_that_say_why() {
             other => panic!("{bad:?}: expected a validation error, got {other:?}"),
         }
     }
-    match table.from_stored_item::<Pet>(stored_v1("snake")) {
+    match table.layout().from_stored_item::<Pet>(stored_v1("snake")) {
         Err(Error::Validation { message }) => assert_eq!(
             message,
             "Pet item PET#rex: upgrade from schema version 2 to 3 failed: snakes \
@@ -185,7 +197,7 @@ fn newer_malformed_and_failing_items_are_errors_that_say_why() {
         .with("__entity", "Cat")
         .with("__schema", 9u32);
     assert!(matches!(
-        table.from_raw_item::<Pet>(entries(other)),
+        table.layout().from_raw_item::<Pet>(entries(other)),
         Err(Error::EntityMismatch { .. })
     ));
 }
@@ -202,13 +214,16 @@ fn the_schema_attribute_is_configurable() {
         species: "dog".into(),
         legs: 4,
     };
-    let stored = table.to_stored_item(&pet).unwrap();
+    let stored = table.layout().to_stored_item(&pet).unwrap();
     assert_eq!(stored.get("_v"), Some(&Value::from(3u32)));
     assert!(!stored.contains_key("__schema"));
-    assert_eq!(table.from_stored_item::<Pet>(stored).unwrap(), pet);
+    assert_eq!(table.layout().from_stored_item::<Pet>(stored).unwrap(), pet);
     // `_v` absent: version 1, upgraded.
     assert_eq!(
-        table.from_stored_item::<Pet>(stored_v1("dog")).unwrap(),
+        table
+            .layout()
+            .from_stored_item::<Pet>(stored_v1("dog"))
+            .unwrap(),
         Pet {
             id: "rex".into(),
             species: "dog".into(),

@@ -480,20 +480,34 @@ mod computed_timestamps_follow_serde_with {
 
     #[test]
     fn computed_values_use_the_field_format() {
-        let now = UNIX_EPOCH + Duration::new(1_700_000_000, 500_000_000);
+        let now = UNIX_EPOCH + Duration::new(1_700_000_000, 500_000_789);
         let created = Stamped::created_at_value(now).unwrap().unwrap();
         assert_eq!(created, Value::from("2023-11-14T22:13:20.500000Z"));
         let updated = Stamped::updated_at_value(now).unwrap().unwrap();
         assert_eq!(updated, Value::from(1_700_000_000i64));
-        // And the same as serializing the model touched at that instant.
+        // The model is set to the stored values, decoded as a read decodes them: the
+        // microseconds of the text and the whole seconds of the number, not the clock's
+        // nanoseconds; serializing it gives the stored values back.
         let mut s = Stamped {
             id: "x".into(),
             created_at: DateTime::<Utc>::default(),
             updated_at: DateTime::<Utc>::default(),
         };
-        s.touch(now, true);
+        s.set_created_at(created.clone()).unwrap();
+        s.set_updated_at(updated.clone()).unwrap();
+        assert_eq!(
+            s.created_at,
+            DateTime::from_timestamp(1_700_000_000, 500_000_000).unwrap()
+        );
+        assert_eq!(
+            s.updated_at,
+            DateTime::from_timestamp(1_700_000_000, 0).unwrap()
+        );
         let item = orm_core::to_item(&s).unwrap();
         assert_eq!(item.get("created_at"), Some(&created));
         assert_eq!(item.get("updated_at"), Some(&updated));
+        // A value that is not the field's format is an error naming what was wrong.
+        let err = s.set_created_at(Value::from(5)).unwrap_err().to_string();
+        assert!(err.contains("not an RFC 3339 date-time"), "{err}");
     }
 }

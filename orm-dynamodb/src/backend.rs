@@ -472,11 +472,7 @@ impl DynamoBackend {
 #[async_trait]
 impl Backend for DynamoBackend {
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            shared_storage: true,
-            streams: true,
-            ..Default::default()
-        }
+        self.capabilities.clone()
     }
 
     async fn create_table(&self, definition: &TableDefinition) -> Result<()> {

@@ -41,6 +41,7 @@ use aws_sdk_dynamodb::config::retry::{RetryConfig, RetryMode};
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::Client;
+use orm_core::backend::Capabilities;
 use orm_core::error::Result;
 use std::fmt;
 use std::sync::Arc;
@@ -112,6 +113,8 @@ pub struct DynamoBackend {
     /// a bare DynamoDB client, on first use.
     streams_client: Arc<tokio::sync::OnceCell<aws_sdk_dynamodbstreams::Client>>,
     table_prefix: Arc<str>,
+    /// What the service behind the client can do.
+    capabilities: Capabilities,
 }
 
 impl fmt::Debug for DynamoBackend {
@@ -198,6 +201,7 @@ pub struct DynamoBackendBuilder {
     retry: Option<RetryConfig>,
     timeouts: Option<TimeoutConfig>,
     streams_client: Option<aws_sdk_dynamodbstreams::Client>,
+    capabilities: Option<Capabilities>,
 }
 
 impl fmt::Debug for DynamoBackendBuilder {
@@ -211,6 +215,7 @@ impl fmt::Debug for DynamoBackendBuilder {
             .field("retry", &self.retry)
             .field("timeouts", &self.timeouts)
             .field("streams_client", &self.streams_client.is_some())
+            .field("capabilities", &self.capabilities)
             .finish()
     }
 }
@@ -315,6 +320,14 @@ impl DynamoBackendBuilder {
         self
     }
 
+    /// What the service at the endpoint can do, when it is not DynamoDB itself: DynamoDB
+    /// Local, for one, differs from DynamoDB in a few answers (`exact_dynamodb: false`; the
+    /// `testing` fixture sets this). Default: DynamoDB's, with `shared_storage`.
+    pub fn capabilities(mut self, capabilities: Capabilities) -> Self {
+        self.capabilities = Some(capabilities);
+        self
+    }
+
     /// Builds the backend, loading the aws-config chain unless a client was given.
     pub async fn build(mut self) -> Result<DynamoBackend> {
         let mut has_region = self.region.is_some();
@@ -400,7 +413,17 @@ impl DynamoBackendBuilder {
             streams_client: Arc::new(tokio::sync::OnceCell::new()),
             client,
             table_prefix: Arc::from(self.table_prefix),
+            capabilities: self.capabilities.unwrap_or_else(dynamodb_capabilities),
         }
+    }
+}
+
+/// DynamoDB's capabilities: everything (streams included), on storage shared by every client.
+fn dynamodb_capabilities() -> Capabilities {
+    Capabilities {
+        shared_storage: true,
+        streams: true,
+        ..Capabilities::default()
     }
 }
 
@@ -508,6 +531,14 @@ mod tests {
         let b = DynamoBackend::new(Client::from_conf(conf));
         let caps = b.capabilities();
         assert!(caps.shared_storage && caps.transactions && caps.ttl && caps.streams);
+        assert!(caps.exact_dynamodb);
         assert_eq!(caps.limits.max_batch_write, 25);
+        let local = DynamoBackend::builder()
+            .capabilities(Capabilities {
+                exact_dynamodb: false,
+                ..dynamodb_capabilities()
+            })
+            .assemble(b.client().clone());
+        assert!(!local.capabilities().exact_dynamodb);
     }
 }

@@ -177,9 +177,27 @@ impl DynamoBackend {
             .return_values(return_value(r.return_values)))
     }
 
-    /// UpdateItem of `r`: [`update`] plus return values.
+    /// UpdateItem of `r`: [`update`] plus return values. An update with no action is sent
+    /// without an `UpdateExpression` (DynamoDB then creates a missing item from its key), which
+    /// only UpdateItem allows: a transaction's update needs one.
     pub(crate) fn update_item_request(&self, r: &UpdateItem) -> Result<UpdateItemFluentBuilder> {
         r.validate()?;
+        if r.update.is_empty() {
+            let mut ex = Expressions::new().with_condition_opt(r.condition.clone());
+            let attributes = ExpressionAttributes::take(&mut ex);
+            return Ok(self
+                .client
+                .update_item()
+                .table_name(self.table_name(&r.table))
+                .set_key(Some(item_to_attributes_ref(&r.key)))
+                .set_condition_expression(ex.condition)
+                .set_expression_attribute_names(attributes.names)
+                .set_expression_attribute_values(attributes.values)
+                .set_return_values_on_condition_check_failure(on_failure(
+                    r.return_item_on_condition_failure,
+                ))
+                .return_values(return_value(r.return_values)));
+        }
         let update = update(self.table_name(&r.table), r, "UpdateItem")?;
         Ok(self
             .client
@@ -270,7 +288,7 @@ impl DynamoBackend {
     /// BatchGetItem of `r` on the batch client (the projection always includes the key
     /// attributes, to match answers to keys).
     pub(crate) fn batch_get_request(&self, r: &BatchGet) -> Result<BatchGetItemFluentBuilder> {
-        r.validate()?;
+        r.validate(&orm_core::Backend::capabilities(self).limits)?;
         let projection = projection_with_keys(r.projection.clone(), &r.keys);
         let mut ex = Expressions::new().with_projection_opt(projection.as_deref());
         let attributes = ExpressionAttributes::take(&mut ex);
@@ -292,7 +310,7 @@ impl DynamoBackend {
         &self,
         r: &BatchWrite,
     ) -> Result<BatchWriteItemFluentBuilder> {
-        r.validate()?;
+        r.validate(&orm_core::Backend::capabilities(self).limits)?;
         let writes = r
             .writes
             .iter()
@@ -309,7 +327,7 @@ impl DynamoBackend {
         &self,
         r: &TransactGet,
     ) -> Result<TransactGetItemsFluentBuilder> {
-        r.validate()?;
+        r.validate(&orm_core::Backend::capabilities(self).limits)?;
         let gets = r
             .gets
             .iter()
@@ -330,7 +348,7 @@ impl DynamoBackend {
         r: &TransactWrite,
     ) -> Result<TransactWriteItemsFluentBuilder> {
         const OP: &str = "TransactWriteItems";
-        r.validate()?;
+        r.validate(&orm_core::Backend::capabilities(self).limits)?;
         let actions = r
             .actions
             .iter()

@@ -2,7 +2,7 @@
 //! `aws_lambda_events` DynamoDB [`Event`] a Lambda function receives, both ways.
 //!
 //! - In a handler: [`decode_record`] decodes a Lambda record into a [`Change`] of a model,
-//!   through the same code path as every read ([`Table::from_stored_item`]: entity check
+//!   through the same code path as every read ([`Layout::from_stored_item`](orm_core::table::Layout::from_stored_item): entity check
 //!   included, layout attributes dropped, items of older schema versions upgraded, exact
 //!   numbers). A stream carries every entity of the table; records of other entities are
 //!   `Ok(None)`, so a handler picks out the changes it cares about.
@@ -125,10 +125,10 @@ pub fn item_to_image(item: Item) -> serde_dynamo::Item {
         .into()
 }
 
-/// Decodes an image into the model `M` with [`Table::from_stored_item`]: an image of another
+/// Decodes an image into the model `M` with [`Layout::from_stored_item`](orm_core::table::Layout::from_stored_item): an image of another
 /// entity is [`Error::EntityMismatch`].
 pub fn decode_image<M: Model>(table: &Table, image: serde_dynamo::Item) -> Result<M> {
-    table.from_stored_item(item_from_image(image)?)
+    table.layout().from_stored_item(item_from_image(image)?)
 }
 
 /// A Lambda record as orm-core's [`StreamRecord`]. An event name other than `INSERT`,

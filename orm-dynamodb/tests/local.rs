@@ -81,41 +81,23 @@ mod local {
     }
 
     fn put(table: &str, item: Item) -> PutItem {
-        PutItem {
-            table: table.into(),
-            item,
-            condition: None,
-            return_values: ReturnValues::None,
-            return_item_on_condition_failure: false,
-        }
+        PutItem::new(table, item)
     }
 
     fn get(table: &str, key: Item) -> GetItem {
-        GetItem {
-            table: table.into(),
-            key,
-            consistent: true,
-            projection: None,
-        }
+        GetItem::new(table, key).with_consistent(true)
     }
 
     fn query(table: &str, pk: &str) -> QueryRequest {
-        QueryRequest {
-            table: table.into(),
-            index: None,
-            key_condition: KeyCondition {
+        QueryRequest::new(
+            table,
+            KeyCondition {
                 partition_name: "pk".into(),
                 partition_value: pk.into(),
                 sort: None,
             },
-            filter: None,
-            projection: None,
-            limit: None,
-            exclusive_start_key: None,
-            scan_forward: true,
-            consistent: true,
-            count_only: false,
-        }
+        )
+        .with_consistent(true)
     }
 
     fn n(s: &str) -> Number {
@@ -285,10 +267,10 @@ mod local {
         assert!(!projected.contains_key("status"));
 
         // Update: SET / ADD / REMOVE / arithmetic / list_append / sets, with a condition.
-        let update = UpdateItem {
-            table: t.into(),
-            key: key("USER#1", "PROFILE"),
-            update: Update::new()
+        let update = UpdateItem::new(
+            t,
+            key("USER#1", "PROFILE"),
+            Update::new()
                 .set(Path::name("status"), "done")
                 .add(Path::name("size"), 2)
                 .remove(Path::name("x#y:z"))
@@ -310,10 +292,10 @@ mod local {
                     Path::name("tags"),
                     Value::Ss(BTreeSet::from(["a".to_owned(), "b".to_owned()])),
                 ),
-            condition: Some(attr("status").eq("open").and(attr("size").lt(10))),
-            return_values: ReturnValues::AllNew,
-            return_item_on_condition_failure: true,
-        };
+        )
+        .with_condition(attr("status").eq("open").and(attr("size").lt(10)))
+        .with_return_values(ReturnValues::AllNew)
+        .with_return_item_on_condition_failure(true);
         let new = backend.update_item(&update).await.unwrap().unwrap();
         assert_eq!(new.get("status"), Some(&Value::from("done")));
         assert_eq!(new.get("size"), Some(&Value::from(5)));
@@ -345,26 +327,23 @@ mod local {
 
         // UpdatedOld returns only the touched attributes, as they were.
         let old = backend
-            .update_item(&UpdateItem {
-                table: t.into(),
-                key: key("USER#1", "PROFILE"),
-                update: Update::new().set(Path::name("name"), "Carol"),
-                condition: None,
-                return_values: ReturnValues::UpdatedOld,
-                return_item_on_condition_failure: false,
-            })
+            .update_item(
+                &UpdateItem::new(
+                    t,
+                    key("USER#1", "PROFILE"),
+                    Update::new().set(Path::name("name"), "Carol"),
+                )
+                .with_return_values(ReturnValues::UpdatedOld),
+            )
             .await
             .unwrap();
         assert_eq!(old, Some(Item::new().with("name", "Alice")));
 
         // Delete with a failing, then a passing condition.
-        let mut delete = DeleteItem {
-            table: t.into(),
-            key: key("USER#1", "PROFILE"),
-            condition: Some(attr("name").eq("Alice")),
-            return_values: ReturnValues::AllOld,
-            return_item_on_condition_failure: true,
-        };
+        let mut delete = DeleteItem::new(t, key("USER#1", "PROFILE"))
+            .with_condition(attr("name").eq("Alice"))
+            .with_return_values(ReturnValues::AllOld)
+            .with_return_item_on_condition_failure(true);
         let err = backend.delete_item(&delete).await.unwrap_err();
         assert!(
             matches!(err, Error::ConditionFailed { item: Some(_), .. }),
@@ -526,17 +505,11 @@ mod local {
         let mut total = 0;
         for segment in 0..3 {
             let page = backend
-                .scan(&ScanRequest {
-                    table: t.into(),
-                    index: None,
-                    filter: None,
-                    projection: None,
-                    limit: None,
-                    exclusive_start_key: None,
-                    consistent: true,
-                    segment: Some((segment, 3)),
-                    count_only: false,
-                })
+                .scan(
+                    &ScanRequest::new(t)
+                        .with_consistent(true)
+                        .with_segment((segment, 3)),
+                )
                 .await
                 .unwrap()
                 .sorted();
@@ -544,17 +517,11 @@ mod local {
         }
         assert_eq!(total, 11);
         let page = backend
-            .scan(&ScanRequest {
-                table: t.into(),
-                index: None,
-                filter: Some(attr("pk").eq("OTHER")),
-                projection: None,
-                limit: None,
-                exclusive_start_key: None,
-                consistent: false,
-                segment: None,
-                count_only: true,
-            })
+            .scan(
+                &ScanRequest::new(t)
+                    .with_filter(attr("pk").eq("OTHER"))
+                    .with_count_only(true),
+            )
             .await
             .unwrap()
             .sorted();
@@ -580,32 +547,19 @@ mod local {
             .await
             .unwrap();
 
-        let actions = |expected_b: i64| TransactWrite {
-            actions: vec![
+        let actions = |expected_b: i64| {
+            TransactWrite::new(vec![
                 TransactWriteAction::Put(put(t, key("C", "1").with("v", 1))),
-                TransactWriteAction::ConditionCheck(ConditionCheck {
-                    table: t.into(),
-                    key: key("B", "1"),
-                    condition: attr("v").eq(expected_b),
-                    return_item_on_condition_failure: true,
-                }),
-                TransactWriteAction::Update(UpdateItem {
-                    table: t.into(),
-                    key: key("A", "1"),
-                    update: Update::new().add(attr("v"), 1),
-                    condition: Some(attr("v").eq(1)),
-                    return_values: ReturnValues::None,
-                    return_item_on_condition_failure: false,
-                }),
-                TransactWriteAction::Delete(DeleteItem {
-                    table: t.into(),
-                    key: key("D", "1"),
-                    condition: None,
-                    return_values: ReturnValues::None,
-                    return_item_on_condition_failure: false,
-                }),
-            ],
-            client_request_token: None,
+                TransactWriteAction::ConditionCheck(
+                    ConditionCheck::new(t, key("B", "1"), attr("v").eq(expected_b))
+                        .with_return_item_on_condition_failure(true),
+                ),
+                TransactWriteAction::Update(
+                    UpdateItem::new(t, key("A", "1"), Update::new().add(attr("v"), 1))
+                        .with_condition(attr("v").eq(1)),
+                ),
+                TransactWriteAction::Delete(DeleteItem::new(t, key("D", "1"))),
+            ])
         };
 
         let err = backend.transact_write(&actions(2)).await.unwrap_err();
@@ -641,16 +595,11 @@ mod local {
         backend.transact_write(&ok).await.unwrap();
         backend.transact_write(&ok).await.unwrap();
         let got = backend
-            .transact_get(&TransactGet {
-                gets: vec![
-                    get(t, key("A", "1")),
-                    get(t, key("missing", "1")),
-                    GetItem {
-                        projection: Some(vec![attr("v")]),
-                        ..get(t, key("C", "1"))
-                    },
-                ],
-            })
+            .transact_get(&TransactGet::new(vec![
+                get(t, key("A", "1")),
+                get(t, key("missing", "1")),
+                get(t, key("C", "1")).with_projection(vec![attr("v")]),
+            ]))
             .await
             .unwrap()
             .into_iter()
@@ -667,10 +616,10 @@ mod local {
 
         // Reusing a token with a different request is a validation error.
         let err = backend
-            .transact_write(&TransactWrite {
-                actions: vec![TransactWriteAction::Put(put(t, key("F", "1")))],
-                client_request_token: Some(token),
-            })
+            .transact_write(
+                &TransactWrite::new(vec![TransactWriteAction::Put(put(t, key("F", "1")))])
+                    .with_client_request_token(token),
+            )
             .await
             .unwrap_err();
         match err {
@@ -680,15 +629,12 @@ mod local {
 
         // A failed check on a missing item returns no item.
         let err = backend
-            .transact_write(&TransactWrite {
-                actions: vec![TransactWriteAction::ConditionCheck(ConditionCheck {
-                    table: t.into(),
-                    key: key("missing", "1"),
-                    condition: attr("pk").exists(),
-                    return_item_on_condition_failure: true,
-                })],
-                client_request_token: None,
-            })
+            .transact_write(&TransactWrite::new(vec![
+                TransactWriteAction::ConditionCheck(
+                    ConditionCheck::new(t, key("missing", "1"), attr("pk").exists())
+                        .with_return_item_on_condition_failure(true),
+                ),
+            ]))
             .await
             .unwrap_err();
         match err {
@@ -705,13 +651,10 @@ mod local {
 
         // Two actions on one item is a validation error.
         let err = backend
-            .transact_write(&TransactWrite {
-                actions: vec![
-                    TransactWriteAction::Put(put(t, key("E", "1"))),
-                    TransactWriteAction::Put(put(t, key("E", "1"))),
-                ],
-                client_request_token: None,
-            })
+            .transact_write(&TransactWrite::new(vec![
+                TransactWriteAction::Put(put(t, key("E", "1"))),
+                TransactWriteAction::Put(put(t, key("E", "1"))),
+            ]))
             .await
             .unwrap_err();
         println!("duplicate-item transaction: {err:?}");
@@ -732,22 +675,18 @@ mod local {
             .map(|i| WriteRequest::Put(key("B", &format!("{i:02}")).with("i", i)))
             .collect();
         let out = backend
-            .batch_write(&BatchWrite {
-                table: t.into(),
-                writes,
-            })
+            .batch_write(&BatchWrite::new(t, writes))
             .await
             .unwrap();
         assert!(out.unprocessed.is_empty());
 
         let keys: Vec<Item> = (0..30).map(|i| key("B", &format!("{i:02}"))).collect();
         let out = backend
-            .batch_get(&BatchGet {
-                table: t.into(),
-                keys: keys.clone(),
-                consistent: true,
-                projection: Some(vec![attr("i")]),
-            })
+            .batch_get(
+                &BatchGet::new(t, keys.clone())
+                    .with_consistent(true)
+                    .with_projection(vec![attr("i")]),
+            )
             .await
             .unwrap();
         assert!(out.unprocessed_keys.is_empty());
@@ -762,21 +701,10 @@ mod local {
             .map(|i| WriteRequest::Delete(key("B", &format!("{i:02}"))))
             .collect();
         backend
-            .batch_write(&BatchWrite {
-                table: t.into(),
-                writes: deletes,
-            })
+            .batch_write(&BatchWrite::new(t, deletes))
             .await
             .unwrap();
-        let out = backend
-            .batch_get(&BatchGet {
-                table: t.into(),
-                keys,
-                consistent: false,
-                projection: None,
-            })
-            .await
-            .unwrap();
+        let out = backend.batch_get(&BatchGet::new(t, keys)).await.unwrap();
         assert_eq!(out.items.len(), 15);
 
         // 26 writes is rejected before sending (`BatchWrite::validate`, as on MemoryBackend), not
@@ -785,10 +713,7 @@ mod local {
             .map(|i| WriteRequest::Put(key("C", &format!("{i:02}"))))
             .collect();
         let err = backend
-            .batch_write(&BatchWrite {
-                table: t.into(),
-                writes,
-            })
+            .batch_write(&BatchWrite::new(t, writes))
             .await
             .unwrap_err();
         assert!(
@@ -861,14 +786,14 @@ mod local {
 
         // Arithmetic in DynamoDB stays exact.
         let new = backend
-            .update_item(&UpdateItem {
-                table: t.into(),
-                key: key("N", "exact"),
-                update: Update::new().add(attr("big"), Value::N(n("0.000000000000000001"))),
-                condition: None,
-                return_values: ReturnValues::UpdatedNew,
-                return_item_on_condition_failure: false,
-            })
+            .update_item(
+                &UpdateItem::new(
+                    t,
+                    key("N", "exact"),
+                    Update::new().add(attr("big"), Value::N(n("0.000000000000000001"))),
+                )
+                .with_return_values(ReturnValues::UpdatedNew),
+            )
             .await
             .unwrap()
             .unwrap();

@@ -17,7 +17,7 @@ mod common;
 
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::Client;
-use orm_core::backend::{Backend, BatchGet, BatchWrite, PutItem, ReturnValues, WriteRequest};
+use orm_core::backend::{Backend, BatchGet, BatchWrite, PutItem, WriteRequest};
 use orm_core::batch::BatchConfig;
 use orm_core::error::Unprocessed;
 use orm_core::{Error, Item, ModelExt, Table};
@@ -555,35 +555,21 @@ async fn throttling_maps_to_throttled() {
     };
     is_throttled(
         backend
-            .batch_write(&BatchWrite {
-                table: "t".into(),
-                writes: vec![WriteRequest::Put(key.clone())],
-            })
+            .batch_write(&BatchWrite::new("t", vec![WriteRequest::Put(key.clone())]))
             .await
             .map(drop),
         "BatchWriteItem",
     );
     is_throttled(
         backend
-            .batch_get(&BatchGet {
-                table: "t".into(),
-                keys: vec![key.clone()],
-                consistent: false,
-                projection: None,
-            })
+            .batch_get(&BatchGet::new("t", vec![key.clone()]))
             .await
             .map(drop),
         "BatchGetItem",
     );
     is_throttled(
         backend
-            .put_item(&PutItem {
-                table: "t".into(),
-                item: key.clone(),
-                condition: None,
-                return_values: ReturnValues::None,
-                return_item_on_condition_failure: false,
-            })
+            .put_item(&PutItem::new("t", key.clone()))
             .await
             .map(drop),
         "PutItem",
@@ -596,10 +582,10 @@ async fn throttling_maps_to_throttled() {
     let before = Stats::get(&proxy.stats().throttled);
     is_throttled(
         sdk_retrying
-            .batch_write(&BatchWrite {
-                table: "t".into(),
-                writes: vec![WriteRequest::Delete(key.clone())],
-            })
+            .batch_write(&BatchWrite::new(
+                "t",
+                vec![WriteRequest::Delete(key.clone())],
+            ))
             .await
             .map(drop),
         "BatchWriteItem on the default client",
@@ -658,13 +644,10 @@ async fn sdk_retries_do_not_multiply_the_orm_batch_retries() {
     let throttled = || Stats::get(&proxy.stats().throttled);
     let put = |backend: DynamoBackend| async move {
         backend
-            .put_item(&PutItem {
-                table: "t".into(),
-                item: Item::new().with("pk", "A").with("sk", "1"),
-                condition: None,
-                return_values: ReturnValues::None,
-                return_item_on_condition_failure: false,
-            })
+            .put_item(&PutItem::new(
+                "t",
+                Item::new().with("pk", "A").with("sk", "1"),
+            ))
             .await
     };
 

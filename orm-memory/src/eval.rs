@@ -216,7 +216,8 @@ fn operands(condition: &Condition) -> Vec<Operand> {
         | Condition::IsType(..)
         | Condition::And(_)
         | Condition::Or(_)
-        | Condition::Not(_) => Vec::new(),
+        | Condition::Not(_)
+        | Condition::Invalid(_) => Vec::new(),
     }
 }
 
@@ -310,6 +311,7 @@ fn check_tree(condition: &Condition, limits: &Limits) -> Result<()> {
         Condition::Exists(_) | Condition::NotExists(_) | Condition::IsType(..) => Ok(()),
         Condition::And(v) | Condition::Or(v) => v.iter().try_for_each(|c| check_tree(c, limits)),
         Condition::Not(c) => check_tree(c, limits),
+        Condition::Invalid(reason) => Err(Error::validation(reason.clone())),
     }
 }
 
@@ -345,6 +347,7 @@ pub(crate) fn condition_roots<'a>(condition: &'a Condition, out: &mut Vec<&'a st
             v.iter().for_each(|c| condition_roots(c, out));
         }
         Condition::Not(c) => condition_roots(c, out),
+        Condition::Invalid(_) => {}
     }
 }
 
@@ -464,6 +467,8 @@ pub(crate) fn eval(condition: &Condition, item: &Item) -> bool {
         Condition::And(v) => v.iter().all(|c| eval(c, item)),
         Condition::Or(v) => v.iter().any(|c| eval(c, item)),
         Condition::Not(c) => !eval(c, item),
+        // Rejected by `check_condition` before anything is evaluated.
+        Condition::Invalid(_) => false,
     }
 }
 

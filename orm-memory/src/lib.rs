@@ -574,12 +574,12 @@ impl Backend for MemoryBackend {
     }
 
     async fn batch_get(&self, request: &BatchGet) -> Result<BatchGetOutput> {
-        request.validate()?;
+        request.validate(&self.capabilities().limits)?;
         service("BatchGetItem", || self.batch_get_checked(request))
     }
 
     async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
-        request.validate()?;
+        request.validate(&self.capabilities().limits)?;
         service("BatchWriteItem", || {
             self.batch_write_tables(std::slice::from_ref(request))
         })?;
@@ -587,12 +587,12 @@ impl Backend for MemoryBackend {
     }
 
     async fn transact_get(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>> {
-        request.validate()?;
+        request.validate(&self.capabilities().limits)?;
         service("TransactGetItems", || self.transact_get_checked(request))
     }
 
     async fn transact_write(&self, request: &TransactWrite) -> Result<()> {
-        request.validate()?;
+        request.validate(&self.capabilities().limits)?;
         service("TransactWriteItems", || {
             self.transact_write_checked(request)
         })
@@ -679,25 +679,44 @@ impl MemoryBackend {
         let tables = self.catalog();
         let mut seen: BTreeSet<(&str, PrimaryKey)> = BTreeSet::new();
         let mut keys = Vec::with_capacity(request.gets.len());
-        for get in &request.gets {
+        // A key that does not match its table's schema is that action's `ValidationError`
+        // cancellation reason, the others' `None`: DynamoDB cancels the transaction with one
+        // reason per action (DynamoDB Local cancels with no reasons at all; see
+        // docs/server.md's known differences).
+        let mut mismatched = Vec::new();
+        for (i, get) in request.gets.iter().enumerate() {
             let table = table_named(&tables, &get.table)?;
-            // DynamoDB Local cancels the transaction, with no reasons, on a key that does not
-            // match the schema (regression test `regression_transact_get_bad_key_cancels`).
-            let key = table.schema.key(&get.key).map_err(|e| {
-                if !key_has_bad_value(&table.schema, &get.key, false) {
-                    Error::TransactionCanceled {
-                        reasons: Vec::new(),
-                    }
-                } else {
-                    e
+            let key = match table.schema.key(&get.key) {
+                Ok(key) => key,
+                Err(e) if key_has_bad_value(&table.schema, &get.key, false) => return Err(e),
+                Err(e) => {
+                    mismatched.push((i, e));
+                    continue;
                 }
-            })?;
+            };
             if !seen.insert((&get.table, key.clone())) {
                 return Err(Error::validation(
                     "Transaction request cannot include multiple operations on one item",
                 ));
             }
             keys.push(key);
+        }
+        if !mismatched.is_empty() {
+            let mut reasons: Vec<CancellationReason> = (0..request.gets.len())
+                .map(|index| CancellationReason::new(index, CancellationCode::None))
+                .collect();
+            for (index, error) in mismatched {
+                reasons[index] = CancellationReason {
+                    index,
+                    code: CancellationCode::ValidationError,
+                    message: Some(match error {
+                        Error::Validation { message } => message,
+                        other => other.to_string(),
+                    }),
+                    item: None,
+                };
+            }
+            return Err(Error::TransactionCanceled { reasons });
         }
         let at: Vec<(&str, usize)> = request
             .gets
@@ -754,10 +773,20 @@ impl MemoryBackend {
                     // Already applied: idempotent success.
                     return Ok(());
                 }
-                return Err(Error::validation(format!(
-                    "IdempotentParameterMismatch: client request token `{token}` was used within \
-                     the last 10 minutes for a different transaction"
-                )));
+                // DynamoDB's own error type, as DynamoBackend reports it: a
+                // `ServiceValidation` whose source carries the code.
+                let message = format!(
+                    "The client request token `{token}` was used within the last 10 minutes \
+                     with a different request"
+                );
+                return Err(Error::ServiceValidation {
+                    operation: "TransactWriteItems".into(),
+                    message: message.clone(),
+                    source: Some(Box::new(ServiceError::new(
+                        "IdempotentParameterMismatchException",
+                        message,
+                    ))),
+                });
             }
         }
         let remembered = request.client_request_token.clone().map(|token| {
@@ -791,11 +820,11 @@ impl MemoryBackend {
                 _ => key.clone(),
             };
             if let Ok(key) = table.key(&key) {
+                // DynamoDB's message names no action.
                 if !seen.insert((name, key)) {
                     return Err(Error::validation(
                         "Transaction request cannot include multiple operations on one item",
-                    )
-                    .in_transaction_action(i));
+                    ));
                 }
             }
         }

@@ -547,6 +547,18 @@ pub(crate) fn query_with<T: From<Item>>(
     Ok(page)
 }
 
+/// A parallel scan's `ExclusiveStartKey` must be one its own segment returned: DynamoDB refuses
+/// a key of another segment (API reference, ScanRequest `ExclusiveStartKey`: "must specify the
+/// same segment whose previous Scan returned the corresponding value of LastEvaluatedKey").
+fn check_start_in_segment(pk: &KeyPart, segment: Option<(u64, u64)>) -> Result<()> {
+    match segment {
+        Some((s, n)) if pk.segment_hash() % n != s => Err(Error::validation(
+            "The provided Exclusive start key does not map to the provided segment",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Reads one page of a scan of a table or index, or of one parallel-scan segment of it.
 ///
 /// Items come in key order (partition, then sort key); segment `s` of `n` holds the partitions
@@ -610,6 +622,9 @@ pub(crate) fn scan_with<T: From<Item>>(
                 ),
                 None => None,
             };
+            if let Some(start) = &start {
+                check_start_in_segment(&start.pk, segment)?;
+            }
             let start = &start;
             let first = start.as_ref().map_or(Unbounded, |k| Included(k.pk.clone()));
             let sequences = parts.iter().enumerate().map(|(i, part)| {
@@ -633,6 +648,9 @@ pub(crate) fn scan_with<T: From<Item>>(
                 Some(s) => Some(index_start(table, index, &target.key_names, s)?),
                 None => None,
             };
+            if let Some((pk, _)) = &start {
+                check_start_in_segment(pk, segment)?;
+            }
             let start = &start;
             let first = start.as_ref().map_or(Unbounded, |k| Included(k.0.clone()));
             let sequences = parts.iter().enumerate().map(|(i, part)| {
@@ -1090,6 +1108,29 @@ mod tests {
         assert!(scan(&t, &s).is_err());
         s.segment = Some((0, 0));
         assert!(scan(&t, &s).is_err());
+        // A start key is taken only by the segment that returned it.
+        let (own, start) = (0..3)
+            .find_map(|segment| {
+                let mut first = scan_request();
+                first.segment = Some((segment, 3));
+                first.limit = Some(1);
+                let page = scan(&t, &first).unwrap();
+                page.last_evaluated_key.map(|k| (segment, k))
+            })
+            .expect("a segment holds items");
+        let mut same = scan_request();
+        same.segment = Some((own, 3));
+        same.exclusive_start_key = Some(start);
+        scan(&t, &same).unwrap();
+        for other in (0..3).filter(|s| *s != own) {
+            let mut s = same.clone();
+            s.segment = Some((other, 3));
+            let err = scan(&t, &s).unwrap_err().to_string();
+            assert!(
+                err.contains("does not map to the provided segment"),
+                "{err}"
+            );
+        }
         // Index scans and filters.
         let mut s = scan_request();
         s.index = Some("gsi1".into());

@@ -222,9 +222,11 @@ fn invalid(message: impl Into<String>) -> Error {
 fn check_definition(def: &TableDefinition) -> Result<()> {
     check_name("Table", &def.name)?;
     if let Some(sk) = &def.sort_key {
+        // DynamoDB's answer to a key schema naming one attribute twice (which, with one
+        // definition per attribute, leaves a key element without its own definition).
         if sk.name == def.partition_key.name {
             return Err(invalid(
-                "Invalid KeySchema: the partition and sort keys must be different attributes",
+                "Invalid KeySchema: Some index key attribute have no definition",
             ));
         }
     }
@@ -243,11 +245,10 @@ fn check_definition(def: &TableDefinition) -> Result<()> {
         if index.local {
             local += 1;
             if def.sort_key.is_none() {
-                return Err(invalid(format!(
+                return Err(invalid(
                     "One or more parameter values were invalid: Table KeySchema does not have a \
-                     range key, which is required when specifying a LocalSecondaryIndex ({})",
-                    index.name
-                )));
+                     range key, which is required when specifying a LocalSecondaryIndex",
+                ));
             }
             if index.sort_key.is_none() {
                 return Err(invalid(format!(

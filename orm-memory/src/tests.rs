@@ -55,24 +55,11 @@ async fn read(b: &MemoryBackend, k: Item) -> Option<Item> {
 }
 
 fn update(k: Item, u: Update) -> UpdateItem {
-    UpdateItem {
-        table: "app".into(),
-        key: k,
-        update: u,
-        condition: None,
-        return_values: ReturnValues::None,
-        return_item_on_condition_failure: false,
-    }
+    UpdateItem::new("app", k, u)
 }
 
 fn delete(k: Item) -> DeleteItem {
-    DeleteItem {
-        table: "app".into(),
-        key: k,
-        condition: None,
-        return_values: ReturnValues::None,
-        return_item_on_condition_failure: false,
-    }
+    DeleteItem::new("app", k)
 }
 
 /// The message of the service's validation error (MemoryBackend's checks are DynamoDB's).
@@ -207,8 +194,13 @@ async fn conditional_writes_report_the_stored_item() {
 #[tokio::test]
 async fn updates() {
     let b = backend().await;
-    // REMOVE on a missing item creates it from its key, as DynamoDB does.
+    // REMOVE alone on a missing item creates nothing and returns nothing, as DynamoDB does.
     let mut u = update(key("a", "1"), Update::new().remove(attr("x")));
+    u.return_values = ReturnValues::AllNew;
+    assert_eq!(b.update_item(&u).await.unwrap(), None);
+    assert_eq!(b.item_count("app"), Some(0));
+    // An update with no action (UpdateItem without an UpdateExpression) creates it from its key.
+    let mut u = update(key("a", "1"), Update::new());
     u.return_values = ReturnValues::AllNew;
     assert_eq!(b.update_item(&u).await.unwrap(), Some(key("a", "1")));
     assert_eq!(b.item_count("app"), Some(1));
@@ -282,9 +274,8 @@ async fn index_keys_are_checked_on_every_write() {
     );
     assert!(err.contains("secondary index key"), "{err}");
     // Sparse: the item enters the index once it has both index keys.
-    let gsi_query = || QueryRequest {
-        index: Some("gsi1".into()),
-        ..QueryRequest::new(
+    let gsi_query = || {
+        QueryRequest::new(
             "app",
             KeyCondition {
                 partition_name: "gsi1pk".into(),
@@ -292,6 +283,7 @@ async fn index_keys_are_checked_on_every_write() {
                 sort: None,
             },
         )
+        .with_index("gsi1")
     };
     b.update_item(&update(
         key("a", "1"),
@@ -319,20 +311,14 @@ async fn batches() {
     let writes = (0..25)
         .map(|i| WriteRequest::Put(key("a", &format!("{i:02}")).with("i", i)))
         .collect::<Vec<_>>();
-    b.batch_write(&BatchWrite {
-        table: "app".into(),
-        writes: writes.clone(),
-    })
-    .await
-    .unwrap();
+    b.batch_write(&BatchWrite::new("app", writes.clone()))
+        .await
+        .unwrap();
     assert_eq!(b.item_count("app"), Some(25));
     let mut too_many = writes.clone();
     too_many.push(WriteRequest::Delete(key("a", "00")));
     assert!(b
-        .batch_write(&BatchWrite {
-            table: "app".into(),
-            writes: too_many,
-        })
+        .batch_write(&BatchWrite::new("app", too_many))
         .await
         .is_err());
     // Two writes to one key, or one invalid put: nothing is applied.
@@ -347,21 +333,16 @@ async fn batches() {
         ],
     ] {
         assert!(b
-            .batch_write(&BatchWrite {
-                table: "app".into(),
-                writes,
-            })
+            .batch_write(&BatchWrite::new("app", writes))
             .await
             .is_err());
         assert_eq!(b.item_count("app"), Some(25));
     }
     let got = b
-        .batch_get(&BatchGet {
-            table: "app".into(),
-            keys: vec![key("a", "03"), key("a", "99"), key("a", "07")],
-            consistent: false,
-            projection: Some(vec![attr("sk"), attr("i")]),
-        })
+        .batch_get(
+            &BatchGet::new("app", vec![key("a", "03"), key("a", "99"), key("a", "07")])
+                .with_projection(vec![attr("sk"), attr("i")]),
+        )
         .await
         .unwrap();
     assert_eq!(got.items.len(), 2);
@@ -370,32 +351,25 @@ async fn batches() {
         .contains(&RawItem::Item(Item::new().with("sk", "07").with("i", 7))));
     assert!(got.unprocessed_keys.is_empty());
     let dup = b
-        .batch_get(&BatchGet {
-            table: "app".into(),
-            keys: vec![key("a", "03"), key("a", "03")],
-            consistent: false,
-            projection: None,
-        })
+        .batch_get(&BatchGet::new("app", vec![key("a", "03"), key("a", "03")]))
         .await
         .unwrap_err();
     assert!(message(dup).contains("duplicates"));
     let too_many = b
-        .batch_get(&BatchGet {
-            table: "app".into(),
-            keys: (0..101).map(|i| key("a", &i.to_string())).collect(),
-            consistent: false,
-            projection: None,
-        })
+        .batch_get(&BatchGet::new(
+            "app",
+            (0..101).map(|i| key("a", &i.to_string())).collect(),
+        ))
         .await;
     assert!(too_many.is_err());
 }
 
 fn t_put(item: Item, condition: Option<Condition>) -> TransactWriteAction {
-    TransactWriteAction::Put(PutItem {
-        condition,
-        return_item_on_condition_failure: true,
-        ..put(item)
-    })
+    TransactWriteAction::Put(
+        put(item)
+            .with_condition(condition)
+            .with_return_item_on_condition_failure(true),
+    )
 }
 
 #[tokio::test]
@@ -403,35 +377,27 @@ async fn transactions_are_all_or_nothing() {
     let b = backend().await;
     b.create_table(&definition("other")).await.unwrap();
     b.put_item(&put(key("a", "1").with("v", 1))).await.unwrap();
-    let ok = TransactWrite {
-        actions: vec![
-            t_put(key("a", "2"), Some(attr("pk").not_exists())),
-            TransactWriteAction::Update(update(key("a", "1"), Update::new().add(attr("v"), 1))),
-            TransactWriteAction::Put(PutItem {
-                table: "other".into(),
-                ..put(key("x", "1"))
-            }),
-        ],
-        client_request_token: None,
-    };
+    let ok = TransactWrite::new(vec![
+        t_put(key("a", "2"), Some(attr("pk").not_exists())),
+        TransactWriteAction::Update(update(key("a", "1"), Update::new().add(attr("v"), 1))),
+        TransactWriteAction::Put(PutItem {
+            table: "other".into(),
+            ..put(key("x", "1"))
+        }),
+    ]);
     b.transact_write(&ok).await.unwrap();
     assert_eq!(b.item_count("app"), Some(2));
     assert_eq!(b.item_count("other"), Some(1));
     // One failed condition cancels everything, with a reason per action.
-    let failing = TransactWrite {
-        actions: vec![
-            t_put(key("a", "3"), None),
-            TransactWriteAction::ConditionCheck(ConditionCheck {
-                table: "app".into(),
-                key: key("a", "1"),
-                condition: attr("v").eq(1),
-                return_item_on_condition_failure: true,
-            }),
-            TransactWriteAction::Delete(delete(key("a", "2"))),
-            t_put(key("a", "2b"), Some(attr("pk").exists())),
-        ],
-        client_request_token: None,
-    };
+    let failing = TransactWrite::new(vec![
+        t_put(key("a", "3"), None),
+        TransactWriteAction::ConditionCheck(
+            ConditionCheck::new("app", key("a", "1"), attr("v").eq(1))
+                .with_return_item_on_condition_failure(true),
+        ),
+        TransactWriteAction::Delete(delete(key("a", "2"))),
+        t_put(key("a", "2b"), Some(attr("pk").exists())),
+    ]);
     match b.transact_write(&failing).await {
         Err(Error::TransactionCanceled { reasons }) => {
             let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
@@ -455,74 +421,52 @@ async fn transactions_are_all_or_nothing() {
     }
     assert_eq!(b.item_count("app"), Some(2));
     // Two actions on one item.
-    let twice = TransactWrite {
-        actions: vec![
-            t_put(key("a", "1"), None),
-            TransactWriteAction::Delete(delete(key("a", "1"))),
-        ],
-        client_request_token: None,
-    };
+    let twice = TransactWrite::new(vec![
+        t_put(key("a", "1"), None),
+        TransactWriteAction::Delete(delete(key("a", "1"))),
+    ]);
     let err = message(b.transact_write(&twice).await.unwrap_err());
     assert!(err.contains("multiple operations on one item"), "{err}");
     // An invalid action is named.
-    let invalid = TransactWrite {
-        actions: vec![
-            t_put(key("a", "5"), None),
-            TransactWriteAction::Update(update(key("a", "1"), Update::new().add(attr("v"), "x"))),
-        ],
-        client_request_token: None,
-    };
+    let invalid = TransactWrite::new(vec![
+        t_put(key("a", "5"), None),
+        TransactWriteAction::Update(update(key("a", "1"), Update::new().add(attr("v"), "x"))),
+    ]);
     let err = message(b.transact_write(&invalid).await.unwrap_err());
     assert!(err.starts_with("transaction action 2:"), "{err}");
     // A runtime type error (ADD a number to a string attribute) is reported, nothing applied.
-    let runtime = TransactWrite {
-        actions: vec![
-            t_put(key("a", "6"), None),
-            TransactWriteAction::Update(update(
-                key("a", "1"),
-                Update::new()
-                    .add(attr("pk2"), 1)
-                    .add(attr("sk2"), Value::Ss(["a".to_owned()].into())),
-            )),
-            TransactWriteAction::Update(update(key("x", "9"), Update::new().add(attr("v"), 1))),
-        ],
-        client_request_token: None,
-    };
+    let runtime = TransactWrite::new(vec![
+        t_put(key("a", "6"), None),
+        TransactWriteAction::Update(update(
+            key("a", "1"),
+            Update::new()
+                .add(attr("pk2"), 1)
+                .add(attr("sk2"), Value::Ss(["a".to_owned()].into())),
+        )),
+        TransactWriteAction::Update(update(key("x", "9"), Update::new().add(attr("v"), 1))),
+    ]);
     assert!(b.transact_write(&runtime).await.is_ok());
-    let bad_runtime = TransactWrite {
-        actions: vec![
-            t_put(key("a", "7"), None),
-            TransactWriteAction::Update(update(key("a", "6"), Update::new().add(attr("pk2"), 1))),
-            TransactWriteAction::Update(update(key("a", "1"), Update::new().add(attr("sk2"), 1))),
-        ],
-        client_request_token: None,
-    };
+    let bad_runtime = TransactWrite::new(vec![
+        t_put(key("a", "7"), None),
+        TransactWriteAction::Update(update(key("a", "6"), Update::new().add(attr("pk2"), 1))),
+        TransactWriteAction::Update(update(key("a", "1"), Update::new().add(attr("sk2"), 1))),
+    ]);
     let err = message(b.transact_write(&bad_runtime).await.unwrap_err());
     assert!(err.starts_with("transaction action 3:"), "{err}");
     assert_eq!(read(&b, key("a", "7")).await, None);
+    assert!(b.transact_write(&TransactWrite::new(vec![])).await.is_err());
     assert!(b
-        .transact_write(&TransactWrite {
-            actions: vec![],
-            client_request_token: None
-        })
-        .await
-        .is_err());
-    assert!(b
-        .transact_write(&TransactWrite {
-            actions: (0..101)
+        .transact_write(&TransactWrite::new(
+            (0..101)
                 .map(|i| t_put(key("a", &format!("t{i}")), None))
-                .collect(),
-            client_request_token: None
-        })
+                .collect()
+        ))
         .await
         .is_err());
-    let missing_table = TransactWrite {
-        actions: vec![TransactWriteAction::Put(PutItem {
-            table: "nope".into(),
-            ..put(key("a", "1"))
-        })],
-        client_request_token: None,
-    };
+    let missing_table = TransactWrite::new(vec![TransactWriteAction::Put(PutItem {
+        table: "nope".into(),
+        ..put(key("a", "1"))
+    })]);
     assert!(matches!(
         b.transact_write(&missing_table).await,
         Err(Error::TableNotFound { .. })
@@ -532,13 +476,11 @@ async fn transactions_are_all_or_nothing() {
 #[tokio::test]
 async fn client_request_tokens_make_transactions_idempotent() {
     let b = backend().await;
-    let bump = TransactWrite {
-        actions: vec![TransactWriteAction::Update(update(
-            key("a", "1"),
-            Update::new().add(attr("n"), 1),
-        ))],
-        client_request_token: Some("token-1".into()),
-    };
+    let bump = TransactWrite::new(vec![TransactWriteAction::Update(update(
+        key("a", "1"),
+        Update::new().add(attr("n"), 1),
+    ))])
+    .with_client_request_token("token-1");
     b.transact_write(&bump).await.unwrap();
     b.transact_write(&bump).await.unwrap();
     let got = read(&b, key("a", "1")).await.unwrap();
@@ -548,8 +490,16 @@ async fn client_request_tokens_make_transactions_idempotent() {
         key("a", "1"),
         Update::new().add(attr("n"), 2),
     ))];
-    let err = message(b.transact_write(&other).await.unwrap_err());
-    assert!(err.contains("IdempotentParameterMismatch"), "{err}");
+    let err = b.transact_write(&other).await.unwrap_err();
+    // DynamoDB's own error type, as DynamoBackend reports it: the code in the source.
+    let code = match &err {
+        Error::ServiceValidation {
+            source: Some(source),
+            ..
+        } => source.downcast_ref::<crate::ServiceError>().map(|e| e.code),
+        _ => None,
+    };
+    assert_eq!(code, Some("IdempotentParameterMismatchException"), "{err}");
     let mut fresh = bump;
     fresh.client_request_token = Some("token-2".into());
     b.transact_write(&fresh).await.unwrap();
@@ -568,12 +518,7 @@ async fn batch_get_stops_at_16_megabytes() {
             .unwrap();
     }
     let got = b
-        .batch_get(&BatchGet {
-            table: "app".into(),
-            keys: keys.clone(),
-            consistent: false,
-            projection: None,
-        })
+        .batch_get(&BatchGet::new("app", keys.clone()))
         .await
         .unwrap();
     // 43 items of ~390 KB reach 16 MB; the other keys come back, none is lost.
@@ -588,9 +533,7 @@ async fn transact_get_reads_a_snapshot() {
     let mut projected = get(key("a", "1"));
     projected.projection = Some(vec![attr("v")]);
     let got = b
-        .transact_get(&TransactGet {
-            gets: vec![projected, get(key("a", "2"))],
-        })
+        .transact_get(&TransactGet::new(vec![projected, get(key("a", "2"))]))
         .await
         .unwrap()
         .into_iter()
@@ -598,12 +541,13 @@ async fn transact_get_reads_a_snapshot() {
         .collect::<Vec<_>>();
     assert_eq!(got, [Some(Item::new().with("v", 1)), None]);
     let dup = b
-        .transact_get(&TransactGet {
-            gets: vec![get(key("a", "1")), get(key("a", "1"))],
-        })
+        .transact_get(&TransactGet::new(vec![
+            get(key("a", "1")),
+            get(key("a", "1")),
+        ]))
         .await;
     assert!(dup.is_err());
-    assert!(b.transact_get(&TransactGet { gets: vec![] }).await.is_err());
+    assert!(b.transact_get(&TransactGet::new(vec![])).await.is_err());
 }
 
 #[tokio::test]
@@ -681,10 +625,9 @@ async fn queries_and_scans_through_the_backend() {
             .await
             .unwrap();
     }
-    let query = QueryRequest {
-        table: "app".into(),
-        index: None,
-        key_condition: KeyCondition {
+    let query = QueryRequest::new(
+        "app",
+        KeyCondition {
             partition_name: "pk".into(),
             partition_value: "p".into(),
             sort: Some((
@@ -692,44 +635,25 @@ async fn queries_and_scans_through_the_backend() {
                 orm_core::expr::SortKeyCondition::Ge("0".into()),
             )),
         },
-        filter: Some(attr("i").ge(5)),
-        projection: None,
-        limit: Some(6),
-        exclusive_start_key: None,
-        scan_forward: true,
-        consistent: true,
-        count_only: false,
-    };
+    )
+    .with_filter(attr("i").ge(5))
+    .with_limit(6)
+    .with_consistent(true);
     let page = b.query(&query).await.unwrap().sorted();
     assert_eq!((page.count, page.scanned_count), (1, 6));
     assert_eq!(page.last_evaluated_key, Some(key("p", "5")));
-    let scan = ScanRequest {
-        table: "app".into(),
-        index: None,
-        filter: None,
-        projection: None,
-        limit: None,
-        exclusive_start_key: None,
-        consistent: false,
-        segment: Some((0, 1)),
-        count_only: true,
-    };
+    let scan = ScanRequest::new("app")
+        .with_segment((0, 1))
+        .with_count_only(true);
     assert_eq!(b.scan(&scan).await.unwrap().count, 10);
 
     // Reads answer whole items shared (read through a borrowed view), projected ones as items.
     let page = b.query(&query).await.unwrap();
     assert!(matches!(page.items[..], [RawItem::Shared(_)]));
-    let projected = QueryRequest {
-        projection: Some(vec![attr("i")]),
-        ..query
-    };
+    let projected = query.with_projection(vec![attr("i")]);
     let page = b.query(&projected).await.unwrap();
     assert!(matches!(page.items[..], [RawItem::Item(_)]));
-    let scan = ScanRequest {
-        count_only: false,
-        limit: Some(4),
-        ..scan
-    };
+    let scan = scan.with_count_only(false).with_limit(4);
     assert_eq!(b.scan(&scan).await.unwrap().items.len(), 4);
 }
 
@@ -743,10 +667,7 @@ async fn validation_is_the_orms_or_the_services_as_on_dynamodb() {
         .await
         .unwrap_err();
     assert!(matches!(empty, Error::Validation { .. }), "{empty:?}");
-    let empty = b
-        .transact_get(&TransactGet { gets: vec![] })
-        .await
-        .unwrap_err();
+    let empty = b.transact_get(&TransactGet::new(vec![])).await.unwrap_err();
     assert!(matches!(empty, Error::Validation { .. }), "{empty:?}");
     let too_many = (0..26)
         .map(|i| WriteRequest::Put(key("a", &i.to_string())))

@@ -54,8 +54,8 @@ pub async fn batch_create_survives_unprocessed_items(table: &Table) {
             ..FaultConfig::default()
         },
     );
-    let items = todos("bulk", 10_000);
-    Todo::batch_create(&t, &items).await.unwrap();
+    let mut items = todos("bulk", 10_000);
+    Todo::batch_create(&t, &mut items).await.unwrap();
     assert!(
         layer
             .stats()
@@ -73,7 +73,7 @@ pub async fn batch_create_survives_unprocessed_items(table: &Table) {
     );
     // Creating again finds the keys taken and writes nothing.
     assert!(matches!(
-        Todo::batch_create(table, &items[..10]).await,
+        Todo::batch_create(table, &mut items[..10]).await,
         Err(Error::AlreadyExists { .. })
     ));
 }

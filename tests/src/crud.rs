@@ -1,7 +1,7 @@
 //! Single-item operations: create, save, get, find, exists, delete, entity isolation, limits.
 
 use crate::models::*;
-use orm_core::backend::{GetItem, PutItem, RawItem, ReturnValues};
+use orm_core::backend::{GetItem, PutItem, RawItem};
 use orm_core::{Error, Item, ModelExt, Number, Table, Value};
 
 fn alice() -> User {
@@ -16,12 +16,10 @@ fn alice() -> User {
 pub async fn raw_item(table: &Table, pk: &str, sk: &str) -> Option<Item> {
     table
         .backend()
-        .get_item(&GetItem {
-            table: table.name().to_owned(),
-            key: Item::new().with("pk", pk).with("sk", sk),
-            consistent: true,
-            projection: None,
-        })
+        .get_item(
+            &GetItem::new(table.name(), Item::new().with("pk", pk).with("sk", sk))
+                .with_consistent(true),
+        )
         .await
         .expect("raw get")
         .map(RawItem::into_item)
@@ -243,13 +241,7 @@ pub async fn lossy_integer_read_is_an_error(table: &Table) {
         .with("version", 1u64);
     table
         .backend()
-        .put_item(&PutItem {
-            table: table.name().to_owned(),
-            item,
-            condition: None,
-            return_values: ReturnValues::None,
-            return_item_on_condition_failure: false,
-        })
+        .put_item(&PutItem::new(table.name(), item))
         .await
         .unwrap();
     let e = Account::get(table, Account::key("x")).await.unwrap_err();
@@ -263,9 +255,12 @@ pub async fn item_size_limit(table: &Table) {
         id: "b".into(),
         data: String::new(),
     };
-    let overhead = table.to_stored_item(&blob).unwrap().size();
+    let overhead = table.layout().to_stored_item(&blob).unwrap().size();
     blob.data = "x".repeat(limit + 1 - overhead);
-    assert_eq!(table.to_stored_item(&blob).unwrap().size(), limit + 1);
+    assert_eq!(
+        table.layout().to_stored_item(&blob).unwrap().size(),
+        limit + 1
+    );
     let e = blob.create(table).await.unwrap_err();
     assert!(matches!(e, Error::Validation { .. }), "{e:?}");
     assert!(e.to_string().contains("400"), "{e}");

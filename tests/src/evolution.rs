@@ -175,21 +175,14 @@ pub async fn v1_members(table: &Table) -> usize {
 /// An UpdateItem straight to the backend, unconditional: another client's write.
 async fn raw_update(backend: &dyn Backend, table: &str, key: Item, update: Update) -> Result<()> {
     backend
-        .update_item(&UpdateItem {
-            table: table.to_owned(),
-            key,
-            update,
-            condition: None,
-            return_values: orm_core::backend::ReturnValues::None,
-            return_item_on_condition_failure: false,
-        })
+        .update_item(&UpdateItem::new(table.to_owned(), key, update))
         .await
         .map(|_| ())
 }
 
 /// Sets an attribute no model knows on the item of `M` at `key`.
 async fn set_unmodelled<M: Model>(table: &Table, key: orm_core::Key, name: &str, value: &str) {
-    let key = table.key_item::<M>(&key).unwrap();
+    let key = table.layout().key_item::<M>(&key).unwrap();
     let update = Update::new().set(Path::name(name), Value::from(value));
     raw_update(table.backend().as_ref(), table.name(), key, update)
         .await
@@ -696,6 +689,7 @@ pub async fn migration_never_overwrites_concurrent_updates(table: &Table) {
     let table = &seeded(table, 0..5, 0..0).await;
     // In place: the old code renames contact 2 while the runner works on it.
     let key = table
+        .layout()
         .key_item::<Contact>(&Contact::key(2).unwrap())
         .unwrap();
     let busy = interfering(
@@ -714,6 +708,7 @@ pub async fn migration_never_overwrites_concurrent_updates(table: &Table) {
             member_v1(id).create(table).await.unwrap();
         }
         let key = table
+            .layout()
             .key_item::<MemberV1>(&MemberV1::key(3).unwrap())
             .unwrap();
         let busy = interfering(

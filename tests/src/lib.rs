@@ -13,6 +13,7 @@ pub mod limits;
 pub mod models;
 pub mod names;
 pub mod query;
+pub mod stamps;
 pub mod streams;
 pub mod tables;
 pub mod writes;
@@ -168,18 +169,28 @@ macro_rules! conformance_tests {
                 optimistic_locking_loses_nothing,
                 unversioned_read_modify_write_loses_updates,
                 conditional_writes,
+                conditions_take_any_serializable_value,
+                try_modify_refuses_without_writing,
                 update_actions,
                 update_with_function_operands,
                 update_keeps_index_consistent,
                 transaction_is_all_or_nothing,
+                transaction_models_after_commit,
                 transaction_validation,
                 transactional_get,
                 concurrent_transfers_conserve_coins,
                 timestamps_are_set_by_the_orm,
                 exclude_expired_items,
                 sequences_hand_out_distinct_ids,
+                sequences_join_transactions,
+                transaction_check_exists,
+                update_with_no_action_creates_the_key_item,
+                updated_values_are_the_updated_paths,
+                removal_only_update_creates_nothing,
+                transactional_get_of_a_mismatched_key_cancels_per_read,
             }
         }
+        $crate::__stamp_matrix! { [$crate::__stamp_cases] $setup; }
     };
 }
 

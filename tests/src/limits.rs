@@ -17,17 +17,11 @@ pub async fn contents(table: &Table) -> Vec<Item> {
     loop {
         let page = table
             .backend()
-            .scan(&ScanRequest {
-                table: table.name().to_owned(),
-                index: None,
-                filter: None,
-                projection: None,
-                limit: None,
-                exclusive_start_key: start,
-                consistent: true,
-                segment: None,
-                count_only: false,
-            })
+            .scan(
+                &ScanRequest::new(table.name())
+                    .with_exclusive_start_key(start)
+                    .with_consistent(true),
+            )
             .await
             .expect("scan")
             .sorted();
@@ -54,23 +48,14 @@ fn key(pk: &str, sk: &str) -> Item {
 async fn put(table: &Table, item: Item) -> orm_core::Result<Option<Item>> {
     table
         .backend()
-        .put_item(&PutItem {
-            table: table.name().to_owned(),
-            item,
-            condition: None,
-            return_values: ReturnValues::None,
-            return_item_on_condition_failure: false,
-        })
+        .put_item(&PutItem::new(table.name(), item))
         .await
 }
 
 async fn get(table: &Table, key: Item) -> orm_core::Result<Option<Item>> {
     table
         .backend()
-        .get_item(&GetItem {
-            consistent: true,
-            ..GetItem::new(table.name(), key)
-        })
+        .get_item(&GetItem::new(table.name(), key).with_consistent(true))
         .await
         .map(|item| item.map(RawItem::into_item))
 }
@@ -239,14 +224,11 @@ pub async fn numbers_out_of_range(table: &Table) {
     let before_update = contents(table).await;
     let overflow = table
         .backend()
-        .update_item(&UpdateItem {
-            table: table.name().to_owned(),
-            key: key("N", "N"),
-            update: Update::new().add(attr("n"), Value::N(max)),
-            condition: None,
-            return_values: ReturnValues::None,
-            return_item_on_condition_failure: false,
-        })
+        .update_item(&UpdateItem::new(
+            table.name(),
+            key("N", "N"),
+            Update::new().add(attr("n"), Value::N(max)),
+        ))
         .await;
     assert!(is_service_validation(&overflow), "{overflow:?}");
     assert_eq!(contents(table).await, before_update);
@@ -403,31 +385,25 @@ pub async fn batch_with_duplicate_keys(table: &Table) {
     ];
     let r = table
         .backend()
-        .batch_write(&BatchWrite {
-            table: table.name().to_owned(),
-            writes,
-        })
+        .batch_write(&BatchWrite::new(table.name(), writes))
         .await;
     assert_service_validation(r, "duplicate");
     let r = table
         .backend()
-        .batch_get(&BatchGet {
-            table: table.name().to_owned(),
-            keys: vec![key("B", "1"), key("B", "1")],
-            consistent: true,
-            projection: None,
-        })
+        .batch_get(
+            &BatchGet::new(table.name(), vec![key("B", "1"), key("B", "1")]).with_consistent(true),
+        )
         .await;
     assert_service_validation(r, "duplicate");
     // Over 25 writes.
     let r = table
         .backend()
-        .batch_write(&BatchWrite {
-            table: table.name().to_owned(),
-            writes: (0..26)
+        .batch_write(&BatchWrite::new(
+            table.name(),
+            (0..26)
                 .map(|i| WriteRequest::Put(key("B", &i.to_string())))
                 .collect(),
-        })
+        ))
         .await;
     // Over 25 writes is rejected before sending, the same on every backend.
     assert_validation(r, "between 1 and 25 entries, got 26");
@@ -435,13 +411,7 @@ pub async fn batch_with_duplicate_keys(table: &Table) {
 }
 
 fn tx_put(table: &Table, item: Item) -> TransactWriteAction {
-    TransactWriteAction::Put(PutItem {
-        table: table.name().to_owned(),
-        item,
-        condition: None,
-        return_values: ReturnValues::None,
-        return_item_on_condition_failure: false,
-    })
+    TransactWriteAction::Put(PutItem::new(table.name(), item))
 }
 
 /// Transactions over 100 actions, or touching one item twice, are rejected; nothing is written.
@@ -451,41 +421,26 @@ pub async fn transaction_limits(table: &Table) {
     }
     let before = seed(table).await;
     let max = table.capabilities().limits.max_transaction_actions;
-    let too_many = TransactWrite {
-        actions: (0..=max)
+    let too_many = TransactWrite::new(
+        (0..=max)
             .map(|i| tx_put(table, key("T", &i.to_string())))
             .collect(),
-        client_request_token: None,
-    };
+    );
     // Rejected before sending, the same on every backend.
     assert_validation(
         table.backend().transact_write(&too_many).await,
         "TransactWriteItems actions must have between 1 and 100 entries",
     );
-    let twice = TransactWrite {
-        actions: vec![
-            tx_put(table, key("T", "1")),
-            TransactWriteAction::Delete(DeleteItem {
-                table: table.name().to_owned(),
-                key: key("T", "1"),
-                condition: None,
-                return_values: ReturnValues::None,
-                return_item_on_condition_failure: false,
-            }),
-        ],
-        client_request_token: None,
-    };
+    let twice = TransactWrite::new(vec![
+        tx_put(table, key("T", "1")),
+        TransactWriteAction::Delete(DeleteItem::new(table.name(), key("T", "1"))),
+    ]);
     assert_service_validation(table.backend().transact_write(&twice).await, "one item");
-    let gets = TransactGet {
-        gets: (0..=max)
-            .map(|i| GetItem {
-                table: table.name().to_owned(),
-                key: key("T", &i.to_string()),
-                consistent: false,
-                projection: None,
-            })
+    let gets = TransactGet::new(
+        (0..=max)
+            .map(|i| GetItem::new(table.name(), key("T", &i.to_string())))
             .collect(),
-    };
+    );
     assert_validation(
         table.backend().transact_get(&gets).await,
         "TransactGetItems actions must have between 1 and 100 entries",
@@ -515,14 +470,11 @@ pub async fn awkward_attribute_names(table: &Table) {
     }
     let new = table
         .backend()
-        .update_item(&UpdateItem {
-            table: table.name().to_owned(),
-            key: key("W", "W"),
-            update,
-            condition: Some(condition),
-            return_values: ReturnValues::UpdatedNew,
-            return_item_on_condition_failure: false,
-        })
+        .update_item(
+            &UpdateItem::new(table.name(), key("W", "W"), update)
+                .with_condition(condition)
+                .with_return_values(ReturnValues::UpdatedNew),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -562,22 +514,17 @@ pub async fn unicode_edge_cases(table: &Table) {
     }
     let page = table
         .backend()
-        .query(&orm_core::backend::QueryRequest {
-            table: table.name().to_owned(),
-            index: None,
-            key_condition: orm_core::expr::KeyCondition {
-                partition_name: "pk".into(),
-                partition_value: "U".into(),
-                sort: None,
-            },
-            filter: None,
-            projection: None,
-            limit: None,
-            exclusive_start_key: None,
-            scan_forward: true,
-            consistent: true,
-            count_only: false,
-        })
+        .query(
+            &orm_core::backend::QueryRequest::new(
+                table.name(),
+                orm_core::expr::KeyCondition {
+                    partition_name: "pk".into(),
+                    partition_value: "U".into(),
+                    sort: None,
+                },
+            )
+            .with_consistent(true),
+        )
         .await
         .unwrap()
         .sorted();

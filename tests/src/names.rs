@@ -82,13 +82,12 @@ pub async fn conditions_on_awkward_names(table: &Table) {
     assert_eq!(Weird::get(table, key()).await.unwrap().coloned, "c");
 
     // A put conditioned on awkward names.
-    let stored = table.to_stored_item(&weird()).unwrap();
-    let put = |condition| PutItem {
-        table: table.name().to_owned(),
-        item: stored.clone(),
-        condition: Some(condition),
-        return_values: ReturnValues::AllOld,
-        return_item_on_condition_failure: true,
+    let stored = table.layout().to_stored_item(&weird()).unwrap();
+    let put = |condition| {
+        PutItem::new(table.name(), stored.clone())
+            .with_condition(condition)
+            .with_return_values(ReturnValues::AllOld)
+            .with_return_item_on_condition_failure(true)
     };
     assert!(matches!(
         table
@@ -111,13 +110,13 @@ pub async fn conditions_on_awkward_names(table: &Table) {
 
     // Transactions: a check and a conditional delete on awkward names.
     if table.capabilities().transactions {
-        let other = Weird {
+        let mut other = Weird {
             status: "done".into(),
             ..weird()
         };
         let err = table
             .transaction()
-            .create(&other)
+            .create(&mut other)
             .check::<Weird>(key(), Path::name("c:d").eq("wrong"))
             .commit()
             .await
@@ -135,7 +134,7 @@ pub async fn conditions_on_awkward_names(table: &Table) {
         assert!(!Weird::exists(table, Weird::key("n", "done")).await.unwrap());
         table
             .transaction()
-            .create(&other)
+            .create(&mut other)
             .check::<Weird>(
                 key(),
                 Path::name("c:d").eq("c").and(Path::name("a.b").eq("d")),
@@ -157,12 +156,13 @@ pub async fn conditions_on_awkward_names(table: &Table) {
     }
 
     // A plain delete conditioned on awkward names.
-    let delete = |condition| DeleteItem {
-        table: table.name().to_owned(),
-        key: Item::new().with("pk", "WEIRD#n").with("sk", "open"),
-        condition: Some(condition),
-        return_values: ReturnValues::AllOld,
-        return_item_on_condition_failure: false,
+    let delete = |condition| {
+        DeleteItem::new(
+            table.name(),
+            Item::new().with("pk", "WEIRD#n").with("sk", "open"),
+        )
+        .with_condition(condition)
+        .with_return_values(ReturnValues::AllOld)
     };
     assert!(matches!(
         table

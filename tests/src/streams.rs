@@ -98,7 +98,10 @@ fn user(id: &str, name: &str) -> User {
 
 /// A user's primary key attributes, as a record's `keys`.
 fn user_keys(table: &Table, id: &str) -> Item {
-    table.key_item::<User>(&User::key(id).unwrap()).unwrap()
+    table
+        .layout()
+        .key_item::<User>(&User::key(id).unwrap())
+        .unwrap()
 }
 
 fn kinds<M>(changes: &[Change<M>]) -> Vec<ChangeKind> {
@@ -159,19 +162,24 @@ pub async fn transactions_and_batches_record_each_write(table: &Table) {
     enable(table, StreamViewType::NewAndOldImages).await;
     let mut changes = table.changes();
     user("checked", "c").create(table).await.unwrap();
-    table
-        .transaction()
-        .create(&Account {
+    let (mut t1, mut t2) = (
+        Account {
             id: "t1".into(),
             coins: 10,
             version: 0,
-        })
-        .create(&Account {
+        },
+        Account {
             id: "t2".into(),
             coins: 0,
             version: 0,
-        })
-        .put(&user("tx", "in a transaction"))
+        },
+    );
+    let mut tx_user = user("tx", "in a transaction");
+    table
+        .transaction()
+        .create(&mut t1)
+        .create(&mut t2)
+        .put(&mut tx_user)
         .check::<User>(User::key("checked"), orm_core::expr::attr("name").eq("c"))
         .commit()
         .await
@@ -200,6 +208,7 @@ pub async fn transactions_and_batches_record_each_write(table: &Table) {
     assert_eq!(count(&keys_of("tx"), ChangeKind::Insert), 1);
     for id in ["t1", "t2"] {
         let keys = table
+            .layout()
             .key_item::<Account>(&Account::key(id).unwrap())
             .unwrap();
         assert_eq!(count(&keys, ChangeKind::Insert), 1, "account {id}");
@@ -278,6 +287,7 @@ pub async fn each_item_s_changes_come_in_order(table: &Table) {
     let got = collect(&mut changes, 2 + 2 * ROUNDS as usize).await;
     for seq in [1, 2] {
         let keys = table
+            .layout()
             .key_item::<Todo>(&Todo::key("u", seq).unwrap())
             .unwrap();
         let mine: Vec<&Change<Todo>> = got.iter().filter(|c| c.keys == keys).collect();

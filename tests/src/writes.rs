@@ -1,9 +1,10 @@
 //! Conditional writes, update expressions, optimistic locking and transactions.
 
 use crate::models::*;
-use orm_core::backend::{PutItem, ReturnValues};
-use orm_core::expr::{SetOperand, SetValue};
-use orm_core::{attr, Error, ModelExt, Table, Value};
+use orm_core::backend::{GetItem, PutItem, ReturnValues, TransactGet, UpdateItem};
+use orm_core::error::CancellationCode;
+use orm_core::expr::{SetOperand, SetValue, Update};
+use orm_core::{attr, Error, Item, ModelExt, Table, Value};
 use std::sync::Arc;
 
 fn account(id: &str, coins: i64) -> Account {
@@ -93,13 +94,12 @@ pub async fn conditional_writes(table: &Table) {
         other => panic!("expected ConditionFailed, got {other:?}"),
     }
     // Raw put with a condition on the stored item.
-    let stored = table.to_stored_item(&a).unwrap();
-    let put = |condition| PutItem {
-        table: table.name().to_owned(),
-        item: stored.clone(),
-        condition: Some(condition),
-        return_values: ReturnValues::AllOld,
-        return_item_on_condition_failure: true,
+    let stored = table.layout().to_stored_item(&a).unwrap();
+    let put = |condition| {
+        PutItem::new(table.name(), stored.clone())
+            .with_condition(condition)
+            .with_return_values(ReturnValues::AllOld)
+            .with_return_item_on_condition_failure(true)
     };
     assert!(matches!(
         table.backend().put_item(&put(attr("coins").eq(6))).await,
@@ -340,7 +340,7 @@ pub async fn transaction_is_all_or_nothing(table: &Table) {
                 .add("coins", 1)
                 .condition(attr("coins").gt(1000)),
         )
-        .create(&account("t4", 1))
+        .create(&mut account("t4", 1))
         .commit()
         .await
         .unwrap_err();
@@ -371,7 +371,7 @@ pub async fn transaction_is_all_or_nothing(table: &Table) {
         .transaction()
         .update(Account::update(table, Account::key("t1")).add("coins", -5))
         .update(Account::update(table, Account::key("t2")).add("coins", 5))
-        .create(&account("t4", 1))
+        .create(&mut account("t4", 1))
         .check::<Account>(Account::key("t3"), attr("coins").eq(10))
         .delete::<Account>(Account::key("nobody"))
         .token(format!("tx-{}", table.name()))
@@ -395,17 +395,215 @@ pub async fn transaction_is_all_or_nothing(table: &Table) {
     );
 }
 
+/// The models a transaction creates or puts hold, after `commit()`, what was stored (their new
+/// version), as after `create` / `save`; a canceled transaction leaves their versions alone.
+pub async fn transaction_models_after_commit(table: &Table) {
+    if !table.capabilities().transactions {
+        eprintln!("SKIP: transactions not supported");
+        return;
+    }
+    let mut held = account("held", 5);
+    held.create(table).await.unwrap();
+    let mut created = account("created", 1);
+    held.coins = 6;
+    table
+        .transaction()
+        .create(&mut created)
+        .put(&mut held)
+        .commit()
+        .await
+        .unwrap();
+    assert_eq!((created.version, held.version), (1, 2));
+    for model in [&created, &held] {
+        assert_eq!(
+            &Account::get(table, Account::key(model.id.as_str()))
+                .await
+                .unwrap(),
+            model
+        );
+    }
+    // Canceled: nothing stored, and the models keep the versions they had.
+    held.coins = 7;
+    let err = table
+        .transaction()
+        .put(&mut held)
+        .check::<Account>(Account::key("created"), attr("coins").gt(100))
+        .commit()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::TransactionCanceled { .. }), "{err:?}");
+    assert_eq!(held.version, 2);
+    // The model can be put again as it is.
+    held.coins = 8;
+    table.transaction().put(&mut held).commit().await.unwrap();
+    assert_eq!(
+        Account::get(table, Account::key("held")).await.unwrap(),
+        held
+    );
+    assert_eq!(held.version, 3);
+}
+
+/// A todo status as an application would model it: an enum, stored as serde writes it.
+#[derive(serde::Serialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum TodoStatus {
+    Open,
+    Done,
+}
+
+/// Conditions and filters take any `Serialize` value, converted as a model's field of that type
+/// is stored: an enum compares with the string serde gives it. A value DynamoDB cannot store
+/// (NaN) is a validation error and nothing is written.
+pub async fn conditions_take_any_serializable_value(table: &Table) {
+    for (seq, status) in [(1, "open"), (2, "done"), (3, "open")] {
+        Todo {
+            user_id: "ser".into(),
+            seq,
+            title: format!("t{seq}"),
+            status: Some(status.into()),
+            views: 0,
+        }
+        .create(table)
+        .await
+        .unwrap();
+    }
+    // Close a todo only if it is not already done.
+    Todo::update(table, Todo::key("ser", 1u32))
+        .set("status", TodoStatus::Done)
+        .condition(attr("status").ne(TodoStatus::Done))
+        .await
+        .unwrap();
+    let again = Todo::update(table, Todo::key("ser", 1u32))
+        .set("status", TodoStatus::Done)
+        .condition(attr("status").ne(TodoStatus::Done))
+        .await;
+    assert!(
+        matches!(again, Err(Error::ConditionFailed { .. })),
+        "{again:?}"
+    );
+    // Filters and IN lists too; an Option compares as the value it holds.
+    let open = Todo::query(table)
+        .partition(Todo::partition("ser"))
+        .filter(attr("status").eq(Some(TodoStatus::Open)))
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(open.iter().map(|t| t.seq).collect::<Vec<_>>(), [3]);
+    let any = Todo::query(table)
+        .partition(Todo::partition("ser"))
+        .filter(attr("status").is_in([TodoStatus::Open, TodoStatus::Done]))
+        .count()
+        .await
+        .unwrap();
+    assert_eq!(any, 3);
+    // NaN cannot be stored: the condition is rejected before anything is sent.
+    let nan = Todo::update(table, Todo::key("ser", 3u32))
+        .set("title", "changed")
+        .condition(attr("views").lt(f64::NAN))
+        .await;
+    match nan {
+        Err(Error::Validation { message }) => assert!(message.contains("NaN"), "{message}"),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+    let filter_nan = Todo::query(table)
+        .partition(Todo::partition("ser"))
+        .filter(attr("views").between(0, f64::INFINITY))
+        .all()
+        .await;
+    assert!(
+        matches!(filter_nan, Err(Error::Validation { .. })),
+        "{filter_nan:?}"
+    );
+    assert_eq!(
+        Todo::get(table, Todo::key("ser", 3u32))
+            .await
+            .unwrap()
+            .title,
+        "t3"
+    );
+}
+
+/// `try_modify`: a read-modify-write whose change may refuse. Refusing writes nothing and
+/// returns the caller's error, decided on one consistent read; accepting writes as `modify`.
+pub async fn try_modify_refuses_without_writing(table: &Table) {
+    #[derive(Debug, PartialEq)]
+    enum Refused {
+        TooPoor(i64),
+        Orm(String),
+    }
+    impl From<Error> for Refused {
+        fn from(e: Error) -> Self {
+            Refused::Orm(e.to_string())
+        }
+    }
+    account("poor", 3).create(table).await.unwrap();
+    let withdraw = |amount: i64| {
+        move |a: &mut Account| {
+            if a.coins < amount {
+                return Err(Refused::TooPoor(a.coins));
+            }
+            a.coins -= amount;
+            Ok(())
+        }
+    };
+    let refused = Account::try_modify(table, Account::key("poor"), 5, withdraw(5)).await;
+    assert_eq!(refused, Err(Refused::TooPoor(3)));
+    let stored = Account::get(table, Account::key("poor")).await.unwrap();
+    assert_eq!((stored.coins, stored.version), (3, 1), "nothing written");
+    let done = Account::try_modify(table, Account::key("poor"), 5, withdraw(2))
+        .await
+        .unwrap();
+    assert_eq!((done.coins, done.version), (1, 2));
+    assert_eq!(
+        Account::get(table, Account::key("poor")).await.unwrap(),
+        done
+    );
+    // ORM errors come through the caller's error type.
+    let missing = Account::try_modify(table, Account::key("nobody"), 5, withdraw(1)).await;
+    assert!(
+        matches!(&missing, Err(Refused::Orm(m)) if m.contains("not found")),
+        "{missing:?}"
+    );
+    // Concurrent refusals and withdrawals never overdraw: 8 tasks take 1 coin each from 5.
+    account("shared", 5).create(table).await.unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let table = table.clone();
+            tokio::spawn(async move {
+                Account::try_modify(&table, Account::key("shared"), 100, withdraw(1)).await
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(Refused::TooPoor(0)) => {}
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(ok, 5);
+    assert_eq!(
+        Account::get(table, Account::key("shared"))
+            .await
+            .unwrap()
+            .coins,
+        0
+    );
+}
+
 /// Transactions are validated before sending: too many actions, one item twice.
 pub async fn transaction_validation(table: &Table) {
+    let mut accounts: Vec<Account> = (0..101).map(|i| account(&format!("v{i}"), 0)).collect();
     let mut tx = table.transaction();
-    for i in 0..101 {
-        tx = tx.create(&account(&format!("v{i}"), 0));
+    for a in &mut accounts {
+        tx = tx.create(a);
     }
     let e = tx.commit().await.unwrap_err().to_string();
     assert!(e.contains("101") && e.contains("100"), "{e}");
     let e = table
         .transaction()
-        .create(&account("same", 0))
+        .create(&mut account("same", 0))
         .update(Account::update(table, Account::key("other")).add("coins", 1))
         .delete::<Account>(Account::key("same"))
         .commit()
@@ -550,7 +748,7 @@ pub async fn timestamps_are_set_by_the_orm(table: &Table) {
     if table.capabilities().transactions {
         table
             .transaction()
-            .put(&session("new"))
+            .put(&mut session("new"))
             .commit()
             .await
             .unwrap();
@@ -620,4 +818,275 @@ pub async fn sequences_hand_out_distinct_ids(table: &Table) {
     all.sort_unstable();
     assert_eq!(all, (1..=80).collect::<Vec<u64>>());
     assert_eq!(Sequence::reserve(table, "orders", 20).await.unwrap(), 100);
+}
+
+/// `Sequence::next_in`: a value taken inside a transaction is handed out only if the
+/// transaction commits; concurrent transactions taking values never hand out one twice (a
+/// loser is canceled and retried), and the values stay dense.
+pub async fn sequences_join_transactions(table: &Table) {
+    use orm_core::sequence::Sequence;
+    if !table.capabilities().transactions {
+        eprintln!("SKIP: transactions not supported");
+        return;
+    }
+    let mut tx = table.transaction();
+    let first = Sequence::next_in(&mut tx, "accounts").await.unwrap();
+    assert_eq!(first, 1);
+    let mut a = account(&format!("seq{first}"), 0);
+    tx.create(&mut a).commit().await.unwrap();
+    assert_eq!(a.version, 1);
+    // Canceled (the account exists): the value is not handed out.
+    let mut tx = table.transaction();
+    let lost = Sequence::next_in(&mut tx, "accounts").await.unwrap();
+    assert_eq!(lost, 2);
+    let err = tx
+        .create(&mut account("seq1", 0))
+        .commit()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::TransactionCanceled { .. }), "{err:?}");
+    // 4 tasks x 5 accounts, each numbered in the transaction that creates it.
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let table = table.clone();
+            tokio::spawn(async move {
+                let mut numbers = Vec::new();
+                while numbers.len() < 5 {
+                    let mut tx = table.transaction();
+                    let n = Sequence::next_in(&mut tx, "accounts").await.unwrap();
+                    let mut a = account(&format!("seq{n}"), 0);
+                    match tx.create(&mut a).commit().await {
+                        Ok(()) => numbers.push(n),
+                        Err(Error::TransactionCanceled { .. }) => {}
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                numbers
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort_unstable();
+    assert_eq!(all, (2..=21).collect::<Vec<u64>>());
+    for n in all {
+        assert!(
+            Account::exists(table, Account::key(format!("seq{n}").as_str()))
+                .await
+                .unwrap()
+        );
+    }
+    assert_eq!(Sequence::next(table, "accounts").await.unwrap(), 22);
+}
+
+/// `check_exists::<M>(key)`: a transaction needs an item of `M` at the key (not a free key, not
+/// another entity's item) and writes nothing for it.
+pub async fn transaction_check_exists(table: &Table) {
+    if !table.capabilities().transactions {
+        eprintln!("SKIP: transactions not supported");
+        return;
+    }
+    account("parent", 1).create(table).await.unwrap();
+    let child = || Todo {
+        user_id: "parent".into(),
+        seq: 1,
+        title: "child".into(),
+        status: None,
+        views: 0,
+    };
+    table
+        .transaction()
+        .check_exists::<Account>(Account::key("parent"))
+        .create(&mut child())
+        .commit()
+        .await
+        .unwrap();
+    assert!(Todo::exists(table, Todo::key("parent", 1u32))
+        .await
+        .unwrap());
+    for missing in [
+        Account::key("nobody").unwrap(),
+        // A todo's key holds a Todo, not an Account.
+        Todo::key("parent", 1u32).unwrap(),
+    ] {
+        let mut other = Todo { seq: 2, ..child() };
+        let err = table
+            .transaction()
+            .check_exists::<Account>(missing)
+            .create(&mut other)
+            .commit()
+            .await
+            .unwrap_err();
+        match err {
+            Error::TransactionCanceled { reasons } => assert_eq!(
+                reasons[0].code,
+                orm_core::error::CancellationCode::ConditionalCheckFailed
+            ),
+            other => panic!("expected TransactionCanceled, got {other:?}"),
+        }
+        assert!(!Todo::exists(table, Todo::key("parent", 2u32))
+            .await
+            .unwrap());
+    }
+}
+
+/// Whether the backend answers as DynamoDB where DynamoDB Local does not; prints a SKIP line
+/// naming `case` when it does not.
+fn answers_as_dynamodb(table: &Table, case: &str) -> bool {
+    let exact = table.capabilities().exact_dynamodb;
+    if !exact {
+        eprintln!(
+            "SKIP: {case}: this backend's server answers as DynamoDB Local does, not as DynamoDB \
+             (docs/server.md, \"Where DynamoDB Local differs from DynamoDB\")"
+        );
+    }
+    exact
+}
+
+/// A raw UpdateItem of the item at `pk`/`sk`.
+fn raw_update(table: &Table, pk: &str, sk: &str, update: Update) -> UpdateItem {
+    UpdateItem::new(
+        table.name(),
+        Item::new().with("pk", pk).with("sk", sk),
+        update,
+    )
+}
+
+/// An UpdateItem with no action (DynamoDB's UpdateItem without an `UpdateExpression`) creates a
+/// missing item from its key, and leaves an existing one as it is.
+pub async fn update_with_no_action_creates_the_key_item(table: &Table) {
+    let backend = table.backend();
+    let mut request = raw_update(table, "RAW#noaction", "A", Update::new());
+    request.return_values = ReturnValues::AllNew;
+    let created = backend.update_item(&request).await.unwrap();
+    let key = Item::new().with("pk", "RAW#noaction").with("sk", "A");
+    assert_eq!(created, Some(key.clone()));
+    assert_eq!(
+        crate::crud::raw_item(table, "RAW#noaction", "A").await,
+        Some(key.clone())
+    );
+    let stored = key.clone().with("x", "y");
+    backend
+        .put_item(&PutItem::new(table.name(), stored.clone()))
+        .await
+        .unwrap();
+    assert_eq!(backend.update_item(&request).await.unwrap(), Some(stored));
+}
+
+/// UPDATED_OLD and UPDATED_NEW return only the updated paths, each nested in its hierarchy
+/// (DynamoDB Local returns the whole top-level attributes).
+pub async fn updated_values_are_the_updated_paths(table: &Table) {
+    if !answers_as_dynamodb(table, "updated_values_are_the_updated_paths") {
+        return;
+    }
+    let backend = table.backend();
+    let map = |b: &str| {
+        Value::M(
+            [
+                ("b".to_string(), Value::from(b)),
+                ("c".to_string(), Value::L(vec![1.into(), 2.into()])),
+            ]
+            .into(),
+        )
+    };
+    backend
+        .put_item(&PutItem::new(
+            table.name(),
+            Item::new()
+                .with("pk", "RAW#updated")
+                .with("sk", "A")
+                .with("m", map("dog"))
+                .with("other", 1),
+        ))
+        .await
+        .unwrap();
+    let update = Update::new().set(attr("m.b"), "cat").set(attr("m.c[1]"), 7);
+    let mut request = raw_update(table, "RAW#updated", "A", update);
+    request.return_values = ReturnValues::UpdatedOld;
+    let old = backend.update_item(&request).await.unwrap();
+    let only = |b: &str, c: i64| {
+        Some(
+            Item::new().with(
+                "m",
+                Value::M(
+                    [
+                        ("b".to_string(), Value::from(b)),
+                        ("c".to_string(), Value::L(vec![c.into()])),
+                    ]
+                    .into(),
+                ),
+            ),
+        )
+    };
+    assert_eq!(old, only("dog", 2));
+    request.update = Update::new().set(attr("m.b"), "owl").set(attr("m.c[1]"), 8);
+    request.return_values = ReturnValues::UpdatedNew;
+    assert_eq!(backend.update_item(&request).await.unwrap(), only("owl", 8));
+}
+
+/// An update of only REMOVE / DELETE actions on a missing item creates nothing and returns
+/// nothing (DynamoDB Local creates the item from its key); one writing action creates it.
+pub async fn removal_only_update_creates_nothing(table: &Table) {
+    if !answers_as_dynamodb(table, "removal_only_update_creates_nothing") {
+        return;
+    }
+    let backend = table.backend();
+    let mut request = raw_update(
+        table,
+        "RAW#removal",
+        "A",
+        Update::new()
+            .remove(attr("x"))
+            .delete(attr("s"), Value::Ss(["a".to_string()].into())),
+    );
+    request.return_values = ReturnValues::AllNew;
+    assert_eq!(backend.update_item(&request).await.unwrap(), None);
+    assert_eq!(crate::crud::raw_item(table, "RAW#removal", "A").await, None);
+    request.update = Update::new().remove(attr("x")).set(attr("y"), 1);
+    let created = backend.update_item(&request).await.unwrap();
+    assert_eq!(
+        created,
+        Some(
+            Item::new()
+                .with("pk", "RAW#removal")
+                .with("sk", "A")
+                .with("y", 1)
+        )
+    );
+}
+
+/// A transactional get of a key that does not match the table's schema cancels the
+/// transaction with a `ValidationError` reason for that read and `None` for the others
+/// (DynamoDB Local cancels with no reasons).
+pub async fn transactional_get_of_a_mismatched_key_cancels_per_read(table: &Table) {
+    if !table.capabilities().transactions
+        || !answers_as_dynamodb(
+            table,
+            "transactional_get_of_a_mismatched_key_cancels_per_read",
+        )
+    {
+        return;
+    }
+    let good = GetItem::new(
+        table.name(),
+        Item::new().with("pk", "RAW#tg").with("sk", "A"),
+    );
+    let bad = GetItem::new(table.name(), Item::new().with("pk", "RAW#tg"));
+    let err = table
+        .backend()
+        .transact_get(&TransactGet::new(vec![good, bad]))
+        .await
+        .unwrap_err();
+    match err {
+        Error::TransactionCanceled { reasons } => {
+            let codes: Vec<CancellationCode> = reasons.iter().map(|r| r.code.clone()).collect();
+            assert_eq!(
+                codes,
+                [CancellationCode::None, CancellationCode::ValidationError]
+            );
+        }
+        other => panic!("expected a cancellation, got {other:?}"),
+    }
 }

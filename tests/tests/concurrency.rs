@@ -3,8 +3,8 @@
 //! observed, never stored), no deadlock (every test runs under a timeout).
 
 use orm_core::backend::{
-    BatchWrite, GetItem, KeyAttribute, KeyType, PutItem, RawItem, ReturnValues, ScanRequest,
-    TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
+    BatchWrite, GetItem, KeyAttribute, KeyType, PutItem, RawItem, ScanRequest, TableDefinition,
+    TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
 use orm_core::expr::{attr, Update};
 use orm_core::{Backend, Error, Item, Number, Value};
@@ -41,15 +41,10 @@ fn int(item: &Item, name: &str) -> i64 {
 }
 
 async fn get(b: &MemoryBackend, k: &str) -> Option<Item> {
-    b.get_item(&GetItem {
-        table: TABLE.into(),
-        key: key(k),
-        consistent: true,
-        projection: None,
-    })
-    .await
-    .unwrap()
-    .map(RawItem::into_item)
+    b.get_item(&GetItem::new(TABLE, key(k)).with_consistent(true))
+        .await
+        .unwrap()
+        .map(RawItem::into_item)
 }
 
 /// Read-modify-write with a version condition, 8 tasks x 100 increments on one item: all 800
@@ -57,13 +52,10 @@ async fn get(b: &MemoryBackend, k: &str) -> Option<Item> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn conditional_writes_lose_no_update() {
     let b = backend().await;
-    b.put_item(&PutItem {
-        table: TABLE.into(),
-        item: key("counter").with("n", 0).with("version", 0),
-        condition: None,
-        return_values: ReturnValues::None,
-        return_item_on_condition_failure: false,
-    })
+    b.put_item(&PutItem::new(
+        TABLE,
+        key("counter").with("n", 0).with("version", 0),
+    ))
     .await
     .unwrap();
     let tasks: Vec<_> = (0..8)
@@ -77,13 +69,14 @@ async fn conditional_writes_lose_no_update() {
                         let (n, v) = (int(&item, "n"), int(&item, "version"));
                         tokio::task::yield_now().await;
                         let r = b
-                            .put_item(&PutItem {
-                                table: TABLE.into(),
-                                item: key("counter").with("n", n + 1).with("version", v + 1),
-                                condition: Some(attr("version").eq(v)),
-                                return_values: ReturnValues::None,
-                                return_item_on_condition_failure: true,
-                            })
+                            .put_item(
+                                &PutItem::new(
+                                    TABLE,
+                                    key("counter").with("n", n + 1).with("version", v + 1),
+                                )
+                                .with_condition(attr("version").eq(v))
+                                .with_return_item_on_condition_failure(true),
+                            )
                             .await;
                         match r {
                             Ok(_) => break,
@@ -122,17 +115,14 @@ async fn atomic_adds_lose_no_update() {
             let b = Arc::clone(&b);
             tokio::spawn(async move {
                 for i in 0..200 {
-                    b.update_item(&UpdateItem {
-                        table: TABLE.into(),
-                        key: key(&format!("c{}", i % 3)),
-                        update: Update::new().add(attr("n"), 1).add(
+                    b.update_item(&UpdateItem::new(
+                        TABLE,
+                        key(&format!("c{}", i % 3)),
+                        Update::new().add(attr("n"), 1).add(
                             attr("who"),
                             Value::Ss([format!("t{t}")].into_iter().collect()),
                         ),
-                        condition: None,
-                        return_values: ReturnValues::None,
-                        return_item_on_condition_failure: false,
-                    })
+                    ))
                     .await
                     .unwrap();
                 }
@@ -160,39 +150,27 @@ async fn atomic_adds_lose_no_update() {
 
 fn transfer(from: &str, to: &str, amount: i64) -> TransactWrite {
     let update = |k: &str, delta: i64, condition| {
-        TransactWriteAction::Update(UpdateItem {
-            table: TABLE.into(),
-            key: key(k),
-            update: Update::new().add(attr("coins"), delta),
-            condition,
-            return_values: ReturnValues::None,
-            return_item_on_condition_failure: false,
-        })
+        TransactWriteAction::Update(
+            UpdateItem::new(TABLE, key(k), Update::new().add(attr("coins"), delta))
+                .with_condition(condition),
+        )
     };
-    TransactWrite {
-        actions: vec![
-            update(from, -amount, Some(attr("coins").ge(amount))),
-            update(to, amount, Some(attr("coins").exists())),
-        ],
-        client_request_token: None,
-    }
+    TransactWrite::new(vec![
+        update(from, -amount, Some(attr("coins").ge(amount))),
+        update(to, amount, Some(attr("coins").exists())),
+    ])
 }
 
 const ACCOUNTS: [&str; 5] = ["a0", "a1", "a2", "a3", "a4"];
 
 async fn snapshot(b: &MemoryBackend) -> Vec<i64> {
     let items = b
-        .transact_get(&TransactGet {
-            gets: ACCOUNTS
+        .transact_get(&TransactGet::new(
+            ACCOUNTS
                 .iter()
-                .map(|k| GetItem {
-                    table: TABLE.into(),
-                    key: key(k),
-                    consistent: true,
-                    projection: None,
-                })
+                .map(|k| GetItem::new(TABLE, key(k)).with_consistent(true))
                 .collect(),
-        })
+        ))
         .await
         .unwrap()
         .into_iter()
@@ -238,15 +216,9 @@ async fn transfers(b: Arc<MemoryBackend>, t: u64) -> (u32, u32) {
 async fn accounts() -> Arc<MemoryBackend> {
     let b = backend().await;
     for k in ACCOUNTS {
-        b.put_item(&PutItem {
-            table: TABLE.into(),
-            item: key(k).with("coins", 100),
-            condition: None,
-            return_values: ReturnValues::None,
-            return_item_on_condition_failure: false,
-        })
-        .await
-        .unwrap();
+        b.put_item(&PutItem::new(TABLE, key(k).with("coins", 100)))
+            .await
+            .unwrap();
     }
     b
 }
@@ -293,17 +265,7 @@ async fn transactions_are_never_partial() {
     assert_eq!(s.iter().sum::<i64>(), 500);
     // A scan agrees with the transactional read.
     let page = b
-        .scan(&ScanRequest {
-            table: TABLE.into(),
-            index: None,
-            filter: None,
-            projection: None,
-            limit: None,
-            exclusive_start_key: None,
-            consistent: true,
-            segment: None,
-            count_only: false,
-        })
+        .scan(&ScanRequest::new(TABLE).with_consistent(true))
         .await
         .unwrap()
         .sorted();
@@ -384,21 +346,15 @@ async fn batch_writes_on_overlapping_keys() {
                         // A transaction writing 3 of the keys.
                         let actions = (0..3)
                             .map(|i| {
-                                TransactWriteAction::Put(PutItem {
-                                    table: TABLE.into(),
-                                    item: item((round + i * 3) % 10),
-                                    condition: None,
-                                    return_values: ReturnValues::None,
-                                    return_item_on_condition_failure: false,
-                                })
+                                TransactWriteAction::Put(PutItem::new(
+                                    TABLE,
+                                    item((round + i * 3) % 10),
+                                ))
                             })
                             .collect();
-                        b.transact_write(&TransactWrite {
-                            actions,
-                            client_request_token: None,
-                        })
-                        .await
-                        .unwrap();
+                        b.transact_write(&TransactWrite::new(actions))
+                            .await
+                            .unwrap();
                         continue;
                     }
                     let writes = (0..10u64)
@@ -412,10 +368,7 @@ async fn batch_writes_on_overlapping_keys() {
                         })
                         .collect();
                     let out = b
-                        .batch_write(&BatchWrite {
-                            table: TABLE.into(),
-                            writes,
-                        })
+                        .batch_write(&BatchWrite::new(TABLE, writes))
                         .await
                         .unwrap();
                     assert!(out.unprocessed.is_empty());

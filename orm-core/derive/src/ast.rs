@@ -59,6 +59,8 @@ pub(crate) struct FieldDef {
     pub(crate) ty: syn::Type,
     /// The field's `#[serde(with)]` / `#[serde(serialize_with)]`, if any: (key, path).
     pub(crate) serialize_with: Option<(String, syn::LitStr)>,
+    /// The field's `#[serde(with)]` / `#[serde(deserialize_with)]`, if any: (key, path).
+    pub(crate) deserialize_with: Option<(String, syn::LitStr)>,
     /// Whether any key template uses it.
     pub(crate) in_key: bool,
 }
@@ -348,6 +350,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
             info,
             ty: field.ty.clone(),
             serialize_with: serde.serialize_with.clone(),
+            deserialize_with: serde.deserialize_with.clone(),
             in_key: false,
         });
     }

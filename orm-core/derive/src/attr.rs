@@ -134,6 +134,9 @@ pub(crate) struct SerdeField {
     /// `with = "..."` / `serialize_with = "..."` as written: (key, path), to serialize values of
     /// the field the ORM computes itself (timestamps) the same way serde serializes the field.
     pub(crate) serialize_with: Option<(String, LitStr)>,
+    /// `with = "..."` / `deserialize_with = "..."` as written: (key, path), to decode the values
+    /// the ORM stores for the field (timestamps) the same way a read decodes it.
+    pub(crate) deserialize_with: Option<(String, LitStr)>,
 }
 
 const CONTAINER_KEYS: &str = "entity, pk, sk, index, local_index, crate, schema_version, upgrade";
@@ -361,16 +364,19 @@ pub(crate) fn serde_field(attrs: &[Attribute]) -> SerdeField {
                 out.flatten = true;
             } else if meta.path.is_ident("with") || meta.path.is_ident("serialize_with") {
                 let lit: LitStr = meta.value()?.parse()?;
-                let key = if meta.path.is_ident("with") {
-                    "with"
-                } else {
-                    "serialize_with"
-                };
+                let with = meta.path.is_ident("with");
+                let key = if with { "with" } else { "serialize_with" };
                 out.serialize_with = Some((key.to_owned(), lit.clone()));
+                if with {
+                    out.deserialize_with = Some((key.to_owned(), lit.clone()));
+                }
                 let value = lit.value();
                 out.bytes |= value == "serde_bytes"
                     || value.ends_with("::serde_bytes")
                     || value.starts_with("serde_bytes::");
+            } else if meta.path.is_ident("deserialize_with") {
+                let lit: LitStr = meta.value()?.parse()?;
+                out.deserialize_with = Some(("deserialize_with".to_owned(), lit));
             } else {
                 skip_value(&meta)?;
             }

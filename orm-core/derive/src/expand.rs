@@ -311,34 +311,21 @@ impl Generator<'_> {
                 }
             }
         });
-        // ORM-set timestamps, through `orm_core::timestamp::Timestamp` on the field's type.
-        let stamp = |field: Option<usize>| {
-            field.map(|i| {
-                let f = self.field(i);
-                (f.ident.clone(), f.ty.clone(), f.serialize_with.clone())
-            })
-        };
+        // ORM-set timestamps, through `orm_core::timestamp::Timestamp` on the field's type:
+        // the value stored for an instant is serialized as serde serializes the field, and the
+        // model is set to that stored value decoded as a read decodes it.
+        let stamp = |field: Option<usize>| field.map(|i| self.field(i));
         let (created, updated) = (stamp(model.created_at), stamp(model.updated_at));
-        let touch_created = created.as_ref().map(|(f, ty, _)| {
-            quote! {
-                if creating {
-                    self.#f = <#ty as #krate::timestamp::Timestamp>::from_system_time(now);
-                }
-            }
-        });
-        let touch_updated = updated.as_ref().map(|(f, ty, _)| {
-            quote! { self.#f = <#ty as #krate::timestamp::Timestamp>::from_system_time(now); }
-        });
-        type Stamp = (syn::Ident, syn::Type, Option<(String, syn::LitStr)>);
-        let value_fn = |name: &str, field: &Option<Stamp>| {
+        let serde_path = quote!(#krate::__private::serde).to_string();
+        let value_fn = |name: &str, field: Option<&FieldDef>| {
             let name = syn::Ident::new(name, proc_macro2::Span::call_site());
-            field.as_ref().map(|(_, ty, with)| {
+            field.map(|f| {
+                let ty = &f.ty;
                 let now_value = quote!(<#ty as #krate::timestamp::Timestamp>::from_system_time(now));
                 // Serialized as serde serializes the field: through its `with` module, if any.
-                let value = match with {
+                let value = match &f.serialize_with {
                     Some((key, path)) => {
                         let key = syn::Ident::new(key, proc_macro2::Span::call_site());
-                        let serde_path = quote!(#krate::__private::serde).to_string();
                         quote! {{
                             #[derive(#krate::__private::serde::Serialize)]
                             #[serde(crate = #serde_path)]
@@ -355,21 +342,39 @@ impl Generator<'_> {
                 }
             })
         };
-        let created_value = value_fn("created_at_value", &created);
-        let updated_value = value_fn("updated_at_value", &updated);
+        let set_fn = |name: &str, field: Option<&FieldDef>| {
+            let name = syn::Ident::new(name, proc_macro2::Span::call_site());
+            field.map(|f| {
+                let (ident, ty) = (&f.ident, &f.ty);
+                // Decoded as a read decodes the field: through its `with` module, if any.
+                let decoded = match &f.deserialize_with {
+                    Some((key, path)) => {
+                        let key = syn::Ident::new(key, proc_macro2::Span::call_site());
+                        quote! {{
+                            #[derive(#krate::__private::serde::Deserialize)]
+                            #[serde(crate = #serde_path)]
+                            struct __OrmTimestamp(#[serde(#key = #path)] #ty);
+                            #krate::from_value::<__OrmTimestamp>(value)?.0
+                        }}
+                    }
+                    None => quote!(#krate::from_value::<#ty>(value)?),
+                };
+                quote! {
+                    fn #name(&mut self, value: #krate::Value) -> #krate::Result<()> {
+                        self.#ident = #decoded;
+                        ::core::result::Result::Ok(())
+                    }
+                }
+            })
+        };
+        let created_value = value_fn("created_at_value", created);
+        let updated_value = value_fn("updated_at_value", updated);
+        let set_created = set_fn("set_created_at", created);
+        let set_updated = set_fn("set_updated_at", updated);
         let upgrade_fn = model.upgrade.as_ref().map(|path| {
             quote! {
                 fn upgrade(item: #krate::Item, from: u32) -> #krate::Result<#krate::Item> {
                     #path(item, from)
-                }
-            }
-        });
-        let touch_fn = (created.is_some() || updated.is_some()).then(|| {
-            quote! {
-                fn touch(&mut self, now: ::std::time::SystemTime, creating: bool) {
-                    let _ = creating;
-                    #touch_created
-                    #touch_updated
                 }
             }
         });
@@ -378,9 +383,10 @@ impl Generator<'_> {
             impl #impl_generics #krate::Model for #ident #ty_generics #where_clause {
                 #version_fns
                 #upgrade_fn
-                #touch_fn
                 #created_value
                 #updated_value
+                #set_created
+                #set_updated
 
                 fn schema() -> &'static #krate::Schema {
                     #schema

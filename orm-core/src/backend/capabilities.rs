@@ -64,6 +64,13 @@ pub struct Capabilities {
     /// [`Backend::list_streams`]: crate::Backend::list_streams
     /// [`Backend::get_records`]: crate::Backend::get_records
     pub streams: bool,
+    /// The service answers as DynamoDB itself where DynamoDB Local differs from it
+    /// (docs/server.md, "Where DynamoDB Local differs from DynamoDB"): `UPDATED_OLD` /
+    /// `UPDATED_NEW` return only the updated paths, an update of only `REMOVE` / `DELETE`
+    /// actions creates no missing item, a transactional get of a key that does not match its
+    /// schema cancels with a reason per action. True for DynamoDB, MemoryBackend and its
+    /// server; false for DynamoDB Local (the `testing` fixture says so).
+    pub exact_dynamodb: bool,
 }
 
 impl Default for Capabilities {
@@ -76,6 +83,7 @@ impl Default for Capabilities {
             parallel_scan: true,
             shared_storage: false,
             streams: false,
+            exact_dynamodb: true,
         }
     }
 }

@@ -1,25 +1,33 @@
 //! The backend-neutral requests a [`Backend`](super::Backend) takes, and their answers.
 //!
-//! Every request is a plain struct with public fields and a constructor taking its required
-//! parts; the optional ones are set with struct update syntax, so a request reads as one
-//! expression:
+//! Every request is a plain struct with public fields, a constructor taking its required
+//! parts, and a `with_*` setter for each optional one, so a request reads as one expression
+//! that names only what differs from the defaults:
 //!
 //! ```
-//! use orm_core::backend::{GetItem, PutItem, ReturnValues};
+//! use orm_core::backend::{GetItem, PutItem, QueryRequest, ReturnValues};
+//! use orm_core::expr::KeyCondition;
 //! use orm_core::{attr, Item};
 //!
 //! let key = Item::new().with("pk", "USER#1").with("sk", "PROFILE");
-//! let get = GetItem { consistent: true, ..GetItem::new("app", key.clone()) };
+//! let get = GetItem::new("app", key.clone()).with_consistent(true);
 //! assert!(get.consistent && get.projection.is_none());
 //!
-//! let put = PutItem {
-//!     condition: Some(attr("pk").not_exists()),
-//!     return_values: ReturnValues::AllOld,
-//!     ..PutItem::new("app", key.with("name", "Ada"))
-//! };
+//! let put = PutItem::new("app", key.with("name", "Ada"))
+//!     .with_condition(attr("pk").not_exists())
+//!     .with_return_values(ReturnValues::AllOld);
 //! assert_eq!(put.return_values, ReturnValues::AllOld);
+//!
+//! // An optional field's setter takes the value or an `Option` of it.
+//! let page_size: Option<u32> = None;
+//! let users = KeyCondition { partition_name: "pk".into(), partition_value: "USER#1".into(), sort: None };
+//! let query = QueryRequest::new("app", users)
+//!     .with_limit(page_size)
+//!     .with_scan_forward(false);
+//! assert_eq!((query.limit, query.scan_forward), (None, false));
 //! ```
 
+use super::Limits;
 use crate::error::{Error, Result};
 use crate::expr::{Condition, KeyCondition, Path, Update};
 use crate::value::{Item, Value, ValueRef};
@@ -566,10 +574,13 @@ impl PutItem {
 }
 
 impl UpdateItem {
-    /// Checks the update ([`Update::validate`]: at least one action, no overlapping paths) and
-    /// the condition's shape.
+    /// Checks the update ([`Update::validate`]: no overlapping paths) and the condition's shape.
+    /// An update with no action is valid: it is DynamoDB's UpdateItem without an
+    /// `UpdateExpression`, which creates a missing item from its key and changes nothing else.
     pub fn validate(&self) -> Result<()> {
-        self.update.validate()?;
+        if !self.update.is_empty() {
+            self.update.validate()?;
+        }
         check_condition(self.condition.as_ref())
     }
 }
@@ -603,35 +614,46 @@ impl ScanRequest {
 }
 
 impl BatchGet {
-    /// 1 to [`Limits::max_batch_get`](super::Limits::max_batch_get) keys.
-    pub fn validate(&self) -> Result<()> {
-        let max = super::Limits::default().max_batch_get;
-        check_count("BatchGetItem keys", self.keys.len(), max)
+    /// 1 to [`Limits::max_batch_get`] keys, by the backend's `limits` (its
+    /// [`Capabilities::limits`](super::Capabilities::limits)).
+    pub fn validate(&self, limits: &Limits) -> Result<()> {
+        check_count("BatchGetItem keys", self.keys.len(), limits.max_batch_get)
     }
 }
 
 impl BatchWrite {
-    /// 1 to [`Limits::max_batch_write`](super::Limits::max_batch_write) writes.
-    pub fn validate(&self) -> Result<()> {
-        let max = super::Limits::default().max_batch_write;
-        check_count("BatchWriteItem requests", self.writes.len(), max)
+    /// 1 to [`Limits::max_batch_write`] writes, by the backend's `limits`.
+    pub fn validate(&self, limits: &Limits) -> Result<()> {
+        check_count(
+            "BatchWriteItem requests",
+            self.writes.len(),
+            limits.max_batch_write,
+        )
     }
 }
 
 impl TransactGet {
-    /// 1 to [`Limits::max_transaction_actions`](super::Limits::max_transaction_actions) reads.
-    pub fn validate(&self) -> Result<()> {
-        let max = super::Limits::default().max_transaction_actions;
-        check_count("TransactGetItems actions", self.gets.len(), max)
+    /// 1 to [`Limits::max_transaction_actions`] reads, by the backend's `limits`.
+    pub fn validate(&self, limits: &Limits) -> Result<()> {
+        check_count(
+            "TransactGetItems actions",
+            self.gets.len(),
+            limits.max_transaction_actions,
+        )
     }
 }
 
 impl TransactWriteAction {
-    /// Checks the action's condition and update (see each request's `validate`).
+    /// Checks the action's condition and update (see each request's `validate`; an update
+    /// here needs at least one action, as TransactWriteItems requires its `UpdateExpression`).
     pub fn validate(&self) -> Result<()> {
         match self {
             TransactWriteAction::Put(p) => p.validate(),
-            TransactWriteAction::Update(u) => u.validate(),
+            // A transaction's update needs an `UpdateExpression`, so at least one action.
+            TransactWriteAction::Update(u) => {
+                u.update.validate()?;
+                u.validate()
+            }
             TransactWriteAction::Delete(d) => d.validate(),
             TransactWriteAction::ConditionCheck(c) => c.validate(),
         }
@@ -639,11 +661,11 @@ impl TransactWriteAction {
 }
 
 impl TransactWrite {
-    /// 1 to [`Limits::max_transaction_actions`](super::Limits::max_transaction_actions)
-    /// actions, each valid ([`TransactWriteAction::validate`]; the message names the action,
-    /// `transaction action 3: ...`, counting from 1).
-    pub fn validate(&self) -> Result<()> {
-        let max = super::Limits::default().max_transaction_actions;
+    /// 1 to [`Limits::max_transaction_actions`] actions by the backend's `limits`, each valid
+    /// ([`TransactWriteAction::validate`]; the message names the action, `transaction action
+    /// 3: ...`, counting from 1).
+    pub fn validate(&self, limits: &Limits) -> Result<()> {
+        let max = limits.max_transaction_actions;
         check_count("TransactWriteItems actions", self.actions.len(), max)?;
         for (i, action) in self.actions.iter().enumerate() {
             action.validate().map_err(|e| e.in_transaction_action(i))?;
@@ -651,3 +673,105 @@ impl TransactWrite {
         Ok(())
     }
 }
+
+// Setters, in opendal's `OpRead` style: every request is `new(required parts)` (the rest at
+// their defaults) followed by `with_*` calls for what differs, so a request reads as one
+// expression and names only what it sets. An optional field's setter takes the value or an
+// `Option` of it (`with_limit(10)`, `with_limit(page_size)` with an `Option<u32>`).
+
+/// Defines `with_<field>` setters: `plain` for a field set to the value given, `option` for an
+/// `Option` field set from `impl Into<Option<T>>`, `name` for an `Option<String>` set to a name.
+macro_rules! setters {
+    ($request:ident { $($kind:ident $field:ident: $ty:ty => $with:ident, $doc:literal;)* }) => {
+        impl $request {
+            $(setters!(@one $kind $field: $ty => $with, $doc);)*
+        }
+    };
+    (@one plain $field:ident: $ty:ty => $with:ident, $doc:literal) => {
+        #[doc = $doc]
+        #[must_use]
+        pub fn $with(mut self, $field: $ty) -> Self {
+            self.$field = $field;
+            self
+        }
+    };
+    (@one name $field:ident: $ty:ty => $with:ident, $doc:literal) => {
+        #[doc = $doc]
+        #[must_use]
+        pub fn $with(mut self, $field: impl Into<String>) -> Self {
+            self.$field = Some($field.into());
+            self
+        }
+    };
+    (@one option $field:ident: $ty:ty => $with:ident, $doc:literal) => {
+        #[doc = $doc]
+        #[must_use]
+        pub fn $with(mut self, $field: impl Into<Option<$ty>>) -> Self {
+            self.$field = $field.into();
+            self
+        }
+    };
+}
+
+setters!(GetItem {
+    plain consistent: bool => with_consistent, "A strongly consistent read (`true`) or not.";
+    option projection: Vec<Path> => with_projection, "Only these attributes.";
+});
+
+setters!(PutItem {
+    option condition: Condition => with_condition, "Write only if `condition` holds.";
+    plain return_values: ReturnValues => with_return_values, "What to return (`None` or `AllOld`).";
+    plain return_item_on_condition_failure: bool => with_return_item_on_condition_failure,
+        "On a failed condition, return the stored item in the error.";
+});
+
+setters!(UpdateItem {
+    option condition: Condition => with_condition, "Apply only if `condition` holds.";
+    plain return_values: ReturnValues => with_return_values, "What to return.";
+    plain return_item_on_condition_failure: bool => with_return_item_on_condition_failure,
+        "On a failed condition, return the stored item in the error.";
+});
+
+setters!(DeleteItem {
+    option condition: Condition => with_condition, "Delete only if `condition` holds.";
+    plain return_values: ReturnValues => with_return_values, "What to return (`None` or `AllOld`).";
+    plain return_item_on_condition_failure: bool => with_return_item_on_condition_failure,
+        "On a failed condition, return the stored item in the error.";
+});
+
+setters!(QueryRequest {
+    name index: String => with_index, "Query this index instead of the table.";
+    option filter: Condition => with_filter, "Keep only the items `filter` holds for (applied after `limit`).";
+    option projection: Vec<Path> => with_projection, "Only these attributes.";
+    option limit: u32 => with_limit, "DynamoDB's `Limit`: items evaluated (before the filter) in this page.";
+    option exclusive_start_key: Item => with_exclusive_start_key, "Continue after this key (a `last_evaluated_key`).";
+    plain scan_forward: bool => with_scan_forward, "Ascending (`true`, the default) or descending sort-key order.";
+    plain consistent: bool => with_consistent, "A strongly consistent read (not on global indexes).";
+    plain count_only: bool => with_count_only, "Count only: return no items.";
+});
+
+setters!(ScanRequest {
+    name index: String => with_index, "Scan this index instead of the table.";
+    option filter: Condition => with_filter, "Keep only the items `filter` holds for (applied after `limit`).";
+    option projection: Vec<Path> => with_projection, "Only these attributes.";
+    option limit: u32 => with_limit, "DynamoDB's `Limit`: items evaluated (before the filter) in this page.";
+    option exclusive_start_key: Item => with_exclusive_start_key, "Continue after this key (a `last_evaluated_key`).";
+    plain consistent: bool => with_consistent, "A strongly consistent read.";
+    option segment: (u32, u32) => with_segment, "One segment of a parallel scan: `(segment, total_segments)`.";
+    plain count_only: bool => with_count_only, "Count only: return no items.";
+});
+
+setters!(BatchGet {
+    plain consistent: bool => with_consistent, "Strongly consistent reads (`true`) or not.";
+    option projection: Vec<Path> => with_projection, "Only these attributes (the key attributes are always needed).";
+});
+
+setters!(ConditionCheck {
+    plain return_item_on_condition_failure: bool => with_return_item_on_condition_failure,
+        "On a failed condition, return the stored item in the cancellation reason.";
+});
+
+setters!(TransactWrite {
+    name client_request_token: String => with_client_request_token,
+        "An idempotency token: the same token and request within 10 minutes applies once.";
+});

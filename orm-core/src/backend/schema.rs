@@ -136,3 +136,66 @@ impl TableDefinition {
         Ok(())
     }
 }
+
+impl TableDefinition {
+    /// How the live table `have` falls short of this definition (the one the models need),
+    /// one line per difference: a key that differs, an index missing or declared otherwise or
+    /// projecting less, a TTL attribute that differs. Empty when `have` serves the models
+    /// (extra indexes and wider projections are fine).
+    pub fn differences(&self, have: &TableDefinition) -> Vec<String> {
+        let want = self;
+        let mut diff = Vec::new();
+        if want.partition_key != have.partition_key {
+            diff.push(format!(
+                "partition key: want {:?}, table has {:?}",
+                want.partition_key, have.partition_key
+            ));
+        }
+        if want.sort_key != have.sort_key {
+            diff.push(format!(
+                "sort key: want {:?}, table has {:?}",
+                want.sort_key, have.sort_key
+            ));
+        }
+        for w in &want.indexes {
+            match have.index(&w.name) {
+                None => diff.push(format!("index `{}` is missing", w.name)),
+                Some(h) => {
+                    if h.local != w.local {
+                        diff.push(format!(
+                            "index `{}`: want local={}, table has local={}",
+                            w.name, w.local, h.local
+                        ));
+                    }
+                    if h.partition_key != w.partition_key || h.sort_key != w.sort_key {
+                        diff.push(format!(
+                            "index `{}`: want keys {:?}/{:?}, table has {:?}/{:?}",
+                            w.name, w.partition_key, w.sort_key, h.partition_key, h.sort_key
+                        ));
+                    }
+                    let covers = match (&w.projection, &h.projection) {
+                        (_, Projection::All) => true,
+                        (Projection::KeysOnly, _) => true,
+                        (Projection::Include(a), Projection::Include(b)) => {
+                            a.iter().all(|x| b.contains(x))
+                        }
+                        _ => false,
+                    };
+                    if !covers {
+                        diff.push(format!(
+                            "index `{}`: want projection {:?}, table has {:?}",
+                            w.name, w.projection, h.projection
+                        ));
+                    }
+                }
+            }
+        }
+        if want.ttl_attribute.is_some() && want.ttl_attribute != have.ttl_attribute {
+            diff.push(format!(
+                "TTL attribute: want {:?}, table has {:?}",
+                want.ttl_attribute, have.ttl_attribute
+            ));
+        }
+        diff
+    }
+}

@@ -502,7 +502,7 @@ pub struct StreamRecord {
     pub keys: Item,
     /// The item after the change (`INSERT` and `MODIFY`, when the view type has new images),
     /// as the backend read it: [`RawItem::into_item`] for an [`Item`]; the ORM decodes it
-    /// straight into a model ([`Table::from_raw_item`](crate::Table::from_raw_item)).
+    /// straight into a model ([`Layout::from_raw_item`](crate::table::Layout::from_raw_item)).
     pub new_image: Option<RawItem>,
     /// The item before the change (`MODIFY` and `REMOVE`, when the view type has old images).
     pub old_image: Option<RawItem>,

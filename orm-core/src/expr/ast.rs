@@ -95,56 +95,68 @@ impl Path {
     }
 
     /// Compares this path's value with another operand.
-    fn cmp_op(self, op: CompareOp, rhs: impl Into<Operand>) -> Condition {
-        Condition::Compare(Operand::Path(self), op, rhs.into())
+    fn cmp_op(self, op: CompareOp, rhs: impl IntoOperand) -> Condition {
+        Condition::built(|| {
+            Ok(Condition::Compare(
+                Operand::Path(self),
+                op,
+                rhs.into_operand()?,
+            ))
+        })
     }
 
     /// `path = value`.
-    pub fn eq(self, rhs: impl Into<Operand>) -> Condition {
+    pub fn eq(self, rhs: impl IntoOperand) -> Condition {
         self.cmp_op(CompareOp::Eq, rhs)
     }
     /// `path <> value`.
-    pub fn ne(self, rhs: impl Into<Operand>) -> Condition {
+    pub fn ne(self, rhs: impl IntoOperand) -> Condition {
         self.cmp_op(CompareOp::Ne, rhs)
     }
     /// `path < value`.
-    pub fn lt(self, rhs: impl Into<Operand>) -> Condition {
+    pub fn lt(self, rhs: impl IntoOperand) -> Condition {
         self.cmp_op(CompareOp::Lt, rhs)
     }
     /// `path <= value`.
-    pub fn le(self, rhs: impl Into<Operand>) -> Condition {
+    pub fn le(self, rhs: impl IntoOperand) -> Condition {
         self.cmp_op(CompareOp::Le, rhs)
     }
     /// `path > value`.
-    pub fn gt(self, rhs: impl Into<Operand>) -> Condition {
+    pub fn gt(self, rhs: impl IntoOperand) -> Condition {
         self.cmp_op(CompareOp::Gt, rhs)
     }
     /// `path >= value`.
-    pub fn ge(self, rhs: impl Into<Operand>) -> Condition {
+    pub fn ge(self, rhs: impl IntoOperand) -> Condition {
         self.cmp_op(CompareOp::Ge, rhs)
     }
     /// `path BETWEEN low AND high` (inclusive).
-    pub fn between(self, low: impl Into<Operand>, high: impl Into<Operand>) -> Condition {
-        Condition::Between(Operand::Path(self), low.into(), high.into())
+    pub fn between(self, low: impl IntoOperand, high: impl IntoOperand) -> Condition {
+        Condition::built(|| {
+            let (low, high) = (low.into_operand()?, high.into_operand()?);
+            Ok(Condition::Between(Operand::Path(self), low, high))
+        })
     }
     /// `path IN (v1, v2, ...)` (at most 100 values).
     pub fn is_in<I, V>(self, values: I) -> Condition
     where
         I: IntoIterator<Item = V>,
-        V: Into<Operand>,
+        V: IntoOperand,
     {
-        Condition::In(
-            Operand::Path(self),
-            values.into_iter().map(Into::into).collect(),
-        )
+        Condition::built(|| {
+            let values = values
+                .into_iter()
+                .map(IntoOperand::into_operand)
+                .collect::<Result<_>>()?;
+            Ok(Condition::In(Operand::Path(self), values))
+        })
     }
     /// `begins_with(path, prefix)` for strings and binaries.
-    pub fn begins_with(self, prefix: impl Into<Operand>) -> Condition {
-        Condition::BeginsWith(self, prefix.into())
+    pub fn begins_with(self, prefix: impl IntoOperand) -> Condition {
+        Condition::built(|| Ok(Condition::BeginsWith(self, prefix.into_operand()?)))
     }
     /// `contains(path, operand)`: substring of a string, member of a set, element of a list.
-    pub fn contains(self, operand: impl Into<Operand>) -> Condition {
-        Condition::Contains(self, operand.into())
+    pub fn contains(self, operand: impl IntoOperand) -> Condition {
+        Condition::built(|| Ok(Condition::Contains(self, operand.into_operand()?)))
     }
     /// `attribute_exists(path)`.
     pub fn exists(self) -> Condition {
@@ -227,36 +239,45 @@ impl IntoPath for String {
 pub struct SizeOf(Path);
 
 impl SizeOf {
-    fn cmp_op(self, op: CompareOp, rhs: impl Into<Operand>) -> Condition {
-        Condition::Compare(Operand::Size(self.0), op, rhs.into())
+    fn cmp_op(self, op: CompareOp, rhs: impl IntoOperand) -> Condition {
+        Condition::built(|| {
+            Ok(Condition::Compare(
+                Operand::Size(self.0),
+                op,
+                rhs.into_operand()?,
+            ))
+        })
     }
     /// `size(path) = n`.
-    pub fn eq(self, rhs: impl Into<Operand>) -> Condition {
+    pub fn eq(self, rhs: impl IntoOperand) -> Condition {
         self.cmp_op(CompareOp::Eq, rhs)
     }
     /// `size(path) <> n`.
-    pub fn ne(self, rhs: impl Into<Operand>) -> Condition {
+    pub fn ne(self, rhs: impl IntoOperand) -> Condition {
         self.cmp_op(CompareOp::Ne, rhs)
     }
     /// `size(path) < n`.
-    pub fn lt(self, rhs: impl Into<Operand>) -> Condition {
+    pub fn lt(self, rhs: impl IntoOperand) -> Condition {
         self.cmp_op(CompareOp::Lt, rhs)
     }
     /// `size(path) <= n`.
-    pub fn le(self, rhs: impl Into<Operand>) -> Condition {
+    pub fn le(self, rhs: impl IntoOperand) -> Condition {
         self.cmp_op(CompareOp::Le, rhs)
     }
     /// `size(path) > n`.
-    pub fn gt(self, rhs: impl Into<Operand>) -> Condition {
+    pub fn gt(self, rhs: impl IntoOperand) -> Condition {
         self.cmp_op(CompareOp::Gt, rhs)
     }
     /// `size(path) >= n`.
-    pub fn ge(self, rhs: impl Into<Operand>) -> Condition {
+    pub fn ge(self, rhs: impl IntoOperand) -> Condition {
         self.cmp_op(CompareOp::Ge, rhs)
     }
     /// `size(path) BETWEEN low AND high`.
-    pub fn between(self, low: impl Into<Operand>, high: impl Into<Operand>) -> Condition {
-        Condition::Between(Operand::Size(self.0), low.into(), high.into())
+    pub fn between(self, low: impl IntoOperand, high: impl IntoOperand) -> Condition {
+        Condition::built(|| {
+            let (low, high) = (low.into_operand()?, high.into_operand()?);
+            Ok(Condition::Between(Operand::Size(self.0), low, high))
+        })
     }
 }
 
@@ -407,6 +428,64 @@ impl<T: Into<Value>> From<T> for Operand {
     }
 }
 
+/// What a condition compares a path with: another [`Path`] or [`Operand`], a [`Value`], or any
+/// `Serialize` value, stored as a model's field of that type is (`Status::Closed` becomes
+/// the string its serde gives; `Option::None` becomes NULL; numbers keep every digit).
+///
+/// ```
+/// use orm_core::{attr, Value};
+/// use serde::Serialize;
+///
+/// #[derive(Serialize)]
+/// #[serde(rename_all = "lowercase")]
+/// enum Status { Open, Closed }
+///
+/// let open = attr("status").ne(Status::Closed);
+/// assert_eq!(open.to_string(), r#"status <> "closed""#);
+/// assert!(attr("status").is_in([Status::Open, Status::Closed]).validate().is_ok());
+/// // A value DynamoDB cannot store is an error when the condition is used.
+/// let nan = attr("score").gt(f64::NAN);
+/// assert!(nan.validate().unwrap_err().to_string().contains("NaN"));
+/// ```
+///
+/// Bytes compare as binary (`B`) when given as a [`Value::B`] or through `serde_bytes`
+/// (`serde_bytes::Bytes::new(&data)`); a plain `Vec<u8>` serializes as a list of numbers, as
+/// a `Vec<u8>` field without `#[serde(with = "serde_bytes")]` is stored.
+pub trait IntoOperand {
+    /// The operand; an error for a value that cannot be stored (such as NaN).
+    fn into_operand(self) -> Result<Operand>;
+}
+
+impl IntoOperand for Operand {
+    fn into_operand(self) -> Result<Operand> {
+        Ok(self)
+    }
+}
+
+impl IntoOperand for Path {
+    fn into_operand(self) -> Result<Operand> {
+        Ok(Operand::Path(self))
+    }
+}
+
+impl IntoOperand for Value {
+    fn into_operand(self) -> Result<Operand> {
+        Ok(Operand::Value(self))
+    }
+}
+
+impl IntoOperand for crate::value::Item {
+    fn into_operand(self) -> Result<Operand> {
+        Ok(Operand::Value(self.into()))
+    }
+}
+
+impl<T: serde::Serialize> IntoOperand for T {
+    fn into_operand(self) -> Result<Operand> {
+        crate::serde_bridge::to_value(&self).map(Operand::Value)
+    }
+}
+
 impl fmt::Display for Operand {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -443,6 +522,10 @@ pub enum Condition {
     Or(Vec<Condition>),
     /// The negation.
     Not(Box<Condition>),
+    /// A condition that could not be built, with the reason: a value in it cannot be stored
+    /// (NaN, a number out of DynamoDB's range...). [`Condition::validate`] rejects it, and every
+    /// backend validates before it renders or evaluates, so none is ever sent.
+    Invalid(String),
 }
 
 impl Condition {
@@ -474,6 +557,11 @@ impl Condition {
         Condition::Not(Box::new(self))
     }
 
+    /// The condition `build` makes, or [`Condition::Invalid`] with the reason it could not.
+    fn built(build: impl FnOnce() -> Result<Condition>) -> Condition {
+        build().unwrap_or_else(|e| Condition::Invalid(format!("invalid condition value: {e}")))
+    }
+
     /// Combines an optional condition with another by AND.
     pub fn and_opt(a: Option<Condition>, b: Option<Condition>) -> Option<Condition> {
         match (a, b) {
@@ -483,7 +571,8 @@ impl Condition {
         }
     }
 
-    /// Checks the tree for what DynamoDB would reject (empty AND/OR, IN over 100 values).
+    /// Checks the tree for what DynamoDB would reject (empty AND/OR, IN over 100 values) and
+    /// for values that could not be stored ([`Condition::Invalid`]).
     pub fn validate(&self) -> Result<()> {
         match self {
             Condition::And(v) | Condition::Or(v) => {
@@ -499,6 +588,7 @@ impl Condition {
                 )))
             }
             Condition::Not(c) => c.validate(),
+            Condition::Invalid(reason) => Err(Error::validation(reason.clone())),
             Condition::In(..)
             | Condition::Compare(..)
             | Condition::Between(..)
@@ -524,7 +614,8 @@ impl Condition {
             | Condition::In(..)
             | Condition::And(_)
             | Condition::Or(_)
-            | Condition::Not(_) => None,
+            | Condition::Not(_)
+            | Condition::Invalid(_) => None,
         }
     }
 }
@@ -570,6 +661,7 @@ impl fmt::Display for Condition {
             Condition::And(v) => join(f, v, "AND"),
             Condition::Or(v) => join(f, v, "OR"),
             Condition::Not(c) => write!(f, "NOT {c}"),
+            Condition::Invalid(reason) => write!(f, "<{reason}>"),
         }
     }
 }

@@ -6,7 +6,8 @@
 use super::ast::{Condition, Operand, SetOperand, SetValue, UpdateAction};
 use std::collections::BTreeSet;
 
-/// How many kinds [`condition_kinds`] tells apart.
+/// How many kinds of DynamoDB condition [`condition_kinds`] tells apart (not counting
+/// `Invalid`, a condition that could not be built, which has no text and no generator makes).
 pub(crate) const CONDITION_KINDS: usize = 12;
 
 /// How many kinds [`set_value_kinds`] tells apart.
@@ -30,6 +31,7 @@ pub(crate) fn condition_kinds(c: &Condition, out: &mut BTreeSet<&'static str>) {
         Condition::And(_) => "And",
         Condition::Or(_) => "Or",
         Condition::Not(_) => "Not",
+        Condition::Invalid(_) => "Invalid",
     });
     match c {
         Condition::And(v) | Condition::Or(v) => v.iter().for_each(|c| condition_kinds(c, out)),
@@ -41,7 +43,8 @@ pub(crate) fn condition_kinds(c: &Condition, out: &mut BTreeSet<&'static str>) {
         | Condition::Contains(..)
         | Condition::Exists(_)
         | Condition::NotExists(_)
-        | Condition::IsType(..) => {}
+        | Condition::IsType(..)
+        | Condition::Invalid(_) => {}
     }
 }
 

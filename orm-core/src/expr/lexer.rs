@@ -53,7 +53,14 @@ pub(crate) fn tokenize(text: &str, kind: &str) -> Result<Vec<(Token, usize)>, Er
                 i += 1;
             }
             if i == start + 1 {
-                return Err(syntax(kind, text, &(b as char).to_string(), start));
+                let previous = tokens.last().map(|(_, at)| *at);
+                return Err(syntax(
+                    kind,
+                    text,
+                    &(b as char).to_string(),
+                    start,
+                    previous,
+                ));
             }
             let name = text[start + 1..i].to_string();
             if b == b'#' {
@@ -98,7 +105,8 @@ pub(crate) fn tokenize(text: &str, kind: &str) -> Result<Vec<(Token, usize)>, Er
                     b'-' => "-",
                     _ => {
                         let ch = text[start..].chars().next().unwrap_or('?');
-                        return Err(syntax(kind, text, &ch.to_string(), start));
+                        let previous = tokens.last().map(|(_, at)| *at);
+                        return Err(syntax(kind, text, &ch.to_string(), start, previous));
                     }
                 })
             }
@@ -108,20 +116,76 @@ pub(crate) fn tokenize(text: &str, kind: &str) -> Result<Vec<(Token, usize)>, Er
     Ok(tokens)
 }
 
-/// DynamoDB's syntax error at byte `at`: the token, and the text around it.
-pub(crate) fn syntax(kind: &str, text: &str, token: &str, at: usize) -> Error {
-    let from = text[..at.min(text.len())]
-        .char_indices()
-        .rev()
-        .nth(10)
-        .map(|(i, _)| i)
-        .unwrap_or(0);
-    let to = (at + token.len() + 10).min(text.len());
-    let to = (to..=text.len())
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(text.len());
+/// DynamoDB's syntax error at the token `token` at byte `at` (`<EOF>` at the end), whose
+/// previous token starts at byte `previous`: `near` quotes the text from the previous token to
+/// the next one, so `a b` (at `b`) is near `a b`, `INVALID SYNTAX HERE` (at `INVALID`) near
+/// `INVALID SYNTAX`, `!!!` (at the first `!`) near `!!`, and `pk = :v AND` (at `<EOF>`) near
+/// `AND`.
+pub(crate) fn syntax(
+    kind: &str,
+    text: &str,
+    token: &str,
+    at: usize,
+    previous: Option<usize>,
+) -> Error {
+    let start = previous.unwrap_or(at).min(text.len());
+    let end = if at >= text.len() {
+        text.len()
+    } else {
+        let after = (at + token.len()).min(text.len());
+        next_lexeme_end(text, after).unwrap_or(after)
+    };
     Error::validation(format!(
         "Invalid {kind}: Syntax error; token: \"{token}\", near: \"{}\"",
-        &text[from..to]
+        &text[start..end]
     ))
+}
+
+/// The end of the lexeme after byte `from` (whitespace skipped), scanned as [`tokenize`] scans
+/// tokens; `None` when only whitespace is left.
+fn next_lexeme_end(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let word_char = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let start = (from..bytes.len()).find(|&i| !bytes[i].is_ascii_whitespace())?;
+    let b = bytes[start];
+    let run = |from: usize, pred: &dyn Fn(u8) -> bool| {
+        (from..bytes.len())
+            .find(|&i| !pred(bytes[i]))
+            .unwrap_or(bytes.len())
+    };
+    Some(if b == b'#' || b == b':' {
+        run(start + 1, &word_char)
+    } else if b.is_ascii_digit() {
+        run(start, &|b: u8| b.is_ascii_digit())
+    } else if word_char(b) {
+        run(start, &word_char)
+    } else if matches!(text.get(start..start + 2), Some("<>" | "<=" | ">=")) {
+        start + 2
+    } else {
+        start + text[start..].chars().next().map_or(1, char::len_utf8)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn near(text: &str) -> String {
+        let message = tokenize(text, "ProjectionExpression")
+            .unwrap_err()
+            .to_string();
+        message[message.find("token:").unwrap()..].to_string()
+    }
+
+    #[test]
+    fn syntax_errors_quote_the_tokens_around_the_bad_one() {
+        assert_eq!(near("!!!"), "token: \"!\", near: \"!!\"");
+        assert_eq!(near("!!! INVALID !!!"), "token: \"!\", near: \"!!\"");
+        assert_eq!(near("a, b ! c"), "token: \"!\", near: \"b ! c\"");
+        assert_eq!(near("a !"), "token: \"!\", near: \"a !\"");
+        assert_eq!(near("a ! :bc"), "token: \"!\", near: \"a ! :bc\"");
+        assert_eq!(near("é"), "token: \"é\", near: \"é\"");
+        let eof = syntax("UpdateExpression", "SET a =", "<EOF>", 7, Some(6)).to_string();
+        assert!(eof.ends_with("token: \"<EOF>\", near: \"=\""), "{eof}");
+    }
 }

@@ -27,6 +27,7 @@
 //! | `limits.rs` | 4 KB per expression, 100 `IN` operands |
 //! | `strategy.rs` / `arbitrary.rs` | random trees for proptest / fuzzing, and the round trip `parse(render(ast)) == ast` |
 //! | `coverage.rs` | (tests) every kind of node, which the generators' tests check they make |
+//! | `partiql/` | DynamoDB's PartiQL statements read into (and written from) this AST: [`partiql`] |
 //!
 //! # Adding a condition function
 //!
@@ -58,6 +59,7 @@ mod coverage;
 mod lexer;
 pub mod limits;
 pub mod parse;
+pub mod partiql;
 mod placeholders;
 pub mod render;
 pub mod reserved;

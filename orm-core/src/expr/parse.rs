@@ -92,23 +92,32 @@ impl<'a, 'p> Parser<'a, 'p> {
     }
 
     fn unexpected_end(&self) -> Error {
-        syntax(self.kind, self.text, "<EOF>", self.text.len())
+        let previous = self.tokens.last().map(|(_, at)| *at);
+        syntax(self.kind, self.text, "<EOF>", self.text.len(), previous)
+    }
+
+    /// A syntax error at token `index`.
+    fn error_at(&self, index: usize) -> Error {
+        match self.tokens.get(index) {
+            Some((t, pos)) => {
+                let previous = index
+                    .checked_sub(1)
+                    .and_then(|i| self.tokens.get(i))
+                    .map(|(_, at)| *at);
+                syntax(self.kind, self.text, &t.text(), *pos, previous)
+            }
+            None => self.unexpected_end(),
+        }
     }
 
     /// A syntax error at the current token.
     fn error_here(&self) -> Error {
-        match self.tokens.get(self.at) {
-            Some((t, pos)) => syntax(self.kind, self.text, &t.text(), *pos),
-            None => self.unexpected_end(),
-        }
+        self.error_at(self.at)
     }
 
     /// A syntax error at the token just consumed.
     fn error_prev(&self) -> Error {
-        match self.tokens.get(self.at.saturating_sub(1)) {
-            Some((t, pos)) => syntax(self.kind, self.text, &t.text(), *pos),
-            None => self.unexpected_end(),
-        }
+        self.error_at(self.at.saturating_sub(1))
     }
 
     fn invalid(&self, message: impl std::fmt::Display) -> Error {
@@ -729,7 +738,8 @@ fn key_part(part: Condition) -> Result<(String, SortKeyCondition)> {
         | Condition::IsType(..)
         | Condition::And(_)
         | Condition::Or(_)
-        | Condition::Not(_) => Err(unsupported()),
+        | Condition::Not(_)
+        | Condition::Invalid(_) => Err(unsupported()),
     }
 }
 

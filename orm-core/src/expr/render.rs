@@ -78,6 +78,11 @@ impl Expressions {
     }
 
     /// Renders a write condition (`#c` / `:c`).
+    ///
+    /// # Panics
+    ///
+    /// On a [`Condition::Invalid`] anywhere in `condition`: it has no text. Requests are
+    /// [validated](Condition::validate) before they are rendered, which rejects it.
     pub fn with_condition(mut self, condition: Condition) -> Expressions {
         let mut r = self.renderer(Clause::Condition);
         r.condition(condition);
@@ -94,6 +99,10 @@ impl Expressions {
     }
 
     /// Renders a read filter (`#f` / `:f`).
+    ///
+    /// # Panics
+    ///
+    /// On a [`Condition::Invalid`], as [`Expressions::with_condition`].
     pub fn with_filter(mut self, filter: Condition) -> Expressions {
         let mut r = self.renderer(Clause::Filter);
         r.condition(filter);
@@ -297,6 +306,10 @@ impl Renderer<'_> {
                 self.out.push_str("(NOT ");
                 self.condition(*c);
                 self.out.push(')');
+            }
+            // Every request is validated before it is rendered, and validation rejects it.
+            Condition::Invalid(reason) => {
+                panic!("an invalid condition cannot be rendered (validate it first): {reason}")
             }
         }
     }

@@ -258,7 +258,7 @@ impl Leaves {
 }
 
 /// `And([x])` / `Or([x])` render as `x`: compare modulo that.
-fn normalize(c: Condition) -> Condition {
+pub(crate) fn normalize(c: Condition) -> Condition {
     match c {
         Condition::And(mut v) if v.len() == 1 => normalize(v.remove(0)),
         Condition::Or(mut v) if v.len() == 1 => normalize(v.remove(0)),

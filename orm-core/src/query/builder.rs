@@ -6,6 +6,7 @@
 //! on [`Query`], what only a scan has (segments) on [`Scan`]. How each kind becomes requests to
 //! the backend is in the paging plan (`plan.rs`).
 
+use super::kind::{HasPartition, NoPartition, QueryKind, ScanKind};
 use super::plan::{validate_page_size, Common, Planner};
 use super::{Page, QueryTarget};
 use crate::cursor::Cursor;
@@ -31,8 +32,21 @@ pub struct Builder<T, K> {
 
 /// A query builder: one partition of the table or of an index, in sort-key order.
 ///
-/// Made by `M::query(&table)` (or [`Query::new`]).
-pub type Query<T> = Builder<T, QueryKind>;
+/// Made by `M::query(&table)` (or [`Query::new`]) as a `Query<T, NoPartition>`, which has every
+/// setting but runs only once [`partition`](Builder::partition) made it a `Query<T>`
+/// (`Query<T, HasPartition>`): a query without its partition is a compile error, not a
+/// runtime one.
+///
+/// ```compile_fail
+/// # async fn f(table: orm_core::Table) -> orm_core::Result<()> {
+/// # use orm_core::prelude::*;
+/// # #[derive(Model, serde::Serialize, serde::Deserialize)]
+/// # #[model(entity = "Todo", pk = "USER#{user}", sk = "TODO#{id}")]
+/// # struct Todo { user: String, id: u32 }
+/// let todos: Vec<Todo> = Todo::query(&table).sk_begins_with("TODO#").all().await?;
+/// # Ok(()) }
+/// ```
+pub type Query<T, P = HasPartition> = Builder<T, QueryKind<P>>;
 
 /// A scan builder: the whole table (or an index), optionally in parallel segments.
 ///
@@ -41,27 +55,26 @@ pub type Scan<T> = Builder<T, ScanKind>;
 
 /// What a [`Builder`] reads and how: [`QueryKind`] or [`ScanKind`]. Sealed: implemented by
 /// these two only.
-pub trait Kind: Planner + fmt::Debug {}
+pub trait Kind: fmt::Debug {}
 
-/// The kind of a [`Query`]: the settings only a query has (the key condition and the order).
-#[derive(Debug, Clone)]
-pub struct QueryKind {
-    pub(super) partition: Option<Value>,
-    pub(super) sort: Option<SortKeyCondition>,
-    pub(super) forward: bool,
-}
+impl Kind for QueryKind<NoPartition> {}
 
-impl Kind for QueryKind {}
-
-/// The kind of a [`Scan`]: the settings only a scan has (its segment, or how many segments to
-/// read in parallel).
-#[derive(Debug, Clone)]
-pub struct ScanKind {
-    pub(super) segment: Option<(u32, u32)>,
-    pub(super) parallel: u32,
-}
+impl Kind for QueryKind<HasPartition> {}
 
 impl Kind for ScanKind {}
+
+/// A [`Kind`] of read that can run: a scan, or a query with its partition. The terminals
+/// (`paginate`, `all`, `first`, `count`, `exists`, `stream`) need it. Sealed.
+#[diagnostic::on_unimplemented(
+    message = "this query has no partition: call `.partition(..)` before running it",
+    label = "`.partition(..)` was not called on this query",
+    note = "a DynamoDB Query reads one partition (`Model::partition(..)` builds its key); `scan` reads them all"
+)]
+pub trait Runnable: Kind + Planner {}
+
+impl Runnable for QueryKind<HasPartition> {}
+
+impl Runnable for ScanKind {}
 
 impl<T, K: Kind> fmt::Debug for Builder<T, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -76,26 +89,50 @@ impl<T, K: Kind> fmt::Debug for Builder<T, K> {
     }
 }
 
-impl<T: QueryTarget> Builder<T, QueryKind> {
-    /// A query on `table` decoding into `T`.
-    pub fn new(table: &Table) -> Query<T> {
+impl<T: QueryTarget> Builder<T, QueryKind<NoPartition>> {
+    /// A query on `table` decoding into `T`, without its partition yet.
+    pub fn new(table: &Table) -> Query<T, NoPartition> {
         Builder::with_kind(
             table,
             QueryKind {
                 partition: None,
                 sort: None,
                 forward: true,
+                state: PhantomData,
             },
         )
     }
+}
 
-    /// The partition to read (`Todo::partition("alice")`, or any key value). Required.
-    pub fn partition(mut self, value: impl IntoResult<Value>) -> Self {
-        match value.into_result() {
-            Ok(v) => self.kind.partition = Some(v),
-            Err(e) => self.common.fail(e),
+impl<T: QueryTarget, P> Builder<T, QueryKind<P>>
+where
+    QueryKind<P>: Kind,
+{
+    /// The partition to read (`Todo::partition("alice")`, or any key value). Required: only a
+    /// query with its partition has terminals. Called again, it replaces the partition.
+    pub fn partition(self, value: impl IntoResult<Value>) -> Query<T> {
+        let Builder {
+            mut common,
+            kind,
+            _t,
+        } = self;
+        let partition = match value.into_result() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                common.fail(e);
+                None
+            }
+        };
+        Builder {
+            common,
+            kind: QueryKind {
+                partition,
+                sort: kind.sort,
+                forward: kind.forward,
+                state: PhantomData,
+            },
+            _t,
         }
-        self
     }
 
     fn sort(
@@ -255,18 +292,27 @@ impl<T: QueryTarget, K: Kind> Builder<T, K> {
     /// One page: up to `limit` items (or one backend page without `limit`) and the cursor.
     ///
     /// A scan with `parallel` set is read here as one sequential scan (cursors need one order).
-    pub async fn paginate(self) -> Result<Page<T>> {
+    pub async fn paginate(self) -> Result<Page<T>>
+    where
+        K: Runnable,
+    {
         let (plan, start) = self.kind.plan::<T>(self.common)?;
         plan.paginate(start).await
     }
 
     /// Every matching item (up to `limit`); a parallel scan reads its segments concurrently.
-    pub async fn all(self) -> Result<Vec<T>> {
+    pub async fn all(self) -> Result<Vec<T>>
+    where
+        K: Runnable,
+    {
         self.kind.plans::<T>(self.common)?.all().await
     }
 
     /// The first matching item, if any.
-    pub async fn first(self) -> Result<Option<T>> {
+    pub async fn first(self) -> Result<Option<T>>
+    where
+        K: Runnable,
+    {
         let this = self.limit(1);
         let (plan, start) = this.kind.plan::<T>(this.common)?;
         Ok(plan.paginate(start).await?.items.pop())
@@ -274,12 +320,18 @@ impl<T: QueryTarget, K: Kind> Builder<T, K> {
 
     /// How many items match (up to `limit`), without reading them into models; a parallel scan
     /// counts its segments concurrently.
-    pub async fn count(self) -> Result<usize> {
+    pub async fn count(self) -> Result<usize>
+    where
+        K: Runnable,
+    {
         self.kind.plans::<T>(self.common)?.count().await
     }
 
     /// Whether any item matches.
-    pub async fn exists(self) -> Result<bool> {
+    pub async fn exists(self) -> Result<bool>
+    where
+        K: Runnable,
+    {
         let this = self.limit(1);
         let (plan, start) = this.kind.plan::<T>(this.common)?;
         Ok(plan.count(start).await? > 0)
@@ -287,7 +339,10 @@ impl<T: QueryTarget, K: Kind> Builder<T, K> {
 
     /// A lazy stream of every matching item (up to `limit`), fetching pages as it is polled; a
     /// parallel scan polls its segments concurrently.
-    pub fn stream(self) -> impl Stream<Item = Result<T>> + Send + 'static {
+    pub fn stream(self) -> impl Stream<Item = Result<T>> + Send + 'static
+    where
+        K: Runnable,
+    {
         match self.kind.plans::<T>(self.common) {
             Ok(plans) => plans.stream().left_stream(),
             Err(e) => stream::once(async move { Err(e) }).right_stream(),

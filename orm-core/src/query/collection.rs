@@ -48,7 +48,9 @@ macro_rules! collection {
         impl $name {
             /// A query decoding into this collection (its models' items in one partition).
             #[allow(dead_code)]
-            $vis fn query(table: &$crate::Table) -> $crate::query::Query<Self> {
+            $vis fn query(
+                table: &$crate::Table,
+            ) -> $crate::query::Query<Self, $crate::query::NoPartition> {
                 $crate::query::Query::new(table)
             }
 
@@ -79,7 +81,7 @@ macro_rules! collection {
                 };
                 $(
                     if entity == <$model as $crate::Model>::schema().entity {
-                        return table.from_raw_item::<$model>(item).map($name::$variant);
+                        return table.layout().from_raw_item::<$model>(item).map($name::$variant);
                     }
                 )+
                 let config = table.config();

@@ -17,9 +17,11 @@
 
 mod builder;
 mod collection;
+mod kind;
 mod plan;
 
-pub use builder::{Builder, Kind, Query, QueryKind, Scan, ScanKind};
+pub use builder::{Builder, Kind, Query, Runnable, Scan};
+pub use kind::{HasPartition, NoPartition, QueryKind, ScanKind};
 
 use crate::backend::RawItem;
 use crate::cursor::Cursor;
@@ -46,10 +48,10 @@ impl<M: Model> QueryTarget for M {
         vec![M::schema()]
     }
     fn decode(table: &Table, item: Item) -> Result<Self> {
-        table.from_stored_item(item)
+        table.layout().from_stored_item(item)
     }
     fn decode_raw(table: &Table, item: RawItem) -> Result<Self> {
-        table.from_raw_item(item)
+        table.layout().from_raw_item(item)
     }
 }
 

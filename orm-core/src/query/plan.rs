@@ -4,7 +4,7 @@
 //! [`Planner`] is what the builder's kinds implement: a query becomes one plan over a key
 //! condition, a scan one plan (or one per segment when read in parallel).
 
-use super::builder::{QueryKind, ScanKind};
+use super::kind::{QueryKind, ScanKind};
 use super::{Page, QueryTarget};
 use crate::backend::{self, Backend, QueryOutput, RawItem};
 use crate::cursor::{Cursor, CursorSecrets, Fingerprint};
@@ -508,17 +508,14 @@ impl Planner for QueryKind {
         let fingerprint = key_fingerprint(resolved.fingerprint, &key_condition);
         let start = decode_cursor(&common, fingerprint, &resolved.key_attributes)?;
         let request = backend::QueryRequest {
-            table: common.table.name().to_owned(),
             index: common.index.clone(),
-            key_condition,
-            filter: resolved.filter,
-            projection: resolved.projection,
-            limit: common.page_size,
-            exclusive_start_key: None,
-            scan_forward: self.forward,
-            consistent: common.consistent,
-            count_only: false,
-        };
+            ..backend::QueryRequest::new(common.table.name(), key_condition)
+        }
+        .with_filter(resolved.filter)
+        .with_projection(resolved.projection)
+        .with_limit(common.page_size)
+        .with_scan_forward(self.forward)
+        .with_consistent(common.consistent);
         let plan = Plan::new(
             common,
             Request::Query(request),
@@ -540,16 +537,14 @@ impl Planner for ScanKind {
         let fingerprint = fp.finish();
         let start = decode_cursor(&common, fingerprint, &resolved.key_attributes)?;
         let request = backend::ScanRequest {
-            table: common.table.name().to_owned(),
             index: common.index.clone(),
-            filter: resolved.filter,
-            projection: resolved.projection,
-            limit: common.page_size,
-            exclusive_start_key: None,
-            consistent: common.consistent,
-            segment: self.segment,
-            count_only: false,
-        };
+            ..backend::ScanRequest::new(common.table.name())
+        }
+        .with_filter(resolved.filter)
+        .with_projection(resolved.projection)
+        .with_limit(common.page_size)
+        .with_consistent(common.consistent)
+        .with_segment(self.segment);
         let plan = Plan::new(
             common,
             Request::Scan(request),

@@ -6,7 +6,11 @@
 //!   RFC 3339 text that sorts as time (plain serde of `DateTime` does not: see [the module
 //!   docs](crate::types#date-times-and-sorting)); [`rfc3339::option`] for `Option<DateTime<Utc>>`.
 //! - [`epoch_seconds`]: stores whole seconds since the epoch as a number, which is what DynamoDB
-//!   TTL needs: `#[model(ttl)] #[serde(with = "orm_core::types::chrono::epoch_seconds::option")]`.
+//!   TTL needs: `#[model(ttl)] #[serde(default, with = "orm_core::types::chrono::epoch_seconds::option")]`.
+//!
+//! The `option` helpers need `default` beside `with` (`#[serde(default, with = "...::option")]`):
+//! serde requires a field that has a `with` module, so without it an item stored while the
+//! field was `None` (the attribute is then absent) fails to read.
 //! - [`Rfc3339`]: a newtype whose own `Serialize` is the fixed-width text, for fields used in key
 //!   templates (`sk = "EVENT#{at}"`), where `#[serde(with)]` does not apply.
 //!
@@ -24,7 +28,7 @@
 //!     #[serde(with = "orm_core::types::chrono::rfc3339")]
 //!     received: DateTime<Utc>,                              // a plain field, sortable text
 //!     #[model(ttl)]
-//!     #[serde(with = "orm_core::types::chrono::epoch_seconds::option")]
+//!     #[serde(default, with = "orm_core::types::chrono::epoch_seconds::option")]
 //!     expires: Option<DateTime<Utc>>,                       // TTL: a Number of epoch seconds
 //! }
 //!
@@ -88,7 +92,9 @@ pub mod rfc3339 {
         parse_rfc3339(&text).map_err(serde::de::Error::custom)
     }
 
-    /// The same for `Option<DateTime<Utc>>` (`None` is not stored).
+    /// The same for `Option<DateTime<Utc>>` (`None` is not stored). Use it with `default`,
+    /// `#[serde(default, with = "orm_core::types::chrono::rfc3339::option")]`, so that an item
+    /// without the attribute reads as `None`.
     pub mod option {
         use super::*;
 
@@ -130,7 +136,9 @@ pub mod epoch_seconds {
             .ok_or_else(|| serde::de::Error::custom(format!("{secs} s is out of chrono's range")))
     }
 
-    /// The same for `Option<DateTime<Utc>>` (`None` is not stored: no TTL).
+    /// The same for `Option<DateTime<Utc>>` (`None` is not stored: no TTL). Use it with
+    /// `default` (`#[serde(default, with = "...")]`), so that an item without the attribute
+    /// reads as `None`.
     pub mod option {
         use super::*;
 

@@ -84,7 +84,9 @@ pub mod rfc3339 {
         parse_rfc3339(&text).map_err(serde::de::Error::custom)
     }
 
-    /// The same for `Option<OffsetDateTime>` (`None` is not stored).
+    /// The same for `Option<OffsetDateTime>` (`None` is not stored). Use it with `default`,
+    /// `#[serde(default, with = "orm_core::types::time::rfc3339::option")]`, so that an item
+    /// without the attribute reads as `None`.
     pub mod option {
         use super::*;
 
@@ -125,7 +127,9 @@ pub mod epoch_seconds {
         OffsetDateTime::from_unix_timestamp(secs).map_err(serde::de::Error::custom)
     }
 
-    /// The same for `Option<OffsetDateTime>` (`None` is not stored: no TTL).
+    /// The same for `Option<OffsetDateTime>` (`None` is not stored: no TTL). Use it with
+    /// `default` (`#[serde(default, with = "...")]`), so that an item without the attribute
+    /// reads as `None`.
     pub mod option {
         use super::*;
 

@@ -121,6 +121,19 @@ impl From<InvalidValue> for ApiError {
 impl From<Error> for ApiError {
     fn from(error: Error) -> ApiError {
         match error {
+            // DynamoDB's errors of their own type (IdempotentParameterMismatchException) carry
+            // their code in the source.
+            Error::ServiceValidation {
+                source: Some(source),
+                message,
+                ..
+            } if source.downcast_ref::<ServiceError>().is_some() => {
+                let code = source
+                    .downcast_ref::<ServiceError>()
+                    .expect("checked by the guard")
+                    .code;
+                ApiError::client(code, message)
+            }
             Error::Validation { message } | Error::ServiceValidation { message, .. } => {
                 ApiError::validation(message)
             }

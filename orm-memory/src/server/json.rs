@@ -110,23 +110,41 @@ fn list<'a>(json: &'a Json, what: &str) -> Result<&'a Vec<Json>, InvalidValue> {
         .ok_or_else(|| invalid(format!("{what} AttributeValue must hold a list")))
 }
 
+/// A set's members, with DynamoDB's messages for an empty set and for duplicates (their
+/// wording differs per set type, as DynamoDB's does).
 fn set<T: Ord>(
     values: &[Json],
     kind: &str,
     decode: impl Fn(&Json) -> Result<T, InvalidValue>,
 ) -> Result<BTreeSet<T>, InvalidValue> {
     if values.is_empty() {
-        return Err(invalid(format!(
-            "One or more parameter values were invalid: An {kind} set  may not be empty"
-        )));
+        return Err(invalid(match kind {
+            "binary" => {
+                "One or more parameter values were invalid: Binary sets should not be empty".into()
+            }
+            _ => format!(
+                "One or more parameter values were invalid: An {kind} set  may not be empty"
+            ),
+        }));
     }
     let mut set = BTreeSet::new();
     for v in values {
         if !set.insert(decode(v)?) {
-            return Err(invalid(format!(
-                "One or more parameter values were invalid: Input collection {} contains duplicates.",
-                Json::Array(values.to_vec())
-            )));
+            let members: Vec<String> = values
+                .iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                .collect();
+            return Err(invalid(match kind {
+                "number" => "Input collection contains duplicates".to_string(),
+                "binary" => format!(
+                    "One or more parameter values were invalid: Input collection [{}]of type BS contains duplicates.",
+                    members.join(", ")
+                ),
+                _ => format!(
+                    "One or more parameter values were invalid: Input collection [{}] contains duplicates.",
+                    members.join(", ")
+                ),
+            }));
         }
     }
     Ok(set)

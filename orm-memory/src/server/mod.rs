@@ -37,9 +37,11 @@
 //! See docs/server.md for the operations and what differs from DynamoDB.
 
 mod body;
+mod constraints;
 mod crc32;
 mod error;
 mod json;
+mod legacy;
 mod limits;
 mod ops;
 mod sigv4;

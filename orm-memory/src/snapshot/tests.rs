@@ -3,9 +3,7 @@
 use super::*;
 use crate::tests::key_attr;
 use crate::MemoryBackend;
-use orm_core::backend::{
-    DeleteItem, GetItem, PutItem, RawItem, ReturnValues, ScanRequest, UpdateItem,
-};
+use orm_core::backend::{DeleteItem, GetItem, PutItem, RawItem, ScanRequest, UpdateItem};
 use orm_core::expr::{attr, Update};
 use orm_core::Backend;
 
@@ -94,13 +92,10 @@ async fn contents(b: &MemoryBackend) -> Vec<Vec<Item>> {
 }
 
 async fn get(b: &MemoryBackend, k: Item) -> Option<Item> {
-    b.get_item(&GetItem {
-        consistent: true,
-        ..GetItem::new("app", k)
-    })
-    .await
-    .unwrap()
-    .map(RawItem::into_item)
+    b.get_item(&GetItem::new("app", k).with_consistent(true))
+        .await
+        .unwrap()
+        .map(RawItem::into_item)
 }
 
 /// Writes of every kind, changing index keys, adding a new attribute name and deleting.
@@ -115,27 +110,18 @@ async fn scribble(b: &MemoryBackend, new_name: &str) {
         .with("gsi1pk", "G#moved")
         .with("gsi1sk", 7);
     b.put_item(&PutItem::new("app", moved)).await.unwrap();
-    b.update_item(&UpdateItem {
-        table: "app".into(),
-        key: key(2),
-        update: Update::new()
+    b.update_item(&UpdateItem::new(
+        "app",
+        key(2),
+        Update::new()
             .set(attr("title"), "changed")
             .add(attr("rank"), 1),
-        condition: None,
-        return_values: ReturnValues::None,
-        return_item_on_condition_failure: false,
-    })
+    ))
     .await
     .unwrap();
-    b.delete_item(&DeleteItem {
-        table: "app".into(),
-        key: key(3),
-        condition: None,
-        return_values: ReturnValues::None,
-        return_item_on_condition_failure: false,
-    })
-    .await
-    .unwrap();
+    b.delete_item(&DeleteItem::new("app", key(3)))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -348,21 +348,19 @@ async fn batch_writes_and_transactions_over_parts_and_tables_are_all_or_nothing(
     // A batch over both tables and six parts whose last write is invalid: nothing applied.
     let batch = |last: Item| {
         vec![
-            BatchWrite {
-                table: "app".into(),
-                writes: pks
-                    .iter()
+            BatchWrite::new(
+                "app",
+                pks.iter()
                     .map(|pk| WriteRequest::Put(key(pk, "1")))
                     .collect(),
-            },
-            BatchWrite {
-                table: "other".into(),
-                writes: pks
-                    .iter()
+            ),
+            BatchWrite::new(
+                "other",
+                pks.iter()
                     .map(|pk| WriteRequest::Put(key(pk, "2")))
                     .chain([WriteRequest::Put(last)])
                     .collect(),
-            },
+            ),
         ]
     };
     let invalid = Item::new().with("pk", "z");
@@ -391,12 +389,11 @@ async fn batch_writes_and_transactions_over_parts_and_tables_are_all_or_nothing(
         actions.push(last);
         TransactWrite::new(actions)
     };
-    let failing_check = TransactWriteAction::ConditionCheck(ConditionCheck {
-        table: "other".into(),
-        key: key("z", "9"),
-        condition: attr("pk").not_exists(),
-        return_item_on_condition_failure: false,
-    });
+    let failing_check = TransactWriteAction::ConditionCheck(ConditionCheck::new(
+        "other",
+        key("z", "9"),
+        attr("pk").not_exists(),
+    ));
     match b.transact_write(&actions(failing_check)).await {
         Err(Error::TransactionCanceled { reasons }) => {
             assert_eq!(reasons.len(), 13);
@@ -411,12 +408,11 @@ async fn batch_writes_and_transactions_over_parts_and_tables_are_all_or_nothing(
     });
     assert!(b.transact_write(&actions(invalid_update)).await.is_err());
     assert_eq!(everything(&b), before);
-    let passing_check = TransactWriteAction::ConditionCheck(ConditionCheck {
-        table: "other".into(),
-        key: key("z", "9"),
-        condition: attr("pk").exists(),
-        return_item_on_condition_failure: false,
-    });
+    let passing_check = TransactWriteAction::ConditionCheck(ConditionCheck::new(
+        "other",
+        key("z", "9"),
+        attr("pk").exists(),
+    ));
     b.transact_write(&actions(passing_check)).await.unwrap();
     assert_eq!(b.item_count("other"), Some(1));
     for pk in &pks {
@@ -448,10 +444,10 @@ fn transactions_across_parts_are_isolated_from_every_read() {
                         continue;
                     }
                     let t = TransactWrite::new(vec![
-                        TransactWriteAction::Update(UpdateItem {
-                            condition: Some(attr("n").ge(1)),
-                            ..update(key(from, "acct"), Update::new().add(attr("n"), -1))
-                        }),
+                        TransactWriteAction::Update(
+                            update(key(from, "acct"), Update::new().add(attr("n"), -1))
+                                .with_condition(attr("n").ge(1)),
+                        ),
                         TransactWriteAction::Update(update(
                             key(to, "acct"),
                             Update::new().add(attr("n"), 1),
@@ -477,9 +473,8 @@ fn transactions_across_parts_are_isolated_from_every_read() {
                     .map(|i| balance(&i.into_item()))
                     .sum();
                 assert_eq!(scanned, total, "a scan saw a transaction half applied");
-                let gets = TransactGet {
-                    gets: accounts.iter().map(|pk| get(key(pk, "acct"))).collect(),
-                };
+                let gets =
+                    TransactGet::new(accounts.iter().map(|pk| get(key(pk, "acct"))).collect());
                 let got: i64 = now(b.transact_get(&gets))
                     .unwrap()
                     .into_iter()
@@ -519,10 +514,10 @@ fn one_client_request_token_applies_once_across_parts() {
                 .map(|pk| {
                     let (b, token) = (&b, token.clone());
                     s.spawn(move || {
-                        now(b.transact_write(&TransactWrite {
-                            actions: vec![t_put(key(pk, "1"), None)],
-                            client_request_token: Some(token),
-                        }))
+                        now(b.transact_write(
+                            &TransactWrite::new(vec![t_put(key(pk, "1"), None)])
+                                .with_client_request_token(token),
+                        ))
                     })
                 })
                 .collect();

@@ -1,36 +1,89 @@
 //! BatchGetItem and BatchWriteItem.
 
+use super::super::constraints::{
+    java_string, matches_name_pattern, present, Shown, Violations, RETURN_CONSUMED_CAPACITY,
+    RETURN_ITEM_COLLECTION_METRICS,
+};
 use super::super::error::ApiError;
 use super::super::json::{encode_item, item};
+use super::super::legacy;
 use super::call::run;
-use super::capacity::{capacity_mode, consumed, read_units, write_units, CapacityMode};
-use super::request::{
-    check_fields, list, null, obj, opt_bool, parsed, projection, Answer, Body, Context,
+use super::capacity::{
+    capacity_mode, consumed, read_units, stored_size, write_units, CapacityMode,
 };
+use super::items::read_projection;
+use super::request::{check_fields, list, null, obj, opt_bool, parsed, Answer, Body, Context};
 use orm_core::backend::{BatchGet, BatchWrite, RawItem, WriteRequest};
 use orm_core::{Backend, Item};
 use serde_json::{Map, Value as Json};
 
-fn request_items(body: &Body) -> Result<&Body, ApiError> {
+/// `RequestItems`: present (a `not null` violation otherwise, with the request's others) and not
+/// empty (DynamoDB's own message, naming the operation).
+fn request_items<'a>(body: &'a Body, operation: &str) -> Result<&'a Body, ApiError> {
     let items = obj(
         body.get("RequestItems")
             .ok_or_else(|| null("RequestItems"))?,
         "RequestItems",
     )?;
     if items.is_empty() {
-        return Err(ApiError::validation(
-            "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1",
-        ));
+        return Err(ApiError::validation(format!(
+            "The requestItems parameter is required for {operation}"
+        )));
     }
     Ok(items)
 }
 
+/// The constraints on `RequestItems`' table names (3 to 255 characters of the name pattern),
+/// reported once for the whole map.
+fn table_name_constraints(items: &Body, v: &mut Violations) {
+    let bad = items
+        .keys()
+        .any(|name| !matches_name_pattern(name) || name.len() < 3 || name.len() > 255);
+    if bad {
+        v.push(
+            Shown::Text(java_string(&Json::Object(items.clone()))),
+            "requestItems",
+            "Map keys must satisfy constraint: [Member must have length less than or equal to 255, Member must have length greater than or equal to 3, Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+]",
+        );
+    }
+}
+
 pub(crate) fn batch_get(cx: &Context<'_>, body: &Body) -> Answer {
     let backend = cx.backend;
+    let mut v = Violations::new();
+    v.one_of(body, "ReturnConsumedCapacity", RETURN_CONSUMED_CAPACITY);
+    v.not_null(body, "RequestItems");
+    if let Some(Json::Object(items)) = present(body, "RequestItems") {
+        table_name_constraints(items, &mut v);
+        for (table, spec) in items {
+            let Json::Object(spec) = spec else { continue };
+            match present(spec, "Keys") {
+                None => v.push(
+                    Shown::Null,
+                    &format!("requestItems.{table}.member.keys"),
+                    "Member must not be null",
+                ),
+                Some(Json::Array(keys)) if keys.is_empty() => v.push(
+                    Shown::Text("[]".into()),
+                    &format!("requestItems.{table}.member.keys"),
+                    "Member must have length greater than or equal to 1",
+                ),
+                // DynamoDB spells this one's path capitalised and leaves the keys out.
+                Some(Json::Array(keys)) if keys.len() > 100 => v.push(
+                    Shown::Hidden,
+                    &format!("RequestItems.{table}.member.Keys"),
+                    "Member must have length less than or equal to 100",
+                ),
+                _ => {}
+            }
+            legacy::member_constraints(spec, &mut v);
+        }
+    }
+    v.finish()?;
     let mode = capacity_mode(body)?;
     let mut requests = Vec::new();
     let mut total = 0;
-    for (table, spec) in request_items(body)? {
+    for (table, spec) in request_items(body, "BatchGetItem")? {
         let spec = obj(spec, "RequestItems")?;
         check_fields(
             spec,
@@ -39,8 +92,10 @@ pub(crate) fn batch_get(cx: &Context<'_>, body: &Body) -> Answer {
                 "ConsistentRead",
                 "ProjectionExpression",
                 "ExpressionAttributeNames",
+                "AttributesToGet",
             ],
         )?;
+        legacy::check_style(spec, &["ProjectionExpression"], &["AttributesToGet"])?;
         let keys: Vec<Item> = list(spec.get("Keys").ok_or_else(|| null("Keys"))?, "Keys")?
             .iter()
             .map(|k| item(k, "Keys"))
@@ -53,7 +108,7 @@ pub(crate) fn batch_get(cx: &Context<'_>, body: &Body) -> Answer {
             }
         }
         total += keys.len();
-        let projection = parsed(spec, |ph| projection(spec, ph))?;
+        let projection = parsed(spec, |ph| read_projection(spec, ph))?;
         requests.push(BatchGet {
             table: table.clone(),
             keys,
@@ -62,9 +117,9 @@ pub(crate) fn batch_get(cx: &Context<'_>, body: &Body) -> Answer {
         });
     }
     if total > 100 {
-        return Err(ApiError::validation(format!(
-            "Too many items requested for the BatchGetItem call: {total} keys (at most 100)"
-        )));
+        return Err(ApiError::validation(
+            "Too many items requested for the BatchGetItem call",
+        ));
     }
     let mut responses = Map::new();
     let mut unprocessed = Map::new();
@@ -73,10 +128,17 @@ pub(crate) fn batch_get(cx: &Context<'_>, body: &Body) -> Answer {
         let table = request.table.clone();
         let consistent = request.consistent;
         let spec = &body["RequestItems"][&table];
+        // Each key is read on its own, whole (whatever the projection), missing ones at the
+        // minimum.
+        let mut units = 0.0;
+        if mode != CapacityMode::None {
+            for key in &request.keys {
+                units += read_units(stored_size(backend, &table, key), consistent);
+            }
+        }
         let out = run(backend.batch_get(&request))?;
         let items: Vec<Item> = out.items.into_iter().map(RawItem::into_item).collect();
-        let bytes: usize = items.iter().map(Item::size).sum();
-        capacity.extend(consumed(&table, read_units(bytes, consistent), mode, true));
+        capacity.extend(consumed(&table, units, mode, true));
         responses.insert(
             table.clone(),
             Json::Array(items.iter().map(encode_item).collect()),
@@ -101,10 +163,32 @@ pub(crate) fn batch_get(cx: &Context<'_>, body: &Body) -> Answer {
 
 pub(crate) fn batch_write(cx: &Context<'_>, body: &Body) -> Answer {
     let backend = cx.backend;
+    let mut v = Violations::new();
+    v.one_of(body, "ReturnConsumedCapacity", RETURN_CONSUMED_CAPACITY);
+    v.one_of(
+        body,
+        "ReturnItemCollectionMetrics",
+        RETURN_ITEM_COLLECTION_METRICS,
+    );
+    v.not_null(body, "RequestItems");
+    if let Some(Json::Object(items)) = present(body, "RequestItems") {
+        table_name_constraints(items, &mut v);
+        let bad_length = items
+            .values()
+            .any(|w| matches!(w, Json::Array(w) if w.is_empty() || w.len() > 25));
+        if bad_length {
+            v.push(
+                Shown::Text(java_string(&Json::Object(items.clone()))),
+                "requestItems",
+                "Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]",
+            );
+        }
+    }
+    v.finish()?;
     let mode = capacity_mode(body)?;
     let mut requests = Vec::new();
     let mut total = 0;
-    for (table, writes) in request_items(body)? {
+    for (table, writes) in request_items(body, "BatchWriteItem")? {
         let mut decoded = Vec::new();
         for w in list(writes, "RequestItems")? {
             let w = obj(w, "RequestItems")?;
@@ -133,26 +217,34 @@ pub(crate) fn batch_write(cx: &Context<'_>, body: &Body) -> Answer {
         });
     }
     if total > 25 {
-        return Err(ApiError::validation(format!(
-            "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1] ({total} writes)"
-        )));
+        return Err(ApiError::validation(
+            "Too many items requested for the BatchWriteItem call",
+        ));
+    }
+    // Each write costs the larger of the item before and after it, on its own: the items
+    // before are sized first (only when capacity is asked for).
+    let mut units = vec![0.0; requests.len()];
+    if mode != CapacityMode::None {
+        for (request, units) in requests.iter().zip(&mut units) {
+            for write in &request.writes {
+                *units += match write {
+                    WriteRequest::Put(item) => {
+                        write_units(stored_size(backend, &request.table, item).max(item.size()))
+                    }
+                    WriteRequest::Delete(key) => {
+                        write_units(stored_size(backend, &request.table, key))
+                    }
+                };
+            }
+        }
     }
     // Every write of every table is checked before any is applied, as one request: an invalid
     // write (or a missing table) anywhere in the batch leaves every table as it was.
     backend.batch_write_tables(&requests)?;
     let capacity: Vec<Json> = requests
         .iter()
-        .filter_map(|request| {
-            let units: f64 = request
-                .writes
-                .iter()
-                .map(|w| match w {
-                    WriteRequest::Put(i) => write_units(i.size()),
-                    WriteRequest::Delete(k) => write_units(k.size()),
-                })
-                .sum();
-            consumed(&request.table, units, mode, false)
-        })
+        .zip(units)
+        .filter_map(|(request, units)| consumed(&request.table, units, mode, false))
         .collect();
     // MemoryBackend applies every write of a valid batch: nothing is ever left unprocessed.
     let mut answer = Map::new();

@@ -1,8 +1,42 @@
-//! Consumed capacity by DynamoDB's formulas, when `ReturnConsumedCapacity` asks for it.
+//! Consumed capacity by DynamoDB's formulas, when `ReturnConsumedCapacity` asks for it:
+//!
+//! - a read costs one unit per 4 KB of the whole item (rounded up, at least one; half for an
+//!   eventually consistent read), whatever its projection: the item is read whole;
+//! - a batch read counts each item on its own (each rounded up), missing ones at the minimum;
+//! - a write costs one unit per 1 KB of the larger of the item before and after it (the item
+//!   deleted, for a delete), each write of a batch on its own.
 
 use super::super::error::ApiError;
+use super::call::run;
 use super::request::{opt_str, Body};
+use crate::MemoryBackend;
+use orm_core::backend::{GetItem, RawItem};
+use orm_core::{Backend, Item};
 use serde_json::{json, Map, Value as Json};
+
+/// The size of the whole item stored at the key of `item` (a key, or an item holding its key
+/// attributes) in `table`; 0 when there is none, and when the table or the key is not valid
+/// (the operation then fails with its own error).
+pub(crate) fn stored_size(backend: &MemoryBackend, table: &str, item: &Item) -> usize {
+    let Ok(definition) = run(backend.describe_table(table)) else {
+        return 0;
+    };
+    let mut key = Item::new();
+    for attribute in std::iter::once(&definition.partition_key).chain(&definition.sort_key) {
+        match item.get(&attribute.name) {
+            Some(value) => key.insert(attribute.name.clone(), value.clone()),
+            None => return 0,
+        };
+    }
+    let found = run(backend.get_item(&GetItem {
+        consistent: true,
+        ..GetItem::new(table, key)
+    }));
+    match found {
+        Ok(Some(item)) => RawItem::into_item(item).size(),
+        _ => 0,
+    }
+}
 
 /// What `ReturnConsumedCapacity` asked for.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,33 +1,108 @@
 //! The single-item operations: GetItem, PutItem, UpdateItem, DeleteItem (and the requests
 //! TransactWriteItems shares with them).
 
+use super::super::constraints::{
+    Violations, RETURN_CONSUMED_CAPACITY, RETURN_ITEM_COLLECTION_METRICS, RETURN_VALUES,
+    RETURN_VALUES_ON_CONDITION_CHECK_FAILURE,
+};
 use super::super::error::ApiError;
 use super::super::json::{encode_item, item};
+use super::super::legacy;
 use super::call::run;
 use super::capacity::{
-    capacity_mode, consumed, read_units, with_capacity, write_units, CapacityMode,
+    capacity_mode, consumed, read_units, stored_size, with_capacity, write_units, CapacityMode,
 };
+use super::collections;
 use super::request::{
-    condition, key_of, null, opt_bool, opt_str, parsed, projection, return_on_failure,
-    return_values, table_name, Answer, Body, Context,
+    check_constraints, condition, key_of, null, opt_bool, opt_str, parsed, projection,
+    return_on_failure, return_values, table_name, Answer, Body, Context,
 };
 use orm_core::backend::{DeleteItem, GetItem, PutItem, RawItem, UpdateItem};
 use orm_core::expr::parse::{self as expr, Placeholders};
 use orm_core::expr::Clause;
+use orm_core::expr::{Condition, Path};
 use orm_core::{Backend, Item};
 use serde_json::{Map, Value as Json};
+
+/// The request's condition: its `ConditionExpression`, or its legacy `Expected` (a request
+/// has at most one of them, [`legacy::check_style`]).
+fn write_condition(body: &Body, ph: &mut Placeholders) -> Result<Option<Condition>, ApiError> {
+    match condition(body, Clause::Condition, ph)? {
+        Some(c) => Ok(Some(c)),
+        None => legacy::expected(body),
+    }
+}
+
+/// The request's projection: its `ProjectionExpression`, or its legacy `AttributesToGet`.
+pub(crate) fn read_projection(
+    body: &Body,
+    ph: &mut Placeholders,
+) -> Result<Option<Vec<Path>>, ApiError> {
+    match projection(body, ph)? {
+        Some(p) => Ok(Some(p)),
+        None => legacy::attributes_to_get(body),
+    }
+}
+
+/// The constraints of the members every single-item write has, in DynamoDB's order for
+/// `operation`, plus the legacy members'.
+fn write_constraints(body: &Body, order: &[&str]) -> Result<(), ApiError> {
+    check_constraints(body, |v: &mut Violations| {
+        for member in order {
+            match *member {
+                "ReturnConsumedCapacity" => {
+                    v.one_of(body, member, RETURN_CONSUMED_CAPACITY);
+                }
+                "ReturnValues" => v.one_of(body, member, RETURN_VALUES),
+                "ReturnItemCollectionMetrics" => {
+                    v.one_of(body, member, RETURN_ITEM_COLLECTION_METRICS);
+                }
+                other => v.not_null(body, other),
+            }
+        }
+        v.one_of(
+            body,
+            "ReturnValuesOnConditionCheckFailure",
+            RETURN_VALUES_ON_CONDITION_CHECK_FAILURE,
+        );
+        legacy::condition_constraints(body, "Expected", v);
+        legacy::update_constraints(body, v);
+        legacy::member_constraints(body, v);
+    })
+}
+
+/// The item collection metrics of a write to `key` in `table`, when asked for and the table
+/// has local indexes.
+fn collection_metrics(
+    cx: &Context<'_>,
+    body: &Body,
+    table: &str,
+    key: &Item,
+) -> Result<Option<Json>, ApiError> {
+    if !collections::wanted(body)? {
+        return Ok(None);
+    }
+    let definition = run(cx.backend.describe_table(table))?;
+    collections::metrics(cx.backend, &definition, key)
+}
 
 pub(crate) fn get_request(body: &Body, ph: &mut Placeholders) -> Result<GetItem, ApiError> {
     Ok(GetItem {
         table: table_name(body)?,
         key: key_of(body)?,
         consistent: opt_bool(body, "ConsistentRead")?.unwrap_or(false),
-        projection: projection(body, ph)?,
+        projection: read_projection(body, ph)?,
     })
 }
 
 pub(crate) fn get_item(cx: &Context<'_>, body: &Body) -> Answer {
     let backend = cx.backend;
+    check_constraints(body, |v| {
+        legacy::member_constraints(body, v);
+        v.one_of(body, "ReturnConsumedCapacity", RETURN_CONSUMED_CAPACITY);
+        v.not_null(body, "Key");
+    })?;
+    legacy::check_style(body, &["ProjectionExpression"], &["AttributesToGet"])?;
     if body.contains_key("ExpressionAttributeValues") {
         return Err(ApiError::validation(
             "ExpressionAttributeValues can only be specified when using expressions",
@@ -37,7 +112,14 @@ pub(crate) fn get_item(cx: &Context<'_>, body: &Body) -> Answer {
     let mode = capacity_mode(body)?;
     let (table, consistent) = (request.table.clone(), request.consistent);
     let found = run(backend.get_item(&request))?.map(RawItem::into_item);
-    let units = read_units(found.as_ref().map_or(0, Item::size), consistent);
+    // The item is read whole, whatever the projection.
+    let bytes = match (&found, &request.projection) {
+        (Some(_), Some(_)) if mode != CapacityMode::None => {
+            stored_size(backend, &table, &request.key)
+        }
+        (found, _) => found.as_ref().map_or(0, Item::size),
+    };
+    let units = read_units(bytes, consistent);
     let mut answer = Map::new();
     if let Some(item) = found {
         answer.insert("Item".into(), encode_item(&item));
@@ -45,10 +127,13 @@ pub(crate) fn get_item(cx: &Context<'_>, body: &Body) -> Answer {
     Ok(with_capacity(answer, consumed(&table, units, mode, true)))
 }
 
-fn attributes_answer(old: Option<Item>, capacity: Option<Json>) -> Json {
+fn attributes_answer(old: Option<Item>, capacity: Option<Json>, metrics: Option<Json>) -> Json {
     let mut answer = Map::new();
     if let Some(item) = old {
         answer.insert("Attributes".into(), encode_item(&item));
+    }
+    if let Some(metrics) = metrics {
+        answer.insert("ItemCollectionMetrics".into(), metrics);
     }
     with_capacity(answer, capacity)
 }
@@ -57,35 +142,55 @@ pub(crate) fn put_request(body: &Body, ph: &mut Placeholders) -> Result<PutItem,
     Ok(PutItem {
         table: table_name(body)?,
         item: item(body.get("Item").ok_or_else(|| null("Item"))?, "Item")?,
-        condition: condition(body, Clause::Condition, ph)?,
-        return_values: return_values(body, &["NONE", "ALL_OLD"])?,
+        condition: write_condition(body, ph)?,
+        return_values: return_values(body, &["ALL_OLD", "NONE"])?,
         return_item_on_condition_failure: return_on_failure(body)?,
     })
 }
 
 pub(crate) fn put_item(cx: &Context<'_>, body: &Body) -> Answer {
     let backend = cx.backend;
+    write_constraints(
+        body,
+        &[
+            "ReturnConsumedCapacity",
+            "Item",
+            "ReturnValues",
+            "ReturnItemCollectionMetrics",
+        ],
+    )?;
+    legacy::check_style(body, &["ConditionExpression"], &["Expected"])?;
     let request = parsed(body, |ph| put_request(body, ph))?;
     let mode = capacity_mode(body)?;
-    let (table, size) = (request.table.clone(), request.item.size());
+    let table = request.table.clone();
+    // A write costs the larger of the item it replaces and the item it writes.
+    let before = if mode == CapacityMode::None {
+        0
+    } else {
+        stored_size(backend, &table, &request.item)
+    };
     let old = run(backend.put_item(&request))?;
+    let size = before.max(request.item.size());
+    let metrics = collection_metrics(cx, body, &table, &request.item)?;
     Ok(attributes_answer(
         old,
         consumed(&table, write_units(size), mode, false),
+        metrics,
     ))
 }
 
+/// An UpdateItem request: its `UpdateExpression`, or its legacy `AttributeUpdates`, or
+/// neither (an update with no action, which creates a missing item from its key).
 pub(crate) fn update_request(body: &Body, ph: &mut Placeholders) -> Result<UpdateItem, ApiError> {
-    let text = opt_str(body, "UpdateExpression")?.ok_or_else(|| {
-        ApiError::validation(
-            "dynamodb-memory needs an UpdateExpression on UpdateItem (an UpdateItem without one only creates the key; use PutItem with attribute_not_exists)",
-        )
-    })?;
+    let update = match opt_str(body, "UpdateExpression")? {
+        Some(text) => expr::update(ph, text)?,
+        None => legacy::attribute_updates(body)?.unwrap_or_default(),
+    };
     Ok(UpdateItem {
         table: table_name(body)?,
         key: key_of(body)?,
-        update: expr::update(ph, text)?,
-        condition: condition(body, Clause::Condition, ph)?,
+        update,
+        condition: write_condition(body, ph)?,
         return_values: return_values(
             body,
             &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"],
@@ -96,48 +201,83 @@ pub(crate) fn update_request(body: &Body, ph: &mut Placeholders) -> Result<Updat
 
 pub(crate) fn update_item(cx: &Context<'_>, body: &Body) -> Answer {
     let backend = cx.backend;
+    write_constraints(
+        body,
+        &[
+            "ReturnConsumedCapacity",
+            "ReturnItemCollectionMetrics",
+            "ReturnValues",
+            "Key",
+        ],
+    )?;
+    legacy::check_style(
+        body,
+        &["UpdateExpression", "ConditionExpression"],
+        &["AttributeUpdates", "Expected"],
+    )?;
     let request = parsed(body, |ph| update_request(body, ph))?;
     let mode = capacity_mode(body)?;
     let table = request.table.clone();
     let key = request.key.clone();
-    let out = run(backend.update_item(&request))?;
+    let before = if mode == CapacityMode::None {
+        0
+    } else {
+        stored_size(backend, &table, &key)
+    };
+    let out = run(backend.update_item(&request)).map_err(|e| {
+        if body.contains_key("AttributeUpdates") {
+            legacy::update_error(e)
+        } else {
+            e
+        }
+    })?;
+    // The larger of the item before and after the update.
     let capacity = if mode == CapacityMode::None {
         None
     } else {
-        let after = run(backend.get_item(&GetItem {
-            consistent: true,
-            ..GetItem::new(table.clone(), key)
-        }))?
-        .map(RawItem::into_item);
-        consumed(
-            &table,
-            write_units(after.map_or(0, |i| i.size())),
-            mode,
-            false,
-        )
+        let after = stored_size(backend, &table, &key);
+        consumed(&table, write_units(before.max(after)), mode, false)
     };
-    Ok(attributes_answer(out, capacity))
+    let metrics = collection_metrics(cx, body, &table, &key)?;
+    Ok(attributes_answer(out, capacity, metrics))
 }
 
 pub(crate) fn delete_request(body: &Body, ph: &mut Placeholders) -> Result<DeleteItem, ApiError> {
     Ok(DeleteItem {
         table: table_name(body)?,
         key: key_of(body)?,
-        condition: condition(body, Clause::Condition, ph)?,
-        return_values: return_values(body, &["NONE", "ALL_OLD"])?,
+        condition: write_condition(body, ph)?,
+        return_values: return_values(body, &["ALL_OLD", "NONE"])?,
         return_item_on_condition_failure: return_on_failure(body)?,
     })
 }
 
 pub(crate) fn delete_item(cx: &Context<'_>, body: &Body) -> Answer {
     let backend = cx.backend;
+    write_constraints(
+        body,
+        &[
+            "ReturnConsumedCapacity",
+            "ReturnValues",
+            "ReturnItemCollectionMetrics",
+            "Key",
+        ],
+    )?;
+    legacy::check_style(body, &["ConditionExpression"], &["Expected"])?;
     let request = parsed(body, |ph| delete_request(body, ph))?;
     let mode = capacity_mode(body)?;
     let table = request.table.clone();
+    // A delete costs the item it deletes, whether or not it is returned.
+    let size = if mode == CapacityMode::None {
+        0
+    } else {
+        stored_size(backend, &table, &request.key)
+    };
     let old = run(backend.delete_item(&request))?;
-    let size = old.as_ref().map_or(0, Item::size);
+    let metrics = collection_metrics(cx, body, &table, &request.key)?;
     Ok(attributes_answer(
         old,
         consumed(&table, write_units(size), mode, false),
+        metrics,
     ))
 }

@@ -10,6 +10,7 @@
 //! - [`queries`]: Query, Scan;
 //! - [`batch`]: BatchGetItem, BatchWriteItem;
 //! - [`transactions`]: TransactGetItems, TransactWriteItems;
+//! - [`partiql`]: ExecuteStatement, BatchExecuteStatement, ExecuteTransaction;
 //! - [`streams`]: DynamoDB Streams' ListStreams, DescribeStream, GetShardIterator, GetRecords.
 //!
 //! Each operation belongs to an [`Api`]: DynamoDB's (`X-Amz-Target: DynamoDB_20120810.<name>`)
@@ -17,8 +18,8 @@
 //! DynamoDB Local, and no name is in both.
 //!
 //! Beside them: [`request`] reads a request's members and expressions, [`capacity`] computes
-//! consumed capacity, [`call`] runs a backend call, [`description`] writes a table's
-//! description, [`arn`] writes and reads ARNs.
+//! consumed capacity, [`collections`] item collection metrics, [`call`] runs a backend call,
+//! [`description`] writes a table's description, [`arn`] writes and reads ARNs.
 //!
 //! Adding an operation: a handler in its group's file, and one row in [`OPERATIONS`].
 
@@ -26,8 +27,10 @@ mod arn;
 mod batch;
 mod call;
 mod capacity;
+mod collections;
 mod description;
 mod items;
+mod partiql;
 mod queries;
 mod request;
 mod streams;
@@ -93,6 +96,8 @@ macro_rules! write_members {
             "ReturnValuesOnConditionCheckFailure",
             "ReturnConsumedCapacity",
             "ReturnItemCollectionMetrics",
+            "Expected",
+            "ConditionalOperator",
         ]
     };
 }
@@ -195,6 +200,7 @@ pub(crate) const OPERATIONS: &[Operation] = &[
             "ProjectionExpression",
             "ExpressionAttributeNames",
             "ReturnConsumedCapacity",
+            "AttributesToGet",
         ],
         handler: items::get_item,
     },
@@ -207,7 +213,7 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     Operation {
         api: Api::DynamoDb,
         name: "UpdateItem",
-        members: write_members!["Key", "UpdateExpression"],
+        members: write_members!["Key", "UpdateExpression", "AttributeUpdates"],
         handler: items::update_item,
     },
     Operation {
@@ -233,6 +239,10 @@ pub(crate) const OPERATIONS: &[Operation] = &[
             "ScanIndexForward",
             "ConsistentRead",
             "ReturnConsumedCapacity",
+            "KeyConditions",
+            "QueryFilter",
+            "ConditionalOperator",
+            "AttributesToGet",
         ],
         handler: queries::query,
     },
@@ -253,6 +263,9 @@ pub(crate) const OPERATIONS: &[Operation] = &[
             "Segment",
             "TotalSegments",
             "ReturnConsumedCapacity",
+            "ScanFilter",
+            "ConditionalOperator",
+            "AttributesToGet",
         ],
         handler: queries::scan,
     },
@@ -317,6 +330,36 @@ pub(crate) const OPERATIONS: &[Operation] = &[
         name: "GetRecords",
         members: &["ShardIterator", "Limit"],
         handler: streams::get_records,
+    },
+    Operation {
+        api: Api::DynamoDb,
+        name: "ExecuteStatement",
+        members: &[
+            "Statement",
+            "Parameters",
+            "ConsistentRead",
+            "NextToken",
+            "Limit",
+            "ReturnConsumedCapacity",
+            "ReturnValuesOnConditionCheckFailure",
+        ],
+        handler: partiql::execute_statement,
+    },
+    Operation {
+        api: Api::DynamoDb,
+        name: "BatchExecuteStatement",
+        members: &["Statements", "ReturnConsumedCapacity"],
+        handler: partiql::batch_execute_statement,
+    },
+    Operation {
+        api: Api::DynamoDb,
+        name: "ExecuteTransaction",
+        members: &[
+            "TransactStatements",
+            "ClientRequestToken",
+            "ReturnConsumedCapacity",
+        ],
+        handler: partiql::execute_transaction,
     },
 ];
 

@@ -1,24 +1,55 @@
 //! Query and Scan.
 
+use super::super::constraints::{
+    present, TableNameRule, Violations, RETURN_CONSUMED_CAPACITY, SELECT,
+};
 use super::super::error::ApiError;
 use super::super::json::{encode_item, item};
+use super::super::legacy;
 use super::call::run;
 use super::capacity::{capacity_mode, consumed, read_units, with_capacity, CapacityMode};
+use super::items::read_projection;
 use super::request::{
-    condition, opt_bool, opt_str, opt_u32, placeholders, projection, req_str, table_name, Answer,
-    Body, Context,
+    check_constraints, condition, opt_bool, opt_i64, opt_str, opt_u32, placeholders, table_name,
+    Answer, Body, Context,
 };
 use orm_core::backend::{QueryOutput, QueryRequest, ScanRequest};
-use orm_core::expr::parse as expr;
+use orm_core::expr::parse::{self as expr, Placeholders};
 use orm_core::expr::Clause;
+use orm_core::expr::Condition;
 use orm_core::{Backend, Item};
 use serde_json::{json, Map, Value as Json};
 
-/// `Select`: whether only a count is wanted; `SPECIFIC_ATTRIBUTES` needs a projection and
-/// `ALL_ATTRIBUTES` / `COUNT` must not have one.
+/// `IndexName`, when present: 3 to 255 characters of the name pattern.
+fn index_name_constraints(body: &Body, v: &mut Violations) {
+    if let Some(Json::String(name)) = present(body, "IndexName") {
+        v.name("indexName", name, TableNameRule::Table);
+    }
+}
+
+/// The request's filter: its `FilterExpression`, or its legacy `QueryFilter` / `ScanFilter`
+/// (`legacy_member`).
+fn read_filter(
+    body: &Body,
+    legacy_member: &str,
+    ph: &mut Placeholders,
+) -> Result<Option<Condition>, ApiError> {
+    match condition(body, Clause::Filter, ph)? {
+        Some(c) => Ok(Some(c)),
+        None => legacy::filter(body, legacy_member),
+    }
+}
+
+/// `Select`: whether only a count is wanted; `SPECIFIC_ATTRIBUTES` needs a projection,
+/// `ALL_ATTRIBUTES` / `COUNT` must not have one, and `ALL_PROJECTED_ATTRIBUTES` needs an index.
 fn select(body: &Body, has_projection: bool) -> Result<bool, ApiError> {
     match opt_str(body, "Select")? {
         None => Ok(false),
+        Some("ALL_PROJECTED_ATTRIBUTES") if present(body, "IndexName").is_none() => {
+            Err(ApiError::validation(
+                "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName",
+            ))
+        }
         Some("ALL_ATTRIBUTES" | "ALL_PROJECTED_ATTRIBUTES" | "COUNT") if has_projection => {
             Err(ApiError::validation(
                 "Cannot specify the AttributesToGet when choosing to get ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES or COUNT",
@@ -28,20 +59,14 @@ fn select(body: &Body, has_projection: bool) -> Result<bool, ApiError> {
             "Select SPECIFIC_ATTRIBUTES needs a ProjectionExpression",
         )),
         Some("COUNT") => Ok(true),
-        Some("ALL_ATTRIBUTES" | "ALL_PROJECTED_ATTRIBUTES" | "SPECIFIC_ATTRIBUTES") => Ok(false),
-        Some(other) => Err(ApiError::validation(format!(
-            "Select must be ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES, SPECIFIC_ATTRIBUTES or COUNT; got {other}"
-        ))),
+        // Any other value failed the request's constraints before this runs.
+        Some(_) => Ok(false),
     }
 }
 
+/// `Limit` (at least 1: checked with the request's constraints).
 fn limit(body: &Body) -> Result<Option<u32>, ApiError> {
-    match opt_u32(body, "Limit")? {
-        Some(0) => Err(ApiError::validation(
-            "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
-        )),
-        other => Ok(other),
-    }
+    Ok(opt_i64(body, "Limit")?.map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
 }
 
 fn start_key(body: &Body) -> Result<Option<Item>, ApiError> {
@@ -78,6 +103,36 @@ fn page_answer(
 
 pub(crate) fn query(cx: &Context<'_>, body: &Body) -> Answer {
     let backend = cx.backend;
+    check_constraints(body, |v| {
+        v.one_of(body, "Select", SELECT);
+        index_name_constraints(body, v);
+        v.one_of(body, "ReturnConsumedCapacity", RETURN_CONSUMED_CAPACITY);
+        legacy::condition_constraints(body, "QueryFilter", v);
+        legacy::member_constraints(body, v);
+        // DynamoDB names Query's limit `Limit` and leaves its value out (Scan does neither).
+        v.at_least(body, "Limit", "Limit", 1, false);
+        legacy::condition_constraints(body, "KeyConditions", v);
+    })?;
+    legacy::check_style(
+        body,
+        &[
+            "ProjectionExpression",
+            "FilterExpression",
+            "KeyConditionExpression",
+        ],
+        &[
+            "AttributesToGet",
+            "QueryFilter",
+            "ConditionalOperator",
+            "KeyConditions",
+        ],
+    )?;
+    if present(body, "KeyConditions").is_none() && present(body, "KeyConditionExpression").is_none()
+    {
+        return Err(ApiError::validation(
+            "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
+        ));
+    }
     let table = table_name(body)?;
     let index = opt_str(body, "IndexName")?.map(str::to_string);
     let definition = run(backend.describe_table(&table))?;
@@ -88,13 +143,15 @@ pub(crate) fn query(cx: &Context<'_>, body: &Body) -> Answer {
         ))
     })?;
     let mut ph = placeholders(body)?;
-    let text = req_str(body, "KeyConditionExpression").map_err(|_| {
-        ApiError::validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
-    })?;
-    let key_condition =
-        expr::key_condition(&mut ph, text, &hash.name, range.map(|r| r.name.as_str()))?;
-    let filter = condition(body, Clause::Filter, &mut ph)?;
-    let projection = projection(body, &mut ph)?;
+    let key_condition = match opt_str(body, "KeyConditionExpression")? {
+        Some(text) => {
+            expr::key_condition(&mut ph, text, &hash.name, range.map(|r| r.name.as_str()))?
+        }
+        None => legacy::key_conditions(body, hash, range)?
+            .expect("KeyConditions is present when KeyConditionExpression is not"),
+    };
+    let filter = read_filter(body, "QueryFilter", &mut ph)?;
+    let projection = read_projection(body, &mut ph)?;
     ph.finish()?;
     let count_only = select(body, projection.is_some())?;
     let consistent = opt_bool(body, "ConsistentRead")?.unwrap_or(false);
@@ -122,10 +179,34 @@ pub(crate) fn query(cx: &Context<'_>, body: &Body) -> Answer {
 
 pub(crate) fn scan(cx: &Context<'_>, body: &Body) -> Answer {
     let backend = cx.backend;
+    check_constraints(body, |v| {
+        v.one_of(body, "Select", SELECT);
+        index_name_constraints(body, v);
+        if let Some(total) = present(body, "TotalSegments").and_then(Json::as_i64) {
+            if total > 1_000_000 {
+                v.push(
+                    super::super::constraints::Shown::Text(total.to_string()),
+                    "totalSegments",
+                    "Member must have value less than or equal to 1000000",
+                );
+            }
+        }
+        v.at_least(body, "TotalSegments", "totalSegments", 1, true);
+        v.one_of(body, "ReturnConsumedCapacity", RETURN_CONSUMED_CAPACITY);
+        legacy::member_constraints(body, v);
+        legacy::condition_constraints(body, "ScanFilter", v);
+        v.at_least(body, "Segment", "segment", 0, true);
+        v.at_least(body, "Limit", "limit", 1, true);
+    })?;
+    legacy::check_style(
+        body,
+        &["ProjectionExpression", "FilterExpression"],
+        &["AttributesToGet", "ScanFilter", "ConditionalOperator"],
+    )?;
     let table = table_name(body)?;
     let mut ph = placeholders(body)?;
-    let filter = condition(body, Clause::Filter, &mut ph)?;
-    let projection = projection(body, &mut ph)?;
+    let filter = read_filter(body, "ScanFilter", &mut ph)?;
+    let projection = read_projection(body, &mut ph)?;
     ph.finish()?;
     let count_only = select(body, projection.is_some())?;
     let segment = match (opt_u32(body, "Segment")?, opt_u32(body, "TotalSegments")?) {

@@ -1,6 +1,7 @@
 //! Reading a request body: its members (typed, with DynamoDB's errors for missing and mistyped
 //! ones), its table name, key and placeholders, and its expressions parsed against them.
 
+use super::super::constraints::{TableNameRule, Violations};
 use super::super::error::ApiError;
 use super::super::json::{item, value};
 use crate::MemoryBackend;
@@ -26,29 +27,9 @@ pub(crate) type Body = Map<String, Json>;
 /// An operation's answer: the JSON body of a 200, or an error.
 pub(crate) type Answer = Result<Json, ApiError>;
 
-/// Legacy parameters: rejected with a ValidationException naming the parameter and its
-/// expression-based replacement.
-const LEGACY: &[(&str, &str)] = &[
-    ("KeyConditions", "KeyConditionExpression"),
-    ("QueryFilter", "FilterExpression"),
-    ("ScanFilter", "FilterExpression"),
-    ("Expected", "ConditionExpression"),
-    ("AttributesToGet", "ProjectionExpression"),
-    ("AttributeUpdates", "UpdateExpression"),
-    (
-        "ConditionalOperator",
-        "ConditionExpression / FilterExpression",
-    ),
-];
-
-/// Rejects a member the operation does not take (naming the legacy parameters' replacements).
+/// Rejects a member the operation does not take, naming the ones it does.
 pub(crate) fn check_fields(body: &Body, allowed: &[&str]) -> Result<(), ApiError> {
     for name in body.keys() {
-        if let Some((_, instead)) = LEGACY.iter().find(|(legacy, _)| legacy == name) {
-            return Err(ApiError::validation(format!(
-                "dynamodb-memory does not support the legacy parameter {name}: use {instead}"
-            )));
-        }
         if !allowed.contains(&name.as_str()) {
             return Err(ApiError::validation(format!(
                 "Unknown parameter {name:?}; this operation takes: {}",
@@ -68,13 +49,7 @@ pub(crate) fn null(member: &str) -> ApiError {
     ))
 }
 
-pub(crate) fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
+pub(crate) use super::super::constraints::lower_first;
 
 pub(crate) fn wrong_type(member: &str, expected: &str) -> ApiError {
     ApiError::client(
@@ -136,19 +111,34 @@ pub(crate) fn list<'a>(json: &'a Json, member: &str) -> Result<&'a Vec<Json>, Ap
     json.as_array().ok_or_else(|| wrong_type(member, "a list"))
 }
 
+/// Checks the member constraints of an item operation's request (see `server::constraints`):
+/// its `TableName` first, reported on its own when it is invalid (DynamoDB resolves the table,
+/// or its ARN, before anything else), then every other constraint `rest` checks, reported
+/// together.
+pub(crate) fn check_constraints(
+    body: &Body,
+    rest: impl FnOnce(&mut Violations),
+) -> Result<(), ApiError> {
+    let mut violations = Violations::new();
+    violations.table_name(body, TableNameRule::Item)?;
+    violations.finish()?;
+    let mut violations = Violations::new();
+    rest(&mut violations);
+    violations.finish()
+}
+
+/// The request's `TableName`, checked as the item operations check it (see
+/// [`TableNameRule::Item`]).
 pub(crate) fn table_name(body: &Body) -> Result<String, ApiError> {
-    let name = req_str(body, "TableName")?;
-    if name.len() < 3
-        || name.len() > 255
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
-    {
-        return Err(ApiError::validation(format!(
-            "1 validation error detected: Value '{name}' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+ and have length between 3 and 255"
-        )));
-    }
-    Ok(name.to_string())
+    table_name_under(body, TableNameRule::Item)
+}
+
+/// The request's `TableName`, checked under `rule`.
+pub(crate) fn table_name_under(body: &Body, rule: TableNameRule) -> Result<String, ApiError> {
+    let mut violations = Violations::new();
+    violations.table_name(body, rule)?;
+    violations.finish()?;
+    Ok(req_str(body, "TableName")?.to_string())
 }
 
 pub(crate) fn key_of(body: &Body) -> Result<Item, ApiError> {
@@ -224,11 +214,14 @@ pub(crate) fn projection(
         .transpose()?)
 }
 
+/// `ReturnValues` (its enum already checked with the request's constraints), of which the
+/// operation takes only `allowed`: DynamoDB's message names them (`ReturnValues can only be
+/// ALL_OLD or NONE`).
 pub(crate) fn return_values(body: &Body, allowed: &[&str]) -> Result<ReturnValues, ApiError> {
     let text = opt_str(body, "ReturnValues")?.unwrap_or("NONE");
     if !allowed.contains(&text) {
         return Err(ApiError::validation(format!(
-            "ReturnValues can only be {} for this operation; got {text}",
+            "ReturnValues can only be {}",
             allowed.join(" or ")
         )));
     }

@@ -2,11 +2,12 @@
 //! Each reads its request into the engine's terms (a [`TableDefinition`], [`TableSettings`], an
 //! [`UpdateTable`]) and answers with the table's description (`super::description`).
 
+use super::super::constraints::{present, Shown, TableNameRule, Violations};
 use super::super::error::ApiError;
 use super::description;
 use super::request::{
-    list, null, obj, opt_bool, opt_i64, opt_str, opt_u32, req_str, table_name, wrong_type, Answer,
-    Body, Context,
+    list, null, obj, opt_bool, opt_i64, opt_str, opt_u32, req_str, table_name_under, wrong_type,
+    Answer, Body, Context,
 };
 use super::tags::tag_list;
 use crate::TableSettings;
@@ -17,10 +18,155 @@ use orm_core::backend::{
 use serde_json::{json, Value as Json};
 use std::collections::BTreeMap;
 
+/// The request's `TableName`, checked as the table operations check it.
+pub(crate) fn table_name(body: &Body) -> Result<String, ApiError> {
+    table_name_under(body, TableNameRule::Table)
+}
+
+/// A key attribute's `AttributeName` (at `path`) has 1 to 255 characters.
+fn name_length(element: &Body, path: &str, v: &mut Violations) {
+    if let Some(Json::String(name)) = present(element, "AttributeName") {
+        let length = name.chars().count();
+        if length == 0 {
+            v.push(
+                Shown::Text(name.clone()),
+                path,
+                "Member must have length greater than or equal to 1",
+            );
+        } else if length > 255 {
+            v.push(
+                Shown::Text(name.clone()),
+                path,
+                "Member must have length less than or equal to 255",
+            );
+        }
+    }
+}
+
+/// The member constraints of `AttributeDefinitions` (`at` names it in messages).
+fn attribute_definition_constraints(json: Option<&Json>, at: &str, v: &mut Violations) {
+    let Some(Json::Array(definitions)) = json else {
+        return;
+    };
+    for (i, d) in definitions.iter().enumerate() {
+        let Json::Object(d) = d else { continue };
+        let member = format!("{at}.{}.member", i + 1);
+        name_length(d, &format!("{member}.attributeName"), v);
+        if present(d, "AttributeName").is_none() {
+            v.push(
+                Shown::Null,
+                &format!("{member}.attributeName"),
+                "Member must not be null",
+            );
+        }
+        if present(d, "AttributeType").is_none() {
+            v.push(
+                Shown::Null,
+                &format!("{member}.attributeType"),
+                "Member must not be null",
+            );
+        }
+        v.one_of_at(
+            d,
+            "AttributeType",
+            &format!("{member}.attributeType"),
+            &["B", "N", "S"],
+        );
+    }
+}
+
+/// The member constraints of a `KeySchema` at `at`: 1 or 2 elements (DynamoDB prints them as
+/// `KeySchemaElement(attributeName=pk, keyType=HASH)`), each with a name and a key type.
+fn key_schema_constraints(json: Option<&Json>, at: &str, v: &mut Violations) {
+    let elements = match json.filter(|j| !j.is_null()) {
+        None => {
+            v.push(Shown::Null, at, "Member must not be null");
+            return;
+        }
+        Some(Json::Array(elements)) => elements,
+        Some(_) => return,
+    };
+    let printed = || {
+        let shown: Vec<String> = elements
+            .iter()
+            .map(|e| {
+                let field = |name: &str| {
+                    e.get(name)
+                        .and_then(Json::as_str)
+                        .unwrap_or("null")
+                        .to_string()
+                };
+                format!(
+                    "KeySchemaElement(attributeName={}, keyType={})",
+                    field("AttributeName"),
+                    field("KeyType")
+                )
+            })
+            .collect();
+        Shown::Text(format!("[{}]", shown.join(", ")))
+    };
+    if elements.is_empty() {
+        v.push(
+            printed(),
+            at,
+            "Member must have length greater than or equal to 1",
+        );
+    } else if elements.len() > 2 {
+        v.push(
+            printed(),
+            at,
+            "Member must have length less than or equal to 2",
+        );
+    }
+    for (i, e) in elements.iter().enumerate() {
+        let Json::Object(e) = e else { continue };
+        let member = format!("{at}.{}.member", i + 1);
+        name_length(e, &format!("{member}.attributeName"), v);
+        if present(e, "AttributeName").is_none() {
+            v.push(
+                Shown::Null,
+                &format!("{member}.attributeName"),
+                "Member must not be null",
+            );
+        }
+        if present(e, "KeyType").is_none() {
+            v.push(
+                Shown::Null,
+                &format!("{member}.keyType"),
+                "Member must not be null",
+            );
+        }
+        v.one_of_at(
+            e,
+            "KeyType",
+            &format!("{member}.keyType"),
+            &["HASH", "RANGE"],
+        );
+    }
+}
+
+/// CreateTable's member constraints, in DynamoDB's order; a missing `TableName` is its own
+/// error.
+fn create_constraints(body: &Body) -> Result<(), ApiError> {
+    let mut v = Violations::new();
+    if present(body, "AttributeDefinitions").is_none() {
+        v.not_null(body, "AttributeDefinitions");
+    }
+    attribute_definition_constraints(
+        body.get("AttributeDefinitions"),
+        "attributeDefinitions",
+        &mut v,
+    );
+    v.table_name(body, TableNameRule::Table)?;
+    key_schema_constraints(body.get("KeySchema"), "keySchema", &mut v);
+    v.one_of(body, "BillingMode", &["PROVISIONED", "PAY_PER_REQUEST"]);
+    v.finish()
+}
+
 /// `AttributeDefinitions`: each attribute's type, by name.
 fn attribute_types(json: &Json) -> Result<BTreeMap<String, KeyType>, ApiError> {
     let mut types = BTreeMap::new();
-    for d in list(json, "AttributeDefinitions")? {
+    for (i, d) in list(json, "AttributeDefinitions")?.iter().enumerate() {
         let d = obj(d, "AttributeDefinitions")?;
         let key_type = match req_str(d, "AttributeType")? {
             "S" => KeyType::S,
@@ -28,7 +174,8 @@ fn attribute_types(json: &Json) -> Result<BTreeMap<String, KeyType>, ApiError> {
             "B" => KeyType::B,
             other => {
                 return Err(ApiError::validation(format!(
-                    "1 validation error detected: Value '{other}' at 'attributeDefinitions.member.attributeType' failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]"
+                    "1 validation error detected: Value '{other}' at 'attributeDefinitions.{}.member.attributeType' failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]",
+                    i + 1
                 )))
             }
         };
@@ -45,6 +192,16 @@ fn key_schema(
     let elements = list(json.ok_or_else(|| null("KeySchema"))?, "KeySchema")?;
     let mut hash = None;
     let mut range = None;
+    let names: Vec<&str> = elements
+        .iter()
+        .filter_map(|e| e.get("AttributeName").and_then(Json::as_str))
+        .collect();
+    if names.len() == 2 && names[0] == names[1] {
+        // One definition per attribute leaves one of the two key elements without its own.
+        return Err(ApiError::validation(
+            "Invalid KeySchema: Some index key attribute have no definition",
+        ));
+    }
     for e in elements {
         let e = obj(e, "KeySchema")?;
         let name = req_str(e, "AttributeName")?;
@@ -194,6 +351,7 @@ fn table_answer(description: &crate::TableDescription, cx: &Context<'_>) -> Json
 }
 
 pub(crate) fn create_table(cx: &Context<'_>, body: &Body) -> Answer {
+    create_constraints(body)?;
     let name = table_name(body)?;
     let types = attribute_types(
         body.get("AttributeDefinitions")

@@ -477,3 +477,113 @@ fn stream_errors_on_the_wire() {
         "TrimmedDataAccessException"
     );
 }
+
+/// Consumed capacity by DynamoDB's rules: a read costs the whole item whatever its projection,
+/// a batch read each item on its own (missing ones at the minimum), a write the larger of the
+/// item before and after it, a delete the item deleted.
+#[test]
+fn capacity_follows_dynamodbs_rules() {
+    let backend = MemoryBackend::new();
+    table(&backend, "cap");
+    let big = "x".repeat(5 * 1024);
+    let units = |answer: Json| {
+        answer["ConsumedCapacity"]["CapacityUnits"]
+            .as_f64()
+            .unwrap()
+    };
+    let put = |data: &str| {
+        call(
+            &backend,
+            "PutItem",
+            json!({"TableName": "cap", "Item": {"id": {"S": "a"}, "data": {"S": data}},
+                   "ReturnConsumedCapacity": "TOTAL"}),
+        )
+        .unwrap()
+    };
+    assert_eq!(units(put(&big)), 6.0, "a 5 KB item and its name: 6 units");
+    assert_eq!(
+        units(put("small")),
+        6.0,
+        "replacing it costs the larger, old, item"
+    );
+    assert_eq!(units(put(&big)), 6.0);
+    let get = call(
+        &backend,
+        "GetItem",
+        json!({"TableName": "cap", "Key": {"id": {"S": "a"}}, "ProjectionExpression": "id",
+               "ConsistentRead": true, "ReturnConsumedCapacity": "TOTAL"}),
+    )
+    .unwrap();
+    assert_eq!(get["Item"], json!({"id": {"S": "a"}}));
+    assert_eq!(
+        units(get),
+        2.0,
+        "the whole 5 KB item is read: two 4 KB units"
+    );
+    let batch = call(
+        &backend,
+        "BatchGetItem",
+        json!({"RequestItems": {"cap": {"Keys": [{"id": {"S": "a"}}, {"id": {"S": "none"}}],
+               "ProjectionExpression": "id"}}, "ReturnConsumedCapacity": "TOTAL"}),
+    )
+    .unwrap();
+    assert_eq!(
+        batch["ConsumedCapacity"][0]["CapacityUnits"],
+        json!(1.5),
+        "eventually consistent: 1 for the item, 0.5 for the missing key"
+    );
+    let update = call(
+        &backend,
+        "UpdateItem",
+        json!({"TableName": "cap", "Key": {"id": {"S": "a"}}, "UpdateExpression": "REMOVE #d",
+               "ExpressionAttributeNames": {"#d": "data"}, "ReturnConsumedCapacity": "TOTAL"}),
+    )
+    .unwrap();
+    assert_eq!(units(update), 6.0, "the larger of before and after");
+    put(&big);
+    let delete = call(
+        &backend,
+        "DeleteItem",
+        json!({"TableName": "cap", "Key": {"id": {"S": "a"}}, "ReturnConsumedCapacity": "TOTAL"}),
+    )
+    .unwrap();
+    assert_eq!(units(delete), 6.0, "the item deleted, though not returned");
+}
+
+/// `Select: ALL_PROJECTED_ATTRIBUTES` needs an index; key attribute names have 1 to 255
+/// characters.
+#[test]
+fn select_and_key_name_limits() {
+    let backend = MemoryBackend::new();
+    table(&backend, "sel");
+    let err = call(
+        &backend,
+        "Scan",
+        json!({"TableName": "sel", "Select": "ALL_PROJECTED_ATTRIBUTES"}),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.message,
+        "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
+    );
+    let long = "k".repeat(256);
+    let err = call(
+        &backend,
+        "CreateTable",
+        json!({
+            "TableName": "long_key",
+            "AttributeDefinitions": [{"AttributeName": long, "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": long, "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST"
+        }),
+    )
+    .unwrap_err();
+    assert!(
+        err.message.starts_with("2 validation errors detected: ")
+            && err
+                .message
+                .contains("at 'keySchema.1.member.attributeName' failed to satisfy constraint: Member must have length less than or equal to 255"),
+        "{}",
+        err.message
+    );
+}

@@ -1,5 +1,9 @@
 //! TransactGetItems and TransactWriteItems.
 
+use super::super::constraints::{
+    java_string, present, Shown, Violations, RETURN_CONSUMED_CAPACITY,
+    RETURN_ITEM_COLLECTION_METRICS,
+};
 use super::super::error::ApiError;
 use super::super::json::encode_item;
 use super::call::run;
@@ -21,6 +25,47 @@ fn transact_items(body: &Body) -> Result<&Vec<Json>, ApiError> {
     )
 }
 
+/// The constraints of both transaction operations: `TransactItems` holds 1 to 100 actions,
+/// and the return options are in their enums.
+fn constraints(body: &Body) -> Result<(), ApiError> {
+    let mut v = Violations::new();
+    v.one_of(body, "ReturnConsumedCapacity", RETURN_CONSUMED_CAPACITY);
+    v.one_of(
+        body,
+        "ReturnItemCollectionMetrics",
+        RETURN_ITEM_COLLECTION_METRICS,
+    );
+    v.not_null(body, "TransactItems");
+    if let Some(Json::Array(items)) = present(body, "TransactItems") {
+        let shown = || Shown::Text(java_string(&Json::Array(items.clone())));
+        if items.is_empty() {
+            v.push(
+                shown(),
+                "transactItems",
+                "Member must have length greater than or equal to 1",
+            );
+        } else if items.len() > 100 {
+            v.push(
+                shown(),
+                "transactItems",
+                "Member must have length less than or equal to 100",
+            );
+        }
+    }
+    if let Some(Json::String(token)) = present(body, "ClientRequestToken") {
+        let length = token.chars().count();
+        if length == 0 || length > 36 {
+            let constraint = if length == 0 {
+                "Member must have length greater than or equal to 1"
+            } else {
+                "Member must have length less than or equal to 36"
+            };
+            v.push(Shown::Text(token.clone()), "clientRequestToken", constraint);
+        }
+    }
+    v.finish()
+}
+
 fn only_member<'a>(
     action: &'a Body,
     allowed: &[&'static str],
@@ -40,6 +85,7 @@ fn only_member<'a>(
 
 pub(crate) fn transact_get(cx: &Context<'_>, body: &Body) -> Answer {
     let backend = cx.backend;
+    constraints(body)?;
     let mut gets = Vec::new();
     for action in transact_items(body)? {
         let (_, get) = only_member(obj(action, "TransactItems")?, &["Get"])?;
@@ -69,6 +115,7 @@ pub(crate) fn transact_get(cx: &Context<'_>, body: &Body) -> Answer {
 
 pub(crate) fn transact_write(cx: &Context<'_>, body: &Body) -> Answer {
     let backend = cx.backend;
+    constraints(body)?;
     let mut actions = Vec::new();
     for action in transact_items(body)? {
         let (kind, spec) = only_member(
@@ -89,6 +136,9 @@ pub(crate) fn transact_write(cx: &Context<'_>, body: &Body) -> Answer {
         };
         let allowed: Vec<&str> = common.iter().chain(extra).copied().collect();
         check_fields(spec, &allowed)?;
+        if kind == "Update" && present(spec, "UpdateExpression").is_none() {
+            return Err(null("UpdateExpression"));
+        }
         let action = parsed(spec, |ph| {
             Ok(match kind {
                 "Put" => TransactWriteAction::Put(put_request(spec, ph)?),

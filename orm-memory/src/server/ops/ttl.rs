@@ -2,7 +2,8 @@
 //! `MemoryBackend::purge_expired` uses).
 
 use super::call::run;
-use super::request::{null, obj, opt_bool, req_str, table_name, Answer, Body, Context};
+use super::request::{null, obj, opt_bool, req_str, Answer, Body, Context};
+use super::tables::table_name;
 use orm_core::Backend;
 use serde_json::json;
 

@@ -1,0 +1,169 @@
+//! A table's settings: the attribute layout ([`TableConfig`]: key, index-key, entity and
+//! schema-version attribute names) and behaviour (consistent reads, cursor sealing, batches).
+
+use crate::key::Key;
+use crate::model::Schema;
+use crate::value::Item;
+use rand::Rng;
+use std::fmt;
+use std::time::Duration;
+
+/// The attribute layout and behaviour settings of a [`Table`](crate::Table).
+#[derive(Clone, PartialEq, Eq)]
+pub struct TableConfig {
+    /// The partition-key attribute (default `pk`).
+    pub partition_key: String,
+    /// The sort-key attribute (default `sk`).
+    pub sort_key: String,
+    /// The attribute holding each item's entity name (default `__entity`).
+    pub entity_attribute: String,
+    /// The attribute holding each item's schema version (default `__schema`); written for
+    /// models with `#[model(schema_version = N)]` above 1, absent meaning version 1.
+    pub schema_attribute: String,
+    /// The secret cursors are sealed with (encrypted and authenticated, AES-256-GCM-SIV); plain
+    /// cursors are refused when set. Without it a cursor is the last key in clear (see
+    /// [`crate::cursor`]). Use at least 32 random bytes.
+    pub cursor_secret: Option<Vec<u8>>,
+    /// Earlier secrets whose cursors still open (secret rotation): `cursor_secret` seals, these
+    /// only open.
+    pub previous_cursor_secrets: Vec<Vec<u8>>,
+    /// Refuse plain cursors even without a secret: a query that would hand one out fails with
+    /// `Error::Validation`, and a plain cursor is `Error::InvalidCursor`. For deployments that
+    /// must never expose keys in cursors.
+    pub require_cursor_secret: bool,
+    /// Strongly consistent reads for `get`/`find`/`exists`/queries by default.
+    pub consistent_reads: bool,
+    /// Batch settings (chunk concurrency, retries).
+    pub batch: BatchConfig,
+}
+
+/// How batches are chunked, parallelised and retried: the [`TableConfig::batch`] part of a
+/// table's settings, used by [`crate::batch`] (which re-exports it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchConfig {
+    /// How many chunk requests may be in flight at once.
+    pub concurrency: usize,
+    /// Attempts per chunk (the first try included) before giving up on what is left.
+    pub max_attempts: u32,
+    /// The first retry's maximum delay; doubles each attempt (full jitter picks 0..=delay).
+    pub base_delay: Duration,
+    /// The cap on one retry's delay.
+    pub max_delay: Duration,
+    /// The cap on the total time spent retrying one chunk.
+    pub max_elapsed: Duration,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        BatchConfig {
+            concurrency: 8,
+            max_attempts: 10,
+            base_delay: Duration::from_millis(25),
+            max_delay: Duration::from_secs(2),
+            max_elapsed: Duration::from_secs(60),
+        }
+    }
+}
+
+impl BatchConfig {
+    /// The delay before retry number `attempt` (1-based): uniform in `0..=min(max, base * 2^(attempt-1))`.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.base_delay.saturating_mul(
+            1u32.checked_shl(attempt.saturating_sub(1))
+                .unwrap_or(u32::MAX),
+        );
+        let cap = exp.min(self.max_delay);
+        let nanos = u64::try_from(cap.as_nanos()).unwrap_or(u64::MAX);
+        Duration::from_nanos(rand::thread_rng().gen_range(0..=nanos))
+    }
+}
+
+impl fmt::Debug for TableConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TableConfig")
+            .field("partition_key", &self.partition_key)
+            .field("sort_key", &self.sort_key)
+            .field("entity_attribute", &self.entity_attribute)
+            .field("schema_attribute", &self.schema_attribute)
+            .field(
+                "cursor_secret",
+                &self.cursor_secret.as_ref().map(|_| "<secret>"),
+            )
+            .field(
+                "previous_cursor_secrets",
+                &self.previous_cursor_secrets.len(),
+            )
+            .field("require_cursor_secret", &self.require_cursor_secret)
+            .field("consistent_reads", &self.consistent_reads)
+            .field("batch", &self.batch)
+            .finish()
+    }
+}
+
+impl Default for TableConfig {
+    fn default() -> Self {
+        TableConfig {
+            partition_key: "pk".into(),
+            sort_key: "sk".into(),
+            entity_attribute: "__entity".into(),
+            schema_attribute: "__schema".into(),
+            cursor_secret: None,
+            previous_cursor_secrets: Vec::new(),
+            require_cursor_secret: false,
+            consistent_reads: false,
+            batch: BatchConfig::default(),
+        }
+    }
+}
+
+impl TableConfig {
+    /// The primary key of `item`: its partition and sort key attributes (those it has).
+    pub fn key_of(&self, item: &Item) -> Item {
+        item.project(&[self.partition_key.as_str(), self.sort_key.as_str()])
+    }
+
+    /// The primary key of `item` as a [`Key`] (its partition and, if present, sort key
+    /// attribute); `None` if it has no partition key attribute (an item read with a projection).
+    pub fn key_from_item(&self, item: &Item) -> Option<Key> {
+        Some(Key {
+            partition: item.get(&self.partition_key)?.clone(),
+            sort: item.get(&self.sort_key).cloned(),
+        })
+    }
+
+    /// The key attributes of `item`, rendered for messages (`pk=USER#1, sk=PROFILE`).
+    pub(crate) fn describe_key(&self, item: &Item) -> String {
+        crate::error::key_text(&self.key_from_item(item))
+    }
+
+    /// The partition-key attribute of a global index (`<index>pk`).
+    pub fn index_partition_key(&self, index: &str) -> String {
+        format!("{index}pk")
+    }
+
+    /// The sort-key attribute of an index (`<index>sk`).
+    pub fn index_sort_key(&self, index: &str) -> String {
+        format!("{index}sk")
+    }
+
+    /// Whether `name` is an attribute the table layout adds to items of `schema` (keys, index
+    /// keys, entity name, schema version) rather than one of the model's fields.
+    pub(crate) fn is_layout_attribute(&self, schema: &Schema, name: &str) -> bool {
+        name == self.entity_attribute
+            || name == self.schema_attribute
+            || name == self.partition_key
+            || name == self.sort_key
+            || schema
+                .indexes
+                .iter()
+                .any(|i| TableConfig::is_index_attribute(i.name, name, !i.local))
+    }
+
+    /// Whether `name` is the partition-key (`<index>pk`, when `partition`) or sort-key
+    /// (`<index>sk`) attribute of `index`: the names above, compared without allocating.
+    fn is_index_attribute(index: &str, name: &str, partition: bool) -> bool {
+        name.len() == index.len() + 2
+            && name.starts_with(index)
+            && (name.ends_with("sk") || (partition && name.ends_with("pk")))
+    }
+}

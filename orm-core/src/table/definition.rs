@@ -1,0 +1,127 @@
+//! The table definition a set of models needs: [`ModelSet`] and the derivation of keys,
+//! indexes and TTL from the models' schemas. How a live table differs from it is
+//! [`TableDefinition::differences`].
+
+use super::config::TableConfig;
+use crate::backend::{IndexDefinition, KeyAttribute, KeyType, Projection, TableDefinition};
+use crate::error::{Error, Result};
+use crate::model::{Model, Schema};
+
+/// A set of models sharing one table: a single model or a tuple of up to 12.
+pub trait ModelSet {
+    /// The schemas of the models.
+    fn schemas() -> Vec<&'static Schema>;
+}
+
+impl<M: Model> ModelSet for M {
+    fn schemas() -> Vec<&'static Schema> {
+        vec![M::schema()]
+    }
+}
+
+macro_rules! model_set_tuple {
+    ($($m:ident),+) => {
+        impl<$($m: Model),+> ModelSet for ($($m,)+) {
+            fn schemas() -> Vec<&'static Schema> {
+                vec![$($m::schema()),+]
+            }
+        }
+    };
+}
+model_set_tuple!(A);
+model_set_tuple!(A, B);
+model_set_tuple!(A, B, C);
+model_set_tuple!(A, B, C, D);
+model_set_tuple!(A, B, C, D, E);
+model_set_tuple!(A, B, C, D, E, F);
+model_set_tuple!(A, B, C, D, E, F, G);
+model_set_tuple!(A, B, C, D, E, F, G, H);
+model_set_tuple!(A, B, C, D, E, F, G, H, I);
+model_set_tuple!(A, B, C, D, E, F, G, H, I, J);
+model_set_tuple!(A, B, C, D, E, F, G, H, I, J, K);
+model_set_tuple!(A, B, C, D, E, F, G, H, I, J, K, L);
+
+fn s_key(name: String) -> KeyAttribute {
+    KeyAttribute {
+        name,
+        key_type: KeyType::S,
+    }
+}
+
+/// Builds the definition of one table holding every model in `schemas`.
+pub(crate) fn definition_for(
+    name: &str,
+    config: &TableConfig,
+    schemas: &[&'static Schema],
+) -> Result<TableDefinition> {
+    let first = schemas
+        .first()
+        .ok_or_else(|| Error::validation("a table needs at least one model"))?;
+    if let Some(odd) = schemas
+        .iter()
+        .find(|s| s.has_sort_key != first.has_sort_key)
+    {
+        return Err(Error::validation(format!(
+            "models in one table need the same key shape: {} {} a sort key but {} {}",
+            first.entity,
+            if first.has_sort_key { "has" } else { "has no" },
+            odd.entity,
+            if odd.has_sort_key { "has" } else { "has no" },
+        )));
+    }
+    let mut indexes: Vec<IndexDefinition> = Vec::new();
+    let mut ttl: Option<(&str, &str)> = None;
+    for schema in schemas {
+        if let Some(t) = schema.ttl {
+            match ttl {
+                Some((other, entity)) if other != t => {
+                    return Err(Error::validation(format!(
+                        "a table has one TTL attribute: {entity} uses `{other}`, {} uses `{t}`",
+                        schema.entity
+                    )))
+                }
+                _ => ttl = Some((t, schema.entity)),
+            }
+        }
+        for index in schema.indexes {
+            let def = IndexDefinition {
+                name: index.name.to_owned(),
+                local: index.local,
+                partition_key: if index.local {
+                    s_key(config.partition_key.clone())
+                } else {
+                    s_key(config.index_partition_key(index.name))
+                },
+                sort_key: index
+                    .sort_key
+                    .map(|_| s_key(config.index_sort_key(index.name))),
+                projection: index.projection.clone(),
+            };
+            match indexes.iter_mut().find(|i| i.name == def.name) {
+                None => indexes.push(def),
+                Some(existing) => {
+                    if existing.local != def.local || existing.sort_key != def.sort_key {
+                        return Err(Error::validation(format!(
+                            "index `{}` is declared differently by {} (local: {}, sort key: {})",
+                            def.name,
+                            schema.entity,
+                            def.local,
+                            def.sort_key.is_some()
+                        )));
+                    }
+                    if existing.projection != def.projection {
+                        // Models sharing an index with different projections: keep everything.
+                        existing.projection = Projection::All;
+                    }
+                }
+            }
+        }
+    }
+    Ok(TableDefinition {
+        name: name.to_owned(),
+        partition_key: s_key(config.partition_key.clone()),
+        sort_key: first.has_sort_key.then(|| s_key(config.sort_key.clone())),
+        indexes,
+        ttl_attribute: ttl.map(|(t, _)| t.to_owned()),
+    })
+}

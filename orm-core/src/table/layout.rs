@@ -1,0 +1,342 @@
+//! The stored layout of a table's items: how a model becomes the item stored for it and back.
+//!
+//! Every stored item holds the model's own fields under their own names, plus the key attributes
+//! (`pk`, `sk`), one partition/sort attribute per index the item is in (`gsi1pk`, `gsi1sk`), the
+//! entity name (`__entity`) and, above schema version 1, the schema version (`__schema`). Any
+//! other DynamoDB client can read such items.
+//!
+//! [`Layout`] is that mapping, for one [`TableConfig`]: the key items of a model's keys, the
+//! model <-> item codec with its entity and schema-version checks, upgrades of items stored at an
+//! older schema version, and the item-size check. A [`Table`](crate::Table) owns one
+//! ([`Table::layout`](crate::Table::layout)); the write rules (`write.rs`) and every operation
+//! read and write items through it.
+
+use super::config::TableConfig;
+use crate::backend::{Limits, RawItem, SharedItem};
+use crate::error::{Error, Result};
+use crate::key::Key;
+use crate::model::{Model, Schema};
+use crate::serde_bridge::{from_attributes, from_entries, from_item, to_item};
+use crate::value::{Item, NumberRef, Value, ValueRef};
+
+/// How models are stored as items in one table: the key items of a model's keys, the model <->
+/// item codec with its entity and schema-version checks, and upgrades of items stored at an
+/// older schema version. A [`Table`](crate::Table) owns one
+/// ([`Table::layout`](crate::Table::layout)).
+///
+/// Every stored item holds the model's own fields under their own names, plus the key
+/// attributes (`pk`, `sk`), one partition/sort attribute per index the item is in (`gsi1pk`,
+/// `gsi1sk`), the entity name (`__entity`) and, above schema version 1, the schema version
+/// (`__schema`), so any other DynamoDB client can read such items.
+///
+/// ```
+/// use orm_core::{Model, Table, Value};
+/// use orm_memory::MemoryBackend;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Model, Serialize, Deserialize, Debug, PartialEq)]
+/// #[model(entity = "User", pk = "USER#{id}", sk = "PROFILE")]
+/// struct User { id: String, name: String }
+///
+/// let table = Table::new(MemoryBackend::new(), "app");
+/// let user = User { id: "ada".into(), name: "Ada".into() };
+/// let item = table.layout().to_stored_item(&user)?;
+/// assert_eq!(item.get("pk"), Some(&Value::from("USER#ada")));
+/// assert_eq!(item.get("__entity"), Some(&Value::from("User")));
+/// assert_eq!(table.layout().from_stored_item::<User>(item)?, user);
+/// # Ok::<(), orm_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    config: TableConfig,
+    max_item_size: usize,
+}
+
+impl Layout {
+    /// The layout `config` describes, for a backend whose limits are `limits` (items over
+    /// `limits.max_item_size` are rejected before anything is sent).
+    pub fn new(config: TableConfig, limits: &Limits) -> Layout {
+        Layout {
+            config,
+            max_item_size: limits.max_item_size,
+        }
+    }
+
+    /// The attribute names (and the table's other settings).
+    pub fn config(&self) -> &TableConfig {
+        &self.config
+    }
+
+    /// The key attributes of a model's key, as an item (`{pk: .., sk: ..}`).
+    pub fn key_item<M: Model>(&self, key: &Key) -> Result<Item> {
+        key_item(&self.config, M::schema(), key)
+    }
+
+    /// The item stored for a model: its fields, key attributes, index keys and entity name.
+    pub fn to_stored_item<M: Model>(&self, model: &M) -> Result<Item> {
+        let schema = M::schema();
+        let config = &self.config;
+        let mut item = to_item(model)?;
+        for reserved in [
+            &config.partition_key,
+            &config.sort_key,
+            &config.entity_attribute,
+            &config.schema_attribute,
+        ] {
+            if item.contains_key(reserved.as_str()) {
+                return Err(Error::validation(format!(
+                    "{}: field `{reserved}` collides with the table's `{reserved}` attribute; rename the field or configure the table",
+                    schema.entity
+                )));
+            }
+        }
+        let key = model.primary_key()?;
+        let keys = key_item(config, schema, &key)?;
+        item.extend(keys.0);
+        for index in schema.indexes {
+            if let Some(k) = model.index_key(index.name)? {
+                if !index.local {
+                    item.insert(config.index_partition_key(index.name), k.partition);
+                }
+                if let Some(s) = k.sort {
+                    item.insert(config.index_sort_key(index.name), s);
+                }
+            }
+        }
+        item.insert(
+            config.entity_attribute.clone(),
+            Value::S(schema.entity.to_owned()),
+        );
+        if schema.schema_version > 1 {
+            item.insert(
+                config.schema_attribute.clone(),
+                Value::from(schema.schema_version),
+            );
+        }
+        Ok(item)
+    }
+
+    /// Rejects an item DynamoDB would reject for its size (over 400 KB by DynamoDB's formula),
+    /// before anything is sent.
+    pub(crate) fn check_item_size(&self, entity: &str, item: &Item) -> Result<()> {
+        self.check_size(entity, item, item.size())
+    }
+
+    /// [`Layout::check_item_size`] for an item whose size (`size`) is already known.
+    pub(crate) fn check_size(&self, entity: &str, item: &Item, size: usize) -> Result<()> {
+        let max = self.max_item_size;
+        if size > max {
+            return Err(Error::validation(format!(
+                "{entity} item {} is {size} bytes; DynamoDB's item size limit is {max} bytes (400 KB)",
+                self.config.describe_key(item)
+            )));
+        }
+        Ok(())
+    }
+
+    /// Decodes a stored item into a model, checking its entity name, dropping the layout
+    /// attributes and upgrading an item of an older schema version (see [`Model::upgrade`]).
+    /// An item of another entity is [`Error::EntityMismatch`], one of a schema version newer
+    /// than the model's [`Error::SchemaVersion`], never garbage.
+    ///
+    /// Every read decodes through here or [`Layout::from_raw_item`]: get, find, queries, scans,
+    /// batch gets, transactional gets, update results and stream records.
+    pub fn from_stored_item<M: Model>(&self, item: Item) -> Result<M> {
+        from_item(self.upgraded_fields::<M>(item)?)
+    }
+
+    /// The model attributes of a stored item of entity `M`, at the model's schema version: the
+    /// entity checked, the layout attributes dropped, [`Model::upgrade`] applied once per
+    /// version step. Attributes the model does not know are kept.
+    pub(crate) fn upgraded_fields<M: Model>(&self, mut item: Item) -> Result<Item> {
+        let schema = M::schema();
+        let config = &self.config;
+        self.check_entity::<M>(&item, &item)?;
+        let stored = self.stored_schema_version::<M>(&item)?;
+        if stored == schema.schema_version {
+            item.retain(|name, _| !config.is_layout_attribute(schema, name));
+            return Ok(item);
+        }
+        let key = config.describe_key(&item);
+        if stored > schema.schema_version {
+            return Err(Error::SchemaVersion {
+                entity: schema.entity.to_owned(),
+                key: config.key_from_item(&item),
+                stored,
+                current: schema.schema_version,
+            });
+        }
+        item.retain(|name, _| !config.is_layout_attribute(schema, name));
+        for from in stored..schema.schema_version {
+            item = M::upgrade(item, from).map_err(|e| {
+                let e = match e {
+                    Error::Validation { message } => message,
+                    other => other.to_string(),
+                };
+                Error::validation(format!(
+                    "{} item {key}: upgrade from schema version {from} to {} failed: {e}",
+                    schema.entity,
+                    from + 1
+                ))
+            })?;
+        }
+        Ok(item)
+    }
+
+    /// The schema version stored on an item of `M` (1 when the schema attribute is absent); an
+    /// attribute that is not a positive integer is [`Error::Validation`].
+    pub fn stored_schema_version<M: Model>(&self, item: &Item) -> Result<u32> {
+        self.schema_version_of::<M>(item.get(&self.config.schema_attribute), item)
+    }
+
+    fn schema_version_of<M: Model>(&self, value: Option<&Value>, key: &Item) -> Result<u32> {
+        let Some(value) = value else { return Ok(1) };
+        value
+            .as_n()
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|v| *v >= 1)
+            .ok_or_else(|| {
+                Error::validation(format!(
+                    "{} item {}: `{}` holds {value}, not a schema version (a positive integer)",
+                    M::schema().entity,
+                    self.config.describe_key(key),
+                    self.config.schema_attribute
+                ))
+            })
+    }
+
+    /// [`Layout::from_stored_item`] for an item as a backend read it ([`RawItem`]): attributes in
+    /// any order are decoded straight into the model, the layout attributes skipped as they go
+    /// by, without sorting them into an [`Item`] first.
+    pub fn from_raw_item<M: Model>(&self, raw: RawItem) -> Result<M> {
+        let entries = match raw {
+            RawItem::Item(item) => return self.from_stored_item(item),
+            RawItem::Entries(entries) => entries,
+            RawItem::Shared(shared) => return self.from_shared_item(&*shared),
+        };
+        let schema = M::schema();
+        let config = &self.config;
+        let attribute = |name: &str| entries.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+        let entity = attribute(&config.entity_attribute).and_then(Value::as_s);
+        let version = attribute(&config.schema_attribute)
+            .map(|v| v.as_n().and_then(|n| u32::try_from(n).ok()));
+        if !self.is_current::<M>(entity, version) {
+            // Another entity or another schema version: the sorted path checks, upgrades or
+            // describes the error.
+            return self.from_stored_item(Item::from_unsorted(entries));
+        }
+        from_entries(
+            entries
+                .into_iter()
+                .filter(|(name, _)| !config.is_layout_attribute(schema, name)),
+        )
+    }
+
+    /// [`Layout::from_raw_item`] for an item a backend shares ([`SharedItem`]): the model is
+    /// decoded from the item's borrowed attributes, the layout attributes skipped; an item of
+    /// another entity or schema version goes the owned way ([`Layout::from_stored_item`]), which
+    /// checks, upgrades or describes the error.
+    // Named as its public siblings `from_stored_item` / `from_raw_item` (which clippy leaves
+    // alone as exported API).
+    #[allow(clippy::wrong_self_convention)]
+    pub(crate) fn from_shared_item<M: Model>(&self, shared: &dyn SharedItem) -> Result<M> {
+        let schema = M::schema();
+        let config = &self.config;
+        let attributes = shared.attributes();
+        let attribute = |name: &str| attributes.iter().find(|(n, _)| *n == name).map(|(_, v)| v);
+        let entity = match attribute(&config.entity_attribute) {
+            Some(ValueRef::S(e)) => Some(*e),
+            _ => None,
+        };
+        let version = attribute(&config.schema_attribute).map(|v| match v {
+            ValueRef::N(NumberRef::Int(i)) => u32::try_from(*i).ok(),
+            // Canonical text: an integer has no sign, leading zero or fraction to parse away.
+            ValueRef::N(NumberRef::Text(t)) => t.parse::<u32>().ok(),
+            _ => None,
+        });
+        if !self.is_current::<M>(entity, version) {
+            drop(attributes);
+            return self.from_stored_item(shared.to_item());
+        }
+        from_attributes(
+            attributes
+                .into_iter()
+                .filter(|(name, _)| !config.is_layout_attribute(schema, name)),
+        )
+    }
+
+    /// Whether an item whose entity attribute holds `entity` (a string) and whose schema
+    /// attribute holds `version` (`None`: absent; `Some(None)`: not a `u32`) is an item of `M`
+    /// at its current schema version, to decode as it is.
+    fn is_current<M: Model>(&self, entity: Option<&str>, version: Option<Option<u32>>) -> bool {
+        let schema = M::schema();
+        let current = match version {
+            None => schema.schema_version == 1,
+            Some(version) => version == Some(schema.schema_version),
+        };
+        current && entity == Some(schema.entity)
+    }
+
+    /// `Ok` if `stored` is an item of entity `M`, else [`Error::EntityMismatch`] naming the entity
+    /// found and the key (taken from `key`, since a projected item may lack its key attributes).
+    pub(crate) fn check_entity<M: Model>(&self, stored: &Item, key: &Item) -> Result<()> {
+        let expected = M::schema().entity;
+        match stored.get(&self.config.entity_attribute) {
+            Some(Value::S(e)) if e == expected => Ok(()),
+            other => Err(Error::EntityMismatch {
+                expected: expected.to_owned(),
+                found: match other {
+                    Some(Value::S(e)) => e.clone(),
+                    Some(v) => format!("{v:?}"),
+                    None => "(no entity attribute)".into(),
+                },
+                key: self.config.key_from_item(key),
+            }),
+        }
+    }
+
+    /// `Ok` if `stored` (an item of `M`) is at the model's schema version, else
+    /// [`Error::SchemaVersion`] naming both versions and the key (taken from `key`).
+    pub(crate) fn check_schema_version<M: Model>(&self, stored: &Item, key: &Item) -> Result<()> {
+        let current = M::schema().schema_version;
+        let found = self.schema_version_of::<M>(stored.get(&self.config.schema_attribute), key)?;
+        if found == current {
+            return Ok(());
+        }
+        Err(Error::SchemaVersion {
+            entity: M::schema().entity.to_owned(),
+            key: self.config.key_from_item(key),
+            stored: found,
+            current,
+        })
+    }
+
+    /// Whether `item` holds an entity of model `M`.
+    pub fn is_entity<M: Model>(&self, item: &Item) -> bool {
+        matches!(item.get(&self.config.entity_attribute), Some(Value::S(e)) if e == M::schema().entity)
+    }
+}
+
+fn key_item(config: &TableConfig, schema: &Schema, key: &Key) -> Result<Item> {
+    let mut item = Item::new();
+    item.insert(config.partition_key.clone(), key.partition.clone());
+    match (&key.sort, schema.has_sort_key) {
+        (Some(s), true) => {
+            item.insert(config.sort_key.clone(), s.clone());
+        }
+        (None, false) => {}
+        (None, true) => {
+            return Err(Error::validation(format!(
+                "{} keys need a sort key, got only partition {}",
+                schema.entity, key.partition
+            )))
+        }
+        (Some(s), false) => {
+            return Err(Error::validation(format!(
+                "{} has no sort key, but one was given ({s})",
+                schema.entity
+            )))
+        }
+    }
+    Ok(item)
+}
