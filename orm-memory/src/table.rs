@@ -27,7 +27,7 @@ use crate::metadata::{
     IndexDescription, IndexStatus, TableDescription, TableMetadata, TableStatus,
 };
 use crate::stored::{Dict, Names, Selector, SharedStored, Stored};
-use crate::streams::{Captured, Stream};
+use crate::streams::stream::{Captured, PartNames, Stream};
 use orm_core::backend::{
     IndexDefinition, KeyAttribute, Limits, Projection, RawItem, TableDefinition,
 };
@@ -708,6 +708,12 @@ pub(crate) struct Table {
     pub(crate) pending: Option<PendingChange>,
     /// Whether `pending` was seen complete: it then stays complete, whatever the delay later.
     settled: AtomicBool,
+}
+
+impl PartNames for Table {
+    fn part_names(&self, part: usize) -> Arc<Dict> {
+        Arc::clone(self.read(part).dict())
+    }
 }
 
 impl Table {

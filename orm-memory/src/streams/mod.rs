@@ -22,10 +22,10 @@ pub(crate) mod stream;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use stream::{Captured, Counters, Retention, Stream};
+pub(crate) use stream::{Captured, Counters, PartNames, Retention, Stream};
 
 use crate::metadata::LatestStream;
-use crate::table::{Part, Table};
+use crate::table::Table;
 use crate::{service, MemoryBackend};
 use iterator::Position;
 use orm_core::backend::stream::limits;
@@ -119,7 +119,8 @@ impl Streams {
             .max(registry.last_label_ms.saturating_add(1));
         registry.last_label_ms = created_ms;
         let stream = Arc::new(Stream::new(
-            table,
+            &table.schema.def,
+            part_names(table),
             names::label(created_ms),
             view_type,
             created_ms,
@@ -301,7 +302,7 @@ pub(crate) fn attach(table: &Arc<Table>, stream: &Arc<Stream>) {
     for part in table.write_all().iter_mut() {
         part.stream = Some(Arc::clone(stream));
     }
-    stream.read_from(table);
+    stream.read_from(part_names(table));
     table.metadata().stream = Some(LatestStream {
         view_type: stream.view_type,
         label: stream.label.clone(),
@@ -321,10 +322,16 @@ pub(crate) fn disable(table: &Table) -> bool {
     for part in parts.iter_mut() {
         part.stream = None;
     }
-    stream.disable(&parts.iter().map(|p| &**p).collect::<Vec<&Part>>());
+    stream.disable(parts.iter().map(|p| Arc::clone(p.dict())).collect());
     drop(parts);
     if let Some(latest) = &mut table.metadata().stream {
         latest.enabled = false;
     }
     true
+}
+
+/// `table`, as the names its stream decodes records with.
+fn part_names(table: &Arc<Table>) -> std::sync::Weak<dyn PartNames> {
+    let table: std::sync::Weak<Table> = Arc::downgrade(table);
+    table
 }

@@ -27,10 +27,9 @@
 use super::iterator::Position;
 use super::names;
 use crate::stored::{Dict, SharedStored, Stored};
-use crate::table::{Part, Table};
 use orm_core::backend::{
     ChangeKind, GetRecordsOutput, RawItem, Shard, ShardIteratorType, StreamDescription,
-    StreamRecord, StreamStatus, StreamViewType, UserIdentity,
+    StreamRecord, StreamStatus, StreamViewType, TableDefinition, UserIdentity,
 };
 use orm_core::{Error, Item, Result};
 use std::collections::hash_map::RandomState;
@@ -263,12 +262,20 @@ struct Log {
     opened: u64,
 }
 
+/// The live table a stream records, as the stream sees it: the names (interned attribute
+/// names and shapes) each of its parts stores items with. `crate::table::Table` is the one
+/// implementation; the trait keeps a stream from depending on the table that holds it.
+pub(crate) trait PartNames: Send + Sync + std::fmt::Debug {
+    /// The names of part `part` (their list is only ever appended to).
+    fn part_names(&self, part: usize) -> Arc<Dict>;
+}
+
 /// Where a stream's records are decoded from: the names of the table's parts.
 #[derive(Debug)]
 enum Source {
     /// The live table's parts, while the stream is enabled (their names are only ever appended
     /// to, so today's decode any record ever written).
-    Live(Weak<Table>),
+    Live(Weak<dyn PartNames>),
     /// The parts' names when the stream was disabled.
     Frozen(Vec<Arc<Dict>>),
 }
@@ -315,17 +322,17 @@ pub(crate) fn shard_not_found() -> Error {
 }
 
 impl Stream {
-    /// A new, enabled stream of `table` (whose definition names its keys), created at
-    /// `created_ms` with label `label`.
+    /// A new, enabled stream of the table `def` defines (it names its keys), whose records are
+    /// decoded with `names`, created at `created_ms` with label `label`.
     pub(crate) fn new(
-        table: &Arc<Table>,
+        def: &TableDefinition,
+        names: Weak<dyn PartNames>,
         label: String,
         view_type: StreamViewType,
         created_ms: u64,
         counters: Arc<Counters>,
         retention: Retention,
     ) -> Stream {
-        let def = &table.schema.def;
         let mut log = Log {
             shards: VecDeque::new(),
             disabled_ms: None,
@@ -342,7 +349,7 @@ impl Stream {
             created_ms,
             counters,
             retention,
-            source: Mutex::new(Source::Live(Arc::downgrade(table))),
+            source: Mutex::new(Source::Live(names)),
             log: Mutex::new(log),
         }
     }
@@ -394,12 +401,12 @@ impl Stream {
         log.trim(now, &self.retention);
     }
 
-    /// Stops recording: the open shard closes, and the stream keeps the names of `parts` (every
-    /// part of the table, in order) to decode its records with, whatever becomes of the table
+    /// Stops recording: the open shard closes, and the stream keeps `parts_names` (the names of
+    /// every part of the table, in order) to decode its records with, whatever becomes of the table
     /// (deleted, or rebuilt by UpdateTable): no record is added after this, and a part's names
     /// are only ever added to, so these decode every record it has. Called holding the write
     /// locks of every part of the table, after taking the stream out of them.
-    pub(crate) fn disable(&self, parts: &[&Part]) {
+    pub(crate) fn disable(&self, parts_names: Vec<Arc<Dict>>) {
         let now = self.counters.now_ms();
         let mut log = lock(&self.log);
         if log.disabled_ms.is_none() {
@@ -408,13 +415,13 @@ impl Stream {
                 open.close(now);
             }
         }
-        *lock(&self.source) = Source::Frozen(parts.iter().map(|p| Arc::clone(p.dict())).collect());
+        *lock(&self.source) = Source::Frozen(parts_names);
     }
 
-    /// Decodes its records with the names of `table`'s parts from now on: the table it records
-    /// is `table` (new, or rebuilt by UpdateTable). Called holding the catalog's write lock.
-    pub(crate) fn read_from(&self, table: &Arc<Table>) {
-        *lock(&self.source) = Source::Live(Arc::downgrade(table));
+    /// Decodes its records with `names` (a table's parts) from now on: the table it records is
+    /// that one (new, or rebuilt by UpdateTable). Called holding the catalog's write lock.
+    pub(crate) fn read_from(&self, names: Weak<dyn PartNames>) {
+        *lock(&self.source) = Source::Live(names);
     }
 
     /// Whether it was disabled longer ago than the retention period (it can be forgotten).
@@ -562,13 +569,16 @@ impl Stream {
 
     /// The names of the parts the entries were written in (indexed by part).
     fn dicts(&self, entries: &[Entry]) -> Result<Vec<Option<Arc<Dict>>>> {
-        let mut dicts: Vec<Option<Arc<Dict>>> = vec![None; crate::table::PARTS];
+        let mut dicts: Vec<Option<Arc<Dict>>> = Vec::new();
         let source = match &*lock(&self.source) {
             Source::Live(table) => Source::Live(Weak::clone(table)),
             Source::Frozen(frozen) => Source::Frozen(frozen.clone()),
         };
         for entry in entries {
             let part = usize::from(entry.part);
+            if dicts.len() <= part {
+                dicts.resize(part + 1, None);
+            }
             if dicts[part].is_some() {
                 continue;
             }
@@ -582,8 +592,7 @@ impl Stream {
                             format!("the table of stream {} is gone", self.label),
                         )
                     })?;
-                    let part = table.read(part);
-                    Arc::clone(part.dict())
+                    table.part_names(part)
                 }
             });
         }

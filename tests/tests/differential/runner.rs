@@ -567,8 +567,12 @@ pub(crate) async fn differ(
         .await
         .map_err(|e| format!("enable the stream on DynamoDB: {e}"))?;
     let result = async {
+        // Items only DynamoDB Local created and then had deleted again (known difference 2):
+        // their stream records (an insert and a removal DynamoDB never writes) are not compared.
+        let mut local_only = std::collections::BTreeSet::new();
         for (i, op) in ops.iter().enumerate() {
             let created = crate::local::created_by_local_only(memory, &name, op).await;
+            local_only.extend(created.iter().map(|key| format!("{key:?}")));
             let m = run_op(memory, &name, op).await;
             let d = run_op(dynamo, &name, op).await;
             crate::local::undo(dynamo, &name, &created).await;
@@ -598,7 +602,12 @@ pub(crate) async fn differ(
             }
             Err(e) => return Err(format!("DynamoDB's stream: {e}")),
         };
-        if let Some(key) = m.keys().chain(d.keys()).find(|k| m.get(*k) != d.get(*k)) {
+        if let Some(key) = m
+            .keys()
+            .chain(d.keys())
+            .filter(|k| !local_only.contains(*k))
+            .find(|k| m.get(*k) != d.get(*k))
+        {
             return Err(format!(
                 "the streams diverge on item {key}:\n  memory:   {:?}\n  dynamodb: {:?}",
                 m.get(key),
