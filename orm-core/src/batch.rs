@@ -22,6 +22,7 @@ use crate::key::{IntoResult, Key};
 use crate::model::Model;
 pub use crate::table::BatchConfig;
 use crate::table::Table;
+use crate::unique;
 use crate::value::{Item, Value};
 use crate::write::{self, Stamp, Stamps};
 use futures::stream::{self, StreamExt};
@@ -338,6 +339,7 @@ impl Table {
     /// alternative. [`Error::AlreadyExists`] names the first taken key (nothing was written).
     #[tracing::instrument(level = "debug", name = "orm.batch_create", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity, db.operation.batch.size = models.len() as i64))]
     pub async fn batch_create<M: Model>(&self, models: &mut [M]) -> Result<()> {
+        unique::refuse_batch::<M>("batch_create")?;
         let stamps = Stamps::at::<M>(std::time::SystemTime::now())?;
         let mut items = Vec::with_capacity(models.len());
         for m in models.iter_mut() {
@@ -370,6 +372,7 @@ impl Table {
     /// keep the values the models hold (use `save` to keep a stored `created_at`).
     #[tracing::instrument(level = "debug", name = "orm.batch_put", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity, db.operation.batch.size = models.len() as i64))]
     pub async fn batch_put<M: Model>(&self, models: &[M]) -> Result<()> {
+        unique::refuse_batch::<M>("batch_put")?;
         let writes = models
             .iter()
             .map(|m| self.layout().to_stored_item(m).map(WriteRequest::Put))
@@ -383,6 +386,7 @@ impl Table {
         &self,
         keys: impl IntoIterator<Item = K>,
     ) -> Result<()> {
+        unique::refuse_batch::<M>("batch_delete")?;
         let writes = keys
             .into_iter()
             .map(|k| {

@@ -23,6 +23,7 @@ pub mod table;
 pub mod timestamp;
 pub mod transaction;
 pub mod types;
+pub mod unique;
 pub mod update;
 pub mod value;
 mod write;

@@ -15,6 +15,7 @@ pub mod names;
 pub mod query;
 pub mod stamps;
 pub mod tables;
+pub mod unique;
 pub mod writes;
 
 use orm_core::{Backend, Table};
@@ -32,6 +33,7 @@ pub type AllModels = (
     models::Blob,
     models::Session,
     models::Tenant,
+    models::Member,
     orm_core::sequence::Sequence,
 );
 
@@ -155,6 +157,15 @@ macro_rules! conformance_tests {
             }
             tables {
                 index_created_on_a_live_table,
+            }
+            unique {
+                unique_values_are_claimed_once,
+                concurrent_creates_of_one_value_one_wins,
+                changing_a_unique_value_moves_its_guard,
+                delete_releases_the_values,
+                transactions_keep_the_guards,
+                batch_writes_of_unique_models_are_refused,
+                guards_are_built_for_existing_items,
             }
             writes {
                 optimistic_locking_loses_nothing,
