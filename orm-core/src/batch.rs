@@ -234,7 +234,8 @@ impl Table {
     /// having been copied beforehand; after a partial success only the unprocessed writes the
     /// backend returned are sent again.
     async fn write_chunk(&self, writes: Vec<WriteRequest>) -> ChunkOutcome<WriteRequest> {
-        let mut request = BatchWrite::new(self.name(), writes);
+        let mut request = BatchWrite::new(self.name(), writes)
+            .with_capacity(self.recorder("BatchWriteItem", None, None));
         let mut attempts = Attempts::new(&self.config().batch);
         loop {
             let span = attempts.start(request.writes.len());
@@ -293,7 +294,11 @@ impl Table {
                 retry_chunk(config, chunk, move |keys| async move {
                     let out = self
                         .backend()
-                        .batch_get(&BatchGet::new(self.name(), keys).with_consistent(consistent))
+                        .batch_get(
+                            &BatchGet::new(self.name(), keys)
+                                .with_consistent(consistent)
+                                .with_capacity(self.recorder("BatchGetItem", None, None)),
+                        )
                         .await?;
                     let mut found = found.lock().unwrap_or_else(|p| p.into_inner());
                     for item in out.items {

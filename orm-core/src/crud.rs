@@ -32,13 +32,14 @@ impl Table {
         self.layout().check_item_size(schema.entity, &item)?;
         let model_key = model.primary_key()?;
         let request = PutItem::new(self.name(), item)
-            .with_condition(WriteRules::<M>::of(self.layout()).absent());
+            .with_condition(WriteRules::<M>::of(self.layout()).absent())
+            .with_capacity(self.recorder("PutItem", Some(schema.entity), None));
         let owner = self.config().key_of(&request.item);
         let guards = unique::changes::<M>(self, &owner, None, Some(&request.item))?;
         let written = if guards.is_empty() {
             self.backend().put_item(&request).await.map(|_| ())
         } else {
-            unique::write_with_guards(self, TransactWriteAction::Put(request), guards).await
+            unique::write_with_guards::<M>(self, TransactWriteAction::Put(request), guards).await
         };
         match written {
             Ok(()) => {
@@ -81,7 +82,9 @@ impl Table {
         if schema.created_at.is_some() {
             // An upsert that never overwrites created_at: an update setting every attribute but
             // created_at (set only if absent) and removing the fields the model leaves out.
-            let request = self.upsert_request::<M>(item, Some(condition), &stamps)?;
+            let request = self
+                .upsert_request::<M>(item, Some(condition), &stamps)?
+                .with_capacity(self.recorder("UpdateItem", Some(schema.entity), None));
             let stored = self
                 .backend()
                 .update_item(&request)
@@ -93,7 +96,8 @@ impl Table {
         }
         let request = PutItem::new(self.name(), item)
             .with_condition(condition)
-            .with_return_item_on_condition_failure(true);
+            .with_return_item_on_condition_failure(true)
+            .with_capacity(self.recorder("PutItem", Some(schema.entity), None));
         match self.backend().put_item(&request).await {
             Ok(_) => {
                 if let Some(next) = next {
@@ -215,11 +219,12 @@ impl Table {
         self.layout().check_item_size(schema.entity, &new)?;
         let request = UpdateItem::new(self.name(), key_item.clone(), update)
             .with_condition(condition)
-            .with_return_item_on_condition_failure(true);
+            .with_return_item_on_condition_failure(true)
+            .with_capacity(self.recorder("UpdateItem", Some(schema.entity), None));
         let written = if guards.is_empty() {
             self.backend().update_item(&request).await.map(|_| ())
         } else {
-            unique::write_with_guards(self, TransactWriteAction::Update(request), guards).await
+            unique::write_with_guards::<M>(self, TransactWriteAction::Update(request), guards).await
         };
         match written {
             Ok(()) => {
@@ -395,7 +400,8 @@ impl Table {
     ) -> Result<Option<RawItem>> {
         let request = GetItem::new(self.name(), self.layout().key_item::<M>(key)?)
             .with_consistent(self.config().consistent_reads)
-            .with_projection(projection);
+            .with_projection(projection)
+            .with_capacity(self.recorder("GetItem", Some(M::schema().entity), None));
         self.backend().get_item(&request).await
     }
 
@@ -433,7 +439,8 @@ impl Table {
         let mut request = DeleteItem::new(self.name(), self.layout().key_item::<M>(&key)?)
             .with_condition(condition)
             .with_return_values(ReturnValues::AllOld)
-            .with_return_item_on_condition_failure(true);
+            .with_return_item_on_condition_failure(true)
+            .with_capacity(self.recorder("DeleteItem", Some(M::schema().entity), None));
         let conflict =
             |e| WriteRules::<M>::of(self.layout()).conflict(e, &key, &request.key, version);
         // A model with unique fields releases the guards of the values its stored item holds
@@ -455,7 +462,7 @@ impl Table {
         );
         request.return_values = ReturnValues::None;
         let key_item = request.key.clone();
-        unique::write_with_guards(self, TransactWriteAction::Delete(request), guards)
+        unique::write_with_guards::<M>(self, TransactWriteAction::Delete(request), guards)
             .await
             .map(|()| Some(stored))
             .map_err(|e| WriteRules::<M>::of(self.layout()).conflict(e, &key, &key_item, version))

@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod batch;
+pub mod capacity;
 pub mod crud;
 pub mod cursor;
 pub mod error;

@@ -462,7 +462,8 @@ impl<'m> WriteTransaction<'m> {
         let request = TransactWrite {
             client_request_token: self.token,
             ..TransactWrite::new(actions)
-        };
+        }
+        .with_capacity(self.table.recorder("TransactWriteItems", None, None));
         Ok((request, models, roles))
     }
 
@@ -541,7 +542,10 @@ impl ReadTransaction {
         let items = self
             .table
             .backend()
-            .transact_get(&TransactGet::new(self.gets))
+            .transact_get(
+                &TransactGet::new(self.gets)
+                    .with_capacity(self.table.recorder("TransactGetItems", None, None)),
+            )
             .await?;
         Ok(ReadOutput {
             table: self.table,

@@ -365,7 +365,9 @@ pub(crate) fn has_unique<M: Model>() -> bool {
 
 /// The stored item at `key` (a strongly consistent read), to learn the unique values it holds.
 pub(crate) async fn read_stored(table: &Table, key: &Item) -> Result<Option<Item>> {
-    let request = GetItem::new(table.name(), key.clone()).with_consistent(true);
+    let request = GetItem::new(table.name(), key.clone())
+        .with_consistent(true)
+        .with_capacity(table.recorder("GetItem", None, None));
     Ok(table
         .backend()
         .get_item(&request)
@@ -390,7 +392,7 @@ pub(crate) fn refuse_batch<M: Model>(operation: &str) -> Result<()> {
 /// Sends the caller's `main` action with its `guards` as one transaction. A failed claim is
 /// [`Error::UniqueViolation`]; a failed condition of `main` is [`Error::ConditionFailed`] with
 /// the stored item (for the caller to make precise).
-pub(crate) async fn write_with_guards(
+pub(crate) async fn write_with_guards<M: Model>(
     table: &Table,
     main: TransactWriteAction,
     guards: Vec<Guard>,
@@ -401,7 +403,11 @@ pub(crate) async fn write_with_guards(
         actions.push(guard.action);
         roles.push(guard.role);
     }
-    let request = TransactWrite::new(actions);
+    let request = TransactWrite::new(actions).with_capacity(table.recorder(
+        "TransactWriteItems",
+        Some(M::schema().entity),
+        None,
+    ));
     request.validate(&table.capabilities().limits)?;
     match table.backend().transact_write(&request).await {
         Ok(()) => Ok(()),

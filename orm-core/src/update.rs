@@ -297,7 +297,11 @@ impl<M: Model> UpdateBuilder<M> {
         let request = UpdateItem::new(self.table.name(), key_item, update)
             .with_condition(condition)
             .with_return_values(self.return_values)
-            .with_return_item_on_condition_failure(true);
+            .with_return_item_on_condition_failure(true)
+            .with_capacity(
+                self.table
+                    .recorder("UpdateItem", Some(M::schema().entity), None),
+            );
         Ok((key, request, guards))
     }
 
@@ -325,7 +329,7 @@ impl<M: Model> UpdateBuilder<M> {
                 M::schema().entity
             )));
         }
-        unique::write_with_guards(&table, TransactWriteAction::Update(request), guards)
+        unique::write_with_guards::<M>(&table, TransactWriteAction::Update(request), guards)
             .await
             .map(|()| None)
             .map_err(conflict)

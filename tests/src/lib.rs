@@ -7,6 +7,7 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub mod batch;
+pub mod capacity;
 pub mod crud;
 pub mod evolution;
 pub mod limits;
@@ -93,6 +94,10 @@ macro_rules! conformance_tests {
                 batch_get_answers_every_position,
                 duplicate_keys_in_a_batch_write,
                 batch_delete,
+            }
+            capacity {
+                consumed_capacity_by_dynamodb_formulas,
+                capacity_limits_pace_scans_and_migrations,
             }
             crud {
                 create_get_find_exists_delete,

@@ -133,6 +133,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
         } => outcome(
             backend
                 .put_item(&PutItem {
+                    capacity: None,
                     table: t,
                     item,
                     condition,
@@ -150,6 +151,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
         } => outcome(
             backend
                 .update_item(&UpdateItem {
+                    capacity: None,
                     table: t,
                     key,
                     update,
@@ -167,6 +169,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
         } => outcome(
             backend
                 .delete_item(&DeleteItem {
+                    capacity: None,
                     table: t,
                     key,
                     condition,
@@ -179,6 +182,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
         Op::Get { key, projection } => outcome(
             backend
                 .get_item(&GetItem {
+                    capacity: None,
                     table: t,
                     key,
                     consistent: true,
@@ -200,6 +204,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
         } => {
             let (pk, sk) = if index { ("gpk", "gsk") } else { ("pk", "sk") };
             let mut request = QueryRequest {
+                capacity: None,
                 table: t,
                 index: index.then(|| "gsi".to_owned()),
                 key_condition: KeyCondition {
@@ -253,6 +258,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
             count_only,
         } => {
             let mut request = ScanRequest {
+                capacity: None,
                 table: t,
                 index: index.then(|| "gsi".to_owned()),
                 filter,
@@ -288,6 +294,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
         Op::BatchWrite(writes) => outcome(
             backend
                 .batch_write(&BatchWrite {
+                    capacity: None,
                     table: t,
                     writes: writes
                         .into_iter()
@@ -309,6 +316,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
         Op::BatchGet(keys) => outcome(
             backend
                 .batch_get(&BatchGet {
+                    capacity: None,
                     table: t,
                     keys,
                     consistent: true,
@@ -331,6 +339,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
         Op::Transact(actions) => outcome(
             backend
                 .transact_write(&TransactWrite {
+                    capacity: None,
                     actions: actions.into_iter().map(|a| tx_action(&t, a)).collect(),
                     client_request_token: None,
                 })
@@ -340,9 +349,11 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
         Op::TransactGet(keys) => outcome(
             backend
                 .transact_get(&TransactGet {
+                    capacity: None,
                     gets: keys
                         .into_iter()
                         .map(|key| GetItem {
+                            capacity: None,
                             table: t.clone(),
                             key,
                             consistent: false,
@@ -414,6 +425,7 @@ fn tx_action(table: &str, op: TxOp) -> TransactWriteAction {
     let table = table.to_owned();
     match op {
         TxOp::Put(item, condition) => TransactWriteAction::Put(PutItem {
+            capacity: None,
             table,
             item,
             condition,
@@ -421,6 +433,7 @@ fn tx_action(table: &str, op: TxOp) -> TransactWriteAction {
             return_item_on_condition_failure: true,
         }),
         TxOp::Update(key, update, condition) => TransactWriteAction::Update(UpdateItem {
+            capacity: None,
             table,
             key,
             update,
@@ -429,6 +442,7 @@ fn tx_action(table: &str, op: TxOp) -> TransactWriteAction {
             return_item_on_condition_failure: true,
         }),
         TxOp::Delete(key, condition) => TransactWriteAction::Delete(DeleteItem {
+            capacity: None,
             table,
             key,
             condition,
