@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod batch;
 pub mod capacity;
+pub mod changes;
 pub mod crud;
 pub mod cursor;
 pub mod error;
