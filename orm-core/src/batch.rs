@@ -234,8 +234,11 @@ impl Table {
     /// having been copied beforehand; after a partial success only the unprocessed writes the
     /// backend returned are sent again.
     async fn write_chunk(&self, writes: Vec<WriteRequest>) -> ChunkOutcome<WriteRequest> {
-        let mut request = BatchWrite::new(self.name(), writes)
-            .with_capacity(self.recorder("BatchWriteItem", None, None));
+        let mut request = BatchWrite::new(self.name(), writes).with_capacity(self.recorder(
+            "BatchWriteItem",
+            None,
+            None,
+        ));
         let mut attempts = Attempts::new(&self.config().batch);
         loop {
             let span = attempts.start(request.writes.len());

@@ -314,7 +314,9 @@ impl CapacityLimit {
     pub async fn settle(&self) {
         let wait = {
             let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            let cost = Duration::from_secs_f64((s.debt / self.per_second.max(f64::MIN_POSITIVE)).min(3600.0));
+            let cost = Duration::from_secs_f64(
+                (s.debt / self.per_second.max(f64::MIN_POSITIVE)).min(3600.0),
+            );
             s.debt = 0.0;
             let now = Instant::now();
             s.free_at = s.free_at.max(now) + cost;

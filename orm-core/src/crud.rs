@@ -6,12 +6,12 @@
 use crate::backend::{
     DeleteItem, GetItem, PutItem, RawItem, ReturnValues, TransactWriteAction, UpdateItem,
 };
-use crate::unique;
 use crate::error::{Error, Result};
 use crate::expr::{Condition, Path, Update};
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
 use crate::table::Table;
+use crate::unique;
 use crate::value::Item;
 use crate::write::{self, Stamp, Stamps, WriteRules};
 use std::time::SystemTime;
@@ -118,7 +118,8 @@ impl Table {
         match self.transaction().put(model).commit().await {
             Err(Error::TransactionCanceled { mut reasons })
                 if reasons.len() == 1
-                    && reasons[0].code == crate::error::CancellationCode::ConditionalCheckFailed =>
+                    && reasons[0].code
+                        == crate::error::CancellationCode::ConditionalCheckFailed =>
             {
                 let failed = Error::ConditionFailed {
                     entity: None,

@@ -373,7 +373,9 @@ impl<'m> WriteTransaction<'m> {
     /// Errors name the offending action (1-based). The models of `create` and `put` keep
     /// their old version: only [`WriteTransaction::commit`] gives them the new one.
     pub async fn build(self) -> Result<TransactWrite> {
-        self.build_with_models().await.map(|(request, _, _)| request)
+        self.build_with_models()
+            .await
+            .map(|(request, _, _)| request)
     }
 
     /// [`WriteTransaction::build`], also returning what the commit does to each action's model
@@ -543,8 +545,11 @@ impl ReadTransaction {
             .table
             .backend()
             .transact_get(
-                &TransactGet::new(self.gets)
-                    .with_capacity(self.table.recorder("TransactGetItems", None, None)),
+                &TransactGet::new(self.gets).with_capacity(self.table.recorder(
+                    "TransactGetItems",
+                    None,
+                    None,
+                )),
             )
             .await?;
         Ok(ReadOutput {

@@ -290,9 +290,9 @@ impl<M: Model> UpdateBuilder<M> {
             unique_guard,
             version_guard,
         ]
-            .into_iter()
-            .flatten()
-            .fold(existence, Condition::and);
+        .into_iter()
+        .flatten()
+        .fold(existence, Condition::and);
         update.validate()?;
         let request = UpdateItem::new(self.table.name(), key_item, update)
             .with_condition(condition)
@@ -320,7 +320,11 @@ impl<M: Model> UpdateBuilder<M> {
             )
         };
         if guards.is_empty() {
-            return table.backend().update_item(&request).await.map_err(conflict);
+            return table
+                .backend()
+                .update_item(&request)
+                .await
+                .map_err(conflict);
         }
         if request.return_values != ReturnValues::None {
             return Err(Error::validation(format!(

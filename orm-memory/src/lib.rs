@@ -725,7 +725,10 @@ impl Backend for MemoryBackend {
 
 /// The size of the items of a query or scan page together.
 fn page_bytes(page: &QueryOutput) -> usize {
-    page.items.iter().map(|i| i.clone().into_item().size()).sum()
+    page.items
+        .iter()
+        .map(|i| i.clone().into_item().size())
+        .sum()
 }
 
 impl MemoryBackend {
@@ -753,7 +756,6 @@ impl MemoryBackend {
             }))
         })
     }
-
 }
 
 impl MemoryBackend {

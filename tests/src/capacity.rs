@@ -88,7 +88,11 @@ pub async fn consumed_capacity_by_dynamodb_formulas(table: &Table) {
     assert_eq!(batch.read_units, 1.5, "{batch:?}");
 
     let total = metered.capacity().total();
-    assert_eq!((total.read_units, total.write_units), (4.0, 8.0), "{total:?}");
+    assert_eq!(
+        (total.read_units, total.write_units),
+        (4.0, 8.0),
+        "{total:?}"
+    );
     // The meter of the table `metered` came from saw none of it.
     assert_eq!(table.capacity().total(), CapacityUsage::default());
     metered.capacity().reset();
@@ -128,8 +132,14 @@ pub async fn capacity_limits_pace_scans_and_migrations(table: &Table) {
         .unwrap();
     assert_eq!(done.scanned, 6);
     let took = started.elapsed();
-    assert!(took >= Duration::from_millis(700), "migration took {took:?}");
+    assert!(
+        took >= Duration::from_millis(700),
+        "migration took {took:?}"
+    );
 
     let refused = Blob::scan(table).capacity_limit(0.0).all().await;
-    assert!(matches!(refused, Err(Error::Validation { .. })), "{refused:?}");
+    assert!(
+        matches!(refused, Err(Error::Validation { .. })),
+        "{refused:?}"
+    );
 }

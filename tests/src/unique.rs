@@ -33,7 +33,10 @@ fn assert_violation<T: std::fmt::Debug>(result: Result<T>, field: &str, value: V
             assert_eq!((entity.as_str(), f.as_str(), v), ("Member", field, &value));
             let shown = e.to_string();
             if let Value::S(s) = &value {
-                assert!(!shown.contains(s.as_str()), "the message shows the value: {shown}");
+                assert!(
+                    !shown.contains(s.as_str()),
+                    "the message shows the value: {shown}"
+                );
             }
         }
         other => panic!("expected UniqueViolation on {field}, got {other:?}"),
@@ -69,12 +72,21 @@ pub async fn unique_values_are_claimed_once(table: &Table) {
     if !table.capabilities().transactions {
         return;
     }
-    member("ada", "ada@example.com").create(table).await.unwrap();
+    member("ada", "ada@example.com")
+        .create(table)
+        .await
+        .unwrap();
     let taken = member("eve", "ada@example.com").create(table).await;
     assert_violation(taken, "email", Value::from("ada@example.com"));
-    assert!(Member::find(table, Member::key("eve")).await.unwrap().is_none());
+    assert!(Member::find(table, Member::key("eve"))
+        .await
+        .unwrap()
+        .is_none());
     // Another key, another value: fine. Two members without a handle: fine.
-    member("eve", "eve@example.com").create(table).await.unwrap();
+    member("eve", "eve@example.com")
+        .create(table)
+        .await
+        .unwrap();
     // The group: (org, handle) once per org.
     let mut bob = member("bob", "bob@example.com");
     bob.handle = Some("b#1".into());
@@ -90,7 +102,10 @@ pub async fn unique_values_are_claimed_once(table: &Table) {
     rob.create(table).await.unwrap();
     // A create whose key is taken is still AlreadyExists.
     let again = member("ada", "new@example.com").create(table).await;
-    assert!(matches!(again, Err(Error::AlreadyExists { .. })), "{again:?}");
+    assert!(
+        matches!(again, Err(Error::AlreadyExists { .. })),
+        "{again:?}"
+    );
     // 4 members: 4 emails, 2 handles; the model's reads never see the guards.
     assert_eq!(guards(table).await.len(), 6);
     assert_eq!(Member::scan(table).all().await.unwrap().len(), 4);
@@ -235,7 +250,10 @@ pub async fn delete_releases_the_values(table: &Table) {
         .unwrap();
     assert_eq!(deleted.email, "ada@example.com");
     assert!(guards(table).await.is_empty());
-    member("bob", "ada@example.com").create(table).await.unwrap();
+    member("bob", "ada@example.com")
+        .create(table)
+        .await
+        .unwrap();
     table
         .transaction()
         .delete::<Member>(Member::key("bob"))
@@ -243,7 +261,10 @@ pub async fn delete_releases_the_values(table: &Table) {
         .await
         .unwrap();
     assert!(guards(table).await.is_empty());
-    member("rob", "ada@example.com").create(table).await.unwrap();
+    member("rob", "ada@example.com")
+        .create(table)
+        .await
+        .unwrap();
     // Deleting an absent member is fine and touches no guard.
     Member::delete_key(table, Member::key("nobody"))
         .await
@@ -258,7 +279,10 @@ pub async fn transactions_keep_the_guards(table: &Table) {
     if !table.capabilities().transactions {
         return;
     }
-    member("ada", "ada@example.com").create(table).await.unwrap();
+    member("ada", "ada@example.com")
+        .create(table)
+        .await
+        .unwrap();
     let mut eve = member("eve", "ada@example.com");
     let mut bob = member("bob", "bob@example.com");
     let taken = table
@@ -268,9 +292,15 @@ pub async fn transactions_keep_the_guards(table: &Table) {
         .commit()
         .await;
     assert_violation(taken, "email", "ada@example.com".into());
-    assert!(Member::find(table, Member::key("bob")).await.unwrap().is_none());
+    assert!(Member::find(table, Member::key("bob"))
+        .await
+        .unwrap()
+        .is_none());
 
-    let (mut one, mut two) = (member("one", "same@example.com"), member("two", "same@example.com"));
+    let (mut one, mut two) = (
+        member("one", "same@example.com"),
+        member("two", "same@example.com"),
+    );
     let twice = table
         .transaction()
         .create(&mut one)
@@ -324,9 +354,7 @@ pub async fn batch_writes_of_unique_models_are_refused(table: &Table) {
     for result in [
         table.batch_create(&mut members).await,
         table.batch_put(&members).await,
-        table
-            .batch_delete::<Member, _>([Member::key("a")])
-            .await,
+        table.batch_delete::<Member, _>([Member::key("a")]).await,
     ] {
         assert!(
             matches!(&result, Err(Error::Validation { message }) if message.contains("unique")),
@@ -343,7 +371,11 @@ pub async fn guards_are_built_for_existing_items(table: &Table) {
     if !table.capabilities().transactions {
         return;
     }
-    for (id, email) in [("a", "a@example.com"), ("b", "b@example.com"), ("c", "a@example.com")] {
+    for (id, email) in [
+        ("a", "a@example.com"),
+        ("b", "b@example.com"),
+        ("c", "a@example.com"),
+    ] {
         let mut m = member(id, email);
         m.handle = Some(id.into());
         let item = table.layout().to_stored_item(&m).unwrap();

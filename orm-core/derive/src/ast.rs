@@ -357,7 +357,10 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
         }
         if let Some(span) = model.unique {
             if let Some(bad) = unique_field_problem(&info, model.version.is_some()) {
-                errors.at(span, format_args!("#[model(unique)] on field `{name}`: {bad}"));
+                errors.at(
+                    span,
+                    format_args!("#[model(unique)] on field `{name}`: {bad}"),
+                );
             }
             unique.push(UniqueDef {
                 name: name.clone(),
@@ -523,7 +526,9 @@ fn unique_group(
     if group.fields.is_empty() {
         errors.at(
             group.span,
-            format_args!("unique group \"{name}\" needs at least one field: fields = [\"a\", \"b\"]"),
+            format_args!(
+                "unique group \"{name}\" needs at least one field: fields = [\"a\", \"b\"]"
+            ),
         );
         return None;
     }

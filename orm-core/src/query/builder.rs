@@ -7,9 +7,9 @@
 //! the backend is in the paging plan (`plan.rs`).
 
 use super::kind::{HasPartition, NoPartition, QueryKind, ScanKind};
-use crate::capacity::CapacityLimit;
 use super::plan::{validate_page_size, Common, Planner};
 use super::{Page, QueryTarget};
+use crate::capacity::CapacityLimit;
 use crate::cursor::Cursor;
 use crate::error::{Error, Result};
 use crate::expr::{Condition, Path, SortKeyCondition};
