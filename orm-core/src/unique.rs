@@ -79,7 +79,7 @@
 use crate::backend::{
     DeleteItem, GetItem, PutItem, ScanRequest, TransactWrite, TransactWriteAction,
 };
-use crate::error::{CancellationCode, Error, Result};
+use crate::error::{CancellationCode, CancellationReason, Error, Result};
 use crate::expr::{Condition, Path};
 use crate::key::Key;
 use crate::model::{Model, Schema, UniqueSchema};
@@ -453,14 +453,24 @@ pub(crate) fn cancellation(error: Error, roles: &[Role]) -> Error {
     let reasons = reasons
         .into_iter()
         .zip(roles)
-        .filter_map(|(mut reason, role)| match role {
-            Role::Action(index) => {
-                reason.index = *index;
-                Some(reason)
+        .fold(Vec::new(), |mut kept: Vec<CancellationReason>, (mut reason, role)| {
+            match role {
+                Role::Action(index) => {
+                    reason.index = *index;
+                    kept.push(reason);
+                }
+                // A guard follows its action: another failure of the guard (a transaction
+                // conflict, throttling) is its action's, so that retrying stays possible.
+                _ if reason.is_failure() => {
+                    if let Some(action) = kept.last_mut().filter(|a| !a.is_failure()) {
+                        action.code = reason.code;
+                        action.message = reason.message;
+                    }
+                }
+                _ => {}
             }
-            _ => None,
-        })
-        .collect();
+            kept
+        });
     Error::TransactionCanceled { reasons }
 }
 
