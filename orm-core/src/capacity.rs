@@ -26,9 +26,10 @@
 //! Note::get(&metered, Note::key(1u32)).await?;                    // eventually consistent: 0.5
 //! let usage = metered.capacity().total();
 //! assert_eq!((usage.read_units, usage.write_units), (0.5, 2.0));
-//! let puts = metered.capacity().usage();
-//! assert_eq!(puts[0].operation, "PutItem");
-//! assert_eq!(puts[0].entity.as_deref(), Some("Note"));
+//! let usage = metered.capacity().usage(); // by operation, entity and index
+//! assert_eq!(usage[1].operation, "PutItem");
+//! assert_eq!(usage[1].entity.as_deref(), Some("Note"));
+//! assert_eq!((usage[1].requests, usage[1].write_units), (1, 2.0));
 //! # Ok::<(), Error>(()) }).unwrap();
 //! ```
 
