@@ -2,7 +2,7 @@
 //! as the model, moved when the value changes, released on delete.
 
 use crate::models::{Member, User};
-use orm_core::backend::{PutItem, ScanRequest};
+use orm_core::backend::PutItem;
 use orm_core::error::CancellationCode;
 use orm_core::prelude::*;
 use orm_core::unique::GUARD_ENTITY;
@@ -45,25 +45,12 @@ fn assert_violation<T: std::fmt::Debug>(result: Result<T>, field: &str, value: V
 
 /// The guard items stored in the table (every entity's).
 async fn guards(table: &Table) -> Vec<Item> {
-    let mut out = Vec::new();
-    let mut start = None;
-    loop {
-        let page = table
-            .backend()
-            .scan(
-                &ScanRequest::new(table.name())
-                    .with_consistent(true)
-                    .with_filter(attr("__entity").eq(GUARD_ENTITY))
-                    .with_exclusive_start_key(start.take()),
-            )
-            .await
-            .unwrap();
-        out.extend(page.items.into_iter().map(|i| i.into_item()));
-        match page.last_evaluated_key {
-            Some(k) => start = Some(k),
-            None => return out,
-        }
-    }
+    let guard = Value::from(GUARD_ENTITY);
+    crate::limits::contents(table)
+        .await
+        .into_iter()
+        .filter(|item| item.get("__entity") == Some(&guard))
+        .collect()
 }
 
 /// A value held by one item cannot be claimed by another; absent values claim nothing; the
