@@ -328,3 +328,65 @@ impl CapacityLimit {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_follow_dynamodbs_formulas() {
+        assert_eq!(read_units(0, false), 0.5);
+        assert_eq!(read_units(4096, true), 1.0);
+        assert_eq!(read_units(4097, true), 2.0);
+        assert_eq!(read_units(9000, false), 1.5);
+        assert_eq!(write_units(0), 1.0);
+        assert_eq!(write_units(1024), 1.0);
+        assert_eq!(write_units(1025), 2.0);
+    }
+
+    #[test]
+    fn the_meter_totals_by_label_and_resets() {
+        let meter = Arc::new(CapacityMeter::new());
+        let get = meter.recorder(CapacityMode::Total, "GetItem", Some("User"), None);
+        let query = meter.recorder(CapacityMode::Indexes, "Query", Some("User"), Some("gsi1"));
+        get.record(&ConsumedCapacity::read("app", 0.5));
+        get.record(&ConsumedCapacity::read("app", 1.0));
+        query.record(&ConsumedCapacity::read("app", 2.0));
+        let usage = meter.usage();
+        assert_eq!(usage.len(), 2);
+        assert_eq!((usage[0].requests, usage[0].read_units), (2, 1.5));
+        assert_eq!(usage[1].index.as_deref(), Some("gsi1"));
+        assert_eq!(meter.total().read_units, 3.5);
+        meter.reset();
+        assert!(meter.usage().is_empty());
+    }
+
+    #[test]
+    fn two_recorders_in_one_report_to_both() {
+        let meter = Arc::new(CapacityMeter::new());
+        let limit = CapacityLimit::new(10.0);
+        let both = meter
+            .recorder(CapacityMode::Total, "Scan", None, None)
+            .and(limit.recorder());
+        both.record(&ConsumedCapacity::write("app", 3.0));
+        assert_eq!(meter.total().write_units, 3.0);
+        assert_eq!(both, both.clone());
+    }
+
+    #[tokio::test]
+    async fn the_limit_waits_for_the_units_reported() {
+        let limit = CapacityLimit::new(100.0);
+        let recorder = limit.recorder();
+        let started = Instant::now();
+        recorder.record(&ConsumedCapacity::read("app", 10.0));
+        limit.settle().await; // 10 units at 100 per second: 100 ms
+        assert!(
+            started.elapsed() >= Duration::from_millis(95),
+            "{:?}",
+            started.elapsed()
+        );
+        let again = Instant::now();
+        limit.settle().await; // nothing reported since: no wait
+        assert!(again.elapsed() < Duration::from_millis(50));
+    }
+}

@@ -450,10 +450,9 @@ pub(crate) fn cancellation(error: Error, roles: &[Role]) -> Error {
             _ => {}
         }
     }
-    let reasons = reasons
-        .into_iter()
-        .zip(roles)
-        .fold(Vec::new(), |mut kept: Vec<CancellationReason>, (mut reason, role)| {
+    let reasons = reasons.into_iter().zip(roles).fold(
+        Vec::new(),
+        |mut kept: Vec<CancellationReason>, (mut reason, role)| {
             match role {
                 Role::Action(index) => {
                     reason.index = *index;
@@ -470,7 +469,8 @@ pub(crate) fn cancellation(error: Error, roles: &[Role]) -> Error {
                 _ => {}
             }
             kept
-        });
+        },
+    );
     Error::TransactionCanceled { reasons }
 }
 
