@@ -22,6 +22,7 @@ use crate::key::{IntoResult, Key};
 use crate::model::Model;
 pub use crate::table::BatchConfig;
 use crate::table::Table;
+use crate::unique;
 use crate::value::{Item, Value};
 use crate::write::{self, Stamp, Stamps};
 use futures::stream::{self, StreamExt};
@@ -233,7 +234,11 @@ impl Table {
     /// having been copied beforehand; after a partial success only the unprocessed writes the
     /// backend returned are sent again.
     async fn write_chunk(&self, writes: Vec<WriteRequest>) -> ChunkOutcome<WriteRequest> {
-        let mut request = BatchWrite::new(self.name(), writes);
+        let mut request = BatchWrite::new(self.name(), writes).with_capacity(self.recorder(
+            "BatchWriteItem",
+            None,
+            None,
+        ));
         let mut attempts = Attempts::new(&self.config().batch);
         loop {
             let span = attempts.start(request.writes.len());
@@ -292,7 +297,11 @@ impl Table {
                 retry_chunk(config, chunk, move |keys| async move {
                     let out = self
                         .backend()
-                        .batch_get(&BatchGet::new(self.name(), keys).with_consistent(consistent))
+                        .batch_get(
+                            &BatchGet::new(self.name(), keys)
+                                .with_consistent(consistent)
+                                .with_capacity(self.recorder("BatchGetItem", None, None)),
+                        )
                         .await?;
                     let mut found = found.lock().unwrap_or_else(|p| p.into_inner());
                     for item in out.items {
@@ -338,6 +347,7 @@ impl Table {
     /// alternative. [`Error::AlreadyExists`] names the first taken key (nothing was written).
     #[tracing::instrument(level = "debug", name = "orm.batch_create", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity, db.operation.batch.size = models.len() as i64))]
     pub async fn batch_create<M: Model>(&self, models: &mut [M]) -> Result<()> {
+        unique::refuse_batch::<M>("batch_create")?;
         let stamps = Stamps::at::<M>(std::time::SystemTime::now())?;
         let mut items = Vec::with_capacity(models.len());
         for m in models.iter_mut() {
@@ -370,6 +380,7 @@ impl Table {
     /// keep the values the models hold (use `save` to keep a stored `created_at`).
     #[tracing::instrument(level = "debug", name = "orm.batch_put", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity, db.operation.batch.size = models.len() as i64))]
     pub async fn batch_put<M: Model>(&self, models: &[M]) -> Result<()> {
+        unique::refuse_batch::<M>("batch_put")?;
         let writes = models
             .iter()
             .map(|m| self.layout().to_stored_item(m).map(WriteRequest::Put))
@@ -383,6 +394,7 @@ impl Table {
         &self,
         keys: impl IntoIterator<Item = K>,
     ) -> Result<()> {
+        unique::refuse_batch::<M>("batch_delete")?;
         let writes = keys
             .into_iter()
             .map(|k| {

@@ -3,18 +3,23 @@
 //! Written once above the [`Backend`](crate::Backend) trait; every backend gets them. Call them
 //! through [`ModelExt`](crate::ModelExt) (`todo.create(&table)`, `Todo::get(&table, key)`) or on the [`Table`].
 
-use crate::backend::{DeleteItem, GetItem, PutItem, RawItem, ReturnValues, UpdateItem};
+use crate::backend::{
+    DeleteItem, GetItem, PutItem, RawItem, ReturnValues, TransactWriteAction, UpdateItem,
+};
 use crate::error::{Error, Result};
 use crate::expr::{Condition, Path, Update};
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
 use crate::table::Table;
+use crate::unique;
 use crate::value::Item;
 use crate::write::{self, Stamp, Stamps, WriteRules};
 use std::time::SystemTime;
 
 impl Table {
-    /// Stores a new item; [`Error::AlreadyExists`] (nothing changed) if its key is taken.
+    /// Stores a new item; [`Error::AlreadyExists`] (nothing changed) if its key is taken,
+    /// [`Error::UniqueViolation`] if a unique value of it is held by another item (the
+    /// model's guard items are written in the same transaction: [`crate::unique`]).
     ///
     /// With `#[model(version)]` the item is written with version 1 and the model's version is set to 1.
     #[tracing::instrument(level = "debug", name = "orm.create", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity))]
@@ -27,9 +32,17 @@ impl Table {
         self.layout().check_item_size(schema.entity, &item)?;
         let model_key = model.primary_key()?;
         let request = PutItem::new(self.name(), item)
-            .with_condition(WriteRules::<M>::of(self.layout()).absent());
-        match self.backend().put_item(&request).await {
-            Ok(_) => {
+            .with_condition(WriteRules::<M>::of(self.layout()).absent())
+            .with_capacity(self.recorder("PutItem", Some(schema.entity), None));
+        let owner = self.config().key_of(&request.item);
+        let guards = unique::changes::<M>(self, &owner, None, Some(&request.item))?;
+        let written = if guards.is_empty() {
+            self.backend().put_item(&request).await.map(|_| ())
+        } else {
+            unique::write_with_guards::<M>(self, TransactWriteAction::Put(request), guards).await
+        };
+        match written {
+            Ok(()) => {
                 if let Some(version) = version {
                     model.set_version(version);
                 }
@@ -51,6 +64,9 @@ impl Table {
     /// An item of another entity at the key is [`Error::EntityMismatch`] and is left alone.
     #[tracing::instrument(level = "debug", name = "orm.save", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity))]
     pub async fn save<M: Model>(&self, model: &mut M) -> Result<()> {
+        if unique::has_unique::<M>() {
+            return self.save_guarded(model).await;
+        }
         let schema = M::schema();
         let rules = WriteRules::<M>::of(self.layout());
         let stamps = Stamps::at::<M>(SystemTime::now())?;
@@ -66,7 +82,9 @@ impl Table {
         if schema.created_at.is_some() {
             // An upsert that never overwrites created_at: an update setting every attribute but
             // created_at (set only if absent) and removing the fields the model leaves out.
-            let request = self.upsert_request::<M>(item, Some(condition), &stamps)?;
+            let request = self
+                .upsert_request::<M>(item, Some(condition), &stamps)?
+                .with_capacity(self.recorder("UpdateItem", Some(schema.entity), None));
             let stored = self
                 .backend()
                 .update_item(&request)
@@ -78,7 +96,8 @@ impl Table {
         }
         let request = PutItem::new(self.name(), item)
             .with_condition(condition)
-            .with_return_item_on_condition_failure(true);
+            .with_return_item_on_condition_failure(true)
+            .with_capacity(self.recorder("PutItem", Some(schema.entity), None));
         match self.backend().put_item(&request).await {
             Ok(_) => {
                 if let Some(next) = next {
@@ -87,6 +106,28 @@ impl Table {
                 Ok(())
             }
             Err(e) => Err(rules.conflict(e, &model_key, &key, current)),
+        }
+    }
+
+    /// [`Table::save`] of a model with unique fields: a transaction's `put`, which reads the
+    /// stored item and moves the guards of the values that change.
+    async fn save_guarded<M: Model>(&self, model: &mut M) -> Result<()> {
+        let current = model.version().unwrap_or(0);
+        let model_key = model.primary_key()?;
+        let key = self.layout().key_item::<M>(&model_key)?;
+        match self.transaction().put(model).commit().await {
+            Err(Error::TransactionCanceled { mut reasons })
+                if reasons.len() == 1
+                    && reasons[0].code
+                        == crate::error::CancellationCode::ConditionalCheckFailed =>
+            {
+                let failed = Error::ConditionFailed {
+                    entity: None,
+                    item: reasons.pop().and_then(|r| r.item).map(Box::new),
+                };
+                Err(WriteRules::<M>::of(self.layout()).conflict(failed, &model_key, &key, current))
+            }
+            other => other,
         }
     }
 
@@ -131,6 +172,9 @@ impl Table {
         let mut old = self.layout().to_stored_item(before)?;
         Stamps::at::<M>(SystemTime::now())?.set_on(model, Stamp::Replace { version })?;
         let mut new = self.layout().to_stored_item(model)?;
+        // The conditions below (the version, or every changed attribute as read) make sure
+        // the stored item holds `before`'s unique values.
+        let guards = unique::changes::<M>(self, &key_item, Some(&old), Some(&new))?;
         for layout in [&config.partition_key, &config.sort_key] {
             old.remove(layout.as_str());
             new.remove(layout.as_str());
@@ -176,9 +220,15 @@ impl Table {
         self.layout().check_item_size(schema.entity, &new)?;
         let request = UpdateItem::new(self.name(), key_item.clone(), update)
             .with_condition(condition)
-            .with_return_item_on_condition_failure(true);
-        match self.backend().update_item(&request).await {
-            Ok(_) => {
+            .with_return_item_on_condition_failure(true)
+            .with_capacity(self.recorder("UpdateItem", Some(schema.entity), None));
+        let written = if guards.is_empty() {
+            self.backend().update_item(&request).await.map(|_| ())
+        } else {
+            unique::write_with_guards::<M>(self, TransactWriteAction::Update(request), guards).await
+        };
+        match written {
+            Ok(()) => {
                 if let Some(next) = next {
                     model.set_version(next);
                 }
@@ -351,7 +401,8 @@ impl Table {
     ) -> Result<Option<RawItem>> {
         let request = GetItem::new(self.name(), self.layout().key_item::<M>(key)?)
             .with_consistent(self.config().consistent_reads)
-            .with_projection(projection);
+            .with_projection(projection)
+            .with_capacity(self.recorder("GetItem", Some(M::schema().entity), None));
         self.backend().get_item(&request).await
     }
 
@@ -386,12 +437,35 @@ impl Table {
         condition: Condition,
         version: u64,
     ) -> Result<Option<Item>> {
-        let request = DeleteItem::new(self.name(), self.layout().key_item::<M>(&key)?)
+        let mut request = DeleteItem::new(self.name(), self.layout().key_item::<M>(&key)?)
             .with_condition(condition)
             .with_return_values(ReturnValues::AllOld)
-            .with_return_item_on_condition_failure(true);
-        self.backend().delete_item(&request).await.map_err(|e| {
-            WriteRules::<M>::of(self.layout()).conflict(e, &key, &request.key, version)
-        })
+            .with_return_item_on_condition_failure(true)
+            .with_capacity(self.recorder("DeleteItem", Some(M::schema().entity), None));
+        let conflict =
+            |e| WriteRules::<M>::of(self.layout()).conflict(e, &key, &request.key, version);
+        // A model with unique fields releases the guards of the values its stored item holds
+        // (read first), in one transaction conditional on the values being unchanged.
+        let stored = match unique::has_unique::<M>() {
+            true => unique::read_stored(self, &request.key).await?,
+            false => None,
+        };
+        let Some(stored) = stored else {
+            return self.backend().delete_item(&request).await.map_err(conflict);
+        };
+        let guards = unique::changes::<M>(self, &request.key, Some(&stored), None)?;
+        if guards.is_empty() {
+            return self.backend().delete_item(&request).await.map_err(conflict);
+        }
+        request.condition = Condition::and_opt(
+            request.condition.take(),
+            unique::unchanged::<M>(Some(&stored)),
+        );
+        request.return_values = ReturnValues::None;
+        let key_item = request.key.clone();
+        unique::write_with_guards::<M>(self, TransactWriteAction::Delete(request), guards)
+            .await
+            .map(|()| Some(stored))
+            .map_err(|e| WriteRules::<M>::of(self.layout()).conflict(e, &key, &key_item, version))
     }
 }

@@ -1,6 +1,6 @@
 //! The one error type of the ORM, shared by every backend.
 
-use crate::value::{Item, Key};
+use crate::value::{Item, Key, Value};
 use std::fmt;
 
 /// A boxed error from below the ORM (an SDK, an I/O layer).
@@ -205,6 +205,23 @@ pub enum Error {
         entity: String,
         /// The key that is taken.
         key: Key,
+    },
+    /// A write would give a unique field (`#[model(unique)]`) or unique group the value another
+    /// item of the entity holds; nothing was changed.
+    ///
+    /// The message names the entity and the constraint, never the value: errors are logged and
+    /// recorded on spans, and attribute values are never recorded. The value is in `value`, for
+    /// the caller that wrote it (to say "this email is taken").
+    #[error("unique {entity}.{field} violated: another {entity} holds the value")]
+    UniqueViolation {
+        /// The entity (model) name.
+        entity: String,
+        /// The constraint: the field's name for `#[model(unique)]`, the group's name for
+        /// `unique(name = ...)`.
+        field: String,
+        /// The value that is taken: the field's value, or a list of the group's values in
+        /// the order of its fields.
+        value: Value,
     },
     /// The item stored at a key belongs to another entity (model) than the one asked for.
     #[error("item at {} is a `{found}`, not a `{expected}`", key_text(key))]

@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod batch;
+pub mod capacity;
 pub mod changes;
 pub mod crud;
 pub mod cursor;
@@ -24,6 +25,7 @@ pub mod table;
 pub mod timestamp;
 pub mod transaction;
 pub mod types;
+pub mod unique;
 pub mod update;
 pub mod value;
 mod write;

@@ -66,6 +66,7 @@ use crate::backend::{
     DeleteItem, GetItem, PutItem, RawItem, ScanRequest, TransactWrite, TransactWriteAction,
     UpdateItem,
 };
+use crate::capacity::{CapacityLimit, CapacityRecorder};
 use crate::error::{CancellationCode, Error, Result};
 use crate::expr::{Condition, Path, Update};
 use crate::model::Model;
@@ -118,6 +119,7 @@ pub struct Migration<M> {
     segments: u32,
     page_size: u32,
     items_per_second: Option<u32>,
+    capacity_limit: Option<CapacityLimit>,
     dry_run: bool,
     max_attempts: u32,
     progress: Option<ProgressFn>,
@@ -132,6 +134,7 @@ impl<M> fmt::Debug for Migration<M> {
             .field("segments", &self.segments)
             .field("page_size", &self.page_size)
             .field("items_per_second", &self.items_per_second)
+            .field("capacity_limit", &self.capacity_limit)
             .field("dry_run", &self.dry_run)
             .field("max_attempts", &self.max_attempts)
             .finish_non_exhaustive()
@@ -189,6 +192,7 @@ impl<M: Model> Migration<M> {
             segments: 1,
             page_size: 100,
             items_per_second: None,
+            capacity_limit: None,
             dry_run: false,
             max_attempts: 10,
             progress: None,
@@ -217,6 +221,15 @@ impl<M: Model> Migration<M> {
     /// At most `items_per_second` items read and written per second, over all segments.
     pub fn rate_limit(mut self, items_per_second: u32) -> Self {
         self.items_per_second = Some(items_per_second);
+        self
+    }
+
+    /// At most `units_per_second` capacity units (reads and writes together) per second, over
+    /// all segments (PynamoDB's `rate_limit`): every scan page and write reports its consumed
+    /// capacity ([`crate::capacity`]) and the runner waits until the units so far fit the
+    /// rate. Works with [`Migration::rate_limit`] (both apply).
+    pub fn capacity_limit(mut self, units_per_second: f64) -> Self {
+        self.capacity_limit = Some(CapacityLimit::new(units_per_second));
         self
     }
 
@@ -257,6 +270,15 @@ impl<M: Model> Migration<M> {
                 "migration `{}`: page_size must be at least 1",
                 self.name
             )));
+        }
+        if let Some(limit) = &self.capacity_limit {
+            let rate = limit.per_second();
+            if rate.is_nan() || rate <= 0.0 {
+                return Err(Error::validation(format!(
+                    "migration `{}`: capacity_limit must be above 0 units per second, got {rate}",
+                    self.name
+                )));
+            }
         }
         if self.items_per_second == Some(0) {
             return Err(Error::validation(format!(
@@ -317,11 +339,13 @@ impl<M: Model> Migration<M> {
                     _ => None,
                 })
                 .with_consistent(true)
-                .with_segment((self.segments > 1).then_some((segment, self.segments)));
+                .with_segment((self.segments > 1).then_some((segment, self.segments)))
+                .with_capacity(self.recorder("Scan"));
             let page = self
                 .with_retries(|| self.table.backend().scan(&request))
                 .await?
                 .sorted();
+            self.settle().await;
             let mut counts = Progress::default();
             for item in page.items {
                 if let Some(limiter) = limiter {
@@ -465,11 +489,13 @@ impl<M: Model> Migration<M> {
                 }
             }
             let request = UpdateItem::new(self.table.name(), old_key, update)
-                .with_condition(self.unchanged(stored, &written));
-            return match self
+                .with_condition(self.unchanged(stored, &written))
+                .with_capacity(self.recorder("UpdateItem"));
+            let written = self
                 .with_retries(|| self.table.backend().update_item(&request))
-                .await
-            {
+                .await;
+            self.settle().await;
+            return match written {
                 Ok(_) => Ok(Outcome::Changed),
                 Err(Error::ConditionFailed { .. }) => Err(Conflict::Changed),
                 Err(e) => Err(Conflict::Other(e)),
@@ -496,11 +522,13 @@ impl<M: Model> Migration<M> {
                 DeleteItem::new(self.table.name(), old_key)
                     .with_condition(self.unchanged(stored, &[])),
             ),
-        ]);
-        match self
+        ])
+        .with_capacity(self.recorder("TransactWriteItems"));
+        let written = self
             .with_retries(|| self.table.backend().transact_write(&request))
-            .await
-        {
+            .await;
+        self.settle().await;
+        match written {
             Ok(()) => Ok(Outcome::Changed),
             Err(Error::TransactionCanceled { reasons }) => {
                 let failed = |i: usize| {
@@ -528,12 +556,35 @@ impl<M: Model> Migration<M> {
     /// The item at `stored`'s key now (strongly consistent), if it is still of entity `M`.
     async fn reread(&self, stored: &Item) -> Result<Option<Item>> {
         let config = self.table.config();
-        let request = GetItem::new(self.table.name(), config.key_of(stored)).with_consistent(true);
+        let request = GetItem::new(self.table.name(), config.key_of(stored))
+            .with_consistent(true)
+            .with_capacity(self.recorder("GetItem"));
         let item = self
             .with_retries(|| self.table.backend().get_item(&request))
             .await?
             .map(RawItem::into_item);
+        self.settle().await;
         Ok(item.filter(|i| self.table.layout().is_entity::<M>(i)))
+    }
+
+    /// The capacity recorder of a request of `operation`: the table's meter and the capacity
+    /// limit, as set.
+    fn recorder(&self, operation: &'static str) -> Option<CapacityRecorder> {
+        let meter = self
+            .table
+            .recorder(operation, Some(M::schema().entity), None);
+        let limit = self.capacity_limit.as_ref().map(CapacityLimit::recorder);
+        match (meter, limit) {
+            (Some(m), Some(l)) => Some(m.and(l)),
+            (m, l) => m.or(l),
+        }
+    }
+
+    /// Waits as the capacity limit says, if there is one.
+    async fn settle(&self) {
+        if let Some(limit) = &self.capacity_limit {
+            limit.settle().await;
+        }
     }
 
     /// Runs `call` again after retryable errors (throttling), with the table's batch backoff.

@@ -58,6 +58,19 @@ pub struct IndexSchema {
     pub projection: Projection,
 }
 
+/// A unique constraint of a model (`#[model(unique)]` on a field, or a named group
+/// `#[model(unique(name = "...", fields = [...]))]`): no two items of the entity hold the same
+/// values in its attributes. The ORM keeps it with a guard item per value, written in the same
+/// transaction as the model (see [`crate::unique`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UniqueSchema {
+    /// The constraint's name: the field's Rust name for `#[model(unique)]`, the group's name
+    /// otherwise. Part of each guard item's key, and named by [`crate::Error::UniqueViolation`].
+    pub name: &'static str,
+    /// The attribute names of its fields, in order (one for a single field).
+    pub attributes: &'static [&'static str],
+}
+
 /// The static description of a model: entity name, fields, key templates, indexes, special fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schema {
@@ -85,6 +98,8 @@ pub struct Schema {
     /// every item written with a version above 1, and older items are upgraded on read through
     /// [`Model::upgrade`]. Not the optimistic-locking [`Schema::version`].
     pub schema_version: u32,
+    /// Unique constraints (`#[model(unique)]`), kept by guard items ([`crate::unique`]).
+    pub unique: &'static [UniqueSchema],
 }
 
 impl Schema {
@@ -103,6 +118,7 @@ impl Schema {
             created_at: None,
             updated_at: None,
             schema_version: 1,
+            unique: &[],
         }
     }
 

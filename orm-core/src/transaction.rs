@@ -41,8 +41,9 @@ use crate::expr::{Condition, Path};
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
 use crate::table::Table;
+use crate::unique::{self, Guard, Role};
 use crate::update::UpdateBuilder;
-use crate::value::{Item, Value};
+use crate::value::Value;
 use crate::write::{self, Stamp, Stamps, WriteRules};
 use std::collections::HashMap;
 use std::future::Future;
@@ -50,11 +51,13 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::time::SystemTime;
 
-/// One action as built: the request, and the `created_at` its item holds once the
-/// transaction commits, when the action is a `put` that keeps a stored one (read first).
+/// One action as built: the request, the `created_at` its item holds once the transaction
+/// commits, when the action is a `put` that keeps a stored one (read first), and the writes of
+/// the guard items of its unique values ([`crate::unique`]).
 struct Built {
     action: TransactWriteAction,
     created_at: Option<Value>,
+    guards: Vec<Guard>,
 }
 
 type Pending = Pin<Box<dyn Future<Output = Result<Built>> + Send>>;
@@ -62,6 +65,9 @@ type Pending = Pin<Box<dyn Future<Output = Result<Built>> + Send>>;
 /// What a committed transaction does to the model behind one action: its new version and
 /// stamps. Called with the `created_at` of [`Built`].
 type Finish<'m> = Box<dyn FnOnce(Option<Value>) -> Result<()> + Send + 'm>;
+
+/// What the commit does to each model, with the `created_at` it gets.
+type Models<'m> = Vec<(Finish<'m>, Option<Value>)>;
 
 /// A write transaction being built; [`WriteTransaction::commit`] sends it.
 ///
@@ -112,6 +118,7 @@ impl<'m> WriteTransaction<'m> {
         self.push_built(action.map(|action| Built {
             action,
             created_at: None,
+            guards: Vec::new(),
         }))
     }
 
@@ -143,10 +150,17 @@ impl<'m> WriteTransaction<'m> {
         let condition = WriteRules::<M>::of(self.table.layout()).absent();
         let action = Stamps::at::<M>(SystemTime::now()).and_then(|stamps| {
             stamps.set_on(model, Stamp::Create)?;
-            self.put_action(&*model, Stamp::Create, &stamps, condition)
+            let put = self.put_action(&*model, Stamp::Create, &stamps, condition)?;
+            let owner = self.table.config().key_of(&put.item);
+            let guards = unique::changes::<M>(&self.table, &owner, None, Some(&put.item))?;
+            Ok(Built {
+                action: TransactWriteAction::Put(put),
+                created_at: None,
+                guards,
+            })
         });
         let built = action.is_ok();
-        let mut tx = self.push(action.map(TransactWriteAction::Put));
+        let mut tx = self.push_built(action);
         if built {
             tx.finish_last(move |_| {
                 if M::schema().version.is_some() {
@@ -187,40 +201,7 @@ impl<'m> WriteTransaction<'m> {
             Ok(built) => built,
             Err(e) => return self.push(Err(e)),
         };
-        let Some(created_attr) = schema.created_at else {
-            let tx = self.push(Ok(TransactWriteAction::Put(put)));
-            return tx.finishing(move |_| {
-                if let Some(next) = next {
-                    model.set_version(next);
-                }
-                Ok(())
-            });
-        };
-        // Keep a stored created_at: write as an update, like `save`.
-        let table = self.table.clone();
-        // Version 0 requires the key free: the item gets the new created_at.
-        let known = (schema.version.is_some() && version == 0).then(|| stamps.created_at.clone());
-        let pending: Pending = Box::pin(async move {
-            let mut update = table.upsert_request::<M>(put.item, put.condition, &stamps)?;
-            update.return_values = ReturnValues::None;
-            let created_at = match known {
-                Some(created_at) => created_at,
-                None => {
-                    let stored = stored_attribute(&table, &update.key, created_attr).await?;
-                    let unchanged = write::unchanged(Path::name(created_attr), stored.as_ref());
-                    update.condition = Condition::and_opt(update.condition.take(), Some(unchanged));
-                    stored.or_else(|| stamps.created_at.clone())
-                }
-            };
-            Ok(Built {
-                action: TransactWriteAction::Update(update),
-                created_at,
-            })
-        });
-        let mut tx = self;
-        tx.actions.push(pending);
-        tx.finish.push(None);
-        tx.finishing(move |created_at| {
+        let finish = move |created_at: Option<Value>| {
             if let Some(next) = next {
                 model.set_version(next);
             }
@@ -228,7 +209,54 @@ impl<'m> WriteTransaction<'m> {
                 Some(v) => model.set_created_at(v),
                 None => Ok(()),
             }
-        })
+        };
+        let guarded = unique::has_unique::<M>();
+        if schema.created_at.is_none() && !guarded {
+            let tx = self.push(Ok(TransactWriteAction::Put(put)));
+            return tx.finishing(finish);
+        }
+        // Version 0 requires the key free: nothing stored to read.
+        let fresh = schema.version.is_some() && version == 0;
+        let table = self.table.clone();
+        let pending: Pending = Box::pin(async move {
+            let owner = table.config().key_of(&put.item);
+            let stored = match fresh {
+                true => None,
+                false => unique::read_stored(&table, &owner).await?,
+            };
+            let guards = unique::changes::<M>(&table, &owner, stored.as_ref(), Some(&put.item))?;
+            let mut condition = put.condition;
+            if !fresh {
+                condition = Condition::and_opt(condition, unique::unchanged::<M>(stored.as_ref()));
+            }
+            let Some(created_attr) = schema.created_at else {
+                return Ok(Built {
+                    action: TransactWriteAction::Put(PutItem { condition, ..put }),
+                    created_at: None,
+                    guards,
+                });
+            };
+            // Keep a stored created_at: write as an update, like `save`.
+            let mut update = table.upsert_request::<M>(put.item, condition, &stamps)?;
+            update.return_values = ReturnValues::None;
+            let created_at = if fresh {
+                stamps.created_at.clone()
+            } else {
+                let stored = stored.as_ref().and_then(|i| i.get(created_attr)).cloned();
+                let unchanged = write::unchanged(Path::name(created_attr), stored.as_ref());
+                update.condition = Condition::and_opt(update.condition.take(), Some(unchanged));
+                stored.or_else(|| stamps.created_at.clone())
+            };
+            Ok(Built {
+                action: TransactWriteAction::Update(update),
+                created_at,
+                guards,
+            })
+        });
+        let mut tx = self;
+        tx.actions.push(pending);
+        tx.finish.push(None);
+        tx.finishing(finish)
     }
 
     /// Sets what the commit does to the model of the last action added.
@@ -253,9 +281,10 @@ impl<'m> WriteTransaction<'m> {
     /// holds `&mut WriteTransaction`, such as [`Sequence::next_in`](crate::sequence::Sequence::next_in)).
     pub(crate) fn add_update<M: Model>(&mut self, update: UpdateBuilder<M>) {
         self.actions.push(Box::pin(async move {
-            update.build().await.map(|update| Built {
+            update.build_guarded().await.map(|(update, guards)| Built {
                 action: TransactWriteAction::Update(update),
                 created_at: None,
+                guards,
             })
         }));
         self.finish.push(None);
@@ -272,19 +301,39 @@ impl<'m> WriteTransaction<'m> {
         self.delete_if::<M>(key, condition)
     }
 
-    /// Deletes the item at `key` only if `condition` holds.
+    /// Deletes the item at `key` only if `condition` holds. For a model with unique fields the
+    /// stored item is read first (strongly consistent) to release its values' guards, and the
+    /// delete is conditional on those values being unchanged.
     pub fn delete_if<M: Model>(self, key: impl IntoResult<Key>, condition: Condition) -> Self {
-        let action = key
+        let key = key
             .into_result()
-            .and_then(|k| self.table.layout().key_item::<M>(&k))
-            .map(|key| {
-                TransactWriteAction::Delete(
-                    DeleteItem::new(self.table.name(), key)
+            .and_then(|k| self.table.layout().key_item::<M>(&k));
+        let table = self.table.clone();
+        let pending: Pending = Box::pin(async move {
+            let key = key?;
+            let mut condition = Some(condition);
+            let mut guards = Vec::new();
+            if unique::has_unique::<M>() {
+                if let Some(stored) = unique::read_stored(&table, &key).await? {
+                    guards = unique::changes::<M>(&table, &key, Some(&stored), None)?;
+                    let unchanged = unique::unchanged::<M>(Some(&stored));
+                    condition = Condition::and_opt(condition, unchanged);
+                }
+            }
+            Ok(Built {
+                action: TransactWriteAction::Delete(
+                    DeleteItem::new(table.name(), key)
                         .with_condition(condition)
                         .with_return_item_on_condition_failure(true),
-                )
-            });
-        self.push(action)
+                ),
+                created_at: None,
+                guards,
+            })
+        });
+        let mut tx = self;
+        tx.actions.push(pending);
+        tx.finish.push(None);
+        tx
     }
 
     /// Requires `condition` to hold on the item at `key`, writing nothing.
@@ -324,24 +373,35 @@ impl<'m> WriteTransaction<'m> {
     /// Errors name the offending action (1-based). The models of `create` and `put` keep
     /// their old version: only [`WriteTransaction::commit`] gives them the new one.
     pub async fn build(self) -> Result<TransactWrite> {
-        self.build_with_models().await.map(|(request, _)| request)
+        self.build_with_models()
+            .await
+            .map(|(request, _, _)| request)
     }
 
     /// [`WriteTransaction::build`], also returning what the commit does to each action's model
     /// (with the `created_at` it gets).
-    async fn build_with_models(self) -> Result<(TransactWrite, Vec<(Finish<'m>, Option<Value>)>)> {
+    async fn build_with_models(self) -> Result<(TransactWrite, Models<'m>, Vec<Role>)> {
         let limits = self.table.capabilities().limits.clone();
         let mut actions = Vec::with_capacity(self.actions.len());
+        let mut roles = Vec::with_capacity(self.actions.len());
         let mut models = Vec::new();
         for (i, (pending, finish)) in self.actions.into_iter().zip(self.finish).enumerate() {
-            let built = pending
-                .await
-                .map_err(|e| Error::validation(format!("transaction action {}: {e}", i + 1)))?;
+            let built = pending.await.map_err(|e| match e {
+                // A value taken is the caller's answer, not a malformed action.
+                e @ Error::UniqueViolation { .. } => e,
+                e => Error::validation(format!("transaction action {}: {e}", i + 1)),
+            })?;
             actions.push(built.action);
+            roles.push(Role::Action(i));
+            for guard in built.guards {
+                actions.push(guard.action);
+                roles.push(guard.role);
+            }
             if let Some(finish) = finish {
                 models.push((finish, built.created_at));
             }
         }
+        unique::merge_hand_overs(&self.table, &mut actions, &mut roles);
         if actions.is_empty() || actions.len() > limits.max_transaction_actions {
             return Err(Error::validation(format!(
                 "a transaction takes 1 to {} actions, got {}",
@@ -360,6 +420,22 @@ impl<'m> WriteTransaction<'m> {
                 key.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             );
             if let Some(first) = seen.insert(id, i) {
+                // Two claims of one value: the second model would break the constraint (and
+                // the message would show the value, which lives in the guard's key).
+                if let Some(Role::Claim {
+                    entity,
+                    field,
+                    value,
+                }) = [&roles[first], &roles[i]]
+                    .into_iter()
+                    .find(|r| matches!(r, Role::Claim { .. }))
+                {
+                    return Err(Error::UniqueViolation {
+                        entity: (*entity).to_owned(),
+                        field: (*field).to_owned(),
+                        value: value.clone(),
+                    });
+                }
                 return Err(Error::validation(format!(
                     "transaction actions {} and {} both touch {}; one action per item",
                     first + 1,
@@ -388,35 +464,33 @@ impl<'m> WriteTransaction<'m> {
         let request = TransactWrite {
             client_request_token: self.token,
             ..TransactWrite::new(actions)
-        };
-        Ok((request, models))
+        }
+        .with_capacity(self.table.recorder("TransactWriteItems", None, None));
+        Ok((request, models, roles))
     }
 
     /// Sends the transaction. A failed condition cancels all of it:
-    /// [`Error::TransactionCanceled`] has one reason per action, in order.
+    /// [`Error::TransactionCanceled`] has one reason per action, in order. A unique value
+    /// (`#[model(unique)]`) held by another item is [`Error::UniqueViolation`]: the guard
+    /// writes the actions add ([`crate::unique`]) are part of the transaction, and count
+    /// towards its 100 actions, but never appear among the reasons.
     ///
     /// Once it commits, the models of `create` and `put` hold what was stored: the new version,
     /// `updated_at`, and `created_at` (set by a create, kept by a put).
     #[tracing::instrument(level = "debug", name = "orm.transaction", skip_all, fields(aws.dynamodb.table_names = %self.table.name(), db.operation.batch.size = self.actions.len() as i64))]
     pub async fn commit(self) -> Result<()> {
         let table = self.table.clone();
-        let (request, models) = self.build_with_models().await?;
-        table.backend().transact_write(&request).await?;
+        let (request, models, roles) = self.build_with_models().await?;
+        table
+            .backend()
+            .transact_write(&request)
+            .await
+            .map_err(|e| unique::cancellation(e, &roles))?;
         for (finish, created_at) in models {
             finish(created_at)?;
         }
         Ok(())
     }
-}
-
-/// The attribute `name` of the item at `key` (a strongly consistent read of it alone); `None`
-/// when the item or the attribute is absent.
-async fn stored_attribute(table: &Table, key: &Item, name: &str) -> Result<Option<Value>> {
-    let request = GetItem::new(table.name(), key.clone())
-        .with_consistent(true)
-        .with_projection(vec![Path::name(name)]);
-    let item = table.backend().get_item(&request).await?;
-    Ok(item.and_then(|item| item.get(name).map(std::borrow::Cow::into_owned)))
 }
 
 /// A handle on one read of a [`ReadTransaction`], to take its result.
@@ -470,7 +544,13 @@ impl ReadTransaction {
         let items = self
             .table
             .backend()
-            .transact_get(&TransactGet::new(self.gets))
+            .transact_get(
+                &TransactGet::new(self.gets).with_capacity(self.table.recorder(
+                    "TransactGetItems",
+                    None,
+                    None,
+                )),
+            )
             .await?;
         Ok(ReadOutput {
             table: self.table,

@@ -14,13 +14,14 @@
 //! - With `#[model(version)]` every update adds 1 to the version, so stale saves conflict; use
 //!   [`UpdateBuilder::expect_version`] to make the update itself conditional on a version.
 
-use crate::backend::{ReturnValues, UpdateItem};
+use crate::backend::{ReturnValues, TransactWriteAction, UpdateItem};
 use crate::error::{Error, Result};
 use crate::expr::{Condition, IntoPath, Path, SetOperand, SetValue, Update, UpdateAction};
 use crate::key::{IntoResult, Key};
 use crate::model::Model;
 use crate::serde_bridge::to_value;
 use crate::table::{Table, TableConfig};
+use crate::unique::{self, Guard};
 use crate::value::{Item, Value};
 use crate::write::{self, Stamps, WriteRules};
 use serde::Serialize;
@@ -227,12 +228,31 @@ impl<M: Model> UpdateBuilder<M> {
     /// Builds the backend request, in steps: the primary key guarded against change, index keys
     /// recomputed, the ORM's stamps and conditions added (the write rules every model write
     /// shares).
+    ///
+    /// An update that changes a unique field (`#[model(unique)]`) needs guard writes beside
+    /// it, in one transaction ([`crate::unique`]): send it, or add it to a transaction; its
+    /// `build` is an [`Error::Validation`].
     pub async fn build(self) -> Result<UpdateItem> {
-        self.build_for_key().await.map(|(_, request)| request)
+        let entity = M::schema().entity;
+        match self.build_guarded().await? {
+            (request, guards) if guards.is_empty() => Ok(request),
+            _ => Err(Error::validation(format!(
+                "this update changes a unique field of {entity}, which moves its guard item in \
+                 the same transaction: send it, or add it to a transaction, instead of building \
+                 the UpdateItem alone"
+            ))),
+        }
     }
 
-    /// [`UpdateBuilder::build`], also returning the key the request is for.
-    async fn build_for_key(mut self) -> Result<(Key, UpdateItem)> {
+    /// [`UpdateBuilder::build`] with the guard writes of the unique values it changes.
+    pub(crate) async fn build_guarded(self) -> Result<(UpdateItem, Vec<Guard>)> {
+        self.build_for_key()
+            .await
+            .map(|(_, request, guards)| (request, guards))
+    }
+
+    /// [`UpdateBuilder::build_guarded`], also returning the key the request is for.
+    async fn build_for_key(mut self) -> Result<(Key, UpdateItem, Vec<Guard>)> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
@@ -247,6 +267,8 @@ impl<M: Model> UpdateBuilder<M> {
         let key_guard = primary_key_guard::<M>(self.table.config(), &touched, &update)?;
         let index_guard =
             recompute_index_keys::<M>(&self.table, &key, &touched, &mut update).await?;
+        let (unique_guard, guards) =
+            unique_changes::<M>(&self.table, &key_item, &touched, &update).await?;
         let version_guard = write::stamp_update::<M>(
             self.table.layout(),
             &mut update,
@@ -261,16 +283,26 @@ impl<M: Model> UpdateBuilder<M> {
         } else {
             rules.existing()
         };
-        let condition = [self.condition, key_guard, index_guard, version_guard]
-            .into_iter()
-            .flatten()
-            .fold(existence, Condition::and);
+        let condition = [
+            self.condition,
+            key_guard,
+            index_guard,
+            unique_guard,
+            version_guard,
+        ]
+        .into_iter()
+        .flatten()
+        .fold(existence, Condition::and);
         update.validate()?;
         let request = UpdateItem::new(self.table.name(), key_item, update)
             .with_condition(condition)
             .with_return_values(self.return_values)
-            .with_return_item_on_condition_failure(true);
-        Ok((key, request))
+            .with_return_item_on_condition_failure(true)
+            .with_capacity(
+                self.table
+                    .recorder("UpdateItem", Some(M::schema().entity), None),
+            );
+        Ok((key, request, guards))
     }
 
     /// Sends the update; returns the item as asked by `returning*` (raw, so that `UpdatedOld` /
@@ -279,14 +311,32 @@ impl<M: Model> UpdateBuilder<M> {
     pub async fn send_raw(self) -> Result<Option<Item>> {
         let table = self.table.clone();
         let upsert = self.upsert;
-        let (key, request) = self.build_for_key().await?;
+        let (key, request, guards) = self.build_for_key().await?;
         let key_item = request.key.clone();
-        table.backend().update_item(&request).await.map_err(|e| {
+        let conflict = |e| {
             WriteRules::<M>::of(table.layout()).partial_conflict(
                 e, &key, &key_item, None, // an update expects no version of its own
                 !upsert,
             )
-        })
+        };
+        if guards.is_empty() {
+            return table
+                .backend()
+                .update_item(&request)
+                .await
+                .map_err(conflict);
+        }
+        if request.return_values != ReturnValues::None {
+            return Err(Error::validation(format!(
+                "an update that changes a unique field of {} runs as a transaction (it moves the \
+                 value's guard), which returns no item: drop returning_*() and read the item after",
+                M::schema().entity
+            )));
+        }
+        unique::write_with_guards::<M>(&table, TransactWriteAction::Update(request), guards)
+            .await
+            .map(|()| None)
+            .map_err(conflict)
     }
 
     /// Sends the update; returns the model as asked by `returning_new` / `returning_old`
@@ -371,6 +421,52 @@ fn primary_key_guard<M: Model>(
         }
     }
     Ok(guards.into_iter().reduce(Condition::and))
+}
+
+/// The guard writes of an update that changes unique fields (none when it changes none), and the
+/// condition that the unique fields still hold what was read: reads the item (strongly
+/// consistent) and applies the update's values of those fields. A unique field changed by
+/// anything but a value or a REMOVE is refused: its new value must be known up front.
+async fn unique_changes<M: Model>(
+    table: &Table,
+    key_item: &Item,
+    touched: &BTreeSet<String>,
+    update: &Update,
+) -> Result<(Option<Condition>, Vec<Guard>)> {
+    let schema = M::schema();
+    let unique_attributes: BTreeSet<&str> = schema
+        .unique
+        .iter()
+        .flat_map(|u| u.attributes.iter().copied())
+        .collect();
+    if !unique_attributes.iter().any(|a| touched.contains(*a)) {
+        return Ok((None, Vec::new()));
+    }
+    let stored = unique::read_stored(table, key_item).await?;
+    let mut new = stored.clone().unwrap_or_default();
+    for action in &update.actions {
+        let root = action.path().root();
+        if !unique_attributes.contains(root) {
+            continue;
+        }
+        match action {
+            UpdateAction::Set(p, SetValue::Operand(SetOperand::Value(v))) if p.is_top_level() => {
+                new.insert(root.to_owned(), v.clone());
+            }
+            UpdateAction::Remove(p) if p.is_top_level() => {
+                new.remove(root);
+            }
+            _ => {
+                return Err(Error::validation(format!(
+                    "cannot update `{root}` of {} with this action: it is unique, and its guard \
+                     needs the new value up front; set it to a value instead",
+                    schema.entity
+                )))
+            }
+        }
+    }
+    let guards = unique::changes::<M>(table, key_item, stored.as_ref(), Some(&new))?;
+    Ok((unique::unchanged::<M>(stored.as_ref()), guards))
 }
 
 /// Recomputes the keys of the indexes whose template fields `update` changes: reads the item

@@ -20,6 +20,7 @@ fn setters_set_exactly_their_field() {
             .with_consistent(true)
             .with_projection(vec![attr("x")]),
         GetItem {
+            capacity: None,
             table: "t".into(),
             key: key("a"),
             consistent: true,
@@ -32,6 +33,7 @@ fn setters_set_exactly_their_field() {
             .with_return_values(ReturnValues::AllOld)
             .with_return_item_on_condition_failure(true),
         PutItem {
+            capacity: None,
             table: "t".into(),
             item: key("a"),
             condition: Some(attr("pk").not_exists()),
@@ -45,6 +47,7 @@ fn setters_set_exactly_their_field() {
             .with_condition(attr("n").lt(5))
             .with_return_values(ReturnValues::UpdatedNew),
         UpdateItem {
+            capacity: None,
             table: "t".into(),
             key: key("a"),
             update,
@@ -56,6 +59,7 @@ fn setters_set_exactly_their_field() {
     assert_eq!(
         DeleteItem::new("t", key("a")).with_return_item_on_condition_failure(true),
         DeleteItem {
+            capacity: None,
             table: "t".into(),
             key: key("a"),
             condition: None,
@@ -78,6 +82,7 @@ fn setters_set_exactly_their_field() {
             .with_consistent(true)
             .with_count_only(true),
         QueryRequest {
+            capacity: None,
             table: "t".into(),
             index: Some("gsi1".into()),
             key_condition: users,
@@ -101,6 +106,7 @@ fn setters_set_exactly_their_field() {
     assert_eq!(
         BatchGet::new("t", vec![key("a")]).with_consistent(true),
         BatchGet {
+            capacity: None,
             table: "t".into(),
             keys: vec![key("a")],
             consistent: true,

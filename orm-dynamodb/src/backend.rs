@@ -23,6 +23,7 @@ use orm_core::backend::{
     ListStreamsOutput, PutItem, QueryOutput, QueryRequest, RawItem, ScanRequest, StreamDescription,
     TableDefinition, TransactGet, TransactWrite, UpdateItem, UpdateTable, WriteRequest,
 };
+use orm_core::capacity::{CapacityMode, CapacityRecorder, ConsumedCapacity as Consumed};
 use orm_core::error::{Error, Result};
 use orm_core::Item;
 use std::fmt::Debug;
@@ -41,6 +42,8 @@ struct Call {
     operation: &'static str,
     /// The table(s) as the caller named them, for error mapping.
     table: String,
+    /// Where the request asked its consumed capacity to go, if it did.
+    recorder: Option<CapacityRecorder>,
 }
 
 /// The span name OpenTelemetry's AWS SDK conventions give a DynamoDB call (`Service.Operation`).
@@ -100,12 +103,35 @@ impl Call {
             span,
             operation,
             table: logical.to_owned(),
+            recorder: None,
         }
     }
 
-    /// Ask for consumed capacity only when someone listens.
+    /// The call, reporting its consumed capacity to `recorder` (the request's) too.
+    fn recording(mut self, recorder: Option<&CapacityRecorder>) -> Call {
+        self.recorder = recorder.cloned();
+        self
+    }
+
+    /// Ask for consumed capacity only when someone listens: the request's recorder (in its
+    /// mode), or the span.
     fn capacity(&self) -> Option<ReturnConsumedCapacity> {
-        (!self.span.is_disabled()).then_some(ReturnConsumedCapacity::Total)
+        match &self.recorder {
+            Some(r) => Some(match r.mode() {
+                CapacityMode::Total => ReturnConsumedCapacity::Total,
+                CapacityMode::Indexes => ReturnConsumedCapacity::Indexes,
+            }),
+            None => (!self.span.is_disabled()).then_some(ReturnConsumedCapacity::Total),
+        }
+    }
+
+    /// Whether the operation reads (its capacity units are read units when DynamoDB does
+    /// not say which).
+    fn reads(&self) -> bool {
+        matches!(
+            self.operation,
+            "GetItem" | "Query" | "Scan" | "BatchGetItem" | "TransactGetItems"
+        )
     }
 
     /// Records the read parameters of a GetItem, Query or Scan that have a convention
@@ -185,6 +211,11 @@ impl Call {
     /// JSON, one object, or an array of them for a batch or a transaction) and
     /// `orm.capacity_units` (their total, a number dashboards can sum).
     fn consumed(&self, capacity: &[ConsumedCapacity]) {
+        if let Some(recorder) = &self.recorder {
+            for c in capacity {
+                recorder.record(&consumed_capacity(c, self.reads()));
+            }
+        }
         if capacity.is_empty() || self.span.is_disabled() {
             return;
         }
@@ -199,6 +230,33 @@ impl Call {
         self.span.record("error.type", error_kind(&e));
         self.span.record("otel.status_code", "ERROR");
         e
+    }
+}
+
+/// DynamoDB's `ConsumedCapacity` as orm-core's: the units DynamoDB names, and `CapacityUnits`
+/// as read units (`reads`) or write units where it names neither.
+fn consumed_capacity(c: &ConsumedCapacity, reads: bool) -> Consumed {
+    let total = c.capacity_units.unwrap_or(0.0);
+    let (read, write) = match (c.read_capacity_units, c.write_capacity_units) {
+        (None, None) if reads => (total, 0.0),
+        (None, None) => (0.0, total),
+        (r, w) => (r.unwrap_or(0.0), w.unwrap_or(0.0)),
+    };
+    let mut indexes = std::collections::BTreeMap::new();
+    for map in [&c.global_secondary_indexes, &c.local_secondary_indexes]
+        .into_iter()
+        .flatten()
+    {
+        for (name, capacity) in map {
+            indexes.insert(name.clone(), capacity.capacity_units.unwrap_or(0.0));
+        }
+    }
+    Consumed {
+        table: c.table_name.clone().unwrap_or_default(),
+        capacity_units: total,
+        read_units: read,
+        write_units: write,
+        indexes,
     }
 }
 
@@ -590,7 +648,8 @@ impl Backend for DynamoBackend {
 
     async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
         let sdk = self.get_item_request(request)?;
-        let call = Call::new("GetItem", &request.table, full(sdk.get_table_name()), None);
+        let call = Call::new("GetItem", &request.table, full(sdk.get_table_name()), None)
+            .recording(request.capacity.as_ref());
         call.read_parameters(ReadParameters {
             consistent_read: sdk.get_consistent_read().as_ref().copied(),
             projection: sdk.get_projection_expression().as_deref(),
@@ -610,7 +669,8 @@ impl Backend for DynamoBackend {
 
     async fn put_item(&self, request: &PutItem) -> Result<Option<Item>> {
         let sdk = self.put_item_request(request)?;
-        let call = Call::new("PutItem", &request.table, full(sdk.get_table_name()), None);
+        let call = Call::new("PutItem", &request.table, full(sdk.get_table_name()), None)
+            .recording(request.capacity.as_ref());
         let sdk = sdk.set_return_consumed_capacity(call.capacity());
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         call.written(out.attributes, out.consumed_capacity)
@@ -623,7 +683,8 @@ impl Backend for DynamoBackend {
             &request.table,
             full(sdk.get_table_name()),
             None,
-        );
+        )
+        .recording(request.capacity.as_ref());
         let sdk = sdk.set_return_consumed_capacity(call.capacity());
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         call.written(out.attributes, out.consumed_capacity)
@@ -636,7 +697,8 @@ impl Backend for DynamoBackend {
             &request.table,
             full(sdk.get_table_name()),
             None,
-        );
+        )
+        .recording(request.capacity.as_ref());
         let sdk = sdk.set_return_consumed_capacity(call.capacity());
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         call.written(out.attributes, out.consumed_capacity)
@@ -645,7 +707,8 @@ impl Backend for DynamoBackend {
     async fn query(&self, request: &QueryRequest) -> Result<QueryOutput> {
         let sdk = self.query_request(request)?;
         let index = request.index.as_deref();
-        let call = Call::new("Query", &request.table, full(sdk.get_table_name()), index);
+        let call = Call::new("Query", &request.table, full(sdk.get_table_name()), index)
+            .recording(request.capacity.as_ref());
         call.read_parameters(ReadParameters {
             consistent_read: sdk.get_consistent_read().as_ref().copied(),
             limit: sdk.get_limit().as_ref().copied(),
@@ -669,7 +732,8 @@ impl Backend for DynamoBackend {
     async fn scan(&self, request: &ScanRequest) -> Result<QueryOutput> {
         let sdk = self.scan_request(request)?;
         let index = request.index.as_deref();
-        let call = Call::new("Scan", &request.table, full(sdk.get_table_name()), index);
+        let call = Call::new("Scan", &request.table, full(sdk.get_table_name()), index)
+            .recording(request.capacity.as_ref());
         call.read_parameters(ReadParameters {
             consistent_read: sdk.get_consistent_read().as_ref().copied(),
             limit: sdk.get_limit().as_ref().copied(),
@@ -694,7 +758,8 @@ impl Backend for DynamoBackend {
     async fn batch_get(&self, request: &BatchGet) -> Result<BatchGetOutput> {
         let sdk = self.batch_get_request(request)?;
         let full = self.table_name(&request.table);
-        let call = Call::new("BatchGetItem", &request.table, &full, None);
+        let call = Call::new("BatchGetItem", &request.table, &full, None)
+            .recording(request.capacity.as_ref());
         let sdk = sdk.set_return_consumed_capacity(call.capacity());
         call.batch_size(request.keys.len());
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
@@ -707,7 +772,8 @@ impl Backend for DynamoBackend {
     async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
         let sdk = self.batch_write_request(request)?;
         let full = self.table_name(&request.table);
-        let call = Call::new("BatchWriteItem", &request.table, &full, None);
+        let call = Call::new("BatchWriteItem", &request.table, &full, None)
+            .recording(request.capacity.as_ref());
         let sdk = sdk.set_return_consumed_capacity(call.capacity());
         call.batch_size(request.writes.len());
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
@@ -719,7 +785,8 @@ impl Backend for DynamoBackend {
     async fn transact_get(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>> {
         let sdk = self.transact_get_request(request)?;
         let (tables, full) = self.table_list(request.gets.iter().map(|g| g.table.as_str()));
-        let call = Call::new("TransactGetItems", &tables, &full, None);
+        let call = Call::new("TransactGetItems", &tables, &full, None)
+            .recording(request.capacity.as_ref());
         let sdk = sdk.set_return_consumed_capacity(call.capacity());
         call.batch_size(request.gets.len());
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
@@ -744,7 +811,8 @@ impl Backend for DynamoBackend {
     async fn transact_write(&self, request: &TransactWrite) -> Result<()> {
         let sdk = self.transact_write_request(request)?;
         let (tables, full) = self.table_list(request.actions.iter().map(|a| a.target().0));
-        let call = Call::new("TransactWriteItems", &tables, &full, None);
+        let call = Call::new("TransactWriteItems", &tables, &full, None)
+            .recording(request.capacity.as_ref());
         let sdk = sdk.set_return_consumed_capacity(call.capacity());
         call.batch_size(request.actions.len());
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod capacity;
 mod catalog;
 mod error;
 mod eval;
@@ -40,6 +41,7 @@ use orm_core::backend::{
     TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem, UpdateTable,
     WriteRequest,
 };
+use orm_core::capacity::CapacityRecorder;
 use orm_core::error::{CancellationCode, CancellationReason};
 use orm_core::{Backend, Error, Item, Number, Result, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -513,89 +515,192 @@ impl Backend for MemoryBackend {
     }
 
     async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
-        service("GetItem", || {
-            if let Some(p) = &request.projection {
-                eval::check_projection(p)?;
-            }
-            let tables = self.catalog();
-            let table = table_named(&tables, &request.table)?;
-            let key = table.schema.key(&request.key)?;
-            let part = table.read(part_of(&key.pk));
-            Ok(part.get(&key).map(|item| match &request.projection {
-                Some(paths) => RawItem::Item(part.project(item, paths)),
-                None => part.share(item),
-            }))
-        })
+        let found = self.get_item_now(request)?;
+        if let Some(recorder) = &request.capacity {
+            let size = match &found {
+                Some(_) => self.stored_size(&request.table, &request.key),
+                None => 0,
+            };
+            let units = capacity::item_read(size, request.consistent);
+            capacity::report_read(recorder, &request.table, units);
+        }
+        Ok(found)
     }
 
     async fn put_item(&self, request: &PutItem) -> Result<Option<Item>> {
         request.validate()?;
-        service("PutItem", || {
+        let before = self.size_before(request.capacity.as_ref(), &request.table, &request.item);
+        let old = service("PutItem", || {
             self.write_one(&request.table, |t| write::plan_put(t, request))
-        })
+        })?;
+        if let Some(recorder) = &request.capacity {
+            let units = capacity::item_write(before, request.item.size());
+            capacity::report_write(recorder, &request.table, units);
+        }
+        Ok(old)
     }
 
     async fn update_item(&self, request: &UpdateItem) -> Result<Option<Item>> {
         request.validate()?;
-        service("UpdateItem", || {
+        let before = self.size_before(request.capacity.as_ref(), &request.table, &request.key);
+        let out = service("UpdateItem", || {
             self.write_one(&request.table, |t| write::plan_update(t, request))
-        })
+        })?;
+        if let Some(recorder) = &request.capacity {
+            let after = self.stored_size(&request.table, &request.key);
+            let units = capacity::item_write(before, after);
+            capacity::report_write(recorder, &request.table, units);
+        }
+        Ok(out)
     }
 
     async fn delete_item(&self, request: &DeleteItem) -> Result<Option<Item>> {
         request.validate()?;
-        service("DeleteItem", || {
+        let before = self.size_before(request.capacity.as_ref(), &request.table, &request.key);
+        let old = service("DeleteItem", || {
             self.write_one(&request.table, |t| write::plan_delete(t, request))
-        })
+        })?;
+        if let Some(recorder) = &request.capacity {
+            capacity::report_write(recorder, &request.table, capacity::item_write(before, 0));
+        }
+        Ok(old)
     }
 
     async fn query(&self, request: &QueryRequest) -> Result<QueryOutput> {
         request.validate()?;
-        service("Query", || {
+        let page = service("Query", || {
             let tables = self.catalog();
             let table = table_named(&tables, &request.table)?;
             if table.pending.is_some() {
                 table.check_readable(request.index.as_deref(), self.status_delay())?;
             }
             query::query_with(table, request, Part::share)
-        })
+        })?;
+        if let Some(recorder) = &request.capacity {
+            let units = capacity::item_read(page_bytes(&page), request.consistent);
+            capacity::report_read(recorder, &request.table, units);
+        }
+        Ok(page)
     }
 
     async fn scan(&self, request: &ScanRequest) -> Result<QueryOutput> {
         request.validate()?;
-        service("Scan", || {
+        let page = service("Scan", || {
             let tables = self.catalog();
             let table = table_named(&tables, &request.table)?;
             if table.pending.is_some() {
                 table.check_readable(request.index.as_deref(), self.status_delay())?;
             }
             query::scan_with(table, request, Part::share)
-        })
+        })?;
+        if let Some(recorder) = &request.capacity {
+            let units = capacity::item_read(page_bytes(&page), request.consistent);
+            capacity::report_read(recorder, &request.table, units);
+        }
+        Ok(page)
     }
 
     async fn batch_get(&self, request: &BatchGet) -> Result<BatchGetOutput> {
         request.validate(&self.capabilities().limits)?;
-        service("BatchGetItem", || self.batch_get_checked(request))
+        let out = service("BatchGetItem", || self.batch_get_checked(request))?;
+        if let Some(recorder) = &request.capacity {
+            let units: f64 = request
+                .keys
+                .iter()
+                .filter(|k| !out.unprocessed_keys.contains(k))
+                .map(|k| {
+                    capacity::item_read(self.stored_size(&request.table, k), request.consistent)
+                })
+                .sum();
+            capacity::report_read(recorder, &request.table, units);
+        }
+        Ok(out)
     }
 
     async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
         request.validate(&self.capabilities().limits)?;
+        let before: Vec<usize> = match &request.capacity {
+            Some(_) => request
+                .writes
+                .iter()
+                .map(|w| match w {
+                    WriteRequest::Put(item) | WriteRequest::Delete(item) => {
+                        self.stored_size(&request.table, item)
+                    }
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         service("BatchWriteItem", || {
             self.batch_write_tables(std::slice::from_ref(request))
         })?;
+        if let Some(recorder) = &request.capacity {
+            let units: f64 = request
+                .writes
+                .iter()
+                .zip(before)
+                .map(|(w, before)| match w {
+                    WriteRequest::Put(item) => capacity::item_write(before, item.size()),
+                    WriteRequest::Delete(_) => capacity::item_write(before, 0),
+                })
+                .sum();
+            capacity::report_write(recorder, &request.table, units);
+        }
         Ok(BatchWriteOutput::default())
     }
 
     async fn transact_get(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>> {
         request.validate(&self.capabilities().limits)?;
-        service("TransactGetItems", || self.transact_get_checked(request))
+        let items = service("TransactGetItems", || self.transact_get_checked(request))?;
+        if let Some(recorder) = &request.capacity {
+            for (get, found) in request.gets.iter().zip(&items) {
+                let size = match found {
+                    Some(_) => self.stored_size(&get.table, &get.key),
+                    None => 0,
+                };
+                // Transactional reads cost twice a strongly consistent read.
+                capacity::report_read(recorder, &get.table, 2.0 * capacity::item_read(size, true));
+            }
+        }
+        Ok(items)
     }
 
     async fn transact_write(&self, request: &TransactWrite) -> Result<()> {
         request.validate(&self.capabilities().limits)?;
+        let before: Vec<usize> = match &request.capacity {
+            Some(_) => request
+                .actions
+                .iter()
+                .map(|a| {
+                    let (table, key) = a.target();
+                    self.stored_size(table, key)
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         service("TransactWriteItems", || {
             self.transact_write_checked(request)
-        })
+        })?;
+        if let Some(recorder) = &request.capacity {
+            for (action, before) in request.actions.iter().zip(before) {
+                let (table, key) = action.target();
+                let after = match action {
+                    TransactWriteAction::Put(p) => p.item.size(),
+                    TransactWriteAction::Update(_) => self.stored_size(table, key),
+                    TransactWriteAction::Delete(_) => 0,
+                    // A condition check is charged as a read of the item.
+                    TransactWriteAction::ConditionCheck(_) => {
+                        let units = 2.0 * capacity::item_read(before, true);
+                        capacity::report_read(recorder, table, units);
+                        continue;
+                    }
+                };
+                // Transactional writes cost twice a write.
+                let units = 2.0 * capacity::item_write(before, after);
+                capacity::report_write(recorder, table, units);
+            }
+        }
+        Ok(())
     }
 
     async fn list_streams(&self, request: &ListStreams) -> Result<ListStreamsOutput> {
@@ -615,6 +720,41 @@ impl Backend for MemoryBackend {
 
     async fn get_records(&self, request: &GetRecords) -> Result<GetRecordsOutput> {
         self.records_in(request, streams::names::DEFAULT_REGION)
+    }
+}
+
+/// The size of the items of a query or scan page together.
+fn page_bytes(page: &QueryOutput) -> usize {
+    page.items
+        .iter()
+        .map(|i| i.clone().into_item().size())
+        .sum()
+}
+
+impl MemoryBackend {
+    /// The size of the item a write will change (only when the request asks for capacity).
+    fn size_before(&self, recorder: Option<&CapacityRecorder>, table: &str, key: &Item) -> usize {
+        match recorder {
+            Some(_) => self.stored_size(table, key),
+            None => 0,
+        }
+    }
+
+    /// GetItem, without the capacity report.
+    fn get_item_now(&self, request: &GetItem) -> Result<Option<RawItem>> {
+        service("GetItem", || {
+            if let Some(p) = &request.projection {
+                eval::check_projection(p)?;
+            }
+            let tables = self.catalog();
+            let table = table_named(&tables, &request.table)?;
+            let key = table.schema.key(&request.key)?;
+            let part = table.read(part_of(&key.pk));
+            Ok(part.get(&key).map(|item| match &request.projection {
+                Some(paths) => RawItem::Item(part.project(item, paths)),
+                None => part.share(item),
+            }))
+        })
     }
 }
 

@@ -1043,6 +1043,7 @@ mod tests {
 
     fn scan_request() -> ScanRequest {
         ScanRequest {
+            capacity: None,
             table: "app".into(),
             index: None,
             filter: None,

@@ -300,6 +300,7 @@ mod tests {
 
     fn put(item: Item, condition: Option<Condition>) -> PutItem {
         PutItem {
+            capacity: None,
             table: "app".into(),
             item,
             condition,
@@ -367,6 +368,7 @@ mod tests {
         p.return_values = ReturnValues::AllNew;
         assert!(plan_put(&t.schema, &p).is_err());
         let d = DeleteItem {
+            capacity: None,
             table: "app".into(),
             key: Item::new().with("pk", "a"),
             condition: None,
@@ -382,6 +384,7 @@ mod tests {
         let a = Item::new().with("pk", "a").with("v", 1);
         run(&t, put(a.clone(), None)).unwrap();
         let u = UpdateItem {
+            capacity: None,
             table: "app".into(),
             key: Item::new().with("pk", "a"),
             update: Update::new().add(attr("v"), 1),
@@ -394,6 +397,7 @@ mod tests {
         assert!(matches!(run(&t, u), Err(Failure::Condition(None))));
         // An update that makes the item invalid is rejected as a whole.
         let grow = UpdateItem {
+            capacity: None,
             table: "app".into(),
             key: Item::new().with("pk", "a"),
             update: Update::new().set(attr("big"), "x".repeat(400 * 1024)),
@@ -406,6 +410,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let d = DeleteItem {
+            capacity: None,
             table: "app".into(),
             key: Item::new().with("pk", "a"),
             condition: None,

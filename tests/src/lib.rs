@@ -7,6 +7,7 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub mod batch;
+pub mod capacity;
 pub mod crud;
 pub mod evolution;
 pub mod limits;
@@ -16,6 +17,7 @@ pub mod query;
 pub mod stamps;
 pub mod streams;
 pub mod tables;
+pub mod unique;
 pub mod writes;
 
 use orm_core::{Backend, Table};
@@ -33,6 +35,7 @@ pub type AllModels = (
     models::Blob,
     models::Session,
     models::Tenant,
+    models::Member,
     orm_core::sequence::Sequence,
 );
 
@@ -92,6 +95,10 @@ macro_rules! conformance_tests {
                 batch_get_answers_every_position,
                 duplicate_keys_in_a_batch_write,
                 batch_delete,
+            }
+            capacity {
+                consumed_capacity_by_dynamodb_formulas,
+                capacity_limits_pace_scans_and_migrations,
             }
             crud {
                 create_get_find_exists_delete,
@@ -164,6 +171,15 @@ macro_rules! conformance_tests {
             }
             tables {
                 index_created_on_a_live_table,
+            }
+            unique {
+                unique_values_are_claimed_once,
+                concurrent_creates_of_one_value_one_wins,
+                changing_a_unique_value_moves_its_guard,
+                delete_releases_the_values,
+                transactions_keep_the_guards,
+                batch_writes_of_unique_models_are_refused,
+                guards_are_built_for_existing_items,
             }
             writes {
                 optimistic_locking_loses_nothing,

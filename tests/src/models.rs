@@ -150,6 +150,26 @@ pub struct Session {
     pub expires_at: Option<i64>,
 }
 
+/// A member of an organisation, with a unique email and a unique handle within its org (a
+/// named group, absent when `handle` is `None`).
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[model(entity = "Member", pk = "MEMBER#{id}", sk = "MEMBER")]
+#[model(unique(name = "org_handle", fields = ["org", "handle"]))]
+pub struct Member {
+    /// Id.
+    pub id: String,
+    /// Unique among members.
+    #[model(unique)]
+    pub email: String,
+    /// Organisation.
+    pub org: String,
+    /// Unique within the organisation, when present.
+    pub handle: Option<String>,
+    /// Set once by the ORM (kept by saves, which read the stored item for the guards too).
+    #[model(created_at)]
+    pub joined: String,
+}
+
 /// A model whose keys come from hand-written logic instead of templates: tenant names are
 /// case-insensitive, so the key lower-cases them.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

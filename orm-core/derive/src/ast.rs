@@ -42,6 +42,17 @@ pub(crate) struct ModelDef {
     pub(crate) schema_version: u32,
     /// `upgrade = path`: the function upgrading stored items one schema version.
     pub(crate) upgrade: Option<Path>,
+    /// Unique constraints: `#[model(unique)]` fields, then `unique(...)` groups.
+    pub(crate) unique: Vec<UniqueDef>,
+}
+
+/// A unique constraint: a field, or a named group of fields.
+#[derive(Debug)]
+pub(crate) struct UniqueDef {
+    /// The constraint's name (the field's name for a single field).
+    pub(crate) name: String,
+    /// Its fields (indexes into [`ModelDef::fields`]), in order.
+    pub(crate) fields: Vec<usize>,
 }
 
 /// A stored field.
@@ -234,6 +245,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
     let mut skipped = Vec::new();
     let mut flattened = Vec::new();
     let mut specials: [Option<(usize, Span)>; 4] = [None; 4];
+    let mut unique: Vec<UniqueDef> = Vec::new();
     for field in &named.named {
         let Some(ident) = field.ident.clone() else {
             continue;
@@ -343,6 +355,18 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
                  (DynamoDB ignores a TTL attribute that is not a number)",
             ));
         }
+        if let Some(span) = model.unique {
+            if let Some(bad) = unique_field_problem(&info, model.version.is_some()) {
+                errors.at(
+                    span,
+                    format_args!("#[model(unique)] on field `{name}`: {bad}"),
+                );
+            }
+            unique.push(UniqueDef {
+                name: name.clone(),
+                fields: vec![index],
+            });
+        }
         fields.push(FieldDef {
             ident,
             name,
@@ -412,6 +436,11 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
         .sk
         .as_ref()
         .and_then(|lit| resolver.template(lit, &mut errors));
+    for group in &container.unique {
+        if let Some(def) = unique_group(group, &fields, version, &unique, &mut errors) {
+            unique.push(def);
+        }
+    }
     let mut indexes: Vec<IndexDef> = Vec::new();
     for index in &container.indexes {
         if let Some(def) = index_def(index, &resolver, &indexes, &mut errors) {
@@ -437,6 +466,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
         updated_at,
         schema_version,
         upgrade: container.upgrade.clone(),
+        unique,
     };
     let used: Vec<usize> = std::iter::once(&model.pk)
         .chain(&model.sk)
@@ -447,6 +477,90 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
         model.fields[i].in_key = true;
     }
     Ok(model)
+}
+
+/// Why a field cannot be (part of) a unique constraint, if it cannot.
+fn unique_field_problem(info: &TypeInfo, version: bool) -> Option<&'static str> {
+    if version {
+        Some("the #[model(version)] field changes on every write, so it cannot be unique")
+    } else if info.kind == Kind::Float {
+        Some("a float has no exact text to compare; use an integer, a string or a decimal type")
+    } else {
+        None
+    }
+}
+
+/// Checks one `unique(name = "...", fields = [...])` group.
+fn unique_group(
+    group: &attr::UniqueAttr,
+    fields: &[FieldDef],
+    version: Option<usize>,
+    previous: &[UniqueDef],
+    errors: &mut Errors,
+) -> Option<UniqueDef> {
+    let Some(name_lit) = &group.name else {
+        errors.at(
+            group.span,
+            "unique(...) needs a name: unique(name = \"...\", fields = [\"a\", \"b\"])",
+        );
+        return None;
+    };
+    let name = name_lit.value();
+    let mut ok = true;
+    if name.is_empty() || name.contains('#') {
+        errors.at(
+            name_lit.span(),
+            format_args!("invalid unique name \"{name}\": it must be non-empty and without `#`"),
+        );
+        ok = false;
+    }
+    if previous.iter().any(|p| p.name == name) {
+        errors.at(
+            name_lit.span(),
+            format_args!(
+                "duplicate unique name \"{name}\" (a #[model(unique)] field's constraint is named after the field)"
+            ),
+        );
+        ok = false;
+    }
+    if group.fields.is_empty() {
+        errors.at(
+            group.span,
+            format_args!(
+                "unique group \"{name}\" needs at least one field: fields = [\"a\", \"b\"]"
+            ),
+        );
+        return None;
+    }
+    let mut members = Vec::with_capacity(group.fields.len());
+    for lit in &group.fields {
+        let wanted = lit.value();
+        let Some(i) = fields.iter().position(|f| f.name == wanted) else {
+            let list: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+            errors.at(
+                lit.span(),
+                format_args!(
+                    "unknown field `{wanted}` in unique group \"{name}\"; fields are: {}",
+                    list.join(", ")
+                ),
+            );
+            ok = false;
+            continue;
+        };
+        if members.contains(&i) {
+            errors.at(lit.span(), format_args!("field `{wanted}` is listed twice"));
+            ok = false;
+        }
+        if let Some(bad) = unique_field_problem(&fields[i].info, version == Some(i)) {
+            errors.at(lit.span(), format_args!("field `{wanted}`: {bad}"));
+            ok = false;
+        }
+        members.push(i);
+    }
+    ok.then_some(UniqueDef {
+        name,
+        fields: members,
+    })
 }
 
 fn named_fields(input: &DeriveInput) -> syn::Result<&FieldsNamed> {

@@ -48,6 +48,19 @@ pub(crate) struct ContainerAttrs {
     pub(crate) schema_version: Option<syn::LitInt>,
     /// `upgrade = path::to::fn`.
     pub(crate) upgrade: Option<syn::Path>,
+    /// `unique(name = "...", fields = [...])`, in order.
+    pub(crate) unique: Vec<UniqueAttr>,
+}
+
+/// One `unique(name = "...", fields = ["a", "b"])`: a named unique group of fields.
+#[derive(Debug)]
+pub(crate) struct UniqueAttr {
+    /// The span of the `unique` keyword.
+    pub(crate) span: Span,
+    /// `name = "tenant_email"`.
+    pub(crate) name: Option<LitStr>,
+    /// `fields = ["tenant", "email"]`: field names.
+    pub(crate) fields: Vec<LitStr>,
 }
 
 /// One `index(...)` or `local_index(...)`.
@@ -91,6 +104,8 @@ pub(crate) struct FieldAttrs {
     pub(crate) updated_at: Option<Span>,
     /// `rename = "attr"`.
     pub(crate) rename: Option<LitStr>,
+    /// `unique`.
+    pub(crate) unique: Option<Span>,
 }
 
 impl FieldAttrs {
@@ -101,6 +116,7 @@ impl FieldAttrs {
             .or(self.created_at)
             .or(self.updated_at)
             .or(self.rename.as_ref().map(LitStr::span))
+            .or(self.unique)
     }
 }
 
@@ -139,10 +155,11 @@ pub(crate) struct SerdeField {
     pub(crate) deserialize_with: Option<(String, LitStr)>,
 }
 
-const CONTAINER_KEYS: &str = "entity, pk, sk, index, local_index, crate, schema_version, upgrade";
+const CONTAINER_KEYS: &str =
+    "entity, pk, sk, index, local_index, unique, crate, schema_version, upgrade";
 const INDEX_KEYS: &str = "name, pk, sk, projection";
 const LOCAL_INDEX_KEYS: &str = "name, sk, projection";
-const FIELD_KEYS: &str = "version, ttl, created_at, updated_at, rename";
+const FIELD_KEYS: &str = "version, ttl, created_at, updated_at, rename, unique";
 
 fn path_name(meta: &ParseNestedMeta<'_>) -> String {
     meta.path.to_token_stream().to_string().replace(' ', "")
@@ -179,6 +196,9 @@ pub(crate) fn container(attrs: &[Attribute], errors: &mut Errors) -> ContainerAt
             } else if meta.path.is_ident("upgrade") {
                 let path: syn::Path = meta.value()?.parse()?;
                 set_once(&mut out.upgrade, path, &meta)
+            } else if meta.path.is_ident("unique") {
+                out.unique.push(unique(&meta)?);
+                Ok(())
             } else if meta.path.is_ident("index") || meta.path.is_ident("local_index") {
                 out.indexes.push(index(&meta)?);
                 Ok(())
@@ -239,6 +259,47 @@ fn index(meta: &ParseNestedMeta<'_>) -> syn::Result<IndexAttr> {
     Ok(out)
 }
 
+fn unique(meta: &ParseNestedMeta<'_>) -> syn::Result<UniqueAttr> {
+    let mut out = UniqueAttr {
+        span: meta
+            .path
+            .get_ident()
+            .map_or_else(Span::call_site, |i| i.span()),
+        name: None,
+        fields: Vec::new(),
+    };
+    if !meta.input.peek(syn::token::Paren) {
+        return Err(meta.error(
+            "`unique` on the struct names a group: unique(name = \"...\", fields = [\"a\", \"b\"]); \
+             put #[model(unique)] on a field for a single unique field",
+        ));
+    }
+    let mut seen_fields = false;
+    meta.parse_nested_meta(|inner| {
+        if inner.path.is_ident("name") {
+            let lit: LitStr = inner.value()?.parse()?;
+            set_once(&mut out.name, lit, &inner)
+        } else if inner.path.is_ident("fields") {
+            if seen_fields {
+                return Err(inner.error("duplicate `fields` in unique(...)"));
+            }
+            seen_fields = true;
+            let value = inner.value()?;
+            let content;
+            syn::bracketed!(content in value);
+            let names = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
+            out.fields = names.into_iter().collect();
+            Ok(())
+        } else {
+            Err(inner.error(format_args!(
+                "unknown unique attribute `{}`; expected one of: name, fields",
+                path_name(&inner)
+            )))
+        }
+    })?;
+    Ok(out)
+}
+
 fn projection(meta: &ParseNestedMeta<'_>) -> syn::Result<ProjectionAttr> {
     let value = meta.value()?;
     if value.peek(syn::token::Bracket) {
@@ -287,6 +348,8 @@ pub(crate) fn field(attrs: &[Attribute], errors: &mut Errors) -> FieldAttrs {
             } else if meta.path.is_ident("rename") {
                 let lit: LitStr = meta.value()?.parse()?;
                 set_once(&mut out.rename, lit, &meta)
+            } else if meta.path.is_ident("unique") {
+                set_once(&mut out.unique, span, &meta)
             } else {
                 Err(meta.error(format_args!(
                     "unknown #[model] field attribute `{}`; expected one of: {FIELD_KEYS}",

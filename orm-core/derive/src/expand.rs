@@ -208,6 +208,11 @@ impl Generator<'_> {
         let (version, ttl) = (attribute(model.version), attribute(model.ttl));
         let (created_at, updated_at) = (attribute(model.created_at), attribute(model.updated_at));
         let schema_version = model.schema_version;
+        let unique = model.unique.iter().map(|u| {
+            let name = &u.name;
+            let attributes = u.fields.iter().map(|i| &self.field(*i).attribute);
+            quote!(#krate::model::UniqueSchema { name: #name, attributes: &[#(#attributes),*] })
+        });
         let schema = quote! {
             #krate::Schema {
                 entity: #entity,
@@ -221,6 +226,7 @@ impl Generator<'_> {
                 created_at: #created_at,
                 updated_at: #updated_at,
                 schema_version: #schema_version,
+                unique: &[#(#unique),*],
             }
         };
         if lazy {

@@ -28,6 +28,7 @@
 //! ```
 
 use super::Limits;
+use crate::capacity::CapacityRecorder;
 use crate::error::{Error, Result};
 use crate::expr::{Condition, KeyCondition, Path, Update};
 use crate::value::{Item, Value, ValueRef};
@@ -62,6 +63,8 @@ pub struct GetItem {
     pub consistent: bool,
     /// Only these attributes (None: all).
     pub projection: Option<Vec<Path>>,
+    /// Where to report the capacity this request consumes (`None`: do not ask for it).
+    pub capacity: Option<CapacityRecorder>,
 }
 
 impl GetItem {
@@ -88,6 +91,9 @@ pub struct PutItem {
     pub return_values: ReturnValues,
     /// On a failed condition, return the stored item in the error.
     pub return_item_on_condition_failure: bool,
+    /// Where to report the capacity this request consumes (`None`: do not ask for it);
+    /// ignored on an action of a transaction (the transaction's own counts).
+    pub capacity: Option<CapacityRecorder>,
 }
 
 impl PutItem {
@@ -124,6 +130,9 @@ pub struct UpdateItem {
     pub return_values: ReturnValues,
     /// On a failed condition, return the stored item in the error.
     pub return_item_on_condition_failure: bool,
+    /// Where to report the capacity this request consumes (`None`: do not ask for it);
+    /// ignored on an action of a transaction (the transaction's own counts).
+    pub capacity: Option<CapacityRecorder>,
 }
 
 impl UpdateItem {
@@ -151,6 +160,9 @@ pub struct DeleteItem {
     pub return_values: ReturnValues,
     /// On a failed condition, return the stored item in the error.
     pub return_item_on_condition_failure: bool,
+    /// Where to report the capacity this request consumes (`None`: do not ask for it);
+    /// ignored on an action of a transaction (the transaction's own counts).
+    pub capacity: Option<CapacityRecorder>,
 }
 
 impl DeleteItem {
@@ -187,6 +199,8 @@ pub struct QueryRequest {
     pub consistent: bool,
     /// Count only: return no items, just counts.
     pub count_only: bool,
+    /// Where to report the capacity this request consumes (`None`: do not ask for it).
+    pub capacity: Option<CapacityRecorder>,
 }
 
 impl QueryRequest {
@@ -204,6 +218,7 @@ impl QueryRequest {
             scan_forward: true,
             consistent: false,
             count_only: false,
+            capacity: None,
         }
     }
 }
@@ -230,6 +245,8 @@ pub struct ScanRequest {
     pub segment: Option<(u32, u32)>,
     /// Count only.
     pub count_only: bool,
+    /// Where to report the capacity this request consumes (`None`: do not ask for it).
+    pub capacity: Option<CapacityRecorder>,
 }
 
 impl ScanRequest {
@@ -407,6 +424,8 @@ pub struct BatchGet {
     pub consistent: bool,
     /// Only these attributes (key attributes are always needed to match answers to keys).
     pub projection: Option<Vec<Path>>,
+    /// Where to report the capacity this request consumes (`None`: do not ask for it).
+    pub capacity: Option<CapacityRecorder>,
 }
 
 impl BatchGet {
@@ -445,6 +464,8 @@ pub struct BatchWrite {
     pub table: String,
     /// Writes to distinct keys.
     pub writes: Vec<WriteRequest>,
+    /// Where to report the capacity this request consumes (`None`: do not ask for it).
+    pub capacity: Option<CapacityRecorder>,
 }
 
 impl BatchWrite {
@@ -453,6 +474,7 @@ impl BatchWrite {
         BatchWrite {
             table: table.into(),
             writes,
+            capacity: None,
         }
     }
 }
@@ -521,6 +543,8 @@ pub struct TransactWrite {
     pub actions: Vec<TransactWriteAction>,
     /// Idempotency token (DynamoDB keeps it for 10 minutes).
     pub client_request_token: Option<String>,
+    /// Where to report the capacity this request consumes (`None`: do not ask for it).
+    pub capacity: Option<CapacityRecorder>,
 }
 
 impl TransactWrite {
@@ -529,6 +553,7 @@ impl TransactWrite {
         TransactWrite {
             actions,
             client_request_token: None,
+            capacity: None,
         }
     }
 }
@@ -538,12 +563,17 @@ impl TransactWrite {
 pub struct TransactGet {
     /// The reads (`consistent` is ignored: transactional reads are serializable).
     pub gets: Vec<GetItem>,
+    /// Where to report the capacity this request consumes (`None`: do not ask for it).
+    pub capacity: Option<CapacityRecorder>,
 }
 
 impl TransactGet {
     /// The reads `gets`.
     pub fn new(gets: Vec<GetItem>) -> TransactGet {
-        TransactGet { gets }
+        TransactGet {
+            gets,
+            capacity: None,
+        }
     }
 }
 
@@ -716,6 +746,7 @@ macro_rules! setters {
 setters!(GetItem {
     plain consistent: bool => with_consistent, "A strongly consistent read (`true`) or not.";
     option projection: Vec<Path> => with_projection, "Only these attributes.";
+    option capacity: CapacityRecorder => with_capacity, "Report the capacity this request consumes to `capacity` (asking the backend for it).";
 });
 
 setters!(PutItem {
@@ -723,6 +754,7 @@ setters!(PutItem {
     plain return_values: ReturnValues => with_return_values, "What to return (`None` or `AllOld`).";
     plain return_item_on_condition_failure: bool => with_return_item_on_condition_failure,
         "On a failed condition, return the stored item in the error.";
+    option capacity: CapacityRecorder => with_capacity, "Report the capacity this request consumes to `capacity` (asking the backend for it).";
 });
 
 setters!(UpdateItem {
@@ -730,6 +762,7 @@ setters!(UpdateItem {
     plain return_values: ReturnValues => with_return_values, "What to return.";
     plain return_item_on_condition_failure: bool => with_return_item_on_condition_failure,
         "On a failed condition, return the stored item in the error.";
+    option capacity: CapacityRecorder => with_capacity, "Report the capacity this request consumes to `capacity` (asking the backend for it).";
 });
 
 setters!(DeleteItem {
@@ -737,6 +770,7 @@ setters!(DeleteItem {
     plain return_values: ReturnValues => with_return_values, "What to return (`None` or `AllOld`).";
     plain return_item_on_condition_failure: bool => with_return_item_on_condition_failure,
         "On a failed condition, return the stored item in the error.";
+    option capacity: CapacityRecorder => with_capacity, "Report the capacity this request consumes to `capacity` (asking the backend for it).";
 });
 
 setters!(QueryRequest {
@@ -748,6 +782,7 @@ setters!(QueryRequest {
     plain scan_forward: bool => with_scan_forward, "Ascending (`true`, the default) or descending sort-key order.";
     plain consistent: bool => with_consistent, "A strongly consistent read (not on global indexes).";
     plain count_only: bool => with_count_only, "Count only: return no items.";
+    option capacity: CapacityRecorder => with_capacity, "Report the capacity this request consumes to `capacity` (asking the backend for it).";
 });
 
 setters!(ScanRequest {
@@ -759,11 +794,13 @@ setters!(ScanRequest {
     plain consistent: bool => with_consistent, "A strongly consistent read.";
     option segment: (u32, u32) => with_segment, "One segment of a parallel scan: `(segment, total_segments)`.";
     plain count_only: bool => with_count_only, "Count only: return no items.";
+    option capacity: CapacityRecorder => with_capacity, "Report the capacity this request consumes to `capacity` (asking the backend for it).";
 });
 
 setters!(BatchGet {
     plain consistent: bool => with_consistent, "Strongly consistent reads (`true`) or not.";
     option projection: Vec<Path> => with_projection, "Only these attributes (the key attributes are always needed).";
+    option capacity: CapacityRecorder => with_capacity, "Report the capacity this request consumes to `capacity` (asking the backend for it).";
 });
 
 setters!(ConditionCheck {
@@ -774,4 +811,13 @@ setters!(ConditionCheck {
 setters!(TransactWrite {
     name client_request_token: String => with_client_request_token,
         "An idempotency token: the same token and request within 10 minutes applies once.";
+    option capacity: CapacityRecorder => with_capacity, "Report the capacity this request consumes to `capacity` (asking the backend for it).";
+});
+
+setters!(BatchWrite {
+    option capacity: CapacityRecorder => with_capacity, "Report the capacity this request consumes to `capacity` (asking the backend for it).";
+});
+
+setters!(TransactGet {
+    option capacity: CapacityRecorder => with_capacity, "Report the capacity this request consumes to `capacity` (asking the backend for it).";
 });

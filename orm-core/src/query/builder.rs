@@ -9,6 +9,7 @@
 use super::kind::{HasPartition, NoPartition, QueryKind, ScanKind};
 use super::plan::{validate_page_size, Common, Planner};
 use super::{Page, QueryTarget};
+use crate::capacity::CapacityLimit;
 use crate::cursor::Cursor;
 use crate::error::{Error, Result};
 use crate::expr::{Condition, Path, SortKeyCondition};
@@ -265,6 +266,21 @@ impl<T: QueryTarget, K: Kind> Builder<T, K> {
         match validate_page_size(n) {
             Ok(n) => self.common.page_size = Some(n),
             Err(e) => self.common.fail(e),
+        }
+        self
+    }
+
+    /// At most `units_per_second` read capacity units per second (PynamoDB's `rate_limit`):
+    /// after each page, waits until the units consumed so far fit the rate. The backend
+    /// reports each page's units (DynamoDB's `ReturnConsumedCapacity`, or the memory
+    /// backend's computation). Parallel segments share the one limit.
+    pub fn capacity_limit(mut self, units_per_second: f64) -> Self {
+        if units_per_second.is_nan() || units_per_second <= 0.0 {
+            self.common.fail(Error::validation(format!(
+                "capacity_limit must be above 0 units per second, got {units_per_second}"
+            )));
+        } else {
+            self.common.capacity_limit = Some(CapacityLimit::new(units_per_second));
         }
         self
     }

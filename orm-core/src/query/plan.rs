@@ -7,6 +7,7 @@
 use super::kind::{QueryKind, ScanKind};
 use super::{Page, QueryTarget};
 use crate::backend::{self, Backend, QueryOutput, RawItem};
+use crate::capacity::{CapacityLimit, CapacityRecorder};
 use crate::cursor::{Cursor, CursorSecrets, Fingerprint};
 use crate::error::{Error, Result};
 use crate::expr::{Condition, KeyCondition, Path, SortKeyCondition};
@@ -31,6 +32,8 @@ pub struct Plan<T> {
     pub(super) filtered: bool,
     pub(super) fingerprint: [u8; 8],
     pub(super) key_attributes: Arc<[String]>,
+    /// The rate limit every page waits for, if one was set.
+    pub(super) capacity_limit: Option<CapacityLimit>,
     pub(super) _t: PhantomData<fn() -> T>,
 }
 
@@ -71,9 +74,24 @@ impl Request {
             Request::Scan(s) => backend.scan(s).await,
         }
     }
+    fn set_capacity(&mut self, capacity: Option<CapacityRecorder>) {
+        match self {
+            Request::Query(q) => q.capacity = capacity,
+            Request::Scan(s) => s.capacity = capacity,
+        }
+    }
 }
 
-impl<T> Plan<T> {
+impl<T: QueryTarget> Plan<T> {
+    /// Sends the plan's request for one page, then waits as the capacity limit (if any) says.
+    pub(super) async fn fetch(&self, backend: &dyn Backend) -> Result<QueryOutput> {
+        let page = self.request.send(backend).await;
+        if let Some(limit) = &self.capacity_limit {
+            limit.settle().await;
+        }
+        page
+    }
+
     /// The plan of `request`, with the builder's limits.
     fn new(
         common: Common,
@@ -81,12 +99,29 @@ impl<T> Plan<T> {
         fingerprint: [u8; 8],
         key_attributes: Arc<[String]>,
     ) -> Plan<T> {
-        let filter = match &request {
-            Request::Query(q) => &q.filter,
-            Request::Scan(s) => &s.filter,
+        let (operation, index, filter) = match &request {
+            Request::Query(q) => ("Query", q.index.as_deref(), &q.filter),
+            Request::Scan(s) => ("Scan", s.index.as_deref(), &s.filter),
         };
+        let filtered = user_filtered(filter);
+        // Only a metered table pays for naming the entity.
+        let recorder = common.table.config().capacity.and_then(|_| {
+            let entity = match T::schemas().as_slice() {
+                [one] => Some(one.entity),
+                _ => None,
+            };
+            common.table.recorder(operation, entity, index)
+        });
+        let limit = common.capacity_limit.as_ref().map(CapacityLimit::recorder);
+        let capacity = match (recorder, limit) {
+            (Some(r), Some(l)) => Some(r.and(l)),
+            (r, l) => r.or(l),
+        };
+        let mut request = request;
+        request.set_capacity(capacity);
         Plan {
-            filtered: user_filtered(filter),
+            capacity_limit: common.capacity_limit,
+            filtered,
             table: common.table,
             limit: common.limit,
             page_size: common.page_size,
@@ -134,7 +169,7 @@ impl<T: QueryTarget> Plan<T> {
             let wanted = self.limit.map(|l| l - items.len());
             self.request.set_limit(self.request_limit(wanted));
             self.request.set_start(start.take());
-            let page = self.request.send(backend.as_ref()).await?;
+            let page = self.fetch(backend.as_ref()).await?;
             let count = page.items.len();
             for (i, raw) in page.items.into_iter().enumerate() {
                 let last_wanted = self.limit.is_some_and(|l| items.len() + 1 == l);
@@ -190,7 +225,7 @@ impl<T: QueryTarget> Plan<T> {
         let mut start = start;
         loop {
             self.request.set_start(start.take());
-            let page = self.request.send(backend.as_ref()).await?;
+            let page = self.fetch(backend.as_ref()).await?;
             total += page.count as usize;
             if let Some(l) = self.limit {
                 if total >= l {
@@ -240,7 +275,7 @@ impl<T: QueryTarget> Plan<T> {
                 st.plan.request.set_limit(limit);
                 st.plan.request.set_start(start);
                 let backend = st.plan.table.backend().clone();
-                let page = st.plan.request.send(backend.as_ref()).await?;
+                let page = st.plan.fetch(backend.as_ref()).await?;
                 st.buffer.extend(page.items);
                 st.next = page.last_evaluated_key.map(Some);
             }
@@ -280,6 +315,7 @@ pub struct Common {
     pub(super) cursor: Option<Cursor>,
     pub(super) error: Option<Error>,
     pub(super) exclude_expired: bool,
+    pub(super) capacity_limit: Option<CapacityLimit>,
 }
 
 impl Common {
@@ -296,6 +332,7 @@ impl Common {
             cursor: None,
             error: None,
             exclude_expired: false,
+            capacity_limit: None,
         }
     }
 
@@ -582,6 +619,7 @@ impl Planner for ScanKind {
                         filtered: plan.filtered,
                         fingerprint: plan.fingerprint,
                         key_attributes: plan.key_attributes.clone(),
+                        capacity_limit: plan.capacity_limit.clone(),
                         _t: PhantomData,
                     }
                 })

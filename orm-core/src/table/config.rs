@@ -1,6 +1,7 @@
 //! A table's settings: the attribute layout ([`TableConfig`]: key, index-key, entity and
 //! schema-version attribute names) and behaviour (consistent reads, cursor sealing, batches).
 
+use crate::capacity::CapacityMode;
 use crate::key::Key;
 use crate::model::Schema;
 use crate::value::Item;
@@ -35,6 +36,10 @@ pub struct TableConfig {
     pub consistent_reads: bool,
     /// Batch settings (chunk concurrency, retries).
     pub batch: BatchConfig,
+    /// Ask for the consumed capacity of every request, in this mode, and total it in the
+    /// table's [meter](crate::Table::capacity) (`None`, the default: ask for nothing; see
+    /// [`crate::capacity`]).
+    pub capacity: Option<CapacityMode>,
 }
 
 /// How batches are chunked, parallelised and retried: the [`TableConfig::batch`] part of a
@@ -96,6 +101,7 @@ impl fmt::Debug for TableConfig {
             .field("require_cursor_secret", &self.require_cursor_secret)
             .field("consistent_reads", &self.consistent_reads)
             .field("batch", &self.batch)
+            .field("capacity", &self.capacity)
             .finish()
     }
 }
@@ -112,6 +118,7 @@ impl Default for TableConfig {
             require_cursor_secret: false,
             consistent_reads: false,
             batch: BatchConfig::default(),
+            capacity: None,
         }
     }
 }

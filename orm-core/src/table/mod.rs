@@ -26,6 +26,7 @@ pub use definition::ModelSet;
 pub use layout::Layout;
 
 use crate::backend::{Backend, Capabilities, TableDefinition};
+use crate::capacity::{CapacityMeter, CapacityMode, CapacityRecorder};
 use crate::error::{Error, Result};
 use std::fmt;
 use std::sync::Arc;
@@ -35,6 +36,7 @@ struct Inner {
     name: String,
     layout: Layout,
     capabilities: Capabilities,
+    meter: Arc<CapacityMeter>,
 }
 
 /// A handle on one table of one backend. Cheap to clone; `Send + Sync`.
@@ -73,11 +75,18 @@ impl Table {
         name: impl Into<String>,
         config: TableConfig,
     ) -> Table {
-        Table::on_shared(Arc::new(backend), name.into(), config)
+        let meter = Arc::new(CapacityMeter::new());
+        Table::on_shared(Arc::new(backend), name.into(), config, meter)
     }
 
-    /// A table on a backend already behind an `Arc<dyn Backend>` (kept as it is, not wrapped again).
-    fn on_shared(backend: Arc<dyn Backend>, name: String, config: TableConfig) -> Table {
+    /// A table on a backend already behind an `Arc<dyn Backend>` (kept as it is, not wrapped
+    /// again), totalling capacity in `meter`.
+    fn on_shared(
+        backend: Arc<dyn Backend>,
+        name: String,
+        config: TableConfig,
+        meter: Arc<CapacityMeter>,
+    ) -> Table {
         let capabilities = backend.capabilities();
         let layout = Layout::new(config, &capabilities.limits);
         Table {
@@ -86,15 +95,55 @@ impl Table {
                 name,
                 layout,
                 capabilities,
+                meter,
             }),
         }
     }
 
-    /// The same table and backend with a changed configuration.
+    /// The same table and backend with a changed configuration (and the same capacity meter).
     pub fn reconfigure(&self, change: impl FnOnce(&mut TableConfig)) -> Table {
         let mut config = self.config().clone();
         change(&mut config);
-        Table::on_shared(self.inner.backend.clone(), self.inner.name.clone(), config)
+        Table::on_shared(
+            self.inner.backend.clone(),
+            self.inner.name.clone(),
+            config,
+            self.inner.meter.clone(),
+        )
+    }
+
+    /// The same table with a [capacity meter](Table::capacity) of its own, asking for the
+    /// consumed capacity of every request (in the table's mode, `TOTAL` if it has none): the
+    /// capacity of the calls made through it, apart from every other call.
+    pub fn metered(&self) -> Table {
+        let mut config = self.config().clone();
+        config.capacity.get_or_insert(CapacityMode::Total);
+        Table::on_shared(
+            self.inner.backend.clone(),
+            self.inner.name.clone(),
+            config,
+            Arc::new(CapacityMeter::new()),
+        )
+    }
+
+    /// The capacity consumed through this table (and the handles made from it by
+    /// [`Table::reconfigure`]), by operation, entity and index; empty unless
+    /// [`TableConfig::capacity`] is set (or the handle is [`Table::metered`]).
+    pub fn capacity(&self) -> &CapacityMeter {
+        &self.inner.meter
+    }
+
+    /// The recorder for a request of `operation` for `entity` (and `index`), when the table
+    /// asks for capacity.
+    pub(crate) fn recorder(
+        &self,
+        operation: &'static str,
+        entity: Option<&'static str>,
+        index: Option<&str>,
+    ) -> Option<CapacityRecorder> {
+        self.config()
+            .capacity
+            .map(|mode| self.inner.meter.recorder(mode, operation, entity, index))
     }
 
     /// The same table, sealing cursors with `secret` (encrypted and authenticated: see

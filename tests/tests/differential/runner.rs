@@ -135,6 +135,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
         } => outcome(
             backend
                 .put_item(&PutItem {
+                    capacity: None,
                     table: t,
                     item,
                     condition,
@@ -152,6 +153,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
         } => outcome(
             backend
                 .update_item(&UpdateItem {
+                    capacity: None,
                     table: t,
                     key,
                     update,
@@ -169,6 +171,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
         } => outcome(
             backend
                 .delete_item(&DeleteItem {
+                    capacity: None,
                     table: t,
                     key,
                     condition,
@@ -181,6 +184,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
         Op::Get { key, projection } => outcome(
             backend
                 .get_item(&GetItem {
+                    capacity: None,
                     table: t,
                     key,
                     consistent: true,
@@ -202,6 +206,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
         } => {
             let (pk, sk) = if index { ("gpk", "gsk") } else { ("pk", "sk") };
             let mut request = QueryRequest {
+                capacity: None,
                 table: t,
                 index: index.then(|| "gsi".to_owned()),
                 key_condition: KeyCondition {
@@ -255,6 +260,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
             count_only,
         } => {
             let mut request = ScanRequest {
+                capacity: None,
                 table: t,
                 index: index.then(|| "gsi".to_owned()),
                 filter,
@@ -290,6 +296,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
         Op::BatchWrite(writes) => outcome(
             backend
                 .batch_write(&BatchWrite {
+                    capacity: None,
                     table: t,
                     writes: writes
                         .into_iter()
@@ -311,6 +318,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
         Op::BatchGet(keys) => outcome(
             backend
                 .batch_get(&BatchGet {
+                    capacity: None,
                     table: t,
                     keys,
                     consistent: true,
@@ -333,6 +341,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
         Op::Transact(actions) => outcome(
             backend
                 .transact_write(&TransactWrite {
+                    capacity: None,
                     actions: actions.into_iter().map(|a| tx_action(&t, a)).collect(),
                     client_request_token: None,
                 })
@@ -342,9 +351,11 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
         Op::TransactGet(keys) => outcome(
             backend
                 .transact_get(&TransactGet {
+                    capacity: None,
                     gets: keys
                         .into_iter()
                         .map(|key| GetItem {
+                            capacity: None,
                             table: t.clone(),
                             key,
                             consistent: false,
@@ -416,6 +427,7 @@ fn tx_action(table: &str, op: TxOp) -> TransactWriteAction {
     let table = table.to_owned();
     match op {
         TxOp::Put(item, condition) => TransactWriteAction::Put(PutItem {
+            capacity: None,
             table,
             item,
             condition,
@@ -423,6 +435,7 @@ fn tx_action(table: &str, op: TxOp) -> TransactWriteAction {
             return_item_on_condition_failure: true,
         }),
         TxOp::Update(key, update, condition) => TransactWriteAction::Update(UpdateItem {
+            capacity: None,
             table,
             key,
             update,
@@ -431,6 +444,7 @@ fn tx_action(table: &str, op: TxOp) -> TransactWriteAction {
             return_item_on_condition_failure: true,
         }),
         TxOp::Delete(key, condition) => TransactWriteAction::Delete(DeleteItem {
+            capacity: None,
             table,
             key,
             condition,

@@ -110,6 +110,7 @@ pub(crate) fn batch_get(cx: &Context<'_>, body: &Body) -> Answer {
         total += keys.len();
         let projection = parsed(spec, |ph| read_projection(spec, ph))?;
         requests.push(BatchGet {
+            capacity: None,
             table: table.clone(),
             keys,
             consistent: opt_bool(spec, "ConsistentRead")?.unwrap_or(false),
@@ -212,6 +213,7 @@ pub(crate) fn batch_write(cx: &Context<'_>, body: &Body) -> Answer {
         }
         total += decoded.len();
         requests.push(BatchWrite {
+            capacity: None,
             table: table.clone(),
             writes: decoded,
         });

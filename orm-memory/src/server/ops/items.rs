@@ -88,6 +88,7 @@ fn collection_metrics(
 
 pub(crate) fn get_request(body: &Body, ph: &mut Placeholders) -> Result<GetItem, ApiError> {
     Ok(GetItem {
+        capacity: None,
         table: table_name(body)?,
         key: key_of(body)?,
         consistent: opt_bool(body, "ConsistentRead")?.unwrap_or(false),
@@ -140,6 +141,7 @@ fn attributes_answer(old: Option<Item>, capacity: Option<Json>, metrics: Option<
 
 pub(crate) fn put_request(body: &Body, ph: &mut Placeholders) -> Result<PutItem, ApiError> {
     Ok(PutItem {
+        capacity: None,
         table: table_name(body)?,
         item: item(body.get("Item").ok_or_else(|| null("Item"))?, "Item")?,
         condition: write_condition(body, ph)?,
@@ -187,6 +189,7 @@ pub(crate) fn update_request(body: &Body, ph: &mut Placeholders) -> Result<Updat
         None => legacy::attribute_updates(body)?.unwrap_or_default(),
     };
     Ok(UpdateItem {
+        capacity: None,
         table: table_name(body)?,
         key: key_of(body)?,
         update,
@@ -244,6 +247,7 @@ pub(crate) fn update_item(cx: &Context<'_>, body: &Body) -> Answer {
 
 pub(crate) fn delete_request(body: &Body, ph: &mut Placeholders) -> Result<DeleteItem, ApiError> {
     Ok(DeleteItem {
+        capacity: None,
         table: table_name(body)?,
         key: key_of(body)?,
         condition: write_condition(body, ph)?,

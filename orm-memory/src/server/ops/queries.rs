@@ -156,6 +156,7 @@ pub(crate) fn query(cx: &Context<'_>, body: &Body) -> Answer {
     let count_only = select(body, projection.is_some())?;
     let consistent = opt_bool(body, "ConsistentRead")?.unwrap_or(false);
     let request = QueryRequest {
+        capacity: None,
         table: table.clone(),
         index,
         key_condition,
@@ -232,6 +233,7 @@ pub(crate) fn scan(cx: &Context<'_>, body: &Body) -> Answer {
     };
     let consistent = opt_bool(body, "ConsistentRead")?.unwrap_or(false);
     let request = ScanRequest {
+        capacity: None,
         table: table.clone(),
         index: opt_str(body, "IndexName")?.map(str::to_string),
         filter,

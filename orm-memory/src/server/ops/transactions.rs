@@ -157,6 +157,7 @@ pub(crate) fn transact_write(cx: &Context<'_>, body: &Body) -> Answer {
     }
     let token = opt_str(body, "ClientRequestToken")?.map(str::to_string);
     run(backend.transact_write(&TransactWrite {
+        capacity: None,
         actions,
         client_request_token: token,
     }))?;

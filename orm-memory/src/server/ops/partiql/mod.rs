@@ -685,6 +685,7 @@ pub(crate) fn execute_transaction(cx: &Context<'_>, body: &Body) -> Answer {
         }));
     }
     let request = TransactWrite {
+        capacity: None,
         actions,
         client_request_token: token,
     };
