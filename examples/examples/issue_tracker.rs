@@ -127,7 +127,11 @@ impl Issue {
 
 /// A comment on an issue, in the issue's partition.
 #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[model(entity = "Comment", pk = "ISSUE#{org}#{number:8}", sk = "COMMENT#{seq}")]
+#[model(
+    entity = "Comment",
+    pk = "ISSUE#{org}#{number:8}",
+    sk = "COMMENT#{seq}"
+)]
 struct Comment {
     org: String,
     /// Eight digits in keys, as `Issue::number`.

@@ -69,7 +69,6 @@ collection! {
     pub enum CustomerPage { Customer(Customer), Order(Order) }
 }
 
-
 /// The layout report of these models (see `orm_core::report`): the chart, access patterns,
 /// index overloading, diagram and warnings that docs/modeling.md shows.
 pub fn layout_report() -> orm_core::report::Report {

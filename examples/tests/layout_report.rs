@@ -8,7 +8,10 @@ const END: &str = "<!-- layout-report:ecommerce:end -->";
 #[test]
 fn modeling_md_shows_the_ecommerce_report() {
     let doc = include_str!("../../docs/modeling.md");
-    let start = doc.find(BEGIN).expect("the begin marker in docs/modeling.md") + BEGIN.len();
+    let start = doc
+        .find(BEGIN)
+        .expect("the begin marker in docs/modeling.md")
+        + BEGIN.len();
     let end = doc.find(END).expect("the end marker in docs/modeling.md");
     let shown = &doc[start..end];
     let report = orm_examples::ecommerce::layout_report().to_markdown();

@@ -40,12 +40,12 @@
 //! assert!(report.to_markdown().contains("```mermaid"));
 //! ```
 
+use crate::backend::Projection;
+use crate::error::Result;
 use crate::key::{KeyTemplate, TemplatePart};
 use crate::model::{FieldKind, Model, Schema};
 use crate::query::QueryTarget;
 use crate::table::{ModelSet, TableConfig};
-use crate::backend::Projection;
-use crate::error::Result;
 use crate::value::Value;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -486,8 +486,7 @@ impl ReportBuilder {
     }
 
     fn overloading(&self) -> Vec<IndexOverloading> {
-        let mut by_index: BTreeMap<Option<&str>, BTreeMap<String, Vec<(String, Option<String>)>>> =
-            BTreeMap::new();
+        let mut by_index: BTreeMap<Option<&str>, Shapes> = BTreeMap::new();
         for schema in &self.schemas {
             if let Some(pk) = schema.partition_key {
                 by_index
@@ -630,19 +629,16 @@ impl ReportBuilder {
         }
         // Constant partition keys.
         for schema in schemas {
-            let templates = schema
-                .partition_key
-                .map(|t| (None, t))
-                .into_iter()
-                .chain(
-                    schema
-                        .indexes
-                        .iter()
-                        .filter_map(|i| i.partition_key.map(|t| (Some(i.name), t))),
-                );
+            let templates = schema.partition_key.map(|t| (None, t)).into_iter().chain(
+                schema
+                    .indexes
+                    .iter()
+                    .filter_map(|i| i.partition_key.map(|t| (Some(i.name), t))),
+            );
             for (index, template) in templates {
                 if template.fields().next().is_none() {
-                    let place = index.map_or_else(|| "table".to_owned(), |i| format!("index `{i}`"));
+                    let place =
+                        index.map_or_else(|| "table".to_owned(), |i| format!("index `{i}`"));
                     out.push(Warning {
                         kind: WarningKind::HotPartition,
                         message: format!(
@@ -713,6 +709,9 @@ fn shape(template: &KeyTemplate) -> String {
     out
 }
 
+/// Partition shapes and the entities (with their sort-key template) in each.
+type Shapes = BTreeMap<String, Vec<(String, Option<String>)>>;
+
 /// One piece of a `#`-separated token of a template.
 #[derive(Debug, Clone, PartialEq)]
 enum Piece {
@@ -732,11 +731,16 @@ fn tokens(template: &KeyTemplate) -> Vec<Vec<Piece>> {
                         out.push(Vec::new());
                     }
                     if !text.is_empty() {
-                        out.last_mut().expect("one token").push(Piece::Text(text.to_owned()));
+                        out.last_mut()
+                            .expect("one token")
+                            .push(Piece::Text(text.to_owned()));
                     }
                 }
             }
-            TemplatePart::Field(f) => out.last_mut().expect("one token").push(Piece::Hole(f, None)),
+            TemplatePart::Field(f) => out
+                .last_mut()
+                .expect("one token")
+                .push(Piece::Hole(f, None)),
             TemplatePart::Padded { field, width } => out
                 .last_mut()
                 .expect("one token")
@@ -800,10 +804,7 @@ fn may_match(a: &KeyTemplate, b: &KeyTemplate) -> bool {
 
 /// The integer segments at the same place of two matching templates that are padded to
 /// different widths: (field of a, width, field of b, width).
-fn width_mismatches(
-    a: &KeyTemplate,
-    b: &KeyTemplate,
-) -> Vec<(&'static str, u8, &'static str, u8)> {
+fn width_mismatches(a: &KeyTemplate, b: &KeyTemplate) -> Vec<(&'static str, u8, &'static str, u8)> {
     let (ta, tb) = (tokens(a), tokens(b));
     let mut out = Vec::new();
     if ta.len() != tb.len() {
@@ -901,9 +902,21 @@ fn markdown(report: &Report) -> String {
             e.entity,
             or_dash(e.partition_key.as_deref()),
             or_dash(e.sort_key.as_deref()),
-            if indexes.is_empty() { "-".into() } else { indexes.join("<br>") },
-            if special.is_empty() { "-".into() } else { special.join(", ") },
-            if e.collections.is_empty() { "-".into() } else { e.collections.join(", ") },
+            if indexes.is_empty() {
+                "-".into()
+            } else {
+                indexes.join("<br>")
+            },
+            if special.is_empty() {
+                "-".into()
+            } else {
+                special.join(", ")
+            },
+            if e.collections.is_empty() {
+                "-".into()
+            } else {
+                e.collections.join(", ")
+            },
         );
     }
     let _ = writeln!(out, "\n### Access patterns\n");
@@ -923,7 +936,10 @@ fn markdown(report: &Report) -> String {
         );
     }
     let _ = writeln!(out, "\n### Index overloading\n");
-    let _ = writeln!(out, "| table or index | partition shape | entities (sort key) |");
+    let _ = writeln!(
+        out,
+        "| table or index | partition shape | entities (sort key) |"
+    );
     let _ = writeln!(out, "|---|---|---|");
     for o in &report.overloading {
         for p in &o.partitions {
@@ -951,7 +967,12 @@ fn markdown(report: &Report) -> String {
         let _ = writeln!(out, "  end");
     }
     for e in &report.entities {
-        let _ = writeln!(out, "  e_{}([\"{}\"])", node_id(&e.entity), mermaid(&e.entity));
+        let _ = writeln!(
+            out,
+            "  e_{}([\"{}\"])",
+            node_id(&e.entity),
+            mermaid(&e.entity)
+        );
     }
     for (i, o) in report.overloading.iter().enumerate() {
         for (j, p) in o.partitions.iter().enumerate() {
@@ -961,11 +982,7 @@ fn markdown(report: &Report) -> String {
                 if label.is_empty() {
                     let _ = writeln!(out, "  e_{} {arrow} p{i}_{j}", node_id(entity));
                 } else {
-                    let _ = writeln!(
-                        out,
-                        "  e_{} {arrow}|\"{label}\"| p{i}_{j}",
-                        node_id(entity)
-                    );
+                    let _ = writeln!(out, "  e_{} {arrow}|\"{label}\"| p{i}_{j}", node_id(entity));
                 }
             }
         }

@@ -790,7 +790,11 @@ fn raw_items_decode_like_stored_items() {
     sk = "{number:6}",
     when = "Self::is_open(status)"
 ))]
-#[model(index(name = "by_week", pk = "WEEK#{Self::week(opened_at):5}", sk = "{org}#{number:6}"))]
+#[model(index(
+    name = "by_week",
+    pk = "WEEK#{Self::week(opened_at):5}",
+    sk = "{org}#{number:6}"
+))]
 #[model(index(name = "by_label", pk = "LABEL#{Self::first_label(labels)}"))]
 struct Issue {
     org: String,
@@ -855,7 +859,10 @@ fn computed_and_conditional_index_keys() {
         Issue::by_label_key(vec!["ui".to_owned()]).unwrap(),
         Key::new("LABEL#ui")
     );
-    assert_eq!(Issue::open_partition("acme").unwrap(), Value::from("OPEN#acme"));
+    assert_eq!(
+        Issue::open_partition("acme").unwrap(),
+        Value::from("OPEN#acme")
+    );
     // The schema names the functions and the fields they read.
     let schema = Issue::schema();
     let open = schema.index("open").unwrap();

@@ -7,7 +7,12 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Model, Serialize, Deserialize)]
 #[model(entity = "Issue", pk = "ISSUE#{org}#{number}", sk = "ISSUE")]
-#[model(index(name = "gsi1", pk = "OPEN#{org}", sk = "{number:8}", when = "Self::is_open(open)"))]
+#[model(index(
+    name = "gsi1",
+    pk = "OPEN#{org}",
+    sk = "{number:8}",
+    when = "Self::is_open(open)"
+))]
 struct Issue {
     org: String,
     number: u32,
@@ -32,7 +37,11 @@ struct Comment {
 
 /// Shares `Comment`'s sort-key shape on purpose: a key collision.
 #[derive(Model, Serialize, Deserialize)]
-#[model(entity = "Reaction", pk = "ISSUE#{org}#{issue}", sk = "COMMENT#{emoji}")]
+#[model(
+    entity = "Reaction",
+    pk = "ISSUE#{org}#{issue}",
+    sk = "COMMENT#{emoji}"
+)]
 struct Reaction {
     org: String,
     issue: u64,
@@ -80,7 +89,11 @@ fn warnings_a_reviewer_wants() {
         "{}",
         text[2]
     );
-    assert!(text[3].starts_with("in partitions of one shape, Issue.number"), "{}", text[3]);
+    assert!(
+        text[3].starts_with("in partitions of one shape, Issue.number"),
+        "{}",
+        text[3]
+    );
     assert!(text[4].contains("`SETTINGS` is constant"), "{}", text[4]);
 }
 
@@ -93,7 +106,11 @@ fn a_clean_design_has_no_warnings() {
         number: u32,
     }
     #[derive(Model, Serialize, Deserialize)]
-    #[model(entity = "Comment", pk = "ISSUE#{org}#{number:8}", sk = "COMMENT#{seq}")]
+    #[model(
+        entity = "Comment",
+        pk = "ISSUE#{org}#{number:8}",
+        sk = "COMMENT#{seq}"
+    )]
     struct Comment8 {
         org: String,
         number: u64,
@@ -116,7 +133,10 @@ fn chart_patterns_and_overloading() {
         .build();
     let issue = &report.entities[0];
     assert_eq!(issue.entity, "Issue");
-    assert_eq!(issue.example.partition.as_deref(), Some("ISSUE#org1#0000000001"));
+    assert_eq!(
+        issue.example.partition.as_deref(),
+        Some("ISSUE#org1#0000000001")
+    );
     assert_eq!(issue.version.as_deref(), Some("version"));
     assert_eq!(issue.collections, ["Thread"]);
     let gsi1 = &issue.indexes[0];
@@ -154,7 +174,10 @@ fn samples_render_real_keys() {
     };
     let report = Report::builder().sample(&issue).unwrap().build();
     let chart = &report.entities[0];
-    assert_eq!(chart.example.partition.as_deref(), Some("ISSUE#acme#0000000007"));
+    assert_eq!(
+        chart.example.partition.as_deref(),
+        Some("ISSUE#acme#0000000007")
+    );
     // Closed: not in the open-issues index.
     assert_eq!(chart.indexes[0].example.partition, None);
 }

@@ -80,7 +80,10 @@ fn html(answer: &Answer) -> String {
         answer.headers
     );
     let csp = answer.header("content-security-policy").unwrap_or_default();
-    assert!(csp.starts_with("default-src 'none'"), "no script may run: {csp:?}");
+    assert!(
+        csp.starts_with("default-src 'none'"),
+        "no script may run: {csp:?}"
+    );
     String::from_utf8(answer.body.clone()).expect("UTF-8 HTML")
 }
 
@@ -92,7 +95,10 @@ fn pages_show_tables_items_and_indexes_escaped() {
     let tables = get(addr, "/ui");
     assert_eq!(tables.status, 200);
     let tables = html(&tables);
-    assert!(tables.contains("<a href=\"/ui/table?table=app\">app</a>"), "{tables}");
+    assert!(
+        tables.contains("<a href=\"/ui/table?table=app\">app</a>"),
+        "{tables}"
+    );
     assert!(tables.contains(">62<"), "the item count: {tables}");
     assert!(tables.contains("gsi1"));
 
@@ -104,11 +110,18 @@ fn pages_show_tables_items_and_indexes_escaped() {
     assert!(page.contains("USER#&lt;b&gt;eve&lt;/b&gt;"));
     // Exact numbers as stored (DynamoDB normalizes 001.500), sets and binary as DynamoDB's JSON.
     assert!(page.contains("N 1.5<"), "{page}");
-    assert!(page.contains("SS [&quot;a\\&quot;b&quot;,&quot;c&quot;]"), "{page}");
+    assert!(
+        page.contains("SS [&quot;a\\&quot;b&quot;,&quot;c&quot;]"),
+        "{page}"
+    );
     assert!(page.contains("B AAEC"));
     // The 400 KB item is cut in the list...
     assert!(page.contains("bytes in all)"));
-    assert!(page.len() < 100_000, "the list page holds no 400 KB cell: {}", page.len());
+    assert!(
+        page.len() < 100_000,
+        "the list page holds no 400 KB cell: {}",
+        page.len()
+    );
     // ... items are grouped by partition, 50 a page, with a link to the next.
     assert!(page.contains("partition pk = S USER#ann"), "{page}");
     let next = page
@@ -149,19 +162,32 @@ fn the_query_form_runs_queries_and_scans() {
     );
     let answer = html(&get(addr, &query));
     assert!(answer.contains("<h2>Query</h2>"), "{answer}");
-    assert!(answer.contains("9 items on this page (10 scanned)"), "{answer}");
+    assert!(
+        answer.contains("9 items on this page (10 scanned)"),
+        "{answer}"
+    );
     assert!(answer.contains("S todo 9") && !answer.contains("S todo 3<"));
     // The form keeps what was asked, escaped.
     assert!(answer.contains("value=\"title &lt;&gt; :skip\""));
     // A scan with a filter, and an engine error shown as text.
     let scan = html(&get(
         addr,
-        &format!("/ui/query?table=app&filter={}&values={}", encode("price > :n"), encode(r#"{":n": 1}"#)),
+        &format!(
+            "/ui/query?table=app&filter={}&values={}",
+            encode("price > :n"),
+            encode(r#"{":n": 1}"#)
+        ),
     ));
-    assert!(scan.contains("<h2>Scan</h2>") && !scan.contains("class=error"), "{scan}");
+    assert!(
+        scan.contains("<h2>Scan</h2>") && !scan.contains("class=error"),
+        "{scan}"
+    );
     let bad = html(&get(
         addr,
-        &format!("/ui/query?table=app&key_condition={}", encode("pk = :missing")),
+        &format!(
+            "/ui/query?table=app&key_condition={}",
+            encode("pk = :missing")
+        ),
     ));
     assert!(bad.contains("class=error>ValidationException"), "{bad}");
 }

@@ -411,7 +411,10 @@ pub async fn computed_index_keys_follow_every_write(table: &Table) {
         .update_item(&raw_update(table, "ORG#acme", "TICKET#000001", stale))
         .await
         .unwrap();
-    assert!(open_numbers().await.contains(&1), "the raw write left the index entry");
+    assert!(
+        open_numbers().await.contains(&1),
+        "the raw write left the index entry"
+    );
     if table.capabilities().transactions {
         let done = orm_core::migrate::Migration::<Ticket>::new(table)
             .run()

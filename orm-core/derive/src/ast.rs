@@ -188,7 +188,10 @@ impl Resolver<'_> {
             match part {
                 RawPart::Literal(l) => parts.push(Part::Literal(l)),
                 RawPart::Field(name, width, span) => {
-                    match self.field(&name, span).and_then(|i| self.width(i, width, span)) {
+                    match self
+                        .field(&name, span)
+                        .and_then(|i| self.width(i, width, span))
+                    {
                         Ok(i) => parts.push(Part::Field(i, width)),
                         Err(e) => {
                             errors.push(e);

@@ -70,9 +70,9 @@ impl Generator<'_> {
             .iter()
             .map(|p| match p {
                 Part::Literal(l) => l.len(),
-                Part::Field(i, width) => width.map_or(self.field(*i).info.rendered_len, |w| {
-                    usize::from(w) + 1
-                }),
+                Part::Field(i, width) => {
+                    width.map_or(self.field(*i).info.rendered_len, |w| usize::from(w) + 1)
+                }
                 Part::Computed(c) => c.width.map_or(16, |w| usize::from(w) + 1),
             })
             .sum();
@@ -121,7 +121,11 @@ impl Generator<'_> {
 
     /// A computed segment or predicate as written: `Self::bucket(created_at)`.
     fn call_text(&self, c: &Computed) -> String {
-        let args: Vec<&str> = c.args.iter().map(|&i| self.field(i).name.as_str()).collect();
+        let args: Vec<&str> = c
+            .args
+            .iter()
+            .map(|&i| self.field(i).name.as_str())
+            .collect();
         format!("{}({})", c.function_text, args.join(", "))
     }
 

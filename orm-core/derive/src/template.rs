@@ -44,12 +44,15 @@ pub(crate) fn parse_call(text: &str, span: Span) -> syn::Result<Call> {
             ),
         )
     };
-    let call: syn::ExprCall = syn::parse_str(text).map_err(|_| bad(format!("cannot parse `{text}`")))?;
+    let call: syn::ExprCall =
+        syn::parse_str(text).map_err(|_| bad(format!("cannot parse `{text}`")))?;
     let syn::Expr::Path(function) = &*call.func else {
         return Err(bad("the called expression is not a path".into()));
     };
     if function.qself.is_some() {
-        return Err(bad("a qualified path (`<T as Trait>::f`) is not supported".into()));
+        return Err(bad(
+            "a qualified path (`<T as Trait>::f`) is not supported".into()
+        ));
     }
     let mut args = Vec::with_capacity(call.args.len());
     for arg in &call.args {
@@ -58,7 +61,12 @@ pub(crate) fn parse_call(text: &str, span: Span) -> syn::Result<Call> {
                 let ident = p.path.get_ident().expect("checked");
                 args.push(syn::ext::IdentExt::unraw(ident).to_string());
             }
-            _ => return Err(bad(format!("`{}` is not a field name", quote::ToTokens::to_token_stream(arg)))),
+            _ => {
+                return Err(bad(format!(
+                    "`{}` is not a field name",
+                    quote::ToTokens::to_token_stream(arg)
+                )))
+            }
         }
     }
     let function_text = quote::ToTokens::to_token_stream(&function.path)

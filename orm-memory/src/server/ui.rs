@@ -57,7 +57,10 @@ pub(crate) fn answer(backend: &MemoryBackend, path: &str, query: &str) -> Option
     };
     Some(page.unwrap_or_else(|problem| Page {
         status: problem.status,
-        html: document("Error", &format!("<p class=error>{}</p>", escape(&problem.message))),
+        html: document(
+            "Error",
+            &format!("<p class=error>{}</p>", escape(&problem.message)),
+        ),
     }))
 }
 
@@ -140,7 +143,7 @@ fn form_decode(text: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 => {
+            b'%' if i + 2 < bytes.len() => {
                 let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
                 match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                     Some(b) => {
@@ -349,7 +352,11 @@ fn table_page(backend: &MemoryBackend, params: &Params) -> Result<Page, Problem>
         let _ = write!(
             body,
             "<tr><th>index {}</th><td><code>{}</code>, projection {}</td></tr>",
-            link("/ui/table", &[("table", name), ("index", &index_name)], &index_name),
+            link(
+                "/ui/table",
+                &[("table", name), ("index", &index_name)],
+                &index_name
+            ),
             escape(&key_schema(&description["KeySchema"])),
             escape(
                 description["Projection"]["ProjectionType"]
@@ -402,13 +409,13 @@ fn table_page(backend: &MemoryBackend, params: &Params) -> Result<Page, Problem>
     })
 }
 
-/// The stream records of a table: a hook for DynamoDB Streams, which the engine does not
-/// record yet; it says what the table's stream specification is.
+/// The stream of a table: its specification. A hook: the view does not list the stream's
+/// records yet (DescribeStream and GetRecords read them).
 fn streams_section(table: &Json) -> String {
     match table.get("StreamSpecification") {
         Some(spec) if spec["StreamEnabled"].as_bool() == Some(true) => format!(
-            "<h2>Stream</h2><p>Stream enabled ({}); this server does not record stream \
-             records yet.</p>",
+            "<h2>Stream</h2><p>Stream enabled ({}); read its records with DescribeStream and \
+             GetRecords (this view does not list them yet).</p>",
             escape(spec["StreamViewType"].as_str().unwrap_or(""))
         ),
         _ => String::new(),
@@ -519,7 +526,10 @@ fn items_table(table_name: &str, table: &Json, partition_schema: &Json, answer: 
                 "<tr><td>{}</td>",
                 link(
                     "/ui/item",
-                    &[("table", table_name), ("key", &Json::Object(key).to_string())],
+                    &[
+                        ("table", table_name),
+                        ("key", &Json::Object(key).to_string())
+                    ],
                     "item"
                 )
             );
@@ -624,7 +634,11 @@ fn query_page(backend: &MemoryBackend, params: &Params) -> Result<Page, Problem>
     );
     let ran = params.get("run").is_some() || key_condition.is_some() || filter.is_some();
     if ran || params.get("start").is_some() {
-        let operation = if key_condition.is_some() { "Query" } else { "Scan" };
+        let operation = if key_condition.is_some() {
+            "Query"
+        } else {
+            "Scan"
+        };
         let mut request = json!({
             "TableName": name,
             "Limit": PAGE_SIZE,
@@ -730,8 +744,8 @@ mod tests {
 
     #[test]
     fn values_are_typed() {
-        let typed = typed_values(r#"{":a": "x", ":n": 1.50, ":b": true, ":s": {"SS": ["q"]}}"#)
-            .unwrap();
+        let typed =
+            typed_values(r#"{":a": "x", ":n": 1.50, ":b": true, ":s": {"SS": ["q"]}}"#).unwrap();
         assert_eq!(typed[":a"], json!({"S": "x"}));
         assert_eq!(typed[":n"], json!({"N": "1.5"}));
         assert_eq!(typed[":b"], json!({"BOOL": true}));

@@ -107,7 +107,8 @@ pub fn get(addr: SocketAddr, path_and_query: &str) -> Answer {
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
-    let head = format!("GET {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let head =
+        format!("GET {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     stream.write_all(head.as_bytes()).expect("send the request");
     read_answer(&mut stream)
         .unwrap_or_else(|raw| panic!("the connection closed before a whole answer: {raw:?}"))
