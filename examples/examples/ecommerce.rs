@@ -21,58 +21,10 @@
 //! DYNAMODB_ENDPOINT=http://127.0.0.1:8000 cargo run --example ecommerce
 //! ```
 
-use orm_core::{attr, collection, Error, Model, ModelExt, Table};
-use serde::{Deserialize, Serialize};
-
-/// A customer.
-#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[model(entity = "Customer", pk = "CUSTOMER#{id}", sk = "PROFILE")]
-struct Customer {
-    id: String,
-    name: String,
-    email: String,
-}
-
-/// A product and its stock.
-#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[model(entity = "Product", pk = "PRODUCT#{sku}", sk = "PRODUCT")]
-struct Product {
-    sku: String,
-    name: String,
-    /// Price in cents (integers are exact; see docs/numbers.md for decimals).
-    price: u64,
-    stock: i64,
-}
-
-/// An order of a customer, in the customer's partition; also in `gsi1` by status.
-#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[model(entity = "Order", pk = "CUSTOMER#{customer}", sk = "ORDER#{id}")]
-#[model(index(name = "gsi1", pk = "STATUS#{status}", sk = "{placed_at}"))]
-struct Order {
-    customer: String,
-    /// Increasing order number: zero-padded in the key, so orders sort by age.
-    id: u64,
-    status: String,
-    /// Fixed-width UTC RFC 3339 (`orm_core::timestamp::rfc3339`).
-    placed_at: String,
-    total: u64,
-}
-
-/// One line of an order, in the order's partition.
-#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[model(entity = "OrderItem", pk = "ORDER#{order_id}", sk = "ITEM#{sku}")]
-struct OrderItem {
-    order_id: u64,
-    sku: String,
-    quantity: i64,
-    price: u64,
-}
-
-collection! {
-    /// A customer's partition: the profile and the orders.
-    #[derive(Debug)]
-    enum CustomerPage { Customer(Customer), Order(Order) }
-}
+use orm_core::{attr, Error, ModelExt, Table};
+// The models live in the examples' library, so that the layout report (examples/layout_report.rs,
+// docs/modeling.md) is drawn from exactly these.
+use orm_examples::ecommerce::{Customer, CustomerPage, Order, OrderItem, Product};
 
 /// Places an order in one transaction: creates the order and its items and takes the stock of
 /// every product, on the condition that there is enough. Either everything happens or nothing.

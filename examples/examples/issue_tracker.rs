@@ -2,21 +2,22 @@
 //! with two global indexes (one of them sparse), issue numbers from a sequence taken in the
 //! transaction that opens the issue, and an issue read with its comments in one query.
 //!
-//! | entity  | pk                      | sk              | gsi1pk / gsi1sk                 | gsi2pk / gsi2sk (sparse)            |
-//! |---------|-------------------------|-----------------|---------------------------------|-------------------------------------|
-//! | Org     | `ORG#{id}`              | `ORG`           |                                 |                                     |
-//! | Member  | `ORG#{org}`             | `MEMBER#{id}`   | `EMAIL#{email}` / `MEMBER`      |                                     |
-//! | Issue   | `ISSUE#{org}#{number}`  | `ISSUE`         | `ISSUES#{org}` / `{number}`     | `OPEN#{open_in}` / `ISSUE#{number}` |
-//! | Comment | `ISSUE#{org}#{number}`  | `COMMENT#{seq}` |                                 |                                     |
+//! | entity  | pk                        | sk              | gsi1pk / gsi1sk               | gsi2pk / gsi2sk (sparse: while open) |
+//! |---------|---------------------------|-----------------|-------------------------------|--------------------------------------|
+//! | Org     | `ORG#{id}`                | `ORG`           |                               |                                      |
+//! | Member  | `ORG#{org}`               | `MEMBER#{id}`   | `EMAIL#{email}` / `MEMBER`    |                                      |
+//! | Issue   | `ISSUE#{org}#{number:8}`  | `ISSUE`         | `ISSUES#{org}` / `{number:8}` | `OPEN#{org}` / `ISSUE#{number:8}`    |
+//! | Comment | `ISSUE#{org}#{number:8}`  | `COMMENT#{seq}` |                               |                                      |
 //!
 //! Access patterns, each one request:
 //! - a member by email, in any organisation: `gsi1`;
 //! - an organisation's issues by number: `gsi1`; only the open ones: `gsi2`, which holds an issue
-//!   only while `open_in` is set (a sparse index: closing an issue takes it out);
+//!   only while `Issue::is_open(status)` holds (`when = "..."`: a sparse index with a condition,
+//!   so closing an issue takes it out on every write path, with no second field to keep in sync);
 //! - an issue and its comments: one query of the issue's partition, decoded into the collection
-//!   `Thread`. `Issue` and `Comment` share the integer key segment `number`, and both declare it
-//!   `u32`: integer key fields are zero-padded to their type's width (10 digits for `u32`, 20 for
-//!   `u64`), so two models of one collection must agree on the type, or their keys differ.
+//!   `Thread`. `Issue` and `Comment` share the integer key segment `number`, and both write its
+//!   width, `{number:8}`: eight digits whatever the Rust type, checked on every write (a number
+//!   that does not fit is an error, never a key that sorts out of place).
 //!
 //! Writes:
 //! - opening an issue is one transaction: the next issue number of the organisation
@@ -27,11 +28,6 @@
 //! - closing an issue is a transaction too ("close only if open, else 409"): the issue comes back
 //!   with its new version and `updated_at`, and the count goes down;
 //! - a comment on an issue that does not exist is refused (`check_exists`).
-//!
-//! `open_in` repeats the organisation while the issue is open: the one method that changes the
-//! status (`Issue::close`) also clears it, so every write of the model keeps the index right. (An
-//! index key computed from `status` by the derive would need no second field; this library does
-//! not offer one yet.)
 //!
 //! ```text
 //! cargo run --example issue_tracker
@@ -76,18 +72,22 @@ enum Status {
 
 /// An issue, numbered per organisation. In `gsi1` always, in the sparse `gsi2` while open.
 #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[model(entity = "Issue", pk = "ISSUE#{org}#{number}", sk = "ISSUE")]
-#[model(index(name = "gsi1", pk = "ISSUES#{org}", sk = "{number}"))]
-#[model(index(name = "gsi2", pk = "OPEN#{open_in}", sk = "ISSUE#{number}"))]
+#[model(entity = "Issue", pk = "ISSUE#{org}#{number:8}", sk = "ISSUE")]
+#[model(index(name = "gsi1", pk = "ISSUES#{org}", sk = "{number:8}"))]
+#[model(index(
+    name = "gsi2",
+    pk = "OPEN#{org}",
+    sk = "ISSUE#{number:8}",
+    when = "Self::is_open(status)"
+))]
 struct Issue {
     org: String,
-    /// `u32`, as `Comment::number`: the collection `Thread` reads both from one partition.
+    /// Eight digits in keys, as `Comment::number`: the collection `Thread` reads both from one
+    /// partition.
     number: u32,
     title: String,
     reporter: String,
     status: Status,
-    /// The organisation while the issue is open, `None` once closed: the key of `gsi2`.
-    open_in: Option<String>,
     #[model(version)]
     version: u64,
     #[model(created_at)]
@@ -110,23 +110,31 @@ impl From<Error> for CloseError {
 }
 
 impl Issue {
+    /// Whether the issue is in the open-issues index `gsi2`.
+    fn is_open(status: &Status) -> bool {
+        *status == Status::Open
+    }
+
     /// Closes the issue, taking it out of the open-issues index; refuses a closed one.
     fn close(&mut self) -> Result<(), CloseError> {
         if self.status != Status::Open {
             return Err(CloseError::AlreadyClosed(self.number));
         }
         self.status = Status::Closed;
-        self.open_in = None;
         Ok(())
     }
 }
 
 /// A comment on an issue, in the issue's partition.
 #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[model(entity = "Comment", pk = "ISSUE#{org}#{number}", sk = "COMMENT#{seq}")]
+#[model(
+    entity = "Comment",
+    pk = "ISSUE#{org}#{number:8}",
+    sk = "COMMENT#{seq}"
+)]
 struct Comment {
     org: String,
-    /// `u32`, as `Issue::number`.
+    /// Eight digits in keys, as `Issue::number`.
     number: u32,
     seq: u32,
     author: String,
@@ -177,7 +185,6 @@ async fn open_issue(table: &Table, org: &str, reporter: &str, title: &str) -> Re
             title: title.into(),
             reporter: reporter.into(),
             status: Status::Open,
-            open_in: Some(org.into()),
             version: 0,
             created_at: None,
             updated_at: None,
@@ -363,7 +370,7 @@ async fn main() -> Result<(), Error> {
         CloseError::AlreadyClosed(n) => Error::validation(format!("#{n} was open")),
     })?;
     assert_eq!(
-        (closed.status, closed.version, closed.open_in.as_deref()),
+        (closed.status, closed.version, closed.index_key("gsi2")?),
         (Status::Closed, 2, None)
     );
     assert_eq!(Issue::get(&table, Issue::key("acme", 1u32)).await?, closed);

@@ -2,6 +2,8 @@
 //! `DYNAMODB_ENDPOINT` is set.
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+pub mod ecommerce;
+
 use orm_core::{Result, Table};
 use orm_memory::MemoryBackend;
 

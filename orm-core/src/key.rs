@@ -3,9 +3,10 @@
 //! Template fields render so that keys sort the way their values do:
 //! - strings as they are; an empty string, or one containing the delimiter `#`, is rejected (an
 //!   empty id would address a real item; a `#` would let one key prefix match other keys);
-//! - integers zero-padded to their type's full width (`u32` 7 -> `0000000007`); negative signed
-//!   integers as `-` followed by the padded complement, so that they sort before positives and
-//!   in numeric order among themselves;
+//! - integers zero-padded to their type's full width (`u32` 7 -> `0000000007`), or to the width
+//!   the template writes (`{seq:6}` -> `000007`; a value with more digits is an error, never a
+//!   key that sorts out of place); negative signed integers as `-` followed by the padded
+//!   complement, so that they sort before positives and in numeric order among themselves;
 //! - unit enum variants by their (serde) name, booleans as `true`/`false`;
 //! - `None` makes the key absent (a sparse index), or is an error for the primary key.
 //!
@@ -120,11 +121,33 @@ fallible_number_value!(i128, u128, f32, f64);
 
 /// One part of a key template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TemplatePart {
     /// Literal text.
     Literal(&'static str),
-    /// The value of the named field.
+    /// The value of the named field, rendered by its type (see the [module docs](self)).
     Field(&'static str),
+    /// An integer field zero-padded to `width` digits: written in the template (`{seq:6}`), or
+    /// implied by the field's integer type (`{seq}` of a `u32`: 10). The derive describes
+    /// integer fields of a known type this way, so that tools (the
+    /// layout report, `orm_core::report`) can compare the widths of shared key segments.
+    Padded {
+        /// The field's (Rust) name.
+        field: &'static str,
+        /// The number of digits (a `-` comes before them for negative values).
+        width: u8,
+    },
+    /// A segment computed by a function of some fields: `{Self::bucket(created_at)}` renders
+    /// what `Self::bucket(&self.created_at)` returns. The function sees only the fields named,
+    /// so a write that changes none of them cannot change the segment.
+    Computed {
+        /// The function as written (`Self::bucket`).
+        function: &'static str,
+        /// The fields it is called with, in order.
+        fields: &'static [&'static str],
+        /// The zero-padded width of an integer result (`{Self::f(x):6}`), if written.
+        width: Option<u8>,
+    },
 }
 
 /// A parsed key template such as `TODO#{created_at}#{todo_id}`.
@@ -137,12 +160,26 @@ pub struct KeyTemplate {
 }
 
 impl KeyTemplate {
-    /// The names of the fields the template uses, in order.
+    /// The names of the fields the template uses, in order (the arguments of computed
+    /// segments included): the fields whose change changes the key.
     pub fn fields(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.parts.iter().filter_map(|p| match p {
-            TemplatePart::Field(f) => Some(*f),
-            TemplatePart::Literal(_) => None,
+        self.parts.iter().flat_map(|p| {
+            let fields: &'static [&'static str] = match p {
+                TemplatePart::Field(f) | TemplatePart::Padded { field: f, .. } => {
+                    std::slice::from_ref(f)
+                }
+                TemplatePart::Computed { fields, .. } => fields,
+                TemplatePart::Literal(_) => &[],
+            };
+            fields.iter().copied()
         })
+    }
+
+    /// Whether a part of the template is computed by a function (`{Self::f(x)}`).
+    pub fn is_computed(&self) -> bool {
+        self.parts
+            .iter()
+            .any(|p| matches!(p, TemplatePart::Computed { .. }))
     }
 
     /// The literal text before the first field (the whole text for a template without fields).
@@ -154,31 +191,41 @@ impl KeyTemplate {
     }
 }
 
-/// Appends one template field's value to a key being rendered.
+/// Appends one template field's value to a key being rendered, an integer zero-padded to
+/// `width` digits (as `{seq:6}` asks) when `width` is given, else to its type's width; a value
+/// with more digits than `width` is an error naming the field and the width.
 ///
 /// Returns `Ok(false)` when the value is `None` (the key is absent); an error names the field.
 /// Called by the code `#[derive(Model)]` generates, through [`crate::__private`].
-pub(crate) fn write_part<T: Serialize + ?Sized>(
+pub(crate) fn write_padded_part<T: Serialize + ?Sized>(
     out: &mut String,
     value: &T,
     field: &str,
+    width: Option<u8>,
 ) -> Result<bool> {
-    match value.serialize(KeyPartSerializer { out }) {
+    let start = out.len();
+    let result = value.serialize(KeyPartSerializer {
+        out,
+        width: width.map(usize::from),
+    });
+    match result {
         Ok(()) => Ok(true),
         Err(KeyPartError::Absent) => Ok(false),
         Err(KeyPartError::Invalid(why)) => {
+            out.truncate(start);
             Err(Error::validation(format!("key field `{field}`: {why}")))
         }
     }
 }
 
-/// Like [`write_part`] for a required field: `None` is an error naming the field.
+/// Like [`write_padded_part`] for a required field: `None` is an error naming the field.
 pub(crate) fn write_required_part<T: Serialize + ?Sized>(
     out: &mut String,
     value: &T,
     field: &str,
+    width: Option<u8>,
 ) -> Result<()> {
-    if write_part(out, value, field)? {
+    if write_padded_part(out, value, field, width)? {
         Ok(())
     } else {
         Err(Error::validation(format!(
@@ -212,6 +259,8 @@ impl ser::Error for KeyPartError {
 
 struct KeyPartSerializer<'a> {
     out: &'a mut String,
+    /// The width the template writes (`{seq:6}`); integers are otherwise padded to their type's.
+    width: Option<usize>,
 }
 
 fn invalid<T>(what: &str) -> std::result::Result<T, KeyPartError> {
@@ -254,12 +303,43 @@ pub(crate) fn push_padded(out: &mut String, v: u128, width: usize) {
     out.extend(buf[i..].iter().map(|&d| char::from(d)));
 }
 
+/// `10^width`, or `None` past `u128` (every value fits such a width).
+fn power_of_ten(width: usize) -> Option<u128> {
+    10u128.checked_pow(u32::try_from(width).ok()?)
+}
+
+fn does_not_fit<T: fmt::Display>(v: T, width: usize) -> KeyPartError {
+    KeyPartError::Invalid(format!(
+        "{v} does not fit the {width} digits the key template gives it; widen the template's \
+         width (which changes every stored key: see \"Integer widths\" in docs/modeling.md)"
+    ))
+}
+
 impl KeyPartSerializer<'_> {
-    fn unsigned(self, v: u128, width: usize) -> std::result::Result<(), KeyPartError> {
+    fn unsigned(self, v: u128, type_width: usize) -> std::result::Result<(), KeyPartError> {
+        let width = self.width.unwrap_or(type_width);
+        if self.width.is_some() && power_of_ten(width).is_some_and(|limit| v >= limit) {
+            return Err(does_not_fit(v, width));
+        }
         push_padded(self.out, v, width);
         Ok(())
     }
-    fn signed(self, v: i128, max: i128, width: usize) -> std::result::Result<(), KeyPartError> {
+    fn signed(
+        self,
+        v: i128,
+        type_max: i128,
+        type_width: usize,
+    ) -> std::result::Result<(), KeyPartError> {
+        let (max, width) = match self.width {
+            None => (type_max, type_width),
+            Some(width) => match power_of_ten(width).and_then(|p| i128::try_from(p).ok()) {
+                // Values from -10^width to 10^width - 1 fit: the complement of a negative
+                // value then has `width` digits too.
+                Some(limit) if v >= limit || v < -limit => return Err(does_not_fit(v, width)),
+                Some(limit) => (limit - 1, width),
+                None => (i128::MAX, width),
+            },
+        };
         if v >= 0 {
             push_padded(self.out, v.unsigned_abs(), width);
         } else {
@@ -269,6 +349,15 @@ impl KeyPartSerializer<'_> {
             push_padded(self.out, complement.unsigned_abs(), width);
         }
         Ok(())
+    }
+    fn not_an_integer(&self, what: &str) -> std::result::Result<(), KeyPartError> {
+        match self.width {
+            Some(width) => Err(KeyPartError::Invalid(format!(
+                "{what} has no digits to pad to the width {width} the key template gives it; \
+                 a width (`{{field:{width}}}`) is for integers"
+            ))),
+            None => Ok(()),
+        }
     }
 }
 
@@ -284,6 +373,7 @@ impl<'a> ser::Serializer for KeyPartSerializer<'a> {
     type SerializeStructVariant = Impossible<(), KeyPartError>;
 
     fn serialize_bool(self, v: bool) -> std::result::Result<(), KeyPartError> {
+        self.not_an_integer("a bool")?;
         self.out.push_str(if v { "true" } else { "false" });
         Ok(())
     }
@@ -300,7 +390,7 @@ impl<'a> ser::Serializer for KeyPartSerializer<'a> {
         self.signed(v.into(), i64::MAX.into(), 19)
     }
     fn serialize_i128(self, v: i128) -> std::result::Result<(), KeyPartError> {
-        if v == i128::MIN {
+        if v == i128::MIN && self.width.is_none() {
             self.out.push('-');
             self.out.push_str(&"0".repeat(39));
             return Ok(());
@@ -333,6 +423,7 @@ impl<'a> ser::Serializer for KeyPartSerializer<'a> {
         self.serialize_str(v.encode_utf8(&mut buf))
     }
     fn serialize_str(self, v: &str) -> std::result::Result<(), KeyPartError> {
+        self.not_an_integer("a string")?;
         if v.is_empty() {
             // `USER#` for an empty id would address a real item: almost surely a missing value.
             return Err(KeyPartError::Invalid("is empty".into()));
@@ -443,8 +534,38 @@ mod tests {
 
     fn render<T: Serialize>(v: T) -> Result<String> {
         let mut s = String::new();
-        write_required_part(&mut s, &v, "f")?;
+        write_required_part(&mut s, &v, "f", None)?;
         Ok(s)
+    }
+
+    fn render_width<T: Serialize>(v: T, width: u8) -> Result<String> {
+        let mut s = String::new();
+        write_required_part(&mut s, &v, "f", Some(width))?;
+        Ok(s)
+    }
+
+    #[test]
+    fn explicit_widths_pad_and_refuse_what_does_not_fit() {
+        assert_eq!(render_width(7u64, 6).unwrap(), "000007");
+        assert_eq!(render_width(999_999u32, 6).unwrap(), "999999");
+        let e = render_width(1_000_000u32, 6).unwrap_err().to_string();
+        assert!(
+            e.contains("key field `f`") && e.contains("1000000 does not fit the 6 digits"),
+            "{e}"
+        );
+        assert_eq!(render_width(-1i32, 3).unwrap(), "-999");
+        assert_eq!(render_width(-1000i32, 3).unwrap(), "-000");
+        assert!(render_width(-1001i32, 3).is_err());
+        assert!(render_width(1000i64, 3).is_err());
+        assert_eq!(render_width(Some(5u8), 2).unwrap(), "05");
+        assert_eq!(render_width(u128::MAX, 39).unwrap(), u128::MAX.to_string());
+        assert_eq!(render_width(i128::MIN, 39).unwrap().len(), 40);
+        let e = render_width("abc", 4).unwrap_err().to_string();
+        assert!(e.contains("a width (`{field:4}`) is for integers"), "{e}");
+        // Nothing half-written is left behind by a failed part.
+        let mut s = String::from("ORDER#");
+        assert!(write_padded_part(&mut s, &12345u32, "f", Some(2)).is_err());
+        assert_eq!(s, "ORDER#");
     }
 
     #[test]
@@ -471,7 +592,7 @@ mod tests {
             .to_string()
             .contains("None"));
         let mut s = String::new();
-        assert!(!write_part(&mut s, &Option::<u8>::None, "f").unwrap());
+        assert!(!write_padded_part(&mut s, &Option::<u8>::None, "f", None).unwrap());
         assert_eq!(
             render("").unwrap_err().to_string(),
             "invalid input: key field `f`: is empty"
@@ -556,6 +677,11 @@ mod tests {
         #[test]
         fn i128_keys_sort_numerically(a: i128, b: i128) {
             prop_assert_eq!(a.cmp(&b), render(a).unwrap().cmp(&render(b).unwrap()));
+        }
+        #[test]
+        fn explicit_width_keys_sort_numerically(a in -100_000i64..100_000, b in -100_000i64..100_000) {
+            let (ka, kb) = (render_width(a, 5).unwrap(), render_width(b, 5).unwrap());
+            prop_assert_eq!(a.cmp(&b), ka.cmp(&kb));
         }
         #[test]
         fn unsigned_keys_sort_numerically(a: u64, b: u64) {

@@ -19,6 +19,7 @@ pub mod model;
 pub mod model_ext;
 pub mod number;
 pub mod query;
+pub mod report;
 pub mod sequence;
 pub mod serde_bridge;
 pub mod table;

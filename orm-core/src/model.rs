@@ -56,6 +56,34 @@ pub struct IndexSchema {
     pub sort_key: Option<KeyTemplate>,
     /// Which attributes the index holds.
     pub projection: Projection,
+    /// The condition for an item to be in the index (`when = "Self::is_open(status)"`), besides
+    /// having every field of its keys; `None`: every item with its key fields is in it.
+    pub when: Option<IndexPredicate>,
+}
+
+impl IndexSchema {
+    /// The names of the fields whose change can move an item in or out of the index, or change
+    /// its keys there: the fields of the key templates and of the [`IndexSchema::when`]
+    /// predicate.
+    pub fn fields(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.partition_key
+            .iter()
+            .chain(self.sort_key.iter())
+            .flat_map(|t| t.fields())
+            .chain(self.when.iter().flat_map(|w| w.fields.iter().copied()))
+    }
+}
+
+/// A condition on some of a model's own fields for an item to be in an index: written
+/// `when = "Self::is_open(status)"`, it calls `Self::is_open(&self.status) -> bool`. The function
+/// sees only the fields named, so a write that changes none of them cannot move the item in or
+/// out of the index, and every write that changes one recomputes the index keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IndexPredicate {
+    /// The function as written (`Self::is_open`).
+    pub function: &'static str,
+    /// The fields it is called with, in order.
+    pub fields: &'static [&'static str],
 }
 
 /// A unique constraint of a model (`#[model(unique)]` on a field, or a named group

@@ -11,11 +11,17 @@ use serde::Serialize;
 /// not depend on the user's crate naming serde `serde`.
 pub use serde;
 
-/// Appends one key-template field's value to the key being rendered; `Ok(false)` when the value
-/// is `None` (the key is absent, as in a sparse index).
+/// Appends one key-template field's value to the key being rendered, an integer zero-padded to
+/// `width` digits if the template gives one (`{seq:6}`); `Ok(false)` when the value is `None`
+/// (the key is absent, as in a sparse index).
 #[inline]
-pub fn write_part<T: Serialize + ?Sized>(out: &mut String, value: &T, field: &str) -> Result<bool> {
-    crate::key::write_part(out, value, field)
+pub fn write_part<T: Serialize + ?Sized>(
+    out: &mut String,
+    value: &T,
+    field: &str,
+    width: Option<u8>,
+) -> Result<bool> {
+    crate::key::write_padded_part(out, value, field, width)
 }
 
 /// Appends one key-template field's value to the key being rendered; `None` is an error naming
@@ -25,6 +31,7 @@ pub fn write_required_part<T: Serialize + ?Sized>(
     out: &mut String,
     value: &T,
     field: &str,
+    width: Option<u8>,
 ) -> Result<()> {
-    crate::key::write_required_part(out, value, field)
+    crate::key::write_required_part(out, value, field, width)
 }

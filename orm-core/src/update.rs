@@ -492,10 +492,7 @@ async fn recompute_index_keys<M: Model>(
         .iter()
         .filter(|index| {
             index
-                .partition_key
-                .iter()
-                .chain(index.sort_key.iter())
-                .flat_map(|t| t.fields())
+                .fields()
                 .filter_map(field_attribute)
                 .any(|a| touched.contains(a))
         })
@@ -505,8 +502,7 @@ async fn recompute_index_keys<M: Model>(
     }
     let index_fields: BTreeSet<&str> = affected
         .iter()
-        .flat_map(|index| index.partition_key.iter().chain(index.sort_key.iter()))
-        .flat_map(|t| t.fields())
+        .flat_map(|index| index.fields())
         .filter_map(field_attribute)
         .collect();
     let mut current = table

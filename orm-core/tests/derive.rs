@@ -100,7 +100,10 @@ fn schema_of_todo() {
         sk.parts,
         [
             TemplatePart::Literal("TODO#"),
-            TemplatePart::Field("created_at"),
+            TemplatePart::Padded {
+                field: "created_at",
+                width: 20
+            },
             TemplatePart::Literal("#"),
             TemplatePart::Field("todo_id"),
         ]
@@ -121,9 +124,13 @@ fn schema_of_todo() {
             }),
             sort_key: Some(KeyTemplate {
                 text: "{created_at}",
-                parts: &[TemplatePart::Field("created_at")],
+                parts: &[TemplatePart::Padded {
+                    field: "created_at",
+                    width: 20
+                }],
             }),
             projection: Projection::All,
+            when: None,
         }]
     );
     assert_eq!(schema.version, Some("version"));
@@ -771,4 +778,147 @@ fn raw_items_decode_like_stored_items() {
         .unwrap_err()
         .to_string();
     assert!(bad.starts_with("createdAt: expected a number"), "{bad}");
+}
+
+/// An issue of a tracker: a sparse "open issues" index present only while `status` is open,
+/// a computed partition segment (a week bucket of an integer timestamp), and explicit widths.
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[model(entity = "Issue", pk = "ORG#{org}", sk = "ISSUE#{number:6}")]
+#[model(index(
+    name = "open",
+    pk = "OPEN#{org}",
+    sk = "{number:6}",
+    when = "Self::is_open(status)"
+))]
+#[model(index(
+    name = "by_week",
+    pk = "WEEK#{Self::week(opened_at):5}",
+    sk = "{org}#{number:6}"
+))]
+#[model(index(name = "by_label", pk = "LABEL#{Self::first_label(labels)}"))]
+struct Issue {
+    org: String,
+    number: u32,
+    status: Status,
+    opened_at: u64,
+    labels: Vec<String>,
+}
+
+impl Issue {
+    fn is_open(status: &Status) -> bool {
+        *status == Status::Open
+    }
+    fn week(opened_at: &u64) -> u64 {
+        opened_at / (7 * 86_400)
+    }
+    fn first_label(labels: &[String]) -> Option<&str> {
+        labels.first().map(String::as_str)
+    }
+}
+
+fn issue() -> Issue {
+    Issue {
+        org: "acme".into(),
+        number: 42,
+        status: Status::Open,
+        opened_at: 14 * 86_400 + 5,
+        labels: vec!["bug".into()],
+    }
+}
+
+#[test]
+fn computed_and_conditional_index_keys() {
+    let mut issue = issue();
+    assert_eq!(
+        issue.primary_key().unwrap(),
+        Key::with_sort("ORG#acme", "ISSUE#000042")
+    );
+    assert_eq!(
+        issue.index_key("open").unwrap(),
+        Some(Key::with_sort("OPEN#acme", "000042"))
+    );
+    assert_eq!(
+        issue.index_key("by_week").unwrap(),
+        Some(Key::with_sort("WEEK#00002", "acme#000042"))
+    );
+    assert_eq!(
+        issue.index_key("by_label").unwrap(),
+        Some(Key::new("LABEL#bug"))
+    );
+    // The predicate false: not in the index. A computed `None`: not in the index.
+    issue.status = Status::InProgress;
+    issue.labels.clear();
+    assert_eq!(issue.index_key("open").unwrap(), None);
+    assert_eq!(issue.index_key("by_label").unwrap(), None);
+    // Constructors call the same functions on their parameters.
+    assert_eq!(
+        Issue::by_week_partition(14u64 * 86_400).unwrap(),
+        Value::from("WEEK#00002")
+    );
+    assert_eq!(
+        Issue::by_label_key(vec!["ui".to_owned()]).unwrap(),
+        Key::new("LABEL#ui")
+    );
+    assert_eq!(
+        Issue::open_partition("acme").unwrap(),
+        Value::from("OPEN#acme")
+    );
+    // The schema names the functions and the fields they read.
+    let schema = Issue::schema();
+    let open = schema.index("open").unwrap();
+    assert_eq!(
+        open.when,
+        Some(orm_core::model::IndexPredicate {
+            function: "Self::is_open",
+            fields: &["status"],
+        })
+    );
+    assert_eq!(
+        open.fields().collect::<Vec<_>>(),
+        ["org", "number", "status"]
+    );
+    let week = schema.index("by_week").unwrap();
+    assert_eq!(
+        week.partition_key.unwrap().parts,
+        [
+            TemplatePart::Literal("WEEK#"),
+            TemplatePart::Computed {
+                function: "Self::week",
+                fields: &["opened_at"],
+                width: Some(5),
+            }
+        ]
+    );
+    assert!(week.partition_key.unwrap().is_computed());
+    assert_eq!(
+        schema.sort_key.unwrap().parts[1],
+        TemplatePart::Padded {
+            field: "number",
+            width: 6
+        }
+    );
+}
+
+#[test]
+fn explicit_widths_refuse_values_that_do_not_fit() {
+    let mut issue = issue();
+    issue.number = 1_000_000;
+    let e = issue.primary_key().unwrap_err().to_string();
+    assert!(
+        e.contains("key field `number`: 1000000 does not fit the 6 digits"),
+        "{e}"
+    );
+    assert!(Issue::key("acme", 1_000_000).is_err());
+    assert_eq!(
+        Issue::key("acme", 999_999).unwrap(),
+        Key::with_sort("ORG#acme", "ISSUE#999999")
+    );
+    // A computed segment's result is checked against its width too.
+    issue.number = 1;
+    issue.opened_at = 100_000 * 7 * 86_400;
+    let e = issue.index_key("by_week").unwrap_err().to_string();
+    assert!(
+        e.contains("key field `Self::week(opened_at)`: 100000 does not fit the 5 digits"),
+        "{e}"
+    );
 }

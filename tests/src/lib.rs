@@ -36,6 +36,7 @@ pub type AllModels = (
     models::Session,
     models::Tenant,
     models::Member,
+    models::Ticket,
     orm_core::sequence::Sequence,
 );
 
@@ -190,6 +191,7 @@ macro_rules! conformance_tests {
                 update_actions,
                 update_with_function_operands,
                 update_keeps_index_consistent,
+                computed_index_keys_follow_every_write,
                 transaction_is_all_or_nothing,
                 transaction_models_after_commit,
                 transaction_validation,

@@ -125,6 +125,42 @@ pub struct Note {
     pub text: String,
 }
 
+/// A ticket in the sparse "open tickets" index `gsi1` only while its status is open, ranked
+/// there by a computed sort key (priority first, then number): index keys that depend on a
+/// condition and on code, kept right by every write path.
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[model(entity = "Ticket", pk = "ORG#{org}", sk = "TICKET#{number:6}")]
+#[model(index(
+    name = "gsi1",
+    pk = "OPEN#{org}",
+    sk = "{Self::rank(priority, number):7}",
+    when = "Self::is_open(status)"
+))]
+pub struct Ticket {
+    /// Organisation.
+    pub org: String,
+    /// Ticket number, six digits in keys.
+    pub number: u32,
+    /// `open`, `closed`...
+    pub status: String,
+    /// 0 (lowest) to 9 (most urgent).
+    pub priority: u8,
+    /// Comment counter (no index depends on it).
+    pub comments: u64,
+}
+
+impl Ticket {
+    /// Whether the ticket belongs in the open-tickets index.
+    pub fn is_open(status: &str) -> bool {
+        status == "open"
+    }
+
+    /// The open-tickets sort key: the most urgent first, then by number.
+    pub fn rank(priority: &u8, number: &u32) -> u64 {
+        u64::from(9 - (*priority).min(9)) * 1_000_000 + u64::from(*number)
+    }
+}
+
 collection! {
     /// A user's partition: profile and todos in one query.
     #[derive(Debug, Clone, PartialEq)]

@@ -323,6 +323,108 @@ pub async fn update_keeps_index_consistent(table: &Table) {
     ));
 }
 
+/// An index key that depends on a condition (`when = "Self::is_open(status)"`) and on code (a
+/// computed sort key) stays right through every write path: create, save, update with `.set`,
+/// an update that touches no index field, `save_changes`, a transaction and a migration. A
+/// closed ticket never lingers in the open-tickets index.
+pub async fn computed_index_keys_follow_every_write(table: &Table) {
+    let open_numbers = || async {
+        Ticket::query(table)
+            .index("gsi1")
+            .partition(Ticket::gsi1_partition("acme"))
+            .all()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.number)
+            .collect::<Vec<_>>()
+    };
+    let ticket = |number: u32, priority: u8| Ticket {
+        org: "acme".into(),
+        number,
+        status: "open".into(),
+        priority,
+        comments: 0,
+    };
+    let raw = |number: u32| async move {
+        crate::crud::raw_item(table, "ORG#acme", &format!("TICKET#{number:06}")).await
+    };
+    let (mut one, mut two) = (ticket(1, 1), ticket(2, 5));
+    one.create(table).await.unwrap();
+    two.create(table).await.unwrap();
+    // Ranked by the computed sort key: priority 5 before priority 1.
+    assert_eq!(open_numbers().await, [2, 1]);
+    assert_eq!(
+        raw(1).await.unwrap().get("gsi1sk"),
+        Some(&Value::from("8000001"))
+    );
+
+    // save: closing takes the ticket out of the index, reopening puts it back.
+    one.status = "closed".into();
+    one.save(table).await.unwrap();
+    assert_eq!(open_numbers().await, [2]);
+    let stored = raw(1).await.unwrap();
+    assert!(!stored.contains_key("gsi1pk") && !stored.contains_key("gsi1sk"));
+
+    // update with .set of a predicate field, and of a computed segment's field.
+    Ticket::update(table, Ticket::key("acme", 1u32))
+        .set("status", "open")
+        .await
+        .unwrap();
+    Ticket::update(table, Ticket::key("acme", 1u32))
+        .set("priority", 9u8)
+        .await
+        .unwrap();
+    assert_eq!(open_numbers().await, [1, 2]);
+    // An update of no index field leaves the index as it is.
+    Ticket::update(table, Ticket::key("acme", 2u32))
+        .add("comments", 1)
+        .await
+        .unwrap();
+    assert_eq!(open_numbers().await, [1, 2]);
+    // Arithmetic on a field the computed key reads is refused: its new value is not known.
+    assert!(matches!(
+        Ticket::update(table, Ticket::key("acme", 2u32))
+            .add("priority", 1)
+            .await,
+        Err(Error::Validation { .. })
+    ));
+
+    // save_changes: only what changed is written, the index keys with it.
+    let before = Ticket::get(table, Ticket::key("acme", 2u32)).await.unwrap();
+    two = before.clone();
+    two.status = "closed".into();
+    table.save_changes(&before, &mut two).await.unwrap();
+    assert_eq!(open_numbers().await, [1]);
+
+    // A transaction's put.
+    if table.capabilities().transactions {
+        two.status = "open".into();
+        table.transaction().put(&mut two).commit().await.unwrap();
+        assert_eq!(open_numbers().await, [1, 2]);
+    }
+
+    // A migration repairs an item written behind the ORM's back (closed, still indexed).
+    let stale = Update::new().set(orm_core::Path::name("status"), Value::from("closed"));
+    table
+        .backend()
+        .update_item(&raw_update(table, "ORG#acme", "TICKET#000001", stale))
+        .await
+        .unwrap();
+    assert!(
+        open_numbers().await.contains(&1),
+        "the raw write left the index entry"
+    );
+    if table.capabilities().transactions {
+        let done = orm_core::migrate::Migration::<Ticket>::new(table)
+            .run()
+            .await
+            .unwrap();
+        assert_eq!(done.changed, 1, "{done:?}");
+        assert!(!open_numbers().await.contains(&1));
+    }
+}
+
 /// A transaction whose third action fails leaves every item untouched; the error names action 3.
 pub async fn transaction_is_all_or_nothing(table: &Table) {
     if !table.capabilities().transactions {

@@ -3,7 +3,7 @@
 
 use crate::attr::{self, Errors, IndexAttr, ProjectionAttr, SerdeNames};
 use crate::case::RenameRule;
-use crate::template::{self, RawPart};
+use crate::template::{self, Call, RawPart};
 use crate::types::{self, Kind, TypeInfo};
 use proc_macro2::Span;
 use syn::ext::IdentExt;
@@ -90,17 +90,43 @@ pub(crate) struct Template {
 pub(crate) enum Part {
     /// Literal text.
     Literal(String),
-    /// The field at this index of [`ModelDef::fields`].
-    Field(usize),
+    /// The field at this index of [`ModelDef::fields`], with the width the template writes
+    /// (`{seq:6}`), if any.
+    Field(usize, Option<u8>),
+    /// A segment computed by a function of fields (`{Self::bucket(created_at)}`).
+    Computed(Computed),
+}
+
+/// A call of a function on fields: a computed key segment, or an index's `when` predicate.
+#[derive(Debug, Clone)]
+pub(crate) struct Computed {
+    /// The function.
+    pub(crate) function: Path,
+    /// The function as written, spaces removed.
+    pub(crate) function_text: String,
+    /// The fields passed (indexes of [`ModelDef::fields`]), in order.
+    pub(crate) args: Vec<usize>,
+    /// The zero-padded width of an integer result, if written.
+    pub(crate) width: Option<u8>,
+    /// Where it is written: errors of the generated call point here.
+    pub(crate) span: Span,
+}
+
+impl Part {
+    /// The indexes of the fields the part uses, in order.
+    pub(crate) fn fields(&self) -> &[usize] {
+        match self {
+            Part::Literal(_) => &[],
+            Part::Field(i, _) => std::slice::from_ref(i),
+            Part::Computed(c) => &c.args,
+        }
+    }
 }
 
 impl Template {
     /// The indexes of the fields the template uses, in order, repeats included.
     pub(crate) fn fields(&self) -> impl Iterator<Item = usize> + '_ {
-        self.parts.iter().filter_map(|p| match p {
-            Part::Field(i) => Some(*i),
-            Part::Literal(_) => None,
-        })
+        self.parts.iter().flat_map(|p| p.fields().iter().copied())
     }
 }
 
@@ -121,6 +147,8 @@ pub(crate) struct IndexDef {
     pub(crate) sk: Option<Template>,
     /// The projection.
     pub(crate) projection: ProjectionDef,
+    /// `when = "..."`: the predicate for an item to be in the index.
+    pub(crate) when: Option<Computed>,
 }
 
 /// A resolved projection.
@@ -170,8 +198,20 @@ impl Resolver<'_> {
         for part in raw {
             match part {
                 RawPart::Literal(l) => parts.push(Part::Literal(l)),
-                RawPart::Field(name, span) => match self.field(&name, span) {
-                    Ok(i) => parts.push(Part::Field(i)),
+                RawPart::Field(name, width, span) => {
+                    match self
+                        .field(&name, span)
+                        .and_then(|i| self.width(i, width, span))
+                    {
+                        Ok(i) => parts.push(Part::Field(i, width)),
+                        Err(e) => {
+                            errors.push(e);
+                            ok = false;
+                        }
+                    }
+                }
+                RawPart::Computed(call, width, span) => match self.call(&call, width, span) {
+                    Ok(computed) => parts.push(Part::Computed(computed)),
                     Err(e) => {
                         errors.push(e);
                         ok = false;
@@ -185,7 +225,52 @@ impl Resolver<'_> {
         })
     }
 
-    fn field(&self, name: &str, span: Span) -> syn::Result<usize> {
+    /// Checks that a width written for field `i` (`{seq:6}`) is on an integer field.
+    fn width(&self, i: usize, width: Option<u8>, span: Span) -> syn::Result<usize> {
+        let field = &self.fields[i];
+        match (width, field.info.kind) {
+            (Some(width), Kind::String | Kind::Bool) => Err(syn::Error::new(
+                span,
+                format!(
+                    "field `{}` is not an integer: a width (`{{{}:{width}}}`) zero-pads integers \
+                     so that they sort",
+                    field.name, field.name
+                ),
+            )),
+            _ => Ok(i),
+        }
+    }
+
+    /// Resolves a function call's arguments: fields the function gets a reference to. Any
+    /// stored field may be an argument (the function decides what a float or a struct renders
+    /// as), except the version field, which changes on every save.
+    fn call(&self, call: &Call, width: Option<u8>, span: Span) -> syn::Result<Computed> {
+        let mut args = Vec::with_capacity(call.args.len());
+        let mut errors = Vec::new();
+        for name in &call.args {
+            match self.stored_field(name, span) {
+                Ok(i) if self.version == Some(i) => errors.push(format!(
+                    "field `{name}` is the #[model(version)] field; it changes on every save, so \
+                     no key may depend on it"
+                )),
+                Ok(i) => args.push(i),
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(syn::Error::new(span, errors.join("; ")));
+        }
+        Ok(Computed {
+            function: call.function.clone(),
+            function_text: call.function_text.clone(),
+            args,
+            width,
+            span,
+        })
+    }
+
+    /// The index of the stored field `name`, or an error saying why it is not one.
+    fn stored_field(&self, name: &str, span: Span) -> syn::Result<usize> {
         let Some(i) = self.fields.iter().position(|f| f.name == name) else {
             let message = if self.skipped.iter().any(|s| s == name) {
                 format!(
@@ -205,6 +290,11 @@ impl Resolver<'_> {
             };
             return Err(syn::Error::new(span, message));
         };
+        Ok(i)
+    }
+
+    fn field(&self, name: &str, span: Span) -> syn::Result<usize> {
+        let i = self.stored_field(name, span)?;
         let field = &self.fields[i];
         let bad_kind = match field.info.kind {
             Kind::Float => Some("a float"),
@@ -725,6 +815,15 @@ fn index_def(
     if method_prefix.starts_with(|c: char| c.is_ascii_digit()) {
         method_prefix.insert(0, '_');
     }
+    let when = index.when.as_ref().and_then(|lit| {
+        let call = template::parse_call(&lit.value(), lit.span())
+            .and_then(|call| resolver.call(&call, None, lit.span()));
+        call.map_err(|e| {
+            errors.push(e);
+            ok = false;
+        })
+        .ok()
+    });
     ok.then(|| IndexDef {
         name,
         span: name_lit.span(),
@@ -733,5 +832,6 @@ fn index_def(
         pk,
         sk,
         projection,
+        when,
     })
 }

@@ -78,6 +78,8 @@ pub(crate) struct IndexAttr {
     pub(crate) sk: Option<LitStr>,
     /// `projection = ...`.
     pub(crate) projection: Option<ProjectionAttr>,
+    /// `when = "Self::is_open(status)"`: the predicate for an item to be in the index.
+    pub(crate) when: Option<LitStr>,
 }
 
 /// `projection = "all" | "keys_only" | ["field", ...]`.
@@ -157,8 +159,8 @@ pub(crate) struct SerdeField {
 
 const CONTAINER_KEYS: &str =
     "entity, pk, sk, index, local_index, unique, crate, schema_version, upgrade";
-const INDEX_KEYS: &str = "name, pk, sk, projection";
-const LOCAL_INDEX_KEYS: &str = "name, sk, projection";
+const INDEX_KEYS: &str = "name, pk, sk, projection, when";
+const LOCAL_INDEX_KEYS: &str = "name, sk, projection, when";
 const FIELD_KEYS: &str = "version, ttl, created_at, updated_at, rename, unique";
 
 fn path_name(meta: &ParseNestedMeta<'_>) -> String {
@@ -228,6 +230,7 @@ fn index(meta: &ParseNestedMeta<'_>) -> syn::Result<IndexAttr> {
         pk: None,
         sk: None,
         projection: None,
+        when: None,
     };
     meta.parse_nested_meta(|inner| {
         if inner.path.is_ident("name") {
@@ -248,6 +251,9 @@ fn index(meta: &ParseNestedMeta<'_>) -> syn::Result<IndexAttr> {
         } else if inner.path.is_ident("projection") {
             let projection = projection(&inner)?;
             set_once(&mut out.projection, projection, &inner)
+        } else if inner.path.is_ident("when") {
+            let lit: LitStr = inner.value()?.parse()?;
+            set_once(&mut out.when, lit, &inner)
         } else {
             let expected = if local { LOCAL_INDEX_KEYS } else { INDEX_KEYS };
             Err(inner.error(format_args!(

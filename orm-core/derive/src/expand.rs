@@ -1,9 +1,9 @@
 //! Code generation: the `Model` impl and the inherent key constructors of a checked model.
 
-use crate::ast::{self, FieldDef, IndexDef, ModelDef, Part, ProjectionDef, Template};
+use crate::ast::{self, Computed, FieldDef, IndexDef, ModelDef, Part, ProjectionDef, Template};
 use crate::types::{Kind, ParamStyle};
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use std::collections::HashSet;
 use syn::DeriveInput;
 
@@ -56,12 +56,12 @@ impl Generator<'_> {
     /// An expression of type `String`: the parts rendered.
     fn render(&self, parts: &[Part], source: Source, mode: Mode) -> TokenStream {
         let krate = &self.model.krate;
-        if !parts.iter().any(|p| matches!(p, Part::Field(_))) {
+        if parts.iter().all(|p| matches!(p, Part::Literal(_))) {
             let text: String = parts
                 .iter()
                 .filter_map(|p| match p {
                     Part::Literal(l) => Some(l.as_str()),
-                    Part::Field(_) => None,
+                    _ => None,
                 })
                 .collect();
             return quote!(::std::string::String::from(#text));
@@ -70,36 +70,46 @@ impl Generator<'_> {
             .iter()
             .map(|p| match p {
                 Part::Literal(l) => l.len(),
-                Part::Field(i) => self.field(*i).info.rendered_len,
+                Part::Field(i, width) => {
+                    width.map_or(self.field(*i).info.rendered_len, |w| usize::from(w) + 1)
+                }
+                Part::Computed(c) => c.width.map_or(16, |w| usize::from(w) + 1),
             })
             .sum();
-        let steps = parts.iter().map(|part| match part {
-            Part::Literal(l) => {
-                let mut chars = l.chars();
-                match (chars.next(), chars.next()) {
-                    (Some(c), None) => quote!(__orm_key.push(#c);),
-                    _ => quote!(__orm_key.push_str(#l);),
+        let steps = parts.iter().map(|part| {
+            let (value, name, width) = match part {
+                Part::Literal(l) => {
+                    let mut chars = l.chars();
+                    return match (chars.next(), chars.next()) {
+                        (Some(c), None) => quote!(__orm_key.push(#c);),
+                        _ => quote!(__orm_key.push_str(#l);),
+                    };
                 }
-            }
-            Part::Field(i) => {
-                let field = self.field(*i);
-                let ident = &field.ident;
-                let name = &field.name;
-                let value = match (source, field.info.param) {
-                    (Source::SelfFields, _) => quote!(&self.#ident),
-                    (Source::Params, ParamStyle::Str) => quote!(#ident),
-                    (Source::Params, _) => quote!(&#ident),
-                };
-                match mode {
-                    Mode::Required => quote! {
-                        #krate::__private::write_required_part(&mut __orm_key, #value, #name)?;
-                    },
-                    Mode::Sparse => quote! {
-                        if !#krate::__private::write_part(&mut __orm_key, #value, #name)? {
-                            return ::core::result::Result::Ok(::core::option::Option::None);
-                        }
-                    },
+                Part::Field(i, width) => {
+                    let field = self.field(*i);
+                    let ident = &field.ident;
+                    let value = match (source, field.info.param) {
+                        (Source::SelfFields, _) => quote!(&self.#ident),
+                        (Source::Params, ParamStyle::Str) => quote!(#ident),
+                        (Source::Params, _) => quote!(&#ident),
+                    };
+                    (value, field.name.clone(), *width)
                 }
+                Part::Computed(c) => (self.call(c, source), self.call_text(c), c.width),
+            };
+            let width = match width {
+                Some(w) => quote!(::core::option::Option::Some(#w)),
+                None => quote!(::core::option::Option::None),
+            };
+            match mode {
+                Mode::Required => quote! {
+                    #krate::__private::write_required_part(&mut __orm_key, #value, #name, #width)?;
+                },
+                Mode::Sparse => quote! {
+                    if !#krate::__private::write_part(&mut __orm_key, #value, #name, #width)? {
+                        return ::core::result::Result::Ok(::core::option::Option::None);
+                    }
+                },
             }
         });
         quote!({
@@ -107,6 +117,56 @@ impl Generator<'_> {
             #(#steps)*
             __orm_key
         })
+    }
+
+    /// A computed segment or predicate as written: `Self::bucket(created_at)`.
+    fn call_text(&self, c: &Computed) -> String {
+        let args: Vec<&str> = c
+            .args
+            .iter()
+            .map(|&i| self.field(i).name.as_str())
+            .collect();
+        format!("{}({})", c.function_text, args.join(", "))
+    }
+
+    /// A reference to the result of calling `c`'s function with references to its fields (of
+    /// `self`, or made from a constructor's parameters), spanned at the template so that a
+    /// type error points there.
+    fn call(&self, c: &Computed, source: Source) -> TokenStream {
+        let function = &c.function;
+        let args = c.args.iter().map(|&i| {
+            let field = self.field(i);
+            let ident = &field.ident;
+            if source == Source::SelfFields {
+                return quote!(&self.#ident);
+            }
+            // A constructor's parameter, made a value of the field's declared type.
+            let owned = match field.info.param {
+                ParamStyle::Str => quote!(::std::string::String::from(#ident)),
+                ParamStyle::Exact => quote!(#ident),
+                ParamStyle::Into => quote!(::core::clone::Clone::clone(&#ident)),
+            };
+            match (field.info.optional, field.info.param) {
+                (true, _) => quote!(&::core::option::Option::Some(#owned)),
+                (false, ParamStyle::Str) => quote!(&#owned),
+                (false, _) => quote!(&#ident),
+            }
+        });
+        quote_spanned!(c.span=> &#function(#(#args),*))
+    }
+
+    /// The guard of an index's `when` predicate: the index key is absent when it is false.
+    fn predicate(&self, when: Option<&Computed>) -> TokenStream {
+        let Some(c) = when else {
+            return TokenStream::new();
+        };
+        let call = self.call(c, Source::SelfFields);
+        quote_spanned! {c.span=>
+            let __orm_in_index: bool = *#call;
+            if !__orm_in_index {
+                return ::core::result::Result::Ok(::core::option::Option::None);
+            }
+        }
     }
 
     /// An expression of type `Value`: the parts rendered into a string value.
@@ -121,9 +181,30 @@ impl Generator<'_> {
         let text = &template.text;
         let parts = template.parts.iter().map(|p| match p {
             Part::Literal(l) => quote!(#krate::key::TemplatePart::Literal(#l)),
-            Part::Field(i) => {
-                let name = &self.field(*i).name;
-                quote!(#krate::key::TemplatePart::Field(#name))
+            Part::Field(i, width) => {
+                let field = self.field(*i);
+                let name = &field.name;
+                match width.or(field.info.digits) {
+                    Some(width) => {
+                        quote!(#krate::key::TemplatePart::Padded { field: #name, width: #width })
+                    }
+                    None => quote!(#krate::key::TemplatePart::Field(#name)),
+                }
+            }
+            Part::Computed(c) => {
+                let function = &c.function_text;
+                let fields = c.args.iter().map(|&i| &self.field(i).name);
+                let width = match c.width {
+                    Some(w) => quote!(::core::option::Option::Some(#w)),
+                    None => quote!(::core::option::Option::None),
+                };
+                quote! {
+                    #krate::key::TemplatePart::Computed {
+                        function: #function,
+                        fields: &[#(#fields),*],
+                        width: #width,
+                    }
+                }
             }
         });
         quote!(#krate::key::KeyTemplate { text: #text, parts: &[#(#parts),*] })
@@ -172,6 +253,13 @@ impl Generator<'_> {
             let local = index.local;
             let pk = self.optional_template(index.pk.as_ref());
             let sk = self.optional_template(index.sk.as_ref());
+            let when = some_or_none(index.when.as_ref().map(|c| {
+                let function = &c.function_text;
+                let fields = c.args.iter().map(|&i| &self.field(i).name);
+                quote! {
+                    #krate::model::IndexPredicate { function: #function, fields: &[#(#fields),*] }
+                }
+            }));
             let projection = match &index.projection {
                 ProjectionDef::All => quote!(#krate::backend::Projection::All),
                 ProjectionDef::KeysOnly => quote!(#krate::backend::Projection::KeysOnly),
@@ -188,6 +276,7 @@ impl Generator<'_> {
                     partition_key: #pk,
                     sort_key: #sk,
                     projection: #projection,
+                    when: #when,
                 }
             }
         });
@@ -264,9 +353,11 @@ impl Generator<'_> {
                 // A local index: the table's partition key.
                 None => self.value(&model.pk.parts, Source::SelfFields, Mode::Required),
             };
+            let predicate = self.predicate(index.when.as_ref());
             // The sort key first: a local index is sparse by its sort key alone.
             quote! {
                 #name => {
+                    #predicate
                     let sort = #sort;
                     let partition = #partition;
                     ::core::result::Result::Ok(::core::option::Option::Some(
@@ -533,7 +624,7 @@ impl Generator<'_> {
             .parts
             .iter()
             .enumerate()
-            .filter(|(_, p)| matches!(p, Part::Field(_)))
+            .filter(|(_, p)| !matches!(p, Part::Literal(_)))
             .map(|(at, _)| at)
             .collect();
         let Some(&first) = field_positions.first() else {
@@ -560,11 +651,16 @@ impl Generator<'_> {
         let mut seen = HashSet::new();
         let proper = field_positions.len() - 1;
         for &at in &field_positions[..proper] {
-            let Part::Field(last) = sk.parts[at] else {
-                unreachable!("positions of fields")
+            let last_name = match &sk.parts[at] {
+                Part::Field(i, _) => self.field(*i).name.clone(),
+                Part::Computed(c) => c
+                    .function
+                    .segments
+                    .last()
+                    .map_or_else(String::new, |s| s.ident.to_string()),
+                Part::Literal(_) => unreachable!("positions of fields"),
             };
-            let last_name = &self.field(last).name;
-            if !seen.insert(last_name) {
+            if !seen.insert(last_name.clone()) {
                 continue; // A field repeated in the template: its first prefix is enough.
             }
             // Through the field and the literal after it: `TODO#{created_at}#`, so that a
@@ -578,13 +674,12 @@ impl Generator<'_> {
                 .iter()
                 .map(|p| match p {
                     Part::Literal(l) => l.clone(),
-                    Part::Field(i) => format!("{{{}}}", self.field(*i).name),
+                    Part::Field(i, None) => format!("{{{}}}", self.field(*i).name),
+                    Part::Field(i, Some(w)) => format!("{{{}:{w}}}", self.field(*i).name),
+                    Part::Computed(c) => format!("{{{}}}", self.call_text(c)),
                 })
                 .collect();
-            let fields = unique(parts.iter().filter_map(|p| match p {
-                Part::Field(i) => Some(*i),
-                Part::Literal(_) => None,
-            }));
+            let fields = unique(parts.iter().flat_map(|p| p.fields().iter().copied()));
             let value = self.value(parts, Source::Params, Mode::Required);
             methods.push(self.method(
                 format!("{prefix}sk_prefix_{last_name}"),

@@ -25,6 +25,9 @@ mod types;
 ///                                       a global secondary index (sk optional), repeatable
 /// local_index(name = "lsi1", sk = "{title}", projection = ...)
 ///                                       a local secondary index: the table's partition key
+/// index(.., when = "Self::is_open(status)")
+///                                       the item is in the index only while the function,
+///                                       called with references to the fields named, is true
 /// projection = "all" | "keys_only" | ["title", "status"]   (default "all"; field names)
 /// schema_version = 3                    the model's schema version (default 1), stored in `__schema`
 /// upgrade = path::to::upgrade_fn        `fn(Item, from: u32) -> Result<Item>`: one version step
@@ -34,7 +37,15 @@ mod types;
 ///
 /// A template is literal text with `{field}` references to the struct's (Rust) field names.
 /// Fields render so that keys sort like their values (integers zero-padded, see
-/// `orm_core::key`); a string containing the delimiter `#` is rejected at run time.
+/// `orm_core::key`); a string containing the delimiter `#` is rejected at run time. Inside the
+/// braces:
+///
+/// - `{seq:8}`: an integer zero-padded to 8 digits whatever its Rust type; a value that does
+///   not fit is an error at run time, a width on a string or bool field a compile error;
+/// - `{Self::bucket(created_at)}` (or any function path): what the function returns when
+///   called with references to the fields named, rendered as a field of that type (`None`: the
+///   key is absent); `{Self::bucket(created_at):5}` pads an integer result. The derive knows
+///   the fields the key depends on, so updates of them recompute it.
 ///
 /// On fields: `#[model(version)]` (an integer: optimistic locking), `#[model(ttl)]` (epoch
 /// seconds), `#[model(created_at)]`, `#[model(updated_at)]`, and `#[model(rename = "attr")]`,

@@ -44,6 +44,9 @@ pub(crate) struct TypeInfo {
     pub(crate) param: ParamStyle,
     /// A guess of its rendered length in a key (exact for integers), to pre-size key strings.
     pub(crate) rendered_len: usize,
+    /// For an integer type the derive knows (`u32`, `NonZeroU64`...): the digits its keys are
+    /// zero-padded to (`u32`: 10; a `-` comes before them for negative values).
+    pub(crate) digits: Option<u8>,
 }
 
 /// The length guessed for a rendered key field of unknown width.
@@ -67,7 +70,24 @@ pub(crate) fn classify(ty: &Type, serde_bytes: bool) -> TypeInfo {
         value_ty: ty.clone(),
         param,
         rendered_len,
+        digits: integer_digits(ty),
     }
+}
+
+/// The digits keys pad an integer type to (see [`TypeInfo::digits`]).
+fn integer_digits(ty: &Type) -> Option<u8> {
+    let Type::Path(p) = ungroup(ty) else {
+        return None;
+    };
+    let last = p.path.segments.last()?;
+    if !last.arguments.is_empty() {
+        return None;
+    }
+    let name = last.ident.to_string().to_ascii_lowercase();
+    let name = name.strip_prefix("nonzero").unwrap_or(&name);
+    let width = integer_width(name)?;
+    let signed = name.starts_with('i');
+    u8::try_from(width - usize::from(signed)).ok()
 }
 
 fn scalar(ty: &Type, serde_bytes: bool) -> (Kind, ParamStyle, usize) {
@@ -187,6 +207,11 @@ mod tests {
         assert_eq!(info("u64", false).kind, Kind::Integer);
         assert_eq!(info("u64", false).param, ParamStyle::Exact);
         assert_eq!(info("i128", false).rendered_len, 40);
+        assert_eq!(info("i128", false).digits, Some(39));
+        assert_eq!(info("u32", false).digits, Some(10));
+        assert_eq!(info("Option<i32>", false).digits, Some(10));
+        assert_eq!(info("std::num::NonZeroU16", false).digits, Some(5));
+        assert_eq!(info("String", false).digits, None);
         assert_eq!(info("f64", false).kind, Kind::Float);
         assert_eq!(info("bool", false).kind, Kind::Bool);
         assert_eq!(info("Vec<u8>", false).kind, Kind::Other);

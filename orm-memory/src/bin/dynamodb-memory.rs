@@ -19,7 +19,9 @@
 //!   keep-alive connection stays open); `--body-timeout SECS` (default 60): the time to send a
 //!   body once its head is in;
 //! - `--status-delay-ms N` (default 0): how long UpdateTable's `UPDATING` / `CREATING` /
-//!   `DELETING` statuses stay visible to DescribeTable (`MemoryBackend::set_status_delay`).
+//!   `DELETING` statuses stay visible to DescribeTable (`MemoryBackend::set_status_delay`);
+//! - `--ui`: serve a read-only browser view of the tables at `http://HOST:PORT/ui` (not with
+//!   `--require-signature`: the view has no sign-in).
 
 use orm_memory::server::{Credentials, MemoryServer, ServerLimits};
 use orm_memory::MemoryBackend;
@@ -33,10 +35,10 @@ fn usage() -> ! {
     eprintln!(
         "usage: dynamodb-memory [--port P] [--host H] [--require-signature KEY:SECRET[:TOKEN][,...]]...\n\
          \x20      [--max-connections N] [--header-timeout SECS] [--body-timeout SECS]\n\
-         \x20      [--status-delay-ms N]\n\
+         \x20      [--status-delay-ms N] [--ui]\n\
          \x20      (defaults: 127.0.0.1:8000, any signature accepted ({REQUIRE_SIGNATURE_ENV} may hold\n\
          \x20      the keys), 1024 connections, 60 s for a request head, 60 s for a body,\n\
-         \x20      no status delay)"
+         \x20      no status delay; --ui: a read-only browser view at /ui)"
     );
     std::process::exit(2);
 }
@@ -86,6 +88,7 @@ fn main() {
     let mut port: u16 = 8000;
     let mut host: IpAddr = [127, 0, 0, 1].into();
     let mut status_delay = Duration::ZERO;
+    let mut ui = false;
     let mut keys: Vec<Credentials> = Vec::new();
     if let Ok(list) = std::env::var(REQUIRE_SIGNATURE_ENV) {
         keys.extend(parse_keys(&list, REQUIRE_SIGNATURE_ENV));
@@ -145,6 +148,7 @@ fn main() {
                     usage()
                 }))
             }
+            "--ui" => ui = true,
             "-h" | "--help" => usage(),
             other => {
                 eprintln!("dynamodb-memory: unknown argument {other:?}");
@@ -160,14 +164,15 @@ fn main() {
     backend.set_status_delay(status_delay);
     let mut builder = MemoryServer::builder(backend)
         .addr(SocketAddr::new(host, port))
-        .limits(limits);
+        .limits(limits)
+        .ui(ui);
     for key in keys {
         builder = builder.require_signature(key);
     }
     let server = match builder.start() {
         Ok(server) => server,
         Err(e) => {
-            eprintln!("dynamodb-memory: cannot listen on {host}:{port}: {e}");
+            eprintln!("dynamodb-memory: cannot serve on {host}:{port}: {e}");
             std::process::exit(1);
         }
     };
@@ -177,6 +182,12 @@ fn main() {
         server.endpoint(),
         if signed { "; signatures required" } else { "" }
     );
+    if ui {
+        eprintln!(
+            "dynamodb-memory: the read-only browser view is at {}/ui",
+            server.endpoint()
+        );
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

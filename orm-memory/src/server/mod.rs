@@ -45,6 +45,7 @@ mod legacy;
 mod limits;
 mod ops;
 mod sigv4;
+mod ui;
 
 pub use limits::{ServerLimits, MAX_HEAD_BYTES};
 #[doc(hidden)]
@@ -73,6 +74,8 @@ struct Shared {
     verifier: sigv4::Verifier,
     limits: ServerLimits,
     connections: Arc<limits::Connections>,
+    /// Whether GET `/ui...` serves the browser view.
+    ui: bool,
 }
 
 /// The region ARNs are written for when a request is not signed.
@@ -107,9 +110,20 @@ pub struct MemoryServerBuilder {
     addr: SocketAddr,
     credentials: Vec<Credentials>,
     limits: ServerLimits,
+    ui: bool,
 }
 
 impl MemoryServerBuilder {
+    /// Serves the read-only browser view of the engine at `/ui` on the same address (the
+    /// program's `--ui`): tables and their definitions, items by partition, index contents,
+    /// a query and scan form with pagination. Plain server-rendered HTML; every value is
+    /// escaped and the pages run no scripts. It has no sign-in, so [`MemoryServerBuilder::start`]
+    /// refuses it together with [`MemoryServerBuilder::require_signature`].
+    pub fn ui(mut self, enabled: bool) -> Self {
+        self.ui = enabled;
+        self
+    }
+
     /// Listens on `addr` (default `127.0.0.1:0`: loopback, a free port).
     pub fn addr(mut self, addr: SocketAddr) -> Self {
         self.addr = addr;
@@ -131,7 +145,21 @@ impl MemoryServerBuilder {
     }
 
     /// Binds and starts serving.
+    ///
+    /// # Errors
+    ///
+    /// The address cannot be bound, or the browser view was asked for together with required
+    /// signatures (the view has no sign-in: it would show every table to anyone who can reach
+    /// the port).
     pub fn start(self) -> io::Result<MemoryServer> {
+        if self.ui && !self.credentials.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the browser view (--ui) has no sign-in, so it cannot be combined with required \
+                 signatures (--require-signature): it would show every table to anyone who can \
+                 reach the port",
+            ));
+        }
         MemoryServer::serve(self)
     }
 }
@@ -154,6 +182,7 @@ impl MemoryServer {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             credentials: Vec::new(),
             limits: ServerLimits::default(),
+            ui: false,
         }
     }
 
@@ -163,6 +192,7 @@ impl MemoryServer {
             addr,
             credentials,
             limits,
+            ui,
         } = config;
         let listener = TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
@@ -173,6 +203,7 @@ impl MemoryServer {
             verifier: sigv4::Verifier::new(credentials),
             connections: limits::Connections::new(limits.max_connections),
             limits,
+            ui,
         });
         let connections = shared.connections.clone();
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -304,6 +335,27 @@ async fn handle(
     let request_id = format!("MEMORY{id:046}");
     if request.method() == hyper::Method::GET {
         connection.answering();
+        if shared.ui {
+            let uri = request.uri();
+            if let Some(page) = ui::answer(&shared.backend, uri.path(), uri.query().unwrap_or("")) {
+                let mut response = respond(
+                    StatusCode::from_u16(page.status).unwrap_or(StatusCode::OK),
+                    "text/html; charset=utf-8",
+                    Bytes::from(page.html),
+                    &request_id,
+                );
+                let headers = response.headers_mut();
+                headers.insert(
+                    "content-security-policy",
+                    hyper::header::HeaderValue::from_static(ui::CONTENT_SECURITY_POLICY),
+                );
+                headers.insert(
+                    "x-content-type-options",
+                    hyper::header::HeaderValue::from_static("nosniff"),
+                );
+                return response;
+            }
+        }
         return respond(
             StatusCode::OK,
             "text/plain",

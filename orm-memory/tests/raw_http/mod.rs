@@ -101,6 +101,19 @@ pub fn post_to(
     answer
 }
 
+/// Sends `GET path_and_query` on a new connection (`Connection: close`) and reads the answer.
+pub fn get(addr: SocketAddr, path_and_query: &str) -> Answer {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let head =
+        format!("GET {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).expect("send the request");
+    read_answer(&mut stream)
+        .unwrap_or_else(|raw| panic!("the connection closed before a whole answer: {raw:?}"))
+}
+
 /// Reads one answer from `stream` (whose read timeout bounds the wait). `Err` holds what was
 /// read when the connection closed (or timed out) before a whole answer.
 pub fn read_answer(stream: &mut TcpStream) -> Result<Answer, Vec<u8>> {
