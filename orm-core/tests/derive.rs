@@ -123,6 +123,8 @@ fn schema_of_todo() {
                 text: "{created_at}",
                 parts: &[TemplatePart::Field("created_at")],
             }),
+            partition_attributes: &[],
+            sort_attributes: &[],
             projection: Projection::All,
         }]
     );

@@ -155,6 +155,7 @@ macro_rules! conformance_tests {
             }
             tables {
                 index_created_on_a_live_table,
+                multi_attribute_index,
             }
             writes {
                 optimistic_locking_loses_nothing,

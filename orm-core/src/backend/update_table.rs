@@ -277,6 +277,8 @@ mod tests {
                 key_type: KeyType::S,
             },
             sort_key: None,
+            extra_partition_keys: Vec::new(),
+            extra_sort_keys: Vec::new(),
             projection: Projection::All,
         }
     }
