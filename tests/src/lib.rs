@@ -126,6 +126,7 @@ macro_rules! conformance_tests {
                 scans,
                 filters_on_awkward_names,
                 projection_reads_only_some_attributes,
+                multi_attribute_model_queries,
             }
             evolution {
                 older_items_upgrade_on_every_read_path,
@@ -156,6 +157,7 @@ macro_rules! conformance_tests {
             tables {
                 index_created_on_a_live_table,
                 multi_attribute_index,
+                indexes_synced_from_models,
             }
             writes {
                 optimistic_locking_loses_nothing,

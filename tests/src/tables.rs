@@ -9,6 +9,7 @@ use orm_core::backend::{
     UpdateTable,
 };
 use orm_core::expr::{KeyCondition, SortKeyCondition};
+use orm_core::table::IndexSyncStep;
 use orm_core::{Error, Item, ModelExt, Table, Value};
 
 fn note(id: u32, kind: &str) -> Note {
@@ -405,4 +406,84 @@ pub async fn multi_attribute_index(table: &Table) {
         ["m2", "m7", "m3", "m4"]
     );
     backend.delete_table(&later).await.unwrap();
+}
+
+/// `table.sync_indexes::<Match>()` on a table created for [`MatchBefore`] (no indexes) that
+/// holds matches: creates `by_player` (template: its keys backfilled by a migration) and
+/// `byRegion` (multi-attribute: indexed from the attributes the items hold), reports each
+/// step, then both answer queries; a second sync changes nothing, and an undeclared index is
+/// reported, never deleted.
+pub async fn indexes_synced_from_models(table: &Table) {
+    use crate::models::{Match, MatchBefore};
+    if !table.backend().capabilities().multi_attribute_index_keys {
+        eprintln!(
+            "SKIP: indexes_synced_from_models: the backend does not support multi-attribute \
+             index keys (Capabilities::multi_attribute_index_keys)"
+        );
+        return;
+    }
+    let own = Table::new(table.backend().clone(), format!("{}-sync", table.name()));
+    own.create_table::<MatchBefore>().await.unwrap();
+    let before: Vec<MatchBefore> = (0..12)
+        .map(|i| MatchBefore {
+            match_id: format!("{i:02}"),
+            tournament: "W24".into(),
+            region: ["EU", "NA"][i % 2].into(),
+            round: i as u32,
+            bracket: (i != 0).then(|| "upper".to_owned()),
+            player: format!("p{}", i % 3),
+        })
+        .collect();
+    own.batch_put(&before).await.unwrap();
+    let steps = std::sync::Mutex::new(Vec::new());
+    let synced = own
+        .sync_indexes::<Match>(|step| steps.lock().unwrap().push(step.clone()))
+        .await
+        .unwrap();
+    let mut created = synced.created.clone();
+    created.sort();
+    assert_eq!(created, ["byRegion", "by_player"]);
+    assert_eq!(synced.backfilled.len(), 1, "{synced:?}");
+    assert_eq!(synced.backfilled[0].0, "Match");
+    assert_eq!(synced.backfilled[0].1.changed, 12);
+    let steps = steps.into_inner().unwrap();
+    assert_eq!(steps.len(), 5, "{steps:?}");
+    assert!(matches!(&steps[0], IndexSyncStep::Creating(_)));
+    assert!(matches!(&steps[1], IndexSyncStep::Active(_)));
+
+    let eu = Match::query(&own)
+        .key(Match::byregion_key("W24", "EU"))
+        .all()
+        .await
+        .unwrap();
+    // 00 has no bracket: not in byRegion.
+    let ids: Vec<&str> = eu.iter().map(|m| m.match_id.as_str()).collect();
+    assert_eq!(ids, ["02", "04", "06", "08", "10"]);
+    let p0 = Match::query(&own)
+        .index("by_player")
+        .partition(Match::by_player_partition("p0"))
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(p0.len(), 4);
+
+    let again = own.sync_indexes::<Match>(|_| {}).await.unwrap();
+    assert!(
+        again.created.is_empty() && again.backfilled.is_empty(),
+        "{again:?}"
+    );
+    // Synced to a model set without them, the indexes stay, reported as undeclared.
+    let other = own.sync_indexes::<MatchBefore>(|_| {}).await.unwrap();
+    let mut undeclared = other.undeclared.clone();
+    undeclared.sort();
+    assert_eq!(undeclared, ["byRegion", "by_player"]);
+    assert_eq!(
+        Match::query(&own)
+            .key(Match::byregion_key("W24", "NA"))
+            .count()
+            .await
+            .unwrap(),
+        6
+    );
+    own.backend().delete_table(own.name()).await.unwrap();
 }
