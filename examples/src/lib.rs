@@ -53,3 +53,6 @@ pub struct ObservabilityDoc;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/server.md")]
 pub struct ServerDoc;
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/streams.md")]
+pub struct StreamsDoc;

@@ -312,6 +312,45 @@ pub enum Error {
         #[source]
         source: Option<BoxError>,
     },
+    /// A stream, or a shard of it, does not exist (DynamoDB Streams' `ResourceNotFoundException`):
+    /// a stream ARN that names no stream (or one trimmed away, 24 hours after it was disabled),
+    /// an unknown shard, or a table without a stream.
+    #[error("stream not found: {message}")]
+    StreamNotFound {
+        /// The service's message, naming the stream or shard.
+        message: String,
+        /// The service's error, when it came from one.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// A shard iterator is older than DynamoDB Streams allows (15 minutes):
+    /// `ExpiredIteratorException`. Ask for a new one from the last position read.
+    #[error("expired shard iterator: {message}")]
+    ExpiredIterator {
+        /// The service's message.
+        message: String,
+        /// The service's error, when it came from one.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// The records asked for were trimmed from the stream (older than its retention, 24 hours in
+    /// DynamoDB): `TrimmedDataAccessException`. Records were lost to this reader; start again
+    /// from the oldest kept (`TRIM_HORIZON`).
+    #[error("trimmed stream records: {message}")]
+    TrimmedData {
+        /// The service's message.
+        message: String,
+        /// The service's error, when it came from one.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// The backend does not offer this operation (see
+    /// [`Capabilities`](crate::backend::Capabilities)).
+    #[error("{operation} is not supported by this backend")]
+    Unsupported {
+        /// The operation (`GetRecords`...).
+        operation: String,
+    },
     /// A batch finished with some items or keys not done after every retry; everything else was done.
     #[error("batch incomplete: {} of {total} not processed after {attempts} attempts", unprocessed.len())]
     BatchIncomplete {

@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod batch;
+pub mod changes;
 pub mod crud;
 pub mod cursor;
 pub mod error;

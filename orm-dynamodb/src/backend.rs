@@ -19,8 +19,9 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Error as ServiceError;
 use orm_core::backend::{
     Backend, BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, Capabilities, DeleteItem,
-    GetItem, PutItem, QueryOutput, QueryRequest, RawItem, ScanRequest, TableDefinition,
-    TransactGet, TransactWrite, UpdateItem, UpdateTable, WriteRequest,
+    DescribeStream, GetItem, GetRecords, GetRecordsOutput, GetShardIterator, ListStreams,
+    ListStreamsOutput, PutItem, QueryOutput, QueryRequest, RawItem, ScanRequest, StreamDescription,
+    TableDefinition, TransactGet, TransactWrite, UpdateItem, UpdateTable, WriteRequest,
 };
 use orm_core::error::{Error, Result};
 use orm_core::Item;
@@ -749,6 +750,26 @@ impl Backend for DynamoBackend {
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         call.consumed(out.consumed_capacity.as_deref().unwrap_or_default());
         Ok(())
+    }
+
+    async fn list_streams(&self, request: &ListStreams) -> Result<ListStreamsOutput> {
+        request.validate()?;
+        self.list_streams_call(request).await
+    }
+
+    async fn describe_stream(&self, request: &DescribeStream) -> Result<StreamDescription> {
+        request.validate()?;
+        self.describe_stream_call(request).await
+    }
+
+    async fn get_shard_iterator(&self, request: &GetShardIterator) -> Result<String> {
+        request.validate()?;
+        self.get_shard_iterator_call(request).await
+    }
+
+    async fn get_records(&self, request: &GetRecords) -> Result<GetRecordsOutput> {
+        request.validate()?;
+        self.get_records_call(request).await
     }
 }
 

@@ -17,6 +17,7 @@
 
 mod backend;
 pub mod convert;
+mod dynamodb_streams;
 mod error_map;
 pub mod render;
 mod request;
@@ -32,6 +33,9 @@ pub mod testing;
 /// [`Client`] (or reading [`DynamoBackend::client`]) uses the same version without naming it in
 /// its own `Cargo.toml`: `orm_dynamodb::aws_sdk_dynamodb::Client`.
 pub use aws_sdk_dynamodb;
+/// The aws-sdk-dynamodbstreams crate the backend reads streams with (see
+/// [`DynamoBackend::streams_client`]).
+pub use aws_sdk_dynamodbstreams;
 
 use aws_sdk_dynamodb::config::retry::{RetryConfig, RetryMode};
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
@@ -87,11 +91,27 @@ pub const ENDPOINT_ENV: &str = "DYNAMODB_ENDPOINT";
 /// // any other call: at most 5.
 /// # drop(backend); Ok(()) }
 /// ```
+///
+/// # Streams
+///
+/// Table streams are read with DynamoDB Streams' own client
+/// ([`DynamoBackend::streams_client`]), configured as the DynamoDB client is: same region,
+/// credentials (the same aws-config chain, or the same static keys), HTTP client, retries and
+/// timeouts, and the endpoint given to [`DynamoBackendBuilder::endpoint_url`] (DynamoDB Local
+/// serves both on one endpoint). The SDK does not let a client's credentials or endpoint be read
+/// back, so a backend made with [`DynamoBackend::new`] from a client of your own reads streams
+/// with the aws-config default credentials, at the region's DynamoDB Streams endpoint: for
+/// another endpoint or other credentials, give them to the builder
+/// (`DynamoBackend::builder().client(c).endpoint_url(url).credentials(..)`) or hand it a
+/// streams client ([`DynamoBackendBuilder::streams_client`]).
 #[derive(Clone)]
 pub struct DynamoBackend {
     client: Client,
     /// The same client with the SDK's retries off: batch calls, which orm-core retries.
     batch_client: Client,
+    /// DynamoDB Streams, for the change feed: made by the builder, or, for a backend made from
+    /// a bare DynamoDB client, on first use.
+    streams_client: Arc<tokio::sync::OnceCell<aws_sdk_dynamodbstreams::Client>>,
     table_prefix: Arc<str>,
     /// What the service behind the client can do.
     capabilities: Capabilities,
@@ -144,6 +164,18 @@ impl DynamoBackend {
         &self.batch_client
     }
 
+    /// The DynamoDB Streams client stream reads go through (see [Streams](DynamoBackend#streams)).
+    pub async fn streams_client(&self) -> &aws_sdk_dynamodbstreams::Client {
+        self.streams().await
+    }
+
+    /// The streams client, made on first use when the backend was made from a bare client.
+    pub(crate) async fn streams(&self) -> &aws_sdk_dynamodbstreams::Client {
+        self.streams_client
+            .get_or_init(|| dynamodb_streams::default_streams_client(&self.client))
+            .await
+    }
+
     /// The prefix prepended to every table name sent to DynamoDB.
     pub fn table_prefix(&self) -> &str {
         &self.table_prefix
@@ -168,6 +200,7 @@ pub struct DynamoBackendBuilder {
     table_prefix: String,
     retry: Option<RetryConfig>,
     timeouts: Option<TimeoutConfig>,
+    streams_client: Option<aws_sdk_dynamodbstreams::Client>,
     capabilities: Option<Capabilities>,
 }
 
@@ -181,6 +214,7 @@ impl fmt::Debug for DynamoBackendBuilder {
             .field("table_prefix", &self.table_prefix)
             .field("retry", &self.retry)
             .field("timeouts", &self.timeouts)
+            .field("streams_client", &self.streams_client.is_some())
             .field("capabilities", &self.capabilities)
             .finish()
     }
@@ -279,6 +313,13 @@ impl DynamoBackendBuilder {
         self
     }
 
+    /// Read streams with this DynamoDB Streams client (default: one configured as the DynamoDB
+    /// client; see [Streams](DynamoBackend#streams)).
+    pub fn streams_client(mut self, client: aws_sdk_dynamodbstreams::Client) -> Self {
+        self.streams_client = Some(client);
+        self
+    }
+
     /// What the service at the endpoint can do, when it is not DynamoDB itself: DynamoDB
     /// Local, for one, differs from DynamoDB in a few answers (`exact_dynamodb: false`; the
     /// `testing` fixture sets this). Default: DynamoDB's, with `shared_storage`.
@@ -288,8 +329,10 @@ impl DynamoBackendBuilder {
     }
 
     /// Builds the backend, loading the aws-config chain unless a client was given.
-    pub async fn build(self) -> Result<DynamoBackend> {
+    pub async fn build(mut self) -> Result<DynamoBackend> {
         let mut has_region = self.region.is_some();
+        // Where the streams client's credentials come from (see `streams_config`).
+        let mut streams_base = None;
         let mut config = match &self.client {
             Some(client) => {
                 has_region |= client.config().region().is_some();
@@ -305,6 +348,7 @@ impl DynamoBackendBuilder {
                 }
                 let sdk = loader.load().await;
                 has_region |= sdk.region().is_some();
+                streams_base = Some(aws_sdk_dynamodbstreams::config::Builder::from(&sdk));
                 aws_sdk_dynamodb::config::Builder::from(&sdk)
             }
         };
@@ -327,7 +371,29 @@ impl DynamoBackendBuilder {
             config.set_timeout_config(Some(timeouts.clone()));
         }
         let client = Client::from_conf(config.build());
-        Ok(self.assemble(client))
+        if let Some((key, secret)) = &self.credentials {
+            let base = streams_base.get_or_insert_with(aws_sdk_dynamodbstreams::Config::builder);
+            base.set_credentials_provider(Some(
+                aws_sdk_dynamodbstreams::config::SharedCredentialsProvider::new(
+                    static_credentials(key, secret),
+                ),
+            ));
+        }
+        let streams = match (self.streams_client.take(), streams_base) {
+            (Some(streams), _) => Some(streams),
+            (None, Some(base)) => Some(dynamodb_streams::streams_config(
+                base,
+                &client,
+                self.endpoint_url.as_deref(),
+            )),
+            // A client of the caller's own, no keys: the default chain, on first use.
+            (None, None) => None,
+        };
+        let mut backend = self.assemble(client);
+        if let Some(streams) = streams {
+            backend.streams_client = Arc::new(tokio::sync::OnceCell::new_with(Some(streams)));
+        }
+        Ok(backend)
     }
 
     /// The one place a backend is put together.
@@ -344,6 +410,7 @@ impl DynamoBackendBuilder {
             .build();
         DynamoBackend {
             batch_client: Client::from_conf(batch_config),
+            streams_client: Arc::new(tokio::sync::OnceCell::new()),
             client,
             table_prefix: Arc::from(self.table_prefix),
             capabilities: self.capabilities.unwrap_or_else(dynamodb_capabilities),
@@ -351,10 +418,11 @@ impl DynamoBackendBuilder {
     }
 }
 
-/// DynamoDB's capabilities: everything, on storage shared by every client.
+/// DynamoDB's capabilities: everything (streams included), on storage shared by every client.
 fn dynamodb_capabilities() -> Capabilities {
     Capabilities {
         shared_storage: true,
+        streams: true,
         ..Capabilities::default()
     }
 }
@@ -462,7 +530,8 @@ mod tests {
             .build();
         let b = DynamoBackend::new(Client::from_conf(conf));
         let caps = b.capabilities();
-        assert!(caps.shared_storage && caps.transactions && caps.ttl && caps.exact_dynamodb);
+        assert!(caps.shared_storage && caps.transactions && caps.ttl && caps.streams);
+        assert!(caps.exact_dynamodb);
         assert_eq!(caps.limits.max_batch_write, 25);
         let local = DynamoBackend::builder()
             .capabilities(Capabilities {

@@ -811,4 +811,109 @@ mod local {
         );
         table.cleanup().await.unwrap();
     }
+
+    /// DynamoBackend's stream calls on DynamoDB Local: a stream enabled with the SDK's
+    /// UpdateTable, read through the backend and through the change feed.
+    #[tokio::test]
+    async fn streams_read_through_dynamodb_streams() {
+        use aws_sdk_dynamodb::types::{StreamSpecification, StreamViewType as SdkView};
+        use orm_core::backend::{
+            ChangeKind, DescribeStream, GetRecords, GetShardIterator, ListStreams,
+            ShardIteratorType, StreamViewType,
+        };
+        let Some(backend) = backend().await else {
+            return;
+        };
+        let mut d = definition(&unique_table_name("streams"));
+        d.indexes.clear();
+        let table = TestTable::create(&backend, d).await.unwrap();
+        let t = table.name();
+        backend
+            .client()
+            .update_table()
+            .table_name(backend.table_name(t))
+            .stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(SdkView::NewAndOldImages)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let item = |v: &str| Item::new().with("pk", "a").with("sk", "1").with("v", v);
+        for v in ["x", "x", "y"] {
+            backend.put_item(&PutItem::new(t, item(v))).await.unwrap();
+        }
+        backend
+            .delete_item(&DeleteItem::new(t, key("a", "1")))
+            .await
+            .unwrap();
+        let listed = backend
+            .list_streams(&ListStreams::of_table(t))
+            .await
+            .unwrap();
+        assert_eq!(listed.streams.len(), 1);
+        assert_eq!(listed.streams[0].table, t);
+        let arn = listed.streams[0].stream_arn.clone();
+        let description = backend
+            .describe_stream(&DescribeStream::new(&arn))
+            .await
+            .unwrap();
+        assert_eq!(description.view_type, StreamViewType::NewAndOldImages);
+        assert_eq!(description.table, t);
+        assert_eq!(
+            (
+                description.partition_key.as_str(),
+                description.sort_key.as_deref()
+            ),
+            ("pk", Some("sk"))
+        );
+        let shard = &description.shards[0].shard_id;
+        let iterator = backend
+            .get_shard_iterator(&GetShardIterator::new(
+                &arn,
+                shard,
+                ShardIteratorType::TrimHorizon,
+            ))
+            .await
+            .unwrap();
+        let out = backend
+            .get_records(&GetRecords::new(iterator))
+            .await
+            .unwrap();
+        let kinds: Vec<ChangeKind> = out.records.iter().map(|r| r.event_name).collect();
+        assert_eq!(
+            kinds,
+            [ChangeKind::Insert, ChangeKind::Modify, ChangeKind::Remove]
+        );
+        // DynamoDB's sizes: keys 6 bytes (pk: 2+1, sk: 2+1) and images of 8.
+        let sizes: Vec<u64> = out.records.iter().map(|r| r.size_bytes).collect();
+        assert_eq!(sizes, [14, 22, 14]);
+        let image = |i: &Option<RawItem>| i.as_ref().map(RawItem::to_item);
+        assert_eq!(image(&out.records[1].old_image), Some(item("x")));
+        assert_eq!(image(&out.records[1].new_image), Some(item("y")));
+        // The change feed sees the same records.
+        let mut feed = orm_core::Table::new(backend.clone(), t).changes();
+        let all = feed.next_batch().await.unwrap();
+        assert_eq!(all, out.records);
+        assert!(feed.next_batch().await.unwrap().is_empty());
+        // A forged iterator: DynamoDB's ValidationException.
+        let e = backend
+            .get_records(&GetRecords::new("x".repeat(50)))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::ServiceValidation { message, .. } if message == "Invalid ShardIterator"),
+            "{e:?}"
+        );
+        let missing = arn.replace(t, "nope-nope-nope");
+        let e = backend
+            .describe_stream(&DescribeStream::new(missing))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::StreamNotFound { .. }), "{e:?}");
+        table.cleanup().await.unwrap();
+    }
 }

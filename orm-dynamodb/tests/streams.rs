@@ -205,3 +205,198 @@ fn stream_images_of_older_schema_versions_are_upgraded() {
         other => panic!("expected SchemaVersion, got {other:?}"),
     }
 }
+
+mod event_source {
+    //! [`EventSource`]: a table's change feed delivered as Lambda events, on MemoryBackend.
+
+    use super::Order;
+    use aws_lambda_events::dynamodb::Event;
+    use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+    use orm_core::backend::{StreamSpecification, StreamViewType, UpdateTable};
+    use orm_core::{Backend, ModelExt, Number, Table};
+    use orm_dynamodb::streams::{
+        decode_record, record_from_lambda, record_to_lambda, ChangeKind, DeliveryError, EventSource,
+    };
+    use orm_memory::MemoryBackend;
+    use std::sync::{Arc, Mutex};
+
+    async fn table() -> (MemoryBackend, Table) {
+        let backend = MemoryBackend::new();
+        let table = Table::new(backend.clone(), "app");
+        table.create_table::<Order>().await.unwrap();
+        let enable = UpdateTable::new("app").with_streams(StreamSpecification::Enabled(
+            StreamViewType::NewAndOldImages,
+        ));
+        backend.update_table(&enable).await.unwrap();
+        (backend, table)
+    }
+
+    fn order(id: u64) -> Order {
+        Order {
+            customer: "c1".into(),
+            id,
+            status: "PLACED".into(),
+            total: Number::from(id * 100),
+            tags: vec![],
+        }
+    }
+
+    /// A real handler's shape: it takes the event, decodes what it needs, and fails on a
+    /// poisoned order.
+    async fn handle(table: Table, seen: Arc<Mutex<Vec<u64>>>, event: Event) -> Result<(), String> {
+        for record in &event.records {
+            if let Some(change) =
+                decode_record::<Order>(&table, record).map_err(|e| e.to_string())?
+            {
+                let order = change.new.or(change.old).expect("images");
+                if order.status == "POISON" {
+                    return Err(format!("poisoned order {}", order.id));
+                }
+                seen.lock().unwrap().push(order.id);
+            }
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn batches_arrive_as_lambda_events_in_order() {
+        let (_, table) = table().await;
+        for id in 1..=5 {
+            order(id).create(&table).await.unwrap();
+        }
+        let mut source = EventSource::new(&table).batch_size(2);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sizes = Arc::new(Mutex::new(Vec::new()));
+        let delivered = source
+            .deliver(|event| {
+                sizes.lock().unwrap().push(event.records.len());
+                handle(table.clone(), seen.clone(), event)
+            })
+            .await
+            .unwrap();
+        assert_eq!(delivered, 3);
+        assert_eq!(*sizes.lock().unwrap(), [2, 2, 1]);
+        assert_eq!(*seen.lock().unwrap(), [1, 2, 3, 4, 5]);
+        // Caught up: nothing more until the next change.
+        assert_eq!(
+            source
+                .deliver(|_| async { Ok::<(), String>(()) })
+                .await
+                .unwrap(),
+            0
+        );
+        order(6).create(&table).await.unwrap();
+        let event = source.next_event().await.unwrap().unwrap();
+        // DynamoDB's record shape, as Lambda delivers it.
+        let json = serde_json::to_value(&event).unwrap();
+        let record = &json["Records"][0];
+        assert_eq!(record["eventName"], "INSERT");
+        assert_eq!(record["eventVersion"], "1.1");
+        assert_eq!(record["eventSource"], "aws:dynamodb");
+        assert!(record["eventSourceARN"]
+            .as_str()
+            .unwrap()
+            .contains(":table/app/stream/"));
+        assert_eq!(record["dynamodb"]["StreamViewType"], "NEW_AND_OLD_IMAGES");
+        assert_eq!(
+            record["dynamodb"]["SequenceNumber"].as_str().unwrap().len(),
+            21
+        );
+        assert_eq!(
+            record["dynamodb"]["Keys"]["sk"]["S"],
+            "ORDER#00000000000000000006"
+        );
+        assert!(record["dynamodb"]["SizeBytes"].as_i64().unwrap() > 0);
+        // The record reads back unchanged (time to the second, as DynamoDB sends it).
+        let back = record_from_lambda(&event.records[0]).unwrap();
+        assert_eq!(back.event_name, ChangeKind::Insert);
+        let again = record_to_lambda(back, event.records[0].event_source_arn.as_deref().unwrap());
+        assert_eq!(again, event.records[0]);
+    }
+
+    #[tokio::test]
+    async fn a_failed_batch_is_delivered_again() {
+        let (_, table) = table().await;
+        order(1).create(&table).await.unwrap();
+        let mut poison = order(2);
+        poison.status = "POISON".into();
+        poison.create(&table).await.unwrap();
+        order(3).create(&table).await.unwrap();
+        let mut source = EventSource::new(&table).batch_size(1);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let e = source
+            .deliver(|event| handle(table.clone(), seen.clone(), event))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, DeliveryError::Handler { error, delivered: 1 } if error == "poisoned order 2"),
+            "{e:?}"
+        );
+        // Retried: the same batch again, still failing, nothing skipped.
+        assert!(source
+            .deliver(|event| handle(table.clone(), seen.clone(), event))
+            .await
+            .is_err());
+        assert_eq!(*seen.lock().unwrap(), [1]);
+        // A fixed handler: the retried batch passes, then the rest.
+        let delivered = source
+            .deliver(|event| {
+                let seen = seen.clone();
+                async move {
+                    seen.lock().unwrap().push(event.records.len() as u64 * 100);
+                    Ok::<(), String>(())
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!(delivered, 2);
+        assert_eq!(*seen.lock().unwrap(), [1, 100, 100]);
+    }
+
+    #[tokio::test]
+    async fn reported_item_failures_come_back_from_the_first() {
+        let (_, table) = table().await;
+        for id in 1..=4 {
+            order(id).create(&table).await.unwrap();
+        }
+        let mut source = EventSource::new(&table).batch_size(4);
+        let batches = Arc::new(Mutex::new(Vec::new()));
+        let record = |batches: Arc<Mutex<Vec<Vec<String>>>>, event: Event, fail_third: bool| {
+            let sequence: Vec<String> = event
+                .records
+                .iter()
+                .map(|r| r.change.sequence_number.clone().unwrap())
+                .collect();
+            batches.lock().unwrap().push(sequence.clone());
+            async move {
+                let batch_item_failures = if fail_third {
+                    vec![DynamoDbBatchItemFailure {
+                        item_identifier: Some(sequence[2].clone()),
+                    }]
+                } else {
+                    vec![]
+                };
+                Ok::<_, String>(DynamoDbEventResponse {
+                    batch_item_failures,
+                })
+            }
+        };
+        assert_eq!(
+            source
+                .deliver_reporting_failures(|e| record(batches.clone(), e, true))
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            source
+                .deliver_reporting_failures(|e| record(batches.clone(), e, false))
+                .await
+                .unwrap(),
+            1
+        );
+        let batches = batches.lock().unwrap();
+        assert_eq!(batches[0].len(), 4);
+        assert_eq!(batches[1], batches[0][2..], "the third and fourth again");
+    }
+}

@@ -6,9 +6,10 @@
 
 use crate::error::ServiceError;
 use crate::metadata::{
-    check_tags, invalid, now_ms, stream_label, IndexStatus, TableDescription, TableMetadata,
-    TableSettings, TableStatus, ThroughputState,
+    check_tags, invalid, now_ms, IndexStatus, TableDescription, TableMetadata, TableSettings,
+    TableStatus, ThroughputState,
 };
+use crate::streams;
 use crate::table::{Frozen, PendingChange, Table};
 use crate::{service, table_named, table_not_found, MemoryBackend};
 use orm_core::backend::{
@@ -92,9 +93,12 @@ impl MemoryBackend {
                     source: None,
                 });
             }
-            let table = Table::from_frozen(frozen);
+            let table = Arc::new(Table::from_frozen(frozen));
+            if let StreamSpecification::Enabled(view_type) = settings.streams {
+                self.state.streams.enable(&table, view_type);
+            }
             let mut description = table.describe(Some(Duration::ZERO));
-            tables.insert(definition.name.clone(), Arc::new(table));
+            tables.insert(definition.name.clone(), table);
             description.status = TableStatus::Creating;
             for index in description.indexes.iter_mut() {
                 if !index.definition.local {
@@ -132,6 +136,8 @@ impl MemoryBackend {
             }
             let mut description = live.describe(Some(self.status_delay()));
             description.status = TableStatus::Deleting;
+            // Its stream closes; its records stay readable for 24 hours.
+            streams::disable(live);
             tables.remove(table);
             Ok(description)
         })
@@ -195,13 +201,27 @@ impl MemoryBackend {
                 at: Instant::now(),
                 ..change
             });
-            let rebuilt = table.reshaped(definition, metadata, pending)?;
+            let stream = table.stream();
+            let rebuilt = Arc::new(table.reshaped(definition, metadata, pending)?);
+            // The stream follows the table into its rebuilt parts, then changes as asked.
+            if let Some(stream) = &stream {
+                streams::attach(&rebuilt, stream);
+            }
+            match request.streams {
+                Some(StreamSpecification::Enabled(view_type)) => {
+                    self.state.streams.enable(&rebuilt, view_type);
+                }
+                Some(StreamSpecification::Disabled) => {
+                    streams::disable(&rebuilt);
+                }
+                None => {}
+            }
             let description = rebuilt.describe(if in_progress {
                 None
             } else {
                 Some(Duration::ZERO)
             });
-            tables.insert(request.table.clone(), Arc::new(rebuilt));
+            tables.insert(request.table.clone(), rebuilt);
             Ok(description)
         })
     }
@@ -492,25 +512,22 @@ fn plan_update(
         _ => {}
     }
     metadata.billing_mode = billing;
-    if let Some(streams) = request.streams {
-        match (streams, &metadata.stream) {
-            (StreamSpecification::Enabled(_), Some(_)) => {
-                return Err(invalid(
-                    OP,
-                    format!(
-                        "Table already has an enabled stream: TableName: {}",
-                        request.table
-                    ),
-                ));
-            }
-            (StreamSpecification::Enabled(view_type), None) => {
-                metadata.stream = Some(crate::metadata::StreamDescription {
-                    view_type,
-                    label: stream_label(now),
-                });
-            }
-            (StreamSpecification::Disabled, _) => metadata.stream = None,
+    // Streams: checked here, enabled or disabled by the caller once the table is rebuilt.
+    let stream_enabled = metadata.stream.as_ref().is_some_and(|s| s.enabled);
+    match (request.streams, stream_enabled) {
+        (Some(StreamSpecification::Enabled(_)), true) => {
+            return Err(invalid(
+                OP,
+                format!(
+                    "Table already has an enabled stream: TableName: {}",
+                    request.table
+                ),
+            ));
         }
+        (Some(StreamSpecification::Disabled), false) => {
+            return Err(invalid(OP, "Table has no stream to disable"));
+        }
+        _ => {}
     }
     if let Some(class) = request.table_class {
         metadata.table_class = class;

@@ -15,25 +15,29 @@ mod query;
 pub mod server;
 mod snapshot;
 mod stored;
+mod streams;
 mod table;
 mod update;
 mod write;
 
 pub use crate::error::ServiceError;
 pub use crate::metadata::{
-    IndexDescription, IndexStatus, StreamDescription, TableDescription, TableSettings, TableStatus,
+    IndexDescription, IndexStatus, LatestStream, TableDescription, TableSettings, TableStatus,
     ThroughputDescription, MAX_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS,
 };
 pub use crate::snapshot::{Snapshot, SnapshotError, SNAPSHOT_VERSION};
 
 use crate::key::PrimaryKey;
 use crate::lock::{ReadGuard, ShardedLock, WriteGuard};
+use crate::streams::{Captured, Streams};
 use crate::table::{part_of, Frozen, Part, Schema, Table};
 use crate::write::{Failure, Planned, Ready};
 use async_trait::async_trait;
 use orm_core::backend::{
-    BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, Capabilities, DeleteItem, GetItem,
-    IndexDefinition, KeyType, Limits, PutItem, QueryOutput, QueryRequest, RawItem, ScanRequest,
+    BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, Capabilities, DeleteItem,
+    DescribeStream, GetItem, GetRecords, GetRecordsOutput, GetShardIterator, IndexDefinition,
+    KeyType, Limits, ListStreams, ListStreamsOutput, PutItem, QueryOutput, QueryRequest, RawItem,
+    ScanRequest,
     TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem, UpdateTable,
     WriteRequest,
 };
@@ -70,12 +74,16 @@ type Catalog = HashMap<String, Arc<Table>>;
 /// 2. the parts of tables ([`Table`]): a request locks the parts it touches, ordered by table
 ///    name, then part index (a single-item request locks one part);
 /// 3. leaves, taken last and never held while taking another lock: `tokens` (by a
-///    transaction with a client request token, after its parts) and a table's metadata.
+///    transaction with a client request token, after its parts) and a table's metadata;
+/// 4. the streams ([`Streams`]): their registry after any part lock (enabling a stream holds
+///    every part of its table), a stream's own log (where writes append their records, holding
+///    their parts) last of all.
 struct State {
     tables: ShardedLock<Catalog>,
     tokens: Mutex<HashMap<String, TokenRecord>>,
     /// [`MemoryBackend::set_status_delay`], in nanoseconds.
     status_delay: AtomicU64,
+    streams: Streams,
 }
 
 /// The table named `name`, or DynamoDB's error for a missing table.
@@ -108,6 +116,33 @@ fn read_parts<'t, 'n>(
         .collect()
 }
 
+/// Records the changes of one batch write or transaction (in the order they were applied),
+/// each table's in one append, while their parts are still locked: a reader of a stream sees all
+/// of its table's changes of the request, or none, together and in action order.
+fn record_all<'n>(
+    parts: &BTreeMap<(&'n str, usize), WriteGuard<'_, Part>>,
+    changes: Vec<(&'n str, Captured)>,
+) {
+    let mut changes: Vec<Option<(&str, Captured)>> = changes.into_iter().map(Some).collect();
+    for i in 0..changes.len() {
+        let Some((table, _)) = changes[i] else {
+            continue;
+        };
+        let stream = parts
+            .range((table, 0)..)
+            .next()
+            .and_then(|(_, part)| part.stream.clone());
+        let mine = changes[i..]
+            .iter_mut()
+            .filter(|c| c.as_ref().is_some_and(|(t, _)| *t == table))
+            .filter_map(|c| c.take().map(|(_, captured)| captured));
+        match stream {
+            Some(stream) => stream.record(mine),
+            None => mine.for_each(drop),
+        }
+    }
+}
+
 fn table_not_found(name: &str) -> Error {
     Error::TableNotFound {
         table: name.to_owned(),
@@ -137,7 +172,7 @@ pub struct MemoryBackend {
 
 impl Default for MemoryBackend {
     fn default() -> MemoryBackend {
-        MemoryBackend::from_tables(HashMap::new())
+        MemoryBackend::from_tables(HashMap::new(), Streams::default())
     }
 }
 
@@ -227,17 +262,27 @@ impl MemoryBackend {
         MemoryBackend::default()
     }
 
-    /// A backend holding these tables (sharing their items).
-    fn from_tables(tables: HashMap<String, Frozen>) -> MemoryBackend {
-        let tables = tables
+    /// A backend holding these tables (sharing their items), with these (empty) streams: a
+    /// table whose stream was enabled gets a new one of the same view type (a new label and
+    /// ARN), recording this backend's changes from now on; one whose latest stream was disabled
+    /// has none (that stream's records stayed with the backend that wrote them).
+    pub(crate) fn from_tables(tables: HashMap<String, Frozen>, streams: Streams) -> MemoryBackend {
+        let tables: Catalog = tables
             .into_iter()
             .map(|(name, frozen)| (name, Arc::new(Table::from_frozen(frozen))))
             .collect();
+        for table in tables.values() {
+            let latest = table.metadata().stream.take();
+            if let Some(latest) = latest.filter(|latest| latest.enabled) {
+                streams.enable(table, latest.view_type);
+            }
+        }
         MemoryBackend {
             state: Arc::new(State {
                 tables: ShardedLock::new(tables),
                 tokens: Mutex::new(HashMap::new()),
                 status_delay: AtomicU64::new(0),
+                streams,
             }),
         }
     }
@@ -299,7 +344,17 @@ impl MemoryBackend {
     /// # Ok::<(), orm_core::Error>(()) }).unwrap();
     /// ```
     pub fn fork(&self) -> MemoryBackend {
-        MemoryBackend::from_tables(self.frozen_tables())
+        MemoryBackend::from_tables(self.frozen_tables(), self.state.streams.fork())
+    }
+
+    /// Moves this backend's clock forward by `by`, for tests of what time does to streams:
+    /// shard iterators expire 15 minutes after they are handed out, records are trimmed
+    /// after 24 hours (and disabled streams forgotten), open shards roll over every 4 hours, and
+    /// records made from now on carry the later time. Forks of this backend start from its
+    /// clock; nothing else (item TTL: [`MemoryBackend::purge_expired`] takes its own time) reads
+    /// it.
+    pub fn advance_time(&self, by: Duration) {
+        self.state.streams.counters().advance(by);
     }
 
     /// The catalog, read-locked (see [`State`] for the lock order).
@@ -391,21 +446,20 @@ impl MemoryBackend {
             .flat_map(|(r, keys)| keys.iter().map(|k| (r.table.as_str(), part_of(&k.pk))))
             .collect();
         let mut parts = write_parts(&tables, written);
+        let mut changes = Vec::new();
         for (request, keys) in requests.iter().zip(checked) {
             for (write, key) in request.writes.iter().zip(keys) {
                 let part = parts
                     .get_mut(&(request.table.as_str(), part_of(&key.pk)))
                     .expect("every written part is locked");
-                match write {
-                    WriteRequest::Put(item) => {
-                        part.put(key, item);
-                    }
-                    WriteRequest::Delete(_) => {
-                        part.delete(&key);
-                    }
-                }
+                let captured = match write {
+                    WriteRequest::Put(item) => part.put_captured(key, item),
+                    WriteRequest::Delete(_) => part.delete_captured(&key),
+                };
+                changes.extend(captured.map(|c| (request.table.as_str(), c)));
             }
         }
+        record_all(&parts, changes);
         Ok(())
     }
 
@@ -428,7 +482,10 @@ impl MemoryBackend {
 #[async_trait]
 impl Backend for MemoryBackend {
     fn capabilities(&self) -> Capabilities {
-        Capabilities::default()
+        Capabilities {
+            streams: true,
+            ..Capabilities::default()
+        }
     }
 
     async fn create_table(&self, definition: &TableDefinition) -> Result<()> {
@@ -540,6 +597,25 @@ impl Backend for MemoryBackend {
         service("TransactWriteItems", || {
             self.transact_write_checked(request)
         })
+    }
+
+    async fn list_streams(&self, request: &ListStreams) -> Result<ListStreamsOutput> {
+        self.list_streams_in(request, streams::names::DEFAULT_REGION)
+    }
+
+    async fn describe_stream(
+        &self,
+        request: &DescribeStream,
+    ) -> Result<orm_core::backend::StreamDescription> {
+        self.describe_stream_in(request, streams::names::DEFAULT_REGION)
+    }
+
+    async fn get_shard_iterator(&self, request: &GetShardIterator) -> Result<String> {
+        self.shard_iterator_in(request, streams::names::DEFAULT_REGION)
+    }
+
+    async fn get_records(&self, request: &GetRecords) -> Result<GetRecordsOutput> {
+        self.records_in(request, streams::names::DEFAULT_REGION)
     }
 }
 
@@ -818,10 +894,14 @@ impl MemoryBackend {
                 limits.max_transaction_bytes
             )));
         }
-        // Apply everything.
-        for (at, r) in ready {
-            write::commit(parts.get_mut(&at).expect("locked above"), r);
+        // Apply everything, and record it in the tables' streams.
+        let mut changes = Vec::new();
+        for ((name, part), r) in ready {
+            let (_, captured) =
+                write::commit_captured(parts.get_mut(&(name, part)).expect("locked above"), r);
+            changes.extend(captured.map(|c| (name, c)));
         }
+        record_all(&parts, changes);
         if let (Some((token, record)), Some(tokens)) = (remembered, &mut tokens) {
             tokens.insert(token, record);
         }

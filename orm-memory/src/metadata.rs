@@ -91,14 +91,19 @@ pub struct ThroughputDescription {
     pub decreases_today: u32,
 }
 
-/// A table's stream, as DescribeTable reports it.
+/// A table's latest stream, as DescribeTable reports it (`LatestStreamArn`, `LatestStreamLabel`,
+/// and `StreamSpecification` while it is enabled). A disabled stream stays the latest (its
+/// records readable for 24 hours) until another is enabled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct StreamDescription {
+pub struct LatestStream {
     /// What each stream record holds.
     pub view_type: StreamViewType,
-    /// The stream's label: when it was enabled (`2024-01-31T12:34:56.789`, UTC).
+    /// The stream's label: when it was enabled (`2024-01-31T12:34:56.789`, UTC). With the table's
+    /// name it makes the stream's ARN, `<table ARN>/stream/<label>`.
     pub label: String,
+    /// Whether it records the table's changes (`false` once disabled).
+    pub enabled: bool,
 }
 
 /// A secondary index, as DescribeTable reports it.
@@ -139,8 +144,8 @@ pub struct TableDescription {
     pub pay_per_request_since: Option<SystemTime>,
     /// Its provisioned throughput (0 and 0 on demand).
     pub throughput: ThroughputDescription,
-    /// Its stream, when enabled.
-    pub stream: Option<StreamDescription>,
+    /// Its latest stream, enabled or not (none if it never had one).
+    pub latest_stream: Option<LatestStream>,
     /// Its table class.
     pub table_class: TableClass,
     /// Whether DeleteTable is refused.
@@ -312,7 +317,8 @@ pub(crate) struct TableMetadata {
     pub(crate) throughput: Option<ThroughputState>,
     /// Each global index's throughput (provisioned tables only).
     pub(crate) index_throughput: BTreeMap<String, ThroughputState>,
-    pub(crate) stream: Option<StreamDescription>,
+    /// The latest stream (set by [`crate::streams`] as it enables and disables streams).
+    pub(crate) stream: Option<LatestStream>,
     pub(crate) table_class: TableClass,
     pub(crate) deletion_protection: bool,
     pub(crate) tags: BTreeMap<String, String>,
@@ -346,15 +352,10 @@ pub(crate) fn now_ms() -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// The stream label of a stream enabled at `at`: `YYYY-MM-DDTHH:MM:SS.mmm` (UTC).
-pub(crate) fn stream_label(at: SystemTime) -> String {
-    let text = orm_core::timestamp::rfc3339(at);
-    text[..23].to_owned()
-}
-
 impl TableMetadata {
     /// The metadata of a table created now from `definition` with `settings` (checked by
-    /// [`TableMetadata::check_settings`]).
+    /// [`TableMetadata::check_settings`]), without a stream yet: the caller enables the one
+    /// `settings.streams` asks for.
     pub(crate) fn new(definition: &TableDefinition, settings: &TableSettings) -> TableMetadata {
         let now = now_ms();
         let provisioned = settings.billing_mode == BillingMode::Provisioned;
@@ -374,13 +375,8 @@ impl TableMetadata {
                 .filter(|_| provisioned)
                 .map(|(name, t)| (name.clone(), ThroughputState::new(*t)))
                 .collect(),
-            stream: match settings.streams {
-                StreamSpecification::Enabled(view_type) => Some(StreamDescription {
-                    view_type,
-                    label: stream_label(now),
-                }),
-                StreamSpecification::Disabled => None,
-            },
+            // Enabled by the caller, who then records it here (`settings.streams`).
+            stream: None,
             table_class: settings.table_class,
             deletion_protection: settings.deletion_protection,
             tags: settings.tags.iter().cloned().collect(),

@@ -9,7 +9,7 @@
 
 use crate::key::key_type_name;
 use crate::metadata::{
-    check_tags, new_table_id, now_ms, StreamDescription, TableMetadata, ThroughputState,
+    check_tags, new_table_id, now_ms, LatestStream, TableMetadata, ThroughputState,
 };
 use crate::table::Frozen;
 use base64::engine::general_purpose::STANDARD;
@@ -89,6 +89,7 @@ const READABLE_VERSIONS: [u64; 2] = [1, 2];
 ///           "pay_per_request_since_ms": 1700000000123 | null,
 ///           "throughput": THROUGHPUT | null, "index_throughput": {"gsi1": THROUGHPUT, ...},
 ///           "stream": {"view_type": "NEW_IMAGE", "label": "2024-01-31T12:34:56.789"} | null,
+///                                                  (an enabled stream; see below)
 ///           "table_class": "STANDARD" | "STANDARD_INFREQUENT_ACCESS",
 ///           "deletion_protection": false, "tags": {"key": "value", ...},
 ///           "items": [ITEM, ...]}
@@ -116,6 +117,13 @@ const READABLE_VERSIONS: [u64; 2] = [1, 2];
 /// new id, was created when loaded, is billed on demand, has no stream, is `STANDARD`, without
 /// deletion protection or tags. Version 1 files are this format without those fields, and are
 /// read the same way. A reader refuses any `version` other than the ones it knows (1 and 2).
+///
+/// Streams: a snapshot keeps whether each table's stream is enabled, and its view type, not its
+/// records. A backend made from it ([`Snapshot::fork`], [`MemoryBackend::fork`]) enables a new
+/// stream of that view type on the table (a new label and ARN), recording its own changes from
+/// the moment it is made; a stream that was disabled is not part of the copy.
+///
+/// [`MemoryBackend::fork`]: crate::MemoryBackend::fork
 #[derive(Clone, Default)]
 pub struct Snapshot {
     pub(crate) tables: Arc<HashMap<String, Frozen>>,
@@ -235,7 +243,7 @@ impl Snapshot {
     /// A new backend holding this snapshot's tables, in O(1) per table; its writes affect
     /// neither the snapshot nor anything else forked from it.
     pub fn fork(&self) -> crate::MemoryBackend {
-        crate::MemoryBackend::from_tables((*self.tables).clone())
+        crate::MemoryBackend::from_tables((*self.tables).clone(), Default::default())
     }
 
     /// The names of the tables, sorted.
@@ -542,14 +550,18 @@ fn metadata_from_json(table: &Json, def: &TableDefinition) -> Result<TableMetada
         }
     }
     let stream = optional(table, "stream")
-        .map(|s| -> Result<StreamDescription, String> {
+        .map(|s| -> Result<LatestStream, String> {
             let view_type = s
                 .get("view_type")
                 .and_then(Json::as_str)
                 .and_then(StreamViewType::from_name)
                 .ok_or_else(|| format!("`stream.view_type` is not a view type: {}", brief(s)))?;
             let label = string_field(s, "label").map_err(|e| format!("`stream`: {e}"))?;
-            Ok(StreamDescription { view_type, label })
+            Ok(LatestStream {
+                view_type,
+                label,
+                enabled: true,
+            })
         })
         .transpose()?;
     let table_class = match text("table_class")? {

@@ -323,6 +323,13 @@ impl Stored {
         Stored(Arc::from(text))
     }
 
+    /// Whether two stored items of one part hold the same item: an item's encoding in a part is
+    /// canonical (attributes in name order, numbers canonical, names interned once and for all,
+    /// shapes recorded once and for all).
+    pub(crate) fn same_encoding(&self, other: &Stored) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+
     /// The item's DynamoDB size ([`Item::size`]).
     pub(crate) fn size(&self) -> usize {
         fixed(&self.0.as_bytes()[..FIXED])

@@ -27,6 +27,7 @@ use crate::metadata::{
     IndexDescription, IndexStatus, TableDescription, TableMetadata, TableStatus,
 };
 use crate::stored::{Dict, Names, Selector, SharedStored, Stored};
+use crate::streams::stream::{Captured, PartNames, Stream};
 use orm_core::backend::{
     IndexDefinition, KeyAttribute, Limits, Projection, RawItem, TableDefinition, MAX_KEY_ATTRIBUTES,
 };
@@ -179,11 +180,17 @@ pub(crate) struct Schema {
     pub(crate) limits: Limits,
 }
 
-/// Items of one part of a table: its partitions, its slice of every index, its names.
+/// Items of one part of a table: its partitions, its slice of every index, its names, and the
+/// table's stream, when one is enabled.
 #[derive(Debug)]
 pub(crate) struct Part {
     /// The table's definition.
     pub(crate) schema: Arc<Schema>,
+    /// Its position among the table's parts.
+    pub(crate) index: usize,
+    /// The stream every committed change to this part's items is recorded in (the same for
+    /// every part of the table; set and cleared holding every part's write lock).
+    pub(crate) stream: Option<Arc<Stream>>,
     /// Partition key -> sort key ([`KeyPart::MIN`] without one) -> item.
     pub(crate) partitions: Map<KeyPart, Map<KeyPart, Stored>>,
     /// The entries of each secondary index for this part's items, in definition order.
@@ -196,10 +203,13 @@ pub(crate) struct Part {
 }
 
 impl Clone for Part {
-    /// A fork of the part: O(1), sharing the item maps and names copy-on-write.
+    /// A fork of the part: O(1), sharing the item maps and names copy-on-write. The copy
+    /// records in no stream (a fork's tables get streams of their own).
     fn clone(&self) -> Part {
         Part {
             schema: Arc::clone(&self.schema),
+            index: self.index,
+            stream: None,
             partitions: self.partitions.clone(),
             indexes: self.indexes.clone(),
             names: self.names.clone(),
@@ -411,16 +421,23 @@ impl Schema {
 }
 
 impl Part {
-    /// An empty part of a table.
-    fn new(schema: Arc<Schema>) -> Part {
+    /// An empty part of a table, at position `index`.
+    fn new(schema: Arc<Schema>, index: usize) -> Part {
         Part {
             indexes: vec![Map::new(); schema.indexes.len()],
             schema,
+            index,
+            stream: None,
             partitions: Map::new(),
             names: Names::default(),
             scratch: Vec::new(),
             len: 0,
         }
+    }
+
+    /// The interned names its stored items are decoded with.
+    pub(crate) fn dict(&self) -> &Arc<Dict> {
+        self.names.dict()
     }
 
     /// The whole item of a stored item or index entry of this part.
@@ -477,6 +494,17 @@ impl Part {
     /// The item is encoded once (and once more per `KeysOnly`/`Include` index holding it);
     /// it is borrowed, so a caller that owns it drops it afterwards.
     pub(crate) fn put(&mut self, key: PrimaryKey, item: &Item) -> Option<Stored> {
+        self.store(key, item, false).0
+    }
+
+    /// Stores a (checked) item of this part: the replaced item, and, when `keep` is set, the
+    /// stored form of the new one (for the stream).
+    fn store(
+        &mut self,
+        key: PrimaryKey,
+        item: &Item,
+        keep: bool,
+    ) -> (Option<Stored>, Option<Stored>) {
         let stored = Stored::encode(item, &mut self.names, &mut self.scratch, None);
         let old = self
             .partitions
@@ -510,7 +538,43 @@ impl Part {
         if old.is_none() {
             self.len += 1;
         }
-        old
+        (old, keep.then_some(stored))
+    }
+
+    /// Stores a (checked) item; the change, when the table has a stream (to record with others
+    /// of the same write: [`Part::record`]).
+    pub(crate) fn put_captured(&mut self, key: PrimaryKey, item: &Item) -> Option<Captured> {
+        if self.stream.is_none() {
+            self.put(key, item);
+            return None;
+        }
+        let (old, new) = self.store(key, item, true);
+        Some(Captured {
+            part: self.index,
+            old,
+            new,
+            by_ttl: false,
+        })
+    }
+
+    /// Deletes the item with this key; the change, when there was an item and the table has a
+    /// stream.
+    pub(crate) fn delete_captured(&mut self, key: &PrimaryKey) -> Option<Captured> {
+        let old = self.delete(key)?;
+        self.stream.as_ref()?;
+        Some(Captured {
+            part: self.index,
+            old: Some(old),
+            new: None,
+            by_ttl: false,
+        })
+    }
+
+    /// Records changes of this part's items in the table's stream (nothing without one).
+    pub(crate) fn record(&self, changes: impl IntoIterator<Item = Captured>) {
+        if let Some(stream) = &self.stream {
+            stream.record(changes);
+        }
     }
 
     /// Deletes and returns the item with this key.
@@ -564,7 +628,8 @@ impl Part {
 
     /// This part's items under another definition of its table, `schema`, that differs by its
     /// secondary indexes: an index both have keeps its entries (shared, O(1)); a new one is
-    /// built from the part's items (a backfill); one `schema` lacks is dropped.
+    /// built from the part's items (a backfill); one `schema` lacks is dropped. The new part
+    /// records in no stream until one is attached to its table.
     pub(crate) fn reindexed(&self, schema: Arc<Schema>) -> Part {
         let mut names = self.names.clone();
         let mut scratch = Vec::new();
@@ -606,6 +671,8 @@ impl Part {
             .collect();
         Part {
             schema,
+            index: self.index,
+            stream: None,
             partitions: self.partitions.clone(),
             indexes,
             names,
@@ -631,9 +698,20 @@ impl Part {
                     })
             })
             .collect();
+        let mut removed = Vec::new();
         for key in &expired {
-            self.delete(key);
+            let old = self.delete(key);
+            if self.stream.is_some() {
+                removed.extend(old.map(|old| Captured {
+                    part: self.index,
+                    old: Some(old),
+                    new: None,
+                    by_ttl: true,
+                }));
+            }
         }
+        // Removed by DynamoDB itself: REMOVE records with its service identity.
+        self.record(removed);
         expired.len()
     }
 }
@@ -675,6 +753,12 @@ pub(crate) struct Table {
     settled: AtomicBool,
 }
 
+impl PartNames for Table {
+    fn part_names(&self, part: usize) -> Arc<Dict> {
+        Arc::clone(self.read(part).dict())
+    }
+}
+
 impl Table {
     /// A new empty table, after checking its definition (with the default settings).
     #[cfg(test)]
@@ -694,12 +778,18 @@ impl Table {
     }
 
     /// A frozen copy of the parts whose read guards are `parts` (all of this table's, from
-    /// [`Table::read_all`]): O(1) per part. A change in progress is complete in the copy.
+    /// [`Table::read_all`]): O(1) per part. A change in progress is complete in the copy. The
+    /// copy records in no stream; its metadata says whether the table has one (a backend made
+    /// from the copy enables a new one).
     pub(crate) fn freeze(&self, parts: &[ReadGuard<'_, Part>]) -> Frozen {
         Frozen {
             schema: Arc::clone(&self.schema),
             parts: parts.iter().map(|p| Part::clone(p)).collect(),
-            metadata: self.metadata().clone(),
+            metadata: {
+                let mut metadata = self.metadata().clone();
+                metadata.stream = metadata.stream.filter(|latest| latest.enabled);
+                metadata
+            },
         }
     }
 
@@ -831,7 +921,7 @@ impl Table {
             billing_mode: metadata.billing_mode,
             pay_per_request_since: metadata.pay_per_request_since,
             throughput: metadata.throughput_of(None, now),
-            stream: metadata.stream.clone(),
+            latest_stream: metadata.stream.clone(),
             table_class: metadata.table_class,
             deletion_protection: metadata.deletion_protection,
             item_count: parts.iter().map(|p| p.len()).sum(),
@@ -848,6 +938,16 @@ impl Table {
     /// Exclusive access to one part.
     pub(crate) fn write(&self, part: usize) -> WriteGuard<'_, Part> {
         self.parts[part].write()
+    }
+
+    /// Exclusive access to every part, locked in order.
+    pub(crate) fn write_all(&self) -> Vec<WriteGuard<'_, Part>> {
+        self.parts.iter().map(ShardedLock::write).collect()
+    }
+
+    /// The stream the table's changes are recorded in, while one is enabled.
+    pub(crate) fn stream(&self) -> Option<Arc<Stream>> {
+        self.parts[0].read().stream.clone()
     }
 
     /// Shared access to every part, locked in order.
@@ -887,7 +987,8 @@ pub(crate) struct Frozen {
     /// The definition, shared with the parts (its TTL attribute is in `metadata`).
     pub(crate) schema: Arc<Schema>,
     parts: Vec<Part>,
-    /// The table's metadata.
+    /// The table's metadata (its stream settings included: a backend made from the copy
+    /// enables a new stream of the same view type).
     pub(crate) metadata: TableMetadata,
 }
 
@@ -909,7 +1010,9 @@ impl Frozen {
         def.ttl_attribute = None;
         let schema = Arc::new(Schema::new(def, limits)?);
         Ok(Frozen {
-            parts: (0..PARTS).map(|_| Part::new(Arc::clone(&schema))).collect(),
+            parts: (0..PARTS)
+                .map(|index| Part::new(Arc::clone(&schema), index))
+                .collect(),
             schema,
             metadata,
         })
@@ -983,9 +1086,10 @@ mod tests {
 
     /// One part of a table (every item in it, whatever its partition key).
     fn table() -> Part {
-        Part::new(Arc::new(
-            Schema::new(definition(), Limits::default()).unwrap(),
-        ))
+        Part::new(
+            Arc::new(Schema::new(definition(), Limits::default()).unwrap()),
+            0,
+        )
     }
 
     fn put(t: &mut Part, item: Item) -> Option<Item> {

@@ -102,7 +102,13 @@ async fn table_lifecycle() {
         b.put_item(&put(key("a", "b"))).await,
         Err(Error::TableNotFound { .. })
     ));
-    assert_eq!(b.capabilities(), Capabilities::default());
+    assert_eq!(
+        b.capabilities(),
+        Capabilities {
+            streams: true,
+            ..Capabilities::default()
+        }
+    );
 }
 
 #[tokio::test]

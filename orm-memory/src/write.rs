@@ -6,6 +6,7 @@
 
 use crate::eval::{check_condition, eval};
 use crate::key::PrimaryKey;
+use crate::streams::Captured;
 use crate::table::{Part, Schema};
 use crate::update;
 use orm_core::backend::{
@@ -255,18 +256,25 @@ pub(crate) fn evaluate<'a>(
     })
 }
 
-/// Applies an evaluated write to the part holding its item.
+/// Applies an evaluated write to the part holding its item, and records it in the table's
+/// stream, if it has one.
 pub(crate) fn commit(table: &mut Part, ready: Ready) -> Option<Item> {
-    match ready.change {
-        Change::Put(item) => {
-            table.put(ready.key, &item);
-        }
-        Change::Delete => {
-            table.delete(&ready.key);
-        }
-        Change::Nothing => {}
+    let (returned, captured) = commit_captured(table, ready);
+    if let Some(captured) = captured {
+        table.record([captured]);
     }
-    ready.returned
+    returned
+}
+
+/// Applies an evaluated write to the part holding its item; what it returns, and the change when
+/// the table has a stream (to record with the other writes of a transaction or batch).
+pub(crate) fn commit_captured(table: &mut Part, ready: Ready) -> (Option<Item>, Option<Captured>) {
+    let captured = match ready.change {
+        Change::Put(item) => table.put_captured(ready.key, &item),
+        Change::Delete => table.delete_captured(&ready.key),
+        Change::Nothing => None,
+    };
+    (ready.returned, captured)
 }
 
 #[cfg(test)]

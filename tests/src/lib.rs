@@ -14,6 +14,7 @@ pub mod models;
 pub mod names;
 pub mod query;
 pub mod stamps;
+pub mod streams;
 pub mod tables;
 pub mod writes;
 
@@ -153,6 +154,14 @@ macro_rules! conformance_tests {
                 transaction_limits,
                 awkward_attribute_names,
                 unicode_edge_cases,
+            }
+            streams {
+                each_view_type_shows_its_images,
+                transactions_and_batches_record_each_write,
+                each_item_s_changes_come_in_order,
+                writes_that_change_nothing_record_nothing,
+                a_feed_resumes_from_its_checkpoint,
+                disabling_and_enabling_again_makes_a_new_stream,
             }
             tables {
                 index_created_on_a_live_table,

@@ -58,6 +58,12 @@ pub struct Capabilities {
     pub parallel_scan: bool,
     /// Data is shared across processes (a server), not private to this process.
     pub shared_storage: bool,
+    /// Change streams: a table's stream can be enabled and read ([`Backend::list_streams`],
+    /// [`Backend::get_records`]...; [`Table::changes`](crate::Table::changes)).
+    ///
+    /// [`Backend::list_streams`]: crate::Backend::list_streams
+    /// [`Backend::get_records`]: crate::Backend::get_records
+    pub streams: bool,
     /// The service answers as DynamoDB itself where DynamoDB Local differs from it
     /// (docs/server.md, "Where DynamoDB Local differs from DynamoDB"): `UPDATED_OLD` /
     /// `UPDATED_NEW` return only the updated paths, an update of only `REMOVE` / `DELETE`
@@ -80,6 +86,7 @@ impl Default for Capabilities {
             ttl: true,
             parallel_scan: true,
             shared_storage: false,
+            streams: false,
             exact_dynamodb: true,
             multi_attribute_index_keys: true,
         }

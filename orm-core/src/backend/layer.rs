@@ -169,6 +169,14 @@ backend_layer! {
     fn transact_get(&self, request: &TransactGet) -> Vec<Option<RawItem>>;
     /// Applies up to 100 writes atomically ([`Backend::transact_write`]).
     fn transact_write(&self, request: &TransactWrite) -> ();
+    /// Lists streams ([`Backend::list_streams`]).
+    fn list_streams(&self, request: &ListStreams) -> ListStreamsOutput;
+    /// Describes a stream ([`Backend::describe_stream`]).
+    fn describe_stream(&self, request: &DescribeStream) -> StreamDescription;
+    /// An iterator on a shard ([`Backend::get_shard_iterator`]).
+    fn get_shard_iterator(&self, request: &GetShardIterator) -> String;
+    /// Reads stream records ([`Backend::get_records`]).
+    fn get_records(&self, request: &GetRecords) -> GetRecordsOutput;
 }
 
 /// `Box<B>` forwards every call to `B` (so `Box<dyn Backend>` is a backend). A layer rather than

@@ -11,6 +11,8 @@
 //!   [`StreamSpecification`], [`TableClass`]);
 //! - [`update_table`]: the change of an existing table ([`UpdateTable`], [`IndexUpdate`]);
 //! - [`capabilities`]: what a backend can do and its limits ([`Capabilities`], [`Limits`]);
+//! - [`stream`]: a table's change stream, DynamoDB Streams' calls ([`GetRecords`],
+//!   [`StreamRecord`]...);
 //! - [`layer`]: [`BackendLayer`], the forwarding base of a backend wrapped around another.
 
 pub mod capabilities;
@@ -18,6 +20,7 @@ pub mod layer;
 pub mod request;
 pub mod schema;
 pub mod settings;
+pub mod stream;
 pub mod update_table;
 
 pub use capabilities::{Capabilities, Limits};
@@ -31,6 +34,11 @@ pub use schema::{
     IndexDefinition, KeyAttribute, KeyType, Projection, TableDefinition, MAX_KEY_ATTRIBUTES,
 };
 pub use settings::{BillingMode, StreamSpecification, StreamViewType, TableClass, Throughput};
+pub use stream::{
+    ChangeKind, DescribeStream, GetRecords, GetRecordsOutput, GetShardIterator, ListStreams,
+    ListStreamsOutput, Shard, ShardIteratorType, StreamDescription, StreamRecord, StreamStatus,
+    StreamSummary, UserIdentity,
+};
 pub use update_table::{IndexUpdate, UpdateTable};
 
 use crate::error::Result;
@@ -107,4 +115,35 @@ pub trait Backend: Debug + Send + Sync + 'static {
     async fn transact_get(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>>;
     /// Applies up to 100 writes atomically.
     async fn transact_write(&self, request: &TransactWrite) -> Result<()>;
+
+    /// Lists streams, newest first (DynamoDB Streams' ListStreams). Backends without streams
+    /// ([`Capabilities::streams`] false) answer [`Error::Unsupported`](crate::Error::Unsupported).
+    async fn list_streams(&self, request: &ListStreams) -> Result<ListStreamsOutput> {
+        let _ = request;
+        Err(unsupported("ListStreams"))
+    }
+    /// Describes a stream and a page of its shards (DescribeStream); `StreamNotFound` for an
+    /// unknown stream.
+    async fn describe_stream(&self, request: &DescribeStream) -> Result<StreamDescription> {
+        let _ = request;
+        Err(unsupported("DescribeStream"))
+    }
+    /// An iterator on a shard at a position (GetShardIterator).
+    async fn get_shard_iterator(&self, request: &GetShardIterator) -> Result<String> {
+        let _ = request;
+        Err(unsupported("GetShardIterator"))
+    }
+    /// Reads records from an iterator (GetRecords): `ExpiredIterator` after 15 minutes,
+    /// `TrimmedData` when its records were trimmed.
+    async fn get_records(&self, request: &GetRecords) -> Result<GetRecordsOutput> {
+        let _ = request;
+        Err(unsupported("GetRecords"))
+    }
+}
+
+/// The answer of a backend that does not offer `operation`.
+fn unsupported(operation: &str) -> crate::Error {
+    crate::Error::Unsupported {
+        operation: operation.to_owned(),
+    }
 }

@@ -327,6 +327,11 @@ impl RawItem {
         }
     }
 
+    /// The item as a sorted [`Item`], leaving this one as it is.
+    pub fn to_item(&self) -> Item {
+        self.clone().into_item()
+    }
+
     /// The item as a sorted [`Item`].
     pub fn into_item(self) -> Item {
         match self {

@@ -115,6 +115,28 @@ impl StreamViewType {
     pub fn from_name(name: &str) -> Option<StreamViewType> {
         StreamViewType::ALL.into_iter().find(|v| v.as_str() == name)
     }
+
+    /// Whether records carry the item as it is after the change.
+    pub fn has_new_image(self) -> bool {
+        matches!(
+            self,
+            StreamViewType::NewImage | StreamViewType::NewAndOldImages
+        )
+    }
+
+    /// Whether records carry the item as it was before the change.
+    pub fn has_old_image(self) -> bool {
+        matches!(
+            self,
+            StreamViewType::OldImage | StreamViewType::NewAndOldImages
+        )
+    }
+}
+
+impl fmt::Display for StreamViewType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Whether a table has a stream, and what it records: DynamoDB's `StreamSpecification`.

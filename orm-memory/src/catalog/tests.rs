@@ -376,9 +376,10 @@ async fn streams_class_and_deletion_protection() {
     .await
     .unwrap();
     let d = b.table_description("app").unwrap();
-    let stream = d.stream.clone().unwrap();
+    let stream = d.latest_stream.clone().unwrap();
     assert_eq!(stream.view_type, StreamViewType::NewAndOldImages);
     assert_eq!(stream.label.len(), 23);
+    assert!(stream.enabled);
     assert_eq!(d.table_class, TableClass::StandardInfrequentAccess);
     let again = b
         .update_table(
@@ -405,7 +406,9 @@ async fn streams_class_and_deletion_protection() {
     )
     .await
     .unwrap();
-    assert!(b.table_description("app").unwrap().stream.is_none());
+    // The disabled stream stays the latest (readable for 24 hours), no longer enabled.
+    let latest = b.table_description("app").unwrap().latest_stream.unwrap();
+    assert_eq!((latest.label, latest.enabled), (stream.label, false));
     let deleted = b.delete_table_described("app").unwrap();
     assert_eq!(deleted.status, TableStatus::Deleting);
     assert!(b.table_description("app").is_err());

@@ -185,6 +185,15 @@ impl From<Error> for ApiError {
                     .expect("checked by the guard");
                 ApiError::client(e.code, e.message.clone())
             }
+            Error::StreamNotFound { message, .. } => {
+                ApiError::client("ResourceNotFoundException", message)
+            }
+            Error::ExpiredIterator { message, .. } => {
+                ApiError::client("ExpiredIteratorException", message)
+            }
+            Error::TrimmedData { message, .. } => {
+                ApiError::client("TrimmedDataAccessException", message)
+            }
             other => ApiError::new(500, "InternalServerError", other.to_string()),
         }
     }

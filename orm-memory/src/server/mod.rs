@@ -13,7 +13,8 @@
 //! drop(server); // stops serving
 //! ```
 //!
-//! Requests are `POST /` with `X-Amz-Target: DynamoDB_20120810.<Operation>` and a JSON body;
+//! Requests are `POST /` with `X-Amz-Target: DynamoDB_20120810.<Operation>` (DynamoDB Streams':
+//! `DynamoDBStreams_20120810.<Operation>`, on the same endpoint) and a JSON body;
 //! answers carry `x-amzn-RequestId` and `x-amz-crc32`, and errors DynamoDB's `__type` and
 //! `message`. By default signatures are accepted without being checked, as DynamoDB Local does;
 //! a server built with [`MemoryServerBuilder::require_signature`] (the program's
@@ -64,9 +65,6 @@ use std::thread::JoinHandle;
 use std::time::SystemTime;
 
 pub use body::MAX_REQUEST_BYTES;
-
-/// The prefix of every `X-Amz-Target` this server answers.
-const TARGET_PREFIX: &str = "DynamoDB_20120810.";
 
 struct Shared {
     backend: MemoryBackend,
@@ -379,15 +377,7 @@ async fn answer(
         .and_then(|t| t.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let op = target
-        .strip_prefix(TARGET_PREFIX)
-        .ok_or_else(|| {
-            ApiError::client(
-                "UnknownOperationException",
-                format!("Unknown X-Amz-Target {target:?}: expected {TARGET_PREFIX}<Operation>"),
-            )
-        })?
-        .to_string();
+    let operation = ops::targeted(&target)?;
     let body = body::read(&head.headers, body, shared.limits.body_timeout).await;
     connection.answering();
     let body = body?;
@@ -404,7 +394,7 @@ async fn answer(
     // The signature covers the body as sent: it is decoded only once verified.
     let body = body::decode(&head.headers, body)?;
     let json = decode_body(&body)?;
-    ops::dispatch(&shared.backend, &region, &op, &json)
+    ops::run(&shared.backend, &region, operation, &json)
 }
 
 /// Parses a request body: a JSON object (an empty body counts as `{}`).

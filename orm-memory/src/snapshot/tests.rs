@@ -467,7 +467,15 @@ async fn files_keep_table_metadata() {
         b.table_description("app").unwrap(),
         fork.table_description("app").unwrap(),
     );
-    assert_eq!(is, was);
+    // The fork's stream is a new one of the same view type (see `Snapshot`).
+    let is_stream = is.latest_stream.clone().unwrap();
+    assert_eq!(is_stream.view_type, StreamViewType::NewImage);
+    assert!(is_stream.enabled);
+    let same_but_the_stream = crate::TableDescription {
+        latest_stream: was.latest_stream.clone(),
+        ..is.clone()
+    };
+    assert_eq!(same_but_the_stream, was);
     assert_eq!(is.billing_mode, BillingMode::Provisioned);
     assert_eq!(is.throughput.read_capacity_units, 10);
     assert!(is.throughput.last_increase.is_some() && is.throughput.last_decrease.is_some());
@@ -493,7 +501,7 @@ fn version_1_files_load_with_default_metadata() {
     assert_eq!(description.item_count, 1);
     assert_eq!(description.billing_mode, BillingMode::PayPerRequest);
     assert_eq!(description.table_class, TableClass::Standard);
-    assert!(!description.deletion_protection && description.stream.is_none());
+    assert!(!description.deletion_protection && description.latest_stream.is_none());
     assert_eq!(
         description.definition.ttl_attribute.as_deref(),
         Some("expires")

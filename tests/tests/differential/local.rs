@@ -9,7 +9,8 @@
 //!    The same top-level attributes are returned; their values are not compared.
 //! 2. An update of only `REMOVE` / `DELETE` actions on a missing item: DynamoDB creates nothing,
 //!    DynamoDB Local creates the item from its key. The item DynamoDB Local created is deleted
-//!    again after the step, and its `ALL_NEW` answer (that key) accepted for none.
+//!    again after the step, and its `ALL_NEW` answer (that key) accepted for none. The stream
+//!    records of such an item (DynamoDB Local's insert and our removal) are not compared.
 //! 3. A transactional get of a key that does not match the schema: DynamoDB cancels with a
 //!    `ValidationError` reason for that read (`None` for the others), DynamoDB Local with no
 //!    reasons.

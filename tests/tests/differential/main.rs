@@ -10,6 +10,11 @@
 //! - The `regression_*` tests pin every divergence found: they check the DynamoDB behaviour on
 //!   MemoryBackend alone, and on both backends when an endpoint is set.
 //!
+//! Each table has a stream (`NEW_AND_OLD_IMAGES`): after the sequence, both streams' records
+//! are compared, each item's in order (DynamoDB orders a stream's records per item only), with
+//! what legitimately differs left out: event ids, sequence numbers, times, the region, and the
+//! approximate `SizeBytes`.
+//!
 //! Results are compared after normalising only what DynamoDB leaves unspecified: scan order
 //! (scans are collected over all pages and sorted), batch-get order, and the order of index
 //! items with equal index keys (index queries are compared over all pages, ties sorted); and
@@ -22,12 +27,14 @@
 //! Files: this one holds the operations and the two sequence tests; `generators.rs` the random
 //! operations (their expression trees come from orm-core's `expr::strategy`, over a small value
 //! space of our own), `runner.rs` running and comparing, `local.rs` DynamoDB Local's known
-//! differences, `regressions.rs` the pinned divergences.
+//! differences, `streams.rs` reading and comparing the tables' streams, `regressions.rs` the
+//! pinned divergences.
 
 mod generators;
 mod local;
 mod regressions;
 mod runner;
+mod streams;
 
 use orm_core::backend::ReturnValues;
 use orm_core::expr::{Condition, Path, SortKeyCondition, Update};

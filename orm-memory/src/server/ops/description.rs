@@ -125,11 +125,13 @@ pub(crate) fn table(d: &TableDescription, region: &str) -> Json {
         }
         out.insert("BillingModeSummary".into(), Json::Object(summary));
     }
-    if let Some(stream) = &d.stream {
-        out.insert(
-            "StreamSpecification".into(),
-            json!({"StreamEnabled": true, "StreamViewType": stream.view_type.as_str()}),
-        );
+    if let Some(stream) = &d.latest_stream {
+        if stream.enabled {
+            out.insert(
+                "StreamSpecification".into(),
+                json!({"StreamEnabled": true, "StreamViewType": stream.view_type.as_str()}),
+            );
+        }
         out.insert("LatestStreamLabel".into(), json!(stream.label));
         out.insert(
             "LatestStreamArn".into(),

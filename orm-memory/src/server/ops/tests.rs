@@ -145,6 +145,339 @@ fn every_member_of_every_operation_survives_junk() {
     call(&backend, "ListTables", json!({})).unwrap();
 }
 
+/// The two APIs share the endpoint: each target names an operation of its own API only, and no
+/// name is in both (so `dispatch` by name is unambiguous).
+#[test]
+fn targets_name_operations_of_their_own_api() {
+    assert_eq!(
+        targeted("DynamoDB_20120810.PutItem").unwrap().name,
+        "PutItem"
+    );
+    assert_eq!(
+        targeted("DynamoDBStreams_20120810.GetRecords").unwrap().api,
+        Api::Streams
+    );
+    for wrong in [
+        "DynamoDB_20120810.ListStreams",
+        "DynamoDBStreams_20120810.PutItem",
+        "DynamoDBStreams_20120810",
+        "PutItem",
+        "",
+    ] {
+        let e = targeted(wrong).unwrap_err();
+        assert_eq!(e.kind, "UnknownOperationException", "{wrong}");
+    }
+    let mut names: Vec<&str> = OPERATIONS.iter().map(|o| o.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), OPERATIONS.len(), "no name in both APIs");
+}
+
+/// The value of member `name` of a JSON answer, as a string.
+fn text(json: &Json, pointer: &str) -> String {
+    json.pointer(pointer)
+        .and_then(Json::as_str)
+        .unwrap_or_else(|| panic!("{pointer} in {json}"))
+        .to_owned()
+}
+
+/// A stream from CreateTable to GetRecords on the wire, DynamoDB's shapes: DescribeTable's
+/// StreamSpecification and LatestStream*, ListStreams, DescribeStream's shards and key schema,
+/// records of each event with DynamoDB Streams' member names, and the stream disabled
+/// (DescribeTable keeps LatestStreamArn, drops StreamSpecification; DescribeStream: DISABLED).
+#[test]
+fn streams_on_the_wire() {
+    let backend = MemoryBackend::new();
+    let created = call(
+        &backend,
+        "CreateTable",
+        json!({
+            "TableName": "app",
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+        }),
+    )
+    .unwrap();
+    let arn = text(&created, "/TableDescription/LatestStreamArn");
+    let label = text(&created, "/TableDescription/LatestStreamLabel");
+    assert_eq!(
+        arn,
+        format!("arn:aws:dynamodb:us-east-1:000000000000:table/app/stream/{label}")
+    );
+    let described = call(&backend, "DescribeTable", json!({"TableName": "app"})).unwrap();
+    assert_eq!(
+        described["Table"]["StreamSpecification"],
+        json!({"StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    );
+    assert_eq!(text(&described, "/Table/LatestStreamArn"), arn);
+
+    let item = |v: &str| json!({"TableName": "app", "Item": {"id": {"S": "a"}, "v": {"S": v}}});
+    call(&backend, "PutItem", item("1")).unwrap();
+    call(&backend, "PutItem", item("2")).unwrap();
+    call(&backend, "PutItem", item("2")).unwrap(); // changes nothing: no record
+    call(
+        &backend,
+        "DeleteItem",
+        json!({"TableName": "app", "Key": {"id": {"S": "a"}}}),
+    )
+    .unwrap();
+
+    let listed = call(&backend, "ListStreams", json!({"TableName": "app"})).unwrap();
+    assert_eq!(
+        listed,
+        json!({"Streams": [{"StreamArn": arn, "TableName": "app", "StreamLabel": label}]})
+    );
+    let stream = call(&backend, "DescribeStream", json!({"StreamArn": arn})).unwrap();
+    let d = &stream["StreamDescription"];
+    assert_eq!(d["StreamStatus"], "ENABLED");
+    assert_eq!(d["StreamViewType"], "NEW_AND_OLD_IMAGES");
+    assert_eq!(d["TableName"], "app");
+    assert_eq!(
+        d["KeySchema"],
+        json!([{"AttributeName": "id", "KeyType": "HASH"}])
+    );
+    assert!(d["CreationRequestDateTime"].is_f64());
+    let shard = text(d, "/Shards/0/ShardId");
+    assert!(d["Shards"][0]["SequenceNumberRange"]["StartingSequenceNumber"].is_string());
+    assert!(d["Shards"][0]["SequenceNumberRange"]
+        .get("EndingSequenceNumber")
+        .is_none());
+
+    let iterator = call(
+        &backend,
+        "GetShardIterator",
+        json!({"StreamArn": arn, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON"}),
+    )
+    .unwrap();
+    let iterator = text(&iterator, "/ShardIterator");
+    let out = call(&backend, "GetRecords", json!({"ShardIterator": iterator})).unwrap();
+    let records = out["Records"].as_array().unwrap();
+    let events: Vec<&str> = records
+        .iter()
+        .map(|r| r["eventName"].as_str().unwrap())
+        .collect();
+    assert_eq!(events, ["INSERT", "MODIFY", "REMOVE"]);
+    let modify = &records[1];
+    assert_eq!(modify["eventSource"], "aws:dynamodb");
+    assert_eq!(modify["eventVersion"], "1.1");
+    assert_eq!(modify["awsRegion"], "us-east-1");
+    assert_eq!(modify["dynamodb"]["Keys"], json!({"id": {"S": "a"}}));
+    assert_eq!(
+        modify["dynamodb"]["OldImage"],
+        json!({"id": {"S": "a"}, "v": {"S": "1"}})
+    );
+    assert_eq!(
+        modify["dynamodb"]["NewImage"],
+        json!({"id": {"S": "a"}, "v": {"S": "2"}})
+    );
+    assert_eq!(modify["dynamodb"]["StreamViewType"], "NEW_AND_OLD_IMAGES");
+    assert!(modify["dynamodb"]["SizeBytes"].as_u64().unwrap() > 0);
+    assert!(modify["dynamodb"]["ApproximateCreationDateTime"].is_f64());
+    assert!(modify.get("userIdentity").is_none());
+    let sequence = text(modify, "/dynamodb/SequenceNumber");
+    assert!(
+        out["NextShardIterator"].is_string(),
+        "an open shard goes on"
+    );
+
+    // Resuming after a sequence number.
+    let after = call(
+        &backend,
+        "GetShardIterator",
+        json!({"StreamArn": arn, "ShardId": shard,
+               "ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": sequence}),
+    )
+    .unwrap();
+    let out = call(
+        &backend,
+        "GetRecords",
+        json!({"ShardIterator": text(&after, "/ShardIterator")}),
+    )
+    .unwrap();
+    assert_eq!(out["Records"].as_array().unwrap().len(), 1);
+    assert_eq!(out["Records"][0]["eventName"], "REMOVE");
+
+    // Disabled: the table keeps it as its latest stream; the stream is DISABLED, closed.
+    call(
+        &backend,
+        "UpdateTable",
+        json!({"TableName": "app", "StreamSpecification": {"StreamEnabled": false}}),
+    )
+    .unwrap();
+    let described = call(&backend, "DescribeTable", json!({"TableName": "app"})).unwrap();
+    assert!(described["Table"].get("StreamSpecification").is_none());
+    assert_eq!(text(&described, "/Table/LatestStreamArn"), arn);
+    let again = call(
+        &backend,
+        "UpdateTable",
+        json!({"TableName": "app", "StreamSpecification": {"StreamEnabled": false}}),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (again.kind, again.message.as_str()),
+        ("ValidationException", "Table has no stream to disable")
+    );
+    let stream = call(&backend, "DescribeStream", json!({"StreamArn": arn})).unwrap();
+    assert_eq!(stream["StreamDescription"]["StreamStatus"], "DISABLED");
+    assert!(
+        stream["StreamDescription"]["Shards"][0]["SequenceNumberRange"]["EndingSequenceNumber"]
+            .is_string()
+    );
+}
+
+/// DynamoDB Streams' errors on the wire: unknown streams and shards, forged, foreign and expired
+/// iterators, trimmed records, bad limits and positions.
+#[test]
+fn stream_errors_on_the_wire() {
+    let backend = MemoryBackend::new();
+    call(
+        &backend,
+        "CreateTable",
+        json!({
+            "TableName": "app",
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "KEYS_ONLY"}
+        }),
+    )
+    .unwrap();
+    let described = call(&backend, "DescribeTable", json!({"TableName": "app"})).unwrap();
+    let arn = text(&described, "/Table/LatestStreamArn");
+    let error = |op: &str, body: Json| {
+        let e = call(&backend, op, body).unwrap_err();
+        (e.kind, e.message)
+    };
+    let missing =
+        "arn:aws:dynamodb:us-east-1:000000000000:table/app/stream/2000-01-01T00:00:00.000";
+    assert_eq!(
+        error("DescribeStream", json!({"StreamArn": missing})),
+        (
+            "ResourceNotFoundException",
+            format!("Requested resource not found: Stream: {missing} not found")
+        )
+    );
+    let stream = call(&backend, "DescribeStream", json!({"StreamArn": arn})).unwrap();
+    let shard = text(&stream, "/StreamDescription/Shards/0/ShardId");
+    let position =
+        |kind: &str| json!({"StreamArn": arn, "ShardId": shard, "ShardIteratorType": kind});
+    assert_eq!(
+        error(
+            "GetShardIterator",
+            json!({"StreamArn": arn, "ShardId": "shardId-00000000000000000000-00000000",
+                   "ShardIteratorType": "LATEST"})
+        ),
+        ("ResourceNotFoundException", "Shard does not exist".into())
+    );
+    assert_eq!(
+        error("GetShardIterator", position("SIDEWAYS")).0,
+        "ValidationException"
+    );
+    assert_eq!(
+        error("GetShardIterator", position("AT_SEQUENCE_NUMBER")),
+        (
+            "ValidationException",
+            "One or more parameter values were invalid: Invalid SequenceNumber".into()
+        )
+    );
+    assert_eq!(
+        error("GetRecords", json!({"ShardIterator": "forged"})),
+        ("ValidationException", "Invalid ShardIterator".into())
+    );
+    // An iterator of another backend (another secret) is refused the same way.
+    let other = MemoryBackend::new();
+    call(
+        &other,
+        "CreateTable",
+        json!({
+            "TableName": "app",
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "KEYS_ONLY"}
+        }),
+    )
+    .unwrap();
+    let foreign_arn = text(
+        &call(&other, "DescribeTable", json!({"TableName": "app"})).unwrap(),
+        "/Table/LatestStreamArn",
+    );
+    let foreign_shard = text(
+        &call(&other, "DescribeStream", json!({"StreamArn": foreign_arn})).unwrap(),
+        "/StreamDescription/Shards/0/ShardId",
+    );
+    let foreign = call(
+        &other,
+        "GetShardIterator",
+        json!({"StreamArn": foreign_arn, "ShardId": foreign_shard,
+               "ShardIteratorType": "TRIM_HORIZON"}),
+    )
+    .unwrap();
+    assert_eq!(
+        error(
+            "GetRecords",
+            json!({"ShardIterator": text(&foreign, "/ShardIterator")})
+        ),
+        ("ValidationException", "Invalid ShardIterator".into())
+    );
+    for (limit, op, body) in [
+        (0, "GetRecords", json!({"ShardIterator": "x"})),
+        (-3, "ListStreams", json!({})),
+        (0, "DescribeStream", json!({"StreamArn": arn})),
+    ] {
+        let mut body = body;
+        body["Limit"] = json!(limit);
+        let (kind, message) = error(op, body);
+        assert_eq!(kind, "ValidationException");
+        assert!(
+            message.contains(&format!("Value '{limit}' at 'limit'")),
+            "{message}"
+        );
+    }
+    assert_eq!(
+        error("GetRecords", json!({"ShardIterator": "x", "Limit": 1001})).1,
+        "One or more parameter values were invalid: Limit should be less than or equal to 1000"
+    );
+
+    // Time: an iterator expires after 15 minutes; records are trimmed after 24 hours.
+    call(
+        &backend,
+        "PutItem",
+        json!({"TableName": "app", "Item": {"id": {"S": "a"}}}),
+    )
+    .unwrap();
+    let first = text(
+        &call(
+            &backend,
+            "GetRecords",
+            json!({"ShardIterator": text(
+                &call(&backend, "GetShardIterator", position("TRIM_HORIZON")).unwrap(),
+                "/ShardIterator",
+            )}),
+        )
+        .unwrap(),
+        "/Records/0/dynamodb/SequenceNumber",
+    );
+    let old = text(
+        &call(&backend, "GetShardIterator", position("TRIM_HORIZON")).unwrap(),
+        "/ShardIterator",
+    );
+    backend.advance_time(std::time::Duration::from_secs(16 * 60));
+    assert_eq!(
+        error("GetRecords", json!({"ShardIterator": old})).0,
+        "ExpiredIteratorException"
+    );
+    backend.advance_time(std::time::Duration::from_secs(24 * 60 * 60));
+    let mut at = position("AT_SEQUENCE_NUMBER");
+    at["SequenceNumber"] = json!(first);
+    assert_eq!(
+        error("GetShardIterator", at).0,
+        "TrimmedDataAccessException"
+    );
+}
+
 /// Consumed capacity by DynamoDB's rules: a read costs the whole item whatever its projection,
 /// a batch read each item on its own (missing ones at the minimum), a write the larger of the
 /// item before and after it, a delete the item deleted.
