@@ -37,9 +37,8 @@ use orm_core::backend::{
     BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, Capabilities, DeleteItem,
     DescribeStream, GetItem, GetRecords, GetRecordsOutput, GetShardIterator, IndexDefinition,
     KeyType, Limits, ListStreams, ListStreamsOutput, PutItem, QueryOutput, QueryRequest, RawItem,
-    ScanRequest,
-    TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem, UpdateTable,
-    WriteRequest,
+    ScanRequest, TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem,
+    UpdateTable, WriteRequest,
 };
 use orm_core::error::{CancellationCode, CancellationReason};
 use orm_core::{Backend, Error, Item, Number, Result, Value};

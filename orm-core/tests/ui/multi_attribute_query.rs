@@ -12,10 +12,11 @@ struct Match {
     bracket: String,
 }
 
-fn main() {
-    let table: Table = unimplemented!();
+fn queries(table: &Table) {
     // Every partition attribute is a parameter: one missing does not compile.
     let _ = Match::byregion_key("W24");
     // A range ends the key: no condition on a later sort attribute can follow it.
-    let _ = Match::query(&table).key(Match::byregion_key("W24", "EU").lt(3u32).eq("upper"));
+    let _ = Match::query(table).key(Match::byregion_key("W24", "EU").lt(3u32).eq("upper"));
 }
+
+fn main() {}
