@@ -16,7 +16,9 @@ use crate::model::IndexSchema;
 use crate::value::Value;
 
 /// A query's key on a multi-attribute index: the partition, and equality on the leading sort
-/// attributes so far. See the [module](self) documentation.
+/// attributes so far, built by the derive's `{index}_key` functions. Sort attributes are given
+/// left to right with [`CompositeKey::eq`]; a range ([`CompositeKey::lt`], `between`,
+/// `begins_with`...) ends the key.
 #[derive(Debug, Clone)]
 pub struct CompositeKey {
     index: &'static IndexSchema,
