@@ -48,6 +48,8 @@ pub fn order_query(partition: Value, index: Option<&str>) -> QueryRequest {
     let query = QueryRequest::new(
         TABLE,
         KeyCondition {
+            extra_partition: Vec::new(),
+            sort_prefix: Vec::new(),
             partition_name: index.map_or("pk".to_owned(), |i| format!("{i}pk")),
             partition_value: partition,
             sort: None,

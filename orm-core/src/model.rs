@@ -44,16 +44,26 @@ pub struct Field {
 }
 
 /// A secondary index declared by a model.
+///
+/// A template index derives synthetic key attributes (`gsi1pk`, `gsi1sk`) from its templates.
+/// A global index with a multi-attribute key (`partition_attributes` not empty) has no
+/// templates: its keys are model attributes, stored under their own names and types, so
+/// nothing is built, parsed or backfilled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexSchema {
     /// The index name (`gsi1`).
     pub name: &'static str,
     /// A local secondary index shares the table's partition key; it has no partition template.
     pub local: bool,
-    /// The partition-key template (global indexes).
+    /// The partition-key template (global template indexes).
     pub partition_key: Option<KeyTemplate>,
-    /// The sort-key template, if the index has a sort key.
+    /// The sort-key template, if the template index has a sort key.
     pub sort_key: Option<KeyTemplate>,
+    /// A multi-attribute key's partition attributes, in key order (1 to 4); empty for a
+    /// template index.
+    pub partition_attributes: &'static [IndexAttribute],
+    /// A multi-attribute key's sort attributes, in key order (0 to 4).
+    pub sort_attributes: &'static [IndexAttribute],
     /// Which attributes the index holds.
     pub projection: Projection,
     /// The condition for an item to be in the index (`when = "Self::is_open(status)"`), besides
@@ -97,6 +107,23 @@ pub struct UniqueSchema {
     pub name: &'static str,
     /// The attribute names of its fields, in order (one for a single field).
     pub attributes: &'static [&'static str],
+}
+
+impl IndexSchema {
+    /// Whether the index's keys are model attributes (a multi-attribute key) rather than
+    /// templates.
+    pub fn is_multi_attribute(&self) -> bool {
+        !self.partition_attributes.is_empty()
+    }
+}
+
+/// One attribute of a multi-attribute index key: the model attribute and its key type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexAttribute {
+    /// The attribute name (the field's stored name).
+    pub attribute: &'static str,
+    /// Its key type (S for strings, N for numbers, B for bytes).
+    pub key_type: crate::backend::KeyType,
 }
 
 /// The static description of a model: entity name, fields, key templates, indexes, special fields.

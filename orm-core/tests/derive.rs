@@ -129,6 +129,8 @@ fn schema_of_todo() {
                     width: 20
                 }],
             }),
+            partition_attributes: &[],
+            sort_attributes: &[],
             projection: Projection::All,
             when: None,
         }]

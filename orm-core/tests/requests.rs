@@ -68,6 +68,8 @@ fn setters_set_exactly_their_field() {
         }
     );
     let users = KeyCondition {
+        extra_partition: Vec::new(),
+        sort_prefix: Vec::new(),
         partition_name: "pk".into(),
         partition_value: "USER#1".into(),
         sort: None,

@@ -54,21 +54,32 @@ fn key_schema(
     partition: &KeyAttribute,
     sort: Option<&KeyAttribute>,
 ) -> Result<Vec<KeySchemaElement>> {
-    let mut out = vec![KeySchemaElement::builder()
-        .attribute_name(&partition.name)
-        .key_type(SdkKeyType::Hash)
-        .build()
-        .map_err(|e| build_error("CreateTable", e))?];
-    if let Some(s) = sort {
-        out.push(
-            KeySchemaElement::builder()
-                .attribute_name(&s.name)
-                .key_type(SdkKeyType::Range)
-                .build()
-                .map_err(|e| build_error("CreateTable", e))?,
-        );
-    }
-    Ok(out)
+    multi_key_schema(std::iter::once(partition), sort)
+}
+
+/// A `KeySchema`: the HASH elements, then the RANGE elements (several of each for an index
+/// with a multi-attribute key).
+fn multi_key_schema<'a>(
+    partition: impl IntoIterator<Item = &'a KeyAttribute>,
+    sort: impl IntoIterator<Item = &'a KeyAttribute>,
+) -> Result<Vec<KeySchemaElement>> {
+    let element = |k: &KeyAttribute, kind: SdkKeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(&k.name)
+            .key_type(kind)
+            .build()
+            .map_err(|e| build_error("CreateTable", e))
+    };
+    partition
+        .into_iter()
+        .map(|k| element(k, SdkKeyType::Hash))
+        .chain(sort.into_iter().map(|k| element(k, SdkKeyType::Range)))
+        .collect()
+}
+
+/// The key schema of an index.
+fn index_key_schema(index: &IndexDefinition) -> Result<Vec<KeySchemaElement>> {
+    multi_key_schema(index.partition_keys(), index.sort_keys())
 }
 
 fn projection(p: &Projection) -> SdkProjection {
@@ -101,7 +112,7 @@ pub(crate) fn create_table_parts(definition: &TableDefinition) -> Result<CreateT
     let mut gsis = Vec::new();
     let mut lsis = Vec::new();
     for index in &definition.indexes {
-        let keys = key_schema(&index.partition_key, index.sort_key.as_ref())?;
+        let keys = index_key_schema(index)?;
         if index.local {
             lsis.push(
                 LocalSecondaryIndex::builder()
@@ -174,7 +185,7 @@ pub(crate) fn update_table_parts(request: &UpdateTable) -> Result<UpdateTablePar
                 index,
                 throughput: t,
             } => {
-                for key in std::iter::once(&index.partition_key).chain(&index.sort_key) {
+                for key in index.key_attributes() {
                     if !attributes.iter().any(|a| a.attribute_name == key.name) {
                         attributes.push(
                             AttributeDefinition::builder()
@@ -187,10 +198,7 @@ pub(crate) fn update_table_parts(request: &UpdateTable) -> Result<UpdateTablePar
                 }
                 let action = CreateGlobalSecondaryIndexAction::builder()
                     .index_name(&index.name)
-                    .set_key_schema(Some(key_schema(
-                        &index.partition_key,
-                        index.sort_key.as_ref(),
-                    )?))
+                    .set_key_schema(Some(index_key_schema(index)?))
                     .projection(projection(&index.projection))
                     .set_provisioned_throughput(t.as_ref().map(|t| throughput(t, OP)).transpose()?)
                     .build()
@@ -261,6 +269,22 @@ fn keys_from_schema(
     schema: Option<Vec<KeySchemaElement>>,
     attributes: &[AttributeDefinition],
 ) -> Result<(KeyAttribute, Option<KeyAttribute>)> {
+    let (mut partition, mut sort) = multi_keys_from_schema(schema, attributes)?;
+    if partition.len() > 1 || sort.len() > 1 {
+        return Err(Error::backend(
+            "DescribeTable",
+            false,
+            "a table key schema with several HASH or RANGE elements",
+        ));
+    }
+    Ok((partition.remove(0), sort.pop()))
+}
+
+/// The HASH and the RANGE attributes of a key schema, each in order (at least one HASH).
+fn multi_keys_from_schema(
+    schema: Option<Vec<KeySchemaElement>>,
+    attributes: &[AttributeDefinition],
+) -> Result<(Vec<KeyAttribute>, Vec<KeyAttribute>)> {
     let lookup = |name: String| -> Result<KeyAttribute> {
         let def = attributes
             .iter()
@@ -277,12 +301,12 @@ fn keys_from_schema(
             name,
         })
     };
-    let mut partition = None;
-    let mut sort = None;
+    let mut partition = Vec::new();
+    let mut sort = Vec::new();
     for element in schema.unwrap_or_default() {
         match element.key_type {
-            SdkKeyType::Hash => partition = Some(lookup(element.attribute_name)?),
-            SdkKeyType::Range => sort = Some(lookup(element.attribute_name)?),
+            SdkKeyType::Hash => partition.push(lookup(element.attribute_name)?),
+            SdkKeyType::Range => sort.push(lookup(element.attribute_name)?),
             other => {
                 return Err(Error::backend(
                     "DescribeTable",
@@ -292,9 +316,40 @@ fn keys_from_schema(
             }
         }
     }
-    let partition = partition
-        .ok_or_else(|| Error::backend("DescribeTable", false, "key schema without a HASH key"))?;
+    if partition.is_empty() {
+        return Err(Error::backend(
+            "DescribeTable",
+            false,
+            "key schema without a HASH key",
+        ));
+    }
     Ok((partition, sort))
+}
+
+/// An index from its described key schema.
+fn described_index(
+    name: Option<String>,
+    local: bool,
+    schema: Option<Vec<KeySchemaElement>>,
+    attributes: &[AttributeDefinition],
+    projection: Option<SdkProjection>,
+) -> Result<IndexDefinition> {
+    let (mut partition, mut sort) = multi_keys_from_schema(schema, attributes)?;
+    let extra_partition_keys = partition.split_off(1);
+    let extra_sort_keys = if sort.len() > 1 {
+        sort.split_off(1)
+    } else {
+        Vec::new()
+    };
+    Ok(IndexDefinition {
+        name: name.unwrap_or_default(),
+        local,
+        partition_key: partition.remove(0),
+        sort_key: sort.pop(),
+        extra_partition_keys,
+        extra_sort_keys,
+        projection: projection_from(projection),
+    })
 }
 
 fn projection_from(p: Option<SdkProjection>) -> Projection {
@@ -322,24 +377,22 @@ pub(crate) fn definition_from_description(
     let (partition_key, sort_key) = keys_from_schema(description.key_schema, &attributes)?;
     let mut indexes = Vec::new();
     for gsi in description.global_secondary_indexes.unwrap_or_default() {
-        let (pk, sk) = keys_from_schema(gsi.key_schema, &attributes)?;
-        indexes.push(IndexDefinition {
-            name: gsi.index_name.unwrap_or_default(),
-            local: false,
-            partition_key: pk,
-            sort_key: sk,
-            projection: projection_from(gsi.projection),
-        });
+        indexes.push(described_index(
+            gsi.index_name,
+            false,
+            gsi.key_schema,
+            &attributes,
+            gsi.projection,
+        )?);
     }
     for lsi in description.local_secondary_indexes.unwrap_or_default() {
-        let (pk, sk) = keys_from_schema(lsi.key_schema, &attributes)?;
-        indexes.push(IndexDefinition {
-            name: lsi.index_name.unwrap_or_default(),
-            local: true,
-            partition_key: pk,
-            sort_key: sk,
-            projection: projection_from(lsi.projection),
-        });
+        indexes.push(described_index(
+            lsi.index_name,
+            true,
+            lsi.key_schema,
+            &attributes,
+            lsi.projection,
+        )?);
     }
     indexes.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(TableDefinition {
@@ -376,6 +429,8 @@ mod tests {
                     local: false,
                     partition_key: ka("gsi1pk", KeyType::S),
                     sort_key: Some(ka("sk", KeyType::S)),
+                    extra_partition_keys: Vec::new(),
+                    extra_sort_keys: Vec::new(),
                     projection: Projection::All,
                 },
                 IndexDefinition {
@@ -383,6 +438,8 @@ mod tests {
                     local: true,
                     partition_key: ka("pk", KeyType::S),
                     sort_key: Some(ka("n", KeyType::N)),
+                    extra_partition_keys: Vec::new(),
+                    extra_sort_keys: Vec::new(),
                     projection: Projection::Include(vec!["title".into()]),
                 },
                 IndexDefinition {
@@ -390,6 +447,8 @@ mod tests {
                     local: false,
                     partition_key: ka("gsi1pk", KeyType::S),
                     sort_key: None,
+                    extra_partition_keys: Vec::new(),
+                    extra_sort_keys: Vec::new(),
                     projection: Projection::KeysOnly,
                 },
             ],
@@ -431,6 +490,60 @@ mod tests {
             lsis[0].projection.as_ref().unwrap().non_key_attributes,
             Some(vec!["title".to_owned()])
         );
+    }
+
+    #[test]
+    fn multi_attribute_keys_render_and_read_back() {
+        let mut d = sample();
+        d.indexes[0].extra_partition_keys = vec![ka("region", KeyType::S)];
+        d.indexes[0].extra_sort_keys = vec![ka("round", KeyType::N)];
+        let parts = create_table_parts(&d).unwrap();
+        let gsi = &parts.global_secondary_indexes.as_ref().unwrap()[0];
+        let schema: Vec<(&str, &SdkKeyType)> = gsi
+            .key_schema
+            .iter()
+            .map(|k| (k.attribute_name.as_str(), &k.key_type))
+            .collect();
+        assert_eq!(
+            schema,
+            [
+                ("gsi1pk", &SdkKeyType::Hash),
+                ("region", &SdkKeyType::Hash),
+                ("sk", &SdkKeyType::Range),
+                ("round", &SdkKeyType::Range),
+            ]
+        );
+        assert!(parts
+            .attribute_definitions
+            .iter()
+            .any(|a| a.attribute_name == "round" && a.attribute_type == ScalarAttributeType::N));
+        let described = TableDescription::builder()
+            .set_attribute_definitions(Some(parts.attribute_definitions))
+            .set_key_schema(Some(parts.key_schema))
+            .set_global_secondary_indexes(Some(
+                parts
+                    .global_secondary_indexes
+                    .unwrap()
+                    .into_iter()
+                    .map(|g| {
+                        aws_sdk_dynamodb::types::GlobalSecondaryIndexDescription::builder()
+                            .index_name(g.index_name)
+                            .set_key_schema(Some(g.key_schema))
+                            .set_projection(g.projection)
+                            .build()
+                    })
+                    .collect(),
+            ))
+            .build();
+        let back = definition_from_description("t", described, None).unwrap();
+        let index = back.index("gsi1").unwrap();
+        assert_eq!(index, &d.indexes[0]);
+        // Too many attributes is refused before sending.
+        d.indexes[0].extra_sort_keys = ["a", "b", "c", "e"].map(|n| ka(n, KeyType::S)).to_vec();
+        assert!(matches!(
+            create_table_parts(&d),
+            Err(Error::Validation { .. })
+        ));
     }
 
     #[test]

@@ -55,6 +55,8 @@ mod local {
                     local: false,
                     partition_key: ka("gsi1pk", KeyType::S),
                     sort_key: Some(ka("gsi1sk", KeyType::S)),
+                    extra_partition_keys: Vec::new(),
+                    extra_sort_keys: Vec::new(),
                     projection: Projection::All,
                 },
                 IndexDefinition {
@@ -62,6 +64,8 @@ mod local {
                     local: true,
                     partition_key: ka("pk", KeyType::S),
                     sort_key: Some(ka("rank", KeyType::N)),
+                    extra_partition_keys: Vec::new(),
+                    extra_sort_keys: Vec::new(),
                     projection: Projection::Include(vec!["title".into()]),
                 },
                 IndexDefinition {
@@ -69,6 +73,8 @@ mod local {
                     local: false,
                     partition_key: ka("gsi2pk", KeyType::N),
                     sort_key: None,
+                    extra_partition_keys: Vec::new(),
+                    extra_sort_keys: Vec::new(),
                     projection: Projection::KeysOnly,
                 },
             ],
@@ -92,6 +98,8 @@ mod local {
         QueryRequest::new(
             table,
             KeyCondition {
+                extra_partition: Vec::new(),
+                sort_prefix: Vec::new(),
                 partition_name: "pk".into(),
                 partition_value: pk.into(),
                 sort: None,

@@ -431,8 +431,11 @@ fn plan_update(
                 let mut index = index.clone();
                 // An attribute the table already declares keeps its type (DynamoDB ignores a
                 // declaration of it again).
-                for key in std::iter::once(&mut index.partition_key).chain(index.sort_key.as_mut())
-                {
+                let keys = std::iter::once(&mut index.partition_key)
+                    .chain(index.sort_key.as_mut())
+                    .chain(&mut index.extra_partition_keys)
+                    .chain(&mut index.extra_sort_keys);
+                for key in keys {
                     if let Some(declared) = definition.key_attributes().find(|a| a.name == key.name)
                     {
                         key.key_type = declared.key_type;

@@ -112,6 +112,17 @@ impl KeyPart {
         self.0.as_slice()
     }
 
+    /// The key of a multi-attribute key: its attributes' key parts, each escaped and
+    /// terminated ([`Composite::push`]), so that comparing composites as bytes compares the
+    /// attributes in sequence, each in DynamoDB's order.
+    pub(crate) fn composite(parts: impl IntoIterator<Item = KeyPart>) -> KeyPart {
+        let mut c = Composite::default();
+        for part in parts {
+            c.push(&part);
+        }
+        c.finish()
+    }
+
     /// The smallest key above every key that starts with this (`S` or `B`) prefix; `None`
     /// when there is none. Byte order makes this the prefix with its last byte below 0xFF
     /// incremented and what follows dropped.
@@ -120,14 +131,7 @@ impl KeyPart {
         if !matches!(bytes.first(), Some(&TAG_S | &TAG_B)) {
             return None;
         }
-        let mut out = bytes.to_vec();
-        while let Some(last) = out.pop() {
-            if last < 0xFF {
-                out.push(last + 1);
-                return Some(KeyPart(Bytes::new(&out)));
-            }
-        }
-        None
+        successor(bytes)
     }
 
     /// A deterministic hash (FNV-1a, 64 bits) used to assign partitions to scan segments.
@@ -138,6 +142,56 @@ impl KeyPart {
             hash = hash.wrapping_mul(0x0100_0000_01b3);
         }
         hash
+    }
+}
+
+/// The smallest byte string above every one that starts with `prefix`, if any.
+fn successor(prefix: &[u8]) -> Option<KeyPart> {
+    let mut out = prefix.to_vec();
+    while let Some(last) = out.pop() {
+        if last < 0xFF {
+            out.push(last + 1);
+            return Some(KeyPart(Bytes::new(&out)));
+        }
+    }
+    None
+}
+
+/// A multi-attribute key being built, attribute by attribute.
+///
+/// Each attribute's encoding is escaped (a `0x00` byte becomes `0x00 0xFF`) and terminated by
+/// `0x00 0x01`: the encodings become prefix-free and keep their order, so a composite orders by
+/// its first attribute, then its second, and so on; and the composites whose first attributes
+/// are given ones share a byte prefix, which is how a query selects them.
+#[derive(Default, Clone)]
+pub(crate) struct Composite(Vec<u8>);
+
+impl Composite {
+    /// Appends one attribute's key part.
+    pub(crate) fn push(&mut self, part: &KeyPart) {
+        self.push_open(part);
+        self.0.extend([0x00, 0x01]);
+    }
+
+    /// Appends one attribute's key part unterminated: the composites that begin with the result
+    /// are those whose attribute begins with the part (the range of a `begins_with`).
+    pub(crate) fn push_open(&mut self, part: &KeyPart) {
+        for byte in part.bytes() {
+            self.0.push(*byte);
+            if *byte == 0x00 {
+                self.0.push(0xFF);
+            }
+        }
+    }
+
+    /// The key part of the composite so far.
+    pub(crate) fn finish(&self) -> KeyPart {
+        KeyPart(Bytes::new(&self.0))
+    }
+
+    /// The smallest key above every composite that starts with this one (`None`: no bound).
+    pub(crate) fn successor(&self) -> Option<KeyPart> {
+        successor(&self.0)
     }
 }
 
@@ -494,6 +548,39 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn composites_order_attribute_by_attribute() {
+        let c = |parts: &[KeyPart]| KeyPart::composite(parts.iter().cloned());
+        // The first attribute decides, whatever follows; a shorter first attribute sorts first.
+        assert!(c(&[s("a"), s("z")]) < c(&[s("ab"), s("a")]));
+        assert!(c(&[s("a"), n("9")]) < c(&[s("a"), n("10")]));
+        assert!(c(&[n("-1.55"), s("a")]) < c(&[n("-1.5"), s("a")]));
+        assert!(c(&[b(&[0]), s("a")]) < c(&[b(&[0, 0]), s("a")]));
+        assert!(c(&[b(&[0, 0xFF]), s("a")]) < c(&[b(&[1]), s("a")]));
+        assert!(c(&[s("a")]) < c(&[s("a"), s("")]));
+        // A prefix of attributes bounds the composites that start with it.
+        let mut prefix = Composite::default();
+        prefix.push(&s("a"));
+        let (lo, hi) = (prefix.finish(), prefix.successor().unwrap());
+        for inside in [
+            c(&[s("a"), s("")]),
+            c(&[s("a"), n("5")]),
+            c(&[s("a"), s("\u{10ffff}")]),
+        ] {
+            assert!(lo <= inside && inside < hi, "{inside:?}");
+        }
+        for outside in [c(&[s("ab"), s("a")]), c(&[s(""), s("z")]), c(&[s("b")])] {
+            assert!(!(lo <= outside && outside < hi), "{outside:?}");
+        }
+        // An open attribute bounds those whose attribute begins with it.
+        let mut open = Composite::default();
+        open.push(&s("x"));
+        open.push_open(&s("ab"));
+        let (lo, hi) = (open.finish(), open.successor().unwrap());
+        assert!(lo <= c(&[s("x"), s("ab")]) && c(&[s("x"), s("abz"), n("1")]) < hi);
+        assert!(c(&[s("x"), s("ac")]) >= hi && c(&[s("x"), s("aa")]) < lo);
     }
 
     #[test]

@@ -36,10 +36,10 @@ use crate::write::{Failure, Planned, Ready};
 use async_trait::async_trait;
 use orm_core::backend::{
     BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, Capabilities, DeleteItem,
-    DescribeStream, GetItem, GetRecords, GetRecordsOutput, GetShardIterator, KeyType, Limits,
-    ListStreams, ListStreamsOutput, PutItem, QueryOutput, QueryRequest, RawItem, ScanRequest,
-    TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem, UpdateTable,
-    WriteRequest,
+    DescribeStream, GetItem, GetRecords, GetRecordsOutput, GetShardIterator, IndexDefinition,
+    KeyType, Limits, ListStreams, ListStreamsOutput, PutItem, QueryOutput, QueryRequest, RawItem,
+    ScanRequest, TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem,
+    UpdateTable, WriteRequest,
 };
 use orm_core::capacity::CapacityRecorder;
 use orm_core::error::{CancellationCode, CancellationReason};
@@ -245,7 +245,7 @@ pub(crate) fn key_type_mismatch_in(table: &Schema, item: &Item, with_indexes: bo
         .indexes
         .iter()
         .filter(|_| with_indexes)
-        .flat_map(|i| std::iter::once(&i.partition_key).chain(&i.sort_key));
+        .flat_map(IndexDefinition::key_attributes);
     table_keys.chain(index_keys).any(|attr| {
         let actual = match item.get(&attr.name) {
             Some(Value::S(_)) => KeyType::S,

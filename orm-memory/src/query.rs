@@ -13,12 +13,14 @@
 //! their order and `LastEvaluatedKey` do not depend on how items are spread over parts.
 
 use crate::eval::{check_condition, check_projection, condition_roots, eval};
-use crate::key::{check_key_value, exact_key, has_key_type, key_type_name, KeyPart, Slot};
+use crate::key::{
+    check_key_value, exact_key, has_key_type, key_type_name, Composite, KeyPart, Slot,
+};
 use crate::merge::Merge;
 use crate::stored::{Selector, Stored};
 use crate::table::{part_of, Index, IndexKey, Map, Part, Schema, Table};
-use orm_core::backend::{KeyAttribute, KeyType, QueryOutput, QueryRequest, ScanRequest};
-use orm_core::expr::{Condition, Path, SortKeyCondition};
+use orm_core::backend::{KeyAttribute, KeyType, Limits, QueryOutput, QueryRequest, ScanRequest};
+use orm_core::expr::{Condition, KeyCondition, Path, SortKeyCondition};
 use orm_core::{Error, Item, Result, Value};
 use std::cell::OnceCell;
 use std::ops::Bound::{self, Excluded, Included, Unbounded};
@@ -72,6 +74,45 @@ fn sort_range<K: EntryKey>(condition: Option<&SortKeyCondition>) -> Range<K> {
                 .prefix_successor()
                 .map_or(Unbounded, |s| Excluded(K::lowest(s)));
             (Included(K::lowest(prefix)), end)
+        }
+    }
+}
+
+/// The positions a condition on a multi-attribute sort key selects: equality on the attributes
+/// before the last one given (`prefix`, their values in key order), then `condition` on it.
+/// Composite keys ([`KeyPart::composite`]) that start with the same attributes share a byte
+/// prefix, so each shape is one range.
+fn composite_sort_range<K: EntryKey>(prefix: &[&Value], condition: &SortKeyCondition) -> Range<K> {
+    let part = |v: &Value| KeyPart::from_value(v).expect("checked key value");
+    let mut base = Composite::default();
+    for v in prefix {
+        base.push(&part(v));
+    }
+    let with = |v: &Value| {
+        let mut c = base.clone();
+        c.push(&part(v));
+        c
+    };
+    let at = |c: &Composite| K::lowest(c.finish());
+    // A composite always holds a byte below 0xFF (its first attribute's type tag), so it has a
+    // successor.
+    let past = |c: &Composite| K::lowest(c.successor().expect("a composite has a successor"));
+    let (all_lo, all_hi) = if prefix.is_empty() {
+        (Unbounded, Unbounded)
+    } else {
+        (Included(at(&base)), Excluded(past(&base)))
+    };
+    match condition {
+        SortKeyCondition::Eq(v) => (Included(at(&with(v))), Excluded(past(&with(v)))),
+        SortKeyCondition::Lt(v) => (all_lo, Excluded(at(&with(v)))),
+        SortKeyCondition::Le(v) => (all_lo, Excluded(past(&with(v)))),
+        SortKeyCondition::Gt(v) => (Included(past(&with(v))), all_hi),
+        SortKeyCondition::Ge(v) => (Included(at(&with(v))), all_hi),
+        SortKeyCondition::Between(a, b) => (Included(at(&with(a))), Excluded(past(&with(b)))),
+        SortKeyCondition::BeginsWith(p) => {
+            let mut open = base.clone();
+            open.push_open(&part(p));
+            (Included(at(&open)), Excluded(past(&open)))
         }
     }
 }
@@ -255,11 +296,20 @@ fn check_limit(limit: Option<u32>) -> Result<()> {
 
 /// The key schema read (table or index), the `LastEvaluatedKey` attributes, and the index.
 struct Target<'a> {
-    pk: &'a KeyAttribute,
-    sk: Option<&'a KeyAttribute>,
+    /// The partition key's attributes (several for a multi-attribute index key).
+    pks: Vec<&'a KeyAttribute>,
+    /// The sort key's attributes (none without a sort key).
+    sks: Vec<&'a KeyAttribute>,
     key_names: Vec<&'a str>,
     /// The index read, and its position in the table's indexes.
     index: Option<(usize, &'a Index)>,
+}
+
+impl Target<'_> {
+    /// Whether the key read is made of several attributes (partition or sort).
+    fn multi_attribute(&self) -> bool {
+        self.pks.len() > 1 || self.sks.len() > 1
+    }
 }
 
 fn target<'a>(table: &'a Schema, index: Option<&str>, consistent: bool) -> Result<Target<'a>> {
@@ -270,8 +320,8 @@ fn target<'a>(table: &'a Schema, index: Option<&str>, consistent: bool) -> Resul
         .collect();
     let Some(name) = index else {
         return Ok(Target {
-            pk: &def.partition_key,
-            sk: def.sort_key.as_ref(),
+            pks: vec![&def.partition_key],
+            sks: def.sort_key.iter().collect(),
             key_names,
             index: None,
         });
@@ -282,14 +332,14 @@ fn target<'a>(table: &'a Schema, index: Option<&str>, consistent: bool) -> Resul
             "Consistent reads are not supported on global secondary indexes",
         ));
     }
-    for k in std::iter::once(&index.def.partition_key).chain(&index.def.sort_key) {
+    for k in index.def.key_attributes() {
         if !key_names.contains(&k.name.as_str()) {
             key_names.push(&k.name);
         }
     }
     Ok(Target {
-        pk: &index.def.partition_key,
-        sk: index.def.sort_key.as_ref(),
+        pks: index.def.partition_keys().collect(),
+        sks: index.def.sort_keys().collect(),
         key_names,
         index: Some((position, index)),
     })
@@ -314,21 +364,23 @@ fn index_start(
     let table_key = table
         .key(&table.key_item(start))
         .map_err(|e| invalid_start_key(&e.to_string()))?;
-    let part = |attr: &KeyAttribute, slot| -> Result<KeyPart> {
+    let mut error = None;
+    let parts = index.key_parts(|attr, slot| {
         let v = &start[&attr.name];
-        if !has_key_type(v, attr.key_type) {
-            return Err(invalid_start_key(
+        let checked = if has_key_type(v, attr.key_type) {
+            check_key_value(attr, v, slot, None, &table.limits)
+        } else {
+            Err(invalid_start_key(
                 "The provided key element does not match the schema",
-            ));
-        }
-        check_key_value(attr, v, slot, None, &table.limits)
-    };
-    let pk = part(&index.def.partition_key, Slot::Partition)?;
-    let sk = match &index.def.sort_key {
-        Some(attr) => part(attr, Slot::Sort)?,
-        None => KeyPart::MIN,
-    };
-    Ok((pk, (sk, table_key.pk, table_key.sk)))
+            ))
+        };
+        checked.map_err(|e| error = Some(e)).ok()
+    });
+    match (parts, error) {
+        (Some((pk, sk)), None) => Ok((pk, (sk, table_key.pk, table_key.sk))),
+        (_, Some(e)) => Err(e),
+        (None, None) => unreachable!("every key attribute is in the start key"),
+    }
 }
 
 fn reader<'a>(
@@ -409,6 +461,118 @@ fn check_sort_condition(attr: &KeyAttribute, condition: &SortKeyCondition) -> Re
     }
 }
 
+/// Checks a key condition's partition attributes against the key schema read (every one
+/// compared for equality, no other) and returns the partition's key part.
+fn check_partition(target: &Target<'_>, kc: &KeyCondition, limits: &Limits) -> Result<KeyPart> {
+    let given: Vec<(&str, &Value)> = kc.partition_values().collect();
+    if !target.multi_attribute() {
+        let pk = target.pks[0];
+        if given.len() > 1 || kc.partition_name != pk.name {
+            return Err(Error::validation(format!(
+                "Query condition missed key schema element: {} (the key condition names {})",
+                pk.name, kc.partition_name
+            )));
+        }
+        if !has_key_type(&kc.partition_value, pk.key_type) {
+            return Err(type_mismatch());
+        }
+        return check_key_value(pk, &kc.partition_value, Slot::Partition, None, limits);
+    }
+    if given
+        .iter()
+        .any(|(name, _)| !target.pks.iter().any(|k| k.name == *name))
+    {
+        return Err(Error::service_validation(
+            "Query",
+            "Query condition missed key schema element",
+        ));
+    }
+    let missing: Vec<&str> = target
+        .pks
+        .iter()
+        .filter(|k| !given.iter().any(|(name, _)| *name == k.name))
+        .map(|k| k.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::service_validation(
+            "Query",
+            format!(
+                "HASH key attributes {} must have equality conditions specified in the query",
+                missing.join(", ")
+            ),
+        ));
+    }
+    let mut parts = Vec::with_capacity(target.pks.len());
+    for attr in &target.pks {
+        let (_, value) = given
+            .iter()
+            .find(|(name, _)| *name == attr.name)
+            .expect("checked above");
+        if !has_key_type(value, attr.key_type) {
+            return Err(type_mismatch());
+        }
+        parts.push(check_key_value(attr, value, Slot::Partition, None, limits)?);
+    }
+    Ok(if parts.len() == 1 {
+        parts.pop().expect("one")
+    } else {
+        KeyPart::composite(parts)
+    })
+}
+
+/// Checks a key condition's sort attributes against the key schema read: given left to right
+/// from the first, equality on all but the last given, each value of its attribute's type.
+fn check_sort(target: &Target<'_>, kc: &KeyCondition, index: Option<&str>) -> Result<()> {
+    let Some((name, condition)) = &kc.sort else {
+        if let Some((name, _)) = kc.sort_prefix.first() {
+            return Err(Error::validation(format!(
+                "Query key condition not supported: equality on {name} is given without the \
+                 condition on the last sort attribute given"
+            )));
+        }
+        return Ok(());
+    };
+    let Some(last) = target.sks.iter().position(|k| k.name == *name) else {
+        return Err(Error::validation(format!(
+            "Query key condition not supported: {name} is not the sort key of the {}",
+            index.unwrap_or("table")
+        )));
+    };
+    let in_order = kc.sort_prefix.len() == last
+        && kc
+            .sort_prefix
+            .iter()
+            .zip(&target.sks)
+            .all(|((n, _), k)| *n == k.name);
+    if !in_order {
+        let missing: Vec<&str> = target.sks[..last]
+            .iter()
+            .filter(|k| !kc.sort_prefix.iter().any(|(n, _)| *n == k.name))
+            .map(|k| k.name.as_str())
+            .collect();
+        let listed = if missing.is_empty() {
+            target.sks[..last]
+                .iter()
+                .map(|k| k.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        } else {
+            missing.join(", ")
+        };
+        return Err(Error::service_validation(
+            "Query",
+            format!(
+                "RANGE key attributes {listed} must have equality conditions specified in the \
+                 query because a condition is present on key attribute {name}"
+            ),
+        ));
+    }
+    for ((_, value), attr) in kc.sort_prefix.iter().zip(&target.sks) {
+        check_sort_condition(attr, &SortKeyCondition::Eq(value.clone()))?;
+    }
+    check_sort_condition(target.sks[last], condition)
+}
+
 /// Reads one page of a query on a table or one of its indexes, as sorted [`Item`]s (the
 /// tests' form; the backend returns [`query_with`]'s raw items).
 #[cfg(test)]
@@ -431,38 +595,13 @@ pub(crate) fn query_with<T: From<Item>>(
     )?;
     let target = target(table, request.index.as_deref(), request.consistent)?;
     let kc = &request.key_condition;
-    if kc.partition_name != target.pk.name {
-        return Err(Error::validation(format!(
-            "Query condition missed key schema element: {} (the key condition names {})",
-            target.pk.name, kc.partition_name
-        )));
-    }
-    if !has_key_type(&kc.partition_value, target.pk.key_type) {
-        return Err(type_mismatch());
-    }
-    let pk = check_key_value(
-        target.pk,
-        &kc.partition_value,
-        Slot::Partition,
-        None,
-        &table.limits,
-    )?;
-    if let Some((name, condition)) = &kc.sort {
-        match target.sk {
-            Some(attr) if attr.name == *name => check_sort_condition(attr, condition)?,
-            _ => {
-                return Err(Error::validation(format!(
-                    "Query key condition not supported: {name} is not the sort key of the {}",
-                    request.index.as_deref().unwrap_or("table")
-                )))
-            }
-        }
-    }
+    let pk = check_partition(&target, kc, &table.limits)?;
+    check_sort(&target, kc, request.index.as_deref())?;
     if let Some(filter) = &request.filter {
         check_condition(filter)?;
         let mut roots = Vec::new();
         condition_roots(filter, &mut roots);
-        for key in std::iter::once(target.pk).chain(target.sk) {
+        for key in target.pks.iter().chain(&target.sks) {
             if roots.contains(&key.name.as_str()) {
                 return Err(Error::validation(format!(
                     "Filter Expression can only contain non-primary key attributes: Primary key \
@@ -474,6 +613,7 @@ pub(crate) fn query_with<T: From<Item>>(
     }
     let forward = request.scan_forward;
     let sort = kc.sort.as_ref().map(|(_, c)| c);
+    let prefix: Vec<&Value> = kc.sort_prefix.iter().map(|(_, v)| v).collect();
     let read = reader(
         table,
         &target,
@@ -491,8 +631,13 @@ pub(crate) fn query_with<T: From<Item>>(
         None => {
             let mut range = sort_range::<KeyPart>(sort);
             if let Some(start) = &request.exclusive_start_key {
-                let key = exact_key(start, target.pk, target.sk, &table.limits)
-                    .map_err(|e| invalid_start_key(&e.to_string()))?;
+                let key = exact_key(
+                    start,
+                    target.pks[0],
+                    target.sks.first().copied(),
+                    &table.limits,
+                )
+                .map_err(|e| invalid_start_key(&e.to_string()))?;
                 if key.pk != pk {
                     return Err(outside());
                 }
@@ -509,7 +654,12 @@ pub(crate) fn query_with<T: From<Item>>(
             }
         }
         Some((at, index)) => {
-            let mut range = sort_range::<IndexKey>(sort);
+            let mut range = match sort {
+                Some(condition) if target.sks.len() > 1 => {
+                    composite_sort_range::<IndexKey>(&prefix, condition)
+                }
+                _ => sort_range::<IndexKey>(sort),
+            };
             if let Some(start) = &request.exclusive_start_key {
                 let (start_pk, position) = index_start(table, index, &target.key_names, start)?;
                 if start_pk != pk {
@@ -617,7 +767,7 @@ pub(crate) fn scan_with<T: From<Item>>(
         None => {
             let start = match &request.exclusive_start_key {
                 Some(s) => Some(
-                    exact_key(s, target.pk, target.sk, &table.limits)
+                    exact_key(s, target.pks[0], target.sks.first().copied(), &table.limits)
                         .map_err(|e| invalid_start_key(&e.to_string()))?,
                 ),
                 None => None,
@@ -701,6 +851,8 @@ mod tests {
                     local: false,
                     partition_key: key_attr("gpk", KeyType::S),
                     sort_key: Some(key_attr("gsk", KeyType::S)),
+                    extra_partition_keys: Vec::new(),
+                    extra_sort_keys: Vec::new(),
                     projection: Projection::KeysOnly,
                 },
                 IndexDefinition {
@@ -708,6 +860,8 @@ mod tests {
                     local: true,
                     partition_key: key_attr("pk", KeyType::S),
                     sort_key: Some(key_attr("rank", KeyType::N)),
+                    extra_partition_keys: Vec::new(),
+                    extra_sort_keys: Vec::new(),
                     projection: Projection::KeysOnly,
                 },
             ],
@@ -743,6 +897,8 @@ mod tests {
         QueryRequest::new(
             "app",
             KeyCondition {
+                extra_partition: Vec::new(),
+                sort_prefix: Vec::new(),
                 partition_name: "pk".into(),
                 partition_value: "p".into(),
                 sort: sort.map(|c| ("sk".to_owned(), c)),
@@ -937,6 +1093,8 @@ mod tests {
         let mut r = q(None);
         r.index = Some("gsi1".into());
         r.key_condition = KeyCondition {
+            extra_partition: Vec::new(),
+            sort_prefix: Vec::new(),
             partition_name: "gpk".into(),
             partition_value: "G".into(),
             sort: None,

@@ -81,6 +81,7 @@ const READABLE_VERSIONS: [u64; 2] = [1, 2];
 ///           "partition_key": KEY, "sort_key": KEY | null,
 ///           "indexes": [{"name": "gsi1", "local": false, "partition_key": KEY,
 ///                        "sort_key": KEY | null,
+///                        "extra_partition_keys": [KEY, ...], "extra_sort_keys": [KEY, ...],
 ///                        "projection": "ALL" | "KEYS_ONLY" | {"INCLUDE": ["attr", ...]}}],
 ///           "ttl_attribute": "expires" | null,
 ///           "id": "uuid", "created_ms": 1700000000123,
@@ -100,6 +101,10 @@ const READABLE_VERSIONS: [u64; 2] = [1, 2];
 ///        | {"L": [VALUE, ...]} | {"M": {"name": VALUE, ...}}
 ///        | {"SS": ["a", ...]} | {"NS": ["1", ...]} | {"BS": ["base64", ...]}
 /// ```
+///
+/// `extra_partition_keys` and `extra_sort_keys` (the further attributes of a multi-attribute
+/// global index key, in key-schema order) are written only when not empty, and read as empty
+/// when absent, so files of indexes with single-attribute keys are unchanged.
 ///
 /// Numbers are JSON strings (exact, up to DynamoDB's 38 digits); binaries are standard base64
 /// with padding; times are milliseconds since the epoch. [`Snapshot::write_to`] writes tables
@@ -391,13 +396,22 @@ fn definition_to_json(def: &TableDefinition) -> Map<String, Json> {
                 Projection::KeysOnly => json!("KEYS_ONLY"),
                 Projection::Include(names) => json!({ "INCLUDE": names }),
             };
-            json!({
+            let mut index = json!({
                 "name": i.name,
                 "local": i.local,
                 "partition_key": key_to_json(&i.partition_key),
                 "sort_key": i.sort_key.as_ref().map(key_to_json),
                 "projection": projection,
-            })
+            });
+            for (field, keys) in [
+                ("extra_partition_keys", &i.extra_partition_keys),
+                ("extra_sort_keys", &i.extra_sort_keys),
+            ] {
+                if !keys.is_empty() {
+                    index[field] = keys.iter().map(key_to_json).collect();
+                }
+            }
+            index
         })
         .collect();
     let Json::Object(map) = json!({
@@ -626,6 +640,21 @@ fn key_from_json(value: Option<&Json>, what: &str) -> Result<Option<KeyAttribute
     Ok(Some(KeyAttribute { name, key_type }))
 }
 
+/// An optional list of keys (absent: empty).
+fn keys_from_json(
+    index: &Json,
+    field: &str,
+    what: &dyn Fn(&str) -> String,
+) -> Result<Vec<KeyAttribute>, String> {
+    match index.get(field) {
+        None => Ok(Vec::new()),
+        Some(list) => array(Some(list), &what(field))?
+            .iter()
+            .map(|k| key_from_json(Some(k), &what(field))?.ok_or_else(|| what(field)))
+            .collect(),
+    }
+}
+
 fn definition_from_json(table: &Json) -> Result<TableDefinition, String> {
     if !table.is_object() {
         return Err(format!("not an object: {}", brief(table)));
@@ -672,6 +701,8 @@ fn definition_from_json(table: &Json) -> Result<TableDefinition, String> {
             partition_key: key_from_json(index.get("partition_key"), &what("partition_key"))?
                 .ok_or_else(|| format!("{} is missing", what("partition_key")))?,
             sort_key: key_from_json(index.get("sort_key"), &what("sort_key"))?,
+            extra_partition_keys: keys_from_json(index, "extra_partition_keys", &what)?,
+            extra_sort_keys: keys_from_json(index, "extra_sort_keys", &what)?,
             name: index_name,
             local,
             projection,

@@ -19,7 +19,7 @@
 //! another part), shared between the table and the indexes that project every attribute;
 //! `KeysOnly` and `Include` indexes store their own compact projection.
 
-use crate::key::{check_key_value, exact_key, KeyPart, PrimaryKey, Slot};
+use crate::key::{check_key_value, exact_key, Composite, KeyPart, PrimaryKey, Slot};
 use crate::limits;
 use crate::lock::{ReadGuard, ShardedLock, WriteGuard};
 use crate::merge::Merge;
@@ -29,7 +29,7 @@ use crate::metadata::{
 use crate::stored::{Dict, Names, Selector, SharedStored, Stored};
 use crate::streams::stream::{Captured, PartNames, Stream};
 use orm_core::backend::{
-    IndexDefinition, KeyAttribute, Limits, Projection, RawItem, TableDefinition,
+    IndexDefinition, KeyAttribute, Limits, Projection, RawItem, TableDefinition, MAX_KEY_ATTRIBUTES,
 };
 use orm_core::expr::{Condition, Path};
 use orm_core::{Error, Item, Number, Result, Value};
@@ -72,8 +72,7 @@ impl Index {
         if def.projection != Projection::All {
             kept.push(table.partition_key.name.clone());
             kept.extend(table.sort_key.iter().map(|k| k.name.clone()));
-            kept.push(def.partition_key.name.clone());
-            kept.extend(def.sort_key.iter().map(|k| k.name.clone()));
+            kept.extend(def.key_attributes().map(|k| k.name.clone()));
             if let Projection::Include(names) = &def.projection {
                 kept.extend(names.iter().cloned());
             }
@@ -88,14 +87,25 @@ impl Index {
         self.def.projection == Projection::All
     }
 
+    /// The index partition and sort key parts ([`KeyPart::MIN`] without a sort key) from the
+    /// parts `part` gives of its key attributes; `None` if one has none (the item is not in the
+    /// index). A multi-attribute key's part is the [`KeyPart::composite`] of its attributes'.
+    pub(crate) fn key_parts(
+        &self,
+        mut part: impl FnMut(&KeyAttribute, Slot) -> Option<KeyPart>,
+    ) -> Option<(KeyPart, KeyPart)> {
+        let pk = side(self.def.partition_keys(), Slot::Partition, &mut part)?;
+        let sk = match self.def.sort_key {
+            Some(_) => side(self.def.sort_keys(), Slot::Sort, &mut part)?,
+            None => KeyPart::MIN,
+        };
+        Some((pk, sk))
+    }
+
     /// Where an item sits in this index; `None` if it lacks an index key attribute (or has one
     /// of the wrong type, which a checked item never has).
     fn position(&self, item: &Item, key: &PrimaryKey) -> Option<(KeyPart, IndexKey)> {
-        let pk = KeyPart::from_value(item.get(&self.def.partition_key.name)?)?;
-        let sk = match &self.def.sort_key {
-            Some(attr) => KeyPart::from_value(item.get(&attr.name)?)?,
-            None => KeyPart::MIN,
-        };
+        let (pk, sk) = self.key_parts(|attr, _| KeyPart::from_value(item.get(&attr.name)?))?;
         Some((pk, (sk, key.pk.clone(), key.sk.clone())))
     }
 
@@ -110,15 +120,10 @@ impl Index {
         key: &PrimaryKey,
         limits: &Limits,
     ) -> Option<(KeyPart, IndexKey)> {
-        let part = |attr: &KeyAttribute, slot: Slot| {
+        let (pk, sk) = self.key_parts(|attr, slot| {
             let value = item.get(names, &attr.name)?;
             check_key_value(attr, &value, slot, Some(&self.def.name), limits).ok()
-        };
-        let pk = part(&self.def.partition_key, Slot::Partition)?;
-        let sk = match &self.def.sort_key {
-            Some(attr) => part(attr, Slot::Sort)?,
-            None => KeyPart::MIN,
-        };
+        })?;
         Some((pk, (sk, key.pk.clone(), key.sk.clone())))
     }
 
@@ -129,13 +134,29 @@ impl Index {
         item: &Stored,
         key: &PrimaryKey,
     ) -> Option<(KeyPart, IndexKey)> {
-        let pk = item.key_part(names, &self.def.partition_key.name)?;
-        let sk = match &self.def.sort_key {
-            Some(attr) => item.key_part(names, &attr.name)?,
-            None => KeyPart::MIN,
-        };
+        let (pk, sk) = self.key_parts(|attr, _| item.key_part(names, &attr.name))?;
         Some((pk, (sk, key.pk.clone(), key.sk.clone())))
     }
+}
+
+/// The key part of one side (partition or sort) of an index key: its attribute's part, or the
+/// composite of its attributes' parts.
+fn side<'a>(
+    mut attrs: impl Iterator<Item = &'a KeyAttribute>,
+    slot: Slot,
+    part: &mut impl FnMut(&KeyAttribute, Slot) -> Option<KeyPart>,
+) -> Option<KeyPart> {
+    let first = part(attrs.next()?, slot)?;
+    let Some(second) = attrs.next() else {
+        return Some(first);
+    };
+    let mut composite = Composite::default();
+    composite.push(&first);
+    composite.push(&part(second, slot)?);
+    for attr in attrs {
+        composite.push(&part(attr, slot)?);
+    }
+    Some(composite.finish())
 }
 
 /// Removes the entry at a position of an index (dropping its partition when that empties it).
@@ -242,8 +263,28 @@ fn check_definition(def: &TableDefinition) -> Result<()> {
                 )));
             }
         }
+        if index.partition_keys().count() > MAX_KEY_ATTRIBUTES {
+            return Err(invalid(format!(
+                "Too many partition keys. GSI can have at most {MAX_KEY_ATTRIBUTES} partition keys"
+            )));
+        }
+        if index.sort_keys().count() > MAX_KEY_ATTRIBUTES {
+            return Err(invalid(format!(
+                "Too many sort keys. GSI can have at most {MAX_KEY_ATTRIBUTES} sort keys"
+            )));
+        }
+        let names: Vec<&str> = index.key_attributes().map(|k| k.name.as_str()).collect();
+        if (1..names.len()).any(|i| names[..i].contains(&names[i])) {
+            return Err(invalid("Two keys can not have the same name"));
+        }
         if index.local {
             local += 1;
+            if index.is_multi_attribute() {
+                return Err(invalid(
+                    "Key Schema too big.  Key Schema must at most consist of the hash and range \
+                     key of a table",
+                ));
+            }
             if def.sort_key.is_none() {
                 return Err(invalid(
                     "One or more parameter values were invalid: Table KeySchema does not have a \
@@ -364,8 +405,10 @@ impl Schema {
             None => KeyPart::MIN,
         };
         for index in &self.def.indexes {
-            let slots = std::iter::once((&index.partition_key, Slot::Partition))
-                .chain(index.sort_key.iter().map(|k| (k, Slot::Sort)));
+            let slots = index
+                .partition_keys()
+                .map(|k| (k, Slot::Partition))
+                .chain(index.sort_keys().map(|k| (k, Slot::Sort)));
             for (attr, slot) in slots {
                 if let Some(value) = item.get(&attr.name) {
                     check_key_value(attr, value, slot, Some(&index.name), &self.limits)?;
@@ -1023,6 +1066,8 @@ mod tests {
                     local: false,
                     partition_key: attr("gsi1pk", KeyType::S),
                     sort_key: Some(attr("gsi1sk", KeyType::N)),
+                    extra_partition_keys: Vec::new(),
+                    extra_sort_keys: Vec::new(),
                     projection: Projection::KeysOnly,
                 },
                 IndexDefinition {
@@ -1030,6 +1075,8 @@ mod tests {
                     local: true,
                     partition_key: attr("pk", KeyType::S),
                     sort_key: Some(attr("rank", KeyType::N)),
+                    extra_partition_keys: Vec::new(),
+                    extra_sort_keys: Vec::new(),
                     projection: Projection::Include(vec!["title".into()]),
                 },
             ],

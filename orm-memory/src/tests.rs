@@ -25,6 +25,8 @@ fn definition(name: &str) -> TableDefinition {
             local: false,
             partition_key: key_attr("gsi1pk", KeyType::S),
             sort_key: Some(key_attr("gsi1sk", KeyType::S)),
+            extra_partition_keys: Vec::new(),
+            extra_sort_keys: Vec::new(),
             projection: Projection::All,
         }],
         ttl_attribute: Some("expires".into()),
@@ -278,6 +280,8 @@ async fn index_keys_are_checked_on_every_write() {
         QueryRequest::new(
             "app",
             KeyCondition {
+                extra_partition: Vec::new(),
+                sort_prefix: Vec::new(),
                 partition_name: "gsi1pk".into(),
                 partition_value: "G".into(),
                 sort: None,
@@ -628,6 +632,8 @@ async fn queries_and_scans_through_the_backend() {
     let query = QueryRequest::new(
         "app",
         KeyCondition {
+            extra_partition: Vec::new(),
+            sort_prefix: Vec::new(),
             partition_name: "pk".into(),
             partition_value: "p".into(),
             sort: Some((
@@ -694,4 +700,5 @@ async fn validation_is_the_orms_or_the_services_as_on_dynamodb() {
     );
 }
 
+mod multi_attribute;
 mod parts;

@@ -135,6 +135,7 @@ macro_rules! conformance_tests {
                 scans,
                 filters_on_awkward_names,
                 projection_reads_only_some_attributes,
+                multi_attribute_model_queries,
             }
             evolution {
                 older_items_upgrade_on_every_read_path,
@@ -172,6 +173,8 @@ macro_rules! conformance_tests {
             }
             tables {
                 index_created_on_a_live_table,
+                multi_attribute_index,
+                indexes_synced_from_models,
             }
             unique {
                 unique_values_are_claimed_once,

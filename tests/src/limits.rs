@@ -518,6 +518,8 @@ pub async fn unicode_edge_cases(table: &Table) {
             &orm_core::backend::QueryRequest::new(
                 table.name(),
                 orm_core::expr::KeyCondition {
+                    extra_partition: Vec::new(),
+                    sort_prefix: Vec::new(),
                     partition_name: "pk".into(),
                     partition_value: "U".into(),
                     sort: None,

@@ -236,3 +236,44 @@ impl Tenant {
         orm_core::Key::with_sort(format!("TENANT#{}", name.to_lowercase()), "TENANT")
     }
 }
+
+/// A tournament match: a template index (`by_player`) and a multi-attribute one (`byRegion`:
+/// partition `tournament`, `region`; sort `round`, `bracket`) in one model. The conformance
+/// table is created without it; [`crate::query::multi_attribute_model_queries`] gives it a
+/// table of its own.
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[model(entity = "Match", pk = "MATCH#{match_id}", sk = "MATCH")]
+#[model(index(name = "by_player", pk = "PLAYER#{player}", sk = "{match_id}"))]
+#[model(index(name = "byRegion", pk = [tournament, region], sk = [round, bracket]))]
+pub struct Match {
+    /// Id.
+    pub match_id: String,
+    /// Tournament, the first partition attribute of `byRegion`.
+    pub tournament: String,
+    /// Region, the second.
+    pub region: String,
+    /// Round (a number attribute), the first sort attribute.
+    pub round: u32,
+    /// Bracket; absent means not in `byRegion` (sparse).
+    pub bracket: Option<String>,
+    /// Player, for the template index.
+    pub player: String,
+}
+
+/// [`Match`] as first deployed: the same entity and keys, without its indexes.
+#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[model(entity = "Match", pk = "MATCH#{match_id}", sk = "MATCH")]
+pub struct MatchBefore {
+    /// Id.
+    pub match_id: String,
+    /// Tournament.
+    pub tournament: String,
+    /// Region.
+    pub region: String,
+    /// Round.
+    pub round: u32,
+    /// Bracket.
+    pub bracket: Option<String>,
+    /// Player.
+    pub player: String,
+}

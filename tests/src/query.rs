@@ -2,7 +2,8 @@
 
 use crate::models::*;
 use futures::TryStreamExt;
-use orm_core::{attr, Cursor, Error, ModelExt, Page, Table, Value};
+use orm_core::backend::KeyType;
+use orm_core::{attr, Cursor, Error, ModelExt, Page, Query, Table, Value};
 
 fn todo(user: &str, seq: u32) -> Todo {
     Todo {
@@ -594,4 +595,195 @@ pub async fn projection_reads_only_some_attributes(table: &Table) {
         .unwrap_err()
         .to_string();
     assert!(e.contains("missing field"), "{e}");
+}
+
+fn a_match(id: u32, region: &str, round: u32, bracket: Option<&str>) -> Match {
+    Match {
+        match_id: format!("{id:02}"),
+        tournament: "W24".into(),
+        region: region.into(),
+        round,
+        bracket: bracket.map(str::to_owned),
+        player: format!("p{}", id % 2),
+    }
+}
+
+fn match_ids(matches: &[Match]) -> Vec<&str> {
+    matches.iter().map(|m| m.match_id.as_str()).collect()
+}
+
+/// A model with a multi-attribute index (`Match::byRegion`) beside a template one, on a table
+/// created from it: typed keys (`Match::byregion_key(tournament, region)`, then sort attributes
+/// left to right), every shape, pages by cursor, reverse, filters, sparse items; and the same
+/// index declared differently by another model is refused naming both.
+pub async fn multi_attribute_model_queries(table: &Table) {
+    if !table.backend().capabilities().multi_attribute_index_keys {
+        eprintln!(
+            "SKIP: multi_attribute_model_queries: the backend does not support multi-attribute \
+             index keys (Capabilities::multi_attribute_index_keys)"
+        );
+        return;
+    }
+    let own = Table::new(table.backend().clone(), format!("{}-matches", table.name()));
+    own.create_table::<Match>().await.unwrap();
+    let described = own.backend().describe_table(own.name()).await.unwrap();
+    let index = described.index("byRegion").expect("byRegion created");
+    let names: Vec<&str> = index.key_attributes().map(|k| k.name.as_str()).collect();
+    assert_eq!(names, ["tournament", "region", "round", "bracket"]);
+    assert_eq!(index.sort_key.as_ref().unwrap().key_type, KeyType::N);
+    let matches = vec![
+        a_match(1, "EU", 1, Some("upper")),
+        a_match(2, "EU", 1, Some("lower")),
+        a_match(3, "EU", 2, Some("upper")),
+        a_match(4, "EU", 10, Some("lower")),
+        a_match(5, "NA", 1, Some("upper")),
+        a_match(6, "EU", 3, None),
+    ];
+    own.batch_put(&matches).await.unwrap();
+    // Stored under their own names: no synthetic key attributes for byRegion.
+    let stored = own
+        .backend()
+        .get_item(&orm_core::backend::GetItem::new(
+            own.name(),
+            orm_core::Item::new()
+                .with("pk", "MATCH#01")
+                .with("sk", "MATCH"),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .into_item();
+    assert_eq!(stored.get("round"), Some(&orm_core::Value::from(1)));
+    assert!(
+        !stored.keys().any(|k| k.starts_with("byRegion")),
+        "{stored:?}"
+    );
+
+    let q = || Match::query(&own);
+    let eu = || Match::byregion_key("W24", "EU");
+    let all = q().key(eu()).all().await.unwrap();
+    assert_eq!(
+        match_ids(&all),
+        ["02", "01", "03", "04"],
+        "round, then bracket"
+    );
+    let cases: Vec<(Query<Match>, Vec<&str>)> = vec![
+        (q().key(eu().eq(1u32)), vec!["02", "01"]),
+        (q().key(eu().lt(2u32)), vec!["02", "01"]),
+        (q().key(eu().ge(2u32)), vec!["03", "04"]),
+        (q().key(eu().between(2u32, 10u32)), vec!["03", "04"]),
+        (q().key(eu().eq(1u32).eq("upper")), vec!["01"]),
+        (q().key(eu().eq(1u32).begins_with("lo")), vec!["02"]),
+        (q().key(eu().eq(10u32).le("zzz")), vec!["04"]),
+        (q().key(Match::byregion_key("W24", "NA")), vec!["05"]),
+    ];
+    for (query, want) in cases {
+        assert_eq!(match_ids(&query.all().await.unwrap()), want);
+    }
+    assert_eq!(
+        match_ids(&q().key(eu()).reverse().all().await.unwrap()),
+        ["04", "03", "01", "02"]
+    );
+    assert_eq!(
+        match_ids(
+            &q().key(eu())
+                .filter(orm_core::attr("player").eq("p1"))
+                .all()
+                .await
+                .unwrap()
+        ),
+        ["01", "03"]
+    );
+    // Pages of one, by cursor: nothing skipped or repeated.
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = q()
+            .key(eu())
+            .limit(1)
+            .cursor(cursor)
+            .paginate()
+            .await
+            .unwrap();
+        seen.extend(page.items.iter().map(|m| m.match_id.clone()));
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["02", "01", "03", "04"]);
+    // A cursor of another key condition is refused.
+    let page = q().key(eu()).limit(1).paginate().await.unwrap();
+    let other = q()
+        .key(eu().eq(1u32))
+        .cursor(page.cursor)
+        .paginate()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(other, orm_core::Error::InvalidCursor { .. }),
+        "{other:?}"
+    );
+    // More sort attributes than the index has; a template-style query of it.
+    let too_many = q()
+        .key(eu().eq(1u32).eq("upper").eq("x"))
+        .all()
+        .await
+        .unwrap_err();
+    assert!(
+        too_many.to_string().contains("has 2 sort attributes"),
+        "{too_many}"
+    );
+    let templated = q()
+        .index("byRegion")
+        .partition("W24")
+        .all()
+        .await
+        .unwrap_err();
+    assert!(templated.to_string().contains(".key("), "{templated}");
+    // The template index of the same model still works.
+    assert_eq!(
+        Match::query(&own)
+            .index("by_player")
+            .partition(Match::by_player_partition("p0"))
+            .all()
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    // Sparse: dropping the bracket takes a match out of byRegion.
+    let mut third = matches[2].clone();
+    third.bracket = None;
+    third.save(&own).await.unwrap();
+    assert_eq!(
+        match_ids(&q().key(eu()).all().await.unwrap()),
+        ["02", "01", "04"]
+    );
+
+    // Another model declaring byRegion with other attribute types clashes, naming both.
+    let clash = own
+        .definition::<(Match, RegionClash)>()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        clash.contains("Match") && clash.contains("RegionClash"),
+        "{clash}"
+    );
+    own.backend().delete_table(own.name()).await.unwrap();
+}
+
+/// Declares `byRegion` with `round` a string: clashes with [`Match`]'s.
+#[derive(orm_core::Model, serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+#[model(entity = "RegionClash", pk = "CLASH#{id}", sk = "CLASH")]
+#[model(index(name = "byRegion", pk = [tournament, region], sk = [round]))]
+pub struct RegionClash {
+    /// Id.
+    pub id: String,
+    /// Tournament.
+    pub tournament: String,
+    /// Region.
+    pub region: String,
+    /// Round, as a string.
+    pub round: String,
 }

@@ -1,10 +1,16 @@
 //! Changing a live table: a global secondary index created on a table that already holds items
 //! (backfilled, then kept up to date), queried once `update_table` returns (the table and the
-//! index ACTIVE), and deleted; a refused change leaves the table as it was.
+//! index ACTIVE), and deleted; a refused change leaves the table as it was. A global index with
+//! a multi-attribute key, created with a table and on a live one.
 
 use crate::models::{Note, Todo};
-use orm_core::backend::UpdateTable;
-use orm_core::{Error, ModelExt, Table};
+use orm_core::backend::{
+    IndexDefinition, KeyAttribute, KeyType, Projection, PutItem, QueryRequest, TableDefinition,
+    UpdateTable,
+};
+use orm_core::expr::{KeyCondition, SortKeyCondition};
+use orm_core::table::IndexSyncStep;
+use orm_core::{Error, Item, ModelExt, Table, Value};
 
 fn note(id: u32, kind: &str) -> Note {
     Note {
@@ -96,4 +102,388 @@ pub async fn index_created_on_a_live_table(table: &Table) {
         31,
         "the notes stay"
     );
+}
+
+/// `(match_id)` table whose index `byRegion` has a multi-attribute key: partition
+/// (`tournament` S, `region` S), sort (`round` N, `bracket` S).
+fn matches_definition(name: &str, with_index: bool) -> TableDefinition {
+    let key = |name: &str, key_type| KeyAttribute {
+        name: name.into(),
+        key_type,
+    };
+    TableDefinition {
+        name: name.into(),
+        partition_key: key("match_id", KeyType::S),
+        sort_key: None,
+        indexes: if with_index {
+            vec![region_index()]
+        } else {
+            Vec::new()
+        },
+        ttl_attribute: None,
+    }
+}
+
+fn region_index() -> IndexDefinition {
+    let key = |name: &str, key_type| KeyAttribute {
+        name: name.into(),
+        key_type,
+    };
+    IndexDefinition {
+        name: "byRegion".into(),
+        local: false,
+        partition_key: key("tournament", KeyType::S),
+        sort_key: Some(key("round", KeyType::N)),
+        extra_partition_keys: vec![key("region", KeyType::S)],
+        extra_sort_keys: vec![key("bracket", KeyType::S)],
+        projection: Projection::All,
+    }
+}
+
+fn game(id: &str, region: &str, round: i64, bracket: Option<&str>) -> Item {
+    let item = Item::new()
+        .with("match_id", id)
+        .with("tournament", "W24")
+        .with("region", region)
+        .with("round", round);
+    match bracket {
+        Some(b) => item.with("bracket", b),
+        None => item,
+    }
+}
+
+/// The games stored by [`multi_attribute_index`]: one lacks `bracket`, so the index skips it.
+fn games() -> Vec<Item> {
+    vec![
+        game("m1", "EU", 1, Some("upper")),
+        game("m2", "EU", 1, Some("lower")),
+        game("m3", "EU", 2, Some("upper")),
+        game("m4", "EU", 10, Some("lower")),
+        game("m5", "NA", 1, Some("upper")),
+        game("m6", "EU", 3, None),
+    ]
+}
+
+/// A query of `byRegion` in (W24, EU): `sort_prefix` equalities, then `sort` on the next one.
+fn eu_query(
+    table: &str,
+    sort_prefix: &[(&str, Value)],
+    sort: Option<(&str, SortKeyCondition)>,
+) -> QueryRequest {
+    let mut kc = KeyCondition::partition("tournament", "W24");
+    kc.extra_partition = vec![("region".into(), "EU".into())];
+    kc.sort_prefix = sort_prefix
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.clone()))
+        .collect();
+    kc.sort = sort.map(|(n, c)| (n.to_string(), c));
+    QueryRequest {
+        index: Some("byRegion".into()),
+        ..QueryRequest::new(table, kc)
+    }
+}
+
+/// Every page of a query, as `match_id`s in order.
+async fn match_ids(table: &Table, mut request: QueryRequest) -> Result<Vec<String>, Error> {
+    let mut out = Vec::new();
+    loop {
+        let page = table.backend().query(&request).await?;
+        for item in page.items {
+            match item.into_item().get("match_id") {
+                Some(Value::S(id)) => out.push(id.clone()),
+                other => panic!("an item without its match_id: {other:?}"),
+            }
+        }
+        match page.last_evaluated_key {
+            Some(key) => request.exclusive_start_key = Some(key),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// A global index whose partition and sort keys are each made of two plain attributes
+/// (DynamoDB's multi-attribute keys): created with the table, and on a table already holding
+/// items (backfilled); items ordered by round (a number) then bracket; every legal key-condition
+/// shape; the illegal ones refused as the service refuses them; sparse items; pages of one item.
+pub async fn multi_attribute_index(table: &Table) {
+    if !table.backend().capabilities().multi_attribute_index_keys {
+        eprintln!(
+            "SKIP: multi_attribute_index: the backend does not support multi-attribute index \
+             keys (Capabilities::multi_attribute_index_keys)"
+        );
+        return;
+    }
+    let backend = table.backend();
+    let name = format!("{}-multi", table.name());
+    backend
+        .create_table(&matches_definition(&name, true))
+        .await
+        .unwrap();
+    for item in games() {
+        backend.put_item(&PutItem::new(&name, item)).await.unwrap();
+    }
+    let round = |n: i64| Value::from(n);
+    let legal: Vec<(QueryRequest, Vec<&str>)> = vec![
+        (eu_query(&name, &[], None), vec!["m2", "m1", "m3", "m4"]),
+        (
+            eu_query(&name, &[], Some(("round", SortKeyCondition::Eq(round(1))))),
+            vec!["m2", "m1"],
+        ),
+        (
+            eu_query(&name, &[], Some(("round", SortKeyCondition::Lt(round(2))))),
+            vec!["m2", "m1"],
+        ),
+        (
+            eu_query(&name, &[], Some(("round", SortKeyCondition::Le(round(2))))),
+            vec!["m2", "m1", "m3"],
+        ),
+        (
+            eu_query(&name, &[], Some(("round", SortKeyCondition::Gt(round(2))))),
+            vec!["m4"],
+        ),
+        (
+            eu_query(&name, &[], Some(("round", SortKeyCondition::Ge(round(2))))),
+            vec!["m3", "m4"],
+        ),
+        (
+            eu_query(
+                &name,
+                &[],
+                Some(("round", SortKeyCondition::Between(round(2), round(10)))),
+            ),
+            vec!["m3", "m4"],
+        ),
+        (
+            eu_query(
+                &name,
+                &[("round", round(1))],
+                Some(("bracket", SortKeyCondition::Eq("upper".into()))),
+            ),
+            vec!["m1"],
+        ),
+        (
+            eu_query(
+                &name,
+                &[("round", round(1))],
+                Some(("bracket", SortKeyCondition::BeginsWith("lo".into()))),
+            ),
+            vec!["m2"],
+        ),
+        (
+            eu_query(
+                &name,
+                &[("round", round(1))],
+                Some(("bracket", SortKeyCondition::Gt("lower".into()))),
+            ),
+            vec!["m1"],
+        ),
+        (
+            eu_query(
+                &name,
+                &[("round", round(1))],
+                Some(("bracket", SortKeyCondition::Between("a".into(), "m".into()))),
+            ),
+            vec!["m2"],
+        ),
+    ];
+    for (request, want) in legal {
+        let shown = request.key_condition.to_string();
+        assert_eq!(
+            match_ids(table, request.clone()).await.unwrap(),
+            want,
+            "{shown}"
+        );
+        // Pages of one item each: resumed from LastEvaluatedKey, nothing skipped or repeated.
+        let mut paged = request.clone();
+        paged.limit = Some(1);
+        assert_eq!(
+            match_ids(table, paged).await.unwrap(),
+            want,
+            "{shown}, pages of 1"
+        );
+        let mut reversed = request;
+        reversed.scan_forward = false;
+        let mut back: Vec<&str> = want.clone();
+        back.reverse();
+        assert_eq!(
+            match_ids(table, reversed).await.unwrap(),
+            back,
+            "{shown}, reversed"
+        );
+    }
+    // A page's LastEvaluatedKey holds the table key and every index key attribute.
+    let mut one = eu_query(&name, &[], None);
+    one.limit = Some(1);
+    let key = backend
+        .query(&one)
+        .await
+        .unwrap()
+        .last_evaluated_key
+        .unwrap();
+    let mut names: Vec<&str> = key.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["bracket", "match_id", "region", "round", "tournament"]
+    );
+
+    // Illegal shapes: a partition attribute missing, a sort attribute skipped, a range before
+    // the last attribute given.
+    let mut no_region = eu_query(&name, &[], None);
+    no_region.key_condition.extra_partition.clear();
+    let skipped = eu_query(
+        &name,
+        &[],
+        Some(("bracket", SortKeyCondition::Eq("upper".into()))),
+    );
+    let range_first = eu_query(
+        &name,
+        &[("round", round(1))],
+        Some(("bracket", SortKeyCondition::Eq("upper".into()))),
+    );
+    let mut range_first = range_first;
+    range_first.key_condition.sort_prefix.clear();
+    range_first.key_condition.sort = Some(("bracket".into(), SortKeyCondition::Eq("upper".into())));
+    for (request, wanted) in [
+        (
+            no_region,
+            "HASH key attributes region must have equality conditions",
+        ),
+        (
+            skipped,
+            "RANGE key attributes round must have equality conditions",
+        ),
+        (
+            range_first,
+            "RANGE key attributes round must have equality conditions",
+        ),
+    ] {
+        let e = match_ids(table, request).await.unwrap_err();
+        assert!(
+            matches!(&e, Error::ServiceValidation { message, .. } if message.contains(wanted)),
+            "wanted a ValidationException saying `{wanted}`, got {e:?}"
+        );
+    }
+    // DescribeTable answers the key schema as created.
+    let described = backend.describe_table(&name).await.unwrap();
+    assert_eq!(described.index("byRegion"), Some(&region_index()));
+    backend.delete_table(&name).await.unwrap();
+
+    // The same index added to a table that already holds the items: backfilled.
+    let later = format!("{}-multi-later", table.name());
+    backend
+        .create_table(&matches_definition(&later, false))
+        .await
+        .unwrap();
+    for item in games() {
+        backend.put_item(&PutItem::new(&later, item)).await.unwrap();
+    }
+    backend
+        .update_table(&UpdateTable::new(&later).with_create_index(region_index()))
+        .await
+        .unwrap();
+    assert_eq!(
+        match_ids(table, eu_query(&later, &[], None)).await.unwrap(),
+        ["m2", "m1", "m3", "m4"]
+    );
+    // Writes after it keep it up to date; one without `round` leaves it.
+    backend
+        .put_item(&PutItem::new(&later, game("m7", "EU", 1, Some("middle"))))
+        .await
+        .unwrap();
+    backend
+        .put_item(&PutItem::new(
+            &later,
+            Item::new()
+                .with("match_id", "m1")
+                .with("tournament", "W24")
+                .with("region", "EU"),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        match_ids(table, eu_query(&later, &[], None)).await.unwrap(),
+        ["m2", "m7", "m3", "m4"]
+    );
+    backend.delete_table(&later).await.unwrap();
+}
+
+/// `table.sync_indexes::<Match>()` on a table created for [`MatchBefore`] (no indexes) that
+/// holds matches: creates `by_player` (template: its keys backfilled by a migration) and
+/// `byRegion` (multi-attribute: indexed from the attributes the items hold), reports each
+/// step, then both answer queries; a second sync changes nothing, and an undeclared index is
+/// reported, never deleted.
+pub async fn indexes_synced_from_models(table: &Table) {
+    use crate::models::{Match, MatchBefore};
+    if !table.backend().capabilities().multi_attribute_index_keys {
+        eprintln!(
+            "SKIP: indexes_synced_from_models: the backend does not support multi-attribute \
+             index keys (Capabilities::multi_attribute_index_keys)"
+        );
+        return;
+    }
+    let own = Table::new(table.backend().clone(), format!("{}-sync", table.name()));
+    own.create_table::<MatchBefore>().await.unwrap();
+    let before: Vec<MatchBefore> = (0..12)
+        .map(|i| MatchBefore {
+            match_id: format!("{i:02}"),
+            tournament: "W24".into(),
+            region: ["EU", "NA"][i % 2].into(),
+            round: i as u32,
+            bracket: (i != 0).then(|| "upper".to_owned()),
+            player: format!("p{}", i % 3),
+        })
+        .collect();
+    own.batch_put(&before).await.unwrap();
+    let steps = std::sync::Mutex::new(Vec::new());
+    let synced = own
+        .sync_indexes::<Match>(|step| steps.lock().unwrap().push(step.clone()))
+        .await
+        .unwrap();
+    let mut created = synced.created.clone();
+    created.sort();
+    assert_eq!(created, ["byRegion", "by_player"]);
+    assert_eq!(synced.backfilled.len(), 1, "{synced:?}");
+    assert_eq!(synced.backfilled[0].0, "Match");
+    assert_eq!(synced.backfilled[0].1.changed, 12);
+    let steps = steps.into_inner().unwrap();
+    assert_eq!(steps.len(), 5, "{steps:?}");
+    assert!(matches!(&steps[0], IndexSyncStep::Creating(_)));
+    assert!(matches!(&steps[1], IndexSyncStep::Active(_)));
+
+    let eu = Match::query(&own)
+        .key(Match::byregion_key("W24", "EU"))
+        .all()
+        .await
+        .unwrap();
+    // 00 has no bracket: not in byRegion.
+    let ids: Vec<&str> = eu.iter().map(|m| m.match_id.as_str()).collect();
+    assert_eq!(ids, ["02", "04", "06", "08", "10"]);
+    let p0 = Match::query(&own)
+        .index("by_player")
+        .partition(Match::by_player_partition("p0"))
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(p0.len(), 4);
+
+    let again = own.sync_indexes::<Match>(|_| {}).await.unwrap();
+    assert!(
+        again.created.is_empty() && again.backfilled.is_empty(),
+        "{again:?}"
+    );
+    // Synced to a model set without them, the indexes stay, reported as undeclared.
+    let other = own.sync_indexes::<MatchBefore>(|_| {}).await.unwrap();
+    let mut undeclared = other.undeclared.clone();
+    undeclared.sort();
+    assert_eq!(undeclared, ["byRegion", "by_player"]);
+    assert_eq!(
+        Match::query(&own)
+            .key(Match::byregion_key("W24", "NA"))
+            .count()
+            .await
+            .unwrap(),
+        6
+    );
+    own.backend().delete_table(own.name()).await.unwrap();
 }

@@ -145,11 +145,19 @@ pub(crate) struct IndexDef {
     pub(crate) pk: Option<Template>,
     /// The sort-key template.
     pub(crate) sk: Option<Template>,
+    /// A multi-attribute key's partition fields (indexes into [`ModelDef::fields`]), in key
+    /// order; empty for a template index.
+    pub(crate) pk_fields: Vec<usize>,
+    /// A multi-attribute key's sort fields, in key order.
+    pub(crate) sk_fields: Vec<usize>,
     /// The projection.
     pub(crate) projection: ProjectionDef,
     /// `when = "..."`: the predicate for an item to be in the index.
     pub(crate) when: Option<Computed>,
 }
+
+/// The most attributes a multi-attribute partition or sort key may have (DynamoDB's limit).
+const MAX_KEY_ATTRIBUTES: usize = 4;
 
 /// A resolved projection.
 #[derive(Debug)]
@@ -223,6 +231,44 @@ impl Resolver<'_> {
             text: lit.value(),
             parts,
         })
+    }
+
+    /// A field named as an attribute of a multi-attribute index key: stored, of a type that is
+    /// a key (a string, an integer or bytes), not the version field.
+    fn key_attribute(&self, ident: &syn::Ident, errors: &mut Errors) -> Option<usize> {
+        let name = ident.unraw().to_string();
+        let Some(i) = self.fields.iter().position(|f| f.name == name) else {
+            errors.at(
+                ident.span(),
+                format_args!(
+                    "unknown field `{name}` in index key; fields are: {}",
+                    self.field_list()
+                ),
+            );
+            return None;
+        };
+        let field = &self.fields[i];
+        if !matches!(field.info.kind, Kind::String | Kind::Integer | Kind::Bytes) {
+            errors.at(
+                ident.span(),
+                format_args!(
+                    "field `{name}` cannot be a key attribute: a multi-attribute key attribute \
+                     is a string (S), an integer (N) or bytes (B)"
+                ),
+            );
+            return None;
+        }
+        if self.version == Some(i) {
+            errors.at(
+                ident.span(),
+                format_args!(
+                    "field `{name}` is the #[model(version)] field; it changes on every save, \
+                     so it cannot be part of a key"
+                ),
+            );
+            return None;
+        }
+        Some(i)
     }
 
     /// Checks that a width written for field `i` (`{seq:6}`) is on an integer field.
@@ -562,6 +608,12 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
         .chain(&model.sk)
         .chain(model.indexes.iter().flat_map(|i| i.pk.iter().chain(&i.sk)))
         .flat_map(Template::fields)
+        .chain(
+            model
+                .indexes
+                .iter()
+                .flat_map(|i| i.pk_fields.iter().chain(&i.sk_fields).copied()),
+        )
         .collect();
     for i in used {
         model.fields[i].in_key = true;
@@ -738,9 +790,85 @@ fn index_def(
         );
         ok = false;
     }
+    let multi = index.pk_fields.is_some() || index.sk_fields.is_some();
+    if multi && (index.pk.is_some() || index.sk.is_some()) {
+        errors.at(
+            index.span,
+            format_args!(
+                "index \"{name}\" mixes a template and a list of fields: a multi-attribute key \
+                 lists fields for both, e.g. pk = [tournament_id, region], sk = [round]"
+            ),
+        );
+        return None;
+    }
+    if multi && index.when.is_some() {
+        errors.at(
+            index.span,
+            format_args!(
+                "index \"{name}\" has a multi-attribute key and `when`: its items are those \
+                 holding every key attribute (leave a field `None` to keep an item out); \
+                 `when` is for template keys"
+            ),
+        );
+        return None;
+    }
+    if index.sk_fields.is_some() && index.pk_fields.is_none() {
+        errors.at(
+            index.span,
+            format_args!(
+                "index \"{name}\" lists sort fields but has no partition fields: add \
+                 pk = [field, ...]"
+            ),
+        );
+        return None;
+    }
+    let mut used: Vec<usize> = Vec::new();
+    let mut key_fields = |list: &Option<Vec<syn::Ident>>, side: &str| -> Option<Vec<usize>> {
+        let Some(list) = list else {
+            return Some(Vec::new());
+        };
+        let mut out = Vec::new();
+        let mut good = true;
+        if list.len() > MAX_KEY_ATTRIBUTES {
+            errors.at(
+                list[MAX_KEY_ATTRIBUTES].span(),
+                format_args!(
+                    "too many {side} attributes: a multi-attribute key has at most \
+                     {MAX_KEY_ATTRIBUTES} partition and {MAX_KEY_ATTRIBUTES} sort attributes"
+                ),
+            );
+            good = false;
+        }
+        for ident in list {
+            match resolver.key_attribute(ident, errors) {
+                Some(i) if used.contains(&i) => {
+                    errors.at(
+                        ident.span(),
+                        format_args!(
+                            "field `{ident}` is used twice in the key of index \"{name}\": \
+                             each key attribute is one field"
+                        ),
+                    );
+                    good = false;
+                }
+                Some(i) => {
+                    used.push(i);
+                    out.push(i);
+                }
+                None => good = false,
+            }
+        }
+        good.then_some(out)
+    };
+    let pk_fields = key_fields(&index.pk_fields, "partition");
+    let sk_fields = key_fields(&index.sk_fields, "sort");
+    let (Some(pk_fields), Some(sk_fields)) = (pk_fields, sk_fields) else {
+        return None;
+    };
     let pk = match (&index.pk, index.local) {
         (Some(lit), _) => resolver.template(lit, errors),
         (None, true) => None,
+        (None, false) if multi => None,
         (None, false) => {
             errors.at(
                 index.span,
@@ -831,6 +959,8 @@ fn index_def(
         local: index.local,
         pk,
         sk,
+        pk_fields,
+        sk_fields,
         projection,
         when,
     })

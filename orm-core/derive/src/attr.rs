@@ -5,7 +5,7 @@ use proc_macro2::Span;
 use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
 use syn::punctuated::Punctuated;
-use syn::{Attribute, LitStr, Token};
+use syn::{Attribute, Ident, LitStr, Token};
 
 /// Collects every error found, so that one compile reports them all.
 #[derive(Debug, Default)]
@@ -76,6 +76,10 @@ pub(crate) struct IndexAttr {
     pub(crate) pk: Option<LitStr>,
     /// `sk = "..."`.
     pub(crate) sk: Option<LitStr>,
+    /// `pk = [field, ...]`: a multi-attribute partition key (global indexes only).
+    pub(crate) pk_fields: Option<Vec<Ident>>,
+    /// `sk = [field, ...]`: a multi-attribute sort key.
+    pub(crate) sk_fields: Option<Vec<Ident>>,
     /// `projection = ...`.
     pub(crate) projection: Option<ProjectionAttr>,
     /// `when = "Self::is_open(status)"`: the predicate for an item to be in the index.
@@ -229,6 +233,8 @@ fn index(meta: &ParseNestedMeta<'_>) -> syn::Result<IndexAttr> {
         name: None,
         pk: None,
         sk: None,
+        pk_fields: None,
+        sk_fields: None,
         projection: None,
         when: None,
     };
@@ -243,11 +249,39 @@ fn index(meta: &ParseNestedMeta<'_>) -> syn::Result<IndexAttr> {
                      use `index(...)` for a global index with a partition key of its own",
                 ));
             }
-            let lit: LitStr = inner.value()?.parse()?;
-            set_once(&mut out.pk, lit, &inner)
+            if out.pk_fields.is_some() {
+                return Err(inner.error("duplicate `pk`"));
+            }
+            match key_spec(&inner)? {
+                KeySpec::Template(lit) => set_once(&mut out.pk, lit, &inner),
+                KeySpec::Fields(fields) => {
+                    if out.pk.is_some() {
+                        return Err(inner.error("duplicate `pk`"));
+                    }
+                    out.pk_fields = Some(fields);
+                    Ok(())
+                }
+            }
         } else if inner.path.is_ident("sk") {
-            let lit: LitStr = inner.value()?.parse()?;
-            set_once(&mut out.sk, lit, &inner)
+            if out.sk_fields.is_some() {
+                return Err(inner.error("duplicate `sk`"));
+            }
+            match key_spec(&inner)? {
+                KeySpec::Template(lit) => set_once(&mut out.sk, lit, &inner),
+                KeySpec::Fields(fields) => {
+                    if local {
+                        return Err(inner.error(
+                            "a local index has one sort attribute: multi-attribute keys \
+                             (`sk = [a, b]`) are for global indexes, `index(...)`",
+                        ));
+                    }
+                    if out.sk.is_some() {
+                        return Err(inner.error("duplicate `sk`"));
+                    }
+                    out.sk_fields = Some(fields);
+                    Ok(())
+                }
+            }
         } else if inner.path.is_ident("projection") {
             let projection = projection(&inner)?;
             set_once(&mut out.projection, projection, &inner)
@@ -304,6 +338,30 @@ fn unique(meta: &ParseNestedMeta<'_>) -> syn::Result<UniqueAttr> {
         }
     })?;
     Ok(out)
+}
+
+/// An index key as written: a template (`"STATUS#{status}"`) or a list of fields
+/// (`[tournament, region]`, a multi-attribute key).
+enum KeySpec {
+    Template(LitStr),
+    Fields(Vec<Ident>),
+}
+
+fn key_spec(meta: &ParseNestedMeta<'_>) -> syn::Result<KeySpec> {
+    let value = meta.value()?;
+    if value.peek(syn::token::Bracket) {
+        let content;
+        let bracket = syn::bracketed!(content in value);
+        let fields = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+        if fields.is_empty() {
+            return Err(syn::Error::new(
+                bracket.span.join(),
+                "empty key attribute list: name 1 to 4 fields, e.g. [tournament_id, region]",
+            ));
+        }
+        return Ok(KeySpec::Fields(fields.into_iter().collect()));
+    }
+    Ok(KeySpec::Template(value.parse()?))
 }
 
 fn projection(meta: &ParseNestedMeta<'_>) -> syn::Result<ProjectionAttr> {

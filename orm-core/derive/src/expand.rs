@@ -269,12 +269,34 @@ impl Generator<'_> {
                     ])
                 },
             };
+            let attributes = |fields: &[usize]| {
+                let attributes = fields.iter().map(|&i| {
+                    let field = self.field(i);
+                    let attribute = &field.attribute;
+                    let key_type = match field.info.kind {
+                        Kind::Integer => quote!(N),
+                        Kind::Bytes => quote!(B),
+                        _ => quote!(S),
+                    };
+                    quote! {
+                        #krate::model::IndexAttribute {
+                            attribute: #attribute,
+                            key_type: #krate::backend::KeyType::#key_type,
+                        }
+                    }
+                });
+                quote!(&[#(#attributes),*])
+            };
+            let partition_attributes = attributes(&index.pk_fields);
+            let sort_attributes = attributes(&index.sk_fields);
             quote! {
                 #krate::model::IndexSchema {
                     name: #name,
                     local: #local,
                     partition_key: #pk,
                     sort_key: #sk,
+                    partition_attributes: #partition_attributes,
+                    sort_attributes: #sort_attributes,
                     projection: #projection,
                     when: #when,
                 }
@@ -339,33 +361,38 @@ impl Generator<'_> {
             return TokenStream::new();
         }
         let krate = &model.krate;
-        let arms = model.indexes.iter().map(|index| {
-            let name = &index.name;
-            let sort = match &index.sk {
-                Some(sk) => {
-                    let value = self.value(&sk.parts, Source::SelfFields, Mode::Sparse);
-                    quote!(::core::option::Option::Some(#value))
+        // A multi-attribute index has no synthetic keys: its attributes are the fields.
+        let arms = model
+            .indexes
+            .iter()
+            .filter(|i| i.pk_fields.is_empty())
+            .map(|index| {
+                let name = &index.name;
+                let sort = match &index.sk {
+                    Some(sk) => {
+                        let value = self.value(&sk.parts, Source::SelfFields, Mode::Sparse);
+                        quote!(::core::option::Option::Some(#value))
+                    }
+                    None => quote!(::core::option::Option::None),
+                };
+                let partition = match &index.pk {
+                    Some(pk) => self.value(&pk.parts, Source::SelfFields, Mode::Sparse),
+                    // A local index: the table's partition key.
+                    None => self.value(&model.pk.parts, Source::SelfFields, Mode::Required),
+                };
+                let predicate = self.predicate(index.when.as_ref());
+                // The sort key first: a local index is sparse by its sort key alone.
+                quote! {
+                    #name => {
+                        #predicate
+                        let sort = #sort;
+                        let partition = #partition;
+                        ::core::result::Result::Ok(::core::option::Option::Some(
+                            #krate::Key { partition, sort },
+                        ))
+                    }
                 }
-                None => quote!(::core::option::Option::None),
-            };
-            let partition = match &index.pk {
-                Some(pk) => self.value(&pk.parts, Source::SelfFields, Mode::Sparse),
-                // A local index: the table's partition key.
-                None => self.value(&model.pk.parts, Source::SelfFields, Mode::Required),
-            };
-            let predicate = self.predicate(index.when.as_ref());
-            // The sort key first: a local index is sparse by its sort key alone.
-            quote! {
-                #name => {
-                    #predicate
-                    let sort = #sort;
-                    let partition = #partition;
-                    ::core::result::Result::Ok(::core::option::Option::Some(
-                        #krate::Key { partition, sort },
-                    ))
-                }
-            }
-        });
+            });
         quote! {
             fn index_key(
                 &self,
@@ -695,6 +722,43 @@ impl Generator<'_> {
         }
     }
 
+    /// `{index}_key(partition fields...)`: the key of a query on a multi-attribute index.
+    fn composite_key_method(&self, prefix: &str, index: &IndexDef) -> Method {
+        let krate = &self.model.krate;
+        let ident = &self.model.ident;
+        let name = &index.name;
+        let names = |fields: &[usize]| {
+            fields
+                .iter()
+                .map(|&i| format!("`{}`", self.field(i).attribute))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let values = index.pk_fields.iter().map(|&i| {
+            let field = &self.field(i).ident;
+            quote!(#krate::to_value(&#field))
+        });
+        self.method(
+            format!("{prefix}key"),
+            index.span,
+            format!(
+                "The key of a query on the index `{name}` of `{ident}` items: its partition \
+                 attributes {} by equality. Add conditions on its sort attributes ({}) left to \
+                 right with `.eq(..)`, the last one with any comparison, and pass it to \
+                 `Query::key`.",
+                names(&index.pk_fields),
+                names(&index.sk_fields)
+            ),
+            &index.pk_fields,
+            quote!(#krate::query::CompositeKey),
+            quote! {
+                let schema = <Self as #krate::Model>::schema();
+                let index = schema.index(#name).expect("the derive declares this index");
+                #krate::query::CompositeKey::new(index, [#(#values),*])
+            },
+        )
+    }
+
     fn constructors(&self) -> syn::Result<TokenStream> {
         let model = self.model;
         let mut methods = Vec::new();
@@ -706,7 +770,11 @@ impl Generator<'_> {
                 index.name
             );
             let prefix = format!("{}_", index.method_prefix);
-            self.key_methods(&prefix, &what, index.span, Some(index), &mut methods);
+            if index.pk_fields.is_empty() {
+                self.key_methods(&prefix, &what, index.span, Some(index), &mut methods);
+            } else {
+                methods.push(self.composite_key_method(&prefix, index));
+            }
         }
         let mut names = HashSet::new();
         for method in &methods {

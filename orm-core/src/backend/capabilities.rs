@@ -71,6 +71,10 @@ pub struct Capabilities {
     /// schema cancels with a reason per action. True for DynamoDB, MemoryBackend and its
     /// server; false for DynamoDB Local (the `testing` fixture says so).
     pub exact_dynamodb: bool,
+    /// Global secondary indexes whose partition and sort keys are each made of up to four
+    /// attributes (DynamoDB's multi-attribute keys, November 2025). True for DynamoDB,
+    /// DynamoDB Local 3.x, MemoryBackend and its server.
+    pub multi_attribute_index_keys: bool,
 }
 
 impl Default for Capabilities {
@@ -84,6 +88,7 @@ impl Default for Capabilities {
             shared_storage: false,
             streams: false,
             exact_dynamodb: true,
+            multi_attribute_index_keys: true,
         }
     }
 }

@@ -30,7 +30,9 @@ pub use request::{
     PutItem, QueryOutput, QueryRequest, RawItem, ReturnValues, ScanRequest, SharedItem,
     TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
-pub use schema::{IndexDefinition, KeyAttribute, KeyType, Projection, TableDefinition};
+pub use schema::{
+    IndexDefinition, KeyAttribute, KeyType, Projection, TableDefinition, MAX_KEY_ATTRIBUTES,
+};
 pub use settings::{BillingMode, StreamSpecification, StreamViewType, TableClass, Throughput};
 pub use stream::{
     ChangeKind, DescribeStream, GetRecords, GetRecordsOutput, GetShardIterator, ListStreams,

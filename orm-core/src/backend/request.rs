@@ -20,7 +20,7 @@
 //!
 //! // An optional field's setter takes the value or an `Option` of it.
 //! let page_size: Option<u32> = None;
-//! let users = KeyCondition { partition_name: "pk".into(), partition_value: "USER#1".into(), sort: None };
+//! let users = KeyCondition::partition("pk", "USER#1");
 //! let query = QueryRequest::new("app", users)
 //!     .with_limit(page_size)
 //!     .with_scan_forward(false);

@@ -32,19 +32,73 @@ pub enum Projection {
     Include(Vec<String>),
 }
 
+/// The most attributes a global secondary index's partition key, and its sort key, may each be
+/// made of (DynamoDB's multi-attribute keys).
+pub const MAX_KEY_ATTRIBUTES: usize = 4;
+
 /// A secondary index of a table.
+///
+/// A global index's partition key and sort key may each be made of up to
+/// [`MAX_KEY_ATTRIBUTES`] plain attributes (DynamoDB's multi-attribute keys): `partition_key`
+/// and `sort_key` are the first of each, `extra_partition_keys` and `extra_sort_keys` the
+/// rest, in key-schema order. Items are ordered by the sort attributes in sequence, and an item
+/// lacking any of the key attributes is not in the index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexDefinition {
     /// Index name.
     pub name: String,
     /// Local (shares the table's partition key) or global.
     pub local: bool,
-    /// Partition key (for an LSI: the table's).
+    /// Partition key (for an LSI: the table's); the first attribute of a multi-attribute one.
     pub partition_key: KeyAttribute,
-    /// Sort key, if any.
+    /// Sort key, if any; the first attribute of a multi-attribute one.
     pub sort_key: Option<KeyAttribute>,
+    /// The partition key's further attributes (global indexes only), in order.
+    pub extra_partition_keys: Vec<KeyAttribute>,
+    /// The sort key's further attributes (global indexes only, after `sort_key`), in order.
+    pub extra_sort_keys: Vec<KeyAttribute>,
     /// Projected attributes.
     pub projection: Projection,
+}
+
+impl IndexDefinition {
+    /// A global index with a single-attribute partition key and an optional sort key.
+    pub fn global(
+        name: impl Into<String>,
+        partition_key: KeyAttribute,
+        sort_key: Option<KeyAttribute>,
+        projection: Projection,
+    ) -> IndexDefinition {
+        IndexDefinition {
+            name: name.into(),
+            local: false,
+            partition_key,
+            sort_key,
+            extra_partition_keys: Vec::new(),
+            extra_sort_keys: Vec::new(),
+            projection,
+        }
+    }
+
+    /// The partition key's attributes, in order (one unless the key is multi-attribute).
+    pub fn partition_keys(&self) -> impl Iterator<Item = &KeyAttribute> + Clone {
+        std::iter::once(&self.partition_key).chain(&self.extra_partition_keys)
+    }
+
+    /// The sort key's attributes, in order (none without a sort key).
+    pub fn sort_keys(&self) -> impl Iterator<Item = &KeyAttribute> + Clone {
+        self.sort_key.iter().chain(&self.extra_sort_keys)
+    }
+
+    /// Every key attribute of the index: the partition key's, then the sort key's.
+    pub fn key_attributes(&self) -> impl Iterator<Item = &KeyAttribute> + Clone {
+        self.partition_keys().chain(self.sort_keys())
+    }
+
+    /// Whether the partition key or the sort key is made of several attributes.
+    pub fn is_multi_attribute(&self) -> bool {
+        !self.extra_partition_keys.is_empty() || !self.extra_sort_keys.is_empty()
+    }
 }
 
 /// The shape of a table: keys, indexes, TTL.
@@ -89,7 +143,7 @@ impl TableDefinition {
         let index_keys = self
             .indexes
             .iter()
-            .flat_map(|i| std::iter::once(&i.partition_key).chain(&i.sort_key));
+            .flat_map(IndexDefinition::key_attributes);
         std::iter::once(&self.partition_key)
             .chain(&self.sort_key)
             .chain(index_keys)
@@ -97,7 +151,8 @@ impl TableDefinition {
 
     /// The checks every backend makes before creating the table (DynamoBackend before sending):
     /// no key attribute declared with two types (by the table or any index), no index name twice,
-    /// and every local index on the table's partition key. A failure is
+    /// every local index on the table's partition key with one sort attribute, and no index key
+    /// of more than [`MAX_KEY_ATTRIBUTES`] attributes or naming an attribute twice. A failure is
     /// [`Error::Validation`](crate::Error::Validation) naming the attribute or index.
     pub fn validate(&self) -> crate::Result<()> {
         let invalid = |message: String| {
@@ -130,6 +185,38 @@ impl TableDefinition {
                     "Local secondary index {} must have the table's partition key ({}) and a sort \
                      key",
                     index.name, self.partition_key.name
+                ));
+            }
+            if index.local && index.is_multi_attribute() {
+                return invalid(format!(
+                    "Local secondary index {} cannot have a multi-attribute key: only global \
+                     secondary indexes can",
+                    index.name
+                ));
+            }
+            if index.partition_keys().count() > MAX_KEY_ATTRIBUTES {
+                return invalid(format!(
+                    "index {}: Too many partition keys. GSI can have at most \
+                     {MAX_KEY_ATTRIBUTES} partition keys",
+                    index.name
+                ));
+            }
+            if index.sort_keys().count() > MAX_KEY_ATTRIBUTES {
+                return invalid(format!(
+                    "index {}: Too many sort keys. GSI can have at most {MAX_KEY_ATTRIBUTES} \
+                     sort keys",
+                    index.name
+                ));
+            }
+            let names: Vec<&str> = index.key_attributes().map(|k| k.name.as_str()).collect();
+            if let Some(twice) = names
+                .iter()
+                .enumerate()
+                .find_map(|(i, n)| names[..i].contains(n).then_some(n))
+            {
+                return invalid(format!(
+                    "index {}: Two keys can not have the same name ({twice})",
+                    index.name
                 ));
             }
         }
@@ -167,10 +254,16 @@ impl TableDefinition {
                             w.name, w.local, h.local
                         ));
                     }
-                    if h.partition_key != w.partition_key || h.sort_key != w.sort_key {
+                    if !h.partition_keys().eq(w.partition_keys())
+                        || !h.sort_keys().eq(w.sort_keys())
+                    {
                         diff.push(format!(
-                            "index `{}`: want keys {:?}/{:?}, table has {:?}/{:?}",
-                            w.name, w.partition_key, w.sort_key, h.partition_key, h.sort_key
+                            "index `{}`: want keys {}/{}, table has {}/{}",
+                            w.name,
+                            key_list(w.partition_keys()),
+                            key_list(w.sort_keys()),
+                            key_list(h.partition_keys()),
+                            key_list(h.sort_keys())
                         ));
                     }
                     let covers = match (&w.projection, &h.projection) {
@@ -198,4 +291,12 @@ impl TableDefinition {
         }
         diff
     }
+}
+
+/// Key attributes as `[name S, name N]`, for messages.
+fn key_list<'a>(keys: impl Iterator<Item = &'a KeyAttribute>) -> String {
+    let keys: Vec<String> = keys
+        .map(|k| format!("{} {:?}", k.name, k.key_type))
+        .collect();
+    format!("[{}]", keys.join(", "))
 }

@@ -53,13 +53,13 @@ impl IndexUpdate {
 ///     IndexDefinition, KeyAttribute, KeyType, Projection, UpdateTable,
 /// };
 ///
-/// let request = UpdateTable::new("app").with_create_index(IndexDefinition {
-///     name: "by_email".into(),
-///     local: false,
-///     partition_key: KeyAttribute { name: "email".into(), key_type: KeyType::S },
-///     sort_key: None,
-///     projection: Projection::KeysOnly,
-/// });
+/// let email = KeyAttribute { name: "email".into(), key_type: KeyType::S };
+/// let request = UpdateTable::new("app").with_create_index(IndexDefinition::global(
+///     "by_email",
+///     email,
+///     None,
+///     Projection::KeysOnly,
+/// ));
 /// assert!(request.validate().is_ok());
 /// assert!(UpdateTable::new("app").validate().is_err()); // nothing to change
 /// ```
@@ -277,6 +277,8 @@ mod tests {
                 key_type: KeyType::S,
             },
             sort_key: None,
+            extra_partition_keys: Vec::new(),
+            extra_sort_keys: Vec::new(),
             projection: Projection::All,
         }
     }

@@ -237,6 +237,8 @@ arbitrary_by! {
 impl<'a> Arbitrary<'a> for KeyCondition {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         Ok(KeyCondition {
+            extra_partition: Vec::new(),
+            sort_prefix: Vec::new(),
             partition_name: name(u)?,
             partition_value: value(u, 1)?,
             sort: if u.arbitrary()? {

@@ -878,19 +878,58 @@ pub enum SortKeyCondition {
 }
 
 /// A query's key condition: partition key equality and an optional sort-key condition.
+///
+/// On an index with a multi-attribute key, every partition attribute is compared for equality
+/// (the first in `partition_name`/`partition_value`, the others in `extra_partition`), and the
+/// sort attributes are given left to right: `sort_prefix` holds the equalities on the leading
+/// ones, and `sort` the condition on the last one given (any comparison, `BETWEEN` or
+/// `begins_with`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyCondition {
-    /// The partition key attribute name.
+    /// The partition key attribute name (the first of a multi-attribute key).
     pub partition_name: String,
     /// The partition key value.
     pub partition_value: Value,
-    /// The sort key attribute name and its condition.
+    /// The sort key attribute name and its condition (for a multi-attribute sort key: the last
+    /// attribute given).
     pub sort: Option<(String, SortKeyCondition)>,
+    /// Equalities on the further attributes of a multi-attribute partition key.
+    pub extra_partition: Vec<(String, Value)>,
+    /// Equalities on the sort attributes before the one `sort` names, in key order.
+    pub sort_prefix: Vec<(String, Value)>,
+}
+
+impl KeyCondition {
+    /// Partition key equality only.
+    pub fn partition(name: impl Into<String>, value: impl Into<Value>) -> KeyCondition {
+        KeyCondition {
+            partition_name: name.into(),
+            partition_value: value.into(),
+            sort: None,
+            extra_partition: Vec::new(),
+            sort_prefix: Vec::new(),
+        }
+    }
+
+    /// This condition with a sort-key condition on `name`.
+    pub fn with_sort(mut self, name: impl Into<String>, condition: SortKeyCondition) -> Self {
+        self.sort = Some((name.into(), condition));
+        self
+    }
+
+    /// Every partition attribute with its value, in order.
+    pub fn partition_values(&self) -> impl Iterator<Item = (&str, &Value)> {
+        std::iter::once((self.partition_name.as_str(), &self.partition_value))
+            .chain(self.extra_partition.iter().map(|(n, v)| (n.as_str(), v)))
+    }
 }
 
 impl fmt::Display for KeyCondition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} = {}", self.partition_name, self.partition_value)?;
+        for (name, v) in self.extra_partition.iter().chain(&self.sort_prefix) {
+            write!(f, " AND {name} = {v}")?;
+        }
         if let Some((name, c)) = &self.sort {
             match c {
                 SortKeyCondition::Eq(v) => write!(f, " AND {name} = {v}"),

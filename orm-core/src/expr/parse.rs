@@ -634,6 +634,24 @@ pub fn key_condition(
     hash_key: &str,
     range_key: Option<&str>,
 ) -> Result<KeyCondition> {
+    let range: Vec<&str> = range_key.into_iter().collect();
+    multi_key_condition(placeholders, text, &[hash_key], &range)
+}
+
+/// A `KeyConditionExpression` on a table or index whose partition key is made of the
+/// attributes `hash_keys` and whose sort key of `range_keys` (in key-schema order; one and at
+/// most one each for a table, up to four each for a global index with a multi-attribute key).
+///
+/// As DynamoDB checks it: every partition attribute compared for equality, the sort attributes
+/// given left to right without a gap, each but the last given compared for equality.
+pub fn multi_key_condition(
+    placeholders: &mut Placeholders,
+    text: &str,
+    hash_keys: &[&str],
+    range_keys: &[&str],
+) -> Result<KeyCondition> {
+    let first_hash = *hash_keys.first().expect("a key schema has a partition key");
+    let multi = hash_keys.len() > 1 || range_keys.len() > 1;
     let mut p = Parser::new(Clause::KeyCondition, text, placeholders)?;
     let parsed = p.condition()?;
     p.done()?;
@@ -642,46 +660,104 @@ pub fn key_condition(
         Condition::And(parts) => parts,
         one => vec![one],
     };
-    if parts.len() > 2 {
+    if !multi && parts.len() > 2 {
         return Err(invalid(
             "The expression can only contain a partition key condition and a sort key condition",
         ));
     }
-    let mut partition = None;
-    let mut sort = None;
+    let one_per_key = || invalid("KeyConditionExpressions must only contain one condition per key");
+    let mut partition: Vec<Option<Value>> = vec![None; hash_keys.len()];
+    let mut sort: Vec<Option<SortKeyCondition>> = vec![None; range_keys.len()];
     for part in parts {
         let (name, cond) = key_part(part)?;
-        if name == hash_key {
+        if let Some(at) = hash_keys.iter().position(|h| *h == name) {
             match cond {
-                SortKeyCondition::Eq(v) if partition.is_none() => partition = Some(v),
-                SortKeyCondition::Eq(_) => {
-                    return Err(invalid(
-                        "KeyConditionExpressions must only contain one condition per key",
-                    ))
+                SortKeyCondition::Eq(_) if partition[at].is_some() => return Err(one_per_key()),
+                SortKeyCondition::Eq(v) => partition[at] = Some(v),
+                _ if multi => {
+                    return Err(Error::validation(format!(
+                        "HASH key attributes {name} must have equality conditions specified in \
+                         the query"
+                    )))
                 }
                 _ => return Err(Error::validation("Query key condition not supported")),
             }
-        } else if Some(name.as_str()) == range_key && sort.is_none() {
-            sort = Some((name, cond));
-        } else if Some(name.as_str()) == range_key {
-            return Err(invalid(
-                "KeyConditionExpressions must only contain one condition per key",
+        } else if let Some(at) = range_keys.iter().position(|r| *r == name) {
+            if sort[at].is_some() {
+                return Err(one_per_key());
+            }
+            sort[at] = Some(cond);
+        } else if multi {
+            return Err(Error::validation(
+                "Query condition missed key schema element",
             ));
         } else {
             return Err(Error::validation(format!(
-                "Query condition missed key schema element: {hash_key}"
+                "Query condition missed key schema element: {first_hash}"
             )));
         }
     }
-    let partition_value = partition.ok_or_else(|| {
-        Error::validation(format!(
-            "Query condition missed key schema element: {hash_key}"
-        ))
-    })?;
+    let missing: Vec<&str> = hash_keys
+        .iter()
+        .zip(&partition)
+        .filter(|(_, v)| v.is_none())
+        .map(|(n, _)| *n)
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::validation(if multi {
+            format!(
+                "HASH key attributes {} must have equality conditions specified in the query",
+                missing.join(", ")
+            )
+        } else {
+            format!("Query condition missed key schema element: {first_hash}")
+        }));
+    }
+    let mut partition = hash_keys
+        .iter()
+        .zip(partition)
+        .map(|(n, v)| (n.to_string(), v.expect("checked above")));
+    let (partition_name, partition_value) = partition.next().expect("one at least");
+    let extra_partition: Vec<(String, Value)> = partition.collect();
+    let Some(last) = sort.iter().rposition(Option::is_some) else {
+        return Ok(KeyCondition {
+            partition_name,
+            partition_value,
+            sort: None,
+            extra_partition,
+            sort_prefix: Vec::new(),
+        });
+    };
+    let not_equal: Vec<&str> = range_keys[..last]
+        .iter()
+        .zip(&sort)
+        .filter(|(_, c)| !matches!(c, Some(SortKeyCondition::Eq(_))))
+        .map(|(n, _)| *n)
+        .collect();
+    if !not_equal.is_empty() {
+        return Err(Error::validation(format!(
+            "RANGE key attributes {} must have equality conditions specified in the query \
+             because a condition is present on key attribute {}",
+            not_equal.join(", "),
+            range_keys[last]
+        )));
+    }
+    let mut conditions = range_keys.iter().zip(sort).take(last + 1);
+    let sort_prefix = conditions
+        .by_ref()
+        .take(last)
+        .map(|(n, c)| match c {
+            Some(SortKeyCondition::Eq(v)) => (n.to_string(), v),
+            _ => unreachable!("checked above"),
+        })
+        .collect();
+    let (name, condition) = conditions.next().expect("the last one given");
     Ok(KeyCondition {
-        partition_name: hash_key.to_string(),
+        partition_name,
         partition_value,
-        sort,
+        sort: Some((name.to_string(), condition.expect("given"))),
+        extra_partition,
+        sort_prefix,
     })
 }
 
@@ -1069,6 +1145,8 @@ mod tests {
             ("pk = :p AND :s >= #sk", Some(SortKeyCondition::Le(s()))),
         ] {
             let want = KeyCondition {
+                extra_partition: Vec::new(),
+                sort_prefix: Vec::new(),
                 partition_name: "pk".into(),
                 partition_value: Value::from("A"),
                 sort: sort.map(|c| ("sk".to_owned(), c)),

@@ -335,6 +335,12 @@ impl Renderer<'_> {
         self.name(&key.partition_name);
         self.out.push_str(" = ");
         self.value(key.partition_value);
+        for (name, v) in key.extra_partition.into_iter().chain(key.sort_prefix) {
+            self.out.push_str(" AND ");
+            self.name(&name);
+            self.out.push_str(" = ");
+            self.value(v);
+        }
         if let Some((name, sort)) = key.sort {
             self.out.push_str(" AND ");
             let cmp = |r: &mut Self, op: &str, v: Value| {
@@ -610,6 +616,8 @@ mod tests {
     #[test]
     fn key_conditions() {
         let kc = KeyCondition {
+            extra_partition: Vec::new(),
+            sort_prefix: Vec::new(),
             partition_name: "pk".into(),
             partition_value: "USER#1".into(),
             sort: Some(("sk".into(), SortKeyCondition::BeginsWith("TODO#".into()))),
@@ -641,6 +649,8 @@ mod tests {
         ];
         for (sort, want) in cases {
             let e = Expressions::new().with_key_condition(KeyCondition {
+                extra_partition: Vec::new(),
+                sort_prefix: Vec::new(),
                 partition_name: "status".into(),
                 partition_value: num(0),
                 sort: Some(("name".into(), sort)),
@@ -650,6 +660,8 @@ mod tests {
         }
 
         let e = Expressions::new().with_key_condition(KeyCondition {
+            extra_partition: Vec::new(),
+            sort_prefix: Vec::new(),
             partition_name: "pk".into(),
             partition_value: "p".into(),
             sort: None,
@@ -792,6 +804,8 @@ mod tests {
     fn merged_clauses_never_collide() {
         let e = Expressions::new()
             .with_key_condition(KeyCondition {
+                extra_partition: Vec::new(),
+                sort_prefix: Vec::new(),
                 partition_name: "pk".into(),
                 partition_value: "P".into(),
                 sort: Some(("sk".into(), SortKeyCondition::Gt("S".into()))),

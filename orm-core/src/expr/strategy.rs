@@ -249,6 +249,8 @@ impl Leaves {
             prop::option::of(sort_key_condition(self.value.clone())),
         )
             .prop_map(|(partition_value, sort)| KeyCondition {
+                extra_partition: Vec::new(),
+                sort_prefix: Vec::new(),
                 partition_name: "pk".into(),
                 partition_value,
                 sort: sort.map(|s| ("sk".to_owned(), s)),

@@ -8,6 +8,7 @@
 
 use super::kind::{HasPartition, NoPartition, QueryKind, ScanKind};
 use super::plan::{validate_page_size, Common, Planner};
+use super::CompositeCondition;
 use super::{Page, QueryTarget};
 use crate::capacity::CapacityLimit;
 use crate::cursor::Cursor;
@@ -98,6 +99,7 @@ impl<T: QueryTarget> Builder<T, QueryKind<NoPartition>> {
             QueryKind {
                 partition: None,
                 sort: None,
+                composite: None,
                 forward: true,
                 state: PhantomData,
             },
@@ -129,6 +131,32 @@ where
             kind: QueryKind {
                 partition,
                 sort: kind.sort,
+                composite: None,
+                forward: kind.forward,
+                state: PhantomData,
+            },
+            _t,
+        }
+    }
+
+    /// The key condition on a global index with a multi-attribute key, which it also selects
+    /// (`Match::by_region_key("W24", "EU").eq(1).begins_with("up")`): in place of
+    /// `.index(..).partition(..)` and the `sk_*` conditions. See
+    /// [`CompositeKey`](super::CompositeKey).
+    pub fn key(self, key: impl Into<CompositeCondition>) -> Query<T> {
+        let key = key.into();
+        let Builder {
+            mut common,
+            kind,
+            _t,
+        } = self;
+        common.index = Some(key.index().to_owned());
+        Builder {
+            common,
+            kind: QueryKind {
+                partition: None,
+                sort: None,
+                composite: Some(key),
                 forward: kind.forward,
                 state: PhantomData,
             },

@@ -4,6 +4,7 @@
 //! Plain data, which the builder sets (`builder.rs`) and the paging plan reads (`plan.rs`), so
 //! neither of those depends on the other for it.
 
+use super::CompositeCondition;
 use crate::expr::SortKeyCondition;
 use crate::value::Value;
 use std::marker::PhantomData;
@@ -17,6 +18,8 @@ use std::marker::PhantomData;
 pub struct QueryKind<P = HasPartition> {
     pub(super) partition: Option<Value>,
     pub(super) sort: Option<SortKeyCondition>,
+    /// The key condition on a multi-attribute index (`.key(..)`), instead of `partition`/`sort`.
+    pub(super) composite: Option<CompositeCondition>,
     pub(super) forward: bool,
     pub(super) state: PhantomData<fn() -> P>,
 }

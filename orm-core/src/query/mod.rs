@@ -17,10 +17,12 @@
 
 mod builder;
 mod collection;
+mod composite;
 mod kind;
 mod plan;
 
 pub use builder::{Builder, Kind, Query, Runnable, Scan};
+pub use composite::{CompositeCondition, CompositeKey, CompositeRange};
 pub use kind::{HasPartition, NoPartition, QueryKind, ScanKind};
 
 use crate::backend::RawItem;

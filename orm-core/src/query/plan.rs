@@ -363,19 +363,38 @@ impl Common {
                 let index = schemas.iter().find_map(|s| s.index(name)).ok_or_else(|| {
                     Error::validation(format!("{} declares no index `{name}`", entities.join("/")))
                 })?;
-                let pk = if index.local {
-                    config.partition_key.clone()
+                if index.is_multi_attribute() {
+                    // The keys are model attributes: every one is part of a page's key.
+                    for a in index
+                        .partition_attributes
+                        .iter()
+                        .chain(index.sort_attributes)
+                    {
+                        if !key_attributes.iter().any(|k| k == a.attribute) {
+                            key_attributes.push(a.attribute.to_owned());
+                        }
+                    }
+                    let pk = index.partition_attributes[0].attribute.to_owned();
+                    let sk = index
+                        .sort_attributes
+                        .first()
+                        .map(|a| a.attribute.to_owned());
+                    (pk, sk, false)
                 } else {
-                    config.index_partition_key(name)
-                };
-                let sk = index.sort_key.map(|_| config.index_sort_key(name));
-                if !index.local {
-                    key_attributes.push(pk.clone());
+                    let pk = if index.local {
+                        config.partition_key.clone()
+                    } else {
+                        config.index_partition_key(name)
+                    };
+                    let sk = index.sort_key.as_ref().map(|_| config.index_sort_key(name));
+                    if !index.local {
+                        key_attributes.push(pk.clone());
+                    }
+                    if let Some(s) = &sk {
+                        key_attributes.push(s.clone());
+                    }
+                    (pk, sk, index.local)
                 }
-                if let Some(s) = &sk {
-                    key_attributes.push(s.clone());
-                }
-                (pk, sk, index.local)
             }
         };
         if !local && self.explicit_consistent && self.consistent {
@@ -465,6 +484,9 @@ fn key_fingerprint(fp: Fingerprint, kc: &KeyCondition) -> [u8; 8] {
     let mut fp = fp
         .part("pk", kc.partition_name.as_bytes())
         .value("pv", &kc.partition_value);
+    for (name, v) in kc.extra_partition.iter().chain(&kc.sort_prefix) {
+        fp = fp.part("eq", name.as_bytes()).value("v", v);
+    }
     if let Some((name, c)) = &kc.sort {
         fp = fp.part("sk", name.as_bytes());
         fp = match c {
@@ -525,22 +547,44 @@ impl Planner for QueryKind {
     fn plan<T: QueryTarget>(self, mut common: Common) -> Result<(Plan<T>, Option<Item>)> {
         let schemas = T::schemas();
         let resolved = common.resolve(&schemas)?;
-        let partition = self
-            .partition
-            .ok_or_else(|| Error::validation("a query needs .partition(..)"))?;
-        let sort = match self.sort {
-            None => None,
-            Some(c) => {
-                let name = resolved.sk.clone().ok_or_else(|| {
-                    Error::validation("a sort-key condition was given, but there is no sort key")
-                })?;
-                Some((name, c))
+        let multi_attribute = common
+            .index
+            .as_deref()
+            .and_then(|name| schemas.iter().find_map(|s| s.index(name)))
+            .is_some_and(|i| i.is_multi_attribute());
+        let key_condition = match self.composite {
+            Some(composite) => composite.key_condition()?,
+            None if multi_attribute => {
+                return Err(Error::validation(format!(
+                    "index `{}` has a multi-attribute key: query it with \
+                     .key(Model::{}_key(..)), not .partition(..)",
+                    common.index.as_deref().unwrap_or_default(),
+                    common.index.as_deref().unwrap_or_default()
+                )))
             }
-        };
-        let key_condition = KeyCondition {
-            partition_name: resolved.pk,
-            partition_value: partition,
-            sort,
+            None => {
+                let partition = self
+                    .partition
+                    .ok_or_else(|| Error::validation("a query needs .partition(..)"))?;
+                let sort = match self.sort {
+                    None => None,
+                    Some(c) => {
+                        let name = resolved.sk.clone().ok_or_else(|| {
+                            Error::validation(
+                                "a sort-key condition was given, but there is no sort key",
+                            )
+                        })?;
+                        Some((name, c))
+                    }
+                };
+                KeyCondition {
+                    partition_name: resolved.pk,
+                    partition_value: partition,
+                    sort,
+                    extra_partition: Vec::new(),
+                    sort_prefix: Vec::new(),
+                }
+            }
         };
         let fingerprint = key_fingerprint(resolved.fingerprint, &key_condition);
         let start = decode_cursor(&common, fingerprint, &resolved.key_attributes)?;

@@ -5,17 +5,59 @@
 use super::config::TableConfig;
 use crate::backend::{IndexDefinition, KeyAttribute, KeyType, Projection, TableDefinition};
 use crate::error::{Error, Result};
-use crate::model::{Model, Schema};
+use crate::migrate::{Migration, Progress};
+use crate::model::{IndexAttribute, IndexSchema, Model, Schema};
+use crate::table::Table;
+use futures::future::BoxFuture;
 
 /// A set of models sharing one table: a single model or a tuple of up to 12.
 pub trait ModelSet {
     /// The schemas of the models.
     fn schemas() -> Vec<&'static Schema>;
+
+    /// Writes the synthetic keys of the template indexes `indexes` (just created on a live
+    /// table) into the items of every model of the set declaring one: a
+    /// [`Migration`](crate::migrate::Migration) of that model. Returns each migrated entity
+    /// with its counts. Used by [`Table::sync_indexes`](crate::Table::sync_indexes).
+    fn backfill_index_keys<'a>(
+        table: &'a Table,
+        indexes: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<(String, Progress)>>>;
+}
+
+/// Migrates `M`'s items when it declares one of `indexes`.
+async fn backfill_model<M: Model>(
+    table: &Table,
+    indexes: &[String],
+) -> Result<Option<(String, Progress)>> {
+    let schema = M::schema();
+    if !schema
+        .indexes
+        .iter()
+        .any(|i| indexes.iter().any(|n| n == i.name))
+    {
+        return Ok(None);
+    }
+    let name = format!("{}@indexes:{}", schema.entity, indexes.join(","));
+    let done = Migration::<M>::new(table).name(name).run().await?;
+    Ok(Some((schema.entity.to_owned(), done)))
 }
 
 impl<M: Model> ModelSet for M {
     fn schemas() -> Vec<&'static Schema> {
         vec![M::schema()]
+    }
+
+    fn backfill_index_keys<'a>(
+        table: &'a Table,
+        indexes: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<(String, Progress)>>> {
+        Box::pin(async move {
+            Ok(backfill_model::<M>(table, indexes)
+                .await?
+                .into_iter()
+                .collect())
+        })
     }
 }
 
@@ -24,6 +66,17 @@ macro_rules! model_set_tuple {
         impl<$($m: Model),+> ModelSet for ($($m,)+) {
             fn schemas() -> Vec<&'static Schema> {
                 vec![$($m::schema()),+]
+            }
+
+            fn backfill_index_keys<'a>(
+                table: &'a Table,
+                indexes: &'a [String],
+            ) -> BoxFuture<'a, Result<Vec<(String, Progress)>>> {
+                Box::pin(async move {
+                    let mut done = Vec::new();
+                    $(done.extend(backfill_model::<$m>(table, indexes).await?);)+
+                    Ok(done)
+                })
             }
         }
     };
@@ -48,6 +101,61 @@ fn s_key(name: String) -> KeyAttribute {
     }
 }
 
+/// The index a model declares: synthetic string keys for a template index, the model's own
+/// attributes for a multi-attribute key.
+fn index_definition(config: &TableConfig, index: &IndexSchema) -> IndexDefinition {
+    if index.is_multi_attribute() {
+        let key = |a: &IndexAttribute| KeyAttribute {
+            name: a.attribute.to_owned(),
+            key_type: a.key_type,
+        };
+        let mut partition = index.partition_attributes.iter().map(key);
+        let mut sort = index.sort_attributes.iter().map(key);
+        return IndexDefinition {
+            name: index.name.to_owned(),
+            local: false,
+            partition_key: partition
+                .next()
+                .expect("a multi-attribute key has a partition"),
+            sort_key: sort.next(),
+            extra_partition_keys: partition.collect(),
+            extra_sort_keys: sort.collect(),
+            projection: index.projection.clone(),
+        };
+    }
+    IndexDefinition {
+        name: index.name.to_owned(),
+        local: index.local,
+        partition_key: if index.local {
+            s_key(config.partition_key.clone())
+        } else {
+            s_key(config.index_partition_key(index.name))
+        },
+        sort_key: index
+            .sort_key
+            .as_ref()
+            .map(|_| s_key(config.index_sort_key(index.name))),
+        extra_partition_keys: Vec::new(),
+        extra_sort_keys: Vec::new(),
+        projection: index.projection.clone(),
+    }
+}
+
+/// An index's key attributes as `[a S, b N] / [c S]`, for messages.
+fn key_shape(index: &IndexDefinition) -> String {
+    let list = |keys: &mut dyn Iterator<Item = &KeyAttribute>| {
+        let keys: Vec<String> = keys
+            .map(|k| format!("{} {:?}", k.name, k.key_type))
+            .collect();
+        format!("[{}]", keys.join(", "))
+    };
+    format!(
+        "{} / {}",
+        list(&mut index.partition_keys()),
+        list(&mut index.sort_keys())
+    )
+}
+
 /// Builds the definition of one table holding every model in `schemas`.
 pub(crate) fn definition_for(
     name: &str,
@@ -70,6 +178,8 @@ pub(crate) fn definition_for(
         )));
     }
     let mut indexes: Vec<IndexDefinition> = Vec::new();
+    // The model that declared each index first, for messages naming both models of a clash.
+    let mut declared_by: Vec<&str> = Vec::new();
     let mut ttl: Option<(&str, &str)> = None;
     for schema in schemas {
         if let Some(t) = schema.ttl {
@@ -84,23 +194,31 @@ pub(crate) fn definition_for(
             }
         }
         for index in schema.indexes {
-            let def = IndexDefinition {
-                name: index.name.to_owned(),
-                local: index.local,
-                partition_key: if index.local {
-                    s_key(config.partition_key.clone())
-                } else {
-                    s_key(config.index_partition_key(index.name))
-                },
-                sort_key: index
-                    .sort_key
-                    .map(|_| s_key(config.index_sort_key(index.name))),
-                projection: index.projection.clone(),
-            };
-            match indexes.iter_mut().find(|i| i.name == def.name) {
-                None => indexes.push(def),
-                Some(existing) => {
-                    if existing.local != def.local || existing.sort_key != def.sort_key {
+            let def = index_definition(config, index);
+            match indexes.iter().position(|i| i.name == def.name) {
+                None => {
+                    indexes.push(def);
+                    declared_by.push(schema.entity);
+                }
+                Some(at) => {
+                    let existing = &mut indexes[at];
+                    if existing.is_multi_attribute() || def.is_multi_attribute() {
+                        let same_keys = existing.local == def.local
+                            && existing.partition_keys().eq(def.partition_keys())
+                            && existing.sort_keys().eq(def.sort_keys());
+                        if !same_keys {
+                            return Err(Error::validation(format!(
+                                "index `{}` is declared differently by {} ({}) and {} ({}): \
+                                 models sharing an index need the same key attributes, names \
+                                 and types",
+                                def.name,
+                                declared_by[at],
+                                key_shape(existing),
+                                schema.entity,
+                                key_shape(&def),
+                            )));
+                        }
+                    } else if existing.local != def.local || existing.sort_key != def.sort_key {
                         return Err(Error::validation(format!(
                             "index `{}` is declared differently by {} (local: {}, sort key: {})",
                             def.name,

@@ -25,6 +25,8 @@ fn definition() -> TableDefinition {
             local: true,
             partition_key: key_attr("pk", KeyType::S),
             sort_key: Some(key_attr("rank", KeyType::N)),
+            extra_partition_keys: Vec::new(),
+            extra_sort_keys: Vec::new(),
             projection: Projection::KeysOnly,
         }],
         ttl_attribute: None,
@@ -37,6 +39,8 @@ fn gsi(name: &str, pk: &str, projection: Projection) -> IndexDefinition {
         local: false,
         partition_key: key_attr(pk, KeyType::S),
         sort_key: None,
+        extra_partition_keys: Vec::new(),
+        extra_sort_keys: Vec::new(),
         projection,
     }
 }
@@ -75,6 +79,8 @@ async fn query_index(b: &MemoryBackend, index: &str, g: &str) -> Result<Vec<Item
             ..QueryRequest::new(
                 "app",
                 KeyCondition {
+                    extra_partition: Vec::new(),
+                    sort_prefix: Vec::new(),
                     partition_name: "g".into(),
                     partition_value: Value::from(g),
                     sort: None,

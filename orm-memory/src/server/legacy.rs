@@ -493,6 +493,8 @@ pub(crate) fn key_conditions(
         sort = Some((key.name.clone(), condition));
     }
     Ok(Some(KeyCondition {
+        extra_partition: Vec::new(),
+        sort_prefix: Vec::new(),
         partition_name: hash.name.clone(),
         partition_value: partition_value.expect("the partition key's condition was found"),
         sort,

@@ -19,6 +19,8 @@ fn definition(name: &str) -> TableDefinition {
                 local: false,
                 partition_key: key_attr("gsi1pk", KeyType::S),
                 sort_key: Some(key_attr("gsi1sk", KeyType::N)),
+                extra_partition_keys: Vec::new(),
+                extra_sort_keys: Vec::new(),
                 projection: Projection::All,
             },
             IndexDefinition {
@@ -26,6 +28,8 @@ fn definition(name: &str) -> TableDefinition {
                 local: false,
                 partition_key: key_attr("gsi2pk", KeyType::B),
                 sort_key: None,
+                extra_partition_keys: Vec::new(),
+                extra_sort_keys: Vec::new(),
                 projection: Projection::KeysOnly,
             },
             IndexDefinition {
@@ -33,6 +37,8 @@ fn definition(name: &str) -> TableDefinition {
                 local: true,
                 partition_key: key_attr("pk", KeyType::S),
                 sort_key: Some(key_attr("rank", KeyType::N)),
+                extra_partition_keys: Vec::new(),
+                extra_sort_keys: Vec::new(),
                 projection: Projection::Include(vec!["title".into()]),
             },
         ],

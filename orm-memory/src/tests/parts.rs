@@ -85,6 +85,8 @@ fn merge_definition() -> TableDefinition {
                 local: false,
                 partition_key: key_attr("gpk", KeyType::S),
                 sort_key: Some(key_attr("gsk", KeyType::N)),
+                extra_partition_keys: Vec::new(),
+                extra_sort_keys: Vec::new(),
                 projection: Projection::KeysOnly,
             },
             IndexDefinition {
@@ -92,6 +94,8 @@ fn merge_definition() -> TableDefinition {
                 local: true,
                 partition_key: key_attr("pk", KeyType::S),
                 sort_key: Some(key_attr("lsk", KeyType::N)),
+                extra_partition_keys: Vec::new(),
+                extra_sort_keys: Vec::new(),
                 projection: Projection::All,
             },
         ],
@@ -264,6 +268,8 @@ async fn reads_across_parts_keep_one_maps_order_and_pages() {
             let mut q = QueryRequest::new(
                 "merge",
                 KeyCondition {
+                    extra_partition: Vec::new(),
+                    sort_prefix: Vec::new(),
                     partition_name: "gpk".into(),
                     partition_value: "G".into(),
                     sort: None,
@@ -279,6 +285,8 @@ async fn reads_across_parts_keep_one_maps_order_and_pages() {
         let mut q = QueryRequest::new(
             "merge",
             KeyCondition {
+                extra_partition: Vec::new(),
+                sort_prefix: Vec::new(),
                 partition_name: "gpk".into(),
                 partition_value: "G".into(),
                 sort: Some((

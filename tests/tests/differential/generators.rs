@@ -297,6 +297,8 @@ proptest! {
         sort in arb_sort_condition(false),
     ) {
         let key = KeyCondition {
+            extra_partition: Vec::new(),
+            sort_prefix: Vec::new(),
             partition_name: "pk".into(),
             partition_value: Value::from("P"),
             sort: Some(("sk".into(), sort)),

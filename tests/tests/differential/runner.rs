@@ -116,6 +116,8 @@ pub(crate) fn definition(name: &str) -> TableDefinition {
                 name: "gsk".into(),
                 key_type: KeyType::N,
             }),
+            extra_partition_keys: Vec::new(),
+            extra_sort_keys: Vec::new(),
             projection: Projection::All,
         }],
         ttl_attribute: None,
@@ -210,6 +212,8 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
                 table: t,
                 index: index.then(|| "gsi".to_owned()),
                 key_condition: KeyCondition {
+                    extra_partition: Vec::new(),
+                    sort_prefix: Vec::new(),
                     partition_name: pk.into(),
                     partition_value: partition,
                     sort: sort.map(|c| (sk.to_owned(), c)),

@@ -252,6 +252,8 @@ fn key_conditions_become_a_key_condition() {
     assert_eq!(
         keys(json!({"pk": eq.clone()}), Some(&range())).unwrap(),
         Some(KeyCondition {
+            extra_partition: Vec::new(),
+            sort_prefix: Vec::new(),
             partition_name: "pk".into(),
             partition_value: s("p"),
             sort: None,

@@ -62,6 +62,8 @@ fn collection_bytes(
     value: &Value,
 ) -> Result<usize, ApiError> {
     let condition = KeyCondition {
+        extra_partition: Vec::new(),
+        sort_prefix: Vec::new(),
         partition_name: definition.partition_key.name.clone(),
         partition_value: value.clone(),
         sort: None,

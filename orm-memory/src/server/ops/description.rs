@@ -10,11 +10,22 @@ use serde_json::{json, Map, Value as Json};
 use std::collections::BTreeMap;
 
 fn key_schema(hash: &KeyAttribute, range: Option<&KeyAttribute>) -> Json {
-    let mut schema = vec![json!({"AttributeName": hash.name, "KeyType": "HASH"})];
-    if let Some(r) = range {
-        schema.push(json!({"AttributeName": r.name, "KeyType": "RANGE"}));
-    }
-    Json::Array(schema)
+    multi_key_schema(std::iter::once(hash), range)
+}
+
+/// A `KeySchema`: the HASH elements, then the RANGE elements (several of each for a
+/// multi-attribute index key).
+fn multi_key_schema<'a>(
+    hash: impl IntoIterator<Item = &'a KeyAttribute>,
+    range: impl IntoIterator<Item = &'a KeyAttribute>,
+) -> Json {
+    let element = |k: &KeyAttribute, kind: &str| json!({"AttributeName": k.name, "KeyType": kind});
+    Json::Array(
+        hash.into_iter()
+            .map(|k| element(k, "HASH"))
+            .chain(range.into_iter().map(|k| element(k, "RANGE")))
+            .collect(),
+    )
 }
 
 fn projection(p: &Projection) -> Json {
@@ -48,7 +59,7 @@ fn index(i: &IndexDescription, table_arn: &str) -> Json {
     out.insert("IndexName".into(), json!(d.name));
     out.insert(
         "KeySchema".into(),
-        key_schema(&d.partition_key, d.sort_key.as_ref()),
+        multi_key_schema(d.partition_keys(), d.sort_keys()),
     );
     out.insert("Projection".into(), projection(&d.projection));
     if !d.local {
@@ -76,9 +87,7 @@ pub(crate) fn table(d: &TableDescription, region: &str) -> Json {
     // Each key attribute of the table and its indexes once, by name.
     let attributes: BTreeMap<&str, KeyType> = def
         .key_attributes()
-        .chain(d.indexes.iter().flat_map(|i| {
-            std::iter::once(&i.definition.partition_key).chain(&i.definition.sort_key)
-        }))
+        .chain(d.indexes.iter().flat_map(|i| i.definition.key_attributes()))
         .map(|a| (a.name.as_str(), a.key_type))
         .collect();
     let mut out = Map::new();

@@ -144,9 +144,14 @@ pub(crate) fn query(cx: &Context<'_>, body: &Body) -> Answer {
     })?;
     let mut ph = placeholders(body)?;
     let key_condition = match opt_str(body, "KeyConditionExpression")? {
-        Some(text) => {
-            expr::key_condition(&mut ph, text, &hash.name, range.map(|r| r.name.as_str()))?
-        }
+        Some(text) => match index.as_deref().and_then(|i| definition.index(i)) {
+            Some(i) if i.is_multi_attribute() => {
+                let hash_keys: Vec<&str> = i.partition_keys().map(|k| k.name.as_str()).collect();
+                let range_keys: Vec<&str> = i.sort_keys().map(|k| k.name.as_str()).collect();
+                expr::multi_key_condition(&mut ph, text, &hash_keys, &range_keys)?
+            }
+            _ => expr::key_condition(&mut ph, text, &hash.name, range.map(|r| r.name.as_str()))?,
+        },
         None => legacy::key_conditions(body, hash, range)?
             .expect("KeyConditions is present when KeyConditionExpression is not"),
     };

@@ -14,6 +14,7 @@ use crate::TableSettings;
 use orm_core::backend::{
     BillingMode, IndexDefinition, IndexUpdate, KeyAttribute, KeyType, Projection,
     StreamSpecification, StreamViewType, TableClass, TableDefinition, Throughput, UpdateTable,
+    MAX_KEY_ATTRIBUTES,
 };
 use serde_json::{json, Value as Json};
 use std::collections::BTreeMap;
@@ -184,14 +185,98 @@ fn attribute_types(json: &Json) -> Result<BTreeMap<String, KeyType>, ApiError> {
     Ok(types)
 }
 
+/// The partition and sort key of a table's `KeySchema`: one HASH element, at most one RANGE.
 fn key_schema(
     json: Option<&Json>,
     types: &BTreeMap<String, KeyType>,
     what: &str,
 ) -> Result<(KeyAttribute, Option<KeyAttribute>), ApiError> {
+    let (mut hash, mut range) = key_elements(json, types)?;
+    if hash.len() > 1 || range.len() > 1 {
+        return Err(ApiError::validation(format!(
+            "Invalid KeySchema of {what}: one HASH and at most one RANGE key"
+        )));
+    }
+    let hash = hash
+        .pop()
+        .ok_or_else(|| ApiError::validation(format!("Invalid KeySchema of {what}: no HASH key")))?;
+    Ok((hash, range.pop()))
+}
+
+/// An index of `index_name` with the key of its `KeySchema`: for a global index up to four
+/// HASH elements then up to four RANGE elements (a multi-attribute key), for a local one one
+/// HASH and one RANGE element.
+fn index_definition(
+    index_name: String,
+    local: bool,
+    json: Option<&Json>,
+    types: &BTreeMap<String, KeyType>,
+    projection: Projection,
+) -> Result<IndexDefinition, ApiError> {
     let elements = list(json.ok_or_else(|| null("KeySchema"))?, "KeySchema")?;
-    let mut hash = None;
-    let mut range = None;
+    let kinds: Vec<&str> = elements
+        .iter()
+        .filter_map(|e| e.get("KeyType").and_then(Json::as_str))
+        .collect();
+    if kinds.windows(2).any(|w| w == ["RANGE", "HASH"]) {
+        return Err(ApiError::validation(
+            "Invalid key order. Hash Key must be specified first in key schema, Range Key must be specifed second",
+        ));
+    }
+    let (mut hash, mut range) = key_elements(json, types)?;
+    let too_big = || {
+        ApiError::validation(
+            "Key Schema too big.  Key Schema must at most consist of the hash and range key of a table",
+        )
+    };
+    if hash.len() + range.len() > 2 * MAX_KEY_ATTRIBUTES
+        || (local && (hash.len() > 1 || range.len() > 1))
+    {
+        return Err(too_big());
+    }
+    if hash.len() > MAX_KEY_ATTRIBUTES {
+        return Err(ApiError::validation(format!(
+            "Too many partition keys. GSI can have at most {MAX_KEY_ATTRIBUTES} partition keys"
+        )));
+    }
+    if range.len() > MAX_KEY_ATTRIBUTES {
+        return Err(ApiError::validation(format!(
+            "Too many sort keys. GSI can have at most {MAX_KEY_ATTRIBUTES} sort keys"
+        )));
+    }
+    let names: Vec<&str> = hash.iter().chain(&range).map(|k| k.name.as_str()).collect();
+    if names.len() > 2 && (1..names.len()).any(|i| names[..i].contains(&names[i])) {
+        return Err(ApiError::validation("Two keys can not have the same name"));
+    }
+    if hash.is_empty() {
+        return Err(ApiError::validation(format!(
+            "Invalid KeySchema of {index_name}: no HASH key"
+        )));
+    }
+    let extra_partition_keys = hash.split_off(1);
+    let extra_sort_keys = if range.len() > 1 {
+        range.split_off(1)
+    } else {
+        Vec::new()
+    };
+    Ok(IndexDefinition {
+        name: index_name,
+        local,
+        partition_key: hash.pop().expect("one HASH element"),
+        sort_key: range.pop(),
+        extra_partition_keys,
+        extra_sort_keys,
+        projection,
+    })
+}
+
+/// The HASH and the RANGE elements of a `KeySchema`, each in order, typed by the attribute
+/// definitions.
+fn key_elements(
+    json: Option<&Json>,
+    types: &BTreeMap<String, KeyType>,
+) -> Result<(Vec<KeyAttribute>, Vec<KeyAttribute>), ApiError> {
+    let elements = list(json.ok_or_else(|| null("KeySchema"))?, "KeySchema")?;
     let names: Vec<&str> = elements
         .iter()
         .filter_map(|e| e.get("AttributeName").and_then(Json::as_str))
@@ -202,6 +287,7 @@ fn key_schema(
             "Invalid KeySchema: Some index key attribute have no definition",
         ));
     }
+    let (mut hash, mut range) = (Vec::new(), Vec::new());
     for e in elements {
         let e = obj(e, "KeySchema")?;
         let name = req_str(e, "AttributeName")?;
@@ -216,17 +302,15 @@ fn key_schema(
             key_type,
         };
         match req_str(e, "KeyType")? {
-            "HASH" if hash.is_none() => hash = Some(attr),
-            "RANGE" if range.is_none() => range = Some(attr),
+            "HASH" => hash.push(attr),
+            "RANGE" => range.push(attr),
             other => {
                 return Err(ApiError::validation(format!(
-                    "Invalid KeySchema of {what}: one HASH and at most one RANGE key, got {other} again or an unknown KeyType"
+                    "Invalid KeySchema: unknown KeyType {other}"
                 )))
             }
         }
     }
-    let hash = hash
-        .ok_or_else(|| ApiError::validation(format!("Invalid KeySchema of {what}: no HASH key")))?;
     Ok((hash, range))
 }
 
@@ -370,8 +454,14 @@ pub(crate) fn create_table(cx: &Context<'_>, body: &Body) -> Answer {
         for index in list(list_json, member)? {
             let index = obj(index, member)?;
             let index_name = req_str(index, "IndexName")?.to_string();
-            let (hash, range) = key_schema(index.get("KeySchema"), &types, &index_name)?;
-            if local && hash.name != partition_key.name {
+            let index_def = index_definition(
+                index_name.clone(),
+                local,
+                index.get("KeySchema"),
+                &types,
+                projection_of(index.get("Projection"))?,
+            )?;
+            if local && index_def.partition_key.name != partition_key.name {
                 return Err(ApiError::validation(format!(
                     "One or more parameter values were invalid: Index KeySchema does not have the same leading hash key as table KeySchema for index: {index_name}"
                 )));
@@ -383,21 +473,15 @@ pub(crate) fn create_table(cx: &Context<'_>, body: &Body) -> Answer {
                 );
                 index_throughput.insert(index_name.clone(), throughput(t, &at)?);
             }
-            indexes.push(IndexDefinition {
-                name: index_name,
-                local,
-                partition_key: hash,
-                sort_key: range,
-                projection: projection_of(index.get("Projection"))?,
-            });
+            indexes.push(index_def);
         }
     }
     let used = |n: &String| {
         partition_key.name == *n
             || sort_key.as_ref().is_some_and(|s| s.name == *n)
-            || indexes.iter().any(|i| {
-                i.partition_key.name == *n || i.sort_key.as_ref().is_some_and(|s| s.name == *n)
-            })
+            || indexes
+                .iter()
+                .any(|i| i.key_attributes().any(|k| k.name == *n))
     };
     if let Some(unused) = types.keys().find(|n| !used(n)) {
         return Err(ApiError::validation(format!(
@@ -488,15 +572,14 @@ fn index_update(
                 ],
             )?;
             let name = req_str(spec, "IndexName")?.to_string();
-            let (partition_key, sort_key) = key_schema(spec.get("KeySchema"), types, &name)?;
             IndexUpdate::Create {
-                index: IndexDefinition {
-                    local: false,
-                    partition_key,
-                    sort_key,
-                    projection: projection_of(spec.get("Projection"))?,
+                index: index_definition(
                     name,
-                },
+                    false,
+                    spec.get("KeySchema"),
+                    types,
+                    projection_of(spec.get("Projection"))?,
+                )?,
                 throughput: spec
                     .get("ProvisionedThroughput")
                     .filter(|j| !j.is_null())

@@ -309,6 +309,8 @@ fn select_page(
     }
     while at.partition < read.partitions.len() {
         let key_condition = KeyCondition {
+            extra_partition: Vec::new(),
+            sort_prefix: Vec::new(),
             partition_name: read.hash.clone(),
             partition_value: read.partitions[at.partition].clone(),
             sort: read.sort.clone(),

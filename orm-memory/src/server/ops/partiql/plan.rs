@@ -451,6 +451,8 @@ mod tests {
                 name: "by_g".into(),
                 partition_key: key("g"),
                 sort_key: None,
+                extra_partition_keys: Vec::new(),
+                extra_sort_keys: Vec::new(),
                 projection: Projection::All,
                 local: false,
             }],

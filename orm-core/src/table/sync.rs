@@ -1,0 +1,138 @@
+//! Adding access patterns to a live table: [`Table::sync_indexes`] creates the global indexes
+//! the models declare and the table lacks, one `UpdateTable` at a time (as DynamoDB requires),
+//! each waited for until `ACTIVE`, and backfills the synthetic keys of template indexes.
+//!
+//! A multi-attribute index needs no backfill of ours: its keys are attributes the items already
+//! hold, which the service indexes when it builds the index. A template index's keys
+//! (`gsi1pk`...) are written by the ORM, so items stored before the index was declared lack
+//! them: after creating one, the [`Migration`](crate::migrate::Migration) of each model
+//! declaring it rewrites those items with their index keys.
+//!
+//! An index the table has and the models do not declare is reported, never deleted.
+
+use super::{ModelSet, Table};
+use crate::backend::UpdateTable;
+use crate::error::{Error, Result};
+use crate::migrate::Progress;
+
+/// What [`Table::sync_indexes`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexSync {
+    /// The global indexes created, in the order they were created.
+    pub created: Vec<String>,
+    /// For each model whose template index was created: its migration's counts (the items
+    /// given their new index keys).
+    pub backfilled: Vec<(String, Progress)>,
+    /// Indexes the table has and no model declares: left as they are.
+    pub undeclared: Vec<String>,
+}
+
+/// One step of [`Table::sync_indexes`], reported as it happens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexSyncStep {
+    /// `UpdateTable` creating this index was sent.
+    Creating(String),
+    /// The index is `ACTIVE` (the backend's `update_table` returned).
+    Active(String),
+    /// The migration of this entity, writing its template index keys, finished.
+    Backfilled(String, Progress),
+}
+
+impl Table {
+    /// Creates the global secondary indexes the models `S` declare and the live table lacks,
+    /// one at a time, each `ACTIVE` before the next; then backfills the synthetic keys of the
+    /// template indexes created ([`Migration`](crate::migrate::Migration) of each model that
+    /// declares one). Returns what it did; `progress` is called at each step.
+    ///
+    /// Never deletes an index. A declared index that exists with other keys, or a local index
+    /// that is missing (DynamoDB creates those only with the table), is
+    /// [`Error::Validation`] naming it, before anything is changed.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use orm_core::{Model, Table};
+    /// use orm_memory::MemoryBackend;
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Model, Serialize, Deserialize)]
+    /// #[model(entity = "Match", pk = "MATCH#{id}", sk = "MATCH")]
+    /// struct Before { id: String, tournament: String, region: String, round: u32 }
+    ///
+    /// // The same entity, with an access pattern added later.
+    /// #[derive(Model, Serialize, Deserialize)]
+    /// #[model(entity = "Match", pk = "MATCH#{id}", sk = "MATCH")]
+    /// #[model(index(name = "byRegion", pk = [tournament, region], sk = [round]))]
+    /// struct Match { id: String, tournament: String, region: String, round: u32 }
+    ///
+    /// let table = Table::new(MemoryBackend::new(), "app");
+    /// table.create_table::<Before>().await?;
+    /// let synced = table.sync_indexes::<Match>(|_| {}).await?;
+    /// assert_eq!(synced.created, ["byRegion"]);
+    /// assert!(table.sync_indexes::<Match>(|_| {}).await?.created.is_empty());
+    /// # Ok::<(), orm_core::Error>(()) }).unwrap();
+    /// ```
+    pub async fn sync_indexes<S: ModelSet>(
+        &self,
+        progress: impl Fn(&IndexSyncStep) + Send + Sync,
+    ) -> Result<IndexSync> {
+        let want = self.definition::<S>()?;
+        let have = self.backend().describe_table(self.name()).await?;
+        let mut missing = Vec::new();
+        for index in &want.indexes {
+            match have.index(&index.name) {
+                Some(existing) => {
+                    let same = existing.local == index.local
+                        && existing.partition_keys().eq(index.partition_keys())
+                        && existing.sort_keys().eq(index.sort_keys());
+                    if !same {
+                        return Err(Error::validation(format!(
+                            "index `{}` exists on table `{}` with other keys than the models \
+                             declare ({}); sync_indexes never deletes an index: delete it with \
+                             UpdateTable, or give the new one another name",
+                            index.name,
+                            self.name(),
+                            want.differences(&have).join("; ")
+                        )));
+                    }
+                }
+                None if index.local => {
+                    return Err(Error::validation(format!(
+                        "local index `{}` is missing from table `{}`: DynamoDB creates local \
+                         indexes only with the table",
+                        index.name,
+                        self.name()
+                    )))
+                }
+                None => missing.push(index.clone()),
+            }
+        }
+        let mut sync = IndexSync {
+            undeclared: have
+                .indexes
+                .iter()
+                .filter(|i| want.index(&i.name).is_none())
+                .map(|i| i.name.clone())
+                .collect(),
+            ..IndexSync::default()
+        };
+        let mut templated = Vec::new();
+        for index in missing {
+            progress(&IndexSyncStep::Creating(index.name.clone()));
+            let request = UpdateTable::new(self.name()).with_create_index(index.clone());
+            // The backend's update_table returns once the table and the index are ACTIVE.
+            self.backend().update_table(&request).await?;
+            progress(&IndexSyncStep::Active(index.name.clone()));
+            if !index.is_multi_attribute() {
+                templated.push(index.name.clone());
+            }
+            sync.created.push(index.name);
+        }
+        if !templated.is_empty() {
+            for (entity, done) in S::backfill_index_keys(self, &templated).await? {
+                progress(&IndexSyncStep::Backfilled(entity.clone(), done.clone()));
+                sync.backfilled.push((entity, done));
+            }
+        }
+        Ok(sync)
+    }
+}
