@@ -13,6 +13,7 @@ pub mod expr;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod fault;
+pub mod index_sync;
 pub mod key;
 pub mod migrate;
 pub mod model;

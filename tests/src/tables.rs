@@ -9,7 +9,7 @@ use orm_core::backend::{
     UpdateTable,
 };
 use orm_core::expr::{KeyCondition, SortKeyCondition};
-use orm_core::table::IndexSyncStep;
+use orm_core::index_sync::IndexSyncStep;
 use orm_core::{Error, Item, ModelExt, Table, Value};
 
 fn note(id: u32, kind: &str) -> Note {

@@ -5,59 +5,17 @@
 use super::config::TableConfig;
 use crate::backend::{IndexDefinition, KeyAttribute, KeyType, Projection, TableDefinition};
 use crate::error::{Error, Result};
-use crate::migrate::{Migration, Progress};
 use crate::model::{IndexAttribute, IndexSchema, Model, Schema};
-use crate::table::Table;
-use futures::future::BoxFuture;
 
 /// A set of models sharing one table: a single model or a tuple of up to 12.
 pub trait ModelSet {
     /// The schemas of the models.
     fn schemas() -> Vec<&'static Schema>;
-
-    /// Writes the synthetic keys of the template indexes `indexes` (just created on a live
-    /// table) into the items of every model of the set declaring one: a
-    /// [`Migration`](crate::migrate::Migration) of that model. Returns each migrated entity
-    /// with its counts. Used by [`Table::sync_indexes`](crate::Table::sync_indexes).
-    fn backfill_index_keys<'a>(
-        table: &'a Table,
-        indexes: &'a [String],
-    ) -> BoxFuture<'a, Result<Vec<(String, Progress)>>>;
-}
-
-/// Migrates `M`'s items when it declares one of `indexes`.
-async fn backfill_model<M: Model>(
-    table: &Table,
-    indexes: &[String],
-) -> Result<Option<(String, Progress)>> {
-    let schema = M::schema();
-    if !schema
-        .indexes
-        .iter()
-        .any(|i| indexes.iter().any(|n| n == i.name))
-    {
-        return Ok(None);
-    }
-    let name = format!("{}@indexes:{}", schema.entity, indexes.join(","));
-    let done = Migration::<M>::new(table).name(name).run().await?;
-    Ok(Some((schema.entity.to_owned(), done)))
 }
 
 impl<M: Model> ModelSet for M {
     fn schemas() -> Vec<&'static Schema> {
         vec![M::schema()]
-    }
-
-    fn backfill_index_keys<'a>(
-        table: &'a Table,
-        indexes: &'a [String],
-    ) -> BoxFuture<'a, Result<Vec<(String, Progress)>>> {
-        Box::pin(async move {
-            Ok(backfill_model::<M>(table, indexes)
-                .await?
-                .into_iter()
-                .collect())
-        })
     }
 }
 
@@ -66,17 +24,6 @@ macro_rules! model_set_tuple {
         impl<$($m: Model),+> ModelSet for ($($m,)+) {
             fn schemas() -> Vec<&'static Schema> {
                 vec![$($m::schema()),+]
-            }
-
-            fn backfill_index_keys<'a>(
-                table: &'a Table,
-                indexes: &'a [String],
-            ) -> BoxFuture<'a, Result<Vec<(String, Progress)>>> {
-                Box::pin(async move {
-                    let mut done = Vec::new();
-                    $(done.extend(backfill_model::<$m>(table, indexes).await?);)+
-                    Ok(done)
-                })
             }
         }
     };

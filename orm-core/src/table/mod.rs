@@ -9,7 +9,7 @@
 //! | the settings ([`TableConfig`], [`BatchConfig`]) | `table/config.rs` |
 //! | the stored layout: key items, model <-> item codec, upgrades, entity and schema checks ([`Layout`]) | `table/layout.rs` |
 //! | the table definition the models need ([`ModelSet`]) | `table/definition.rs`; how a live table differs: [`TableDefinition::differences`] |
-//! | adding the indexes the models declare to a live table ([`Table::sync_indexes`]) | `table/sync.rs` |
+//! | adding the indexes the models declare to a live table ([`Table::sync_indexes`]) | `index_sync.rs` (above `table` and `migrate`) |
 //! | single-item operations (`create`, `save`, `get`, `find`, `delete`...) | [`crud`](crate::crud) |
 //! | batches (`batch_put`, `batch_get`...) | [`batch`](crate::batch) |
 //! | transactions (`transaction`, `transact_get`) | [`transaction`](crate::transaction) |
@@ -21,12 +21,10 @@
 mod config;
 mod definition;
 mod layout;
-mod sync;
 
 pub use config::{BatchConfig, TableConfig};
 pub use definition::ModelSet;
 pub use layout::Layout;
-pub use sync::{IndexSync, IndexSyncStep};
 
 use crate::backend::{Backend, Capabilities, TableDefinition};
 use crate::capacity::{CapacityMeter, CapacityMode, CapacityRecorder};

@@ -5,15 +5,93 @@
 //! A multi-attribute index needs no backfill of ours: its keys are attributes the items already
 //! hold, which the service indexes when it builds the index. A template index's keys
 //! (`gsi1pk`...) are written by the ORM, so items stored before the index was declared lack
-//! them: after creating one, the [`Migration`](crate::migrate::Migration) of each model
+//! them: after creating one, the [`Migration`] of each model
 //! declaring it rewrites those items with their index keys.
 //!
 //! An index the table has and the models do not declare is reported, never deleted.
+//!
+//! This module sits above both [`table`](crate::table) and [`migrate`](crate::migrate): it
+//! creates indexes through the table and backfills them with migrations ([`IndexBackfill`]).
 
-use super::{ModelSet, Table};
 use crate::backend::UpdateTable;
 use crate::error::{Error, Result};
-use crate::migrate::Progress;
+use crate::migrate::{Migration, Progress};
+use crate::model::Model;
+use crate::table::{ModelSet, Table};
+use futures::future::BoxFuture;
+
+/// A [`ModelSet`] whose template index keys [`Table::sync_indexes`] can backfill: implemented
+/// for every model and every tuple of up to 12 models.
+pub trait IndexBackfill: ModelSet {
+    /// Writes the synthetic keys of the template indexes `indexes` (just created on a live
+    /// table) into the items of every model of the set declaring one: a [`Migration`] of that
+    /// model. Returns each migrated entity with its counts.
+    fn backfill_index_keys<'a>(
+        table: &'a Table,
+        indexes: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<(String, Progress)>>>;
+}
+
+/// Migrates `M`'s items when it declares one of `indexes`.
+async fn backfill_model<M: Model>(
+    table: &Table,
+    indexes: &[String],
+) -> Result<Option<(String, Progress)>> {
+    let schema = M::schema();
+    if !schema
+        .indexes
+        .iter()
+        .any(|i| indexes.iter().any(|n| n == i.name))
+    {
+        return Ok(None);
+    }
+    let name = format!("{}@indexes:{}", schema.entity, indexes.join(","));
+    let done = Migration::<M>::new(table).name(name).run().await?;
+    Ok(Some((schema.entity.to_owned(), done)))
+}
+
+impl<M: Model> IndexBackfill for M {
+    fn backfill_index_keys<'a>(
+        table: &'a Table,
+        indexes: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<(String, Progress)>>> {
+        Box::pin(async move {
+            Ok(backfill_model::<M>(table, indexes)
+                .await?
+                .into_iter()
+                .collect())
+        })
+    }
+}
+
+macro_rules! index_backfill_tuple {
+    ($($m:ident),+) => {
+        impl<$($m: Model),+> IndexBackfill for ($($m,)+) {
+            fn backfill_index_keys<'a>(
+                table: &'a Table,
+                indexes: &'a [String],
+            ) -> BoxFuture<'a, Result<Vec<(String, Progress)>>> {
+                Box::pin(async move {
+                    let mut done = Vec::new();
+                    $(done.extend(backfill_model::<$m>(table, indexes).await?);)+
+                    Ok(done)
+                })
+            }
+        }
+    };
+}
+index_backfill_tuple!(A);
+index_backfill_tuple!(A, B);
+index_backfill_tuple!(A, B, C);
+index_backfill_tuple!(A, B, C, D);
+index_backfill_tuple!(A, B, C, D, E);
+index_backfill_tuple!(A, B, C, D, E, F);
+index_backfill_tuple!(A, B, C, D, E, F, G);
+index_backfill_tuple!(A, B, C, D, E, F, G, H);
+index_backfill_tuple!(A, B, C, D, E, F, G, H, I);
+index_backfill_tuple!(A, B, C, D, E, F, G, H, I, J);
+index_backfill_tuple!(A, B, C, D, E, F, G, H, I, J, K);
+index_backfill_tuple!(A, B, C, D, E, F, G, H, I, J, K, L);
 
 /// What [`Table::sync_indexes`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,7 +119,7 @@ pub enum IndexSyncStep {
 impl Table {
     /// Creates the global secondary indexes the models `S` declare and the live table lacks,
     /// one at a time, each `ACTIVE` before the next; then backfills the synthetic keys of the
-    /// template indexes created ([`Migration`](crate::migrate::Migration) of each model that
+    /// template indexes created ([`Migration`] of each model that
     /// declares one). Returns what it did; `progress` is called at each step.
     ///
     /// Never deletes an index. A declared index that exists with other keys, or a local index
@@ -71,7 +149,7 @@ impl Table {
     /// assert!(table.sync_indexes::<Match>(|_| {}).await?.created.is_empty());
     /// # Ok::<(), orm_core::Error>(()) }).unwrap();
     /// ```
-    pub async fn sync_indexes<S: ModelSet>(
+    pub async fn sync_indexes<S: IndexBackfill>(
         &self,
         progress: impl Fn(&IndexSyncStep) + Send + Sync,
     ) -> Result<IndexSync> {
