@@ -408,7 +408,7 @@ pub async fn multi_attribute_index(table: &Table) {
     backend.delete_table(&later).await.unwrap();
 }
 
-/// `table.sync_indexes::<Match>()` on a table created for [`MatchBefore`] (no indexes) that
+/// `table.sync_indexes::<Match>()` on a table created for [`MatchBefore`](crate::models::MatchBefore) (no indexes) that
 /// holds matches: creates `by_player` (template: its keys backfilled by a migration) and
 /// `byRegion` (multi-attribute: indexed from the attributes the items hold), reports each
 /// step, then both answer queries; a second sync changes nothing, and an undeclared index is
