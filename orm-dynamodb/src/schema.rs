@@ -520,20 +520,9 @@ mod tests {
         let described = TableDescription::builder()
             .set_attribute_definitions(Some(parts.attribute_definitions))
             .set_key_schema(Some(parts.key_schema))
-            .set_global_secondary_indexes(Some(
-                parts
-                    .global_secondary_indexes
-                    .unwrap()
-                    .into_iter()
-                    .map(|g| {
-                        aws_sdk_dynamodb::types::GlobalSecondaryIndexDescription::builder()
-                            .index_name(g.index_name)
-                            .set_key_schema(Some(g.key_schema))
-                            .set_projection(g.projection)
-                            .build()
-                    })
-                    .collect(),
-            ))
+            .set_global_secondary_indexes(Some(gsi_descriptions(
+                parts.global_secondary_indexes.unwrap(),
+            )))
             .build();
         let back = definition_from_description("t", described, None).unwrap();
         let index = back.index("gsi1").unwrap();
@@ -619,6 +608,21 @@ mod tests {
         ));
     }
 
+    /// The GSIs of a CreateTable request as DescribeTable describes them.
+    fn gsi_descriptions(
+        gsis: Vec<aws_sdk_dynamodb::types::GlobalSecondaryIndex>,
+    ) -> Vec<GlobalSecondaryIndexDescription> {
+        gsis.into_iter()
+            .map(|g| {
+                GlobalSecondaryIndexDescription::builder()
+                    .index_name(g.index_name)
+                    .set_key_schema(Some(g.key_schema))
+                    .set_projection(g.projection)
+                    .build()
+            })
+            .collect()
+    }
+
     #[test]
     fn description_round_trips() {
         let d = sample();
@@ -627,20 +631,9 @@ mod tests {
             .table_name("prefix_app")
             .set_attribute_definitions(Some(parts.attribute_definitions))
             .set_key_schema(Some(parts.key_schema))
-            .set_global_secondary_indexes(Some(
-                parts
-                    .global_secondary_indexes
-                    .unwrap()
-                    .into_iter()
-                    .map(|g| {
-                        GlobalSecondaryIndexDescription::builder()
-                            .index_name(g.index_name)
-                            .set_key_schema(Some(g.key_schema))
-                            .set_projection(g.projection)
-                            .build()
-                    })
-                    .collect(),
-            ))
+            .set_global_secondary_indexes(Some(gsi_descriptions(
+                parts.global_secondary_indexes.unwrap(),
+            )))
             .set_local_secondary_indexes(Some(
                 parts
                     .local_secondary_indexes
