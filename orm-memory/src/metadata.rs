@@ -558,7 +558,8 @@ pub(crate) fn check_tags(
     Ok(())
 }
 
-/// Seconds since the epoch of `t`, as DynamoDB's JSON writes dates.
+/// Seconds since the epoch of `t`, as DynamoDB's JSON writes dates (for the wire server).
+#[cfg(feature = "server")]
 pub(crate) fn epoch_seconds(t: SystemTime) -> f64 {
     t.duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO)
