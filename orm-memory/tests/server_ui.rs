@@ -193,6 +193,86 @@ fn the_query_form_runs_queries_and_scans() {
 }
 
 #[test]
+fn stream_records_are_listed_escaped_and_paginated() {
+    let backend = MemoryBackend::new();
+    call(
+        &backend,
+        "CreateTable",
+        json!({
+            "TableName": "feed",
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+        }),
+    );
+    for i in 0..55 {
+        call(
+            &backend,
+            "PutItem",
+            json!({"TableName": "feed", "Item": {"pk": {"S": format!("K{i:02}")}, "n": {"N": "1"}}}),
+        );
+    }
+    call(
+        &backend,
+        "PutItem",
+        json!({"TableName": "feed", "Item": {
+            "pk": {"S": "K00"}, "<script>": {"S": "</td><script>alert(1)</script>"}
+        }}),
+    );
+    call(
+        &backend,
+        "DeleteItem",
+        json!({"TableName": "feed", "Key": {"pk": {"S": "K01"}}}),
+    );
+    let server = MemoryServer::builder(backend).ui(true).start().unwrap();
+    let addr = server.addr();
+
+    let table = html(&get(addr, "/ui/table?table=feed"));
+    assert!(
+        table.contains("Stream enabled (NEW_AND_OLD_IMAGES)")
+            && table.contains("<a href=\"/ui/stream?table=feed\">shards and records</a>"),
+        "{table}"
+    );
+    let first = html(&get(addr, "/ui/stream?table=feed"));
+    assert!(first.contains("<h2>Shards</h2>"), "{first}");
+    assert!(first.contains("(open: still recorded to)"), "{first}");
+    assert!(first.contains("50 records on this page."), "{first}");
+    assert!(first.contains("<td class=event>INSERT</td>"));
+    assert!(
+        first.contains("keys</th>") && first.contains("pk: S K00"),
+        "{first}"
+    );
+    let next = first
+        .split("href=\"")
+        .find(|s| s.starts_with("/ui/stream?table=feed&amp;stream="))
+        .expect("a next-page link")
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    assert!(next.contains("&after="), "{next}");
+    let second = html(&get(addr, &next));
+    // 55 inserts, a replacement (MODIFY, with both images) and a removal: 7 after the first 50.
+    assert!(second.contains("7 records on this page."), "{second}");
+    assert!(!second.contains("Next page"));
+    assert!(second.contains("<td class=event>MODIFY</td>"));
+    assert!(second.contains("<td class=event>REMOVE</td>"));
+    // The hostile name and value are text in the new image.
+    assert!(!second.contains("<script>"), "an unescaped <script>");
+    assert!(
+        second.contains("&lt;script&gt;: S &lt;/td&gt;&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{second}"
+    );
+    // A table without a stream says so; an unknown shard is an error shown as text.
+    let server_plain = MemoryServer::builder(seeded()).ui(true).start().unwrap();
+    let none = html(&get(server_plain.addr(), "/ui/stream?table=app"));
+    assert!(none.contains("This table has no stream."), "{none}");
+    let missing = html(&get(addr, "/ui/stream?table=feed&shard=shardId-nope"));
+    assert!(missing.contains("class=error>"), "{missing}");
+}
+
+#[test]
 fn what_the_view_refuses() {
     let server = MemoryServer::builder(seeded()).ui(true).start().unwrap();
     let addr = server.addr();
