@@ -155,9 +155,10 @@ fn the_query_form_runs_queries_and_scans() {
     let form = html(&get(addr, "/ui/query?table=app"));
     assert!(form.contains("<form method=get action=\"/ui/query\">"));
     let query = format!(
-        "/ui/query?table=app&key_condition={}&filter={}&values={}",
+        "/ui/query?table=app&key_condition={}&filter={}&names={}&values={}",
         encode("pk = :pk AND begins_with(sk, :p)"),
-        encode("title <> :skip"),
+        encode("#title <> :skip"),
+        encode(r##"{"#title": "title"}"##),
         encode(r#"{":pk": "USER#ann", ":p": {"S": "TODO#00"}, ":skip": "todo 3"}"#),
     );
     let answer = html(&get(addr, &query));
@@ -168,7 +169,17 @@ fn the_query_form_runs_queries_and_scans() {
     );
     assert!(answer.contains("S todo 9") && !answer.contains("S todo 3<"));
     // The form keeps what was asked, escaped.
-    assert!(answer.contains("value=\"title &lt;&gt; :skip\""));
+    assert!(answer.contains("value=\"#title &lt;&gt; :skip\""));
+    // A reserved word without a name placeholder: DynamoDB's error, as text.
+    let reserved = html(&get(
+        addr,
+        &format!(
+            "/ui/query?table=app&filter={}&values={}",
+            encode("status = :s"),
+            encode(r#"{":s": "x"}"#)
+        ),
+    ));
+    assert!(reserved.contains("reserved keyword: status"), "{reserved}");
     // A scan with a filter, and an engine error shown as text.
     let scan = html(&get(
         addr,

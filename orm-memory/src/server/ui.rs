@@ -621,6 +621,7 @@ fn query_page(backend: &MemoryBackend, params: &Params) -> Result<Page, Problem>
     let index = params.get("index");
     let key_condition = params.get("key_condition");
     let filter = params.get("filter");
+    let names = params.get("names");
     let values = params.get("values");
     let mut body = String::new();
     let _ = write!(
@@ -648,12 +649,15 @@ fn query_page(backend: &MemoryBackend, params: &Params) -> Result<Page, Problem>
          value=\"{}\" placeholder=\"pk = :pk AND begins_with(sk, :prefix)\"></label>\
          <label>Filter <input type=text name=filter value=\"{}\" \
          placeholder=\"attribute_exists(email)\"></label>\
+         <label>Names (JSON, for reserved words such as status or name) <input type=text \
+         name=names value=\"{}\" placeholder='{{\"#status\": \"status\"}}'></label>\
          <label>Values (JSON: DynamoDB's typed values, or plain strings and numbers) \
          <textarea name=values rows=3 placeholder='{{\":pk\": \"USER#alice\", \":prefix\": \
          {{\"S\": \"TODO#\"}}}}'>{}</textarea></label>\
          <button type=submit>Run</button></form>",
         escape(key_condition.unwrap_or("")),
         escape(filter.unwrap_or("")),
+        escape(names.unwrap_or("")),
         escape(values.unwrap_or("")),
     );
     let ran = params.get("run").is_some() || key_condition.is_some() || filter.is_some();
@@ -676,6 +680,9 @@ fn query_page(backend: &MemoryBackend, params: &Params) -> Result<Page, Problem>
         }
         if let Some(filter) = filter {
             request["FilterExpression"] = json!(filter);
+        }
+        if let Some(names) = names {
+            request["ExpressionAttributeNames"] = attribute_names(names)?;
         }
         if let Some(values) = values {
             request["ExpressionAttributeValues"] = typed_values(values)?;
@@ -704,6 +711,7 @@ fn query_page(backend: &MemoryBackend, params: &Params) -> Result<Page, Problem>
                     ("index", index),
                     ("key_condition", key_condition),
                     ("filter", filter),
+                    ("names", names),
                     ("values", values),
                 ] {
                     if let Some(value) = value {
@@ -721,6 +729,19 @@ fn query_page(backend: &MemoryBackend, params: &Params) -> Result<Page, Problem>
         status: 200,
         html: document(&format!("Query {name}"), &body),
     })
+}
+
+/// The expression attribute names of the form: a JSON object of strings (`{"#s": "status"}`).
+fn attribute_names(text: &str) -> Result<Json, Problem> {
+    match serde_json::from_str::<Json>(text) {
+        Ok(Json::Object(members)) if members.values().all(Json::is_string) => {
+            Ok(Json::Object(members))
+        }
+        Ok(_) => Err(Problem::bad_request(
+            "the names must be a JSON object of strings such as {\"#s\": \"status\"}".to_owned(),
+        )),
+        Err(e) => Err(Problem::bad_request(format!("the names are not JSON: {e}"))),
+    }
 }
 
 /// The expression values of the form: a JSON object whose members are DynamoDB typed values
@@ -1028,6 +1049,12 @@ mod tests {
         assert_eq!(typed[":b"], json!({"BOOL": true}));
         assert_eq!(typed[":s"], json!({"SS": ["q"]}));
         assert!(typed_values("[1]").is_err());
+        assert_eq!(
+            attribute_names(r##"{"#s": "status"}"##).unwrap(),
+            json!({"#s": "status"})
+        );
+        assert!(attribute_names(r##"{"#s": 1}"##).is_err());
+        assert!(attribute_names("{").is_err());
     }
 
     #[test]
