@@ -25,7 +25,9 @@ fn seeded() -> MemoryBackend {
             "AttributeDefinitions": [
                 {"AttributeName": "pk", "AttributeType": "S"},
                 {"AttributeName": "sk", "AttributeType": "S"},
-                {"AttributeName": "gsi1pk", "AttributeType": "S"}
+                {"AttributeName": "gsi1pk", "AttributeType": "S"},
+                {"AttributeName": "region", "AttributeType": "S"},
+                {"AttributeName": "city", "AttributeType": "S"}
             ],
             "KeySchema": [
                 {"AttributeName": "pk", "KeyType": "HASH"},
@@ -35,6 +37,13 @@ fn seeded() -> MemoryBackend {
                 "IndexName": "gsi1",
                 "KeySchema": [{"AttributeName": "gsi1pk", "KeyType": "HASH"}],
                 "Projection": {"ProjectionType": "ALL"}
+            }, {
+                "IndexName": "byRegion",
+                "KeySchema": [
+                    {"AttributeName": "region", "KeyType": "HASH"},
+                    {"AttributeName": "city", "KeyType": "HASH"}
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"}
             }]
         }),
     );
@@ -59,6 +68,16 @@ fn seeded() -> MemoryBackend {
             "data": {"S": "x".repeat(400 * 1024 - 20)}
         }}),
     );
+    for (id, city) in [("s1", "Paris"), ("s2", "Paris"), ("s3", "Rome")] {
+        call(
+            &backend,
+            "PutItem",
+            json!({"TableName": "app", "Item": {
+                "pk": {"S": "STORE"}, "sk": {"S": id},
+                "region": {"S": "EU"}, "city": {"S": city}
+            }}),
+        );
+    }
     for i in 0..60 {
         call(
             &backend,
@@ -99,7 +118,7 @@ fn pages_show_tables_items_and_indexes_escaped() {
         tables.contains("<a href=\"/ui/table?table=app\">app</a>"),
         "{tables}"
     );
-    assert!(tables.contains(">62<"), "the item count: {tables}");
+    assert!(tables.contains(">65<"), "the item count: {tables}");
     assert!(tables.contains("gsi1"));
 
     let page = html(&get(addr, "/ui/table?table=app"));
@@ -133,13 +152,21 @@ fn pages_show_tables_items_and_indexes_escaped() {
         .unwrap()
         .replace("&amp;", "&");
     let second = html(&get(addr, &next));
-    assert!(second.contains("12 items on this page"), "{second}");
+    assert!(second.contains("15 items on this page"), "{second}");
     assert!(!second.contains("Next page"));
 
     // The index's contents: only the item with gsi1pk.
     let index = html(&get(addr, "/ui/table?table=app&index=gsi1"));
     assert!(index.contains("Items of index gsi1"));
     assert!(index.contains("1 items on this page"), "{index}");
+
+    // A multi-attribute index: its partitions by every partition attribute.
+    let multi = html(&get(addr, "/ui/table?table=app&index=byRegion"));
+    assert!(
+        multi.contains("partition region = S EU, city = S Paris (2 items)"),
+        "{multi}"
+    );
+    assert!(multi.contains("partition region = S EU, city = S Rome (1 items)"));
 
     // One item in full, as DynamoDB JSON, escaped.
     let key = r#"{"pk":{"S":"BIG"},"sk":{"S":"BIG"}}"#;

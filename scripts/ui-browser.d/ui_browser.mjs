@@ -275,8 +275,16 @@ try {
   for (const e of ['INSERT', 'MODIFY', 'REMOVE']) check(events.has(e), `the stream shows ${e} records`);
   check(sawScriptValue, 'the hostile value is shown as text in its stream record');
 
-  await page.goto(`${endpoint}/ui/table?table=${tableName}&index=gsi1`);
-  await clean('the index page');
+  // A multi-attribute index (customerStatus: customer and status, sorted by placed_at): its
+  // partitions are named by both attributes.
+  await page.goto(`${endpoint}/ui/table?table=${tableName}`);
+  await page.click('table:first-of-type a:text-is("customerStatus")');
+  await page.waitForLoadState();
+  await clean('the multi-attribute index page');
+  const multi = await text('tr.partition td');
+  check(multi.some((p) => p.startsWith('partition customer = S c1, status = S PLACED (')) &&
+    multi.some((p) => p.startsWith('partition customer = S c1, status = S SHIPPED (')),
+  `the multi-attribute index's partitions: ${multi}`);
   await page.screenshot({ path: path.join(screenshots, 'ui-index.png') });
   check(troubles.length === 0, troubles.join('; '));
 } catch (error) {

@@ -502,14 +502,14 @@ fn items_table(table_name: &str, table: &Json, partition_schema: &Json, answer: 
         .flatten()
         .filter_map(|k| k["AttributeName"].as_str().map(str::to_owned))
         .collect();
-    let partition = partition_schema
+    // Every partition attribute: a multi-attribute index key has up to four.
+    let partition: Vec<&str> = partition_schema
         .as_array()
         .into_iter()
         .flatten()
-        .find(|k| k["KeyType"] == "HASH")
-        .and_then(|k| k["AttributeName"].as_str())
-        .unwrap_or_default()
-        .to_owned();
+        .filter(|k| k["KeyType"] == "HASH")
+        .filter_map(|k| k["AttributeName"].as_str())
+        .collect();
     let mut columns: Vec<String> = key_names.clone();
     for item in &items {
         for name in item.keys() {
@@ -525,7 +525,14 @@ fn items_table(table_name: &str, table: &Json, partition_schema: &Json, answer: 
     out.push_str("</tr>");
     let mut groups: Vec<(String, Vec<&Map<String, Json>>)> = Vec::new();
     for item in items {
-        let value = item.get(&partition).map(show).unwrap_or_default();
+        let value = partition
+            .iter()
+            .map(|name| {
+                let value = item.get(*name).map(show).unwrap_or_default();
+                format!("{name} = {value}")
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
         match groups.iter_mut().find(|(v, _)| *v == value) {
             Some((_, members)) => members.push(item),
             None => groups.push((value, vec![item])),
@@ -534,9 +541,8 @@ fn items_table(table_name: &str, table: &Json, partition_schema: &Json, answer: 
     for (value, members) in groups {
         let _ = write!(
             out,
-            "<tr class=partition><td colspan={}>partition {} = {} ({} items)</td></tr>",
+            "<tr class=partition><td colspan={}>partition {} ({} items)</td></tr>",
             columns.len() + 1,
-            escape(&partition),
             escape(&value),
             members.len()
         );
