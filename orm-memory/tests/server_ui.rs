@@ -143,14 +143,7 @@ fn pages_show_tables_items_and_indexes_escaped() {
     );
     // ... items are grouped by partition, 50 a page, with a link to the next.
     assert!(page.contains("partition pk = S USER#ann"), "{page}");
-    let next = page
-        .split("href=\"")
-        .find(|s| s.starts_with("/ui/table?table=app&amp;start="))
-        .expect("a next-page link")
-        .split('"')
-        .next()
-        .unwrap()
-        .replace("&amp;", "&");
+    let next = link_starting(&page, "/ui/table?table=app&amp;start=");
     let second = html(&get(addr, &next));
     assert!(second.contains("15 items on this page"), "{second}");
     assert!(!second.contains("Next page"));
@@ -281,14 +274,7 @@ fn stream_records_are_listed_escaped_and_paginated() {
         first.contains("keys</th>") && first.contains("pk: S K00"),
         "{first}"
     );
-    let next = first
-        .split("href=\"")
-        .find(|s| s.starts_with("/ui/stream?table=feed&amp;stream="))
-        .expect("a next-page link")
-        .split('"')
-        .next()
-        .unwrap()
-        .replace("&amp;", "&");
+    let next = link_starting(&first, "/ui/stream?table=feed&amp;stream=");
     assert!(next.contains("&after="), "{next}");
     let second = html(&get(addr, &next));
     // 55 inserts, a replacement (MODIFY, with both images) and a removal: 7 after the first 50.
@@ -328,6 +314,17 @@ fn what_the_view_refuses() {
         .start()
         .unwrap_err();
     assert!(refused.to_string().contains("no sign-in"), "{refused}");
+}
+
+/// The address of the page's first link starting with `prefix` (as written in the HTML).
+fn link_starting(page: &str, prefix: &str) -> String {
+    page.split("href=\"")
+        .find(|s| s.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no link starting with {prefix} in {page}"))
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&")
 }
 
 fn encode(text: &str) -> String {
