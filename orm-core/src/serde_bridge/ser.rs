@@ -457,7 +457,8 @@ impl ser::SerializeMap for MapSer<'_> {
 
 /// Structs and (inside `{variant: ..}`) struct variants. The fields are collected in a vector
 /// and made a map once, at the end: sorting a dozen names and building the map in one pass
-/// costs less than inserting them one by one (~3 thousand instructions per 12-field model).
+/// costs less than inserting them one by one (callgrind: 0.4 to 1 thousand instructions fewer
+/// per 12-field model).
 #[derive(Debug)]
 pub(crate) struct StructSer<'p> {
     fields: Vec<(String, Value)>,
