@@ -84,9 +84,9 @@ fn timed<I, O>(
 }
 
 /// Times `iters` calls of `op` on inputs made beforehand by `make`, which `op` borrows: the
-/// backend borrows its requests (`&GetItem`, `&PutItem`, ...), so making and dropping them is
-/// the caller's cost (see `item_drop`) and stays outside the timing; what `op` returns is
-/// dropped inside it.
+/// backend borrows its requests (`&GetItem`, `&QueryRequest`, ...; a put is taken by value), so
+/// making and dropping them is the caller's cost (see `item_drop`) and stays outside the
+/// timing; what `op` returns is dropped inside it.
 fn timed_ref<I, O>(
     iters: u64,
     mut make: impl FnMut() -> I,
