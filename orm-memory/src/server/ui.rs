@@ -5,8 +5,8 @@
 //! - `/ui/table?table=T`: a table's definition, and its items (or an index's, `&index=I`) by
 //!   partition, a page at a time;
 //! - `/ui/query?table=T&...`: the query and scan form: a key condition and a filter, written as
-//!   DynamoDB expressions, with their values, run by the engine as a Query or Scan request
-//!   would be, with pagination;
+//!   DynamoDB expressions, with their names and values, run by the engine as a Query or Scan
+//!   request would be, with pagination;
 //! - `/ui/item?table=T&key=...`: one item in full, as DynamoDB JSON;
 //! - `/ui/stream?table=T`: the table's stream (or a kept older one, `&stream=ARN`): its shards,
 //!   and a shard's records (`&shard=S`, from its start or `&after=SEQUENCE_NUMBER`) with their
