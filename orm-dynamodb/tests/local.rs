@@ -37,49 +37,28 @@ mod local {
         }
     }
 
-    fn ka(name: &str, key_type: KeyType) -> KeyAttribute {
-        KeyAttribute {
-            name: name.into(),
-            key_type,
-        }
-    }
-
     fn definition(name: &str) -> TableDefinition {
-        TableDefinition {
-            name: name.into(),
-            partition_key: ka("pk", KeyType::S),
-            sort_key: Some(ka("sk", KeyType::S)),
-            indexes: vec![
-                IndexDefinition {
-                    name: "gsi1".into(),
-                    local: false,
-                    partition_key: ka("gsi1pk", KeyType::S),
-                    sort_key: Some(ka("gsi1sk", KeyType::S)),
-                    extra_partition_keys: Vec::new(),
-                    extra_sort_keys: Vec::new(),
-                    projection: Projection::All,
-                },
-                IndexDefinition {
-                    name: "lsi1".into(),
-                    local: true,
-                    partition_key: ka("pk", KeyType::S),
-                    sort_key: Some(ka("rank", KeyType::N)),
-                    extra_partition_keys: Vec::new(),
-                    extra_sort_keys: Vec::new(),
-                    projection: Projection::Include(vec!["title".into()]),
-                },
-                IndexDefinition {
-                    name: "gsi2".into(),
-                    local: false,
-                    partition_key: ka("gsi2pk", KeyType::N),
-                    sort_key: None,
-                    extra_partition_keys: Vec::new(),
-                    extra_sort_keys: Vec::new(),
-                    projection: Projection::KeysOnly,
-                },
-            ],
-            ttl_attribute: Some("expires".into()),
-        }
+        let ka = KeyAttribute::new;
+        TableDefinition::new(name, ka("pk", KeyType::S), Some(ka("sk", KeyType::S)))
+            .with_index(IndexDefinition::global(
+                "gsi1",
+                ka("gsi1pk", KeyType::S),
+                Some(ka("gsi1sk", KeyType::S)),
+                Projection::All,
+            ))
+            .with_index(IndexDefinition::local(
+                "lsi1",
+                ka("pk", KeyType::S),
+                ka("rank", KeyType::N),
+                Projection::Include(vec!["title".into()]),
+            ))
+            .with_index(IndexDefinition::global(
+                "gsi2",
+                ka("gsi2pk", KeyType::N),
+                None,
+                Projection::KeysOnly,
+            ))
+            .with_ttl("expires")
     }
 
     fn key(pk: &str, sk: &str) -> Item {

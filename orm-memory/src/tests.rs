@@ -8,29 +8,24 @@ use orm_core::backend::{
 use orm_core::expr::{attr, Condition, KeyCondition, SetValue, Update};
 use orm_core::Value;
 
+/// The key attribute `name` of type `key_type` (short for the tests' many key schemas).
 pub(crate) fn key_attr(name: &str, key_type: KeyType) -> KeyAttribute {
-    KeyAttribute {
-        name: name.into(),
-        key_type,
-    }
+    KeyAttribute::new(name, key_type)
 }
 
 fn definition(name: &str) -> TableDefinition {
-    TableDefinition {
-        name: name.into(),
-        partition_key: key_attr("pk", KeyType::S),
-        sort_key: Some(key_attr("sk", KeyType::S)),
-        indexes: vec![IndexDefinition {
-            name: "gsi1".into(),
-            local: false,
-            partition_key: key_attr("gsi1pk", KeyType::S),
-            sort_key: Some(key_attr("gsi1sk", KeyType::S)),
-            extra_partition_keys: Vec::new(),
-            extra_sort_keys: Vec::new(),
-            projection: Projection::All,
-        }],
-        ttl_attribute: Some("expires".into()),
-    }
+    TableDefinition::new(
+        name,
+        key_attr("pk", KeyType::S),
+        Some(key_attr("sk", KeyType::S)),
+    )
+    .with_index(IndexDefinition::global(
+        "gsi1",
+        key_attr("gsi1pk", KeyType::S),
+        Some(key_attr("gsi1sk", KeyType::S)),
+        Projection::All,
+    ))
+    .with_ttl("expires")
 }
 
 async fn backend() -> MemoryBackend {
