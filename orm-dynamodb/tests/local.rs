@@ -37,6 +37,14 @@ mod local {
         }
     }
 
+    /// DynamoDB Local's backend and a new table of [`definition`] named after `name`, or `None`
+    /// (after the SKIP line) without an endpoint.
+    async fn fresh_table(name: &str) -> Option<(DynamoBackend, TestTable)> {
+        let backend = backend().await?;
+        let table = TestTable::create(&backend, definition(name)).await.unwrap();
+        Some((backend, table))
+    }
+
     fn definition(name: &str) -> TableDefinition {
         let ka = KeyAttribute::new;
         TableDefinition::new(name, ka("pk", KeyType::S), Some(ka("sk", KeyType::S)))
@@ -163,12 +171,9 @@ mod local {
 
     #[tokio::test]
     async fn put_get_update_delete_with_conditions() {
-        let Some(backend) = backend().await else {
+        let Some((backend, table)) = fresh_table("orm_crud").await else {
             return;
         };
-        let table = TestTable::create(&backend, definition("orm_crud"))
-            .await
-            .unwrap();
         let t = table.name();
 
         // Awkward attribute names everywhere: reserved words, dots, '#', ':'.
@@ -370,12 +375,9 @@ mod local {
 
     #[tokio::test]
     async fn query_pages_with_limit_and_last_evaluated_key() {
-        let Some(backend) = backend().await else {
+        let Some((backend, table)) = fresh_table("orm_query").await else {
             return;
         };
-        let table = TestTable::create(&backend, definition("orm_query"))
-            .await
-            .unwrap();
         let t = table.name();
         for i in 0..10 {
             let item = key("P", &format!("ITEM#{i:02}"))
@@ -518,12 +520,9 @@ mod local {
 
     #[tokio::test]
     async fn transact_write_cancellation_reasons() {
-        let Some(backend) = backend().await else {
+        let Some((backend, table)) = fresh_table("orm_tx").await else {
             return;
         };
-        let table = TestTable::create(&backend, definition("orm_tx"))
-            .await
-            .unwrap();
         let t = table.name();
         backend
             .put_item(&put(t, key("A", "1").with("v", 1)))
@@ -651,12 +650,9 @@ mod local {
 
     #[tokio::test]
     async fn batch_write_and_batch_get() {
-        let Some(backend) = backend().await else {
+        let Some((backend, table)) = fresh_table("orm_batch").await else {
             return;
         };
-        let table = TestTable::create(&backend, definition("orm_batch"))
-            .await
-            .unwrap();
         let t = table.name();
         let writes: Vec<WriteRequest> = (0..25)
             .map(|i| WriteRequest::Put(key("B", &format!("{i:02}")).with("i", i)))
@@ -712,12 +708,9 @@ mod local {
 
     #[tokio::test]
     async fn numbers_are_canonicalized_and_exact() {
-        let Some(backend) = backend().await else {
+        let Some((backend, table)) = fresh_table("orm_numbers").await else {
             return;
         };
-        let table = TestTable::create(&backend, definition("orm_numbers"))
-            .await
-            .unwrap();
         let t = table.name();
 
         // Sent as raw text through the SDK, read back through the backend.
