@@ -82,17 +82,7 @@ mod local {
     }
 
     fn query(table: &str, pk: &str) -> QueryRequest {
-        QueryRequest::new(
-            table,
-            KeyCondition {
-                extra_partition: Vec::new(),
-                sort_prefix: Vec::new(),
-                partition_name: "pk".into(),
-                partition_value: pk.into(),
-                sort: None,
-            },
-        )
-        .with_consistent(true)
+        QueryRequest::new(table, KeyCondition::partition("pk", pk)).with_consistent(true)
     }
 
     fn n(s: &str) -> Number {

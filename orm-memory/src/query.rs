@@ -878,11 +878,8 @@ mod tests {
         QueryRequest::new(
             "app",
             KeyCondition {
-                extra_partition: Vec::new(),
-                sort_prefix: Vec::new(),
-                partition_name: "pk".into(),
-                partition_value: "p".into(),
                 sort: sort.map(|c| ("sk".to_owned(), c)),
+                ..KeyCondition::partition("pk", "p")
             },
         )
     }
@@ -1073,13 +1070,7 @@ mod tests {
     fn gsi_query() -> QueryRequest {
         let mut r = q(None);
         r.index = Some("gsi1".into());
-        r.key_condition = KeyCondition {
-            extra_partition: Vec::new(),
-            sort_prefix: Vec::new(),
-            partition_name: "gpk".into(),
-            partition_value: "G".into(),
-            sort: None,
-        };
+        r.key_condition = KeyCondition::partition("gpk", "G");
         r
     }
 

@@ -271,19 +271,8 @@ async fn index_keys_are_checked_on_every_write() {
     );
     assert!(err.contains("secondary index key"), "{err}");
     // Sparse: the item enters the index once it has both index keys.
-    let gsi_query = || {
-        QueryRequest::new(
-            "app",
-            KeyCondition {
-                extra_partition: Vec::new(),
-                sort_prefix: Vec::new(),
-                partition_name: "gsi1pk".into(),
-                partition_value: "G".into(),
-                sort: None,
-            },
-        )
-        .with_index("gsi1")
-    };
+    let gsi_query =
+        || QueryRequest::new("app", KeyCondition::partition("gsi1pk", "G")).with_index("gsi1");
     b.update_item(&update(
         key("a", "1"),
         Update::new().set(attr("gsi1pk"), "G"),
@@ -626,16 +615,8 @@ async fn queries_and_scans_through_the_backend() {
     }
     let query = QueryRequest::new(
         "app",
-        KeyCondition {
-            extra_partition: Vec::new(),
-            sort_prefix: Vec::new(),
-            partition_name: "pk".into(),
-            partition_value: "p".into(),
-            sort: Some((
-                "sk".into(),
-                orm_core::expr::SortKeyCondition::Ge("0".into()),
-            )),
-        },
+        KeyCondition::partition("pk", "p")
+            .with_sort("sk", orm_core::expr::SortKeyCondition::Ge("0".into())),
     )
     .with_filter(attr("i").ge(5))
     .with_limit(6)

@@ -62,16 +62,7 @@ async fn query_index(b: &MemoryBackend, index: &str, g: &str) -> Result<Vec<Item
     let page = b
         .query(&QueryRequest {
             index: Some(index.into()),
-            ..QueryRequest::new(
-                "app",
-                KeyCondition {
-                    extra_partition: Vec::new(),
-                    sort_prefix: Vec::new(),
-                    partition_name: "g".into(),
-                    partition_value: Value::from(g),
-                    sort: None,
-                },
-            )
+            ..QueryRequest::new("app", KeyCondition::partition("g", Value::from(g)))
         })
         .await?;
     Ok(page.items.into_iter().map(RawItem::into_item).collect())

@@ -253,16 +253,7 @@ async fn reads_across_parts_keep_one_maps_order_and_pages() {
     for forward in [true, false] {
         let want = gsi_partition_order(&rows, |_| true, forward);
         for limit in [None, Some(1), Some(6)] {
-            let mut q = QueryRequest::new(
-                "merge",
-                KeyCondition {
-                    extra_partition: Vec::new(),
-                    sort_prefix: Vec::new(),
-                    partition_name: "gpk".into(),
-                    partition_value: "G".into(),
-                    sort: None,
-                },
-            );
+            let mut q = QueryRequest::new("merge", KeyCondition::partition("gpk", "G"));
             q.index = Some("gsi".into());
             q.scan_forward = forward;
             q.limit = limit;
@@ -272,16 +263,10 @@ async fn reads_across_parts_keep_one_maps_order_and_pages() {
         // With a sort-key range.
         let mut q = QueryRequest::new(
             "merge",
-            KeyCondition {
-                extra_partition: Vec::new(),
-                sort_prefix: Vec::new(),
-                partition_name: "gpk".into(),
-                partition_value: "G".into(),
-                sort: Some((
-                    "gsk".into(),
-                    orm_core::expr::SortKeyCondition::Between(3.into(), 5.into()),
-                )),
-            },
+            KeyCondition::partition("gpk", "G").with_sort(
+                "gsk",
+                orm_core::expr::SortKeyCondition::Between(3.into(), 5.into()),
+            ),
         );
         q.index = Some("gsi".into());
         q.scan_forward = forward;
