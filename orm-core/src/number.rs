@@ -192,23 +192,7 @@ impl Number {
     /// range (such as `1e300` or subnormals below `1e-130`) are
     /// [`NumberError::OutOfRange`]. Negative zero becomes zero.
     pub fn from_f64(f: f64) -> Result<Number, NumberError> {
-        if !f.is_finite() {
-            return Err(NumberError::NotFinite {
-                input: f.to_string(),
-            });
-        }
-        if f == 0.0 {
-            return Ok(Number::zero());
-        }
-        let mut buf = StackStr::new();
-        // `{:e}` prints the shortest text that round-trips, with an exponent,
-        // so it is short even for 1e300.
-        if write!(buf, "{f:e}").is_err() {
-            return Err(NumberError::Syntax {
-                input: format!("{f:e}"),
-            });
-        }
-        parse_bytes(buf.as_bytes()).map_err(|fail| fail.with_input(format!("{f:e}")))
+        Number::from_float(f, f.is_finite(), f == 0.0)
     }
 
     /// Converts a finite `f32` to the number with its shortest round-trip decimal text.
@@ -217,15 +201,27 @@ impl Number {
     /// same `f32`. Every finite `f32` is within DynamoDB's range, so the only error
     /// is [`NumberError::NotFinite`] for NaN and infinities.
     pub fn from_f32(f: f32) -> Result<Number, NumberError> {
-        if !f.is_finite() {
+        Number::from_float(f, f.is_finite(), f == 0.0)
+    }
+
+    /// [`from_f64`](Number::from_f64) and [`from_f32`](Number::from_f32): the number with the
+    /// shortest round-trip text of `f`, whose finiteness and zeroness the caller tells.
+    fn from_float(
+        f: impl fmt::LowerExp + fmt::Display,
+        finite: bool,
+        zero: bool,
+    ) -> Result<Number, NumberError> {
+        if !finite {
             return Err(NumberError::NotFinite {
                 input: f.to_string(),
             });
         }
-        if f == 0.0 {
+        if zero {
             return Ok(Number::zero());
         }
         let mut buf = StackStr::new();
+        // `{:e}` prints the shortest text that round-trips, with an exponent,
+        // so it is short even for 1e300.
         if write!(buf, "{f:e}").is_err() {
             return Err(NumberError::Syntax {
                 input: format!("{f:e}"),
@@ -829,7 +825,7 @@ impl TryFrom<f32> for Number {
     }
 }
 
-macro_rules! try_into_unsigned {
+macro_rules! try_into_int {
     ($($t:ty),*) => {$(
         impl TryFrom<&Number> for $t {
             type Error = NumberError;
@@ -837,39 +833,12 @@ macro_rules! try_into_unsigned {
             fn try_from(n: &Number) -> Result<$t, NumberError> {
                 let target = stringify!($t);
                 let mag = n.int_magnitude(target)?;
-                if n.neg {
-                    return Err(n.does_not_fit(target));
-                }
-                <$t>::try_from(mag).map_err(|_| n.does_not_fit(target))
-            }
-        }
-
-        impl TryFrom<Number> for $t {
-            type Error = NumberError;
-
-            fn try_from(n: Number) -> Result<$t, NumberError> {
-                <$t>::try_from(&n)
-            }
-        }
-    )*};
-}
-try_into_unsigned!(u8, u16, u32, u64, u128, usize);
-
-macro_rules! try_into_signed {
-    ($($t:ty),*) => {$(
-        impl TryFrom<&Number> for $t {
-            type Error = NumberError;
-
-            fn try_from(n: &Number) -> Result<$t, NumberError> {
-                let target = stringify!($t);
-                let mag = n.int_magnitude(target)?;
-                let wide = if n.neg {
-                    0i128.checked_sub_unsigned(mag)
+                let fits = if n.neg {
+                    0i128.checked_sub_unsigned(mag).and_then(|w| <$t>::try_from(w).ok())
                 } else {
-                    i128::try_from(mag).ok()
+                    <$t>::try_from(mag).ok()
                 };
-                wide.and_then(|w| <$t>::try_from(w).ok())
-                    .ok_or_else(|| n.does_not_fit(target))
+                fits.ok_or_else(|| n.does_not_fit(target))
             }
         }
 
@@ -882,7 +851,7 @@ macro_rules! try_into_signed {
         }
     )*};
 }
-try_into_signed!(i8, i16, i32, i64, i128, isize);
+try_into_int!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
 
 #[cfg(test)]
 mod tests {
