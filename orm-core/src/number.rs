@@ -350,14 +350,7 @@ impl Number {
             return Number::zero();
         }
         let mut buf = [0u8; 20];
-        let mut pos = buf.len();
-        let mut v = mag;
-        while v != 0 {
-            pos -= 1;
-            buf[pos] = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-        Number::from_int_digits(neg, &buf[pos..])
+        Number::from_int_digits(neg, decimal_digits(mag, &mut buf))
     }
 
     fn from_u128_magnitude(neg: bool, mag: u128) -> Result<Number, NumberError> {
@@ -365,14 +358,7 @@ impl Number {
             return Ok(Number::from_u64_magnitude(neg, small));
         }
         let mut buf = [0u8; 39];
-        let mut pos = buf.len();
-        let mut v = mag;
-        while v != 0 {
-            pos -= 1;
-            buf[pos] = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-        let digits = &buf[pos..];
+        let digits = decimal_digits(mag, &mut buf);
         let trailing_zeros = digits.iter().rev().take_while(|&&d| d == b'0').count();
         let significant = digits.len() - trailing_zeros;
         if significant > MAX_DIGITS {
@@ -789,40 +775,28 @@ impl From<usize> for Number {
     }
 }
 
-impl TryFrom<i128> for Number {
-    type Error = NumberError;
+/// `TryFrom<$t> for Number` through the named constructor, with the docs given.
+macro_rules! try_from_through {
+    ($($(#[$doc:meta])* $t:ty => $via:ident;)*) => {$(
+        impl TryFrom<$t> for Number {
+            type Error = NumberError;
 
-    fn try_from(v: i128) -> Result<Number, NumberError> {
-        Number::from_i128(v)
-    }
+            $(#[$doc])*
+            fn try_from(v: $t) -> Result<Number, NumberError> {
+                Number::$via(v)
+            }
+        }
+    )*};
 }
-
-impl TryFrom<u128> for Number {
-    type Error = NumberError;
-
-    fn try_from(v: u128) -> Result<Number, NumberError> {
-        Number::from_u128(v)
-    }
-}
-
-impl TryFrom<f64> for Number {
-    type Error = NumberError;
-
+try_from_through! {
+    i128 => from_i128;
+    u128 => from_u128;
     /// Same as [`Number::from_f64`]: the shortest round-trip text; NaN, infinities and
     /// out-of-range values are errors that quote the value.
-    fn try_from(v: f64) -> Result<Number, NumberError> {
-        Number::from_f64(v)
-    }
-}
-
-impl TryFrom<f32> for Number {
-    type Error = NumberError;
-
+    f64 => from_f64;
     /// Same as [`Number::from_f32`]: the shortest round-trip text; NaN and infinities are
     /// errors that quote the value.
-    fn try_from(v: f32) -> Result<Number, NumberError> {
-        Number::from_f32(v)
-    }
+    f32 => from_f32;
 }
 
 macro_rules! try_into_int {
@@ -852,6 +826,23 @@ macro_rules! try_into_int {
     )*};
 }
 try_into_int!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
+
+/// The decimal digits of `v` (none for zero), written at the end of `buf`.
+fn decimal_digits<T>(mut v: T, buf: &mut [u8]) -> &[u8]
+where
+    T: Copy + PartialEq + From<u8> + std::ops::Rem<Output = T> + std::ops::Div<Output = T>,
+    u8: TryFrom<T>,
+{
+    let (zero, ten) = (T::from(0), T::from(10));
+    let mut pos = buf.len();
+    while v != zero {
+        pos -= 1;
+        // A remainder of a division by ten always fits.
+        buf[pos] = b'0' + u8::try_from(v % ten).unwrap_or(0);
+        v = v / ten;
+    }
+    &buf[pos..]
+}
 
 #[cfg(test)]
 mod tests {
