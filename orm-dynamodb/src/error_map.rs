@@ -312,17 +312,20 @@ mod tests {
             || ServiceError::ResourceInUseException(ResourceInUseException::builder().build());
         let not_found =
             GetItemError::ResourceNotFoundException(ResourceNotFoundException::builder().build());
-        let table_not_found = |e: &Error| matches!(e, Error::TableNotFound { table, source: Some(_) } if table == "app");
-        let cases: [(Error, &dyn Fn(&Error) -> bool); 4] = [
+        /// What the mapped error must be.
+        type Expected = fn(&Error) -> bool;
+        let table_not_found: Expected =
+            |e| matches!(e, Error::TableNotFound { table, source: Some(_) } if table == "app");
+        let cases: [(Error, Expected); 4] = [
             (
                 map_sdk_error("GetItem", "app", service(not_found)),
-                &table_not_found,
+                table_not_found,
             ),
             (
                 map_service_error("CreateTable", "app", in_use()),
-                &|e| matches!(e, Error::TableExists { table, source: Some(_) } if table == "app"),
+                |e| matches!(e, Error::TableExists { table, source: Some(_) } if table == "app"),
             ),
-            (map_service_error("DeleteTable", "app", in_use()), &|e| {
+            (map_service_error("DeleteTable", "app", in_use()), |e| {
                 matches!(
                     e,
                     Error::Backend {
@@ -337,7 +340,7 @@ mod tests {
                     "app",
                     service(generic("ResourceNotFoundException", "x")),
                 ),
-                &table_not_found,
+                table_not_found,
             ),
         ];
         for (err, expected) in cases {
