@@ -534,7 +534,10 @@ impl MemoryBackend {
             (result, charge.map(|c| c.consumed(table, &named.schema)))
         };
         if let Some(consumed) = consumed {
-            self.account(recorder, consumed);
+            // A failed write's capacity counts in the table's totals, but the caller is told
+            // none: DynamoDB's error answer carries no `ConsumedCapacity`.
+            let told = if result.is_ok() { recorder } else { None };
+            self.account(told, consumed);
         }
         service(operation, || result)
     }
