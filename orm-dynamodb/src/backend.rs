@@ -23,9 +23,7 @@ use orm_core::backend::{
     ListStreamsOutput, PutItem, QueryOutput, QueryRequest, RawItem, ScanRequest, StreamDescription,
     TableDefinition, TransactGet, TransactWrite, UpdateItem, UpdateTable, WriteRequest,
 };
-use orm_core::capacity::{
-    Capacity, CapacityMode, CapacityRecorder, ConsumedCapacity as Consumed,
-};
+use orm_core::capacity::{Capacity, CapacityMode, CapacityRecorder, ConsumedCapacity as Consumed};
 use orm_core::error::{Error, Result};
 use orm_core::Item;
 use std::fmt::Debug;

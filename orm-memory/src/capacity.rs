@@ -125,10 +125,7 @@ impl Charge {
             } else {
                 &mut out.global_indexes
             };
-            by_name
-                .entry(index.name.clone())
-                .or_default()
-                .add(units);
+            by_name.entry(index.name.clone()).or_default().add(units);
         }
         out.capacity_units = total.capacity_units;
         out.read_units = total.read_units;

@@ -28,8 +28,10 @@ pub use crate::metadata::{
 };
 pub use crate::snapshot::{Snapshot, SnapshotError, SNAPSHOT_VERSION};
 
+use crate::capacity::{Charge, ItemState};
 use crate::key::PrimaryKey;
 use crate::lock::{ReadGuard, ShardedLock, WriteGuard};
+use crate::stored::Stored;
 use crate::streams::{Captured, Streams};
 use crate::table::{part_of, Frozen, Part, Schema, Table};
 use crate::write::{Failure, Planned, Ready};
@@ -41,8 +43,6 @@ use orm_core::backend::{
     ScanRequest, TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem,
     UpdateTable, WriteRequest,
 };
-use crate::capacity::{Charge, ItemState};
-use crate::stored::Stored;
 use orm_core::capacity::{CapacityRecorder, ConsumedCapacity};
 use orm_core::error::{CancellationCode, CancellationReason};
 use orm_core::{Backend, Error, Item, Number, Result, Value};
@@ -467,7 +467,9 @@ impl MemoryBackend {
                 let part = parts
                     .get_mut(&(request.table.as_str(), part_of(&key.pk)))
                     .expect("every written part is locked");
-                let before = charge.as_ref().map(|_| (ItemState::of(part, &key), key.clone()));
+                let before = charge
+                    .as_ref()
+                    .map(|_| (ItemState::of(part, &key), key.clone()));
                 let captured = match write {
                     WriteRequest::Put(item) => part.put_captured(key, item),
                     WriteRequest::Delete(_) => part.delete_captured(&key),
@@ -588,12 +590,9 @@ impl Backend for MemoryBackend {
 
     async fn put_item(&self, request: &PutItem) -> Result<Option<Item>> {
         request.validate()?;
-        self.write_one(
-            "PutItem",
-            &request.table,
-            request.capacity.as_ref(),
-            |t| write::plan_put(t, request),
-        )
+        self.write_one("PutItem", &request.table, request.capacity.as_ref(), |t| {
+            write::plan_put(t, request)
+        })
     }
 
     async fn update_item(&self, request: &UpdateItem) -> Result<Option<Item>> {

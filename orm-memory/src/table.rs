@@ -610,7 +610,10 @@ impl Part {
     /// The item stored at `key`, and its entry in each secondary index (in definition order;
     /// `None` where the index does not hold it): what a write's consumed capacity compares
     /// before and after it.
-    pub(crate) fn item_and_entries(&self, key: &PrimaryKey) -> (Option<Stored>, Vec<Option<IndexEntry>>) {
+    pub(crate) fn item_and_entries(
+        &self,
+        key: &PrimaryKey,
+    ) -> (Option<Stored>, Vec<Option<IndexEntry>>) {
         let item = self.get(key).cloned();
         let entries = self
             .schema

@@ -87,7 +87,11 @@ fn writes_count_the_table_and_each_index_entry_they_change() {
                       "d": {"S": big}});
     // A new 1.5 KB item: 2 units in the table, each index its entry (KEYS_ONLY: small).
     let put = call(&b, "PutItem", indexes(json!({"Item": item})));
-    let expected = (7.0, Some(2.0), ix(&[("gko", 1.0), ("gsi", 2.0), ("lsi", 2.0)]));
+    let expected = (
+        7.0,
+        Some(2.0),
+        ix(&[("gko", 1.0), ("gsi", 2.0), ("lsi", 2.0)]),
+    );
     assert_eq!(units(&put["ConsumedCapacity"]), expected, "{put}");
     assert_eq!(put["ConsumedCapacity"]["WriteCapacityUnits"], json!(7.0));
     // The same item again: the index entries are left as they were.
@@ -108,7 +112,11 @@ fn writes_count_the_table_and_each_index_entry_they_change() {
     );
     // The GSI key: each GSI entry is deleted and put again (two writes).
     let set_g = update("SET g = :v", json!({":v": {"S": "H"}}));
-    let expected = (10.0, Some(2.0), ix(&[("gko", 2.0), ("gsi", 4.0), ("lsi", 2.0)]));
+    let expected = (
+        10.0,
+        Some(2.0),
+        ix(&[("gko", 2.0), ("gsi", 4.0), ("lsi", 2.0)]),
+    );
     assert_eq!(units(&set_g), expected);
     // The LSI key removed: its entry deleted (one write of its size).
     let remove_l = update("REMOVE l", Json::Null);
@@ -161,14 +169,20 @@ fn writes_count_the_table_and_each_index_entry_they_change() {
     );
     // The condition check is a transactional read of the 2 KB item.
     assert_eq!(
-        (c["ReadCapacityUnits"].clone(), c["WriteCapacityUnits"].clone()),
+        (
+            c["ReadCapacityUnits"].clone(),
+            c["WriteCapacityUnits"].clone()
+        ),
         (json!(2.0), json!(6.0))
     );
     let delete = call(&b, "DeleteItem", indexes(json!({"Key": key("a", "1")})));
     let expected = (5.0, Some(2.0), ix(&[("gko", 1.0), ("gsi", 2.0)]));
     assert_eq!(units(&delete["ConsumedCapacity"]), expected);
     let missing = call(&b, "DeleteItem", indexes(json!({"Key": key("a", "1")})));
-    assert_eq!(units(&missing["ConsumedCapacity"]), (1.0, Some(1.0), vec![]));
+    assert_eq!(
+        units(&missing["ConsumedCapacity"]),
+        (1.0, Some(1.0), vec![])
+    );
 }
 
 #[test]

@@ -8,10 +8,10 @@ use orm_core::backend::{
 };
 use orm_core::capacity::{CapacityMode, CapacityRecorder, CapacityUsage, ConsumedCapacity};
 use orm_core::expr::KeyCondition;
-use orm_core::{Item, Value};
-use std::sync::{Arc, Mutex};
 use orm_core::migrate::Migration;
 use orm_core::prelude::*;
+use orm_core::{Item, Value};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn blob(id: &str, bytes: usize) -> Blob {
@@ -238,7 +238,11 @@ pub async fn capacity_is_charged_by_table_and_index(table: &Table) {
     let none = Some(attr("nothing").exists());
     let page = backend.query(&query(none, None)).await.unwrap();
     assert_eq!((page.count, page.scanned_count), (0, 3));
-    assert_eq!(one(&reports).capacity_units, 1.0, "charged for what it read");
+    assert_eq!(
+        one(&reports).capacity_units,
+        1.0,
+        "charged for what it read"
+    );
     // `Limit` bounds what is read: one 1.5 KB item, the minimum.
     backend.query(&query(None, Some(1))).await.unwrap();
     assert_eq!(one(&reports).capacity_units, 0.5);

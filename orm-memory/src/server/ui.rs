@@ -443,9 +443,7 @@ fn capacity_section(backend: &MemoryBackend, name: &str, table: &Json) -> String
         out.push_str("<p>No consumed capacity counted yet.</p>");
         return out;
     };
-    out.push_str(
-        "<table><tr><th>consumed by</th><th>read units</th><th>write units</th></tr>",
-    );
+    out.push_str("<table><tr><th>consumed by</th><th>read units</th><th>write units</th></tr>");
     let mut row = |what: &str, read: f64, write: f64| {
         let _ = write!(
             out,
@@ -459,7 +457,11 @@ fn capacity_section(backend: &MemoryBackend, name: &str, table: &Json) -> String
     }
     for (kind, indexes) in [("GSI", &used.global_indexes), ("LSI", &used.local_indexes)] {
         for (index, units) in indexes {
-            row(&format!("{kind} {index}"), units.read_units, units.write_units);
+            row(
+                &format!("{kind} {index}"),
+                units.read_units,
+                units.write_units,
+            );
         }
     }
     out.push_str("</table>");

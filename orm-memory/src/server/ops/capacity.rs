@@ -151,7 +151,8 @@ mod tests {
 
     #[test]
     fn reports_of_one_table_are_summed() {
-        let body: Body = serde_json::from_value(json!({"ReturnConsumedCapacity": "TOTAL"})).unwrap();
+        let body: Body =
+            serde_json::from_value(json!({"ReturnConsumedCapacity": "TOTAL"})).unwrap();
         let collector = Collector::of(&body).unwrap().unwrap();
         let recorder = collector.recorder();
         recorder.record(&ConsumedCapacity::read("a", 0.5));

@@ -23,7 +23,6 @@ use super::super::error::ApiError;
 use super::super::json::{encode_item, value};
 use super::call;
 use super::capacity::{recorder, with_capacity, Collector};
-use orm_core::capacity::CapacityRecorder;
 use super::request::{
     check_fields, list, null, obj, opt_bool, opt_str, opt_u32, req_str, return_on_failure, Answer,
     Body, Context,
@@ -34,6 +33,7 @@ use orm_core::backend::{
     GetItem, QueryRequest, RawItem, ScanRequest, TableDefinition, TransactGet, TransactWrite,
     TransactWriteAction,
 };
+use orm_core::capacity::CapacityRecorder;
 use orm_core::error::{CancellationCode, CancellationReason};
 use orm_core::expr::partiql::{self, projected_name, Select, Statement};
 use orm_core::expr::{KeyCondition, Path};
@@ -191,7 +191,9 @@ pub(crate) fn execute_statement(cx: &Context<'_>, body: &Body) -> Answer {
     match entry.parse()? {
         Statement::Select(select) => {
             let digest = next_token::digest(entry.text, entry.raw_parameters);
-            let page = select_page(cx.backend, select, limit, token, digest, consistent, charged)?;
+            let page = select_page(
+                cx.backend, select, limit, token, digest, consistent, charged,
+            )?;
             let mut answer = Map::new();
             answer.insert(
                 "Items".into(),
