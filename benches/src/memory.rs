@@ -27,7 +27,7 @@ pub fn seeded(n: u64) -> (Arc<MemoryBackend>, Table) {
             .to_stored_item(&sample(i))
             .expect("order item");
         backend
-            .put_item(&PutItem::new(TABLE, item))
+            .put_item(PutItem::new(TABLE, item))
             .now_or_never()
             .expect("memory futures are ready")
             .expect("put");

@@ -268,7 +268,7 @@ impl MemoryBackend {
     ///     .await?;
     /// let mut item = Item::new();
     /// item.insert("pk".into(), Value::S("a".into()));
-    /// backend.put_item(&PutItem::new("app", item.clone())).await?;
+    /// backend.put_item(PutItem::new("app", item.clone())).await?;
     /// backend.get_item(&GetItem::new("app", item)).await?;
     /// let used = backend.consumed_capacity("app").unwrap();
     /// assert_eq!((used.read_units, used.write_units), (0.5, 1.0));

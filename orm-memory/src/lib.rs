@@ -347,7 +347,7 @@ impl MemoryBackend {
     ///     ttl_attribute: None,
     /// }).await?;
     /// let fork = seeded.fork();
-    /// fork.put_item(&PutItem::new("app", Item::new().with("pk", "a"))).await?;
+    /// fork.put_item(PutItem::new("app", Item::new().with("pk", "a"))).await?;
     /// assert_eq!(fork.item_count("app"), Some(1));
     /// assert_eq!(seeded.item_count("app"), Some(0));
     /// # Ok::<(), orm_core::Error>(()) }).unwrap();
@@ -588,10 +588,10 @@ impl Backend for MemoryBackend {
         Ok(found)
     }
 
-    async fn put_item(&self, request: &PutItem) -> Result<Option<Item>> {
+    async fn put_item(&self, request: PutItem) -> Result<Option<Item>> {
         request.validate()?;
         self.write_one("PutItem", &request.table, request.capacity.as_ref(), |t| {
-            write::plan_put(t, request)
+            write::plan_put(t, &request)
         })
     }
 

@@ -199,7 +199,7 @@ pub async fn capacity_is_charged_by_table_and_index(table: &Table) {
     };
     // A new 1.5 KB item in gsi1 (projecting everything): 2 units in the table, 2 in the index.
     backend
-        .put_item(&put(raw_item("a", Some("G"), 1500)))
+        .put_item(put(raw_item("a", Some("G"), 1500)))
         .await
         .unwrap();
     let c = one(&reports);
@@ -208,13 +208,13 @@ pub async fn capacity_is_charged_by_table_and_index(table: &Table) {
     assert_eq!(c.write_units, 4.0);
     // Its index key changed: the entry is deleted and put again, two writes of 2.
     backend
-        .put_item(&put(raw_item("a", Some("H"), 1500)))
+        .put_item(put(raw_item("a", Some("H"), 1500)))
         .await
         .unwrap();
     assert_eq!(breakdown(&one(&reports)), (6.0, Some(2.0), Some(4.0)));
     // The same item again: the entry is left as it was.
     backend
-        .put_item(&put(raw_item("a", Some("H"), 1500)))
+        .put_item(put(raw_item("a", Some("H"), 1500)))
         .await
         .unwrap();
     assert_eq!(breakdown(&one(&reports)), (2.0, Some(2.0), None));
@@ -223,7 +223,7 @@ pub async fn capacity_is_charged_by_table_and_index(table: &Table) {
     for sk in ["1", "2", "3"] {
         let mut item = raw_item("q", None, 1500);
         item.insert("sk".into(), Value::S(sk.into()));
-        backend.put_item(&PutItem::new(name, item)).await.unwrap();
+        backend.put_item(PutItem::new(name, item)).await.unwrap();
     }
     let query = |filter: Option<Condition>, limit: Option<u32>| QueryRequest {
         capacity: Some(recorder.clone()),

@@ -155,8 +155,15 @@ pub(crate) fn put_item(cx: &Context<'_>, body: &Body) -> Answer {
     let mut request = parsed(body, |ph| put_request(body, ph))?;
     let capacity = Collector::of(body)?;
     request.capacity = recorder(&capacity);
-    let old = run(backend.put_item(&request))?;
-    let metrics = collection_metrics(cx, body, &request.table, &request.item)?;
+    let table = request.table.clone();
+    // The backend takes the put by value: the item's collection metrics (rarely asked for) need
+    // a copy of it.
+    let written = collections::wanted(body)?.then(|| request.item.clone());
+    let old = run(backend.put_item(request))?;
+    let metrics = match &written {
+        Some(item) => collection_metrics(cx, body, &table, item)?,
+        None => None,
+    };
     Ok(attributes_answer(
         old,
         capacity.and_then(|c| c.one()),

@@ -358,7 +358,7 @@ fn run_write(
     Ok(match write {
         Write::Insert(mut put) => {
             put.capacity = capacity;
-            match run(backend.put_item(&put)) {
+            match run(backend.put_item(put)) {
                 Ok(_) => Done { item: None },
                 Err(e) if e.kind == "ConditionalCheckFailedException" => {
                     return Err(duplicate_item())
