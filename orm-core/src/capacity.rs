@@ -58,19 +58,80 @@ impl CapacityMode {
     }
 }
 
-/// The capacity one request consumed on one table, as DynamoDB reports it.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ConsumedCapacity {
-    /// The table.
-    pub table: String,
+/// Units consumed on one table or one index: DynamoDB's `Capacity`.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Capacity {
     /// All the units (reads and writes).
     pub capacity_units: f64,
     /// Read units.
     pub read_units: f64,
     /// Write units.
     pub write_units: f64,
-    /// With [`CapacityMode::Indexes`]: the units of each secondary index, by name.
-    pub indexes: BTreeMap<String, f64>,
+}
+
+impl Capacity {
+    /// `units` read units.
+    pub fn read(units: f64) -> Capacity {
+        Capacity {
+            capacity_units: units,
+            read_units: units,
+            write_units: 0.0,
+        }
+    }
+
+    /// `units` write units.
+    pub fn write(units: f64) -> Capacity {
+        Capacity {
+            capacity_units: units,
+            read_units: 0.0,
+            write_units: units,
+        }
+    }
+
+    /// Whether nothing was consumed.
+    pub fn is_zero(&self) -> bool {
+        self.capacity_units == 0.0
+    }
+
+    /// Adds `other`'s units to these.
+    pub fn add(&mut self, other: &Capacity) {
+        self.capacity_units += other.capacity_units;
+        self.read_units += other.read_units;
+        self.write_units += other.write_units;
+    }
+
+    /// These units times `factor` (a transaction's 2).
+    pub fn times(&self, factor: f64) -> Capacity {
+        Capacity {
+            capacity_units: self.capacity_units * factor,
+            read_units: self.read_units * factor,
+            write_units: self.write_units * factor,
+        }
+    }
+}
+
+/// The capacity one request consumed on one table, as DynamoDB reports it.
+///
+/// The breakdown (`table_capacity`, `global_indexes`, `local_indexes`) is what
+/// [`CapacityMode::Indexes`] asks for; with [`CapacityMode::Total`] it is left empty.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConsumedCapacity {
+    /// The table.
+    pub table: String,
+    /// All the units (reads and writes), the table's and its indexes' together.
+    pub capacity_units: f64,
+    /// Read units.
+    pub read_units: f64,
+    /// Write units.
+    pub write_units: f64,
+    /// With [`CapacityMode::Indexes`]: the units of the table itself (DynamoDB's `Table`).
+    pub table_capacity: Option<Capacity>,
+    /// With [`CapacityMode::Indexes`]: the units of each global secondary index involved, by
+    /// name (DynamoDB's `GlobalSecondaryIndexes`).
+    pub global_indexes: BTreeMap<String, Capacity>,
+    /// With [`CapacityMode::Indexes`]: the units of each local secondary index involved, by
+    /// name (DynamoDB's `LocalSecondaryIndexes`).
+    pub local_indexes: BTreeMap<String, Capacity>,
 }
 
 impl ConsumedCapacity {
@@ -91,6 +152,26 @@ impl ConsumedCapacity {
             capacity_units: units,
             write_units: units,
             ..ConsumedCapacity::default()
+        }
+    }
+
+    /// Adds `other` (of the same table) to this: the totals, and the breakdown part by part.
+    pub fn add(&mut self, other: &ConsumedCapacity) {
+        self.capacity_units += other.capacity_units;
+        self.read_units += other.read_units;
+        self.write_units += other.write_units;
+        if let Some(table) = &other.table_capacity {
+            self.table_capacity
+                .get_or_insert_with(Capacity::default)
+                .add(table);
+        }
+        for (mine, theirs) in [
+            (&mut self.global_indexes, &other.global_indexes),
+            (&mut self.local_indexes, &other.local_indexes),
+        ] {
+            for (name, units) in theirs {
+                mine.entry(name.clone()).or_default().add(units);
+            }
         }
     }
 }

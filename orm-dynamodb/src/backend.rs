@@ -23,7 +23,7 @@ use orm_core::backend::{
     ListStreamsOutput, PutItem, QueryOutput, QueryRequest, RawItem, ScanRequest, StreamDescription,
     TableDefinition, TransactGet, TransactWrite, UpdateItem, UpdateTable, WriteRequest,
 };
-use orm_core::capacity::{CapacityMode, CapacityRecorder, ConsumedCapacity as Consumed};
+use orm_core::capacity::{Capacity, CapacityMode, CapacityRecorder, ConsumedCapacity as Consumed};
 use orm_core::error::{Error, Result};
 use orm_core::Item;
 use std::fmt::Debug;
@@ -242,21 +242,27 @@ fn consumed_capacity(c: &ConsumedCapacity, reads: bool) -> Consumed {
         (None, None) => (0.0, total),
         (r, w) => (r.unwrap_or(0.0), w.unwrap_or(0.0)),
     };
-    let mut indexes = std::collections::BTreeMap::new();
-    for map in [&c.global_secondary_indexes, &c.local_secondary_indexes]
-        .into_iter()
-        .flatten()
-    {
-        for (name, capacity) in map {
-            indexes.insert(name.clone(), capacity.capacity_units.unwrap_or(0.0));
+    fn capacity(c: &aws_sdk_dynamodb::types::Capacity) -> Capacity {
+        Capacity {
+            capacity_units: c.capacity_units.unwrap_or(0.0),
+            read_units: c.read_capacity_units.unwrap_or(0.0),
+            write_units: c.write_capacity_units.unwrap_or(0.0),
         }
     }
+    let by_name = |map: &Option<std::collections::HashMap<String, _>>| {
+        map.iter()
+            .flatten()
+            .map(|(name, c)| (name.clone(), capacity(c)))
+            .collect()
+    };
     Consumed {
         table: c.table_name.clone().unwrap_or_default(),
         capacity_units: total,
         read_units: read,
         write_units: write,
-        indexes,
+        table_capacity: c.table.as_ref().map(capacity),
+        global_indexes: by_name(&c.global_secondary_indexes),
+        local_indexes: by_name(&c.local_secondary_indexes),
     }
 }
 

@@ -28,8 +28,10 @@ pub use crate::metadata::{
 };
 pub use crate::snapshot::{Snapshot, SnapshotError, SNAPSHOT_VERSION};
 
+use crate::capacity::{Charge, ItemState};
 use crate::key::PrimaryKey;
 use crate::lock::{ReadGuard, ShardedLock, WriteGuard};
+use crate::stored::Stored;
 use crate::streams::{Captured, Streams};
 use crate::table::{part_of, Frozen, Part, Schema, Table};
 use crate::write::{Failure, Planned, Ready};
@@ -41,12 +43,12 @@ use orm_core::backend::{
     ScanRequest, TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem,
     UpdateTable, WriteRequest,
 };
-use orm_core::capacity::CapacityRecorder;
+use orm_core::capacity::{CapacityRecorder, ConsumedCapacity};
 use orm_core::error::{CancellationCode, CancellationReason};
 use orm_core::{Backend, Error, Item, Number, Result, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -85,6 +87,10 @@ struct State {
     /// [`MemoryBackend::set_status_delay`], in nanoseconds.
     status_delay: AtomicU64,
     streams: Streams,
+    /// Each table's consumed capacity totals ([`MemoryBackend::consumed_capacity`]).
+    capacity: Mutex<HashMap<String, ConsumedCapacity>>,
+    /// [`MemoryBackend::keep_capacity_totals`].
+    capacity_totals: AtomicBool,
 }
 
 /// The table named `name`, or DynamoDB's error for a missing table.
@@ -284,6 +290,8 @@ impl MemoryBackend {
                 tokens: Mutex::new(HashMap::new()),
                 status_delay: AtomicU64::new(0),
                 streams,
+                capacity: Mutex::default(),
+                capacity_totals: AtomicBool::new(false),
             }),
         }
     }
@@ -448,35 +456,92 @@ impl MemoryBackend {
             .collect();
         let mut parts = write_parts(&tables, written);
         let mut changes = Vec::new();
+        // Each write charged on its own (its item and index entries before and after it), one
+        // charge per table: only for the requests that want theirs.
+        let mut charges = Vec::new();
         for (request, keys) in requests.iter().zip(checked) {
+            let mut charge = self
+                .wants_capacity(request.capacity.as_ref())
+                .then(Charge::default);
             for (write, key) in request.writes.iter().zip(keys) {
                 let part = parts
                     .get_mut(&(request.table.as_str(), part_of(&key.pk)))
                     .expect("every written part is locked");
+                let before = charge
+                    .as_ref()
+                    .map(|_| (ItemState::of(part, &key), key.clone()));
                 let captured = match write {
                     WriteRequest::Put(item) => part.put_captured(key, item),
                     WriteRequest::Delete(_) => part.delete_captured(&key),
                 };
+                if let (Some(charge), Some((before, key))) = (&mut charge, before) {
+                    charge.add(&Charge::write(&before, &ItemState::of(part, &key)));
+                }
                 changes.extend(captured.map(|c| (request.table.as_str(), c)));
             }
+            charges.push(charge);
         }
         record_all(&parts, changes);
+        drop(parts);
+        drop(tables);
+        for (request, charge) in requests.iter().zip(charges) {
+            if let Some(charge) = charge {
+                self.charge(&request.table, request.capacity.as_ref(), charge);
+            }
+        }
         Ok(())
     }
 
     /// Plans one write (checks that need no item), then evaluates and commits it holding its
-    /// item's part's write lock: the only part lock it takes.
+    /// item's part's write lock: the only part lock it takes. When capacity is wanted
+    /// (`recorder`, or totals kept), the write's is computed under that lock, from the item and
+    /// its index entries before and after it, and accounted once the lock is released; a write
+    /// whose condition fails is charged too (as DynamoDB does).
     fn write_one<'a>(
         &self,
+        operation: &'static str,
         table: &str,
+        recorder: Option<&CapacityRecorder>,
         plan: impl FnOnce(&Schema) -> Result<Planned<'a>>,
     ) -> Result<Option<Item>> {
-        let tables = self.catalog();
-        let table = table_named(&tables, table)?;
-        let planned = plan(&table.schema)?;
-        let mut part = table.write(part_of(&planned.key.pk));
-        let ready = write::evaluate(&part, planned).map_err(Failure::into_error)?;
-        Ok(write::commit(&mut part, ready))
+        let want = self.wants_capacity(recorder);
+        let (result, consumed) = {
+            let tables = self.catalog();
+            let named = table_named(&tables, table)?;
+            let planned = service(operation, || plan(&named.schema))?;
+            let mut part = named.write(part_of(&planned.key.pk));
+            let before = want.then(|| {
+                let state = ItemState::of(&part, &planned.key);
+                (state, planned.key.clone(), planned.put_size())
+            });
+            let (result, charge) = match write::evaluate(&part, planned) {
+                Ok(ready) => {
+                    let returned = write::commit(&mut part, ready);
+                    let charge = before.map(|(before, key, _)| {
+                        Charge::write(&before, &ItemState::of(&part, &key))
+                    });
+                    (Ok(returned), charge)
+                }
+                Err(failure) => {
+                    let charge = match (&failure, before) {
+                        (Failure::Condition(_), Some((before, _, put))) => {
+                            Some(Charge::failed_write(before.size(), put))
+                        }
+                        _ => None,
+                    };
+                    (Err(failure.into_error()), charge)
+                }
+            };
+            drop(part);
+            (result, charge.map(|c| c.consumed(table, &named.schema)))
+        };
+        if let Some(consumed) = consumed {
+            // A failed write's capacity counts in the table's totals, but the caller is told
+            // none: DynamoDB's error answer carries no `ConsumedCapacity`.
+            let told = if result.is_ok() { recorder } else { None };
+            self.account(told, consumed);
+        }
+        service(operation, || result)
     }
 }
 
@@ -515,60 +580,44 @@ impl Backend for MemoryBackend {
     }
 
     async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>> {
-        let found = self.get_item_now(request)?;
-        if let Some(recorder) = &request.capacity {
-            let size = match &found {
-                Some(_) => self.stored_size(&request.table, &request.key),
-                None => 0,
-            };
-            let units = capacity::item_read(size, request.consistent);
-            capacity::report_read(recorder, &request.table, units);
+        let (found, size) = self.get_item_now(request)?;
+        if self.wants_capacity(request.capacity.as_ref()) {
+            let charge = Charge::read(size, request.consistent, None);
+            self.charge(&request.table, request.capacity.as_ref(), charge);
         }
         Ok(found)
     }
 
     async fn put_item(&self, request: PutItem) -> Result<Option<Item>> {
         request.validate()?;
-        let before = self.size_before(request.capacity.as_ref(), &request.table, &request.item);
-        let old = service("PutItem", || {
-            self.write_one(&request.table, |t| write::plan_put(t, &request))
-        })?;
-        if let Some(recorder) = &request.capacity {
-            let units = capacity::item_write(before, request.item.size());
-            capacity::report_write(recorder, &request.table, units);
-        }
-        Ok(old)
+        self.write_one("PutItem", &request.table, request.capacity.as_ref(), |t| {
+            write::plan_put(t, &request)
+        })
     }
 
     async fn update_item(&self, request: &UpdateItem) -> Result<Option<Item>> {
         request.validate()?;
-        let before = self.size_before(request.capacity.as_ref(), &request.table, &request.key);
-        let out = service("UpdateItem", || {
-            self.write_one(&request.table, |t| write::plan_update(t, request))
-        })?;
-        if let Some(recorder) = &request.capacity {
-            let after = self.stored_size(&request.table, &request.key);
-            let units = capacity::item_write(before, after);
-            capacity::report_write(recorder, &request.table, units);
-        }
-        Ok(out)
+        self.write_one(
+            "UpdateItem",
+            &request.table,
+            request.capacity.as_ref(),
+            |t| write::plan_update(t, request),
+        )
     }
 
     async fn delete_item(&self, request: &DeleteItem) -> Result<Option<Item>> {
         request.validate()?;
-        let before = self.size_before(request.capacity.as_ref(), &request.table, &request.key);
-        let old = service("DeleteItem", || {
-            self.write_one(&request.table, |t| write::plan_delete(t, request))
-        })?;
-        if let Some(recorder) = &request.capacity {
-            capacity::report_write(recorder, &request.table, capacity::item_write(before, 0));
-        }
-        Ok(old)
+        self.write_one(
+            "DeleteItem",
+            &request.table,
+            request.capacity.as_ref(),
+            |t| write::plan_delete(t, request),
+        )
     }
 
     async fn query(&self, request: &QueryRequest) -> Result<QueryOutput> {
         request.validate()?;
-        let page = service("Query", || {
+        let (page, read) = service("Query", || {
             let tables = self.catalog();
             let table = table_named(&tables, &request.table)?;
             if table.pending.is_some() {
@@ -576,16 +625,16 @@ impl Backend for MemoryBackend {
             }
             query::query_with(table, request, Part::share)
         })?;
-        if let Some(recorder) = &request.capacity {
-            let units = capacity::item_read(page_bytes(&page), request.consistent);
-            capacity::report_read(recorder, &request.table, units);
+        if self.wants_capacity(request.capacity.as_ref()) {
+            let charge = read.charge(request.consistent);
+            self.charge(&request.table, request.capacity.as_ref(), charge);
         }
         Ok(page)
     }
 
     async fn scan(&self, request: &ScanRequest) -> Result<QueryOutput> {
         request.validate()?;
-        let page = service("Scan", || {
+        let (page, read) = service("Scan", || {
             let tables = self.catalog();
             let table = table_named(&tables, &request.table)?;
             if table.pending.is_some() {
@@ -593,112 +642,56 @@ impl Backend for MemoryBackend {
             }
             query::scan_with(table, request, Part::share)
         })?;
-        if let Some(recorder) = &request.capacity {
-            let units = capacity::item_read(page_bytes(&page), request.consistent);
-            capacity::report_read(recorder, &request.table, units);
+        if self.wants_capacity(request.capacity.as_ref()) {
+            let charge = read.charge(request.consistent);
+            self.charge(&request.table, request.capacity.as_ref(), charge);
         }
         Ok(page)
     }
 
     async fn batch_get(&self, request: &BatchGet) -> Result<BatchGetOutput> {
         request.validate(&self.capabilities().limits)?;
-        let out = service("BatchGetItem", || self.batch_get_checked(request))?;
-        if let Some(recorder) = &request.capacity {
-            let units: f64 = request
-                .keys
-                .iter()
-                .filter(|k| !out.unprocessed_keys.contains(k))
-                .map(|k| {
-                    capacity::item_read(self.stored_size(&request.table, k), request.consistent)
-                })
-                .sum();
-            capacity::report_read(recorder, &request.table, units);
+        let want = self.wants_capacity(request.capacity.as_ref());
+        let (out, charge) = service("BatchGetItem", || self.batch_get_checked(request, want))?;
+        if let Some(charge) = charge {
+            self.charge(&request.table, request.capacity.as_ref(), charge);
         }
         Ok(out)
     }
 
     async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
         request.validate(&self.capabilities().limits)?;
-        let before: Vec<usize> = match &request.capacity {
-            Some(_) => request
-                .writes
-                .iter()
-                .map(|w| match w {
-                    WriteRequest::Put(item) | WriteRequest::Delete(item) => {
-                        self.stored_size(&request.table, item)
-                    }
-                })
-                .collect(),
-            None => Vec::new(),
-        };
         service("BatchWriteItem", || {
             self.batch_write_tables(std::slice::from_ref(request))
         })?;
-        if let Some(recorder) = &request.capacity {
-            let units: f64 = request
-                .writes
-                .iter()
-                .zip(before)
-                .map(|(w, before)| match w {
-                    WriteRequest::Put(item) => capacity::item_write(before, item.size()),
-                    WriteRequest::Delete(_) => capacity::item_write(before, 0),
-                })
-                .sum();
-            capacity::report_write(recorder, &request.table, units);
-        }
         Ok(BatchWriteOutput::default())
     }
 
     async fn transact_get(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>> {
         request.validate(&self.capabilities().limits)?;
-        let items = service("TransactGetItems", || self.transact_get_checked(request))?;
-        if let Some(recorder) = &request.capacity {
-            for (get, found) in request.gets.iter().zip(&items) {
-                let size = match found {
-                    Some(_) => self.stored_size(&get.table, &get.key),
-                    None => 0,
-                };
-                // Transactional reads cost twice a strongly consistent read.
-                capacity::report_read(recorder, &get.table, 2.0 * capacity::item_read(size, true));
-            }
+        let want = self.wants_capacity(request.capacity.as_ref());
+        let (items, sizes) = service("TransactGetItems", || {
+            self.transact_get_checked(request, want)
+        })?;
+        // One report per table: each item a transactional read (twice a consistent one).
+        let mut charges = Vec::new();
+        for (get, size) in request.gets.iter().zip(sizes) {
+            capacity::add_per_table(&mut charges, &get.table, &Charge::transactional_read(size));
+        }
+        for (table, charge) in charges {
+            self.charge(&table, request.capacity.as_ref(), charge);
         }
         Ok(items)
     }
 
     async fn transact_write(&self, request: &TransactWrite) -> Result<()> {
         request.validate(&self.capabilities().limits)?;
-        let before: Vec<usize> = match &request.capacity {
-            Some(_) => request
-                .actions
-                .iter()
-                .map(|a| {
-                    let (table, key) = a.target();
-                    self.stored_size(table, key)
-                })
-                .collect(),
-            None => Vec::new(),
-        };
-        service("TransactWriteItems", || {
-            self.transact_write_checked(request)
+        let want = self.wants_capacity(request.capacity.as_ref());
+        let charges = service("TransactWriteItems", || {
+            self.transact_write_checked(request, want)
         })?;
-        if let Some(recorder) = &request.capacity {
-            for (action, before) in request.actions.iter().zip(before) {
-                let (table, key) = action.target();
-                let after = match action {
-                    TransactWriteAction::Put(p) => p.item.size(),
-                    TransactWriteAction::Update(_) => self.stored_size(table, key),
-                    TransactWriteAction::Delete(_) => 0,
-                    // A condition check is charged as a read of the item.
-                    TransactWriteAction::ConditionCheck(_) => {
-                        let units = 2.0 * capacity::item_read(before, true);
-                        capacity::report_read(recorder, table, units);
-                        continue;
-                    }
-                };
-                // Transactional writes cost twice a write.
-                let units = 2.0 * capacity::item_write(before, after);
-                capacity::report_write(recorder, table, units);
-            }
+        for (table, charge) in charges {
+            self.charge(&table, request.capacity.as_ref(), charge);
         }
         Ok(())
     }
@@ -723,25 +716,10 @@ impl Backend for MemoryBackend {
     }
 }
 
-/// The size of the items of a query or scan page together.
-fn page_bytes(page: &QueryOutput) -> usize {
-    page.items
-        .iter()
-        .map(|i| i.clone().into_item().size())
-        .sum()
-}
-
 impl MemoryBackend {
-    /// The size of the item a write will change (only when the request asks for capacity).
-    fn size_before(&self, recorder: Option<&CapacityRecorder>, table: &str, key: &Item) -> usize {
-        match recorder {
-            Some(_) => self.stored_size(table, key),
-            None => 0,
-        }
-    }
-
-    /// GetItem, without the capacity report.
-    fn get_item_now(&self, request: &GetItem) -> Result<Option<RawItem>> {
+    /// GetItem, without the capacity report: the item, and the size of the whole item read
+    /// (0: none), whatever the projection.
+    fn get_item_now(&self, request: &GetItem) -> Result<(Option<RawItem>, usize)> {
         service("GetItem", || {
             if let Some(p) = &request.projection {
                 eval::check_projection(p)?;
@@ -750,17 +728,26 @@ impl MemoryBackend {
             let table = table_named(&tables, &request.table)?;
             let key = table.schema.key(&request.key)?;
             let part = table.read(part_of(&key.pk));
-            Ok(part.get(&key).map(|item| match &request.projection {
+            let stored = part.get(&key);
+            let size = stored.map_or(0, Stored::size);
+            let found = stored.map(|item| match &request.projection {
                 Some(paths) => RawItem::Item(part.project(item, paths)),
                 None => part.share(item),
-            }))
+            });
+            Ok((found, size))
         })
     }
 }
 
 impl MemoryBackend {
-    /// BatchGetItem, once its entry count is checked (`validate`).
-    fn batch_get_checked(&self, request: &BatchGet) -> Result<BatchGetOutput> {
+    /// BatchGetItem, once its entry count is checked (`validate`); with `want`, what it
+    /// consumed: each key read on its own, whole (whatever the projection), a missing one the
+    /// minimum, the unprocessed ones nothing.
+    fn batch_get_checked(
+        &self,
+        request: &BatchGet,
+        want: bool,
+    ) -> Result<(BatchGetOutput, Option<Charge>)> {
         if let Some(p) = &request.projection {
             eval::check_projection(p)?;
         }
@@ -784,6 +771,7 @@ impl MemoryBackend {
         );
         // Like DynamoDB, stop at 16 MB of response and hand the remaining keys back.
         let mut out = BatchGetOutput::default();
+        let mut charge = want.then(Charge::default);
         let mut bytes = 0usize;
         for (i, k) in keys.iter().enumerate() {
             if bytes >= BATCH_GET_MAX_BYTES {
@@ -791,7 +779,12 @@ impl MemoryBackend {
                 break;
             }
             let part = &parts[&(name, part_of(&k.pk))];
-            if let Some(item) = part.get(k) {
+            let stored = part.get(k);
+            if let Some(charge) = &mut charge {
+                let size = stored.map_or(0, Stored::size);
+                charge.add(&Charge::read(size, request.consistent, None));
+            }
+            if let Some(item) = stored {
                 out.items.push(match &request.projection {
                     Some(paths) => {
                         let projected = part.project(item, paths);
@@ -805,12 +798,17 @@ impl MemoryBackend {
                 });
             }
         }
-        Ok(out)
+        Ok((out, charge))
     }
 
     /// TransactGetItems, once its entry count is checked (`validate`): every key checked, then
     /// the parts read locked in the lock order, so no transaction is seen half applied.
-    fn transact_get_checked(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>> {
+    /// With `want`, also the size of each whole item read (0: missing; none without).
+    fn transact_get_checked(
+        &self,
+        request: &TransactGet,
+        want: bool,
+    ) -> Result<(Vec<Option<RawItem>>, Vec<usize>)> {
         for (i, get) in request.gets.iter().enumerate() {
             if let Some(p) = &get.projection {
                 eval::check_projection(p).map_err(|e| e.in_transaction_action(i))?;
@@ -865,19 +863,25 @@ impl MemoryBackend {
             .map(|(get, key)| (get.table.as_str(), part_of(&key.pk)))
             .collect();
         let parts = read_parts(&tables, at.iter().copied().collect());
-        Ok(request
+        let mut sizes = Vec::new();
+        let items = request
             .gets
             .iter()
             .zip(&keys)
             .zip(&at)
             .map(|((get, key), at)| {
                 let part = &parts[at];
-                part.get(key).map(|item| match &get.projection {
+                let stored = part.get(key);
+                if want {
+                    sizes.push(stored.map_or(0, Stored::size));
+                }
+                stored.map(|item| match &get.projection {
                     Some(paths) => RawItem::Item(part.project(item, paths)),
                     None => part.share(item),
                 })
             })
-            .collect())
+            .collect();
+        Ok((items, sizes))
     }
 
     /// TransactWriteItems, once its entry count is checked (`validate`).
@@ -885,7 +889,16 @@ impl MemoryBackend {
     /// Locks every part an action's item lives in (in the lock order) before looking at any
     /// item, and, when the request has a client request token, the tokens last, until the token
     /// is recorded: two transactions with one token never both apply.
-    fn transact_write_checked(&self, request: &TransactWrite) -> Result<()> {
+    ///
+    /// With `want`, what it consumed, one charge per table: each write twice a write's units
+    /// (its table's and indexes', from its item before and after), each condition check a
+    /// transactional read of its item. A repeat of an applied request (its token) writes
+    /// nothing and is charged nothing.
+    fn transact_write_checked(
+        &self,
+        request: &TransactWrite,
+        want: bool,
+    ) -> Result<Vec<(String, Charge)>> {
         let tables = self.catalog();
         // An action whose table is missing or whose partition key is unusable touches no item
         // (it fails its checks below): it locks nothing.
@@ -911,7 +924,7 @@ impl MemoryBackend {
             if let Some(record) = tokens.get(token) {
                 if record.request == *request {
                     // Already applied: idempotent success.
-                    return Ok(());
+                    return Ok(Vec::new());
                 }
                 // DynamoDB's own error type, as DynamoBackend reports it: a
                 // `ServiceValidation` whose source carries the code.
@@ -981,6 +994,8 @@ impl MemoryBackend {
             .map(|index| CancellationReason::new(index, CancellationCode::None))
             .collect();
         let mut ready: Vec<((&str, usize), Ready<'_>)> = Vec::with_capacity(count);
+        // With `want`: each applied action's item before it, and whether it only checks.
+        let mut before: Vec<(PrimaryKey, ItemState, bool)> = Vec::new();
         for (i, action) in request.actions.iter().enumerate() {
             let name = action.target().0;
             let table = &table_named(&tables, name)?.schema;
@@ -996,8 +1011,15 @@ impl MemoryBackend {
             // The planned key's partition key is the one its part was locked by.
             let at = (name, part_of(&plan.key.pk));
             let part = parts.get(&at).expect("every planned item's part is locked");
+            let state = want.then(|| {
+                let check = matches!(action, TransactWriteAction::ConditionCheck(_));
+                (plan.key.clone(), ItemState::of(part, &plan.key), check)
+            });
             match write::evaluate(part, plan) {
-                Ok(r) => ready.push((at, r)),
+                Ok(r) => {
+                    ready.push((at, r));
+                    before.extend(state);
+                }
                 Err(Failure::Invalid(e)) => return Err(e.in_transaction_action(i)),
                 // Regression test `regression_transaction_update_of_index_key_type_is_a_reason`.
                 Err(Failure::IndexKeyType(e)) => reasons[i] = validation_error(i, e),
@@ -1035,16 +1057,26 @@ impl MemoryBackend {
         }
         // Apply everything, and record it in the tables' streams.
         let mut changes = Vec::new();
+        let written: Vec<(&str, usize)> = ready.iter().map(|(at, _)| *at).collect();
         for ((name, part), r) in ready {
             let (_, captured) =
                 write::commit_captured(parts.get_mut(&(name, part)).expect("locked above"), r);
             changes.extend(captured.map(|c| (name, c)));
         }
+        let mut charges: Vec<(String, Charge)> = Vec::new();
+        for (at, (key, before, check)) in written.into_iter().zip(before) {
+            let charge = if check {
+                Charge::transactional_read(before.size())
+            } else {
+                Charge::write(&before, &ItemState::of(&parts[&at], &key)).times(2.0)
+            };
+            capacity::add_per_table(&mut charges, at.0, &charge);
+        }
         record_all(&parts, changes);
         if let (Some((token, record)), Some(tokens)) = (remembered, &mut tokens) {
             tokens.insert(token, record);
         }
-        Ok(())
+        Ok(charges)
     }
 }
 

@@ -12,6 +12,7 @@
 //! and merge their ordered ranges by the same key a single map would order them by, so pages,
 //! their order and `LastEvaluatedKey` do not depend on how items are spread over parts.
 
+use crate::capacity::PageRead;
 use crate::eval::{check_condition, check_projection, condition_roots, eval};
 use crate::key::{
     check_key_value, exact_key, has_key_type, key_type_name, Composite, KeyPart, Slot,
@@ -222,7 +223,7 @@ impl<'a> Reader<'a> {
         parts: &[&Part],
         entries: impl Iterator<Item = (usize, &'i Stored)>,
         decode: impl Fn(&Part, &Stored) -> T,
-    ) -> QueryOutput<T> {
+    ) -> (QueryOutput<T>, usize) {
         let selectors: Vec<OnceCell<Selectors<'a>>> =
             parts.iter().map(|_| OnceCell::new()).collect();
         let mut page = QueryOutput::default();
@@ -264,7 +265,7 @@ impl<'a> Reader<'a> {
                 break;
             }
         }
-        page
+        (page, bytes)
     }
 }
 
@@ -577,7 +578,7 @@ fn check_sort(target: &Target<'_>, kc: &KeyCondition, index: Option<&str>) -> Re
 /// tests' form; the backend returns [`query_with`]'s raw items).
 #[cfg(test)]
 pub(crate) fn query(table: &Table, request: &QueryRequest) -> Result<QueryOutput<Item>> {
-    query_with(table, request, Part::decode)
+    query_with(table, request, Part::decode).map(|(page, _)| page)
 }
 
 /// [`query`], with `decode` making each item returned whole (a sorted [`Item`], or unsorted
@@ -586,7 +587,7 @@ pub(crate) fn query_with<T: From<Item>>(
     live: &Table,
     request: &QueryRequest,
     decode: impl Fn(&Part, &Stored) -> T,
-) -> Result<QueryOutput<T>> {
+) -> Result<(QueryOutput<T>, PageRead)> {
     let table = &*live.schema;
     check_page_request(
         request.limit,
@@ -627,7 +628,7 @@ pub(crate) fn query_with<T: From<Item>>(
             "The provided starting key is outside query boundaries based on provided conditions",
         )
     };
-    let page = match target.index {
+    let (page, bytes) = match target.index {
         None => {
             let mut range = sort_range::<KeyPart>(sort);
             if let Some(start) = &request.exclusive_start_key {
@@ -650,7 +651,7 @@ pub(crate) fn query_with<T: From<Item>>(
                     let entries = items_in(partition, range, forward).map(|(_, item)| (0, item));
                     read.read(&[&part], entries, &decode)
                 }
-                None => QueryOutput::default(),
+                None => (QueryOutput::default(), 0),
             }
         }
         Some((at, index)) => {
@@ -676,7 +677,7 @@ pub(crate) fn query_with<T: From<Item>>(
                             items_in(partition, range, forward).map(|(_, item)| (0, item));
                         read.read(&[&part], entries, &decode)
                     }
-                    None => QueryOutput::default(),
+                    None => (QueryOutput::default(), 0),
                 }
             } else {
                 // A global index's partition spans parts: merge theirs.
@@ -694,7 +695,8 @@ pub(crate) fn query_with<T: From<Item>>(
             }
         }
     };
-    Ok(page)
+    let index = target.index.map(|(at, _)| at);
+    Ok((page, PageRead { bytes, index }))
 }
 
 /// A parallel scan's `ExclusiveStartKey` must be one its own segment returned: DynamoDB refuses
@@ -715,7 +717,7 @@ fn check_start_in_segment(pk: &KeyPart, segment: Option<(u64, u64)>) -> Result<(
 /// whose key hashes to `s` modulo `n`.
 #[cfg(test)]
 pub(crate) fn scan(table: &Table, request: &ScanRequest) -> Result<QueryOutput<Item>> {
-    scan_with(table, request, Part::decode)
+    scan_with(table, request, Part::decode).map(|(page, _)| page)
 }
 
 /// [`scan`], with `decode` as for [`query_with`].
@@ -723,7 +725,7 @@ pub(crate) fn scan_with<T: From<Item>>(
     live: &Table,
     request: &ScanRequest,
     decode: impl Fn(&Part, &Stored) -> T,
-) -> Result<QueryOutput<T>> {
+) -> Result<(QueryOutput<T>, PageRead)> {
     let table = &*live.schema;
     check_page_request(
         request.limit,
@@ -763,7 +765,7 @@ pub(crate) fn scan_with<T: From<Item>>(
     // A scan spans partitions, so parts: merge theirs.
     let guards = live.read_all();
     let parts: Vec<&Part> = guards.iter().map(|g| &**g).collect();
-    let page = match target.index {
+    let (page, bytes) = match target.index {
         None => {
             let start = match &request.exclusive_start_key {
                 Some(s) => Some(
@@ -822,7 +824,8 @@ pub(crate) fn scan_with<T: From<Item>>(
             read.read(&parts, entries, &decode)
         }
     };
-    Ok(page)
+    let index = target.index.map(|(at, _)| at);
+    Ok((page, PageRead { bytes, index }))
 }
 
 #[cfg(test)]

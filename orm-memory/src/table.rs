@@ -57,6 +57,15 @@ pub(crate) type IndexKey = (KeyPart, KeyPart, KeyPart);
 /// projected item.
 pub(crate) type IndexMap = Map<KeyPart, Map<IndexKey, Stored>>;
 
+/// One item's entry in a secondary index: where it sits, and the projected item.
+#[derive(Debug, Clone)]
+pub(crate) struct IndexEntry {
+    /// The index partition key and the entry's position in that partition.
+    pub(crate) at: (KeyPart, IndexKey),
+    /// The projected item.
+    pub(crate) entry: Stored,
+}
+
 /// A secondary index's definition, and what it keeps of an item.
 #[derive(Debug)]
 pub(crate) struct Index {
@@ -596,6 +605,28 @@ impl Part {
     /// How many items the part holds.
     pub(crate) fn len(&self) -> usize {
         self.len
+    }
+
+    /// The item stored at `key`, and its entry in each secondary index (in definition order;
+    /// `None` where the index does not hold it): what a write's consumed capacity compares
+    /// before and after it.
+    pub(crate) fn item_and_entries(
+        &self,
+        key: &PrimaryKey,
+    ) -> (Option<Stored>, Vec<Option<IndexEntry>>) {
+        let item = self.get(key).cloned();
+        let entries = self
+            .schema
+            .indexes
+            .iter()
+            .zip(&self.indexes)
+            .map(|(index, entries)| {
+                let at = index.stored_position(self.names.dict(), item.as_ref()?, key)?;
+                let entry = entries.get(&at.0)?.get(&at.1)?.clone();
+                Some(IndexEntry { at, entry })
+            })
+            .collect();
+        (item, entries)
     }
 
     /// The part's items, decoded, in key order (partition key, then sort key), with their keys.

@@ -36,6 +36,17 @@ pub(crate) struct Planned<'a> {
     return_item_on_failure: bool,
 }
 
+impl Planned<'_> {
+    /// The size of the item a put writes (0 for other writes): what a put whose condition
+    /// fails still costs, when larger than the item stored.
+    pub(crate) fn put_size(&self) -> usize {
+        match &self.kind {
+            Kind::Put(item) => item.size(),
+            _ => 0,
+        }
+    }
+}
+
 /// How a planned write changes its table.
 #[derive(Debug)]
 pub(crate) enum Change<'a> {

@@ -100,6 +100,7 @@ macro_rules! conformance_tests {
             capacity {
                 consumed_capacity_by_dynamodb_formulas,
                 capacity_limits_pace_scans_and_migrations,
+                capacity_is_charged_by_table_and_index,
             }
             crud {
                 create_get_find_exists_delete,

@@ -162,6 +162,8 @@ fn main() {
     let signed = !keys.is_empty();
     let backend = MemoryBackend::new();
     backend.set_status_delay(status_delay);
+    // Every request's consumed capacity is totalled per table (the browser view shows them).
+    backend.keep_capacity_totals(true);
     let mut builder = MemoryServer::builder(backend)
         .addr(SocketAddr::new(host, port))
         .limits(limits)

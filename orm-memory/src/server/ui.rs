@@ -380,7 +380,7 @@ fn table_page(backend: &MemoryBackend, params: &Params) -> Result<Page, Problem>
     }
     body.push_str("</table>");
     body.push_str(&streams_section(name, table));
-    body.push_str(&capacity_section(table));
+    body.push_str(&capacity_section(backend, name, table));
     let _ = write!(
         body,
         "<p>{}</p>",
@@ -446,20 +446,50 @@ fn streams_section(name: &str, table: &Json) -> String {
     )
 }
 
-/// The consumed capacity of a table: a hook for the engine's capacity accounting, shown from
-/// the table's description when it reports it.
-fn capacity_section(table: &Json) -> String {
+/// A table's capacity: its provisioned throughput, when it has one, and what its requests
+/// consumed, the engine's totals ([`MemoryBackend::consumed_capacity`]) for the table itself
+/// and each index.
+fn capacity_section(backend: &MemoryBackend, name: &str, table: &Json) -> String {
+    let mut out = String::from("<h2>Capacity</h2>");
     let throughput = &table["ProvisionedThroughput"];
-    match (
+    if let (Some(read), Some(write)) = (
         throughput["ReadCapacityUnits"].as_u64(),
         throughput["WriteCapacityUnits"].as_u64(),
     ) {
-        (Some(read), Some(write)) if read + write > 0 => format!(
-            "<p>Provisioned capacity: {read} read, {write} write units a second. Consumed \
-             capacity of each read below is in the query form's answer.</p>"
-        ),
-        _ => String::new(),
+        if read + write > 0 {
+            let _ = write!(
+                out,
+                "<p>Provisioned: {read} read, {write} write units a second.</p>"
+            );
+        }
     }
+    let Some(used) = backend.consumed_capacity(name) else {
+        out.push_str("<p>No consumed capacity counted yet.</p>");
+        return out;
+    };
+    out.push_str("<table><tr><th>consumed by</th><th>read units</th><th>write units</th></tr>");
+    let mut row = |what: &str, read: f64, write: f64| {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{read}</td><td>{write}</td></tr>",
+            escape(what)
+        );
+    };
+    row("all", used.read_units, used.write_units);
+    if let Some(t) = &used.table_capacity {
+        row("the table", t.read_units, t.write_units);
+    }
+    for (kind, indexes) in [("GSI", &used.global_indexes), ("LSI", &used.local_indexes)] {
+        for (index, units) in indexes {
+            row(
+                &format!("{kind} {index}"),
+                units.read_units,
+                units.write_units,
+            );
+        }
+    }
+    out.push_str("</table>");
+    out
 }
 
 /// An `ExclusiveStartKey` from a page link: DynamoDB JSON.

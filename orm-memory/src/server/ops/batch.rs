@@ -8,9 +8,7 @@ use super::super::error::ApiError;
 use super::super::json::{encode_item, item};
 use super::super::legacy;
 use super::call::run;
-use super::capacity::{
-    capacity_mode, consumed, read_units, stored_size, write_units, CapacityMode,
-};
+use super::capacity::{recorder, Collector};
 use super::items::read_projection;
 use super::request::{check_fields, list, null, obj, opt_bool, parsed, Answer, Body, Context};
 use orm_core::backend::{BatchGet, BatchWrite, RawItem, WriteRequest};
@@ -80,7 +78,7 @@ pub(crate) fn batch_get(cx: &Context<'_>, body: &Body) -> Answer {
         }
     }
     v.finish()?;
-    let mode = capacity_mode(body)?;
+    let capacity = Collector::of(body)?;
     let mut requests = Vec::new();
     let mut total = 0;
     for (table, spec) in request_items(body, "BatchGetItem")? {
@@ -110,7 +108,7 @@ pub(crate) fn batch_get(cx: &Context<'_>, body: &Body) -> Answer {
         total += keys.len();
         let projection = parsed(spec, |ph| read_projection(spec, ph))?;
         requests.push(BatchGet {
-            capacity: None,
+            capacity: recorder(&capacity),
             table: table.clone(),
             keys,
             consistent: opt_bool(spec, "ConsistentRead")?.unwrap_or(false),
@@ -124,22 +122,11 @@ pub(crate) fn batch_get(cx: &Context<'_>, body: &Body) -> Answer {
     }
     let mut responses = Map::new();
     let mut unprocessed = Map::new();
-    let mut capacity = Vec::new();
     for request in requests {
         let table = request.table.clone();
-        let consistent = request.consistent;
         let spec = &body["RequestItems"][&table];
-        // Each key is read on its own, whole (whatever the projection), missing ones at the
-        // minimum.
-        let mut units = 0.0;
-        if mode != CapacityMode::None {
-            for key in &request.keys {
-                units += read_units(stored_size(backend, &table, key), consistent);
-            }
-        }
         let out = run(backend.batch_get(&request))?;
         let items: Vec<Item> = out.items.into_iter().map(RawItem::into_item).collect();
-        capacity.extend(consumed(&table, units, mode, true));
         responses.insert(
             table.clone(),
             Json::Array(items.iter().map(encode_item).collect()),
@@ -156,8 +143,8 @@ pub(crate) fn batch_get(cx: &Context<'_>, body: &Body) -> Answer {
     let mut answer = Map::new();
     answer.insert("Responses".into(), Json::Object(responses));
     answer.insert("UnprocessedKeys".into(), Json::Object(unprocessed));
-    if mode != CapacityMode::None {
-        answer.insert("ConsumedCapacity".into(), Json::Array(capacity));
+    if let Some(capacity) = capacity {
+        answer.insert("ConsumedCapacity".into(), capacity.list());
     }
     Ok(Json::Object(answer))
 }
@@ -186,7 +173,7 @@ pub(crate) fn batch_write(cx: &Context<'_>, body: &Body) -> Answer {
         }
     }
     v.finish()?;
-    let mode = capacity_mode(body)?;
+    let capacity = Collector::of(body)?;
     let mut requests = Vec::new();
     let mut total = 0;
     for (table, writes) in request_items(body, "BatchWriteItem")? {
@@ -213,7 +200,7 @@ pub(crate) fn batch_write(cx: &Context<'_>, body: &Body) -> Answer {
         }
         total += decoded.len();
         requests.push(BatchWrite {
-            capacity: None,
+            capacity: recorder(&capacity),
             table: table.clone(),
             writes: decoded,
         });
@@ -223,36 +210,14 @@ pub(crate) fn batch_write(cx: &Context<'_>, body: &Body) -> Answer {
             "Too many items requested for the BatchWriteItem call",
         ));
     }
-    // Each write costs the larger of the item before and after it, on its own: the items
-    // before are sized first (only when capacity is asked for).
-    let mut units = vec![0.0; requests.len()];
-    if mode != CapacityMode::None {
-        for (request, units) in requests.iter().zip(&mut units) {
-            for write in &request.writes {
-                *units += match write {
-                    WriteRequest::Put(item) => {
-                        write_units(stored_size(backend, &request.table, item).max(item.size()))
-                    }
-                    WriteRequest::Delete(key) => {
-                        write_units(stored_size(backend, &request.table, key))
-                    }
-                };
-            }
-        }
-    }
     // Every write of every table is checked before any is applied, as one request: an invalid
     // write (or a missing table) anywhere in the batch leaves every table as it was.
     backend.batch_write_tables(&requests)?;
-    let capacity: Vec<Json> = requests
-        .iter()
-        .zip(units)
-        .filter_map(|(request, units)| consumed(&request.table, units, mode, false))
-        .collect();
     // MemoryBackend applies every write of a valid batch: nothing is ever left unprocessed.
     let mut answer = Map::new();
     answer.insert("UnprocessedItems".into(), Json::Object(Map::new()));
-    if mode != CapacityMode::None {
-        answer.insert("ConsumedCapacity".into(), Json::Array(capacity));
+    if let Some(capacity) = capacity {
+        answer.insert("ConsumedCapacity".into(), capacity.list());
     }
     Ok(Json::Object(answer))
 }

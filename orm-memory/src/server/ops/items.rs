@@ -9,9 +9,7 @@ use super::super::error::ApiError;
 use super::super::json::{encode_item, item};
 use super::super::legacy;
 use super::call::run;
-use super::capacity::{
-    capacity_mode, consumed, read_units, stored_size, with_capacity, write_units, CapacityMode,
-};
+use super::capacity::{recorder, with_capacity, Collector};
 use super::collections;
 use super::request::{
     check_constraints, condition, key_of, null, opt_bool, opt_str, parsed, projection,
@@ -109,23 +107,15 @@ pub(crate) fn get_item(cx: &Context<'_>, body: &Body) -> Answer {
             "ExpressionAttributeValues can only be specified when using expressions",
         ));
     }
-    let request = parsed(body, |ph| get_request(body, ph))?;
-    let mode = capacity_mode(body)?;
-    let (table, consistent) = (request.table.clone(), request.consistent);
+    let mut request = parsed(body, |ph| get_request(body, ph))?;
+    let capacity = Collector::of(body)?;
+    request.capacity = recorder(&capacity);
     let found = run(backend.get_item(&request))?.map(RawItem::into_item);
-    // The item is read whole, whatever the projection.
-    let bytes = match (&found, &request.projection) {
-        (Some(_), Some(_)) if mode != CapacityMode::None => {
-            stored_size(backend, &table, &request.key)
-        }
-        (found, _) => found.as_ref().map_or(0, Item::size),
-    };
-    let units = read_units(bytes, consistent);
     let mut answer = Map::new();
     if let Some(item) = found {
         answer.insert("Item".into(), encode_item(&item));
     }
-    Ok(with_capacity(answer, consumed(&table, units, mode, true)))
+    Ok(with_capacity(answer, capacity.and_then(|c| c.one())))
 }
 
 fn attributes_answer(old: Option<Item>, capacity: Option<Json>, metrics: Option<Json>) -> Json {
@@ -162,16 +152,10 @@ pub(crate) fn put_item(cx: &Context<'_>, body: &Body) -> Answer {
         ],
     )?;
     legacy::check_style(body, &["ConditionExpression"], &["Expected"])?;
-    let request = parsed(body, |ph| put_request(body, ph))?;
-    let mode = capacity_mode(body)?;
+    let mut request = parsed(body, |ph| put_request(body, ph))?;
+    let capacity = Collector::of(body)?;
+    request.capacity = recorder(&capacity);
     let table = request.table.clone();
-    // A write costs the larger of the item it replaces and the item it writes.
-    let before = if mode == CapacityMode::None {
-        0
-    } else {
-        stored_size(backend, &table, &request.item)
-    };
-    let size = before.max(request.item.size());
     // The backend takes the put by value: the item's collection metrics (rarely asked for) need
     // a copy of it.
     let written = collections::wanted(body)?.then(|| request.item.clone());
@@ -182,7 +166,7 @@ pub(crate) fn put_item(cx: &Context<'_>, body: &Body) -> Answer {
     };
     Ok(attributes_answer(
         old,
-        consumed(&table, write_units(size), mode, false),
+        capacity.and_then(|c| c.one()),
         metrics,
     ))
 }
@@ -224,15 +208,9 @@ pub(crate) fn update_item(cx: &Context<'_>, body: &Body) -> Answer {
         &["UpdateExpression", "ConditionExpression"],
         &["AttributeUpdates", "Expected"],
     )?;
-    let request = parsed(body, |ph| update_request(body, ph))?;
-    let mode = capacity_mode(body)?;
-    let table = request.table.clone();
-    let key = request.key.clone();
-    let before = if mode == CapacityMode::None {
-        0
-    } else {
-        stored_size(backend, &table, &key)
-    };
+    let mut request = parsed(body, |ph| update_request(body, ph))?;
+    let capacity = Collector::of(body)?;
+    request.capacity = recorder(&capacity);
     let out = run(backend.update_item(&request)).map_err(|e| {
         if body.contains_key("AttributeUpdates") {
             legacy::update_error(e)
@@ -240,15 +218,12 @@ pub(crate) fn update_item(cx: &Context<'_>, body: &Body) -> Answer {
             e
         }
     })?;
-    // The larger of the item before and after the update.
-    let capacity = if mode == CapacityMode::None {
-        None
-    } else {
-        let after = stored_size(backend, &table, &key);
-        consumed(&table, write_units(before.max(after)), mode, false)
-    };
-    let metrics = collection_metrics(cx, body, &table, &key)?;
-    Ok(attributes_answer(out, capacity, metrics))
+    let metrics = collection_metrics(cx, body, &request.table, &request.key)?;
+    Ok(attributes_answer(
+        out,
+        capacity.and_then(|c| c.one()),
+        metrics,
+    ))
 }
 
 pub(crate) fn delete_request(body: &Body, ph: &mut Placeholders) -> Result<DeleteItem, ApiError> {
@@ -274,20 +249,14 @@ pub(crate) fn delete_item(cx: &Context<'_>, body: &Body) -> Answer {
         ],
     )?;
     legacy::check_style(body, &["ConditionExpression"], &["Expected"])?;
-    let request = parsed(body, |ph| delete_request(body, ph))?;
-    let mode = capacity_mode(body)?;
-    let table = request.table.clone();
-    // A delete costs the item it deletes, whether or not it is returned.
-    let size = if mode == CapacityMode::None {
-        0
-    } else {
-        stored_size(backend, &table, &request.key)
-    };
+    let mut request = parsed(body, |ph| delete_request(body, ph))?;
+    let capacity = Collector::of(body)?;
+    request.capacity = recorder(&capacity);
     let old = run(backend.delete_item(&request))?;
-    let metrics = collection_metrics(cx, body, &table, &request.key)?;
+    let metrics = collection_metrics(cx, body, &request.table, &request.key)?;
     Ok(attributes_answer(
         old,
-        consumed(&table, write_units(size), mode, false),
+        capacity.and_then(|c| c.one()),
         metrics,
     ))
 }

@@ -7,7 +7,7 @@ use super::super::error::ApiError;
 use super::super::json::{encode_item, item};
 use super::super::legacy;
 use super::call::run;
-use super::capacity::{capacity_mode, consumed, read_units, with_capacity, CapacityMode};
+use super::capacity::{recorder, with_capacity, Collector};
 use super::items::read_projection;
 use super::request::{
     check_constraints, condition, opt_bool, opt_i64, opt_str, opt_u32, placeholders, table_name,
@@ -75,14 +75,7 @@ fn start_key(body: &Body) -> Result<Option<Item>, ApiError> {
         .transpose()
 }
 
-fn page_answer(
-    page: QueryOutput<Item>,
-    table: &str,
-    consistent: bool,
-    mode: CapacityMode,
-    count_only: bool,
-) -> Json {
-    let bytes: usize = page.items.iter().map(Item::size).sum();
+fn page_answer(page: QueryOutput<Item>, capacity: Option<Collector>, count_only: bool) -> Json {
     let mut answer = Map::new();
     if !count_only {
         answer.insert(
@@ -95,10 +88,7 @@ fn page_answer(
     if let Some(key) = &page.last_evaluated_key {
         answer.insert("LastEvaluatedKey".into(), encode_item(key));
     }
-    with_capacity(
-        answer,
-        consumed(table, read_units(bytes, consistent), mode, true),
-    )
+    with_capacity(answer, capacity.and_then(|c| c.one()))
 }
 
 pub(crate) fn query(cx: &Context<'_>, body: &Body) -> Answer {
@@ -160,8 +150,9 @@ pub(crate) fn query(cx: &Context<'_>, body: &Body) -> Answer {
     ph.finish()?;
     let count_only = select(body, projection.is_some())?;
     let consistent = opt_bool(body, "ConsistentRead")?.unwrap_or(false);
+    let capacity = Collector::of(body)?;
     let request = QueryRequest {
-        capacity: None,
+        capacity: recorder(&capacity),
         table: table.clone(),
         index,
         key_condition,
@@ -174,13 +165,7 @@ pub(crate) fn query(cx: &Context<'_>, body: &Body) -> Answer {
         count_only,
     };
     let page = run(backend.query(&request))?.sorted();
-    Ok(page_answer(
-        page,
-        &table,
-        consistent,
-        capacity_mode(body)?,
-        count_only,
-    ))
+    Ok(page_answer(page, capacity, count_only))
 }
 
 pub(crate) fn scan(cx: &Context<'_>, body: &Body) -> Answer {
@@ -237,8 +222,9 @@ pub(crate) fn scan(cx: &Context<'_>, body: &Body) -> Answer {
         }
     };
     let consistent = opt_bool(body, "ConsistentRead")?.unwrap_or(false);
+    let capacity = Collector::of(body)?;
     let request = ScanRequest {
-        capacity: None,
+        capacity: recorder(&capacity),
         table: table.clone(),
         index: opt_str(body, "IndexName")?.map(str::to_string),
         filter,
@@ -250,11 +236,5 @@ pub(crate) fn scan(cx: &Context<'_>, body: &Body) -> Answer {
         count_only,
     };
     let page = run(backend.scan(&request))?.sorted();
-    Ok(page_answer(
-        page,
-        &table,
-        consistent,
-        capacity_mode(body)?,
-        count_only,
-    ))
+    Ok(page_answer(page, capacity, count_only))
 }

@@ -7,6 +7,7 @@ use super::super::constraints::{
 use super::super::error::ApiError;
 use super::super::json::encode_item;
 use super::call::run;
+use super::capacity::{recorder, Collector};
 use super::items::{delete_request, get_request, put_request, update_request};
 use super::request::{
     check_fields, condition, key_of, list, null, obj, opt_str, parsed, return_on_failure,
@@ -102,7 +103,11 @@ pub(crate) fn transact_get(cx: &Context<'_>, body: &Body) -> Answer {
         request.consistent = true;
         gets.push(request);
     }
-    let found = run(backend.transact_get(&TransactGet::new(gets)))?;
+    let capacity = Collector::of(body)?;
+    let found = run(backend.transact_get(&TransactGet {
+        capacity: recorder(&capacity),
+        ..TransactGet::new(gets)
+    }))?;
     let responses: Vec<Json> = found
         .into_iter()
         .map(|f| match f {
@@ -110,7 +115,11 @@ pub(crate) fn transact_get(cx: &Context<'_>, body: &Body) -> Answer {
             None => json!({}),
         })
         .collect();
-    Ok(json!({ "Responses": responses }))
+    let mut answer = json!({ "Responses": responses });
+    if let Some(capacity) = capacity {
+        answer["ConsumedCapacity"] = capacity.list();
+    }
+    Ok(answer)
 }
 
 pub(crate) fn transact_write(cx: &Context<'_>, body: &Body) -> Answer {
@@ -156,10 +165,14 @@ pub(crate) fn transact_write(cx: &Context<'_>, body: &Body) -> Answer {
         actions.push(action);
     }
     let token = opt_str(body, "ClientRequestToken")?.map(str::to_string);
+    let capacity = Collector::of(body)?;
     run(backend.transact_write(&TransactWrite {
-        capacity: None,
+        capacity: recorder(&capacity),
         actions,
         client_request_token: token,
     }))?;
-    Ok(json!({}))
+    Ok(match capacity {
+        Some(capacity) => json!({ "ConsumedCapacity": capacity.list() }),
+        None => json!({}),
+    })
 }

@@ -22,9 +22,7 @@ mod plan;
 use super::super::error::ApiError;
 use super::super::json::{encode_item, value};
 use super::call;
-use super::capacity::{
-    capacity_mode, consumed, read_units, with_capacity, write_units, CapacityMode,
-};
+use super::capacity::{recorder, with_capacity, Collector};
 use super::request::{
     check_fields, list, null, obj, opt_bool, opt_str, opt_u32, req_str, return_on_failure, Answer,
     Body, Context,
@@ -35,6 +33,7 @@ use orm_core::backend::{
     GetItem, QueryRequest, RawItem, ScanRequest, TableDefinition, TransactGet, TransactWrite,
     TransactWriteAction,
 };
+use orm_core::capacity::CapacityRecorder;
 use orm_core::error::{CancellationCode, CancellationReason};
 use orm_core::expr::partiql::{self, projected_name, Select, Statement};
 use orm_core::expr::{KeyCondition, Path};
@@ -187,11 +186,14 @@ pub(crate) fn execute_statement(cx: &Context<'_>, body: &Body) -> Answer {
     };
     let token = opt_str(body, "NextToken")?;
     let consistent = opt_bool(body, "ConsistentRead")?.unwrap_or(false);
-    let mode = capacity_mode(body)?;
+    let capacity = Collector::of(body)?;
+    let charged = recorder(&capacity);
     match entry.parse()? {
         Statement::Select(select) => {
             let digest = next_token::digest(entry.text, entry.raw_parameters);
-            let page = select_page(cx.backend, select, limit, token, digest, consistent)?;
+            let page = select_page(
+                cx.backend, select, limit, token, digest, consistent, charged,
+            )?;
             let mut answer = Map::new();
             answer.insert(
                 "Items".into(),
@@ -200,11 +202,7 @@ pub(crate) fn execute_statement(cx: &Context<'_>, body: &Body) -> Answer {
             if let Some(next) = page.next {
                 answer.insert("NextToken".into(), json!(next_token::encode(digest, &next)));
             }
-            let units = read_units(page.bytes, consistent);
-            Ok(with_capacity(
-                answer,
-                consumed(&page.table, units, mode, true),
-            ))
+            Ok(with_capacity(answer, capacity.and_then(|c| c.one())))
         }
         Statement::Exists(_) => Err(exists_outside_transactions()),
         statement => {
@@ -221,17 +219,13 @@ pub(crate) fn execute_statement(cx: &Context<'_>, body: &Body) -> Answer {
                 Write::Delete(d, _) => d.return_item_on_condition_failure = return_item,
                 Write::Insert(_) | Write::Check(_) => {}
             }
-            let table = write.target().0.to_string();
-            let done = run_write(cx.backend, write, mode != CapacityMode::None)?;
+            let done = run_write(cx.backend, write, charged)?;
             let mut answer = Map::new();
             answer.insert(
                 "Items".into(),
                 Json::Array(done.item.iter().map(encode_item).collect()),
             );
-            Ok(with_capacity(
-                answer,
-                consumed(&table, done.units, mode, false),
-            ))
+            Ok(with_capacity(answer, capacity.and_then(|c| c.one())))
         }
     }
 }
@@ -242,9 +236,8 @@ fn exists_outside_transactions() -> ApiError {
 
 /// One page of a `SELECT`.
 struct Page {
-    table: String,
     items: Vec<Item>,
-    /// Bytes of the items read (before the `WHERE`), which the read is charged for.
+    /// Bytes of the items read (before the `WHERE`), which bound the page.
     bytes: usize,
     next: Option<Position>,
 }
@@ -256,6 +249,7 @@ fn select_page(
     token: Option<&str>,
     digest: u64,
     consistent: bool,
+    capacity: Option<CapacityRecorder>,
 ) -> Result<Page, ApiError> {
     let definition = run(backend.describe_table(&select.table))?;
     let read: Read = plan::read(select, &definition)?;
@@ -267,7 +261,6 @@ fn select_page(
         None => Position::default(),
     };
     let mut page = Page {
-        table: read.table.clone(),
         items: Vec::new(),
         bytes: 0,
         next: None,
@@ -294,6 +287,7 @@ fn select_page(
             limit: remaining,
             exclusive_start_key: at.key.take(),
             consistent,
+            capacity: capacity.clone(),
             ..ScanRequest::new(read.table.clone())
         };
         let out = run(backend.scan(&request))?.sorted();
@@ -321,6 +315,7 @@ fn select_page(
             exclusive_start_key: at.key.take(),
             scan_forward: read.forward,
             consistent,
+            capacity: capacity.clone(),
             ..QueryRequest::new(read.table.clone(), key_condition)
         };
         let out = run(backend.query(&request))?.sorted();
@@ -349,50 +344,39 @@ fn select_page(
     Ok(page)
 }
 
-/// What a write did: the item RETURNING answers, and the write units it used.
+/// What a write did: the item RETURNING answers.
 struct Done {
     item: Option<Item>,
-    units: f64,
 }
 
-/// Runs one write; `capacity`: whether its units are wanted (an update then reads the item
-/// it left).
-fn run_write(backend: &MemoryBackend, write: Write, capacity: bool) -> Result<Done, ApiError> {
+/// Runs one write, reporting what it consumed to `capacity` (if any).
+fn run_write(
+    backend: &MemoryBackend,
+    write: Write,
+    capacity: Option<CapacityRecorder>,
+) -> Result<Done, ApiError> {
     Ok(match write {
-        Write::Insert(put) => {
-            let size = put.item.size();
+        Write::Insert(mut put) => {
+            put.capacity = capacity;
             match run(backend.put_item(put)) {
-                Ok(_) => Done {
-                    item: None,
-                    units: write_units(size),
-                },
+                Ok(_) => Done { item: None },
                 Err(e) if e.kind == "ConditionalCheckFailedException" => {
                     return Err(duplicate_item())
                 }
                 Err(e) => return Err(e),
             }
         }
-        Write::Update(update, _) => {
+        Write::Update(mut update, _) => {
+            update.capacity = capacity;
             let out = run(backend.update_item(&update))?;
-            let units = if capacity {
-                let after = run(backend.get_item(&GetItem {
-                    consistent: true,
-                    ..GetItem::new(update.table.clone(), update.key.clone())
-                }))?
-                .map(RawItem::into_item);
-                write_units(after.map_or(0, |i| i.size()))
-            } else {
-                0.0
-            };
             Done {
                 item: out.filter(|i| !i.0.is_empty()),
-                units,
             }
         }
-        Write::Delete(delete, returning) => {
+        Write::Delete(mut delete, returning) => {
+            delete.capacity = capacity;
             let old = run(backend.delete_item(&delete))?;
             Done {
-                units: write_units(old.as_ref().map_or(0, Item::size)),
                 item: old.filter(|_| returning.is_some()),
             }
         }
@@ -440,7 +424,7 @@ fn batch_error(error: &ApiError, table: Option<&str>) -> Json {
 
 pub(crate) fn batch_execute_statement(cx: &Context<'_>, body: &Body) -> Answer {
     let backend = cx.backend;
-    let mode = capacity_mode(body)?;
+    let capacity = Collector::of(body)?;
     let mut requests = Vec::new();
     for spec in entries(body, "Statements", MAX_BATCH_STATEMENTS)? {
         check_fields(
@@ -505,18 +489,18 @@ pub(crate) fn batch_execute_statement(cx: &Context<'_>, body: &Body) -> Answer {
         }
         targets.push(target);
     }
-    let mut units: BTreeMap<String, f64> = BTreeMap::new();
-    let want_capacity = mode != CapacityMode::None;
     let mut responses = Vec::with_capacity(planned.len());
     for p in planned {
         responses.push(match p {
             Planned::Failed(e) => batch_error(&e, None),
-            Planned::Read(get, projection) => match run(backend.get_item(&get)) {
+            Planned::Read(mut get, projection) => match run(backend.get_item(&GetItem {
+                capacity: recorder(&capacity),
+                ..get.clone()
+            })) {
                 Err(e) => batch_error(&e, Some(&get.table)),
                 Ok(found) => {
                     let found = found.map(RawItem::into_item);
-                    *units.entry(get.table.clone()).or_default() +=
-                        read_units(found.as_ref().map_or(0, Item::size), get.consistent);
+                    get.capacity = None;
                     let mut response = Map::new();
                     response.insert("TableName".into(), json!(get.table));
                     if let Some(item) = found {
@@ -528,10 +512,9 @@ pub(crate) fn batch_execute_statement(cx: &Context<'_>, body: &Body) -> Answer {
             },
             Planned::Write(write) => {
                 let table = write.target().0.to_string();
-                match run_write(backend, write, want_capacity) {
+                match run_write(backend, write, recorder(&capacity)) {
                     Err(e) => batch_error(&e, Some(&table)),
                     Ok(done) => {
-                        *units.entry(table.clone()).or_default() += done.units;
                         let mut response = Map::new();
                         response.insert("TableName".into(), json!(table));
                         if let Some(item) = done.item {
@@ -545,17 +528,24 @@ pub(crate) fn batch_execute_statement(cx: &Context<'_>, body: &Body) -> Answer {
     }
     let mut answer = Map::new();
     answer.insert("Responses".into(), Json::Array(responses));
-    let capacity: Vec<Json> = units
-        .iter()
-        .filter_map(|(table, units)| consumed(table, *units, mode, reads))
-        .collect();
-    if !capacity.is_empty() {
-        answer.insert("ConsumedCapacity".into(), Json::Array(capacity));
+    // A batch whose every statement failed consumed nothing, and answers no capacity.
+    if let Some(capacity) = capacity.map(|c| c.list()) {
+        if capacity.as_array().is_some_and(|tables| !tables.is_empty()) {
+            answer.insert("ConsumedCapacity".into(), capacity);
+        }
     }
     Ok(Json::Object(answer))
 }
 
 // ----------------------------------------------------- ExecuteTransaction ---
+
+/// A transaction's answer with its `ConsumedCapacity` (one per table) when asked for.
+fn with_consumed(mut answer: Json, capacity: Option<Collector>) -> Json {
+    if let Some(capacity) = capacity {
+        answer["ConsumedCapacity"] = capacity.list();
+    }
+    answer
+}
 
 fn in_statement(index: usize, message: &str) -> ApiError {
     ApiError::validation(format!(
@@ -565,8 +555,7 @@ fn in_statement(index: usize, message: &str) -> ApiError {
 
 pub(crate) fn execute_transaction(cx: &Context<'_>, body: &Body) -> Answer {
     let backend = cx.backend;
-    // Accepted; consumed capacity is not reported for transactions (as for TransactWriteItems).
-    capacity_mode(body)?;
+    let capacity = Collector::of(body)?;
     let token = opt_str(body, "ClientRequestToken")?.map(str::to_string);
     let mut statements = Vec::new();
     for spec in entries(body, "TransactStatements", MAX_TRANSACTION_STATEMENTS)? {
@@ -614,7 +603,10 @@ pub(crate) fn execute_transaction(cx: &Context<'_>, body: &Body) -> Answer {
             }
             projections.push(select.projection);
         }
-        let found = run(backend.transact_get(&TransactGet::new(gets)))?;
+        let found = run(backend.transact_get(&TransactGet {
+            capacity: recorder(&capacity),
+            ..TransactGet::new(gets)
+        }))?;
         let responses: Vec<Json> = found
             .into_iter()
             .zip(projections)
@@ -625,7 +617,7 @@ pub(crate) fn execute_transaction(cx: &Context<'_>, body: &Body) -> Answer {
                 None => json!({}),
             })
             .collect();
-        return Ok(json!({ "Responses": responses }));
+        return Ok(with_consumed(json!({ "Responses": responses }), capacity));
     }
     let count = statements.len();
     let mut actions = Vec::with_capacity(count);
@@ -687,12 +679,15 @@ pub(crate) fn execute_transaction(cx: &Context<'_>, body: &Body) -> Answer {
         }));
     }
     let request = TransactWrite {
-        capacity: None,
+        capacity: recorder(&capacity),
         actions,
         client_request_token: token,
     };
     match run(backend.transact_write(&request)) {
-        Ok(()) => Ok(json!({ "Responses": vec![json!({}); count] })),
+        Ok(()) => Ok(with_consumed(
+            json!({ "Responses": vec![json!({}); count] }),
+            capacity,
+        )),
         Err(ApiError {
             reasons: Some(reasons),
             ..
