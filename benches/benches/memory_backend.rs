@@ -39,7 +39,7 @@
 
 use criterion::Criterion;
 use futures::FutureExt;
-use orm_benches::memory::{order_key, order_query as query, orm_query100, seeded};
+use orm_benches::memory::{order_key, order_query as query, orm_query100, seeded, timed_ref, Lcg};
 use orm_benches::model::{
     customer_id, region_of, sample, Order, ORDERS_PER_CUSTOMER, ORDERS_PER_REGION,
 };
@@ -54,19 +54,6 @@ use std::hint::black_box;
 /// The key of the reference maps: an order's partition and sort key bytes, zero-padded.
 type RefKey = ([u8; 32], [u8; 32]);
 
-/// A small deterministic generator of random indexes.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-}
-
 /// Times `iters` calls of `op`, on inputs made beforehand by `make` (outside the timing); what
 /// `op` returns is dropped inside the timing, as a caller would drop it.
 fn timed<I, O>(
@@ -80,25 +67,6 @@ fn timed<I, O>(
         drop(black_box(op(input)));
     }
     start.elapsed()
-}
-
-/// Times `iters` calls of `op` on inputs made beforehand by `make`, which `op` borrows: the
-/// backend borrows its requests (`&GetItem`, `&PutItem`, ...), so making and dropping them is
-/// the caller's cost (see `item_drop`) and stays outside the timing; what `op` returns is
-/// dropped inside it.
-fn timed_ref<I, O>(
-    iters: u64,
-    mut make: impl FnMut() -> I,
-    mut op: impl FnMut(&I) -> O,
-) -> std::time::Duration {
-    let inputs: Vec<I> = (0..iters).map(|_| make()).collect();
-    let start = std::time::Instant::now();
-    for input in &inputs {
-        drop(black_box(op(input)));
-    }
-    let elapsed = start.elapsed();
-    drop(inputs);
-    elapsed
 }
 
 /// Runs `op` on `iters` inputs (made beforehand by `make`, borrowed by `op` and dropped after

@@ -9,6 +9,7 @@ use orm_core::expr::{KeyCondition, Path};
 use orm_core::ModelExt as _;
 use orm_core::{Backend as _, Item, Table, Value};
 use orm_memory::MemoryBackend;
+use std::hint::black_box;
 use std::sync::Arc;
 
 /// A fresh backend holding orders `0..n` (`sample(i)`, through `put_item`), and an ORM table on
@@ -73,4 +74,38 @@ pub fn orm_query100(table: &Table, customer: String) -> Vec<Order> {
         .now_or_never()
         .expect("memory futures are ready")
         .expect("query")
+}
+
+/// A small deterministic generator of random indexes.
+#[derive(Debug)]
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// The next index below `n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// Times `iters` calls of `op` on inputs made beforehand by `make`, which `op` borrows: the
+/// backend borrows its requests (`&GetItem`, `&PutItem`, ...), so making and dropping them is
+/// the caller's cost (see `memory_backend`'s `item_drop`) and stays outside the timing; what `op` returns is
+/// dropped inside it.
+pub fn timed_ref<I, O>(
+    iters: u64,
+    mut make: impl FnMut() -> I,
+    mut op: impl FnMut(&I) -> O,
+) -> std::time::Duration {
+    let inputs: Vec<I> = (0..iters).map(|_| make()).collect();
+    let start = std::time::Instant::now();
+    for input in &inputs {
+        drop(black_box(op(input)));
+    }
+    let elapsed = start.elapsed();
+    drop(inputs);
+    elapsed
 }
