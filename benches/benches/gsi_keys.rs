@@ -98,7 +98,7 @@ fn seeded(n: u64) -> (Arc<MemoryBackend>, Table) {
     for i in 0..n {
         let item = table.layout().to_stored_item(&game(i)).expect("game item");
         backend
-            .put_item(&PutItem::new(TABLE, item))
+            .put_item(PutItem::new(TABLE, item))
             .now_or_never()
             .expect("memory futures are ready")
             .expect("put");

@@ -32,7 +32,7 @@ fn child(n: u64) {
         let item = table.layout().to_stored_item(&sample(i)).unwrap();
         dynamo_bytes += item.size() as u64;
         backend
-            .put_item(&PutItem::new(TABLE, item))
+            .put_item(PutItem::new(TABLE, item))
             .now_or_never()
             .unwrap()
             .unwrap();

@@ -56,7 +56,7 @@ fn main() {
             }
             "put" => {
                 let req = PutItem::new(TABLE, table.layout().to_stored_item(&sample(id)).unwrap());
-                black_box(backend.put_item(&req).now_or_never().unwrap().unwrap());
+                black_box(backend.put_item(req).now_or_never().unwrap().unwrap());
             }
             "query100" => {
                 let req = order_query(Value::S(pk(&cust)), None);
@@ -87,7 +87,7 @@ fn main() {
             "fork_put" => {
                 let fork = backend.fork();
                 let req = PutItem::new(TABLE, table.layout().to_stored_item(&sample(id)).unwrap());
-                black_box(fork.put_item(&req).now_or_never().unwrap().unwrap());
+                black_box(fork.put_item(req).now_or_never().unwrap().unwrap());
             }
             other => panic!("unknown operation {other}"),
         }

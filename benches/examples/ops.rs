@@ -5,12 +5,15 @@
 //! valgrind --tool=callgrind target/release/examples/ops put orm 200
 //! ```
 //!
-//! Arguments: `get|put|query100|batch_write25`, `orm|sdk`, the number of operations. Two warm-up
+//! Arguments: `get|put|query100|multi_gsi_query100|batch_write25`, `orm|sdk`, the number of
+//! operations (`multi_gsi_query100`: 100 orders through a multi-attribute index). Two warm-up
 //! operations run before the counted ones; `scripts/profile` subtracts a run with 0 operations,
 //! so what is left is the instructions per operation (client side only: the stub is a child
 //! process, which callgrind does not follow).
 
-use orm_benches::model::{customer_id, sample, Order, ORDERS_PER_CUSTOMER};
+use orm_benches::model::{
+    customer_id, region_of, sample, Order, OrderByCustomerRegion, ORDERS_PER_CUSTOMER,
+};
 use orm_benches::stub::{serve_if_child, StubProcess};
 use orm_benches::{sdk, Clients, TABLE};
 use orm_core::prelude::*;
@@ -20,7 +23,7 @@ fn main() {
     serve_if_child();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [op, side, n] = args.as_slice() else {
-        eprintln!("usage: ops get|put|query100|batch_write25 orm|sdk N");
+        eprintln!("usage: ops get|put|query100|multi_gsi_query100|batch_write25 orm|sdk N");
         std::process::exit(2);
     };
     let n: u64 = n.parse().expect("N");
@@ -39,6 +42,7 @@ fn main() {
         let table = &clients.table;
         let client = &clients.client;
         let cust = customer_id(0);
+        let region = region_of(0);
         let mut order = sample(7);
         let batch: Vec<Order> = (0..25).map(sample).collect();
         for _ in 0..n + 2 {
@@ -62,6 +66,24 @@ fn main() {
                 }
                 ("query100", false) => {
                     black_box(sdk::query(client, TABLE, &cust).await.unwrap());
+                }
+                ("multi_gsi_query100", true) => {
+                    let v = OrderByCustomerRegion::query(table)
+                        .key(OrderByCustomerRegion::by_customer_region_key(
+                            &cust, &region,
+                        ))
+                        .limit(ORDERS_PER_CUSTOMER as usize)
+                        .all()
+                        .await
+                        .unwrap();
+                    black_box(v);
+                }
+                ("multi_gsi_query100", false) => {
+                    black_box(
+                        sdk::query_by_customer_region(client, TABLE, &cust, &region)
+                            .await
+                            .unwrap(),
+                    );
                 }
                 ("batch_write25", true) => Order::batch_put(table, &batch).await.unwrap(),
                 ("batch_write25", false) => sdk::batch_put(client, TABLE, &batch).await.unwrap(),

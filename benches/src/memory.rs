@@ -28,7 +28,7 @@ pub fn seeded(n: u64) -> (Arc<MemoryBackend>, Table) {
             .to_stored_item(&sample(i))
             .expect("order item");
         backend
-            .put_item(&PutItem::new(TABLE, item))
+            .put_item(PutItem::new(TABLE, item))
             .now_or_never()
             .expect("memory futures are ready")
             .expect("put");
@@ -92,9 +92,9 @@ impl Lcg {
 }
 
 /// Times `iters` calls of `op` on inputs made beforehand by `make`, which `op` borrows: the
-/// backend borrows its requests (`&GetItem`, `&PutItem`, ...), so making and dropping them is
-/// the caller's cost (see `memory_backend`'s `item_drop`) and stays outside the timing; what `op` returns is
-/// dropped inside it.
+/// backend borrows its requests (`&GetItem`, `&QueryRequest`, ...; a put is taken by value), so
+/// making and dropping them is the caller's cost (see `memory_backend`'s `item_drop`) and stays
+/// outside the timing; what `op` returns is dropped inside it.
 pub fn timed_ref<I, O>(
     iters: u64,
     mut make: impl FnMut() -> I,

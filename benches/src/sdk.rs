@@ -5,7 +5,8 @@
 //! equal) and decodes answers by hand into [`Order`], checking the entity attribute as the ORM
 //! does.
 
-use crate::model::{Order, ENTITY, ORDERS_PER_CUSTOMER};
+use crate::model::{Order, BY_CUSTOMER_REGION, ENTITY, ORDERS_PER_CUSTOMER};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
     AttributeValue, PutRequest, ReturnValue, ReturnValuesOnConditionCheckFailure, WriteRequest,
@@ -201,11 +202,8 @@ pub async fn query(
     table: &str,
     customer_id: &str,
 ) -> Result<Vec<Order>, BoxError> {
-    let want = ORDERS_PER_CUSTOMER as usize;
-    let mut orders = Vec::with_capacity(want);
-    let mut start = None;
-    loop {
-        let out = client
+    query_orders(|| {
+        client
             .query()
             .table_name(table)
             .key_condition_expression("#k0 = :k0")
@@ -214,6 +212,46 @@ pub async fn query(
             .expression_attribute_names("#f0", "__entity")
             .expression_attribute_values(":k0", AttributeValue::S(pk(customer_id)))
             .expression_attribute_values(":f0", AttributeValue::S(ENTITY.to_owned()))
+    })
+    .await
+}
+
+/// Up to 100 orders of a customer in a region, read through the multi-attribute index
+/// [`BY_CUSTOMER_REGION`] (partition `customer_id`, `region`), decoded: what
+/// `OrderByCustomerRegion::query(&table).key(OrderByCustomerRegion::by_customer_region_key(c, r)).limit(100).all()`
+/// does. Key attributes are plain attributes, so the key condition names them (no key string
+/// is built).
+pub async fn query_by_customer_region(
+    client: &Client,
+    table: &str,
+    customer_id: &str,
+    region: &str,
+) -> Result<Vec<Order>, BoxError> {
+    query_orders(|| {
+        client
+            .query()
+            .table_name(table)
+            .index_name(BY_CUSTOMER_REGION)
+            .key_condition_expression("#k0 = :k0 AND #k1 = :k1")
+            .filter_expression("#f0 = :f0")
+            .expression_attribute_names("#k0", "customer_id")
+            .expression_attribute_names("#k1", "region")
+            .expression_attribute_names("#f0", "__entity")
+            .expression_attribute_values(":k0", AttributeValue::S(customer_id.to_owned()))
+            .expression_attribute_values(":k1", AttributeValue::S(region.to_owned()))
+            .expression_attribute_values(":f0", AttributeValue::S(ENTITY.to_owned()))
+    })
+    .await
+}
+
+/// Sends the query `page()` builds, page after page (each asking for the orders still wanted,
+/// from where the last one ended), decoding up to 100 orders.
+async fn query_orders(page: impl Fn() -> QueryFluentBuilder) -> Result<Vec<Order>, BoxError> {
+    let want = ORDERS_PER_CUSTOMER as usize;
+    let mut orders = Vec::with_capacity(want);
+    let mut start = None;
+    loop {
+        let out = page()
             .limit((want - orders.len()) as i32)
             .set_exclusive_start_key(start)
             .scan_index_forward(true)

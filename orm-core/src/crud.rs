@@ -37,7 +37,7 @@ impl Table {
         let owner = self.config().key_of(&request.item);
         let guards = unique::changes::<M>(self, &owner, None, Some(&request.item))?;
         let written = if guards.is_empty() {
-            self.backend().put_item(&request).await.map(|_| ())
+            self.backend().put_item(request).await.map(|_| ())
         } else {
             unique::write_with_guards::<M>(self, TransactWriteAction::Put(request), guards).await
         };
@@ -98,7 +98,7 @@ impl Table {
             .with_condition(condition)
             .with_return_item_on_condition_failure(true)
             .with_capacity(self.recorder("PutItem", Some(schema.entity), None));
-        match self.backend().put_item(&request).await {
+        match self.backend().put_item(request).await {
             Ok(_) => {
                 if let Some(next) = next {
                     model.set_version(next);

@@ -188,7 +188,7 @@ impl BackendLayer for FaultInjection {
         self.call_fault("GetItem", false)?;
         self.inner.get_item(request).await
     }
-    async fn put_item(&self, request: &PutItem) -> Result<Option<Item>> {
+    async fn put_item(&self, request: PutItem) -> Result<Option<Item>> {
         self.call_fault("PutItem", false)?;
         self.inner.put_item(request).await
     }

@@ -674,7 +674,7 @@ impl<M: Model> Migration<M> {
             },
         );
         let request = PutItem::new(self.table.name(), item);
-        self.with_retries(|| self.table.backend().put_item(&request))
+        self.with_retries(|| self.table.backend().put_item(request.clone()))
             .await
             .map(|_| ())
     }

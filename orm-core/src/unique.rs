@@ -528,7 +528,8 @@ impl Table {
                     let key = config.key_of(&put.item);
                     let held = read_stored(self, &key).await?.is_some();
                     put.return_item_on_condition_failure = false;
-                    match self.backend().put_item(&put).await {
+                    // A clone: a failed condition hands the same guard to take_over_stale.
+                    match self.backend().put_item(put.clone()).await {
                         Ok(_) if held => report.unchanged += 1,
                         Ok(_) => report.claimed += 1,
                         Err(Error::ConditionFailed { .. }) => {
@@ -585,7 +586,7 @@ impl Table {
             }
         }
         put.condition = Some(stale);
-        match self.backend().put_item(&put).await {
+        match self.backend().put_item(put).await {
             Ok(_) => Ok(true),
             Err(Error::ConditionFailed { .. }) => Ok(false),
             Err(e) => Err(e),

@@ -667,10 +667,12 @@ impl Backend for DynamoBackend {
         Ok(item)
     }
 
-    async fn put_item(&self, request: &PutItem) -> Result<Option<Item>> {
-        let sdk = self.put_item_request(request)?;
-        let call = Call::new("PutItem", &request.table, full(sdk.get_table_name()), None)
-            .recording(request.capacity.as_ref());
+    async fn put_item(&self, mut request: PutItem) -> Result<Option<Item>> {
+        let table = std::mem::take(&mut request.table);
+        let capacity = request.capacity.take();
+        let sdk = self.put_item_request(&table, request)?;
+        let call = Call::new("PutItem", &table, full(sdk.get_table_name()), None)
+            .recording(capacity.as_ref());
         let sdk = sdk.set_return_consumed_capacity(call.capacity());
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         call.written(out.attributes, out.consumed_capacity)

@@ -2,13 +2,16 @@
 //! becomes `aws-sdk-dynamodb` input (table name prefixed, request checked, expressions rendered,
 //! items converted).
 //!
-//! Each conditional write is built once, as the SDK's transaction type ([`Put`], [`Update`],
-//! [`Delete`], [`ConditionCheck`]); the single-item calls (`put_item`, `update_item`,
-//! `delete_item`) are those same parts sent on their own, plus what only they have (return
-//! values, consumed capacity). Every request is checked once, by its orm-core `validate`,
-//! before it is built (a transaction's check covers its actions). Reads likewise: [`get`] serves `get_item` and transactional gets.
+//! Every conditional write (put, update, delete, condition check) renders its expressions one
+//! way, a [`Conditional`], set on the SDK's builder by [`conditional!`]: the single-item calls
+//! (`put_item`, `update_item`, `delete_item`) add their return values, a transaction's actions
+//! ([`Put`], [`Update`], [`Delete`], [`ConditionCheck`]) are built from the caller's borrowed
+//! request. A put is sent once and owned ([`orm_core::Backend::put_item`] takes it by value),
+//! so its item's names and values move into the SDK's map rather than being copied. Every
+//! request is checked once, by its orm-core `validate`, before it is built (a transaction's
+//! check covers its actions). Reads likewise: [`get`] serves `get_item` and transactional gets.
 
-use crate::convert::item_to_attributes_ref;
+use crate::convert::{item_to_attributes, item_to_attributes_ref};
 use crate::error_map::build_error;
 use crate::render::ExpressionAttributes;
 use crate::DynamoBackend;
@@ -34,7 +37,7 @@ use orm_core::backend::{
 };
 use orm_core::error::Result;
 use orm_core::expr::render::Expressions;
-use orm_core::expr::Path;
+use orm_core::expr::{Condition, Path, Update as UpdateActions};
 use orm_core::Item;
 
 fn return_value(r: ReturnValues) -> ReturnValue {
@@ -51,84 +54,128 @@ fn on_failure(return_item: bool) -> Option<ReturnValuesOnConditionCheckFailure> 
     return_item.then_some(ReturnValuesOnConditionCheckFailure::AllOld)
 }
 
+/// The operation named in a transaction's build errors.
+const TRANSACT_WRITE: &str = "TransactWriteItems";
+
 /// DynamoDB's `Limit` is an `i32`.
 fn limit(limit: Option<u32>) -> Option<i32> {
     limit.map(|l| l.min(i32::MAX as u32) as i32)
 }
 
-/// A conditional put to table `full` (the name as sent).
-pub(crate) fn put(full: String, r: &PutItem, operation: &'static str) -> Result<Put> {
-    let mut ex = Expressions::new().with_condition_opt(r.condition.clone());
-    let attributes = ExpressionAttributes::take(&mut ex);
-    Put::builder()
-        .table_name(full)
-        .set_item(Some(item_to_attributes_ref(&r.item)))
-        .set_condition_expression(ex.condition)
-        .set_expression_attribute_names(attributes.names)
-        .set_expression_attribute_values(attributes.values)
-        .set_return_values_on_condition_check_failure(on_failure(
-            r.return_item_on_condition_failure,
-        ))
-        .build()
-        .map_err(|e| build_error(operation, e))
+/// A conditional write's expressions, rendered: its condition (and, for an update, its update
+/// expression), the names and values they use in the SDK's types, and whether a failed condition
+/// returns the stored item. The part every put, update, delete and condition check shares,
+/// whether sent alone or in a transaction ([`conditional!`] sets it on the SDK's builder).
+struct Conditional {
+    update: Option<String>,
+    condition: Option<String>,
+    attributes: ExpressionAttributes,
+    on_failure: Option<ReturnValuesOnConditionCheckFailure>,
 }
 
-/// A conditional update of the item at `r.key` in table `full`.
-pub(crate) fn update(full: String, r: &UpdateItem, operation: &'static str) -> Result<Update> {
-    let mut ex = Expressions::new()
-        .with_update(r.update.clone())
-        .with_condition_opt(r.condition.clone());
-    let attributes = ExpressionAttributes::take(&mut ex);
-    Update::builder()
-        .table_name(full)
-        .set_key(Some(item_to_attributes_ref(&r.key)))
-        .set_update_expression(ex.update)
-        .set_condition_expression(ex.condition)
-        .set_expression_attribute_names(attributes.names)
-        .set_expression_attribute_values(attributes.values)
-        .set_return_values_on_condition_check_failure(on_failure(
-            r.return_item_on_condition_failure,
-        ))
-        .build()
-        .map_err(|e| build_error(operation, e))
+impl Conditional {
+    fn render(
+        update: Option<UpdateActions>,
+        condition: Option<Condition>,
+        return_item: bool,
+    ) -> Self {
+        let mut ex = Expressions::new();
+        if let Some(update) = update {
+            ex = ex.with_update(update);
+        }
+        let mut ex = ex.with_condition_opt(condition);
+        let attributes = ExpressionAttributes::take(&mut ex);
+        Conditional {
+            update: ex.update,
+            condition: ex.condition,
+            attributes,
+            on_failure: on_failure(return_item),
+        }
+    }
 }
 
-/// A conditional delete of the item at `r.key` in table `full`.
-pub(crate) fn delete(full: String, r: &DeleteItem, operation: &'static str) -> Result<Delete> {
-    let mut ex = Expressions::new().with_condition_opt(r.condition.clone());
-    let attributes = ExpressionAttributes::take(&mut ex);
-    Delete::builder()
-        .table_name(full)
-        .set_key(Some(item_to_attributes_ref(&r.key)))
-        .set_condition_expression(ex.condition)
-        .set_expression_attribute_names(attributes.names)
-        .set_expression_attribute_values(attributes.values)
-        .set_return_values_on_condition_check_failure(on_failure(
-            r.return_item_on_condition_failure,
-        ))
-        .build()
-        .map_err(|e| build_error(operation, e))
+/// Sets a [`Conditional`]'s parts on an SDK builder: the transaction types (`Put`, `Update`...)
+/// and the single-item calls (`put_item()`...) have the same setters, but no common trait.
+macro_rules! conditional {
+    ($builder:expr, $conditional:expr) => {{
+        let builder = $builder;
+        let c: Conditional = $conditional;
+        builder
+            .set_condition_expression(c.condition)
+            .set_expression_attribute_names(c.attributes.names)
+            .set_expression_attribute_values(c.attributes.values)
+            .set_return_values_on_condition_check_failure(c.on_failure)
+    }};
+}
+
+/// A transaction's put of `r` to table `full` (the name as sent): copied, as the transaction
+/// request is the caller's.
+fn put(full: String, r: &PutItem) -> Result<Put> {
+    let c = Conditional::render(
+        None,
+        r.condition.clone(),
+        r.return_item_on_condition_failure,
+    );
+    conditional!(
+        Put::builder()
+            .table_name(full)
+            .set_item(Some(item_to_attributes_ref(&r.item))),
+        c
+    )
+    .build()
+    .map_err(|e| build_error(TRANSACT_WRITE, e))
+}
+
+/// A transaction's update of the item at `r.key` in table `full`.
+fn update(full: String, r: &UpdateItem) -> Result<Update> {
+    let mut c = Conditional::render(
+        Some(r.update.clone()),
+        r.condition.clone(),
+        r.return_item_on_condition_failure,
+    );
+    conditional!(
+        Update::builder()
+            .table_name(full)
+            .set_key(Some(item_to_attributes_ref(&r.key)))
+            .set_update_expression(c.update.take()),
+        c
+    )
+    .build()
+    .map_err(|e| build_error(TRANSACT_WRITE, e))
+}
+
+/// A transaction's delete of the item at `r.key` in table `full`.
+fn delete(full: String, r: &DeleteItem) -> Result<Delete> {
+    let c = Conditional::render(
+        None,
+        r.condition.clone(),
+        r.return_item_on_condition_failure,
+    );
+    conditional!(
+        Delete::builder()
+            .table_name(full)
+            .set_key(Some(item_to_attributes_ref(&r.key))),
+        c
+    )
+    .build()
+    .map_err(|e| build_error(TRANSACT_WRITE, e))
 }
 
 /// A transaction's condition check on the item at `r.key` in table `full`.
-fn condition_check(
-    full: String,
-    r: &CheckRequest,
-    operation: &'static str,
-) -> Result<ConditionCheck> {
-    let mut ex = Expressions::new().with_condition(r.condition.clone());
-    let attributes = ExpressionAttributes::take(&mut ex);
-    ConditionCheck::builder()
-        .table_name(full)
-        .set_key(Some(item_to_attributes_ref(&r.key)))
-        .set_condition_expression(ex.condition)
-        .set_expression_attribute_names(attributes.names)
-        .set_expression_attribute_values(attributes.values)
-        .set_return_values_on_condition_check_failure(on_failure(
-            r.return_item_on_condition_failure,
-        ))
-        .build()
-        .map_err(|e| build_error(operation, e))
+fn condition_check(full: String, r: &CheckRequest) -> Result<ConditionCheck> {
+    let c = Conditional::render(
+        None,
+        Some(r.condition.clone()),
+        r.return_item_on_condition_failure,
+    );
+    conditional!(
+        ConditionCheck::builder()
+            .table_name(full)
+            .set_key(Some(item_to_attributes_ref(&r.key))),
+        c
+    )
+    .build()
+    .map_err(|e| build_error(TRANSACT_WRITE, e))
 }
 
 /// A read of the item at `r.key` in table `full` (projection rendered; `consistent` is the
@@ -159,77 +206,60 @@ impl DynamoBackend {
             .set_expression_attribute_names(get.expression_attribute_names))
     }
 
-    /// PutItem of `r`: [`put`] plus return values.
-    pub(crate) fn put_item_request(&self, r: &PutItem) -> Result<PutItemFluentBuilder> {
+    /// PutItem of `r`, which it consumes: the item's names and values move into the SDK's map.
+    /// `table` is `r.table`, which the caller took out of `r` to name the call.
+    pub(crate) fn put_item_request(&self, table: &str, r: PutItem) -> Result<PutItemFluentBuilder> {
         r.validate()?;
-        let put = put(self.table_name(&r.table), r, "PutItem")?;
-        Ok(self
-            .client
-            .put_item()
-            .table_name(put.table_name)
-            .set_item(Some(put.item))
-            .set_condition_expression(put.condition_expression)
-            .set_expression_attribute_names(put.expression_attribute_names)
-            .set_expression_attribute_values(put.expression_attribute_values)
-            .set_return_values_on_condition_check_failure(
-                put.return_values_on_condition_check_failure,
-            )
-            .return_values(return_value(r.return_values)))
+        let full = self.table_name(table);
+        let c = Conditional::render(None, r.condition, r.return_item_on_condition_failure);
+        Ok(conditional!(
+            self.client
+                .put_item()
+                .table_name(full)
+                .set_item(Some(item_to_attributes(r.item))),
+            c
+        )
+        .return_values(return_value(r.return_values)))
     }
 
-    /// UpdateItem of `r`: [`update`] plus return values. An update with no action is sent
-    /// without an `UpdateExpression` (DynamoDB then creates a missing item from its key), which
-    /// only UpdateItem allows: a transaction's update needs one.
+    /// UpdateItem of `r`. An update with no action is sent without an `UpdateExpression`
+    /// (DynamoDB then creates a missing item from its key and changes nothing else), which only
+    /// UpdateItem allows: a transaction's update needs one.
     pub(crate) fn update_item_request(&self, r: &UpdateItem) -> Result<UpdateItemFluentBuilder> {
         r.validate()?;
-        if r.update.is_empty() {
-            let mut ex = Expressions::new().with_condition_opt(r.condition.clone());
-            let attributes = ExpressionAttributes::take(&mut ex);
-            return Ok(self
-                .client
+        let actions = (!r.update.is_empty()).then(|| r.update.clone());
+        let mut c = Conditional::render(
+            actions,
+            r.condition.clone(),
+            r.return_item_on_condition_failure,
+        );
+        Ok(conditional!(
+            self.client
                 .update_item()
                 .table_name(self.table_name(&r.table))
                 .set_key(Some(item_to_attributes_ref(&r.key)))
-                .set_condition_expression(ex.condition)
-                .set_expression_attribute_names(attributes.names)
-                .set_expression_attribute_values(attributes.values)
-                .set_return_values_on_condition_check_failure(on_failure(
-                    r.return_item_on_condition_failure,
-                ))
-                .return_values(return_value(r.return_values)));
-        }
-        let update = update(self.table_name(&r.table), r, "UpdateItem")?;
-        Ok(self
-            .client
-            .update_item()
-            .table_name(update.table_name)
-            .set_key(Some(update.key))
-            .update_expression(update.update_expression)
-            .set_condition_expression(update.condition_expression)
-            .set_expression_attribute_names(update.expression_attribute_names)
-            .set_expression_attribute_values(update.expression_attribute_values)
-            .set_return_values_on_condition_check_failure(
-                update.return_values_on_condition_check_failure,
-            )
-            .return_values(return_value(r.return_values)))
+                .set_update_expression(c.update.take()),
+            c
+        )
+        .return_values(return_value(r.return_values)))
     }
 
-    /// DeleteItem of `r`: [`delete`] plus return values.
+    /// DeleteItem of `r`.
     pub(crate) fn delete_item_request(&self, r: &DeleteItem) -> Result<DeleteItemFluentBuilder> {
         r.validate()?;
-        let delete = delete(self.table_name(&r.table), r, "DeleteItem")?;
-        Ok(self
-            .client
-            .delete_item()
-            .table_name(delete.table_name)
-            .set_key(Some(delete.key))
-            .set_condition_expression(delete.condition_expression)
-            .set_expression_attribute_names(delete.expression_attribute_names)
-            .set_expression_attribute_values(delete.expression_attribute_values)
-            .set_return_values_on_condition_check_failure(
-                delete.return_values_on_condition_check_failure,
-            )
-            .return_values(return_value(r.return_values)))
+        let c = Conditional::render(
+            None,
+            r.condition.clone(),
+            r.return_item_on_condition_failure,
+        );
+        Ok(conditional!(
+            self.client
+                .delete_item()
+                .table_name(self.table_name(&r.table))
+                .set_key(Some(item_to_attributes_ref(&r.key))),
+            c
+        )
+        .return_values(return_value(r.return_values)))
     }
 
     /// Query of `r` (a count-only query sends no projection: DynamoDB rejects it with
@@ -347,7 +377,6 @@ impl DynamoBackend {
         &self,
         r: &TransactWrite,
     ) -> Result<TransactWriteItemsFluentBuilder> {
-        const OP: &str = "TransactWriteItems";
         r.validate(&orm_core::Backend::capabilities(self).limits)?;
         let actions = r
             .actions
@@ -356,11 +385,11 @@ impl DynamoBackend {
                 let full = self.table_name(action.target().0);
                 let item = TransactWriteItem::builder();
                 Ok(match action {
-                    TransactWriteAction::Put(p) => item.put(put(full, p, OP)?),
-                    TransactWriteAction::Update(u) => item.update(update(full, u, OP)?),
-                    TransactWriteAction::Delete(d) => item.delete(delete(full, d, OP)?),
+                    TransactWriteAction::Put(p) => item.put(put(full, p)?),
+                    TransactWriteAction::Update(u) => item.update(update(full, u)?),
+                    TransactWriteAction::Delete(d) => item.delete(delete(full, d)?),
                     TransactWriteAction::ConditionCheck(c) => {
-                        item.condition_check(condition_check(full, c, OP)?)
+                        item.condition_check(condition_check(full, c)?)
                     }
                 }
                 .build())

@@ -170,7 +170,7 @@ mod local {
         let d = prefixed.describe_table(table.name()).await.unwrap();
         assert_eq!(d.name, table.name());
         prefixed
-            .put_item(&put(table.name(), key("p", "s")))
+            .put_item(put(table.name(), key("p", "s")))
             .await
             .unwrap();
         let got = base
@@ -210,7 +210,7 @@ mod local {
                     .collect(),
                 ),
             );
-        backend.put_item(&put(t, item.clone())).await.unwrap();
+        backend.put_item(put(t, item.clone())).await.unwrap();
         assert_eq!(
             backend
                 .get_item(&get(t, key("USER#1", "PROFILE")))
@@ -224,7 +224,7 @@ mod local {
         let mut create = put(t, key("USER#1", "PROFILE").with("name", "Bob"));
         create.condition = Some(attr("pk").not_exists());
         create.return_item_on_condition_failure = true;
-        let err = backend.put_item(&create).await.unwrap_err();
+        let err = backend.put_item(create.clone()).await.unwrap_err();
         match err {
             Error::ConditionFailed {
                 entity: None,
@@ -235,7 +235,7 @@ mod local {
             other => panic!("{other:?}"),
         }
         create.return_item_on_condition_failure = false;
-        let err = backend.put_item(&create).await.unwrap_err();
+        let err = backend.put_item(create).await.unwrap_err();
         assert!(
             matches!(err, Error::ConditionFailed { item: None, .. }),
             "{err:?}"
@@ -244,10 +244,7 @@ mod local {
         // Put returning the old item.
         let mut replace = put(t, item.clone().with("v", 1));
         replace.return_values = ReturnValues::AllOld;
-        assert_eq!(
-            backend.put_item(&replace).await.unwrap(),
-            Some(item.clone())
-        );
+        assert_eq!(backend.put_item(replace).await.unwrap(), Some(item.clone()));
 
         // Projection with nested paths.
         let mut g = get(t, key("USER#1", "PROFILE"));
@@ -371,7 +368,7 @@ mod local {
 
         // Invalid input is the service's validation error, with its message and the SDK error.
         let err = backend
-            .put_item(&put(t, Item::new().with("pk", "only-pk")))
+            .put_item(put(t, Item::new().with("pk", "only-pk")))
             .await
             .unwrap_err();
         match err {
@@ -405,10 +402,10 @@ mod local {
                 .with("gsi1pk", if i % 2 == 0 { "EVEN" } else { "ODD" })
                 .with("gsi1sk", format!("{i:02}"))
                 .with("status", if i < 5 { "open" } else { "closed" });
-            backend.put_item(&put(t, item)).await.unwrap();
+            backend.put_item(put(t, item)).await.unwrap();
         }
         backend
-            .put_item(&put(t, key("OTHER", "ITEM#00")))
+            .put_item(put(t, key("OTHER", "ITEM#00")))
             .await
             .unwrap();
 
@@ -547,11 +544,11 @@ mod local {
             .unwrap();
         let t = table.name();
         backend
-            .put_item(&put(t, key("A", "1").with("v", 1)))
+            .put_item(put(t, key("A", "1").with("v", 1)))
             .await
             .unwrap();
         backend
-            .put_item(&put(t, key("B", "1").with("v", 1)))
+            .put_item(put(t, key("B", "1").with("v", 1)))
             .await
             .unwrap();
 
@@ -774,7 +771,7 @@ mod local {
                 Value::N(n("-0.000000000000000000000000000000000000001")),
             )
             .with("int", Value::N(n("99999999999999999999999999999999999999")));
-        backend.put_item(&put(t, item)).await.unwrap();
+        backend.put_item(put(t, item)).await.unwrap();
         let back = backend
             .get_item(&get(t, key("N", "exact")))
             .await
@@ -844,7 +841,7 @@ mod local {
             .unwrap();
         let item = |v: &str| Item::new().with("pk", "a").with("sk", "1").with("v", v);
         for v in ["x", "x", "y"] {
-            backend.put_item(&PutItem::new(t, item(v))).await.unwrap();
+            backend.put_item(PutItem::new(t, item(v))).await.unwrap();
         }
         backend
             .delete_item(&DeleteItem::new(t, key("a", "1")))

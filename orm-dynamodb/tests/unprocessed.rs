@@ -569,7 +569,7 @@ async fn throttling_maps_to_throttled() {
     );
     is_throttled(
         backend
-            .put_item(&PutItem::new("t", key.clone()))
+            .put_item(PutItem::new("t", key.clone()))
             .await
             .map(drop),
         "PutItem",
@@ -644,7 +644,7 @@ async fn sdk_retries_do_not_multiply_the_orm_batch_retries() {
     let throttled = || Stats::get(&proxy.stats().throttled);
     let put = |backend: DynamoBackend| async move {
         backend
-            .put_item(&PutItem::new(
+            .put_item(PutItem::new(
                 "t",
                 Item::new().with("pk", "A").with("sk", "1"),
             ))

@@ -358,7 +358,7 @@ impl MemoryBackend {
     ///     ttl_attribute: None,
     /// }).await?;
     /// let fork = seeded.fork();
-    /// fork.put_item(&PutItem::new("app", Item::new().with("pk", "a"))).await?;
+    /// fork.put_item(PutItem::new("app", Item::new().with("pk", "a"))).await?;
     /// assert_eq!(fork.item_count("app"), Some(1));
     /// assert_eq!(seeded.item_count("app"), Some(0));
     /// # Ok::<(), orm_core::Error>(()) }).unwrap();
@@ -546,11 +546,11 @@ impl Backend for MemoryBackend {
         Ok(found)
     }
 
-    async fn put_item(&self, request: &PutItem) -> Result<Option<Item>> {
+    async fn put_item(&self, request: PutItem) -> Result<Option<Item>> {
         request.validate()?;
         let before = self.size_before(request.capacity.as_ref(), &request.table, &request.item);
         let old = service("PutItem", || {
-            self.write_one(&request.table, |t| write::plan_put(t, request))
+            self.write_one(&request.table, |t| write::plan_put(t, &request))
         })?;
         if let Some(recorder) = &request.capacity {
             let units = capacity::item_write(before, request.item.size());

@@ -60,7 +60,7 @@ const READABLE_VERSIONS: [u64; 2] = [1, 2];
 ///     ttl_attribute: None,
 /// };
 /// seeded.create_table(&def).await?;
-/// seeded.put_item(&PutItem::new("app", Item::new().with("pk", "a").with("n", 1))).await?;
+/// seeded.put_item(PutItem::new("app", Item::new().with("pk", "a").with("n", 1))).await?;
 /// let snapshot = seeded.snapshot();
 ///
 /// let mut file = Vec::new();

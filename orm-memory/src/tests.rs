@@ -99,7 +99,7 @@ async fn table_lifecycle() {
         Err(Error::TableNotFound { .. })
     ));
     assert!(matches!(
-        b.put_item(&put(key("a", "b"))).await,
+        b.put_item(put(key("a", "b"))).await,
         Err(Error::TableNotFound { .. })
     ));
     assert_eq!(
@@ -115,7 +115,7 @@ async fn table_lifecycle() {
 async fn get_put_delete() {
     let b = backend().await;
     let item = key("a", "1").with("m", Value::M([("x".to_owned(), 1.into())].into()));
-    assert_eq!(b.put_item(&put(item.clone())).await.unwrap(), None);
+    assert_eq!(b.put_item(put(item.clone())).await.unwrap(), None);
     assert_eq!(read(&b, key("a", "1")).await, Some(item.clone()));
     assert_eq!(read(&b, key("a", "2")).await, None);
     let mut projected = get(key("a", "1"));
@@ -145,7 +145,7 @@ async fn get_put_delete() {
     // Put with AllOld, delete with AllOld.
     let mut replace = put(key("a", "1").with("v", 2));
     replace.return_values = ReturnValues::AllOld;
-    assert_eq!(b.put_item(&replace).await.unwrap(), Some(item.clone()));
+    assert_eq!(b.put_item(replace).await.unwrap(), Some(item.clone()));
     let mut d = delete(key("a", "1"));
     d.return_values = ReturnValues::AllOld;
     assert_eq!(
@@ -163,8 +163,8 @@ async fn conditional_writes_report_the_stored_item() {
     let mut create = put(item.clone());
     create.condition = Some(attr("pk").not_exists());
     create.return_item_on_condition_failure = true;
-    b.put_item(&create).await.unwrap();
-    match b.put_item(&create).await {
+    b.put_item(create.clone()).await.unwrap();
+    match b.put_item(create).await {
         Err(Error::ConditionFailed {
             entity: None,
             item: Some(stored),
@@ -254,18 +254,18 @@ async fn updates() {
 async fn index_keys_are_checked_on_every_write() {
     let b = backend().await;
     let err = message(
-        b.put_item(&put(key("a", "1").with("gsi1pk", "")))
+        b.put_item(put(key("a", "1").with("gsi1pk", "")))
             .await
             .unwrap_err(),
     );
     assert!(err.contains("secondary index key"), "{err}");
     let err = message(
-        b.put_item(&put(key("a", "1").with("gsi1pk", 7)))
+        b.put_item(put(key("a", "1").with("gsi1pk", 7)))
             .await
             .unwrap_err(),
     );
     assert!(err.contains("Type mismatch for Index Key gsi1pk"), "{err}");
-    b.put_item(&put(key("a", "1"))).await.unwrap();
+    b.put_item(put(key("a", "1"))).await.unwrap();
     let err = message(
         b.update_item(&update(
             key("a", "1"),
@@ -380,7 +380,7 @@ fn t_put(item: Item, condition: Option<Condition>) -> TransactWriteAction {
 async fn transactions_are_all_or_nothing() {
     let b = backend().await;
     b.create_table(&definition("other")).await.unwrap();
-    b.put_item(&put(key("a", "1").with("v", 1))).await.unwrap();
+    b.put_item(put(key("a", "1").with("v", 1))).await.unwrap();
     let ok = TransactWrite::new(vec![
         t_put(key("a", "2"), Some(attr("pk").not_exists())),
         TransactWriteAction::Update(update(key("a", "1"), Update::new().add(attr("v"), 1))),
@@ -517,7 +517,7 @@ async fn batch_get_stops_at_16_megabytes() {
     let big = "x".repeat(390 * 1024);
     let keys: Vec<Item> = (0..60).map(|i| key("big", &format!("{i:02}"))).collect();
     for k in &keys {
-        b.put_item(&put(k.clone().with("data", big.as_str())))
+        b.put_item(put(k.clone().with("data", big.as_str())))
             .await
             .unwrap();
     }
@@ -533,7 +533,7 @@ async fn batch_get_stops_at_16_megabytes() {
 #[tokio::test]
 async fn transact_get_reads_a_snapshot() {
     let b = backend().await;
-    b.put_item(&put(key("a", "1").with("v", 1))).await.unwrap();
+    b.put_item(put(key("a", "1").with("v", 1))).await.unwrap();
     let mut projected = get(key("a", "1"));
     projected.projection = Some(vec![attr("v")]);
     let got = b
@@ -557,13 +557,13 @@ async fn transact_get_reads_a_snapshot() {
 #[tokio::test]
 async fn ttl_items_are_purged_on_demand() {
     let b = backend().await;
-    b.put_item(&put(key("a", "1").with("expires", 100)))
+    b.put_item(put(key("a", "1").with("expires", 100)))
         .await
         .unwrap();
-    b.put_item(&put(key("a", "2").with("expires", 300)))
+    b.put_item(put(key("a", "2").with("expires", 300)))
         .await
         .unwrap();
-    b.put_item(&put(key("a", "3"))).await.unwrap();
+    b.put_item(put(key("a", "3"))).await.unwrap();
     // Nothing disappears by itself.
     assert_eq!(b.item_count("app"), Some(3));
     assert_eq!(b.purge_expired(200), 1);
@@ -575,7 +575,7 @@ async fn ttl_items_are_purged_on_demand() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clones_share_storage_and_conditional_writes_are_atomic() {
     let b = backend().await;
-    b.put_item(&put(key("c", "1").with("version", 0)))
+    b.put_item(put(key("c", "1").with("version", 0)))
         .await
         .unwrap();
     let mut tasks = Vec::new();
@@ -625,7 +625,7 @@ async fn clones_share_storage_and_conditional_writes_are_atomic() {
 async fn queries_and_scans_through_the_backend() {
     let b = backend().await;
     for i in 0..10 {
-        b.put_item(&put(key("p", &format!("{i}")).with("i", i)))
+        b.put_item(put(key("p", &format!("{i}")).with("i", i)))
             .await
             .unwrap();
     }
@@ -684,7 +684,7 @@ async fn validation_is_the_orms_or_the_services_as_on_dynamodb() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Validation { .. }), "{err:?}");
-    let err = b.put_item(&put(key("", "1"))).await.unwrap_err();
+    let err = b.put_item(put(key("", "1"))).await.unwrap_err();
     assert!(
         matches!(&err, Error::ServiceValidation { operation, .. } if operation == "PutItem"),
         "{err:?}"

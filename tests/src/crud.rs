@@ -241,7 +241,7 @@ pub async fn lossy_integer_read_is_an_error(table: &Table) {
         .with("version", 1u64);
     table
         .backend()
-        .put_item(&PutItem::new(table.name(), item))
+        .put_item(PutItem::new(table.name(), item))
         .await
         .unwrap();
     let e = Account::get(table, Account::key("x")).await.unwrap_err();

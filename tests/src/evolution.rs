@@ -440,7 +440,7 @@ pub async fn newer_items_are_an_error(table: &Table) {
     // A malformed schema attribute.
     table
         .backend()
-        .put_item(&PutItem::new(
+        .put_item(PutItem::new(
             table.name(),
             Item::new()
                 .with("pk", "CONTACT#0000000008")

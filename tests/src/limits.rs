@@ -48,7 +48,7 @@ fn key(pk: &str, sk: &str) -> Item {
 async fn put(table: &Table, item: Item) -> orm_core::Result<Option<Item>> {
     table
         .backend()
-        .put_item(&PutItem::new(table.name(), item))
+        .put_item(PutItem::new(table.name(), item))
         .await
 }
 

@@ -92,13 +92,13 @@ pub async fn conditions_on_awkward_names(table: &Table) {
     assert!(matches!(
         table
             .backend()
-            .put_item(&put(Path::name("x#y").eq("h")))
+            .put_item(put(Path::name("x#y").eq("h")))
             .await,
         Err(Error::ConditionFailed { .. })
     ));
     let old = table
         .backend()
-        .put_item(&put(Path::name("x#y").eq("h2").and(attr("size").eq(3))))
+        .put_item(put(Path::name("x#y").eq("h2").and(attr("size").eq(3))))
         .await
         .unwrap()
         .expect("old item");

@@ -461,7 +461,7 @@ pub async fn migration<M: StampModel>(table: &Table) {
     old.remove(table.config().schema_attribute.as_str());
     table
         .backend()
-        .put_item(&orm_core::backend::PutItem::new(table.name(), old.clone()))
+        .put_item(orm_core::backend::PutItem::new(table.name(), old.clone()))
         .await
         .expect("raw put of a version-1 item");
     let done = Migration::<M>::new(table)

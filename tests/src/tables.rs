@@ -220,7 +220,7 @@ pub async fn multi_attribute_index(table: &Table) {
         .await
         .unwrap();
     for item in games() {
-        backend.put_item(&PutItem::new(&name, item)).await.unwrap();
+        backend.put_item(PutItem::new(&name, item)).await.unwrap();
     }
     let round = |n: i64| Value::from(n);
     let legal: Vec<(QueryRequest, Vec<&str>)> = vec![
@@ -376,7 +376,7 @@ pub async fn multi_attribute_index(table: &Table) {
         .await
         .unwrap();
     for item in games() {
-        backend.put_item(&PutItem::new(&later, item)).await.unwrap();
+        backend.put_item(PutItem::new(&later, item)).await.unwrap();
     }
     backend
         .update_table(&UpdateTable::new(&later).with_create_index(region_index()))
@@ -388,11 +388,11 @@ pub async fn multi_attribute_index(table: &Table) {
     );
     // Writes after it keep it up to date; one without `round` leaves it.
     backend
-        .put_item(&PutItem::new(&later, game("m7", "EU", 1, Some("middle"))))
+        .put_item(PutItem::new(&later, game("m7", "EU", 1, Some("middle"))))
         .await
         .unwrap();
     backend
-        .put_item(&PutItem::new(
+        .put_item(PutItem::new(
             &later,
             Item::new()
                 .with("match_id", "m1")

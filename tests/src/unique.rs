@@ -368,7 +368,7 @@ pub async fn guards_are_built_for_existing_items(table: &Table) {
         let item = table.layout().to_stored_item(&m).unwrap();
         table
             .backend()
-            .put_item(&PutItem::new(table.name(), item))
+            .put_item(PutItem::new(table.name(), item))
             .await
             .unwrap();
     }

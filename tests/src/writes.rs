@@ -102,12 +102,12 @@ pub async fn conditional_writes(table: &Table) {
             .with_return_item_on_condition_failure(true)
     };
     assert!(matches!(
-        table.backend().put_item(&put(attr("coins").eq(6))).await,
+        table.backend().put_item(put(attr("coins").eq(6))).await,
         Err(Error::ConditionFailed { .. })
     ));
     let old = table
         .backend()
-        .put_item(&put(attr("coins").eq(5)))
+        .put_item(put(attr("coins").eq(5)))
         .await
         .unwrap();
     assert_eq!(
@@ -1071,7 +1071,7 @@ pub async fn update_with_no_action_creates_the_key_item(table: &Table) {
     );
     let stored = key.clone().with("x", "y");
     backend
-        .put_item(&PutItem::new(table.name(), stored.clone()))
+        .put_item(PutItem::new(table.name(), stored.clone()))
         .await
         .unwrap();
     assert_eq!(backend.update_item(&request).await.unwrap(), Some(stored));
@@ -1094,7 +1094,7 @@ pub async fn updated_values_are_the_updated_paths(table: &Table) {
         )
     };
     backend
-        .put_item(&PutItem::new(
+        .put_item(PutItem::new(
             table.name(),
             Item::new()
                 .with("pk", "RAW#updated")

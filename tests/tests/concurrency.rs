@@ -52,7 +52,7 @@ async fn get(b: &MemoryBackend, k: &str) -> Option<Item> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn conditional_writes_lose_no_update() {
     let b = backend().await;
-    b.put_item(&PutItem::new(
+    b.put_item(PutItem::new(
         TABLE,
         key("counter").with("n", 0).with("version", 0),
     ))
@@ -70,7 +70,7 @@ async fn conditional_writes_lose_no_update() {
                         tokio::task::yield_now().await;
                         let r = b
                             .put_item(
-                                &PutItem::new(
+                                PutItem::new(
                                     TABLE,
                                     key("counter").with("n", n + 1).with("version", v + 1),
                                 )
@@ -216,7 +216,7 @@ async fn transfers(b: Arc<MemoryBackend>, t: u64) -> (u32, u32) {
 async fn accounts() -> Arc<MemoryBackend> {
     let b = backend().await;
     for k in ACCOUNTS {
-        b.put_item(&PutItem::new(TABLE, key(k).with("coins", 100)))
+        b.put_item(PutItem::new(TABLE, key(k).with("coins", 100)))
             .await
             .unwrap();
     }

@@ -4,7 +4,8 @@
 //! A layer names the backend it wraps ([`BackendLayer::inner`]); every method it does not write
 //! forwards to that backend, and every type that is a `BackendLayer` is a [`Backend`]. It is the
 //! shape of opendal's `LayeredAccess`. Adding a method to [`Backend`] means adding it to the list
-//! at the bottom of this file: the blanket `impl Backend for L` does not compile until it is there.
+//! at the bottom of this file (under `borrowed`, or `owned` for a request taken by value): the
+//! blanket `impl Backend for L` does not compile until it is there.
 
 use super::*;
 use crate::error::Result;
@@ -20,10 +21,16 @@ pub type BackendFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 
 /// Declares [`BackendLayer`] (each method forwarding to the inner backend by default), implements
 /// [`Backend`] for every layer and for `Arc<B>`, from one list of the trait's async methods.
 macro_rules! backend_layer {
-    ($(
-        $(#[$doc:meta])*
-        fn $name:ident(&self, $arg:ident: &$arg_type:ty) -> $output:ty;
-    )*) => {
+    (
+        borrowed {$(
+            $(#[$doc:meta])*
+            fn $name:ident(&self, $arg:ident: &$arg_type:ty) -> $output:ty;
+        )*}
+        owned {$(
+            $(#[$odoc:meta])*
+            fn $oname:ident(&self, $oarg:ident: $oarg_type:ty) -> $ooutput:ty;
+        )*}
+    ) => {
         /// A [`Backend`] wrapped around another: every call it does not override goes to
         /// [`inner`](BackendLayer::inner) unchanged (and without another allocation), and every
         /// `BackendLayer` is a `Backend`. A layer states only what it changes.
@@ -52,7 +59,7 @@ macro_rules! backend_layer {
         ///     fn inner(&self) -> &B {
         ///         &self.inner
         ///     }
-        ///     async fn put_item(&self, request: &PutItem) -> Result<Option<Item>> {
+        ///     async fn put_item(&self, request: PutItem) -> Result<Option<Item>> {
         ///         self.puts.fetch_add(1, Ordering::Relaxed);
         ///         self.inner.put_item(request).await
         ///     }
@@ -101,6 +108,19 @@ macro_rules! backend_layer {
                     self.inner().$name($arg)
                 }
             )*
+
+            $(
+                $(#[$odoc])*
+                ///
+                /// Forwards to the inner backend unless the layer overrides it.
+                fn $oname<'s, 'f>(&'s self, $oarg: $oarg_type) -> BackendFuture<'f, $ooutput>
+                where
+                    's: 'f,
+                    Self: 'f,
+                {
+                    self.inner().$oname($oarg)
+                }
+            )*
         }
 
         impl<L: BackendLayer> Backend for L {
@@ -116,6 +136,16 @@ macro_rules! backend_layer {
                     Self: 'f,
                 {
                     BackendLayer::$name(self, $arg)
+                }
+            )*
+
+            $(
+                fn $oname<'s, 'f>(&'s self, $oarg: $oarg_type) -> BackendFuture<'f, $ooutput>
+                where
+                    's: 'f,
+                    Self: 'f,
+                {
+                    BackendLayer::$oname(self, $oarg)
                 }
             )*
         }
@@ -136,11 +166,22 @@ macro_rules! backend_layer {
                     (**self).$name($arg)
                 }
             )*
+
+            $(
+                fn $oname<'s, 'f>(&'s self, $oarg: $oarg_type) -> BackendFuture<'f, $ooutput>
+                where
+                    's: 'f,
+                    Self: 'f,
+                {
+                    (**self).$oname($oarg)
+                }
+            )*
         }
     };
 }
 
 backend_layer! {
+    borrowed {
     /// Creates a table ([`Backend::create_table`]).
     fn create_table(&self, definition: &TableDefinition) -> ();
     /// Describes a table ([`Backend::describe_table`]).
@@ -151,8 +192,6 @@ backend_layer! {
     fn update_table(&self, request: &UpdateTable) -> ();
     /// Reads one item ([`Backend::get_item`]).
     fn get_item(&self, request: &GetItem) -> Option<RawItem>;
-    /// Writes one item ([`Backend::put_item`]).
-    fn put_item(&self, request: &PutItem) -> Option<Item>;
     /// Updates one item ([`Backend::update_item`]).
     fn update_item(&self, request: &UpdateItem) -> Option<Item>;
     /// Deletes one item ([`Backend::delete_item`]).
@@ -177,6 +216,11 @@ backend_layer! {
     fn get_shard_iterator(&self, request: &GetShardIterator) -> String;
     /// Reads stream records ([`Backend::get_records`]).
     fn get_records(&self, request: &GetRecords) -> GetRecordsOutput;
+    }
+    owned {
+    /// Writes one item ([`Backend::put_item`]).
+    fn put_item(&self, request: PutItem) -> Option<Item>;
+    }
 }
 
 /// `Box<B>` forwards every call to `B` (so `Box<dyn Backend>` is a backend). A layer rather than
@@ -233,7 +277,7 @@ mod tests {
         async fn get_item(&self, _: &GetItem) -> Result<Option<RawItem>> {
             self.answer("get_item")
         }
-        async fn put_item(&self, _: &PutItem) -> Result<Option<Item>> {
+        async fn put_item(&self, _: PutItem) -> Result<Option<Item>> {
             self.answer("put_item")
         }
         async fn update_item(&self, _: &UpdateItem) -> Result<Option<Item>> {
@@ -328,7 +372,7 @@ mod tests {
         let get = GetItem::new("t", key.clone());
         assert_eq!(message(backend.get_item(&get).await), "stub get_item");
         let put = PutItem::new("t", key.clone());
-        assert_eq!(message(backend.put_item(&put).await), "stub put_item");
+        assert_eq!(message(backend.put_item(put).await), "stub put_item");
         let delete = DeleteItem::new("t", key.clone());
         assert_eq!(
             message(backend.delete_item(&delete).await),

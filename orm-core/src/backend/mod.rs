@@ -51,7 +51,10 @@ use std::fmt::Debug;
 /// A store that behaves like DynamoDB. Object-safe: use it as `Arc<dyn Backend>`.
 ///
 /// Every request is borrowed, so a caller that retries (batches, migrations) sends the same
-/// request again without copying it. Every read returns its items as [`RawItem`]s: as the
+/// request again without copying it, except [`put_item`](Backend::put_item)'s: a put is sent
+/// once and carries a whole item, which a backend that hands items to a client of its own
+/// (`DynamoBackend`: the SDK's owned attribute maps) then moves instead of copying every name
+/// and value. Every read returns its items as [`RawItem`]s: as the
 /// backend read them, which the ORM decodes into models without sorting or copying them first.
 ///
 /// Backends report failures with [`crate::Error`]: a failed condition is
@@ -94,8 +97,9 @@ pub trait Backend: Debug + Send + Sync + 'static {
 
     /// Reads one item.
     async fn get_item(&self, request: &GetItem) -> Result<Option<RawItem>>;
-    /// Writes one item; returns the old item when asked (`AllOld`).
-    async fn put_item(&self, request: &PutItem) -> Result<Option<Item>>;
+    /// Writes one item; returns the old item when asked (`AllOld`). Takes the request by value
+    /// (see above): a caller that may send it again keeps a clone.
+    async fn put_item(&self, request: PutItem) -> Result<Option<Item>>;
     /// Updates one item; returns what `return_values` asks for.
     async fn update_item(&self, request: &UpdateItem) -> Result<Option<Item>>;
     /// Deletes one item; returns the old item when asked (`AllOld`).

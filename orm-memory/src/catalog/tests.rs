@@ -64,7 +64,7 @@ async fn seeded() -> MemoryBackend {
         ("4", Value::from(7)),
         ("5", Value::from("")),
     ] {
-        b.put_item(&PutItem::new("app", item("p", sk).with("g", g)))
+        b.put_item(PutItem::new("app", item("p", sk).with("g", g)))
             .await
             .unwrap();
     }
@@ -130,12 +130,12 @@ async fn a_created_index_is_backfilled_and_kept_up_to_date() {
     assert!(!index.backfilling);
     assert!(index.size_bytes > 0);
     // Writes after the creation maintain it, and are checked against its key type.
-    b.put_item(&PutItem::new("app", item("q", "1").with("g", "a")))
+    b.put_item(PutItem::new("app", item("q", "1").with("g", "a")))
         .await
         .unwrap();
     assert_eq!(query_index(&b, "by_g", "a").await.unwrap().len(), 3);
     let err = b
-        .put_item(&PutItem::new("app", item("q", "2").with("g", 1)))
+        .put_item(PutItem::new("app", item("q", "2").with("g", 1)))
         .await
         .unwrap_err();
     assert!(
@@ -162,7 +162,7 @@ async fn a_deleted_index_is_gone_and_writes_go_on() {
         "{err}"
     );
     // Its key attribute is free again: any type goes.
-    b.put_item(&PutItem::new("app", item("q", "1").with("g", 1)))
+    b.put_item(PutItem::new("app", item("q", "1").with("g", 1)))
         .await
         .unwrap();
     let definition = b.describe_table("app").await.unwrap();
@@ -503,7 +503,7 @@ async fn time_to_live_set_after_creation_is_the_one_purged_by() {
     let b = MemoryBackend::new();
     b.create_table(&definition()).await.unwrap();
     for (sk, at) in [("1", 100), ("2", 10_000)] {
-        b.put_item(&PutItem::new("app", item("p", sk).with("expires", at)))
+        b.put_item(PutItem::new("app", item("p", sk).with("expires", at)))
             .await
             .unwrap();
     }

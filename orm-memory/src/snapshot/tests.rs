@@ -69,7 +69,7 @@ async fn seeded(n: u32) -> MemoryBackend {
     let b = MemoryBackend::new();
     b.create_table(&definition("app")).await.unwrap();
     for i in 0..n {
-        b.put_item(&PutItem::new("app", order(i))).await.unwrap();
+        b.put_item(PutItem::new("app", order(i))).await.unwrap();
     }
     b
 }
@@ -106,7 +106,7 @@ async fn get(b: &MemoryBackend, k: Item) -> Option<Item> {
 
 /// Writes of every kind, changing index keys, adding a new attribute name and deleting.
 async fn scribble(b: &MemoryBackend, new_name: &str) {
-    b.put_item(&PutItem::new("app", order(100).with(new_name, "new")))
+    b.put_item(PutItem::new("app", order(100).with(new_name, "new")))
         .await
         .unwrap();
     // Moves item 1 to another gsi1 partition and out of gsi2 and lsi1.
@@ -115,7 +115,7 @@ async fn scribble(b: &MemoryBackend, new_name: &str) {
         .with("sk", "S#001")
         .with("gsi1pk", "G#moved")
         .with("gsi1sk", 7);
-    b.put_item(&PutItem::new("app", moved)).await.unwrap();
+    b.put_item(PutItem::new("app", moved)).await.unwrap();
     b.update_item(&UpdateItem::new(
         "app",
         key(2),
@@ -169,7 +169,7 @@ async fn forks_are_isolated_both_ways() {
     assert_eq!(original.item_count("app"), Some(30));
     assert_eq!(fork.item_count("app"), Some(21));
     fork.create_table(&definition("later")).await.unwrap();
-    fork.put_item(&PutItem::new("later", order(1).with("pk", "later")))
+    fork.put_item(PutItem::new("later", order(1).with("pk", "later")))
         .await
         .unwrap();
     assert_eq!(original.table_names(), ["app"]);
@@ -281,9 +281,7 @@ fn to_string(snapshot: &Snapshot) -> String {
 #[tokio::test]
 async fn files_round_trip_every_value_exactly() {
     let b = seeded(30).await;
-    b.put_item(&PutItem::new("app", every_kind()))
-        .await
-        .unwrap();
+    b.put_item(PutItem::new("app", every_kind())).await.unwrap();
     let mut bare = definition("bare");
     bare.sort_key = None;
     bare.indexes.clear();
@@ -291,7 +289,7 @@ async fn files_round_trip_every_value_exactly() {
     bare.partition_key = key_attr("id", KeyType::N);
     b.create_table(&bare).await.unwrap();
     b.create_table(&definition("empty")).await.unwrap();
-    b.put_item(&PutItem::new(
+    b.put_item(PutItem::new(
         "bare",
         Item::new().with("id", Value::N(Number::parse("-1e-130").unwrap())),
     ))
@@ -485,7 +483,7 @@ async fn files_keep_table_metadata() {
         [("env".into(), "test".into())]
     );
     // The TTL enabled after creation is the one a fork purges by.
-    fork.put_item(&PutItem::new("app", order(1))).await.unwrap();
+    fork.put_item(PutItem::new("app", order(1))).await.unwrap();
     assert_eq!(fork.purge_expired(i64::MAX / 2), 1);
 }
 

@@ -236,6 +236,6 @@ async fn latest_skips_what_was_there_and_a_disabled_stream_ends() {
 impl MemoryBackend {
     /// A put that must succeed (for tests writing raw items).
     async fn put_item_now(&self, request: PutItem) {
-        orm_core::Backend::put_item(self, &request).await.unwrap();
+        orm_core::Backend::put_item(self, request).await.unwrap();
     }
 }

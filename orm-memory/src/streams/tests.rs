@@ -67,7 +67,7 @@ fn key(pk: &str, sk: u32) -> Item {
 }
 
 async fn put(b: &MemoryBackend, item: Item) {
-    b.put_item(&PutItem::new("app", item)).await.unwrap();
+    b.put_item(PutItem::new("app", item)).await.unwrap();
 }
 
 async fn iterator(b: &MemoryBackend, arn: &str, position: ShardIteratorType) -> String {
@@ -203,7 +203,7 @@ async fn writes_that_change_nothing_record_nothing() {
         condition: Some(attr("pk").not_exists()),
         ..PutItem::new("app", item("a", 1, "z"))
     };
-    assert!(b.put_item(&refused).await.is_err());
+    assert!(b.put_item(refused).await.is_err());
     let records = read_all(&b, &arn).await;
     assert_eq!(events(&records), [(ChangeKind::Insert, key("a", 1))]);
 }

@@ -55,7 +55,7 @@ async fn seeded() -> MemoryBackend {
             .with("round", 3),
     ];
     for g in games {
-        b.put_item(&PutItem::new("matches", g)).await.unwrap();
+        b.put_item(PutItem::new("matches", g)).await.unwrap();
     }
     b
 }
@@ -287,7 +287,7 @@ async fn pages_resume_after_the_last_index_key() {
 async fn writes_check_every_key_attribute_type_and_keep_the_index_sparse() {
     let b = seeded().await;
     let err = b
-        .put_item(&PutItem::new(
+        .put_item(PutItem::new(
             "matches",
             game("m8", "W24", "EU", 1, "x").with("round", "one"),
         ))
@@ -295,7 +295,7 @@ async fn writes_check_every_key_attribute_type_and_keep_the_index_sparse() {
         .unwrap_err();
     assert!(err.to_string().contains("round"), "{err}");
     // Removing one key attribute takes the item out of the index; restoring it puts it back.
-    b.put_item(&PutItem::new(
+    b.put_item(PutItem::new(
         "matches",
         Item::new()
             .with("match_id", "m1")
@@ -306,12 +306,9 @@ async fn writes_check_every_key_attribute_type_and_keep_the_index_sparse() {
     .await
     .unwrap();
     assert_eq!(ids(&b, &eu(&[], None)).await.unwrap(), ["m2", "m3", "m4"]);
-    b.put_item(&PutItem::new(
-        "matches",
-        game("m1", "W24", "EU", 1, "upper"),
-    ))
-    .await
-    .unwrap();
+    b.put_item(PutItem::new("matches", game("m1", "W24", "EU", 1, "upper")))
+        .await
+        .unwrap();
     assert_eq!(
         ids(&b, &eu(&[], None)).await.unwrap(),
         ["m2", "m1", "m3", "m4"]
@@ -351,7 +348,7 @@ async fn an_index_created_later_is_backfilled_and_survives_a_snapshot() {
         game("m2", "W24", "EU", 1, "lower"),
         game("m3", "W24", "NA", 1, "lower"),
     ] {
-        b.put_item(&PutItem::new("matches", g)).await.unwrap();
+        b.put_item(PutItem::new("matches", g)).await.unwrap();
     }
     b.update_table(&UpdateTable::new("matches").with_create_index(region_index()))
         .await

@@ -49,7 +49,7 @@ fn a_write_locks_only_its_items_part() {
     let writer = {
         let (b, other, done) = (b.clone(), other.clone(), done.clone());
         std::thread::spawn(move || {
-            now(b.put_item(&put(key(&other, "1")))).unwrap();
+            now(b.put_item(put(key(&other, "1")))).unwrap();
             now(b.get_item(&get(key(&other, "1")))).unwrap();
             done.send("other").unwrap();
         })
@@ -60,7 +60,7 @@ fn a_write_locks_only_its_items_part() {
     let waiter = {
         let (b, same) = (b.clone(), same.clone());
         std::thread::spawn(move || {
-            now(b.put_item(&put(key(&same, "1")))).unwrap();
+            now(b.put_item(put(key(&same, "1")))).unwrap();
             done.send("same").unwrap();
         })
     };
@@ -226,9 +226,7 @@ async fn reads_across_parts_keep_one_maps_order_and_pages() {
     b.create_table(&merge_definition()).await.unwrap();
     let rows = rows();
     for row in &rows {
-        b.put_item(&PutItem::new("merge", row.item()))
-            .await
-            .unwrap();
+        b.put_item(PutItem::new("merge", row.item())).await.unwrap();
     }
     let parts: BTreeSet<usize> = rows.iter().map(|r| part(&r.pk)).collect();
     assert!(
@@ -436,7 +434,7 @@ fn transactions_across_parts_are_isolated_from_every_read() {
     now(b.create_table(&definition("app"))).unwrap();
     let accounts = keys_in_distinct_parts(8);
     for pk in &accounts {
-        now(b.put_item(&put(key(pk, "acct").with("n", 100)))).unwrap();
+        now(b.put_item(put(key(pk, "acct").with("n", 100)))).unwrap();
     }
     let total = 100 * accounts.len() as i64;
     let balance = |item: &Item| i64::try_from(item["n"].as_n().unwrap()).unwrap();

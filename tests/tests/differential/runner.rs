@@ -224,7 +224,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
             return_values,
         } => outcome(
             backend
-                .put_item(&PutItem {
+                .put_item(PutItem {
                     capacity: None,
                     table: t,
                     item,

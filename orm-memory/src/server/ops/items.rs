@@ -171,9 +171,15 @@ pub(crate) fn put_item(cx: &Context<'_>, body: &Body) -> Answer {
     } else {
         stored_size(backend, &table, &request.item)
     };
-    let old = run(backend.put_item(&request))?;
     let size = before.max(request.item.size());
-    let metrics = collection_metrics(cx, body, &table, &request.item)?;
+    // The backend takes the put by value: the item's collection metrics (rarely asked for) need
+    // a copy of it.
+    let written = collections::wanted(body)?.then(|| request.item.clone());
+    let old = run(backend.put_item(request))?;
+    let metrics = match &written {
+        Some(item) => collection_metrics(cx, body, &table, item)?,
+        None => None,
+    };
     Ok(attributes_answer(
         old,
         consumed(&table, write_units(size), mode, false),

@@ -361,7 +361,7 @@ fn run_write(backend: &MemoryBackend, write: Write, capacity: bool) -> Result<Do
     Ok(match write {
         Write::Insert(put) => {
             let size = put.item.size();
-            match run(backend.put_item(&put)) {
+            match run(backend.put_item(put)) {
                 Ok(_) => Done {
                     item: None,
                     units: write_units(size),
