@@ -117,6 +117,12 @@ enum Sort {
     Brackets(u32, u64, u64),
 }
 
+/// Picks a random sort condition.
+type PickSort = fn(&mut Lcg) -> Sort;
+
+/// Makes the Query of an index partition with a sort condition, on one of the two indexes.
+type MakeQuery = fn(u64, Sort) -> QueryRequest;
+
 /// The template sort key of `round` and `bracket`, as the derive renders it (u32 zero-padded
 /// to 10 digits).
 fn template_sort(round: u32, bracket: &str) -> String {
@@ -204,7 +210,7 @@ fn benches(c: &mut Criterion, n: u64) {
     let rounds = (PER_PARTITION / BRACKETS) as u32;
     let mut rng = Lcg(n);
     let mut g = c.benchmark_group(format!("gsi_keys_{n}"));
-    let cases: [(&str, fn(&mut Lcg) -> Sort, usize); 3] = [
+    let cases: [(&str, PickSort, usize); 3] = [
         ("partition100", |_| Sort::None, 100),
         ("sort_eq100", |rng| Sort::Round(rng.below(10) as u32), 100),
         (
@@ -214,8 +220,7 @@ fn benches(c: &mut Criterion, n: u64) {
         ),
     ];
     for (name, sort, want) in cases {
-        let shapes: [(&str, fn(u64, Sort) -> QueryRequest); 2] =
-            [("template", template_query), ("multi", multi_query)];
+        let shapes: [(&str, MakeQuery); 2] = [("template", template_query), ("multi", multi_query)];
         for (shape, make) in shapes {
             g.bench_function(format!("{shape}_{name}"), |b| {
                 b.iter_custom(|iters| {
