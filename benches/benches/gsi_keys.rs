@@ -16,21 +16,20 @@
 //! - `sort_between50`: brackets 20..69 of one round: `byTemplatesk BETWEEN "..3#b020" AND
 //!   "..3#b069"` against `round = 3 AND bracket BETWEEN "b020" AND "b069"` (50 items);
 //! - `orm_partition100`: `Game::query(..)` through the ORM, with serde decoding:
-//!   `.partition(Game::bytemplate_partition(t, r))` against `.key(Game::byregion_key(t, r))`.
+//!   `.index("byTemplate").partition(Game::bytemplate_partition(t, r))` against
+//!   `.key(Game::byregion_key(t, r))`.
 //!
 //! Target: every `multi_*` within 10% of its `template_*` (docs/BENCHMARKS.md, "Multi-attribute
 //! GSI keys").
 
 use criterion::Criterion;
 use futures::FutureExt;
-use orm_benches::memory::{timed_ref, Lcg};
-use orm_core::backend::{PutItem, QueryRequest};
+use orm_benches::memory::{seeded_with, sizes, timed_ref, Lcg};
+use orm_core::backend::QueryRequest;
 use orm_core::expr::{KeyCondition, Path, SortKeyCondition};
 use orm_core::prelude::*;
 use orm_core::Backend as _;
-use orm_memory::MemoryBackend;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 /// The table every query here reads.
 const TABLE: &str = "games";
@@ -84,26 +83,6 @@ fn game(i: u64) -> Game {
         bracket: format!("b{:03}", i % BRACKETS),
         description,
     }
-}
-
-/// A fresh backend holding games `0..n`, and an ORM table on it.
-fn seeded(n: u64) -> (Arc<MemoryBackend>, Table) {
-    let backend = Arc::new(MemoryBackend::new());
-    let table = Table::new(backend.clone(), TABLE);
-    table
-        .create_table::<Game>()
-        .now_or_never()
-        .expect("memory futures are ready")
-        .expect("create table");
-    for i in 0..n {
-        let item = table.layout().to_stored_item(&game(i)).expect("game item");
-        backend
-            .put_item(PutItem::new(TABLE, item))
-            .now_or_never()
-            .expect("memory futures are ready")
-            .expect("put");
-    }
-    (backend, table)
 }
 
 /// A sort condition, in the terms of both indexes.
@@ -188,23 +167,9 @@ fn finish(key: KeyCondition, index: &str) -> QueryRequest {
         .with_limit(100)
 }
 
-fn sizes() -> Vec<u64> {
-    std::env::var("ORM_BENCH_SIZES")
-        .ok()
-        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
-        .unwrap_or_else(|| {
-            if std::env::args().any(|a| a == "--bench") {
-                vec![1_000_000]
-            } else {
-                // `cargo test --all-targets`: one small table, each benchmark run once.
-                vec![PER_PARTITION * 2]
-            }
-        })
-}
-
 fn benches(c: &mut Criterion, n: u64) {
     let started = std::time::Instant::now();
-    let (backend, table) = seeded(n);
+    let (backend, table) = seeded_with(n, TABLE, game);
     eprintln!("gsi_keys_{n}: built in {:.1?}", started.elapsed());
     let partitions = (n / PER_PARTITION).max(1);
     let rounds = (PER_PARTITION / BRACKETS) as u32;
@@ -243,50 +208,40 @@ fn benches(c: &mut Criterion, n: u64) {
             });
         }
     }
-    g.bench_function("template_orm_partition100", |b| {
-        b.iter_custom(|iters| {
-            timed_ref(
-                iters,
-                || partition_of(rng.below(partitions)),
-                |(t, r)| {
-                    let games = Game::query(&table)
-                        .partition(Game::bytemplate_partition(t.clone(), r.clone()))
-                        .limit(100)
-                        .all()
-                        .now_or_never()
-                        .expect("memory futures are ready")
-                        .expect("query");
-                    assert_eq!(games.len(), 100);
-                    games
-                },
-            )
-        })
-    });
-    g.bench_function("multi_orm_partition100", |b| {
-        b.iter_custom(|iters| {
-            timed_ref(
-                iters,
-                || partition_of(rng.below(partitions)),
-                |(t, r)| {
-                    let games = Game::query(&table)
-                        .key(Game::byregion_key(t.clone(), r.clone()))
-                        .limit(100)
-                        .all()
-                        .now_or_never()
-                        .expect("memory futures are ready")
-                        .expect("query");
-                    assert_eq!(games.len(), 100);
-                    games
-                },
-            )
-        })
-    });
+    for shape in ["template", "multi"] {
+        g.bench_function(format!("{shape}_orm_partition100"), |b| {
+            b.iter_custom(|iters| {
+                timed_ref(
+                    iters,
+                    || partition_of(rng.below(partitions)),
+                    |(t, r)| {
+                        let query = Game::query(&table);
+                        let query = match shape {
+                            "template" => query
+                                .index("byTemplate")
+                                .partition(Game::bytemplate_partition(t.clone(), r.clone())),
+                            _ => query.key(Game::byregion_key(t.clone(), r.clone())),
+                        };
+                        let games = query
+                            .limit(100)
+                            .all()
+                            .now_or_never()
+                            .expect("memory futures are ready")
+                            .expect("query");
+                        assert_eq!(games.len(), 100);
+                        games
+                    },
+                )
+            })
+        });
+    }
     g.finish();
 }
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
-    for n in sizes() {
+    // `cargo test --all-targets`: two partitions, each benchmark run once.
+    for n in sizes(&[1_000_000], &[PER_PARTITION * 2]) {
         benches(&mut c, n);
     }
     c.final_summary();

@@ -39,7 +39,9 @@
 
 use criterion::Criterion;
 use futures::FutureExt;
-use orm_benches::memory::{order_key, order_query as query, orm_query100, seeded, timed_ref, Lcg};
+use orm_benches::memory::{
+    order_key, order_query as query, orm_query100, seeded, sizes, timed_ref, Lcg,
+};
 use orm_benches::model::{
     customer_id, region_of, sample, Order, ORDERS_PER_CUSTOMER, ORDERS_PER_REGION,
 };
@@ -104,20 +106,6 @@ fn on_threads<I: Send, O>(
         drop(ended);
         elapsed
     })
-}
-
-fn sizes() -> Vec<u64> {
-    std::env::var("ORM_BENCH_SIZES")
-        .ok()
-        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
-        .unwrap_or_else(|| {
-            if std::env::args().any(|a| a == "--bench") {
-                vec![1_000, 10_000, 100_000, 1_000_000]
-            } else {
-                // `cargo test --all-targets`: one small table, each benchmark run once.
-                vec![1_000]
-            }
-        })
 }
 
 fn benches(c: &mut Criterion, n: u64) {
@@ -374,7 +362,7 @@ fn benches(c: &mut Criterion, n: u64) {
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
-    for n in sizes() {
+    for n in sizes(&[1_000, 10_000, 100_000, 1_000_000], &[1_000]) {
         benches(&mut c, n);
     }
     c.final_summary();
