@@ -13,6 +13,8 @@
 //! - an order's items: one query of the order's partition;
 //! - orders by status, oldest first: the `gsi1` index (`placed_at` is fixed-width RFC 3339, so it
 //!   sorts as text);
+//! - a customer's orders in one status, newest first: the `customerStatus` index, whose key is
+//!   the attributes `customer` and `status` (sorted by `placed_at`), with nothing synthetic;
 //! - placing an order: one transaction that creates the order and its items and takes the stock,
 //!   only if there is enough of every product (all or nothing).
 //!
@@ -246,6 +248,17 @@ async fn main() -> Result<(), Error> {
         .await?
         .expect("order 2 was shipped");
     assert_eq!(shipped.id, 2);
+
+    // Ada's orders still to ship, newest first: `customerStatus` is keyed by the attributes
+    // themselves (customer and status, sorted by placed_at), so its query is typed.
+    let waiting = Order::query(&table)
+        .key(Order::customerstatus_key("c1", "PLACED"))
+        .reverse()
+        .all()
+        .await?;
+    let ids: Vec<u64> = waiting.iter().map(|o| o.id).collect();
+    println!("Ada's orders to ship, newest first: {ids:?}");
+    assert_eq!(ids, [4, 1]);
 
     // Shipping twice fails its condition: nothing changes.
     let again = Order::update(&table, Order::key("c1", 2u64))

@@ -1,6 +1,7 @@
 //! The e-commerce example's models (examples/ecommerce.rs): customers, products, orders and
-//! order items in one table, with a GSI of orders by status and a collection of a customer's
-//! profile and orders. The layout report of docs/modeling.md is drawn from them
+//! order items in one table, with a GSI of orders by status, one of a customer's orders by
+//! status (a multi-attribute key) and a collection of a customer's profile and orders. The
+//! layout report of docs/modeling.md is drawn from them
 //! (examples/layout_report.rs; pinned by tests/layout_report.rs).
 
 use orm_core::{collection, Model};
@@ -32,10 +33,12 @@ pub struct Product {
     pub stock: i64,
 }
 
-/// An order of a customer, in the customer's partition; also in `gsi1` by status.
+/// An order of a customer, in the customer's partition; also in `gsi1` by status, and in
+/// `customerStatus` by customer and status (a multi-attribute key: the attributes themselves).
 #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[model(entity = "Order", pk = "CUSTOMER#{customer}", sk = "ORDER#{id}")]
 #[model(index(name = "gsi1", pk = "STATUS#{status}", sk = "{placed_at}"))]
+#[model(index(name = "customerStatus", pk = [customer, status], sk = [placed_at]))]
 pub struct Order {
     /// The customer who placed it.
     pub customer: String,
@@ -75,6 +78,6 @@ pub fn layout_report() -> orm_core::report::Report {
     orm_core::report::Report::builder()
         .models::<(Customer, Order, OrderItem, Product)>()
         .collection::<CustomerPage>("CustomerPage")
-        .table_indexes(["gsi1"])
+        .table_indexes(["gsi1", "customerStatus"])
         .build()
 }

@@ -33,4 +33,20 @@ fn the_ecommerce_report_has_no_warnings_and_serializes() {
         .map(|e| e["entity"].as_str().unwrap())
         .collect();
     assert_eq!(entities, ["Customer", "Order", "OrderItem", "Product"]);
+    // The multi-attribute index: its attribute lists, no templates.
+    let customer_status = json["entities"][1]["indexes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "customerStatus")
+        .expect("Order's customerStatus index");
+    assert_eq!(
+        customer_status["partition_attributes"],
+        serde_json::json!(["customer", "status"])
+    );
+    assert_eq!(
+        customer_status["sort_attributes"],
+        serde_json::json!(["placed_at"])
+    );
+    assert!(customer_status["partition_key"].is_null());
 }

@@ -192,23 +192,7 @@ impl Number {
     /// range (such as `1e300` or subnormals below `1e-130`) are
     /// [`NumberError::OutOfRange`]. Negative zero becomes zero.
     pub fn from_f64(f: f64) -> Result<Number, NumberError> {
-        if !f.is_finite() {
-            return Err(NumberError::NotFinite {
-                input: f.to_string(),
-            });
-        }
-        if f == 0.0 {
-            return Ok(Number::zero());
-        }
-        let mut buf = StackStr::new();
-        // `{:e}` prints the shortest text that round-trips, with an exponent,
-        // so it is short even for 1e300.
-        if write!(buf, "{f:e}").is_err() {
-            return Err(NumberError::Syntax {
-                input: format!("{f:e}"),
-            });
-        }
-        parse_bytes(buf.as_bytes()).map_err(|fail| fail.with_input(format!("{f:e}")))
+        Number::from_float(f, f.is_finite(), f == 0.0)
     }
 
     /// Converts a finite `f32` to the number with its shortest round-trip decimal text.
@@ -217,15 +201,27 @@ impl Number {
     /// same `f32`. Every finite `f32` is within DynamoDB's range, so the only error
     /// is [`NumberError::NotFinite`] for NaN and infinities.
     pub fn from_f32(f: f32) -> Result<Number, NumberError> {
-        if !f.is_finite() {
+        Number::from_float(f, f.is_finite(), f == 0.0)
+    }
+
+    /// [`from_f64`](Number::from_f64) and [`from_f32`](Number::from_f32): the number with the
+    /// shortest round-trip text of `f`, whose finiteness and zeroness the caller tells.
+    fn from_float(
+        f: impl fmt::LowerExp + fmt::Display,
+        finite: bool,
+        zero: bool,
+    ) -> Result<Number, NumberError> {
+        if !finite {
             return Err(NumberError::NotFinite {
                 input: f.to_string(),
             });
         }
-        if f == 0.0 {
+        if zero {
             return Ok(Number::zero());
         }
         let mut buf = StackStr::new();
+        // `{:e}` prints the shortest text that round-trips, with an exponent,
+        // so it is short even for 1e300.
         if write!(buf, "{f:e}").is_err() {
             return Err(NumberError::Syntax {
                 input: format!("{f:e}"),
@@ -354,14 +350,7 @@ impl Number {
             return Number::zero();
         }
         let mut buf = [0u8; 20];
-        let mut pos = buf.len();
-        let mut v = mag;
-        while v != 0 {
-            pos -= 1;
-            buf[pos] = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-        Number::from_int_digits(neg, &buf[pos..])
+        Number::from_int_digits(neg, decimal_digits(mag, &mut buf))
     }
 
     fn from_u128_magnitude(neg: bool, mag: u128) -> Result<Number, NumberError> {
@@ -369,14 +358,7 @@ impl Number {
             return Ok(Number::from_u64_magnitude(neg, small));
         }
         let mut buf = [0u8; 39];
-        let mut pos = buf.len();
-        let mut v = mag;
-        while v != 0 {
-            pos -= 1;
-            buf[pos] = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-        let digits = &buf[pos..];
+        let digits = decimal_digits(mag, &mut buf);
         let trailing_zeros = digits.iter().rev().take_while(|&&d| d == b'0').count();
         let significant = digits.len() - trailing_zeros;
         if significant > MAX_DIGITS {
@@ -793,43 +775,31 @@ impl From<usize> for Number {
     }
 }
 
-impl TryFrom<i128> for Number {
-    type Error = NumberError;
+/// `TryFrom<$t> for Number` through the named constructor, with the docs given.
+macro_rules! try_from_through {
+    ($($(#[$doc:meta])* $t:ty => $via:ident;)*) => {$(
+        impl TryFrom<$t> for Number {
+            type Error = NumberError;
 
-    fn try_from(v: i128) -> Result<Number, NumberError> {
-        Number::from_i128(v)
-    }
+            $(#[$doc])*
+            fn try_from(v: $t) -> Result<Number, NumberError> {
+                Number::$via(v)
+            }
+        }
+    )*};
 }
-
-impl TryFrom<u128> for Number {
-    type Error = NumberError;
-
-    fn try_from(v: u128) -> Result<Number, NumberError> {
-        Number::from_u128(v)
-    }
-}
-
-impl TryFrom<f64> for Number {
-    type Error = NumberError;
-
+try_from_through! {
+    i128 => from_i128;
+    u128 => from_u128;
     /// Same as [`Number::from_f64`]: the shortest round-trip text; NaN, infinities and
     /// out-of-range values are errors that quote the value.
-    fn try_from(v: f64) -> Result<Number, NumberError> {
-        Number::from_f64(v)
-    }
-}
-
-impl TryFrom<f32> for Number {
-    type Error = NumberError;
-
+    f64 => from_f64;
     /// Same as [`Number::from_f32`]: the shortest round-trip text; NaN and infinities are
     /// errors that quote the value.
-    fn try_from(v: f32) -> Result<Number, NumberError> {
-        Number::from_f32(v)
-    }
+    f32 => from_f32;
 }
 
-macro_rules! try_into_unsigned {
+macro_rules! try_into_int {
     ($($t:ty),*) => {$(
         impl TryFrom<&Number> for $t {
             type Error = NumberError;
@@ -837,39 +807,12 @@ macro_rules! try_into_unsigned {
             fn try_from(n: &Number) -> Result<$t, NumberError> {
                 let target = stringify!($t);
                 let mag = n.int_magnitude(target)?;
-                if n.neg {
-                    return Err(n.does_not_fit(target));
-                }
-                <$t>::try_from(mag).map_err(|_| n.does_not_fit(target))
-            }
-        }
-
-        impl TryFrom<Number> for $t {
-            type Error = NumberError;
-
-            fn try_from(n: Number) -> Result<$t, NumberError> {
-                <$t>::try_from(&n)
-            }
-        }
-    )*};
-}
-try_into_unsigned!(u8, u16, u32, u64, u128, usize);
-
-macro_rules! try_into_signed {
-    ($($t:ty),*) => {$(
-        impl TryFrom<&Number> for $t {
-            type Error = NumberError;
-
-            fn try_from(n: &Number) -> Result<$t, NumberError> {
-                let target = stringify!($t);
-                let mag = n.int_magnitude(target)?;
-                let wide = if n.neg {
-                    0i128.checked_sub_unsigned(mag)
+                let fits = if n.neg {
+                    0i128.checked_sub_unsigned(mag).and_then(|w| <$t>::try_from(w).ok())
                 } else {
-                    i128::try_from(mag).ok()
+                    <$t>::try_from(mag).ok()
                 };
-                wide.and_then(|w| <$t>::try_from(w).ok())
-                    .ok_or_else(|| n.does_not_fit(target))
+                fits.ok_or_else(|| n.does_not_fit(target))
             }
         }
 
@@ -882,7 +825,24 @@ macro_rules! try_into_signed {
         }
     )*};
 }
-try_into_signed!(i8, i16, i32, i64, i128, isize);
+try_into_int!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
+
+/// The decimal digits of `v` (none for zero), written at the end of `buf`.
+fn decimal_digits<T>(mut v: T, buf: &mut [u8]) -> &[u8]
+where
+    T: Copy + PartialEq + From<u8> + std::ops::Rem<Output = T> + std::ops::Div<Output = T>,
+    u8: TryFrom<T>,
+{
+    let (zero, ten) = (T::from(0), T::from(10));
+    let mut pos = buf.len();
+    while v != zero {
+        pos -= 1;
+        // A remainder of a division by ten always fits.
+        buf[pos] = b'0' + u8::try_from(v % ten).unwrap_or(0);
+        v = v / ten;
+    }
+    &buf[pos..]
+}
 
 #[cfg(test)]
 mod tests {

@@ -3,15 +3,18 @@
 //! [`Report::of`] reads the models' [`Schema`]s (no table, no network) and describes:
 //!
 //! - an **entity chart**: each entity's key templates with an example key, its indexes (key
-//!   templates, computed segments, `when` predicates, projections), TTL, version and stamp
-//!   attributes, and the collections it joins;
+//!   templates, multi-attribute keys, computed segments, `when` predicates, projections), TTL,
+//!   version and stamp attributes, and the collections it joins;
 //! - the **access patterns** the keys support, with the key condition each query uses and
 //!   example keys rendered from sample values;
 //! - **index overloading**: which entities land in which partition shapes of the table and of
-//!   each index;
+//!   each index (a multi-attribute key's shape is its list of attributes, `[customer, status]`);
 //! - **warnings** a reviewer wants: entities whose keys can collide, an index of the table that
 //!   no entity populates, integer key segments of different widths where entities share a
 //!   partition, and constant partition keys (a hot partition).
+//!
+//! A stream is a table's setting (`UpdateTable`), not a model's, so the report has none; the
+//! browser view of `dynamodb-memory --ui` shows a table's stream records.
 //!
 //! It renders as Markdown with a Mermaid diagram ([`Report::to_markdown`]), which GitHub and
 //! most documentation sites draw, and as JSON ([`Report::to_json`]).
@@ -40,10 +43,11 @@
 //! assert!(report.to_markdown().contains("```mermaid"));
 //! ```
 
+use crate::backend::KeyType;
 use crate::backend::Projection;
 use crate::error::Result;
 use crate::key::{KeyTemplate, TemplatePart};
-use crate::model::{FieldKind, Model, Schema};
+use crate::model::{FieldKind, IndexAttribute, IndexSchema, Model, Schema};
 use crate::query::QueryTarget;
 use crate::table::{ModelSet, TableConfig};
 use crate::value::Value;
@@ -121,18 +125,26 @@ pub struct IndexChart {
     pub name: String,
     /// A local secondary index (the table's partition key).
     pub local: bool,
-    /// The partition-key template (global indexes).
+    /// The partition-key template (global template indexes).
     pub partition_key: Option<String>,
     /// The sort-key template.
     pub sort_key: Option<String>,
+    /// A multi-attribute key's partition attributes, in key order (empty for a template index).
+    pub partition_attributes: Vec<String>,
+    /// A multi-attribute key's sort attributes, in key order.
+    pub sort_attributes: Vec<String>,
     /// The `when` predicate, as written (`Self::is_open(status)`).
     pub when: Option<String>,
     /// Whether a key segment is computed by a function.
     pub computed: bool,
     /// `ALL`, `KEYS_ONLY` or `INCLUDE a, b`.
     pub projection: String,
-    /// The index key rendered from sample values (`None` parts: absent for the sample).
+    /// The index key rendered from sample values (`None` parts: absent for the sample, or a
+    /// multi-attribute key).
     pub example: ExampleKey,
+    /// A multi-attribute key's attributes with sample values, written as in a key condition
+    /// (`("status", "\"PLACED\"")`, `("round", "1")`), partition attributes first.
+    pub example_attributes: Vec<(String, String)>,
 }
 
 /// A read the keys support.
@@ -208,6 +220,8 @@ pub struct ReportBuilder {
 struct SampleKeys {
     primary: ExampleKey,
     indexes: BTreeMap<&'static str, ExampleKey>,
+    /// The model's attributes, for multi-attribute index keys.
+    item: crate::Item,
 }
 
 impl Report {
@@ -304,6 +318,7 @@ impl ReportBuilder {
                     sort: primary.sort.as_ref().map(text),
                 },
                 indexes,
+                item: crate::serde_bridge::to_item(model)?,
             },
         );
         Ok(self.models::<M>())
@@ -347,18 +362,30 @@ impl ReportBuilder {
             .indexes
             .iter()
             .map(|index| {
-                let generated = ExampleKey {
-                    partition: match index.partition_key {
-                        Some(t) => Some(sample_key(&t, schema)),
-                        None => example.partition.clone(),
-                    },
-                    sort: index.sort_key.map(|t| sample_key(&t, schema)),
+                let generated = if index.is_multi_attribute() {
+                    ExampleKey {
+                        partition: None,
+                        sort: None,
+                    }
+                } else {
+                    ExampleKey {
+                        partition: match index.partition_key {
+                            Some(t) => Some(sample_key(&t, schema)),
+                            None => example.partition.clone(),
+                        },
+                        sort: index.sort_key.map(|t| sample_key(&t, schema)),
+                    }
+                };
+                let names = |attributes: &[IndexAttribute]| -> Vec<String> {
+                    attributes.iter().map(|a| a.attribute.to_owned()).collect()
                 };
                 IndexChart {
                     name: index.name.to_owned(),
                     local: index.local,
                     partition_key: index.partition_key.map(|t| t.text.to_owned()),
                     sort_key: index.sort_key.map(|t| t.text.to_owned()),
+                    partition_attributes: names(index.partition_attributes),
+                    sort_attributes: names(index.sort_attributes),
                     when: index
                         .when
                         .map(|w| format!("{}({})", w.function, w.fields.join(", "))),
@@ -375,6 +402,17 @@ impl ReportBuilder {
                     example: sample
                         .and_then(|s| s.indexes.get(index.name).cloned())
                         .unwrap_or(generated),
+                    example_attributes: index
+                        .partition_attributes
+                        .iter()
+                        .chain(index.sort_attributes)
+                        .map(|a| {
+                            let value = sample
+                                .and_then(|s| s.item.0.get(a.attribute))
+                                .map_or_else(|| sample_attribute(a), condition_literal);
+                            (a.attribute.to_owned(), value)
+                        })
+                        .collect(),
                 }
             })
             .collect();
@@ -438,6 +476,10 @@ impl ReportBuilder {
                 }),
             }
             for (index, index_chart) in schema.indexes.iter().zip(&chart.indexes) {
+                if index.is_multi_attribute() {
+                    out.extend(multi_attribute_patterns(entity, index, index_chart));
+                    continue;
+                }
                 let pk_attr = if index.local {
                     config.partition_key.clone()
                 } else {
@@ -500,18 +542,24 @@ impl ReportBuilder {
                     ));
             }
             for index in schema.indexes {
-                let Some(pk) = index.partition_key.or(schema.partition_key) else {
-                    continue;
+                let (partition, sort) = if index.is_multi_attribute() {
+                    (
+                        attribute_list(index.partition_attributes),
+                        (!index.sort_attributes.is_empty())
+                            .then(|| attribute_list(index.sort_attributes)),
+                    )
+                } else {
+                    let Some(pk) = index.partition_key.or(schema.partition_key) else {
+                        continue;
+                    };
+                    (shape(&pk), index.sort_key.map(|t| t.text.to_owned()))
                 };
                 by_index
                     .entry(Some(index.name))
                     .or_default()
-                    .entry(shape(&pk))
+                    .entry(partition)
                     .or_default()
-                    .push((
-                        schema.entity.to_owned(),
-                        index.sort_key.map(|t| t.text.to_owned()),
-                    ));
+                    .push((schema.entity.to_owned(), sort));
             }
         }
         by_index
@@ -653,6 +701,81 @@ impl ReportBuilder {
         }
         out
     }
+}
+
+/// The reads of a multi-attribute index: every partition attribute by equality; with sort
+/// attributes, also the narrowest key (each sort attribute by equality, the last one by a range),
+/// as DynamoDB requires them: left to right.
+fn multi_attribute_patterns(
+    entity: &str,
+    index: &IndexSchema,
+    chart: &IndexChart,
+) -> Vec<AccessPattern> {
+    let condition = |attributes: &[(String, String)], last_range: bool| -> String {
+        attributes
+            .iter()
+            .enumerate()
+            .map(|(i, (name, value))| {
+                let op = if last_range && i + 1 == attributes.len() {
+                    ">="
+                } else {
+                    "="
+                };
+                format!("{name} {op} {value}")
+            })
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    };
+    let partition_count = index.partition_attributes.len();
+    let mut name = format!("{entity} by `{}`", index.name);
+    if !index.sort_attributes.is_empty() {
+        let _ = write!(name, ", sorted by {}", chart.sort_attributes.join(", "));
+    }
+    let mut out = vec![AccessPattern {
+        name,
+        returns: vec![entity.to_owned()],
+        index: Some(index.name.to_owned()),
+        operation: "Query".into(),
+        key_condition: condition(&chart.example_attributes[..partition_count], false),
+    }];
+    if !index.sort_attributes.is_empty() {
+        out.push(AccessPattern {
+            name: format!(
+                "{entity} by `{}`, narrowed by its sort attributes left to right",
+                index.name
+            ),
+            returns: vec![entity.to_owned()],
+            index: Some(index.name.to_owned()),
+            operation: "Query".into(),
+            key_condition: condition(&chart.example_attributes, true),
+        });
+    }
+    out
+}
+
+/// A sample value of a multi-attribute key's attribute, written as in a key condition: a
+/// string `"status1"`, a number `1`, bytes `b"AQ=="`.
+fn sample_attribute(attribute: &IndexAttribute) -> String {
+    match attribute.key_type {
+        KeyType::S => format!("{:?}", format!("{}1", attribute.attribute)),
+        KeyType::N => "1".to_owned(),
+        KeyType::B => "b\"AQ==\"".to_owned(),
+    }
+}
+
+/// A model's attribute value written as in a key condition (strings quoted).
+fn condition_literal(value: &Value) -> String {
+    match value {
+        Value::S(s) => format!("{s:?}"),
+        Value::N(n) => n.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A multi-attribute key's attributes as a shape: `[customer, status]`.
+fn attribute_list(attributes: &[IndexAttribute]) -> String {
+    let names: Vec<&str> = attributes.iter().map(|a| a.attribute).collect();
+    format!("[{}]", names.join(", "))
 }
 
 /// A key condition with an equality on the partition and, when the sort key starts with
@@ -866,12 +989,25 @@ fn markdown(report: &Report) -> String {
             .indexes
             .iter()
             .map(|i| {
+                let (partition, sort) = if i.partition_attributes.is_empty() {
+                    (
+                        or_dash(i.partition_key.as_deref()),
+                        or_dash(i.sort_key.as_deref()),
+                    )
+                } else {
+                    let list = |names: &[String]| {
+                        if names.is_empty() {
+                            "-".to_owned()
+                        } else {
+                            cell(&format!("[{}]", names.join(", ")))
+                        }
+                    };
+                    (list(&i.partition_attributes), list(&i.sort_attributes))
+                };
                 let mut text = format!(
-                    "{}{}: {} / {}",
+                    "{}{}: {partition} / {sort}",
                     i.name,
                     if i.local { " (local)" } else { "" },
-                    or_dash(i.partition_key.as_deref()),
-                    or_dash(i.sort_key.as_deref())
                 );
                 if let Some(when) = &i.when {
                     let _ = write!(text, " when {}", cell(when));

@@ -196,3 +196,114 @@ fn renderings_escape_and_parse() {
     assert_eq!(json["entities"][0]["entity"], "Issue");
     assert_eq!(json["warnings"][0]["kind"], "IntegerWidths");
 }
+
+/// A multi-attribute index beside a template one (`Match::byRegion`: the attributes themselves).
+#[derive(Model, Serialize, Deserialize)]
+#[model(entity = "Match", pk = "MATCH#{id}", sk = "MATCH")]
+#[model(index(name = "byRegion", pk = [tournament, region], sk = [round, bracket]))]
+#[model(index(name = "gsi1", pk = "PLAYER#{player}", sk = "MATCH#{id}"))]
+struct Match {
+    id: String,
+    tournament: String,
+    region: String,
+    round: u32,
+    bracket: Option<String>,
+    player: String,
+}
+
+/// Shares `byRegion` with `Match`: one partition shape, two entities.
+#[derive(Model, Serialize, Deserialize)]
+#[model(entity = "Standing", pk = "STANDING#{team}", sk = "STANDING")]
+#[model(index(name = "byRegion", pk = [tournament, region]))]
+struct Standing {
+    team: String,
+    tournament: String,
+    region: String,
+}
+
+#[test]
+fn multi_attribute_keys_in_chart_patterns_and_overloading() {
+    let report = Report::builder()
+        .models::<(Match, Standing)>()
+        .table_indexes(["byRegion", "gsi1"])
+        .build();
+    assert_eq!(report.warnings, []);
+    let by_region = &report.entities[0].indexes[0];
+    assert_eq!(by_region.name, "byRegion");
+    assert_eq!(by_region.partition_attributes, ["tournament", "region"]);
+    assert_eq!(by_region.sort_attributes, ["round", "bracket"]);
+    assert_eq!(
+        (&by_region.partition_key, &by_region.sort_key),
+        (&None, &None)
+    );
+    assert_eq!(
+        by_region.example_attributes,
+        [
+            ("tournament".to_owned(), "\"tournament1\"".to_owned()),
+            ("region".to_owned(), "\"region1\"".to_owned()),
+            ("round".to_owned(), "1".to_owned()),
+            ("bracket".to_owned(), "\"bracket1\"".to_owned()),
+        ]
+    );
+    // Two reads of the index: the partition, and the whole key left to right.
+    let patterns: Vec<&str> = report
+        .access_patterns
+        .iter()
+        .filter(|p| p.index.as_deref() == Some("byRegion"))
+        .map(|p| p.key_condition.as_str())
+        .collect();
+    assert_eq!(
+        patterns,
+        [
+            r#"tournament = "tournament1" AND region = "region1""#,
+            r#"tournament = "tournament1" AND region = "region1" AND round = 1 AND bracket >= "bracket1""#,
+            r#"tournament = "tournament1" AND region = "region1""#,
+        ]
+    );
+    // The template index beside it keeps its synthetic attributes.
+    assert!(report
+        .access_patterns
+        .iter()
+        .any(|p| p.index.as_deref() == Some("gsi1")
+            && p.key_condition
+                == r#"gsi1pk = "PLAYER#player1" AND begins_with(gsi1sk, "MATCH#")"#));
+    // Both entities land in the one `[tournament, region]` shape of byRegion.
+    let overloading = report
+        .overloading
+        .iter()
+        .find(|o| o.index.as_deref() == Some("byRegion"))
+        .unwrap();
+    assert_eq!(overloading.partitions.len(), 1);
+    assert_eq!(overloading.partitions[0].shape, "[tournament, region]");
+    assert_eq!(
+        overloading.partitions[0].entities,
+        [
+            ("Match".to_owned(), Some("[round, bracket]".to_owned())),
+            ("Standing".to_owned(), None),
+        ]
+    );
+    let markdown = report.to_markdown();
+    assert!(
+        markdown.contains("byRegion: `[tournament, region]` / `[round, bracket]`"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("p1_0[\"[tournament, region]\"]"),
+        "{markdown}"
+    );
+
+    // A sample model's own values, typed as stored.
+    let sampled = Report::builder()
+        .sample(&Match {
+            id: "m1".into(),
+            tournament: "W24".into(),
+            region: "EU".into(),
+            round: 10,
+            bracket: Some("upper".into()),
+            player: "p1".into(),
+        })
+        .unwrap()
+        .build();
+    assert!(sampled.access_patterns.iter().any(|p| p.key_condition
+        == r#"tournament = "W24" AND region = "EU" AND round = 10 AND bracket >= "upper""#));
+}

@@ -67,13 +67,7 @@ fn setters_set_exactly_their_field() {
             return_item_on_condition_failure: true,
         }
     );
-    let users = KeyCondition {
-        extra_partition: Vec::new(),
-        sort_prefix: Vec::new(),
-        partition_name: "pk".into(),
-        partition_value: "USER#1".into(),
-        sort: None,
-    };
+    let users = KeyCondition::partition("pk", "USER#1");
     assert_eq!(
         QueryRequest::new("t", users.clone())
             .with_index("gsi1")

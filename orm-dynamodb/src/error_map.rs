@@ -196,6 +196,21 @@ mod tests {
         SdkError::service_error(e, ())
     }
 
+    /// Asserts `err` is a retryable [`Error::Backend`].
+    #[track_caller]
+    fn assert_retryable_backend(err: &Error) {
+        assert!(
+            matches!(
+                err,
+                Error::Backend {
+                    retryable: true,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
     fn generic(code: &str, message: &str) -> PutItemError {
         PutItemError::generic(ErrorMetadata::builder().code(code).message(message).build())
     }
@@ -293,47 +308,44 @@ mod tests {
 
     #[test]
     fn table_codes() {
-        let err = map_sdk_error(
-            "GetItem",
-            "app",
-            service(GetItemError::ResourceNotFoundException(
-                ResourceNotFoundException::builder().build(),
-            )),
-        );
-        assert!(
-            matches!(&err, Error::TableNotFound { table, source: Some(_) } if table == "app"),
-            "{err:?}"
-        );
-        let err = map_service_error(
-            "CreateTable",
-            "app",
-            ServiceError::ResourceInUseException(ResourceInUseException::builder().build()),
-        );
-        assert!(
-            matches!(&err, Error::TableExists { table, source: Some(_) } if table == "app"),
-            "{err:?}"
-        );
-        let err = map_service_error(
-            "DeleteTable",
-            "app",
-            ServiceError::ResourceInUseException(ResourceInUseException::builder().build()),
-        );
-        assert!(
-            matches!(
-                err,
-                Error::Backend {
-                    retryable: true,
-                    ..
-                }
+        let in_use =
+            || ServiceError::ResourceInUseException(ResourceInUseException::builder().build());
+        let not_found =
+            GetItemError::ResourceNotFoundException(ResourceNotFoundException::builder().build());
+        /// What the mapped error must be.
+        type Expected = fn(&Error) -> bool;
+        let table_not_found: Expected =
+            |e| matches!(e, Error::TableNotFound { table, source: Some(_) } if table == "app");
+        let cases: [(Error, Expected); 4] = [
+            (
+                map_sdk_error("GetItem", "app", service(not_found)),
+                table_not_found,
             ),
-            "{err:?}"
-        );
-        let err = map_sdk_error(
-            "PutItem",
-            "app",
-            service(generic("ResourceNotFoundException", "x")),
-        );
-        assert!(matches!(err, Error::TableNotFound { .. }), "{err:?}");
+            (
+                map_service_error("CreateTable", "app", in_use()),
+                |e| matches!(e, Error::TableExists { table, source: Some(_) } if table == "app"),
+            ),
+            (map_service_error("DeleteTable", "app", in_use()), |e| {
+                matches!(
+                    e,
+                    Error::Backend {
+                        retryable: true,
+                        ..
+                    }
+                )
+            }),
+            (
+                map_sdk_error(
+                    "PutItem",
+                    "app",
+                    service(generic("ResourceNotFoundException", "x")),
+                ),
+                table_not_found,
+            ),
+        ];
+        for (err, expected) in cases {
+            assert!(expected(&err), "{err:?}");
+        }
     }
 
     #[test]
@@ -402,16 +414,7 @@ mod tests {
         ];
         for e in retryable {
             let err = map_service_error("PutItem", "t", e);
-            assert!(
-                matches!(
-                    err,
-                    Error::Backend {
-                        retryable: true,
-                        ..
-                    }
-                ),
-                "{err:?}"
-            );
+            assert_retryable_backend(&err);
         }
         for code in [
             "ServiceUnavailable",
@@ -419,16 +422,7 @@ mod tests {
             "TransactionConflictException",
         ] {
             let err = map_sdk_error("PutItem", "t", service(generic(code, "m")));
-            assert!(
-                matches!(
-                    err,
-                    Error::Backend {
-                        retryable: true,
-                        ..
-                    }
-                ),
-                "{code}: {err:?}"
-            );
+            assert_retryable_backend(&err);
         }
         let err = map_sdk_error(
             "PutItem",
@@ -449,16 +443,7 @@ mod tests {
     fn timeouts_are_retryable_construction_is_not() {
         let err =
             map_sdk_error::<PutItemError, ()>("PutItem", "t", SdkError::timeout_error("slow"));
-        assert!(
-            matches!(
-                err,
-                Error::Backend {
-                    retryable: true,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert_retryable_backend(&err);
         let err = map_sdk_error::<PutItemError, ()>(
             "PutItem",
             "t",

@@ -412,48 +412,30 @@ mod tests {
     };
 
     fn ka(name: &str, key_type: KeyType) -> KeyAttribute {
-        KeyAttribute {
-            name: name.into(),
-            key_type,
-        }
+        KeyAttribute::new(name, key_type)
     }
 
     pub(crate) fn sample() -> TableDefinition {
-        TableDefinition {
-            name: "app".into(),
-            partition_key: ka("pk", KeyType::S),
-            sort_key: Some(ka("sk", KeyType::S)),
-            indexes: vec![
-                IndexDefinition {
-                    name: "gsi1".into(),
-                    local: false,
-                    partition_key: ka("gsi1pk", KeyType::S),
-                    sort_key: Some(ka("sk", KeyType::S)),
-                    extra_partition_keys: Vec::new(),
-                    extra_sort_keys: Vec::new(),
-                    projection: Projection::All,
-                },
-                IndexDefinition {
-                    name: "by_n".into(),
-                    local: true,
-                    partition_key: ka("pk", KeyType::S),
-                    sort_key: Some(ka("n", KeyType::N)),
-                    extra_partition_keys: Vec::new(),
-                    extra_sort_keys: Vec::new(),
-                    projection: Projection::Include(vec!["title".into()]),
-                },
-                IndexDefinition {
-                    name: "keys".into(),
-                    local: false,
-                    partition_key: ka("gsi1pk", KeyType::S),
-                    sort_key: None,
-                    extra_partition_keys: Vec::new(),
-                    extra_sort_keys: Vec::new(),
-                    projection: Projection::KeysOnly,
-                },
-            ],
-            ttl_attribute: Some("expires".into()),
-        }
+        TableDefinition::new("app", ka("pk", KeyType::S), Some(ka("sk", KeyType::S)))
+            .with_index(IndexDefinition::global(
+                "gsi1",
+                ka("gsi1pk", KeyType::S),
+                Some(ka("sk", KeyType::S)),
+                Projection::All,
+            ))
+            .with_index(IndexDefinition::local(
+                "by_n",
+                ka("pk", KeyType::S),
+                ka("n", KeyType::N),
+                Projection::Include(vec!["title".into()]),
+            ))
+            .with_index(IndexDefinition::global(
+                "keys",
+                ka("gsi1pk", KeyType::S),
+                None,
+                Projection::KeysOnly,
+            ))
+            .with_ttl("expires")
     }
 
     #[test]

@@ -135,16 +135,7 @@ mod fixture {
     }
 
     fn definition(name: &str) -> TableDefinition {
-        TableDefinition {
-            name: name.into(),
-            partition_key: KeyAttribute {
-                name: "pk".into(),
-                key_type: KeyType::S,
-            },
-            sort_key: None,
-            indexes: Vec::new(),
-            ttl_attribute: None,
-        }
+        TableDefinition::new(name, KeyAttribute::new("pk", KeyType::S), None)
     }
 
     /// Every `local_backend()` of a process talks to the same server, so a table one creates is

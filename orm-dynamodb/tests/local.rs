@@ -37,49 +37,36 @@ mod local {
         }
     }
 
-    fn ka(name: &str, key_type: KeyType) -> KeyAttribute {
-        KeyAttribute {
-            name: name.into(),
-            key_type,
-        }
+    /// DynamoDB Local's backend and a new table of [`definition`] named after `name`, or `None`
+    /// (after the SKIP line) without an endpoint.
+    async fn fresh_table(name: &str) -> Option<(DynamoBackend, TestTable)> {
+        let backend = backend().await?;
+        let table = TestTable::create(&backend, definition(name)).await.unwrap();
+        Some((backend, table))
     }
 
     fn definition(name: &str) -> TableDefinition {
-        TableDefinition {
-            name: name.into(),
-            partition_key: ka("pk", KeyType::S),
-            sort_key: Some(ka("sk", KeyType::S)),
-            indexes: vec![
-                IndexDefinition {
-                    name: "gsi1".into(),
-                    local: false,
-                    partition_key: ka("gsi1pk", KeyType::S),
-                    sort_key: Some(ka("gsi1sk", KeyType::S)),
-                    extra_partition_keys: Vec::new(),
-                    extra_sort_keys: Vec::new(),
-                    projection: Projection::All,
-                },
-                IndexDefinition {
-                    name: "lsi1".into(),
-                    local: true,
-                    partition_key: ka("pk", KeyType::S),
-                    sort_key: Some(ka("rank", KeyType::N)),
-                    extra_partition_keys: Vec::new(),
-                    extra_sort_keys: Vec::new(),
-                    projection: Projection::Include(vec!["title".into()]),
-                },
-                IndexDefinition {
-                    name: "gsi2".into(),
-                    local: false,
-                    partition_key: ka("gsi2pk", KeyType::N),
-                    sort_key: None,
-                    extra_partition_keys: Vec::new(),
-                    extra_sort_keys: Vec::new(),
-                    projection: Projection::KeysOnly,
-                },
-            ],
-            ttl_attribute: Some("expires".into()),
-        }
+        let ka = KeyAttribute::new;
+        TableDefinition::new(name, ka("pk", KeyType::S), Some(ka("sk", KeyType::S)))
+            .with_index(IndexDefinition::global(
+                "gsi1",
+                ka("gsi1pk", KeyType::S),
+                Some(ka("gsi1sk", KeyType::S)),
+                Projection::All,
+            ))
+            .with_index(IndexDefinition::local(
+                "lsi1",
+                ka("pk", KeyType::S),
+                ka("rank", KeyType::N),
+                Projection::Include(vec!["title".into()]),
+            ))
+            .with_index(IndexDefinition::global(
+                "gsi2",
+                ka("gsi2pk", KeyType::N),
+                None,
+                Projection::KeysOnly,
+            ))
+            .with_ttl("expires")
     }
 
     fn key(pk: &str, sk: &str) -> Item {
@@ -95,17 +82,7 @@ mod local {
     }
 
     fn query(table: &str, pk: &str) -> QueryRequest {
-        QueryRequest::new(
-            table,
-            KeyCondition {
-                extra_partition: Vec::new(),
-                sort_prefix: Vec::new(),
-                partition_name: "pk".into(),
-                partition_value: pk.into(),
-                sort: None,
-            },
-        )
-        .with_consistent(true)
+        QueryRequest::new(table, KeyCondition::partition("pk", pk)).with_consistent(true)
     }
 
     fn n(s: &str) -> Number {
@@ -184,12 +161,9 @@ mod local {
 
     #[tokio::test]
     async fn put_get_update_delete_with_conditions() {
-        let Some(backend) = backend().await else {
+        let Some((backend, table)) = fresh_table("orm_crud").await else {
             return;
         };
-        let table = TestTable::create(&backend, definition("orm_crud"))
-            .await
-            .unwrap();
         let t = table.name();
 
         // Awkward attribute names everywhere: reserved words, dots, '#', ':'.
@@ -388,12 +362,9 @@ mod local {
 
     #[tokio::test]
     async fn query_pages_with_limit_and_last_evaluated_key() {
-        let Some(backend) = backend().await else {
+        let Some((backend, table)) = fresh_table("orm_query").await else {
             return;
         };
-        let table = TestTable::create(&backend, definition("orm_query"))
-            .await
-            .unwrap();
         let t = table.name();
         for i in 0..10 {
             let item = key("P", &format!("ITEM#{i:02}"))
@@ -536,12 +507,9 @@ mod local {
 
     #[tokio::test]
     async fn transact_write_cancellation_reasons() {
-        let Some(backend) = backend().await else {
+        let Some((backend, table)) = fresh_table("orm_tx").await else {
             return;
         };
-        let table = TestTable::create(&backend, definition("orm_tx"))
-            .await
-            .unwrap();
         let t = table.name();
         backend
             .put_item(put(t, key("A", "1").with("v", 1)))
@@ -669,12 +637,9 @@ mod local {
 
     #[tokio::test]
     async fn batch_write_and_batch_get() {
-        let Some(backend) = backend().await else {
+        let Some((backend, table)) = fresh_table("orm_batch").await else {
             return;
         };
-        let table = TestTable::create(&backend, definition("orm_batch"))
-            .await
-            .unwrap();
         let t = table.name();
         let writes: Vec<WriteRequest> = (0..25)
             .map(|i| WriteRequest::Put(key("B", &format!("{i:02}")).with("i", i)))
@@ -730,12 +695,9 @@ mod local {
 
     #[tokio::test]
     async fn numbers_are_canonicalized_and_exact() {
-        let Some(backend) = backend().await else {
+        let Some((backend, table)) = fresh_table("orm_numbers").await else {
             return;
         };
-        let table = TestTable::create(&backend, definition("orm_numbers"))
-            .await
-            .unwrap();
         let t = table.name();
 
         // Sent as raw text through the SDK, read back through the backend.

@@ -498,10 +498,7 @@ mod tests {
     #[test]
     fn checks_key_values() {
         let limits = Limits::default();
-        let attr = KeyAttribute {
-            name: "pk".into(),
-            key_type: KeyType::S,
-        };
+        let attr = KeyAttribute::new("pk", KeyType::S);
         assert!(check_key_value(&attr, &Value::from("x"), Slot::Partition, None, &limits).is_ok());
         let err = check_key_value(&attr, &Value::from(""), Slot::Partition, None, &limits)
             .unwrap_err()
@@ -526,14 +523,10 @@ mod tests {
     #[test]
     fn exact_key_needs_exactly_the_key_attributes() {
         let limits = Limits::default();
-        let pk = KeyAttribute {
-            name: "pk".into(),
-            key_type: KeyType::S,
-        };
-        let sk = KeyAttribute {
-            name: "sk".into(),
-            key_type: KeyType::N,
-        };
+        let (pk, sk) = (
+            KeyAttribute::new("pk", KeyType::S),
+            KeyAttribute::new("sk", KeyType::N),
+        );
         let good = Item::new().with("pk", "a").with("sk", 1);
         assert!(exact_key(&good, &pk, Some(&sk), &limits).is_ok());
         for bad in [

@@ -858,40 +858,21 @@ mod tests {
     use orm_core::expr::{attr, KeyCondition};
     use orm_core::Number;
 
-    fn key_attr(name: &str, key_type: KeyType) -> KeyAttribute {
-        KeyAttribute {
-            name: name.into(),
-            key_type,
-        }
-    }
-
     fn definition() -> TableDefinition {
-        TableDefinition {
-            name: "app".into(),
-            partition_key: key_attr("pk", KeyType::S),
-            sort_key: Some(key_attr("sk", KeyType::N)),
-            indexes: vec![
-                IndexDefinition {
-                    name: "gsi1".into(),
-                    local: false,
-                    partition_key: key_attr("gpk", KeyType::S),
-                    sort_key: Some(key_attr("gsk", KeyType::S)),
-                    extra_partition_keys: Vec::new(),
-                    extra_sort_keys: Vec::new(),
-                    projection: Projection::KeysOnly,
-                },
-                IndexDefinition {
-                    name: "lsi1".into(),
-                    local: true,
-                    partition_key: key_attr("pk", KeyType::S),
-                    sort_key: Some(key_attr("rank", KeyType::N)),
-                    extra_partition_keys: Vec::new(),
-                    extra_sort_keys: Vec::new(),
-                    projection: Projection::KeysOnly,
-                },
-            ],
-            ttl_attribute: None,
-        }
+        let pk = KeyAttribute::new("pk", KeyType::S);
+        TableDefinition::new("app", pk.clone(), Some(KeyAttribute::new("sk", KeyType::N)))
+            .with_index(IndexDefinition::global(
+                "gsi1",
+                KeyAttribute::new("gpk", KeyType::S),
+                Some(KeyAttribute::new("gsk", KeyType::S)),
+                Projection::KeysOnly,
+            ))
+            .with_index(IndexDefinition::local(
+                "lsi1",
+                pk,
+                KeyAttribute::new("rank", KeyType::N),
+                Projection::KeysOnly,
+            ))
     }
 
     /// Partition "p" holds sk 0..20 (n = sk, even items in gsi1 partition "G" with gsk
@@ -922,11 +903,8 @@ mod tests {
         QueryRequest::new(
             "app",
             KeyCondition {
-                extra_partition: Vec::new(),
-                sort_prefix: Vec::new(),
-                partition_name: "pk".into(),
-                partition_value: "p".into(),
                 sort: sort.map(|c| ("sk".to_owned(), c)),
+                ..KeyCondition::partition("pk", "p")
             },
         )
     }
@@ -1117,13 +1095,7 @@ mod tests {
     fn gsi_query() -> QueryRequest {
         let mut r = q(None);
         r.index = Some("gsi1".into());
-        r.key_condition = KeyCondition {
-            extra_partition: Vec::new(),
-            sort_prefix: Vec::new(),
-            partition_name: "gpk".into(),
-            partition_value: "G".into(),
-            sort: None,
-        };
+        r.key_condition = KeyCondition::partition("gpk", "G");
         r
     }
 

@@ -1048,40 +1048,22 @@ mod tests {
     use super::*;
     use orm_core::backend::KeyType;
 
-    fn attr(name: &str, key_type: KeyType) -> KeyAttribute {
-        KeyAttribute {
-            name: name.into(),
-            key_type,
-        }
-    }
-
     pub(crate) fn definition() -> TableDefinition {
-        TableDefinition {
-            name: "app".into(),
-            partition_key: attr("pk", KeyType::S),
-            sort_key: Some(attr("sk", KeyType::S)),
-            indexes: vec![
-                IndexDefinition {
-                    name: "gsi1".into(),
-                    local: false,
-                    partition_key: attr("gsi1pk", KeyType::S),
-                    sort_key: Some(attr("gsi1sk", KeyType::N)),
-                    extra_partition_keys: Vec::new(),
-                    extra_sort_keys: Vec::new(),
-                    projection: Projection::KeysOnly,
-                },
-                IndexDefinition {
-                    name: "lsi1".into(),
-                    local: true,
-                    partition_key: attr("pk", KeyType::S),
-                    sort_key: Some(attr("rank", KeyType::N)),
-                    extra_partition_keys: Vec::new(),
-                    extra_sort_keys: Vec::new(),
-                    projection: Projection::Include(vec!["title".into()]),
-                },
-            ],
-            ttl_attribute: Some("expires".into()),
-        }
+        let pk = KeyAttribute::new("pk", KeyType::S);
+        TableDefinition::new("app", pk.clone(), Some(KeyAttribute::new("sk", KeyType::S)))
+            .with_index(IndexDefinition::global(
+                "gsi1",
+                KeyAttribute::new("gsi1pk", KeyType::S),
+                Some(KeyAttribute::new("gsi1sk", KeyType::N)),
+                Projection::KeysOnly,
+            ))
+            .with_index(IndexDefinition::local(
+                "lsi1",
+                pk,
+                KeyAttribute::new("rank", KeyType::N),
+                Projection::Include(vec!["title".into()]),
+            ))
+            .with_ttl("expires")
     }
 
     /// One part of a table (every item in it, whatever its partition key).
@@ -1207,7 +1189,7 @@ mod tests {
         d.indexes[1].name = "gsi1".into();
         assert!(d.validate().is_err());
         let mut d = definition();
-        d.indexes[0].sort_key = Some(attr("rank", KeyType::S));
+        d.indexes[0].sort_key = Some(KeyAttribute::new("rank", KeyType::S));
         assert!(d.validate().is_err());
         assert!(definition().validate().is_ok());
         let mut d = definition();
@@ -1215,7 +1197,7 @@ mod tests {
         assert!(Table::new(d, Limits::default()).is_err());
         // A local index on another partition key: also `TableDefinition::validate`.
         let mut d = definition();
-        d.indexes[1].partition_key = attr("other", KeyType::S);
+        d.indexes[1].partition_key = KeyAttribute::new("other", KeyType::S);
         assert!(d.validate().is_err());
     }
 

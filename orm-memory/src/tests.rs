@@ -8,29 +8,24 @@ use orm_core::backend::{
 use orm_core::expr::{attr, Condition, KeyCondition, SetValue, Update};
 use orm_core::Value;
 
+/// The key attribute `name` of type `key_type` (short for the tests' many key schemas).
 pub(crate) fn key_attr(name: &str, key_type: KeyType) -> KeyAttribute {
-    KeyAttribute {
-        name: name.into(),
-        key_type,
-    }
+    KeyAttribute::new(name, key_type)
 }
 
 fn definition(name: &str) -> TableDefinition {
-    TableDefinition {
-        name: name.into(),
-        partition_key: key_attr("pk", KeyType::S),
-        sort_key: Some(key_attr("sk", KeyType::S)),
-        indexes: vec![IndexDefinition {
-            name: "gsi1".into(),
-            local: false,
-            partition_key: key_attr("gsi1pk", KeyType::S),
-            sort_key: Some(key_attr("gsi1sk", KeyType::S)),
-            extra_partition_keys: Vec::new(),
-            extra_sort_keys: Vec::new(),
-            projection: Projection::All,
-        }],
-        ttl_attribute: Some("expires".into()),
-    }
+    TableDefinition::new(
+        name,
+        key_attr("pk", KeyType::S),
+        Some(key_attr("sk", KeyType::S)),
+    )
+    .with_index(IndexDefinition::global(
+        "gsi1",
+        key_attr("gsi1pk", KeyType::S),
+        Some(key_attr("gsi1sk", KeyType::S)),
+        Projection::All,
+    ))
+    .with_ttl("expires")
 }
 
 async fn backend() -> MemoryBackend {
@@ -276,19 +271,8 @@ async fn index_keys_are_checked_on_every_write() {
     );
     assert!(err.contains("secondary index key"), "{err}");
     // Sparse: the item enters the index once it has both index keys.
-    let gsi_query = || {
-        QueryRequest::new(
-            "app",
-            KeyCondition {
-                extra_partition: Vec::new(),
-                sort_prefix: Vec::new(),
-                partition_name: "gsi1pk".into(),
-                partition_value: "G".into(),
-                sort: None,
-            },
-        )
-        .with_index("gsi1")
-    };
+    let gsi_query =
+        || QueryRequest::new("app", KeyCondition::partition("gsi1pk", "G")).with_index("gsi1");
     b.update_item(&update(
         key("a", "1"),
         Update::new().set(attr("gsi1pk"), "G"),
@@ -631,16 +615,8 @@ async fn queries_and_scans_through_the_backend() {
     }
     let query = QueryRequest::new(
         "app",
-        KeyCondition {
-            extra_partition: Vec::new(),
-            sort_prefix: Vec::new(),
-            partition_name: "pk".into(),
-            partition_value: "p".into(),
-            sort: Some((
-                "sk".into(),
-                orm_core::expr::SortKeyCondition::Ge("0".into()),
-            )),
-        },
+        KeyCondition::partition("pk", "p")
+            .with_sort("sk", orm_core::expr::SortKeyCondition::Ge("0".into())),
     )
     .with_filter(attr("i").ge(5))
     .with_limit(6)

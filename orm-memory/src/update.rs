@@ -431,19 +431,11 @@ mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
     fn def() -> TableDefinition {
-        TableDefinition {
-            name: "t".into(),
-            partition_key: KeyAttribute {
-                name: "pk".into(),
-                key_type: KeyType::S,
-            },
-            sort_key: Some(KeyAttribute {
-                name: "sk".into(),
-                key_type: KeyType::S,
-            }),
-            indexes: vec![],
-            ttl_attribute: None,
-        }
+        let (pk, sk) = (
+            KeyAttribute::new("pk", KeyType::S),
+            KeyAttribute::new("sk", KeyType::S),
+        );
+        TableDefinition::new("t", pk, Some(sk))
     }
 
     fn key() -> Item {

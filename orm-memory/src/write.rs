@@ -285,16 +285,7 @@ mod tests {
     use orm_core::expr::attr;
 
     fn table() -> Table {
-        let def = TableDefinition {
-            name: "app".into(),
-            partition_key: KeyAttribute {
-                name: "pk".into(),
-                key_type: KeyType::S,
-            },
-            sort_key: None,
-            indexes: vec![],
-            ttl_attribute: None,
-        };
+        let def = TableDefinition::new("app", KeyAttribute::new("pk", KeyType::S), None);
         Table::new(def, Limits::default()).unwrap()
     }
 

@@ -1,7 +1,8 @@
 //! Single-item operations: create, save, get, find, exists, delete, entity isolation, limits.
 
 use crate::models::*;
-use orm_core::backend::{GetItem, PutItem, RawItem};
+use orm_core::backend::{GetItem, PutItem, RawItem, ReturnValues};
+use orm_core::expr::Condition;
 use orm_core::{Error, Item, ModelExt, Number, Table, Value};
 
 fn alice() -> User {
@@ -23,6 +24,15 @@ pub async fn raw_item(table: &Table, pk: &str, sk: &str) -> Option<Item> {
         .await
         .expect("raw get")
         .map(RawItem::into_item)
+}
+
+/// A raw put of `stored` under `condition`, returning the old item, and the current one when
+/// the condition fails.
+pub fn conditional_put(table: &Table, stored: &Item, condition: Condition) -> PutItem {
+    PutItem::new(table.name(), stored.clone())
+        .with_condition(condition)
+        .with_return_values(ReturnValues::AllOld)
+        .with_return_item_on_condition_failure(true)
 }
 
 /// create stores; get/find/exists read it back; delete removes it.
@@ -286,14 +296,7 @@ pub async fn delimiter_in_key_field_is_rejected(table: &Table) {
 
 /// Attribute names that are reserved words or hold `.`, `#`, `:` work as plain fields and keys.
 pub async fn awkward_attribute_names(table: &Table) {
-    let mut w = Weird {
-        name: "n".into(),
-        status: "open".into(),
-        size: 3,
-        dotted: "d".into(),
-        hashed: "h".into(),
-        coloned: "c".into(),
-    };
+    let mut w = Weird::sample();
     w.create(table).await.unwrap();
     assert_eq!(Weird::get(table, Weird::key("n", "open")).await.unwrap(), w);
     let raw = raw_item(table, "WEIRD#n", "open").await.unwrap();

@@ -517,13 +517,7 @@ pub async fn unicode_edge_cases(table: &Table) {
         .query(
             &orm_core::backend::QueryRequest::new(
                 table.name(),
-                orm_core::expr::KeyCondition {
-                    extra_partition: Vec::new(),
-                    sort_prefix: Vec::new(),
-                    partition_name: "pk".into(),
-                    partition_value: "U".into(),
-                    sort: None,
-                },
+                orm_core::expr::KeyCondition::partition("pk", "U"),
             )
             .with_consistent(true),
         )

@@ -101,6 +101,20 @@ pub struct Weird {
     pub coloned: String,
 }
 
+impl Weird {
+    /// The document the cases store: `n`/`open`, size 3, and one letter in each awkward field.
+    pub fn sample() -> Weird {
+        Weird {
+            name: "n".into(),
+            status: "open".into(),
+            size: 3,
+            dotted: "d".into(),
+            hashed: "h".into(),
+            coloned: "c".into(),
+        }
+    }
+}
+
 /// A large document for size-limit tests.
 #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[model(entity = "Blob", pk = "BLOB#{id}", sk = "BLOB")]

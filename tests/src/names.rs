@@ -6,22 +6,11 @@
 //! A name with a dot is one attribute when built with [`Path::name`] (`"a.b"`), and a nested
 //! path when parsed ([`attr`]`("a.b")` is map `a`, key `b`): the cases check both stay apart.
 
-use crate::crud::raw_item;
+use crate::crud::{conditional_put, raw_item};
 use crate::models::Weird;
-use orm_core::backend::{DeleteItem, PutItem, ReturnValues};
+use orm_core::backend::{DeleteItem, ReturnValues};
 use orm_core::{attr, Error, Item, ModelExt, Path, Table, Value};
 use std::collections::BTreeMap;
-
-fn weird() -> Weird {
-    Weird {
-        name: "n".into(),
-        status: "open".into(),
-        size: 3,
-        dotted: "d".into(),
-        hashed: "h".into(),
-        coloned: "c".into(),
-    }
-}
 
 fn key() -> orm_core::Result<orm_core::Key> {
     Weird::key("n", "open")
@@ -30,7 +19,7 @@ fn key() -> orm_core::Result<orm_core::Key> {
 /// Conditions on reserved words and on names with `.`, `#`, `:` hold and fail as they should,
 /// in updates, puts, deletes and transactions.
 pub async fn conditions_on_awkward_names(table: &Table) {
-    let mut w = weird();
+    let mut w = Weird::sample();
     w.create(table).await.unwrap();
 
     // Every awkward name in one condition that holds.
@@ -82,13 +71,8 @@ pub async fn conditions_on_awkward_names(table: &Table) {
     assert_eq!(Weird::get(table, key()).await.unwrap().coloned, "c");
 
     // A put conditioned on awkward names.
-    let stored = table.layout().to_stored_item(&weird()).unwrap();
-    let put = |condition| {
-        PutItem::new(table.name(), stored.clone())
-            .with_condition(condition)
-            .with_return_values(ReturnValues::AllOld)
-            .with_return_item_on_condition_failure(true)
-    };
+    let stored = table.layout().to_stored_item(&Weird::sample()).unwrap();
+    let put = |condition| conditional_put(table, &stored, condition);
     assert!(matches!(
         table
             .backend()
@@ -112,7 +96,7 @@ pub async fn conditions_on_awkward_names(table: &Table) {
     if table.capabilities().transactions {
         let mut other = Weird {
             status: "done".into(),
-            ..weird()
+            ..Weird::sample()
         };
         let err = table
             .transaction()
@@ -183,7 +167,7 @@ pub async fn conditions_on_awkward_names(table: &Table) {
 /// Updates set, add, remove and nest under reserved words and names with `.`, `#`, `:`, and a
 /// dotted name stays one top-level attribute.
 pub async fn updates_on_awkward_names(table: &Table) {
-    let mut w = weird();
+    let mut w = Weird::sample();
     w.create(table).await.unwrap();
 
     let new = Weird::update(table, key())
@@ -202,7 +186,7 @@ pub async fn updates_on_awkward_names(table: &Table) {
             dotted: "d2".into(),
             hashed: "h2".into(),
             coloned: "c2".into(),
-            ..weird()
+            ..Weird::sample()
         }
     );
 

@@ -107,28 +107,16 @@ pub async fn index_created_on_a_live_table(table: &Table) {
 /// `(match_id)` table whose index `byRegion` has a multi-attribute key: partition
 /// (`tournament` S, `region` S), sort (`round` N, `bracket` S).
 fn matches_definition(name: &str, with_index: bool) -> TableDefinition {
-    let key = |name: &str, key_type| KeyAttribute {
-        name: name.into(),
-        key_type,
-    };
-    TableDefinition {
-        name: name.into(),
-        partition_key: key("match_id", KeyType::S),
-        sort_key: None,
-        indexes: if with_index {
-            vec![region_index()]
-        } else {
-            Vec::new()
-        },
-        ttl_attribute: None,
+    let definition = TableDefinition::new(name, KeyAttribute::new("match_id", KeyType::S), None);
+    if with_index {
+        definition.with_index(region_index())
+    } else {
+        definition
     }
 }
 
 fn region_index() -> IndexDefinition {
-    let key = |name: &str, key_type| KeyAttribute {
-        name: name.into(),
-        key_type,
-    };
+    let key = KeyAttribute::new;
     IndexDefinition {
         name: "byRegion".into(),
         local: false,

@@ -1,5 +1,6 @@
 //! Conditional writes, update expressions, optimistic locking and transactions.
 
+use crate::crud::conditional_put;
 use crate::models::*;
 use orm_core::backend::{GetItem, PutItem, ReturnValues, TransactGet, UpdateItem};
 use orm_core::error::CancellationCode;
@@ -95,12 +96,7 @@ pub async fn conditional_writes(table: &Table) {
     }
     // Raw put with a condition on the stored item.
     let stored = table.layout().to_stored_item(&a).unwrap();
-    let put = |condition| {
-        PutItem::new(table.name(), stored.clone())
-            .with_condition(condition)
-            .with_return_values(ReturnValues::AllOld)
-            .with_return_item_on_condition_failure(true)
-    };
+    let put = |condition| conditional_put(table, &stored, condition);
     assert!(matches!(
         table.backend().put_item(put(attr("coins").eq(6))).await,
         Err(Error::ConditionFailed { .. })

@@ -17,18 +17,10 @@ const DEADLINE: Duration = Duration::from_secs(60);
 
 async fn backend() -> Arc<MemoryBackend> {
     let b = MemoryBackend::new();
-    b.create_table(&TableDefinition {
-        name: TABLE.into(),
-        partition_key: KeyAttribute {
-            name: "pk".into(),
-            key_type: KeyType::S,
-        },
-        sort_key: None,
-        indexes: vec![],
-        ttl_attribute: None,
-    })
-    .await
-    .unwrap();
+    let pk = KeyAttribute::new("pk", KeyType::S);
+    b.create_table(&TableDefinition::new(TABLE, pk, None))
+        .await
+        .unwrap();
     Arc::new(b)
 }
 

@@ -339,16 +339,7 @@ mod tests {
         let backend: &dyn Backend = &layer;
         let key: Item = [("pk", Value::from("a"))].into_iter().collect();
         assert!(!backend.capabilities().parallel_scan);
-        let definition = TableDefinition {
-            name: "t".into(),
-            partition_key: KeyAttribute {
-                name: "pk".into(),
-                key_type: KeyType::S,
-            },
-            sort_key: None,
-            indexes: Vec::new(),
-            ttl_attribute: None,
-        };
+        let definition = TableDefinition::new("t", KeyAttribute::new("pk", KeyType::S), None);
         assert_eq!(
             message(backend.create_table(&definition).await),
             "stub create_table"

@@ -20,6 +20,16 @@ pub struct KeyAttribute {
     pub key_type: KeyType,
 }
 
+impl KeyAttribute {
+    /// The key attribute `name` of type `key_type`.
+    pub fn new(name: impl Into<String>, key_type: KeyType) -> KeyAttribute {
+        KeyAttribute {
+            name: name.into(),
+            key_type,
+        }
+    }
+}
+
 /// Which attributes an index holds besides its keys and the table keys.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Projection {
@@ -100,6 +110,20 @@ impl IndexDefinition {
         }
     }
 
+    /// A local index: the table's partition key `table_partition_key` and the sort key
+    /// `sort_key`.
+    pub fn local(
+        name: impl Into<String>,
+        table_partition_key: KeyAttribute,
+        sort_key: KeyAttribute,
+        projection: Projection,
+    ) -> IndexDefinition {
+        IndexDefinition {
+            local: true,
+            ..IndexDefinition::global(name, table_partition_key, Some(sort_key), projection)
+        }
+    }
+
     /// The partition key's attributes, in order (one unless the key is multi-attribute).
     pub fn partition_keys(&self) -> impl Iterator<Item = &KeyAttribute> + Clone {
         std::iter::once(&self.partition_key).chain(&self.extra_partition_keys)
@@ -137,6 +161,33 @@ pub struct TableDefinition {
 }
 
 impl TableDefinition {
+    /// A table `name` with these keys, no secondary index and no TTL.
+    pub fn new(
+        name: impl Into<String>,
+        partition_key: KeyAttribute,
+        sort_key: Option<KeyAttribute>,
+    ) -> TableDefinition {
+        TableDefinition {
+            name: name.into(),
+            partition_key,
+            sort_key,
+            indexes: Vec::new(),
+            ttl_attribute: None,
+        }
+    }
+
+    /// This definition with `index` added after the others.
+    pub fn with_index(mut self, index: IndexDefinition) -> TableDefinition {
+        self.indexes.push(index);
+        self
+    }
+
+    /// This definition with TTL enabled on `attribute`.
+    pub fn with_ttl(mut self, attribute: impl Into<String>) -> TableDefinition {
+        self.ttl_attribute = Some(attribute.into());
+        self
+    }
+
     /// The index named `name`.
     pub fn index(&self, name: &str) -> Option<&IndexDefinition> {
         self.indexes.iter().find(|i| i.name == name)

@@ -269,18 +269,12 @@ mod tests {
     use crate::backend::{KeyAttribute, KeyType, Projection};
 
     fn gsi(name: &str) -> IndexDefinition {
-        IndexDefinition {
-            name: name.into(),
-            local: false,
-            partition_key: KeyAttribute {
-                name: "g".into(),
-                key_type: KeyType::S,
-            },
-            sort_key: None,
-            extra_partition_keys: Vec::new(),
-            extra_sort_keys: Vec::new(),
-            projection: Projection::All,
-        }
+        IndexDefinition::global(
+            name,
+            KeyAttribute::new("g", KeyType::S),
+            None,
+            Projection::All,
+        )
     }
 
     fn error(request: UpdateTable) -> String {

@@ -157,7 +157,7 @@ where
 macro_rules! set_wrapper {
     (
         $(#[$doc:meta])*
-        $name:ident($member:ty), $into:ident, $magic:ident
+        $name:ident($member:ty), $into:ident, $magic:ident, $with:ident
     ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
@@ -233,6 +233,18 @@ macro_rules! set_wrapper {
                 crate::value::Value::$magic(set.0)
             }
         }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                $with::serialize(&self.0, serializer)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                $with::deserialize(d).map($name)
+            }
+        }
     };
 }
 
@@ -260,7 +272,7 @@ set_wrapper! {
     /// assert_eq!(from_item::<Post>(item)?, post);
     /// # Ok::<(), orm_core::Error>(())
     /// ```
-    StringSet(String), Into, Ss
+    StringSet(String), Into, Ss, string_set
 }
 
 set_wrapper! {
@@ -286,7 +298,7 @@ set_wrapper! {
     /// assert_eq!(from_item::<Scores>(item)?, s);
     /// # Ok::<(), orm_core::Error>(())
     /// ```
-    NumberSet(Number), Into, Ns
+    NumberSet(Number), Into, Ns, number_set
 }
 
 set_wrapper! {
@@ -310,52 +322,7 @@ set_wrapper! {
     /// assert_eq!(from_item::<Keys>(item)?, k);
     /// # Ok::<(), orm_core::Error>(())
     /// ```
-    BinarySet(Vec<u8>), Into, Bs
-}
-
-impl Serialize for StringSet {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_newtype_struct(STRING_SET, &self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for StringSet {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_option(OptionalSet::<BTreeSet<String>, String, String>::new(
-            STRING_SET,
-        ))
-        .map(StringSet)
-    }
-}
-
-impl Serialize for NumberSet {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_newtype_struct(NUMBER_SET, &self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for NumberSet {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_option(OptionalSet::<BTreeSet<Number>, Number, Number>::new(
-            NUMBER_SET,
-        ))
-        .map(NumberSet)
-    }
-}
-
-impl Serialize for BinarySet {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_newtype_struct(BINARY_SET, &BytesMembers(&self.0))
-    }
-}
-
-impl<'de> Deserialize<'de> for BinarySet {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_option(OptionalSet::<BTreeSet<Vec<u8>>, ByteMember, Vec<u8>>::new(
-            BINARY_SET,
-        ))
-        .map(BinarySet)
-    }
+    BinarySet(Vec<u8>), Into, Bs, binary_set
 }
 
 /// `#[serde(with = "orm_core::serde_bridge::string_set")]`: stores a plain collection of strings

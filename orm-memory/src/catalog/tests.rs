@@ -16,33 +16,19 @@ use orm_core::{Backend, Error, Item, Value};
 use std::time::Duration;
 
 fn definition() -> TableDefinition {
-    TableDefinition {
-        name: "app".into(),
-        partition_key: key_attr("pk", KeyType::S),
-        sort_key: Some(key_attr("sk", KeyType::S)),
-        indexes: vec![IndexDefinition {
-            name: "lsi".into(),
-            local: true,
-            partition_key: key_attr("pk", KeyType::S),
-            sort_key: Some(key_attr("rank", KeyType::N)),
-            extra_partition_keys: Vec::new(),
-            extra_sort_keys: Vec::new(),
-            projection: Projection::KeysOnly,
-        }],
-        ttl_attribute: None,
-    }
+    let pk = key_attr("pk", KeyType::S);
+    TableDefinition::new("app", pk.clone(), Some(key_attr("sk", KeyType::S))).with_index(
+        IndexDefinition::local(
+            "lsi",
+            pk,
+            key_attr("rank", KeyType::N),
+            Projection::KeysOnly,
+        ),
+    )
 }
 
 fn gsi(name: &str, pk: &str, projection: Projection) -> IndexDefinition {
-    IndexDefinition {
-        name: name.into(),
-        local: false,
-        partition_key: key_attr(pk, KeyType::S),
-        sort_key: None,
-        extra_partition_keys: Vec::new(),
-        extra_sort_keys: Vec::new(),
-        projection,
-    }
+    IndexDefinition::global(name, key_attr(pk, KeyType::S), None, projection)
 }
 
 fn item(pk: &str, sk: &str) -> Item {
@@ -76,16 +62,7 @@ async fn query_index(b: &MemoryBackend, index: &str, g: &str) -> Result<Vec<Item
     let page = b
         .query(&QueryRequest {
             index: Some(index.into()),
-            ..QueryRequest::new(
-                "app",
-                KeyCondition {
-                    extra_partition: Vec::new(),
-                    sort_prefix: Vec::new(),
-                    partition_name: "g".into(),
-                    partition_value: Value::from(g),
-                    sort: None,
-                },
-            )
+            ..QueryRequest::new("app", KeyCondition::partition("g", Value::from(g)))
         })
         .await?;
     Ok(page.items.into_iter().map(RawItem::into_item).collect())

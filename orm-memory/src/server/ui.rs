@@ -5,12 +5,16 @@
 //! - `/ui/table?table=T`: a table's definition, and its items (or an index's, `&index=I`) by
 //!   partition, a page at a time;
 //! - `/ui/query?table=T&...`: the query and scan form: a key condition and a filter, written as
-//!   DynamoDB expressions, with their values, run by the engine as a Query or Scan request
-//!   would be, with pagination;
-//! - `/ui/item?table=T&key=...`: one item in full, as DynamoDB JSON.
+//!   DynamoDB expressions, with their names and values, run by the engine as a Query or Scan
+//!   request would be, with pagination;
+//! - `/ui/item?table=T&key=...`: one item in full, as DynamoDB JSON;
+//! - `/ui/stream?table=T`: the table's stream (or a kept older one, `&stream=ARN`): its shards,
+//!   and a shard's records (`&shard=S`, from its start or `&after=SEQUENCE_NUMBER`) with their
+//!   event name, keys and images, a page at a time.
 //!
 //! Every page is built from the answers of the server's own operations (ListTables,
-//! DescribeTable, Scan, Query, GetItem), so what it shows is what a DynamoDB client would read:
+//! DescribeTable, Scan, Query, GetItem; ListStreams, DescribeStream, GetShardIterator and
+//! GetRecords for streams), so what it shows is what a DynamoDB client would read:
 //! numbers exact as stored, sets and binary as DynamoDB's JSON writes them. It changes nothing:
 //! only those read operations are called, and only for GET requests. Every value, attribute name
 //! and message is HTML-escaped, and the pages forbid scripts altogether
@@ -52,6 +56,7 @@ pub(crate) fn answer(backend: &MemoryBackend, path: &str, query: &str) -> Option
         "/ui/table" => table_page(backend, &params),
         "/ui/query" => query_page(backend, &params),
         "/ui/item" => item_page(backend, &params),
+        "/ui/stream" => stream_page(backend, &params),
         _ if path.starts_with("/ui/") => Err(Problem::not_found(format!("no page {path}"))),
         _ => return None,
     };
@@ -90,7 +95,15 @@ impl Problem {
 fn call(backend: &MemoryBackend, operation: &str, request: &Json) -> Result<Json, Problem> {
     debug_assert!(matches!(
         operation,
-        "ListTables" | "DescribeTable" | "Scan" | "Query" | "GetItem"
+        "ListTables"
+            | "DescribeTable"
+            | "Scan"
+            | "Query"
+            | "GetItem"
+            | "ListStreams"
+            | "DescribeStream"
+            | "GetShardIterator"
+            | "GetRecords"
     ));
     ops::dispatch(backend, REGION, operation, request).map_err(|e| Problem {
         status: if e.kind == "ResourceNotFoundException" {
@@ -366,7 +379,7 @@ fn table_page(backend: &MemoryBackend, params: &Params) -> Result<Page, Problem>
         );
     }
     body.push_str("</table>");
-    body.push_str(&streams_section(table));
+    body.push_str(&streams_section(name, table));
     body.push_str(&capacity_section(table));
     let _ = write!(
         body,
@@ -409,17 +422,28 @@ fn table_page(backend: &MemoryBackend, params: &Params) -> Result<Page, Problem>
     })
 }
 
-/// The stream of a table: its specification. A hook: the view does not list the stream's
-/// records yet (DescribeStream and GetRecords read them).
-fn streams_section(table: &Json) -> String {
-    match table.get("StreamSpecification") {
-        Some(spec) if spec["StreamEnabled"].as_bool() == Some(true) => format!(
-            "<h2>Stream</h2><p>Stream enabled ({}); read its records with DescribeStream and \
-             GetRecords (this view does not list them yet).</p>",
-            escape(spec["StreamViewType"].as_str().unwrap_or(""))
-        ),
-        _ => String::new(),
+/// The stream of a table: its view type, and a link to its records (`/ui/stream`), when the
+/// table has (or had) one.
+fn streams_section(name: &str, table: &Json) -> String {
+    let enabled = table["StreamSpecification"]["StreamEnabled"].as_bool() == Some(true);
+    if !enabled && table.get("LatestStreamArn").is_none() {
+        return String::new();
     }
+    let state = if enabled {
+        format!(
+            "enabled ({})",
+            table["StreamSpecification"]["StreamViewType"]
+                .as_str()
+                .unwrap_or("")
+        )
+    } else {
+        "disabled; its records are kept for 24 hours".to_owned()
+    };
+    format!(
+        "<h2>Stream</h2><p>Stream {}: {}.</p>",
+        escape(&state),
+        link("/ui/stream", &[("table", name)], "shards and records")
+    )
 }
 
 /// The consumed capacity of a table: a hook for the engine's capacity accounting, shown from
@@ -478,14 +502,14 @@ fn items_table(table_name: &str, table: &Json, partition_schema: &Json, answer: 
         .flatten()
         .filter_map(|k| k["AttributeName"].as_str().map(str::to_owned))
         .collect();
-    let partition = partition_schema
+    // Every partition attribute: a multi-attribute index key has up to four.
+    let partition: Vec<&str> = partition_schema
         .as_array()
         .into_iter()
         .flatten()
-        .find(|k| k["KeyType"] == "HASH")
-        .and_then(|k| k["AttributeName"].as_str())
-        .unwrap_or_default()
-        .to_owned();
+        .filter(|k| k["KeyType"] == "HASH")
+        .filter_map(|k| k["AttributeName"].as_str())
+        .collect();
     let mut columns: Vec<String> = key_names.clone();
     for item in &items {
         for name in item.keys() {
@@ -501,7 +525,14 @@ fn items_table(table_name: &str, table: &Json, partition_schema: &Json, answer: 
     out.push_str("</tr>");
     let mut groups: Vec<(String, Vec<&Map<String, Json>>)> = Vec::new();
     for item in items {
-        let value = item.get(&partition).map(show).unwrap_or_default();
+        let value = partition
+            .iter()
+            .map(|name| {
+                let value = item.get(*name).map(show).unwrap_or_default();
+                format!("{name} = {value}")
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
         match groups.iter_mut().find(|(v, _)| *v == value) {
             Some((_, members)) => members.push(item),
             None => groups.push((value, vec![item])),
@@ -510,9 +541,8 @@ fn items_table(table_name: &str, table: &Json, partition_schema: &Json, answer: 
     for (value, members) in groups {
         let _ = write!(
             out,
-            "<tr class=partition><td colspan={}>partition {} = {} ({} items)</td></tr>",
+            "<tr class=partition><td colspan={}>partition {} ({} items)</td></tr>",
             columns.len() + 1,
-            escape(&partition),
             escape(&value),
             members.len()
         );
@@ -597,6 +627,7 @@ fn query_page(backend: &MemoryBackend, params: &Params) -> Result<Page, Problem>
     let index = params.get("index");
     let key_condition = params.get("key_condition");
     let filter = params.get("filter");
+    let names = params.get("names");
     let values = params.get("values");
     let mut body = String::new();
     let _ = write!(
@@ -624,12 +655,15 @@ fn query_page(backend: &MemoryBackend, params: &Params) -> Result<Page, Problem>
          value=\"{}\" placeholder=\"pk = :pk AND begins_with(sk, :prefix)\"></label>\
          <label>Filter <input type=text name=filter value=\"{}\" \
          placeholder=\"attribute_exists(email)\"></label>\
+         <label>Names (JSON, for reserved words such as status or name) <input type=text \
+         name=names value=\"{}\" placeholder='{{\"#status\": \"status\"}}'></label>\
          <label>Values (JSON: DynamoDB's typed values, or plain strings and numbers) \
          <textarea name=values rows=3 placeholder='{{\":pk\": \"USER#alice\", \":prefix\": \
          {{\"S\": \"TODO#\"}}}}'>{}</textarea></label>\
          <button type=submit>Run</button></form>",
         escape(key_condition.unwrap_or("")),
         escape(filter.unwrap_or("")),
+        escape(names.unwrap_or("")),
         escape(values.unwrap_or("")),
     );
     let ran = params.get("run").is_some() || key_condition.is_some() || filter.is_some();
@@ -652,6 +686,9 @@ fn query_page(backend: &MemoryBackend, params: &Params) -> Result<Page, Problem>
         }
         if let Some(filter) = filter {
             request["FilterExpression"] = json!(filter);
+        }
+        if let Some(names) = names {
+            request["ExpressionAttributeNames"] = attribute_names(names)?;
         }
         if let Some(values) = values {
             request["ExpressionAttributeValues"] = typed_values(values)?;
@@ -680,6 +717,7 @@ fn query_page(backend: &MemoryBackend, params: &Params) -> Result<Page, Problem>
                     ("index", index),
                     ("key_condition", key_condition),
                     ("filter", filter),
+                    ("names", names),
                     ("values", values),
                 ] {
                     if let Some(value) = value {
@@ -697,6 +735,19 @@ fn query_page(backend: &MemoryBackend, params: &Params) -> Result<Page, Problem>
         status: 200,
         html: document(&format!("Query {name}"), &body),
     })
+}
+
+/// The expression attribute names of the form: a JSON object of strings (`{"#s": "status"}`).
+fn attribute_names(text: &str) -> Result<Json, Problem> {
+    match serde_json::from_str::<Json>(text) {
+        Ok(Json::Object(members)) if members.values().all(Json::is_string) => {
+            Ok(Json::Object(members))
+        }
+        Ok(_) => Err(Problem::bad_request(
+            "the names must be a JSON object of strings such as {\"#s\": \"status\"}".to_owned(),
+        )),
+        Err(e) => Err(Problem::bad_request(format!("the names are not JSON: {e}"))),
+    }
 }
 
 /// The expression values of the form: a JSON object whose members are DynamoDB typed values
@@ -722,6 +773,259 @@ fn typed_values(text: &str) -> Result<Json, Problem> {
         })
         .collect();
     Ok(Json::Object(typed))
+}
+
+/// Every page of a paginated listing: `list` is called with the previous answer's
+/// `last_member` (none at first), and the members under `member` of each answer are collected.
+fn every_page(
+    mut list: impl FnMut(Option<&Json>) -> Result<Json, Problem>,
+    member: &str,
+    last_member: &str,
+) -> Result<Vec<Json>, Problem> {
+    let mut all = Vec::new();
+    let mut last: Option<Json> = None;
+    loop {
+        let answer = list(last.as_ref())?;
+        all.extend(answer[member].as_array().cloned().unwrap_or_default());
+        match answer.get(last_member) {
+            Some(next) if !next.is_null() => last = Some(next.clone()),
+            _ => return Ok(all),
+        }
+    }
+}
+
+/// A table's stream: the table's streams (the current one, and older ones still kept), the
+/// chosen stream's shards, and one shard's records, a page at a time.
+fn stream_page(backend: &MemoryBackend, params: &Params) -> Result<Page, Problem> {
+    let name = params.required("table")?;
+    let described = call(backend, "DescribeTable", &json!({"TableName": name}))?;
+    let streams = every_page(
+        |start| {
+            let mut request = json!({"TableName": name});
+            if let Some(start) = start {
+                request["ExclusiveStartStreamArn"] = start.clone();
+            }
+            call(backend, "ListStreams", &request)
+        },
+        "Streams",
+        "LastEvaluatedStreamArn",
+    )?;
+    let mut body = format!(
+        "<p>{}</p>",
+        link("/ui/table", &[("table", name)], &format!("Back to {name}"))
+    );
+    // The stream asked for, else the table's latest, else the newest listed.
+    let Some(arn) = params
+        .get("stream")
+        .map(str::to_owned)
+        .or_else(|| {
+            described["Table"]["LatestStreamArn"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .or_else(|| {
+            streams
+                .last()
+                .and_then(|s| s["StreamArn"].as_str().map(str::to_owned))
+        })
+    else {
+        body.push_str("<p>This table has no stream.</p>");
+        return Ok(Page {
+            status: 200,
+            html: document(&format!("Stream of {name}"), &body),
+        });
+    };
+    if streams.len() > 1 {
+        body.push_str("<p>Streams of this table (the older ones are kept for 24 hours after they are disabled):</p><ul>");
+        for stream in &streams {
+            let other = stream["StreamArn"].as_str().unwrap_or_default();
+            let label = stream["StreamLabel"].as_str().unwrap_or_default();
+            if other == arn {
+                let _ = write!(body, "<li>{} (shown)</li>", escape(label));
+            } else {
+                let _ = write!(
+                    body,
+                    "<li>{}</li>",
+                    link("/ui/stream", &[("table", name), ("stream", other)], label)
+                );
+            }
+        }
+        body.push_str("</ul>");
+    }
+    let mut description = json!({});
+    let shards = every_page(
+        |start| {
+            let mut request = json!({"StreamArn": arn});
+            if let Some(start) = start {
+                request["ExclusiveStartShardId"] = start.clone();
+            }
+            let answer = call(backend, "DescribeStream", &request)?;
+            description = answer["StreamDescription"].clone();
+            Ok(answer["StreamDescription"].clone())
+        },
+        "Shards",
+        "LastEvaluatedShardId",
+    )?;
+    let _ = write!(
+        body,
+        "<h2>Stream {}</h2><table><tr><th>ARN</th><td><code>{}</code></td></tr>\
+         <tr><th>status</th><td>{}</td></tr><tr><th>view type</th><td>{}</td></tr></table>",
+        escape(description["StreamLabel"].as_str().unwrap_or_default()),
+        escape(&arn),
+        escape(description["StreamStatus"].as_str().unwrap_or_default()),
+        escape(description["StreamViewType"].as_str().unwrap_or_default()),
+    );
+    let shard_ids: Vec<&str> = shards
+        .iter()
+        .filter_map(|s| s["ShardId"].as_str())
+        .collect();
+    let shard = params.get("shard").or_else(|| shard_ids.first().copied());
+    body.push_str(
+        "<h2>Shards</h2><table><tr><th>shard</th><th>parent</th><th>first sequence number</th>\
+         <th>last sequence number</th></tr>",
+    );
+    for s in &shards {
+        let id = s["ShardId"].as_str().unwrap_or_default();
+        let shown = if Some(id) == shard {
+            format!("{} (shown)", escape(id))
+        } else {
+            link(
+                "/ui/stream",
+                &[("table", name), ("stream", &arn), ("shard", id)],
+                id,
+            )
+        };
+        let range = &s["SequenceNumberRange"];
+        let _ = write!(
+            body,
+            "<tr><td>{shown}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+            escape(s["ParentShardId"].as_str().unwrap_or("")),
+            escape(range["StartingSequenceNumber"].as_str().unwrap_or("")),
+            match range["EndingSequenceNumber"].as_str() {
+                Some(end) => format!("<code>{}</code>", escape(end)),
+                None => "(open: still recorded to)".to_owned(),
+            },
+        );
+    }
+    body.push_str("</table>");
+    if let Some(shard) = shard {
+        body.push_str(&shard_records(
+            backend,
+            name,
+            &arn,
+            shard,
+            params.get("after"),
+        ));
+    }
+    Ok(Page {
+        status: 200,
+        html: document(&format!("Stream of {name}"), &body),
+    })
+}
+
+/// A page of one shard's records: from its start, or after the sequence number `after`.
+fn shard_records(
+    backend: &MemoryBackend,
+    table: &str,
+    arn: &str,
+    shard: &str,
+    after: Option<&str>,
+) -> String {
+    let mut request = json!({"StreamArn": arn, "ShardId": shard});
+    match after {
+        Some(sequence) => {
+            request["ShardIteratorType"] = json!("AFTER_SEQUENCE_NUMBER");
+            request["SequenceNumber"] = json!(sequence);
+        }
+        None => request["ShardIteratorType"] = json!("TRIM_HORIZON"),
+    }
+    // One record more than a page: whether there is a next page.
+    let read = call(backend, "GetShardIterator", &request).and_then(|iterator| {
+        call(
+            backend,
+            "GetRecords",
+            &json!({"ShardIterator": iterator["ShardIterator"], "Limit": PAGE_SIZE + 1}),
+        )
+    });
+    let mut out = format!("<h2>Records of shard {}</h2>", escape(shard));
+    let records = match read {
+        Ok(answer) => answer["Records"].as_array().cloned().unwrap_or_default(),
+        Err(problem) => {
+            let _ = write!(out, "<p class=error>{}</p>", escape(&problem.message));
+            return out;
+        }
+    };
+    if records.is_empty() {
+        out.push_str("<p>No records.</p>");
+        return out;
+    }
+    let more = records.len() > PAGE_SIZE;
+    let shown = &records[..records.len().min(PAGE_SIZE)];
+    out.push_str(
+        "<table class=records><tr><th>sequence number</th><th>event</th><th>time (UTC)</th>\
+         <th>keys</th><th>new image</th><th>old image</th><th>bytes</th></tr>",
+    );
+    for record in shown {
+        let change = &record["dynamodb"];
+        let _ = write!(
+            out,
+            "<tr><td><code>{}</code></td><td class=event>{}</td><td>{}</td><td class=v>{}</td>\
+             <td class=v>{}</td><td class=v>{}</td><td>{}</td></tr>",
+            escape(change["SequenceNumber"].as_str().unwrap_or("")),
+            escape(record["eventName"].as_str().unwrap_or("")),
+            escape(
+                &change["ApproximateCreationDateTime"]
+                    .as_f64()
+                    .map(utc)
+                    .unwrap_or_default()
+            ),
+            escape(&cut(&image(&change["Keys"]))),
+            escape(&cut(&image(&change["NewImage"]))),
+            escape(&cut(&image(&change["OldImage"]))),
+            change["SizeBytes"].as_u64().unwrap_or(0),
+        );
+    }
+    out.push_str("</table>");
+    let _ = write!(out, "<p>{} records on this page.", shown.len());
+    if more {
+        let last = shown[shown.len() - 1]["dynamodb"]["SequenceNumber"]
+            .as_str()
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            " {}",
+            link(
+                "/ui/stream",
+                &[
+                    ("table", table),
+                    ("stream", arn),
+                    ("shard", shard),
+                    ("after", last)
+                ],
+                "Next page"
+            )
+        );
+    }
+    out.push_str("</p>");
+    out
+}
+
+/// An item (keys or an image) as `name: value` pairs, each value as [`show`] writes it; empty
+/// when absent.
+fn image(item: &Json) -> String {
+    item.as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, value)| format!("{name}: {}", show(value)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Seconds since the epoch, as UTC RFC 3339.
+fn utc(seconds: f64) -> String {
+    std::time::Duration::try_from_secs_f64(seconds)
+        .map(|d| orm_core::timestamp::rfc3339(std::time::UNIX_EPOCH + d))
+        .unwrap_or_else(|_| seconds.to_string())
 }
 
 #[cfg(test)]
@@ -751,6 +1055,12 @@ mod tests {
         assert_eq!(typed[":b"], json!({"BOOL": true}));
         assert_eq!(typed[":s"], json!({"SS": ["q"]}));
         assert!(typed_values("[1]").is_err());
+        assert_eq!(
+            attribute_names(r##"{"#s": "status"}"##).unwrap(),
+            json!({"#s": "status"})
+        );
+        assert!(attribute_names(r##"{"#s": 1}"##).is_err());
+        assert!(attribute_names("{").is_err());
     }
 
     #[test]

@@ -9,41 +9,27 @@ use orm_core::Backend;
 
 /// A table with a GSI projecting everything, a KEYS_ONLY GSI, an INCLUDE LSI and TTL.
 fn definition(name: &str) -> TableDefinition {
-    TableDefinition {
-        name: name.into(),
-        partition_key: key_attr("pk", KeyType::S),
-        sort_key: Some(key_attr("sk", KeyType::S)),
-        indexes: vec![
-            IndexDefinition {
-                name: "gsi1".into(),
-                local: false,
-                partition_key: key_attr("gsi1pk", KeyType::S),
-                sort_key: Some(key_attr("gsi1sk", KeyType::N)),
-                extra_partition_keys: Vec::new(),
-                extra_sort_keys: Vec::new(),
-                projection: Projection::All,
-            },
-            IndexDefinition {
-                name: "gsi2".into(),
-                local: false,
-                partition_key: key_attr("gsi2pk", KeyType::B),
-                sort_key: None,
-                extra_partition_keys: Vec::new(),
-                extra_sort_keys: Vec::new(),
-                projection: Projection::KeysOnly,
-            },
-            IndexDefinition {
-                name: "lsi1".into(),
-                local: true,
-                partition_key: key_attr("pk", KeyType::S),
-                sort_key: Some(key_attr("rank", KeyType::N)),
-                extra_partition_keys: Vec::new(),
-                extra_sort_keys: Vec::new(),
-                projection: Projection::Include(vec!["title".into()]),
-            },
-        ],
-        ttl_attribute: Some("expires".into()),
-    }
+    let pk = key_attr("pk", KeyType::S);
+    TableDefinition::new(name, pk.clone(), Some(key_attr("sk", KeyType::S)))
+        .with_index(IndexDefinition::global(
+            "gsi1",
+            key_attr("gsi1pk", KeyType::S),
+            Some(key_attr("gsi1sk", KeyType::N)),
+            Projection::All,
+        ))
+        .with_index(IndexDefinition::global(
+            "gsi2",
+            key_attr("gsi2pk", KeyType::B),
+            None,
+            Projection::KeysOnly,
+        ))
+        .with_index(IndexDefinition::local(
+            "lsi1",
+            pk,
+            key_attr("rank", KeyType::N),
+            Projection::Include(vec!["title".into()]),
+        ))
+        .with_ttl("expires")
 }
 
 fn order(i: u32) -> Item {

@@ -13,19 +13,11 @@ use orm_core::{Backend, Error, Item, Result};
 use std::time::Duration;
 
 fn definition(name: &str) -> TableDefinition {
-    TableDefinition {
-        name: name.into(),
-        partition_key: KeyAttribute {
-            name: "pk".into(),
-            key_type: KeyType::S,
-        },
-        sort_key: Some(KeyAttribute {
-            name: "sk".into(),
-            key_type: KeyType::N,
-        }),
-        indexes: vec![],
-        ttl_attribute: Some("expires".into()),
-    }
+    let (pk, sk) = (
+        KeyAttribute::new("pk", KeyType::S),
+        KeyAttribute::new("sk", KeyType::N),
+    );
+    TableDefinition::new(name, pk, Some(sk)).with_ttl("expires")
 }
 
 /// Enables a stream of `view` on `table` (UpdateTable).

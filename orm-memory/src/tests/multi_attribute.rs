@@ -7,13 +7,8 @@ use orm_core::expr::SortKeyCondition;
 /// `matches`: partition `match_id`; index `byRegion` on (tournament S, region S) /
 /// (round N, bracket S).
 fn matches_table() -> TableDefinition {
-    TableDefinition {
-        name: "matches".into(),
-        partition_key: key_attr("match_id", KeyType::S),
-        sort_key: None,
-        indexes: vec![region_index()],
-        ttl_attribute: None,
-    }
+    TableDefinition::new("matches", key_attr("match_id", KeyType::S), None)
+        .with_index(region_index())
 }
 
 fn region_index() -> IndexDefinition {

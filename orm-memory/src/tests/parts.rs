@@ -75,32 +75,20 @@ fn a_write_locks_only_its_items_part() {
 }
 
 fn merge_definition() -> TableDefinition {
-    TableDefinition {
-        name: "merge".into(),
-        partition_key: key_attr("pk", KeyType::S),
-        sort_key: Some(key_attr("sk", KeyType::N)),
-        indexes: vec![
-            IndexDefinition {
-                name: "gsi".into(),
-                local: false,
-                partition_key: key_attr("gpk", KeyType::S),
-                sort_key: Some(key_attr("gsk", KeyType::N)),
-                extra_partition_keys: Vec::new(),
-                extra_sort_keys: Vec::new(),
-                projection: Projection::KeysOnly,
-            },
-            IndexDefinition {
-                name: "lsi".into(),
-                local: true,
-                partition_key: key_attr("pk", KeyType::S),
-                sort_key: Some(key_attr("lsk", KeyType::N)),
-                extra_partition_keys: Vec::new(),
-                extra_sort_keys: Vec::new(),
-                projection: Projection::All,
-            },
-        ],
-        ttl_attribute: None,
-    }
+    let pk = key_attr("pk", KeyType::S);
+    TableDefinition::new("merge", pk.clone(), Some(key_attr("sk", KeyType::N)))
+        .with_index(IndexDefinition::global(
+            "gsi",
+            key_attr("gpk", KeyType::S),
+            Some(key_attr("gsk", KeyType::N)),
+            Projection::KeysOnly,
+        ))
+        .with_index(IndexDefinition::local(
+            "lsi",
+            pk,
+            key_attr("lsk", KeyType::N),
+            Projection::All,
+        ))
 }
 
 /// One stored item of the merge table: `pk`, `sk`, and its index keys when it has them.
@@ -263,16 +251,7 @@ async fn reads_across_parts_keep_one_maps_order_and_pages() {
     for forward in [true, false] {
         let want = gsi_partition_order(&rows, |_| true, forward);
         for limit in [None, Some(1), Some(6)] {
-            let mut q = QueryRequest::new(
-                "merge",
-                KeyCondition {
-                    extra_partition: Vec::new(),
-                    sort_prefix: Vec::new(),
-                    partition_name: "gpk".into(),
-                    partition_value: "G".into(),
-                    sort: None,
-                },
-            );
+            let mut q = QueryRequest::new("merge", KeyCondition::partition("gpk", "G"));
             q.index = Some("gsi".into());
             q.scan_forward = forward;
             q.limit = limit;
@@ -282,16 +261,10 @@ async fn reads_across_parts_keep_one_maps_order_and_pages() {
         // With a sort-key range.
         let mut q = QueryRequest::new(
             "merge",
-            KeyCondition {
-                extra_partition: Vec::new(),
-                sort_prefix: Vec::new(),
-                partition_name: "gpk".into(),
-                partition_value: "G".into(),
-                sort: Some((
-                    "gsk".into(),
-                    orm_core::expr::SortKeyCondition::Between(3.into(), 5.into()),
-                )),
-            },
+            KeyCondition::partition("gpk", "G").with_sort(
+                "gsk",
+                orm_core::expr::SortKeyCondition::Between(3.into(), 5.into()),
+            ),
         );
         q.index = Some("gsi".into());
         q.scan_forward = forward;
