@@ -39,7 +39,9 @@
 
 use criterion::Criterion;
 use futures::FutureExt;
-use orm_benches::memory::{order_key, order_query as query, orm_query100, seeded};
+use orm_benches::memory::{
+    order_key, order_query as query, orm_query100, seeded, sizes, timed_ref, Lcg,
+};
 use orm_benches::model::{
     customer_id, region_of, sample, Order, ORDERS_PER_CUSTOMER, ORDERS_PER_REGION,
 };
@@ -55,19 +57,6 @@ use std::hint::black_box;
 /// The key of the reference maps: an order's partition and sort key bytes, zero-padded.
 type RefKey = ([u8; 32], [u8; 32]);
 
-/// A small deterministic generator of random indexes.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-}
-
 /// Times `iters` calls of `op`, on inputs made beforehand by `make` (outside the timing); what
 /// `op` returns is dropped inside the timing, as a caller would drop it.
 fn timed<I, O>(
@@ -81,25 +70,6 @@ fn timed<I, O>(
         drop(black_box(op(input)));
     }
     start.elapsed()
-}
-
-/// Times `iters` calls of `op` on inputs made beforehand by `make`, which `op` borrows: the
-/// backend borrows its requests (`&GetItem`, `&QueryRequest`, ...; a put is taken by value), so
-/// making and dropping them is the caller's cost (see `item_drop`) and stays outside the
-/// timing; what `op` returns is dropped inside it.
-fn timed_ref<I, O>(
-    iters: u64,
-    mut make: impl FnMut() -> I,
-    mut op: impl FnMut(&I) -> O,
-) -> std::time::Duration {
-    let inputs: Vec<I> = (0..iters).map(|_| make()).collect();
-    let start = std::time::Instant::now();
-    for input in &inputs {
-        drop(black_box(op(input)));
-    }
-    let elapsed = start.elapsed();
-    drop(inputs);
-    elapsed
 }
 
 /// Runs `op` on `iters` inputs (made beforehand by `make`, borrowed by `op` and dropped after
@@ -136,20 +106,6 @@ fn on_threads<I: Send, O>(
         drop(ended);
         elapsed
     })
-}
-
-fn sizes() -> Vec<u64> {
-    std::env::var("ORM_BENCH_SIZES")
-        .ok()
-        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
-        .unwrap_or_else(|| {
-            if std::env::args().any(|a| a == "--bench") {
-                vec![1_000, 10_000, 100_000, 1_000_000]
-            } else {
-                // `cargo test --all-targets`: one small table, each benchmark run once.
-                vec![1_000]
-            }
-        })
 }
 
 fn benches(c: &mut Criterion, n: u64) {
@@ -406,7 +362,7 @@ fn benches(c: &mut Criterion, n: u64) {
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
-    for n in sizes() {
+    for n in sizes(&[1_000, 10_000, 100_000, 1_000_000], &[1_000]) {
         benches(&mut c, n);
     }
     c.final_summary();

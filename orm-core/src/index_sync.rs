@@ -13,7 +13,8 @@
 //! This module sits above both [`table`](crate::table) and [`migrate`](crate::migrate): it
 //! creates indexes through the table and backfills them with migrations ([`IndexBackfill`]).
 
-use crate::backend::UpdateTable;
+use crate::backend::schema::key_list;
+use crate::backend::{Projection, UpdateTable};
 use crate::error::{Error, Result};
 use crate::migrate::{Migration, Progress};
 use crate::model::Model;
@@ -103,6 +104,42 @@ pub struct IndexSync {
     pub backfilled: Vec<(String, Progress)>,
     /// Indexes the table has and no model declares: left as they are.
     pub undeclared: Vec<String>,
+    /// Declared indexes whose live projection holds more than the models declare (for example
+    /// `ALL` where they declare `KEYS_ONLY`): the models' reads work, the index costs more than
+    /// declared. Left as they are: DynamoDB cannot change an index's projection in place.
+    pub projection_differences: Vec<ProjectionDifference>,
+}
+
+/// A declared index that exists with another projection than the models declare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectionDifference {
+    /// The index.
+    pub index: String,
+    /// What the models declare.
+    pub declared: Projection,
+    /// What the live index projects.
+    pub live: Projection,
+}
+
+impl std::fmt::Display for ProjectionDifference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "index `{}` projects {} where the models declare {}",
+            self.index,
+            projection_name(&self.live),
+            projection_name(&self.declared)
+        )
+    }
+}
+
+/// A projection as DynamoDB names it: `ALL`, `KEYS_ONLY`, `INCLUDE (a, b)`.
+fn projection_name(p: &Projection) -> String {
+    match p {
+        Projection::All => "ALL".to_owned(),
+        Projection::KeysOnly => "KEYS_ONLY".to_owned(),
+        Projection::Include(names) => format!("INCLUDE ({})", names.join(", ")),
+    }
 }
 
 /// One step of [`Table::sync_indexes`], reported as it happens.
@@ -122,9 +159,12 @@ impl Table {
     /// template indexes created ([`Migration`] of each model that
     /// declares one). Returns what it did; `progress` is called at each step.
     ///
-    /// Never deletes an index. A declared index that exists with other keys, or a local index
-    /// that is missing (DynamoDB creates those only with the table), is
-    /// [`Error::Validation`] naming it, before anything is changed.
+    /// Never deletes an index. A declared index that exists with other keys (names or types),
+    /// or with a projection lacking attributes the models declare, or a local index that is
+    /// missing (DynamoDB creates those only with the table), is [`Error::Validation`] naming
+    /// it and what differs, before anything is changed. A live projection holding more than
+    /// declared is reported in [`IndexSync::projection_differences`] and left as it is
+    /// (DynamoDB cannot change a projection in place).
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -156,6 +196,7 @@ impl Table {
         let want = self.definition::<S>()?;
         let have = self.backend().describe_table(self.name()).await?;
         let mut missing = Vec::new();
+        let mut projection_differences = Vec::new();
         for index in &want.indexes {
             match have.index(&index.name) {
                 Some(existing) => {
@@ -165,12 +206,40 @@ impl Table {
                     if !same {
                         return Err(Error::validation(format!(
                             "index `{}` exists on table `{}` with other keys than the models \
-                             declare ({}); sync_indexes never deletes an index: delete it with \
-                             UpdateTable, or give the new one another name",
+                             declare: it has {}{}/{}, they declare {}{}/{}; sync_indexes never \
+                             deletes an index: delete it with UpdateTable, or give the new one \
+                             another name",
                             index.name,
                             self.name(),
-                            want.differences(&have).join("; ")
+                            if existing.local { "local " } else { "" },
+                            key_list(existing.partition_keys()),
+                            key_list(existing.sort_keys()),
+                            if index.local { "local " } else { "" },
+                            key_list(index.partition_keys()),
+                            key_list(index.sort_keys()),
                         )));
+                    }
+                    if !existing.projection.covers(&index.projection) {
+                        return Err(Error::validation(format!(
+                            "index `{}` on table `{}` projects {} where the models declare {}: \
+                             their reads of it would miss attributes. DynamoDB cannot change an \
+                             index's projection in place and sync_indexes never deletes an \
+                             index: declare the new projection under another index name \
+                             (sync_indexes creates it), move the queries to it, then delete `{}` \
+                             with UpdateTable",
+                            index.name,
+                            self.name(),
+                            projection_name(&existing.projection),
+                            projection_name(&index.projection),
+                            index.name
+                        )));
+                    }
+                    if !existing.projection.same_attributes(&index.projection) {
+                        projection_differences.push(ProjectionDifference {
+                            index: index.name.clone(),
+                            declared: index.projection.clone(),
+                            live: existing.projection.clone(),
+                        });
                     }
                 }
                 None if index.local => {
@@ -191,6 +260,7 @@ impl Table {
                 .filter(|i| want.index(&i.name).is_none())
                 .map(|i| i.name.clone())
                 .collect(),
+            projection_differences,
             ..IndexSync::default()
         };
         let mut templated = Vec::new();

@@ -21,6 +21,7 @@ use crate::merge::Merge;
 use crate::stored::{Selector, Stored};
 use crate::table::{part_of, Index, IndexKey, Map, Part, Schema, Table};
 use orm_core::backend::{KeyAttribute, KeyType, Limits, QueryOutput, QueryRequest, ScanRequest};
+use orm_core::expr::parse::key_condition_in_key_order;
 use orm_core::expr::{Condition, KeyCondition, Path, SortKeyCondition};
 use orm_core::{Error, Item, Result, Value};
 use std::cell::OnceCell;
@@ -462,6 +463,24 @@ fn check_sort_condition(attr: &KeyAttribute, condition: &SortKeyCondition) -> Re
     }
 }
 
+/// A key condition on a multi-attribute key, its conditions taken in any order (the ORM's
+/// [`KeyCondition`] names them in fields, but it means the `AND` of its conditions, as the
+/// `KeyConditionExpression` it renders to does), checked as DynamoDB checks that expression
+/// and put in key order.
+fn multi_key_condition(target: &Target<'_>, kc: &KeyCondition) -> Result<KeyCondition> {
+    let equal = |(n, v): &(String, Value)| Ok((n.clone(), SortKeyCondition::Eq(v.clone())));
+    let conditions = std::iter::once(Ok((
+        kc.partition_name.clone(),
+        SortKeyCondition::Eq(kc.partition_value.clone()),
+    )))
+    .chain(kc.extra_partition.iter().map(equal))
+    .chain(kc.sort_prefix.iter().map(equal))
+    .chain(kc.sort.iter().map(|(n, c)| Ok((n.clone(), c.clone()))));
+    let hash: Vec<&str> = target.pks.iter().map(|k| k.name.as_str()).collect();
+    let range: Vec<&str> = target.sks.iter().map(|k| k.name.as_str()).collect();
+    key_condition_in_key_order(conditions, &hash, &range)
+}
+
 /// Checks a key condition's partition attributes against the key schema read (every one
 /// compared for equality, no other) and returns the partition's key part.
 fn check_partition(target: &Target<'_>, kc: &KeyCondition, limits: &Limits) -> Result<KeyPart> {
@@ -595,7 +614,13 @@ pub(crate) fn query_with<T: From<Item>>(
         request.count_only,
     )?;
     let target = target(table, request.index.as_deref(), request.consistent)?;
-    let kc = &request.key_condition;
+    let in_key_order;
+    let kc = if target.multi_attribute() {
+        in_key_order = multi_key_condition(&target, &request.key_condition)?;
+        &in_key_order
+    } else {
+        &request.key_condition
+    };
     let pk = check_partition(&target, kc, &table.limits)?;
     check_sort(&target, kc, request.index.as_deref())?;
     if let Some(filter) = &request.filter {

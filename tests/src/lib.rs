@@ -176,6 +176,7 @@ macro_rules! conformance_tests {
                 index_created_on_a_live_table,
                 multi_attribute_index,
                 indexes_synced_from_models,
+                sync_indexes_compares_keys_and_projections,
             }
             unique {
                 unique_values_are_claimed_once,

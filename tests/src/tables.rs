@@ -475,3 +475,97 @@ pub async fn indexes_synced_from_models(table: &Table) {
     );
     own.backend().delete_table(own.name()).await.unwrap();
 }
+
+/// [`Match`](crate::models::Match) with `by_player` declared `KEYS_ONLY`.
+#[derive(orm_core::Model, serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+#[model(entity = "Match", pk = "MATCH#{match_id}", sk = "MATCH")]
+#[model(index(
+    name = "by_player",
+    pk = "PLAYER#{player}",
+    sk = "{match_id}",
+    projection = "keys_only"
+))]
+pub struct MatchKeysOnly {
+    /// Id.
+    pub match_id: String,
+    /// Player.
+    pub player: String,
+}
+
+/// `sync_indexes` compares each declared index with the live one and never deletes one:
+/// a live projection lacking declared attributes, or other keys (a type, an attribute), is an
+/// error naming the index and both sides, before anything is created; a live projection
+/// holding more than declared is reported in `projection_differences`.
+pub async fn sync_indexes_compares_keys_and_projections(table: &Table) {
+    use crate::models::Match;
+    use crate::query::RegionClash;
+    use orm_core::backend::Projection;
+    if !table.backend().capabilities().multi_attribute_index_keys {
+        eprintln!(
+            "SKIP: sync_indexes_compares_keys_and_projections: the backend does not support \
+             multi-attribute index keys (Capabilities::multi_attribute_index_keys)"
+        );
+        return;
+    }
+    let backend = table.backend();
+    // Live: `by_player` KEYS_ONLY (created by hand), no `byRegion`.
+    let own = Table::new(backend.clone(), format!("{}-projections", table.name()));
+    let mut definition = own.definition::<Match>().unwrap();
+    definition.indexes.retain(|i| i.name == "by_player");
+    definition.indexes[0].projection = Projection::KeysOnly;
+    backend.create_table(&definition).await.unwrap();
+    let e = own.sync_indexes::<Match>(|_| {}).await.unwrap_err();
+    let message = e.to_string();
+    assert!(matches!(e, Error::Validation { .. }), "{e:?}");
+    for part in [
+        "index `by_player`",
+        "projects KEYS_ONLY where the models declare ALL",
+        "never deletes",
+    ] {
+        assert!(message.contains(part), "{part:?} in {message}");
+    }
+    let live = backend.describe_table(own.name()).await.unwrap();
+    assert!(
+        live.index("byRegion").is_none(),
+        "nothing created: {live:?}"
+    );
+    assert_eq!(
+        live.index("by_player").unwrap().projection,
+        Projection::KeysOnly
+    );
+    // Declared KEYS_ONLY on a live ALL: reported, nothing changed.
+    let all = Table::new(backend.clone(), format!("{}-projections-all", table.name()));
+    all.create_table::<Match>().await.unwrap();
+    let synced = all.sync_indexes::<MatchKeysOnly>(|_| {}).await.unwrap();
+    assert!(synced.created.is_empty(), "{synced:?}");
+    assert_eq!(synced.undeclared, ["byRegion"]);
+    assert_eq!(synced.projection_differences.len(), 1, "{synced:?}");
+    let difference = &synced.projection_differences[0];
+    assert_eq!(
+        (difference.declared.clone(), difference.live.clone()),
+        (Projection::KeysOnly, Projection::All)
+    );
+    assert_eq!(
+        difference.to_string(),
+        "index `by_player` projects ALL where the models declare KEYS_ONLY"
+    );
+    // Other key types and attributes (`round` a string, no `bracket`): refused, naming both.
+    let e = all.sync_indexes::<RegionClash>(|_| {}).await.unwrap_err();
+    let message = e.to_string();
+    for part in [
+        "index `byRegion`",
+        "other keys",
+        "[tournament S, region S]/[round N, bracket S]",
+        "[tournament S, region S]/[round S]",
+    ] {
+        assert!(message.contains(part), "{part:?} in {message}");
+    }
+    assert!(backend
+        .describe_table(all.name())
+        .await
+        .unwrap()
+        .index("byRegion")
+        .is_some());
+    backend.delete_table(own.name()).await.unwrap();
+    backend.delete_table(all.name()).await.unwrap();
+}

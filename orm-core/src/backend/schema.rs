@@ -42,6 +42,26 @@ pub enum Projection {
     Include(Vec<String>),
 }
 
+impl Projection {
+    /// Whether an index projecting `self` holds every attribute one projecting `declared`
+    /// holds (`ALL` holds everything, anything holds the keys).
+    pub fn covers(&self, declared: &Projection) -> bool {
+        match (declared, self) {
+            (_, Projection::All) | (Projection::KeysOnly, _) => true,
+            (Projection::Include(want), Projection::Include(have)) => {
+                want.iter().all(|x| have.contains(x))
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether `self` and `other` project the same attributes (`INCLUDE` lists compared as
+    /// sets: DynamoDB may describe them in another order).
+    pub fn same_attributes(&self, other: &Projection) -> bool {
+        self.covers(other) && other.covers(self)
+    }
+}
+
 /// The most attributes a global secondary index's partition key, and its sort key, may each be
 /// made of (DynamoDB's multi-attribute keys).
 pub const MAX_KEY_ATTRIBUTES: usize = 4;
@@ -317,15 +337,7 @@ impl TableDefinition {
                             key_list(h.sort_keys())
                         ));
                     }
-                    let covers = match (&w.projection, &h.projection) {
-                        (_, Projection::All) => true,
-                        (Projection::KeysOnly, _) => true,
-                        (Projection::Include(a), Projection::Include(b)) => {
-                            a.iter().all(|x| b.contains(x))
-                        }
-                        _ => false,
-                    };
-                    if !covers {
+                    if !h.projection.covers(&w.projection) {
                         diff.push(format!(
                             "index `{}`: want projection {:?}, table has {:?}",
                             w.name, w.projection, h.projection
@@ -345,7 +357,8 @@ impl TableDefinition {
 }
 
 /// Key attributes as `[name S, name N]`, for messages.
-fn key_list<'a>(keys: impl Iterator<Item = &'a KeyAttribute>) -> String {
+/// Key attributes as `[name S, other N]`.
+pub(crate) fn key_list<'a>(keys: impl Iterator<Item = &'a KeyAttribute>) -> String {
     let keys: Vec<String> = keys
         .map(|k| format!("{} {:?}", k.name, k.key_type))
         .collect();

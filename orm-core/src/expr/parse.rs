@@ -650,7 +650,6 @@ pub fn multi_key_condition(
     hash_keys: &[&str],
     range_keys: &[&str],
 ) -> Result<KeyCondition> {
-    let first_hash = *hash_keys.first().expect("a key schema has a partition key");
     let multi = hash_keys.len() > 1 || range_keys.len() > 1;
     let mut p = Parser::new(Clause::KeyCondition, text, placeholders)?;
     let parsed = p.condition()?;
@@ -665,11 +664,28 @@ pub fn multi_key_condition(
             "The expression can only contain a partition key condition and a sort key condition",
         ));
     }
+    key_condition_in_key_order(parts.into_iter().map(key_part), hash_keys, range_keys)
+}
+
+/// Key conditions, `(attribute, condition)` in any order (the parts of a
+/// `KeyConditionExpression`, or of a [`KeyCondition`] built by hand), on a key schema of
+/// `hash_keys` and `range_keys` (in key-schema order), checked as DynamoDB checks them and put
+/// in key order: every partition attribute compared for equality, at most one condition per
+/// attribute, the sort attributes given left to right without a gap, each but the last given
+/// compared for equality. An `Err` part is returned as it comes.
+pub fn key_condition_in_key_order(
+    conditions: impl IntoIterator<Item = Result<(String, SortKeyCondition)>>,
+    hash_keys: &[&str],
+    range_keys: &[&str],
+) -> Result<KeyCondition> {
+    let first_hash = *hash_keys.first().expect("a key schema has a partition key");
+    let multi = hash_keys.len() > 1 || range_keys.len() > 1;
+    let invalid = |m: &str| Error::validation(format!("Invalid KeyConditionExpression: {m}"));
     let one_per_key = || invalid("KeyConditionExpressions must only contain one condition per key");
     let mut partition: Vec<Option<Value>> = vec![None; hash_keys.len()];
     let mut sort: Vec<Option<SortKeyCondition>> = vec![None; range_keys.len()];
-    for part in parts {
-        let (name, cond) = key_part(part)?;
+    for part in conditions {
+        let (name, cond) = part?;
         if let Some(at) = hash_keys.iter().position(|h| *h == name) {
             match cond {
                 SortKeyCondition::Eq(_) if partition[at].is_some() => return Err(one_per_key()),

@@ -64,4 +64,15 @@ struct Local {
     round: u32,
 }
 
+// A condition on a multi-attribute index: sparse by its key attributes, not by `when`.
+#[derive(Model, Serialize, Deserialize)]
+#[model(pk = "M#{id}", sk = "M")]
+#[model(index(name = "open", pk = [tournament], sk = [round], when = "Self::is_open(open)"))]
+struct Conditional {
+    id: String,
+    tournament: String,
+    round: u32,
+    open: bool,
+}
+
 fn main() {}

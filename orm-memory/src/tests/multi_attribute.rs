@@ -206,6 +206,47 @@ async fn illegal_key_conditions_are_rejected_as_dynamodb_does() {
     // An attribute that is not a key of the index.
     let r = eu(&[], Some(("match_id", SortKeyCondition::Eq("m1".into()))));
     assert!(ids(&b, &r).await.is_err());
+    // A range on a sort attribute before the last one given, whatever field holds it.
+    let r = eu(
+        &[("bracket", "upper".into())],
+        Some(("round", SortKeyCondition::Lt(3.into()))),
+    );
+    let e = ids(&b, &r).await.unwrap_err().to_string();
+    assert!(
+        e.contains("RANGE key attributes round must have equality conditions"),
+        "{e}"
+    );
+    // One attribute twice.
+    let r = eu(
+        &[("round", 1.into())],
+        Some(("round", SortKeyCondition::Eq(1.into()))),
+    );
+    let e = ids(&b, &r).await.unwrap_err().to_string();
+    assert!(e.contains("only contain one condition per key"), "{e}");
+}
+
+/// A [`KeyCondition`] means the AND of its conditions, as the expression it renders to does:
+/// equalities given in another order than the key's (found by the differential test: DynamoDB
+/// answers `r2 = :a AND r1 = :b`, and MemoryBackend refused the same conditions as fields).
+#[tokio::test]
+async fn key_conditions_are_read_in_any_order() {
+    let b = seeded().await;
+    let in_order = eu(
+        &[("round", 1.into())],
+        Some(("bracket", SortKeyCondition::Eq("upper".into()))),
+    );
+    let swapped = eu(
+        &[("bracket", "upper".into())],
+        Some(("round", SortKeyCondition::Eq(1.into()))),
+    );
+    let want = ids(&b, &in_order).await.unwrap();
+    assert!(!want.is_empty());
+    assert_eq!(ids(&b, &swapped).await.unwrap(), want);
+    let mut partition_swapped = swapped.clone();
+    partition_swapped.key_condition.partition_name = "region".into();
+    partition_swapped.key_condition.partition_value = "EU".into();
+    partition_swapped.key_condition.extra_partition = vec![("tournament".into(), "W24".into())];
+    assert_eq!(ids(&b, &partition_swapped).await.unwrap(), want);
 }
 
 #[tokio::test]

@@ -2,8 +2,9 @@
 //! the edge cases DynamoDB cares about), and expression trees from orm-core's
 //! [`expr::strategy`](orm_core::expr::strategy) over that space.
 
-use crate::{BatchOp, Op, TxOp};
+use crate::{BatchOp, MultiIndex, Op, TxOp};
 use orm_core::backend::ReturnValues;
+use orm_core::backend::{KeyAttribute, KeyType};
 use orm_core::expr::strategy::{self, Leaves};
 use orm_core::expr::{Condition, KeyCondition, Path, SortKeyCondition, Update};
 use orm_core::{Item, Number, Value};
@@ -105,8 +106,9 @@ fn arb_key() -> impl Strategy<Value = Item> {
     ]
 }
 
-/// A whole item: a key, some attributes, sometimes index keys (sometimes of the wrong type).
-fn arb_item() -> impl Strategy<Value = Item> {
+/// A whole item: a key, some attributes, sometimes index keys (sometimes of the wrong type),
+/// and attributes of the multi-attribute index `m` (sometimes sparse or of the wrong type).
+fn arb_item(m: &MultiIndex) -> impl Strategy<Value = Item> {
     let attrs = prop::collection::btree_map(
         prop::sample::select(&NAMES[..9]).prop_map(str::to_owned),
         arb_value(),
@@ -120,14 +122,253 @@ fn arb_item() -> impl Strategy<Value = Item> {
             .prop_map(|(g, v)| Some((Value::from(g), v))),
         1 => arb_leaf().prop_map(|v| Some((v, Value::from(1)))),
     ];
-    (arb_key(), attrs, gsi).prop_map(|(mut item, attrs, gsi)| {
+    (arb_key(), attrs, gsi, arb_multi_attributes(m)).prop_map(|(mut item, attrs, gsi, multi)| {
         item.extend(attrs);
+        item.extend(multi);
         if let Some((g, s)) = gsi {
             item.insert("gpk".into(), g);
             item.insert("gsk".into(), s);
         }
         item
     })
+}
+
+/// The attribute names of a multi-attribute index: partition `h1..h4`, sort `r1..r4`.
+const HASH_NAMES: &[&str] = &["h1", "h2", "h3", "h4"];
+const RANGE_NAMES: &[&str] = &["r1", "r2", "r3", "r4"];
+
+/// A multi-attribute global index `mgsi`: 1-4 partition and 0-4 sort attributes of S, N or B.
+pub(crate) fn arb_multi_index() -> impl Strategy<Value = MultiIndex> {
+    let key_type = || prop::sample::select(&[KeyType::S, KeyType::N, KeyType::B][..]);
+    (
+        prop::collection::vec(key_type(), 1..=4),
+        prop::collection::vec(key_type(), 0..=4),
+    )
+        .prop_map(|(hash, range)| {
+            let named = |names: &[&str], types: Vec<KeyType>| {
+                names
+                    .iter()
+                    .zip(types)
+                    .map(|(name, key_type)| KeyAttribute {
+                        name: (*name).to_owned(),
+                        key_type,
+                    })
+                    .collect()
+            };
+            MultiIndex {
+                partition: named(HASH_NAMES, hash),
+                sort: named(RANGE_NAMES, range),
+            }
+        })
+}
+
+const INDEX_PARTITION_BINARIES: &[&[u8]] = &[b"\x01", b"\x02"];
+const INDEX_SORT_BINARIES: &[&[u8]] = &[b"\x00", b"\x00\x01", b"a", b"\xff"];
+
+/// A value of `key_type` for a partition attribute (two per type, one mostly, so partitions
+/// collide) or a
+/// sort attribute (three, with edge cases: a zero byte, a negative number).
+fn arb_key_value(key_type: KeyType, partition: bool) -> BoxedStrategy<Value> {
+    match (key_type, partition) {
+        // One value mostly, so that a query of up to four attributes finds its partition.
+        (KeyType::S, true) => {
+            prop_oneof![12 => Just(Value::from("x")), 1 => Just(Value::from("y"))].boxed()
+        }
+        (KeyType::S, false) => prop::sample::select(&["a", "ab", "b", "\u{e9}"][..])
+            .prop_map(Value::from)
+            .boxed(),
+        (KeyType::N, true) => {
+            prop_oneof![12 => Just(Value::from(1)), 1 => Just(Value::from(2))].boxed()
+        }
+        (KeyType::N, false) => prop::sample::select(&["-1", "0.5", "10", "2"][..])
+            .prop_map(|n| Value::N(Number::parse(n).expect("valid test number")))
+            .boxed(),
+        (KeyType::B, true) => prop_oneof![
+            12 => Just(Value::B(INDEX_PARTITION_BINARIES[0].to_vec())),
+            1 => Just(Value::B(INDEX_PARTITION_BINARIES[1].to_vec())),
+        ]
+        .boxed(),
+        (KeyType::B, false) => prop::sample::select(INDEX_SORT_BINARIES)
+            .prop_map(|b| Value::B(b.to_vec()))
+            .boxed(),
+    }
+}
+
+/// A value of another type than `key_type` (an item DynamoDB refuses), or an empty one.
+fn arb_bad_key_value(key_type: KeyType) -> BoxedStrategy<Value> {
+    let other = match key_type {
+        KeyType::S => KeyType::N,
+        KeyType::N | KeyType::B => KeyType::S,
+    };
+    prop_oneof![
+        3 => arb_key_value(other, true),
+        1 => Just(match key_type {
+            KeyType::B => Value::B(Vec::new()),
+            _ => Value::from(""),
+        }),
+        1 => Just(Value::Bool(true)),
+    ]
+    .boxed()
+}
+
+/// Every attribute of `m` with its (partition or sort) value.
+fn arb_multi_values(m: &MultiIndex) -> BoxedStrategy<Vec<(String, Value)>> {
+    let strategies: Vec<BoxedStrategy<(String, Value)>> = m
+        .attributes()
+        .map(|(a, partition)| {
+            let name = a.name.clone();
+            arb_key_value(a.key_type, partition)
+                .prop_map(move |v| (name.clone(), v))
+                .boxed()
+        })
+        .collect();
+    strategies.boxed()
+}
+
+/// The multi-attribute index's attributes of an item: all of them (in the index), all but one
+/// (sparse: not in it), or each present, missing or of a wrong type.
+fn arb_multi_attributes(m: &MultiIndex) -> BoxedStrategy<Vec<(String, Value)>> {
+    let n = m.partition.len() + m.sort.len();
+    let each: Vec<BoxedStrategy<Option<(String, Value)>>> = m
+        .attributes()
+        .map(|(a, partition)| {
+            let name = a.name.clone();
+            let bad_name = a.name.clone();
+            prop_oneof![
+                4 => arb_key_value(a.key_type, partition).prop_map(move |v| Some((name.clone(), v))),
+                1 => Just(None),
+                1 => arb_bad_key_value(a.key_type).prop_map(move |v| Some((bad_name.clone(), v))),
+            ]
+            .boxed()
+        })
+        .collect();
+    prop_oneof![
+        6 => arb_multi_values(m),
+        2 => (arb_multi_values(m), 0..n).prop_map(|(mut all, i)| {
+            all.remove(i);
+            all
+        }),
+        1 => each.prop_map(|each| each.into_iter().flatten().collect()),
+        1 => Just(Vec::new()),
+    ]
+    .boxed()
+}
+
+/// A key condition on `mgsi`: mostly a legal shape (every partition attribute equal, the first
+/// `k` sort attributes with equalities and any condition on the last), sometimes an illegal
+/// one (a partition attribute missing or of the wrong type, a sort attribute skipped, a range
+/// before the last, a non-key attribute).
+fn arb_multi_key(m: &MultiIndex) -> BoxedStrategy<KeyCondition> {
+    let m = m.clone();
+    let partition = arb_multi_values(&MultiIndex {
+        partition: m.partition.clone(),
+        sort: Vec::new(),
+    });
+    let sort_values = arb_multi_values(&MultiIndex {
+        partition: Vec::new(),
+        sort: m.sort.clone(),
+    });
+    let last: Vec<BoxedStrategy<SortKeyCondition>> = m
+        .sort
+        .iter()
+        .map(|a| strategy::sort_key_condition(arb_key_value(a.key_type, false)))
+        .collect();
+    let n_sort = m.sort.len();
+    (
+        partition,
+        sort_values,
+        last,
+        0..=n_sort,
+        prop_oneof![
+            12 => Just(None),
+            1 => (0..4usize).prop_map(Some),
+        ],
+        any::<prop::sample::Index>(),
+        arb_bad_key_value(m.partition[0].key_type),
+    )
+        .prop_map(move |(partition, sorts, last, k, illegal, pick, bad)| {
+            let mut partition = partition;
+            let mut given: Vec<(String, Value)> = sorts.into_iter().take(k).collect();
+            let condition = last;
+            match illegal {
+                // A partition attribute missing (when there are others to name).
+                Some(0) if partition.len() > 1 => {
+                    partition.remove(pick.index(partition.len()));
+                }
+                // A partition value of the wrong type.
+                Some(0) => partition[0].1 = bad,
+                // A sort attribute skipped (the first given ones but one).
+                Some(1) if given.len() >= 2 => {
+                    given.remove(pick.index(given.len() - 1));
+                }
+                // A range on a sort attribute that is not the last given.
+                Some(2) if given.len() >= 2 => {
+                    let i = pick.index(given.len() - 1);
+                    let moved = given.remove(i);
+                    given.push(moved);
+                }
+                // A condition on an attribute that is not in the key.
+                Some(_) => given.push(("a".to_owned(), Value::from("a"))),
+                None => {}
+            }
+            let mut key = KeyCondition::partition(partition[0].0.clone(), partition[0].1.clone());
+            key.extra_partition = partition[1..].to_vec();
+            if let Some((name, value)) = given.pop() {
+                let at = m.sort.iter().position(|a| a.name == name);
+                let c = match at.and_then(|i| condition.get(i)) {
+                    Some(c) => c.clone(),
+                    None => SortKeyCondition::Eq(value),
+                };
+                key.sort = Some((name, c));
+            }
+            key.sort_prefix = given;
+            key
+        })
+        .boxed()
+}
+
+/// A query or a scan of `mgsi`.
+fn arb_multi_read(m: &MultiIndex) -> BoxedStrategy<Op> {
+    prop_oneof![
+        4 => (
+            arb_multi_key(m),
+            opt(arb_condition()),
+            opt(1u32..5),
+            any::<bool>(),
+            prop::bool::weighted(0.1),
+        )
+            .prop_map(|(key, filter, limit, forward, count_only)| Op::MultiQuery {
+                key,
+                filter,
+                limit,
+                forward,
+                count_only,
+            }),
+        1 => opt(1u32..4).prop_map(|limit| Op::MultiScan { limit }),
+    ]
+    .boxed()
+}
+
+/// An update that sets or removes attributes of `mgsi` (moving an item in, out or within it).
+fn arb_multi_update(m: &MultiIndex) -> BoxedStrategy<Update> {
+    let names: Vec<String> = m.attributes().map(|(a, _)| a.name.clone()).collect();
+    (
+        arb_multi_attributes(m),
+        prop::sample::subsequence(names.clone(), 0..=names.len().min(2)),
+    )
+        .prop_map(|(set, remove)| {
+            let mut update = Update::new();
+            for (name, value) in set.into_iter().take(2) {
+                if !remove.contains(&name) {
+                    update = update.set(Path::name(name), value);
+                }
+            }
+            for name in remove {
+                update = update.remove(Path::name(name));
+            }
+            update
+        })
+        .boxed()
 }
 
 fn arb_path() -> impl Strategy<Value = Path> {
@@ -246,9 +487,9 @@ fn arb_query() -> impl Strategy<Value = Op> {
     })
 }
 
-fn arb_tx_op() -> impl Strategy<Value = TxOp> {
+fn arb_tx_op(m: &MultiIndex) -> impl Strategy<Value = TxOp> {
     prop_oneof![
-        3 => (arb_item(), opt(arb_condition())).prop_map(|(i, c)| TxOp::Put(i, c)),
+        3 => (arb_item(m), opt(arb_condition())).prop_map(|(i, c)| TxOp::Put(i, c)),
         3 => (arb_key(), arb_update(), opt(arb_condition()))
             .prop_map(|(k, u, c)| TxOp::Update(k, u, c)),
         2 => (arb_key(), opt(arb_condition())).prop_map(|(k, c)| TxOp::Delete(k, c)),
@@ -256,9 +497,9 @@ fn arb_tx_op() -> impl Strategy<Value = TxOp> {
     ]
 }
 
-fn arb_op() -> impl Strategy<Value = Op> {
+fn arb_op(m: &MultiIndex) -> impl Strategy<Value = Op> {
     prop_oneof![
-        8 => (arb_item(), prop::option::weighted(0.4, arb_condition()), arb_put_return_values())
+        8 => (arb_item(m), prop::option::weighted(0.4, arb_condition()), arb_put_return_values())
             .prop_map(|(item, condition, return_values)| Op::Put { item, condition, return_values }),
         6 => (arb_key(), arb_update(), prop::option::weighted(0.4, arb_condition()), arb_return_values())
             .prop_map(|(key, update, condition, return_values)| Op::Update { key, update, condition, return_values }),
@@ -267,21 +508,33 @@ fn arb_op() -> impl Strategy<Value = Op> {
         3 => (arb_key(), prop::option::weighted(0.2, arb_projection()))
             .prop_map(|(key, projection)| Op::Get { key, projection }),
         5 => arb_query(),
+        4 => arb_multi_read(m),
+        // Items in `mgsi` (every attribute there and of its type), so that its reads find some.
+        6 => (arb_key(), arb_multi_values(m)).prop_map(|(mut item, multi)| {
+            item.extend(multi);
+            Op::Put { item, condition: None, return_values: ReturnValues::None }
+        }),
+        2 => (arb_key(), arb_multi_update(m), arb_return_values())
+            .prop_map(|(key, update, return_values)| Op::Update { key, update, condition: None, return_values }),
         2 => (prop::bool::weighted(0.3), opt(arb_condition()), opt(1u32..4), prop::bool::weighted(0.1))
             .prop_map(|(index, filter, limit, count_only)| Op::Scan { index, filter, limit, count_only }),
         2 => prop::collection::vec(
-            prop_oneof![3 => arb_item().prop_map(BatchOp::Put), 1 => arb_key().prop_map(BatchOp::Delete)],
+            prop_oneof![3 => arb_item(m).prop_map(BatchOp::Put), 1 => arb_key().prop_map(BatchOp::Delete)],
             0..5,
         )
         .prop_map(Op::BatchWrite),
         1 => prop::collection::vec(arb_key(), 0..4).prop_map(Op::BatchGet),
-        3 => prop::collection::vec(arb_tx_op(), 0..4).prop_map(Op::Transact),
+        3 => prop::collection::vec(arb_tx_op(m), 0..4).prop_map(Op::Transact),
         1 => prop::collection::vec(arb_key(), 0..3).prop_map(Op::TransactGet),
     ]
 }
 
-pub(crate) fn arb_sequence() -> impl Strategy<Value = Vec<Op>> {
-    prop::collection::vec(arb_op(), 5..15)
+/// A table's multi-attribute index and a sequence of operations on the table.
+pub(crate) fn arb_sequence() -> impl Strategy<Value = (MultiIndex, Vec<Op>)> {
+    arb_multi_index().prop_flat_map(|m| {
+        let ops = prop::collection::vec(arb_op(&m), 5..15);
+        (Just(m), ops)
+    })
 }
 
 proptest! {

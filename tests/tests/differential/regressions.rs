@@ -4,7 +4,7 @@ use crate::runner::{
     definition, differ, run_op, server_backend, ErrorKind, Outcome, PageOutcome, Reference,
     NEXT_TABLE,
 };
-use crate::{Op, TxOp};
+use crate::{MultiIndex, Op, TxOp};
 use orm_core::backend::ReturnValues;
 use orm_core::error::CancellationCode;
 use orm_core::expr::{
@@ -34,7 +34,7 @@ async fn regression(ops: Vec<Op>, expected: Vec<Outcome>) {
     }
     if std::env::var_os("DYNAMODB_ENDPOINT").is_some() {
         let dynamo = orm_dynamodb::DynamoBackend::from_env().await.unwrap();
-        if let Err(e) = differ(Reference::Memory, &dynamo, &ops).await {
+        if let Err(e) = differ(Reference::Memory, &dynamo, &MultiIndex::default(), &ops).await {
             panic!("{e}");
         }
     }
@@ -664,6 +664,25 @@ async fn regression_limit_on_the_last_item_may_end_without_a_key() {
                 last_evaluated_key: None,
             }]),
         ],
+    )
+    .await;
+}
+
+/// A transaction put whose item holds an empty index key value and, in another index key
+/// attribute, a value of the wrong type: a plain validation error of the whole request, not a
+/// `ValidationError` reason (found by the differential run with multi-attribute indexes).
+#[tokio::test]
+async fn regression_transaction_put_with_an_empty_index_key_is_a_validation_error() {
+    let item = key("p", "a").with("gpk", "").with("gsk", "x");
+    regression(
+        vec![
+            Op::Transact(vec![TxOp::Put(item, None)]),
+            Op::Transact(vec![TxOp::Put(
+                key("p", "a").with("gpk", "g").with("gsk", "x"),
+                None,
+            )]),
+        ],
+        vec![validation(), canceled(&[("ValidationError", None)])],
     )
     .await;
 }

@@ -3,7 +3,7 @@
 
 use crate::generators::arb_sequence;
 use crate::streams::{has_empty_map, stream_contents};
-use crate::{BatchOp, Op, TxOp};
+use crate::{BatchOp, MultiIndex, Op, TxOp};
 use orm_core::backend::{
     BatchGet, BatchWrite, ConditionCheck, DeleteItem, GetItem, IndexDefinition, KeyAttribute,
     KeyType, Projection, PutItem, QueryOutput, QueryRequest, RawItem, ReturnValues, ScanRequest,
@@ -124,7 +124,95 @@ pub(crate) fn definition(name: &str) -> TableDefinition {
     }
 }
 
+/// [`definition`] with the multi-attribute index `mgsi` of `multi` (none when it has no
+/// partition attributes).
+pub(crate) fn definition_with(name: &str, multi: &MultiIndex) -> TableDefinition {
+    let mut table = definition(name);
+    if let Some((first, extra)) = multi.partition.split_first() {
+        let (sort_key, extra_sort_keys) = match multi.sort.split_first() {
+            Some((s, rest)) => (Some(s.clone()), rest.to_vec()),
+            None => (None, Vec::new()),
+        };
+        table.indexes.push(IndexDefinition {
+            name: MULTI_INDEX.into(),
+            local: false,
+            partition_key: first.clone(),
+            sort_key,
+            extra_partition_keys: extra.to_vec(),
+            extra_sort_keys,
+            projection: Projection::All,
+        });
+    }
+    table
+}
+
+/// The name of the multi-attribute index.
+pub(crate) const MULTI_INDEX: &str = "mgsi";
+
+/// The names every multi-attribute index's sort attributes are taken from, in order.
+const MULTI_SORT_NAMES: &[&str] = &["r1", "r2", "r3", "r4"];
+
 const MAX_PAGES: usize = 20;
+
+/// Every page of `request` (at most `MAX_PAGES`), following `LastEvaluatedKey`; an error on the
+/// first page is the outcome, a later one ends the pages with a marker page.
+async fn query_pages(
+    backend: &dyn Backend,
+    mut request: QueryRequest,
+) -> Result<Vec<PageOutcome>, Outcome> {
+    let mut pages = Vec::new();
+    for _ in 0..MAX_PAGES {
+        match backend.query(&request).await {
+            Ok(page) => {
+                let next = page.last_evaluated_key.clone();
+                pages.push(PageOutcome::from(page));
+                match next {
+                    Some(k) => request.exclusive_start_key = Some(k),
+                    None => break,
+                }
+            }
+            Err(e) => {
+                if pages.is_empty() {
+                    return Err(Outcome::Err(kind(&e)));
+                }
+                pages.push(PageOutcome {
+                    items: vec![],
+                    count: u32::MAX,
+                    scanned_count: u32::MAX,
+                    last_evaluated_key: None,
+                });
+                break;
+            }
+        }
+    }
+    drop_empty_last_page(&mut pages);
+    Ok(pages)
+}
+
+/// Every page of `request`, its items sorted (DynamoDB leaves a scan's order unspecified).
+async fn scan_all(backend: &dyn Backend, mut request: ScanRequest) -> Outcome {
+    let (mut items, mut count, mut scanned) = (Vec::new(), 0, 0);
+    for _ in 0..100 {
+        match backend.scan(&request).await {
+            Ok(page) => {
+                items.extend(page.items.into_iter().map(RawItem::into_item));
+                count += page.count;
+                scanned += page.scanned_count;
+                match page.last_evaluated_key {
+                    Some(k) => request.exclusive_start_key = Some(k),
+                    None => break,
+                }
+            }
+            Err(e) => return Outcome::Err(kind(&e)),
+        }
+    }
+    items.sort_by_key(|i| format!("{i:?}"));
+    Outcome::Scanned {
+        items,
+        count,
+        scanned,
+    }
+}
 
 /// Runs one operation on one backend.
 pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outcome {
@@ -207,7 +295,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
             count_only,
         } => {
             let (pk, sk) = if index { ("gpk", "gsk") } else { ("pk", "sk") };
-            let mut request = QueryRequest {
+            let request = QueryRequest {
                 capacity: None,
                 table: t,
                 index: index.then(|| "gsi".to_owned()),
@@ -226,36 +314,54 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
                 consistent: false,
                 count_only,
             };
-            let mut pages = Vec::new();
-            for _ in 0..MAX_PAGES {
-                match backend.query(&request).await {
-                    Ok(page) => {
-                        let next = page.last_evaluated_key.clone();
-                        pages.push(PageOutcome::from(page));
-                        match next {
-                            Some(k) => request.exclusive_start_key = Some(k),
-                            None => break,
-                        }
-                    }
-                    Err(e) => {
-                        if pages.is_empty() {
-                            return Outcome::Err(kind(&e));
-                        }
-                        pages.push(PageOutcome {
-                            items: vec![],
-                            count: u32::MAX,
-                            scanned_count: u32::MAX,
-                            last_evaluated_key: None,
-                        });
-                        break;
-                    }
-                }
+            match query_pages(backend, request).await {
+                Ok(pages) if index => index_pages(pages, &["gsk"]),
+                Ok(pages) => Outcome::Pages(pages),
+                Err(e) => e,
             }
-            drop_empty_last_page(&mut pages);
-            if index {
-                return index_pages(pages);
+        }
+        Op::MultiQuery {
+            key,
+            filter,
+            limit,
+            forward,
+            count_only,
+        } => {
+            let request = QueryRequest {
+                capacity: None,
+                table: t,
+                index: Some(MULTI_INDEX.to_owned()),
+                key_condition: key,
+                filter,
+                projection: None,
+                limit,
+                exclusive_start_key: None,
+                scan_forward: forward,
+                consistent: false,
+                count_only,
+            };
+            match query_pages(backend, request).await {
+                Ok(pages) => index_pages(pages, MULTI_SORT_NAMES),
+                Err(e) => e,
             }
-            Outcome::Pages(pages)
+        }
+        Op::MultiScan { limit } => {
+            scan_all(
+                backend,
+                ScanRequest {
+                    capacity: None,
+                    table: t,
+                    index: Some(MULTI_INDEX.to_owned()),
+                    filter: None,
+                    projection: None,
+                    limit,
+                    exclusive_start_key: None,
+                    consistent: false,
+                    segment: None,
+                    count_only: false,
+                },
+            )
+            .await
         }
         Op::Scan {
             index,
@@ -263,39 +369,22 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
             limit,
             count_only,
         } => {
-            let mut request = ScanRequest {
-                capacity: None,
-                table: t,
-                index: index.then(|| "gsi".to_owned()),
-                filter,
-                projection: None,
-                limit,
-                exclusive_start_key: None,
-                consistent: false,
-                segment: None,
-                count_only,
-            };
-            let (mut items, mut count, mut scanned) = (Vec::new(), 0, 0);
-            for _ in 0..100 {
-                match backend.scan(&request).await {
-                    Ok(page) => {
-                        items.extend(page.items.into_iter().map(RawItem::into_item));
-                        count += page.count;
-                        scanned += page.scanned_count;
-                        match page.last_evaluated_key {
-                            Some(k) => request.exclusive_start_key = Some(k),
-                            None => break,
-                        }
-                    }
-                    Err(e) => return Outcome::Err(kind(&e)),
-                }
-            }
-            items.sort_by_key(|i| format!("{i:?}"));
-            Outcome::Scanned {
-                items,
-                count,
-                scanned,
-            }
+            scan_all(
+                backend,
+                ScanRequest {
+                    capacity: None,
+                    table: t,
+                    index: index.then(|| "gsi".to_owned()),
+                    filter,
+                    projection: None,
+                    limit,
+                    exclusive_start_key: None,
+                    consistent: false,
+                    segment: None,
+                    count_only,
+                },
+            )
+            .await
         }
         Op::BatchWrite(writes) => outcome(
             backend
@@ -400,7 +489,9 @@ fn drop_empty_last_page(pages: &mut Vec<PageOutcome>) {
     }
 }
 
-fn index_pages(pages: Vec<PageOutcome>) -> Outcome {
+/// An index query's pages as one [`Outcome::IndexPages`]: items with equal values of the index's
+/// sort attributes (`sort`, all of them when the index has no sort key) in a canonical order.
+fn index_pages(pages: Vec<PageOutcome>, sort: &[&str]) -> Outcome {
     let (mut items, mut count, mut scanned) = (Vec::new(), 0u64, 0u64);
     let n = pages.len();
     for p in pages {
@@ -411,7 +502,8 @@ fn index_pages(pages: Vec<PageOutcome>) -> Outcome {
     let mut sorted: Vec<Item> = Vec::with_capacity(items.len());
     let mut run: Vec<Item> = Vec::new();
     for item in items {
-        if run.first().is_some_and(|r| r.get("gsk") != item.get("gsk")) {
+        let sort_key = |i: &Item| sort.iter().map(|n| i.get(*n).cloned()).collect::<Vec<_>>();
+        if run.first().is_some_and(|r| sort_key(r) != sort_key(&item)) {
             run.sort_by_key(|i| format!("{i:?}"));
             sorted.append(&mut run);
         }
@@ -553,6 +645,7 @@ pub(crate) async fn server_backend() -> Arc<dyn Backend> {
 pub(crate) async fn differ(
     reference: Reference,
     dynamo: &dyn Backend,
+    multi: &MultiIndex,
     ops: &[Op],
 ) -> Result<Compared, String> {
     let name = format!(
@@ -566,11 +659,11 @@ pub(crate) async fn differ(
     };
     let memory = &*memory;
     memory
-        .create_table(&definition(&name))
+        .create_table(&definition_with(&name, multi))
         .await
         .map_err(|e| e.to_string())?;
     dynamo
-        .create_table(&definition(&name))
+        .create_table(&definition_with(&name, multi))
         .await
         .map_err(|e| format!("create table on DynamoDB: {e}"))?;
     let with_stream = UpdateTable::new(&name).with_streams(StreamSpecification::Enabled(
@@ -599,7 +692,8 @@ pub(crate) async fn differ(
                 && !crate::local::only_a_known_difference(op, &m, &d, &created)
             {
                 return Err(format!(
-                    "step {i} diverges:\n  op: {op:?}\n  memory:   {m:?}\n  dynamodb: {d:?}"
+                    "step {i} diverges:\n  index: {multi:?}\n  op: {op:?}\n  memory:   {m:?}\n  \
+                     dynamodb: {d:?}"
                 ));
             }
         }
@@ -704,8 +798,8 @@ pub(crate) fn run_sequences(reference: Reference) {
         use proptest::strategy::ValueTree;
         let mut failures = 0;
         for case in 0..cases {
-            let ops = arb_sequence().new_tree(&mut runner).unwrap().current();
-            if let Err(e) = rt.block_on(differ(reference, &*dynamo, &ops)) {
+            let (multi, ops) = arb_sequence().new_tree(&mut runner).unwrap().current();
+            if let Err(e) = rt.block_on(differ(reference, &*dynamo, &multi, &ops)) {
                 failures += 1;
                 eprintln!("case {case}: {e}\n");
             }
@@ -714,9 +808,9 @@ pub(crate) fn run_sequences(reference: Reference) {
         return;
     }
     let without_streams = AtomicUsize::new(0);
-    let result = runner.run(&arb_sequence(), |ops| {
+    let result = runner.run(&arb_sequence(), |(multi, ops)| {
         let compared = rt
-            .block_on(differ(reference, &*dynamo, &ops))
+            .block_on(differ(reference, &*dynamo, &multi, &ops))
             .map_err(TestCaseError::fail)?;
         if compared == Compared::NotTheStreams {
             without_streams.fetch_add(1, Ordering::Relaxed);
