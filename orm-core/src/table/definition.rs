@@ -42,20 +42,14 @@ model_set_tuple!(A, B, C, D, E, F, G, H, I, J, K);
 model_set_tuple!(A, B, C, D, E, F, G, H, I, J, K, L);
 
 fn s_key(name: String) -> KeyAttribute {
-    KeyAttribute {
-        name,
-        key_type: KeyType::S,
-    }
+    KeyAttribute::new(name, KeyType::S)
 }
 
 /// The index a model declares: synthetic string keys for a template index, the model's own
 /// attributes for a multi-attribute key.
 fn index_definition(config: &TableConfig, index: &IndexSchema) -> IndexDefinition {
     if index.is_multi_attribute() {
-        let key = |a: &IndexAttribute| KeyAttribute {
-            name: a.attribute.to_owned(),
-            key_type: a.key_type,
-        };
+        let key = |a: &IndexAttribute| KeyAttribute::new(a.attribute, a.key_type);
         let mut partition = index.partition_attributes.iter().map(key);
         let mut sort = index.sort_attributes.iter().map(key);
         return IndexDefinition {

@@ -328,6 +328,18 @@ fn index_names(table: &Json) -> Vec<(String, Json)> {
         .collect()
 }
 
+/// The `KeySchema` of the table, or of its index `index` (empty for an index it does not have).
+fn key_schema_of(table: &Json, index: Option<&str>) -> Json {
+    match index {
+        Some(index) => index_names(table)
+            .into_iter()
+            .find(|(n, _)| n == index)
+            .map(|(_, d)| d["KeySchema"].clone())
+            .unwrap_or_default(),
+        None => table["KeySchema"].clone(),
+    }
+}
+
 /// A table's definition, and its items (or an index's) by partition, one page at a time.
 fn table_page(backend: &MemoryBackend, params: &Params) -> Result<Page, Problem> {
     let name = params.required("table")?;
@@ -402,14 +414,7 @@ fn table_page(backend: &MemoryBackend, params: &Params) -> Result<Page, Problem>
             None => "Items".to_owned(),
         })
     );
-    let partition_key = match index {
-        Some(index) => index_names(table)
-            .into_iter()
-            .find(|(n, _)| n == index)
-            .map(|(_, d)| d["KeySchema"].clone())
-            .unwrap_or_default(),
-        None => table["KeySchema"].clone(),
-    };
+    let partition_key = key_schema_of(table, index);
     body.push_str(&items_table(name, table, &partition_key, &scanned));
     let mut next_params = vec![("table", name.to_owned())];
     if let Some(index) = index {
@@ -728,14 +733,7 @@ fn query_page(backend: &MemoryBackend, params: &Params) -> Result<Page, Problem>
         }
         match call(backend, operation, &request) {
             Ok(answer) => {
-                let partition_schema = match index {
-                    Some(index) => index_names(table)
-                        .into_iter()
-                        .find(|(n, _)| n == index)
-                        .map(|(_, d)| d["KeySchema"].clone())
-                        .unwrap_or_default(),
-                    None => table["KeySchema"].clone(),
-                };
+                let partition_schema = key_schema_of(table, index);
                 let _ = write!(
                     body,
                     "<h2>{operation}</h2><p>Consumed capacity: {} read units.</p>",
