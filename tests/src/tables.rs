@@ -476,28 +476,12 @@ pub async fn indexes_synced_from_models(table: &Table) {
     own.backend().delete_table(own.name()).await.unwrap();
 }
 
-/// [`Match`](crate::models::Match) with `by_player` declared `KEYS_ONLY`.
-#[derive(orm_core::Model, serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
-#[model(entity = "Match", pk = "MATCH#{match_id}", sk = "MATCH")]
-#[model(index(
-    name = "by_player",
-    pk = "PLAYER#{player}",
-    sk = "{match_id}",
-    projection = "keys_only"
-))]
-pub struct MatchKeysOnly {
-    /// Id.
-    pub match_id: String,
-    /// Player.
-    pub player: String,
-}
-
 /// `sync_indexes` compares each declared index with the live one and never deletes one:
 /// a live projection lacking declared attributes, or other keys (a type, an attribute), is an
 /// error naming the index and both sides, before anything is created; a live projection
 /// holding more than declared is reported in `projection_differences`.
 pub async fn sync_indexes_compares_keys_and_projections(table: &Table) {
-    use crate::models::Match;
+    use crate::models::{Match, MatchKeysOnly};
     use crate::query::RegionClash;
     use orm_core::backend::Projection;
     if !table.backend().capabilities().multi_attribute_index_keys {
