@@ -6,6 +6,24 @@
 //! no case asks which backend it runs on.
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+/// Asserts that `$result` (an `orm_core::Result`) is `Err(Error::$kind { .. })`, showing what it
+/// is otherwise (and the message given, if any).
+macro_rules! assert_error {
+    ($result:expr, $kind:ident $(,)?) => {
+        assert_error!($result, $kind, "")
+    };
+    ($result:expr, $kind:ident, $($message:tt)+) => {
+        match &$result {
+            Err(orm_core::Error::$kind { .. }) => {}
+            other => panic!(
+                "expected Err(Error::{}), got {other:?} {}",
+                stringify!($kind),
+                format_args!($($message)+)
+            ),
+        }
+    };
+}
+
 pub mod batch;
 pub mod capacity;
 pub mod crud;

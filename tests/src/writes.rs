@@ -97,10 +97,10 @@ pub async fn conditional_writes(table: &Table) {
     // Raw put with a condition on the stored item.
     let stored = table.layout().to_stored_item(&a).unwrap();
     let put = |condition| conditional_put(table, &stored, condition);
-    assert!(matches!(
+    assert_error!(
         table.backend().put_item(put(attr("coins").eq(6))).await,
-        Err(Error::ConditionFailed { .. })
-    ));
+        ConditionFailed
+    );
     let old = table
         .backend()
         .put_item(put(attr("coins").eq(5)))
@@ -111,12 +111,12 @@ pub async fn conditional_writes(table: &Table) {
         Some(Value::from(5))
     );
     // Update of a missing item is NotFound, not a silent create.
-    assert!(matches!(
+    assert_error!(
         Account::update(table, Account::key("missing"))
             .add("coins", 1)
             .await,
-        Err(Error::NotFound { .. })
-    ));
+        NotFound
+    );
     // ... unless asked to upsert.
     Account::update(table, Account::key("up"))
         .set("id", "up")
@@ -210,17 +210,17 @@ pub async fn update_actions(table: &Table) {
     assert!(!raw.contains_key("email"));
     assert_eq!(raw.get("tags"), Some(&Value::Ss(["b".to_string()].into())));
     // Key fields cannot be changed: the guarded write fails and nothing changes.
-    assert!(matches!(
+    assert_error!(
         User::update(table, User::key("r")).set("id", "other").await,
-        Err(Error::ConditionFailed { .. })
-    ));
+        ConditionFailed
+    );
     assert_eq!(User::get(table, User::key("r")).await.unwrap().id, "r");
-    assert!(matches!(
+    assert_error!(
         User::update(table, User::key("r"))
             .append("id", vec!["x"])
             .await,
-        Err(Error::Validation { .. })
-    ));
+        Validation
+    );
 }
 
 /// Function calls as operands of `+` / `-` and inside `list_append`, as DynamoDB allows: the
@@ -311,12 +311,12 @@ pub async fn update_keeps_index_consistent(table: &Table) {
         .unwrap();
     assert!(!raw.contains_key("gsi1pk") && !raw.contains_key("gsi1sk"));
     // Arithmetic on an index field is refused: its new value is not known up front.
-    assert!(matches!(
+    assert_error!(
         Todo::update(table, Todo::key("ix", 1u32))
             .add("status", 1)
             .await,
-        Err(Error::Validation { .. })
-    ));
+        Validation
+    );
 }
 
 /// An index key that depends on a condition (`when = "Self::is_open(status)"`) and on code (a
@@ -379,12 +379,12 @@ pub async fn computed_index_keys_follow_every_write(table: &Table) {
         .unwrap();
     assert_eq!(open_numbers().await, [1, 2]);
     // Arithmetic on a field the computed key reads is refused: its new value is not known.
-    assert!(matches!(
+    assert_error!(
         Ticket::update(table, Ticket::key("acme", 2u32))
             .add("priority", 1)
             .await,
-        Err(Error::Validation { .. })
-    ));
+        Validation
+    );
 
     // save_changes: only what changed is written, the index keys with it.
     let before = Ticket::get(table, Ticket::key("acme", 2u32)).await.unwrap();
@@ -575,10 +575,7 @@ pub async fn conditions_take_any_serializable_value(table: &Table) {
         .set("status", TodoStatus::Done)
         .condition(attr("status").ne(TodoStatus::Done))
         .await;
-    assert!(
-        matches!(again, Err(Error::ConditionFailed { .. })),
-        "{again:?}"
-    );
+    assert_error!(again, ConditionFailed);
     // Filters and IN lists too; an Option compares as the value it holds.
     let open = Todo::query(table)
         .partition(Todo::partition("ser"))
@@ -608,10 +605,7 @@ pub async fn conditions_take_any_serializable_value(table: &Table) {
         .filter(attr("views").between(0, f64::INFINITY))
         .all()
         .await;
-    assert!(
-        matches!(filter_nan, Err(Error::Validation { .. })),
-        "{filter_nan:?}"
-    );
+    assert_error!(filter_nan, Validation);
     assert_eq!(
         Todo::get(table, Todo::key("ser", 3u32))
             .await
@@ -817,12 +811,12 @@ pub async fn timestamps_are_set_by_the_orm(table: &Table) {
         .set("data", "again")
         .await
         .unwrap();
-    assert!(matches!(
+    assert_error!(
         Session::update(table, Session::key("ts"))
             .set("created_at", "x")
             .await,
-        Err(Error::Validation { .. })
-    ));
+        Validation
+    );
     // A save removes fields the model leaves out.
     let mut with_ttl = Session::get(table, Session::key("ts")).await.unwrap();
     with_ttl.expires_at = Some(4_000_000_000);
@@ -888,10 +882,7 @@ pub async fn exclude_expired_items(table: &Table) {
         .await
         .unwrap();
     assert!(past.is_empty());
-    assert!(matches!(
-        Todo::scan(table).exclude_expired().all().await,
-        Err(Error::Validation { .. })
-    ));
+    assert_error!(Todo::scan(table).exclude_expired().all().await, Validation);
 }
 
 /// Concurrent sequence bumps hand out distinct, dense ids.
