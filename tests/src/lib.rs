@@ -58,6 +58,19 @@ pub type AllModels = (
     orm_core::sequence::Sequence,
 );
 
+/// Whether the backend of `table` supports global indexes with multi-attribute keys; without
+/// them, a SKIP line naming `case`, which then returns.
+pub(crate) fn has_multi_attribute_keys(table: &Table, case: &str) -> bool {
+    let has = table.backend().capabilities().multi_attribute_index_keys;
+    if !has {
+        eprintln!(
+            "SKIP: {case}: the backend does not support multi-attribute index keys \
+             (Capabilities::multi_attribute_index_keys)"
+        );
+    }
+    has
+}
+
 /// A table name unique to this process and call.
 pub fn unique_table_name(prefix: &str) -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);

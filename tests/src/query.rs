@@ -590,11 +590,7 @@ fn match_ids(matches: &[Match]) -> Vec<&str> {
 /// left to right), every shape, pages by cursor, reverse, filters, sparse items; and the same
 /// index declared differently by another model is refused naming both.
 pub async fn multi_attribute_model_queries(table: &Table) {
-    if !table.backend().capabilities().multi_attribute_index_keys {
-        eprintln!(
-            "SKIP: multi_attribute_model_queries: the backend does not support multi-attribute \
-             index keys (Capabilities::multi_attribute_index_keys)"
-        );
+    if !crate::has_multi_attribute_keys(table, "multi_attribute_model_queries") {
         return;
     }
     let own = Table::new(table.backend().clone(), format!("{}-matches", table.name()));
