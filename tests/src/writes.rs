@@ -16,6 +16,21 @@ fn account(id: &str, coins: i64) -> Account {
     }
 }
 
+/// The account stored at `id`.
+async fn stored_account(table: &Table, id: &str) -> Account {
+    Account::get(table, Account::key(id)).await.unwrap()
+}
+
+/// Every value the tasks returned, sorted.
+async fn sorted_results(tasks: Vec<tokio::task::JoinHandle<Vec<u64>>>) -> Vec<u64> {
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort_unstable();
+    all
+}
+
 /// 8 tasks x 100 increments through optimistic locking with retry end at exactly 800.
 pub async fn optimistic_locking_loses_nothing(table: &Table) {
     account("coins", 0).create(table).await.unwrap();
@@ -34,7 +49,7 @@ pub async fn optimistic_locking_loses_nothing(table: &Table) {
     for t in tasks {
         t.await.unwrap();
     }
-    let a = Account::get(table, Account::key("coins")).await.unwrap();
+    let a = stored_account(table, "coins").await;
     assert_eq!(a.coins, 800);
     assert_eq!(a.version, 801);
 }
@@ -124,14 +139,8 @@ pub async fn conditional_writes(table: &Table) {
         .upsert()
         .await
         .unwrap();
-    assert_eq!(
-        Account::get(table, Account::key("up")).await.unwrap().coins,
-        3
-    );
-    assert_eq!(
-        Account::get(table, Account::key("c")).await.unwrap().coins,
-        5
-    );
+    assert_eq!(stored_account(table, "up").await.coins, 3);
+    assert_eq!(stored_account(table, "c").await.coins, 5);
 }
 
 /// Update actions: set, add, remove, list append/prepend, if_not_exists, set delete, return values.
@@ -457,7 +466,7 @@ pub async fn transaction_is_all_or_nothing(table: &Table) {
         other => panic!("expected TransactionCanceled, got {other:?}"),
     }
     for id in ["t1", "t2", "t3"] {
-        let a = Account::get(table, Account::key(id)).await.unwrap();
+        let a = stored_account(table, id).await;
         assert_eq!((a.coins, a.version), (10, 1), "{id} changed");
     }
     assert!(Account::find(table, Account::key("t4"))
@@ -476,21 +485,9 @@ pub async fn transaction_is_all_or_nothing(table: &Table) {
         .commit()
         .await
         .unwrap();
-    assert_eq!(
-        Account::get(table, Account::key("t1")).await.unwrap().coins,
-        5
-    );
-    assert_eq!(
-        Account::get(table, Account::key("t2")).await.unwrap().coins,
-        15
-    );
-    assert_eq!(
-        Account::get(table, Account::key("t4"))
-            .await
-            .unwrap()
-            .version,
-        1
-    );
+    assert_eq!(stored_account(table, "t1").await.coins, 5);
+    assert_eq!(stored_account(table, "t2").await.coins, 15);
+    assert_eq!(stored_account(table, "t4").await.version, 1);
 }
 
 /// The models a transaction creates or puts hold, after `commit()`, what was stored (their new
@@ -513,12 +510,7 @@ pub async fn transaction_models_after_commit(table: &Table) {
         .unwrap();
     assert_eq!((created.version, held.version), (1, 2));
     for model in [&created, &held] {
-        assert_eq!(
-            &Account::get(table, Account::key(model.id.as_str()))
-                .await
-                .unwrap(),
-            model
-        );
+        assert_eq!(&stored_account(table, model.id.as_str()).await, model);
     }
     // Canceled: nothing stored, and the models keep the versions they had.
     held.coins = 7;
@@ -534,10 +526,7 @@ pub async fn transaction_models_after_commit(table: &Table) {
     // The model can be put again as it is.
     held.coins = 8;
     table.transaction().put(&mut held).commit().await.unwrap();
-    assert_eq!(
-        Account::get(table, Account::key("held")).await.unwrap(),
-        held
-    );
+    assert_eq!(stored_account(table, "held").await, held);
     assert_eq!(held.version, 3);
 }
 
@@ -640,16 +629,13 @@ pub async fn try_modify_refuses_without_writing(table: &Table) {
     };
     let refused = Account::try_modify(table, Account::key("poor"), 5, withdraw(5)).await;
     assert_eq!(refused, Err(Refused::TooPoor(3)));
-    let stored = Account::get(table, Account::key("poor")).await.unwrap();
+    let stored = stored_account(table, "poor").await;
     assert_eq!((stored.coins, stored.version), (3, 1), "nothing written");
     let done = Account::try_modify(table, Account::key("poor"), 5, withdraw(2))
         .await
         .unwrap();
     assert_eq!((done.coins, done.version), (1, 2));
-    assert_eq!(
-        Account::get(table, Account::key("poor")).await.unwrap(),
-        done
-    );
+    assert_eq!(stored_account(table, "poor").await, done);
     // ORM errors come through the caller's error type.
     let missing = Account::try_modify(table, Account::key("nobody"), 5, withdraw(1)).await;
     assert!(
@@ -675,13 +661,7 @@ pub async fn try_modify_refuses_without_writing(table: &Table) {
         }
     }
     assert_eq!(ok, 5);
-    assert_eq!(
-        Account::get(table, Account::key("shared"))
-            .await
-            .unwrap()
-            .coins,
-        0
-    );
+    assert_eq!(stored_account(table, "shared").await.coins, 0);
 }
 
 /// Transactions are validated before sending: too many actions, one item twice.
@@ -900,11 +880,7 @@ pub async fn sequences_hand_out_distinct_ids(table: &Table) {
             })
         })
         .collect();
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    all.sort_unstable();
+    let all = sorted_results(tasks).await;
     assert_eq!(all, (1..=80).collect::<Vec<u64>>());
     assert_eq!(Sequence::reserve(table, "orders", 20).await.unwrap(), 100);
 }
@@ -954,11 +930,7 @@ pub async fn sequences_join_transactions(table: &Table) {
             })
         })
         .collect();
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    all.sort_unstable();
+    let all = sorted_results(tasks).await;
     assert_eq!(all, (2..=21).collect::<Vec<u64>>());
     for n in all {
         assert!(
