@@ -180,9 +180,13 @@ struct Reader<'a> {
     max_bytes: usize,
     /// The attributes of a `LastEvaluatedKey`.
     key_names: &'a [&'a str],
-    /// For a local index that does not project everything: read the attributes the index
-    /// lacks from the table (as DynamoDB does for LSIs), by the entry's table keys.
+    /// For a local index that lacks attributes the projection or filter names: read them from
+    /// the table (as DynamoDB does for LSIs), by the entry's table keys.
     fetch_from_table: bool,
+    /// Whether the read is strongly consistent (what each item fetched costs).
+    consistent: bool,
+    /// The index read, by position (`None`: the table).
+    index: Option<usize>,
 }
 
 /// The selectors of a [`Reader`]'s attributes in one part's names (ids are per part).
@@ -224,7 +228,7 @@ impl<'a> Reader<'a> {
         parts: &[&Part],
         entries: impl Iterator<Item = (usize, &'i Stored)>,
         decode: impl Fn(&Part, &Stored) -> T,
-    ) -> (QueryOutput<T>, usize) {
+    ) -> (QueryOutput<T>, PageRead) {
         let selectors: Vec<OnceCell<Selectors<'a>>> =
             parts.iter().map(|_| OnceCell::new()).collect();
         let mut page = QueryOutput::default();
@@ -233,16 +237,19 @@ impl<'a> Reader<'a> {
             page.items
                 .reserve(self.limit.map_or(0, |l| l.min(1024) as usize));
         }
-        let mut bytes = 0usize;
+        let mut read = PageRead::of(self.index);
         for (at, entry) in entries {
             let part = parts[at];
             let selected_by = selectors[at].get_or_init(|| self.selectors(part));
             page.scanned_count += 1;
-            bytes += entry.size();
+            read.bytes += entry.size();
             let full = selected_by.table_keys.as_ref().and_then(|keys| {
                 let key = self.schema.key(&part.select(entry, keys)).ok()?;
                 part.get(&key)
             });
+            if let Some(item) = full {
+                read.fetched(item.size(), self.consistent);
+            }
             let subject = full.unwrap_or(entry);
             let selected = self.filter.as_ref().is_none_or(|(f, _)| {
                 let roots = selected_by.filter.as_ref().expect("made with the filter");
@@ -261,12 +268,17 @@ impl<'a> Reader<'a> {
                 }
             }
             let limited = self.limit.is_some_and(|l| page.scanned_count >= l);
-            if limited || bytes >= self.max_bytes {
+            if limited || read.bytes >= self.max_bytes {
                 page.last_evaluated_key = Some(part.select(entry, &selected_by.key_names));
                 break;
             }
         }
-        (page, bytes)
+        (page, read)
+    }
+
+    /// An empty page: nothing read.
+    fn nothing<T>(&self) -> (QueryOutput<T>, PageRead) {
+        (QueryOutput::default(), PageRead::of(self.index))
     }
 }
 
@@ -314,6 +326,10 @@ impl Target<'_> {
     }
 }
 
+/// What DynamoDB answers a consistent read of a global secondary index.
+pub(crate) const CONSISTENT_READ_ON_GLOBAL_INDEX: &str =
+    "Consistent reads are not supported on global secondary indexes";
+
 fn target<'a>(table: &'a Schema, index: Option<&str>, consistent: bool) -> Result<Target<'a>> {
     let def = &table.def;
     let mut key_names: Vec<&str> = std::iter::once(&def.partition_key)
@@ -330,9 +346,7 @@ fn target<'a>(table: &'a Schema, index: Option<&str>, consistent: bool) -> Resul
     };
     let (position, index) = table.index(name)?;
     if consistent && !index.def.local {
-        return Err(Error::validation(
-            "Consistent reads are not supported on global secondary indexes",
-        ));
+        return Err(Error::validation(CONSISTENT_READ_ON_GLOBAL_INDEX));
     }
     for k in index.def.key_attributes() {
         if !key_names.contains(&k.name.as_str()) {
@@ -392,24 +406,35 @@ fn reader<'a>(
     projection: Option<&'a [Path]>,
     limit: Option<u32>,
     count_only: bool,
+    consistent: bool,
 ) -> Reader<'a> {
-    let fetch_from_table = target
-        .index
-        .is_some_and(|(_, i)| i.def.local && !i.projects_all())
-        && (projection.is_some() || filter.is_some());
+    let filter = filter.map(|f| {
+        let mut roots = Vec::new();
+        condition_roots(f, &mut roots);
+        (f, roots)
+    });
+    // A local index fetches from the table the attributes it does not project that the
+    // projection (unless only counting) or the filter names.
+    let fetch_from_table = target.index.is_some_and(|(_, i)| {
+        let mut named = projection
+            .filter(|_| !count_only)
+            .into_iter()
+            .flatten()
+            .map(Path::root)
+            .chain(filter.iter().flat_map(|(_, roots)| roots.iter().copied()));
+        i.def.local && !i.projects_all() && named.any(|n| !i.keeps(n))
+    });
     Reader {
         schema: table,
-        filter: filter.map(|f| {
-            let mut roots = Vec::new();
-            condition_roots(f, &mut roots);
-            (f, roots)
-        }),
+        filter,
         projection,
         limit,
         count_only,
         max_bytes: table.limits.max_page_bytes,
         key_names: &target.key_names,
         fetch_from_table,
+        consistent,
+        index: target.index.map(|(at, _)| at),
     }
 }
 
@@ -647,13 +672,14 @@ pub(crate) fn query_with<T: From<Item>>(
         request.projection.as_deref(),
         request.limit,
         request.count_only,
+        request.consistent,
     );
     let outside = || {
         invalid_start_key(
             "The provided starting key is outside query boundaries based on provided conditions",
         )
     };
-    let (page, bytes) = match target.index {
+    let page_and_read = match target.index {
         None => {
             let mut range = sort_range::<KeyPart>(sort);
             if let Some(start) = &request.exclusive_start_key {
@@ -676,7 +702,7 @@ pub(crate) fn query_with<T: From<Item>>(
                     let entries = items_in(partition, range, forward).map(|(_, item)| (0, item));
                     read.read(&[&part], entries, &decode)
                 }
-                None => (QueryOutput::default(), 0),
+                None => read.nothing(),
             }
         }
         Some((at, index)) => {
@@ -702,7 +728,7 @@ pub(crate) fn query_with<T: From<Item>>(
                             items_in(partition, range, forward).map(|(_, item)| (0, item));
                         read.read(&[&part], entries, &decode)
                     }
-                    None => (QueryOutput::default(), 0),
+                    None => read.nothing(),
                 }
             } else {
                 // A global index's partition spans parts: merge theirs.
@@ -720,8 +746,7 @@ pub(crate) fn query_with<T: From<Item>>(
             }
         }
     };
-    let index = target.index.map(|(at, _)| at);
-    Ok((page, PageRead { bytes, index }))
+    Ok(page_and_read)
 }
 
 /// A parallel scan's `ExclusiveStartKey` must be one its own segment returned: DynamoDB refuses
@@ -786,11 +811,12 @@ pub(crate) fn scan_with<T: From<Item>>(
         request.projection.as_deref(),
         request.limit,
         request.count_only,
+        request.consistent,
     );
     // A scan spans partitions, so parts: merge theirs.
     let guards = live.read_all();
     let parts: Vec<&Part> = guards.iter().map(|g| &**g).collect();
-    let (page, bytes) = match target.index {
+    let page_and_read = match target.index {
         None => {
             let start = match &request.exclusive_start_key {
                 Some(s) => Some(
@@ -849,8 +875,7 @@ pub(crate) fn scan_with<T: From<Item>>(
             read.read(&parts, entries, &decode)
         }
     };
-    let index = target.index.map(|(at, _)| at);
-    Ok((page, PageRead { bytes, index }))
+    Ok(page_and_read)
 }
 
 #[cfg(test)]

@@ -252,7 +252,7 @@ fn select_page(
     capacity: Option<CapacityRecorder>,
 ) -> Result<Page, ApiError> {
     let definition = run(backend.describe_table(&select.table))?;
-    let read: Read = plan::read(select, &definition)?;
+    let read: Read = plan::read(select, &definition, consistent)?;
     if let Some(filter) = &read.filter {
         crate::eval::check_condition(filter).map_err(|e| bare(e.into()))?;
     }
