@@ -27,11 +27,36 @@
 use crate::key::PrimaryKey;
 use crate::table::{IndexEntry, Part, Schema};
 use crate::MemoryBackend;
+use orm_core::backend::{DeleteItem, PutItem, QueryRequest, ScanRequest, UpdateItem};
 use orm_core::capacity::{
     read_units, write_units, Capacity, CapacityMode, CapacityRecorder, ConsumedCapacity,
 };
 use std::sync::atomic::Ordering;
 use std::sync::PoisonError;
+
+/// A request on one table that may ask for its consumed capacity: what charging it needs.
+/// Implemented alike for the single-table requests, whose fields of these names hold it.
+pub(crate) trait Charged {
+    /// The table the request reads or writes.
+    fn table(&self) -> &str;
+    /// Where its consumed capacity is reported (`None`: it asks for none).
+    fn capacity(&self) -> Option<&CapacityRecorder>;
+}
+
+macro_rules! charged {
+    ($($request:ty),*) => {$(
+        impl Charged for $request {
+            fn table(&self) -> &str {
+                &self.table
+            }
+            fn capacity(&self) -> Option<&CapacityRecorder> {
+                self.capacity.as_ref()
+            }
+        }
+    )*};
+}
+
+charged!(PutItem, UpdateItem, DeleteItem, QueryRequest, ScanRequest);
 
 /// What one request consumed on one table, part by part: the table itself and each secondary
 /// index (by its position in the table's definition).

@@ -12,7 +12,7 @@
 //! and merge their ordered ranges by the same key a single map would order them by, so pages,
 //! their order and `LastEvaluatedKey` do not depend on how items are spread over parts.
 
-use crate::capacity::PageRead;
+use crate::capacity::{Charged, PageRead};
 use crate::eval::{check_condition, check_projection, condition_roots, eval};
 use crate::key::{
     check_key_value, exact_key, has_key_type, key_type_name, Composite, KeyPart, Slot,
@@ -26,6 +26,51 @@ use orm_core::expr::{Condition, KeyCondition, Path, SortKeyCondition};
 use orm_core::{Error, Item, Result, Value};
 use std::cell::OnceCell;
 use std::ops::Bound::{self, Excluded, Included, Unbounded};
+
+/// What a Query and a Scan request share: the table (from [`Charged`]) or index read, and how a
+/// page of it is read. Implemented alike for [`QueryRequest`] and [`ScanRequest`], whose fields
+/// of the same names hold these.
+pub(crate) trait PageRequest: Charged {
+    /// The index read, if any.
+    fn index(&self) -> Option<&str>;
+    /// The filter applied to the items read.
+    fn filter(&self) -> Option<&Condition>;
+    /// The paths returned (`None`: every attribute).
+    fn projection(&self) -> Option<&[Path]>;
+    /// The most items evaluated.
+    fn limit(&self) -> Option<u32>;
+    /// Whether only the count is returned.
+    fn count_only(&self) -> bool;
+    /// Whether the read is strongly consistent.
+    fn consistent(&self) -> bool;
+}
+
+macro_rules! page_request {
+    ($($request:ty),*) => {$(
+        impl PageRequest for $request {
+            fn index(&self) -> Option<&str> {
+                self.index.as_deref()
+            }
+            fn filter(&self) -> Option<&Condition> {
+                self.filter.as_ref()
+            }
+            fn projection(&self) -> Option<&[Path]> {
+                self.projection.as_deref()
+            }
+            fn limit(&self) -> Option<u32> {
+                self.limit
+            }
+            fn count_only(&self) -> bool {
+                self.count_only
+            }
+            fn consistent(&self) -> bool {
+                self.consistent
+            }
+        }
+    )*};
+}
+
+page_request!(QueryRequest, ScanRequest);
 
 /// A position key of a partition map: a table sort key or an index entry position.
 trait EntryKey: Ord + Clone {
@@ -286,14 +331,10 @@ impl<'a> Reader<'a> {
 /// only counts. A count-only request ignores its projection, as DynamoBackend does (DynamoDB
 /// rejects a projection with Select=COUNT, so it is not sent): regression test
 /// `regression_count_only_ignores_the_projection`.
-fn check_page_request(
-    limit: Option<u32>,
-    projection: Option<&[Path]>,
-    count_only: bool,
-) -> Result<()> {
-    check_limit(limit)?;
-    match projection {
-        Some(p) if !count_only => check_projection(p),
+fn check_page_request(request: &impl PageRequest) -> Result<()> {
+    check_limit(request.limit())?;
+    match request.projection() {
+        Some(p) if !request.count_only() => check_projection(p),
         _ => Ok(()),
     }
 }
@@ -399,16 +440,14 @@ fn index_start(
     }
 }
 
+/// The reader of `request`'s page of `target` (the table `table` or one of its indexes).
 fn reader<'a>(
     table: &'a Schema,
     target: &'a Target<'a>,
-    filter: Option<&'a Condition>,
-    projection: Option<&'a [Path]>,
-    limit: Option<u32>,
-    count_only: bool,
-    consistent: bool,
+    request: &'a impl PageRequest,
 ) -> Reader<'a> {
-    let filter = filter.map(|f| {
+    let (projection, count_only) = (request.projection(), request.count_only());
+    let filter = request.filter().map(|f| {
         let mut roots = Vec::new();
         condition_roots(f, &mut roots);
         (f, roots)
@@ -428,12 +467,12 @@ fn reader<'a>(
         schema: table,
         filter,
         projection,
-        limit,
+        limit: request.limit(),
         count_only,
         max_bytes: table.limits.max_page_bytes,
         key_names: &target.key_names,
         fetch_from_table,
-        consistent,
+        consistent: request.consistent(),
         index: target.index.map(|(at, _)| at),
     }
 }
@@ -633,11 +672,7 @@ pub(crate) fn query_with<T: From<Item>>(
     decode: impl Fn(&Part, &Stored) -> T,
 ) -> Result<(QueryOutput<T>, PageRead)> {
     let table = &*live.schema;
-    check_page_request(
-        request.limit,
-        request.projection.as_deref(),
-        request.count_only,
-    )?;
+    check_page_request(request)?;
     let target = target(table, request.index.as_deref(), request.consistent)?;
     let in_key_order;
     let kc = if target.multi_attribute() {
@@ -665,15 +700,7 @@ pub(crate) fn query_with<T: From<Item>>(
     let forward = request.scan_forward;
     let sort = kc.sort.as_ref().map(|(_, c)| c);
     let prefix: Vec<&Value> = kc.sort_prefix.iter().map(|(_, v)| v).collect();
-    let read = reader(
-        table,
-        &target,
-        request.filter.as_ref(),
-        request.projection.as_deref(),
-        request.limit,
-        request.count_only,
-        request.consistent,
-    );
+    let read = reader(table, &target, request);
     let outside = || {
         invalid_start_key(
             "The provided starting key is outside query boundaries based on provided conditions",
@@ -777,11 +804,7 @@ pub(crate) fn scan_with<T: From<Item>>(
     decode: impl Fn(&Part, &Stored) -> T,
 ) -> Result<(QueryOutput<T>, PageRead)> {
     let table = &*live.schema;
-    check_page_request(
-        request.limit,
-        request.projection.as_deref(),
-        request.count_only,
-    )?;
+    check_page_request(request)?;
     if let Some(filter) = &request.filter {
         check_condition(filter)?;
     }
@@ -804,15 +827,7 @@ pub(crate) fn scan_with<T: From<Item>>(
     };
     let in_segment = move |pk: &KeyPart| segment.is_none_or(|(s, n)| pk.segment_hash() % n == s);
     let target = target(table, request.index.as_deref(), request.consistent)?;
-    let read = reader(
-        table,
-        &target,
-        request.filter.as_ref(),
-        request.projection.as_deref(),
-        request.limit,
-        request.count_only,
-        request.consistent,
-    );
+    let read = reader(table, &target, request);
     // A scan spans partitions, so parts: merge theirs.
     let guards = live.read_all();
     let parts: Vec<&Part> = guards.iter().map(|g| &**g).collect();
