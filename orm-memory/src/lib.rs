@@ -94,6 +94,14 @@ struct State {
     capacity_totals: AtomicBool,
 }
 
+/// The first `N` parts of a delimited text (`None` past its end), to take it apart with a
+/// pattern: `let [Some(a), Some(b), None] = fields(text.split('|')) else { .. }`.
+pub(crate) fn fields<'a, const N: usize>(
+    mut parts: impl Iterator<Item = &'a str>,
+) -> [Option<&'a str>; N] {
+    std::array::from_fn(|_| parts.next())
+}
+
 /// The table named `name`, or DynamoDB's error for a missing table.
 fn table_named<'a>(tables: &'a Catalog, name: &str) -> Result<&'a Table> {
     tables

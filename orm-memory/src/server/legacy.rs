@@ -66,6 +66,21 @@ fn invalid(message: impl std::fmt::Display) -> ApiError {
 
 // ------------------------------------------------------------ one style ---
 
+/// Query's expression members, for [`check_style`].
+pub(crate) const QUERY_EXPRESSIONS: &[&str] = &[
+    "ProjectionExpression",
+    "FilterExpression",
+    "KeyConditionExpression",
+];
+
+/// Query's legacy members, which replace [`QUERY_EXPRESSIONS`], for [`check_style`].
+pub(crate) const QUERY_LEGACY: &[&str] = &[
+    "AttributesToGet",
+    "QueryFilter",
+    "ConditionalOperator",
+    "KeyConditions",
+];
+
 /// Refuses a request that mixes the expression members `expressions` with the legacy members
 /// `legacy` that replace them (listing the ones present of each, in the order given), and
 /// placeholders without an expression to use them, as DynamoDB does:

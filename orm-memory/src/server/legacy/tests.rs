@@ -50,22 +50,7 @@ fn one_style_per_request() {
         "ExpressionAttributeValues can only be specified when using expressions: UpdateExpression and ConditionExpression are null"
     );
 
-    let query = |b: Json| {
-        check_style(
-            &body(b),
-            &[
-                "ProjectionExpression",
-                "FilterExpression",
-                "KeyConditionExpression",
-            ],
-            &[
-                "AttributesToGet",
-                "QueryFilter",
-                "ConditionalOperator",
-                "KeyConditions",
-            ],
-        )
-    };
+    let query = |b: Json| check_style(&body(b), QUERY_EXPRESSIONS, QUERY_LEGACY);
     // KeyConditions may go with the other expressions, as long as there is no
     // KeyConditionExpression.
     query(json!({"KeyConditions": {}, "FilterExpression": "a = :v"})).unwrap();

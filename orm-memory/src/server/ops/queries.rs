@@ -103,20 +103,7 @@ pub(crate) fn query(cx: &Context<'_>, body: &Body) -> Answer {
         v.at_least(body, "Limit", "Limit", 1, false);
         legacy::condition_constraints(body, "KeyConditions", v);
     })?;
-    legacy::check_style(
-        body,
-        &[
-            "ProjectionExpression",
-            "FilterExpression",
-            "KeyConditionExpression",
-        ],
-        &[
-            "AttributesToGet",
-            "QueryFilter",
-            "ConditionalOperator",
-            "KeyConditions",
-        ],
-    )?;
+    legacy::check_style(body, legacy::QUERY_EXPRESSIONS, legacy::QUERY_LEGACY)?;
     if present(body, "KeyConditions").is_none() && present(body, "KeyConditionExpression").is_none()
     {
         return Err(ApiError::validation(

@@ -7,18 +7,47 @@ fn call(backend: &MemoryBackend, op: &str, body: Json) -> Answer {
     dispatch(backend, "us-east-1", op, &body)
 }
 
+/// `body` with the members of `extra` added (or replaced).
+fn with(mut body: Json, extra: Json) -> Json {
+    for (member, value) in extra.as_object().expect("an object") {
+        body[member] = value.clone();
+    }
+    body
+}
+
+/// A `KeySchema` of `(attribute, HASH or RANGE)`s.
+fn key_schema(key: &[(&str, &str)]) -> Json {
+    key.iter()
+        .map(|(name, key_type)| json!({"AttributeName": name, "KeyType": key_type}))
+        .collect()
+}
+
+/// CreateTable of `name`, pay per request, defining the attributes `(name, type)`, keyed by
+/// `key` (as [`key_schema`]), with the further members `extra`; its answer.
+fn create_table(
+    backend: &MemoryBackend,
+    name: &str,
+    attributes: &[(&str, &str)],
+    key: &[(&str, &str)],
+    extra: Json,
+) -> Answer {
+    let attributes: Vec<Json> = attributes
+        .iter()
+        .map(|(name, t)| json!({"AttributeName": name, "AttributeType": t}))
+        .collect();
+    let body = json!({"TableName": name, "BillingMode": "PAY_PER_REQUEST",
+                      "AttributeDefinitions": attributes, "KeySchema": key_schema(key)});
+    call(backend, "CreateTable", with(body, extra))
+}
+
+/// The table `name` keyed by a string `id`, with the further CreateTable members `extra`; its
+/// description.
+fn id_table(backend: &MemoryBackend, name: &str, extra: Json) -> Json {
+    create_table(backend, name, &[("id", "S")], &[("id", "HASH")], extra).unwrap()
+}
+
 fn table(backend: &MemoryBackend, name: &str) {
-    call(
-        backend,
-        "CreateTable",
-        json!({
-            "TableName": name,
-            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-            "BillingMode": "PAY_PER_REQUEST"
-        }),
-    )
-    .unwrap();
+    id_table(backend, name, json!({}));
 }
 
 fn put(id: Json) -> Json {
@@ -90,19 +119,13 @@ fn junk() -> Vec<Json> {
 #[test]
 fn every_member_of_every_operation_survives_junk() {
     let backend = MemoryBackend::new();
-    call(
+    create_table(
         &backend,
-        "CreateTable",
-        json!({
-            "TableName": "seeded",
-            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"},
-                                     {"AttributeName": "g", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-            "GlobalSecondaryIndexes": [{"IndexName": "by_g",
-                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"}}],
-            "BillingMode": "PAY_PER_REQUEST"
-        }),
+        "seeded",
+        &[("id", "S"), ("g", "S")],
+        &[("id", "HASH")],
+        json!({"GlobalSecondaryIndexes": [{"IndexName": "by_g",
+            "KeySchema": key_schema(&[("g", "HASH")]), "Projection": {"ProjectionType": "ALL"}}]}),
     )
     .unwrap();
     call(
@@ -188,18 +211,8 @@ fn text(json: &Json, pointer: &str) -> String {
 #[test]
 fn streams_on_the_wire() {
     let backend = MemoryBackend::new();
-    let created = call(
-        &backend,
-        "CreateTable",
-        json!({
-            "TableName": "app",
-            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-            "BillingMode": "PAY_PER_REQUEST",
-            "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES"}
-        }),
-    )
-    .unwrap();
+    let stream = json!({"StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES"});
+    let created = id_table(&backend, "app", json!({ "StreamSpecification": stream }));
     let arn = text(&created, "/TableDescription/LatestStreamArn");
     let label = text(&created, "/TableDescription/LatestStreamLabel");
     assert_eq!(
@@ -332,18 +345,9 @@ fn streams_on_the_wire() {
 #[test]
 fn stream_errors_on_the_wire() {
     let backend = MemoryBackend::new();
-    call(
-        &backend,
-        "CreateTable",
-        json!({
-            "TableName": "app",
-            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-            "BillingMode": "PAY_PER_REQUEST",
-            "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "KEYS_ONLY"}
-        }),
-    )
-    .unwrap();
+    let keys_only = json!({"StreamSpecification":
+                           {"StreamEnabled": true, "StreamViewType": "KEYS_ONLY"}});
+    id_table(&backend, "app", keys_only.clone());
     let described = call(&backend, "DescribeTable", json!({"TableName": "app"})).unwrap();
     let arn = text(&described, "/Table/LatestStreamArn");
     let error = |op: &str, body: Json| {
@@ -388,18 +392,7 @@ fn stream_errors_on_the_wire() {
     );
     // An iterator of another backend (another secret) is refused the same way.
     let other = MemoryBackend::new();
-    call(
-        &other,
-        "CreateTable",
-        json!({
-            "TableName": "app",
-            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-            "BillingMode": "PAY_PER_REQUEST",
-            "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "KEYS_ONLY"}
-        }),
-    )
-    .unwrap();
+    id_table(&other, "app", keys_only);
     let foreign_arn = text(
         &call(&other, "DescribeTable", json!({"TableName": "app"})).unwrap(),
         "/Table/LatestStreamArn",
@@ -567,15 +560,12 @@ fn select_and_key_name_limits() {
         "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
     );
     let long = "k".repeat(256);
-    let err = call(
+    let err = create_table(
         &backend,
-        "CreateTable",
-        json!({
-            "TableName": "long_key",
-            "AttributeDefinitions": [{"AttributeName": long, "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": long, "KeyType": "HASH"}],
-            "BillingMode": "PAY_PER_REQUEST"
-        }),
+        "long_key",
+        &[(&long, "S")],
+        &[(&long, "HASH")],
+        json!({}),
     )
     .unwrap_err();
     assert!(
@@ -590,22 +580,14 @@ fn select_and_key_name_limits() {
 
 /// A table `lll` with an LSI `lsi` on `ls` projecting `inc`, and three 5 KB items.
 fn local_index_table(backend: &MemoryBackend) {
-    let defs: Vec<Json> = ["pk", "sk", "ls"]
-        .iter()
-        .map(|n| json!({"AttributeName": n, "AttributeType": "S"}))
-        .collect();
-    call(
+    let lsi = json!({"IndexName": "lsi", "KeySchema": key_schema(&[("pk", "HASH"), ("ls", "RANGE")]),
+                     "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["inc"]}});
+    create_table(
         backend,
-        "CreateTable",
-        json!({
-            "TableName": "lll", "BillingMode": "PAY_PER_REQUEST", "AttributeDefinitions": defs,
-            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
-                          {"AttributeName": "sk", "KeyType": "RANGE"}],
-            "LocalSecondaryIndexes": [
-                {"IndexName": "lsi", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
-                                                   {"AttributeName": "ls", "KeyType": "RANGE"}],
-                 "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["inc"]}}]
-        }),
+        "lll",
+        &[("pk", "S"), ("sk", "S"), ("ls", "S")],
+        &[("pk", "HASH"), ("sk", "RANGE")],
+        json!({ "LocalSecondaryIndexes": [lsi] }),
     )
     .unwrap();
     let padding = "z".repeat(5000);
@@ -632,14 +614,11 @@ fn local_index_fetches_are_charged_to_the_table() {
     let backend = MemoryBackend::new();
     local_index_table(&backend);
     let query = |extra: Json| {
-        let mut body = json!({
+        let body = json!({
             "TableName": "lll", "IndexName": "lsi", "KeyConditionExpression": "pk = :p",
             "ExpressionAttributeValues": {":p": {"S": "p"}}, "ReturnConsumedCapacity": "INDEXES"
         });
-        for (k, v) in extra.as_object().unwrap() {
-            body[k] = v.clone();
-        }
-        let answer = call(&backend, "Query", body).unwrap();
+        let answer = call(&backend, "Query", with(body, extra)).unwrap();
         let c = &answer["ConsumedCapacity"];
         (
             answer["Count"].as_u64().unwrap(),
@@ -650,13 +629,7 @@ fn local_index_fetches_are_charged_to_the_table() {
                 .unwrap(),
         )
     };
-    let values = |v: Json| {
-        let mut all = json!({":p": {"S": "p"}});
-        for (k, v) in v.as_object().unwrap() {
-            all[k] = v.clone();
-        }
-        all
-    };
+    let values = |v: Json| with(json!({":p": {"S": "p"}}), v);
     for (extra, want) in [
         (json!({}), (3, 0.5, 0.0, 0.5)),
         (
@@ -690,28 +663,22 @@ fn local_index_fetches_are_charged_to_the_table() {
 /// A table `ttt` with a GSI `ggg` whose partition key is `a` (S) and `b` (N) and whose sort key
 /// is `c` (S) and `d` (N), and six items in one index partition (`c1`..`c3` by `d` 1..2).
 fn multi_attribute_table(backend: &MemoryBackend) {
-    let defs: Vec<Json> = [
-        ("pk", "S"),
-        ("sk", "S"),
-        ("a", "S"),
-        ("b", "N"),
-        ("c", "S"),
-        ("d", "N"),
-    ]
-    .iter()
-    .map(|(n, t)| json!({"AttributeName": n, "AttributeType": t}))
-    .collect();
-    let key = |n: &str, t: &str| json!({"AttributeName": n, "KeyType": t});
-    call(
+    let key = [("a", "HASH"), ("b", "HASH"), ("c", "RANGE"), ("d", "RANGE")];
+    let gsi = json!({"IndexName": "ggg", "KeySchema": key_schema(&key),
+                     "Projection": {"ProjectionType": "ALL"}});
+    create_table(
         backend,
-        "CreateTable",
-        json!({
-            "TableName": "ttt", "BillingMode": "PAY_PER_REQUEST", "AttributeDefinitions": defs,
-            "KeySchema": [key("pk", "HASH"), key("sk", "RANGE")],
-            "GlobalSecondaryIndexes": [{"IndexName": "ggg",
-                "KeySchema": [key("a", "HASH"), key("b", "HASH"), key("c", "RANGE"), key("d", "RANGE")],
-                "Projection": {"ProjectionType": "ALL"}}]
-        }),
+        "ttt",
+        &[
+            ("pk", "S"),
+            ("sk", "S"),
+            ("a", "S"),
+            ("b", "N"),
+            ("c", "S"),
+            ("d", "N"),
+        ],
+        &[("pk", "HASH"), ("sk", "RANGE")],
+        json!({ "GlobalSecondaryIndexes": [gsi] }),
     )
     .unwrap();
     for i in 1..=3 {

@@ -1,9 +1,6 @@
 //! TransactGetItems and TransactWriteItems.
 
-use super::super::constraints::{
-    java_string, present, Shown, Violations, RETURN_CONSUMED_CAPACITY,
-    RETURN_ITEM_COLLECTION_METRICS,
-};
+use super::super::constraints::{java_string, present, Shown, Violations};
 use super::super::error::ApiError;
 use super::super::json::encode_item;
 use super::call::run;
@@ -30,12 +27,7 @@ fn transact_items(body: &Body) -> Result<&Vec<Json>, ApiError> {
 /// and the return options are in their enums.
 fn constraints(body: &Body) -> Result<(), ApiError> {
     let mut v = Violations::new();
-    v.one_of(body, "ReturnConsumedCapacity", RETURN_CONSUMED_CAPACITY);
-    v.one_of(
-        body,
-        "ReturnItemCollectionMetrics",
-        RETURN_ITEM_COLLECTION_METRICS,
-    );
+    v.return_options(body);
     v.not_null(body, "TransactItems");
     if let Some(Json::Array(items)) = present(body, "TransactItems") {
         let shown = || Shown::Text(java_string(&Json::Array(items.clone())));
