@@ -134,6 +134,15 @@ impl<'a, 'p> Parser<'a, 'p> {
         Error::validation(format!("Invalid {}: {message}", self.kind))
     }
 
+    /// DynamoDB's error for `operand` where `operator` (`operator: SET`, `operator or function:
+    /// begins_with`) takes another type.
+    fn incorrect_operand(&self, operator: &str, operand: &Operand) -> Error {
+        self.invalid(format!(
+            "Incorrect operand type for operator or function; {operator}, operand type: {}",
+            operand_type(operand)
+        ))
+    }
+
     fn done(&self) -> Result<()> {
         if self.at < self.tokens.len() {
             Err(self.error_here())
@@ -316,10 +325,7 @@ impl<'a, 'p> Parser<'a, 'p> {
                         ))
                     })?,
                     other => {
-                        return Err(self.invalid(format!(
-                            "Incorrect operand type for operator or function; operator or function: {name}, operand type: {}",
-                            operand_type(&other)
-                        )))
+                        return Err(self.incorrect_operand(&format!("operator or function: {name}"), &other))
                     }
                 };
                 Condition::IsType(path, ty)
@@ -328,10 +334,7 @@ impl<'a, 'p> Parser<'a, 'p> {
                 let path = match self.operand()? {
                     Operand::Path(p) => p,
                     other => {
-                        return Err(self.invalid(format!(
-                            "Incorrect operand type for operator or function; operator or function: {name}, operand type: {}",
-                            operand_type(&other)
-                        )))
+                        return Err(self.incorrect_operand(&format!("operator or function: {name}"), &other))
                     }
                 };
                 self.expect_symbol(",")?;
@@ -387,10 +390,9 @@ impl<'a, 'p> Parser<'a, 'p> {
                         let value = match self.operand()? {
                             Operand::Value(v) => v,
                             other => {
-                                return Err(self.invalid(format!(
-                                    "Incorrect operand type for operator or function; operator: {clause}, operand type: {}",
-                                    operand_type(&other)
-                                )))
+                                return Err(
+                                    self.incorrect_operand(&format!("operator: {clause}"), &other)
+                                )
                             }
                         };
                         if clause == "ADD" {
