@@ -72,10 +72,10 @@ pub async fn batch_create_survives_unprocessed_items(table: &Table) {
         items
     );
     // Creating again finds the keys taken and writes nothing.
-    assert!(matches!(
+    assert_error!(
         Todo::batch_create(table, &mut items[..10]).await,
-        Err(Error::AlreadyExists { .. })
-    ));
+        AlreadyExists
+    );
 }
 
 /// Throttling and transient errors are retried too.

@@ -144,10 +144,7 @@ pub async fn capacity_limits_pace_scans_and_migrations(table: &Table) {
     );
 
     let refused = Blob::scan(table).capacity_limit(0.0).all().await;
-    assert!(
-        matches!(refused, Err(Error::Validation { .. })),
-        "{refused:?}"
-    );
+    assert_error!(refused, Validation);
 }
 
 /// A recorder in `mode` and what it was told, one report per table.

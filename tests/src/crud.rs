@@ -145,10 +145,7 @@ pub async fn other_entity_is_an_error(table: &Table) {
         }
         r => panic!("expected EntityMismatch, got {r:?}"),
     }
-    assert!(matches!(
-        Profile::delete_key(table, key).await,
-        Err(Error::EntityMismatch { .. })
-    ));
+    assert_error!(Profile::delete_key(table, key).await, EntityMismatch);
     assert!(
         User::exists(table, User::key("alice")).await.unwrap(),
         "not deleted"
@@ -316,15 +313,15 @@ pub async fn hand_written_model(table: &Table) {
             .unwrap(),
         t
     );
-    assert!(matches!(
+    assert_error!(
         Tenant {
             name: "acme CORP".into(),
             plan: "free".into()
         }
         .create(table)
         .await,
-        Err(Error::AlreadyExists { .. })
-    ));
+        AlreadyExists
+    );
     let raw = raw_item(table, "TENANT#acme corp", "TENANT").await.unwrap();
     assert_eq!(raw.get("__entity"), Some(&Value::from("Tenant")));
 }

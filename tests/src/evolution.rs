@@ -741,10 +741,10 @@ pub async fn migration_is_rate_limited(table: &Table) {
         elapsed >= std::time::Duration::from_millis(450),
         "{elapsed:?}"
     );
-    assert!(matches!(
+    assert_error!(
         Migration::<Contact>::new(table).rate_limit(0).run().await,
-        Err(Error::Validation { .. })
-    ));
+        Validation
+    );
     table.delete_table().await.unwrap();
 }
 
@@ -809,19 +809,13 @@ pub async fn save_changes_keeps_other_writers_changes(table: &Table) {
     // The key cannot change this way.
     let mut moved = now.clone();
     moved.id = 2;
-    assert!(matches!(
-        moved.save_changes(table, &now).await,
-        Err(Error::Validation { .. })
-    ));
+    assert_error!(moved.save_changes(table, &now).await, Validation);
     // An absent item is NotFound, not created.
     let mut ghost = note(9);
     ghost.title = "x".into();
     let ghost_before = note(9);
     if table.capabilities().return_item_on_condition_failure {
-        assert!(matches!(
-            ghost.save_changes(table, &ghost_before).await,
-            Err(Error::NotFound { .. })
-        ));
+        assert_error!(ghost.save_changes(table, &ghost_before).await, NotFound);
     } else {
         assert!(ghost.save_changes(table, &ghost_before).await.is_err());
     }
@@ -862,10 +856,7 @@ pub async fn save_changes_with_versions_and_indexes(table: &Table) {
     // A stale copy: a version conflict, even for another field.
     let mut stale = before.clone();
     stale.title = "Stale".into();
-    assert!(matches!(
-        stale.save_changes(table, &before).await,
-        Err(Error::VersionConflict { .. })
-    ));
+    assert_error!(stale.save_changes(table, &before).await, VersionConflict);
     // Leaving the sparse index removes its keys.
     let before = card.clone();
     card.color = None;
@@ -889,10 +880,7 @@ pub async fn save_changes_with_versions_and_indexes(table: &Table) {
     };
     let fresh_before = fresh.clone();
     fresh.title = "Newer".into();
-    assert!(matches!(
-        fresh.save_changes(table, &fresh_before).await,
-        Err(Error::Validation { .. })
-    ));
+    assert_error!(fresh.save_changes(table, &fresh_before).await, Validation);
     table.delete_table().await.unwrap();
 }
 

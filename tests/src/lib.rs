@@ -6,6 +6,24 @@
 //! no case asks which backend it runs on.
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+/// Asserts that `$result` (an `orm_core::Result`) is `Err(Error::$kind { .. })`, showing what it
+/// is otherwise (and the message given, if any).
+macro_rules! assert_error {
+    ($result:expr, $kind:ident $(,)?) => {
+        assert_error!($result, $kind, "")
+    };
+    ($result:expr, $kind:ident, $($message:tt)+) => {
+        match &$result {
+            Err(orm_core::Error::$kind { .. }) => {}
+            other => panic!(
+                "expected Err(Error::{}), got {other:?} {}",
+                stringify!($kind),
+                format_args!($($message)+)
+            ),
+        }
+    };
+}
+
 pub mod batch;
 pub mod capacity;
 pub mod crud;
@@ -39,6 +57,19 @@ pub type AllModels = (
     models::Ticket,
     orm_core::sequence::Sequence,
 );
+
+/// Whether the backend of `table` supports global indexes with multi-attribute keys; without
+/// them, a SKIP line naming `case`, which then returns.
+pub(crate) fn has_multi_attribute_keys(table: &Table, case: &str) -> bool {
+    let has = table.backend().capabilities().multi_attribute_index_keys;
+    if !has {
+        eprintln!(
+            "SKIP: {case}: the backend does not support multi-attribute index keys \
+             (Capabilities::multi_attribute_index_keys)"
+        );
+    }
+    has
+}
 
 /// A table name unique to this process and call.
 pub fn unique_table_name(prefix: &str) -> String {

@@ -251,43 +251,54 @@ impl Tenant {
     }
 }
 
-/// A tournament match: a template index (`by_player`) and a multi-attribute one (`byRegion`:
-/// partition `tournament`, `region`; sort `round`, `bracket`) in one model. The conformance
-/// table is created without it; [`crate::query::multi_attribute_model_queries`] gives it a
-/// table of its own.
-#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[model(entity = "Match", pk = "MATCH#{match_id}", sk = "MATCH")]
-#[model(index(name = "by_player", pk = "PLAYER#{player}", sk = "{match_id}"))]
-#[model(index(name = "byRegion", pk = [tournament, region], sk = [round, bracket]))]
-pub struct Match {
-    /// Id.
-    pub match_id: String,
-    /// Tournament, the first partition attribute of `byRegion`.
-    pub tournament: String,
-    /// Region, the second.
-    pub region: String,
-    /// Round (a number attribute), the first sort attribute.
-    pub round: u32,
-    /// Bracket; absent means not in `byRegion` (sparse).
-    pub bracket: Option<String>,
-    /// Player, for the template index.
-    pub player: String,
+/// Defines a tournament-match model: the entity `Match`, its keys and its fields, with the
+/// attributes given (docs, indexes). [`Match`], its earlier deployment [`MatchBefore`] and
+/// [`MatchKeysOnly`] are written with it, so they stay one entity that differs only in its
+/// indexes.
+macro_rules! match_model {
+    ($(#[$($attr:tt)*])* $model:ident) => {
+        #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+        #[model(entity = "Match", pk = "MATCH#{match_id}", sk = "MATCH")]
+        $(#[$($attr)*])*
+        pub struct $model {
+            /// Id.
+            pub match_id: String,
+            /// Tournament, the first partition attribute of `byRegion`.
+            pub tournament: String,
+            /// Region, the second.
+            pub region: String,
+            /// Round (a number attribute), the first sort attribute.
+            pub round: u32,
+            /// Bracket; absent means not in `byRegion` (sparse).
+            pub bracket: Option<String>,
+            /// Player, for the template index.
+            pub player: String,
+        }
+    };
 }
 
-/// [`Match`] as first deployed: the same entity and keys, without its indexes.
-#[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[model(entity = "Match", pk = "MATCH#{match_id}", sk = "MATCH")]
-pub struct MatchBefore {
-    /// Id.
-    pub match_id: String,
-    /// Tournament.
-    pub tournament: String,
-    /// Region.
-    pub region: String,
-    /// Round.
-    pub round: u32,
-    /// Bracket.
-    pub bracket: Option<String>,
-    /// Player.
-    pub player: String,
+match_model! {
+    /// A tournament match: a template index (`by_player`) and a multi-attribute one (`byRegion`:
+    /// partition `tournament`, `region`; sort `round`, `bracket`) in one model. The conformance
+    /// table is created without it; [`crate::query::multi_attribute_model_queries`] gives it a
+    /// table of its own.
+    #[model(index(name = "by_player", pk = "PLAYER#{player}", sk = "{match_id}"))]
+    #[model(index(name = "byRegion", pk = [tournament, region], sk = [round, bracket]))]
+    Match
+}
+
+match_model! {
+    /// [`Match`] as first deployed: the same entity, keys and fields, without its indexes.
+    MatchBefore
+}
+
+match_model! {
+    /// [`Match`] with only `by_player`, declared `KEYS_ONLY`.
+    #[model(index(
+        name = "by_player",
+        pk = "PLAYER#{player}",
+        sk = "{match_id}",
+        projection = "keys_only"
+    ))]
+    MatchKeysOnly
 }

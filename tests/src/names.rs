@@ -73,13 +73,13 @@ pub async fn conditions_on_awkward_names(table: &Table) {
     // A put conditioned on awkward names.
     let stored = table.layout().to_stored_item(&Weird::sample()).unwrap();
     let put = |condition| conditional_put(table, &stored, condition);
-    assert!(matches!(
+    assert_error!(
         table
             .backend()
             .put_item(put(Path::name("x#y").eq("h")))
             .await,
-        Err(Error::ConditionFailed { .. })
-    ));
+        ConditionFailed
+    );
     let old = table
         .backend()
         .put_item(put(Path::name("x#y").eq("h2").and(attr("size").eq(3))))
@@ -148,13 +148,13 @@ pub async fn conditions_on_awkward_names(table: &Table) {
         .with_condition(condition)
         .with_return_values(ReturnValues::AllOld)
     };
-    assert!(matches!(
+    assert_error!(
         table
             .backend()
             .delete_item(&delete(Path::name("a.b").ne("d")))
             .await,
-        Err(Error::ConditionFailed { .. })
-    ));
+        ConditionFailed
+    );
     table
         .backend()
         .delete_item(&delete(Path::name("a.b").eq("d").and(attr("name").eq("n"))))

@@ -117,42 +117,24 @@ macro_rules! stamp_models {
 }
 
 macro_rules! stamp_model {
-    ($model:ident, $ty:ty, $init:expr, [$(#[$($attr:tt)*])*], versioned) => {
-        #[doc = concat!("A model of the stamp matrix (versioned): `", stringify!($ty), "` stamps.")]
-        #[derive(orm_core::Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
-        #[model(pk = "STAMP#{id}", sk = "STAMP", schema_version = 2)]
-        pub struct $model {
-            /// Id.
-            pub id: String,
-            /// Data.
-            pub data: String,
-            /// Optimistic-locking version.
-            #[model(version)]
-            pub version: u64,
-            /// Set once by the ORM.
-            #[model(created_at)]
-            $(#[$($attr)*])*
-            pub created_at: $ty,
-            /// Set by the ORM on every write.
-            #[model(updated_at)]
-            $(#[$($attr)*])*
-            pub updated_at: $ty,
-        }
-
-        impl StampModel for $model {
-            fn fresh(id: &str) -> Self {
-                $model { id: id.into(), data: "fresh".into(), version: 0, created_at: $init, updated_at: $init }
-            }
-            fn data_mut(&mut self) -> &mut String {
-                &mut self.data
-            }
-            fn key_for(id: &str) -> Key {
-                $model::key(id).expect("stamp key")
-            }
+    ($model:ident, $ty:ty, $init:expr, $attrs:tt, versioned) => {
+        stamp_model! { @model $model, $ty, $init, $attrs, "versioned",
+            [
+                /// Optimistic-locking version.
+                #[model(version)]
+                pub version: u64,
+            ],
+            [version: 0,]
         }
     };
-    ($model:ident, $ty:ty, $init:expr, [$(#[$($attr:tt)*])*], unversioned) => {
-        #[doc = concat!("A model of the stamp matrix (unversioned): `", stringify!($ty), "` stamps.")]
+    ($model:ident, $ty:ty, $init:expr, $attrs:tt, unversioned) => {
+        stamp_model! { @model $model, $ty, $init, $attrs, "unversioned", [], [] }
+    };
+    (
+        @model $model:ident, $ty:ty, $init:expr, [$(#[$($attr:tt)*])*], $versioning:literal,
+        [$($version_field:tt)*], [$($version_init:tt)*]
+    ) => {
+        #[doc = concat!("A model of the stamp matrix (", $versioning, "): `", stringify!($ty), "` stamps.")]
         #[derive(orm_core::Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
         #[model(pk = "STAMP#{id}", sk = "STAMP", schema_version = 2)]
         pub struct $model {
@@ -160,6 +142,7 @@ macro_rules! stamp_model {
             pub id: String,
             /// Data.
             pub data: String,
+            $($version_field)*
             /// Set once by the ORM.
             #[model(created_at)]
             $(#[$($attr)*])*
@@ -172,7 +155,13 @@ macro_rules! stamp_model {
 
         impl StampModel for $model {
             fn fresh(id: &str) -> Self {
-                $model { id: id.into(), data: "fresh".into(), created_at: $init, updated_at: $init }
+                $model {
+                    id: id.into(),
+                    data: "fresh".into(),
+                    $($version_init)*
+                    created_at: $init,
+                    updated_at: $init,
+                }
             }
             fn data_mut(&mut self) -> &mut String {
                 &mut self.data
@@ -253,16 +242,53 @@ async fn check_held<M: StampModel>(table: &Table, id: &str, held: &M, what: &str
     );
 }
 
+/// Checks the item a write of a model never stored left at `id`: stamped, version 1, and the
+/// model the write handed back (`held`) is the model read back. Returns the stored `created_at`.
+async fn check_new<M: StampModel>(table: &Table, id: &str, held: &M, what: &str) -> Value {
+    let item = stored::<M>(table, id).await;
+    let created = check_stamped::<M>(&item, Some(1), what);
+    check_held(table, id, held, what).await;
+    created
+}
+
+/// Checks the item a stamping write over the item stored at `id` left: stamped, version 2, the
+/// `created_at` it was created with kept, and the model the write handed back (`held`) is the
+/// model read back. Returns the item.
+async fn check_rewritten<M: StampModel>(
+    table: &Table,
+    id: &str,
+    held: &M,
+    created: &Value,
+    what: &str,
+) -> Item {
+    let item = stored::<M>(table, id).await;
+    assert_eq!(
+        &check_stamped::<M>(&item, Some(2), what),
+        created,
+        "{}: {what} kept created_at",
+        M::schema().entity
+    );
+    check_held(table, id, held, what).await;
+    item
+}
+
 /// Creates `id`, checks it, and returns the model and its stored `created_at`.
 async fn created<M: StampModel>(table: &Table, id: &str) -> (M, Value) {
     let mut m = M::fresh(id);
     m.create(table)
         .await
         .unwrap_or_else(|e| panic!("{} create: {e}", M::schema().entity));
-    let item = stored::<M>(table, id).await;
-    let created = check_stamped::<M>(&item, Some(1), "create");
-    check_held(table, id, &m, "create").await;
+    let created = check_new(table, id, &m, "create").await;
     (m, created)
+}
+
+/// A copy of `first` that does not know its stored `created_at`: the model built afresh, with
+/// `first`'s version and changed data.
+fn copy_without_stamps<M: StampModel>(first: &M, id: &str) -> M {
+    let mut copy = M::fresh(id);
+    copy.set_version(first.version().unwrap_or(0));
+    *copy.data_mut() = "changed".into();
+    copy
 }
 
 /// `create` stamps the new item (created_at, updated_at, version 1), and the model.
@@ -277,29 +303,19 @@ pub async fn save_new<M: StampModel>(table: &Table) {
     m.save(table)
         .await
         .unwrap_or_else(|e| panic!("{entity} save of a new model: {e}"));
-    let item = stored::<M>(table, "save").await;
-    check_stamped::<M>(&item, Some(1), "save (new)");
-    check_held(table, "save", &m, "save (new)").await;
+    check_new(table, "save", &m, "save (new)").await;
 }
 
 /// `save` of a copy that does not know `created_at` keeps the stored one.
 pub async fn save_existing<M: StampModel>(table: &Table) {
     let entity = M::schema().entity;
     let (first, created) = created::<M>(table, "save").await;
-    let mut copy = M::fresh("save");
-    copy.set_version(first.version().unwrap_or(0));
-    *copy.data_mut() = "changed".into();
+    let mut copy = copy_without_stamps(&first, "save");
     copy.save(table)
         .await
         .unwrap_or_else(|e| panic!("{entity} save over an item: {e}"));
-    let item = stored::<M>(table, "save").await;
-    assert_eq!(
-        check_stamped::<M>(&item, Some(2), "save (existing)"),
-        created,
-        "{entity}: save kept created_at"
-    );
+    let item = check_rewritten(table, "save", &copy, &created, "save (existing)").await;
     assert_eq!(item.get("data"), Some(&Value::from("changed")));
-    check_held(table, "save", &copy, "save (existing)").await;
 }
 
 /// `save_changes` writes updated_at and keeps created_at.
@@ -311,13 +327,7 @@ pub async fn save_changes<M: StampModel>(table: &Table) {
     m.save_changes(table, &before)
         .await
         .unwrap_or_else(|e| panic!("{entity} save_changes: {e}"));
-    let item = stored::<M>(table, "changes").await;
-    assert_eq!(
-        check_stamped::<M>(&item, Some(2), "save_changes"),
-        created,
-        "{entity}: save_changes kept created_at"
-    );
-    check_held(table, "changes", &m, "save_changes").await;
+    check_rewritten(table, "changes", &m, &created, "save_changes").await;
 }
 
 /// An update of an existing item writes updated_at and keeps created_at.
@@ -330,13 +340,7 @@ pub async fn update<M: StampModel>(table: &Table) {
         .await
         .unwrap_or_else(|e| panic!("{entity} update: {e}"))
         .expect("returning_new gives the model");
-    let item = stored::<M>(table, "update").await;
-    assert_eq!(
-        check_stamped::<M>(&item, Some(2), "update"),
-        created,
-        "{entity}: update kept created_at"
-    );
-    check_held(table, "update", &updated, "update").await;
+    check_rewritten(table, "update", &updated, &created, "update").await;
 }
 
 /// An update that creates the item (upsert) stamps it.
@@ -350,9 +354,7 @@ pub async fn update_upsert<M: StampModel>(table: &Table) {
         .await
         .unwrap_or_else(|e| panic!("{entity} upsert: {e}"))
         .expect("returning_new gives the model");
-    let item = stored::<M>(table, "upsert").await;
-    check_stamped::<M>(&item, Some(1), "update (upsert)");
-    check_held(table, "upsert", &upserted, "update (upsert)").await;
+    check_new(table, "upsert", &upserted, "update (upsert)").await;
 }
 
 /// A transaction's `create` stamps the new item.
@@ -393,9 +395,7 @@ async fn transaction_new<M: StampModel>(table: &Table, kind: TxWrite) {
     tx.commit()
         .await
         .unwrap_or_else(|e| panic!("{entity} {write}: {e}"));
-    let item = stored::<M>(table, "tx").await;
-    check_stamped::<M>(&item, Some(1), write);
-    check_held(table, "tx", &m, write).await;
+    check_new(table, "tx", &m, write).await;
 }
 
 /// A transaction's `put` of a copy that does not know `created_at` keeps the stored one.
@@ -406,22 +406,14 @@ pub async fn transaction_put_existing<M: StampModel>(table: &Table) {
     }
     let entity = M::schema().entity;
     let (first, created) = created::<M>(table, "tx").await;
-    let mut copy = M::fresh("tx");
-    copy.set_version(first.version().unwrap_or(0));
-    *copy.data_mut() = "changed".into();
+    let mut copy = copy_without_stamps(&first, "tx");
     table
         .transaction()
         .put(&mut copy)
         .commit()
         .await
         .unwrap_or_else(|e| panic!("{entity} transaction put over an item: {e}"));
-    let item = stored::<M>(table, "tx").await;
-    assert_eq!(
-        check_stamped::<M>(&item, Some(2), "transaction put (existing)"),
-        created,
-        "{entity}: transaction put kept created_at"
-    );
-    check_held(table, "tx", &copy, "transaction put (existing)").await;
+    check_rewritten(table, "tx", &copy, &created, "transaction put (existing)").await;
 }
 
 /// `batch_create` stamps every new item, and the models.
@@ -432,9 +424,7 @@ pub async fn batch_create<M: StampModel>(table: &Table) {
         .await
         .unwrap_or_else(|e| panic!("{entity} batch_create: {e}"));
     for (m, id) in models.iter().zip(["b1", "b2"]) {
-        let item = stored::<M>(table, id).await;
-        check_stamped::<M>(&item, Some(1), "batch_create");
-        check_held(table, id, m, "batch_create").await;
+        check_new(table, id, m, "batch_create").await;
     }
 }
 

@@ -10,7 +10,7 @@ use orm_core::backend::{
 };
 use orm_core::expr::{KeyCondition, SortKeyCondition};
 use orm_core::index_sync::IndexSyncStep;
-use orm_core::{Error, Item, ModelExt, Table, Value};
+use orm_core::{Backend, Error, Item, ModelExt, Table, Value};
 
 fn note(id: u32, kind: &str) -> Note {
     Note {
@@ -104,14 +104,19 @@ pub async fn index_created_on_a_live_table(table: &Table) {
     );
 }
 
-/// `(match_id)` table whose index `byRegion` has a multi-attribute key: partition
-/// (`tournament` S, `region` S), sort (`round` N, `bracket` S).
-fn matches_definition(name: &str, with_index: bool) -> TableDefinition {
+/// Creates the `(match_id)` table `name` holding [`games`], with the index `byRegion`
+/// (multi-attribute key: partition `tournament` S, `region` S; sort `round` N, `bracket` S) or
+/// without it.
+async fn games_table(backend: &dyn Backend, name: &str, with_index: bool) {
     let definition = TableDefinition::new(name, KeyAttribute::new("match_id", KeyType::S), None);
-    if with_index {
+    let definition = if with_index {
         definition.with_index(region_index())
     } else {
         definition
+    };
+    backend.create_table(&definition).await.unwrap();
+    for item in games() {
+        backend.put_item(PutItem::new(name, item)).await.unwrap();
     }
 }
 
@@ -194,83 +199,38 @@ async fn match_ids(table: &Table, mut request: QueryRequest) -> Result<Vec<Strin
 /// items (backfilled); items ordered by round (a number) then bracket; every legal key-condition
 /// shape; the illegal ones refused as the service refuses them; sparse items; pages of one item.
 pub async fn multi_attribute_index(table: &Table) {
-    if !table.backend().capabilities().multi_attribute_index_keys {
-        eprintln!(
-            "SKIP: multi_attribute_index: the backend does not support multi-attribute index \
-             keys (Capabilities::multi_attribute_index_keys)"
-        );
+    if !crate::has_multi_attribute_keys(table, "multi_attribute_index") {
         return;
     }
     let backend = table.backend();
     let name = format!("{}-multi", table.name());
-    backend
-        .create_table(&matches_definition(&name, true))
-        .await
-        .unwrap();
-    for item in games() {
-        backend.put_item(PutItem::new(&name, item)).await.unwrap();
-    }
+    games_table(backend.as_ref(), &name, true).await;
     let round = |n: i64| Value::from(n);
+    // `round` alone, then `bracket` after `round = 1`.
+    let by_round = |c| eu_query(&name, &[], Some(("round", c)));
+    let by_bracket = |c| eu_query(&name, &[("round", round(1))], Some(("bracket", c)));
     let legal: Vec<(QueryRequest, Vec<&str>)> = vec![
         (eu_query(&name, &[], None), vec!["m2", "m1", "m3", "m4"]),
+        (by_round(SortKeyCondition::Eq(round(1))), vec!["m2", "m1"]),
+        (by_round(SortKeyCondition::Lt(round(2))), vec!["m2", "m1"]),
         (
-            eu_query(&name, &[], Some(("round", SortKeyCondition::Eq(round(1))))),
-            vec!["m2", "m1"],
-        ),
-        (
-            eu_query(&name, &[], Some(("round", SortKeyCondition::Lt(round(2))))),
-            vec!["m2", "m1"],
-        ),
-        (
-            eu_query(&name, &[], Some(("round", SortKeyCondition::Le(round(2))))),
+            by_round(SortKeyCondition::Le(round(2))),
             vec!["m2", "m1", "m3"],
         ),
+        (by_round(SortKeyCondition::Gt(round(2))), vec!["m4"]),
+        (by_round(SortKeyCondition::Ge(round(2))), vec!["m3", "m4"]),
         (
-            eu_query(&name, &[], Some(("round", SortKeyCondition::Gt(round(2))))),
-            vec!["m4"],
-        ),
-        (
-            eu_query(&name, &[], Some(("round", SortKeyCondition::Ge(round(2))))),
+            by_round(SortKeyCondition::Between(round(2), round(10))),
             vec!["m3", "m4"],
         ),
+        (by_bracket(SortKeyCondition::Eq("upper".into())), vec!["m1"]),
         (
-            eu_query(
-                &name,
-                &[],
-                Some(("round", SortKeyCondition::Between(round(2), round(10)))),
-            ),
-            vec!["m3", "m4"],
-        ),
-        (
-            eu_query(
-                &name,
-                &[("round", round(1))],
-                Some(("bracket", SortKeyCondition::Eq("upper".into()))),
-            ),
-            vec!["m1"],
-        ),
-        (
-            eu_query(
-                &name,
-                &[("round", round(1))],
-                Some(("bracket", SortKeyCondition::BeginsWith("lo".into()))),
-            ),
+            by_bracket(SortKeyCondition::BeginsWith("lo".into())),
             vec!["m2"],
         ),
+        (by_bracket(SortKeyCondition::Gt("lower".into())), vec!["m1"]),
         (
-            eu_query(
-                &name,
-                &[("round", round(1))],
-                Some(("bracket", SortKeyCondition::Gt("lower".into()))),
-            ),
-            vec!["m1"],
-        ),
-        (
-            eu_query(
-                &name,
-                &[("round", round(1))],
-                Some(("bracket", SortKeyCondition::Between("a".into(), "m".into()))),
-            ),
+            by_bracket(SortKeyCondition::Between("a".into(), "m".into())),
             vec!["m2"],
         ),
     ];
@@ -359,13 +319,7 @@ pub async fn multi_attribute_index(table: &Table) {
 
     // The same index added to a table that already holds the items: backfilled.
     let later = format!("{}-multi-later", table.name());
-    backend
-        .create_table(&matches_definition(&later, false))
-        .await
-        .unwrap();
-    for item in games() {
-        backend.put_item(PutItem::new(&later, item)).await.unwrap();
-    }
+    games_table(backend.as_ref(), &later, false).await;
     backend
         .update_table(&UpdateTable::new(&later).with_create_index(region_index()))
         .await
@@ -403,11 +357,7 @@ pub async fn multi_attribute_index(table: &Table) {
 /// reported, never deleted.
 pub async fn indexes_synced_from_models(table: &Table) {
     use crate::models::{Match, MatchBefore};
-    if !table.backend().capabilities().multi_attribute_index_keys {
-        eprintln!(
-            "SKIP: indexes_synced_from_models: the backend does not support multi-attribute \
-             index keys (Capabilities::multi_attribute_index_keys)"
-        );
+    if !crate::has_multi_attribute_keys(table, "indexes_synced_from_models") {
         return;
     }
     let own = Table::new(table.backend().clone(), format!("{}-sync", table.name()));
@@ -476,35 +426,15 @@ pub async fn indexes_synced_from_models(table: &Table) {
     own.backend().delete_table(own.name()).await.unwrap();
 }
 
-/// [`Match`](crate::models::Match) with `by_player` declared `KEYS_ONLY`.
-#[derive(orm_core::Model, serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
-#[model(entity = "Match", pk = "MATCH#{match_id}", sk = "MATCH")]
-#[model(index(
-    name = "by_player",
-    pk = "PLAYER#{player}",
-    sk = "{match_id}",
-    projection = "keys_only"
-))]
-pub struct MatchKeysOnly {
-    /// Id.
-    pub match_id: String,
-    /// Player.
-    pub player: String,
-}
-
 /// `sync_indexes` compares each declared index with the live one and never deletes one:
 /// a live projection lacking declared attributes, or other keys (a type, an attribute), is an
 /// error naming the index and both sides, before anything is created; a live projection
 /// holding more than declared is reported in `projection_differences`.
 pub async fn sync_indexes_compares_keys_and_projections(table: &Table) {
-    use crate::models::Match;
+    use crate::models::{Match, MatchKeysOnly};
     use crate::query::RegionClash;
     use orm_core::backend::Projection;
-    if !table.backend().capabilities().multi_attribute_index_keys {
-        eprintln!(
-            "SKIP: sync_indexes_compares_keys_and_projections: the backend does not support \
-             multi-attribute index keys (Capabilities::multi_attribute_index_keys)"
-        );
+    if !crate::has_multi_attribute_keys(table, "sync_indexes_compares_keys_and_projections") {
         return;
     }
     let backend = table.backend();

@@ -104,10 +104,7 @@ pub async fn unique_values_are_claimed_once(table: &Table) {
     rob.create(table).await.unwrap();
     // A create whose key is taken is still AlreadyExists.
     let again = member("ada", "new@example.com").create(table).await;
-    assert!(
-        matches!(again, Err(Error::AlreadyExists { .. })),
-        "{again:?}"
-    );
+    assert_error!(again, AlreadyExists);
     // 4 members: 4 emails, 2 handles; the model's reads never see the guards.
     assert_eq!(guards(table).await.len(), 6);
     assert_eq!(Member::scan(table).all().await.unwrap().len(), 4);

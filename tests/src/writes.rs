@@ -16,6 +16,21 @@ fn account(id: &str, coins: i64) -> Account {
     }
 }
 
+/// The account stored at `id`.
+async fn stored_account(table: &Table, id: &str) -> Account {
+    Account::get(table, Account::key(id)).await.unwrap()
+}
+
+/// Every value the tasks returned, sorted.
+async fn sorted_results(tasks: Vec<tokio::task::JoinHandle<Vec<u64>>>) -> Vec<u64> {
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort_unstable();
+    all
+}
+
 /// 8 tasks x 100 increments through optimistic locking with retry end at exactly 800.
 pub async fn optimistic_locking_loses_nothing(table: &Table) {
     account("coins", 0).create(table).await.unwrap();
@@ -34,7 +49,7 @@ pub async fn optimistic_locking_loses_nothing(table: &Table) {
     for t in tasks {
         t.await.unwrap();
     }
-    let a = Account::get(table, Account::key("coins")).await.unwrap();
+    let a = stored_account(table, "coins").await;
     assert_eq!(a.coins, 800);
     assert_eq!(a.version, 801);
 }
@@ -97,10 +112,10 @@ pub async fn conditional_writes(table: &Table) {
     // Raw put with a condition on the stored item.
     let stored = table.layout().to_stored_item(&a).unwrap();
     let put = |condition| conditional_put(table, &stored, condition);
-    assert!(matches!(
+    assert_error!(
         table.backend().put_item(put(attr("coins").eq(6))).await,
-        Err(Error::ConditionFailed { .. })
-    ));
+        ConditionFailed
+    );
     let old = table
         .backend()
         .put_item(put(attr("coins").eq(5)))
@@ -111,12 +126,12 @@ pub async fn conditional_writes(table: &Table) {
         Some(Value::from(5))
     );
     // Update of a missing item is NotFound, not a silent create.
-    assert!(matches!(
+    assert_error!(
         Account::update(table, Account::key("missing"))
             .add("coins", 1)
             .await,
-        Err(Error::NotFound { .. })
-    ));
+        NotFound
+    );
     // ... unless asked to upsert.
     Account::update(table, Account::key("up"))
         .set("id", "up")
@@ -124,14 +139,8 @@ pub async fn conditional_writes(table: &Table) {
         .upsert()
         .await
         .unwrap();
-    assert_eq!(
-        Account::get(table, Account::key("up")).await.unwrap().coins,
-        3
-    );
-    assert_eq!(
-        Account::get(table, Account::key("c")).await.unwrap().coins,
-        5
-    );
+    assert_eq!(stored_account(table, "up").await.coins, 3);
+    assert_eq!(stored_account(table, "c").await.coins, 5);
 }
 
 /// Update actions: set, add, remove, list append/prepend, if_not_exists, set delete, return values.
@@ -210,17 +219,17 @@ pub async fn update_actions(table: &Table) {
     assert!(!raw.contains_key("email"));
     assert_eq!(raw.get("tags"), Some(&Value::Ss(["b".to_string()].into())));
     // Key fields cannot be changed: the guarded write fails and nothing changes.
-    assert!(matches!(
+    assert_error!(
         User::update(table, User::key("r")).set("id", "other").await,
-        Err(Error::ConditionFailed { .. })
-    ));
+        ConditionFailed
+    );
     assert_eq!(User::get(table, User::key("r")).await.unwrap().id, "r");
-    assert!(matches!(
+    assert_error!(
         User::update(table, User::key("r"))
             .append("id", vec!["x"])
             .await,
-        Err(Error::Validation { .. })
-    ));
+        Validation
+    );
 }
 
 /// Function calls as operands of `+` / `-` and inside `list_append`, as DynamoDB allows: the
@@ -311,12 +320,12 @@ pub async fn update_keeps_index_consistent(table: &Table) {
         .unwrap();
     assert!(!raw.contains_key("gsi1pk") && !raw.contains_key("gsi1sk"));
     // Arithmetic on an index field is refused: its new value is not known up front.
-    assert!(matches!(
+    assert_error!(
         Todo::update(table, Todo::key("ix", 1u32))
             .add("status", 1)
             .await,
-        Err(Error::Validation { .. })
-    ));
+        Validation
+    );
 }
 
 /// An index key that depends on a condition (`when = "Self::is_open(status)"`) and on code (a
@@ -379,12 +388,12 @@ pub async fn computed_index_keys_follow_every_write(table: &Table) {
         .unwrap();
     assert_eq!(open_numbers().await, [1, 2]);
     // Arithmetic on a field the computed key reads is refused: its new value is not known.
-    assert!(matches!(
+    assert_error!(
         Ticket::update(table, Ticket::key("acme", 2u32))
             .add("priority", 1)
             .await,
-        Err(Error::Validation { .. })
-    ));
+        Validation
+    );
 
     // save_changes: only what changed is written, the index keys with it.
     let before = Ticket::get(table, Ticket::key("acme", 2u32)).await.unwrap();
@@ -457,7 +466,7 @@ pub async fn transaction_is_all_or_nothing(table: &Table) {
         other => panic!("expected TransactionCanceled, got {other:?}"),
     }
     for id in ["t1", "t2", "t3"] {
-        let a = Account::get(table, Account::key(id)).await.unwrap();
+        let a = stored_account(table, id).await;
         assert_eq!((a.coins, a.version), (10, 1), "{id} changed");
     }
     assert!(Account::find(table, Account::key("t4"))
@@ -476,21 +485,9 @@ pub async fn transaction_is_all_or_nothing(table: &Table) {
         .commit()
         .await
         .unwrap();
-    assert_eq!(
-        Account::get(table, Account::key("t1")).await.unwrap().coins,
-        5
-    );
-    assert_eq!(
-        Account::get(table, Account::key("t2")).await.unwrap().coins,
-        15
-    );
-    assert_eq!(
-        Account::get(table, Account::key("t4"))
-            .await
-            .unwrap()
-            .version,
-        1
-    );
+    assert_eq!(stored_account(table, "t1").await.coins, 5);
+    assert_eq!(stored_account(table, "t2").await.coins, 15);
+    assert_eq!(stored_account(table, "t4").await.version, 1);
 }
 
 /// The models a transaction creates or puts hold, after `commit()`, what was stored (their new
@@ -513,12 +510,7 @@ pub async fn transaction_models_after_commit(table: &Table) {
         .unwrap();
     assert_eq!((created.version, held.version), (1, 2));
     for model in [&created, &held] {
-        assert_eq!(
-            &Account::get(table, Account::key(model.id.as_str()))
-                .await
-                .unwrap(),
-            model
-        );
+        assert_eq!(&stored_account(table, model.id.as_str()).await, model);
     }
     // Canceled: nothing stored, and the models keep the versions they had.
     held.coins = 7;
@@ -534,10 +526,7 @@ pub async fn transaction_models_after_commit(table: &Table) {
     // The model can be put again as it is.
     held.coins = 8;
     table.transaction().put(&mut held).commit().await.unwrap();
-    assert_eq!(
-        Account::get(table, Account::key("held")).await.unwrap(),
-        held
-    );
+    assert_eq!(stored_account(table, "held").await, held);
     assert_eq!(held.version, 3);
 }
 
@@ -575,10 +564,7 @@ pub async fn conditions_take_any_serializable_value(table: &Table) {
         .set("status", TodoStatus::Done)
         .condition(attr("status").ne(TodoStatus::Done))
         .await;
-    assert!(
-        matches!(again, Err(Error::ConditionFailed { .. })),
-        "{again:?}"
-    );
+    assert_error!(again, ConditionFailed);
     // Filters and IN lists too; an Option compares as the value it holds.
     let open = Todo::query(table)
         .partition(Todo::partition("ser"))
@@ -608,10 +594,7 @@ pub async fn conditions_take_any_serializable_value(table: &Table) {
         .filter(attr("views").between(0, f64::INFINITY))
         .all()
         .await;
-    assert!(
-        matches!(filter_nan, Err(Error::Validation { .. })),
-        "{filter_nan:?}"
-    );
+    assert_error!(filter_nan, Validation);
     assert_eq!(
         Todo::get(table, Todo::key("ser", 3u32))
             .await
@@ -646,16 +629,13 @@ pub async fn try_modify_refuses_without_writing(table: &Table) {
     };
     let refused = Account::try_modify(table, Account::key("poor"), 5, withdraw(5)).await;
     assert_eq!(refused, Err(Refused::TooPoor(3)));
-    let stored = Account::get(table, Account::key("poor")).await.unwrap();
+    let stored = stored_account(table, "poor").await;
     assert_eq!((stored.coins, stored.version), (3, 1), "nothing written");
     let done = Account::try_modify(table, Account::key("poor"), 5, withdraw(2))
         .await
         .unwrap();
     assert_eq!((done.coins, done.version), (1, 2));
-    assert_eq!(
-        Account::get(table, Account::key("poor")).await.unwrap(),
-        done
-    );
+    assert_eq!(stored_account(table, "poor").await, done);
     // ORM errors come through the caller's error type.
     let missing = Account::try_modify(table, Account::key("nobody"), 5, withdraw(1)).await;
     assert!(
@@ -681,13 +661,7 @@ pub async fn try_modify_refuses_without_writing(table: &Table) {
         }
     }
     assert_eq!(ok, 5);
-    assert_eq!(
-        Account::get(table, Account::key("shared"))
-            .await
-            .unwrap()
-            .coins,
-        0
-    );
+    assert_eq!(stored_account(table, "shared").await.coins, 0);
 }
 
 /// Transactions are validated before sending: too many actions, one item twice.
@@ -817,12 +791,12 @@ pub async fn timestamps_are_set_by_the_orm(table: &Table) {
         .set("data", "again")
         .await
         .unwrap();
-    assert!(matches!(
+    assert_error!(
         Session::update(table, Session::key("ts"))
             .set("created_at", "x")
             .await,
-        Err(Error::Validation { .. })
-    ));
+        Validation
+    );
     // A save removes fields the model leaves out.
     let mut with_ttl = Session::get(table, Session::key("ts")).await.unwrap();
     with_ttl.expires_at = Some(4_000_000_000);
@@ -888,10 +862,7 @@ pub async fn exclude_expired_items(table: &Table) {
         .await
         .unwrap();
     assert!(past.is_empty());
-    assert!(matches!(
-        Todo::scan(table).exclude_expired().all().await,
-        Err(Error::Validation { .. })
-    ));
+    assert_error!(Todo::scan(table).exclude_expired().all().await, Validation);
 }
 
 /// Concurrent sequence bumps hand out distinct, dense ids.
@@ -909,11 +880,7 @@ pub async fn sequences_hand_out_distinct_ids(table: &Table) {
             })
         })
         .collect();
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    all.sort_unstable();
+    let all = sorted_results(tasks).await;
     assert_eq!(all, (1..=80).collect::<Vec<u64>>());
     assert_eq!(Sequence::reserve(table, "orders", 20).await.unwrap(), 100);
 }
@@ -963,11 +930,7 @@ pub async fn sequences_join_transactions(table: &Table) {
             })
         })
         .collect();
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    all.sort_unstable();
+    let all = sorted_results(tasks).await;
     assert_eq!(all, (2..=21).collect::<Vec<u64>>());
     for n in all {
         assert!(

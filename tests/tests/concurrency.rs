@@ -215,15 +215,20 @@ async fn accounts() -> Arc<MemoryBackend> {
     b
 }
 
+/// 8 tasks, each running [`transfers`] on `b`.
+fn spawn_transfers(b: &Arc<MemoryBackend>) -> Vec<tokio::task::JoinHandle<(u32, u32)>> {
+    (0..8u64)
+        .map(|t| tokio::spawn(transfers(Arc::clone(b), t)))
+        .collect()
+}
+
 /// Transfers between 5 accounts from 8 tasks, with concurrent snapshot readers: every snapshot
 /// sums to the total (no partial transaction observed), no balance goes negative, and the
 /// final total is conserved.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn transactions_are_never_partial() {
     let b = accounts().await;
-    let writers: Vec<_> = (0..8u64)
-        .map(|t| tokio::spawn(transfers(Arc::clone(&b), t)))
-        .collect();
+    let writers = spawn_transfers(&b);
     let readers: Vec<_> = (0..2)
         .map(|_| {
             let b = Arc::clone(&b);
@@ -271,9 +276,7 @@ async fn transactions_are_never_partial() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn forks_taken_during_transactions_are_consistent_and_isolated() {
     let b = accounts().await;
-    let writers: Vec<_> = (0..8u64)
-        .map(|t| tokio::spawn(transfers(Arc::clone(&b), t)))
-        .collect();
+    let writers = spawn_transfers(&b);
     let forker = {
         let b = Arc::clone(&b);
         tokio::spawn(async move {

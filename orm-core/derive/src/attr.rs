@@ -4,6 +4,7 @@
 use proc_macro2::Span;
 use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
+use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Ident, LitStr, Token};
 
@@ -179,46 +180,79 @@ fn set_once<T>(slot: &mut Option<T>, value: T, meta: &ParseNestedMeta<'_>) -> sy
     Ok(())
 }
 
+/// Parses the value of `key = value` into `slot`, which must be empty.
+fn set_value<T: Parse>(slot: &mut Option<T>, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    let value: T = meta.value()?.parse()?;
+    set_once(slot, value, meta)
+}
+
+/// Where the entry's keyword (`index`, `unique`, `version`...) is written.
+fn keyword_span(meta: &ParseNestedMeta<'_>) -> Span {
+    meta.path
+        .get_ident()
+        .map_or_else(Span::call_site, |i| i.span())
+}
+
+/// Runs `entry` on each entry of every `#[name(...)]` in `attrs`, and returns the error of each
+/// attribute whose entries did not parse.
+fn each_entry(
+    attrs: &[Attribute],
+    name: &str,
+    mut entry: impl FnMut(ParseNestedMeta<'_>) -> syn::Result<()>,
+) -> Vec<syn::Error> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident(name))
+        .filter_map(|a| a.parse_nested_meta(&mut entry).err())
+        .collect()
+}
+
+/// The items of a bracketed list (`[a, b]`), if `value` is one; an empty list is an error
+/// saying `empty`.
+fn bracketed_list<T: Parse>(value: ParseStream<'_>, empty: &str) -> syn::Result<Option<Vec<T>>> {
+    if !value.peek(syn::token::Bracket) {
+        return Ok(None);
+    }
+    let content;
+    let bracket = syn::bracketed!(content in value);
+    let items = Punctuated::<T, Token![,]>::parse_terminated(&content)?;
+    if items.is_empty() {
+        return Err(syn::Error::new(bracket.span.join(), empty));
+    }
+    Ok(Some(items.into_iter().collect()))
+}
+
 /// Reads every `#[model(...)]` on the container.
 pub(crate) fn container(attrs: &[Attribute], errors: &mut Errors) -> ContainerAttrs {
     let mut out = ContainerAttrs::default();
-    for attr in attrs.iter().filter(|a| a.path().is_ident("model")) {
-        let result = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("entity") {
-                let lit: LitStr = meta.value()?.parse()?;
-                set_once(&mut out.entity, lit, &meta)
-            } else if meta.path.is_ident("pk") {
-                let lit: LitStr = meta.value()?.parse()?;
-                set_once(&mut out.pk, lit, &meta)
-            } else if meta.path.is_ident("sk") {
-                let lit: LitStr = meta.value()?.parse()?;
-                set_once(&mut out.sk, lit, &meta)
-            } else if meta.path.is_ident("crate") {
-                let lit: LitStr = meta.value()?.parse()?;
-                set_once(&mut out.krate, lit.parse()?, &meta)
-            } else if meta.path.is_ident("schema_version") {
-                let lit: syn::LitInt = meta.value()?.parse()?;
-                set_once(&mut out.schema_version, lit, &meta)
-            } else if meta.path.is_ident("upgrade") {
-                let path: syn::Path = meta.value()?.parse()?;
-                set_once(&mut out.upgrade, path, &meta)
-            } else if meta.path.is_ident("unique") {
-                out.unique.push(unique(&meta)?);
-                Ok(())
-            } else if meta.path.is_ident("index") || meta.path.is_ident("local_index") {
-                out.indexes.push(index(&meta)?);
-                Ok(())
-            } else {
-                Err(meta.error(format_args!(
-                    "unknown #[model] attribute `{}`; expected one of: {CONTAINER_KEYS}",
-                    path_name(&meta)
-                )))
-            }
-        });
-        if let Err(e) = result {
-            errors.push(e);
+    let failed = each_entry(attrs, "model", |meta| {
+        if meta.path.is_ident("entity") {
+            set_value(&mut out.entity, &meta)
+        } else if meta.path.is_ident("pk") {
+            set_value(&mut out.pk, &meta)
+        } else if meta.path.is_ident("sk") {
+            set_value(&mut out.sk, &meta)
+        } else if meta.path.is_ident("crate") {
+            let lit: LitStr = meta.value()?.parse()?;
+            set_once(&mut out.krate, lit.parse()?, &meta)
+        } else if meta.path.is_ident("schema_version") {
+            set_value(&mut out.schema_version, &meta)
+        } else if meta.path.is_ident("upgrade") {
+            set_value(&mut out.upgrade, &meta)
+        } else if meta.path.is_ident("unique") {
+            out.unique.push(unique(&meta)?);
+            Ok(())
+        } else if meta.path.is_ident("index") || meta.path.is_ident("local_index") {
+            out.indexes.push(index(&meta)?);
+            Ok(())
+        } else {
+            Err(meta.error(format_args!(
+                "unknown #[model] attribute `{}`; expected one of: {CONTAINER_KEYS}",
+                path_name(&meta)
+            )))
         }
-    }
+    });
+    failed.into_iter().for_each(|e| errors.push(e));
     out
 }
 
@@ -226,10 +260,7 @@ fn index(meta: &ParseNestedMeta<'_>) -> syn::Result<IndexAttr> {
     let local = meta.path.is_ident("local_index");
     let mut out = IndexAttr {
         local,
-        span: meta
-            .path
-            .get_ident()
-            .map_or_else(Span::call_site, |i| i.span()),
+        span: keyword_span(meta),
         name: None,
         pk: None,
         sk: None,
@@ -240,8 +271,7 @@ fn index(meta: &ParseNestedMeta<'_>) -> syn::Result<IndexAttr> {
     };
     meta.parse_nested_meta(|inner| {
         if inner.path.is_ident("name") {
-            let lit: LitStr = inner.value()?.parse()?;
-            set_once(&mut out.name, lit, &inner)
+            set_value(&mut out.name, &inner)
         } else if inner.path.is_ident("pk") {
             if local {
                 return Err(inner.error(
@@ -286,8 +316,7 @@ fn index(meta: &ParseNestedMeta<'_>) -> syn::Result<IndexAttr> {
             let projection = projection(&inner)?;
             set_once(&mut out.projection, projection, &inner)
         } else if inner.path.is_ident("when") {
-            let lit: LitStr = inner.value()?.parse()?;
-            set_once(&mut out.when, lit, &inner)
+            set_value(&mut out.when, &inner)
         } else {
             let expected = if local { LOCAL_INDEX_KEYS } else { INDEX_KEYS };
             Err(inner.error(format_args!(
@@ -301,10 +330,7 @@ fn index(meta: &ParseNestedMeta<'_>) -> syn::Result<IndexAttr> {
 
 fn unique(meta: &ParseNestedMeta<'_>) -> syn::Result<UniqueAttr> {
     let mut out = UniqueAttr {
-        span: meta
-            .path
-            .get_ident()
-            .map_or_else(Span::call_site, |i| i.span()),
+        span: keyword_span(meta),
         name: None,
         fields: Vec::new(),
     };
@@ -317,8 +343,7 @@ fn unique(meta: &ParseNestedMeta<'_>) -> syn::Result<UniqueAttr> {
     let mut seen_fields = false;
     meta.parse_nested_meta(|inner| {
         if inner.path.is_ident("name") {
-            let lit: LitStr = inner.value()?.parse()?;
-            set_once(&mut out.name, lit, &inner)
+            set_value(&mut out.name, &inner)
         } else if inner.path.is_ident("fields") {
             if seen_fields {
                 return Err(inner.error("duplicate `fields` in unique(...)"));
@@ -349,34 +374,18 @@ enum KeySpec {
 
 fn key_spec(meta: &ParseNestedMeta<'_>) -> syn::Result<KeySpec> {
     let value = meta.value()?;
-    if value.peek(syn::token::Bracket) {
-        let content;
-        let bracket = syn::bracketed!(content in value);
-        let fields = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
-        if fields.is_empty() {
-            return Err(syn::Error::new(
-                bracket.span.join(),
-                "empty key attribute list: name 1 to 4 fields, e.g. [tournament_id, region]",
-            ));
-        }
-        return Ok(KeySpec::Fields(fields.into_iter().collect()));
+    let empty = "empty key attribute list: name 1 to 4 fields, e.g. [tournament_id, region]";
+    if let Some(fields) = bracketed_list(value, empty)? {
+        return Ok(KeySpec::Fields(fields));
     }
     Ok(KeySpec::Template(value.parse()?))
 }
 
 fn projection(meta: &ParseNestedMeta<'_>) -> syn::Result<ProjectionAttr> {
     let value = meta.value()?;
-    if value.peek(syn::token::Bracket) {
-        let content;
-        let bracket = syn::bracketed!(content in value);
-        let names = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
-        if names.is_empty() {
-            return Err(syn::Error::new(
-                bracket.span.join(),
-                "empty projection list; use projection = \"keys_only\" for an index of keys only",
-            ));
-        }
-        return Ok(ProjectionAttr::Include(names.into_iter().collect()));
+    let empty = "empty projection list; use projection = \"keys_only\" for an index of keys only";
+    if let Some(names) = bracketed_list(value, empty)? {
+        return Ok(ProjectionAttr::Include(names));
     }
     let lit: LitStr = value.parse()?;
     match lit.value().as_str() {
@@ -395,36 +404,28 @@ fn projection(meta: &ParseNestedMeta<'_>) -> syn::Result<ProjectionAttr> {
 /// Reads every `#[model(...)]` on a field.
 pub(crate) fn field(attrs: &[Attribute], errors: &mut Errors) -> FieldAttrs {
     let mut out = FieldAttrs::default();
-    for attr in attrs.iter().filter(|a| a.path().is_ident("model")) {
-        let result = attr.parse_nested_meta(|meta| {
-            let span = meta
-                .path
-                .get_ident()
-                .map_or_else(Span::call_site, |i| i.span());
-            if meta.path.is_ident("version") {
-                set_once(&mut out.version, span, &meta)
-            } else if meta.path.is_ident("ttl") {
-                set_once(&mut out.ttl, span, &meta)
-            } else if meta.path.is_ident("created_at") {
-                set_once(&mut out.created_at, span, &meta)
-            } else if meta.path.is_ident("updated_at") {
-                set_once(&mut out.updated_at, span, &meta)
-            } else if meta.path.is_ident("rename") {
-                let lit: LitStr = meta.value()?.parse()?;
-                set_once(&mut out.rename, lit, &meta)
-            } else if meta.path.is_ident("unique") {
-                set_once(&mut out.unique, span, &meta)
-            } else {
-                Err(meta.error(format_args!(
-                    "unknown #[model] field attribute `{}`; expected one of: {FIELD_KEYS}",
-                    path_name(&meta)
-                )))
-            }
-        });
-        if let Err(e) = result {
-            errors.push(e);
+    let failed = each_entry(attrs, "model", |meta| {
+        let span = keyword_span(&meta);
+        if meta.path.is_ident("version") {
+            set_once(&mut out.version, span, &meta)
+        } else if meta.path.is_ident("ttl") {
+            set_once(&mut out.ttl, span, &meta)
+        } else if meta.path.is_ident("created_at") {
+            set_once(&mut out.created_at, span, &meta)
+        } else if meta.path.is_ident("updated_at") {
+            set_once(&mut out.updated_at, span, &meta)
+        } else if meta.path.is_ident("rename") {
+            set_value(&mut out.rename, &meta)
+        } else if meta.path.is_ident("unique") {
+            set_once(&mut out.unique, span, &meta)
+        } else {
+            Err(meta.error(format_args!(
+                "unknown #[model] field attribute `{}`; expected one of: {FIELD_KEYS}",
+                path_name(&meta)
+            )))
         }
-    }
+    });
+    failed.into_iter().for_each(|e| errors.push(e));
     out
 }
 
@@ -465,50 +466,48 @@ fn serde_names(meta: &ParseNestedMeta<'_>) -> syn::Result<SerdeNames> {
 /// left for serde's own derive to report.
 pub(crate) fn serde_container(attrs: &[Attribute]) -> SerdeContainer {
     let mut out = SerdeContainer::default();
-    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        let _ = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("rename_all") {
-                out.rename_all = serde_names(&meta)?;
-            } else {
-                skip_value(&meta)?;
-            }
-            Ok(())
-        });
-    }
+    // Malformed: serde's error to report.
+    let _ = each_entry(attrs, "serde", |meta| {
+        if meta.path.is_ident("rename_all") {
+            out.rename_all = serde_names(&meta)?;
+        } else {
+            skip_value(&meta)?;
+        }
+        Ok(())
+    });
     out
 }
 
 /// Reads `rename`, `skip`, `skip_serializing`, `flatten` and `with` from a field's `#[serde]`.
 pub(crate) fn serde_field(attrs: &[Attribute]) -> SerdeField {
     let mut out = SerdeField::default();
-    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        let _ = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("rename") {
-                out.rename = serde_names(&meta)?;
-            } else if meta.path.is_ident("skip") || meta.path.is_ident("skip_serializing") {
-                out.skip = true;
-            } else if meta.path.is_ident("flatten") {
-                out.flatten = true;
-            } else if meta.path.is_ident("with") || meta.path.is_ident("serialize_with") {
-                let lit: LitStr = meta.value()?.parse()?;
-                let with = meta.path.is_ident("with");
-                let key = if with { "with" } else { "serialize_with" };
-                out.serialize_with = Some((key.to_owned(), lit.clone()));
-                if with {
-                    out.deserialize_with = Some((key.to_owned(), lit.clone()));
-                }
-                let value = lit.value();
-                out.bytes |= value == "serde_bytes"
-                    || value.ends_with("::serde_bytes")
-                    || value.starts_with("serde_bytes::");
-            } else if meta.path.is_ident("deserialize_with") {
-                let lit: LitStr = meta.value()?.parse()?;
-                out.deserialize_with = Some(("deserialize_with".to_owned(), lit));
-            } else {
-                skip_value(&meta)?;
+    // Malformed: serde's error to report.
+    let _ = each_entry(attrs, "serde", |meta| {
+        if meta.path.is_ident("rename") {
+            out.rename = serde_names(&meta)?;
+        } else if meta.path.is_ident("skip") || meta.path.is_ident("skip_serializing") {
+            out.skip = true;
+        } else if meta.path.is_ident("flatten") {
+            out.flatten = true;
+        } else if meta.path.is_ident("with") || meta.path.is_ident("serialize_with") {
+            let lit: LitStr = meta.value()?.parse()?;
+            let with = meta.path.is_ident("with");
+            let key = if with { "with" } else { "serialize_with" };
+            out.serialize_with = Some((key.to_owned(), lit.clone()));
+            if with {
+                out.deserialize_with = Some((key.to_owned(), lit.clone()));
             }
-            Ok(())
-        });
-    }
+            let value = lit.value();
+            out.bytes |= value == "serde_bytes"
+                || value.ends_with("::serde_bytes")
+                || value.starts_with("serde_bytes::");
+        } else if meta.path.is_ident("deserialize_with") {
+            let lit: LitStr = meta.value()?.parse()?;
+            out.deserialize_with = Some(("deserialize_with".to_owned(), lit));
+        } else {
+            skip_value(&meta)?;
+        }
+        Ok(())
+    });
     out
 }

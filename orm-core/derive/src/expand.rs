@@ -441,6 +441,17 @@ impl Generator<'_> {
         let stamp = |field: Option<usize>| field.map(|i| self.field(i));
         let (created, updated) = (stamp(model.created_at), stamp(model.updated_at));
         let serde_path = quote!(#krate::__private::serde).to_string();
+        // `__OrmTimestamp`, a newtype of the field's type that serde serializes or deserializes
+        // (`derive`) through the field's `with` module (`key = path`, as written on the field).
+        let with_newtype = |derive: &str, (key, path): &(String, syn::LitStr), ty: &syn::Type| {
+            let derive = syn::Ident::new(derive, proc_macro2::Span::call_site());
+            let key = syn::Ident::new(key, proc_macro2::Span::call_site());
+            quote! {
+                #[derive(#krate::__private::serde::#derive)]
+                #[serde(crate = #serde_path)]
+                struct __OrmTimestamp(#[serde(#key = #path)] #ty);
+            }
+        };
         let value_fn = |name: &str, field: Option<&FieldDef>| {
             let name = syn::Ident::new(name, proc_macro2::Span::call_site());
             field.map(|f| {
@@ -448,14 +459,9 @@ impl Generator<'_> {
                 let now_value = quote!(<#ty as #krate::timestamp::Timestamp>::from_system_time(now));
                 // Serialized as serde serializes the field: through its `with` module, if any.
                 let value = match &f.serialize_with {
-                    Some((key, path)) => {
-                        let key = syn::Ident::new(key, proc_macro2::Span::call_site());
-                        quote! {{
-                            #[derive(#krate::__private::serde::Serialize)]
-                            #[serde(crate = #serde_path)]
-                            struct __OrmTimestamp(#[serde(#key = #path)] #ty);
-                            #krate::to_value(&__OrmTimestamp(#now_value))
-                        }}
+                    Some(with) => {
+                        let newtype = with_newtype("Serialize", with, ty);
+                        quote!({ #newtype #krate::to_value(&__OrmTimestamp(#now_value)) })
                     }
                     None => quote!(#krate::to_value(&#now_value)),
                 };
@@ -472,14 +478,9 @@ impl Generator<'_> {
                 let (ident, ty) = (&f.ident, &f.ty);
                 // Decoded as a read decodes the field: through its `with` module, if any.
                 let decoded = match &f.deserialize_with {
-                    Some((key, path)) => {
-                        let key = syn::Ident::new(key, proc_macro2::Span::call_site());
-                        quote! {{
-                            #[derive(#krate::__private::serde::Deserialize)]
-                            #[serde(crate = #serde_path)]
-                            struct __OrmTimestamp(#[serde(#key = #path)] #ty);
-                            #krate::from_value::<__OrmTimestamp>(value)?.0
-                        }}
+                    Some(with) => {
+                        let newtype = with_newtype("Deserialize", with, ty);
+                        quote!({ #newtype #krate::from_value::<__OrmTimestamp>(value)?.0 })
                     }
                     None => quote!(#krate::from_value::<#ty>(value)?),
                 };

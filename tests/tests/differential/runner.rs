@@ -6,7 +6,7 @@ use crate::streams::{has_empty_map, stream_contents};
 use crate::{BatchOp, MultiIndex, Op, TxOp};
 use orm_core::backend::{
     BatchGet, BatchWrite, ConditionCheck, DeleteItem, GetItem, IndexDefinition, KeyAttribute,
-    KeyType, Projection, PutItem, QueryOutput, QueryRequest, RawItem, ReturnValues, ScanRequest,
+    KeyType, Projection, PutItem, QueryOutput, QueryRequest, RawItem, ScanRequest,
     StreamSpecification, StreamViewType, TableDefinition, TransactGet, TransactWrite,
     TransactWriteAction, UpdateItem, UpdateTable, WriteRequest,
 };
@@ -224,14 +224,12 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
             return_values,
         } => outcome(
             backend
-                .put_item(PutItem {
-                    capacity: None,
-                    table: t,
-                    item,
-                    condition,
-                    return_values,
-                    return_item_on_condition_failure: true,
-                })
+                .put_item(
+                    PutItem::new(t, item)
+                        .with_condition(condition)
+                        .with_return_values(return_values)
+                        .with_return_item_on_condition_failure(true),
+                )
                 .await,
             Outcome::Item,
         ),
@@ -242,15 +240,12 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
             return_values,
         } => outcome(
             backend
-                .update_item(&UpdateItem {
-                    capacity: None,
-                    table: t,
-                    key,
-                    update,
-                    condition,
-                    return_values,
-                    return_item_on_condition_failure: true,
-                })
+                .update_item(
+                    &UpdateItem::new(t, key, update)
+                        .with_condition(condition)
+                        .with_return_values(return_values)
+                        .with_return_item_on_condition_failure(true),
+                )
                 .await,
             Outcome::Item,
         ),
@@ -260,26 +255,22 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
             return_values,
         } => outcome(
             backend
-                .delete_item(&DeleteItem {
-                    capacity: None,
-                    table: t,
-                    key,
-                    condition,
-                    return_values,
-                    return_item_on_condition_failure: true,
-                })
+                .delete_item(
+                    &DeleteItem::new(t, key)
+                        .with_condition(condition)
+                        .with_return_values(return_values)
+                        .with_return_item_on_condition_failure(true),
+                )
                 .await,
             Outcome::Item,
         ),
         Op::Get { key, projection } => outcome(
             backend
-                .get_item(&GetItem {
-                    capacity: None,
-                    table: t,
-                    key,
-                    consistent: true,
-                    projection,
-                })
+                .get_item(
+                    &GetItem::new(t, key)
+                        .with_consistent(true)
+                        .with_projection(projection),
+                )
                 .await
                 .map(|item| item.map(RawItem::into_item)),
             Outcome::Item,
@@ -295,25 +286,20 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
             count_only,
         } => {
             let (pk, sk) = if index { ("gpk", "gsk") } else { ("pk", "sk") };
-            let request = QueryRequest {
-                capacity: None,
-                table: t,
-                index: index.then(|| "gsi".to_owned()),
-                key_condition: KeyCondition {
-                    extra_partition: Vec::new(),
-                    sort_prefix: Vec::new(),
-                    partition_name: pk.into(),
-                    partition_value: partition,
-                    sort: sort.map(|c| (sk.to_owned(), c)),
-                },
-                filter,
-                projection,
-                limit,
-                exclusive_start_key: None,
-                scan_forward: forward,
-                consistent: false,
-                count_only,
+            let key_condition = KeyCondition {
+                extra_partition: Vec::new(),
+                sort_prefix: Vec::new(),
+                partition_name: pk.into(),
+                partition_value: partition,
+                sort: sort.map(|c| (sk.to_owned(), c)),
             };
+            let mut request = QueryRequest::new(t, key_condition)
+                .with_filter(filter)
+                .with_projection(projection)
+                .with_limit(limit)
+                .with_scan_forward(forward)
+                .with_count_only(count_only);
+            request.index = index.then(|| "gsi".to_owned());
             match query_pages(backend, request).await {
                 Ok(pages) if index => index_pages(pages, &["gsk"]),
                 Ok(pages) => Outcome::Pages(pages),
@@ -327,19 +313,12 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
             forward,
             count_only,
         } => {
-            let request = QueryRequest {
-                capacity: None,
-                table: t,
-                index: Some(MULTI_INDEX.to_owned()),
-                key_condition: key,
-                filter,
-                projection: None,
-                limit,
-                exclusive_start_key: None,
-                scan_forward: forward,
-                consistent: false,
-                count_only,
-            };
+            let request = QueryRequest::new(t, key)
+                .with_index(MULTI_INDEX)
+                .with_filter(filter)
+                .with_limit(limit)
+                .with_scan_forward(forward)
+                .with_count_only(count_only);
             match query_pages(backend, request).await {
                 Ok(pages) => index_pages(pages, MULTI_SORT_NAMES),
                 Err(e) => e,
@@ -348,18 +327,9 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
         Op::MultiScan { limit } => {
             scan_all(
                 backend,
-                ScanRequest {
-                    capacity: None,
-                    table: t,
-                    index: Some(MULTI_INDEX.to_owned()),
-                    filter: None,
-                    projection: None,
-                    limit,
-                    exclusive_start_key: None,
-                    consistent: false,
-                    segment: None,
-                    count_only: false,
-                },
+                ScanRequest::new(t)
+                    .with_index(MULTI_INDEX)
+                    .with_limit(limit),
             )
             .await
         }
@@ -369,36 +339,25 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
             limit,
             count_only,
         } => {
-            scan_all(
-                backend,
-                ScanRequest {
-                    capacity: None,
-                    table: t,
-                    index: index.then(|| "gsi".to_owned()),
-                    filter,
-                    projection: None,
-                    limit,
-                    exclusive_start_key: None,
-                    consistent: false,
-                    segment: None,
-                    count_only,
-                },
-            )
-            .await
+            let mut request = ScanRequest::new(t)
+                .with_filter(filter)
+                .with_limit(limit)
+                .with_count_only(count_only);
+            request.index = index.then(|| "gsi".to_owned());
+            scan_all(backend, request).await
         }
         Op::BatchWrite(writes) => outcome(
             backend
-                .batch_write(&BatchWrite {
-                    capacity: None,
-                    table: t,
-                    writes: writes
+                .batch_write(&BatchWrite::new(
+                    t,
+                    writes
                         .into_iter()
                         .map(|w| match w {
                             BatchOp::Put(i) => WriteRequest::Put(i),
                             BatchOp::Delete(k) => WriteRequest::Delete(k),
                         })
                         .collect(),
-                })
+                ))
                 .await,
             |out| {
                 if out.unprocessed.is_empty() {
@@ -410,13 +369,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
         ),
         Op::BatchGet(keys) => outcome(
             backend
-                .batch_get(&BatchGet {
-                    capacity: None,
-                    table: t,
-                    keys,
-                    consistent: true,
-                    projection: None,
-                })
+                .batch_get(&BatchGet::new(t, keys).with_consistent(true))
                 .await,
             |out| {
                 let mut items: Vec<Option<Item>> = out
@@ -433,29 +386,19 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
         ),
         Op::Transact(actions) => outcome(
             backend
-                .transact_write(&TransactWrite {
-                    capacity: None,
-                    actions: actions.into_iter().map(|a| tx_action(&t, a)).collect(),
-                    client_request_token: None,
-                })
+                .transact_write(&TransactWrite::new(
+                    actions.into_iter().map(|a| tx_action(&t, a)).collect(),
+                ))
                 .await,
             |()| Outcome::Unit,
         ),
         Op::TransactGet(keys) => outcome(
             backend
-                .transact_get(&TransactGet {
-                    capacity: None,
-                    gets: keys
-                        .into_iter()
-                        .map(|key| GetItem {
-                            capacity: None,
-                            table: t.clone(),
-                            key,
-                            consistent: false,
-                            projection: None,
-                        })
+                .transact_get(&TransactGet::new(
+                    keys.into_iter()
+                        .map(|key| GetItem::new(t.clone(), key))
                         .collect(),
-                })
+                ))
                 .await
                 .map(|items| {
                     items
@@ -520,39 +463,25 @@ fn index_pages(pages: Vec<PageOutcome>, sort: &[&str]) -> Outcome {
 }
 
 fn tx_action(table: &str, op: TxOp) -> TransactWriteAction {
-    let table = table.to_owned();
     match op {
-        TxOp::Put(item, condition) => TransactWriteAction::Put(PutItem {
-            capacity: None,
-            table,
-            item,
-            condition,
-            return_values: ReturnValues::None,
-            return_item_on_condition_failure: true,
-        }),
-        TxOp::Update(key, update, condition) => TransactWriteAction::Update(UpdateItem {
-            capacity: None,
-            table,
-            key,
-            update,
-            condition,
-            return_values: ReturnValues::None,
-            return_item_on_condition_failure: true,
-        }),
-        TxOp::Delete(key, condition) => TransactWriteAction::Delete(DeleteItem {
-            capacity: None,
-            table,
-            key,
-            condition,
-            return_values: ReturnValues::None,
-            return_item_on_condition_failure: true,
-        }),
-        TxOp::Check(key, condition) => TransactWriteAction::ConditionCheck(ConditionCheck {
-            table,
-            key,
-            condition,
-            return_item_on_condition_failure: true,
-        }),
+        TxOp::Put(item, condition) => TransactWriteAction::Put(
+            PutItem::new(table, item)
+                .with_condition(condition)
+                .with_return_item_on_condition_failure(true),
+        ),
+        TxOp::Update(key, update, condition) => TransactWriteAction::Update(
+            UpdateItem::new(table, key, update)
+                .with_condition(condition)
+                .with_return_item_on_condition_failure(true),
+        ),
+        TxOp::Delete(key, condition) => TransactWriteAction::Delete(
+            DeleteItem::new(table, key)
+                .with_condition(condition)
+                .with_return_item_on_condition_failure(true),
+        ),
+        TxOp::Check(key, condition) => TransactWriteAction::ConditionCheck(
+            ConditionCheck::new(table, key, condition).with_return_item_on_condition_failure(true),
+        ),
     }
 }
 
