@@ -158,6 +158,21 @@ pub fn order_from_attributes(mut m: AttributeMap) -> Result<Order, BoxError> {
     })
 }
 
+/// The GetItem request of an order by key (eventually consistent, the whole item).
+fn get_request(
+    client: &Client,
+    table: &str,
+    customer_id: &str,
+    order_id: u64,
+) -> aws_sdk_dynamodb::operation::get_item::builders::GetItemFluentBuilder {
+    client
+        .get_item()
+        .table_name(table)
+        .key("pk", AttributeValue::S(pk(customer_id)))
+        .key("sk", AttributeValue::S(sk(order_id)))
+        .consistent_read(false)
+}
+
 /// GetItem by key, decoded: what `Order::get(&table, Order::key(..))` does.
 pub async fn get(
     client: &Client,
@@ -165,12 +180,7 @@ pub async fn get(
     customer_id: &str,
     order_id: u64,
 ) -> Result<Order, BoxError> {
-    let out = client
-        .get_item()
-        .table_name(table)
-        .key("pk", AttributeValue::S(pk(customer_id)))
-        .key("sk", AttributeValue::S(sk(order_id)))
-        .consistent_read(false)
+    let out = get_request(client, table, customer_id, order_id)
         .send()
         .await?;
     let item = out.item.ok_or("not found")?;
@@ -185,12 +195,7 @@ pub async fn get_with_capacity(
     customer_id: &str,
     order_id: u64,
 ) -> Result<(Order, f64), BoxError> {
-    let out = client
-        .get_item()
-        .table_name(table)
-        .key("pk", AttributeValue::S(pk(customer_id)))
-        .key("sk", AttributeValue::S(sk(order_id)))
-        .consistent_read(false)
+    let out = get_request(client, table, customer_id, order_id)
         .return_consumed_capacity(ReturnConsumedCapacity::Total)
         .send()
         .await?;
