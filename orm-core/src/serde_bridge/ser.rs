@@ -513,6 +513,22 @@ macro_rules! reject {
     )*};
 }
 
+/// The associated types of a narrow serializer that takes scalars only (its `Ok` is `$ok`, and
+/// it has no compound serializers).
+macro_rules! scalar_only {
+    ($ok:ty) => {
+        type Ok = $ok;
+        type Error = BridgeError;
+        type SerializeSeq = Impossible<$ok, BridgeError>;
+        type SerializeTuple = Impossible<$ok, BridgeError>;
+        type SerializeTupleStruct = Impossible<$ok, BridgeError>;
+        type SerializeTupleVariant = Impossible<$ok, BridgeError>;
+        type SerializeMap = Impossible<$ok, BridgeError>;
+        type SerializeStruct = Impossible<$ok, BridgeError>;
+        type SerializeStructVariant = Impossible<$ok, BridgeError>;
+    };
+}
+
 /// The methods every narrow serializer here rejects (compound types; with `option`, `Some`
 /// too).
 macro_rules! reject_compound {
@@ -563,15 +579,7 @@ impl Narrow for NumberText {
 }
 
 impl ser::Serializer for NumberText {
-    type Ok = Number;
-    type Error = BridgeError;
-    type SerializeSeq = Impossible<Number, BridgeError>;
-    type SerializeTuple = Impossible<Number, BridgeError>;
-    type SerializeTupleStruct = Impossible<Number, BridgeError>;
-    type SerializeTupleVariant = Impossible<Number, BridgeError>;
-    type SerializeMap = Impossible<Number, BridgeError>;
-    type SerializeStruct = Impossible<Number, BridgeError>;
-    type SerializeStructVariant = Impossible<Number, BridgeError>;
+    scalar_only!(Number);
 
     fn serialize_str(self, v: &str) -> Result<Number> {
         Number::parse(v).map_err(|e| BridgeError::new(e.to_string()))
@@ -630,15 +638,7 @@ impl Narrow for KeySer {
 }
 
 impl ser::Serializer for KeySer {
-    type Ok = String;
-    type Error = BridgeError;
-    type SerializeSeq = Impossible<String, BridgeError>;
-    type SerializeTuple = Impossible<String, BridgeError>;
-    type SerializeTupleStruct = Impossible<String, BridgeError>;
-    type SerializeTupleVariant = Impossible<String, BridgeError>;
-    type SerializeMap = Impossible<String, BridgeError>;
-    type SerializeStruct = Impossible<String, BridgeError>;
-    type SerializeStructVariant = Impossible<String, BridgeError>;
+    scalar_only!(String);
 
     fn serialize_str(self, v: &str) -> Result<String> {
         Ok(v.to_owned())
