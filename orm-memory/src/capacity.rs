@@ -27,11 +27,36 @@
 use crate::key::PrimaryKey;
 use crate::table::{IndexEntry, Part, Schema};
 use crate::MemoryBackend;
+use orm_core::backend::{DeleteItem, PutItem, QueryRequest, ScanRequest, UpdateItem};
 use orm_core::capacity::{
     read_units, write_units, Capacity, CapacityMode, CapacityRecorder, ConsumedCapacity,
 };
 use std::sync::atomic::Ordering;
 use std::sync::PoisonError;
+
+/// A request on one table that may ask for its consumed capacity: what charging it needs.
+/// Implemented alike for the single-table requests, whose fields of these names hold it.
+pub(crate) trait Charged {
+    /// The table the request reads or writes.
+    fn table(&self) -> &str;
+    /// Where its consumed capacity is reported (`None`: it asks for none).
+    fn capacity(&self) -> Option<&CapacityRecorder>;
+}
+
+macro_rules! charged {
+    ($($request:ty),*) => {$(
+        impl Charged for $request {
+            fn table(&self) -> &str {
+                &self.table
+            }
+            fn capacity(&self) -> Option<&CapacityRecorder> {
+                self.capacity.as_ref()
+            }
+        }
+    )*};
+}
+
+charged!(PutItem, UpdateItem, DeleteItem, QueryRequest, ScanRequest);
 
 /// What one request consumed on one table, part by part: the table itself and each secondary
 /// index (by its position in the table's definition).
@@ -135,17 +160,42 @@ impl Charge {
 }
 
 /// What one query or scan page read: the bytes of the items (or index entries) it read,
-/// before its filter and projection, and the index it read them from (by position).
+/// before its filter and projection, the index it read them from (by position), and the read
+/// units of the items a local index fetched from the table.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct PageRead {
     pub(crate) bytes: usize,
     pub(crate) index: Option<usize>,
+    /// The units of the table items fetched (developer guide, "Provisioned throughput
+    /// considerations for Local Secondary Indexes": a query that reads attributes the index
+    /// does not project is charged, besides the index read, for every table item fetched, each
+    /// a read of the entire item).
+    fetched: f64,
 }
 
 impl PageRead {
-    /// The page's charge: the bytes read together, rounded up once.
+    /// Nothing read yet from the table (`index: None`) or the index at that position.
+    pub(crate) fn of(index: Option<usize>) -> PageRead {
+        PageRead {
+            index,
+            ..PageRead::default()
+        }
+    }
+
+    /// Counts a whole table item of `bytes` fetched for an entry of a local index: one read of
+    /// its own (rounded up on its own).
+    pub(crate) fn fetched(&mut self, bytes: usize, consistent: bool) {
+        self.fetched += read_units(bytes, consistent);
+    }
+
+    /// The page's charge: the bytes read together, rounded up once, to the table or index
+    /// read, and each item fetched from the table to the table.
     pub(crate) fn charge(self, consistent: bool) -> Charge {
-        Charge::read(self.bytes, consistent, self.index)
+        let mut charge = Charge::read(self.bytes, consistent, self.index);
+        if self.fetched > 0.0 {
+            charge.table.add(&Capacity::read(self.fetched));
+        }
+        charge
     }
 }
 
@@ -329,6 +379,34 @@ mod tests {
         assert_eq!(on_index.table, Capacity::default());
         assert_eq!(on_index.indexes, vec![(1, Capacity::read(1.0))]);
         assert_eq!(Charge::transactional_read(5000).table, Capacity::read(4.0));
+    }
+
+    /// A local index query that fetches from the table: the index entries read together, and
+    /// each table item fetched on its own, charged to the table (DynamoDB Local 11.1.0's
+    /// figures for three 5 KB items: 0.5 for the index and 3.0 for the table, eventually
+    /// consistent; 1.0 and 6.0 strongly).
+    #[test]
+    fn local_index_fetches_are_charged_to_the_table_item_by_item() {
+        let page = |consistent| {
+            let mut read = PageRead::of(Some(0));
+            for _ in 0..3 {
+                read.bytes += 40;
+                read.fetched(5 * 1024 + 40, consistent);
+            }
+            read.charge(consistent)
+        };
+        let eventual = page(false);
+        assert_eq!(eventual.indexes, vec![(0, Capacity::read(0.5))]);
+        assert_eq!(eventual.table, Capacity::read(3.0));
+        let strong = page(true);
+        assert_eq!(strong.indexes, vec![(0, Capacity::read(1.0))]);
+        assert_eq!(strong.table, Capacity::read(6.0));
+        // Nothing fetched: the index alone, and no table units.
+        let alone = PageRead {
+            bytes: 100,
+            ..PageRead::of(Some(0))
+        };
+        assert_eq!(alone.charge(false).table, Capacity::default());
     }
 
     #[test]

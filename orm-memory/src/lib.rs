@@ -28,9 +28,10 @@ pub use crate::metadata::{
 };
 pub use crate::snapshot::{Snapshot, SnapshotError, SNAPSHOT_VERSION};
 
-use crate::capacity::{Charge, ItemState};
+use crate::capacity::{Charge, Charged, ItemState, PageRead};
 use crate::key::PrimaryKey;
 use crate::lock::{ReadGuard, ShardedLock, WriteGuard};
+use crate::query::PageRequest;
 use crate::stored::Stored;
 use crate::streams::{Captured, Streams};
 use crate::table::{part_of, Frozen, Part, Schema, Table};
@@ -43,7 +44,7 @@ use orm_core::backend::{
     ScanRequest, TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem,
     UpdateTable, WriteRequest,
 };
-use orm_core::capacity::{CapacityRecorder, ConsumedCapacity};
+use orm_core::capacity::ConsumedCapacity;
 use orm_core::error::{CancellationCode, CancellationReason};
 use orm_core::{Backend, Error, Item, Number, Result, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -93,6 +94,14 @@ struct State {
     capacity_totals: AtomicBool,
 }
 
+/// The first `N` parts of a delimited text (`None` past its end), to take it apart with a
+/// pattern: `let [Some(a), Some(b), None] = fields(text.split('|')) else { .. }`.
+pub(crate) fn fields<'a, const N: usize>(
+    mut parts: impl Iterator<Item = &'a str>,
+) -> [Option<&'a str>; N] {
+    std::array::from_fn(|_| parts.next())
+}
+
 /// The table named `name`, or DynamoDB's error for a missing table.
 fn table_named<'a>(tables: &'a Catalog, name: &str) -> Result<&'a Table> {
     tables
@@ -101,26 +110,33 @@ fn table_named<'a>(tables: &'a Catalog, name: &str) -> Result<&'a Table> {
         .ok_or_else(|| table_not_found(name))
 }
 
-/// Write-locks parts (table name, part index) in the lock order: the set's order.
+/// Locks parts (table name, part index) with `lock` ([`Table::read`] or [`Table::write`]) in
+/// the lock order: the set's order.
+fn lock_parts<'t, 'n, G>(
+    tables: &'t Catalog,
+    parts: BTreeSet<(&'n str, usize)>,
+    lock: impl Fn(&'t Table, usize) -> G,
+) -> BTreeMap<(&'n str, usize), G> {
+    parts
+        .into_iter()
+        .map(|(name, part)| ((name, part), lock(&tables[name], part)))
+        .collect()
+}
+
+/// Write-locks parts (table name, part index) in the lock order.
 fn write_parts<'t, 'n>(
     tables: &'t Catalog,
     parts: BTreeSet<(&'n str, usize)>,
 ) -> BTreeMap<(&'n str, usize), WriteGuard<'t, Part>> {
-    parts
-        .into_iter()
-        .map(|(name, part)| ((name, part), tables[name].write(part)))
-        .collect()
+    lock_parts(tables, parts, Table::write)
 }
 
-/// Read-locks parts (table name, part index) in the lock order: the set's order.
+/// Read-locks parts (table name, part index) in the lock order.
 fn read_parts<'t, 'n>(
     tables: &'t Catalog,
     parts: BTreeSet<(&'n str, usize)>,
 ) -> BTreeMap<(&'n str, usize), ReadGuard<'t, Part>> {
-    parts
-        .into_iter()
-        .map(|(name, part)| ((name, part), tables[name].read(part)))
-        .collect()
+    lock_parts(tables, parts, Table::read)
 }
 
 /// Records the changes of one batch write or transaction (in the order they were applied),
@@ -147,6 +163,20 @@ fn record_all<'n>(
             Some(stream) => stream.record(mine),
             None => mine.for_each(drop),
         }
+    }
+}
+
+/// The `ValidationError` cancellation reason of a transaction's action `index`, with `error`'s
+/// message.
+fn validation_reason(index: usize, error: Error) -> CancellationReason {
+    CancellationReason {
+        index,
+        code: CancellationCode::ValidationError,
+        message: Some(match error {
+            Error::Validation { message } => message,
+            other => other.to_string(),
+        }),
+        item: None,
     }
 }
 
@@ -519,10 +549,10 @@ impl MemoryBackend {
     fn write_one<'a>(
         &self,
         operation: &'static str,
-        table: &str,
-        recorder: Option<&CapacityRecorder>,
+        request: &impl Charged,
         plan: impl FnOnce(&Schema) -> Result<Planned<'a>>,
     ) -> Result<Option<Item>> {
+        let (table, recorder) = (request.table(), request.capacity());
         let want = self.wants_capacity(recorder);
         let (result, consumed) = {
             let tables = self.catalog();
@@ -561,6 +591,30 @@ impl MemoryBackend {
             self.account(told, consumed);
         }
         service(operation, || result)
+    }
+
+    /// One page of `request` (a Query or Scan: `operation` names it in errors), read by `read`
+    /// once the table, or the index it names, is readable (not still backfilling), and charged
+    /// to the request's recorder by what it read.
+    fn read_page(
+        &self,
+        operation: &'static str,
+        request: &impl PageRequest,
+        read: impl FnOnce(&Table) -> Result<(QueryOutput, PageRead)>,
+    ) -> Result<QueryOutput> {
+        let (page, what_was_read) = service(operation, || {
+            let tables = self.catalog();
+            let table = table_named(&tables, request.table())?;
+            if table.pending.is_some() {
+                table.check_readable(request.index(), self.status_delay())?;
+            }
+            read(table)
+        })?;
+        if self.wants_capacity(request.capacity()) {
+            let charge = what_was_read.charge(request.consistent());
+            self.charge(request.table(), request.capacity(), charge);
+        }
+        Ok(page)
     }
 }
 
@@ -609,63 +663,31 @@ impl Backend for MemoryBackend {
 
     async fn put_item(&self, request: PutItem) -> Result<Option<Item>> {
         request.validate()?;
-        self.write_one("PutItem", &request.table, request.capacity.as_ref(), |t| {
-            write::plan_put(t, &request)
-        })
+        self.write_one("PutItem", &request, |t| write::plan_put(t, &request))
     }
 
     async fn update_item(&self, request: &UpdateItem) -> Result<Option<Item>> {
         request.validate()?;
-        self.write_one(
-            "UpdateItem",
-            &request.table,
-            request.capacity.as_ref(),
-            |t| write::plan_update(t, request),
-        )
+        self.write_one("UpdateItem", request, |t| write::plan_update(t, request))
     }
 
     async fn delete_item(&self, request: &DeleteItem) -> Result<Option<Item>> {
         request.validate()?;
-        self.write_one(
-            "DeleteItem",
-            &request.table,
-            request.capacity.as_ref(),
-            |t| write::plan_delete(t, request),
-        )
+        self.write_one("DeleteItem", request, |t| write::plan_delete(t, request))
     }
 
     async fn query(&self, request: &QueryRequest) -> Result<QueryOutput> {
         request.validate()?;
-        let (page, read) = service("Query", || {
-            let tables = self.catalog();
-            let table = table_named(&tables, &request.table)?;
-            if table.pending.is_some() {
-                table.check_readable(request.index.as_deref(), self.status_delay())?;
-            }
+        self.read_page("Query", request, |table| {
             query::query_with(table, request, Part::share)
-        })?;
-        if self.wants_capacity(request.capacity.as_ref()) {
-            let charge = read.charge(request.consistent);
-            self.charge(&request.table, request.capacity.as_ref(), charge);
-        }
-        Ok(page)
+        })
     }
 
     async fn scan(&self, request: &ScanRequest) -> Result<QueryOutput> {
         request.validate()?;
-        let (page, read) = service("Scan", || {
-            let tables = self.catalog();
-            let table = table_named(&tables, &request.table)?;
-            if table.pending.is_some() {
-                table.check_readable(request.index.as_deref(), self.status_delay())?;
-            }
+        self.read_page("Scan", request, |table| {
             query::scan_with(table, request, Part::share)
-        })?;
-        if self.wants_capacity(request.capacity.as_ref()) {
-            let charge = read.charge(request.consistent);
-            self.charge(&request.table, request.capacity.as_ref(), charge);
-        }
-        Ok(page)
+        })
     }
 
     async fn batch_get(&self, request: &BatchGet) -> Result<BatchGetOutput> {
@@ -863,15 +885,7 @@ impl MemoryBackend {
                 .map(|index| CancellationReason::new(index, CancellationCode::None))
                 .collect();
             for (index, error) in mismatched {
-                reasons[index] = CancellationReason {
-                    index,
-                    code: CancellationCode::ValidationError,
-                    message: Some(match error {
-                        Error::Validation { message } => message,
-                        other => other.to_string(),
-                    }),
-                    item: None,
-                };
+                reasons[index] = validation_reason(index, error);
             }
             return Err(Error::TransactionCanceled { reasons });
         }
@@ -1000,15 +1014,6 @@ impl MemoryBackend {
                 }
             }
         }
-        let validation_error = |index: usize, error: Error| CancellationReason {
-            index,
-            code: CancellationCode::ValidationError,
-            message: Some(match error {
-                Error::Validation { message } => message,
-                other => other.to_string(),
-            }),
-            item: None,
-        };
         let mut reasons: Vec<CancellationReason> = (0..count)
             .map(|index| CancellationReason::new(index, CancellationCode::None))
             .collect();
@@ -1022,7 +1027,7 @@ impl MemoryBackend {
             let plan = match write::plan_action(table, action) {
                 Ok(plan) => plan,
                 Err(e @ Error::Validation { .. }) if mismatch => {
-                    reasons[i] = validation_error(i, e);
+                    reasons[i] = validation_reason(i, e);
                     continue;
                 }
                 Err(e) => return Err(e.in_transaction_action(i)),
@@ -1041,10 +1046,10 @@ impl MemoryBackend {
                 }
                 Err(Failure::Invalid(e)) => return Err(e.in_transaction_action(i)),
                 // Regression test `regression_transaction_update_of_index_key_type_is_a_reason`.
-                Err(Failure::IndexKeyType(e)) => reasons[i] = validation_error(i, e),
+                Err(Failure::IndexKeyType(e)) => reasons[i] = validation_reason(i, e),
                 Err(Failure::KeyUpdate(e)) => {
                     return Err(Error::TransactionCanceled {
-                        reasons: vec![validation_error(0, e)],
+                        reasons: vec![validation_reason(0, e)],
                     })
                 }
                 Err(Failure::Condition(item)) => {

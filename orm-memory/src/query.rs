@@ -12,7 +12,7 @@
 //! and merge their ordered ranges by the same key a single map would order them by, so pages,
 //! their order and `LastEvaluatedKey` do not depend on how items are spread over parts.
 
-use crate::capacity::PageRead;
+use crate::capacity::{Charged, PageRead};
 use crate::eval::{check_condition, check_projection, condition_roots, eval};
 use crate::key::{
     check_key_value, exact_key, has_key_type, key_type_name, Composite, KeyPart, Slot,
@@ -26,6 +26,51 @@ use orm_core::expr::{Condition, KeyCondition, Path, SortKeyCondition};
 use orm_core::{Error, Item, Result, Value};
 use std::cell::OnceCell;
 use std::ops::Bound::{self, Excluded, Included, Unbounded};
+
+/// What a Query and a Scan request share: the table (from [`Charged`]) or index read, and how a
+/// page of it is read. Implemented alike for [`QueryRequest`] and [`ScanRequest`], whose fields
+/// of the same names hold these.
+pub(crate) trait PageRequest: Charged {
+    /// The index read, if any.
+    fn index(&self) -> Option<&str>;
+    /// The filter applied to the items read.
+    fn filter(&self) -> Option<&Condition>;
+    /// The paths returned (`None`: every attribute).
+    fn projection(&self) -> Option<&[Path]>;
+    /// The most items evaluated.
+    fn limit(&self) -> Option<u32>;
+    /// Whether only the count is returned.
+    fn count_only(&self) -> bool;
+    /// Whether the read is strongly consistent.
+    fn consistent(&self) -> bool;
+}
+
+macro_rules! page_request {
+    ($($request:ty),*) => {$(
+        impl PageRequest for $request {
+            fn index(&self) -> Option<&str> {
+                self.index.as_deref()
+            }
+            fn filter(&self) -> Option<&Condition> {
+                self.filter.as_ref()
+            }
+            fn projection(&self) -> Option<&[Path]> {
+                self.projection.as_deref()
+            }
+            fn limit(&self) -> Option<u32> {
+                self.limit
+            }
+            fn count_only(&self) -> bool {
+                self.count_only
+            }
+            fn consistent(&self) -> bool {
+                self.consistent
+            }
+        }
+    )*};
+}
+
+page_request!(QueryRequest, ScanRequest);
 
 /// A position key of a partition map: a table sort key or an index entry position.
 trait EntryKey: Ord + Clone {
@@ -180,9 +225,13 @@ struct Reader<'a> {
     max_bytes: usize,
     /// The attributes of a `LastEvaluatedKey`.
     key_names: &'a [&'a str],
-    /// For a local index that does not project everything: read the attributes the index
-    /// lacks from the table (as DynamoDB does for LSIs), by the entry's table keys.
+    /// For a local index that lacks attributes the projection or filter names: read them from
+    /// the table (as DynamoDB does for LSIs), by the entry's table keys.
     fetch_from_table: bool,
+    /// Whether the read is strongly consistent (what each item fetched costs).
+    consistent: bool,
+    /// The index read, by position (`None`: the table).
+    index: Option<usize>,
 }
 
 /// The selectors of a [`Reader`]'s attributes in one part's names (ids are per part).
@@ -224,7 +273,7 @@ impl<'a> Reader<'a> {
         parts: &[&Part],
         entries: impl Iterator<Item = (usize, &'i Stored)>,
         decode: impl Fn(&Part, &Stored) -> T,
-    ) -> (QueryOutput<T>, usize) {
+    ) -> (QueryOutput<T>, PageRead) {
         let selectors: Vec<OnceCell<Selectors<'a>>> =
             parts.iter().map(|_| OnceCell::new()).collect();
         let mut page = QueryOutput::default();
@@ -233,16 +282,19 @@ impl<'a> Reader<'a> {
             page.items
                 .reserve(self.limit.map_or(0, |l| l.min(1024) as usize));
         }
-        let mut bytes = 0usize;
+        let mut read = PageRead::of(self.index);
         for (at, entry) in entries {
             let part = parts[at];
             let selected_by = selectors[at].get_or_init(|| self.selectors(part));
             page.scanned_count += 1;
-            bytes += entry.size();
+            read.bytes += entry.size();
             let full = selected_by.table_keys.as_ref().and_then(|keys| {
                 let key = self.schema.key(&part.select(entry, keys)).ok()?;
                 part.get(&key)
             });
+            if let Some(item) = full {
+                read.fetched(item.size(), self.consistent);
+            }
             let subject = full.unwrap_or(entry);
             let selected = self.filter.as_ref().is_none_or(|(f, _)| {
                 let roots = selected_by.filter.as_ref().expect("made with the filter");
@@ -261,12 +313,17 @@ impl<'a> Reader<'a> {
                 }
             }
             let limited = self.limit.is_some_and(|l| page.scanned_count >= l);
-            if limited || bytes >= self.max_bytes {
+            if limited || read.bytes >= self.max_bytes {
                 page.last_evaluated_key = Some(part.select(entry, &selected_by.key_names));
                 break;
             }
         }
-        (page, bytes)
+        (page, read)
+    }
+
+    /// An empty page: nothing read.
+    fn nothing<T>(&self) -> (QueryOutput<T>, PageRead) {
+        (QueryOutput::default(), PageRead::of(self.index))
     }
 }
 
@@ -274,14 +331,10 @@ impl<'a> Reader<'a> {
 /// only counts. A count-only request ignores its projection, as DynamoBackend does (DynamoDB
 /// rejects a projection with Select=COUNT, so it is not sent): regression test
 /// `regression_count_only_ignores_the_projection`.
-fn check_page_request(
-    limit: Option<u32>,
-    projection: Option<&[Path]>,
-    count_only: bool,
-) -> Result<()> {
-    check_limit(limit)?;
-    match projection {
-        Some(p) if !count_only => check_projection(p),
+fn check_page_request(request: &impl PageRequest) -> Result<()> {
+    check_limit(request.limit())?;
+    match request.projection() {
+        Some(p) if !request.count_only() => check_projection(p),
         _ => Ok(()),
     }
 }
@@ -314,6 +367,10 @@ impl Target<'_> {
     }
 }
 
+/// What DynamoDB answers a consistent read of a global secondary index.
+pub(crate) const CONSISTENT_READ_ON_GLOBAL_INDEX: &str =
+    "Consistent reads are not supported on global secondary indexes";
+
 fn target<'a>(table: &'a Schema, index: Option<&str>, consistent: bool) -> Result<Target<'a>> {
     let def = &table.def;
     let mut key_names: Vec<&str> = std::iter::once(&def.partition_key)
@@ -330,9 +387,7 @@ fn target<'a>(table: &'a Schema, index: Option<&str>, consistent: bool) -> Resul
     };
     let (position, index) = table.index(name)?;
     if consistent && !index.def.local {
-        return Err(Error::validation(
-            "Consistent reads are not supported on global secondary indexes",
-        ));
+        return Err(Error::validation(CONSISTENT_READ_ON_GLOBAL_INDEX));
     }
     for k in index.def.key_attributes() {
         if !key_names.contains(&k.name.as_str()) {
@@ -385,31 +440,40 @@ fn index_start(
     }
 }
 
+/// The reader of `request`'s page of `target` (the table `table` or one of its indexes).
 fn reader<'a>(
     table: &'a Schema,
     target: &'a Target<'a>,
-    filter: Option<&'a Condition>,
-    projection: Option<&'a [Path]>,
-    limit: Option<u32>,
-    count_only: bool,
+    request: &'a impl PageRequest,
 ) -> Reader<'a> {
-    let fetch_from_table = target
-        .index
-        .is_some_and(|(_, i)| i.def.local && !i.projects_all())
-        && (projection.is_some() || filter.is_some());
+    let (projection, count_only) = (request.projection(), request.count_only());
+    let filter = request.filter().map(|f| {
+        let mut roots = Vec::new();
+        condition_roots(f, &mut roots);
+        (f, roots)
+    });
+    // A local index fetches from the table the attributes it does not project that the
+    // projection (unless only counting) or the filter names.
+    let fetch_from_table = target.index.is_some_and(|(_, i)| {
+        let mut named = projection
+            .filter(|_| !count_only)
+            .into_iter()
+            .flatten()
+            .map(Path::root)
+            .chain(filter.iter().flat_map(|(_, roots)| roots.iter().copied()));
+        i.def.local && !i.projects_all() && named.any(|n| !i.keeps(n))
+    });
     Reader {
         schema: table,
-        filter: filter.map(|f| {
-            let mut roots = Vec::new();
-            condition_roots(f, &mut roots);
-            (f, roots)
-        }),
+        filter,
         projection,
-        limit,
+        limit: request.limit(),
         count_only,
         max_bytes: table.limits.max_page_bytes,
         key_names: &target.key_names,
         fetch_from_table,
+        consistent: request.consistent(),
+        index: target.index.map(|(at, _)| at),
     }
 }
 
@@ -608,11 +672,7 @@ pub(crate) fn query_with<T: From<Item>>(
     decode: impl Fn(&Part, &Stored) -> T,
 ) -> Result<(QueryOutput<T>, PageRead)> {
     let table = &*live.schema;
-    check_page_request(
-        request.limit,
-        request.projection.as_deref(),
-        request.count_only,
-    )?;
+    check_page_request(request)?;
     let target = target(table, request.index.as_deref(), request.consistent)?;
     let in_key_order;
     let kc = if target.multi_attribute() {
@@ -640,20 +700,13 @@ pub(crate) fn query_with<T: From<Item>>(
     let forward = request.scan_forward;
     let sort = kc.sort.as_ref().map(|(_, c)| c);
     let prefix: Vec<&Value> = kc.sort_prefix.iter().map(|(_, v)| v).collect();
-    let read = reader(
-        table,
-        &target,
-        request.filter.as_ref(),
-        request.projection.as_deref(),
-        request.limit,
-        request.count_only,
-    );
+    let read = reader(table, &target, request);
     let outside = || {
         invalid_start_key(
             "The provided starting key is outside query boundaries based on provided conditions",
         )
     };
-    let (page, bytes) = match target.index {
+    let page_and_read = match target.index {
         None => {
             let mut range = sort_range::<KeyPart>(sort);
             if let Some(start) = &request.exclusive_start_key {
@@ -676,7 +729,7 @@ pub(crate) fn query_with<T: From<Item>>(
                     let entries = items_in(partition, range, forward).map(|(_, item)| (0, item));
                     read.read(&[&part], entries, &decode)
                 }
-                None => (QueryOutput::default(), 0),
+                None => read.nothing(),
             }
         }
         Some((at, index)) => {
@@ -702,7 +755,7 @@ pub(crate) fn query_with<T: From<Item>>(
                             items_in(partition, range, forward).map(|(_, item)| (0, item));
                         read.read(&[&part], entries, &decode)
                     }
-                    None => (QueryOutput::default(), 0),
+                    None => read.nothing(),
                 }
             } else {
                 // A global index's partition spans parts: merge theirs.
@@ -720,8 +773,7 @@ pub(crate) fn query_with<T: From<Item>>(
             }
         }
     };
-    let index = target.index.map(|(at, _)| at);
-    Ok((page, PageRead { bytes, index }))
+    Ok(page_and_read)
 }
 
 /// A parallel scan's `ExclusiveStartKey` must be one its own segment returned: DynamoDB refuses
@@ -752,11 +804,7 @@ pub(crate) fn scan_with<T: From<Item>>(
     decode: impl Fn(&Part, &Stored) -> T,
 ) -> Result<(QueryOutput<T>, PageRead)> {
     let table = &*live.schema;
-    check_page_request(
-        request.limit,
-        request.projection.as_deref(),
-        request.count_only,
-    )?;
+    check_page_request(request)?;
     if let Some(filter) = &request.filter {
         check_condition(filter)?;
     }
@@ -779,18 +827,11 @@ pub(crate) fn scan_with<T: From<Item>>(
     };
     let in_segment = move |pk: &KeyPart| segment.is_none_or(|(s, n)| pk.segment_hash() % n == s);
     let target = target(table, request.index.as_deref(), request.consistent)?;
-    let read = reader(
-        table,
-        &target,
-        request.filter.as_ref(),
-        request.projection.as_deref(),
-        request.limit,
-        request.count_only,
-    );
+    let read = reader(table, &target, request);
     // A scan spans partitions, so parts: merge theirs.
     let guards = live.read_all();
     let parts: Vec<&Part> = guards.iter().map(|g| &**g).collect();
-    let (page, bytes) = match target.index {
+    let page_and_read = match target.index {
         None => {
             let start = match &request.exclusive_start_key {
                 Some(s) => Some(
@@ -849,8 +890,7 @@ pub(crate) fn scan_with<T: From<Item>>(
             read.read(&parts, entries, &decode)
         }
     };
-    let index = target.index.map(|(at, _)| at);
-    Ok((page, PageRead { bytes, index }))
+    Ok(page_and_read)
 }
 
 #[cfg(test)]

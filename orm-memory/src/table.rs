@@ -96,6 +96,11 @@ impl Index {
         self.def.projection == Projection::All
     }
 
+    /// Whether the index holds the attribute `name` of its items (a key or a projected one).
+    pub(crate) fn keeps(&self, name: &str) -> bool {
+        self.projects_all() || self.kept.binary_search_by(|k| k.as_str().cmp(name)).is_ok()
+    }
+
     /// The index partition and sort key parts ([`KeyPart::MIN`] without a sort key) from the
     /// parts `part` gives of its key attributes; `None` if one has none (the item is not in the
     /// index). A multi-attribute key's part is the [`KeyPart::composite`] of its attributes'.

@@ -31,6 +31,7 @@ use super::ast::{
 use super::lexer::{syntax, tokenize, Token};
 use super::limits::{MAX_EXPRESSION_BYTES, MAX_IN_OPERANDS};
 use super::reserved::is_reserved;
+use super::scan::TokenWalk;
 use super::Clause;
 use crate::error::{Error, Result};
 use crate::value::{Value, ValueType};
@@ -47,6 +48,23 @@ struct Parser<'a, 'p> {
     tokens: Vec<(Token, usize)>,
     at: usize,
     placeholders: &'p mut Placeholders,
+}
+
+impl TokenWalk for Parser<'_, '_> {
+    type Token = Token;
+
+    fn peek_at(&self, n: usize) -> Option<&Token> {
+        self.tokens.get(self.at + n).map(|(t, _)| t)
+    }
+
+    fn advance(&mut self) {
+        self.at += 1;
+    }
+
+    /// DynamoDB's syntax errors name the token found, not the one expected.
+    fn expected(&self, _what: &str) -> Error {
+        self.error_here()
+    }
 }
 
 impl<'a, 'p> Parser<'a, 'p> {
@@ -71,14 +89,6 @@ impl<'a, 'p> Parser<'a, 'p> {
             at: 0,
             placeholders,
         })
-    }
-
-    fn peek(&self) -> Option<&Token> {
-        self.tokens.get(self.at).map(|(t, _)| t)
-    }
-
-    fn peek_at(&self, n: usize) -> Option<&Token> {
-        self.tokens.get(self.at + n).map(|(t, _)| t)
     }
 
     fn next(&mut self) -> Result<Token> {
@@ -124,30 +134,13 @@ impl<'a, 'p> Parser<'a, 'p> {
         Error::validation(format!("Invalid {}: {message}", self.kind))
     }
 
-    fn eat_symbol(&mut self, symbol: &str) -> bool {
-        if matches!(self.peek(), Some(Token::Symbol(s)) if *s == symbol) {
-            self.at += 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn expect_symbol(&mut self, symbol: &str) -> Result<()> {
-        if self.eat_symbol(symbol) {
-            Ok(())
-        } else {
-            Err(self.error_here())
-        }
-    }
-
-    fn eat_word(&mut self, keyword: &str) -> bool {
-        if self.peek().is_some_and(|t| t.is_word(keyword)) {
-            self.at += 1;
-            true
-        } else {
-            false
-        }
+    /// DynamoDB's error for `operand` where `operator` (`operator: SET`, `operator or function:
+    /// begins_with`) takes another type.
+    fn incorrect_operand(&self, operator: &str, operand: &Operand) -> Error {
+        self.invalid(format!(
+            "Incorrect operand type for operator or function; {operator}, operand type: {}",
+            operand_type(operand)
+        ))
     }
 
     fn done(&self) -> Result<()> {
@@ -247,27 +240,11 @@ impl<'a, 'p> Parser<'a, 'p> {
     // Conditions: OR < AND < NOT < comparisons, functions, parentheses.
 
     fn condition(&mut self) -> Result<Condition> {
-        let mut terms = vec![self.and()?];
-        while self.eat_word("OR") {
-            terms.push(self.and()?);
-        }
-        Ok(if terms.len() == 1 {
-            terms.remove(0)
-        } else {
-            Condition::Or(terms)
-        })
+        self.joined("OR", Self::and, Condition::Or)
     }
 
     fn and(&mut self) -> Result<Condition> {
-        let mut terms = vec![self.not()?];
-        while self.eat_word("AND") {
-            terms.push(self.not()?);
-        }
-        Ok(if terms.len() == 1 {
-            terms.remove(0)
-        } else {
-            Condition::And(terms)
-        })
+        self.joined("AND", Self::not, Condition::And)
     }
 
     fn not(&mut self) -> Result<Condition> {
@@ -348,10 +325,7 @@ impl<'a, 'p> Parser<'a, 'p> {
                         ))
                     })?,
                     other => {
-                        return Err(self.invalid(format!(
-                            "Incorrect operand type for operator or function; operator or function: {name}, operand type: {}",
-                            operand_type(&other)
-                        )))
+                        return Err(self.incorrect_operand(&format!("operator or function: {name}"), &other))
                     }
                 };
                 Condition::IsType(path, ty)
@@ -360,10 +334,7 @@ impl<'a, 'p> Parser<'a, 'p> {
                 let path = match self.operand()? {
                     Operand::Path(p) => p,
                     other => {
-                        return Err(self.invalid(format!(
-                            "Incorrect operand type for operator or function; operator or function: {name}, operand type: {}",
-                            operand_type(&other)
-                        )))
+                        return Err(self.incorrect_operand(&format!("operator or function: {name}"), &other))
                     }
                 };
                 self.expect_symbol(",")?;
@@ -419,10 +390,9 @@ impl<'a, 'p> Parser<'a, 'p> {
                         let value = match self.operand()? {
                             Operand::Value(v) => v,
                             other => {
-                                return Err(self.invalid(format!(
-                                    "Incorrect operand type for operator or function; operator: {clause}, operand type: {}",
-                                    operand_type(&other)
-                                )))
+                                return Err(
+                                    self.incorrect_operand(&format!("operator: {clause}"), &other)
+                                )
                             }
                         };
                         if clause == "ADD" {
@@ -673,6 +643,10 @@ pub fn multi_key_condition(
 /// in key order: every partition attribute compared for equality, at most one condition per
 /// attribute, the sort attributes given left to right without a gap, each but the last given
 /// compared for equality. An `Err` part is returned as it comes.
+///
+/// On a multi-attribute key, as DynamoDB orders its checks: more conditions than key
+/// attributes first, then a partition attribute missing, then a sort attribute skipped, and only
+/// then a condition on an attribute outside the key.
 pub fn key_condition_in_key_order(
     conditions: impl IntoIterator<Item = Result<(String, SortKeyCondition)>>,
     hash_keys: &[&str],
@@ -684,8 +658,11 @@ pub fn key_condition_in_key_order(
     let one_per_key = || invalid("KeyConditionExpressions must only contain one condition per key");
     let mut partition: Vec<Option<Value>> = vec![None; hash_keys.len()];
     let mut sort: Vec<Option<SortKeyCondition>> = vec![None; range_keys.len()];
+    let mut given = 0;
+    let mut outside_the_key = false;
     for part in conditions {
         let (name, cond) = part?;
+        given += 1;
         if let Some(at) = hash_keys.iter().position(|h| *h == name) {
             match cond {
                 SortKeyCondition::Eq(_) if partition[at].is_some() => return Err(one_per_key()),
@@ -704,14 +681,15 @@ pub fn key_condition_in_key_order(
             }
             sort[at] = Some(cond);
         } else if multi {
-            return Err(Error::validation(
-                "Query condition missed key schema element",
-            ));
+            outside_the_key = true;
         } else {
             return Err(Error::validation(format!(
                 "Query condition missed key schema element: {first_hash}"
             )));
         }
+    }
+    if multi && given > hash_keys.len() + range_keys.len() {
+        return Err(Error::validation("Query key condition not supported"));
     }
     let missing: Vec<&str> = hash_keys
         .iter()
@@ -735,7 +713,11 @@ pub fn key_condition_in_key_order(
         .map(|(n, v)| (n.to_string(), v.expect("checked above")));
     let (partition_name, partition_value) = partition.next().expect("one at least");
     let extra_partition: Vec<(String, Value)> = partition.collect();
+    let outside = || Error::validation("Query condition missed key schema element");
     let Some(last) = sort.iter().rposition(Option::is_some) else {
+        if outside_the_key {
+            return Err(outside());
+        }
         return Ok(KeyCondition {
             partition_name,
             partition_value,
@@ -757,6 +739,9 @@ pub fn key_condition_in_key_order(
             not_equal.join(", "),
             range_keys[last]
         )));
+    }
+    if outside_the_key {
+        return Err(outside());
     }
     let mut conditions = range_keys.iter().zip(sort).take(last + 1);
     let sort_prefix = conditions
@@ -1134,6 +1119,48 @@ mod tests {
             .map_err(message)
             .unwrap_err();
         assert!(err.contains("missed key schema element: pk"), "{}", err);
+    }
+
+    /// On a multi-attribute key (partition `a`, `b`; sort `c`, `d`), the checks come in
+    /// DynamoDB Local 11.1.0's order: too many conditions, a partition attribute missing, a sort
+    /// attribute skipped, and only then an attribute outside the key.
+    #[test]
+    fn multi_attribute_key_conditions_are_checked_in_dynamodbs_order() {
+        let eq = |n: &str| Ok((n.to_string(), SortKeyCondition::Eq(Value::from(1))));
+        let ge = |n: &str| Ok((n.to_string(), SortKeyCondition::Ge(Value::from(1))));
+        let check = |parts: Vec<Result<(String, SortKeyCondition)>>| {
+            key_condition_in_key_order(parts, &["a", "b"], &["c", "d"]).map_err(message)
+        };
+        for (parts, want) in [
+            (
+                vec![eq("a"), eq("b"), eq("c"), ge("d"), eq("x")],
+                "Query key condition not supported",
+            ),
+            (
+                vec![eq("a"), eq("x")],
+                "HASH key attributes b must have equality conditions specified in the query",
+            ),
+            (
+                vec![eq("a"), eq("b"), eq("x"), ge("d")],
+                "RANGE key attributes c must have equality conditions specified in the query \
+                 because a condition is present on key attribute d",
+            ),
+            (
+                vec![eq("x"), eq("b"), eq("a")],
+                "Query condition missed key schema element",
+            ),
+            (
+                vec![eq("a"), eq("b"), ge("c"), eq("x")],
+                "Query condition missed key schema element",
+            ),
+        ] {
+            assert_eq!(check(parts).unwrap_err(), want);
+        }
+        let k = check(vec![ge("d"), eq("b"), eq("c"), eq("a")]).unwrap();
+        assert_eq!(k.partition_name, "a");
+        assert_eq!(k.extra_partition, vec![("b".into(), Value::from(1))]);
+        assert_eq!(k.sort_prefix, vec![("c".into(), Value::from(1))]);
+        assert_eq!(k.sort, Some(("d".into(), SortKeyCondition::Ge(1.into()))));
     }
 
     /// Key conditions written value-first, as DynamoDB accepts them (checked against DynamoDB

@@ -57,6 +57,13 @@ async fn seeded() -> MemoryBackend {
     b
 }
 
+/// Creates the global index `by_g` on `g`, projecting `projection` (UpdateTable).
+async fn create_by_g(b: &MemoryBackend, projection: Projection) {
+    b.update_table(&UpdateTable::new("app").with_create_index(gsi("by_g", "g", projection)))
+        .await
+        .unwrap();
+}
+
 /// The items of index `index` in partition `g`.
 async fn query_index(b: &MemoryBackend, index: &str, g: &str) -> Result<Vec<Item>, Error> {
     let page = b
@@ -85,13 +92,7 @@ fn service_code(error: &Error) -> Option<&'static str> {
 #[tokio::test]
 async fn a_created_index_is_backfilled_and_kept_up_to_date() {
     let b = seeded().await;
-    b.update_table(&UpdateTable::new("app").with_create_index(gsi(
-        "by_g",
-        "g",
-        Projection::KeysOnly,
-    )))
-    .await
-    .unwrap();
+    create_by_g(&b, Projection::KeysOnly).await;
     let group_a = query_index(&b, "by_g", "a").await.unwrap();
     assert_eq!(group_a.len(), 2);
     // KEYS_ONLY: the table's and the index's keys, nothing else.
@@ -126,9 +127,7 @@ async fn a_created_index_is_backfilled_and_kept_up_to_date() {
 #[tokio::test]
 async fn a_deleted_index_is_gone_and_writes_go_on() {
     let b = seeded().await;
-    b.update_table(&UpdateTable::new("app").with_create_index(gsi("by_g", "g", Projection::All)))
-        .await
-        .unwrap();
+    create_by_g(&b, Projection::All).await;
     b.update_table(&UpdateTable::new("app").with_delete_index("by_g"))
         .await
         .unwrap();
@@ -150,9 +149,7 @@ async fn a_deleted_index_is_gone_and_writes_go_on() {
 #[tokio::test]
 async fn refused_changes_leave_the_table_as_it_was() {
     let b = seeded().await;
-    b.update_table(&UpdateTable::new("app").with_create_index(gsi("by_g", "g", Projection::All)))
-        .await
-        .unwrap();
+    create_by_g(&b, Projection::All).await;
     let before = b.table_description("app").unwrap();
     let refused: Vec<(UpdateTable, &str)> = vec![
         (UpdateTable::new("app"), "At least one of"),
@@ -463,9 +460,7 @@ async fn statuses_advance_after_the_status_delay() {
 
     // The in-process Backend::update_table returns with the change complete, whatever the delay.
     b.set_status_delay(Duration::from_secs(3600));
-    b.update_table(&UpdateTable::new("app").with_create_index(gsi("by_g", "g", Projection::All)))
-        .await
-        .unwrap();
+    create_by_g(&b, Projection::All).await;
     assert_eq!(
         b.table_description("app").unwrap().status,
         TableStatus::Active

@@ -101,6 +101,18 @@ impl Violations {
         ));
     }
 
+    /// The return options of a request on several items (BatchWriteItem, TransactWriteItems,
+    /// TransactGetItems): `ReturnConsumedCapacity`, then `ReturnItemCollectionMetrics`, each in
+    /// its enum.
+    pub(crate) fn return_options(&mut self, body: &Map<String, Json>) {
+        self.one_of(body, "ReturnConsumedCapacity", RETURN_CONSUMED_CAPACITY);
+        self.one_of(
+            body,
+            "ReturnItemCollectionMetrics",
+            RETURN_ITEM_COLLECTION_METRICS,
+        );
+    }
+
     /// `member` of `body` is required.
     pub(crate) fn not_null(&mut self, body: &Map<String, Json>, member: &str) {
         if present(body, member).is_none() {

@@ -28,6 +28,7 @@ use super::error::ApiError;
 use super::json::value;
 use crate::eval::order;
 use orm_core::backend::{KeyAttribute, KeyType};
+use orm_core::expr::parse::key_condition_in_key_order;
 use orm_core::expr::{
     CompareOp, Condition, KeyCondition, Operand, Path, SetOperand, SetValue, SortKeyCondition,
     Update,
@@ -64,6 +65,21 @@ fn invalid(message: impl std::fmt::Display) -> ApiError {
 }
 
 // ------------------------------------------------------------ one style ---
+
+/// Query's expression members, for [`check_style`].
+pub(crate) const QUERY_EXPRESSIONS: &[&str] = &[
+    "ProjectionExpression",
+    "FilterExpression",
+    "KeyConditionExpression",
+];
+
+/// Query's legacy members, which replace [`QUERY_EXPRESSIONS`], for [`check_style`].
+pub(crate) const QUERY_LEGACY: &[&str] = &[
+    "AttributesToGet",
+    "QueryFilter",
+    "ConditionalOperator",
+    "KeyConditions",
+];
 
 /// Refuses a request that mixes the expression members `expressions` with the legacy members
 /// `legacy` that replace them (listing the ones present of each, in the order given), and
@@ -423,11 +439,16 @@ pub(crate) fn filter(
 }
 
 /// `KeyConditions` as the key condition of a Query on a table or index whose partition key is
-/// `hash` and whose sort key, if any, is `range`; `None` when absent.
+/// made of the attributes `hash` and whose sort key of `range` (in key-schema order: one and at
+/// most one each, but for a global index with a multi-attribute key); `None` when absent.
+///
+/// A multi-attribute key's conditions are checked by the rule `KeyConditionExpression` follows
+/// ([`key_condition_in_key_order`]): every partition attribute by equality, the sort attributes
+/// left to right, a range only on the last one given.
 pub(crate) fn key_conditions(
     body: &Map<String, Json>,
-    hash: &KeyAttribute,
-    range: Option<&KeyAttribute>,
+    hash: &[&KeyAttribute],
+    range: &[&KeyAttribute],
 ) -> Result<Option<KeyCondition>, ApiError> {
     if present(body, "KeyConditions").is_none() {
         return Ok(None);
@@ -437,6 +458,10 @@ pub(crate) fn key_conditions(
         let operator = entry.operator.unwrap_or("EQ");
         check_values(operator, entry.values.as_deref().unwrap_or_default(), true)?;
     }
+    if hash.len() > 1 || range.len() > 1 {
+        return multi_attribute_key_conditions(&entries, hash, range).map(Some);
+    }
+    let (hash, range) = (hash[0], range.first().copied());
     if entries.is_empty() || entries.len() > 2 {
         return Err(ApiError::validation(
             "Conditions can be of length 1 or 2 only",
@@ -458,39 +483,15 @@ pub(crate) fn key_conditions(
             }
             continue;
         };
-        let operator = entry.operator.unwrap_or("EQ");
-        if ["NULL", "NOT_NULL", "NE", "CONTAINS", "NOT_CONTAINS", "IN"].contains(&operator) {
-            return Err(ApiError::validation(
-                "Attempted conditional constraint is not an indexable operation",
-            ));
-        }
-        let mut values = entry.values.clone().unwrap_or_default();
-        if values.iter().any(|v| !of_key_type(v, key.key_type)) {
-            return Err(invalid(
-                "Condition parameter type does not match schema type",
-            ));
-        }
+        let (operator, values) = key_operands(entry, Some(key))?;
         if is_hash {
             if operator != "EQ" {
                 return Err(ApiError::validation("Query key condition not supported"));
             }
-            partition_value = values.pop();
+            partition_value = values.into_iter().next();
             continue;
         }
-        let first = |values: &mut Vec<Value>| values.remove(0);
-        let condition = match operator {
-            "EQ" => SortKeyCondition::Eq(first(&mut values)),
-            "LT" => SortKeyCondition::Lt(first(&mut values)),
-            "LE" => SortKeyCondition::Le(first(&mut values)),
-            "GT" => SortKeyCondition::Gt(first(&mut values)),
-            "GE" => SortKeyCondition::Ge(first(&mut values)),
-            "BEGINS_WITH" => SortKeyCondition::BeginsWith(first(&mut values)),
-            _ => {
-                let high = values.pop().expect("BETWEEN has two values");
-                SortKeyCondition::Between(first(&mut values), high)
-            }
-        };
-        sort = Some((key.name.clone(), condition));
+        sort = Some((key.name.clone(), sort_key_condition(operator, values)));
     }
     Ok(Some(KeyCondition {
         extra_partition: Vec::new(),
@@ -499,6 +500,82 @@ pub(crate) fn key_conditions(
         partition_value: partition_value.expect("the partition key's condition was found"),
         sort,
     }))
+}
+
+/// [`key_conditions`] on a multi-attribute key: each entry checked against its attribute
+/// (an indexable operator; values of the attribute's type), then all of them by the rule
+/// `KeyConditionExpression` follows. As DynamoDB Local 11.1.0 answers: no entry at all is
+/// "Conditions must be at least length 1".
+fn multi_attribute_key_conditions(
+    entries: &[Entry<'_>],
+    hash: &[&KeyAttribute],
+    range: &[&KeyAttribute],
+) -> Result<KeyCondition, ApiError> {
+    if entries.is_empty() {
+        return Err(ApiError::validation("Conditions must be at least length 1"));
+    }
+    let mut parts = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let key = hash
+            .iter()
+            .chain(range)
+            .find(|k| k.name == entry.attribute)
+            .copied();
+        let (operator, values) = key_operands(entry, key)?;
+        parts.push(Ok((
+            entry.attribute.to_string(),
+            sort_key_condition(operator, values),
+        )));
+    }
+    let hash: Vec<&str> = hash.iter().map(|k| k.name.as_str()).collect();
+    let range: Vec<&str> = range.iter().map(|k| k.name.as_str()).collect();
+    Ok(key_condition_in_key_order(parts, &hash, &range)?)
+}
+
+/// A `KeyConditions` entry's operator and values, checked as a key condition: an operator a
+/// key can be read by, and values of the type of `key` (the key attribute it names, if any).
+fn key_operands<'e>(
+    entry: &Entry<'e>,
+    key: Option<&KeyAttribute>,
+) -> Result<(&'e str, Vec<Value>), ApiError> {
+    let operator = entry.operator.unwrap_or("EQ");
+    if ["NULL", "NOT_NULL", "NE", "CONTAINS", "NOT_CONTAINS", "IN"].contains(&operator) {
+        return Err(ApiError::validation(
+            "Attempted conditional constraint is not an indexable operation",
+        ));
+    }
+    let values = entry.values.clone().unwrap_or_default();
+    if let Some(key) = key {
+        if values.iter().any(|v| !of_key_type(v, key.key_type)) {
+            return Err(invalid(
+                "Condition parameter type does not match schema type",
+            ));
+        }
+    }
+    Ok((operator, values))
+}
+
+/// The key condition an indexable `operator` states with `values` (already checked).
+fn sort_key_condition(operator: &str, values: Vec<Value>) -> SortKeyCondition {
+    let mut values = values.into_iter();
+    let mut next = || {
+        values
+            .next()
+            .expect("checked: the operator's number of values")
+    };
+    match operator {
+        "EQ" => SortKeyCondition::Eq(next()),
+        "LT" => SortKeyCondition::Lt(next()),
+        "LE" => SortKeyCondition::Le(next()),
+        "GT" => SortKeyCondition::Gt(next()),
+        "GE" => SortKeyCondition::Ge(next()),
+        "BEGINS_WITH" => SortKeyCondition::BeginsWith(next()),
+        // BETWEEN, the one indexable operator left.
+        _ => {
+            let low = next();
+            SortKeyCondition::Between(low, next())
+        }
+    }
 }
 
 fn of_key_type(value: &Value, key_type: KeyType) -> bool {

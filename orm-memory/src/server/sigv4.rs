@@ -25,6 +25,7 @@
 //! [`MemoryServerBuilder::require_signature`]: super::MemoryServerBuilder::require_signature
 
 use super::error::ApiError;
+use crate::fields;
 use hmac::{Hmac, Mac};
 use hyper::HeaderMap;
 use sha2::{Digest, Sha256};
@@ -529,14 +530,9 @@ struct Parts<'a> {
 impl Parts<'_> {
     /// Splits `KEY/DATE/REGION/SERVICE/TERMINATOR`.
     fn into_signature(self) -> Result<Signature, ApiError> {
-        let mut parts = self.credential.splitn(5, '/');
-        let (Some(key), Some(date), Some(region), Some(service), Some(terminator)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let [Some(key), Some(date), Some(region), Some(service), Some(terminator)] =
+            fields(self.credential.splitn(5, '/'))
+        else {
             return Err(incomplete(format!(
                 "Credential should be scoped to a valid region, and a service, and end with 'aws4_request'. Got '{}'.",
                 self.credential

@@ -6,6 +6,7 @@
 //! altered, made up, or issued by another backend (or another process) is refused with
 //! DynamoDB's `Invalid ShardIterator` rather than read.
 
+use crate::fields;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use std::collections::hash_map::RandomState;
@@ -54,21 +55,13 @@ impl Position {
 
     /// The position an iterator names, if `secret` signed it.
     pub(crate) fn decode(text: &str, secret: &RandomState) -> Option<Position> {
-        let mut fields = text.rsplitn(3, '|');
-        let (Some(payload), Some(VERSION), Some(stream_arn)) =
-            (fields.next(), fields.next(), fields.next())
-        else {
+        let [Some(payload), Some(VERSION), Some(stream_arn)] = fields(text.rsplitn(3, '|')) else {
             return None;
         };
         let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
-        let mut parts = payload.split('|');
-        let (Some(shard_id), Some(next), Some(issued_ms), Some(given), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let [Some(shard_id), Some(next), Some(issued_ms), Some(given), None] =
+            fields(payload.split('|'))
+        else {
             return None;
         };
         let next: u64 = next.parse().ok()?;

@@ -10,6 +10,8 @@
 //! - A sequence number is 21 digits, zero-padded (DynamoDB Local's shape; DynamoDB's are 21 to
 //!   40 digits), from one counter per backend: increasing in commit order, unique across tables.
 
+use crate::fields;
+
 /// The account id in every ARN, as DynamoDB Local's.
 pub(crate) const ACCOUNT: &str = "000000000000";
 
@@ -33,24 +35,39 @@ pub(crate) fn stream_arn(region: &str, table: &str, label: &str) -> String {
     format!("arn:aws:dynamodb:{region}:{ACCOUNT}:table/{table}/stream/{label}")
 }
 
+/// A DynamoDB ARN taken apart: `arn:<partition>:dynamodb:<region>:<account>:<resource>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DynamoDbArn<'a> {
+    /// The region (not checked).
+    pub(crate) region: &'a str,
+    /// The account id (not checked).
+    pub(crate) account: &'a str,
+    /// The resource: `table/<name>...`.
+    pub(crate) resource: &'a str,
+}
+
+/// `arn` taken apart, if it is a DynamoDB ARN of one of AWS's partitions (`aws`, `aws-cn`...).
+pub(crate) fn split_arn(arn: &str) -> Option<DynamoDbArn<'_>> {
+    let [Some("arn"), Some(partition), Some("dynamodb"), Some(region), Some(account), Some(resource)] =
+        fields(arn.splitn(6, ':'))
+    else {
+        return None;
+    };
+    partition.starts_with("aws").then_some(DynamoDbArn {
+        region,
+        account,
+        resource,
+    })
+}
+
 /// The table and label a stream ARN names, or `None` if it is not one of this engine's stream
 /// ARNs (another account, another service, another shape).
 pub(crate) fn parse_stream_arn(arn: &str) -> Option<(&str, &str)> {
-    let mut fields = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some("dynamodb"), Some(_region), Some(ACCOUNT), Some(rest)) = (
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-    ) else {
-        return None;
-    };
-    if !partition.starts_with("aws") {
-        return None;
-    }
-    let (table, label) = rest.strip_prefix("table/")?.split_once("/stream/")?;
+    let arn = split_arn(arn).filter(|a| a.account == ACCOUNT)?;
+    let (table, label) = arn
+        .resource
+        .strip_prefix("table/")?
+        .split_once("/stream/")?;
     let plausible = |s: &str| !s.is_empty() && !s.contains(['/', '|']);
     (plausible(table) && plausible(label)).then_some((table, label))
 }

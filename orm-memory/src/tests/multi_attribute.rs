@@ -97,77 +97,24 @@ async fn items_are_ordered_by_the_sort_attributes_in_sequence() {
 #[tokio::test]
 async fn every_legal_key_condition_shape_selects_its_items() {
     let b = seeded().await;
+    use SortKeyCondition::{BeginsWith, Between, Eq, Ge, Gt, Le, Lt};
     let round = |n: i64| Value::from(n);
+    // A condition on `round`; or equality on `round` and a condition on `bracket`.
+    let on_round = |c: SortKeyCondition| eu(&[], Some(("round", c)));
+    let on_bracket = |n: i64, c| eu(&[("round", round(n))], Some(("bracket", c)));
     let cases: Vec<(QueryRequest, Vec<&str>)> = vec![
-        (
-            eu(&[], Some(("round", SortKeyCondition::Eq(round(1))))),
-            vec!["m2", "m1"],
-        ),
-        (
-            eu(&[], Some(("round", SortKeyCondition::Lt(round(2))))),
-            vec!["m2", "m1"],
-        ),
-        (
-            eu(&[], Some(("round", SortKeyCondition::Le(round(2))))),
-            vec!["m2", "m1", "m3"],
-        ),
-        (
-            eu(&[], Some(("round", SortKeyCondition::Gt(round(1))))),
-            vec!["m3", "m4"],
-        ),
-        (
-            eu(&[], Some(("round", SortKeyCondition::Ge(round(2))))),
-            vec!["m3", "m4"],
-        ),
-        (
-            eu(
-                &[],
-                Some(("round", SortKeyCondition::Between(round(2), round(10)))),
-            ),
-            vec!["m3", "m4"],
-        ),
-        (
-            eu(
-                &[("round", round(1))],
-                Some(("bracket", SortKeyCondition::Eq("upper".into()))),
-            ),
-            vec!["m1"],
-        ),
-        (
-            eu(
-                &[("round", round(1))],
-                Some(("bracket", SortKeyCondition::BeginsWith("lo".into()))),
-            ),
-            vec!["m2"],
-        ),
-        (
-            eu(
-                &[("round", round(1))],
-                Some(("bracket", SortKeyCondition::Gt("lower".into()))),
-            ),
-            vec!["m1"],
-        ),
-        (
-            eu(
-                &[("round", round(10))],
-                Some(("bracket", SortKeyCondition::Le("z".into()))),
-            ),
-            vec!["m4"],
-        ),
-        (
-            eu(
-                &[("round", round(1))],
-                Some(("bracket", SortKeyCondition::Between("a".into(), "m".into()))),
-            ),
-            vec!["m2"],
-        ),
-        (
-            eu(
-                &[("round", round(2))],
-                Some(("bracket", SortKeyCondition::Lt("upper".into()))),
-            ),
-            vec![],
-        ),
+        (on_round(Eq(round(1))), vec!["m2", "m1"]),
+        (on_round(Lt(round(2))), vec!["m2", "m1"]),
+        (on_round(Le(round(2))), vec!["m2", "m1", "m3"]),
+        (on_round(Gt(round(1))), vec!["m3", "m4"]),
+        (on_round(Ge(round(2))), vec!["m3", "m4"]),
+        (on_round(Between(round(2), round(10))), vec!["m3", "m4"]),
+        (on_bracket(1, Eq("upper".into())), vec!["m1"]),
+        (on_bracket(1, BeginsWith("lo".into())), vec!["m2"]),
+        (on_bracket(1, Gt("lower".into())), vec!["m1"]),
+        (on_bracket(10, Le("z".into())), vec!["m4"]),
+        (on_bracket(1, Between("a".into(), "m".into())), vec!["m2"]),
+        (on_bracket(2, Lt("upper".into())), vec![]),
     ];
     for (request, want) in cases {
         assert_eq!(

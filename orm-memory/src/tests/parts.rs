@@ -182,30 +182,40 @@ fn check_page(page: QueryOutput, key_names: &[&str]) -> (Vec<Item>, Option<Item>
     (items, page.last_evaluated_key)
 }
 
-/// Every page of a query (`limit` per page), each checked by [`check_page`].
-async fn query_pages(b: &MemoryBackend, mut q: QueryRequest, key_names: &[&str]) -> Vec<Item> {
+/// Every page of a read, each checked by [`check_page`]: `read` fetches the page that starts
+/// after the key it is given (`None`: the first page).
+async fn all_pages(
+    key_names: &[&str],
+    mut read: impl AsyncFnMut(Option<Item>) -> QueryOutput,
+) -> Vec<Item> {
     let mut all = Vec::new();
+    let mut start = None;
     loop {
-        let (items, next) = check_page(b.query(&q).await.unwrap(), key_names);
+        let (items, next) = check_page(read(start).await, key_names);
         all.extend(items);
         match next {
-            Some(k) => q.exclusive_start_key = Some(k),
+            Some(k) => start = Some(k),
             None => return all,
         }
     }
 }
 
+/// Every page of a query (`limit` per page), each checked by [`check_page`].
+async fn query_pages(b: &MemoryBackend, mut q: QueryRequest, key_names: &[&str]) -> Vec<Item> {
+    all_pages(key_names, async |start| {
+        q.exclusive_start_key = start;
+        b.query(&q).await.unwrap()
+    })
+    .await
+}
+
 /// Every page of a scan, each checked by [`check_page`].
 async fn scan_pages(b: &MemoryBackend, mut s: ScanRequest, key_names: &[&str]) -> Vec<Item> {
-    let mut all = Vec::new();
-    loop {
-        let (items, next) = check_page(b.scan(&s).await.unwrap(), key_names);
-        all.extend(items);
-        match next {
-            Some(k) => s.exclusive_start_key = Some(k),
-            None => return all,
-        }
-    }
+    all_pages(key_names, async |start| {
+        s.exclusive_start_key = start;
+        b.scan(&s).await.unwrap()
+    })
+    .await
 }
 
 #[tokio::test]

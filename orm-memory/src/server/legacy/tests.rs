@@ -50,22 +50,7 @@ fn one_style_per_request() {
         "ExpressionAttributeValues can only be specified when using expressions: UpdateExpression and ConditionExpression are null"
     );
 
-    let query = |b: Json| {
-        check_style(
-            &body(b),
-            &[
-                "ProjectionExpression",
-                "FilterExpression",
-                "KeyConditionExpression",
-            ],
-            &[
-                "AttributesToGet",
-                "QueryFilter",
-                "ConditionalOperator",
-                "KeyConditions",
-            ],
-        )
-    };
+    let query = |b: Json| check_style(&body(b), QUERY_EXPRESSIONS, QUERY_LEGACY);
     // KeyConditions may go with the other expressions, as long as there is no
     // KeyConditionExpression.
     query(json!({"KeyConditions": {}, "FilterExpression": "a = :v"})).unwrap();
@@ -239,10 +224,11 @@ fn keys(
     conditions: Json,
     range_key: Option<&KeyAttribute>,
 ) -> Result<Option<KeyCondition>, ApiError> {
+    let range: Vec<&KeyAttribute> = range_key.into_iter().collect();
     key_conditions(
         &body(json!({ "KeyConditions": conditions })),
-        &hash(),
-        range_key,
+        &[&hash()],
+        &range,
     )
 }
 
@@ -272,7 +258,7 @@ fn key_conditions_become_a_key_condition() {
         ))
     );
     assert_eq!(
-        key_conditions(&body(json!({})), &hash(), None).unwrap(),
+        key_conditions(&body(json!({})), &[&hash()], &[]).unwrap(),
         None
     );
 }
@@ -319,6 +305,83 @@ fn key_condition_refusals() {
             text,
             "{conditions}"
         );
+    }
+}
+
+/// On a multi-attribute key (partition `a` S and `b` N, sort `c` S and `d` N), `KeyConditions`
+/// follows `KeyConditionExpression`'s rule, with the messages DynamoDB Local 11.1.0 answers for
+/// the same requests.
+#[test]
+fn key_conditions_on_a_multi_attribute_key() {
+    let attribute = |name: &str, key_type| KeyAttribute {
+        name: name.into(),
+        key_type,
+    };
+    let (a, b) = (attribute("a", KeyType::S), attribute("b", KeyType::N));
+    let (c, d) = (attribute("c", KeyType::S), attribute("d", KeyType::N));
+    let keys = |conditions: Json| {
+        key_conditions(
+            &body(json!({ "KeyConditions": conditions })),
+            &[&a, &b],
+            &[&c, &d],
+        )
+    };
+    let cond = |op: &str, v: Json| json!({"ComparisonOperator": op, "AttributeValueList": [v]});
+    let (a_x, b_1) = (cond("EQ", json!({"S": "x"})), cond("EQ", json!({"N": "1"})));
+    let got = keys(json!({"d": cond("GE", json!({"N": "2"})), "b": b_1, "c": cond("EQ", json!({"S": "c2"})), "a": a_x}))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        got,
+        KeyCondition {
+            partition_name: "a".into(),
+            partition_value: s("x"),
+            extra_partition: vec![("b".into(), Value::from(1))],
+            sort_prefix: vec![("c".into(), s("c2"))],
+            sort: Some(("d".into(), SortKeyCondition::Ge(Value::from(2)))),
+        }
+    );
+    let got = keys(json!({"a": a_x, "b": b_1, "c": cond("GT", json!({"S": "c1"}))})).unwrap();
+    assert_eq!(
+        got.unwrap().sort,
+        Some(("c".into(), SortKeyCondition::Gt(s("c1"))))
+    );
+    for (conditions, text) in [
+        (json!({}), "Conditions must be at least length 1"),
+        (
+            json!({"a": a_x}),
+            "HASH key attributes b must have equality conditions specified in the query",
+        ),
+        (
+            json!({"c": a_x}),
+            "HASH key attributes a, b must have equality conditions specified in the query",
+        ),
+        (
+            json!({"a": a_x, "b": cond("GT", json!({"N": "1"}))}),
+            "HASH key attributes b must have equality conditions specified in the query",
+        ),
+        (
+            json!({"a": a_x, "b": b_1, "d": cond("GE", json!({"N": "2"}))}),
+            "RANGE key attributes c must have equality conditions specified in the query because a condition is present on key attribute d",
+        ),
+        (
+            json!({"a": a_x, "b": b_1, "zz": b_1}),
+            "Query condition missed key schema element",
+        ),
+        (
+            json!({"a": a_x, "b": b_1, "c": a_x, "d": b_1, "zz": b_1}),
+            "Query key condition not supported",
+        ),
+        (
+            json!({"a": a_x, "b": cond("EQ", json!({"S": "1"}))}),
+            "One or more parameter values were invalid: Condition parameter type does not match schema type",
+        ),
+        (
+            json!({"a": a_x, "b": b_1, "c": cond("IN", json!({"S": "c1"}))}),
+            "Attempted conditional constraint is not an indexable operation",
+        ),
+    ] {
+        assert_eq!(message(keys(conditions.clone())), text, "{conditions}");
     }
 }
 

@@ -5,9 +5,10 @@
 //! caller signed its request for.
 
 use super::super::error::ApiError;
+use crate::streams::names::{split_arn, DynamoDbArn};
 
 /// The account id in every ARN the server writes, as DynamoDB Local's.
-pub(crate) const ACCOUNT: &str = "000000000000";
+pub(crate) use crate::streams::names::ACCOUNT;
 
 /// A table's ARN.
 pub(crate) fn table(region: &str, name: &str) -> String {
@@ -34,32 +35,17 @@ pub(crate) fn parse(arn: &str) -> Result<TableArn<'_>, ApiError> {
     if arn.is_empty() {
         return Err(ApiError::validation("Invalid TableArn"));
     }
-    let mut fields = arn.splitn(6, ':');
-    let (
-        Some("arn"),
-        Some(partition),
-        Some("dynamodb"),
-        Some(region),
-        Some(account),
-        Some(resource),
-    ) = (
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-    )
-    else {
-        return Err(bad());
-    };
+    let DynamoDbArn {
+        region,
+        account,
+        resource,
+    } = split_arn(arn).ok_or_else(bad)?;
     let table = resource.strip_prefix("table/").ok_or_else(bad)?;
     let valid_name = (3..=255).contains(&table.len())
         && table
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if !partition.starts_with("aws")
-        || region.is_empty()
+    if region.is_empty()
         || account.len() != 12
         || !account.bytes().all(|b| b.is_ascii_digit())
         || !valid_name

@@ -2,7 +2,6 @@
 
 use super::super::constraints::{
     java_string, matches_name_pattern, present, Shown, Violations, RETURN_CONSUMED_CAPACITY,
-    RETURN_ITEM_COLLECTION_METRICS,
 };
 use super::super::error::ApiError;
 use super::super::json::{encode_item, item};
@@ -152,12 +151,7 @@ pub(crate) fn batch_get(cx: &Context<'_>, body: &Body) -> Answer {
 pub(crate) fn batch_write(cx: &Context<'_>, body: &Body) -> Answer {
     let backend = cx.backend;
     let mut v = Violations::new();
-    v.one_of(body, "ReturnConsumedCapacity", RETURN_CONSUMED_CAPACITY);
-    v.one_of(
-        body,
-        "ReturnItemCollectionMetrics",
-        RETURN_ITEM_COLLECTION_METRICS,
-    );
+    v.return_options(body);
     v.not_null(body, "RequestItems");
     if let Some(Json::Object(items)) = present(body, "RequestItems") {
         table_name_constraints(items, &mut v);

@@ -60,6 +60,21 @@ impl Api {
     /// Every API the server answers.
     pub(crate) const ALL: [Api; 2] = [Api::DynamoDb, Api::Streams];
 
+    /// Its operation `name`, which accepts the request `members` and runs `handler`.
+    const fn operation(
+        self,
+        name: &'static str,
+        members: &'static [&'static str],
+        handler: Handler,
+    ) -> Operation {
+        Operation {
+            api: self,
+            name,
+            members,
+            handler,
+        }
+    }
+
     /// Its `X-Amz-Target` prefix (before the dot and the operation's name).
     pub(crate) fn target_prefix(self) -> &'static str {
         match self {
@@ -102,12 +117,33 @@ macro_rules! write_members {
     };
 }
 
+/// The members of a Query or a Scan that both accept.
+macro_rules! page_members {
+    ($($extra:literal),* $(,)?) => {
+        &[
+            "TableName",
+            "IndexName",
+            $($extra,)*
+            "FilterExpression",
+            "ProjectionExpression",
+            "ExpressionAttributeNames",
+            "ExpressionAttributeValues",
+            "Select",
+            "Limit",
+            "ExclusiveStartKey",
+            "ConsistentRead",
+            "ReturnConsumedCapacity",
+            "ConditionalOperator",
+            "AttributesToGet",
+        ]
+    };
+}
+
 /// Every operation the server answers.
 pub(crate) const OPERATIONS: &[Operation] = &[
-    Operation {
-        api: Api::DynamoDb,
-        name: "CreateTable",
-        members: &[
+    Api::DynamoDb.operation(
+        "CreateTable",
+        &[
             "TableName",
             "KeySchema",
             "AttributeDefinitions",
@@ -122,18 +158,12 @@ pub(crate) const OPERATIONS: &[Operation] = &[
             "DeletionProtectionEnabled",
             "OnDemandThroughput",
         ],
-        handler: tables::create_table,
-    },
-    Operation {
-        api: Api::DynamoDb,
-        name: "DescribeTable",
-        members: &["TableName"],
-        handler: tables::describe_table,
-    },
-    Operation {
-        api: Api::DynamoDb,
-        name: "UpdateTable",
-        members: &[
+        tables::create_table,
+    ),
+    Api::DynamoDb.operation("DescribeTable", &["TableName"], tables::describe_table),
+    Api::DynamoDb.operation(
+        "UpdateTable",
+        &[
             "TableName",
             "AttributeDefinitions",
             "BillingMode",
@@ -146,54 +176,34 @@ pub(crate) const OPERATIONS: &[Operation] = &[
             "OnDemandThroughput",
             "WarmThroughput",
         ],
-        handler: tables::update_table,
-    },
-    Operation {
-        api: Api::DynamoDb,
-        name: "DeleteTable",
-        members: &["TableName"],
-        handler: tables::delete_table,
-    },
-    Operation {
-        api: Api::DynamoDb,
-        name: "ListTables",
-        members: &["ExclusiveStartTableName", "Limit"],
-        handler: tables::list_tables,
-    },
-    Operation {
-        api: Api::DynamoDb,
-        name: "UpdateTimeToLive",
-        members: &["TableName", "TimeToLiveSpecification"],
-        handler: ttl::update_ttl,
-    },
-    Operation {
-        api: Api::DynamoDb,
-        name: "DescribeTimeToLive",
-        members: &["TableName"],
-        handler: ttl::describe_ttl,
-    },
-    Operation {
-        api: Api::DynamoDb,
-        name: "TagResource",
-        members: &["ResourceArn", "Tags"],
-        handler: tags::tag_resource,
-    },
-    Operation {
-        api: Api::DynamoDb,
-        name: "UntagResource",
-        members: &["ResourceArn", "TagKeys"],
-        handler: tags::untag_resource,
-    },
-    Operation {
-        api: Api::DynamoDb,
-        name: "ListTagsOfResource",
-        members: &["ResourceArn", "NextToken"],
-        handler: tags::list_tags,
-    },
-    Operation {
-        api: Api::DynamoDb,
-        name: "GetItem",
-        members: &[
+        tables::update_table,
+    ),
+    Api::DynamoDb.operation("DeleteTable", &["TableName"], tables::delete_table),
+    Api::DynamoDb.operation(
+        "ListTables",
+        &["ExclusiveStartTableName", "Limit"],
+        tables::list_tables,
+    ),
+    Api::DynamoDb.operation(
+        "UpdateTimeToLive",
+        &["TableName", "TimeToLiveSpecification"],
+        ttl::update_ttl,
+    ),
+    Api::DynamoDb.operation("DescribeTimeToLive", &["TableName"], ttl::describe_ttl),
+    Api::DynamoDb.operation("TagResource", &["ResourceArn", "Tags"], tags::tag_resource),
+    Api::DynamoDb.operation(
+        "UntagResource",
+        &["ResourceArn", "TagKeys"],
+        tags::untag_resource,
+    ),
+    Api::DynamoDb.operation(
+        "ListTagsOfResource",
+        &["ResourceArn", "NextToken"],
+        tags::list_tags,
+    ),
+    Api::DynamoDb.operation(
+        "GetItem",
+        &[
             "TableName",
             "Key",
             "ConsistentRead",
@@ -202,139 +212,87 @@ pub(crate) const OPERATIONS: &[Operation] = &[
             "ReturnConsumedCapacity",
             "AttributesToGet",
         ],
-        handler: items::get_item,
-    },
-    Operation {
-        api: Api::DynamoDb,
-        name: "PutItem",
-        members: write_members!["Item"],
-        handler: items::put_item,
-    },
-    Operation {
-        api: Api::DynamoDb,
-        name: "UpdateItem",
-        members: write_members!["Key", "UpdateExpression", "AttributeUpdates"],
-        handler: items::update_item,
-    },
-    Operation {
-        api: Api::DynamoDb,
-        name: "DeleteItem",
-        members: write_members!["Key"],
-        handler: items::delete_item,
-    },
-    Operation {
-        api: Api::DynamoDb,
-        name: "Query",
-        members: &[
-            "TableName",
-            "IndexName",
+        items::get_item,
+    ),
+    Api::DynamoDb.operation("PutItem", write_members!["Item"], items::put_item),
+    Api::DynamoDb.operation(
+        "UpdateItem",
+        write_members!["Key", "UpdateExpression", "AttributeUpdates"],
+        items::update_item,
+    ),
+    Api::DynamoDb.operation("DeleteItem", write_members!["Key"], items::delete_item),
+    Api::DynamoDb.operation(
+        "Query",
+        page_members![
             "KeyConditionExpression",
-            "FilterExpression",
-            "ProjectionExpression",
-            "ExpressionAttributeNames",
-            "ExpressionAttributeValues",
-            "Select",
-            "Limit",
-            "ExclusiveStartKey",
             "ScanIndexForward",
-            "ConsistentRead",
-            "ReturnConsumedCapacity",
             "KeyConditions",
             "QueryFilter",
-            "ConditionalOperator",
-            "AttributesToGet",
         ],
-        handler: queries::query,
-    },
-    Operation {
-        api: Api::DynamoDb,
-        name: "Scan",
-        members: &[
-            "TableName",
-            "IndexName",
-            "FilterExpression",
-            "ProjectionExpression",
-            "ExpressionAttributeNames",
-            "ExpressionAttributeValues",
-            "Select",
-            "Limit",
-            "ExclusiveStartKey",
-            "ConsistentRead",
-            "Segment",
-            "TotalSegments",
-            "ReturnConsumedCapacity",
-            "ScanFilter",
-            "ConditionalOperator",
-            "AttributesToGet",
-        ],
-        handler: queries::scan,
-    },
-    Operation {
-        api: Api::DynamoDb,
-        name: "BatchGetItem",
-        members: &["RequestItems", "ReturnConsumedCapacity"],
-        handler: batch::batch_get,
-    },
-    Operation {
-        api: Api::DynamoDb,
-        name: "BatchWriteItem",
-        members: &[
+        queries::query,
+    ),
+    Api::DynamoDb.operation(
+        "Scan",
+        page_members!["Segment", "TotalSegments", "ScanFilter"],
+        queries::scan,
+    ),
+    Api::DynamoDb.operation(
+        "BatchGetItem",
+        &["RequestItems", "ReturnConsumedCapacity"],
+        batch::batch_get,
+    ),
+    Api::DynamoDb.operation(
+        "BatchWriteItem",
+        &[
             "RequestItems",
             "ReturnConsumedCapacity",
             "ReturnItemCollectionMetrics",
         ],
-        handler: batch::batch_write,
-    },
-    Operation {
-        api: Api::DynamoDb,
-        name: "TransactGetItems",
-        members: &["TransactItems", "ReturnConsumedCapacity"],
-        handler: transactions::transact_get,
-    },
-    Operation {
-        api: Api::DynamoDb,
-        name: "TransactWriteItems",
-        members: &[
+        batch::batch_write,
+    ),
+    Api::DynamoDb.operation(
+        "TransactGetItems",
+        &["TransactItems", "ReturnConsumedCapacity"],
+        transactions::transact_get,
+    ),
+    Api::DynamoDb.operation(
+        "TransactWriteItems",
+        &[
             "TransactItems",
             "ClientRequestToken",
             "ReturnConsumedCapacity",
             "ReturnItemCollectionMetrics",
         ],
-        handler: transactions::transact_write,
-    },
-    Operation {
-        api: Api::Streams,
-        name: "ListStreams",
-        members: &["TableName", "Limit", "ExclusiveStartStreamArn"],
-        handler: streams::list_streams,
-    },
-    Operation {
-        api: Api::Streams,
-        name: "DescribeStream",
-        members: &["StreamArn", "Limit", "ExclusiveStartShardId"],
-        handler: streams::describe_stream,
-    },
-    Operation {
-        api: Api::Streams,
-        name: "GetShardIterator",
-        members: &[
+        transactions::transact_write,
+    ),
+    Api::Streams.operation(
+        "ListStreams",
+        &["TableName", "Limit", "ExclusiveStartStreamArn"],
+        streams::list_streams,
+    ),
+    Api::Streams.operation(
+        "DescribeStream",
+        &["StreamArn", "Limit", "ExclusiveStartShardId"],
+        streams::describe_stream,
+    ),
+    Api::Streams.operation(
+        "GetShardIterator",
+        &[
             "StreamArn",
             "ShardId",
             "ShardIteratorType",
             "SequenceNumber",
         ],
-        handler: streams::get_shard_iterator,
-    },
-    Operation {
-        api: Api::Streams,
-        name: "GetRecords",
-        members: &["ShardIterator", "Limit"],
-        handler: streams::get_records,
-    },
-    Operation {
-        api: Api::DynamoDb,
-        name: "ExecuteStatement",
-        members: &[
+        streams::get_shard_iterator,
+    ),
+    Api::Streams.operation(
+        "GetRecords",
+        &["ShardIterator", "Limit"],
+        streams::get_records,
+    ),
+    Api::DynamoDb.operation(
+        "ExecuteStatement",
+        &[
             "Statement",
             "Parameters",
             "ConsistentRead",
@@ -343,24 +301,22 @@ pub(crate) const OPERATIONS: &[Operation] = &[
             "ReturnConsumedCapacity",
             "ReturnValuesOnConditionCheckFailure",
         ],
-        handler: partiql::execute_statement,
-    },
-    Operation {
-        api: Api::DynamoDb,
-        name: "BatchExecuteStatement",
-        members: &["Statements", "ReturnConsumedCapacity"],
-        handler: partiql::batch_execute_statement,
-    },
-    Operation {
-        api: Api::DynamoDb,
-        name: "ExecuteTransaction",
-        members: &[
+        partiql::execute_statement,
+    ),
+    Api::DynamoDb.operation(
+        "BatchExecuteStatement",
+        &["Statements", "ReturnConsumedCapacity"],
+        partiql::batch_execute_statement,
+    ),
+    Api::DynamoDb.operation(
+        "ExecuteTransaction",
+        &[
             "TransactStatements",
             "ClientRequestToken",
             "ReturnConsumedCapacity",
         ],
-        handler: partiql::execute_transaction,
-    },
+        partiql::execute_transaction,
+    ),
 ];
 
 /// The operation named `name` (of either API: no name is in both).

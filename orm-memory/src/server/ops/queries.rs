@@ -13,7 +13,7 @@ use super::request::{
     check_constraints, condition, opt_bool, opt_i64, opt_str, opt_u32, placeholders, table_name,
     Answer, Body, Context,
 };
-use orm_core::backend::{QueryOutput, QueryRequest, ScanRequest};
+use orm_core::backend::{KeyAttribute, QueryOutput, QueryRequest, ScanRequest};
 use orm_core::expr::parse::{self as expr, Placeholders};
 use orm_core::expr::Clause;
 use orm_core::expr::Condition;
@@ -103,20 +103,7 @@ pub(crate) fn query(cx: &Context<'_>, body: &Body) -> Answer {
         v.at_least(body, "Limit", "Limit", 1, false);
         legacy::condition_constraints(body, "KeyConditions", v);
     })?;
-    legacy::check_style(
-        body,
-        &[
-            "ProjectionExpression",
-            "FilterExpression",
-            "KeyConditionExpression",
-        ],
-        &[
-            "AttributesToGet",
-            "QueryFilter",
-            "ConditionalOperator",
-            "KeyConditions",
-        ],
-    )?;
+    legacy::check_style(body, legacy::QUERY_EXPRESSIONS, legacy::QUERY_LEGACY)?;
     if present(body, "KeyConditions").is_none() && present(body, "KeyConditionExpression").is_none()
     {
         return Err(ApiError::validation(
@@ -126,23 +113,29 @@ pub(crate) fn query(cx: &Context<'_>, body: &Body) -> Answer {
     let table = table_name(body)?;
     let index = opt_str(body, "IndexName")?.map(str::to_string);
     let definition = run(backend.describe_table(&table))?;
-    let (hash, range) = definition.key_schema(index.as_deref()).ok_or_else(|| {
-        ApiError::validation(format!(
-            "The table does not have the specified index: {}",
-            index.as_deref().unwrap_or_default()
-        ))
-    })?;
+    // The partition and sort key attributes read (several for a multi-attribute index key).
+    let (hash, range): (Vec<&KeyAttribute>, Vec<&KeyAttribute>) = match index.as_deref() {
+        None => (
+            vec![&definition.partition_key],
+            definition.sort_key.iter().collect(),
+        ),
+        Some(name) => {
+            let i = definition.index(name).ok_or_else(|| {
+                ApiError::validation(format!(
+                    "The table does not have the specified index: {name}"
+                ))
+            })?;
+            (i.partition_keys().collect(), i.sort_keys().collect())
+        }
+    };
     let mut ph = placeholders(body)?;
     let key_condition = match opt_str(body, "KeyConditionExpression")? {
-        Some(text) => match index.as_deref().and_then(|i| definition.index(i)) {
-            Some(i) if i.is_multi_attribute() => {
-                let hash_keys: Vec<&str> = i.partition_keys().map(|k| k.name.as_str()).collect();
-                let range_keys: Vec<&str> = i.sort_keys().map(|k| k.name.as_str()).collect();
-                expr::multi_key_condition(&mut ph, text, &hash_keys, &range_keys)?
-            }
-            _ => expr::key_condition(&mut ph, text, &hash.name, range.map(|r| r.name.as_str()))?,
-        },
-        None => legacy::key_conditions(body, hash, range)?
+        Some(text) => {
+            let hash: Vec<&str> = hash.iter().map(|k| k.name.as_str()).collect();
+            let range: Vec<&str> = range.iter().map(|k| k.name.as_str()).collect();
+            expr::multi_key_condition(&mut ph, text, &hash, &range)?
+        }
+        None => legacy::key_conditions(body, &hash, &range)?
             .expect("KeyConditions is present when KeyConditionExpression is not"),
     };
     let filter = read_filter(body, "QueryFilter", &mut ph)?;

@@ -1,22 +1,20 @@
 //! TransactGetItems and TransactWriteItems.
 
-use super::super::constraints::{
-    java_string, present, Shown, Violations, RETURN_CONSUMED_CAPACITY,
-    RETURN_ITEM_COLLECTION_METRICS,
-};
+use super::super::constraints::{java_string, present, Shown, Violations};
 use super::super::error::ApiError;
 use super::super::json::encode_item;
 use super::call::run;
-use super::capacity::{recorder, Collector};
+use super::capacity::{recorder, with_capacity, Collector};
 use super::items::{delete_request, get_request, put_request, update_request};
 use super::request::{
     check_fields, condition, key_of, list, null, obj, opt_str, parsed, return_on_failure,
     table_name, Answer, Body, Context,
 };
-use orm_core::backend::{ConditionCheck, TransactGet, TransactWrite, TransactWriteAction};
+use crate::MemoryBackend;
+use orm_core::backend::{ConditionCheck, GetItem, TransactGet, TransactWrite, TransactWriteAction};
 use orm_core::expr::Clause;
-use orm_core::Backend;
-use serde_json::{json, Value as Json};
+use orm_core::{Backend, Item};
+use serde_json::{json, Map, Value as Json};
 
 fn transact_items(body: &Body) -> Result<&Vec<Json>, ApiError> {
     list(
@@ -30,12 +28,7 @@ fn transact_items(body: &Body) -> Result<&Vec<Json>, ApiError> {
 /// and the return options are in their enums.
 fn constraints(body: &Body) -> Result<(), ApiError> {
     let mut v = Violations::new();
-    v.one_of(body, "ReturnConsumedCapacity", RETURN_CONSUMED_CAPACITY);
-    v.one_of(
-        body,
-        "ReturnItemCollectionMetrics",
-        RETURN_ITEM_COLLECTION_METRICS,
-    );
+    v.return_options(body);
     v.not_null(body, "TransactItems");
     if let Some(Json::Array(items)) = present(body, "TransactItems") {
         let shown = || Shown::Text(java_string(&Json::Array(items.clone())));
@@ -103,23 +96,33 @@ pub(crate) fn transact_get(cx: &Context<'_>, body: &Body) -> Answer {
         request.consistent = true;
         gets.push(request);
     }
-    let capacity = Collector::of(body)?;
+    read_all(backend, gets, Collector::of(body)?, |_, item| item)
+}
+
+/// Reads `gets` in one TransactGetItems, answered as DynamoDB answers it: `Responses`, each
+/// item found as `shown` makes it (given its read's position), and the `ConsumedCapacity`
+/// `capacity` collects, one per table (also ExecuteTransaction's reads).
+pub(crate) fn read_all(
+    backend: &MemoryBackend,
+    gets: Vec<GetItem>,
+    capacity: Option<Collector>,
+    shown: impl Fn(usize, Item) -> Item,
+) -> Answer {
     let found = run(backend.transact_get(&TransactGet {
         capacity: recorder(&capacity),
         ..TransactGet::new(gets)
     }))?;
     let responses: Vec<Json> = found
         .into_iter()
-        .map(|f| match f {
-            Some(item) => json!({ "Item": encode_item(&item.into_item()) }),
+        .enumerate()
+        .map(|(i, f)| match f {
+            Some(item) => json!({ "Item": encode_item(&shown(i, item.into_item())) }),
             None => json!({}),
         })
         .collect();
-    let mut answer = json!({ "Responses": responses });
-    if let Some(capacity) = capacity {
-        answer["ConsumedCapacity"] = capacity.list();
-    }
-    Ok(answer)
+    let mut answer = Map::new();
+    answer.insert("Responses".into(), Json::Array(responses));
+    Ok(with_capacity(answer, capacity.map(|c| c.list())))
 }
 
 pub(crate) fn transact_write(cx: &Context<'_>, body: &Body) -> Answer {

@@ -30,7 +30,7 @@ use super::request::{
 use crate::MemoryBackend;
 use next_token::Position;
 use orm_core::backend::{
-    GetItem, QueryRequest, RawItem, ScanRequest, TableDefinition, TransactGet, TransactWrite,
+    GetItem, QueryRequest, RawItem, ScanRequest, TableDefinition, TransactWrite,
     TransactWriteAction,
 };
 use orm_core::capacity::CapacityRecorder;
@@ -252,7 +252,7 @@ fn select_page(
     capacity: Option<CapacityRecorder>,
 ) -> Result<Page, ApiError> {
     let definition = run(backend.describe_table(&select.table))?;
-    let read: Read = plan::read(select, &definition)?;
+    let read: Read = plan::read(select, &definition, consistent)?;
     if let Some(filter) = &read.filter {
         crate::eval::check_condition(filter).map_err(|e| bare(e.into()))?;
     }
@@ -603,21 +603,9 @@ pub(crate) fn execute_transaction(cx: &Context<'_>, body: &Body) -> Answer {
             }
             projections.push(select.projection);
         }
-        let found = run(backend.transact_get(&TransactGet {
-            capacity: recorder(&capacity),
-            ..TransactGet::new(gets)
-        }))?;
-        let responses: Vec<Json> = found
-            .into_iter()
-            .zip(projections)
-            .map(|(found, projection)| match found {
-                Some(item) => {
-                    json!({ "Item": encode_item(&project(item.into_item(), projection.as_deref())) })
-                }
-                None => json!({}),
-            })
-            .collect();
-        return Ok(with_consumed(json!({ "Responses": responses }), capacity));
+        return super::transactions::read_all(backend, gets, capacity, |i, item| {
+            project(item, projections[i].as_deref())
+        });
     }
     let count = statements.len();
     let mut actions = Vec::with_capacity(count);

@@ -281,22 +281,22 @@ fn selects_query_fixed_partitions_and_scan_the_rest() {
         q(r#"SELECT pk, sk FROM "composite"."by_g" WHERE g = 'x' AND n = 2"#).len(),
         2
     );
-    assert_eq!(
-        err(run(&b, r#"SELECT * FROM "composite" WHERE n > 1 ORDER BY sk"#)).1,
-        "Must have at least one non-optional hash key condition in WHERE clause when using ORDER BY clause."
-    );
-    assert_eq!(
-        err(run(&b, r#"SELECT * FROM "composite" WHERE pk = 1"#)).1,
-        "Key attribute's data type should match its data type in table's schema: Key pk"
-    );
-    assert_eq!(
-        err(run(
-            &b,
-            r#"SELECT * FROM "composite" WHERE pk = 'p' AND n < [1]"#
-        ))
-        .1,
-        "Incorrect operand type for operator or function; operator or function: <, operand type: L"
-    );
+    for (statement, message) in [
+        (
+            r#"SELECT * FROM "composite" WHERE n > 1 ORDER BY sk"#,
+            "Must have at least one non-optional hash key condition in WHERE clause when using ORDER BY clause.",
+        ),
+        (
+            r#"SELECT * FROM "composite" WHERE pk = 1"#,
+            "Key attribute's data type should match its data type in table's schema: Key pk",
+        ),
+        (
+            r#"SELECT * FROM "composite" WHERE pk = 'p' AND n < [1]"#,
+            "Incorrect operand type for operator or function; operator or function: <, operand type: L",
+        ),
+    ] {
+        assert_eq!(err(run(&b, statement)).1, message, "{statement}");
+    }
     assert_eq!(
         err(call(
             &b,
@@ -400,26 +400,31 @@ fn consumed_capacity_is_reported_when_asked() {
 #[test]
 fn statement_errors_are_dynamodbs() {
     let b = backend();
-    assert_eq!(
-        err(run(&b, r#"SELECTT * FROMM "hash""#)).0,
-        "ValidationException"
-    );
-    assert_eq!(
-        err(run(&b, r#"SELECT * FROM "_nope" WHERE pk = 'x'"#)).0,
-        "ResourceNotFoundException"
-    );
-    assert_eq!(
-        err(run(
-            &b,
-            r#"EXISTS(SELECT * FROM "hash" WHERE pk = 'a' AND n = 1)"#
-        ))
-        .1,
-        "EXISTS can only be used in ExecuteTransaction write requests."
-    );
-    assert_eq!(
-        err(run(&b, r#"INSERT INTO "hash" VALUE {'x': 1}"#)).1,
-        "Key attribute should be present in the item: Key pk"
-    );
+    // Each statement's error type, and its message when the second member is not empty.
+    for (statement, kind, message) in [
+        (r#"SELECTT * FROMM "hash""#, "ValidationException", ""),
+        (
+            r#"SELECT * FROM "_nope" WHERE pk = 'x'"#,
+            "ResourceNotFoundException",
+            "",
+        ),
+        (
+            r#"EXISTS(SELECT * FROM "hash" WHERE pk = 'a' AND n = 1)"#,
+            "ValidationException",
+            "EXISTS can only be used in ExecuteTransaction write requests.",
+        ),
+        (
+            r#"INSERT INTO "hash" VALUE {'x': 1}"#,
+            "ValidationException",
+            "Key attribute should be present in the item: Key pk",
+        ),
+    ] {
+        let (got_kind, got_message) = err(run(&b, statement));
+        assert_eq!(got_kind, kind, "{statement}");
+        if !message.is_empty() {
+            assert_eq!(got_message, message, "{statement}");
+        }
+    }
     assert!(err(run(
         &b,
         r#"UPDATE "composite" SET sk = 'x' WHERE pk = 'p' AND sk = 'a1'"#
