@@ -5,8 +5,10 @@
 //! valgrind --tool=callgrind target/release/examples/ops put orm 200
 //! ```
 //!
-//! Arguments: `get|put|query100|multi_gsi_query100|batch_write25`, `orm|sdk`, the number of
-//! operations (`multi_gsi_query100`: 100 orders through a multi-attribute index). Two warm-up
+//! Arguments: `get|get_capacity|put|query100|multi_gsi_query100|batch_write25`, `orm|sdk`, the
+//! number of operations (`multi_gsi_query100`: 100 orders through a multi-attribute index;
+//! `get_capacity`: the get on a [metered](orm_core::Table::metered) table, asking for and
+//! totalling the consumed capacity, against SDK code reading it). Two warm-up
 //! operations run before the counted ones; `scripts/profile` subtracts a run with 0 operations,
 //! so what is left is the instructions per operation (client side only: the stub is a child
 //! process, which callgrind does not follow).
@@ -23,7 +25,9 @@ fn main() {
     serve_if_child();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [op, side, n] = args.as_slice() else {
-        eprintln!("usage: ops get|put|query100|multi_gsi_query100|batch_write25 orm|sdk N");
+        eprintln!(
+            "usage: ops get|get_capacity|put|query100|multi_gsi_query100|batch_write25 orm|sdk N"
+        );
         std::process::exit(2);
     };
     let n: u64 = n.parse().expect("N");
@@ -40,6 +44,7 @@ fn main() {
     rt.block_on(async {
         let clients = Clients::new(stub.endpoint()).await;
         let table = &clients.table;
+        let metered = clients.table.metered();
         let client = &clients.client;
         let cust = customer_id(0);
         let region = region_of(0);
@@ -52,6 +57,16 @@ fn main() {
                 }
                 ("get", false) => {
                     black_box(sdk::get(client, TABLE, &cust, 0).await.unwrap());
+                }
+                ("get_capacity", true) => {
+                    black_box(Order::get(&metered, Order::key(&cust, 0u64)).await.unwrap());
+                }
+                ("get_capacity", false) => {
+                    black_box(
+                        sdk::get_with_capacity(client, TABLE, &cust, 0)
+                            .await
+                            .unwrap(),
+                    );
                 }
                 ("put", true) => order.save(table).await.unwrap(),
                 ("put", false) => sdk::put(client, TABLE, &order).await.unwrap(),

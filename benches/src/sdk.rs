@@ -9,7 +9,8 @@ use crate::model::{Order, BY_CUSTOMER_REGION, ENTITY, ORDERS_PER_CUSTOMER};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, PutRequest, ReturnValue, ReturnValuesOnConditionCheckFailure, WriteRequest,
+    AttributeValue, PutRequest, ReturnConsumedCapacity, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
@@ -157,6 +158,21 @@ pub fn order_from_attributes(mut m: AttributeMap) -> Result<Order, BoxError> {
     })
 }
 
+/// The GetItem request of an order by key (eventually consistent, the whole item).
+fn get_request(
+    client: &Client,
+    table: &str,
+    customer_id: &str,
+    order_id: u64,
+) -> aws_sdk_dynamodb::operation::get_item::builders::GetItemFluentBuilder {
+    client
+        .get_item()
+        .table_name(table)
+        .key("pk", AttributeValue::S(pk(customer_id)))
+        .key("sk", AttributeValue::S(sk(order_id)))
+        .consistent_read(false)
+}
+
 /// GetItem by key, decoded: what `Order::get(&table, Order::key(..))` does.
 pub async fn get(
     client: &Client,
@@ -164,16 +180,32 @@ pub async fn get(
     customer_id: &str,
     order_id: u64,
 ) -> Result<Order, BoxError> {
-    let out = client
-        .get_item()
-        .table_name(table)
-        .key("pk", AttributeValue::S(pk(customer_id)))
-        .key("sk", AttributeValue::S(sk(order_id)))
-        .consistent_read(false)
+    let out = get_request(client, table, customer_id, order_id)
         .send()
         .await?;
     let item = out.item.ok_or("not found")?;
     order_from_attributes(item)
+}
+
+/// [`get`] asking for the consumed capacity (`TOTAL`) and reading it: what `Order::get` does on
+/// a table whose `TableConfig::capacity` is set (the capacity-on figure of issue 29).
+pub async fn get_with_capacity(
+    client: &Client,
+    table: &str,
+    customer_id: &str,
+    order_id: u64,
+) -> Result<(Order, f64), BoxError> {
+    let out = get_request(client, table, customer_id, order_id)
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await?;
+    let units = out
+        .consumed_capacity
+        .as_ref()
+        .and_then(|c| c.capacity_units)
+        .unwrap_or_default();
+    let item = out.item.ok_or("not found")?;
+    Ok((order_from_attributes(item)?, units))
 }
 
 /// A conditional put that never clobbers another entity's item: what `order.save(&table)` does

@@ -63,6 +63,7 @@ pub fn wire_item(m: &AttributeMap) -> Json {
 #[derive(Debug, Clone)]
 pub struct Canned {
     get: Vec<u8>,
+    get_with_capacity: Vec<u8>,
     put: Vec<u8>,
     query: Vec<u8>,
     batch_write: Vec<u8>,
@@ -81,7 +82,7 @@ fn response(body: &Json) -> Vec<u8> {
 }
 
 impl Canned {
-    /// GetItem returns order 0; Query returns orders 0..100 (customer 0); PutItem `{}`;
+    /// GetItem returns order 0 (with `ConsumedCapacity` when the request asks for it); Query returns orders 0..100 (customer 0); PutItem `{}`;
     /// BatchWriteItem no unprocessed items; anything else `{}`.
     pub fn new() -> Canned {
         let items: Vec<Json> = (0..ORDERS_PER_CUSTOMER)
@@ -89,6 +90,10 @@ impl Canned {
             .collect();
         Canned {
             get: response(&json!({ "Item": items[0] })),
+            get_with_capacity: response(&json!({
+                "Item": items[0],
+                "ConsumedCapacity": { "TableName": crate::TABLE, "CapacityUnits": 0.5 },
+            })),
             put: response(&json!({})),
             query: response(&json!({
                 "Items": items,
@@ -100,8 +105,12 @@ impl Canned {
         }
     }
 
-    fn answer(&self, target: &str) -> &[u8] {
+    /// The answer to a request for `target` whose body is `body`.
+    fn answer(&self, target: &str, body: &[u8]) -> &[u8] {
         match target {
+            "GetItem" if find(body, b"\"ReturnConsumedCapacity\"").is_some() => {
+                &self.get_with_capacity
+            }
             "GetItem" => &self.get,
             "PutItem" => &self.put,
             "Query" => &self.query,
@@ -187,7 +196,8 @@ async fn connection(
                 .unwrap_or_else(|p| p.into_inner())
                 .push((target.clone(), body));
         }
-        socket.write_all(canned.answer(&target)).await?;
+        let body = &buf[header_end..header_end + length];
+        socket.write_all(canned.answer(&target, body)).await?;
         buf.drain(..header_end + length);
     }
 }

@@ -67,8 +67,8 @@ pub use number::{Number, NumberError};
 pub use orm_core_derive::Model;
 pub use query::{Page, Query, QueryTarget, Scan};
 pub use serde_bridge::{
-    from_attributes, from_entries, from_item, from_value, to_item, to_value, BinarySet, NumberSet,
-    StringSet,
+    from_attributes, from_entries, from_item, from_reader, from_value, to_item, to_value,
+    BinarySet, NumberSet, StringSet,
 };
 pub use table::{ModelSet, Table, TableConfig};
 pub use update::UpdateBuilder;

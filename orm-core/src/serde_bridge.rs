@@ -80,11 +80,13 @@
 mod de;
 mod field_path;
 mod num;
+mod reader;
 mod ser;
 mod sets;
 
 pub use sets::{binary_set, number_set, string_set, BinarySet, NumberSet, StringSet};
 
+use crate::backend::ItemReader;
 use crate::error::{Error, Result};
 use crate::value::{Item, Value, ValueRef};
 use de::{De, Found};
@@ -236,6 +238,61 @@ where
     let root = FieldPath::Root;
     Ok(T::deserialize(de::EntriesDe {
         entries: entries.into_iter(),
+        path: &root,
+    })
+    .map_err(|e| e.at(&root))?)
+}
+
+/// [`from_item`] for an item a client library read ([`ItemReader`], as
+/// [`RawItem::Reader`](crate::backend::RawItem::Reader) holds it), read in place: its
+/// attributes are decoded straight into `T`, their strings and buffers moved out of the reader,
+/// with no [`Value`] built. The same mapping and errors as [`from_item`].
+///
+/// ```
+/// use orm_core::backend::{ItemReader, ReadValue};
+/// use orm_core::{from_reader, Item, Value};
+/// use serde::Deserialize;
+///
+/// /// A reader of one attribute, `tags`, a list of strings.
+/// #[derive(Debug)]
+/// struct Tags(Vec<String>, bool);
+///
+/// impl ItemReader for Tags {
+///     fn get(&self, _: &str) -> Option<Value> { None }
+///     fn to_item(&self) -> Item { Item::new() }
+///     fn next_attribute(&mut self) -> Option<(String, ReadValue)> {
+///         // Handed over open: the elements come next.
+///         (!std::mem::replace(&mut self.1, true)).then(|| ("tags".into(), ReadValue::L(self.0.len())))
+///     }
+///     fn next_element(&mut self) -> Option<ReadValue> { self.0.pop().map(ReadValue::S) }
+///     fn next_entry(&mut self) -> Option<(String, ReadValue)> { None }
+///     fn close(&mut self) {}
+/// }
+///
+/// #[derive(Deserialize)]
+/// struct Post { tags: Vec<String> }
+///
+/// let post: Post = from_reader(Box::new(Tags(vec!["b".into(), "a".into()], false)))?;
+/// assert_eq!(post.tags, ["a", "b"]);
+/// # Ok::<(), orm_core::Error>(())
+/// ```
+pub fn from_reader<T: DeserializeOwned>(reader: Box<dyn ItemReader>) -> Result<T> {
+    from_reader_keeping(reader, |_| true)
+}
+
+/// [`from_reader`], decoding only the attributes `keep` accepts (the others are skipped unread).
+pub(crate) fn from_reader_keeping<T: DeserializeOwned>(
+    reader: Box<dyn ItemReader>,
+    keep: impl FnMut(&str) -> bool,
+) -> Result<T> {
+    let reader = std::cell::RefCell::new(reader);
+    let root = FieldPath::Root;
+    let entries = reader::Attributes {
+        reader: &reader,
+        keep,
+    };
+    Ok(T::deserialize(de::EntriesDe {
+        entries,
         path: &root,
     })
     .map_err(|e| e.at(&root))?)

@@ -2,8 +2,9 @@
 //! sends it as one traced call ([`Call`]: a `dynamodb` span with OpenTelemetry's attribute names, error type) and decodes the
 //! answer.
 
-use crate::convert::{entries_from_attributes, item_from_attributes, opt_item, AttributeMap};
+use crate::convert::{item_from_attributes, opt_item, AttributeMap};
 use crate::error_map::{build_error, map_sdk_error};
+use crate::item_reader::SdkItem;
 use crate::schema::{create_table_parts, definition_from_description, update_table_parts};
 use crate::DynamoBackend;
 use async_trait::async_trait;
@@ -45,6 +46,36 @@ struct Call {
     /// Where the request asked its consumed capacity to go, if it did.
     recorder: Option<CapacityRecorder>,
 }
+
+/// An SDK request (fluent builder) that can ask for its consumed capacity.
+trait AsksCapacity: Sized {
+    /// The request with `ReturnConsumedCapacity` set to `mode`.
+    fn return_consumed_capacity(self, mode: ReturnConsumedCapacity) -> Self;
+}
+
+/// Implements [`AsksCapacity`] for the SDK's fluent builders, through their own setter.
+macro_rules! asks_capacity {
+    ($($operation:ident::$builder:ident),* $(,)?) => {$(
+        impl AsksCapacity for aws_sdk_dynamodb::operation::$operation::builders::$builder {
+            fn return_consumed_capacity(self, mode: ReturnConsumedCapacity) -> Self {
+                self.return_consumed_capacity(mode)
+            }
+        }
+    )*};
+}
+
+asks_capacity!(
+    get_item::GetItemFluentBuilder,
+    put_item::PutItemFluentBuilder,
+    update_item::UpdateItemFluentBuilder,
+    delete_item::DeleteItemFluentBuilder,
+    query::QueryFluentBuilder,
+    scan::ScanFluentBuilder,
+    batch_get_item::BatchGetItemFluentBuilder,
+    batch_write_item::BatchWriteItemFluentBuilder,
+    transact_get_items::TransactGetItemsFluentBuilder,
+    transact_write_items::TransactWriteItemsFluentBuilder,
+);
 
 /// The span name OpenTelemetry's AWS SDK conventions give a DynamoDB call (`Service.Operation`).
 fn otel_name(operation: &'static str) -> &'static str {
@@ -122,6 +153,15 @@ impl Call {
                 CapacityMode::Indexes => ReturnConsumedCapacity::Indexes,
             }),
             None => (!self.span.is_disabled()).then_some(ReturnConsumedCapacity::Total),
+        }
+    }
+
+    /// `sdk`, asking for the consumed capacity when [`Call::capacity`] says to; otherwise the
+    /// request is left as it is (capacity reporting off adds no work to a call).
+    fn ask_capacity<B: AsksCapacity>(&self, sdk: B) -> B {
+        match self.capacity() {
+            Some(mode) => sdk.return_consumed_capacity(mode),
+            None => sdk,
         }
     }
 
@@ -401,7 +441,7 @@ fn batch_get_output(out: BatchGetItemOutput, full: &str) -> Result<BatchGetOutpu
         .and_then(|mut r| r.remove(full))
         .unwrap_or_default()
         .into_iter()
-        .map(|m| entries_from_attributes(m).map(RawItem::Entries))
+        .map(SdkItem::raw)
         .collect::<Result<Vec<_>>>()?;
     let unprocessed_keys = out
         .unprocessed_keys
@@ -429,19 +469,34 @@ fn batch_write_output(out: BatchWriteItemOutput, full: &str) -> Result<BatchWrit
     Ok(BatchWriteOutput { unprocessed })
 }
 
-/// One page of a Query or Scan answer: the items as the SDK read them (`RawItem::Entries`).
+/// The read parameters of a Query or Scan request (`$sdk`, its SDK builder) that both have.
+macro_rules! paged_read_parameters {
+    ($sdk:expr) => {
+        ReadParameters {
+            consistent_read: $sdk.get_consistent_read().as_ref().copied(),
+            limit: $sdk.get_limit().as_ref().copied(),
+            projection: $sdk.get_projection_expression().as_deref(),
+            select: $sdk.get_select().as_ref(),
+            ..ReadParameters::default()
+        }
+    };
+}
+
+/// One page of a Query or Scan answer (its items, consumed capacity, `Count` and
+/// `ScannedCount`, `LastEvaluatedKey`): the items as the SDK read them (`RawItem::Reader`).
 fn page(
     call: &Call,
     items: Option<Vec<AttributeMap>>,
-    count: i32,
-    scanned: i32,
+    capacity: Option<ConsumedCapacity>,
+    [count, scanned]: [i32; 2],
     lek: Option<AttributeMap>,
 ) -> Result<QueryOutput> {
+    call.consumed(capacity.as_slice());
     // Items stay in the SDK's (hash) order: the ORM decodes them straight into models.
     let items = items
         .unwrap_or_default()
         .into_iter()
-        .map(|m| entries_from_attributes(m).map(RawItem::Entries))
+        .map(SdkItem::raw)
         .collect::<Result<Vec<_>>>()
         .map_err(|e| call.fail(e))?;
     call.returned_rows(items.len());
@@ -661,11 +716,11 @@ impl Backend for DynamoBackend {
             projection: sdk.get_projection_expression().as_deref(),
             ..ReadParameters::default()
         });
-        let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        let sdk = call.ask_capacity(sdk);
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         let item = out
             .item
-            .map(|m| entries_from_attributes(m).map(RawItem::Entries))
+            .map(SdkItem::raw)
             .transpose()
             .map_err(|e| call.fail(e))?;
         call.returned_rows(usize::from(item.is_some()));
@@ -679,7 +734,7 @@ impl Backend for DynamoBackend {
         let sdk = self.put_item_request(&table, request)?;
         let call = Call::new("PutItem", &table, full(sdk.get_table_name()), None)
             .recording(capacity.as_ref());
-        let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        let sdk = call.ask_capacity(sdk);
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         call.written(out.attributes, out.consumed_capacity)
     }
@@ -693,7 +748,7 @@ impl Backend for DynamoBackend {
             None,
         )
         .recording(request.capacity.as_ref());
-        let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        let sdk = call.ask_capacity(sdk);
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         call.written(out.attributes, out.consumed_capacity)
     }
@@ -707,7 +762,7 @@ impl Backend for DynamoBackend {
             None,
         )
         .recording(request.capacity.as_ref());
-        let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        let sdk = call.ask_capacity(sdk);
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         call.written(out.attributes, out.consumed_capacity)
     }
@@ -718,21 +773,16 @@ impl Backend for DynamoBackend {
         let call = Call::new("Query", &request.table, full(sdk.get_table_name()), index)
             .recording(request.capacity.as_ref());
         call.read_parameters(ReadParameters {
-            consistent_read: sdk.get_consistent_read().as_ref().copied(),
-            limit: sdk.get_limit().as_ref().copied(),
-            projection: sdk.get_projection_expression().as_deref(),
-            select: sdk.get_select().as_ref(),
             scan_forward: sdk.get_scan_index_forward().as_ref().copied(),
-            ..ReadParameters::default()
+            ..paged_read_parameters!(sdk)
         });
-        let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        let sdk = call.ask_capacity(sdk);
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
-        call.consumed(out.consumed_capacity.as_slice());
         page(
             &call,
             out.items,
-            out.count,
-            out.scanned_count,
+            out.consumed_capacity,
+            [out.count, out.scanned_count],
             out.last_evaluated_key,
         )
     }
@@ -743,22 +793,17 @@ impl Backend for DynamoBackend {
         let call = Call::new("Scan", &request.table, full(sdk.get_table_name()), index)
             .recording(request.capacity.as_ref());
         call.read_parameters(ReadParameters {
-            consistent_read: sdk.get_consistent_read().as_ref().copied(),
-            limit: sdk.get_limit().as_ref().copied(),
-            projection: sdk.get_projection_expression().as_deref(),
-            select: sdk.get_select().as_ref(),
             segment: sdk.get_segment().as_ref().copied(),
             total_segments: sdk.get_total_segments().as_ref().copied(),
-            ..ReadParameters::default()
+            ..paged_read_parameters!(sdk)
         });
-        let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        let sdk = call.ask_capacity(sdk);
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
-        call.consumed(out.consumed_capacity.as_slice());
         page(
             &call,
             out.items,
-            out.count,
-            out.scanned_count,
+            out.consumed_capacity,
+            [out.count, out.scanned_count],
             out.last_evaluated_key,
         )
     }
@@ -768,7 +813,7 @@ impl Backend for DynamoBackend {
         let full = self.table_name(&request.table);
         let call = Call::new("BatchGetItem", &request.table, &full, None)
             .recording(request.capacity.as_ref());
-        let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        let sdk = call.ask_capacity(sdk);
         call.batch_size(request.keys.len());
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         call.consumed(out.consumed_capacity.as_deref().unwrap_or_default());
@@ -782,7 +827,7 @@ impl Backend for DynamoBackend {
         let full = self.table_name(&request.table);
         let call = Call::new("BatchWriteItem", &request.table, &full, None)
             .recording(request.capacity.as_ref());
-        let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        let sdk = call.ask_capacity(sdk);
         call.batch_size(request.writes.len());
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         call.consumed(out.consumed_capacity.as_deref().unwrap_or_default());
@@ -795,7 +840,7 @@ impl Backend for DynamoBackend {
         let (tables, full) = self.table_list(request.gets.iter().map(|g| g.table.as_str()));
         let call = Call::new("TransactGetItems", &tables, &full, None)
             .recording(request.capacity.as_ref());
-        let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        let sdk = call.ask_capacity(sdk);
         call.batch_size(request.gets.len());
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         call.consumed(out.consumed_capacity.as_deref().unwrap_or_default());
@@ -806,7 +851,7 @@ impl Backend for DynamoBackend {
             .map(|r| {
                 r.item
                     .filter(|m| !m.is_empty())
-                    .map(|m| entries_from_attributes(m).map(RawItem::Entries))
+                    .map(SdkItem::raw)
                     .transpose()
             })
             .collect::<Result<Vec<_>>>()
@@ -821,7 +866,7 @@ impl Backend for DynamoBackend {
         let (tables, full) = self.table_list(request.actions.iter().map(|a| a.target().0));
         let call = Call::new("TransactWriteItems", &tables, &full, None)
             .recording(request.capacity.as_ref());
-        let sdk = sdk.set_return_consumed_capacity(call.capacity());
+        let sdk = call.ask_capacity(sdk);
         call.batch_size(request.actions.len());
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         call.consumed(out.consumed_capacity.as_deref().unwrap_or_default());

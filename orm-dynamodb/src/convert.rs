@@ -99,24 +99,71 @@ pub fn from_attribute_value(value: AttributeValue) -> Result<Value> {
         AttributeValue::Ss(s) => Value::Ss(s.into_iter().collect()),
         AttributeValue::Ns(s) => Value::Ns(s.into_iter().map(parse_number).collect::<Result<_>>()?),
         AttributeValue::Bs(s) => Value::Bs(s.into_iter().map(Blob::into_inner).collect()),
-        other => {
-            return Err(Error::backend(
-                "convert",
-                false,
-                format!("unsupported attribute value type from DynamoDB: {other:?}"),
-            ))
-        }
+        other => return Err(unsupported(&other)),
     })
 }
 
+/// Checks that `value` converts: every number in it one DynamoDB accepts, every type one this
+/// SDK version knows (the errors of [`from_attribute_value`]), without converting anything.
+#[inline]
+pub(crate) fn check_attribute_value(value: &AttributeValue) -> Result<()> {
+    match value {
+        AttributeValue::S(_)
+        | AttributeValue::B(_)
+        | AttributeValue::Bool(_)
+        | AttributeValue::Null(_)
+        | AttributeValue::Ss(_)
+        | AttributeValue::Bs(_) => Ok(()),
+        AttributeValue::N(n) => check_number(n),
+        AttributeValue::Ns(s) => s.iter().try_for_each(|n| check_number(n)),
+        AttributeValue::L(l) => l.iter().try_for_each(check_attribute_value),
+        AttributeValue::M(m) => m.values().try_for_each(check_attribute_value),
+        other => Err(unsupported(other)),
+    }
+}
+
+/// Checks a number's text: plain decimal notation of at most 38 characters (what DynamoDB
+/// answers, within its limits whatever the digits) at a glance, anything else parsed.
+#[inline]
+fn check_number(text: &str) -> Result<()> {
+    let digits = text.strip_prefix('-').unwrap_or(text).as_bytes();
+    let mut point = None;
+    let mut plain = text.len() <= 38 && !digits.is_empty();
+    for (i, &b) in digits.iter().enumerate() {
+        if b == b'.' && point.is_none() {
+            point = Some(i);
+        } else if !b.is_ascii_digit() {
+            plain = false;
+            break;
+        }
+    }
+    // A point needs digits on both sides.
+    if plain && point.is_none_or(|p| p > 0 && p + 1 < digits.len()) {
+        return Ok(());
+    }
+    Number::parse(text).map(drop).map_err(invalid_number)
+}
+
+#[cold]
+fn invalid_number(e: orm_core::NumberError) -> Error {
+    Error::backend(
+        "convert",
+        false,
+        format!("DynamoDB returned an invalid number: {e}"),
+    )
+}
+
+#[cold]
+fn unsupported(value: &AttributeValue) -> Error {
+    Error::backend(
+        "convert",
+        false,
+        format!("unsupported attribute value type from DynamoDB: {value:?}"),
+    )
+}
+
 fn parse_number(text: String) -> Result<Number> {
-    Number::parse_owned(text).map_err(|e| {
-        Error::backend(
-            "convert",
-            false,
-            format!("DynamoDB returned an invalid number: {e}"),
-        )
-    })
+    Number::parse_owned(text).map_err(invalid_number)
 }
 
 /// Converts an [`Item`] into the SDK's attribute map, moving its contents.
@@ -306,6 +353,31 @@ mod tests {
         );
         let e = from_attribute_value(AttributeValue::Ns(vec!["1".into(), "x".into()])).unwrap_err();
         assert!(matches!(e, Error::Backend { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn checks_numbers_as_they_convert() {
+        let long = "1".repeat(39);
+        for text in [
+            "0",
+            "-12.5",
+            "007",
+            "0.000001",
+            "1E2",
+            "-1e-130",
+            &"9".repeat(38),
+        ] {
+            assert!(check_number(text).is_ok(), "{text}");
+            assert!(from_attribute_value(AttributeValue::N(text.into())).is_ok());
+        }
+        for text in [
+            "", "-", ".", "1.", ".5", "1.2.3", "--1", "1e999", "NaN", "inf", &long,
+        ] {
+            let checked = check_number(text);
+            let converted = from_attribute_value(AttributeValue::N(text.into()));
+            assert_eq!(checked.is_ok(), converted.is_ok(), "{text}");
+        }
+        assert!(check_number(&long).is_err() && check_number("1.2.3").is_err());
     }
 
     #[test]

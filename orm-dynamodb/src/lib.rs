@@ -19,6 +19,7 @@ mod backend;
 pub mod convert;
 mod dynamodb_streams;
 mod error_map;
+mod item_reader;
 pub mod render;
 mod request;
 mod schema;

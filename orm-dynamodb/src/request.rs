@@ -74,6 +74,11 @@ struct Conditional {
 }
 
 impl Conditional {
+    /// The parts of a write with a condition (if any) and no update.
+    fn condition(condition: Option<Condition>, return_item: bool) -> Self {
+        Conditional::render(None, condition, return_item)
+    }
+
     fn render(
         update: Option<UpdateActions>,
         condition: Option<Condition>,
@@ -96,7 +101,13 @@ impl Conditional {
 
 /// Sets a [`Conditional`]'s parts on an SDK builder: the transaction types (`Put`, `Update`...)
 /// and the single-item calls (`put_item()`...) have the same setters, but no common trait.
+/// `conditional!(part: builder, c)` builds a transaction's part with `c` set.
 macro_rules! conditional {
+    (part: $builder:expr, $conditional:expr) => {
+        conditional!($builder, $conditional)
+            .build()
+            .map_err(|e| build_error(TRANSACT_WRITE, e))
+    };
     ($builder:expr, $conditional:expr) => {{
         let builder = $builder;
         let c: Conditional = $conditional;
@@ -111,19 +122,13 @@ macro_rules! conditional {
 /// A transaction's put of `r` to table `full` (the name as sent): copied, as the transaction
 /// request is the caller's.
 fn put(full: String, r: &PutItem) -> Result<Put> {
-    let c = Conditional::render(
-        None,
-        r.condition.clone(),
-        r.return_item_on_condition_failure,
-    );
+    let c = Conditional::condition(r.condition.clone(), r.return_item_on_condition_failure);
     conditional!(
-        Put::builder()
+        part: Put::builder()
             .table_name(full)
             .set_item(Some(item_to_attributes_ref(&r.item))),
         c
     )
-    .build()
-    .map_err(|e| build_error(TRANSACT_WRITE, e))
 }
 
 /// A transaction's update of the item at `r.key` in table `full`.
@@ -134,48 +139,37 @@ fn update(full: String, r: &UpdateItem) -> Result<Update> {
         r.return_item_on_condition_failure,
     );
     conditional!(
-        Update::builder()
+        part: Update::builder()
             .table_name(full)
             .set_key(Some(item_to_attributes_ref(&r.key)))
             .set_update_expression(c.update.take()),
         c
     )
-    .build()
-    .map_err(|e| build_error(TRANSACT_WRITE, e))
 }
 
 /// A transaction's delete of the item at `r.key` in table `full`.
 fn delete(full: String, r: &DeleteItem) -> Result<Delete> {
-    let c = Conditional::render(
-        None,
-        r.condition.clone(),
-        r.return_item_on_condition_failure,
-    );
+    let c = Conditional::condition(r.condition.clone(), r.return_item_on_condition_failure);
     conditional!(
-        Delete::builder()
+        part: Delete::builder()
             .table_name(full)
             .set_key(Some(item_to_attributes_ref(&r.key))),
         c
     )
-    .build()
-    .map_err(|e| build_error(TRANSACT_WRITE, e))
 }
 
 /// A transaction's condition check on the item at `r.key` in table `full`.
 fn condition_check(full: String, r: &CheckRequest) -> Result<ConditionCheck> {
-    let c = Conditional::render(
-        None,
+    let c = Conditional::condition(
         Some(r.condition.clone()),
         r.return_item_on_condition_failure,
     );
     conditional!(
-        ConditionCheck::builder()
+        part: ConditionCheck::builder()
             .table_name(full)
             .set_key(Some(item_to_attributes_ref(&r.key))),
         c
     )
-    .build()
-    .map_err(|e| build_error(TRANSACT_WRITE, e))
 }
 
 /// A read of the item at `r.key` in table `full` (projection rendered; `consistent` is the
@@ -211,7 +205,7 @@ impl DynamoBackend {
     pub(crate) fn put_item_request(&self, table: &str, r: PutItem) -> Result<PutItemFluentBuilder> {
         r.validate()?;
         let full = self.table_name(table);
-        let c = Conditional::render(None, r.condition, r.return_item_on_condition_failure);
+        let c = Conditional::condition(r.condition, r.return_item_on_condition_failure);
         Ok(conditional!(
             self.client
                 .put_item()
@@ -247,11 +241,7 @@ impl DynamoBackend {
     /// DeleteItem of `r`.
     pub(crate) fn delete_item_request(&self, r: &DeleteItem) -> Result<DeleteItemFluentBuilder> {
         r.validate()?;
-        let c = Conditional::render(
-            None,
-            r.condition.clone(),
-            r.return_item_on_condition_failure,
-        );
+        let c = Conditional::condition(r.condition.clone(), r.return_item_on_condition_failure);
         Ok(conditional!(
             self.client
                 .delete_item()

@@ -27,8 +27,8 @@ pub use capabilities::{Capabilities, Limits};
 pub use layer::{BackendFuture, BackendLayer};
 pub use request::{
     BatchGet, BatchGetOutput, BatchWrite, BatchWriteOutput, ConditionCheck, DeleteItem, GetItem,
-    PutItem, QueryOutput, QueryRequest, RawItem, ReturnValues, ScanRequest, SharedItem,
-    TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
+    ItemReader, PutItem, QueryOutput, QueryRequest, RawItem, ReadValue, ReturnValues, ScanRequest,
+    SharedItem, TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
 pub use schema::{
     IndexDefinition, KeyAttribute, KeyType, Projection, TableDefinition, MAX_KEY_ATTRIBUTES,

@@ -306,12 +306,14 @@ impl QueryOutput {
 }
 
 /// An item as a backend read it: a sorted [`Item`], its attributes in the order the backend had
-/// them, or an item the backend keeps in its own encoding and shares ([`SharedItem`]).
+/// them, an item the backend keeps in its own encoding and shares ([`SharedItem`]), or an item
+/// in a client's own representation, read in place ([`ItemReader`]).
 /// DynamoDB answers with hash maps, so building an `Item` means sorting every item's attributes;
 /// a caller that decodes straight into a model needs no order, so every read of the
 /// [`Backend`](super::Backend) trait returns `RawItem`s and lets a backend skip that work. An
 /// in-process backend skips copying the item too: the model is decoded from a borrowed view of
-/// what it stores.
+/// what it stores; a backend over a client library (`DynamoBackend`: the AWS SDK's attribute
+/// maps) hands over the client's item, and the model takes its strings and buffers from it.
 ///
 /// ```
 /// use orm_core::backend::RawItem;
@@ -321,7 +323,7 @@ impl QueryOutput {
 /// assert_eq!(raw.get("a").as_deref(), Some(&Value::from(1u8)));
 /// assert_eq!(raw.into_item(), Item::new().with("a", 1u8).with("b", 2u8));
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub enum RawItem {
     /// A sorted item.
     Item(Item),
@@ -329,6 +331,32 @@ pub enum RawItem {
     Entries(Vec<(String, Value)>),
     /// An item the backend keeps and shares, read through a borrowed view.
     Shared(Arc<dyn SharedItem>),
+    /// An item in a client's own representation, handed over whole and read in place.
+    Reader(Box<dyn ItemReader>),
+}
+
+impl Clone for RawItem {
+    /// A clone; an [`ItemReader`]'s item is cloned as a sorted [`Item`].
+    fn clone(&self) -> Self {
+        match self {
+            RawItem::Item(item) => RawItem::Item(item.clone()),
+            RawItem::Entries(entries) => RawItem::Entries(entries.clone()),
+            RawItem::Shared(shared) => RawItem::Shared(shared.clone()),
+            RawItem::Reader(reader) => RawItem::Item(reader.to_item()),
+        }
+    }
+}
+
+impl PartialEq for RawItem {
+    /// Raw items are equal when their items are, whatever their forms.
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (RawItem::Item(a), RawItem::Item(b)) => a == b,
+            (RawItem::Entries(a), RawItem::Entries(b)) => a == b,
+            (RawItem::Shared(a), RawItem::Shared(b)) => a == b,
+            (a, b) => a.to_item() == b.to_item(),
+        }
+    }
 }
 
 impl RawItem {
@@ -341,12 +369,18 @@ impl RawItem {
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| Cow::Borrowed(v)),
             RawItem::Shared(shared) => shared.get(name).map(Cow::Owned),
+            RawItem::Reader(reader) => reader.get(name).map(Cow::Owned),
         }
     }
 
     /// The item as a sorted [`Item`], leaving this one as it is.
     pub fn to_item(&self) -> Item {
-        self.clone().into_item()
+        match self {
+            RawItem::Item(item) => item.clone(),
+            RawItem::Entries(entries) => Item::from_unsorted(entries.clone()),
+            RawItem::Shared(shared) => shared.to_item(),
+            RawItem::Reader(reader) => reader.to_item(),
+        }
     }
 
     /// The item as a sorted [`Item`].
@@ -355,8 +389,91 @@ impl RawItem {
             RawItem::Item(item) => item,
             RawItem::Entries(entries) => Item::from_unsorted(entries),
             RawItem::Shared(shared) => shared.to_item(),
+            RawItem::Reader(reader) => reader.to_item(),
         }
     }
+}
+
+/// An item in a client library's own representation (as [`RawItem::Reader`]), handed over whole:
+/// the ORM decodes a model by reading it in place, taking its strings and buffers as they are
+/// (no [`Value`] is built), through [`ItemReader::next_attribute`] and the calls below it.
+/// `DynamoBackend` reads the AWS SDK's attribute maps this way.
+///
+/// Object-safe. Scalars are handed over owned; a container is handed over *open* (its size in
+/// [`ReadValue::L`], [`ReadValue::M`]...): its contents come next, from
+/// [`ItemReader::next_element`] (lists and sets) or [`ItemReader::next_entry`] (maps), each of
+/// which may itself open a container, and the reader of a container calls
+/// [`ItemReader::close`] once it is done with it (read or not), which returns to the container
+/// around it. [`ItemReader::get`] and [`ItemReader::to_item`] look at the item before it is
+/// read; once [`ItemReader::next_attribute`] has been called the item belongs to the reading.
+///
+/// ```
+/// use orm_core::backend::{ItemReader, RawItem, ReadValue};
+/// use orm_core::{Item, Value};
+///
+/// /// An item kept as name/value pairs of strings (a real reader walks a client's item type).
+/// #[derive(Debug)]
+/// struct Pairs(Vec<(String, String)>);
+///
+/// impl ItemReader for Pairs {
+///     fn get(&self, name: &str) -> Option<Value> {
+///         self.0.iter().find(|(n, _)| n == name).map(|(_, v)| Value::from(v.as_str()))
+///     }
+///     fn to_item(&self) -> Item {
+///         self.0.iter().fold(Item::new(), |item, (n, v)| item.with(n.as_str(), v.as_str()))
+///     }
+///     fn next_attribute(&mut self) -> Option<(String, ReadValue)> {
+///         self.0.pop().map(|(n, v)| (n, ReadValue::S(v)))
+///     }
+///     // No containers to read inside.
+///     fn next_element(&mut self) -> Option<ReadValue> { None }
+///     fn next_entry(&mut self) -> Option<(String, ReadValue)> { None }
+///     fn close(&mut self) {}
+/// }
+///
+/// let raw = RawItem::Reader(Box::new(Pairs(vec![("name".into(), "Ada".into())])));
+/// assert_eq!(raw.get("name").as_deref(), Some(&Value::from("Ada")));
+/// assert_eq!(raw.into_item(), Item::new().with("name", "Ada"));
+/// ```
+pub trait ItemReader: Debug + Send + Sync {
+    /// The attribute `name`, decoded, if present (before the item is read).
+    fn get(&self, name: &str) -> Option<Value>;
+    /// The whole item, decoded (before the item is read).
+    fn to_item(&self) -> Item;
+    /// The next attribute of the item, each once, in any order; `None` after the last.
+    fn next_attribute(&mut self) -> Option<(String, ReadValue)>;
+    /// The next element of the innermost open list or set; `None` after the last.
+    fn next_element(&mut self) -> Option<ReadValue>;
+    /// The next entry of the innermost open map; `None` after the last.
+    fn next_entry(&mut self) -> Option<(String, ReadValue)>;
+    /// Leaves the innermost open container (whatever of it was not read is dropped).
+    fn close(&mut self);
+}
+
+/// A value an [`ItemReader`] hands over: a scalar, owned, or a container it has opened (its
+/// contents are read next; see [`ItemReader`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReadValue {
+    /// String (`S`).
+    S(String),
+    /// Number (`N`), as its decimal text (checked when it is decoded).
+    N(String),
+    /// Binary (`B`).
+    B(Vec<u8>),
+    /// Boolean (`BOOL`).
+    Bool(bool),
+    /// Null (`NULL`).
+    Null,
+    /// A list (`L`) of this many elements, opened.
+    L(usize),
+    /// A map (`M`) of this many entries, opened.
+    M(usize),
+    /// A string set (`SS`) of this many members (each an `S`), opened.
+    Ss(usize),
+    /// A number set (`NS`) of this many members (each an `N`), opened.
+    Ns(usize),
+    /// A binary set (`BS`) of this many members (each a `B`), opened.
+    Bs(usize),
 }
 
 /// An item that a backend keeps in its own encoding and hands out without copying it (as

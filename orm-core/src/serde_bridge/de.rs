@@ -121,6 +121,34 @@ pub(crate) trait Bytes<'de>: ByteCount + Sized {
     fn visit_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value>;
 }
 
+/// The two [`Source`] methods of a value enum whose variants match [`Shape`]'s one to one
+/// ([`Value`], [`ValueRef`]): each variant is its shape, containers as their iterators, set
+/// members as values of the enum.
+macro_rules! source_by_variant {
+    ($value:ident) => {
+        #[inline]
+        fn is_null(&self) -> bool {
+            matches!(self, $value::Null)
+        }
+
+        #[inline]
+        fn shape(self) -> ShapeOf<'de, Self> {
+            match self {
+                $value::S(s) => Shape::S(s),
+                $value::N(n) => Shape::N(n),
+                $value::B(b) => Shape::B(b),
+                $value::Bool(b) => Shape::Bool(b),
+                $value::Null => Shape::Null,
+                $value::L(l) => Shape::L(l.into_iter()),
+                $value::M(m) => Shape::M(m.into_iter()),
+                $value::Ss(s) => Shape::Ss(s.into_iter().map($value::S as fn(_) -> _)),
+                $value::Ns(s) => Shape::Ns(s.into_iter().map($value::N as fn(_) -> _)),
+                $value::Bs(s) => Shape::Bs(s.into_iter().map($value::B as fn(_) -> _)),
+            }
+        }
+    };
+}
+
 impl<'de> Source<'de> for Value {
     type Text = String;
     type Num = Number;
@@ -131,26 +159,7 @@ impl<'de> Source<'de> for Value {
     type NumSet = Map<btree_set::IntoIter<Number>, fn(Number) -> Value>;
     type BinSet = Map<btree_set::IntoIter<Vec<u8>>, fn(Vec<u8>) -> Value>;
 
-    #[inline]
-    fn is_null(&self) -> bool {
-        matches!(self, Value::Null)
-    }
-
-    #[inline]
-    fn shape(self) -> ShapeOf<'de, Self> {
-        match self {
-            Value::S(s) => Shape::S(s),
-            Value::N(n) => Shape::N(n),
-            Value::B(b) => Shape::B(b),
-            Value::Bool(b) => Shape::Bool(b),
-            Value::Null => Shape::Null,
-            Value::L(l) => Shape::L(l.into_iter()),
-            Value::M(m) => Shape::M(m.into_iter()),
-            Value::Ss(s) => Shape::Ss(s.into_iter().map(Value::S as fn(String) -> Value)),
-            Value::Ns(s) => Shape::Ns(s.into_iter().map(Value::N as fn(Number) -> Value)),
-            Value::Bs(s) => Shape::Bs(s.into_iter().map(Value::B as fn(Vec<u8>) -> Value)),
-        }
-    }
+    source_by_variant!(Value);
 }
 
 impl<'de> Source<'de> for ValueRef<'de> {
@@ -163,26 +172,7 @@ impl<'de> Source<'de> for ValueRef<'de> {
     type NumSet = Map<std::vec::IntoIter<NumberRef<'de>>, fn(NumberRef<'de>) -> ValueRef<'de>>;
     type BinSet = Map<std::vec::IntoIter<Cow<'de, [u8]>>, fn(Cow<'de, [u8]>) -> ValueRef<'de>>;
 
-    #[inline]
-    fn is_null(&self) -> bool {
-        matches!(self, ValueRef::Null)
-    }
-
-    #[inline]
-    fn shape(self) -> ShapeOf<'de, Self> {
-        match self {
-            ValueRef::S(s) => Shape::S(s),
-            ValueRef::N(n) => Shape::N(n),
-            ValueRef::B(b) => Shape::B(b),
-            ValueRef::Bool(b) => Shape::Bool(b),
-            ValueRef::Null => Shape::Null,
-            ValueRef::L(l) => Shape::L(l.into_iter()),
-            ValueRef::M(m) => Shape::M(m.into_iter()),
-            ValueRef::Ss(s) => Shape::Ss(s.into_iter().map(ValueRef::S as fn(_) -> _)),
-            ValueRef::Ns(s) => Shape::Ns(s.into_iter().map(ValueRef::N as fn(_) -> _)),
-            ValueRef::Bs(s) => Shape::Bs(s.into_iter().map(ValueRef::B as fn(_) -> _)),
-        }
-    }
+    source_by_variant!(ValueRef);
 }
 
 impl<'de> Text<'de> for String {
@@ -205,6 +195,12 @@ impl<'de> Num<'de> for Number {
     where
         T: TryFrom<i64> + for<'n> TryFrom<&'n Number, Error = NumberError>,
     {
+        // Most stored integers fit an `i64`: read in one pass over the canonical text (a
+        // fraction or a wider integer fails to parse); the exact conversion takes the rest and
+        // words the error.
+        if let Ok(Ok(x)) = self.as_str().parse::<i64>().map(T::try_from) {
+            return Ok(x);
+        }
         T::try_from(&self).map_err(number_error)
     }
 
@@ -468,7 +464,7 @@ where
 
 /// The lossy `deserialize_any` reading of a number: the narrowest of `u64`/`i64`, then
 /// `u128`/`i128`, else the nearest `f64`.
-fn visit_number_any<'de, V: Visitor<'de>>(n: Number, visitor: V) -> Result<V::Value> {
+pub(crate) fn visit_number_any<'de, V: Visitor<'de>>(n: Number, visitor: V) -> Result<V::Value> {
     if n.is_integer() {
         let text = n.as_str();
         let negative = text.starts_with('-');

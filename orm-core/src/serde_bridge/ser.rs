@@ -358,49 +358,47 @@ impl SeqSer<'_> {
     }
 }
 
-impl ser::SerializeSeq for SeqSer<'_> {
-    type Ok = Value;
-    type Error = BridgeError;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value> {
-        Ok(self.finish())
-    }
+/// Implements serde's compound-serializer traits for a builder by forwarding: every element
+/// (or field) goes to the builder's `push` (`push_field` for named fields), the end to its
+/// `finish`. Sequences, tuples, tuple structs and tuple variants are one list builder; structs
+/// and struct variants one map builder; a set takes sequences and tuples.
+macro_rules! forward_compound {
+    ($builder:ident: $($trait:ident::$method:ident),+ $(,)?) => {$(
+        impl ser::$trait for $builder<'_> {
+            type Ok = Value;
+            type Error = BridgeError;
+            fn $method<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+                self.push(value)
+            }
+            fn end(self) -> Result<Value> {
+                Ok(self.finish())
+            }
+        }
+    )+};
+    ($builder:ident: fields $($trait:ident),+ $(,)?) => {$(
+        impl ser::$trait for $builder<'_> {
+            type Ok = Value;
+            type Error = BridgeError;
+            fn serialize_field<T: ?Sized + Serialize>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<()> {
+                self.push_field(key, value)
+            }
+            fn end(self) -> Result<Value> {
+                Ok(self.finish())
+            }
+        }
+    )+};
 }
 
-impl ser::SerializeTuple for SeqSer<'_> {
-    type Ok = Value;
-    type Error = BridgeError;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value> {
-        Ok(self.finish())
-    }
-}
-
-impl ser::SerializeTupleStruct for SeqSer<'_> {
-    type Ok = Value;
-    type Error = BridgeError;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value> {
-        Ok(self.finish())
-    }
-}
-
-impl ser::SerializeTupleVariant for SeqSer<'_> {
-    type Ok = Value;
-    type Error = BridgeError;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value> {
-        Ok(self.finish())
-    }
-}
+forward_compound!(SeqSer:
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field,
+);
 
 /// Maps with string-like keys.
 #[derive(Debug)]
@@ -470,7 +468,7 @@ pub(crate) struct StructSer<'p> {
 
 impl StructSer<'_> {
     #[inline]
-    fn field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
+    fn push_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
         let variant_path;
         let base = match self.variant {
             Some(v) => {
@@ -496,53 +494,51 @@ impl StructSer<'_> {
     }
 }
 
-impl ser::SerializeStruct for StructSer<'_> {
-    type Ok = Value;
-    type Error = BridgeError;
-    fn serialize_field<T: ?Sized + Serialize>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<()> {
-        self.field(key, value)
-    }
-    fn end(self) -> Result<Value> {
-        Ok(self.finish())
-    }
-}
+forward_compound!(StructSer: fields SerializeStruct, SerializeStructVariant);
 
-impl ser::SerializeStructVariant for StructSer<'_> {
-    type Ok = Value;
-    type Error = BridgeError;
-    fn serialize_field<T: ?Sized + Serialize>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<()> {
-        self.field(key, value)
-    }
-    fn end(self) -> Result<Value> {
-        Ok(self.finish())
-    }
+/// A narrow serializer: it takes one kind of value, and anything else is its error.
+trait Narrow {
+    /// The error for a value of kind `kind` (`a boolean`, `a map`...).
+    fn rejected(&self, kind: &str) -> BridgeError;
 }
 
 /// Generates the `Serializer` methods of a narrow serializer that rejects everything it does
-/// not override, with `$err(kind)` as the error.
+/// not override, with [`Narrow::rejected`]`(kind)` as the error.
 macro_rules! reject {
-    ($err:ident; $($method:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $kind:expr;)*) => {$(
+    ($($method:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $kind:expr;)*) => {$(
         fn $method(self, $($arg: $ty),*) -> Result<$ret> {
             $(let _ = $arg;)*
-            Err($err($kind))
+            Err(self.rejected($kind))
         }
     )*};
 }
 
-/// The methods every narrow serializer here rejects (compound types and the rarer scalars).
+/// The associated types of a narrow serializer that takes scalars only (its `Ok` is `$ok`, and
+/// it has no compound serializers).
+macro_rules! scalar_only {
+    ($ok:ty) => {
+        type Ok = $ok;
+        type Error = BridgeError;
+        type SerializeSeq = Impossible<$ok, BridgeError>;
+        type SerializeTuple = Impossible<$ok, BridgeError>;
+        type SerializeTupleStruct = Impossible<$ok, BridgeError>;
+        type SerializeTupleVariant = Impossible<$ok, BridgeError>;
+        type SerializeMap = Impossible<$ok, BridgeError>;
+        type SerializeStruct = Impossible<$ok, BridgeError>;
+        type SerializeStructVariant = Impossible<$ok, BridgeError>;
+    };
+}
+
+/// The methods every narrow serializer here rejects (compound types; with `option`, `Some`
+/// too).
 macro_rules! reject_compound {
-    ($err:ident) => {
+    (option) => {
         fn serialize_some<T: ?Sized + Serialize>(self, _value: &T) -> Result<Self::Ok> {
-            Err($err("an option"))
+            Err(self.rejected("an option"))
         }
+        reject_compound!();
+    };
+    () => {
         fn serialize_newtype_variant<T: ?Sized + Serialize>(
             self,
             _name: &'static str,
@@ -550,42 +546,18 @@ macro_rules! reject_compound {
             _variant: &'static str,
             _value: &T,
         ) -> Result<Self::Ok> {
-            Err($err("an enum newtype variant"))
+            Err(self.rejected("an enum newtype variant"))
         }
-        fn serialize_tuple_struct(
-            self,
-            _name: &'static str,
-            _len: usize,
-        ) -> Result<Impossible<Self::Ok, BridgeError>> {
-            Err($err("a tuple struct"))
-        }
-        fn serialize_tuple_variant(
-            self,
-            _name: &'static str,
-            _index: u32,
-            _variant: &'static str,
-            _len: usize,
-        ) -> Result<Impossible<Self::Ok, BridgeError>> {
-            Err($err("an enum tuple variant"))
-        }
-        fn serialize_map(self, _len: Option<usize>) -> Result<Impossible<Self::Ok, BridgeError>> {
-            Err($err("a map"))
-        }
-        fn serialize_struct(
-            self,
-            _name: &'static str,
-            _len: usize,
-        ) -> Result<Impossible<Self::Ok, BridgeError>> {
-            Err($err("a struct"))
-        }
-        fn serialize_struct_variant(
-            self,
-            _name: &'static str,
-            _index: u32,
-            _variant: &'static str,
-            _len: usize,
-        ) -> Result<Impossible<Self::Ok, BridgeError>> {
-            Err($err("an enum struct variant"))
+        reject! {
+            serialize_tuple_struct(name: &'static str, len: usize)
+                -> Impossible<Self::Ok, BridgeError> = "a tuple struct";
+            serialize_tuple_variant(name: &'static str, index: u32, variant: &'static str, len: usize)
+                -> Impossible<Self::Ok, BridgeError> = "an enum tuple variant";
+            serialize_map(len: Option<usize>) -> Impossible<Self::Ok, BridgeError> = "a map";
+            serialize_struct(name: &'static str, len: usize)
+                -> Impossible<Self::Ok, BridgeError> = "a struct";
+            serialize_struct_variant(name: &'static str, index: u32, variant: &'static str, len: usize)
+                -> Impossible<Self::Ok, BridgeError> = "an enum struct variant";
         }
     };
 }
@@ -600,22 +572,20 @@ fn not_number_text(kind: &str) -> BridgeError {
     ))
 }
 
+impl Narrow for NumberText {
+    fn rejected(&self, kind: &str) -> BridgeError {
+        not_number_text(kind)
+    }
+}
+
 impl ser::Serializer for NumberText {
-    type Ok = Number;
-    type Error = BridgeError;
-    type SerializeSeq = Impossible<Number, BridgeError>;
-    type SerializeTuple = Impossible<Number, BridgeError>;
-    type SerializeTupleStruct = Impossible<Number, BridgeError>;
-    type SerializeTupleVariant = Impossible<Number, BridgeError>;
-    type SerializeMap = Impossible<Number, BridgeError>;
-    type SerializeStruct = Impossible<Number, BridgeError>;
-    type SerializeStructVariant = Impossible<Number, BridgeError>;
+    scalar_only!(Number);
 
     fn serialize_str(self, v: &str) -> Result<Number> {
         Number::parse(v).map_err(|e| BridgeError::new(e.to_string()))
     }
 
-    reject! { not_number_text;
+    reject! {
         serialize_bool(v: bool) -> Number = "a boolean";
         serialize_i8(v: i8) -> Number = "an integer";
         serialize_i16(v: i16) -> Number = "an integer";
@@ -648,7 +618,7 @@ impl ser::Serializer for NumberText {
         value.serialize(self)
     }
 
-    reject_compound!(not_number_text);
+    reject_compound!(option);
 }
 
 /// Map keys: strings, chars, integers, booleans and unit variants become attribute names.
@@ -661,16 +631,14 @@ fn bad_key(kind: &str) -> BridgeError {
     ))
 }
 
+impl Narrow for KeySer {
+    fn rejected(&self, kind: &str) -> BridgeError {
+        bad_key(kind)
+    }
+}
+
 impl ser::Serializer for KeySer {
-    type Ok = String;
-    type Error = BridgeError;
-    type SerializeSeq = Impossible<String, BridgeError>;
-    type SerializeTuple = Impossible<String, BridgeError>;
-    type SerializeTupleStruct = Impossible<String, BridgeError>;
-    type SerializeTupleVariant = Impossible<String, BridgeError>;
-    type SerializeMap = Impossible<String, BridgeError>;
-    type SerializeStruct = Impossible<String, BridgeError>;
-    type SerializeStructVariant = Impossible<String, BridgeError>;
+    scalar_only!(String);
 
     fn serialize_str(self, v: &str) -> Result<String> {
         Ok(v.to_owned())
@@ -730,7 +698,7 @@ impl ser::Serializer for KeySer {
         Ok(value.to_string())
     }
 
-    reject! { bad_key;
+    reject! {
         serialize_f32(v: f32) -> String = "a float";
         serialize_f64(v: f64) -> String = "a float";
         serialize_bytes(v: &[u8]) -> String = "bytes";
@@ -741,7 +709,7 @@ impl ser::Serializer for KeySer {
         serialize_tuple(len: usize) -> Impossible<String, BridgeError> = "a tuple";
     }
 
-    reject_compound!(bad_key);
+    reject_compound!(option);
 }
 
 /// Which DynamoDB set a [`SetSer`] builds.
@@ -772,8 +740,10 @@ impl<'p> SetSer<'p> {
     fn new(kind: SetKind, path: &'p FieldPath<'p>) -> SetSer<'p> {
         SetSer { kind, path }
     }
+}
 
-    fn not_a_sequence(&self, kind: &str) -> BridgeError {
+impl Narrow for SetSer<'_> {
+    fn rejected(&self, kind: &str) -> BridgeError {
         BridgeError::new(format!(
             "{} and must serialize as a sequence, found {kind}",
             self.kind.describe()
@@ -790,11 +760,9 @@ pub(crate) struct SetSeq<'p> {
     value: Value,
 }
 
-impl ser::SerializeSeq for SetSeq<'_> {
-    type Ok = Value;
-    type Error = BridgeError;
-
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+impl SetSeq<'_> {
+    /// Adds a member (a value of the set's type).
+    fn push<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
         let path = FieldPath::Index(self.path, self.index);
         self.index += 1;
         // Members are scalars: their depth does not matter.
@@ -821,21 +789,15 @@ impl ser::SerializeSeq for SetSeq<'_> {
         Ok(())
     }
 
-    fn end(self) -> Result<Value> {
-        Ok(self.value)
+    fn finish(self) -> Value {
+        self.value
     }
 }
 
-impl ser::SerializeTuple for SetSeq<'_> {
-    type Ok = Value;
-    type Error = BridgeError;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result<Value> {
-        Ok(self.value)
-    }
-}
+forward_compound!(SetSeq:
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+);
 
 impl<'p> ser::Serializer for SetSer<'p> {
     type Ok = Value;
@@ -883,112 +845,30 @@ impl<'p> ser::Serializer for SetSer<'p> {
         value.serialize(self)
     }
 
-    fn serialize_bool(self, _v: bool) -> Result<Value> {
-        Err(self.not_a_sequence("a boolean"))
+    reject! {
+        serialize_bool(v: bool) -> Value = "a boolean";
+        serialize_i8(v: i8) -> Value = "a number";
+        serialize_i16(v: i16) -> Value = "a number";
+        serialize_i32(v: i32) -> Value = "a number";
+        serialize_i64(v: i64) -> Value = "a number";
+        serialize_i128(v: i128) -> Value = "a number";
+        serialize_u8(v: u8) -> Value = "a number";
+        serialize_u16(v: u16) -> Value = "a number";
+        serialize_u32(v: u32) -> Value = "a number";
+        serialize_u64(v: u64) -> Value = "a number";
+        serialize_u128(v: u128) -> Value = "a number";
+        serialize_f32(v: f32) -> Value = "a number";
+        serialize_f64(v: f64) -> Value = "a number";
+        serialize_char(v: char) -> Value = "a string";
+        serialize_str(v: &str) -> Value = "a string";
+        serialize_bytes(v: &[u8]) -> Value = "bytes";
+        serialize_unit() -> Value = "unit";
+        serialize_unit_struct(name: &'static str) -> Value = "a unit struct";
+        serialize_unit_variant(name: &'static str, index: u32, variant: &'static str) -> Value
+            = "an enum variant";
     }
-    fn serialize_i8(self, _v: i8) -> Result<Value> {
-        Err(self.not_a_sequence("a number"))
-    }
-    fn serialize_i16(self, _v: i16) -> Result<Value> {
-        Err(self.not_a_sequence("a number"))
-    }
-    fn serialize_i32(self, _v: i32) -> Result<Value> {
-        Err(self.not_a_sequence("a number"))
-    }
-    fn serialize_i64(self, _v: i64) -> Result<Value> {
-        Err(self.not_a_sequence("a number"))
-    }
-    fn serialize_i128(self, _v: i128) -> Result<Value> {
-        Err(self.not_a_sequence("a number"))
-    }
-    fn serialize_u8(self, _v: u8) -> Result<Value> {
-        Err(self.not_a_sequence("a number"))
-    }
-    fn serialize_u16(self, _v: u16) -> Result<Value> {
-        Err(self.not_a_sequence("a number"))
-    }
-    fn serialize_u32(self, _v: u32) -> Result<Value> {
-        Err(self.not_a_sequence("a number"))
-    }
-    fn serialize_u64(self, _v: u64) -> Result<Value> {
-        Err(self.not_a_sequence("a number"))
-    }
-    fn serialize_u128(self, _v: u128) -> Result<Value> {
-        Err(self.not_a_sequence("a number"))
-    }
-    fn serialize_f32(self, _v: f32) -> Result<Value> {
-        Err(self.not_a_sequence("a number"))
-    }
-    fn serialize_f64(self, _v: f64) -> Result<Value> {
-        Err(self.not_a_sequence("a number"))
-    }
-    fn serialize_char(self, _v: char) -> Result<Value> {
-        Err(self.not_a_sequence("a string"))
-    }
-    fn serialize_str(self, _v: &str) -> Result<Value> {
-        Err(self.not_a_sequence("a string"))
-    }
-    fn serialize_bytes(self, _v: &[u8]) -> Result<Value> {
-        Err(self.not_a_sequence("bytes"))
-    }
-    fn serialize_unit(self) -> Result<Value> {
-        Err(self.not_a_sequence("unit"))
-    }
-    fn serialize_unit_struct(self, _name: &'static str) -> Result<Value> {
-        Err(self.not_a_sequence("a unit struct"))
-    }
-    fn serialize_unit_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-    ) -> Result<Value> {
-        Err(self.not_a_sequence("an enum variant"))
-    }
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _value: &T,
-    ) -> Result<Value> {
-        Err(self.not_a_sequence("an enum variant"))
-    }
-    fn serialize_tuple_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Impossible<Value, BridgeError>> {
-        Err(self.not_a_sequence("a tuple struct"))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Impossible<Value, BridgeError>> {
-        Err(self.not_a_sequence("an enum variant"))
-    }
-    fn serialize_map(self, _len: Option<usize>) -> Result<Impossible<Value, BridgeError>> {
-        Err(self.not_a_sequence("a map"))
-    }
-    fn serialize_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Impossible<Value, BridgeError>> {
-        Err(self.not_a_sequence("a struct"))
-    }
-    fn serialize_struct_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Impossible<Value, BridgeError>> {
-        Err(self.not_a_sequence("an enum variant"))
-    }
+
+    reject_compound!();
 }
 
 #[cfg(test)]

@@ -12,11 +12,11 @@
 //! read and write items through it.
 
 use super::config::TableConfig;
-use crate::backend::{Limits, RawItem, SharedItem};
+use crate::backend::{ItemReader, Limits, RawItem, SharedItem};
 use crate::error::{Error, Result};
 use crate::key::Key;
 use crate::model::{Model, Schema};
-use crate::serde_bridge::{from_attributes, from_entries, from_item, to_item};
+use crate::serde_bridge::{from_attributes, from_entries, from_item, from_reader_keeping, to_item};
 use crate::value::{Item, NumberRef, Value, ValueRef};
 
 /// How models are stored as items in one table: the key items of a model's keys, the model <->
@@ -213,6 +213,7 @@ impl Layout {
             RawItem::Item(item) => return self.from_stored_item(item),
             RawItem::Entries(entries) => entries,
             RawItem::Shared(shared) => return self.from_shared_item(&*shared),
+            RawItem::Reader(reader) => return self.from_item_reader(reader),
         };
         let schema = M::schema();
         let config = &self.config;
@@ -263,6 +264,24 @@ impl Layout {
                 .into_iter()
                 .filter(|(name, _)| !config.is_layout_attribute(schema, name)),
         )
+    }
+
+    /// [`Layout::from_raw_item`] for an item a client library read ([`ItemReader`]): decoded
+    /// in place, the layout attributes skipped unread; an item of another entity or schema
+    /// version goes the owned way ([`Layout::from_stored_item`]), which checks, upgrades or
+    /// describes the error.
+    #[allow(clippy::wrong_self_convention)]
+    fn from_item_reader<M: Model>(&self, reader: Box<dyn ItemReader>) -> Result<M> {
+        let schema = M::schema();
+        let config = &self.config;
+        let entity = reader.get(&config.entity_attribute);
+        let version = reader
+            .get(&config.schema_attribute)
+            .map(|v| v.as_n().and_then(|n| u32::try_from(n).ok()));
+        if !self.is_current::<M>(entity.as_ref().and_then(Value::as_s), version) {
+            return self.from_stored_item(reader.to_item());
+        }
+        from_reader_keeping(reader, |name| !config.is_layout_attribute(schema, name))
     }
 
     /// Whether an item whose entity attribute holds `entity` (a string) and whose schema

@@ -1,0 +1,233 @@
+//! The deserializer's third form of a value: an item read in place from an [`ItemReader`] (a
+//! client library's own item, such as the AWS SDK's attribute maps), with no [`Value`] built.
+//!
+//! Strings, number text and byte buffers are moved out of the reader into the model's fields;
+//! containers are read as the reader opens them, depth first, one value at a time (which is how
+//! serde reads), all values sharing the one reader. Numbers are checked as they are decoded:
+//! an integer field parses the text once, exactly, and anything else goes through [`Number`].
+//!
+//! [`Value`]: crate::Value
+
+use super::de::{visit_number_any, Num, NumText, Shape, ShapeOf, Source};
+use super::field_path::BridgeError;
+use crate::backend::{ItemReader, ReadValue};
+use crate::number::{Number, NumberError};
+use serde::de::Visitor;
+use std::borrow::Cow;
+use std::cell::RefCell;
+
+type Result<T, E = BridgeError> = std::result::Result<T, E>;
+
+/// The reader every value of one item is read from.
+pub(crate) type SharedReader = RefCell<Box<dyn ItemReader>>;
+
+/// One value handed over by the reader. A container is open in the reader until it has been
+/// read (through its [`Opened`] contents) or dropped unread (an ignored field), when it is
+/// closed.
+pub(crate) struct Read<'r> {
+    value: ReadValue,
+    reader: &'r SharedReader,
+}
+
+impl<'r> Read<'r> {
+    pub(crate) fn new(value: ReadValue, reader: &'r SharedReader) -> Read<'r> {
+        Read { value, reader }
+    }
+}
+
+impl Drop for Read<'_> {
+    fn drop(&mut self) {
+        if let ReadValue::L(_)
+        | ReadValue::M(_)
+        | ReadValue::Ss(_)
+        | ReadValue::Ns(_)
+        | ReadValue::Bs(_) = self.value
+        {
+            self.reader.borrow_mut().close();
+        }
+    }
+}
+
+/// The contents of an open container: `left` more to read, then the container is closed.
+pub(crate) struct Opened<'r> {
+    reader: &'r SharedReader,
+    left: usize,
+}
+
+impl Drop for Opened<'_> {
+    fn drop(&mut self) {
+        self.reader.borrow_mut().close();
+    }
+}
+
+/// The elements of an open list or set.
+pub(crate) struct Elements<'r>(Opened<'r>);
+
+impl<'r> Iterator for Elements<'r> {
+    type Item = Read<'r>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Read<'r>> {
+        let opened = &mut self.0;
+        if opened.left == 0 {
+            return None;
+        }
+        opened.left -= 1;
+        let value = opened.reader.borrow_mut().next_element()?;
+        Some(Read::new(value, opened.reader))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.0.left, Some(self.0.left))
+    }
+}
+
+impl ExactSizeIterator for Elements<'_> {}
+
+/// The entries of an open map.
+pub(crate) struct Entries<'r>(Opened<'r>);
+
+impl<'r> Iterator for Entries<'r> {
+    type Item = (String, Read<'r>);
+
+    #[inline]
+    fn next(&mut self) -> Option<(String, Read<'r>)> {
+        let opened = &mut self.0;
+        if opened.left == 0 {
+            return None;
+        }
+        opened.left -= 1;
+        let (key, value) = opened.reader.borrow_mut().next_entry()?;
+        Some((key, Read::new(value, opened.reader)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.0.left, Some(self.0.left))
+    }
+}
+
+impl ExactSizeIterator for Entries<'_> {}
+
+/// The attributes of the reader's item that `keep` accepts (the others are dropped unread).
+pub(crate) struct Attributes<'r, K> {
+    pub(crate) reader: &'r SharedReader,
+    pub(crate) keep: K,
+}
+
+impl<'r, K: FnMut(&str) -> bool> Iterator for Attributes<'r, K> {
+    type Item = (String, Read<'r>);
+
+    #[inline]
+    fn next(&mut self) -> Option<(String, Read<'r>)> {
+        loop {
+            let (name, value) = self.reader.borrow_mut().next_attribute()?;
+            let read = Read::new(value, self.reader);
+            if (self.keep)(&name) {
+                return Some((name, read));
+            }
+        }
+    }
+}
+
+impl<'de, 'r> Source<'de> for Read<'r> {
+    type Text = String;
+    type Num = DecimalText;
+    type Bytes = Vec<u8>;
+    type List = Elements<'r>;
+    type Entries = Entries<'r>;
+    type StrSet = Elements<'r>;
+    type NumSet = Elements<'r>;
+    type BinSet = Elements<'r>;
+
+    #[inline]
+    fn is_null(&self) -> bool {
+        matches!(self.value, ReadValue::Null)
+    }
+
+    #[inline]
+    fn shape(mut self) -> ShapeOf<'de, Self> {
+        // The contents (if a container) now close it, not this value.
+        let value = std::mem::replace(&mut self.value, ReadValue::Null);
+        let opened = |left| Opened {
+            reader: self.reader,
+            left,
+        };
+        match value {
+            ReadValue::S(s) => Shape::S(s),
+            ReadValue::N(n) => Shape::N(DecimalText(n)),
+            ReadValue::B(b) => Shape::B(b),
+            ReadValue::Bool(b) => Shape::Bool(b),
+            ReadValue::Null => Shape::Null,
+            ReadValue::L(n) => Shape::L(Elements(opened(n))),
+            ReadValue::M(n) => Shape::M(Entries(opened(n))),
+            ReadValue::Ss(n) => Shape::Ss(Elements(opened(n))),
+            ReadValue::Ns(n) => Shape::Ns(Elements(opened(n))),
+            ReadValue::Bs(n) => Shape::Bs(Elements(opened(n))),
+        }
+    }
+}
+
+/// A number as the reader's decimal text, checked when it is decoded.
+pub(crate) struct DecimalText(String);
+
+impl DecimalText {
+    /// The exact number (an error naming the text if it is not a DynamoDB number).
+    fn number(&self) -> Result<Number> {
+        Number::parse(&self.0).map_err(|e: NumberError| BridgeError::new(e.to_string()))
+    }
+
+    /// The text, if it is plain decimal notation (digits, a sign, a point: no exponent, no
+    /// `inf` or `NaN`), which the standard float parsers read exactly as [`Number`] would.
+    fn plain(&self) -> Option<&str> {
+        let plain = self
+            .0
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'-' || b == b'.');
+        plain.then_some(self.0.as_str())
+    }
+}
+
+impl<'de> Num<'de> for DecimalText {
+    #[inline]
+    fn integer<T>(self) -> Result<T>
+    where
+        T: TryFrom<i64> + for<'n> TryFrom<&'n Number, Error = NumberError>,
+    {
+        // One exact pass over the text for the integers an `i64` holds; the rest (and every
+        // error's wording) through `Number`.
+        if let Ok(Ok(x)) = self.0.parse::<i64>().map(T::try_from) {
+            return Ok(x);
+        }
+        self.number()?.integer()
+    }
+
+    fn nearest_f32(self) -> Result<f32> {
+        match self.plain().map(str::parse::<f32>) {
+            Some(Ok(x)) => Ok(x),
+            _ => self.number()?.nearest_f32(),
+        }
+    }
+
+    fn nearest_f64(self) -> Result<f64> {
+        match self.plain().map(str::parse::<f64>) {
+            Some(Ok(x)) => Ok(x),
+            _ => self.number()?.nearest_f64(),
+        }
+    }
+
+    fn visit_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visit_number_any(self.number()?, visitor)
+    }
+
+    /// The canonical text (the reader's text may be in any notation DynamoDB accepts).
+    fn visit_text<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let n = self.number()?;
+        visitor.visit_str(n.as_str())
+    }
+}
+
+impl NumText for DecimalText {
+    fn text(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.0)
+    }
+}
