@@ -72,8 +72,15 @@ fn fails(addr: SocketAddr, op: &str, body: &Json, code: &str, needle: &str) {
     assert_error(&call(addr, op, body), code, needle);
 }
 
-/// A server with a table `things` (pk S, sk S) and one `zeta` (id S).
-fn server() -> MemoryServer {
+/// Each `(op, body, code, needle)` request must be refused as [`fails`] checks.
+fn fails_each(addr: SocketAddr, cases: &[(&str, Json, &str, &str)]) {
+    for (op, body, code, needle) in cases {
+        fails(addr, op, body, code, needle);
+    }
+}
+
+/// A server with a table `things` (pk S, sk S) and one `zeta` (id S), and its address.
+fn server() -> (MemoryServer, SocketAddr) {
     let server = MemoryServer::start(MemoryBackend::new()).expect("start the server");
     let addr = server.addr();
     assert!(addr.ip().is_loopback());
@@ -103,7 +110,7 @@ fn server() -> MemoryServer {
             "BillingMode": "PAY_PER_REQUEST"
         }),
     );
-    server
+    (server, addr)
 }
 
 /// The number of items in `table`, by a Scan.
@@ -123,8 +130,7 @@ fn key(pk: &str, sk: &str) -> Json {
 
 #[test]
 fn malformed_json_is_a_serialization_exception() {
-    let server = server();
-    let addr = server.addr();
+    let (_server, addr) = server();
     for body in [
         &b"{\"TableName\": "[..],
         b"{\"TableName\": \"things\",}",
@@ -138,8 +144,7 @@ fn malformed_json_is_a_serialization_exception() {
 
 #[test]
 fn a_body_that_is_not_an_object_is_refused() {
-    let server = server();
-    let addr = server.addr();
+    let (_server, addr) = server();
     for body in ["[1, 2]", "\"things\"", "42", "null", "true"] {
         let answer = send(addr, Some("DynamoDB_20120810.PutItem"), body.into());
         assert_error(&answer, "SerializationException", "JSON object");
@@ -149,8 +154,7 @@ fn a_body_that_is_not_an_object_is_refused() {
 
 #[test]
 fn unknown_or_missing_targets_are_unknown_operations() {
-    let server = server();
-    let addr = server.addr();
+    let (_server, addr) = server();
     let body = br#"{"TableName": "things"}"#.to_vec();
     let answer = send(addr, Some("DynamoDB_20120810.Frobnicate"), body.clone());
     assert_error(&answer, "UnknownOperationException", "Frobnicate");
@@ -168,21 +172,23 @@ fn unknown_or_missing_targets_are_unknown_operations() {
 
 #[test]
 fn unknown_fields_are_named() {
-    let server = server();
-    let addr = server.addr();
-    fails(
+    let (_server, addr) = server();
+    fails_each(
         addr,
-        "GetItem",
-        &json!({"TableName": TABLE, "Key": key("a", "b"), "Bogus": 1}),
-        "ValidationException",
-        "Bogus",
-    );
-    fails(
-        addr,
-        "PutItem",
-        &json!({"TableName": TABLE, "Item": key("a", "b"), "tablename": "x"}),
-        "ValidationException",
-        "tablename",
+        &[
+            (
+                "GetItem",
+                json!({"TableName": TABLE, "Key": key("a", "b"), "Bogus": 1}),
+                "ValidationException",
+                "Bogus",
+            ),
+            (
+                "PutItem",
+                json!({"TableName": TABLE, "Item": key("a", "b"), "tablename": "x"}),
+                "ValidationException",
+                "tablename",
+            ),
+        ],
     );
     assert_eq!(count(addr, TABLE), 0, "a refused PutItem wrote nothing");
 }
@@ -191,8 +197,7 @@ fn unknown_fields_are_named() {
 /// does, and a request mixing the two styles is refused without writing anything.
 #[test]
 fn legacy_parameters_work_as_their_expressions() {
-    let server = server();
-    let addr = server.addr();
+    let (_server, addr) = server();
     let item = |sk: &str, n: &str, tag: &str| json!({"pk": {"S": "a"}, "sk": {"S": sk}, "n": {"N": n}, "tag": {"S": tag}});
     // Expected: Exists false creates, then refuses to overwrite.
     let put = |i: Json, expected: Json| {
@@ -294,8 +299,7 @@ fn legacy_parameters_work_as_their_expressions() {
 /// is left as it is; an update of only removals creates nothing.
 #[test]
 fn update_item_without_an_update_expression() {
-    let server = server();
-    let addr = server.addr();
+    let (_server, addr) = server();
     let created = ok(
         addr,
         "UpdateItem",
@@ -334,84 +338,76 @@ fn update_item_without_an_update_expression() {
 /// order, before any table is looked at.
 #[test]
 fn constraint_violations_are_listed_together() {
-    let server = server();
-    let addr = server.addr();
-    let enums = call(
-        addr,
-        "PutItem",
-        &json!({"TableName": TABLE, "Item": key("a", "b"), "ReturnConsumedCapacity": "X",
-                "ReturnItemCollectionMetrics": "Y", "ReturnValues": "Z"}),
-    );
-    assert_error(
-        &enums,
-        "ValidationException",
-        "3 validation errors detected: Value 'X' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]; Value 'Z' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]; Value 'Y' at 'returnItemCollectionMetrics' failed to satisfy constraint: Member must satisfy enum value set: [SIZE, NONE]",
-    );
-    // A table name is reported on its own, first.
-    fails(
-        addr,
-        "UpdateItem",
-        &json!({"TableName": "x!", "Key": {}, "ReturnValues": "Z"}),
-        "ValidationException",
-        "1 validation error detected: Value 'x!' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
-    );
-    fails(
-        addr,
-        "Scan",
-        &json!({"TableName": TABLE, "Limit": -1}),
-        "ValidationException",
-        "Value '-1' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
-    );
-    fails(
-        addr,
-        "Query",
-        &json!({"TableName": TABLE, "KeyConditionExpression": "pk = :p",
-                "ExpressionAttributeValues": {":p": {"S": "a"}}, "Limit": 0}),
-        "ValidationException",
-        "1 validation error detected: Value at 'Limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
-    );
-    fails(
-        addr,
-        "CreateTable",
-        &json!({"AttributeDefinitions": [], "KeySchema": []}),
-        "ValidationException",
-        "The parameter 'TableName' is required but was not present in the request",
-    );
-    fails(
-        addr,
-        "CreateTable",
-        &json!({"TableName": "ok_name",
-                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "X"}],
-                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
-                              {"AttributeName": "sk", "KeyType": "RANGE"},
-                              {"AttributeName": "x", "KeyType": "RANGE"}]}),
-        "ValidationException",
-        "2 validation errors detected: Value 'X' at 'attributeDefinitions.1.member.attributeType' failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]; Value '[KeySchemaElement(attributeName=pk, keyType=HASH), KeySchemaElement(attributeName=sk, keyType=RANGE), KeySchemaElement(attributeName=x, keyType=RANGE)]' at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2",
-    );
+    let (_server, addr) = server();
     let too_many: Vec<Json> = (0..101)
         .map(|i| json!({"Get": {"TableName": TABLE, "Key": key("a", &i.to_string())}}))
         .collect();
-    fails(
+    fails_each(
         addr,
-        "TransactGetItems",
-        &json!({"TransactItems": too_many}),
-        "ValidationException",
-        "at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100",
-    );
-    fails(
-        addr,
-        "BatchWriteItem",
-        &json!({"RequestItems": {}}),
-        "ValidationException",
-        "The requestItems parameter is required for BatchWriteItem",
+        &[
+            (
+                "PutItem",
+                json!({"TableName": TABLE, "Item": key("a", "b"), "ReturnConsumedCapacity": "X",
+                    "ReturnItemCollectionMetrics": "Y", "ReturnValues": "Z"}),
+                "ValidationException",
+                "3 validation errors detected: Value 'X' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]; Value 'Z' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]; Value 'Y' at 'returnItemCollectionMetrics' failed to satisfy constraint: Member must satisfy enum value set: [SIZE, NONE]",
+            ),
+            // A table name is reported on its own, first.
+            (
+                "UpdateItem",
+                json!({"TableName": "x!", "Key": {}, "ReturnValues": "Z"}),
+                "ValidationException",
+                "1 validation error detected: Value 'x!' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+            ),
+            (
+                "Scan",
+                json!({"TableName": TABLE, "Limit": -1}),
+                "ValidationException",
+                "Value '-1' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
+            ),
+            (
+                "Query",
+                json!({"TableName": TABLE, "KeyConditionExpression": "pk = :p",
+                    "ExpressionAttributeValues": {":p": {"S": "a"}}, "Limit": 0}),
+                "ValidationException",
+                "1 validation error detected: Value at 'Limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
+            ),
+            (
+                "CreateTable",
+                json!({"AttributeDefinitions": [], "KeySchema": []}),
+                "ValidationException",
+                "The parameter 'TableName' is required but was not present in the request",
+            ),
+            (
+                "CreateTable",
+                json!({"TableName": "ok_name",
+                    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "X"}],
+                    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                  {"AttributeName": "sk", "KeyType": "RANGE"},
+                                  {"AttributeName": "x", "KeyType": "RANGE"}]}),
+                "ValidationException",
+                "2 validation errors detected: Value 'X' at 'attributeDefinitions.1.member.attributeType' failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]; Value '[KeySchemaElement(attributeName=pk, keyType=HASH), KeySchemaElement(attributeName=sk, keyType=RANGE), KeySchemaElement(attributeName=x, keyType=RANGE)]' at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2",
+            ),
+            (
+                "TransactGetItems",
+                json!({"TransactItems": too_many}),
+                "ValidationException",
+                "at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100",
+            ),
+            (
+                "BatchWriteItem",
+                json!({"RequestItems": {}}),
+                "ValidationException",
+                "The requestItems parameter is required for BatchWriteItem",
+            ),
+        ],
     );
     assert_eq!(count(addr, TABLE), 0);
 }
 
 #[test]
 fn wrong_json_types_are_named() {
-    let server = server();
-    let addr = server.addr();
+    let (_server, addr) = server();
     let cases = [
         ("DescribeTable", json!({"TableName": 123}), "TableName"),
         (
@@ -432,31 +428,32 @@ fn wrong_json_types_are_named() {
         ),
     ];
     for (op, body, member) in cases {
-        let answer = call(addr, op, &body);
-        assert_error(&answer, "SerializationException", member);
+        fails(addr, op, &body, "SerializationException", member);
     }
     // An attribute value of the wrong shape names what is wrong with it.
-    fails(
+    fails_each(
         addr,
-        "PutItem",
-        &json!({"TableName": TABLE, "Item": {"pk": {"S": "a"}, "sk": {"S": "b"}, "n": {"N": 5}}}),
-        "ValidationException",
-        "N AttributeValue must hold a string",
-    );
-    fails(
-        addr,
-        "PutItem",
-        &json!({"TableName": TABLE, "Item": {"pk": {"S": "a"}, "sk": {"S": "b"}, "x": "plain"}}),
-        "ValidationException",
-        "not an object",
+        &[
+            (
+                "PutItem",
+                json!({"TableName": TABLE, "Item": {"pk": {"S": "a"}, "sk": {"S": "b"}, "n": {"N": 5}}}),
+                "ValidationException",
+                "N AttributeValue must hold a string",
+            ),
+            (
+                "PutItem",
+                json!({"TableName": TABLE, "Item": {"pk": {"S": "a"}, "sk": {"S": "b"}, "x": "plain"}}),
+                "ValidationException",
+                "not an object",
+            ),
+        ],
     );
     assert_eq!(count(addr, TABLE), 0);
 }
 
 #[test]
 fn a_body_over_16_mb_is_refused_and_the_server_goes_on() {
-    let server = server();
-    let addr = server.addr();
+    let (_server, addr) = server();
     // A valid PutItem padded with spaces to one byte over the limit.
     let mut body =
         serde_json::to_vec(&json!({"TableName": TABLE, "Item": key("big", "1")})).unwrap();
@@ -505,8 +502,7 @@ fn nested(levels: usize) -> Json {
 
 #[test]
 fn nesting_past_32_levels_is_refused() {
-    let server = server();
-    let addr = server.addr();
+    let (_server, addr) = server();
     let mut item = key("deep", "32");
     item["v"] = nested(32);
     ok(
@@ -538,8 +534,7 @@ fn nesting_past_32_levels_is_refused() {
 
 #[test]
 fn an_expression_over_4_kb_is_refused() {
-    let server = server();
-    let addr = server.addr();
+    let (_server, addr) = server();
     let sized = |len: usize| {
         let mut text = String::from("attribute_not_exists(pk)");
         text.push_str(&" ".repeat(len - text.len()));
@@ -550,21 +545,24 @@ fn an_expression_over_4_kb_is_refused() {
         "PutItem",
         &json!({"TableName": TABLE, "Item": key("a", "1"), "ConditionExpression": sized(4096)}),
     );
-    fails(
+    fails_each(
         addr,
-        "PutItem",
-        &json!({"TableName": TABLE, "Item": key("a", "2"), "ConditionExpression": sized(4097)}),
-        "ValidationException",
-        "Invalid ConditionExpression: Expression size has exceeded the maximum allowed size",
-    );
-    fails(
-        addr,
-        "UpdateItem",
-        &json!({"TableName": TABLE, "Key": key("a", "3"),
-                "UpdateExpression": format!("SET x = :v{}", " ".repeat(4096)),
-                "ExpressionAttributeValues": {":v": {"S": "v"}}}),
-        "ValidationException",
-        "maximum allowed size",
+        &[
+            (
+                "PutItem",
+                json!({"TableName": TABLE, "Item": key("a", "2"), "ConditionExpression": sized(4097)}),
+                "ValidationException",
+                "Invalid ConditionExpression: Expression size has exceeded the maximum allowed size",
+            ),
+            (
+                "UpdateItem",
+                json!({"TableName": TABLE, "Key": key("a", "3"),
+                    "UpdateExpression": format!("SET x = :v{}", " ".repeat(4096)),
+                    "ExpressionAttributeValues": {":v": {"S": "v"}}}),
+                "ValidationException",
+                "maximum allowed size",
+            ),
+        ],
     );
     assert_eq!(
         count(addr, TABLE),
@@ -575,8 +573,7 @@ fn an_expression_over_4_kb_is_refused() {
 
 #[test]
 fn invalid_keys_are_refused() {
-    let server = server();
-    let addr = server.addr();
+    let (_server, addr) = server();
     let cases = [
         (
             "GetItem",
@@ -638,71 +635,58 @@ fn put(item: Json) -> Json {
 
 #[test]
 fn batch_writes_are_all_or_nothing_on_invalid_input() {
-    let server = server();
-    let addr = server.addr();
-    let writes: Vec<Json> = (0..26).map(|i| put(key("b", &i.to_string()))).collect();
-    fails(
-        addr,
-        "BatchWriteItem",
-        &json!({"RequestItems": {TABLE: writes}}),
-        "ValidationException",
-        "less than or equal to 25",
-    );
-    assert_eq!(count(addr, TABLE), 0, "26 writes: nothing written");
-
+    let (_server, addr) = server();
+    // `n` valid writes to `things`.
+    let writes =
+        |n: usize| -> Vec<Json> { (0..n).map(|i| put(key("b", &i.to_string()))).collect() };
     // 25 writes, the 14th without its sort key.
-    let mut writes: Vec<Json> = (0..25).map(|i| put(key("b", &i.to_string()))).collect();
-    writes[13] = put(json!({"pk": {"S": "b"}}));
-    fails(
-        addr,
-        "BatchWriteItem",
-        &json!({"RequestItems": {TABLE: writes}}),
-        "ValidationException",
-        "sk",
-    );
-    assert_eq!(
-        count(addr, TABLE),
-        0,
-        "one invalid write of 25: nothing written"
-    );
-
-    // Across tables: 24 valid writes to `things`, one invalid to `zeta`, which comes after it.
-    let writes: Vec<Json> = (0..24).map(|i| put(key("b", &i.to_string()))).collect();
-    fails(
-        addr,
-        "BatchWriteItem",
-        &json!({"RequestItems": {TABLE: writes, "zeta": [put(json!({"id": {"N": "1"}}))]}}),
-        "ValidationException",
-        "id",
-    );
-    assert_eq!(
-        count(addr, TABLE),
-        0,
-        "an invalid write to another table: nothing written"
-    );
-    assert_eq!(count(addr, "zeta"), 0);
-
-    // Across tables, a table that does not exist.
-    let writes: Vec<Json> = (0..3).map(|i| put(key("b", &i.to_string()))).collect();
-    fails(
-        addr,
-        "BatchWriteItem",
-        &json!({"RequestItems": {TABLE: writes, "zzz_missing": [put(json!({"id": {"S": "1"}}))]}}),
-        "ResourceNotFoundException",
-        "not found",
-    );
-    assert_eq!(
-        count(addr, TABLE),
-        0,
-        "a missing table in the batch: nothing written"
-    );
+    let mut one_invalid = writes(25);
+    one_invalid[13] = put(json!({"pk": {"S": "b"}}));
+    let refused = [
+        (
+            json!({TABLE: writes(26)}),
+            "ValidationException",
+            "less than or equal to 25",
+            "26 writes: nothing written",
+        ),
+        (
+            json!({TABLE: one_invalid}),
+            "ValidationException",
+            "sk",
+            "one invalid write of 25: nothing written",
+        ),
+        // Across tables: 24 valid writes to `things`, one invalid to `zeta`, which comes after it.
+        (
+            json!({TABLE: writes(24), "zeta": [put(json!({"id": {"N": "1"}}))]}),
+            "ValidationException",
+            "id",
+            "an invalid write to another table: nothing written",
+        ),
+        // Across tables, a table that does not exist.
+        (
+            json!({TABLE: writes(3), "zzz_missing": [put(json!({"id": {"S": "1"}}))]}),
+            "ResourceNotFoundException",
+            "not found",
+            "a missing table in the batch: nothing written",
+        ),
+    ];
+    for (request_items, code, needle, why) in refused {
+        fails(
+            addr,
+            "BatchWriteItem",
+            &json!({ "RequestItems": request_items }),
+            code,
+            needle,
+        );
+        assert_eq!(count(addr, TABLE), 0, "{why}");
+        assert_eq!(count(addr, "zeta"), 0, "{why}");
+    }
 
     // And 25 valid writes are all written.
-    let writes: Vec<Json> = (0..25).map(|i| put(key("b", &i.to_string()))).collect();
     let answer = ok(
         addr,
         "BatchWriteItem",
-        &json!({"RequestItems": {TABLE: writes}}),
+        &json!({"RequestItems": {TABLE: writes(25)}}),
     );
     assert_eq!(answer["UnprocessedItems"], json!({}));
     assert_eq!(count(addr, TABLE), 25);
@@ -710,8 +694,7 @@ fn batch_writes_are_all_or_nothing_on_invalid_input() {
 
 #[test]
 fn a_cancelled_transaction_names_each_reason_and_writes_nothing() {
-    let server = server();
-    let addr = server.addr();
+    let (_server, addr) = server();
     let answer = call(
         addr,
         "TransactWriteItems",
@@ -739,8 +722,7 @@ fn a_cancelled_transaction_names_each_reason_and_writes_nothing() {
 
 #[test]
 fn get_item_returns_the_exact_item_json() {
-    let server = server();
-    let addr = server.addr();
+    let (_server, addr) = server();
     let item = json!({
         "pk": {"S": "exact"}, "sk": {"S": "é\u{1F600}\"\\"},
         "n": {"N": "12345678901234567890.123456789012345678"},
@@ -789,28 +771,29 @@ fn get_item_returns_the_exact_item_json() {
 
 #[test]
 fn a_missing_table_is_resource_not_found() {
-    let server = server();
-    let addr = server.addr();
-    fails(
+    let (_server, addr) = server();
+    fails_each(
         addr,
-        "GetItem",
-        &json!({"TableName": "nope_missing", "Key": key("a", "b")}),
-        "ResourceNotFoundException",
-        "Requested resource not found",
-    );
-    fails(
-        addr,
-        "DescribeTable",
-        &json!({"TableName": "x"}),
-        "ValidationException",
-        "tableName",
+        &[
+            (
+                "GetItem",
+                json!({"TableName": "nope_missing", "Key": key("a", "b")}),
+                "ResourceNotFoundException",
+                "Requested resource not found",
+            ),
+            (
+                "DescribeTable",
+                json!({"TableName": "x"}),
+                "ValidationException",
+                "tableName",
+            ),
+        ],
     );
 }
 
 #[test]
 fn request_ids_differ_and_answers_are_json_1_0() {
-    let server = server();
-    let addr = server.addr();
+    let (_server, addr) = server();
     let a = call(addr, "ListTables", &json!({}));
     let b = call(addr, "ListTables", &json!({}));
     assert_eq!(a.status, 200);
@@ -825,8 +808,7 @@ fn request_ids_differ_and_answers_are_json_1_0() {
 /// value and for redundant parentheses, writing nothing.
 #[test]
 fn function_calls_as_set_operands() {
-    let server = server();
-    let addr = server.addr();
+    let (_server, addr) = server();
     let update = |expression: &str| {
         json!({
             "TableName": TABLE,
@@ -905,8 +887,7 @@ fn function_calls_as_set_operands() {
 /// key first.
 #[test]
 fn key_conditions_written_value_first() {
-    let server = server();
-    let addr = server.addr();
+    let (_server, addr) = server();
     for sk in ["a", "m", "z"] {
         ok(
             addr,
@@ -966,18 +947,9 @@ fn create_gsi(name: &str, attribute: &str) -> Json {
     }})
 }
 
-#[test]
-fn update_table_creates_a_backfilled_index_and_deletes_it() {
-    let server = server();
-    let addr = server.addr();
-    for (sk, group) in [("1", "a"), ("2", "a"), ("3", "b")] {
-        put_item(
-            addr,
-            TABLE,
-            json!({"pk": {"S": "p"}, "sk": {"S": sk}, "g": {"S": group}}),
-        );
-    }
-    let answer = ok(
+/// Adds the index `by_g` (hash key `g`) to `things` by UpdateTable; returns the answer.
+fn add_index_by_g(addr: SocketAddr) -> Json {
+    ok(
         addr,
         "UpdateTable",
         &json!({
@@ -985,8 +957,20 @@ fn update_table_creates_a_backfilled_index_and_deletes_it() {
             "AttributeDefinitions": [{"AttributeName": "g", "AttributeType": "S"}],
             "GlobalSecondaryIndexUpdates": [create_gsi("by_g", "g")]
         }),
-    )["TableDescription"]
-        .clone();
+    )
+}
+
+#[test]
+fn update_table_creates_a_backfilled_index_and_deletes_it() {
+    let (_server, addr) = server();
+    for (sk, group) in [("1", "a"), ("2", "a"), ("3", "b")] {
+        put_item(
+            addr,
+            TABLE,
+            json!({"pk": {"S": "p"}, "sk": {"S": sk}, "g": {"S": group}}),
+        );
+    }
+    let answer = add_index_by_g(addr)["TableDescription"].clone();
     // The answer reports the change in progress, as DynamoDB's does.
     assert_eq!(answer["TableStatus"], "UPDATING");
     let index = gsi(&answer, "by_g").expect("the new index");
@@ -1027,17 +1011,8 @@ fn update_table_creates_a_backfilled_index_and_deletes_it() {
 
 #[test]
 fn refused_update_tables_change_nothing() {
-    let server = server();
-    let addr = server.addr();
-    ok(
-        addr,
-        "UpdateTable",
-        &json!({
-            "TableName": TABLE,
-            "AttributeDefinitions": [{"AttributeName": "g", "AttributeType": "S"}],
-            "GlobalSecondaryIndexUpdates": [create_gsi("by_g", "g")]
-        }),
-    );
+    let (_server, addr) = server();
+    add_index_by_g(addr);
     let before = describe(addr, TABLE);
     let t = |extra: Json| {
         let mut body = json!({ "TableName": TABLE });
@@ -1347,8 +1322,7 @@ fn describe_table_reports_every_field() {
 
 #[test]
 fn tags_are_kept_by_arn() {
-    let server = server();
-    let addr = server.addr();
+    let (server, addr) = server();
     let arn = describe(addr, TABLE)["TableArn"]
         .as_str()
         .unwrap()
@@ -1511,8 +1485,7 @@ fn tags_are_kept_by_arn() {
 /// `MemoryBackend::purge_expired` never saw it.
 #[test]
 fn a_ttl_enabled_over_the_wire_is_the_engines() {
-    let server = server();
-    let addr = server.addr();
+    let (server, addr) = server();
     put_item(
         addr,
         TABLE,
