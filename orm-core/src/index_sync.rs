@@ -81,18 +81,7 @@ macro_rules! index_backfill_tuple {
         }
     };
 }
-index_backfill_tuple!(A);
-index_backfill_tuple!(A, B);
-index_backfill_tuple!(A, B, C);
-index_backfill_tuple!(A, B, C, D);
-index_backfill_tuple!(A, B, C, D, E);
-index_backfill_tuple!(A, B, C, D, E, F);
-index_backfill_tuple!(A, B, C, D, E, F, G);
-index_backfill_tuple!(A, B, C, D, E, F, G, H);
-index_backfill_tuple!(A, B, C, D, E, F, G, H, I);
-index_backfill_tuple!(A, B, C, D, E, F, G, H, I, J);
-index_backfill_tuple!(A, B, C, D, E, F, G, H, I, J, K);
-index_backfill_tuple!(A, B, C, D, E, F, G, H, I, J, K, L);
+for_each_model_tuple!(index_backfill_tuple);
 
 /// What [`Table::sync_indexes`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

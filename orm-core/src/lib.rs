@@ -2,6 +2,26 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+/// Invokes `$impl!` once for each tuple of type parameters from `(A)` to `(A, ..., L)`: the
+/// tuples of up to twelve models one table holds ([`table::ModelSet`] and the traits beside it
+/// implement themselves for each).
+macro_rules! for_each_model_tuple {
+    ($impl:ident) => {
+        $impl!(A);
+        $impl!(A, B);
+        $impl!(A, B, C);
+        $impl!(A, B, C, D);
+        $impl!(A, B, C, D, E);
+        $impl!(A, B, C, D, E, F);
+        $impl!(A, B, C, D, E, F, G);
+        $impl!(A, B, C, D, E, F, G, H);
+        $impl!(A, B, C, D, E, F, G, H, I);
+        $impl!(A, B, C, D, E, F, G, H, I, J);
+        $impl!(A, B, C, D, E, F, G, H, I, J, K);
+        $impl!(A, B, C, D, E, F, G, H, I, J, K, L);
+    };
+}
+
 pub mod backend;
 pub mod batch;
 pub mod capacity;

@@ -273,46 +273,56 @@ fn guard_item(table: &Table, schema: &Schema, text: &str, owner: &Item) -> Item 
     item
 }
 
-/// The claim of `unique`'s `values` for the item at `owner`.
-fn claim<M: Model>(
-    table: &Table,
+/// The values of one unique constraint of a model, and the key text of their guard.
+struct Guarded<'a> {
+    schema: &'static Schema,
     unique: &'static UniqueSchema,
-    values: &[&Value],
-    owner: &Item,
-) -> Result<Guard> {
-    let schema = M::schema();
-    let text = guard_key_text(schema.entity, unique, values)?;
-    let put = PutItem::new(table.name(), guard_item(table, schema, &text, owner))
-        .with_condition(free_or_owned_by(table, owner))
-        .with_return_item_on_condition_failure(true);
-    Ok(Guard {
-        action: TransactWriteAction::Put(put),
-        role: Role::Claim {
-            entity: schema.entity,
-            field: unique.name,
-            value: reported_value(values),
-        },
-    })
+    values: &'a [&'a Value],
+    text: String,
 }
 
-/// The release of `unique`'s `values`. Unconditional: the write it goes with is conditional
-/// on its item holding the values, and no other item can hold them, so the guard is that
-/// item's (or absent, for a value stored before the constraint existed).
-fn release<M: Model>(
-    table: &Table,
-    unique: &'static UniqueSchema,
-    values: &[&Value],
-    owner: &Item,
-) -> Result<Guard> {
-    let schema = M::schema();
-    let text = guard_key_text(schema.entity, unique, values)?;
-    let delete = DeleteItem::new(table.name(), guard_key(table, schema, &text));
-    Ok(Guard {
-        action: TransactWriteAction::Delete(delete),
-        role: Role::Release {
-            owner: owner.clone(),
-        },
-    })
+impl<'a> Guarded<'a> {
+    /// `unique`'s `values` in an item of `M`.
+    fn new<M: Model>(unique: &'static UniqueSchema, values: &'a [&'a Value]) -> Result<Self> {
+        let schema = M::schema();
+        let text = guard_key_text(schema.entity, unique, values)?;
+        Ok(Guarded {
+            schema,
+            unique,
+            values,
+            text,
+        })
+    }
+
+    /// The claim of the values for the item at `owner`.
+    fn claim(&self, table: &Table, owner: &Item) -> Guard {
+        let item = guard_item(table, self.schema, &self.text, owner);
+        let put = PutItem::new(table.name(), item)
+            .with_condition(free_or_owned_by(table, owner))
+            .with_return_item_on_condition_failure(true);
+        Guard {
+            action: TransactWriteAction::Put(put),
+            role: Role::Claim {
+                entity: self.schema.entity,
+                field: self.unique.name,
+                value: reported_value(self.values),
+            },
+        }
+    }
+
+    /// The release of the values, held by the item at `owner`. Unconditional: the write it
+    /// goes with is conditional on its item holding the values, and no other item can hold
+    /// them, so the guard is that item's (or absent, for a value stored before the constraint
+    /// existed).
+    fn release(&self, table: &Table, owner: &Item) -> Guard {
+        let delete = DeleteItem::new(table.name(), guard_key(table, self.schema, &self.text));
+        Guard {
+            action: TransactWriteAction::Delete(delete),
+            role: Role::Release {
+                owner: owner.clone(),
+            },
+        }
+    }
 }
 
 /// The guard writes of a write of `M` that changes the stored item at `owner` (a key item)
@@ -332,10 +342,10 @@ pub(crate) fn changes<M: Model>(
             continue;
         }
         if let Some(values) = &after {
-            guards.push(claim::<M>(table, unique, values, owner)?);
+            guards.push(Guarded::new::<M>(unique, values)?.claim(table, owner));
         }
         if let Some(values) = &before {
-            guards.push(release::<M>(table, unique, values, owner)?);
+            guards.push(Guarded::new::<M>(unique, values)?.release(table, owner));
         }
     }
     Ok(guards)
@@ -520,7 +530,7 @@ impl Table {
                     let Some(values) = values_in(unique, &item) else {
                         continue;
                     };
-                    let guard = claim::<M>(self, unique, &values, &owner)?;
+                    let guard = Guarded::new::<M>(unique, &values)?.claim(self, &owner);
                     let TransactWriteAction::Put(mut put) = guard.action else {
                         continue;
                     };

@@ -92,27 +92,32 @@ impl<M: Model> UpdateBuilder<M> {
         self
     }
 
-    /// `SET path = value` (any serializable value).
-    pub fn set(mut self, path: impl IntoPath, value: impl Serialize) -> Self {
-        match self.value(&value) {
-            Some(v) => self.push(UpdateAction::Set(
-                path_of(path),
-                SetValue::Operand(SetOperand::Value(v)),
-            )),
+    /// `SET path = set_value(path, value)`, `value` serialized (a value that cannot be is the
+    /// builder's error).
+    fn set_with(
+        mut self,
+        path: impl IntoPath,
+        value: &impl Serialize,
+        set_value: impl FnOnce(Path, Value) -> SetValue,
+    ) -> Self {
+        let path = path_of(path);
+        match self.value(value) {
+            Some(v) => {
+                let set_value = set_value(path.clone(), v);
+                self.push(UpdateAction::Set(path, set_value))
+            }
             None => self,
         }
     }
 
+    /// `SET path = value` (any serializable value).
+    pub fn set(self, path: impl IntoPath, value: impl Serialize) -> Self {
+        self.set_with(path, &value, |_, v| SetValue::from(v))
+    }
+
     /// `SET path = if_not_exists(path, value)`: sets only if the attribute is absent.
-    pub fn set_if_not_exists(mut self, path: impl IntoPath, value: impl Serialize) -> Self {
-        let path = path_of(path);
-        match self.value(&value) {
-            Some(v) => self.push(UpdateAction::Set(
-                path.clone(),
-                SetValue::if_not_exists(path, v),
-            )),
-            None => self,
-        }
+    pub fn set_if_not_exists(self, path: impl IntoPath, value: impl Serialize) -> Self {
+        self.set_with(path, &value, SetValue::if_not_exists)
     }
 
     /// `SET path = <expression>` for arithmetic and other expressions.
@@ -121,51 +126,31 @@ impl<M: Model> UpdateBuilder<M> {
     }
 
     /// `SET path = path + n` (the attribute must exist; use [`UpdateBuilder::add`] otherwise).
-    pub fn increment(mut self, path: impl IntoPath, n: impl Serialize) -> Self {
-        let path = path_of(path);
-        match self.value(&n) {
-            Some(v) => self.push(UpdateAction::Set(
-                path.clone(),
-                SetValue::Plus(SetOperand::Path(path), SetOperand::Value(v)),
-            )),
-            None => self,
-        }
+    pub fn increment(self, path: impl IntoPath, n: impl Serialize) -> Self {
+        self.set_with(path, &n, |path, v| {
+            SetValue::Plus(SetOperand::Path(path), SetOperand::Value(v))
+        })
     }
 
     /// `SET path = path - n`.
-    pub fn decrement(mut self, path: impl IntoPath, n: impl Serialize) -> Self {
-        let path = path_of(path);
-        match self.value(&n) {
-            Some(v) => self.push(UpdateAction::Set(
-                path.clone(),
-                SetValue::Minus(SetOperand::Path(path), SetOperand::Value(v)),
-            )),
-            None => self,
-        }
+    pub fn decrement(self, path: impl IntoPath, n: impl Serialize) -> Self {
+        self.set_with(path, &n, |path, v| {
+            SetValue::Minus(SetOperand::Path(path), SetOperand::Value(v))
+        })
     }
 
     /// `SET path = list_append(path, values)` (the list must exist).
-    pub fn append(mut self, path: impl IntoPath, values: impl Serialize) -> Self {
-        let path = path_of(path);
-        match self.value(&values) {
-            Some(v) => self.push(UpdateAction::Set(
-                path.clone(),
-                SetValue::ListAppend(SetOperand::Path(path), SetOperand::Value(v)),
-            )),
-            None => self,
-        }
+    pub fn append(self, path: impl IntoPath, values: impl Serialize) -> Self {
+        self.set_with(path, &values, |path, v| {
+            SetValue::ListAppend(SetOperand::Path(path), SetOperand::Value(v))
+        })
     }
 
     /// `SET path = list_append(values, path)`.
-    pub fn prepend(mut self, path: impl IntoPath, values: impl Serialize) -> Self {
-        let path = path_of(path);
-        match self.value(&values) {
-            Some(v) => self.push(UpdateAction::Set(
-                path.clone(),
-                SetValue::ListAppend(SetOperand::Value(v), SetOperand::Path(path)),
-            )),
-            None => self,
-        }
+    pub fn prepend(self, path: impl IntoPath, values: impl Serialize) -> Self {
+        self.set_with(path, &values, |path, v| {
+            SetValue::ListAppend(SetOperand::Value(v), SetOperand::Path(path))
+        })
     }
 
     /// `ADD path value`: atomic counter (a missing attribute counts as 0) or set union.
@@ -444,29 +429,48 @@ async fn unique_changes<M: Model>(
     }
     let stored = unique::read_stored(table, key_item).await?;
     let mut new = stored.clone().unwrap_or_default();
+    apply_known_values(
+        update,
+        &unique_attributes,
+        &mut new,
+        schema.entity,
+        "it is unique, and its guard needs the new value up front",
+    )?;
+    let guards = unique::changes::<M>(table, key_item, stored.as_ref(), Some(&new))?;
+    Ok((unique::unchanged::<M>(stored.as_ref()), guards))
+}
+
+/// Applies `update`'s actions on the top-level attributes `attributes` to `item`: a value set,
+/// or a REMOVE. Any other action on them is refused (an [`Error::Validation`] about `entity`),
+/// `why` saying why their new value must be known up front.
+fn apply_known_values(
+    update: &Update,
+    attributes: &BTreeSet<&str>,
+    item: &mut Item,
+    entity: &str,
+    why: &str,
+) -> Result<()> {
     for action in &update.actions {
         let root = action.path().root();
-        if !unique_attributes.contains(root) {
+        if !attributes.contains(root) {
             continue;
         }
         match action {
             UpdateAction::Set(p, SetValue::Operand(SetOperand::Value(v))) if p.is_top_level() => {
-                new.insert(root.to_owned(), v.clone());
+                item.insert(root.to_owned(), v.clone());
             }
             UpdateAction::Remove(p) if p.is_top_level() => {
-                new.remove(root);
+                item.remove(root);
             }
             _ => {
                 return Err(Error::validation(format!(
-                    "cannot update `{root}` of {} with this action: it is unique, and its guard \
-                     needs the new value up front; set it to a value instead",
-                    schema.entity
+                    "cannot update `{root}` of {entity} with this action: {why}; set it to a \
+                     value instead"
                 )))
             }
         }
     }
-    let guards = unique::changes::<M>(table, key_item, stored.as_ref(), Some(&new))?;
-    Ok((unique::unchanged::<M>(stored.as_ref()), guards))
+    Ok(())
 }
 
 /// Recomputes the keys of the indexes whose template fields `update` changes: reads the item
@@ -518,26 +522,13 @@ async fn recompute_index_keys<M: Model>(
         .iter()
         .map(|attr| write::unchanged(Path::name(*attr), current.get(*attr)))
         .reduce(Condition::and);
-    for action in &update.actions {
-        let root = action.path().root();
-        if !index_fields.contains(root) {
-            continue;
-        }
-        match action {
-            UpdateAction::Set(p, SetValue::Operand(SetOperand::Value(v))) if p.is_top_level() => {
-                current.insert(root.to_owned(), v.clone());
-            }
-            UpdateAction::Remove(p) if p.is_top_level() => {
-                current.remove(root);
-            }
-            _ => {
-                return Err(Error::validation(format!(
-                    "cannot update `{root}` of {} with this action: it is used by an index key, whose new value must be known up front; set it to a value instead",
-                    schema.entity
-                )))
-            }
-        }
-    }
+    apply_known_values(
+        update,
+        &index_fields,
+        &mut current,
+        schema.entity,
+        "it is used by an index key, whose new value must be known up front",
+    )?;
     let model: M = table.layout().from_stored_item(current)?;
     for index in affected {
         let pk_attr = config.index_partition_key(index.name);

@@ -272,55 +272,27 @@ macro_rules! value_from_int {
 }
 value_from_int!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
-impl From<&str> for Value {
-    fn from(v: &str) -> Self {
-        Value::S(v.to_owned())
-    }
+/// `From` impls of the types that are one variant each: `type => |v| value`.
+macro_rules! value_from {
+    ($($t:ty => |$v:ident| $value:expr),* $(,)?) => {$(
+        impl From<$t> for Value {
+            fn from($v: $t) -> Self {
+                $value
+            }
+        }
+    )*};
 }
-impl From<String> for Value {
-    fn from(v: String) -> Self {
-        Value::S(v)
-    }
-}
-impl From<&String> for Value {
-    fn from(v: &String) -> Self {
-        Value::S(v.clone())
-    }
-}
-impl From<Number> for Value {
-    fn from(v: Number) -> Self {
-        Value::N(v)
-    }
-}
-impl From<bool> for Value {
-    fn from(v: bool) -> Self {
-        Value::Bool(v)
-    }
-}
-impl From<Vec<u8>> for Value {
-    fn from(v: Vec<u8>) -> Self {
-        Value::B(v)
-    }
-}
-impl From<&[u8]> for Value {
-    fn from(v: &[u8]) -> Self {
-        Value::B(v.to_vec())
-    }
-}
-impl From<Vec<Value>> for Value {
-    fn from(v: Vec<Value>) -> Self {
-        Value::L(v)
-    }
-}
-impl From<BTreeMap<String, Value>> for Value {
-    fn from(v: BTreeMap<String, Value>) -> Self {
-        Value::M(v)
-    }
-}
-impl From<Item> for Value {
-    fn from(v: Item) -> Self {
-        Value::M(v.0)
-    }
+value_from! {
+    &str => |v| Value::S(v.to_owned()),
+    String => |v| Value::S(v),
+    &String => |v| Value::S(v.clone()),
+    Number => |v| Value::N(v),
+    bool => |v| Value::Bool(v),
+    Vec<u8> => |v| Value::B(v),
+    &[u8] => |v| Value::B(v.to_vec()),
+    Vec<Value> => |v| Value::L(v),
+    BTreeMap<String, Value> => |v| Value::M(v),
+    Item => |v| Value::M(v.0),
 }
 
 /// One DynamoDB item: attribute names to values.

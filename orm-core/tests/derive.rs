@@ -696,7 +696,7 @@ mod reexport {
 
 /// `crate = "..."` for crates that reach orm-core through a re-export.
 #[derive(Model, Serialize, Deserialize)]
-#[model(crate = "crate::reexport::store", pk = "P#{id}", index(name = "by_tag", pk = "T#{tag}", projection = ["id"]))]
+#[model(crate = "crate::derive::reexport::store", pk = "P#{id}", index(name = "by_tag", pk = "T#{tag}", projection = ["id"]))]
 struct ThroughReexport {
     id: u8,
     tag: Option<String>,

@@ -6,7 +6,7 @@
 //! Runs against `DYNAMODB_ENDPOINT` (`scripts/dynamodb-local run -- cargo test -p orm-dynamodb
 //! --test layout`); prints a SKIP line without it, or fails with `ORM_REQUIRE_DYNAMODB=1`.
 
-mod common;
+use crate::common;
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue as Av;

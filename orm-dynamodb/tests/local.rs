@@ -10,6 +10,8 @@ fn local_tests_need_the_testing_feature() {
 }
 
 #[cfg(feature = "testing")]
+// The module of tests/main.rs is named for this file; this one gates the tests on the feature.
+#[allow(clippy::module_inception)]
 mod local {
     use orm_core::backend::{
         Backend, BatchGet, BatchWrite, ConditionCheck, DeleteItem, GetItem, IndexDefinition,

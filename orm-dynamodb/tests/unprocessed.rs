@@ -13,7 +13,7 @@
 //! without it, failure with `ORM_REQUIRE_DYNAMODB=1`); `throttling_maps_to_throttled` needs no
 //! server (the proxy throttles every call and never forwards).
 
-mod common;
+use crate::common;
 
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::Client;

@@ -5,7 +5,7 @@
 //! Runs against `DYNAMODB_ENDPOINT`; prints a SKIP line without it, or fails with
 //! `ORM_REQUIRE_DYNAMODB=1`.
 
-mod common;
+use crate::common;
 
 use orm_core::{Error, Table};
 use serde::{Deserialize, Serialize};

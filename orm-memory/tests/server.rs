@@ -9,7 +9,7 @@
 //! parentheses, key conditions written value-first). Every answer is also checked for
 //! `x-amzn-RequestId` and a correct `x-amz-crc32`.
 
-mod raw_http;
+use crate::raw_http;
 
 use orm_memory::server::{MemoryServer, MAX_REQUEST_BYTES};
 use orm_memory::MemoryBackend;

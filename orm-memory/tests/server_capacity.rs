@@ -5,7 +5,7 @@
 //! BatchGetItem, and PartiQL, for which DynamoDB Local answers no capacity at all. The per-table
 //! totals the engine keeps, and the browser view showing them, are checked too.
 
-mod raw_http;
+use crate::raw_http;
 
 use orm_memory::server::{handle_json, MemoryServer};
 use orm_memory::MemoryBackend;

@@ -3,7 +3,7 @@
 //! only announced, are HTTP 413 and write nothing; a broken or unknown encoding is a 400 naming
 //! it; the server serves on after each.
 
-mod raw_http;
+use crate::raw_http;
 
 use flate2::write::{GzEncoder, ZlibEncoder};
 use flate2::Compression;

@@ -8,7 +8,7 @@
 //! machine cannot make a test fail; what is checked is that answers come at all, and that the
 //! counts hold.
 
-mod raw_http;
+use crate::raw_http;
 
 use orm_memory::server::{MemoryServer, ServerLimits, MAX_HEAD_BYTES};
 use orm_memory::MemoryBackend;

@@ -6,7 +6,7 @@
 //! SDK's own signer, independent of the server's verifier) and then changed, or sent as signed
 //! at another time.
 
-mod raw_http;
+use crate::raw_http;
 
 use aws_credential_types::Credentials as AwsCredentials;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Region};

@@ -1,7 +1,7 @@
 //! The browser view of MemoryServer (`--ui`): pages over HTTP, hostile content escaped, the
 //! query and scan form, pagination, and what it refuses.
 
-mod raw_http;
+use crate::raw_http;
 
 use orm_memory::server::{handle_json, Credentials, MemoryServer};
 use orm_memory::MemoryBackend;

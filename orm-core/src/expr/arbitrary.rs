@@ -139,24 +139,16 @@ pub fn condition(u: &mut Unstructured<'_>, depth: u32) -> Result<Condition> {
             let t = *u.choose(&ValueType::ALL)?;
             Condition::IsType(path(u)?, t)
         }
-        8 => {
-            let n = u.int_in_range(0..=3)?;
-            Condition::And(
-                (0..n)
-                    .map(|_| condition(u, depth - 1))
-                    .collect::<Result<_>>()?,
-            )
-        }
-        9 => {
-            let n = u.int_in_range(0..=3)?;
-            Condition::Or(
-                (0..n)
-                    .map(|_| condition(u, depth - 1))
-                    .collect::<Result<_>>()?,
-            )
-        }
+        8 => Condition::And(conditions(u, depth - 1)?),
+        9 => Condition::Or(conditions(u, depth - 1)?),
         _ => Condition::Not(Box::new(condition(u, depth - 1)?)),
     })
+}
+
+/// Zero to three conditions of at most `depth` levels, the terms of an `AND` or `OR`.
+fn conditions(u: &mut Unstructured<'_>, depth: u32) -> Result<Vec<Condition>> {
+    let n = u.int_in_range(0..=3)?;
+    (0..n).map(|_| condition(u, depth)).collect()
 }
 
 /// An operand of a `SET` value: a value, a path, or `if_not_exists` nested at most `depth`

@@ -9,6 +9,34 @@ use crate::error::{Error, Result};
 use crate::value::{Value, ValueType};
 use std::fmt;
 
+/// The comparison builders of something that becomes the left operand of a comparison through
+/// its `left(self) -> Operand`: `eq`, `ne`, `lt`, `le`, `gt`, `ge` and `between`, documented as
+/// `` `$left = $right` ``.
+macro_rules! comparisons {
+    ($left:literal, $right:literal) => {
+        /// Compares this operand with another.
+        fn compare(self, op: CompareOp, rhs: impl IntoOperand) -> Condition {
+            Condition::built(|| Ok(Condition::Compare(self.left(), op, rhs.into_operand()?)))
+        }
+        comparisons!(@op $left, $right: eq Eq "=", ne Ne "<>", lt Lt "<", le Le "<=", gt Gt ">", ge Ge ">=");
+        #[doc = concat!("`", $left, " BETWEEN low AND high` (inclusive).")]
+        pub fn between(self, low: impl IntoOperand, high: impl IntoOperand) -> Condition {
+            Condition::built(|| {
+                let (low, high) = (low.into_operand()?, high.into_operand()?);
+                Ok(Condition::Between(self.left(), low, high))
+            })
+        }
+    };
+    (@op $left:literal, $right:literal: $($method:ident $op:ident $symbol:literal),+) => {
+        $(
+            #[doc = concat!("`", $left, " ", $symbol, " ", $right, "`.")]
+            pub fn $method(self, rhs: impl IntoOperand) -> Condition {
+                self.compare(CompareOp::$op, rhs)
+            }
+        )+
+    };
+}
+
 /// One step of an attribute path: a map key or a list index.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PathElement {
@@ -94,48 +122,13 @@ impl Path {
         self.0.len() == 1
     }
 
-    /// Compares this path's value with another operand.
-    fn cmp_op(self, op: CompareOp, rhs: impl IntoOperand) -> Condition {
-        Condition::built(|| {
-            Ok(Condition::Compare(
-                Operand::Path(self),
-                op,
-                rhs.into_operand()?,
-            ))
-        })
+    /// This path as the left operand of a comparison.
+    fn left(self) -> Operand {
+        Operand::Path(self)
     }
 
-    /// `path = value`.
-    pub fn eq(self, rhs: impl IntoOperand) -> Condition {
-        self.cmp_op(CompareOp::Eq, rhs)
-    }
-    /// `path <> value`.
-    pub fn ne(self, rhs: impl IntoOperand) -> Condition {
-        self.cmp_op(CompareOp::Ne, rhs)
-    }
-    /// `path < value`.
-    pub fn lt(self, rhs: impl IntoOperand) -> Condition {
-        self.cmp_op(CompareOp::Lt, rhs)
-    }
-    /// `path <= value`.
-    pub fn le(self, rhs: impl IntoOperand) -> Condition {
-        self.cmp_op(CompareOp::Le, rhs)
-    }
-    /// `path > value`.
-    pub fn gt(self, rhs: impl IntoOperand) -> Condition {
-        self.cmp_op(CompareOp::Gt, rhs)
-    }
-    /// `path >= value`.
-    pub fn ge(self, rhs: impl IntoOperand) -> Condition {
-        self.cmp_op(CompareOp::Ge, rhs)
-    }
-    /// `path BETWEEN low AND high` (inclusive).
-    pub fn between(self, low: impl IntoOperand, high: impl IntoOperand) -> Condition {
-        Condition::built(|| {
-            let (low, high) = (low.into_operand()?, high.into_operand()?);
-            Ok(Condition::Between(Operand::Path(self), low, high))
-        })
-    }
+    comparisons!("path", "value");
+
     /// `path IN (v1, v2, ...)` (at most 100 values).
     pub fn is_in<I, V>(self, values: I) -> Condition
     where
@@ -239,46 +232,12 @@ impl IntoPath for String {
 pub struct SizeOf(Path);
 
 impl SizeOf {
-    fn cmp_op(self, op: CompareOp, rhs: impl IntoOperand) -> Condition {
-        Condition::built(|| {
-            Ok(Condition::Compare(
-                Operand::Size(self.0),
-                op,
-                rhs.into_operand()?,
-            ))
-        })
+    /// `size(path)` as the left operand of a comparison.
+    fn left(self) -> Operand {
+        Operand::Size(self.0)
     }
-    /// `size(path) = n`.
-    pub fn eq(self, rhs: impl IntoOperand) -> Condition {
-        self.cmp_op(CompareOp::Eq, rhs)
-    }
-    /// `size(path) <> n`.
-    pub fn ne(self, rhs: impl IntoOperand) -> Condition {
-        self.cmp_op(CompareOp::Ne, rhs)
-    }
-    /// `size(path) < n`.
-    pub fn lt(self, rhs: impl IntoOperand) -> Condition {
-        self.cmp_op(CompareOp::Lt, rhs)
-    }
-    /// `size(path) <= n`.
-    pub fn le(self, rhs: impl IntoOperand) -> Condition {
-        self.cmp_op(CompareOp::Le, rhs)
-    }
-    /// `size(path) > n`.
-    pub fn gt(self, rhs: impl IntoOperand) -> Condition {
-        self.cmp_op(CompareOp::Gt, rhs)
-    }
-    /// `size(path) >= n`.
-    pub fn ge(self, rhs: impl IntoOperand) -> Condition {
-        self.cmp_op(CompareOp::Ge, rhs)
-    }
-    /// `size(path) BETWEEN low AND high`.
-    pub fn between(self, low: impl IntoOperand, high: impl IntoOperand) -> Condition {
-        Condition::built(|| {
-            let (low, high) = (low.into_operand()?, high.into_operand()?);
-            Ok(Condition::Between(Operand::Size(self.0), low, high))
-        })
-    }
+
+    comparisons!("size(path)", "n");
 }
 
 /// A comparison operator.
@@ -416,15 +375,32 @@ pub enum Operand {
     Size(Path),
 }
 
-impl From<Path> for Operand {
-    fn from(p: Path) -> Self {
-        Operand::Path(p)
-    }
+/// `From` a [`Path`] (its `Path` variant) and from anything that is a [`Value`] (its `Value`
+/// variant), for the operands that have both.
+macro_rules! path_or_value_from {
+    ($($operand:ident),+) => {$(
+        impl From<Path> for $operand {
+            fn from(p: Path) -> Self {
+                $operand::Path(p)
+            }
+        }
+
+        impl<T: Into<Value>> From<T> for $operand {
+            fn from(v: T) -> Self {
+                $operand::Value(v.into())
+            }
+        }
+    )+};
 }
 
-impl<T: Into<Value>> From<T> for Operand {
-    fn from(v: T) -> Self {
-        Operand::Value(v.into())
+path_or_value_from!(Operand, SetOperand);
+
+/// A literal value as the readable form shows it inline: strings quoted, so that they read
+/// apart from paths.
+fn write_literal(f: &mut fmt::Formatter<'_>, value: &Value) -> fmt::Result {
+    match value {
+        Value::S(s) => write!(f, "{s:?}"),
+        v => write!(f, "{v}"),
     }
 }
 
@@ -489,8 +465,7 @@ impl<T: serde::Serialize> IntoOperand for T {
 impl fmt::Display for Operand {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Operand::Value(Value::S(s)) => write!(f, "{s:?}"),
-            Operand::Value(v) => write!(f, "{v}"),
+            Operand::Value(v) => write_literal(f, v),
             Operand::Path(p) => write!(f, "{p}"),
             Operand::Size(p) => write!(f, "{}({p})", Function::Size),
         }
@@ -531,23 +506,27 @@ pub enum Condition {
 impl Condition {
     /// `self AND other` (flattened).
     pub fn and(self, other: Condition) -> Condition {
-        match self {
-            Condition::And(mut v) => {
-                v.push(other);
-                Condition::And(v)
-            }
-            c => Condition::And(vec![c, other]),
-        }
+        self.join(other, true)
     }
 
     /// `self OR other` (flattened).
     pub fn or(self, other: Condition) -> Condition {
-        match self {
-            Condition::Or(mut v) => {
-                v.push(other);
-                Condition::Or(v)
-            }
-            c => Condition::Or(vec![c, other]),
+        self.join(other, false)
+    }
+
+    /// `self AND other` (`and`) or `self OR other`: a `self` that already is that junction
+    /// gains `other` as its last term.
+    fn join(self, other: Condition, and: bool) -> Condition {
+        let mut terms = match self {
+            Condition::And(terms) if and => terms,
+            Condition::Or(terms) if !and => terms,
+            c => vec![c],
+        };
+        terms.push(other);
+        if and {
+            Condition::And(terms)
+        } else {
+            Condition::Or(terms)
         }
     }
 
@@ -694,23 +673,10 @@ impl SetOperand {
     }
 }
 
-impl From<Path> for SetOperand {
-    fn from(p: Path) -> Self {
-        SetOperand::Path(p)
-    }
-}
-
-impl<T: Into<Value>> From<T> for SetOperand {
-    fn from(v: T) -> Self {
-        SetOperand::Value(v.into())
-    }
-}
-
 impl fmt::Display for SetOperand {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SetOperand::Value(Value::S(s)) => write!(f, "{s:?}"),
-            SetOperand::Value(v) => write!(f, "{v}"),
+            SetOperand::Value(v) => write_literal(f, v),
             SetOperand::Path(p) => write!(f, "{p}"),
             SetOperand::IfNotExists(p, fallback) => {
                 write!(f, "{}({p}, {fallback})", Function::IfNotExists)

@@ -1,5 +1,6 @@
 //! The tokens of DynamoDB's expression language, and its syntax errors.
 
+use super::scan::{is_word_byte, Lexeme, Scanner};
 use crate::error::Error;
 
 /// One token.
@@ -27,93 +28,71 @@ impl Token {
             Token::Symbol(s) => (*s).to_string(),
         }
     }
+}
 
-    /// Whether this is the bare word `keyword` (case-insensitive).
-    pub(crate) fn is_word(&self, keyword: &str) -> bool {
+impl Lexeme for Token {
+    fn is_word(&self, keyword: &str) -> bool {
         matches!(self, Token::Word(w) if w.eq_ignore_ascii_case(keyword))
+    }
+
+    fn is_symbol(&self, symbol: &str) -> bool {
+        matches!(self, Token::Symbol(s) if *s == symbol)
     }
 }
 
 /// Splits `text` (the expression `clause` names in errors) into tokens and their byte offsets.
 pub(crate) fn tokenize(text: &str, kind: &str) -> Result<Vec<(Token, usize)>, Error> {
-    let bytes = text.as_bytes();
-    let mut tokens = Vec::new();
-    let mut i = 0;
-    let word_char = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    while i < bytes.len() {
-        let b = bytes[i];
-        let start = i;
-        if b.is_ascii_whitespace() {
-            i += 1;
-            continue;
-        }
+    let mut tokens: Vec<(Token, usize)> = Vec::new();
+    let mut scan = Scanner::new(text, 0);
+    while let Some((start, b)) = scan.next_lexeme() {
+        let previous = || tokens.last().map(|(_, at)| *at);
         let token = if b == b'#' || b == b':' {
-            i += 1;
-            while i < bytes.len() && word_char(bytes[i]) {
-                i += 1;
+            scan.skip(1);
+            let name = scan.take_while(is_word_byte).to_string();
+            if name.is_empty() {
+                let token = (b as char).to_string();
+                return Err(syntax(kind, text, &token, start, previous()));
             }
-            if i == start + 1 {
-                let previous = tokens.last().map(|(_, at)| *at);
-                return Err(syntax(
-                    kind,
-                    text,
-                    &(b as char).to_string(),
-                    start,
-                    previous,
-                ));
-            }
-            let name = text[start + 1..i].to_string();
             if b == b'#' {
                 Token::Name(name)
             } else {
                 Token::Value(name)
             }
         } else if b.is_ascii_digit() {
-            while i < bytes.len() && bytes[i].is_ascii_digit() {
-                i += 1;
-            }
-            Token::Number(text[start..i].to_string())
-        } else if word_char(b) {
-            while i < bytes.len() && word_char(bytes[i]) {
-                i += 1;
-            }
-            Token::Word(text[start..i].to_string())
+            Token::Number(scan.take_while(|b| b.is_ascii_digit()).to_string())
+        } else if is_word_byte(b) {
+            Token::Word(scan.take_while(is_word_byte).to_string())
+        } else if let Some(two) = two_byte_symbol(scan.rest()) {
+            scan.skip(2);
+            Token::Symbol(two)
         } else {
-            let two = text.get(i..i + 2).unwrap_or("");
-            let symbol = match two {
-                "<>" => Some("<>"),
-                "<=" => Some("<="),
-                ">=" => Some(">="),
-                _ => None,
-            };
-            if let Some(s) = symbol {
-                i += 2;
-                Token::Symbol(s)
-            } else {
-                i += 1;
-                Token::Symbol(match b {
-                    b'(' => "(",
-                    b')' => ")",
-                    b'[' => "[",
-                    b']' => "]",
-                    b',' => ",",
-                    b'.' => ".",
-                    b'=' => "=",
-                    b'<' => "<",
-                    b'>' => ">",
-                    b'+' => "+",
-                    b'-' => "-",
-                    _ => {
-                        let ch = text[start..].chars().next().unwrap_or('?');
-                        let previous = tokens.last().map(|(_, at)| *at);
-                        return Err(syntax(kind, text, &ch.to_string(), start, previous));
-                    }
-                })
-            }
+            scan.skip(1);
+            Token::Symbol(match b {
+                b'(' => "(",
+                b')' => ")",
+                b'[' => "[",
+                b']' => "]",
+                b',' => ",",
+                b'.' => ".",
+                b'=' => "=",
+                b'<' => "<",
+                b'>' => ">",
+                b'+' => "+",
+                b'-' => "-",
+                _ => {
+                    let ch = text[start..].chars().next().unwrap_or('?');
+                    return Err(syntax(kind, text, &ch.to_string(), start, previous()));
+                }
+            })
         };
         tokens.push((token, start));
     }
     Ok(tokens)
+}
+
+/// The two-byte symbol `rest` starts with, if any.
+fn two_byte_symbol(rest: &str) -> Option<&'static str> {
+    ["<>", "<=", ">="].into_iter().find(|s| rest.starts_with(s))
 }
 
 /// DynamoDB's syntax error at the token `token` at byte `at` (`<EOF>` at the end), whose
@@ -144,26 +123,21 @@ pub(crate) fn syntax(
 /// The end of the lexeme after byte `from` (whitespace skipped), scanned as [`tokenize`] scans
 /// tokens; `None` when only whitespace is left.
 fn next_lexeme_end(text: &str, from: usize) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let word_char = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    let start = (from..bytes.len()).find(|&i| !bytes[i].is_ascii_whitespace())?;
-    let b = bytes[start];
-    let run = |from: usize, pred: &dyn Fn(u8) -> bool| {
-        (from..bytes.len())
-            .find(|&i| !pred(bytes[i]))
-            .unwrap_or(bytes.len())
-    };
-    Some(if b == b'#' || b == b':' {
-        run(start + 1, &word_char)
+    let mut scan = Scanner::new(text, from);
+    let (start, b) = scan.next_lexeme()?;
+    if b == b'#' || b == b':' {
+        scan.skip(1);
+        scan.take_while(is_word_byte);
     } else if b.is_ascii_digit() {
-        run(start, &|b: u8| b.is_ascii_digit())
-    } else if word_char(b) {
-        run(start, &word_char)
-    } else if matches!(text.get(start..start + 2), Some("<>" | "<=" | ">=")) {
-        start + 2
+        scan.take_while(|b| b.is_ascii_digit());
+    } else if is_word_byte(b) {
+        scan.take_while(is_word_byte);
+    } else if two_byte_symbol(scan.rest()).is_some() {
+        scan.skip(2);
     } else {
-        start + text[start..].chars().next().map_or(1, char::len_utf8)
-    })
+        scan.skip(text[start..].chars().next().map_or(1, char::len_utf8));
+    }
+    Some(scan.offset())
 }
 
 #[cfg(test)]

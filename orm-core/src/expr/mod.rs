@@ -22,6 +22,7 @@
 //! | `ast.rs` | the AST, its builders and `Display`; [`Function`], the functions' names |
 //! | `render.rs` | AST -> text and placeholder maps ([`render::Expressions`]) |
 //! | `lexer.rs`, `parse.rs` | text -> AST, with DynamoDB's error messages |
+//! | `scan.rs` | what this language's reader and PartiQL's share: the text scanner, the token walk, `OR`/`AND` |
 //! | `placeholders.rs` | a request's names and values, and the unused-placeholder check |
 //! | `reserved.rs`, `reserved_words.txt` | the 573 reserved words |
 //! | `limits.rs` | 4 KB per expression, 100 `IN` operands |
@@ -63,6 +64,7 @@ pub mod partiql;
 mod placeholders;
 pub mod render;
 pub mod reserved;
+mod scan;
 #[cfg(any(test, feature = "proptest"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "proptest")))]
 pub mod strategy;

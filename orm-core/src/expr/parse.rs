@@ -31,6 +31,7 @@ use super::ast::{
 use super::lexer::{syntax, tokenize, Token};
 use super::limits::{MAX_EXPRESSION_BYTES, MAX_IN_OPERANDS};
 use super::reserved::is_reserved;
+use super::scan::TokenWalk;
 use super::Clause;
 use crate::error::{Error, Result};
 use crate::value::{Value, ValueType};
@@ -47,6 +48,23 @@ struct Parser<'a, 'p> {
     tokens: Vec<(Token, usize)>,
     at: usize,
     placeholders: &'p mut Placeholders,
+}
+
+impl TokenWalk for Parser<'_, '_> {
+    type Token = Token;
+
+    fn peek_at(&self, n: usize) -> Option<&Token> {
+        self.tokens.get(self.at + n).map(|(t, _)| t)
+    }
+
+    fn advance(&mut self) {
+        self.at += 1;
+    }
+
+    /// DynamoDB's syntax errors name the token found, not the one expected.
+    fn expected(&self, _what: &str) -> Error {
+        self.error_here()
+    }
 }
 
 impl<'a, 'p> Parser<'a, 'p> {
@@ -71,14 +89,6 @@ impl<'a, 'p> Parser<'a, 'p> {
             at: 0,
             placeholders,
         })
-    }
-
-    fn peek(&self) -> Option<&Token> {
-        self.tokens.get(self.at).map(|(t, _)| t)
-    }
-
-    fn peek_at(&self, n: usize) -> Option<&Token> {
-        self.tokens.get(self.at + n).map(|(t, _)| t)
     }
 
     fn next(&mut self) -> Result<Token> {
@@ -124,30 +134,13 @@ impl<'a, 'p> Parser<'a, 'p> {
         Error::validation(format!("Invalid {}: {message}", self.kind))
     }
 
-    fn eat_symbol(&mut self, symbol: &str) -> bool {
-        if matches!(self.peek(), Some(Token::Symbol(s)) if *s == symbol) {
-            self.at += 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn expect_symbol(&mut self, symbol: &str) -> Result<()> {
-        if self.eat_symbol(symbol) {
-            Ok(())
-        } else {
-            Err(self.error_here())
-        }
-    }
-
-    fn eat_word(&mut self, keyword: &str) -> bool {
-        if self.peek().is_some_and(|t| t.is_word(keyword)) {
-            self.at += 1;
-            true
-        } else {
-            false
-        }
+    /// DynamoDB's error for `operand` where `operator` (`operator: SET`, `operator or function:
+    /// begins_with`) takes another type.
+    fn incorrect_operand(&self, operator: &str, operand: &Operand) -> Error {
+        self.invalid(format!(
+            "Incorrect operand type for operator or function; {operator}, operand type: {}",
+            operand_type(operand)
+        ))
     }
 
     fn done(&self) -> Result<()> {
@@ -247,27 +240,11 @@ impl<'a, 'p> Parser<'a, 'p> {
     // Conditions: OR < AND < NOT < comparisons, functions, parentheses.
 
     fn condition(&mut self) -> Result<Condition> {
-        let mut terms = vec![self.and()?];
-        while self.eat_word("OR") {
-            terms.push(self.and()?);
-        }
-        Ok(if terms.len() == 1 {
-            terms.remove(0)
-        } else {
-            Condition::Or(terms)
-        })
+        self.joined("OR", Self::and, Condition::Or)
     }
 
     fn and(&mut self) -> Result<Condition> {
-        let mut terms = vec![self.not()?];
-        while self.eat_word("AND") {
-            terms.push(self.not()?);
-        }
-        Ok(if terms.len() == 1 {
-            terms.remove(0)
-        } else {
-            Condition::And(terms)
-        })
+        self.joined("AND", Self::not, Condition::And)
     }
 
     fn not(&mut self) -> Result<Condition> {
@@ -348,10 +325,7 @@ impl<'a, 'p> Parser<'a, 'p> {
                         ))
                     })?,
                     other => {
-                        return Err(self.invalid(format!(
-                            "Incorrect operand type for operator or function; operator or function: {name}, operand type: {}",
-                            operand_type(&other)
-                        )))
+                        return Err(self.incorrect_operand(&format!("operator or function: {name}"), &other))
                     }
                 };
                 Condition::IsType(path, ty)
@@ -360,10 +334,7 @@ impl<'a, 'p> Parser<'a, 'p> {
                 let path = match self.operand()? {
                     Operand::Path(p) => p,
                     other => {
-                        return Err(self.invalid(format!(
-                            "Incorrect operand type for operator or function; operator or function: {name}, operand type: {}",
-                            operand_type(&other)
-                        )))
+                        return Err(self.incorrect_operand(&format!("operator or function: {name}"), &other))
                     }
                 };
                 self.expect_symbol(",")?;
@@ -419,10 +390,9 @@ impl<'a, 'p> Parser<'a, 'p> {
                         let value = match self.operand()? {
                             Operand::Value(v) => v,
                             other => {
-                                return Err(self.invalid(format!(
-                                    "Incorrect operand type for operator or function; operator: {clause}, operand type: {}",
-                                    operand_type(&other)
-                                )))
+                                return Err(
+                                    self.incorrect_operand(&format!("operator: {clause}"), &other)
+                                )
                             }
                         };
                         if clause == "ADD" {

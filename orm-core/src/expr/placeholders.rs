@@ -63,29 +63,28 @@ impl Placeholders {
     /// Checks, once every expression of the request is parsed, that each placeholder was used,
     /// with DynamoDB's message naming the unused ones (names first).
     pub fn finish(&self) -> Result<()> {
-        let unused = |all: Vec<&String>| all.into_iter().cloned().collect::<Vec<_>>().join(", ");
-        let names: Vec<&String> = self
-            .names
-            .keys()
-            .filter(|n| !self.used_names.contains(*n))
-            .collect();
-        if !names.is_empty() {
-            return Err(Error::validation(format!(
-                "Value provided in ExpressionAttributeNames unused in expressions: keys: {{{}}}",
-                unused(names)
-            )));
-        }
-        let values: Vec<&String> = self
-            .values
-            .keys()
-            .filter(|v| !self.used_values.contains(*v))
-            .collect();
-        if !values.is_empty() {
-            return Err(Error::validation(format!(
-                "Value provided in ExpressionAttributeValues unused in expressions: keys: {{{}}}",
-                unused(values)
-            )));
-        }
+        unused("Names", self.names.keys(), &self.used_names)?;
+        unused("Values", self.values.keys(), &self.used_values)
+    }
+}
+
+/// DynamoDB's error naming the placeholders of `ExpressionAttribute{kind}` (`keys`) that no
+/// expression `used`, if any.
+fn unused<'a>(
+    kind: &str,
+    keys: impl Iterator<Item = &'a String>,
+    used: &BTreeSet<String>,
+) -> Result<()> {
+    let unused: Vec<&str> = keys
+        .filter(|k| !used.contains(*k))
+        .map(String::as_str)
+        .collect();
+    if unused.is_empty() {
         Ok(())
+    } else {
+        Err(Error::validation(format!(
+            "Value provided in ExpressionAttribute{kind} unused in expressions: keys: {{{}}}",
+            unused.join(", ")
+        )))
     }
 }

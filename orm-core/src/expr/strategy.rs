@@ -59,11 +59,16 @@ pub fn name() -> BoxedStrategy<String> {
 
 /// A path of one to three elements (names and list indexes) starting with a [`name`].
 pub fn path() -> BoxedStrategy<Path> {
+    path_of(name())
+}
+
+/// A path of one to three elements (names from `names`, and list indexes) starting with a name.
+pub(crate) fn path_of(names: BoxedStrategy<String>) -> BoxedStrategy<Path> {
     let step = prop_oneof![
-        name().prop_map(Step::Key),
+        names.clone().prop_map(Step::Key),
         (0usize..6).prop_map(Step::Index)
     ];
-    (name(), prop::collection::vec(step, 0..3))
+    (names, prop::collection::vec(step, 0..3))
         .prop_map(|(first, steps)| {
             steps
                 .into_iter()

@@ -28,18 +28,7 @@ macro_rules! model_set_tuple {
         }
     };
 }
-model_set_tuple!(A);
-model_set_tuple!(A, B);
-model_set_tuple!(A, B, C);
-model_set_tuple!(A, B, C, D);
-model_set_tuple!(A, B, C, D, E);
-model_set_tuple!(A, B, C, D, E, F);
-model_set_tuple!(A, B, C, D, E, F, G);
-model_set_tuple!(A, B, C, D, E, F, G, H);
-model_set_tuple!(A, B, C, D, E, F, G, H, I);
-model_set_tuple!(A, B, C, D, E, F, G, H, I, J);
-model_set_tuple!(A, B, C, D, E, F, G, H, I, J, K);
-model_set_tuple!(A, B, C, D, E, F, G, H, I, J, K, L);
+for_each_model_tuple!(model_set_tuple);
 
 fn s_key(name: String) -> KeyAttribute {
     KeyAttribute::new(name, KeyType::S)

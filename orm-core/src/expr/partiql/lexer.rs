@@ -2,6 +2,7 @@
 
 use super::syntax_error;
 use crate::error::Error;
+use crate::expr::scan::{is_word_byte, Lexeme, Scanner};
 
 /// One token.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,14 +21,12 @@ pub(super) enum Token {
     Symbol(&'static str),
 }
 
-impl Token {
-    /// Whether this is the bare word `keyword` (case-insensitive).
-    pub(super) fn is_word(&self, keyword: &str) -> bool {
+impl Lexeme for Token {
+    fn is_word(&self, keyword: &str) -> bool {
         matches!(self, Token::Word(w) if w.eq_ignore_ascii_case(keyword))
     }
 
-    /// Whether this is the symbol `symbol`.
-    pub(super) fn is_symbol(&self, symbol: &str) -> bool {
+    fn is_symbol(&self, symbol: &str) -> bool {
         matches!(self, Token::Symbol(s) if *s == symbol)
     }
 }
@@ -50,15 +49,8 @@ const SYMBOLS: &[&str] = &[
 pub(super) fn tokenize(text: &str) -> Result<Vec<Spanned>, Error> {
     let bytes = text.as_bytes();
     let mut tokens = Vec::new();
-    let mut i = 0;
-    let word_char = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    while i < bytes.len() {
-        let b = bytes[i];
-        let start = i;
-        if b.is_ascii_whitespace() {
-            i += 1;
-            continue;
-        }
+    let mut scan = Scanner::new(text, 0);
+    while let Some((start, b)) = scan.next_lexeme() {
         let token = if b == b'\'' || b == b'"' {
             let (value, end) = quoted(text, start).ok_or_else(|| {
                 let what = if b == b'\'' {
@@ -68,43 +60,40 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<Spanned>, Error> {
                 };
                 syntax_error(text, start, &format!("unterminated {what}"))
             })?;
-            i = end;
+            scan.move_to(end);
             if b == b'\'' {
                 Token::Str(value)
             } else {
                 Token::Quoted(value)
             }
         } else if b.is_ascii_digit()
-            || (b == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
+            || (b == b'.' && bytes.get(start + 1).is_some_and(u8::is_ascii_digit))
         {
-            i = number_end(bytes, i);
-            if bytes.get(i).copied().is_some_and(word_char) {
+            scan.move_to(number_end(bytes, start));
+            if scan.peek().is_some_and(is_word_byte) {
                 return Err(syntax_error(text, start, "malformed number"));
             }
-            Token::Number(text[start..i].to_string())
-        } else if word_char(b) {
-            while i < bytes.len() && word_char(bytes[i]) {
-                i += 1;
-            }
-            Token::Word(text[start..i].to_string())
+            Token::Number(text[start..scan.offset()].to_string())
+        } else if is_word_byte(b) {
+            Token::Word(scan.take_while(is_word_byte).to_string())
         } else if b == b'?' {
-            i += 1;
+            scan.skip(1);
             Token::Parameter
         } else {
             let symbol = SYMBOLS
                 .iter()
-                .find(|s| text[i..].starts_with(**s))
+                .find(|s| scan.rest().starts_with(**s))
                 .ok_or_else(|| {
-                    let ch = text[i..].chars().next().unwrap_or('?');
+                    let ch = scan.rest().chars().next().unwrap_or('?');
                     syntax_error(text, start, &format!("unexpected character `{ch}`"))
                 })?;
-            i += symbol.len();
+            scan.skip(symbol.len());
             Token::Symbol(symbol)
         };
         tokens.push(Spanned {
             token,
             start,
-            end: i,
+            end: scan.offset(),
         });
     }
     Ok(tokens)

@@ -70,6 +70,7 @@ pub mod strategy;
 pub use parse::parse;
 pub use render::{render, Rendered};
 
+use super::reserved::WordList;
 use super::{Condition, Path, Update};
 use crate::error::Error;
 use crate::value::Item;
@@ -232,8 +233,8 @@ pub fn projected_name(path: &Path) -> String {
     out
 }
 
-/// The 240 words, upper case, sorted, one a line.
-const RESERVED: &str = include_str!("reserved_words.txt");
+/// The 240 words.
+static RESERVED: WordList = WordList::new(include_str!("reserved_words.txt"));
 
 /// Whether `word` is one of PartiQL's reserved words (case-insensitive): a bare name in a
 /// statement must not be one (write it `"double-quoted"`). They are the SQL-92 words, PartiQL's
@@ -246,11 +247,7 @@ const RESERVED: &str = include_str!("reserved_words.txt");
 /// assert!(!is_reserved("name") && !is_reserved("status") && !is_reserved("data"));
 /// ```
 pub fn is_reserved(word: &str) -> bool {
-    static SORTED: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
-    let sorted = SORTED.get_or_init(|| RESERVED.lines().collect());
-    sorted
-        .binary_search(&word.to_ascii_uppercase().as_str())
-        .is_ok()
+    RESERVED.contains(word)
 }
 
 /// The 1-based line and column of byte `at` of `text`.
@@ -286,13 +283,7 @@ mod tests {
 
     #[test]
     fn reserved_words_are_sorted_and_complete() {
-        let lines: Vec<&str> = RESERVED.lines().collect();
-        assert_eq!(lines.len(), 240);
-        assert!(
-            lines.windows(2).all(|w| w[0] < w[1]),
-            "sorted, no duplicates"
-        );
-        assert!(lines.iter().all(|w| *w == w.to_ascii_uppercase()));
+        RESERVED.assert_well_formed(240);
         for word in ["select", "Missing", "returning", "bag", "exists", "count"] {
             assert!(is_reserved(word), "{word}");
         }

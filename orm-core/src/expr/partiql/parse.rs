@@ -8,6 +8,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::expr::limits::MAX_IN_OPERANDS;
+use crate::expr::scan::{Lexeme, TokenWalk};
 use crate::expr::{
     CompareOp, Condition, Operand, Path, SetOperand, SetValue, Update, UpdateAction,
 };
@@ -78,16 +79,33 @@ impl Place {
     }
 }
 
-impl<'a> Parser<'a> {
-    // ------------------------------------------------------------- tokens ---
-
-    fn peek(&self) -> Option<&Token> {
-        self.tokens.get(self.at).map(|s| &s.token)
-    }
+impl TokenWalk for Parser<'_> {
+    type Token = Token;
 
     fn peek_at(&self, n: usize) -> Option<&Token> {
         self.tokens.get(self.at + n).map(|s| &s.token)
     }
+
+    fn advance(&mut self) {
+        self.at += 1;
+    }
+
+    /// A syntax error at the current token: `expected ..., found ...`.
+    fn expected(&self, what: &str) -> Error {
+        let found = match self.tokens.get(self.at) {
+            Some(s) => format!("`{}`", &self.text[s.start..s.end]),
+            None => "the end of the statement".to_string(),
+        };
+        syntax_error(
+            self.text,
+            self.offset(),
+            &format!("expected {what}, found {found}"),
+        )
+    }
+}
+
+impl<'a> Parser<'a> {
+    // ------------------------------------------------------------- tokens ---
 
     fn next(&mut self) -> Result<Token> {
         match self.tokens.get(self.at) {
@@ -121,56 +139,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A syntax error at the current token: `expected ..., found ...`.
-    fn expected(&self, what: &str) -> Error {
-        let found = match self.tokens.get(self.at) {
-            Some(s) => format!("`{}`", &self.text[s.start..s.end]),
-            None => "the end of the statement".to_string(),
-        };
-        syntax_error(
-            self.text,
-            self.offset(),
-            &format!("expected {what}, found {found}"),
-        )
-    }
-
     /// A bare error about the token at `index`, with its position.
     fn at_token(&self, index: usize, message: &str) -> Error {
         Error::validation(format!("{message} at {}", self.position(index)))
-    }
-
-    fn eat_word(&mut self, keyword: &str) -> bool {
-        if self.peek().is_some_and(|t| t.is_word(keyword)) {
-            self.at += 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn expect_word(&mut self, keyword: &str) -> Result<()> {
-        if self.eat_word(keyword) {
-            Ok(())
-        } else {
-            Err(self.expected(keyword))
-        }
-    }
-
-    fn eat_symbol(&mut self, symbol: &str) -> bool {
-        if self.peek().is_some_and(|t| t.is_symbol(symbol)) {
-            self.at += 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn expect_symbol(&mut self, symbol: &str) -> Result<()> {
-        if self.eat_symbol(symbol) {
-            Ok(())
-        } else {
-            Err(self.expected(&format!("`{symbol}`")))
-        }
     }
 
     fn done(&self) -> Result<()> {
@@ -543,28 +514,13 @@ impl<'a> Parser<'a> {
 
     fn condition(&mut self) -> Result<Condition> {
         self.nest()?;
-        let mut any = vec![self.conjunction()?];
-        while self.eat_word("OR") {
-            any.push(self.conjunction()?);
-        }
+        let any = self.joined("OR", Self::conjunction, Condition::Or)?;
         self.depth -= 1;
-        Ok(if any.len() == 1 {
-            any.remove(0)
-        } else {
-            Condition::Or(any)
-        })
+        Ok(any)
     }
 
     fn conjunction(&mut self) -> Result<Condition> {
-        let mut all = vec![self.negation()?];
-        while self.eat_word("AND") {
-            all.push(self.negation()?);
-        }
-        Ok(if all.len() == 1 {
-            all.remove(0)
-        } else {
-            Condition::And(all)
-        })
+        self.joined("AND", Self::negation, Condition::And)
     }
 
     fn negation(&mut self) -> Result<Condition> {

@@ -6,7 +6,7 @@ use super::{projected_name, Returning, Select, Statement};
 use crate::error::{Error, Result};
 use crate::expr::limits::MAX_IN_OPERANDS;
 use crate::expr::{
-    Condition, Operand, Path, PathElement, SetOperand, SetValue, Update, UpdateAction,
+    Condition, Function, Operand, Path, PathElement, SetOperand, SetValue, Update, UpdateAction,
 };
 use crate::value::Value;
 use std::fmt::Write as _;
@@ -59,7 +59,7 @@ pub fn render(statement: &Statement) -> Result<Rendered> {
                 }
                 string_literal(&mut w.text, name);
                 w.text.push_str(": ");
-                w.value(value);
+                w.value(value)?;
             }
             w.text.push('}');
         }
@@ -185,11 +185,8 @@ impl Writer {
                     };
                     self.text.push_str(" SET ");
                     self.path(path)?;
-                    let _ = write!(self.text, " = {function}(");
-                    self.path(path)?;
-                    self.text.push_str(", ");
-                    self.value(value);
-                    self.text.push(')');
+                    self.text.push_str(" = ");
+                    self.call(function, |r| r.path(path), |r| r.value(value))?;
                 }
             }
         }
@@ -208,32 +205,23 @@ impl Writer {
                 });
                 self.set_operand(b)
             }
-            SetValue::ListAppend(a, b) => {
-                self.text.push_str("list_append(");
-                self.set_operand(a)?;
-                self.text.push_str(", ");
-                self.set_operand(b)?;
-                self.text.push(')');
-                Ok(())
-            }
+            SetValue::ListAppend(a, b) => self.call(
+                Function::ListAppend.name(),
+                |r| r.set_operand(a),
+                |r| r.set_operand(b),
+            ),
         }
     }
 
     fn set_operand(&mut self, operand: &SetOperand) -> Result<()> {
         match operand {
-            SetOperand::Value(v) => {
-                self.value(v);
-                Ok(())
-            }
+            SetOperand::Value(v) => self.value(v),
             SetOperand::Path(p) => self.path(p),
-            SetOperand::IfNotExists(p, fallback) => {
-                self.text.push_str("if_not_exists(");
-                self.path(p)?;
-                self.text.push_str(", ");
-                self.set_operand(fallback)?;
-                self.text.push(')');
-                Ok(())
-            }
+            SetOperand::IfNotExists(p, fallback) => self.call(
+                Function::IfNotExists.name(),
+                |r| r.path(p),
+                |r| r.set_operand(fallback),
+            ),
         }
     }
 
@@ -272,21 +260,17 @@ impl Writer {
                     let Operand::Value(v) = v else {
                         return Err(Error::validation("PartiQL's IN takes values only"));
                     };
-                    self.value(v);
+                    self.value(v)?;
                 }
                 self.text.push(']');
             }
             Condition::BeginsWith(p, v) | Condition::Contains(p, v) => {
-                self.text
-                    .push_str(if matches!(condition, Condition::BeginsWith(..)) {
-                        "begins_with("
-                    } else {
-                        "contains("
-                    });
-                self.path(p)?;
-                self.text.push_str(", ");
-                self.operand(v)?;
-                self.text.push(')');
+                let function = if matches!(condition, Condition::BeginsWith(..)) {
+                    Function::BeginsWith
+                } else {
+                    Function::Contains
+                };
+                self.call(function.name(), |r| r.path(p), |r| r.operand(v))?;
             }
             Condition::Exists(p) => {
                 self.path(p)?;
@@ -298,9 +282,14 @@ impl Writer {
             }
             Condition::Invalid(reason) => return Err(Error::validation(reason.clone())),
             Condition::IsType(p, t) => {
-                self.text.push_str("attribute_type(");
-                self.path(p)?;
-                let _ = write!(self.text, ", '{}')", t.descriptor());
+                self.call(
+                    Function::AttributeType.name(),
+                    |r| r.path(p),
+                    |r| {
+                        string_literal(&mut r.text, t.descriptor());
+                        Ok(())
+                    },
+                )?;
             }
             Condition::And(all) | Condition::Or(all) => {
                 if all.is_empty() {
@@ -332,10 +321,7 @@ impl Writer {
     fn operand(&mut self, operand: &Operand) -> Result<()> {
         match operand {
             Operand::Path(p) => self.path(p),
-            Operand::Value(v) => {
-                self.value(v);
-                Ok(())
-            }
+            Operand::Value(v) => self.value(v),
             Operand::Size(p) => {
                 self.text.push_str("size(");
                 self.path(p)?;
@@ -368,25 +354,36 @@ impl Writer {
                 "PartiQL has no way to write an empty name",
             ));
         }
-        self.text.push('"');
-        for c in name.chars() {
-            if c == '"' {
-                self.text.push('"');
-            }
-            self.text.push(c);
-        }
-        self.text.push('"');
+        quoted(&mut self.text, '"', name);
         Ok(())
     }
 
-    /// A value: a literal where PartiQL has one, else a `?` parameter.
-    fn value(&mut self, value: &Value) {
+    /// `name(first, second)`: a call of a function of two arguments, each written by its
+    /// closure.
+    fn call(
+        &mut self,
+        name: &str,
+        first: impl FnOnce(&mut Self) -> Result<()>,
+        second: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        let _ = write!(self.text, "{name}(");
+        first(self)?;
+        self.text.push_str(", ");
+        second(self)?;
+        self.text.push(')');
+        Ok(())
+    }
+
+    /// A value: a literal where PartiQL has one, else a `?` parameter (never an error; a
+    /// `Result` like the other writers').
+    fn value(&mut self, value: &Value) -> Result<()> {
         if has_literal(value) {
             literal(&mut self.text, value);
         } else {
             self.text.push('?');
             self.parameters.push(value.clone());
         }
+        Ok(())
     }
 }
 
@@ -410,61 +407,53 @@ fn literal(out: &mut String, value: &Value) {
         }
         Value::Bool(b) => out.push_str(if *b { "TRUE" } else { "FALSE" }),
         Value::Null => out.push_str("NULL"),
-        Value::L(list) => {
-            out.push('[');
-            for (i, v) in list.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                literal(out, v);
-            }
-            out.push(']');
-        }
-        Value::M(map) => {
-            out.push('{');
-            for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                string_literal(out, k);
-                out.push_str(": ");
-                literal(out, v);
-            }
-            out.push('}');
-        }
-        Value::Ss(set) => {
-            out.push_str("<<");
-            for (i, s) in set.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                string_literal(out, s);
-            }
-            out.push_str(">>");
-        }
-        Value::Ns(set) => {
-            out.push_str("<<");
-            for (i, n) in set.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                let _ = write!(out, "{n}");
-            }
-            out.push_str(">>");
-        }
+        Value::L(list) => separated(out, "[", list, "]", literal),
+        Value::M(map) => separated(out, "{", map, "}", |out, (k, v)| {
+            string_literal(out, k);
+            out.push_str(": ");
+            literal(out, v);
+        }),
+        Value::Ss(set) => separated(out, "<<", set, ">>", |out, s| string_literal(out, s)),
+        Value::Ns(set) => separated(out, "<<", set, ">>", |out, n| {
+            let _ = write!(out, "{n}");
+        }),
         Value::B(_) | Value::Bs(_) => unreachable!("has_literal is false for binaries"),
     }
 }
 
 fn string_literal(out: &mut String, s: &str) {
-    out.push('\'');
-    for c in s.chars() {
-        if c == '\'' {
-            out.push('\'');
+    quoted(out, '\'', s);
+}
+
+/// `text` between `quote`s, a `quote` in it doubled (how PartiQL writes its strings and
+/// quoted identifiers).
+fn quoted(out: &mut String, quote: char, text: &str) {
+    out.push(quote);
+    for c in text.chars() {
+        if c == quote {
+            out.push(quote);
         }
         out.push(c);
     }
-    out.push('\'');
+    out.push(quote);
+}
+
+/// `open`, `items` each written by `write` with `, ` between them, then `close`.
+fn separated<T>(
+    out: &mut String,
+    open: &str,
+    items: impl IntoIterator<Item = T>,
+    close: &str,
+    mut write: impl FnMut(&mut String, T),
+) {
+    out.push_str(open);
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        write(out, item);
+    }
+    out.push_str(close);
 }
 
 #[cfg(test)]

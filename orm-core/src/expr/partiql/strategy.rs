@@ -27,22 +27,8 @@ pub fn name() -> BoxedStrategy<String> {
 
 /// The expression generators' leaves, with paths of [`name`]s.
 pub fn leaves() -> Leaves {
-    let step = prop_oneof![
-        name().prop_map(Step::Key),
-        (0usize..6).prop_map(Step::Index)
-    ];
-    let path = (name(), prop::collection::vec(step, 0..3))
-        .prop_map(|(first, steps)| {
-            steps
-                .into_iter()
-                .fold(Path::name(first), |path, step| match step {
-                    Step::Key(k) => path.key(k),
-                    Step::Index(i) => path.index(i),
-                })
-        })
-        .boxed();
     Leaves {
-        path,
+        path: expr::path_of(name()),
         // `set_add` and `set_delete` take sets.
         add_delete_value: prop_oneof![
             prop::collection::btree_set(".{0,4}", 1..3).prop_map(Value::Ss),
@@ -53,12 +39,6 @@ pub fn leaves() -> Leaves {
         .boxed(),
         ..Leaves::awkward()
     }
-}
-
-#[derive(Debug, Clone)]
-enum Step {
-    Key(String),
-    Index(usize),
 }
 
 /// A condition PartiQL can write: the expression generators' trees, with each `IN` made of a
