@@ -76,7 +76,8 @@ fn setters_set_exactly_their_field() {
             .with_exclusive_start_key(key("b"))
             .with_scan_forward(false)
             .with_consistent(true)
-            .with_count_only(true),
+            .with_count_only(true)
+            .with_all_attributes(true),
         QueryRequest {
             capacity: None,
             table: "t".into(),
@@ -89,6 +90,7 @@ fn setters_set_exactly_their_field() {
             scan_forward: false,
             consistent: true,
             count_only: true,
+            all_attributes: true,
         }
     );
     // An optional field's setter takes an `Option` too, so a value the caller may not have

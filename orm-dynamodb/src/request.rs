@@ -62,6 +62,20 @@ fn limit(limit: Option<u32>) -> Option<i32> {
     limit.map(|l| l.min(i32::MAX as u32) as i32)
 }
 
+/// A query's or scan's `Select`: `COUNT` for a count-only request, `ALL_ATTRIBUTES` for one
+/// that asks for whole items without a projection (DynamoDB rejects `ALL_ATTRIBUTES` with a
+/// `ProjectionExpression`), else none (DynamoDB's default: the table's or index's attributes,
+/// or the projection's).
+fn select(count_only: bool, all_attributes: bool, projected: bool) -> Option<Select> {
+    if count_only {
+        Some(Select::Count)
+    } else if all_attributes && !projected {
+        Some(Select::AllAttributes)
+    } else {
+        None
+    }
+}
+
 /// A conditional write's expressions, rendered: its condition (and, for an update, its update
 /// expression), the names and values they use in the SDK's types, and whether a failed condition
 /// returns the stored item. The part every put, update, delete and condition check shares,
@@ -253,7 +267,7 @@ impl DynamoBackend {
     }
 
     /// Query of `r` (a count-only query sends no projection: DynamoDB rejects it with
-    /// `Select=COUNT`).
+    /// `Select=COUNT`; see [`select`]).
     pub(crate) fn query_request(&self, r: &QueryRequest) -> Result<QueryFluentBuilder> {
         r.validate()?;
         let projection = (!r.count_only).then_some(r.projection.as_deref()).flatten();
@@ -276,7 +290,7 @@ impl DynamoBackend {
             .set_exclusive_start_key(r.exclusive_start_key.as_ref().map(item_to_attributes_ref))
             .scan_index_forward(r.scan_forward)
             .consistent_read(r.consistent)
-            .set_select(r.count_only.then_some(Select::Count)))
+            .set_select(select(r.count_only, r.all_attributes, projection.is_some())))
     }
 
     /// Scan of `r` (one segment of a parallel scan when `r.segment` is set).
@@ -302,7 +316,7 @@ impl DynamoBackend {
             .consistent_read(r.consistent)
             .set_segment(segment)
             .set_total_segments(total)
-            .set_select(r.count_only.then_some(Select::Count)))
+            .set_select(select(r.count_only, r.all_attributes, projection.is_some())))
     }
 
     /// BatchGetItem of `r` on the batch client (the projection always includes the key

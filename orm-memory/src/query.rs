@@ -43,6 +43,13 @@ pub(crate) trait PageRequest: Charged {
     fn count_only(&self) -> bool;
     /// Whether the read is strongly consistent.
     fn consistent(&self) -> bool;
+    /// Whether each item is returned whole (`Select: ALL_ATTRIBUTES`): only without a
+    /// projection and when the request returns items.
+    fn whole_items(&self) -> bool {
+        self.all_attributes() && self.projection().is_none() && !self.count_only()
+    }
+    /// The request's `all_attributes`.
+    fn all_attributes(&self) -> bool;
 }
 
 macro_rules! page_request {
@@ -65,6 +72,9 @@ macro_rules! page_request {
             }
             fn consistent(&self) -> bool {
                 self.consistent
+            }
+            fn all_attributes(&self) -> bool {
+                self.all_attributes
             }
         }
     )*};
@@ -225,9 +235,13 @@ struct Reader<'a> {
     max_bytes: usize,
     /// The attributes of a `LastEvaluatedKey`.
     key_names: &'a [&'a str],
-    /// For a local index that lacks attributes the projection or filter names: read them from
-    /// the table (as DynamoDB does for LSIs), by the entry's table keys.
+    /// For a local index that lacks attributes the projection or filter names, or that
+    /// returns whole items: read them from the table (as DynamoDB does for LSIs), by the
+    /// entry's table keys.
     fetch_from_table: bool,
+    /// Whether an item returned without a projection is the table's whole item (fetched)
+    /// rather than the index entry (`Select: ALL_ATTRIBUTES` on a local index).
+    whole_items: bool,
     /// Whether the read is strongly consistent (what each item fetched costs).
     consistent: bool,
     /// The index read, by position (`None`: the table).
@@ -308,6 +322,7 @@ impl<'a> Reader<'a> {
                             let roots = selected_by.projection.as_ref().expect("made with it");
                             part.project_with(subject, paths, roots).into()
                         }
+                        None if self.whole_items => decode(part, subject),
                         None => decode(part, entry),
                     });
                 }
@@ -440,6 +455,21 @@ fn index_start(
     }
 }
 
+/// Checks `Select: ALL_ATTRIBUTES` on `target`: a global index must project every attribute
+/// (a local one fetches from the table what it lacks).
+fn check_whole_items(target: &Target<'_>, request: &impl PageRequest) -> Result<()> {
+    match target.index {
+        Some((_, i)) if request.whole_items() && !i.def.local && !i.projects_all() => {
+            Err(Error::validation(format!(
+                "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not \
+                 supported for global secondary index {} because its projection type is not ALL",
+                i.def.name
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The reader of `request`'s page of `target` (the table `table` or one of its indexes).
 fn reader<'a>(
     table: &'a Schema,
@@ -453,16 +483,22 @@ fn reader<'a>(
         (f, roots)
     });
     // A local index fetches from the table the attributes it does not project that the
-    // projection (unless only counting) or the filter names.
-    let fetch_from_table = target.index.is_some_and(|(_, i)| {
-        let mut named = projection
-            .filter(|_| !count_only)
-            .into_iter()
-            .flatten()
-            .map(Path::root)
-            .chain(filter.iter().flat_map(|(_, roots)| roots.iter().copied()));
-        i.def.local && !i.projects_all() && named.any(|n| !i.keeps(n))
-    });
+    // projection (unless only counting) or the filter names, and whole items when asked for
+    // them (`Select: ALL_ATTRIBUTES`).
+    let whole_items = request.whole_items()
+        && target
+            .index
+            .is_some_and(|(_, i)| i.def.local && !i.projects_all());
+    let fetch_from_table = whole_items
+        || target.index.is_some_and(|(_, i)| {
+            let mut named = projection
+                .filter(|_| !count_only)
+                .into_iter()
+                .flatten()
+                .map(Path::root)
+                .chain(filter.iter().flat_map(|(_, roots)| roots.iter().copied()));
+            i.def.local && !i.projects_all() && named.any(|n| !i.keeps(n))
+        });
     Reader {
         schema: table,
         filter,
@@ -472,6 +508,7 @@ fn reader<'a>(
         max_bytes: table.limits.max_page_bytes,
         key_names: &target.key_names,
         fetch_from_table,
+        whole_items,
         consistent: request.consistent(),
         index: target.index.map(|(at, _)| at),
     }
@@ -674,6 +711,7 @@ pub(crate) fn query_with<T: From<Item>>(
     let table = &*live.schema;
     check_page_request(request)?;
     let target = target(table, request.index.as_deref(), request.consistent)?;
+    check_whole_items(&target, request)?;
     let in_key_order;
     let kc = if target.multi_attribute() {
         in_key_order = multi_key_condition(&target, &request.key_condition)?;
@@ -827,6 +865,7 @@ pub(crate) fn scan_with<T: From<Item>>(
     };
     let in_segment = move |pk: &KeyPart| segment.is_none_or(|(s, n)| pk.segment_hash() % n == s);
     let target = target(table, request.index.as_deref(), request.consistent)?;
+    check_whole_items(&target, request)?;
     let read = reader(table, &target, request);
     // A scan spans partitions, so parts: merge theirs.
     let guards = live.read_all();
@@ -1199,6 +1238,73 @@ mod tests {
         );
     }
 
+    /// `Select: ALL_ATTRIBUTES` on a local index that does not project every attribute returns
+    /// the table's whole items, each fetched from the table and charged to it (a query and a
+    /// scan); on a global index that does not, it is rejected.
+    #[test]
+    fn all_attributes_on_a_local_index_fetches_whole_items_from_the_table() {
+        let t = table();
+        let whole = |sk: i64| {
+            let item = Item::new()
+                .with("pk", "p")
+                .with("sk", sk)
+                .with("n", sk)
+                .with("rank", 100 - sk)
+                .with("body", "b");
+            match sk % 2 {
+                0 => item.with("gpk", "G").with("gsk", format!("k{sk:02}")),
+                _ => item,
+            }
+        };
+        let mut r = q(None).with_index("lsi1").with_all_attributes(true);
+        r.key_condition.sort = Some(("rank".into(), SortKeyCondition::Ge(98.into())));
+        let (page, read) = query_with(&t, &r, Part::decode).unwrap();
+        assert_eq!(page.items, [whole(2), whole(1), whole(0)]);
+        // The index entries read, and the table items fetched.
+        let index_alone = |bytes| {
+            let mut alone = PageRead::of(Some(1));
+            alone.bytes = bytes;
+            alone
+        };
+        assert_ne!(read, index_alone(read.bytes));
+        // A filter still applies after the fetch; a projection or a count ignores the flag.
+        let filtered = r.clone().with_filter(attr("n").eq(1));
+        assert_eq!(query(&t, &filtered).unwrap().items, [whole(1)]);
+        let projected = r.clone().with_projection(vec![attr("sk")]);
+        let sks_only: Vec<Item> = (0..3).rev().map(|sk| Item::new().with("sk", sk)).collect();
+        assert_eq!(query(&t, &projected).unwrap().items, sks_only);
+        let counted = r.clone().with_count_only(true);
+        let (page, read) = query_with(&t, &counted, Part::decode).unwrap();
+        assert_eq!((page.count, page.items.len()), (3, 0));
+        assert_eq!(read, index_alone(read.bytes));
+        // A scan of the index too.
+        let s = ScanRequest::new("app")
+            .with_index("lsi1")
+            .with_all_attributes(true)
+            .with_filter(attr("pk").eq("p"));
+        let scanned = scan(&t, &s).unwrap();
+        assert_eq!(scanned.count, 20);
+        assert!(scanned.items.iter().all(|i| i.get("body").is_some()));
+        // Without the flag, the index's own attributes.
+        let projected = scan(&t, &s.clone().with_all_attributes(false)).unwrap();
+        assert!(projected.items.iter().all(|i| i.get("body").is_none()));
+        // A global index that does not project everything cannot.
+        let g = gsi_query().with_all_attributes(true);
+        let e = query(&t, &g).unwrap_err().to_string();
+        assert!(
+            e.contains(
+                "Select type ALL_ATTRIBUTES is not supported for global secondary index gsi1 \
+                 because its projection type is not ALL"
+            ),
+            "{e}"
+        );
+        let s = ScanRequest::new("app")
+            .with_index("gsi1")
+            .with_all_attributes(true);
+        assert!(scan(&t, &s).is_err());
+        assert!(scan(&t, &s.with_count_only(true)).is_ok());
+    }
+
     #[test]
     fn count_only_and_projection() {
         let t = table();
@@ -1251,6 +1357,7 @@ mod tests {
             consistent: false,
             segment: None,
             count_only: false,
+            all_attributes: false,
         }
     }
 

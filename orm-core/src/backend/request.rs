@@ -199,6 +199,12 @@ pub struct QueryRequest {
     pub consistent: bool,
     /// Count only: return no items, just counts.
     pub count_only: bool,
+    /// DynamoDB's `Select: ALL_ATTRIBUTES` on an index: return each item whole. A local
+    /// index fetches from the table the attributes it does not project (each table item
+    /// fetched costs a read of the table); a global index must project every attribute, or the
+    /// request fails with a validation error. Reads of the table return whole items anyway.
+    /// Ignored with a `projection` (which names what is returned) or `count_only`.
+    pub all_attributes: bool,
     /// Where to report the capacity this request consumes (`None`: do not ask for it).
     pub capacity: Option<CapacityRecorder>,
 }
@@ -218,6 +224,7 @@ impl QueryRequest {
             scan_forward: true,
             consistent: false,
             count_only: false,
+            all_attributes: false,
             capacity: None,
         }
     }
@@ -245,6 +252,12 @@ pub struct ScanRequest {
     pub segment: Option<(u32, u32)>,
     /// Count only.
     pub count_only: bool,
+    /// DynamoDB's `Select: ALL_ATTRIBUTES` on an index: return each item whole. A local
+    /// index fetches from the table the attributes it does not project (each table item
+    /// fetched costs a read of the table); a global index must project every attribute, or the
+    /// request fails with a validation error. Reads of the table return whole items anyway.
+    /// Ignored with a `projection` (which names what is returned) or `count_only`.
+    pub all_attributes: bool,
     /// Where to report the capacity this request consumes (`None`: do not ask for it).
     pub capacity: Option<CapacityRecorder>,
 }
@@ -899,6 +912,7 @@ setters!(QueryRequest {
     plain scan_forward: bool => with_scan_forward, "Ascending (`true`, the default) or descending sort-key order.";
     plain consistent: bool => with_consistent, "A strongly consistent read (not on global indexes).";
     plain count_only: bool => with_count_only, "Count only: return no items.";
+    plain all_attributes: bool => with_all_attributes, "On an index, return each item whole (DynamoDB's `Select: ALL_ATTRIBUTES`; a local index fetches from the table what it does not project).";
     option capacity: CapacityRecorder => with_capacity, "Report the capacity this request consumes to `capacity` (asking the backend for it).";
 });
 
@@ -911,6 +925,7 @@ setters!(ScanRequest {
     plain consistent: bool => with_consistent, "A strongly consistent read.";
     option segment: (u32, u32) => with_segment, "One segment of a parallel scan: `(segment, total_segments)`.";
     plain count_only: bool => with_count_only, "Count only: return no items.";
+    plain all_attributes: bool => with_all_attributes, "On an index, return each item whole (DynamoDB's `Select: ALL_ATTRIBUTES`; a local index fetches from the table what it does not project).";
     option capacity: CapacityRecorder => with_capacity, "Report the capacity this request consumes to `capacity` (asking the backend for it).";
 });
 

@@ -40,11 +40,16 @@ fn read_filter(
     }
 }
 
-/// `Select`: whether only a count is wanted; `SPECIFIC_ATTRIBUTES` needs a projection,
-/// `ALL_ATTRIBUTES` / `COUNT` must not have one, and `ALL_PROJECTED_ATTRIBUTES` needs an index.
-fn select(body: &Body, has_projection: bool) -> Result<bool, ApiError> {
+/// `Select`: whether only a count is wanted, and whether whole items are (`ALL_ATTRIBUTES`);
+/// `SPECIFIC_ATTRIBUTES` needs a projection, `ALL_ATTRIBUTES` / `COUNT` must not have one,
+/// and `ALL_PROJECTED_ATTRIBUTES` needs an index.
+fn select(body: &Body, has_projection: bool) -> Result<Select, ApiError> {
+    let plain = |count_only, all_attributes| Select {
+        count_only,
+        all_attributes,
+    };
     match opt_str(body, "Select")? {
-        None => Ok(false),
+        None => Ok(plain(false, false)),
         Some("ALL_PROJECTED_ATTRIBUTES") if present(body, "IndexName").is_none() => {
             Err(ApiError::validation(
                 "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName",
@@ -58,10 +63,17 @@ fn select(body: &Body, has_projection: bool) -> Result<bool, ApiError> {
         Some("SPECIFIC_ATTRIBUTES") if !has_projection => Err(ApiError::validation(
             "Select SPECIFIC_ATTRIBUTES needs a ProjectionExpression",
         )),
-        Some("COUNT") => Ok(true),
+        Some("COUNT") => Ok(plain(true, false)),
+        Some("ALL_ATTRIBUTES") => Ok(plain(false, true)),
         // Any other value failed the request's constraints before this runs.
-        Some(_) => Ok(false),
+        Some(_) => Ok(plain(false, false)),
     }
+}
+
+/// What a request's `Select` asks for.
+struct Select {
+    count_only: bool,
+    all_attributes: bool,
 }
 
 /// `Limit` (at least 1: checked with the request's constraints).
@@ -141,7 +153,10 @@ pub(crate) fn query(cx: &Context<'_>, body: &Body) -> Answer {
     let filter = read_filter(body, "QueryFilter", &mut ph)?;
     let projection = read_projection(body, &mut ph)?;
     ph.finish()?;
-    let count_only = select(body, projection.is_some())?;
+    let Select {
+        count_only,
+        all_attributes,
+    } = select(body, projection.is_some())?;
     let consistent = opt_bool(body, "ConsistentRead")?.unwrap_or(false);
     let capacity = Collector::of(body)?;
     let request = QueryRequest {
@@ -156,6 +171,7 @@ pub(crate) fn query(cx: &Context<'_>, body: &Body) -> Answer {
         scan_forward: opt_bool(body, "ScanIndexForward")?.unwrap_or(true),
         consistent,
         count_only,
+        all_attributes,
     };
     let page = run(backend.query(&request))?.sorted();
     Ok(page_answer(page, capacity, count_only))
@@ -192,7 +208,10 @@ pub(crate) fn scan(cx: &Context<'_>, body: &Body) -> Answer {
     let filter = read_filter(body, "ScanFilter", &mut ph)?;
     let projection = read_projection(body, &mut ph)?;
     ph.finish()?;
-    let count_only = select(body, projection.is_some())?;
+    let Select {
+        count_only,
+        all_attributes,
+    } = select(body, projection.is_some())?;
     let segment = match (opt_u32(body, "Segment")?, opt_u32(body, "TotalSegments")?) {
         (None, None) => None,
         (Some(segment), Some(total)) => {
@@ -227,6 +246,7 @@ pub(crate) fn scan(cx: &Context<'_>, body: &Body) -> Answer {
         consistent,
         segment,
         count_only,
+        all_attributes,
     };
     let page = run(backend.scan(&request))?.sorted();
     Ok(page_answer(page, capacity, count_only))

@@ -655,8 +655,38 @@ fn local_index_fetches_are_charged_to_the_table() {
             (1, 3.5, 3.0, 0.5),
         ),
         (json!({"Select": "COUNT"}), (3, 0.5, 0.0, 0.5)),
+        // Whole items: every one fetched from the table.
+        (json!({"Select": "ALL_ATTRIBUTES"}), (3, 3.5, 3.0, 0.5)),
+        (
+            json!({"Select": "ALL_ATTRIBUTES", "ConsistentRead": true}),
+            (3, 7.0, 6.0, 1.0),
+        ),
+        (
+            json!({"Select": "ALL_ATTRIBUTES", "Limit": 2}),
+            (2, 2.5, 2.0, 0.5),
+        ),
+        (
+            json!({"Select": "ALL_PROJECTED_ATTRIBUTES"}),
+            (3, 0.5, 0.0, 0.5),
+        ),
     ] {
         assert_eq!(query(extra.clone()), want, "{extra}");
+    }
+    // `Select: ALL_ATTRIBUTES` returns the table's whole items (DynamoDB Local 11.1.0 too),
+    // on a Query and a Scan of the index.
+    for op in ["Query", "Scan"] {
+        let mut body = json!({"TableName": "lll", "IndexName": "lsi", "Select": "ALL_ATTRIBUTES"});
+        if op == "Query" {
+            body = with(
+                body,
+                json!({"KeyConditionExpression": "pk = :p",
+                       "ExpressionAttributeValues": {":p": {"S": "p"}}}),
+            );
+        }
+        let answer = call(&backend, op, body).unwrap();
+        let items = answer["Items"].as_array().unwrap();
+        assert_eq!(items.len(), 3, "{op}");
+        assert!(items.iter().all(|i| i["padding"]["S"].is_string()), "{op}");
     }
 }
 
