@@ -80,17 +80,17 @@
 mod de;
 mod field_path;
 mod num;
-mod reader;
+pub(crate) mod reader;
 mod ser;
 mod sets;
 
 pub use sets::{binary_set, number_set, string_set, BinarySet, NumberSet, StringSet};
 
-use crate::backend::ItemReader;
 use crate::error::{Error, Result};
 use crate::value::{Item, Value, ValueRef};
 use de::{De, Found};
 use field_path::FieldPath;
+use reader::ItemReader;
 use ser::Ser;
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -10,13 +10,96 @@
 
 use super::de::{visit_number_any, Num, NumText, Shape, ShapeOf, Source};
 use super::field_path::BridgeError;
-use crate::backend::{ItemReader, ReadValue};
 use crate::number::{Number, NumberError};
+use crate::value::{Item, Value};
 use serde::de::Visitor;
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::fmt::Debug;
 
 type Result<T, E = BridgeError> = std::result::Result<T, E>;
+
+/// An item in a client library's own representation (as [`RawItem::Reader`](crate::backend::RawItem::Reader)), handed over whole:
+/// the ORM decodes a model by reading it in place, taking its strings and buffers as they are
+/// (no [`Value`] is built), through [`ItemReader::next_attribute`] and the calls below it.
+/// `DynamoBackend` reads the AWS SDK's attribute maps this way.
+///
+/// Object-safe. Scalars are handed over owned; a container is handed over *open* (its size in
+/// [`ReadValue::L`], [`ReadValue::M`]...): its contents come next, from
+/// [`ItemReader::next_element`] (lists and sets) or [`ItemReader::next_entry`] (maps), each of
+/// which may itself open a container, and the reader of a container calls
+/// [`ItemReader::close`] once it is done with it (read or not), which returns to the container
+/// around it. [`ItemReader::get`] and [`ItemReader::to_item`] look at the item before it is
+/// read; once [`ItemReader::next_attribute`] has been called the item belongs to the reading.
+///
+/// ```
+/// use orm_core::backend::{ItemReader, RawItem, ReadValue};
+/// use orm_core::{Item, Value};
+///
+/// /// An item kept as name/value pairs of strings (a real reader walks a client's item type).
+/// #[derive(Debug)]
+/// struct Pairs(Vec<(String, String)>);
+///
+/// impl ItemReader for Pairs {
+///     fn get(&self, name: &str) -> Option<Value> {
+///         self.0.iter().find(|(n, _)| n == name).map(|(_, v)| Value::from(v.as_str()))
+///     }
+///     fn to_item(&self) -> Item {
+///         self.0.iter().fold(Item::new(), |item, (n, v)| item.with(n.as_str(), v.as_str()))
+///     }
+///     fn next_attribute(&mut self) -> Option<(String, ReadValue)> {
+///         self.0.pop().map(|(n, v)| (n, ReadValue::S(v)))
+///     }
+///     // No containers to read inside.
+///     fn next_element(&mut self) -> Option<ReadValue> { None }
+///     fn next_entry(&mut self) -> Option<(String, ReadValue)> { None }
+///     fn close(&mut self) {}
+/// }
+///
+/// let raw = RawItem::Reader(Box::new(Pairs(vec![("name".into(), "Ada".into())])));
+/// assert_eq!(raw.get("name").as_deref(), Some(&Value::from("Ada")));
+/// assert_eq!(raw.into_item(), Item::new().with("name", "Ada"));
+/// ```
+pub trait ItemReader: Debug + Send + Sync {
+    /// The attribute `name`, decoded, if present (before the item is read).
+    fn get(&self, name: &str) -> Option<Value>;
+    /// The whole item, decoded (before the item is read).
+    fn to_item(&self) -> Item;
+    /// The next attribute of the item, each once, in any order; `None` after the last.
+    fn next_attribute(&mut self) -> Option<(String, ReadValue)>;
+    /// The next element of the innermost open list or set; `None` after the last.
+    fn next_element(&mut self) -> Option<ReadValue>;
+    /// The next entry of the innermost open map; `None` after the last.
+    fn next_entry(&mut self) -> Option<(String, ReadValue)>;
+    /// Leaves the innermost open container (whatever of it was not read is dropped).
+    fn close(&mut self);
+}
+
+/// A value an [`ItemReader`] hands over: a scalar, owned, or a container it has opened (its
+/// contents are read next; see [`ItemReader`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReadValue {
+    /// String (`S`).
+    S(String),
+    /// Number (`N`), as its decimal text (checked when it is decoded).
+    N(String),
+    /// Binary (`B`).
+    B(Vec<u8>),
+    /// Boolean (`BOOL`).
+    Bool(bool),
+    /// Null (`NULL`).
+    Null,
+    /// A list (`L`) of this many elements, opened.
+    L(usize),
+    /// A map (`M`) of this many entries, opened.
+    M(usize),
+    /// A string set (`SS`) of this many members (each an `S`), opened.
+    Ss(usize),
+    /// A number set (`NS`) of this many members (each an `N`), opened.
+    Ns(usize),
+    /// A binary set (`BS`) of this many members (each a `B`), opened.
+    Bs(usize),
+}
 
 /// The reader every value of one item is read from.
 pub(crate) type SharedReader = RefCell<Box<dyn ItemReader>>;
