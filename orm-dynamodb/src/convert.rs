@@ -105,19 +105,40 @@ pub fn from_attribute_value(value: AttributeValue) -> Result<Value> {
 
 /// Checks that `value` converts: every number in it one DynamoDB accepts, every type one this
 /// SDK version knows (the errors of [`from_attribute_value`]), without converting anything.
+/// Scalars are checked in line, containers by [`check_contents`].
 #[inline]
 pub(crate) fn check_attribute_value(value: &AttributeValue) -> Result<()> {
     match value {
-        AttributeValue::S(_)
-        | AttributeValue::B(_)
-        | AttributeValue::Bool(_)
-        | AttributeValue::Null(_)
-        | AttributeValue::Ss(_)
-        | AttributeValue::Bs(_) => Ok(()),
         AttributeValue::N(n) => check_number(n),
+        value if holds_no_number(value) => Ok(()),
+        value => check_contents(value),
+    }
+}
+
+/// Whether `value` is of a type this SDK version knows that holds no number (nothing to check).
+#[inline]
+fn holds_no_number(value: &AttributeValue) -> bool {
+    matches!(
+        value,
+        AttributeValue::S(_)
+            | AttributeValue::B(_)
+            | AttributeValue::Bool(_)
+            | AttributeValue::Null(_)
+            | AttributeValue::Ss(_)
+            | AttributeValue::Bs(_)
+    )
+}
+
+/// [`check_attribute_value`] of a list, map or number set (each element checked in line), or
+/// of a type this SDK version does not know.
+#[inline(never)]
+fn check_contents(value: &AttributeValue) -> Result<()> {
+    match value {
         AttributeValue::Ns(s) => s.iter().try_for_each(|n| check_number(n)),
         AttributeValue::L(l) => l.iter().try_for_each(check_attribute_value),
         AttributeValue::M(m) => m.values().try_for_each(check_attribute_value),
+        AttributeValue::N(n) => check_number(n),
+        other if holds_no_number(other) => Ok(()),
         other => Err(unsupported(other)),
     }
 }

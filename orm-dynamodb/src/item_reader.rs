@@ -187,6 +187,11 @@ mod tests {
         assert_eq!(read.to_item(), item);
         assert_eq!(read.get("n"), Some(n("-12.5")));
         assert_eq!(read.get("missing"), None);
+        // The entity check compares in place: a string equal to the value, nothing else.
+        assert!(read.is_string("s", "héllo"));
+        assert!(!read.is_string("s", "hello"));
+        assert!(!read.is_string("n", "-12.5"));
+        assert!(!read.is_string("missing", ""));
         let from_item: Everything = orm_core::from_item(item).unwrap();
         let from_reader: Everything = orm_core::from_reader(Box::new(read)).unwrap();
         assert_eq!(from_reader, from_item);

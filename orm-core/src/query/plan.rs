@@ -14,7 +14,7 @@ use crate::expr::{Condition, KeyCondition, Path, SortKeyCondition};
 use crate::model::Schema;
 use crate::table::Table;
 use crate::value::Item;
-use futures::stream::{self, Stream, StreamExt, TryStreamExt};
+use futures::stream::{self, Stream, StreamExt};
 use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -211,8 +211,30 @@ impl<T: QueryTarget> Plan<T> {
 
     /// Every matching item (up to `limit`), fetching page after page.
     #[tracing::instrument(level = "debug", name = "orm.all", skip_all, fields(aws.dynamodb.table_names = %self.table.name(), orm.entity = %entities::<T>(), aws.dynamodb.limit = self.limit.map(|l| l as i64)))]
-    pub(super) async fn all(self, start: Option<Item>) -> Result<Vec<T>> {
-        self.stream(start).try_collect().await
+    pub(super) async fn all(mut self, start: Option<Item>) -> Result<Vec<T>> {
+        // The pages' items decoded straight into the result, as `stream` hands them out (not
+        // through it: its state moves with every item, a copy of several hundred bytes each).
+        let mut items = Vec::new();
+        if self.limit == Some(0) {
+            return Ok(items);
+        }
+        let backend = self.table.backend().clone();
+        let mut start = start;
+        loop {
+            let wanted = self.limit.map(|l| l - items.len());
+            self.request.set_limit(self.request_limit(wanted));
+            self.request.set_start(start.take());
+            let page = self.fetch(backend.as_ref()).await?;
+            let room = wanted.unwrap_or(usize::MAX);
+            items.reserve(page.items.len().min(room));
+            for raw in page.items.into_iter().take(room) {
+                items.push(T::decode_raw(&self.table, raw)?);
+            }
+            match page.last_evaluated_key {
+                Some(lek) if self.limit.is_none_or(|l| items.len() < l) => start = Some(lek),
+                _ => return Ok(items),
+            }
+        }
     }
 
     /// Counts matching items (up to `limit`) without decoding them.

@@ -63,6 +63,12 @@ type Result<T, E = BridgeError> = std::result::Result<T, E>;
 pub trait ItemReader: Debug + Send + Sync {
     /// The attribute `name`, decoded, if present (before the item is read).
     fn get(&self, name: &str) -> Option<Value>;
+    /// Whether the attribute `name` is the string `value` (before the item is read): the
+    /// entity check every read of a model makes first. The default compares
+    /// [`ItemReader::get`]'s value; a reader overrides it to compare in place, copying nothing.
+    fn is_string(&self, name: &str, value: &str) -> bool {
+        matches!(self.get(name), Some(Value::S(s)) if s == value)
+    }
     /// The whole item, decoded (before the item is read).
     fn to_item(&self) -> Item;
     /// The next attribute of the item, each once, in any order; `None` after the last.

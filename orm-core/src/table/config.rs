@@ -166,11 +166,172 @@ impl TableConfig {
                 .any(|i| TableConfig::is_index_attribute(i.name, name, !i.local))
     }
 
+    /// The signatures of the table's own layout attributes (keys, entity name, schema version)
+    /// for [`TableConfig::layout_names`], which a [`Layout`](super::Layout) keeps.
+    pub(crate) fn layout_signatures(&self) -> u64 {
+        LayoutNames::signature_bit(&self.entity_attribute)
+            | LayoutNames::signature_bit(&self.schema_attribute)
+            | LayoutNames::signature_bit(&self.partition_key)
+            | LayoutNames::signature_bit(&self.sort_key)
+    }
+
+    /// The layout attributes of items of `schema` in this table, to tell them from the model's
+    /// fields as an item's attributes go by (what [`TableConfig::is_layout_attribute`] answers,
+    /// at a glance for most names); `signatures` are the table's
+    /// ([`TableConfig::layout_signatures`]).
+    #[inline]
+    pub(crate) fn layout_names<'a>(
+        &'a self,
+        schema: &'a Schema,
+        signatures: u64,
+    ) -> LayoutNames<'a> {
+        let mut signatures = signatures;
+        for index in schema.indexes {
+            // `<index>pk` and `<index>sk`: the same length, first and last byte.
+            signatures |= match index.name.as_bytes().first() {
+                Some(&first) => LayoutNames::bit(index.name.len() + 2, first, b'k'),
+                None => LayoutNames::bit(2, b'p', b'k') | LayoutNames::bit(2, b's', b'k'),
+            };
+        }
+        LayoutNames {
+            config: self,
+            schema,
+            signatures,
+        }
+    }
+
     /// Whether `name` is the partition-key (`<index>pk`, when `partition`) or sort-key
     /// (`<index>sk`) attribute of `index`: the names above, compared without allocating.
     fn is_index_attribute(index: &str, name: &str, partition: bool) -> bool {
         name.len() == index.len() + 2
             && name.starts_with(index)
             && (name.ends_with("sk") || (partition && name.ends_with("pk")))
+    }
+}
+
+/// The layout attributes of one model's items in one table ([`TableConfig::layout_names`]): a
+/// name is compared with them only if one of them has its signature (its length, first and last
+/// byte, folded into one of 64 bits), so most of a model's fields are told apart by one bit test,
+/// without comparing text.
+#[derive(Clone, Copy)]
+pub(crate) struct LayoutNames<'a> {
+    config: &'a TableConfig,
+    schema: &'a Schema,
+    /// Bit `n` set: some layout attribute's signature is `n`.
+    signatures: u64,
+}
+
+impl LayoutNames<'_> {
+    /// The bit of `name`'s signature.
+    #[inline]
+    fn signature_bit(name: &str) -> u64 {
+        let (first, last) = match name.as_bytes() {
+            [] => (0, 0),
+            [first, .., last] => (*first, *last),
+            [only] => (*only, *only),
+        };
+        LayoutNames::bit(name.len(), first, last)
+    }
+
+    /// The bit of the signature of a name `len` bytes long from `first` to `last`.
+    #[inline]
+    fn bit(len: usize, first: u8, last: u8) -> u64 {
+        let signature = len.wrapping_mul(7) + usize::from(first) * 3 + usize::from(last);
+        1 << (signature & 63)
+    }
+
+    /// Whether `name` is one of the layout attributes.
+    #[inline]
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        self.signatures & LayoutNames::signature_bit(name) != 0
+            && self.config.is_layout_attribute(self.schema, name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::Projection;
+    use crate::model::IndexSchema;
+
+    const fn index(name: &'static str, local: bool) -> IndexSchema {
+        IndexSchema {
+            name,
+            local,
+            partition_key: None,
+            sort_key: None,
+            partition_attributes: &[],
+            sort_attributes: &[],
+            projection: Projection::All,
+            when: None,
+        }
+    }
+
+    /// The signature test only skips comparisons: it answers what `is_layout_attribute` does,
+    /// for the default names, renamed ones, local and global indexes, and names that share a
+    /// layout attribute's length, first or last byte.
+    #[test]
+    fn layout_names_answer_as_is_layout_attribute() {
+        static INDEXES: [IndexSchema; 3] =
+            [index("gsi1", false), index("lsi1", true), index("", false)];
+        let schema = Schema {
+            indexes: &INDEXES,
+            ..Schema::new("Order")
+        };
+        let renamed = TableConfig {
+            partition_key: "PK".into(),
+            sort_key: "a-very-long-sort-key-attribute-name-of-more-than-63-bytes-in-all".into(),
+            entity_attribute: "type".into(),
+            schema_attribute: "é".into(),
+            ..TableConfig::default()
+        };
+        let names = [
+            "",
+            "p",
+            "k",
+            "pk",
+            "sk",
+            "pK",
+            "PK",
+            "px",
+            "__entity",
+            "__schema",
+            "__entitY",
+            "order_id",
+            "quantity",
+            "discount",
+            "gsi1pk",
+            "gsi1sk",
+            "gsi1xk",
+            "gsi2pk",
+            "region",
+            "lsi1pk",
+            "lsi1sk",
+            "type",
+            "typo",
+            "é",
+            "e",
+            "a-very-long-sort-key-attribute-name-of-more-than-63-bytes-in-all",
+            "a-very-long-sort-key-attribute-name-of-more-than-63-bytes-in-alL",
+            "customer_id",
+        ];
+        for config in [TableConfig::default(), renamed] {
+            let layout = config.layout_names(&schema, config.layout_signatures());
+            for name in names {
+                assert_eq!(
+                    layout.contains(name),
+                    config.is_layout_attribute(&schema, name),
+                    "{name:?} with {:?}",
+                    config.partition_key
+                );
+            }
+        }
+        // The test is not vacuous: some names are layout attributes, some are not.
+        let config = TableConfig::default();
+        let layout = config.layout_names(&schema, config.layout_signatures());
+        assert!(layout.contains("gsi1sk"));
+        assert!(layout.contains("lsi1sk"));
+        assert!(!layout.contains("lsi1pk"));
+        assert!(!layout.contains("order_id"));
     }
 }

@@ -50,6 +50,9 @@ use crate::value::{Item, NumberRef, Value, ValueRef};
 pub struct Layout {
     config: TableConfig,
     max_item_size: usize,
+    /// `config`'s [`TableConfig::layout_signatures`], for telling layout attributes from
+    /// fields on every read.
+    layout_signatures: u64,
 }
 
 impl Layout {
@@ -57,6 +60,7 @@ impl Layout {
     /// `limits.max_item_size` are rejected before anything is sent).
     pub fn new(config: TableConfig, limits: &Limits) -> Layout {
         Layout {
+            layout_signatures: config.layout_signatures(),
             config,
             max_item_size: limits.max_item_size,
         }
@@ -221,15 +225,16 @@ impl Layout {
         let entity = attribute(&config.entity_attribute).and_then(Value::as_s);
         let version = attribute(&config.schema_attribute)
             .map(|v| v.as_n().and_then(|n| u32::try_from(n).ok()));
-        if !self.is_current::<M>(entity, version) {
+        if !self.is_current::<M>(entity == Some(schema.entity), version) {
             // Another entity or another schema version: the sorted path checks, upgrades or
             // describes the error.
             return self.from_stored_item(Item::from_unsorted(entries));
         }
+        let layout = config.layout_names(schema, self.layout_signatures);
         from_entries(
             entries
                 .into_iter()
-                .filter(|(name, _)| !config.is_layout_attribute(schema, name)),
+                .filter(|(name, _)| !layout.contains(name)),
         )
     }
 
@@ -255,14 +260,15 @@ impl Layout {
             ValueRef::N(NumberRef::Text(t)) => t.parse::<u32>().ok(),
             _ => None,
         });
-        if !self.is_current::<M>(entity, version) {
+        if !self.is_current::<M>(entity == Some(schema.entity), version) {
             drop(attributes);
             return self.from_stored_item(shared.to_item());
         }
+        let layout = config.layout_names(schema, self.layout_signatures);
         from_attributes(
             attributes
                 .into_iter()
-                .filter(|(name, _)| !config.is_layout_attribute(schema, name)),
+                .filter(|(name, _)| !layout.contains(name)),
         )
     }
 
@@ -274,26 +280,27 @@ impl Layout {
     fn from_item_reader<M: Model>(&self, reader: Box<dyn ItemReader>) -> Result<M> {
         let schema = M::schema();
         let config = &self.config;
-        let entity = reader.get(&config.entity_attribute);
         let version = reader
             .get(&config.schema_attribute)
             .map(|v| v.as_n().and_then(|n| u32::try_from(n).ok()));
-        if !self.is_current::<M>(entity.as_ref().and_then(Value::as_s), version) {
+        let is_entity = reader.is_string(&config.entity_attribute, schema.entity);
+        if !self.is_current::<M>(is_entity, version) {
             return self.from_stored_item(reader.to_item());
         }
-        from_reader_keeping(reader, |name| !config.is_layout_attribute(schema, name))
+        let layout = config.layout_names(schema, self.layout_signatures);
+        from_reader_keeping(reader, |name| !layout.contains(name))
     }
 
-    /// Whether an item whose entity attribute holds `entity` (a string) and whose schema
-    /// attribute holds `version` (`None`: absent; `Some(None)`: not a `u32`) is an item of `M`
-    /// at its current schema version, to decode as it is.
-    fn is_current<M: Model>(&self, entity: Option<&str>, version: Option<Option<u32>>) -> bool {
+    /// Whether an item whose entity attribute holds `M`'s entity name (`is_entity`) and whose
+    /// schema attribute holds `version` (`None`: absent; `Some(None)`: not a `u32`) is an item
+    /// of `M` at its current schema version, to decode as it is.
+    fn is_current<M: Model>(&self, is_entity: bool, version: Option<Option<u32>>) -> bool {
         let schema = M::schema();
         let current = match version {
             None => schema.schema_version == 1,
             Some(version) => version == Some(schema.schema_version),
         };
-        current && entity == Some(schema.entity)
+        current && is_entity
     }
 
     /// `Ok` if `stored` is an item of entity `M`, else [`Error::EntityMismatch`] naming the entity
