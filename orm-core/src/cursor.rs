@@ -487,7 +487,7 @@ fn parse_key(body: &[u8], mut pos: usize) -> Result<(Item, usize)> {
 }
 
 /// A fingerprint of a query's identity, which cursors are bound to.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Fingerprint(Sha256);
 
 impl Default for Fingerprint {

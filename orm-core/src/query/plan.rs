@@ -30,11 +30,22 @@ pub struct Plan<T> {
     pub(super) page_size: Option<u32>,
     /// Whether a user filter is present (then requests are not trimmed to the items still wanted).
     pub(super) filtered: bool,
-    pub(super) fingerprint: [u8; 8],
+    pub(super) fingerprint: PlanFingerprint,
     pub(super) key_attributes: Arc<[String]>,
     /// The rate limit every page waits for, if one was set.
     pub(super) capacity_limit: Option<CapacityLimit>,
     pub(super) _t: PhantomData<fn() -> T>,
+}
+
+/// A plan's cursor fingerprint ([`Plan::fingerprint`]), hashed only when a cursor is opened or
+/// made: a read that hands out none (`all()`, `count()`) never hashes its key condition.
+#[derive(Clone, Debug)]
+pub(super) enum PlanFingerprint {
+    /// Hashed.
+    Done([u8; 8]),
+    /// A query's: the parts of [`Common::resolve`], the key condition (in the request) still to
+    /// add ([`key_fingerprint`]).
+    Query(Fingerprint),
 }
 
 #[derive(Clone, Debug)]
@@ -96,7 +107,7 @@ impl<T: QueryTarget> Plan<T> {
     fn new(
         common: Common,
         request: Request,
-        fingerprint: [u8; 8],
+        fingerprint: PlanFingerprint,
         key_attributes: Arc<[String]>,
     ) -> Plan<T> {
         let (operation, index, filter) = match &request {
@@ -134,6 +145,18 @@ impl<T: QueryTarget> Plan<T> {
 }
 
 impl<T: QueryTarget> Plan<T> {
+    /// The fingerprint of this read that its cursors carry.
+    pub(super) fn fingerprint(&self) -> [u8; 8] {
+        match (&self.fingerprint, &self.request) {
+            (PlanFingerprint::Done(fingerprint), _) => *fingerprint,
+            (PlanFingerprint::Query(parts), Request::Query(q)) => {
+                key_fingerprint(parts.clone(), &q.key_condition)
+            }
+            // Scans' plans are built `Done`.
+            (PlanFingerprint::Query(parts), Request::Scan(_)) => parts.clone().finish(),
+        }
+    }
+
     pub(super) fn cursor_for(&self, item: &RawItem) -> Result<Cursor> {
         let mut key = Item::new();
         for name in self.key_attributes.iter() {
@@ -142,7 +165,7 @@ impl<T: QueryTarget> Plan<T> {
             }
         }
         Cursor::encode(
-            self.fingerprint,
+            self.fingerprint(),
             &key,
             &CursorSecrets::of(self.table.config()),
         )
@@ -194,7 +217,7 @@ impl<T: QueryTarget> Plan<T> {
                 Some(lek) => {
                     if self.limit.is_none() {
                         let cursor = Cursor::encode(
-                            self.fingerprint,
+                            self.fingerprint(),
                             &lek,
                             &CursorSecrets::of(self.table.config()),
                         )?;
@@ -608,8 +631,13 @@ impl Planner for QueryKind {
                 }
             }
         };
-        let fingerprint = key_fingerprint(resolved.fingerprint, &key_condition);
-        let start = decode_cursor(&common, fingerprint, &resolved.key_attributes)?;
+        let (fingerprint, start) = if common.cursor.is_some() {
+            let fingerprint = key_fingerprint(resolved.fingerprint, &key_condition);
+            let start = decode_cursor(&common, fingerprint, &resolved.key_attributes)?;
+            (PlanFingerprint::Done(fingerprint), start)
+        } else {
+            (PlanFingerprint::Query(resolved.fingerprint), None)
+        };
         let request = backend::QueryRequest {
             index: common.index.clone(),
             ..backend::QueryRequest::new(common.table.name(), key_condition)
@@ -639,6 +667,7 @@ impl Planner for ScanKind {
         }
         let fingerprint = fp.finish();
         let start = decode_cursor(&common, fingerprint, &resolved.key_attributes)?;
+        let fingerprint = PlanFingerprint::Done(fingerprint);
         let request = backend::ScanRequest {
             index: common.index.clone(),
             ..backend::ScanRequest::new(common.table.name())
@@ -683,7 +712,7 @@ impl Planner for ScanKind {
                         limit: None,
                         page_size: plan.page_size,
                         filtered: plan.filtered,
-                        fingerprint: plan.fingerprint,
+                        fingerprint: plan.fingerprint.clone(),
                         key_attributes: plan.key_attributes.clone(),
                         capacity_limit: plan.capacity_limit.clone(),
                         _t: PhantomData,
