@@ -43,7 +43,7 @@ async fn seed(table: &Table, user: &str, n: u32) -> Vec<Todo> {
 }
 
 /// Pages through 1,000 items with every combination of limit, page_size, filter and reverse:
-/// each matching item comes exactly once, in order.
+/// each matching item comes exactly once, in order, by cursors and by `all()`.
 pub async fn paging_combinations_are_exact(table: &Table) {
     let todos = seed(table, "p", 1000).await;
     for filtered in [false, true] {
@@ -97,6 +97,28 @@ pub async fn paging_combinations_are_exact(table: &Table) {
                     assert_eq!(
                         seen, expected,
                         "filtered={filtered} reverse={reverse} limit={limit:?} page_size={page_size:?}"
+                    );
+
+                    // `all()` reads the same items in one call, page after page, up to the limit.
+                    let mut q = Todo::query(table).partition(Todo::partition("p"));
+                    if filtered {
+                        q = q.filter(attr("views").eq(0));
+                    }
+                    if reverse {
+                        q = q.reverse();
+                    }
+                    if let Some(l) = limit {
+                        q = q.limit(l);
+                    }
+                    if let Some(p) = page_size {
+                        q = q.page_size(p);
+                    }
+                    let all: Vec<u32> = q.all().await.unwrap().iter().map(|t| t.seq).collect();
+                    let wanted = limit.unwrap_or(usize::MAX).min(expected.len());
+                    assert_eq!(
+                        all,
+                        expected[..wanted],
+                        "all(): filtered={filtered} reverse={reverse} limit={limit:?} page_size={page_size:?}"
                     );
                 }
             }

@@ -103,6 +103,19 @@ impl<T: QueryTarget> Plan<T> {
         page
     }
 
+    /// Fetches the page starting at `start` (the first: `None`), asking for no more than the
+    /// `wanted` items still wanted (see [`Plan::request_limit`]).
+    async fn fetch_from(
+        &mut self,
+        backend: &dyn Backend,
+        start: Option<Item>,
+        wanted: Option<usize>,
+    ) -> Result<QueryOutput> {
+        self.request.set_limit(self.request_limit(wanted));
+        self.request.set_start(start);
+        self.fetch(backend).await
+    }
+
     /// The plan of `request`, with the builder's limits.
     fn new(
         common: Common,
@@ -190,9 +203,9 @@ impl<T: QueryTarget> Plan<T> {
         let mut start = start;
         loop {
             let wanted = self.limit.map(|l| l - items.len());
-            self.request.set_limit(self.request_limit(wanted));
-            self.request.set_start(start.take());
-            let page = self.fetch(backend.as_ref()).await?;
+            let page = self
+                .fetch_from(backend.as_ref(), start.take(), wanted)
+                .await?;
             let count = page.items.len();
             for (i, raw) in page.items.into_iter().enumerate() {
                 let last_wanted = self.limit.is_some_and(|l| items.len() + 1 == l);
@@ -245,9 +258,9 @@ impl<T: QueryTarget> Plan<T> {
         let mut start = start;
         loop {
             let wanted = self.limit.map(|l| l - items.len());
-            self.request.set_limit(self.request_limit(wanted));
-            self.request.set_start(start.take());
-            let page = self.fetch(backend.as_ref()).await?;
+            let page = self
+                .fetch_from(backend.as_ref(), start.take(), wanted)
+                .await?;
             let room = wanted.unwrap_or(usize::MAX);
             items.reserve(page.items.len().min(room));
             for raw in page.items.into_iter().take(room) {
@@ -316,11 +329,8 @@ impl<T: QueryTarget> Plan<T> {
                     return Ok(None);
                 };
                 let wanted = st.plan.limit.map(|l| l - st.returned);
-                let limit = st.plan.request_limit(wanted);
-                st.plan.request.set_limit(limit);
-                st.plan.request.set_start(start);
                 let backend = st.plan.table.backend().clone();
-                let page = st.plan.fetch(backend.as_ref()).await?;
+                let page = st.plan.fetch_from(backend.as_ref(), start, wanted).await?;
                 st.buffer.extend(page.items);
                 st.next = page.last_evaluated_key.map(Some);
             }
