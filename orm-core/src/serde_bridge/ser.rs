@@ -91,6 +91,22 @@ impl<'p> Ser<'p> {
     }
 }
 
+/// `Serializer` methods that take one scalar and share a body: `$method($ty)` for each listed
+/// method, returning `Result<$ok>` from `$body`, in which the value is `$v` (with the attributes
+/// given before it, such as `#[inline]`).
+macro_rules! accept {
+    (@each $attrs:tt |$v:ident| -> $ok:ty $body:block for $($method:ident($ty:ty)),+) => {
+        $(accept!(@one $attrs $method($v: $ty) -> $ok $body);)+
+    };
+    (@one [$($attr:tt)*] $method:ident($v:ident: $ty:ty) -> $ok:ty $body:block) => {
+        $($attr)*
+        fn $method(self, $v: $ty) -> Result<$ok> $body
+    };
+    ($(#[$attr:meta])* |$v:ident| -> $ok:ty $body:block for $($method:ident($ty:ty)),+ $(,)?) => {
+        accept!(@each [$(#[$attr])*] |$v| -> $ok $body for $($method($ty)),+);
+    };
+}
+
 impl<'p> ser::Serializer for Ser<'p> {
     type Ok = Value;
     type Error = BridgeError;
@@ -106,48 +122,13 @@ impl<'p> ser::Serializer for Ser<'p> {
     fn serialize_bool(self, v: bool) -> Result<Value> {
         Ok(Value::Bool(v))
     }
-    #[inline]
-    fn serialize_i8(self, v: i8) -> Result<Value> {
-        Ok(Value::N(Number::from(v)))
-    }
-    #[inline]
-    fn serialize_i16(self, v: i16) -> Result<Value> {
-        Ok(Value::N(Number::from(v)))
-    }
-    #[inline]
-    fn serialize_i32(self, v: i32) -> Result<Value> {
-        Ok(Value::N(Number::from(v)))
-    }
-    #[inline]
-    fn serialize_i64(self, v: i64) -> Result<Value> {
-        Ok(Value::N(Number::from(v)))
-    }
-    fn serialize_i128(self, v: i128) -> Result<Value> {
-        Number::try_from(v)
-            .map(Value::N)
-            .map_err(|_| wide_int_error(v))
-    }
-    #[inline]
-    fn serialize_u8(self, v: u8) -> Result<Value> {
-        Ok(Value::N(Number::from(v)))
-    }
-    #[inline]
-    fn serialize_u16(self, v: u16) -> Result<Value> {
-        Ok(Value::N(Number::from(v)))
-    }
-    #[inline]
-    fn serialize_u32(self, v: u32) -> Result<Value> {
-        Ok(Value::N(Number::from(v)))
-    }
-    #[inline]
-    fn serialize_u64(self, v: u64) -> Result<Value> {
-        Ok(Value::N(Number::from(v)))
-    }
-    fn serialize_u128(self, v: u128) -> Result<Value> {
-        Number::try_from(v)
-            .map(Value::N)
-            .map_err(|_| wide_int_error(v))
-    }
+    accept!(#[inline] |v| -> Value { Ok(Value::N(Number::from(v))) } for
+        serialize_i8(i8), serialize_i16(i16), serialize_i32(i32), serialize_i64(i64),
+        serialize_u8(u8), serialize_u16(u16), serialize_u32(u32), serialize_u64(u64),
+    );
+    accept!(|v| -> Value { Number::try_from(v).map(Value::N).map_err(|_| wide_int_error(v)) } for
+        serialize_i128(i128), serialize_u128(u128),
+    );
     fn serialize_f32(self, v: f32) -> Result<Value> {
         Number::from_f32(v)
             .map(Value::N)
@@ -623,14 +604,6 @@ macro_rules! transparent_newtype {
             value.serialize(self)
         }
     };
-}
-
-/// `Serializer` methods that take one scalar and share a body: `$method($ty)` for each listed
-/// method, returning `Result<$ok>` from `$body`, in which the value is `$v`.
-macro_rules! accept {
-    (|$v:ident| -> $ok:ty $body:block for $($method:ident($ty:ty)),+ $(,)?) => {$(
-        fn $method(self, $v: $ty) -> Result<$ok> $body
-    )+};
 }
 
 /// Takes the canonical text a [`Number`] serializes as (under the magic name) back to a Number.
