@@ -16,7 +16,7 @@ use super::request::{
 use orm_core::backend::{KeyAttribute, QueryOutput, QueryRequest, ScanRequest};
 use orm_core::expr::parse::{self as expr, Placeholders};
 use orm_core::expr::Clause;
-use orm_core::expr::Condition;
+use orm_core::expr::{Condition, Path};
 use orm_core::{Backend, Item};
 use serde_json::{json, Map, Value as Json};
 
@@ -27,17 +27,22 @@ fn index_name_constraints(body: &Body, v: &mut Violations) {
     }
 }
 
-/// The request's filter: its `FilterExpression`, or its legacy `QueryFilter` / `ScanFilter`
-/// (`legacy_member`).
-fn read_filter(
+/// What a Query and a Scan read alike, after a query's key condition: the filter (its
+/// `FilterExpression`, or its legacy `QueryFilter` / `ScanFilter`: `legacy_member`), the
+/// projection, every placeholder of `ph` then used, and `Select`.
+fn filter_projection_select(
     body: &Body,
     legacy_member: &str,
-    ph: &mut Placeholders,
-) -> Result<Option<Condition>, ApiError> {
-    match condition(body, Clause::Filter, ph)? {
-        Some(c) => Ok(Some(c)),
-        None => legacy::filter(body, legacy_member),
-    }
+    mut ph: Placeholders,
+) -> Result<(Option<Condition>, Option<Vec<Path>>, Select), ApiError> {
+    let filter = match condition(body, Clause::Filter, &mut ph)? {
+        Some(c) => Some(c),
+        None => legacy::filter(body, legacy_member)?,
+    };
+    let projection = read_projection(body, &mut ph)?;
+    ph.finish()?;
+    let select = select(body, projection.is_some())?;
+    Ok((filter, projection, select))
 }
 
 /// `Select`: whether only a count is wanted, and whether whole items are (`ALL_ATTRIBUTES`);
@@ -150,13 +155,14 @@ pub(crate) fn query(cx: &Context<'_>, body: &Body) -> Answer {
         None => legacy::key_conditions(body, &hash, &range)?
             .expect("KeyConditions is present when KeyConditionExpression is not"),
     };
-    let filter = read_filter(body, "QueryFilter", &mut ph)?;
-    let projection = read_projection(body, &mut ph)?;
-    ph.finish()?;
-    let Select {
-        count_only,
-        all_attributes,
-    } = select(body, projection.is_some())?;
+    let (
+        filter,
+        projection,
+        Select {
+            count_only,
+            all_attributes,
+        },
+    ) = filter_projection_select(body, "QueryFilter", ph)?;
     let consistent = opt_bool(body, "ConsistentRead")?.unwrap_or(false);
     let capacity = Collector::of(body)?;
     let request = QueryRequest {
@@ -204,14 +210,15 @@ pub(crate) fn scan(cx: &Context<'_>, body: &Body) -> Answer {
         &["AttributesToGet", "ScanFilter", "ConditionalOperator"],
     )?;
     let table = table_name(body)?;
-    let mut ph = placeholders(body)?;
-    let filter = read_filter(body, "ScanFilter", &mut ph)?;
-    let projection = read_projection(body, &mut ph)?;
-    ph.finish()?;
-    let Select {
-        count_only,
-        all_attributes,
-    } = select(body, projection.is_some())?;
+    let ph = placeholders(body)?;
+    let (
+        filter,
+        projection,
+        Select {
+            count_only,
+            all_attributes,
+        },
+    ) = filter_projection_select(body, "ScanFilter", ph)?;
     let segment = match (opt_u32(body, "Segment")?, opt_u32(body, "TotalSegments")?) {
         (None, None) => None,
         (Some(segment), Some(total)) => {
