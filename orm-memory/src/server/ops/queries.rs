@@ -155,14 +155,7 @@ pub(crate) fn query(cx: &Context<'_>, body: &Body) -> Answer {
         None => legacy::key_conditions(body, &hash, &range)?
             .expect("KeyConditions is present when KeyConditionExpression is not"),
     };
-    let (
-        filter,
-        projection,
-        Select {
-            count_only,
-            all_attributes,
-        },
-    ) = filter_projection_select(body, "QueryFilter", ph)?;
+    let (filter, projection, select) = filter_projection_select(body, "QueryFilter", ph)?;
     let consistent = opt_bool(body, "ConsistentRead")?.unwrap_or(false);
     let capacity = Collector::of(body)?;
     let request = QueryRequest {
@@ -176,11 +169,11 @@ pub(crate) fn query(cx: &Context<'_>, body: &Body) -> Answer {
         exclusive_start_key: start_key(body)?,
         scan_forward: opt_bool(body, "ScanIndexForward")?.unwrap_or(true),
         consistent,
-        count_only,
-        all_attributes,
+        count_only: select.count_only,
+        all_attributes: select.all_attributes,
     };
     let page = run(backend.query(&request))?.sorted();
-    Ok(page_answer(page, capacity, count_only))
+    Ok(page_answer(page, capacity, select.count_only))
 }
 
 pub(crate) fn scan(cx: &Context<'_>, body: &Body) -> Answer {
@@ -211,14 +204,7 @@ pub(crate) fn scan(cx: &Context<'_>, body: &Body) -> Answer {
     )?;
     let table = table_name(body)?;
     let ph = placeholders(body)?;
-    let (
-        filter,
-        projection,
-        Select {
-            count_only,
-            all_attributes,
-        },
-    ) = filter_projection_select(body, "ScanFilter", ph)?;
+    let (filter, projection, select) = filter_projection_select(body, "ScanFilter", ph)?;
     let segment = match (opt_u32(body, "Segment")?, opt_u32(body, "TotalSegments")?) {
         (None, None) => None,
         (Some(segment), Some(total)) => {
@@ -252,9 +238,9 @@ pub(crate) fn scan(cx: &Context<'_>, body: &Body) -> Answer {
         exclusive_start_key: start_key(body)?,
         consistent,
         segment,
-        count_only,
-        all_attributes,
+        count_only: select.count_only,
+        all_attributes: select.all_attributes,
     };
     let page = run(backend.scan(&request))?.sorted();
-    Ok(page_answer(page, capacity, count_only))
+    Ok(page_answer(page, capacity, select.count_only))
 }
