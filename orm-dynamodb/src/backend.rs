@@ -165,9 +165,11 @@ trait PagedRead: SdkRequest {
     /// The read parameters OpenTelemetry's DynamoDB conventions name.
     fn read_parameters(&self) -> ReadParameters<'_>;
     /// The answer's items, `[Count, ScannedCount]` and `LastEvaluatedKey`.
-    #[allow(clippy::type_complexity)]
-    fn page(out: Self::Output) -> (Option<Vec<AttributeMap>>, [i32; 2], Option<AttributeMap>);
+    fn page(out: Self::Output) -> PageParts;
 }
+
+/// A Query's or Scan's answer as [`PagedRead::page`] gives it.
+type PageParts = (Option<Vec<AttributeMap>>, [i32; 2], Option<AttributeMap>);
 
 /// Implements [`PagedRead`] for the Query and Scan builders (the same getters and answer fields,
 /// no common trait); `{ parameter: getter }` are the read parameters only that one has.
@@ -187,7 +189,7 @@ macro_rules! paged_reads {
                     ..ReadParameters::default()
                 }
             }
-            fn page(out: Self::Output) -> (Option<Vec<AttributeMap>>, [i32; 2], Option<AttributeMap>) {
+            fn page(out: Self::Output) -> PageParts {
                 (out.items, [out.count, out.scanned_count], out.last_evaluated_key)
             }
         }

@@ -27,14 +27,21 @@ fn index_name_constraints(body: &Body, v: &mut Violations) {
     }
 }
 
-/// What a Query and a Scan read alike, after a query's key condition: the filter (its
-/// `FilterExpression`, or its legacy `QueryFilter` / `ScanFilter`: `legacy_member`), the
-/// projection, every placeholder of `ph` then used, and `Select`.
-fn filter_projection_select(
+/// What a Query and a Scan read alike, after a query's key condition.
+struct Reading {
+    /// Its `FilterExpression`, or its legacy `QueryFilter` / `ScanFilter`.
+    filter: Option<Condition>,
+    projection: Option<Vec<Path>>,
+    select: Select,
+}
+
+/// Reads a Query's or Scan's [`Reading`] (`legacy_member`: its legacy filter's name), then
+/// checks every placeholder of `ph` was used, then reads `Select`.
+fn read_filter_projection(
     body: &Body,
     legacy_member: &str,
     mut ph: Placeholders,
-) -> Result<(Option<Condition>, Option<Vec<Path>>, Select), ApiError> {
+) -> Result<Reading, ApiError> {
     let filter = match condition(body, Clause::Filter, &mut ph)? {
         Some(c) => Some(c),
         None => legacy::filter(body, legacy_member)?,
@@ -42,7 +49,11 @@ fn filter_projection_select(
     let projection = read_projection(body, &mut ph)?;
     ph.finish()?;
     let select = select(body, projection.is_some())?;
-    Ok((filter, projection, select))
+    Ok(Reading {
+        filter,
+        projection,
+        select,
+    })
 }
 
 /// `Select`: whether only a count is wanted, and whether whole items are (`ALL_ATTRIBUTES`);
@@ -155,7 +166,11 @@ pub(crate) fn query(cx: &Context<'_>, body: &Body) -> Answer {
         None => legacy::key_conditions(body, &hash, &range)?
             .expect("KeyConditions is present when KeyConditionExpression is not"),
     };
-    let (filter, projection, select) = filter_projection_select(body, "QueryFilter", ph)?;
+    let Reading {
+        filter,
+        projection,
+        select,
+    } = read_filter_projection(body, "QueryFilter", ph)?;
     let consistent = opt_bool(body, "ConsistentRead")?.unwrap_or(false);
     let capacity = Collector::of(body)?;
     let request = QueryRequest {
@@ -204,7 +219,11 @@ pub(crate) fn scan(cx: &Context<'_>, body: &Body) -> Answer {
     )?;
     let table = table_name(body)?;
     let ph = placeholders(body)?;
-    let (filter, projection, select) = filter_projection_select(body, "ScanFilter", ph)?;
+    let Reading {
+        filter,
+        projection,
+        select,
+    } = read_filter_projection(body, "ScanFilter", ph)?;
     let segment = match (opt_u32(body, "Segment")?, opt_u32(body, "TotalSegments")?) {
         (None, None) => None,
         (Some(segment), Some(total)) => {
