@@ -822,13 +822,16 @@ impl Backend for DynamoBackend {
         Ok(output)
     }
 
-    async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
+    async fn batch_write(&self, mut request: BatchWrite) -> Result<BatchWriteOutput> {
+        // The items move into the SDK's request; the rest is kept here for the call's span.
+        let table = request.table.clone();
+        let capacity = request.capacity.take();
+        let size = request.writes.len();
         let sdk = self.batch_write_request(request)?;
-        let full = self.table_name(&request.table);
-        let call = Call::new("BatchWriteItem", &request.table, &full, None)
-            .recording(request.capacity.as_ref());
+        let full = self.table_name(&table);
+        let call = Call::new("BatchWriteItem", &table, &full, None).recording(capacity.as_ref());
         let sdk = call.ask_capacity(sdk);
-        call.batch_size(request.writes.len());
+        call.batch_size(size);
         let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
         call.consumed(out.consumed_capacity.as_deref().unwrap_or_default());
         let output = batch_write_output(out, &full).map_err(|e| call.fail(e))?;

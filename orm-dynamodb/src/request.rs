@@ -339,15 +339,12 @@ impl DynamoBackend {
             .request_items(self.table_name(&r.table), keys))
     }
 
-    /// BatchWriteItem of `r` on the batch client.
-    pub(crate) fn batch_write_request(
-        &self,
-        r: &BatchWrite,
-    ) -> Result<BatchWriteItemFluentBuilder> {
+    /// BatchWriteItem of `r` on the batch client; its items are moved into the SDK's maps.
+    pub(crate) fn batch_write_request(&self, r: BatchWrite) -> Result<BatchWriteItemFluentBuilder> {
         r.validate(&orm_core::Backend::capabilities(self).limits)?;
         let writes = r
             .writes
-            .iter()
+            .into_iter()
             .map(write_request)
             .collect::<Result<Vec<_>>>()?;
         Ok(self
@@ -407,13 +404,13 @@ impl DynamoBackend {
     }
 }
 
-/// One write of a BatchWriteItem.
-fn write_request(w: &WriteRequest) -> Result<SdkWriteRequest> {
+/// One write of a BatchWriteItem, its item or key moved into the SDK's map.
+fn write_request(w: WriteRequest) -> Result<SdkWriteRequest> {
     Ok(match w {
         WriteRequest::Put(item) => SdkWriteRequest::builder()
             .put_request(
                 PutRequest::builder()
-                    .set_item(Some(item_to_attributes_ref(item)))
+                    .set_item(Some(item_to_attributes(item)))
                     .build()
                     .map_err(|e| build_error("BatchWriteItem", e))?,
             )
@@ -421,7 +418,7 @@ fn write_request(w: &WriteRequest) -> Result<SdkWriteRequest> {
         WriteRequest::Delete(key) => SdkWriteRequest::builder()
             .delete_request(
                 DeleteRequest::builder()
-                    .set_key(Some(item_to_attributes_ref(key)))
+                    .set_key(Some(item_to_attributes(key)))
                     .build()
                     .map_err(|e| build_error("BatchWriteItem", e))?,
             )

@@ -700,10 +700,10 @@ impl Backend for MemoryBackend {
         Ok(out)
     }
 
-    async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
+    async fn batch_write(&self, request: BatchWrite) -> Result<BatchWriteOutput> {
         request.validate(&self.capabilities().limits)?;
         service("BatchWriteItem", || {
-            self.batch_write_tables(std::slice::from_ref(request))
+            self.batch_write_tables(std::slice::from_ref(&request))
         })?;
         Ok(BatchWriteOutput::default())
     }

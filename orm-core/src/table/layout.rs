@@ -16,7 +16,9 @@ use crate::backend::{ItemReader, Limits, RawItem, SharedItem};
 use crate::error::{Error, Result};
 use crate::key::Key;
 use crate::model::{Model, Schema};
-use crate::serde_bridge::{from_attributes, from_entries, from_item, from_reader_keeping, to_item};
+use crate::serde_bridge::{
+    from_attributes, from_entries, from_item, from_reader_keeping, to_entries,
+};
 use crate::value::{Item, NumberRef, Value, ValueRef};
 
 /// How models are stored as items in one table: the key items of a model's keys, the model <->
@@ -76,44 +78,45 @@ impl Layout {
     pub fn to_stored_item<M: Model>(&self, model: &M) -> Result<Item> {
         let schema = M::schema();
         let config = &self.config;
-        let mut item = to_item(model)?;
+        // The fields unsorted, the layout's attributes after them, and the map built once
+        // (sorted stably: of two equal names the later wins, as inserting them would).
+        let mut entries = to_entries(model)?;
         for reserved in [
             &config.partition_key,
             &config.sort_key,
             &config.entity_attribute,
             &config.schema_attribute,
         ] {
-            if item.contains_key(reserved.as_str()) {
+            if entries.iter().any(|(name, _)| name == reserved) {
                 return Err(Error::validation(format!(
                     "{}: field `{reserved}` collides with the table's `{reserved}` attribute; rename the field or configure the table",
                     schema.entity
                 )));
             }
         }
-        let key = model.primary_key()?;
-        let keys = key_item(config, schema, &key)?;
-        item.extend(keys.0);
+        entries.reserve(schema.indexes.len() * 2 + 4);
+        push_key(config, schema, model.primary_key()?, &mut entries)?;
         for index in schema.indexes {
             if let Some(k) = model.index_key(index.name)? {
                 if !index.local {
-                    item.insert(config.index_partition_key(index.name), k.partition);
+                    entries.push((config.index_partition_key(index.name), k.partition));
                 }
                 if let Some(s) = k.sort {
-                    item.insert(config.index_sort_key(index.name), s);
+                    entries.push((config.index_sort_key(index.name), s));
                 }
             }
         }
-        item.insert(
+        entries.push((
             config.entity_attribute.clone(),
             Value::S(schema.entity.to_owned()),
-        );
+        ));
         if schema.schema_version > 1 {
-            item.insert(
+            entries.push((
                 config.schema_attribute.clone(),
                 Value::from(schema.schema_version),
-            );
+            ));
         }
-        Ok(item)
+        Ok(Item(entries.into_iter().collect()))
     }
 
     /// Rejects an item DynamoDB would reject for its size (over 400 KB by DynamoDB's formula),
@@ -337,13 +340,24 @@ impl Layout {
 }
 
 fn key_item(config: &TableConfig, schema: &Schema, key: &Key) -> Result<Item> {
-    let mut item = Item::new();
-    item.insert(config.partition_key.clone(), key.partition.clone());
-    match (&key.sort, schema.has_sort_key) {
+    let mut entries = Vec::with_capacity(2);
+    push_key(config, schema, key.clone(), &mut entries)?;
+    Ok(Item::from_unsorted(entries))
+}
+
+/// Adds the key attributes of `key` to `entries`, checking that the key has the schema's parts.
+fn push_key(
+    config: &TableConfig,
+    schema: &Schema,
+    key: Key,
+    entries: &mut Vec<(String, Value)>,
+) -> Result<()> {
+    match (key.sort, schema.has_sort_key) {
         (Some(s), true) => {
-            item.insert(config.sort_key.clone(), s.clone());
+            entries.push((config.partition_key.clone(), key.partition));
+            entries.push((config.sort_key.clone(), s));
         }
-        (None, false) => {}
+        (None, false) => entries.push((config.partition_key.clone(), key.partition)),
         (None, true) => {
             return Err(Error::validation(format!(
                 "{} keys need a sort key, got only partition {}",
@@ -357,5 +371,5 @@ fn key_item(config: &TableConfig, schema: &Schema, key: &Key) -> Result<Item> {
             )))
         }
     }
-    Ok(item)
+    Ok(())
 }
