@@ -38,10 +38,29 @@ fn key_identity<'i>(
     (item.get(&config.partition_key), item.get(&config.sort_key))
 }
 
+/// The identity of the key a write writes (see [`key_identity`]).
+fn write_identity<'w>(
+    config: &crate::table::TableConfig,
+    w: &'w WriteRequest,
+) -> (Option<&'w Value>, Option<&'w Value>) {
+    (w.get(&config.partition_key), w.get(&config.sort_key))
+}
+
+/// The primary key a write writes (for messages).
 fn write_key(table: &Table, w: &WriteRequest) -> Item {
+    let config = table.config();
     match w {
-        WriteRequest::Put(item) => table.config().key_of(item),
+        WriteRequest::Put(item) => config.key_of(item),
         WriteRequest::Delete(key) => key.clone(),
+        WriteRequest::PutEntries(_) => {
+            let mut key = Item::new();
+            for name in [&config.partition_key, &config.sort_key] {
+                if let Some(v) = w.get(name) {
+                    key.insert(name.clone(), v.clone());
+                }
+            }
+            key
+        }
     }
 }
 
@@ -214,17 +233,17 @@ impl Table {
         {
             let mut seen = HashMap::with_capacity(writes.len());
             for (i, w) in writes.iter().enumerate() {
-                let (WriteRequest::Put(item) | WriteRequest::Delete(item)) = w;
-                let size = item.size();
-                if let WriteRequest::Put(item) = w {
-                    let entity = match item.get(&config.entity_attribute) {
+                let size = w.size();
+                if !matches!(w, WriteRequest::Delete(_)) && size > self.layout().max_item_size() {
+                    let entity = match w.get(&config.entity_attribute) {
                         Some(Value::S(e)) => e.as_str(),
                         _ => "item",
                     };
-                    self.layout().check_size(entity, item, size)?;
+                    self.layout()
+                        .check_size(entity, &write_key(self, w), size)?;
                 }
                 sizes.push(size);
-                if let Some(first) = seen.insert(key_identity(config, item), i) {
+                if let Some(first) = seen.insert(write_identity(config, w), i) {
                     return Err(Error::validation(format!(
                         "batch writes {} twice (entries {first} and {i}); one write per key per batch",
                         config.describe_key(&write_key(self, w))
@@ -257,6 +276,7 @@ impl Table {
             .await;
         finish(outcomes, total, |write| match write {
             WriteRequest::Put(item) => Unprocessed::Put(item),
+            WriteRequest::PutEntries(entries) => Unprocessed::Put(Item::from_unsorted(entries)),
             WriteRequest::Delete(key) => Unprocessed::Delete(key),
         })
     }
@@ -452,8 +472,8 @@ impl Table {
         unique::refuse_batch::<M>("batch_put")?;
         let put = |i: usize| {
             self.layout()
-                .to_stored_item(&models[i])
-                .map(WriteRequest::Put)
+                .to_stored_entries(&models[i])
+                .map(WriteRequest::PutEntries)
         };
         let writes = (0..models.len()).map(put).collect::<Result<Vec<_>>>()?;
         self.write_batch(writes, Some(&put)).await

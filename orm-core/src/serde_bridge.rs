@@ -144,14 +144,21 @@ pub fn to_item<T: Serialize + ?Sized>(value: &T) -> Result<Item> {
 /// [`to_item`]'s attributes before they are made a map: a struct's fields in the order serde
 /// gives them (a name given twice, by renames, is there twice; the later is the one the map
 /// keeps), a map's entries sorted. For a caller that adds attributes of its own (the table
-/// layout's keys) and then builds the item once. The same errors as [`to_item`].
-pub(crate) fn to_entries<T: Serialize + ?Sized>(value: &T) -> Result<Vec<(String, Value)>> {
+/// layout's keys: `extra` of them, for which a struct's vector leaves room) and then builds the
+/// item once. The same errors as [`to_item`].
+pub(crate) fn to_entries<T: Serialize + ?Sized>(
+    value: &T,
+    extra: usize,
+) -> Result<Vec<(String, Value)>> {
     let root = FieldPath::Root;
     let top = value
-        .serialize(ItemSer(Ser {
-            path: &root,
-            depth: 0,
-        }))
+        .serialize(ItemSer {
+            ser: Ser {
+                path: &root,
+                depth: 0,
+            },
+            extra,
+        })
         .map_err(|e| e.at(&root))?;
     match top {
         TopLevel::Fields(fields) => Ok(fields),

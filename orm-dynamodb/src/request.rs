@@ -11,7 +11,7 @@
 //! request is checked once, by its orm-core `validate`, before it is built (a transaction's
 //! check covers its actions). Reads likewise: [`get`] serves `get_item` and transactional gets.
 
-use crate::convert::{item_to_attributes, item_to_attributes_ref};
+use crate::convert::{entries_to_attributes, item_to_attributes, item_to_attributes_ref};
 use crate::error_map::build_error;
 use crate::render::ExpressionAttributes;
 use crate::DynamoBackend;
@@ -411,6 +411,14 @@ fn write_request(w: WriteRequest) -> Result<SdkWriteRequest> {
             .put_request(
                 PutRequest::builder()
                     .set_item(Some(item_to_attributes(item)))
+                    .build()
+                    .map_err(|e| build_error("BatchWriteItem", e))?,
+            )
+            .build(),
+        WriteRequest::PutEntries(entries) => SdkWriteRequest::builder()
+            .put_request(
+                PutRequest::builder()
+                    .set_item(Some(entries_to_attributes(entries)))
                     .build()
                     .map_err(|e| build_error("BatchWriteItem", e))?,
             )

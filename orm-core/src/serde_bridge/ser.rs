@@ -878,6 +878,93 @@ mod tests {
     use serde::Serialize;
     use std::collections::HashMap;
 
+    /// `to_entries` gives `to_item`'s attributes (unsorted for a struct, each one as `to_item`
+    /// keeps it) and `to_item`'s errors, whatever the value serializes as.
+    #[test]
+    fn entries_are_the_items_attributes() {
+        use crate::serde_bridge::to_entries;
+        use crate::value::Item;
+        fn same<T: Serialize>(value: &T) {
+            let entries = to_entries(value, 3).map(|e| Item(e.into_iter().collect()));
+            match (entries, to_item(value)) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => panic!("to_entries {a:?}, to_item {b:?}"),
+            }
+        }
+        #[derive(Serialize)]
+        struct Inner {
+            c: u8,
+        }
+        #[derive(Serialize)]
+        struct Plain {
+            z: String,
+            a: Option<u8>,
+            n: Option<u8>,
+            tags: Vec<String>,
+        }
+        #[derive(Serialize)]
+        struct Flat {
+            b: u8,
+            #[serde(flatten)]
+            inner: Inner,
+        }
+        #[derive(Serialize)]
+        struct Twice {
+            #[serde(rename = "x")]
+            first: u8,
+            #[serde(rename = "x")]
+            second: u8,
+        }
+        #[derive(Serialize)]
+        struct Wrapped(Plain);
+        #[derive(Serialize)]
+        enum E {
+            S { a: u8 },
+            T(u8, u8),
+        }
+        let plain = Plain {
+            z: "z".into(),
+            a: Some(1),
+            n: None,
+            tags: vec!["t".into()],
+        };
+        let entries = to_entries(&plain, 0).unwrap();
+        let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["z", "a", "tags"], "serde's order, None left out");
+        assert!(to_entries(&plain, 5).unwrap().capacity() >= 4 + 5);
+        same(&plain);
+        same(&Some(Wrapped(plain)));
+        same(&Flat {
+            b: 1,
+            inner: Inner { c: 2 },
+        });
+        let twice = to_entries(
+            &Twice {
+                first: 1,
+                second: 2,
+            },
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            twice.len(),
+            2,
+            "both given: the later wins when the map is built"
+        );
+        same(&Twice {
+            first: 1,
+            second: 2,
+        });
+        same(&E::S { a: 1 });
+        same(&HashMap::from([("k", 1u8)]));
+        same(&"just a string");
+        same(&vec![1u8]);
+        same(&E::T(1, 2));
+        same(&Option::<u8>::None);
+        same(&1.5f64);
+    }
+
     #[test]
     fn omission_rules() {
         assert!(is_omitted(&Value::Null));
@@ -989,7 +1076,11 @@ pub(crate) enum TopLevel {
 /// leaves its fields unsorted, for a caller that adds attributes and builds the item once;
 /// everything else is [`Ser`]'s, unchanged.
 #[derive(Clone, Copy)]
-pub(crate) struct ItemSer<'p>(pub(crate) Ser<'p>);
+pub(crate) struct ItemSer<'p> {
+    pub(crate) ser: Ser<'p>,
+    /// Room to leave in a struct's vector of fields for the attributes the caller adds.
+    pub(crate) extra: usize,
+}
 
 /// A compound serializer of [`Ser`] whose result is given whole ([`TopLevel::Value`]).
 pub(crate) struct Whole<S>(S);
@@ -1039,7 +1130,7 @@ whole!(SerializeStructVariant { serialize_field(key: &'static str); });
 macro_rules! whole_value {
     ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
         fn $method(self, $($arg: $ty),*) -> Result<TopLevel> {
-            self.0.$method($($arg),*).map(TopLevel::Value)
+            self.ser.$method($($arg),*).map(TopLevel::Value)
         }
     )*};
 }
@@ -1090,7 +1181,7 @@ impl<'p> ser::Serializer for ItemSer<'p> {
         // The magic names are DynamoDB values ([`Ser`]'s); any other newtype is transparent.
         if name.as_bytes().first() == Some(&b'$') {
             return self
-                .0
+                .ser
                 .serialize_newtype_struct(name, value)
                 .map(TopLevel::Value);
         }
@@ -1104,17 +1195,17 @@ impl<'p> ser::Serializer for ItemSer<'p> {
         variant: &'static str,
         value: &T,
     ) -> Result<TopLevel> {
-        self.0
+        self.ser
             .serialize_newtype_variant(name, index, variant, value)
             .map(TopLevel::Value)
     }
 
     fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq> {
-        self.0.serialize_seq(len).map(Whole)
+        self.ser.serialize_seq(len).map(Whole)
     }
 
     fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple> {
-        self.0.serialize_tuple(len).map(Whole)
+        self.ser.serialize_tuple(len).map(Whole)
     }
 
     fn serialize_tuple_struct(
@@ -1122,7 +1213,7 @@ impl<'p> ser::Serializer for ItemSer<'p> {
         name: &'static str,
         len: usize,
     ) -> Result<Self::SerializeTupleStruct> {
-        self.0.serialize_tuple_struct(name, len).map(Whole)
+        self.ser.serialize_tuple_struct(name, len).map(Whole)
     }
 
     fn serialize_tuple_variant(
@@ -1132,17 +1223,19 @@ impl<'p> ser::Serializer for ItemSer<'p> {
         variant: &'static str,
         len: usize,
     ) -> Result<Self::SerializeTupleVariant> {
-        self.0
+        self.ser
             .serialize_tuple_variant(name, index, variant, len)
             .map(Whole)
     }
 
     fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap> {
-        self.0.serialize_map(len).map(Whole)
+        self.ser.serialize_map(len).map(Whole)
     }
 
     fn serialize_struct(self, name: &'static str, len: usize) -> Result<Fields<'p>> {
-        self.0.serialize_struct(name, len).map(Fields)
+        self.ser
+            .serialize_struct(name, len + self.extra)
+            .map(Fields)
     }
 
     fn serialize_struct_variant(
@@ -1152,12 +1245,12 @@ impl<'p> ser::Serializer for ItemSer<'p> {
         variant: &'static str,
         len: usize,
     ) -> Result<Self::SerializeStructVariant> {
-        self.0
+        self.ser
             .serialize_struct_variant(name, index, variant, len)
             .map(Whole)
     }
 
     fn collect_str<T: ?Sized + Display>(self, value: &T) -> Result<TopLevel> {
-        self.0.collect_str(value).map(TopLevel::Value)
+        self.ser.collect_str(value).map(TopLevel::Value)
     }
 }
