@@ -19,39 +19,13 @@
 
 use criterion::Criterion;
 use futures::FutureExt;
-use orm_benches::memory::seeded;
+use orm_benches::memory::{seeded, sizes, Lcg};
 use orm_benches::model::{sample, Order};
 use orm_benches::TABLE;
 use orm_core::backend::{PutItem, StreamSpecification, StreamViewType, UpdateTable};
 use orm_core::{Backend as _, Number, Table, Value};
+use std::future::Future;
 use std::hint::black_box;
-
-/// A small deterministic generator of random indexes.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-}
-
-fn sizes() -> Vec<u64> {
-    std::env::var("ORM_BENCH_SIZES")
-        .ok()
-        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
-        .unwrap_or_else(|| {
-            if std::env::args().any(|a| a == "--bench") {
-                vec![100_000]
-            } else {
-                // `cargo test --all-targets`: one small table, each benchmark run once.
-                vec![1_000]
-            }
-        })
-}
 
 /// Order `id` as stored, with its `total_cents` set to `total` (so that writing it changes the item).
 fn changed(table: &Table, id: u64, total: u64) -> PutItem {
@@ -119,6 +93,27 @@ fn puts(c: &mut Criterion, n: u64) {
     g.finish();
 }
 
+/// The answer of a memory future (ready when made).
+fn ready<T>(future: impl Future<Output = orm_core::Result<T>>) -> T {
+    future
+        .now_or_never()
+        .expect("memory futures are ready")
+        .expect("read")
+}
+
+/// Reads a change feed to its end, a batch (`next_batch`) at a time: how many changes it held.
+fn read_to_end<T>(mut next_batch: impl FnMut() -> Vec<T>) -> u64 {
+    let mut read = 0;
+    loop {
+        let batch = next_batch();
+        if batch.is_empty() {
+            return read;
+        }
+        read += batch.len() as u64;
+        black_box(batch);
+    }
+}
+
 fn feed(c: &mut Criterion) {
     const CHANGES: u64 = 1000;
     let (_backend, table) = seeded(0);
@@ -135,39 +130,13 @@ fn feed(c: &mut Criterion) {
     g.bench_function("changes_1000", |b| {
         b.iter(|| {
             let mut changes = table.changes().entity::<Order>();
-            let mut read = 0;
-            loop {
-                let batch = changes
-                    .next_batch()
-                    .now_or_never()
-                    .expect("memory futures are ready")
-                    .expect("read");
-                if batch.is_empty() {
-                    break;
-                }
-                read += batch.len();
-                black_box(batch);
-            }
-            assert_eq!(read as u64, CHANGES);
+            assert_eq!(read_to_end(|| ready(changes.next_batch())), CHANGES);
         })
     });
     g.bench_function("records_1000", |b| {
         b.iter(|| {
             let mut feed = table.changes();
-            let mut read = 0;
-            loop {
-                let batch = feed
-                    .next_batch()
-                    .now_or_never()
-                    .expect("memory futures are ready")
-                    .expect("read");
-                if batch.is_empty() {
-                    break;
-                }
-                read += batch.len();
-                black_box(batch);
-            }
-            assert_eq!(read as u64, CHANGES);
+            assert_eq!(read_to_end(|| ready(feed.next_batch())), CHANGES);
         })
     });
     g.finish();
@@ -175,7 +144,7 @@ fn feed(c: &mut Criterion) {
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
-    for n in sizes() {
+    for n in sizes(&[100_000], &[1_000]) {
         puts(&mut c, n);
     }
     feed(&mut c);

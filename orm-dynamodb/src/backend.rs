@@ -14,8 +14,8 @@ use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
 use aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemOutput;
 use aws_sdk_dynamodb::operation::RequestId;
 use aws_sdk_dynamodb::types::{
-    BillingMode, ConsumedCapacity, IndexStatus, ReturnConsumedCapacity, Select, TableStatus,
-    TimeToLiveSpecification, TimeToLiveStatus, WriteRequest as SdkWriteRequest,
+    BillingMode, ConsumedCapacity, IndexStatus, ReturnConsumedCapacity, Select, TableDescription,
+    TableStatus, TimeToLiveSpecification, TimeToLiveStatus, WriteRequest as SdkWriteRequest,
 };
 use aws_sdk_dynamodb::Error as ServiceError;
 use orm_core::backend::{
@@ -28,6 +28,7 @@ use orm_core::capacity::{Capacity, CapacityMode, CapacityRecorder, ConsumedCapac
 use orm_core::error::{Error, Result};
 use orm_core::Item;
 use std::fmt::Debug;
+use std::future::Future;
 use std::time::{Duration, Instant};
 use tracing::field::Empty;
 use tracing::{Instrument, Span};
@@ -47,34 +48,162 @@ struct Call {
     recorder: Option<CapacityRecorder>,
 }
 
-/// An SDK request (fluent builder) that can ask for its consumed capacity.
-trait AsksCapacity: Sized {
-    /// The request with `ReturnConsumedCapacity` set to `mode`.
+/// The result of an SDK call.
+type SdkResult<T, E> = std::result::Result<T, SdkError<E, HttpResponse>>;
+
+/// An SDK request (fluent builder) that a [`Call`] sends: the SDK's builders have the same
+/// `send` (and, the item operations, the same `ReturnConsumedCapacity` setter and answer field)
+/// but no common trait, so [`sdk_requests!`] implements this one through their own methods.
+trait SdkRequest: Sized + Send {
+    /// The operation's answer.
+    type Output: RequestId;
+    /// The operation's error.
+    type Error: Into<ServiceError> + std::error::Error + Send + Sync + 'static;
+    /// The request with `ReturnConsumedCapacity` set to `mode` (an operation that reports no
+    /// capacity, as it is).
     fn return_consumed_capacity(self, mode: ReturnConsumedCapacity) -> Self;
+    /// Sends the request.
+    fn send(self) -> impl Future<Output = SdkResult<Self::Output, Self::Error>> + Send;
+    /// The `ConsumedCapacity` of the answer (one, several for a batch or a transaction, or none).
+    fn consumed_capacity(out: &Self::Output) -> &[ConsumedCapacity];
 }
 
-/// Implements [`AsksCapacity`] for the SDK's fluent builders, through their own setter.
-macro_rules! asks_capacity {
-    ($($operation:ident::$builder:ident),* $(,)?) => {$(
-        impl AsksCapacity for aws_sdk_dynamodb::operation::$operation::builders::$builder {
-            fn return_consumed_capacity(self, mode: ReturnConsumedCapacity) -> Self {
-                self.return_consumed_capacity(mode)
+/// Implements [`SdkRequest`] for the SDK's fluent builders, each with how its operation reports
+/// capacity: `one` `ConsumedCapacity`, `many` (a batch or a transaction), or `none` (table
+/// management).
+macro_rules! sdk_requests {
+    ($($operation:ident::{$builder:ident, $output:ident, $error:ident}: $capacity:ident),* $(,)?) => {$(
+        impl SdkRequest for aws_sdk_dynamodb::operation::$operation::builders::$builder {
+            type Output = aws_sdk_dynamodb::operation::$operation::$output;
+            type Error = aws_sdk_dynamodb::operation::$operation::$error;
+            sdk_requests!(@capacity $capacity);
+            fn send(self) -> impl Future<Output = SdkResult<Self::Output, Self::Error>> + Send {
+                self.send()
+            }
+        }
+    )*};
+    (@capacity none) => {
+        fn return_consumed_capacity(self, _: ReturnConsumedCapacity) -> Self {
+            self
+        }
+        fn consumed_capacity(_: &Self::Output) -> &[ConsumedCapacity] {
+            &[]
+        }
+    };
+    (@capacity one) => {
+        fn return_consumed_capacity(self, mode: ReturnConsumedCapacity) -> Self {
+            self.return_consumed_capacity(mode)
+        }
+        fn consumed_capacity(out: &Self::Output) -> &[ConsumedCapacity] {
+            out.consumed_capacity.as_slice()
+        }
+    };
+    (@capacity many) => {
+        fn return_consumed_capacity(self, mode: ReturnConsumedCapacity) -> Self {
+            self.return_consumed_capacity(mode)
+        }
+        fn consumed_capacity(out: &Self::Output) -> &[ConsumedCapacity] {
+            out.consumed_capacity.as_deref().unwrap_or_default()
+        }
+    };
+}
+
+sdk_requests!(
+    get_item::{GetItemFluentBuilder, GetItemOutput, GetItemError}: one,
+    put_item::{PutItemFluentBuilder, PutItemOutput, PutItemError}: one,
+    update_item::{UpdateItemFluentBuilder, UpdateItemOutput, UpdateItemError}: one,
+    delete_item::{DeleteItemFluentBuilder, DeleteItemOutput, DeleteItemError}: one,
+    query::{QueryFluentBuilder, QueryOutput, QueryError}: one,
+    scan::{ScanFluentBuilder, ScanOutput, ScanError}: one,
+    batch_get_item::{BatchGetItemFluentBuilder, BatchGetItemOutput, BatchGetItemError}: many,
+    batch_write_item::{BatchWriteItemFluentBuilder, BatchWriteItemOutput, BatchWriteItemError}: many,
+    transact_get_items::{TransactGetItemsFluentBuilder, TransactGetItemsOutput, TransactGetItemsError}: many,
+    transact_write_items::{TransactWriteItemsFluentBuilder, TransactWriteItemsOutput, TransactWriteItemsError}: many,
+    create_table::{CreateTableFluentBuilder, CreateTableOutput, CreateTableError}: none,
+    describe_table::{DescribeTableFluentBuilder, DescribeTableOutput, DescribeTableError}: none,
+    delete_table::{DeleteTableFluentBuilder, DeleteTableOutput, DeleteTableError}: none,
+    update_table::{UpdateTableFluentBuilder, UpdateTableOutput, UpdateTableError}: none,
+    update_time_to_live::{UpdateTimeToLiveFluentBuilder, UpdateTimeToLiveOutput, UpdateTimeToLiveError}: none,
+    describe_time_to_live::{DescribeTimeToLiveFluentBuilder, DescribeTimeToLiveOutput, DescribeTimeToLiveError}: none,
+);
+
+/// A single-item write (PutItem, UpdateItem, DeleteItem): the table it names and the attributes
+/// its answer returned (`ReturnValues`).
+trait ItemWrite: SdkRequest {
+    /// The table name as sent.
+    fn table(&self) -> &str;
+    /// The answer's `Attributes`.
+    fn attributes(out: Self::Output) -> Option<AttributeMap>;
+}
+
+/// Implements [`ItemWrite`] for the single-item write builders (the same getter and answer
+/// field, no common trait).
+macro_rules! item_writes {
+    ($($builder:ty),* $(,)?) => {$(
+        impl ItemWrite for $builder {
+            fn table(&self) -> &str {
+                full(self.get_table_name())
+            }
+            fn attributes(out: Self::Output) -> Option<AttributeMap> {
+                out.attributes
             }
         }
     )*};
 }
 
-asks_capacity!(
-    get_item::GetItemFluentBuilder,
-    put_item::PutItemFluentBuilder,
-    update_item::UpdateItemFluentBuilder,
-    delete_item::DeleteItemFluentBuilder,
-    query::QueryFluentBuilder,
-    scan::ScanFluentBuilder,
-    batch_get_item::BatchGetItemFluentBuilder,
-    batch_write_item::BatchWriteItemFluentBuilder,
-    transact_get_items::TransactGetItemsFluentBuilder,
-    transact_write_items::TransactWriteItemsFluentBuilder,
+item_writes!(
+    aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder,
+    aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+    aws_sdk_dynamodb::operation::delete_item::builders::DeleteItemFluentBuilder,
+);
+
+/// A Query or Scan: the table it names, its read parameters, and the parts of its answer that
+/// make a page (`Items`, `Count` and `ScannedCount`, `LastEvaluatedKey`).
+trait PagedRead: SdkRequest {
+    /// The table name as sent.
+    fn table(&self) -> &str;
+    /// The read parameters OpenTelemetry's DynamoDB conventions name.
+    fn read_parameters(&self) -> ReadParameters<'_>;
+    /// The answer's items, `[Count, ScannedCount]` and `LastEvaluatedKey`.
+    fn page(out: Self::Output) -> PageParts;
+}
+
+/// A Query's or Scan's answer as [`PagedRead::page`] gives it.
+type PageParts = (Option<Vec<AttributeMap>>, [i32; 2], Option<AttributeMap>);
+
+/// Implements [`PagedRead`] for the Query and Scan builders (the same getters and answer fields,
+/// no common trait); `{ parameter: getter }` are the read parameters only that one has.
+macro_rules! paged_reads {
+    ($($builder:ty { $($own:ident: $getter:ident),* }),* $(,)?) => {$(
+        impl PagedRead for $builder {
+            fn table(&self) -> &str {
+                full(self.get_table_name())
+            }
+            fn read_parameters(&self) -> ReadParameters<'_> {
+                ReadParameters {
+                    consistent_read: self.get_consistent_read().as_ref().copied(),
+                    limit: self.get_limit().as_ref().copied(),
+                    projection: self.get_projection_expression().as_deref(),
+                    select: self.get_select().as_ref(),
+                    $($own: self.$getter().as_ref().copied(),)*
+                    ..ReadParameters::default()
+                }
+            }
+            fn page(out: Self::Output) -> PageParts {
+                (out.items, [out.count, out.scanned_count], out.last_evaluated_key)
+            }
+        }
+    )*};
+}
+
+paged_reads!(
+    aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        scan_forward: get_scan_index_forward
+    },
+    aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder {
+        segment: get_segment,
+        total_segments: get_total_segments
+    },
 );
 
 /// The span name OpenTelemetry's AWS SDK conventions give a DynamoDB call (`Service.Operation`).
@@ -156,13 +285,17 @@ impl Call {
         }
     }
 
-    /// `sdk`, asking for the consumed capacity when [`Call::capacity`] says to; otherwise the
-    /// request is left as it is (capacity reporting off adds no work to a call).
-    fn ask_capacity<B: AsksCapacity>(&self, sdk: B) -> B {
-        match self.capacity() {
+    /// Sends `sdk` inside the call's span, asking for its consumed capacity when
+    /// [`Call::capacity`] says to (otherwise the request is left as it is: capacity reporting
+    /// off adds no work to a call); records the request id, the error or the consumed capacity.
+    async fn send<R: SdkRequest>(&self, sdk: R) -> Result<R::Output> {
+        let sdk = match self.capacity() {
             Some(mode) => sdk.return_consumed_capacity(mode),
             None => sdk,
-        }
+        };
+        let out = self.result(sdk.send().instrument(self.span.clone()).await)?;
+        self.consumed(R::consumed_capacity(&out));
+        Ok(out)
     }
 
     /// Whether the operation reads (its capacity units are read units when DynamoDB does
@@ -222,18 +355,6 @@ impl Call {
             }
         }
         result.map_err(|e| self.fail(map_sdk_error(self.operation, &self.table, e)))
-    }
-
-    /// The answer to a single-item write: the attributes it returned (`ReturnValues`).
-    fn written(
-        &self,
-        attributes: Option<AttributeMap>,
-        capacity: Option<ConsumedCapacity>,
-    ) -> Result<Option<Item>> {
-        let attributes = opt_item(attributes).map_err(|e| self.fail(e))?;
-        self.returned_rows(usize::from(attributes.is_some()));
-        self.consumed(capacity.as_slice());
-        Ok(attributes)
     }
 
     /// `db.response.returned_rows`: the items a read (or a write's `ReturnValues`) returned.
@@ -469,29 +590,34 @@ fn batch_write_output(out: BatchWriteItemOutput, full: &str) -> Result<BatchWrit
     Ok(BatchWriteOutput { unprocessed })
 }
 
-/// The read parameters of a Query or Scan request (`$sdk`, its SDK builder) that both have.
-macro_rules! paged_read_parameters {
-    ($sdk:expr) => {
-        ReadParameters {
-            consistent_read: $sdk.get_consistent_read().as_ref().copied(),
-            limit: $sdk.get_limit().as_ref().copied(),
-            projection: $sdk.get_projection_expression().as_deref(),
-            select: $sdk.get_select().as_ref(),
-            ..ReadParameters::default()
-        }
-    };
+/// Sends a single-item write (`sdk`, the request on logical table `table`) as one traced call:
+/// the attributes it returned (`ReturnValues`).
+async fn write_item<R: ItemWrite>(
+    operation: &'static str,
+    table: &str,
+    capacity: Option<&CapacityRecorder>,
+    sdk: R,
+) -> Result<Option<Item>> {
+    let call = Call::new(operation, table, sdk.table(), None).recording(capacity);
+    let out = call.send(sdk).await?;
+    let attributes = opt_item(R::attributes(out)).map_err(|e| call.fail(e))?;
+    call.returned_rows(usize::from(attributes.is_some()));
+    Ok(attributes)
 }
 
-/// One page of a Query or Scan answer (its items, consumed capacity, `Count` and
-/// `ScannedCount`, `LastEvaluatedKey`): the items as the SDK read them (`RawItem::Reader`).
-fn page(
-    call: &Call,
-    items: Option<Vec<AttributeMap>>,
-    capacity: Option<ConsumedCapacity>,
-    [count, scanned]: [i32; 2],
-    lek: Option<AttributeMap>,
+/// Sends a Query or Scan (`sdk`, the request on logical table `table`, `index`) as one traced
+/// call: one page of its answer (its items, `Count` and `ScannedCount`, `LastEvaluatedKey`), the
+/// items as the SDK read them (`RawItem::Reader`).
+async fn read_page<R: PagedRead>(
+    operation: &'static str,
+    table: &str,
+    index: Option<&str>,
+    capacity: Option<&CapacityRecorder>,
+    sdk: R,
 ) -> Result<QueryOutput> {
-    call.consumed(capacity.as_slice());
+    let call = Call::new(operation, table, sdk.table(), index).recording(capacity);
+    call.read_parameters(sdk.read_parameters());
+    let (items, [count, scanned], lek) = R::page(call.send(sdk).await?);
     // Items stay in the SDK's (hash) order: the ORM decodes them straight into models.
     let items = items
         .unwrap_or_default()
@@ -514,41 +640,37 @@ fn page(
 }
 
 impl DynamoBackend {
-    /// Polls DescribeTable (short backoff) until the table and its GSIs are ACTIVE.
-    async fn wait_active(&self, name: &str, full: &str) -> Result<()> {
+    /// Polls DescribeTable (short backoff, for up to [`TABLE_WAIT`]) until `settled` holds of the
+    /// table's description (`None`: not found; DescribeTable is eventually consistent, so a
+    /// just-created table may not be visible yet). On time out, an error of `operation` saying
+    /// the table is still `unsettled`.
+    async fn wait_until(
+        &self,
+        (name, full): (&str, &str),
+        operation: &'static str,
+        unsettled: &str,
+        settled: impl Fn(Option<&TableDescription>) -> bool,
+    ) -> Result<()> {
         let deadline = Instant::now() + TABLE_WAIT;
         let mut delay = Duration::from_millis(20);
         loop {
             let call = Call::new("DescribeTable", name, full, None);
-            let table = match call.result(
-                self.client
-                    .describe_table()
-                    .table_name(full)
-                    .send()
-                    .instrument(call.span.clone())
-                    .await,
-            ) {
+            let table = match call
+                .send(self.client.describe_table().table_name(full))
+                .await
+            {
                 Ok(out) => out.table,
-                // Eventually consistent: a just-created table may not be visible yet.
                 Err(Error::TableNotFound { .. }) => None,
                 Err(e) => return Err(e),
             };
-            if let Some(t) = table {
-                let table_active = t.table_status == Some(TableStatus::Active);
-                let indexes_active = t.global_secondary_indexes.iter().flatten().all(|g| {
-                    g.index_status
-                        .as_ref()
-                        .is_none_or(|s| *s == IndexStatus::Active)
-                });
-                if table_active && indexes_active {
-                    return Ok(());
-                }
+            if settled(table.as_ref()) {
+                return Ok(());
             }
             if Instant::now() >= deadline {
                 return Err(Error::backend(
-                    "CreateTable",
+                    operation,
                     true,
-                    format!("table {full} not ACTIVE after {TABLE_WAIT:?}"),
+                    format!("table {full} {unsettled} after {TABLE_WAIT:?}"),
                 ));
             }
             tokio::time::sleep(delay).await;
@@ -556,35 +678,27 @@ impl DynamoBackend {
         }
     }
 
-    /// Polls DescribeTable until the table is gone.
+    /// Waits until the table and its GSIs are ACTIVE.
+    async fn wait_active(&self, name: &str, full: &str) -> Result<()> {
+        let active = |table: Option<&TableDescription>| {
+            table.is_some_and(|t| {
+                t.table_status == Some(TableStatus::Active)
+                    && t.global_secondary_indexes.iter().flatten().all(|g| {
+                        g.index_status
+                            .as_ref()
+                            .is_none_or(|s| *s == IndexStatus::Active)
+                    })
+            })
+        };
+        self.wait_until((name, full), "CreateTable", "not ACTIVE", active)
+            .await
+    }
+
+    /// Waits until the table is gone.
     async fn wait_deleted(&self, name: &str, full: &str) -> Result<()> {
-        let deadline = Instant::now() + TABLE_WAIT;
-        let mut delay = Duration::from_millis(20);
-        loop {
-            let call = Call::new("DescribeTable", name, full, None);
-            let out = call.result(
-                self.client
-                    .describe_table()
-                    .table_name(full)
-                    .send()
-                    .instrument(call.span.clone())
-                    .await,
-            );
-            match out {
-                Err(Error::TableNotFound { .. }) => return Ok(()),
-                Err(e) => return Err(e),
-                Ok(_) if Instant::now() >= deadline => {
-                    return Err(Error::backend(
-                        "DeleteTable",
-                        true,
-                        format!("table {full} still exists after {TABLE_WAIT:?}"),
-                    ))
-                }
-                Ok(_) => {}
-            }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_secs(2));
-        }
+        let gone = |table: Option<&TableDescription>| table.is_none();
+        self.wait_until((name, full), "DeleteTable", "still exists", gone)
+            .await
     }
 }
 
@@ -599,7 +713,7 @@ impl Backend for DynamoBackend {
         let full = self.table_name(name);
         let parts = create_table_parts(definition)?;
         let call = Call::new("CreateTable", name, &full, None);
-        call.result(
+        call.send(
             self.client
                 .create_table()
                 .table_name(&full)
@@ -607,11 +721,9 @@ impl Backend for DynamoBackend {
                 .set_key_schema(Some(parts.key_schema))
                 .set_global_secondary_indexes(parts.global_secondary_indexes)
                 .set_local_secondary_indexes(parts.local_secondary_indexes)
-                .billing_mode(BillingMode::PayPerRequest)
-                .send()
-                .instrument(call.span.clone())
-                .await,
-        )?;
+                .billing_mode(BillingMode::PayPerRequest),
+        )
+        .await?;
         self.wait_active(name, &full).await?;
         if let Some(attribute) = &definition.ttl_attribute {
             let spec = TimeToLiveSpecification::builder()
@@ -620,15 +732,13 @@ impl Backend for DynamoBackend {
                 .build()
                 .map_err(|e| build_error("UpdateTimeToLive", e))?;
             let call = Call::new("UpdateTimeToLive", name, &full, None);
-            call.result(
+            call.send(
                 self.client
                     .update_time_to_live()
                     .table_name(&full)
-                    .time_to_live_specification(spec)
-                    .send()
-                    .instrument(call.span.clone())
-                    .await,
-            )?;
+                    .time_to_live_specification(spec),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -636,28 +746,18 @@ impl Backend for DynamoBackend {
     async fn describe_table(&self, name: &str) -> Result<TableDefinition> {
         let full = self.table_name(name);
         let call = Call::new("DescribeTable", name, &full, None);
-        let out = call.result(
-            self.client
-                .describe_table()
-                .table_name(&full)
-                .send()
-                .instrument(call.span.clone())
-                .await,
-        )?;
+        let out = call
+            .send(self.client.describe_table().table_name(&full))
+            .await?;
         let description = out.table.ok_or_else(|| Error::TableNotFound {
             table: name.to_owned(),
             source: None,
         })?;
 
         let call = Call::new("DescribeTimeToLive", name, &full, None);
-        let ttl = call.result(
-            self.client
-                .describe_time_to_live()
-                .table_name(&full)
-                .send()
-                .instrument(call.span.clone())
-                .await,
-        )?;
+        let ttl = call
+            .send(self.client.describe_time_to_live().table_name(&full))
+            .await?;
         let ttl_attribute =
             ttl.time_to_live_description
                 .and_then(|d| match d.time_to_live_status {
@@ -672,14 +772,8 @@ impl Backend for DynamoBackend {
     async fn delete_table(&self, name: &str) -> Result<()> {
         let full = self.table_name(name);
         let call = Call::new("DeleteTable", name, &full, None);
-        call.result(
-            self.client
-                .delete_table()
-                .table_name(&full)
-                .send()
-                .instrument(call.span.clone())
-                .await,
-        )?;
+        call.send(self.client.delete_table().table_name(&full))
+            .await?;
         self.wait_deleted(name, &full).await
     }
 
@@ -688,7 +782,7 @@ impl Backend for DynamoBackend {
         let full = self.table_name(name);
         let parts = update_table_parts(request)?;
         let call = Call::new("UpdateTable", name, &full, None);
-        call.result(
+        call.send(
             self.client
                 .update_table()
                 .table_name(&full)
@@ -698,11 +792,9 @@ impl Backend for DynamoBackend {
                 .set_provisioned_throughput(parts.throughput)
                 .set_stream_specification(parts.streams)
                 .set_table_class(parts.table_class)
-                .set_deletion_protection_enabled(request.deletion_protection)
-                .send()
-                .instrument(call.span.clone())
-                .await,
-        )?;
+                .set_deletion_protection_enabled(request.deletion_protection),
+        )
+        .await?;
         // The table back to ACTIVE, a created index ACTIVE, a deleted one gone.
         self.wait_active(name, &full).await
     }
@@ -716,15 +808,13 @@ impl Backend for DynamoBackend {
             projection: sdk.get_projection_expression().as_deref(),
             ..ReadParameters::default()
         });
-        let sdk = call.ask_capacity(sdk);
-        let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
+        let out = call.send(sdk).await?;
         let item = out
             .item
             .map(SdkItem::raw)
             .transpose()
             .map_err(|e| call.fail(e))?;
         call.returned_rows(usize::from(item.is_some()));
-        call.consumed(out.consumed_capacity.as_slice());
         Ok(item)
     }
 
@@ -732,80 +822,29 @@ impl Backend for DynamoBackend {
         let table = std::mem::take(&mut request.table);
         let capacity = request.capacity.take();
         let sdk = self.put_item_request(&table, request)?;
-        let call = Call::new("PutItem", &table, full(sdk.get_table_name()), None)
-            .recording(capacity.as_ref());
-        let sdk = call.ask_capacity(sdk);
-        let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
-        call.written(out.attributes, out.consumed_capacity)
+        write_item("PutItem", &table, capacity.as_ref(), sdk).await
     }
 
     async fn update_item(&self, request: &UpdateItem) -> Result<Option<Item>> {
         let sdk = self.update_item_request(request)?;
-        let call = Call::new(
-            "UpdateItem",
-            &request.table,
-            full(sdk.get_table_name()),
-            None,
-        )
-        .recording(request.capacity.as_ref());
-        let sdk = call.ask_capacity(sdk);
-        let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
-        call.written(out.attributes, out.consumed_capacity)
+        write_item("UpdateItem", &request.table, request.capacity.as_ref(), sdk).await
     }
 
     async fn delete_item(&self, request: &DeleteItem) -> Result<Option<Item>> {
         let sdk = self.delete_item_request(request)?;
-        let call = Call::new(
-            "DeleteItem",
-            &request.table,
-            full(sdk.get_table_name()),
-            None,
-        )
-        .recording(request.capacity.as_ref());
-        let sdk = call.ask_capacity(sdk);
-        let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
-        call.written(out.attributes, out.consumed_capacity)
+        write_item("DeleteItem", &request.table, request.capacity.as_ref(), sdk).await
     }
 
     async fn query(&self, request: &QueryRequest) -> Result<QueryOutput> {
         let sdk = self.query_request(request)?;
-        let index = request.index.as_deref();
-        let call = Call::new("Query", &request.table, full(sdk.get_table_name()), index)
-            .recording(request.capacity.as_ref());
-        call.read_parameters(ReadParameters {
-            scan_forward: sdk.get_scan_index_forward().as_ref().copied(),
-            ..paged_read_parameters!(sdk)
-        });
-        let sdk = call.ask_capacity(sdk);
-        let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
-        page(
-            &call,
-            out.items,
-            out.consumed_capacity,
-            [out.count, out.scanned_count],
-            out.last_evaluated_key,
-        )
+        let (index, capacity) = (request.index.as_deref(), request.capacity.as_ref());
+        read_page("Query", &request.table, index, capacity, sdk).await
     }
 
     async fn scan(&self, request: &ScanRequest) -> Result<QueryOutput> {
         let sdk = self.scan_request(request)?;
-        let index = request.index.as_deref();
-        let call = Call::new("Scan", &request.table, full(sdk.get_table_name()), index)
-            .recording(request.capacity.as_ref());
-        call.read_parameters(ReadParameters {
-            segment: sdk.get_segment().as_ref().copied(),
-            total_segments: sdk.get_total_segments().as_ref().copied(),
-            ..paged_read_parameters!(sdk)
-        });
-        let sdk = call.ask_capacity(sdk);
-        let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
-        page(
-            &call,
-            out.items,
-            out.consumed_capacity,
-            [out.count, out.scanned_count],
-            out.last_evaluated_key,
-        )
+        let (index, capacity) = (request.index.as_deref(), request.capacity.as_ref());
+        read_page("Scan", &request.table, index, capacity, sdk).await
     }
 
     async fn batch_get(&self, request: &BatchGet) -> Result<BatchGetOutput> {
@@ -813,10 +852,8 @@ impl Backend for DynamoBackend {
         let full = self.table_name(&request.table);
         let call = Call::new("BatchGetItem", &request.table, &full, None)
             .recording(request.capacity.as_ref());
-        let sdk = call.ask_capacity(sdk);
         call.batch_size(request.keys.len());
-        let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
-        call.consumed(out.consumed_capacity.as_deref().unwrap_or_default());
+        let out = call.send(sdk).await?;
         let output = batch_get_output(out, &full).map_err(|e| call.fail(e))?;
         call.returned_rows(output.items.len());
         Ok(output)
@@ -830,10 +867,8 @@ impl Backend for DynamoBackend {
         let sdk = self.batch_write_request(request)?;
         let full = self.table_name(&table);
         let call = Call::new("BatchWriteItem", &table, &full, None).recording(capacity.as_ref());
-        let sdk = call.ask_capacity(sdk);
         call.batch_size(size);
-        let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
-        call.consumed(out.consumed_capacity.as_deref().unwrap_or_default());
+        let out = call.send(sdk).await?;
         let output = batch_write_output(out, &full).map_err(|e| call.fail(e))?;
         Ok(output)
     }
@@ -843,10 +878,8 @@ impl Backend for DynamoBackend {
         let (tables, full) = self.table_list(request.gets.iter().map(|g| g.table.as_str()));
         let call = Call::new("TransactGetItems", &tables, &full, None)
             .recording(request.capacity.as_ref());
-        let sdk = call.ask_capacity(sdk);
         call.batch_size(request.gets.len());
-        let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
-        call.consumed(out.consumed_capacity.as_deref().unwrap_or_default());
+        let out = call.send(sdk).await?;
         let mut items = out
             .responses
             .unwrap_or_default()
@@ -869,10 +902,8 @@ impl Backend for DynamoBackend {
         let (tables, full) = self.table_list(request.actions.iter().map(|a| a.target().0));
         let call = Call::new("TransactWriteItems", &tables, &full, None)
             .recording(request.capacity.as_ref());
-        let sdk = call.ask_capacity(sdk);
         call.batch_size(request.actions.len());
-        let out = call.result(sdk.send().instrument(call.span.clone()).await)?;
-        call.consumed(out.consumed_capacity.as_deref().unwrap_or_default());
+        call.send(sdk).await?;
         Ok(())
     }
 

@@ -133,6 +133,35 @@ macro_rules! conditional {
     }};
 }
 
+/// A Query's or Scan's request `r` (checked) set on the SDK's builder, which have the same
+/// setters but no common trait: its table, index, filter, projection (none for a count-only
+/// request: DynamoDB rejects one with `Select=COUNT`; see [`select`]), `Limit`,
+/// `ExclusiveStartKey`, consistency and `Select`. `$expressions` are what the request renders
+/// before its filter (a query's key condition); the builder is returned with them, rendered.
+macro_rules! paged_read {
+    ($builder:expr, $backend:expr, $r:expr, $expressions:expr) => {{
+        let r = $r;
+        r.validate()?;
+        let projection = (!r.count_only).then_some(r.projection.as_deref()).flatten();
+        let mut ex = $expressions
+            .with_filter_opt(r.filter.clone())
+            .with_projection_opt(projection);
+        let attributes = ExpressionAttributes::take(&mut ex);
+        let builder = $builder
+            .table_name($backend.table_name(&r.table))
+            .set_index_name(r.index.clone())
+            .set_filter_expression(ex.filter.take())
+            .set_projection_expression(ex.projection.take())
+            .set_expression_attribute_names(attributes.names)
+            .set_expression_attribute_values(attributes.values)
+            .set_limit(limit(r.limit))
+            .set_exclusive_start_key(r.exclusive_start_key.as_ref().map(item_to_attributes_ref))
+            .consistent_read(r.consistent)
+            .set_select(select(r.count_only, r.all_attributes, projection.is_some()));
+        (builder, ex)
+    }};
+}
+
 /// A transaction's put of `r` to table `full` (the name as sent): copied, as the transaction
 /// request is the caller's.
 fn put(full: String, r: &PutItem) -> Result<Put> {
@@ -266,57 +295,20 @@ impl DynamoBackend {
         .return_values(return_value(r.return_values)))
     }
 
-    /// Query of `r` (a count-only query sends no projection: DynamoDB rejects it with
-    /// `Select=COUNT`; see [`select`]).
+    /// Query of `r`.
     pub(crate) fn query_request(&self, r: &QueryRequest) -> Result<QueryFluentBuilder> {
-        r.validate()?;
-        let projection = (!r.count_only).then_some(r.projection.as_deref()).flatten();
-        let mut ex = Expressions::new()
-            .with_key_condition(r.key_condition.clone())
-            .with_filter_opt(r.filter.clone())
-            .with_projection_opt(projection);
-        let attributes = ExpressionAttributes::take(&mut ex);
-        Ok(self
-            .client
-            .query()
-            .table_name(self.table_name(&r.table))
-            .set_index_name(r.index.clone())
+        let key_condition = Expressions::new().with_key_condition(r.key_condition.clone());
+        let (sdk, ex) = paged_read!(self.client.query(), self, r, key_condition);
+        Ok(sdk
             .set_key_condition_expression(ex.key_condition)
-            .set_filter_expression(ex.filter)
-            .set_projection_expression(ex.projection)
-            .set_expression_attribute_names(attributes.names)
-            .set_expression_attribute_values(attributes.values)
-            .set_limit(limit(r.limit))
-            .set_exclusive_start_key(r.exclusive_start_key.as_ref().map(item_to_attributes_ref))
-            .scan_index_forward(r.scan_forward)
-            .consistent_read(r.consistent)
-            .set_select(select(r.count_only, r.all_attributes, projection.is_some())))
+            .scan_index_forward(r.scan_forward))
     }
 
     /// Scan of `r` (one segment of a parallel scan when `r.segment` is set).
     pub(crate) fn scan_request(&self, r: &ScanRequest) -> Result<ScanFluentBuilder> {
-        r.validate()?;
-        let projection = (!r.count_only).then_some(r.projection.as_deref()).flatten();
-        let mut ex = Expressions::new()
-            .with_filter_opt(r.filter.clone())
-            .with_projection_opt(projection);
-        let attributes = ExpressionAttributes::take(&mut ex);
+        let (sdk, _) = paged_read!(self.client.scan(), self, r, Expressions::new());
         let (segment, total) = r.segment.map(|(s, t)| (s as i32, t as i32)).unzip();
-        Ok(self
-            .client
-            .scan()
-            .table_name(self.table_name(&r.table))
-            .set_index_name(r.index.clone())
-            .set_filter_expression(ex.filter)
-            .set_projection_expression(ex.projection)
-            .set_expression_attribute_names(attributes.names)
-            .set_expression_attribute_values(attributes.values)
-            .set_limit(limit(r.limit))
-            .set_exclusive_start_key(r.exclusive_start_key.as_ref().map(item_to_attributes_ref))
-            .consistent_read(r.consistent)
-            .set_segment(segment)
-            .set_total_segments(total)
-            .set_select(select(r.count_only, r.all_attributes, projection.is_some())))
+        Ok(sdk.set_segment(segment).set_total_segments(total))
     }
 
     /// BatchGetItem of `r` on the batch client (the projection always includes the key

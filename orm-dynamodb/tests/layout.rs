@@ -10,6 +10,7 @@ use crate::common;
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue as Av;
+use aws_sdk_dynamodb::Client;
 use orm_core::{ModelExt, Number, NumberSet, StringSet, Table};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -165,15 +166,37 @@ fn assert_same(got: HashMap<String, Av>, want: &HashMap<String, Av>) {
     }
 }
 
-#[tokio::test]
-async fn raw_client_reads_the_documented_layout() {
-    let Some(endpoint) = common::endpoint() else {
-        return;
-    };
+/// A new table of [`Order`]s (named from `prefix`) and the raw SDK client of its backend;
+/// `None` without an endpoint.
+async fn order_table(prefix: &str) -> Option<(Client, Table)> {
+    let endpoint = common::endpoint()?;
     let backend = common::backend(&endpoint).await;
     let client = backend.client().clone();
-    let table = Table::new(backend, common::unique("orm_layout"));
+    let table = Table::new(backend, common::unique(prefix));
     table.create_table::<Order>().await.unwrap();
+    Some((client, table))
+}
+
+/// The item at the documented key of order `seq` of alice, read with a raw consistent GetItem.
+async fn raw_order(client: &Client, table: &str, seq: &str) -> HashMap<String, Av> {
+    client
+        .get_item()
+        .table_name(table)
+        .key("pk", s("CUSTOMER#alice"))
+        .key("sk", s(&format!("ORDER#{seq}")))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the item is where the layout says")
+}
+
+#[tokio::test]
+async fn raw_client_reads_the_documented_layout() {
+    let Some((client, table)) = order_table("orm_layout").await else {
+        return;
+    };
     let name = table.name().to_owned();
 
     let mut o = order();
@@ -181,53 +204,43 @@ async fn raw_client_reads_the_documented_layout() {
     let want = expected_attributes();
 
     // GetItem on the documented key attributes.
-    let got = client
-        .get_item()
-        .table_name(&name)
-        .key("pk", s("CUSTOMER#alice"))
-        .key("sk", s("ORDER#0000000007"))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item
-        .expect("the item is where the layout says");
+    let got = raw_order(&client, &name, "0000000007").await;
     assert!(!got.contains_key("note"), "None is omitted, never NULL");
     assert_same(got, &want);
 
     // Query on the table, on the GSI (`gsi1pk` / `gsi1sk`) and on the LSI (`pk` / `lsi1sk`).
-    let on_table = client
-        .query()
-        .table_name(&name)
-        .key_condition_expression("pk = :p AND begins_with(sk, :s)")
-        .expression_attribute_values(":p", s("CUSTOMER#alice"))
-        .expression_attribute_values(":s", s("ORDER#"))
-        .send()
-        .await
-        .unwrap();
-    let on_gsi = client
-        .query()
-        .table_name(&name)
-        .index_name("gsi1")
-        .key_condition_expression("gsi1pk = :p AND gsi1sk = :s")
-        .expression_attribute_values(":p", s("STATUS#open"))
-        .expression_attribute_values(":s", s("2025-01-02T03:04:05Z"))
-        .send()
-        .await
-        .unwrap();
-    let on_lsi = client
-        .query()
-        .table_name(&name)
-        .index_name("lsi1")
-        .key_condition_expression("pk = :p AND lsi1sk >= :s")
-        .expression_attribute_values(":p", s("CUSTOMER#alice"))
-        .expression_attribute_values(":s", s("2025"))
-        .send()
-        .await
-        .unwrap();
-    for (what, out) in [("table", on_table), ("gsi1", on_gsi), ("lsi1", on_lsi)] {
+    for (index, condition, p, sk) in [
+        (
+            None,
+            "pk = :p AND begins_with(sk, :s)",
+            "CUSTOMER#alice",
+            "ORDER#",
+        ),
+        (
+            Some("gsi1"),
+            "gsi1pk = :p AND gsi1sk = :s",
+            "STATUS#open",
+            "2025-01-02T03:04:05Z",
+        ),
+        (
+            Some("lsi1"),
+            "pk = :p AND lsi1sk >= :s",
+            "CUSTOMER#alice",
+            "2025",
+        ),
+    ] {
+        let out = client
+            .query()
+            .table_name(&name)
+            .set_index_name(index.map(str::to_owned))
+            .key_condition_expression(condition)
+            .expression_attribute_values(":p", s(p))
+            .expression_attribute_values(":s", s(sk))
+            .send()
+            .await
+            .unwrap();
         let items = out.items.unwrap_or_default();
-        assert_eq!(items.len(), 1, "query on {what}");
+        assert_eq!(items.len(), 1, "query on {}", index.unwrap_or("the table"));
         assert_same(items.into_iter().next().unwrap(), &want);
     }
 
@@ -238,17 +251,7 @@ async fn raw_client_reads_the_documented_layout() {
         ..order()
     };
     sparse.create(&table).await.unwrap();
-    let got = client
-        .get_item()
-        .table_name(&name)
-        .key("pk", s("CUSTOMER#alice"))
-        .key("sk", s("ORDER#0000000008"))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item
-        .unwrap();
+    let got = raw_order(&client, &name, "0000000008").await;
     for absent in ["status", "gsi1pk", "gsi1sk", "note"] {
         assert!(!got.contains_key(absent), "`{absent}` must be absent");
     }
@@ -258,13 +261,9 @@ async fn raw_client_reads_the_documented_layout() {
 
 #[tokio::test]
 async fn orm_reads_an_item_written_in_the_layout_by_another_client() {
-    let Some(endpoint) = common::endpoint() else {
+    let Some((client, table)) = order_table("orm_layout_in").await else {
         return;
     };
-    let backend = common::backend(&endpoint).await;
-    let client = backend.client().clone();
-    let table = Table::new(backend, common::unique("orm_layout_in"));
-    table.create_table::<Order>().await.unwrap();
 
     let mut written = expected_attributes();
     // DynamoDB normalizes number text; the ORM reads the normalized value exactly.

@@ -241,6 +241,15 @@ mod event_source {
         }
     }
 
+    /// The stream-enabled table holding orders `1..=n`.
+    async fn table_with_orders(n: u64) -> Table {
+        let (_, table) = table().await;
+        for id in 1..=n {
+            order(id).create(&table).await.unwrap();
+        }
+        table
+    }
+
     /// A real handler's shape: it takes the event, decodes what it needs, and fails on a
     /// poisoned order.
     async fn handle(table: Table, seen: Arc<Mutex<Vec<u64>>>, event: Event) -> Result<(), String> {
@@ -260,10 +269,7 @@ mod event_source {
 
     #[tokio::test]
     async fn batches_arrive_as_lambda_events_in_order() {
-        let (_, table) = table().await;
-        for id in 1..=5 {
-            order(id).create(&table).await.unwrap();
-        }
+        let table = table_with_orders(5).await;
         let mut source = EventSource::new(&table).batch_size(2);
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sizes = Arc::new(Mutex::new(Vec::new()));
@@ -355,10 +361,7 @@ mod event_source {
 
     #[tokio::test]
     async fn reported_item_failures_come_back_from_the_first() {
-        let (_, table) = table().await;
-        for id in 1..=4 {
-            order(id).create(&table).await.unwrap();
-        }
+        let table = table_with_orders(4).await;
         let mut source = EventSource::new(&table).batch_size(4);
         let batches = Arc::new(Mutex::new(Vec::new()));
         let record = |batches: Arc<Mutex<Vec<Vec<String>>>>, event: Event, fail_third: bool| {

@@ -1338,27 +1338,11 @@ mod tests {
             page.last_evaluated_key,
             Some(Item::new().with("pk", "big").with("sk", 3))
         );
-        let mut s = scan_request();
+        let mut s = ScanRequest::new("app");
         s.count_only = true;
         let page = scan(&t, &s).unwrap();
         assert_eq!(page.scanned_count, 4);
         assert!(page.last_evaluated_key.is_some());
-    }
-
-    fn scan_request() -> ScanRequest {
-        ScanRequest {
-            capacity: None,
-            table: "app".into(),
-            index: None,
-            filter: None,
-            projection: None,
-            limit: None,
-            exclusive_start_key: None,
-            consistent: false,
-            segment: None,
-            count_only: false,
-            all_attributes: false,
-        }
     }
 
     fn scan_all(t: &Table, mut s: ScanRequest) -> Vec<Item> {
@@ -1376,15 +1360,15 @@ mod tests {
     #[test]
     fn scans_are_ordered_resumable_and_segmented() {
         let t = table();
-        let all = scan_all(&t, scan_request());
+        let all = scan_all(&t, ScanRequest::new("app"));
         assert_eq!(all.len(), 23);
-        let mut s = scan_request();
+        let mut s = ScanRequest::new("app");
         s.limit = Some(4);
         assert_eq!(scan_all(&t, s), all);
         // Segments partition the table.
         let mut from_segments = Vec::new();
         for segment in 0..3 {
-            let mut s = scan_request();
+            let mut s = ScanRequest::new("app");
             s.segment = Some((segment, 3));
             s.limit = Some(3);
             from_segments.extend(scan_all(&t, s));
@@ -1409,7 +1393,7 @@ mod tests {
             )
         });
         assert_eq!(from_segments, sorted);
-        let mut s = scan_request();
+        let mut s = ScanRequest::new("app");
         s.segment = Some((3, 3));
         assert!(scan(&t, &s).is_err());
         s.segment = Some((0, 0));
@@ -1417,14 +1401,14 @@ mod tests {
         // A start key is taken only by the segment that returned it.
         let (own, start) = (0..3)
             .find_map(|segment| {
-                let mut first = scan_request();
+                let mut first = ScanRequest::new("app");
                 first.segment = Some((segment, 3));
                 first.limit = Some(1);
                 let page = scan(&t, &first).unwrap();
                 page.last_evaluated_key.map(|k| (segment, k))
             })
             .expect("a segment holds items");
-        let mut same = scan_request();
+        let mut same = ScanRequest::new("app");
         same.segment = Some((own, 3));
         same.exclusive_start_key = Some(start);
         scan(&t, &same).unwrap();
@@ -1438,14 +1422,14 @@ mod tests {
             );
         }
         // Index scans and filters.
-        let mut s = scan_request();
+        let mut s = ScanRequest::new("app");
         s.index = Some("gsi1".into());
         s.limit = Some(3);
         assert_eq!(scan_all(&t, s).len(), 10);
-        let mut s = scan_request();
+        let mut s = ScanRequest::new("app");
         s.filter = Some(attr("pk").eq("q"));
         assert_eq!(scan(&t, &s).unwrap().count, 3);
-        let mut s = scan_request();
+        let mut s = ScanRequest::new("app");
         s.index = Some("gsi1".into());
         s.consistent = true;
         assert!(scan(&t, &s).is_err());

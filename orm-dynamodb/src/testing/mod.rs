@@ -143,6 +143,16 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// The file the environment variable `name` names, when it is set: an error if it is not a file.
+fn file_from_env(name: &str) -> Option<std::result::Result<PathBuf, String>> {
+    let path = PathBuf::from(env(name)?);
+    Some(if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!("{name}={} is not a file", path.display()))
+    })
+}
+
 /// Whether the user asked to skip suites that need DynamoDB Local ([`SKIP_ENV`] is `1` or
 /// `true`). A suite that honours it should say SKIP loudly and not report its cases as passed.
 pub fn skip_requested() -> bool {

@@ -211,21 +211,30 @@ impl ServerProcess {
             ServerProcess::Container { id, mut watcher } => {
                 let _ = watcher.kill();
                 let _ = watcher.wait();
-                let out = Command::new("docker")
-                    .args(["rm", "-f", "-v", &id])
-                    .stdin(Stdio::null())
-                    .output()
-                    .map_err(|e| format!("cannot run docker rm: {e}"))?;
-                if out.status.success() {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "docker rm -f -v {id}: {}",
-                        String::from_utf8_lossy(&out.stderr).trim()
-                    ))
-                }
+                run(
+                    Command::new("docker").args(["rm", "-f", "-v", &id]),
+                    &format!("docker rm -f -v {id}"),
+                )
             }
         }
+    }
+}
+
+/// Runs `command` (no stdin) to its end: an error naming `what` if it cannot start or fails
+/// (its exit status and its stderr).
+pub(super) fn run(command: &mut Command, what: &str) -> Result<(), String> {
+    let out = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {what}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
     }
 }
 

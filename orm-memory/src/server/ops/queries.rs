@@ -16,7 +16,7 @@ use super::request::{
 use orm_core::backend::{KeyAttribute, QueryOutput, QueryRequest, ScanRequest};
 use orm_core::expr::parse::{self as expr, Placeholders};
 use orm_core::expr::Clause;
-use orm_core::expr::Condition;
+use orm_core::expr::{Condition, Path};
 use orm_core::{Backend, Item};
 use serde_json::{json, Map, Value as Json};
 
@@ -27,17 +27,33 @@ fn index_name_constraints(body: &Body, v: &mut Violations) {
     }
 }
 
-/// The request's filter: its `FilterExpression`, or its legacy `QueryFilter` / `ScanFilter`
-/// (`legacy_member`).
-fn read_filter(
+/// What a Query and a Scan read alike, after a query's key condition.
+struct Reading {
+    /// Its `FilterExpression`, or its legacy `QueryFilter` / `ScanFilter`.
+    filter: Option<Condition>,
+    projection: Option<Vec<Path>>,
+    select: Select,
+}
+
+/// Reads a Query's or Scan's [`Reading`] (`legacy_member`: its legacy filter's name), then
+/// checks every placeholder of `ph` was used, then reads `Select`.
+fn read_filter_projection(
     body: &Body,
     legacy_member: &str,
-    ph: &mut Placeholders,
-) -> Result<Option<Condition>, ApiError> {
-    match condition(body, Clause::Filter, ph)? {
-        Some(c) => Ok(Some(c)),
-        None => legacy::filter(body, legacy_member),
-    }
+    mut ph: Placeholders,
+) -> Result<Reading, ApiError> {
+    let filter = match condition(body, Clause::Filter, &mut ph)? {
+        Some(c) => Some(c),
+        None => legacy::filter(body, legacy_member)?,
+    };
+    let projection = read_projection(body, &mut ph)?;
+    ph.finish()?;
+    let select = select(body, projection.is_some())?;
+    Ok(Reading {
+        filter,
+        projection,
+        select,
+    })
 }
 
 /// `Select`: whether only a count is wanted, and whether whole items are (`ALL_ATTRIBUTES`);
@@ -150,13 +166,11 @@ pub(crate) fn query(cx: &Context<'_>, body: &Body) -> Answer {
         None => legacy::key_conditions(body, &hash, &range)?
             .expect("KeyConditions is present when KeyConditionExpression is not"),
     };
-    let filter = read_filter(body, "QueryFilter", &mut ph)?;
-    let projection = read_projection(body, &mut ph)?;
-    ph.finish()?;
-    let Select {
-        count_only,
-        all_attributes,
-    } = select(body, projection.is_some())?;
+    let Reading {
+        filter,
+        projection,
+        select,
+    } = read_filter_projection(body, "QueryFilter", ph)?;
     let consistent = opt_bool(body, "ConsistentRead")?.unwrap_or(false);
     let capacity = Collector::of(body)?;
     let request = QueryRequest {
@@ -170,11 +184,11 @@ pub(crate) fn query(cx: &Context<'_>, body: &Body) -> Answer {
         exclusive_start_key: start_key(body)?,
         scan_forward: opt_bool(body, "ScanIndexForward")?.unwrap_or(true),
         consistent,
-        count_only,
-        all_attributes,
+        count_only: select.count_only,
+        all_attributes: select.all_attributes,
     };
     let page = run(backend.query(&request))?.sorted();
-    Ok(page_answer(page, capacity, count_only))
+    Ok(page_answer(page, capacity, select.count_only))
 }
 
 pub(crate) fn scan(cx: &Context<'_>, body: &Body) -> Answer {
@@ -204,14 +218,12 @@ pub(crate) fn scan(cx: &Context<'_>, body: &Body) -> Answer {
         &["AttributesToGet", "ScanFilter", "ConditionalOperator"],
     )?;
     let table = table_name(body)?;
-    let mut ph = placeholders(body)?;
-    let filter = read_filter(body, "ScanFilter", &mut ph)?;
-    let projection = read_projection(body, &mut ph)?;
-    ph.finish()?;
-    let Select {
-        count_only,
-        all_attributes,
-    } = select(body, projection.is_some())?;
+    let ph = placeholders(body)?;
+    let Reading {
+        filter,
+        projection,
+        select,
+    } = read_filter_projection(body, "ScanFilter", ph)?;
     let segment = match (opt_u32(body, "Segment")?, opt_u32(body, "TotalSegments")?) {
         (None, None) => None,
         (Some(segment), Some(total)) => {
@@ -245,9 +257,9 @@ pub(crate) fn scan(cx: &Context<'_>, body: &Body) -> Answer {
         exclusive_start_key: start_key(body)?,
         consistent,
         segment,
-        count_only,
-        all_attributes,
+        count_only: select.count_only,
+        all_attributes: select.all_attributes,
     };
     let page = run(backend.scan(&request))?.sorted();
-    Ok(page_answer(page, capacity, count_only))
+    Ok(page_answer(page, capacity, select.count_only))
 }

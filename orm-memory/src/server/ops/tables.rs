@@ -49,31 +49,13 @@ fn attribute_definition_constraints(json: Option<&Json>, at: &str, v: &mut Viola
     let Some(Json::Array(definitions)) = json else {
         return;
     };
-    for (i, d) in definitions.iter().enumerate() {
-        let Json::Object(d) = d else { continue };
-        let member = format!("{at}.{}.member", i + 1);
-        name_length(d, &format!("{member}.attributeName"), v);
-        if present(d, "AttributeName").is_none() {
-            v.push(
-                Shown::Null,
-                &format!("{member}.attributeName"),
-                "Member must not be null",
-            );
-        }
-        if present(d, "AttributeType").is_none() {
-            v.push(
-                Shown::Null,
-                &format!("{member}.attributeType"),
-                "Member must not be null",
-            );
-        }
-        v.one_of_at(
-            d,
-            "AttributeType",
-            &format!("{member}.attributeType"),
-            &["B", "N", "S"],
-        );
-    }
+    members_constraints(
+        definitions,
+        at,
+        ("AttributeType", "attributeType"),
+        &["B", "N", "S"],
+        v,
+    );
 }
 
 /// The member constraints of a `KeySchema` at `at`: 1 or 2 elements (DynamoDB prints them as
@@ -119,30 +101,35 @@ fn key_schema_constraints(json: Option<&Json>, at: &str, v: &mut Violations) {
             "Member must have length less than or equal to 2",
         );
     }
-    for (i, e) in elements.iter().enumerate() {
-        let Json::Object(e) = e else { continue };
+    members_constraints(elements, at, ("KeyType", "keyType"), &["HASH", "RANGE"], v);
+}
+
+/// The constraints of each member of a list of named attributes at `at` (`AttributeDefinitions`,
+/// a `KeySchema`): its `AttributeName` (not null, 1 to 255 characters) and its `field` (named
+/// `shown` in messages), not null and one of `allowed`.
+fn members_constraints(
+    members: &[Json],
+    at: &str,
+    (field, shown): (&str, &str),
+    allowed: &[&str],
+    v: &mut Violations,
+) {
+    for (i, m) in members.iter().enumerate() {
+        let Json::Object(m) = m else { continue };
         let member = format!("{at}.{}.member", i + 1);
-        name_length(e, &format!("{member}.attributeName"), v);
-        if present(e, "AttributeName").is_none() {
+        name_length(m, &format!("{member}.attributeName"), v);
+        if present(m, "AttributeName").is_none() {
             v.push(
                 Shown::Null,
                 &format!("{member}.attributeName"),
                 "Member must not be null",
             );
         }
-        if present(e, "KeyType").is_none() {
-            v.push(
-                Shown::Null,
-                &format!("{member}.keyType"),
-                "Member must not be null",
-            );
+        let path = format!("{member}.{shown}");
+        if present(m, field).is_none() {
+            v.push(Shown::Null, &path, "Member must not be null");
         }
-        v.one_of_at(
-            e,
-            "KeyType",
-            &format!("{member}.keyType"),
-            &["HASH", "RANGE"],
-        );
+        v.one_of_at(m, field, &path, allowed);
     }
 }
 
