@@ -464,9 +464,7 @@ impl MemoryBackend {
         let bytes: usize = requests
             .iter()
             .flat_map(|r| &r.writes)
-            .map(|w| match w {
-                w => w.size(),
-            })
+            .map(WriteRequest::size)
             .sum();
         if bytes > limits.max_batch_write_bytes {
             return Err(Error::validation(format!(
