@@ -293,7 +293,10 @@ impl Call {
             Some(mode) => sdk.return_consumed_capacity(mode),
             None => sdk,
         };
-        let out = self.result(sdk.send().instrument(self.span.clone()).await)?;
+        // The SDK's future is large (kilobytes): boxed, it is built in place once instead of
+        // being moved into each enclosing future (callgrind: ~9 thousand instructions of
+        // `memcpy` per put).
+        let out = self.result(Box::pin(sdk.send()).instrument(self.span.clone()).await)?;
         self.consumed(R::consumed_capacity(&out));
         Ok(out)
     }
