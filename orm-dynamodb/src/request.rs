@@ -398,32 +398,26 @@ impl DynamoBackend {
 
 /// One write of a BatchWriteItem, its item or key moved into the SDK's map.
 fn write_request(w: WriteRequest) -> Result<SdkWriteRequest> {
+    let put = |item| {
+        PutRequest::builder()
+            .set_item(Some(item))
+            .build()
+            .map_err(|e| build_error("BatchWriteItem", e))
+    };
+    let write = SdkWriteRequest::builder();
     Ok(match w {
-        WriteRequest::Put(item) => SdkWriteRequest::builder()
-            .put_request(
-                PutRequest::builder()
-                    .set_item(Some(item_to_attributes(item)))
-                    .build()
-                    .map_err(|e| build_error("BatchWriteItem", e))?,
-            )
-            .build(),
-        WriteRequest::PutEntries(entries) => SdkWriteRequest::builder()
-            .put_request(
-                PutRequest::builder()
-                    .set_item(Some(entries_to_attributes(entries)))
-                    .build()
-                    .map_err(|e| build_error("BatchWriteItem", e))?,
-            )
-            .build(),
-        WriteRequest::Delete(key) => SdkWriteRequest::builder()
-            .delete_request(
-                DeleteRequest::builder()
-                    .set_key(Some(item_to_attributes(key)))
-                    .build()
-                    .map_err(|e| build_error("BatchWriteItem", e))?,
-            )
-            .build(),
-    })
+        WriteRequest::Put(item) => write.put_request(put(item_to_attributes(item))?),
+        WriteRequest::PutEntries(entries) => {
+            write.put_request(put(entries_to_attributes(entries))?)
+        }
+        WriteRequest::Delete(key) => write.delete_request(
+            DeleteRequest::builder()
+                .set_key(Some(item_to_attributes(key)))
+                .build()
+                .map_err(|e| build_error("BatchWriteItem", e))?,
+        ),
+    }
+    .build())
 }
 
 /// A batch-get projection must include the key attributes, to match answers to keys.
