@@ -537,81 +537,56 @@ fn constant_templates() {
     assert!(!Config::schema().fields[0].in_key);
 }
 
+/// One model per `rename_all` rule (`$name: $rule => [its attribute names]`), and the test that
+/// the derive names every field's attribute as serde does.
 macro_rules! renamed {
-    ($name:ident, $rule:tt, [$($attribute:literal),*]) => {
-        #[derive(Model, Serialize, Deserialize, Default)]
-        #[serde(rename_all = $rule)]
-        #[model(pk = "R#{user_id}", sk = "{type}")]
-        struct $name {
-            user_id: String,
-            created_at_ms: u64,
-            #[serde(rename = "Kind")]
-            r#type: String,
-            a: bool,
-        }
-
-        impl $name {
-            fn check() {
-                let attributes: Vec<&str> =
-                    $name::schema().fields.iter().map(|f| f.attribute).collect();
-                assert_eq!(attributes, [$($attribute),*], "{}", $rule);
-                let json = serde_json::to_value($name::default()).unwrap();
-                let mut stored: Vec<&str> =
-                    json.as_object().unwrap().keys().map(|k| k.as_str()).collect();
-                let mut expected = attributes.clone();
-                stored.sort_unstable();
-                expected.sort_unstable();
-                assert_eq!(stored, expected, "{}", $rule);
-                assert_eq!($name::schema().fields[2].name, "type");
-                assert_eq!(s(&$name::sort_key("k").unwrap()), "k");
+    ($($name:ident: $rule:literal => [$($attribute:literal),*];)*) => {
+        $(
+            #[derive(Model, Serialize, Deserialize, Default)]
+            #[serde(rename_all = $rule)]
+            #[model(pk = "R#{user_id}", sk = "{type}")]
+            struct $name {
+                user_id: String,
+                created_at_ms: u64,
+                #[serde(rename = "Kind")]
+                r#type: String,
+                a: bool,
             }
+
+            impl $name {
+                fn check() {
+                    let attributes: Vec<&str> =
+                        $name::schema().fields.iter().map(|f| f.attribute).collect();
+                    assert_eq!(attributes, [$($attribute),*], "{}", $rule);
+                    let json = serde_json::to_value($name::default()).unwrap();
+                    let mut stored: Vec<&str> =
+                        json.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+                    let mut expected = attributes.clone();
+                    stored.sort_unstable();
+                    expected.sort_unstable();
+                    assert_eq!(stored, expected, "{}", $rule);
+                    assert_eq!($name::schema().fields[2].name, "type");
+                    assert_eq!(s(&$name::sort_key("k").unwrap()), "k");
+                }
+            }
+        )*
+
+        #[test]
+        fn rename_all_rules_match_serde() {
+            $($name::check();)*
         }
     };
 }
 
-renamed!(
-    Lower,
-    "lowercase",
-    ["user_id", "created_at_ms", "Kind", "a"]
-);
-renamed!(
-    Upper,
-    "UPPERCASE",
-    ["USER_ID", "CREATED_AT_MS", "Kind", "A"]
-);
-renamed!(Pascal, "PascalCase", ["UserId", "CreatedAtMs", "Kind", "A"]);
-renamed!(Camel, "camelCase", ["userId", "createdAtMs", "Kind", "a"]);
-renamed!(
-    Snake,
-    "snake_case",
-    ["user_id", "created_at_ms", "Kind", "a"]
-);
-renamed!(
-    Screaming,
-    "SCREAMING_SNAKE_CASE",
-    ["USER_ID", "CREATED_AT_MS", "Kind", "A"]
-);
-renamed!(
-    Kebab,
-    "kebab-case",
-    ["user-id", "created-at-ms", "Kind", "a"]
-);
-renamed!(
-    ScreamingKebab,
-    "SCREAMING-KEBAB-CASE",
-    ["USER-ID", "CREATED-AT-MS", "Kind", "A"]
-);
-
-#[test]
-fn rename_all_rules_match_serde() {
-    Lower::check();
-    Upper::check();
-    Pascal::check();
-    Camel::check();
-    Snake::check();
-    Screaming::check();
-    Kebab::check();
-    ScreamingKebab::check();
+renamed! {
+    Lower: "lowercase" => ["user_id", "created_at_ms", "Kind", "a"];
+    Upper: "UPPERCASE" => ["USER_ID", "CREATED_AT_MS", "Kind", "A"];
+    Pascal: "PascalCase" => ["UserId", "CreatedAtMs", "Kind", "A"];
+    Camel: "camelCase" => ["userId", "createdAtMs", "Kind", "a"];
+    Snake: "snake_case" => ["user_id", "created_at_ms", "Kind", "a"];
+    Screaming: "SCREAMING_SNAKE_CASE" => ["USER_ID", "CREATED_AT_MS", "Kind", "A"];
+    Kebab: "kebab-case" => ["user-id", "created-at-ms", "Kind", "a"];
+    ScreamingKebab: "SCREAMING-KEBAB-CASE" => ["USER-ID", "CREATED-AT-MS", "Kind", "A"];
 }
 
 /// A hand-written impl, for arbitrary key logic, next to the derived ones.

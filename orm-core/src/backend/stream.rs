@@ -81,12 +81,19 @@ pub mod limits {
     pub const RETENTION: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 }
 
-/// DynamoDB's message for a `Limit` below 1 (`member`: `limit`).
-fn limit_too_small(limit: usize) -> Error {
-    Error::validation(format!(
-        "1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: \
-         Member must have value greater than or equal to 1"
-    ))
+/// DynamoDB's check of a stream request's `Limit`: at least 1, and at most `max`, past which the
+/// error is the operation's own wording, `too_big`, followed by `max`.
+fn check_limit(limit: Option<usize>, max: usize, too_big: &str) -> Result<()> {
+    match limit {
+        Some(0) => Err(Error::validation(
+            "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: \
+             Member must have value greater than or equal to 1",
+        )),
+        Some(n) if n > max => Err(Error::validation(format!(
+            "One or more parameter values were invalid: {too_big}{max}"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// DynamoDB's message for a string member outside its length range.
@@ -133,17 +140,11 @@ impl ListStreams {
 
     /// DynamoDB's checks: a limit from 1 to 100, a start ARN of a valid length.
     pub fn validate(&self) -> Result<()> {
-        match self.limit {
-            Some(0) => return Err(limit_too_small(0)),
-            Some(n) if n > limits::MAX_LIST_STREAMS => {
-                return Err(Error::validation(format!(
-                    "One or more parameter values were invalid: Limit cannot be greater than the \
-                     maximum allowed size: {}",
-                    limits::MAX_LIST_STREAMS
-                )))
-            }
-            _ => {}
-        }
+        check_limit(
+            self.limit,
+            limits::MAX_LIST_STREAMS,
+            "Limit cannot be greater than the maximum allowed size: ",
+        )?;
         if let Some(arn) = &self.exclusive_start_stream_arn {
             check_length("exclusiveStartStreamArn", arn, &limits::STREAM_ARN_LENGTH)?;
         }
@@ -198,17 +199,11 @@ impl DescribeStream {
 
     /// DynamoDB's checks: a limit from 1 to 100, a start shard id of a valid length.
     pub fn validate(&self) -> Result<()> {
-        match self.limit {
-            Some(0) => return Err(limit_too_small(0)),
-            Some(n) if n > limits::MAX_DESCRIBE_SHARDS => {
-                return Err(Error::validation(format!(
-                    "One or more parameter values were invalid: Limit cannot be greater than the \
-                     maximum: {}",
-                    limits::MAX_DESCRIBE_SHARDS
-                )))
-            }
-            _ => {}
-        }
+        check_limit(
+            self.limit,
+            limits::MAX_DESCRIBE_SHARDS,
+            "Limit cannot be greater than the maximum: ",
+        )?;
         if self.stream_arn.is_empty() {
             return Err(Error::validation("Invalid StreamArn"));
         }
@@ -401,17 +396,11 @@ impl GetRecords {
 
     /// DynamoDB's checks: an iterator of a valid length, a limit from 1 to 1000.
     pub fn validate(&self) -> Result<()> {
-        match self.limit {
-            Some(0) => return Err(limit_too_small(0)),
-            Some(n) if n > limits::MAX_GET_RECORDS => {
-                return Err(Error::validation(format!(
-                    "One or more parameter values were invalid: Limit should be less than or \
-                     equal to {}",
-                    limits::MAX_GET_RECORDS
-                )))
-            }
-            _ => {}
-        }
+        check_limit(
+            self.limit,
+            limits::MAX_GET_RECORDS,
+            "Limit should be less than or equal to ",
+        )?;
         if !limits::SHARD_ITERATOR_LENGTH.contains(&self.shard_iterator.len()) {
             return Err(Error::validation("Invalid ShardIterator"));
         }

@@ -3,7 +3,7 @@
 //! new variant fails to compile here until it is named, and those tests fail until the
 //! generators make it.
 
-use super::ast::{Condition, Operand, SetOperand, SetValue, UpdateAction};
+use super::ast::{Condition, Operand, SetOperand, SetValue, Update, UpdateAction};
 use std::collections::BTreeSet;
 
 /// How many kinds of DynamoDB condition [`condition_kinds`] tells apart (not counting
@@ -84,5 +84,37 @@ pub(crate) fn action_kinds(a: &UpdateAction, out: &mut BTreeSet<&'static str>) {
         UpdateAction::Delete(..) => {
             out.insert("Delete");
         }
+    }
+}
+
+/// The kinds of condition and of update action a generator's test has seen, to check at the end
+/// that it made them all.
+#[derive(Debug, Default)]
+pub(crate) struct Seen {
+    conditions: BTreeSet<&'static str>,
+    actions: BTreeSet<&'static str>,
+}
+
+impl Seen {
+    /// Records the kinds of `c` and of every condition nested in it.
+    pub(crate) fn condition(&mut self, c: &Condition) {
+        condition_kinds(c, &mut self.conditions);
+    }
+
+    /// Records the kinds of `u`'s actions.
+    pub(crate) fn update(&mut self, u: &Update) {
+        for a in &u.actions {
+            action_kinds(a, &mut self.actions);
+        }
+    }
+
+    /// Fails, listing what was seen, unless every kind of condition and action was.
+    pub(crate) fn assert_every_kind(&self) {
+        let Seen {
+            conditions,
+            actions,
+        } = self;
+        assert_eq!(conditions.len(), CONDITION_KINDS, "{conditions:?}");
+        assert_eq!(actions.len(), ACTION_KINDS, "{actions:?}");
     }
 }

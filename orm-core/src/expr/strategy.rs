@@ -349,10 +349,9 @@ pub fn check_round_trip(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::expr::coverage::{self, ACTION_KINDS, CONDITION_KINDS};
+    use crate::expr::coverage::Seen;
     use proptest::strategy::ValueTree;
     use proptest::test_runner::{Config, TestRunner};
-    use std::collections::BTreeSet;
 
     proptest! {
         #![proptest_config(Config { cases: 512, failure_persistence: None, ..Config::default() })]
@@ -375,16 +374,11 @@ mod tests {
     fn the_generators_make_every_kind_of_node() {
         let mut runner = TestRunner::deterministic();
         let leaves = Leaves::awkward();
-        let (mut conditions, mut actions) = (BTreeSet::new(), BTreeSet::new());
+        let mut seen = Seen::default();
         for _ in 0..2000 {
-            let c = leaves.condition().new_tree(&mut runner).unwrap().current();
-            coverage::condition_kinds(&c, &mut conditions);
-            let u = leaves.update().new_tree(&mut runner).unwrap().current();
-            for a in &u.actions {
-                coverage::action_kinds(a, &mut actions);
-            }
+            seen.condition(&leaves.condition().new_tree(&mut runner).unwrap().current());
+            seen.update(&leaves.update().new_tree(&mut runner).unwrap().current());
         }
-        assert_eq!(conditions.len(), CONDITION_KINDS, "{conditions:?}");
-        assert_eq!(actions.len(), ACTION_KINDS, "{actions:?}");
+        seen.assert_every_kind();
     }
 }

@@ -491,14 +491,27 @@ pub(crate) fn visit_number_any<'de, V: Visitor<'de>>(n: Number, visitor: V) -> R
     visitor.visit_f64(n.to_f64())
 }
 
-macro_rules! deserialize_int {
-    ($($method:ident => $visit:ident($t:ty),)*) => {$(
+/// `De`'s number methods: `$method` reads a number with the [`Num`] method `$read` (an exact
+/// integer, the nearest float) and hands it to the visitor's `$visit`.
+macro_rules! deserialize_number {
+    ($($method:ident => $visit:ident($read:ident$(::<$t:ty>)?),)*) => {$(
         #[inline]
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
             match self.value.shape() {
-                Shape::N(n) => visitor.$visit(n.integer::<$t>()?),
+                Shape::N(n) => visitor.$visit(n.$read$(::<$t>)?()?),
                 other => Err(mismatch::<S>("a number", other)),
             }
+        }
+    )*};
+}
+
+/// `De`'s methods that read their type as another (`str` as `string`, a struct as a map),
+/// ignoring the names and lengths serde passes.
+macro_rules! deserialize_as {
+    ($($method:ident($($arg:ty),*) => $as:ident;)*) => {$(
+        #[inline]
+        fn $method<V: Visitor<'de>>(self, $(_: $arg,)* visitor: V) -> Result<V::Value> {
+            self.$as(visitor)
         }
     )*};
 }
@@ -530,31 +543,28 @@ impl<'de, S: Source<'de>> de::Deserializer<'de> for De<'_, S> {
         }
     }
 
-    deserialize_int! {
-        deserialize_i8 => visit_i8(i8),
-        deserialize_i16 => visit_i16(i16),
-        deserialize_i32 => visit_i32(i32),
-        deserialize_i64 => visit_i64(i64),
-        deserialize_i128 => visit_i128(i128),
-        deserialize_u8 => visit_u8(u8),
-        deserialize_u16 => visit_u16(u16),
-        deserialize_u32 => visit_u32(u32),
-        deserialize_u64 => visit_u64(u64),
-        deserialize_u128 => visit_u128(u128),
+    deserialize_number! {
+        deserialize_i8 => visit_i8(integer::<i8>),
+        deserialize_i16 => visit_i16(integer::<i16>),
+        deserialize_i32 => visit_i32(integer::<i32>),
+        deserialize_i64 => visit_i64(integer::<i64>),
+        deserialize_i128 => visit_i128(integer::<i128>),
+        deserialize_u8 => visit_u8(integer::<u8>),
+        deserialize_u16 => visit_u16(integer::<u16>),
+        deserialize_u32 => visit_u32(integer::<u32>),
+        deserialize_u64 => visit_u64(integer::<u64>),
+        deserialize_u128 => visit_u128(integer::<u128>),
+        deserialize_f32 => visit_f32(nearest_f32),
+        deserialize_f64 => visit_f64(nearest_f64),
     }
 
-    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.value.shape() {
-            Shape::N(n) => visitor.visit_f32(n.nearest_f32()?),
-            other => Err(mismatch::<S>("a number", other)),
-        }
-    }
-
-    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.value.shape() {
-            Shape::N(n) => visitor.visit_f64(n.nearest_f64()?),
-            other => Err(mismatch::<S>("a number", other)),
-        }
+    deserialize_as! {
+        deserialize_str() => deserialize_string;
+        deserialize_bytes() => deserialize_byte_buf;
+        deserialize_unit_struct(&'static str) => deserialize_unit;
+        deserialize_tuple(usize) => deserialize_seq;
+        deserialize_tuple_struct(&'static str, usize) => deserialize_seq;
+        deserialize_struct(&'static str, &'static [&'static str]) => deserialize_map;
     }
 
     fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
@@ -571,11 +581,6 @@ impl<'de, S: Source<'de>> de::Deserializer<'de> for De<'_, S> {
     }
 
     #[inline]
-    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_string(visitor)
-    }
-
-    #[inline]
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.value.shape() {
             Shape::S(s) => s.visit_text(visitor),
@@ -583,10 +588,6 @@ impl<'de, S: Source<'de>> de::Deserializer<'de> for De<'_, S> {
             Shape::N(n) => n.visit_text(visitor),
             other => Err(mismatch::<S>("a string", other)),
         }
-    }
-
-    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_byte_buf(visitor)
     }
 
     fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
@@ -610,14 +611,6 @@ impl<'de, S: Source<'de>> de::Deserializer<'de> for De<'_, S> {
             Shape::Null => visitor.visit_unit(),
             other => Err(mismatch::<S>("NULL", other)),
         }
-    }
-
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value> {
-        self.deserialize_unit(visitor)
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -655,34 +648,11 @@ impl<'de, S: Source<'de>> de::Deserializer<'de> for De<'_, S> {
         }
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value> {
-        self.deserialize_seq(visitor)
-    }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value> {
-        self.deserialize_seq(visitor)
-    }
-
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.value.shape() {
             Shape::M(m) => visit_map(m, self.path, visitor),
             other => Err(mismatch::<S>("a map", other)),
         }
-    }
-
-    #[inline]
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
-        self.deserialize_map(visitor)
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -833,31 +803,26 @@ pub(crate) trait KeyText: Sized {
     fn visit_enum<'v, V: Visitor<'v>>(self, visitor: V) -> Result<V::Value>;
 }
 
-impl KeyText for &str {
-    fn text(&self) -> &str {
-        self
-    }
-    #[inline]
-    fn visit<'v, V: Visitor<'v>>(self, visitor: V) -> Result<V::Value> {
-        visitor.visit_str(self)
-    }
-    fn visit_enum<'v, V: Visitor<'v>>(self, visitor: V) -> Result<V::Value> {
-        visitor.visit_enum(self.into_deserializer())
-    }
+/// `KeyText` for a borrowed and an owned key, which differ only in the visitor method that takes
+/// them (`visit_str`, `visit_string`).
+macro_rules! key_text {
+    ($($key:ty => $visit:ident),+ $(,)?) => {$(
+        impl KeyText for $key {
+            fn text(&self) -> &str {
+                self
+            }
+            #[inline]
+            fn visit<'v, V: Visitor<'v>>(self, visitor: V) -> Result<V::Value> {
+                visitor.$visit(self)
+            }
+            fn visit_enum<'v, V: Visitor<'v>>(self, visitor: V) -> Result<V::Value> {
+                visitor.visit_enum(self.into_deserializer())
+            }
+        }
+    )+};
 }
 
-impl KeyText for String {
-    fn text(&self) -> &str {
-        self
-    }
-    #[inline]
-    fn visit<'v, V: Visitor<'v>>(self, visitor: V) -> Result<V::Value> {
-        visitor.visit_string(self)
-    }
-    fn visit_enum<'v, V: Visitor<'v>>(self, visitor: V) -> Result<V::Value> {
-        visitor.visit_enum(self.into_deserializer())
-    }
-}
+key_text!(&str => visit_str, String => visit_string);
 
 /// Deserializes a map key: as text, or parsed into an integer, bool or char key type.
 struct KeyDe<K>(K);
@@ -945,6 +910,17 @@ impl<'de, 'p, S: Source<'de>> de::EnumAccess<'de> for EnumDe<'p, S::Text, S> {
     }
 }
 
+impl<'de, S: Source<'de>> EnumDe<'_, S::Text, S> {
+    /// Reads the variant's content with `read`, at the path `parent.variant` (which any error
+    /// without a deeper path is given).
+    #[inline]
+    fn read_content<T>(self, read: impl FnOnce(De<'_, S>) -> Result<T>) -> Result<T> {
+        let EnumDe { key, value, path } = self;
+        let path = FieldPath::Key(path, key.text());
+        read(De { value, path: &path }).map_err(|e| e.at(&path))
+    }
+}
+
 impl<'de, S: Source<'de>> de::VariantAccess<'de> for EnumDe<'_, S::Text, S> {
     type Error = BridgeError;
 
@@ -957,17 +933,11 @@ impl<'de, S: Source<'de>> de::VariantAccess<'de> for EnumDe<'_, S::Text, S> {
     }
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value> {
-        let EnumDe { key, value, path } = self;
-        let path = FieldPath::Key(path, key.text());
-        seed.deserialize(De { value, path: &path })
-            .map_err(|e| e.at(&path))
+        self.read_content(|content| seed.deserialize(content))
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value> {
-        let EnumDe { key, value, path } = self;
-        let path = FieldPath::Key(path, key.text());
-        de::Deserializer::deserialize_tuple(De { value, path: &path }, len, visitor)
-            .map_err(|e| e.at(&path))
+        self.read_content(|content| de::Deserializer::deserialize_tuple(content, len, visitor))
     }
 
     fn struct_variant<V: Visitor<'de>>(
@@ -975,10 +945,9 @@ impl<'de, S: Source<'de>> de::VariantAccess<'de> for EnumDe<'_, S::Text, S> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value> {
-        let EnumDe { key, value, path } = self;
-        let path = FieldPath::Key(path, key.text());
-        de::Deserializer::deserialize_struct(De { value, path: &path }, "", fields, visitor)
-            .map_err(|e| e.at(&path))
+        self.read_content(|content| {
+            de::Deserializer::deserialize_struct(content, "", fields, visitor)
+        })
     }
 }
 

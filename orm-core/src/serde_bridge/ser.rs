@@ -91,6 +91,22 @@ impl<'p> Ser<'p> {
     }
 }
 
+/// `Serializer` methods that take one scalar and share a body: `$method($ty)` for each listed
+/// method, returning `Result<$ok>` from `$body`, in which the value is `$v` (with the attributes
+/// given before it, such as `#[inline]`).
+macro_rules! accept {
+    (@each $attrs:tt |$v:ident| -> $ok:ty $body:block for $($method:ident($ty:ty)),+) => {
+        $(accept!(@one $attrs $method($v: $ty) -> $ok $body);)+
+    };
+    (@one [$($attr:tt)*] $method:ident($v:ident: $ty:ty) -> $ok:ty $body:block) => {
+        $($attr)*
+        fn $method(self, $v: $ty) -> Result<$ok> $body
+    };
+    ($(#[$attr:meta])* |$v:ident| -> $ok:ty $body:block for $($method:ident($ty:ty)),+ $(,)?) => {
+        accept!(@each [$(#[$attr])*] |$v| -> $ok $body for $($method($ty)),+);
+    };
+}
+
 impl<'p> ser::Serializer for Ser<'p> {
     type Ok = Value;
     type Error = BridgeError;
@@ -106,48 +122,13 @@ impl<'p> ser::Serializer for Ser<'p> {
     fn serialize_bool(self, v: bool) -> Result<Value> {
         Ok(Value::Bool(v))
     }
-    #[inline]
-    fn serialize_i8(self, v: i8) -> Result<Value> {
-        Ok(Value::N(Number::from(v)))
-    }
-    #[inline]
-    fn serialize_i16(self, v: i16) -> Result<Value> {
-        Ok(Value::N(Number::from(v)))
-    }
-    #[inline]
-    fn serialize_i32(self, v: i32) -> Result<Value> {
-        Ok(Value::N(Number::from(v)))
-    }
-    #[inline]
-    fn serialize_i64(self, v: i64) -> Result<Value> {
-        Ok(Value::N(Number::from(v)))
-    }
-    fn serialize_i128(self, v: i128) -> Result<Value> {
-        Number::try_from(v)
-            .map(Value::N)
-            .map_err(|_| wide_int_error(v))
-    }
-    #[inline]
-    fn serialize_u8(self, v: u8) -> Result<Value> {
-        Ok(Value::N(Number::from(v)))
-    }
-    #[inline]
-    fn serialize_u16(self, v: u16) -> Result<Value> {
-        Ok(Value::N(Number::from(v)))
-    }
-    #[inline]
-    fn serialize_u32(self, v: u32) -> Result<Value> {
-        Ok(Value::N(Number::from(v)))
-    }
-    #[inline]
-    fn serialize_u64(self, v: u64) -> Result<Value> {
-        Ok(Value::N(Number::from(v)))
-    }
-    fn serialize_u128(self, v: u128) -> Result<Value> {
-        Number::try_from(v)
-            .map(Value::N)
-            .map_err(|_| wide_int_error(v))
-    }
+    accept!(#[inline] |v| -> Value { Ok(Value::N(Number::from(v))) } for
+        serialize_i8(i8), serialize_i16(i16), serialize_i32(i32), serialize_i64(i64),
+        serialize_u8(u8), serialize_u16(u16), serialize_u32(u32), serialize_u64(u64),
+    );
+    accept!(|v| -> Value { Number::try_from(v).map(Value::N).map_err(|_| wide_int_error(v)) } for
+        serialize_i128(i128), serialize_u128(u128),
+    );
     fn serialize_f32(self, v: f32) -> Result<Value> {
         Number::from_f32(v)
             .map(Value::N)
@@ -498,19 +479,87 @@ forward_compound!(StructSer: fields SerializeStruct, SerializeStructVariant);
 
 /// A narrow serializer: it takes one kind of value, and anything else is its error.
 trait Narrow {
+    /// What it takes, as its errors begin (`map keys must be strings, ...`).
+    fn expected(&self) -> String;
+
     /// The error for a value of kind `kind` (`a boolean`, `a map`...).
-    fn rejected(&self, kind: &str) -> BridgeError;
+    #[cold]
+    fn rejected(&self, kind: &str) -> BridgeError {
+        BridgeError::new(format!("{}, found {kind}", self.expected()))
+    }
 }
 
-/// Generates the `Serializer` methods of a narrow serializer that rejects everything it does
-/// not override, with [`Narrow::rejected`]`(kind)` as the error.
+/// Generates the `Serializer` methods of a narrow serializer that rejects values of the listed
+/// kinds, each with [`Narrow::rejected`]`(kind)` as its error: `"an integer" => i8 u8;` rejects
+/// `serialize_i8` and `serialize_u8`. Methods are named by what follows `serialize_`, as in
+/// serde's `forward_to_deserialize_any!`.
 macro_rules! reject {
-    ($($method:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $kind:expr;)*) => {$(
-        fn $method(self, $($arg: $ty),*) -> Result<$ret> {
-            $(let _ = $arg;)*
-            Err(self.rejected($kind))
+    ($($kind:literal => $($method:ident)+;)*) => {
+        $($(reject!(@ $kind, $method);)+)*
+    };
+    (@ $k:literal, bool) => { reject!(@scalar $k, serialize_bool(bool)); };
+    (@ $k:literal, i8) => { reject!(@scalar $k, serialize_i8(i8)); };
+    (@ $k:literal, i16) => { reject!(@scalar $k, serialize_i16(i16)); };
+    (@ $k:literal, i32) => { reject!(@scalar $k, serialize_i32(i32)); };
+    (@ $k:literal, i64) => { reject!(@scalar $k, serialize_i64(i64)); };
+    (@ $k:literal, i128) => { reject!(@scalar $k, serialize_i128(i128)); };
+    (@ $k:literal, u8) => { reject!(@scalar $k, serialize_u8(u8)); };
+    (@ $k:literal, u16) => { reject!(@scalar $k, serialize_u16(u16)); };
+    (@ $k:literal, u32) => { reject!(@scalar $k, serialize_u32(u32)); };
+    (@ $k:literal, u64) => { reject!(@scalar $k, serialize_u64(u64)); };
+    (@ $k:literal, u128) => { reject!(@scalar $k, serialize_u128(u128)); };
+    (@ $k:literal, f32) => { reject!(@scalar $k, serialize_f32(f32)); };
+    (@ $k:literal, f64) => { reject!(@scalar $k, serialize_f64(f64)); };
+    (@ $k:literal, char) => { reject!(@scalar $k, serialize_char(char)); };
+    (@ $k:literal, str) => { reject!(@scalar $k, serialize_str(&str)); };
+    (@ $k:literal, bytes) => { reject!(@scalar $k, serialize_bytes(&[u8])); };
+    (@ $k:literal, none) => { reject!(@scalar $k, serialize_none()); };
+    (@ $k:literal, unit) => { reject!(@scalar $k, serialize_unit()); };
+    (@ $k:literal, unit_struct) => { reject!(@scalar $k, serialize_unit_struct(&'static str)); };
+    (@ $k:literal, unit_variant) => {
+        reject!(@scalar $k, serialize_unit_variant(&'static str, u32, &'static str));
+    };
+    (@ $k:literal, seq) => { reject!(@compound $k, serialize_seq(Option<usize>)); };
+    (@ $k:literal, tuple) => { reject!(@compound $k, serialize_tuple(usize)); };
+    (@ $k:literal, map) => { reject!(@compound $k, serialize_map(Option<usize>)); };
+    (@ $k:literal, tuple_struct) => { reject!(@named $k, serialize_tuple_struct); };
+    (@ $k:literal, struct) => { reject!(@named $k, serialize_struct); };
+    (@ $k:literal, tuple_variant) => { reject!(@variant $k, serialize_tuple_variant); };
+    (@ $k:literal, struct_variant) => { reject!(@variant $k, serialize_struct_variant); };
+    (@ $k:literal, some) => {
+        fn serialize_some<T: ?Sized + Serialize>(self, _value: &T) -> Result<Self::Ok> {
+            Err(self.rejected($k))
         }
-    )*};
+    };
+    (@ $k:literal, newtype_variant) => {
+        fn serialize_newtype_variant<T: ?Sized + Serialize>(
+            self,
+            _name: &'static str,
+            _index: u32,
+            _variant: &'static str,
+            _value: &T,
+        ) -> Result<Self::Ok> {
+            Err(self.rejected($k))
+        }
+    };
+    // Structs and variants with fields: (name, len) and (name, index, variant, len).
+    (@named $k:literal, $method:ident) => {
+        reject!(@compound $k, $method(&'static str, usize));
+    };
+    (@variant $k:literal, $method:ident) => {
+        reject!(@compound $k, $method(&'static str, u32, &'static str, usize));
+    };
+    (@scalar $k:literal, $method:ident($($arg:ty),*)) => {
+        fn $method(self, $(_: $arg),*) -> Result<Self::Ok> {
+            Err(self.rejected($k))
+        }
+    };
+    // A narrow serializer's compound serializers are `Impossible`: never made.
+    (@compound $k:literal, $method:ident($($arg:ty),*)) => {
+        fn $method(self, $(_: $arg),*) -> Result<Impossible<Self::Ok, BridgeError>> {
+            Err(self.rejected($k))
+        }
+    };
 }
 
 /// The associated types of a narrow serializer that takes scalars only (its `Ok` is `$ok`, and
@@ -529,35 +578,30 @@ macro_rules! scalar_only {
     };
 }
 
-/// The methods every narrow serializer here rejects (compound types; with `option`, `Some`
-/// too).
+/// The methods every narrow serializer here rejects: enum variants with content, and compound
+/// types other than sequences and tuples.
 macro_rules! reject_compound {
-    (option) => {
-        fn serialize_some<T: ?Sized + Serialize>(self, _value: &T) -> Result<Self::Ok> {
-            Err(self.rejected("an option"))
-        }
-        reject_compound!();
-    };
     () => {
-        fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        reject! {
+            "an enum newtype variant" => newtype_variant;
+            "a tuple struct" => tuple_struct;
+            "an enum tuple variant" => tuple_variant;
+            "a map" => map;
+            "a struct" => struct;
+            "an enum struct variant" => struct_variant;
+        }
+    };
+}
+
+/// `serialize_newtype_struct` for a narrow serializer: a newtype is its content.
+macro_rules! transparent_newtype {
+    () => {
+        fn serialize_newtype_struct<T: ?Sized + Serialize>(
             self,
             _name: &'static str,
-            _index: u32,
-            _variant: &'static str,
-            _value: &T,
+            value: &T,
         ) -> Result<Self::Ok> {
-            Err(self.rejected("an enum newtype variant"))
-        }
-        reject! {
-            serialize_tuple_struct(name: &'static str, len: usize)
-                -> Impossible<Self::Ok, BridgeError> = "a tuple struct";
-            serialize_tuple_variant(name: &'static str, index: u32, variant: &'static str, len: usize)
-                -> Impossible<Self::Ok, BridgeError> = "an enum tuple variant";
-            serialize_map(len: Option<usize>) -> Impossible<Self::Ok, BridgeError> = "a map";
-            serialize_struct(name: &'static str, len: usize)
-                -> Impossible<Self::Ok, BridgeError> = "a struct";
-            serialize_struct_variant(name: &'static str, index: u32, variant: &'static str, len: usize)
-                -> Impossible<Self::Ok, BridgeError> = "an enum struct variant";
+            value.serialize(self)
         }
     };
 }
@@ -565,16 +609,9 @@ macro_rules! reject_compound {
 /// Takes the canonical text a [`Number`] serializes as (under the magic name) back to a Number.
 struct NumberText;
 
-#[cold]
-fn not_number_text(kind: &str) -> BridgeError {
-    BridgeError::new(format!(
-        "a value named `{NUMBER}` must serialize as number text, found {kind}"
-    ))
-}
-
 impl Narrow for NumberText {
-    fn rejected(&self, kind: &str) -> BridgeError {
-        not_number_text(kind)
+    fn expected(&self) -> String {
+        format!("a value named `{NUMBER}` must serialize as number text")
     }
 }
 
@@ -585,55 +622,31 @@ impl ser::Serializer for NumberText {
         Number::parse(v).map_err(|e| BridgeError::new(e.to_string()))
     }
 
+    transparent_newtype!();
+
     reject! {
-        serialize_bool(v: bool) -> Number = "a boolean";
-        serialize_i8(v: i8) -> Number = "an integer";
-        serialize_i16(v: i16) -> Number = "an integer";
-        serialize_i32(v: i32) -> Number = "an integer";
-        serialize_i64(v: i64) -> Number = "an integer";
-        serialize_i128(v: i128) -> Number = "an integer";
-        serialize_u8(v: u8) -> Number = "an integer";
-        serialize_u16(v: u16) -> Number = "an integer";
-        serialize_u32(v: u32) -> Number = "an integer";
-        serialize_u64(v: u64) -> Number = "an integer";
-        serialize_u128(v: u128) -> Number = "an integer";
-        serialize_f32(v: f32) -> Number = "a float";
-        serialize_f64(v: f64) -> Number = "a float";
-        serialize_char(v: char) -> Number = "a char";
-        serialize_bytes(v: &[u8]) -> Number = "bytes";
-        serialize_none() -> Number = "None";
-        serialize_unit() -> Number = "unit";
-        serialize_unit_struct(name: &'static str) -> Number = "a unit struct";
-        serialize_unit_variant(name: &'static str, index: u32, variant: &'static str) -> Number
-            = "an enum unit variant";
-        serialize_seq(len: Option<usize>) -> Impossible<Number, BridgeError> = "a sequence";
-        serialize_tuple(len: usize) -> Impossible<Number, BridgeError> = "a tuple";
+        "a boolean" => bool;
+        "an integer" => i8 i16 i32 i64 i128 u8 u16 u32 u64 u128;
+        "a float" => f32 f64;
+        "a char" => char;
+        "bytes" => bytes;
+        "None" => none;
+        "an option" => some;
+        "unit" => unit;
+        "a unit struct" => unit_struct;
+        "an enum unit variant" => unit_variant;
+        "a sequence" => seq;
+        "a tuple" => tuple;
     }
-
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        _name: &'static str,
-        value: &T,
-    ) -> Result<Number> {
-        value.serialize(self)
-    }
-
-    reject_compound!(option);
+    reject_compound!();
 }
 
 /// Map keys: strings, chars, integers, booleans and unit variants become attribute names.
 struct KeySer;
 
-#[cold]
-fn bad_key(kind: &str) -> BridgeError {
-    BridgeError::new(format!(
-        "map keys must be strings, integers or unit enum variants, found {kind}"
-    ))
-}
-
 impl Narrow for KeySer {
-    fn rejected(&self, kind: &str) -> BridgeError {
-        bad_key(kind)
+    fn expected(&self) -> String {
+        "map keys must be strings, integers or unit enum variants".to_owned()
     }
 }
 
@@ -643,42 +656,16 @@ impl ser::Serializer for KeySer {
     fn serialize_str(self, v: &str) -> Result<String> {
         Ok(v.to_owned())
     }
-    fn serialize_char(self, v: char) -> Result<String> {
-        Ok(v.to_string())
-    }
     fn serialize_bool(self, v: bool) -> Result<String> {
         Ok(if v { "true" } else { "false" }.to_owned())
     }
-    fn serialize_i8(self, v: i8) -> Result<String> {
-        Ok(v.to_string())
-    }
-    fn serialize_i16(self, v: i16) -> Result<String> {
-        Ok(v.to_string())
-    }
-    fn serialize_i32(self, v: i32) -> Result<String> {
-        Ok(v.to_string())
-    }
-    fn serialize_i64(self, v: i64) -> Result<String> {
-        Ok(v.to_string())
-    }
-    fn serialize_i128(self, v: i128) -> Result<String> {
-        Ok(v.to_string())
-    }
-    fn serialize_u8(self, v: u8) -> Result<String> {
-        Ok(v.to_string())
-    }
-    fn serialize_u16(self, v: u16) -> Result<String> {
-        Ok(v.to_string())
-    }
-    fn serialize_u32(self, v: u32) -> Result<String> {
-        Ok(v.to_string())
-    }
-    fn serialize_u64(self, v: u64) -> Result<String> {
-        Ok(v.to_string())
-    }
-    fn serialize_u128(self, v: u128) -> Result<String> {
-        Ok(v.to_string())
-    }
+    accept!(|v| -> String { Ok(v.to_string()) } for
+        serialize_char(char),
+        serialize_i8(i8), serialize_i16(i16), serialize_i32(i32), serialize_i64(i64),
+        serialize_i128(i128),
+        serialize_u8(u8), serialize_u16(u16), serialize_u32(u32), serialize_u64(u64),
+        serialize_u128(u128),
+    );
     fn serialize_unit_variant(
         self,
         _name: &'static str,
@@ -687,29 +674,22 @@ impl ser::Serializer for KeySer {
     ) -> Result<String> {
         Ok(variant.to_owned())
     }
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        _name: &'static str,
-        value: &T,
-    ) -> Result<String> {
-        value.serialize(self)
-    }
+    transparent_newtype!();
     fn collect_str<T: ?Sized + Display>(self, value: &T) -> Result<String> {
         Ok(value.to_string())
     }
 
     reject! {
-        serialize_f32(v: f32) -> String = "a float";
-        serialize_f64(v: f64) -> String = "a float";
-        serialize_bytes(v: &[u8]) -> String = "bytes";
-        serialize_none() -> String = "None";
-        serialize_unit() -> String = "unit";
-        serialize_unit_struct(name: &'static str) -> String = "a unit struct";
-        serialize_seq(len: Option<usize>) -> Impossible<String, BridgeError> = "a sequence";
-        serialize_tuple(len: usize) -> Impossible<String, BridgeError> = "a tuple";
+        "a float" => f32 f64;
+        "bytes" => bytes;
+        "None" => none;
+        "an option" => some;
+        "unit" => unit;
+        "a unit struct" => unit_struct;
+        "a sequence" => seq;
+        "a tuple" => tuple;
     }
-
-    reject_compound!(option);
+    reject_compound!();
 }
 
 /// Which DynamoDB set a [`SetSer`] builds.
@@ -743,11 +723,8 @@ impl<'p> SetSer<'p> {
 }
 
 impl Narrow for SetSer<'_> {
-    fn rejected(&self, kind: &str) -> BridgeError {
-        BridgeError::new(format!(
-            "{} and must serialize as a sequence, found {kind}",
-            self.kind.describe()
-        ))
+    fn expected(&self) -> String {
+        format!("{} and must serialize as a sequence", self.kind.describe())
     }
 }
 
@@ -828,13 +805,7 @@ impl<'p> ser::Serializer for SetSer<'p> {
         self.serialize_seq(Some(len))
     }
 
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        _name: &'static str,
-        value: &T,
-    ) -> Result<Value> {
-        value.serialize(self)
-    }
+    transparent_newtype!();
 
     fn serialize_none(self) -> Result<Value> {
         // `Option<set>` fields under a `with` helper: None is an absent (empty) set.
@@ -846,28 +817,14 @@ impl<'p> ser::Serializer for SetSer<'p> {
     }
 
     reject! {
-        serialize_bool(v: bool) -> Value = "a boolean";
-        serialize_i8(v: i8) -> Value = "a number";
-        serialize_i16(v: i16) -> Value = "a number";
-        serialize_i32(v: i32) -> Value = "a number";
-        serialize_i64(v: i64) -> Value = "a number";
-        serialize_i128(v: i128) -> Value = "a number";
-        serialize_u8(v: u8) -> Value = "a number";
-        serialize_u16(v: u16) -> Value = "a number";
-        serialize_u32(v: u32) -> Value = "a number";
-        serialize_u64(v: u64) -> Value = "a number";
-        serialize_u128(v: u128) -> Value = "a number";
-        serialize_f32(v: f32) -> Value = "a number";
-        serialize_f64(v: f64) -> Value = "a number";
-        serialize_char(v: char) -> Value = "a string";
-        serialize_str(v: &str) -> Value = "a string";
-        serialize_bytes(v: &[u8]) -> Value = "bytes";
-        serialize_unit() -> Value = "unit";
-        serialize_unit_struct(name: &'static str) -> Value = "a unit struct";
-        serialize_unit_variant(name: &'static str, index: u32, variant: &'static str) -> Value
-            = "an enum variant";
+        "a boolean" => bool;
+        "a number" => i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64;
+        "a string" => char str;
+        "bytes" => bytes;
+        "unit" => unit;
+        "a unit struct" => unit_struct;
+        "an enum variant" => unit_variant;
     }
-
     reject_compound!();
 }
 

@@ -16,11 +16,12 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 
-/// Carries the collection, member-as-read and member types of the set visitors.
+/// Carries the collection, member-as-read and member types of the set visitor.
 type Marker<C, W, X> = PhantomData<fn() -> (C, W, X)>;
 
-/// Reads a set: `None`/unit (absent attribute, `NULL`, JSON `null`) is the empty set; otherwise
-/// the members, through the magic newtype (`SS`/`NS`/`BS`, or any sequence in other formats).
+/// Reads a set: `None`/unit (absent attribute, `NULL`, JSON `null`) is the empty set; `Some` and
+/// the magic newtype (`SS`/`NS`/`BS`) are unwrapped; the members (any sequence, in other formats)
+/// are collected straight into the target collection.
 struct OptionalSet<C, W, X> {
     name: &'static str,
     marker: Marker<C, W, X>,
@@ -35,14 +36,6 @@ impl<C, W, X> OptionalSet<C, W, X> {
     }
 }
 
-fn expecting(name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    f.write_str(match name {
-        STRING_SET => "a string set",
-        NUMBER_SET => "a number set",
-        _ => "a binary set",
-    })
-}
-
 impl<'de, C, W, X> Visitor<'de> for OptionalSet<C, W, X>
 where
     C: FromIterator<X>,
@@ -51,7 +44,11 @@ where
     type Value = C;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        expecting(self.name, f)
+        f.write_str(match self.name {
+            STRING_SET => "a string set",
+            NUMBER_SET => "a number set",
+            _ => "a binary set",
+        })
     }
 
     fn visit_none<E: de::Error>(self) -> Result<C, E> {
@@ -63,40 +60,7 @@ where
     }
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<C, D::Error> {
-        d.deserialize_newtype_struct(
-            self.name,
-            Members::<C, W, X> {
-                name: self.name,
-                marker: PhantomData,
-            },
-        )
-    }
-
-    // Formats without options hand the sequence over directly.
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<C, A::Error> {
-        Members::<C, W, X> {
-            name: self.name,
-            marker: PhantomData,
-        }
-        .visit_seq(seq)
-    }
-}
-
-/// Collects the members of a set straight into the target collection.
-struct Members<C, W, X> {
-    name: &'static str,
-    marker: Marker<C, W, X>,
-}
-
-impl<'de, C, W, X> Visitor<'de> for Members<C, W, X>
-where
-    C: FromIterator<X>,
-    W: Deserialize<'de> + Into<X>,
-{
-    type Value = C;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        expecting(self.name, f)
+        d.deserialize_newtype_struct(self.name, self)
     }
 
     fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<C, D::Error> {
@@ -325,6 +289,21 @@ set_wrapper! {
     BinarySet(Vec<u8>), Into, Bs, binary_set
 }
 
+/// The `serialize` of a set module whose members serialize as themselves: the collection goes
+/// under the set's magic name `$name`.
+macro_rules! serialize_members {
+    ($name:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn serialize<T, S>(set: &T, serializer: S) -> Result<S::Ok, S::Error>
+        where
+            T: ?Sized + Serialize,
+            S: Serializer,
+        {
+            serializer.serialize_newtype_struct($name, set)
+        }
+    };
+}
+
 /// `#[serde(with = "orm_core::serde_bridge::string_set")]`: stores a plain collection of strings
 /// (`BTreeSet<String>`, `HashSet<String>`, even `Vec<String>`) as a DynamoDB string set (`SS`).
 ///
@@ -355,14 +334,10 @@ set_wrapper! {
 pub mod string_set {
     use super::*;
 
-    /// Serializes any collection of strings as a string set.
-    pub fn serialize<T, S>(set: &T, serializer: S) -> Result<S::Ok, S::Error>
-    where
-        T: ?Sized + Serialize,
-        S: Serializer,
-    {
-        serializer.serialize_newtype_struct(STRING_SET, set)
-    }
+    serialize_members!(
+        STRING_SET,
+        "Serializes any collection of strings as a string set."
+    );
 
     /// Deserializes a string set (or a list of strings) into any collection of strings.
     pub fn deserialize<'de, T, D>(deserializer: D) -> Result<T, D::Error>
@@ -404,14 +379,10 @@ pub mod string_set {
 pub mod number_set {
     use super::*;
 
-    /// Serializes any collection of numbers as a number set.
-    pub fn serialize<T, S>(set: &T, serializer: S) -> Result<S::Ok, S::Error>
-    where
-        T: ?Sized + Serialize,
-        S: Serializer,
-    {
-        serializer.serialize_newtype_struct(NUMBER_SET, set)
-    }
+    serialize_members!(
+        NUMBER_SET,
+        "Serializes any collection of numbers as a number set."
+    );
 
     /// Deserializes a number set (or a list of numbers) into any collection of a number type.
     pub fn deserialize<'de, T, E, D>(deserializer: D) -> Result<T, D::Error>

@@ -202,7 +202,7 @@ pub fn check_round_trip(statement: &Statement) -> Result<(), TestCaseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::expr::coverage::{self, ACTION_KINDS, CONDITION_KINDS};
+    use crate::expr::coverage::Seen;
     use proptest::strategy::ValueTree;
     use proptest::test_runner::{Config, TestRunner};
     use std::collections::BTreeSet;
@@ -312,8 +312,7 @@ mod tests {
     #[test]
     fn the_generators_make_every_kind_of_node() {
         let mut runner = TestRunner::deterministic();
-        let (mut kinds, mut conditions, mut actions) =
-            (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        let (mut kinds, mut seen) = (BTreeSet::new(), Seen::default());
         let strategy = statement();
         for _ in 0..3000 {
             let s = strategy.new_tree(&mut runner).unwrap().current();
@@ -328,14 +327,13 @@ mod tests {
             };
             kinds.insert(kind);
             if let Some(c) = condition {
-                coverage::condition_kinds(c, &mut conditions);
+                seen.condition(c);
             }
-            for a in update.iter().flat_map(|u| &u.actions) {
-                coverage::action_kinds(a, &mut actions);
+            if let Some(u) = update {
+                seen.update(u);
             }
         }
         assert_eq!(kinds.len(), 5, "{kinds:?}");
-        assert_eq!(conditions.len(), CONDITION_KINDS, "{conditions:?}");
-        assert_eq!(actions.len(), ACTION_KINDS, "{actions:?}");
+        seen.assert_every_kind();
     }
 }
