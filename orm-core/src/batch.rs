@@ -38,10 +38,29 @@ fn key_identity<'i>(
     (item.get(&config.partition_key), item.get(&config.sort_key))
 }
 
+/// The identity of the key a write writes (see [`key_identity`]).
+fn write_identity<'w>(
+    config: &crate::table::TableConfig,
+    w: &'w WriteRequest,
+) -> (Option<&'w Value>, Option<&'w Value>) {
+    (w.get(&config.partition_key), w.get(&config.sort_key))
+}
+
+/// The primary key a write writes (for messages).
 fn write_key(table: &Table, w: &WriteRequest) -> Item {
+    let config = table.config();
     match w {
-        WriteRequest::Put(item) => table.config().key_of(item),
+        WriteRequest::Put(item) => config.key_of(item),
         WriteRequest::Delete(key) => key.clone(),
+        WriteRequest::PutEntries(_) => {
+            let mut key = Item::new();
+            for name in [&config.partition_key, &config.sort_key] {
+                if let Some(v) = w.get(name) {
+                    key.insert(name.clone(), v.clone());
+                }
+            }
+            key
+        }
     }
 }
 
@@ -50,6 +69,22 @@ struct ChunkOutcome<T> {
     not_done: Vec<T>,
     attempts: u32,
     error: Option<Error>,
+    /// The chunk's writes could not be made again after an attempt consumed them (see
+    /// [`Rebuild`]): what was done is unknown, so this error is the batch's.
+    lost: Option<Error>,
+}
+
+/// Makes write `i` of a batch again, from what it was made of (`batch_put`'s models): the
+/// backend consumes each request, so a chunk whose attempt failed is rebuilt this way instead
+/// of every first attempt sending a copy.
+type Rebuild<'a> = &'a (dyn Fn(usize) -> Result<WriteRequest> + Sync);
+
+/// How an attempt's writes are had again if the attempt fails.
+enum Resend<'a> {
+    /// A copy kept before sending.
+    Copy(Vec<WriteRequest>),
+    /// Made again by the rebuild (only the first attempt's: the whole chunk, in order).
+    Rebuild(Rebuild<'a>),
 }
 
 /// The retry policy's state for one chunk: attempts made and time spent.
@@ -103,6 +138,7 @@ impl<'c> Attempts<'c> {
             not_done,
             attempts: self.made,
             error,
+            lost: None,
         }
     }
 }
@@ -150,6 +186,9 @@ fn finish<T>(
     let mut attempts = 0;
     let mut last_error = None;
     for o in outcomes {
+        if let Some(e) = o.lost {
+            return Err(e);
+        }
         attempts = attempts.max(o.attempts);
         if let Some(e) = o.error {
             if !o.not_done.is_empty() {
@@ -174,8 +213,18 @@ impl Table {
     /// Writes (puts and deletes, any entities) in chunks, retrying until done; see the module docs.
     ///
     /// Two writes to the same key are rejected before anything is sent.
-    #[tracing::instrument(level = "debug", name = "orm.batch_write", skip_all, fields(aws.dynamodb.table_names = %self.name(), db.operation.batch.size = writes.len() as i64))]
     pub async fn batch_write_items(&self, writes: Vec<WriteRequest>) -> Result<()> {
+        self.write_batch(writes, None).await
+    }
+
+    /// [`Table::batch_write_items`]; with `rebuild`, a chunk is sent without a copy kept of it
+    /// and made again from `rebuild` if an attempt fails.
+    #[tracing::instrument(level = "debug", name = "orm.batch_write", skip_all, fields(aws.dynamodb.table_names = %self.name(), db.operation.batch.size = writes.len() as i64))]
+    async fn write_batch(
+        &self,
+        writes: Vec<WriteRequest>,
+        rebuild: Option<Rebuild<'_>>,
+    ) -> Result<()> {
         let limits = &self.capabilities().limits;
         let config = self.config();
         // One pass over the writes: each item's size (checked, then reused to cut chunks) and a
@@ -184,17 +233,17 @@ impl Table {
         {
             let mut seen = HashMap::with_capacity(writes.len());
             for (i, w) in writes.iter().enumerate() {
-                let (WriteRequest::Put(item) | WriteRequest::Delete(item)) = w;
-                let size = item.size();
-                if let WriteRequest::Put(item) = w {
-                    let entity = match item.get(&config.entity_attribute) {
+                let size = w.size();
+                if !matches!(w, WriteRequest::Delete(_)) && size > self.layout().max_item_size() {
+                    let entity = match w.get(&config.entity_attribute) {
                         Some(Value::S(e)) => e.as_str(),
                         _ => "item",
                     };
-                    self.layout().check_size(entity, item, size)?;
+                    self.layout()
+                        .check_size(entity, &write_key(self, w), size)?;
                 }
                 sizes.push(size);
-                if let Some(first) = seen.insert(key_identity(config, item), i) {
+                if let Some(first) = seen.insert(write_identity(config, w), i) {
                     return Err(Error::validation(format!(
                         "batch writes {} twice (entries {first} and {i}); one write per key per batch",
                         config.describe_key(&write_key(self, w))
@@ -203,60 +252,91 @@ impl Table {
             }
         }
         let total = writes.len();
-        let mut chunks: Vec<Vec<WriteRequest>> = Vec::new();
+        // Chunks are consecutive runs of the writes: each is its first write's position and
+        // its writes.
+        let mut chunks: Vec<(usize, Vec<WriteRequest>)> = Vec::new();
         let mut bytes = 0usize;
-        for (w, size) in writes.into_iter().zip(sizes) {
-            let full = chunks.last().is_none_or(|c| {
+        for (i, (w, size)) in writes.into_iter().zip(sizes).enumerate() {
+            let full = chunks.last().is_none_or(|(_, c)| {
                 c.len() >= limits.max_batch_write || bytes + size > limits.max_batch_write_bytes
             });
             if full {
-                chunks.push(Vec::new());
+                chunks.push((i, Vec::new()));
                 bytes = 0;
             }
             bytes += size;
-            if let Some(c) = chunks.last_mut() {
+            if let Some((_, c)) = chunks.last_mut() {
                 c.push(w);
             }
         }
         let outcomes: Vec<_> = stream::iter(chunks)
-            .map(|chunk| self.write_chunk(chunk))
+            .map(|(first, chunk)| self.write_chunk(first, chunk, rebuild))
             .buffer_unordered(config.batch.concurrency.max(1))
             .collect()
             .await;
         finish(outcomes, total, |write| match write {
             WriteRequest::Put(item) => Unprocessed::Put(item),
+            WriteRequest::PutEntries(entries) => Unprocessed::Put(Item::from_unsorted(entries)),
             WriteRequest::Delete(key) => Unprocessed::Delete(key),
         })
     }
 
-    /// Sends one chunk of writes until all are processed or the retries are used up. The request
-    /// is lent to the backend, so a retry after an error sends the same writes without their
-    /// having been copied beforehand; after a partial success only the unprocessed writes the
-    /// backend returned are sent again.
-    async fn write_chunk(&self, writes: Vec<WriteRequest>) -> ChunkOutcome<WriteRequest> {
-        let mut request = BatchWrite::new(self.name(), writes).with_capacity(self.recorder(
-            "BatchWriteItem",
-            None,
-            None,
-        ));
+    /// Sends one chunk of writes (the batch's writes from position `first` on) until all are
+    /// processed or the retries are used up. Each request moves into the backend, so what an
+    /// attempt that fails has sent must be had again: the first attempt of a chunk that
+    /// `rebuild` can make again is sent as it is (the common case costs no copy), any other
+    /// attempt keeps a copy of what it sends. After a partial success only the unprocessed
+    /// writes the backend returned are sent again.
+    async fn write_chunk(
+        &self,
+        first: usize,
+        writes: Vec<WriteRequest>,
+        rebuild: Option<Rebuild<'_>>,
+    ) -> ChunkOutcome<WriteRequest> {
+        let count = writes.len();
+        let mut pending = writes;
         let mut attempts = Attempts::new(&self.config().batch);
         loop {
-            let span = attempts.start(request.writes.len());
-            let sent = tracing::Instrument::instrument(self.backend().batch_write(&request), span);
-            let error = match sent.await {
-                Ok(out) => {
-                    request.writes = out.unprocessed;
-                    None
-                }
-                Err(e) if e.is_retryable() => Some(e),
-                Err(e) => return attempts.outcome(request.writes, Some(e)),
+            let span = attempts.start(pending.len());
+            let resend = match rebuild {
+                Some(rebuild) if attempts.made == 1 => Resend::Rebuild(rebuild),
+                _ => Resend::Copy(pending.clone()),
             };
-            if request.writes.is_empty() {
-                return attempts.outcome(request.writes, None);
+            let request = BatchWrite::new(self.name(), pending).with_capacity(self.recorder(
+                "BatchWriteItem",
+                None,
+                None,
+            ));
+            let sent = tracing::Instrument::instrument(self.backend().batch_write(request), span);
+            let (left, error) = match sent.await {
+                Ok(out) => (out.unprocessed, None),
+                Err(e) => {
+                    let again = match resend {
+                        Resend::Copy(kept) => kept,
+                        Resend::Rebuild(rebuild) => {
+                            match (first..first + count).map(rebuild).collect() {
+                                Ok(again) => again,
+                                Err(lost) => {
+                                    let mut outcome = attempts.outcome(Vec::new(), Some(e));
+                                    outcome.lost = Some(lost);
+                                    return outcome;
+                                }
+                            }
+                        }
+                    };
+                    if !e.is_retryable() {
+                        return attempts.outcome(again, Some(e));
+                    }
+                    (again, Some(e))
+                }
+            };
+            pending = left;
+            if pending.is_empty() {
+                return attempts.outcome(pending, None);
             }
-            match attempts.delay(request.writes.len(), error.as_ref()) {
+            match attempts.delay(pending.len(), error.as_ref()) {
                 Some(delay) => tokio::time::sleep(delay).await,
-                None => return attempts.outcome(request.writes, error),
+                None => return attempts.outcome(pending, error),
             }
         }
     }
@@ -365,8 +445,17 @@ impl Table {
                 key: models[taken].primary_key()?,
             });
         }
-        self.batch_write_items(items.into_iter().map(WriteRequest::Put).collect())
-            .await?;
+        let made: &[M] = models;
+        let create = |i: usize| {
+            let mut item = self.layout().to_stored_item(&made[i])?;
+            write::stamp::<M>(&mut item, Stamp::Create, &stamps)?;
+            Ok(WriteRequest::Put(item))
+        };
+        self.write_batch(
+            items.into_iter().map(WriteRequest::Put).collect(),
+            Some(&create),
+        )
+        .await?;
         if M::schema().version.is_some() {
             for m in models.iter_mut() {
                 m.set_version(1);
@@ -381,11 +470,13 @@ impl Table {
     #[tracing::instrument(level = "debug", name = "orm.batch_put", skip_all, fields(aws.dynamodb.table_names = %self.name(), orm.entity = M::schema().entity, db.operation.batch.size = models.len() as i64))]
     pub async fn batch_put<M: Model>(&self, models: &[M]) -> Result<()> {
         unique::refuse_batch::<M>("batch_put")?;
-        let writes = models
-            .iter()
-            .map(|m| self.layout().to_stored_item(m).map(WriteRequest::Put))
-            .collect::<Result<Vec<_>>>()?;
-        self.batch_write_items(writes).await
+        let put = |i: usize| {
+            self.layout()
+                .to_stored_entries(&models[i])
+                .map(WriteRequest::PutEntries)
+        };
+        let writes = (0..models.len()).map(put).collect::<Result<Vec<_>>>()?;
+        self.write_batch(writes, Some(&put)).await
     }
 
     /// Deletes the items at these keys (absent items are fine).

@@ -225,15 +225,23 @@ impl BackendLayer for FaultInjection {
         out.unprocessed_keys.extend(held);
         Ok(out)
     }
-    async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
+    async fn batch_write(&self, request: BatchWrite) -> Result<BatchWriteOutput> {
         self.call_fault("BatchWriteItem", true)?;
-        // The caller keeps its request: what goes on and what is held back are copies.
-        let (sent, held) = self.split(request.writes.clone());
+        let BatchWrite {
+            table,
+            writes,
+            capacity,
+        } = request;
+        let (sent, held) = self.split(writes);
         if sent.is_empty() {
             return Ok(BatchWriteOutput { unprocessed: held });
         }
-        let sent = BatchWrite::new(request.table.clone(), sent);
-        let mut out = self.inner.batch_write(&sent).await?;
+        let sent = BatchWrite {
+            table,
+            writes: sent,
+            capacity,
+        };
+        let mut out = self.inner.batch_write(sent).await?;
         out.unprocessed.extend(held);
         Ok(out)
     }

@@ -91,7 +91,7 @@ use crate::value::{Item, Value, ValueRef};
 use de::{De, Found};
 use field_path::FieldPath;
 use reader::ItemReader;
-use ser::Ser;
+use ser::{ItemSer, Ser, TopLevel};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -137,13 +137,44 @@ pub fn to_item<T: Serialize + ?Sized>(value: &T) -> Result<Item> {
         .map_err(|e| e.at(&root))?
     {
         Value::M(map) => Ok(Item(map)),
-        other => Err(Error::Serde {
-            path: String::new(),
-            message: format!(
-                "an item must serialize as a struct or map, found {}",
-                Found(&other)
-            ),
-        }),
+        other => Err(not_an_item(&other)),
+    }
+}
+
+/// [`to_item`]'s attributes before they are made a map: a struct's fields in the order serde
+/// gives them (a name given twice, by renames, is there twice; the later is the one the map
+/// keeps), a map's entries sorted. For a caller that adds attributes of its own (the table
+/// layout's keys: `extra` of them, for which a struct's vector leaves room) and then builds the
+/// item once. The same errors as [`to_item`].
+pub(crate) fn to_entries<T: Serialize + ?Sized>(
+    value: &T,
+    extra: usize,
+) -> Result<Vec<(String, Value)>> {
+    let root = FieldPath::Root;
+    let top = value
+        .serialize(ItemSer {
+            ser: Ser {
+                path: &root,
+                depth: 0,
+            },
+            extra,
+        })
+        .map_err(|e| e.at(&root))?;
+    match top {
+        TopLevel::Fields(fields) => Ok(fields),
+        TopLevel::Value(Value::M(map)) => Ok(map.into_iter().collect()),
+        TopLevel::Value(other) => Err(not_an_item(&other)),
+    }
+}
+
+#[cold]
+fn not_an_item(found: &Value) -> Error {
+    Error::Serde {
+        path: String::new(),
+        message: format!(
+            "an item must serialize as a struct or map, found {}",
+            Found(found)
+        ),
     }
 }
 

@@ -899,3 +899,47 @@ fn explicit_widths_refuse_values_that_do_not_fit() {
         "{e}"
     );
 }
+
+/// A field named like an index-key attribute is replaced by the index key in the stored item,
+/// once (`to_stored_item`, and the unsorted attributes a batch put sends), as inserting it did.
+#[test]
+fn index_keys_replace_a_field_of_their_name() {
+    #[derive(Model, Serialize, Deserialize, Clone, Debug, PartialEq)]
+    #[model(entity = "Tagged", pk = "T#{id}", sk = "T")]
+    #[model(index(name = "gsi1", pk = "TAG#{tag}", sk = "{id}"))]
+    struct Tagged {
+        id: String,
+        tag: String,
+        gsi1pk: String,
+    }
+    let table = orm_core::Table::new(orm_memory::MemoryBackend::new(), "tagged");
+    let m = Tagged {
+        id: "a".into(),
+        tag: "x".into(),
+        gsi1pk: "field".into(),
+    };
+    let stored = table.layout().to_stored_item(&m).unwrap();
+    assert_eq!(stored["gsi1pk"], Value::from("TAG#x"));
+    assert_eq!(
+        stored.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["__entity", "gsi1pk", "gsi1sk", "id", "pk", "sk", "tag"]
+    );
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(async {
+            table.create_table::<Tagged>().await.unwrap();
+            table.batch_put(std::slice::from_ref(&m)).await.unwrap();
+            let key = table
+                .layout()
+                .key_item::<Tagged>(&m.primary_key().unwrap())
+                .unwrap();
+            let got = table
+                .backend()
+                .get_item(&orm_core::backend::GetItem::new("tagged", key))
+                .await
+                .unwrap()
+                .expect("stored");
+            assert_eq!(got.into_item(), stored);
+        });
+}

@@ -3,6 +3,7 @@
 //! generics for them and links them once, not once per file (docs/reliability.md, "CI time").
 //! The derive's compile errors are `orm-core/derive/tests/ui.rs`.
 
+mod batch_attempts;
 mod derive;
 mod evolution;
 mod plain_values;

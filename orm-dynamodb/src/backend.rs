@@ -293,7 +293,10 @@ impl Call {
             Some(mode) => sdk.return_consumed_capacity(mode),
             None => sdk,
         };
-        let out = self.result(sdk.send().instrument(self.span.clone()).await)?;
+        // The SDK's future is large (kilobytes): boxed, it is built in place once instead of
+        // being moved into each enclosing future (callgrind: ~9 thousand instructions of
+        // `memcpy` per put).
+        let out = self.result(Box::pin(sdk.send()).instrument(self.span.clone()).await)?;
         self.consumed(R::consumed_capacity(&out));
         Ok(out)
     }
@@ -859,12 +862,15 @@ impl Backend for DynamoBackend {
         Ok(output)
     }
 
-    async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
+    async fn batch_write(&self, mut request: BatchWrite) -> Result<BatchWriteOutput> {
+        // The items move into the SDK's request; the rest is kept here for the call's span.
+        let table = request.table.clone();
+        let capacity = request.capacity.take();
+        let size = request.writes.len();
         let sdk = self.batch_write_request(request)?;
-        let full = self.table_name(&request.table);
-        let call = Call::new("BatchWriteItem", &request.table, &full, None)
-            .recording(request.capacity.as_ref());
-        call.batch_size(request.writes.len());
+        let full = self.table_name(&table);
+        let call = Call::new("BatchWriteItem", &table, &full, None).recording(capacity.as_ref());
+        call.batch_size(size);
         let out = call.send(sdk).await?;
         let output = batch_write_output(out, &full).map_err(|e| call.fail(e))?;
         Ok(output)

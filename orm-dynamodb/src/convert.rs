@@ -195,6 +195,15 @@ pub fn item_to_attributes(item: Item) -> AttributeMap {
         .collect()
 }
 
+/// Converts an item's attributes, unsorted and each name once, into the SDK's attribute map,
+/// moving their contents (no sorting: the map has no order).
+pub(crate) fn entries_to_attributes(entries: Vec<(String, Value)>) -> AttributeMap {
+    entries
+        .into_iter()
+        .map(|(k, v)| (k, to_attribute_value(v)))
+        .collect()
+}
+
 /// Converts a borrowed [`Item`] into the SDK's attribute map, copying its contents.
 pub(crate) fn item_to_attributes_ref(item: &Item) -> AttributeMap {
     item.iter()

@@ -11,7 +11,7 @@
 //! request is checked once, by its orm-core `validate`, before it is built (a transaction's
 //! check covers its actions). Reads likewise: [`get`] serves `get_item` and transactional gets.
 
-use crate::convert::{item_to_attributes, item_to_attributes_ref};
+use crate::convert::{entries_to_attributes, item_to_attributes, item_to_attributes_ref};
 use crate::error_map::build_error;
 use crate::render::ExpressionAttributes;
 use crate::DynamoBackend;
@@ -331,15 +331,12 @@ impl DynamoBackend {
             .request_items(self.table_name(&r.table), keys))
     }
 
-    /// BatchWriteItem of `r` on the batch client.
-    pub(crate) fn batch_write_request(
-        &self,
-        r: &BatchWrite,
-    ) -> Result<BatchWriteItemFluentBuilder> {
+    /// BatchWriteItem of `r` on the batch client; its items are moved into the SDK's maps.
+    pub(crate) fn batch_write_request(&self, r: BatchWrite) -> Result<BatchWriteItemFluentBuilder> {
         r.validate(&orm_core::Backend::capabilities(self).limits)?;
         let writes = r
             .writes
-            .iter()
+            .into_iter()
             .map(write_request)
             .collect::<Result<Vec<_>>>()?;
         Ok(self
@@ -399,26 +396,28 @@ impl DynamoBackend {
     }
 }
 
-/// One write of a BatchWriteItem.
-fn write_request(w: &WriteRequest) -> Result<SdkWriteRequest> {
+/// One write of a BatchWriteItem, its item or key moved into the SDK's map.
+fn write_request(w: WriteRequest) -> Result<SdkWriteRequest> {
+    let put = |item| {
+        PutRequest::builder()
+            .set_item(Some(item))
+            .build()
+            .map_err(|e| build_error("BatchWriteItem", e))
+    };
+    let write = SdkWriteRequest::builder();
     Ok(match w {
-        WriteRequest::Put(item) => SdkWriteRequest::builder()
-            .put_request(
-                PutRequest::builder()
-                    .set_item(Some(item_to_attributes_ref(item)))
-                    .build()
-                    .map_err(|e| build_error("BatchWriteItem", e))?,
-            )
-            .build(),
-        WriteRequest::Delete(key) => SdkWriteRequest::builder()
-            .delete_request(
-                DeleteRequest::builder()
-                    .set_key(Some(item_to_attributes_ref(key)))
-                    .build()
-                    .map_err(|e| build_error("BatchWriteItem", e))?,
-            )
-            .build(),
-    })
+        WriteRequest::Put(item) => write.put_request(put(item_to_attributes(item))?),
+        WriteRequest::PutEntries(entries) => {
+            write.put_request(put(entries_to_attributes(entries))?)
+        }
+        WriteRequest::Delete(key) => write.delete_request(
+            DeleteRequest::builder()
+                .set_key(Some(item_to_attributes(key)))
+                .build()
+                .map_err(|e| build_error("BatchWriteItem", e))?,
+        ),
+    }
+    .build())
 }
 
 /// A batch-get projection must include the key attributes, to match answers to keys.

@@ -637,7 +637,7 @@ mod local {
             .map(|i| WriteRequest::Put(key("B", &format!("{i:02}")).with("i", i)))
             .collect();
         let out = backend
-            .batch_write(&BatchWrite::new(t, writes))
+            .batch_write(BatchWrite::new(t, writes))
             .await
             .unwrap();
         assert!(out.unprocessed.is_empty());
@@ -663,7 +663,7 @@ mod local {
             .map(|i| WriteRequest::Delete(key("B", &format!("{i:02}"))))
             .collect();
         backend
-            .batch_write(&BatchWrite::new(t, deletes))
+            .batch_write(BatchWrite::new(t, deletes))
             .await
             .unwrap();
         let out = backend.batch_get(&BatchGet::new(t, keys)).await.unwrap();
@@ -675,7 +675,7 @@ mod local {
             .map(|i| WriteRequest::Put(key("C", &format!("{i:02}"))))
             .collect();
         let err = backend
-            .batch_write(&BatchWrite::new(t, writes))
+            .batch_write(BatchWrite::new(t, writes))
             .await
             .unwrap_err();
         assert!(

@@ -555,7 +555,7 @@ async fn throttling_maps_to_throttled() {
     };
     is_throttled(
         backend
-            .batch_write(&BatchWrite::new("t", vec![WriteRequest::Put(key.clone())]))
+            .batch_write(BatchWrite::new("t", vec![WriteRequest::Put(key.clone())]))
             .await
             .map(drop),
         "BatchWriteItem",
@@ -582,7 +582,7 @@ async fn throttling_maps_to_throttled() {
     let before = Stats::get(&proxy.stats().throttled);
     is_throttled(
         sdk_retrying
-            .batch_write(&BatchWrite::new(
+            .batch_write(BatchWrite::new(
                 "t",
                 vec![WriteRequest::Delete(key.clone())],
             ))

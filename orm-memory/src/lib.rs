@@ -464,10 +464,7 @@ impl MemoryBackend {
         let bytes: usize = requests
             .iter()
             .flat_map(|r| &r.writes)
-            .map(|w| match w {
-                WriteRequest::Put(item) => item.size(),
-                WriteRequest::Delete(key) => key.size(),
-            })
+            .map(WriteRequest::size)
             .sum();
         if bytes > limits.max_batch_write_bytes {
             return Err(Error::validation(format!(
@@ -487,6 +484,9 @@ impl MemoryBackend {
             for write in &request.writes {
                 let key = match write {
                     WriteRequest::Put(item) => table.check_item(item, false)?,
+                    WriteRequest::PutEntries(entries) => {
+                        table.check_item(&Item::from_unsorted(entries.clone()), false)?
+                    }
                     WriteRequest::Delete(key) => table.key(key)?,
                 };
                 if !seen.insert(key.clone()) {
@@ -521,6 +521,9 @@ impl MemoryBackend {
                     .map(|_| (ItemState::of(part, &key), key.clone()));
                 let captured = match write {
                     WriteRequest::Put(item) => part.put_captured(key, item),
+                    WriteRequest::PutEntries(entries) => {
+                        part.put_captured(key, &Item::from_unsorted(entries.clone()))
+                    }
                     WriteRequest::Delete(_) => part.delete_captured(&key),
                 };
                 if let (Some(charge), Some((before, key))) = (&mut charge, before) {
@@ -700,10 +703,16 @@ impl Backend for MemoryBackend {
         Ok(out)
     }
 
-    async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput> {
+    async fn batch_write(&self, mut request: BatchWrite) -> Result<BatchWriteOutput> {
         request.validate(&self.capabilities().limits)?;
+        // Items are stored sorted: unsorted puts are sorted once, here.
+        request.writes = request
+            .writes
+            .into_iter()
+            .map(WriteRequest::into_sorted)
+            .collect();
         service("BatchWriteItem", || {
-            self.batch_write_tables(std::slice::from_ref(request))
+            self.batch_write_tables(std::slice::from_ref(&request))
         })?;
         Ok(BatchWriteOutput::default())
     }

@@ -295,14 +295,14 @@ async fn batches() {
     let writes = (0..25)
         .map(|i| WriteRequest::Put(key("a", &format!("{i:02}")).with("i", i)))
         .collect::<Vec<_>>();
-    b.batch_write(&BatchWrite::new("app", writes.clone()))
+    b.batch_write(BatchWrite::new("app", writes.clone()))
         .await
         .unwrap();
     assert_eq!(b.item_count("app"), Some(25));
     let mut too_many = writes.clone();
     too_many.push(WriteRequest::Delete(key("a", "00")));
     assert!(b
-        .batch_write(&BatchWrite::new("app", too_many))
+        .batch_write(BatchWrite::new("app", too_many))
         .await
         .is_err());
     // Two writes to one key, or one invalid put: nothing is applied.
@@ -316,10 +316,7 @@ async fn batches() {
             WriteRequest::Put(Item::new().with("pk", "a")),
         ],
     ] {
-        assert!(b
-            .batch_write(&BatchWrite::new("app", writes))
-            .await
-            .is_err());
+        assert!(b.batch_write(BatchWrite::new("app", writes)).await.is_err());
         assert_eq!(b.item_count("app"), Some(25));
     }
     let got = b
@@ -641,7 +638,7 @@ async fn queries_and_scans_through_the_backend() {
 async fn validation_is_the_orms_or_the_services_as_on_dynamodb() {
     let b = backend().await;
     let empty = b
-        .batch_write(&BatchWrite::new("app", vec![]))
+        .batch_write(BatchWrite::new("app", vec![]))
         .await
         .unwrap_err();
     assert!(matches!(empty, Error::Validation { .. }), "{empty:?}");
@@ -652,7 +649,7 @@ async fn validation_is_the_orms_or_the_services_as_on_dynamodb() {
         .collect();
     // Entry counts are checked before sending on DynamoBackend too (`BatchWrite::validate`).
     let err = b
-        .batch_write(&BatchWrite::new("app", too_many))
+        .batch_write(BatchWrite::new("app", too_many))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Validation { .. }), "{err:?}");

@@ -382,7 +382,7 @@ pub async fn batch_with_duplicate_keys(table: &Table) {
     ];
     let r = table
         .backend()
-        .batch_write(&BatchWrite::new(table.name(), writes))
+        .batch_write(BatchWrite::new(table.name(), writes))
         .await;
     assert_service_validation(r, "duplicate");
     let r = table
@@ -395,7 +395,7 @@ pub async fn batch_with_duplicate_keys(table: &Table) {
     // Over 25 writes.
     let r = table
         .backend()
-        .batch_write(&BatchWrite::new(
+        .batch_write(BatchWrite::new(
             table.name(),
             (0..26)
                 .map(|i| WriteRequest::Put(key("B", &i.to_string())))

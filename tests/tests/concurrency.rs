@@ -362,10 +362,7 @@ async fn batch_writes_on_overlapping_keys() {
                             }
                         })
                         .collect();
-                    let out = b
-                        .batch_write(&BatchWrite::new(TABLE, writes))
-                        .await
-                        .unwrap();
+                    let out = b.batch_write(BatchWrite::new(TABLE, writes)).await.unwrap();
                     assert!(out.unprocessed.is_empty());
                 }
             })

@@ -202,8 +202,6 @@ backend_layer! {
     fn scan(&self, request: &ScanRequest) -> QueryOutput;
     /// Reads up to 100 keys ([`Backend::batch_get`]).
     fn batch_get(&self, request: &BatchGet) -> BatchGetOutput;
-    /// Writes up to 25 items ([`Backend::batch_write`]).
-    fn batch_write(&self, request: &BatchWrite) -> BatchWriteOutput;
     /// Reads up to 100 items as one snapshot ([`Backend::transact_get`]).
     fn transact_get(&self, request: &TransactGet) -> Vec<Option<RawItem>>;
     /// Applies up to 100 writes atomically ([`Backend::transact_write`]).
@@ -220,6 +218,8 @@ backend_layer! {
     owned {
     /// Writes one item ([`Backend::put_item`]).
     fn put_item(&self, request: PutItem) -> Option<Item>;
+    /// Writes up to 25 items ([`Backend::batch_write`]).
+    fn batch_write(&self, request: BatchWrite) -> BatchWriteOutput;
     }
 }
 
@@ -295,7 +295,7 @@ mod tests {
         async fn batch_get(&self, _: &BatchGet) -> Result<BatchGetOutput> {
             self.answer("batch_get")
         }
-        async fn batch_write(&self, _: &BatchWrite) -> Result<BatchWriteOutput> {
+        async fn batch_write(&self, _: BatchWrite) -> Result<BatchWriteOutput> {
             self.answer("batch_write")
         }
         async fn transact_get(&self, _: &TransactGet) -> Result<Vec<Option<RawItem>>> {
@@ -371,7 +371,7 @@ mod tests {
         );
         let batch = BatchWrite::new("t", vec![WriteRequest::Delete(key.clone())]);
         assert_eq!(
-            message(backend.batch_write(&batch).await),
+            message(backend.batch_write(batch).await),
             "stub batch_write"
         );
         assert_eq!(

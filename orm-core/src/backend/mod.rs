@@ -50,11 +50,12 @@ use std::fmt::Debug;
 
 /// A store that behaves like DynamoDB. Object-safe: use it as `Arc<dyn Backend>`.
 ///
-/// Every request is borrowed, so a caller that retries (batches, migrations) sends the same
-/// request again without copying it, except [`put_item`](Backend::put_item)'s: a put is sent
-/// once and carries a whole item, which a backend that hands items to a client of its own
-/// (`DynamoBackend`: the SDK's owned attribute maps) then moves instead of copying every name
-/// and value. Every read returns its items as [`RawItem`]s: as the
+/// Every request is borrowed, so a caller that retries (migrations, batch reads) sends the same
+/// request again without copying it, except [`put_item`](Backend::put_item)'s and
+/// [`batch_write`](Backend::batch_write)'s: they carry whole items, which a backend that hands
+/// items to a client of its own (`DynamoBackend`: the SDK's owned attribute maps) then moves
+/// instead of copying every name and value. The ORM's batch loop keeps what it needs to send a
+/// chunk again (the models, or a copy) rather than making every first attempt pay for a copy. Every read returns its items as [`RawItem`]s: as the
 /// backend read them, which the ORM decodes into models without sorting or copying them first.
 ///
 /// Backends report failures with [`crate::Error`]: a failed condition is
@@ -112,8 +113,9 @@ pub trait Backend: Debug + Send + Sync + 'static {
 
     /// Reads up to 100 keys; unprocessed keys are returned, not dropped.
     async fn batch_get(&self, request: &BatchGet) -> Result<BatchGetOutput>;
-    /// Writes up to 25 items; unprocessed writes are returned, not dropped.
-    async fn batch_write(&self, request: &BatchWrite) -> Result<BatchWriteOutput>;
+    /// Writes up to 25 items; unprocessed writes are returned, not dropped. Takes the request by
+    /// value (see above): a caller that may send it again keeps a copy, or what it was made from.
+    async fn batch_write(&self, request: BatchWrite) -> Result<BatchWriteOutput>;
 
     /// Reads up to 100 items as one snapshot; `None` for each missing item, in request order.
     async fn transact_get(&self, request: &TransactGet) -> Result<Vec<Option<RawItem>>>;

@@ -503,8 +503,53 @@ pub struct BatchGetOutput {
 pub enum WriteRequest {
     /// Put this item.
     Put(Item),
+    /// Put the item with these attributes, in no particular order, each name once: what the
+    /// ORM's batch puts send. A backend that keeps items in a map of its own (`DynamoBackend`:
+    /// the SDK's hash maps) builds it from them without sorting them into an [`Item`] first;
+    /// any other backend can take [`WriteRequest::into_sorted`].
+    PutEntries(Vec<(String, Value)>),
     /// Delete the item with this key.
     Delete(Item),
+}
+
+impl WriteRequest {
+    /// The same write with a put's attributes as a sorted [`Item`]: a
+    /// [`WriteRequest::PutEntries`] becomes a [`WriteRequest::Put`], anything else stays.
+    ///
+    /// ```
+    /// use orm_core::backend::WriteRequest;
+    /// use orm_core::{Item, Value};
+    ///
+    /// let put = WriteRequest::PutEntries(vec![("b".into(), Value::from(2u8)), ("a".into(), Value::from(1u8))]);
+    /// assert_eq!(put.get("a"), Some(&Value::from(1u8)));
+    /// assert_eq!(put.into_sorted(), WriteRequest::Put(Item::new().with("a", 1u8).with("b", 2u8)));
+    /// ```
+    pub fn into_sorted(self) -> WriteRequest {
+        match self {
+            WriteRequest::PutEntries(entries) => WriteRequest::Put(Item::from_unsorted(entries)),
+            other => other,
+        }
+    }
+
+    /// The top-level attribute `name` of the item put, or of the key deleted.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        match self {
+            WriteRequest::Put(item) | WriteRequest::Delete(item) => item.get(name),
+            WriteRequest::PutEntries(entries) => entries
+                .iter()
+                .find_map(|(n, v)| (n.as_str() == name).then_some(v)),
+        }
+    }
+
+    /// The size DynamoDB counts for the item put, or for the key deleted ([`Item::size`]).
+    pub fn size(&self) -> usize {
+        match self {
+            WriteRequest::Put(item) | WriteRequest::Delete(item) => item.size(),
+            WriteRequest::PutEntries(entries) => {
+                entries.iter().map(|(k, v)| k.len() + v.size()).sum()
+            }
+        }
+    }
 }
 
 /// Up to 25 unconditional writes to one table; unprocessed writes come back to retry.

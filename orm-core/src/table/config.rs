@@ -145,12 +145,12 @@ impl TableConfig {
 
     /// The partition-key attribute of a global index (`<index>pk`).
     pub fn index_partition_key(&self, index: &str) -> String {
-        format!("{index}pk")
+        [index, "pk"].concat()
     }
 
     /// The sort-key attribute of an index (`<index>sk`).
     pub fn index_sort_key(&self, index: &str) -> String {
-        format!("{index}sk")
+        [index, "sk"].concat()
     }
 
     /// Whether `name` is an attribute the table layout adds to items of `schema` (keys, index

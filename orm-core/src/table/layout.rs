@@ -16,7 +16,9 @@ use crate::backend::{ItemReader, Limits, RawItem, SharedItem};
 use crate::error::{Error, Result};
 use crate::key::Key;
 use crate::model::{Model, Schema};
-use crate::serde_bridge::{from_attributes, from_entries, from_item, from_reader_keeping, to_item};
+use crate::serde_bridge::{
+    from_attributes, from_entries, from_item, from_reader_keeping, to_entries,
+};
 use crate::value::{Item, NumberRef, Value, ValueRef};
 
 /// How models are stored as items in one table: the key items of a model's keys, the model <->
@@ -78,46 +80,68 @@ impl Layout {
 
     /// The item stored for a model: its fields, key attributes, index keys and entity name.
     pub fn to_stored_item<M: Model>(&self, model: &M) -> Result<Item> {
+        // The map built once, sorted stably: of two equal names the later wins, as inserting
+        // them one by one would.
+        Ok(Item(self.stored_attributes(model)?.into_iter().collect()))
+    }
+
+    /// [`Layout::to_stored_item`]'s attributes, unsorted, each name once (an index key named
+    /// like a field replaces it, as does the later of two fields serde gives one name).
+    pub(crate) fn to_stored_entries<M: Model>(&self, model: &M) -> Result<Vec<(String, Value)>> {
+        let mut entries = self.stored_attributes(model)?;
+        keep_last_of_each_name(&mut entries);
+        Ok(entries)
+    }
+
+    /// The fields as the serializer gives them, then the layout's attributes (keys, index keys,
+    /// entity, schema version); a name may be there twice, the later to win.
+    fn stored_attributes<M: Model>(&self, model: &M) -> Result<Vec<(String, Value)>> {
         let schema = M::schema();
         let config = &self.config;
-        let mut item = to_item(model)?;
+        let mut entries = to_entries(model, schema.indexes.len() * 2 + 4)?;
+        let fields = name_classes(&entries);
         for reserved in [
             &config.partition_key,
             &config.sort_key,
             &config.entity_attribute,
             &config.schema_attribute,
         ] {
-            if item.contains_key(reserved.as_str()) {
+            if fields & name_class(reserved) != 0
+                && entries.iter().any(|(name, _)| name == reserved)
+            {
                 return Err(Error::validation(format!(
                     "{}: field `{reserved}` collides with the table's `{reserved}` attribute; rename the field or configure the table",
                     schema.entity
                 )));
             }
         }
-        let key = model.primary_key()?;
-        let keys = key_item(config, schema, &key)?;
-        item.extend(keys.0);
+        push_key(config, schema, model.primary_key()?, &mut entries)?;
         for index in schema.indexes {
             if let Some(k) = model.index_key(index.name)? {
                 if !index.local {
-                    item.insert(config.index_partition_key(index.name), k.partition);
+                    entries.push((config.index_partition_key(index.name), k.partition));
                 }
                 if let Some(s) = k.sort {
-                    item.insert(config.index_sort_key(index.name), s);
+                    entries.push((config.index_sort_key(index.name), s));
                 }
             }
         }
-        item.insert(
+        entries.push((
             config.entity_attribute.clone(),
             Value::S(schema.entity.to_owned()),
-        );
+        ));
         if schema.schema_version > 1 {
-            item.insert(
+            entries.push((
                 config.schema_attribute.clone(),
                 Value::from(schema.schema_version),
-            );
+            ));
         }
-        Ok(item)
+        Ok(entries)
+    }
+
+    /// DynamoDB's item size limit, for a size already computed.
+    pub(crate) fn max_item_size(&self) -> usize {
+        self.max_item_size
     }
 
     /// Rejects an item DynamoDB would reject for its size (over 400 KB by DynamoDB's formula),
@@ -343,14 +367,71 @@ impl Layout {
     }
 }
 
-fn key_item(config: &TableConfig, schema: &Schema, key: &Key) -> Result<Item> {
-    let mut item = Item::new();
-    item.insert(config.partition_key.clone(), key.partition.clone());
-    match (&key.sort, schema.has_sort_key) {
-        (Some(s), true) => {
-            item.insert(config.sort_key.clone(), s.clone());
+/// A bit for a name's class (its length and first and last bytes): names in different classes
+/// differ, so a name whose class bit is not among others' differs from all of them, found
+/// without comparing strings.
+#[inline]
+fn name_class(name: &str) -> u64 {
+    let b = name.as_bytes();
+    let (first, last) = (b.first().copied(), b.last().copied());
+    let mix = b.len() * 11 + usize::from(first.unwrap_or(0)) * 3 + usize::from(last.unwrap_or(0));
+    1 << (mix % 64)
+}
+
+/// The union of the class bits of the entries' names.
+fn name_classes(entries: &[(String, Value)]) -> u64 {
+    entries
+        .iter()
+        .fold(0, |set, (name, _)| set | name_class(name))
+}
+
+/// Removes all but the last of equal names, keeping the order of the rest (a map built from the
+/// entries would keep the same values). Names are compared only within a [`name_class`]: for a
+/// model's dozen or two attributes that is a few comparisons, where sorting them costs more.
+fn keep_last_of_each_name(entries: &mut Vec<(String, Value)>) {
+    let mut seen = 0;
+    let mut twice = false;
+    for (i, (name, _)) in entries.iter().enumerate() {
+        let class = name_class(name);
+        if seen & class != 0 && entries[..i].iter().any(|(n, _)| n == name) {
+            twice = true;
+            break;
         }
-        (None, false) => {}
+        seen |= class;
+    }
+    if !twice {
+        return;
+    }
+    let mut i = 0;
+    while i < entries.len() {
+        let (name, later) = (&entries[i].0, &entries[i + 1..]);
+        if later.iter().any(|(n, _)| n == name) {
+            entries.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+}
+
+fn key_item(config: &TableConfig, schema: &Schema, key: &Key) -> Result<Item> {
+    let mut entries = Vec::with_capacity(2);
+    push_key(config, schema, key.clone(), &mut entries)?;
+    Ok(Item::from_unsorted(entries))
+}
+
+/// Adds the key attributes of `key` to `entries`, checking that the key has the schema's parts.
+fn push_key(
+    config: &TableConfig,
+    schema: &Schema,
+    key: Key,
+    entries: &mut Vec<(String, Value)>,
+) -> Result<()> {
+    match (key.sort, schema.has_sort_key) {
+        (Some(s), true) => {
+            entries.push((config.partition_key.clone(), key.partition));
+            entries.push((config.sort_key.clone(), s));
+        }
+        (None, false) => entries.push((config.partition_key.clone(), key.partition)),
         (None, true) => {
             return Err(Error::validation(format!(
                 "{} keys need a sort key, got only partition {}",
@@ -364,5 +445,52 @@ fn key_item(config: &TableConfig, schema: &Schema, key: &Key) -> Result<Item> {
             )))
         }
     }
-    Ok(item)
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(entries: &[(String, Value)]) -> Vec<(&str, &Value)> {
+        entries.iter().map(|(n, v)| (n.as_str(), v)).collect()
+    }
+
+    /// Of equal names the last stays, where it was; the rest keep their order.
+    #[test]
+    fn keeps_the_last_of_each_name() {
+        let e = |n: &str, v: u8| (n.to_owned(), Value::from(v));
+        let mut entries = vec![
+            e("a", 1),
+            e("pk", 2),
+            e("b", 3),
+            e("a", 4),
+            e("sk", 5),
+            e("a", 6),
+        ];
+        keep_last_of_each_name(&mut entries);
+        let (two, three, five, six) = (
+            Value::from(2u8),
+            Value::from(3u8),
+            Value::from(5u8),
+            Value::from(6u8),
+        );
+        assert_eq!(
+            names(&entries),
+            [("pk", &two), ("b", &three), ("sk", &five), ("a", &six)]
+        );
+        // Names of one class that differ (same length, first and last byte) are all kept.
+        let mut same_class = vec![e("gsi1pk", 1), e("gsi2pk", 2), e("gxxxxk", 3)];
+        keep_last_of_each_name(&mut same_class);
+        assert_eq!(same_class.len(), 3);
+        let mut none: Vec<(String, Value)> = Vec::new();
+        keep_last_of_each_name(&mut none);
+        assert!(none.is_empty());
+        let mut empty_name = vec![e("", 1), e("x", 2), e("", 3)];
+        keep_last_of_each_name(&mut empty_name);
+        assert_eq!(
+            names(&empty_name),
+            [("x", &Value::from(2u8)), ("", &Value::from(3u8))]
+        );
+    }
 }

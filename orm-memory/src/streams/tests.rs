@@ -181,7 +181,7 @@ async fn writes_that_change_nothing_record_nothing() {
     b.delete_item(&DeleteItem::new("app", key("zz", 1)))
         .await
         .unwrap();
-    b.batch_write(&BatchWrite::new(
+    b.batch_write(BatchWrite::new(
         "app",
         vec![
             WriteRequest::Put(item("a", 1, "x")),
@@ -218,7 +218,7 @@ async fn transactions_and_batches_record_together_in_action_order() {
             .collect(),
     );
     b.transact_write(&transaction).await.unwrap();
-    b.batch_write(&BatchWrite::new(
+    b.batch_write(BatchWrite::new(
         "app",
         vec![
             WriteRequest::Delete(key("k", 1)),

@@ -348,7 +348,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
         }
         Op::BatchWrite(writes) => outcome(
             backend
-                .batch_write(&BatchWrite::new(
+                .batch_write(BatchWrite::new(
                     t,
                     writes
                         .into_iter()
