@@ -58,10 +58,8 @@ pub async fn paging_combinations_are_exact(table: &Table) {
             }
             for limit in [None, Some(23), Some(250)] {
                 for page_size in [None, Some(37), Some(400)] {
-                    let mut seen = Vec::new();
-                    let mut cursor: Option<Cursor> = None;
-                    let mut pages = 0;
-                    loop {
+                    // The query of this combination, for the cursor walk and for `all()`.
+                    let query = || {
                         let mut q = Todo::query(table).partition(Todo::partition("p"));
                         if filtered {
                             q = q.filter(attr("views").eq(0));
@@ -75,6 +73,13 @@ pub async fn paging_combinations_are_exact(table: &Table) {
                         if let Some(p) = page_size {
                             q = q.page_size(p);
                         }
+                        q
+                    };
+                    let mut seen = Vec::new();
+                    let mut cursor: Option<Cursor> = None;
+                    let mut pages = 0;
+                    loop {
+                        let q = query();
                         // Cursors travel as text.
                         let c = cursor
                             .take()
@@ -100,19 +105,7 @@ pub async fn paging_combinations_are_exact(table: &Table) {
                     );
 
                     // `all()` reads the same items in one call, page after page, up to the limit.
-                    let mut q = Todo::query(table).partition(Todo::partition("p"));
-                    if filtered {
-                        q = q.filter(attr("views").eq(0));
-                    }
-                    if reverse {
-                        q = q.reverse();
-                    }
-                    if let Some(l) = limit {
-                        q = q.limit(l);
-                    }
-                    if let Some(p) = page_size {
-                        q = q.page_size(p);
-                    }
+                    let q = query();
                     let all: Vec<u32> = q.all().await.unwrap().iter().map(|t| t.seq).collect();
                     let wanted = limit.unwrap_or(usize::MAX).min(expected.len());
                     assert_eq!(
