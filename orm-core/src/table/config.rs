@@ -169,10 +169,10 @@ impl TableConfig {
     /// The signatures of the table's own layout attributes (keys, entity name, schema version)
     /// for [`TableConfig::layout_names`], which a [`Layout`](super::Layout) keeps.
     pub(crate) fn layout_signatures(&self) -> u64 {
-        LayoutNames::signature_bit(&self.entity_attribute)
-            | LayoutNames::signature_bit(&self.schema_attribute)
-            | LayoutNames::signature_bit(&self.partition_key)
-            | LayoutNames::signature_bit(&self.sort_key)
+        signature_bit(&self.entity_attribute)
+            | signature_bit(&self.schema_attribute)
+            | signature_bit(&self.partition_key)
+            | signature_bit(&self.sort_key)
     }
 
     /// The layout attributes of items of `schema` in this table, to tell them from the model's
@@ -189,8 +189,8 @@ impl TableConfig {
         for index in schema.indexes {
             // `<index>pk` and `<index>sk`: the same length, first and last byte.
             signatures |= match index.name.as_bytes().first() {
-                Some(&first) => LayoutNames::bit(index.name.len() + 2, first, b'k'),
-                None => LayoutNames::bit(2, b'p', b'k') | LayoutNames::bit(2, b's', b'k'),
+                Some(&first) => signature_bit_of(index.name.len() + 2, first, b'k'),
+                None => signature_bit_of(2, b'p', b'k') | signature_bit_of(2, b's', b'k'),
             };
         }
         LayoutNames {
@@ -222,30 +222,32 @@ pub(crate) struct LayoutNames<'a> {
 }
 
 impl LayoutNames<'_> {
-    /// The bit of `name`'s signature.
-    #[inline]
-    fn signature_bit(name: &str) -> u64 {
-        let (first, last) = match name.as_bytes() {
-            [] => (0, 0),
-            [first, .., last] => (*first, *last),
-            [only] => (*only, *only),
-        };
-        LayoutNames::bit(name.len(), first, last)
-    }
-
-    /// The bit of the signature of a name `len` bytes long from `first` to `last`.
-    #[inline]
-    fn bit(len: usize, first: u8, last: u8) -> u64 {
-        let signature = len.wrapping_mul(7) + usize::from(first) * 3 + usize::from(last);
-        1 << (signature & 63)
-    }
-
     /// Whether `name` is one of the layout attributes.
     #[inline]
     pub(crate) fn contains(&self, name: &str) -> bool {
-        self.signatures & LayoutNames::signature_bit(name) != 0
+        self.signatures & signature_bit(name) != 0
             && self.config.is_layout_attribute(self.schema, name)
     }
+}
+
+/// The bit of `name`'s signature (its length, first and last byte, folded into one of 64 bits):
+/// two names with different bits differ, so a set of names' bits (OR-ed) tells most other names
+/// apart from all of them with one test, without comparing text.
+#[inline]
+pub(crate) fn signature_bit(name: &str) -> u64 {
+    let (first, last) = match name.as_bytes() {
+        [] => (0, 0),
+        [first, .., last] => (*first, *last),
+        [only] => (*only, *only),
+    };
+    signature_bit_of(name.len(), first, last)
+}
+
+/// The bit of the signature of a name `len` bytes long from `first` to `last`.
+#[inline]
+fn signature_bit_of(len: usize, first: u8, last: u8) -> u64 {
+    let signature = len.wrapping_mul(7) + usize::from(first) * 3 + usize::from(last);
+    1 << (signature & 63)
 }
 
 #[cfg(test)]

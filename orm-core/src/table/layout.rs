@@ -11,7 +11,7 @@
 //! ([`Table::layout`](crate::Table::layout)); the write rules (`write.rs`) and every operation
 //! read and write items through it.
 
-use super::config::TableConfig;
+use super::config::{signature_bit, TableConfig};
 use crate::backend::{ItemReader, Limits, RawItem, SharedItem};
 use crate::error::{Error, Result};
 use crate::key::Key;
@@ -99,14 +99,14 @@ impl Layout {
         let schema = M::schema();
         let config = &self.config;
         let mut entries = to_entries(model, schema.indexes.len() * 2 + 4)?;
-        let fields = name_classes(&entries);
+        let fields = signature_bits(&entries);
         for reserved in [
             &config.partition_key,
             &config.sort_key,
             &config.entity_attribute,
             &config.schema_attribute,
         ] {
-            if fields & name_class(reserved) != 0
+            if fields & signature_bit(reserved) != 0
                 && entries.iter().any(|(name, _)| name == reserved)
             {
                 return Err(Error::validation(format!(
@@ -367,37 +367,26 @@ impl Layout {
     }
 }
 
-/// A bit for a name's class (its length and first and last bytes): names in different classes
-/// differ, so a name whose class bit is not among others' differs from all of them, found
-/// without comparing strings.
-#[inline]
-fn name_class(name: &str) -> u64 {
-    let b = name.as_bytes();
-    let (first, last) = (b.first().copied(), b.last().copied());
-    let mix = b.len() * 11 + usize::from(first.unwrap_or(0)) * 3 + usize::from(last.unwrap_or(0));
-    1 << (mix % 64)
-}
-
-/// The union of the class bits of the entries' names.
-fn name_classes(entries: &[(String, Value)]) -> u64 {
+/// The union of the signature bits ([`signature_bit`]) of the entries' names.
+fn signature_bits(entries: &[(String, Value)]) -> u64 {
     entries
         .iter()
-        .fold(0, |set, (name, _)| set | name_class(name))
+        .fold(0, |set, (name, _)| set | signature_bit(name))
 }
 
 /// Removes all but the last of equal names, keeping the order of the rest (a map built from the
-/// entries would keep the same values). Names are compared only within a [`name_class`]: for a
+/// entries would keep the same values). Names are compared only when their [`signature_bit`]s match: for a
 /// model's dozen or two attributes that is a few comparisons, where sorting them costs more.
 fn keep_last_of_each_name(entries: &mut Vec<(String, Value)>) {
     let mut seen = 0;
     let mut twice = false;
     for (i, (name, _)) in entries.iter().enumerate() {
-        let class = name_class(name);
-        if seen & class != 0 && entries[..i].iter().any(|(n, _)| n == name) {
+        let bit = signature_bit(name);
+        if seen & bit != 0 && entries[..i].iter().any(|(n, _)| n == name) {
             twice = true;
             break;
         }
-        seen |= class;
+        seen |= bit;
     }
     if !twice {
         return;
@@ -479,7 +468,7 @@ mod tests {
             names(&entries),
             [("pk", &two), ("b", &three), ("sk", &five), ("a", &six)]
         );
-        // Names of one class that differ (same length, first and last byte) are all kept.
+        // Names of one signature that differ (same length, first and last byte) are all kept.
         let mut same_class = vec![e("gsi1pk", 1), e("gsi2pk", 2), e("gxxxxk", 3)];
         keep_last_of_each_name(&mut same_class);
         assert_eq!(same_class.len(), 3);
