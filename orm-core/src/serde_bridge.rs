@@ -107,6 +107,13 @@ pub(crate) const STRING_SET: &str = "$orm_core::private::StringSet";
 pub(crate) const NUMBER_SET: &str = "$orm_core::private::NumberSet";
 pub(crate) const BINARY_SET: &str = "$orm_core::private::BinarySet";
 
+/// Whether a newtype struct's name is one of the magic names above: one byte decides it, as no
+/// Rust type name starts with `$`.
+#[inline]
+pub(crate) fn is_magic_name(name: &str) -> bool {
+    name.as_bytes().first() == Some(&b'$')
+}
+
 /// Converts a value that serializes as a struct or map into an [`Item`].
 ///
 /// `None` fields, unit fields and empty sets are left out. Anything that is not a struct or map

@@ -5,7 +5,7 @@
 //! empty sets are rejected). Inside lists they become `NULL`, so positions are kept.
 
 use super::field_path::{BridgeError, FieldPath};
-use super::{BINARY_SET, MAX_DEPTH, NUMBER, NUMBER_SET, STRING_SET};
+use super::{is_magic_name, BINARY_SET, MAX_DEPTH, NUMBER, NUMBER_SET, STRING_SET};
 use crate::number::Number;
 use crate::value::Value;
 use serde::ser::{self, Impossible, Serialize};
@@ -181,9 +181,8 @@ impl<'p> ser::Serializer for Ser<'p> {
         name: &'static str,
         value: &T,
     ) -> Result<Value> {
-        // Magic names start with `$`, which no Rust type name does: one byte decides the
-        // common (transparent) case.
-        if name.as_bytes().first() == Some(&b'$') {
+        // One byte decides the common (transparent) case.
+        if is_magic_name(name) {
             match name {
                 NUMBER => return value.serialize(NumberText).map(Value::N),
                 STRING_SET => return value.serialize(SetSer::new(SetKind::S, self.path)),
@@ -828,6 +827,198 @@ impl<'p> ser::Serializer for SetSer<'p> {
     reject_compound!();
 }
 
+/// What [`ItemSer`] produced: a struct's fields as serde gave them (unsorted, a name given twice
+/// by renames kept twice, the last to win), or any other value whole.
+pub(crate) enum TopLevel {
+    /// A struct's fields, in serde's order.
+    Fields(Vec<(String, Value)>),
+    /// Anything else, as [`Ser`] makes it (an item when it is a map).
+    Value(Value),
+}
+
+/// [`Ser`] for a whole item: a struct (the common case: a model) stops short of its map and
+/// leaves its fields unsorted, for a caller that adds attributes and builds the item once;
+/// everything else is [`Ser`]'s, unchanged.
+#[derive(Clone, Copy)]
+pub(crate) struct ItemSer<'p> {
+    pub(crate) ser: Ser<'p>,
+    /// Room to leave in a struct's vector of fields for the attributes the caller adds.
+    pub(crate) extra: usize,
+}
+
+/// A compound serializer of [`Ser`] whose result is given whole ([`TopLevel::Value`]).
+pub(crate) struct Whole<S>(S);
+
+/// A struct's fields, handed over unsorted ([`TopLevel::Fields`]).
+pub(crate) struct Fields<'p>(StructSer<'p>);
+
+impl ser::SerializeStruct for Fields<'_> {
+    type Ok = TopLevel;
+    type Error = BridgeError;
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        self.0.push_field(key, value)
+    }
+    fn end(self) -> Result<TopLevel> {
+        Ok(TopLevel::Fields(self.0.fields))
+    }
+}
+
+/// Implements a compound trait for [`Whole`] by forwarding every method to the inner builder.
+macro_rules! whole {
+    ($trait:ident { $($method:ident($($arg:ident: $ty:ty),*);)* }) => {
+        impl<S: ser::$trait<Ok = Value, Error = BridgeError>> ser::$trait for Whole<S> {
+            type Ok = TopLevel;
+            type Error = BridgeError;
+            $(fn $method<T: ?Sized + Serialize>(&mut self, $($arg: $ty,)* value: &T) -> Result<()> {
+                self.0.$method($($arg,)* value)
+            })*
+            fn end(self) -> Result<TopLevel> {
+                self.0.end().map(TopLevel::Value)
+            }
+        }
+    };
+}
+
+whole!(SerializeSeq { serialize_element(); });
+whole!(SerializeTuple { serialize_element(); });
+whole!(SerializeTupleStruct { serialize_field(); });
+whole!(SerializeTupleVariant { serialize_field(); });
+whole!(SerializeMap { serialize_key(); serialize_value(); });
+whole!(SerializeStructVariant { serialize_field(key: &'static str); });
+
+/// Forwards scalar methods of [`ItemSer`] to [`Ser`], the value whole.
+macro_rules! whole_value {
+    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        fn $method(self, $($arg: $ty),*) -> Result<TopLevel> {
+            self.ser.$method($($arg),*).map(TopLevel::Value)
+        }
+    )*};
+}
+
+impl<'p> ser::Serializer for ItemSer<'p> {
+    type Ok = TopLevel;
+    type Error = BridgeError;
+    type SerializeSeq = Whole<SeqSer<'p>>;
+    type SerializeTuple = Whole<SeqSer<'p>>;
+    type SerializeTupleStruct = Whole<SeqSer<'p>>;
+    type SerializeTupleVariant = Whole<SeqSer<'p>>;
+    type SerializeMap = Whole<MapSer<'p>>;
+    type SerializeStruct = Fields<'p>;
+    type SerializeStructVariant = Whole<StructSer<'p>>;
+
+    whole_value! {
+        serialize_bool(v: bool);
+        serialize_i8(v: i8);
+        serialize_i16(v: i16);
+        serialize_i32(v: i32);
+        serialize_i64(v: i64);
+        serialize_i128(v: i128);
+        serialize_u8(v: u8);
+        serialize_u16(v: u16);
+        serialize_u32(v: u32);
+        serialize_u64(v: u64);
+        serialize_u128(v: u128);
+        serialize_f32(v: f32);
+        serialize_f64(v: f64);
+        serialize_char(v: char);
+        serialize_str(v: &str);
+        serialize_bytes(v: &[u8]);
+        serialize_none();
+        serialize_unit();
+        serialize_unit_struct(name: &'static str);
+        serialize_unit_variant(name: &'static str, index: u32, variant: &'static str);
+    }
+
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<TopLevel> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<TopLevel> {
+        // The magic names are DynamoDB values ([`Ser`]'s); any other newtype is transparent.
+        if is_magic_name(name) {
+            return self
+                .ser
+                .serialize_newtype_struct(name, value)
+                .map(TopLevel::Value);
+        }
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<TopLevel> {
+        self.ser
+            .serialize_newtype_variant(name, index, variant, value)
+            .map(TopLevel::Value)
+    }
+
+    fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq> {
+        self.ser.serialize_seq(len).map(Whole)
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple> {
+        self.ser.serialize_tuple(len).map(Whole)
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        name: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeTupleStruct> {
+        self.ser.serialize_tuple_struct(name, len).map(Whole)
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeTupleVariant> {
+        self.ser
+            .serialize_tuple_variant(name, index, variant, len)
+            .map(Whole)
+    }
+
+    fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap> {
+        self.ser.serialize_map(len).map(Whole)
+    }
+
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<Fields<'p>> {
+        self.ser
+            .serialize_struct(name, len + self.extra)
+            .map(Fields)
+    }
+
+    fn serialize_struct_variant(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeStructVariant> {
+        self.ser
+            .serialize_struct_variant(name, index, variant, len)
+            .map(Whole)
+    }
+
+    fn collect_str<T: ?Sized + Display>(self, value: &T) -> Result<TopLevel> {
+        self.ser.collect_str(value).map(TopLevel::Value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1017,197 +1208,5 @@ mod tests {
         }
         let err = to_value(&Fake).unwrap_err();
         assert!(err.to_string().contains("found a boolean"), "{err}");
-    }
-}
-
-/// What [`ItemSer`] produced: a struct's fields as serde gave them (unsorted, a name given twice
-/// by renames kept twice, the last to win), or any other value whole.
-pub(crate) enum TopLevel {
-    /// A struct's fields, in serde's order.
-    Fields(Vec<(String, Value)>),
-    /// Anything else, as [`Ser`] makes it (an item when it is a map).
-    Value(Value),
-}
-
-/// [`Ser`] for a whole item: a struct (the common case: a model) stops short of its map and
-/// leaves its fields unsorted, for a caller that adds attributes and builds the item once;
-/// everything else is [`Ser`]'s, unchanged.
-#[derive(Clone, Copy)]
-pub(crate) struct ItemSer<'p> {
-    pub(crate) ser: Ser<'p>,
-    /// Room to leave in a struct's vector of fields for the attributes the caller adds.
-    pub(crate) extra: usize,
-}
-
-/// A compound serializer of [`Ser`] whose result is given whole ([`TopLevel::Value`]).
-pub(crate) struct Whole<S>(S);
-
-/// A struct's fields, handed over unsorted ([`TopLevel::Fields`]).
-pub(crate) struct Fields<'p>(StructSer<'p>);
-
-impl ser::SerializeStruct for Fields<'_> {
-    type Ok = TopLevel;
-    type Error = BridgeError;
-    fn serialize_field<T: ?Sized + Serialize>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<()> {
-        self.0.push_field(key, value)
-    }
-    fn end(self) -> Result<TopLevel> {
-        Ok(TopLevel::Fields(self.0.fields))
-    }
-}
-
-/// Implements a compound trait for [`Whole`] by forwarding every method to the inner builder.
-macro_rules! whole {
-    ($trait:ident { $($method:ident($($arg:ident: $ty:ty),*);)* }) => {
-        impl<S: ser::$trait<Ok = Value, Error = BridgeError>> ser::$trait for Whole<S> {
-            type Ok = TopLevel;
-            type Error = BridgeError;
-            $(fn $method<T: ?Sized + Serialize>(&mut self, $($arg: $ty,)* value: &T) -> Result<()> {
-                self.0.$method($($arg,)* value)
-            })*
-            fn end(self) -> Result<TopLevel> {
-                self.0.end().map(TopLevel::Value)
-            }
-        }
-    };
-}
-
-whole!(SerializeSeq { serialize_element(); });
-whole!(SerializeTuple { serialize_element(); });
-whole!(SerializeTupleStruct { serialize_field(); });
-whole!(SerializeTupleVariant { serialize_field(); });
-whole!(SerializeMap { serialize_key(); serialize_value(); });
-whole!(SerializeStructVariant { serialize_field(key: &'static str); });
-
-/// Forwards scalar methods of [`ItemSer`] to [`Ser`], the value whole.
-macro_rules! whole_value {
-    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
-        fn $method(self, $($arg: $ty),*) -> Result<TopLevel> {
-            self.ser.$method($($arg),*).map(TopLevel::Value)
-        }
-    )*};
-}
-
-impl<'p> ser::Serializer for ItemSer<'p> {
-    type Ok = TopLevel;
-    type Error = BridgeError;
-    type SerializeSeq = Whole<SeqSer<'p>>;
-    type SerializeTuple = Whole<SeqSer<'p>>;
-    type SerializeTupleStruct = Whole<SeqSer<'p>>;
-    type SerializeTupleVariant = Whole<SeqSer<'p>>;
-    type SerializeMap = Whole<MapSer<'p>>;
-    type SerializeStruct = Fields<'p>;
-    type SerializeStructVariant = Whole<StructSer<'p>>;
-
-    whole_value! {
-        serialize_bool(v: bool);
-        serialize_i8(v: i8);
-        serialize_i16(v: i16);
-        serialize_i32(v: i32);
-        serialize_i64(v: i64);
-        serialize_i128(v: i128);
-        serialize_u8(v: u8);
-        serialize_u16(v: u16);
-        serialize_u32(v: u32);
-        serialize_u64(v: u64);
-        serialize_u128(v: u128);
-        serialize_f32(v: f32);
-        serialize_f64(v: f64);
-        serialize_char(v: char);
-        serialize_str(v: &str);
-        serialize_bytes(v: &[u8]);
-        serialize_none();
-        serialize_unit();
-        serialize_unit_struct(name: &'static str);
-        serialize_unit_variant(name: &'static str, index: u32, variant: &'static str);
-    }
-
-    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<TopLevel> {
-        value.serialize(self)
-    }
-
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<TopLevel> {
-        // The magic names are DynamoDB values ([`Ser`]'s); any other newtype is transparent.
-        if name.as_bytes().first() == Some(&b'$') {
-            return self
-                .ser
-                .serialize_newtype_struct(name, value)
-                .map(TopLevel::Value);
-        }
-        value.serialize(self)
-    }
-
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        name: &'static str,
-        index: u32,
-        variant: &'static str,
-        value: &T,
-    ) -> Result<TopLevel> {
-        self.ser
-            .serialize_newtype_variant(name, index, variant, value)
-            .map(TopLevel::Value)
-    }
-
-    fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq> {
-        self.ser.serialize_seq(len).map(Whole)
-    }
-
-    fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple> {
-        self.ser.serialize_tuple(len).map(Whole)
-    }
-
-    fn serialize_tuple_struct(
-        self,
-        name: &'static str,
-        len: usize,
-    ) -> Result<Self::SerializeTupleStruct> {
-        self.ser.serialize_tuple_struct(name, len).map(Whole)
-    }
-
-    fn serialize_tuple_variant(
-        self,
-        name: &'static str,
-        index: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Self::SerializeTupleVariant> {
-        self.ser
-            .serialize_tuple_variant(name, index, variant, len)
-            .map(Whole)
-    }
-
-    fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap> {
-        self.ser.serialize_map(len).map(Whole)
-    }
-
-    fn serialize_struct(self, name: &'static str, len: usize) -> Result<Fields<'p>> {
-        self.ser
-            .serialize_struct(name, len + self.extra)
-            .map(Fields)
-    }
-
-    fn serialize_struct_variant(
-        self,
-        name: &'static str,
-        index: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Self::SerializeStructVariant> {
-        self.ser
-            .serialize_struct_variant(name, index, variant, len)
-            .map(Whole)
-    }
-
-    fn collect_str<T: ?Sized + Display>(self, value: &T) -> Result<TopLevel> {
-        self.ser.collect_str(value).map(TopLevel::Value)
     }
 }
