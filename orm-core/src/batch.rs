@@ -50,9 +50,8 @@ fn write_identity<'w>(
 fn write_key(table: &Table, w: &WriteRequest) -> Item {
     let config = table.config();
     match w {
-        WriteRequest::Put(item) => config.key_of(item),
         WriteRequest::Delete(key) => key.clone(),
-        WriteRequest::PutEntries(_) => {
+        WriteRequest::Put(_) | WriteRequest::PutEntries(_) => {
             let mut key = Item::new();
             for name in [&config.partition_key, &config.sort_key] {
                 if let Some(v) = w.get(name) {
