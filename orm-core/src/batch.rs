@@ -46,6 +46,35 @@ fn write_identity<'w>(
     (w.get(&config.partition_key), w.get(&config.sort_key))
 }
 
+/// The positions `(earlier, later)` of the first write (by position) whose key an earlier write
+/// writes too, or `None` when each key is written once. The keys are sorted with their
+/// positions, which puts equal keys side by side: O(n log n) comparisons of borrowed values and
+/// no hashing (nothing to hash for a batch's two dozen keys, and no input makes it quadratic).
+fn first_repeated_key(
+    config: &crate::table::TableConfig,
+    writes: &[WriteRequest],
+) -> Option<(usize, usize)> {
+    fn order(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
+        match (a, b) {
+            (Some(a), Some(b)) => a.total_cmp(b),
+            (a, b) => a.is_some().cmp(&b.is_some()),
+        }
+    }
+    let same = |(a, b): (Option<&Value>, Option<&Value>), (c, d): (Option<&Value>, Option<&Value>)| {
+        order(a, c).then_with(|| order(b, d))
+    };
+    let mut keys: Vec<_> = (writes.iter().enumerate())
+        .map(|(i, w)| (write_identity(config, w), i))
+        .collect();
+    // Positions are distinct: an unstable sort is exact.
+    keys.sort_unstable_by(|(a, i), (b, j)| same(*a, *b).then(i.cmp(j)));
+    // In a run of equal keys, the first two positions are the key's first repeat.
+    keys.windows(2)
+        .filter(|pair| same(pair[0].0, pair[1].0).is_eq())
+        .map(|pair| (pair[0].1, pair[1].1))
+        .min_by_key(|&(_, later)| later)
+}
+
 /// The primary key a write writes (for messages).
 fn write_key(table: &Table, w: &WriteRequest) -> Item {
     let config = table.config();
@@ -226,29 +255,28 @@ impl Table {
     ) -> Result<()> {
         let limits = &self.capabilities().limits;
         let config = self.config();
-        // One pass over the writes: each item's size (checked, then reused to cut chunks) and a
-        // duplicate check on borrowed key values, so nothing is cloned before sending.
-        let mut sizes = Vec::with_capacity(writes.len());
-        {
-            let mut seen = HashMap::with_capacity(writes.len());
-            for (i, w) in writes.iter().enumerate() {
-                let size = w.size();
-                if !matches!(w, WriteRequest::Delete(_)) && size > self.layout().max_item_size() {
-                    let entity = match w.get(&config.entity_attribute) {
-                        Some(Value::S(e)) => e.as_str(),
-                        _ => "item",
-                    };
-                    self.layout()
-                        .check_size(entity, &write_key(self, w), size)?;
-                }
-                sizes.push(size);
-                if let Some(first) = seen.insert(write_identity(config, w), i) {
-                    return Err(Error::validation(format!(
-                        "batch writes {} twice (entries {first} and {i}); one write per key per batch",
-                        config.describe_key(&write_key(self, w))
-                    )));
-                }
-            }
+        // Each item's size (checked, then reused to cut chunks) and a duplicate check on
+        // borrowed key values, so nothing is cloned before sending. Of the two errors, the one
+        // at the earlier write is given (the size first at the same write).
+        let sizes: Vec<usize> = writes.iter().map(WriteRequest::size).collect();
+        let max = self.layout().max_item_size();
+        let oversized = (writes.iter().zip(&sizes))
+            .position(|(w, &size)| !matches!(w, WriteRequest::Delete(_)) && size > max);
+        let twice = first_repeated_key(config, &writes);
+        if let Some(i) = oversized.filter(|&i| twice.is_none_or(|(_, second)| i <= second)) {
+            let w = &writes[i];
+            let entity = match w.get(&config.entity_attribute) {
+                Some(Value::S(e)) => e.as_str(),
+                _ => "item",
+            };
+            self.layout()
+                .check_size(entity, &write_key(self, w), sizes[i])?;
+        }
+        if let Some((first, second)) = twice {
+            return Err(Error::validation(format!(
+                "batch writes {} twice (entries {first} and {second}); one write per key per batch",
+                config.describe_key(&write_key(self, &writes[second]))
+            )));
         }
         let total = writes.len();
         // Chunks are consecutive runs of the writes: each is its first write's position and
@@ -514,5 +542,74 @@ impl Table {
             .into_iter()
             .map(|i| i.map(|i| self.layout().from_raw_item(i)).transpose())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::TableConfig;
+
+    fn put(pk: impl Into<Value>, sk: Option<Value>) -> WriteRequest {
+        let mut item = Item::new().with("pk", pk).with("data", 1u8);
+        if let Some(sk) = sk {
+            item.insert("sk".into(), sk);
+        }
+        WriteRequest::Put(item)
+    }
+
+    fn repeated(writes: &[WriteRequest]) -> Option<(usize, usize)> {
+        first_repeated_key(&TableConfig::default(), writes)
+    }
+
+    #[test]
+    fn distinct_keys_pass() {
+        let s = |v: &str| Some(Value::from(v));
+        let writes = vec![
+            put("A", s("1")),
+            put("A", s("2")),
+            put("B", s("1")),
+            // One sort-key value of each type, and none.
+            put("A", Some(Value::from(1u8))),
+            put("A", Some(Value::B(b"1".to_vec()))),
+            put("A", None),
+            put(Value::from(1u8), s("1")),
+            put(Value::B(b"A".to_vec()), s("1")),
+        ];
+        assert_eq!(repeated(&writes), None);
+        assert_eq!(repeated(&[]), None);
+        // Many writes, in and out of key order.
+        let many: Vec<_> = (0..300u32)
+            .map(|i| put(format!("P{}", (i * 7919) % 300), Some(Value::from(i % 3))))
+            .collect();
+        assert_eq!(repeated(&many), None);
+    }
+
+    #[test]
+    fn the_first_repeat_is_found_in_every_form() {
+        let s = |v: &str| Some(Value::from(v));
+        // A put and a delete of one key; the key given as a sorted item and as entries.
+        let delete = WriteRequest::Delete(Item::new().with("pk", "A").with("sk", "1"));
+        assert_eq!(repeated(&[put("A", s("1")), delete.clone()]), Some((0, 1)));
+        let entries = WriteRequest::PutEntries(vec![
+            ("sk".into(), Value::from("1")),
+            ("pk".into(), Value::from("A")),
+        ]);
+        assert_eq!(repeated(&[put("B", s("1")), delete, entries]), Some((1, 2)));
+        // Numbers equal by value are one key.
+        let n = |t: &str| Some(Value::N(crate::Number::parse(t).unwrap()));
+        assert_eq!(
+            repeated(&[put("A", n("1.50")), put("A", n("2")), put("A", n("15e-1"))]),
+            Some((0, 2))
+        );
+        // The earliest second write wins, whatever the order of the keys.
+        let keys = |ks: &[&str]| ks.iter().map(|k| put(*k, None)).collect::<Vec<_>>();
+        assert_eq!(repeated(&keys(&["B", "A", "B", "A"])), Some((0, 2)));
+        assert_eq!(repeated(&keys(&["B", "A", "A", "B"])), Some((1, 2)));
+        assert_eq!(repeated(&keys(&["C", "B", "A", "C", "A", "C"])), Some((0, 3)));
+        // A repeat at the end of a long batch.
+        let mut many: Vec<_> = (0..300u32).map(|i| put("P", Some(Value::from(i)))).collect();
+        many.push(put("P", Some(Value::from(123u32))));
+        assert_eq!(repeated(&many), Some((123, 300)));
     }
 }

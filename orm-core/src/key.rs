@@ -295,12 +295,14 @@ pub(crate) fn push_padded(out: &mut String, v: u128, width: usize) {
             }
         }
     }
-    let digits = buf.len() - i;
-    out.reserve(width.max(digits));
-    for _ in digits..width {
-        out.push('0');
-    }
-    out.extend(buf[i..].iter().map(|&d| char::from(d)));
+    // Zeros before the digits, as far as the buffer holds them (a wider width is not a key
+    // template's: it pads the rest one by one).
+    let start = i.saturating_sub(width.saturating_sub(buf.len() - i));
+    buf[start..i].fill(b'0');
+    let padding = width.saturating_sub(buf.len() - start);
+    out.reserve(padding + buf.len() - start);
+    out.extend(std::iter::repeat_n('0', padding));
+    out.push_str(std::str::from_utf8(&buf[start..]).expect("decimal digits are ASCII"));
 }
 
 /// `10^width`, or `None` past `u128` (every value fits such a width).
@@ -531,6 +533,19 @@ impl<'a> ser::Serializer for KeyPartSerializer<'a> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Zero padding as `format!("{v:0width$}")` gives it, after what `out` held, for widths
+    /// within and beyond the digit buffer.
+    #[test]
+    fn push_padded_is_format_zero_padding() {
+        for v in [0u128, 7, 42, 1_000_000, u64::MAX.into(), u128::MAX] {
+            for width in [0usize, 1, 2, 6, 10, 20, 39, 40, 41, 45, 255] {
+                let mut out = "k#".to_owned();
+                push_padded(&mut out, v, width);
+                assert_eq!(out, format!("k#{v:0width$}"), "{v} to {width}");
+            }
+        }
+    }
 
     fn render<T: Serialize>(v: T) -> Result<String> {
         let mut s = String::new();

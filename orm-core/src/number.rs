@@ -184,6 +184,37 @@ impl Number {
         &self.text
     }
 
+    /// How many significant digits the number has (none for zero): the digits from the first
+    /// nonzero one to the last nonzero one, read off the canonical text without scanning it
+    /// (except an integer's trailing zeros).
+    #[inline]
+    pub(crate) fn significant_digits(&self) -> usize {
+        let len = self.text.len() - usize::from(self.neg);
+        let adj = i64::from(self.adj);
+        if adj < 0 {
+            // `0.` and `-adj - 1` zeros, then the digits.
+            len - 1 - (-adj) as usize
+        } else if len > adj as usize + 1 {
+            // All digits but the point.
+            len - 1
+        } else {
+            len - self.text.bytes().rev().take_while(|&d| d == b'0').count()
+        }
+    }
+
+    /// The canonical plain-notation text ([`Number::as_str`]) as an owned string, moved out of
+    /// the number without a copy (what a backend sends as an `N` value).
+    ///
+    /// ```
+    /// use orm_core::Number;
+    ///
+    /// assert_eq!(Number::parse("-1.50")?.into_string(), "-1.5");
+    /// # Ok::<(), orm_core::NumberError>(())
+    /// ```
+    pub fn into_string(self) -> String {
+        self.text.into_string()
+    }
+
     /// Converts a finite `f64` to the number with its shortest round-trip decimal text.
     ///
     /// `0.1` becomes exactly `0.1` (not `0.1000000000000000055…`), and
@@ -220,6 +251,14 @@ impl Number {
             return Ok(Number::zero());
         }
         let mut buf = StackStr::new();
+        // `{}` prints the shortest text that round-trips in plain notation, which for moderate
+        // magnitudes is short and already canonical: taken as it is, nothing is parsed.
+        if write!(buf, "{f}").is_ok() {
+            if let Some(n) = Number::from_canonical_text(buf.as_bytes()) {
+                return Ok(n);
+            }
+        }
+        buf.len = 0;
         // `{:e}` prints the shortest text that round-trips, with an exponent,
         // so it is short even for 1e300.
         if write!(buf, "{f:e}").is_err() {
@@ -328,6 +367,52 @@ impl Number {
         } else {
             Ok(Number::assemble(neg, digits, adj))
         }
+    }
+
+    /// The number whose canonical text is `text`, or `None` if `text` is not canonical plain
+    /// notation of a nonzero number within DynamoDB's rules (the caller then parses it).
+    /// Canonical: an optional `-`, an integer part without leading zeros (`0` before a point),
+    /// and a fractional part, if any, not ending in `0`.
+    fn from_canonical_text(text: &[u8]) -> Option<Number> {
+        let (neg, magnitude) = match text {
+            [b'-', rest @ ..] => (true, rest),
+            _ => (false, text),
+        };
+        let (int, frac) = match magnitude.iter().position(|&b| b == b'.') {
+            Some(p) => (&magnitude[..p], &magnitude[p + 1..]),
+            None => (magnitude, &[][..]),
+        };
+        let well_formed = !int.is_empty()
+            && int.iter().all(u8::is_ascii_digit)
+            && frac.iter().all(u8::is_ascii_digit)
+            && (int.len() == magnitude.len() || frac.last().is_some_and(|&d| d != b'0'));
+        if !well_formed {
+            return None;
+        }
+        let (adj, significant) = if int == b"0" {
+            let zeros = frac.iter().take_while(|&&d| d == b'0').count();
+            if zeros == frac.len() {
+                return None;
+            }
+            (-to_i64(zeros) - 1, frac.len() - zeros)
+        } else if int[0] == b'0' {
+            return None;
+        } else {
+            let trailing = if frac.is_empty() {
+                int.iter().rev().take_while(|&&d| d == b'0').count()
+            } else {
+                0
+            };
+            (to_i64(int.len()) - 1, int.len() + frac.len() - trailing)
+        };
+        if significant > MAX_DIGITS || !(MIN_ADJ..=MAX_ADJ).contains(&adj) {
+            return None;
+        }
+        Some(Number {
+            text: Box::from(std::str::from_utf8(text).ok()?),
+            adj: adj as i16,
+            neg,
+        })
     }
 
     /// Builds an integer from its decimal digits (ASCII, no leading zero, nonzero),
@@ -659,8 +744,9 @@ fn plain_text(neg: bool, digits: &[u8], adj: i64) -> String {
     s
 }
 
+/// Appends ASCII digits (a copy of the bytes, not one `char` at a time).
 fn push_digits(s: &mut String, digits: &[u8]) {
-    s.extend(digits.iter().map(|&d| char::from(d)));
+    s.push_str(std::str::from_utf8(digits).expect("decimal digits are ASCII"));
 }
 
 /// A small stack buffer for formatting floats without allocating.
@@ -1195,6 +1281,44 @@ mod tests {
                 Err(NumberError::NotFinite { input: text.into() })
             );
         }
+    }
+
+    /// Only canonical plain text of a nonzero number within DynamoDB's rules is taken as it is.
+    #[test]
+    fn canonical_text_taken_as_it_is() {
+        for text in ["1", "-1", "0.5", "-0.05", "12.25", "100", "1234500000000000"] {
+            let got = Number::from_canonical_text(text.as_bytes()).expect(text);
+            assert_eq!(got, n(text), "{text}");
+        }
+        for text in [
+            "0", "-0", "0.0", "00.5", "01", "1.50", "1.", ".5", "-", "", "1e5", "1.2.3", "+1",
+            "inf", "NaN",
+        ] {
+            assert_eq!(Number::from_canonical_text(text.as_bytes()), None, "{text}");
+        }
+        // 39 significant digits, and magnitudes out of range.
+        let long = "1".repeat(39);
+        assert_eq!(Number::from_canonical_text(long.as_bytes()), None);
+        let big = format!("1{}", "0".repeat(126));
+        assert_eq!(Number::from_canonical_text(big.as_bytes()), None);
+        let small = format!("0.{}1", "0".repeat(130));
+        assert_eq!(Number::from_canonical_text(small.as_bytes()), None);
+    }
+
+    #[test]
+    fn significant_digits_and_text() {
+        for (text, digits) in [
+            ("0", 0),
+            ("7", 1),
+            ("-12300", 3),
+            ("10.05", 4),
+            ("-0.00105", 3),
+            ("1e125", 1),
+            ("123e-130", 3),
+        ] {
+            assert_eq!(n(text).significant_digits(), digits, "{text}");
+        }
+        assert_eq!(n("-001.500e1").into_string(), "-15");
     }
 
     #[test]
@@ -1764,6 +1888,38 @@ mod tests {
                 prop_assert_eq!(num.to_f64(), x);
                 prop_assert_eq!(&n(&format!("{x:e}")), &num);
                 prop_assert_eq!(&n(&x.to_string()), &num);
+            }
+        }
+
+        /// Moderate magnitudes (whose `{}` text is taken as it is, not parsed) give the number
+        /// the text of `{:e}` parses to, field for field.
+        #[test]
+        fn prop_f64_plain_text_is_the_parsed_number(
+            m in -1_000_000_000i64..1_000_000_000,
+            e in -30i32..30,
+        ) {
+            let x = m as f64 * 10f64.powi(e);
+            let got = Number::from_f64(x).unwrap();
+            assert_canonical(&got);
+            prop_assert_eq!(&got, &n(&format!("{x:e}")));
+            let y = x as f32;
+            prop_assert_eq!(Number::from_f32(y).unwrap(), n(&format!("{y:e}")));
+        }
+
+        /// Significant digits read off the canonical text equal those counted digit by digit.
+        #[test]
+        fn prop_significant_digits(x in any::<f64>().prop_filter("finite", |x| x.is_finite())) {
+            let text = format!("{x:e}");
+            if let Ok(num) = Number::parse(&text) {
+                let s = num.as_str();
+                let digits: Vec<u8> = s.bytes().filter(u8::is_ascii_digit).collect();
+                let first = digits.iter().position(|&d| d != b'0');
+                let last = digits.iter().rposition(|&d| d != b'0');
+                let counted = match (first, last) {
+                    (Some(f), Some(l)) => l - f + 1,
+                    _ => 0,
+                };
+                prop_assert_eq!(num.significant_digits(), counted, "{}", s);
             }
         }
 

@@ -1,6 +1,7 @@
 //! DynamoDB attribute values ([`Value`]), items ([`Item`]) and primary keys ([`Key`]).
 
 use crate::number::Number;
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -169,17 +170,27 @@ impl Value {
     /// Follows DynamoDB's published item-size rules: strings and binaries by length, numbers
     /// as one byte per two significant digits plus one, one byte for booleans and nulls, three bytes
     /// of overhead plus one per element for lists and maps.
+    #[inline]
     pub fn size(&self) -> usize {
         match self {
             Value::S(s) => s.len(),
             Value::N(n) => number_size(n),
             Value::B(b) => b.len(),
             Value::Bool(_) | Value::Null => 1,
+            container => container.container_size(),
+        }
+    }
+
+    /// [`Value::size`] of a list, map or set (scalars are sized in line, where items are).
+    #[inline(never)]
+    fn container_size(&self) -> usize {
+        match self {
             Value::L(l) => 3 + l.iter().map(|v| v.size() + 1).sum::<usize>(),
             Value::M(m) => 3 + m.iter().map(|(k, v)| k.len() + v.size() + 1).sum::<usize>(),
             Value::Ss(s) => s.iter().map(|x| x.len()).sum(),
             Value::Ns(s) => s.iter().map(number_size).sum(),
             Value::Bs(s) => s.iter().map(|x| x.len()).sum(),
+            scalar => scalar.size(),
         }
     }
 
@@ -210,23 +221,50 @@ impl Value {
     pub fn is_key_type(&self) -> bool {
         matches!(self, Value::S(_) | Value::N(_) | Value::B(_))
     }
+
+    /// A total order of values that agrees with `==` (for sorting values to find equal ones,
+    /// such as a batch's keys): by type, in [`ValueType`]'s order, then by content: numbers
+    /// numerically, strings and binaries bytewise, lists and maps element by element.
+    pub(crate) fn total_cmp(&self, other: &Value) -> Ordering {
+        match (self, other) {
+            (Value::S(a), Value::S(b)) => a.cmp(b),
+            (Value::N(a), Value::N(b)) => a.cmp(b),
+            (Value::B(a), Value::B(b)) => a.cmp(b),
+            (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
+            (Value::Null, Value::Null) => Ordering::Equal,
+            (Value::L(a), Value::L(b)) => lexicographic(a.iter(), b.iter(), Value::total_cmp),
+            (Value::M(a), Value::M(b)) => lexicographic(a.iter(), b.iter(), |(ka, va), (kb, vb)| {
+                ka.cmp(kb).then_with(|| va.total_cmp(vb))
+            }),
+            (Value::Ss(a), Value::Ss(b)) => a.cmp(b),
+            (Value::Ns(a), Value::Ns(b)) => a.cmp(b),
+            (Value::Bs(a), Value::Bs(b)) => a.cmp(b),
+            _ => self.value_type().cmp(&other.value_type()),
+        }
+    }
 }
 
+/// Orders two sequences by their first unequal elements (`cmp`), else by length.
+fn lexicographic<T>(
+    mut a: impl Iterator<Item = T>,
+    mut b: impl Iterator<Item = T>,
+    cmp: impl Fn(T, T) -> Ordering,
+) -> Ordering {
+    loop {
+        match (a.next(), b.next()) {
+            (Some(x), Some(y)) => match cmp(x, y) {
+                Ordering::Equal => {}
+                unequal => return unequal,
+            },
+            (x, y) => return x.is_some().cmp(&y.is_some()),
+        }
+    }
+}
+
+/// A number's size: one byte per two significant digits, plus one.
+#[inline]
 fn number_size(n: &Number) -> usize {
-    let digits = n
-        .as_str()
-        .bytes()
-        .filter(u8::is_ascii_digit)
-        .skip_while(|d| *d == b'0')
-        .count();
-    // Trailing zeros of integers are not significant either.
-    let text = n.as_str();
-    let trailing = if text.contains('.') {
-        0
-    } else {
-        text.bytes().rev().take_while(|d| *d == b'0').count()
-    };
-    digits.saturating_sub(trailing).div_ceil(2) + 1
+    n.significant_digits().div_ceil(2) + 1
 }
 
 impl fmt::Debug for Value {
@@ -545,5 +583,43 @@ impl ValueRef<'_> {
             ),
             ValueRef::Bs(s) => Value::Bs(s.iter().map(|x| x.to_vec()).collect()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::strategy;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// `total_cmp` is a total order that agrees with `==`.
+        #[test]
+        fn total_cmp_agrees_with_equality(
+            a in strategy::value(),
+            b in strategy::value(),
+            c in strategy::value(),
+        ) {
+            prop_assert_eq!(a.total_cmp(&b).is_eq(), a == b);
+            prop_assert_eq!(a.total_cmp(&a.clone()), Ordering::Equal);
+            prop_assert_eq!(a.total_cmp(&b), b.total_cmp(&a).reverse());
+            if a.total_cmp(&b).is_le() && b.total_cmp(&c).is_le() {
+                prop_assert!(a.total_cmp(&c).is_le());
+            }
+        }
+    }
+
+    #[test]
+    fn total_cmp_orders_by_type_then_content() {
+        let n = |t: &str| Value::N(Number::parse(t).unwrap());
+        assert_eq!(n("-2").total_cmp(&n("10")), Ordering::Less);
+        assert_eq!(n("1.5").total_cmp(&n("15e-1")), Ordering::Equal);
+        assert_eq!(Value::from("b").total_cmp(&Value::from("a")), Ordering::Greater);
+        // `S` before `N` before `B`, as `ValueType` declares them.
+        assert_eq!(Value::from("9").total_cmp(&n("1")), Ordering::Less);
+        assert_eq!(n("9").total_cmp(&Value::B(vec![0])), Ordering::Less);
+        let l = |v: Vec<Value>| Value::L(v);
+        assert_eq!(l(vec![n("1")]).total_cmp(&l(vec![n("1"), n("0")])), Ordering::Less);
+        assert_eq!(l(vec![n("2")]).total_cmp(&l(vec![n("1"), n("0")])), Ordering::Greater);
     }
 }

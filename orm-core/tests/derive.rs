@@ -900,6 +900,58 @@ fn explicit_widths_refuse_values_that_do_not_fit() {
     );
 }
 
+/// A serializer that gives one field name twice stores its later value, once, in the stored item
+/// and in what a batch put sends (the names told apart before the layout's are added).
+#[test]
+fn a_field_name_given_twice_keeps_its_later_value() {
+    #[derive(Model, Deserialize, Clone, Debug, PartialEq)]
+    #[model(entity = "Twice", pk = "T#{id}", sk = "T")]
+    #[model(index(name = "gsi1", pk = "N#{n}", sk = "{id}"))]
+    struct Twice {
+        id: String,
+        n: u8,
+    }
+    impl Serialize for Twice {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeStruct;
+            let mut st = s.serialize_struct("Twice", 3)?;
+            st.serialize_field("n", &0u8)?;
+            st.serialize_field("id", &self.id)?;
+            st.serialize_field("n", &self.n)?;
+            st.end()
+        }
+    }
+    let table = orm_core::Table::new(orm_memory::MemoryBackend::new(), "twice");
+    let m = Twice {
+        id: "a".into(),
+        n: 7,
+    };
+    let stored = table.layout().to_stored_item(&m).unwrap();
+    assert_eq!(stored["n"], Value::from(7u8));
+    assert_eq!(
+        stored.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["__entity", "gsi1pk", "gsi1sk", "id", "n", "pk", "sk"]
+    );
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(async {
+            table.create_table::<Twice>().await.unwrap();
+            table.batch_put(std::slice::from_ref(&m)).await.unwrap();
+            let key = table
+                .layout()
+                .key_item::<Twice>(&m.primary_key().unwrap())
+                .unwrap();
+            let got = table
+                .backend()
+                .get_item(&orm_core::backend::GetItem::new("twice", key))
+                .await
+                .unwrap()
+                .expect("stored");
+            assert_eq!(got.into_item(), stored);
+        });
+}
+
 /// A field named like an index-key attribute is replaced by the index key in the stored item,
 /// once (`to_stored_item`, and the unsorted attributes a batch put sends), as inserting it did.
 #[test]

@@ -36,7 +36,7 @@ pub type AttributeMap = HashMap<String, AttributeValue>;
 pub fn to_attribute_value(value: Value) -> AttributeValue {
     match value {
         Value::S(s) => AttributeValue::S(s),
-        Value::N(n) => AttributeValue::N(number_text(n)),
+        Value::N(n) => AttributeValue::N(n.into_string()),
         Value::B(b) => AttributeValue::B(Blob::new(b)),
         Value::Bool(b) => AttributeValue::Bool(b),
         Value::Null => AttributeValue::Null(true),
@@ -47,7 +47,7 @@ pub fn to_attribute_value(value: Value) -> AttributeValue {
                 .collect(),
         ),
         Value::Ss(s) => AttributeValue::Ss(s.into_iter().collect()),
-        Value::Ns(s) => AttributeValue::Ns(s.into_iter().map(number_text).collect()),
+        Value::Ns(s) => AttributeValue::Ns(s.into_iter().map(Number::into_string).collect()),
         Value::Bs(s) => AttributeValue::Bs(s.into_iter().map(Blob::new).collect()),
     }
 }
@@ -71,10 +71,6 @@ pub(crate) fn to_attribute_value_ref(value: &Value) -> AttributeValue {
         Value::Ns(s) => AttributeValue::Ns(s.iter().map(|n| n.as_str().to_owned()).collect()),
         Value::Bs(s) => AttributeValue::Bs(s.iter().map(|b| Blob::new(b.clone())).collect()),
     }
-}
-
-fn number_text(n: Number) -> String {
-    n.as_str().to_owned()
 }
 
 /// Converts an [`AttributeValue`] into a [`Value`], moving its contents.

@@ -91,7 +91,7 @@ pub fn value_from_stream(value: AttributeValue) -> Result<Value> {
 pub fn value_to_stream(value: Value) -> AttributeValue {
     match value {
         Value::S(s) => AttributeValue::S(s),
-        Value::N(n) => AttributeValue::N(n.as_str().to_owned()),
+        Value::N(n) => AttributeValue::N(n.into_string()),
         Value::B(b) => AttributeValue::B(b),
         Value::Bool(b) => AttributeValue::Bool(b),
         Value::Null => AttributeValue::Null(true),
@@ -102,7 +102,7 @@ pub fn value_to_stream(value: Value) -> AttributeValue {
                 .collect(),
         ),
         Value::Ss(s) => AttributeValue::Ss(s.into_iter().collect()),
-        Value::Ns(n) => AttributeValue::Ns(n.into_iter().map(|n| n.as_str().to_owned()).collect()),
+        Value::Ns(n) => AttributeValue::Ns(n.into_iter().map(Number::into_string).collect()),
         Value::Bs(b) => AttributeValue::Bs(b.into_iter().collect()),
     }
 }

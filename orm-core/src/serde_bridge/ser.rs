@@ -248,10 +248,10 @@ impl<'p> ser::Serializer for Ser<'p> {
         })
     }
 
-    fn serialize_map(self, _len: Option<usize>) -> Result<MapSer<'p>> {
+    fn serialize_map(self, len: Option<usize>) -> Result<MapSer<'p>> {
         let depth = self.open()?;
         Ok(MapSer {
-            map: BTreeMap::new(),
+            entries: Vec::with_capacity(len.unwrap_or(0)),
             next_key: None,
             path: self.path,
             depth,
@@ -380,10 +380,12 @@ forward_compound!(SeqSer:
     SerializeTupleVariant::serialize_field,
 );
 
-/// Maps with string-like keys.
+/// Maps with string-like keys. Their entries are collected in a vector and made a map once, at
+/// the end, as [`StructSer`]'s fields are (a key given twice keeps its last value, as inserting
+/// would).
 #[derive(Debug)]
 pub(crate) struct MapSer<'p> {
-    map: BTreeMap<String, Value>,
+    entries: Vec<(String, Value)>,
     next_key: Option<String>,
     path: &'p FieldPath<'p>,
     /// The depth of each value.
@@ -396,7 +398,7 @@ impl MapSer<'_> {
         let path = FieldPath::Key(self.path, &key);
         let v = Ser::child(&path, self.depth, value)?;
         if !is_omitted(&v) {
-            self.map.insert(key, v);
+            self.entries.push((key, v));
         }
         Ok(())
     }
@@ -429,7 +431,7 @@ impl ser::SerializeMap for MapSer<'_> {
     }
 
     fn end(self) -> Result<Value> {
-        Ok(Value::M(self.map))
+        Ok(Value::M(BTreeMap::from_iter(self.entries)))
     }
 }
 
@@ -1025,6 +1027,31 @@ mod tests {
     use crate::serde_bridge::{to_item, to_value};
     use serde::Serialize;
     use std::collections::HashMap;
+
+    /// A map whose serializer gives a key twice keeps the later value, as inserting would;
+    /// omitted values (`None`) leave their key out, and keys come back sorted.
+    #[test]
+    fn map_keys_given_twice_keep_the_last_value() {
+        struct Twice;
+        impl Serialize for Twice {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap;
+                let mut m = s.serialize_map(None)?;
+                m.serialize_entry("b", &1u8)?;
+                m.serialize_entry("a", &2u8)?;
+                m.serialize_key("b")?;
+                m.serialize_value(&3u8)?;
+                m.serialize_entry("n", &None::<u8>)?;
+                m.end()
+            }
+        }
+        let value = to_value(&vec![Twice]).unwrap();
+        let expected = BTreeMap::from([
+            ("a".to_owned(), Value::from(2u8)),
+            ("b".to_owned(), Value::from(3u8)),
+        ]);
+        assert_eq!(value, Value::L(vec![Value::M(expected)]));
+    }
 
     /// `to_entries` gives `to_item`'s attributes (unsorted for a struct, each one as `to_item`
     /// keeps it) and `to_item`'s errors, whatever the value serializes as.

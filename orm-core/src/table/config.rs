@@ -145,12 +145,12 @@ impl TableConfig {
 
     /// The partition-key attribute of a global index (`<index>pk`).
     pub fn index_partition_key(&self, index: &str) -> String {
-        [index, "pk"].concat()
+        suffixed(index, "pk")
     }
 
     /// The sort-key attribute of an index (`<index>sk`).
     pub fn index_sort_key(&self, index: &str) -> String {
-        [index, "sk"].concat()
+        suffixed(index, "sk")
     }
 
     /// Whether `name` is an attribute the table layout adds to items of `schema` (keys, index
@@ -228,6 +228,16 @@ impl LayoutNames<'_> {
         self.signatures & signature_bit(name) != 0
             && self.config.is_layout_attribute(self.schema, name)
     }
+}
+
+/// `name` followed by `suffix`, allocated once at its length (every item written names its
+/// index keys).
+#[inline]
+fn suffixed(name: &str, suffix: &str) -> String {
+    let mut s = String::with_capacity(name.len() + suffix.len());
+    s.push_str(name);
+    s.push_str(suffix);
+    s
 }
 
 /// The bit of `name`'s signature (its length, first and last byte, folded into one of 64 bits):

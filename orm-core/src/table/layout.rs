@@ -82,37 +82,58 @@ impl Layout {
     pub fn to_stored_item<M: Model>(&self, model: &M) -> Result<Item> {
         // The map built once, sorted stably: of two equal names the later wins, as inserting
         // them one by one would.
-        Ok(Item(self.stored_attributes(model)?.into_iter().collect()))
+        Ok(Item(self.stored_attributes(model)?.0.into_iter().collect()))
     }
 
     /// [`Layout::to_stored_item`]'s attributes, unsorted, each name once (an index key named
     /// like a field replaces it, as does the later of two fields serde gives one name).
     pub(crate) fn to_stored_entries<M: Model>(&self, model: &M) -> Result<Vec<(String, Value)>> {
-        let mut entries = self.stored_attributes(model)?;
-        keep_last_of_each_name(&mut entries);
+        let (mut entries, fields) = self.stored_attributes(model)?;
+        // The fields were told apart among themselves; the layout's names are told apart from
+        // them and from each other here.
+        if fields.repeated || distinct_signatures(&entries, fields.count, fields.signatures).is_none()
+        {
+            keep_last_of_each_name(&mut entries);
+        }
         Ok(entries)
     }
 
     /// The fields as the serializer gives them, then the layout's attributes (keys, index keys,
-    /// entity, schema version); a name may be there twice, the later to win.
-    fn stored_attributes<M: Model>(&self, model: &M) -> Result<Vec<(String, Value)>> {
+    /// entity, schema version); a name may be there twice, the later to win. With what was
+    /// learnt of the fields' names.
+    fn stored_attributes<M: Model>(&self, model: &M) -> Result<(Vec<(String, Value)>, FieldNames)> {
         let schema = M::schema();
         let config = &self.config;
         let mut entries = to_entries(model, schema.indexes.len() * 2 + 4)?;
-        let fields = signature_bits(&entries);
-        for reserved in [
-            &config.partition_key,
-            &config.sort_key,
-            &config.entity_attribute,
-            &config.schema_attribute,
-        ] {
-            if fields & signature_bit(reserved) != 0
-                && entries.iter().any(|(name, _)| name == reserved)
-            {
-                return Err(Error::validation(format!(
-                    "{}: field `{reserved}` collides with the table's `{reserved}` attribute; rename the field or configure the table",
-                    schema.entity
-                )));
+        let names = match distinct_signatures(&entries, 0, 0) {
+            Some(signatures) => FieldNames {
+                count: entries.len(),
+                signatures,
+                repeated: false,
+            },
+            None => FieldNames {
+                count: entries.len(),
+                signatures: signature_bits(&entries),
+                repeated: true,
+            },
+        };
+        // The table's layout attributes are not fields (one bit test clears most models).
+        let fields = names.signatures;
+        if fields & self.layout_signatures != 0 {
+            for reserved in [
+                &config.partition_key,
+                &config.sort_key,
+                &config.entity_attribute,
+                &config.schema_attribute,
+            ] {
+                if fields & signature_bit(reserved) != 0
+                    && entries.iter().any(|(name, _)| name == reserved)
+                {
+                    return Err(Error::validation(format!(
+                        "{}: field `{reserved}` collides with the table's `{reserved}` attribute; rename the field or configure the table",
+                        schema.entity
+                    )));
+                }
             }
         }
         push_key(config, schema, model.primary_key()?, &mut entries)?;
@@ -136,7 +157,7 @@ impl Layout {
                 Value::from(schema.schema_version),
             ));
         }
-        Ok(entries)
+        Ok((entries, names))
     }
 
     /// DynamoDB's item size limit, for a size already computed.
@@ -374,23 +395,34 @@ fn signature_bits(entries: &[(String, Value)]) -> u64 {
         .fold(0, |set, (name, _)| set | signature_bit(name))
 }
 
-/// Removes all but the last of equal names, keeping the order of the rest (a map built from the
-/// entries would keep the same values). Names are compared only when their [`signature_bit`]s match: for a
+/// What [`Layout::stored_attributes`] learnt of a model's fields (the first `count` entries).
+struct FieldNames {
+    count: usize,
+    /// The union of their names' [`signature_bit`]s.
+    signatures: u64,
+    /// Whether a name is there twice.
+    repeated: bool,
+}
+
+/// The union of `seen` and the [`signature_bit`]s of the names of `entries[from..]`, if each of
+/// them differs from every earlier name (`seen` being the union of the bits of `entries[..from]`,
+/// whose names differ), else `None`. Names are compared only when their bits match: for a
 /// model's dozen or two attributes that is a few comparisons, where sorting them costs more.
-fn keep_last_of_each_name(entries: &mut Vec<(String, Value)>) {
-    let mut seen = 0;
-    let mut twice = false;
-    for (i, (name, _)) in entries.iter().enumerate() {
+fn distinct_signatures(entries: &[(String, Value)], from: usize, mut seen: u64) -> Option<u64> {
+    for i in from..entries.len() {
+        let name = &entries[i].0;
         let bit = signature_bit(name);
         if seen & bit != 0 && entries[..i].iter().any(|(n, _)| n == name) {
-            twice = true;
-            break;
+            return None;
         }
         seen |= bit;
     }
-    if !twice {
-        return;
-    }
+    Some(seen)
+}
+
+/// Removes all but the last of equal names, keeping the order of the rest (a map built from the
+/// entries would keep the same values).
+fn keep_last_of_each_name(entries: &mut Vec<(String, Value)>) {
     let mut i = 0;
     while i < entries.len() {
         let (name, later) = (&entries[i].0, &entries[i + 1..]);
