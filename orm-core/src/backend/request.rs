@@ -535,8 +535,11 @@ impl WriteRequest {
     pub fn get(&self, name: &str) -> Option<&Value> {
         match self {
             WriteRequest::Put(item) | WriteRequest::Delete(item) => item.get(name),
+            // Each name is there once; searched from the end, where the ORM's batch puts have
+            // their key attributes (after the model's fields).
             WriteRequest::PutEntries(entries) => entries
                 .iter()
+                .rev()
                 .find_map(|(n, v)| (n.as_str() == name).then_some(v)),
         }
     }
