@@ -272,7 +272,8 @@ fn invalid<T>(what: &str) -> std::result::Result<T, KeyPartError> {
 /// Appends `v` zero-padded to `width` digits, without the formatting machinery (keys are
 /// rendered on every write and read, and so are expression placeholders).
 pub(crate) fn push_padded(out: &mut String, v: u128, width: usize) {
-    let mut buf = [0u8; 40];
+    // Zeros, the digits written over the end of them.
+    let mut buf = [b'0'; 40];
     let mut i = buf.len();
     match u64::try_from(v) {
         Ok(mut small) => loop {
@@ -295,13 +296,13 @@ pub(crate) fn push_padded(out: &mut String, v: u128, width: usize) {
             }
         }
     }
-    // Zeros before the digits, as far as the buffer holds them (a wider width is not a key
-    // template's: it pads the rest one by one).
+    // The zeros before the digits come from the buffer as far as it holds them (a wider width
+    // is not a key template's: the rest are pushed one by one).
     let start = i.saturating_sub(width.saturating_sub(buf.len() - i));
-    buf[start..i].fill(b'0');
     let padding = width.saturating_sub(buf.len() - start);
-    out.reserve(padding + buf.len() - start);
-    out.extend(std::iter::repeat_n('0', padding));
+    if padding > 0 {
+        out.extend(std::iter::repeat_n('0', padding));
+    }
     out.push_str(std::str::from_utf8(&buf[start..]).expect("decimal digits are ASCII"));
 }
 
