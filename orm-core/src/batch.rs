@@ -292,7 +292,8 @@ impl Table {
                 c.len() >= limits.max_batch_write || bytes + size > limits.max_batch_write_bytes
             });
             if full {
-                chunks.push((i, Vec::new()));
+                let room = (total - i).min(limits.max_batch_write.max(1));
+                chunks.push((i, Vec::with_capacity(room)));
                 bytes = 0;
             }
             bytes += size;

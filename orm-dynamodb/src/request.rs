@@ -334,11 +334,11 @@ impl DynamoBackend {
     /// BatchWriteItem of `r` on the batch client; its items are moved into the SDK's maps.
     pub(crate) fn batch_write_request(&self, r: BatchWrite) -> Result<BatchWriteItemFluentBuilder> {
         r.validate(&orm_core::Backend::capabilities(self).limits)?;
-        let writes = r
-            .writes
-            .into_iter()
-            .map(write_request)
-            .collect::<Result<Vec<_>>>()?;
+        // Allocated once at its length (a collect through `Result` would grow it step by step).
+        let mut writes = Vec::with_capacity(r.writes.len());
+        for w in r.writes {
+            writes.push(write_request(w)?);
+        }
         Ok(self
             .batch_client()
             .batch_write_item()
