@@ -60,14 +60,18 @@ fn first_repeated_key(
             (a, b) => a.is_some().cmp(&b.is_some()),
         }
     }
-    let same = |(a, b): (Option<&Value>, Option<&Value>), (c, d): (Option<&Value>, Option<&Value>)| {
+    let same = |(a, b): (Option<&Value>, Option<&Value>),
+                (c, d): (Option<&Value>, Option<&Value>)| {
         order(a, c).then_with(|| order(b, d))
     };
     let mut keys: Vec<_> = (writes.iter().enumerate())
         .map(|(i, w)| (write_identity(config, w), i))
         .collect();
     // Writes in ascending key order (as batches often are) have no repeat: one comparison each.
-    if keys.windows(2).all(|pair| same(pair[0].0, pair[1].0).is_lt()) {
+    if keys
+        .windows(2)
+        .all(|pair| same(pair[0].0, pair[1].0).is_lt())
+    {
         return None;
     }
     // Positions are distinct: an unstable sort is exact.
@@ -614,13 +618,18 @@ mod tests {
         let keys = |ks: &[&str]| ks.iter().map(|k| put(*k, None)).collect::<Vec<_>>();
         assert_eq!(repeated(&keys(&["B", "A", "B", "A"])), Some((0, 2)));
         assert_eq!(repeated(&keys(&["B", "A", "A", "B"])), Some((1, 2)));
-        assert_eq!(repeated(&keys(&["C", "B", "A", "C", "A", "C"])), Some((0, 3)));
+        assert_eq!(
+            repeated(&keys(&["C", "B", "A", "C", "A", "C"])),
+            Some((0, 3))
+        );
         // Ascending but for one key written twice in a row.
         let mut ascending: Vec<_> = (0..30u32).map(|i| put("P", Some(Value::from(i)))).collect();
         ascending.insert(8, put("P", Some(Value::from(7u32))));
         assert_eq!(repeated(&ascending), Some((7, 8)));
         // A repeat at the end of a long batch.
-        let mut many: Vec<_> = (0..300u32).map(|i| put("P", Some(Value::from(i)))).collect();
+        let mut many: Vec<_> = (0..300u32)
+            .map(|i| put("P", Some(Value::from(i))))
+            .collect();
         many.push(put("P", Some(Value::from(123u32))));
         assert_eq!(repeated(&many), Some((123, 300)));
     }

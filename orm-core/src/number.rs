@@ -1286,7 +1286,15 @@ mod tests {
     /// Only canonical plain text of a nonzero number within DynamoDB's rules is taken as it is.
     #[test]
     fn canonical_text_taken_as_it_is() {
-        for text in ["1", "-1", "0.5", "-0.05", "12.25", "100", "1234500000000000"] {
+        for text in [
+            "1",
+            "-1",
+            "0.5",
+            "-0.05",
+            "12.25",
+            "100",
+            "1234500000000000",
+        ] {
             let got = Number::from_canonical_text(text.as_bytes()).expect(text);
             assert_eq!(got, n(text), "{text}");
         }

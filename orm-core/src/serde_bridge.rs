@@ -87,6 +87,7 @@ mod sets;
 pub use sets::{binary_set, number_set, string_set, BinarySet, NumberSet, StringSet};
 
 use crate::error::{Error, Result};
+use crate::table::NameSet;
 use crate::value::{Item, Value, ValueRef};
 use de::{De, Found};
 use field_path::FieldPath;
@@ -152,11 +153,12 @@ pub fn to_item<T: Serialize + ?Sized>(value: &T) -> Result<Item> {
 /// gives them (a name given twice, by renames, is there twice; the later is the one the map
 /// keeps), a map's entries sorted. For a caller that adds attributes of its own (the table
 /// layout's keys: `extra` of them, for which a struct's vector leaves room) and then builds the
-/// item once. The same errors as [`to_item`].
+/// item once. With the entries' [`NameSet`] (told apart as a struct's fields are pushed). The
+/// same errors as [`to_item`].
 pub(crate) fn to_entries<T: Serialize + ?Sized>(
     value: &T,
     extra: usize,
-) -> Result<Vec<(String, Value)>> {
+) -> Result<(Vec<(String, Value)>, NameSet)> {
     let root = FieldPath::Root;
     let top = value
         .serialize(ItemSer {
@@ -168,8 +170,15 @@ pub(crate) fn to_entries<T: Serialize + ?Sized>(
         })
         .map_err(|e| e.at(&root))?;
     match top {
-        TopLevel::Fields(fields) => Ok(fields),
-        TopLevel::Value(Value::M(map)) => Ok(map.into_iter().collect()),
+        TopLevel::Fields(fields, names) => Ok((fields, names)),
+        TopLevel::Value(Value::M(map)) => {
+            let mut names = NameSet::default();
+            let entries: Vec<(String, Value)> = map.into_iter().collect();
+            for (i, (name, _)) in entries.iter().enumerate() {
+                names.add(name, &entries[..i]);
+            }
+            Ok((entries, names))
+        }
         TopLevel::Value(other) => Err(not_an_item(&other)),
     }
 }

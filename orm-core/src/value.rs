@@ -233,9 +233,11 @@ impl Value {
             (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
             (Value::Null, Value::Null) => Ordering::Equal,
             (Value::L(a), Value::L(b)) => lexicographic(a.iter(), b.iter(), Value::total_cmp),
-            (Value::M(a), Value::M(b)) => lexicographic(a.iter(), b.iter(), |(ka, va), (kb, vb)| {
-                ka.cmp(kb).then_with(|| va.total_cmp(vb))
-            }),
+            (Value::M(a), Value::M(b)) => {
+                lexicographic(a.iter(), b.iter(), |(ka, va), (kb, vb)| {
+                    ka.cmp(kb).then_with(|| va.total_cmp(vb))
+                })
+            }
             (Value::Ss(a), Value::Ss(b)) => a.cmp(b),
             (Value::Ns(a), Value::Ns(b)) => a.cmp(b),
             (Value::Bs(a), Value::Bs(b)) => a.cmp(b),
@@ -614,12 +616,21 @@ mod tests {
         let n = |t: &str| Value::N(Number::parse(t).unwrap());
         assert_eq!(n("-2").total_cmp(&n("10")), Ordering::Less);
         assert_eq!(n("1.5").total_cmp(&n("15e-1")), Ordering::Equal);
-        assert_eq!(Value::from("b").total_cmp(&Value::from("a")), Ordering::Greater);
+        assert_eq!(
+            Value::from("b").total_cmp(&Value::from("a")),
+            Ordering::Greater
+        );
         // `S` before `N` before `B`, as `ValueType` declares them.
         assert_eq!(Value::from("9").total_cmp(&n("1")), Ordering::Less);
         assert_eq!(n("9").total_cmp(&Value::B(vec![0])), Ordering::Less);
         let l = |v: Vec<Value>| Value::L(v);
-        assert_eq!(l(vec![n("1")]).total_cmp(&l(vec![n("1"), n("0")])), Ordering::Less);
-        assert_eq!(l(vec![n("2")]).total_cmp(&l(vec![n("1"), n("0")])), Ordering::Greater);
+        assert_eq!(
+            l(vec![n("1")]).total_cmp(&l(vec![n("1"), n("0")])),
+            Ordering::Less
+        );
+        assert_eq!(
+            l(vec![n("2")]).total_cmp(&l(vec![n("1"), n("0")])),
+            Ordering::Greater
+        );
     }
 }

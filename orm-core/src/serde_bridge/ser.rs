@@ -7,6 +7,7 @@
 use super::field_path::{BridgeError, FieldPath};
 use super::{is_magic_name, BINARY_SET, MAX_DEPTH, NUMBER, NUMBER_SET, STRING_SET};
 use crate::number::Number;
+use crate::table::NameSet;
 use crate::value::Value;
 use serde::ser::{self, Impossible, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -832,8 +833,8 @@ impl<'p> ser::Serializer for SetSer<'p> {
 /// What [`ItemSer`] produced: a struct's fields as serde gave them (unsorted, a name given twice
 /// by renames kept twice, the last to win), or any other value whole.
 pub(crate) enum TopLevel {
-    /// A struct's fields, in serde's order.
-    Fields(Vec<(String, Value)>),
+    /// A struct's fields, in serde's order, and their names' set.
+    Fields(Vec<(String, Value)>, NameSet),
     /// Anything else, as [`Ser`] makes it (an item when it is a map).
     Value(Value),
 }
@@ -851,8 +852,9 @@ pub(crate) struct ItemSer<'p> {
 /// A compound serializer of [`Ser`] whose result is given whole ([`TopLevel::Value`]).
 pub(crate) struct Whole<S>(S);
 
-/// A struct's fields, handed over unsorted ([`TopLevel::Fields`]).
-pub(crate) struct Fields<'p>(StructSer<'p>);
+/// A struct's fields, handed over unsorted ([`TopLevel::Fields`]), with their names' set (told
+/// apart as they are pushed, while each name is at hand).
+pub(crate) struct Fields<'p>(StructSer<'p>, NameSet);
 
 impl ser::SerializeStruct for Fields<'_> {
     type Ok = TopLevel;
@@ -862,10 +864,15 @@ impl ser::SerializeStruct for Fields<'_> {
         key: &'static str,
         value: &T,
     ) -> Result<()> {
-        self.0.push_field(key, value)
+        let before = self.0.fields.len();
+        self.0.push_field(key, value)?;
+        if self.0.fields.len() > before {
+            self.1.add(key, &self.0.fields[..before]);
+        }
+        Ok(())
     }
     fn end(self) -> Result<TopLevel> {
-        Ok(TopLevel::Fields(self.0.fields))
+        Ok(TopLevel::Fields(self.0.fields, self.1))
     }
 }
 
@@ -1001,7 +1008,7 @@ impl<'p> ser::Serializer for ItemSer<'p> {
     fn serialize_struct(self, name: &'static str, len: usize) -> Result<Fields<'p>> {
         self.ser
             .serialize_struct(name, len + self.extra)
-            .map(Fields)
+            .map(|fields| Fields(fields, NameSet::default()))
     }
 
     fn serialize_struct_variant(
@@ -1060,7 +1067,7 @@ mod tests {
         use crate::serde_bridge::to_entries;
         use crate::value::Item;
         fn same<T: Serialize>(value: &T) {
-            let entries = to_entries(value, 3).map(|e| Item(e.into_iter().collect()));
+            let entries = to_entries(value, 3).map(|(e, _)| Item(e.into_iter().collect()));
             match (entries, to_item(value)) {
                 (Ok(a), Ok(b)) => assert_eq!(a, b),
                 (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
@@ -1104,17 +1111,18 @@ mod tests {
             n: None,
             tags: vec!["t".into()],
         };
-        let entries = to_entries(&plain, 0).unwrap();
+        let (entries, names) = to_entries(&plain, 0).unwrap();
+        assert!(!names.repeated);
         let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["z", "a", "tags"], "serde's order, None left out");
-        assert!(to_entries(&plain, 5).unwrap().capacity() >= 4 + 5);
+        assert!(to_entries(&plain, 5).unwrap().0.capacity() >= 4 + 5);
         same(&plain);
         same(&Some(Wrapped(plain)));
         same(&Flat {
             b: 1,
             inner: Inner { c: 2 },
         });
-        let twice = to_entries(
+        let (twice, names) = to_entries(
             &Twice {
                 first: 1,
                 second: 2,
@@ -1122,6 +1130,7 @@ mod tests {
             0,
         )
         .unwrap();
+        assert!(names.repeated, "a name given twice is seen");
         assert_eq!(
             twice.len(),
             2,

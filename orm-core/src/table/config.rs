@@ -230,6 +230,29 @@ impl LayoutNames<'_> {
     }
 }
 
+/// Names as they are added (an item's attributes): the union of their [`signature_bit`]s, and
+/// whether a name was added twice.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct NameSet {
+    /// The union of the names' signature bits.
+    pub(crate) signatures: u64,
+    /// Whether a name was added twice.
+    pub(crate) repeated: bool,
+}
+
+impl NameSet {
+    /// Adds `name`, which follows the names of `earlier` (compared with them only when its
+    /// signature bit is already there: for a model's dozen fields, a few comparisons).
+    #[inline]
+    pub(crate) fn add(&mut self, name: &str, earlier: &[(String, crate::value::Value)]) {
+        let bit = signature_bit(name);
+        if self.signatures & bit != 0 && !self.repeated {
+            self.repeated = earlier.iter().any(|(n, _)| n == name);
+        }
+        self.signatures |= bit;
+    }
+}
+
 /// `name` followed by `suffix`, allocated once at its length (every item written names its
 /// index keys).
 #[inline]

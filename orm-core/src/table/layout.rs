@@ -11,7 +11,7 @@
 //! ([`Table::layout`](crate::Table::layout)); the write rules (`write.rs`) and every operation
 //! read and write items through it.
 
-use super::config::{signature_bit, TableConfig};
+use super::config::{signature_bit, NameSet, TableConfig};
 use crate::backend::{ItemReader, Limits, RawItem, SharedItem};
 use crate::error::{Error, Result};
 use crate::key::Key;
@@ -91,7 +91,8 @@ impl Layout {
         let (mut entries, fields) = self.stored_attributes(model)?;
         // The fields were told apart among themselves; the layout's names are told apart from
         // them and from each other here.
-        if fields.repeated || distinct_signatures(&entries, fields.count, fields.signatures).is_none()
+        if fields.names.repeated
+            || distinct_signatures(&entries, fields.count, fields.names.signatures).is_none()
         {
             keep_last_of_each_name(&mut entries);
         }
@@ -104,21 +105,13 @@ impl Layout {
     fn stored_attributes<M: Model>(&self, model: &M) -> Result<(Vec<(String, Value)>, FieldNames)> {
         let schema = M::schema();
         let config = &self.config;
-        let mut entries = to_entries(model, schema.indexes.len() * 2 + 4)?;
-        let names = match distinct_signatures(&entries, 0, 0) {
-            Some(signatures) => FieldNames {
-                count: entries.len(),
-                signatures,
-                repeated: false,
-            },
-            None => FieldNames {
-                count: entries.len(),
-                signatures: signature_bits(&entries),
-                repeated: true,
-            },
+        let (mut entries, field_names) = to_entries(model, schema.indexes.len() * 2 + 4)?;
+        let names = FieldNames {
+            count: entries.len(),
+            names: field_names,
         };
         // The table's layout attributes are not fields (one bit test clears most models).
-        let fields = names.signatures;
+        let fields = names.names.signatures;
         if fields & self.layout_signatures != 0 {
             for reserved in [
                 &config.partition_key,
@@ -388,20 +381,11 @@ impl Layout {
     }
 }
 
-/// The union of the signature bits ([`signature_bit`]) of the entries' names.
-fn signature_bits(entries: &[(String, Value)]) -> u64 {
-    entries
-        .iter()
-        .fold(0, |set, (name, _)| set | signature_bit(name))
-}
-
 /// What [`Layout::stored_attributes`] learnt of a model's fields (the first `count` entries).
 struct FieldNames {
     count: usize,
-    /// The union of their names' [`signature_bit`]s.
-    signatures: u64,
-    /// Whether a name is there twice.
-    repeated: bool,
+    /// Their names' signatures, and whether one is there twice.
+    names: NameSet,
 }
 
 /// The union of `seen` and the [`signature_bit`]s of the names of `entries[from..]`, if each of
