@@ -210,7 +210,7 @@ fn index_definition(
             "Invalid key order. Hash Key must be specified first in key schema, Range Key must be specifed second",
         ));
     }
-    let (mut hash, mut range) = key_elements(json, types)?;
+    let (hash, range) = key_elements(json, types)?;
     let too_big = || {
         ApiError::validation(
             "Key Schema too big.  Key Schema must at most consist of the hash and range key of a table",
@@ -240,20 +240,9 @@ fn index_definition(
             "Invalid KeySchema of {index_name}: no HASH key"
         )));
     }
-    let extra_partition_keys = hash.split_off(1);
-    let extra_sort_keys = if range.len() > 1 {
-        range.split_off(1)
-    } else {
-        Vec::new()
-    };
     Ok(IndexDefinition {
-        name: index_name,
         local,
-        partition_key: hash.pop().expect("one HASH element"),
-        sort_key: range.pop(),
-        extra_partition_keys,
-        extra_sort_keys,
-        projection,
+        ..IndexDefinition::from_key_attributes(index_name, hash, range, projection)
     })
 }
 
