@@ -172,20 +172,9 @@ pub(crate) fn condition_constraints(
 /// The member constraints of `AttributesToGet` (1 to 255 names) and `ConditionalOperator`.
 pub(crate) fn member_constraints(body: &Map<String, Json>, violations: &mut Violations) {
     if let Some(Json::Array(names)) = present(body, "AttributesToGet") {
-        let shown = || Shown::Text(super::constraints::java_string(&Json::Array(names.clone())));
-        if names.is_empty() {
-            violations.push(
-                shown(),
-                "attributesToGet",
-                "Member must have length greater than or equal to 1",
-            );
-        } else if names.len() > 255 {
-            violations.push(
-                shown(),
-                "attributesToGet",
-                "Member must have length less than or equal to 255",
-            );
-        }
+        violations.length_within(names.len(), 255, "attributesToGet", || {
+            Shown::Text(super::constraints::java_string(&Json::Array(names.clone())))
+        });
     }
     violations.one_of(body, "ConditionalOperator", CONDITIONAL_OPERATOR);
 }

@@ -27,20 +27,9 @@ pub(crate) fn table_name(body: &Body) -> Result<String, ApiError> {
 /// A key attribute's `AttributeName` (at `path`) has 1 to 255 characters.
 fn name_length(element: &Body, path: &str, v: &mut Violations) {
     if let Some(Json::String(name)) = present(element, "AttributeName") {
-        let length = name.chars().count();
-        if length == 0 {
-            v.push(
-                Shown::Text(name.clone()),
-                path,
-                "Member must have length greater than or equal to 1",
-            );
-        } else if length > 255 {
-            v.push(
-                Shown::Text(name.clone()),
-                path,
-                "Member must have length less than or equal to 255",
-            );
-        }
+        v.length_within(name.chars().count(), 255, path, || {
+            Shown::Text(name.clone())
+        });
     }
 }
 
@@ -88,19 +77,7 @@ fn key_schema_constraints(json: Option<&Json>, at: &str, v: &mut Violations) {
             .collect();
         Shown::Text(format!("[{}]", shown.join(", ")))
     };
-    if elements.is_empty() {
-        v.push(
-            printed(),
-            at,
-            "Member must have length greater than or equal to 1",
-        );
-    } else if elements.len() > 2 {
-        v.push(
-            printed(),
-            at,
-            "Member must have length less than or equal to 2",
-        );
-    }
+    v.length_within(elements.len(), 2, at, printed);
     members_constraints(elements, at, ("KeyType", "keyType"), &["HASH", "RANGE"], v);
 }
 
