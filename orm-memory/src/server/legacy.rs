@@ -208,18 +208,14 @@ fn entries<'a>(body: &'a Map<String, Json>, member: &str) -> Result<Vec<Entry<'a
         return Ok(Vec::new());
     };
     let map = json.as_object().ok_or_else(|| {
-        ApiError::client(
-            "SerializationException",
-            format!("{member} must be a map of attribute names to conditions"),
-        )
+        ApiError::serialization(format!(
+            "{member} must be a map of attribute names to conditions"
+        ))
     })?;
     let mut out = Vec::with_capacity(map.len());
     for (attribute, entry) in map {
         let entry = entry.as_object().ok_or_else(|| {
-            ApiError::client(
-                "SerializationException",
-                format!("{member}.{attribute} must be an object"),
-            )
+            ApiError::serialization(format!("{member}.{attribute} must be an object"))
         })?;
         let values = match present(entry, "AttributeValueList") {
             None => None,
@@ -229,8 +225,7 @@ fn entries<'a>(body: &'a Map<String, Json>, member: &str) -> Result<Vec<Entry<'a
                     .collect::<Result<Vec<_>, _>>()?,
             ),
             Some(_) => {
-                return Err(ApiError::client(
-                    "SerializationException",
+                return Err(ApiError::serialization(
                     "AttributeValueList must be a list of AttributeValues",
                 ))
             }
@@ -238,12 +233,7 @@ fn entries<'a>(body: &'a Map<String, Json>, member: &str) -> Result<Vec<Entry<'a
         let exists = match present(entry, "Exists") {
             None => None,
             Some(Json::Bool(b)) => Some(*b),
-            Some(_) => {
-                return Err(ApiError::client(
-                    "SerializationException",
-                    "Exists must be a boolean",
-                ))
-            }
+            Some(_) => return Err(ApiError::serialization("Exists must be a boolean")),
         };
         out.push(Entry {
             attribute,
@@ -582,18 +572,12 @@ pub(crate) fn attributes_to_get(body: &Map<String, Json>) -> Result<Option<Vec<P
         return Ok(None);
     };
     let names = json.as_array().ok_or_else(|| {
-        ApiError::client(
-            "SerializationException",
-            "AttributesToGet must be a list of attribute names",
-        )
+        ApiError::serialization("AttributesToGet must be a list of attribute names")
     })?;
     let mut paths: Vec<Path> = Vec::with_capacity(names.len());
     for name in names {
         let name = name.as_str().ok_or_else(|| {
-            ApiError::client(
-                "SerializationException",
-                "AttributesToGet must be a list of attribute names",
-            )
+            ApiError::serialization("AttributesToGet must be a list of attribute names")
         })?;
         if paths.iter().any(|p| p.root() == name) {
             return Err(invalid(format!(
@@ -619,18 +603,12 @@ pub(crate) fn attribute_updates(body: &Map<String, Json>) -> Result<Option<Updat
         return Ok(None);
     };
     let map = json.as_object().ok_or_else(|| {
-        ApiError::client(
-            "SerializationException",
-            "AttributeUpdates must be a map of attribute names to updates",
-        )
+        ApiError::serialization("AttributeUpdates must be a map of attribute names to updates")
     })?;
     let mut update = Update::new();
     for (attribute, entry) in map {
         let entry = entry.as_object().ok_or_else(|| {
-            ApiError::client(
-                "SerializationException",
-                format!("AttributeUpdates.{attribute} must be an object"),
-            )
+            ApiError::serialization(format!("AttributeUpdates.{attribute} must be an object"))
         })?;
         let value = present(entry, "Value").map(|v| value(v, 1)).transpose()?;
         let action = present(entry, "Action")

@@ -52,10 +52,7 @@ pub(crate) fn null(member: &str) -> ApiError {
 pub(crate) use super::super::constraints::lower_first;
 
 pub(crate) fn wrong_type(member: &str, expected: &str) -> ApiError {
-    ApiError::client(
-        "SerializationException",
-        format!("{member} must be {expected}"),
-    )
+    ApiError::serialization(format!("{member} must be {expected}"))
 }
 
 /// An optional member: `None` when absent or null, else what `read` makes of it, and a member
