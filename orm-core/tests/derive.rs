@@ -900,6 +900,28 @@ fn explicit_widths_refuse_values_that_do_not_fit() {
     );
 }
 
+/// `batch_put` of `m` (in a table created for it) stores exactly `stored`.
+fn assert_batch_put_stores<M: Model>(table: &orm_core::Table, m: &M, stored: &orm_core::Item) {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(async {
+            table.create_table::<M>().await.unwrap();
+            table.batch_put(std::slice::from_ref(m)).await.unwrap();
+            let key = table
+                .layout()
+                .key_item::<M>(&m.primary_key().unwrap())
+                .unwrap();
+            let got = table
+                .backend()
+                .get_item(&orm_core::backend::GetItem::new(table.name(), key))
+                .await
+                .unwrap()
+                .expect("stored");
+            assert_eq!(&got.into_item(), stored);
+        });
+}
+
 /// A serializer that gives one field name twice stores its later value, once, in the stored item
 /// and in what a batch put sends (the names told apart before the layout's are added).
 #[test]
@@ -932,24 +954,7 @@ fn a_field_name_given_twice_keeps_its_later_value() {
         stored.keys().map(String::as_str).collect::<Vec<_>>(),
         ["__entity", "gsi1pk", "gsi1sk", "id", "n", "pk", "sk"]
     );
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(async {
-            table.create_table::<Twice>().await.unwrap();
-            table.batch_put(std::slice::from_ref(&m)).await.unwrap();
-            let key = table
-                .layout()
-                .key_item::<Twice>(&m.primary_key().unwrap())
-                .unwrap();
-            let got = table
-                .backend()
-                .get_item(&orm_core::backend::GetItem::new("twice", key))
-                .await
-                .unwrap()
-                .expect("stored");
-            assert_eq!(got.into_item(), stored);
-        });
+    assert_batch_put_stores(&table, &m, &stored);
 }
 
 /// A field named like an index-key attribute is replaced by the index key in the stored item,
@@ -976,22 +981,5 @@ fn index_keys_replace_a_field_of_their_name() {
         stored.keys().map(String::as_str).collect::<Vec<_>>(),
         ["__entity", "gsi1pk", "gsi1sk", "id", "pk", "sk", "tag"]
     );
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(async {
-            table.create_table::<Tagged>().await.unwrap();
-            table.batch_put(std::slice::from_ref(&m)).await.unwrap();
-            let key = table
-                .layout()
-                .key_item::<Tagged>(&m.primary_key().unwrap())
-                .unwrap();
-            let got = table
-                .backend()
-                .get_item(&orm_core::backend::GetItem::new("tagged", key))
-                .await
-                .unwrap()
-                .expect("stored");
-            assert_eq!(got.into_item(), stored);
-        });
+    assert_batch_put_stores(&table, &m, &stored);
 }
