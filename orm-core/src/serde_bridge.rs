@@ -292,12 +292,13 @@ where
 /// use serde::Deserialize;
 ///
 /// /// A reader of one attribute, `tags`, a list of strings.
-/// #[derive(Debug)]
+/// #[derive(Debug, Clone)]
 /// struct Tags(Vec<String>, bool);
 ///
 /// impl ItemReader for Tags {
-///     fn get(&self, _: &str) -> Option<Value> { None }
-///     fn to_item(&self) -> Item { Item::new() }
+///     fn get(&self, _: &str) -> orm_core::Result<Option<Value>> { Ok(None) }
+///     fn to_item(&self) -> orm_core::Result<Item> { Ok(Item::new()) }
+///     fn clone_reader(&self) -> Box<dyn ItemReader> { Box::new(self.clone()) }
 ///     fn next_attribute(&mut self) -> Option<(String, ReadValue)> {
 ///         // Handed over open: the elements come next.
 ///         (!std::mem::replace(&mut self.1, true)).then(|| ("tags".into(), ReadValue::L(self.0.len())))

@@ -305,11 +305,11 @@ impl Layout {
         let schema = M::schema();
         let config = &self.config;
         let version = reader
-            .get(&config.schema_attribute)
+            .get(&config.schema_attribute)?
             .map(|v| v.as_n().and_then(|n| u32::try_from(n).ok()));
         let is_entity = reader.is_string(&config.entity_attribute, schema.entity);
         if !self.is_current::<M>(is_entity, version) {
-            return self.from_stored_item(reader.to_item());
+            return self.from_stored_item(reader.to_item()?);
         }
         let layout = config.layout_names(schema, self.layout_signatures);
         from_reader_keeping(reader, |name| !layout.contains(name))
