@@ -316,13 +316,15 @@ where
 /// # Ok::<(), orm_core::Error>(())
 /// ```
 pub fn from_reader<T: DeserializeOwned>(reader: Box<dyn ItemReader>) -> Result<T> {
-    from_reader_keeping(reader, |_| true)
+    from_reader_keeping(reader, |_, _| true)
 }
 
 /// [`from_reader`], decoding only the attributes `keep` accepts (the others are skipped unread).
+/// `keep` sees each attribute's name and value as handed over, and may take a scalar value it
+/// skips (see [`reader::Attributes`]).
 pub(crate) fn from_reader_keeping<T: DeserializeOwned>(
     reader: Box<dyn ItemReader>,
-    keep: impl FnMut(&str) -> bool,
+    keep: impl FnMut(&str, &mut reader::ReadValue) -> bool,
 ) -> Result<T> {
     let reader = std::cell::RefCell::new(reader);
     let root = FieldPath::Root;

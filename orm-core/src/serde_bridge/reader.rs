@@ -220,23 +220,73 @@ impl<'r> Iterator for Entries<'r> {
 impl ExactSizeIterator for Entries<'_> {}
 
 /// The attributes of the reader's item that `keep` accepts (the others are dropped unread).
+/// `keep` sees each attribute's value as handed over: it may take a scalar of one it skips
+/// (leaving [`ReadValue::Null`]), never a container (which must stay to be closed).
 pub(crate) struct Attributes<'r, K> {
     pub(crate) reader: &'r SharedReader,
     pub(crate) keep: K,
 }
 
-impl<'r, K: FnMut(&str) -> bool> Iterator for Attributes<'r, K> {
+impl<'r, K: FnMut(&str, &mut ReadValue) -> bool> Iterator for Attributes<'r, K> {
     type Item = (String, Read<'r>);
 
     #[inline]
     fn next(&mut self) -> Option<(String, Read<'r>)> {
         loop {
             let (name, value) = self.reader.borrow_mut().next_attribute()?;
-            let read = Read::new(value, self.reader);
-            if (self.keep)(&name) {
+            let mut read = Read::new(value, self.reader);
+            if (self.keep)(&name, &mut read.value) {
                 return Some((name, read));
             }
         }
+    }
+}
+
+impl ReadValue {
+    /// Takes a scalar out (leaving [`ReadValue::Null`]); a container, which its reader has
+    /// opened and must close, stays, and is described instead ([`ReadValue::Unsupported`]:
+    /// `a list (L)`).
+    #[inline]
+    pub(crate) fn take_scalar(&mut self) -> ReadValue {
+        match self {
+            ReadValue::L(_)
+            | ReadValue::M(_)
+            | ReadValue::Ss(_)
+            | ReadValue::Ns(_)
+            | ReadValue::Bs(_) => self.described(),
+            _ => std::mem::replace(self, ReadValue::Null),
+        }
+    }
+
+    /// [`ReadValue::Unsupported`] naming this container's type.
+    #[cold]
+    fn described(&self) -> ReadValue {
+        let what = match self {
+            ReadValue::L(_) => "a list (L)",
+            ReadValue::M(_) => "a map (M)",
+            ReadValue::Ss(_) => "a string set (SS)",
+            ReadValue::Ns(_) => "a number set (NS)",
+            _ => "a binary set (BS)",
+        };
+        ReadValue::Unsupported(what.into())
+    }
+
+    /// A scalar taken with [`ReadValue::take_scalar`] as a [`Value`]; what it is instead when
+    /// it is not one (a container, a malformed number, a type the reader does not know).
+    pub(crate) fn into_scalar(self) -> Result<Value, String> {
+        Ok(match self {
+            ReadValue::S(s) => Value::S(s),
+            ReadValue::N(n) => match Number::parse(&n) {
+                Ok(number) => Value::N(number),
+                Err(e) => return Err(format!("N {n} ({e})")),
+            },
+            ReadValue::B(b) => Value::B(b),
+            ReadValue::Bool(b) => Value::Bool(b),
+            ReadValue::Null => Value::Null,
+            ReadValue::Unsupported(what) => return Err(what),
+            // Containers are described by `take_scalar`.
+            container => return Err(format!("{container:?}")),
+        })
     }
 }
 
