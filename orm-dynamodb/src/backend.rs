@@ -959,39 +959,28 @@ mod tests {
         Item::new().with("pk", pk).with("sk", sk)
     }
 
+    /// The SDK's batch put of `item`.
+    fn sdk_put(item: AttributeMap) -> SdkWriteRequest {
+        let put = PutRequest::builder().set_item(Some(item)).build().unwrap();
+        SdkWriteRequest::builder().put_request(put).build()
+    }
+
+    /// The SDK's batch delete of the item at `key`.
+    fn sdk_delete(key: AttributeMap) -> SdkWriteRequest {
+        let delete = DeleteRequest::builder().set_key(Some(key)).build().unwrap();
+        SdkWriteRequest::builder().delete_request(delete).build()
+    }
+
     #[test]
     fn batch_write_output_maps_unprocessed_items_of_the_table() {
-        let put = SdkWriteRequest::builder()
-            .put_request(
-                PutRequest::builder()
-                    .set_item(Some({
-                        let mut m = key("A", "1");
-                        m.insert(
-                            "n".into(),
-                            Av::N("12345678901234567890123456789012345678".into()),
-                        );
-                        m
-                    }))
-                    .build()
-                    .unwrap(),
-            )
-            .build();
-        let delete = SdkWriteRequest::builder()
-            .delete_request(
-                DeleteRequest::builder()
-                    .set_key(Some(key("B", "2")))
-                    .build()
-                    .unwrap(),
-            )
-            .build();
-        let other = SdkWriteRequest::builder()
-            .delete_request(
-                DeleteRequest::builder()
-                    .set_key(Some(key("C", "3")))
-                    .build()
-                    .unwrap(),
-            )
-            .build();
+        let mut wide = key("A", "1");
+        wide.insert(
+            "n".into(),
+            Av::N("12345678901234567890123456789012345678".into()),
+        );
+        let put = sdk_put(wide);
+        let delete = sdk_delete(key("B", "2"));
+        let other = sdk_delete(key("C", "3"));
         let out = BatchWriteItemOutput::builder()
             .unprocessed_items("pre_app", vec![put, delete])
             .unprocessed_items("other", vec![other])
@@ -1018,17 +1007,10 @@ mod tests {
             .is_empty());
 
         // An unprocessed item the ORM cannot read is an error, never a silent drop.
-        let bad = SdkWriteRequest::builder()
-            .put_request(
-                PutRequest::builder()
-                    .set_item(Some(HashMap::from([(
-                        "n".to_owned(),
-                        Av::N("not a number".into()),
-                    )])))
-                    .build()
-                    .unwrap(),
-            )
-            .build();
+        let bad = sdk_put(HashMap::from([(
+            "n".to_owned(),
+            Av::N("not a number".into()),
+        )]));
         let out = BatchWriteItemOutput::builder()
             .unprocessed_items("pre_app", vec![bad])
             .build();

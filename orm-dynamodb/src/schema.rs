@@ -334,21 +334,15 @@ fn described_index(
     attributes: &[AttributeDefinition],
     projection: Option<SdkProjection>,
 ) -> Result<IndexDefinition> {
-    let (mut partition, mut sort) = multi_keys_from_schema(schema, attributes)?;
-    let extra_partition_keys = partition.split_off(1);
-    let extra_sort_keys = if sort.len() > 1 {
-        sort.split_off(1)
-    } else {
-        Vec::new()
-    };
+    let (partition, sort) = multi_keys_from_schema(schema, attributes)?;
     Ok(IndexDefinition {
-        name: name.unwrap_or_default(),
         local,
-        partition_key: partition.remove(0),
-        sort_key: sort.pop(),
-        extra_partition_keys,
-        extra_sort_keys,
-        projection: projection_from(projection),
+        ..IndexDefinition::from_key_attributes(
+            name.unwrap_or_default(),
+            partition,
+            sort,
+            projection_from(projection),
+        )
     })
 }
 

@@ -5,6 +5,7 @@
 //! The cases run on a table of their own beside the conformance table (on the same backend),
 //! holding the models below; they delete it at the end.
 
+use crate::has_transactions;
 use orm_core::backend::{BackendLayer, PutItem, TransactWrite, UpdateItem};
 use orm_core::expr::Update;
 use orm_core::migrate::{Migration, Progress, CHECKPOINT_ENTITY};
@@ -469,7 +470,7 @@ pub async fn newer_items_are_an_error(table: &Table) {
 /// new index keys, keeps unmodelled attributes, leaves other entities alone; a dry run counts
 /// without writing; progress is reported per page; a second run finds nothing to do.
 pub async fn migration_rewrites_every_item(table: &Table) {
-    if !table.capabilities().transactions {
+    if !has_transactions(table, "migration_rewrites_every_item") {
         return;
     }
     let ids = 0..40u32;
@@ -559,7 +560,7 @@ pub async fn migration_upgrades_in_place(table: &Table) {
 /// A run stopped mid-way (its future dropped: a crash) leaves a checkpoint; the next run
 /// resumes from it, and every item ends up migrated exactly once.
 pub async fn migration_resumes_after_a_crash(table: &Table) {
-    if !table.capabilities().transactions {
+    if !has_transactions(table, "migration_resumes_after_a_crash") {
         return;
     }
     let ids = 0..30u32;

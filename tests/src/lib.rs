@@ -71,6 +71,18 @@ pub(crate) fn has_multi_attribute_keys(table: &Table, case: &str) -> bool {
     has
 }
 
+/// Whether the backend of `table` supports transactions; without them, a SKIP line naming
+/// `case`, which then returns.
+pub(crate) fn has_transactions(table: &Table, case: &str) -> bool {
+    let has = table.capabilities().transactions;
+    if !has {
+        eprintln!(
+            "SKIP: {case}: the backend does not support transactions (Capabilities::transactions)"
+        );
+    }
+    has
+}
+
 /// A table name unique to this process and call.
 pub fn unique_table_name(prefix: &str) -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);

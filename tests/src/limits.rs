@@ -1,6 +1,7 @@
 //! The bad-input table of `docs/reliability.md`, one case per row: each bad input gets a clear
 //! error, and nothing is stored or changed.
 
+use crate::has_transactions;
 use crate::models::*;
 use orm_core::backend::{
     BatchGet, BatchWrite, DeleteItem, GetItem, PutItem, ReturnValues, ScanRequest, TransactGet,
@@ -414,7 +415,7 @@ fn tx_put(table: &Table, item: Item) -> TransactWriteAction {
 
 /// Transactions over 100 actions, or touching one item twice, are rejected; nothing is written.
 pub async fn transaction_limits(table: &Table) {
-    if !table.capabilities().transactions {
+    if !has_transactions(table, "transaction_limits") {
         return;
     }
     let before = seed(table).await;

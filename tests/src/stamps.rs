@@ -15,6 +15,7 @@
 //! - where the write hands the model back (`create`, `save`, `save_changes`, an update with
 //!   `returning_new`), the model the caller holds equals the model read back.
 
+use crate::has_transactions;
 use orm_core::migrate::Migration;
 use orm_core::{Item, Key, Model, ModelExt, Table, Value};
 use serde::{Deserialize, Serialize};
@@ -381,8 +382,7 @@ async fn transaction_new<M: StampModel>(table: &Table, kind: TxWrite) {
         TxWrite::Create => "transaction create",
         TxWrite::Put => "transaction put (new)",
     };
-    if !table.capabilities().transactions {
-        eprintln!("SKIP: transactions not supported");
+    if !has_transactions(table, "transaction_new") {
         return;
     }
     let entity = M::schema().entity;
@@ -400,8 +400,7 @@ async fn transaction_new<M: StampModel>(table: &Table, kind: TxWrite) {
 
 /// A transaction's `put` of a copy that does not know `created_at` keeps the stored one.
 pub async fn transaction_put_existing<M: StampModel>(table: &Table) {
-    if !table.capabilities().transactions {
-        eprintln!("SKIP: transactions not supported");
+    if !has_transactions(table, "transaction_put_existing") {
         return;
     }
     let entity = M::schema().entity;

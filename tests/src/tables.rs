@@ -122,15 +122,12 @@ async fn games_table(backend: &dyn Backend, name: &str, with_index: bool) {
 
 fn region_index() -> IndexDefinition {
     let key = KeyAttribute::new;
-    IndexDefinition {
-        name: "byRegion".into(),
-        local: false,
-        partition_key: key("tournament", KeyType::S),
-        sort_key: Some(key("round", KeyType::N)),
-        extra_partition_keys: vec![key("region", KeyType::S)],
-        extra_sort_keys: vec![key("bracket", KeyType::S)],
-        projection: Projection::All,
-    }
+    IndexDefinition::from_key_attributes(
+        "byRegion",
+        [key("tournament", KeyType::S), key("region", KeyType::S)],
+        [key("round", KeyType::N), key("bracket", KeyType::S)],
+        Projection::All,
+    )
 }
 
 fn game(id: &str, region: &str, round: i64, bracket: Option<&str>) -> Item {

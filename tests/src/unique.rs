@@ -1,6 +1,7 @@
 //! Unique fields and groups (`#[model(unique)]`): guard items written in the same transaction
 //! as the model, moved when the value changes, released on delete.
 
+use crate::has_transactions;
 use crate::models::{Member, User};
 use orm_core::backend::PutItem;
 use orm_core::error::CancellationCode;
@@ -41,16 +42,6 @@ fn assert_violation<T: std::fmt::Debug>(result: Result<T>, field: &str, value: V
         }
         other => panic!("expected UniqueViolation on {field}, got {other:?}"),
     }
-}
-
-/// Whether the backend has transactions, which unique values need; without them, a SKIP line
-/// naming `case`.
-fn has_transactions(table: &Table, case: &str) -> bool {
-    let has = table.capabilities().transactions;
-    if !has {
-        eprintln!("SKIP: {case}: unique values need transactions, which the backend lacks");
-    }
-    has
 }
 
 /// Stores member `ada` holding `ada@example.com`.

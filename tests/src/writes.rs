@@ -1,6 +1,7 @@
 //! Conditional writes, update expressions, optimistic locking and transactions.
 
 use crate::crud::conditional_put;
+use crate::has_transactions;
 use crate::models::*;
 use orm_core::backend::{GetItem, PutItem, ReturnValues, TransactGet, UpdateItem};
 use orm_core::error::CancellationCode;
@@ -432,7 +433,7 @@ pub async fn computed_index_keys_follow_every_write(table: &Table) {
 
 /// A transaction whose third action fails leaves every item untouched; the error names action 3.
 pub async fn transaction_is_all_or_nothing(table: &Table) {
-    if !table.capabilities().transactions {
+    if !has_transactions(table, "transaction_is_all_or_nothing") {
         return;
     }
     account("t1", 10).create(table).await.unwrap();
@@ -493,8 +494,7 @@ pub async fn transaction_is_all_or_nothing(table: &Table) {
 /// The models a transaction creates or puts hold, after `commit()`, what was stored (their new
 /// version), as after `create` / `save`; a canceled transaction leaves their versions alone.
 pub async fn transaction_models_after_commit(table: &Table) {
-    if !table.capabilities().transactions {
-        eprintln!("SKIP: transactions not supported");
+    if !has_transactions(table, "transaction_models_after_commit") {
         return;
     }
     let mut held = account("held", 5);
@@ -691,7 +691,7 @@ pub async fn transaction_validation(table: &Table) {
 
 /// Transactional reads return a consistent snapshot, typed.
 pub async fn transactional_get(table: &Table) {
-    if !table.capabilities().transactions {
+    if !has_transactions(table, "transactional_get") {
         return;
     }
     account("g1", 1).create(table).await.unwrap();
@@ -707,7 +707,7 @@ pub async fn transactional_get(table: &Table) {
 
 /// Concurrent transactions moving coins between accounts never lose or create coins.
 pub async fn concurrent_transfers_conserve_coins(table: &Table) {
-    if !table.capabilities().transactions {
+    if !has_transactions(table, "concurrent_transfers_conserve_coins") {
         return;
     }
     for i in 0..4 {
@@ -890,8 +890,7 @@ pub async fn sequences_hand_out_distinct_ids(table: &Table) {
 /// loser is canceled and retried), and the values stay dense.
 pub async fn sequences_join_transactions(table: &Table) {
     use orm_core::sequence::Sequence;
-    if !table.capabilities().transactions {
-        eprintln!("SKIP: transactions not supported");
+    if !has_transactions(table, "sequences_join_transactions") {
         return;
     }
     let mut tx = table.transaction();
@@ -945,8 +944,7 @@ pub async fn sequences_join_transactions(table: &Table) {
 /// `check_exists::<M>(key)`: a transaction needs an item of `M` at the key (not a free key, not
 /// another entity's item) and writes nothing for it.
 pub async fn transaction_check_exists(table: &Table) {
-    if !table.capabilities().transactions {
-        eprintln!("SKIP: transactions not supported");
+    if !has_transactions(table, "transaction_check_exists") {
         return;
     }
     account("parent", 1).create(table).await.unwrap();
@@ -1122,12 +1120,8 @@ pub async fn removal_only_update_creates_nothing(table: &Table) {
 /// transaction with a `ValidationError` reason for that read and `None` for the others
 /// (DynamoDB Local cancels with no reasons).
 pub async fn transactional_get_of_a_mismatched_key_cancels_per_read(table: &Table) {
-    if !table.capabilities().transactions
-        || !answers_as_dynamodb(
-            table,
-            "transactional_get_of_a_mismatched_key_cancels_per_read",
-        )
-    {
+    let case = "transactional_get_of_a_mismatched_key_cancels_per_read";
+    if !has_transactions(table, case) || !answers_as_dynamodb(table, case) {
         return;
     }
     let good = GetItem::new(

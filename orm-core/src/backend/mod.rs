@@ -15,6 +15,45 @@
 //!   [`StreamRecord`]...);
 //! - [`layer`]: [`BackendLayer`], the forwarding base of a backend wrapped around another.
 
+// Setters, in opendal's `OpRead` style: every request is `new(required parts)` (the rest at
+// their defaults) followed by `with_*` calls for what differs, so a request reads as one
+// expression and names only what it sets. An optional field's setter takes the value or an
+// `Option` of it (`with_limit(10)`, `with_limit(page_size)` with an `Option<u32>`).
+
+/// Defines `with_<field>` setters: `plain` for a field set to the value given, `option` for an
+/// `Option` field set from `impl Into<Option<T>>`, `name` for an `Option<String>` set to a name.
+macro_rules! setters {
+    ($request:ident { $($kind:ident $field:ident: $ty:ty => $with:ident, $doc:literal;)* }) => {
+        impl $request {
+            $(setters!(@one $kind $field: $ty => $with, $doc);)*
+        }
+    };
+    (@one plain $field:ident: $ty:ty => $with:ident, $doc:literal) => {
+        #[doc = $doc]
+        #[must_use]
+        pub fn $with(mut self, $field: $ty) -> Self {
+            self.$field = $field;
+            self
+        }
+    };
+    (@one name $field:ident: $ty:ty => $with:ident, $doc:literal) => {
+        #[doc = $doc]
+        #[must_use]
+        pub fn $with(mut self, $field: impl Into<String>) -> Self {
+            self.$field = Some($field.into());
+            self
+        }
+    };
+    (@one option $field:ident: $ty:ty => $with:ident, $doc:literal) => {
+        #[doc = $doc]
+        #[must_use]
+        pub fn $with(mut self, $field: impl Into<Option<$ty>>) -> Self {
+            self.$field = $field.into();
+            self
+        }
+    };
+}
+
 pub mod capabilities;
 pub mod layer;
 pub mod request;

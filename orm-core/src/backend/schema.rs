@@ -99,13 +99,44 @@ impl IndexDefinition {
         sort_key: Option<KeyAttribute>,
         projection: Projection,
     ) -> IndexDefinition {
+        IndexDefinition::from_key_attributes(name, [partition_key], sort_key, projection)
+    }
+
+    /// A global index from its key attributes in key-schema order: `partition_keys` (at least
+    /// one) and `sort_keys` (none for an index without a sort key). More than one of either
+    /// makes a multi-attribute key.
+    ///
+    /// ```
+    /// use orm_core::backend::{IndexDefinition, KeyAttribute, KeyType, Projection};
+    ///
+    /// let key = KeyAttribute::new;
+    /// let index = IndexDefinition::from_key_attributes(
+    ///     "byRegion",
+    ///     [key("tournament", KeyType::S), key("region", KeyType::S)],
+    ///     [key("round", KeyType::N)],
+    ///     Projection::All,
+    /// );
+    /// assert_eq!(index.extra_partition_keys, [key("region", KeyType::S)]);
+    /// assert!(index.is_multi_attribute());
+    /// ```
+    ///
+    /// # Panics
+    /// If `partition_keys` is empty: every index has a partition key.
+    pub fn from_key_attributes(
+        name: impl Into<String>,
+        partition_keys: impl IntoIterator<Item = KeyAttribute>,
+        sort_keys: impl IntoIterator<Item = KeyAttribute>,
+        projection: Projection,
+    ) -> IndexDefinition {
+        let mut partition = partition_keys.into_iter();
+        let mut sort = sort_keys.into_iter();
         IndexDefinition {
             name: name.into(),
             local: false,
-            partition_key,
-            sort_key,
-            extra_partition_keys: Vec::new(),
-            extra_sort_keys: Vec::new(),
+            partition_key: partition.next().expect("an index has a partition key"),
+            sort_key: sort.next(),
+            extra_partition_keys: partition.collect(),
+            extra_sort_keys: sort.collect(),
             projection,
         }
     }

@@ -82,6 +82,14 @@ pub struct UpdateTable {
     pub deletion_protection: Option<bool>,
 }
 
+setters!(UpdateTable {
+    option billing_mode: BillingMode => with_billing_mode, "Switches the billing mode.";
+    option throughput: Throughput => with_throughput, "Sets the table's provisioned throughput.";
+    option streams: StreamSpecification => with_streams, "Turns the stream on or off.";
+    option table_class: TableClass => with_table_class, "Changes the table class.";
+    option deletion_protection: bool => with_deletion_protection, "Turns deletion protection on or off.";
+});
+
 impl UpdateTable {
     /// A request changing nothing yet on table `table`: add the changes with the `with_*`
     /// methods.
@@ -95,18 +103,6 @@ impl UpdateTable {
             table_class: None,
             deletion_protection: None,
         }
-    }
-
-    /// Switches the billing mode.
-    pub fn with_billing_mode(mut self, mode: BillingMode) -> UpdateTable {
-        self.billing_mode = Some(mode);
-        self
-    }
-
-    /// Sets the table's provisioned throughput.
-    pub fn with_throughput(mut self, throughput: Throughput) -> UpdateTable {
-        self.throughput = Some(throughput);
-        self
     }
 
     /// Adds one index change.
@@ -126,24 +122,6 @@ impl UpdateTable {
     /// Deletes the global secondary index `name`.
     pub fn with_delete_index(self, name: impl Into<String>) -> UpdateTable {
         self.with_index_update(IndexUpdate::Delete { name: name.into() })
-    }
-
-    /// Turns the stream on or off.
-    pub fn with_streams(mut self, streams: StreamSpecification) -> UpdateTable {
-        self.streams = Some(streams);
-        self
-    }
-
-    /// Changes the table class.
-    pub fn with_table_class(mut self, class: TableClass) -> UpdateTable {
-        self.table_class = Some(class);
-        self
-    }
-
-    /// Turns deletion protection on or off.
-    pub fn with_deletion_protection(mut self, enabled: bool) -> UpdateTable {
-        self.deletion_protection = Some(enabled);
-        self
     }
 
     /// Whether the request changes nothing.

@@ -301,13 +301,7 @@ pub fn check_round_trip(
     let mut ph = placeholders(&rendered);
     let text = rendered.condition.as_deref().unwrap_or_default();
     let parsed = parse::condition(&mut ph, Clause::Condition, text);
-    prop_assert_eq!(
-        parsed.map(normalize).map_err(message),
-        Ok(normalize(condition)),
-        "{}",
-        text
-    );
-    prop_assert_eq!(ph.finish().map_err(message), Ok(()));
+    parsed_back(parsed.map(normalize), normalize(condition), text, ph)?;
 
     let rendered = Expressions::new().with_update(update.clone());
     let mut ph = placeholders(&rendered);
@@ -318,13 +312,7 @@ pub fn check_round_trip(
             u.actions.sort_by_key(|a| format!("{a:?}"));
             u
         };
-        prop_assert_eq!(
-            parsed.map(sorted).map_err(message),
-            Ok(sorted(update)),
-            "{}",
-            text
-        );
-        prop_assert_eq!(ph.finish().map_err(message), Ok(()));
+        parsed_back(parsed.map(sorted), sorted(update), text, ph)?;
     } else {
         prop_assert!(parsed.is_err(), "DynamoDB rejects {:?}", update);
     }
@@ -333,15 +321,25 @@ pub fn check_round_trip(
     let mut ph = placeholders(&rendered);
     let text = rendered.projection.as_deref().unwrap_or_default();
     let parsed = parse::projection(&mut ph, text);
-    prop_assert_eq!(parsed.map_err(message), Ok(projection), "{}", text);
-    prop_assert_eq!(ph.finish().map_err(message), Ok(()));
+    parsed_back(parsed, projection, text, ph)?;
 
     let rendered = Expressions::new().with_key_condition(key.clone());
     let mut ph = placeholders(&rendered);
     let text = rendered.key_condition.as_deref().unwrap_or_default();
     let sort_key = key.sort.as_ref().map(|(name, _)| name.as_str());
     let parsed = parse::key_condition(&mut ph, text, &key.partition_name, sort_key);
-    prop_assert_eq!(parsed.map_err(message), Ok(key), "{}", text);
+    parsed_back(parsed, key, text, ph)
+}
+
+/// One clause's round trip: `text` parsed back to `expected`, with every placeholder of `ph`
+/// used.
+fn parsed_back<T: PartialEq + std::fmt::Debug>(
+    parsed: Result<T, Error>,
+    expected: T,
+    text: &str,
+    ph: Placeholders,
+) -> Result<(), TestCaseError> {
+    prop_assert_eq!(parsed.map_err(message), Ok(expected), "{}", text);
     prop_assert_eq!(ph.finish().map_err(message), Ok(()));
     Ok(())
 }

@@ -176,30 +176,15 @@ where
         self
     }
 
-    /// Sort key equals `v`.
-    pub fn sk_eq(self, v: impl IntoResult<Value>) -> Self {
-        self.sort(SortKeyCondition::Eq, v)
-    }
-    /// Sort key less than `v`.
-    pub fn sk_lt(self, v: impl IntoResult<Value>) -> Self {
-        self.sort(SortKeyCondition::Lt, v)
-    }
-    /// Sort key at most `v`.
-    pub fn sk_le(self, v: impl IntoResult<Value>) -> Self {
-        self.sort(SortKeyCondition::Le, v)
-    }
-    /// Sort key greater than `v`.
-    pub fn sk_gt(self, v: impl IntoResult<Value>) -> Self {
-        self.sort(SortKeyCondition::Gt, v)
-    }
-    /// Sort key at least `v`.
-    pub fn sk_ge(self, v: impl IntoResult<Value>) -> Self {
-        self.sort(SortKeyCondition::Ge, v)
-    }
-    /// Sort key starts with `prefix` (e.g. `Todo::sk_prefix_created_at(day)`).
-    pub fn sk_begins_with(self, prefix: impl IntoResult<Value>) -> Self {
-        self.sort(SortKeyCondition::BeginsWith, prefix)
-    }
+    sort_key_conditions!("Sort key", sort -> Self:
+        sk_eq Eq "equals",
+        sk_lt Lt "less than",
+        sk_le Le "at most",
+        sk_gt Gt "greater than",
+        sk_ge Ge "at least",
+        /// A prefix such as `Todo::sk_prefix_created_at(day)`.
+        sk_begins_with BeginsWith "starts with",
+    );
     /// Sort key between `low` and `high`, inclusive.
     pub fn sk_between(mut self, low: impl IntoResult<Value>, high: impl IntoResult<Value>) -> Self {
         match (low.into_result(), high.into_result()) {

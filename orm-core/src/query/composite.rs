@@ -137,30 +137,14 @@ impl CompositeKey {
         }
     }
 
-    /// The next sort attribute is below `value`.
-    pub fn lt(self, value: impl IntoResult<Value>) -> CompositeRange {
-        self.range_of(SortKeyCondition::Lt, value)
-    }
-
-    /// The next sort attribute is at most `value`.
-    pub fn le(self, value: impl IntoResult<Value>) -> CompositeRange {
-        self.range_of(SortKeyCondition::Le, value)
-    }
-
-    /// The next sort attribute is above `value`.
-    pub fn gt(self, value: impl IntoResult<Value>) -> CompositeRange {
-        self.range_of(SortKeyCondition::Gt, value)
-    }
-
-    /// The next sort attribute is at least `value`.
-    pub fn ge(self, value: impl IntoResult<Value>) -> CompositeRange {
-        self.range_of(SortKeyCondition::Ge, value)
-    }
-
-    /// The next sort attribute (a string or binary) starts with `prefix`.
-    pub fn begins_with(self, prefix: impl IntoResult<Value>) -> CompositeRange {
-        self.range_of(SortKeyCondition::BeginsWith, prefix)
-    }
+    sort_key_conditions!("The next sort attribute", range_of -> CompositeRange:
+        lt Lt "is below",
+        le Le "is at most",
+        gt Gt "is above",
+        ge Ge "is at least",
+        /// Strings and binaries only.
+        begins_with BeginsWith "starts with",
+    );
 
     /// The next sort attribute is between `low` and `high`, both included.
     pub fn between(

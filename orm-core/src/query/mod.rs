@@ -15,6 +15,21 @@
 //! - Every query reads only items of the model's entity, even when other entities share the
 //!   partition (an entity filter is always added).
 
+/// The one-value sort-key conditions of a query builder: each `$method(value)` hands
+/// `SortKeyCondition::$variant` and `value` to the builder's `$set`, and is documented as
+/// "$subject $relation `value`." (any further doc lines given before it follow).
+macro_rules! sort_key_conditions {
+    ($subject:literal, $set:ident -> $out:ty: $($(#[$doc:meta])* $method:ident $variant:ident $relation:literal),+ $(,)?) => {
+        $(
+            #[doc = concat!($subject, " ", $relation, " `value`.")]
+            $(#[$doc])*
+            pub fn $method(self, value: impl IntoResult<Value>) -> $out {
+                self.$set(SortKeyCondition::$variant, value)
+            }
+        )+
+    };
+}
+
 mod builder;
 mod collection;
 mod composite;

@@ -39,19 +39,12 @@ fn s_key(name: String) -> KeyAttribute {
 fn index_definition(config: &TableConfig, index: &IndexSchema) -> IndexDefinition {
     if index.is_multi_attribute() {
         let key = |a: &IndexAttribute| KeyAttribute::new(a.attribute, a.key_type);
-        let mut partition = index.partition_attributes.iter().map(key);
-        let mut sort = index.sort_attributes.iter().map(key);
-        return IndexDefinition {
-            name: index.name.to_owned(),
-            local: false,
-            partition_key: partition
-                .next()
-                .expect("a multi-attribute key has a partition"),
-            sort_key: sort.next(),
-            extra_partition_keys: partition.collect(),
-            extra_sort_keys: sort.collect(),
-            projection: index.projection.clone(),
-        };
+        return IndexDefinition::from_key_attributes(
+            index.name,
+            index.partition_attributes.iter().map(key),
+            index.sort_attributes.iter().map(key),
+            index.projection.clone(),
+        );
     }
     IndexDefinition {
         name: index.name.to_owned(),

@@ -59,10 +59,7 @@ pub(crate) async fn read(
         if e.downcast_ref::<LengthLimitError>().is_some() {
             too_large("a body of more bytes")
         } else {
-            ApiError::client(
-                "SerializationException",
-                format!("The request body could not be read: {e}"),
-            )
+            ApiError::serialization(format!("The request body could not be read: {e}"))
         }
     })?;
     Ok(body.to_bytes())
@@ -94,10 +91,9 @@ fn codings(headers: &HeaderMap) -> Result<Vec<Coding>, ApiError> {
 }
 
 fn unsupported(coding: &str) -> ApiError {
-    ApiError::client(
-        "SerializationException",
-        format!("Unsupported Content-Encoding '{coding}': this server decodes gzip and deflate"),
-    )
+    ApiError::serialization(format!(
+        "Unsupported Content-Encoding '{coding}': this server decodes gzip and deflate"
+    ))
 }
 
 /// The body with its `Content-Encoding` undone (the last coding applied first), each step at
@@ -132,10 +128,9 @@ fn inflate(coding: Coding, body: &[u8]) -> Result<Bytes, ApiError> {
         Ok(None) => Err(too_large(format_args!(
             "a body that decodes ({name}) to more bytes"
         ))),
-        Err(e) => Err(ApiError::client(
-            "SerializationException",
-            format!("The request body is not valid {name} (Content-Encoding: {name}): {e}"),
-        )),
+        Err(e) => Err(ApiError::serialization(format!(
+            "The request body is not valid {name} (Content-Encoding: {name}): {e}"
+        ))),
     }
 }
 

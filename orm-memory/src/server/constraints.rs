@@ -101,6 +101,25 @@ impl Violations {
         ));
     }
 
+    /// A member at `path` of `length` elements (or characters) must have 1 to `max`; `shown`
+    /// gives the value as the message quotes it (built only for a violation).
+    pub(crate) fn length_within(
+        &mut self,
+        length: usize,
+        max: usize,
+        path: &str,
+        shown: impl FnOnce() -> Shown,
+    ) {
+        let constraint = if length == 0 {
+            "Member must have length greater than or equal to 1".to_string()
+        } else if length > max {
+            format!("Member must have length less than or equal to {max}")
+        } else {
+            return;
+        };
+        self.push(shown(), path, &constraint);
+    }
+
     /// The return options of a request on several items (BatchWriteItem, TransactWriteItems,
     /// TransactGetItems): `ReturnConsumedCapacity`, then `ReturnItemCollectionMetrics`, each in
     /// its enum.

@@ -66,7 +66,13 @@ impl ApiError {
         ApiError::new(400, "ValidationException", message)
     }
 
-    /// A 400 error with another code (`UnknownOperationException`, `SerializationException`...).
+    /// A 400 `SerializationException`: the body, or a member of it, is not JSON of the shape
+    /// the operation reads.
+    pub(crate) fn serialization(message: impl Into<String>) -> ApiError {
+        ApiError::new(400, "SerializationException", message)
+    }
+
+    /// A 400 error with another code (`UnknownOperationException`, `AccessDeniedException`...).
     pub(crate) fn client(kind: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(400, kind, message)
     }

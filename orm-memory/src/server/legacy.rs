@@ -172,20 +172,9 @@ pub(crate) fn condition_constraints(
 /// The member constraints of `AttributesToGet` (1 to 255 names) and `ConditionalOperator`.
 pub(crate) fn member_constraints(body: &Map<String, Json>, violations: &mut Violations) {
     if let Some(Json::Array(names)) = present(body, "AttributesToGet") {
-        let shown = || Shown::Text(super::constraints::java_string(&Json::Array(names.clone())));
-        if names.is_empty() {
-            violations.push(
-                shown(),
-                "attributesToGet",
-                "Member must have length greater than or equal to 1",
-            );
-        } else if names.len() > 255 {
-            violations.push(
-                shown(),
-                "attributesToGet",
-                "Member must have length less than or equal to 255",
-            );
-        }
+        violations.length_within(names.len(), 255, "attributesToGet", || {
+            Shown::Text(super::constraints::java_string(&Json::Array(names.clone())))
+        });
     }
     violations.one_of(body, "ConditionalOperator", CONDITIONAL_OPERATOR);
 }
@@ -219,18 +208,14 @@ fn entries<'a>(body: &'a Map<String, Json>, member: &str) -> Result<Vec<Entry<'a
         return Ok(Vec::new());
     };
     let map = json.as_object().ok_or_else(|| {
-        ApiError::client(
-            "SerializationException",
-            format!("{member} must be a map of attribute names to conditions"),
-        )
+        ApiError::serialization(format!(
+            "{member} must be a map of attribute names to conditions"
+        ))
     })?;
     let mut out = Vec::with_capacity(map.len());
     for (attribute, entry) in map {
         let entry = entry.as_object().ok_or_else(|| {
-            ApiError::client(
-                "SerializationException",
-                format!("{member}.{attribute} must be an object"),
-            )
+            ApiError::serialization(format!("{member}.{attribute} must be an object"))
         })?;
         let values = match present(entry, "AttributeValueList") {
             None => None,
@@ -240,8 +225,7 @@ fn entries<'a>(body: &'a Map<String, Json>, member: &str) -> Result<Vec<Entry<'a
                     .collect::<Result<Vec<_>, _>>()?,
             ),
             Some(_) => {
-                return Err(ApiError::client(
-                    "SerializationException",
+                return Err(ApiError::serialization(
                     "AttributeValueList must be a list of AttributeValues",
                 ))
             }
@@ -249,12 +233,7 @@ fn entries<'a>(body: &'a Map<String, Json>, member: &str) -> Result<Vec<Entry<'a
         let exists = match present(entry, "Exists") {
             None => None,
             Some(Json::Bool(b)) => Some(*b),
-            Some(_) => {
-                return Err(ApiError::client(
-                    "SerializationException",
-                    "Exists must be a boolean",
-                ))
-            }
+            Some(_) => return Err(ApiError::serialization("Exists must be a boolean")),
         };
         out.push(Entry {
             attribute,
@@ -593,18 +572,12 @@ pub(crate) fn attributes_to_get(body: &Map<String, Json>) -> Result<Option<Vec<P
         return Ok(None);
     };
     let names = json.as_array().ok_or_else(|| {
-        ApiError::client(
-            "SerializationException",
-            "AttributesToGet must be a list of attribute names",
-        )
+        ApiError::serialization("AttributesToGet must be a list of attribute names")
     })?;
     let mut paths: Vec<Path> = Vec::with_capacity(names.len());
     for name in names {
         let name = name.as_str().ok_or_else(|| {
-            ApiError::client(
-                "SerializationException",
-                "AttributesToGet must be a list of attribute names",
-            )
+            ApiError::serialization("AttributesToGet must be a list of attribute names")
         })?;
         if paths.iter().any(|p| p.root() == name) {
             return Err(invalid(format!(
@@ -630,18 +603,12 @@ pub(crate) fn attribute_updates(body: &Map<String, Json>) -> Result<Option<Updat
         return Ok(None);
     };
     let map = json.as_object().ok_or_else(|| {
-        ApiError::client(
-            "SerializationException",
-            "AttributeUpdates must be a map of attribute names to updates",
-        )
+        ApiError::serialization("AttributeUpdates must be a map of attribute names to updates")
     })?;
     let mut update = Update::new();
     for (attribute, entry) in map {
         let entry = entry.as_object().ok_or_else(|| {
-            ApiError::client(
-                "SerializationException",
-                format!("AttributeUpdates.{attribute} must be an object"),
-            )
+            ApiError::serialization(format!("AttributeUpdates.{attribute} must be an object"))
         })?;
         let value = present(entry, "Value").map(|v| value(v, 1)).transpose()?;
         let action = present(entry, "Action")

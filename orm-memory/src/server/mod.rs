@@ -456,12 +456,8 @@ fn decode_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
     }
     // serde_json's own recursion limit (128) guards the parser's stack; DynamoDB's 32 levels are
     // checked on the values themselves.
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError::client(
-            "SerializationException",
-            format!("Malformed request body (not JSON): {e}"),
-        )
-    })
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::serialization(format!("Malformed request body (not JSON): {e}")))
 }
 
 /// Handles one request body for `operation` without HTTP (an unsigned request: ARNs in

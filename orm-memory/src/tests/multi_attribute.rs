@@ -12,15 +12,18 @@ fn matches_table() -> TableDefinition {
 }
 
 fn region_index() -> IndexDefinition {
-    IndexDefinition {
-        name: "byRegion".into(),
-        local: false,
-        partition_key: key_attr("tournament", KeyType::S),
-        sort_key: Some(key_attr("round", KeyType::N)),
-        extra_partition_keys: vec![key_attr("region", KeyType::S)],
-        extra_sort_keys: vec![key_attr("bracket", KeyType::S)],
-        projection: Projection::All,
-    }
+    IndexDefinition::from_key_attributes(
+        "byRegion",
+        [
+            key_attr("tournament", KeyType::S),
+            key_attr("region", KeyType::S),
+        ],
+        [
+            key_attr("round", KeyType::N),
+            key_attr("bracket", KeyType::S),
+        ],
+        Projection::All,
+    )
 }
 
 fn game(id: &str, tournament: &str, region: &str, round: i64, bracket: &str) -> Item {

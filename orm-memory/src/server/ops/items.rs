@@ -85,13 +85,9 @@ fn collection_metrics(
 }
 
 pub(crate) fn get_request(body: &Body, ph: &mut Placeholders) -> Result<GetItem, ApiError> {
-    Ok(GetItem {
-        capacity: None,
-        table: table_name(body)?,
-        key: key_of(body)?,
-        consistent: opt_bool(body, "ConsistentRead")?.unwrap_or(false),
-        projection: read_projection(body, ph)?,
-    })
+    Ok(GetItem::new(table_name(body)?, key_of(body)?)
+        .with_consistent(opt_bool(body, "ConsistentRead")?.unwrap_or(false))
+        .with_projection(read_projection(body, ph)?))
 }
 
 pub(crate) fn get_item(cx: &Context<'_>, body: &Body) -> Answer {
@@ -132,14 +128,12 @@ fn attributes_answer(old: Option<Item>, capacity: Option<Json>, metrics: Option<
 }
 
 pub(crate) fn put_request(body: &Body, ph: &mut Placeholders) -> Result<PutItem, ApiError> {
-    Ok(PutItem {
-        capacity: None,
-        table: table_name(body)?,
-        item: item(body.get("Item").ok_or_else(|| null("Item"))?, "Item")?,
-        condition: write_condition(body, ph)?,
-        return_values: return_values(body, &["ALL_OLD", "NONE"])?,
-        return_item_on_condition_failure: return_on_failure(body)?,
-    })
+    let table = table_name(body)?;
+    let item = item(body.get("Item").ok_or_else(|| null("Item"))?, "Item")?;
+    Ok(PutItem::new(table, item)
+        .with_condition(write_condition(body, ph)?)
+        .with_return_values(return_values(body, &["ALL_OLD", "NONE"])?)
+        .with_return_item_on_condition_failure(return_on_failure(body)?))
 }
 
 pub(crate) fn put_item(cx: &Context<'_>, body: &Body) -> Answer {
@@ -180,18 +174,11 @@ pub(crate) fn update_request(body: &Body, ph: &mut Placeholders) -> Result<Updat
         Some(text) => expr::update(ph, text)?,
         None => legacy::attribute_updates(body)?.unwrap_or_default(),
     };
-    Ok(UpdateItem {
-        capacity: None,
-        table: table_name(body)?,
-        key: key_of(body)?,
-        update,
-        condition: write_condition(body, ph)?,
-        return_values: return_values(
-            body,
-            &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"],
-        )?,
-        return_item_on_condition_failure: return_on_failure(body)?,
-    })
+    let returned = ["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"];
+    Ok(UpdateItem::new(table_name(body)?, key_of(body)?, update)
+        .with_condition(write_condition(body, ph)?)
+        .with_return_values(return_values(body, &returned)?)
+        .with_return_item_on_condition_failure(return_on_failure(body)?))
 }
 
 pub(crate) fn update_item(cx: &Context<'_>, body: &Body) -> Answer {
@@ -229,14 +216,10 @@ pub(crate) fn update_item(cx: &Context<'_>, body: &Body) -> Answer {
 }
 
 pub(crate) fn delete_request(body: &Body, ph: &mut Placeholders) -> Result<DeleteItem, ApiError> {
-    Ok(DeleteItem {
-        capacity: None,
-        table: table_name(body)?,
-        key: key_of(body)?,
-        condition: write_condition(body, ph)?,
-        return_values: return_values(body, &["ALL_OLD", "NONE"])?,
-        return_item_on_condition_failure: return_on_failure(body)?,
-    })
+    Ok(DeleteItem::new(table_name(body)?, key_of(body)?)
+        .with_condition(write_condition(body, ph)?)
+        .with_return_values(return_values(body, &["ALL_OLD", "NONE"])?)
+        .with_return_item_on_condition_failure(return_on_failure(body)?))
 }
 
 pub(crate) fn delete_item(cx: &Context<'_>, body: &Body) -> Answer {

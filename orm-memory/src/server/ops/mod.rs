@@ -368,10 +368,7 @@ pub(crate) fn run(
     body: &Json,
 ) -> Answer {
     let body = body.as_object().ok_or_else(|| {
-        ApiError::client(
-            "SerializationException",
-            "Start of structure or map found where not expected: the request body must be a JSON object",
-        )
+        ApiError::serialization("Start of structure or map found where not expected: the request body must be a JSON object")
     })?;
     check_fields(body, operation.members)?;
     (operation.handler)(&Context { backend, region }, body)

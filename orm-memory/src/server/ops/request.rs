@@ -52,18 +52,27 @@ pub(crate) fn null(member: &str) -> ApiError {
 pub(crate) use super::super::constraints::lower_first;
 
 pub(crate) fn wrong_type(member: &str, expected: &str) -> ApiError {
-    ApiError::client(
-        "SerializationException",
-        format!("{member} must be {expected}"),
-    )
+    ApiError::serialization(format!("{member} must be {expected}"))
+}
+
+/// An optional member: `None` when absent or null, else what `read` makes of it, and a member
+/// `read` refuses is not `expected`.
+fn optional<'a, T>(
+    body: &'a Body,
+    member: &str,
+    expected: &str,
+    read: impl FnOnce(&'a Json) -> Option<T>,
+) -> Result<Option<T>, ApiError> {
+    match body.get(member) {
+        None | Some(Json::Null) => Ok(None),
+        Some(json) => read(json)
+            .map(Some)
+            .ok_or_else(|| wrong_type(member, expected)),
+    }
 }
 
 pub(crate) fn opt_str<'a>(body: &'a Body, member: &str) -> Result<Option<&'a str>, ApiError> {
-    match body.get(member) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::String(s)) => Ok(Some(s)),
-        Some(_) => Err(wrong_type(member, "a string")),
-    }
+    optional(body, member, "a string", Json::as_str)
 }
 
 pub(crate) fn req_str<'a>(body: &'a Body, member: &str) -> Result<&'a str, ApiError> {
@@ -71,35 +80,22 @@ pub(crate) fn req_str<'a>(body: &'a Body, member: &str) -> Result<&'a str, ApiEr
 }
 
 pub(crate) fn opt_bool(body: &Body, member: &str) -> Result<Option<bool>, ApiError> {
-    match body.get(member) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::Bool(b)) => Ok(Some(*b)),
-        Some(_) => Err(wrong_type(member, "a boolean")),
-    }
+    optional(body, member, "a boolean", Json::as_bool)
 }
 
 pub(crate) fn opt_u32(body: &Body, member: &str) -> Result<Option<u32>, ApiError> {
-    match body.get(member) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::Number(n)) => n
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .map(Some)
-            .ok_or_else(|| wrong_type(member, "a non-negative integer")),
-        Some(_) => Err(wrong_type(member, "an integer")),
-    }
+    optional(body, member, "an integer", Json::as_number)?
+        .map(|n| {
+            n.as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| wrong_type(member, "a non-negative integer"))
+        })
+        .transpose()
 }
 
 /// An optional integer member (any sign: the caller checks the range with DynamoDB's message).
 pub(crate) fn opt_i64(body: &Body, member: &str) -> Result<Option<i64>, ApiError> {
-    match body.get(member) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::Number(n)) => n
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| wrong_type(member, "an integer")),
-        Some(_) => Err(wrong_type(member, "an integer")),
-    }
+    optional(body, member, "an integer", Json::as_i64)
 }
 
 pub(crate) fn obj<'a>(json: &'a Json, member: &str) -> Result<&'a Body, ApiError> {

@@ -27,20 +27,9 @@ pub(crate) fn table_name(body: &Body) -> Result<String, ApiError> {
 /// A key attribute's `AttributeName` (at `path`) has 1 to 255 characters.
 fn name_length(element: &Body, path: &str, v: &mut Violations) {
     if let Some(Json::String(name)) = present(element, "AttributeName") {
-        let length = name.chars().count();
-        if length == 0 {
-            v.push(
-                Shown::Text(name.clone()),
-                path,
-                "Member must have length greater than or equal to 1",
-            );
-        } else if length > 255 {
-            v.push(
-                Shown::Text(name.clone()),
-                path,
-                "Member must have length less than or equal to 255",
-            );
-        }
+        v.length_within(name.chars().count(), 255, path, || {
+            Shown::Text(name.clone())
+        });
     }
 }
 
@@ -88,19 +77,7 @@ fn key_schema_constraints(json: Option<&Json>, at: &str, v: &mut Violations) {
             .collect();
         Shown::Text(format!("[{}]", shown.join(", ")))
     };
-    if elements.is_empty() {
-        v.push(
-            printed(),
-            at,
-            "Member must have length greater than or equal to 1",
-        );
-    } else if elements.len() > 2 {
-        v.push(
-            printed(),
-            at,
-            "Member must have length less than or equal to 2",
-        );
-    }
+    v.length_within(elements.len(), 2, at, printed);
     members_constraints(elements, at, ("KeyType", "keyType"), &["HASH", "RANGE"], v);
 }
 
@@ -210,7 +187,7 @@ fn index_definition(
             "Invalid key order. Hash Key must be specified first in key schema, Range Key must be specifed second",
         ));
     }
-    let (mut hash, mut range) = key_elements(json, types)?;
+    let (hash, range) = key_elements(json, types)?;
     let too_big = || {
         ApiError::validation(
             "Key Schema too big.  Key Schema must at most consist of the hash and range key of a table",
@@ -240,20 +217,9 @@ fn index_definition(
             "Invalid KeySchema of {index_name}: no HASH key"
         )));
     }
-    let extra_partition_keys = hash.split_off(1);
-    let extra_sort_keys = if range.len() > 1 {
-        range.split_off(1)
-    } else {
-        Vec::new()
-    };
     Ok(IndexDefinition {
-        name: index_name,
         local,
-        partition_key: hash.pop().expect("one HASH element"),
-        sort_key: range.pop(),
-        extra_partition_keys,
-        extra_sort_keys,
-        projection,
+        ..IndexDefinition::from_key_attributes(index_name, hash, range, projection)
     })
 }
 

@@ -2,7 +2,7 @@
 //! (`super::arn`). The tags are the engine's (`MemoryBackend::tag_table` and its siblings).
 
 use super::super::error::ApiError;
-use super::arn::{self, TableArn};
+use super::arn;
 use super::request::{list, null, obj, opt_str, req_str, Answer, Body, Context};
 use orm_core::Error;
 use serde_json::{json, Value as Json};
@@ -21,15 +21,35 @@ pub(crate) fn tag_list(json: &Json) -> Result<Vec<(String, String)>, ApiError> {
         .collect()
 }
 
+/// The table a tag request's `ResourceArn` names, for the operation `operation`.
+struct Resource<'a> {
+    operation: &'static str,
+    /// The ARN as given.
+    arn: &'a str,
+    /// The table it names.
+    table: &'a str,
+}
+
 /// The table a request's `ResourceArn` names, for `operation`: DynamoDB's
 /// `AccessDeniedException` when the ARN is of another account than the server's.
-fn resource<'a>(body: &'a Body, operation: &str) -> Result<TableArn<'a>, ApiError> {
-    let text = req_str(body, "ResourceArn")?;
-    let parsed = arn::parse(text)?;
+fn resource<'a>(body: &'a Body, operation: &'static str) -> Result<Resource<'a>, ApiError> {
+    let arn = req_str(body, "ResourceArn")?;
+    let parsed = arn::parse(arn)?;
     if parsed.account != arn::ACCOUNT {
-        return Err(access_denied(operation, text));
+        return Err(access_denied(operation, arn));
     }
-    Ok(parsed)
+    Ok(Resource {
+        operation,
+        arn,
+        table: parsed.table,
+    })
+}
+
+impl Resource<'_> {
+    /// Runs `call` on the table, a missing table answered as [`missing`] says.
+    fn run<T>(&self, call: impl FnOnce(&str) -> Result<T, Error>) -> Result<T, ApiError> {
+        call(self.table).map_err(|e| missing(self.operation, self.arn, e))
+    }
 }
 
 fn access_denied(operation: &str, resource: &str) -> ApiError {
@@ -58,18 +78,14 @@ fn missing(operation: &str, resource: &str, error: Error) -> ApiError {
 }
 
 pub(crate) fn tag_resource(cx: &Context<'_>, body: &Body) -> Answer {
-    const OP: &str = "TagResource";
-    let target = resource(body, OP)?;
+    let target = resource(body, "TagResource")?;
     let tags = tag_list(body.get("Tags").ok_or_else(|| null("Tags"))?)?;
-    cx.backend
-        .tag_table(target.table, &tags)
-        .map_err(|e| missing(OP, req_str(body, "ResourceArn").unwrap_or_default(), e))?;
+    target.run(|table| cx.backend.tag_table(table, &tags))?;
     Ok(json!({}))
 }
 
 pub(crate) fn untag_resource(cx: &Context<'_>, body: &Body) -> Answer {
-    const OP: &str = "UntagResource";
-    let target = resource(body, OP)?;
+    let target = resource(body, "UntagResource")?;
     let keys = list(
         body.get("TagKeys").ok_or_else(|| null("TagKeys"))?,
         "TagKeys",
@@ -81,21 +97,15 @@ pub(crate) fn untag_resource(cx: &Context<'_>, body: &Body) -> Answer {
             .ok_or_else(|| super::request::wrong_type("TagKeys", "a list of strings"))
     })
     .collect::<Result<Vec<String>, ApiError>>()?;
-    cx.backend
-        .untag_table(target.table, &keys)
-        .map_err(|e| missing(OP, req_str(body, "ResourceArn").unwrap_or_default(), e))?;
+    target.run(|table| cx.backend.untag_table(table, &keys))?;
     Ok(json!({}))
 }
 
 pub(crate) fn list_tags(cx: &Context<'_>, body: &Body) -> Answer {
-    const OP: &str = "ListTagsOfResource";
-    let target = resource(body, OP)?;
+    let target = resource(body, "ListTagsOfResource")?;
     // One page holds every tag (at most 50): `NextToken` is accepted and never needed.
     opt_str(body, "NextToken")?;
-    let tags = cx
-        .backend
-        .table_tags(target.table)
-        .map_err(|e| missing(OP, req_str(body, "ResourceArn").unwrap_or_default(), e))?;
+    let tags = target.run(|table| cx.backend.table_tags(table))?;
     let tags: Vec<Json> = tags
         .into_iter()
         .map(|(key, value)| json!({"Key": key, "Value": value}))

@@ -50,6 +50,16 @@ fn table(backend: &MemoryBackend, name: &str) {
     id_table(backend, name, json!({}));
 }
 
+/// PutItem of `item` (its attributes' JSON) into `table`, which must succeed.
+fn put_item(backend: &MemoryBackend, table: &str, item: Json) {
+    call(
+        backend,
+        "PutItem",
+        json!({"TableName": table, "Item": item}),
+    )
+    .unwrap();
+}
+
 fn put(id: Json) -> Json {
     json!({"PutRequest": {"Item": {"id": id}}})
 }
@@ -128,12 +138,11 @@ fn every_member_of_every_operation_survives_junk() {
             "KeySchema": key_schema(&[("g", "HASH")]), "Projection": {"ProjectionType": "ALL"}}]}),
     )
     .unwrap();
-    call(
+    put_item(
         &backend,
-        "PutItem",
-        json!({"TableName": "seeded", "Item": {"id": {"S": "a"}, "g": {"S": "x"}}}),
-    )
-    .unwrap();
+        "seeded",
+        json!({"id": {"S": "a"}, "g": {"S": "x"}}),
+    );
     let mut answers = 0;
     for operation in OPERATIONS {
         for member in operation.members {
@@ -226,10 +235,10 @@ fn streams_on_the_wire() {
     );
     assert_eq!(text(&described, "/Table/LatestStreamArn"), arn);
 
-    let item = |v: &str| json!({"TableName": "app", "Item": {"id": {"S": "a"}, "v": {"S": v}}});
-    call(&backend, "PutItem", item("1")).unwrap();
-    call(&backend, "PutItem", item("2")).unwrap();
-    call(&backend, "PutItem", item("2")).unwrap(); // changes nothing: no record
+    let item = |v: &str| json!({"id": {"S": "a"}, "v": {"S": v}});
+    put_item(&backend, "app", item("1"));
+    put_item(&backend, "app", item("2"));
+    put_item(&backend, "app", item("2")); // changes nothing: no record
     call(
         &backend,
         "DeleteItem",
@@ -435,12 +444,7 @@ fn stream_errors_on_the_wire() {
     );
 
     // Time: an iterator expires after 15 minutes; records are trimmed after 24 hours.
-    call(
-        &backend,
-        "PutItem",
-        json!({"TableName": "app", "Item": {"id": {"S": "a"}}}),
-    )
-    .unwrap();
+    put_item(&backend, "app", json!({"id": {"S": "a"}}));
     let first = text(
         &call(
             &backend,
@@ -592,14 +596,12 @@ fn local_index_table(backend: &MemoryBackend) {
     .unwrap();
     let padding = "z".repeat(5000);
     for i in 1..=3 {
-        call(
+        put_item(
             backend,
-            "PutItem",
-            json!({"TableName": "lll", "Item": {
-                "pk": {"S": "p"}, "sk": {"S": format!("s{i}")}, "ls": {"S": format!("l{i}")},
-                "inc": {"N": i.to_string()}, "padding": {"S": padding}}}),
-        )
-        .unwrap();
+            "lll",
+            json!({"pk": {"S": "p"}, "sk": {"S": format!("s{i}")}, "ls": {"S": format!("l{i}")},
+                   "inc": {"N": i.to_string()}, "padding": {"S": padding}}),
+        );
     }
 }
 
@@ -713,14 +715,12 @@ fn multi_attribute_table(backend: &MemoryBackend) {
     .unwrap();
     for i in 1..=3 {
         for j in 1..=2 {
-            call(
+            put_item(
                 backend,
-                "PutItem",
-                json!({"TableName": "ttt", "Item": {
-                    "pk": {"S": format!("p{i}{j}")}, "sk": {"S": "s"}, "a": {"S": "x"},
-                    "b": {"N": "1"}, "c": {"S": format!("c{i}")}, "d": {"N": j.to_string()}}}),
-            )
-            .unwrap();
+                "ttt",
+                json!({"pk": {"S": format!("p{i}{j}")}, "sk": {"S": "s"}, "a": {"S": "x"},
+                       "b": {"N": "1"}, "c": {"S": format!("c{i}")}, "d": {"N": j.to_string()}}),
+            );
         }
     }
 }

@@ -31,31 +31,14 @@ fn constraints(body: &Body) -> Result<(), ApiError> {
     v.return_options(body);
     v.not_null(body, "TransactItems");
     if let Some(Json::Array(items)) = present(body, "TransactItems") {
-        let shown = || Shown::Text(java_string(&Json::Array(items.clone())));
-        if items.is_empty() {
-            v.push(
-                shown(),
-                "transactItems",
-                "Member must have length greater than or equal to 1",
-            );
-        } else if items.len() > 100 {
-            v.push(
-                shown(),
-                "transactItems",
-                "Member must have length less than or equal to 100",
-            );
-        }
+        v.length_within(items.len(), 100, "transactItems", || {
+            Shown::Text(java_string(&Json::Array(items.clone())))
+        });
     }
     if let Some(Json::String(token)) = present(body, "ClientRequestToken") {
-        let length = token.chars().count();
-        if length == 0 || length > 36 {
-            let constraint = if length == 0 {
-                "Member must have length greater than or equal to 1"
-            } else {
-                "Member must have length less than or equal to 36"
-            };
-            v.push(Shown::Text(token.clone()), "clientRequestToken", constraint);
-        }
+        v.length_within(token.chars().count(), 36, "clientRequestToken", || {
+            Shown::Text(token.clone())
+        });
     }
     v.finish()
 }

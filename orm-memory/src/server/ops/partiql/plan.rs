@@ -463,25 +463,13 @@ mod tests {
     use orm_core::expr::partiql::parse;
 
     fn table() -> TableDefinition {
-        let key = |name: &str| KeyAttribute {
-            name: name.into(),
-            key_type: KeyType::S,
-        };
-        TableDefinition {
-            name: "t".into(),
-            partition_key: key("pk"),
-            sort_key: Some(key("sk")),
-            indexes: vec![IndexDefinition {
-                name: "by_g".into(),
-                partition_key: key("g"),
-                sort_key: None,
-                extra_partition_keys: Vec::new(),
-                extra_sort_keys: Vec::new(),
-                projection: Projection::All,
-                local: false,
-            }],
-            ttl_attribute: None,
-        }
+        let key = |name: &str| KeyAttribute::new(name, KeyType::S);
+        TableDefinition::new("t", key("pk"), Some(key("sk"))).with_index(IndexDefinition::global(
+            "by_g",
+            key("g"),
+            None,
+            Projection::All,
+        ))
     }
 
     fn select(text: &str) -> Select {
@@ -538,14 +526,13 @@ mod tests {
     #[test]
     fn an_index_with_a_multi_attribute_key_is_refused() {
         let mut table = table();
-        let mut multi = IndexDefinition::global(
+        let key = KeyAttribute::new;
+        table.indexes.push(IndexDefinition::from_key_attributes(
             "by_ab",
-            KeyAttribute::new("a", KeyType::S),
-            Some(KeyAttribute::new("c", KeyType::S)),
+            [key("a", KeyType::S), key("b", KeyType::N)],
+            [key("c", KeyType::S)],
             Projection::All,
-        );
-        multi.extra_partition_keys = vec![KeyAttribute::new("b", KeyType::N)];
-        table.indexes.push(multi);
+        ));
         let plan =
             |text: &str, consistent| read(select(text), &table, consistent).map_err(|e| e.message);
         for text in [
