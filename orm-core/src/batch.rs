@@ -422,8 +422,8 @@ impl Table {
                     let mut found = found.lock().unwrap_or_else(|p| p.into_inner());
                     for item in out.items {
                         let (pk, sk) = (
-                            item.get(&table_config.partition_key),
-                            item.get(&table_config.sort_key),
+                            item.get(&table_config.partition_key)?,
+                            item.get(&table_config.sort_key)?,
                         );
                         let d = index.get(&(pk.as_deref(), sk.as_deref())).copied();
                         if let Some(d) = d {

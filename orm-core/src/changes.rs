@@ -487,7 +487,7 @@ impl<M: Model> Change<M> {
     /// it is returned with both images `None`.
     pub fn from_record(table: &Table, record: StreamRecord) -> Result<Option<Change<M>>> {
         if let Some(image) = record.new_image.as_ref().or(record.old_image.as_ref()) {
-            let entity = image.get(&table.config().entity_attribute);
+            let entity = image.get(&table.config().entity_attribute)?;
             if !matches!(entity.as_deref(), Some(Value::S(e)) if e == M::schema().entity) {
                 return Ok(None);
             }

@@ -389,7 +389,7 @@ impl Table {
             // The projection holds no key attributes: the message takes them from the key.
             Some(item) => self
                 .layout()
-                .check_entity::<M>(&item.into_item(), &self.layout().key_item::<M>(&key)?)
+                .check_entity::<M>(&item.into_item()?, &self.layout().key_item::<M>(&key)?)
                 .map(|()| true),
         }
     }

@@ -344,7 +344,7 @@ impl<M: Model> Migration<M> {
             let page = self
                 .with_retries(|| self.table.backend().scan(&request))
                 .await?
-                .sorted();
+                .sorted()?;
             self.settle().await;
             let mut counts = Progress::default();
             for item in page.items {
@@ -562,7 +562,8 @@ impl<M: Model> Migration<M> {
         let item = self
             .with_retries(|| self.table.backend().get_item(&request))
             .await?
-            .map(RawItem::into_item);
+            .map(RawItem::into_item)
+            .transpose()?;
         self.settle().await;
         Ok(item.filter(|i| self.table.layout().is_entity::<M>(i)))
     }
@@ -625,7 +626,7 @@ impl<M: Model> Migration<M> {
         let item = self
             .with_retries(|| self.table.backend().get_item(&request))
             .await?;
-        Ok(item.map(RawItem::into_item))
+        item.map(RawItem::into_item).transpose()
     }
 
     /// The number of segments a stored checkpoint item was written by.

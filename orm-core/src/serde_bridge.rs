@@ -301,12 +301,13 @@ where
 /// use serde::Deserialize;
 ///
 /// /// A reader of one attribute, `tags`, a list of strings.
-/// #[derive(Debug)]
+/// #[derive(Debug, Clone)]
 /// struct Tags(Vec<String>, bool);
 ///
 /// impl ItemReader for Tags {
-///     fn get(&self, _: &str) -> Option<Value> { None }
-///     fn to_item(&self) -> Item { Item::new() }
+///     fn get(&self, _: &str) -> orm_core::Result<Option<Value>> { Ok(None) }
+///     fn to_item(&self) -> orm_core::Result<Item> { Ok(Item::new()) }
+///     fn clone_reader(&self) -> Box<dyn ItemReader> { Box::new(self.clone()) }
 ///     fn next_attribute(&mut self) -> Option<(String, ReadValue)> {
 ///         // Handed over open: the elements come next.
 ///         (!std::mem::replace(&mut self.1, true)).then(|| ("tags".into(), ReadValue::L(self.0.len())))
@@ -324,13 +325,15 @@ where
 /// # Ok::<(), orm_core::Error>(())
 /// ```
 pub fn from_reader<T: DeserializeOwned>(reader: Box<dyn ItemReader>) -> Result<T> {
-    from_reader_keeping(reader, |_| true)
+    from_reader_keeping(reader, |_, _| true)
 }
 
 /// [`from_reader`], decoding only the attributes `keep` accepts (the others are skipped unread).
+/// `keep` sees each attribute's name and value as handed over, and may take a scalar value it
+/// skips (see [`reader::Attributes`]).
 pub(crate) fn from_reader_keeping<T: DeserializeOwned>(
     reader: Box<dyn ItemReader>,
-    keep: impl FnMut(&str) -> bool,
+    keep: impl FnMut(&str, &mut reader::ReadValue) -> bool,
 ) -> Result<T> {
     let reader = std::cell::RefCell::new(reader);
     let root = FieldPath::Root;

@@ -378,11 +378,12 @@ pub(crate) async fn read_stored(table: &Table, key: &Item) -> Result<Option<Item
     let request = GetItem::new(table.name(), key.clone())
         .with_consistent(true)
         .with_capacity(table.recorder("GetItem", None, None));
-    Ok(table
+    table
         .backend()
         .get_item(&request)
         .await?
-        .map(crate::backend::RawItem::into_item))
+        .map(crate::backend::RawItem::into_item)
+        .transpose()
 }
 
 /// Refuses a batch write of `M` when it has unique constraints (batch writes cannot be
@@ -523,7 +524,7 @@ impl Table {
                 .with_exclusive_start_key(start.take());
             let page = self.backend().scan(&request).await?;
             for raw in page.items {
-                let item = raw.into_item();
+                let item = raw.into_item()?;
                 report.scanned += 1;
                 let owner = config.key_of(&item);
                 for unique in schema.unique {

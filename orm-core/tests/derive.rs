@@ -715,7 +715,10 @@ fn raw_items_decode_like_stored_items() {
     let todo = todo();
     let stored = table.layout().to_stored_item(&todo).unwrap();
     let entries: Vec<(String, Value)> = stored.clone().into_inner().into_iter().rev().collect();
-    assert_eq!(RawItem::Entries(entries.clone()).into_item(), stored);
+    assert_eq!(
+        RawItem::Entries(entries.clone()).into_item().unwrap(),
+        stored
+    );
     assert_eq!(
         table
             .layout()
@@ -744,7 +747,7 @@ fn raw_items_decode_like_stored_items() {
         .unwrap_err();
     let sorted_err = table
         .layout()
-        .from_stored_item::<Todo>(RawItem::Entries(other).into_item())
+        .from_stored_item::<Todo>(RawItem::Entries(other).into_item().unwrap())
         .unwrap_err();
     assert!(matches!(raw_err, Error::EntityMismatch { .. }), "{raw_err}");
     assert_eq!(raw_err.to_string(), sorted_err.to_string());
@@ -918,7 +921,7 @@ fn assert_batch_put_stores<M: Model>(table: &orm_core::Table, m: &M, stored: &or
                 .await
                 .unwrap()
                 .expect("stored");
-            assert_eq!(&got.into_item(), stored);
+            assert_eq!(&got.into_item().unwrap(), stored);
         });
 }
 

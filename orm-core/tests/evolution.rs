@@ -3,7 +3,7 @@
 //! errors for newer, malformed and failing upgrades. Backend behaviour is in the conformance
 //! suite (`tests/src/evolution.rs`).
 
-use orm_core::backend::RawItem;
+use orm_core::backend::{ItemReader, RawItem, ReadValue};
 use orm_core::{Error, Item, Model, Result, Table, TableConfig, Value};
 use orm_memory::MemoryBackend;
 use serde::{Deserialize, Serialize};
@@ -240,4 +240,239 @@ fn a_migration_can_run_on_a_spawned_task() {
         .on_progress(|_| {})
         .run();
     assert_send(&run);
+}
+
+/// A value the test reader holds: a `Value`, or a number's text as a client hands it over
+/// (which may be malformed).
+#[derive(Debug, Clone)]
+enum Held {
+    Value(Value),
+    NumberText(String),
+}
+
+/// An item read in place (`RawItem::Reader`, as `DynamoBackend` hands over the SDK's items),
+/// its attributes in the order given, lists opened as they are handed over.
+#[derive(Debug, Clone)]
+struct Reader {
+    attributes: std::vec::IntoIter<(String, Held)>,
+    open: Vec<std::vec::IntoIter<Value>>,
+}
+
+impl Reader {
+    fn raw(attributes: Vec<(&str, Held)>) -> RawItem {
+        let attributes: Vec<_> = attributes
+            .into_iter()
+            .map(|(n, v)| (n.to_owned(), v))
+            .collect();
+        RawItem::Reader(Box::new(Reader {
+            attributes: attributes.into_iter(),
+            open: Vec::new(),
+        }))
+    }
+
+    fn of(item: Item) -> RawItem {
+        let attributes: Vec<(String, Held)> = item
+            .into_inner()
+            .into_iter()
+            .rev()
+            .map(|(n, v)| (n, Held::Value(v)))
+            .collect();
+        RawItem::Reader(Box::new(Reader {
+            attributes: attributes.into_iter(),
+            open: Vec::new(),
+        }))
+    }
+
+    fn value(held: &Held) -> Result<Value> {
+        match held {
+            Held::Value(v) => Ok(v.clone()),
+            Held::NumberText(t) => t
+                .parse()
+                .map(Value::N)
+                .map_err(|e| Error::backend("test", false, format!("{e}"))),
+        }
+    }
+
+    fn hand(&mut self, value: Value) -> ReadValue {
+        match value {
+            Value::S(s) => ReadValue::S(s),
+            Value::N(n) => ReadValue::N(n.as_str().to_owned()),
+            Value::B(b) => ReadValue::B(b),
+            Value::Bool(b) => ReadValue::Bool(b),
+            Value::Null => ReadValue::Null,
+            Value::L(l) => {
+                let n = l.len();
+                self.open.push(l.into_iter());
+                ReadValue::L(n)
+            }
+            other => panic!("the test reader hands over scalars and lists, not {other:?}"),
+        }
+    }
+}
+
+impl ItemReader for Reader {
+    fn get(&self, name: &str) -> Result<Option<Value>> {
+        let found = self.attributes.as_slice().iter().find(|(n, _)| n == name);
+        found.map(|(_, v)| Reader::value(v)).transpose()
+    }
+    fn to_item(&self) -> Result<Item> {
+        let mut item = Item::new();
+        for (name, held) in self.attributes.as_slice() {
+            item.insert(name.clone(), Reader::value(held)?);
+        }
+        Ok(item)
+    }
+    fn clone_reader(&self) -> Box<dyn ItemReader> {
+        Box::new(self.clone())
+    }
+    fn next_attribute(&mut self) -> Option<(String, ReadValue)> {
+        let (name, held) = self.attributes.next()?;
+        let value = match held {
+            Held::Value(v) => self.hand(v),
+            Held::NumberText(t) => ReadValue::N(t),
+        };
+        Some((name, value))
+    }
+    fn next_element(&mut self) -> Option<ReadValue> {
+        let value = self.open.last_mut()?.next()?;
+        Some(self.hand(value))
+    }
+    fn next_entry(&mut self) -> Option<(String, ReadValue)> {
+        None
+    }
+    fn close(&mut self) {
+        self.open.pop();
+    }
+}
+
+/// An item read in place (`RawItem::Reader`) is checked for its schema version as the other
+/// forms are, whether the version is looked up first (a model above version 1, which may
+/// upgrade) or seen as the item is read (version 1): the same models, the same errors with the
+/// same keys, and a malformed or non-scalar version is an error too.
+#[test]
+fn items_read_in_place_check_their_schema_version() {
+    let table = table();
+    let layout = table.layout();
+    let rex = PetV1 {
+        id: "rex".into(),
+        kind: "dog".into(),
+    };
+    // Current at version 1: no schema attribute, or 1; what the model skips is not checked.
+    assert_eq!(
+        layout
+            .from_raw_item::<PetV1>(Reader::of(stored_v1("dog")))
+            .unwrap(),
+        rex
+    );
+    let one = stored_v1("dog").with("__schema", 1u32);
+    assert_eq!(layout.from_raw_item::<PetV1>(Reader::of(one)).unwrap(), rex);
+    let skipped = Reader::raw(vec![
+        ("pk", Held::Value(Value::from("PET#rex"))),
+        ("junk", Held::NumberText("not a number".into())),
+        ("__entity", Held::Value(Value::from("Pet"))),
+        ("id", Held::Value(Value::from("rex"))),
+        ("kind", Held::Value(Value::from("dog"))),
+    ]);
+    assert_eq!(layout.from_raw_item::<PetV1>(skipped).unwrap(), rex);
+
+    // Newer, or not a schema version: the errors of the sorted path, word for word, the key
+    // taken from the item's key attributes whichever order they come in.
+    for stored in [
+        Value::from(3u32),
+        Value::from(0u32),
+        Value::from("3"),
+        Value::N("1.5".parse().unwrap()),
+        Value::Bool(true),
+    ] {
+        let item = stored_v1("dog").with("__schema", stored.clone());
+        let sorted = layout.from_stored_item::<PetV1>(item.clone()).unwrap_err();
+        for raw in [Reader::of(item.clone()), entries(item.clone())] {
+            let read = layout.from_raw_item::<PetV1>(raw).unwrap_err();
+            assert_eq!(read.to_string(), sorted.to_string(), "{stored:?}");
+        }
+        // The schema attribute first, the key after it.
+        let mut attributes: Vec<(String, Value)> = item.into_inner().into_iter().collect();
+        attributes.sort_by_key(|(n, _)| n != "__schema");
+        let first = RawItem::Reader(Box::new(Reader {
+            attributes: attributes
+                .into_iter()
+                .map(|(n, v)| (n, Held::Value(v)))
+                .collect::<Vec<_>>()
+                .into_iter(),
+            open: Vec::new(),
+        }));
+        let read = layout.from_raw_item::<PetV1>(first).unwrap_err();
+        assert_eq!(read.to_string(), sorted.to_string(), "{stored:?}");
+    }
+    let newer = layout
+        .from_raw_item::<PetV1>(Reader::of(stored_v1("dog").with("__schema", 3u32)))
+        .unwrap_err();
+    match newer {
+        Error::SchemaVersion {
+            stored: 3,
+            current: 1,
+            key: Some(key),
+            ..
+        } => assert_eq!(key.partition, Value::from("PET#rex")),
+        other => panic!("expected a schema version error with the key, got {other:?}"),
+    }
+    // A list, or a number DynamoDB would not have sent: an error naming what it holds.
+    let list = stored_v1("dog").with("__schema", Value::L(vec![Value::from(1u32)]));
+    let malformed = |text: &str| {
+        let mut attributes: Vec<(&str, Held)> = vec![
+            ("pk", Held::Value(Value::from("PET#rex"))),
+            ("__entity", Held::Value(Value::from("Pet"))),
+            ("id", Held::Value(Value::from("rex"))),
+            ("kind", Held::Value(Value::from("dog"))),
+        ];
+        attributes.insert(2, ("__schema", Held::NumberText(text.into())));
+        Reader::raw(attributes)
+    };
+    for (raw, holds) in [
+        (Reader::of(list), "holds a list (L)"),
+        (malformed("1e999"), "holds N 1e999"),
+        (malformed("twelve"), "holds N twelve"),
+    ] {
+        match layout.from_raw_item::<PetV1>(raw) {
+            Err(Error::Validation { message }) => {
+                assert!(
+                    message.starts_with("Pet item PET#rex: `__schema` "),
+                    "{message}"
+                );
+                assert!(message.contains(holds), "{message}");
+                assert!(message.contains("not a schema version"), "{message}");
+            }
+            other => panic!("{holds}: expected a validation error, got {other:?}"),
+        }
+    }
+    // Above version 1 the version is looked up first: upgrades and errors as before.
+    let pet = Pet {
+        id: "rex".into(),
+        species: "bird".into(),
+        legs: 2,
+    };
+    assert_eq!(
+        layout
+            .from_raw_item::<Pet>(Reader::of(stored_v1("bird")))
+            .unwrap(),
+        pet
+    );
+    let v4 = stored_v1("dog").with("__schema", 4u32);
+    assert_eq!(
+        layout
+            .from_raw_item::<Pet>(Reader::of(v4.clone()))
+            .unwrap_err()
+            .to_string(),
+        layout.from_stored_item::<Pet>(v4).unwrap_err().to_string()
+    );
+    // A malformed version above version 1: the lookup's error.
+    let mut attributes = vec![
+        ("pk", Held::Value(Value::from("PET#rex"))),
+        ("__entity", Held::Value(Value::from("Pet"))),
+        ("id", Held::Value(Value::from("rex"))),
+    ];
+    attributes.push(("__schema", Held::NumberText("1e999".into())));
+    assert!(layout
+        .from_raw_item::<Pet>(Reader::raw(attributes))
+        .is_err());
 }

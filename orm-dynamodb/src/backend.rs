@@ -566,7 +566,7 @@ fn batch_get_output(out: BatchGetItemOutput, full: &str) -> Result<BatchGetOutpu
         .unwrap_or_default()
         .into_iter()
         .map(SdkItem::raw)
-        .collect::<Result<Vec<_>>>()?;
+        .collect();
     let unprocessed_keys = out
         .unprocessed_keys
         .and_then(|mut u| u.remove(full))
@@ -626,8 +626,7 @@ async fn read_page<R: PagedRead>(
         .unwrap_or_default()
         .into_iter()
         .map(SdkItem::raw)
-        .collect::<Result<Vec<_>>>()
-        .map_err(|e| call.fail(e))?;
+        .collect::<Vec<_>>();
     call.returned_rows(items.len());
     if !call.span.is_disabled() {
         call.span.record("aws.dynamodb.count", i64::from(count));
@@ -812,11 +811,7 @@ impl Backend for DynamoBackend {
             ..ReadParameters::default()
         });
         let out = call.send(sdk).await?;
-        let item = out
-            .item
-            .map(SdkItem::raw)
-            .transpose()
-            .map_err(|e| call.fail(e))?;
+        let item = out.item.map(SdkItem::raw);
         call.returned_rows(usize::from(item.is_some()));
         Ok(item)
     }
@@ -887,14 +882,8 @@ impl Backend for DynamoBackend {
             .responses
             .unwrap_or_default()
             .into_iter()
-            .map(|r| {
-                r.item
-                    .filter(|m| !m.is_empty())
-                    .map(SdkItem::raw)
-                    .transpose()
-            })
-            .collect::<Result<Vec<_>>>()
-            .map_err(|e| call.fail(e))?;
+            .map(|r| r.item.filter(|m| !m.is_empty()).map(SdkItem::raw))
+            .collect::<Vec<_>>();
         items.resize(request.gets.len(), None);
         call.returned_rows(items.iter().filter(|i| i.is_some()).count());
         Ok(items)
@@ -1092,7 +1081,7 @@ mod tests {
             mapped
                 .items
                 .into_iter()
-                .map(RawItem::into_item)
+                .map(|i| i.into_item().unwrap())
                 .collect::<Vec<_>>(),
             vec![
                 item("A", "1").with(

@@ -498,7 +498,7 @@ mod tests {
         assert_eq!(r.event_name, ChangeKind::Remove);
         assert!(r.is_ttl_deletion());
         assert_eq!(r.keys, Item::new().with("pk", "a"));
-        let old = r.old_image.unwrap().into_item();
+        let old = r.old_image.unwrap().into_item().unwrap();
         assert_eq!(
             old.get("n"),
             Some(&Value::N(

@@ -174,27 +174,33 @@ pub fn record_from_lambda(record: &EventRecord) -> Result<StreamRecord> {
 
 /// orm-core's [`StreamRecord`] of stream `stream_arn` as the Lambda record DynamoDB's event
 /// source mapping delivers: `eventVersion` `1.1`, `eventSource` `aws:dynamodb`, the stream's
-/// ARN as `eventSourceARN`.
-pub fn record_to_lambda(record: StreamRecord, stream_arn: &str) -> EventRecord {
+/// ARN as `eventSourceARN`. An error if an image does not decode (see
+/// [`RawItem::into_item`]).
+pub fn record_to_lambda(record: StreamRecord, stream_arn: &str) -> Result<EventRecord> {
     let view_type = match record.view_type {
         StreamViewType::KeysOnly => LambdaView::KeysOnly,
         StreamViewType::NewImage => LambdaView::NewImage,
         StreamViewType::OldImage => LambdaView::OldImage,
         StreamViewType::NewAndOldImages => LambdaView::NewAndOldImages,
     };
-    let image = |i: Option<RawItem>| i.map(|i| item_to_image(i.into_item())).unwrap_or_default();
+    let image = |i: Option<RawItem>| -> Result<_> {
+        Ok(match i {
+            Some(i) => item_to_image(i.into_item()?),
+            None => Default::default(),
+        })
+    };
     // Seconds, as DynamoDB sends them.
     let seconds = record
         .approximate_creation
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    EventRecord {
+    Ok(EventRecord {
         aws_region: record.aws_region,
         change: LambdaStreamRecord {
             approximate_creation_date_time: (UNIX_EPOCH + Duration::from_secs(seconds)).into(),
             keys: item_to_image(record.keys),
-            new_image: image(record.new_image),
-            old_image: image(record.old_image),
+            new_image: image(record.new_image)?,
+            old_image: image(record.old_image)?,
             sequence_number: Some(record.sequence_number),
             size_bytes: i64::try_from(record.size_bytes).unwrap_or(i64::MAX),
             stream_view_type: Some(view_type),
@@ -210,7 +216,7 @@ pub fn record_to_lambda(record: StreamRecord, stream_arn: &str) -> EventRecord {
         }),
         record_format: None,
         table_name: None,
-    }
+    })
 }
 
 /// Decodes a Lambda record into a [`Change`] of `M`, or `None` when the record is about an item
@@ -305,7 +311,7 @@ impl EventSource {
                 break;
             };
             let arn = self.feed.stream_arn().unwrap_or_default().to_owned();
-            self.pending.push_back(record_to_lambda(record, &arn));
+            self.pending.push_back(record_to_lambda(record, &arn)?);
         }
         if self.pending.is_empty() {
             return Ok(None);

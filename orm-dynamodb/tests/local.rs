@@ -99,7 +99,7 @@ mod local {
             .get_item(&get(table, key))
             .await
             .unwrap()
-            .map(RawItem::into_item)
+            .map(|i| i.into_item().unwrap())
     }
 
     fn query(table: &str, pk: &str) -> QueryRequest {
@@ -240,7 +240,7 @@ mod local {
                 .get_item(&g)
                 .await
                 .unwrap()
-                .map(RawItem::into_item)
+                .map(|i| i.into_item().unwrap())
                 .unwrap();
             assert_eq!(projected.get("name"), Some(&Value::from("Alice")));
             assert_eq!(projected.get("a.b"), Some(&Value::from("dotted")));
@@ -392,7 +392,7 @@ mod local {
                     let mut q = query(t, "P");
                     q.limit = Some(limit);
                     q.exclusive_start_key = start;
-                    let page = backend.query(&q).await.unwrap().sorted();
+                    let page = backend.query(&q).await.unwrap().sorted().unwrap();
                     sizes.push(page.items.len());
                     seen.extend(page.items.iter().map(|i| i["sk"].clone()));
                     if let Some(lek) = &page.last_evaluated_key {
@@ -415,7 +415,7 @@ mod local {
             // An exclusive start key need not be a stored item.
             let mut q = query(t, "P");
             q.exclusive_start_key = Some(key("P", "ITEM#04a"));
-            let page = backend.query(&q).await.unwrap().sorted();
+            let page = backend.query(&q).await.unwrap().sorted().unwrap();
             assert_eq!(page.items.len(), 5);
             assert_eq!(page.items[0]["sk"], Value::from("ITEM#05"));
 
@@ -424,7 +424,7 @@ mod local {
             q.scan_forward = false;
             q.key_condition.sort =
                 Some(("sk".into(), SortKeyCondition::BeginsWith("ITEM#0".into())));
-            let page = backend.query(&q).await.unwrap().sorted();
+            let page = backend.query(&q).await.unwrap().sorted().unwrap();
             assert_eq!(page.items.len(), 10);
             assert_eq!(page.items[0]["sk"], Value::from("ITEM#09"));
             let mut q = query(t, "P");
@@ -438,7 +438,7 @@ mod local {
             let mut q = query(t, "P");
             q.limit = Some(4);
             q.filter = Some(attr("status").eq("closed"));
-            let page = backend.query(&q).await.unwrap().sorted();
+            let page = backend.query(&q).await.unwrap().sorted().unwrap();
             assert_eq!(page.scanned_count, 4);
             assert_eq!(page.count, 0);
             assert!(page.items.is_empty());
@@ -449,7 +449,7 @@ mod local {
             q.count_only = true;
             q.filter = Some(attr("status").eq("open"));
             q.projection = Some(vec![attr("title")]);
-            let page = backend.query(&q).await.unwrap().sorted();
+            let page = backend.query(&q).await.unwrap().sorted().unwrap();
             assert_eq!((page.count, page.scanned_count), (5, 10));
             assert!(page.items.is_empty());
 
@@ -459,7 +459,7 @@ mod local {
             q.consistent = false;
             q.key_condition.partition_name = "gsi1pk".into();
             q.limit = Some(2);
-            let page = backend.query(&q).await.unwrap().sorted();
+            let page = backend.query(&q).await.unwrap().sorted().unwrap();
             assert_eq!(page.items.len(), 2);
             let lek = page.last_evaluated_key.unwrap();
             assert_eq!(
@@ -472,7 +472,7 @@ mod local {
             q.index = Some("lsi1".into());
             q.key_condition.sort = Some(("rank".into(), SortKeyCondition::Ge(Value::from(98))));
             q.projection = Some(vec![attr("title"), attr("rank")]);
-            let page = backend.query(&q).await.unwrap().sorted();
+            let page = backend.query(&q).await.unwrap().sorted().unwrap();
             let titles: Vec<&Value> = page.items.iter().map(|i| &i["title"]).collect();
             assert_eq!(
                 titles,
@@ -491,7 +491,8 @@ mod local {
                     )
                     .await
                     .unwrap()
-                    .sorted();
+                    .sorted()
+                    .unwrap();
                 total += page.items.len();
             }
             assert_eq!(total, 11);
@@ -503,7 +504,8 @@ mod local {
                 )
                 .await
                 .unwrap()
-                .sorted();
+                .sorted()
+                .unwrap();
             assert_eq!((page.count, page.scanned_count), (1, 11));
         })
         .await;
@@ -570,7 +572,7 @@ mod local {
                 .await
                 .unwrap()
                 .into_iter()
-                .map(|i| i.map(RawItem::into_item))
+                .map(|i| i.map(|i| i.into_item().unwrap()))
                 .collect::<Vec<_>>();
             assert_eq!(
                 got,
@@ -655,7 +657,7 @@ mod local {
         assert_eq!(out.items.len(), 25);
         // Key attributes are added to the projection so answers match keys.
         assert!(out.items.into_iter().all(|i| {
-            let i = i.into_item();
+            let i = i.into_item().unwrap();
             i.len() == 3 && i.contains_key("sk")
         }));
 
@@ -830,7 +832,7 @@ mod local {
         // DynamoDB's sizes: keys 6 bytes (pk: 2+1, sk: 2+1) and images of 8.
         let sizes: Vec<u64> = out.records.iter().map(|r| r.size_bytes).collect();
         assert_eq!(sizes, [14, 22, 14]);
-        let image = |i: &Option<RawItem>| i.as_ref().map(RawItem::to_item);
+        let image = |i: &Option<RawItem>| i.as_ref().map(|i| i.to_item().unwrap());
         assert_eq!(image(&out.records[1].old_image), Some(item("x")));
         assert_eq!(image(&out.records[1].new_image), Some(item("y")));
         // The change feed sees the same records.

@@ -316,7 +316,8 @@ mod event_source {
         // The record reads back unchanged (time to the second, as DynamoDB sends it).
         let back = record_from_lambda(&event.records[0]).unwrap();
         assert_eq!(back.event_name, ChangeKind::Insert);
-        let again = record_to_lambda(back, event.records[0].event_source_arn.as_deref().unwrap());
+        let again =
+            record_to_lambda(back, event.records[0].event_source_arn.as_deref().unwrap()).unwrap();
         assert_eq!(again, event.records[0]);
     }
 

@@ -48,7 +48,10 @@ fn get(k: Item) -> GetItem {
 
 /// The whole item at `k` in table `app`, sorted (`None` if absent).
 async fn read(b: &MemoryBackend, k: Item) -> Option<Item> {
-    b.get_item(&get(k)).await.unwrap().map(RawItem::into_item)
+    b.get_item(&get(k))
+        .await
+        .unwrap()
+        .map(|i| i.into_item().unwrap())
 }
 
 fn update(k: Item, u: Update) -> UpdateItem {
@@ -119,7 +122,7 @@ async fn get_put_delete() {
         b.get_item(&projected)
             .await
             .unwrap()
-            .map(RawItem::into_item),
+            .map(|i| i.into_item().unwrap()),
         Some(
             Item::new()
                 .with("sk", "1")
@@ -518,7 +521,7 @@ async fn transact_get_reads_a_snapshot() {
         .await
         .unwrap()
         .into_iter()
-        .map(|i| i.map(RawItem::into_item))
+        .map(|i| i.map(|i| i.into_item().unwrap()))
         .collect::<Vec<_>>();
     assert_eq!(got, [Some(Item::new().with("v", 1)), None]);
     let dup = b
@@ -614,7 +617,7 @@ async fn queries_and_scans_through_the_backend() {
     .with_filter(attr("i").ge(5))
     .with_limit(6)
     .with_consistent(true);
-    let page = b.query(&query).await.unwrap().sorted();
+    let page = b.query(&query).await.unwrap().sorted().unwrap();
     assert_eq!((page.count, page.scanned_count), (1, 6));
     assert_eq!(page.last_evaluated_key, Some(key("p", "5")));
     let scan = ScanRequest::new("app")

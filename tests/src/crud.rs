@@ -1,7 +1,7 @@
 //! Single-item operations: create, save, get, find, exists, delete, entity isolation, limits.
 
 use crate::models::*;
-use orm_core::backend::{GetItem, PutItem, RawItem, ReturnValues};
+use orm_core::backend::{GetItem, PutItem, ReturnValues};
 use orm_core::expr::Condition;
 use orm_core::{Error, Item, ModelExt, Number, Table, Value};
 
@@ -23,7 +23,7 @@ pub async fn raw_item(table: &Table, pk: &str, sk: &str) -> Option<Item> {
         )
         .await
         .expect("raw get")
-        .map(RawItem::into_item)
+        .map(|i| i.into_item().unwrap())
 }
 
 /// A raw put of `stored` under `condition`, returning the old item, and the current one when

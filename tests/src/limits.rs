@@ -4,8 +4,8 @@
 use crate::has_transactions;
 use crate::models::*;
 use orm_core::backend::{
-    BatchGet, BatchWrite, DeleteItem, GetItem, PutItem, RawItem, ReturnValues, ScanRequest,
-    TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
+    BatchGet, BatchWrite, DeleteItem, GetItem, PutItem, ReturnValues, ScanRequest, TransactGet,
+    TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
 use orm_core::expr::{Path, Update};
 use orm_core::{attr, Cursor, Error, Item, ModelExt, Number, Table, Value};
@@ -25,7 +25,8 @@ pub async fn contents(table: &Table) -> Vec<Item> {
             )
             .await
             .expect("scan")
-            .sorted();
+            .sorted()
+            .unwrap();
         items.extend(page.items);
         match page.last_evaluated_key {
             Some(k) => start = Some(k),
@@ -58,7 +59,7 @@ async fn get(table: &Table, key: Item) -> orm_core::Result<Option<Item>> {
         .backend()
         .get_item(&GetItem::new(table.name(), key).with_consistent(true))
         .await
-        .map(|item| item.map(RawItem::into_item))
+        .map(|item| item.map(|i| i.into_item().unwrap()))
 }
 
 /// Whether `r` is the ORM's own rejection, made before sending.
@@ -521,7 +522,8 @@ pub async fn unicode_edge_cases(table: &Table) {
         )
         .await
         .unwrap()
-        .sorted();
+        .sorted()
+        .unwrap();
     let order: Vec<String> = page
         .items
         .iter()

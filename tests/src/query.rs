@@ -636,7 +636,8 @@ pub async fn multi_attribute_model_queries(table: &Table) {
         .await
         .unwrap()
         .unwrap()
-        .into_item();
+        .into_item()
+        .unwrap();
     assert_eq!(stored.get("round"), Some(&orm_core::Value::from(1)));
     assert!(
         !stored.keys().any(|k| k.starts_with("byRegion")),

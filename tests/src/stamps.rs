@@ -188,7 +188,7 @@ async fn stored<M: StampModel>(table: &Table, id: &str) -> Item {
         .get_item(&request)
         .await
         .expect("raw get")
-        .map(orm_core::backend::RawItem::into_item)
+        .map(|i| i.into_item().unwrap())
         .unwrap_or_else(|| panic!("{}: no item at {id}", M::schema().entity))
 }
 

@@ -179,7 +179,7 @@ async fn match_ids(table: &Table, mut request: QueryRequest) -> Result<Vec<Strin
     loop {
         let page = table.backend().query(&request).await?;
         for item in page.items {
-            match item.into_item().get("match_id") {
+            match item.into_item().unwrap().get("match_id") {
                 Some(Value::S(id)) => out.push(id.clone()),
                 other => panic!("an item without its match_id: {other:?}"),
             }

@@ -3,8 +3,8 @@
 //! observed, never stored), no deadlock (every test runs under a timeout).
 
 use orm_core::backend::{
-    BatchWrite, GetItem, KeyAttribute, KeyType, PutItem, RawItem, ScanRequest, TableDefinition,
-    TransactGet, TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
+    BatchWrite, GetItem, KeyAttribute, KeyType, PutItem, ScanRequest, TableDefinition, TransactGet,
+    TransactWrite, TransactWriteAction, UpdateItem, WriteRequest,
 };
 use orm_core::expr::{attr, Update};
 use orm_core::{Backend, Error, Item, Number, Value};
@@ -36,7 +36,7 @@ async fn get(b: &MemoryBackend, k: &str) -> Option<Item> {
     b.get_item(&GetItem::new(TABLE, key(k)).with_consistent(true))
         .await
         .unwrap()
-        .map(RawItem::into_item)
+        .map(|i| i.into_item().unwrap())
 }
 
 /// Read-modify-write with a version condition, 8 tasks x 100 increments on one item: all 800
@@ -166,7 +166,7 @@ async fn snapshot(b: &MemoryBackend) -> Vec<i64> {
         .await
         .unwrap()
         .into_iter()
-        .map(|i| i.map(RawItem::into_item))
+        .map(|i| i.map(|i| i.into_item().unwrap()))
         .collect::<Vec<_>>();
     items
         .iter()
@@ -265,7 +265,8 @@ async fn transactions_are_never_partial() {
         .scan(&ScanRequest::new(TABLE).with_consistent(true))
         .await
         .unwrap()
-        .sorted();
+        .sorted()
+        .unwrap();
     let total: i64 = page.items.iter().map(|i| int(i, "coins")).sum();
     assert_eq!(total, 500);
 }

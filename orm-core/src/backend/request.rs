@@ -312,9 +312,20 @@ impl<T> QueryOutput<T> {
 }
 
 impl QueryOutput {
-    /// The same page, every item a sorted [`Item`].
-    pub fn sorted(self) -> QueryOutput<Item> {
-        self.map_items(RawItem::into_item)
+    /// The same page, every item a sorted [`Item`]; an error if an item does not decode (see
+    /// [`RawItem::into_item`]).
+    pub fn sorted(self) -> Result<QueryOutput<Item>> {
+        let items = self
+            .items
+            .into_iter()
+            .map(RawItem::into_item)
+            .collect::<Result<_>>()?;
+        Ok(QueryOutput {
+            items,
+            count: self.count,
+            scanned_count: self.scanned_count,
+            last_evaluated_key: self.last_evaluated_key,
+        })
     }
 }
 
@@ -333,9 +344,14 @@ impl QueryOutput {
 /// use orm_core::{Item, Value};
 ///
 /// let raw = RawItem::Entries(vec![("b".into(), Value::from(2u8)), ("a".into(), Value::from(1u8))]);
-/// assert_eq!(raw.get("a").as_deref(), Some(&Value::from(1u8)));
-/// assert_eq!(raw.into_item(), Item::new().with("a", 1u8).with("b", 2u8));
+/// assert_eq!(raw.get("a")?.as_deref(), Some(&Value::from(1u8)));
+/// assert_eq!(raw.into_item()?, Item::new().with("a", 1u8).with("b", 2u8));
+/// # Ok::<(), orm_core::Error>(())
 /// ```
+///
+/// Only a [`RawItem::Reader`] item can fail to decode (its reader checks the client's item as
+/// it is read, not before: a malformed number from the server is an error there); the other
+/// forms always decode.
 #[derive(Debug)]
 pub enum RawItem {
     /// A sorted item.
@@ -349,61 +365,65 @@ pub enum RawItem {
 }
 
 impl Clone for RawItem {
-    /// A clone; an [`ItemReader`]'s item is cloned as a sorted [`Item`].
+    /// A clone; an [`ItemReader`]'s item gets a reader of its own
+    /// ([`ItemReader::clone_reader`]).
     fn clone(&self) -> Self {
         match self {
             RawItem::Item(item) => RawItem::Item(item.clone()),
             RawItem::Entries(entries) => RawItem::Entries(entries.clone()),
             RawItem::Shared(shared) => RawItem::Shared(shared.clone()),
-            RawItem::Reader(reader) => RawItem::Item(reader.to_item()),
+            RawItem::Reader(reader) => RawItem::Reader(reader.clone_reader()),
         }
     }
 }
 
 impl PartialEq for RawItem {
-    /// Raw items are equal when their items are, whatever their forms.
+    /// Raw items are equal when their items are, whatever their forms; an item that does not
+    /// decode equals none.
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (RawItem::Item(a), RawItem::Item(b)) => a == b,
             (RawItem::Entries(a), RawItem::Entries(b)) => a == b,
             (RawItem::Shared(a), RawItem::Shared(b)) => a == b,
-            (a, b) => a.to_item() == b.to_item(),
+            (a, b) => matches!((a.to_item(), b.to_item()), (Ok(a), Ok(b)) if a == b),
         }
     }
 }
 
 impl RawItem {
-    /// The attribute `name`, if present (decoded, for a [`RawItem::Shared`] item).
-    pub fn get(&self, name: &str) -> Option<Cow<'_, Value>> {
-        match self {
+    /// The attribute `name`, if present (decoded, for a [`RawItem::Shared`] or
+    /// [`RawItem::Reader`] item); an error if a reader's attribute does not decode.
+    pub fn get(&self, name: &str) -> Result<Option<Cow<'_, Value>>> {
+        Ok(match self {
             RawItem::Item(item) => item.get(name).map(Cow::Borrowed),
             RawItem::Entries(entries) => entries
                 .iter()
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| Cow::Borrowed(v)),
             RawItem::Shared(shared) => shared.get(name).map(Cow::Owned),
-            RawItem::Reader(reader) => reader.get(name).map(Cow::Owned),
-        }
+            RawItem::Reader(reader) => reader.get(name)?.map(Cow::Owned),
+        })
     }
 
-    /// The item as a sorted [`Item`], leaving this one as it is.
-    pub fn to_item(&self) -> Item {
-        match self {
+    /// The item as a sorted [`Item`], leaving this one as it is; an error if a reader's item
+    /// does not decode.
+    pub fn to_item(&self) -> Result<Item> {
+        Ok(match self {
             RawItem::Item(item) => item.clone(),
             RawItem::Entries(entries) => Item::from_unsorted(entries.clone()),
             RawItem::Shared(shared) => shared.to_item(),
-            RawItem::Reader(reader) => reader.to_item(),
-        }
+            RawItem::Reader(reader) => reader.to_item()?,
+        })
     }
 
-    /// The item as a sorted [`Item`].
-    pub fn into_item(self) -> Item {
-        match self {
+    /// The item as a sorted [`Item`]; an error if a reader's item does not decode.
+    pub fn into_item(self) -> Result<Item> {
+        Ok(match self {
             RawItem::Item(item) => item,
             RawItem::Entries(entries) => Item::from_unsorted(entries),
             RawItem::Shared(shared) => shared.to_item(),
-            RawItem::Reader(reader) => reader.to_item(),
-        }
+            RawItem::Reader(reader) => reader.to_item()?,
+        })
     }
 }
 
@@ -438,8 +458,9 @@ pub use crate::serde_bridge::reader::{ItemReader, ReadValue};
 /// }
 ///
 /// let raw = RawItem::Shared(Arc::new(Kept(Item::new().with("a", 1))));
-/// assert_eq!(raw.get("a").as_deref(), Some(&Value::from(1)));
-/// assert_eq!(raw.into_item(), Item::new().with("a", 1));
+/// assert_eq!(raw.get("a")?.as_deref(), Some(&Value::from(1)));
+/// assert_eq!(raw.into_item()?, Item::new().with("a", 1));
+/// # Ok::<(), orm_core::Error>(())
 /// ```
 pub trait SharedItem: Debug + Send + Sync {
     /// The attribute `name`, decoded, if present.

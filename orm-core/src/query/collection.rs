@@ -75,7 +75,7 @@ macro_rules! collection {
                 table: &$crate::Table,
                 item: $crate::backend::RawItem,
             ) -> $crate::Result<Self> {
-                let entity = match item.get(&table.config().entity_attribute).as_deref() {
+                let entity = match item.get(&table.config().entity_attribute)?.as_deref() {
                     ::std::option::Option::Some($crate::Value::S(e)) => e.clone(),
                     _ => ::std::string::String::new(),
                 };
@@ -85,9 +85,10 @@ macro_rules! collection {
                     }
                 )+
                 let config = table.config();
-                let key = item.get(&config.partition_key).map(|partition| $crate::Key {
+                let sort = item.get(&config.sort_key)?.map(|sort| sort.into_owned());
+                let key = item.get(&config.partition_key)?.map(|partition| $crate::Key {
                     partition: partition.into_owned(),
-                    sort: item.get(&config.sort_key).map(|sort| sort.into_owned()),
+                    sort,
                 });
                 ::std::result::Result::Err($crate::Error::EntityMismatch {
                     expected: ::std::stringify!($name).into(),

@@ -56,7 +56,7 @@ pub trait QueryTarget: Sized + Send + 'static {
     fn decode(table: &Table, item: Item) -> Result<Self>;
     /// Decodes one item as the backend read it; by default through [`QueryTarget::decode`].
     fn decode_raw(table: &Table, item: RawItem) -> Result<Self> {
-        Self::decode(table, item.into_item())
+        Self::decode(table, item.into_item()?)
     }
 }
 

@@ -173,7 +173,7 @@ impl<T: QueryTarget> Plan<T> {
     pub(super) fn cursor_for(&self, item: &RawItem) -> Result<Cursor> {
         let mut key = Item::new();
         for name in self.key_attributes.iter() {
-            if let Some(v) = item.get(name) {
+            if let Some(v) = item.get(name)? {
                 key.insert(name.clone(), v.into_owned());
             }
         }

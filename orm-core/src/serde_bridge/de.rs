@@ -42,6 +42,10 @@ pub(crate) enum Shape<Text, Num, Bytes, List, Entries, StrSet, NumSet, BinSet> {
     Ss(StrSet),
     Ns(NumSet),
     Bs(BinSet),
+    /// A value of a type the source cannot hand over, described (only an
+    /// [`ItemReader`](super::reader::ItemReader) has such values: a type its client library
+    /// does not know). Every read of it is an error.
+    Unsupported(String),
 }
 
 /// The [`Shape`] of a [`Source`].
@@ -377,6 +381,7 @@ where
             Shape::Ss(s) => write!(f, "SS ({})", plural(s.len(), "member", "members")),
             Shape::Ns(s) => write!(f, "NS ({})", plural(s.len(), "member", "members")),
             Shape::Bs(s) => write!(f, "BS ({})", plural(s.len(), "member", "members")),
+            Shape::Unsupported(what) => f.write_str(what),
         }
     }
 }
@@ -532,6 +537,7 @@ impl<'de, S: Source<'de>> de::Deserializer<'de> for De<'_, S> {
             Shape::Ss(s) => visit_elements(s, path, visitor),
             Shape::Ns(s) => visit_elements(s, path, visitor),
             Shape::Bs(s) => visit_elements(s, path, visitor),
+            other @ Shape::Unsupported(_) => Err(mismatch::<S>("a value", other)),
         }
     }
 

@@ -10,6 +10,7 @@
 
 use super::de::{visit_number_any, Num, NumText, Shape, ShapeOf, Source};
 use super::field_path::BridgeError;
+use crate::error::Error;
 use crate::number::{Number, NumberError};
 use crate::value::{Item, Value};
 use serde::de::Visitor;
@@ -32,6 +33,12 @@ type Result<T, E = BridgeError> = std::result::Result<T, E>;
 /// around it. [`ItemReader::get`] and [`ItemReader::to_item`] look at the item before it is
 /// read; once [`ItemReader::next_attribute`] has been called the item belongs to the reading.
 ///
+/// A reader need not check its item up front: values are checked as they are decoded. A number
+/// is handed over as its text ([`ReadValue::N`]) and decoding it checks it (a malformed one is
+/// an error naming the field); a value of a type the reader cannot hand over is
+/// [`ReadValue::Unsupported`], an error when decoded. What the model skips is not checked.
+/// [`ItemReader::get`] and [`ItemReader::to_item`] decode, so they can fail the same way.
+///
 /// ```
 /// use orm_core::backend::{ItemReader, RawItem, ReadValue};
 /// use orm_core::{Item, Value};
@@ -41,11 +48,14 @@ type Result<T, E = BridgeError> = std::result::Result<T, E>;
 /// struct Pairs(Vec<(String, String)>);
 ///
 /// impl ItemReader for Pairs {
-///     fn get(&self, name: &str) -> Option<Value> {
-///         self.0.iter().find(|(n, _)| n == name).map(|(_, v)| Value::from(v.as_str()))
+///     fn get(&self, name: &str) -> orm_core::Result<Option<Value>> {
+///         Ok(self.0.iter().find(|(n, _)| n == name).map(|(_, v)| Value::from(v.as_str())))
 ///     }
-///     fn to_item(&self) -> Item {
-///         self.0.iter().fold(Item::new(), |item, (n, v)| item.with(n.as_str(), v.as_str()))
+///     fn to_item(&self) -> orm_core::Result<Item> {
+///         Ok(self.0.iter().fold(Item::new(), |item, (n, v)| item.with(n.as_str(), v.as_str())))
+///     }
+///     fn clone_reader(&self) -> Box<dyn ItemReader> {
+///         Box::new(Pairs(self.0.clone()))
 ///     }
 ///     fn next_attribute(&mut self) -> Option<(String, ReadValue)> {
 ///         self.0.pop().map(|(n, v)| (n, ReadValue::S(v)))
@@ -57,20 +67,27 @@ type Result<T, E = BridgeError> = std::result::Result<T, E>;
 /// }
 ///
 /// let raw = RawItem::Reader(Box::new(Pairs(vec![("name".into(), "Ada".into())])));
-/// assert_eq!(raw.get("name").as_deref(), Some(&Value::from("Ada")));
-/// assert_eq!(raw.into_item(), Item::new().with("name", "Ada"));
+/// assert_eq!(raw.get("name")?.as_deref(), Some(&Value::from("Ada")));
+/// assert_eq!(raw.into_item()?, Item::new().with("name", "Ada"));
+/// # Ok::<(), orm_core::Error>(())
 /// ```
 pub trait ItemReader: Debug + Send + Sync {
-    /// The attribute `name`, decoded, if present (before the item is read).
-    fn get(&self, name: &str) -> Option<Value>;
+    /// The attribute `name`, decoded, if present (before the item is read); an error if it does
+    /// not decode (a malformed number, a type the reader does not know).
+    fn get(&self, name: &str) -> Result<Option<Value>, Error>;
     /// Whether the attribute `name` is the string `value` (before the item is read): the
     /// entity check every read of a model makes first. The default compares
     /// [`ItemReader::get`]'s value; a reader overrides it to compare in place, copying nothing.
     fn is_string(&self, name: &str, value: &str) -> bool {
-        matches!(self.get(name), Some(Value::S(s)) if s == value)
+        matches!(self.get(name), Ok(Some(Value::S(s))) if s == value)
     }
-    /// The whole item, decoded (before the item is read).
-    fn to_item(&self) -> Item;
+    /// The whole item, decoded (before the item is read); an error if any of it does not
+    /// decode.
+    fn to_item(&self) -> Result<Item, Error>;
+    /// Another reader of the same item, unread (what cloning a
+    /// [`RawItem::Reader`](crate::backend::RawItem::Reader) gives; called before the item is
+    /// read).
+    fn clone_reader(&self) -> Box<dyn ItemReader>;
     /// The next attribute of the item, each once, in any order; `None` after the last.
     fn next_attribute(&mut self) -> Option<(String, ReadValue)>;
     /// The next element of the innermost open list or set; `None` after the last.
@@ -105,6 +122,11 @@ pub enum ReadValue {
     Ns(usize),
     /// A binary set (`BS`) of this many members (each a `B`), opened.
     Bs(usize),
+    /// A value the reader cannot hand over (of a type its client library does not know),
+    /// described as an error message names what it found (`an attribute value of a type this
+    /// SDK version does not know (Unknown)`): decoding it is an error naming the field and this
+    /// description; skipping it is not.
+    Unsupported(String),
 }
 
 /// The reader every value of one item is read from.
@@ -198,23 +220,73 @@ impl<'r> Iterator for Entries<'r> {
 impl ExactSizeIterator for Entries<'_> {}
 
 /// The attributes of the reader's item that `keep` accepts (the others are dropped unread).
+/// `keep` sees each attribute's value as handed over: it may take a scalar of one it skips
+/// (leaving [`ReadValue::Null`]), never a container (which must stay to be closed).
 pub(crate) struct Attributes<'r, K> {
     pub(crate) reader: &'r SharedReader,
     pub(crate) keep: K,
 }
 
-impl<'r, K: FnMut(&str) -> bool> Iterator for Attributes<'r, K> {
+impl<'r, K: FnMut(&str, &mut ReadValue) -> bool> Iterator for Attributes<'r, K> {
     type Item = (String, Read<'r>);
 
     #[inline]
     fn next(&mut self) -> Option<(String, Read<'r>)> {
         loop {
             let (name, value) = self.reader.borrow_mut().next_attribute()?;
-            let read = Read::new(value, self.reader);
-            if (self.keep)(&name) {
+            let mut read = Read::new(value, self.reader);
+            if (self.keep)(&name, &mut read.value) {
                 return Some((name, read));
             }
         }
+    }
+}
+
+impl ReadValue {
+    /// Takes a scalar out (leaving [`ReadValue::Null`]); a container, which its reader has
+    /// opened and must close, stays, and is described instead ([`ReadValue::Unsupported`]:
+    /// `a list (L)`).
+    #[inline]
+    pub(crate) fn take_scalar(&mut self) -> ReadValue {
+        match self {
+            ReadValue::L(_)
+            | ReadValue::M(_)
+            | ReadValue::Ss(_)
+            | ReadValue::Ns(_)
+            | ReadValue::Bs(_) => self.described(),
+            _ => std::mem::replace(self, ReadValue::Null),
+        }
+    }
+
+    /// [`ReadValue::Unsupported`] naming this container's type.
+    #[cold]
+    fn described(&self) -> ReadValue {
+        let what = match self {
+            ReadValue::L(_) => "a list (L)",
+            ReadValue::M(_) => "a map (M)",
+            ReadValue::Ss(_) => "a string set (SS)",
+            ReadValue::Ns(_) => "a number set (NS)",
+            _ => "a binary set (BS)",
+        };
+        ReadValue::Unsupported(what.into())
+    }
+
+    /// A scalar taken with [`ReadValue::take_scalar`] as a [`Value`]; what it is instead when
+    /// it is not one (a container, a malformed number, a type the reader does not know).
+    pub(crate) fn into_scalar(self) -> Result<Value, String> {
+        Ok(match self {
+            ReadValue::S(s) => Value::S(s),
+            ReadValue::N(n) => match Number::parse(&n) {
+                Ok(number) => Value::N(number),
+                Err(e) => return Err(format!("N {n} ({e})")),
+            },
+            ReadValue::B(b) => Value::B(b),
+            ReadValue::Bool(b) => Value::Bool(b),
+            ReadValue::Null => Value::Null,
+            ReadValue::Unsupported(what) => return Err(what),
+            // Containers are described by `take_scalar`.
+            container => return Err(format!("{container:?}")),
+        })
     }
 }
 
@@ -252,6 +324,7 @@ impl<'de, 'r> Source<'de> for Read<'r> {
             ReadValue::Ss(n) => Shape::Ss(Elements(opened(n))),
             ReadValue::Ns(n) => Shape::Ns(Elements(opened(n))),
             ReadValue::Bs(n) => Shape::Bs(Elements(opened(n))),
+            ReadValue::Unsupported(what) => Shape::Unsupported(what),
         }
     }
 }
@@ -266,12 +339,16 @@ impl DecimalText {
     }
 
     /// The text, if it is plain decimal notation (digits, a sign, a point: no exponent, no
-    /// `inf` or `NaN`), which the standard float parsers read exactly as [`Number`] would.
+    /// `inf` or `NaN`) of at most 38 characters, which the standard float parsers read exactly
+    /// as [`Number`] would: every such text they accept is a number [`Number::parse`] accepts
+    /// too (at most 38 digits, within DynamoDB's range), and what they refuse goes through
+    /// [`Number`], which names the error.
     fn plain(&self) -> Option<&str> {
-        let plain = self
-            .0
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b'-' || b == b'.');
+        let plain = self.0.len() <= 38
+            && self
+                .0
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'-' || b == b'.');
         plain.then_some(self.0.as_str())
     }
 }
@@ -318,5 +395,111 @@ impl<'de> Num<'de> for DecimalText {
 impl NumText for DecimalText {
     fn text(&self) -> Cow<'_, str> {
         Cow::Borrowed(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::from_reader;
+    use serde::Deserialize;
+
+    /// A reader of attributes given as name/value pairs, each container's contents after it.
+    #[derive(Debug, Clone)]
+    struct Given(Vec<(String, ReadValue)>);
+
+    impl ItemReader for Given {
+        fn get(&self, _: &str) -> Result<Option<Value>, Error> {
+            Ok(None)
+        }
+        fn to_item(&self) -> Result<Item, Error> {
+            Ok(Item::new())
+        }
+        fn clone_reader(&self) -> Box<dyn ItemReader> {
+            Box::new(self.clone())
+        }
+        fn next_attribute(&mut self) -> Option<(String, ReadValue)> {
+            (!self.0.is_empty()).then(|| self.0.remove(0))
+        }
+        fn next_element(&mut self) -> Option<ReadValue> {
+            self.next_attribute().map(|(_, v)| v)
+        }
+        fn next_entry(&mut self) -> Option<(String, ReadValue)> {
+            self.next_attribute()
+        }
+        fn close(&mut self) {}
+    }
+
+    fn given(pairs: &[(&str, ReadValue)]) -> Box<dyn ItemReader> {
+        Box::new(Given(
+            pairs
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.clone()))
+                .collect(),
+        ))
+    }
+
+    fn unsupported() -> ReadValue {
+        ReadValue::Unsupported("an attribute value of a type the client does not know".into())
+    }
+
+    #[test]
+    fn an_unsupported_value_is_an_error_when_decoded_and_not_when_skipped() {
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Note {
+            note: Option<String>,
+        }
+        let err = from_reader::<Note>(given(&[("note", unsupported())]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "note: expected a string, found an attribute value of a type the client does not know"
+            ),
+            "{err}"
+        );
+        // Inside a list, read as anything: the error names the element.
+        let err = from_reader::<std::collections::BTreeMap<String, serde_json::Value>>(given(&[
+            ("l", ReadValue::L(2)),
+            ("", ReadValue::Bool(true)),
+            ("", unsupported()),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("l[1]: expected a value, found an attribute"),
+            "{err}"
+        );
+        // A field the model does not have is skipped unread.
+        #[derive(Deserialize, Debug, PartialEq)]
+        struct Flag {
+            flag: bool,
+        }
+        let flag: Flag = from_reader(given(&[
+            ("other", unsupported()),
+            ("flag", ReadValue::Bool(true)),
+        ]))
+        .unwrap();
+        assert_eq!(flag, Flag { flag: true });
+    }
+
+    #[test]
+    fn number_text_is_checked_when_decoded() {
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Float {
+            n: f64,
+        }
+        // 39 significant digits: more than DynamoDB keeps.
+        let long = "1".repeat(39);
+        for text in ["1.2.3", "-", "", &long] {
+            let err = from_reader::<Float>(given(&[("n", ReadValue::N(text.into()))]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("n: "), "{text}: {err}");
+        }
+        let ok: Float = from_reader(given(&[("n", ReadValue::N("-0.25".into()))])).unwrap();
+        assert_eq!(ok.n, -0.25);
     }
 }

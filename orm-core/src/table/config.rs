@@ -156,14 +156,29 @@ impl TableConfig {
     /// Whether `name` is an attribute the table layout adds to items of `schema` (keys, index
     /// keys, entity name, schema version) rather than one of the model's fields.
     pub(crate) fn is_layout_attribute(&self, schema: &Schema, name: &str) -> bool {
-        name == self.entity_attribute
-            || name == self.schema_attribute
-            || name == self.partition_key
-            || name == self.sort_key
-            || schema
-                .indexes
-                .iter()
-                .any(|i| TableConfig::is_index_attribute(i.name, name, !i.local))
+        self.layout_attribute(schema, name).is_some()
+    }
+
+    /// Which attribute the table layout adds to items of `schema` `name` is, if it is one
+    /// ([`TableConfig::is_layout_attribute`]).
+    pub(crate) fn layout_attribute(&self, schema: &Schema, name: &str) -> Option<LayoutAttribute> {
+        Some(if name == self.partition_key {
+            LayoutAttribute::PartitionKey
+        } else if name == self.sort_key {
+            LayoutAttribute::SortKey
+        } else if name == self.entity_attribute {
+            LayoutAttribute::Entity
+        } else if name == self.schema_attribute {
+            LayoutAttribute::SchemaVersion
+        } else if schema
+            .indexes
+            .iter()
+            .any(|i| TableConfig::is_index_attribute(i.name, name, !i.local))
+        {
+            LayoutAttribute::IndexKey
+        } else {
+            return None;
+        })
     }
 
     /// The signatures of the table's own layout attributes (keys, entity name, schema version)
@@ -225,9 +240,32 @@ impl LayoutNames<'_> {
     /// Whether `name` is one of the layout attributes.
     #[inline]
     pub(crate) fn contains(&self, name: &str) -> bool {
-        self.signatures & signature_bit(name) != 0
-            && self.config.is_layout_attribute(self.schema, name)
+        self.attribute(name).is_some()
     }
+
+    /// Which layout attribute `name` is, if it is one.
+    #[inline]
+    pub(crate) fn attribute(&self, name: &str) -> Option<LayoutAttribute> {
+        if self.signatures & signature_bit(name) == 0 {
+            return None;
+        }
+        self.config.layout_attribute(self.schema, name)
+    }
+}
+
+/// The attributes the table layout adds to a model's items ([`TableConfig::layout_attribute`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LayoutAttribute {
+    /// The table's partition key (`pk`).
+    PartitionKey,
+    /// The table's sort key (`sk`).
+    SortKey,
+    /// The entity name (`__entity`).
+    Entity,
+    /// The schema version (`__schema`).
+    SchemaVersion,
+    /// An index's partition or sort key (`gsi1pk`, `gsi1sk`).
+    IndexKey,
 }
 
 /// Names as they are added (an item's attributes): the union of their [`signature_bit`]s, and
@@ -359,6 +397,12 @@ mod tests {
                     "{name:?} with {:?}",
                     config.partition_key
                 );
+                assert_eq!(
+                    layout.attribute(name),
+                    config.layout_attribute(&schema, name),
+                    "{name:?} with {:?}",
+                    config.partition_key
+                );
             }
         }
         // The test is not vacuous: some names are layout attributes, some are not.
@@ -368,5 +412,14 @@ mod tests {
         assert!(layout.contains("lsi1sk"));
         assert!(!layout.contains("lsi1pk"));
         assert!(!layout.contains("order_id"));
+        for (name, attribute) in [
+            ("pk", LayoutAttribute::PartitionKey),
+            ("sk", LayoutAttribute::SortKey),
+            ("__entity", LayoutAttribute::Entity),
+            ("__schema", LayoutAttribute::SchemaVersion),
+            ("gsi1pk", LayoutAttribute::IndexKey),
+        ] {
+            assert_eq!(layout.attribute(name), Some(attribute), "{name}");
+        }
     }
 }

@@ -11,8 +11,8 @@
 //! ([`Table::layout`](crate::Table::layout)); the write rules (`write.rs`) and every operation
 //! read and write items through it.
 
-use super::config::{signature_bit, NameSet, TableConfig};
-use crate::backend::{ItemReader, Limits, RawItem, SharedItem};
+use super::config::{signature_bit, LayoutAttribute, NameSet, TableConfig};
+use crate::backend::{ItemReader, Limits, RawItem, ReadValue, SharedItem};
 use crate::error::{Error, Result};
 use crate::key::Key;
 use crate::model::{Model, Schema};
@@ -318,15 +318,82 @@ impl Layout {
     fn from_item_reader<M: Model>(&self, reader: Box<dyn ItemReader>) -> Result<M> {
         let schema = M::schema();
         let config = &self.config;
-        let version = reader
-            .get(&config.schema_attribute)
-            .map(|v| v.as_n().and_then(|n| u32::try_from(n).ok()));
         let is_entity = reader.is_string(&config.entity_attribute, schema.entity);
-        if !self.is_current::<M>(is_entity, version) {
-            return self.from_stored_item(reader.to_item());
-        }
         let layout = config.layout_names(schema, self.layout_signatures);
-        from_reader_keeping(reader, |name| !layout.contains(name))
+        if schema.schema_version > 1 {
+            // An item of an older version is upgraded, which needs the whole item: its version
+            // is looked up before the item is read.
+            let version = reader
+                .get(&config.schema_attribute)?
+                .map(|v| v.as_n().and_then(|n| u32::try_from(n).ok()));
+            if !self.is_current::<M>(is_entity, version) {
+                return self.from_stored_item(reader.to_item()?);
+            }
+            return from_reader_keeping(reader, |name, _| !layout.contains(name));
+        }
+        if !is_entity {
+            return self.from_stored_item(reader.to_item()?);
+        }
+        // At schema version 1 an item is current unless it holds a schema attribute other than
+        // 1, which is an error, never an upgrade: the attribute is looked at as the reading
+        // passes it (no lookup before), and the key attributes with it, for the error's key.
+        let mut seen = SeenLayout::default();
+        let decoded = from_reader_keeping(reader, |name, value| {
+            let slot = match layout.attribute(name) {
+                None => return true,
+                Some(LayoutAttribute::SchemaVersion) => &mut seen.schema_version,
+                Some(LayoutAttribute::PartitionKey) => &mut seen.partition,
+                Some(LayoutAttribute::SortKey) => &mut seen.sort,
+                Some(_) => return false,
+            };
+            *slot = Some(value.take_scalar());
+            false
+        });
+        if let Some(stored) = seen.schema_version.take() {
+            self.check_read_version::<M>(stored, seen)?;
+        }
+        decoded
+    }
+
+    /// `Ok` if the schema attribute read from an item of `M` (`stored`, taken with
+    /// [`ReadValue::take_scalar`]) holds `M`'s schema version, else the error
+    /// [`Layout::from_stored_item`] gives for that item: [`Error::SchemaVersion`], or
+    /// [`Error::Validation`] when it is not a schema version. The key comes from the key
+    /// attributes the reading passed (`seen`).
+    #[cold]
+    #[inline(never)]
+    fn check_read_version<M: Model>(&self, stored: ReadValue, seen: SeenLayout) -> Result<()> {
+        let config = &self.config;
+        let mut key = Item::new();
+        for (name, value) in [
+            (&config.partition_key, seen.partition),
+            (&config.sort_key, seen.sort),
+        ] {
+            if let Some(Ok(value)) = value.map(ReadValue::into_scalar) {
+                key.insert(name.clone(), value);
+            }
+        }
+        let stored = match stored.into_scalar() {
+            Ok(value) => self.schema_version_of::<M>(Some(&value), &key)?,
+            Err(what) => {
+                return Err(Error::validation(format!(
+                    "{} item {}: `{}` holds {what}, not a schema version (a positive integer)",
+                    M::schema().entity,
+                    config.describe_key(&key),
+                    config.schema_attribute
+                )))
+            }
+        };
+        let current = M::schema().schema_version;
+        if stored == current {
+            return Ok(());
+        }
+        Err(Error::SchemaVersion {
+            entity: M::schema().entity.to_owned(),
+            key: config.key_from_item(&key),
+            stored,
+            current,
+        })
     }
 
     /// Whether an item whose entity attribute holds `M`'s entity name (`is_entity`) and whose
@@ -386,6 +453,16 @@ struct FieldNames {
     count: usize,
     /// Their names' signatures, and whether one is there twice.
     names: NameSet,
+}
+
+/// The layout attributes [`Layout::from_raw_item`] keeps as an item is read (taken with
+/// [`ReadValue::take_scalar`]): the schema version, and
+/// the key attributes for its error.
+#[derive(Default)]
+struct SeenLayout {
+    schema_version: Option<ReadValue>,
+    partition: Option<ReadValue>,
+    sort: Option<ReadValue>,
 }
 
 /// The union of `seen` and the [`signature_bit`]s of the names of `entries[from..]`, if each of

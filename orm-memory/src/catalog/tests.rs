@@ -7,7 +7,7 @@ use crate::{
     IndexStatus, MemoryBackend, ServiceError, TableDescription, TableSettings, TableStatus,
 };
 use orm_core::backend::{
-    BillingMode, IndexDefinition, IndexUpdate, KeyType, Projection, PutItem, QueryRequest, RawItem,
+    BillingMode, IndexDefinition, IndexUpdate, KeyType, Projection, PutItem, QueryRequest,
     ScanRequest, StreamSpecification, StreamViewType, TableClass, TableDefinition, Throughput,
     UpdateTable,
 };
@@ -72,7 +72,11 @@ async fn query_index(b: &MemoryBackend, index: &str, g: &str) -> Result<Vec<Item
             ..QueryRequest::new("app", KeyCondition::partition("g", Value::from(g)))
         })
         .await?;
-    Ok(page.items.into_iter().map(RawItem::into_item).collect())
+    Ok(page
+        .items
+        .into_iter()
+        .map(|i| i.into_item().unwrap())
+        .collect())
 }
 
 fn gsi_description<'a>(d: &'a TableDescription, name: &str) -> &'a crate::IndexDescription {
@@ -563,7 +567,10 @@ async fn descriptions_count_items_and_bytes() {
     assert_eq!(d.item_count, 5);
     let expected: usize = {
         let page = b.scan(&ScanRequest::new("app")).await.unwrap();
-        page.items.into_iter().map(|i| i.into_item().size()).sum()
+        page.items
+            .into_iter()
+            .map(|i| i.into_item().unwrap().size())
+            .sum()
     };
     assert_eq!(d.size_bytes, expected);
     assert_eq!(d.billing_mode, BillingMode::PayPerRequest);

@@ -3,7 +3,7 @@
 use super::*;
 use crate::tests::key_attr;
 use crate::MemoryBackend;
-use orm_core::backend::{DeleteItem, GetItem, PutItem, RawItem, ScanRequest, UpdateItem};
+use orm_core::backend::{DeleteItem, GetItem, PutItem, ScanRequest, UpdateItem};
 use orm_core::expr::{attr, Update};
 use orm_core::Backend;
 
@@ -69,7 +69,8 @@ async fn scan(b: &MemoryBackend, index: Option<&str>) -> Vec<Item> {
         })
         .await
         .unwrap()
-        .sorted();
+        .sorted()
+        .unwrap();
     assert!(page.last_evaluated_key.is_none());
     page.items
 }
@@ -87,7 +88,7 @@ async fn get(b: &MemoryBackend, k: Item) -> Option<Item> {
     b.get_item(&GetItem::new("app", k).with_consistent(true))
         .await
         .unwrap()
-        .map(RawItem::into_item)
+        .map(|i| i.into_item().unwrap())
 }
 
 /// Writes of every kind, changing index keys, adding a new attribute name and deleting.

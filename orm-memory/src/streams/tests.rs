@@ -133,7 +133,7 @@ async fn each_view_type_shows_its_images_and_dynamodb_s_sizes() {
         let images: Vec<(Option<Item>, Option<Item>)> = records
             .iter()
             .map(|r| {
-                let item = |i: &Option<RawItem>| i.as_ref().map(RawItem::to_item);
+                let item = |i: &Option<RawItem>| i.as_ref().map(|i| i.to_item().unwrap());
                 (item(&r.new_image), item(&r.old_image))
             })
             .collect();
@@ -435,7 +435,7 @@ async fn a_deleted_table_s_stream_stays_readable_for_24_hours() {
     let records = read_all(&b, &arn).await;
     assert_eq!(records.len(), 1);
     assert_eq!(
-        records[0].new_image.as_ref().map(RawItem::to_item),
+        records[0].new_image.as_ref().map(|i| i.to_item().unwrap()),
         Some(item("a", 1, "x"))
     );
     assert_eq!(
@@ -646,14 +646,18 @@ fn concurrent_writers_are_recorded_in_commit_order() {
     assert!(sequence.windows(2).all(|w| w[0] < w[1]));
     let mut last = std::collections::HashMap::new();
     for r in &records {
-        last.insert(r.keys.clone(), r.new_image.as_ref().unwrap().to_item());
+        last.insert(
+            r.keys.clone(),
+            r.new_image.as_ref().unwrap().to_item().unwrap(),
+        );
     }
     for (k, image) in last {
         let stored = runtime
             .block_on(b.get_item(&orm_core::backend::GetItem::new("app", k)))
             .unwrap()
             .unwrap()
-            .into_item();
+            .into_item()
+            .unwrap();
         assert_eq!(stored, image);
     }
 }

@@ -77,7 +77,7 @@ async fn ids(b: &MemoryBackend, request: &QueryRequest) -> Result<Vec<String>> {
     Ok(page
         .items
         .into_iter()
-        .map(|i| match i.into_item().get("match_id") {
+        .map(|i| match i.into_item().unwrap().get("match_id") {
             Some(Value::S(s)) => s.clone(),
             other => panic!("no match_id: {other:?}"),
         })
@@ -208,7 +208,7 @@ async fn pages_resume_after_the_last_index_key() {
     loop {
         let page = b.query(&request).await.unwrap();
         for item in page.items {
-            seen.push(item.into_item()["match_id"].clone());
+            seen.push(item.into_item().unwrap()["match_id"].clone());
         }
         match page.last_evaluated_key {
             Some(key) => {

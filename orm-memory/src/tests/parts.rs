@@ -170,7 +170,11 @@ fn keys_of(items: &[Item]) -> Vec<(String, i64)> {
 /// One page's items, after checking that a page that stops early carries the key of its last
 /// item (`key_names` of it); and where the next page starts.
 fn check_page(page: QueryOutput, key_names: &[&str]) -> (Vec<Item>, Option<Item>) {
-    let items: Vec<Item> = page.items.into_iter().map(RawItem::into_item).collect();
+    let items: Vec<Item> = page
+        .items
+        .into_iter()
+        .map(|i| i.into_item().unwrap())
+        .collect();
     if let Some(lek) = &page.last_evaluated_key {
         let last = items.last().expect("no filter: a stopped page has items");
         let want: Item = key_names
@@ -459,7 +463,7 @@ fn transactions_across_parts_are_isolated_from_every_read() {
                     .unwrap()
                     .items
                     .into_iter()
-                    .map(|i| balance(&i.into_item()))
+                    .map(|i| balance(&i.into_item().unwrap()))
                     .sum();
                 assert_eq!(scanned, total, "a scan saw a transaction half applied");
                 let gets =
@@ -467,7 +471,7 @@ fn transactions_across_parts_are_isolated_from_every_read() {
                 let got: i64 = now(b.transact_get(&gets))
                     .unwrap()
                     .into_iter()
-                    .map(|i| balance(&i.unwrap().into_item()))
+                    .map(|i| balance(&i.unwrap().into_item().unwrap()))
                     .sum();
                 assert_eq!(
                     got, total,
@@ -477,7 +481,7 @@ fn transactions_across_parts_are_isolated_from_every_read() {
                     .unwrap()
                     .items
                     .into_iter()
-                    .map(|i| balance(&i.into_item()))
+                    .map(|i| balance(&i.into_item().unwrap()))
                     .sum();
                 assert_eq!(
                     snapshot, total,

@@ -6,9 +6,9 @@ use crate::streams::{has_empty_map, stream_contents};
 use crate::{BatchOp, MultiIndex, Op, TxOp};
 use orm_core::backend::{
     BatchGet, BatchWrite, ConditionCheck, DeleteItem, GetItem, IndexDefinition, KeyAttribute,
-    KeyType, Projection, PutItem, QueryOutput, QueryRequest, RawItem, ScanRequest,
-    StreamSpecification, StreamViewType, TableDefinition, TransactGet, TransactWrite,
-    TransactWriteAction, UpdateItem, UpdateTable, WriteRequest,
+    KeyType, Projection, PutItem, QueryOutput, QueryRequest, ScanRequest, StreamSpecification,
+    StreamViewType, TableDefinition, TransactGet, TransactWrite, TransactWriteAction, UpdateItem,
+    UpdateTable, WriteRequest,
 };
 use orm_core::error::CancellationCode;
 use orm_core::expr::KeyCondition;
@@ -55,7 +55,11 @@ pub(crate) struct PageOutcome {
 impl From<QueryOutput> for PageOutcome {
     fn from(p: QueryOutput) -> Self {
         PageOutcome {
-            items: p.items.into_iter().map(RawItem::into_item).collect(),
+            items: p
+                .items
+                .into_iter()
+                .map(|i| i.into_item().unwrap())
+                .collect(),
             count: p.count,
             scanned_count: p.scanned_count,
             last_evaluated_key: p.last_evaluated_key,
@@ -195,7 +199,7 @@ async fn scan_all(backend: &dyn Backend, mut request: ScanRequest) -> Outcome {
     for _ in 0..100 {
         match backend.scan(&request).await {
             Ok(page) => {
-                items.extend(page.items.into_iter().map(RawItem::into_item));
+                items.extend(page.items.into_iter().map(|i| i.into_item().unwrap()));
                 count += page.count;
                 scanned += page.scanned_count;
                 match page.last_evaluated_key {
@@ -272,7 +276,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
                         .with_projection(projection),
                 )
                 .await
-                .map(|item| item.map(RawItem::into_item)),
+                .map(|item| item.map(|i| i.into_item().unwrap())),
             Outcome::Item,
         ),
         Op::Query {
@@ -375,7 +379,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
                 let mut items: Vec<Option<Item>> = out
                     .items
                     .into_iter()
-                    .map(|item| Some(item.into_item()))
+                    .map(|item| Some(item.into_item().unwrap()))
                     .collect();
                 items.sort_by_key(|i| format!("{i:?}"));
                 if !out.unprocessed_keys.is_empty() {
@@ -403,7 +407,7 @@ pub(crate) async fn run_op(backend: &dyn Backend, table: &str, op: &Op) -> Outco
                 .map(|items| {
                     items
                         .into_iter()
-                        .map(|item| item.map(RawItem::into_item))
+                        .map(|item| item.map(|i| i.into_item().unwrap()))
                         .collect()
                 }),
             Outcome::Items,

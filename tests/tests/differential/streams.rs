@@ -3,8 +3,8 @@
 //! out.
 
 use orm_core::backend::{
-    ChangeKind, DescribeStream, GetRecords, GetShardIterator, ListStreams, RawItem,
-    ShardIteratorType, StreamRecord, StreamViewType,
+    ChangeKind, DescribeStream, GetRecords, GetShardIterator, ListStreams, ShardIteratorType,
+    StreamRecord, StreamViewType,
 };
 use orm_core::{Backend, Item, Value};
 use std::collections::BTreeMap;
@@ -76,8 +76,8 @@ pub(crate) async fn stream_contents(
             .push(RecordOutcome {
                 event: r.event_name,
                 by_service: r.is_ttl_deletion(),
-                new_image: r.new_image.map(RawItem::into_item),
-                old_image: r.old_image.map(RawItem::into_item),
+                new_image: r.new_image.map(|i| i.into_item().unwrap()),
+                old_image: r.old_image.map(|i| i.into_item().unwrap()),
                 view_type: r.view_type,
             });
     }

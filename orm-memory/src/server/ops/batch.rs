@@ -125,7 +125,11 @@ pub(crate) fn batch_get(cx: &Context<'_>, body: &Body) -> Answer {
         let table = request.table.clone();
         let spec = &body["RequestItems"][&table];
         let out = run(backend.batch_get(&request))?;
-        let items: Vec<Item> = out.items.into_iter().map(RawItem::into_item).collect();
+        let items: Vec<Item> = out
+            .items
+            .into_iter()
+            .map(RawItem::into_item)
+            .collect::<orm_core::Result<_>>()?;
         responses.insert(
             table.clone(),
             Json::Array(items.iter().map(encode_item).collect()),

@@ -73,7 +73,7 @@ fn collection_bytes(
     request.consistent = true;
     let mut bytes = 0;
     loop {
-        let page = run(backend.query(&request))?.sorted();
+        let page = run(backend.query(&request))?.sorted()?;
         bytes += page.items.iter().map(Item::size).sum::<usize>();
         match page.last_evaluated_key {
             Some(key) => request.exclusive_start_key = Some(key),

@@ -106,7 +106,9 @@ pub(crate) fn get_item(cx: &Context<'_>, body: &Body) -> Answer {
     let mut request = parsed(body, |ph| get_request(body, ph))?;
     let capacity = Collector::of(body)?;
     request.capacity = recorder(&capacity);
-    let found = run(backend.get_item(&request))?.map(RawItem::into_item);
+    let found = run(backend.get_item(&request))?
+        .map(RawItem::into_item)
+        .transpose()?;
     let mut answer = Map::new();
     if let Some(item) = found {
         answer.insert("Item".into(), encode_item(&item));

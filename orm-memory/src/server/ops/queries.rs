@@ -187,7 +187,7 @@ pub(crate) fn query(cx: &Context<'_>, body: &Body) -> Answer {
         count_only: select.count_only,
         all_attributes: select.all_attributes,
     };
-    let page = run(backend.query(&request))?.sorted();
+    let page = run(backend.query(&request))?.sorted()?;
     Ok(page_answer(page, capacity, select.count_only))
 }
 
@@ -260,6 +260,6 @@ pub(crate) fn scan(cx: &Context<'_>, body: &Body) -> Answer {
         count_only: select.count_only,
         all_attributes: select.all_attributes,
     };
-    let page = run(backend.scan(&request))?.sorted();
+    let page = run(backend.scan(&request))?.sorted()?;
     Ok(page_answer(page, capacity, select.count_only))
 }

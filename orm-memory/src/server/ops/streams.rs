@@ -121,7 +121,7 @@ pub(crate) fn get_records(cx: &Context<'_>, body: &Body) -> Answer {
     let mut answer = Map::new();
     answer.insert(
         "Records".into(),
-        Json::Array(out.records.iter().map(record).collect()),
+        Json::Array(out.records.iter().map(record).collect::<Result<_, _>>()?),
     );
     if let Some(next) = out.next_shard_iterator {
         answer.insert("NextShardIterator".into(), Json::String(next));
@@ -130,7 +130,7 @@ pub(crate) fn get_records(cx: &Context<'_>, body: &Body) -> Answer {
 }
 
 /// A stream record as GetRecords writes it.
-pub(crate) fn record(r: &StreamRecord) -> Json {
+pub(crate) fn record(r: &StreamRecord) -> Result<Json, ApiError> {
     let mut change = Map::new();
     change.insert(
         "ApproximateCreationDateTime".into(),
@@ -138,10 +138,10 @@ pub(crate) fn record(r: &StreamRecord) -> Json {
     );
     change.insert("Keys".into(), encode_item(&r.keys));
     if let Some(image) = &r.new_image {
-        change.insert("NewImage".into(), encode_item(&image.to_item()));
+        change.insert("NewImage".into(), encode_item(&image.to_item()?));
     }
     if let Some(image) = &r.old_image {
-        change.insert("OldImage".into(), encode_item(&image.to_item()));
+        change.insert("OldImage".into(), encode_item(&image.to_item()?));
     }
     change.insert("SequenceNumber".into(), json!(r.sequence_number));
     change.insert("SizeBytes".into(), json!(r.size_bytes));
@@ -159,5 +159,5 @@ pub(crate) fn record(r: &StreamRecord) -> Json {
             json!({"PrincipalId": identity.principal_id, "Type": identity.kind}),
         );
     }
-    Json::Object(out)
+    Ok(Json::Object(out))
 }

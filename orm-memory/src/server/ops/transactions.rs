@@ -95,14 +95,16 @@ pub(crate) fn read_all(
         capacity: recorder(&capacity),
         ..TransactGet::new(gets)
     }))?;
-    let responses: Vec<Json> = found
+    let responses = found
         .into_iter()
         .enumerate()
-        .map(|(i, f)| match f {
-            Some(item) => json!({ "Item": encode_item(&shown(i, item.into_item())) }),
-            None => json!({}),
+        .map(|(i, f)| {
+            Ok(match f {
+                Some(item) => json!({ "Item": encode_item(&shown(i, item.into_item()?)) }),
+                None => json!({}),
+            })
         })
-        .collect();
+        .collect::<orm_core::Result<Vec<Json>>>()?;
     let mut answer = Map::new();
     answer.insert("Responses".into(), Json::Array(responses));
     Ok(with_capacity(answer, capacity.map(|c| c.list())))

@@ -290,7 +290,7 @@ fn select_page(
             capacity: capacity.clone(),
             ..ScanRequest::new(read.table.clone())
         };
-        let out = run(backend.scan(&request))?.sorted();
+        let out = run(backend.scan(&request))?.sorted()?;
         page.next = out.last_evaluated_key.map(|key| Position {
             partition: 0,
             key: Some(key),
@@ -318,7 +318,7 @@ fn select_page(
             capacity: capacity.clone(),
             ..QueryRequest::new(read.table.clone(), key_condition)
         };
-        let out = run(backend.query(&request))?.sorted();
+        let out = run(backend.query(&request))?.sorted()?;
         if let Some(r) = &mut remaining {
             *r = r.saturating_sub(out.scanned_count);
         }
@@ -496,10 +496,11 @@ pub(crate) fn batch_execute_statement(cx: &Context<'_>, body: &Body) -> Answer {
             Planned::Read(mut get, projection) => match run(backend.get_item(&GetItem {
                 capacity: recorder(&capacity),
                 ..get.clone()
-            })) {
+            }))
+            .and_then(|found| Ok(found.map(RawItem::into_item).transpose()?))
+            {
                 Err(e) => batch_error(&e, Some(&get.table)),
                 Ok(found) => {
-                    let found = found.map(RawItem::into_item);
                     get.capacity = None;
                     let mut response = Map::new();
                     response.insert("TableName".into(), json!(get.table));
