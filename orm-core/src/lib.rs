@@ -38,6 +38,7 @@ pub mod key;
 pub mod migrate;
 pub mod model;
 pub mod model_ext;
+mod name_signature;
 pub mod number;
 pub mod query;
 pub mod report;

@@ -87,7 +87,7 @@ mod sets;
 pub use sets::{binary_set, number_set, string_set, BinarySet, NumberSet, StringSet};
 
 use crate::error::{Error, Result};
-use crate::table::NameSet;
+use crate::name_signature::NameSet;
 use crate::value::{Item, Value, ValueRef};
 use de::{De, Found};
 use field_path::FieldPath;

@@ -6,8 +6,8 @@
 
 use super::field_path::{BridgeError, FieldPath};
 use super::{is_magic_name, BINARY_SET, MAX_DEPTH, NUMBER, NUMBER_SET, STRING_SET};
+use crate::name_signature::NameSet;
 use crate::number::Number;
-use crate::table::NameSet;
 use crate::value::Value;
 use serde::ser::{self, Impossible, Serialize};
 use std::collections::{BTreeMap, BTreeSet};

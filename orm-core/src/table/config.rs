@@ -4,6 +4,7 @@
 use crate::capacity::CapacityMode;
 use crate::key::Key;
 use crate::model::Schema;
+use crate::name_signature::{signature_bit, signature_bit_of};
 use crate::value::Item;
 use rand::Rng;
 use std::fmt;
@@ -268,29 +269,6 @@ pub(crate) enum LayoutAttribute {
     IndexKey,
 }
 
-/// Names as they are added (an item's attributes): the union of their [`signature_bit`]s, and
-/// whether a name was added twice.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct NameSet {
-    /// The union of the names' signature bits.
-    pub(crate) signatures: u64,
-    /// Whether a name was added twice.
-    pub(crate) repeated: bool,
-}
-
-impl NameSet {
-    /// Adds `name`, which follows the names of `earlier` (compared with them only when its
-    /// signature bit is already there: for a model's dozen fields, a few comparisons).
-    #[inline]
-    pub(crate) fn add(&mut self, name: &str, earlier: &[(String, crate::value::Value)]) {
-        let bit = signature_bit(name);
-        if self.signatures & bit != 0 && !self.repeated {
-            self.repeated = earlier.iter().any(|(n, _)| n == name);
-        }
-        self.signatures |= bit;
-    }
-}
-
 /// `name` followed by `suffix`, allocated once at its length (every item written names its
 /// index keys).
 #[inline]
@@ -299,26 +277,6 @@ fn suffixed(name: &str, suffix: &str) -> String {
     s.push_str(name);
     s.push_str(suffix);
     s
-}
-
-/// The bit of `name`'s signature (its length, first and last byte, folded into one of 64 bits):
-/// two names with different bits differ, so a set of names' bits (OR-ed) tells most other names
-/// apart from all of them with one test, without comparing text.
-#[inline]
-pub(crate) fn signature_bit(name: &str) -> u64 {
-    let (first, last) = match name.as_bytes() {
-        [] => (0, 0),
-        [first, .., last] => (*first, *last),
-        [only] => (*only, *only),
-    };
-    signature_bit_of(name.len(), first, last)
-}
-
-/// The bit of the signature of a name `len` bytes long from `first` to `last`.
-#[inline]
-fn signature_bit_of(len: usize, first: u8, last: u8) -> u64 {
-    let signature = len.wrapping_mul(7) + usize::from(first) * 3 + usize::from(last);
-    1 << (signature & 63)
 }
 
 #[cfg(test)]

@@ -11,11 +11,12 @@
 //! ([`Table::layout`](crate::Table::layout)); the write rules (`write.rs`) and every operation
 //! read and write items through it.
 
-use super::config::{signature_bit, LayoutAttribute, NameSet, TableConfig};
+use super::config::{LayoutAttribute, TableConfig};
 use crate::backend::{ItemReader, Limits, RawItem, ReadValue, SharedItem};
 use crate::error::{Error, Result};
 use crate::key::Key;
 use crate::model::{Model, Schema};
+use crate::name_signature::{signature_bit, NameSet};
 use crate::serde_bridge::{
     from_attributes, from_entries, from_item, from_reader_keeping, to_entries,
 };

@@ -19,7 +19,6 @@
 //! only the layout and the write rules of `write.rs`; none reaches into another's internals.
 
 mod config;
-pub(crate) use config::NameSet;
 mod definition;
 mod layout;
 
