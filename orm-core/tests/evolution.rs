@@ -4,6 +4,7 @@
 //! suite (`tests/src/evolution.rs`).
 
 use orm_core::backend::{ItemReader, RawItem, ReadValue};
+use orm_core::table::Layout;
 use orm_core::{Error, Item, Model, Result, Table, TableConfig, Value};
 use orm_memory::MemoryBackend;
 use serde::{Deserialize, Serialize};
@@ -250,6 +251,12 @@ enum Held {
     NumberText(String),
 }
 
+/// Model `M` read from `item` in place (through a [`Reader`], as DynamoBackend reads), not from a
+/// sorted item.
+fn read_in_place<M: Model>(layout: &Layout, item: Item) -> Result<M> {
+    layout.from_raw_item::<M>(Reader::of(item))
+}
+
 /// An item read in place (`RawItem::Reader`, as `DynamoBackend` hands over the SDK's items),
 /// its attributes in the order given, lists opened as they are handed over.
 #[derive(Debug, Clone)]
@@ -359,13 +366,11 @@ fn items_read_in_place_check_their_schema_version() {
     };
     // Current at version 1: no schema attribute, or 1; what the model skips is not checked.
     assert_eq!(
-        layout
-            .from_raw_item::<PetV1>(Reader::of(stored_v1("dog")))
-            .unwrap(),
+        read_in_place::<PetV1>(layout, stored_v1("dog")).unwrap(),
         rex
     );
     let one = stored_v1("dog").with("__schema", 1u32);
-    assert_eq!(layout.from_raw_item::<PetV1>(Reader::of(one)).unwrap(), rex);
+    assert_eq!(read_in_place::<PetV1>(layout, one).unwrap(), rex);
     let skipped = Reader::raw(vec![
         ("pk", Held::Value(Value::from("PET#rex"))),
         ("junk", Held::NumberText("not a number".into())),
@@ -404,9 +409,8 @@ fn items_read_in_place_check_their_schema_version() {
         let read = layout.from_raw_item::<PetV1>(first).unwrap_err();
         assert_eq!(read.to_string(), sorted.to_string(), "{stored:?}");
     }
-    let newer = layout
-        .from_raw_item::<PetV1>(Reader::of(stored_v1("dog").with("__schema", 3u32)))
-        .unwrap_err();
+    let newer =
+        read_in_place::<PetV1>(layout, stored_v1("dog").with("__schema", 3u32)).unwrap_err();
     match newer {
         Error::SchemaVersion {
             stored: 3,
@@ -452,15 +456,12 @@ fn items_read_in_place_check_their_schema_version() {
         legs: 2,
     };
     assert_eq!(
-        layout
-            .from_raw_item::<Pet>(Reader::of(stored_v1("bird")))
-            .unwrap(),
+        read_in_place::<Pet>(layout, stored_v1("bird")).unwrap(),
         pet
     );
     let v4 = stored_v1("dog").with("__schema", 4u32);
     assert_eq!(
-        layout
-            .from_raw_item::<Pet>(Reader::of(v4.clone()))
+        read_in_place::<Pet>(layout, v4.clone())
             .unwrap_err()
             .to_string(),
         layout.from_stored_item::<Pet>(v4).unwrap_err().to_string()
