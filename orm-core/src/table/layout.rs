@@ -92,9 +92,11 @@ impl Layout {
         let (mut entries, fields) = self.stored_attributes(model)?;
         // The fields were told apart among themselves; the layout's names are told apart from
         // them and from each other here.
-        if fields.names.repeated
-            || distinct_signatures(&entries, fields.count, fields.names.signatures).is_none()
-        {
+        let mut names = fields.names;
+        for i in fields.count..entries.len() {
+            names.add(&entries[i].0, &entries[..i]);
+        }
+        if names.repeated {
             keep_last_of_each_name(&mut entries);
         }
         Ok(entries)
@@ -238,14 +240,19 @@ impl Layout {
             .as_n()
             .and_then(|n| u32::try_from(n).ok())
             .filter(|v| *v >= 1)
-            .ok_or_else(|| {
-                Error::validation(format!(
-                    "{} item {}: `{}` holds {value}, not a schema version (a positive integer)",
-                    M::schema().entity,
-                    self.config.describe_key(key),
-                    self.config.schema_attribute
-                ))
-            })
+            .ok_or_else(|| self.not_a_schema_version::<M>(value, key))
+    }
+
+    /// The error for an item of `M` (key taken from `key`) whose schema attribute holds `what`,
+    /// which is not a schema version.
+    #[cold]
+    fn not_a_schema_version<M: Model>(&self, what: impl std::fmt::Display, key: &Item) -> Error {
+        Error::validation(format!(
+            "{} item {}: `{}` holds {what}, not a schema version (a positive integer)",
+            M::schema().entity,
+            self.config.describe_key(key),
+            self.config.schema_attribute
+        ))
     }
 
     /// [`Layout::from_stored_item`] for an item as a backend read it ([`RawItem`]): attributes in
@@ -374,27 +381,10 @@ impl Layout {
                 key.insert(name.clone(), value);
             }
         }
-        let stored = match stored.into_scalar() {
-            Ok(value) => self.schema_version_of::<M>(Some(&value), &key)?,
-            Err(what) => {
-                return Err(Error::validation(format!(
-                    "{} item {}: `{}` holds {what}, not a schema version (a positive integer)",
-                    M::schema().entity,
-                    config.describe_key(&key),
-                    config.schema_attribute
-                )))
-            }
-        };
-        let current = M::schema().schema_version;
-        if stored == current {
-            return Ok(());
+        match stored.into_scalar() {
+            Ok(value) => self.check_version_value::<M>(Some(&value), &key),
+            Err(what) => Err(self.not_a_schema_version::<M>(what, &key)),
         }
-        Err(Error::SchemaVersion {
-            entity: M::schema().entity.to_owned(),
-            key: config.key_from_item(&key),
-            stored,
-            current,
-        })
     }
 
     /// Whether an item whose entity attribute holds `M`'s entity name (`is_entity`) and whose
@@ -430,8 +420,13 @@ impl Layout {
     /// `Ok` if `stored` (an item of `M`) is at the model's schema version, else
     /// [`Error::SchemaVersion`] naming both versions and the key (taken from `key`).
     pub(crate) fn check_schema_version<M: Model>(&self, stored: &Item, key: &Item) -> Result<()> {
+        self.check_version_value::<M>(stored.get(&self.config.schema_attribute), key)
+    }
+
+    /// [`Layout::check_schema_version`] for the schema attribute's value (`None`: absent).
+    fn check_version_value<M: Model>(&self, value: Option<&Value>, key: &Item) -> Result<()> {
         let current = M::schema().schema_version;
-        let found = self.schema_version_of::<M>(stored.get(&self.config.schema_attribute), key)?;
+        let found = self.schema_version_of::<M>(value, key)?;
         if found == current {
             return Ok(());
         }
@@ -464,22 +459,6 @@ struct SeenLayout {
     schema_version: Option<ReadValue>,
     partition: Option<ReadValue>,
     sort: Option<ReadValue>,
-}
-
-/// The union of `seen` and the [`signature_bit`]s of the names of `entries[from..]`, if each of
-/// them differs from every earlier name (`seen` being the union of the bits of `entries[..from]`,
-/// whose names differ), else `None`. Names are compared only when their bits match: for a
-/// model's dozen or two attributes that is a few comparisons, where sorting them costs more.
-fn distinct_signatures(entries: &[(String, Value)], from: usize, mut seen: u64) -> Option<u64> {
-    for i in from..entries.len() {
-        let name = &entries[i].0;
-        let bit = signature_bit(name);
-        if seen & bit != 0 && entries[..i].iter().any(|(n, _)| n == name) {
-            return None;
-        }
-        seen |= bit;
-    }
-    Some(seen)
 }
 
 /// Removes all but the last of equal names, keeping the order of the rest (a map built from the
